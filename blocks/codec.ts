@@ -1,0 +1,268 @@
+import { Packr } from 'msgpackr'
+import { CodecError } from './errors.ts'
+
+/**
+ * Canonical encoding: msgpack of fixed-order arrays, described by small schema combinators.
+ * The schema is the single description of a type's wire form: `toWire` maps a domain value to
+ * plain msgpack values (arrays, u32 numbers, bin, str, bool), `fromWire` checks and maps back.
+ *
+ * Integers wider than u32 (amounts, fuel, timestamps) are bigints encoded as minimal big-endian
+ * bin (zero is empty), so a value has exactly one byte form and msgpackr's float64/int64 choices
+ * never enter consensus. `decode` re-encodes what it parsed and rejects input that differs from
+ * the re-encoding: that one check covers trailing bytes, non-minimal ints, maps, floats, ext
+ * types, and any other alternative spelling.
+ */
+export interface Codec<T> {
+  readonly name: string
+  toWire(value: T): unknown
+  fromWire(wire: unknown, path: string): T
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, structuredClone: false, mapsAsObjects: true })
+
+/** Largest encoded object accepted by decode: a guard before any parsing work. */
+export const MAX_ENCODED_BYTES = 64 * 1024 * 1024
+
+export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
+  const out = packr.pack(codec.toWire(value))
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+}
+
+export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError('WRONG_TYPE', `${codec.name}: expected bytes`)
+  if (bytes.length > MAX_ENCODED_BYTES) throw new CodecError('TOO_LARGE', `${codec.name}: ${bytes.length} bytes exceeds ${MAX_ENCODED_BYTES}`)
+  let wire: unknown
+  try {
+    wire = packr.unpack(bytes)
+  } catch (cause) {
+    const trailing = cause instanceof Error && /end of buffer not reached/.test(cause.message)
+    throw new CodecError(trailing ? 'TRAILING_BYTES' : 'MALFORMED', `${codec.name}: ${trailing ? 'trailing bytes' : 'not valid msgpack'}`, {}, { cause })
+  }
+  const value = codec.fromWire(wire, codec.name)
+  const again = encode(codec, value)
+  if (!sameBytes(again, bytes)) throw new CodecError('NON_CANONICAL', `${codec.name}: not the canonical encoding`)
+  return value
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+}
+
+function fail(code: 'WRONG_TYPE' | 'OUT_OF_RANGE' | 'UNKNOWN_TAG' | 'UNKNOWN_VERSION' | 'TOO_LARGE', path: string, message: string): never {
+  throw new CodecError(code, `${path}: ${message}`, { path })
+}
+
+// ---- primitives ----
+
+function uintN(name: string, max: number): Codec<number> {
+  return {
+    name,
+    toWire: (v) => {
+      if (!Number.isInteger(v) || v < 0 || v > max) fail('OUT_OF_RANGE', name, `${v} is not a ${name}`)
+      return v
+    },
+    fromWire: (w, path) => {
+      if (typeof w !== 'number' || !Number.isInteger(w)) fail('WRONG_TYPE', path, `expected ${name}`)
+      if (w < 0 || w > max) fail('OUT_OF_RANGE', path, `${w} is out of range for ${name}`)
+      return w
+    },
+  }
+}
+
+export const u8 = uintN('u8', 0xff)
+export const u16 = uintN('u16', 0xffff)
+export const u32 = uintN('u32', 0xffff_ffff)
+
+/** Unsigned bigint below 2^bits, as minimal big-endian bin. */
+export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
+  const max = (1n << BigInt(bits)) - 1n
+  const maxBytes = bits / 8
+  const name = `u${bits}`
+  return {
+    name,
+    toWire: (v) => {
+      if (typeof v !== 'bigint' || v < 0n || v > max) fail('OUT_OF_RANGE', name, `${String(v)} is not a ${name}`)
+      if (v === 0n) return new Uint8Array(0)
+      let hex = v.toString(16)
+      if (hex.length % 2) hex = '0' + hex
+      return Buffer.from(hex, 'hex')
+    },
+    fromWire: (w, path) => {
+      if (!(w instanceof Uint8Array)) fail('WRONG_TYPE', path, `expected ${name} as bytes`)
+      if (w.length > maxBytes) fail('OUT_OF_RANGE', path, `${name} longer than ${maxBytes} bytes`)
+      if (w.length === 0) return 0n
+      // A leading zero byte is non-canonical; decode() catches it by re-encoding.
+      return BigInt('0x' + Buffer.from(w.buffer, w.byteOffset, w.length).toString('hex'))
+    },
+  }
+}
+
+export const u64 = bigUint(64)
+export const u128 = bigUint(128)
+
+/** Signed 32-bit integers (reputation deltas), msgpack's own minimal int forms. */
+export const i32: Codec<number> = {
+  name: 'i32',
+  toWire: (v) => {
+    if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff) fail('OUT_OF_RANGE', 'i32', `${v} is not an i32`)
+    return v
+  },
+  fromWire: (w, path) => {
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < -0x8000_0000 || w > 0x7fff_ffff) fail('WRONG_TYPE', path, 'expected i32')
+    return w
+  },
+}
+
+export const bool: Codec<boolean> = {
+  name: 'bool',
+  toWire: (v) => {
+    if (typeof v !== 'boolean') fail('WRONG_TYPE', 'bool', 'expected boolean')
+    return v
+  },
+  fromWire: (w, path) => {
+    if (typeof w !== 'boolean') fail('WRONG_TYPE', path, 'expected boolean')
+    return w
+  },
+}
+
+/** Byte strings; `exact` fixes the length (hashes, keys, signatures), else `max` bounds it. */
+export function bytes(opts: { exact?: number; max?: number } = {}): Codec<Uint8Array> {
+  const name = opts.exact !== undefined ? `bytes${opts.exact}` : 'bytes'
+  const check = (len: number, path: string): void => {
+    if (opts.exact !== undefined && len !== opts.exact) fail('OUT_OF_RANGE', path, `expected ${opts.exact} bytes, got ${len}`)
+    if (opts.max !== undefined && len > opts.max) fail('TOO_LARGE', path, `${len} bytes exceeds ${opts.max}`)
+  }
+  return {
+    name,
+    toWire: (v) => {
+      if (!(v instanceof Uint8Array)) fail('WRONG_TYPE', name, 'expected Uint8Array')
+      check(v.length, name)
+      return v
+    },
+    fromWire: (w, path) => {
+      if (!(w instanceof Uint8Array)) fail('WRONG_TYPE', path, 'expected bytes')
+      check(w.length, path)
+      return new Uint8Array(w) // own copy: msgpackr may hand out views of a shared buffer
+    },
+  }
+}
+
+export const bytes32 = bytes({ exact: 32 })
+export const bytes64 = bytes({ exact: 64 })
+
+/** UTF-8 strings bounded in characters; `pattern` restricts the alphabet where it matters. */
+export function str(max: number, pattern?: RegExp): Codec<string> {
+  const check = (v: string, path: string): void => {
+    if (v.length > max) fail('TOO_LARGE', path, `string longer than ${max}`)
+    if (pattern && !pattern.test(v)) fail('OUT_OF_RANGE', path, `string does not match ${pattern}`)
+  }
+  return {
+    name: 'str',
+    toWire: (v) => {
+      if (typeof v !== 'string') fail('WRONG_TYPE', 'str', 'expected string')
+      check(v, 'str')
+      return v
+    },
+    fromWire: (w, path) => {
+      if (typeof w !== 'string') fail('WRONG_TYPE', path, 'expected string')
+      check(w, path)
+      return w
+    },
+  }
+}
+
+export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
+  return {
+    name: `list<${item.name}>`,
+    toWire: (v) => {
+      if (!Array.isArray(v)) fail('WRONG_TYPE', 'list', 'expected array')
+      if (v.length > max) fail('TOO_LARGE', 'list', `more than ${max} items`)
+      return v.map((x) => item.toWire(x))
+    },
+    fromWire: (w, path) => {
+      if (!Array.isArray(w)) fail('WRONG_TYPE', path, 'expected array')
+      if (w.length > max) fail('TOO_LARGE', path, `more than ${max} items`)
+      return w.map((x, i) => item.fromWire(x, `${path}[${i}]`))
+    },
+  }
+}
+
+type Fields<T> = { [K in keyof T]: Codec<T[K]> }
+
+/** A record as a fixed-order array: the key order given here is the wire order. */
+export function struct<T extends object>(name: string, fields: Fields<T>): Codec<T> {
+  const keys = Object.keys(fields) as (keyof T)[]
+  const codecs = keys.map((k) => fields[k])
+  return {
+    name,
+    toWire: (v) => {
+      if (typeof v !== 'object' || v === null) fail('WRONG_TYPE', name, 'expected object')
+      const out = new Array<unknown>(keys.length)
+      for (let i = 0; i < keys.length; i++) out[i] = codecs[i]!.toWire(v[keys[i]!])
+      return out
+    },
+    fromWire: (w, path) => {
+      if (!Array.isArray(w)) fail('WRONG_TYPE', path, `expected ${name} array`)
+      if (w.length !== keys.length) fail('WRONG_TYPE', path, `${name} has ${keys.length} fields, got ${w.length}`)
+      const out = {} as T
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${String(keys[i])}`) as T[keyof T]
+      return out
+    },
+  }
+}
+
+/**
+ * A tagged union as `[tag, ...fields]`. Tags are protocol constants: never renumber or reuse.
+ * The domain value carries its tag name in `type`.
+ */
+export function union<T extends { type: string }>(name: string, variants: { [K in T['type']]: { tag: number; codec: Codec<Omit<Extract<T, { type: K }>, 'type'>> } }): Codec<T> {
+  const byType = variants as Record<string, { tag: number; codec: Codec<object> }>
+  const byTag = new Map<number, { type: string; codec: Codec<object> }>()
+  for (const [type, v] of Object.entries(byType)) {
+    if (byTag.has(v.tag)) throw new Error(`${name}: tag ${v.tag} used twice`)
+    byTag.set(v.tag, { type, codec: v.codec })
+  }
+  return {
+    name,
+    toWire: (v) => {
+      const variant = byType[v?.type]
+      if (variant === undefined) fail('UNKNOWN_TAG', name, `unknown ${name} type ${String(v?.type)}`)
+      const fields = variant.codec.toWire(v) as unknown[]
+      return [variant.tag, ...fields]
+    },
+    fromWire: (w, path) => {
+      if (!Array.isArray(w) || w.length === 0) fail('WRONG_TYPE', path, `expected ${name} array`)
+      const tag = w[0]
+      const variant = typeof tag === 'number' ? byTag.get(tag) : undefined
+      if (variant === undefined) fail('UNKNOWN_TAG', path, `unknown ${name} tag ${String(tag)}`)
+      const body = variant.codec.fromWire(w.slice(1), `${path}<${variant.type}>`)
+      return { type: variant.type, ...body } as T
+    },
+  }
+}
+
+/** A versioned envelope: `[version, ...value]`, rejecting versions it does not know. */
+export function versioned<T>(name: string, version: number, inner: Codec<T>): Codec<T> {
+  return {
+    name,
+    toWire: (v) => [version, ...(inner.toWire(v) as unknown[])],
+    fromWire: (w, path) => {
+      if (!Array.isArray(w) || w.length === 0) fail('WRONG_TYPE', path, `expected ${name}`)
+      if (w[0] !== version) fail('UNKNOWN_VERSION', path, `unknown ${name} version ${String(w[0])}`)
+      return inner.fromWire(w.slice(1), path)
+    },
+  }
+}
+
+/** Optional values as a 0- or 1-element array (msgpack nil would be a second "absent" spelling). */
+export function optional<T>(inner: Codec<T>): Codec<T | undefined> {
+  return {
+    name: `optional<${inner.name}>`,
+    toWire: (v) => (v === undefined ? [] : [inner.toWire(v)]),
+    fromWire: (w, path) => {
+      if (!Array.isArray(w) || w.length > 1) fail('WRONG_TYPE', path, 'expected optional')
+      return w.length === 0 ? undefined : inner.fromWire(w[0], path)
+    },
+  }
+}

@@ -1,0 +1,57 @@
+import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
+import { encode } from './codec.ts'
+import { AttestationBody, BlockEntry, BlockHeader, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader, type Block, type Hash } from './schema.ts'
+
+/**
+ * Ids and signing messages. An id is hash(canonical bytes). A signature covers
+ * hash(domain tag || canonical bytes), so a signature for one type can never be replayed as
+ * another (a tx body can't pass as a receipt).
+ */
+const DOMAIN = {
+  tx: utf8('XSC/tx/v1'),
+  header: utf8('XSC/header/v1'),
+  receipt: utf8('XSC/receipt/v1'),
+  attestation: utf8('XSC/attestation/v1'),
+}
+
+export function txSigningHash(body: TxBody): Hash {
+  return hashParts(DOMAIN.tx, encode(TxBody, body))
+}
+
+export function txId(tx: SignedTx): Hash {
+  return hash(encode(SignedTx, tx))
+}
+
+export function headerSigningHash(header: Omit<BlockHeader, 'signature'>): Hash {
+  return hashParts(DOMAIN.header, encode(UnsignedHeader, header))
+}
+
+/** What every proof scheme commits to: the header minus proofs and signature. */
+export function sealHash(header: Omit<BlockHeader, 'proofs' | 'signature'>): Hash {
+  return hash(encode(SealFields, header))
+}
+
+export function blockHash(header: BlockHeader): Hash {
+  return hash(encode(BlockHeader, header))
+}
+
+export function entryHash(entry: BlockEntry): Hash {
+  return leafHash(encode(BlockEntry, entry))
+}
+
+export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
+  return merkleRoot(entries.map(entryHash))
+}
+
+export function receiptSigningHash(body: ReceiptBody): Hash {
+  return hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+}
+
+export function attestationSigningHash(body: AttestationBody): Hash {
+  return hashParts(DOMAIN.attestation, encode(AttestationBody, body))
+}
+
+/** The id of the thing an entry creates: an asset is its deploy tx, an execution its execute tx. */
+export function entrySubjectId(entry: Extract<Block['entries'][number], { tx: SignedTx }>): Hash {
+  return txId(entry.tx)
+}

@@ -1,0 +1,93 @@
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, randomBytes, type KeyObject } from 'node:crypto'
+import { ed25519 } from '@noble/curves/ed25519.js'
+
+/**
+ * ed25519 for the whole project. Signing and verification go through node:crypto (OpenSSL),
+ * ~10x faster than noble here; noble checks points. KeyObjects are cached because importing a
+ * raw key costs about as much as a verify.
+ *
+ * Consensus rule on keys: a public key must be a canonical encoding of a point that is not of
+ * small order. It is checked when a key is first registered (tx sender, validator, host) by
+ * `isValidPublicKey`, so the verifier never meets the small-order cases on which OpenSSL and
+ * strict noble disagree.
+ */
+export const PUBLIC_KEY_BYTES = 32
+export const SECRET_KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+const MAX_CACHE = 65_536
+const publicKeyCache = new Map<string, KeyObject>()
+const secretKeyCache = new Map<string, KeyObject>()
+
+function cached(cache: Map<string, KeyObject>, raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
+  let key = cache.get(id)
+  if (key === undefined) {
+    key = make()
+    if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string)
+    cache.set(id, key)
+  }
+  return key
+}
+
+function publicKeyObject(pub: Uint8Array): KeyObject {
+  return cached(publicKeyCache, pub, () =>
+    createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' }))
+}
+
+function secretKeyObject(secret: Uint8Array): KeyObject {
+  return cached(secretKeyCache, secret, () =>
+    createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secret]), format: 'der', type: 'pkcs8' }))
+}
+
+export interface KeyPair {
+  secretKey: Uint8Array
+  publicKey: Uint8Array
+}
+
+export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
+  if (secretKey.length !== SECRET_KEY_BYTES) throw new RangeError('ed25519 secret key must be 32 bytes')
+  const der = createPublicKey(secretKeyObject(secretKey)).export({ format: 'der', type: 'spki' })
+  return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(der.subarray(SPKI_PREFIX.length)) }
+}
+
+export function generateKeyPair(): KeyPair {
+  return keyPairFromSecret(new Uint8Array(randomBytes(32)))
+}
+
+export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(nodeSign(null, message, secretKeyObject(secretKey)))
+}
+
+/** The one signature verifier. Never throws on malformed input: returns false. */
+export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false
+  try {
+    return nodeVerify(null, message, publicKeyObject(publicKey), signature)
+  } catch {
+    return false
+  }
+}
+
+/** Canonical point encoding, on the curve, not of small order. */
+export function isValidPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return false
+  try {
+    const point = ed25519.Point.fromBytes(publicKey, false)
+    return !point.isSmallOrder()
+  } catch {
+    return false
+  }
+}
+
+/** noble's verifier, used only to test interop with the native one. */
+export function verifyNoble(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
