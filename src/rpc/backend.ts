@@ -1,0 +1,146 @@
+import { XscError } from '../../blocks/errors.ts'
+import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
+import { equalBytes } from '../crypto/bytes.ts'
+
+/**
+ * What the RPC server needs from a node. The node implements it (src/node/rpcBackend.ts); tests
+ * use an in-memory stand-in. Domain types in, domain types out: the server does all the wire
+ * formatting and error mapping. Lookups that find nothing return `null`; refusals throw an
+ * `XscError` whose `code` the server maps to a documented JSON-RPC code (see rpcErrors.ts):
+ * throw `RpcBackendError` with one of `BackendErrorCode`, or any XscError with the same code.
+ */
+export interface RpcBackend {
+  /** Validates and admits a tx to the mempool; returns its id (txId). */
+  submitTx(tx: SignedTx): Promise<Hash>
+  getBlockByHeight(height: number): Promise<StoredBlock | null>
+  getBlockByHash(hash: Hash): Promise<StoredBlock | null>
+  getTransaction(id: Hash): Promise<TxLocation | null>
+  /** Unknown addresses are an empty account (balance 0, nonce 0), not null. */
+  getAccount(address: Address): Promise<AccountInfo>
+  chainStatus(): Promise<ChainStatus>
+  getAsset(id: Hash): Promise<AssetInfo | null>
+  getHost(address: Address): Promise<HostInfo | null>
+  /** Hosts ordered by address; `offset`/`limit` page through them. */
+  listHosts(page: { offset: number; limit: number }): Promise<HostSummary[]>
+  getExecution(id: Hash): Promise<ExecutionInfo | null>
+  /** Stores raw bytes for a later deploy tx; returns their data hash (crypto `hash`). */
+  uploadBlob(bytes: Uint8Array): Promise<Hash>
+  /** Dry run of an execution on the node: nothing is written, nothing is paid. */
+  estimateExecution(request: EstimateRequest): Promise<EstimateResult>
+  readonly events: RpcEventSource
+}
+
+export interface StoredBlock { block: Block; hash: Hash }
+
+export interface TxLocation { tx: SignedTx; blockHeight: number; blockHash: Hash; index: number }
+
+export interface AccountInfo { balance: bigint; nonce: number }
+
+export interface BlockRef { height: number; hash: Hash }
+
+export interface ChainStatus { chainId: string; head: BlockRef; finalized: BlockRef; peers: number; syncing: boolean }
+
+/** Health of shard `index` as the node sees it from audits. */
+export interface ShardHealth {
+  index: number
+  host: Address
+  /** Consecutive failed audits on its current host (AssetRecord.shardFailures). */
+  failures: number
+  /** Height of the last audit of this shard, if any. */
+  lastAuditHeight: number | undefined
+  healthy: boolean
+}
+
+export interface AssetInfo { id: Hash; record: AssetRecord; shards: ShardHealth[] }
+
+export interface HostInfo { address: Address; record: HostRecord; events: ReputationEvent[] }
+
+export interface HostSummary { address: Address; record: HostRecord }
+
+export type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
+
+export interface ExecutionInfo {
+  id: Hash
+  record: ExecutionRecord
+  /** The execution block that scheduled it. */
+  scheduled: BlockRef
+  /** Present once a completion block settled it. */
+  completion: { block: BlockRef; entry: CompletionEntry } | undefined
+}
+
+export interface EstimateRequest { from: Address | undefined; asset: Hash; fn: string; input: Uint8Array; fuelLimit: bigint | undefined }
+
+export interface EstimateResult { outcome: number; fuelUsed: bigint; output: Uint8Array }
+
+// ---------- subscriptions ----------
+
+export const EVENT_TOPICS = ['newHeads', 'finalizedHeads', 'execution', 'hostEvents'] as const
+export type EventTopic = (typeof EVENT_TOPICS)[number]
+
+export type ExecutionStage = 'scheduled' | 'receipt' | 'completed' | 'failed'
+export type HostEventKind = 'joined' | 'updated' | 'left' | 'reputation'
+
+/**
+ * A chain event. `height` is the block that produced it and `index` its position among that
+ * block's events (0, 1, ...), so (height, index) orders events and lets a client that
+ * reconnects with `fromHeight` drop the ones it already has.
+ */
+export type RpcEvent =
+  | { topic: 'newHeads'; height: number; index: number; hash: Hash; header: BlockHeader }
+  | { topic: 'finalizedHeads'; height: number; index: number; hash: Hash; header: BlockHeader }
+  | { topic: 'execution'; height: number; index: number; executionId: Hash; stage: ExecutionStage; host: Address | undefined }
+  | { topic: 'hostEvents'; height: number; index: number; host: Address; kind: HostEventKind; reputation: ReputationEvent | undefined }
+
+/** What a subscriber asked for: execution and hostEvents are filtered by their subject. */
+export type EventFilter =
+  | { topic: 'newHeads' }
+  | { topic: 'finalizedHeads' }
+  | { topic: 'execution'; executionId: Hash }
+  | { topic: 'hostEvents'; host: Address }
+
+export interface RpcEventSource {
+  /**
+   * Live events, in (height, index) order, emitted after the block that produced them is
+   * stored. Returns the unsubscribe function.
+   */
+  listen(listener: (event: RpcEvent) => void): () => void
+  /**
+   * Stored events matching `filter` with height in [fromHeight, toHeight], where `toHeight` is
+   * the head when the call started (returned). With `listen` registered first, the server
+   * delivers replay then live events with height > toHeight: nothing lost, nothing twice.
+   */
+  replay(filter: EventFilter, fromHeight: number): Promise<{ events: RpcEvent[]; toHeight: number }>
+}
+
+export function isEventMatch(filter: EventFilter, event: RpcEvent): boolean {
+  if (filter.topic !== event.topic) return false
+  if (filter.topic === 'execution' && event.topic === 'execution') return equalBytes(filter.executionId, event.executionId)
+  if (filter.topic === 'hostEvents' && event.topic === 'hostEvents') return equalBytes(filter.host, event.host)
+  return true
+}
+
+// ---------- errors ----------
+
+/**
+ * Codes a backend throws for refusals the client can act on. Each maps to one documented
+ * JSON-RPC application code (rpcErrors.ts). Other XscError codes map to a generic refusal.
+ */
+export type BackendErrorCode =
+  | 'NONCE_TOO_LOW'
+  | 'NONCE_TOO_HIGH'
+  | 'INSUFFICIENT_FUNDS'
+  | 'BAD_SIGNATURE'
+  | 'WRONG_CHAIN'
+  | 'MEMPOOL_FULL'
+  | 'ALREADY_KNOWN'
+  | 'FEE_TOO_LOW'
+  | 'INVALID_TX'
+  | 'UNKNOWN_ASSET'
+  | 'UNKNOWN_EXECUTION'
+  | 'FUEL_LIMIT_TOO_HIGH'
+  | 'BLOB_TOO_LARGE'
+  | 'HISTORY_UNAVAILABLE'
+  | 'UNAVAILABLE'
+
+export class RpcBackendError extends XscError<BackendErrorCode> {}

@@ -1,0 +1,300 @@
+import { entryHash, txId } from '../../blocks/ids.ts'
+import type { BlockEntry, SignedTx } from '../../blocks/schema.ts'
+import type * as B from './backend.ts'
+import * as F from './formats.ts'
+import { RpcError } from './rpcErrors.ts'
+import { bool, bytes32, list, optional, str, u32, amount, type Json, type JsonSchema, type Wire, WireError } from './wire.ts'
+
+/**
+ * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed
+ * schema (viem's `{method, params, result}`). The server validates params and formats results
+ * with the wires given here; the client formats params and parses results with the same wires;
+ * `rpc.discover` (OpenRPC) and docs/rpc.md are generated from it.
+ */
+
+export interface ParamDef<T> { name: string; wire: Wire<T>; description: string }
+export interface ResultDef<T> { name: string; wire: Wire<T>; description: string }
+
+/** What a call may need from its connection: subscriptions exist only on WebSocket. */
+export interface CallContext {
+  subscriptions: SubscriptionHost | undefined
+}
+
+export interface SubscriptionHost {
+  subscribe(filter: B.EventFilter, fromHeight: number | undefined): Promise<string>
+  unsubscribe(id: string): boolean
+}
+
+export interface MethodDef<P extends unknown[], R> {
+  method: string
+  summary: string
+  params: { [K in keyof P]: ParamDef<P[K]> }
+  result: ResultDef<R>
+  /** Only over WebSocket (subscriptions). */
+  wsOnly?: boolean
+  call(backend: B.RpcBackend, params: P, ctx: CallContext): Promise<R>
+}
+
+function method<P extends unknown[], R>(def: MethodDef<P, R>): MethodDef<P, R> {
+  return def
+}
+
+function param<T>(name: string, wire: Wire<T>, description: string): ParamDef<T> {
+  return { name, wire, description }
+}
+
+const address = param('address', bytes32, 'Account address (ed25519 public key, 0x-hex).')
+const fullParam = param('full', optional(bool), 'true: include full entries; false or absent: entry ids only.')
+
+/** Entry ids in a block view: the tx id for tx-carrying entries, the execution id for completions, else the entry's leaf hash. */
+export function computeEntryId(entry: BlockEntry): Uint8Array {
+  switch (entry.type) {
+    case 'tx':
+    case 'deployment':
+    case 'execution':
+      return txId(entry.tx)
+    case 'completion':
+      return entry.executionId
+    default:
+      return entryHash(entry)
+  }
+}
+
+export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
+  return {
+    hash: stored.hash,
+    header: stored.block.header,
+    entryIds: stored.block.entries.map(computeEntryId),
+    entries: full ? stored.block.entries : undefined,
+  }
+}
+
+const MAX_HOSTS_PAGE = 1000
+
+/** rpc.discover's result: the OpenRPC document, generated from this table. */
+const openRpcDocument: Wire<Json> = {
+  schema: { type: 'object', description: 'OpenRPC 1.2.6 document' },
+  toJson: (v) => v,
+  fromJson: (j) => j as Json,
+}
+
+const subscriptionId = str(64, /^0x[0-9a-f]{1,62}$/)
+
+export const METHODS = {
+  xsc_sendTransaction: method<[SignedTx], Uint8Array>({
+    method: 'xsc_sendTransaction',
+    summary: 'Submit a signed transaction (0x-hex of its canonical encoding) to the mempool; returns its id.',
+    params: [param('tx', F.RawSignedTx, 'Signed transaction, 0x-hex of the canonical msgpack encoding.')],
+    result: { name: 'txId', wire: bytes32, description: 'The transaction id.' },
+    call: (b, [tx]) => b.submitTx(tx),
+  }),
+  xsc_getBlockByHeight: method<[number, boolean | undefined], F.BlockView | undefined>({
+    method: 'xsc_getBlockByHeight',
+    summary: 'The block at a height, or null.',
+    params: [param('height', u32, 'Block height.'), fullParam],
+    result: { name: 'block', wire: optional(F.BlockView), description: 'The block, or null.' },
+    call: async (b, [height, full]) => {
+      const stored = await b.getBlockByHeight(height)
+      return stored === null ? undefined : toBlockView(stored, full === true)
+    },
+  }),
+  xsc_getBlockByHash: method<[Uint8Array, boolean | undefined], F.BlockView | undefined>({
+    method: 'xsc_getBlockByHash',
+    summary: 'The block with a hash, or null.',
+    params: [param('hash', bytes32, 'Block hash.'), fullParam],
+    result: { name: 'block', wire: optional(F.BlockView), description: 'The block, or null.' },
+    call: async (b, [hash, full]) => {
+      const stored = await b.getBlockByHash(hash)
+      return stored === null ? undefined : toBlockView(stored, full === true)
+    },
+  }),
+  xsc_getTransaction: method<[Uint8Array], F.TransactionView | undefined>({
+    method: 'xsc_getTransaction',
+    summary: 'A transaction included in a block, with its location, or null.',
+    params: [param('id', bytes32, 'Transaction id.')],
+    result: { name: 'transaction', wire: optional(F.TransactionView), description: 'The tx and where it is, or null.' },
+    call: async (b, [id]) => {
+      const loc = await b.getTransaction(id)
+      return loc === null ? undefined : { id, ...loc }
+    },
+  }),
+  xsc_getBalance: method<[Uint8Array], bigint>({
+    method: 'xsc_getBalance',
+    summary: 'Balance of an account in base units (decimal string).',
+    params: [address],
+    result: { name: 'balance', wire: amount, description: 'Balance in base units.' },
+    call: async (b, [addr]) => (await b.getAccount(addr)).balance,
+  }),
+  xsc_getNonce: method<[Uint8Array], number>({
+    method: 'xsc_getNonce',
+    summary: 'Next nonce of an account (the nonce its next tx must carry).',
+    params: [address],
+    result: { name: 'nonce', wire: u32, description: 'Next nonce.' },
+    call: async (b, [addr]) => (await b.getAccount(addr)).nonce,
+  }),
+  xsc_chainStatus: method<[], B.ChainStatus>({
+    method: 'xsc_chainStatus',
+    summary: 'Chain id, head, finalized block, peer count and sync state.',
+    params: [],
+    result: { name: 'status', wire: F.ChainStatus, description: 'Chain status.' },
+    call: (b) => b.chainStatus(),
+  }),
+  xsc_getAsset: method<[Uint8Array], B.AssetInfo | undefined>({
+    method: 'xsc_getAsset',
+    summary: 'A deployed asset: manifest, placement and shard health, or null.',
+    params: [param('id', bytes32, 'Asset id (the deploy tx id).')],
+    result: { name: 'asset', wire: optional(F.AssetInfo), description: 'The asset, or null.' },
+    call: async (b, [id]) => (await b.getAsset(id)) ?? undefined,
+  }),
+  xsc_getHost: method<[Uint8Array], B.HostInfo | undefined>({
+    method: 'xsc_getHost',
+    summary: 'A host: coordinates, zone, capacity, asks, reputation and its reputation events, or null.',
+    params: [param('address', bytes32, 'Host address.')],
+    result: { name: 'host', wire: optional(F.HostInfo), description: 'The host, or null.' },
+    call: async (b, [addr]) => (await b.getHost(addr)) ?? undefined,
+  }),
+  xsc_getHosts: method<[number | undefined, number | undefined], B.HostSummary[]>({
+    method: 'xsc_getHosts',
+    summary: `Hosts ordered by address, paged (limit at most ${MAX_HOSTS_PAGE}, default 100).`,
+    params: [param('offset', optional(u32), 'Hosts to skip (default 0).'), param('limit', optional(u32), `Page size (default 100, max ${MAX_HOSTS_PAGE}).`)],
+    result: { name: 'hosts', wire: list(F.HostSummary, MAX_HOSTS_PAGE), description: 'One page of hosts.' },
+    call: (b, [offset, limit]) => {
+      if (limit !== undefined && limit > MAX_HOSTS_PAGE) throw new RpcError('INVALID_PARAMS', `limit: at most ${MAX_HOSTS_PAGE}`, { path: 'limit' })
+      return b.listHosts({ offset: offset ?? 0, limit: limit ?? 100 })
+    },
+  }),
+  xsc_getExecution: method<[Uint8Array], F.ExecutionView | undefined>({
+    method: 'xsc_getExecution',
+    summary: 'An execution: request, assigned hosts, status, and once completed its result, fuel, payouts and receipts; or null.',
+    params: [param('id', bytes32, 'Execution id (the execute tx id).')],
+    result: { name: 'execution', wire: optional(F.ExecutionInfo), description: 'The execution, or null.' },
+    call: async (b, [id]) => {
+      const info = await b.getExecution(id)
+      if (info === null) return undefined
+      const completion = info.completion === undefined ? undefined : { block: info.completion.block, entry: stripType(info.completion.entry) }
+      return { id: info.id, record: info.record, scheduled: info.scheduled, completion }
+    },
+  }),
+  xsc_estimateFuel: method<[B.EstimateRequest], B.EstimateResult>({
+    method: 'xsc_estimateFuel',
+    summary: 'Dry-run an execution on the node: outcome, fuel used and output. Nothing is written or paid.',
+    params: [param('request', F.EstimateRequest, 'What to run.')],
+    result: { name: 'estimate', wire: F.EstimateResult, description: 'The dry run\'s outcome, fuel and output.' },
+    call: (b, [req]) => b.estimateExecution(req),
+  }),
+  xsc_subscribe: method<[F.FilterView, number | undefined], string>({
+    method: 'xsc_subscribe',
+    summary: 'WebSocket only. Subscribe to newHeads, finalizedHeads, an execution (subject = execution id) or a host\'s events (subject = address); fromHeight replays stored events first. Notifications: method xsc_subscription, params {subscription, result: event}.',
+    params: [param('filter', F.Filter, 'Topic and subject.'), param('fromHeight', optional(u32), 'Replay events from this height before live ones.')],
+    result: { name: 'subscription', wire: subscriptionId, description: 'Subscription id.' },
+    wsOnly: true,
+    call: (_b, [filter, fromHeight], ctx) => {
+      if (ctx.subscriptions === undefined) throw new RpcError('METHOD_NOT_FOUND', 'xsc_subscribe is only available over WebSocket')
+      return ctx.subscriptions.subscribe(F.toFilter(filter, 'filter'), fromHeight)
+    },
+  }),
+  xsc_unsubscribe: method<[string], boolean>({
+    method: 'xsc_unsubscribe',
+    summary: 'WebSocket only. Cancel a subscription; false if it did not exist.',
+    params: [param('subscription', subscriptionId, 'Subscription id.')],
+    result: { name: 'removed', wire: bool, description: 'Whether it existed.' },
+    wsOnly: true,
+    call: async (_b, [id], ctx) => {
+      if (ctx.subscriptions === undefined) throw new RpcError('METHOD_NOT_FOUND', 'xsc_unsubscribe is only available over WebSocket')
+      return ctx.subscriptions.unsubscribe(id)
+    },
+  }),
+  'rpc.discover': method<[], Json>({
+    method: 'rpc.discover',
+    summary: 'The OpenRPC document of this API, generated from the method table.',
+    params: [],
+    result: { name: 'openrpc', wire: openRpcDocument, description: 'OpenRPC document.' },
+    call: async () => computeOpenRpcDocument(),
+  }),
+} as const
+
+function stripType(entry: B.CompletionEntry): Omit<B.CompletionEntry, 'type'> {
+  const { type: _type, ...rest } = entry
+  return rest
+}
+
+export type Methods = typeof METHODS
+export type MethodName = keyof Methods
+export type MethodParams<M extends MethodName> = Methods[M] extends MethodDef<infer P, infer _R> ? P : never
+export type MethodResult<M extends MethodName> = Methods[M] extends MethodDef<infer _P, infer R> ? R : never
+
+/** Loosely typed view used by the dispatcher (params checked at runtime by the wires). */
+export interface AnyMethod {
+  method: string
+  summary: string
+  params: readonly ParamDef<unknown>[]
+  result: ResultDef<unknown>
+  wsOnly?: boolean
+  call(backend: B.RpcBackend, params: unknown[], ctx: CallContext): Promise<unknown>
+}
+
+const TABLE = new Map<string, AnyMethod>(Object.entries(METHODS).map(([name, def]) => [name, def as unknown as AnyMethod]))
+
+export function findMethod(name: string): AnyMethod | undefined {
+  return TABLE.get(name)
+}
+
+export function listMethods(): AnyMethod[] {
+  return [...TABLE.values()]
+}
+
+/**
+ * Params by position (array) or by name (object). Extra positional params and unknown names are
+ * errors; missing trailing optional params are `undefined`.
+ */
+export function parseParams(def: AnyMethod, raw: unknown): unknown[] {
+  const out = new Array<unknown>(def.params.length)
+  if (raw === undefined) raw = []
+  if (Array.isArray(raw)) {
+    if (raw.length > def.params.length) throw new RpcError('INVALID_PARAMS', `${def.method} takes at most ${def.params.length} params, got ${raw.length}`)
+    for (let i = 0; i < def.params.length; i++) out[i] = parseOne(def.params[i]!, raw[i])
+    return out
+  }
+  if (typeof raw === 'object' && raw !== null) {
+    const rec = raw as Record<string, unknown>
+    const names = new Set(def.params.map((p) => p.name))
+    for (const k of Object.keys(rec)) if (!names.has(k)) throw new RpcError('INVALID_PARAMS', `${def.method} has no param ${k.slice(0, 64)}`, { path: k.slice(0, 64) })
+    for (let i = 0; i < def.params.length; i++) out[i] = parseOne(def.params[i]!, Object.hasOwn(rec, def.params[i]!.name) ? rec[def.params[i]!.name] : undefined)
+    return out
+  }
+  throw new RpcError('INVALID_PARAMS', 'params must be an array or an object')
+}
+
+function parseOne(p: ParamDef<unknown>, value: unknown): unknown {
+  try {
+    if (value === undefined && !isOptional(p.wire.schema)) throw new WireError('MISSING', `${p.name}: missing`, { path: p.name })
+    return p.wire.fromJson(value, p.name)
+  } catch (err) {
+    if (err instanceof WireError) throw new RpcError('INVALID_PARAMS', err.message, err.details)
+    throw err
+  }
+}
+
+function isOptional(s: JsonSchema): boolean {
+  return Array.isArray(s.oneOf) && s.oneOf.some((a: unknown) => typeof a === 'object' && a !== null && (a as { type?: unknown }).type === 'null')
+}
+
+let openRpcCache: Json | undefined
+
+/** OpenRPC 1.2.6 document of the whole API, from the table. */
+export function computeOpenRpcDocument(): Json {
+  if (openRpcCache !== undefined) return openRpcCache
+  const doc = {
+    openrpc: '1.2.6',
+    info: { title: 'XSC JSON-RPC', version: '1.0.0', description: 'JSON-RPC 2.0 over HTTP POST and WebSocket. Amounts are decimal strings, bytes 0x-hex. Raw blobs: HTTP PUT /blob.' },
+    methods: listMethods().map((m) => ({
+      name: m.method,
+      summary: m.summary,
+      paramStructure: 'either',
+      params: m.params.map((p) => ({ name: p.name, description: p.description, required: !isOptional(p.wire.schema), schema: p.wire.schema })),
+      result: { name: m.result.name, description: m.result.description, schema: m.result.wire.schema },
+    })),
+  }
+  openRpcCache = JSON.parse(JSON.stringify(doc)) as Json
+  return openRpcCache
+}
