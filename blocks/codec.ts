@@ -24,8 +24,8 @@ const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: fa
 export const MAX_ENCODED_BYTES = 64 * 1024 * 1024
 
 export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
-  const out = packr.pack(codec.toWire(value))
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+  // pack() returns a view into msgpackr's reused buffer: copy it out before the next call.
+  return new Uint8Array(packr.pack(codec.toWire(value)))
 }
 
 export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {

@@ -1,0 +1,50 @@
+import { equalBytes, toHex } from '../src/crypto/index.ts'
+import { CodecError, XscError } from './errors.ts'
+import { computeBodyRoot, txId } from './ids.ts'
+import { ENTRY_TYPE_OF_KIND, type Block, type BlockHeader } from './schema.ts'
+
+export type BlockErrorCode =
+  | 'WRONG_CHAIN'
+  | 'PARENT_UNKNOWN'
+  | 'WRONG_HEIGHT'
+  | 'WRONG_PARENT'
+  | 'SLOT_NOT_AFTER_PARENT'
+  | 'WRONG_ENTRY_KIND'
+  | 'EMPTY_BLOCK'
+  | 'BAD_BODY_ROOT'
+  | 'DUPLICATE_TX'
+  | 'BAD_STATE_ROOT'
+  | 'ALREADY_KNOWN'
+  | 'FINALIZED_CONFLICT'
+
+/** A block that is invalid in itself or against its parent. Carries {got, expected} on mismatches. */
+export class BlockError extends XscError<BlockErrorCode> {}
+
+/** Checks that need only the block: entry kinds, non-empty body, body root, no tx twice. */
+export function validateBlockStructure(block: Block, chainId: string): void {
+  const { header, entries } = block
+  if (header.chainId !== chainId) throw new BlockError('WRONG_CHAIN', `block is for chain ${header.chainId}`, { got: header.chainId, expected: chainId })
+  const entryType = ENTRY_TYPE_OF_KIND[header.kind]
+  if (header.kind !== 'genesis' && entries.length === 0) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no entries`)
+  const seen = new Set<string>()
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!
+    if (e.type !== entryType) throw new BlockError('WRONG_ENTRY_KIND', `${header.kind} block holds a ${e.type} entry at ${i}`, { index: i })
+    if ('tx' in e) {
+      const id = toHex(txId(e.tx))
+      if (seen.has(id)) throw new BlockError('DUPLICATE_TX', `tx ${id} appears twice`, { txId: id })
+      seen.add(id)
+    }
+  }
+  const root = computeBodyRoot(entries)
+  if (!equalBytes(root, header.bodyRoot)) throw new BlockError('BAD_BODY_ROOT', 'body root does not match the entries', { got: toHex(header.bodyRoot), expected: toHex(root) })
+}
+
+/** Checks against the parent header: linkage, height, slot order. */
+export function validateBlockParent(header: BlockHeader, parent: BlockHeader, parentHash: Uint8Array): void {
+  if (!equalBytes(header.prevHash, parentHash)) throw new BlockError('WRONG_PARENT', 'prevHash is not the parent', { got: toHex(header.prevHash), expected: toHex(parentHash) })
+  if (header.height !== parent.height + 1) throw new BlockError('WRONG_HEIGHT', `height ${header.height} after ${parent.height}`, { got: header.height, expected: parent.height + 1 })
+  if (header.slot <= parent.slot && parent.height !== 0) throw new BlockError('SLOT_NOT_AFTER_PARENT', `slot ${header.slot} is not after ${parent.slot}`, { got: header.slot, parent: parent.slot })
+}
+
+export { CodecError }

@@ -1,0 +1,174 @@
+import { bytes, bytes32, decode, encode, list, optional, struct, u32, type Codec } from '../../blocks/codec.ts'
+import { XscError } from '../../blocks/errors.ts'
+import { blockHash, txId } from '../../blocks/ids.ts'
+import { Block, GenesisConfig, type BlockHeader, type Hash, type SignedTx } from '../../blocks/schema.ts'
+import { equalBytes, toHex, u32be } from '../crypto/index.ts'
+import { computeGenesis } from '../state/genesis.ts'
+import { MemoryState, type StateWrite } from '../state/stateView.ts'
+import { bucketKey, Bucket, Db, type BatchOp } from './db.ts'
+
+export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'NOTHING_TO_REVERT' | 'CORRUPT'
+export class ChainStoreError extends XscError<ChainStoreErrorCode> {}
+
+export interface TxLocation { blockHash: Hash; height: number; index: number }
+const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32, height: u32, index: u32 })
+
+interface HeadRef { hash: Hash; height: number }
+const HeadRef: Codec<HeadRef> = struct('HeadRef', { hash: bytes32, height: u32 })
+
+const Undo = list(struct('UndoEntry', { key: bytes({ max: 1024 }), value: optional(bytes({ max: 1 << 24 })) }), Number.MAX_SAFE_INTEGER)
+
+const META_HEAD = new TextEncoder().encode('head')
+const META_FINALIZED = new TextEncoder().encode('finalized')
+
+export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
+
+/**
+ * The chain on disk. A block, its height and tx indices, its state writes, the undo record of
+ * the values it overwrote and the new head land in ONE classic-level batch, so a process killed
+ * at any point reopens on a consistent head with no partial block. The head's state is also held
+ * in memory (`state`) for the pure transition's synchronous reads.
+ */
+export class ChainStore {
+  readonly state = new MemoryState()
+  readonly genesis: GenesisConfig
+  readonly genesisHash: Hash
+  #head!: ChainHead
+  #finalized!: HeadRef
+  readonly #db: Db
+
+  private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash) {
+    this.#db = db
+    this.genesis = genesis
+    this.genesisHash = genesisHash
+  }
+
+  static async open(dir: string, genesis: GenesisConfig): Promise<ChainStore> {
+    const db = await Db.open(dir)
+    try {
+      const g = computeGenesis(genesis)
+      const store = new ChainStore(db, genesis, g.hash)
+      const headBytes = await db.get(Bucket.meta, META_HEAD)
+      if (headBytes === undefined) {
+        await store.#commit(g.block, g.hash, g.writes)
+        await db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash: g.hash, height: 0 }) }])
+        store.#finalized = { hash: g.hash, height: 0 }
+        return store
+      }
+      const stored0 = await db.get(Bucket.heightIndex, u32be(0))
+      if (stored0 === undefined || !equalBytes(stored0, g.hash)) {
+        throw new ChainStoreError('WRONG_GENESIS', `the data dir holds another chain (genesis ${stored0 ? toHex(stored0) : 'missing'}, expected ${toHex(g.hash)})`)
+      }
+      for await (const [k, v] of db.entries(Bucket.state)) store.state.apply([{ key: k, value: v }])
+      const head = decode(HeadRef, headBytes)
+      const headBlock = await store.getBlock(head.hash)
+      if (headBlock === undefined) throw new ChainStoreError('CORRUPT', 'head block missing')
+      store.#head = { hash: head.hash, height: head.height, header: headBlock.header }
+      const fin = await db.get(Bucket.meta, META_FINALIZED)
+      store.#finalized = fin ? decode(HeadRef, fin) : { hash: g.hash, height: 0 }
+      return store
+    } catch (e) {
+      await db.close()
+      throw e
+    }
+  }
+
+  get head(): ChainHead {
+    return this.#head
+  }
+
+  get finalized(): HeadRef {
+    return this.#finalized
+  }
+
+  /** Appends a block that was verified against the head's state; `writes` is its write set. */
+  async commitBlock(block: Block, hash: Hash, writes: StateWrite[]): Promise<void> {
+    if (!equalBytes(block.header.prevHash, this.#head.hash) || block.header.height !== this.#head.height + 1) {
+      throw new ChainStoreError('NOT_HEAD_CHILD', `block ${toHex(hash)} does not extend the head`)
+    }
+    await this.#commit(block, hash, writes)
+  }
+
+  async #commit(block: Block, hash: Hash, writes: StateWrite[]): Promise<void> {
+    const ops: BatchOp[] = []
+    ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: encode(Block, block) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(block.header.height)), value: hash })
+    block.entries.forEach((e, index) => {
+      if ('tx' in e) ops.push({ type: 'put', key: bucketKey(Bucket.txIndex, txId(e.tx)), value: encode(TxLocation, { blockHash: hash, height: block.header.height, index }) })
+    })
+    const undo = writes.map((w) => ({ key: w.key, value: this.state.get(w.key) }))
+    ops.push({ type: 'put', key: bucketKey(Bucket.undo, hash), value: encode(Undo, undo) })
+    for (const w of writes) {
+      const key = bucketKey(Bucket.state, w.key)
+      ops.push(w.value === undefined ? { type: 'del', key } : { type: 'put', key, value: w.value })
+    }
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash, height: block.header.height }) })
+    await this.#db.batch(ops)
+    this.state.apply(writes)
+    this.#head = { hash, height: block.header.height, header: block.header }
+  }
+
+  /** Undoes the head block (fork choice switching branches below finality). */
+  async revertHead(): Promise<Block> {
+    const { hash, height } = this.#head
+    if (height === 0 || height <= this.#finalized.height) throw new ChainStoreError('NOTHING_TO_REVERT', `cannot revert block ${height}: genesis or finalized`)
+    const block = await this.getBlock(hash)
+    const undoBytes = await this.#db.get(Bucket.undo, hash)
+    if (block === undefined || undoBytes === undefined) throw new ChainStoreError('CORRUPT', `undo data for ${toHex(hash)} missing`)
+    const undo = decode(Undo, undoBytes)
+    const parent = await this.getBlock(block.header.prevHash)
+    if (parent === undefined) throw new ChainStoreError('CORRUPT', 'parent block missing')
+    const ops: BatchOp[] = [{ type: 'del', key: bucketKey(Bucket.heightIndex, u32be(height)) }]
+    for (const e of block.entries) if ('tx' in e) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, txId(e.tx)) })
+    for (const u of undo) {
+      const key = bucketKey(Bucket.state, u.key)
+      ops.push(u.value === undefined ? { type: 'del', key } : { type: 'put', key, value: u.value })
+    }
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash: block.header.prevHash, height: height - 1 }) })
+    await this.#db.batch(ops)
+    this.state.apply(undo)
+    this.#head = { hash: block.header.prevHash, height: height - 1, header: parent.header }
+    return block
+  }
+
+  async setFinalized(ref: HeadRef): Promise<void> {
+    if (ref.height <= this.#finalized.height) return
+    await this.#db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, ref) }])
+    this.#finalized = ref
+  }
+
+  async getBlock(hash: Hash): Promise<Block | undefined> {
+    const bytes = await this.#db.get(Bucket.block, hash)
+    return bytes === undefined ? undefined : decode(Block, bytes)
+  }
+
+  async getBlockBytes(hash: Hash): Promise<Uint8Array | undefined> {
+    return this.#db.get(Bucket.block, hash)
+  }
+
+  async getHashAtHeight(height: number): Promise<Hash | undefined> {
+    if (!Number.isInteger(height) || height < 0 || height > this.#head.height) return undefined
+    return this.#db.get(Bucket.heightIndex, u32be(height))
+  }
+
+  async getBlockByHeight(height: number): Promise<Block | undefined> {
+    const hash = await this.getHashAtHeight(height)
+    return hash === undefined ? undefined : this.getBlock(hash)
+  }
+
+  async getTx(id: Hash): Promise<{ tx: SignedTx; location: TxLocation } | undefined> {
+    const loc = await this.#db.get(Bucket.txIndex, id)
+    if (loc === undefined) return undefined
+    const location = decode(TxLocation, loc)
+    const block = await this.getBlock(location.blockHash)
+    const entry = block?.entries[location.index]
+    if (entry === undefined || !('tx' in entry)) throw new ChainStoreError('CORRUPT', `tx index points at a missing entry`)
+    return { tx: entry.tx, location }
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close()
+  }
+}
+
+export { blockHash }

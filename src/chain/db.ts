@@ -1,0 +1,77 @@
+import { ClassicLevel } from 'classic-level'
+import { XscError } from '../../blocks/errors.ts'
+
+export type DbErrorCode = 'LOCKED' | 'OPEN_FAILED' | 'CORRUPT'
+export class DbError extends XscError<DbErrorCode> {}
+
+/**
+ * Buckets: one prefix byte each. The numbers are a storage format: never reuse one.
+ * All tables are declared here (reth's habit) so the layout can be read in one place.
+ */
+export const Bucket = {
+  block: 1, // block hash → encoded Block
+  heightIndex: 2, // u32be height → block hash (canonical chain)
+  txIndex: 3, // tx id → TxLocation
+  state: 4, // state key → value (the head's state)
+  meta: 5, // name → value (head, finalized)
+  undo: 6, // block hash → encoded previous values of the keys the block wrote
+  blockMeta: 7, // block hash → BlockMeta (state root after, total writes), for fork choice
+} as const
+export type Bucket = (typeof Bucket)[keyof typeof Bucket]
+
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+
+export function bucketKey(bucket: Bucket, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1)
+  out[0] = bucket
+  out.set(key, 1)
+  return out
+}
+
+/**
+ * The thin layer over classic-level: binary keys and values, `undefined` for not found, a clear
+ * error when another process holds the lock.
+ */
+export class Db {
+  readonly #level: ClassicLevel<Uint8Array, Uint8Array>
+  private constructor(level: ClassicLevel<Uint8Array, Uint8Array>) {
+    this.#level = level
+  }
+
+  static async open(dir: string): Promise<Db> {
+    const level = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+    try {
+      await level.open()
+    } catch (cause) {
+      const code = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as { code?: string }).code
+      if (code === 'LEVEL_LOCKED') throw new DbError('LOCKED', `database ${dir} is in use by another process (is a node already running on this --data dir?)`, { dir }, { cause })
+      throw new DbError('OPEN_FAILED', `cannot open database ${dir}`, { dir }, { cause })
+    }
+    return new Db(level)
+  }
+
+  async get(bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
+    const v = await this.#level.get(bucketKey(bucket, key))
+    return v === undefined ? undefined : new Uint8Array(v)
+  }
+
+  async getMany(bucket: Bucket, keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const vs = await this.#level.getMany(keys.map((k) => bucketKey(bucket, k)))
+    return vs.map((v) => (v === undefined ? undefined : new Uint8Array(v)))
+  }
+
+  /** Every (key, value) of a bucket in key order, keys without the bucket byte. */
+  async *entries(bucket: Bucket): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const gte = new Uint8Array([bucket])
+    const lt = new Uint8Array([bucket + 1])
+    for await (const [k, v] of this.#level.iterator({ gte, lt })) yield [new Uint8Array(k.subarray(1)), new Uint8Array(v)]
+  }
+
+  async batch(ops: BatchOp[], sync = false): Promise<void> {
+    await this.#level.batch(ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key })), { sync })
+  }
+
+  async close(): Promise<void> {
+    await this.#level.close()
+  }
+}

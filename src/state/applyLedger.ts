@@ -1,0 +1,94 @@
+import type { SignedTx, HostParams } from '../../blocks/schema.ts'
+import { toHex } from '../crypto/index.ts'
+import { bumpNonce, credit, debit } from './accounts.ts'
+import { checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
+import { StateError } from './errors.ts'
+import { HOST_STATUS, HostRecord, Validator } from './records.ts'
+import { hostKey, validatorKey } from './stateKeys.ts'
+import type { StateOverlay } from './stateView.ts'
+import type { ApplyContext } from './applyContext.ts'
+
+/**
+ * Applies one ledger tx: checks, fee to the proposer, nonce, effect. On error the caller's
+ * overlay is untouched (the tx runs in a child overlay that is merged only on success).
+ */
+export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): void {
+  if (!ctx.signaturesChecked) verifyTxSignature(tx, ctx.genesis.chainId)
+  checkTxAgainstState(state, tx)
+  const s = state.child()
+  const { from, fee, payload } = tx.body
+  debit(s, from, fee)
+  credit(s, ctx.proposer, fee)
+  bumpNonce(s, from)
+  switch (payload.type) {
+    case 'transfer':
+      debit(s, from, payload.amount)
+      credit(s, payload.to, payload.amount)
+      break
+    case 'stake': {
+      if (payload.amount === 0n) throw new StateError('INVALID_TX', 'stake amount must be positive')
+      debit(s, from, payload.amount)
+      const v = s.read(Validator, validatorKey(from)) ?? { stake: 0n, peerId: '' }
+      const stake = v.stake + payload.amount
+      if (stake < ctx.genesis.params.minStake) throw new StateError('STAKE_TOO_LOW', `stake ${stake} is below minStake ${ctx.genesis.params.minStake}`)
+      s.write(Validator, validatorKey(from), { ...v, stake })
+      break
+    }
+    case 'unstake': {
+      const v = s.read(Validator, validatorKey(from))
+      if (v === undefined) throw new StateError('UNKNOWN_VALIDATOR', `${toHex(from)} is not a validator`)
+      if (payload.amount === 0n || payload.amount > v.stake) throw new StateError('INVALID_TX', `cannot unstake ${payload.amount} of ${v.stake}`)
+      const stake = v.stake - payload.amount
+      if (stake !== 0n && stake < ctx.genesis.params.minStake) throw new StateError('STAKE_TOO_LOW', 'remaining stake would be below minStake; unstake all or less')
+      s.write(Validator, validatorKey(from), stake === 0n ? undefined : { ...v, stake })
+      credit(s, from, payload.amount)
+      break
+    }
+    case 'host.join': {
+      const existing = s.read(HostRecord, hostKey(from))
+      if (existing !== undefined && existing.status !== HOST_STATUS.left) throw new StateError('HOST_EXISTS', `${toHex(from)} is already a host`)
+      checkHostParams(payload.host, ctx)
+      s.write(HostRecord, hostKey(from), {
+        params: payload.host,
+        reputation: existing?.reputation ?? ctx.genesis.params.reputationInitialBp,
+        status: HOST_STATUS.active,
+        usedBytes: 0n,
+        joinedHeight: ctx.height,
+        failedAudits: 0,
+      })
+      break
+    }
+    case 'host.update': {
+      const existing = requireHost(s, from)
+      checkHostParams(payload.host, ctx)
+      if (payload.host.capacityBytes < existing.usedBytes) throw new StateError('INVALID_TX', 'capacity below the bytes already stored')
+      s.write(HostRecord, hostKey(from), { ...existing, params: payload.host })
+      break
+    }
+    case 'host.leave': {
+      const existing = requireHost(s, from)
+      // A host holding shards drains first: audits move its shards away, then it is `left`.
+      const status = existing.usedBytes === 0n ? HOST_STATUS.left : HOST_STATUS.draining
+      s.write(HostRecord, hostKey(from), { ...existing, status })
+      break
+    }
+    case 'deploy':
+    case 'execute':
+      throw new StateError('WRONG_ENTRY_KIND', `${payload.type} txs go in ${payload.type === 'deploy' ? 'deployment' : 'execution'} blocks`)
+  }
+  s.mergeInto(state)
+}
+
+function requireHost(s: StateOverlay, from: Uint8Array): HostRecord {
+  const existing = s.read(HostRecord, hostKey(from))
+  if (existing === undefined || existing.status === HOST_STATUS.left) throw new StateError('UNKNOWN_HOST', `${toHex(from)} is not a host`)
+  if (existing.status === HOST_STATUS.disqualified) throw new StateError('INVALID_TX', 'host is disqualified')
+  return existing
+}
+
+function checkHostParams(h: HostParams, ctx: ApplyContext): void {
+  const g = ctx.genesis.params.gridSize
+  if (h.coord.x >= g || h.coord.y >= g || h.coord.z >= g) throw new StateError('INVALID_TX', `host coordinates must be below the grid size ${g}`)
+  if (h.zone.length === 0) throw new StateError('INVALID_TX', 'host zone must not be empty')
+  if (h.capabilities === 0) throw new StateError('INVALID_TX', 'host must offer at least one capability')
+}

@@ -1,0 +1,40 @@
+import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
+import { txSigningHash } from '../../blocks/ids.ts'
+import type { SignedTx } from '../../blocks/schema.ts'
+import { readAccount } from './accounts.ts'
+import { StateError } from './errors.ts'
+import type { StateReader } from './stateView.ts'
+
+/**
+ * The stateless checks of a tx: chain id, sender key, signature. Shared by the mempool and block
+ * import so both reject the same txs with the same codes.
+ */
+export function verifyTxSignature(tx: SignedTx, chainId: string): void {
+  if (tx.body.chainId !== chainId) throw new StateError('WRONG_CHAIN', `tx is for chain ${tx.body.chainId}, this is ${chainId}`, { got: tx.body.chainId, expected: chainId })
+  if (!isValidPublicKey(tx.body.from)) throw new StateError('INVALID_KEY', 'sender is not a valid ed25519 public key (small-order or non-canonical)', { from: toHex(tx.body.from) })
+  if (!verify(tx.body.from, txSigningHash(tx.body), tx.signature)) throw new StateError('BAD_SIGNATURE', 'signature does not verify', { from: toHex(tx.body.from) })
+}
+
+/** What a tx moves out of the sender's balance before its effect (fee + value carried). */
+export function computeTxCost(tx: SignedTx): bigint {
+  const p = tx.body.payload
+  switch (p.type) {
+    case 'transfer':
+    case 'stake':
+      return tx.body.fee + p.amount
+    case 'deploy':
+      return tx.body.fee + p.deposit
+    default:
+      return tx.body.fee
+  }
+}
+
+/** Nonce and balance against state; `expectedNonce` lets the mempool check a queued sequence. */
+export function checkTxAgainstState(state: StateReader, tx: SignedTx, expectedNonce?: number, alreadyCommitted = 0n): void {
+  const acc = readAccount(state, tx.body.from)
+  const nonce = expectedNonce ?? acc.nonce
+  if (tx.body.nonce < nonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
+  if (tx.body.nonce > nonce) throw new StateError('NONCE_TOO_HIGH', `nonce ${tx.body.nonce} is ahead; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
+  const cost = computeTxCost(tx) + alreadyCommitted
+  if (acc.balance < cost) throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds for value and fee', { balance: acc.balance.toString(), needed: cost.toString() })
+}

@@ -1,0 +1,52 @@
+import { encode } from '../../blocks/codec.ts'
+import { GenesisConfig, type Block, type BlockHeader } from '../../blocks/schema.ts'
+import { blockHash, computeBodyRoot } from '../../blocks/ids.ts'
+import { isValidPublicKey, toHex, ZERO_HASH } from '../crypto/index.ts'
+import { Account, SupplyRecord, Validator } from './records.ts'
+import { StateError } from './errors.ts'
+import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
+import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
+import { MAX_AMOUNT } from './accounts.ts'
+
+const EMPTY_STATE = { get: () => undefined }
+
+export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWrite[] }
+
+/** The genesis state and block, derived only from the config: every node gets the same bytes. */
+export function computeGenesis(config: GenesisConfig): GenesisResult {
+  const state = new StateOverlay(EMPTY_STATE)
+  let total = 0n
+  const seen = new Set<string>()
+  for (const { to, amount } of config.allocations) {
+    const id = toHex(to)
+    if (seen.has(id)) throw new StateError('INVALID_TX', `genesis allocates to ${id} twice`)
+    seen.add(id)
+    total += amount
+    state.write(Account, accountKey(to), { balance: amount, nonce: 0 })
+  }
+  for (const v of config.validators) {
+    if (!isValidPublicKey(v.address)) throw new StateError('INVALID_KEY', `genesis validator ${toHex(v.address)} is not a valid key`)
+    if (v.stake < config.params.minStake) throw new StateError('STAKE_TOO_LOW', `genesis validator ${toHex(v.address)} stakes less than minStake`)
+    total += v.stake
+    state.write(Validator, validatorKey(v.address), { stake: v.stake, peerId: v.peerId })
+  }
+  if (total > MAX_AMOUNT) throw new StateError('OVERFLOW', 'genesis supply overflows u128')
+  state.write(SupplyRecord, SUPPLY_KEY, { total, burned: 0n })
+  const writes = state.writeSet()
+  const entries = [{ type: 'genesis' as const, config: encode(GenesisConfig, config) }]
+  const header: BlockHeader = {
+    chainId: config.chainId,
+    height: 0,
+    prevHash: ZERO_HASH,
+    kind: 'genesis',
+    slot: 0,
+    timestamp: config.genesisTime,
+    proposer: ZERO_HASH,
+    bodyRoot: computeBodyRoot(entries),
+    stateRoot: computeStateRoot(ZERO_HASH, writes),
+    proofs: [],
+    signature: new Uint8Array(64),
+  }
+  const block = { header, entries }
+  return { block, hash: blockHash(header), writes }
+}

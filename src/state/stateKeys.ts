@@ -1,0 +1,26 @@
+import { concatBytes } from '../crypto/index.ts'
+import type { Address, Hash } from '../../blocks/schema.ts'
+
+/**
+ * State keys: one prefix byte per bucket, then the id. The prefixes are protocol constants (they
+ * enter the state root): never renumber or reuse one.
+ */
+export const STATE_PREFIX = {
+  account: 0x01,
+  validator: 0x02,
+  host: 0x03,
+  asset: 0x04,
+  execution: 0x05,
+  assetKv: 0x06,
+  supply: 0x07,
+} as const
+
+const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
+
+export const accountKey = (a: Address): Uint8Array => one(STATE_PREFIX.account, a)
+export const validatorKey = (a: Address): Uint8Array => one(STATE_PREFIX.validator, a)
+export const hostKey = (a: Address): Uint8Array => one(STATE_PREFIX.host, a)
+export const assetKey = (id: Hash): Uint8Array => one(STATE_PREFIX.asset, id)
+export const executionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.execution, id)
+export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.assetKv]), asset, key)
+export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
