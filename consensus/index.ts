@@ -1,0 +1,11 @@
+/** The consensus layer's public surface (pure: no I/O, no clock; time is an input). */
+export * from './errors.ts'
+export * from './validatorSet.ts'
+export * from './proofScheme.ts'
+export * from './slot.ts'
+export * from './stake.ts'
+export * from './time.ts'
+export * from './work.ts'
+export * from './space.ts'
+export * from './sealBlock.ts'
+export * from './finality.ts'
