@@ -1,0 +1,247 @@
+import type { Address } from '../../blocks/schema.ts'
+import { CAPABILITY } from '../../blocks/schema.ts'
+import { toHex } from '../crypto/bytes.ts'
+import { HOST_STATUS, type HostRecord } from '../state/records.ts'
+import { computeUtilizationBp } from '../state/market/pricing.ts'
+import { RouterError } from './RouterError.ts'
+
+/** One host as the index holds it: the record plus fields the search reads on every visit. */
+export interface IndexedHost {
+  readonly key: string
+  readonly address: Address
+  record: HostRecord
+  x: number
+  y: number
+  z: number
+  /** First 4 address bytes as a uint32: the fast path of the seeded id tie-break. */
+  readonly tie: number
+  /** capacityBytes − usedBytes, never negative. */
+  free: bigint
+  /** usedBytes / capacityBytes in basis points (10000 when capacity is 0). */
+  fullBp: number
+}
+
+/** An octree node over the cube [x, x+size)³; a leaf holds items, an inner node up to 8 children. */
+export interface OctNode {
+  readonly x: number
+  readonly y: number
+  readonly z: number
+  readonly size: number
+  count: number
+  kids: (OctNode | undefined)[] | undefined
+  items: IndexedHost[] | undefined
+}
+
+/** Leaf capacity before a split; a node collapses back to a leaf when it holds half of that. */
+const LEAF_MAX = 16
+
+function newLeaf(x: number, y: number, z: number, size: number): OctNode {
+  return { x, y, z, size, count: 0, kids: undefined, items: [] }
+}
+
+function childIndex(node: OctNode, h: IndexedHost): number {
+  const half = node.size / 2
+  return (h.x >= node.x + half ? 1 : 0) | (h.y >= node.y + half ? 2 : 0) | (h.z >= node.z + half ? 4 : 0)
+}
+
+function childOf(node: OctNode, i: number): OctNode {
+  const kids = node.kids!
+  let kid = kids[i]
+  if (kid === undefined) {
+    const half = node.size / 2
+    kid = newLeaf(node.x + (i & 1 ? half : 0), node.y + (i & 2 ? half : 0), node.z + (i & 4 ? half : 0), half)
+    kids[i] = kid
+  }
+  return kid
+}
+
+function insert(node: OctNode, h: IndexedHost): void {
+  for (;;) {
+    node.count++
+    if (node.items !== undefined) {
+      node.items.push(h)
+      // A cell of size 1 cannot split: hosts sharing a coordinate all live in it.
+      if (node.items.length > LEAF_MAX && node.size > 1) {
+        const items = node.items
+        node.items = undefined
+        node.kids = new Array<OctNode | undefined>(8)
+        for (const it of items) {
+          const kid = childOf(node, childIndex(node, it))
+          kid.count++
+          kid.items!.push(it)
+        }
+        // A split can leave every item in one child that is itself over full; re-split lazily on next insert.
+      }
+      return
+    }
+    node = childOf(node, childIndex(node, h))
+  }
+}
+
+function collect(node: OctNode, out: IndexedHost[]): void {
+  if (node.items !== undefined) {
+    for (const it of node.items) out.push(it)
+    return
+  }
+  for (const kid of node.kids!) if (kid !== undefined) collect(kid, out)
+}
+
+function remove(node: OctNode, h: IndexedHost): void {
+  node.count--
+  if (node.items !== undefined) {
+    const i = node.items.indexOf(h)
+    node.items[i] = node.items[node.items.length - 1]!
+    node.items.pop()
+    return
+  }
+  const i = childIndex(node, h)
+  const kid = node.kids![i]!
+  remove(kid, h)
+  if (kid.count === 0) node.kids![i] = undefined
+  if (node.count <= LEAF_MAX / 2) {
+    const items: IndexedHost[] = []
+    collect(node, items)
+    node.kids = undefined
+    node.items = items
+  }
+}
+
+function isStorageSupply(r: HostRecord): boolean {
+  return r.status === HOST_STATUS.active && (r.params.capabilities & CAPABILITY.storage) !== 0
+}
+
+/**
+ * The router's spatial index: an octree over the bounded grid, updated incrementally on join,
+ * leave, move and update. Its shape depends on history, never its answers: `route` searches it
+ * exactly, so the same set of hosts gives the same routes whatever the insertion order.
+ * It also keeps the network storage totals (active storage hosts) that set storage prices.
+ */
+export class HostIndex {
+  readonly gridSize: number
+  /** The octree root; read by the router's search. */
+  readonly root: OctNode
+  private readonly byKey = new Map<string, IndexedHost>()
+  private readonly zones = new Map<string, number>()
+  private capacity = 0n
+  private used = 0n
+
+  constructor(gridSize: number) {
+    if (!Number.isInteger(gridSize) || gridSize < 1 || gridSize > 0xffff_ffff) throw new RouterError('BAD_REQUEST', `gridSize ${gridSize} is not in 1..2^32-1`, { gridSize })
+    this.gridSize = gridSize
+    let size = 1
+    while (size < gridSize) size *= 2
+    this.root = newLeaf(0, 0, 0, size)
+  }
+
+  /** An index holding every given host. */
+  static build(gridSize: number, hosts: Iterable<readonly [Address, HostRecord]>): HostIndex {
+    const index = new HostIndex(gridSize)
+    for (const [address, record] of hosts) index.upsert(address, record)
+    return index
+  }
+
+  get size(): number {
+    return this.byKey.size
+  }
+
+  /** Number of distinct zones among indexed hosts (any status). */
+  get zoneCount(): number {
+    return this.zones.size
+  }
+
+  /** Storage utilization of the network in basis points: used / capacity over active storage hosts. */
+  get utilizationBp(): number {
+    return computeUtilizationBp(this.used, this.capacity)
+  }
+
+  get(address: Address): HostRecord | undefined {
+    return this.byKey.get(toHex(address))?.record
+  }
+
+  getIndexed(address: Address): IndexedHost | undefined {
+    return this.byKey.get(toHex(address))
+  }
+
+  has(address: Address): boolean {
+    return this.byKey.has(toHex(address))
+  }
+
+  /** Every indexed host, in no particular order. */
+  values(): IterableIterator<IndexedHost> {
+    return this.byKey.values()
+  }
+
+  /** Adds a host or replaces its record; a changed coordinate moves it in the tree. */
+  upsert(address: Address, record: HostRecord): void {
+    if (!(address instanceof Uint8Array) || address.length !== 32) throw new RouterError('BAD_HOST', 'host address must be 32 bytes')
+    const { x, y, z } = record.params.coord
+    for (const c of [x, y, z]) {
+      if (!Number.isInteger(c) || c < 0 || c >= this.gridSize) throw new RouterError('BAD_HOST', `coordinate ${c} is off the grid 0..${this.gridSize - 1}`, { coord: record.params.coord })
+    }
+    if (record.params.capacityBytes < 0n || record.usedBytes < 0n) throw new RouterError('BAD_HOST', 'capacity and used bytes must be non-negative')
+    const key = toHex(address)
+    const old = this.byKey.get(key)
+    if (old !== undefined) {
+      this.account(old.record, -1)
+      this.zoneDelta(old.record.params.zone, -1)
+      if (old.x !== x || old.y !== y || old.z !== z) {
+        remove(this.root, old)
+        old.x = x
+        old.y = y
+        old.z = z
+        insert(this.root, old)
+      }
+      old.record = record
+      this.derive(old)
+    } else {
+      const h: IndexedHost = {
+        key,
+        address: new Uint8Array(address),
+        record,
+        x,
+        y,
+        z,
+        tie: ((address[0]! << 24) | (address[1]! << 16) | (address[2]! << 8) | address[3]!) >>> 0,
+        free: 0n,
+        fullBp: 0,
+      }
+      this.derive(h)
+      this.byKey.set(key, h)
+      insert(this.root, h)
+    }
+    this.account(record, 1)
+    this.zoneDelta(record.params.zone, 1)
+  }
+
+  /** Removes a host; returns whether it was indexed. */
+  remove(address: Address): boolean {
+    const key = toHex(address)
+    const h = this.byKey.get(key)
+    if (h === undefined) return false
+    this.byKey.delete(key)
+    remove(this.root, h)
+    this.account(h.record, -1)
+    this.zoneDelta(h.record.params.zone, -1)
+    return true
+  }
+
+  private derive(h: IndexedHost): void {
+    const cap = h.record.params.capacityBytes
+    const used = h.record.usedBytes
+    h.free = cap > used ? cap - used : 0n
+    h.fullBp = computeUtilizationBp(used, cap) + (cap === 0n ? 10_000 : 0)
+  }
+
+  private account(r: HostRecord, sign: 1 | -1): void {
+    if (!isStorageSupply(r)) return
+    const s = BigInt(sign)
+    this.capacity += s * r.params.capacityBytes
+    this.used += s * (r.usedBytes < r.params.capacityBytes ? r.usedBytes : r.params.capacityBytes)
+  }
+
+  private zoneDelta(zone: string, d: 1 | -1): void {
+    const n = (this.zones.get(zone) ?? 0) + d
+    if (n === 0) this.zones.delete(zone)
+    else this.zones.set(zone, n)
+  }
+}
