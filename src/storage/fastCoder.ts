@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { StorageError } from '../state/storage/storageError.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
+import { wasmApi, type WasmMemory, type WasmModule } from './wasmApi.ts'
 import { computeEncodingMatrix, computeRebuildMatrix, gfMul, type GfMatrix } from './gf256.ts'
 
 /**
@@ -12,15 +13,15 @@ import { computeEncodingMatrix, computeRebuildMatrix, gfMul, type GfMatrix } fro
 const STRIP = 16 * 1024
 
 interface KernelExports {
-  memory: WebAssembly.Memory
+  memory: WasmMemory
   gf_matmul(tables: number, rows: number, cols: number, ins: number, outs: number, len: number): void
-  __heap_base: WebAssembly.Global
+  __heap_base: { value: number }
 }
 
-let wasmModule: WebAssembly.Module | undefined
+let wasmModule: WasmModule | undefined
 
-function kernelModule(): WebAssembly.Module {
-  wasmModule ??= new WebAssembly.Module(readFileSync(new URL('./wasm/gf256.wasm', import.meta.url)))
+function kernelModule(): WasmModule {
+  wasmModule ??= new wasmApi.Module(readFileSync(new URL('./wasm/gf256.wasm', import.meta.url)))
   return wasmModule
 }
 
@@ -49,9 +50,9 @@ export class FastCoder implements ErasureCoder {
   readonly #tables = new Map<string, { matrix: GfMatrix; tables: Uint8Array }>()
 
   constructor() {
-    const instance = new WebAssembly.Instance(kernelModule(), {})
+    const instance = new wasmApi.Instance(kernelModule(), {})
     this.#kernel = instance.exports as unknown as KernelExports
-    this.#base = ((this.#kernel.__heap_base.value as number) + 15) & ~15
+    this.#base = (this.#kernel.__heap_base.value + 15) & ~15
   }
 
   encode(shards: Uint8Array, k: number, m: number): void {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { ReedSolomonErasure } from '@subspace/reed-solomon-erasure.wasm'
 import { StorageError } from '../state/storage/storageError.ts'
+import { wasmApi, type WasmModule } from './wasmApi.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
 
 /**
@@ -14,17 +15,17 @@ import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder
  * - `reconstruct` corrupts the module's allocator (the next call fails with "too few shards"
  *   or traps), so each reconstruct runs in a fresh instance of the compiled module.
  */
-type RsConstructor = new (exports: WebAssembly.Exports) => ReedSolomonErasure
+type RsConstructor = new (exports: Record<string, unknown>) => ReedSolomonErasure
 
-let compiled: WebAssembly.Module | undefined
+let compiled: WasmModule | undefined
 
-function referenceModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(createRequire(import.meta.url).resolve('@subspace/reed-solomon-erasure.wasm/dist/reed_solomon_erasure_bg.wasm')))
+function referenceModule(): WasmModule {
+  compiled ??= new wasmApi.Module(readFileSync(createRequire(import.meta.url).resolve('@subspace/reed-solomon-erasure.wasm/dist/reed_solomon_erasure_bg.wasm')))
   return compiled
 }
 
 function freshInstance(): ReedSolomonErasure {
-  const instance = new WebAssembly.Instance(referenceModule(), {})
+  const instance = new wasmApi.Instance(referenceModule(), {})
   return new (ReedSolomonErasure as unknown as RsConstructor)(instance.exports)
 }
 
