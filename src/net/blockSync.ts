@@ -1,0 +1,37 @@
+import { decode, encode } from '../../blocks/codec.ts'
+import type { NetNode } from './createNetNode.ts'
+import { NetError } from './errors.ts'
+import { BlocksByRangeRequest, BlocksByRangeResponse, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+
+const LIMITS = PROTOCOL_LIMITS.blocksByRange
+
+/** The chain's side of range sync: encoded blocks from `fromHeight`, at most `count`, in height order. */
+export type GetBlocksByRange = (fromHeight: number, count: number, peer: string) => Promise<Uint8Array[]>
+
+export async function serveBlocksByRange(net: NetNode, getBlocks: GetBlocksByRange): Promise<void> {
+  await net.handle(protocolId(net.chainId, PROTOCOLS.blocksByRange), async (request, peer) => {
+    const req = decode(BlocksByRangeRequest, request)
+    const count = Math.min(req.count, LIMITS.maxBlocks)
+    const blocks = await getBlocks(req.fromHeight, count, peer)
+    return encode(BlocksByRangeResponse, { blocks: blocks.slice(0, count) })
+  }, { maxRequestBytes: LIMITS.maxRequestBytes, maxBodyBytes: 0, timeoutMs: LIMITS.timeoutMs })
+}
+
+/** Asks `peer` for up to `count` (<= 64) encoded blocks from `fromHeight`. The caller decodes and verifies them. */
+export async function requestBlocksByRange(net: NetNode, peer: string, range: BlocksByRangeRequest, opts: { timeoutMs?: number; maxResponseBytes?: number } = {}): Promise<Uint8Array[]> {
+  if (!Number.isInteger(range.count) || range.count < 1 || range.count > LIMITS.maxBlocks) {
+    throw new NetError('REQUEST_TOO_LARGE', `count must be 1..${LIMITS.maxBlocks}`, { count: range.count })
+  }
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.blocksByRange), encode(BlocksByRangeRequest, range), {
+    timeoutMs: opts.timeoutMs ?? LIMITS.timeoutMs,
+    maxResponseBytes: Math.min(opts.maxResponseBytes ?? LIMITS.maxResponseBytes, LIMITS.maxResponseBytes),
+  })
+  let res: BlocksByRangeResponse
+  try {
+    res = decode(BlocksByRangeResponse, bytes)
+  } catch (cause) {
+    throw new NetError('BAD_MESSAGE', 'undecodable blocks-by-range response', { peer }, { cause })
+  }
+  if (res.blocks.length > range.count) throw new NetError('BAD_MESSAGE', `asked for ${range.count} blocks, got ${res.blocks.length}`, { peer })
+  return res.blocks
+}

@@ -1,0 +1,356 @@
+import '../polyfill.ts'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { CodecError } from '../../blocks/errors.ts'
+import { hash } from '../crypto/hash.ts'
+import { NetError } from './errors.ts'
+import { silentLogger, type NetLogger } from './logger.ts'
+import { collect, exchange, serveStream, type HandleOpts, type RequestHandler, type RequestOpts } from './reqresp.ts'
+import { SCORE_THRESHOLDS, peerScoreParams } from './scoring.ts'
+import { GOSSIP_MAX_BYTES, GOSSIP_TOPICS, isGossipTopic, topicName, type GossipTopic } from './topics.ts'
+
+export type ValidationResult = 'accept' | 'reject' | 'ignore'
+
+/**
+ * `validate` decides what gossipsub does with a message: accept (deliver to `handle`, forward),
+ * ignore (drop, no penalty: e.g. a block we cannot check yet), reject (drop and penalise the peer
+ * that sent it: bytes that can never be valid). A CodecError thrown by `validate` counts as
+ * reject, any other throw as ignore (our failure is not the peer's fault).
+ */
+export interface TopicHandlers {
+  validate(data: Uint8Array, fromPeer: string): ValidationResult | Promise<ValidationResult>
+  handle(data: Uint8Array, fromPeer: string): void | Promise<void>
+  /** Lower the topic's size cap for this subscription (never raises it). */
+  maxBytes?: number
+}
+
+export interface NetNodeOpts {
+  /** 32-byte ed25519 seed; the peer id is derived from it, so a restart keeps the identity. */
+  secretKey: Uint8Array
+  listen?: string[]
+  /** Multiaddrs with /p2p/<id>, dialled at start and re-dialled while disconnected. */
+  bootstrap?: string[]
+  chainId: string
+  logger?: NetLogger
+  /** Gossipsub heartbeat (mesh maintenance, score checks). Default 700 ms. */
+  heartbeatMs?: number
+  /** How long a graylisted peer stays banned after we hang up on it. Default 10 min. */
+  banMs?: number
+  /** Re-dial period for bootstrap peers we are not connected to. Default 5 s. */
+  bootstrapRetryMs?: number
+  /** Per-topic caps; may only lower GOSSIP_MAX_BYTES. */
+  gossipMaxBytes?: Partial<Record<GossipTopic, number>>
+}
+
+export interface NetNode {
+  readonly peerId: string
+  readonly chainId: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  multiaddrs(): string[]
+  peers(): string[]
+  dial(addr: string): Promise<string>
+  hangUp(peer: string): Promise<void>
+  subscribe(topic: GossipTopic, handlers: TopicHandlers): void
+  unsubscribe(topic: GossipTopic): void
+  /** Returns how many peers the message was sent to (0 is not an error: nobody may listen yet). */
+  publish(topic: GossipTopic, data: Uint8Array): Promise<number>
+  /** Peers subscribed to a topic, as far as gossipsub knows. */
+  topicPeers(topic: GossipTopic): string[]
+  handle(protocol: string, handler: RequestHandler, opts?: HandleOpts): Promise<void>
+  unhandle(protocol: string): Promise<void>
+  request(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): Promise<Uint8Array>
+  requestStream(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): AsyncIterable<Uint8Array>
+  /** Gossipsub score of a peer (0 for unknown peers). */
+  score(peer: string): number
+  isBanned(peer: string): boolean
+  /** The underlying libp2p node, for tests and diagnostics; undefined before start. */
+  readonly libp2p: Libp2p<{ pubsub: GossipSub }> | undefined
+}
+
+/** What gossipsub exposes beyond its published interface (present on the class, see gossipsub.d.ts). */
+interface GossipSubExtras {
+  getScore(peerId: string): number
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void
+}
+
+function toResult(r: ValidationResult): TopicValidatorResult {
+  return r === 'accept' ? TopicValidatorResult.Accept : r === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+}
+
+function parseAddr(addr: string): Multiaddr {
+  try {
+    return multiaddr(addr)
+  } catch (cause) {
+    throw new NetError('BAD_ADDRESS', `not a multiaddr: ${addr}`, { addr }, { cause })
+  }
+}
+
+function parsePeer(peer: string): PeerId {
+  try {
+    return peerIdFromString(peer)
+  } catch (cause) {
+    throw new NetError('BAD_ADDRESS', `not a peer id: ${peer}`, { peer }, { cause })
+  }
+}
+
+export function createNetNode(opts: NetNodeOpts): NetNode {
+  if (!(opts.secretKey instanceof Uint8Array) || opts.secretKey.length !== 32) throw new NetError('BAD_KEY', 'secretKey must be a 32-byte ed25519 seed')
+  const log = opts.logger ?? silentLogger
+  const chainId = opts.chainId
+  const listen = opts.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  const bootstrap = (opts.bootstrap ?? []).map((a) => ({ text: a, addr: parseAddr(a) }))
+  const banMs = opts.banMs ?? 10 * 60_000
+  const capOf = (topic: GossipTopic): number => Math.min(GOSSIP_MAX_BYTES[topic], opts.gossipMaxBytes?.[topic] ?? Infinity)
+  const names = new Map<string, GossipTopic>(GOSSIP_TOPICS.map((t) => [topicName(chainId, t), t]))
+  const subscriptions = new Map<GossipTopic, TopicHandlers>()
+  const handlers = new Map<string, { handler: RequestHandler; opts: HandleOpts }>()
+  const banned = new Map<string, number>() // peer id -> banned until (ms)
+  let node: Libp2p<{ pubsub: GossipSub }> | undefined
+  let peerIdText: string | undefined
+  let retryTimer: ReturnType<typeof setInterval> | undefined
+
+  const isBanned = (peer: string): boolean => {
+    const until = banned.get(peer)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    banned.delete(peer)
+    return false
+  }
+
+  const started = (): Libp2p<{ pubsub: GossipSub }> => {
+    if (node === undefined) throw new NetError('NOT_STARTED', 'net node is not started')
+    return node
+  }
+  const pubsub = (): GossipSub & GossipSubExtras => started().services.pubsub as GossipSub & GossipSubExtras
+
+  const onGossip = (evt: CustomEvent<GossipsubMessage>): void => {
+    const { msgId, propagationSource, msg } = evt.detail
+    const from = propagationSource.toString()
+    const topic = names.get(msg.topic)
+    const sub = topic === undefined ? undefined : subscriptions.get(topic)
+    const report = (r: TopicValidatorResult): void => {
+      try {
+        pubsub().reportMessageValidationResult(msgId, from, r)
+      } catch {
+        // node stopped while validating
+      }
+    }
+    if (topic === undefined || sub === undefined) return report(TopicValidatorResult.Ignore)
+    const cap = Math.min(capOf(topic), sub.maxBytes ?? Infinity)
+    if (msg.data.length > cap) {
+      log.debug('gossip message over cap', { topic, from, bytes: msg.data.length, cap })
+      return report(TopicValidatorResult.Reject)
+    }
+    void (async () => {
+      let result: ValidationResult
+      try {
+        result = await sub.validate(msg.data, from)
+        if (result !== 'accept' && result !== 'reject' && result !== 'ignore') result = 'ignore'
+      } catch (err) {
+        result = err instanceof CodecError ? 'reject' : 'ignore'
+        log.debug('gossip validator threw', { topic, from, result, message: err instanceof Error ? err.message : String(err) })
+      }
+      report(toResult(result))
+      if (result !== 'accept') return
+      try {
+        await sub.handle(msg.data, from)
+      } catch (err) {
+        log.warn('gossip handler failed', { topic, from, message: err instanceof Error ? err.message : String(err) })
+      }
+    })()
+  }
+
+  /** A graylisted peer is already ignored by gossipsub; we also drop the connection and refuse it for banMs. */
+  const onHeartbeat = (): void => {
+    if (node === undefined) return
+    const ps = pubsub()
+    for (const peer of node.getPeers()) {
+      const id = peer.toString()
+      if (ps.getScore(id) < SCORE_THRESHOLDS.graylistThreshold) {
+        banned.set(id, Date.now() + banMs)
+        log.warn('banning graylisted peer', { peer: id, score: ps.getScore(id), banMs })
+        node.hangUp(peer).catch(() => {})
+      }
+    }
+  }
+
+  const redialBootstrap = (): void => {
+    if (node === undefined) return
+    const connected = new Set(node.getPeers().map((p) => p.toString()))
+    for (const b of bootstrap) {
+      const id = b.addr.getComponents().find((c) => c.name === 'p2p')?.value
+      if (id !== undefined && (connected.has(id) || id === peerIdText)) continue
+      node.dial(b.addr).catch((err: unknown) => log.debug('bootstrap dial failed', { addr: b.text, message: err instanceof Error ? err.message : String(err) }))
+    }
+  }
+
+  const self: NetNode = {
+    chainId,
+    get peerId(): string {
+      if (peerIdText === undefined) throw new NetError('NOT_STARTED', 'net node is not started')
+      return peerIdText
+    },
+    get libp2p() {
+      return node
+    },
+
+    async start() {
+      if (node !== undefined) return
+      const privateKey = await generateKeyPairFromSeed('Ed25519', opts.secretKey)
+      const topicNames = [...names.keys()]
+      const maxCap = Math.max(...GOSSIP_TOPICS.map(capOf))
+      const created = await createLibp2p({
+        privateKey,
+        addresses: { listen },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        connectionGater: {
+          denyDialPeer: (peer) => isBanned(peer.toString()),
+          denyInboundEncryptedConnection: (peer) => isBanned(peer.toString()),
+          denyOutboundEncryptedConnection: (peer) => isBanned(peer.toString()),
+        },
+        services: {
+          identify: identify(),
+          ping: ping(),
+          pubsub: gossipsub({
+            globalSignaturePolicy: 'StrictNoSign',
+            // Message id = hash of the content: the seen cache suppresses duplicates by content.
+            msgIdFn: (msg) => hash(msg.data),
+            asyncValidation: true,
+            allowPublishToZeroTopicPeers: true,
+            ignoreDuplicatePublishError: true,
+            emitSelf: false,
+            heartbeatInterval: opts.heartbeatMs ?? 700,
+            allowedTopics: topicNames,
+            // Frames above the largest topic cap are cut at decode, before any allocation.
+            maxInboundDataLength: maxCap + 64 * 1024,
+            scoreParams: peerScoreParams(topicNames),
+            scoreThresholds: SCORE_THRESHOLDS,
+          }),
+        },
+      })
+      node = created
+      peerIdText = created.peerId.toString()
+      const ps = created.services.pubsub
+      ps.addEventListener('gossipsub:message', onGossip)
+      ps.addEventListener('gossipsub:heartbeat', onHeartbeat)
+      for (const topic of subscriptions.keys()) ps.subscribe(topicName(chainId, topic))
+      for (const [protocol, h] of handlers) await registerHandler(created, protocol, h.handler, h.opts)
+      redialBootstrap()
+      retryTimer = setInterval(redialBootstrap, opts.bootstrapRetryMs ?? 5_000)
+      retryTimer.unref()
+      log.info('net node started', { peerId: peerIdText, addrs: self.multiaddrs() })
+    },
+
+    async stop() {
+      if (retryTimer !== undefined) clearInterval(retryTimer)
+      retryTimer = undefined
+      const n = node
+      if (n === undefined) return
+      n.services.pubsub.removeEventListener('gossipsub:message', onGossip)
+      n.services.pubsub.removeEventListener('gossipsub:heartbeat', onHeartbeat)
+      node = undefined
+      await n.stop()
+      log.info('net node stopped', { peerId: peerIdText })
+    },
+
+    multiaddrs() {
+      return started().getMultiaddrs().map((a) => a.toString())
+    },
+
+    peers() {
+      return started().getPeers().map((p) => p.toString())
+    },
+
+    async dial(addr) {
+      const ma = parseAddr(addr)
+      try {
+        const conn = await started().dial(ma)
+        return conn.remotePeer.toString()
+      } catch (cause) {
+        if (cause instanceof NetError) throw cause
+        throw new NetError('DIAL_FAILED', `dial ${addr} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { addr }, { cause })
+      }
+    },
+
+    async hangUp(peer) {
+      await started().hangUp(parsePeer(peer))
+    },
+
+    subscribe(topic, h) {
+      if (!isGossipTopic(topic)) throw new NetError('UNKNOWN_TOPIC', `unknown topic ${String(topic)}`)
+      if (subscriptions.has(topic)) throw new NetError('ALREADY_SUBSCRIBED', `already subscribed to ${topic}`)
+      subscriptions.set(topic, h)
+      node?.services.pubsub.subscribe(topicName(chainId, topic))
+    },
+
+    unsubscribe(topic) {
+      subscriptions.delete(topic)
+      node?.services.pubsub.unsubscribe(topicName(chainId, topic))
+    },
+
+    async publish(topic, data) {
+      if (!isGossipTopic(topic)) throw new NetError('UNKNOWN_TOPIC', `unknown topic ${String(topic)}`)
+      if (!(data instanceof Uint8Array)) throw new NetError('BAD_MESSAGE', 'gossip data must be bytes')
+      const cap = capOf(topic)
+      if (data.length > cap) throw new NetError('MESSAGE_TOO_LARGE', `${topic} message of ${data.length} bytes exceeds ${cap}`, { topic, bytes: data.length, max: cap })
+      try {
+        const res = await pubsub().publish(topicName(chainId, topic), data)
+        return res.recipients.length
+      } catch (cause) {
+        if (cause instanceof NetError) throw cause
+        throw new NetError('PUBLISH_FAILED', `publish on ${topic} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { topic }, { cause })
+      }
+    },
+
+    topicPeers(topic) {
+      return pubsub().getSubscribers(topicName(chainId, topic)).map((p) => p.toString())
+    },
+
+    async handle(protocol, handler, hOpts = {}) {
+      handlers.set(protocol, { handler, opts: hOpts })
+      if (node !== undefined) await registerHandler(node, protocol, handler, hOpts)
+    },
+
+    async unhandle(protocol) {
+      handlers.delete(protocol)
+      if (node !== undefined) await node.unhandle(protocol)
+    },
+
+    async request(peer, protocol, data, rOpts) {
+      return collect(self.requestStream(peer, protocol, data, rOpts))
+    },
+
+    requestStream(peer, protocol, data, rOpts) {
+      const n = started()
+      const target = peer.startsWith('/') ? parseAddr(peer) : parsePeer(peer)
+      return exchange((signal) => n.dialProtocol(target, protocol, { signal }), protocol, data, rOpts)
+    },
+
+    score(peer) {
+      return node === undefined ? 0 : pubsub().getScore(peer)
+    },
+
+    isBanned,
+  }
+
+  async function registerHandler(n: Libp2p<{ pubsub: GossipSub }>, protocol: string, handler: RequestHandler, hOpts: HandleOpts): Promise<void> {
+    await n.handle(protocol, (stream, connection) => serveStream(stream, connection.remotePeer.toString(), protocol, handler, hOpts, log), {
+      maxInboundStreams: 64,
+      force: true,
+    })
+  }
+
+  return self
+}

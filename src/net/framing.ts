@@ -1,0 +1,107 @@
+import { NetError } from './errors.ts'
+
+/**
+ * Length-prefixed framing for request/response streams: `[type u8][length u32 big-endian][payload]`.
+ * A request is DATA(header) DATA(body chunk)* END; a response is DATA(chunk)* END, or ERROR.
+ * The explicit END frame tells a complete message from a connection that died half-way.
+ */
+export const FRAME = { data: 0, end: 1, error: 2 } as const
+export type FrameType = (typeof FRAME)[keyof typeof FRAME]
+
+export const FRAME_HEADER_BYTES = 5
+/** Largest payload of one frame; bigger payloads are split by the sender. */
+export const MAX_FRAME_BYTES = 1024 * 1024
+/** Chunk size used when a sender splits a large payload. */
+export const CHUNK_BYTES = 256 * 1024
+
+export interface Frame {
+  type: FrameType
+  payload: Uint8Array
+}
+
+export function encodeFrame(type: FrameType, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  if (payload.length > MAX_FRAME_BYTES) throw new NetError('FRAME_TOO_LARGE', `frame of ${payload.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length)
+  out[0] = type
+  new DataView(out.buffer).setUint32(1, payload.length)
+  out.set(payload, FRAME_HEADER_BYTES)
+  return out
+}
+
+/** Anything libp2p hands out of a stream: Uint8Array or Uint8ArrayList (both have subarray()). */
+export type StreamChunk = Uint8Array | { subarray(): Uint8Array }
+
+/** Bytes received but not yet parsed, kept as a list so a 16 MiB transfer is never re-copied whole. */
+class ByteQueue {
+  private chunks: Uint8Array[] = []
+  private head = 0
+  length = 0
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.length += chunk.length
+  }
+
+  /** Removes and returns the first n bytes (n <= length). */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    let filled = 0
+    while (filled < n) {
+      const first = this.chunks[0]!
+      const available = first.length - this.head
+      const want = n - filled
+      if (available <= want) {
+        out.set(this.head === 0 ? first : first.subarray(this.head), filled)
+        filled += available
+        this.chunks.shift()
+        this.head = 0
+      } else {
+        out.set(first.subarray(this.head, this.head + want), filled)
+        this.head += want
+        filled += want
+      }
+    }
+    this.length -= n
+    return out
+  }
+}
+
+/**
+ * Parses frames out of a byte source. Rejects unknown frame types and frames above `maxFrameBytes`
+ * before buffering their payload; bytes left over at the end of the source are a TRUNCATED frame.
+ */
+export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBytes = MAX_FRAME_BYTES): AsyncGenerator<Frame> {
+  const queue = new ByteQueue()
+  let pending: { type: FrameType; length: number } | undefined
+  for await (const chunk of source) {
+    queue.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+    for (;;) {
+      if (pending === undefined) {
+        if (queue.length < FRAME_HEADER_BYTES) break
+        const header = queue.take(FRAME_HEADER_BYTES)
+        const type = header[0]!
+        const length = new DataView(header.buffer).getUint32(1)
+        if (type !== FRAME.data && type !== FRAME.end && type !== FRAME.error) throw new NetError('MALFORMED_FRAME', `unknown frame type ${type}`)
+        if (length > maxFrameBytes) throw new NetError('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds ${maxFrameBytes}`, { length, max: maxFrameBytes })
+        if (type === FRAME.end && length !== 0) throw new NetError('MALFORMED_FRAME', 'END frame with a payload')
+        pending = { type: type as FrameType, length }
+      }
+      if (queue.length < pending.length) break
+      const payload = queue.take(pending.length)
+      const frame = { type: pending.type, payload }
+      pending = undefined
+      yield frame
+    }
+  }
+  if (pending !== undefined || queue.length > 0) throw new NetError('TRUNCATED', 'stream ended inside a frame')
+}
+
+/** Splits a payload into DATA frames of at most CHUNK_BYTES. An empty payload gives one empty frame. */
+export function* dataFrames(payload: Uint8Array, chunkBytes = CHUNK_BYTES): Generator<Uint8Array> {
+  if (payload.length === 0) {
+    yield encodeFrame(FRAME.data)
+    return
+  }
+  for (let o = 0; o < payload.length; o += chunkBytes) yield encodeFrame(FRAME.data, payload.subarray(o, Math.min(payload.length, o + chunkBytes)))
+}

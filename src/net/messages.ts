@@ -1,0 +1,61 @@
+import { bytes, bytes32, list, str, struct, u8, u16, u32, u64, type Codec } from '../../blocks/codec.ts'
+
+/**
+ * Request/response protocol ids and their message codecs (canonical encoding, blocks/codec.ts).
+ * Ids carry the chain id so two chains on one machine never answer each other.
+ */
+export const PROTOCOLS = {
+  blocksByRange: 'sync/blocks-by-range',
+  shardGet: 'shard/get',
+  shardPut: 'shard/put',
+  audit: 'audit/challenge',
+} as const
+export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
+
+export function protocolId(chainId: string, name: ProtocolName): string {
+  return `/xsc/${chainId}/${name}/1`
+}
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/** Limits per protocol: request header size, request body size, response size, default timeout. */
+export const PROTOCOL_LIMITS = {
+  blocksByRange: { maxRequestBytes: 64, maxBodyBytes: 0, maxResponseBytes: 64 * MiB, timeoutMs: 10_000, maxBlocks: 64 },
+  shardGet: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 64 * MiB, timeoutMs: 30_000 },
+  shardPut: { maxRequestBytes: 128, maxBodyBytes: 64 * MiB, maxResponseBytes: 1 * KiB, timeoutMs: 30_000 },
+  audit: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 2 * MiB, timeoutMs: 5_000, maxChunkBytes: 1 * MiB },
+} as const
+
+/** What a failing handler sends back: a stable code and a short message, never a stack. */
+export interface RemoteErrorMessage { code: string; message: string }
+export const RemoteErrorMessage: Codec<RemoteErrorMessage> = struct('RemoteErrorMessage', {
+  code: str(64, /^[A-Z][A-Z0-9_]*$/),
+  message: str(256),
+})
+
+export interface BlocksByRangeRequest { fromHeight: number; count: number }
+export const BlocksByRangeRequest: Codec<BlocksByRangeRequest> = struct('BlocksByRangeRequest', { fromHeight: u32, count: u16 })
+
+/** Encoded blocks (blocks/schema.ts `Block`), in height order; the node decodes and checks them. */
+export interface BlocksByRangeResponse { blocks: Uint8Array[] }
+export const BlocksByRangeResponse: Codec<BlocksByRangeResponse> = struct('BlocksByRangeResponse', {
+  blocks: list(bytes({ max: PROTOCOL_LIMITS.blocksByRange.maxResponseBytes }), PROTOCOL_LIMITS.blocksByRange.maxBlocks),
+})
+
+export interface ShardGetRequest { asset: Uint8Array; shardIndex: number }
+export const ShardGetRequest: Codec<ShardGetRequest> = struct('ShardGetRequest', { asset: bytes32, shardIndex: u8 })
+
+/** Header of a shard upload; the shard bytes follow as the request body. */
+export interface ShardPutRequest { asset: Uint8Array; shardIndex: number; shardHash: Uint8Array; size: bigint }
+export const ShardPutRequest: Codec<ShardPutRequest> = struct('ShardPutRequest', { asset: bytes32, shardIndex: u8, shardHash: bytes32, size: u64 })
+
+export interface AuditChallenge { asset: Uint8Array; shardIndex: number; chunkIndex: number }
+export const AuditChallenge: Codec<AuditChallenge> = struct('AuditChallenge', { asset: bytes32, shardIndex: u8, chunkIndex: u32 })
+
+/** The challenged chunk and its Merkle path to the shard's chunk root (src/crypto merkleProof). */
+export interface AuditResponse { chunk: Uint8Array; path: Uint8Array[] }
+export const AuditResponse: Codec<AuditResponse> = struct('AuditResponse', {
+  chunk: bytes({ max: PROTOCOL_LIMITS.audit.maxChunkBytes }),
+  path: list(bytes32, 64),
+})

@@ -1,0 +1,220 @@
+import type { Stream } from '@libp2p/interface'
+import { decode, encode } from '../../blocks/codec.ts'
+import { XscError } from '../../blocks/errors.ts'
+import { NetError } from './errors.ts'
+import { CHUNK_BYTES, FRAME, MAX_FRAME_BYTES, dataFrames, encodeFrame, readFrames, type Frame } from './framing.ts'
+import type { NetLogger } from './logger.ts'
+import { RemoteErrorMessage } from './messages.ts'
+
+/**
+ * Request/response over one libp2p stream per request, with the framing of framing.ts.
+ * Every exchange has a deadline and a size limit on both sides: the server bounds the request
+ * header, the request body and its own handling time; the client bounds the whole exchange
+ * (dial included) by `timeoutMs` and the response by `maxResponseBytes`, cutting the stream
+ * as soon as either is exceeded.
+ */
+
+export type ResponseBody = Uint8Array | AsyncIterable<Uint8Array>
+
+/**
+ * `request` is the header (one DATA frame, at most `maxRequestBytes`); `body` yields the rest of
+ * the request (upload protocols), bounded by `maxBodyBytes`. Throw an XscError to send its code.
+ */
+export type RequestHandler = (request: Uint8Array, peer: string, body: AsyncIterable<Uint8Array>) => ResponseBody | Promise<ResponseBody>
+
+export interface HandleOpts {
+  maxRequestBytes?: number
+  maxBodyBytes?: number
+  timeoutMs?: number
+}
+
+export interface RequestOpts {
+  timeoutMs?: number
+  maxResponseBytes?: number
+  /** Bytes streamed after the header (shard uploads). */
+  body?: Uint8Array | AsyncIterable<Uint8Array>
+}
+
+export const DEFAULT_HANDLE_OPTS = { maxRequestBytes: 64 * 1024, maxBodyBytes: 0, timeoutMs: 10_000 } as const
+export const DEFAULT_REQUEST_OPTS = { timeoutMs: 10_000, maxResponseBytes: 16 * 1024 * 1024 } as const
+
+async function send(stream: Stream, frame: Uint8Array): Promise<void> {
+  if (!stream.send(frame)) await stream.onDrain()
+}
+
+async function sendPayload(stream: Stream, payload: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  if (payload instanceof Uint8Array) {
+    if (payload.length === 0) return
+    for (const frame of dataFrames(payload, CHUNK_BYTES)) await send(stream, frame)
+    return
+  }
+  for await (const chunk of payload) {
+    if (!(chunk instanceof Uint8Array)) throw new NetError('INTERNAL', 'streamed payload yielded a non-Uint8Array')
+    if (chunk.length === 0) continue
+    for (const frame of dataFrames(chunk, CHUNK_BYTES)) await send(stream, frame)
+  }
+}
+
+function errorFrame(err: unknown): Uint8Array {
+  const wire = err instanceof XscError ? { code: err.code, message: err.message.slice(0, 256) } : { code: 'INTERNAL', message: 'handler failed' }
+  try {
+    return encodeFrame(FRAME.error, encode(RemoteErrorMessage, wire))
+  } catch {
+    return encodeFrame(FRAME.error, encode(RemoteErrorMessage, { code: 'INTERNAL', message: 'handler failed' }))
+  }
+}
+
+/** Serves one inbound stream: reads the request, runs the handler, writes the response or an ERROR frame. */
+export async function serveStream(stream: Stream, peer: string, protocol: string, handler: RequestHandler, opts: HandleOpts, log: NetLogger): Promise<void> {
+  const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_HANDLE_OPTS.maxRequestBytes
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_HANDLE_OPTS.maxBodyBytes
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDLE_OPTS.timeoutMs
+  const timer = setTimeout(() => stream.abort(new NetError('TIMEOUT', `${protocol}: handler exceeded ${timeoutMs} ms`)), timeoutMs)
+  try {
+    const frames = readFrames(stream, Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
+    const first = await frames.next()
+    if (first.done === true) throw new NetError('TRUNCATED', 'empty request')
+    if (first.value.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'a request starts with a DATA frame')
+    if (first.value.payload.length > maxRequestBytes) throw new NetError('REQUEST_TOO_LARGE', `request of ${first.value.payload.length} bytes exceeds ${maxRequestBytes}`)
+    let bodyBytes = 0
+    let ended = false
+    const body = (async function* (): AsyncGenerator<Uint8Array> {
+      while (!ended) {
+        const next = await frames.next()
+        if (next.done === true) throw new NetError('TRUNCATED', 'request ended without END')
+        const frame: Frame = next.value
+        if (frame.type === FRAME.end) {
+          ended = true
+          return
+        }
+        if (frame.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'unexpected frame in a request')
+        bodyBytes += frame.payload.length
+        if (bodyBytes > maxBodyBytes) throw new NetError('REQUEST_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`, { max: maxBodyBytes })
+        yield frame.payload
+      }
+    })()
+    if (maxBodyBytes === 0) for await (const _ of body) void _ // no body allowed: must be END now
+    const result = await handler(first.value.payload, peer, body)
+    if (!ended && maxBodyBytes > 0) for await (const _ of body) void _ // handler left part of the body unread
+    await sendPayload(stream, result)
+    await send(stream, encodeFrame(FRAME.end))
+    await stream.close()
+  } catch (err) {
+    log.debug('request failed', { protocol, peer, code: err instanceof XscError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) })
+    try {
+      await send(stream, errorFrame(err))
+      await stream.close()
+    } catch {
+      stream.abort(err instanceof Error ? err : new NetError('INTERNAL', 'handler failed'))
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A pending promise that must not become an unhandled rejection if it loses a race. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {})
+  return p
+}
+
+/**
+ * Client side of one exchange: opens the stream with `open`, sends header and body, and yields
+ * response chunks as they arrive. Throws NetError: TIMEOUT, RESPONSE_TOO_LARGE, REMOTE_ERROR
+ * (details.remoteCode), TRUNCATED, DIAL_FAILED, STREAM_FAILED, FRAME_TOO_LARGE, MALFORMED_FRAME.
+ */
+export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, protocol: string, header: Uint8Array, opts: RequestOpts = {}): AsyncGenerator<Uint8Array> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_OPTS.timeoutMs
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_REQUEST_OPTS.maxResponseBytes
+  if (header.length > MAX_FRAME_BYTES) throw new NetError('REQUEST_TOO_LARGE', `request header of ${header.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  const timeoutError = (): NetError => new NetError('TIMEOUT', `${protocol}: no complete response within ${timeoutMs} ms`, { protocol, timeoutMs })
+  const controller = new AbortController()
+  let stream: Stream | undefined
+  let timedOut = false
+  let done = false
+  let rejectTimeout: (e: unknown) => void = () => {}
+  const deadline = quiet(new Promise<never>((_, reject) => { rejectTimeout = reject }))
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort(timeoutError())
+    stream?.abort(timeoutError())
+    rejectTimeout(timeoutError())
+  }, timeoutMs)
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([quiet(p), deadline])
+  try {
+    try {
+      stream = await race(open(controller.signal))
+    } catch (cause) {
+      if (timedOut || cause instanceof NetError) throw cause
+      throw new NetError('DIAL_FAILED', `${protocol}: could not open a stream: ${cause instanceof Error ? cause.message : String(cause)}`, { protocol }, { cause })
+    }
+    const s = stream
+    let writeError: unknown
+    try {
+      await race((async () => {
+        await send(s, encodeFrame(FRAME.data, header))
+        if (opts.body !== undefined) await sendPayload(s, opts.body)
+        await send(s, encodeFrame(FRAME.end))
+        await s.close()
+      })())
+    } catch (err) {
+      if (timedOut) throw err
+      writeError = err // the server may have answered with an ERROR frame: read it first
+    }
+    const frames = readFrames(s)[Symbol.asyncIterator]()
+    let total = 0
+    for (;;) {
+      let next: IteratorResult<Frame>
+      try {
+        next = await race(frames.next())
+      } catch (err) {
+        if (writeError !== undefined && !timedOut) throw writeError
+        throw err
+      }
+      if (next.done === true) throw new NetError('TRUNCATED', `${protocol}: response ended without END`, { protocol })
+      const frame = next.value
+      if (frame.type === FRAME.end) {
+        done = true
+        return
+      }
+      if (frame.type === FRAME.error) {
+        let remote: RemoteErrorMessage
+        try {
+          remote = decode(RemoteErrorMessage, frame.payload)
+        } catch (cause) {
+          throw new NetError('MALFORMED_FRAME', `${protocol}: undecodable ERROR frame`, { protocol }, { cause })
+        }
+        throw new NetError('REMOTE_ERROR', `${protocol}: remote failed with ${remote.code}: ${remote.message}`, { protocol, remoteCode: remote.code, remoteMessage: remote.message })
+      }
+      total += frame.payload.length
+      if (total > maxResponseBytes) throw new NetError('RESPONSE_TOO_LARGE', `${protocol}: response exceeds ${maxResponseBytes} bytes`, { protocol, max: maxResponseBytes })
+      if (writeError !== undefined) continue
+      yield frame.payload
+    }
+  } catch (err) {
+    if (timedOut) throw timeoutError()
+    if (err instanceof NetError) throw err
+    throw new NetError('STREAM_FAILED', `${protocol}: ${err instanceof Error ? err.message : String(err)}`, { protocol }, { cause: err })
+  } finally {
+    clearTimeout(timer)
+    if (!done && stream !== undefined) stream.abort(new NetError('STREAM_FAILED', `${protocol}: exchange abandoned`))
+  }
+}
+
+/** Collects a whole response into one buffer. */
+export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let n = 0
+  for await (const c of chunks) {
+    parts.push(c)
+    n += c.length
+  }
+  if (parts.length === 1) return parts[0]!
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}

@@ -1,0 +1,71 @@
+import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score'
+
+/**
+ * Gossipsub peer scoring (v1.1). The one penalty that matters on a small network is P4, invalid
+ * message deliveries: each REJECTed message from a peer adds 1 to its counter on that topic, and
+ * the topic contributes `weight * counter^2`. With weight -100 and the thresholds below:
+ *   7 invalid messages  -> -4,900  < gossipThreshold  (-4,000): no more gossip to/from it
+ *   9                   -> -8,100  < publishThreshold (-8,000): we stop publishing to it
+ *   13                  -> -16,900 < graylistThreshold (-16,000): all its RPCs are dropped, and
+ *                          createNetNode hangs up on it and bans its peer id for `banMs`.
+ * Positive score is capped (topicScoreCap 50), so good behaviour cannot bank enough credit to
+ * absorb a flood. The counter decays by 0.99 per second (half-life ~69 s).
+ * P3 (mesh delivery rate) is off: on a quiet devnet topic every honest peer would be penalised.
+ */
+export const INVALID_MESSAGE_WEIGHT = -100
+export const INVALID_MESSAGE_DECAY = 0.99
+
+export const SCORE_THRESHOLDS: PeerScoreThresholds = {
+  gossipThreshold: -4_000,
+  publishThreshold: -8_000,
+  graylistThreshold: -16_000,
+  acceptPXThreshold: 100,
+  opportunisticGraftThreshold: 5,
+}
+
+export function topicScoreParams(): TopicScoreParams {
+  return {
+    topicWeight: 1,
+    // P1: time in mesh, up to +10 after 5 minutes.
+    timeInMeshWeight: 1 / 30,
+    timeInMeshQuantum: 1_000,
+    timeInMeshCap: 300,
+    // P2: first deliveries, up to +20.
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 20,
+    // P3/P3b: disabled (see above).
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.9,
+    meshMessageDeliveriesCap: 100,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 60_000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.9,
+    // P4: invalid messages.
+    invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+    invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY,
+  }
+}
+
+export function peerScoreParams(topicNames: readonly string[]): Partial<PeerScoreParams> {
+  const topics: Record<string, TopicScoreParams> = {}
+  for (const name of topicNames) topics[name] = topicScoreParams()
+  return {
+    topics,
+    topicScoreCap: 50,
+    appSpecificScore: () => 0,
+    appSpecificWeight: 1,
+    // P6: many peers behind one IP. Loopback devnets stay under the threshold of 10.
+    IPColocationFactorWeight: -5,
+    IPColocationFactorThreshold: 10,
+    // P7: protocol misbehaviour (GRAFT during backoff, broken IWANT promises).
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyThreshold: 0,
+    behaviourPenaltyDecay: 0.9,
+    decayInterval: 1_000,
+    decayToZero: 0.01,
+    retainScore: 10 * 60_000,
+  }
+}

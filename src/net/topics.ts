@@ -1,0 +1,28 @@
+import { LIMITS } from '../../blocks/schema.ts'
+
+/** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
+export const GOSSIP_TOPICS = ['transactions', 'blocks', 'attestations', 'receipts'] as const
+export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/**
+ * Per-topic size caps (bytes of the gossiped message). A tx or a receipt may carry up to 1 MiB of
+ * input/output (LIMITS.input/output) plus its fixed fields; attestations are ~200 bytes; blocks are
+ * capped like Ethereum's GOSSIP_MAX_SIZE (10 MiB). Bigger data moves over request/response.
+ */
+export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
+  transactions: LIMITS.input + 64 * KiB,
+  blocks: 10 * MiB,
+  attestations: 1 * KiB,
+  receipts: LIMITS.output + 64 * KiB,
+}
+
+export function isGossipTopic(topic: unknown): topic is GossipTopic {
+  return typeof topic === 'string' && (GOSSIP_TOPICS as readonly string[]).includes(topic)
+}
+
+export function topicName(chainId: string, topic: GossipTopic): string {
+  return `/xsc/${chainId}/${topic}/1`
+}
