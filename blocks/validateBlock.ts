@@ -25,7 +25,8 @@ export function validateBlockStructure(block: Block, chainId: string): void {
   const { header, entries } = block
   if (header.chainId !== chainId) throw new BlockError('WRONG_CHAIN', `block is for chain ${header.chainId}`, { got: header.chainId, expected: chainId })
   const entryType = ENTRY_TYPE_OF_KIND[header.kind]
-  if (header.kind !== 'genesis' && entries.length === 0) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no entries`)
+  // Empty ledger blocks are heartbeats (time and finality advance); other kinds exist only for their entries.
+  if (header.kind !== 'genesis' && header.kind !== 'ledger' && entries.length === 0) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no entries`)
   const seen = new Set<string>()
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!

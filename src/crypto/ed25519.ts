@@ -72,15 +72,27 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   }
 }
 
-/** Canonical point encoding, on the curve, not of small order. */
+const validKeys = new Set<string>()
+
+/**
+ * Canonical point encoding, on the curve, not of small order. Memoized for valid keys: the
+ * point decompression costs about as much as a signature check, and the same senders recur.
+ */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES) return false
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('latin1')
+  if (validKeys.has(id)) return true
+  let ok: boolean
   try {
-    const point = ed25519.Point.fromBytes(publicKey, false)
-    return !point.isSmallOrder()
+    ok = !ed25519.Point.fromBytes(publicKey, false).isSmallOrder()
   } catch {
-    return false
+    ok = false
   }
+  if (ok) {
+    if (validKeys.size >= MAX_CACHE) validKeys.clear()
+    validKeys.add(id)
+  }
+  return ok
 }
 
 /** noble's verifier, used only to test interop with the native one. */

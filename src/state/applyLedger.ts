@@ -13,7 +13,7 @@ import type { ApplyContext } from './applyContext.ts'
  * overlay is untouched (the tx runs in a child overlay that is merged only on success).
  */
 export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): void {
-  if (!ctx.signaturesChecked) verifyTxSignature(tx, ctx.genesis.chainId)
+  verifyTxSignature(tx, ctx.genesis.chainId, { signatureChecked: ctx.signaturesChecked === true })
   checkTxAgainstState(state, tx)
   const s = state.child()
   const { from, fee, payload } = tx.body

@@ -1,0 +1,131 @@
+import { XscError } from '../../blocks/errors.ts'
+import type { ChainParams, ConsensusConfig, GenesisConfig } from '../../blocks/schema.ts'
+import { fromHex, toHex } from '../crypto/index.ts'
+
+export class GenesisError extends XscError<'BAD_GENESIS'> {}
+
+/**
+ * genesis.json is for people: amounts and big integers as decimal strings, keys as 0x-hex.
+ * `parseGenesisJson` turns it into the typed config (and names the first bad field);
+ * `formatGenesisJson` is its inverse.
+ */
+export interface GenesisJson {
+  chainId: string
+  genesisTime: string
+  slotMs: number
+  token: { symbol: string; decimals: number }
+  allocations: { address: string; amount: string }[]
+  validators: { address: string; stake: string; peerId?: string }[]
+  consensus: ConsensusConfig
+  params: Omit<ChainParams, 'minStake' | 'maxFuelLimit'> & { minStake: string; maxFuelLimit: string }
+}
+
+function bad(field: string, why: string): never {
+  throw new GenesisError('BAD_GENESIS', `genesis.json: ${field} ${why}`, { field })
+}
+
+function bigintField(v: unknown, field: string): bigint {
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v)) bad(field, 'must be a decimal string')
+  return BigInt(v)
+}
+
+function intField(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(field, 'must be a non-negative integer')
+  return v
+}
+
+function keyField(v: unknown, field: string): Uint8Array {
+  try {
+    return fromHex(v as string, 32)
+  } catch {
+    return bad(field, 'must be a 32-byte 0x-hex key')
+  }
+}
+
+const PARAM_BIGINTS = new Set(['minStake', 'maxFuelLimit'])
+
+export function parseGenesisJson(json: unknown): GenesisConfig {
+  if (typeof json !== 'object' || json === null) bad('(root)', 'must be an object')
+  const j = json as Partial<GenesisJson>
+  if (typeof j.chainId !== 'string') bad('chainId', 'must be a string')
+  if (typeof j.token !== 'object' || j.token === null) bad('token', 'must be an object')
+  if (!Array.isArray(j.allocations)) bad('allocations', 'must be an array')
+  if (!Array.isArray(j.validators) || j.validators.length === 0) bad('validators', 'must be a non-empty array')
+  if (typeof j.consensus !== 'object' || j.consensus === null) bad('consensus', 'must be an object')
+  if (typeof j.params !== 'object' || j.params === null) bad('params', 'must be an object')
+  const c = j.consensus
+  const consensus: ConsensusConfig = {
+    schemes: Array.isArray(c.schemes) && c.schemes.every((s) => typeof s === 'string') ? c.schemes : bad('consensus.schemes', 'must be a list of scheme names'),
+    driftMs: intField(c.driftMs, 'consensus.driftMs'),
+    timeIterations: intField(c.timeIterations, 'consensus.timeIterations'),
+    timeCheckpoints: intField(c.timeCheckpoints, 'consensus.timeCheckpoints'),
+    workBits: intField(c.workBits, 'consensus.workBits'),
+    spacePlotEntries: intField(c.spacePlotEntries, 'consensus.spacePlotEntries'),
+    spaceLookups: intField(c.spaceLookups, 'consensus.spaceLookups'),
+  }
+  const params = {} as Record<string, number | bigint>
+  for (const [k, v] of Object.entries(j.params)) params[k] = PARAM_BIGINTS.has(k) ? bigintField(v, `params.${k}`) : intField(v, `params.${k}`)
+  return {
+    chainId: j.chainId,
+    genesisTime: bigintField(j.genesisTime, 'genesisTime'),
+    slotMs: intField(j.slotMs, 'slotMs'),
+    tokenSymbol: typeof j.token.symbol === 'string' ? j.token.symbol : bad('token.symbol', 'must be a string'),
+    tokenDecimals: intField(j.token.decimals, 'token.decimals'),
+    allocations: j.allocations.map((a, i) => ({ to: keyField(a?.address, `allocations[${i}].address`), amount: bigintField(a?.amount, `allocations[${i}].amount`) })),
+    validators: j.validators.map((v, i) => ({
+      address: keyField(v?.address, `validators[${i}].address`),
+      stake: bigintField(v?.stake, `validators[${i}].stake`),
+      peerId: typeof v?.peerId === 'string' ? v.peerId : '',
+    })),
+    consensus,
+    params: params as unknown as ChainParams,
+  }
+}
+
+export function formatGenesisJson(g: GenesisConfig): GenesisJson {
+  const { minStake, maxFuelLimit, ...rest } = g.params
+  return {
+    chainId: g.chainId,
+    genesisTime: g.genesisTime.toString(),
+    slotMs: g.slotMs,
+    token: { symbol: g.tokenSymbol, decimals: g.tokenDecimals },
+    allocations: g.allocations.map((a) => ({ address: toHex(a.to), amount: a.amount.toString() })),
+    validators: g.validators.map((v) => ({ address: toHex(v.address), stake: v.stake.toString(), peerId: v.peerId })),
+    consensus: g.consensus,
+    params: { ...rest, minStake: minStake.toString(), maxFuelLimit: maxFuelLimit.toString() },
+  }
+}
+
+/** Protocol defaults `xsc genesis init` starts from (devnet-sized consensus parameters). */
+export const DEFAULT_PARAMS: ChainParams = {
+  dataShards: 4,
+  parityShards: 2,
+  chunkSize: 4096,
+  segmentSize: 4 * 1024 * 1024,
+  auditEpochSlots: 20,
+  auditFailThreshold: 2,
+  rentGraceEpochs: 3,
+  gridSize: 1024,
+  privatePremiumBp: 20_000,
+  firstReceiptBonusBp: 1_000,
+  proposerFeeBp: 500,
+  storageUtilizationSlopeBp: 10_000,
+  reputationInitialBp: 5_000,
+  reputationAlphaBp: 1_000,
+  reputationSuspendBp: 2_000,
+  reputationDisqualifyBp: 500,
+  minStake: 1_000n,
+  maxFuelLimit: 10_000_000_000n,
+  maxReplicas: 7,
+  maxModuleBytes: 16 * 1024 * 1024,
+}
+
+export const DEFAULT_CONSENSUS: ConsensusConfig = {
+  schemes: ['stake', 'time', 'work', 'space'],
+  driftMs: 2_000,
+  timeIterations: 2_000,
+  timeCheckpoints: 4,
+  workBits: 8,
+  spacePlotEntries: 4096,
+  spaceLookups: 4,
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { txSigningHash } from '../../blocks/ids.ts'
+import type { GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
+import { hash, keyPairFromSecret, sign, utf8, type KeyPair } from '../../src/crypto/index.ts'
+import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+
+/** Deterministic test keys: key(n) is the same on every run and machine. */
+export function testKey(name: string): KeyPair {
+  return keyPairFromSecret(hash(utf8(`xsc-test/${name}`)))
+}
+
+export function tempDir(prefix = 'xsc-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface TestGenesisOpts {
+  validators?: KeyPair[]
+  funded?: { key: KeyPair; amount: bigint }[]
+  schemes?: string[]
+  genesisTime?: bigint
+  slotMs?: number
+}
+
+export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
+  const validators = opts.validators ?? [testKey('validator-0')]
+  return {
+    chainId: 'xsc-test',
+    genesisTime: opts.genesisTime ?? 1_700_000_000_000n,
+    slotMs: opts.slotMs ?? 1000,
+    tokenSymbol: 'XSC',
+    tokenDecimals: 9,
+    allocations: (opts.funded ?? []).map((f) => ({ to: f.key.publicKey, amount: f.amount })),
+    validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '' })),
+    consensus: { ...DEFAULT_CONSENSUS, schemes: opts.schemes ?? DEFAULT_CONSENSUS.schemes, timeIterations: 200, workBits: 4, spacePlotEntries: 1024 },
+    params: DEFAULT_PARAMS,
+  }
+}
+
+export function signTx(key: KeyPair, nonce: number, payload: TxPayload, opts: { fee?: bigint; chainId?: string } = {}): SignedTx {
+  const body: TxBody = { chainId: opts.chainId ?? 'xsc-test', from: key.publicKey, nonce, fee: opts.fee ?? 1n, payload }
+  return { body, signature: sign(key.secretKey, txSigningHash(body)) }
+}
+
+export function transfer(key: KeyPair, nonce: number, to: Uint8Array, amount: bigint, fee = 1n): SignedTx {
+  return signTx(key, nonce, { type: 'transfer', to, amount }, { fee })
+}

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Chain } from '../../../src/chain/chain.ts'
+import { readAccount } from '../../../src/state/accounts.ts'
+import { StateError } from '../../../src/state/errors.ts'
+import { toHex } from '../../../src/crypto/index.ts'
+import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+
+const validator = testKey('validator-0')
+const alice = testKey('alice')
+const bob = testKey('bob')
+const genesis = testGenesis({ validators: [validator], funded: [{ key: alice, amount: 1_000_000n }] })
+const T0 = Number(genesis.genesisTime)
+
+let cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c()
+  cleanups = []
+})
+
+async function openChain(dir: string): Promise<Chain> {
+  const chain = await Chain.open({ dataDir: dir, genesis, validatorKey: validator, signatureWorkers: 1 })
+  cleanups.push(() => chain.close())
+  return chain
+}
+
+describe('chain', () => {
+  it('includes transfers in sealed blocks, pays fees to the proposer, and survives a restart', async () => {
+    const tmp = tempDir()
+    cleanups.push(tmp.cleanup)
+    const chain = await openChain(tmp.dir)
+    for (let n = 0; n < 3; n++) chain.submitTx(transfer(alice, n, bob.publicKey, 100n, 2n))
+    const b1 = await chain.produceBlock(1, T0 + 1000)
+    expect(b1?.block.entries).toHaveLength(3)
+    expect(b1?.block.header.proofs.map((p) => p.scheme)).toEqual(['stake', 'time', 'work', 'space'])
+    expect(readAccount(chain.store.state, bob.publicKey).balance).toBe(300n)
+    expect(readAccount(chain.store.state, alice.publicKey)).toEqual({ balance: 1_000_000n - 306n, nonce: 3 })
+    expect(readAccount(chain.store.state, validator.publicKey).balance).toBe(6n)
+    const headHash = toHex(chain.head.hash)
+    await chain.close()
+    cleanups.pop()
+
+    const again = await openChain(tmp.dir)
+    expect(toHex(again.head.hash)).toBe(headHash)
+    expect(readAccount(again.store.state, bob.publicKey).balance).toBe(300n)
+    const located = await again.store.getTx((await import('../../../blocks/ids.ts')).txId(b1!.block.entries[0]!.type === 'tx' ? b1!.block.entries[0]!.tx : (undefined as never)))
+    expect(located?.location.height).toBe(1)
+  })
+
+  it('rejects a replayed nonce, a wrong chain id and a bad signature with typed errors', async () => {
+    const tmp = tempDir()
+    cleanups.push(tmp.cleanup)
+    const chain = await openChain(tmp.dir)
+    chain.submitTx(transfer(alice, 0, bob.publicKey, 1n))
+    await chain.produceBlock(1, T0 + 1000)
+    const code = (f: () => unknown) => {
+      try {
+        f()
+      } catch (e) {
+        expect(e).toBeInstanceOf(StateError)
+        return (e as StateError).code
+      }
+    }
+    expect(code(() => chain.submitTx(transfer(alice, 0, bob.publicKey, 1n)))).toBe('NONCE_TOO_LOW')
+    const forged = transfer(alice, 1, bob.publicKey, 1n)
+    forged.signature[0]! ^= 1
+    expect(code(() => chain.submitTx(forged))).toBe('BAD_SIGNATURE')
+    expect(code(() => chain.submitTx(transfer(bob, 0, alice.publicKey, 1n)))).toBe('INSUFFICIENT_FUNDS')
+  })
+
+  it('a block from the wrong proposer or with a tampered proof is rejected by import', async () => {
+    const tmp = tempDir()
+    cleanups.push(tmp.cleanup)
+    const chain = await openChain(tmp.dir)
+    const tmp2 = tempDir()
+    cleanups.push(tmp2.cleanup)
+    const producer = await openChain(tmp2.dir)
+    producer.submitTx(transfer(alice, 0, bob.publicKey, 5n))
+    const made = await producer.produceBlock(1, T0 + 1000)
+    const tampered = structuredClone(made!.block)
+    tampered.header.proofs[2]!.data[0]! ^= 0xff
+    await expect(chain.importBlock(tampered)).rejects.toMatchObject({ code: expect.any(String) })
+    const imported = await chain.importBlock(made!.block)
+    expect(toHex(imported.hash)).toBe(toHex(made!.hash))
+    expect(readAccount(chain.store.state, bob.publicKey).balance).toBe(5n)
+  })
+})
