@@ -86,6 +86,9 @@ describe('route anti-affinity and ties', () => {
     index.upsert(addr(4), makeHost({ zone: 'b', coord: { x: 60, y: 60, z: 60 } }))
     // Zone picks first (a's best, then b's best however far), then the best leftover of a.
     expect(hex(route(compute({ replicas: 3 }), index, seed0, params))).toEqual(hex([addr(1), addr(4), addr(2)]))
+    // Same with enough zone-a hosts near the origin to fill every slot from leaves visited long before b's.
+    for (let i = 0; i < 60; i++) index.upsert(addr(100 + i), makeHost({ zone: 'a', coord: { x: 3 + (i % 4), y: i % 5, z: 0 } }))
+    expect(hex(route(compute({ replicas: 3 }), index, seed0, params))).toEqual(hex([addr(1), addr(4), addr(2)]))
   })
 
   it('breaks exact ties by host id XOR seed', () => {
@@ -97,6 +100,17 @@ describe('route anti-affinity and ties', () => {
     const seed = new Uint8Array(32)
     seed[0] = 0x30
     expect(hex(route(compute({ replicas: 2 }), index, seed, params))).toEqual(hex([addr(0x20), addr(0x10)]))
+  })
+
+  it('visits a region whose lower bound equals the best cost so far, so an equally cheap host with a smaller id wins', () => {
+    const index = new HostIndex(64)
+    // A at d=1, perfect: cost 2 × 100000 = 200000, address 0x01…
+    index.upsert(addr(1), makeHost({ coord: { x: 1, y: 0, z: 0 } }))
+    // B at d=0, worst penalty: 100000 + 4×10000 + 3×10000 (ask = bid) + 3×10000 (full) = 200000, address 0x02…
+    index.upsert(addr(2), makeHost({ reputation: 0, askPerFuel: 100n, usedBytes: 1000n }))
+    // Suspended fillers at the origin force the octree down to unit cells, so A and B sit in different leaves.
+    for (let i = 0; i < 30; i++) index.upsert(addr(100 + i), makeHost({ status: HOST_STATUS.suspended }))
+    expect(hex(route(compute(), index, seed0, params))).toEqual(hex([addr(1)]))
   })
 
   it('returns fewer hosts than asked when fewer are eligible, and none from an empty index', () => {

@@ -1,0 +1,141 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { CAPABILITY } from '../../../blocks/schema.ts'
+import { toHex } from '../../../src/crypto/bytes.ts'
+import { HostIndex, route, routeExhaustive, type RouteRequest } from '../../../src/router/index.ts'
+import { computeStoragePrice } from '../../../src/state/market/pricing.ts'
+import { HOST_STATUS, type HostRecord } from '../../../src/state/records.ts'
+
+const GRID = 12
+const params = { storageUtilizationSlopeBp: 7_500 }
+
+const arbAddress = fc.uint8Array({ minLength: 32, maxLength: 32 })
+const arbHost: fc.Arbitrary<HostRecord> = fc.record({
+  params: fc.record({
+    coord: fc.record({ x: fc.nat(GRID - 1), y: fc.nat(GRID - 1), z: fc.nat(GRID - 1) }),
+    zone: fc.constantFrom('a', 'b', 'c', 'd'),
+    capacityBytes: fc.bigInt(0n, 1000n),
+    capabilities: fc.nat(7),
+    askPerFuel: fc.bigInt(0n, 120n),
+    askPerByteEpoch: fc.bigInt(0n, 120n),
+    peerId: fc.constant('p'),
+  }),
+  reputation: fc.nat(10_000),
+  // Mostly active so routes are not trivially empty.
+  status: fc.constantFrom(0, 0, 0, 0, 1, 2, 3, 4),
+  usedBytes: fc.bigInt(0n, 1000n),
+  joinedHeight: fc.constant(0),
+  failedAudits: fc.constant(0),
+})
+const arbHosts = fc.uniqueArray(fc.tuple(arbAddress, arbHost), { minLength: 0, maxLength: 80, selector: ([a]) => toHex(a) })
+const arbRequest: fc.Arbitrary<RouteRequest> = fc.record({
+  kind: fc.constantFrom('compute' as const, 'storage' as const),
+  origin: fc.record({ x: fc.nat(GRID - 1), y: fc.nat(GRID - 1), z: fc.nat(GRID - 1) }),
+  replicas: fc.integer({ min: 1, max: 8 }),
+  capabilities: fc.nat(7),
+  bid: fc.bigInt(0n, 150n),
+  minFreeBytes: fc.bigInt(0n, 600n),
+})
+const arbSeed = fc.uint8Array({ minLength: 0, maxLength: 32 })
+
+/** The filter restated independently of the router's code. */
+function eligible(r: HostRecord, req: RouteRequest, utilizationBp: number, excluded: Set<string>, a: Uint8Array): boolean {
+  const price = req.kind === 'compute' ? r.params.askPerFuel : computeStoragePrice(r.params.askPerByteEpoch, utilizationBp, params)
+  const free = r.params.capacityBytes > r.usedBytes ? r.params.capacityBytes - r.usedBytes : 0n
+  return r.status === HOST_STATUS.active && (r.params.capabilities & req.capabilities) === req.capabilities && price <= req.bid && free >= req.minFreeBytes && !excluded.has(toHex(a))
+}
+
+const hexes = (as: Uint8Array[]): string[] => as.map((a) => toHex(a))
+
+describe('route properties', () => {
+  it('equals the exhaustive specification and does not depend on insertion order', () => {
+    fc.assert(
+      fc.property(arbHosts, arbRequest, arbSeed, fc.func(fc.integer()), (hosts, req, seed, order) => {
+        const index = HostIndex.build(GRID, hosts)
+        const shuffled = [...hosts].map((h, i) => [order(i), i, h] as const).sort((p, q) => p[0] - q[0] || p[1] - q[1]).map((t) => t[2])
+        const index2 = HostIndex.build(GRID, shuffled)
+        const got = hexes(route(req, index, seed, params))
+        expect(got).toEqual(hexes(routeExhaustive(req, index, seed, params)))
+        expect(hexes(route(req, index2, seed, params))).toEqual(got)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('returns distinct eligible hosts, as many as possible, spread over as many zones as possible', () => {
+    fc.assert(
+      fc.property(arbHosts, arbRequest, arbSeed, fc.nat(10), (hosts, req0, seed, nExclude) => {
+        const req = { ...req0, exclude: hosts.slice(0, nExclude).map(([a]) => a) }
+        const index = HostIndex.build(GRID, hosts)
+        const excluded = new Set(req.exclude.map((a) => toHex(a)))
+        const got = route(req, index, seed, params)
+        const ok = hosts.filter(([a, r]) => eligible(r, req, index.utilizationBp, excluded, a))
+        const byKey = new Map(hosts.map(([a, r]) => [toHex(a), r]))
+        expect(new Set(hexes(got)).size).toBe(got.length)
+        for (const a of got) expect(eligible(byKey.get(toHex(a))!, req, index.utilizationBp, excluded, a)).toBe(true)
+        expect(got.length).toBe(Math.min(req.replicas, ok.length))
+        const zonesAvailable = new Set(ok.map(([, r]) => r.params.zone)).size
+        const zonesUsed = new Set(got.map((a) => byKey.get(toHex(a))!.params.zone)).size
+        expect(zonesUsed).toBe(Math.min(req.replicas, zonesAvailable))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('an index updated by joins, moves, updates and leaves answers like one built from the final hosts', () => {
+    const arbOps = fc.array(fc.tuple(fc.nat(19), fc.option(arbHost, { nil: undefined })), { maxLength: 120 })
+    fc.assert(
+      fc.property(arbOps, arbRequest, arbSeed, (ops, req, seed) => {
+        const index = new HostIndex(GRID)
+        const final = new Map<string, [Uint8Array, HostRecord]>()
+        for (const [n, rec] of ops) {
+          const a = new Uint8Array(32).fill(n + 1)
+          if (rec === undefined) {
+            index.remove(a)
+            final.delete(toHex(a))
+          } else {
+            index.upsert(a, rec)
+            final.set(toHex(a), [a, rec])
+          }
+        }
+        const fresh = HostIndex.build(GRID, final.values())
+        expect(index.size).toBe(fresh.size)
+        expect(index.utilizationBp).toBe(fresh.utilizationBp)
+        expect(hexes(route(req, index, seed, params))).toEqual(hexes(route(req, fresh, seed, params)))
+        expect(hexes(route(req, index, seed, params))).toEqual(hexes(routeExhaustive(req, fresh, seed, params)))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('stays exact on a dense grid where many hosts share cells (deep octree)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2000 }), arbRequest, arbSeed, (seedN, req, seed) => {
+        // 400 hosts on a big grid clustered in a corner, origin anywhere: exercises splits and pruning.
+        const index = new HostIndex(1 << 20)
+        let s = seedN
+        const next = (m: number): number => {
+          s = (s * 1103515245 + 12345) % 2147483648
+          return s % m
+        }
+        for (let i = 0; i < 400; i++) {
+          const a = new Uint8Array(32)
+          a[0] = i & 0xff
+          a[1] = i >> 8
+          a[2] = next(256)
+          index.upsert(a, {
+            params: { coord: { x: next(64), y: next(64), z: next(64) }, zone: `z${next(5)}`, capacityBytes: 1000n, capabilities: 7, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p' },
+            reputation: next(10_001),
+            status: 0,
+            usedBytes: BigInt(next(1000)),
+            joinedHeight: 0,
+            failedAudits: 0,
+          })
+        }
+        const r = { ...req, capabilities: req.capabilities & CAPABILITY.compute, origin: { x: req.origin.x * 5000, y: req.origin.y, z: req.origin.z * 3 } }
+        expect(hexes(route(r, index, seed, params))).toEqual(hexes(routeExhaustive(r, index, seed, params)))
+      }),
+      { numRuns: 60 },
+    )
+  })
+})
