@@ -1,0 +1,26 @@
+import { createNetNode, type NetNode, type NetNodeOpts } from '../../../src/net/index.ts'
+
+export const CHAIN = 'testnet'
+
+export function seed(n: number): Uint8Array {
+  return new Uint8Array(32).fill(n)
+}
+
+/** Real libp2p nodes on 127.0.0.1 with a fast heartbeat so meshes form within a test's patience. */
+export async function startNodes(count: number, extra: Partial<NetNodeOpts> = {}, firstSeed = 1): Promise<NetNode[]> {
+  const nodes = Array.from({ length: count }, (_, i) => createNetNode({ secretKey: seed(firstSeed + i), chainId: CHAIN, heartbeatMs: 100, ...extra }))
+  await Promise.all(nodes.map((n) => n.start()))
+  return nodes
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+export async function stopAll(nodes: NetNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.stop()))
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { FRAME, dataFrames, encodeFrame, readFrames, type Frame } from '../../../src/net/framing.ts'
+import { NetError } from '../../../src/net/errors.ts'
+
+async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+  let o = 0
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    if (c <= o || c >= bytes.length) continue
+    yield bytes.subarray(o, c)
+    o = c
+  }
+  yield bytes.subarray(o)
+}
+
+async function all(src: AsyncIterable<Uint8Array>, max?: number): Promise<Frame[]> {
+  const out: Frame[] = []
+  for await (const f of readFrames(src, max)) out.push(f)
+  return out
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+describe('readFrames', () => {
+  it('parses the same frames whatever way the bytes are split', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+      fc.array(fc.nat(3000), { maxLength: 20 }),
+      async (payloads, cuts) => {
+        const wire = concat([...payloads.map((p) => encodeFrame(FRAME.data, p)), encodeFrame(FRAME.end)])
+        const frames = await all(split(wire, cuts))
+        expect(frames.map((f) => f.type)).toEqual([...payloads.map(() => FRAME.data), FRAME.end])
+        frames.slice(0, -1).forEach((f, i) => expect(Buffer.from(f.payload).equals(Buffer.from(payloads[i]!))).toBe(true))
+      },
+    ), { numRuns: 100 })
+  })
+
+  it('rejects a frame above the limit from its header, before its payload arrives', async () => {
+    const header = encodeFrame(FRAME.data, new Uint8Array(100)).subarray(0, 5)
+    await expect(all(split(header, []), 99)).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' })
+  })
+
+  it('reports a stream cut inside a frame as TRUNCATED', async () => {
+    const wire = encodeFrame(FRAME.data, new Uint8Array(50)).subarray(0, 30)
+    await expect(all(split(wire, [7]))).rejects.toMatchObject({ code: 'TRUNCATED' })
+  })
+
+  it('rejects unknown frame types and END frames with a payload', async () => {
+    const bad = new Uint8Array([9, 0, 0, 0, 0])
+    await expect(all(split(bad, []))).rejects.toBeInstanceOf(NetError)
+    const endWithPayload = new Uint8Array([FRAME.end, 0, 0, 0, 1, 7])
+    await expect(all(split(endWithPayload, []))).rejects.toMatchObject({ code: 'MALFORMED_FRAME' })
+  })
+})
+
+describe('dataFrames', () => {
+  it('splits a payload into chunks that reassemble to it', async () => {
+    const payload = new Uint8Array(1000).map((_, i) => i & 0xff)
+    const frames = await all(split(concat([...dataFrames(payload, 300)]), []))
+    expect(frames.map((f) => f.payload.length)).toEqual([300, 300, 300, 100])
+    expect(Buffer.from(concat(frames.map((f) => f.payload))).equals(Buffer.from(payload))).toBe(true)
+  })
+})
