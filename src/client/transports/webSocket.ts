@@ -1,0 +1,171 @@
+import WebSocket from 'ws'
+import type { Json } from '../../rpc/wire.ts'
+import { fromRpcErrorObject, RpcClientError } from '../errors.ts'
+import type { SubscriptionHandle, SubscriptionSpec, Transport } from './transport.ts'
+
+export interface WebSocketTransportOpts {
+  timeoutMs?: number
+  /** Delay before reconnecting after a dropped connection (subscriptions are then resumed). */
+  reconnectDelayMs?: number
+}
+
+interface Pending { resolve(result: Json): void; reject(err: Error): void; timer: NodeJS.Timeout }
+interface ActiveSub { spec: SubscriptionSpec; serverId: string | undefined; active: boolean }
+
+/**
+ * JSON-RPC over one WebSocket. When the connection drops, pending calls fail with CLOSED and
+ * the transport reconnects and re-subscribes every live subscription with `spec.params()`, so a
+ * subscriber that passes its last seen height misses nothing.
+ */
+export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Transport {
+  const timeoutMs = opts.timeoutMs ?? 30_000
+  const reconnectDelayMs = opts.reconnectDelayMs ?? 250
+  let nextId = 1
+  let socket: WebSocket | undefined
+  let connecting: Promise<WebSocket> | undefined
+  let closed = false
+  let reconnectTimer: NodeJS.Timeout | undefined
+  const pending = new Map<number, Pending>()
+  const subs = new Set<ActiveSub>()
+
+  const onMessage = (data: WebSocket.RawData): void => {
+    let msg: { id?: unknown; method?: unknown; params?: { subscription?: unknown; result?: Json; error?: unknown } }
+    try {
+      msg = JSON.parse(data.toString()) as typeof msg
+    } catch {
+      return
+    }
+    if (msg.method === 'xsc_subscription' && msg.params !== undefined) {
+      for (const sub of subs) {
+        if (sub.serverId === undefined || sub.serverId !== msg.params.subscription) continue
+        if (msg.params.error !== undefined) {
+          subs.delete(sub)
+          sub.active = false
+          sub.spec.onError(fromRpcErrorObject(msg.params.error))
+        } else sub.spec.onResult(msg.params.result ?? null)
+      }
+      return
+    }
+    if (typeof msg.id !== 'number') return
+    const p = pending.get(msg.id)
+    if (p === undefined) return
+    pending.delete(msg.id)
+    clearTimeout(p.timer)
+    try {
+      p.resolve(unwrap(msg as { result?: Json; error?: unknown }))
+    } catch (err) {
+      p.reject(err as Error)
+    }
+  }
+
+  const connect = (): Promise<WebSocket> => {
+    if (socket !== undefined && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket)
+    if (connecting !== undefined) return connecting
+    connecting = new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url)
+      ws.on('message', onMessage)
+      ws.once('open', () => {
+        socket = ws
+        connecting = undefined
+        resolve(ws)
+      })
+      ws.once('error', (err) => {
+        if (socket !== ws) {
+          connecting = undefined
+          reject(new RpcClientError('TRANSPORT_FAILED', `WebSocket ${url}: ${err.message}`, { url }, { cause: err }))
+        }
+      })
+      ws.once('close', () => {
+        if (socket === ws) socket = undefined
+        for (const [id, p] of pending) {
+          pending.delete(id)
+          clearTimeout(p.timer)
+          p.reject(new RpcClientError('CLOSED', 'WebSocket closed before the answer came'))
+        }
+        for (const sub of subs) sub.serverId = undefined
+        if (!closed && subs.size > 0) scheduleReconnect()
+      })
+    })
+    return connecting
+  }
+
+  const scheduleReconnect = (): void => {
+    if (reconnectTimer !== undefined || closed) return
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined
+      connect()
+        .then(() => {
+          for (const sub of subs) startSub(sub)
+        })
+        .catch(() => scheduleReconnect())
+    }, reconnectDelayMs)
+  }
+
+  /** `onSync` runs inside the message handler, before any later frame is processed. */
+  const send = async (method: string, params: Json[], onSync?: (result: Json) => void): Promise<Json> => {
+    const ws = await connect()
+    const id = nextId++
+    return new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id)
+        reject(new RpcClientError('TIMEOUT', `${method}: timed out`))
+      }, timeoutMs)
+      pending.set(id, {
+        resolve: (r) => {
+          onSync?.(r)
+          resolve(r)
+        },
+        reject,
+        timer,
+      })
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    })
+  }
+
+  const startSub = (sub: ActiveSub): void => {
+    send('xsc_subscribe', sub.spec.params(), (r) => {
+      if (typeof r === 'string') sub.serverId = r
+    }).catch((err: Error) => {
+      if (err instanceof RpcClientError && err.code === 'CLOSED') return // the reconnect resubscribes
+      subs.delete(sub)
+      sub.active = false
+      sub.spec.onError(err)
+    })
+  }
+
+  return {
+    type: 'webSocket',
+    url: url.replace(/^ws/, 'http').replace(/\/+$/, ''),
+    request: (method, params) => send(method, params),
+    subscribe: (spec): SubscriptionHandle => {
+      const sub: ActiveSub = { spec, serverId: undefined, active: true }
+      subs.add(sub)
+      startSub(sub)
+      return {
+        unsubscribe: async () => {
+          subs.delete(sub)
+          sub.active = false
+          if (sub.serverId !== undefined && socket !== undefined) await send('xsc_unsubscribe', [sub.serverId]).catch(() => false)
+        },
+      }
+    },
+    close: async () => {
+      closed = true
+      clearTimeout(reconnectTimer)
+      subs.clear()
+      const ws = socket ?? (connecting ? await connecting.catch(() => undefined) : undefined)
+      if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) {
+        await new Promise<void>((resolve) => {
+          ws.once('close', () => resolve())
+          ws.close()
+        })
+      }
+    },
+  }
+}
+
+function unwrap(msg: { result?: Json; error?: unknown }): Json {
+  if (msg.error !== undefined) throw fromRpcErrorObject(msg.error)
+  if (!Object.hasOwn(msg, 'result')) throw new RpcClientError('BAD_RESPONSE', 'response has neither result nor error')
+  return msg.result as Json
+}

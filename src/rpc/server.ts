@@ -1,0 +1,363 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { pino, type Logger } from 'pino'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { toHex } from '../crypto/bytes.ts'
+import { isEventMatch, type EventFilter, type RpcBackend, type RpcEvent } from './backend.ts'
+import { dispatchRpcText, errorText, type DispatchOpts, type TakeTokens } from './dispatch.ts'
+import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
+import type { SubscriptionHost } from './methods.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { RpcError, toRpcErrorObject } from './rpcErrors.ts'
+
+/**
+ * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus `PUT /blob` (raw bytes → data
+ * hash) and `GET /metrics` (Prometheus). Limits are per connection; every refusal is a JSON-RPC
+ * error object; handler failures never reach the socket as anything but -32603 without details.
+ */
+export interface RpcServerOpts {
+  /** Interface to bind; 127.0.0.1 unless told otherwise. */
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  maxBodyBytes: number
+  maxBlobBytes: number
+  maxBatch: number
+  /** Token bucket per connection (HTTP keep-alive socket or WebSocket): calls per second and burst. */
+  ratePerSecond: number
+  rateBurst: number
+  maxSubscriptions: number
+  /** Oldest replay allowed, in blocks below the head. */
+  maxReplayBlocks: number
+  /** Live events buffered per subscription while its replay runs. */
+  maxPendingEvents: number
+  callTimeoutMs: number
+  /** Whole-request deadline on HTTP (slow senders). */
+  requestTimeoutMs: number
+  /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
+  maxWsBufferedBytes: number
+  /** Origins allowed by CORS; empty = CORS off (no Access-Control headers). '*' allows any. */
+  corsOrigins: string[]
+}
+
+export const DEFAULT_RPC_OPTS: RpcServerOpts = {
+  host: '127.0.0.1',
+  port: 0,
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxBlobBytes: 64 * 1024 * 1024,
+  maxBatch: 100,
+  ratePerSecond: 2000,
+  rateBurst: 4000,
+  maxSubscriptions: 32,
+  maxReplayBlocks: 10_000,
+  maxPendingEvents: 10_000,
+  callTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxWsBufferedBytes: 16 * 1024 * 1024,
+  corsOrigins: [],
+}
+
+export interface RpcServerModules {
+  backend: RpcBackend
+  metrics?: Metrics
+  log?: Logger
+}
+
+export interface RpcServer {
+  readonly url: string
+  readonly wsUrl: string
+  readonly port: number
+  readonly metrics: Metrics
+  close(): Promise<void>
+}
+
+interface Bucket { tokens: number; at: number }
+
+function makeTaker(bucket: Bucket, rate: number, burst: number): TakeTokens {
+  return (n) => {
+    const now = performance.now()
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000)
+    bucket.at = now
+    if (bucket.tokens < n) return false
+    bucket.tokens -= n
+    return true
+  }
+}
+
+interface Subscription {
+  id: string
+  filter: EventFilter
+  conn: WsConn
+  /** Live events held back until the replay (or the subscribe response) has gone out. */
+  pending: RpcEvent[] | undefined
+  fromHeight: number | undefined
+}
+
+interface WsConn { ws: WebSocket; subs: Map<string, Subscription>; toStart: Subscription[]; alive: boolean }
+
+export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: RpcServerModules): Promise<RpcServer> {
+  const opts: RpcServerOpts = { ...DEFAULT_RPC_OPTS, ...partial }
+  const { backend } = modules
+  const metrics = modules.metrics ?? createMetrics()
+  const log = modules.log ?? pino({ level: 'silent' })
+  const dispatchOpts: DispatchOpts = { maxBatch: opts.maxBatch, callTimeoutMs: opts.callTimeoutMs }
+  const mods = { backend, metrics: metrics.rpc, log }
+  const buckets = new WeakMap<Socket, TakeTokens>()
+  const takerFor = (socket: Socket): TakeTokens => {
+    let t = buckets.get(socket)
+    if (t === undefined) {
+      t = makeTaker({ tokens: opts.rateBurst, at: performance.now() }, opts.ratePerSecond, opts.rateBurst)
+      buckets.set(socket, t)
+    }
+    return t
+  }
+  const httpCtx = { subscriptions: undefined }
+
+  // ---------- HTTP ----------
+
+  const cors = (req: IncomingMessage, res: ServerResponse): void => {
+    if (opts.corsOrigins.length === 0) return
+    const origin = req.headers.origin
+    if (opts.corsOrigins.includes('*')) res.setHeader('access-control-allow-origin', '*')
+    else if (origin !== undefined && opts.corsOrigins.includes(origin)) {
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'origin')
+    } else return
+    res.setHeader('access-control-allow-methods', 'POST, PUT, GET, OPTIONS')
+    res.setHeader('access-control-allow-headers', 'content-type')
+    res.setHeader('access-control-max-age', '600')
+  }
+
+  const send = (res: ServerResponse, status: number, body: string | undefined, type = 'application/json'): void => {
+    if (res.headersSent || res.destroyed) return
+    if (body === undefined) {
+      res.writeHead(status === 200 ? 204 : status)
+      res.end()
+      return
+    }
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+
+  /** Reads the body up to `max` bytes; past that, drains (so the client reads our answer) and returns undefined. */
+  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | undefined> =>
+    new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? NaN)
+      let over = Number.isFinite(declared) && declared > max
+      const chunks: Buffer[] = []
+      let size = 0
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > max) over = true
+        if (over) {
+          chunks.length = 0
+          // Drain a bounded amount; beyond that, stop reading and let the socket go.
+          if (size > max * 4 + 1024 * 1024) req.destroy()
+          return
+        }
+        chunks.push(chunk)
+      })
+      req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)))
+      req.on('error', reject)
+      req.on('close', () => resolve(undefined))
+    })
+
+  const handleRpcPost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req, opts.maxBodyBytes)
+    if (body === undefined) {
+      takerFor(req.socket)(1)
+      metrics.rpc.requests.inc({ method: 'oversized', code: '-32031' })
+      send(res, 413, errorText(null, new RpcError('REQUEST_TOO_LARGE', `Body exceeds ${opts.maxBodyBytes} bytes`, { max: opts.maxBodyBytes }).toObject()))
+      return
+    }
+    const out = await dispatchRpcText(body.toString('utf8'), httpCtx, takerFor(req.socket), dispatchOpts, mods)
+    send(res, 200, out)
+  }
+
+  const handleBlobPut = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!takerFor(req.socket)(1)) {
+      send(res, 429, JSON.stringify({ error: new RpcError('RATE_LIMITED', 'Rate limit exceeded').toObject() }))
+      return
+    }
+    const body = await readBody(req, opts.maxBlobBytes)
+    if (body === undefined) {
+      send(res, 413, JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() }))
+      return
+    }
+    try {
+      const dataHash = await backend.uploadBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
+      metrics.rpc.requests.inc({ method: 'blob', code: '0' })
+      send(res, 200, JSON.stringify({ dataHash: toHex(dataHash), size: body.length }))
+    } catch (err) {
+      const error = toRpcErrorObject(err)
+      if (error.code === -32603) log.error({ err }, 'blob upload failed')
+      metrics.rpc.requests.inc({ method: 'blob', code: String(error.code) })
+      send(res, error.code === -32603 ? 500 : 400, JSON.stringify({ error }))
+    }
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    cors(req, res)
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'POST' && (path === '/' || path === '/rpc')) return handleRpcPost(req, res)
+    if (req.method === 'PUT' && path === '/blob') return handleBlobPut(req, res)
+    if (req.method === 'GET' && path === '/metrics') {
+      send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
+      return
+    }
+    if (req.method === 'OPTIONS') {
+      send(res, opts.corsOrigins.length === 0 ? 405 : 204, undefined)
+      return
+    }
+    req.resume()
+    send(res, 405, errorText(null, new RpcError('INVALID_REQUEST', 'Use POST / (JSON-RPC), PUT /blob, GET /metrics or a WebSocket upgrade').toObject()))
+  }
+
+  const server: Server = createServer({ requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'rpc http handler failed')
+      send(res, 500, errorText(null, { code: -32603, message: 'Internal error' }))
+    })
+  })
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
+  // ---------- WebSocket ----------
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxBodyBytes })
+  const conns = new Set<WsConn>()
+
+  const sendWs = (conn: WsConn, text: string): void => {
+    if (conn.ws.readyState !== conn.ws.OPEN) return
+    if (conn.ws.bufferedAmount > opts.maxWsBufferedBytes) {
+      conn.ws.close(1013, 'slow consumer')
+      return
+    }
+    conn.ws.send(text)
+  }
+
+  const notification = (sub: Subscription, e: RpcEvent): string =>
+    `{"jsonrpc":"2.0","method":"xsc_subscription","params":{"subscription":"${sub.id}","result":${JSON.stringify(RpcEventWire.toJson(toEventView(e)))}}}`
+
+  const dropSub = (sub: Subscription, error: unknown): void => {
+    sub.conn.subs.delete(sub.id)
+    sendWs(sub.conn, `{"jsonrpc":"2.0","method":"xsc_subscription","params":{"subscription":"${sub.id}","error":${JSON.stringify(toRpcErrorObject(error))}}}`)
+  }
+
+  const unlisten = backend.events.listen((e) => {
+    for (const conn of conns) {
+      for (const sub of conn.subs.values()) {
+        if (!isEventMatch(sub.filter, e)) continue
+        if (sub.pending !== undefined) {
+          if (sub.pending.length >= opts.maxPendingEvents) dropSub(sub, new RpcError('HISTORY_UNAVAILABLE', 'Too many events while replaying; resubscribe from a newer height'))
+          else sub.pending.push(e)
+        } else sendWs(conn, notification(sub, e))
+      }
+    }
+  })
+
+  /** After the subscribe response went out: replay, then the held live events past the replay, then live. */
+  const startSub = async (sub: Subscription): Promise<void> => {
+    try {
+      let toHeight = -1
+      if (sub.fromHeight !== undefined) {
+        const replay = await backend.events.replay(sub.filter, sub.fromHeight)
+        for (const e of replay.events) if (sub.conn.subs.has(sub.id)) sendWs(sub.conn, notification(sub, e))
+        toHeight = replay.toHeight
+      }
+      const held = sub.pending ?? []
+      sub.pending = undefined
+      if (!sub.conn.subs.has(sub.id)) return
+      for (const e of held) if (e.height > toHeight) sendWs(sub.conn, notification(sub, e))
+    } catch (err) {
+      log.warn({ err }, 'subscription replay failed')
+      dropSub(sub, err)
+    }
+  }
+
+  const subscriptionHost = (conn: WsConn): SubscriptionHost => ({
+    subscribe: async (filter, fromHeight) => {
+      if (conn.subs.size >= opts.maxSubscriptions) throw new RpcError('TOO_MANY_SUBSCRIPTIONS', `At most ${opts.maxSubscriptions} subscriptions per connection`, { max: opts.maxSubscriptions })
+      if (fromHeight !== undefined) {
+        const head = (await backend.chainStatus()).head.height
+        if (fromHeight + opts.maxReplayBlocks < head) throw new RpcError('HISTORY_UNAVAILABLE', `fromHeight ${fromHeight} is more than ${opts.maxReplayBlocks} blocks below the head ${head}`, { oldest: head - opts.maxReplayBlocks })
+      }
+      const sub: Subscription = { id: toHex(randomBytes(8)), filter, conn, pending: [], fromHeight }
+      conn.subs.set(sub.id, sub)
+      conn.toStart.push(sub)
+      return sub.id
+    },
+    unsubscribe: (id) => conn.subs.delete(id),
+  })
+
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const conn: WsConn = { ws, subs: new Map(), toStart: [], alive: true }
+    conns.add(conn)
+    const take = takerFor(req.socket)
+    const ctx = { subscriptions: subscriptionHost(conn) }
+    ws.on('pong', () => {
+      conn.alive = true
+    })
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+      dispatchRpcText(text, ctx, take, dispatchOpts, mods)
+        .then((out) => {
+          if (out !== undefined) sendWs(conn, out)
+          const starts = conn.toStart.splice(0)
+          for (const sub of starts) void startSub(sub)
+        })
+        .catch((err: unknown) => log.error({ err }, 'rpc ws dispatch failed'))
+    })
+    ws.on('error', (err) => log.debug({ err }, 'ws error'))
+    ws.on('close', () => {
+      conn.subs.clear()
+      conns.delete(conn)
+    })
+  })
+
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        conn.ws.terminate()
+        continue
+      }
+      conn.alive = false
+      conn.ws.ping()
+    }
+  }, 30_000)
+  heartbeat.unref()
+
+  server.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host
+  log.info({ host: opts.host, port }, 'rpc listening')
+
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    wsUrl: `ws://${hostForUrl}:${port}`,
+    port,
+    metrics,
+    close: async () => {
+      clearInterval(heartbeat)
+      unlisten()
+      for (const conn of conns) conn.ws.terminate()
+      conns.clear()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
