@@ -1,0 +1,282 @@
+import { ClassicLevel } from 'classic-level'
+import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
+import type { Hash, Manifest } from '../../blocks/schema.ts'
+import { computeChunkLeaves, computeChunkLength, verifyManifestShape, type ChunkProof } from '../state/storage/computeChunkLeaves.ts'
+import { StorageError } from '../state/storage/storageError.ts'
+
+/**
+ * A host's shard store on classic-level. Every write is one atomic batch (pieces, shard record,
+ * chunk leaves, usage counter), so a crash never leaves usage out of step with the data.
+ *
+ * Buckets (first key byte; numbers are never reused):
+ *   0x00 store state        -> usedBytes u64 | draining u8
+ *   0x01 asset|shard        -> shard record (size u64, hash 32, chunkSize u32, chunk root 32)
+ *   0x02 asset|shard|piece  -> up to PIECE_BYTES of the shard (big shards never sit in one value)
+ *   0x03 asset|shard        -> chunk leaf hashes, 32 bytes each (Merkle paths for audits)
+ */
+const BUCKET = { state: 0x00, shard: 0x01, piece: 0x02, leaves: 0x03 } as const
+export const PIECE_BYTES = 256 * 1024
+const STATE_KEY = new Uint8Array([BUCKET.state])
+
+export interface StoredShard { asset: Hash; shardIndex: number; size: bigint; shardHash: Hash }
+export interface StoreUsage { usedBytes: bigint; capacityBytes: bigint; draining: boolean }
+export interface ShardStoreOpts { capacityBytes: bigint }
+
+interface ShardRecord { size: bigint; shardHash: Hash; chunkSize: number; chunkRoot: Hash }
+
+function shardKey(bucket: number, asset: Hash, shardIndex: number): Uint8Array {
+  if (asset.length !== 32) throw new StorageError('INVALID_PARAMS', 'asset id must be 32 bytes')
+  if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex > 254) throw new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`)
+  const key = new Uint8Array(34)
+  key[0] = bucket
+  key.set(asset, 1)
+  key[33] = shardIndex
+  return key
+}
+
+function pieceKey(asset: Hash, shardIndex: number, piece: number): Uint8Array {
+  const key = new Uint8Array(38)
+  key.set(shardKey(BUCKET.piece, asset, shardIndex))
+  new DataView(key.buffer).setUint32(34, piece)
+  return key
+}
+
+function encodeRecord(r: ShardRecord): Uint8Array {
+  const out = new Uint8Array(8 + 32 + 4 + 32)
+  const view = new DataView(out.buffer)
+  view.setBigUint64(0, r.size)
+  out.set(r.shardHash, 8)
+  view.setUint32(40, r.chunkSize)
+  out.set(r.chunkRoot, 44)
+  return out
+}
+
+function decodeRecord(b: Uint8Array): ShardRecord {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
+  return { size: view.getBigUint64(0), shardHash: b.slice(8, 40), chunkSize: view.getUint32(40), chunkRoot: b.slice(44, 76) }
+}
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>
+type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+
+export class ShardStore {
+  readonly location: string
+  readonly capacityBytes: bigint
+  readonly #db: Db
+  #usedBytes = 0n
+  #draining = false
+  /** Writes run one at a time so capacity checks and the usage counter never race. */
+  #queue: Promise<unknown> = Promise.resolve()
+
+  private constructor(location: string, db: Db, capacityBytes: bigint) {
+    this.location = location
+    this.#db = db
+    this.capacityBytes = capacityBytes
+  }
+
+  static async open(location: string, opts: ShardStoreOpts): Promise<ShardStore> {
+    if (typeof opts.capacityBytes !== 'bigint' || opts.capacityBytes < 0n) throw new StorageError('INVALID_PARAMS', 'capacityBytes must be a non-negative bigint')
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' })
+    try {
+      await db.open()
+    } catch (cause) {
+      const locked = (cause as { code?: string; cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' || (cause as { code?: string }).code === 'LEVEL_LOCKED'
+      throw new StorageError(locked ? 'STORE_LOCKED' : 'STORE_CLOSED', locked ? `shard store ${location} is held by another process` : `cannot open shard store ${location}`, { location }, { cause })
+    }
+    const store = new ShardStore(location, db, opts.capacityBytes)
+    const state = await db.get(STATE_KEY)
+    if (state) {
+      const view = new DataView(state.buffer, state.byteOffset, state.byteLength)
+      store.#usedBytes = view.getBigUint64(0)
+      store.#draining = state[8] === 1
+    }
+    return store
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.catch(() => {})
+    await this.#db.close()
+  }
+
+  usage(): StoreUsage {
+    return { usedBytes: this.#usedBytes, capacityBytes: this.capacityBytes, draining: this.#draining }
+  }
+
+  /** Drain mode: refuse new shards, keep serving and deleting the ones held. Persisted. */
+  setDraining(draining: boolean): Promise<void> {
+    return this.#serial(async () => {
+      await this.#call(() => this.#db.batch([this.#stateOp(this.#usedBytes, draining)]))
+      this.#draining = draining
+    })
+  }
+
+  /**
+   * Stores shard `shardIndex` of `asset` after checking it against the manifest (length, hash,
+   * chunk root). Idempotent for a shard already held. Refuses with STORE_DRAINING or STORE_FULL
+   * without touching what is stored.
+   */
+  put(manifest: Manifest, asset: Hash, shardIndex: number, shard: Uint8Array): Promise<void> {
+    verifyManifestShape(manifest)
+    if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= manifest.k + manifest.m) {
+      return Promise.reject(new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`))
+    }
+    if (BigInt(shard.length) !== manifest.shardSize) {
+      return Promise.reject(new StorageError('SHARD_SIZE_MISMATCH', `shard is ${shard.length} bytes, manifest says ${manifest.shardSize}`, { got: shard.length, expected: manifest.shardSize.toString() }))
+    }
+    const shardHash = hash(shard)
+    if (!equalBytes(shardHash, manifest.shardHashes[shardIndex]!)) {
+      return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(shardHash), expected: toHex(manifest.shardHashes[shardIndex]!) }))
+    }
+    const leaves = computeChunkLeaves(shard, manifest.chunkSize)
+    const chunkRoot = merkleRoot(leaves)
+    if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) {
+      return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex }))
+    }
+    return this.#serial(async () => {
+      if (this.#draining) throw new StorageError('STORE_DRAINING', 'store is draining and accepts no new shards')
+      const recordKey = shardKey(BUCKET.shard, asset, shardIndex)
+      const existing = await this.#call(() => this.#db.get(recordKey))
+      if (existing && equalBytes(decodeRecord(existing).shardHash, shardHash)) return
+      const previous = existing ? decodeRecord(existing).size : 0n
+      const used = this.#usedBytes - previous + manifest.shardSize
+      if (used > this.capacityBytes) {
+        throw new StorageError('STORE_FULL', `shard of ${manifest.shardSize} bytes does not fit: ${this.#usedBytes} of ${this.capacityBytes} used`, {
+          usedBytes: this.#usedBytes.toString(), capacityBytes: this.capacityBytes.toString(), neededBytes: manifest.shardSize.toString(),
+        })
+      }
+      const ops: BatchOp[] = existing ? await this.#deleteOps(asset, shardIndex, decodeRecord(existing)) : []
+      for (let p = 0, at = 0; at < shard.length; p++, at += PIECE_BYTES) {
+        ops.push({ type: 'put', key: pieceKey(asset, shardIndex, p), value: shard.subarray(at, at + PIECE_BYTES) })
+      }
+      ops.push({ type: 'put', key: recordKey, value: encodeRecord({ size: manifest.shardSize, shardHash, chunkSize: manifest.chunkSize, chunkRoot }) })
+      ops.push({ type: 'put', key: shardKey(BUCKET.leaves, asset, shardIndex), value: concatBytes(...leaves) })
+      ops.push(this.#stateOp(used, this.#draining))
+      await this.#call(() => this.#db.batch(ops))
+      this.#usedBytes = used
+    })
+  }
+
+  /** The whole shard, or null when not held. */
+  async get(asset: Hash, shardIndex: number): Promise<Uint8Array | null> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) return null
+    return this.#readRange(asset, shardIndex, 0, Number(record.size))
+  }
+
+  /** `length` bytes at `offset` of a held shard (streaming retrieval, audits). */
+  async getRange(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) throw new StorageError('NOT_FOUND', `shard ${shardIndex} of ${toHex(asset)} is not held`, { shardIndex })
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || BigInt(offset + length) > record.size) {
+      throw new StorageError('INVALID_PARAMS', `range ${offset}+${length} outside a shard of ${record.size} bytes`)
+    }
+    return this.#readRange(asset, shardIndex, offset, length)
+  }
+
+  async has(asset: Hash, shardIndex: number): Promise<boolean> {
+    return (await this.#record(asset, shardIndex)) !== undefined
+  }
+
+  /** Removes a shard and releases its bytes; false when it was not held. */
+  delete(asset: Hash, shardIndex: number): Promise<boolean> {
+    return this.#serial(async () => {
+      const record = await this.#record(asset, shardIndex)
+      if (!record) return false
+      const ops = await this.#deleteOps(asset, shardIndex, record)
+      const used = this.#usedBytes - record.size
+      ops.push(this.#stateOp(used, this.#draining))
+      await this.#call(() => this.#db.batch(ops))
+      this.#usedBytes = used
+      return true
+    })
+  }
+
+  /** Every shard held, in key order (asset bytes, then shard index). */
+  async list(): Promise<StoredShard[]> {
+    const out: StoredShard[] = []
+    const it = this.#db.iterator({ gte: new Uint8Array([BUCKET.shard]), lt: new Uint8Array([BUCKET.shard + 1]) })
+    try {
+      for await (const [key, value] of it) {
+        const r = decodeRecord(value)
+        out.push({ asset: key.slice(1, 33), shardIndex: key[33]!, size: r.size, shardHash: r.shardHash })
+      }
+    } catch (cause) {
+      throw this.#wrap(cause)
+    }
+    return out
+  }
+
+  /** The audit answer: chunk `chunkIndex` of a held shard and its Merkle path to the chunk root. */
+  async proveChunk(asset: Hash, shardIndex: number, chunkIndex: number): Promise<ChunkProof> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) throw new StorageError('NOT_FOUND', `shard ${shardIndex} of ${toHex(asset)} is not held`, { shardIndex })
+    const length = computeChunkLength(record.size, record.chunkSize, chunkIndex)
+    const leavesBytes = await this.#call(() => this.#db.get(shardKey(BUCKET.leaves, asset, shardIndex)))
+    if (!leavesBytes) throw new StorageError('NOT_FOUND', 'chunk leaves missing')
+    const leaves: Uint8Array[] = []
+    for (let i = 0; i < leavesBytes.length; i += 32) leaves.push(leavesBytes.subarray(i, i + 32))
+    const chunk = await this.#readRange(asset, shardIndex, chunkIndex * record.chunkSize, length)
+    return { chunk, path: merkleProof(leaves, chunkIndex).map((h) => h.slice()) }
+  }
+
+  async #record(asset: Hash, shardIndex: number): Promise<ShardRecord | undefined> {
+    const value = await this.#call(() => this.#db.get(shardKey(BUCKET.shard, asset, shardIndex)))
+    return value ? decodeRecord(value) : undefined
+  }
+
+  async #readRange(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
+    if (length === 0) return new Uint8Array(0)
+    const first = Math.floor(offset / PIECE_BYTES)
+    const last = Math.floor((offset + length - 1) / PIECE_BYTES)
+    const keys: Uint8Array[] = []
+    for (let p = first; p <= last; p++) keys.push(pieceKey(asset, shardIndex, p))
+    const pieces = await this.#call(() => this.#db.getMany(keys))
+    const out = new Uint8Array(length)
+    pieces.forEach((piece, j) => {
+      if (!piece) throw new StorageError('NOT_FOUND', `piece ${first + j} of shard ${shardIndex} is missing`)
+      const pieceStart = (first + j) * PIECE_BYTES
+      const from = Math.max(offset, pieceStart)
+      const to = Math.min(offset + length, pieceStart + piece.length)
+      out.set(piece.subarray(from - pieceStart, to - pieceStart), from - offset)
+    })
+    return out
+  }
+
+  async #deleteOps(asset: Hash, shardIndex: number, record: ShardRecord): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [
+      { type: 'del', key: shardKey(BUCKET.shard, asset, shardIndex) },
+      { type: 'del', key: shardKey(BUCKET.leaves, asset, shardIndex) },
+    ]
+    const pieces = Math.ceil(Number(record.size) / PIECE_BYTES)
+    for (let p = 0; p < pieces; p++) ops.push({ type: 'del', key: pieceKey(asset, shardIndex, p) })
+    return ops
+  }
+
+  #stateOp(usedBytes: bigint, draining: boolean): BatchOp {
+    const value = new Uint8Array(9)
+    new DataView(value.buffer).setBigUint64(0, usedBytes)
+    value[8] = draining ? 1 : 0
+    return { type: 'put', key: STATE_KEY, value }
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn)
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (cause) {
+      throw this.#wrap(cause)
+    }
+  }
+
+  #wrap(cause: unknown): unknown {
+    if (cause instanceof StorageError) return cause
+    const code = (cause as { code?: string }).code
+    if (code === 'LEVEL_DATABASE_NOT_OPEN') return new StorageError('STORE_CLOSED', `shard store ${this.location} is closed`, {}, { cause })
+    return cause
+  }
+}
