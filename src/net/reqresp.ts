@@ -99,7 +99,9 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
     await sendPayload(stream, result)
     await send(stream, encodeFrame(FRAME.end))
     await stream.close()
-  } catch (err) {
+  } catch (caught) {
+    // A frame over the server's limit is an oversize request, whatever part of it was too big.
+    const err = caught instanceof NetError && caught.code === 'FRAME_TOO_LARGE' ? new NetError('REQUEST_TOO_LARGE', caught.message, caught.details) : caught
     log.debug('request failed', { protocol, peer, code: err instanceof XscError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) })
     try {
       await send(stream, errorFrame(err))
