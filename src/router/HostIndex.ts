@@ -15,6 +15,11 @@ export interface IndexedHost {
   z: number
   /** First 4 address bytes as a uint32: the fast path of the seeded id tie-break. */
   readonly tie: number
+  /** Copies of the record fields the filter reads, one pointer away instead of three. */
+  status: number
+  capabilities: number
+  reputation: number
+  zone: string
   /** capacityBytes − usedBytes, never negative. */
   free: bigint
   /** usedBytes / capacityBytes in basis points (10000 when capacity is 0). */
@@ -202,6 +207,10 @@ export class HostIndex {
         y,
         z,
         tie: ((address[0]! << 24) | (address[1]! << 16) | (address[2]! << 8) | address[3]!) >>> 0,
+        status: 0,
+        capabilities: 0,
+        reputation: 0,
+        zone: '',
         free: 0n,
         fullBp: 0,
       }
@@ -226,6 +235,10 @@ export class HostIndex {
   }
 
   private derive(h: IndexedHost): void {
+    h.status = h.record.status
+    h.capabilities = h.record.params.capabilities
+    h.reputation = Math.min(10_000, Math.max(0, h.record.reputation))
+    h.zone = h.record.params.zone
     const cap = h.record.params.capacityBytes
     const used = h.record.usedBytes
     h.free = cap > used ? cap - used : 0n

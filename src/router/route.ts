@@ -80,20 +80,27 @@ function priceOf(h: IndexedHost, q: Query): bigint {
   return q.req.kind === 'compute' ? p.askPerFuel : computeStoragePrice(p.askPerByteEpoch, q.utilizationBp, q.params)
 }
 
-/** The filter: active, has the capabilities, price within the bid, room for the data, not excluded. */
-function evaluate(h: IndexedHost, q: Query): Candidate | undefined {
-  const r = h.record
-  if (r.status !== HOST_STATUS.active) return undefined
-  if ((r.params.capabilities & q.req.capabilities) !== q.req.capabilities) return undefined
+/**
+ * The filter (active, has the capabilities, room for the data, not excluded, price within the
+ * bid) and the cost. Returns undefined for an ineligible host or one whose cost exceeds `above`
+ * (it could not change the selection, see `route`); the distance test runs first as it is cheapest.
+ */
+function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefined {
+  if (h.status !== HOST_STATUS.active) return undefined
+  if ((h.capabilities & q.req.capabilities) !== q.req.capabilities) return undefined
+  const dx = h.x - q.ox
+  const dy = h.y - q.oy
+  const dz = h.z - q.oz
+  const d1 = (dx < 0 ? -dx : dx) + (dy < 0 ? -dy : dy) + (dz < 0 ? -dz : dz) + 1
+  if (d1 * COST_BASE > above) return undefined
   if (h.free < q.req.minFreeBytes) return undefined
   if (q.excluded.size > 0 && q.excluded.has(h.key)) return undefined
   const price = priceOf(h, q)
   if (price > q.req.bid) return undefined
   const askBp = q.req.bid === 0n ? 0 : Number((price * 10_000n) / q.req.bid)
-  const rep = r.reputation > 10_000 ? 10_000 : r.reputation
-  const d = Math.abs(h.x - q.ox) + Math.abs(h.y - q.oy) + Math.abs(h.z - q.oz)
-  const penalty = COST_BASE + COST_WEIGHTS.reputation * (10_000 - rep) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * h.fullBp
-  return { h, cost: (d + 1) * penalty }
+  const penalty = COST_BASE + COST_WEIGHTS.reputation * (10_000 - h.reputation) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * h.fullBp
+  const cost = d1 * penalty
+  return cost > above ? undefined : { h, cost }
 }
 
 /**
@@ -107,9 +114,9 @@ function select(sorted: readonly Candidate[], k: number): { picked: Candidate[];
   const rest: Candidate[] = []
   for (const c of sorted) {
     if (picked.length === k) break
-    if (zones.has(c.h.record.params.zone)) rest.push(c)
+    if (zones.has(c.h.zone)) rest.push(c)
     else {
-      zones.add(c.h.record.params.zone)
+      zones.add(c.h.zone)
       picked.push(c)
     }
   }
@@ -214,11 +221,11 @@ class CandidateList {
   }
   add(c: Candidate): void {
     const items = this.items
-    const zone = c.h.record.params.zone
+    const zone = c.h.zone
     const n = this.perZone.get(zone) ?? 0
     if (n >= this.k) {
       let worst = items.length - 1
-      while (items[worst]!.h.record.params.zone !== zone) worst--
+      while (items[worst]!.h.zone !== zone) worst--
       if (compareCandidates(c, items[worst]!, this.q) >= 0) return
       items.splice(worst, 1)
     } else this.perZone.set(zone, n + 1)
@@ -247,6 +254,9 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
   const heap = new NodeHeap()
   if (index.root.count > 0) heap.push(index.root, nodeLowerBound(index.root, q))
   let dirty = true
+  // Once the picks are settled (k of them, no unseen zone can claim a slot), nothing costing more
+  // than the dearest pick can enter the selection: such hosts and regions are skipped, and the
+  // search stops when the cheapest unvisited region's bound exceeds it.
   // Stop once the next region's lower bound exceeds every pick's cost (Infinity: not settled yet).
   let stopAbove = Infinity
   while (heap.length > 0) {
@@ -266,14 +276,18 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
     const node = heap.pop()
     if (node.items !== undefined) {
       for (const h of node.items) {
-        const c = evaluate(h, q)
+        const c = evaluate(h, q, stopAbove)
         if (c !== undefined) {
           cands.add(c)
           dirty = true
         }
       }
     } else {
-      for (const kid of node.kids!) if (kid !== undefined) heap.push(kid, nodeLowerBound(kid, q))
+      for (const kid of node.kids!) {
+        if (kid === undefined) continue
+        const lb = nodeLowerBound(kid, q)
+        if (lb <= stopAbove) heap.push(kid, lb)
+      }
     }
   }
   return select(cands.items, k).picked.map((c) => c.h.address)
@@ -286,7 +300,7 @@ export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: U
   const q = makeQuery(request, index, seed, params)
   const all: Candidate[] = []
   for (const h of index.values()) {
-    const c = evaluate(h, q)
+    const c = evaluate(h, q, Infinity)
     if (c !== undefined) all.push(c)
   }
   all.sort((a, b) => compareCandidates(a, b, q))
@@ -296,5 +310,5 @@ export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: U
 /** Whether `route` may ever pick this host for this request (the filter alone, no ranking). */
 export function isEligibleHost(host: Address, request: RouteRequest, index: HostIndex, params: RouteParams): boolean {
   const h = index.getIndexed(host)
-  return h !== undefined && evaluate(h, makeQuery(request, index, new Uint8Array(0), params)) !== undefined
+  return h !== undefined && evaluate(h, makeQuery(request, index, new Uint8Array(0), params), Infinity) !== undefined
 }

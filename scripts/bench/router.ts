@@ -1,0 +1,109 @@
+/**
+ * Router benchmark: index build, query latency selecting 3 hosts (median, p99) and update
+ * latency at 10k, 100k and 1M hosts, uniform over a 65536³ grid, 16 zones, 5% inactive hosts,
+ * asks and reputations spread so the score's non-distance terms matter. Deterministic inputs
+ * (xorshift), wall-clock timing. Last line: one JSON object.
+ *   npm run bench:router            (all three sizes)
+ *   npm run bench:router -- 10000   (chosen sizes)
+ */
+import { HostIndex, route, computeExecutionRequest } from '../../src/router/index.ts'
+import { CAPABILITY } from '../../blocks/schema.ts'
+import type { HostRecord } from '../../src/state/records.ts'
+
+const GRID = 65_536
+const QUERIES = 2_000
+const UPDATES = 5_000
+const params = { storageUtilizationSlopeBp: 10_000 }
+
+let s = 0x9e3779b9
+function rand(): number {
+  s ^= s << 13
+  s ^= s >>> 17
+  s ^= s << 5
+  return (s >>> 0) / 4294967296
+}
+const randInt = (n: number): number => Math.floor(rand() * n)
+
+function makeHost(): HostRecord {
+  return {
+    params: {
+      coord: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) },
+      zone: `zone-${randInt(16)}`,
+      capacityBytes: 1n << 40n,
+      capabilities: CAPABILITY.compute | CAPABILITY.storage | (rand() < 0.5 ? CAPABILITY.private : 0),
+      askPerFuel: BigInt(randInt(120)),
+      askPerByteEpoch: BigInt(randInt(120)),
+      peerId: 'p',
+    },
+    reputation: 5_000 + randInt(5_001),
+    status: rand() < 0.95 ? 0 : 2,
+    usedBytes: BigInt(randInt(1 << 30)) << 10n,
+    joinedHeight: 0,
+    failedAudits: 0,
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+}
+
+function us(fromNs: bigint): number {
+  return Number(process.hrtime.bigint() - fromNs) / 1000
+}
+
+interface SizeResult { n: number; buildMs: number; medianUs: number; p99Us: number; updateMedianUs: number; updateP99Us: number }
+
+function runSize(n: number): SizeResult {
+  const addresses = new Uint8Array(32 * n)
+  for (let i = 0; i < addresses.length; i++) addresses[i] = randInt(256)
+  const hosts: [Uint8Array, HostRecord][] = []
+  for (let i = 0; i < n; i++) hosts.push([addresses.subarray(32 * i, 32 * i + 32), makeHost()])
+  let t = process.hrtime.bigint()
+  const index = HostIndex.build(GRID, hosts)
+  const buildMs = us(t) / 1000
+
+  const lat: number[] = []
+  const seed = new Uint8Array(32)
+  for (let i = 0; i < QUERIES + 200; i++) {
+    seed[0] = i & 0xff
+    seed[1] = i >> 8
+    const req = computeExecutionRequest({ origin: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) }, replicas: 3, bidPerFuel: 100n, private: false })
+    t = process.hrtime.bigint()
+    const got = route(req, index, seed, params)
+    const d = us(t)
+    if (got.length !== 3) throw new Error(`expected 3 hosts, got ${got.length}`)
+    if (i >= 200) lat.push(d) // first 200 warm the JIT
+  }
+  lat.sort((a, b) => a - b)
+
+  const upd: number[] = []
+  for (let i = 0; i < UPDATES; i++) {
+    const [a, r] = hosts[randInt(n)]!
+    const moved: HostRecord = { ...r, params: { ...r.params, coord: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) } } }
+    t = process.hrtime.bigint()
+    index.upsert(a, moved)
+    upd.push(us(t))
+  }
+  upd.sort((a, b) => a - b)
+  const out = { n, buildMs: Math.round(buildMs), medianUs: +percentile(lat, 0.5).toFixed(1), p99Us: +percentile(lat, 0.99).toFixed(1), updateMedianUs: +percentile(upd, 0.5).toFixed(2), updateP99Us: +percentile(upd, 0.99).toFixed(2) }
+  console.log(JSON.stringify(out))
+  return out
+}
+
+const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0)
+const results = new Map<number, SizeResult>()
+for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) results.set(n, runSize(n))
+const r10k = results.get(10_000)
+const r100k = results.get(100_000)
+const r1m = results.get(1_000_000)
+console.log(JSON.stringify({
+  medianUs10k: r10k?.medianUs ?? null,
+  medianUs100k: r100k?.medianUs ?? null,
+  p99Us100k: r100k?.p99Us ?? null,
+  medianUs1M: r1m?.medianUs ?? null,
+  growth10kTo1M: r10k && r1m ? +(r1m.medianUs / r10k.medianUs).toFixed(2) : null,
+  buildMs100k: r100k?.buildMs ?? null,
+  buildMs1M: r1m?.buildMs ?? null,
+  updateMedianUs100k: r100k?.updateMedianUs ?? null,
+  updateMedianUs1M: r1m?.updateMedianUs ?? null,
+}))
