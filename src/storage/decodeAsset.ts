@@ -40,6 +40,11 @@ export function computeUsableShards(manifest: Manifest, shards: readonly (Uint8A
 export function decodeAsset(manifest: Manifest, shards: readonly (Uint8Array | undefined)[], opts: { trusted?: boolean; coder?: FastCoder } = {}): Uint8Array {
   verifyManifestShape(manifest)
   const { k, m } = manifest
+  if (manifest.size === 0n) {
+    // Empty data has empty shards: nothing to fetch, only the hash to check.
+    if (!equalBytes(hash(new Uint8Array(0)), manifest.dataHash)) throw new StorageError('DATA_HASH_MISMATCH', 'empty data does not match the manifest data hash')
+    return new Uint8Array(0)
+  }
   const usable = computeUsableShards(manifest, shards, opts.trusted)
   if (usable.length < k) throw new StorageError('TOO_FEW_SHARDS', `${usable.length} good shards, ${k} needed`, { good: usable.length, needed: k })
   const chosen = usable.slice(0, k)
