@@ -83,7 +83,7 @@ describe('shard, sync and audit protocols', () => {
         if (ref.shardIndex !== 2) return undefined
         if (!corrupt) return shard
         const bad = shard.slice()
-        bad[12_345_678] ^= 1
+        bad[12_345_678] = bad[12_345_678]! ^ 1
         return bad
       },
       expectedShardHash: async () => undefined,
@@ -115,7 +115,7 @@ describe('shard, sync and audit protocols', () => {
     await putShard(client, server.peerId, { asset, shardIndex: 0, data })
     expect(stored).toHaveLength(1)
     expect(toHex(hash(stored[0]!.data))).toBe(toHex(hash(data)))
-    data[5] ^= 0xff // the announced hash no longer matches the assignment
+    data[5] = data[5]! ^ 0xff // the announced hash no longer matches the assignment
     await expect(putShard(client, server.peerId, { asset, shardIndex: 0, data })).rejects.toMatchObject({ details: { remoteCode: 'HASH_MISMATCH' } })
     await expect(putShard(client, server.peerId, { asset, shardIndex: 1, data })).rejects.toMatchObject({ details: { remoteCode: 'NOT_FOUND' } })
     expect(stored).toHaveLength(1)
