@@ -106,11 +106,12 @@ export interface RpcEventSource {
    */
   listen(listener: (event: RpcEvent) => void): () => void
   /**
-   * Stored events matching `filter` with height in [fromHeight, toHeight], where `toHeight` is
-   * the head when the call started (returned). With `listen` registered first, the server
-   * delivers replay then live events with height > toHeight: nothing lost, nothing twice.
+   * Stored events matching `filter` with height >= fromHeight: every matching event emitted
+   * before the call. Events of one filter are emitted in strictly increasing (height, index)
+   * order; the server registers `listen` first, sends the replay, then the live events past the
+   * last replayed one: nothing lost, nothing twice.
    */
-  replay(filter: EventFilter, fromHeight: number): Promise<{ events: RpcEvent[]; toHeight: number }>
+  replay(filter: EventFilter, fromHeight: number): Promise<RpcEvent[]>
 }
 
 export function isEventMatch(filter: EventFilter, event: RpcEvent): boolean {

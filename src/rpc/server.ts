@@ -94,6 +94,10 @@ interface Subscription {
   fromHeight: number | undefined
 }
 
+function isAfter(a: RpcEvent, b: RpcEvent): boolean {
+  return a.height > b.height || (a.height === b.height && a.index > b.index)
+}
+
 interface WsConn { ws: WebSocket; subs: Map<string, Subscription>; toStart: Subscription[]; alive: boolean }
 
 export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: RpcServerModules): Promise<RpcServer> {
@@ -259,19 +263,19 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     }
   })
 
-  /** After the subscribe response went out: replay, then the held live events past the replay, then live. */
+  /** After the subscribe response went out: replay, then the held live events past the last replayed one, then live. */
   const startSub = async (sub: Subscription): Promise<void> => {
     try {
-      let toHeight = -1
+      let last: RpcEvent | undefined
       if (sub.fromHeight !== undefined) {
         const replay = await backend.events.replay(sub.filter, sub.fromHeight)
-        for (const e of replay.events) if (sub.conn.subs.has(sub.id)) sendWs(sub.conn, notification(sub, e))
-        toHeight = replay.toHeight
+        for (const e of replay) if (sub.conn.subs.has(sub.id)) sendWs(sub.conn, notification(sub, e))
+        last = replay[replay.length - 1]
       }
       const held = sub.pending ?? []
       sub.pending = undefined
       if (!sub.conn.subs.has(sub.id)) return
-      for (const e of held) if (e.height > toHeight) sendWs(sub.conn, notification(sub, e))
+      for (const e of held) if (last === undefined || isAfter(e, last)) sendWs(sub.conn, notification(sub, e))
     } catch (err) {
       log.warn({ err }, 'subscription replay failed')
       dropSub(sub, err)

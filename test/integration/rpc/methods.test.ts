@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { txId } from '../../../blocks/ids.ts'
+import { decode } from '../../../blocks/codec.ts'
+import { SignedTx } from '../../../blocks/schema.ts'
+import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
+import {
+  buildTransfer, createClient, encodeSignedTx, estimateFuel, getAsset, getBalance, getBlock, getChainStatus, getExecution,
+  getHost, getHosts, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer, uploadBlob, webSocket,
+  type Client,
+} from '../../../src/client/index.ts'
+import { listMethods } from '../../../src/rpc/methods.ts'
+import { rpcPost, sampleAsset, sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+
+let kit: Kit
+let client: Client
+
+beforeAll(async () => {
+  kit = await startKit()
+  client = createClient({ transport: http(kit.server.url) })
+})
+afterAll(async () => {
+  await client.close()
+  await kit.server.close()
+})
+
+async function rejection(p: Promise<unknown>): Promise<RpcClientError> {
+  const err = await p.then(() => undefined, (e: unknown) => e)
+  expect(err).toBeInstanceOf(RpcClientError)
+  return err as RpcClientError
+}
+
+describe('every method over real HTTP against the in-memory backend', () => {
+  it('sendTransaction admits a signed transfer that then appears in a block with its balance moved', async () => {
+    const to = generateKeyPair().publicKey
+    const id = await transfer(client, { account: kit.alice, to, amount: 12_345n, fee: 7n })
+    expect(equalBytes(id, txId(kit.backend.mempool[0]!))).toBe(true)
+    const block = kit.backend.produceBlock()
+    expect(await getBalance(client, { address: to })).toBe(12_345n)
+    expect(await getNonce(client, { address: kit.alice.publicKey })).toBe(1)
+    const found = await getTransaction(client, { id })
+    expect(found?.blockHeight).toBe(block.block.header.height)
+    expect(equalBytes(found!.blockHash, block.hash)).toBe(true)
+    expect(found?.index).toBe(0)
+    expect(found?.tx.body.payload).toEqual({ type: 'transfer', to, amount: 12_345n })
+  })
+
+  it('balances above 2^64 travel as exact decimal strings', async () => {
+    const raw = await rpcPost(kit.server.url, { jsonrpc: '2.0', id: 1, method: 'xsc_getBalance', params: [toHex(kit.alice.publicKey)] })
+    const result = (raw.json as { result: string }).result
+    expect(typeof result).toBe('string')
+    expect(BigInt(result)).toBe(await getBalance(client, { address: kit.alice.publicKey }))
+    expect(BigInt(result) > 1n << 64n).toBe(true)
+  })
+
+  it('sendTransaction maps mempool refusals to their documented codes', async () => {
+    const nonce = await getNonce(client, { address: kit.alice.publicKey })
+    const body = buildTransfer({ chainId: kit.backend.chainId, from: kit.alice.publicKey, nonce, to: kit.bob.publicKey, amount: 1n })
+    const good = signTx(body, kit.alice.secretKey)
+
+    const badSig = { ...good, signature: new Uint8Array(64) }
+    expect((await rejection(sendTransaction(client, { tx: badSig }))).code).toBe('BAD_SIGNATURE')
+    expect((await rejection(sendTransaction(client, { tx: signTx({ ...body, chainId: 'other' }, kit.alice.secretKey) }))).code).toBe('WRONG_CHAIN')
+    const low = await rejection(sendTransaction(client, { tx: signTx({ ...body, nonce: nonce - 1 }, kit.alice.secretKey) }))
+    expect(low.code).toBe('NONCE_TOO_LOW')
+    expect(low.details.rpcCode).toBe(-32010)
+    expect(low.details.data).toMatchObject({ reason: 'NONCE_TOO_LOW', expected: nonce, got: nonce - 1 })
+    expect((await rejection(sendTransaction(client, { tx: signTx({ ...body, nonce: nonce + 5 }, kit.alice.secretKey) }))).code).toBe('NONCE_TOO_HIGH')
+    const poor = buildTransfer({ chainId: kit.backend.chainId, from: kit.bob.publicKey, nonce: 0, to: kit.alice.publicKey, amount: 6n })
+    const funds = await rejection(sendTransaction(client, { tx: signTx(poor, kit.bob.secretKey) }))
+    expect(funds.code).toBe('INSUFFICIENT_FUNDS')
+    expect(funds.details.data).toMatchObject({ balance: '5', needed: '6' })
+
+    await sendTransaction(client, { tx: good })
+    expect((await rejection(sendTransaction(client, { tx: good }))).code).toBe('ALREADY_KNOWN')
+    kit.backend.produceBlock()
+  })
+
+  it('sendTransaction rejects bytes that are not a canonical SignedTx with INVALID_PARAMS', async () => {
+    const tx = signTx(buildTransfer({ chainId: kit.backend.chainId, from: kit.alice.publicKey, nonce: 0, to: kit.bob.publicKey, amount: 1n }), kit.alice.secretKey)
+    const bytes = encodeSignedTx(tx)
+    expect(decode(SignedTx, bytes)).toEqual(tx)
+    const trailing = toHex(new Uint8Array([...bytes, 0]))
+    const raw = await rpcPost(kit.server.url, { jsonrpc: '2.0', id: 9, method: 'xsc_sendTransaction', params: [trailing] })
+    expect(raw.json).toMatchObject({ id: 9, error: { code: -32602, data: { reason: 'INVALID_PARAMS', path: 'tx' } } })
+  })
+
+  it('getBlockByHeight and getBlockByHash return hash-only or full entries, and null when absent', async () => {
+    const nonce = await getNonce(client, { address: kit.alice.publicKey })
+    await transfer(client, { account: kit.alice, to: kit.bob.publicKey, amount: 1n, nonce })
+    await transfer(client, { account: kit.alice, to: kit.bob.publicKey, amount: 2n, nonce: nonce + 1 })
+    const stored = kit.backend.produceBlock()
+    const height = stored.block.header.height
+    const lite = await getBlock(client, { height })
+    expect(lite?.entries).toBeUndefined()
+    expect(lite?.entryIds.map(toHex)).toEqual(stored.block.entries.map((e) => toHex(txId((e as { tx: SignedTx }).tx))))
+    expect(equalBytes(lite!.hash, stored.hash)).toBe(true)
+    expect(lite?.header).toEqual(stored.block.header)
+    const full = await getBlock(client, { hash: stored.hash, includeEntries: true })
+    expect(full?.entries).toEqual(stored.block.entries)
+    expect(await getBlock(client, { height: height + 100 })).toBeNull()
+    expect(await getBlock(client, { hash: hash(utf8('nope')) })).toBeNull()
+    const genesis = await getBlock(client, { height: 0, includeEntries: true })
+    expect(genesis?.entries?.[0]?.type).toBe('genesis')
+  })
+
+  it('getTransaction returns null for an unknown id', async () => {
+    expect(await getTransaction(client, { id: hash(utf8('x')) })).toBeNull()
+  })
+
+  it('chainStatus reports chain id, head, finalized, peers and syncing', async () => {
+    kit.backend.peers = 3
+    const s = await getChainStatus(client)
+    expect(s.chainId).toBe(kit.backend.chainId)
+    expect(s.head.height).toBe(kit.backend.head.block.header.height)
+    expect(equalBytes(s.head.hash, kit.backend.head.hash)).toBe(true)
+    expect(s.finalized.height).toBe(s.head.height - 1)
+    expect(s.peers).toBe(3)
+    expect(s.syncing).toBe(false)
+  })
+
+  it('getHost, getHosts, getAsset and getExecution return the records with their nested values', async () => {
+    const h1 = sampleHost()
+    const h2 = sampleHost()
+    kit.backend.addHost(h1)
+    kit.backend.addHost(h2)
+    expect(await getHost(client, { address: h1.address })).toEqual(h1)
+    expect(await getHost(client, { address: hash(utf8('none')) })).toBeNull()
+    const hosts = await getHosts(client, {})
+    expect(hosts.map((h) => toHex(h.address)).sort()).toEqual([toHex(h1.address), toHex(h2.address)].sort())
+    expect(await getHosts(client, { offset: 1, limit: 1 })).toHaveLength(1)
+    expect((await rejection(getHosts(client, { limit: 5000 }))).code).toBe('INVALID_PARAMS')
+
+    const asset = sampleAsset(kit.alice.publicKey, [h1.address, h2.address])
+    kit.backend.addAsset(asset)
+    expect(await getAsset(client, { id: asset.id })).toEqual(asset)
+    expect(await getAsset(client, { id: hash(utf8('none')) })).toBeNull()
+
+    const done = sampleExecution(kit.alice.publicKey, asset.id, [h1.address, h2.address], true)
+    const running = sampleExecution(kit.alice.publicKey, asset.id, [h1.address], false)
+    kit.backend.addExecution(done)
+    kit.backend.addExecution(running)
+    const got = await getExecution(client, { id: done.id })
+    expect(got?.record).toEqual(done.record)
+    expect(got?.completion?.entry.fuelUsed).toBe(4242n)
+    expect(got?.completion?.entry.writeSet[1]?.value).toBeUndefined()
+    expect(got?.completion?.entry.payouts).toEqual(done.completion!.entry.payouts)
+    expect((await getExecution(client, { id: running.id }))?.completion).toBeUndefined()
+    expect(await getExecution(client, { id: hash(utf8('none')) })).toBeNull()
+  })
+
+  it('estimateFuel dry-runs on the backend and maps its refusals', async () => {
+    const asset = sampleAsset(kit.alice.publicKey, [])
+    kit.backend.addAsset(asset)
+    const est = await estimateFuel(client, { asset: asset.id, fn: 'run', input: utf8('abc') })
+    expect(est).toEqual({ outcome: 0, fuelUsed: 130n, output: utf8('cba') })
+    expect((await rejection(estimateFuel(client, { asset: hash(utf8('none')), fn: 'run' }))).code).toBe('UNKNOWN_ASSET')
+    const tooHigh = await rejection(estimateFuel(client, { asset: asset.id, fn: 'run', fuelLimit: 10n ** 15n }))
+    expect(tooHigh.code).toBe('FUEL_LIMIT_TOO_HIGH')
+    expect(tooHigh.details.rpcCode).toBe(-32022)
+  })
+
+  it('uploadBlob sends raw bytes by HTTP PUT and gets their data hash back', async () => {
+    const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff)
+    const { dataHash, size } = await uploadBlob(client, { bytes })
+    expect(size).toBe(bytes.length)
+    expect(equalBytes(dataHash, hash(bytes))).toBe(true)
+    expect(equalBytes(kit.backend.blobs.get(toHex(dataHash))!, bytes)).toBe(true)
+  })
+
+  it('uploadBlob over the limit is refused with BLOB_TOO_LARGE', async () => {
+    const small = await startKit({ maxBlobBytes: 1024 })
+    try {
+      const c = createClient({ transport: http(small.server.url) })
+      expect((await rejection(uploadBlob(c, { bytes: new Uint8Array(4096) }))).code).toBe('BLOB_TOO_LARGE')
+    } finally {
+      await small.server.close()
+    }
+  })
+
+  it('rpc.discover returns an OpenRPC document listing every method of the table', async () => {
+    const raw = await rpcPost(kit.server.url, { jsonrpc: '2.0', id: 1, method: 'rpc.discover' })
+    const doc = (raw.json as { result: { openrpc: string; methods: { name: string; params: unknown[] }[] } }).result
+    expect(doc.openrpc).toBe('1.2.6')
+    expect(doc.methods.map((m) => m.name)).toEqual(listMethods().map((m) => m.method))
+    for (const name of ['xsc_sendTransaction', 'xsc_getBlockByHeight', 'xsc_getBlockByHash', 'xsc_getTransaction', 'xsc_getBalance', 'xsc_getNonce',
+      'xsc_chainStatus', 'xsc_getAsset', 'xsc_getHost', 'xsc_getHosts', 'xsc_getExecution', 'xsc_estimateFuel', 'xsc_subscribe', 'xsc_unsubscribe']) {
+      expect(doc.methods.some((m) => m.name === name)).toBe(true)
+    }
+  })
+
+  it('the same calls work over a WebSocket transport', async () => {
+    const ws = createClient({ transport: webSocket(kit.server.wsUrl) })
+    try {
+      expect(await getBalance(ws, { address: kit.bob.publicKey })).toBe(await getBalance(client, { address: kit.bob.publicKey }))
+      expect((await getChainStatus(ws)).chainId).toBe(kit.backend.chainId)
+      expect(fromHex(toHex(kit.bob.publicKey))).toEqual(kit.bob.publicKey)
+    } finally {
+      await ws.close()
+    }
+  })
+
+  it('/metrics exposes request counters by method and code, and the node metrics', async () => {
+    kit.server.metrics.node.mempoolSize.set(4)
+    const text = await (await fetch(`${kit.server.url}/metrics`)).text()
+    expect(text).toMatch(/xsc_rpc_requests_total\{method="xsc_getBalance",code="0"\} \d+/)
+    expect(text).toMatch(/xsc_rpc_requests_total\{method="xsc_sendTransaction",code="-32010"\} \d+/)
+    expect(text).toContain('xsc_mempool_size 4')
+    expect(text).toContain('xsc_block_import_seconds')
+  })
+})
