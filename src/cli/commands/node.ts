@@ -1,0 +1,44 @@
+import { readGenesisFile } from '../../node/genesisFile.ts'
+import { readKeyFile } from '../../node/keyFile.ts'
+import { XscNode } from '../../node/node.ts'
+import { CliError, parseCommandArgs, required, type Command } from '../args.ts'
+
+export function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?([0-9]{1,5})$/.exec(value)
+  if (!m || Number(m[2]) > 65535) throw new CliError('USAGE', `--rpc takes [HOST:]PORT, got "${value}"`)
+  return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) }
+}
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'run a node (a validator with --key)',
+  usage: '--data DIR [--genesis genesis.json] [--key validator.json] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info]',
+  async run(ctx) {
+    const { values } = parseCommandArgs(this, ctx.argv, {
+      data: { type: 'string' },
+      genesis: { type: 'string', default: 'genesis.json' },
+      key: { type: 'string' },
+      rpc: { type: 'string', default: '127.0.0.1:8545' },
+      cors: { type: 'string', multiple: true, default: [] },
+      'log-level': { type: 'string', default: process.env.XSC_LOG_LEVEL ?? 'info' },
+      validator: { type: 'boolean', default: true },
+    })
+    const dataDir = required(values.data, '--data', this)
+    const genesis = readGenesisFile(values.genesis)
+    const rpc = parseHostPort(values.rpc)
+    const node = await XscNode.start({
+      dataDir,
+      genesis,
+      ...(values.key ? { validatorKey: readKeyFile(values.key) } : {}),
+      rpc: { ...rpc, corsOrigins: values.cors },
+      logLevel: values['log-level'],
+    })
+    ctx.out(JSON.stringify({ event: 'ready', rpc: node.rpc.url, ws: node.rpc.wsUrl, chainId: genesis.chainId, head: node.chain.head.height }))
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+    await node.stop()
+  },
+}

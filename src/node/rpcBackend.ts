@@ -1,0 +1,130 @@
+import { decode } from '../../blocks/codec.ts'
+import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Chain } from '../chain/chain.ts'
+import { readAccount } from '../state/accounts.ts'
+import { AssetRecord, ExecutionRecord, HostRecord } from '../state/records.ts'
+import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
+import {
+  RpcBackendError,
+  type AccountInfo,
+  type AssetInfo,
+  type ChainStatus,
+  type EstimateRequest,
+  type EstimateResult,
+  type ExecutionInfo,
+  type HostInfo,
+  type HostSummary,
+  type RpcBackend,
+  type StoredBlock,
+  type TxLocation,
+} from '../rpc/backend.ts'
+import type { BlobStore } from './blobStore.ts'
+import type { ChainEvents } from './chainEvents.ts'
+
+export interface NodeRpcBackendModules {
+  chain: Chain
+  events: ChainEvents
+  blobs: BlobStore
+  peers?: () => number
+  syncing?: () => boolean
+  /** Execution index and dry runs come from the compute/market integration when present. */
+  executions?: (id: Hash) => Promise<ExecutionInfo | null>
+  estimate?: (req: EstimateRequest) => Promise<EstimateResult>
+  hostEvents?: (address: Address) => HostInfo['events']
+  maxBlobBytes?: number
+}
+
+/** The node's answers to RPC: reads from the chain store and the head state, writes to the mempool. */
+export class NodeRpcBackend implements RpcBackend {
+  readonly #m: NodeRpcBackendModules
+  readonly events: ChainEvents
+
+  constructor(modules: NodeRpcBackendModules) {
+    this.#m = modules
+    this.events = modules.events
+  }
+
+  async submitTx(tx: SignedTx): Promise<Hash> {
+    return this.#m.chain.submitTx(tx)
+  }
+
+  async getBlockByHeight(height: number): Promise<StoredBlock | null> {
+    const hash = await this.#m.chain.store.getHashAtHeight(height)
+    if (hash === undefined) return null
+    const block = await this.#m.chain.store.getBlock(hash)
+    return block ? { block, hash } : null
+  }
+
+  async getBlockByHash(hash: Hash): Promise<StoredBlock | null> {
+    const block = await this.#m.chain.store.getBlock(hash)
+    return block ? { block, hash } : null
+  }
+
+  async getTransaction(id: Hash): Promise<TxLocation | null> {
+    const found = await this.#m.chain.store.getTx(id)
+    return found ? { tx: found.tx, blockHeight: found.location.height, blockHash: found.location.blockHash, index: found.location.index } : null
+  }
+
+  async getAccount(address: Address): Promise<AccountInfo> {
+    return readAccount(this.#m.chain.store.state, address)
+  }
+
+  async chainStatus(): Promise<ChainStatus> {
+    const { head, finalized, genesis } = this.#m.chain.store
+    return {
+      chainId: genesis.chainId,
+      head: { height: head.height, hash: head.hash },
+      finalized: { height: finalized.height, hash: finalized.hash },
+      peers: this.#m.peers?.() ?? 0,
+      syncing: this.#m.syncing?.() ?? false,
+    }
+  }
+
+  async getAsset(id: Hash): Promise<AssetInfo | null> {
+    const bytes = this.#m.chain.store.state.get(assetKey(id))
+    if (bytes === undefined) return null
+    const record = decode(AssetRecord, bytes)
+    const threshold = this.#m.chain.genesis.params.auditFailThreshold
+    return {
+      id,
+      record,
+      shards: record.placement.map((host, index) => {
+        const failures = record.shardFailures[index] ?? 0
+        return { index, host, failures, lastAuditHeight: undefined, healthy: failures < threshold }
+      }),
+    }
+  }
+
+  async getHost(address: Address): Promise<HostInfo | null> {
+    const bytes = this.#m.chain.store.state.get(hostKey(address))
+    if (bytes === undefined) return null
+    return { address, record: decode(HostRecord, bytes), events: this.#m.hostEvents?.(address) ?? [] }
+  }
+
+  async listHosts(page: { offset: number; limit: number }): Promise<HostSummary[]> {
+    return this.#m.chain.store.state
+      .scan(new Uint8Array([STATE_PREFIX.host]))
+      .slice(page.offset, page.offset + page.limit)
+      .map((w) => ({ address: w.key.subarray(1), record: decode(HostRecord, w.value!) }))
+  }
+
+  async getExecution(id: Hash): Promise<ExecutionInfo | null> {
+    if (this.#m.executions) return this.#m.executions(id)
+    const bytes = this.#m.chain.store.state.get(executionKey(id))
+    if (bytes === undefined) return null
+    const record = decode(ExecutionRecord, bytes)
+    const found = await this.#m.chain.store.getTx(id)
+    return { id, record, scheduled: { height: found?.location.height ?? 0, hash: found?.location.blockHash ?? new Uint8Array(32) }, completion: undefined }
+  }
+
+  async uploadBlob(bytes: Uint8Array): Promise<Hash> {
+    const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
+    if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
+    return this.#m.blobs.put(bytes)
+  }
+
+  async estimateExecution(req: EstimateRequest): Promise<EstimateResult> {
+    if (!this.#m.estimate) throw new RpcBackendError('UNAVAILABLE', 'this node does not run executions (start it with --host to enable dry runs)')
+    return this.#m.estimate(req)
+  }
+}
