@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { NetError, type NetNode, type TopicHandlers } from '../../../src/net/index.ts'
+import { decode, encode } from '../../../blocks/codec.ts'
+import { BlocksByRangeRequest, NetError, type NetNode, type TopicHandlers } from '../../../src/net/index.ts'
 import { startNodes, stopAll, waitFor } from './helpers.ts'
 
 let nodes: NetNode[] = []
@@ -73,6 +74,33 @@ describe('gossip', () => {
     expect(boxes[2]!.got.map((g) => g.data[0])).toEqual([7, 7])
     await waitFor(() => b.score(a.peerId) < 0, 3_000, 'penalty')
     expect(b.score(a.peerId)).toBeLessThanOrEqual(-100 + 50) // one invalid message: -100, positive part capped at 50
+  })
+
+  it('treats a CodecError thrown by a validator as reject and any other throw as ignore', async () => {
+    nodes = await startNodes(2, {}, 10)
+    const [a, b] = nodes as [NetNode, NetNode]
+    const got: number[][] = []
+    b.subscribe('receipts', {
+      validate: (data) => {
+        if (data[0] === 0xee) throw new Error('our own bug')
+        decode(BlocksByRangeRequest, data) // bytes that are not a valid message: CodecError
+        return 'accept'
+      },
+      handle: (data) => {
+        got.push(Array.from(data))
+      },
+    })
+    a.subscribe('receipts', inbox().handlers)
+    await a.dial(b.multiaddrs()[0]!)
+    await waitFor(() => a.topicPeers('receipts').includes(b.peerId), 5_000, 'subscription')
+    const valid = encode(BlocksByRangeRequest, { fromHeight: 1, count: 2 })
+    await a.publish('receipts', new Uint8Array([0xee, 1]))
+    await a.publish('receipts', valid)
+    await waitFor(() => got.length === 1, 5_000, 'valid receipt')
+    expect(b.score(a.peerId)).toBeGreaterThanOrEqual(0)
+    await a.publish('receipts', new Uint8Array([0xc1]))
+    await waitFor(() => b.score(a.peerId) < 0, 3_000, 'codec penalty')
+    expect(got).toEqual([Array.from(valid)])
   })
 
   it('refuses to publish above the topic cap and drops oversize messages from peers', async () => {

@@ -47,6 +47,17 @@ describe('request/response', () => {
     expect(Date.now() - started).toBeLessThan(1_500)
   })
 
+  it('aborts a handler that overruns the server deadline, so the client fails before its own', async () => {
+    const [client, server] = await pair()
+    await server.handle('/test/stuck/1', () => new Promise<Uint8Array>(() => {}), { timeoutMs: 150 })
+    const started = Date.now()
+    const err = await client.request(server.peerId, '/test/stuck/1', enc('x'), { timeoutMs: 5_000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetError)
+    expect((err as NetError).code).not.toBe('TIMEOUT')
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(() => createNetNode({ secretKey: seed(99), chainId: CHAIN }).peers()).toThrow(expect.objectContaining({ code: 'NOT_STARTED' }))
+  })
+
   it('cuts an oversize response with RESPONSE_TOO_LARGE, and refuses an oversize request', async () => {
     const [client, server] = await pair()
     await server.handle('/test/big/1', () => new Uint8Array(2 * 1024 * 1024), { maxRequestBytes: 16 })
