@@ -67,7 +67,7 @@ export class MemoryBackend implements RpcBackend {
 
   addHost(info: HostInfo): void {
     this.hosts.set(key(info.address), info)
-    this.emit({ topic: 'hostEvents', height: this.head.height, index: this.nextIndex++, host: info.address, kind: 'joined', reputation: undefined })
+    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, index: this.nextIndex++, host: info.address, kind: 'joined', reputation: undefined })
   }
 
   recordReputation(host: Address, event: ReputationEvent): void {
@@ -75,7 +75,7 @@ export class MemoryBackend implements RpcBackend {
     if (info === undefined) throw new Error('unknown host')
     info.events.push(event)
     info.record = { ...info.record, reputation: event.after }
-    this.emit({ topic: 'hostEvents', height: this.head.height, index: this.nextIndex++, host, kind: 'reputation', reputation: event })
+    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, index: this.nextIndex++, host, kind: 'reputation', reputation: event })
   }
 
   addAsset(info: AssetInfo): void {
@@ -84,11 +84,11 @@ export class MemoryBackend implements RpcBackend {
 
   addExecution(info: ExecutionInfo): void {
     this.executions.set(key(info.id), info)
-    this.emit({ topic: 'execution', height: this.head.height, index: this.nextIndex++, executionId: info.id, stage: 'scheduled', host: undefined })
+    this.emit({ topic: 'execution', height: this.head.block.header.height, index: this.nextIndex++, executionId: info.id, stage: 'scheduled', host: undefined })
   }
 
   emitExecutionStage(id: Hash, stage: 'receipt' | 'completed' | 'failed', host?: Address): void {
-    this.emit({ topic: 'execution', height: this.head.height, index: this.nextIndex++, executionId: id, stage, host })
+    this.emit({ topic: 'execution', height: this.head.block.header.height, index: this.nextIndex++, executionId: id, stage, host })
   }
 
   account(address: Address): AccountInfo {
