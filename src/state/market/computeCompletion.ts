@@ -1,0 +1,161 @@
+import { COMPLETION_STATUS, type Address, type Hash, type Payout, type Receipt, type ReputationChange } from '../../../blocks/schema.ts'
+import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
+import { ZERO_HASH } from '../../crypto/hash.ts'
+import { EXECUTION_STATUS, REPUTATION_CAUSE, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
+import type { MarketParams } from './marketParams.ts'
+import { MarketError } from './MarketError.ts'
+import { U128_MAX, computeClearingPrice, computeFirstReceiptBonus, computeHostPay, computePremiumBp, computeProposerFee } from './pricing.ts'
+import { computeReputationUpdate } from './reputation.ts'
+
+export interface CompletionInputs {
+  execution: ExecutionRecord
+  /** The execution's id (its execute tx id); every receipt must name it. */
+  executionId: Hash
+  /** Signature-checked receipts, in arrival order (the order the completion entry lists them). */
+  receipts: readonly Receipt[]
+  /** Host records of the state before this completion. */
+  hosts: (address: Address) => HostRecord | undefined
+  params: MarketParams
+  proposer: Address
+  /** True once the execution's deadline slot has passed: missing receipts are then no-shows. */
+  deadlinePassed: boolean
+  height: number
+}
+
+export interface HostReputationUpdate {
+  host: Address
+  /** The host record with its new reputation and status (computeHostStatus applied). */
+  record: HostRecord
+  /** The event to store in the host's reputation history. */
+  event: ReputationEvent
+}
+
+/** Everything a completion entry holds except `receipts` and `writeSet`, plus what the state must apply. */
+export interface CompletionResult {
+  status: number
+  outcome: number
+  resultHash: Hash
+  fuelUsed: bigint
+  output: Uint8Array
+  /** Credits, one per address, sorted by address bytes, no zero amounts. */
+  payouts: Payout[]
+  /** Back to `execution.client`. */
+  refund: bigint
+  burn: bigint
+  /** One change per affected host, sorted by address bytes. */
+  reputation: ReputationChange[]
+  /** The same changes as new host records and history events, in the same order. */
+  hostUpdates: HostReputationUpdate[]
+  /** Price per fuel every agreeing host was paid at (0 when failed). */
+  clearingPrice: bigint
+}
+
+function receiptKey(r: Receipt): string {
+  const b = r.body
+  return `${b.outcome}|${toHex(b.resultHash)}|${b.fuelUsed}|${toHex(b.writeSetHash)}`
+}
+
+/**
+ * Settles an execution from its record and its receipts, deterministically:
+ * - Admissibility: every receipt names this execution, comes from an assigned host, at most one per
+ *   host (else a typed error: a block carrying such a receipt is invalid).
+ * - Quorum: receipts are grouped by (outcome, resultHash, fuelUsed, writeSetHash); the first group,
+ *   in arrival order, to reach `quorum` receipts is the agreed result. A receipt claiming more fuel
+ *   than the limit never agrees. No quorum: `undefined` before the deadline (not completable yet),
+ *   status failed after it.
+ * - Payouts (agreed): clearing = min(bid, highest ask among agreeing hosts); each agreeing host gets
+ *   floor(fuelUsed × clearing × premiumBp / 10000); the first agreeing receipt's host also gets
+ *   floor(hostPay × firstReceiptBonusBp / 10000); the proposer gets floor(hostTotal × proposerFeeBp /
+ *   10000); refund = escrow − all of it (every floor's remainder stays with the client); burn = 0.
+ *   Failed: everything is refunded.
+ * - Reputation: agreeing → receiptAgreed; other receipts → receiptDissent when a result was agreed
+ *   (or when the receipt claims fuel over the limit, which is wrong whatever the others say);
+ *   assigned hosts without a receipt → noShow, only once the deadline has passed (a slower honest
+ *   host that lost the race to quorum is not punished).
+ */
+export function computeCompletion(inputs: CompletionInputs): CompletionResult | undefined {
+  const { execution: ex, executionId, receipts, params } = inputs
+  if (ex.status !== EXECUTION_STATUS.pending) throw new MarketError('BAD_INPUT', `execution is not pending (status ${ex.status})`, { status: ex.status })
+  if (!Number.isInteger(ex.quorum) || ex.quorum < 1) throw new MarketError('BAD_INPUT', `quorum ${ex.quorum} must be at least 1`, { quorum: ex.quorum })
+  if (ex.escrow < 0n || ex.escrow > U128_MAX) throw new MarketError('OVERFLOW', 'escrow is not a u128', { escrow: ex.escrow })
+
+  const assigned = new Set(ex.assignment.map((a) => toHex(a)))
+  const seen = new Set<string>()
+  const counts = new Map<string, number>()
+  let agreedKey: string | undefined
+  for (const [i, r] of receipts.entries()) {
+    const host = toHex(r.body.host)
+    if (!equalBytes(r.body.executionId, executionId)) throw new MarketError('RECEIPT_WRONG_EXECUTION', `receipt ${i} is for another execution`, { index: i, executionId: toHex(r.body.executionId) })
+    if (!assigned.has(host)) throw new MarketError('RECEIPT_NOT_ASSIGNED', `receipt ${i} is from a host not assigned to this execution`, { index: i, host })
+    if (seen.has(host)) throw new MarketError('RECEIPT_DUPLICATE', `receipt ${i} repeats host ${host}`, { index: i, host })
+    seen.add(host)
+    if (r.body.fuelUsed > ex.fuelLimit) continue
+    const key = receiptKey(r)
+    const n = (counts.get(key) ?? 0) + 1
+    counts.set(key, n)
+    if (agreedKey === undefined && n >= ex.quorum) agreedKey = key
+  }
+  if (agreedKey === undefined && !inputs.deadlinePassed) return undefined
+
+  const causes = new Map<string, { host: Address; cause: number }>()
+  let payouts: Payout[] = []
+  let refund = ex.escrow
+  let clearingPrice = 0n
+  let result: Pick<CompletionResult, 'status' | 'outcome' | 'resultHash' | 'fuelUsed' | 'output'>
+
+  if (agreedKey !== undefined) {
+    const agreeing = receipts.filter((r) => r.body.fuelUsed <= ex.fuelLimit && receiptKey(r) === agreedKey)
+    const first = agreeing[0]!.body
+    result = { status: COMPLETION_STATUS.agreed, outcome: first.outcome, resultHash: first.resultHash, fuelUsed: first.fuelUsed, output: first.output }
+    const asks: bigint[] = []
+    for (const r of agreeing) {
+      const rec = inputs.hosts(r.body.host)
+      if (rec !== undefined) asks.push(rec.params.askPerFuel)
+    }
+    clearingPrice = computeClearingPrice(asks, ex.bidPerFuel)
+    const hostPay = computeHostPay(first.fuelUsed, clearingPrice, computePremiumBp(ex.private, params))
+    const bonus = computeFirstReceiptBonus(hostPay, params)
+    const credits: Payout[] = agreeing.map((r) => ({ to: r.body.host, amount: hostPay }))
+    credits.push({ to: first.host, amount: bonus })
+    const hostTotal = hostPay * BigInt(agreeing.length) + bonus
+    const fee = computeProposerFee(hostTotal, params)
+    credits.push({ to: inputs.proposer, amount: fee })
+    payouts = mergePayouts(credits)
+    refund = ex.escrow - hostTotal - fee
+    if (refund < 0n) throw new MarketError('BAD_INPUT', 'escrow does not cover the payouts', { escrow: ex.escrow, payouts: hostTotal + fee })
+    for (const r of receipts) {
+      const agrees = r.body.fuelUsed <= ex.fuelLimit && receiptKey(r) === agreedKey
+      causes.set(toHex(r.body.host), { host: r.body.host, cause: agrees ? REPUTATION_CAUSE.receiptAgreed : REPUTATION_CAUSE.receiptDissent })
+    }
+  } else {
+    result = { status: COMPLETION_STATUS.failed, outcome: 0, resultHash: ZERO_HASH, fuelUsed: 0n, output: new Uint8Array(0) }
+    for (const r of receipts) if (r.body.fuelUsed > ex.fuelLimit) causes.set(toHex(r.body.host), { host: r.body.host, cause: REPUTATION_CAUSE.receiptDissent })
+  }
+  if (inputs.deadlinePassed) {
+    for (const a of ex.assignment) if (!seen.has(toHex(a))) causes.set(toHex(a), { host: a, cause: REPUTATION_CAUSE.noShow })
+  }
+
+  const reputation: ReputationChange[] = []
+  const hostUpdates: HostReputationUpdate[] = []
+  const affected = [...causes.values()].sort((a, b) => compareBytes(a.host, b.host))
+  for (const { host, cause } of affected) {
+    const rec = inputs.hosts(host)
+    if (rec === undefined) continue // the host record is gone (left and pruned): nothing to update
+    const u = computeReputationUpdate(host, rec, cause, params, inputs.height, executionId)
+    reputation.push(u.change)
+    hostUpdates.push({ host, record: u.record, event: u.event })
+  }
+  return { ...result, payouts, refund, burn: 0n, reputation, hostUpdates, clearingPrice }
+}
+
+/** One credit per address (amounts summed), zero credits dropped, sorted by address bytes. */
+export function mergePayouts(credits: readonly Payout[]): Payout[] {
+  const by = new Map<string, Payout>()
+  for (const c of credits) {
+    if (c.amount < 0n) throw new MarketError('BAD_INPUT', 'negative credit', { to: toHex(c.to), amount: c.amount })
+    const k = toHex(c.to)
+    const prev = by.get(k)
+    by.set(k, { to: c.to, amount: (prev?.amount ?? 0n) + c.amount })
+  }
+  return [...by.values()].filter((p) => p.amount > 0n).sort((a, b) => compareBytes(a.to, b.to))
+}
