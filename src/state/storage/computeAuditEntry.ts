@@ -1,0 +1,151 @@
+import { equalBytes, toHex } from '../../crypto/index.ts'
+import { encode } from '../../../blocks/codec.ts'
+import { AUDIT_OUTCOME, BlockEntry, type Address, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
+import { ASSET_STATUS, REPUTATION_CAUSE, type AssetRecord, type HostRecord, type ReputationEvent } from '../records.ts'
+import { computeReputationUpdate } from '../market/reputation.ts'
+import type { ChunkProof } from './computeChunkLeaves.ts'
+import { computeRepairs, type ChooseRepairHost } from './computeRepairs.ts'
+import { computeStorageRent } from './computeStorageRent.ts'
+import { deriveAuditChallenges, type AuditChallenge } from './deriveAuditChallenges.ts'
+import { computeAuditResult, verifyAuditResult } from './verifyAuditResult.ts'
+
+export type AuditEntry = Extract<BlockEntry, { type: 'audit' }>
+
+export type AuditParams = Pick<ChainParams, 'auditFailThreshold' | 'rentGraceEpochs' | 'reputationAlphaBp' | 'reputationSuspendBp' | 'reputationDisqualifyBp'>
+
+/** Everything an audit block is computed from: state, the epoch seed and the router. */
+export interface AuditEpochInput {
+  epoch: number
+  /** Block hash the challenges derive from (see deriveAuditChallenges). */
+  seed: Hash
+  /** Height of the audit block (for reputation events). */
+  height: number
+  /** Every stored asset (expired ones are ignored). */
+  assets: readonly { asset: Hash; record: AssetRecord }[]
+  /** Host records keyed by toHex(address). */
+  hosts: ReadonlyMap<string, HostRecord>
+  params: AuditParams
+  /** The router, for repair placements; must be deterministic given the block. */
+  choose: ChooseRepairHost
+}
+
+/** What the host answered to a challenge, gathered by the shell before building the block. */
+export type AuditAnswers = (challenge: AuditChallenge) => ChunkProof | undefined
+
+export interface AuditEpochOutput {
+  entry: AuditEntry
+  challenges: AuditChallenge[]
+  /** Every non-expired input asset after the epoch (failures, placement, deposit, status). */
+  assets: { asset: Hash; record: AssetRecord }[]
+  /** Hosts whose record changed, keyed by toHex(address). */
+  hosts: Map<string, HostRecord>
+  events: { host: Address; event: ReputationEvent }[]
+  /** Assets with fewer than k healthy shards. */
+  unrecoverable: Hash[]
+}
+
+const CAUSE_OF_OUTCOME: Record<number, number> = {
+  [AUDIT_OUTCOME.pass]: REPUTATION_CAUSE.auditPass,
+  [AUDIT_OUTCOME.fail]: REPUTATION_CAUSE.auditFail,
+  [AUDIT_OUTCOME.noAnswer]: REPUTATION_CAUSE.auditNoAnswer,
+}
+
+/**
+ * The audit block entry of an epoch, in this order:
+ *  1. challenges from the seed; one result per challenge from the answers;
+ *  2. per shard: a pass resets its failure count, a fail or no answer adds one (host's
+ *     failedAudits follows the sum); reputation moves per result (market/reputation.ts);
+ *  3. rent for the shards that passed (computeStorageRent), exhaustion and expiry;
+ *  4. repairs of lost shards of assets still stored (computeRepairs), with the new placement;
+ *     host usedBytes moves with repaired shards and is released for expired assets.
+ */
+export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers): AuditEpochOutput {
+  const { epoch, seed, height, params } = input
+  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+  const byAsset = new Map<string, { asset: Hash; record: AssetRecord }>()
+  for (const a of live) byAsset.set(toHex(a.asset), { asset: a.asset, record: { ...a.record, shardFailures: a.record.shardFailures.slice() } })
+  const hosts = new Map<string, HostRecord>()
+  const hostOf = (h: Address): HostRecord | undefined => hosts.get(toHex(h)) ?? input.hosts.get(toHex(h))
+  const setHost = (h: Address, r: HostRecord): void => void hosts.set(toHex(h), r)
+
+  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+  const results: AuditResult[] = []
+  const reputation: ReputationChange[] = []
+  const events: { host: Address; event: ReputationEvent }[] = []
+  const passed = new Map<string, boolean[]>()
+  for (const c of challenges) {
+    const entry = byAsset.get(toHex(c.asset))!
+    const result = computeAuditResult(entry.record.manifest, c, answers(c))
+    results.push(result)
+    const before = entry.record.shardFailures[c.shardIndex] ?? 0
+    const after = result.outcome === AUDIT_OUTCOME.pass ? 0 : Math.min(255, before + 1)
+    entry.record.shardFailures[c.shardIndex] = after
+    let flags = passed.get(toHex(c.asset))
+    if (!flags) passed.set(toHex(c.asset), (flags = entry.record.placement.map(() => false)))
+    flags[c.shardIndex] = result.outcome === AUDIT_OUTCOME.pass
+    const host = hostOf(c.host)
+    if (!host) continue
+    const update = computeReputationUpdate(c.host, host, CAUSE_OF_OUTCOME[result.outcome]!, params, height, c.asset)
+    setHost(c.host, { ...update.record, failedAudits: Math.max(0, host.failedAudits - before + after) })
+    reputation.push(update.change)
+    events.push({ host: c.host, event: update.event })
+  }
+
+  const rent = computeStorageRent(epoch, [...byAsset.values()].map((a) => ({
+    asset: a.asset,
+    record: a.record,
+    passed: passed.get(toHex(a.asset)) ?? a.record.placement.map(() => false),
+  })), (h) => hostOf(h)?.params.askPerByteEpoch, params)
+  for (const o of rent.assets) {
+    const a = byAsset.get(toHex(o.asset))!
+    a.record = { ...a.record, deposit: o.deposit, status: o.status, exhaustedEpoch: o.exhaustedEpoch }
+  }
+  const release = (h: Address, bytes: bigint): void => {
+    const r = hostOf(h)
+    if (r) setHost(h, { ...r, usedBytes: r.usedBytes > bytes ? r.usedBytes - bytes : 0n })
+  }
+  for (const asset of rent.expired) {
+    const { record } = byAsset.get(toHex(asset))!
+    for (const h of record.placement) release(h, record.manifest.shardSize)
+  }
+
+  const plan = computeRepairs([...byAsset.values()], hostOf, params, input.choose)
+  for (const r of plan.repairs) {
+    const a = byAsset.get(toHex(r.asset))!
+    const size = a.record.manifest.shardSize
+    const from = hostOf(r.from)
+    if (from) setHost(r.from, { ...from, usedBytes: from.usedBytes > size ? from.usedBytes - size : 0n, failedAudits: Math.max(0, from.failedAudits - (a.record.shardFailures[r.shardIndex] ?? 0)) })
+    const to = hostOf(r.to)
+    if (to) setHost(r.to, { ...to, usedBytes: to.usedBytes + size })
+  }
+  for (const u of plan.assets) byAsset.get(toHex(u.asset))!.record = u.record
+
+  const entry: AuditEntry = { type: 'audit', epoch, results, repairs: plan.repairs, rent: rent.payouts, expired: rent.expired, reputation }
+  return { entry, challenges, assets: [...byAsset.values()], hosts, events, unrecoverable: plan.unrecoverable }
+}
+
+export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: false; reason: string }
+
+/**
+ * A validator's check of a received audit entry: one result per derived challenge, each
+ * consistent with its manifest (verifyAuditResult), and results, repairs, rent, expiries and
+ * reputation byte-identical to recomputing the epoch from those answers.
+ */
+export function verifyAuditEntry(input: AuditEpochInput, entry: AuditEntry): AuditEntryCheck {
+  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+  const manifests = new Map(live.map((a) => [toHex(a.asset), a.record.manifest]))
+  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+  if (entry.epoch !== input.epoch) return { ok: false, reason: `epoch ${entry.epoch}, expected ${input.epoch}` }
+  if (entry.results.length !== challenges.length) return { ok: false, reason: `${entry.results.length} results for ${challenges.length} challenges` }
+  for (let i = 0; i < challenges.length; i++) {
+    const c = challenges[i]!
+    if (!verifyAuditResult(manifests.get(toHex(c.asset))!, c, entry.results[i]!)) return { ok: false, reason: `result ${i} does not match its challenge or proof` }
+  }
+  const recorded = new Map(entry.results.map((r) => [`${toHex(r.asset)}/${r.shardIndex}`, r]))
+  const output = computeAuditEntry(input, (c) => {
+    const r = recorded.get(`${toHex(c.asset)}/${c.shardIndex}`)!
+    return r.outcome === AUDIT_OUTCOME.noAnswer ? undefined : { chunk: r.chunk, path: r.path }
+  })
+  const same = equalBytes(encode(BlockEntry, output.entry), encode(BlockEntry, entry))
+  return same ? { ok: true, output } : { ok: false, reason: 'repairs, rent, expiries or reputation differ from the recomputation' }
+}

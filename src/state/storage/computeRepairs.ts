@@ -1,0 +1,67 @@
+import { compareBytes } from '../../crypto/index.ts'
+import type { Address, Hash, Repair } from '../../../blocks/schema.ts'
+import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '../records.ts'
+
+/**
+ * Repair decisions (pure). A shard needs repair when its host
+ *   - failed `auditFailThreshold` audits of it in a row (shardFailures[i] ≥ threshold), or
+ *   - left, drained, was disqualified, or is unknown to the state.
+ * Repair starts on the first such shard (with m = 2 there is little slack). A repair needs k
+ * healthy shards to rebuild from; an asset with fewer is reported unrecoverable and left alone.
+ * The new host comes from the injected chooser (the router, seeded by the block), which must not
+ * return a host already in the placement.
+ */
+export type ChooseRepairHost = (asset: Hash, record: AssetRecord, shardIndex: number, exclude: readonly Address[]) => Address | undefined
+
+export type HostLookup = (host: Address) => HostRecord | undefined
+
+const LOST_STATUS = new Set<number>([HOST_STATUS.left, HOST_STATUS.draining, HOST_STATUS.disqualified])
+
+export function isShardLost(record: AssetRecord, shardIndex: number, hostOf: HostLookup, auditFailThreshold: number): boolean {
+  const host = hostOf(record.placement[shardIndex]!)
+  if (!host || LOST_STATUS.has(host.status)) return true
+  return (record.shardFailures[shardIndex] ?? 0) >= auditFailThreshold
+}
+
+export function computeShardsToRepair(record: AssetRecord, hostOf: HostLookup, auditFailThreshold: number): number[] {
+  const out: number[] = []
+  for (let i = 0; i < record.placement.length; i++) if (isShardLost(record, i, hostOf, auditFailThreshold)) out.push(i)
+  return out
+}
+
+export interface RepairPlan {
+  repairs: Repair[]
+  /** Asset records with the new placement (failures of repaired shards reset to 0). */
+  assets: { asset: Hash; record: AssetRecord }[]
+  /** Assets with fewer than k healthy shards: they cannot be rebuilt. */
+  unrecoverable: Hash[]
+}
+
+export function computeRepairs(assets: readonly { asset: Hash; record: AssetRecord }[], hostOf: HostLookup, params: { auditFailThreshold: number }, choose: ChooseRepairHost): RepairPlan {
+  const repairs: Repair[] = []
+  const updated: { asset: Hash; record: AssetRecord }[] = []
+  const unrecoverable: Hash[] = []
+  for (const { asset, record } of [...assets].sort((a, b) => compareBytes(a.asset, b.asset))) {
+    if (record.status === ASSET_STATUS.expired) continue
+    const lost = computeShardsToRepair(record, hostOf, params.auditFailThreshold)
+    if (lost.length === 0) continue
+    if (record.placement.length - lost.length < record.manifest.k) {
+      unrecoverable.push(asset)
+      continue
+    }
+    const placement = record.placement.slice()
+    const shardFailures = record.shardFailures.slice()
+    let changed = false
+    for (const shardIndex of lost) {
+      const exclude = placement.slice()
+      const to = choose(asset, { ...record, placement }, shardIndex, exclude)
+      if (!to || exclude.some((h) => compareBytes(h, to) === 0)) continue
+      repairs.push({ asset, shardIndex, from: placement[shardIndex]!, to })
+      placement[shardIndex] = to
+      shardFailures[shardIndex] = 0
+      changed = true
+    }
+    if (changed) updated.push({ asset, record: { ...record, placement, shardFailures } })
+  }
+  return { repairs, assets: updated, unrecoverable }
+}

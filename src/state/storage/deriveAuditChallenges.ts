@@ -1,0 +1,45 @@
+import { compareBytes, hashParts, seedToBigInt, u32be, utf8 } from '../../crypto/index.ts'
+import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
+import { computeChunkCount } from './computeChunkLeaves.ts'
+import { StorageError } from './storageError.ts'
+
+/** An asset as audits see it: its id (deploy tx id), manifest and current placement. */
+export interface AuditedAsset { asset: Hash; manifest: Manifest; placement: readonly Address[] }
+
+/** One challenge: host `host` must answer with chunk `chunkIndex` of shard `shardIndex`. */
+export interface AuditChallenge { asset: Hash; shardIndex: number; host: Address; chunkIndex: number }
+
+const DOMAIN = utf8('XSC/audit/v1')
+
+/** Audit epoch of a slot: epochs are `auditEpochSlots` slots long, epoch 0 starts at slot 0. */
+export function computeAuditEpoch(slot: number, auditEpochSlots: number): number {
+  if (!Number.isInteger(auditEpochSlots) || auditEpochSlots < 1) throw new StorageError('INVALID_PARAMS', 'auditEpochSlots must be a positive integer')
+  return Math.floor(slot / auditEpochSlots)
+}
+
+/**
+ * The epoch's challenges: every shard of every non-empty asset, one chunk each, picked by
+ *   chunkIndex = first 8 bytes of sha256("XSC/audit/v1" || seed || epoch u32be || asset || shard u8) mod chunkCount
+ * The seed is a block hash the host cannot know before the epoch (the lead's choice: the hash of
+ * the last block before the epoch starts). Output order is by asset id bytes then shard index,
+ * whatever the input order, so every validator derives the same list.
+ */
+export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonly AuditedAsset[]): AuditChallenge[] {
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) throw new StorageError('INVALID_PARAMS', `epoch ${epoch} out of range`)
+  const sorted = [...assets].sort((a, b) => compareBytes(a.asset, b.asset))
+  const out: AuditChallenge[] = []
+  for (let a = 0; a < sorted.length; a++) {
+    const { asset, manifest, placement } = sorted[a]!
+    if (a > 0 && compareBytes(sorted[a - 1]!.asset, asset) === 0) throw new StorageError('INVALID_PARAMS', 'duplicate asset in audit set')
+    const count = computeChunkCount(manifest.shardSize, manifest.chunkSize)
+    if (count === 0) continue
+    const shards = manifest.k + manifest.m
+    if (placement.length !== shards) throw new StorageError('INVALID_PARAMS', `placement has ${placement.length} hosts for ${shards} shards`)
+    for (let shardIndex = 0; shardIndex < shards; shardIndex++) {
+      const h = hashParts(DOMAIN, seed, u32be(epoch), asset, new Uint8Array([shardIndex]))
+      const chunkIndex = Number(seedToBigInt(h) % BigInt(count))
+      out.push({ asset, shardIndex, host: placement[shardIndex]!, chunkIndex })
+    }
+  }
+  return out
+}
