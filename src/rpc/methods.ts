@@ -190,7 +190,13 @@ export const METHODS = {
     wsOnly: true,
     call: (_b, [filter, fromHeight], ctx) => {
       if (ctx.subscriptions === undefined) throw new RpcError('METHOD_NOT_FOUND', 'xsc_subscribe is only available over WebSocket')
-      return ctx.subscriptions.subscribe(F.toFilter(filter, 'filter'), fromHeight)
+      let parsed: B.EventFilter
+      try {
+        parsed = F.toFilter(filter, 'filter')
+      } catch (err) {
+        throw err instanceof WireError ? new RpcError('INVALID_PARAMS', err.message, err.details) : err
+      }
+      return ctx.subscriptions.subscribe(parsed, fromHeight)
     },
   }),
   xsc_unsubscribe: method<[string], boolean>({
