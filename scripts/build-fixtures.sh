@@ -11,7 +11,7 @@ LDFLAGS="-Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=65536"
 mkdir -p build
 
 clang $CFLAGS -c src/libc.c -o build/libc.o
-for name in sha256 sieve matmul parser loop membomb recursion counter; do
+for name in sha256 sieve matmul parser fib loop membomb recursion counter; do
   clang $CFLAGS -c "src/$name.c" -o "build/$name.o"
   clang --target=wasm32 -nostdlib $LDFLAGS "build/$name.o" build/libc.o ${BUILTINS:+"$BUILTINS"} -o "$name.wasm"
 done

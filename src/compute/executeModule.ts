@@ -142,9 +142,12 @@ export function classifyEnd(meter: Meter, fuelLimit: bigint, maxCallDepth: numbe
   if (error === undefined) return { outcome: OUTCOME.ok, reason: 'ok', fuelUsed }
   if (error instanceof HostTrap) return { outcome: error.outcome, reason: error.reason, fuelUsed }
   if ((meter.depth.value as number) > maxCallDepth) return { outcome: OUTCOME.limit, reason: `call depth above ${maxCallDepth}`, fuelUsed }
+  // A wasm trap forfeits the whole fuel limit (like the EVM's exceptional halt): the meter
+  // keeps fuel in a register between calls, so the global is not exact mid-function, and
+  // charging the limit also means a long loop ending in a trap is paid in full.
   if (error instanceof WA.RuntimeError) {
-    if (meter.oom.value === 1) return { outcome: OUTCOME.limit, reason: `trap after memory.grow was denied: ${error.message}`, fuelUsed }
-    return { outcome: OUTCOME.trap, reason: error.message, fuelUsed }
+    if (meter.oom.value === 1) return { outcome: OUTCOME.limit, reason: `trap after memory.grow was denied: ${error.message}`, fuelUsed: fuelLimit }
+    return { outcome: OUTCOME.trap, reason: error.message, fuelUsed: fuelLimit }
   }
   // V8's own stack overflow: the depth limit should always bind first (the pool sizes worker
   // stacks for it); if it does not, this is a machine-dependent end, reported as a limit.

@@ -418,10 +418,23 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
     if (localCount > ctx.opts.maxLocalsPerFunction) limitExceeded(`locals in function ${ctx.funcIndex}`, localCount, ctx.opts.maxLocalsPerFunction)
     localDecls.push([count, t])
   }
-  const L_I32 = localCount
-  const L_I32B = localCount + 1
-  const L_F32 = localCount + 2
-  const L_F64 = localCount + 3
+  // Fuel lives in a local (a register in optimized code) and is written back to the global
+  // only where other code reads it: before calls, at function exit and when a check fails.
+  // The global is therefore exact at every call boundary, host call and normal exit; after a
+  // wasm trap it may be stale, which is why a trap is charged the whole fuel limit.
+  const L_FUEL = localCount
+  const L_I32 = localCount + 1
+  const L_I32B = localCount + 2
+  const L_F32 = localCount + 3
+  const L_F64 = localCount + 4
+  // fuel - amount is on the stack: keep it in the local, store it, optionally trap if < 0
+  const store = (w: WasmWriter, check: boolean): void => {
+    if (!check) { w.u8(0x21).u32(L_FUEL); return }
+    w.u8(0x22).u32(L_FUEL).u8(0x42).sleb(0n).u8(0x53).u8(0x04).u8(0x40)
+    w.u8(0x20).u32(L_FUEL).u8(0x24).u32(G_FUEL).u8(0x00).u8(0x0b)
+  }
+  const writeBack = (w: WasmWriter): WasmWriter => w.u8(0x20).u32(L_FUEL).u8(0x24).u32(G_FUEL)
+  const reload = (w: WasmWriter): WasmWriter => w.u8(0x23).u32(G_FUEL).u8(0x21).u32(L_FUEL)
 
   // A first scan decides whether this function can call (and so needs the depth counter).
   const codeStart = r.pos
@@ -434,10 +447,11 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   let segCheck = true // the function-entry block checks
   const flush = (): void => {
     if (segCheck) {
-      body.u8(0x23).u32(G_FUEL).u8(0x42).sleb(BigInt(Math.max(1, segCost))).u8(0x7d).u8(0x24).u32(G_FUEL)
-      body.u8(0x23).u32(G_FUEL).u8(0x42).sleb(0n).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(Math.max(1, segCost))).u8(0x7d)
+      store(body, true)
     } else if (segCost > 0) {
-      body.u8(0x23).u32(G_FUEL).u8(0x42).sleb(BigInt(segCost)).u8(0x7d).u8(0x24).u32(G_FUEL)
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(segCost)).u8(0x7d)
+      store(body, false)
     }
     body.bytes(seg.finish())
     seg = new WasmWriter()
@@ -447,39 +461,35 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   // Charges fixed + (top-of-stack i32 operand >> shift), trapping at once if fuel runs out.
   const dynamicCharge = (fixed: number, shift: bigint, left: boolean): void => {
     seg.u8(0x22).u32(L_I32) // local.tee: operand stays on the stack
-    seg.u8(0x23).u32(G_FUEL).u8(0x20).u32(L_I32).u8(0xad) // i64.extend_i32_u
+    seg.u8(0x20).u32(L_FUEL).u8(0x20).u32(L_I32).u8(0xad) // i64.extend_i32_u
     seg.u8(0x42).sleb(shift).u8(left ? 0x86 : 0x88) // i64.shl / i64.shr_u
-    seg.u8(0x42).sleb(BigInt(fixed)).u8(0x7c).u8(0x7d).u8(0x24).u32(G_FUEL)
-    seg.u8(0x23).u32(G_FUEL).u8(0x42).sleb(0n).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
+    seg.u8(0x42).sleb(BigInt(fixed)).u8(0x7c).u8(0x7d)
+    store(seg, true)
   }
 
+  reload(body)
   if (canCall) {
     // depth += 1; trap above the limit. The trap leaves depth > max, which names the outcome.
     body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(1n).u8(0x6a).u8(0x24).u32(G_DEPTH)
     body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(BigInt(ctx.opts.maxCallDepth)).u8(0x4b).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
-    // Wrap the body in a block so every exit (fallthrough, br to the function label, return)
-    // reaches the depth decrement after it.
-    const res = type.results
-    body.u8(0x02)
-    if (res.length === 0) body.u8(0x40)
-    else if (res.length === 1) body.u8(res[0]!)
-    else body.sleb(BigInt(ctx.blockTypeFor(res)))
   }
+  // Wrap the body in a block so every exit (fallthrough, br to the function label, return)
+  // reaches the depth decrement and the fuel write-back after it.
+  const res = type.results
+  body.u8(0x02)
+  if (res.length === 0) body.u8(0x40)
+  else if (res.length === 1) body.u8(res[0]!)
+  else body.sleb(BigInt(ctx.blockTypeFor(res)))
 
   let depth = 0 // open control frames inside the function
-  let needI32 = false
-  let needF32 = false
-  let needF64 = false
   for (;;) {
     const start = r.pos
     const op = r.u8()
     if (op === 0x0b && depth === 0) {
       flush()
-      if (canCall) {
-        body.u8(0x0b)
-        body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(1n).u8(0x6b).u8(0x24).u32(G_DEPTH)
-      }
       body.u8(0x0b)
+      if (canCall) body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(1n).u8(0x6b).u8(0x24).u32(G_DEPTH)
+      writeBack(body).u8(0x0b)
       if (!r.done) r.fail(`bytes after the end of function ${ctx.funcIndex}`)
       break
     }
@@ -496,10 +506,11 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
       case 0x0c: case 0x0d: r.u32(); break
       case 0x0e: for (let n = r.u32() + 1; n > 0; n--) r.u32(); break
       case 0x0f:
-        if (canCall) { seg.u8(0x0c).u32(depth); copyRaw = false } // br to the wrapper block
+        seg.u8(0x0c).u32(depth) // br to the wrapper block
+        copyRaw = false
         break
-      case 0x10: r.u32(); break
-      case 0x11: r.u32(); r.u32(); break
+      case 0x10: r.u32(); reload(writeBack(seg).bytes(r.buf.subarray(start, r.pos))); copyRaw = false; break
+      case 0x11: r.u32(); r.u32(); reload(writeBack(seg).bytes(r.buf.subarray(start, r.pos))); copyRaw = false; break
       case 0x12: case 0x13: unsupported('tail calls', `return_call in function ${ctx.funcIndex}`); break
       case 0x14: case 0x15: unsupported('typed function references', `call_ref in function ${ctx.funcIndex}`); break
       case 0x06: case 0x07: case 0x08: case 0x09: case 0x18: case 0x19: case 0x1f:
@@ -511,12 +522,11 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
       case 0x3f: if (r.u8() !== 0) unsupported('multi-memory', 'memory.size index'); break
       case 0x40: {
         if (r.u8() !== 0) unsupported('multi-memory', 'memory.grow index')
-        needI32 = true
         // Pages are paid only when the grow succeeds; a denied grow returns -1 and sets oom.
         seg.u8(0x21).u32(L_I32B).u8(0x20).u32(L_I32B).u8(0x40).u8(0x00)
         seg.u8(0x22).u32(L_I32).u8(0x41).sleb(-1n).u8(0x46).u8(0x04).u8(0x40).u8(0x41).sleb(1n).u8(0x24).u32(G_OOM).u8(0x05)
-        seg.u8(0x23).u32(G_FUEL).u8(0x20).u32(L_I32B).u8(0xad).u8(0x42).sleb(PAGE_FUEL_SHIFT).u8(0x86).u8(0x7d).u8(0x24).u32(G_FUEL)
-        seg.u8(0x23).u32(G_FUEL).u8(0x42).sleb(0n).u8(0x53).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
+        seg.u8(0x20).u32(L_FUEL).u8(0x20).u32(L_I32B).u8(0xad).u8(0x42).sleb(PAGE_FUEL_SHIFT).u8(0x86).u8(0x7d)
+        store(seg, true)
         seg.u8(0x0b).u8(0x20).u32(L_I32)
         copyRaw = false
         break
@@ -532,7 +542,6 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
         const sub = r.u32()
         copyRaw = false
         if (sub <= 7) { segCost += 0; seg.bytes(r.buf.subarray(start, r.pos)); break } // trunc_sat
-        needI32 = true
         segCost += COST.bulk - 1
         const before = r.pos
         switch (sub) {
@@ -566,10 +575,8 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
     }
     if (copyRaw) seg.bytes(r.buf.subarray(start, r.pos))
     if (F32_NAN_OPS.has(op)) {
-      needF32 = true
       seg.u8(0x22).u32(L_F32).u8(0x43).bytes(new Uint8Array([0x00, 0x00, 0xc0, 0x7f])).u8(0x20).u32(L_F32).u8(0x20).u32(L_F32).u8(0x5b).u8(0x1b)
     } else if (F64_NAN_OPS.has(op)) {
-      needF64 = true
       seg.u8(0x22).u32(L_F64).u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f])).u8(0x20).u32(L_F64).u8(0x20).u32(L_F64).u8(0x61).u8(0x1b)
     }
     if (op === 0x03) { flush(); segCheck = true } else if (ENDS_BLOCK.has(op)) flush()
@@ -577,8 +584,8 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
 
   const w = new WasmWriter()
   const extra: [number, number][] = []
-  // Temps are always declared in the fixed order i32, f32, f64 so their indices are fixed.
-  if (needI32 || needF32 || needF64) extra.push([2, I32], [1, F32], [1, F64])
+  // Temps are always declared, in a fixed order, so their indices are fixed.
+  extra.push([1, I64], [2, I32], [1, F32], [1, F64])
   w.u32(localDecls.length + extra.length)
   for (const [c, t] of [...localDecls, ...extra]) w.u32(c).u8(t)
   w.bytes(body.finish())
