@@ -1,7 +1,7 @@
 import { decode, encode } from '../../blocks/codec.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { BlocksByRangeRequest, BlocksByRangeResponse, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+import { BlocksByRangeRequest, BlocksByRangeResponse, ChainStatus, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
 
 const LIMITS = PROTOCOL_LIMITS.blocksByRange
 
@@ -34,4 +34,27 @@ export async function requestBlocksByRange(net: NetNode, peer: string, range: Bl
   }
   if (res.blocks.length > range.count) throw new NetError('BAD_MESSAGE', `asked for ${range.count} blocks, got ${res.blocks.length}`, { peer })
   return res.blocks
+}
+
+const STATUS = PROTOCOL_LIMITS.status
+
+/** Answers status requests with the chain's current head and finalized block. */
+export async function serveStatus(net: NetNode, getStatus: (peer: string) => ChainStatus | Promise<ChainStatus>): Promise<void> {
+  await net.handle(protocolId(net.chainId, PROTOCOLS.status), async (_request, peer) => encode(ChainStatus, await getStatus(peer)), {
+    maxRequestBytes: STATUS.maxRequestBytes,
+    maxBodyBytes: 0,
+    timeoutMs: STATUS.timeoutMs,
+  })
+}
+
+export async function requestStatus(net: NetNode, peer: string, opts: { timeoutMs?: number } = {}): Promise<ChainStatus> {
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.status), new Uint8Array(0), {
+    timeoutMs: opts.timeoutMs ?? STATUS.timeoutMs,
+    maxResponseBytes: STATUS.maxResponseBytes,
+  })
+  try {
+    return decode(ChainStatus, bytes)
+  } catch (cause) {
+    throw new NetError('BAD_MESSAGE', 'undecodable status response', { peer }, { cause })
+  }
 }

@@ -70,6 +70,8 @@ export interface NetNode {
   unhandle(protocol: string): Promise<void>
   request(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): Promise<Uint8Array>
   requestStream(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): AsyncIterable<Uint8Array>
+  /** Called with the peer id whenever a peer connects or disconnects; returns an unsubscribe function. */
+  onPeer(event: 'connect' | 'disconnect', listener: (peer: string) => void): () => void
   /** Gossipsub score of a peer (0 for unknown peers). */
   score(peer: string): number
   isBanned(peer: string): boolean
@@ -118,6 +120,18 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
   let node: Libp2p<{ pubsub: GossipSub }> | undefined
   let peerIdText: string | undefined
   let retryTimer: ReturnType<typeof setInterval> | undefined
+  const peerListeners = { connect: new Set<(peer: string) => void>(), disconnect: new Set<(peer: string) => void>() }
+  const emitPeer = (event: 'connect' | 'disconnect', peer: string): void => {
+    for (const l of peerListeners[event]) {
+      try {
+        l(peer)
+      } catch (err) {
+        log.warn('peer listener failed', { event, peer, message: err instanceof Error ? err.message : String(err) })
+      }
+    }
+  }
+  const onConnect = (evt: CustomEvent<PeerId>): void => emitPeer('connect', evt.detail.toString())
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => emitPeer('disconnect', evt.detail.toString())
 
   const isBanned = (peer: string): boolean => {
     const until = banned.get(peer)
@@ -245,6 +259,8 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       const ps = created.services.pubsub
       ps.addEventListener('gossipsub:message', onGossip)
       ps.addEventListener('gossipsub:heartbeat', onHeartbeat)
+      created.addEventListener('peer:connect', onConnect)
+      created.addEventListener('peer:disconnect', onDisconnect)
       for (const topic of subscriptions.keys()) ps.subscribe(topicName(chainId, topic))
       for (const [protocol, h] of handlers) await registerHandler(created, protocol, h.handler, h.opts)
       redialBootstrap()
@@ -260,6 +276,8 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       if (n === undefined) return
       n.services.pubsub.removeEventListener('gossipsub:message', onGossip)
       n.services.pubsub.removeEventListener('gossipsub:heartbeat', onHeartbeat)
+      n.removeEventListener('peer:connect', onConnect)
+      n.removeEventListener('peer:disconnect', onDisconnect)
       node = undefined
       await n.stop()
       log.info('net node stopped', { peerId: peerIdText })
@@ -336,6 +354,11 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       const n = started()
       const target = peer.startsWith('/') ? parseAddr(peer) : parsePeer(peer)
       return exchange((signal) => n.dialProtocol(target, protocol, { signal }), protocol, data, rOpts)
+    },
+
+    onPeer(event, listener) {
+      peerListeners[event].add(listener)
+      return () => peerListeners[event].delete(listener)
     },
 
     score(peer) {

@@ -5,6 +5,7 @@ import { bytes, bytes32, list, str, struct, u8, u16, u32, u64, type Codec } from
  * Ids carry the chain id so two chains on one machine never answer each other.
  */
 export const PROTOCOLS = {
+  status: 'sync/status',
   blocksByRange: 'sync/blocks-by-range',
   shardGet: 'shard/get',
   shardPut: 'shard/put',
@@ -21,6 +22,7 @@ const MiB = 1024 * KiB
 
 /** Limits per protocol: request header size, request body size, response size, default timeout. */
 export const PROTOCOL_LIMITS = {
+  status: { maxRequestBytes: 0, maxBodyBytes: 0, maxResponseBytes: 256, timeoutMs: 5_000 },
   blocksByRange: { maxRequestBytes: 64, maxBodyBytes: 0, maxResponseBytes: 64 * MiB, timeoutMs: 10_000, maxBlocks: 64 },
   shardGet: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 64 * MiB, timeoutMs: 30_000 },
   shardPut: { maxRequestBytes: 128, maxBodyBytes: 64 * MiB, maxResponseBytes: 1 * KiB, timeoutMs: 30_000 },
@@ -33,6 +35,10 @@ export const RemoteErrorMessage: Codec<RemoteErrorMessage> = struct('RemoteError
   code: str(64, /^[A-Z][A-Z0-9_]*$/),
   message: str(256),
 })
+
+/** A peer's view of its chain, asked on connect to decide whom to range-sync from. */
+export interface ChainStatus { headHeight: number; headHash: Uint8Array; finalizedHeight: number; finalizedHash: Uint8Array }
+export const ChainStatus: Codec<ChainStatus> = struct('ChainStatus', { headHeight: u32, headHash: bytes32, finalizedHeight: u32, finalizedHash: bytes32 })
 
 export interface BlocksByRangeRequest { fromHeight: number; count: number }
 export const BlocksByRangeRequest: Codec<BlocksByRangeRequest> = struct('BlocksByRangeRequest', { fromHeight: u32, count: u16 })

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { FRAME, encodeFrame } from '../../../src/net/framing.ts'
 import { hash } from '../../../src/crypto/index.ts'
-import { NetError, createNetNode, fetchShard, putShard, requestAudit, requestBlocksByRange, serveAudits, serveBlocksByRange, serveShards, verifyAuditResponse, type NetNode, type ShardRef } from '../../../src/net/index.ts'
+import { NetError, createNetNode, fetchShard, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveStatus, serveBlocksByRange, serveShards, verifyAuditResponse, type NetNode, type ShardRef } from '../../../src/net/index.ts'
 import { leafHash, merkleProof, merkleRoot, toHex } from '../../../src/crypto/index.ts'
 import { CHAIN, seed, startNodes, stopAll } from './helpers.ts'
 
@@ -135,6 +135,9 @@ describe('shard, sync and audit protocols', () => {
   it('serves block ranges capped at 64 and audit answers that verify against the chunk root', async () => {
     const [client, server] = await pair()
     const chain = Array.from({ length: 100 }, (_, h) => enc(`block ${h}`))
+    const status = { headHeight: 99, headHash: hash(chain[99]!), finalizedHeight: 97, finalizedHash: hash(chain[97]!) }
+    await serveStatus(server, () => status)
+    expect(await requestStatus(client, server.peerId)).toEqual(status)
     await serveBlocksByRange(server, async (from, count) => chain.slice(from, from + count))
     const blocks = await requestBlocksByRange(client, server.peerId, { fromHeight: 10, count: 5 })
     expect(blocks.map(dec)).toEqual(['block 10', 'block 11', 'block 12', 'block 13', 'block 14'])
@@ -159,6 +162,9 @@ describe('identity', () => {
     const addr = a.multiaddrs()[0]!
     const b = createNetNode({ secretKey: seed(41), chainId: CHAIN, bootstrap: [addr], bootstrapRetryMs: 100 })
     nodes.push(b)
+    const events: string[] = []
+    b.onPeer('connect', (p) => events.push(`connect ${p}`))
+    b.onPeer('disconnect', (p) => events.push(`disconnect ${p}`))
     await b.start()
     const { waitFor } = await import('./helpers.ts')
     await waitFor(() => b.peers().includes(id), 5_000, 'bootstrap connection')
@@ -169,6 +175,7 @@ describe('identity', () => {
     await again.start()
     expect(again.peerId).toBe(id)
     await waitFor(() => b.peers().includes(id), 5_000, 'reconnection after restart')
+    expect(events).toEqual([`connect ${id}`, `disconnect ${id}`, `connect ${id}`])
     expect(() => createNetNode({ secretKey: new Uint8Array(31), chainId: CHAIN })).toThrow(NetError)
   })
 })
