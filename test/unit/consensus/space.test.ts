@@ -99,6 +99,11 @@ describe('space: proofs', () => {
     expectConsensusError(() => verifyProofs(ctx, resign({ ...header, slot: 6, timestamp: header.timestamp + 1000n })), 'BAD_PROOF', 'space')
   })
 
+  it('rejects answers to another parent\'s challenges', () => {
+    const header = sealValid(ctx, 5)
+    expectConsensusError(() => verifyProofs(ctx, resign({ ...header, prevHash: new Uint8Array(32).fill(3) })), 'BAD_PROOF', 'space')
+  })
+
   it('rejects answers from another key\'s plot', () => {
     const [a, b] = [KEYS[0]!, KEYS[1]!]
     const fromA = sealBlock({ ...ctx, secretKey: a.secretKey, plot: plotOf(a) }, makeFields(5, a.publicKey))
