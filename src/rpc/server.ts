@@ -72,6 +72,9 @@ export interface RpcServer {
   close(): Promise<void>
 }
 
+/** Oversized bodies are read and discarded up to this much, so clients still get their 413. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024
+
 interface Bucket { tokens: number; at: number }
 
 function makeTaker(bucket: Bucket, rate: number, burst: number): TakeTokens {
@@ -156,8 +159,8 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
         if (size > max) over = true
         if (over) {
           chunks.length = 0
-          // Drain a bounded amount; beyond that, stop reading and let the socket go.
-          if (size > max * 4 + 1024 * 1024) req.destroy()
+          // Drain (nothing is kept) so the client can read the 413; past a hard cap, cut the socket.
+          if (size > Math.max(max * 4, MAX_DRAIN_BYTES)) req.destroy()
           return
         }
         chunks.push(chunk)
