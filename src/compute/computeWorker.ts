@@ -1,0 +1,59 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { ComputeError } from './computeError.ts'
+import { executeComponent, loadComponent, type LoadedComponent } from './executeComponent.ts'
+import { executeModule, prepareModule, type ExecutionResult, type PreparedModule } from './executeModule.ts'
+import { STATE_ABSENT, STATE_FLAG_WAITING, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
+
+/**
+ * One pool worker. Each job gets fresh instances and a fresh meter, so executions never share
+ * memory or state; only compiled code is cached, by asset id. State reads block on a
+ * SharedArrayBuffer while the main thread answers from the caller's snapshot.
+ */
+const { stateChannel } = workerData as { stateChannel: SharedArrayBuffer }
+const ctl = new Int32Array(stateChannel, 0, 2)
+const data = new Uint8Array(stateChannel, STATE_HEADER_BYTES)
+const port = parentPort!
+
+const modules = new Map<string, PreparedModule>()
+const components = new Map<string, LoadedComponent>()
+
+function readState(jobId: number, key: Uint8Array): Uint8Array | undefined {
+  data.set(key)
+  Atomics.store(ctl, 1, key.length)
+  Atomics.store(ctl, 0, STATE_FLAG_WAITING)
+  port.postMessage({ type: 'stateGet', id: jobId } satisfies WorkerReply)
+  Atomics.wait(ctl, 0, STATE_FLAG_WAITING)
+  const len = Atomics.load(ctl, 1)
+  if (len === STATE_ABSENT) return undefined
+  if (len < 0) throw new ComputeError('WORKER_FAILED', 'state snapshot read failed in the caller')
+  return data.slice(0, len)
+}
+
+async function run(job: WorkerJob): Promise<ExecutionResult> {
+  if (job.kind === 'module') {
+    let prepared = modules.get(job.assetId)
+    if (prepared === undefined) {
+      if (job.code === undefined) throw new ComputeError('BAD_REQUEST', 'module code missing')
+      prepared = prepareModule(job.code, job.limits)
+      modules.set(job.assetId, prepared)
+    }
+    return executeModule(prepared, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit, state: (k) => readState(job.id, k) })
+  }
+  let loaded = components.get(job.assetId)
+  if (loaded === undefined) {
+    if (job.artifact === undefined) throw new ComputeError('BAD_REQUEST', 'component artifact missing')
+    loaded = await loadComponent(job.artifact, job.limits)
+    components.set(job.assetId, loaded)
+  }
+  return executeComponent(loaded, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit })
+}
+
+port.on('message', (job: WorkerJob) => {
+  run(job).then(
+    (result) => port.postMessage({ type: 'done', id: job.id, result } satisfies WorkerReply),
+    (e: unknown) => {
+      const code = e instanceof ComputeError ? e.code : 'WORKER_FAILED'
+      port.postMessage({ type: 'error', id: job.id, code, message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply)
+    },
+  )
+})
