@@ -31,7 +31,12 @@ export interface RpcBackend {
   readonly events: RpcEventSource
 }
 
-export interface StoredBlock { block: Block; hash: Hash }
+export interface StoredBlock {
+  block: Block
+  hash: Hash
+  /** Per entry: tx id (or execution id for completions, else leaf hash). Optional: the server computes and caches them when absent. */
+  entryIds?: Hash[]
+}
 
 export interface TxLocation { tx: SignedTx; blockHeight: number; blockHash: Hash; index: number }
 

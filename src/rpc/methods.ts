@@ -1,5 +1,6 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
 import type { BlockEntry, SignedTx } from '../../blocks/schema.ts'
+import { toHex } from '../crypto/bytes.ts'
 import type * as B from './backend.ts'
 import * as F from './formats.ts'
 import { RpcError } from './rpcErrors.ts'
@@ -60,11 +61,30 @@ export function computeEntryId(entry: BlockEntry): Uint8Array {
   }
 }
 
+/** Entry ids cost a hash of each entry's tx; blocks are immutable, so they are kept per block hash (bounded LRU). */
+const ENTRY_ID_CACHE_BLOCKS = 1024
+const entryIdCache = new Map<string, Uint8Array[]>()
+
+function computeEntryIds(stored: B.StoredBlock): Uint8Array[] {
+  if (stored.entryIds !== undefined) return stored.entryIds
+  const key = toHex(stored.hash)
+  let ids = entryIdCache.get(key)
+  if (ids !== undefined) {
+    entryIdCache.delete(key)
+    entryIdCache.set(key, ids)
+    return ids
+  }
+  ids = stored.block.entries.map(computeEntryId)
+  if (entryIdCache.size >= ENTRY_ID_CACHE_BLOCKS) entryIdCache.delete(entryIdCache.keys().next().value as string)
+  entryIdCache.set(key, ids)
+  return ids
+}
+
 export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
   return {
     hash: stored.hash,
     header: stored.block.header,
-    entryIds: stored.block.entries.map(computeEntryId),
+    entryIds: computeEntryIds(stored),
     entries: full ? stored.block.entries : undefined,
   }
 }
