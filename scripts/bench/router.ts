@@ -6,7 +6,7 @@
  *   npm run bench:router            (all three sizes)
  *   npm run bench:router -- 10000   (chosen sizes)
  */
-import { HostIndex, route, computeExecutionRequest } from '../../src/router/index.ts'
+import { HostIndex, route, computeExecutionRequest, type RouteStats } from '../../src/router/index.ts'
 import { CAPABILITY } from '../../blocks/schema.ts'
 import type { HostRecord } from '../../src/state/records.ts'
 
@@ -51,7 +51,7 @@ function us(fromNs: bigint): number {
   return Number(process.hrtime.bigint() - fromNs) / 1000
 }
 
-interface SizeResult { n: number; buildMs: number; medianUs: number; p99Us: number; updateMedianUs: number; updateP99Us: number }
+interface SizeResult { n: number; buildMs: number; medianUs: number; p99Us: number; updateMedianUs: number; updateP99Us: number; nodesPerQuery: number; hostsPerQuery: number }
 
 function runSize(n: number): SizeResult {
   const addresses = new Uint8Array(32 * n)
@@ -63,6 +63,7 @@ function runSize(n: number): SizeResult {
   const buildMs = us(t) / 1000
 
   const lat: number[] = []
+  const stats: RouteStats = { nodesVisited: 0, hostsExamined: 0 }
   const seed = new Uint8Array(32)
   for (let i = 0; i < QUERIES + 200; i++) {
     seed[0] = i & 0xff
@@ -72,6 +73,7 @@ function runSize(n: number): SizeResult {
     const got = route(req, index, seed, params)
     const d = us(t)
     if (got.length !== 3) throw new Error(`expected 3 hosts, got ${got.length}`)
+    if (i >= 200) route(req, index, seed, params, stats) // counted separately so counting never skews the timing
     if (i >= 200) lat.push(d) // first 200 warm the JIT
   }
   lat.sort((a, b) => a - b)
@@ -85,7 +87,7 @@ function runSize(n: number): SizeResult {
     upd.push(us(t))
   }
   upd.sort((a, b) => a - b)
-  const out = { n, buildMs: Math.round(buildMs), medianUs: +percentile(lat, 0.5).toFixed(1), p99Us: +percentile(lat, 0.99).toFixed(1), updateMedianUs: +percentile(upd, 0.5).toFixed(2), updateP99Us: +percentile(upd, 0.99).toFixed(2) }
+  const out = { n, buildMs: Math.round(buildMs), medianUs: +percentile(lat, 0.5).toFixed(1), p99Us: +percentile(lat, 0.99).toFixed(1), updateMedianUs: +percentile(upd, 0.5).toFixed(2), updateP99Us: +percentile(upd, 0.99).toFixed(2), nodesPerQuery: +(stats.nodesVisited / QUERIES).toFixed(1), hostsPerQuery: +(stats.hostsExamined / QUERIES).toFixed(1) }
   console.log(JSON.stringify(out))
   return out
 }
@@ -102,6 +104,11 @@ console.log(JSON.stringify({
   p99Us100k: r100k?.p99Us ?? null,
   medianUs1M: r1m?.medianUs ?? null,
   growth10kTo1M: r10k && r1m ? +(r1m.medianUs / r10k.medianUs).toFixed(2) : null,
+  // Machine-independent work per query: octree nodes popped and hosts looked at.
+  nodesPerQuery10k: r10k?.nodesPerQuery ?? null,
+  nodesPerQuery1M: r1m?.nodesPerQuery ?? null,
+  hostsPerQuery10k: r10k?.hostsPerQuery ?? null,
+  hostsPerQuery1M: r1m?.hostsPerQuery ?? null,
   buildMs100k: r100k?.buildMs ?? null,
   buildMs1M: r1m?.buildMs ?? null,
   updateMedianUs100k: r100k?.updateMedianUs ?? null,

@@ -35,6 +35,12 @@ export interface RouteRequest {
 export const COST_BASE = 100_000
 export const COST_WEIGHTS = { reputation: 4, ask: 3, full: 3 } as const
 
+/** Work counters a caller may pass to `route` (benchmarks): they never affect the answer. */
+export interface RouteStats {
+  nodesVisited: number
+  hostsExamined: number
+}
+
 export interface RouteParams extends Pick<MarketParams, 'storageUtilizationSlopeBp'> {}
 
 interface Candidate {
@@ -247,7 +253,7 @@ class CandidateList {
  * equals `routeExhaustive` on the same hosts. Pure and deterministic: same hosts + same seed →
  * same answer on every machine, whatever the order hosts were inserted in.
  */
-export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array, params: RouteParams): Address[] {
+export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array, params: RouteParams, stats?: RouteStats): Address[] {
   const q = makeQuery(request, index, seed, params)
   const k = request.replicas
   const cands = new CandidateList(k, q)
@@ -274,6 +280,10 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
     }
     if (heap.peekKey() > stopAbove) break
     const node = heap.pop()
+    if (stats !== undefined) {
+      stats.nodesVisited++
+      if (node.items !== undefined) stats.hostsExamined += node.items.length
+    }
     if (node.items !== undefined) {
       for (const h of node.items) {
         const c = evaluate(h, q, stopAbove)
