@@ -53,7 +53,8 @@ function encodeRecord(r: ShardRecord): Uint8Array {
 
 function decodeRecord(b: Uint8Array): ShardRecord {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  return { size: view.getBigUint64(0), shardHash: b.slice(8, 40), chunkSize: view.getUint32(40), chunkRoot: b.slice(44, 76) }
+  // classic-level hands back Buffers: copy into plain Uint8Arrays so callers compare equal.
+  return { size: view.getBigUint64(0), shardHash: new Uint8Array(b.subarray(8, 40)), chunkSize: view.getUint32(40), chunkRoot: new Uint8Array(b.subarray(44, 76)) }
 }
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
@@ -198,7 +199,7 @@ export class ShardStore {
     try {
       for await (const [key, value] of it) {
         const r = decodeRecord(value)
-        out.push({ asset: key.slice(1, 33), shardIndex: key[33]!, size: r.size, shardHash: r.shardHash })
+        out.push({ asset: new Uint8Array(key.subarray(1, 33)), shardIndex: key[33]!, size: r.size, shardHash: r.shardHash })
       }
     } catch (cause) {
       throw this.#wrap(cause)
@@ -216,7 +217,7 @@ export class ShardStore {
     const leaves: Uint8Array[] = []
     for (let i = 0; i < leavesBytes.length; i += 32) leaves.push(leavesBytes.subarray(i, i + 32))
     const chunk = await this.#readRange(asset, shardIndex, chunkIndex * record.chunkSize, length)
-    return { chunk, path: merkleProof(leaves, chunkIndex).map((h) => h.slice()) }
+    return { chunk, path: merkleProof(leaves, chunkIndex).map((h) => new Uint8Array(h)) }
   }
 
   async #record(asset: Hash, shardIndex: number): Promise<ShardRecord | undefined> {

@@ -53,18 +53,20 @@ export interface RetrieveResult {
 }
 
 /**
- * Reads an asset like Storj's long-tail cut-off: ask the k+extra fastest hosts of the placement
- * at once, verify every answer against the manifest, replace a failed or corrupt answer with the
- * next-fastest host, cancel the rest once k good shards are in, rebuild and check the data hash.
+ * Collects k verified shards like Storj's long-tail cut-off: ask the k+extra fastest hosts of the
+ * placement at once, verify every answer against the manifest, replace a failed or corrupt answer
+ * with the next-fastest host, and cancel the rest once k good shards are in. Shard indices in
+ * `skip` are not asked (repair skips the shard it rebuilds).
  */
-export async function retrieve(manifest: Manifest, placement: readonly Address[], fetchShard: FetchShard, opts: RetrieveOpts = {}): Promise<RetrieveResult> {
+export async function collectShards(manifest: Manifest, placement: readonly Address[], fetchShard: FetchShard, opts: RetrieveOpts & { skip?: readonly number[] } = {}): Promise<{ good: Map<number, Uint8Array>; bad: BadShardReport[] }> {
   verifyManifestShape(manifest)
   const { k, m } = manifest
   if (placement.length !== k + m) throw new StorageError('INVALID_PARAMS', `placement has ${placement.length} hosts, manifest ${k + m} shards`)
-  if (manifest.size === 0n) return { data: decodeAsset(manifest, []), used: [], bad: [] }
   const latency = opts.latency ?? new LatencyTracker()
+  const skip = new Set(opts.skip ?? [])
   // Fastest first; on equal estimates data shards first (no rebuild needed), then by index.
   const order = Array.from({ length: k + m }, (_, i) => i)
+    .filter((i) => !skip.has(i))
     .sort((a, b) => latency.estimate(placement[a]!) - latency.estimate(placement[b]!) || a - b)
   const controller = new AbortController()
   const good = new Map<number, Uint8Array>()
@@ -105,8 +107,9 @@ export async function retrieve(manifest: Manifest, placement: readonly Address[]
           else {
             good.set(index, bytes)
             armHedge()
+            return
           }
-          if (good.size < k && (bytes === null || !good.has(index))) launch()
+          launch()
         },
         () => {
           if (controller.signal.aborted) return
@@ -120,16 +123,25 @@ export async function retrieve(manifest: Manifest, placement: readonly Address[]
       })
     }
     const first = Math.min(order.length, k + Math.max(0, opts.extra ?? 1))
+    if (first === 0) finish()
     for (let i = 0; i < first; i++) launch()
     armHedge()
   })
 
   if (good.size < k) {
-    throw new StorageError('TOO_FEW_SHARDS', `only ${good.size} good shards from ${k + m} hosts, ${k} needed`, {
+    throw new StorageError('TOO_FEW_SHARDS', `only ${good.size} good shards from ${order.length} hosts, ${k} needed`, {
       good: good.size, needed: k, bad: bad.map((b) => ({ host: toHex(b.host), shardIndex: b.shardIndex, reason: b.reason })),
     })
   }
-  const shards: (Uint8Array | undefined)[] = Array.from({ length: k + m }, (_, i) => good.get(i))
+  return { good, bad }
+}
+
+/** Reads an asset: collectShards, rebuild, check the data hash. Corrupt hosts come back in `bad`. */
+export async function retrieve(manifest: Manifest, placement: readonly Address[], fetchShard: FetchShard, opts: RetrieveOpts = {}): Promise<RetrieveResult> {
+  verifyManifestShape(manifest)
+  if (manifest.size === 0n) return { data: decodeAsset(manifest, []), used: [], bad: [] }
+  const { good, bad } = await collectShards(manifest, placement, fetchShard, opts)
+  const shards: (Uint8Array | undefined)[] = Array.from({ length: manifest.k + manifest.m }, (_, i) => good.get(i))
   const data = decodeAsset(manifest, shards, { trusted: true, ...(opts.coder ? { coder: opts.coder } : {}) })
   return { data, used: [...good.keys()].sort((a, b) => a - b), bad }
 }
