@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { OUTCOME } from '../../../blocks/schema.ts'
+import { ComputeError } from '../../../src/compute/computeError.ts'
+import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
+import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
+import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
+import { toHex } from '../../../src/crypto/index.ts'
+import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
+
+let pool: ComputePool
+beforeAll(() => { pool = createComputePool({ workers: 2, timeoutMs: 20_000 }) })
+afterAll(async () => { await pool.close() })
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+describe('compute pool', () => {
+  test('fuel is identical across the workers of the pool and equal to an in-process run', async () => {
+    const code = loadFixture('parser')
+    const input = text('(1+2)*3-4/5+6%7*(8-9)')
+    const local = executeModule(prepareModule(code), { fn: 'run', input, fuelLimit: 1_000_000n, state: noState })
+    const runs = await Promise.all(Array.from({ length: 6 }, () => pool.execute({ assetId: 'parser', code, kind: 'module', fn: 'run', input, fuelLimit: 1_000_000n, state: noState })))
+    for (const r of runs) {
+      expect(r.outcome).toBe(OUTCOME.ok)
+      expect(r.fuelUsed).toBe(local.fuelUsed)
+      expect(r.resultHash).toEqual(local.resultHash)
+    }
+  })
+
+  test('the infinite loop and the recursion end the same way in every worker', async () => {
+    const loop = loadFixture('loop')
+    const rec = loadFixture('recursion')
+    const runs = await Promise.all([0, 1, 2, 3].map((i) => i % 2
+      ? pool.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 300_000n, state: noState })
+      : pool.execute({ assetId: 'recursion', code: rec, kind: 'module', fn: 'run', input: u32le(0xffff_ffff), fuelLimit: 300_000n, state: noState })))
+    expect(runs.map((r) => r.outcome)).toEqual([OUTCOME.limit, OUTCOME.outOfFuel, OUTCOME.limit, OUTCOME.outOfFuel])
+    expect(runs[0]!.fuelUsed).toBe(runs[2]!.fuelUsed)
+    expect(runs[1]!.fuelUsed).toBe(300_000n)
+  })
+
+  test('state reads cross to the caller snapshot, and the counter persists through applied write sets', async () => {
+    const code = loadFixture('counter')
+    let state = new Map<string, Uint8Array>()
+    const reads: string[] = []
+    for (const want of [1, 2, 3]) {
+      const snapshot = state
+      const r = await pool.execute({ assetId: 'counter', code, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 100_000n, state: (k) => { reads.push(new TextDecoder().decode(k)); return snapshot.get(toHex(k)) } })
+      expect(readU32le(r.output)).toBe(want)
+      state = computeAppliedState(state, r.writeSet)
+    }
+    expect(reads).toEqual(['count', 'count', 'count'])
+  })
+
+  test('executions are isolated: concurrent counters on separate snapshots do not see each other', async () => {
+    const code = loadFixture('counter')
+    const snap = (n: number): Map<string, Uint8Array> => new Map([[toHex(text('count')), u32le(n)]])
+    const states = [snap(10), snap(20), snap(30), snap(40)]
+    const runs = await Promise.all(states.map((s) => pool.execute({ assetId: 'counter', code, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 100_000n, state: (k) => s.get(toHex(k)) })))
+    expect(runs.map((r) => readU32le(r.output))).toEqual([11, 21, 31, 41])
+  })
+
+  test('a throwing state reader fails the execution with a typed error, and the pool keeps working', async () => {
+    const code = loadFixture('counter')
+    await expect(pool.execute({ assetId: 'counter', code, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 100_000n, state: () => { throw new Error('db down') } })).rejects.toBeInstanceOf(ComputeError)
+    const r = await pool.execute({ assetId: 'counter', code, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 100_000n, state: noState })
+    expect(r.outcome).toBe(OUTCOME.ok)
+  })
+
+  test('code refused by the feature policy is an invalid outcome at execution and a typed error at deploy', async () => {
+    const simd = loadFixture('simd')
+    await expect(pool.deploy('simd', simd, 'module')).rejects.toMatchObject({ code: 'UNSUPPORTED_FEATURE' })
+    const r = await pool.execute({ assetId: 'simd', code: simd, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1000n, state: noState })
+    expect(r.outcome).toBe(OUTCOME.invalid)
+    expect(r.fuelUsed).toBe(0n)
+  })
+
+  test('components run in the pool with the same fuel in every worker', async () => {
+    const code = loadFixture('calc.component')
+    await pool.deploy('calc', code, 'component')
+    const runs = await Promise.all([0, 1, 2, 3].map(() => pool.execute({ assetId: 'calc', code, kind: 'component', fn: 'collatz', input: text('[97]'), fuelLimit: 1_000_000n, state: noState })))
+    for (const r of runs) {
+      expect(new TextDecoder().decode(r.output)).toBe('118')
+      expect(r.fuelUsed).toBe(runs[0]!.fuelUsed)
+    }
+  })
+
+  test('the wall-clock backstop kills a stuck worker with TIMEOUT and the pool recovers', async () => {
+    const small = createComputePool({ workers: 1, timeoutMs: 1500 })
+    try {
+      const loop = loadFixture('loop')
+      await expect(small.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1n << 60n, state: noState })).rejects.toMatchObject({ code: 'TIMEOUT' })
+      const r = await small.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1000n, state: noState })
+      expect(r.outcome).toBe(OUTCOME.outOfFuel)
+    } finally {
+      await small.close()
+    }
+  })
+})
