@@ -44,6 +44,20 @@ export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {
   return value
 }
 
+/**
+ * Decodes bytes this node itself encoded and stored (state records): the type checks run, the
+ * canonical re-encoding check is skipped. Never use it on bytes from the network.
+ */
+export function decodeTrusted<T>(codec: Codec<T>, bytes: Uint8Array): T {
+  let wire: unknown
+  try {
+    wire = packr.unpack(bytes)
+  } catch (cause) {
+    throw new CodecError('MALFORMED', `${codec.name}: stored value is not valid msgpack`, {}, { cause })
+  }
+  return codec.fromWire(wire, codec.name)
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0

@@ -14,12 +14,27 @@ const DOMAIN = {
   attestation: utf8('XSC/attestation/v1'),
 }
 
+// Txs are values: once built or decoded they are never mutated, so their hashes are memoized
+// (block import needs a tx's id and signing hash several times).
+const signingHashes = new WeakMap<TxBody, Hash>()
+const txIds = new WeakMap<SignedTx, Hash>()
+
 export function txSigningHash(body: TxBody): Hash {
-  return hashParts(DOMAIN.tx, encode(TxBody, body))
+  let h = signingHashes.get(body)
+  if (h === undefined) {
+    h = hashParts(DOMAIN.tx, encode(TxBody, body))
+    signingHashes.set(body, h)
+  }
+  return h
 }
 
 export function txId(tx: SignedTx): Hash {
-  return hash(encode(SignedTx, tx))
+  let h = txIds.get(tx)
+  if (h === undefined) {
+    h = hash(encode(SignedTx, tx))
+    txIds.set(tx, h)
+  }
+  return h
 }
 
 export function headerSigningHash(header: Omit<BlockHeader, 'signature'>): Hash {

@@ -110,11 +110,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     return this.mempool.add(tx, this.store.state)
   }
 
-  importBlock(block: Block): Promise<ImportedBlock> {
-    return this.#serialized(() => this.#import(block))
+  /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
+  importBlock(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
+    return this.#serialized(() => this.#import(block, bytes))
   }
 
-  async #import(block: Block): Promise<ImportedBlock> {
+  async #import(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
     const hash = blockHash(block.header)
     const head = this.store.head
     if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
@@ -126,13 +127,21 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     }
     validateBlockParent(block.header, head.header, head.hash)
     verifyProofs(this.#blockContext(), block.header)
-    await this.#checkSignatures(block.entries)
+    // Signatures are checked on the worker threads while this thread runs the transition; the
+    // block is rejected afterwards if any failed, and nothing was written before that.
+    const signatures = this.#checkSignatures(block.entries)
+    signatures.catch(() => undefined)
     const ctx = this.#applyContext(block, true)
-    const result = applyBlock(this.store.state, block, head.header.stateRoot, ctx)
+    let result: ReturnType<typeof applyBlock>
+    try {
+      result = applyBlock(this.store.state, block, head.header.stateRoot, ctx)
+    } finally {
+      await signatures
+    }
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
-    await this.store.commitBlock(block, hash, result.writes)
+    await this.store.commitBlock(block, hash, result.writes, bytes)
     this.mempool.prune(this.store.state)
     const imported = { block, hash }
     this.emit('block', imported)
@@ -155,7 +164,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     const txs: SignedTx[] = []
     for (const e of entries) if ('tx' in e) txs.push(e.tx)
     if (txs.length === 0) return
-    const ok = await this.#verifier.verifyAll(txs.map((tx) => ({ publicKey: tx.body.from, message: txSigningHash(tx.body), signature: tx.signature })))
+    const ok = await this.#verifier.verifyAll(txs.map((tx) => ({ publicKey: tx.body.from, message: txSigningHash(tx.body), signature: tx.signature })), { offload: true })
     const bad = ok.indexOf(false)
     if (bad >= 0) throw new StateError('BAD_SIGNATURE', `tx ${bad} of the block has a bad signature`, { index: bad, from: toHex(txs[bad]!.body.from) })
   }

@@ -82,16 +82,16 @@ export class ChainStore {
   }
 
   /** Appends a block that was verified against the head's state; `writes` is its write set. */
-  async commitBlock(block: Block, hash: Hash, writes: StateWrite[]): Promise<void> {
+  async commitBlock(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array): Promise<void> {
     if (!equalBytes(block.header.prevHash, this.#head.hash) || block.header.height !== this.#head.height + 1) {
       throw new ChainStoreError('NOT_HEAD_CHILD', `block ${toHex(hash)} does not extend the head`)
     }
-    await this.#commit(block, hash, writes)
+    await this.#commit(block, hash, writes, bytes)
   }
 
-  async #commit(block: Block, hash: Hash, writes: StateWrite[]): Promise<void> {
+  async #commit(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array): Promise<void> {
     const ops: BatchOp[] = []
-    ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: encode(Block, block) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: bytes ?? encode(Block, block) })
     ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(block.header.height)), value: hash })
     block.entries.forEach((e, index) => {
       if ('tx' in e) ops.push({ type: 'put', key: bucketKey(Bucket.txIndex, txId(e.tx)), value: encode(TxLocation, { blockHash: hash, height: block.header.height, index }) })

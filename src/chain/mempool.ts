@@ -52,7 +52,7 @@ export class Mempool {
     const id = toHex(idBytes)
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
     if (this.#ids.size >= this.#opts.maxSize) throw new MempoolError('MEMPOOL_FULL', `mempool holds ${this.#opts.maxSize} txs; retry later`)
-    if (!opts.signatureChecked) verifyTxSignature(tx, this.#opts.chainId)
+    verifyTxSignature(tx, this.#opts.chainId, opts)
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
     if (queue.length >= this.#opts.maxQueuedPerSender) throw new MempoolError('SENDER_QUEUE_FULL', `sender has ${queue.length} pending txs`)

@@ -25,13 +25,26 @@ export class SignatureVerifier {
       w.on('message', ({ id, out }: { id: number; out: Uint8Array }) => {
         this.#pending.get(id)?.(out)
         this.#pending.delete(id)
+        if (this.#pending.size === 0) for (const x of this.#workers) x.unref()
       })
+      // Idle workers must not keep the process alive; busy ones must (see #post).
       w.unref()
       this.#workers.push(w)
     }
   }
 
-  async verifyAll(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+  /**
+   * With `offload`, every check goes to the workers and the calling thread stays free (block
+   * import runs the state transition meanwhile); otherwise the calling thread takes a share.
+   */
+  async verifyAll(checks: readonly SignatureCheck[], opts: { offload?: boolean } = {}): Promise<boolean[]> {
+    if (opts.offload && this.#workers.length > 0 && checks.length >= MIN_PARALLEL) {
+      const per = Math.ceil(checks.length / this.#workers.length)
+      const parts = await Promise.all(this.#workers.map((w, i) => this.#post(w, checks.slice(i * per, (i + 1) * per))))
+      const out: boolean[] = []
+      for (const part of parts) for (const b of part) out.push(b === 1)
+      return out
+    }
     const parts = this.#workers.length + 1
     if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) return checks.map((c) => verify(c.publicKey, c.message, c.signature))
     const per = Math.ceil(checks.length / parts)
@@ -60,6 +73,7 @@ export class SignatureVerifier {
     const id = this.#nextId++
     return new Promise((resolve) => {
       this.#pending.set(id, resolve)
+      worker.ref()
       worker.postMessage({ id, buf: buf.buffer }, [buf.buffer])
     })
   }

@@ -1,8 +1,8 @@
 import { Account } from './records.ts'
 import { StateError } from './errors.ts'
 import { accountKey } from './stateKeys.ts'
-import type { StateOverlay, StateReader } from './stateView.ts'
-import { decode } from '../../blocks/codec.ts'
+import { StateOverlay, type StateReader } from './stateView.ts'
+import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
 
@@ -10,8 +10,9 @@ export const MAX_AMOUNT = (1n << 128n) - 1n
 const EMPTY: Account = { balance: 0n, nonce: 0 }
 
 export function readAccount(state: StateReader, address: Address): Account {
+  if (state instanceof StateOverlay) return state.read(Account, accountKey(address)) ?? EMPTY
   const bytes = state.get(accountKey(address))
-  return bytes === undefined ? EMPTY : decode(Account, bytes)
+  return bytes === undefined ? EMPTY : decodeTrusted(Account, bytes)
 }
 
 export function credit(state: StateOverlay, to: Address, amount: bigint): void {

@@ -1,5 +1,5 @@
 import { compareBytes, hashParts } from '../crypto/index.ts'
-import { bytes, decode, encode, list, optional, struct, type Codec } from '../../blocks/codec.ts'
+import { bytes, decodeTrusted, encode, list, optional, struct, type Codec } from '../../blocks/codec.ts'
 
 /** Read access to committed state: synchronous, so the transition stays pure. */
 export interface StateReader {
@@ -41,40 +41,65 @@ export class MemoryState implements StateReader {
 
 /**
  * Pending writes over a reader: what a block's transition reads and writes. Typed accessors
- * decode/encode records with their codecs; `writeSet()` is sorted by key, so the write set and
- * its hash do not depend on the order in which the transition touched keys.
+ * keep decoded records, so a record touched by many txs of a block (the proposer's account, a
+ * busy sender) is decoded once and encoded once, in `writeSet()`. Records are treated as
+ * immutable values (writers build new objects). `writeSet()` is sorted by key, so the write set
+ * and its hash do not depend on the order in which the transition touched keys.
  */
+interface Slot { codec: Codec<unknown> | undefined; value: unknown; bytes: Uint8Array | undefined; dirty: boolean }
+
 export class StateOverlay implements StateReader {
   readonly #base: StateReader
-  readonly #writes = new Map<string, Uint8Array | undefined>()
+  readonly #parent: StateOverlay | undefined
+  readonly #slots = new Map<string, Slot>()
   constructor(base: StateReader) {
     this.#base = base
+    this.#parent = base instanceof StateOverlay ? base : undefined
   }
   get(key: Uint8Array): Uint8Array | undefined {
-    const id = keyId(key)
-    return this.#writes.has(id) ? this.#writes.get(id) : this.#base.get(key)
+    const slot = this.#slots.get(keyId(key))
+    if (slot === undefined) return this.#base.get(key)
+    return slotBytes(slot)
   }
   set(key: Uint8Array, value: Uint8Array | undefined): void {
-    this.#writes.set(keyId(key), value)
+    this.#slots.set(keyId(key), { codec: undefined, value: undefined, bytes: value, dirty: true })
   }
   read<T>(codec: Codec<T>, key: Uint8Array): T | undefined {
-    const bytes = this.get(key)
-    return bytes === undefined ? undefined : decode(codec, bytes)
+    const id = keyId(key)
+    const slot = this.#slots.get(id)
+    if (slot !== undefined) {
+      if (slot.codec === codec) return slot.value as T | undefined
+      const bytes = slotBytes(slot)
+      return bytes === undefined ? undefined : decodeTrusted(codec, bytes)
+    }
+    if (this.#parent !== undefined) return this.#parent.read(codec, key)
+    const bytes = this.#base.get(key)
+    const value = bytes === undefined ? undefined : decodeTrusted(codec, bytes)
+    // Cache clean reads too: the next tx touching this key skips the decode.
+    this.#slots.set(id, { codec: codec as Codec<unknown>, value, bytes, dirty: false })
+    return value
   }
   write<T>(codec: Codec<T>, key: Uint8Array, value: T | undefined): void {
-    this.set(key, value === undefined ? undefined : encode(codec, value))
+    this.#slots.set(keyId(key), { codec: codec as Codec<unknown>, value, bytes: undefined, dirty: true })
   }
-  /** A child overlay: writes land in it and are merged into this one only on `commit`. */
+  /** A child overlay: writes land in it and reach this one only through `mergeInto`. */
   child(): StateOverlay {
     return new StateOverlay(this)
   }
   mergeInto(parent: StateOverlay): void {
-    for (const [id, v] of this.#writes) parent.#writes.set(id, v)
+    for (const [id, slot] of this.#slots) if (slot.dirty) parent.#slots.set(id, slot)
   }
   writeSet(): StateWrite[] {
-    const ids = [...this.#writes.keys()].sort()
-    return ids.map((id) => ({ key: idKey(id), value: this.#writes.get(id) }))
+    const ids: string[] = []
+    for (const [id, slot] of this.#slots) if (slot.dirty) ids.push(id)
+    ids.sort()
+    return ids.map((id) => ({ key: idKey(id), value: slotBytes(this.#slots.get(id)!) }))
   }
+}
+
+function slotBytes(slot: Slot): Uint8Array | undefined {
+  if (slot.bytes === undefined && slot.value !== undefined && slot.codec !== undefined) slot.bytes = encode(slot.codec, slot.value)
+  return slot.bytes
 }
 
 /** The write set's wire form (state values can be larger than an asset's KvWrite values). */
