@@ -59,7 +59,7 @@ function runSize(n: number): SizeResult {
   const hosts: [Uint8Array, HostRecord][] = []
   for (let i = 0; i < n; i++) hosts.push([addresses.subarray(32 * i, 32 * i + 32), makeHost()])
   let t = process.hrtime.bigint()
-  const index = HostIndex.build(GRID, hosts)
+  const index = HostIndex.build({ gridSize: GRID, ...params }, hosts)
   const buildMs = us(t) / 1000
 
   const lat: number[] = []
@@ -70,10 +70,10 @@ function runSize(n: number): SizeResult {
     seed[1] = i >> 8
     const req = computeExecutionRequest({ origin: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) }, replicas: 3, bidPerFuel: 100n, private: false })
     t = process.hrtime.bigint()
-    const got = route(req, index, seed, params)
+    const got = route(req, index, seed)
     const d = us(t)
     if (got.length !== 3) throw new Error(`expected 3 hosts, got ${got.length}`)
-    if (i >= 200) route(req, index, seed, params, stats) // counted separately so counting never skews the timing
+    if (i >= 200) route(req, index, seed, stats) // counted separately so counting never skews the timing
     if (i >= 200) lat.push(d) // first 200 warm the JIT
   }
   lat.sort((a, b) => a - b)

@@ -3,6 +3,7 @@ import { CAPABILITY } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { HOST_STATUS, type HostRecord } from '../state/records.ts'
 import { computeUtilizationBp } from '../state/market/pricing.ts'
+import type { MarketParams } from '../state/market/marketParams.ts'
 import { RouterError } from './RouterError.ts'
 
 /** One host as the index holds it: the record plus fields the search reads on every visit. */
@@ -121,8 +122,12 @@ function isStorageSupply(r: HostRecord): boolean {
  * exactly, so the same set of hosts gives the same routes whatever the insertion order.
  * It also keeps the network storage totals (active storage hosts) that set storage prices.
  */
+/** The chain parameters the router reads: the grid bound and the storage price slope. */
+export type HostIndexParams = Pick<MarketParams, 'gridSize' | 'storageUtilizationSlopeBp'>
+
 export class HostIndex {
   readonly gridSize: number
+  readonly params: HostIndexParams
   /** The octree root; read by the router's search. */
   readonly root: OctNode
   private readonly byKey = new Map<string, IndexedHost>()
@@ -130,17 +135,19 @@ export class HostIndex {
   private capacity = 0n
   private used = 0n
 
-  constructor(gridSize: number) {
+  constructor(params: HostIndexParams) {
+    const gridSize = params.gridSize
     if (!Number.isInteger(gridSize) || gridSize < 1 || gridSize > 0xffff_ffff) throw new RouterError('BAD_REQUEST', `gridSize ${gridSize} is not in 1..2^32-1`, { gridSize })
     this.gridSize = gridSize
+    this.params = { gridSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp }
     let size = 1
     while (size < gridSize) size *= 2
     this.root = newLeaf(0, 0, 0, size)
   }
 
   /** An index holding every given host. */
-  static build(gridSize: number, hosts: Iterable<readonly [Address, HostRecord]>): HostIndex {
-    const index = new HostIndex(gridSize)
+  static build(params: HostIndexParams, hosts: Iterable<readonly [Address, HostRecord]>): HostIndex {
+    const index = new HostIndex(params)
     for (const [address, record] of hosts) index.upsert(address, record)
     return index
   }
@@ -149,7 +156,10 @@ export class HostIndex {
     return this.byKey.size
   }
 
-  /** Number of distinct zones among indexed hosts (any status). */
+  /**
+   * Number of distinct zones among active hosts: only they can be routed to, so once a search has
+   * seen a candidate in each of them no unseen zone can exist.
+   */
   get zoneCount(): number {
     return this.zones.size
   }
@@ -188,7 +198,7 @@ export class HostIndex {
     const old = this.byKey.get(key)
     if (old !== undefined) {
       this.account(old.record, -1)
-      this.zoneDelta(old.record.params.zone, -1)
+      this.zoneDelta(old.record, -1)
       if (old.x !== x || old.y !== y || old.z !== z) {
         remove(this.root, old)
         old.x = x
@@ -219,7 +229,7 @@ export class HostIndex {
       insert(this.root, h)
     }
     this.account(record, 1)
-    this.zoneDelta(record.params.zone, 1)
+    this.zoneDelta(record, 1)
   }
 
   /** Removes a host; returns whether it was indexed. */
@@ -230,7 +240,7 @@ export class HostIndex {
     this.byKey.delete(key)
     remove(this.root, h)
     this.account(h.record, -1)
-    this.zoneDelta(h.record.params.zone, -1)
+    this.zoneDelta(h.record, -1)
     return true
   }
 
@@ -252,7 +262,9 @@ export class HostIndex {
     this.used += s * (r.usedBytes < r.params.capacityBytes ? r.usedBytes : r.params.capacityBytes)
   }
 
-  private zoneDelta(zone: string, d: 1 | -1): void {
+  private zoneDelta(r: HostRecord, d: 1 | -1): void {
+    if (r.status !== HOST_STATUS.active) return
+    const zone = r.params.zone
     const n = (this.zones.get(zone) ?? 0) + d
     if (n === 0) this.zones.delete(zone)
     else this.zones.set(zone, n)

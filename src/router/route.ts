@@ -2,8 +2,7 @@ import type { Address, Coord } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { HOST_STATUS } from '../state/records.ts'
 import { computeStoragePrice } from '../state/market/pricing.ts'
-import type { MarketParams } from '../state/market/marketParams.ts'
-import { HostIndex, type IndexedHost, type OctNode } from './HostIndex.ts'
+import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
 import { RouterError } from './RouterError.ts'
 
 /**
@@ -41,8 +40,6 @@ export interface RouteStats {
   hostsExamined: number
 }
 
-export interface RouteParams extends Pick<MarketParams, 'storageUtilizationSlopeBp'> {}
-
 interface Candidate {
   h: IndexedHost
   cost: number
@@ -58,7 +55,7 @@ interface Query {
   seed: Uint8Array
   seedTie: number
   utilizationBp: number
-  params: RouteParams
+  params: HostIndexParams
 }
 
 function seedByte(seed: Uint8Array, i: number): number {
@@ -134,7 +131,7 @@ function select(sorted: readonly Candidate[], k: number): { picked: Candidate[];
   return { picked, zonesPicked }
 }
 
-function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array, params: RouteParams): Query {
+function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array): Query {
   const bad = (msg: string): never => {
     throw new RouterError('BAD_REQUEST', msg, {})
   }
@@ -151,7 +148,7 @@ function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array, pa
   const excluded = new Set<string>()
   for (const a of request.exclude ?? []) excluded.add(toHex(a))
   const seedTie = ((seedByte(seed, 0) << 24) | (seedByte(seed, 1) << 16) | (seedByte(seed, 2) << 8) | seedByte(seed, 3)) >>> 0
-  return { req: request, ox: o.x, oy: o.y, oz: o.z, excluded, seed, seedTie, utilizationBp: index.utilizationBp, params }
+  return { req: request, ox: o.x, oy: o.y, oz: o.z, excluded, seed, seedTie, utilizationBp: index.utilizationBp, params: index.params }
 }
 
 function nodeLowerBound(n: OctNode, q: Query): number {
@@ -253,8 +250,8 @@ class CandidateList {
  * equals `routeExhaustive` on the same hosts. Pure and deterministic: same hosts + same seed →
  * same answer on every machine, whatever the order hosts were inserted in.
  */
-export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array, params: RouteParams, stats?: RouteStats): Address[] {
-  const q = makeQuery(request, index, seed, params)
+export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array, stats?: RouteStats): Address[] {
+  const q = makeQuery(request, index, seed)
   const k = request.replicas
   const cands = new CandidateList(k, q)
   const heap = new NodeHeap()
@@ -306,8 +303,8 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
  * The specification `route` must equal: score every indexed host, sort, select. O(n log n); used
  * by tests and available to anyone who wants to check a placement the slow way.
  */
-export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: Uint8Array, params: RouteParams): Address[] {
-  const q = makeQuery(request, index, seed, params)
+export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: Uint8Array): Address[] {
+  const q = makeQuery(request, index, seed)
   const all: Candidate[] = []
   for (const h of index.values()) {
     const c = evaluate(h, q, Infinity)
@@ -318,7 +315,7 @@ export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: U
 }
 
 /** Whether `route` may ever pick this host for this request (the filter alone, no ranking). */
-export function isEligibleHost(host: Address, request: RouteRequest, index: HostIndex, params: RouteParams): boolean {
+export function isEligibleHost(host: Address, request: RouteRequest, index: HostIndex): boolean {
   const h = index.getIndexed(host)
-  return h !== undefined && evaluate(h, makeQuery(request, index, new Uint8Array(0), params), Infinity) !== undefined
+  return h !== undefined && evaluate(h, makeQuery(request, index, new Uint8Array(0)), Infinity) !== undefined
 }

@@ -51,12 +51,12 @@ describe('route properties', () => {
   it('equals the exhaustive specification and does not depend on insertion order', () => {
     fc.assert(
       fc.property(arbHosts, arbRequest, arbSeed, fc.func(fc.integer()), (hosts, req, seed, order) => {
-        const index = HostIndex.build(GRID, hosts)
+        const index = HostIndex.build({ gridSize: GRID, ...params }, hosts)
         const shuffled = [...hosts].map((h, i) => [order(i), i, h] as const).sort((p, q) => p[0] - q[0] || p[1] - q[1]).map((t) => t[2])
-        const index2 = HostIndex.build(GRID, shuffled)
-        const got = hexes(route(req, index, seed, params))
-        expect(got).toEqual(hexes(routeExhaustive(req, index, seed, params)))
-        expect(hexes(route(req, index2, seed, params))).toEqual(got)
+        const index2 = HostIndex.build({ gridSize: GRID, ...params }, shuffled)
+        const got = hexes(route(req, index, seed))
+        expect(got).toEqual(hexes(routeExhaustive(req, index, seed)))
+        expect(hexes(route(req, index2, seed))).toEqual(got)
       }),
       { numRuns: 300 },
     )
@@ -66,9 +66,9 @@ describe('route properties', () => {
     fc.assert(
       fc.property(arbHosts, arbRequest, arbSeed, fc.nat(10), (hosts, req0, seed, nExclude) => {
         const req = { ...req0, exclude: hosts.slice(0, nExclude).map(([a]) => a) }
-        const index = HostIndex.build(GRID, hosts)
+        const index = HostIndex.build({ gridSize: GRID, ...params }, hosts)
         const excluded = new Set(req.exclude.map((a) => toHex(a)))
-        const got = route(req, index, seed, params)
+        const got = route(req, index, seed)
         const ok = hosts.filter(([a, r]) => eligible(r, req, index.utilizationBp, excluded, a))
         const byKey = new Map(hosts.map(([a, r]) => [toHex(a), r]))
         expect(new Set(hexes(got)).size).toBe(got.length)
@@ -86,7 +86,7 @@ describe('route properties', () => {
     const arbOps = fc.array(fc.tuple(fc.nat(19), fc.option(arbHost, { nil: undefined })), { maxLength: 120 })
     fc.assert(
       fc.property(arbOps, arbRequest, arbSeed, (ops, req, seed) => {
-        const index = new HostIndex(GRID)
+        const index = new HostIndex({ gridSize: GRID, ...params })
         const final = new Map<string, [Uint8Array, HostRecord]>()
         for (const [n, rec] of ops) {
           const a = new Uint8Array(32).fill(n + 1)
@@ -98,11 +98,11 @@ describe('route properties', () => {
             final.set(toHex(a), [a, rec])
           }
         }
-        const fresh = HostIndex.build(GRID, final.values())
+        const fresh = HostIndex.build({ gridSize: GRID, ...params }, final.values())
         expect(index.size).toBe(fresh.size)
         expect(index.utilizationBp).toBe(fresh.utilizationBp)
-        expect(hexes(route(req, index, seed, params))).toEqual(hexes(route(req, fresh, seed, params)))
-        expect(hexes(route(req, index, seed, params))).toEqual(hexes(routeExhaustive(req, fresh, seed, params)))
+        expect(hexes(route(req, index, seed))).toEqual(hexes(route(req, fresh, seed)))
+        expect(hexes(route(req, index, seed))).toEqual(hexes(routeExhaustive(req, fresh, seed)))
       }),
       { numRuns: 200 },
     )
@@ -112,7 +112,7 @@ describe('route properties', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2000 }), arbRequest, arbSeed, (seedN, req, seed) => {
         // 400 hosts on a big grid clustered in a corner, origin anywhere: exercises splits and pruning.
-        const index = new HostIndex(1 << 20)
+        const index = new HostIndex({ gridSize: 1 << 20, ...params })
         let s = seedN
         const next = (m: number): number => {
           s = (s * 1103515245 + 12345) % 2147483648
@@ -133,7 +133,7 @@ describe('route properties', () => {
           })
         }
         const r = { ...req, capabilities: req.capabilities & CAPABILITY.compute, origin: { x: req.origin.x * 5000, y: req.origin.y, z: req.origin.z * 3 } }
-        expect(hexes(route(r, index, seed, params))).toEqual(hexes(routeExhaustive(r, index, seed, params)))
+        expect(hexes(route(r, index, seed))).toEqual(hexes(routeExhaustive(r, index, seed)))
       }),
       { numRuns: 60 },
     )
