@@ -129,6 +129,13 @@ describe('rewritten semantics', () => {
     expect(readU32le(r.output)).toBe(acc)
   })
 
+  test('fuel burnt in a leaf function reaches the meter when it exits through return', () => {
+    const p = prepareModule(loadFixture('leafreturn'))
+    const fuel = (n: number): bigint => executeModule(p, { fn: 'run', input: u32le(n), fuelLimit: 10_000_000n, state: noState }).fuelUsed
+    // each iteration: local.get, i32.const, i32.sub, local.set, local.get, i32.const, i32.gt_s, br_if = 8
+    expect(fuel(1001) - fuel(1)).toBe(8n * 1000n)
+  })
+
   test('a start function that never ends runs out of fuel during instantiation', () => {
     const r = executeModule(prepareModule(loadFixture('startfn')), { fn: 'run', input: new Uint8Array(), fuelLimit: 5000n, state: noState })
     expect(r.outcome).toBe(OUTCOME.outOfFuel)
