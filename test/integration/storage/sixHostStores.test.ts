@@ -11,7 +11,7 @@ import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '..
 import { HostIndex, route, computeDeploymentRequest } from '../../../src/router/index.ts'
 import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
-import { retrieve, type FetchShard } from '../../../src/storage/retrieve.ts'
+import { LatencyTracker, retrieve, type FetchShard } from '../../../src/storage/retrieve.ts'
 import { repairShard } from '../../../src/storage/repairShard.ts'
 import { computeAuditEntry, verifyAuditEntry, type AuditEpochInput } from '../../../src/state/storage/computeAuditEntry.ts'
 import type { ChooseRepairHost } from '../../../src/state/storage/computeRepairs.ts'
@@ -49,15 +49,15 @@ describe('six real host stores', () => {
     }
     const byHex = new Map<string, Host>(hosts.map((h) => [toHex(h.address), h]))
     const hostRecords = new Map<string, HostRecord>(hosts.map((h, i) => [toHex(h.address), hostRecord(i)]))
-    const routerParams = { storageUtilizationSlopeBp: 0 }
+    const indexParams = { gridSize: GRID, storageUtilizationSlopeBp: 0 }
 
     // --- deploy: placement by the router, one shard per host, stored with hash checks
     const data = new Uint8Array(randomBytes(1_000_000 + 3))
     const { manifest, shards } = encodeAsset(data, P)
     const asset = hash(utf8('six-hosts/asset'))
     const deploy = { origin: { x: 0, y: 5, z: 5 }, manifest, bidPerByteEpoch: 2n }
-    const index = HostIndex.build(GRID, hosts.slice(0, 6).map((h) => [h.address, hostRecords.get(toHex(h.address))!] as const))
-    const placement = route(computeDeploymentRequest(deploy), index, hash(utf8('deploy-block')), routerParams)
+    const index = HostIndex.build(indexParams, hosts.slice(0, 6).map((h) => [h.address, hostRecords.get(toHex(h.address))!] as const))
+    const placement = route(computeDeploymentRequest(deploy), index, hash(utf8('deploy-block')))
     expect(placement).toHaveLength(6)
     await Promise.all(placement.map((h, i) => byHex.get(toHex(h))!.store!.put(manifest, asset, i, shards[i]!)))
     for (const h of placement) hostRecords.set(toHex(h), { ...hostRecords.get(toHex(h))!, usedBytes: manifest.shardSize })
@@ -86,8 +86,8 @@ describe('six real host stores', () => {
 
     // --- audit epochs: answers from the real stores; the router picks repair hosts
     const choose: ChooseRepairHost = (_asset, rec, _i, exclude) => {
-      const idx = HostIndex.build(GRID, [...hostRecords.entries()].map(([hex, r]) => [byHex.get(hex)!.address, r] as const))
-      return route({ ...computeDeploymentRequest({ origin: deploy.origin, manifest: rec.manifest, bidPerByteEpoch: rec.bidPerByteEpoch }, exclude), replicas: 1 }, idx, hash(utf8('audit-block')), routerParams)[0]
+      const idx = HostIndex.build(indexParams, [...hostRecords.entries()].map(([hex, r]) => [byHex.get(hex)!.address, r] as const))
+      return route({ ...computeDeploymentRequest({ origin: deploy.origin, manifest: rec.manifest, bidPerByteEpoch: rec.bidPerByteEpoch }, exclude), replicas: 1 }, idx, hash(utf8('audit-block')))[0]
     }
     const runEpoch = async (epoch: number) => {
       const input: AuditEpochInput = { epoch, seed: hash(utf8(`epoch-${epoch}`)), height: 100 + epoch, assets: [{ asset, record }], hosts: new Map(hostRecords), params, choose }
@@ -159,7 +159,10 @@ describe('six real host stores', () => {
     rotten.store = await ShardStore.open(rotten.dir, { capacityBytes: 64n << 20n })
 
     // Retrieval reports the corrupt host and still returns the data from the other five.
-    const withRot = await retrieve(manifest, record.placement, fetchShard, { extra: 2 })
+    // (its host is the fastest known, so it is among the first k asked)
+    const latency = new LatencyTracker()
+    record.placement.forEach((h, i) => latency.record(h, i === 2 ? 1 : 50))
+    const withRot = await retrieve(manifest, record.placement, fetchShard, { latency, extra: 0 })
     expect(equalBytes(withRot.data, data)).toBe(true)
     expect(withRot.bad).toContainEqual({ host: placement[2], shardIndex: 2, reason: 'corrupt' })
     // It fails its audits, loses reputation and rent, and its shard is repaired elsewhere.
