@@ -1,10 +1,11 @@
 import { blockHash, computeBodyRoot, headerSigningHash, txId, txSigningHash } from '../../../blocks/ids.ts'
 import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../../blocks/schema.ts'
 import { hash, toHex, sign, verify, generateKeyPair, type KeyPair } from '../../../src/crypto/index.ts'
+import { computeBlockEvents, createEventHub, type UnnumberedEvent } from '../../../src/rpc/events.ts'
 import {
-  isEventMatch, RpcBackendError,
-  type AccountInfo, type AssetInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
-  type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
+  RpcBackendError,
+  type AccountInfo, type AssetInfo, type ChainStatus, type EstimateRequest, type EstimateResult,
+  type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEventSource, type StoredBlock, type TxLocation,
 } from '../../../src/rpc/backend.ts'
 import type { ReputationEvent } from '../../../src/state/records.ts'
 
@@ -37,12 +38,9 @@ export class MemoryBackend implements RpcBackend {
   private readonly hosts = new Map<string, HostInfo>()
   private readonly executions = new Map<string, ExecutionInfo>()
   readonly blobs = new Map<string, Uint8Array>()
-  private readonly history: RpcEvent[] = []
-  private readonly listeners = new Set<(e: RpcEvent) => void>()
+  private readonly hub = createEventHub()
   private readonly mempoolCap: number
   private readonly maxFuelLimit: bigint
-  /** Events of the block being built: index counts them per height. */
-  private nextIndex = 0
 
   constructor(opts: MemoryBackendOpts = {}) {
     this.chainId = opts.chainId ?? 'xsc-test'
@@ -67,7 +65,7 @@ export class MemoryBackend implements RpcBackend {
 
   addHost(info: HostInfo): void {
     this.hosts.set(key(info.address), info)
-    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, index: this.nextIndex++, host: info.address, kind: 'joined', reputation: undefined })
+    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, host: info.address, kind: 'joined', reputation: undefined })
   }
 
   recordReputation(host: Address, event: ReputationEvent): void {
@@ -75,7 +73,7 @@ export class MemoryBackend implements RpcBackend {
     if (info === undefined) throw new Error('unknown host')
     info.events.push(event)
     info.record = { ...info.record, reputation: event.after }
-    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, index: this.nextIndex++, host, kind: 'reputation', reputation: event })
+    this.emit({ topic: 'hostEvents', height: this.head.block.header.height, host, kind: 'reputation', reputation: event })
   }
 
   addAsset(info: AssetInfo): void {
@@ -84,11 +82,11 @@ export class MemoryBackend implements RpcBackend {
 
   addExecution(info: ExecutionInfo): void {
     this.executions.set(key(info.id), info)
-    this.emit({ topic: 'execution', height: this.head.block.header.height, index: this.nextIndex++, executionId: info.id, stage: 'scheduled', host: undefined })
+    this.emit({ topic: 'execution', height: this.head.block.header.height, executionId: info.id, stage: 'scheduled', host: undefined })
   }
 
   emitExecutionStage(id: Hash, stage: 'receipt' | 'completed' | 'failed', host?: Address): void {
-    this.emit({ topic: 'execution', height: this.head.block.header.height, index: this.nextIndex++, executionId: id, stage, host })
+    this.emit({ topic: 'execution', height: this.head.block.header.height, executionId: id, stage, host })
   }
 
   account(address: Address): AccountInfo {
@@ -177,12 +175,8 @@ export class MemoryBackend implements RpcBackend {
     return { outcome: 0, fuelUsed: fuel, output: new Uint8Array(req.input).reverse() }
   }
 
-  readonly events: RpcEventSource = {
-    listen: (listener) => {
-      this.listeners.add(listener)
-      return () => this.listeners.delete(listener)
-    },
-    replay: async (filter: EventFilter, fromHeight: number) => this.history.filter((e) => e.height >= fromHeight && isEventMatch(filter, e)),
+  get events(): RpcEventSource {
+    return this.hub
   }
 
   // ---------- internals ----------
@@ -220,18 +214,16 @@ export class MemoryBackend implements RpcBackend {
     entries.forEach((e, index) => {
       if (e.type === 'tx') this.txIndex.set(key(txId(e.tx)), { tx: e.tx, blockHeight: height, blockHash: stored.hash, index })
     })
-    this.nextIndex = 0
-    this.emit({ topic: 'newHeads', height, index: this.nextIndex++, hash: stored.hash, header })
+    this.hub.publish(computeBlockEvents(stored))
     if (height > 0) {
       const fin = this.blocks[height - 1]!
-      this.emit({ topic: 'finalizedHeads', height: height - 1, index: this.nextIndex++, hash: fin.hash, header: fin.block.header })
+      this.emit({ topic: 'finalizedHeads', height: height - 1, hash: fin.hash, header: fin.block.header })
     }
     return stored
   }
 
-  private emit(e: RpcEvent): void {
-    this.history.push(e)
-    for (const l of this.listeners) l(e)
+  private emit(e: UnnumberedEvent): void {
+    this.hub.publish([e])
   }
 }
 
