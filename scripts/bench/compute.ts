@@ -15,13 +15,13 @@ const runs = Number(args[args.indexOf('--runs') + 1] ?? 7) || 7
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../fixtures/wasm/${name}.wasm`, import.meta.url)))
 const u32 = (n: number): Uint8Array => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b }
 
-const expr = Array.from({ length: 2000 }, (_, i) => `(${i} * ${i % 7 + 1} - ${i % 13}) / ${i % 5 + 1}`).join(' + ')
+const expr = Array.from({ length: 2500 }, (_, i) => `(${i} * ${i % 7 + 1} - ${i % 13}) / ${i % 5 + 1}`).join(' + ')
 const cases: { name: string; input: Uint8Array }[] = [
   { name: 'sha256', input: new Uint8Array(1 << 18).map((_, i) => i * 7) },
   { name: 'sieve', input: u32(2_000_000) },
   { name: 'matmul', input: u32(128) },
   { name: 'parser', input: new TextEncoder().encode(expr) },
-  { name: 'fib', input: u32(25) },
+  { name: 'fib', input: u32(27) },
 ]
 
 const FUEL = 1n << 40n
