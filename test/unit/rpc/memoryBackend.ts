@@ -1,11 +1,11 @@
 import { blockHash, computeBodyRoot, headerSigningHash, txId, txSigningHash } from '../../../blocks/ids.ts'
 import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../../blocks/schema.ts'
 import { hash, toHex, sign, verify, generateKeyPair, type KeyPair } from '../../../src/crypto/index.ts'
-import { computeBlockEvents, createEventHub, type UnnumberedEvent } from '../../../src/rpc/events.ts'
+import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
-  RpcBackendError,
-  type AccountInfo, type AssetInfo, type ChainStatus, type EstimateRequest, type EstimateResult,
-  type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEventSource, type StoredBlock, type TxLocation,
+  isEventMatch, RpcBackendError,
+  type AccountInfo, type AssetInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
+  type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
 } from '../../../src/rpc/backend.ts'
 import type { ReputationEvent } from '../../../src/state/records.ts'
 
@@ -38,7 +38,10 @@ export class MemoryBackend implements RpcBackend {
   private readonly hosts = new Map<string, HostInfo>()
   private readonly executions = new Map<string, ExecutionInfo>()
   readonly blobs = new Map<string, Uint8Array>()
-  private readonly hub = createEventHub()
+  private readonly history: RpcEvent[] = []
+  private readonly listeners = new Set<(e: RpcEvent) => void>()
+  /** Next event index at the head height (block events come first, test-made events after). */
+  private nextIndex = 0
   private readonly mempoolCap: number
   private readonly maxFuelLimit: bigint
 
@@ -175,8 +178,12 @@ export class MemoryBackend implements RpcBackend {
     return { outcome: 0, fuelUsed: fuel, output: new Uint8Array(req.input).reverse() }
   }
 
-  get events(): RpcEventSource {
-    return this.hub
+  readonly events: RpcEventSource = {
+    listen: (listener) => {
+      this.listeners.add(listener)
+      return () => this.listeners.delete(listener)
+    },
+    replay: async (filter: EventFilter, fromHeight: number) => this.history.filter((e) => e.height >= fromHeight && isEventMatch(filter, e)),
   }
 
   // ---------- internals ----------
@@ -214,18 +221,29 @@ export class MemoryBackend implements RpcBackend {
     entries.forEach((e, index) => {
       if (e.type === 'tx') this.txIndex.set(key(txId(e.tx)), { tx: e.tx, blockHeight: height, blockHash: stored.hash, index })
     })
-    this.hub.publish(computeBlockEvents(stored))
+    // The node's own derivation of a block's events (src/node/chainEvents.ts).
+    const blockEvents = computeBlockEvents(block, stored.hash)
+    this.nextIndex = blockEvents.length
+    for (const e of blockEvents) this.publish(e)
     if (height > 0) {
       const fin = this.blocks[height - 1]!
-      this.emit({ topic: 'finalizedHeads', height: height - 1, hash: fin.hash, header: fin.block.header })
+      this.publish({ topic: 'finalizedHeads', height: height - 1, index: 0, hash: fin.hash, header: fin.block.header })
     }
     return stored
   }
 
+  /** A test-made event at the head height, numbered after the block's own events. */
   private emit(e: UnnumberedEvent): void {
-    this.hub.publish([e])
+    this.publish({ ...e, index: this.nextIndex++ } as RpcEvent)
+  }
+
+  private publish(e: RpcEvent): void {
+    this.history.push(e)
+    for (const l of this.listeners) l(e)
   }
 }
+
+type UnnumberedEvent = RpcEvent extends infer E ? (E extends RpcEvent ? Omit<E, 'index'> : never) : never
 
 function cost(tx: SignedTx): bigint {
   const p = tx.body.payload
