@@ -13,7 +13,8 @@ export function codingParamsOf(params: Pick<ChainParams, 'dataShards' | 'parityS
   return { k: params.dataShards, m: params.parityShards, segmentSize: params.segmentSize, chunkSize: params.chunkSize }
 }
 
-export const DEFAULT_CODING: CodingParams = { k: 4, m: 2, segmentSize: 1 << 20, chunkSize: 4096 }
+/** The devnet genesis values (genesis.json params); pass codingParamsOf(params) on a real chain. */
+export const DEFAULT_CODING: CodingParams = { k: 4, m: 2, segmentSize: 4 * 1024 * 1024, chunkSize: 4096 }
 
 function checkCodingParams(p: CodingParams): void {
   const ok = Number.isInteger(p.k) && Number.isInteger(p.m) && p.k >= 1 && p.m >= 1 && p.k + p.m <= 255
