@@ -7,6 +7,7 @@ export type ComputeErrorCode =
   | 'LIMIT_EXCEEDED' // module size, initial memory/table above policy, too many locals
   | 'BAD_REQUEST' // missing export, bad argument JSON, unknown asset kind
   | 'TIMEOUT' // wall-clock backstop fired: the runtime is broken, do not sign a receipt
+  | 'HOST_STACK_OVERFLOW' // V8's stack ran out before the depth limit: machine-dependent, do not sign
   | 'WORKER_FAILED' // a worker died outside an execution (resource limits, bug)
 
 /** Every failure of the compute runtime that is not an execution outcome. */

@@ -46,7 +46,7 @@ interface Slot {
   job?: { job: WorkerJob; state: StateReader; resolve: (r: ExecutionResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 }
 
-const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 16 }
+const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 64 }
 const WORKER_URL = new URL('./computeWorker.ts', import.meta.url)
 
 function spawnWorker(stateChannel: SharedArrayBuffer, resourceLimits: ResourceLimits): Worker {

@@ -5,6 +5,7 @@ import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
 import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
 import { toHex } from '../../../src/crypto/index.ts'
+import { WasmWriter } from '../../../src/compute/wasmBytes.ts'
 import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
 
 let pool: ComputePool
@@ -79,6 +80,30 @@ describe('compute pool', () => {
     const runs = await Promise.all([0, 1, 2, 3].map(() => pool.execute({ assetId: 'calc', code, kind: 'component', fn: 'collatz', input: text('[97]'), fuelLimit: 1_000_000n, state: noState })))
     for (const r of runs) {
       expect(new TextDecoder().decode(r.output)).toBe('118')
+      expect(r.fuelUsed).toBe(runs[0]!.fuelUsed)
+    }
+  })
+
+  test('worker stacks hold the depth limit even for frames of ~2000 i64 locals', async () => {
+    // rec(n) keeps 1990 live i64 locals per frame and recurses 100000 deep: the instrumented
+    // depth limit (1000) must end it, never V8's stack overflow (measured: ~16 KB per frame).
+    const n = 1990
+    const body = new WasmWriter().u32(1).u32(n).u8(0x7e)
+    for (let i = 0; i < n; i++) body.u8(0x20).u32(Math.max(i, 1)).u8(0x42).sleb(BigInt(i)).u8(0x7c).u8(0x21).u32(i + 1)
+    body.u8(0x20).u32(0).u8(0x45).u8(0x04).u8(0x7e).u8(0x20).u32(n).u8(0x05)
+    body.u8(0x20).u32(0).u8(0x41).sleb(1n).u8(0x6b).u8(0x10).u32(0).u8(0x20).u32(n >> 1).u8(0x7c).u8(0x0b).u8(0x0b)
+    const run = new WasmWriter().u32(0).u8(0x41).sleb(100_000n).u8(0x10).u32(0).u8(0x1a).u8(0x0b)
+    const sec = (id: number, w: WasmWriter): WasmWriter => new WasmWriter().u8(id).sized(w)
+    const mod = new WasmWriter().bytes(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
+    mod.bytes(sec(1, new WasmWriter().u32(2).u8(0x60).u32(1).u8(0x7f).u32(1).u8(0x7e).u8(0x60).u32(0).u32(0)).finish())
+    mod.bytes(sec(3, new WasmWriter().u32(2).u32(0).u32(1)).finish())
+    mod.bytes(sec(7, new WasmWriter().u32(1).name('run').u8(0).u32(1)).finish())
+    mod.bytes(sec(10, new WasmWriter().u32(2).sized(body).sized(run)).finish())
+    const code = mod.finish().slice()
+    const runs = await Promise.all([0, 1].map(() => pool.execute({ assetId: 'bigframe', code, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1n << 40n, state: noState })))
+    for (const r of runs) {
+      expect(r.outcome).toBe(OUTCOME.limit)
+      expect(r.reason).toMatch(/call depth above 1000/)
       expect(r.fuelUsed).toBe(runs[0]!.fuelUsed)
     }
   })
