@@ -6,10 +6,10 @@ import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../.
 import {
   buildTransfer, createClient, encodeSignedTx, estimateFuel, getAsset, getBalance, getBlock, getChainStatus, getExecution,
   getHost, getHosts, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer, uploadBlob, webSocket,
-  type Client,
+  deploy, execute, waitForExecution, waitForTransaction, type Client,
 } from '../../../src/client/index.ts'
 import { listMethods } from '../../../src/rpc/methods.ts'
-import { rpcPost, sampleAsset, sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { rpcPost, sampleAsset, sampleExecution, sampleHost, sampleManifest, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
 let client: Client
@@ -206,5 +206,33 @@ describe('every method over real HTTP against the in-memory backend', () => {
     expect(text).toMatch(/xsc_rpc_requests_total\{method="xsc_sendTransaction",code="-32010"\} \d+/)
     expect(text).toContain('xsc_mempool_size 4')
     expect(text).toContain('xsc_block_import_seconds')
+  })
+})
+
+describe('client actions that build, send and wait', () => {
+  it('deploy uploads the bytes, then sends a deploy tx naming their hash; waitForTransaction sees it included', async () => {
+    const bytes = utf8('(module)')
+    const id = await deploy(client, { account: kit.alice, bytes, manifest: sampleManifest(bytes), deposit: 1000n, bidPerByteEpoch: 1n })
+    expect(kit.backend.blobs.has(toHex(hash(bytes)))).toBe(true)
+    const waiting = waitForTransaction(client, { id, pollMs: 10 })
+    setTimeout(() => kit.backend.produceBlock(), 30)
+    const found = await waiting
+    expect(found.tx.body.payload.type).toBe('deploy')
+    const wrong = await deploy(client, { account: kit.alice, bytes, manifest: sampleManifest(utf8('other')), deposit: 1n, bidPerByteEpoch: 1n }).catch((e: unknown) => e)
+    expect(wrong).toBeInstanceOf(RangeError)
+  })
+
+  it('execute sends a signed execute tx whose id is the execution id; waitForExecution returns once completed', async () => {
+    const asset = hash(utf8('asset for execute'))
+    const id = await execute(client, { account: kit.alice, asset, fn: 'run', input: utf8('x'), fuelLimit: 1000n, bidPerFuel: 1n, replicas: 2 })
+    const pending = kit.backend.mempool.find((t) => equalBytes(txId(t), id))
+    expect(pending?.body.payload).toMatchObject({ type: 'execute', fn: 'run', replicas: 2, quorum: 2 })
+    kit.backend.produceBlock()
+    const done = sampleExecution(kit.alice.publicKey, asset, [], true)
+    const waiting = waitForExecution(client, { id: done.id, pollMs: 10 })
+    setTimeout(() => kit.backend.addExecution(done), 30)
+    expect((await waiting).completion.entry.fuelUsed).toBe(4242n)
+    const timeout = await waitForExecution(client, { id: hash(utf8('never')), timeoutMs: 30, pollMs: 10 }).catch((e: unknown) => e)
+    expect((timeout as RpcClientError).code).toBe('TIMEOUT')
   })
 })

@@ -1,0 +1,40 @@
+import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest } from '../../../blocks/schema.ts'
+import type { KeyPair } from '../../crypto/ed25519.ts'
+import type { Client } from '../createClient.ts'
+import { signAndSend } from './signAndSend.ts'
+import { uploadBlob } from './uploadBlob.ts'
+
+export interface DeployParameters {
+  account: KeyPair
+  /** The raw module or blob: uploaded by PUT /blob before the tx is sent. */
+  bytes: Uint8Array
+  /** The erasure-coding manifest of `bytes` (computed with src/storage); its dataHash must match the upload. */
+  manifest: Manifest
+  kind?: AssetKind
+  deposit: bigint
+  bidPerByteEpoch: bigint
+  origin?: Coord
+  fee?: bigint
+  nonce?: number
+}
+/** The asset id, which is the deploy tx's id. */
+export type DeployReturnType = Hash
+
+/** Uploads the bytes, checks the node hashed them as the manifest says, then sends the deploy tx. */
+export async function deploy(client: Client, p: DeployParameters): Promise<DeployReturnType> {
+  const { dataHash } = await uploadBlob(client, { bytes: p.bytes })
+  if (Buffer.compare(Buffer.from(dataHash), Buffer.from(p.manifest.dataHash)) !== 0) throw new RangeError('the node hashed the upload differently from manifest.dataHash')
+  return signAndSend(client, {
+    account: p.account,
+    fee: p.fee,
+    nonce: p.nonce,
+    payload: {
+      type: 'deploy',
+      assetKind: ASSET_KIND[p.kind ?? 'module'],
+      manifest: p.manifest,
+      deposit: p.deposit,
+      bidPerByteEpoch: p.bidPerByteEpoch,
+      origin: p.origin ?? { x: 0, y: 0, z: 0 },
+    },
+  })
+}
