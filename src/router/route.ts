@@ -90,7 +90,8 @@ function priceOf(h: IndexedHost, q: Query): bigint {
  */
 function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefined {
   if (h.status !== HOST_STATUS.active) return undefined
-  if ((h.capabilities & q.req.capabilities) !== q.req.capabilities) return undefined
+  // >>> 0: capability bit 31 would otherwise make the int32 AND negative.
+  if ((h.capabilities & q.req.capabilities) >>> 0 !== q.req.capabilities) return undefined
   const dx = h.x - q.ox
   const dy = h.y - q.oy
   const dz = h.z - q.oz

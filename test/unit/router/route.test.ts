@@ -65,6 +65,14 @@ describe('route filters', () => {
     expect(hex(route(compute({ replicas: 2, capabilities: CAPABILITY.compute | CAPABILITY.private }), index, seed0))).toEqual(hex([addr(2)]))
   })
 
+  it('handles capability bit 31 like any other bit', () => {
+    const index = new HostIndex({ gridSize: 16, ...params })
+    const high = 0x8000_0000
+    index.upsert(addr(1), makeHost({ capabilities: CAPABILITY.compute | high }))
+    index.upsert(addr(2), makeHost({ capabilities: CAPABILITY.compute }))
+    expect(hex(route(compute({ replicas: 2, capabilities: (CAPABILITY.compute | high) >>> 0 }), index, seed0))).toEqual(hex([addr(1)]))
+  })
+
   it('compares the storage ask scaled by utilization with the bid', () => {
     const index = new HostIndex({ gridSize: 16, ...params })
     // Network: capacity 1000 + 1000, used 500 + 500 → utilization 5000 bp.
