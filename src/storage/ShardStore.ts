@@ -3,6 +3,8 @@ import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '.
 import type { Hash, Manifest } from '../../blocks/schema.ts'
 import { computeChunkLeaves, computeChunkLength, verifyManifestShape, type ChunkProof } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/storageError.ts'
+import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
+import { createIncrementalHash } from './incrementalHash.ts'
 
 /**
  * A host's shard store on classic-level. Every write is one atomic batch (pieces, shard record,
@@ -65,6 +67,9 @@ export class ShardStore {
   readonly capacityBytes: bigint
   readonly #db: Db
   #usedBytes = 0n
+  /** Bytes promised to streams in flight: counted against capacity before they land. */
+  #reservedBytes = 0n
+  readonly #streaming = new Set<string>()
   #draining = false
   /** Writes run one at a time so capacity checks and the usage counter never race. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -135,12 +140,13 @@ export class ShardStore {
     }
     return this.#serial(async () => {
       if (this.#draining) throw new StorageError('STORE_DRAINING', 'store is draining and accepts no new shards')
+      if (this.#streaming.has(`${toHex(asset)}/${shardIndex}`)) throw new StorageError('INVALID_PARAMS', `shard ${shardIndex} is being written by a stream`)
       const recordKey = shardKey(BUCKET.shard, asset, shardIndex)
       const existing = await this.#call(() => this.#db.get(recordKey))
       if (existing && equalBytes(decodeRecord(existing).shardHash, shardHash)) return
       const previous = existing ? decodeRecord(existing).size : 0n
       const used = this.#usedBytes - previous + manifest.shardSize
-      if (used > this.capacityBytes) {
+      if (used + this.#reservedBytes > this.capacityBytes) {
         throw new StorageError('STORE_FULL', `shard of ${manifest.shardSize} bytes does not fit: ${this.#usedBytes} of ${this.capacityBytes} used`, {
           usedBytes: this.#usedBytes.toString(), capacityBytes: this.capacityBytes.toString(), neededBytes: manifest.shardSize.toString(),
         })
@@ -155,6 +161,109 @@ export class ShardStore {
       await this.#call(() => this.#db.batch(ops))
       this.#usedBytes = used
     })
+  }
+
+  /**
+   * Stores a shard that arrives in pieces (a large shard from the network) without holding it
+   * whole: capacity is reserved first, pieces land under their final keys but stay invisible until
+   * the shard record is written, and only after the length, hash and chunk root all match the
+   * manifest. On any failure the pieces written are removed and the reservation released.
+   */
+  async putStream(manifest: Manifest, asset: Hash, shardIndex: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    verifyManifestShape(manifest)
+    if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= manifest.k + manifest.m) throw new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`)
+    const size = manifest.shardSize
+    const streamKey = `${toHex(asset)}/${shardIndex}`
+    const already = await this.#serial(async () => {
+      if (this.#streaming.has(streamKey)) throw new StorageError('INVALID_PARAMS', `shard ${shardIndex} is already being written`)
+      if (this.#draining) throw new StorageError('STORE_DRAINING', 'store is draining and accepts no new shards')
+      const existing = await this.#record(asset, shardIndex)
+      if (existing) {
+        if (equalBytes(existing.shardHash, manifest.shardHashes[shardIndex]!)) return true
+        throw new StorageError('INVALID_PARAMS', `a different shard ${shardIndex} is held: delete it first`)
+      }
+      if (this.#usedBytes + this.#reservedBytes + size > this.capacityBytes) {
+        throw new StorageError('STORE_FULL', `shard of ${size} bytes does not fit: ${this.#usedBytes} of ${this.capacityBytes} used`, {
+          usedBytes: this.#usedBytes.toString(), capacityBytes: this.capacityBytes.toString(), neededBytes: size.toString(),
+        })
+      }
+      this.#reservedBytes += size
+      this.#streaming.add(streamKey)
+      return false
+    })
+    if (already) return
+    let written = 0
+    try {
+      const shardHash = createIncrementalHash()
+      const leaves = new ChunkLeafHasher(manifest.chunkSize)
+      const piece = new Uint8Array(PIECE_BYTES)
+      let fill = 0
+      let total = 0n
+      let ops: BatchOp[] = []
+      const flushPiece = async (final: boolean): Promise<void> => {
+        if (fill > 0) {
+          ops.push({ type: 'put', key: pieceKey(asset, shardIndex, written++), value: piece.slice(0, fill) })
+          fill = 0
+        }
+        if (ops.length >= 16 || (final && ops.length > 0)) {
+          const batch = ops
+          ops = []
+          await this.#call(() => this.#db.batch(batch))
+        }
+      }
+      for await (const part of source) {
+        total += BigInt(part.length)
+        if (total > size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream exceeds the manifest's ${size} bytes`)
+        shardHash.update(part)
+        leaves.update(part)
+        for (let at = 0; at < part.length;) {
+          const n = Math.min(PIECE_BYTES - fill, part.length - at)
+          piece.set(part.subarray(at, at + n), fill)
+          fill += n
+          at += n
+          if (fill === PIECE_BYTES) await flushPiece(false)
+        }
+      }
+      await flushPiece(true)
+      if (total !== size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream had ${total} bytes, manifest says ${size}`)
+      const digest = shardHash.digest()
+      if (!equalBytes(digest, manifest.shardHashes[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(digest) })
+      const chunkRoot = leaves.finish()
+      if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex })
+      await this.#serial(async () => {
+        const used = this.#usedBytes + size
+        await this.#call(() => this.#db.batch([
+          { type: 'put', key: shardKey(BUCKET.shard, asset, shardIndex), value: encodeRecord({ size, shardHash: digest, chunkSize: manifest.chunkSize, chunkRoot }) },
+          { type: 'put', key: shardKey(BUCKET.leaves, asset, shardIndex), value: concatBytes(...leaves.leaves) },
+          this.#stateOp(used, this.#draining),
+        ]))
+        this.#usedBytes = used
+      })
+    } catch (cause) {
+      const cleanup: BatchOp[] = []
+      for (let p = 0; p < written; p++) cleanup.push({ type: 'del', key: pieceKey(asset, shardIndex, p) })
+      if (cleanup.length > 0) await this.#db.batch(cleanup).catch(() => {})
+      throw cause
+    } finally {
+      this.#reservedBytes -= size
+      this.#streaming.delete(streamKey)
+    }
+  }
+
+  /** A held shard as a stream of pieces (serving a large shard without loading it whole). */
+  async *getStream(asset: Hash, shardIndex: number): AsyncGenerator<Uint8Array> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) throw new StorageError('NOT_FOUND', `shard ${shardIndex} of ${toHex(asset)} is not held`, { shardIndex })
+    const pieces = Math.ceil(Number(record.size) / PIECE_BYTES)
+    for (let p = 0; p < pieces; p += 8) {
+      const keys: Uint8Array[] = []
+      for (let q = p; q < Math.min(pieces, p + 8); q++) keys.push(pieceKey(asset, shardIndex, q))
+      const values = await this.#call(() => this.#db.getMany(keys))
+      for (const v of values) {
+        if (!v) throw new StorageError('NOT_FOUND', `a piece of shard ${shardIndex} is missing`)
+        yield new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+      }
+    }
   }
 
   /** The whole shard, or null when not held. */

@@ -1,10 +1,11 @@
-import { hash, leafHash, merkleRoot } from '../crypto/index.ts'
+import { hash } from '../crypto/index.ts'
 import type { ChainParams, Manifest } from '../../blocks/schema.ts'
 import { computeShardSize } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/storageError.ts'
 import { getFastCoder } from './fastCoder.ts'
 import type { ErasureCoder } from './erasureCoder.ts'
 import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
+import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
 
 /** The coding parameters of an asset (from ChainParams at deploy time). */
 export interface CodingParams { k: number; m: number; segmentSize: number; chunkSize: number }
@@ -23,39 +24,6 @@ function checkCodingParams(p: CodingParams): void {
   if (!ok) throw new StorageError('INVALID_PARAMS', `invalid coding parameters ${JSON.stringify(p)}`, { ...p })
 }
 
-/** Incremental Merkle leaves over fixed-size chunks of a byte stream. */
-class Chunker {
-  readonly leaves: Uint8Array[] = []
-  readonly #pending: Uint8Array
-  #fill = 0
-  constructor(chunkSize: number) {
-    this.#pending = new Uint8Array(chunkSize)
-  }
-  update(bytes: Uint8Array): void {
-    const size = this.#pending.length
-    let at = 0
-    if (this.#fill > 0) {
-      const n = Math.min(size - this.#fill, bytes.length)
-      this.#pending.set(bytes.subarray(0, n), this.#fill)
-      this.#fill += n
-      at = n
-      if (this.#fill < size) return
-      this.leaves.push(leafHash(this.#pending))
-      this.#fill = 0
-    }
-    for (; at + size <= bytes.length; at += size) this.leaves.push(leafHash(bytes.subarray(at, at + size)))
-    if (at < bytes.length) {
-      this.#pending.set(bytes.subarray(at), 0)
-      this.#fill = bytes.length - at
-    }
-  }
-  finish(): Uint8Array {
-    if (this.#fill > 0) this.leaves.push(leafHash(this.#pending.subarray(0, this.#fill)))
-    this.#fill = 0
-    return merkleRoot(this.leaves)
-  }
-}
-
 /**
  * Streaming encoder: feed bytes with `write` (it consumes up to the end of the current segment),
  * collect each finished segment's k+m shard pieces with `takeSegment` (views valid until the next
@@ -67,7 +35,7 @@ export class AssetEncoder {
   readonly #segment: Uint8Array
   readonly #dataHash: IncrementalHash = createIncrementalHash()
   readonly #shardHashes: IncrementalHash[] = []
-  readonly #chunkers: Chunker[] = []
+  readonly #chunkers: ChunkLeafHasher[] = []
   #fill = 0
   #size = 0n
   #ready: Uint8Array[] | undefined
@@ -81,7 +49,7 @@ export class AssetEncoder {
     this.#segment = new Uint8Array((k + m) * Math.ceil(segmentSize / k))
     for (let i = 0; i < k + m; i++) {
       this.#shardHashes.push(createIncrementalHash())
-      this.#chunkers.push(new Chunker(params.chunkSize))
+      this.#chunkers.push(new ChunkLeafHasher(params.chunkSize))
     }
   }
 

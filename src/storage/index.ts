@@ -8,6 +8,7 @@ export {
   AssetEncoder, encodeAsset, encodeAssetStream, computeManifest, codingParamsOf, DEFAULT_CODING, type CodingParams, type EncodedAsset, type ShardPieceSink,
 } from './encodeAsset.ts'
 export { decodeAsset, decodeAssetStream, rebuildShard, computeSegmentLayout, computeUsableShards, type ShardRangeReader, type SegmentLayout } from './decodeAsset.ts'
+export { ChunkLeafHasher } from './ChunkLeafHasher.ts'
 export { ShardStore, PIECE_BYTES, type ShardStoreOpts, type StoredShard, type StoreUsage } from './ShardStore.ts'
 export { retrieve, collectShards, LatencyTracker, type FetchShard, type RetrieveOpts, type RetrieveResult, type BadShardReport } from './retrieve.ts'
 export { repairShard, type PutShard, type RepairResult } from './repairShard.ts'

@@ -120,3 +120,52 @@ describe('ShardStore (classic-level)', () => {
     await expect(store.proveChunk(asset, 4, 0)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 })
+
+describe('ShardStore streaming', () => {
+  const big = { k: 4, m: 2, segmentSize: 1 << 20, chunkSize: 4096 }
+  function* parts(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+    for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size)
+  }
+  async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const out: Uint8Array[] = []
+    for await (const p of it) out.push(p.slice())
+    return new Uint8Array(Buffer.concat(out))
+  }
+
+  it('putStream stores a multi-piece shard arriving in odd-sized parts; getStream serves it', async () => {
+    const { manifest, shards } = encodeAsset(new Uint8Array(randomBytes(5 * PIECE_BYTES + 12345)), big)
+    const store = await openStore(1n << 30n)
+    await store.putStream(manifest, asset, 1, parts(shards[1]!, 77_777))
+    expect(store.usage().usedBytes).toBe(manifest.shardSize)
+    expect(equalBytes((await store.get(asset, 1))!, shards[1]!)).toBe(true)
+    expect(equalBytes(await collect(store.getStream(asset, 1)), shards[1]!)).toBe(true)
+    const proof = await store.proveChunk(asset, 1, 3)
+    expect(equalBytes(proof.chunk, shards[1]!.subarray(3 * 4096, 4 * 4096))).toBe(true)
+  })
+
+  it('a stream with wrong bytes or length is refused and leaves nothing behind', async () => {
+    const { manifest, shards } = encodeAsset(new Uint8Array(randomBytes(3 * PIECE_BYTES)), big)
+    const store = await openStore(1n << 30n)
+    const bad = shards[0]!.slice()
+    bad[bad.length - 1]! ^= 1
+    await expect(store.putStream(manifest, asset, 0, parts(bad, 100_000))).rejects.toMatchObject({ code: 'SHARD_HASH_MISMATCH' })
+    await expect(store.putStream(manifest, asset, 0, parts(shards[0]!.subarray(1), 100_000))).rejects.toMatchObject({ code: 'SHARD_SIZE_MISMATCH' })
+    await expect(store.putStream(manifest, asset, 0, [shards[0]!, new Uint8Array(1)])).rejects.toMatchObject({ code: 'SHARD_SIZE_MISMATCH' })
+    expect(store.usage().usedBytes).toBe(0n)
+    expect(await store.get(asset, 0)).toBeNull()
+    await store.putStream(manifest, asset, 0, parts(shards[0]!, 100_000))
+    expect(equalBytes((await store.get(asset, 0))!, shards[0]!)).toBe(true)
+  })
+
+  it('streams in flight reserve capacity, so two cannot overfill the store', async () => {
+    const { manifest, shards } = encodeAsset(new Uint8Array(randomBytes(2 * PIECE_BYTES)), big)
+    const store = await openStore(manifest.shardSize + 10n)
+    const results = await Promise.allSettled([
+      store.putStream(manifest, asset, 0, parts(shards[0]!, 50_000)),
+      store.putStream(manifest, asset, 1, parts(shards[1]!, 50_000)),
+      store.put(manifest, asset, 2, shards[2]!),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
+    expect(store.usage().usedBytes).toBe(manifest.shardSize)
+  })
+})
