@@ -535,7 +535,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
       case 0x42: r.sleb(64); break
       case 0x43: r.bytes(4); break
       case 0x44: r.bytes(8); break
-      case 0xd0: r.u8(); break
+      case 0xd0: { const t = r.u8(); if (t !== 0x70 && t !== 0x6f) unsupported('GC', `ref.null of heap type 0x${t.toString(16)}`); break }
       case 0xd1: break
       case 0xd2: r.u32(); break
       case 0xfc: {

@@ -102,6 +102,16 @@ describe('rewritten semantics', () => {
     expect(readU32le(r.output, 4)).toBe(0xffff_ffff)
   })
 
+  test('table.grow past the element limit returns -1, and the growth is charged per element', () => {
+    const p = prepareModule(loadFixture('tablegrow'))
+    const r = executeModule(p, { fn: 'run', input: new Uint8Array(), fuelLimit: 1_000_000n, state: noState })
+    expect(r.outcome).toBe(OUTCOME.ok)
+    expect([readU32le(r.output, 0), readU32le(r.output, 4)]).toEqual([1, 0xffff_ffff])
+    // the denied grow of 20000 elements is still charged up front: fuel covers both requests
+    expect(r.fuelUsed > 20_005n).toBe(true)
+    expect(executeModule(p, { fn: 'run', input: new Uint8Array(), fuelLimit: 20_000n, state: noState }).outcome).toBe(OUTCOME.outOfFuel)
+  })
+
   test('memory.fill and memory.copy are charged by length', () => {
     const p = prepareModule(loadFixture('bulk'))
     const fuel = (n: number): bigint => executeModule(p, { fn: 'run', input: u32le(n), fuelLimit: 10_000_000n, state: noState }).fuelUsed
