@@ -9,7 +9,8 @@ import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '..
  * Repair starts on the first such shard (with m = 2 there is little slack). A repair needs k
  * healthy shards to rebuild from; an asset with fewer is reported unrecoverable and left alone.
  * The new host comes from the injected chooser (the router, seeded by the block), which must not
- * return a host already in the placement.
+ * return a host already in the placement; a choice that is in the placement or not active (after
+ * this epoch's reputation changes) is dropped and the shard waits for the next epoch.
  */
 export type ChooseRepairHost = (asset: Hash, record: AssetRecord, shardIndex: number, exclude: readonly Address[]) => Address | undefined
 
@@ -56,6 +57,9 @@ export function computeRepairs(assets: readonly { asset: Hash; record: AssetReco
       const exclude = placement.slice()
       const to = choose(asset, { ...record, placement }, shardIndex, exclude)
       if (!to || exclude.some((h) => compareBytes(h, to) === 0)) continue
+      // The chooser may work from an index built before this epoch's reputation changes: never
+      // place on a host that is not active now.
+      if (hostOf(to)?.status !== HOST_STATUS.active) continue
       repairs.push({ asset, shardIndex, from: placement[shardIndex]!, to })
       placement[shardIndex] = to
       shardFailures[shardIndex] = 0

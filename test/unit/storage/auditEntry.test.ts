@@ -51,6 +51,10 @@ describe('repair decisions', () => {
     // A chooser that returns a current holder is ignored.
     const bad = computeRepairs([{ asset, record }], lookup, params, () => placement[0])
     expect(bad.repairs).toEqual([])
+    // ...and so is one that is not active.
+    const suspended = hostMap({ 5: { status: HOST_STATUS.left }, 6: { status: HOST_STATUS.suspended } })
+    const none = computeRepairs([{ asset, record }], (h) => suspended.get(toHex(h)), params, () => hosts[6])
+    expect(none.repairs).toEqual([])
   })
 })
 
