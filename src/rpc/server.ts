@@ -37,6 +37,8 @@ export interface RpcServerOpts {
   requestTimeoutMs: number
   /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
   maxWsBufferedBytes: number
+  /** Open TCP connections (HTTP and WebSocket) beyond which new ones are refused. */
+  maxConnections: number
   /** Origins allowed by CORS; empty = CORS off (no Access-Control headers). '*' allows any. */
   corsOrigins: string[]
 }
@@ -55,6 +57,7 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   callTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxWsBufferedBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
   corsOrigins: [],
 }
 
@@ -148,7 +151,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
   }
 
   /** Reads the body up to `max` bytes; past that, drains (so the client reads our answer) and returns undefined. */
-  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | undefined> =>
+  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | undefined | 'aborted'> =>
     new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? NaN)
       let over = Number.isFinite(declared) && declared > max
@@ -167,11 +170,12 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       })
       req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)))
       req.on('error', reject)
-      req.on('close', () => resolve(undefined))
+      req.on('close', () => resolve('aborted'))
     })
 
   const handleRpcPost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req, opts.maxBodyBytes)
+    if (body === 'aborted') return
     if (body === undefined) {
       takerFor(req.socket)(1)
       metrics.rpc.requests.inc({ method: 'oversized', code: '-32031' })
@@ -188,6 +192,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       return
     }
     const body = await readBody(req, opts.maxBlobBytes)
+    if (body === 'aborted') return
     if (body === undefined) {
       send(res, 413, JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() }))
       return
@@ -227,6 +232,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       send(res, 500, errorText(null, { code: -32603, message: 'Internal error' }))
     })
   })
+  server.maxConnections = opts.maxConnections
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
     else socket.destroy()
