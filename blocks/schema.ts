@@ -210,6 +210,12 @@ export const ReceiptBody: Codec<ReceiptBody> = versioned('ReceiptBody', PROTOCOL
 export interface Receipt { body: ReceiptBody; signature: Uint8Array }
 export const Receipt: Codec<Receipt> = struct('Receipt', { body: ReceiptBody, signature: bytes64 })
 
+/**
+ * What a host gossips after an execution: its signed receipt and the write set the receipt's
+ * writeSetHash commits to (the completion block carries the agreed write set).
+ */
+export interface ReceiptGossip { receipt: Receipt; writeSet: KvWrite[] }
+
 export interface AttestationBody { chainId: string; height: number; blockHash: Hash; validator: Address }
 export const AttestationBody: Codec<AttestationBody> = versioned('AttestationBody', PROTOCOL_VERSION, struct('AttestationFields', {
   chainId,
@@ -232,6 +238,8 @@ export const KvWrite: Codec<KvWrite> = struct('KvWrite', {
 
 export interface ReputationChange { host: Address; before: number; after: number; cause: number }
 export const ReputationChange: Codec<ReputationChange> = struct('ReputationChange', { host: bytes32, before: u16, after: u16, cause: u8 })
+
+export const ReceiptGossip: Codec<ReceiptGossip> = struct('ReceiptGossip', { receipt: Receipt, writeSet: list(KvWrite, LIMITS.writeSet) })
 
 // ---------- block entries ----------
 

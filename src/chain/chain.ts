@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { decode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
-import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
+import { blockHash, computeBodyRoot, txId, txSigningHash } from '../../blocks/ids.ts'
 import type { Block, BlockEntry, GenesisConfig, Hash, SealFields, SignedTx } from '../../blocks/schema.ts'
 import { BlockError, validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
@@ -20,6 +20,21 @@ import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { StateOverlay } from '../state/stateView.ts'
 import { ChainStore } from './chainStore.ts'
 import { Mempool } from './mempool.ts'
+import { ReceiptPool } from './receiptPool.ts'
+import { HostIndex } from '../router/index.ts'
+import { HostRecord } from '../state/records.ts'
+import { decodeTrusted } from '../../blocks/codec.ts'
+import { applyDeployment, computePlacement } from '../state/applyDeployment.ts'
+import { applyExecution, computeAssignment } from '../state/applyExecution.ts'
+import { computeAuditBlockEntry, computeAuditInput, isAuditDue } from '../state/applyAudit.ts'
+import { deriveAuditChallenges, type AuditChallenge } from '../state/storage/deriveAuditChallenges.ts'
+import type { ChunkProof } from '../state/storage/computeChunkLeaves.ts'
+import { computeEscrow } from '../state/market/index.ts'
+import type { KvWrite, Receipt } from '../../blocks/schema.ts'
+import { ASSET_STATUS } from '../state/records.ts'
+
+/** Asks the hosts for the epoch's audit chunks; returns what they answered (missing = no answer). */
+export type AuditResponder = (challenges: AuditChallenge[]) => Promise<Map<AuditChallenge, ChunkProof>>
 import { SignatureVerifier } from './signatureVerifier.ts'
 
 export interface ChainOpts {
@@ -34,6 +49,13 @@ export interface ChainOpts {
 
 export interface ImportedBlock { block: Block; hash: Hash }
 
+/** Tx rejections that no later block can change: such txs leave the mempool. */
+const PERMANENT = new Set(['INVALID_TX', 'UNKNOWN_ASSET', 'WRONG_ENTRY_KIND', 'HOST_EXISTS', 'UNKNOWN_HOST', 'UNKNOWN_VALIDATOR', 'STAKE_TOO_LOW'])
+
+function challengeKey(c: AuditChallenge): string {
+  return `${toHex(c.asset)}/${c.shardIndex}/${c.chunkIndex}`
+}
+
 /**
  * The chain of one node: store, mempool, proof registry. Every block, including the ones this
  * node proposes, enters through `importBlock` and its one verification path: structure →
@@ -45,6 +67,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
   readonly mempool: Mempool
   readonly registry: ProofRegistry
   readonly genesis: GenesisConfig
+  readonly receipts: ReceiptPool
+  /** The router's view of the hosts as of the head; updated from each block's writes. */
+  readonly hostIndex: HostIndex
+  #auditResponder: AuditResponder | undefined
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
   readonly #plot: SpacePlot | undefined
@@ -58,6 +84,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     this.genesis = opts.genesis
     this.registry = createRegistry(opts.genesis.consensus)
     this.mempool = new Mempool({ chainId: opts.genesis.chainId, maxSize: opts.mempoolSize ?? 50_000 })
+    this.receipts = new ReceiptPool(opts.genesis.chainId)
+    this.hostIndex = HostIndex.build(
+      { gridSize: opts.genesis.params.gridSize, storageUtilizationSlopeBp: opts.genesis.params.storageUtilizationSlopeBp },
+      store.state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
+    )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
     this.#maxTxs = opts.maxTxsPerBlock ?? 2_000
@@ -105,6 +136,16 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     return computeProposer(this.validators(), this.store.head.hash, slot)
   }
 
+  /** How the proposer gathers audit answers (the node asks hosts over the network). */
+  setAuditResponder(responder: AuditResponder): void {
+    this.#auditResponder = responder
+  }
+
+  /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. */
+  submitReceipt(receipt: Receipt, writeSet: KvWrite[]): void {
+    this.receipts.add(receipt, writeSet, this.store.state)
+  }
+
   /** Admits a tx to the mempool or throws a typed error. */
   submitTx(tx: SignedTx): Hash {
     return this.mempool.add(tx, this.store.state)
@@ -142,14 +183,26 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
     await this.store.commitBlock(block, hash, result.writes, bytes)
+    this.#updateHostIndex(result.writes)
     this.mempool.prune(this.store.state)
+    if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     const imported = { block, hash }
     this.emit('block', imported)
     return imported
   }
 
+  #updateHostIndex(writes: { key: Uint8Array; value: Uint8Array | undefined }[]): void {
+    for (const w of writes) {
+      if (w.key[0] !== STATE_PREFIX.host) continue
+      const address = w.key.subarray(1)
+      if (w.value === undefined) this.hostIndex.remove(address)
+      else this.hostIndex.upsert(address, decodeTrusted(HostRecord, w.value))
+    }
+  }
+
   #applyContext(block: Pick<Block, 'header'>, signaturesChecked: boolean): ApplyContext {
     return {
+      hostIndex: this.hostIndex,
       genesis: this.genesis,
       height: block.header.height,
       slot: block.header.slot,
@@ -181,33 +234,63 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       const head = this.store.head
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(slot), key.publicKey)) return undefined
-      const block = this.#buildBlock(slot, nowMs, key)
+      const block = await this.#buildBlock(slot, nowMs, key)
       return this.#import(block)
     })
   }
 
-  #buildBlock(slot: number, nowMs: number, key: KeyPair): Block {
+  /**
+   * What this slot's block carries, by priority: the audit of a new epoch (when something is
+   * stored), settled executions, then the mempool's oldest kind. Building may be
+   * non-deterministic (arrival order, answers gathered); the block it yields is checked
+   * deterministically by everyone, this node included.
+   */
+  async #chooseEntries(ctx: ApplyContext): Promise<{ kind: Block['header']['kind']; entries: BlockEntry[] }> {
+    const state = this.store.state
+    const params = this.genesis.params
+    if (this.#auditResponder && isAuditDue(state, ctx.slot, params.auditEpochSlots)) {
+      const input = computeAuditInput(state, ctx)
+      const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+      const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+      const answers = await this.#auditResponder(challenges)
+      const byKey = new Map([...answers].map(([c, p]) => [challengeKey(c), p]))
+      const out = computeAuditBlockEntry(state, ctx, (c) => byKey.get(challengeKey(c)))
+      return { kind: 'audit', entries: [out.entry] }
+    }
+    const completions = this.receipts.computeCompletions(state, ctx, 256)
+    if (completions.length > 0) return { kind: 'completion', entries: completions }
+    const picked = this.mempool.select(this.#maxTxs)
+    const entries: BlockEntry[] = []
+    // Keep only txs that still apply, in order (a tx may depend on an earlier one).
+    const overlay = new StateOverlay(state)
+    for (const tx of picked?.txs ?? []) {
+      const entry: BlockEntry =
+        picked!.kind === 'deployment' && tx.body.payload.type === 'deploy'
+          ? { type: 'deployment', tx, placement: computePlacement(tx.body.payload, txId(tx), ctx) }
+          : picked!.kind === 'execution' && tx.body.payload.type === 'execute'
+            ? { type: 'execution', tx, assignment: computeAssignment(tx.body.payload, txId(tx), ctx), escrow: computeEscrow(tx.body.payload, params) }
+            : { type: 'tx', tx }
+      try {
+        if (entry.type === 'deployment') applyDeployment(overlay, entry, ctx)
+        else if (entry.type === 'execution') applyExecution(overlay, entry, ctx)
+        else applyLedgerTx(overlay, tx, ctx)
+        entries.push(entry)
+      } catch (err) {
+        // A tx that can never apply (bad payload, no hosts at this bid) leaves the pool with its successors.
+        if (err instanceof StateError && PERMANENT.has(err.code)) this.mempool.remove(tx)
+      }
+    }
+    return { kind: entries.length > 0 ? (picked?.kind ?? 'ledger') : 'ledger', entries }
+  }
+
+  async #buildBlock(slot: number, nowMs: number, key: KeyPair): Promise<Block> {
     const head = this.store.head
     const slotStart = computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot)
     const now = BigInt(nowMs)
     const timestamp = now >= slotStart && now < slotStart + BigInt(this.genesis.slotMs) ? now : slotStart
     const header0 = { header: { height: head.height + 1, slot, proposer: key.publicKey, prevHash: head.hash } }
     const ctx = this.#applyContext(header0 as unknown as Block, true)
-    const picked = this.mempool.select(this.#maxTxs)
-    const entries: BlockEntry[] = []
-    // Producer side: keep only txs that still apply, in order (a tx may depend on an earlier one).
-    const overlay = new StateOverlay(this.store.state)
-    if (picked?.kind === 'ledger' || picked === undefined) {
-      for (const tx of picked?.txs ?? []) {
-        try {
-          applyLedgerTx(overlay, tx, ctx)
-          entries.push({ type: 'tx', tx })
-        } catch {
-          // dropped from this block; prune() removes it from the pool if it can never apply
-        }
-      }
-    }
-    const kind = 'ledger' as const
+    const { kind, entries } = await this.#chooseEntries(ctx)
     const draft: Block = { header: { chainId: this.genesis.chainId, height: head.height + 1, prevHash: head.hash, kind, slot, timestamp, proposer: key.publicKey, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries }
     const { stateRoot } = applyBlock(this.store.state, draft, head.header.stateRoot, ctx)
     const fields: SealFields = { ...draft.header, stateRoot }

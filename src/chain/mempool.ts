@@ -118,6 +118,17 @@ export class Mempool {
     }
   }
 
+  /** Drops a tx that can never apply, and the sender's later txs that depended on its nonce. */
+  remove(tx: SignedTx): void {
+    const sender = toHex(tx.body.from)
+    const queue = this.#bySender.get(sender)
+    if (!queue) return
+    const keep = queue.filter((p) => p.tx.body.nonce < tx.body.nonce)
+    for (const p of queue) if (!keep.includes(p)) this.#ids.delete(p.id)
+    if (keep.length === 0) this.#bySender.delete(sender)
+    else this.#bySender.set(sender, keep)
+  }
+
   pending(): SignedTx[] {
     return [...this.#bySender.values()].flat().sort((a, b) => a.seq - b.seq).map((p) => p.tx)
   }

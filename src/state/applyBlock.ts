@@ -1,4 +1,8 @@
 import type { Block } from '../../blocks/schema.ts'
+import { applyAudit } from './applyAudit.ts'
+import { applyCompletion } from './applyCompletion.ts'
+import { applyDeployment } from './applyDeployment.ts'
+import { applyExecution } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
@@ -12,18 +16,32 @@ export interface ApplyResult {
 /**
  * The state transition: the same block on the same state gives the same write set and state
  * root on every machine. Pure: facts from outside arrive in `ctx`; nothing here does I/O.
+ * Entries apply in order; any failing entry fails the whole block.
  */
 export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint8Array, ctx: ApplyContext): ApplyResult {
   const overlay = new StateOverlay(state)
+  let events = 0
+  const nextEventIndex = (): number => events++
   for (const entry of block.entries) {
     switch (entry.type) {
       case 'tx':
         applyLedgerTx(overlay, entry.tx, ctx)
         break
+      case 'deployment':
+        applyDeployment(overlay, entry, ctx)
+        break
+      case 'execution':
+        applyExecution(overlay, entry, ctx)
+        break
+      case 'completion':
+        applyCompletion(overlay, entry, ctx, nextEventIndex)
+        break
+      case 'audit':
+        if (block.entries.length !== 1) throw new StateError('INVALID_TX', 'an audit block holds exactly one audit entry')
+        applyAudit(overlay, entry, ctx, nextEventIndex)
+        break
       case 'genesis':
         throw new StateError('WRONG_ENTRY_KIND', 'a genesis entry can only be in the genesis block')
-      default:
-        throw new StateError('UNSUPPORTED', `${entry.type} entries are not applied by this node version`)
     }
   }
   const writes = overlay.writeSet()

@@ -1,9 +1,10 @@
 import type { Address, GenesisConfig, Hash } from '../../blocks/schema.ts'
+import type { HostIndex } from '../router/index.ts'
 
 /**
  * What a block's transition needs besides the state: the chain's config, who proposed it, and
  * facts the shell gathered (Lodestar's "external data"): signatures already checked in parallel,
- * execution results, shard availability.
+ * the router's index of hosts as of the parent block.
  */
 export interface ApplyContext {
   genesis: GenesisConfig
@@ -11,6 +12,8 @@ export interface ApplyContext {
   slot: number
   proposer: Address
   prevHash: Hash
-  /** Set by the import pipeline after it verified every signature of the block (in workers). */
+  /** Set by the import pipeline after it verified every tx signature of the block (in workers). */
   signaturesChecked?: boolean
+  /** Hosts as of the parent block; routing inside a block always sees the block's start state. */
+  hostIndex?: HostIndex
 }

@@ -13,13 +13,8 @@ import type { ApplyContext } from './applyContext.ts'
  * overlay is untouched (the tx runs in a child overlay that is merged only on success).
  */
 export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): void {
-  verifyTxSignature(tx, ctx.genesis.chainId, { signatureChecked: ctx.signaturesChecked === true })
-  checkTxAgainstState(state, tx)
-  const s = state.child()
-  const { from, fee, payload } = tx.body
-  debit(s, from, fee)
-  credit(s, ctx.proposer, fee)
-  bumpNonce(s, from)
+  const s = beginTx(state, tx, ctx)
+  const { from, payload } = tx.body
   switch (payload.type) {
     case 'transfer':
       debit(s, from, payload.amount)
@@ -77,6 +72,20 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       throw new StateError('WRONG_ENTRY_KIND', `${payload.type} txs go in ${payload.type === 'deploy' ? 'deployment' : 'execution'} blocks`)
   }
   s.mergeInto(state)
+}
+
+/**
+ * What every tx does first, whatever block carries it: stateless checks, nonce and balance,
+ * the fee to the proposer, the nonce bump. Returns a child overlay the caller merges on success.
+ */
+export function beginTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): StateOverlay {
+  verifyTxSignature(tx, ctx.genesis.chainId, { signatureChecked: ctx.signaturesChecked === true })
+  checkTxAgainstState(state, tx)
+  const s = state.child()
+  debit(s, tx.body.from, tx.body.fee)
+  credit(s, ctx.proposer, tx.body.fee)
+  bumpNonce(s, tx.body.from)
+  return s
 }
 
 function requireHost(s: StateOverlay, from: Uint8Array): HostRecord {

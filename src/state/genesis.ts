@@ -8,7 +8,7 @@ import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
 import { MAX_AMOUNT } from './accounts.ts'
 
-const EMPTY_STATE = { get: () => undefined }
+const EMPTY_STATE = { get: () => undefined, scan: () => [] }
 
 export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWrite[] }
 

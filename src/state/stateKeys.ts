@@ -13,6 +13,8 @@ export const STATE_PREFIX = {
   execution: 0x05,
   assetKv: 0x06,
   supply: 0x07,
+  reputationEvent: 0x08,
+  meta: 0x09,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -24,3 +26,5 @@ export const assetKey = (id: Hash): Uint8Array => one(STATE_PREFIX.asset, id)
 export const executionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.execution, id)
 export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.assetKv]), asset, key)
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
+/** The last epoch an audit block settled (u32). */
+export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])

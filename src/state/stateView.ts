@@ -4,6 +4,8 @@ import { bytes, decodeTrusted, encode, list, optional, struct, type Codec } from
 /** Read access to committed state: synchronous, so the transition stays pure. */
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined
+  /** Entries whose key starts with `prefix`, in key order. */
+  scan(prefix: Uint8Array): StateWrite[]
 }
 
 /** One write of a block's write set: value undefined = delete. */
@@ -81,6 +83,18 @@ export class StateOverlay implements StateReader {
   }
   write<T>(codec: Codec<T>, key: Uint8Array, value: T | undefined): void {
     this.#slots.set(keyId(key), { codec: codec as Codec<unknown>, value, bytes: undefined, dirty: true })
+  }
+  scan(prefix: Uint8Array): StateWrite[] {
+    const p = keyId(prefix)
+    const merged = new Map<string, Uint8Array | undefined>()
+    for (const w of this.#base.scan(prefix)) merged.set(keyId(w.key), w.value)
+    for (const [id, slot] of this.#slots) if (slot.dirty && id.startsWith(p)) merged.set(id, slotBytes(slot))
+    const out: StateWrite[] = []
+    for (const id of [...merged.keys()].sort()) {
+      const value = merged.get(id)
+      if (value !== undefined) out.push({ key: idKey(id), value })
+    }
+    return out
   }
   /** A child overlay: writes land in it and reach this one only through `mergeInto`. */
   child(): StateOverlay {

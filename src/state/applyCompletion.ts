@@ -1,0 +1,89 @@
+import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
+import { receiptSigningHash } from '../../blocks/ids.ts'
+import { COMPLETION_STATUS, OUTCOME, type BlockEntry, type Receipt } from '../../blocks/schema.ts'
+import { compareBytes, equalBytes, toHex, verify } from '../crypto/index.ts'
+import { credit } from './accounts.ts'
+import type { ApplyContext } from './applyContext.ts'
+import { StateError } from './errors.ts'
+import { readHost, recordReputationEvent } from './hosts.ts'
+import { verifyCompletionEntry } from './market/index.ts'
+import { EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
+import { assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
+import type { StateOverlay } from './stateView.ts'
+
+type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
+
+/** The write-set hash the agreeing quorum signed: the one shared by at least `quorum` receipts with the agreed result. */
+function agreedWriteSetHash(entry: CompletionEntry, quorum: number): Uint8Array | undefined {
+  const counts = new Map<string, { hash: Uint8Array; n: number }>()
+  for (const r of entry.receipts) {
+    const b = r.body
+    if (b.outcome !== entry.outcome || b.fuelUsed !== entry.fuelUsed || !equalBytes(b.resultHash, entry.resultHash)) continue
+    const k = toHex(b.writeSetHash)
+    const c = counts.get(k) ?? { hash: b.writeSetHash, n: 0 }
+    c.n++
+    counts.set(k, c)
+    if (c.n >= quorum) return c.hash
+  }
+  return undefined
+}
+
+function verifyReceipt(r: Receipt, chainId: string, executionId: Uint8Array): void {
+  if (r.body.chainId !== chainId) throw new StateError('WRONG_CHAIN', 'receipt for another chain', { got: r.body.chainId, expected: chainId })
+  if (!equalBytes(r.body.executionId, executionId)) throw new StateError('ENTRY_MISMATCH', 'receipt names another execution', { field: 'receipts' })
+  if (!verify(r.body.host, receiptSigningHash(r.body), r.signature)) throw new StateError('BAD_SIGNATURE', `receipt from ${toHex(r.body.host)} has a bad signature`, { host: toHex(r.body.host) })
+}
+
+/**
+ * Settles an execution. Every validator recomputes the entry from the execution record, the
+ * host records and the receipts it carries (market/computeCompletion) and rejects any
+ * difference; then pays out, refunds, burns, moves reputation, and commits the agreed write set
+ * to the asset's key-value state, so later executions see it.
+ */
+export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
+  const key = executionKey(entry.executionId)
+  const rec = state.read(ExecutionRecord, key)
+  if (rec === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(entry.executionId)}`)
+  if (rec.status !== EXECUTION_STATUS.pending) throw new StateError('ENTRY_MISMATCH', 'execution already settled', { field: 'executionId' })
+  for (const r of entry.receipts) verifyReceipt(r, ctx.genesis.chainId, entry.executionId)
+  let result
+  try {
+    result = verifyCompletionEntry(entry, {
+      execution: rec,
+      executionId: entry.executionId,
+      hosts: (a) => readHost(state, a),
+      params: ctx.genesis.params,
+      proposer: ctx.proposer,
+      deadlinePassed: ctx.slot > rec.deadlineSlot,
+      height: ctx.height,
+    })
+  } catch (cause) {
+    const details = (cause as { details?: Record<string, unknown> }).details ?? {}
+    throw new StateError('ENTRY_MISMATCH', `completion rejected: ${(cause as Error).message}`, details, { cause })
+  }
+  const s = state.child()
+  const commitsState = entry.status === COMPLETION_STATUS.agreed && entry.outcome === OUTCOME.ok
+  if (commitsState) {
+    for (let i = 1; i < entry.writeSet.length; i++) {
+      if (compareBytes(entry.writeSet[i - 1]!.key, entry.writeSet[i]!.key) >= 0) throw new StateError('ENTRY_MISMATCH', 'write set is not sorted by key with one write per key', { field: 'writeSet' })
+    }
+    const agreed = agreedWriteSetHash(entry, rec.quorum)
+    const got = computeWriteSetHash(entry.writeSet)
+    if (agreed === undefined || !equalBytes(agreed, got)) throw new StateError('ENTRY_MISMATCH', 'write set does not hash to the agreed writeSetHash', { field: 'writeSet', got: toHex(got), expected: agreed && toHex(agreed) })
+    for (const w of entry.writeSet) s.set(assetKvKey(rec.asset, w.key), w.value)
+  } else if (entry.writeSet.length > 0) {
+    throw new StateError('ENTRY_MISMATCH', 'a failed or trapped execution commits no state', { field: 'writeSet' })
+  }
+  for (const p of entry.payouts) credit(s, p.to, p.amount)
+  credit(s, rec.client, entry.refund)
+  if (entry.burn > 0n) {
+    const supply = s.read(SupplyRecord, SUPPLY_KEY) ?? { total: 0n, burned: 0n }
+    s.write(SupplyRecord, SUPPLY_KEY, { total: supply.total - entry.burn, burned: supply.burned + entry.burn })
+  }
+  for (const u of result.hostUpdates) {
+    s.write(HostRecord, hostKey(u.host), u.record)
+    recordReputationEvent(s, u.host, u.event, nextEventIndex())
+  }
+  s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
+  s.mergeInto(state)
+}

@@ -1,0 +1,80 @@
+import { txId } from '../../blocks/ids.ts'
+import { ASSET_KIND, type Address, type BlockEntry, type TxPayload } from '../../blocks/schema.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
+import { computeDeploymentRequest, route } from '../router/index.ts'
+import { debit } from './accounts.ts'
+import { beginTx } from './applyLedger.ts'
+import type { ApplyContext } from './applyContext.ts'
+import { StateError } from './errors.ts'
+import { readHost } from './hosts.ts'
+import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
+import { computeRouteSeed } from './routeSeed.ts'
+import { assetKey, hostKey } from './stateKeys.ts'
+import type { StateOverlay } from './stateView.ts'
+import { verifyManifestShape } from './storage/computeChunkLeaves.ts'
+
+type DeploymentEntry = Extract<BlockEntry, { type: 'deployment' }>
+type DeployPayload = Extract<TxPayload, { type: 'deploy' }>
+
+/** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by parent hash and tx id. */
+export function computePlacement(payload: DeployPayload, id: Uint8Array, ctx: ApplyContext): Address[] {
+  if (!ctx.hostIndex) throw new StateError('UNSUPPORTED', 'deployment needs the host index')
+  return route(computeDeploymentRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.prevHash, id))
+}
+
+/** Checks a deploy payload against the chain's parameters; throws INVALID_TX naming the field. */
+export function checkDeployPayload(p: DeployPayload, ctx: ApplyContext): void {
+  const params = ctx.genesis.params
+  const bad = (field: string, why: string): never => {
+    throw new StateError('INVALID_TX', `deploy: ${field} ${why}`, { field })
+  }
+  if (!Object.values(ASSET_KIND).includes(p.assetKind as 0)) bad('assetKind', `must be one of ${Object.values(ASSET_KIND).join(', ')}`)
+  const m = p.manifest
+  if (m.k !== params.dataShards || m.m !== params.parityShards) bad('manifest.k/m', `must be ${params.dataShards}+${params.parityShards}`)
+  if (m.chunkSize !== params.chunkSize) bad('manifest.chunkSize', `must be ${params.chunkSize}`)
+  if (m.segmentSize !== params.segmentSize) bad('manifest.segmentSize', `must be ${params.segmentSize}`)
+  if (p.assetKind !== ASSET_KIND.blob && m.size > BigInt(params.maxModuleBytes)) bad('manifest.size', `exceeds maxModuleBytes ${params.maxModuleBytes}`)
+  try {
+    verifyManifestShape(m)
+  } catch (cause) {
+    throw new StateError('INVALID_TX', `deploy: manifest is inconsistent: ${(cause as Error).message}`, { field: 'manifest' }, { cause })
+  }
+}
+
+/**
+ * A deployment: the deployer pays the fee and locks the storage deposit; the placement must be
+ * exactly the router's answer (validators recompute it); each placed host accounts a shard.
+ */
+export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx: ApplyContext): void {
+  const { tx } = entry
+  if (tx.body.payload.type !== 'deploy') throw new StateError('WRONG_ENTRY_KIND', `a deployment entry carries a ${tx.body.payload.type} tx`)
+  const payload = tx.body.payload
+  checkDeployPayload(payload, ctx)
+  const s = beginTx(state, tx, ctx)
+  const id = txId(tx)
+  const expected = computePlacement(payload, id, ctx)
+  const shards = payload.manifest.k + payload.manifest.m
+  if (expected.length < shards) throw new StateError('INVALID_TX', `only ${expected.length} eligible storage hosts for ${shards} shards at this bid`, { needed: shards, found: expected.length })
+  if (entry.placement.length !== expected.length || entry.placement.some((h, i) => !equalBytes(h, expected[i]!))) {
+    throw new StateError('ENTRY_MISMATCH', 'placement differs from the router', { field: 'placement', got: entry.placement.map(toHex), expected: expected.map(toHex) })
+  }
+  if (s.read(AssetRecord, assetKey(id)) !== undefined) throw new StateError('INVALID_TX', 'asset already exists')
+  debit(s, tx.body.from, payload.deposit)
+  for (const host of expected) {
+    const h = readHost(s, host)!
+    s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes + payload.manifest.shardSize })
+  }
+  s.write(AssetRecord, assetKey(id), {
+    owner: tx.body.from,
+    kind: payload.assetKind,
+    manifest: payload.manifest,
+    placement: expected,
+    shardFailures: expected.map(() => 0),
+    deposit: payload.deposit,
+    bidPerByteEpoch: payload.bidPerByteEpoch,
+    createdHeight: ctx.height,
+    status: ASSET_STATUS.active,
+    exhaustedEpoch: undefined,
+  })
+  s.mergeInto(state)
+}

@@ -1,0 +1,78 @@
+import { txId } from '../../blocks/ids.ts'
+import { ASSET_KIND, type Address, type BlockEntry, type TxPayload } from '../../blocks/schema.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
+import { computeExecutionRequest, route } from '../router/index.ts'
+import { debit } from './accounts.ts'
+import { beginTx } from './applyLedger.ts'
+import type { ApplyContext } from './applyContext.ts'
+import { StateError } from './errors.ts'
+import { computeEscrow } from './market/index.ts'
+import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord } from './records.ts'
+import { computeRouteSeed } from './routeSeed.ts'
+import { assetKey, executionKey } from './stateKeys.ts'
+import type { StateOverlay } from './stateView.ts'
+
+type ExecutionEntry = Extract<BlockEntry, { type: 'execution' }>
+type ExecutePayload = Extract<TxPayload, { type: 'execute' }>
+
+export function computeAssignment(payload: ExecutePayload, id: Uint8Array, ctx: ApplyContext): Address[] {
+  if (!ctx.hostIndex) throw new StateError('UNSUPPORTED', 'execution needs the host index')
+  return route(computeExecutionRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.prevHash, id))
+}
+
+/** Checks an execute payload against the chain's parameters and the asset; throws typed errors. */
+export function checkExecutePayload(state: StateOverlay, p: ExecutePayload, ctx: ApplyContext): void {
+  const params = ctx.genesis.params
+  const bad = (field: string, why: string): never => {
+    throw new StateError('INVALID_TX', `execute: ${field} ${why}`, { field })
+  }
+  const asset = state.read(AssetRecord, assetKey(p.asset))
+  if (asset === undefined || asset.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(p.asset)}`, { asset: toHex(p.asset) })
+  if (asset.kind === ASSET_KIND.blob) bad('asset', 'is a data blob, not a WASM module or component')
+  if (p.replicas < 1 || p.replicas > params.maxReplicas) bad('replicas', `must be 1..${params.maxReplicas}`)
+  if (p.quorum < 1 || p.quorum > p.replicas) bad('quorum', 'must be 1..replicas')
+  if (p.fuelLimit === 0n) bad('fuelLimit', 'must be positive')
+  if (p.fuelLimit > params.maxFuelLimit) throw new StateError('INVALID_TX', `execute: fuelLimit exceeds the chain maximum ${params.maxFuelLimit}`, { field: 'fuelLimit', code: 'FUEL_LIMIT_TOO_HIGH', max: params.maxFuelLimit.toString() })
+  if (p.deadlineSlots < 1 || p.deadlineSlots > 10_000) bad('deadlineSlots', 'must be 1..10000')
+}
+
+/**
+ * An execution: the client pays the fee and escrows the most the completion can pay; the
+ * assignment must be exactly the router's answer; the record waits for receipts until its
+ * deadline slot.
+ */
+export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: ApplyContext): void {
+  const { tx } = entry
+  if (tx.body.payload.type !== 'execute') throw new StateError('WRONG_ENTRY_KIND', `an execution entry carries a ${tx.body.payload.type} tx`)
+  const p = tx.body.payload
+  checkExecutePayload(state, p, ctx)
+  const s = beginTx(state, tx, ctx)
+  const id = txId(tx)
+  const escrow = computeEscrow({ fuelLimit: p.fuelLimit, bidPerFuel: p.bidPerFuel, replicas: p.replicas, private: p.private }, ctx.genesis.params)
+  if (entry.escrow !== escrow) throw new StateError('ENTRY_MISMATCH', 'escrow differs', { field: 'escrow', got: entry.escrow.toString(), expected: escrow.toString() })
+  const expected = computeAssignment(p, id, ctx)
+  if (expected.length < p.replicas) throw new StateError('INVALID_TX', `only ${expected.length} eligible compute hosts for ${p.replicas} replicas at this bid`, { needed: p.replicas, found: expected.length })
+  if (entry.assignment.length !== expected.length || entry.assignment.some((h, i) => !equalBytes(h, expected[i]!))) {
+    throw new StateError('ENTRY_MISMATCH', 'assignment differs from the router', { field: 'assignment', got: entry.assignment.map(toHex), expected: expected.map(toHex) })
+  }
+  if (s.read(ExecutionRecord, executionKey(id)) !== undefined) throw new StateError('INVALID_TX', 'execution already exists')
+  debit(s, tx.body.from, escrow)
+  s.write(ExecutionRecord, executionKey(id), {
+    client: tx.body.from,
+    asset: p.asset,
+    fn: p.fn,
+    input: p.input,
+    fuelLimit: p.fuelLimit,
+    bidPerFuel: p.bidPerFuel,
+    replicas: p.replicas,
+    quorum: p.quorum,
+    private: p.private,
+    assignment: expected,
+    escrow,
+    startSlot: ctx.slot,
+    deadlineSlot: ctx.slot + p.deadlineSlots,
+    status: EXECUTION_STATUS.pending,
+    origin: p.origin,
+  })
+  s.mergeInto(state)
+}

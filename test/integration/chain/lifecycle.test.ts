@@ -1,0 +1,198 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { receiptSigningHash, txId } from '../../../blocks/ids.ts'
+import { AUDIT_OUTCOME, CAPABILITY, COMPLETION_STATUS, OUTCOME, type Address, type Block, type ReceiptBody } from '../../../blocks/schema.ts'
+import { Chain } from '../../../src/chain/chain.ts'
+import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
+import { equalBytes, sign, toHex, type KeyPair } from '../../../src/crypto/index.ts'
+import { readAccount } from '../../../src/state/accounts.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
+import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
+import { decode } from '../../../blocks/codec.ts'
+import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { retrieve } from '../../../src/storage/retrieve.ts'
+import { ShardStore } from '../../../src/storage/ShardStore.ts'
+import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+const validator = testKey('lc-validator')
+const client = testKey('lc-client')
+const hosts = Array.from({ length: 8 }, (_, i) => testKey(`lc-host-${i}`))
+const base = testGenesis({ validators: [validator], funded: [{ key: client, amount: 10n ** 15n }, ...hosts.map((key) => ({ key, amount: 10n ** 12n }))], schemes: ['stake'] })
+const genesis = { ...base, params: { ...base.params, auditEpochSlots: 50, auditFailThreshold: 1, chunkSize: 1024 } }
+const T0 = Number(genesis.genesisTime)
+const tmp = tempDir('xsc-lifecycle-')
+const stores = new Map<string, ShardStore>()
+let chain: Chain
+let pool: ComputePool
+let slot = 0
+const nonces = new Map<string, number>()
+
+function nextNonce(key: KeyPair): number {
+  const n = nonces.get(toHex(key.publicKey)) ?? 0
+  nonces.set(toHex(key.publicKey), n + 1)
+  return n
+}
+
+async function produce(): Promise<Block> {
+  slot++
+  const made = await chain.produceBlock(slot, T0 + slot * genesis.slotMs)
+  return made!.block
+}
+
+function state<T>(codec: { name: string }, key: Uint8Array): T {
+  return decode(codec as never, chain.store.state.get(key)!) as T
+}
+
+/** What an assigned host does: rebuild the module from its shards, run it metered, sign a receipt. */
+async function hostRuns(host: KeyPair, executionId: Uint8Array): Promise<void> {
+  const ex = state<ExecutionRecord>(ExecutionRecord, executionKey(executionId))
+  const asset = state<AssetRecord>(AssetRecord, assetKey(ex.asset))
+  const { data } = await retrieve(asset.manifest, asset.placement, async (h, i) => (await stores.get(toHex(h))?.get(ex.asset, i)) ?? null)
+  const result = await pool.execute({ assetId: ex.asset, code: data, kind: 'module', fn: ex.fn, input: ex.input, fuelLimit: ex.fuelLimit, state: (k) => chain.store.state.get(assetKvKey(ex.asset, k)) })
+  const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: host.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output }
+  chain.submitReceipt({ body, signature: sign(host.secretKey, receiptSigningHash(body)) }, result.writeSet)
+}
+
+async function execute(): Promise<{ id: Uint8Array; block: Block }> {
+  const tx = signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } })
+  chain.submitTx(tx)
+  const block = await produce()
+  expect(block.header.kind).toBe('execution')
+  return { id: txId(tx), block }
+}
+
+let assetId: Uint8Array
+
+beforeAll(async () => {
+  chain = await Chain.open({ dataDir: join(tmp.dir, 'chain'), genesis, validatorKey: validator, signatureWorkers: 0 })
+  pool = createComputePool({ workers: 1 })
+  for (const h of hosts) stores.set(toHex(h.publicKey), await ShardStore.open(join(tmp.dir, `host-${toHex(h.publicKey).slice(2, 10)}`), { capacityBytes: 1n << 30n }))
+})
+
+afterAll(async () => {
+  await pool.close()
+  for (const s of stores.values()) await s.close()
+  await chain.close()
+  tmp.cleanup()
+})
+
+describe('deploy → execute → complete → audit, through real blocks', () => {
+  it('hosts join with coordinates, zones, capacity and asks', async () => {
+    hosts.forEach((h, i) =>
+      chain.submitTx(signTx(h, nextNonce(h), {
+        type: 'host.join',
+        host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}` },
+      })),
+    )
+    const block = await produce()
+    expect(block.header.kind).toBe('ledger')
+    expect(chain.hostIndex.values().next().done).toBe(false)
+    for (const h of hosts) expect(state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation).toBe(genesis.params.reputationInitialBp)
+  })
+
+  it('a deployment block records the manifest and a router placement of 6 distinct hosts across zones; hosts store verified shards', async () => {
+    const code = new Uint8Array(readFileSync('fixtures/wasm/counter.wasm'))
+    const { manifest, shards } = encodeAsset(code, codingParamsOf(genesis.params))
+    const tx = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 } })
+    chain.submitTx(tx)
+    const block = await produce()
+    expect(block.header.kind).toBe('deployment')
+    const entry = block.entries[0]!
+    if (entry.type !== 'deployment') throw new Error('expected a deployment entry')
+    assetId = txId(tx)
+    expect(entry.placement).toHaveLength(6)
+    expect(new Set(entry.placement.map(toHex)).size).toBe(6)
+    const zones = new Set(entry.placement.map((h) => state<HostRecord>(HostRecord, hostKey(h)).params.zone))
+    expect(zones.size).toBe(4)
+    for (const [i, h] of entry.placement.entries()) await stores.get(toHex(h))!.put(manifest, assetId, i, shards[i]!)
+    const asset = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    expect(asset.deposit).toBe(10_000_000n)
+    expect(state<HostRecord>(HostRecord, hostKey(entry.placement[0]!)).usedBytes).toBe(manifest.shardSize)
+  })
+
+  it('an execution escrows, hosts run it, a quorum of receipts settles it with payouts, and its state persists to the next run', async () => {
+    const before = readAccount(chain.store.state, client.publicKey).balance
+    const first = await execute()
+    const entry = first.block.entries[0]!
+    if (entry.type !== 'execution') throw new Error('expected an execution entry')
+    expect(entry.assignment).toHaveLength(3)
+    expect(readAccount(chain.store.state, client.publicKey).balance).toBe(before - entry.escrow - 1n)
+    for (const h of entry.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, first.id)
+    const completion = await produce()
+    expect(completion.header.kind).toBe('completion')
+    const c = completion.entries[0]!
+    if (c.type !== 'completion') throw new Error('expected a completion entry')
+    expect(c.status).toBe(COMPLETION_STATUS.agreed)
+    expect(c.outcome).toBe(OUTCOME.ok)
+    expect(new DataView(c.output.buffer, c.output.byteOffset).getUint32(0, true)).toBe(1)
+    expect(c.fuelUsed).toBeGreaterThan(0n)
+    // Conservation: escrow = payouts + refund + burn, and the client got the refund.
+    expect(c.payouts.reduce((s, p) => s + p.amount, 0n) + c.refund + c.burn).toBe(entry.escrow)
+    expect(state<ExecutionRecord>(ExecutionRecord, executionKey(first.id)).status).toBe(EXECUTION_STATUS.completed)
+    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([1, 0, 0, 0]))
+
+    const second = await execute()
+    const e2 = second.block.entries[0]!
+    if (e2.type !== 'execution') throw new Error('expected an execution entry')
+    for (const h of e2.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, second.id)
+    const c2 = (await produce()).entries[0]!
+    if (c2.type !== 'completion') throw new Error('expected a completion entry')
+    expect(new DataView(c2.output.buffer, c2.output.byteOffset).getUint32(0, true)).toBe(2)
+  })
+
+  it('an execution nobody answers fails at its deadline and is refunded in full', async () => {
+    const before = readAccount(chain.store.state, client.publicKey).balance
+    const ex = await execute()
+    const e = ex.block.entries[0]!
+    if (e.type !== 'execution') throw new Error('expected an execution entry')
+    let block: Block
+    do block = await produce()
+    while (block.header.kind !== 'completion')
+    const c = block.entries[0]!
+    if (c.type !== 'completion') throw new Error('expected a completion entry')
+    expect(c.status).toBe(COMPLETION_STATUS.failed)
+    expect(c.refund).toBe(e.escrow)
+    expect(readAccount(chain.store.state, client.publicKey).balance).toBe(before - 1n)
+    // No-shows lose reputation.
+    expect(c.reputation.every((r) => r.after < r.before)).toBe(true)
+  })
+
+  it('audit blocks challenge every shard each epoch: honest hosts pass and earn rent; a host that lost its shard fails and the shard is repaired elsewhere', async () => {
+    chain.setAuditResponder(async (challenges) => {
+      const answers = new Map()
+      for (const c of challenges) {
+        const store = stores.get(toHex(c.host))
+        if (store && (await store.has(c.asset, c.shardIndex))) answers.set(c, await store.proveChunk(c.asset, c.shardIndex, c.chunkIndex))
+      }
+      return answers
+    })
+    const rentBefore = readAccount(chain.store.state, state<AssetRecord>(AssetRecord, assetKey(assetId)).placement[0]!).balance
+    let audit: Block
+    do audit = await produce()
+    while (audit.header.kind !== 'audit')
+    const a = audit.entries[0]!
+    if (a.type !== 'audit') throw new Error('expected an audit entry')
+    expect(a.results).toHaveLength(6)
+    expect(a.results.every((r) => r.outcome === AUDIT_OUTCOME.pass)).toBe(true)
+    expect(a.rent.length).toBeGreaterThan(0)
+    const placement = state<AssetRecord>(AssetRecord, assetKey(assetId)).placement
+    expect(readAccount(chain.store.state, placement[0]!).balance).toBeGreaterThan(rentBefore)
+
+    // Host of shard 2 loses its data.
+    const lost: Address = placement[2]!
+    await stores.get(toHex(lost))!.delete(assetId, 2)
+    const repBefore = state<HostRecord>(HostRecord, hostKey(lost)).reputation
+    do audit = await produce()
+    while (audit.header.kind !== 'audit')
+    const a2 = audit.entries[0]!
+    if (a2.type !== 'audit') throw new Error('expected an audit entry')
+    expect(a2.results.find((r) => r.shardIndex === 2)!.outcome).not.toBe(AUDIT_OUTCOME.pass)
+    expect(state<HostRecord>(HostRecord, hostKey(lost)).reputation).toBeLessThan(repBefore)
+    expect(a2.repairs).toHaveLength(1)
+    expect(a2.repairs[0]!.shardIndex).toBe(2)
+    const after = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    expect(toHex(after.placement[2]!)).toBe(toHex(a2.repairs[0]!.to))
+    expect(toHex(after.placement[2]!)).not.toBe(toHex(lost))
+  })
+})
