@@ -3,8 +3,11 @@ import { ComputeError } from './computeError.ts'
 /** A cursor over WASM binary bytes: LEB128 per the spec, every overrun a typed MALFORMED_WASM. */
 export class WasmReader {
   pos: number
-  constructor(readonly buf: Uint8Array, pos = 0, readonly end = buf.length) {
+  readonly end: number
+  constructor(readonly buf: Uint8Array, pos = 0, end = buf.length) {
     this.pos = pos
+    this.end = end
+    if (end > buf.length || pos > end) this.fail('length runs past the end of its section')
   }
 
   fail(what: string): never {
@@ -61,7 +64,12 @@ export class WasmReader {
 
   name(): string {
     const len = this.u32()
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(len))
+    const bytes = this.bytes(len)
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      this.fail('name is not UTF-8')
+    }
   }
 }
 
