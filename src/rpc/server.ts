@@ -37,6 +37,8 @@ export interface RpcServerOpts {
   requestTimeoutMs: number
   /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
   maxWsBufferedBytes: number
+  /** WebSocket messages being processed at once per socket; more are answered RATE_LIMITED. */
+  maxInFlightPerSocket: number
   /** Open TCP connections (HTTP and WebSocket) beyond which new ones are refused. */
   maxConnections: number
   /** Origins allowed by CORS; empty = CORS off (no Access-Control headers). '*' allows any. */
@@ -58,6 +60,7 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   requestTimeoutMs: 30_000,
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnections: 1024,
+  maxInFlightPerSocket: 256,
   corsOrigins: [],
 }
 
@@ -252,8 +255,16 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     conn.ws.send(text)
   }
 
-  const notification = (sub: Subscription, e: RpcEvent): string =>
-    `{"jsonrpc":"2.0","method":"xsc_subscription","params":{"subscription":"${sub.id}","result":${JSON.stringify(RpcEventWire.toJson(toEventView(e)))}}}`
+  // One event goes to many subscribers: format it once.
+  const eventJson = new WeakMap<RpcEvent, string>()
+  const notification = (sub: Subscription, e: RpcEvent): string => {
+    let json = eventJson.get(e)
+    if (json === undefined) {
+      json = JSON.stringify(RpcEventWire.toJson(toEventView(e)))
+      eventJson.set(e, json)
+    }
+    return `{"jsonrpc":"2.0","method":"xsc_subscription","params":{"subscription":"${sub.id}","result":${json}}}`
+  }
 
   const dropSub = (sub: Subscription, error: unknown): void => {
     sub.conn.subs.delete(sub.id)
@@ -309,14 +320,19 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const conn: WsConn = { ws, subs: new Map(), toStart: [], alive: true }
     conns.add(conn)
-    const take = takerFor(req.socket)
+    const takeRate = takerFor(req.socket)
+    // Calls still running on this socket; past the cap new ones are refused like rate-limited ones.
+    let inFlight = 0
+    const take: TakeTokens = (n) => inFlight <= opts.maxInFlightPerSocket && takeRate(n)
     const ctx = { subscriptions: subscriptionHost(conn) }
     ws.on('pong', () => {
       conn.alive = true
     })
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+      inFlight++
       dispatchRpcText(text, ctx, take, dispatchOpts, mods)
+        .finally(() => inFlight--)
         .then((out) => {
           if (out !== undefined) sendWs(conn, out)
           const starts = conn.toStart.splice(0)

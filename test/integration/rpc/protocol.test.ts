@@ -191,6 +191,27 @@ describe('JSON-RPC 2.0 protocol over WebSocket', () => {
     expect(got.find((r) => r.id === 2)?.error?.code).toBe(-32601)
   })
 
+  it('calls beyond the in-flight cap of a socket are answered RATE_LIMITED, not queued', async () => {
+    const capped = await startKit({ maxInFlightPerSocket: 2 })
+    capped.backend.getAccount = () => new Promise((resolve) => setTimeout(() => resolve({ balance: 0n, nonce: 0 }), 100))
+    const ws = new WebSocket(capped.server.wsUrl)
+    try {
+      await new Promise((r) => ws.once('open', r))
+      const got: Resp[] = []
+      ws.on('message', (d) => got.push(JSON.parse(d.toString()) as Resp))
+      for (let i = 0; i < 5; i++) ws.send(JSON.stringify(call('xsc_getNonce', [addr], i)))
+      const end = Date.now() + 3000
+      while (got.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+      const limited = got.filter((r) => r.error?.code === -32040).map((r) => r.id)
+      const ok = got.filter((r) => r.result === 0).map((r) => r.id)
+      expect(ok).toEqual([0, 1])
+      expect(limited.sort()).toEqual([2, 3, 4])
+    } finally {
+      ws.close()
+      await capped.server.close()
+    }
+  })
+
   it('a message over the size limit closes that socket (1009) and the server keeps serving', async () => {
     const ws = new WebSocket(kit.server.wsUrl)
     await new Promise((r) => ws.once('open', r))
