@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from '../../crypto/index.ts'
 import { encode } from '../../../blocks/codec.ts'
-import { AUDIT_OUTCOME, BlockEntry, type Address, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
+import { AUDIT_OUTCOME, BlockEntry, LIMITS, type Address, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
 import { ASSET_STATUS, REPUTATION_CAUSE, type AssetRecord, type HostRecord, type ReputationEvent } from '../records.ts'
 import { computeReputationUpdate } from '../market/reputation.ts'
 import type { ChunkProof } from './computeChunkLeaves.ts'
@@ -68,7 +68,8 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
   const hostOf = (h: Address): HostRecord | undefined => hosts.get(toHex(h)) ?? input.hosts.get(toHex(h))
   const setHost = (h: Address, r: HostRecord): void => void hosts.set(toHex(h), r)
 
-  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults)
+  const audited = new Set(challenges.map((c) => toHex(c.asset)))
   const results: AuditResult[] = []
   const reputation: ReputationChange[] = []
   const events: { host: Address; event: ReputationEvent }[] = []
@@ -91,7 +92,8 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
     events.push({ host: c.host, event: update.event })
   }
 
-  const rent = computeStorageRent(epoch, [...byAsset.values()].map((a) => ({
+  // Rent and expiry follow this epoch's audits: assets left out of a sampled epoch wait.
+  const rent = computeStorageRent(epoch, [...byAsset.values()].filter((a) => audited.has(toHex(a.asset)) || a.record.manifest.shardSize === 0n).map((a) => ({
     asset: a.asset,
     record: a.record,
     passed: passed.get(toHex(a.asset)) ?? a.record.placement.map(() => false),
@@ -134,7 +136,7 @@ export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: fal
 export function verifyAuditEntry(input: AuditEpochInput, entry: AuditEntry): AuditEntryCheck {
   const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
   const manifests = new Map(live.map((a) => [toHex(a.asset), a.record.manifest]))
-  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults)
   if (entry.epoch !== input.epoch) return { ok: false, reason: `epoch ${entry.epoch}, expected ${input.epoch}` }
   if (entry.results.length !== challenges.length) return { ok: false, reason: `${entry.results.length} results for ${challenges.length} challenges` }
   for (let i = 0; i < challenges.length; i++) {

@@ -10,6 +10,7 @@ export interface AuditedAsset { asset: Hash; manifest: Manifest; placement: read
 export interface AuditChallenge { asset: Hash; shardIndex: number; host: Address; chunkIndex: number }
 
 const DOMAIN = utf8('XSC/audit/v1')
+const SAMPLE_DOMAIN = utf8('XSC/audit-sample/v1')
 
 /** Audit epoch of a slot: epochs are `auditEpochSlots` slots long, epoch 0 starts at slot 0. */
 export function computeAuditEpoch(slot: number, auditEpochSlots: number): number {
@@ -18,21 +19,23 @@ export function computeAuditEpoch(slot: number, auditEpochSlots: number): number
 }
 
 /**
- * The epoch's challenges: every shard of every non-empty asset, one chunk each, picked by
+ * The epoch's challenges: every shard of every non-empty asset (or of a seeded sample of assets
+ * when there are more than `maxChallenges` shards, see computeAuditSample), one chunk each, picked by
  *   chunkIndex = first 8 bytes of sha256("XSC/audit/v1" || seed || epoch u32be || asset || shard u8) mod chunkCount
  * The seed is a block hash the host cannot know before the epoch (the lead's choice: the hash of
  * the last block before the epoch starts). Output order is by asset id bytes then shard index,
  * whatever the input order, so every validator derives the same list.
  */
-export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonly AuditedAsset[]): AuditChallenge[] {
+export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonly AuditedAsset[], maxChallenges = Infinity): AuditChallenge[] {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) throw new StorageError('INVALID_PARAMS', `epoch ${epoch} out of range`)
   const sorted = [...assets].sort((a, b) => compareBytes(a.asset, b.asset))
+  for (let a = 1; a < sorted.length; a++) {
+    if (compareBytes(sorted[a - 1]!.asset, sorted[a]!.asset) === 0) throw new StorageError('INVALID_PARAMS', 'duplicate asset in audit set')
+  }
+  const audited = computeAuditSample(seed, epoch, sorted.filter((a) => a.manifest.shardSize > 0n), maxChallenges)
   const out: AuditChallenge[] = []
-  for (let a = 0; a < sorted.length; a++) {
-    const { asset, manifest, placement } = sorted[a]!
-    if (a > 0 && compareBytes(sorted[a - 1]!.asset, asset) === 0) throw new StorageError('INVALID_PARAMS', 'duplicate asset in audit set')
+  for (const { asset, manifest, placement } of audited) {
     const count = computeChunkCount(manifest.shardSize, manifest.chunkSize)
-    if (count === 0) continue
     const shards = manifest.k + manifest.m
     if (placement.length !== shards) throw new StorageError('INVALID_PARAMS', `placement has ${placement.length} hosts for ${shards} shards`)
     for (let shardIndex = 0; shardIndex < shards; shardIndex++) {
@@ -42,4 +45,26 @@ export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonl
     }
   }
   return out
+}
+
+/**
+ * When every shard of every asset would not fit in one audit entry (LIMITS.auditResults), the
+ * epoch audits a sample: assets ordered by sha256("XSC/audit-sample/v1" || seed || epoch || asset),
+ * taken while their shards fit, returned in asset id order. Assets left out are simply not audited
+ * (nor paid rent, nor counted as failing) this epoch; the seed changes the sample every epoch.
+ */
+export function computeAuditSample<T extends AuditedAsset>(seed: Hash, epoch: number, sortedAssets: readonly T[], maxChallenges: number): T[] {
+  const total = sortedAssets.reduce((n, a) => n + a.manifest.k + a.manifest.m, 0)
+  if (total <= maxChallenges) return sortedAssets.slice()
+  const keyed = sortedAssets.map((a) => ({ a, key: hashParts(SAMPLE_DOMAIN, seed, u32be(epoch), a.asset) }))
+  keyed.sort((x, y) => compareBytes(x.key, y.key))
+  const picked: T[] = []
+  let used = 0
+  for (const { a } of keyed) {
+    const n = a.manifest.k + a.manifest.m
+    if (used + n > maxChallenges) continue
+    picked.push(a)
+    used += n
+  }
+  return picked.sort((x, y) => compareBytes(x.asset, y.asset))
 }

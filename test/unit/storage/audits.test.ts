@@ -47,6 +47,19 @@ describe('audit challenges', () => {
     expect(() => deriveAuditChallenges(seed, 1, [{ ...assets[0]!, placement: placement.slice(1) }])).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }))
   })
 
+  it('over the cap, a seeded sample of whole assets is audited, changing with the epoch', () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ asset: hash(utf8(`many-${i}`)), manifest: b.manifest, placement }))
+    const e1 = deriveAuditChallenges(seed, 1, many, 60)
+    expect(e1).toHaveLength(60)
+    expect(deriveAuditChallenges(seed, 1, [...many].reverse(), 60)).toEqual(e1)
+    const assetsOf = (cs: typeof e1) => [...new Set(cs.map((c) => toHex(c.asset)))]
+    expect(assetsOf(e1)).toHaveLength(10)
+    expect(assetsOf(e1)).toEqual([...assetsOf(e1)].sort())
+    for (const a of assetsOf(e1)) expect(e1.filter((c) => toHex(c.asset) === a)).toHaveLength(6)
+    expect(assetsOf(deriveAuditChallenges(seed, 2, many, 60))).not.toEqual(assetsOf(e1))
+    expect(deriveAuditChallenges(seed, 1, many)).toHaveLength(240)
+  })
+
   it('epochs are auditEpochSlots long', () => {
     expect(computeAuditEpoch(0, 10)).toBe(0)
     expect(computeAuditEpoch(19, 10)).toBe(1)
