@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import { toHex, hash, utf8 } from '../../../src/crypto/index.ts'
 import { createClient, webSocket, watchEvents, RpcClientError, type Client } from '../../../src/client/index.ts'
-import type { RpcEvent } from '../../../src/rpc/backend.ts'
+import { RpcBackendError, type RpcEvent } from '../../../src/rpc/backend.ts'
 import { sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -161,6 +161,23 @@ describe('subscriptions over WebSocket', () => {
     await until(() => answers.size === 7)
     expect(answers.get(6)?.result).toBe(true)
     expect(answers.get(7)?.result).toBe(false)
+  })
+
+  it('a subscription the server cannot serve reaches the client as an error with its documented code', async () => {
+    const { kit, client } = await kitWithClient({ maxSubscriptions: 1 })
+    kit.backend.events.replay = async () => {
+      throw new RpcBackendError('HISTORY_UNAVAILABLE', 'pruned', { oldest: 5 })
+    }
+    const errors: RpcClientError[] = []
+    const onError = (e: Error): void => void errors.push(e as RpcClientError)
+    watchEvents(client, { filter: { topic: 'newHeads' }, fromHeight: 0, onEvent: () => undefined, onError })
+    await until(() => errors.length === 1)
+    expect(errors[0]?.code).toBe('HISTORY_UNAVAILABLE')
+    expect(errors[0]?.details.data).toMatchObject({ reason: 'HISTORY_UNAVAILABLE', oldest: 5 })
+    watchEvents(client, { filter: { topic: 'newHeads' }, onEvent: () => undefined, onError })
+    watchEvents(client, { filter: { topic: 'finalizedHeads' }, onEvent: () => undefined, onError })
+    await until(() => errors.length === 2)
+    expect(errors[1]?.code).toBe('TOO_MANY_SUBSCRIPTIONS')
   })
 
   it('watchEvents needs a WebSocket transport', async () => {
