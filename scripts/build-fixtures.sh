@@ -22,7 +22,7 @@ clang --target=wasm32 -nostdlib $LDFLAGS build/sha256-bulk.o build/libc.o -o sha
 for wat in wat/*.wat; do
   name=$(basename "$wat" .wat)
   "$BIN/wasm-as" --enable-reference-types --enable-bulk-memory --enable-multivalue --enable-sign-ext \
-    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-simd --enable-threads "$wat" -o "$name.wasm"
+    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-simd --enable-threads --enable-extended-const "$wat" -o "$name.wasm"
 done
 
 clang $CFLAGS -c src/calc.c -o build/calc.o

@@ -103,9 +103,15 @@ function readLimits(r: WasmReader, what: string): { min: number; max: number | u
   return { min, max }
 }
 
-function writeClampedLimits(w: WasmWriter, lim: { min: number; max: number | undefined }, cap: number, what: string): void {
+/**
+ * Clamps a memory/table maximum to the policy. An import without a maximum stays without one:
+ * its provider is a defined memory/table of another instrumented module, clamped there, and
+ * adding a maximum to the import would make linking demand one from the provider.
+ */
+function writeClampedLimits(w: WasmWriter, lim: { min: number; max: number | undefined }, cap: number, what: string, isImport = false): void {
   if (lim.min > cap) limitExceeded(`initial ${what}`, lim.min, cap)
-  w.u8(0x01).u32(lim.min).u32(Math.min(lim.max ?? cap, cap))
+  if (isImport && lim.max === undefined) w.u8(0x00).u32(lim.min)
+  else w.u8(0x01).u32(lim.min).u32(Math.min(lim.max ?? cap, cap))
 }
 
 /** Copies a constant expression, renumbering global.get indices. */
@@ -212,8 +218,8 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
           const kind = r.u8()
           w.u8(kind)
           if (kind === 0) w.u32(r.u32())
-          else if (kind === 1) { w.u8(r.u8()); writeClampedLimits(w, readLimits(r, 'table'), opts.maxTableElements, 'table elements') }
-          else if (kind === 2) writeClampedLimits(w, readLimits(r, 'memory'), opts.maxMemoryPages, 'memory pages')
+          else if (kind === 1) { w.u8(r.u8()); writeClampedLimits(w, readLimits(r, 'table'), opts.maxTableElements, 'table elements', true) }
+          else if (kind === 2) writeClampedLimits(w, readLimits(r, 'memory'), opts.maxMemoryPages, 'memory pages', true)
           else { w.u8(r.u8()).u8(r.u8()) }
         }
         if (imported) writeMeterImports(w)

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { OUTCOME } from '../../../blocks/schema.ts'
 import { ComputeError } from '../../../src/compute/computeError.ts'
 import { BYTES_PER_FUEL_SHIFT } from '../../../src/compute/costTable.ts'
-import { DEFAULT_LIMITS, executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
+import { createMeter, DEFAULT_LIMITS, executeModule, meterImports, prepareModule } from '../../../src/compute/executeModule.ts'
 import { DEFAULT_INSTRUMENT_OPTS, instrumentModule } from '../../../src/compute/instrumentModule.ts'
 import { WA } from '../../../src/compute/wasmApi.ts'
 import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
@@ -158,6 +158,23 @@ describe('rewritten semantics', () => {
       const b = instrumentModule(loadFixture(name), DEFAULT_INSTRUMENT_OPTS).bytes
       expect(Buffer.compare(a, b)).toBe(0)
     }
+  })
+
+  test('imported-meter mode renumbers defined globals and keeps imported globals, exports and segment offsets right', () => {
+    const original = loadFixture('globals')
+    const out = instrumentModule(original, { ...DEFAULT_INSTRUMENT_OPTS, meterGlobals: 'imported' })
+    const api = (globalThis as unknown as { WebAssembly: { Table: new (d: { initial: number; element: string }) => object } }).WebAssembly
+    const run = (bytes: Uint8Array, extra: Record<string, Record<string, unknown>>): { result: number; g: number } => {
+      const env = { base: new WA.Global({ value: 'i32', mutable: false }, 2), table: new api.Table({ initial: 4, element: 'anyfunc' }) }
+      const inst = new WA.Instance(new WA.Module(bytes), { env, ...extra } as never)
+      const result = (inst.exports.run as () => number)()
+      return { result, g: (inst.exports.g as { value: number }).value }
+    }
+    const meter = createMeter(1_000_000n)
+    const want = run(original, {})
+    expect(want).toEqual({ result: 9 + 9 + 120, g: 9 })
+    expect(run(out.bytes, { xsc_meter: meterImports(meter) })).toEqual(want)
+    expect(meter.fuel.value).toBeLessThan(1_000_000n)
   })
 
   test('defined-globals mode exports the meter and validates', () => {
