@@ -1,0 +1,180 @@
+import { decodeTrusted, encode } from '../../blocks/codec.ts'
+import { receiptSigningHash, txId, txSigningHash } from '../../blocks/ids.ts'
+import { ASSET_KIND, HostParams, ReceiptGossip, type Address, type Block, type BlockEntry, type Hash, type ReceiptBody, type SignedTx } from '../../blocks/schema.ts'
+import type { Chain } from '../chain/chain.ts'
+import type { ComputePool } from '../compute/computePool.ts'
+import { equalBytes, sign, toHex, type KeyPair } from '../crypto/index.ts'
+import { fetchShard, serveAudits, serveShards, type NetNode } from '../net/index.ts'
+import { readAccount } from '../state/accounts.ts'
+import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
+import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
+import { repairShard } from '../storage/repairShard.ts'
+import { retrieve } from '../storage/retrieve.ts'
+import type { ShardStore } from '../storage/ShardStore.ts'
+import type { HostDirectory } from './hostDirectory.ts'
+import type { Logger } from './logger.ts'
+
+export interface HostRoleModules {
+  chain: Chain
+  net: NetNode
+  store: ShardStore
+  pool: ComputePool
+  hosts: HostDirectory
+  key: KeyPair
+  log: Logger
+  /** Admits a tx locally and gossips it. */
+  submitTx: (tx: SignedTx) => Promise<void>
+}
+
+/**
+ * A host that joined voluntarily: serves and stores the shards placed on it (hash-checked
+ * against the chain's manifest), answers audit challenges from its store, rebuilds shards a
+ * repair moved to it, and runs the executions assigned to it on the metered runtime, gossiping
+ * signed receipts with their write sets.
+ */
+export class HostRole {
+  readonly #m: HostRoleModules
+  readonly #modules = new Map<string, Promise<Uint8Array>>()
+
+  private constructor(modules: HostRoleModules) {
+    this.#m = modules
+  }
+
+  static async start(modules: HostRoleModules): Promise<HostRole> {
+    const role = new HostRole(modules)
+    const { net, store, chain } = modules
+    await serveShards(net, {
+      getShard: async (ref) => (await store.get(ref.asset, ref.shardIndex)) ?? undefined,
+      expectedShardHash: async (ref) => role.#assignedShard(ref.asset, ref.shardIndex)?.manifest.shardHashes[ref.shardIndex],
+      putShard: async (ref) => {
+        const assigned = role.#assignedShard(ref.asset, ref.shardIndex)
+        if (assigned) await store.put(assigned.manifest, ref.asset, ref.shardIndex, ref.data)
+      },
+    })
+    await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
+    chain.on('block', ({ block }) => role.#onBlock(block))
+    return role
+  }
+
+  get address(): Address {
+    return this.#m.key.publicKey
+  }
+
+  record(): HostRecord | undefined {
+    const b = this.#m.chain.store.state.get(hostKey(this.address))
+    return b === undefined ? undefined : decodeTrusted(HostRecord, b)
+  }
+
+  /** Sends host.join (or host.update when the advertised parameters changed). */
+  async join(params: HostParams): Promise<Hash | undefined> {
+    const rec = this.record()
+    if (rec && rec.status !== HOST_STATUS.left && equalBytes(encode(HostParams, rec.params), encode(HostParams, params))) return undefined
+    const type = rec && rec.status !== HOST_STATUS.left ? 'host.update' : 'host.join'
+    return this.#send({ type, host: params })
+  }
+
+  /** Graceful exit: stop taking shards, send host.leave; audits move the shards away. */
+  async leave(): Promise<Hash> {
+    await this.#m.store.setDraining(true)
+    return this.#send({ type: 'host.leave' })
+  }
+
+  async #send(payload: SignedTx['body']['payload']): Promise<Hash> {
+    const { chain, key } = this.#m
+    const nonce = readAccount(chain.store.state, key.publicKey).nonce + chain.mempool.pending().filter((t) => equalBytes(t.body.from, key.publicKey)).length
+    const body = { chainId: chain.genesis.chainId, from: key.publicKey, nonce, fee: 1n, payload }
+    const tx = { body, signature: sign(key.secretKey, txSigningHash(body)) }
+    await this.#m.submitTx(tx)
+    return txId(tx)
+  }
+
+  #assignedShard(asset: Hash, shardIndex: number): AssetRecord | undefined {
+    const b = this.#m.chain.store.state.get(assetKey(asset))
+    if (b === undefined) return undefined
+    const rec = decodeTrusted(AssetRecord, b)
+    return rec.placement[shardIndex] && equalBytes(rec.placement[shardIndex]!, this.address) ? rec : undefined
+  }
+
+  #onBlock(block: Block): void {
+    for (const entry of block.entries) {
+      if (entry.type === 'execution' && entry.assignment.some((h) => equalBytes(h, this.address))) {
+        // The asset's state is read now, as of the execution block, so every assigned host runs on the same snapshot.
+        const id = txId(entry.tx)
+        const snapshot = this.#snapshotAssetState(entry)
+        void this.#run(id, snapshot).catch((err: unknown) => this.#m.log.warn({ execution: toHex(id), err: (err as Error).message }, 'execution failed to run'))
+      }
+      if (entry.type === 'audit') {
+        for (const r of entry.repairs) {
+          if (equalBytes(r.to, this.address)) void this.#repair(r.asset, r.shardIndex).catch((err: unknown) => this.#m.log.warn({ asset: toHex(r.asset), err: (err as Error).message }, 'repair failed'))
+        }
+        for (const asset of entry.expired) void this.#dropAsset(asset)
+      }
+    }
+  }
+
+  #snapshotAssetState(entry: Extract<BlockEntry, { type: 'execution' }>): Map<string, Uint8Array> {
+    if (entry.tx.body.payload.type !== 'execute') return new Map()
+    const asset = entry.tx.body.payload.asset
+    const prefix = assetKvKey(asset, new Uint8Array(0))
+    const out = new Map<string, Uint8Array>()
+    for (const w of this.#m.chain.store.state.scan(prefix)) out.set(toHex(w.key.subarray(prefix.length)), w.value!)
+    return out
+  }
+
+  async #moduleOf(asset: Hash, rec: AssetRecord): Promise<Uint8Array> {
+    const id = toHex(asset)
+    let p = this.#modules.get(id)
+    if (p === undefined) {
+      p = retrieve(rec.manifest, rec.placement, async (host, i) => {
+        if (equalBytes(host, this.address)) return (await this.#m.store.get(asset, i)) ?? null
+        const peer = await this.#m.hosts.peerOf(host)
+        return fetchShard(this.#m.net, peer, { asset, shardIndex: i, expectedHash: rec.manifest.shardHashes[i]!, maxBytes: Number(rec.manifest.shardSize) + 1 })
+      }).then((r) => r.data)
+      this.#modules.set(id, p)
+      p.catch(() => this.#modules.delete(id))
+    }
+    return p
+  }
+
+  async #run(executionId: Hash, snapshot: Map<string, Uint8Array>): Promise<void> {
+    const { chain, pool, key, net } = this.#m
+    const exBytes = chain.store.state.get(executionKey(executionId))
+    if (exBytes === undefined) return
+    const ex = decodeTrusted(ExecutionRecord, exBytes)
+    const asset = decodeTrusted(AssetRecord, chain.store.state.get(assetKey(ex.asset))!)
+    const code = await this.#moduleOf(ex.asset, asset)
+    const result = await pool.execute({
+      assetId: ex.asset,
+      code,
+      kind: asset.kind === ASSET_KIND.component ? 'component' : 'module',
+      fn: ex.fn,
+      input: ex.input,
+      fuelLimit: ex.fuelLimit,
+      state: (k) => snapshot.get(toHex(k)),
+    })
+    const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output }
+    const receipt = { body, signature: sign(key.secretKey, receiptSigningHash(body)) }
+    // Our own validator (if any) takes it directly; the network gets it by gossip.
+    try {
+      chain.submitReceipt(receipt, result.writeSet)
+    } catch {
+      // not pending here, or already known: gossip still carries it to the proposers
+    }
+    await net.publish('receipts', encode(ReceiptGossip, { receipt, writeSet: result.writeSet }))
+    this.#m.log.info({ execution: toHex(executionId), outcome: result.outcome, fuel: result.fuelUsed.toString() }, 'receipt sent')
+  }
+
+  async #repair(asset: Hash, shardIndex: number): Promise<void> {
+    const rec = decodeTrusted(AssetRecord, this.#m.chain.store.state.get(assetKey(asset))!)
+    await repairShard(rec.manifest, asset, rec.placement, shardIndex, this.address, async (host, i) => {
+      if (equalBytes(host, this.address)) return null
+      const peer = await this.#m.hosts.peerOf(host)
+      return fetchShard(this.#m.net, peer, { asset, shardIndex: i, expectedHash: rec.manifest.shardHashes[i]!, maxBytes: Number(rec.manifest.shardSize) + 1 })
+    }, async (_to, a, i, shard) => this.#m.store.put(rec.manifest, a, i, shard))
+    this.#m.log.info({ asset: toHex(asset), shard: shardIndex }, 'shard repaired onto this host')
+  }
+
+  async #dropAsset(asset: Hash): Promise<void> {
+    for (const s of await this.#m.store.list()) if (equalBytes(s.asset, asset)) await this.#m.store.delete(asset, s.shardIndex)
+  }
+}

@@ -1,0 +1,79 @@
+import { decode } from '../../blocks/codec.ts'
+import { txId } from '../../blocks/ids.ts'
+import { ReceiptGossip, type Block } from '../../blocks/schema.ts'
+import type { Chain } from '../chain/chain.ts'
+import { ReceiptError } from '../chain/receiptPool.ts'
+import { toHex } from '../crypto/index.ts'
+import { putShard, requestAudit, type NetNode } from '../net/index.ts'
+import { codingParamsOf, encodeAsset } from '../storage/encodeAsset.ts'
+import type { BlobStore } from './blobStore.ts'
+import type { HostDirectory } from './hostDirectory.ts'
+import type { Logger } from './logger.ts'
+
+export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
+
+const AUDIT_TIMEOUT_MS = 2_000
+
+/**
+ * The validator's side of storage and compute: hands the shards of a blob it received to the
+ * hosts a deployment placed them on, asks hosts for audit chunks when it proposes an audit
+ * block, and takes the receipts hosts gossip into the chain's receipt pool.
+ */
+export class StorageCoordinator {
+  readonly #m: StorageCoordinatorModules
+
+  constructor(modules: StorageCoordinatorModules) {
+    this.#m = modules
+    const { chain, net, hosts, log } = modules
+    chain.on('block', ({ block }) => void this.#onBlock(block))
+    chain.setAuditResponder(async (challenges) => {
+      const answers = new Map()
+      await Promise.all(challenges.map(async (c) => {
+        try {
+          const peer = await hosts.peerOf(c.host)
+          answers.set(c, await requestAudit(net, peer, { asset: c.asset, shardIndex: c.shardIndex, chunkIndex: c.chunkIndex }, { timeoutMs: AUDIT_TIMEOUT_MS }))
+        } catch (err) {
+          log.debug({ host: toHex(c.host), err: (err as Error).message }, 'audit challenge unanswered')
+        }
+      }))
+      return answers
+    })
+  }
+
+  /** Validates a gossiped receipt by admitting it to the pool: duplicates and late ones are ignored, forged ones rejected. */
+  acceptReceipt(bytes: Uint8Array): 'accept' | 'reject' | 'ignore' {
+    let msg: ReceiptGossip
+    try {
+      msg = decode(ReceiptGossip, bytes)
+    } catch {
+      return 'reject'
+    }
+    try {
+      this.#m.chain.submitReceipt(msg.receipt, msg.writeSet)
+      return 'accept'
+    } catch (err) {
+      if (err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION')) return 'ignore'
+      return 'reject'
+    }
+  }
+
+  async #onBlock(block: Block): Promise<void> {
+    for (const entry of block.entries) {
+      if (entry.type !== 'deployment' || entry.tx.body.payload.type !== 'deploy') continue
+      const { manifest } = entry.tx.body.payload
+      const data = this.#m.blobs.get(manifest.dataHash)
+      if (data === undefined) continue
+      const { shards } = encodeAsset(data, codingParamsOf(this.#m.chain.genesis.params))
+      const asset = txId(entry.tx)
+      await Promise.all(entry.placement.map(async (host, i) => {
+        try {
+          const peer = await this.#m.hosts.peerOf(host)
+          await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
+        } catch (err) {
+          this.#m.log.warn({ host: toHex(host), shard: i, err: (err as Error).message }, 'shard hand-off failed (audits will repair it)')
+        }
+      }))
+      this.#m.log.info({ asset: toHex(asset), shards: shards.length }, 'shards handed to hosts')
+    }
+  }
+}
