@@ -3,7 +3,7 @@ import type { BlockEntry, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type * as B from './backend.ts'
 import * as F from './formats.ts'
-import { RpcError } from './rpcErrors.ts'
+import { RpcError, RPC_CODES, RPC_CODE_DESCRIPTIONS } from './rpcErrors.ts'
 import { bool, bytes32, list, optional, str, u32, amount, type Json, type JsonSchema, type Wire, WireError } from './wire.ts'
 
 /**
@@ -320,6 +320,9 @@ export function computeOpenRpcDocument(): Json {
       params: m.params.map((p) => ({ name: p.name, description: p.description, required: !isOptional(p.wire.schema), schema: p.wire.schema })),
       result: { name: m.result.name, description: m.result.description, schema: m.result.wire.schema },
     })),
+    components: {
+      errors: Object.fromEntries(Object.entries(RPC_CODES).map(([name, code]) => [name, { code, message: RPC_CODE_DESCRIPTIONS[name as keyof typeof RPC_CODES], data: { reason: name } }])),
+    },
   }
   openRpcCache = JSON.parse(JSON.stringify(doc)) as Json
   return openRpcCache

@@ -9,6 +9,7 @@ import {
   deploy, execute, waitForExecution, waitForTransaction, type Client,
 } from '../../../src/client/index.ts'
 import { listMethods } from '../../../src/rpc/methods.ts'
+import { RPC_CODES } from '../../../src/rpc/rpcErrors.ts'
 import { rpcPost, sampleAsset, sampleExecution, sampleHost, sampleManifest, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
@@ -179,8 +180,10 @@ describe('every method over real HTTP against the in-memory backend', () => {
 
   it('rpc.discover returns an OpenRPC document listing every method of the table', async () => {
     const raw = await rpcPost(kit.server.url, { jsonrpc: '2.0', id: 1, method: 'rpc.discover' })
-    const doc = (raw.json as { result: { openrpc: string; methods: { name: string; params: unknown[] }[] } }).result
+    const doc = (raw.json as { result: { openrpc: string; methods: { name: string; params: unknown[] }[]; components: { errors: Record<string, { code: number }> } } }).result
     expect(doc.openrpc).toBe('1.2.6')
+    expect(doc.components.errors.NONCE_TOO_LOW?.code).toBe(-32010)
+    expect(Object.keys(doc.components.errors)).toHaveLength(Object.keys(RPC_CODES).length)
     expect(doc.methods.map((m) => m.name)).toEqual(listMethods().map((m) => m.method))
     for (const name of ['xsc_sendTransaction', 'xsc_getBlockByHeight', 'xsc_getBlockByHash', 'xsc_getTransaction', 'xsc_getBalance', 'xsc_getNonce',
       'xsc_chainStatus', 'xsc_getAsset', 'xsc_getHost', 'xsc_getHosts', 'xsc_getExecution', 'xsc_estimateFuel', 'xsc_subscribe', 'xsc_unsubscribe']) {
