@@ -68,7 +68,7 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
   const hostOf = (h: Address): HostRecord | undefined => hosts.get(toHex(h)) ?? input.hosts.get(toHex(h))
   const setHost = (h: Address, r: HostRecord): void => void hosts.set(toHex(h), r)
 
-  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults)
+  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
   const audited = new Set(challenges.map((c) => toHex(c.asset)))
   const results: AuditResult[] = []
   const reputation: ReputationChange[] = []
@@ -136,7 +136,7 @@ export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: fal
 export function verifyAuditEntry(input: AuditEpochInput, entry: AuditEntry): AuditEntryCheck {
   const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
   const manifests = new Map(live.map((a) => [toHex(a.asset), a.record.manifest]))
-  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults)
+  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
   if (entry.epoch !== input.epoch) return { ok: false, reason: `epoch ${entry.epoch}, expected ${input.epoch}` }
   if (entry.results.length !== challenges.length) return { ok: false, reason: `${entry.results.length} results for ${challenges.length} challenges` }
   for (let i = 0; i < challenges.length; i++) {

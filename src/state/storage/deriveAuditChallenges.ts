@@ -1,4 +1,4 @@
-import { compareBytes, hashParts, seedToBigInt, u32be, utf8 } from '../../crypto/index.ts'
+import { compareBytes, hashParts, seedToBigInt, toHex, u32be, utf8 } from '../../crypto/index.ts'
 import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
 import { computeChunkCount } from './computeChunkLeaves.ts'
 import { StorageError } from './storageError.ts'
@@ -26,13 +26,13 @@ export function computeAuditEpoch(slot: number, auditEpochSlots: number): number
  * the last block before the epoch starts). Output order is by asset id bytes then shard index,
  * whatever the input order, so every validator derives the same list.
  */
-export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonly AuditedAsset[], maxChallenges = Infinity): AuditChallenge[] {
+export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonly AuditedAsset[], maxChallenges = Infinity, maxHosts = Infinity): AuditChallenge[] {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) throw new StorageError('INVALID_PARAMS', `epoch ${epoch} out of range`)
   const sorted = [...assets].sort((a, b) => compareBytes(a.asset, b.asset))
   for (let a = 1; a < sorted.length; a++) {
     if (compareBytes(sorted[a - 1]!.asset, sorted[a]!.asset) === 0) throw new StorageError('INVALID_PARAMS', 'duplicate asset in audit set')
   }
-  const audited = computeAuditSample(seed, epoch, sorted.filter((a) => a.manifest.shardSize > 0n), maxChallenges)
+  const audited = computeAuditSample(seed, epoch, sorted.filter((a) => a.manifest.shardSize > 0n), maxChallenges, maxHosts)
   const out: AuditChallenge[] = []
   for (const { asset, manifest, placement } of audited) {
     const count = computeChunkCount(manifest.shardSize, manifest.chunkSize)
@@ -50,20 +50,25 @@ export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonl
 /**
  * When every shard of every asset would not fit in one audit entry (LIMITS.auditResults), the
  * epoch audits a sample: assets ordered by sha256("XSC/audit-sample/v1" || seed || epoch || asset),
- * taken while their shards fit, returned in asset id order. Assets left out are simply not audited
+ * taken while their shards fit (and, with `maxHosts`, while the distinct hosts paid rent fit
+ * LIMITS.payouts), returned in asset id order. Assets left out are simply not audited
  * (nor paid rent, nor counted as failing) this epoch; the seed changes the sample every epoch.
  */
-export function computeAuditSample<T extends AuditedAsset>(seed: Hash, epoch: number, sortedAssets: readonly T[], maxChallenges: number): T[] {
+export function computeAuditSample<T extends AuditedAsset>(seed: Hash, epoch: number, sortedAssets: readonly T[], maxChallenges: number, maxHosts = Infinity): T[] {
   const total = sortedAssets.reduce((n, a) => n + a.manifest.k + a.manifest.m, 0)
-  if (total <= maxChallenges) return sortedAssets.slice()
+  const allHosts = new Set(sortedAssets.flatMap((a) => a.placement.map(toHex)))
+  if (total <= maxChallenges && allHosts.size <= maxHosts) return sortedAssets.slice()
   const keyed = sortedAssets.map((a) => ({ a, key: hashParts(SAMPLE_DOMAIN, seed, u32be(epoch), a.asset) }))
   keyed.sort((x, y) => compareBytes(x.key, y.key))
   const picked: T[] = []
+  const hosts = new Set<string>()
   let used = 0
   for (const { a } of keyed) {
     const n = a.manifest.k + a.manifest.m
-    if (used + n > maxChallenges) continue
+    const fresh = [...new Set(a.placement.map(toHex))].filter((h) => !hosts.has(h))
+    if (used + n > maxChallenges || hosts.size + fresh.length > maxHosts) continue
     picked.push(a)
+    fresh.forEach((h) => hosts.add(h))
     used += n
   }
   return picked.sort((x, y) => compareBytes(x.asset, y.asset))

@@ -60,6 +60,17 @@ describe('audit challenges', () => {
     expect(deriveAuditChallenges(seed, 1, many)).toHaveLength(240)
   })
 
+  it('the sample also keeps the hosts to be paid under a cap', () => {
+    // 30 assets on disjoint host sets of 6: at most 3 assets fit under 20 hosts.
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      asset: hash(utf8(`disjoint-${i}`)),
+      manifest: b.manifest,
+      placement: Array.from({ length: 6 }, (_, j) => hostAddress(1000 + 6 * i + j)),
+    }))
+    const cs = deriveAuditChallenges(seed, 1, many, 10_000, 20)
+    expect(new Set(cs.map((c) => toHex(c.host))).size).toBe(18)
+  })
+
   it('epochs are auditEpochSlots long', () => {
     expect(computeAuditEpoch(0, 10)).toBe(0)
     expect(computeAuditEpoch(19, 10)).toBe(1)
