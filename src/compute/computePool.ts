@@ -48,6 +48,8 @@ interface Slot {
 
 const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 64 }
 const WORKER_URL = new URL('./computeWorker.ts', import.meta.url)
+/** Transpiled components kept per pool (jco output is a few hundred KB of JS per asset). */
+const ARTIFACT_CACHE_ENTRIES = 256
 
 function spawnWorker(stateChannel: SharedArrayBuffer, resourceLimits: ResourceLimits): Worker {
   const workerData = { stateChannel }
@@ -153,6 +155,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
       a = prepareComponent(code, limits)
       artifacts.set(assetId, a)
       a.catch(() => artifacts.delete(assetId))
+      if (artifacts.size > ARTIFACT_CACHE_ENTRIES) artifacts.delete(artifacts.keys().next().value!)
     }
     return a
   }

@@ -14,8 +14,21 @@ const ctl = new Int32Array(stateChannel, 0, 2)
 const data = new Uint8Array(stateChannel, STATE_HEADER_BYTES)
 const port = parentPort!
 
+// Compiled code by asset id, least recently used dropped first (jobs always carry the code).
+const CACHE_ENTRIES = 64
 const modules = new Map<string, PreparedModule>()
 const components = new Map<string, LoadedComponent>()
+
+function cached<T>(cache: Map<string, T>, key: string): T | undefined {
+  const v = cache.get(key)
+  if (v !== undefined) { cache.delete(key); cache.set(key, v) }
+  return v
+}
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  cache.set(key, value)
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!)
+}
 
 function readState(jobId: number, key: Uint8Array): Uint8Array | undefined {
   data.set(key)
@@ -31,19 +44,19 @@ function readState(jobId: number, key: Uint8Array): Uint8Array | undefined {
 
 async function run(job: WorkerJob): Promise<ExecutionResult> {
   if (job.kind === 'module') {
-    let prepared = modules.get(job.assetId)
+    let prepared = cached(modules, job.assetId)
     if (prepared === undefined) {
       if (job.code === undefined) throw new ComputeError('BAD_REQUEST', 'module code missing')
       prepared = prepareModule(job.code, job.limits)
-      modules.set(job.assetId, prepared)
+      remember(modules, job.assetId, prepared)
     }
     return executeModule(prepared, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit, state: (k) => readState(job.id, k) })
   }
-  let loaded = components.get(job.assetId)
+  let loaded = cached(components, job.assetId)
   if (loaded === undefined) {
     if (job.artifact === undefined) throw new ComputeError('BAD_REQUEST', 'component artifact missing')
     loaded = await loadComponent(job.artifact, job.limits)
-    components.set(job.assetId, loaded)
+    remember(components, job.assetId, loaded)
   }
   return executeComponent(loaded, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit })
 }
