@@ -111,7 +111,7 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
     for (const h of record.placement) release(h, record.manifest.shardSize)
   }
 
-  const plan = computeRepairs([...byAsset.values()], hostOf, params, input.choose)
+  const plan = computeRepairs([...byAsset.values()], hostOf, params, input.choose, LIMITS.auditResults)
   for (const r of plan.repairs) {
     const a = byAsset.get(toHex(r.asset))!
     const size = a.record.manifest.shardSize

@@ -38,7 +38,8 @@ export interface RepairPlan {
   unrecoverable: Hash[]
 }
 
-export function computeRepairs(assets: readonly { asset: Hash; record: AssetRecord }[], hostOf: HostLookup, params: { auditFailThreshold: number }, choose: ChooseRepairHost): RepairPlan {
+/** At most `maxRepairs` per call (one audit entry's limit); the rest are found again next epoch. */
+export function computeRepairs(assets: readonly { asset: Hash; record: AssetRecord }[], hostOf: HostLookup, params: { auditFailThreshold: number }, choose: ChooseRepairHost, maxRepairs = Infinity): RepairPlan {
   const repairs: Repair[] = []
   const updated: { asset: Hash; record: AssetRecord }[] = []
   const unrecoverable: Hash[] = []
@@ -54,6 +55,7 @@ export function computeRepairs(assets: readonly { asset: Hash; record: AssetReco
     const shardFailures = record.shardFailures.slice()
     let changed = false
     for (const shardIndex of lost) {
+      if (repairs.length >= maxRepairs) break
       const exclude = placement.slice()
       const to = choose(asset, { ...record, placement }, shardIndex, exclude)
       if (!to || exclude.some((h) => compareBytes(h, to) === 0)) continue

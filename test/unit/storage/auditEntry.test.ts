@@ -51,6 +51,10 @@ describe('repair decisions', () => {
     // A chooser that returns a current holder is ignored.
     const bad = computeRepairs([{ asset, record }], lookup, params, () => placement[0])
     expect(bad.repairs).toEqual([])
+    // At most maxRepairs per call.
+    const two = hostMap({ 4: { status: HOST_STATUS.left }, 5: { status: HOST_STATUS.left } })
+    expect(computeRepairs([{ asset, record }], (h) => two.get(toHex(h)), params, chooseLowest(hosts), 1).repairs).toHaveLength(1)
+    expect(computeRepairs([{ asset, record }], (h) => two.get(toHex(h)), params, chooseLowest(hosts)).repairs).toHaveLength(2)
     // ...and so is one that is not active.
     const suspended = hostMap({ 5: { status: HOST_STATUS.left }, 6: { status: HOST_STATUS.suspended } })
     const none = computeRepairs([{ asset, record }], (h) => suspended.get(toHex(h)), params, () => hosts[6])
