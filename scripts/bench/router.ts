@@ -2,7 +2,8 @@
  * Router benchmark: index build, query latency selecting 3 hosts (median, p99) and update
  * latency at 10k, 100k and 1M hosts, uniform over a 65536³ grid, 16 zones, 5% inactive hosts,
  * asks and reputations spread so the score's non-distance terms matter. Deterministic inputs
- * (xorshift), wall-clock timing. Last line: one JSON object.
+ * (xorshift), wall-clock timing; `nodesPerQuery`/`hostsPerQuery` count the work, which does not
+ * depend on the machine. Last line: one JSON object.
  *   npm run bench:router            (all three sizes)
  *   npm run bench:router -- 10000   (chosen sizes)
  */
@@ -53,48 +54,71 @@ function us(fromNs: bigint): number {
 
 interface SizeResult { n: number; buildMs: number; medianUs: number; p99Us: number; updateMedianUs: number; updateP99Us: number; nodesPerQuery: number; hostsPerQuery: number }
 
-function runSize(n: number): SizeResult {
+interface Built { n: number; index: HostIndex; hosts: [Uint8Array, HostRecord][]; buildMs: number; lat: number[]; stats: RouteStats }
+
+function build(n: number): Built {
   const addresses = new Uint8Array(32 * n)
   for (let i = 0; i < addresses.length; i++) addresses[i] = randInt(256)
   const hosts: [Uint8Array, HostRecord][] = []
   for (let i = 0; i < n; i++) hosts.push([addresses.subarray(32 * i, 32 * i + 32), makeHost()])
-  let t = process.hrtime.bigint()
+  const t = process.hrtime.bigint()
   const index = HostIndex.build({ gridSize: GRID, ...params }, hosts)
-  const buildMs = us(t) / 1000
+  return { n, index, hosts, buildMs: us(t) / 1000, lat: [], stats: { nodesVisited: 0, hostsExamined: 0 } }
+}
 
-  const lat: number[] = []
-  const stats: RouteStats = { nodesVisited: 0, hostsExamined: 0 }
+/** `count` queries selecting 3 hosts from random origins; `record` keeps latencies and work counters. */
+function queryRound(b: Built, count: number, record: boolean): void {
   const seed = new Uint8Array(32)
-  for (let i = 0; i < QUERIES + 200; i++) {
+  for (let i = 0; i < count; i++) {
     seed[0] = i & 0xff
     seed[1] = i >> 8
     const req = computeExecutionRequest({ origin: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) }, replicas: 3, bidPerFuel: 100n, private: false })
-    t = process.hrtime.bigint()
-    const got = route(req, index, seed)
+    const t = process.hrtime.bigint()
+    const got = route(req, b.index, seed)
     const d = us(t)
     if (got.length !== 3) throw new Error(`expected 3 hosts, got ${got.length}`)
-    if (i >= 200) route(req, index, seed, stats) // counted separately so counting never skews the timing
-    if (i >= 200) lat.push(d) // first 200 warm the JIT
+    if (record) {
+      b.lat.push(d)
+      route(req, b.index, seed, b.stats) // counted separately so counting never skews the timing
+    }
   }
-  lat.sort((a, b) => a - b)
+}
 
+function updates(b: Built): number[] {
   const upd: number[] = []
   for (let i = 0; i < UPDATES; i++) {
-    const [a, r] = hosts[randInt(n)]!
+    const [a, r] = b.hosts[randInt(b.n)]!
     const moved: HostRecord = { ...r, params: { ...r.params, coord: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) } } }
-    t = process.hrtime.bigint()
-    index.upsert(a, moved)
+    const t = process.hrtime.bigint()
+    b.index.upsert(a, moved)
     upd.push(us(t))
   }
-  upd.sort((a, b) => a - b)
-  const out = { n, buildMs: Math.round(buildMs), medianUs: +percentile(lat, 0.5).toFixed(1), p99Us: +percentile(lat, 0.99).toFixed(1), updateMedianUs: +percentile(upd, 0.5).toFixed(2), updateP99Us: +percentile(upd, 0.99).toFixed(2), nodesPerQuery: +(stats.nodesVisited / QUERIES).toFixed(1), hostsPerQuery: +(stats.hostsExamined / QUERIES).toFixed(1) }
-  console.log(JSON.stringify(out))
-  return out
+  return upd.sort((x, y) => x - y)
 }
 
 const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0)
 const results = new Map<number, SizeResult>()
-for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) results.set(n, runSize(n))
+// One size at a time, each index dropped before the next is built: a 1M-host heap would otherwise
+// slow the smaller sizes' garbage collection and inflate their p99.
+for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) {
+  const b = build(n)
+  queryRound(b, 300, false) // warm the JIT
+  queryRound(b, QUERIES, true)
+  const lat = b.lat.sort((x, y) => x - y)
+  const upd = updates(b)
+  const out: SizeResult = {
+    n: b.n,
+    buildMs: Math.round(b.buildMs),
+    medianUs: +percentile(lat, 0.5).toFixed(1),
+    p99Us: +percentile(lat, 0.99).toFixed(1),
+    updateMedianUs: +percentile(upd, 0.5).toFixed(2),
+    updateP99Us: +percentile(upd, 0.99).toFixed(2),
+    nodesPerQuery: +(b.stats.nodesVisited / lat.length).toFixed(1),
+    hostsPerQuery: +(b.stats.hostsExamined / lat.length).toFixed(1),
+  }
+  console.log(JSON.stringify(out))
+  results.set(n, out)
+}
 const r10k = results.get(10_000)
 const r100k = results.get(100_000)
 const r1m = results.get(1_000_000)

@@ -112,6 +112,26 @@ function remove(node: OctNode, h: IndexedHost): void {
   }
 }
 
+/** The most significant set bit's position comparison: a < b in that sense (the Morton order trick). */
+function lessMsb(a: number, b: number): boolean {
+  return a < b && a < (a ^ b) >>> 0
+}
+
+/** Z-order comparison of two coordinates (bits interleaved z, y, x from the top). */
+function compareMorton(a: { x: number; y: number; z: number }, b: { x: number; y: number; z: number }): number {
+  const dx = (a.x ^ b.x) >>> 0
+  const dy = (a.y ^ b.y) >>> 0
+  const dz = (a.z ^ b.z) >>> 0
+  let axis = 0
+  let top = dx
+  if (lessMsb(top, dy)) {
+    axis = 1
+    top = dy
+  }
+  if (lessMsb(top, dz)) axis = 2
+  return axis === 0 ? a.x - b.x : axis === 1 ? a.y - b.y : a.z - b.z
+}
+
 function isStorageSupply(r: HostRecord): boolean {
   return r.status === HOST_STATUS.active && (r.params.capabilities & CAPABILITY.storage) !== 0
 }
@@ -148,7 +168,10 @@ export class HostIndex {
   /** An index holding every given host. */
   static build(params: HostIndexParams, hosts: Iterable<readonly [Address, HostRecord]>): HostIndex {
     const index = new HostIndex(params)
-    for (const [address, record] of hosts) index.upsert(address, record)
+    // Insert in Morton (octree) order: neighbours in space are then allocated next to each other,
+    // which keeps a query's leaves and hosts in fewer cache lines. The answers never depend on it.
+    const list = [...hosts].sort((a, b) => compareMorton(a[1].params.coord, b[1].params.coord))
+    for (const [address, record] of list) index.upsert(address, record)
     return index
   }
 
