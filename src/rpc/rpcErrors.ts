@@ -97,6 +97,14 @@ const ALIASES: Record<string, RpcCodeName> = {
   INSUFFICIENT_BALANCE: 'INSUFFICIENT_FUNDS',
   ASSET_UNKNOWN: 'UNKNOWN_ASSET',
   FUEL_LIMIT: 'FUEL_LIMIT_TOO_HIGH',
+  SENDER_QUEUE_FULL: 'MEMPOOL_FULL',
+  // State-transition rules a tx breaks (src/state/errors.ts): data.reason keeps the exact code.
+  INVALID_KEY: 'INVALID_TX',
+  OVERFLOW: 'INVALID_TX',
+  HOST_EXISTS: 'INVALID_TX',
+  UNKNOWN_HOST: 'INVALID_TX',
+  STAKE_TOO_LOW: 'INVALID_TX',
+  UNSUPPORTED: 'INVALID_TX',
 }
 
 /** Codec errors on a submitted tx mean the tx bytes are not a valid tx. */
