@@ -1,6 +1,6 @@
 import { readGenesisFile } from '../../node/genesisFile.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { XscNode } from '../../node/node.ts'
+import { XscNode, type P2pOpts } from '../../node/node.ts'
 import { CliError, parseCommandArgs, required, type Command } from '../args.ts'
 
 export function parseHostPort(value: string): { host: string; port: number } {
@@ -9,10 +9,19 @@ export function parseHostPort(value: string): { host: string; port: number } {
   return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) }
 }
 
+/** libp2p flags: listen addresses (default loopback, any port), bootstrap peers, identity key file. */
+function p2pOpts(values: { listen?: string[]; bootstrap?: string[]; 'p2p-key'?: string | undefined }): P2pOpts {
+  return {
+    ...(values.listen && values.listen.length > 0 ? { listen: values.listen } : {}),
+    bootstrap: values.bootstrap ?? [],
+    ...(values['p2p-key'] ? { keyFile: values['p2p-key'] } : {}),
+  }
+}
+
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a node (a validator with --key)',
-  usage: '--data DIR [--genesis genesis.json] [--key validator.json] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info]',
+  usage: '--data DIR [--genesis genesis.json] [--key validator.json] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--listen /ip4/127.0.0.1/tcp/0 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json]',
   async run(ctx) {
     const { values } = parseCommandArgs(this, ctx.argv, {
       data: { type: 'string' },
@@ -22,6 +31,9 @@ export const nodeCommand: Command = {
       cors: { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: process.env.XSC_LOG_LEVEL ?? 'info' },
       validator: { type: 'boolean', default: true },
+      listen: { type: 'string', multiple: true, default: [] },
+      bootstrap: { type: 'string', multiple: true, default: [] },
+      'p2p-key': { type: 'string' },
     })
     const dataDir = required(values.data, '--data', this)
     const genesis = readGenesisFile(values.genesis)
@@ -32,8 +44,9 @@ export const nodeCommand: Command = {
       ...(values.key ? { validatorKey: readKeyFile(values.key) } : {}),
       rpc: { ...rpc, corsOrigins: values.cors },
       logLevel: values['log-level'],
+      p2p: p2pOpts(values),
     })
-    ctx.out(JSON.stringify({ event: 'ready', rpc: node.rpc.url, ws: node.rpc.wsUrl, chainId: genesis.chainId, head: node.chain.head.height }))
+    ctx.out(JSON.stringify({ event: 'ready', rpc: node.rpc.url, ws: node.rpc.wsUrl, chainId: genesis.chainId, head: node.chain.head.height, peerId: node.net?.peerId ?? null, p2p: node.net?.multiaddrs() ?? [] }))
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
       process.once('SIGINT', stop)
