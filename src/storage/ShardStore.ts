@@ -15,6 +15,7 @@ import { createIncrementalHash } from './incrementalHash.ts'
  *   0x01 asset|shard        -> shard record (size u64, hash 32, chunkSize u32, chunk root 32)
  *   0x02 asset|shard|piece  -> up to PIECE_BYTES of the shard (big shards never sit in one value)
  *   0x03 asset|shard        -> chunk leaf hashes, 32 bytes each (Merkle paths for audits)
+ * Pieces without a shard record are invisible; open() sweeps them (crash during putStream).
  */
 const BUCKET = { state: 0x00, shard: 0x01, piece: 0x02, leaves: 0x03 } as const
 export const PIECE_BYTES = 256 * 1024
@@ -22,7 +23,11 @@ const STATE_KEY = new Uint8Array([BUCKET.state])
 
 export interface StoredShard { asset: Hash; shardIndex: number; size: bigint; shardHash: Hash }
 export interface StoreUsage { usedBytes: bigint; capacityBytes: bigint; draining: boolean }
-export interface ShardStoreOpts { capacityBytes: bigint }
+export interface ShardStoreOpts {
+  capacityBytes: bigint
+  /** Remove pieces no shard record points at (left by a crash during putStream). Default true. */
+  sweepOrphans?: boolean
+}
 
 interface ShardRecord { size: bigint; shardHash: Hash; chunkSize: number; chunkRoot: Hash }
 
@@ -96,6 +101,7 @@ export class ShardStore {
       store.#usedBytes = view.getBigUint64(0)
       store.#draining = state[8] === 1
     }
+    if (opts.sweepOrphans !== false) await store.sweepOrphanPieces()
     return store
   }
 
@@ -264,6 +270,34 @@ export class ShardStore {
         yield new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
       }
     }
+  }
+
+  /**
+   * Deletes pieces whose shard has no record and is not being streamed in: what a crash in the
+   * middle of putStream leaves. Reads keys only; returns how many pieces it removed.
+   */
+  sweepOrphanPieces(): Promise<number> {
+    return this.#serial(async () => {
+      const orphans: BatchOp[] = []
+      let prefix = ''
+      let keep = true
+      const it = this.#db.keys({ gte: new Uint8Array([BUCKET.piece]), lt: new Uint8Array([BUCKET.piece + 1]) })
+      try {
+        for await (const key of it) {
+          const shard = toHex(key.subarray(0, 34))
+          if (shard !== prefix) {
+            prefix = shard
+            const asset = new Uint8Array(key.subarray(1, 33))
+            keep = this.#streaming.has(`${toHex(asset)}/${key[33]}`) || (await this.#db.get(shardKey(BUCKET.shard, asset, key[33]!))) !== undefined
+          }
+          if (!keep) orphans.push({ type: 'del', key: new Uint8Array(key) })
+        }
+      } catch (cause) {
+        throw this.#wrap(cause)
+      }
+      if (orphans.length > 0) await this.#call(() => this.#db.batch(orphans))
+      return orphans.length
+    })
   }
 
   /** The whole shard, or null when not held. */
