@@ -547,9 +547,8 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
       case 0xfc: {
         const sub = r.u32()
         copyRaw = false
-        if (sub <= 7) { segCost += 0; seg.bytes(r.buf.subarray(start, r.pos)); break } // trunc_sat
+        if (sub <= 7) { seg.bytes(r.buf.subarray(start, r.pos)); break } // trunc_sat: base cost
         segCost += COST.bulk - 1
-        const before = r.pos
         switch (sub) {
           case 8: r.u32(); if (r.u8() !== 0) unsupported('multi-memory', 'memory.init index'); dynamicCharge(0, BYTES_PER_FUEL_SHIFT, false); break
           case 9: r.u32(); break // data.drop
@@ -563,7 +562,6 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
           case 17: r.u32(); dynamicCharge(0, ELEM_FUEL_SHIFT, true); break
           default: unsupported('0xfc instruction', `0xfc ${sub} in function ${ctx.funcIndex}`)
         }
-        void before
         seg.bytes(r.buf.subarray(start, r.pos))
         break
       }
