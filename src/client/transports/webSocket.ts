@@ -5,7 +5,7 @@ import type { SubscriptionHandle, SubscriptionSpec, Transport } from './transpor
 
 export interface WebSocketTransportOpts {
   timeoutMs?: number
-  /** Delay before reconnecting after a dropped connection (subscriptions are then resumed). */
+  /** First delay before reconnecting after a dropped connection (doubling up to 5 s); subscriptions are then resumed. */
   reconnectDelayMs?: number
 }
 
@@ -89,16 +89,21 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
     return connecting
   }
 
+  // Exponential backoff from reconnectDelayMs, capped at 5 s, reset once connected.
+  let attempts = 0
   const scheduleReconnect = (): void => {
     if (reconnectTimer !== undefined || closed) return
+    const delay = Math.min(reconnectDelayMs * 2 ** attempts, Math.max(reconnectDelayMs, 5000))
+    attempts++
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined
       connect()
         .then(() => {
+          attempts = 0
           for (const sub of subs) startSub(sub)
         })
         .catch(() => scheduleReconnect())
-    }, reconnectDelayMs)
+    }, delay)
   }
 
   /** `onSync` runs inside the message handler, before any later frame is processed. */
