@@ -1,5 +1,5 @@
 import { leafHash, merkleProof, merkleRoot } from '../../crypto/index.ts'
-import type { Manifest } from '../../../blocks/schema.ts'
+import { LIMITS, type Manifest } from '../../../blocks/schema.ts'
 import { StorageError } from './storageError.ts'
 
 /**
@@ -54,7 +54,10 @@ export function verifyManifestShape(manifest: Manifest): void {
   if (!Number.isInteger(segmentSize) || segmentSize < 1) fail('segment size must be positive')
   if (!Number.isInteger(chunkSize) || chunkSize < 1) fail('chunk size must be positive')
   if (shardHashes.length !== k + m || chunkRoots.length !== k + m) fail(`expected ${k + m} shard hashes and chunk roots`)
+  if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) fail('size out of range')
+  if ((size + BigInt(segmentSize) - 1n) / BigInt(segmentSize) > BigInt(LIMITS.manifestSegments)) fail(`more than ${LIMITS.manifestSegments} segments`)
   if (shardSize !== computeShardSize(size, segmentSize, k)) fail('shard size does not follow from size, segment size and k')
+  computeChunkCount(shardSize, chunkSize)
 }
 
 /**

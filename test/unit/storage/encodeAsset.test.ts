@@ -100,3 +100,19 @@ describe('encodeAsset / decodeAsset', () => {
     expect(toHex(hash(data))).toBe('0x' + createHash('sha256').update(data).digest('hex'))
   })
 })
+
+describe('manifest shape', () => {
+  it('rejects inconsistent manifests with INVALID_PARAMS', async () => {
+    const { verifyManifestShape } = await import('../../../src/state/storage/computeChunkLeaves.ts')
+    const { manifest } = encodeAsset(new Uint8Array(10_000), P)
+    expect(() => verifyManifestShape(manifest)).not.toThrow()
+    for (const bad of [
+      { ...manifest, shardSize: manifest.shardSize + 1n },
+      { ...manifest, k: 0 },
+      { ...manifest, m: 300 },
+      { ...manifest, shardHashes: manifest.shardHashes.slice(1) },
+      { ...manifest, chunkSize: 0 },
+      { ...manifest, segmentSize: 1, size: 1n << 20n, shardSize: 1n << 20n },
+    ]) expect(() => verifyManifestShape(bad)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }))
+  })
+})
