@@ -138,4 +138,39 @@ describe('route properties', () => {
       { numRuns: 60 },
     )
   })
+
+  it('stays exact on 5000 hosts with few zones, rare capabilities and exclusions (deep tree, fill cases)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1 << 30 }), fc.array(arbRequest, { minLength: 5, maxLength: 5 }), arbSeed, (seedN, reqs, seed) => {
+        const grid = 4096
+        const index = new HostIndex({ gridSize: grid, ...params })
+        let s = seedN
+        const next = (m: number): number => {
+          s = (s * 1103515245 + 12345) % 2147483648
+          return s % m
+        }
+        const addrs: Uint8Array[] = []
+        for (let i = 0; i < 5000; i++) {
+          const a = new Uint8Array(32)
+          a[0] = next(256)
+          a[1] = i & 0xff
+          a[2] = i >> 8
+          addrs.push(a)
+          index.upsert(a, {
+            params: { coord: { x: next(grid), y: next(grid), z: next(grid) }, zone: `z${next(3)}`, capacityBytes: 1000n, capabilities: next(8) === 0 ? 7 : 3, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p' },
+            reputation: next(10_001),
+            status: next(10) === 0 ? 2 : 0,
+            usedBytes: BigInt(next(1000)),
+            joinedHeight: 0,
+            failedAudits: 0,
+          })
+        }
+        for (const req of reqs) {
+          const r = { ...req, origin: { x: req.origin.x * 300, y: req.origin.y * 300, z: req.origin.z * 300 }, exclude: addrs.slice(0, next(50)) }
+          expect(hexes(route(r, index, seed))).toEqual(hexes(routeExhaustive(r, index, seed)))
+        }
+      }),
+      { numRuns: 10 },
+    )
+  })
 })
