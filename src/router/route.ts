@@ -260,8 +260,7 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
   let dirty = true
   // Once the picks are settled (k of them, no unseen zone can claim a slot), nothing costing more
   // than the dearest pick can enter the selection: such hosts and regions are skipped, and the
-  // search stops when the cheapest unvisited region's bound exceeds it.
-  // Stop once the next region's lower bound exceeds every pick's cost (Infinity: not settled yet).
+  // search stops when the cheapest unvisited region's bound exceeds it (Infinity: not settled yet).
   let stopAbove = Infinity
   while (heap.length > 0) {
     if (dirty) {
