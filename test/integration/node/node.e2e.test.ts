@@ -31,7 +31,7 @@ describe('xsc node end to end', () => {
     node = await startNodeProcess(args)
     let client = createClient({ transport: http(node.rpc) })
 
-    const ids = []
+    const ids: Uint8Array[] = []
     for (let n = 0; n < 5; n++) ids.push(await transfer(client, { account: alice, to: bob.publicKey, amount: 100n, fee: 2n, nonce: n }))
     // A replayed nonce is refused with a typed error.
     await expect(transfer(client, { account: alice, to: bob.publicKey, amount: 1n, fee: 2n, nonce: 0 })).rejects.toBeInstanceOf(RpcClientError)
