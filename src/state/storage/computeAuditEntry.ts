@@ -51,6 +51,16 @@ const CAUSE_OF_OUTCOME: Record<number, number> = {
 }
 
 /**
+ * Exactly the challenges computeAuditEntry answers for this input: the non-expired assets,
+ * sampled to fit one entry (LIMITS.auditResults results, LIMITS.payouts hosts paid). The
+ * proposer asks hosts for these.
+ */
+export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'assets'>): AuditChallenge[] {
+  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+  return deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
+}
+
+/**
  * The audit block entry of an epoch, in this order:
  *  1. challenges from the seed; one result per challenge from the answers;
  *  2. per shard: a pass resets its failure count, a fail or no answer adds one (host's
@@ -68,7 +78,7 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
   const hostOf = (h: Address): HostRecord | undefined => hosts.get(toHex(h)) ?? input.hosts.get(toHex(h))
   const setHost = (h: Address, r: HostRecord): void => void hosts.set(toHex(h), r)
 
-  const challenges = deriveAuditChallenges(seed, epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
+  const challenges = computeAuditChallenges(input)
   const audited = new Set(challenges.map((c) => toHex(c.asset)))
   const results: AuditResult[] = []
   const reputation: ReputationChange[] = []
@@ -136,7 +146,7 @@ export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: fal
 export function verifyAuditEntry(input: AuditEpochInput, entry: AuditEntry): AuditEntryCheck {
   const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
   const manifests = new Map(live.map((a) => [toHex(a.asset), a.record.manifest]))
-  const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
+  const challenges = computeAuditChallenges(input)
   if (entry.epoch !== input.epoch) return { ok: false, reason: `epoch ${entry.epoch}, expected ${input.epoch}` }
   if (entry.results.length !== challenges.length) return { ok: false, reason: `${entry.results.length} results for ${challenges.length} challenges` }
   for (let i = 0; i < challenges.length; i++) {
