@@ -37,6 +37,8 @@ export interface RpcServerOpts {
   requestTimeoutMs: number
   /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
   maxWsBufferedBytes: number
+  /** Request bodies (JSON and blobs) held in memory at once, over all connections; past it, 503 UNAVAILABLE. */
+  maxBufferedBytes: number
   /** WebSocket messages being processed at once per socket; more are answered RATE_LIMITED. */
   maxInFlightPerSocket: number
   /** Open TCP connections (HTTP and WebSocket) beyond which new ones are refused. */
@@ -61,6 +63,7 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnections: 1024,
   maxInFlightPerSocket: 256,
+  maxBufferedBytes: 256 * 1024 * 1024,
   corsOrigins: [],
 }
 
@@ -153,36 +156,64 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     res.end(body)
   }
 
-  /** Reads the body up to `max` bytes; past that, drains (so the client reads our answer) and returns undefined. */
-  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | undefined | 'aborted'> =>
+  /** Bytes of request bodies held in memory right now, across all connections. */
+  let buffered = 0
+
+  /**
+   * Reads the body up to `max` bytes. Past that ('tooLarge'), or when all bodies being read
+   * would pass `maxBufferedBytes` ('busy'), it drains without keeping anything, so the client
+   * still reads our answer; past a hard cap the socket is cut.
+   */
+  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | 'tooLarge' | 'busy' | 'aborted'> =>
     new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? NaN)
-      let over = Number.isFinite(declared) && declared > max
+      let refused: 'tooLarge' | 'busy' | undefined = Number.isFinite(declared) && declared > max ? 'tooLarge' : undefined
       const chunks: Buffer[] = []
       let size = 0
+      let held = 0
+      const release = (): void => {
+        buffered -= held
+        held = 0
+      }
       req.on('data', (chunk: Buffer) => {
         size += chunk.length
-        if (size > max) over = true
-        if (over) {
+        if (refused === undefined && size > max) refused = 'tooLarge'
+        if (refused === undefined && buffered + chunk.length > opts.maxBufferedBytes) refused = 'busy'
+        if (refused !== undefined) {
           chunks.length = 0
-          // Drain (nothing is kept) so the client can read the 413; past a hard cap, cut the socket.
+          release()
           if (size > Math.max(max * 4, MAX_DRAIN_BYTES)) req.destroy()
           return
         }
         chunks.push(chunk)
+        held += chunk.length
+        buffered += chunk.length
       })
-      req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)))
-      req.on('error', reject)
-      req.on('close', () => resolve('aborted'))
+      req.on('end', () => {
+        const out = refused ?? Buffer.concat(chunks, size)
+        release()
+        resolve(out)
+      })
+      req.on('error', (err) => {
+        release()
+        reject(err)
+      })
+      req.on('close', () => {
+        release()
+        resolve('aborted')
+      })
     })
+
+  const busyError = (): RpcError => new RpcError('UNAVAILABLE', 'Server busy: too many request bodies in memory; retry shortly')
 
   const handleRpcPost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req, opts.maxBodyBytes)
     if (body === 'aborted') return
-    if (body === undefined) {
+    if (body === 'tooLarge' || body === 'busy') {
       takerFor(req.socket)(1)
-      metrics.rpc.requests.inc({ method: 'oversized', code: '-32031' })
-      send(res, 413, errorText(null, new RpcError('REQUEST_TOO_LARGE', `Body exceeds ${opts.maxBodyBytes} bytes`, { max: opts.maxBodyBytes }).toObject()))
+      const err = body === 'busy' ? busyError() : new RpcError('REQUEST_TOO_LARGE', `Body exceeds ${opts.maxBodyBytes} bytes`, { max: opts.maxBodyBytes })
+      metrics.rpc.requests.inc({ method: body === 'busy' ? 'busy' : 'oversized', code: String(err.toObject().code) })
+      send(res, body === 'busy' ? 503 : 413, errorText(null, err.toObject()))
       return
     }
     const out = await dispatchRpcText(body.toString('utf8'), httpCtx, takerFor(req.socket), dispatchOpts, mods)
@@ -196,7 +227,11 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     }
     const body = await readBody(req, opts.maxBlobBytes)
     if (body === 'aborted') return
-    if (body === undefined) {
+    if (body === 'busy') {
+      send(res, 503, JSON.stringify({ error: busyError().toObject() }))
+      return
+    }
+    if (body === 'tooLarge') {
       send(res, 413, JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() }))
       return
     }

@@ -107,6 +107,21 @@ describe('JSON-RPC 2.0 protocol over HTTP', () => {
     expect((await rpcPost(kit.server.url, call('xsc_getNonce', [addr]))).json).toMatchObject({ result: 0 })
   })
 
+  it('bodies that would pass the global in-memory budget get 503 UNAVAILABLE, and the budget is released', async () => {
+    const tight = await startKit({ maxBufferedBytes: 4096 })
+    try {
+      const big = JSON.stringify(call('xsc_getBalance', ['0x' + 'ab'.repeat(4096)]))
+      const res = await rpcPost(tight.server.url, big)
+      expect(res.status).toBe(503)
+      expect(res.json).toMatchObject({ error: { code: -32050, data: { reason: 'UNAVAILABLE' } } })
+      const blob = await fetch(`${tight.server.url}/blob`, { method: 'PUT', body: new Uint8Array(8192) })
+      expect(blob.status).toBe(503)
+      for (let i = 0; i < 20; i++) expect((await rpcPost(tight.server.url, call('xsc_getNonce', [addr]))).json).toMatchObject({ result: 0 })
+    } finally {
+      await tight.server.close()
+    }
+  })
+
   it('rate limits per connection with RATE_LIMITED, and errors count against the budget', async () => {
     const limited = await startKit({ ratePerSecond: 1, rateBurst: 5 })
     try {
