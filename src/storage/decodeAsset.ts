@@ -21,9 +21,9 @@ export function computeSegmentLayout(manifest: Manifest): SegmentLayout[] {
 }
 
 /** Indices whose shard is given, has the right length and (unless trusted) the right hash. */
-export function computeUsableShards(manifest: Manifest, shards: readonly (Uint8Array | undefined)[], trusted = false): number[] {
+export function computeUsableShards(manifest: Manifest, shards: readonly (Uint8Array | undefined)[], trusted = false, limit = Infinity): number[] {
   const usable: number[] = []
-  for (let i = 0; i < manifest.k + manifest.m; i++) {
+  for (let i = 0; i < manifest.k + manifest.m && usable.length < limit; i++) {
     const s = shards[i]
     if (!s || BigInt(s.length) !== manifest.shardSize) continue
     if (!trusted && !equalBytes(hash(s), manifest.shardHashes[i]!)) continue
@@ -45,7 +45,8 @@ export function decodeAsset(manifest: Manifest, shards: readonly (Uint8Array | u
     if (!equalBytes(hash(new Uint8Array(0)), manifest.dataHash)) throw new StorageError('DATA_HASH_MISMATCH', 'empty data does not match the manifest data hash')
     return new Uint8Array(0)
   }
-  const usable = computeUsableShards(manifest, shards, opts.trusted)
+  // Hash only until k good shards are found: the rest are not needed.
+  const usable = computeUsableShards(manifest, shards, opts.trusted, k)
   if (usable.length < k) throw new StorageError('TOO_FEW_SHARDS', `${usable.length} good shards, ${k} needed`, { good: usable.length, needed: k })
   const chosen = usable.slice(0, k)
   const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !chosen.includes(i))
@@ -123,7 +124,7 @@ export function rebuildShard(manifest: Manifest, shards: readonly (Uint8Array | 
   verifyManifestShape(manifest)
   const { k, m } = manifest
   if (!Number.isInteger(target) || target < 0 || target >= k + m) throw new StorageError('INVALID_PARAMS', `no shard ${target}`)
-  const usable = computeUsableShards(manifest, shards, opts.trusted).filter((i) => i !== target)
+  const usable = computeUsableShards(manifest, shards.map((s, i) => (i === target ? undefined : s)), opts.trusted, k)
   if (usable.length < k) throw new StorageError('TOO_FEW_SHARDS', `${usable.length} good shards, ${k} needed`, { good: usable.length, needed: k })
   const chosen = usable.slice(0, k)
   const out = new Uint8Array(Number(manifest.shardSize))
