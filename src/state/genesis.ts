@@ -7,6 +7,7 @@ import { StateError } from './errors.ts'
 import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
 import { MAX_AMOUNT } from './accounts.ts'
+import { verifyMarketParams } from './market/index.ts'
 
 const EMPTY_STATE = { get: () => undefined, scan: () => [] }
 
@@ -14,6 +15,7 @@ export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWr
 
 /** The genesis state and block, derived only from the config: every node gets the same bytes. */
 export function computeGenesis(config: GenesisConfig): GenesisResult {
+  verifyMarketParams(config.params)
   const state = new StateOverlay(EMPTY_STATE)
   let total = 0n
   const seen = new Set<string>()
