@@ -307,6 +307,15 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
   }
 
   const unlisten = backend.events.listen((e) => {
+    try {
+      deliver(e)
+    } catch (err) {
+      // Never throw into the node's event loop.
+      log.error({ err }, 'event delivery failed')
+    }
+  })
+
+  function deliver(e: RpcEvent): void {
     for (const conn of conns) {
       for (const sub of conn.subs.values()) {
         if (!isEventMatch(sub.filter, e)) continue
@@ -316,7 +325,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
         } else sendWs(conn, notification(sub, e))
       }
     }
-  })
+  }
 
   /** After the subscribe response went out: replay, then the held live events past the last replayed one, then live. */
   const startSub = async (sub: Subscription): Promise<void> => {
@@ -395,6 +404,13 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
   heartbeat.unref()
 
   server.on('upgrade', (req, socket, head) => {
+    // Browsers always send Origin and cannot be stopped by CORS on a WebSocket: a page the user
+    // visits could otherwise drive the local node. Only the configured origins may connect.
+    const origin = req.headers.origin
+    if (origin !== undefined && !opts.corsOrigins.includes('*') && !opts.corsOrigins.includes(origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      return
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 

@@ -206,6 +206,26 @@ describe('JSON-RPC 2.0 protocol over WebSocket', () => {
     expect(got.find((r) => r.id === 2)?.error?.code).toBe(-32601)
   })
 
+  it('refuses WebSocket upgrades from browser origins unless they are configured', async () => {
+    const refused = new WebSocket(kit.server.wsUrl, { origin: 'http://evil.example' })
+    const status = await new Promise<number>((r) => {
+      refused.on('unexpected-response', (_req, res) => r(res.statusCode ?? 0))
+      refused.on('error', () => r(-1))
+    })
+    expect(status).toBe(403)
+    const allowedKit = await startKit({ corsOrigins: ['http://app.example'] })
+    const allowed = new WebSocket(allowedKit.server.wsUrl, { origin: 'http://app.example' })
+    try {
+      await new Promise((r, j) => {
+        allowed.once('open', r)
+        allowed.once('error', j)
+      })
+    } finally {
+      allowed.close()
+      await allowedKit.server.close()
+    }
+  })
+
   it('calls beyond the in-flight cap of a socket are answered RATE_LIMITED, not queued', async () => {
     const capped = await startKit({ maxInFlightPerSocket: 2 })
     capped.backend.getAccount = () => new Promise((resolve) => setTimeout(() => resolve({ balance: 0n, nonce: 0 }), 100))
