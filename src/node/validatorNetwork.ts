@@ -1,4 +1,4 @@
-import { decode, encode } from '../../blocks/codec.ts'
+import { decode, encode, list, str } from '../../blocks/codec.ts'
 import { CodecError } from '../../blocks/errors.ts'
 import { blockHash } from '../../blocks/ids.ts'
 import { Attestation, Block, SignedTx, type Hash } from '../../blocks/schema.ts'
@@ -121,7 +121,18 @@ export class GossipingRpcBackend extends NodeRpcBackend {
   }
 }
 
+/**
+ * Peer exchange: a node answers with the listen addresses (learnt by identify) of the peers it
+ * is connected to, so nodes that only know a bootstrap node find each other and the mesh does
+ * not hang on one node.
+ */
+export const PeerList = list(str(512), 64)
+export function peerExchangeProtocol(chainId: string): string {
+  return `/xsc/${chainId}/peers/1`
+}
+
 const MAX_FUTURE_BLOCKS = 64
+const MAX_PEERS = 32
 const SYNC_BATCH = 64
 
 export class ValidatorNetwork {
@@ -182,9 +193,17 @@ export class ValidatorNetwork {
       return { headHeight: head.height, headHash: head.hash, finalizedHeight: finalized.height, finalizedHash: finalized.hash }
     })
     await serveBlocksByRange(this.net, (from, count) => this.#blocksByRange(from, count))
-    this.#offPeer = this.net.onPeer('connect', (peer) => this.requestSync(peer))
+    await this.net.handle(peerExchangeProtocol(this.net.chainId), async () => encode(PeerList, await this.#peerAddrs()), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
+    this.#offPeer = this.net.onPeer('connect', (peer) => {
+      this.requestSync(peer)
+      // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
+      setTimeout(() => void this.#exchangePeers(peer), 500).unref()
+    })
     this.#pollTimer = setInterval(() => {
-      for (const peer of this.#peersSafe()) this.requestSync(peer)
+      for (const peer of this.#peersSafe()) {
+        this.requestSync(peer)
+        void this.#exchangePeers(peer)
+      }
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
   }
@@ -243,6 +262,40 @@ export class ValidatorNetwork {
     const run = this.#lock.then(f, f)
     this.#lock = run.catch(() => undefined)
     return run
+  }
+
+  async #peerAddrs(): Promise<string[]> {
+    const lp = this.net.libp2p
+    if (lp === undefined) return []
+    const out: string[] = []
+    for (const id of lp.getPeers()) {
+      try {
+        const peer = await lp.peerStore.get(id)
+        const addr = peer.addresses.map((a) => a.multiaddr.toString()).find((a) => a.includes('/tcp/'))
+        if (addr !== undefined) out.push(addr.includes('/p2p/') ? addr : `${addr}/p2p/${id.toString()}`)
+      } catch {
+        // not in the peer store (yet)
+      }
+      if (out.length >= 64) break
+    }
+    return out
+  }
+
+  async #exchangePeers(peer: string): Promise<void> {
+    if (this.#stopped) return
+    try {
+      const res = await this.net.request(peer, peerExchangeProtocol(this.net.chainId), new Uint8Array(0), { timeoutMs: 5_000, maxResponseBytes: 64 * 1024 })
+      const connected = new Set(this.#peersSafe())
+      for (const addr of decode(PeerList, res)) {
+        if (connected.size >= MAX_PEERS) return
+        const id = addr.slice(addr.lastIndexOf('/p2p/') + 5)
+        if (connected.has(id) || id === this.net.peerId || this.net.isBanned(id)) continue
+        connected.add(id)
+        this.net.dial(addr).catch((err: unknown) => this.#log.debug({ addr, err: String(err) }, 'peer exchange dial failed'))
+      }
+    } catch (err) {
+      this.#log.debug({ peer, err: String(err) }, 'peer exchange failed')
+    }
   }
 
   // --- transactions ---
@@ -499,7 +552,8 @@ export class ValidatorNetwork {
         const list = await requestBlocksByRange(this.net, peer, { fromHeight: from, count: Math.min(SYNC_BATCH, target - from + 1) })
         if (list.length === 0) return
         const first = decode(Block, list[0]!)
-        if (!this.#isKnown(first.header.prevHash) && !equalBytes(first.header.prevHash, store.head.hash)) {
+        // A parent in the store (even below finality: we moved on while asking) is known.
+        if (!this.#isKnown(first.header.prevHash) && (await store.getBlockBytes(first.header.prevHash)) === undefined) {
           const floor = store.finalized.height + 1
           if (from <= floor) {
             this.#log.warn({ peer, from }, 'peer chain conflicts with our finalized chain')

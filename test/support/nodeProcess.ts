@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
-export interface NodeProcess { child: ChildProcess; rpc: string; ws: string; stop: () => Promise<void>; kill: () => Promise<void> }
+export interface NodeProcess { child: ChildProcess; rpc: string; ws: string; stop: () => Promise<void>; kill: () => Promise<void>; /** libp2p multiaddrs from the ready line (with /p2p/<peer id>). */ p2p: string[] }
 
 /** Starts `xsc node` (bin/xsc.js) as a child process and waits for its ready line. */
 export function startNodeProcess(args: string[], env: Record<string, string> = {}): Promise<NodeProcess> {
@@ -21,10 +21,10 @@ export function startNodeProcess(args: string[], env: Record<string, string> = {
     })
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const msg = JSON.parse(line) as { event?: string; rpc: string; ws: string }
+        const msg = JSON.parse(line) as { event?: string; rpc: string; ws: string; p2p?: string[] }
         if (msg.event === 'ready') {
           clearTimeout(timer)
-          resolve({ child, rpc: msg.rpc, ws: msg.ws, stop: () => ended('SIGTERM'), kill: () => ended('SIGKILL') })
+          resolve({ child, rpc: msg.rpc, ws: msg.ws, stop: () => ended('SIGTERM'), kill: () => ended('SIGKILL'), p2p: msg.p2p ?? [] })
         }
       } catch {
         // not a JSON line
