@@ -25,8 +25,10 @@ for wat in wat/*.wat; do
     --enable-nontrapping-float-to-int --enable-mutable-globals --enable-simd --enable-threads --enable-extended-const "$wat" -o "$name.wasm"
 done
 
-clang $CFLAGS -c src/calc.c -o build/calc.o
-clang --target=wasm32 -nostdlib $LDFLAGS build/calc.o -o build/calc-core.wasm
-node src/makeComponent.mjs build/calc-core.wasm wit/calc.wit calc.component.wasm
+for world in calc tally clocked; do
+  clang $CFLAGS -c "src/$world.c" -o "build/$world.o"
+  clang --target=wasm32 -nostdlib $LDFLAGS -Wl,--allow-undefined "build/$world.o" -o "build/$world-core.wasm"
+  node src/makeComponent.mjs "build/$world-core.wasm" "wit/$world.wit" "$world" "$world.component.wasm"
+done
 rm -rf build
 ls -l *.wasm

@@ -58,7 +58,7 @@ async function run(job: WorkerJob): Promise<ExecutionResult> {
     loaded = await loadComponent(job.artifact, job.limits)
     remember(components, job.assetId, loaded)
   }
-  return executeComponent(loaded, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit })
+  return executeComponent(loaded, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit, state: (k) => readState(job.id, k) })
 }
 
 port.on('message', (job: WorkerJob) => {

@@ -1,7 +1,9 @@
-import { OUTCOME } from '../../blocks/schema.ts'
+import { OUTCOME, type KvWrite } from '../../blocks/schema.ts'
 import { ComputeError } from './computeError.ts'
 import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
-import { classifyEnd, createMeter, DEFAULT_LIMITS, meterImports, type ComputeLimits, type ExecutionResult } from './executeModule.ts'
+import { chargeFuel, classifyEnd, createMeter, createStateStore, DEFAULT_LIMITS, meterImports, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
+import { computeWriteSet } from './computeResultHash.ts'
+import { COST } from './costTable.ts'
 import { instrumentModule, METER_MODULE } from './instrumentModule.ts'
 import { WA, type WasmImports, type WasmInstance, type WasmModule } from './wasmApi.ts'
 
@@ -11,8 +13,8 @@ import { WA, type WasmImports, type WasmInstance, type WasmModule } from './wasm
  * instantiation through instantiateCore); each core module is instrumented with the meter
  * globals imported from `xsc_meter`, so all of a component's core instances share one fuel
  * budget and one call depth. A call passes WIT-typed arguments as a JSON array; the output is
- * the JSON of the result. Components get no WIT imports: they are pure functions of their
- * arguments (asset state is a core-module feature).
+ * the JSON of the result. The only WIT import a component may have is the asset state,
+ * `xsc:host/state` (get/set/delete on list<u8>), backed by the same store as the core host API.
  */
 export interface ComponentArtifact {
   /** jco's generated ES module exporting instantiate(getCoreModule, imports, instantiateCore) */
@@ -36,6 +38,9 @@ export interface LoadedComponent {
   limits: ComputeLimits
 }
 
+/** WIT interfaces the host provides to components. */
+export const COMPONENT_HOST_INTERFACES = ['xsc:host/state'] as const
+
 const camel = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
 /** Deploy-time work: transpile, refuse WIT imports, instrument and validate every core module. */
@@ -50,8 +55,9 @@ export async function prepareComponent(code: Uint8Array, limits: ComputeLimits =
   } catch (cause) {
     throw new ComputeError('MALFORMED_WASM', `not a valid component: ${cause instanceof Error ? cause.message : String(cause)}`, {}, { cause })
   }
-  if (out.imports.length > 0) {
-    throw new ComputeError('UNSUPPORTED_IMPORT', `component imports ${out.imports.join(', ')}: components may not import anything`, { imports: out.imports })
+  const foreign = out.imports.filter((i) => !(COMPONENT_HOST_INTERFACES as readonly string[]).includes(i))
+  if (foreign.length > 0) {
+    throw new ComputeError('UNSUPPORTED_IMPORT', `component imports ${foreign.join(', ')}: the host provides only ${COMPONENT_HOST_INTERFACES.join(', ')}`, { imports: foreign })
   }
   const coreModules: Record<string, Uint8Array> = {}
   let js: string | undefined
@@ -97,6 +103,8 @@ export interface ExecuteComponentRequest {
   /** UTF-8 JSON array of the call's arguments */
   input: Uint8Array
   fuelLimit: bigint
+  /** the asset's state snapshot, read through xsc:host/state */
+  state?: StateReader
 }
 
 /** One call with fresh core instances and a fresh meter. */
@@ -114,6 +122,19 @@ export async function executeComponent(loaded: LoadedComponent, req: ExecuteComp
   if (!Array.isArray(args)) return result(OUTCOME.invalid, 'component input must be a JSON array of arguments', 0n)
 
   const meter = createMeter(req.fuelLimit)
+  const store = createStateStore(meter, req.state ?? (() => undefined), limits)
+  // jco lifts list<u8> to Uint8Array and option<T> to T | undefined
+  const bytesArg = (v: unknown): Uint8Array => {
+    if (!(v instanceof Uint8Array)) throw new ComputeError('BAD_REQUEST', 'xsc:host/state expects list<u8>')
+    return v
+  }
+  const hostImports = {
+    'xsc:host/state': {
+      get: (key: unknown) => { chargeFuel(meter, COST.hostCall, 0); return store.get(bytesArg(key))?.slice() },
+      set: (key: unknown, value: unknown) => { chargeFuel(meter, COST.hostCall, 0); store.set(bytesArg(key), bytesArg(value)) },
+      delete: (key: unknown) => { chargeFuel(meter, COST.hostCall, 0); store.delete(bytesArg(key)) },
+    },
+  }
   const getCoreModule = (name: string): WasmModule => {
     const m = loaded.modules.get(name)
     if (m === undefined) throw new ComputeError('MALFORMED_WASM', `component asks for unknown core module ${name}`)
@@ -124,7 +145,7 @@ export async function executeComponent(loaded: LoadedComponent, req: ExecuteComp
   let value: unknown
   let error: unknown
   try {
-    const instance = await loaded.instantiate(getCoreModule, {}, instantiateCore)
+    const instance = await loaded.instantiate(getCoreModule, hostImports, instantiateCore)
     const f = instance[jsName]
     if (typeof f !== 'function') return result(OUTCOME.invalid, `export ${req.fn} is not a function`, 0n)
     value = (f as (...a: unknown[]) => unknown)(...args)
@@ -138,9 +159,9 @@ export async function executeComponent(loaded: LoadedComponent, req: ExecuteComp
   if (end.outcome !== OUTCOME.ok) return result(end.outcome, end.reason, end.fuelUsed)
   const output = new TextEncoder().encode(JSON.stringify(value ?? null, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
   if (output.length > limits.maxOutputBytes) return result(OUTCOME.limit, `output above ${limits.maxOutputBytes} bytes`, end.fuelUsed)
-  return result(OUTCOME.ok, 'ok', end.fuelUsed, output)
+  return result(OUTCOME.ok, 'ok', end.fuelUsed, output, computeWriteSet(store.writes))
 
-  function result(outcome: number, reason: string, fuelUsed: bigint, output = new Uint8Array(0)): ExecutionResult {
-    return { outcome, reason, output, fuelUsed, logs: [], writeSet: [], resultHash: computeResultHash(outcome, output), writeSetHash: computeWriteSetHash([]) }
+  function result(outcome: number, reason: string, fuelUsed: bigint, output = new Uint8Array(0), writeSet: KvWrite[] = []): ExecutionResult {
+    return { outcome, reason, output, fuelUsed, logs: [], writeSet, resultHash: computeResultHash(outcome, output), writeSetHash: computeWriteSetHash(writeSet) }
   }
 }

@@ -223,7 +223,6 @@ export function createHostApi(meter: Meter, req: { input: Uint8Array; state: Sta
   let outLen = 0
   let logBytes = 0
   const logs: string[] = []
-  const writes = new Map<string, KvWrite>()
   const view = (ptr: number, len: number): Uint8Array => {
     if (memory === undefined) throw new HostTrap(OUTCOME.trap, 'host API used by a module that exports no memory')
     const buf = memory.buffer
@@ -232,6 +231,7 @@ export function createHostApi(meter: Meter, req: { input: Uint8Array; state: Sta
     if (p + n > buf.byteLength) throw new HostTrap(OUTCOME.trap, 'host API pointer out of bounds')
     return new Uint8Array(buf, p, n)
   }
+  const store = createStateStore(meter, req.state, limits)
   const readKey = (ptr: number, len: number): Uint8Array => {
     if (len >>> 0 > LIMITS.stateKey) throw new HostTrap(OUTCOME.limit, `state key longer than ${LIMITS.stateKey} bytes`)
     return view(ptr, len).slice()
@@ -267,32 +267,22 @@ export function createHostApi(meter: Meter, req: { input: Uint8Array; state: Sta
       throw new HostTrap(OUTCOME.trap, `abort(${code >>> 0})`)
     },
     state_get: (keyPtr: number, keyLen: number, dst: number, cap: number) => {
-      chargeFuel(meter, COST.hostCall, keyLen >>> 0)
-      const key = readKey(keyPtr, keyLen)
-      const pending = writes.get(toHex(key))
-      const value = pending !== undefined ? pending.value : req.state(key)
+      chargeFuel(meter, COST.hostCall, 0)
+      const value = store.get(readKey(keyPtr, keyLen))
       if (value === undefined) return -1
       const n = Math.min(value.length, cap >>> 0)
-      chargeFuel(meter, 0, n)
       view(dst, n).set(value.subarray(0, n))
       return value.length
     },
     state_set: (keyPtr: number, keyLen: number, valPtr: number, valLen: number) => {
-      chargeFuel(meter, COST.hostCall, (keyLen >>> 0) + (valLen >>> 0))
+      chargeFuel(meter, COST.hostCall, 0)
       if (valLen >>> 0 > LIMITS.stateValue) throw new HostTrap(OUTCOME.limit, `state value longer than ${LIMITS.stateValue} bytes`)
-      const key = readKey(keyPtr, keyLen)
-      const value = view(valPtr, valLen).slice()
-      record(key, value)
+      store.set(readKey(keyPtr, keyLen), view(valPtr, valLen).slice())
     },
     state_delete: (keyPtr: number, keyLen: number) => {
-      chargeFuel(meter, COST.hostCall, keyLen >>> 0)
-      record(readKey(keyPtr, keyLen), undefined)
+      chargeFuel(meter, COST.hostCall, 0)
+      store.delete(readKey(keyPtr, keyLen))
     },
-  }
-  function record(key: Uint8Array, value: Uint8Array | undefined): void {
-    const k = toHex(key)
-    if (!writes.has(k) && writes.size >= limits.maxWrites) throw new HostTrap(OUTCOME.limit, `more than ${limits.maxWrites} state writes`)
-    writes.set(k, { key, value })
   }
   return {
     imports,
@@ -304,6 +294,47 @@ export function createHostApi(meter: Meter, req: { input: Uint8Array; state: Sta
       return out
     },
     logs,
+    writes: store.writes,
+  }
+}
+
+export interface StateStore {
+  get(key: Uint8Array): Uint8Array | undefined
+  set(key: Uint8Array, value: Uint8Array): void
+  delete(key: Uint8Array): void
+  /** last write per key (hex), the execution's write set before sorting */
+  writes: Map<string, KvWrite>
+}
+
+/**
+ * One execution's view of the asset state: reads see the execution's own writes first, then
+ * the caller's snapshot. Charges the bytes moved (the caller charges the per-call fee) and
+ * enforces key, value and write-count limits with OUTCOME.limit.
+ */
+export function createStateStore(meter: Meter, snapshot: StateReader, limits: ComputeLimits): StateStore {
+  const writes = new Map<string, KvWrite>()
+  const checkKey = (key: Uint8Array): void => {
+    if (key.length > LIMITS.stateKey) throw new HostTrap(OUTCOME.limit, `state key longer than ${LIMITS.stateKey} bytes`)
+  }
+  const record = (key: Uint8Array, value: Uint8Array | undefined): void => {
+    checkKey(key)
+    if (value !== undefined && value.length > LIMITS.stateValue) throw new HostTrap(OUTCOME.limit, `state value longer than ${LIMITS.stateValue} bytes`)
+    chargeFuel(meter, 0, key.length + (value?.length ?? 0))
+    const k = toHex(key)
+    if (!writes.has(k) && writes.size >= limits.maxWrites) throw new HostTrap(OUTCOME.limit, `more than ${limits.maxWrites} state writes`)
+    writes.set(k, { key: key.slice(), value: value?.slice() })
+  }
+  return {
+    get(key) {
+      checkKey(key)
+      chargeFuel(meter, 0, key.length)
+      const pending = writes.get(toHex(key))
+      const value = pending !== undefined ? pending.value : snapshot(key)
+      if (value !== undefined) chargeFuel(meter, 0, value.length)
+      return value
+    },
+    set: (key, value) => record(key, value),
+    delete: (key) => record(key, undefined),
     writes,
   }
 }

@@ -108,6 +108,14 @@ describe('compute pool', () => {
     }
   })
 
+  test('component state reads cross from the worker to the caller snapshot', async () => {
+    const code = loadFixture('tally.component')
+    const state = new Map([[toHex(text('tally')), u32le(40)]])
+    const r = await pool.execute({ assetId: 'tally', code, kind: 'component', fn: 'bump', input: text('[2]'), fuelLimit: 100_000n, state: (k) => state.get(toHex(k)) })
+    expect(new TextDecoder().decode(r.output)).toBe('42')
+    expect(r.writeSet).toEqual([{ key: text('tally'), value: u32le(42) }])
+  })
+
   test('the wall-clock backstop kills a stuck worker with TIMEOUT and the pool recovers', async () => {
     const small = createComputePool({ workers: 1, timeoutMs: 1500 })
     try {

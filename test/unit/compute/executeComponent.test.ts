@@ -2,10 +2,16 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { OUTCOME } from '../../../blocks/schema.ts'
 import { executeComponent, loadComponent, prepareComponent, type LoadedComponent } from '../../../src/compute/executeComponent.ts'
 import { DEFAULT_LIMITS } from '../../../src/compute/executeModule.ts'
+import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
+import { toHex } from '../../../src/crypto/index.ts'
 import { loadFixture } from './computeFixtures.ts'
 
 let calc: LoadedComponent
-beforeAll(async () => { calc = await loadComponent(await prepareComponent(loadFixture('calc.component'))) })
+let tally: LoadedComponent
+beforeAll(async () => {
+  calc = await loadComponent(await prepareComponent(loadFixture('calc.component')))
+  tally = await loadComponent(await prepareComponent(loadFixture('tally.component')))
+})
 
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
 const call = (fn: string, args: unknown, fuelLimit = 1_000_000n) => executeComponent(calc, { fn, input: json(args), fuelLimit })
@@ -44,5 +50,45 @@ describe('components through jco', () => {
 
   test('a component above the size limit is refused at deploy', async () => {
     await expect(prepareComponent(loadFixture('calc.component'), { ...DEFAULT_LIMITS, maxModuleBytes: 64 })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' })
+  })
+
+  test('a component importing anything but xsc:host/state is refused at deploy, naming the import', async () => {
+    await expect(prepareComponent(loadFixture('clocked.component'))).rejects.toMatchObject({ code: 'UNSUPPORTED_IMPORT', message: expect.stringMatching(/xsc:fixtures\/clock/) })
+  })
+})
+
+describe('component asset state (xsc:host/state)', () => {
+  const key = toHex(new TextEncoder().encode('tally'))
+  const bump = (step: number, state: Map<string, Uint8Array>, fuelLimit = 100_000n) =>
+    executeComponent(tally, { fn: 'bump', input: json([step]), fuelLimit, state: (k) => state.get(toHex(k)) })
+
+  test('the tally persists across executions when each write set is applied', async () => {
+    let state = new Map<string, Uint8Array>()
+    const first = await bump(3, state)
+    expect(new TextDecoder().decode(first.output)).toBe('3')
+    expect(first.writeSet).toEqual([{ key: new TextEncoder().encode('tally'), value: new Uint8Array([3, 0, 0, 0]) }])
+    state = computeAppliedState(state, first.writeSet)
+    const second = await bump(4, state)
+    expect(new TextDecoder().decode(second.output)).toBe('7')
+    state = computeAppliedState(state, second.writeSet)
+    expect(state.get(key)).toEqual(new Uint8Array([7, 0, 0, 0]))
+    const cleared = await executeComponent(tally, { fn: 'clear', input: json([]), fuelLimit: 100_000n, state: (k) => state.get(toHex(k)) })
+    expect(computeAppliedState(state, cleared.writeSet).has(key)).toBe(false)
+  })
+
+  test('fuel across the three core modules and the host calls is identical across runs', async () => {
+    const state = new Map([[key, new Uint8Array([1, 0, 0, 0])]])
+    const runs = [await bump(2, state), await bump(2, state), await bump(2, state)]
+    for (const r of runs) {
+      expect(r.fuelUsed).toBe(runs[0]!.fuelUsed)
+      expect(r.writeSetHash).toEqual(runs[0]!.writeSetHash)
+    }
+  })
+
+  test('running out of fuel inside a host call ends outOfFuel with no writes', async () => {
+    const r = await bump(1, new Map(), 60n)
+    expect(r.outcome).toBe(OUTCOME.outOfFuel)
+    expect(r.fuelUsed).toBe(60n)
+    expect(r.writeSet).toEqual([])
   })
 })
