@@ -5,7 +5,7 @@ import { toHex } from '../crypto/index.ts'
 import { ComputeError } from './computeError.ts'
 import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
 import { STATE_ABSENT, STATE_FAILED, STATE_FLAG_ANSWERED, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
-import { prepareComponent, type ComponentArtifact } from './executeComponent.ts'
+import type { ComponentArtifact } from './executeComponent.ts'
 import { DEFAULT_LIMITS, prepareModule, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
 
 export interface ComputePoolOpts {
@@ -39,11 +39,18 @@ export interface ComputePool {
   readonly size: number
 }
 
+interface Pending {
+  job: WorkerJob
+  state: StateReader
+  resolve: (r: ExecutionResult | ComponentArtifact) => void
+  reject: (e: Error) => void
+}
+
 interface Slot {
   worker: Worker
   ctl: Int32Array
   data: Uint8Array
-  job?: { job: WorkerJob; state: StateReader; resolve: (r: ExecutionResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  job?: Pending & { timer: NodeJS.Timeout }
 }
 
 const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 64 }
@@ -74,7 +81,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
   const timeoutMs = opts.timeoutMs ?? 30_000
   const resourceLimits = { ...DEFAULT_RESOURCE_LIMITS, ...opts.resourceLimits }
   const slots: Slot[] = []
-  const queue: { job: WorkerJob; state: StateReader; resolve: (r: ExecutionResult) => void; reject: (e: Error) => void }[] = []
+  const queue: Pending[] = []
   const artifacts = new Map<string, Promise<ComponentArtifact>>()
   let nextId = 1
   let closed = false
@@ -124,6 +131,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
     clearTimeout(j.timer)
     slot.job = undefined
     if (msg.type === 'done') j.resolve(msg.result)
+    else if (msg.type === 'prepared') j.resolve(msg.artifact)
     else j.reject(new ComputeError(msg.code as ComputeError['code'], msg.message))
     pump()
   }
@@ -149,10 +157,18 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
 
   const key = (assetId: Uint8Array | string): string => (typeof assetId === 'string' ? assetId : toHex(assetId))
 
+  const dispatch = (job: WorkerJob, state: StateReader = () => undefined): Promise<ExecutionResult | ComponentArtifact> =>
+    new Promise((resolve, reject) => {
+      queue.push({ job, state, resolve, reject })
+      pump()
+    })
+
+  // Transpiling with jco is seconds of CPU for a big component: done in a worker, once per
+  // asset, so the node's event loop never stalls on a deploy.
   const artifactFor = (assetId: string, code: Uint8Array): Promise<ComponentArtifact> => {
     let a = artifacts.get(assetId)
     if (a === undefined) {
-      a = prepareComponent(code, limits)
+      a = dispatch({ id: nextId++, assetId, kind: 'prepareComponent', code, fn: '', input: new Uint8Array(0), fuelLimit: 0n, limits }) as Promise<ComponentArtifact>
       artifacts.set(assetId, a)
       a.catch(() => artifacts.delete(assetId))
       if (artifacts.size > ARTIFACT_CACHE_ENTRIES) artifacts.delete(artifacts.keys().next().value!)
@@ -182,10 +198,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
       const wj: WorkerJob = { id: nextId++, assetId, kind: job.kind, fn: job.fn, input: job.input, fuelLimit: job.fuelLimit, limits }
       if (artifact !== undefined) wj.artifact = artifact
       else wj.code = job.code
-      const result = await new Promise<ExecutionResult>((resolve, reject) => {
-        queue.push({ job: wj, state: job.state, resolve, reject })
-        pump()
-      }).catch((e: unknown) => {
+      const result = await (dispatch(wj, job.state) as Promise<ExecutionResult>).catch((e: unknown) => {
         // Code refused at preparation is a deterministic outcome, not a runtime failure.
         if (e instanceof ComputeError && ['MALFORMED_WASM', 'UNSUPPORTED_FEATURE', 'UNSUPPORTED_IMPORT', 'LIMIT_EXCEEDED'].includes(e.code)) return refused(e)
         throw e

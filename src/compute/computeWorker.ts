@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { ComputeError } from './computeError.ts'
-import { executeComponent, loadComponent, type LoadedComponent } from './executeComponent.ts'
+import { executeComponent, loadComponent, prepareComponent, type LoadedComponent } from './executeComponent.ts'
 import { executeModule, prepareModule, type ExecutionResult, type PreparedModule } from './executeModule.ts'
 import { STATE_ABSENT, STATE_FLAG_WAITING, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
 
@@ -62,6 +62,13 @@ async function run(job: WorkerJob): Promise<ExecutionResult> {
 }
 
 port.on('message', (job: WorkerJob) => {
+  if (job.kind === 'prepareComponent') {
+    prepareComponent(job.code ?? new Uint8Array(), job.limits).then(
+      (artifact) => port.postMessage({ type: 'prepared', id: job.id, artifact } satisfies WorkerReply),
+      (e: unknown) => port.postMessage({ type: 'error', id: job.id, code: e instanceof ComputeError ? e.code : 'WORKER_FAILED', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply),
+    )
+    return
+  }
   run(job).then(
     (result) => port.postMessage({ type: 'done', id: job.id, result } satisfies WorkerReply),
     (e: unknown) => {

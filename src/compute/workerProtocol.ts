@@ -5,7 +5,8 @@ import type { ComputeLimits, ExecutionResult } from './executeModule.ts'
 export interface WorkerJob {
   id: number
   assetId: string
-  kind: 'module' | 'component'
+  /** prepareComponent: transpile + instrument off the main thread, reply 'prepared' */
+  kind: 'module' | 'component' | 'prepareComponent'
   code?: Uint8Array
   artifact?: ComponentArtifact
   fn: string
@@ -16,6 +17,7 @@ export interface WorkerJob {
 
 export type WorkerReply =
   | { type: 'done'; id: number; result: ExecutionResult }
+  | { type: 'prepared'; id: number; artifact: ComponentArtifact }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'stateGet'; id: number }
 
