@@ -8,6 +8,7 @@ import {
   RpcBackendError,
   type AccountInfo,
   type AssetInfo,
+  type ChainParamsInfo,
   type ChainStatus,
   type EstimateRequest,
   type EstimateResult,
@@ -78,6 +79,11 @@ export class NodeRpcBackend implements RpcBackend {
       peers: this.#m.peers?.() ?? 0,
       syncing: this.#m.syncing?.() ?? false,
     }
+  }
+
+  async getChainParams(): Promise<ChainParamsInfo> {
+    const g = this.#m.chain.genesis
+    return { chainId: g.chainId, tokenSymbol: g.tokenSymbol, tokenDecimals: g.tokenDecimals, slotMs: g.slotMs, genesisTime: g.genesisTime, params: g.params, consensus: g.consensus }
   }
 
   async getAsset(id: Hash): Promise<AssetInfo | null> {

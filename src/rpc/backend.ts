@@ -1,5 +1,5 @@
 import { XscError } from '../../blocks/errors.ts'
-import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Block, BlockEntry, BlockHeader, ChainParams, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 
@@ -19,6 +19,8 @@ export interface RpcBackend {
   /** Unknown addresses are an empty account (balance 0, nonce 0), not null. */
   getAccount(address: Address): Promise<AccountInfo>
   chainStatus(): Promise<ChainStatus>
+  /** The chain's fixed parameters from genesis: what a client needs to build txs (manifest coding, limits, token). */
+  getChainParams(): Promise<ChainParamsInfo>
   getAsset(id: Hash): Promise<AssetInfo | null>
   getHost(address: Address): Promise<HostInfo | null>
   /** Hosts ordered by address; `offset`/`limit` page through them. */
@@ -43,6 +45,18 @@ export interface TxLocation { tx: SignedTx; blockHeight: number; blockHash: Hash
 export interface AccountInfo { balance: bigint; nonce: number }
 
 export interface BlockRef { height: number; hash: Hash }
+
+/** Genesis facts that never change on a chain: its id, token, timing, protocol and consensus parameters. */
+export interface ChainParamsInfo {
+  chainId: string
+  tokenSymbol: string
+  tokenDecimals: number
+  slotMs: number
+  /** Unix ms of slot 0. */
+  genesisTime: bigint
+  params: ChainParams
+  consensus: ConsensusConfig
+}
 
 export interface ChainStatus { chainId: string; head: BlockRef; finalized: BlockRef; peers: number; syncing: boolean }
 

@@ -4,9 +4,10 @@ import { hash, toHex, sign, verify, generateKeyPair, type KeyPair } from '../../
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
   isEventMatch, RpcBackendError,
-  type AccountInfo, type AssetInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
+  type AccountInfo, type AssetInfo, type ChainParamsInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
   type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
 } from '../../../src/rpc/backend.ts'
+import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
 import type { ReputationEvent } from '../../../src/state/records.ts'
 
 /**
@@ -142,6 +143,11 @@ export class MemoryBackend implements RpcBackend {
       peers: this.peers,
       syncing: this.syncing,
     }
+  }
+
+  /** The devnet defaults (src/state/genesisJson.ts) under this backend's chain id. */
+  async getChainParams(): Promise<ChainParamsInfo> {
+    return { chainId: this.chainId, tokenSymbol: 'XSC', tokenDecimals: 9, slotMs: 1000, genesisTime: 1_700_000_000_000n, params: { ...DEFAULT_PARAMS, maxFuelLimit: this.maxFuelLimit }, consensus: DEFAULT_CONSENSUS }
   }
 
   async getAsset(id: Hash): Promise<AssetInfo | null> {
