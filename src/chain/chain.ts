@@ -27,11 +27,11 @@ import { decodeTrusted } from '../../blocks/codec.ts'
 import { applyDeployment, computePlacement } from '../state/applyDeployment.ts'
 import { applyExecution, computeAssignment } from '../state/applyExecution.ts'
 import { computeAuditBlockEntry, computeAuditInput, isAuditDue } from '../state/applyAudit.ts'
-import { deriveAuditChallenges, type AuditChallenge } from '../state/storage/deriveAuditChallenges.ts'
+import type { AuditChallenge } from '../state/storage/deriveAuditChallenges.ts'
+import { computeAuditChallenges } from '../state/storage/computeAuditEntry.ts'
 import type { ChunkProof } from '../state/storage/computeChunkLeaves.ts'
 import { computeEscrow } from '../state/market/index.ts'
 import type { KvWrite, Receipt } from '../../blocks/schema.ts'
-import { ASSET_STATUS } from '../state/records.ts'
 
 /** Asks the hosts for the epoch's audit chunks; returns what they answered (missing = no answer). */
 export type AuditResponder = (challenges: AuditChallenge[]) => Promise<Map<AuditChallenge, ChunkProof>>
@@ -249,9 +249,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     const state = this.store.state
     const params = this.genesis.params
     if (this.#auditResponder && isAuditDue(state, ctx.slot, params.auditEpochSlots)) {
-      const input = computeAuditInput(state, ctx)
-      const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
-      const challenges = deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })))
+      const challenges = computeAuditChallenges(computeAuditInput(state, ctx))
       const answers = await this.#auditResponder(challenges)
       const byKey = new Map([...answers].map(([c, p]) => [challengeKey(c), p]))
       const out = computeAuditBlockEntry(state, ctx, (c) => byKey.get(challengeKey(c)))
