@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, meterImports, prepareModule, type PreparedModule } from '../../src/compute/executeModule.ts'
-import { METER_MODULE } from '../../src/compute/instrumentModule.ts'
+import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, prepareModule, type PreparedModule } from '../../src/compute/executeModule.ts'
 import { WA, type WasmModule } from '../../src/compute/wasmApi.ts'
 
 const args = process.argv.slice(2)
@@ -47,8 +46,6 @@ function runMetered(prepared: PreparedModule, input: Uint8Array): { ms: number; 
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]! }
-void meterImports
-void METER_MODULE
 
 const fixtures: { name: string; meteredMs: number; unmeteredMs: number; overhead: number; fuel: string; fuelPerSec: number }[] = []
 for (const c of cases) {

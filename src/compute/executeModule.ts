@@ -3,7 +3,7 @@ import { toHex } from '../crypto/index.ts'
 import { ComputeError } from './computeError.ts'
 import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { BYTES_PER_FUEL_SHIFT, COST } from './costTable.ts'
-import { instrumentModule, METER_MODULE, type InstrumentedModule } from './instrumentModule.ts'
+import { instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmImportValue, type WasmMemory, type WasmModule } from './wasmApi.ts'
 
 /** Policy limits of one execution. Every figure is part of the protocol: hosts must agree. */
@@ -82,7 +82,9 @@ export function prepareModule(code: Uint8Array, limits: ComputeLimits = DEFAULT_
     maxTableElements: limits.maxTableElements,
     maxCallDepth: limits.maxCallDepth,
     maxLocalsPerFunction: limits.maxLocalsPerFunction,
-    meterGlobals: 'imported',
+    // defined globals are one load cheaper per access than imported mutable ones in V8
+    // (~12% on call-heavy code); components use 'imported' to share one meter
+    meterGlobals: 'defined',
   })
   for (const imp of instrumented.imports) {
     if (imp.module !== 'xsc' || imp.kind !== 'func' || HOST_API[imp.name] === undefined) {
@@ -176,9 +178,16 @@ export function executeModule(prepared: PreparedModule, req: ExecuteModuleReques
   const host = createHostApi(meter, req, limits)
   let error: unknown
   try {
-    const instance = new WA.Instance(prepared.module, { xsc: host.imports, [METER_MODULE]: meterImports(meter) })
+    const instance = new WA.Instance(prepared.module, { xsc: host.imports })
+    // The module owns its meter globals: point the meter at them, then load the fuel. No
+    // guest code has run yet (the start function was turned into an export).
+    meter.fuel = instance.exports[METER_EXPORTS.fuel] as WasmGlobal
+    meter.depth = instance.exports[METER_EXPORTS.depth] as WasmGlobal
+    meter.oom = instance.exports[METER_EXPORTS.oom] as WasmGlobal
+    meter.fuel.value = req.fuelLimit
     const mem = instance.exports.memory
     if (mem instanceof WA.Memory) host.setMemory(mem)
+    if (prepared.instrumented.hasStart) (instance.exports[METER_EXPORTS.start] as () => void)()
     const f = instance.exports[req.fn] as () => unknown
     f()
   } catch (e) {

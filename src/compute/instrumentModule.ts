@@ -36,7 +36,7 @@ export const DEFAULT_INSTRUMENT_OPTS: InstrumentOpts = {
 }
 
 export const METER_MODULE = 'xsc_meter'
-export const METER_EXPORTS = { fuel: '__xsc_fuel', depth: '__xsc_depth', oom: '__xsc_oom' } as const
+export const METER_EXPORTS = { fuel: '__xsc_fuel', depth: '__xsc_depth', oom: '__xsc_oom', start: '__xsc_start' } as const
 
 export interface ModuleImport { module: string; name: string; kind: 'func' | 'table' | 'memory' | 'global' }
 export interface ModuleExport { name: string; kind: 'func' | 'table' | 'memory' | 'global'; index: number }
@@ -48,6 +48,8 @@ export interface InstrumentedModule {
   /** exported function name → its (params, results) value types */
   exportedFuncTypes: Map<string, FuncType>
   opts: InstrumentOpts
+  /** defined mode: the start function is exported as METER_EXPORTS.start for the host to call */
+  hasStart: boolean
 }
 
 export interface FuncType { params: number[]; results: number[] }
@@ -144,6 +146,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
   let importedGlobals = 0
   let definedGlobals = 0
   let importedFuncs = 0
+  let startFunc: number | undefined
 
   // ---- pass 1: read the declarations the code rewrite depends on ----
   for (const s of sections) {
@@ -180,6 +183,8 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
       if (r.u32() > 1) unsupported('multi-memory', 'more than one memory')
     } else if (s.id === 6) {
       definedGlobals = r.u32()
+    } else if (s.id === 8) {
+      startFunc = r.u32()
     } else if (s.id === 13) {
       unsupported('exception handling', 'tag section')
     }
@@ -204,12 +209,26 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
     return types.length + extraTypes.length - 1
   }
 
+  // In defined mode the host can read the meter only after instantiation, so the start
+  // function becomes an export the host calls first (same order: after segment init).
+  const meterExportCount = 3 + (startFunc === undefined ? 0 : 1)
+  const writeMeterExports = (w: WasmWriter): WasmWriter => {
+    w.name(METER_EXPORTS.fuel).u8(3).u32(G_FUEL)
+    w.name(METER_EXPORTS.depth).u8(3).u32(G_DEPTH)
+    w.name(METER_EXPORTS.oom).u8(3).u32(G_OOM)
+    if (startFunc !== undefined) w.name(METER_EXPORTS.start).u8(0).u32(startFunc)
+    return w
+  }
+
   // ---- pass 2: rewrite ----
   const out: Section[] = []
   for (const s of sections) {
     const r = new WasmReader(s.body)
     const w = new WasmWriter()
     switch (s.id) {
+      case 8:
+        if (imported) out.push(s)
+        break
       case 2: { // imports: clamp memory/table limits of imported ones, append meter globals
         const n = r.u32()
         w.u32(n + (imported ? 3 : 0))
@@ -260,7 +279,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
       }
       case 7: {
         const n = r.u32()
-        w.u32(n + (imported ? 0 : 3))
+        w.u32(n + (imported ? 0 : meterExportCount))
         for (let i = 0; i < n; i++) {
           const name = r.name()
           const kind = r.u8()
@@ -270,11 +289,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
           exports.push({ name, kind: KIND_NAMES[kind]!, index })
           w.name(name).u8(kind).u32(kind === 3 ? remapGlobal(index) : index)
         }
-        if (!imported) {
-          w.name(METER_EXPORTS.fuel).u8(3).u32(G_FUEL)
-          w.name(METER_EXPORTS.depth).u8(3).u32(G_DEPTH)
-          w.name(METER_EXPORTS.oom).u8(3).u32(G_OOM)
-        }
+        if (!imported) writeMeterExports(w)
         out.push({ id: 7, body: w.finish() })
         break
       }
@@ -332,13 +347,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
   if (imported) ensure(2, () => writeMeterImports(new WasmWriter().u32(3)).finish())
   else {
     ensure(6, () => writeMeterGlobals(new WasmWriter().u32(3)).finish())
-    ensure(7, () => {
-      const w = new WasmWriter().u32(3)
-      w.name(METER_EXPORTS.fuel).u8(3).u32(G_FUEL)
-      w.name(METER_EXPORTS.depth).u8(3).u32(G_DEPTH)
-      w.name(METER_EXPORTS.oom).u8(3).u32(G_OOM)
-      return w.finish()
-    })
+    ensure(7, () => writeMeterExports(new WasmWriter().u32(meterExportCount)).finish())
   }
   if (extraTypes.length > 0) {
     const w = new WasmWriter().u32(types.length + extraTypes.length)
@@ -358,7 +367,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
 
   const exportedFuncTypes = new Map<string, FuncType>()
   for (const e of exports) if (e.kind === 'func') { const t = types[funcTypeIdx[e.index] ?? -1]; if (t) exportedFuncTypes.set(e.name, t) }
-  return { bytes: final.finish().slice(), imports, exports, exportedFuncTypes, opts }
+  return { bytes: final.finish().slice(), imports, exports, exportedFuncTypes, opts, hasStart: startFunc !== undefined }
 }
 
 function writeMeterImports(w: WasmWriter): WasmWriter {
