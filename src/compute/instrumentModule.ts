@@ -442,6 +442,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   const L_I32B = localCount + 2
   const L_F32 = localCount + 3
   const L_F64 = localCount + 4
+  const L_DEPTH = localCount + 5 // the depth at entry, restored at exit
   // fuel - amount is on the stack: keep it in the local, store it, optionally trap if < 0
   const store = (w: WasmWriter, check: boolean): void => {
     if (!check) { w.u8(0x21).u32(L_FUEL); return }
@@ -484,9 +485,10 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
 
   reload(body)
   if (canCall) {
-    // depth += 1; trap above the limit. The trap leaves depth > max, which names the outcome.
-    body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(1n).u8(0x6a).u8(0x24).u32(G_DEPTH)
-    body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(BigInt(ctx.opts.maxCallDepth)).u8(0x4b).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
+    // saved = depth; depth = saved + 1; trap if saved >= max. The trap leaves depth > max,
+    // which names the outcome; the exit restores depth = saved (one global load per call).
+    body.u8(0x23).u32(G_DEPTH).u8(0x22).u32(L_DEPTH).u8(0x41).sleb(1n).u8(0x6a).u8(0x24).u32(G_DEPTH)
+    body.u8(0x20).u32(L_DEPTH).u8(0x41).sleb(BigInt(ctx.opts.maxCallDepth)).u8(0x4f).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
   }
   // Wrap the body in a block so every exit (fallthrough, br to the function label, return)
   // reaches the depth decrement and the fuel write-back after it.
@@ -503,7 +505,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
     if (op === 0x0b && depth === 0) {
       flush()
       body.u8(0x0b)
-      if (canCall) body.u8(0x23).u32(G_DEPTH).u8(0x41).sleb(1n).u8(0x6b).u8(0x24).u32(G_DEPTH)
+      if (canCall) body.u8(0x20).u32(L_DEPTH).u8(0x24).u32(G_DEPTH)
       writeBack(body).u8(0x0b)
       if (!r.done) r.fail(`bytes after the end of function ${ctx.funcIndex}`)
       break
@@ -598,7 +600,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   const w = new WasmWriter()
   const extra: [number, number][] = []
   // Temps are always declared, in a fixed order, so their indices are fixed.
-  extra.push([1, I64], [2, I32], [1, F32], [1, F64])
+  extra.push([1, I64], [2, I32], [1, F32], [1, F64], [1, I32])
   w.u32(localDecls.length + extra.length)
   for (const [c, t] of [...localDecls, ...extra]) w.u32(c).u8(t)
   w.bytes(body.finish())
