@@ -456,6 +456,9 @@ export class ValidatorNetwork {
   /** Moves the head to fork choice's head if it differs; true when the head changed. */
   async #reconcile(): Promise<boolean> {
     const store = this.chain.store
+    // Fork choice only moves between blocks it knows; a head it does not know (not started yet,
+    // or an import it missed) is never reverted on its account.
+    if (!this.forkChoice.has(store.head.hash)) return false
     const target = this.forkChoice.head()
     if (equalBytes(target, store.head.hash)) return false
     const branch: BranchBlock[] = []

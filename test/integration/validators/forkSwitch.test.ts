@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { computeSlotStart } from '../../../consensus/slot.ts'
+import { Chain, type ImportedBlock } from '../../../src/chain/chain.ts'
+import { equalBytes, hash, toHex, utf8, type KeyPair } from '../../../src/crypto/index.ts'
+import { createNetNode } from '../../../src/net/index.ts'
+import { createLogger } from '../../../src/node/logger.ts'
+import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
+import { readAccount } from '../../../src/state/accounts.ts'
+import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { waitFor } from '../../support/nodeProcess.ts'
+
+const v0 = testKey('switch-v0')
+const v1 = testKey('switch-v1')
+const alice = testKey('switch-alice')
+const bob = testKey('switch-bob')
+const genesis = testGenesis({ validators: [v0, v1], funded: [{ key: alice, amount: 1_000_000n }], schemes: ['stake', 'time', 'work'] })
+const log = createLogger({ level: 'silent' })
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function startPeer(key: KeyPair): Promise<{ chain: Chain; vn: ValidatorNetwork }> {
+  const tmp = tempDir('xsc-switch-')
+  const chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: key, signatureWorkers: 0 })
+  const net = createNetNode({ secretKey: hash(utf8(`switch-p2p-${toHex(key.publicKey)}`)), chainId: genesis.chainId, heartbeatMs: 100 })
+  // No validator key for the network side: no attestations, so fork choice is plain longest-chain here.
+  const vn = new ValidatorNetwork({}, { chain, net, log })
+  cleanups.push(tmp.cleanup, () => chain.close(), () => net.stop(), () => vn.stop())
+  return { chain, vn }
+}
+
+/** Proposes through `produce` in the first slot after `after` that belongs to `key`. */
+async function produce(p: { chain: Chain; vn: ValidatorNetwork }, key: KeyPair, after: number): Promise<ImportedBlock> {
+  for (let slot = after + 1; ; slot++) {
+    if (!equalBytes(p.chain.proposerOf(slot), key.publicKey)) continue
+    const b = await p.vn.produce(slot, Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)))
+    if (b) return b
+  }
+}
+
+describe('validator network fork choice over libp2p', () => {
+  it('range-syncs a longer competing branch, switches to it, re-admits the reverted tx, then follows gossip', async () => {
+    const a = await startPeer(v0)
+    const b = await startPeer(v1)
+    await a.vn.start()
+    await b.vn.start()
+    // Apart, each builds its own branch: A one block with a transfer, B two empty blocks.
+    a.chain.submitTx(transfer(alice, 0, bob.publicKey, 700n))
+    const a1 = await produce(a, v0, 100)
+    expect(a1.block.entries).toHaveLength(1)
+    const b1 = await produce(b, v1, 100)
+    const b2 = await produce(b, v1, b1.block.header.slot)
+    expect(readAccount(a.chain.store.state, bob.publicKey).balance).toBe(700n)
+
+    await a.vn.net.start()
+    await b.vn.net.start()
+    await a.vn.net.dial(b.vn.net.multiaddrs()[0]!)
+    await waitFor(async () => equalBytes(a.chain.head.hash, b2.hash), 10_000, 'A to switch to the longer branch')
+    expect(toHex(a.chain.head.header.stateRoot)).toBe(toHex(b.chain.head.header.stateRoot))
+    expect(readAccount(a.chain.store.state, bob.publicKey).balance).toBe(0n)
+    expect(a.chain.mempool.size).toBe(1) // the transfer of the reverted a1 is pending again
+    expect(a.vn.forkChoice.has(a1.hash)).toBe(true) // a1 stays known as a competing branch
+
+    // Then gossip: B's next block reaches A and is imported on its head.
+    await waitFor(async () => b.vn.net.topicPeers('blocks').length === 1, 5_000, 'subscriptions exchanged')
+    const b3 = await produce(b, v1, b2.block.header.slot)
+    await waitFor(async () => equalBytes(a.chain.head.hash, b3.hash), 10_000, 'A to import B\'s gossiped block')
+  }, 30_000)
+})
