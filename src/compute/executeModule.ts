@@ -3,7 +3,7 @@ import { toHex } from '../crypto/index.ts'
 import { ComputeError } from './computeError.ts'
 import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { BYTES_PER_FUEL_SHIFT, COST } from './costTable.ts'
-import { instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrumentModule.ts'
+import { DEPTH_BITS, DEPTH_MASK, instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmImportValue, type WasmMemory, type WasmModule } from './wasmApi.ts'
 
 /** Policy limits of one execution. Every figure is part of the protocol: hosts must agree. */
@@ -31,8 +31,8 @@ export const DEFAULT_LIMITS: ComputeLimits = {
   maxWrites: LIMITS.writeSet,
 }
 
-/** The largest fuel limit: the meter's i64 must not overflow when a block is charged. */
-export const MAX_FUEL_LIMIT = 1n << 62n
+/** The largest fuel limit: fuel shares the meter's i64 with 16 bits of call depth. */
+export const MAX_FUEL_LIMIT = 1n << 46n
 
 /** Read side of the asset's key-value state: a snapshot from the caller. */
 export type StateReader = (key: Uint8Array) => Uint8Array | undefined
@@ -107,43 +107,51 @@ export class HostTrap extends Error {
   }
 }
 
-/** The three meter globals, owned by the host and imported by every instrumented module. */
+/**
+ * The meter globals. `fuel` packs `fuel << 16 | depth` (see DEPTH_BITS); plain modules own
+ * it (exported), components import host-owned ones so their core modules share one budget.
+ */
 export interface Meter {
   fuel: WasmGlobal
-  depth: WasmGlobal
   oom: WasmGlobal
 }
 
 export function createMeter(fuelLimit: bigint): Meter {
   if (typeof fuelLimit !== 'bigint' || fuelLimit < 0n || fuelLimit > MAX_FUEL_LIMIT) {
-    throw new ComputeError('BAD_REQUEST', `fuel limit must be a bigint in [0, 2^62], got ${String(fuelLimit)}`)
+    throw new ComputeError('BAD_REQUEST', `fuel limit must be a bigint in [0, 2^46], got ${String(fuelLimit)}`)
   }
   return {
-    fuel: new WA.Global({ value: 'i64', mutable: true }, fuelLimit),
-    depth: new WA.Global({ value: 'i32', mutable: true }, 0),
+    fuel: new WA.Global({ value: 'i64', mutable: true }, fuelLimit << DEPTH_BITS),
     oom: new WA.Global({ value: 'i32', mutable: true }, 0),
   }
 }
 
 export function meterImports(meter: Meter): Record<string, WasmImportValue> {
-  return { fuel: meter.fuel, depth: meter.depth, oom: meter.oom }
+  return { fuel: meter.fuel, oom: meter.oom }
 }
 
-/** Charges host work to the shared fuel global; running out ends the execution at once. */
+/** Fuel remaining (negative once exhausted) and current call depth, from the packed meter. */
+export function readMeter(meter: Meter): { fuel: bigint; depth: number } {
+  const v = meter.fuel.value as bigint
+  return { fuel: v >> DEPTH_BITS, depth: Number(v & DEPTH_MASK) }
+}
+
+/** Charges host work to the fuel; running out ends the execution at once. */
 export function chargeFuel(meter: Meter, fixed: number, bytes: number): void {
-  const left = (meter.fuel.value as bigint) - BigInt(fixed) - (BigInt(bytes) >> BYTES_PER_FUEL_SHIFT)
+  const cost = BigInt(fixed) + (BigInt(bytes) >> BYTES_PER_FUEL_SHIFT)
+  const left = (meter.fuel.value as bigint) - (cost << DEPTH_BITS)
   meter.fuel.value = left
   if (left < 0n) throw new HostTrap(OUTCOME.outOfFuel, 'out of fuel in a host call')
 }
 
 /** Maps how a run ended to its outcome and fuel; the same for every host. */
 export function classifyEnd(meter: Meter, fuelLimit: bigint, maxCallDepth: number, error: unknown): { outcome: number; reason: string; fuelUsed: bigint } {
-  const remaining = meter.fuel.value as bigint
+  const { fuel: remaining, depth } = readMeter(meter)
   if (remaining < 0n) return { outcome: OUTCOME.outOfFuel, reason: 'out of fuel', fuelUsed: fuelLimit }
   const fuelUsed = fuelLimit - remaining
   if (error === undefined) return { outcome: OUTCOME.ok, reason: 'ok', fuelUsed }
   if (error instanceof HostTrap) return { outcome: error.outcome, reason: error.reason, fuelUsed }
-  if ((meter.depth.value as number) > maxCallDepth) return { outcome: OUTCOME.limit, reason: `call depth above ${maxCallDepth}`, fuelUsed }
+  if (depth > maxCallDepth) return { outcome: OUTCOME.limit, reason: `call depth above ${maxCallDepth}`, fuelUsed }
   // A wasm trap forfeits the whole fuel limit (like the EVM's exceptional halt): the meter
   // keeps fuel in a register between calls, so the global is not exact mid-function, and
   // charging the limit also means a long loop ending in a trap is paid in full.
@@ -182,9 +190,8 @@ export function executeModule(prepared: PreparedModule, req: ExecuteModuleReques
     // The module owns its meter globals: point the meter at them, then load the fuel. No
     // guest code has run yet (the start function was turned into an export).
     meter.fuel = instance.exports[METER_EXPORTS.fuel] as WasmGlobal
-    meter.depth = instance.exports[METER_EXPORTS.depth] as WasmGlobal
     meter.oom = instance.exports[METER_EXPORTS.oom] as WasmGlobal
-    meter.fuel.value = req.fuelLimit
+    meter.fuel.value = req.fuelLimit << DEPTH_BITS
     const mem = instance.exports.memory
     if (mem instanceof WA.Memory) host.setMemory(mem)
     if (prepared.instrumented.hasStart) (instance.exports[METER_EXPORTS.start] as () => void)()

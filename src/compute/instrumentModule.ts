@@ -36,7 +36,16 @@ export const DEFAULT_INSTRUMENT_OPTS: InstrumentOpts = {
 }
 
 export const METER_MODULE = 'xsc_meter'
-export const METER_EXPORTS = { fuel: '__xsc_fuel', depth: '__xsc_depth', oom: '__xsc_oom', start: '__xsc_start' } as const
+export const METER_EXPORTS = { fuel: '__xsc_fuel', oom: '__xsc_oom', start: '__xsc_start' } as const
+
+/**
+ * The meter global packs fuel and call depth in one i64: `fuel << 16 | depth`. Charges
+ * subtract multiples of 2^16 and never touch the depth bits; `meter < 0` iff fuel < 0, so the
+ * fuel check stays one signed compare; a call adds 1 on entry and subtracts 1 on exit with no
+ * extra memory traffic. Fuel is therefore limited to 2^46, depth to 65535.
+ */
+export const DEPTH_BITS = 16n
+export const DEPTH_MASK = (1n << DEPTH_BITS) - 1n
 
 export interface ModuleImport { module: string; name: string; kind: 'func' | 'table' | 'memory' | 'global' }
 export interface ModuleExport { name: string; kind: 'func' | 'table' | 'memory' | 'global'; index: number }
@@ -192,11 +201,13 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
   for (const t of funcTypeIdx) if (types[t] === undefined) throw new ComputeError('MALFORMED_WASM', `function type index ${t} out of range`)
 
   const imported = opts.meterGlobals === 'imported'
-  const globalShift = imported ? 3 : 0
+  const globalShift = imported ? 2 : 0
   const remapGlobal = (i: number): number => (i >= importedGlobals ? i + globalShift : i)
   const G_FUEL = imported ? importedGlobals : importedGlobals + definedGlobals
-  const G_DEPTH = G_FUEL + 1
-  const G_OOM = G_FUEL + 2
+  const G_OOM = G_FUEL + 1
+  if (!Number.isInteger(opts.maxCallDepth) || opts.maxCallDepth < 1 || BigInt(opts.maxCallDepth) >= DEPTH_MASK) {
+    throw new ComputeError('BAD_REQUEST', `maxCallDepth must be in [1, ${DEPTH_MASK - 1n}]`)
+  }
   const extraTypes: FuncType[] = []
   const blockTypeFor = (results: number[]): number => {
     // index of a () -> results type, added to the type section if absent
@@ -211,10 +222,9 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
 
   // In defined mode the host can read the meter only after instantiation, so the start
   // function becomes an export the host calls first (same order: after segment init).
-  const meterExportCount = 3 + (startFunc === undefined ? 0 : 1)
+  const meterExportCount = 2 + (startFunc === undefined ? 0 : 1)
   const writeMeterExports = (w: WasmWriter): WasmWriter => {
     w.name(METER_EXPORTS.fuel).u8(3).u32(G_FUEL)
-    w.name(METER_EXPORTS.depth).u8(3).u32(G_DEPTH)
     w.name(METER_EXPORTS.oom).u8(3).u32(G_OOM)
     if (startFunc !== undefined) w.name(METER_EXPORTS.start).u8(0).u32(startFunc)
     return w
@@ -231,7 +241,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
         break
       case 2: { // imports: clamp memory/table limits of imported ones, append meter globals
         const n = r.u32()
-        w.u32(n + (imported ? 3 : 0))
+        w.u32(n + (imported ? 2 : 0))
         for (let i = 0; i < n; i++) {
           w.name(r.name()).name(r.name())
           const kind = r.u8()
@@ -266,7 +276,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
       }
       case 6: {
         const n = r.u32()
-        w.u32(n + (imported ? 0 : 3))
+        w.u32(n + (imported ? 0 : 2))
         for (let i = 0; i < n; i++) {
           const t = r.u8()
           checkValType(t, 'a global')
@@ -326,7 +336,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
           const body = new WasmReader(r.buf, r.pos, r.pos + size)
           r.pos += size
           const type = types[funcTypeIdx[importedFuncs + i]!]!
-          const rewritten = rewriteBody(body, type, { opts, G_FUEL, G_DEPTH, G_OOM, remapGlobal, blockTypeFor, funcIndex: importedFuncs + i })
+          const rewritten = rewriteBody(body, type, { opts, G_FUEL, G_OOM, remapGlobal, blockTypeFor, funcIndex: importedFuncs + i })
           w.sized(rewritten)
         }
         out.push({ id: 10, body: w.finish() })
@@ -344,9 +354,9 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
     const at = out.findIndex((s) => s.id !== 0 && SECTION_RANK[s.id]! > rank)
     out.splice(at < 0 ? out.length : at, 0, { id, body: make() })
   }
-  if (imported) ensure(2, () => writeMeterImports(new WasmWriter().u32(3)).finish())
+  if (imported) ensure(2, () => writeMeterImports(new WasmWriter().u32(2)).finish())
   else {
-    ensure(6, () => writeMeterGlobals(new WasmWriter().u32(3)).finish())
+    ensure(6, () => writeMeterGlobals(new WasmWriter().u32(2)).finish())
     ensure(7, () => writeMeterExports(new WasmWriter().u32(meterExportCount)).finish())
   }
   if (extraTypes.length > 0) {
@@ -372,14 +382,12 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
 
 function writeMeterImports(w: WasmWriter): WasmWriter {
   w.name(METER_MODULE).name('fuel').u8(3).u8(I64).u8(1)
-  w.name(METER_MODULE).name('depth').u8(3).u8(I32).u8(1)
   w.name(METER_MODULE).name('oom').u8(3).u8(I32).u8(1)
   return w
 }
 
 function writeMeterGlobals(w: WasmWriter): WasmWriter {
-  w.u8(I64).u8(1).u8(0x42).sleb(0n).u8(0x0b) // fuel remaining, set by the host before the call
-  w.u8(I32).u8(1).u8(0x41).sleb(0n).u8(0x0b) // call depth
+  w.u8(I64).u8(1).u8(0x42).sleb(0n).u8(0x0b) // fuel << 16 | depth, set by the host before the call
   w.u8(I32).u8(1).u8(0x41).sleb(0n).u8(0x0b) // 1 once a memory.grow was denied
   return w
 }
@@ -407,7 +415,6 @@ function copyElementSegment(r: WasmReader, w: WasmWriter, remapGlobal: (i: numbe
 interface RewriteCtx {
   opts: InstrumentOpts
   G_FUEL: number
-  G_DEPTH: number
   G_OOM: number
   remapGlobal: (i: number) => number
   blockTypeFor: (results: number[]) => number
@@ -421,7 +428,7 @@ const F32_NAN_OPS = new Set([0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x9
 const F64_NAN_OPS = new Set([0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xbb])
 
 function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter {
-  const { G_FUEL, G_DEPTH, G_OOM } = ctx
+  const { G_FUEL, G_OOM } = ctx
   // locals
   const localDecls: [number, number][] = []
   let localCount = type.params.length
@@ -442,7 +449,6 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   const L_I32B = localCount + 2
   const L_F32 = localCount + 3
   const L_F64 = localCount + 4
-  const L_DEPTH = localCount + 5 // the depth at entry, restored at exit
   // fuel - amount is on the stack: keep it in the local, store it, optionally trap if < 0
   const store = (w: WasmWriter, check: boolean): void => {
     if (!check) { w.u8(0x21).u32(L_FUEL); return }
@@ -461,35 +467,38 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   let seg = new WasmWriter()
   let segCost = 0
   let segCheck = true // the function-entry block checks
+  let entry = true
   const flush = (): void => {
-    if (segCheck) {
-      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(Math.max(1, segCost))).u8(0x7d)
+    if (entry && canCall) {
+      // entry of a calling function: depth += 1 and the block's fuel in one subtraction, then
+      // trap if fuel < 0 or depth > max (the trap leaves both visible in the global)
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb((BigInt(Math.max(1, segCost)) << DEPTH_BITS) - 1n).u8(0x7d).u8(0x22).u32(L_FUEL)
+      body.u8(0x42).sleb(0n).u8(0x53)
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(DEPTH_MASK).u8(0x83).u8(0x42).sleb(BigInt(ctx.opts.maxCallDepth)).u8(0x56).u8(0x72)
+      body.u8(0x04).u8(0x40).u8(0x20).u32(L_FUEL).u8(0x24).u32(G_FUEL).u8(0x00).u8(0x0b)
+    } else if (segCheck) {
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(Math.max(1, segCost)) << DEPTH_BITS).u8(0x7d)
       store(body, true)
     } else if (segCost > 0) {
-      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(segCost)).u8(0x7d)
+      body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(BigInt(segCost) << DEPTH_BITS).u8(0x7d)
       store(body, false)
     }
+    entry = false
     body.bytes(seg.finish())
     seg = new WasmWriter()
     segCost = 0
     segCheck = false
   }
-  // Charges fixed + (top-of-stack i32 operand >> shift), trapping at once if fuel runs out.
-  const dynamicCharge = (fixed: number, shift: bigint, left: boolean): void => {
+  // Charges (top-of-stack i32 operand >> or << shift) fuel, trapping at once if fuel runs out.
+  const dynamicCharge = (shift: bigint, left: boolean): void => {
     seg.u8(0x22).u32(L_I32) // local.tee: operand stays on the stack
     seg.u8(0x20).u32(L_FUEL).u8(0x20).u32(L_I32).u8(0xad) // i64.extend_i32_u
     seg.u8(0x42).sleb(shift).u8(left ? 0x86 : 0x88) // i64.shl / i64.shr_u
-    seg.u8(0x42).sleb(BigInt(fixed)).u8(0x7c).u8(0x7d)
+    seg.u8(0x42).sleb(DEPTH_BITS).u8(0x86).u8(0x7d) // into fuel units of the packed meter
     store(seg, true)
   }
 
   reload(body)
-  if (canCall) {
-    // saved = depth; depth = saved + 1; trap if saved >= max. The trap leaves depth > max,
-    // which names the outcome; the exit restores depth = saved (one global load per call).
-    body.u8(0x23).u32(G_DEPTH).u8(0x22).u32(L_DEPTH).u8(0x41).sleb(1n).u8(0x6a).u8(0x24).u32(G_DEPTH)
-    body.u8(0x20).u32(L_DEPTH).u8(0x41).sleb(BigInt(ctx.opts.maxCallDepth)).u8(0x4f).u8(0x04).u8(0x40).u8(0x00).u8(0x0b)
-  }
   // Wrap the body in a block so every exit (fallthrough, br to the function label, return)
   // reaches the depth decrement and the fuel write-back after it.
   const res = type.results
@@ -505,7 +514,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
     if (op === 0x0b && depth === 0) {
       flush()
       body.u8(0x0b)
-      if (canCall) body.u8(0x20).u32(L_DEPTH).u8(0x24).u32(G_DEPTH)
+      if (canCall) body.u8(0x20).u32(L_FUEL).u8(0x42).sleb(1n).u8(0x7d).u8(0x21).u32(L_FUEL) // depth -= 1
       writeBack(body).u8(0x0b)
       if (!r.done) r.fail(`bytes after the end of function ${ctx.funcIndex}`)
       break
@@ -542,7 +551,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
         // Pages are paid only when the grow succeeds; a denied grow returns -1 and sets oom.
         seg.u8(0x21).u32(L_I32B).u8(0x20).u32(L_I32B).u8(0x40).u8(0x00)
         seg.u8(0x22).u32(L_I32).u8(0x41).sleb(-1n).u8(0x46).u8(0x04).u8(0x40).u8(0x41).sleb(1n).u8(0x24).u32(G_OOM).u8(0x05)
-        seg.u8(0x20).u32(L_FUEL).u8(0x20).u32(L_I32B).u8(0xad).u8(0x42).sleb(PAGE_FUEL_SHIFT).u8(0x86).u8(0x7d)
+        seg.u8(0x20).u32(L_FUEL).u8(0x20).u32(L_I32B).u8(0xad).u8(0x42).sleb(PAGE_FUEL_SHIFT + DEPTH_BITS).u8(0x86).u8(0x7d)
         store(seg, true)
         seg.u8(0x0b).u8(0x20).u32(L_I32)
         copyRaw = false
@@ -561,16 +570,16 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
         if (sub <= 7) { seg.bytes(r.buf.subarray(start, r.pos)); break } // trunc_sat: base cost
         segCost += COST.bulk - 1
         switch (sub) {
-          case 8: r.u32(); if (r.u8() !== 0) unsupported('multi-memory', 'memory.init index'); dynamicCharge(0, BYTES_PER_FUEL_SHIFT, false); break
+          case 8: r.u32(); if (r.u8() !== 0) unsupported('multi-memory', 'memory.init index'); dynamicCharge(BYTES_PER_FUEL_SHIFT, false); break
           case 9: r.u32(); break // data.drop
-          case 10: if (r.u8() !== 0 || r.u8() !== 0) unsupported('multi-memory', 'memory.copy index'); dynamicCharge(0, BYTES_PER_FUEL_SHIFT, false); break
-          case 11: if (r.u8() !== 0) unsupported('multi-memory', 'memory.fill index'); dynamicCharge(0, BYTES_PER_FUEL_SHIFT, false); break
-          case 12: r.u32(); r.u32(); dynamicCharge(0, ELEM_FUEL_SHIFT, true); break
+          case 10: if (r.u8() !== 0 || r.u8() !== 0) unsupported('multi-memory', 'memory.copy index'); dynamicCharge(BYTES_PER_FUEL_SHIFT, false); break
+          case 11: if (r.u8() !== 0) unsupported('multi-memory', 'memory.fill index'); dynamicCharge(BYTES_PER_FUEL_SHIFT, false); break
+          case 12: r.u32(); r.u32(); dynamicCharge(ELEM_FUEL_SHIFT, true); break
           case 13: r.u32(); break // elem.drop
-          case 14: r.u32(); r.u32(); dynamicCharge(0, ELEM_FUEL_SHIFT, true); break
-          case 15: r.u32(); dynamicCharge(0, ELEM_FUEL_SHIFT, true); break
+          case 14: r.u32(); r.u32(); dynamicCharge(ELEM_FUEL_SHIFT, true); break
+          case 15: r.u32(); dynamicCharge(ELEM_FUEL_SHIFT, true); break
           case 16: r.u32(); break
-          case 17: r.u32(); dynamicCharge(0, ELEM_FUEL_SHIFT, true); break
+          case 17: r.u32(); dynamicCharge(ELEM_FUEL_SHIFT, true); break
           default: unsupported('0xfc instruction', `0xfc ${sub} in function ${ctx.funcIndex}`)
         }
         seg.bytes(r.buf.subarray(start, r.pos))
@@ -600,7 +609,7 @@ function rewriteBody(r: WasmReader, type: FuncType, ctx: RewriteCtx): WasmWriter
   const w = new WasmWriter()
   const extra: [number, number][] = []
   // Temps are always declared, in a fixed order, so their indices are fixed.
-  extra.push([1, I64], [2, I32], [1, F32], [1, F64], [1, I32])
+  extra.push([1, I64], [2, I32], [1, F32], [1, F64])
   w.u32(localDecls.length + extra.length)
   for (const [c, t] of [...localDecls, ...extra]) w.u32(c).u8(t)
   w.bytes(body.finish())

@@ -120,7 +120,7 @@ describe('compute pool', () => {
     const small = createComputePool({ workers: 1, timeoutMs: 1500 })
     try {
       const loop = loadFixture('loop')
-      await expect(small.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1n << 60n, state: noState })).rejects.toMatchObject({ code: 'TIMEOUT' })
+      await expect(small.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1n << 46n, state: noState })).rejects.toMatchObject({ code: 'TIMEOUT' })
       const r = await small.execute({ assetId: 'loop', code: loop, kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1000n, state: noState })
       expect(r.outcome).toBe(OUTCOME.outOfFuel)
     } finally {
