@@ -29,7 +29,7 @@ process.on('SIGINT', () => {
 })
 process.on('exit', stopAll)
 
-function startNode(name: string, args: string[]): Promise<{ rpc: string }> {
+function startNode(name: string, args: string[]): Promise<{ rpc: string; p2p: string[] }> {
   const child = spawn(process.execPath, ['bin/xsc.js', 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: process.env.XSC_LOG_LEVEL ?? 'warn' } })
   children.push(child)
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`))
@@ -37,8 +37,8 @@ function startNode(name: string, args: string[]): Promise<{ rpc: string }> {
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const msg = JSON.parse(line) as { event?: string; rpc?: string }
-        if (msg.event === 'ready' && msg.rpc) resolve({ rpc: msg.rpc })
+        const msg = JSON.parse(line) as { event?: string; rpc?: string; p2p?: string[] }
+        if (msg.event === 'ready' && msg.rpc) resolve({ rpc: msg.rpc, p2p: msg.p2p ?? [] })
       } catch {
         process.stdout.write(`[${name}] ${line}\n`)
       }
@@ -54,30 +54,40 @@ const validators = genesis.validators.map((v, i) => {
   return { key, file }
 })
 
+// Validators: each its own process and data dir. The first starts alone; the others bootstrap
+// from its multiaddr (from its ready line) and find each other by peer exchange.
 const basePort = Number(values['rpc-port'])
-const nodes = await Promise.all(validators.map((v, i) => startNode(`validator-${i}`, ['--data', join(dataDir, `validator-${i}`), '--key', v.file, '--genesis', values.genesis, '--rpc', `127.0.0.1:${basePort + i}`])))
+const validatorArgs = (i: number, bootstrap: string[]): string[] => ['--data', join(dataDir, `validator-${i}`), '--key', validators[i]!.file, '--genesis', values.genesis, '--rpc', `127.0.0.1:${basePort + i}`, ...bootstrap.flatMap((b) => ['--bootstrap', b])]
+const first = await startNode('validator-0', validatorArgs(0, []))
+const nodes = [first, ...(await Promise.all(validators.slice(1).map((_, i) => startNode(`validator-${i + 1}`, validatorArgs(i + 1, first.p2p.slice(0, 1))))))]
 const rpc = nodes[0]!.rpc
 console.log(`devnet up: chain ${genesis.chainId}, ${validators.length} validator(s)`)
-console.log(`RPC: ${rpc}`)
+nodes.forEach((n, i) => console.log(`validator-${i}: RPC ${n.rpc}  p2p ${n.p2p[0] ?? '-'}`))
 
-// Demo round trip: a transfer between two well-known accounts, seen in a block.
-const client = createClient({ transport: http(rpc) })
+// Demo round trip: a transfer between two well-known accounts, seen in a block. Sent to the last
+// validator and read back from the first, so it crosses the network.
+const client = createClient({ transport: http(nodes[nodes.length - 1]!.rpc) })
+const reader = createClient({ transport: http(rpc) })
 const alice = devnetKey('account', 0)
 const bob = devnetKey('account', 1)
 const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1_000n, fee: 1n })
 console.log(`transfer ${toHex(id)}: 1000 from account 0 to account 1`)
-for (let i = 0; i < 100; i++) {
-  const found = await getTransaction(client, { id })
-  if (found) {
-    console.log(`included in block ${found.blockHeight} ${toHex(found.blockHash)}`)
-    break
-  }
-  await new Promise((r) => setTimeout(r, 100))
+let included: Awaited<ReturnType<typeof getTransaction>> = null
+for (let i = 0; i < 200 && !included; i++) {
+  included = await getTransaction(reader, { id })
+  if (!included) await new Promise((r) => setTimeout(r, 100))
 }
-console.log(`account 1 balance: ${await getBalance(client, { address: bob.publicKey })}`)
-const status = await getChainStatus(client)
-console.log(`head ${status.head.height}, finalized ${status.finalized.height}`)
+if (!included) throw new Error('the demo transfer was not included within 20 s')
+console.log(`included in block ${included.blockHeight} ${toHex(included.blockHash)} (seen on validator-0)`)
+console.log(`account 1 balance: ${await getBalance(reader, { address: bob.publicKey })}`)
+let status = await getChainStatus(reader)
+for (let i = 0; i < 100 && status.finalized.height < included.blockHeight; i++) {
+  await new Promise((r) => setTimeout(r, 100))
+  status = await getChainStatus(reader)
+}
+console.log(`head ${status.head.height}, finalized ${status.finalized.height}, peers ${status.peers}`)
 await client.close()
+await reader.close()
 if (values.exit) {
   stopAll()
   process.exit(0)
