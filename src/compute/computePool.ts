@@ -15,6 +15,8 @@ export interface ComputePoolOpts {
   /** wall-clock backstop per execution; firing means a broken runtime, never an outcome */
   timeoutMs?: number
   resourceLimits?: ResourceLimits
+  /** a worker is replaced after loading this many components (their JS modules never unload); default 256 */
+  recycleAfterComponents?: number
 }
 
 export type AssetKind = 'module' | 'component'
@@ -58,8 +60,8 @@ const WORKER_URL = new URL('./computeWorker.ts', import.meta.url)
 /** Transpiled components kept per pool (jco output is a few hundred KB of JS per asset). */
 const ARTIFACT_CACHE_ENTRIES = 256
 
-function spawnWorker(stateChannel: SharedArrayBuffer, resourceLimits: ResourceLimits): Worker {
-  const workerData = { stateChannel }
+function spawnWorker(stateChannel: SharedArrayBuffer, resourceLimits: ResourceLimits, recycleAfterComponents: number): Worker {
+  const workerData = { stateChannel, recycleAfterComponents }
   if (WORKER_URL.pathname.endsWith('.ts')) {
     // Running from TypeScript sources (tsx, vitest): load the worker through tsx's API.
     const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(WORKER_URL.href)}, ${JSON.stringify(import.meta.url)}))`
@@ -88,7 +90,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
 
   const makeSlot = (index: number): void => {
     const channel = new SharedArrayBuffer(STATE_HEADER_BYTES + Math.max(LIMITS.stateValue, LIMITS.stateKey))
-    const worker = spawnWorker(channel, resourceLimits)
+    const worker = spawnWorker(channel, resourceLimits, opts.recycleAfterComponents ?? 256)
     const slot: Slot = { worker, ctl: new Int32Array(channel, 0, 2), data: new Uint8Array(channel, STATE_HEADER_BYTES) }
     slots[index] = slot
     worker.on('message', (msg: WorkerReply) => onMessage(slot, msg))
@@ -133,7 +135,17 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
     if (msg.type === 'done') j.resolve(msg.result)
     else if (msg.type === 'prepared') j.resolve(msg.artifact)
     else j.reject(new ComputeError(msg.code as ComputeError['code'], msg.message))
+    if (msg.type === 'done' && msg.retire) retire(slot)
     pump()
+  }
+
+  // Replaces a worker that asked to go (too many loaded component modules).
+  const retire = (slot: Slot): void => {
+    const index = slots.indexOf(slot)
+    if (index < 0) return
+    slots[index] = undefined as unknown as Slot
+    void slot.worker.terminate()
+    if (!closed) makeSlot(index)
   }
 
   const pump = (): void => {

@@ -9,7 +9,7 @@ import { STATE_ABSENT, STATE_FLAG_WAITING, STATE_HEADER_BYTES, type WorkerJob, t
  * memory or state; only compiled code is cached, by asset id. State reads block on a
  * SharedArrayBuffer while the main thread answers from the caller's snapshot.
  */
-const { stateChannel } = workerData as { stateChannel: SharedArrayBuffer }
+const { stateChannel, recycleAfterComponents } = workerData as { stateChannel: SharedArrayBuffer; recycleAfterComponents: number }
 const ctl = new Int32Array(stateChannel, 0, 2)
 const data = new Uint8Array(stateChannel, STATE_HEADER_BYTES)
 const port = parentPort!
@@ -18,6 +18,10 @@ const port = parentPort!
 const CACHE_ENTRIES = 64
 const modules = new Map<string, PreparedModule>()
 const components = new Map<string, LoadedComponent>()
+
+// Each component's generated JS is an ES module, and ES modules are never unloaded: a worker
+// that has loaded this many asks the pool to retire it (the pool respawns it).
+let componentLoads = 0
 
 function cached<T>(cache: Map<string, T>, key: string): T | undefined {
   const v = cache.get(key)
@@ -57,6 +61,7 @@ async function run(job: WorkerJob): Promise<ExecutionResult> {
     if (job.artifact === undefined) throw new ComputeError('BAD_REQUEST', 'component artifact missing')
     loaded = await loadComponent(job.artifact, job.limits)
     remember(components, job.assetId, loaded)
+    componentLoads++
   }
   return executeComponent(loaded, { fn: job.fn, input: job.input, fuelLimit: job.fuelLimit, state: (k) => readState(job.id, k) })
 }
@@ -70,7 +75,7 @@ port.on('message', (job: WorkerJob) => {
     return
   }
   run(job).then(
-    (result) => port.postMessage({ type: 'done', id: job.id, result } satisfies WorkerReply),
+    (result) => port.postMessage({ type: 'done', id: job.id, result, retire: componentLoads >= recycleAfterComponents } satisfies WorkerReply),
     (e: unknown) => {
       const code = e instanceof ComputeError ? e.code : 'WORKER_FAILED'
       port.postMessage({ type: 'error', id: job.id, code, message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply)

@@ -16,7 +16,7 @@ export interface WorkerJob {
 }
 
 export type WorkerReply =
-  | { type: 'done'; id: number; result: ExecutionResult }
+  | { type: 'done'; id: number; result: ExecutionResult; retire: boolean }
   | { type: 'prepared'; id: number; artifact: ComponentArtifact }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'stateGet'; id: number }

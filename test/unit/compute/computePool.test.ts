@@ -116,6 +116,19 @@ describe('compute pool', () => {
     expect(r.writeSet).toEqual([{ key: text('tally'), value: u32le(42) }])
   })
 
+  test('a worker that loaded too many components is replaced and the pool carries on', async () => {
+    const small = createComputePool({ workers: 1, recycleAfterComponents: 1 })
+    try {
+      const calc = loadFixture('calc.component')
+      for (const n of [5, 6, 7]) {
+        const r = await small.execute({ assetId: 'calc', code: calc, kind: 'component', fn: 'add', input: text(`[${n}, 1]`), fuelLimit: 10_000n, state: noState })
+        expect(new TextDecoder().decode(r.output)).toBe(String(n + 1))
+      }
+    } finally {
+      await small.close()
+    }
+  })
+
   test('the wall-clock backstop kills a stuck worker with TIMEOUT and the pool recovers', async () => {
     const small = createComputePool({ workers: 1, timeoutMs: 1500 })
     try {
