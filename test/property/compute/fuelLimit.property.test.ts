@@ -39,6 +39,8 @@ const exprArb: fc.Memo<number[]> = fc.memo((depth) => {
     { arbitrary: sub.map((a) => [...a, 0x45]), weight: 1 }, // i32.eqz
     { arbitrary: sub.map((a) => [...a, 0xb2, 0x43, 0, 0, 0xc0, 0x3f, 0x94, 0xfc, 0x00]), weight: 1 }, // trunc_sat(f32(a)*1.5)
     { arbitrary: sub.map((a) => [...a, 0x10, 1]), weight: 1 }, // call helper
+    { arbitrary: fc.constant([0x3f, 0x00]), weight: 1 }, // memory.size
+    { arbitrary: fc.integer({ min: 0, max: 2 }).map((k) => [0x41, k, 0x40, 0x00]), weight: 1 }, // memory.grow (max 64 pages)
   )
 })
 
@@ -47,6 +49,9 @@ const stmtArb: fc.Memo<number[]> = fc.memo((depth) => {
   const simple = fc.oneof(
     fc.tuple(e, fc.integer({ min: 0, max: 3 })).map(([x, l]) => [...x, 0x21, l]),
     fc.tuple(fc.integer({ min: 0, max: 255 }), e).map(([a, x]) => [0x41, ...sleb(a * 4), ...x, 0x36, 0x02, 0x00]),
+    // memory.fill / memory.copy inside the first KiB, charged by length
+    fc.tuple(fc.integer({ min: 0, max: 512 }), e, fc.integer({ min: 0, max: 500 })).map(([a, v, n]) => [0x41, ...sleb(a), ...v, 0x41, ...sleb(n), 0xfc, 11, 0x00]),
+    fc.tuple(fc.integer({ min: 0, max: 512 }), fc.integer({ min: 0, max: 512 }), fc.integer({ min: 0, max: 500 })).map(([d, src, n]) => [0x41, ...sleb(d), 0x41, ...sleb(src), 0x41, ...sleb(n), 0xfc, 10, 0x00, 0x00]),
   )
   if (depth <= 1) return simple
   const body = fc.array(stmtArb(depth - 1), { maxLength: 3 }).map((xs) => xs.flat())
@@ -72,7 +77,7 @@ function assemble(runBody: number[]): Uint8Array {
   const types = vec([[0x60, 0, 0], [0x60, 2, 0x7f, 0x7f, 0], [0x60, 1, 0x7f, 1, 0x7f]])
   const imports = vec([[...str('xsc'), ...str('output_write'), 0x00, 1]])
   const funcs = vec([[2], [0]])
-  const memory = vec([[0x00, 1]])
+  const memory = vec([[0x01, 1, 64]]) // a declared maximum, so the original and the metered module agree on grow
   const exports = vec([[...str('run'), 0x00, 2], [...str('memory'), 0x02, 0]])
   // helper(x): if x > 500 return x*3; x+7  (an early return out of an if)
   const helper = [1, 1, 0x7f /* one unused local */, ...[0x20, 0, 0x41, ...sleb(500), 0x4a, 0x04, 0x40, 0x20, 0, 0x41, 3, 0x6c, 0x0f, 0x0b, 0x20, 0, 0x41, 7, 0x6a, 0x0b]]
