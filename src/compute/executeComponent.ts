@@ -43,6 +43,11 @@ export const COMPONENT_HOST_INTERFACES = ['xsc:host/state'] as const
 
 const camel = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
+/** The first use of the component model's async ABI in a component's WIT, if any. */
+export function findComponentAsync(wit: string): string | undefined {
+  return /\basync\s+func\b|\bstream<|\bfuture<|\berror-context\b/.exec(wit)?.[0]
+}
+
 /** Deploy-time work: transpile, refuse WIT imports, instrument and validate every core module. */
 export async function prepareComponent(code: Uint8Array, limits: ComputeLimits = DEFAULT_LIMITS): Promise<ComponentArtifact> {
   if (code.length > limits.maxModuleBytes) {
@@ -55,6 +60,12 @@ export async function prepareComponent(code: Uint8Array, limits: ComputeLimits =
   } catch (cause) {
     throw new ComputeError('MALFORMED_WASM', `not a valid component: ${cause instanceof Error ? cause.message : String(cause)}`, {}, { cause })
   }
+  // The component model's async ABI (async funcs, streams, futures) runs through jco's task
+  // scheduler, which has timers and a randomized mode: not deterministic, refused.
+  const { componentWit } = await import('@bytecodealliance/jco')
+  const wit = await componentWit(code)
+  const asyncUse = findComponentAsync(wit)
+  if (asyncUse !== undefined) throw new ComputeError('UNSUPPORTED_FEATURE', `component model async (${asyncUse}) is not supported: it is not deterministic under jco`, { feature: 'component async' })
   const foreign = out.imports.filter((i) => !(COMPONENT_HOST_INTERFACES as readonly string[]).includes(i))
   if (foreign.length > 0) {
     throw new ComputeError('UNSUPPORTED_IMPORT', `component imports ${foreign.join(', ')}: the host provides only ${COMPONENT_HOST_INTERFACES.join(', ')}`, { imports: foreign })

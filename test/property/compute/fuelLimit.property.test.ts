@@ -39,7 +39,7 @@ const exprArb: fc.Memo<number[]> = fc.memo((depth) => {
     { arbitrary: sub.map((a) => [...a, 0x45]), weight: 1 }, // i32.eqz
     { arbitrary: sub.map((a) => [...a, 0xb2, 0x43, 0, 0, 0xc0, 0x3f, 0x94, 0xfc, 0x00]), weight: 1 }, // trunc_sat(f32(a)*1.5)
     { arbitrary: sub.map((a) => [...a, 0x10, 1]), weight: 1 }, // call helper
-    { arbitrary: fc.constant([0x3f, 0x00]), weight: 1 }, // memory.size
+    { arbitrary: fc.constant<number[]>([0x3f, 0x00]), weight: 1 }, // memory.size
     { arbitrary: fc.integer({ min: 0, max: 2 }).map((k) => [0x41, k, 0x40, 0x00]), weight: 1 }, // memory.grow (max 64 pages)
   )
 })

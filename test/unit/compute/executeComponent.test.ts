@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { executeComponent, loadComponent, prepareComponent, type LoadedComponent } from '../../../src/compute/executeComponent.ts'
+import { executeComponent, findComponentAsync, loadComponent, prepareComponent, type LoadedComponent } from '../../../src/compute/executeComponent.ts'
 import { DEFAULT_LIMITS } from '../../../src/compute/executeModule.ts'
 import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
 import { toHex } from '../../../src/crypto/index.ts'
@@ -50,6 +50,13 @@ describe('components through jco', () => {
 
   test('a component above the size limit is refused at deploy', async () => {
     await expect(prepareComponent(loadFixture('calc.component'), { ...DEFAULT_LIMITS, maxModuleBytes: 64 })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' })
+  })
+
+  test('the async component ABI is detected in WIT (refused at deploy), sync WIT is not', () => {
+    expect(findComponentAsync('world w {\n  export run: async func() -> u32;\n}')).toMatch(/async/)
+    expect(findComponentAsync('world w {\n  export run: func(s: stream<u8>);\n}')).toBe('stream<')
+    expect(findComponentAsync('world w {\n  export run: func() -> future<u32>;\n}')).toBe('future<')
+    expect(findComponentAsync('world w {\n  export asynchronous: func(async-mode: u32) -> u32;\n}')).toBeUndefined()
   })
 
   test('a component importing anything but xsc:host/state is refused at deploy, naming the import', async () => {
