@@ -1,27 +1,9 @@
-import { bytes, encode, list, struct, u8 } from '../../blocks/codec.ts'
-import { KvWrite, LIMITS, type Hash } from '../../blocks/schema.ts'
-import { compareBytes, hash, toHex } from '../crypto/index.ts'
+import type { KvWrite } from '../../blocks/schema.ts'
+import { compareBytes, toHex } from '../crypto/index.ts'
 
-/**
- * The hashes receipts and completion blocks carry. Pure: the same outcome and output give the
- * same resultHash on every host, the same writes the same writeSetHash. Fuel is not inside
- * resultHash because receipts carry it as its own field (agreement is on both).
- */
-const ExecutionResult = struct<{ outcome: number; output: Uint8Array }>('ExecutionResult', {
-  outcome: u8,
-  output: bytes({ max: LIMITS.output }),
-})
-const WriteSet = list(KvWrite, LIMITS.writeSet)
-
-/** hash(canonical [outcome, output]). */
-export function computeResultHash(outcome: number, output: Uint8Array): Hash {
-  return hash(encode(ExecutionResult, { outcome, output }))
-}
-
-/** hash(canonical sorted write set); the input must already be sorted and deduplicated. */
-export function computeWriteSetHash(writeSet: KvWrite[]): Hash {
-  return hash(encode(WriteSet, writeSet))
-}
+// The hashes receipts and completion blocks carry live in the protocol layer (validators
+// recompute them); re-exported so the runtime and the chain cannot disagree on them.
+export { computeResultHash, computeWriteSetHash } from '../../blocks/executionHashes.ts'
 
 /**
  * The canonical write set from a map of the last write per key: sorted by key bytes, one
