@@ -3,7 +3,8 @@ import type { RpcCodeName } from '../rpc/rpcErrors.ts'
 import { RPC_CODES } from '../rpc/rpcErrors.ts'
 import type { Json } from '../rpc/wire.ts'
 
-export type ClientErrorCode = RpcCodeName | 'UNKNOWN_RPC_CODE' | 'TRANSPORT_FAILED' | 'BAD_RESPONSE' | 'TIMEOUT' | 'CLOSED'
+/** DROPPED: a tx the node had accepted left its mempool without being included (waitForTransaction with `tx`). */
+export type ClientErrorCode = RpcCodeName | 'UNKNOWN_RPC_CODE' | 'TRANSPORT_FAILED' | 'BAD_RESPONSE' | 'TIMEOUT' | 'CLOSED' | 'DROPPED'
 
 /**
  * Every failure a client call can end in. For an error the node answered, `code` is the

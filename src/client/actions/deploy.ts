@@ -1,4 +1,4 @@
-import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest } from '../../../blocks/schema.ts'
+import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest, type SignedTx } from '../../../blocks/schema.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Client } from '../createClient.ts'
 import { signAndSend } from './signAndSend.ts'
@@ -16,18 +16,25 @@ export interface DeployParameters {
   origin?: Coord
   fee?: bigint
   nonce?: number
+  chainId?: string
+  /** Upload progress (bytes handed to the socket, total). */
+  onUploadProgress?(sent: number, total: number): void
+  /** Receives the signed deploy tx before it is sent. */
+  onSigned?(tx: SignedTx): void
 }
 /** The asset id, which is the deploy tx's id. */
 export type DeployReturnType = Hash
 
 /** Uploads the bytes, checks the node hashed them as the manifest says, then sends the deploy tx. */
 export async function deploy(client: Client, p: DeployParameters): Promise<DeployReturnType> {
-  const { dataHash } = await uploadBlob(client, { bytes: p.bytes })
+  const { dataHash } = await uploadBlob(client, { bytes: p.bytes, ...(p.onUploadProgress ? { onProgress: p.onUploadProgress } : {}) })
   if (Buffer.compare(Buffer.from(dataHash), Buffer.from(p.manifest.dataHash)) !== 0) throw new RangeError('the node hashed the upload differently from manifest.dataHash')
   return signAndSend(client, {
     account: p.account,
     fee: p.fee,
     nonce: p.nonce,
+    chainId: p.chainId,
+    onSigned: p.onSigned,
     payload: {
       type: 'deploy',
       assetKind: ASSET_KIND[p.kind ?? 'module'],

@@ -1,4 +1,4 @@
-import type { Coord, Hash } from '../../../blocks/schema.ts'
+import type { Coord, Hash, SignedTx } from '../../../blocks/schema.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Client } from '../createClient.ts'
 import { signAndSend } from './signAndSend.ts'
@@ -17,6 +17,9 @@ export interface ExecuteParameters {
   origin?: Coord
   fee?: bigint
   nonce?: number
+  chainId?: string
+  /** Receives the signed execute tx before it is sent. */
+  onSigned?(tx: SignedTx): void
 }
 /** The execution id, which is the execute tx's id. */
 export type ExecuteReturnType = Hash
@@ -28,6 +31,8 @@ export function execute(client: Client, p: ExecuteParameters): Promise<ExecuteRe
     account: p.account,
     fee: p.fee,
     nonce: p.nonce,
+    chainId: p.chainId,
+    onSigned: p.onSigned,
     payload: {
       type: 'execute',
       asset: p.asset,

@@ -3,20 +3,47 @@ import { fromHex } from '../../crypto/bytes.ts'
 import type { Client } from '../createClient.ts'
 import { fromRpcErrorObject, RpcClientError } from '../errors.ts'
 
-export interface UploadBlobParameters { bytes: Uint8Array; timeoutMs?: number }
+export interface UploadBlobParameters {
+  bytes: Uint8Array
+  timeoutMs?: number
+  /** Called as bytes are handed to the socket (streamed in chunks); without it the body is sent in one piece. */
+  onProgress?(sent: number, total: number): void
+}
 export interface UploadBlobReturnType { dataHash: Hash; size: number }
+
+const PROGRESS_CHUNK = 256 * 1024
+
+/** The bytes as a stream of chunks that reports what the transport pulled (backpressure paces it). */
+function progressStream(bytes: Uint8Array, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
+  let sent = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= bytes.length) {
+        controller.close()
+        return
+      }
+      const chunk = bytes.subarray(sent, Math.min(bytes.length, sent + PROGRESS_CHUNK))
+      sent += chunk.length
+      controller.enqueue(chunk)
+      onProgress(sent, bytes.length)
+    },
+  }, { highWaterMark: 0 })
+}
 
 /** Raw bytes by HTTP PUT /blob (no base64 through JSON); the deploy tx then names the data hash. */
 export async function uploadBlob(client: Client, p: UploadBlobParameters): Promise<UploadBlobReturnType> {
   const url = `${client.transport.url}/blob`
   let res: Response
   try {
-    res = await fetch(url, {
+    const init: RequestInit & { duplex?: 'half' } = {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
-      body: p.bytes,
+      body: p.onProgress && p.bytes.length > 0 ? progressStream(p.bytes, p.onProgress) : p.bytes,
       signal: AbortSignal.timeout(p.timeoutMs ?? 120_000),
-    })
+    }
+    // A streamed request body must say it is half-duplex (fetch standard; undici requires it).
+    if (p.onProgress && p.bytes.length > 0) init.duplex = 'half'
+    res = await fetch(url, init)
   } catch (cause) {
     throw new RpcClientError('TRANSPORT_FAILED', `upload to ${url} failed`, { url }, { cause })
   }
@@ -24,5 +51,6 @@ export async function uploadBlob(client: Client, p: UploadBlobParameters): Promi
   if (body === undefined) throw new RpcClientError('BAD_RESPONSE', `upload: HTTP ${res.status} without a JSON body`, { status: res.status })
   if (body.error !== undefined) throw fromRpcErrorObject(body.error)
   if (typeof body.dataHash !== 'string' || typeof body.size !== 'number') throw new RpcClientError('BAD_RESPONSE', 'upload: missing dataHash')
+  p.onProgress?.(p.bytes.length, p.bytes.length)
   return { dataHash: fromHex(body.dataHash, 32), size: body.size }
 }

@@ -1,0 +1,147 @@
+import { readFileSync, statSync } from 'node:fs'
+import { ASSET_KIND, CAPABILITY, type AssetKind, type Manifest, type SignedTx } from '../../../blocks/schema.ts'
+import { deploy, getAsset, getBalance, getChainParams, waitForTransaction, type Client } from '../../client/index.ts'
+import { toHex } from '../../crypto/index.ts'
+import { readKeyFile } from '../../node/keyFile.ts'
+import type { AssetInfo } from '../../rpc/backend.ts'
+import { codingParamsOf, computeManifest } from '../../storage/encodeAsset.ts'
+import { CliError, DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
+import { CommandError } from './commandError.ts'
+import { filterEligibleHosts, listHosts } from './listHosts.ts'
+import { parseAmount, parseCoord, parseCount, withClient } from './parseOptions.ts'
+import { createProgressBar, isInteractive } from './progressBar.ts'
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
+
+/** A file's asset kind from its header: core module (version 1), component (layer 1), else a blob. */
+export function detectAssetKind(bytes: Uint8Array): AssetKind {
+  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) return 'blob'
+  const version = bytes[4]! | (bytes[5]! << 8)
+  const layer = bytes[6]! | (bytes[7]! << 8)
+  if (version === 1 && layer === 0) return 'module'
+  if (layer === 1) return 'component'
+  return 'blob'
+}
+
+/** Rent epochs the default deposit covers at the bid. */
+const DEFAULT_DEPOSIT_EPOCHS = 10n
+
+/** Deposit covering `epochs` of rent at `bid` per byte-epoch for every shard of the manifest. */
+export function computeDefaultDeposit(manifest: Manifest, bid: bigint, epochs = DEFAULT_DEPOSIT_EPOCHS): bigint {
+  return bid * manifest.shardSize * BigInt(manifest.k + manifest.m) * epochs
+}
+
+export interface DeployResult {
+  assetId: string
+  kind: AssetKind
+  size: number
+  manifest: Manifest
+  deposit: bigint
+  bidPerByteEpoch: bigint
+  /** With --wait: where the deployment landed and its shards. */
+  block: { height: number; hash: string } | null
+  placement: { index: number; host: string; healthy: boolean }[] | null
+}
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'upload a WASM module, component or blob and deploy it as an asset',
+  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--fee N] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(this, ctx.argv, {
+      key: { type: 'string' },
+      kind: { type: 'string' },
+      deposit: { type: 'string' },
+      bid: { type: 'string', default: '1' },
+      origin: { type: 'string', default: '0,0,0' },
+      fee: { type: 'string', default: '1' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '120' },
+      'skip-host-check': { type: 'boolean', default: false },
+      rpc: { type: 'string', default: DEFAULT_RPC },
+    })
+    const file = positionals[0]
+    if (file === undefined || positionals.length > 1) throw new CliError('USAGE', `give exactly one file to deploy\nusage: xsc deploy ${this.usage}`)
+    const keyPath = required(values.key, '--key', this)
+    const bid = parseAmount(values.bid, '--bid')
+    const fee = parseAmount(values.fee, '--fee')
+    const origin = parseCoord(values.origin, '--origin')
+    const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+    const depositFlag = values.deposit !== undefined ? parseAmount(values.deposit, '--deposit') : undefined
+    if (values.kind !== undefined && !(values.kind in ASSET_KIND)) throw new CliError('USAGE', `--kind must be module, component or blob, got "${values.kind}"`)
+    const bytes = readAssetFile(file)
+    const detected = detectAssetKind(bytes)
+    const kind = (values.kind as AssetKind | undefined) ?? detected
+    if (kind !== 'blob' && detected !== kind) throw new CliError('USAGE', `${file} is not a WASM ${kind} (its header says ${detected}); pass --kind blob to store it as data`)
+    const account = readKeyFile(keyPath)
+    const interactive = isInteractive(ctx.json)
+
+    const result = await withClient(values.rpc, async (client) => {
+      const chain = await getChainParams(client)
+      const { params } = chain
+      if (kind !== 'blob' && bytes.length > params.maxModuleBytes) {
+        throw new CommandError('TOO_LARGE', `${file} is ${bytes.length} bytes; this chain runs modules up to ${params.maxModuleBytes} bytes`, 'deploy a smaller module, or --kind blob to store it as data', { size: bytes.length, max: params.maxModuleBytes })
+      }
+      const manifest = computeManifest(bytes, codingParamsOf(params))
+      const deposit = depositFlag ?? computeDefaultDeposit(manifest, bid)
+      const shards = manifest.k + manifest.m
+      if (!values['skip-host-check']) {
+        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: CAPABILITY.storage, bid, ask: 'byteEpoch', minFreeBytes: manifest.shardSize })
+        if (eligible.length < shards) {
+          throw new CommandError('NO_HOSTS', `only ${eligible.length} active storage host(s) with ${manifest.shardSize} bytes free ask at most ${bid} per byte-epoch; a deployment needs ${shards} (k=${manifest.k} + m=${manifest.m} shards)`,
+            'start more storage hosts (xsc host join, or npm run devnet), or raise --bid above their asks (xsc status lists the hosts)', { eligible: eligible.length, needed: shards, bid })
+        }
+      }
+      const balance = await getBalance(client, { address: account.publicKey })
+      if (balance < deposit + fee) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee}`, 'fund the account or lower --deposit', { balance, needed: deposit + fee })
+      }
+      const bar = createProgressBar({ label: 'upload', enabled: interactive })
+      let signed: SignedTx | undefined
+      const id = await deploy(client, {
+        account, bytes, manifest, kind, deposit, bidPerByteEpoch: bid, origin, fee, chainId: chain.chainId,
+        onUploadProgress: (sent, total) => bar.update(sent, total),
+        onSigned: (tx) => (signed = tx),
+      }).catch((err: unknown) => {
+        if (err instanceof RangeError) throw new CommandError('UPLOAD_MISMATCH', 'the node hashed the upload differently from the manifest', 'the file changed during upload or the connection corrupted it; retry')
+        throw err
+      })
+      bar.done()
+      const out: DeployResult = { assetId: toHex(id), kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null }
+      if (!values.wait) return out
+      const waitBar = createProgressBar({ label: 'placement', enabled: interactive })
+      const included = await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => waitBar.update(0, shards, `waiting for a deployment block (head ${h})`) })
+      const asset = await waitForAsset(client, id, timeoutMs)
+      waitBar.update(asset.shards.length, shards, `shards placed in block ${included.blockHeight}`)
+      waitBar.done()
+      out.block = { height: included.blockHeight, hash: toHex(included.blockHash) }
+      out.placement = asset.shards.map((s) => ({ index: s.index, host: toHex(s.host), healthy: s.healthy }))
+      return out
+    })
+    const lines = [`asset ${result.assetId}`, `kind ${result.kind}, ${result.size} bytes, ${result.manifest.k}+${result.manifest.m} shards of ${result.manifest.shardSize} bytes, deposit ${result.deposit}, bid ${result.bidPerByteEpoch}/byte-epoch`]
+    if (result.block) lines.push(`included in block ${result.block.height} ${result.block.hash}`, ...(result.placement ?? []).map((p) => `  shard ${p.index} → ${p.host}${p.healthy ? '' : ' (unhealthy)'}`))
+    else lines.push('sent; follow it with xsc asset ' + result.assetId + ' (or pass --wait)')
+    print(ctx, result, lines.join('\n'))
+  },
+}
+
+function readAssetFile(file: string): Uint8Array {
+  try {
+    if (!statSync(file).isFile()) throw new CommandError('FILE_NOT_FOUND', `${file} is not a file`, 'pass the path of a .wasm module, component or data file')
+    return new Uint8Array(readFileSync(file))
+  } catch (err) {
+    if (err instanceof CommandError) throw err
+    throw new CommandError('FILE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, 'check the path (relative paths are from the current directory)', { file })
+  }
+}
+
+/** The asset record appears with the deployment block; the node may serve the tx a moment before its state. */
+async function waitForAsset(client: Client, id: Uint8Array, timeoutMs: number): Promise<AssetInfo> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const a = await getAsset(client, { id })
+    if (a !== null) return a
+    if (Date.now() > end) throw new CommandError('NOT_FOUND', 'the deploy tx is in a block but the node shows no asset for it', 'check xsc asset ' + toHex(id) + ' in a moment')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}

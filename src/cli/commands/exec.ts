@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs'
+import { ASSET_KIND, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
+import { execute, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
+import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
+import { readKeyFile } from '../../node/keyFile.ts'
+import { computeEscrow } from '../../state/market/pricing.ts'
+import { EXECUTION_STATUS } from '../../state/records.ts'
+import { CliError, DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
+import { CommandError } from './commandError.ts'
+import { describeOutput, type OutputView } from './describeOutput.ts'
+import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
+import { parseAmount, parseCoord, parseCount, parseHash, withClient } from './parseOptions.ts'
+import { createProgressBar, isInteractive } from './progressBar.ts'
+
+/**
+ * The input bytes of a call. Components take a UTF-8 JSON array of arguments: each positional
+ * argument is read as JSON when it parses (2, true, "x", [1,2]) and as a string otherwise.
+ * Core modules read raw bytes (input_read), so they take --input-hex, --input-file or --input.
+ */
+export function computeCallInput(kind: number, args: string[], flags: { inputHex?: string | undefined; inputFile?: string | undefined; input?: string | undefined }): Uint8Array {
+  const sources = [args.length > 0, flags.inputHex !== undefined, flags.inputFile !== undefined, flags.input !== undefined].filter(Boolean).length
+  if (sources > 1) throw new CliError('USAGE', 'give the input one way: positional args, --input-hex, --input-file or --input')
+  if (flags.inputHex !== undefined) {
+    try {
+      return fromHex(flags.inputHex)
+    } catch {
+      throw new CliError('USAGE', `--input-hex takes 0x-prefixed hex with an even number of digits, got "${flags.inputHex.slice(0, 40)}"`)
+    }
+  }
+  if (flags.inputFile !== undefined) {
+    try {
+      return new Uint8Array(readFileSync(flags.inputFile))
+    } catch (err) {
+      throw new CommandError('FILE_NOT_FOUND', `cannot read ${flags.inputFile}: ${(err as Error).message}`, 'check the --input-file path')
+    }
+  }
+  if (flags.input !== undefined) return utf8(flags.input)
+  if (args.length === 0) return new Uint8Array(0)
+  if (kind !== ASSET_KIND.component) throw new CliError('USAGE', 'positional args are for components (a JSON array of arguments); a core module reads raw input: use --input-hex, --input-file or --input TEXT')
+  const values = args.map((a): unknown => {
+    try {
+      return JSON.parse(a)
+    } catch {
+      return a
+    }
+  })
+  return utf8(JSON.stringify(values))
+}
+
+export interface ExecResult {
+  executionId: string
+  asset: string
+  fn: string
+  status: 'agreed' | 'failed'
+  outcome: string
+  output: OutputView
+  fuelUsed: bigint
+  fuelLimit: bigint
+  escrow: bigint
+  refund: bigint
+  /** escrow − refund: what the execution cost, besides the tx fee. */
+  cost: bigint
+  fee: bigint
+  payouts: { to: string; amount: bigint }[]
+  hosts: string[]
+  block: { height: number; hash: string }
+}
+
+export const execCommand: Command = {
+  name: 'exec',
+  summary: 'run a function of a deployed asset on hosts and print its result, fuel and cost',
+  usage: '<asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(this, ctx.argv, {
+      key: { type: 'string' },
+      'input-hex': { type: 'string' },
+      'input-file': { type: 'string' },
+      input: { type: 'string' },
+      fuel: { type: 'string', default: '1000000' },
+      bid: { type: 'string', default: '1' },
+      replicas: { type: 'string', default: '3' },
+      quorum: { type: 'string', default: '2' },
+      private: { type: 'boolean', default: false },
+      'deadline-slots': { type: 'string', default: '20' },
+      origin: { type: 'string', default: '0,0,0' },
+      fee: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '120' },
+      'skip-host-check': { type: 'boolean', default: false },
+      rpc: { type: 'string', default: DEFAULT_RPC },
+    })
+    const [assetArg, fn, ...args] = positionals
+    if (assetArg === undefined || fn === undefined) throw new CliError('USAGE', `give the asset id and the function name\nusage: xsc exec ${this.usage}`)
+    const asset = parseHash(assetArg, 'the asset id')
+    const keyPath = required(values.key, '--key', this)
+    const fuelLimit = parseAmount(values.fuel, '--fuel')
+    const bid = parseAmount(values.bid, '--bid')
+    const fee = parseAmount(values.fee, '--fee')
+    const replicas = parseCount(values.replicas, '--replicas', 255, 1)
+    const quorum = parseCount(values.quorum, '--quorum', 255, 1)
+    if (quorum > replicas) throw new CliError('USAGE', `--quorum (${quorum}) cannot exceed --replicas (${replicas})`)
+    const deadlineSlots = parseCount(values['deadline-slots'], '--deadline-slots', 0xffff_ffff, 1)
+    const origin = parseCoord(values.origin, '--origin')
+    const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+    const account = readKeyFile(keyPath)
+    const interactive = isInteractive(ctx.json)
+
+    const result = await withClient(values.rpc, async (client) => {
+      const chain = await getChainParams(client)
+      const { params } = chain
+      if (fuelLimit > params.maxFuelLimit) throw new CliError('USAGE', `--fuel ${fuelLimit} exceeds this chain's maxFuelLimit ${params.maxFuelLimit}`)
+      if (replicas > params.maxReplicas) throw new CliError('USAGE', `--replicas ${replicas} exceeds this chain's maxReplicas ${params.maxReplicas}`)
+      const info = await getAsset(client, { id: asset })
+      if (info === null) throw new CommandError('NOT_FOUND', `no asset ${assetArg} on this chain`, 'check the id printed by xsc deploy; a deploy becomes an asset once it is in a block (xsc deploy --wait)', { asset: assetArg })
+      if (info.record.kind === ASSET_KIND.blob) throw new CliError('USAGE', `asset ${assetArg} is a blob (data); only modules and components run`)
+      const input = computeCallInput(info.record.kind, args, { inputHex: values['input-hex'], inputFile: values['input-file'], input: values.input })
+      if (!values['skip-host-check']) {
+        const caps = CAPABILITY.compute | (values.private ? CAPABILITY.private : 0)
+        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: caps, bid, ask: 'fuel' })
+        if (eligible.length < replicas) {
+          throw new CommandError('NO_HOSTS', `only ${eligible.length} active compute host(s)${values.private ? ' with the private capability' : ''} ask at most ${bid} per fuel; this execution needs ${replicas} replica(s)`,
+            'lower --replicas (and --quorum), raise --bid above the hosts\' asks, or start more hosts (xsc node --host / npm run devnet)', { eligible: eligible.length, needed: replicas, bid })
+        }
+      }
+      const escrow = computeEscrow({ fuelLimit, bidPerFuel: bid, replicas, private: values.private }, params)
+      const balance = await getBalance(client, { address: account.publicKey })
+      if (balance < escrow + fee) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + fee })
+      }
+      let signed: SignedTx | undefined
+      const id = await execute(client, {
+        account, asset, fn, input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, fee, chainId: chain.chainId,
+        onSigned: (tx) => (signed = tx),
+      })
+      const bar = createProgressBar({ label: 'exec', enabled: interactive })
+      await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => bar.update(0, 3, `waiting to be scheduled (head ${h})`) })
+      const done = await waitForExecution(client, {
+        id, timeoutMs, pollMs: 200,
+        onProgress: (ex) => ex && bar.update(ex.completion ? 3 : 1, 3, ex.completion ? 'settled' : `assigned to ${ex.record.assignment.length} host(s), waiting for receipts`),
+      })
+      bar.done()
+      const c = done.completion.entry
+      const out: ExecResult = {
+        executionId: toHex(id),
+        asset: toHex(asset),
+        fn,
+        status: c.status === COMPLETION_STATUS.agreed ? 'agreed' : 'failed',
+        outcome: nameOf(OUTCOME, c.outcome),
+        output: describeOutput(c.output),
+        fuelUsed: c.fuelUsed,
+        fuelLimit,
+        escrow: done.record.escrow,
+        refund: c.refund,
+        cost: done.record.escrow - c.refund,
+        fee,
+        payouts: c.payouts.map((p) => ({ to: toHex(p.to), amount: p.amount })),
+        hosts: done.record.assignment.map(toHex),
+        block: { height: done.completion.block.height, hash: toHex(done.completion.block.hash) },
+      }
+      return out
+    })
+    if (result.status === 'failed') {
+      throw new CommandError('EXECUTION_FAILED', `execution ${result.executionId} failed: fewer than ${quorum} of ${replicas} hosts agreed before the deadline; escrow refunded (${result.refund})`,
+        'retry with fewer --replicas or a lower --quorum, a longer --deadline-slots, or a higher --bid', { ...result, status: nameOf(EXECUTION_STATUS, EXECUTION_STATUS.failed) })
+    }
+    const o = result.output
+    print(ctx, result, [
+      `execution ${result.executionId}: ${result.outcome} (block ${result.block.height})`,
+      `output    ${o.hex}${o.utf8 !== null ? `  "${o.utf8}"` : ''}${o.u32 !== null ? `  u32 ${o.u32}` : ''}`,
+      `fuel      ${result.fuelUsed} of ${result.fuelLimit}`,
+      `cost      ${result.cost} (escrow ${result.escrow} − refund ${result.refund}) + fee ${result.fee}`,
+      `hosts     ${result.hosts.join(', ')}`,
+      ...result.payouts.map((p) => `paid      ${p.amount} → ${p.to}`),
+    ].join('\n'))
+  },
+}

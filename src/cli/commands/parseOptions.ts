@@ -1,0 +1,58 @@
+import type { Address, Coord, Hash } from '../../../blocks/schema.ts'
+import { createClient, http, type Client } from '../../client/index.ts'
+import { fromHex } from '../../crypto/index.ts'
+import { readKeyFile } from '../../node/keyFile.ts'
+import { CliError } from '../args.ts'
+
+/** Parsers for flag values shared by the commands: each throws CliError('USAGE') saying what it expected. */
+
+/** An amount in base units: a whole decimal number (no sign, no fraction, no exponent). */
+export function parseAmount(value: string, flag: string): bigint {
+  if (/^-/.test(value)) throw new CliError('USAGE', `${flag} cannot be negative, got "${value}"`)
+  if (/^[0-9]*\.[0-9]*$/.test(value) && value !== '.') throw new CliError('USAGE', `${flag} is in whole base units (no fractions), got "${value}"; e.g. 1.5 tokens with 9 decimals is 1500000000`)
+  if (!/^[0-9]+$/.test(value)) throw new CliError('USAGE', `${flag} must be a whole number of base units, got "${value}"`)
+  return BigInt(value)
+}
+
+/** A non-negative integer that fits a JS number (counts, heights, sizes) up to `max`. */
+export function parseCount(value: string, flag: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  if (!/^[0-9]+$/.test(value)) throw new CliError('USAGE', `${flag} must be a whole number, got "${value}"`)
+  const n = Number(value)
+  if (n < min || n > max) throw new CliError('USAGE', `${flag} must be ${min}..${max}, got ${value}`)
+  return n
+}
+
+/** Grid coordinates "x,y,z". */
+export function parseCoord(value: string, flag: string): Coord {
+  const parts = value.split(',')
+  if (parts.length !== 3 || parts.some((p) => !/^[0-9]+$/.test(p.trim()))) throw new CliError('USAGE', `${flag} takes x,y,z (three whole numbers), got "${value}"`)
+  const [x, y, z] = parts.map((p) => Number(p.trim())) as [number, number, number]
+  if ([x, y, z].some((n) => n > 0xffff_ffff)) throw new CliError('USAGE', `${flag} coordinates must fit u32`)
+  return { x, y, z }
+}
+
+export function parseHash(value: string, what: string): Hash {
+  try {
+    return fromHex(value, 32)
+  } catch {
+    throw new CliError('USAGE', `${what} must be 32 bytes of 0x-hex (66 characters), got "${value.slice(0, 80)}"`)
+  }
+}
+
+/** An address from a positional argument or from the public key of --key (exactly one of them). */
+export function resolveAddress(positional: string | undefined, keyFile: string | undefined, usage: string): Address {
+  if (positional !== undefined && keyFile !== undefined) throw new CliError('USAGE', `give an address or --key, not both\nusage: ${usage}`)
+  if (positional !== undefined) return parseHash(positional, 'the address')
+  if (keyFile !== undefined) return readKeyFile(keyFile).publicKey
+  throw new CliError('USAGE', `missing address (or --key FILE)\nusage: ${usage}`)
+}
+
+/** Runs `f` with a client for `rpc` and closes it whatever happens. */
+export async function withClient<T>(rpc: string, f: (client: Client) => Promise<T>): Promise<T> {
+  const client = createClient({ transport: http(rpc) })
+  try {
+    return await f(client)
+  } finally {
+    await client.close()
+  }
+}
