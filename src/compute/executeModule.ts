@@ -87,8 +87,15 @@ export function prepareModule(code: Uint8Array, limits: ComputeLimits = DEFAULT_
     meterGlobals: 'defined',
   })
   for (const imp of instrumented.imports) {
-    if (imp.module !== 'xsc' || imp.kind !== 'func' || HOST_API[imp.name] === undefined) {
+    const api = imp.module === 'xsc' && imp.kind === 'func' ? HOST_API[imp.name] : undefined
+    if (api === undefined) {
       throw new ComputeError('UNSUPPORTED_IMPORT', `import ${imp.module}.${imp.name} (${imp.kind}) is not part of the XSC host API (module "xsc": ${Object.keys(HOST_API).join(', ')})`, { module: imp.module, name: imp.name })
+    }
+    // every host API value is an i32; a different signature would hand the host bigints or floats
+    const t = imp.type
+    const i32s = (xs: number[], n: number): boolean => xs.length === n && xs.every((x) => x === 0x7f)
+    if (t === undefined || !i32s(t.params, api.params) || !i32s(t.results, api.results)) {
+      throw new ComputeError('UNSUPPORTED_IMPORT', `import xsc.${imp.name} must have ${api.params} i32 parameters and ${api.results} i32 results`, { module: imp.module, name: imp.name })
     }
   }
   let module: WasmModule

@@ -47,7 +47,7 @@ export const METER_EXPORTS = { fuel: '__xsc_fuel', oom: '__xsc_oom', start: '__x
 export const DEPTH_BITS = 16n
 export const DEPTH_MASK = (1n << DEPTH_BITS) - 1n
 
-export interface ModuleImport { module: string; name: string; kind: 'func' | 'table' | 'memory' | 'global' }
+export interface ModuleImport { module: string; name: string; kind: 'func' | 'table' | 'memory' | 'global'; type?: FuncType }
 export interface ModuleExport { name: string; kind: 'func' | 'table' | 'memory' | 'global'; index: number }
 
 export interface InstrumentedModule {
@@ -156,6 +156,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
   let definedGlobals = 0
   let importedFuncs = 0
   let startFunc: number | undefined
+  const importTypeIdx = new Map<number, number>() // import position → type index
 
   // ---- pass 1: read the declarations the code rewrite depends on ----
   for (const s of sections) {
@@ -181,7 +182,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
         if (kind > 3) r.fail(`import kind ${kind}`)
         if (module === METER_MODULE) throw new ComputeError('UNSUPPORTED_IMPORT', `module may not import from the reserved ${METER_MODULE} namespace`)
         imports.push({ module, name, kind: KIND_NAMES[kind]! })
-        if (kind === 0) { funcTypeIdx.push(r.u32()); importedFuncs++ }
+        if (kind === 0) { funcTypeIdx.push(r.u32()); importedFuncs++; importTypeIdx.set(imports.length - 1, funcTypeIdx[funcTypeIdx.length - 1]!) }
         else if (kind === 1) { checkValType(r.u8(), 'a table'); readLimits(r, 'table') }
         else if (kind === 2) readLimits(r, 'memory')
         else { checkValType(r.u8(), 'a global'); r.u8(); importedGlobals++ }
@@ -199,6 +200,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOpts = DEFAU
     }
   }
   for (const t of funcTypeIdx) if (types[t] === undefined) throw new ComputeError('MALFORMED_WASM', `function type index ${t} out of range`)
+  for (const [i, t] of importTypeIdx) imports[i]!.type = types[t]
 
   const imported = opts.meterGlobals === 'imported'
   const globalShift = imported ? 2 : 0

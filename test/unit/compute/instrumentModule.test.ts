@@ -37,6 +37,12 @@ describe('feature policy', () => {
     expect(e.message).toMatch(/input_read/)
   })
 
+  test('a host API import with the wrong signature is refused at deploy', () => {
+    const e = refusal('badsig')
+    expect(e.code).toBe('UNSUPPORTED_IMPORT')
+    expect(e.message).toMatch(/xsc\.output_write must have 2 i32 parameters/)
+  })
+
   test('garbage, truncated modules and components-as-modules are MALFORMED_WASM, never a crash', () => {
     const sha = loadFixture('sha256')
     for (const bytes of [new Uint8Array([1, 2, 3]), sha.subarray(0, sha.length - 7), loadFixture('calc.component')]) {
