@@ -41,7 +41,7 @@ export interface LoadedComponent {
 /** WIT interfaces the host provides to components. */
 export const COMPONENT_HOST_INTERFACES = ['xsc:host/state'] as const
 
-const camel = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
 /** The first use of the component model's async ABI in a component's WIT, if any. */
 export function findComponentAsync(wit: string): string | undefined {
@@ -88,7 +88,8 @@ export async function prepareComponent(code: Uint8Array, limits: ComputeLimits =
   }
   if (js === undefined) throw new ComputeError('MALFORMED_WASM', 'jco produced no component.js')
   const exports: Record<string, string> = {}
-  for (const [name, kind] of out.exports) if (kind === 'function') exports[name] = camel(name)
+  // jco reports the JS (camelCase) names; callers may use the WIT (kebab-case) ones too
+  for (const [name, kind] of out.exports) if (kind === 'function') { exports[name] = name; exports[kebab(name)] = name }
   const artifact = { js, coreModules, exports }
   await loadComponent(artifact, limits) // compile now so a bad module fails at deploy
   return artifact
@@ -161,10 +162,17 @@ export async function executeComponent(loaded: LoadedComponent, req: ExecuteComp
     if (typeof f !== 'function') return result(OUTCOME.invalid, `export ${req.fn} is not a function`, 0n)
     value = (f as (...a: unknown[]) => unknown)(...args)
   } catch (e) {
-    // The generated glue checks argument types before any core code runs: a bad argument is
-    // the caller's error, the same on every host.
-    if (e instanceof TypeError || e instanceof RangeError && !/call stack/.test(e.message)) return result(OUTCOME.invalid, `bad arguments for ${req.fn}: ${e.message}`, 0n)
-    error = e
+    if (e instanceof Error && e.constructor.name === 'ComponentError' && 'payload' in e) {
+      // jco returns the ok case of a result<T, E> and throws the err case as a ComponentError
+      // carrying `payload`: a normal completion, output {"err": payload}.
+      value = { err: (e as Error & { payload: unknown }).payload }
+    } else if (e instanceof TypeError || (e instanceof RangeError && !/call stack/.test(e.message))) {
+      // The generated glue checks argument types before any core code runs: a bad argument
+      // is the caller's error, the same on every host.
+      return result(OUTCOME.invalid, `bad arguments for ${req.fn}: ${e.message}`, 0n)
+    } else {
+      error = e
+    }
   }
   const end = classifyEnd(meter, req.fuelLimit, limits.maxCallDepth, error)
   if (end.outcome !== OUTCOME.ok) return result(end.outcome, end.reason, end.fuelUsed)

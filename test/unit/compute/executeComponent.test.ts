@@ -25,6 +25,14 @@ describe('components through jco', () => {
     for (const n of [1, 27, 97, 871]) expect(JSON.parse(new TextDecoder().decode((await call('collatz', [n])).output))).toBe(collatz(n))
   })
 
+  test('result<T, E>: the ok case is the value, the err case is {"err": E}; kebab and camel names both work', async () => {
+    expect(new TextDecoder().decode((await call('checked-div', [84, 2])).output)).toBe('42')
+    expect(new TextDecoder().decode((await call('checkedDiv', [84, 2])).output)).toBe('42')
+    const err = await call('checked-div', [1, 0])
+    expect(err.outcome).toBe(OUTCOME.ok)
+    expect(new TextDecoder().decode(err.output)).toBe('{"err":"division by zero"}')
+  })
+
   test('fuel is metered inside the core module and identical across 3 runs', async () => {
     const runs = [await call('collatz', [871]), await call('collatz', [871]), await call('collatz', [871])]
     expect(runs[0]!.fuelUsed).toBeGreaterThan((await call('collatz', [27])).fuelUsed)
