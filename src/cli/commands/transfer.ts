@@ -1,12 +1,11 @@
 import { createClient, http, transfer } from '../../client/index.ts'
 import { fromHex, toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
+import { parseAmount } from './parseOptions.ts'
 import { CliError, DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
 
-export function parseAmount(value: string, flag: string): bigint {
-  if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new CliError('USAGE', `${flag} must be a whole number of base units, got "${value}"`)
-  return BigInt(value)
-}
+// Amounts: whole base units; negatives and fractions are usage errors (one parser for every command).
+export { parseAmount } from './parseOptions.ts'
 
 export const transferCommand: Command = {
   name: 'transfer',

@@ -1,0 +1,16 @@
+import { main } from '../../../src/cli/main.ts'
+
+export interface CliRun { code: number; stdout: string; stderr: string; json: unknown }
+
+/** Runs `xsc …` in-process (the same `main` bin/xsc.js runs) and captures what it prints. */
+export async function runCli(...argv: string[]): Promise<CliRun> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(argv, (s) => out.push(s), (s) => err.push(s))
+  const stdout = out.join('\n')
+  let json: unknown
+  if (argv.includes('--json')) json = JSON.parse(stdout)
+  return { code, stdout, stderr: err.join('\n'), json }
+}
+
+export interface CliErrorJson { error: { code: string; message: string; advice?: string; details: Record<string, unknown> } }
