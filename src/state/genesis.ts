@@ -9,6 +9,9 @@ import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
 import { MAX_AMOUNT } from './accounts.ts'
 import { verifyMarketParams } from './market/index.ts'
 
+/** The largest fuel limit any execution may ask for, whatever genesis says. */
+export const MAX_FUEL_LIMIT = 1n << 46n
+
 const EMPTY_STATE = { get: () => undefined, scan: () => [] }
 
 export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWrite[] }
@@ -16,6 +19,8 @@ export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWr
 /** The genesis state and block, derived only from the config: every node gets the same bytes. */
 export function computeGenesis(config: GenesisConfig): GenesisResult {
   verifyMarketParams(config.params)
+  // The runtime packs fuel and call depth into one i64 (docs/compute.md): fuel limits stay below 2^46.
+  if (config.params.maxFuelLimit > MAX_FUEL_LIMIT) throw new StateError('INVALID_TX', `genesis maxFuelLimit exceeds the protocol cap 2^46`, { field: 'params.maxFuelLimit' })
   const state = new StateOverlay(EMPTY_STATE)
   let total = 0n
   const seen = new Set<string>()
