@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { encode } from '../../../blocks/codec.ts'
+import { Block } from '../../../blocks/schema.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { Chain, type ImportedBlock } from '../../../src/chain/chain.ts'
 import { equalBytes, hash, toHex, utf8, type KeyPair } from '../../../src/crypto/index.ts'
@@ -67,5 +69,22 @@ describe('validator network fork choice over libp2p', () => {
     await waitFor(async () => b.vn.net.topicPeers('blocks').length === 1, 5_000, 'subscriptions exchanged')
     const b3 = await produce(b, v1, b2.block.header.slot)
     await waitFor(async () => equalBytes(a.chain.head.hash, b3.hash), 10_000, 'A to import B\'s gossiped block')
+  }, 30_000)
+
+  it('ignores a block from the future without penalty and imports it once its time has come', async () => {
+    const a = await startPeer(v0)
+    const b = await startPeer(v1)
+    await a.vn.start()
+    // A valid block of v1 for a slot ~4-8 s ahead: its timestamp is beyond now + drift.
+    const now = Date.now()
+    let future: ImportedBlock | undefined
+    for (let slot = b.chain.currentSlot(now) + 4; !future; slot++) {
+      if (equalBytes(b.chain.proposerOf(slot), v1.publicKey)) future = await b.chain.produceBlock(slot, Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)))
+    }
+    expect(Number(future.block.header.timestamp)).toBeGreaterThan(Date.now() + genesis.consensus.driftMs)
+    expect(await a.vn.processBlock(encode(Block, future.block))).toBe('ignore')
+    expect(a.chain.head.height).toBe(0)
+    await waitFor(async () => equalBytes(a.chain.head.hash, future.hash), 15_000, 'the held block to be imported at its time')
+    expect(Date.now()).toBeGreaterThanOrEqual(Number(future.block.header.timestamp) - genesis.consensus.driftMs)
   }, 30_000)
 })
