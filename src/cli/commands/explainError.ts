@@ -9,7 +9,7 @@ const ADVICE: Record<string, string> = {
   // RPC application codes
   NONCE_TOO_LOW: 'another tx from this key used that nonce first; run the command again (the next nonce is fetched fresh)',
   NONCE_TOO_HIGH: 'earlier txs from this key are still pending or were dropped; wait for them to be included, then retry',
-  INSUFFICIENT_FUNDS: 'fund the account (xsc transfer --to ADDRESS --amount N from a funded key) or lower --deposit / --fuel / --bid / --amount',
+  INSUFFICIENT_FUNDS: 'fund the account or lower --deposit / --fuel / --bid / --amount (send it funds with xsc transfer --to ADDRESS --amount N from a funded key)',
   BAD_SIGNATURE: 'the key file\'s secret key does not sign for its address; check --key',
   WRONG_CHAIN: 'the node at --rpc runs another chain; point --rpc (or $XSC_RPC) at a node of the chain you mean',
   MEMPOOL_FULL: 'the node holds too many pending txs (or too many from this key); retry in a few seconds',

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, getChainParams, getTransaction, http, type Client } from '../../../src/client/index.ts'
+import { createClient, getChainParams, getTransaction, http, uploadBlob, type Client } from '../../../src/client/index.ts'
 import { hash, toHex, type KeyPair } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'
@@ -195,6 +195,22 @@ describe('xsc CLI against a running node', () => {
     const block = await ok('block', String((failed.details.block as { height: number }).height), '--full')
     expect(block.kind).toBe('completion')
     expect(block.entryIds).toContain(failed.details.executionId)
+  })
+
+  it('uploads stream with progress and the node hashes the same bytes; a blob deploys as data', async () => {
+    const bytes = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7919) & 0xff)
+    const seen: number[] = []
+    const r = await uploadBlob(client, { bytes, onProgress: (sent, total) => (expect(total).toBe(bytes.length), seen.push(sent)) })
+    expect(r).toEqual({ dataHash: hash(bytes), size: bytes.length })
+    expect(seen.length).toBeGreaterThan(5)
+    expect(seen.at(-1)).toBe(bytes.length)
+    expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true)
+    const file = join(tmp.dir, 'data.bin')
+    writeFileSync(file, bytes)
+    const d = await runCli('deploy', file, '--key', keyFile(alice), '--wait', '--rpc', rpc)
+    expect(d.code, d.stderr).toBe(0)
+    expect(d.stdout).toMatch(/^asset 0x[0-9a-f]{64}\nkind blob, 3145745 bytes, 4\+2 shards/)
+    expect(d.stdout).toMatch(/included in block \d+/)
   })
 
   it('host leave: a host holding shards drains first', async () => {
