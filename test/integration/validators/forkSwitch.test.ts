@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { encode } from '../../../blocks/codec.ts'
 import { Block } from '../../../blocks/schema.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
+import { verifyProofs } from '../../../consensus/sealBlock.ts'
+import { signHeader } from '../../../consensus/stake.ts'
 import { Chain, type ImportedBlock } from '../../../src/chain/chain.ts'
 import { equalBytes, hash, toHex, utf8, type KeyPair } from '../../../src/crypto/index.ts'
 import { createNetNode } from '../../../src/net/index.ts'
@@ -87,4 +89,21 @@ describe('validator network fork choice over libp2p', () => {
     await waitFor(async () => equalBytes(a.chain.head.hash, future.hash), 15_000, 'the held block to be imported at its time')
     expect(Date.now()).toBeGreaterThanOrEqual(Number(future.block.header.timestamp) - genesis.consensus.driftMs)
   }, 30_000)
+
+  it('maps gossiped blocks to verdicts: wrong proposer and garbage rejected, a known block ignored, a good one accepted', async () => {
+    const a = await startPeer(v0)
+    const b = await startPeer(v1)
+    await a.vn.start()
+    const b1 = await produce(b, v1, 100)
+    // The same block claimed by v0 (properly signed by v0) in v1's slot.
+    const stolenHeader = signHeader({ ...b1.block.header, proposer: v0.publicKey }, v0.secretKey)
+    const stolen = encode(Block, { header: stolenHeader, entries: b1.block.entries })
+    const ctx = { registry: a.chain.registry, genesisTime: genesis.genesisTime, slotMs: genesis.slotMs, validators: a.chain.validators(), parentSlot: 0 }
+    expect(() => verifyProofs(ctx, stolenHeader)).toThrow(expect.objectContaining({ code: 'WRONG_PROPOSER' }))
+    expect(await a.vn.processBlock(stolen)).toBe('reject')
+    expect(await a.vn.processBlock(new Uint8Array([0x93, 1, 2, 3]))).toBe('reject')
+    expect(await a.vn.processBlock(encode(Block, b1.block))).toBe('accept')
+    expect(toHex(a.chain.head.hash)).toBe(toHex(b1.hash))
+    expect(await a.vn.processBlock(encode(Block, b1.block))).toBe('ignore')
+  })
 })
