@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, getChainParams, getTransaction, http, uploadBlob, type Client } from '../../../src/client/index.ts'
 import { hash, toHex, type KeyPair } from '../../../src/crypto/index.ts'
+import { readGenesisFile } from '../../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
@@ -24,10 +25,11 @@ const bob = testKey('cli-bob')
 const hosts = Array.from({ length: 6 }, (_, i) => testKey(`cli-host-${i}`))
 const keyFile = (k: KeyPair): string => join(tmp.dir, `${toHex(k.publicKey).slice(2, 10)}.json`)
 const FIB = 'fixtures/wasm/fib.wasm'
+const genesisPath = join(tmp.dir, 'genesis.json')
 
 beforeAll(async () => {
   for (const k of [alice, bob, ...hosts]) writeKeyFile(keyFile(k), k)
-  const genesis = join(tmp.dir, 'genesis.json')
+  const genesis = genesisPath
   const funds = [alice, ...hosts].flatMap((k) => ['--fund', `${toHex(k.publicKey)}=1000000000000`])
   const init = await runCli('genesis', 'init', '--out', genesis, '--keys-dir', join(tmp.dir, 'keys'), '--chain-id', 'xsc-cli', '--slot-ms', '200', ...funds, '--json')
   expect(init.code).toBe(0)
@@ -64,10 +66,12 @@ describe('xsc CLI against a running node', () => {
     expect(s.finalized).toMatchObject({ height: expect.any(Number), hash: expect.stringMatching(/^0x[0-9a-f]{64}$/) })
     expect(s.params).toMatchObject({ dataShards: 4, parityShards: 2, maxFuelLimit: expect.stringMatching(/^[0-9]+$/) })
     expect((s.consensus as { schemes: string[] }).schemes.length).toBeGreaterThan(0)
-    // The same figures as the RPC method the deploy command computes its manifest from.
+    // xsc_getChainParams serves the node's genesis as written by `xsc genesis init`.
+    const g = readGenesisFile(genesisPath)
     const params = await getChainParams(client)
-    expect(params.params.segmentSize).toBe((s.params as { segmentSize: number }).segmentSize)
-    expect(String(params.genesisTime)).toBe(s.genesisTime)
+    expect(params).toEqual({ chainId: g.chainId, tokenSymbol: g.tokenSymbol, tokenDecimals: g.tokenDecimals, slotMs: g.slotMs, genesisTime: g.genesisTime, params: g.params, consensus: g.consensus })
+    expect(s.params).toEqual(JSON.parse(JSON.stringify(g.params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))))
+    expect(s.genesisTime).toBe(String(g.genesisTime))
   })
 
   it('balance by --key and by address; text output names the token', async () => {
