@@ -1,6 +1,6 @@
 import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
-import type { Attestation, Block, Hash } from '../../blocks/schema.ts'
+import type { Attestation, Block, Hash, SignedTx } from '../../blocks/schema.ts'
 import { BlockError } from '../../blocks/validateBlock.ts'
 import { ConsensusError } from '../../consensus/errors.ts'
 import { chooseHead, computeFinalized, recordVote, verifyAttestation, type BlockNode, type ForkChoiceInput, type Votes } from '../../consensus/finality.ts'
@@ -102,6 +102,9 @@ export async function revertTo(chain: Chain, ancestor: { hash: Hash; height: num
  * verification error as `cause`.
  */
 export async function switchBranch(chain: Chain, ancestor: { hash: Hash; height: number }, branch: readonly BranchBlock[]): Promise<BranchSwitch> {
+  // Each import prunes the mempool against the new state; pending txs that follow a reverted
+  // tx's nonce would be cut as gapped. Keep them to re-admit after the reverted ones.
+  const pending = chain.mempool.pending()
   const reverted = await revertTo(chain, ancestor)
   const imported: ImportedBlock[] = []
   for (const b of branch) {
@@ -111,33 +114,37 @@ export async function switchBranch(chain: Chain, ancestor: { hash: Hash; height:
       // Roll back to the branch we came from: every one of its blocks was verified here before.
       await revertTo(chain, ancestor)
       for (const r of [...reverted].reverse()) await reapplyKnownBlock(chain, r.block, r.hash)
+      readmitTxs(chain, [], [], pending)
       throw new ForkChoiceError('BRANCH_INVALID', `branch block ${toHex(b.hash)} is invalid`, { badHash: toHex(b.hash), height: b.block.header.height }, { cause })
     }
   }
-  return { reverted, imported, readmitted: readmitTxs(chain, reverted, imported) }
+  return { reverted, imported, readmitted: readmitTxs(chain, reverted, imported, pending) }
 }
 
 /**
- * Txs of reverted blocks that the new branch did not include go back into the mempool (if they
- * still apply to the new head's state; the others are dropped, as any client would see from a
- * reorg). Returns how many were re-admitted.
+ * Txs of reverted blocks that the new branch did not include go back into the mempool, followed
+ * by the txs that were pending before the switch (if they still apply to the new head's state;
+ * the others are dropped, as any client would see from a reorg). Returns how many txs of
+ * reverted blocks were re-admitted.
  */
-export function readmitTxs(chain: Chain, reverted: readonly ImportedBlock[], imported: readonly ImportedBlock[]): number {
+export function readmitTxs(chain: Chain, reverted: readonly ImportedBlock[], imported: readonly ImportedBlock[], pendingBefore: readonly SignedTx[] = []): number {
   const included = new Set<string>()
   for (const { block } of imported) for (const e of block.entries) if ('tx' in e) included.add(toHex(txId(e.tx)))
-  let readmitted = 0
-  // Oldest block first, so each sender's txs come back in nonce order.
-  for (const { block } of [...reverted].reverse()) {
-    for (const e of block.entries) {
-      if (!('tx' in e) || included.has(toHex(txId(e.tx)))) continue
-      try {
-        chain.submitTx(e.tx)
-        readmitted++
-      } catch {
-        // no longer valid on the new branch (nonce used, funds spent) or already pending
-      }
+  const tryAdd = (tx: SignedTx): boolean => {
+    try {
+      chain.submitTx(tx)
+      return true
+    } catch {
+      // no longer valid on the new branch (nonce used, funds spent) or already pending
+      return false
     }
   }
+  let readmitted = 0
+  // Oldest block first, then the old pool in arrival order: each sender's txs in nonce order.
+  for (const { block } of [...reverted].reverse()) {
+    for (const e of block.entries) if ('tx' in e && !included.has(toHex(txId(e.tx))) && tryAdd(e.tx)) readmitted++
+  }
+  for (const tx of pendingBefore) if (!chain.mempool.has(txId(tx))) tryAdd(tx)
   return readmitted
 }
 
