@@ -1,6 +1,7 @@
 import type { Hash, SignedTx, TxPayload } from '../../../blocks/schema.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Client } from '../createClient.ts'
+import { RpcClientError } from '../errors.ts'
 import { buildTx, signTx } from '../tx.ts'
 import { getChainStatus } from './getChainStatus.ts'
 import { getNonce } from './getNonce.ts'
@@ -17,12 +18,32 @@ export interface SignAndSendParameters {
 }
 export type SignAndSendReturnType = Hash
 
-/** Builds a tx of any kind from its payload, signs it with `account` and sends it; chain id and nonce are fetched unless given. */
+/**
+ * Builds a tx of any kind from its payload, signs it with `account` and sends it; chain id and
+ * nonce are fetched unless given. A fetched nonce is the account's committed one; when the node
+ * answers NONCE_TOO_LOW because txs of this account are still pending, the tx is signed again
+ * once with the nonce the node expects (its `data.expected`), so commands can follow each other
+ * without waiting for inclusion.
+ */
 export async function signAndSend(client: Client, p: SignAndSendParameters): Promise<SignAndSendReturnType> {
   const chainId = p.chainId ?? (await getChainStatus(client)).chainId
   const nonce = p.nonce ?? (await getNonce(client, { address: p.account.publicKey }))
-  const body = buildTx({ chainId, from: p.account.publicKey, nonce, fee: p.fee ?? 0n, payload: p.payload })
-  const tx = signTx(body, p.account.secretKey)
-  p.onSigned?.(tx)
-  return sendTransaction(client, { tx })
+  const send = (n: number): Promise<Hash> => {
+    const tx = signTx(buildTx({ chainId, from: p.account.publicKey, nonce: n, fee: p.fee ?? 0n, payload: p.payload }), p.account.secretKey)
+    p.onSigned?.(tx)
+    return sendTransaction(client, { tx })
+  }
+  try {
+    return await send(nonce)
+  } catch (err) {
+    const expected = err instanceof RpcClientError && err.code === 'NONCE_TOO_LOW' && p.nonce === undefined ? pendingNonce(err) : undefined
+    if (expected === undefined || expected <= nonce) throw err
+    return send(expected)
+  }
+}
+
+function pendingNonce(err: RpcClientError): number | undefined {
+  const data = err.details.data as { expected?: unknown } | undefined
+  const v = typeof data?.expected === 'string' ? Number(data.expected) : data?.expected
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined
 }

@@ -132,6 +132,14 @@ describe('xsc CLI against a running node', () => {
     expect(await ok('balance', '--key', keyFile(alice))).toMatchObject({ balance: String(1_000_000_000_000n - 1003n), nonce: 1 })
   })
 
+  it('commands follow each other without waiting: the second tx takes the nonce after the pending one', async () => {
+    const a = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '1', '--fee', '1')) as { txId: string }
+    const b = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '2', '--fee', '1')) as { txId: string }
+    const [ta, tb] = [await included(a.txId), await included(b.txId)]
+    expect([ta.tx.body.nonce, tb.tx.body.nonce]).toEqual([1, 2])
+    expect(await ok('balance', toHex(bob.publicKey))).toMatchObject({ balance: '1003' })
+  })
+
   it('deploy with no hosts: refused before sending (NO_HOSTS); forced, the node drops the tx and --wait says DROPPED', async () => {
     const noHosts = await fails(1, 'deploy', FIB, '--key', keyFile(alice))
     expect(noHosts).toMatchObject({ code: 'NO_HOSTS', details: { eligible: 0, needed: 6 } })
@@ -174,7 +182,7 @@ describe('xsc CLI against a running node', () => {
     const text = await runCli('asset', assetId, '--rpc', rpc)
     expect(text.stdout).toContain('6/6 healthy')
     // The deposit left the deployer's balance.
-    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBeLessThan(1_000_000_000_000n - 1003n - BigInt(d.deposit as string))
+    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBeLessThan(1_000_000_000_000n - 1008n - BigInt(d.deposit as string))
   })
 
   it('exec: input checks, then the execute tx settles; with no host running it, as failed with the escrow refunded', async () => {
