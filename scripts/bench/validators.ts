@@ -129,7 +129,10 @@ const per = Math.ceil(N / senders.length)
 const txs: SignedTx[] = []
 for (let n = 0; n < per; n++) for (const s of senders) txs.push(signTx(buildTransfer({ chainId, from: s.publicKey, nonce: n, fee: 1n, to: sink.publicKey, amount: 1n }), s.secretKey))
 const t0 = performance.now()
-for (let i = 0; i < txs.length; i += 64) await Promise.all(txs.slice(i, i + 64).map((tx) => sendTransaction(writer, { tx })))
+// One sequential stream per sender (a sender's nonces must arrive in order), 8 streams at once.
+await Promise.all(senders.map(async (_, j) => {
+  for (let n = 0; n < per; n++) await sendTransaction(writer, { tx: txs[n * senders.length + j]! })
+}))
 const sentMs = performance.now() - t0
 // Every sender's last tx included on validator 0 means all of them are.
 const lastIds = senders.map((_, j) => txs[txs.length - senders.length + j]!)
