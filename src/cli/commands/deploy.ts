@@ -86,9 +86,9 @@ export const deployCommand: Command = {
       const deposit = depositFlag ?? computeDefaultDeposit(manifest, bid)
       const shards = manifest.k + manifest.m
       if (!values['skip-host-check']) {
-        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: CAPABILITY.storage, bid, ask: 'byteEpoch', minFreeBytes: manifest.shardSize })
+        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: CAPABILITY.storage, bid, ask: 'byteEpoch', minFreeBytes: manifest.shardSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp })
         if (eligible.length < shards) {
-          throw new CommandError('NO_HOSTS', `only ${eligible.length} active storage host(s) with ${manifest.shardSize} bytes free ask at most ${bid} per byte-epoch; a deployment needs ${shards} (k=${manifest.k} + m=${manifest.m} shards)`,
+          throw new CommandError('NO_HOSTS', `only ${eligible.length} active storage host(s) with ${manifest.shardSize} bytes free are priced at most ${bid} per byte-epoch (ask raised by network utilization); a deployment needs ${shards} (k=${manifest.k} + m=${manifest.m} shards)`,
             'start more storage hosts (xsc host join, or npm run devnet), or raise --bid above their asks (xsc status lists the hosts)', { eligible: eligible.length, needed: shards, bid })
         }
       }

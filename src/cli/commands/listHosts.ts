@@ -1,6 +1,7 @@
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { getHosts, type Client } from '../../client/index.ts'
 import type { HostSummary } from '../../rpc/backend.ts'
+import { computeStoragePrice, computeUtilizationBp } from '../../state/market/pricing.ts'
 import { HOST_STATUS } from '../../state/records.ts'
 
 const PAGE = 1000
@@ -16,13 +17,30 @@ export async function listHosts(client: Client, max = 100_000): Promise<HostSumm
   return out
 }
 
-/** Hosts the router could pick for a request: active, with the capabilities, asking at most the bid. */
-export function filterEligibleHosts(hosts: HostSummary[], want: { capabilities: number; bid: bigint; ask: 'fuel' | 'byteEpoch'; minFreeBytes?: bigint }): HostSummary[] {
+/** Storage utilization the router prices with: used / capacity over active storage hosts (src/router HostIndex). */
+export function computeNetworkUtilizationBp(hosts: HostSummary[]): number {
+  let used = 0n
+  let capacity = 0n
+  for (const { record } of hosts) {
+    if (record.status !== HOST_STATUS.active || (record.params.capabilities & CAPABILITY.storage) === 0) continue
+    capacity += record.params.capacityBytes
+    used += record.usedBytes < record.params.capacityBytes ? record.usedBytes : record.params.capacityBytes
+  }
+  return computeUtilizationBp(used, capacity)
+}
+
+/**
+ * Hosts the router could pick for a request: active, with the capabilities and the free space,
+ * priced within the bid. Compute is priced at the ask; storage at the ask raised by network
+ * utilization (`computeStoragePrice`, docs/economics.md), as the router filters.
+ */
+export function filterEligibleHosts(hosts: HostSummary[], want: { capabilities: number; bid: bigint; ask: 'fuel' | 'byteEpoch'; minFreeBytes?: bigint; storageUtilizationSlopeBp?: number }): HostSummary[] {
+  const utilBp = want.ask === 'byteEpoch' ? computeNetworkUtilizationBp(hosts) : 0
   return hosts.filter(({ record }) => {
     const p = record.params
-    const ask = want.ask === 'fuel' ? p.askPerFuel : p.askPerByteEpoch
-    const free = p.capacityBytes - record.usedBytes
-    return record.status === HOST_STATUS.active && (p.capabilities & want.capabilities) === want.capabilities && ask <= want.bid && free >= (want.minFreeBytes ?? 0n)
+    const price = want.ask === 'fuel' ? p.askPerFuel : computeStoragePrice(p.askPerByteEpoch, utilBp, { storageUtilizationSlopeBp: want.storageUtilizationSlopeBp ?? 0 })
+    const free = p.capacityBytes > record.usedBytes ? p.capacityBytes - record.usedBytes : 0n
+    return record.status === HOST_STATUS.active && (p.capabilities & want.capabilities) === want.capabilities && price <= want.bid && free >= (want.minFreeBytes ?? 0n)
   })
 }
 

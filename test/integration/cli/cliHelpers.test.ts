@@ -8,10 +8,13 @@ import { describeOutput } from '../../../src/cli/commands/describeOutput.ts'
 import { computeCallInput } from '../../../src/cli/commands/exec.ts'
 import { explainError } from '../../../src/cli/commands/explainError.ts'
 import { parseCapabilities } from '../../../src/cli/commands/host.ts'
+import { computeNetworkUtilizationBp, filterEligibleHosts } from '../../../src/cli/commands/listHosts.ts'
 import { parseAmount, parseCoord, parseCount } from '../../../src/cli/commands/parseOptions.ts'
 import { createProgressBar } from '../../../src/cli/commands/progressBar.ts'
 import { RpcClientError } from '../../../src/client/index.ts'
 import { ASSET_KIND } from '../../../blocks/schema.ts'
+import type { HostSummary } from '../../../src/rpc/backend.ts'
+import { HOST_STATUS } from '../../../src/state/records.ts'
 import { utf8 } from '../../../src/crypto/index.ts'
 import { computeManifest } from '../../../src/storage/encodeAsset.ts'
 
@@ -61,6 +64,32 @@ describe('deploy helpers', () => {
   it('the default deposit covers ten epochs of rent for every shard at the bid', () => {
     const m = computeManifest(new Uint8Array(10_000))
     expect(computeDefaultDeposit(m, 3n)).toBe(3n * m.shardSize * 6n * 10n)
+  })
+})
+
+describe('host eligibility (the CLI pre-check mirrors the router filter)', () => {
+  const host = (n: number, over: { capabilities?: number; status?: number; usedBytes?: bigint; askPerByteEpoch?: bigint; askPerFuel?: bigint } = {}): HostSummary => ({
+    address: new Uint8Array(32).fill(n),
+    record: {
+      params: { coord: { x: n, y: 0, z: 0 }, zone: 'z', capacityBytes: 1000n, capabilities: over.capabilities ?? 3, askPerFuel: over.askPerFuel ?? 5n, askPerByteEpoch: over.askPerByteEpoch ?? 2n, peerId: '' },
+      reputation: 5000, status: over.status ?? HOST_STATUS.active, usedBytes: over.usedBytes ?? 0n, joinedHeight: 1, failedAudits: 0,
+    },
+  })
+
+  it('storage is priced at the ask raised by network utilization; compute at the ask', () => {
+    const hosts = [host(1, { usedBytes: 500n }), host(2, { usedBytes: 500n })]
+    expect(computeNetworkUtilizationBp(hosts)).toBe(5000)
+    // 2 × (1 + 1.0 × 0.5) = 3 per byte-epoch at slope 10000 bp.
+    expect(filterEligibleHosts(hosts, { capabilities: 1, bid: 2n, ask: 'byteEpoch', storageUtilizationSlopeBp: 10_000 })).toHaveLength(0)
+    expect(filterEligibleHosts(hosts, { capabilities: 1, bid: 3n, ask: 'byteEpoch', storageUtilizationSlopeBp: 10_000 })).toHaveLength(2)
+    expect(filterEligibleHosts(hosts, { capabilities: 2, bid: 4n, ask: 'fuel' })).toHaveLength(0)
+    expect(filterEligibleHosts(hosts, { capabilities: 2, bid: 5n, ask: 'fuel' })).toHaveLength(2)
+  })
+
+  it('inactive hosts, missing capabilities and too little free space are not eligible', () => {
+    const hosts = [host(1), host(2, { status: HOST_STATUS.suspended }), host(3, { capabilities: 2 }), host(4, { usedBytes: 990n })]
+    expect(filterEligibleHosts(hosts, { capabilities: 1, bid: 100n, ask: 'byteEpoch', minFreeBytes: 20n }).map((h) => h.address[0])).toEqual([1])
+    expect(filterEligibleHosts(hosts, { capabilities: 2 | 4, bid: 100n, ask: 'fuel' })).toHaveLength(0)
   })
 })
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createClient, getHosts, http } from '../../../src/client/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { devnetKey } from '../../../scripts/devnetKeys.ts'
 import { tempDir } from '../../support/chainFixtures.ts'
@@ -62,11 +63,19 @@ describe.skipIf(!devnetHasHosts)('xsc deploy + exec round trip on the devnet', (
       const s = (await json('status')) as { hosts: { storage: number; compute: number } }
       return s.hosts.storage >= 6 && s.hosts.compute >= 1 ? s : undefined
     }, 90_000, 'devnet hosts to join')
-    const d = await json('deploy', 'fixtures/wasm/fib.wasm', '--key', key, '--wait', '--bid', '1000')
+    // Bid what the devnet's hosts ask, whatever their configuration.
+    const client = createClient({ transport: http(rpc) })
+    const hosts = await getHosts(client, { limit: 1000 })
+    await client.close()
+    const maxAsk = (pick: (h: (typeof hosts)[number]) => bigint): string => String(hosts.reduce((m, h) => (pick(h) > m ? pick(h) : m), 1n))
+    // Storage is priced up to 2× the ask on a full network (computeStoragePrice).
+    const storageBid = String(2n * BigInt(maxAsk((h) => h.record.params.askPerByteEpoch)))
+    const fuelBid = maxAsk((h) => h.record.params.askPerFuel)
+    const d = await json('deploy', 'fixtures/wasm/fib.wasm', '--key', key, '--wait', '--bid', storageBid)
     expect(d).toMatchObject({ kind: 'module', assetId: expect.stringMatching(/^0x[0-9a-f]{64}$/) })
     expect((d.placement as unknown[]).length).toBe(6)
     const replicas = Math.min(3, status.hosts.compute)
-    const e = await json('exec', d.assetId as string, 'run', '--key', key, '--input-hex', '0x0a000000', '--bid', '1000', '--fuel', '10000000', '--replicas', String(replicas), '--quorum', String(Math.min(2, replicas)), '--timeout', '90')
+    const e = await json('exec', d.assetId as string, 'run', '--key', key, '--input-hex', '0x0a000000', '--bid', fuelBid, '--fuel', '10000000', '--replicas', String(replicas), '--quorum', String(Math.min(2, replicas)), '--timeout', '90')
     expect(e).toMatchObject({ status: 'agreed', outcome: 'ok', output: { hex: '0x3700000000000000' }, hosts: expect.any(Array) })
     expect(BigInt(e.fuelUsed as string)).toBeGreaterThan(0n)
     expect(BigInt(e.cost as string)).toBe(BigInt(e.escrow as string) - BigInt(e.refund as string))
