@@ -105,15 +105,18 @@ export const deployCommand: Command = {
       }).catch((err: unknown) => {
         if (err instanceof RangeError) throw new CommandError('UPLOAD_MISMATCH', 'the node hashed the upload differently from the manifest', 'the file changed during upload or the connection corrupted it; retry')
         throw err
-      })
-      bar.done()
+      }).finally(() => bar.done())
       const out: DeployResult = { assetId: toHex(id), kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null }
       if (!values.wait) return out
       const waitBar = createProgressBar({ label: 'placement', enabled: interactive })
-      const included = await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => waitBar.update(0, shards, `waiting for a deployment block (head ${h})`) })
-      const asset = await waitForAsset(client, id, timeoutMs)
-      waitBar.update(asset.shards.length, shards, `shards placed in block ${included.blockHeight}`)
-      waitBar.done()
+      let included, asset
+      try {
+        included = await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => waitBar.update(0, shards, `waiting for a deployment block (head ${h})`) })
+        asset = await waitForAsset(client, id, timeoutMs)
+        waitBar.update(asset.shards.length, shards, `shards placed in block ${included.blockHeight}`)
+      } finally {
+        waitBar.done()
+      }
       out.block = { height: included.blockHeight, hash: toHex(included.blockHash) }
       out.placement = asset.shards.map((s) => ({ index: s.index, host: toHex(s.host), healthy: s.healthy }))
       return out

@@ -132,12 +132,16 @@ export const execCommand: Command = {
         onSigned: (tx) => (signed = tx),
       })
       const bar = createProgressBar({ label: 'exec', enabled: interactive })
-      await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => bar.update(0, 3, `waiting to be scheduled (head ${h})`) })
-      const done = await waitForExecution(client, {
-        id, timeoutMs, pollMs: 200,
-        onProgress: (ex) => ex && bar.update(ex.completion ? 3 : 1, 3, ex.completion ? 'settled' : `assigned to ${ex.record.assignment.length} host(s), waiting for receipts`),
-      })
-      bar.done()
+      let done
+      try {
+        await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => bar.update(0, 3, `waiting to be scheduled (head ${h})`) })
+        done = await waitForExecution(client, {
+          id, timeoutMs, pollMs: 200,
+          onProgress: (ex) => ex && bar.update(ex.completion ? 3 : 1, 3, ex.completion ? 'settled' : `assigned to ${ex.record.assignment.length} host(s), waiting for receipts`),
+        })
+      } finally {
+        bar.done()
+      }
       const c = done.completion.entry
       const out: ExecResult = {
         executionId: toHex(id),
