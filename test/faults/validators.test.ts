@@ -12,68 +12,68 @@ import { equalBytes, hash, toHex, utf8 } from '../../src/crypto/index.ts'
 import { createNetNode, type NetNode } from '../../src/net/index.ts'
 import { readGenesisFile } from '../../src/node/genesisFile.ts'
 import { createLogger } from '../../src/node/logger.ts'
-import { ValidatorNetwork as InProcessValidator } from '../../src/node/validatorNetwork.ts'
+import { ValidatorNetwork } from '../../src/node/validatorNetwork.ts'
 import { testKey } from '../support/chainFixtures.ts'
 import { waitFor } from '../support/nodeProcess.ts'
-import { startValidatorNetwork, statuses, type ValidatorNetwork } from '../integration/validators/validatorNetwork.ts'
+import { startValidatorProcesses, statuses, type ValidatorProcesses } from '../integration/validators/startValidatorProcesses.ts'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const running = (s: Awaited<ReturnType<typeof statuses>>): typeof s => s.filter((x) => x.i !== 3)
 
-let net: ValidatorNetwork
+let procs: ValidatorProcesses
 beforeAll(async () => {
-  net = await startValidatorNetwork({ name: 'faults', validators: 4, slotMs: 500, funded: [testKey('faults-alice')] })
-  await waitFor(async () => (await statuses(net)).every((s) => s.peers === 3 && s.finalized >= 4), 30_000, 'a finalizing full mesh')
+  procs = await startValidatorProcesses({ name: 'faults', validators: 4, slotMs: 500, funded: [testKey('faults-alice')] })
+  await waitFor(async () => (await statuses(procs)).every((s) => s.peers === 3 && s.finalized >= 4), 30_000, 'a finalizing full mesh')
 })
 afterAll(async () => {
-  await net?.close()
+  await procs?.close()
 })
 
 describe('validator faults (4 processes on 127.0.0.1)', () => {
   it('keeps producing and finalizing with 1 of 4 validators killed', async () => {
-    await net.kill(3)
-    const before = await statuses(net)
+    await procs.kill(3)
+    const before = await statuses(procs)
     const head0 = Math.max(...before.map((s) => s.head))
     const fin0 = Math.max(...before.map((s) => s.finalized))
     // 3 of 4 equal stakes is 75% > 2/3: blocks in the 3 live validators' slots, finality continues.
-    await waitFor(async () => running(await statuses(net)).every((s) => s.head >= head0 + 8 && s.finalized >= fin0 + 6), 40_000, 'progress without validator 3')
-    const s = await statuses(net)
+    await waitFor(async () => running(await statuses(procs)).every((s) => s.head >= head0 + 8 && s.finalized >= fin0 + 6), 40_000, 'progress without validator 3')
+    const s = await statuses(procs)
     const h = Math.min(...s.map((x) => x.finalized))
-    const hashes = await Promise.all(s.map((x) => getBlock(net.clients[x.i]!, { height: h })))
+    const hashes = await Promise.all(s.map((x) => getBlock(procs.clients[x.i]!, { height: h })))
     expect(new Set(hashes.map((b) => toHex(b!.hash))).size).toBe(1)
   }, 120_000)
 
   it('rejects a block with a bad proof from a validator everywhere, and its peer score drops until it is disconnected', async () => {
     // Validator 3's key, in process: a Chain we control with its own NetNode, synced by range sync.
-    const genesis = readGenesisFile(net.genesisPath)
-    const chain = await Chain.open({ dataDir: join(net.dir, 'inprocess'), genesis, validatorKey: net.keys[3]! })
-    const bootstrap = net.nodes.filter((n) => n !== undefined).map((n) => n.p2p[0]!)
+    const genesis = readGenesisFile(procs.genesisPath)
+    const chain = await Chain.open({ dataDir: join(procs.dir, 'inprocess'), genesis, validatorKey: procs.keys[3]! })
+    const bootstrap = procs.nodes.filter((n) => n !== undefined).map((n) => n.p2p[0]!)
     const p2p: NetNode = createNetNode({ secretKey: hash(utf8('faults/bad-validator')), chainId: genesis.chainId, bootstrap })
-    const follower = new InProcessValidator({}, { chain, net: p2p, log: createLogger({ level: 'silent' }) })
+    const follower = new ValidatorNetwork({}, { chain, net: p2p, log: createLogger({ level: 'silent' }) })
     try {
       await follower.start()
       await p2p.start()
       await waitFor(async () => p2p.peers().length === 3, 15_000, 'the bad validator to connect to all three')
-      const peersBefore = running(await statuses(net)).map((s) => s.peers)
+      const peersBefore = running(await statuses(procs)).map((s) => s.peers)
       expect(peersBefore).toEqual([3, 3, 3])
 
       // Wait for a slot of validator 3 (dead, so nobody else builds in it) with our head in sync.
       let bad: Uint8Array[] = []
       for (let attempt = 0; attempt < 40 && bad.length === 0; attempt++) {
-        const tip = await getChainStatus(net.clients[0]!)
+        const tip = await getChainStatus(procs.clients[0]!)
         if (!equalBytes(tip.head.hash, chain.head.hash)) {
           await sleep(100)
           continue
         }
         const now = Date.now()
         const current = chain.currentSlot(now)
-        const slot = [1, 2, 3, 4, 5, 6].map((d) => current + d).find((s) => equalBytes(chain.proposerOf(s), net.keys[3]!.publicKey))
+        const slot = [1, 2, 3, 4, 5, 6].map((d) => current + d).find((s) => equalBytes(chain.proposerOf(s), procs.keys[3]!.publicKey))
         if (slot === undefined) {
           await sleep(200)
           continue
         }
         await sleep(Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)) - Date.now() + 20)
-        const tip2 = await getChainStatus(net.clients[0]!)
+        const tip2 = await getChainStatus(procs.clients[0]!)
         if (!equalBytes(tip2.head.hash, chain.head.hash)) continue
         const produced = await chain.produceBlock(slot, Date.now())
         if (!produced) continue
@@ -87,7 +87,7 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
             data[k] = data[k]! ^ 0xff
             return { scheme: p.scheme, data }
           })
-          return encode(Block, { header: signHeader({ ...header, proofs }, net.keys[3]!.secretKey), entries })
+          return encode(Block, { header: signHeader({ ...header, proofs }, procs.keys[3]!.secretKey), entries })
         })
       }
       expect(bad.length).toBe(20)
@@ -101,17 +101,17 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
       // Every other validator rejected them (REJECT lowers gossipsub score; 13 rejections reach the
       // graylist threshold), then hung up on and banned the sender.
       await waitFor(async () => p2p.peers().length === 0, 20_000, 'the bad validator to be disconnected by all')
-      await waitFor(async () => running(await statuses(net)).every((s) => s.peers === 2), 10_000, 'peer counts without the bad validator')
+      await waitFor(async () => running(await statuses(procs)).every((s) => s.peers === 2), 10_000, 'peer counts without the bad validator')
       for (const b of bad) {
         const id = blockHash(decode(Block, b).header)
-        for (const c of net.clients.filter((x) => x !== undefined)) expect(await getBlock(c, { hash: id })).toBeNull()
+        for (const c of procs.clients.filter((x) => x !== undefined)) expect(await getBlock(c, { hash: id })).toBeNull()
       }
       // Banned: its bootstrap re-dials (every 5 s) are refused.
       await sleep(6_000)
       expect(p2p.peers().length).toBe(0)
       // The honest validators carry on.
-      const s0 = await statuses(net)
-      await waitFor(async () => running(await statuses(net)).every((s) => s.finalized > Math.max(...s0.map((x) => x.finalized))), 20_000, 'finality after the attack')
+      const s0 = await statuses(procs)
+      await waitFor(async () => running(await statuses(procs)).every((s) => s.finalized > Math.max(...s0.map((x) => x.finalized))), 20_000, 'finality after the attack')
     } finally {
       await follower.stop()
       await p2p.stop()
@@ -120,30 +120,30 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
   }, 120_000)
 
   it('a restarted validator catches up by range sync to the same head, then follows gossip', async () => {
-    const s0 = running(await statuses(net))
+    const s0 = running(await statuses(procs))
     const target = Math.max(...s0.map((s) => s.head))
-    await net.start(3)
+    await procs.start(3)
     await waitFor(async () => {
-      const all = await statuses(net)
+      const all = await statuses(procs)
       const v3 = all.find((s) => s.i === 3)!
       if (v3.head < target) return false
-      const [mine, theirs] = await Promise.all([getBlock(net.clients[3]!, { height: target }), getBlock(net.clients[0]!, { height: target })])
+      const [mine, theirs] = await Promise.all([getBlock(procs.clients[3]!, { height: target }), getBlock(procs.clients[0]!, { height: target })])
       return mine !== null && theirs !== null && equalBytes(mine.hash, theirs.hash)
     }, 40_000, 'validator 3 to reach the others\' head')
     // Following gossip: it keeps up with the head and finality, and its own slots produce blocks again.
-    const start = (await statuses(net)).find((s) => s.i === 3)!.head
+    const start = (await statuses(procs)).find((s) => s.i === 3)!.head
     await waitFor(async () => {
-      const all = await statuses(net)
+      const all = await statuses(procs)
       const v3 = all.find((s) => s.i === 3)!
       return v3.head >= start + 8 && v3.finalized >= start && all.every((s) => Math.abs(s.head - v3.head) <= 1)
     }, 40_000, 'validator 3 to follow the chain')
     // Its own slots produce blocks again (a quarter of the slots: allow a generous window).
     let h = start
     await waitFor(async () => {
-      const head = (await getChainStatus(net.clients[0]!)).head.height
+      const head = (await getChainStatus(procs.clients[0]!)).head.height
       for (; h <= head; h++) {
-        const b = await getBlock(net.clients[0]!, { height: h })
-        if (b !== null && equalBytes(b.header.proposer, net.keys[3]!.publicKey)) return true
+        const b = await getBlock(procs.clients[0]!, { height: h })
+        if (b !== null && equalBytes(b.header.proposer, procs.keys[3]!.publicKey)) return true
       }
       return false
     }, 30_000, 'a block proposed by the restarted validator')

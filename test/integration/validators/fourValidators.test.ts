@@ -3,45 +3,45 @@ import { getBalance, getBlock, getChainStatus, getTransaction, transfer } from '
 import { toHex } from '../../../src/crypto/index.ts'
 import { testKey } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
-import { startValidatorNetwork, statuses, type ValidatorNetwork } from './validatorNetwork.ts'
+import { startValidatorProcesses, statuses, type ValidatorProcesses } from './startValidatorProcesses.ts'
 
 const alice = testKey('validators-alice')
 const bob = testKey('validators-bob')
-let net: ValidatorNetwork
+let procs: ValidatorProcesses
 
 beforeAll(async () => {
-  net = await startValidatorNetwork({ name: 'four', validators: 4, slotMs: 500, funded: [alice] })
+  procs = await startValidatorProcesses({ name: 'four', validators: 4, slotMs: 500, funded: [alice] })
 })
 afterAll(async () => {
-  await net?.close()
+  await procs?.close()
 })
 
 describe('four validator processes on 127.0.0.1', () => {
   it('find each other, agree on blocks and state roots, finalize, and include a transfer sent to one of them on all', async () => {
     // Peer exchange: each process ends up connected to the three others, not only to the bootstrap node.
-    await waitFor(async () => (await statuses(net)).every((s) => s.peers === 3), 20_000, 'a full mesh')
+    await waitFor(async () => (await statuses(procs)).every((s) => s.peers === 3), 20_000, 'a full mesh')
 
     // Blocks from several proposers, finalized by attestations (no single validator holds 2/3).
-    await waitFor(async () => (await statuses(net)).every((s) => s.finalized >= 8), 30_000, 'finalized height 8 on every node')
+    await waitFor(async () => (await statuses(procs)).every((s) => s.finalized >= 8), 30_000, 'finalized height 8 on every node')
     const proposers = new Set<string>()
-    for (let h = 1; h <= 8; h++) proposers.add(toHex((await getBlock(net.clients[0]!, { height: h }))!.header.proposer))
+    for (let h = 1; h <= 8; h++) proposers.add(toHex((await getBlock(procs.clients[0]!, { height: h }))!.header.proposer))
     expect(proposers.size).toBeGreaterThan(1)
 
-    const id = await transfer(net.clients[2]!, { account: alice, to: bob.publicKey, amount: 12_345n, fee: 1n })
-    const included = await waitFor(() => getTransaction(net.clients[2]!, { id }), 20_000, 'the transfer to be included')
-    for (const c of net.clients) {
+    const id = await transfer(procs.clients[2]!, { account: alice, to: bob.publicKey, amount: 12_345n, fee: 1n })
+    const included = await waitFor(() => getTransaction(procs.clients[2]!, { id }), 20_000, 'the transfer to be included')
+    for (const c of procs.clients) {
       const seen = await waitFor(() => getTransaction(c!, { id }), 10_000, 'the transfer on every node')
       expect(toHex(seen.blockHash)).toBe(toHex(included.blockHash))
       await waitFor(async () => (await getBalance(c!, { address: bob.publicKey })) === 12_345n, 10_000, 'the balance on every node')
     }
 
     // Same block hash and state root at a height all have finalized.
-    await waitFor(async () => (await statuses(net)).every((s) => s.finalized >= included.blockHeight), 20_000, 'the transfer block finalized')
-    const h = Math.min(...(await statuses(net)).map((s) => s.finalized))
-    const blocks = await Promise.all(net.clients.map((c) => getBlock(c!, { height: h })))
+    await waitFor(async () => (await statuses(procs)).every((s) => s.finalized >= included.blockHeight), 20_000, 'the transfer block finalized')
+    const h = Math.min(...(await statuses(procs)).map((s) => s.finalized))
+    const blocks = await Promise.all(procs.clients.map((c) => getBlock(c!, { height: h })))
     expect(new Set(blocks.map((b) => toHex(b!.hash))).size).toBe(1)
     expect(new Set(blocks.map((b) => toHex(b!.header.stateRoot))).size).toBe(1)
-    const finalized = await Promise.all(net.clients.map((c) => getChainStatus(c!)))
+    const finalized = await Promise.all(procs.clients.map((c) => getChainStatus(c!)))
     for (const s of finalized) expect(s.syncing).toBe(false)
   }, 60_000)
 })

@@ -7,7 +7,7 @@ import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { startNodeProcess, type NodeProcess } from '../../support/nodeProcess.ts'
 
 /** A network of `xsc node` validator processes on 127.0.0.1, each with its own data dir, all bootstrapping from validator 0. */
-export interface ValidatorNetwork {
+export interface ValidatorProcesses {
   dir: string
   genesisPath: string
   keys: KeyPair[]
@@ -20,7 +20,7 @@ export interface ValidatorNetwork {
   close(): Promise<void>
 }
 
-export async function startValidatorNetwork(opts: { name: string; validators: number; slotMs: number; funded: KeyPair[]; env?: Record<string, string> }): Promise<ValidatorNetwork> {
+export async function startValidatorProcesses(opts: { name: string; validators: number; slotMs: number; funded: KeyPair[]; env?: Record<string, string> }): Promise<ValidatorProcesses> {
   const tmp = tempDir(`xsc-${opts.name}-`)
   const keys = Array.from({ length: opts.validators }, (_, i) => testKey(`${opts.name}-validator-${i}`))
   // Genesis a little in the future so every process is up before slot 1.
@@ -37,7 +37,7 @@ export async function startValidatorNetwork(opts: { name: string; validators: nu
     '--rpc', '127.0.0.1:0',
     ...bootstrap.flatMap((b) => ['--bootstrap', b]),
   ]
-  const net: ValidatorNetwork = {
+  const net: ValidatorProcesses = {
     dir: tmp.dir,
     genesisPath,
     keys,
@@ -73,7 +73,7 @@ export async function startValidatorNetwork(opts: { name: string; validators: nu
 }
 
 /** Head and finalized heights of every running node. */
-export async function statuses(net: ValidatorNetwork): Promise<{ i: number; head: number; headHash: string; finalized: number; peers: number }[]> {
+export async function statuses(net: ValidatorProcesses): Promise<{ i: number; head: number; headHash: string; finalized: number; peers: number }[]> {
   const out = []
   for (let i = 0; i < net.clients.length; i++) {
     const c = net.clients[i]
