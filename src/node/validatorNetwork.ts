@@ -428,6 +428,9 @@ export class ValidatorNetwork {
       const { voted } = this.forkChoice.addAttestation(att)
       if (!voted) return 'ignore'
     } catch (e) {
+      // An equivocating validator's second vote may be relayed by honest peers that never saw its
+      // first: not their fault, so IGNORE (as Ethereum's gossip rules do); the vote never counts.
+      if (e instanceof ConsensusError && e.code === 'EQUIVOCATION') return 'ignore'
       return isTransientConsensusError(e) || !(e instanceof ConsensusError) ? 'ignore' : 'reject'
     }
     this.#scheduleSettle()
