@@ -47,8 +47,9 @@ export function resolveAddress(positional: string | undefined, keyFile: string |
   throw new CliError('USAGE', `missing address (or --key FILE)\nusage: ${usage}`)
 }
 
-/** Runs `f` with a client for `rpc` and closes it whatever happens. */
+/** Runs `f` with a client for `rpc` (an http(s) URL) and closes it whatever happens. */
 export async function withClient<T>(rpc: string, f: (client: Client) => Promise<T>): Promise<T> {
+  if (!/^https?:\/\/[^\s/]+/.test(rpc)) throw new CliError('USAGE', `--rpc (or $XSC_RPC) takes the node's HTTP URL, e.g. http://127.0.0.1:8545; got "${rpc.slice(0, 80)}"`)
   const client = createClient({ transport: http(rpc) })
   try {
     return await f(client)

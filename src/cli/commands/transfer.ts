@@ -1,7 +1,7 @@
-import { createClient, http, transfer } from '../../client/index.ts'
+import { transfer } from '../../client/index.ts'
 import { fromHex, toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { parseAmount } from './parseOptions.ts'
+import { parseAmount, withClient } from './parseOptions.ts'
 import { CliError, DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
 
 // Amounts: whole base units; negatives and fractions are usage errors (one parser for every command).
@@ -20,18 +20,16 @@ export const transferCommand: Command = {
       rpc: { type: 'string', default: DEFAULT_RPC },
     })
     const account = readKeyFile(required(values.key, '--key', this))
+    const toArg = required(values.to, '--to', this)
     let to: Uint8Array
     try {
-      to = fromHex(required(values.to, '--to', this), 32)
+      to = fromHex(toArg, 32)
     } catch {
       throw new CliError('USAGE', '--to must be a 32-byte 0x-hex address')
     }
-    const client = createClient({ transport: http(values.rpc) })
-    try {
-      const id = await transfer(client, { account, to, amount: parseAmount(required(values.amount, '--amount', this), '--amount'), fee: parseAmount(values.fee, '--fee') })
-      print(ctx, { txId: toHex(id) }, `sent tx ${toHex(id)}`)
-    } finally {
-      await client.close()
-    }
+    const amount = parseAmount(required(values.amount, '--amount', this), '--amount')
+    const fee = parseAmount(values.fee, '--fee')
+    const id = await withClient(values.rpc, (client) => transfer(client, { account, to, amount, fee }))
+    print(ctx, { txId: toHex(id) }, `sent tx ${toHex(id)}`)
   },
 }
