@@ -148,4 +148,11 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
       return false
     }, 30_000, 'a block proposed by the restarted validator')
   }, 120_000)
+
+  it('keeps going without the bootstrap node: peer exchange made a full mesh', async () => {
+    await procs.kill(0)
+    const before = await statuses(procs)
+    const fin0 = Math.max(...before.map((s) => s.finalized))
+    await waitFor(async () => (await statuses(procs)).every((s) => s.peers === 2 && s.finalized >= fin0 + 4), 30_000, 'finality among validators 1-3')
+  }, 60_000)
 })
