@@ -5,9 +5,11 @@ import { ConsensusError } from '../../../consensus/errors.ts'
 import { ChainStoreError } from '../../../src/chain/chainStore.ts'
 import { ForkChoiceError } from '../../../src/chain/forkChoice.ts'
 import { MempoolError } from '../../../src/chain/mempool.ts'
-import { computeP2pSeed, computeBlockVerdict, computeTxVerdict } from '../../../src/node/validatorNetwork.ts'
+import { writeKeyFile } from '../../../src/node/keyFile.ts'
+import { computeBlockVerdict, computeP2pSeed, computeTxVerdict, resolveP2pSeed } from '../../../src/node/validatorNetwork.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { testKey } from '../../support/chainFixtures.ts'
+import { join } from 'node:path'
+import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
 describe('gossip verdicts for blocks', () => {
   it('rejects what is wrong in the block itself: wrong proposer, bad proofs and signatures, bad state root, bad txs, bad bytes', () => {
@@ -58,5 +60,24 @@ describe('computeP2pSeed', () => {
     expect(computeP2pSeed(a.secretKey)).not.toEqual(a.secretKey)
     expect(computeP2pSeed(a.secretKey)).not.toEqual(computeP2pSeed(b.secretKey))
     expect(computeP2pSeed(a.secretKey)).toHaveLength(32)
+  })
+})
+
+describe('resolveP2pSeed', () => {
+  it('prefers --p2p-key, then the validator key, else keeps one random key in the data dir across restarts', () => {
+    const tmp = tempDir('xsc-p2p-')
+    try {
+      const v = testKey('p2p-validator')
+      const file = join(tmp.dir, 'p2p.json')
+      const p2p = testKey('p2p-file')
+      writeKeyFile(file, p2p)
+      expect(resolveP2pSeed({ dataDir: tmp.dir, p2pKeyFile: file, validatorKey: v })).toEqual(p2p.secretKey)
+      expect(resolveP2pSeed({ dataDir: tmp.dir, validatorKey: v })).toEqual(computeP2pSeed(v.secretKey))
+      const first = resolveP2pSeed({ dataDir: tmp.dir })
+      expect(resolveP2pSeed({ dataDir: tmp.dir })).toEqual(first)
+      expect(first).not.toEqual(computeP2pSeed(v.secretKey))
+    } finally {
+      tmp.cleanup()
+    }
   })
 })
