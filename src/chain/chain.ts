@@ -92,6 +92,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
     this.#maxTxs = opts.maxTxsPerBlock ?? 2_000
+    // The router's index follows every state change, including reverts by fork choice.
+    store.onStateChange = (writes) => this.#updateHostIndex(writes)
     this.#plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)
       : undefined
@@ -183,7 +185,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
     await this.store.commitBlock(block, hash, result.writes, bytes)
-    this.#updateHostIndex(result.writes)
     this.mempool.prune(this.store.state)
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     const imported = { block, hash }
@@ -191,7 +192,31 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     return imported
   }
 
-  #updateHostIndex(writes: { key: Uint8Array; value: Uint8Array | undefined }[]): void {
+  /**
+   * Re-applies a block this node verified and committed before and has since reverted (fork
+   * choice switching back): its proofs and signatures were checked at first import; the
+   * transition is re-run and its state root re-checked before the commit.
+   */
+  reapplyKnownBlock(block: Block, hash: Hash): Promise<ImportedBlock> {
+    return this.#serialized(async () => {
+      const head = this.store.head
+      if (!equalBytes(block.header.prevHash, head.hash)) {
+        throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
+      }
+      const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
+      if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
+        throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
+      }
+      await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash))
+      this.mempool.prune(this.store.state)
+      if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+      const imported = { block, hash }
+      this.emit('block', imported)
+      return imported
+    })
+  }
+
+  #updateHostIndex(writes: readonly { key: Uint8Array; value: Uint8Array | undefined }[]): void {
     for (const w of writes) {
       if (w.key[0] !== STATE_PREFIX.host) continue
       const address = w.key.subarray(1)

@@ -31,6 +31,8 @@ export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
  */
 export class ChainStore {
   readonly state = new MemoryState()
+  /** Called with every change applied to `state` (commits and reverts), after it is durable. */
+  onStateChange: ((writes: readonly StateWrite[]) => void) | undefined
   readonly genesis: GenesisConfig
   readonly genesisHash: Hash
   #head!: ChainHead
@@ -106,6 +108,7 @@ export class ChainStore {
     await this.#db.batch(ops)
     this.state.apply(writes)
     this.#head = { hash, height: block.header.height, header: block.header }
+    this.onStateChange?.(writes)
   }
 
   /** Undoes the head block (fork choice switching branches below finality). */
@@ -128,6 +131,7 @@ export class ChainStore {
     await this.#db.batch(ops)
     this.state.apply(undo)
     this.#head = { hash: block.header.prevHash, height: height - 1, header: parent.header }
+    this.onStateChange?.(undo)
     return block
   }
 

@@ -1,12 +1,10 @@
 import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { Attestation, Block, Hash, SignedTx } from '../../blocks/schema.ts'
-import { BlockError } from '../../blocks/validateBlock.ts'
 import { ConsensusError } from '../../consensus/errors.ts'
 import { chooseHead, computeFinalized, recordVote, verifyAttestation, type BlockNode, type ForkChoiceInput, type Votes } from '../../consensus/finality.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { applyBlock } from '../state/applyBlock.ts'
 import type { Chain, ImportedBlock } from './chain.ts'
 
 /**
@@ -47,28 +45,8 @@ export interface BranchSwitch {
  * re-checked before the commit, so a wrong store can't slip in. Emits the chain's 'block' event
  * like an import.
  */
-export async function reapplyKnownBlock(chain: Chain, block: Block, hash: Hash): Promise<ImportedBlock> {
-  const store = chain.store
-  const head = store.head
-  if (!equalBytes(block.header.prevHash, head.hash)) {
-    throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
-  }
-  const result = applyBlock(store.state, block, head.header.stateRoot, {
-    genesis: chain.genesis,
-    height: block.header.height,
-    slot: block.header.slot,
-    proposer: block.header.proposer,
-    prevHash: block.header.prevHash,
-    signaturesChecked: true,
-  })
-  if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
-    throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
-  }
-  await store.commitBlock(block, hash, result.writes, await store.getBlockBytes(hash))
-  chain.mempool.prune(store.state)
-  const imported = { block, hash }
-  chain.emit('block', imported)
-  return imported
+export function reapplyKnownBlock(chain: Chain, block: Block, hash: Hash): Promise<ImportedBlock> {
+  return chain.reapplyKnownBlock(block, hash)
 }
 
 /** Imports a block on the head: the full verification path, or a re-apply if this node had verified it before. */
