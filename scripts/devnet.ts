@@ -1,19 +1,22 @@
 // `npm run devnet`: a local network on 127.0.0.1 from the repo's genesis.json. Each node is its
 // own process with its own data dir; Ctrl-C stops every process this script started.
-// Options: --data DIR (default .devnet, wiped first), --rpc-port 8545, --exit (stop after the demo).
+// Options: --data DIR (default .devnet, wiped first), --rpc-port 8545, --hosts 6, --exit (stop
+// after the demo), --genesis FILE.
 import '../src/polyfill.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { createClient, getBalance, getChainStatus, getTransaction, http, transfer } from '../src/client/index.ts'
+import { readFileSync } from 'node:fs'
+import { createClient, deploy, execute, getAsset, getChainParams, getBalance, getChainStatus, getHosts, getTransaction, http, transfer, waitForExecution, type Client } from '../src/client/index.ts'
+import { codingParamsOf, computeManifest } from '../src/storage/encodeAsset.ts'
 import { equalBytes, toHex } from '../src/crypto/index.ts'
 import { readGenesisFile } from '../src/node/genesisFile.ts'
 import { writeKeyFile } from '../src/node/keyFile.ts'
 import { devnetKey } from './devnetKeys.ts'
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: '.devnet' }, 'rpc-port': { type: 'string', default: '8545' }, exit: { type: 'boolean', default: false }, genesis: { type: 'string', default: 'genesis.json' } } })
+const { values } = parseArgs({ options: { data: { type: 'string', default: '.devnet' }, 'rpc-port': { type: 'string', default: '8545' }, hosts: { type: 'string', default: '6' }, exit: { type: 'boolean', default: false }, genesis: { type: 'string', default: 'genesis.json' } } })
 const dataDir = values.data
 const genesis = readGenesisFile(values.genesis)
 rmSync(dataDir, { recursive: true, force: true })
@@ -64,14 +67,25 @@ const rpc = nodes[0]!.rpc
 console.log(`devnet up: chain ${genesis.chainId}, ${validators.length} validator(s)`)
 nodes.forEach((n, i) => console.log(`validator-${i}: RPC ${n.rpc}  p2p ${n.p2p[0] ?? '-'}`))
 
+// Hosts: separate processes that join voluntarily (host.join), store shards and run executions.
+// Spread over the grid and over three zones; they bootstrap from the validators.
+const hostCount = Number(values.hosts)
+const hostNodes = await Promise.all(Array.from({ length: hostCount }, (_, i) => {
+  const file = join(dataDir, 'keys', `host-${i}.json`)
+  writeKeyFile(file, devnetKey('host', i))
+  const coord = `${100 + 40 * i},${100 + 25 * (i % 3)},${100 + 10 * (i % 2)}`
+  return startNode(`host-${i}`, ['--data', join(dataDir, `host-${i}`), '--genesis', values.genesis, '--rpc', `127.0.0.1:${basePort + 100 + i}`, '--host', '--host-key', file, '--coord', coord, '--zone', `zone-${i % 3}`, '--asks', `${1 + (i % 2)},1`, '--capacity', String(1n << 30n), ...nodes.flatMap((n) => ['--bootstrap', n.p2p[0]!])])
+}))
+hostNodes.forEach((n, i) => console.log(`host-${i}: RPC ${n.rpc}`))
+
 // Demo round trip: a transfer between two well-known accounts, seen in a block. Sent to the last
 // validator and read back from the first, so it crosses the network.
 const client = createClient({ transport: http(nodes[nodes.length - 1]!.rpc) })
 const reader = createClient({ transport: http(rpc) })
-const alice = devnetKey('account', 0)
+const alice = devnetKey('account', 3)
 const bob = devnetKey('account', 1)
 const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1_000n, fee: 1n })
-console.log(`transfer ${toHex(id)}: 1000 from account 0 to account 1`)
+console.log(`transfer ${toHex(id)}: 1000 from account 3 to account 1`)
 let included: Awaited<ReturnType<typeof getTransaction>> = null
 for (let i = 0; i < 200 && !included; i++) {
   included = await getTransaction(reader, { id })
@@ -86,6 +100,7 @@ for (let i = 0; i < 100 && status.finalized.height < included.blockHeight; i++) 
   status = await getChainStatus(reader)
 }
 console.log(`head ${status.head.height}, finalized ${status.finalized.height}, peers ${status.peers}`)
+if (hostCount >= 6) await computeRoundTrip(reader)
 await client.close()
 await reader.close()
 if (values.exit) {
@@ -93,3 +108,38 @@ if (values.exit) {
   process.exit(0)
 }
 console.log('producing blocks; Ctrl-C to stop')
+
+/**
+ * deploy → execute → complete: fixtures/wasm/fib.wasm is erasure-coded onto six hosts, run by three
+ * of them (quorum 2), and settled in a completion block with its payouts.
+ */
+async function computeRoundTrip(c: Client): Promise<void> {
+  const deployer = devnetKey('account', 2)
+  const t0 = Date.now()
+  for (let i = 0; i < 300; i++) {
+    if ((await getHosts(c, {})).length >= hostCount) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  console.log(`${(await getHosts(c, {})).length} hosts joined`)
+  const code = new Uint8Array(readFileSync('fixtures/wasm/fib.wasm'))
+  const manifest = computeManifest(code, codingParamsOf((await getChainParams(c)).params))
+  const asset = await deploy(c, { account: deployer, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, origin: { x: 150, y: 100, z: 100 } })
+  let info = await getAsset(c, { id: asset })
+  for (let i = 0; i < 200 && !info; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    info = await getAsset(c, { id: asset })
+  }
+  if (!info) throw new Error('the deployment was not included within 20 s')
+  console.log(`deployed fib.wasm as asset ${toHex(asset)}: ${code.length} bytes, ${info.record.manifest.k}+${info.record.manifest.m} shards on ${info.record.placement.length} hosts`)
+  const input = new Uint8Array(4)
+  new DataView(input.buffer).setUint32(0, 20, true)
+  const t1 = Date.now()
+  const exec = await execute(c, { account: deployer, asset, fn: 'run', input, fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin: { x: 150, y: 100, z: 100 } })
+  const done = await waitForExecution(c, { id: exec, timeoutMs: 60_000 })
+  const entry = done.completion.entry
+  const out = entry.output.length === 8 ? new DataView(entry.output.buffer, entry.output.byteOffset, 8).getBigUint64(0, true).toString() : toHex(entry.output)
+  console.log(`executed fib(20) = ${out} (status ${entry.status === 0 ? 'agreed' : 'failed'}, fuel ${entry.fuelUsed}, ${entry.receipts.length} receipts) in completion block ${done.completion.block.height} ${toHex(done.completion.block.hash)}`)
+  console.log(`execution took ${Date.now() - t1} ms from submit to settled (${Date.now() - t0} ms including deploy)`)
+  for (const p of entry.payouts) console.log(`  payout ${p.amount} to ${toHex(p.to)}`)
+  console.log(`  refund ${entry.refund} to the client, burn ${entry.burn}`)
+}

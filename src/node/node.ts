@@ -9,6 +9,14 @@ import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
 import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
+import type { Coord } from '../../blocks/schema.ts'
+import { createComputePool, type ComputePool } from '../compute/computePool.ts'
+import { ShardStore } from '../storage/ShardStore.ts'
+import { HostDirectory } from './hostDirectory.ts'
+import { HostRole } from './hostRole.ts'
+import { StorageCoordinator } from './storageCoordinator.ts'
+
+interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool }
 
 export interface NodeOpts {
   dataDir: string
@@ -23,6 +31,8 @@ export interface NodeOpts {
   logLevel?: string
   /** libp2p networking (on unless `enabled: false`). */
   p2p?: P2pOpts
+  /** Run the host role (needs p2p). */
+  host?: HostOpts
 }
 
 export interface P2pOpts {
@@ -33,6 +43,19 @@ export interface P2pOpts {
   bootstrap?: string[]
   /** Key file for the libp2p identity; default: derived from the validator key. */
   keyFile?: string
+}
+
+/** A host role in this process: it joins with these parameters, stores shards, runs executions. */
+export interface HostOpts {
+  key: KeyPair
+  coord: Coord
+  zone: string
+  capacityBytes: bigint
+  capabilities: number
+  askPerFuel: bigint
+  askPerByteEpoch: bigint
+  /** Execution worker threads (default 1). */
+  computeWorkers?: number
 }
 
 export interface NodeModules {
@@ -52,13 +75,15 @@ export class XscNode {
   readonly events: ChainEvents
   readonly net: NetNode | undefined
   readonly #network: ValidatorNetwork | undefined
+  readonly #roles: Roles
   readonly #opts: NodeOpts
   readonly #now: () => number
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
-  private constructor(chain: Chain, rpc: RpcServer, events: ChainEvents, network: ValidatorNetwork | undefined, opts: NodeOpts, modules: NodeModules, log: Logger) {
+  private constructor(chain: Chain, rpc: RpcServer, events: ChainEvents, network: ValidatorNetwork | undefined, roles: Roles, opts: NodeOpts, modules: NodeModules, log: Logger) {
     this.chain = chain
+    this.#roles = roles
     this.net = network?.net
     this.#network = network
     this.rpc = rpc
@@ -74,32 +99,88 @@ export class XscNode {
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
     let rpc: RpcServer
+    const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
+    const roles: Roles = {}
     try {
-      network = await XscNode.#startNetwork(chain, events, opts, modules, log)
-      const backendModules = { chain, events, blobs: new BlobStore(join(opts.dataDir, 'blobs')) }
+      network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, log))
+      const backendModules = { chain, events, blobs }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, log: log.child({ module: 'rpc' }) })
     } catch (e) {
       await network?.stop()
       await network?.net.stop()
+      await XscNode.#stopRoles(roles)
       await chain.close()
       throw e
     }
-    const node = new XscNode(chain, rpc, events, network, opts, modules, log)
+    const node = new XscNode(chain, rpc, events, network, roles, opts, modules, log)
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()
     })
     log.info({ chainId: opts.genesis.chainId, head: chain.head.height, rpc: rpc.url, validator: opts.validatorKey ? toHex(opts.validatorKey.publicKey) : null, p2p: node.net?.multiaddrs() ?? [] }, 'node started')
     if (opts.validatorKey && opts.produce !== false) node.#scheduleNextSlot()
+    if (roles.host && opts.host) void node.#joinAsHost(roles.host, opts.host)
     return node
+  }
+
+  /** The host role, when this node runs one. */
+  get host(): HostRole | undefined {
+    return this.#roles.host
+  }
+
+  /**
+   * Storage coordination on every networked node (hand-off of uploaded blobs, audits, receipt
+   * intake); the host role when asked. Registered before libp2p starts so its protocols and
+   * topics are there from the first connection.
+   */
+  static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, log: Logger): Promise<void> {
+    const hosts = new HostDirectory(chain, net)
+    const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
+    net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    if (!opts.host) return
+    roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
+    roles.pool = createComputePool({ workers: opts.host.computeWorkers ?? 1 })
+    roles.host = await HostRole.start({
+      chain,
+      net,
+      store: roles.store,
+      pool: roles.pool,
+      hosts,
+      key: opts.host.key,
+      log: log.child({ module: 'host' }),
+      submitTx: async (tx) => {
+        chain.submitTx(tx)
+        network.publishTx(tx)
+      },
+    })
+  }
+
+  static async #stopRoles(roles: Roles): Promise<void> {
+    await roles.pool?.close()
+    await roles.store?.close()
+  }
+
+  /** Joins (or updates) once the node has peers and has caught up, so the nonce is current. */
+  async #joinAsHost(role: HostRole, host: HostOpts): Promise<void> {
+    const deadline = this.#now() + 15_000
+    while (!this.#stopped && this.#now() < deadline && (this.#network?.peerCount() === 0 || this.#network?.syncing)) await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 3 * this.#opts.genesis.slotMs))
+    if (this.#stopped) return
+    const peerId = this.net?.multiaddrs()[0] ?? ''
+    try {
+      const id = await role.join({ coord: host.coord, zone: host.zone, capacityBytes: host.capacityBytes, capabilities: host.capabilities, askPerFuel: host.askPerFuel, askPerByteEpoch: host.askPerByteEpoch, peerId })
+      this.log.info({ host: toHex(role.address), tx: id ? toHex(id) : null, peerId }, id ? 'host join sent' : 'host already joined')
+    } catch (err) {
+      this.log.error({ err }, 'host join failed')
+    }
   }
 
   /**
    * libp2p and the validator network (gossip, range sync, fork choice, attestations, finality).
    * Started before RPC so `chainStatus` can report peers and syncing.
    */
-  static async #startNetwork(chain: Chain, events: ChainEvents, opts: NodeOpts, modules: NodeModules, log: Logger): Promise<ValidatorNetwork | undefined> {
+  static async #startNetwork(chain: Chain, events: ChainEvents, opts: NodeOpts, modules: NodeModules, log: Logger, beforeStart: (net: NetNode, network: ValidatorNetwork) => Promise<void>): Promise<ValidatorNetwork | undefined> {
     const p2p = opts.p2p ?? {}
     if (p2p.enabled === false) return undefined
     const secretKey = resolveP2pSeed({ dataDir: opts.dataDir, ...(p2p.keyFile ? { p2pKeyFile: p2p.keyFile } : {}), ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
@@ -110,6 +191,7 @@ export class XscNode {
     )
     await network.start()
     try {
+      await beforeStart(net, network)
       await net.start()
     } catch (e) {
       await network.stop()
@@ -163,6 +245,7 @@ export class XscNode {
     await this.rpc.close()
     await this.#network?.stop()
     await this.net?.stop()
+    await XscNode.#stopRoles(this.#roles)
     await this.chain.close()
     this.log.info('node stopped')
   }
