@@ -100,12 +100,20 @@ for (let i = 0; i < 100 && status.finalized.height < included.blockHeight; i++) 
   status = await getChainStatus(reader)
 }
 console.log(`head ${status.head.height}, finalized ${status.finalized.height}, peers ${status.peers}`)
-if (hostCount >= 6) await computeRoundTrip(reader)
+if (hostCount >= 6) {
+  try {
+    await computeRoundTrip(reader)
+  } catch (err) {
+    // The network stays up for the user; with --exit the run fails.
+    console.error(`compute round trip failed: ${(err as Error).message}`)
+    if (values.exit) process.exitCode = 1
+  }
+}
 await client.close()
 await reader.close()
 if (values.exit) {
   stopAll()
-  process.exit(0)
+  process.exit(process.exitCode ?? 0)
 }
 console.log('producing blocks; Ctrl-C to stop')
 

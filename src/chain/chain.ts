@@ -62,7 +62,7 @@ function challengeKey(c: AuditChallenge): string {
  * parent → consensus proofs → signatures (all cores) → state transition → state root → one
  * atomic commit. Imports are serialized.
  */
-export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown] }> {
   readonly store: ChainStore
   readonly mempool: Mempool
   readonly registry: ProofRegistry
@@ -313,9 +313,20 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     const timestamp = now >= slotStart && now < slotStart + BigInt(this.genesis.slotMs) ? now : slotStart
     const header0 = { header: { height: head.height + 1, slot, proposer: key.publicKey, prevHash: head.hash } }
     const ctx = this.#applyContext(header0 as unknown as Block, true)
-    const { kind, entries } = await this.#chooseEntries(ctx)
-    const draft: Block = { header: { chainId: this.genesis.chainId, height: head.height + 1, prevHash: head.hash, kind, slot, timestamp, proposer: key.publicKey, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries }
-    const { stateRoot } = applyBlock(this.store.state, draft, head.header.stateRoot, ctx)
+    let { kind, entries } = await this.#chooseEntries(ctx)
+    const draftOf = (k: Block['header']['kind'], es: BlockEntry[]): Block => ({ header: { chainId: this.genesis.chainId, height: head.height + 1, prevHash: head.hash, kind: k, slot, timestamp, proposer: key.publicKey, bodyRoot: computeBodyRoot(es), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries: es })
+    let draft = draftOf(kind, entries)
+    let stateRoot: Uint8Array
+    try {
+      stateRoot = applyBlock(this.store.state, draft, head.header.stateRoot, ctx).stateRoot
+    } catch (err) {
+      // A proposer bug must not stall the chain: propose a heartbeat instead and say why.
+      this.emit('buildError', err)
+      kind = 'ledger'
+      entries = []
+      draft = draftOf(kind, entries)
+      stateRoot = applyBlock(this.store.state, draft, head.header.stateRoot, ctx).stateRoot
+    }
     const fields: SealFields = { ...draft.header, stateRoot }
     const sealCtx = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     return { header: sealBlock(sealCtx, fields), entries }

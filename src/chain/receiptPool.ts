@@ -10,6 +10,7 @@ import { EXECUTION_STATUS, ExecutionRecord } from '../state/records.ts'
 import { executionKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import { StateOverlay, type StateReader } from '../state/stateView.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
+import { applyCompletion } from '../state/applyCompletion.ts'
 
 export type ReceiptErrorCode = 'UNKNOWN_EXECUTION' | 'NOT_ASSIGNED' | 'BAD_SIGNATURE' | 'WRONG_CHAIN' | 'WRITE_SET_MISMATCH' | 'DUPLICATE' | 'SETTLED'
 export class ReceiptError extends XscError<ReceiptErrorCode> {}
@@ -56,7 +57,10 @@ export class ReceiptPool {
    */
   computeCompletions(state: StateReader, ctx: ApplyContext, max: number): Extract<BlockEntry, { type: 'completion' }>[] {
     const out: Extract<BlockEntry, { type: 'completion' }>[] = []
+    // Each completion is computed against the state with the earlier ones of this block applied
+    // (they move the same hosts' reputation), exactly as validators will apply them.
     const view = new StateOverlay(state)
+    let events = 0
     for (const w of state.scan(new Uint8Array([STATE_PREFIX.execution]))) {
       if (out.length >= max) break
       const rec = decodeTrusted(ExecutionRecord, w.value!)
@@ -71,7 +75,7 @@ export class ReceiptPool {
       const agreedWrites = result.status === 0 && result.outcome === 0
         ? held.find((h) => h.receipt.body.outcome === result.outcome && equalBytes(h.receipt.body.resultHash, result.resultHash) && h.receipt.body.fuelUsed === result.fuelUsed)?.writeSet ?? []
         : []
-      out.push({
+      const entry: Extract<BlockEntry, { type: 'completion' }> = {
         type: 'completion',
         executionId,
         status: result.status,
@@ -85,7 +89,13 @@ export class ReceiptPool {
         refund: result.refund,
         burn: result.burn,
         reputation: result.reputation,
-      })
+      }
+      try {
+        applyCompletion(view, entry, ctx, () => events++)
+        out.push(entry)
+      } catch {
+        // not settleable in this block (e.g. a receipt set that no longer verifies): leave it for a later one
+      }
     }
     return out
   }

@@ -136,13 +136,30 @@ export class HostRole {
     return p
   }
 
+  /**
+   * Shards of a fresh deployment may still be on their way to the hosts when its first execution
+   * is scheduled: retry with backoff until the execution's deadline slot.
+   */
+  async #moduleWithRetry(asset: Hash, rec: AssetRecord, deadlineSlot: number): Promise<Uint8Array> {
+    const { chain } = this.#m
+    for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return await this.#moduleOf(asset, rec)
+      } catch (err) {
+        if (chain.currentSlot(Date.now()) >= deadlineSlot) throw err
+        this.#m.log.debug({ asset: toHex(asset), attempt, err: (err as Error).message }, 'module not retrievable yet; retrying')
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
+  }
+
   async #run(executionId: Hash, snapshot: Map<string, Uint8Array>): Promise<void> {
     const { chain, pool, key, net } = this.#m
     const exBytes = chain.store.state.get(executionKey(executionId))
     if (exBytes === undefined) return
     const ex = decodeTrusted(ExecutionRecord, exBytes)
     const asset = decodeTrusted(AssetRecord, chain.store.state.get(assetKey(ex.asset))!)
-    const code = await this.#moduleOf(ex.asset, asset)
+    const code = await this.#moduleWithRetry(ex.asset, asset, ex.deadlineSlot)
     const result = await pool.execute({
       assetId: ex.asset,
       code,

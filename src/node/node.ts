@@ -114,6 +114,7 @@ export class XscNode {
       throw e
     }
     const node = new XscNode(chain, rpc, events, network, roles, opts, modules, log)
+    chain.on('buildError', (err) => log.error({ err }, 'block building failed; proposed an empty block instead'))
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()

@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts'
 export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
 
 const AUDIT_TIMEOUT_MS = 2_000
+const HANDOFF_ATTEMPTS = 12
 
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
@@ -66,11 +67,20 @@ export class StorageCoordinator {
       const { shards } = encodeAsset(data, codingParamsOf(this.#m.chain.genesis.params))
       const asset = txId(entry.tx)
       await Promise.all(entry.placement.map(async (host, i) => {
-        try {
-          const peer = await this.#m.hosts.peerOf(host)
-          await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
-        } catch (err) {
-          this.#m.log.warn({ host: toHex(host), shard: i, err: (err as Error).message }, 'shard hand-off failed (audits will repair it)')
+        // A host refuses a shard until it has imported the deployment block itself: retry
+        // briefly (a few slots), then leave the shard to the audit and repair path.
+        for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
+          try {
+            const peer = await this.#m.hosts.peerOf(host)
+            await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
+            return
+          } catch (err) {
+            if (attempt >= HANDOFF_ATTEMPTS) {
+              this.#m.log.warn({ host: toHex(host), shard: i, err: (err as Error).message }, 'shard hand-off failed (audits will repair it)')
+              return
+            }
+            await new Promise((r) => setTimeout(r, wait))
+          }
         }
       }))
       this.#m.log.info({ asset: toHex(asset), shards: shards.length }, 'shards handed to hosts')

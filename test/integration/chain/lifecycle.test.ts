@@ -141,6 +141,23 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(new DataView(c2.output.buffer, c2.output.byteOffset).getUint32(0, true)).toBe(2)
   })
 
+  it('two executions over the same hosts settle in one completion block (each computed after the other moved reputation)', async () => {
+    const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } }))
+    for (const tx of txs) chain.submitTx(tx)
+    const scheduled = await produce()
+    expect(scheduled.entries).toHaveLength(2)
+    for (const e of scheduled.entries) {
+      if (e.type !== 'execution') throw new Error('expected execution entries')
+      for (const h of e.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, txId(e.tx))
+    }
+    const settled = await produce()
+    expect(settled.header.kind).toBe('completion')
+    expect(settled.entries).toHaveLength(2)
+    for (const e of settled.entries) if (e.type === 'completion') expect(e.status).toBe(COMPLETION_STATUS.agreed)
+    // Both read the state as of their execution block (count 2) and wrote 3: last writer wins.
+    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([3, 0, 0, 0]))
+  })
+
   it('an execution nobody answers fails at its deadline and is refunded in full', async () => {
     const before = readAccount(chain.store.state, client.publicKey).balance
     const ex = await execute()
