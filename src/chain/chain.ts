@@ -164,23 +164,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
       throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
     }
-    validateBlockStructure(block, this.genesis.chainId)
     if (!equalBytes(block.header.prevHash, head.hash)) {
       throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
     }
+    // Signature checks start first, on the workers, and run while this thread checks structure,
+    // proofs and the transition; this thread then takes its own share. Nothing is written
+    // before every check has passed.
+    const signatures = this.#startSignatureCheck(block.entries)
+    validateBlockStructure(block, this.genesis.chainId)
     validateBlockParent(block.header, head.header, head.hash)
     verifyProofs(this.#blockContext(), block.header)
-    // Signatures are checked on the worker threads while this thread runs the transition; the
-    // block is rejected afterwards if any failed, and nothing was written before that.
-    const signatures = this.#checkSignatures(block.entries)
-    signatures.catch(() => undefined)
-    const ctx = this.#applyContext(block, true)
-    let result: ReturnType<typeof applyBlock>
-    try {
-      result = applyBlock(this.store.state, block, head.header.stateRoot, ctx)
-    } finally {
-      await signatures
-    }
+    const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
+    await signatures.finish()
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
@@ -237,14 +232,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     }
   }
 
-  /** Checks every tx signature of a block across all cores; throws naming the first bad one. */
-  async #checkSignatures(entries: readonly BlockEntry[]): Promise<void> {
+  /** Starts checking every tx signature of a block across all cores; `finish` throws naming the first bad one. */
+  #startSignatureCheck(entries: readonly BlockEntry[]): { finish(): Promise<void> } {
     const txs: SignedTx[] = []
     for (const e of entries) if ('tx' in e) txs.push(e.tx)
-    if (txs.length === 0) return
-    const ok = await this.#verifier.verifyAll(txs.map((tx) => ({ publicKey: tx.body.from, message: txSigningHash(tx.body), signature: tx.signature })), { offload: true })
-    const bad = ok.indexOf(false)
-    if (bad >= 0) throw new StateError('BAD_SIGNATURE', `tx ${bad} of the block has a bad signature`, { index: bad, from: toHex(txs[bad]!.body.from) })
+    const job = this.#verifier.start(txs.map((tx) => ({ publicKey: tx.body.from, message: txSigningHash(tx.body), signature: tx.signature })))
+    return {
+      finish: async () => {
+        const ok = await job.finish()
+        const bad = ok.indexOf(false)
+        if (bad >= 0) throw new StateError('BAD_SIGNATURE', `tx ${bad} of the block has a bad signature`, { index: bad, from: toHex(txs[bad]!.body.from) })
+      },
+    }
   }
 
   /**

@@ -34,17 +34,31 @@ export class SignatureVerifier {
   }
 
   /**
-   * With `offload`, every check goes to the workers and the calling thread stays free (block
-   * import runs the state transition meanwhile); otherwise the calling thread takes a share.
+   * Starts a batch: the workers' share is posted now; `finish()` checks the calling thread's
+   * share (the first `mainShare` of the batch) and then waits for the workers. Block import
+   * calls `start` first, does its own work (structure, proofs, transition) while the workers
+   * run, and calls `finish` last, so neither side idles.
    */
-  async verifyAll(checks: readonly SignatureCheck[], opts: { offload?: boolean } = {}): Promise<boolean[]> {
-    if (opts.offload && this.#workers.length > 0 && checks.length >= MIN_PARALLEL) {
-      const per = Math.ceil(checks.length / this.#workers.length)
-      const parts = await Promise.all(this.#workers.map((w, i) => this.#post(w, checks.slice(i * per, (i + 1) * per))))
-      const out: boolean[] = []
-      for (const part of parts) for (const b of part) out.push(b === 1)
-      return out
+  start(checks: readonly SignatureCheck[], mainShare = 0.3): { finish(): Promise<boolean[]> } {
+    if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) {
+      return { finish: async () => checks.map((c) => verify(c.publicKey, c.message, c.signature)) }
     }
+    const mine = Math.floor(checks.length * mainShare)
+    const rest = checks.slice(mine)
+    const per = Math.ceil(rest.length / this.#workers.length)
+    const jobs = this.#workers.map((w, i) => this.#post(w, rest.slice(i * per, (i + 1) * per)))
+    return {
+      finish: async () => {
+        const out = checks.slice(0, mine).map((c) => verify(c.publicKey, c.message, c.signature))
+        for (const part of await Promise.all(jobs)) for (const b of part) out.push(b === 1)
+        return out
+      },
+    }
+  }
+
+  /** Checks a batch across the workers and the calling thread. */
+  async verifyAll(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) return checks.map((c) => verify(c.publicKey, c.message, c.signature))
     const parts = this.#workers.length + 1
     if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) return checks.map((c) => verify(c.publicKey, c.message, c.signature))
     const per = Math.ceil(checks.length / parts)
@@ -63,6 +77,7 @@ export class SignatureVerifier {
   }
 
   #post(worker: Worker, checks: readonly SignatureCheck[]): Promise<Uint8Array> {
+    if (checks.length === 0) return Promise.resolve(new Uint8Array(0))
     const buf = new Uint8Array(checks.length * RECORD)
     checks.forEach((c, i) => {
       if (c.publicKey.length !== 32 || c.message.length !== 32 || c.signature.length !== 64) return // leaves zeros: fails

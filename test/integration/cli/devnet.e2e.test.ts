@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -13,10 +12,8 @@ import { runCli } from './cliHarness.ts'
 /**
  * The acceptance round trip: on the devnet (`npm run devnet`: validators plus host processes
  * that store shards and run executions), deploy a fixture, exec it and read the result, all
- * through the CLI with --json. It runs once the devnet starts hosts (`xsc node --host`);
- * until then cli.e2e.test.ts covers deploy and exec up to the point hosts take over.
+ * through the CLI with --json.
  */
-const devnetHasHosts = readFileSync('scripts/devnet.ts', 'utf8').includes("'--host'") || process.env.XSC_TEST_DEVNET === '1'
 
 const tmp = tempDir('xsc-cli-devnet-')
 let devnet: ChildProcess | undefined
@@ -49,7 +46,7 @@ function startDevnet(port: number): Promise<string> {
   })
 }
 
-describe.skipIf(!devnetHasHosts)('xsc deploy + exec round trip on the devnet', () => {
+describe('xsc deploy + exec round trip on the devnet', () => {
   it('deploys fib.wasm, runs fib(10) on hosts and prints 55 with fuel and cost, all as parseable --json', async () => {
     const rpc = await startDevnet(21000 + Math.floor(Math.random() * 400) * 10)
     const key = join(tmp.dir, 'account-0.json')

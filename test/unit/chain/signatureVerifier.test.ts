@@ -18,6 +18,8 @@ describe('SignatureVerifier', () => {
       const got = await v.verifyAll(checks)
       expect(got).toEqual(checks.map((c) => verify(c.publicKey, c.message, c.signature)))
       expect(got.filter((x) => !x)).toHaveLength(5)
+      // start/finish (block import's split: workers first, this thread's share last) agrees too.
+      for (const share of [0, 0.3, 1]) expect(await v.start(checks, share).finish()).toEqual(got)
     } finally {
       await v.close()
     }
