@@ -60,6 +60,8 @@ export interface HostOpts {
 
 export interface NodeModules {
   log?: Logger
+  /** The host role's WASM runtime (default: a worker pool); injected by fault tests to play a dishonest host. */
+  computePool?: ComputePool
   /** The clock; injected so tests can drive slots. */
   now?: () => number
 }
@@ -102,7 +104,7 @@ export class XscNode {
     const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
     const roles: Roles = {}
     try {
-      network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, log))
+      network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const backendModules = { chain, events, blobs }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, log: log.child({ module: 'rpc' }) })
@@ -135,13 +137,13 @@ export class XscNode {
    * intake); the host role when asked. Registered before libp2p starts so its protocols and
    * topics are there from the first connection.
    */
-  static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, log: Logger): Promise<void> {
+  static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, modules: NodeModules, log: Logger): Promise<void> {
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
     if (!opts.host) return
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
-    roles.pool = createComputePool({ workers: opts.host.computeWorkers ?? 1 })
+    roles.pool = modules.computePool ?? createComputePool({ workers: opts.host.computeWorkers ?? 1 })
     roles.host = await HostRole.start({
       chain,
       net,
