@@ -1,0 +1,572 @@
+/**
+ * The whole network under load: `scripts/devnet.ts` (4 validators + 6 hosts as separate
+ * processes on 127.0.0.1, genesis.json, 500 ms slots), measured from the outside through JSON-RPC.
+ *
+ *   npm run bench:devnet [-- --samples 20 --exec-samples 10 --exec-secs 20 --transfer-secs 15 --senders 8 --log-level info --keep]
+ *
+ * - deployToResult: a fresh asset (fib.wasm, a new deploy tx nonce → a new asset id) is deployed
+ *   and executed (3 replicas, quorum 2; the execute tx is sent right after the deploy with the
+ *   next nonce, as a client would); timed from sending the deploy (upload included) until
+ *   validator 0 reports the completion. Serial samples, median and p90.
+ * - execToResult: the same for one execute against an already deployed asset.
+ * - executionsPerSec: `--senders` funded accounts keep up to 16 executions each in flight against
+ *   one asset, sent round-robin to the validators, for `--exec-secs`; completions settled
+ *   (agreed) in blocks stamped inside the window after a 2 s ramp, per second.
+ * - transfersPerSec: `--senders` other accounts keep up to 200 transfers each in flight, each to
+ *   its own validator, for `--transfer-secs`; transfers included in blocks stamped inside the
+ *   window after a 1 s ramp, per second.
+ * - finalityLagSlots: head slot − finalized slot on validator 0, sampled every ~150 ms over the run.
+ * Stage times per deploy-to-result sample come from block timestamps and, with --log-level info
+ * (the default), the hosts' "receipt sent" log lines. Every process is stopped at the end, also
+ * on error or Ctrl-C (the devnet runs in its own process group). Last line: one JSON object.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createClient, deploy, execute, getBlock, getChainParams, getChainStatus, getExecution, getHosts, getNonce, getTransaction, http, RpcClientError, transfer, type Client } from '../../src/client/index.ts'
+import type { ExecutionView } from '../../src/rpc/formats.ts'
+import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
+import { hash, keyPairFromSecret, toHex, utf8, type KeyPair } from '../../src/crypto/index.ts'
+import { devnetKey } from '../devnetKeys.ts'
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '6' },
+    samples: { type: 'string', default: '20' },
+    'exec-samples': { type: 'string', default: '10' },
+    'exec-secs': { type: 'string', default: '20' },
+    'transfer-secs': { type: 'string', default: '15' },
+    senders: { type: 'string', default: '8' },
+    'log-level': { type: 'string', default: 'info' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+const HOSTS = Number(values.hosts)
+const SAMPLES = Number(values.samples)
+const EXEC_SAMPLES = Number(values['exec-samples'])
+const EXEC_SECS = Number(values['exec-secs'])
+const TRANSFER_SECS = Number(values['transfer-secs'])
+const SENDERS = Number(values.senders)
+const EXEC_INFLIGHT = 16
+const TRANSFER_INFLIGHT = 200
+/** The whole run is cut here, whatever phase it is in (the processes are still stopped). */
+const RUN_LIMIT_MS = 240_000
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
+function median(xs: number[]): number | null {
+  const s = sorted(xs)
+  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+/** Nearest-rank percentile. */
+function percentile(xs: number[], p: number): number | null {
+  const s = sorted(xs)
+  return s.length === 0 ? null : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
+}
+const round = (x: number | null): number | null => (x === null ? null : Math.round(x))
+const progress = (o: object): void => console.log(JSON.stringify(o))
+class BenchError extends Error {}
+
+// ---------------------------------------------------------------- the devnet, in its own group
+
+const workDir = mkdtempSync(join(tmpdir(), 'xsc-bench-devnet-'))
+const logFile = join(workDir, 'devnet.log')
+let devnet: ChildProcess | undefined
+let stopped = false
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer()
+    s.once('error', () => res(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)))
+  })
+}
+/** A random base in 30000–59000 whose validator (base+i) and host (base+100+i) RPC ports are free now. */
+async function pickBasePort(validators: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 29_000)
+    const ports = [...Array.from({ length: validators }, (_, i) => base + i), ...Array.from({ length: HOSTS }, (_, i) => base + 100 + i)]
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base
+  }
+  throw new BenchError('no free RPC port range found in 30000–60000')
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+/** Ctrl-C to the devnet (it SIGTERMs its nodes), wait for the whole group to go, then SIGKILL what is left. */
+async function stopDevnet(): Promise<void> {
+  if (stopped || devnet?.pid === undefined) return
+  stopped = true
+  const pid = devnet.pid
+  try {
+    process.kill(pid, 'SIGINT')
+  } catch {
+    // already gone
+  }
+  for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100)
+  if (groupAlive(pid)) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // raced with the last exit
+    }
+  }
+}
+process.on('exit', () => {
+  if (devnet?.pid !== undefined && groupAlive(devnet.pid)) {
+    try {
+      process.kill(-devnet.pid, 'SIGKILL')
+    } catch {
+      // gone
+    }
+  }
+  if (!values.keep) rmSync(workDir, { recursive: true, force: true })
+})
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void stopDevnet().finally(() => process.exit(130))
+  })
+}
+
+interface DevnetUrls { validators: string[]; hosts: string[] }
+function logTail(n: number): string {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').slice(-n).join('\n')
+  } catch {
+    return ''
+  }
+}
+/** Starts scripts/devnet.ts (no --exit) and resolves when its demo round trip is done. */
+async function startDevnet(validatorCount: number): Promise<DevnetUrls> {
+  const base = await pickBasePort(validatorCount)
+  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(workDir, 'net'), '--rpc-port', String(base), '--hosts', String(HOSTS)]
+  const child = spawn(process.execPath, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: values['log-level'] } })
+  devnet = child
+  const log = createWriteStream(logFile)
+  child.stderr!.pipe(log)
+  const urls: DevnetUrls = { validators: [], hosts: [] }
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new BenchError(`the devnet was not up within 120 s; log tail:\n${logTail(20)}`)), 120_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      rej(new BenchError(`the devnet exited with ${code} before it was up; log tail:\n${logTail(20)}`))
+    })
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.write(`[devnet] ${line}\n`)
+      const m = /^(validator|host)-(\d+): RPC (\S+)/.exec(line)
+      if (m) (m[1] === 'validator' ? urls.validators : urls.hosts)[Number(m[2])] = m[3]!
+      if (line.startsWith('producing blocks')) {
+        clearTimeout(timer)
+        res(urls)
+      }
+    })
+  })
+}
+
+// ---------------------------------------------------------------- watching validator 0's chain
+
+interface SeenBlock { hash: string; prevHash: string; slot: number; timestamp: number; kind: string }
+interface Settled { height: number; timestamp: number; status: number; output: Uint8Array }
+class ChainWatcher {
+  readonly blocks = new Map<number, SeenBlock>()
+  /** Tx id → height of the block that carries it (as validator 0 sees it). */
+  readonly included = new Map<string, { height: number; timestamp: number }>()
+  /** Execution id → its completion. */
+  readonly settled = new Map<string, Settled>()
+  readonly lags: number[] = []
+  reorgs = 0
+  #next = 0
+  #running = true
+  #loop: Promise<void> | undefined
+  constructor(private readonly client: Client) {}
+
+  start(fromHeight: number): void {
+    this.#next = Math.max(1, fromHeight)
+    this.#loop = (async () => {
+      while (this.#running) {
+        try {
+          await this.#poll()
+        } catch {
+          // a slow answer under load: the next poll picks up where this one stopped
+        }
+        await sleep(150)
+      }
+    })()
+  }
+  async stop(): Promise<void> {
+    this.#running = false
+    await this.#loop
+  }
+
+  async #poll(): Promise<void> {
+    const status = await getChainStatus(this.client)
+    for (let h = this.#next; h <= status.head.height; h++) {
+      const b = await getBlock(this.client, { height: h })
+      if (b === null) break
+      const prev = this.blocks.get(h - 1)
+      if (prev !== undefined && prev.hash !== toHex(b.header.prevHash)) {
+        // The branch under what we scanned changed: rescan the last few heights.
+        this.reorgs++
+        for (let k = Math.max(1, h - 8); k < h; k++) this.blocks.delete(k)
+        this.#next = Math.max(1, h - 8)
+        return
+      }
+      const ts = Number(b.header.timestamp)
+      this.blocks.set(h, { hash: toHex(b.hash), prevHash: toHex(b.header.prevHash), slot: b.header.slot, timestamp: ts, kind: b.header.kind })
+      if (b.header.kind === 'completion') {
+        const full = await getBlock(this.client, { height: h, includeEntries: true })
+        for (const e of full?.entries ?? []) if (e.type === 'completion') this.settled.set(toHex(e.executionId), { height: h, timestamp: ts, status: e.status, output: e.output })
+      } else {
+        for (const id of b.entryIds) this.included.set(toHex(id), { height: h, timestamp: ts })
+      }
+      this.#next = h + 1
+    }
+    const head = this.blocks.get(status.head.height)
+    const fin = this.blocks.get(status.finalized.height)
+    if (head && fin) this.lags.push(head.slot - fin.slot)
+  }
+
+  async slotOf(height: number): Promise<SeenBlock> {
+    const known = this.blocks.get(height)
+    if (known) return known
+    const b = await getBlock(this.client, { height })
+    if (b === null) throw new BenchError(`validator 0 has no block at height ${height}`)
+    return { hash: toHex(b.hash), prevHash: toHex(b.header.prevHash), slot: b.header.slot, timestamp: Number(b.header.timestamp), kind: b.header.kind }
+  }
+
+  /** Waits until the scanned chain holds a block stamped at or after `ms`. */
+  async until(ms: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const last = this.blocks.get(this.#next - 1)
+      if (last && last.timestamp >= ms) return
+      await sleep(100)
+    }
+  }
+}
+
+// ---------------------------------------------------------------- host receipts from the logs
+
+/** Execution id → times (ms) of the hosts' "receipt sent" lines, from the devnet log. */
+function receiptTimesFromLog(): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  let text = ''
+  try {
+    text = readFileSync(logFile, 'utf8')
+  } catch {
+    return out
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('receipt sent')) continue
+    const at = line.indexOf('{')
+    try {
+      const o = JSON.parse(line.slice(at)) as { msg?: string; time?: number; execution?: string }
+      if (o.msg === 'receipt sent' && o.execution && o.time) out.set(o.execution, [...(out.get(o.execution) ?? []), o.time])
+    } catch {
+      // a line split by a pipe chunk: skipped
+    }
+  }
+  return out
+}
+
+// ---------------------------------------------------------------- the run
+
+const key = (name: string): KeyPair => keyPairFromSecret(hash(utf8(`xsc-bench-devnet/${name}`)))
+const fibInput = (n: number): Uint8Array => {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n, true)
+  return b
+}
+const origin = { x: 150, y: 100, z: 100 }
+const execArgs = { fn: 'run', input: fibInput(20), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin, fee: 1n }
+const FIB_20 = 6765n
+
+/**
+ * Polls validator 0 until the execution record is settled (status ≠ pending): that is when the
+ * result is visible over RPC. The node's xsc_getExecution has no execution index (`completion`
+ * stays undefined), so the completion entry itself comes from the watcher's block scan.
+ */
+async function waitSettled(c: Client, watcher: ChainWatcher, id: Uint8Array, timeoutMs: number): Promise<{ seenAt: number; scheduled: number; completion: Settled }> {
+  const deadline = Date.now() + timeoutMs
+  let ex: ExecutionView | null = null
+  for (;;) {
+    ex = await getExecution(c, { id })
+    if (ex !== null && ex.record.status !== PENDING) break
+    if (Date.now() > deadline) throw new BenchError(`execution ${toHex(id)} not settled within ${timeoutMs} ms (${ex ? `pending, scheduled at height ${ex.scheduled.height}` : 'unknown to validator 0'})`)
+    await sleep(25)
+  }
+  const seenAt = Date.now()
+  for (let i = 0; i < 100; i++) {
+    const completion = watcher.settled.get(toHex(id))
+    if (completion) return { seenAt, scheduled: ex.scheduled.height, completion }
+    await sleep(50)
+  }
+  throw new BenchError(`execution ${toHex(id)} is settled (status ${ex.record.status}) but no completion block carrying it was found`)
+}
+const PENDING = 0
+function outputOf(s: Settled): bigint | null {
+  return s.status === 0 && s.output.length === 8 ? new DataView(s.output.buffer, s.output.byteOffset, 8).getBigUint64(0, true) : null
+}
+
+interface Sample { ms: number; sendAt: number; exec: string; deployHeight?: number; execHeight: number; completionHeight: number; seenAt: number }
+
+async function run(): Promise<Record<string, unknown>> {
+  const t0 = Date.now()
+  const genesis = JSON.parse(readFileSync(join(repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[] }
+  const V = genesis.validators.length
+  const urls = await startDevnet(V)
+  if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
+  const clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+  const c0 = clients[0]!
+  try {
+    const params = await getChainParams(c0)
+    const { chainId, slotMs } = params
+    const genesisTime = Number(params.genesisTime)
+    const slotAt = (ms: number): number => Math.floor((ms - genesisTime) / slotMs)
+    const hostCount = (await getHosts(c0, {})).length
+    if (hostCount < HOSTS) throw new BenchError(`only ${hostCount} of ${HOSTS} hosts joined`)
+    progress({ phase: 'up', ms: Date.now() - t0, validators: V, hosts: hostCount, slotMs, log: logFile })
+
+    const watcher = new ChainWatcher(c0)
+    watcher.start((await getChainStatus(c0)).finalized.height)
+
+    // Fund 2·SENDERS bench accounts from devnet account 0 (nonces chained, one block).
+    const funder = devnetKey('account', 0)
+    let funderNonce = await getNonce(c0, { address: funder.publicKey })
+    const execSenders = Array.from({ length: SENDERS }, (_, i) => key(`exec-${i}`))
+    const transferSenders = Array.from({ length: SENDERS }, (_, i) => key(`transfer-${i}`))
+    const sink = key('sink')
+    let lastFunding: Uint8Array | undefined
+    for (const s of [...execSenders, ...transferSenders]) lastFunding = await transfer(c0, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, fee: 1n, nonce: funderNonce++, chainId })
+    for (let i = 0; i < 200 && !(await getTransaction(c0, { id: lastFunding! })); i++) await sleep(100)
+    if (!(await getTransaction(c0, { id: lastFunding! }))) throw new BenchError('the funding transfers were not included within 20 s')
+
+    // Deploy-to-result: fresh asset each time (deploy nonce n, execute nonce n+1), serial.
+    const code = new Uint8Array(readFileSync(join(repoRoot, 'fixtures/wasm/fib.wasm')))
+    const manifest = computeManifest(code, codingParamsOf(params.params))
+    const deployer = funder
+    let nonce = funderNonce
+    const deploySamples: Sample[] = []
+    const failures: string[] = []
+    let firstAsset: Uint8Array | undefined
+    for (let i = 0; i < SAMPLES; i++) {
+      try {
+        const sendAt = Date.now()
+        const asset = await deploy(c0, { account: deployer, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, origin, fee: 1n, nonce, chainId })
+        const exec = await execute(c0, { account: deployer, asset, ...execArgs, nonce: nonce + 1, chainId })
+        nonce += 2
+        const done = await waitSettled(c0, watcher, exec, 30_000)
+        const ms = done.seenAt - sendAt
+        if (outputOf(done.completion) !== FIB_20) throw new BenchError(`execution ${toHex(exec)} settled with status ${done.completion.status}, not fib(20) = ${FIB_20}`)
+        const tx = await getTransaction(c0, { id: asset })
+        firstAsset ??= asset
+        deploySamples.push({ ms, sendAt, exec: toHex(exec), ...(tx ? { deployHeight: tx.blockHeight } : {}), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
+      } catch (err) {
+        failures.push(`deploy sample ${i}: ${(err as Error).message}`)
+        // Resynchronise with what the node expects before the next sample.
+        await sleep(1_000)
+        nonce = await getNonce(c0, { address: deployer.publicKey })
+        if (failures.length >= 3) throw new BenchError(`3 deploy-to-result samples failed:\n${failures.join('\n')}`)
+      }
+    }
+    if (!firstAsset) throw new BenchError('no deployment succeeded')
+    progress({ phase: 'deployToResult', samples: deploySamples.length, medianMs: round(median(deploySamples.map((s) => s.ms))), p90Ms: round(percentile(deploySamples.map((s) => s.ms), 90)) })
+
+    // Execute-to-result against the first asset, serial.
+    const execSamples: Sample[] = []
+    for (let i = 0; i < EXEC_SAMPLES; i++) {
+      try {
+        const sendAt = Date.now()
+        const exec = await execute(c0, { account: deployer, asset: firstAsset, ...execArgs, nonce, chainId })
+        nonce += 1
+        const done = await waitSettled(c0, watcher, exec, 30_000)
+        const ms = done.seenAt - sendAt
+        if (outputOf(done.completion) !== FIB_20) throw new BenchError(`execution ${toHex(exec)} settled with status ${done.completion.status}, not fib(20) = ${FIB_20}`)
+        execSamples.push({ ms, sendAt, exec: toHex(exec), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
+      } catch (err) {
+        failures.push(`exec sample ${i}: ${(err as Error).message}`)
+        await sleep(1_000)
+        nonce = await getNonce(c0, { address: deployer.publicKey })
+        if (failures.length >= 5) throw new BenchError(`too many samples failed:\n${failures.join('\n')}`)
+      }
+    }
+    progress({ phase: 'execToResult', samples: execSamples.length, medianMs: round(median(execSamples.map((s) => s.ms))), p90Ms: round(percentile(execSamples.map((s) => s.ms), 90)) })
+
+    // Sustained executions: closed loop, EXEC_INFLIGHT unsettled per sender, round-robin validators.
+    const asset = firstAsset
+    const execLoad = await closedLoad({
+      senders: execSenders,
+      clients,
+      seconds: EXEC_SECS,
+      inflight: EXEC_INFLIGHT,
+      isDone: (id) => watcher.settled.has(id),
+      send: (c, s, n) => execute(c, { account: s, asset, ...execArgs, nonce: n, chainId }),
+    })
+    const rampMs = 2_000
+    await watcher.until(execLoad.end + slotMs, 15_000)
+    const inWindow = (t: number, start: number, end: number): boolean => t >= start && t <= end
+    let agreed = 0
+    let failed = 0
+    for (const id of execLoad.ids) {
+      const s = watcher.settled.get(id)
+      if (!s || !inWindow(s.timestamp, execLoad.start + rampMs, execLoad.end)) continue
+      if (s.status === 0) agreed++
+      else failed++
+    }
+    const executionsPerSec = agreed / ((execLoad.end - execLoad.start - rampMs) / 1000)
+    progress({ phase: 'executions', sent: execLoad.ids.length, settledInWindow: agreed, failedInWindow: failed, sendErrors: execLoad.errors, perSec: Math.round(executionsPerSec * 10) / 10 })
+
+    // Transfers: closed loop, TRANSFER_INFLIGHT uncommitted per sender, sender j → validator j mod V.
+    const tLoad = await closedLoad({
+      senders: transferSenders,
+      clients,
+      seconds: TRANSFER_SECS,
+      inflight: TRANSFER_INFLIGHT,
+      isDone: (id) => watcher.included.has(id),
+      send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: 1n, fee: 1n, nonce: n, chainId }),
+    })
+    const tRampMs = 1_000
+    await watcher.until(tLoad.end + slotMs, 10_000)
+    const transfersIncluded = tLoad.ids.filter((id) => {
+      const at = watcher.included.get(id)
+      return at !== undefined && inWindow(at.timestamp, tLoad.start + tRampMs, tLoad.end)
+    }).length
+    const transfersPerSec = transfersIncluded / ((tLoad.end - tLoad.start - tRampMs) / 1000)
+    progress({ phase: 'transfers', sent: tLoad.ids.length, includedInWindow: transfersIncluded, sendErrors: tLoad.errors, perSec: Math.round(transfersPerSec) })
+
+    await watcher.stop()
+
+    // Every validator on one chain: the same hash at validator 0's finalized height.
+    const fin = (await getChainStatus(c0)).finalized.height
+    const finHashes = await Promise.all(clients.map(async (c) => (await getBlock(c, { height: fin }))?.hash))
+    const headsAgree = finHashes.every((h) => h !== undefined && toHex(h) === toHex(finHashes[0]!))
+
+    // Where the deploy-to-result time goes: block timestamps, and the hosts' receipts from the log.
+    const receipts = receiptTimesFromLog()
+    const stage = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execBlockToQuorumReceipt: [] as number[], quorumReceiptToCompletionBlock: [] as number[], completionBlockToSeen: [] as number[] }
+    const slots = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execToCompletionBlock: [] as number[], total: [] as number[] }
+    for (const s of deploySamples) {
+      if (s.deployHeight === undefined) continue
+      const [d, e, c] = await Promise.all([watcher.slotOf(s.deployHeight), watcher.slotOf(s.execHeight), watcher.slotOf(s.completionHeight)])
+      stage.sendToDeployBlock.push(d.timestamp - s.sendAt)
+      stage.deployToExecBlock.push(e.timestamp - d.timestamp)
+      stage.completionBlockToSeen.push(s.seenAt - c.timestamp)
+      const times = sorted(receipts.get(s.exec) ?? [])
+      if (times.length >= 2) {
+        stage.execBlockToQuorumReceipt.push(times[1]! - e.timestamp)
+        stage.quorumReceiptToCompletionBlock.push(c.timestamp - times[1]!)
+      }
+      slots.sendToDeployBlock.push(d.slot - slotAt(s.sendAt))
+      slots.deployToExecBlock.push(e.slot - d.slot)
+      slots.execToCompletionBlock.push(c.slot - e.slot)
+      slots.total.push(c.slot - slotAt(s.sendAt))
+    }
+    const medians = (o: Record<string, number[]>): Record<string, number | null> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(median(v))]))
+    const deployMs = deploySamples.map((s) => s.ms)
+    const execMs = execSamples.map((s) => s.ms)
+    return {
+      validators: V,
+      hosts: hostCount,
+      slotMs,
+      deployToResultMedianMs: round(median(deployMs)),
+      deployToResultP90Ms: round(percentile(deployMs, 90)),
+      deployToResultSamples: deploySamples.length,
+      execToResultMedianMs: round(median(execMs)),
+      execToResultP90Ms: round(percentile(execMs, 90)),
+      execToResultSamples: execSamples.length,
+      deployStagesMedianMs: medians(stage),
+      deploySlotsMedian: medians(slots),
+      executionsPerSec: Math.round(executionsPerSec * 10) / 10,
+      executionsSent: execLoad.ids.length,
+      executionsSettledInWindow: agreed,
+      executionsFailedInWindow: failed,
+      executionWindowSecs: (execLoad.end - execLoad.start - rampMs) / 1000,
+      transfersPerSec: Math.round(transfersPerSec),
+      transfersSent: tLoad.ids.length,
+      transfersIncludedInWindow: transfersIncluded,
+      transferWindowSecs: (tLoad.end - tLoad.start - tRampMs) / 1000,
+      finalityLagSlots: median(watcher.lags),
+      finalityLagP90Slots: percentile(watcher.lags, 90),
+      finalityLagSamples: watcher.lags.length,
+      reorgs: watcher.reorgs,
+      headsAgree,
+      sampleFailures: failures,
+      totalMs: Date.now() - t0,
+    }
+  } finally {
+    for (const c of clients) await c.close()
+  }
+}
+
+/**
+ * Closed-loop load: each sender sends its own nonce chain (sequentially, so its txs arrive in
+ * order) to one validator, keeping at most `inflight` txs not yet `isDone`.
+ */
+async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: number; inflight: number; isDone(id: string): boolean; send(c: Client, s: KeyPair, nonce: number): Promise<Uint8Array> }): Promise<{ ids: string[]; errors: number; start: number; end: number }> {
+  const ids: string[] = []
+  let errors = 0
+  const start = Date.now()
+  const end = start + o.seconds * 1000
+  await Promise.all(o.senders.map(async (s, j) => {
+    const c = o.clients[j % o.clients.length]!
+    let nonce = await getNonce(c, { address: s.publicKey })
+    let open: string[] = []
+    while (Date.now() < end) {
+      if (open.length >= o.inflight) {
+        open = open.filter((id) => !o.isDone(id))
+        if (open.length >= o.inflight) await sleep(20)
+        continue
+      }
+      try {
+        const id = toHex(await o.send(c, s, nonce))
+        nonce++
+        ids.push(id)
+        open.push(id)
+      } catch (err) {
+        errors++
+        const expected = err instanceof RpcClientError ? (err.details.data as { expected?: unknown } | undefined)?.expected : undefined
+        await sleep(100)
+        nonce = typeof expected === 'number' ? expected : typeof expected === 'string' ? Number(expected) : await getNonce(c, { address: s.publicKey })
+      }
+    }
+  }))
+  return { ids, errors, start, end }
+}
+
+let result: Record<string, unknown> | undefined
+let failure: unknown
+const limit = setTimeout(() => {
+  failure = new BenchError(`the bench ran longer than ${RUN_LIMIT_MS / 1000} s`)
+  void stopDevnet().finally(() => {
+    console.error(String(failure))
+    process.exit(1)
+  })
+}, RUN_LIMIT_MS)
+try {
+  result = await run()
+} catch (err) {
+  failure = err
+} finally {
+  clearTimeout(limit)
+  await stopDevnet()
+}
+if (failure !== undefined || result === undefined) {
+  console.error(`bench:devnet failed: ${failure instanceof Error ? failure.message : String(failure)}`)
+  if (values.keep) console.error(`logs kept in ${workDir}`)
+  process.exit(1)
+}
+if (values.keep) progress({ phase: 'logs', dir: workDir })
+console.log(JSON.stringify(result))
+process.exit(0)
