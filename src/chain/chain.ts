@@ -47,7 +47,12 @@ export interface ChainOpts {
   mempoolSize?: number
 }
 
-export interface ImportedBlock { block: Block; hash: Hash }
+export interface ImportedBlock {
+  block: Block
+  hash: Hash
+  /** Wall time the import took (verification to commit), for metrics. */
+  seconds?: number
+}
 
 /** Tx rejections that no later block can change: such txs leave the mempool. */
 const PERMANENT = new Set(['INVALID_TX', 'UNKNOWN_ASSET', 'WRONG_ENTRY_KIND', 'HOST_EXISTS', 'UNKNOWN_HOST', 'UNKNOWN_VALIDATOR', 'STAKE_TOO_LOW'])
@@ -159,6 +164,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   async #import(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
+    const started = performance.now()
     const hash = blockHash(block.header)
     const head = this.store.head
     if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
@@ -182,7 +188,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.commitBlock(block, hash, result.writes, bytes)
     this.mempool.prune(this.store.state)
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
-    const imported = { block, hash }
+    const imported = { block, hash, seconds: (performance.now() - started) / 1000 }
     this.emit('block', imported)
     return imported
   }

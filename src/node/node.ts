@@ -9,7 +9,9 @@ import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
 import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
-import type { Coord } from '../../blocks/schema.ts'
+import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type Coord } from '../../blocks/schema.ts'
+import { createMetrics, type Metrics } from '../rpc/metrics.ts'
+import type { ImportedBlock } from '../chain/chain.ts'
 import { createComputePool, type ComputePool } from '../compute/computePool.ts'
 import { ShardStore } from '../storage/ShardStore.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -17,6 +19,20 @@ import { HostRole } from './hostRole.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 
 interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool }
+
+const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
+const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
+
+/** The node's Prometheus figures, updated from each imported block (units in the names). */
+function recordBlockMetrics(metrics: Metrics, chain: Chain, imported: ImportedBlock, network: ValidatorNetwork | undefined): void {
+  if (imported.seconds !== undefined) metrics.node.blockImportSeconds.observe(imported.seconds)
+  metrics.node.mempoolSize.set(chain.mempool.size)
+  metrics.node.peers.set(network?.peerCount() ?? 0)
+  for (const e of imported.block.entries) {
+    if (e.type === 'completion') metrics.node.executions.inc({ outcome: e.status === COMPLETION_STATUS.agreed ? (OUTCOME_NAMES[e.outcome] ?? 'unknown') : 'failed' })
+    if (e.type === 'audit') for (const r of e.results) metrics.node.audits.inc({ outcome: AUDIT_NAMES[r.outcome] ?? 'unknown' })
+  }
+}
 
 export interface NodeOpts {
   dataDir: string
@@ -102,12 +118,13 @@ export class XscNode {
     let network: ValidatorNetwork | undefined
     let rpc: RpcServer
     const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
+    const metrics = createMetrics({ defaultMetrics: true })
     const roles: Roles = {}
     try {
       network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const backendModules = { chain, events, blobs }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
-      rpc = await startRpcServer(opts.rpc ?? {}, { backend, log: log.child({ module: 'rpc' }) })
+      rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }) })
     } catch (e) {
       await network?.stop()
       await network?.net.stop()
@@ -117,6 +134,7 @@ export class XscNode {
     }
     const node = new XscNode(chain, rpc, events, network, roles, opts, modules, log)
     chain.on('buildError', (err) => log.error({ err }, 'block building failed; proposed an empty block instead'))
+    chain.on('block', (imported) => recordBlockMetrics(metrics, chain, imported, network))
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()

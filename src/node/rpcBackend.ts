@@ -2,6 +2,8 @@ import { decode } from '../../blocks/codec.ts'
 import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { readAccount } from '../state/accounts.ts'
+import { decodeReputationEvent } from '../state/hosts.ts'
+import { concatBytes } from '../crypto/index.ts'
 import { AssetRecord, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import {
@@ -31,7 +33,6 @@ export interface NodeRpcBackendModules {
   /** Execution index and dry runs come from the compute/market integration when present. */
   executions?: (id: Hash) => Promise<ExecutionInfo | null>
   estimate?: (req: EstimateRequest) => Promise<EstimateResult>
-  hostEvents?: (address: Address) => HostInfo['events']
   maxBlobBytes?: number
 }
 
@@ -104,7 +105,9 @@ export class NodeRpcBackend implements RpcBackend {
   async getHost(address: Address): Promise<HostInfo | null> {
     const bytes = this.#m.chain.store.state.get(hostKey(address))
     if (bytes === undefined) return null
-    return { address, record: decode(HostRecord, bytes), events: this.#m.hostEvents?.(address) ?? [] }
+    // Reputation history is in the state (src/state/hosts.ts), keyed by host then height.
+    const events = this.#m.chain.store.state.scan(concatBytes(new Uint8Array([STATE_PREFIX.reputationEvent]), address)).map((w) => decodeReputationEvent(w.value!))
+    return { address, record: decode(HostRecord, bytes), events }
   }
 
   async listHosts(page: { offset: number; limit: number }): Promise<HostSummary[]> {

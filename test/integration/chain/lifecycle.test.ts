@@ -7,7 +7,10 @@ import { Chain } from '../../../src/chain/chain.ts'
 import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
 import { equalBytes, sign, toHex, type KeyPair } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, REPUTATION_CAUSE } from '../../../src/state/records.ts'
+import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
+import { ChainEvents } from '../../../src/node/chainEvents.ts'
+import { BlobStore } from '../../../src/node/blobStore.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
 import { decode } from '../../../blocks/codec.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
@@ -206,6 +209,10 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     if (a2.type !== 'audit') throw new Error('expected an audit entry')
     expect(a2.results.find((r) => r.shardIndex === 2)!.outcome).not.toBe(AUDIT_OUTCOME.pass)
     expect(state<HostRecord>(HostRecord, hostKey(lost)).reputation).toBeLessThan(repBefore)
+    // The host's operator can see why: the reputation history over RPC carries the cause.
+    const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
+    const info = (await backend.getHost(lost))!
+    expect(info.events.some((e) => (e.cause === REPUTATION_CAUSE.auditFail || e.cause === REPUTATION_CAUSE.auditNoAnswer) && e.after < e.before)).toBe(true)
     expect(a2.repairs).toHaveLength(1)
     expect(a2.repairs[0]!.shardIndex).toBe(2)
     const after = state<AssetRecord>(AssetRecord, assetKey(assetId))

@@ -40,6 +40,11 @@ describe('xsc node end to end', () => {
     expect(await getBalance(client, { address: alice.publicKey })).toBe(1_000_000n - 510n)
     const block = await getBlock(client, { height: last.blockHeight })
     expect(toHex(block!.hash)).toBe(toHex(last.blockHash))
+    // Prometheus figures of the node itself, next to the RPC's.
+    const metrics = await (await fetch(`${node.rpc.replace(/\/$/, '')}/metrics`)).text()
+    expect(Number(/^xsc_block_import_seconds_count (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0)
+    expect(metrics).toMatch(/^xsc_mempool_size \d+/m)
+    expect(metrics).toMatch(/^xsc_rpc_requests_total\{method="xsc_sendTransaction",code="0"\} \d+/m)
     const before = await getChainStatus(client)
     expect(before.chainId).toBe('xsc-e2e')
     await client.close()
