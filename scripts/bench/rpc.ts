@@ -5,8 +5,9 @@
  *
  *   npm run bench:rpc [-- --seconds 2 --concurrency 32 --backend ./path/to/module.ts]
  *
- * `--backend` names a module exporting `createBenchBackend(): Promise<BenchBackend>` (the node's
- * real backend, for instance); the default is the in-memory stand-in filled with signed blocks.
+ * `--backend` names a module exporting `createBenchBackend(): Promise<BenchBackend>`; the default
+ * is the node's real backend (scripts/bench/rpcNodeBackend.ts: a classic-level chain store with
+ * 200 blocks of signed transfers); `--backend memory` uses the in-memory test stand-in.
  * Last line: one JSON object with getBalanceRps, getBlockRps, ceilingRps, ratio, p99Ms.
  */
 import { createServer, type Server } from 'node:http'
@@ -133,9 +134,9 @@ function median(results: LoadResult[]): LoadResult {
 const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d
 
 async function main(): Promise<void> {
-  const bench = args.backend !== undefined
-    ? await ((await import(pathToFileURL(resolve(args.backend)).href)) as { createBenchBackend(): Promise<BenchBackend> }).createBenchBackend()
-    : await createDefaultBackend()
+  const bench = args.backend === 'memory'
+    ? await createDefaultBackend()
+    : await ((await import(pathToFileURL(resolve(args.backend ?? 'scripts/bench/rpcNodeBackend.ts')).href)) as { createBenchBackend(): Promise<BenchBackend> }).createBenchBackend()
 
   // Ceiling: the same transport with no JSON-RPC work at all.
   const constant = '{"jsonrpc":"2.0","id":1,"result":"1000000000000000000000000"}'

@@ -19,6 +19,7 @@ const HeadRef: Codec<HeadRef> = struct('HeadRef', { hash: bytes32, height: u32 }
 const Undo = list(struct('UndoEntry', { key: bytes({ max: 1024 }), value: optional(bytes({ max: 1 << 24 })) }), Number.MAX_SAFE_INTEGER)
 
 const META_HEAD = new TextEncoder().encode('head')
+const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
 
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
@@ -35,6 +36,7 @@ export class ChainStore {
   onStateChange: ((writes: readonly StateWrite[]) => void) | undefined
   readonly genesis: GenesisConfig
   readonly genesisHash: Hash
+  readonly #recent = new Map<string, Block>()
   #head!: ChainHead
   #finalized!: HeadRef
   readonly #db: Db
@@ -141,9 +143,20 @@ export class ChainStore {
     this.#finalized = ref
   }
 
+  /**
+   * Blocks are immutable values: recent ones stay decoded (RPC reads and range sync hit the same
+   * few blocks; their tx ids are memoized on the objects too).
+   */
   async getBlock(hash: Hash): Promise<Block | undefined> {
+    const id = toHex(hash)
+    const hit = this.#recent.get(id)
+    if (hit !== undefined) return hit
     const bytes = await this.#db.get(Bucket.block, hash)
-    return bytes === undefined ? undefined : decode(Block, bytes)
+    if (bytes === undefined) return undefined
+    const block = decode(Block, bytes)
+    if (this.#recent.size >= RECENT_BLOCKS) this.#recent.delete(this.#recent.keys().next().value as string)
+    this.#recent.set(id, block)
+    return block
   }
 
   async getBlockBytes(hash: Hash): Promise<Uint8Array | undefined> {
