@@ -21,9 +21,9 @@
  * on error or Ctrl-C (the devnet runs in its own process group). Last line: one JSON object.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -76,9 +76,9 @@ class BenchError extends Error {}
 // ---------------------------------------------------------------- the devnet, in its own group
 
 const workDir = mkdtempSync(join(tmpdir(), 'xsc-bench-devnet-'))
-const logFile = join(workDir, 'devnet.log')
+let logFile = join(workDir, 'devnet.log')
 let devnet: ChildProcess | undefined
-let stopped = false
+let stopped = true
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -148,12 +148,43 @@ function logTail(n: number): string {
     return ''
   }
 }
+type Role = 'validators' | 'hosts' | 'driver'
+/** CPU seconds used so far by the devnet's processes (its process group), by role, from /proc (100 ticks/s). */
+function cpuByRole(): Record<Role, number> {
+  const out: Record<Role, number> = { validators: 0, hosts: 0, driver: 0 }
+  const group = devnet?.pid
+  if (group === undefined) return out
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // Fields after "(comm)": state ppid pgrp ... utime(14) stime(15), counted from the field after ')'.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(f[2]) !== group) continue
+      const ticks = Number(f[11]) + Number(f[12])
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')
+      const role: Role = cmd.includes('--host') ? 'hosts' : cmd.includes('--key') ? 'validators' : 'driver'
+      out[role] += ticks / 100
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out
+}
+function cpuSince(before: Record<Role, number>, ms: number): Record<string, number> {
+  const now = cpuByRole()
+  const r = (x: number): number => Math.round(x * 100) / 100
+  return { validatorsCores: r((now.validators - before.validators) / (ms / 1000)), hostsCores: r((now.hosts - before.hosts) / (ms / 1000)), driverCores: r((now.driver - before.driver) / (ms / 1000)) }
+}
+
 /** Starts scripts/devnet.ts (no --exit) and resolves when its demo round trip is done. */
-async function startDevnet(validatorCount: number): Promise<DevnetUrls> {
+async function startDevnet(validatorCount: number, attempt: number): Promise<DevnetUrls> {
   const base = await pickBasePort(validatorCount)
-  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(workDir, 'net'), '--rpc-port', String(base), '--hosts', String(HOSTS)]
+  logFile = join(workDir, `devnet-${attempt}.log`)
+  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(workDir, `net-${attempt}`), '--rpc-port', String(base), '--hosts', String(HOSTS)]
   const child = spawn(process.execPath, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: values['log-level'] } })
   devnet = child
+  stopped = false
   const log = createWriteStream(logFile)
   child.stderr!.pipe(log)
   const urls: DevnetUrls = { validators: [], hosts: [] }
@@ -320,15 +351,50 @@ function outputOf(s: Settled): bigint | null {
   return s.status === 0 && s.output.length === 8 ? new DataView(s.output.buffer, s.output.byteOffset, 8).getBigUint64(0, true) : null
 }
 
+/**
+ * Whether some validator finalized a block that another validator (at or past that height) does
+ * not have: a split network. Waits (≤ 10 s) for every validator to finalize something first.
+ */
+async function findSplit(clients: Client[]): Promise<string | undefined> {
+  let statuses = await Promise.all(clients.map((c) => getChainStatus(c)))
+  for (let i = 0; i < 100 && statuses.some((s) => s.finalized.height === 0); i++) {
+    await sleep(100)
+    statuses = await Promise.all(clients.map((c) => getChainStatus(c)))
+  }
+  for (const [i, s] of statuses.entries()) {
+    const h = s.finalized.height
+    if (h === 0) return `validator ${i} finalized nothing in 10 s (head ${s.head.height})`
+    const mine = toHex(s.finalized.hash)
+    for (const [j, c] of clients.entries()) {
+      if (j === i) continue
+      const theirs = await getBlock(c, { height: h })
+      if (theirs !== null && toHex(theirs.hash) !== mine) return `validator ${i} finalized ${mine} at height ${h}, validator ${j} has ${toHex(theirs.hash)} there`
+    }
+  }
+  return undefined
+}
+
 interface Sample { ms: number; sendAt: number; exec: string; deployHeight?: number; execHeight: number; completionHeight: number; seenAt: number }
 
 async function run(): Promise<Record<string, unknown>> {
   const t0 = Date.now()
   const genesis = JSON.parse(readFileSync(join(repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[] }
   const V = genesis.validators.length
-  const urls = await startDevnet(V)
-  if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
-  const clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+  // A devnet whose validators finalized different blocks is useless to measure: start it again.
+  const splits: string[] = []
+  let clients: Client[] = []
+  for (let attempt = 1; ; attempt++) {
+    const urls = await startDevnet(V, attempt)
+    if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
+    clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+    const split = await findSplit(clients)
+    if (split === undefined) break
+    splits.push(`attempt ${attempt}: ${split}`)
+    progress({ phase: 'split', attempt, split, log: logFile })
+    for (const c of clients) await c.close()
+    await stopDevnet()
+    if (attempt >= 3) throw new BenchError(`the devnet's validators split in ${attempt} starts:\n${splits.join('\n')}`)
+  }
   const c0 = clients[0]!
   try {
     const params = await getChainParams(c0)
@@ -341,6 +407,24 @@ async function run(): Promise<Record<string, unknown>> {
 
     const watcher = new ChainWatcher(c0)
     watcher.start((await getChainStatus(c0)).finalized.height)
+    /**
+     * What a phase cost: CPU cores used by validators, hosts and this bench; blocks per slot on
+     * validator 0 (< 1 means missed slots) and how many heights got a competing block.
+     */
+    const meter = (): (() => Promise<Record<string, number | null>>) => {
+      const start = Date.now()
+      const cpu0 = cpuByRole()
+      const own0 = process.cpuUsage()
+      return async () => {
+        const end = Date.now()
+        const own = process.cpuUsage(own0)
+        const cpu = cpuSince(cpu0, end - start)
+        await watcher.until(end, 5_000)
+        const inside = [...watcher.blocks.values()].filter((b) => b.timestamp >= start && b.timestamp <= end).length
+        return { ...cpu, benchCores: Math.round(((own.user + own.system) / 1000 / (end - start)) * 100) / 100, blocksPerSlot: Math.round((inside / Math.max(1, slotAt(end) - slotAt(start))) * 100) / 100, loadAvg1m: Math.round(loadavg()[0]! * 10) / 10 }
+      }
+    }
+    const costs: Record<string, Record<string, number | null>> = {}
 
     // Fund 2·SENDERS bench accounts from devnet account 0 (nonces chained, one block).
     const funder = devnetKey('account', 0)
@@ -361,6 +445,7 @@ async function run(): Promise<Record<string, unknown>> {
     const deploySamples: Sample[] = []
     const failures: string[] = []
     let firstAsset: Uint8Array | undefined
+    let cost = meter()
     for (let i = 0; i < SAMPLES; i++) {
       try {
         const sendAt = Date.now()
@@ -382,10 +467,12 @@ async function run(): Promise<Record<string, unknown>> {
       }
     }
     if (!firstAsset) throw new BenchError('no deployment succeeded')
+    costs.deployToResult = await cost()
     progress({ phase: 'deployToResult', samples: deploySamples.length, medianMs: round(median(deploySamples.map((s) => s.ms))), p90Ms: round(percentile(deploySamples.map((s) => s.ms), 90)) })
 
     // Execute-to-result against the first asset, serial.
     const execSamples: Sample[] = []
+    cost = meter()
     for (let i = 0; i < EXEC_SAMPLES; i++) {
       try {
         const sendAt = Date.now()
@@ -402,10 +489,12 @@ async function run(): Promise<Record<string, unknown>> {
         if (failures.length >= 5) throw new BenchError(`too many samples failed:\n${failures.join('\n')}`)
       }
     }
+    costs.execToResult = await cost()
     progress({ phase: 'execToResult', samples: execSamples.length, medianMs: round(median(execSamples.map((s) => s.ms))), p90Ms: round(percentile(execSamples.map((s) => s.ms), 90)) })
 
     // Sustained executions: closed loop, EXEC_INFLIGHT unsettled per sender, round-robin validators.
     const asset = firstAsset
+    cost = meter()
     const execLoad = await closedLoad({
       senders: execSenders,
       clients,
@@ -414,6 +503,7 @@ async function run(): Promise<Record<string, unknown>> {
       isDone: (id) => watcher.settled.has(id),
       send: (c, s, n) => execute(c, { account: s, asset, ...execArgs, nonce: n, chainId }),
     })
+    costs.executions = await cost()
     const rampMs = 2_000
     await watcher.until(execLoad.end + slotMs, 15_000)
     const inWindow = (t: number, start: number, end: number): boolean => t >= start && t <= end
@@ -426,9 +516,10 @@ async function run(): Promise<Record<string, unknown>> {
       else failed++
     }
     const executionsPerSec = agreed / ((execLoad.end - execLoad.start - rampMs) / 1000)
-    progress({ phase: 'executions', sent: execLoad.ids.length, settledInWindow: agreed, failedInWindow: failed, sendErrors: execLoad.errors, perSec: Math.round(executionsPerSec * 10) / 10 })
+    progress({ phase: 'executions', sent: execLoad.ids.length, settledInWindow: agreed, failedInWindow: failed, sendErrors: execLoad.errors, perSec: Math.round(executionsPerSec * 10) / 10, cost: costs.executions })
 
     // Transfers: closed loop, TRANSFER_INFLIGHT uncommitted per sender, sender j → validator j mod V.
+    cost = meter()
     const tLoad = await closedLoad({
       senders: transferSenders,
       clients,
@@ -437,6 +528,7 @@ async function run(): Promise<Record<string, unknown>> {
       isDone: (id) => watcher.included.has(id),
       send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: 1n, fee: 1n, nonce: n, chainId }),
     })
+    costs.transfers = await cost()
     const tRampMs = 1_000
     await watcher.until(tLoad.end + slotMs, 10_000)
     const transfersIncluded = tLoad.ids.filter((id) => {
@@ -444,14 +536,13 @@ async function run(): Promise<Record<string, unknown>> {
       return at !== undefined && inWindow(at.timestamp, tLoad.start + tRampMs, tLoad.end)
     }).length
     const transfersPerSec = transfersIncluded / ((tLoad.end - tLoad.start - tRampMs) / 1000)
-    progress({ phase: 'transfers', sent: tLoad.ids.length, includedInWindow: transfersIncluded, sendErrors: tLoad.errors, perSec: Math.round(transfersPerSec) })
+    progress({ phase: 'transfers', sent: tLoad.ids.length, includedInWindow: transfersIncluded, sendErrors: tLoad.errors, perSec: Math.round(transfersPerSec), cost: costs.transfers })
 
     await watcher.stop()
 
-    // Every validator on one chain: the same hash at validator 0's finalized height.
-    const fin = (await getChainStatus(c0)).finalized.height
-    const finHashes = await Promise.all(clients.map(async (c) => (await getBlock(c, { height: fin }))?.hash))
-    const headsAgree = finHashes.every((h) => h !== undefined && toHex(h) === toHex(finHashes[0]!))
+    // Every validator still on one chain: no one finalized a block another one does not have.
+    const splitAtEnd = (await findSplit(clients)) ?? null
+    const heads = await Promise.all(clients.map(async (c) => (await getChainStatus(c)).head.height))
 
     // Where the deploy-to-result time goes: block timestamps, and the hosts' receipts from the log.
     const receipts = receiptTimesFromLog()
@@ -492,17 +583,23 @@ async function run(): Promise<Record<string, unknown>> {
       executionsSent: execLoad.ids.length,
       executionsSettledInWindow: agreed,
       executionsFailedInWindow: failed,
+      executionSendErrors: execLoad.errors,
       executionWindowSecs: (execLoad.end - execLoad.start - rampMs) / 1000,
       transfersPerSec: Math.round(transfersPerSec),
       transfersSent: tLoad.ids.length,
       transfersIncludedInWindow: transfersIncluded,
+      transferSendErrors: tLoad.errors,
       transferWindowSecs: (tLoad.end - tLoad.start - tRampMs) / 1000,
       finalityLagSlots: median(watcher.lags),
       finalityLagP90Slots: percentile(watcher.lags, 90),
       finalityLagSamples: watcher.lags.length,
       reorgs: watcher.reorgs,
-      headsAgree,
+      splitAtEnd,
+      heads,
+      phaseCosts: costs,
       sampleFailures: failures,
+      devnetStarts: splits.length + 1,
+      splitStarts: splits,
       totalMs: Date.now() - t0,
     }
   } finally {
@@ -514,9 +611,9 @@ async function run(): Promise<Record<string, unknown>> {
  * Closed-loop load: each sender sends its own nonce chain (sequentially, so its txs arrive in
  * order) to one validator, keeping at most `inflight` txs not yet `isDone`.
  */
-async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: number; inflight: number; isDone(id: string): boolean; send(c: Client, s: KeyPair, nonce: number): Promise<Uint8Array> }): Promise<{ ids: string[]; errors: number; start: number; end: number }> {
+async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: number; inflight: number; isDone(id: string): boolean; send(c: Client, s: KeyPair, nonce: number): Promise<Uint8Array> }): Promise<{ ids: string[]; errors: Record<string, number>; start: number; end: number }> {
   const ids: string[] = []
-  let errors = 0
+  const errors: Record<string, number> = {}
   const start = Date.now()
   const end = start + o.seconds * 1000
   await Promise.all(o.senders.map(async (s, j) => {
@@ -535,7 +632,8 @@ async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: n
         ids.push(id)
         open.push(id)
       } catch (err) {
-        errors++
+        const code = err instanceof RpcClientError ? err.code : (err as Error).name
+        errors[code] = (errors[code] ?? 0) + 1
         const expected = err instanceof RpcClientError ? (err.details.data as { expected?: unknown } | undefined)?.expected : undefined
         await sleep(100)
         nonce = typeof expected === 'number' ? expected : typeof expected === 'string' ? Number(expected) : await getNonce(c, { address: s.publicKey })
