@@ -1,3 +1,4 @@
+import { concatBytes } from '../crypto/bytes.ts'
 import type { Stream } from '@libp2p/interface'
 import { decode, encode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
@@ -211,12 +212,5 @@ export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8A
     parts.push(c)
     n += c.length
   }
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts)
 }

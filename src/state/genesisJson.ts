@@ -1,6 +1,7 @@
 import { XscError } from '../../blocks/errors.ts'
 import type { ChainParams, ConsensusConfig, GenesisConfig } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
+import { MARKET_PARAM_DEFAULTS } from './market/marketParams.ts'
 
 export class GenesisError extends XscError<'BAD_GENESIS'> {}
 
@@ -98,6 +99,8 @@ export function formatGenesisJson(g: GenesisConfig): GenesisJson {
 
 /** Protocol defaults `xsc genesis init` starts from (devnet-sized consensus parameters). */
 export const DEFAULT_PARAMS: ChainParams = {
+  // Market and reputation values have one home (docs/economics.md); the rest are storage, compute and limits.
+  ...MARKET_PARAM_DEFAULTS,
   dataShards: 4,
   parityShards: 2,
   chunkSize: 4096,
@@ -105,15 +108,6 @@ export const DEFAULT_PARAMS: ChainParams = {
   auditEpochSlots: 20,
   auditFailThreshold: 2,
   rentGraceEpochs: 3,
-  gridSize: 1024,
-  privatePremiumBp: 20_000,
-  firstReceiptBonusBp: 1_000,
-  proposerFeeBp: 500,
-  storageUtilizationSlopeBp: 10_000,
-  reputationInitialBp: 5_000,
-  reputationAlphaBp: 1_000,
-  reputationSuspendBp: 2_000,
-  reputationDisqualifyBp: 500,
   minStake: 1_000n,
   maxFuelLimit: 10_000_000_000n,
   maxReplicas: 7,
