@@ -634,6 +634,11 @@ async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: n
       } catch (err) {
         const code = err instanceof RpcClientError ? err.code : (err as Error).name
         errors[code] = (errors[code] ?? 0) + 1
+        // Resent after a resync and still pending there: it is in flight, move on.
+        if (code === 'ALREADY_KNOWN') {
+          nonce++
+          continue
+        }
         const expected = err instanceof RpcClientError ? (err.details.data as { expected?: unknown } | undefined)?.expected : undefined
         await sleep(100)
         nonce = typeof expected === 'number' ? expected : typeof expected === 'string' ? Number(expected) : await getNonce(c, { address: s.publicKey })
