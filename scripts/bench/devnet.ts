@@ -548,6 +548,8 @@ async function run(): Promise<Record<string, unknown>> {
     const receipts = receiptTimesFromLog()
     const stage = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execBlockToQuorumReceipt: [] as number[], quorumReceiptToCompletionBlock: [] as number[], completionBlockToSeen: [] as number[] }
     const slots = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execToCompletionBlock: [] as number[], total: [] as number[] }
+    const totalSlotCounts: Record<number, number> = {}
+    let withAudit = 0
     for (const s of deploySamples) {
       if (s.deployHeight === undefined) continue
       const [d, e, c] = await Promise.all([watcher.slotOf(s.deployHeight), watcher.slotOf(s.execHeight), watcher.slotOf(s.completionHeight)])
@@ -562,7 +564,11 @@ async function run(): Promise<Record<string, unknown>> {
       slots.sendToDeployBlock.push(d.slot - slotAt(s.sendAt))
       slots.deployToExecBlock.push(e.slot - d.slot)
       slots.execToCompletionBlock.push(c.slot - e.slot)
-      slots.total.push(c.slot - slotAt(s.sendAt))
+      const total = c.slot - slotAt(s.sendAt)
+      slots.total.push(total)
+      totalSlotCounts[total] = (totalSlotCounts[total] ?? 0) + 1
+      const between = Array.from({ length: s.completionHeight - s.deployHeight + 1 }, (_, k) => watcher.blocks.get(s.deployHeight! + k))
+      if (between.some((b) => b?.kind === 'audit')) withAudit++
     }
     const medians = (o: Record<string, number[]>): Record<string, number | null> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(median(v))]))
     const deployMs = deploySamples.map((s) => s.ms)
@@ -579,6 +585,10 @@ async function run(): Promise<Record<string, unknown>> {
       execToResultSamples: execSamples.length,
       deployStagesMedianMs: medians(stage),
       deploySlotsMedian: medians(slots),
+      /** How many samples took N slots from the send slot to the completion slot. */
+      deploySlotsTotalCounts: totalSlotCounts,
+      /** Samples whose deployment..completion blocks include an audit block (it takes a slot). */
+      deploySamplesWithAudit: withAudit,
       executionsPerSec: Math.round(executionsPerSec * 10) / 10,
       executionsSent: execLoad.ids.length,
       executionsSettledInWindow: agreed,
