@@ -134,16 +134,24 @@ process.on('exit', () => {
   }
   if (!values.keep) rmSync(workDir, { recursive: true, force: true })
 })
+let interrupted: NodeJS.Signals | undefined
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    void stopDevnet().finally(() => process.exit(130))
+    interrupted = sig
+    void stopDevnet().finally(() => {
+      console.error(`bench:devnet: ${sig}, every devnet process stopped`)
+      process.exit(130)
+    })
   })
 }
 
 interface DevnetUrls { validators: string[]; hosts: string[] }
+/** The log's error lines (pino level ≥ 50, and non-JSON lines such as stack traces) and its last lines. */
 function logTail(n: number): string {
   try {
-    return readFileSync(logFile, 'utf8').split('\n').slice(-n).join('\n')
+    const lines = readFileSync(logFile, 'utf8').split('\n')
+    const errors = lines.filter((l) => /"level":(50|60)/.test(l) || (l.startsWith('[') && !l.includes('{"level"') && !l.startsWith('[devnet]')))
+    return [...errors.slice(-10), '...', ...lines.slice(-n)].join('\n')
   } catch {
     return ''
   }
@@ -380,20 +388,31 @@ async function run(): Promise<Record<string, unknown>> {
   const t0 = Date.now()
   const genesis = JSON.parse(readFileSync(join(repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[] }
   const V = genesis.validators.length
-  // A devnet whose validators finalized different blocks is useless to measure: start it again.
+  // A devnet that did not come up, or whose validators finalized different blocks, is useless to
+  // measure: start it again (fresh data dir and ports), at most 3 times.
   const splits: string[] = []
+  const startFailures: string[] = []
   let clients: Client[] = []
   for (let attempt = 1; ; attempt++) {
-    const urls = await startDevnet(V, attempt)
-    if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
-    clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
-    const split = await findSplit(clients)
-    if (split === undefined) break
-    splits.push(`attempt ${attempt}: ${split}`)
-    progress({ phase: 'split', attempt, split, log: logFile })
+    let problem: string | undefined
+    try {
+      const urls = await startDevnet(V, attempt)
+      if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
+      clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+      const split = await findSplit(clients)
+      if (split === undefined) break
+      splits.push(`attempt ${attempt}: ${split}`)
+      problem = `split: ${split}`
+    } catch (err) {
+      if (interrupted) throw err
+      startFailures.push(`attempt ${attempt}: ${(err as Error).message}`)
+      problem = (err as Error).message
+    }
+    progress({ phase: 'restart', attempt, problem, log: logFile })
     for (const c of clients) await c.close()
+    clients = []
     await stopDevnet()
-    if (attempt >= 3) throw new BenchError(`the devnet's validators split in ${attempt} starts:\n${splits.join('\n')}`)
+    if (attempt >= 3) throw new BenchError(`no usable devnet in ${attempt} starts:\n${[...startFailures, ...splits].join('\n')}`)
   }
   const c0 = clients[0]!
   try {
@@ -608,8 +627,9 @@ async function run(): Promise<Record<string, unknown>> {
       heads,
       phaseCosts: costs,
       sampleFailures: failures,
-      devnetStarts: splits.length + 1,
+      devnetStarts: splits.length + startFailures.length + 1,
       splitStarts: splits,
+      failedStarts: startFailures,
       totalMs: Date.now() - t0,
     }
   } finally {
@@ -674,6 +694,10 @@ try {
 } finally {
   clearTimeout(limit)
   await stopDevnet()
+}
+if (interrupted) {
+  // The signal handler is stopping the devnet and exits.
+  await new Promise(() => undefined)
 }
 if (failure !== undefined || result === undefined) {
   console.error(`bench:devnet failed: ${failure instanceof Error ? failure.message : String(failure)}`)
