@@ -145,7 +145,19 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-interface DevnetUrls { validators: string[]; hosts: string[] }
+interface DevnetUrls {
+  validators: string[]
+  hosts: string[]
+  /** The devnet's own deploy → execute → complete demo printed fib(20) = 6765, agreed. */
+  demoOk: boolean
+}
+function logLines(containing: string): string[] {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(containing))
+  } catch {
+    return []
+  }
+}
 /** The log's error lines (pino level ≥ 50, and non-JSON lines such as stack traces) and its last lines. */
 function logTail(n: number): string {
   try {
@@ -195,7 +207,7 @@ async function startDevnet(validatorCount: number, attempt: number): Promise<Dev
   stopped = false
   const log = createWriteStream(logFile)
   child.stderr!.pipe(log)
-  const urls: DevnetUrls = { validators: [], hosts: [] }
+  const urls: DevnetUrls = { validators: [], hosts: [], demoOk: false }
   return new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new BenchError(`the devnet was not up within 120 s; log tail:\n${logTail(20)}`)), 120_000)
     child.once('exit', (code) => {
@@ -206,6 +218,7 @@ async function startDevnet(validatorCount: number, attempt: number): Promise<Dev
       log.write(`[devnet] ${line}\n`)
       const m = /^(validator|host)-(\d+): RPC (\S+)/.exec(line)
       if (m) (m[1] === 'validator' ? urls.validators : urls.hosts)[Number(m[2])] = m[3]!
+      if (line.startsWith('executed fib(20) = 6765 (status agreed')) urls.demoOk = true
       if (line.startsWith('producing blocks')) {
         clearTimeout(timer)
         res(urls)
@@ -399,6 +412,9 @@ async function run(): Promise<Record<string, unknown>> {
       const urls = await startDevnet(V, attempt)
       if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
       clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+      const joined = (await getHosts(clients[0]!, {})).length
+      if (joined < HOSTS) throw new BenchError(`only ${joined} of ${HOSTS} hosts joined`)
+      if (!urls.demoOk) throw new BenchError(`the devnet's demo round trip did not print fib(20) = 6765; ${logLines('compute round trip failed').at(-1) ?? 'no error line'}`)
       const split = await findSplit(clients)
       if (split === undefined) break
       splits.push(`attempt ${attempt}: ${split}`)
@@ -421,7 +437,6 @@ async function run(): Promise<Record<string, unknown>> {
     const genesisTime = Number(params.genesisTime)
     const slotAt = (ms: number): number => Math.floor((ms - genesisTime) / slotMs)
     const hostCount = (await getHosts(c0, {})).length
-    if (hostCount < HOSTS) throw new BenchError(`only ${hostCount} of ${HOSTS} hosts joined`)
     progress({ phase: 'up', ms: Date.now() - t0, validators: V, hosts: hostCount, slotMs, log: logFile })
 
     const watcher = new ChainWatcher(c0)
