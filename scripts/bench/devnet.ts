@@ -52,6 +52,13 @@ const EXEC_SAMPLES = Number(values['exec-samples'])
 const EXEC_SECS = Number(values['exec-secs'])
 const TRANSFER_SECS = Number(values['transfer-secs'])
 const SENDERS = Number(values.senders)
+for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], ['--exec-samples', EXEC_SAMPLES, 1], ['--exec-secs', EXEC_SECS, 3], ['--transfer-secs', TRANSFER_SECS, 2], ['--senders', SENDERS, 1]] as const) {
+  // 6 hosts at least: a deployment places 4+2 shards on distinct hosts.
+  if (!Number.isSafeInteger(v) || v < min) {
+    console.error(`bench:devnet: ${name} takes an integer ≥ ${min}, got "${String(v)}"`)
+    process.exit(2)
+  }
+}
 const EXEC_INFLIGHT = 16
 const TRANSFER_INFLIGHT = 200
 /** The whole run is cut here, whatever phase it is in (the processes are still stopped). */
