@@ -141,6 +141,7 @@ export class ForkChoiceStore {
   readonly #maxPending: number
   #pendingCount = 0
   #votes: Votes = new Map()
+  readonly #signed = new Map<string, Attestation>()
   #set: ValidatorSet
   #finalized: BlockNode
 
@@ -233,7 +234,17 @@ export class ForkChoiceStore {
     const next = recordVote(this.#votes, att)
     if (next === this.#votes) return { voted: false, finalizedMoved: false }
     this.#votes = next
+    this.#signed.set(toHex(att.body.validator), att)
     return { voted: true, finalizedMoved: this.#updateFinalized() }
+  }
+
+  /**
+   * Each validator's latest counted vote, signed, to hand to peers: votes gossiped before a
+   * peer's mesh formed are otherwise lost to it, and nodes that count different votes can
+   * finalize different branches.
+   */
+  latestAttestations(): Attestation[] {
+    return [...this.#signed.values()]
   }
 
   #hold(att: Attestation): void {

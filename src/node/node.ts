@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { GenesisConfig } from '../../blocks/schema.ts'
 import { Chain } from '../chain/chain.ts'
-import { toHex, type KeyPair } from '../crypto/index.ts'
+import { equalBytes, toHex, type KeyPair } from '../crypto/index.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
 import { startRpcServer, type RpcServer, type RpcServerOpts } from '../rpc/server.ts'
 import { BlobStore } from './blobStore.ts'
@@ -182,25 +182,37 @@ export class XscNode {
     await roles.store?.close()
   }
 
-  /** Joins (or updates) once the node has peers and has caught up, so the nonce is current. */
+  /**
+   * Joins (or updates) once the node has caught up (so the nonce is current) and its gossip mesh
+   * for transactions has formed (a tx published before that reaches nobody). If the join has not
+   * landed after a while, it is sent again from the current state.
+   */
   async #joinAsHost(role: HostRole, host: HostOpts): Promise<void> {
-    const deadline = this.#now() + 15_000
-    while (!this.#stopped && this.#now() < deadline && (this.#network?.peerCount() === 0 || this.#network?.syncing)) await new Promise((r) => setTimeout(r, 100))
-    await new Promise((r) => setTimeout(r, 3 * this.#opts.genesis.slotMs))
-    if (this.#stopped) return
-    const peerId = this.net?.multiaddrs()[0] ?? ''
-    try {
-      const id = await role.join({ coord: host.coord, zone: host.zone, capacityBytes: host.capacityBytes, capabilities: host.capabilities, askPerFuel: host.askPerFuel, askPerByteEpoch: host.askPerByteEpoch, peerId })
-      this.log.info({ host: toHex(role.address), tx: id ? toHex(id) : null, peerId }, id ? 'host join sent' : 'host already joined')
-    } catch (err) {
-      this.log.error({ err }, 'host join failed')
+    const slotMs = this.#opts.genesis.slotMs
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
+    const params = () => ({ coord: host.coord, zone: host.zone, capacityBytes: host.capacityBytes, capabilities: host.capabilities, askPerFuel: host.askPerFuel, askPerByteEpoch: host.askPerByteEpoch, peerId: this.net?.multiaddrs()[0] ?? '' })
+    for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
+      const deadline = this.#now() + 30_000
+      while (!this.#stopped && this.#now() < deadline && !ready()) await sleep(100)
+      await sleep(2 * slotMs)
+      if (this.#stopped) return
+      try {
+        for (const tx of this.chain.mempool.pending()) if (equalBytes(tx.body.from, role.address)) this.chain.mempool.remove(tx)
+        const id = await role.join(params())
+        this.log.info({ host: toHex(role.address), tx: id ? toHex(id) : null, attempt }, id ? 'host join sent' : 'host already joined')
+        if (!id) return
+      } catch (err) {
+        this.log.warn({ err, attempt }, 'host join failed')
+      }
+      const landed = this.#now() + 20 * slotMs
+      while (!this.#stopped && this.#now() < landed) {
+        if (role.record()?.params.peerId === params().peerId) return
+        await sleep(slotMs)
+      }
     }
   }
 
-  /**
-   * libp2p and the validator network (gossip, range sync, fork choice, attestations, finality).
-   * Started before RPC so `chainStatus` can report peers and syncing.
-   */
   static async #startNetwork(chain: Chain, events: ChainEvents, opts: NodeOpts, modules: NodeModules, log: Logger, beforeStart: (net: NetNode, network: ValidatorNetwork) => Promise<void>): Promise<ValidatorNetwork | undefined> {
     const p2p = opts.p2p ?? {}
     if (p2p.enabled === false) return undefined

@@ -131,6 +131,12 @@ export function peerExchangeProtocol(chainId: string): string {
   return `/xsc/${chainId}/peers/1`
 }
 
+/** Vote exchange: a node answers with every validator's latest vote it counted, signed. */
+export const VoteList = list(Attestation, 1024)
+export function voteExchangeProtocol(chainId: string): string {
+  return `/xsc/${chainId}/votes/1`
+}
+
 const MAX_FUTURE_BLOCKS = 64
 const MAX_PEERS = 32
 const SYNC_BATCH = 64
@@ -194,15 +200,20 @@ export class ValidatorNetwork {
     })
     await serveBlocksByRange(this.net, (from, count) => this.#blocksByRange(from, count))
     await this.net.handle(peerExchangeProtocol(this.net.chainId), async () => encode(PeerList, await this.#peerAddrs()), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
+    await this.net.handle(voteExchangeProtocol(this.net.chainId), async () => encode(VoteList, this.forkChoice.latestAttestations()), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
-      setTimeout(() => void this.#exchangePeers(peer), 500).unref()
+      setTimeout(() => {
+        void this.#exchangePeers(peer)
+        void this.#exchangeVotes(peer)
+      }, 500).unref()
     })
     this.#pollTimer = setInterval(() => {
       for (const peer of this.#peersSafe()) {
         this.requestSync(peer)
         void this.#exchangePeers(peer)
+        void this.#exchangeVotes(peer)
       }
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
@@ -424,6 +435,21 @@ export class ValidatorNetwork {
     } catch {
       return 'reject'
     }
+    return this.#acceptAttestation(att)
+  }
+
+  /** Pulls a peer's latest votes (the ones gossip may have lost) and counts the new ones. */
+  async #exchangeVotes(peer: string): Promise<void> {
+    if (this.#stopped) return
+    try {
+      const res = await this.net.request(peer, voteExchangeProtocol(this.net.chainId), new Uint8Array(0), { timeoutMs: 5_000, maxResponseBytes: 256 * 1024 })
+      for (const att of decode(VoteList, res)) this.#acceptAttestation(att)
+    } catch (err) {
+      this.#log.debug({ peer, err: String(err) }, 'vote exchange failed')
+    }
+  }
+
+  #acceptAttestation(att: Attestation): ValidationResult {
     try {
       const { voted } = this.forkChoice.addAttestation(att)
       if (!voted) return 'ignore'

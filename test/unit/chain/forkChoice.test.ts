@@ -157,4 +157,24 @@ describe('ForkChoiceStore', () => {
     expect(() => fc.addAttestation(attest(vals[0]!, 'b1', 1))).toThrow(expect.objectContaining({ code: 'EQUIVOCATION' }))
     expect(fc.addAttestation(attest(vals[0]!, 'a1', 1)).voted).toBe(false)
   })
+
+  it('hands out each validator\'s latest counted vote, signed, so a peer that missed the gossip reaches the same finality', () => {
+    const a = tree()
+    a.addAttestation(attest(vals[0]!, 'b1', 1))
+    a.addAttestation(attest(vals[0]!, 'b2', 2))
+    a.addAttestation(attest(vals[1]!, 'b3', 3))
+    a.addAttestation(attest(vals[2]!, 'b2', 2))
+    const latest = a.latestAttestations()
+    expect(latest.map((x) => [toHex(x.body.validator), x.body.height]).sort()).toEqual([
+      [toHex(vals[0]!.publicKey), 2],
+      [toHex(vals[1]!.publicKey), 3],
+      [toHex(vals[2]!.publicKey), 2],
+    ].sort())
+    // A node that saw none of that gossip counts the exchanged votes and finalizes as `a` did.
+    const b = tree()
+    for (const att of latest) b.addAttestation(att)
+    expect(toHex(b.head())).toBe(toHex(a.head()))
+    expect(toHex(b.finalized.hash)).toBe(toHex(a.finalized.hash))
+    expect(toHex(b.finalized.hash)).toBe(toHex(h('b2')))
+  })
 })
