@@ -3,8 +3,11 @@ import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
-import { concatBytes } from '../crypto/index.ts'
-import { AssetRecord, ExecutionRecord, HostRecord } from '../state/records.ts'
+import { concatBytes, equalBytes } from '../crypto/index.ts'
+
+/** How far past its execution block a completion is looked for (deadlines are at most 10,000 slots). */
+const MAX_COMPLETION_SCAN = 10_240
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import {
   RpcBackendError,
@@ -123,7 +126,26 @@ export class NodeRpcBackend implements RpcBackend {
     if (bytes === undefined) return null
     const record = decode(ExecutionRecord, bytes)
     const found = await this.#m.chain.store.getTx(id)
-    return { id, record, scheduled: { height: found?.location.height ?? 0, hash: found?.location.blockHash ?? new Uint8Array(32) }, completion: undefined }
+    const scheduled = { height: found?.location.height ?? 0, hash: found?.location.blockHash ?? new Uint8Array(32) }
+    const completion = record.status === EXECUTION_STATUS.pending || !found ? undefined : await this.#findCompletion(id, found.location.height)
+    return { id, record, scheduled, completion }
+  }
+
+  /**
+   * The completion entry of a settled execution: it is in a completion block after the execution
+   * block (by its deadline, or a little after under load). Recent blocks are cached decoded.
+   */
+  async #findCompletion(id: Hash, from: number): Promise<ExecutionInfo['completion']> {
+    const store = this.#m.chain.store
+    const last = Math.min(store.head.height, from + MAX_COMPLETION_SCAN)
+    for (let h = from + 1; h <= last; h++) {
+      const hash = await store.getHashAtHeight(h)
+      const block = hash && (await store.getBlock(hash))
+      if (!hash || !block || block.header.kind !== 'completion') continue
+      const entry = block.entries.find((e) => e.type === 'completion' && equalBytes(e.executionId, id))
+      if (entry?.type === 'completion') return { block: { height: h, hash }, entry }
+    }
+    return undefined
   }
 
   async uploadBlob(bytes: Uint8Array): Promise<Hash> {

@@ -66,6 +66,7 @@ async function execute(): Promise<{ id: Uint8Array; block: Block }> {
 }
 
 let assetId: Uint8Array
+let firstExecutionId: Uint8Array | undefined
 
 beforeAll(async () => {
   chain = await Chain.open({ dataDir: join(tmp.dir, 'chain'), genesis, validatorKey: validator, signatureWorkers: 0 })
@@ -117,6 +118,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
   it('an execution escrows, hosts run it, a quorum of receipts settles it with payouts, and its state persists to the next run', async () => {
     const before = readAccount(chain.store.state, client.publicKey).balance
     const first = await execute()
+    firstExecutionId = first.id
     const entry = first.block.entries[0]!
     if (entry.type !== 'execution') throw new Error('expected an execution entry')
     expect(entry.assignment).toHaveLength(3)
@@ -211,6 +213,11 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(state<HostRecord>(HostRecord, hostKey(lost)).reputation).toBeLessThan(repBefore)
     // The host's operator can see why: the reputation history over RPC carries the cause.
     const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
+    // And a client asking for a settled execution gets its completion entry and block.
+    const settledId = firstExecutionId!
+    const view = (await backend.getExecution(settledId))!
+    expect(view.completion?.entry.status).toBe(COMPLETION_STATUS.agreed)
+    expect(view.completion!.block.height).toBeGreaterThan(view.scheduled.height)
     const info = (await backend.getHost(lost))!
     expect(info.events.some((e) => (e.cause === REPUTATION_CAUSE.auditFail || e.cause === REPUTATION_CAUSE.auditNoAnswer) && e.after < e.before)).toBe(true)
     expect(a2.repairs).toHaveLength(1)
