@@ -9,7 +9,7 @@ import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
 import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
-import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type Coord } from '../../blocks/schema.ts'
+import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type HostParams } from '../../blocks/schema.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { createComputePool, type ComputePool } from '../compute/computePool.ts'
@@ -61,15 +61,12 @@ export interface P2pOpts {
   keyFile?: string
 }
 
-/** A host role in this process: it joins with these parameters, stores shards, runs executions. */
-export interface HostOpts {
+/**
+ * A host role in this process: it joins with these parameters (its peerId is filled in with the
+ * node's own multiaddr), stores shards, runs executions.
+ */
+export type HostOpts = Omit<HostParams, 'peerId'> & {
   key: KeyPair
-  coord: Coord
-  zone: string
-  capacityBytes: bigint
-  capabilities: number
-  askPerFuel: bigint
-  askPerByteEpoch: bigint
   /** Execution worker threads (default 1). */
   computeWorkers?: number
 }
@@ -191,7 +188,8 @@ export class XscNode {
     const slotMs = this.#opts.genesis.slotMs
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
-    const params = () => ({ coord: host.coord, zone: host.zone, capacityBytes: host.capacityBytes, capabilities: host.capabilities, askPerFuel: host.askPerFuel, askPerByteEpoch: host.askPerByteEpoch, peerId: this.net?.multiaddrs()[0] ?? '' })
+    const { key: _key, computeWorkers: _workers, ...advertised } = host
+    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '' })
     for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
       const deadline = this.#now() + 30_000
       while (!this.#stopped && this.#now() < deadline && !ready()) await sleep(100)
