@@ -138,6 +138,8 @@ export function voteExchangeProtocol(chainId: string): string {
 }
 
 const MAX_FUTURE_BLOCKS = 64
+/** Slots a validator's own vote keeps it from voting on a conflicting branch (see #blockImported). */
+const UNLOCK_SLOTS = 16
 const MAX_PEERS = 32
 const SYNC_BATCH = 64
 
@@ -156,6 +158,8 @@ export class ValidatorNetwork {
   readonly #syncQueue = new Set<string>()
   #lock: Promise<unknown> = Promise.resolve()
   #lastAttested: number
+  #lockedOn: BlockNode | undefined
+  #lockConflictSince: number | undefined
   #validatorsKey = ''
   #settleQueued = false
   #syncRunning = false
@@ -408,6 +412,19 @@ export class ValidatorNetwork {
     this.#refreshValidators()
     const key = this.#key
     if (key === undefined || block.header.height <= this.#lastAttested) return
+    // Attestation lock: once our vote for a block may have been counted (towards finality,
+    // somewhere), we do not vote for a branch that conflicts with it, which is what let two
+    // nodes finalize different blocks. A lock on a block that stayed off the head's chain for
+    // UNLOCK_SLOTS is released, so a tie between locked halves cannot stall finality forever
+    // (by then every node has exchanged votes, so a block final anywhere is everyone's head).
+    const lock = this.#lockedOn
+    if (lock && !this.#descendsFrom(node, lock)) {
+      this.#lockConflictSince ??= block.header.slot
+      if (block.header.slot - this.#lockConflictSince < UNLOCK_SLOTS) return
+      this.#log.info({ locked: lock.height, height: node.height }, 'attestation lock released')
+    }
+    this.#lockConflictSince = undefined
+    this.#lockedOn = node
     this.#lastAttested = block.header.height
     const att = signAttestation({ chainId: this.chain.genesis.chainId, height: block.header.height, blockHash: hash, validator: key.publicKey }, key.secretKey)
     try {
@@ -416,6 +433,14 @@ export class ValidatorNetwork {
       this.#log.warn({ err: String(e) }, 'own attestation not counted')
     }
     this.#publish('attestations', encode(Attestation, att))
+  }
+
+  /** Whether `node` is `ancestor` or below it in the block tree (blocks pruned below finality are on the finalized chain). */
+  #descendsFrom(node: BlockNode, ancestor: BlockNode): boolean {
+    let at: BlockNode | undefined = node
+    while (at && at.height > ancestor.height) at = this.forkChoice.get(at.parentHash)
+    if (at === undefined) return ancestor.height <= this.chain.store.finalized.height
+    return equalBytes(at.hash, ancestor.hash)
   }
 
   #refreshValidators(): void {
