@@ -1,6 +1,6 @@
 import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader, type Block, type Hash } from './schema.ts'
+import { AttestationBody, BlockEntry, BlockHeader, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader, type Hash } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers
@@ -66,7 +66,3 @@ export function attestationSigningHash(body: AttestationBody): Hash {
   return hashParts(DOMAIN.attestation, encode(AttestationBody, body))
 }
 
-/** The id of the thing an entry creates: an asset is its deploy tx, an execution its execute tx. */
-export function entrySubjectId(entry: Extract<Block['entries'][number], { tx: SignedTx }>): Hash {
-  return txId(entry.tx)
-}

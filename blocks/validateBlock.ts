@@ -1,5 +1,5 @@
 import { equalBytes, toHex } from '../src/crypto/index.ts'
-import { CodecError, XscError } from './errors.ts'
+import { XscError } from './errors.ts'
 import { computeBodyRoot, txId } from './ids.ts'
 import { ENTRY_TYPE_OF_KIND, type Block, type BlockHeader } from './schema.ts'
 
@@ -48,4 +48,3 @@ export function validateBlockParent(header: BlockHeader, parent: BlockHeader, pa
   if (header.slot <= parent.slot && parent.height !== 0) throw new BlockError('SLOT_NOT_AFTER_PARENT', `slot ${header.slot} is not after ${parent.slot}`, { got: header.slot, parent: parent.slot })
 }
 
-export { CodecError }

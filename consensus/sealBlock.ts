@@ -1,6 +1,7 @@
 import { sealHash } from '../blocks/ids.ts'
 import type { BlockHeader, Proof, SealFields } from '../blocks/schema.ts'
 import { ConsensusError } from './errors.ts'
+import { computeSealFields } from './sealFields.ts'
 import type { ProofRegistry, ProofScheme, ProveContext, VerifyContext } from './proofScheme.ts'
 import type { SpacePlot } from './space.ts'
 import { signHeader, verifyHeaderSignature } from './stake.ts'
@@ -34,19 +35,7 @@ export interface VerifyProofsOpts {
   timeChainVerified?: boolean
 }
 
-export function computeSealFields(header: SealFields): SealFields {
-  return {
-    chainId: header.chainId,
-    height: header.height,
-    prevHash: header.prevHash,
-    kind: header.kind,
-    slot: header.slot,
-    timestamp: header.timestamp,
-    proposer: header.proposer,
-    bodyRoot: header.bodyRoot,
-    stateRoot: header.stateRoot,
-  }
-}
+export { computeSealFields }
 
 /** The per-header context every scheme sees. Computes the seal hash once. */
 export function computeVerifyContext(ctx: BlockContext, header: SealFields): VerifyContext {

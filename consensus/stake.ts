@@ -2,6 +2,7 @@ import { headerSigningHash } from '../blocks/ids.ts'
 import type { Address, BlockHeader, Hash, UnsignedHeader } from '../blocks/schema.ts'
 import { equalBytes, hash, hashParts, keyPairFromSecret, sign, toHex, u32be, utf8, verify } from '../src/crypto/index.ts'
 import { ConsensusError } from './errors.ts'
+import { computeSealFields } from './sealFields.ts'
 import type { ProofScheme, ProveContext, VerifyContext } from './proofScheme.ts'
 import { verifySlotTiming } from './slot.ts'
 import { computeValidatorSet, type ValidatorStake } from './validatorSet.ts'
@@ -60,18 +61,7 @@ export function signHeader(header: UnsignedHeader, secretKey: Uint8Array): Block
       expected: toHex(header.proposer),
     })
   }
-  const unsigned: UnsignedHeader = {
-    chainId: header.chainId,
-    height: header.height,
-    prevHash: header.prevHash,
-    kind: header.kind,
-    slot: header.slot,
-    timestamp: header.timestamp,
-    proposer: header.proposer,
-    bodyRoot: header.bodyRoot,
-    stateRoot: header.stateRoot,
-    proofs: header.proofs,
-  }
+  const unsigned: UnsignedHeader = { ...computeSealFields(header), proofs: header.proofs }
   return { ...unsigned, signature: sign(secretKey, headerSigningHash(unsigned)) }
 }
 

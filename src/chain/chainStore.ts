@@ -1,6 +1,6 @@
 import { bytes, bytes32, decode, encode, list, optional, struct, u32, type Codec } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
-import { blockHash, txId } from '../../blocks/ids.ts'
+import { txId } from '../../blocks/ids.ts'
 import { Block, GenesisConfig, type BlockHeader, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
@@ -188,4 +188,3 @@ export class ChainStore {
   }
 }
 
-export { blockHash }

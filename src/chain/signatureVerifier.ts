@@ -56,26 +56,6 @@ export class SignatureVerifier {
     }
   }
 
-  /** Checks a batch across the workers and the calling thread. */
-  async verifyAll(checks: readonly SignatureCheck[]): Promise<boolean[]> {
-    if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) return checks.map((c) => verify(c.publicKey, c.message, c.signature))
-    const parts = this.#workers.length + 1
-    if (this.#workers.length === 0 || checks.length < MIN_PARALLEL) return checks.map((c) => verify(c.publicKey, c.message, c.signature))
-    const per = Math.ceil(checks.length / parts)
-    const jobs: Promise<Uint8Array>[] = []
-    for (let w = 0; w < this.#workers.length; w++) {
-      const slice = checks.slice((w + 1) * per, (w + 2) * per)
-      if (slice.length === 0) break
-      jobs.push(this.#post(this.#workers[w]!, slice))
-    }
-    // The calling thread takes the first share while the workers run.
-    const mine = checks.slice(0, per).map((c) => verify(c.publicKey, c.message, c.signature))
-    const theirs = await Promise.all(jobs)
-    const out = mine
-    for (const part of theirs) for (const b of part) out.push(b === 1)
-    return out
-  }
-
   #post(worker: Worker, checks: readonly SignatureCheck[]): Promise<Uint8Array> {
     if (checks.length === 0) return Promise.resolve(new Uint8Array(0))
     const buf = new Uint8Array(checks.length * RECORD)

@@ -1,5 +1,5 @@
 import { bool, bytes, bytes32, list, optional, str, struct, u8, u16, u32, u64, u128, type Codec } from '../../blocks/codec.ts'
-import { Coord, HostParams, LIMITS, Manifest, Payout, type Address, type Hash } from '../../blocks/schema.ts'
+import { Coord, HostParams, LIMITS, Manifest, type Address, type Hash } from '../../blocks/schema.ts'
 
 /**
  * The records the state holds, keyed by `stateKey`. Each is encoded canonically; the chained
@@ -116,4 +116,3 @@ export const ReputationEvent: Codec<ReputationEvent> = struct('ReputationEvent',
 export interface SupplyRecord { total: bigint; burned: bigint }
 export const SupplyRecord: Codec<SupplyRecord> = struct('SupplyRecord', { total: u128, burned: u128 })
 
-export { Payout }
