@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, prepareModule, type PreparedModule } from '../../src/compute/executeModule.ts'
-import { DEPTH_BITS, METER_EXPORTS } from '../../src/compute/instrumentModule.ts'
+import { DEPTH_BITS, METER_EXPORTS } from '../../src/compute/instrument/instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmModule } from '../../src/compute/wasmApi.ts'
 
 const args = process.argv.slice(2)

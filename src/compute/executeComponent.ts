@@ -4,7 +4,7 @@ import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
 import { chargeFuel, classifyEnd, createMeter, createStateStore, DEFAULT_LIMITS, meterImports, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
 import { computeWriteSet } from './computeResultHash.ts'
 import { COST } from './costTable.ts'
-import { instrumentModule, METER_MODULE } from './instrumentModule.ts'
+import { instrumentModule, METER_MODULE } from './instrument/instrumentModule.ts'
 import { WA, type WasmImports, type WasmInstance, type WasmModule } from './wasmApi.ts'
 
 /**

@@ -3,7 +3,7 @@ import { toHex } from '../crypto/index.ts'
 import { ComputeError } from './computeError.ts'
 import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { BYTES_PER_FUEL_SHIFT, COST } from './costTable.ts'
-import { DEPTH_BITS, DEPTH_MASK, instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrumentModule.ts'
+import { DEPTH_BITS, DEPTH_MASK, instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrument/instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmImportValue, type WasmMemory, type WasmModule } from './wasmApi.ts'
 
 /** Policy limits of one execution. Every figure is part of the protocol: hosts must agree. */

@@ -15,4 +15,4 @@ export {
   type StateReader,
 } from './executeModule.ts'
 export { executeComponent, loadComponent, prepareComponent, type ComponentArtifact, type LoadedComponent } from './executeComponent.ts'
-export { instrumentModule, DEFAULT_INSTRUMENT_OPTS, type InstrumentOpts, type InstrumentedModule } from './instrumentModule.ts'
+export { instrumentModule, DEFAULT_INSTRUMENT_OPTS, type InstrumentOpts, type InstrumentedModule } from './instrument/instrumentModule.ts'

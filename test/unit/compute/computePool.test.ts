@@ -5,7 +5,7 @@ import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
 import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
 import { toHex } from '../../../src/crypto/index.ts'
-import { WasmWriter } from '../../../src/compute/wasmBytes.ts'
+import { WasmWriter } from '../../../src/compute/instrument/wasmBytes.ts'
 import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
 
 let pool: ComputePool

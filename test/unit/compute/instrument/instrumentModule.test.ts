@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { OUTCOME } from '../../../blocks/schema.ts'
-import { ComputeError } from '../../../src/compute/computeError.ts'
-import { BYTES_PER_FUEL_SHIFT } from '../../../src/compute/costTable.ts'
-import { createMeter, DEFAULT_LIMITS, executeModule, meterImports, prepareModule, readMeter } from '../../../src/compute/executeModule.ts'
-import { DEFAULT_INSTRUMENT_OPTS, instrumentModule } from '../../../src/compute/instrumentModule.ts'
-import { WA } from '../../../src/compute/wasmApi.ts'
-import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
+import { OUTCOME } from '../../../../blocks/schema.ts'
+import { ComputeError } from '../../../../src/compute/computeError.ts'
+import { BYTES_PER_FUEL_SHIFT } from '../../../../src/compute/costTable.ts'
+import { createMeter, DEFAULT_LIMITS, executeModule, meterImports, prepareModule, readMeter } from '../../../../src/compute/executeModule.ts'
+import { DEFAULT_INSTRUMENT_OPTS, instrumentModule } from '../../../../src/compute/instrument/instrumentModule.ts'
+import { WA } from '../../../../src/compute/wasmApi.ts'
+import { loadFixture, noState, readU32le, u32le } from '../computeFixtures.ts'
 
 function refusal(name: string): ComputeError {
   try {

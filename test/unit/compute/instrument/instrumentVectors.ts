@@ -4,16 +4,16 @@
  * probe module per opcode. Each outcome is the hash of the instrumented bytes plus the hash of
  * the reported imports/exports, or the typed error. Any change to the meter's output shows up
  * here; regenerate only for an intended change of the instrumented bytes:
- *   npx tsx test/unit/compute/instrumentVectors.ts --write
+ *   npx tsx test/unit/compute/instrument/instrumentVectors.ts --write
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { ComputeError } from '../../../src/compute/computeError.ts'
-import { DEFAULT_INSTRUMENT_OPTS, instrumentModule, type InstrumentOpts } from '../../../src/compute/instrumentModule.ts'
-import { hash, toHex, utf8 } from '../../../src/crypto/index.ts'
+import { ComputeError } from '../../../../src/compute/computeError.ts'
+import { DEFAULT_INSTRUMENT_OPTS, instrumentModule, type InstrumentOpts } from '../../../../src/compute/instrument/instrumentModule.ts'
+import { hash, toHex, utf8 } from '../../../../src/crypto/index.ts'
 
-export const VECTOR_FILE = new URL('../../../fixtures/vectors/instrumentedModules.json', import.meta.url)
-const WASM_DIR = new URL('../../../fixtures/wasm/', import.meta.url)
+export const VECTOR_FILE = new URL('../../../../fixtures/vectors/instrumentedModules.json', import.meta.url)
+const WASM_DIR = new URL('../../../../fixtures/wasm/', import.meta.url)
 
 export interface InstrumentVectors {
   /** fixture (or fixture#core-module-index) → opts variant → outcome */
