@@ -12,6 +12,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { hash, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { median } from './support/stats.ts'
 
 const { values } = parseArgs({ options: { blocks: { type: 'string', default: '20' }, txs: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } })
 const BLOCKS = Number(values.blocks)
@@ -79,7 +80,6 @@ async function measureImport(workers: number): Promise<{ txPerSec: number; block
   return { txPerSec: (BLOCKS * TXS) / secs, blocksPerSec: BLOCKS / secs }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const verifyRuns: number[] = []
 const parallel: { txPerSec: number; blocksPerSec: number }[] = []
 const single: { txPerSec: number; blocksPerSec: number }[] = []

@@ -8,9 +8,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
+import { OUTCOME } from '../../blocks/schema.ts'
 import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, prepareModule, type PreparedModule } from '../../src/compute/executeModule.ts'
 import { DEPTH_BITS, METER_EXPORTS } from '../../src/compute/instrument/instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmModule } from '../../src/compute/wasmApi.ts'
+import { median } from './support/stats.ts'
 
 const args = process.argv.slice(2)
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 7) || 7
@@ -59,11 +61,9 @@ function runExecute(prepared: PreparedModule, input: Uint8Array): { ms: number; 
   const t0 = performance.now()
   const r = executeModule(prepared, { fn: 'run', input, fuelLimit: FUEL, state })
   const ms = performance.now() - t0
-  if (r.outcome !== 0) throw new Error(`metered run failed: ${r.reason}`)
+  if (r.outcome !== OUTCOME.ok) throw new Error(`metered run failed: ${r.reason}`)
   return { ms, fuel: r.fuelUsed }
 }
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]! }
 
 const fixtures: { name: string; meteredMs: number; unmeteredMs: number; overhead: number; executeMs: number; fuel: string; fuelPerSec: number }[] = []
 for (const c of cases) {

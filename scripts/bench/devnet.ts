@@ -20,19 +20,26 @@
  * (the default), the hosts' "receipt sent" log lines. Every process is stopped at the end, also
  * on error or Ctrl-C (the devnet runs in its own process group). Last line: one JSON object.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createClient, deploy, execute, getBlock, getChainParams, getChainStatus, getExecution, getHosts, getNonce, getTransaction, http, RpcClientError, transfer, type Client } from '../../src/client/index.ts'
-import type { ExecutionView } from '../../src/rpc/formats.ts'
-import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
+import { COMPLETION_STATUS } from '../../blocks/schema.ts'
+import { createClient, deploy, execute, getChainParams, getChainStatus, getExecution, getHosts, getNonce, getTransaction, http, transfer, type Client } from '../../src/client/index.ts'
 import { hash, keyPairFromSecret, toHex, utf8, type KeyPair } from '../../src/crypto/index.ts'
+import type { ExecutionView } from '../../src/rpc/formats.ts'
+import { EXECUTION_STATUS } from '../../src/state/records.ts'
+import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
 import { devnetKey } from '../devnetKeys.ts'
+import { BenchError } from './support/benchError.ts'
+import { ChainWatcher, type Settled } from './support/chainWatcher.ts'
+import { closedLoad } from './support/closedLoad.ts'
+import { findSplit } from './support/findSplit.ts'
+import { devnetCpuByRole, launchDevnet, type DevnetRole, type LaunchedDevnet } from './support/launchDevnet.ts'
+import { stopOnSignals } from './support/processes.ts'
+import { median, percentile, round } from './support/stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -65,279 +72,23 @@ const TRANSFER_INFLIGHT = 200
 const RUN_LIMIT_MS = 240_000
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
-function median(xs: number[]): number | null {
-  const s = sorted(xs)
-  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-/** Nearest-rank percentile. */
-function percentile(xs: number[], p: number): number | null {
-  const s = sorted(xs)
-  return s.length === 0 ? null : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
-}
-const round = (x: number | null): number | null => (x === null ? null : Math.round(x))
 const progress = (o: object): void => console.log(JSON.stringify(o))
-class BenchError extends Error {}
 
 // ---------------------------------------------------------------- the devnet, in its own group
 
 const workDir = mkdtempSync(join(tmpdir(), 'xsc-bench-devnet-'))
-let logFile = join(workDir, 'devnet.log')
-let devnet: ChildProcess | undefined
-let stopped = true
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer()
-    s.once('error', () => res(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)))
-  })
-}
-/** A random base in 30000–59000 whose validator (base+i) and host (base+100+i) RPC ports are free now. */
-async function pickBasePort(validators: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 29_000)
-    const ports = [...Array.from({ length: validators }, (_, i) => base + i), ...Array.from({ length: HOSTS }, (_, i) => base + 100 + i)]
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base
-  }
-  throw new BenchError('no free RPC port range found in 30000–60000')
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-/** Ctrl-C to the devnet (it SIGTERMs its nodes), wait for the whole group to go, then SIGKILL what is left. */
-async function stopDevnet(): Promise<void> {
-  if (stopped || devnet?.pid === undefined) return
-  stopped = true
-  const pid = devnet.pid
-  try {
-    process.kill(pid, 'SIGINT')
-  } catch {
-    // already gone
-  }
-  for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100)
-  if (groupAlive(pid)) {
-    try {
-      process.kill(-pid, 'SIGKILL')
-    } catch {
-      // raced with the last exit
-    }
-  }
-}
+let devnet: LaunchedDevnet | undefined
+const stopDevnet = async (): Promise<void> => { await devnet?.group.stop() }
 process.on('exit', () => {
-  if (devnet?.pid !== undefined && groupAlive(devnet.pid)) {
-    try {
-      process.kill(-devnet.pid, 'SIGKILL')
-    } catch {
-      // gone
-    }
-  }
+  devnet?.group.kill() // before the data dir goes
   if (!values.keep) rmSync(workDir, { recursive: true, force: true })
 })
-let interrupted: NodeJS.Signals | undefined
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = sig
-    void stopDevnet().finally(() => {
-      console.error(`bench:devnet: ${sig}, every devnet process stopped`)
-      process.exit(130)
-    })
-  })
-}
+const signals = stopOnSignals(stopDevnet, (sig) => console.error(`bench:devnet: ${sig}, every devnet process stopped`))
 
-interface DevnetUrls {
-  validators: string[]
-  hosts: string[]
-  /** The devnet's own deploy → execute → complete demo printed fib(20) = 6765, agreed. */
-  demoOk: boolean
-}
-function logLines(containing: string): string[] {
-  try {
-    return readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(containing))
-  } catch {
-    return []
-  }
-}
-/** The log's error lines (pino level ≥ 50, and non-JSON lines such as stack traces) and its last lines. */
-function logTail(n: number): string {
-  try {
-    const lines = readFileSync(logFile, 'utf8').split('\n')
-    const errors = lines.filter((l) => /"level":(50|60)/.test(l) || (l.startsWith('[') && !l.includes('{"level"') && !l.startsWith('[devnet]')))
-    return [...errors.slice(-10), '...', ...lines.slice(-n)].join('\n')
-  } catch {
-    return ''
-  }
-}
-type Role = 'validators' | 'hosts' | 'driver'
-/** CPU seconds used so far by the devnet's processes (its process group), by role, from /proc (100 ticks/s). */
-function cpuByRole(): Record<Role, number> {
-  const out: Record<Role, number> = { validators: 0, hosts: 0, driver: 0 }
-  const group = devnet?.pid
-  if (group === undefined) return out
-  for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      // Fields after "(comm)": state ppid pgrp ... utime(14) stime(15), counted from the field after ')'.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(f[2]) !== group) continue
-      const ticks = Number(f[11]) + Number(f[12])
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')
-      const role: Role = cmd.includes('--host') ? 'hosts' : cmd.includes('--key') ? 'validators' : 'driver'
-      out[role] += ticks / 100
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out
-}
-function cpuSince(before: Record<Role, number>, ms: number): Record<string, number> {
-  const now = cpuByRole()
-  const r = (x: number): number => Math.round(x * 100) / 100
+function cpuSince(before: Record<DevnetRole, number>, ms: number): Record<string, number> {
+  const now = devnetCpuByRole(devnet)
+  const r = (x: number): number => round(x, 2)
   return { validatorsCores: r((now.validators - before.validators) / (ms / 1000)), hostsCores: r((now.hosts - before.hosts) / (ms / 1000)), driverCores: r((now.driver - before.driver) / (ms / 1000)) }
-}
-
-/** Starts scripts/devnet.ts (no --exit) and resolves when its demo round trip is done. */
-async function startDevnet(validatorCount: number, attempt: number): Promise<DevnetUrls> {
-  const base = await pickBasePort(validatorCount)
-  logFile = join(workDir, `devnet-${attempt}.log`)
-  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(workDir, `net-${attempt}`), '--rpc-port', String(base), '--hosts', String(HOSTS)]
-  const child = spawn(process.execPath, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: values['log-level'] } })
-  devnet = child
-  stopped = false
-  const log = createWriteStream(logFile)
-  child.stderr!.pipe(log)
-  const urls: DevnetUrls = { validators: [], hosts: [], demoOk: false }
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new BenchError(`the devnet was not up within 120 s; log tail:\n${logTail(20)}`)), 120_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      rej(new BenchError(`the devnet exited with ${code} before it was up; log tail:\n${logTail(20)}`))
-    })
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      log.write(`[devnet] ${line}\n`)
-      const m = /^(validator|host)-(\d+): RPC (\S+)/.exec(line)
-      if (m) (m[1] === 'validator' ? urls.validators : urls.hosts)[Number(m[2])] = m[3]!
-      if (line.startsWith('executed fib(20) = 6765 (status agreed')) urls.demoOk = true
-      if (line.startsWith('producing blocks')) {
-        clearTimeout(timer)
-        res(urls)
-      }
-    })
-  })
-}
-
-// ---------------------------------------------------------------- watching validator 0's chain
-
-interface SeenBlock { hash: string; prevHash: string; slot: number; timestamp: number; kind: string }
-interface Settled { height: number; timestamp: number; status: number; output: Uint8Array }
-class ChainWatcher {
-  readonly blocks = new Map<number, SeenBlock>()
-  /** Tx id → height of the block that carries it (as validator 0 sees it). */
-  readonly included = new Map<string, { height: number; timestamp: number }>()
-  /** Execution id → its completion. */
-  readonly settled = new Map<string, Settled>()
-  readonly lags: number[] = []
-  reorgs = 0
-  #next = 0
-  #running = true
-  #loop: Promise<void> | undefined
-  constructor(private readonly client: Client) {}
-
-  start(fromHeight: number): void {
-    this.#next = Math.max(1, fromHeight)
-    this.#loop = (async () => {
-      while (this.#running) {
-        try {
-          await this.#poll()
-        } catch {
-          // a slow answer under load: the next poll picks up where this one stopped
-        }
-        await sleep(150)
-      }
-    })()
-  }
-  async stop(): Promise<void> {
-    this.#running = false
-    await this.#loop
-  }
-
-  async #poll(): Promise<void> {
-    const status = await getChainStatus(this.client)
-    for (let h = this.#next; h <= status.head.height; h++) {
-      const b = await getBlock(this.client, { height: h })
-      if (b === null) break
-      const prev = this.blocks.get(h - 1)
-      if (prev !== undefined && prev.hash !== toHex(b.header.prevHash)) {
-        // The branch under what we scanned changed: rescan the last few heights.
-        this.reorgs++
-        for (let k = Math.max(1, h - 8); k < h; k++) this.blocks.delete(k)
-        this.#next = Math.max(1, h - 8)
-        return
-      }
-      const ts = Number(b.header.timestamp)
-      this.blocks.set(h, { hash: toHex(b.hash), prevHash: toHex(b.header.prevHash), slot: b.header.slot, timestamp: ts, kind: b.header.kind })
-      if (b.header.kind === 'completion') {
-        const full = await getBlock(this.client, { height: h, includeEntries: true })
-        for (const e of full?.entries ?? []) if (e.type === 'completion') this.settled.set(toHex(e.executionId), { height: h, timestamp: ts, status: e.status, output: e.output })
-      } else {
-        for (const id of b.entryIds) this.included.set(toHex(id), { height: h, timestamp: ts })
-      }
-      this.#next = h + 1
-    }
-    const head = this.blocks.get(status.head.height)
-    const fin = this.blocks.get(status.finalized.height)
-    if (head && fin) this.lags.push(head.slot - fin.slot)
-  }
-
-  async slotOf(height: number): Promise<SeenBlock> {
-    const known = this.blocks.get(height)
-    if (known) return known
-    const b = await getBlock(this.client, { height })
-    if (b === null) throw new BenchError(`validator 0 has no block at height ${height}`)
-    return { hash: toHex(b.hash), prevHash: toHex(b.header.prevHash), slot: b.header.slot, timestamp: Number(b.header.timestamp), kind: b.header.kind }
-  }
-
-  /** Waits until the scanned chain holds a block stamped at or after `ms`. */
-  async until(ms: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const last = this.blocks.get(this.#next - 1)
-      if (last && last.timestamp >= ms) return
-      await sleep(100)
-    }
-  }
-}
-
-// ---------------------------------------------------------------- host receipts from the logs
-
-/** Execution id → times (ms) of the hosts' "receipt sent" lines, from the devnet log. */
-function receiptTimesFromLog(): Map<string, number[]> {
-  const out = new Map<string, number[]>()
-  let text = ''
-  try {
-    text = readFileSync(logFile, 'utf8')
-  } catch {
-    return out
-  }
-  for (const line of text.split('\n')) {
-    if (!line.includes('receipt sent')) continue
-    const at = line.indexOf('{')
-    try {
-      const o = JSON.parse(line.slice(at)) as { msg?: string; time?: number; execution?: string }
-      if (o.msg === 'receipt sent' && o.execution && o.time) out.set(o.execution, [...(out.get(o.execution) ?? []), o.time])
-    } catch {
-      // a line split by a pipe chunk: skipped
-    }
-  }
-  return out
 }
 
 // ---------------------------------------------------------------- the run
@@ -362,7 +113,7 @@ async function waitSettled(c: Client, watcher: ChainWatcher, id: Uint8Array, tim
   let ex: ExecutionView | null = null
   for (;;) {
     ex = await getExecution(c, { id })
-    if (ex !== null && ex.record.status !== PENDING) break
+    if (ex !== null && ex.record.status !== EXECUTION_STATUS.pending) break
     if (Date.now() > deadline) throw new BenchError(`execution ${toHex(id)} not settled within ${timeoutMs} ms (${ex ? `pending, scheduled at height ${ex.scheduled.height}` : 'unknown to validator 0'})`)
     await sleep(25)
   }
@@ -374,32 +125,8 @@ async function waitSettled(c: Client, watcher: ChainWatcher, id: Uint8Array, tim
   }
   throw new BenchError(`execution ${toHex(id)} is settled (status ${ex.record.status}) but no completion block carrying it was found`)
 }
-const PENDING = 0
 function outputOf(s: Settled): bigint | null {
-  return s.status === 0 && s.output.length === 8 ? new DataView(s.output.buffer, s.output.byteOffset, 8).getBigUint64(0, true) : null
-}
-
-/**
- * Whether some validator finalized a block that another validator (at or past that height) does
- * not have: a split network. Waits (≤ 10 s) for every validator to finalize something first.
- */
-async function findSplit(clients: Client[]): Promise<string | undefined> {
-  let statuses = await Promise.all(clients.map((c) => getChainStatus(c)))
-  for (let i = 0; i < 100 && statuses.some((s) => s.finalized.height === 0); i++) {
-    await sleep(100)
-    statuses = await Promise.all(clients.map((c) => getChainStatus(c)))
-  }
-  for (const [i, s] of statuses.entries()) {
-    const h = s.finalized.height
-    if (h === 0) return `validator ${i} finalized nothing in 10 s (head ${s.head.height})`
-    const mine = toHex(s.finalized.hash)
-    for (const [j, c] of clients.entries()) {
-      if (j === i) continue
-      const theirs = await getBlock(c, { height: h })
-      if (theirs !== null && toHex(theirs.hash) !== mine) return `validator ${i} finalized ${mine} at height ${h}, validator ${j} has ${toHex(theirs.hash)} there`
-    }
-  }
-  return undefined
+  return s.status === COMPLETION_STATUS.agreed && s.output.length === 8 ? new DataView(s.output.buffer, s.output.byteOffset, 8).getBigUint64(0, true) : null
 }
 
 interface Sample { ms: number; sendAt: number; exec: string; deployHeight?: number; execHeight: number; completionHeight: number; seenAt: number }
@@ -416,22 +143,23 @@ async function run(): Promise<Record<string, unknown>> {
   for (let attempt = 1; ; attempt++) {
     let problem: string | undefined
     try {
-      const urls = await startDevnet(V, attempt)
+      devnet = await launchDevnet({ repoRoot, workDir, validators: V, hosts: HOSTS, attempt, logLevel: values['log-level'] })
+      const urls = await devnet.ready
       if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
       clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
       const joined = (await getHosts(clients[0]!, {})).length
       if (joined < HOSTS) throw new BenchError(`only ${joined} of ${HOSTS} hosts joined`)
-      if (!urls.demoOk) throw new BenchError(`the devnet's demo round trip did not print fib(20) = 6765; ${logLines('compute round trip failed').at(-1) ?? 'no error line'}`)
+      if (!urls.demoOk) throw new BenchError(`the devnet's demo round trip did not print fib(20) = 6765; ${devnet.log.lines('compute round trip failed').at(-1) ?? 'no error line'}`)
       const split = await findSplit(clients)
       if (split === undefined) break
       splits.push(`attempt ${attempt}: ${split}`)
       problem = `split: ${split}`
     } catch (err) {
-      if (interrupted) throw err
+      if (signals.received()) throw err
       startFailures.push(`attempt ${attempt}: ${(err as Error).message}`)
       problem = (err as Error).message
     }
-    progress({ phase: 'restart', attempt, problem, log: logFile })
+    progress({ phase: 'restart', attempt, problem, log: devnet?.log.file })
     for (const c of clients) await c.close()
     clients = []
     await stopDevnet()
@@ -444,7 +172,7 @@ async function run(): Promise<Record<string, unknown>> {
     const genesisTime = Number(params.genesisTime)
     const slotAt = (ms: number): number => Math.floor((ms - genesisTime) / slotMs)
     const hostCount = (await getHosts(c0, {})).length
-    progress({ phase: 'up', ms: Date.now() - t0, validators: V, hosts: hostCount, slotMs, log: logFile })
+    progress({ phase: 'up', ms: Date.now() - t0, validators: V, hosts: hostCount, slotMs, log: devnet?.log.file })
 
     const watcher = new ChainWatcher(c0)
     watcher.start((await getChainStatus(c0)).finalized.height)
@@ -454,7 +182,7 @@ async function run(): Promise<Record<string, unknown>> {
      */
     const meter = (): (() => Promise<Record<string, number | null>>) => {
       const start = Date.now()
-      const cpu0 = cpuByRole()
+      const cpu0 = devnetCpuByRole(devnet)
       const own0 = process.cpuUsage()
       return async () => {
         const end = Date.now()
@@ -553,7 +281,7 @@ async function run(): Promise<Record<string, unknown>> {
     for (const id of execLoad.ids) {
       const s = watcher.settled.get(id)
       if (!s || !inWindow(s.timestamp, execLoad.start + rampMs, execLoad.end)) continue
-      if (s.status === 0) agreed++
+      if (s.status === COMPLETION_STATUS.agreed) agreed++
       else failed++
     }
     const executionsPerSec = agreed / ((execLoad.end - execLoad.start - rampMs) / 1000)
@@ -586,7 +314,7 @@ async function run(): Promise<Record<string, unknown>> {
     const heads = await Promise.all(clients.map(async (c) => (await getChainStatus(c)).head.height))
 
     // Where the deploy-to-result time goes: block timestamps, and the hosts' receipts from the log.
-    const receipts = receiptTimesFromLog()
+    const receipts = devnet?.log.receiptTimes() ?? new Map<string, number[]>()
     const stage = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execBlockToQuorumReceipt: [] as number[], quorumReceiptToCompletionBlock: [] as number[], completionBlockToSeen: [] as number[] }
     const slots = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execToCompletionBlock: [] as number[], total: [] as number[] }
     const totalSlotCounts: Record<number, number> = {}
@@ -597,7 +325,7 @@ async function run(): Promise<Record<string, unknown>> {
       stage.sendToDeployBlock.push(d.timestamp - s.sendAt)
       stage.deployToExecBlock.push(e.timestamp - d.timestamp)
       stage.completionBlockToSeen.push(s.seenAt - c.timestamp)
-      const times = sorted(receipts.get(s.exec) ?? [])
+      const times = [...(receipts.get(s.exec) ?? [])].sort((a, b) => a - b)
       if (times.length >= 2) {
         stage.execBlockToQuorumReceipt.push(times[1]! - e.timestamp)
         stage.quorumReceiptToCompletionBlock.push(c.timestamp - times[1]!)
@@ -659,47 +387,6 @@ async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-/**
- * Closed-loop load: each sender sends its own nonce chain (sequentially, so its txs arrive in
- * order) to one validator, keeping at most `inflight` txs not yet `isDone`.
- */
-async function closedLoad(o: { senders: KeyPair[]; clients: Client[]; seconds: number; inflight: number; isDone(id: string): boolean; send(c: Client, s: KeyPair, nonce: number): Promise<Uint8Array> }): Promise<{ ids: string[]; errors: Record<string, number>; start: number; end: number }> {
-  const ids: string[] = []
-  const errors: Record<string, number> = {}
-  const start = Date.now()
-  const end = start + o.seconds * 1000
-  await Promise.all(o.senders.map(async (s, j) => {
-    const c = o.clients[j % o.clients.length]!
-    let nonce = await getNonce(c, { address: s.publicKey })
-    let open: string[] = []
-    while (Date.now() < end) {
-      if (open.length >= o.inflight) {
-        open = open.filter((id) => !o.isDone(id))
-        if (open.length >= o.inflight) await sleep(20)
-        continue
-      }
-      try {
-        const id = toHex(await o.send(c, s, nonce))
-        nonce++
-        ids.push(id)
-        open.push(id)
-      } catch (err) {
-        const code = err instanceof RpcClientError ? err.code : (err as Error).name
-        errors[code] = (errors[code] ?? 0) + 1
-        // Resent after a resync and still pending there: it is in flight, move on.
-        if (code === 'ALREADY_KNOWN') {
-          nonce++
-          continue
-        }
-        const expected = err instanceof RpcClientError ? (err.details.data as { expected?: unknown } | undefined)?.expected : undefined
-        await sleep(100)
-        nonce = typeof expected === 'number' ? expected : typeof expected === 'string' ? Number(expected) : await getNonce(c, { address: s.publicKey })
-      }
-    }
-  }))
-  return { ids, errors, start, end }
-}
-
 let result: Record<string, unknown> | undefined
 let failure: unknown
 const limit = setTimeout(() => {
@@ -717,7 +404,7 @@ try {
   clearTimeout(limit)
   await stopDevnet()
 }
-if (interrupted) {
+if (signals.received()) {
   // The signal handler is stopping the devnet and exits.
   await new Promise(() => undefined)
 }

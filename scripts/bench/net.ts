@@ -4,13 +4,9 @@
 import '../../src/polyfill.ts'
 import { hash } from '../../src/crypto/index.ts'
 import { createNetNode, fetchShard, serveShards, type NetNode } from '../../src/net/index.ts'
+import { median, round } from './support/stats.ts'
 
 const CHAIN = 'bench'
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
@@ -90,10 +86,10 @@ async function main(): Promise<void> {
       mibps.push(got.length / 1024 / 1024 / ((performance.now() - t) / 1000))
     }
     const result = {
-      gossipLatencyDirectMedianMs: round(median(direct)),
-      gossipLatencyOneHopMedianMs: round(median(hop)),
+      gossipLatencyDirectMedianMs: round(median(direct), 2),
+      gossipLatencyOneHopMedianMs: round(median(hop), 2),
       gossipMsgsPerSec1KiB: Math.round(gossipMsgsPerSec),
-      requestRoundTripMedianMs: round(median(rtt)),
+      requestRoundTripMedianMs: round(median(rtt), 2),
       shardFetch16MiBMedianMiBps: round(median(mibps), 1),
       shardFetch16MiBSamplesMiBps: mibps.map((x) => round(x, 1)),
     }

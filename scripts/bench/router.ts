@@ -10,6 +10,7 @@
 import { HostIndex, route, computeExecutionRequest, type RouteStats } from '../../src/router/index.ts'
 import { CAPABILITY } from '../../blocks/schema.ts'
 import type { HostRecord } from '../../src/state/records.ts'
+import { median, percentile } from './support/stats.ts'
 
 const GRID = 65_536
 const QUERIES = 2_000
@@ -44,9 +45,6 @@ function makeHost(): HostRecord {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
-}
 
 function us(fromNs: bigint): number {
   return Number(process.hrtime.bigint() - fromNs) / 1000
@@ -109,10 +107,10 @@ for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) {
   const out: SizeResult = {
     n: b.n,
     buildMs: Math.round(b.buildMs),
-    medianUs: +percentile(lat, 0.5).toFixed(1),
-    p99Us: +percentile(lat, 0.99).toFixed(1),
-    updateMedianUs: +percentile(upd, 0.5).toFixed(2),
-    updateP99Us: +percentile(upd, 0.99).toFixed(2),
+    medianUs: +median(lat).toFixed(1),
+    p99Us: +percentile(lat, 99).toFixed(1),
+    updateMedianUs: +median(upd).toFixed(2),
+    updateP99Us: +percentile(upd, 99).toFixed(2),
     nodesPerQuery: +(b.stats.nodesVisited / lat.length).toFixed(1),
     hostsPerQuery: +(b.stats.hostsExamined / lat.length).toFixed(1),
   }

@@ -20,6 +20,7 @@ import { generateKeyPair, toHex } from '../../src/crypto/index.ts'
 import { buildTransfer, signTx } from '../../src/client/tx.ts'
 import type { RpcBackend } from '../../src/rpc/backend.ts'
 import { startRpcServer } from '../../src/rpc/server.ts'
+import { median, round } from './support/stats.ts'
 
 export interface BenchBackend {
   backend: RpcBackend
@@ -123,15 +124,11 @@ async function checkAnswer(url: string, body: string): Promise<void> {
 }
 
 /** Per-field median over rounds. */
-function median(results: LoadResult[]): LoadResult {
-  const m = (f: (r: LoadResult) => number): number => {
-    const v = results.map(f).sort((a, b) => a - b)
-    return v[Math.floor(v.length / 2)]!
-  }
+function medianResult(results: LoadResult[]): LoadResult {
+  const m = (f: (r: LoadResult) => number): number => median(results.map(f))
   return { requests: m((r) => r.requests), rps: m((r) => r.rps), p50Ms: m((r) => r.p50Ms), p99Ms: m((r) => r.p99Ms), errors: results.reduce((s, r) => s + r.errors, 0) }
 }
 
-const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d
 
 async function main(): Promise<void> {
   const bench = args.backend === 'memory'
@@ -173,9 +170,9 @@ async function main(): Promise<void> {
     runs.balance.push(balanceRun)
     runs.block.push(blockRun)
   }
-  const ceiling = median(runs.ceiling)
-  const balance = median(runs.balance)
-  const block = median(runs.block)
+  const ceiling = medianResult(runs.ceiling)
+  const balance = medianResult(runs.balance)
+  const block = medianResult(runs.block)
 
   await rpc.close()
   await new Promise<void>((r) => plain.close(() => r()))

@@ -9,6 +9,7 @@ import { loadReferenceCoder } from '../../src/storage/referenceCoder.ts'
 import { encodeAsset } from '../../src/storage/encodeAsset.ts'
 import { decodeAsset } from '../../src/storage/decodeAsset.ts'
 import type { ErasureCoder } from '../../src/storage/erasureCoder.ts'
+import { median } from './support/stats.ts'
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -22,10 +23,6 @@ const dataBytes = MIB * 1024 * 1024
 const shardLen = dataBytes / K
 const LOST = [0, 2] // two data shards lost: the rebuild has real work to do
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
 const mbps = (bytes: number, ms: number): number => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10
 
 function measure(coder: ErasureCoder, template: Uint8Array): { encodeMs: number; rebuildMs: number; encoded: Uint8Array; rebuilt: Uint8Array } {

@@ -11,11 +11,9 @@
  * - forks: blocks reverted on validator 0 over the run (heights whose hash changed).
  * Last line: one JSON object.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { SignedTx } from '../../blocks/schema.ts'
 import type { KeyPair } from '../../src/crypto/index.ts'
@@ -25,6 +23,8 @@ import { hash, keyPairFromSecret, toHex, utf8 } from '../../src/crypto/index.ts'
 import { writeGenesisFile } from '../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../src/node/keyFile.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { spawnTracked, waitForLine } from './support/processes.ts'
+import { median } from './support/stats.ts'
 
 const { values } = parseArgs({ options: { validators: { type: 'string', default: '4' }, 'slot-ms': { type: 'string', default: '500' }, transfers: { type: 'string', default: '2000' }, samples: { type: 'string', default: '10' } } })
 const V = Number(values.validators)
@@ -33,10 +33,6 @@ const N = Number(values.transfers)
 const SAMPLES = Number(values.samples)
 const key = (name: string): KeyPair => keyPairFromSecret(hash(utf8(`xsc-bench-validators/${name}`)))
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'xsc-bench-validators-'))
 const validators = Array.from({ length: V }, (_, i) => key(`validator-${i}`))
@@ -56,27 +52,20 @@ writeGenesisFile(join(dir, 'genesis.json'), {
 })
 validators.forEach((v, i) => writeKeyFile(join(dir, `v${i}.json`), v))
 
-const children: ChildProcess[] = []
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
-})
+// The nodes are killed at exit (spawnTracked) before this removes their data.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
 function startNode(i: number, bootstrap: string[]): Promise<{ rpc: string; p2p: string[] }> {
   const args = ['bin/xsc.js', 'node', '--data', join(dir, `d${i}`), '--genesis', join(dir, 'genesis.json'), '--key', join(dir, `v${i}.json`), '--rpc', '127.0.0.1:0', ...bootstrap.flatMap((b) => ['--bootstrap', b])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, XSC_LOG_LEVEL: 'warn' } })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`validator ${i} exited with ${code}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { event?: string; rpc: string; p2p?: string[] }
-        if (msg.event === 'ready') resolve({ rpc: msg.rpc, p2p: msg.p2p ?? [] })
-      } catch {
-        // not JSON
-      }
-    })
-  })
+  const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, XSC_LOG_LEVEL: 'warn' } })
+  return waitForLine(child, (line) => {
+    try {
+      const msg = JSON.parse(line) as { event?: string; rpc: string; p2p?: string[] }
+      return msg.event === 'ready' ? { rpc: msg.rpc, p2p: msg.p2p ?? [] } : undefined
+    } catch {
+      return undefined // not JSON
+    }
+  }, { onExit: (code) => new Error(`validator ${i} exited with ${code}`) })
 }
 
 const first = await startNode(0, [])

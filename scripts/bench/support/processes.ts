@@ -1,0 +1,167 @@
+/**
+ * Process management for benchmarks that start nodes: children killed when the bench exits
+ * however it exits, process groups stopped gently then for good, stdout lines awaited, free
+ * port ranges found, and CPU time read per process group from /proc.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+// Kills run at exit before the importing script's own exit handlers (this module registers
+// first), so children are gone before a script removes their data directories.
+const killsAtExit = new Set<() => void>()
+process.on('exit', () => {
+  for (const kill of killsAtExit) kill()
+})
+
+/** Spawns a child that is SIGKILLed when this process exits, if it is still running then. */
+export function spawnTracked(command: string, args: string[], opts: SpawnOptions): ChildProcess {
+  const child = spawn(command, args, opts)
+  killsAtExit.add(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  return child
+}
+
+/**
+ * A child started as the leader of its own process group, so stopping the group stops every
+ * process it started. The group is SIGKILLed when this process exits, if still alive.
+ */
+export class ProcessGroup {
+  #stopped = false
+  private constructor(readonly child: ChildProcess) {
+    killsAtExit.add(() => this.kill())
+  }
+
+  static spawn(command: string, args: string[], opts: Omit<SpawnOptions, 'detached'>): ProcessGroup {
+    return new ProcessGroup(spawn(command, args, { ...opts, detached: true }))
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  /** Whether any process of the group is still running. */
+  get alive(): boolean {
+    if (this.child.pid === undefined) return false
+    try {
+      process.kill(-this.child.pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** SIGINT to the leader (which stops its own children), up to `graceMs` for the group to go, then SIGKILL to what is left. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const pid = this.child.pid
+    if (this.#stopped || pid === undefined) return
+    this.#stopped = true
+    try {
+      process.kill(pid, 'SIGINT')
+    } catch {
+      // already gone
+    }
+    for (let waited = 0; waited < graceMs && this.alive; waited += 100) await sleep(100)
+    this.kill()
+  }
+
+  /** SIGKILL to the whole group, at once (safe in an exit handler). */
+  kill(): void {
+    if (this.child.pid === undefined || !this.alive) return
+    try {
+      process.kill(-this.child.pid, 'SIGKILL')
+    } catch {
+      // raced with the last exit
+    }
+  }
+}
+
+/**
+ * Runs `stop` on the first SIGINT or SIGTERM, then `report(signal)` and exit code 130.
+ * `received()` tells code still running that a signal came in (so it does not retry).
+ */
+export function stopOnSignals(stop: () => Promise<void>, report: (signal: NodeJS.Signals) => void): { received(): NodeJS.Signals | undefined } {
+  let received: NodeJS.Signals | undefined
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      received = sig
+      void stop().finally(() => {
+        report(sig)
+        process.exit(130)
+      })
+    })
+  }
+  return { received: () => received }
+}
+
+export interface WaitForLineOpts {
+  /** rejects with this error when no line matched in time */
+  timeoutMs?: number
+  onTimeout?: () => Error
+  /** the error when the child exits before a line matched */
+  onExit: (code: number | null) => Error
+  /** sees every line, also after the match (logging) */
+  onLine?: (line: string) => void
+}
+
+/** Resolves with the first non-undefined value `match` returns for a line of the child's stdout. */
+export function waitForLine<T>(child: ChildProcess, match: (line: string) => T | undefined, opts: WaitForLineOpts): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => reject(opts.onTimeout?.() ?? new Error(`no matching line within ${opts.timeoutMs} ms`)), opts.timeoutMs)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(opts.onExit(code))
+    })
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      opts.onLine?.(line)
+      const value = match(line)
+      if (value !== undefined) {
+        clearTimeout(timer)
+        resolve(value)
+      }
+    })
+  })
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer()
+    s.once('error', () => res(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)))
+  })
+}
+
+/** A random base in 30000–59000 such that base + every offset is a free port now. */
+export async function pickBasePort(offsets: readonly number[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 29_000)
+    if ((await Promise.all(offsets.map((o) => portFree(base + o)))).every(Boolean)) return base
+  }
+  throw new Error('no free RPC port range found in 30000–60000')
+}
+
+/**
+ * CPU seconds used so far by the live processes of process group `pgid`, summed per class
+ * (`classify` sees each process's argv). Read from /proc at 100 ticks per second.
+ */
+export function groupCpuSeconds<K extends string>(pgid: number, classify: (argv: string[]) => K, classes: readonly K[]): Record<K, number> {
+  const out = Object.fromEntries(classes.map((k) => [k, 0])) as Record<K, number>
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // Fields after "(comm)": state ppid pgrp ... utime(14) stime(15), counted from the field after ')'.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(f[2]) !== pgid) continue
+      const ticks = Number(f[11]) + Number(f[12])
+      out[classify(readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'))] += ticks / 100
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out
+}
