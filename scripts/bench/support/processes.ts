@@ -43,15 +43,9 @@ export class ProcessGroup {
     return this.child.pid
   }
 
-  /** Whether any process of the group is still running. */
+  /** Whether any process of the group is still running (zombies waiting to be reaped do not count). */
   get alive(): boolean {
-    if (this.child.pid === undefined) return false
-    try {
-      process.kill(-this.child.pid, 0)
-      return true
-    } catch {
-      return false
-    }
+    return this.child.pid !== undefined && groupPids(this.child.pid).length > 0
   }
 
   /** SIGINT to the leader (which stops its own children), up to `graceMs` for the group to go, then SIGKILL to what is left. */
@@ -77,6 +71,27 @@ export class ProcessGroup {
       // raced with the last exit
     }
   }
+}
+
+/** Fields of /proc/<pid>/stat after "(comm)": state is [0], pgrp [2], utime [11], stime [12]. */
+function procStat(pid: string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined // exited while we looked
+  }
+}
+
+/** Pids of the live (not zombie) processes of process group `pgid`, from /proc. */
+export function groupPids(pgid: number): number[] {
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue
+    const f = procStat(name)
+    if (f !== undefined && Number(f[2]) === pgid && f[0] !== 'Z') pids.push(Number(name))
+  }
+  return pids
 }
 
 /**
@@ -152,13 +167,11 @@ export function groupCpuSeconds<K extends string>(pgid: number, classify: (argv:
   const out = Object.fromEntries(classes.map((k) => [k, 0])) as Record<K, number>
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue
+    const f = procStat(name)
+    if (f === undefined || Number(f[2]) !== pgid) continue
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      // Fields after "(comm)": state ppid pgrp ... utime(14) stime(15), counted from the field after ')'.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(f[2]) !== pgid) continue
-      const ticks = Number(f[11]) + Number(f[12])
-      out[classify(readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'))] += ticks / 100
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')
+      out[classify(argv)] += (Number(f[11]) + Number(f[12])) / 100
     } catch {
       // exited while we looked
     }
