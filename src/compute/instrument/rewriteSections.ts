@@ -84,13 +84,23 @@ function copyElementSegment(r: WasmReader, w: WasmWriter, remapGlobal: (i: numbe
   }
 }
 
-/** Imports: limits of imported memories/tables clamped; in imported mode the meter globals appended. */
-export function rewriteImportSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
+/**
+ * Rewrites a section that is one vector: each entry copied by `copyEntry`; `added` more entries
+ * are counted in and written by `append` after the copied ones.
+ */
+function rewriteVector(body: Uint8Array, copyEntry: (r: WasmReader, w: WasmWriter) => void, added = 0, append?: (w: WasmWriter) => void): Uint8Array {
   const r = new WasmReader(body)
   const w = new WasmWriter()
   const n = r.u32()
-  w.u32(n + (ctx.imported ? 2 : 0))
-  for (let i = 0; i < n; i++) {
+  w.u32(n + added)
+  for (let i = 0; i < n; i++) copyEntry(r, w)
+  if (append !== undefined) append(w)
+  return w.finish()
+}
+
+/** Imports: limits of imported memories/tables clamped; in imported mode the meter globals appended. */
+export function rewriteImportSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
+  const copyImport = (r: WasmReader, w: WasmWriter): void => {
     w.name(r.name()).name(r.name())
     const kind = r.u8()
     w.u8(kind)
@@ -99,56 +109,36 @@ export function rewriteImportSection(body: Uint8Array, ctx: SectionRewriteCtx): 
     else if (kind === EXTERNAL_KIND.memory) writeClampedLimits(w, readLimits(r, 'memory'), ctx.maxMemoryPages, 'memory pages', true)
     else { w.u8(r.u8()).u8(r.u8()) }
   }
-  if (ctx.imported) writeMeterImports(w)
-  return w.finish()
+  return ctx.imported ? rewriteVector(body, copyImport, 2, writeMeterImports) : rewriteVector(body, copyImport)
 }
 
 export function rewriteTableSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n)
-  for (let i = 0; i < n; i++) {
+  return rewriteVector(body, (r, w) => {
     const t = r.u8()
     if (t === TABLE_WITH_INITIALIZER) unsupported('typed function references', 'table with initializer')
     w.u8(t)
     writeClampedLimits(w, readLimits(r, 'table'), ctx.maxTableElements, 'table elements')
-  }
-  return w.finish()
+  })
 }
 
 export function rewriteMemorySection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n)
-  for (let i = 0; i < n; i++) writeClampedLimits(w, readLimits(r, 'memory'), ctx.maxMemoryPages, 'memory pages')
-  return w.finish()
+  return rewriteVector(body, (r, w) => writeClampedLimits(w, readLimits(r, 'memory'), ctx.maxMemoryPages, 'memory pages'))
 }
 
 /** Globals: initializers renumbered; in defined mode the meter globals appended. */
 export function rewriteGlobalSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n + (ctx.imported ? 0 : 2))
-  for (let i = 0; i < n; i++) {
+  const copyGlobal = (r: WasmReader, w: WasmWriter): void => {
     const t = r.u8()
     checkValType(t, 'a global')
     w.u8(t).u8(r.u8())
     copyConstExpr(r, w, ctx.remapGlobal)
   }
-  if (!ctx.imported) writeMeterGlobals(w)
-  return w.finish()
+  return ctx.imported ? rewriteVector(body, copyGlobal) : rewriteVector(body, copyGlobal, 2, writeMeterGlobals)
 }
 
 /** Exports: collected into `exports`, global indices renumbered; in defined mode the meter exports appended. */
 export function rewriteExportSection(body: Uint8Array, ctx: SectionRewriteCtx, meterExportCount: number, exports: ModuleExport[]): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n + (ctx.imported ? 0 : meterExportCount))
-  for (let i = 0; i < n; i++) {
+  const copyExport = (r: WasmReader, w: WasmWriter): void => {
     const name = r.name()
     const kind = r.u8()
     if (kind > EXTERNAL_KIND.global) unsupported('exception handling', `tag export ${name}`)
@@ -157,27 +147,18 @@ export function rewriteExportSection(body: Uint8Array, ctx: SectionRewriteCtx, m
     exports.push({ name, kind: EXTERNAL_KIND_NAMES[kind]!, index })
     w.name(name).u8(kind).u32(kind === EXTERNAL_KIND.global ? ctx.remapGlobal(index) : index)
   }
-  if (!ctx.imported) writeMeterExports(w, ctx.fuelGlobal, ctx.oomGlobal, ctx.startFunc)
-  return w.finish()
+  if (ctx.imported) return rewriteVector(body, copyExport)
+  return rewriteVector(body, copyExport, meterExportCount, (w) => writeMeterExports(w, ctx.fuelGlobal, ctx.oomGlobal, ctx.startFunc))
 }
 
 /** Element segments: offsets and initializers renumbered (called only when global indices shift). */
 export function rewriteElementSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n)
-  for (let i = 0; i < n; i++) copyElementSegment(r, w, ctx.remapGlobal)
-  return w.finish()
+  return rewriteVector(body, (r, w) => copyElementSegment(r, w, ctx.remapGlobal))
 }
 
 /** Data segments: offsets renumbered (called only when global indices shift). */
 export function rewriteDataSection(body: Uint8Array, ctx: SectionRewriteCtx): Uint8Array {
-  const r = new WasmReader(body)
-  const w = new WasmWriter()
-  const n = r.u32()
-  w.u32(n)
-  for (let i = 0; i < n; i++) {
+  return rewriteVector(body, (r, w) => {
     const flag = r.u32()
     w.u32(flag)
     if (flag === DATA.activeExplicit) w.u32(r.u32())
@@ -185,6 +166,5 @@ export function rewriteDataSection(body: Uint8Array, ctx: SectionRewriteCtx): Ui
     else if (flag !== DATA.passive) r.fail(`data segment flag ${flag}`)
     const len = r.u32()
     w.u32(len).bytes(r.bytes(len))
-  }
-  return w.finish()
+  })
 }
