@@ -121,6 +121,28 @@ const voteHashes = new WeakMap<VoteBody, Hash>()
 const proposalHashes = new WeakMap<ProposalBody, Hash>()
 const verified = new WeakMap<object, boolean>()
 
+// The same vote reaches a node several times as different objects (gossip, relays, inside a
+// commit): remember verdicts by (key, message hash, signature) bytes, which is sound whatever
+// object carries them. Bounded: cleared when full.
+const MAX_VERDICTS = 65_536
+const verdicts = new Map<string, boolean>()
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+}
+
+/** src/crypto `verify`, memoized on the exact bytes. */
+export function verifyCached(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const id = latin1(publicKey) + latin1(message) + latin1(signature)
+  let ok = verdicts.get(id)
+  if (ok === undefined) {
+    ok = verify(publicKey, message, signature)
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+    verdicts.set(id, ok)
+  }
+  return ok
+}
+
 export function voteSigningHash(body: VoteBody): Hash {
   let h = voteHashes.get(body)
   if (h === undefined) {
@@ -151,7 +173,7 @@ export function signProposal(body: ProposalBody, secretKey: Uint8Array): SignedP
 export function isVoteSignatureValid(vote: SignedVote): boolean {
   let ok = verified.get(vote)
   if (ok === undefined) {
-    ok = verify(vote.body.validator, voteSigningHash(vote.body), vote.signature)
+    ok = verifyCached(vote.body.validator, voteSigningHash(vote.body), vote.signature)
     verified.set(vote, ok)
   }
   return ok
@@ -161,7 +183,7 @@ export function isVoteSignatureValid(vote: SignedVote): boolean {
 export function isProposalSignatureValid(proposal: SignedProposal): boolean {
   let ok = verified.get(proposal)
   if (ok === undefined) {
-    ok = verify(proposal.body.proposer, proposalSigningHash(proposal.body), proposal.signature)
+    ok = verifyCached(proposal.body.proposer, proposalSigningHash(proposal.body), proposal.signature)
     verified.set(proposal, ok)
   }
   return ok

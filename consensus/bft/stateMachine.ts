@@ -84,11 +84,22 @@ export const ROUND_WINDOW = 64
 
 const NIL = 'nil'
 
+/**
+ * Votes of one round and step. A validator's first vote counts toward `total` (for the "any 2f+1"
+ * rules); each distinct value it signed counts toward that value (up to MAX_VALUES_PER_VOTER), so
+ * an equivocator's vote for v still counts in v's proof of lock, as CometBFT's peer-claimed
+ * majorities allow. Counting a Byzantine validator for two values does not weaken quorum
+ * intersection: any two quorums still share more than 1/3 of the stake, hence an honest validator,
+ * and an honest validator signs one value per step.
+ */
 interface VoteTally {
-  byValidator: Map<string, SignedVote>
-  stakeFor: Map<string, bigint>
+  first: Map<string, SignedVote>
+  valuesOf: Map<string, number>
+  byValue: Map<string, { stake: bigint; votes: Map<string, SignedVote> }>
   total: bigint
 }
+
+const MAX_VALUES_PER_VOTER = 4
 
 interface RoundState {
   proposal: SignedProposal | undefined
@@ -103,7 +114,11 @@ interface RoundState {
 }
 
 function newTally(): VoteTally {
-  return { byValidator: new Map(), stakeFor: new Map(), total: 0n }
+  return { first: new Map(), valuesOf: new Map(), byValue: new Map(), total: 0n }
+}
+
+function stakeFor(tally: VoteTally, key: string): bigint {
+  return tally.byValue.get(key)?.stake ?? 0n
 }
 
 function keyOf(blockId: Hash | undefined): string {
@@ -202,9 +217,8 @@ export class BftMachine {
     if (own !== undefined && own.body.round === this.#round) {
       out.push({ type: 'proposal', proposal: own })
       if (own.body.validRound >= 0) {
-        const pol = this.#rounds.get(own.body.validRound)
-        const key = toHex(own.body.blockId)
-        for (const v of pol?.prevotes.byValidator.values() ?? []) if (keyOf(v.body.blockId) === key) out.push({ type: 'vote', vote: v })
+        const pol = this.#rounds.get(own.body.validRound)?.prevotes.byValue.get(toHex(own.body.blockId))
+        for (const v of pol?.votes.values() ?? []) out.push({ type: 'vote', vote: v })
       }
     }
     for (const v of this.#ownVotes) if (v.body.round === this.#round) out.push({ type: 'vote', vote: v })
@@ -314,20 +328,29 @@ export class BftMachine {
   #recordVote(vote: SignedVote, address: string, stake: bigint): void {
     const rs = this.#roundState(vote.body.round)
     const tally = vote.body.step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
-    const existing = tally.byValidator.get(address)
     const key = keyOf(vote.body.blockId)
+    let value = tally.byValue.get(key)
+    if (value?.votes.has(address)) return // a duplicate
+    const existing = tally.first.get(address)
     if (existing !== undefined) {
-      if (keyOf(existing.body.blockId) !== key) {
-        const [first, second] = compareSignedVotes(existing, vote) < 0 ? [existing, vote] : [vote, existing]
-        this.#reportEvidence(`v/${vote.body.round}/${vote.body.step}/${address}`, { type: 'duplicateVote', first, second })
-      }
-      return
+      const [first, second] = compareSignedVotes(existing, vote) < 0 ? [existing, vote] : [vote, existing]
+      this.#reportEvidence(`v/${vote.body.round}/${vote.body.step}/${address}`, { type: 'duplicateVote', first, second })
+      const values = tally.valuesOf.get(address)!
+      if (values >= MAX_VALUES_PER_VOTER) return
+      tally.valuesOf.set(address, values + 1)
+    } else {
+      tally.first.set(address, vote)
+      tally.valuesOf.set(address, 1)
+      tally.total += stake
+      this.#noteSender(rs, address, stake)
     }
     if (vote.body.blockId !== undefined) this.#ids.set(key, vote.body.blockId)
-    tally.byValidator.set(address, vote)
-    tally.stakeFor.set(key, (tally.stakeFor.get(key) ?? 0n) + stake)
-    tally.total += stake
-    this.#noteSender(rs, address, stake)
+    if (value === undefined) {
+      value = { stake: 0n, votes: new Map() }
+      tally.byValue.set(key, value)
+    }
+    value.votes.set(address, vote)
+    value.stake += stake
   }
 
   #addProposal(proposal: SignedProposal): void {
@@ -453,8 +476,8 @@ export class BftMachine {
       if (this.#step === 'decided') return
       // line 49: a quorum of precommits for a valid value, in any round, decides.
       for (const [round, rs] of this.#rounds) {
-        for (const [key, stake] of rs.precommits.stakeFor) {
-          if (key === NIL || !isQuorum(stake, total)) continue
+        for (const [key, value] of rs.precommits.byValue) {
+          if (key === NIL || !isQuorum(value.stake, total)) continue
           if (this.#verdict(key) === true) return this.#decide(round, key)
         }
       }
@@ -489,7 +512,7 @@ export class BftMachine {
         }
       } else { // line 28
         const pol = this.#rounds.get(vr)
-        if (pol !== undefined && isQuorum(pol.prevotes.stakeFor.get(key) ?? 0n, total)) {
+        if (pol !== undefined && isQuorum(stakeFor(pol.prevotes, key), total)) {
           const valid = this.#verdict(key)
           if (valid !== undefined) {
             const ok = valid && (unsafe || this.#lockedRound <= vr || this.#lockedValue === key)
@@ -507,7 +530,7 @@ export class BftMachine {
     }
     if ((this.#step === 'prevote' || this.#step === 'precommit') && !rs.polSeen && proposal !== undefined) { // line 36
       const key = toHex(proposal.body.blockId)
-      if (isQuorum(rs.prevotes.stakeFor.get(key) ?? 0n, total) && this.#verdict(key) === true) {
+      if (isQuorum(stakeFor(rs.prevotes, key), total) && this.#verdict(key) === true) {
         rs.polSeen = true
         if (this.#step === 'prevote') {
           this.#lockedValue = key
@@ -520,7 +543,7 @@ export class BftMachine {
         return true
       }
     }
-    if (this.#step === 'prevote' && isQuorum(rs.prevotes.stakeFor.get(NIL) ?? 0n, total)) { // line 44
+    if (this.#step === 'prevote' && isQuorum(stakeFor(rs.prevotes, NIL), total)) { // line 44
       this.#vote(VOTE_STEP.precommit, NIL)
       this.#step = 'precommit'
       return true
@@ -537,8 +560,7 @@ export class BftMachine {
     const ctx = this.#ctx!
     const rs = this.#rounds.get(round)!
     const blockId = this.#ids.get(key)!
-    const signers = [...rs.precommits.byValidator.values()]
-      .filter((v) => keyOf(v.body.blockId) === key)
+    const signers = [...rs.precommits.byValue.get(key)!.votes.values()]
       .sort((a, b) => compareBytes(a.body.validator, b.body.validator))
     const commit: Commit = {
       chainId: this.#config.chainId,

@@ -1,9 +1,8 @@
 import { equalBytes, compareBytes, toHex } from '../../src/crypto/index.ts'
 import type { ValidatorSet } from '../validatorSet.ts'
 import { BftError } from './errors.ts'
-import { commitVoteBody, voteSigningHash, type Commit } from './messages.ts'
+import { commitVoteBody, verifyCached, voteSigningHash, type Commit } from './messages.ts'
 import { isQuorum } from './quorum.ts'
-import { verify } from '../../src/crypto/index.ts'
 import type { Hash } from '../../blocks/schema.ts'
 
 export interface CommitContext {
@@ -37,7 +36,7 @@ export function verifyCommit(commit: Commit, ctx: CommitContext): bigint {
     }
     const stake = ctx.validators.byAddress.get(toHex(sig.validator))
     if (stake === undefined || stake === 0n) throw new BftError('NOT_VALIDATOR', 'commit signer is not a staked validator', { validator: toHex(sig.validator) })
-    if (!verify(sig.validator, voteSigningHash(commitVoteBody(commit, sig.validator)), sig.signature)) {
+    if (!verifyCached(sig.validator, voteSigningHash(commitVoteBody(commit, sig.validator)), sig.signature)) {
       throw new BftError('BAD_SIGNATURE', 'commit signature is not a precommit by its validator', { validator: toHex(sig.validator) })
     }
     signed += stake
