@@ -225,6 +225,19 @@ export class BftMachine {
     return out
   }
 
+  /**
+   * Our own signed messages of an earlier round of this height, for a peer still in that round:
+   * without them a peer whose copies were lost could wait forever for a quorum that the rest of
+   * us already left behind (the gossip layer answers a peer's old-round message with this).
+   */
+  ownMessagesForRound(round: number): ConsensusMessage[] {
+    const out: ConsensusMessage[] = []
+    const own = this.#ownProposal
+    if (own !== undefined && own.body.round === round) out.push({ type: 'proposal', proposal: own })
+    for (const v of this.#ownVotes) if (v.body.round === round) out.push({ type: 'vote', vote: v })
+    return out
+  }
+
   // ---------- input handling ----------
 
   #accept(input: BftInput): void {

@@ -151,6 +151,7 @@ interface SimNode {
   pool: Map<string, Evidence>
   seen: Set<string>
   lastCatchup: Map<number, number>
+  roundHelp: Map<number, number>
   heightAtGst: number
 }
 
@@ -243,6 +244,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
       pool: new Map(),
       seen: new Set(),
       lastCatchup: new Map(),
+      roundHelp: new Map(),
       heightAtGst: 0,
     })
   }
@@ -261,10 +263,10 @@ export function runConsensusSim(opts: SimOptions): SimResult {
   // Network schedule: partitions (twins on opposite sides), lossy links, then GST.
   const phases: Phase[] = []
   let t = 0
-  const phaseCount = rng.int(4)
+  const phaseCount = rng.int(7)
   for (let p = 0; p < phaseCount; p++) {
-    const start = t + rng.range(0, 1500)
-    const end = start + rng.range(500, 5000)
+    const start = t + rng.range(0, 600)
+    const end = start + rng.range(200, 3000)
     const side = nodes.map(() => rng.int(2))
     for (const a of adversaries) {
       if (a.kind !== 'twins') continue
@@ -425,6 +427,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     }
     node.seen = new Set()
     node.pending = new Set()
+    node.roundHelp = new Map()
     // Safety: one block per height among honest nodes; the commit proves itself.
     if (node.kind === 'honest') {
       const idHex = toHex(id)
@@ -534,6 +537,21 @@ export function runConsensusSim(opts: SimOptions): SimResult {
             send(node.index, from, { type: 'commit', commit: node.commits[mh - 1]!, block: node.chain[mh - 1]! })
           }
           return
+        }
+        if (mh === h && signed.body.round < node.machine.round && node.kind !== 'withholder') {
+          // A peer in an earlier round of our height: send it our own messages of its round.
+          const key = from * 1_000_000 + signed.body.round
+          const last = node.roundHelp.get(key) ?? -Infinity
+          if (now - last >= TICK_MS) {
+            node.roundHelp.set(key, now)
+            for (const m of node.machine.ownMessagesForRound(signed.body.round)) {
+              if (m.type === 'vote') send(node.index, from, { type: 'vote', vote: m.vote })
+              else if (m.type === 'proposal') {
+                const block = node.blocks.get(toHex(m.proposal.body.blockId))
+                if (block !== undefined) send(node.index, from, { type: 'proposal', proposal: m.proposal, block })
+              }
+            }
+          }
         }
         const k = sigKey(signed.signature)
         if (node.seen.has(k)) return
