@@ -91,7 +91,7 @@ const TICK_MS = 250
 const LIVENESS_HEIGHTS = 3
 const LIVENESS_BOUND_MS = 120_000
 const MAX_EVENTS = 3_000_000
-const BEACON_CHAIN_LENGTH = 2048
+const BEACON_CHAIN_LENGTH = 512
 /** Pause between a commit and the next height (CometBFT's timeout_commit): blocks are not free. */
 const COMMIT_DELAY_MS = 200
 const SLASHING: SlashingParams = { slashShareBps: 5_000, unbondingHeights: 1_000 }
@@ -282,7 +282,9 @@ export function runConsensusSim(opts: SimOptions): SimResult {
   const dropPercent = rng.range(0, 30)
   const duplicatePercent = rng.range(0, 10)
   const maxDelayBeforeGst = rng.range(10, 400)
-  const fanout = n <= 10 ? n : 3
+  // Relaying what we receive (gossip) makes loss less harmful; some seeds run without it.
+  const fanoutRoll = rng.int(3)
+  const fanout = fanoutRoll === 0 ? 0 : fanoutRoll === 1 ? 2 : n <= 10 ? n : 3
 
   const queue = new EventQueue<SimEvent>()
   let now = 0
@@ -293,8 +295,15 @@ export function runConsensusSim(opts: SimOptions): SimResult {
   const decided = new Map<number, string>()
   const detectedOffenders = new Set<string>()
   let verifiedCommitHeights = 0
+  /** Set by commits and new detections: the end condition is only re-evaluated then. */
+  let progressed = false
 
+  // Before GST the network may also cut off a node right after it commits (the adversarial
+  // schedule that makes a lost commit most dangerous: the others must not decide otherwise).
+  const isolatedUntil = nodes.map(() => 0)
+  const isolatePercent = rng.range(0, 50)
   const partitioned = (a: number, b: number): boolean => {
+    if (isolatedUntil[a]! > now || isolatedUntil[b]! > now) return true
     for (const p of phases) if (now >= p.start && now < p.end) return p.side[a] !== p.side[b]
     return false
   }
@@ -323,6 +332,16 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     }
   }
 
+  /** One message to one peer, through the sender's adversary behaviour (tick gossip). */
+  const sendAs = (node: SimNode, peer: number, message: SimMessage): void => {
+    if (node.kind === 'withholder') {
+      if (message.type === 'proposal') return
+      if (message.type === 'vote' && message.vote.body.step === VOTE_STEP.precommit) return
+    }
+    const alternative = node.kind === 'splitter' && (peer + now) % 2 === 1 ? splitAlternative(node, message) : undefined
+    send(node.index, peer, alternative ?? message)
+  }
+
   const splitAlternative = (node: SimNode, message: SimMessage): SimMessage | undefined => {
     if (message.type === 'vote') {
       const body = message.vote.body
@@ -339,7 +358,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
   }
 
   const relay = (node: SimNode, from: number, message: SimMessage): void => {
-    if (node.kind !== 'honest' && node.kind !== 'twins') return
+    if ((node.kind !== 'honest' && node.kind !== 'twins') || fanout === 0) return
     if (fanout >= nodes.length - 1) {
       for (const peer of nodes) if (peer.index !== node.index && peer.index !== from) send(node.index, peer.index, message)
       return
@@ -403,12 +422,14 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     }
     node.pool.set(hex, evidence)
     if (node.kind === 'honest') detectedOffenders.add(hex)
+    progressed = true
     return true
   }
 
   const commitBlock = (node: SimNode, block: SimBlock, commit: Commit): void => {
     const h = currentHeight(node)
     const id = simBlockId(block)
+    progressed = true
     let ledger = node.ledger
     for (const ev of block.evidence) {
       ledger = applySlashing(ledger, ev, { chainId: CHAIN_ID, params: SLASHING, currentHeight: h, validatorsAtHeight: node.sets[evidenceHeight(ev)]! }).ledger
@@ -447,6 +468,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
         if (honestValidators.has(toHex(s.address))) safetyViolations.push(`height ${h}: honest validator ${toHex(s.address).slice(0, 18)} slashed`)
       }
     }
+    if (now < gstMs && rng.chance(isolatePercent)) isolatedUntil[node.index] = Math.min(gstMs, now + rng.range(100, 3000))
     queue.push(now + COMMIT_DELAY_MS, { type: 'startHeight', node: node.index, height: h + 1 })
   }
 
@@ -457,6 +479,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
 
   const buildBlock = (node: SimNode, height: number): SimBlock => {
     const chainValues = beaconChain(node.validator)
+    if (node.ownReveals >= BEACON_CHAIN_LENGTH) throw new Error(`validator ${node.validator} exhausted its beacon chain of ${BEACON_CHAIN_LENGTH} reveals`)
     const evidence = [...node.pool.values()].filter((ev) => evidenceHeight(ev) <= height).slice(0, 16)
     return {
       height,
@@ -577,16 +600,28 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     }
   }
 
+  // Re-sending to every peer every tick costs n² messages; with many validators each tick goes to
+  // a random few peers instead (every peer is reached within a few ticks).
+  const tickFanout = n <= 10 ? nodes.length : 6
   const tick = (node: SimNode): void => {
+    const out: SimMessage[] = []
     for (const m of node.machine.gossipSnapshot()) {
       if (m.type === 'proposal') {
         const block = node.blocks.get(toHex(m.proposal.body.blockId))
-        if (block !== undefined) broadcast(node, { type: 'proposal', proposal: m.proposal, block })
+        if (block !== undefined) out.push({ type: 'proposal', proposal: m.proposal, block })
       } else if (m.type === 'vote') {
-        broadcast(node, { type: 'vote', vote: m.vote })
+        out.push({ type: 'vote', vote: m.vote })
       }
     }
-    for (const ev of node.pool.values()) broadcast(node, { type: 'evidence', evidence: ev })
+    for (const ev of node.pool.values()) out.push({ type: 'evidence', evidence: ev })
+    if (tickFanout >= nodes.length) {
+      for (const m of out) broadcast(node, m)
+    } else {
+      for (let k = 0; k < tickFanout; k++) {
+        const peer = rng.int(nodes.length)
+        if (peer !== node.index) for (const m of out) sendAs(node, peer, m)
+      }
+    }
     queue.push(now + TICK_MS + rng.int(50), { type: 'tick', node: node.index })
   }
 
@@ -604,6 +639,7 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     queue.push(rng.int(TICK_MS), { type: 'tick', node: node.index })
   }
   let gstSeen = false
+  progressed = true
   const deadline = gstMs + LIVENESS_BOUND_MS
   let finished = false
   while (!finished) {
@@ -621,12 +657,17 @@ export function runConsensusSim(opts: SimOptions): SimResult {
     }
     const ev = next.item
     const node = nodes[ev.type === 'deliver' ? ev.to : ev.node]!
-    if (ev.type === 'deliver') deliver(node, ev.from, ev.message)
+    if (ev.type === 'deliver') {
+      if (!partitioned(ev.from, ev.to)) deliver(node, ev.from, ev.message) // a partition also cuts messages in flight
+    }
     else if (ev.type === 'timeout') feed(node, { type: 'timeout', step: ev.step, height: ev.height, round: ev.round })
     else if (ev.type === 'startHeight') startHeight(node, ev.height)
     else tick(node)
     if (safetyViolations.length > 0) break
-    if (gstSeen && ev.type !== 'tick' && honest.every((x) => x.chain.length >= x.heightAtGst + LIVENESS_HEIGHTS) && allSlashed()) finished = true
+    if (gstSeen && progressed) {
+      progressed = false
+      if (honest.every((x) => x.chain.length >= x.heightAtGst + LIVENESS_HEIGHTS) && allSlashed()) finished = true
+    }
   }
 
   if (safetyViolations.length === 0 && !finished) {
