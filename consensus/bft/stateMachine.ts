@@ -439,7 +439,7 @@ export class BftMachine {
     const signKey = `p/${this.#round}`
     if (this.#signed.has(signKey)) return // never two proposals for one round
     this.#signed.add(signKey)
-    const proposal = signProposal({ chainId: this.#config.chainId, height: ctx.height, round: this.#round, blockId, validRound, proposer: ctx.validators.validators.find((v) => toHex(v.address) === this.#self)!.address }, secretKey)
+    const proposal = signProposal({ chainId: this.#config.chainId, height: ctx.height, round: this.#round, blockId, validRound, proposer: this.#addressBytes() }, secretKey)
     this.#ownProposal = proposal
     this.#recordProposal(proposal, this.#self!, this.#stakeOf(this.#self!))
     this.#out.push({ type: 'broadcast', message: { type: 'proposal', proposal } })

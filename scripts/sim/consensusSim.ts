@@ -496,7 +496,6 @@ export function runConsensusSim(opts: SimOptions): SimResult {
       switch (action.type) {
         case 'broadcast': {
           const m = action.message
-          if (process.env.SIMDBG) console.log(now, node.index, m.type, m.type === 'proposal' ? `r${m.proposal.body.round} vr${m.proposal.body.validRound} ${toHex(m.proposal.body.blockId).slice(2, 8)}` : m.type === 'vote' ? `r${m.vote.body.round} s${m.vote.body.step} ${m.vote.body.blockId ? toHex(m.vote.body.blockId).slice(2, 8) : 'nil'}` : '')
           if (m.type === 'proposal') {
             const block = node.blocks.get(toHex(m.proposal.body.blockId))
             if (block !== undefined) broadcast(node, { type: 'proposal', proposal: m.proposal, block })

@@ -62,6 +62,12 @@ describe('proposer priority (CometBFT stake-weighted round robin, property)', ()
     }), { numRuns: 50 })
   })
 
+  it('matches the hand-computed CometBFT sequence for stakes 1 and 3 (ties to the lower address): B A B B, repeating', () => {
+    const [a, b] = [KEYS[0]!, KEYS[1]!].sort((x, y) => (toHex(x) < toHex(y) ? -1 : 1))
+    const seq = computeProposerSequence([{ address: b!, stake: 3n }, { address: a!, stake: 1n }], 8).map((p) => (toHex(p) === toHex(a!) ? 'A' : 'B'))
+    expect(seq.join('')).toBe('BABBBABB')
+  })
+
   it('never picks a zero-stake validator; a newcomer starts behind (−1.125·total) and cannot jump the queue', () => {
     const list = validators([5, 5, 5])
     const withZero = [...list, { address: KEYS[5]!, stake: 0n }]
