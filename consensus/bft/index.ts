@@ -1,0 +1,11 @@
+/** The BFT finality core (pure): messages, state machine, commits, timeouts, quorums. */
+export * from './errors.ts'
+export * from './messages.ts'
+export * from './quorum.ts'
+export * from './timeouts.ts'
+export * from './verifyCommit.ts'
+export * from './stateMachine.ts'
+export * from '../proposerPriority.ts'
+export * from '../beacon.ts'
+export * from '../evidence.ts'
+export * from '../evidenceSlashing.ts'

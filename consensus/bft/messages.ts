@@ -1,0 +1,204 @@
+import { bytes32, bytes64, i32, list, optional, str, struct, u8, u32, union, versioned, encode, type Codec } from '../../blocks/codec.ts'
+import { PROTOCOL_VERSION, type Address, type Hash } from '../../blocks/schema.ts'
+import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
+
+/**
+ * Wire types of the BFT protocol (Tendermint family: propose → prevote → precommit), built with
+ * the blocks/codec.ts combinators so each value has exactly one byte form. Signatures cover
+ * hash(domain || canonical bytes), with a domain per type, so a vote can never pass as a
+ * proposal or as anything else the project signs.
+ *
+ * Union tags and step numbers are protocol constants: never renumber or reuse one.
+ */
+
+/** The two vote steps. The propose step has no vote: proposals are their own message. */
+export const VOTE_STEP = { prevote: 1, precommit: 2 } as const
+export type VoteStep = (typeof VOTE_STEP)[keyof typeof VOTE_STEP]
+
+/** Upper bound on signatures in a commit (and validators in a set the codec can carry). */
+export const MAX_COMMIT_SIGNATURES = 16_384
+
+const chainId = str(64, /^[a-z0-9][a-z0-9-]*$/)
+
+export interface VoteBody {
+  chainId: string
+  step: number
+  height: number
+  round: number
+  /** undefined is a vote for nil (no block this round). */
+  blockId: Hash | undefined
+  validator: Address
+}
+export const VoteBody: Codec<VoteBody> = versioned('VoteBody', PROTOCOL_VERSION, struct('VoteFields', {
+  chainId,
+  step: u8,
+  height: u32,
+  round: u32,
+  blockId: optional(bytes32),
+  validator: bytes32,
+}))
+export interface SignedVote { body: VoteBody; signature: Uint8Array }
+export const SignedVote: Codec<SignedVote> = struct('SignedVote', { body: VoteBody, signature: bytes64 })
+
+export interface ProposalBody {
+  chainId: string
+  height: number
+  round: number
+  blockId: Hash
+  /** The round of the proof of lock this value carries, or −1 for a fresh value. */
+  validRound: number
+  proposer: Address
+}
+export const ProposalBody: Codec<ProposalBody> = versioned('ProposalBody', PROTOCOL_VERSION, struct('ProposalFields', {
+  chainId,
+  height: u32,
+  round: u32,
+  blockId: bytes32,
+  validRound: i32,
+  proposer: bytes32,
+}))
+export interface SignedProposal { body: ProposalBody; signature: Uint8Array }
+export const SignedProposal: Codec<SignedProposal> = struct('SignedProposal', { body: ProposalBody, signature: bytes64 })
+
+/** One precommit inside a commit: the vote body is implied by the commit's fields. */
+export interface CommitSignature { validator: Address; signature: Uint8Array }
+export const CommitSignature: Codec<CommitSignature> = struct('CommitSignature', { validator: bytes32, signature: bytes64 })
+
+/**
+ * Proof that a block is final: precommits for `blockId` at (height, round) from validators with
+ * more than 2/3 of the stake, sorted by validator address (one canonical form).
+ */
+export interface Commit {
+  chainId: string
+  height: number
+  round: number
+  blockId: Hash
+  signatures: CommitSignature[]
+}
+export const Commit: Codec<Commit> = versioned('Commit', PROTOCOL_VERSION, struct('CommitFields', {
+  chainId,
+  height: u32,
+  round: u32,
+  blockId: bytes32,
+  signatures: list(CommitSignature, MAX_COMMIT_SIGNATURES),
+}))
+
+/**
+ * Two signed messages of one validator that no honest validator would sign together. The two
+ * are ordered by their canonical bytes (`first` < `second`), so one equivocation has one
+ * evidence form and cannot be counted twice under two spellings.
+ */
+export type Evidence =
+  | { type: 'duplicateVote'; first: SignedVote; second: SignedVote }
+  | { type: 'duplicateProposal'; first: SignedProposal; second: SignedProposal }
+export const Evidence: Codec<Evidence> = union<Evidence>('Evidence', {
+  duplicateVote: { tag: 0, codec: struct('DuplicateVote', { first: SignedVote, second: SignedVote }) },
+  duplicateProposal: { tag: 1, codec: struct('DuplicateProposal', { first: SignedProposal, second: SignedProposal }) },
+})
+
+/** Everything the consensus gossip carries. */
+export type ConsensusMessage =
+  | { type: 'proposal'; proposal: SignedProposal }
+  | { type: 'vote'; vote: SignedVote }
+  | { type: 'commit'; commit: Commit }
+  | { type: 'evidence'; evidence: Evidence }
+export const ConsensusMessage: Codec<ConsensusMessage> = union<ConsensusMessage>('ConsensusMessage', {
+  proposal: { tag: 0, codec: struct('ProposalMessage', { proposal: SignedProposal }) },
+  vote: { tag: 1, codec: struct('VoteMessage', { vote: SignedVote }) },
+  commit: { tag: 2, codec: struct('CommitMessage', { commit: Commit }) },
+  evidence: { tag: 3, codec: struct('EvidenceMessage', { evidence: Evidence }) },
+})
+
+const DOMAIN = {
+  vote: utf8('XSC/bft-vote/v1'),
+  proposal: utf8('XSC/bft-proposal/v1'),
+}
+
+// Bodies are values (never mutated once built or decoded): memoize their signing hashes, and
+// the verdict of a signature check on a signed object, as blocks/ids.ts does for txs. A vote
+// relayed by many peers is then hashed and verified once per process.
+const voteHashes = new WeakMap<VoteBody, Hash>()
+const proposalHashes = new WeakMap<ProposalBody, Hash>()
+const verified = new WeakMap<object, boolean>()
+
+// The same vote reaches a node several times as different objects (gossip, relays, inside a
+// commit): remember verdicts by (key, message hash, signature) bytes, which is sound whatever
+// object carries them. Bounded: cleared when full.
+const MAX_VERDICTS = 65_536
+const verdicts = new Map<string, boolean>()
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+}
+
+/** src/crypto `verify`, memoized on the exact bytes. */
+export function verifyCached(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const id = latin1(publicKey) + latin1(message) + latin1(signature)
+  let ok = verdicts.get(id)
+  if (ok === undefined) {
+    ok = verify(publicKey, message, signature)
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+    verdicts.set(id, ok)
+  }
+  return ok
+}
+
+export function voteSigningHash(body: VoteBody): Hash {
+  let h = voteHashes.get(body)
+  if (h === undefined) {
+    h = hashParts(DOMAIN.vote, encode(VoteBody, body))
+    voteHashes.set(body, h)
+  }
+  return h
+}
+
+export function proposalSigningHash(body: ProposalBody): Hash {
+  let h = proposalHashes.get(body)
+  if (h === undefined) {
+    h = hashParts(DOMAIN.proposal, encode(ProposalBody, body))
+    proposalHashes.set(body, h)
+  }
+  return h
+}
+
+export function signVote(body: VoteBody, secretKey: Uint8Array): SignedVote {
+  return { body, signature: sign(secretKey, voteSigningHash(body)) }
+}
+
+export function signProposal(body: ProposalBody, secretKey: Uint8Array): SignedProposal {
+  return { body, signature: sign(secretKey, proposalSigningHash(body)) }
+}
+
+/** The vote's signature is its validator's. Never throws. */
+export function isVoteSignatureValid(vote: SignedVote): boolean {
+  let ok = verified.get(vote)
+  if (ok === undefined) {
+    ok = verifyCached(vote.body.validator, voteSigningHash(vote.body), vote.signature)
+    verified.set(vote, ok)
+  }
+  return ok
+}
+
+/** The proposal's signature is its proposer's. Never throws. */
+export function isProposalSignatureValid(proposal: SignedProposal): boolean {
+  let ok = verified.get(proposal)
+  if (ok === undefined) {
+    ok = verifyCached(proposal.body.proposer, proposalSigningHash(proposal.body), proposal.signature)
+    verified.set(proposal, ok)
+  }
+  return ok
+}
+
+/** The precommit body a commit signature signs. */
+export function commitVoteBody(commit: Commit, validator: Address): VoteBody {
+  return { chainId: commit.chainId, step: VOTE_STEP.precommit, height: commit.height, round: commit.round, blockId: commit.blockId, validator }
+}
+
+/** Canonical byte order of two signed votes (or proposals), for evidence. */
+export function compareSignedVotes(a: SignedVote, b: SignedVote): number {
+  return compareBytes(encode(SignedVote, a), encode(SignedVote, b))
+}
+
+export function compareSignedProposals(a: SignedProposal, b: SignedProposal): number {
+  return compareBytes(encode(SignedProposal, a), encode(SignedProposal, b))
+}

@@ -1,0 +1,594 @@
+import type { Hash } from '../../blocks/schema.ts'
+import { compareBytes, keyPairFromSecret, toHex } from '../../src/crypto/index.ts'
+import { computeRoundProposer, type ProposerPriorityState } from '../proposerPriority.ts'
+import type { ValidatorSet } from '../validatorSet.ts'
+import { BftError } from './errors.ts'
+import {
+  VOTE_STEP,
+  commitVoteBody,
+  compareSignedProposals,
+  compareSignedVotes,
+  isProposalSignatureValid,
+  isVoteSignatureValid,
+  signProposal,
+  signVote,
+  type Commit,
+  type ConsensusMessage,
+  type Evidence,
+  type SignedProposal,
+  type SignedVote,
+  type VoteStep,
+} from './messages.ts'
+import { isMoreThanOneThird, isQuorum } from './quorum.ts'
+import { checkTimeoutParams, computeTimeout, type TimeoutParams, type TimeoutStep } from './timeouts.ts'
+
+/**
+ * The Tendermint consensus algorithm (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT
+ * consensus", algorithm 1) as a pure state machine: inputs are messages, timeouts, proposal
+ * verdicts and proposal values; outputs are actions (messages to broadcast, timers to set,
+ * validation and block-building requests, decisions with their commit, evidence). No I/O, no
+ * clock: the node's driver and the simulator run exactly this code.
+ *
+ * Line numbers in comments refer to algorithm 1 of the paper. Differences from the paper:
+ * - values are block ids; whether a block is valid is asked of the driver (`validate` →
+ *   `verdict` input), since only the driver holds block bytes and state;
+ * - the decision (line 49) needs >2/3 precommits for an id and a valid verdict for that id, not the
+ *   proposal message itself: the id is the block's hash, so it binds the value. This lets a node
+ *   that missed the proposal decide from a gossiped `Commit` (catch-up);
+ * - stake-weighted thresholds: "2f+1" is more than 2/3 of the stake, "f+1" more than 1/3;
+ * - a proposer that must build a fresh value asks the driver (`buildProposal` →
+ *   `proposalValue`), and sets a propose timeout for itself too, so a slow builder costs a round,
+ *   never the height.
+ */
+
+export interface BftConfig {
+  chainId: string
+  /** The validator's key; undefined for an observer that never signs. */
+  secretKey: Uint8Array | undefined
+  timeouts: TimeoutParams
+  /**
+   * TEST ONLY: prevote any valid proposal whatever the lock, and propose fresh values instead of
+   * the valid value with its proof of lock. This breaks safety; it exists so the simulator can
+   * show that it finds the violation.
+   */
+  unsafeIgnoreLocks?: boolean
+}
+
+/** What consensus needs about a height: its validator set and proposer priorities. */
+export interface HeightContext {
+  height: number
+  validators: ValidatorSet
+  priorities: ProposerPriorityState
+}
+
+export type BftInput =
+  | { type: 'proposal'; proposal: SignedProposal }
+  | { type: 'vote'; vote: SignedVote }
+  | { type: 'commit'; commit: Commit }
+  | { type: 'timeout'; step: TimeoutStep; height: number; round: number }
+  | { type: 'verdict'; height: number; blockId: Hash; valid: boolean }
+  | { type: 'proposalValue'; height: number; round: number; blockId: Hash }
+
+export type BftAction =
+  | { type: 'broadcast'; message: ConsensusMessage }
+  | { type: 'scheduleTimeout'; step: TimeoutStep; height: number; round: number; delayMs: number }
+  | { type: 'validate'; height: number; blockId: Hash }
+  | { type: 'buildProposal'; height: number; round: number }
+  | { type: 'decide'; height: number; round: number; blockId: Hash; commit: Commit }
+  | { type: 'evidence'; evidence: Evidence }
+
+export type BftStep = 'propose' | 'prevote' | 'precommit' | 'decided'
+
+/** Votes of rounds further than this ahead of ours are dropped (bounded memory per validator). */
+export const ROUND_WINDOW = 64
+
+const NIL = 'nil'
+
+/**
+ * Votes of one round and step. A validator's first vote counts toward `total` (for the "any 2f+1"
+ * rules); each distinct value it signed counts toward that value (up to MAX_VALUES_PER_VOTER), so
+ * an equivocator's vote for v still counts in v's proof of lock, as CometBFT's peer-claimed
+ * majorities allow. Counting a Byzantine validator for two values does not weaken quorum
+ * intersection: any two quorums still share more than 1/3 of the stake, hence an honest validator,
+ * and an honest validator signs one value per step.
+ */
+interface VoteTally {
+  first: Map<string, SignedVote>
+  valuesOf: Map<string, number>
+  byValue: Map<string, { stake: bigint; votes: Map<string, SignedVote> }>
+  total: bigint
+}
+
+const MAX_VALUES_PER_VOTER = 4
+
+interface RoundState {
+  proposal: SignedProposal | undefined
+  prevotes: VoteTally
+  precommits: VoteTally
+  /** Validators heard from in this round (any message), for round skipping (line 55). */
+  senders: Set<string>
+  senderStake: bigint
+  prevoteTimeoutSet: boolean
+  precommitTimeoutSet: boolean
+  polSeen: boolean
+}
+
+function newTally(): VoteTally {
+  return { first: new Map(), valuesOf: new Map(), byValue: new Map(), total: 0n }
+}
+
+function stakeFor(tally: VoteTally, key: string): bigint {
+  return tally.byValue.get(key)?.stake ?? 0n
+}
+
+function keyOf(blockId: Hash | undefined): string {
+  return blockId === undefined ? NIL : toHex(blockId)
+}
+
+export class BftMachine {
+  readonly #config: BftConfig
+  readonly #self: string | undefined
+  #ctx: HeightContext | undefined
+  #round = 0
+  #step: BftStep = 'propose'
+  #lockedValue: string | undefined
+  #lockedRound = -1
+  #validValue: string | undefined
+  #validRound = -1
+  #rounds = new Map<number, RoundState>()
+  #ids = new Map<string, Hash>()
+  #verdicts = new Map<string, boolean>()
+  #requested = new Set<string>()
+  #proposers = new Map<number, string>()
+  #signed = new Set<string>()
+  #evidenceSeen = new Set<string>()
+  #future: BftInput[] = []
+  #ownProposal: SignedProposal | undefined
+  #ownVotes: SignedVote[] = []
+  #out: BftAction[] = []
+
+  constructor(config: BftConfig) {
+    checkTimeoutParams(config.timeouts)
+    this.#config = config
+    this.#self = config.secretKey === undefined ? undefined : toHex(keyPairFromSecret(config.secretKey).publicKey)
+  }
+
+  get height(): number | undefined { return this.#ctx?.height }
+  get round(): number { return this.#round }
+  get step(): BftStep { return this.#step }
+  get lockedRound(): number { return this.#lockedRound }
+  get validRound(): number { return this.#validRound }
+
+  /** Starts a height (after the previous one was decided and applied); replays buffered messages. */
+  startHeight(ctx: HeightContext): BftAction[] {
+    if (this.#ctx !== undefined && ctx.height <= this.#ctx.height) {
+      throw new BftError('BAD_PARAMS', 'heights only move forward', { got: ctx.height, current: this.#ctx.height })
+    }
+    this.#ctx = ctx
+    this.#lockedValue = undefined
+    this.#lockedRound = -1
+    this.#validValue = undefined
+    this.#validRound = -1
+    this.#rounds = new Map()
+    this.#ids = new Map()
+    this.#verdicts = new Map()
+    this.#requested = new Set()
+    this.#proposers = new Map()
+    this.#signed = new Set()
+    this.#evidenceSeen = new Set()
+    this.#ownProposal = undefined
+    this.#ownVotes = []
+    this.#out = []
+    this.#startRound(0) // line 10
+    const buffered = this.#future
+    this.#future = []
+    for (const input of buffered) {
+      try {
+        this.#accept(input)
+      } catch {
+        // A buffered message that turns out invalid for this height is dropped.
+      }
+    }
+    this.#progress()
+    return this.#flush()
+  }
+
+  /**
+   * Feeds one input. Throws BftError for a message that is invalid in itself (wrong chain, not a
+   * validator, bad signature, wrong proposer, bad valid round): the driver REJECTs its sender.
+   * Messages for other heights are ignored (older) or buffered (the next height).
+   */
+  handle(input: BftInput): BftAction[] {
+    if (this.#ctx === undefined) throw new BftError('BAD_PARAMS', 'startHeight must be called first')
+    this.#out = []
+    this.#accept(input)
+    this.#progress()
+    return this.#flush()
+  }
+
+  /**
+   * What this validator would re-send so that peers that lost messages catch up (the gossip
+   * layer calls it periodically): its own proposal and votes of the current round, and with a
+   * re-proposed value, the prevotes that form its proof of lock (line 28 needs them).
+   */
+  gossipSnapshot(): ConsensusMessage[] {
+    const out: ConsensusMessage[] = []
+    const own = this.#ownProposal
+    if (own !== undefined && own.body.round === this.#round) {
+      out.push({ type: 'proposal', proposal: own })
+      if (own.body.validRound >= 0) {
+        const pol = this.#rounds.get(own.body.validRound)?.prevotes.byValue.get(toHex(own.body.blockId))
+        for (const v of pol?.votes.values() ?? []) out.push({ type: 'vote', vote: v })
+      }
+    }
+    for (const v of this.#ownVotes) if (v.body.round === this.#round) out.push({ type: 'vote', vote: v })
+    return out
+  }
+
+  /**
+   * Our own signed messages of an earlier round of this height, for a peer still in that round:
+   * without them a peer whose copies were lost could wait forever for a quorum that the rest of
+   * us already left behind (the gossip layer answers a peer's old-round message with this).
+   */
+  ownMessagesForRound(round: number): ConsensusMessage[] {
+    const out: ConsensusMessage[] = []
+    const own = this.#ownProposal
+    if (own !== undefined && own.body.round === round) out.push({ type: 'proposal', proposal: own })
+    for (const v of this.#ownVotes) if (v.body.round === round) out.push({ type: 'vote', vote: v })
+    return out
+  }
+
+  // ---------- input handling ----------
+
+  #accept(input: BftInput): void {
+    const ctx = this.#ctx!
+    switch (input.type) {
+      case 'vote': {
+        this.#checkChain(input.vote.body.chainId)
+        if (input.vote.body.height === ctx.height + 1) return this.#buffer(input)
+        if (input.vote.body.height !== ctx.height) return
+        this.#addVote(input.vote)
+        return
+      }
+      case 'proposal': {
+        this.#checkChain(input.proposal.body.chainId)
+        if (input.proposal.body.height === ctx.height + 1) return this.#buffer(input)
+        if (input.proposal.body.height !== ctx.height) return
+        this.#addProposal(input.proposal)
+        return
+      }
+      case 'commit': {
+        this.#checkChain(input.commit.chainId)
+        if (input.commit.height === ctx.height + 1) return this.#buffer(input)
+        if (input.commit.height !== ctx.height) return
+        for (const sig of input.commit.signatures) {
+          this.#addVote({ body: commitVoteBody(input.commit, sig.validator), signature: sig.signature })
+        }
+        return
+      }
+      case 'verdict': {
+        if (input.height !== ctx.height) return
+        const key = toHex(input.blockId)
+        this.#ids.set(key, input.blockId)
+        this.#verdicts.set(key, input.valid)
+        return
+      }
+      case 'timeout':
+        return this.#onTimeout(input.step, input.height, input.round)
+      case 'proposalValue': {
+        // Our own fresh value (line 18): built by the driver, valid by construction.
+        if (input.height !== ctx.height || input.round !== this.#round || this.#step !== 'propose') return
+        if (this.#ownProposal !== undefined && this.#ownProposal.body.round === input.round) return
+        const key = toHex(input.blockId)
+        this.#ids.set(key, input.blockId)
+        this.#verdicts.set(key, true)
+        this.#propose(input.blockId, -1)
+        return
+      }
+    }
+  }
+
+  #buffer(input: BftInput): void {
+    const cap = 64 + 8 * this.#ctx!.validators.validators.length
+    if (this.#future.length < cap) this.#future.push(input)
+  }
+
+  #checkChain(chainId: string): void {
+    if (chainId !== this.#config.chainId) throw new BftError('WRONG_CHAIN', 'message is for another chain', { got: chainId, expected: this.#config.chainId })
+  }
+
+  #stakeOf(address: string): bigint {
+    const stake = this.#ctx!.validators.byAddress.get(address)
+    if (stake === undefined || stake === 0n) throw new BftError('NOT_VALIDATOR', 'sender is not a staked validator', { validator: address })
+    return stake
+  }
+
+  #roundState(round: number): RoundState {
+    let rs = this.#rounds.get(round)
+    if (rs === undefined) {
+      rs = { proposal: undefined, prevotes: newTally(), precommits: newTally(), senders: new Set(), senderStake: 0n, prevoteTimeoutSet: false, precommitTimeoutSet: false, polSeen: false }
+      this.#rounds.set(round, rs)
+    }
+    return rs
+  }
+
+  #noteSender(rs: RoundState, address: string, stake: bigint): void {
+    if (!rs.senders.has(address)) {
+      rs.senders.add(address)
+      rs.senderStake += stake
+    }
+  }
+
+  #proposerOf(round: number): string {
+    let p = this.#proposers.get(round)
+    if (p === undefined) {
+      p = toHex(computeRoundProposer(this.#ctx!.priorities, round))
+      this.#proposers.set(round, p)
+    }
+    return p
+  }
+
+  #addVote(vote: SignedVote): void {
+    const body = vote.body
+    if (body.step !== VOTE_STEP.prevote && body.step !== VOTE_STEP.precommit) throw new BftError('BAD_STEP', 'unknown vote step', { got: body.step })
+    const address = toHex(body.validator)
+    const stake = this.#stakeOf(address)
+    if (body.round > this.#round + ROUND_WINDOW) return
+    if (!isVoteSignatureValid(vote)) throw new BftError('BAD_SIGNATURE', 'vote signature is not its validator\'s', { validator: address })
+    this.#recordVote(vote, address, stake)
+  }
+
+  #recordVote(vote: SignedVote, address: string, stake: bigint): void {
+    const rs = this.#roundState(vote.body.round)
+    const tally = vote.body.step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
+    const key = keyOf(vote.body.blockId)
+    let value = tally.byValue.get(key)
+    if (value?.votes.has(address)) return // a duplicate
+    const existing = tally.first.get(address)
+    if (existing !== undefined) {
+      const [first, second] = compareSignedVotes(existing, vote) < 0 ? [existing, vote] : [vote, existing]
+      this.#reportEvidence(`v/${vote.body.round}/${vote.body.step}/${address}`, { type: 'duplicateVote', first, second })
+      const values = tally.valuesOf.get(address)!
+      if (values >= MAX_VALUES_PER_VOTER) return
+      tally.valuesOf.set(address, values + 1)
+    } else {
+      tally.first.set(address, vote)
+      tally.valuesOf.set(address, 1)
+      tally.total += stake
+      this.#noteSender(rs, address, stake)
+    }
+    if (vote.body.blockId !== undefined) this.#ids.set(key, vote.body.blockId)
+    if (value === undefined) {
+      value = { stake: 0n, votes: new Map() }
+      tally.byValue.set(key, value)
+    }
+    value.votes.set(address, vote)
+    value.stake += stake
+  }
+
+  #addProposal(proposal: SignedProposal): void {
+    const body = proposal.body
+    if (!Number.isInteger(body.validRound) || body.validRound < -1 || body.validRound >= body.round) {
+      throw new BftError('BAD_VALID_ROUND', 'valid round must be −1 or below the proposal round', { got: body.validRound, round: body.round })
+    }
+    const address = toHex(body.proposer)
+    const stake = this.#stakeOf(address)
+    if (body.round > this.#round + ROUND_WINDOW) return
+    const expected = this.#proposerOf(body.round)
+    if (address !== expected) throw new BftError('WRONG_PROPOSER', 'not the proposer of this round', { round: body.round, got: address, expected })
+    if (!isProposalSignatureValid(proposal)) throw new BftError('BAD_SIGNATURE', 'proposal signature is not its proposer\'s', { proposer: address })
+    this.#recordProposal(proposal, address, stake)
+  }
+
+  #recordProposal(proposal: SignedProposal, address: string, stake: bigint): void {
+    const rs = this.#roundState(proposal.body.round)
+    const existing = rs.proposal
+    if (existing !== undefined) {
+      const same = toHex(existing.body.blockId) === toHex(proposal.body.blockId) && existing.body.validRound === proposal.body.validRound
+      if (!same) {
+        const [first, second] = compareSignedProposals(existing, proposal) < 0 ? [existing, proposal] : [proposal, existing]
+        this.#reportEvidence(`p/${proposal.body.round}`, { type: 'duplicateProposal', first, second })
+      }
+      return
+    }
+    rs.proposal = proposal
+    const key = toHex(proposal.body.blockId)
+    this.#ids.set(key, proposal.body.blockId)
+    this.#noteSender(rs, address, stake)
+    this.#verdict(key) // ask the driver early: the block may need fetching
+  }
+
+  #reportEvidence(key: string, evidence: Evidence): void {
+    if (this.#evidenceSeen.has(key)) return
+    this.#evidenceSeen.add(key)
+    this.#out.push({ type: 'evidence', evidence })
+  }
+
+  /** The verdict for a value, asking the driver once if unknown. */
+  #verdict(key: string): boolean | undefined {
+    const v = this.#verdicts.get(key)
+    if (v === undefined && !this.#requested.has(key)) {
+      this.#requested.add(key)
+      const blockId = this.#ids.get(key)
+      if (blockId !== undefined) this.#out.push({ type: 'validate', height: this.#ctx!.height, blockId })
+    }
+    return v
+  }
+
+  // ---------- rules ----------
+
+  #startRound(round: number): void {
+    this.#round = round
+    this.#step = 'propose'
+    this.#roundState(round)
+    const ctx = this.#ctx!
+    if (this.#self !== undefined && this.#proposerOf(round) === this.#self) {
+      // lines 14–19: re-propose the valid value with its proof of lock, else a fresh value.
+      if (this.#validValue !== undefined && !this.#config.unsafeIgnoreLocks) {
+        this.#propose(this.#ids.get(this.#validValue)!, this.#validRound)
+      } else {
+        this.#out.push({ type: 'buildProposal', height: ctx.height, round })
+      }
+    }
+    this.#schedule('propose', round) // line 21
+  }
+
+  #propose(blockId: Hash, validRound: number): void {
+    const ctx = this.#ctx!
+    const secretKey = this.#config.secretKey!
+    const signKey = `p/${this.#round}`
+    if (this.#signed.has(signKey)) return // never two proposals for one round
+    this.#signed.add(signKey)
+    const proposal = signProposal({ chainId: this.#config.chainId, height: ctx.height, round: this.#round, blockId, validRound, proposer: this.#addressBytes() }, secretKey)
+    this.#ownProposal = proposal
+    this.#recordProposal(proposal, this.#self!, this.#stakeOf(this.#self!))
+    this.#out.push({ type: 'broadcast', message: { type: 'proposal', proposal } })
+  }
+
+  #vote(step: VoteStep, blockKey: string): void {
+    const secretKey = this.#config.secretKey
+    if (secretKey === undefined || this.#self === undefined) return
+    const stake = this.#ctx!.validators.byAddress.get(this.#self)
+    if (stake === undefined || stake === 0n) return // not (or no longer) a validator: observe only
+    const signKey = `v/${this.#round}/${step}`
+    if (this.#signed.has(signKey)) return // the in-memory double-sign guard
+    this.#signed.add(signKey)
+    const blockId = blockKey === NIL ? undefined : this.#ids.get(blockKey)
+    const vote = signVote({ chainId: this.#config.chainId, step, height: this.#ctx!.height, round: this.#round, blockId, validator: this.#addressBytes() }, secretKey)
+    this.#ownVotes.push(vote)
+    this.#recordVote(vote, this.#self, stake)
+    this.#out.push({ type: 'broadcast', message: { type: 'vote', vote } })
+  }
+
+  #addressBytes(): Uint8Array {
+    return this.#ctx!.validators.validators.find((v) => toHex(v.address) === this.#self)!.address
+  }
+
+  #schedule(step: TimeoutStep, round: number): void {
+    this.#out.push({ type: 'scheduleTimeout', step, height: this.#ctx!.height, round, delayMs: computeTimeout(this.#config.timeouts, step, round) })
+  }
+
+  #onTimeout(step: TimeoutStep, height: number, round: number): void {
+    if (height !== this.#ctx!.height || round !== this.#round || this.#step === 'decided') return
+    if (step === 'propose' && this.#step === 'propose') { // line 57
+      this.#vote(VOTE_STEP.prevote, NIL)
+      this.#step = 'prevote'
+    } else if (step === 'prevote' && this.#step === 'prevote') { // line 61
+      this.#vote(VOTE_STEP.precommit, NIL)
+      this.#step = 'precommit'
+    } else if (step === 'precommit') { // line 65
+      this.#startRound(round + 1)
+    }
+  }
+
+  /** Applies every rule whose condition holds, until none does. */
+  #progress(): void {
+    const ctx = this.#ctx!
+    const total = ctx.validators.totalStake
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (this.#step === 'decided') return
+      // line 49: a quorum of precommits for a valid value, in any round, decides.
+      for (const [round, rs] of this.#rounds) {
+        for (const [key, value] of rs.precommits.byValue) {
+          if (key === NIL || !isQuorum(value.stake, total)) continue
+          if (this.#verdict(key) === true) return this.#decide(round, key)
+        }
+      }
+      // line 55: more than 1/3 of the stake is in a later round: join it.
+      let skipTo = -1
+      for (const [round, rs] of this.#rounds) {
+        if (round > this.#round && round > skipTo && isMoreThanOneThird(rs.senderStake, total)) skipTo = round
+      }
+      if (skipTo > this.#round) {
+        this.#startRound(skipTo)
+        continue
+      }
+      if (!this.#applyRoundRules(this.#roundState(this.#round), total)) return
+    }
+  }
+
+  /** Rules of the current round (lines 22–48). True when one fired (state changed). */
+  #applyRoundRules(rs: RoundState, total: bigint): boolean {
+    const round = this.#round
+    const proposal = rs.proposal
+    const unsafe = this.#config.unsafeIgnoreLocks === true
+    if (this.#step === 'propose' && proposal !== undefined) {
+      const key = toHex(proposal.body.blockId)
+      const vr = proposal.body.validRound
+      if (vr === -1) { // line 22
+        const valid = this.#verdict(key)
+        if (valid !== undefined) {
+          const ok = valid && (unsafe || this.#lockedRound === -1 || this.#lockedValue === key)
+          this.#vote(VOTE_STEP.prevote, ok ? key : NIL)
+          this.#step = 'prevote'
+          return true
+        }
+      } else { // line 28
+        const pol = this.#rounds.get(vr)
+        if (pol !== undefined && isQuorum(stakeFor(pol.prevotes, key), total)) {
+          const valid = this.#verdict(key)
+          if (valid !== undefined) {
+            const ok = valid && (unsafe || this.#lockedRound <= vr || this.#lockedValue === key)
+            this.#vote(VOTE_STEP.prevote, ok ? key : NIL)
+            this.#step = 'prevote'
+            return true
+          }
+        }
+      }
+    }
+    if (this.#step === 'prevote' && !rs.prevoteTimeoutSet && isQuorum(rs.prevotes.total, total)) { // line 34
+      rs.prevoteTimeoutSet = true
+      this.#schedule('prevote', round)
+      return true
+    }
+    if ((this.#step === 'prevote' || this.#step === 'precommit') && !rs.polSeen && proposal !== undefined) { // line 36
+      const key = toHex(proposal.body.blockId)
+      if (isQuorum(stakeFor(rs.prevotes, key), total) && this.#verdict(key) === true) {
+        rs.polSeen = true
+        if (this.#step === 'prevote') {
+          this.#lockedValue = key
+          this.#lockedRound = round
+          this.#vote(VOTE_STEP.precommit, key)
+          this.#step = 'precommit'
+        }
+        this.#validValue = key
+        this.#validRound = round
+        return true
+      }
+    }
+    if (this.#step === 'prevote' && isQuorum(stakeFor(rs.prevotes, NIL), total)) { // line 44
+      this.#vote(VOTE_STEP.precommit, NIL)
+      this.#step = 'precommit'
+      return true
+    }
+    if (!rs.precommitTimeoutSet && isQuorum(rs.precommits.total, total)) { // line 47
+      rs.precommitTimeoutSet = true
+      this.#schedule('precommit', round)
+      return true
+    }
+    return false
+  }
+
+  #decide(round: number, key: string): void {
+    const ctx = this.#ctx!
+    const rs = this.#rounds.get(round)!
+    const blockId = this.#ids.get(key)!
+    const signers = [...rs.precommits.byValue.get(key)!.votes.values()]
+      .sort((a, b) => compareBytes(a.body.validator, b.body.validator))
+    const commit: Commit = {
+      chainId: this.#config.chainId,
+      height: ctx.height,
+      round,
+      blockId,
+      signatures: signers.map((v) => ({ validator: v.body.validator, signature: v.signature })),
+    }
+    this.#step = 'decided'
+    this.#out.push({ type: 'decide', height: ctx.height, round, blockId, commit })
+  }
+
+  #flush(): BftAction[] {
+    const out = this.#out
+    this.#out = []
+    return out
+  }
+}
