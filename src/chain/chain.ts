@@ -19,7 +19,7 @@ import { Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { StateOverlay } from '../state/stateView.ts'
 import { ChainStore } from './chainStore.ts'
-import { Mempool } from './mempool.ts'
+import { Mempool, type DroppedTx } from './mempool.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { HostIndex } from '../router/index.ts'
 import { HostRecord } from '../state/records.ts'
@@ -54,8 +54,12 @@ export interface ImportedBlock {
   seconds?: number
 }
 
-/** Tx rejections that no later block can change: such txs leave the mempool. */
-const PERMANENT = new Set(['INVALID_TX', 'UNKNOWN_ASSET', 'WRONG_ENTRY_KIND', 'HOST_EXISTS', 'UNKNOWN_HOST', 'UNKNOWN_VALIDATOR', 'STAKE_TOO_LOW'])
+/** What the mempool needs from a block it prunes against: its height, kind and included tx ids. */
+function computePruneInfo(block: Block): { height: number; kind: string; included: Set<string> } {
+  const included = new Set<string>()
+  for (const e of block.entries) if ('tx' in e) included.add(toHex(txId(e.tx)))
+  return { height: block.header.height, kind: block.header.kind, included }
+}
 
 function challengeKey(c: AuditChallenge): string {
   return `${toHex(c.asset)}/${c.shardIndex}/${c.chunkIndex}`
@@ -67,7 +71,7 @@ function challengeKey(c: AuditChallenge): string {
  * parent → consensus proofs → signatures (all cores) → state transition → state root → one
  * atomic commit. Imports are serialized.
  */
-export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown] }> {
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx] }> {
   readonly store: ChainStore
   readonly mempool: Mempool
   readonly registry: ProofRegistry
@@ -88,7 +92,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.store = store
     this.genesis = opts.genesis
     this.registry = createRegistry(opts.genesis.consensus)
-    this.mempool = new Mempool({ chainId: opts.genesis.chainId, maxSize: opts.mempoolSize ?? 50_000 })
+    this.mempool = new Mempool({ chainId: opts.genesis.chainId, params: opts.genesis.params, maxSize: opts.mempoolSize ?? 50_000, onDrop: (d) => this.emit('dropped', d) })
     this.receipts = new ReceiptPool(opts.genesis.chainId)
     this.hostIndex = HostIndex.build(
       { gridSize: opts.genesis.params.gridSize, storageUtilizationSlopeBp: opts.genesis.params.storageUtilizationSlopeBp },
@@ -155,7 +159,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** Admits a tx to the mempool or throws a typed error. */
   submitTx(tx: SignedTx): Hash {
-    return this.mempool.add(tx, this.store.state)
+    return this.mempool.add(tx, this.store.state, { height: this.store.head.height })
   }
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
@@ -186,7 +190,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
     await this.store.commitBlock(block, hash, result.writes, bytes)
-    this.mempool.prune(this.store.state)
+    this.mempool.prune(this.store.state, computePruneInfo(block))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     const imported = { block, hash, seconds: (performance.now() - started) / 1000 }
     this.emit('block', imported)
@@ -209,7 +213,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
         throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
       }
       await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash))
-      this.mempool.prune(this.store.state)
+      this.mempool.prune(this.store.state, computePruneInfo(block))
       if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
       const imported = { block, hash }
       this.emit('block', imported)
@@ -287,7 +291,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     }
     const completions = this.receipts.computeCompletions(state, ctx, 256)
     if (completions.length > 0) return { kind: 'completion', entries: completions }
-    const picked = this.mempool.select(this.#maxTxs)
+    const picked = this.mempool.select(this.#maxTxs, ctx.slot)
     const entries: BlockEntry[] = []
     // Keep only txs that still apply, in order (a tx may depend on an earlier one).
     const overlay = new StateOverlay(state)
@@ -304,8 +308,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
         else applyLedgerTx(overlay, tx, ctx)
         entries.push(entry)
       } catch (err) {
-        // A tx that can never apply (bad payload, no hosts at this bid) leaves the pool with its successors.
-        if (err instanceof StateError && PERMANENT.has(err.code)) this.mempool.remove(tx)
+        // A tx that cannot apply now leaves the pool with its successors, and the sender can see
+        // why: kept, it would be picked again at every proposal.
+        this.mempool.drop(tx, err instanceof XscError ? err : { code: 'INTERNAL', message: String(err) }, ctx.height)
       }
     }
     return { kind: entries.length > 0 ? (picked?.kind ?? 'ledger') : 'ledger', entries }

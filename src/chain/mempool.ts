@@ -1,41 +1,66 @@
 import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
-import type { SignedTx, TxType } from '../../blocks/schema.ts'
-import { toHex } from '../crypto/index.ts'
+import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts'
+import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
 import type { StateReader } from '../state/stateView.ts'
 
-export type MempoolErrorCode = 'MEMPOOL_FULL' | 'ALREADY_KNOWN' | 'NONCE_GAP' | 'SENDER_QUEUE_FULL'
+export type MempoolErrorCode = 'MEMPOOL_FULL' | 'ALREADY_KNOWN' | 'NONCE_GAP' | 'SENDER_QUEUE_FULL' | 'REPLACEMENT_UNDERPRICED'
 export class MempoolError extends XscError<MempoolErrorCode> {}
+
+export type PoolKind = 'ledger' | 'deployment' | 'execution'
+const POOL_KINDS: readonly PoolKind[] = ['ledger', 'deployment', 'execution']
+
+/** Why a tx left the pool without being included: the refusal's code and message, and the height of the block it was dropped at. */
+export interface DroppedTx { id: Hash; code: string; message: string; height: number }
 
 export interface MempoolOpts {
   chainId: string
+  /** The chain's parameters: a tx's full cost (its execution escrow) depends on them. */
+  params: ChainParams
   maxSize?: number
   /** How far past the account's nonce a sender may queue. */
   maxQueuedPerSender?: number
+  /** Slots a kind with ready txs may be passed over before it takes the next block whatever the fees. */
+  maxKindWaitSlots?: number
+  /** How many dropped tx ids (with their reason) are remembered for senders asking why. */
+  maxDroppedRecords?: number
+  /** Called for every tx that leaves the pool without being included (dropped or replaced). */
+  onDrop?: (dropped: DroppedTx) => void
 }
 
 /** Which block kind carries a tx of each type. */
-export function blockKindOfTx(type: TxType): 'ledger' | 'deployment' | 'execution' {
+export function blockKindOfTx(type: TxType): PoolKind {
   return type === 'deploy' ? 'deployment' : type === 'execute' ? 'execution' : 'ledger'
 }
 
-interface Pending { tx: SignedTx; id: string; seq: number; cost: bigint }
+interface Pending { tx: SignedTx; id: string; seq: number; cost: bigint; kind: PoolKind }
+
+/** Higher fee first, then the older one. */
+function isBetter(a: Pending, b: Pending | undefined): boolean {
+  return b === undefined || a.tx.body.fee > b.tx.body.fee || (a.tx.body.fee === b.tx.body.fee && a.seq < b.seq)
+}
 
 /**
- * Pending txs, one nonce-ordered queue per sender. `add` runs the same checks as block import
- * (signature, chain id, nonce, balance) against the head state plus the sender's queued txs, so
- * anything admitted is includable in order. Bounded in total and per sender.
+ * Pending txs, one nonce-ordered queue per sender. `add` runs the block's own checks (signature,
+ * chain id, nonce) and checks the tx's full cost (fee + amount + deposit + escrow) against the
+ * balance minus everything the sender already has pending, so every admitted tx can pay when it
+ * reaches a block. A tx with a queued nonce and a strictly higher fee replaces the queued one.
+ * Bounded in total and per sender; txs that leave without being included are remembered with
+ * their reason (bounded) so the sender can see why.
  */
 export class Mempool {
-  readonly #opts: Required<MempoolOpts>
+  readonly #opts: Required<Omit<MempoolOpts, 'onDrop'>> & Pick<MempoolOpts, 'onDrop'>
   readonly #bySender = new Map<string, Pending[]>()
   readonly #ids = new Set<string>()
+  readonly #dropped = new Map<string, DroppedTx>()
+  /** Per kind: the slot since which it had ready txs but another kind took the block. */
+  readonly #waitingSince = new Map<PoolKind, number>()
   #seq = 0
 
   constructor(opts: MempoolOpts) {
-    this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, ...opts }
+    this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, maxKindWaitSlots: 4, maxDroppedRecords: 10_000, ...opts }
   }
 
   get size(): number {
@@ -46,44 +71,82 @@ export class Mempool {
     return this.#ids.has(toHex(id))
   }
 
+  /** Why a tx was dropped, if it was dropped recently and not admitted again since. */
+  dropped(id: Uint8Array): DroppedTx | undefined {
+    return this.#dropped.get(toHex(id))
+  }
+
   /** Admits a tx or throws a typed error (StateError for tx-level faults, MempoolError for pool limits). */
-  add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean } = {}): Uint8Array {
+  add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number } = {}): Uint8Array {
     const idBytes = txId(tx)
     const id = toHex(idBytes)
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
-    if (this.#ids.size >= this.#opts.maxSize) throw new MempoolError('MEMPOOL_FULL', `mempool holds ${this.#opts.maxSize} txs; retry later`)
     verifyTxSignature(tx, this.#opts.chainId, opts)
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
-    if (queue.length >= this.#opts.maxQueuedPerSender) throw new MempoolError('SENDER_QUEUE_FULL', `sender has ${queue.length} pending txs`)
-    const nextNonce = readAccount(state, tx.body.from).nonce + queue.length
-    const committed = queue.reduce((sum, p) => sum + p.cost, 0n)
-    checkTxAgainstState(state, tx, nextNonce, committed)
-    const pending = { tx, id, seq: this.#seq++, cost: computeTxCost(tx) }
-    queue.push(pending)
+    const accountNonce = readAccount(state, tx.body.from).nonce
+    const replaced = queue[tx.body.nonce - accountNonce]
+    if (replaced !== undefined) {
+      if (tx.body.fee <= replaced.tx.body.fee) {
+        throw new MempoolError('REPLACEMENT_UNDERPRICED', `nonce ${tx.body.nonce} is taken by pending tx ${replaced.id} with fee ${replaced.tx.body.fee}; a replacement needs a higher fee`, { txId: replaced.id, fee: replaced.tx.body.fee.toString() })
+      }
+    } else {
+      if (this.#ids.size >= this.#opts.maxSize) throw new MempoolError('MEMPOOL_FULL', `mempool holds ${this.#opts.maxSize} txs; retry later`)
+      if (queue.length >= this.#opts.maxQueuedPerSender) throw new MempoolError('SENDER_QUEUE_FULL', `sender has ${queue.length} pending txs`)
+    }
+    // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
+    const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
+    checkTxAgainstState(state, tx, this.#opts.params, replaced ? tx.body.nonce : accountNonce + queue.length, others)
+    const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type) }
+    if (replaced !== undefined) {
+      queue[queue.indexOf(replaced)] = pending
+      this.#ids.delete(replaced.id)
+      this.#record(replaced, 'REPLACED', `replaced by ${id} (same nonce, higher fee)`, opts.height)
+    } else queue.push(pending)
     this.#bySender.set(sender, queue)
     this.#ids.add(id)
+    this.#dropped.delete(id)
     return idBytes
   }
 
   /**
-   * Picks the next block's kind and txs: the kind of the oldest ready tx (a sender's queue head),
-   * then ready txs of that kind in arrival order, following each sender's nonce chain while it
-   * stays of that kind.
+   * Picks the next block's kind and txs. The kind is the one whose best ready tx (a sender's queue
+   * head) pays the highest fee, ties to the older; but a kind passed over for `maxKindWaitSlots`
+   * slots takes the block, so no kind can hold another back for ever. Then ready txs of that kind,
+   * best first, following each sender's nonce chain while it stays of that kind.
    */
-  select(max: number): { kind: 'ledger' | 'deployment' | 'execution'; txs: SignedTx[] } | undefined {
-    let oldest: Pending | undefined
-    for (const q of this.#bySender.values()) if (q[0] && (!oldest || q[0].seq < oldest.seq)) oldest = q[0]
-    if (!oldest) return undefined
-    const kind = blockKindOfTx(oldest.tx.body.payload.type)
+  select(max: number, slot: number): { kind: PoolKind; txs: SignedTx[] } | undefined {
+    const bestOf = new Map<PoolKind, Pending>()
+    for (const q of this.#bySender.values()) {
+      const head = q[0]
+      if (head && isBetter(head, bestOf.get(head.kind))) bestOf.set(head.kind, head)
+    }
+    let kind: PoolKind | undefined
+    let overdueSince = Infinity
+    for (const k of POOL_KINDS) {
+      const since = this.#waitingSince.get(k)
+      if (bestOf.has(k) && since !== undefined && slot - since >= this.#opts.maxKindWaitSlots && since < overdueSince) {
+        kind = k
+        overdueSince = since
+      }
+    }
+    if (kind === undefined) {
+      let best: Pending | undefined
+      for (const p of bestOf.values()) if (isBetter(p, best)) best = p
+      kind = best?.kind
+    }
+    for (const k of POOL_KINDS) {
+      if (!bestOf.has(k) || k === kind) this.#waitingSince.delete(k)
+      else if (!this.#waitingSince.has(k)) this.#waitingSince.set(k, slot)
+    }
+    if (kind === undefined) return undefined
     const heads = [...this.#bySender.values()].map((q) => ({ q, i: 0 }))
     const out: SignedTx[] = []
-    // Repeatedly take the oldest head of the wanted kind: arrival order across senders, nonce order within one.
     while (out.length < max) {
       let best: { q: Pending[]; i: number } | undefined
       for (const h of heads) {
         const p = h.q[h.i]
-        if (p && blockKindOfTx(p.tx.body.payload.type) === kind && (!best || p.seq < best.q[best.i]!.seq)) best = h
+        if (p && p.kind === kind && isBetter(p, best && best.q[best.i])) best = h
       }
       if (!best) break
       out.push(best.q[best.i]!.tx)
@@ -92,33 +155,59 @@ export class Mempool {
     return { kind, txs: out }
   }
 
-  /** After a block: drop included txs and any whose nonce the state has passed or can no longer pay. */
-  prune(state: StateReader): void {
+  /**
+   * After a block at `height`: drops the txs it included, and drops (with the reason) txs whose
+   * nonce another tx used and txs the sender can no longer pay for, with their successors.
+   */
+  prune(state: StateReader, block: { height: number; kind?: string; included?: ReadonlySet<string> }): void {
+    if (block.kind !== undefined) this.#waitingSince.delete(block.kind as PoolKind)
     for (const [sender, queue] of this.#bySender) {
-      const first = queue[0]
-      if (!first) continue
-      const acc = readAccount(state, first.tx.body.from)
-      let keep = queue.filter((p) => p.tx.body.nonce >= acc.nonce)
-      // Re-check the remaining chain from the new state; cut at the first tx that no longer fits.
+      const acc = readAccount(state, queue[0]!.tx.body.from)
+      const keep: Pending[] = []
       let committed = 0n
-      let cut = keep.length
-      for (let i = 0; i < keep.length; i++) {
-        const p = keep[i]!
-        if (p.tx.body.nonce !== acc.nonce + i || acc.balance < committed + p.cost) {
-          cut = i
-          break
+      let cut: { code: string; message: string } | undefined
+      for (const p of queue) {
+        if (p.tx.body.nonce < acc.nonce) {
+          this.#ids.delete(p.id)
+          if (!block.included?.has(p.id)) this.#record(p, 'NONCE_TOO_LOW', `nonce ${p.tx.body.nonce} was used by another tx`, block.height)
+          continue
+        }
+        if (cut === undefined && p.tx.body.nonce !== acc.nonce + keep.length) cut = { code: 'NONCE_GAP', message: `nonce ${p.tx.body.nonce} no longer follows the account nonce ${acc.nonce}` }
+        if (cut === undefined && acc.balance < committed + p.cost) cut = { code: 'INSUFFICIENT_FUNDS', message: `balance ${acc.balance} no longer covers the pending cost ${committed + p.cost}` }
+        if (cut !== undefined) {
+          this.#ids.delete(p.id)
+          this.#record(p, cut.code, cut.message, block.height)
+          cut = { code: 'NONCE_GAP', message: 'follows a dropped tx of the same sender' }
+          continue
         }
         committed += p.cost
+        keep.push(p)
       }
-      const dropped = queue.filter((p) => !keep.slice(0, cut).includes(p))
-      keep = keep.slice(0, cut)
-      for (const p of dropped) this.#ids.delete(p.id)
       if (keep.length === 0) this.#bySender.delete(sender)
       else this.#bySender.set(sender, keep)
     }
   }
 
-  /** Drops a tx that can never apply, and the sender's later txs that depended on its nonce. */
+  /**
+   * Drops a tx that cannot apply (at proposal), with its reason, and the sender's later txs
+   * that depended on its nonce.
+   */
+  drop(tx: SignedTx, reason: { code: string; message: string }, height: number): void {
+    const sender = toHex(tx.body.from)
+    const queue = this.#bySender.get(sender)
+    if (!queue) return
+    const keep = queue.filter((p) => p.tx.body.nonce < tx.body.nonce)
+    for (const p of queue) {
+      if (keep.includes(p)) continue
+      this.#ids.delete(p.id)
+      if (p.tx.body.nonce === tx.body.nonce) this.#record(p, reason.code, reason.message, height)
+      else this.#record(p, 'NONCE_GAP', `follows dropped tx of nonce ${tx.body.nonce}`, height)
+    }
+    if (keep.length === 0) this.#bySender.delete(sender)
+    else this.#bySender.set(sender, keep)
+  }
+
+  /** Removes a sender's own tx (and its successors) without recording a drop: the node replaces it itself. */
   remove(tx: SignedTx): void {
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender)
@@ -131,5 +220,13 @@ export class Mempool {
 
   pending(): SignedTx[] {
     return [...this.#bySender.values()].flat().sort((a, b) => a.seq - b.seq).map((p) => p.tx)
+  }
+
+  #record(p: Pending, code: string, message: string, height: number | undefined): void {
+    const dropped: DroppedTx = { id: fromHex(p.id), code, message, height: height ?? 0 }
+    this.#dropped.delete(p.id)
+    this.#dropped.set(p.id, dropped)
+    if (this.#dropped.size > this.#opts.maxDroppedRecords) this.#dropped.delete(this.#dropped.keys().next().value!)
+    this.#opts.onDrop?.(dropped)
   }
 }

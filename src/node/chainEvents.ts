@@ -39,6 +39,8 @@ export function computeBlockEvents(block: Block, hash: Hash): RpcEvent[] {
         break
     }
   }
+  // Last, so the indices of the events above do not depend on it.
+  for (const entry of block.entries) if ('tx' in entry) push({ topic: 'transaction', txId: txId(entry.tx), status: 'included', reason: undefined })
   return out
 }
 
@@ -54,6 +56,8 @@ export class ChainEvents implements RpcEventSource {
     chain.on('block', ({ block, hash }) => {
       for (const e of computeBlockEvents(block, hash)) this.#emit(e)
     })
+    // Live only: a drop is no block's event; xsc_getTransaction keeps the reason for later askers.
+    chain.on('dropped', (d) => this.#emit({ topic: 'transaction', height: d.height, index: 0, txId: d.id, status: 'dropped', reason: { code: d.code.slice(0, 64), message: d.message.slice(0, 1024) } }))
   }
 
   /** Called by the node when finality advances: emits a finalizedHeads event per newly final block. */

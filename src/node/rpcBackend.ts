@@ -15,6 +15,7 @@ import {
   type AssetInfo,
   type ChainParamsInfo,
   type ChainStatus,
+  type DroppedTx,
   type EstimateRequest,
   type EstimateResult,
   type ExecutionInfo,
@@ -68,6 +69,11 @@ export class NodeRpcBackend implements RpcBackend {
   async getTransaction(id: Hash): Promise<TxLocation | null> {
     const found = await this.#m.chain.store.getTx(id)
     return found ? { tx: found.tx, blockHeight: found.location.height, blockHash: found.location.blockHash, index: found.location.index } : null
+  }
+
+  async getDroppedTransaction(id: Hash): Promise<DroppedTx | null> {
+    const d = this.#m.chain.mempool.dropped(id)
+    return d === undefined ? null : { ...d, code: d.code.slice(0, 64), message: d.message.slice(0, 1024) }
   }
 
   async getAccount(address: Address): Promise<AccountInfo> {

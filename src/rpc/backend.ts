@@ -16,6 +16,8 @@ export interface RpcBackend {
   getBlockByHeight(height: number): Promise<StoredBlock | null>
   getBlockByHash(hash: Hash): Promise<StoredBlock | null>
   getTransaction(id: Hash): Promise<TxLocation | null>
+  /** Why this node dropped a tx it had admitted, if it did so recently (a node without a mempool leaves this out). */
+  getDroppedTransaction?(id: Hash): Promise<DroppedTx | null>
   /** Unknown addresses are an empty account (balance 0, nonce 0), not null. */
   getAccount(address: Address): Promise<AccountInfo>
   chainStatus(): Promise<ChainStatus>
@@ -41,6 +43,9 @@ export interface StoredBlock {
 }
 
 export interface TxLocation { tx: SignedTx; blockHeight: number; blockHash: Hash; index: number }
+
+/** A tx that left the mempool without being included: the refusal's code and message, and the height it was dropped at. */
+export interface DroppedTx { id: Hash; code: string; message: string; height: number }
 
 export interface AccountInfo { balance: bigint; nonce: number }
 
@@ -94,7 +99,7 @@ export interface EstimateResult { outcome: number; fuelUsed: bigint; output: Uin
 
 // ---------- subscriptions ----------
 
-export const EVENT_TOPICS = ['newHeads', 'finalizedHeads', 'execution', 'hostEvents'] as const
+export const EVENT_TOPICS = ['newHeads', 'finalizedHeads', 'execution', 'hostEvents', 'transaction'] as const
 export type EventTopic = (typeof EVENT_TOPICS)[number]
 
 export type ExecutionStage = 'scheduled' | 'receipt' | 'completed' | 'failed'
@@ -110,6 +115,8 @@ export type RpcEvent =
   | { topic: 'finalizedHeads'; height: number; index: number; hash: Hash; header: BlockHeader }
   | { topic: 'execution'; height: number; index: number; executionId: Hash; stage: ExecutionStage; host: Address | undefined }
   | { topic: 'hostEvents'; height: number; index: number; host: Address; kind: HostEventKind; reputation: ReputationEvent | undefined }
+  /** `included` comes from blocks (replayable); `dropped` is live only (xsc_getTransaction keeps the reason). */
+  | { topic: 'transaction'; height: number; index: number; txId: Hash; status: 'included' | 'dropped'; reason: { code: string; message: string } | undefined }
 
 /** What a subscriber asked for: execution and hostEvents are filtered by their subject. */
 export type EventFilter =
@@ -117,6 +124,7 @@ export type EventFilter =
   | { topic: 'finalizedHeads' }
   | { topic: 'execution'; executionId: Hash }
   | { topic: 'hostEvents'; host: Address }
+  | { topic: 'transaction'; txId: Hash }
 
 export interface RpcEventSource {
   /**
@@ -137,6 +145,7 @@ export function isEventMatch(filter: EventFilter, event: RpcEvent): boolean {
   if (filter.topic !== event.topic) return false
   if (filter.topic === 'execution' && event.topic === 'execution') return equalBytes(filter.executionId, event.executionId)
   if (filter.topic === 'hostEvents' && event.topic === 'hostEvents') return equalBytes(filter.host, event.host)
+  if (filter.topic === 'transaction' && event.topic === 'transaction') return equalBytes(filter.txId, event.txId)
   return true
 }
 

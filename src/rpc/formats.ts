@@ -178,6 +178,16 @@ export const BlockView = obj<BlockView>('Block', {
 export interface TransactionView { id: Uint8Array; tx: S.SignedTx; blockHeight: number; blockHash: Uint8Array; index: number }
 export const TransactionView = obj<TransactionView>('Transaction', { id: bytes32, tx: SignedTx, blockHeight: u32, blockHash: bytes32, index: u32 })
 
+/** What xsc_getTransaction answers: the included tx and where it is, or why the node dropped it. */
+export type TransactionStatusView = (TransactionView & { status: 'included' }) | (B.DroppedTx & { status: 'dropped' })
+const IncludedTransaction = obj<TransactionView & { status: 'included' }>('IncludedTransaction', { status: oneOf(['included'] as const), id: bytes32, tx: SignedTx, blockHeight: u32, blockHash: bytes32, index: u32 })
+const DroppedTransaction = obj<B.DroppedTx & { status: 'dropped' }>('DroppedTransaction', { status: oneOf(['dropped'] as const), id: bytes32, code: str(64), message: str(1024), height: u32 })
+export const TransactionStatusView: Wire<TransactionStatusView> = {
+  schema: { title: 'TransactionStatus', oneOf: [IncludedTransaction.schema, DroppedTransaction.schema] },
+  toJson: (v) => (v.status === 'dropped' ? DroppedTransaction.toJson(v) : IncludedTransaction.toJson(v)),
+  fromJson: (j, path) => (typeof j === 'object' && j !== null && (j as { status?: unknown }).status === 'dropped' ? DroppedTransaction.fromJson(j, path) : IncludedTransaction.fromJson(j, path)),
+}
+
 export const BlockRef = obj<B.BlockRef>('BlockRef', { height: u32, hash: bytes32 })
 export const ChainStatus = obj<B.ChainStatus>('ChainStatus', { chainId, head: BlockRef, finalized: BlockRef, peers: u32, syncing: bool })
 
@@ -242,7 +252,7 @@ export const EstimateResult = obj<B.EstimateResult>('EstimateResult', { outcome:
 
 export const EventTopic = oneOf(EVENT_TOPICS)
 
-/** Subscription filter: `subject` is the execution id or host address for those topics. */
+/** Subscription filter: `subject` is the execution id, host address or tx id for those topics. */
 export interface FilterView { topic: B.EventTopic; subject: Uint8Array | undefined }
 export const Filter = obj<FilterView>('Filter', { topic: EventTopic, subject: optional(bytes32) })
 
@@ -251,6 +261,7 @@ export const RpcEvent = tagged<RpcEventView>('Event', {
   finalizedHeads: { height: u32, index: u32, hash: bytes32, header: BlockHeader },
   execution: { height: u32, index: u32, executionId: bytes32, stage: oneOf(['scheduled', 'receipt', 'completed', 'failed'] as const), host: optional(bytes32) },
   hostEvents: { height: u32, index: u32, host: bytes32, kind: oneOf(['joined', 'updated', 'left', 'reputation'] as const), reputation: optional(ReputationEvent) },
+  transaction: { height: u32, index: u32, txId: bytes32, status: oneOf(['included', 'dropped'] as const), reason: optional(obj('DropReason', { code: str(64), message: str(1024) })) },
 })
 /** Events on the wire carry their topic as `type` (the discriminator every wire union uses). */
 export type RpcEventView = { [T in B.RpcEvent['topic']]: Omit<Extract<B.RpcEvent, { topic: T }>, 'topic'> & { type: T } }[B.RpcEvent['topic']]
@@ -266,8 +277,9 @@ export function fromEventView(v: RpcEventView): B.RpcEvent {
 }
 
 export function toFilter(v: FilterView, path: string): B.EventFilter {
-  if (v.topic === 'execution' || v.topic === 'hostEvents') {
+  if (v.topic === 'execution' || v.topic === 'hostEvents' || v.topic === 'transaction') {
     if (v.subject === undefined) throw new WireError('MISSING', `${path}.subject: ${v.topic} needs a subject`, { path: `${path}.subject` })
+    if (v.topic === 'transaction') return { topic: 'transaction', txId: v.subject }
     return v.topic === 'execution' ? { topic: 'execution', executionId: v.subject } : { topic: 'hostEvents', host: v.subject }
   }
   return { topic: v.topic }

@@ -170,14 +170,16 @@ export const METHODS = {
       return stored === null ? undefined : toBlockView(stored, full === true)
     },
   }),
-  xsc_getTransaction: method<[Uint8Array], F.TransactionView | undefined>({
+  xsc_getTransaction: method<[Uint8Array], F.TransactionStatusView | undefined>({
     method: 'xsc_getTransaction',
-    summary: 'A transaction included in a block, with its location, or null.',
+    summary: 'A transaction included in a block, with its location (status "included"); or, if this node dropped it from its mempool, status "dropped" with the code, message and height; else null.',
     params: [param('id', bytes32, 'Transaction id.')],
-    result: { name: 'transaction', wire: optional(F.TransactionView), description: 'The tx and where it is, or null.' },
+    result: { name: 'transaction', wire: optional(F.TransactionStatusView), description: 'The tx and where it is, or why it was dropped, or null.' },
     call: async (b, [id]) => {
       const loc = await b.getTransaction(id)
-      return loc === null ? undefined : { id, ...loc }
+      if (loc !== null) return { status: 'included', id, ...loc }
+      const dropped = (await b.getDroppedTransaction?.(id)) ?? null
+      return dropped === null ? undefined : { status: 'dropped', ...dropped }
     },
   }),
   xsc_getBalance: method<[Uint8Array], bigint>({
@@ -253,7 +255,7 @@ export const METHODS = {
   }),
   xsc_subscribe: method<[F.FilterView, number | undefined], string>({
     method: 'xsc_subscribe',
-    summary: 'WebSocket only. Subscribe to newHeads, finalizedHeads, an execution (subject = execution id) or a host\'s events (subject = address); fromHeight replays stored events first. Notifications: method xsc_subscription, params {subscription, result: event}.',
+    summary: 'WebSocket only. Subscribe to newHeads, finalizedHeads, an execution (subject = execution id), a host\'s events (subject = address) or a transaction (subject = tx id: included, or dropped with its reason); fromHeight replays stored events first. Notifications: method xsc_subscription, params {subscription, result: event}.',
     params: [param('filter', F.Filter, 'Topic and subject.'), param('fromHeight', optional(u32), 'Replay events from this height before live ones.')],
     result: { name: 'subscription', wire: subscriptionId, description: 'Subscription id.' },
     wsOnly: true,

@@ -80,7 +80,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
  */
 export function beginTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): StateOverlay {
   verifyTxSignature(tx, ctx.genesis.chainId, { signatureChecked: ctx.signaturesChecked === true })
-  checkTxAgainstState(state, tx)
+  checkTxAgainstState(state, tx, ctx.genesis.params)
   const s = state.child()
   debit(s, tx.body.from, tx.body.fee)
   credit(s, ctx.proposer, tx.body.fee)

@@ -1,8 +1,9 @@
 import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
-import type { SignedTx } from '../../blocks/schema.ts'
+import type { ChainParams, SignedTx, TxPayload } from '../../blocks/schema.ts'
 import { readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
+import { computeEscrow } from './market/index.ts'
 import type { StateReader } from './stateView.ts'
 
 /**
@@ -17,8 +18,12 @@ export function verifyTxSignature(tx: SignedTx, chainId: string, opts: { signatu
   if (!verify(tx.body.from, txSigningHash(tx.body), tx.signature)) throw new StateError('BAD_SIGNATURE', 'signature does not verify', { from: toHex(tx.body.from) })
 }
 
-/** What a tx moves out of the sender's balance before its effect (fee + value carried). */
-export function computeTxCost(tx: SignedTx): bigint {
+/**
+ * Everything a tx can move out of the sender's balance when it applies: the fee plus the value it
+ * carries (transfer amount, stake, storage deposit, execution escrow). Admission checks this whole
+ * figure, so a tx the mempool holds can always pay for itself when it reaches a block.
+ */
+export function computeTxCost(tx: SignedTx, params: ChainParams): bigint {
   const p = tx.body.payload
   switch (p.type) {
     case 'transfer':
@@ -26,17 +31,31 @@ export function computeTxCost(tx: SignedTx): bigint {
       return tx.body.fee + p.amount
     case 'deploy':
       return tx.body.fee + p.deposit
+    case 'execute':
+      return tx.body.fee + computeExecuteEscrow(p, params)
     default:
       return tx.body.fee
   }
 }
 
-/** Nonce and balance against state; `expectedNonce` lets the mempool check a queued sequence. */
-export function checkTxAgainstState(state: StateReader, tx: SignedTx, expectedNonce?: number, alreadyCommitted = 0n): void {
+function computeExecuteEscrow(p: Extract<TxPayload, { type: 'execute' }>, params: ChainParams): bigint {
+  try {
+    return computeEscrow({ fuelLimit: p.fuelLimit, bidPerFuel: p.bidPerFuel, replicas: p.replicas, private: p.private }, params)
+  } catch (cause) {
+    // Only a malformed request (replicas out of range, an escrow beyond u128) has no escrow.
+    throw new StateError('INVALID_TX', `execute: no escrow for this request: ${(cause as Error).message}`, { field: 'escrow' }, { cause })
+  }
+}
+
+/**
+ * Nonce and balance against state; `expectedNonce` and `alreadyCommitted` (the cost of the
+ * sender's txs queued before this one) let the mempool check a queued sequence.
+ */
+export function checkTxAgainstState(state: StateReader, tx: SignedTx, params: ChainParams, expectedNonce?: number, alreadyCommitted = 0n): void {
   const acc = readAccount(state, tx.body.from)
   const nonce = expectedNonce ?? acc.nonce
   if (tx.body.nonce < nonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
   if (tx.body.nonce > nonce) throw new StateError('NONCE_TOO_HIGH', `nonce ${tx.body.nonce} is ahead; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
-  const cost = computeTxCost(tx) + alreadyCommitted
-  if (acc.balance < cost) throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds for value and fee', { balance: acc.balance.toString(), needed: cost.toString() })
+  const cost = computeTxCost(tx, params) + alreadyCommitted
+  if (acc.balance < cost) throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds for fee, value, deposit or escrow (and the sender\'s pending txs)', { balance: acc.balance.toString(), needed: cost.toString() })
 }

@@ -4,6 +4,7 @@ import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
 import { getChainStatus } from './getChainStatus.ts'
 import { getTransaction } from './getTransaction.ts'
+import { getTransactionStatus } from './getTransactionStatus.ts'
 import { sendTransaction } from './sendTransaction.ts'
 
 export interface WaitForTransactionParameters {
@@ -24,14 +25,20 @@ export interface WaitForTransactionParameters {
 }
 export type WaitForTransactionReturnType = TransactionView
 
-/** Polls until the tx is in a block (works over HTTP and WebSocket). */
+/** Polls until the tx is in a block (works over HTTP and WebSocket); fails with DROPPED, and the node's reason, once the node says it dropped it. */
 export async function waitForTransaction(client: Client, p: WaitForTransactionParameters): Promise<WaitForTransactionReturnType> {
   const deadline = Date.now() + (p.timeoutMs ?? 60_000)
   const dropAfter = p.dropAfterBlocks ?? 3
   let since: number | undefined
   for (;;) {
-    const found = await getTransaction(client, { id: p.id })
-    if (found !== null) return found
+    const found = await getTransactionStatus(client, { id: p.id })
+    if (found?.status === 'dropped') {
+      throw new RpcClientError('DROPPED', `transaction dropped by the node at height ${found.height}: ${found.message}`, { id: p.id, code: found.code, reason: found.message, height: found.height })
+    }
+    if (found !== null) {
+      const { status: _status, ...included } = found
+      return included
+    }
     if (p.tx !== undefined || p.onPoll !== undefined) {
       const head = (await getChainStatus(client)).head.height
       p.onPoll?.(head)

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest'
+import { txId } from '../../../blocks/ids.ts'
+import type { SignedTx, TxPayload } from '../../../blocks/schema.ts'
+import { Mempool, MempoolError, type DroppedTx } from '../../../src/chain/mempool.ts'
+import { toHex, type KeyPair } from '../../../src/crypto/index.ts'
+import { DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
+import { computeEscrow } from '../../../src/state/market/index.ts'
+import { Account } from '../../../src/state/records.ts'
+import { StateError } from '../../../src/state/errors.ts'
+import { accountKey } from '../../../src/state/stateKeys.ts'
+import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { signTx, testKey, transfer } from '../../support/chainFixtures.ts'
+
+const alice = testKey('mp-alice')
+const bob = testKey('mp-bob')
+const carol = testKey('mp-carol')
+const ASSET = new Uint8Array(32).fill(7)
+
+function stateWith(balances: [KeyPair, bigint, number?][]): StateOverlay {
+  const s = new StateOverlay(new MemoryState())
+  for (const [k, balance, nonce] of balances) s.write(Account, accountKey(k.publicKey), { balance, nonce: nonce ?? 0 })
+  return s
+}
+
+function pool(opts: { maxKindWaitSlots?: number; maxDroppedRecords?: number; onDrop?: (d: DroppedTx) => void } = {}): Mempool {
+  return new Mempool({ chainId: 'xsc-test', params: DEFAULT_PARAMS, ...opts })
+}
+
+const executePayload: Extract<TxPayload, { type: 'execute' }> = { type: 'execute', asset: ASSET, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 0, y: 0, z: 0 } }
+const ESCROW = computeEscrow(executePayload, DEFAULT_PARAMS)
+const execute = (key: KeyPair, nonce: number, fee = 0n): SignedTx => signTx(key, nonce, executePayload, { fee })
+const stake = (key: KeyPair, nonce: number, amount: bigint, fee = 1n): SignedTx => signTx(key, nonce, { type: 'stake', amount }, { fee })
+
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f()
+  } catch (e) {
+    expect(e instanceof StateError || e instanceof MempoolError).toBe(true)
+    return (e as StateError).code
+  }
+  return undefined
+}
+
+describe('mempool admission: the full cost against the balance minus what is pending', () => {
+  it('an execute must cover fee + escrow: fee 0 from an unfunded key is refused', () => {
+    expect(ESCROW).toBeGreaterThan(0n)
+    const mp = pool()
+    expect(codeOf(() => mp.add(execute(alice, 0), stateWith([])))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(execute(alice, 0, 5n), stateWith([[alice, ESCROW + 4n]])))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(execute(alice, 0, 5n), stateWith([[alice, ESCROW + 5n]])))).toBeUndefined()
+  })
+
+  it('a malformed execute (no escrow exists for it) is INVALID_TX, not a crash', () => {
+    const bad = signTx(alice, 0, { ...executePayload, replicas: 0 }, { fee: 1n })
+    expect(codeOf(() => pool().add(bad, stateWith([[alice, 10n ** 18n]])))).toBe('INVALID_TX')
+  })
+
+  it('deploy deposits and stakes count, and so does everything the sender already has pending', () => {
+    const state = stateWith([[alice, 1_000n]])
+    const mp = pool()
+    mp.add(transfer(alice, 0, bob.publicKey, 600n, 1n), state)
+    expect(codeOf(() => mp.add(transfer(alice, 1, bob.publicKey, 399n, 1n), state))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(stake(alice, 1, 399n), state))).toBe('INSUFFICIENT_FUNDS')
+    const deploy = signTx(alice, 1, { type: 'deploy', assetKind: 1, manifest: encodeAsset(new Uint8Array(100), codingParamsOf(DEFAULT_PARAMS)).manifest, deposit: 399n, bidPerByteEpoch: 1n, origin: { x: 0, y: 0, z: 0 } }, { fee: 1n })
+    expect(codeOf(() => mp.add(deploy, state))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(transfer(alice, 1, bob.publicKey, 398n, 1n), state))).toBeUndefined()
+  })
+})
+
+describe('replace-by-fee', () => {
+  it('a tx with a queued nonce and a strictly higher fee replaces the queued one; the sender sees the old one as REPLACED', () => {
+    const state = stateWith([[alice, 1_000n]])
+    const drops: DroppedTx[] = []
+    const mp = pool({ onDrop: (d) => drops.push(d) })
+    const first = transfer(alice, 0, bob.publicKey, 10n, 2n)
+    const second = transfer(alice, 1, bob.publicKey, 10n, 2n)
+    mp.add(first, state)
+    mp.add(second, state)
+    const same = transfer(alice, 0, carol.publicKey, 10n, 2n)
+    expect(codeOf(() => mp.add(same, state))).toBe('REPLACEMENT_UNDERPRICED')
+    const lower = transfer(alice, 0, carol.publicKey, 10n, 1n)
+    expect(codeOf(() => mp.add(lower, state))).toBe('REPLACEMENT_UNDERPRICED')
+    const better = transfer(alice, 0, carol.publicKey, 10n, 3n)
+    mp.add(better, state)
+    expect(mp.size).toBe(2)
+    expect(mp.pending().map((t) => toHex(txId(t)))).toEqual([toHex(txId(better)), toHex(txId(second))])
+    expect(mp.has(txId(first))).toBe(false)
+    expect(mp.dropped(txId(first))).toMatchObject({ code: 'REPLACED' })
+    expect(drops.map((d) => d.code)).toEqual(['REPLACED'])
+  })
+
+  it('a replacement is checked for funds with the rest of the queue', () => {
+    const state = stateWith([[alice, 100n]])
+    const mp = pool()
+    mp.add(transfer(alice, 0, bob.publicKey, 40n, 1n), state)
+    mp.add(transfer(alice, 1, bob.publicKey, 40n, 1n), state)
+    expect(codeOf(() => mp.add(transfer(alice, 0, bob.publicKey, 58n, 2n), state))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(transfer(alice, 0, bob.publicKey, 57n, 2n), state))).toBeUndefined()
+  })
+
+  it('a new nonce still obeys the per-sender limit; a replacement does not need room', () => {
+    const state = stateWith([[alice, 1_000n]])
+    const mp = new Mempool({ chainId: 'xsc-test', params: DEFAULT_PARAMS, maxQueuedPerSender: 2 })
+    mp.add(transfer(alice, 0, bob.publicKey, 1n), state)
+    mp.add(transfer(alice, 1, bob.publicKey, 1n), state)
+    expect(codeOf(() => mp.add(transfer(alice, 2, bob.publicKey, 1n), state))).toBe('SENDER_QUEUE_FULL')
+    expect(codeOf(() => mp.add(transfer(alice, 1, bob.publicKey, 1n, 5n), state))).toBeUndefined()
+  })
+})
+
+describe('block building fair across kinds', () => {
+  it('the kind whose best ready tx pays the most takes the block, ties to the older, and txs within it go best fee first', () => {
+    const state = stateWith([[alice, 10n ** 18n], [bob, 10n ** 18n], [carol, 10n ** 18n]])
+    const mp = pool()
+    mp.add(transfer(alice, 0, bob.publicKey, 1n, 5n), state)
+    mp.add(execute(bob, 0, 9n), state)
+    mp.add(transfer(carol, 0, bob.publicKey, 1n, 7n), state)
+    expect(mp.select(10, 1)?.kind).toBe('execution')
+    const tie = pool()
+    tie.add(transfer(alice, 0, bob.publicKey, 1n, 9n), state)
+    tie.add(execute(bob, 0, 9n), state)
+    expect(tie.select(10, 1)?.kind).toBe('ledger')
+    const ledger = pool()
+    const low = transfer(alice, 0, bob.publicKey, 1n, 1n)
+    const high = transfer(carol, 0, bob.publicKey, 1n, 8n)
+    ledger.add(low, state)
+    ledger.add(high, state)
+    expect(ledger.select(10, 1)?.txs.map((t) => t.body.fee)).toEqual([8n, 1n])
+  })
+
+  it('a kind passed over for maxKindWaitSlots slots takes the next block whatever the fees', () => {
+    const state = stateWith([[alice, 10n ** 18n], [bob, 10n ** 18n]])
+    const mp = pool({ maxKindWaitSlots: 3 })
+    for (let n = 0; n < 20; n++) mp.add(execute(bob, n, 100n), state)
+    mp.add(transfer(alice, 0, bob.publicKey, 1n, 1n), state)
+    const kinds = [1, 2, 3, 4, 5].map((slot) => mp.select(1, slot)?.kind)
+    expect(kinds).toEqual(['execution', 'execution', 'execution', 'ledger', 'execution'])
+  })
+})
+
+describe('drops are remembered with their reason', () => {
+  it('drop records the reason for the tx and NONCE_GAP for its successors; re-admission clears it; the record is bounded', () => {
+    const state = stateWith([[alice, 1_000n], [bob, 1_000n]])
+    const drops: DroppedTx[] = []
+    const mp = pool({ maxDroppedRecords: 2, onDrop: (d) => drops.push(d) })
+    const a0 = transfer(alice, 0, bob.publicKey, 1n)
+    const a1 = transfer(alice, 1, bob.publicKey, 1n)
+    mp.add(a0, state)
+    mp.add(a1, state)
+    mp.drop(a0, { code: 'UNKNOWN_ASSET', message: 'no such asset' }, 7)
+    expect(mp.size).toBe(0)
+    expect(mp.dropped(txId(a0))).toMatchObject({ code: 'UNKNOWN_ASSET', message: 'no such asset', height: 7 })
+    expect(mp.dropped(txId(a1))).toMatchObject({ code: 'NONCE_GAP', height: 7 })
+    mp.add(a0, state)
+    expect(mp.dropped(txId(a0))).toBeUndefined()
+    const b0 = transfer(bob, 0, alice.publicKey, 1n)
+    mp.add(b0, state)
+    mp.drop(b0, { code: 'INVALID_TX', message: 'x' }, 8)
+    mp.drop(a0, { code: 'INVALID_TX', message: 'y' }, 8)
+    // Bounded: the oldest record (a1) went first.
+    expect(mp.dropped(txId(a1))).toBeUndefined()
+    expect(mp.dropped(txId(b0))).toBeDefined()
+    expect(drops).toHaveLength(4)
+  })
+
+  it('prune: an included tx leaves silently; a tx whose nonce another tx used, or that the sender can no longer pay, is dropped with why', () => {
+    const mp = pool()
+    const before = stateWith([[alice, 1_000n], [bob, 1_000n]])
+    const included = transfer(alice, 0, bob.publicKey, 1n)
+    const raced = transfer(bob, 0, alice.publicKey, 1n)
+    const unpaid = transfer(bob, 1, alice.publicKey, 500n)
+    mp.add(included, before)
+    mp.add(raced, before)
+    mp.add(unpaid, before)
+    // After the block: alice's tx is in it; bob's nonce 0 went to another tx that left him 100.
+    const after = stateWith([[alice, 999n, 1], [bob, 100n, 1]])
+    mp.prune(after, { height: 3, included: new Set([toHex(txId(included))]) })
+    expect(mp.size).toBe(0)
+    expect(mp.dropped(txId(included))).toBeUndefined()
+    expect(mp.dropped(txId(raced))).toMatchObject({ code: 'NONCE_TOO_LOW', height: 3 })
+    expect(mp.dropped(txId(unpaid))).toMatchObject({ code: 'INSUFFICIENT_FUNDS', height: 3 })
+  })
+})
