@@ -1,41 +1,34 @@
 import { EventEmitter } from 'node:events'
-import { decode } from '../../blocks/codec.ts'
+import { decode, decodeTrusted } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
-import { blockHash, computeBodyRoot, txId, txSigningHash } from '../../blocks/ids.ts'
-import type { Block, BlockEntry, GenesisConfig, Hash, SealFields, SignedTx } from '../../blocks/schema.ts'
+import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
+import type { Block, BlockEntry, GenesisConfig, Hash, KvWrite, Receipt, SignedTx } from '../../blocks/schema.ts'
 import { BlockError, validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
-import { sealBlock, verifyProofs, type BlockContext } from '../../consensus/sealBlock.ts'
-import { computeProposer } from '../../consensus/stake.ts'
+import { verifyProofs, type BlockContext } from '../../consensus/sealBlock.ts'
+import { computeSlot } from '../../consensus/slot.ts'
 import { buildPlot, type SpacePlot } from '../../consensus/space.ts'
-import { computeSlot, computeSlotStart } from '../../consensus/slot.ts'
+import { computeProposer } from '../../consensus/stake.ts'
 import type { ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, toHex, type KeyPair } from '../crypto/index.ts'
+import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
-import { applyLedgerTx } from '../state/applyLedger.ts'
 import { StateError } from '../state/errors.ts'
-import { Validator } from '../state/records.ts'
+import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
-import { StateOverlay } from '../state/stateView.ts'
 import { ChainStore } from './chainStore.ts'
 import { Mempool, type DroppedTx } from './mempool.ts'
+import { gatherAuditAnswers, type AuditAnswers, type AuditResponder } from './produceBlock/buildAuditEntry.ts'
+import { chooseEntries } from './produceBlock/chooseEntries.ts'
+import { buildBlock, computeProposalContext } from './produceBlock/produceBlock.ts'
 import { ReceiptPool } from './receiptPool.ts'
-import { HostIndex } from '../router/index.ts'
-import { HostRecord } from '../state/records.ts'
-import { decodeTrusted } from '../../blocks/codec.ts'
-import { applyDeployment, computePlacement } from '../state/applyDeployment.ts'
-import { applyExecution, computeAssignment } from '../state/applyExecution.ts'
-import { computeAuditBlockEntry, computeAuditInput, isAuditDue } from '../state/applyAudit.ts'
-import type { AuditChallenge } from '../state/storage/deriveAuditChallenges.ts'
-import { computeAuditChallenges } from '../state/storage/computeAuditEntry.ts'
-import type { ChunkProof } from '../state/storage/computeChunkLeaves.ts'
-import { computeEscrow } from '../state/market/index.ts'
-import type { KvWrite, Receipt } from '../../blocks/schema.ts'
-
-/** Asks the hosts for the epoch's audit chunks; returns what they answered (missing = no answer). */
-export type AuditResponder = (challenges: AuditChallenge[]) => Promise<Map<AuditChallenge, ChunkProof>>
 import { SignatureVerifier } from './signatureVerifier.ts'
+
+export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
+
+/** What a proposal gathered before taking the lock, bound to the head it was gathered on. */
+export interface PreparedProposal { headHash: Hash; auditAnswers: AuditAnswers | undefined }
 
 export interface ChainOpts {
   dataDir: string
@@ -61,9 +54,6 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
   return { height: block.header.height, kind: block.header.kind, included }
 }
 
-function challengeKey(c: AuditChallenge): string {
-  return `${toHex(c.asset)}/${c.shardIndex}/${c.chunkIndex}`
-}
 
 /**
  * The chain of one node: store, mempool, proof registry. Every block, including the ones this
@@ -257,89 +247,40 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   /**
-   * Proposes a block for `slot` if this node's key is the slot's proposer: picks txs from the
-   * mempool (skipping any that no longer apply), seals it with every required proof, and
-   * imports it like any other block. Returns undefined when it is not this node's slot.
+   * Proposes a block for `slot` if this node's key is the slot's proposer, and imports it like any
+   * other block; undefined when it is not this node's slot. What waits on the network (the hosts'
+   * audit answers) is gathered first, without the lock (`prepareProposal`, which the caller may
+   * have run already, outside its own locks); then, under the lock, the entries are chosen, the
+   * block sealed and imported. If the head moved while answers were gathered, the slot is given up.
    */
-  produceBlock(slot: number, nowMs: number): Promise<ImportedBlock | undefined> {
+  async produceBlock(slot: number, nowMs: number, prepared?: PreparedProposal): Promise<ImportedBlock | undefined> {
+    const key = this.#key
+    if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
+    const ready = prepared ?? (await this.prepareProposal(slot))
     return this.#serialized(async () => {
-      const key = this.#key
-      if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
       const head = this.store.head
+      if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(slot), key.publicKey)) return undefined
-      const block = await this.#buildBlock(slot, nowMs, key)
+      const state = this.store.state
+      const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
+      const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
+      const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
+      const block = buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) })
       return this.#import(block)
     })
   }
 
   /**
-   * What this slot's block carries, by priority: the audit of a new epoch (when something is
-   * stored), settled executions, then the mempool's oldest kind. Building may be
-   * non-deterministic (arrival order, answers gathered); the block it yields is checked
-   * deterministically by everyone, this node included.
+   * What a proposal for `slot` on the current head needs from the network, gathered without any
+   * lock: the hosts' answers when the block is due to carry an audit (and this node proposes it).
    */
-  async #chooseEntries(ctx: ApplyContext): Promise<{ kind: Block['header']['kind']; entries: BlockEntry[] }> {
-    const state = this.store.state
-    const params = this.genesis.params
-    if (this.#auditResponder && isAuditDue(state, ctx.slot, params.auditEpochSlots)) {
-      const challenges = computeAuditChallenges(computeAuditInput(state, ctx))
-      const answers = await this.#auditResponder(challenges)
-      const byKey = new Map([...answers].map(([c, p]) => [challengeKey(c), p]))
-      const out = computeAuditBlockEntry(state, ctx, (c) => byKey.get(challengeKey(c)))
-      return { kind: 'audit', entries: [out.entry] }
-    }
-    const completions = this.receipts.computeCompletions(state, ctx, 256)
-    if (completions.length > 0) return { kind: 'completion', entries: completions }
-    const picked = this.mempool.select(this.#maxTxs, ctx.slot)
-    const entries: BlockEntry[] = []
-    // Keep only txs that still apply, in order (a tx may depend on an earlier one).
-    const overlay = new StateOverlay(state)
-    for (const tx of picked?.txs ?? []) {
-      const entry: BlockEntry =
-        picked!.kind === 'deployment' && tx.body.payload.type === 'deploy'
-          ? { type: 'deployment', tx, placement: computePlacement(tx.body.payload, txId(tx), ctx) }
-          : picked!.kind === 'execution' && tx.body.payload.type === 'execute'
-            ? { type: 'execution', tx, assignment: computeAssignment(tx.body.payload, txId(tx), ctx), escrow: computeEscrow(tx.body.payload, params) }
-            : { type: 'tx', tx }
-      try {
-        if (entry.type === 'deployment') applyDeployment(overlay, entry, ctx)
-        else if (entry.type === 'execution') applyExecution(overlay, entry, ctx)
-        else applyLedgerTx(overlay, tx, ctx)
-        entries.push(entry)
-      } catch (err) {
-        // A tx that cannot apply now leaves the pool with its successors, and the sender can see
-        // why: kept, it would be picked again at every proposal.
-        this.mempool.drop(tx, err instanceof XscError ? err : { code: 'INTERNAL', message: String(err) }, ctx.height)
-      }
-    }
-    return { kind: entries.length > 0 ? (picked?.kind ?? 'ledger') : 'ledger', entries }
-  }
-
-  async #buildBlock(slot: number, nowMs: number, key: KeyPair): Promise<Block> {
+  async prepareProposal(slot: number): Promise<PreparedProposal> {
     const head = this.store.head
-    const slotStart = computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot)
-    const now = BigInt(nowMs)
-    const timestamp = now >= slotStart && now < slotStart + BigInt(this.genesis.slotMs) ? now : slotStart
-    const header0 = { header: { height: head.height + 1, slot, proposer: key.publicKey, prevHash: head.hash } }
-    const ctx = this.#applyContext(header0 as unknown as Block, true)
-    let { kind, entries } = await this.#chooseEntries(ctx)
-    const draftOf = (k: Block['header']['kind'], es: BlockEntry[]): Block => ({ header: { chainId: this.genesis.chainId, height: head.height + 1, prevHash: head.hash, kind: k, slot, timestamp, proposer: key.publicKey, bodyRoot: computeBodyRoot(es), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries: es })
-    let draft = draftOf(kind, entries)
-    let stateRoot: Uint8Array
-    try {
-      stateRoot = applyBlock(this.store.state, draft, head.header.stateRoot, ctx).stateRoot
-    } catch (err) {
-      // A proposer bug must not stall the chain: propose a heartbeat instead and say why.
-      this.emit('buildError', err)
-      kind = 'ledger'
-      entries = []
-      draft = draftOf(kind, entries)
-      stateRoot = applyBlock(this.store.state, draft, head.header.stateRoot, ctx).stateRoot
-    }
-    const fields: SealFields = { ...draft.header, stateRoot }
-    const sealCtx = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
-    return { header: sealBlock(sealCtx, fields), entries }
+    const key = this.#key
+    if (key === undefined || this.#auditResponder === undefined || !equalBytes(this.proposerOf(slot), key.publicKey)) return { headHash: head.hash, auditAnswers: undefined }
+    const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
+    return { headHash: head.hash, auditAnswers: await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) }
   }
 
   #serialized<T>(f: () => Promise<T>): Promise<T> {

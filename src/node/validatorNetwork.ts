@@ -251,11 +251,13 @@ export class ValidatorNetwork {
   }
 
   /** Proposes in this node's slot (under the lock) and gossips the block. */
-  produce(slot: number, nowMs: number): Promise<ImportedBlock | undefined> {
+  async produce(slot: number, nowMs: number): Promise<ImportedBlock | undefined> {
+    // Audit answers wait on the hosts: gathered before the lock, so imports are not held up.
+    const prepared = await this.chain.prepareProposal(slot)
     return this.#locked(async () => {
       // Building on a head we know is behind only makes a fork to be reverted.
       if (this.#downloading) return undefined
-      const imported = await this.chain.produceBlock(slot, nowMs)
+      const imported = await this.chain.produceBlock(slot, nowMs, prepared)
       if (imported) {
         this.#publish('blocks', encode(Block, imported.block))
         await this.#settle()

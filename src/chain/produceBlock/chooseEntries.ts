@@ -1,0 +1,68 @@
+import { XscError } from '../../../blocks/errors.ts'
+import { txId } from '../../../blocks/ids.ts'
+import type { Block, BlockEntry, SignedTx } from '../../../blocks/schema.ts'
+import type { ApplyContext } from '../../state/applyContext.ts'
+import { applyDeployment, computePlacement } from '../../state/applyDeployment.ts'
+import { applyExecution, computeAssignment } from '../../state/applyExecution.ts'
+import { applyLedgerTx } from '../../state/applyLedger.ts'
+import { computeEscrow } from '../../state/market/index.ts'
+import { StateOverlay, type StateReader } from '../../state/stateView.ts'
+import type { Mempool, PoolKind } from '../mempool.ts'
+import type { ReceiptPool } from '../receiptPool.ts'
+import { buildAuditEntry, type AuditAnswers } from './buildAuditEntry.ts'
+import { buildCompletions } from './buildCompletions.ts'
+
+/** Completion entries one block carries at most. */
+const MAX_COMPLETIONS_PER_BLOCK = 256
+
+export interface ChooseEntriesInput {
+  state: StateReader
+  ctx: ApplyContext
+  mempool: Mempool
+  receipts: ReceiptPool
+  maxTxs: number
+  /** The hosts' answers, gathered before the lock when this block is due to carry an audit. */
+  auditAnswers: AuditAnswers | undefined
+}
+
+export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEntry[] }
+
+/**
+ * What this slot's block carries, by priority: the audit of a new epoch (when something is
+ * stored), settled executions, then a mempool kind chosen fairly (Mempool.select). Building may
+ * be non-deterministic (arrival order, answers gathered); the block it yields is checked
+ * deterministically by everyone, this node included.
+ */
+export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
+  const { state, ctx } = input
+  if (input.auditAnswers !== undefined) return { kind: 'audit', entries: [buildAuditEntry(state, ctx, input.auditAnswers)] }
+  const completions = buildCompletions(state, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
+  if (completions.length > 0) return { kind: 'completion', entries: completions }
+  const picked = input.mempool.select(input.maxTxs, ctx.slot)
+  if (picked === undefined) return { kind: 'ledger', entries: [] }
+  const entries: BlockEntry[] = []
+  // Keep only txs that still apply, in order (a tx may depend on an earlier one).
+  const overlay = new StateOverlay(state)
+  for (const tx of picked.txs) {
+    try {
+      const entry = computeTxEntry(picked.kind, tx, ctx)
+      if (entry.type === 'deployment') applyDeployment(overlay, entry, ctx)
+      else if (entry.type === 'execution') applyExecution(overlay, entry, ctx)
+      else applyLedgerTx(overlay, tx, ctx)
+      entries.push(entry)
+    } catch (err) {
+      // A tx that cannot apply now leaves the pool with its successors, and the sender can see
+      // why: kept, it would be picked again at every proposal.
+      input.mempool.drop(tx, err instanceof XscError ? err : { code: 'INTERNAL', message: String(err) }, ctx.height)
+    }
+  }
+  return { kind: entries.length > 0 ? picked.kind : 'ledger', entries }
+}
+
+/** The entry a tx takes in a block of `kind`, with what the proposer adds (placement, assignment, escrow). */
+function computeTxEntry(kind: PoolKind, tx: SignedTx, ctx: ApplyContext): BlockEntry {
+  const p = tx.body.payload
+  if (kind === 'deployment' && p.type === 'deploy') return { type: 'deployment', tx, placement: computePlacement(p, txId(tx), ctx) }
+  if (kind === 'execution' && p.type === 'execute') return { type: 'execution', tx, assignment: computeAssignment(p, txId(tx), ctx), escrow: computeEscrow(p, ctx.genesis.params) }
+  return { type: 'tx', tx }
+}

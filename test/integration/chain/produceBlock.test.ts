@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CAPABILITY } from '../../../blocks/schema.ts'
+import { Chain } from '../../../src/chain/chain.ts'
+import { toHex } from '../../../src/crypto/index.ts'
+import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+const validator = testKey('pb-validator')
+const client = testKey('pb-client')
+const hosts = Array.from({ length: 6 }, (_, i) => testKey(`pb-host-${i}`))
+const base = testGenesis({ validators: [validator], funded: [{ key: client, amount: 10n ** 15n }, ...hosts.map((key) => ({ key, amount: 10n ** 12n }))], schemes: ['stake'] })
+const genesis = { ...base, params: { ...base.params, chunkSize: 1024 } }
+const T0 = Number(genesis.genesisTime)
+const tmp = tempDir('xsc-produce-')
+/** `a` proposes without asking hosts; `b` follows it and asks (slowly) when an audit is due. */
+let a: Chain
+let b: Chain
+
+async function produceOnA(slot: number) {
+  const made = (await a.produceBlock(slot, T0 + slot * genesis.slotMs))!
+  await b.importBlock(made.block)
+  return made
+}
+
+beforeAll(async () => {
+  a = await Chain.open({ dataDir: join(tmp.dir, 'a'), genesis, validatorKey: validator, signatureWorkers: 0 })
+  b = await Chain.open({ dataDir: join(tmp.dir, 'b'), genesis, validatorKey: validator, signatureWorkers: 0 })
+  hosts.forEach((h, i) =>
+    a.submitTx(signTx(h, 0, {
+      type: 'host.join',
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}` },
+    })),
+  )
+  await produceOnA(1)
+  const { manifest } = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params))
+  a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 } }))
+  expect((await produceOnA(2)).block.header.kind).toBe('deployment')
+})
+
+afterAll(async () => {
+  await a.close()
+  await b.close()
+  tmp.cleanup()
+})
+
+describe('block production gathers audit answers before taking the chain lock', () => {
+  it('an import is not held up while the proposer waits for hosts; the proposal on the old head gives up its slot', async () => {
+    const asked: number[] = []
+    b.setAuditResponder(async (challenges) => {
+      asked.push(challenges.length)
+      await new Promise((r) => setTimeout(r, 1_500))
+      return new Map()
+    })
+    const proposal = b.produceBlock(3, T0 + 3 * genesis.slotMs)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(asked).toHaveLength(1)
+    const competing = (await a.produceBlock(3, T0 + 3 * genesis.slotMs))!
+    const started = performance.now()
+    await b.importBlock(competing.block)
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(await proposal).toBeUndefined()
+    expect(toHex(b.head.hash)).toBe(toHex(competing.hash))
+  })
+
+  it('on an unmoved head the gathered answers go into the audit block', async () => {
+    b.setAuditResponder(async () => new Map())
+    const made = await b.produceBlock(4, T0 + 4 * genesis.slotMs)
+    expect(made?.block.header.kind).toBe('audit')
+    const entry = made!.block.entries[0]!
+    if (entry.type !== 'audit') throw new Error('expected an audit entry')
+    expect(entry.results.length).toBeGreaterThan(0)
+  })
+})
