@@ -218,6 +218,11 @@ export class Mempool {
     else this.#bySender.set(sender, keep)
   }
 
+  /** The nonce the sender's next tx must carry: the account's, past the sender's pending txs. */
+  nextNonce(address: Uint8Array, state: StateReader): number {
+    return readAccount(state, address).nonce + (this.#bySender.get(toHex(address))?.length ?? 0)
+  }
+
   pending(): SignedTx[] {
     return [...this.#bySender.values()].flat().sort((a, b) => a.seq - b.seq).map((p) => p.tx)
   }

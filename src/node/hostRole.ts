@@ -1,11 +1,11 @@
 import { decodeTrusted, encode } from '../../blocks/codec.ts'
-import { receiptSigningHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { ASSET_KIND, HostParams, ReceiptGossip, type Address, type Block, type BlockEntry, type Hash, type ReceiptBody, type SignedTx } from '../../blocks/schema.ts'
+import { receiptSigningHash, txId } from '../../blocks/ids.ts'
+import { ASSET_KIND, HostParams, ReceiptGossip, type Address, type Block, type BlockEntry, type Hash, type ReceiptBody, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
+import { buildTx, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
 import { equalBytes, sign, toHex, type KeyPair } from '../crypto/index.ts'
 import { fetchShard, serveAudits, serveShards, type NetNode } from '../net/index.ts'
-import { readAccount } from '../state/accounts.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
 import { repairShard } from '../storage/repairShard.ts'
@@ -13,6 +13,9 @@ import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
+
+/** The fee of the host's own txs (join, update, leave). */
+const HOST_TX_FEE = 1n
 
 export interface HostRoleModules {
   chain: Chain
@@ -79,11 +82,10 @@ export class HostRole {
     return this.#send({ type: 'host.leave' })
   }
 
-  async #send(payload: SignedTx['body']['payload']): Promise<Hash> {
+  async #send(payload: TxPayload): Promise<Hash> {
     const { chain, key } = this.#m
-    const nonce = readAccount(chain.store.state, key.publicKey).nonce + chain.mempool.pending().filter((t) => equalBytes(t.body.from, key.publicKey)).length
-    const body = { chainId: chain.genesis.chainId, from: key.publicKey, nonce, fee: 1n, payload }
-    const tx = { body, signature: sign(key.secretKey, txSigningHash(body)) }
+    const nonce = chain.mempool.nextNonce(key.publicKey, chain.store.state)
+    const tx = signTx(buildTx({ chainId: chain.genesis.chainId, from: key.publicKey, nonce, fee: HOST_TX_FEE, payload }), key.secretKey)
     await this.#m.submitTx(tx)
     return txId(tx)
   }

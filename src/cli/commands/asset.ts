@@ -1,7 +1,6 @@
 import { ASSET_KIND } from '../../../blocks/schema.ts'
-import { getAsset } from '../../client/index.ts'
+import { getAsset, ASSET_STATUS } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { ASSET_STATUS } from '../../state/records.ts'
 import { CliError, DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
 import { CommandError } from './commandError.ts'
 import { nameOf } from './listHosts.ts'

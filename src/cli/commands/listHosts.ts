@@ -1,8 +1,6 @@
 import { CAPABILITY } from '../../../blocks/schema.ts'
-import { getHosts, type Client } from '../../client/index.ts'
+import { getHosts, type Client, computeStoragePrice, computeUtilizationBp, HOST_STATUS } from '../../client/index.ts'
 import type { HostSummary } from '../../rpc/backend.ts'
-import { computeStoragePrice, computeUtilizationBp } from '../../state/market/pricing.ts'
-import { HOST_STATUS } from '../../state/records.ts'
 
 const PAGE = 1000
 

@@ -1,7 +1,6 @@
 import { CAPABILITY } from '../../../blocks/schema.ts'
-import { getChainParams, getChainStatus } from '../../client/index.ts'
+import { getChainParams, getChainStatus, HOST_STATUS } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { HOST_STATUS } from '../../state/records.ts'
 import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
 import { listHosts } from './listHosts.ts'
 import { withClient } from './parseOptions.ts'
