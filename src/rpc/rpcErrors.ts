@@ -98,6 +98,7 @@ const ALIASES: Record<string, RpcCodeName> = {
   ASSET_UNKNOWN: 'UNKNOWN_ASSET',
   FUEL_LIMIT: 'FUEL_LIMIT_TOO_HIGH',
   SENDER_QUEUE_FULL: 'MEMPOOL_FULL',
+  REPLACEMENT_UNDERPRICED: 'FEE_TOO_LOW',
   // State-transition rules a tx breaks (src/state/errors.ts): data.reason keeps the exact code.
   INVALID_KEY: 'INVALID_TX',
   OVERFLOW: 'INVALID_TX',
