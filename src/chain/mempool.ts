@@ -88,7 +88,8 @@ export class Mempool {
     const replaced = queue[tx.body.nonce - accountNonce]
     if (replaced !== undefined) {
       if (tx.body.fee <= replaced.tx.body.fee) {
-        throw new MempoolError('REPLACEMENT_UNDERPRICED', `nonce ${tx.body.nonce} is taken by pending tx ${replaced.id} with fee ${replaced.tx.body.fee}; a replacement needs a higher fee`, { txId: replaced.id, fee: replaced.tx.body.fee.toString() })
+        // `expected` is the sender's next free nonce, for a client that meant a new tx rather than a replacement.
+        throw new MempoolError('REPLACEMENT_UNDERPRICED', `nonce ${tx.body.nonce} is taken by pending tx ${replaced.id} with fee ${replaced.tx.body.fee}; a replacement needs a higher fee`, { txId: replaced.id, fee: replaced.tx.body.fee.toString(), expected: accountNonce + queue.length })
       }
     } else {
       if (this.#ids.size >= this.#opts.maxSize) throw new MempoolError('MEMPOOL_FULL', `mempool holds ${this.#opts.maxSize} txs; retry later`)

@@ -76,8 +76,10 @@ export class NodeRpcBackend implements RpcBackend {
     return d === undefined ? null : { ...d, code: d.code.slice(0, 64), message: d.message.slice(0, 1024) }
   }
 
+  /** The committed balance, and the nonce the account's next tx must carry: past its txs pending here (else a client would replace them). */
   async getAccount(address: Address): Promise<AccountInfo> {
-    return readAccount(this.#m.chain.store.state, address)
+    const { chain } = this.#m
+    return { balance: readAccount(chain.store.state, address).balance, nonce: chain.mempool.nextNonce(address, chain.store.state) }
   }
 
   async chainStatus(): Promise<ChainStatus> {

@@ -36,7 +36,10 @@ export async function signAndSend(client: Client, p: SignAndSendParameters): Pro
   try {
     return await send(nonce)
   } catch (err) {
-    const expected = err instanceof RpcClientError && err.code === 'NONCE_TOO_LOW' && p.nonce === undefined ? pendingNonce(err) : undefined
+    // A fetched nonce may be taken by a tx pending on the node: NONCE_TOO_LOW, or, since a pending
+    // nonce can be replaced by a higher fee, REPLACEMENT_UNDERPRICED (FEE_TOO_LOW); both say the next free one.
+    const taken = err instanceof RpcClientError && (err.code === 'NONCE_TOO_LOW' || (err.details.data as { reason?: unknown } | undefined)?.reason === 'REPLACEMENT_UNDERPRICED')
+    const expected = taken && p.nonce === undefined ? pendingNonce(err) : undefined
     if (expected === undefined || expected <= nonce) throw err
     return send(expected)
   }

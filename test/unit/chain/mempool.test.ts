@@ -79,6 +79,9 @@ describe('replace-by-fee', () => {
     mp.add(second, state)
     const same = transfer(alice, 0, carol.publicKey, 10n, 2n)
     expect(codeOf(() => mp.add(same, state))).toBe('REPLACEMENT_UNDERPRICED')
+    // The refusal names the next free nonce, for a client that meant a new tx; so does nextNonce.
+    expect(() => mp.add(same, state)).toThrow(expect.objectContaining({ details: expect.objectContaining({ expected: 2 }) }))
+    expect(mp.nextNonce(alice.publicKey, state)).toBe(2)
     const lower = transfer(alice, 0, carol.publicKey, 10n, 1n)
     expect(codeOf(() => mp.add(lower, state))).toBe('REPLACEMENT_UNDERPRICED')
     const better = transfer(alice, 0, carol.publicKey, 10n, 3n)
