@@ -85,7 +85,7 @@ export class Mempool {
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
     const accountNonce = readAccount(state, tx.body.from).nonce
-    const replaced = queue[tx.body.nonce - accountNonce]
+    const replaced = queue.find((p) => p.tx.body.nonce === tx.body.nonce)
     if (replaced !== undefined) {
       if (tx.body.fee <= replaced.tx.body.fee) {
         // `expected` is the sender's next free nonce, for a client that meant a new tx rather than a replacement.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { txId } from '../../../blocks/ids.ts'
 import { CAPABILITY, type Block, type SignedTx } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
-import { createClient, getTransaction, getTransactionStatus, http, waitForTransaction, watchEvents, webSocket, RpcClientError } from '../../../src/client/index.ts'
+import { createClient, getNonce, getTransaction, getTransactionStatus, http, waitForTransaction, watchEvents, webSocket, RpcClientError } from '../../../src/client/index.ts'
 import { BlobStore } from '../../../src/node/blobStore.ts'
 import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
@@ -129,6 +129,8 @@ describe('admission that cannot wedge the chain', () => {
       nonces.set(toHex(payer.publicKey), nonces.get(toHex(payer.publicKey))! - 1)
       const next = transfer(payer, nextNonce(payer), hosts[0]!.publicKey, 5n)
       chain.submitTx(next)
+      // The nonce a client is told to use next is past its pending tx, so it does not replace it by accident.
+      expect(await getNonce(client, { address: payer.publicKey })).toBe(next.body.nonce + 1)
       await produce()
       expect(await getTransactionStatus(client, { id: txId(next) })).toMatchObject({ status: 'included' })
       const replayed: RpcEvent[] = []
