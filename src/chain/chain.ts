@@ -54,7 +54,6 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
   return { height: block.header.height, kind: block.header.kind, included }
 }
 
-
 /**
  * The chain of one node: store, mempool, proof registry. Every block, including the ones this
  * node proposes, enters through `importBlock` and its one verification path: structure →

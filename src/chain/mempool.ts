@@ -229,7 +229,8 @@ export class Mempool {
   }
 
   #record(p: Pending, code: string, message: string, height: number | undefined): void {
-    const dropped: DroppedTx = { id: fromHex(p.id), code, message, height: height ?? 0 }
+    // Bounded like the record itself: the reason travels in RPC answers and events as is.
+    const dropped: DroppedTx = { id: fromHex(p.id), code: code.slice(0, 64), message: message.slice(0, 1024), height: height ?? 0 }
     this.#dropped.delete(p.id)
     this.#dropped.set(p.id, dropped)
     if (this.#dropped.size > this.#opts.maxDroppedRecords) this.#dropped.delete(this.#dropped.keys().next().value!)

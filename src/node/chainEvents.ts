@@ -57,7 +57,7 @@ export class ChainEvents implements RpcEventSource {
       for (const e of computeBlockEvents(block, hash)) this.#emit(e)
     })
     // Live only: a drop is no block's event; xsc_getTransaction keeps the reason for later askers.
-    chain.on('dropped', (d) => this.#emit({ topic: 'transaction', height: d.height, index: 0, txId: d.id, status: 'dropped', reason: { code: d.code.slice(0, 64), message: d.message.slice(0, 1024) } }))
+    chain.on('dropped', (d) => this.#emit({ topic: 'transaction', height: d.height, index: 0, txId: d.id, status: 'dropped', reason: { code: d.code, message: d.message } }))
   }
 
   /** Called by the node when finality advances: emits a finalizedHeads event per newly final block. */

@@ -72,8 +72,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async getDroppedTransaction(id: Hash): Promise<DroppedTx | null> {
-    const d = this.#m.chain.mempool.dropped(id)
-    return d === undefined ? null : { ...d, code: d.code.slice(0, 64), message: d.message.slice(0, 1024) }
+    return this.#m.chain.mempool.dropped(id) ?? null
   }
 
   /** The committed balance, and the nonce the account's next tx must carry: past its txs pending here (else a client would replace them). */
