@@ -46,6 +46,11 @@ function executeTx(key: KeyPair, nonce: number, fee: bigint): SignedTx {
   return signTx(key, nonce, { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } }, { fee })
 }
 
+/** Waits (up to 10 s: the machine may be loaded) until `done` holds. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20))
+}
+
 /** Blocks produced until `id` is in one (at most `max`); undefined if it never lands. */
 async function includedWithin(id: Uint8Array, max: number): Promise<number | undefined> {
   for (let i = 1; i <= max; i++) {
@@ -108,10 +113,16 @@ describe('admission that cannot wedge the chain', () => {
       // Funded, so admitted; but no host asks so little, so no placement exists: it cannot apply.
       const cheap = signTx(payer, nextNonce(payer), { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 0n, origin: { x: 10, y: 10, z: 10 } })
       const id = txId(cheap)
-      chain.submitTx(cheap)
       const seen: RpcEvent[] = []
       const sub = watchEvents(ws, { filter: { topic: 'transaction', txId: id }, onEvent: (e) => seen.push(e) })
-      await new Promise((r) => setTimeout(r, 200))
+      // Drops are live-only events: make sure the subscription is active first (a later
+      // subscription on the same socket has seen a block).
+      const heads: RpcEvent[] = []
+      const headSub = watchEvents(ws, { filter: { topic: 'newHeads' }, onEvent: (e) => heads.push(e) })
+      await produce()
+      await eventually(() => heads.length > 0)
+      await headSub.unsubscribe()
+      chain.submitTx(cheap)
       const block = await produce()
       expect(chain.mempool.has(id)).toBe(false)
       const status = await getTransactionStatus(client, { id })
@@ -121,7 +132,7 @@ describe('admission that cannot wedge the chain', () => {
       const waited = await waitForTransaction(client, { id, timeoutMs: 5_000 }).then(() => undefined, (e: unknown) => e)
       expect(waited).toBeInstanceOf(RpcClientError)
       expect(waited).toMatchObject({ code: 'DROPPED', details: { code: 'INVALID_TX' } })
-      for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+      await eventually(() => seen.length > 0)
       expect(seen).toMatchObject([{ topic: 'transaction', status: 'dropped', reason: { code: 'INVALID_TX' } }])
       await sub.unsubscribe()
 
@@ -135,7 +146,7 @@ describe('admission that cannot wedge the chain', () => {
       expect(await getTransactionStatus(client, { id: txId(next) })).toMatchObject({ status: 'included' })
       const replayed: RpcEvent[] = []
       watchEvents(ws, { filter: { topic: 'transaction', txId: txId(next) }, fromHeight: 0, onEvent: (e) => replayed.push(e) })
-      for (let i = 0; i < 50 && replayed.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+      await eventually(() => replayed.length > 0)
       expect(replayed).toMatchObject([{ topic: 'transaction', status: 'included' }])
     } finally {
       await ws.close()
