@@ -6,6 +6,7 @@ import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { MemoryState, type StateWrite } from '../state/stateView.ts'
 import { bucketKey, Bucket, Db, type BatchOp } from './db.ts'
+import { ActivityValue, computeActivityKey, computeActivityRows, type ActivityRow } from './accountActivity.ts'
 
 export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'NOTHING_TO_REVERT' | 'CORRUPT'
 export class ChainStoreError extends XscError<ChainStoreErrorCode> {}
@@ -100,6 +101,7 @@ export class ChainStore {
     block.entries.forEach((e, index) => {
       if ('tx' in e) ops.push({ type: 'put', key: bucketKey(Bucket.txIndex, txId(e.tx)), value: encode(TxLocation, { blockHash: hash, height: block.header.height, index }) })
     })
+    computeActivityRows(block).forEach((r, seq) => ops.push({ type: 'put', key: bucketKey(Bucket.activity, computeActivityKey(r.subject, r.height, seq)), value: encode(ActivityValue, r) }))
     const undo = writes.map((w) => ({ key: w.key, value: this.state.get(w.key) }))
     ops.push({ type: 'put', key: bucketKey(Bucket.undo, hash), value: encode(Undo, undo) })
     for (const w of writes) {
@@ -125,6 +127,7 @@ export class ChainStore {
     if (parent === undefined) throw new ChainStoreError('CORRUPT', 'parent block missing')
     const ops: BatchOp[] = [{ type: 'del', key: bucketKey(Bucket.heightIndex, u32be(height)) }]
     for (const e of block.entries) if ('tx' in e) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, txId(e.tx)) })
+    computeActivityRows(block).forEach((r, seq) => ops.push({ type: 'del', key: bucketKey(Bucket.activity, computeActivityKey(r.subject, r.height, seq)) }))
     for (const u of undo) {
       const key = bucketKey(Bucket.state, u.key)
       ops.push(u.value === undefined ? { type: 'del', key } : { type: 'put', key, value: u.value })
@@ -181,6 +184,16 @@ export class ChainStore {
     const entry = block?.entries[location.index]
     if (entry === undefined || !('tx' in entry)) throw new ChainStoreError('CORRUPT', `tx index points at a missing entry`)
     return { tx: entry.tx, location }
+  }
+
+  /** A subject's activity rows below `beforeHeight`, newest first, at most `limit` (one index range read). */
+  async getActivity(subject: Hash, beforeHeight: number, limit: number): Promise<ActivityRow[]> {
+    const rows = await this.#db.rangeReverse(Bucket.activity, computeActivityKey(subject, 0, 0), computeActivityKey(subject, Math.min(beforeHeight, 0xffffffff), 0), limit)
+    return rows.map(([k, v]) => {
+      const value = decode(ActivityValue, v)
+      const height = new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(32)
+      return { subject, height, entry: value.entry, role: value.role as ActivityRow['role'], ref: value.ref, amount: value.amount, aux: value.aux, slot: value.slot }
+    })
   }
 
   async close(): Promise<void> {

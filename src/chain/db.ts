@@ -16,6 +16,7 @@ export const Bucket = {
   meta: 5, // name → value (head, finalized)
   undo: 6, // block hash → encoded previous values of the keys the block wrote
   blockMeta: 7, // block hash → BlockMeta (state root after, total writes), for fork choice
+  activity: 8, // subject ‖ u32be height ‖ u32be row → ActivityValue (src/chain/accountActivity.ts), for the explorer
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 
@@ -65,6 +66,13 @@ export class Db {
     const gte = new Uint8Array([bucket])
     const lt = new Uint8Array([bucket + 1])
     for await (const [k, v] of this.#level.iterator({ gte, lt })) yield [new Uint8Array(k.subarray(1)), new Uint8Array(v)]
+  }
+
+  /** Up to `limit` (key, value) pairs with gte <= key < lt, newest (highest key) first; keys without the bucket byte. */
+  async rangeReverse(bucket: Bucket, gte: Uint8Array, lt: Uint8Array, limit: number): Promise<[Uint8Array, Uint8Array][]> {
+    const out: [Uint8Array, Uint8Array][] = []
+    for await (const [k, v] of this.#level.iterator({ gte: bucketKey(bucket, gte), lt: bucketKey(bucket, lt), reverse: true, limit })) out.push([new Uint8Array(k.subarray(1)), new Uint8Array(v)])
+    return out
   }
 
   async batch(ops: BatchOp[], sync = false): Promise<void> {

@@ -8,6 +8,7 @@ import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
+import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
 import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type HostParams } from '../../blocks/schema.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
@@ -121,7 +122,7 @@ export class XscNode {
       network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const backendModules = { chain, events, blobs }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
-      rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }) })
+      rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute() })
     } catch (e) {
       await network?.stop()
       await network?.net.stop()

@@ -12,6 +12,7 @@ import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKey
 import {
   RpcBackendError,
   type AccountInfo,
+  type ActivityEntry,
   type AssetInfo,
   type ChainParamsInfo,
   type ChainStatus,
@@ -159,6 +160,10 @@ export class NodeRpcBackend implements RpcBackend {
     const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
     if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
     return this.#m.blobs.put(bytes)
+  }
+
+  async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {
+    return this.#m.chain.store.getActivity(subject, page.beforeHeight, page.limit)
   }
 
   async estimateExecution(req: EstimateRequest): Promise<EstimateResult> {

@@ -32,6 +32,8 @@ export interface RpcBackend {
   uploadBlob(bytes: Uint8Array): Promise<Hash>
   /** Dry run of an execution on the node: nothing is written, nothing is paid. */
   estimateExecution(request: EstimateRequest): Promise<EstimateResult>
+  /** What blocks did to an account, host or asset (src/chain/accountActivity.ts), newest first, heights below `beforeHeight`. */
+  getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]>
   readonly events: RpcEventSource
 }
 
@@ -92,6 +94,9 @@ export interface ExecutionInfo {
   /** Present once a completion block settled it. */
   completion: { block: BlockRef; entry: CompletionEntry } | undefined
 }
+
+/** One row of the activity index: `role` is an ACTIVITY_ROLE, `ref` and `aux` depend on it. */
+export interface ActivityEntry { height: number; entry: number; role: number; ref: Hash; amount: bigint; aux: number; slot: number }
 
 export interface EstimateRequest { from: Address | undefined; asset: Hash; fn: string; input: Uint8Array; fuelLimit: bigint | undefined }
 

@@ -284,3 +284,5 @@ export function toFilter(v: FilterView, path: string): B.EventFilter {
   }
   return { topic: v.topic }
 }
+
+export const ActivityEntry = obj<B.ActivityEntry>('ActivityEntry', { height: u32, entry: u32, role: u8, ref: bytes32, amount, aux: u32, slot: u32 })

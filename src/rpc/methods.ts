@@ -1,6 +1,7 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
 import type { BlockEntry, ChainParams, ConsensusConfig, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
+import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type * as B from './backend.ts'
 import * as F from './formats.ts'
 import { RpcError, RPC_CODES, RPC_CODE_DESCRIPTIONS } from './rpcErrors.ts'
@@ -90,6 +91,7 @@ export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
 }
 
 const MAX_HOSTS_PAGE = 1000
+const MAX_ACTIVITY_PAGE = 500
 
 // Wire forms of the genesis parameters (blocks/schema.ts ChainParams and ConsensusConfig, field for field).
 const ChainParamsWire = obj<ChainParams>('ChainParams', {
@@ -279,6 +281,16 @@ export const METHODS = {
     call: async (_b, [id], ctx) => {
       if (ctx.subscriptions === undefined) throw new RpcError('METHOD_NOT_FOUND', 'xsc_unsubscribe is only available over WebSocket')
       return ctx.subscriptions.unsubscribe(id)
+    },
+  }),
+  xsc_getActivity: method<[Uint8Array, number | undefined, number | undefined], B.ActivityEntry[]>({
+    method: 'xsc_getActivity',
+    summary: `What blocks did to an account, host or asset, newest first, from the node's activity index: txs sent and received, shards placed, executions assigned, receipts (aux 1 = agreed), payouts, rent (aux = epoch), audits passed/failed and repairs (aux = shard), deployment and expiry. Roles: ${Object.entries(ACTIVITY_ROLE).map(([k, v]) => `${v} ${k}`).join(', ')}. Page with beforeHeight = the last row's height (rows of one block come together, limit at most ${MAX_ACTIVITY_PAGE}).`,
+    params: [param('subject', bytes32, 'Account or host address, or asset id.'), param('beforeHeight', optional(u32), 'Only rows of blocks below this height (default: all).'), param('limit', optional(u32), `Rows (default 50, max ${MAX_ACTIVITY_PAGE}).`)],
+    result: { name: 'activity', wire: list(F.ActivityEntry, MAX_ACTIVITY_PAGE), description: 'Activity rows, newest first.' },
+    call: (b, [subject, beforeHeight, limit]) => {
+      if (limit !== undefined && (limit > MAX_ACTIVITY_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_ACTIVITY_PAGE}`, { path: 'limit' })
+      return b.getActivity(subject, { beforeHeight: beforeHeight ?? 0xffffffff, limit: limit ?? 50 })
     },
   }),
   'rpc.discover': method<[], Json>({

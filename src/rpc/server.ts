@@ -67,10 +67,28 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   corsOrigins: [],
 }
 
+/** A file the server sends on GET/HEAD (the explorer's pages and scripts). */
+export interface StaticFile { body: Buffer; contentType: string; etag: string; cacheControl: string; headers?: Record<string, string> }
+/** Looks a request path up in a fixed table: an exact match on the raw path, never a file system path. */
+export type StaticRoute = (path: string) => StaticFile | undefined
+
 export interface RpcServerModules {
   backend: RpcBackend
   metrics?: Metrics
   log?: Logger
+  /** Static files served on GET (e.g. src/explorer/explorerRoute.ts). */
+  staticFiles?: StaticRoute
+}
+
+/**
+ * True when a WebSocket's Origin is the page this very server served (`http://<Host>`), and the
+ * Host is an IP literal or localhost: a DNS-rebinding page has a name of its own in both Origin
+ * and Host, so names other than localhost are never trusted this way (list them in corsOrigins).
+ */
+export function isSameOriginLocal(origin: string, host: string | undefined): boolean {
+  if (host === undefined || origin !== `http://${host}`) return false
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')
+  return name === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-fA-F:.]+\]$/.test(name)
 }
 
 export interface RpcServer {
@@ -247,6 +265,18 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     }
   }
 
+  const sendStatic = (req: IncomingMessage, res: ServerResponse, file: StaticFile): void => {
+    req.resume()
+    const headers: Record<string, string | number> = { etag: file.etag, 'cache-control': file.cacheControl, 'x-content-type-options': 'nosniff', ...file.headers }
+    if (req.headers['if-none-match'] === file.etag) {
+      res.writeHead(304, headers)
+      res.end()
+      return
+    }
+    res.writeHead(200, { ...headers, 'content-type': file.contentType, 'content-length': file.body.length })
+    res.end(req.method === 'HEAD' ? undefined : file.body)
+  }
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     cors(req, res)
     const path = (req.url ?? '/').split('?')[0]
@@ -256,12 +286,19 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
       return
     }
+    if ((req.method === 'GET' || req.method === 'HEAD') && modules.staticFiles !== undefined) {
+      const file = modules.staticFiles(path ?? '/')
+      if (file !== undefined) return sendStatic(req, res, file)
+      req.resume()
+      send(res, 404, errorText(null, new RpcError('INVALID_REQUEST', 'Not found').toObject()))
+      return
+    }
     if (req.method === 'OPTIONS') {
       send(res, opts.corsOrigins.length === 0 ? 405 : 204, undefined)
       return
     }
     req.resume()
-    send(res, 405, errorText(null, new RpcError('INVALID_REQUEST', 'Use POST / (JSON-RPC), PUT /blob, GET /metrics or a WebSocket upgrade').toObject()))
+    send(res, 405, errorText(null, new RpcError('INVALID_REQUEST', 'Use POST / (JSON-RPC), PUT /blob, GET /metrics, GET / (explorer) or a WebSocket upgrade').toObject()))
   }
 
   const server: Server = createServer({ requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
@@ -407,7 +444,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     // Browsers always send Origin and cannot be stopped by CORS on a WebSocket: a page the user
     // visits could otherwise drive the local node. Only the configured origins may connect.
     const origin = req.headers.origin
-    if (origin !== undefined && !opts.corsOrigins.includes('*') && !opts.corsOrigins.includes(origin)) {
+    if (origin !== undefined && !opts.corsOrigins.includes('*') && !opts.corsOrigins.includes(origin) && !isSameOriginLocal(origin, req.headers.host)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
       return
     }

@@ -1,10 +1,11 @@
 import { blockHash, computeBodyRoot, headerSigningHash, txId, txSigningHash } from '../../../blocks/ids.ts'
 import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../../blocks/schema.ts'
-import { hash, toHex, sign, verify, generateKeyPair, type KeyPair } from '../../../src/crypto/index.ts'
+import { equalBytes, hash, toHex, sign, verify, generateKeyPair, type KeyPair } from '../../../src/crypto/index.ts'
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
+import { computeActivityRows } from '../../../src/chain/accountActivity.ts'
 import {
   isEventMatch, RpcBackendError,
-  type AccountInfo, type AssetInfo, type ChainParamsInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
+  type AccountInfo, type ActivityEntry, type AssetInfo, type ChainParamsInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
   type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
 } from '../../../src/rpc/backend.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
@@ -123,6 +124,12 @@ export class MemoryBackend implements RpcBackend {
 
   async getBlockByHash(h: Hash): Promise<StoredBlock | null> {
     return this.byHash.get(key(h)) ?? null
+  }
+
+  /** Same rows as the node's index (computeActivityRows), found by walking the blocks: fine for a stand-in. */
+  async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {
+    const rows = this.blocks.slice(0, page.beforeHeight).flatMap((b) => computeActivityRows(b.block)).filter((r) => equalBytes(r.subject, subject))
+    return rows.reverse().slice(0, page.limit).map(({ subject: _s, ...row }) => row)
   }
 
   async getTransaction(id: Hash): Promise<TxLocation | null> {
