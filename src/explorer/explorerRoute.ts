@@ -29,10 +29,10 @@ const CONTENT_TYPES: Record<string, string> = {
 }
 
 /** The page may talk only to the node that served it: no CDN, no fonts, no inline script. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 function toStaticFile(body: Buffer, ext: string, cacheControl: string): StaticFile {
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+  const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`
   const headers: Record<string, string> = ext === '.html' ? { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer' } : {}
   return { body, contentType: CONTENT_TYPES[ext]!, etag, cacheControl, headers }
 }
