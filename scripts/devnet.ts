@@ -66,6 +66,7 @@ const nodes = [first, ...(await Promise.all(validators.slice(1).map((_, i) => st
 const rpc = nodes[0]!.rpc
 console.log(`devnet up: chain ${genesis.chainId}, ${validators.length} validator(s)`)
 nodes.forEach((n, i) => console.log(`validator-${i}: RPC ${n.rpc}  p2p ${n.p2p[0] ?? '-'}`))
+console.log(`Explorer: ${rpc.replace(/\/?$/, '/')}`)
 
 // Hosts: separate processes that join voluntarily (host.join), store shards and run executions.
 // Spread over the grid and over three zones; they bootstrap from the validators.
@@ -115,7 +116,7 @@ if (values.exit) {
   stopAll()
   process.exit(process.exitCode ?? 0)
 }
-console.log('producing blocks; Ctrl-C to stop')
+console.log(`producing blocks; explorer at ${rpc.replace(/\/?$/, '/')}; Ctrl-C to stop`)
 
 /**
  * deploy → execute → complete: fixtures/wasm/fib.wasm is erasure-coded onto six hosts, run by three

@@ -33,13 +33,13 @@ export interface ComputeNetwork {
   close(): Promise<void>
 }
 
-export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number }): Promise<ComputeNetwork> {
+export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number; params?: Partial<GenesisConfig['params']> }): Promise<ComputeNetwork> {
   const tmp = tempDir(`xsc-${opts.name}-`)
   const validatorKeys = Array.from({ length: opts.validators }, (_, i) => testKey(`${opts.name}-validator-${i}`))
   const hostKeys = Array.from({ length: opts.hosts + 2 }, (_, i) => testKey(`${opts.name}-host-${i}`))
   const client = testKey(`${opts.name}-client`)
   const base = testGenesis({ validators: validatorKeys, funded: [client, ...hostKeys, ...validatorKeys].map((key) => ({ key, amount: 10n ** 15n })), slotMs: opts.slotMs ?? 500, genesisTime: BigInt(Date.now() + 1500) })
-  const genesis: GenesisConfig = { ...base, params: { ...base.params, auditEpochSlots: opts.auditEpochSlots ?? 1000 } }
+  const genesis: GenesisConfig = { ...base, params: { ...base.params, auditEpochSlots: opts.auditEpochSlots ?? 1000, ...opts.params } }
   const genesisPath = join(tmp.dir, 'genesis.json')
   writeGenesisFile(genesisPath, genesis)
   validatorKeys.forEach((k, i) => writeKeyFile(join(tmp.dir, `validator-${i}.json`), k))
@@ -98,6 +98,10 @@ export async function startComputeNetwork(opts: { name: string; validators: numb
       tmp.cleanup()
     },
   }
-  await Promise.all(Array.from({ length: opts.hosts }, (_, i) => net.startHost(i)))
+  // A host that fails to start must not leave the others running.
+  await Promise.all(Array.from({ length: opts.hosts }, (_, i) => net.startHost(i))).catch(async (err: unknown) => {
+    await net.close()
+    throw err
+  })
   return net
 }

@@ -168,7 +168,8 @@ export async function createMatrix(container, { gridSize, onPick }) {
       edges.position.copy(center)
       fill.position.copy(center)
       const label = textSprite(zone, `#${color.toString(16).padStart(6, '0')}`)
-      label.position.set(center.x, box.max.y + 4, center.z)
+      // At the box's top corner, clear of the hosts inside.
+      label.position.set(box.min.x, box.max.y + 3, box.min.z)
       zoneLayer.add(fill, edges, label)
     })
 
@@ -187,13 +188,15 @@ export async function createMatrix(container, { gridSize, onPick }) {
     selection = items.length ? { items, origin } : undefined
     disposeTree(selectionLayer)
     selectionLayer.clear()
-    for (const mesh of byAddress.values()) mesh.material.emissive?.setHex(0x000000)
     if (!selection) {
       requestRender()
       return
     }
     const points = items.map((it) => byAddress.get(it.host)).filter(Boolean)
-    const from = origin ? toScene(origin) : points.reduce((acc, m) => acc.add(m.position), new THREE.Vector3()).divideScalar(Math.max(1, points.length))
+    const centroid = points.reduce((acc, m) => acc.add(m.position), new THREE.Vector3()).divideScalar(Math.max(1, points.length))
+    // The request's origin when it lies near the hosts; far away (e.g. the default 0,0,0) the hub sits among them.
+    const at = origin ? toScene(origin) : undefined
+    const from = at && at.length() < SIZE ? at : centroid
     const hub = new THREE.Mesh(new THREE.OctahedronGeometry(2.5), new THREE.MeshBasicMaterial({ color: 0xffffff }))
     hub.position.copy(from)
     selectionLayer.add(hub)
@@ -201,7 +204,6 @@ export async function createMatrix(container, { gridSize, onPick }) {
     items.forEach((it) => {
       const mesh = byAddress.get(it.host)
       if (!mesh) return
-      mesh.material.emissive?.setHex(0x1d4ed8)
       const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints([from, mesh.position]), new THREE.LineBasicMaterial({ color: 0xffffff, transparent: true, opacity: 0.9 }))
       selectionLayer.add(line)
       const ring = new THREE.Mesh(new THREE.TorusGeometry(mesh.userData.radius + 1.5, 0.35, 8, 40), new THREE.MeshBasicMaterial({ color: 0xffffff }))

@@ -23,7 +23,8 @@ const notFoundPanel = (what, id) => html`<div class="panel"><h1>${what} not foun
 
 // ---------- overview ----------
 
-const WINDOW = 30
+/** Blocks the overview reads (one batched request of header-only blocks). */
+const WINDOW = 100
 
 function windowStats(blocks) {
   const sorted = blocks.filter(ok).sort((a, b) => a.header.height - b.header.height)
@@ -50,6 +51,7 @@ const BLOCK_HEAD = ['Height', 'Kind', 'Entries', 'Proposer', 'Time', 'Finality']
 
 function activityOf(blocks) {
   const out = []
+  let audits = 0
   for (const b of blocks) {
     if (!ok(b)) continue
     const k = b.header.kind
@@ -57,7 +59,7 @@ function activityOf(blocks) {
       if (k === 'deployment') out.push([blockLink(b.header.height), 'deployment', assetLink(id)])
       else if (k === 'execution') out.push([blockLink(b.header.height), 'execution scheduled', executionLink(id)])
       else if (k === 'completion') out.push([blockLink(b.header.height), 'execution settled', executionLink(id)])
-      else if (k === 'audit') out.push([blockLink(b.header.height), 'audit epoch', blockLink(b.header.height)])
+      else if (k === 'audit' && audits++ < 3) out.push([blockLink(b.header.height), 'storage audit', ''])
     }
   }
   return out.slice(0, 12)
@@ -80,7 +82,7 @@ export async function home({ view, live, isCurrent }) {
       <div class="stats">
         <div class="stat"><div class="label">Head</div><div class="value" id="stat-head">${num(head)}</div><div class="sub">${link(`#/block/${head}`, 'latest block')}</div></div>
         <div class="stat"><div class="label">Finalized</div><div class="value" id="stat-final">${num(finalized)}</div><div class="sub">${head - finalized} behind head</div></div>
-        <div class="stat"><div class="label">Block interval</div><div class="value">${s.interval === undefined ? '–' : `${s.interval.toFixed(2)} s`}</div><div class="sub">last ${recent.length} blocks</div></div>
+        <div class="stat"><div class="label">Block interval</div><div class="value">${s.interval === undefined ? '–' : `${s.interval.toFixed(2)} s`}</div><div class="sub">over the last ${recent.length} blocks</div></div>
         <div class="stat"><div class="label">Txs / s</div><div class="value">${s.txs.toFixed(2)}</div><div class="sub">ledger, deploy, execute</div></div>
         <div class="stat"><div class="label">Executions / s</div><div class="value">${s.execs.toFixed(2)}</div><div class="sub">scheduled</div></div>
         <div class="stat"><div class="label">Hosts</div><div class="value">${num(hostList.length)}</div><div class="sub">${byStatus.length ? byStatus.map(([l, n]) => `${n} ${l}`).join(' · ') : 'none joined'}</div></div>
@@ -211,7 +213,7 @@ export async function block({ view, arg, live, isCurrent }) {
       ['Proofs', h.proofs.map((p) => p.scheme).join(', ') || 'none'],
       ['Entries', num(b.entryIds.length)],
     ])}</section>
-    ${entryTables(b)}`)
+    ${b.entries.length ? entryTables(b) : html`<section class="panel"><p class="empty">No entries: an empty ${h.kind} block keeps the slot.</p></section>`}`)
   draw(status.finalized.height, status.head.height)
   let fin = status.finalized.height
   let head = status.head.height
@@ -292,6 +294,16 @@ const roleBadge = (r) => {
 export async function account({ view, arg, query }) {
   const before = query.has('before') ? Number(query.get('before')) : undefined
   const [balance, nonce, host, page] = await Promise.all([call('xsc_getBalance', [arg]), call('xsc_getNonce', [arg]), call('xsc_getHost', [arg]), activityPage(arg, before, 50)])
+  // The txs behind sent/received rows, to say what they were (one batch, at most 50).
+  const txRows = page.rows.filter((r) => r.role === ROLE.sent || r.role === ROLE.received)
+  const txs = new Map((await batch(txRows.map((r) => ['xsc_getTransaction', [r.ref]]))).map((t, i) => [txRows[i].ref, ok(t) ? t : undefined]))
+  const what = (r) => {
+    const t = txs.get(r.ref)
+    if (!t) return ''
+    const p = t.tx.body.payload
+    return html`${badge(p.type)} ${payloadSummary(p)}`
+  }
+  const amountOf = (r) => (r.role === ROLE.sent ? html`<span class="muted">fee</span> ${amount(r.amount)}` : r.amount === '0' ? '' : amount(r.amount))
   put(view, html`
     <div class="page-head"><h1>Account</h1><span class="sub"><code>${arg}</code></span></div>
     <div class="stats">
@@ -300,7 +312,7 @@ export async function account({ view, arg, query }) {
       <div class="stat"><div class="label">Host</div><div class="value">${host ? link(`#/host/${arg}`, name(HOST_STATUS, host.record.status)) : 'no'}</div></div>
     </div>
     <section class="panel"><h2>Activity${before !== undefined ? ` below block ${before}` : ''}</h2>
-      ${table(['Block', 'Role', 'Ref', 'Amount'], page.rows.map((r) => [blockLink(r.height), roleBadge(r), roleRef(r), r.amount === '0' ? '' : amount(r.amount)]), 'No transactions or payments yet.')}
+      ${table(['Block', 'Role', 'Ref', 'What', 'Amount'], page.rows.map((r) => [blockLink(r.height), roleBadge(r), roleRef(r), what(r), amountOf(r)]), 'No transactions or payments yet.')}
       <div class="pager">${before !== undefined ? link(`#/account/${arg}`, '← Newest') : ''} ${page.next !== undefined ? link(`#/account/${arg}?before=${page.next}`, 'Older →') : ''}</div>
     </section>`)
   return { title: `Account ${short(arg)}` }
@@ -407,7 +419,7 @@ export async function asset({ view, arg, params, status }) {
   const epochNow = head ? Math.floor(head.header.slot / epochSlots) : 0
   const grace = params.params.rentGraceEpochs
   const ast = name(ASSET_STATUS, r.status)
-  const expiry = r.status === 2 ? 'expired' : r.exhaustedEpoch !== undefined ? `deposit ran out in epoch ${r.exhaustedEpoch}; expires at epoch ${r.exhaustedEpoch + grace}` : epochsLeft === undefined ? '—' : `≈ ${num(epochsLeft)} more epochs of rent (${amount(perEpoch)} per epoch), then ${grace} grace epochs: ≈ epoch ${num(BigInt(epochNow) + epochsLeft + BigInt(grace))} (now ${epochNow}, ${num(epochSlots)} slots each)`
+  const expiry = r.status === 2 ? 'expired' : r.exhaustedEpoch != null ? `deposit ran out in epoch ${r.exhaustedEpoch}; expires at epoch ${r.exhaustedEpoch + grace}` : epochsLeft === undefined ? '—' : `≈ ${num(epochsLeft)} more epochs of rent (${amount(perEpoch)} per epoch), then ${grace} grace epochs: ≈ epoch ${num(BigInt(epochNow) + epochsLeft + BigInt(grace))} (now ${epochNow}, ${num(epochSlots)} slots each)`
   const audits = page.rows.filter((x) => [ROLE.auditPassed, ROLE.auditFailed, ROLE.repaired, ROLE.expired, ROLE.deployed].includes(x.role))
   put(view, html`
     <div class="page-head"><h1>Asset ${badge(ast, statusTone(ast))}</h1><span class="sub"><code>${a.id}</code> · ${link(`#/matrix?asset=${a.id}`, 'show placement in the host matrix')}</span></div>
@@ -495,14 +507,14 @@ export async function host({ view, arg, params }) {
         ['Joined', blockLink(r.joinedHeight)],
         ['Peer id', html`<code>${short(p.peerId)}</code>`],
       ])}</section>
-      <section class="panel"><h2>Earnings per epoch</h2>${table(['Epoch', 'Compute payouts', 'Storage rent', 'Total'], [...earnings.entries()].sort((a, b) => b[0] - a[0]).map(([ep, e]) => [ep, amount(e.compute), amount(e.rent), amount(e.compute + e.rent)]), 'Nothing earned yet.')}</section>
+      <section class="panel"><h2>Earnings per epoch</h2><div class="scroll">${table(['Epoch', 'Compute payouts', 'Storage rent', 'Total'], [...earnings.entries()].sort((a, b) => b[0] - a[0]).map(([ep, e]) => [ep, e.compute ? amount(e.compute) : '–', e.rent ? amount(e.rent) : '–', amount(e.compute + e.rent)]), 'Nothing earned yet.')}</div></section>
     </div>
-    <section class="panel"><h2>Reputation history</h2>${table(['Block', 'Cause', 'Move', 'Subject'], events.map((e) => [
+    <section class="panel"><h2>Reputation history</h2><div class="scroll">${table(['Block', 'Cause', 'Move', 'Subject'], events.map((e) => [
       blockLink(e.height),
       badge(name(REPUTATION_CAUSE, e.cause), e.after >= e.before ? 'ok' : 'bad'),
       html`${reputation(e.before)} → ${reputation(e.after)} <span class="muted">(${e.after >= e.before ? '+' : ''}${((e.after - e.before) / 100).toFixed(2)})</span>`,
       e.cause >= 3 ? executionLink(e.subject) : blockHashLink(e.subject),
-    ]), 'No reputation moves yet.')}</section>
+    ]), 'No reputation moves yet.')}</div></section>
     <section class="panel"><h2>Shards</h2>${table(['Asset', 'Shard', 'Since', 'Now'], shardList.map((x, i) => [
       assetLink(x.ref), x.aux, blockLink(x.height),
       ok(assets[i]) ? (assets[i].record.placement[x.aux] === h.address ? badge('held', 'ok') : badge('moved away', 'muted')) : badge('gone', 'muted'),
