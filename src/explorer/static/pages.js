@@ -81,7 +81,7 @@ export async function home({ view, live, isCurrent }) {
       <div class="page-head"><h1>Overview</h1><span class="sub">live from this node over WebSocket</span></div>
       <div class="stats">
         <div class="stat"><div class="label">Head</div><div class="value" id="stat-head">${num(head)}</div><div class="sub">${link(`#/block/${head}`, 'latest block')}</div></div>
-        <div class="stat"><div class="label">Finalized</div><div class="value" id="stat-final">${num(finalized)}</div><div class="sub">${head - finalized} behind head</div></div>
+        <div class="stat"><div class="label">Finalized</div><div class="value" id="stat-final">${num(finalized)}</div><div class="sub">${Math.max(0, head - finalized)} behind head</div></div>
         <div class="stat"><div class="label">Block interval</div><div class="value">${s.interval === undefined ? '–' : `${s.interval.toFixed(2)} s`}</div><div class="sub">over the last ${recent.length} blocks</div></div>
         <div class="stat"><div class="label">Txs / s</div><div class="value">${s.txs.toFixed(2)}</div><div class="sub">ledger, deploy, execute</div></div>
         <div class="stat"><div class="label">Executions / s</div><div class="value">${s.execs.toFixed(2)}</div><div class="sub">scheduled</div></div>
@@ -99,16 +99,17 @@ export async function home({ view, live, isCurrent }) {
 
   let redraw
   const offHead = live.on('newHeads', async (e) => {
-    if (!isCurrent() || e.height <= head) return
-    head = e.height
+    if (!isCurrent() || recent.some((x) => x.header.height === e.height)) return
+    head = Math.max(head, e.height)
     const b = await call('xsc_getBlockByHeight', [e.height, false])
     if (!b || !isCurrent()) return
-    recent = [b, ...recent.filter((x) => x.header.height !== b.header.height)].slice(0, WINDOW)
+    recent = [b, ...recent.filter((x) => x.header.height !== b.header.height)].sort((x, y) => y.header.height - x.header.height).slice(0, WINDOW)
     clearTimeout(redraw)
     redraw = setTimeout(draw, 50)
   })
   const offFinal = live.on('finalizedHeads', (e) => {
     finalized = Math.max(finalized, e.height)
+    head = Math.max(head, finalized)
     clearTimeout(redraw)
     redraw = setTimeout(draw, 50)
   })
@@ -186,7 +187,7 @@ function entryTables(b) {
       ['Expired assets', e.expired.length ? html`${e.expired.map((a) => html`<div>${assetLink(a)}</div>`)}` : 'none'],
     ])}${table(['Asset', 'Shard', 'Host', 'Chunk', 'Outcome'], e.results.slice(0, 200).map((r) => [assetLink(r.asset), r.shardIndex, hostLink(r.host), r.chunkIndex, badge(name(AUDIT_OUTCOME, r.outcome), statusTone(name(AUDIT_OUTCOME, r.outcome)))]), 'No challenges this epoch.')}`)
     else t = html`<p class="muted">${list.length} ${type} entr${list.length === 1 ? 'y' : 'ies'}</p>`
-    out.push(html`<section class="panel"><h2 class="kind">${type} entries (${list.length})</h2>${t}</section>`)
+    out.push(html`<section class="panel"><h2 class="kind">${type[0].toUpperCase() + type.slice(1)} entries (${list.length})</h2>${t}</section>`)
   }
   return out
 }
@@ -571,6 +572,7 @@ export async function matrix(ctx) {
   }
   const overlay = document.getElementById('matrix-overlay')
   if (!scene) {
+    document.getElementById('matrix-canvas').classList.add('off')
     document.getElementById('matrix-canvas').innerHTML = '<div class="nogl" id="nogl"><b>The 3D view needs WebGL, which this browser does not offer.</b><br>Everything else works: the host table below has the same data.</div>'
   } else {
     scene.setHosts(list)
