@@ -11,6 +11,24 @@ const put = (view, content) => {
   view.innerHTML = content.text ?? String(content)
 }
 
+/**
+ * Live pages redraw in place: only the parts (elements with data-part) whose HTML changed are
+ * replaced, so a link the user is about to click is not swapped out under the pointer.
+ */
+const putParts = (view, content) => {
+  const fresh = document.createElement('template')
+  fresh.innerHTML = content.text
+  const parts = fresh.content.querySelectorAll('[data-part]')
+  const current = view.querySelectorAll('[data-part]')
+  if (current.length !== parts.length) {
+    put(view, content)
+    return
+  }
+  parts.forEach((part, i) => {
+    if (current[i].innerHTML !== part.innerHTML) current[i].innerHTML = part.innerHTML
+  })
+}
+
 const ok = (v) => v !== null && v !== undefined && !(v instanceof RpcError)
 
 const kindBadge = (kind) => badge(kind, kind === 'execution' || kind === 'completion' ? 'ok' : kind === 'audit' ? 'warn' : kind === 'deployment' ? 'ok' : '')
@@ -72,14 +90,15 @@ export async function home({ view, live, isCurrent }) {
   let recent = blocks.filter(ok)
   let finalized = status.finalized.height
   let head = status.head.height
-  const hostList = ok(hosts) ? hosts : []
+  let hostList = ok(hosts) ? hosts : []
+  let hostsAt = Date.now()
 
   const draw = () => {
     const s = windowStats(recent)
     const byStatus = HOST_STATUS.map((label, i) => [label, hostList.filter((h) => h.record.status === i).length]).filter(([, n]) => n > 0)
-    put(view, html`
+    putParts(view, html`
       <div class="page-head"><h1>Overview</h1><span class="sub">live from this node over WebSocket</span></div>
-      <div class="stats">
+      <div class="stats" data-part="stats">
         <div class="stat"><div class="label">Head</div><div class="value" id="stat-head">${num(head)}</div><div class="sub">${link(`#/block/${head}`, 'latest block')}</div></div>
         <div class="stat"><div class="label">Finalized</div><div class="value" id="stat-final">${num(finalized)}</div><div class="sub">${Math.max(0, head - finalized)} behind head</div></div>
         <div class="stat"><div class="label">Block interval</div><div class="value">${s.interval === undefined ? '–' : `${s.interval.toFixed(2)} s`}</div><div class="sub">over the last ${recent.length} blocks</div></div>
@@ -88,10 +107,10 @@ export async function home({ view, live, isCurrent }) {
         <div class="stat"><div class="label">Hosts</div><div class="value">${num(hostList.length)}</div><div class="sub">${byStatus.length ? byStatus.map(([l, n]) => `${n} ${l}`).join(' · ') : 'none joined'}</div></div>
       </div>
       <div class="grid two">
-        <section class="panel"><h2>Latest blocks</h2>${table(BLOCK_HEAD, recent.slice(0, 15).map((b) => blockRow(b, finalized)))}
+        <section class="panel"><h2>Latest blocks</h2><div data-part="blocks">${table(BLOCK_HEAD, recent.slice(0, 15).map((b) => blockRow(b, finalized)))}</div>
           <div class="pager">${link('#/blocks', 'All blocks →')}</div></section>
-        <section class="panel"><h2>Recent compute and storage</h2>${table(['Block', 'What', 'Id'], activityOf(recent), 'No deployments, executions or audits in the last blocks.')}
-          <h2 style="margin-top:16px">Hosts by status</h2>${table(['Status', 'Hosts'], byStatus.map(([l, n]) => [badge(l, statusTone(l)), num(n)]), 'No hosts have joined.')}
+        <section class="panel"><h2>Recent compute and storage</h2><div data-part="recent">${table(['Block', 'What', 'Id'], activityOf(recent), 'No deployments, executions or audits in the last blocks.')}</div>
+          <h2 style="margin-top:16px">Hosts by status</h2><div data-part="hosts">${table(['Status', 'Hosts'], byStatus.map(([l, n]) => [badge(l, statusTone(l)), num(n)]), 'No hosts have joined.')}</div>
           <div class="pager">${link('#/matrix', '3D host matrix →')}</div></section>
       </div>`)
   }
@@ -99,11 +118,17 @@ export async function home({ view, live, isCurrent }) {
 
   let redraw
   const offHead = live.on('newHeads', async (e) => {
-    if (!isCurrent() || recent.some((x) => x.header.height === e.height)) return
+    if (!isCurrent() || recent.some((x) => x.hash === e.hash)) return
     head = Math.max(head, e.height)
     const b = await call('xsc_getBlockByHeight', [e.height, false])
     if (!b || !isCurrent()) return
     recent = [b, ...recent.filter((x) => x.header.height !== b.header.height)].sort((x, y) => y.header.height - x.header.height).slice(0, WINDOW)
+    if (Date.now() - hostsAt > 5000) {
+      // Host statuses move with audits and joins: refresh them every few seconds, not every block.
+      hostsAt = Date.now()
+      const fresh = await call('xsc_getHosts', [0, 1000]).catch(() => undefined)
+      if (fresh) hostList = fresh
+    }
     clearTimeout(redraw)
     redraw = setTimeout(draw, 50)
   })
@@ -127,11 +152,17 @@ export async function blocks({ view, live, query, isCurrent }) {
   const heights = range(Math.max(0, top - PAGE + 1), top).reverse()
   let list = (await batch(heights.map((h) => ['xsc_getBlockByHeight', [h, false]]))).filter(ok)
   let finalized = status.finalized.height
+  const rows = () => table(BLOCK_HEAD, list.map((b) => blockRow(b, finalized)))
+  // Live updates replace the rows only, so the pager links stay put under the pointer.
+  const redrawRows = () => {
+    const el = document.getElementById('blocks-list')
+    if (el) el.innerHTML = rows().text
+  }
   const draw = () => {
     const last = list.at(-1)?.header.height ?? 0
     put(view, html`
       <div class="page-head"><h1>Blocks</h1><span class="sub">${query.has('before') ? `below #${before}` : 'latest, live'}</span></div>
-      <section class="panel">${table(BLOCK_HEAD, list.map((b) => blockRow(b, finalized)))}
+      <section class="panel"><div id="blocks-list">${rows()}</div>
         <div class="pager">
           ${query.has('before') ? link(`#/blocks?before=${Math.min(status.head.height + 1, before + PAGE)}`, '← Newer') : ''}
           ${last > 0 ? link(`#/blocks?before=${last}`, 'Older →') : ''}
@@ -142,8 +173,8 @@ export async function blocks({ view, live, query, isCurrent }) {
   const off = live.on('newHeads', async (e) => {
     const b = await call('xsc_getBlockByHeight', [e.height, false])
     if (!b || !isCurrent()) return
-    list = [b, ...list.filter((x) => x.header.height !== b.header.height)].slice(0, PAGE)
-    draw()
+    list = [b, ...list.filter((x) => x.header.height !== b.header.height)].sort((x, y) => y.header.height - x.header.height).slice(0, PAGE)
+    redrawRows()
   })
   const offFinal = live.on('finalizedHeads', (e) => {
     finalized = Math.max(finalized, e.height)

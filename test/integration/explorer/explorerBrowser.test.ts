@@ -100,7 +100,7 @@ describe('the explorer in headless Chromium against a real network', () => {
   it('blocks list pages back, and a block shows its entries by kind', async () => {
     await go('/blocks', 'main table')
     expect(await text()).toContain('Older')
-    await page.click('.pager a:last-child')
+    await page.evaluate(`document.querySelector('.pager a:last-child').click()`)
     await page.waitForFunction(`location.hash.startsWith('#/blocks?before=')`)
     await page.waitForSelector('main table')
     await shot('blocks')
