@@ -32,9 +32,13 @@ async function render() {
   current.cleanup?.()
   const token = ++current.token
   for (const a of document.querySelectorAll('.top nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${name}`)
-  view.innerHTML = '<p class="loading">Loading…</p>'
+  // Each render gets its own element: a slow page that finishes after the user moved on writes
+  // into a detached element, never over the page now shown.
+  const pageView = document.createElement('div')
+  pageView.innerHTML = '<p class="loading">Loading…</p>'
+  view.replaceChildren(pageView)
   try {
-    const out = await page({ ...ctx, arg: decodeURIComponent(arg), query: new URLSearchParams(query), view, isCurrent: () => token === current.token })
+    const out = await page({ ...ctx, arg: decodeURIComponent(arg), query: new URLSearchParams(query), view: pageView, isCurrent: () => token === current.token })
     if (token !== current.token) {
       out?.cleanup?.()
       return
@@ -44,7 +48,7 @@ async function render() {
   } catch (err) {
     if (token !== current.token) return
     console.warn(err)
-    view.innerHTML = html`<div class="panel"><h1>Could not load this page</h1><p class="error">${err instanceof RpcError ? `${err.message} (${err.code})` : String(err.message ?? err)}</p></div>`.text
+    pageView.innerHTML = html`<div class="panel"><h1>Could not load this page</h1><p class="error">${err instanceof RpcError ? `${err.message} (${err.code})` : String(err.message ?? err)}</p></div>`.text
   }
 }
 

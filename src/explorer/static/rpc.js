@@ -74,10 +74,11 @@ export class Live {
   emit(topic, event) {
     if (topic === 'newHeads') this.lastHead = Math.max(this.lastHead, event.height)
     for (const fn of this.handlers.get(topic) ?? []) {
+      // A listener failing (e.g. the node restarting mid-fetch) must not break the others.
       try {
-        fn(event)
+        Promise.resolve(fn(event)).catch((err) => console.warn('live update failed', err))
       } catch (err) {
-        console.error(err)
+        console.warn('live update failed', err)
       }
     }
   }
