@@ -76,7 +76,7 @@ export async function createMatrix(container, { gridSize, onPick }) {
   scene.add(world)
 
   // Orbit by hand (a few lines instead of a second vendor file): drag turns, wheel zooms.
-  const orbit = { theta: 0.8, phi: 1.05, radius: 190 }
+  const orbit = { theta: 0.8, phi: 1.05, radius: 155 }
   const target = new THREE.Vector3(0, 0, 0)
   const placeCamera = () => {
     camera.position.set(
