@@ -13,7 +13,8 @@ import { RpcError, toRpcErrorObject } from './rpcErrors.ts'
 
 /**
  * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus `PUT /blob` (raw bytes → data
- * hash) and `GET /metrics` (Prometheus). Limits are per connection; every refusal is a JSON-RPC
+ * hash), `GET /metrics` (Prometheus) and, when given `staticFiles`, GET of a fixed table of files
+ * (the explorer). Limits are per connection; every refusal is a JSON-RPC
  * error object; handler failures never reach the socket as anything but -32603 without details.
  */
 export interface RpcServerOpts {
