@@ -264,8 +264,8 @@ export async function block({ view, arg, live, isCurrent }) {
 // ---------- tx ----------
 
 export async function tx({ view, arg }) {
-  const t = await call('xsc_getTransaction', [arg])
-  if (!t) {
+  const [t, st] = await batch([['xsc_getTransaction', [arg]], ['xsc_chainStatus', []]])
+  if (!ok(t)) {
     put(view, notFoundPanel('Transaction', arg))
     return { title: 'Tx not found' }
   }
@@ -275,6 +275,7 @@ export async function tx({ view, arg }) {
     <div class="page-head"><h1>Transaction ${badge(p.type)}</h1><span class="sub"><code>${t.id}</code></span></div>
     <section class="panel">${facts([
       ['Block', html`${blockLink(t.blockHeight)} (entry ${t.index}) · ${blockHashLink(t.blockHash)}`],
+      ok(st) && ['Finality', t.blockHeight <= st.finalized.height ? badge('finalized', 'ok') : badge('pending', 'warn')],
       ['From', accountLink(body.from)],
       ['Nonce', body.nonce],
       ['Fee', amount(body.fee)],
