@@ -341,7 +341,7 @@ export async function account({ view, arg, query }) {
     <div class="page-head"><h1>Account</h1><span class="sub"><code>${arg}</code></span></div>
     <div class="stats">
       <div class="stat"><div class="label">Balance</div><div class="value" id="balance">${amount(balance)}</div></div>
-      <div class="stat"><div class="label">Txs sent (nonce)</div><div class="value">${num(nonce)}</div></div>
+      <div class="stat"><div class="label">Next nonce</div><div class="value">${num(nonce)}</div><div class="sub">txs sent, pending ones included</div></div>
       <div class="stat"><div class="label">Host</div><div class="value">${host ? link(`#/host/${arg}`, name(HOST_STATUS, host.record.status)) : 'no'}</div></div>
     </div>
     <section class="panel"><h2>Activity${before !== undefined ? ` below block ${before}` : ''}</h2>
