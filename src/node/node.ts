@@ -8,7 +8,9 @@ import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
-import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
+import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
+import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
+import { ValidatorNetwork } from './validatorNetwork.ts'
 import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type HostParams } from '../../blocks/schema.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
@@ -167,10 +169,7 @@ export class XscNode {
       hosts,
       key: opts.host.key,
       log: log.child({ module: 'host' }),
-      submitTx: async (tx) => {
-        chain.submitTx(tx)
-        network.publishTx(tx)
-      },
+      submitTx: async (tx) => void network.admitAndGossip(tx),
     })
   }
 

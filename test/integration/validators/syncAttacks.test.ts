@@ -61,7 +61,11 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
     await sleep(500)
     const before = node.chain.head.height
     await waitFor(async () => node.chain.head.height >= before + 6, 10_000, 'six more blocks of our own while the peer is connected')
-  }, 30_000)
+    // Its status is a lie the slot clock exposes: no range request, and it is dropped.
+    await waitFor(async () => node.net!.isBanned(peer.net.peerId), 15_000, 'the peer to be banned')
+    expect(peer.rangeRequests).toHaveLength(0)
+    expect(node.net!.peers()).not.toContain(peer.net.peerId)
+  }, 40_000)
 
   it('bounds what it asks a peer that claims a plausible head, then scores it down and drops it when its answers never advance us', async () => {
     const node = await startValidator('plausible')

@@ -1,0 +1,220 @@
+import { decode } from '../../../blocks/codec.ts'
+import { Block, type Hash } from '../../../blocks/schema.ts'
+import type { Chain } from '../../chain/chain.ts'
+import { equalBytes } from '../../crypto/index.ts'
+import {
+  PROTOCOL_LIMITS,
+  ProductionPause,
+  SYNC_LIMITS,
+  SYNC_PENALTY,
+  requestBlocksByRange,
+  requestStatus,
+  serveBlocksByRange,
+  serveStatus,
+  type NetNode,
+  type ValidationResult,
+} from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+
+/**
+ * Range sync: asks peers for their status and downloads what they have beyond us, under the
+ * rules of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the slot clock
+ * allows is refused (and penalised) without a single range request; every session with a peer
+ * is bounded in requests and time; a batch that brings nothing new ends the session, and a
+ * session that never advanced us toward a head we still do not know costs the peer score until
+ * it is dropped; up to `maxParallelPeers` peers are synced from at once, so one slow or lying
+ * peer holds back nobody.
+ */
+export interface RangeSyncModules {
+  chain: Chain
+  net: NetNode
+  log: Logger
+  /** A range-synced block in, its verdict out (the blocks gossip handler, with no sender). */
+  processBlock(bytes: Uint8Array): Promise<ValidationResult>
+  /** In fork choice or held as a side block. */
+  isKnown(hash: Hash): boolean
+  now: () => number
+}
+
+const MAX_BLOCKS = PROTOCOL_LIMITS.blocksByRange.maxBlocks
+
+interface SessionResult {
+  /** At least one batch brought a block we did not have. */
+  progressed: boolean
+  /** Ended by its request or time budget, not because the peer had nothing more. */
+  budgetSpent: boolean
+}
+
+export class RangeSync {
+  readonly #m: RangeSyncModules
+  readonly #pause: ProductionPause
+  /** Peers waiting for a session (a peer with a running session stays here until it ends). */
+  readonly #queue = new Set<string>()
+  readonly #active = new Set<string>()
+  #stopped = false
+
+  constructor(modules: RangeSyncModules) {
+    this.#m = modules
+    const slotMs = modules.chain.genesis.slotMs
+    // Sync "advances" while it moved the head within two slots; a catch-up pauses proposing for at most 20 slots (and 10 s) at a stretch.
+    this.#pause = new ProductionPause({ advanceWindowMs: Math.max(2 * slotMs, 1_000), maxPauseMs: Math.max(20 * slotMs, 10_000) })
+  }
+
+  /** Serves status and blocks by range to peers. */
+  async start(): Promise<void> {
+    await serveStatus(this.#m.net, () => {
+      const { head, finalized } = this.#m.chain.store
+      return { headHeight: head.height, headHash: head.hash, finalizedHeight: finalized.height, finalizedHash: finalized.hash }
+    })
+    await serveBlocksByRange(this.#m.net, (from, count) => this.#blocksByRange(from, count))
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#queue.clear()
+  }
+
+  /** True while range sync is moving our head. */
+  get syncing(): boolean {
+    return this.#pause.isAdvancing(this.#m.now())
+  }
+
+  /** Whether a proposer should skip this slot: only while sync advances the head, and for a bounded time. */
+  shouldPauseProduction(now: number): boolean {
+    return this.#pause.shouldPause(now)
+  }
+
+  /** Asks `peer` for its status and downloads what it has beyond us (one session per peer at a time). */
+  requestSync(peer: string): void {
+    if (this.#stopped) return
+    this.#queue.add(peer)
+    this.#drain()
+  }
+
+  #drain(): void {
+    for (const peer of this.#queue) {
+      if (this.#active.size >= SYNC_LIMITS.maxParallelPeers || this.#stopped) return
+      if (this.#active.has(peer)) continue
+      this.#queue.delete(peer)
+      this.#active.add(peer)
+      void this.#session(peer).finally(() => {
+        this.#active.delete(peer)
+        this.#drain()
+      })
+    }
+  }
+
+  async #session(peer: string): Promise<void> {
+    const started = this.#m.now()
+    let result: SessionResult = { progressed: false, budgetSpent: false }
+    let claimed: Hash | undefined
+    try {
+      result = await this.#syncFrom(peer, started, (hash) => (claimed = hash))
+    } catch (err) {
+      this.#m.log.debug({ peer, err: String(err) }, 'sync from peer failed')
+    }
+    if (this.#stopped) return
+    if (result.progressed) {
+      // More may be there (a long catch-up, or the peer moved on): go on with this peer.
+      if (result.budgetSpent || !this.#knownClaim(claimed)) this.#queue.add(peer)
+      return
+    }
+    // Nothing new from a peer whose head we still do not have, while no other sync moved us
+    // either (then its blocks were just the ones another peer gave us first).
+    if (claimed !== undefined && !(await this.#knownAnywhere(claimed)) && !this.#advancedSince(started)) {
+      this.#m.net.penalize(peer, SYNC_PENALTY.noProgress, 'range sync did not advance us')
+    }
+  }
+
+  #lastAdvanceAt = 0
+  #advancedSince(t: number): boolean {
+    return this.#lastAdvanceAt >= t
+  }
+
+  #knownClaim(hash: Hash | undefined): boolean {
+    return hash !== undefined && this.#m.isKnown(hash)
+  }
+
+  async #knownAnywhere(hash: Hash): Promise<boolean> {
+    return this.#m.isKnown(hash) || (await this.#m.chain.store.getBlockBytes(hash)) !== undefined
+  }
+
+  /** The highest head an honest chain can have now: heights grow by at most one per slot. */
+  #maxPlausibleHeight(): number {
+    return this.#m.chain.currentSlot(this.#m.now() + this.#m.chain.genesis.consensus.driftMs)
+  }
+
+  async #syncFrom(peer: string, started: number, onClaim: (hash: Hash) => void): Promise<SessionResult> {
+    const { chain, net, log } = this.#m
+    const store = chain.store
+    const status = await requestStatus(net, peer)
+    const result: SessionResult = { progressed: false, budgetSpent: false }
+    if (status.headHeight > this.#maxPlausibleHeight()) {
+      net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above the slot clock')
+      log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the slot clock does not allow; not syncing from it')
+      return result
+    }
+    if (status.headHeight < store.head.height || (await this.#knownAnywhere(status.headHash))) return result
+    onClaim(status.headHash)
+    const target = status.headHeight
+    // Same height, other hash: a fork; start a little below and walk down if needed.
+    let from = target > store.head.height ? store.head.height + 1 : Math.max(store.finalized.height + 1, target - 7)
+    for (let requests = 0; from <= target && !this.#stopped; requests++) {
+      if (requests >= SYNC_LIMITS.maxRequestsPerSession || this.#m.now() - started >= SYNC_LIMITS.sessionBudgetMs) {
+        result.budgetSpent = true
+        return result
+      }
+      const list = await requestBlocksByRange(net, peer, { fromHeight: from, count: Math.min(MAX_BLOCKS, target - from + 1) })
+      if (list.length === 0) return result
+      let first: Block
+      try {
+        first = decode(Block, list[0]!)
+      } catch {
+        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
+        return result
+      }
+      // A parent in the store (even below finality: we moved on while asking) is known.
+      if (!(await this.#knownAnywhere(first.header.prevHash))) {
+        const floor = store.finalized.height + 1
+        if (from <= floor) {
+          log.warn({ peer, from }, 'peer chain conflicts with our finalized chain')
+          return result
+        }
+        from = Math.max(floor, from - MAX_BLOCKS)
+        continue
+      }
+      const headBefore = store.head.hash
+      let accepted = 0
+      for (const bytes of list) {
+        const verdict = await this.#m.processBlock(bytes)
+        if (verdict === 'reject') {
+          net.penalize(peer, SYNC_PENALTY.invalidBlock, 'invalid range-synced block')
+          log.warn({ peer, from }, 'range sync got an invalid block; stopping')
+          return result
+        }
+        if (verdict === 'accept') accepted++
+      }
+      if (!equalBytes(store.head.hash, headBefore)) {
+        this.#lastAdvanceAt = this.#m.now()
+        this.#pause.advanced(this.#lastAdvanceAt)
+      }
+      // Answers that bring nothing new end the session, whatever the peer claims to have.
+      if (accepted === 0) return result
+      result.progressed = true
+      from += list.length
+    }
+    return result
+  }
+
+  async #blocksByRange(from: number, count: number): Promise<Uint8Array[]> {
+    const store = this.#m.chain.store
+    const out: Uint8Array[] = []
+    for (let h = from; h < from + count && h <= store.head.height; h++) {
+      const hash = await store.getHashAtHeight(h)
+      const bytes = hash && (await store.getBlockBytes(hash))
+      if (!bytes) break
+      out.push(bytes)
+    }
+    return out
+  }
+}
