@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { equalBytes, hash, utf8, type KeyPair } from '../../../src/crypto/index.ts'
-import { createNetNode, PROTOCOL_LIMITS, type ChainStatus } from '../../../src/net/index.ts'
+import { createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS, type ChainStatus } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { XscNode } from '../../../src/node/node.ts'
 import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
@@ -120,5 +120,25 @@ describe('range sync from several peers', () => {
     await sleep(500)
     await follower.vn.net.dial(honest.vn.net.multiaddrs()[0]!)
     await waitFor(async () => equalBytes(follower.chain.head.hash, honest.chain.head.hash), 20_000, 'the follower to reach the honest head')
+    const honestId = honest.vn.net.peerId
+    expect(follower.vn.net.isBanned(honestId)).toBe(false)
+    expect(follower.vn.net.score(honestId)).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold)
   }, 40_000)
+
+  it('catches up a long chain from three honest peers at once (overlapping answers) without scoring any of them down', async () => {
+    const source = await startPeer('source', producer)
+    for (let slot = 1; source.chain.head.height < 300; slot++) {
+      await source.chain.produceBlock(slot, Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)))
+    }
+    const blocks = await knownBlocks(source.chain, 300)
+    const mirrors = [await startPeer('mirror-1'), await startPeer('mirror-2')]
+    for (const m of mirrors) for (const bytes of blocks) expect(await m.vn.processBlock(bytes)).toBe('accept')
+    const follower = await startPeer('catch-up')
+    for (const p of [source, ...mirrors]) await follower.vn.net.dial(p.vn.net.multiaddrs()[0]!)
+    await waitFor(async () => equalBytes(follower.chain.head.hash, source.chain.head.hash), 60_000, 'the follower to reach the head')
+    for (const p of [source, ...mirrors]) {
+      expect(follower.vn.net.isBanned(p.vn.net.peerId)).toBe(false)
+      expect(follower.vn.net.score(p.vn.net.peerId)).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold)
+    }
+  }, 120_000)
 })
