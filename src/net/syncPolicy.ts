@@ -13,43 +13,27 @@ export const SYNC_LIMITS = {
   sessionBudgetMs: 30_000,
 } as const
 
-export interface ProductionPauseOpts {
-  /** Sync counts as advancing for this long after it last moved the head. */
-  advanceWindowMs: number
-  /** Longest continuous pause of production, however long sync keeps advancing. */
-  maxPauseMs: number
-}
-
 /**
  * Whether a validator should skip proposing now. Building on a head that sync is about to move
- * only makes a fork to be reverted, so production waits while sync advances the head; a peer
- * that never advances us cannot pause it, and a long catch-up pauses it at most `maxPauseMs`.
+ * only makes a fork to be reverted, so production waits while a sync session is advancing the
+ * head (it brought new blocks and its peer has more); a peer that never advances us cannot pause
+ * it, and a long catch-up pauses it at most `maxPauseMs` at a stretch.
  */
 export class ProductionPause {
-  readonly #opts: ProductionPauseOpts
-  #lastAdvanceAt: number | undefined
+  readonly #maxPauseMs: number
   #pausedSince: number | undefined
 
-  constructor(opts: ProductionPauseOpts) {
-    this.#opts = opts
+  constructor(opts: { maxPauseMs: number }) {
+    this.#maxPauseMs = opts.maxPauseMs
   }
 
-  /** Sync moved the head at `now`. */
-  advanced(now: number): void {
-    this.#lastAdvanceAt = now
-  }
-
-  /** True while sync moved the head within the advance window. */
-  isAdvancing(now: number): boolean {
-    return this.#lastAdvanceAt !== undefined && now - this.#lastAdvanceAt < this.#opts.advanceWindowMs
-  }
-
-  shouldPause(now: number): boolean {
-    if (!this.isAdvancing(now)) {
+  /** `advancing`: some sync session is moving the head now. */
+  shouldPause(now: number, advancing: boolean): boolean {
+    if (!advancing) {
       this.#pausedSince = undefined
       return false
     }
     this.#pausedSince ??= now
-    return now - this.#pausedSince < this.#opts.maxPauseMs
+    return now - this.#pausedSince < this.#maxPauseMs
   }
 }

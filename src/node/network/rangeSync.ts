@@ -51,13 +51,14 @@ export class RangeSync {
   /** Peers waiting for a session (a peer with a running session stays here until it ends). */
   readonly #queue = new Set<string>()
   readonly #active = new Set<string>()
+  /** Peers whose session moved our head and has more to give. */
+  readonly #advancing = new Set<string>()
   #stopped = false
 
   constructor(modules: RangeSyncModules) {
     this.#m = modules
-    const slotMs = modules.chain.genesis.slotMs
-    // Sync "advances" while it moved the head within two slots; a catch-up pauses proposing for at most 20 slots (and 10 s) at a stretch.
-    this.#pause = new ProductionPause({ advanceWindowMs: Math.max(2 * slotMs, 1_000), maxPauseMs: Math.max(20 * slotMs, 10_000) })
+    // A catch-up pauses proposing for at most 20 slots (and 10 s) at a stretch.
+    this.#pause = new ProductionPause({ maxPauseMs: Math.max(20 * modules.chain.genesis.slotMs, 10_000) })
   }
 
   /** Serves status and blocks by range to peers. */
@@ -74,14 +75,14 @@ export class RangeSync {
     this.#queue.clear()
   }
 
-  /** True while range sync is moving our head. */
+  /** True while a session is advancing our head: it brought new blocks and its peer has more. */
   get syncing(): boolean {
-    return this.#pause.isAdvancing(this.#m.now())
+    return this.#advancing.size > 0
   }
 
   /** Whether a proposer should skip this slot: only while sync advances the head, and for a bounded time. */
   shouldPauseProduction(now: number): boolean {
-    return this.#pause.shouldPause(now)
+    return this.#pause.shouldPause(now, this.syncing)
   }
 
   /** Asks `peer` for its status and downloads what it has beyond us (one session per peer at a time). */
@@ -112,6 +113,8 @@ export class RangeSync {
       result = await this.#syncFrom(peer, started, (hash) => (claimed = hash))
     } catch (err) {
       this.#m.log.debug({ peer, err: String(err) }, 'sync from peer failed')
+    } finally {
+      this.#advancing.delete(peer)
     }
     if (this.#stopped) return
     if (result.progressed) {
@@ -126,6 +129,7 @@ export class RangeSync {
     }
   }
 
+  /** When range sync last moved the head. */
   #lastAdvanceAt = 0
   #advancedSince(t: number): boolean {
     return this.#lastAdvanceAt >= t
@@ -194,14 +198,12 @@ export class RangeSync {
         }
         if (verdict === 'accept') accepted++
       }
-      if (!equalBytes(store.head.hash, headBefore)) {
-        this.#lastAdvanceAt = this.#m.now()
-        this.#pause.advanced(this.#lastAdvanceAt)
-      }
+      if (!equalBytes(store.head.hash, headBefore)) this.#lastAdvanceAt = this.#m.now()
       // Answers that bring nothing new end the session, whatever the peer claims to have.
       if (accepted === 0) return result
       result.progressed = true
       from += list.length
+      if (from <= target && !equalBytes(store.head.hash, headBefore)) this.#advancing.add(peer)
     }
     return result
   }

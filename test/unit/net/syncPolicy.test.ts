@@ -2,34 +2,26 @@ import { describe, expect, it } from 'vitest'
 import { PeerPenalties, PeerRateLimit, ProductionPause, SCORE_THRESHOLDS, SYNC_PENALTY } from '../../../src/net/index.ts'
 
 describe('ProductionPause', () => {
-  const opts = { advanceWindowMs: 1_000, maxPauseMs: 10_000 }
-
-  it('never pauses production when sync has not moved the head', () => {
-    const pause = new ProductionPause(opts)
-    for (let t = 0; t < 60_000; t += 500) expect(pause.shouldPause(t)).toBe(false)
+  it('never pauses production while no sync is advancing the head', () => {
+    const pause = new ProductionPause({ maxPauseMs: 10_000 })
+    for (let t = 0; t < 60_000; t += 500) expect(pause.shouldPause(t, false)).toBe(false)
   })
 
-  it('pauses while sync moves the head and resumes one window after it stops', () => {
-    const pause = new ProductionPause(opts)
-    pause.advanced(1_000)
-    expect(pause.shouldPause(1_500)).toBe(true)
-    expect(pause.isAdvancing(1_999)).toBe(true)
-    expect(pause.shouldPause(2_000)).toBe(false)
+  it('pauses while sync advances the head and resumes as soon as it stops', () => {
+    const pause = new ProductionPause({ maxPauseMs: 10_000 })
+    expect(pause.shouldPause(1_000, true)).toBe(true)
+    expect(pause.shouldPause(1_500, true)).toBe(true)
+    expect(pause.shouldPause(2_000, false)).toBe(false)
   })
 
-  it('pauses at most maxPauseMs at a stretch however long sync keeps advancing', () => {
-    const pause = new ProductionPause(opts)
+  it('pauses at most maxPauseMs at a stretch however long sync keeps advancing; a new stretch gets a new budget', () => {
+    const pause = new ProductionPause({ maxPauseMs: 10_000 })
     const paused: number[] = []
-    for (let t = 0; t <= 30_000; t += 100) {
-      pause.advanced(t)
-      if (pause.shouldPause(t)) paused.push(t)
-    }
+    for (let t = 0; t <= 30_000; t += 100) if (pause.shouldPause(t, true)) paused.push(t)
     expect(paused[0]).toBe(0)
     expect(paused.at(-1)).toBeLessThan(10_000)
-    // A fresh stretch after sync stopped gets a fresh budget.
-    expect(pause.shouldPause(32_000)).toBe(false)
-    pause.advanced(32_000)
-    expect(pause.shouldPause(32_100)).toBe(true)
+    expect(pause.shouldPause(32_000, false)).toBe(false)
+    expect(pause.shouldPause(32_100, true)).toBe(true)
   })
 })
 
