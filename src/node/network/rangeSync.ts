@@ -38,7 +38,10 @@ export interface RangeSyncModules {
 
 const MAX_BLOCKS = PROTOCOL_LIMITS.blocksByRange.maxBlocks
 
-interface SessionResult {
+interface Session {
+  started: number
+  /** The head hash the peer's status claimed (when it was news to us). */
+  claimed?: Hash
   /** At least one batch brought a block we did not have. */
   progressed: boolean
   /** Ended by its request or time budget, not because the peer had nothing more. */
@@ -53,6 +56,8 @@ export class RangeSync {
   readonly #active = new Set<string>()
   /** Peers whose session moved our head and has more to give. */
   readonly #advancing = new Set<string>()
+  /** When range sync last moved the head. */
+  #lastAdvanceAt = 0
   #stopped = false
 
   constructor(modules: RangeSyncModules) {
@@ -106,37 +111,27 @@ export class RangeSync {
   }
 
   async #session(peer: string): Promise<void> {
-    const started = this.#m.now()
-    let result: SessionResult = { progressed: false, budgetSpent: false }
-    let claimed: Hash | undefined
+    // Filled in as the session goes, so what it achieved before a failure (a timeout) still counts.
+    const session: Session = { started: this.#m.now(), progressed: false, budgetSpent: false }
     try {
-      result = await this.#syncFrom(peer, started, (hash) => (claimed = hash))
+      await this.#syncFrom(peer, session)
     } catch (err) {
       this.#m.log.debug({ peer, err: String(err) }, 'sync from peer failed')
     } finally {
       this.#advancing.delete(peer)
     }
     if (this.#stopped) return
-    if (result.progressed) {
+    const { claimed } = session
+    if (session.progressed) {
       // More may be there (a long catch-up, or the peer moved on): go on with this peer.
-      if (result.budgetSpent || !this.#knownClaim(claimed)) this.#queue.add(peer)
+      if (session.budgetSpent || (claimed !== undefined && !this.#m.isKnown(claimed))) this.#queue.add(peer)
       return
     }
     // Nothing new from a peer whose head we still do not have, while no other sync moved us
     // either (then its blocks were just the ones another peer gave us first).
-    if (claimed !== undefined && !(await this.#knownAnywhere(claimed)) && !this.#advancedSince(started)) {
+    if (claimed !== undefined && !(await this.#knownAnywhere(claimed)) && this.#lastAdvanceAt < session.started) {
       this.#m.net.penalize(peer, SYNC_PENALTY.noProgress, 'range sync did not advance us')
     }
-  }
-
-  /** When range sync last moved the head. */
-  #lastAdvanceAt = 0
-  #advancedSince(t: number): boolean {
-    return this.#lastAdvanceAt >= t
-  }
-
-  #knownClaim(hash: Hash | undefined): boolean {
-    return hash !== undefined && this.#m.isKnown(hash)
   }
 
   async #knownAnywhere(hash: Hash): Promise<boolean> {
@@ -148,41 +143,40 @@ export class RangeSync {
     return this.#m.chain.currentSlot(this.#m.now() + this.#m.chain.genesis.consensus.driftMs)
   }
 
-  async #syncFrom(peer: string, started: number, onClaim: (hash: Hash) => void): Promise<SessionResult> {
+  async #syncFrom(peer: string, session: Session): Promise<void> {
     const { chain, net, log } = this.#m
     const store = chain.store
     const status = await requestStatus(net, peer)
-    const result: SessionResult = { progressed: false, budgetSpent: false }
     if (status.headHeight > this.#maxPlausibleHeight()) {
       net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above the slot clock')
       log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the slot clock does not allow; not syncing from it')
-      return result
+      return
     }
-    if (status.headHeight < store.head.height || (await this.#knownAnywhere(status.headHash))) return result
-    onClaim(status.headHash)
+    if (status.headHeight < store.head.height || (await this.#knownAnywhere(status.headHash))) return
+    session.claimed = status.headHash
     const target = status.headHeight
     // Same height, other hash: a fork; start a little below and walk down if needed.
     let from = target > store.head.height ? store.head.height + 1 : Math.max(store.finalized.height + 1, target - 7)
     for (let requests = 0; from <= target && !this.#stopped; requests++) {
-      if (requests >= SYNC_LIMITS.maxRequestsPerSession || this.#m.now() - started >= SYNC_LIMITS.sessionBudgetMs) {
-        result.budgetSpent = true
-        return result
+      if (requests >= SYNC_LIMITS.maxRequestsPerSession || this.#m.now() - session.started >= SYNC_LIMITS.sessionBudgetMs) {
+        session.budgetSpent = true
+        return
       }
       const list = await requestBlocksByRange(net, peer, { fromHeight: from, count: Math.min(MAX_BLOCKS, target - from + 1) })
-      if (list.length === 0) return result
+      if (list.length === 0) return
       let first: Block
       try {
         first = decode(Block, list[0]!)
       } catch {
         net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
-        return result
+        return
       }
       // A parent in the store (even below finality: we moved on while asking) is known.
       if (!(await this.#knownAnywhere(first.header.prevHash))) {
         const floor = store.finalized.height + 1
         if (from <= floor) {
           log.warn({ peer, from }, 'peer chain conflicts with our finalized chain')
-          return result
+          return
         }
         from = Math.max(floor, from - MAX_BLOCKS)
         continue
@@ -194,18 +188,18 @@ export class RangeSync {
         if (verdict === 'reject') {
           net.penalize(peer, SYNC_PENALTY.invalidBlock, 'invalid range-synced block')
           log.warn({ peer, from }, 'range sync got an invalid block; stopping')
-          return result
+          return
         }
         if (verdict === 'accept') accepted++
       }
       if (!equalBytes(store.head.hash, headBefore)) this.#lastAdvanceAt = this.#m.now()
       // Answers that bring nothing new end the session, whatever the peer claims to have.
-      if (accepted === 0) return result
-      result.progressed = true
+      if (accepted === 0) return
+      session.progressed = true
       from += list.length
       if (from <= target && !equalBytes(store.head.hash, headBefore)) this.#advancing.add(peer)
     }
-    return result
+    return
   }
 
   async #blocksByRange(from: number, count: number): Promise<Uint8Array[]> {
