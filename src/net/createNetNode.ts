@@ -190,6 +190,13 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     })()
   }
 
+  const ban = (peer: PeerId, reason: string, score: number): void => {
+    const id = peer.toString()
+    banned.set(id, Date.now() + banMs)
+    log.warn('banning peer', { peer: id, reason, score, banMs })
+    node?.hangUp(peer).catch(() => {})
+  }
+
   /** A graylisted peer is already ignored by gossipsub; we also drop the connection and refuse it for banMs. */
   const onHeartbeat = (): void => {
     if (node === undefined) return
@@ -198,13 +205,6 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       const id = peer.toString()
       if (ps.getScore(id) < SCORE_THRESHOLDS.graylistThreshold) ban(peer, 'graylisted', ps.getScore(id))
     }
-  }
-
-  const ban = (peer: PeerId, reason: string, score: number): void => {
-    const id = peer.toString()
-    banned.set(id, Date.now() + banMs)
-    log.warn('banning peer', { peer: id, reason, score, banMs })
-    node?.hangUp(peer).catch(() => {})
   }
 
   const redialBootstrap = (): void => {
