@@ -14,7 +14,11 @@ export function startNodeProcess(args: string[], env: Record<string, string> = {
     await exited
   }
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start: ${stderr}`)), 30_000)
+    // A node that never got ready is killed, not left running after the test gave up on it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`node did not start: ${stderr}`))
+    }, 30_000)
     child.once('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`node exited with ${code}: ${stderr}`))
