@@ -103,10 +103,12 @@ export class RangeSync {
       if (this.#active.has(peer)) continue
       this.#queue.delete(peer)
       this.#active.add(peer)
-      void this.#session(peer).finally(() => {
-        this.#active.delete(peer)
-        this.#drain()
-      })
+      void this.#session(peer)
+        .catch((err: unknown) => this.#m.log.warn({ peer, err: String(err) }, 'sync session failed'))
+        .finally(() => {
+          this.#active.delete(peer)
+          this.#drain()
+        })
     }
   }
 
