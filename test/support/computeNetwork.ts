@@ -98,6 +98,12 @@ export async function startComputeNetwork(opts: { name: string; validators: numb
       tmp.cleanup()
     },
   }
-  await Promise.all(Array.from({ length: opts.hosts }, (_, i) => net.startHost(i)))
+  try {
+    await Promise.all(Array.from({ length: opts.hosts }, (_, i) => net.startHost(i)))
+  } catch (e) {
+    // A host that never got ready: stop what did start instead of leaving it running.
+    await net.close()
+    throw e
+  }
   return net
 }
