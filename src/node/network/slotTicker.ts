@@ -1,5 +1,5 @@
 /**
- * The slot clock of a proposer: calls `onSlot(slot start + 5 ms)` once per slot, each tick
+ * The slot clock of a proposer: calls `onSlot(now)` just after each slot starts, each tick
  * scheduled after the previous one finished, so a slow proposal never overlaps the next.
  */
 export interface SlotTickerOpts {
