@@ -15,7 +15,7 @@ import { hash } from '../crypto/hash.ts'
 import { NetError } from './errors.ts'
 import { silentLogger, type NetLogger } from './logger.ts'
 import { collect, exchange, serveStream, type HandleOpts, type RequestHandler, type RequestOpts } from './reqresp.ts'
-import { SCORE_THRESHOLDS, peerScoreParams } from './scoring.ts'
+import { PeerPenalties, SCORE_THRESHOLDS, peerScoreParams } from './scoring.ts'
 import { GOSSIP_MAX_BYTES, GOSSIP_TOPICS, isGossipTopic, topicName, type GossipTopic } from './topics.ts'
 
 export type ValidationResult = 'accept' | 'reject' | 'ignore'
@@ -75,6 +75,11 @@ export interface NetNode {
   /** Gossipsub score of a peer (0 for unknown peers). */
   score(peer: string): number
   isBanned(peer: string): boolean
+  /**
+   * Scores a peer down for misbehaviour outside gossip (scoring.ts SYNC_PENALTY; `points` < 0).
+   * The penalty joins its gossipsub score; below the graylist threshold it is hung up on and banned.
+   */
+  penalize(peer: string, points: number, reason: string): void
   /** The underlying libp2p node, for tests and diagnostics; undefined before start. */
   readonly libp2p: Libp2p<{ pubsub: GossipSub }> | undefined
 }
@@ -117,6 +122,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
   const subscriptions = new Map<GossipTopic, TopicHandlers>()
   const handlers = new Map<string, { handler: RequestHandler; opts: HandleOpts }>()
   const banned = new Map<string, number>() // peer id -> banned until (ms)
+  const penalties = new PeerPenalties()
   let node: Libp2p<{ pubsub: GossipSub }> | undefined
   let peerIdText: string | undefined
   let retryTimer: ReturnType<typeof setInterval> | undefined
@@ -184,17 +190,20 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     })()
   }
 
+  const ban = (peer: PeerId, reason: string, score: number): void => {
+    const id = peer.toString()
+    banned.set(id, Date.now() + banMs)
+    log.warn('banning peer', { peer: id, reason, score, banMs })
+    node?.hangUp(peer).catch(() => {})
+  }
+
   /** A graylisted peer is already ignored by gossipsub; we also drop the connection and refuse it for banMs. */
   const onHeartbeat = (): void => {
     if (node === undefined) return
     const ps = pubsub()
     for (const peer of node.getPeers()) {
       const id = peer.toString()
-      if (ps.getScore(id) < SCORE_THRESHOLDS.graylistThreshold) {
-        banned.set(id, Date.now() + banMs)
-        log.warn('banning graylisted peer', { peer: id, score: ps.getScore(id), banMs })
-        node.hangUp(peer).catch(() => {})
-      }
+      if (ps.getScore(id) < SCORE_THRESHOLDS.graylistThreshold) ban(peer, 'graylisted', ps.getScore(id))
     }
   }
 
@@ -249,7 +258,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
             allowedTopics: topicNames,
             // Frames above the largest topic cap are cut at decode, before any allocation.
             maxInboundDataLength: maxCap + 64 * 1024,
-            scoreParams: peerScoreParams(topicNames),
+            scoreParams: peerScoreParams(topicNames, (id) => penalties.score(id)),
             scoreThresholds: SCORE_THRESHOLDS,
           }),
         },
@@ -366,6 +375,12 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     },
 
     isBanned,
+
+    penalize(peer, points, reason) {
+      const score = penalties.add(peer, points)
+      log.debug('peer penalized', { peer, points, reason, score })
+      if (score < SCORE_THRESHOLDS.graylistThreshold && !isBanned(peer)) ban(parsePeer(peer), reason, score)
+    },
   }
 
   async function registerHandler(n: Libp2p<{ pubsub: GossipSub }>, protocol: string, handler: RequestHandler, hOpts: HandleOpts): Promise<void> {

@@ -49,13 +49,14 @@ export function topicScoreParams(): TopicScoreParams {
   }
 }
 
-export function peerScoreParams(topicNames: readonly string[]): Partial<PeerScoreParams> {
+/** `appScore` is the P5 term: the node's own penalties (PeerPenalties), 0 when not given. */
+export function peerScoreParams(topicNames: readonly string[], appScore: (peer: string) => number = () => 0): Partial<PeerScoreParams> {
   const topics: Record<string, TopicScoreParams> = {}
   for (const name of topicNames) topics[name] = topicScoreParams()
   return {
     topics,
     topicScoreCap: 50,
-    appSpecificScore: () => 0,
+    appSpecificScore: appScore,
     appSpecificWeight: 1,
     // P6: many peers behind one IP. Loopback devnets stay under the threshold of 10.
     IPColocationFactorWeight: -5,
@@ -67,5 +68,48 @@ export function peerScoreParams(topicNames: readonly string[]): Partial<PeerScor
     decayInterval: 1_000,
     decayToZero: 0.01,
     retainScore: 10 * 60_000,
+  }
+}
+
+/**
+ * Penalties for what gossipsub cannot see: answers to our range-sync requests. They are the
+ * peer's application-specific score (gossipsub P5, weight 1), in the same units as the rest of
+ * the score and decaying like P4 (0.99 per second), so a sync penalty also costs the peer its
+ * gossip standing. createNetNode hangs up on and bans a peer whose penalties alone fall below the
+ * graylist threshold (-16,000):
+ *   a sync session that never advanced us toward a head we still do not know   -5,000 (4 drop it)
+ *   a status whose head is higher than the slot clock allows                    -9,000 (2 drop it)
+ *   a range-synced block that can never be valid                                -8,000 (2 drop it)
+ */
+export const SYNC_PENALTY = {
+  noProgress: -5_000,
+  implausibleStatus: -9_000,
+  invalidBlock: -8_000,
+} as const
+
+export class PeerPenalties {
+  readonly #scores = new Map<string, { value: number; at: number }>()
+  readonly #decayPerSecond: number
+  readonly #now: () => number
+
+  constructor(opts: { decayPerSecond?: number; now?: () => number } = {}) {
+    this.#decayPerSecond = opts.decayPerSecond ?? INVALID_MESSAGE_DECAY
+    this.#now = opts.now ?? Date.now
+  }
+
+  /** Adds `points` (negative for a penalty) and returns the peer's decayed total. */
+  add(peer: string, points: number): number {
+    const value = this.score(peer) + points
+    this.#scores.set(peer, { value, at: this.#now() })
+    return value
+  }
+
+  score(peer: string): number {
+    const entry = this.#scores.get(peer)
+    if (entry === undefined) return 0
+    const value = entry.value * this.#decayPerSecond ** ((this.#now() - entry.at) / 1_000)
+    // Forget what has decayed to nothing, so the map does not grow with every peer ever seen.
+    if (Math.abs(value) < 1) this.#scores.delete(peer)
+    return Math.abs(value) < 1 ? 0 : value
   }
 }

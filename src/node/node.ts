@@ -9,7 +9,10 @@ import { ChainEvents } from './chainEvents.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
-import { GossipingRpcBackend, resolveP2pSeed, toNetLogger, ValidatorNetwork } from './validatorNetwork.ts'
+import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
+import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
+import { SlotTicker } from './network/slotTicker.ts'
+import { ValidatorNetwork } from './validatorNetwork.ts'
 import { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, type HostParams } from '../../blocks/schema.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
@@ -94,7 +97,7 @@ export class XscNode {
   readonly #roles: Roles
   readonly #opts: NodeOpts
   readonly #now: () => number
-  #timer: NodeJS.Timeout | undefined
+  readonly #ticker: SlotTicker
   #stopped = false
 
   private constructor(chain: Chain, rpc: RpcServer, events: ChainEvents, network: ValidatorNetwork | undefined, roles: Roles, opts: NodeOpts, modules: NodeModules, log: Logger) {
@@ -107,6 +110,7 @@ export class XscNode {
     this.#opts = opts
     this.#now = modules.now ?? Date.now
     this.log = log
+    this.#ticker = new SlotTicker({ genesisTime: opts.genesis.genesisTime, slotMs: opts.genesis.slotMs, now: this.#now, onSlot: (now) => this.#onSlot(now) })
   }
 
   static async start(opts: NodeOpts, modules: NodeModules = {}): Promise<XscNode> {
@@ -138,7 +142,7 @@ export class XscNode {
       void node.#advanceFinality()
     })
     log.info({ chainId: opts.genesis.chainId, head: chain.head.height, rpc: rpc.url, validator: opts.validatorKey ? toHex(opts.validatorKey.publicKey) : null, p2p: node.net?.multiaddrs() ?? [] }, 'node started')
-    if (opts.validatorKey && opts.produce !== false) node.#scheduleNextSlot()
+    if (opts.validatorKey && opts.produce !== false) node.#ticker.start()
     if (roles.host && opts.host) void node.#joinAsHost(roles.host, opts.host)
     return node
   }
@@ -168,10 +172,7 @@ export class XscNode {
       hosts,
       key: opts.host.key,
       log: log.child({ module: 'host' }),
-      submitTx: async (tx) => {
-        chain.submitTx(tx)
-        network.publishTx(tx)
-      },
+      submitTx: async (tx) => void network.admitAndGossip(tx),
     })
   }
 
@@ -250,17 +251,7 @@ export class XscNode {
     }
   }
 
-  #scheduleNextSlot(): void {
-    if (this.#stopped) return
-    const { genesisTime, slotMs } = this.#opts.genesis
-    const now = this.#now()
-    const elapsed = now - Number(genesisTime)
-    const wait = elapsed < 0 ? -elapsed : slotMs - (elapsed % slotMs)
-    this.#timer = setTimeout(() => void this.#onSlot(), wait + 5)
-  }
-
-  async #onSlot(): Promise<void> {
-    const now = this.#now()
+  async #onSlot(now: number): Promise<void> {
     const slot = this.chain.currentSlot(now)
     try {
       const pending = this.chain.mempool.size > 0
@@ -268,12 +259,11 @@ export class XscNode {
     } catch (err) {
       this.log.error({ err, slot }, 'block production failed')
     }
-    this.#scheduleNextSlot()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
-    if (this.#timer) clearTimeout(this.#timer)
+    this.#ticker.stop()
     await this.rpc.close()
     await this.#network?.stop()
     await this.net?.stop()

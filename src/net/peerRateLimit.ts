@@ -1,0 +1,42 @@
+/**
+ * A token bucket per peer: `take(peer)` is true while the peer is within `perSecond` with bursts
+ * of `burst`. Both are functions so a cap can follow something that grows (the validator set).
+ * Peers that have been quiet long enough to refill are forgotten.
+ */
+export interface PeerRateLimitOpts {
+  perSecond: () => number
+  burst: () => number
+  now?: () => number
+}
+
+export class PeerRateLimit {
+  readonly #opts: PeerRateLimitOpts
+  readonly #now: () => number
+  readonly #buckets = new Map<string, { tokens: number; at: number }>()
+
+  constructor(opts: PeerRateLimitOpts) {
+    this.#opts = opts
+    this.#now = opts.now ?? Date.now
+  }
+
+  take(peer: string): boolean {
+    const now = this.#now()
+    const burst = this.#opts.burst()
+    const bucket = this.#buckets.get(peer) ?? { tokens: burst, at: now }
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * this.#opts.perSecond()) / 1_000)
+    bucket.at = now
+    if (bucket.tokens < 1) {
+      this.#buckets.set(peer, bucket)
+      return false
+    }
+    bucket.tokens -= 1
+    this.#buckets.set(peer, bucket)
+    if (this.#buckets.size > 4_096) this.#forgetFull(burst, now)
+    return true
+  }
+
+  #forgetFull(burst: number, now: number): void {
+    const perSecond = this.#opts.perSecond()
+    for (const [peer, b] of this.#buckets) if (b.tokens + ((now - b.at) * perSecond) / 1_000 >= burst) this.#buckets.delete(peer)
+  }
+}

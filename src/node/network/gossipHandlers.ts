@@ -1,0 +1,67 @@
+import { decode, type Codec } from '../../../blocks/codec.ts'
+import { Attestation, Block, SignedTx } from '../../../blocks/schema.ts'
+import type { NetNode, ValidationResult } from '../../net/index.ts'
+import { computeGossipVerdict, type ValidatedTopic } from './gossipVerdict.ts'
+
+/**
+ * One table for the gossip this node validates, as Lodestar's network/processor/gossipHandlers:
+ * topic → decode → validate → verdict. `validate` returns the verdict of a message it could judge
+ * or throws the typed error that says why not; `computeGossipVerdict` maps that error. Accepting
+ * IS handling (a tx admitted, a block imported, a vote counted), so gossipsub only forwards.
+ */
+export interface GossipHandler<T> {
+  codec: Codec<T>
+  validate(value: T, bytes: Uint8Array, from: string | undefined): ValidationResult | Promise<ValidationResult>
+}
+
+export interface GossipHandlers {
+  transactions: GossipHandler<SignedTx>
+  blocks: GossipHandler<Block>
+  attestations: GossipHandler<Attestation>
+}
+
+export interface GossipHandlerModules {
+  /** Admits a gossiped tx (admitAndGossip with source 'gossip'); throws why not. */
+  admitTx(tx: SignedTx): void
+  /** Imports or holds a block; the verdict, or a throw. */
+  processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
+  /** Counts a vote: 'accept' when it counted, 'ignore' when it was no news; throws why not. */
+  countAttestation(att: Attestation): ValidationResult
+  /** Per-neighbour cap on votes (true: within it). */
+  withinVoteCap(from: string | undefined): boolean
+}
+
+export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
+  return {
+    transactions: {
+      codec: SignedTx,
+      validate: (tx) => {
+        m.admitTx(tx)
+        return 'accept'
+      },
+    },
+    blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },
+    attestations: {
+      codec: Attestation,
+      // Over its cap a neighbour's votes are dropped unchecked (no penalty: it may relay for many).
+      validate: (att, _bytes, from) => (m.withinVoteCap(from) ? m.countAttestation(att) : 'ignore'),
+    },
+  }
+}
+
+/** Runs one message through its topic's handler: decode → validate → verdict. `from` is undefined for range-synced blocks. */
+export async function runGossipHandler<K extends ValidatedTopic>(handlers: GossipHandlers, topic: K, bytes: Uint8Array, from?: string): Promise<ValidationResult> {
+  const handler = handlers[topic] as GossipHandler<unknown>
+  try {
+    return await handler.validate(decode(handler.codec, bytes), bytes, from)
+  } catch (e) {
+    return computeGossipVerdict(topic, e)
+  }
+}
+
+/** Subscribes every topic of the table; validation does all the work, so `handle` is empty. */
+export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers): void {
+  for (const topic of ['transactions', 'blocks', 'attestations'] as const) {
+    net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
+  }
+}

@@ -1,0 +1,218 @@
+import { decode } from '../../../blocks/codec.ts'
+import { Block, type Hash } from '../../../blocks/schema.ts'
+import type { Chain } from '../../chain/chain.ts'
+import { equalBytes } from '../../crypto/index.ts'
+import {
+  PROTOCOL_LIMITS,
+  ProductionPause,
+  SYNC_LIMITS,
+  SYNC_PENALTY,
+  requestBlocksByRange,
+  requestStatus,
+  serveBlocksByRange,
+  serveStatus,
+  type NetNode,
+  type ValidationResult,
+} from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+
+/**
+ * Range sync: asks peers for their status and downloads what they have beyond us, under the
+ * rules of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the slot clock
+ * allows is refused (and penalised) without a single range request; every session with a peer
+ * is bounded in requests and time; a batch that brings nothing new ends the session, and a
+ * session that never advanced us toward a head we still do not know costs the peer score until
+ * it is dropped; up to `maxParallelPeers` peers are synced from at once, so one slow or lying
+ * peer holds back nobody.
+ */
+export interface RangeSyncModules {
+  chain: Chain
+  net: NetNode
+  log: Logger
+  /** A range-synced block in, its verdict out (the blocks gossip handler, with no sender). */
+  processBlock(bytes: Uint8Array): Promise<ValidationResult>
+  /** In fork choice or held as a side block. */
+  isKnown(hash: Hash): boolean
+  now: () => number
+}
+
+const MAX_BLOCKS = PROTOCOL_LIMITS.blocksByRange.maxBlocks
+
+interface Session {
+  started: number
+  /** The head hash the peer's status claimed (when it was news to us). */
+  claimed?: Hash
+  /** At least one batch brought a block we did not have. */
+  progressed: boolean
+  /** Ended by its request or time budget, not because the peer had nothing more. */
+  budgetSpent: boolean
+}
+
+export class RangeSync {
+  readonly #m: RangeSyncModules
+  readonly #pause: ProductionPause
+  /** Peers waiting for a session (a peer with a running session stays here until it ends). */
+  readonly #queue = new Set<string>()
+  readonly #active = new Set<string>()
+  /** Peers whose session moved our head and has more to give. */
+  readonly #advancing = new Set<string>()
+  /** When range sync last moved the head. */
+  #lastAdvanceAt = 0
+  #stopped = false
+
+  constructor(modules: RangeSyncModules) {
+    this.#m = modules
+    // A catch-up pauses proposing for at most 20 slots (and 10 s) at a stretch.
+    this.#pause = new ProductionPause({ maxPauseMs: Math.max(20 * modules.chain.genesis.slotMs, 10_000) })
+  }
+
+  /** Serves status and blocks by range to peers. */
+  async start(): Promise<void> {
+    await serveStatus(this.#m.net, () => {
+      const { head, finalized } = this.#m.chain.store
+      return { headHeight: head.height, headHash: head.hash, finalizedHeight: finalized.height, finalizedHash: finalized.hash }
+    })
+    await serveBlocksByRange(this.#m.net, (from, count) => this.#blocksByRange(from, count))
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#queue.clear()
+  }
+
+  /** True while a session is advancing our head: it brought new blocks and its peer has more. */
+  get syncing(): boolean {
+    return this.#advancing.size > 0
+  }
+
+  /** Whether a proposer should skip this slot: only while sync advances the head, and for a bounded time. */
+  shouldPauseProduction(now: number): boolean {
+    return this.#pause.shouldPause(now, this.syncing)
+  }
+
+  /** Asks `peer` for its status and downloads what it has beyond us (one session per peer at a time). */
+  requestSync(peer: string): void {
+    if (this.#stopped) return
+    this.#queue.add(peer)
+    this.#drain()
+  }
+
+  #drain(): void {
+    for (const peer of this.#queue) {
+      if (this.#active.size >= SYNC_LIMITS.maxParallelPeers || this.#stopped) return
+      if (this.#active.has(peer)) continue
+      this.#queue.delete(peer)
+      this.#active.add(peer)
+      void this.#session(peer)
+        .catch((err: unknown) => this.#m.log.warn({ peer, err: String(err) }, 'sync session failed'))
+        .finally(() => {
+          this.#active.delete(peer)
+          this.#drain()
+        })
+    }
+  }
+
+  async #session(peer: string): Promise<void> {
+    // Filled in as the session goes, so what it achieved before a failure (a timeout) still counts.
+    const session: Session = { started: this.#m.now(), progressed: false, budgetSpent: false }
+    try {
+      await this.#syncFrom(peer, session)
+    } catch (err) {
+      this.#m.log.debug({ peer, err: String(err) }, 'sync from peer failed')
+    } finally {
+      this.#advancing.delete(peer)
+    }
+    if (this.#stopped) return
+    const { claimed } = session
+    if (session.progressed) {
+      // More may be there (a long catch-up, or the peer moved on): go on with this peer.
+      if (session.budgetSpent || (claimed !== undefined && !this.#m.isKnown(claimed))) this.#queue.add(peer)
+      return
+    }
+    // Nothing new from a peer whose head we still do not have, while no other sync moved us
+    // either (then its blocks were just the ones another peer gave us first).
+    if (claimed !== undefined && !(await this.#knownAnywhere(claimed)) && this.#lastAdvanceAt < session.started) {
+      this.#m.net.penalize(peer, SYNC_PENALTY.noProgress, 'range sync did not advance us')
+    }
+  }
+
+  async #knownAnywhere(hash: Hash): Promise<boolean> {
+    return this.#m.isKnown(hash) || (await this.#m.chain.store.getBlockBytes(hash)) !== undefined
+  }
+
+  /** The highest head an honest chain can have now: heights grow by at most one per slot. */
+  #maxPlausibleHeight(): number {
+    return this.#m.chain.currentSlot(this.#m.now() + this.#m.chain.genesis.consensus.driftMs)
+  }
+
+  async #syncFrom(peer: string, session: Session): Promise<void> {
+    const { chain, net, log } = this.#m
+    const store = chain.store
+    const status = await requestStatus(net, peer)
+    if (status.headHeight > this.#maxPlausibleHeight()) {
+      net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above the slot clock')
+      log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the slot clock does not allow; not syncing from it')
+      return
+    }
+    if (status.headHeight < store.head.height || (await this.#knownAnywhere(status.headHash))) return
+    session.claimed = status.headHash
+    const target = status.headHeight
+    // Same height, other hash: a fork; start a little below and walk down if needed.
+    let from = target > store.head.height ? store.head.height + 1 : Math.max(store.finalized.height + 1, target - 7)
+    for (let requests = 0; from <= target && !this.#stopped; requests++) {
+      if (requests >= SYNC_LIMITS.maxRequestsPerSession || this.#m.now() - session.started >= SYNC_LIMITS.sessionBudgetMs) {
+        session.budgetSpent = true
+        return
+      }
+      const list = await requestBlocksByRange(net, peer, { fromHeight: from, count: Math.min(MAX_BLOCKS, target - from + 1) })
+      if (list.length === 0) return
+      let first: Block
+      try {
+        first = decode(Block, list[0]!)
+      } catch {
+        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
+        return
+      }
+      // A parent in the store (even below finality: we moved on while asking) is known.
+      if (!(await this.#knownAnywhere(first.header.prevHash))) {
+        const floor = store.finalized.height + 1
+        if (from <= floor) {
+          log.warn({ peer, from }, 'peer chain conflicts with our finalized chain')
+          return
+        }
+        from = Math.max(floor, from - MAX_BLOCKS)
+        continue
+      }
+      const headBefore = store.head.hash
+      let accepted = 0
+      for (const bytes of list) {
+        const verdict = await this.#m.processBlock(bytes)
+        if (verdict === 'reject') {
+          net.penalize(peer, SYNC_PENALTY.invalidBlock, 'invalid range-synced block')
+          log.warn({ peer, from }, 'range sync got an invalid block; stopping')
+          return
+        }
+        if (verdict === 'accept') accepted++
+      }
+      if (!equalBytes(store.head.hash, headBefore)) this.#lastAdvanceAt = this.#m.now()
+      // Answers that bring nothing new end the session, whatever the peer claims to have.
+      if (accepted === 0) return
+      session.progressed = true
+      from += list.length
+      if (from <= target && !equalBytes(store.head.hash, headBefore)) this.#advancing.add(peer)
+    }
+    return
+  }
+
+  async #blocksByRange(from: number, count: number): Promise<Uint8Array[]> {
+    const store = this.#m.chain.store
+    const out: Uint8Array[] = []
+    for (let h = from; h < from + count && h <= store.head.height; h++) {
+      const hash = await store.getHashAtHeight(h)
+      const bytes = hash && (await store.getBlockBytes(hash))
+      if (!bytes) break
+      out.push(bytes)
+    }
+    return out
+  }
+}

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { computeSlotStart } from '../../../consensus/slot.ts'
+import { Chain } from '../../../src/chain/chain.ts'
+import { equalBytes, hash, utf8, type KeyPair } from '../../../src/crypto/index.ts'
+import { createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS, type ChainStatus } from '../../../src/net/index.ts'
+import { createLogger } from '../../../src/node/logger.ts'
+import { XscNode } from '../../../src/node/node.ts'
+import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
+import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { waitFor } from '../../support/nodeProcess.ts'
+import { startRawSyncPeer, type RawSyncPeer } from '../net/rawSyncPeer.ts'
+
+/**
+ * Range sync against a peer that lies: its advertised status is a hint, a peer whose answers do
+ * not advance us is scored down and dropped, and no peer's sync keeps a validator from proposing.
+ */
+
+const log = createLogger({ level: 'silent' })
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** A single-validator node (so it proposes in every slot) with libp2p on 127.0.0.1. */
+async function startValidator(name: string): Promise<XscNode> {
+  const key = testKey(`sync-attack-${name}`)
+  const tmp = tempDir(`xsc-sync-${name}-`)
+  const genesis = testGenesis({ validators: [key], slotMs: 200, genesisTime: BigInt(Date.now()), schemes: ['stake'] })
+  const node = await XscNode.start({ dataDir: tmp.dir, genesis, validatorKey: key, rpc: { port: 0 }, p2p: {} }, { log })
+  cleanups.push(tmp.cleanup, () => node.stop())
+  return node
+}
+
+/** Blocks the node already has, from height 1: what a peer replays to look busy. */
+async function knownBlocks(chain: Chain, count: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
+  for (let h = 1; h <= Math.min(count, chain.store.head.height); h++) {
+    const id = await chain.store.getHashAtHeight(h)
+    const bytes = id && (await chain.store.getBlockBytes(id))
+    if (bytes) out.push(bytes)
+  }
+  return out
+}
+
+async function attack(name: string, node: XscNode, status: () => ChainStatus, answerDelayMs = 0): Promise<RawSyncPeer> {
+  const peer = await startRawSyncPeer({ name, chainId: node.chain.genesis.chainId, status, blocks: (req) => knownBlocks(node.chain, req.count), answerDelayMs })
+  cleanups.push(() => peer.stop())
+  await peer.dial(node.net!.multiaddrs()[0]!)
+  return peer
+}
+
+const nowhere = hash(utf8('a head nobody has'))
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+describe('range sync against a lying peer (a real validator node and a raw libp2p peer)', () => {
+  it('keeps proposing while a peer claims head 2^32−1 and answers range requests with blocks we already have', async () => {
+    const node = await startValidator('huge')
+    await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
+    const peer = await attack('huge', node, () => ({ headHeight: 2 ** 32 - 1, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }))
+    await waitFor(async () => peer.statusRequests >= 1, 5_000, 'the node to ask the peer for its status')
+    await sleep(500)
+    const before = node.chain.head.height
+    await waitFor(async () => node.chain.head.height >= before + 6, 10_000, 'six more blocks of our own while the peer is connected')
+    // Its status is a lie the slot clock exposes: no range request, and it is dropped.
+    await waitFor(async () => node.net!.isBanned(peer.net.peerId), 15_000, 'the peer to be banned')
+    expect(peer.rangeRequests).toHaveLength(0)
+    expect(node.net!.peers()).not.toContain(peer.net.peerId)
+  }, 40_000)
+
+  it('bounds what it asks a peer that claims a plausible head, then scores it down and drops it when its answers never advance us', async () => {
+    const node = await startValidator('plausible')
+    await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
+    // A head a few blocks above ours (possible by the slot clock), that no honest node holds.
+    const peer = await attack('plausible', node, () => ({ headHeight: node.chain.head.height + 5, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }))
+    const attacker = peer.net.peerId
+    await waitFor(async () => node.net!.isBanned(attacker), 30_000, 'the peer to be banned')
+    expect(node.net!.peers()).not.toContain(attacker)
+    for (const r of peer.rangeRequests) expect(r.count).toBeLessThanOrEqual(PROTOCOL_LIMITS.blocksByRange.maxBlocks)
+    // A handful of sessions of a few requests each, not a request loop.
+    expect(peer.rangeRequests.length).toBeGreaterThan(0)
+    expect(peer.rangeRequests.length).toBeLessThanOrEqual(24)
+    const before = node.chain.head.height
+    await waitFor(async () => node.chain.head.height >= before + 3, 10_000, 'production to go on')
+  }, 45_000)
+})
+
+describe('range sync from several peers', () => {
+  const producer = testKey('sync-several-v0')
+  const genesis = testGenesis({ validators: [producer], schemes: ['stake'] })
+
+  async function startPeer(name: string, key?: KeyPair): Promise<{ chain: Chain; vn: ValidatorNetwork }> {
+    const tmp = tempDir(`xsc-several-${name}-`)
+    const chain = await Chain.open({ dataDir: tmp.dir, genesis, ...(key ? { validatorKey: key } : {}), signatureWorkers: 0 })
+    const net = createNetNode({ secretKey: hash(utf8(`several-${name}`)), chainId: genesis.chainId, heartbeatMs: 100 })
+    const vn = new ValidatorNetwork({}, { chain, net, log })
+    cleanups.push(tmp.cleanup, () => chain.close(), () => net.stop(), () => vn.stop())
+    await vn.start()
+    await net.start()
+    return { chain, vn }
+  }
+
+  it('catches up from an honest peer while a slow peer replays one block to it forever', async () => {
+    const honest = await startPeer('honest', producer)
+    for (let slot = 1; honest.chain.head.height < 30; slot++) {
+      await honest.chain.produceBlock(slot, Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)))
+    }
+    const first = (await knownBlocks(honest.chain, 1))[0]!
+    const follower = await startPeer('follower')
+    // Claims the highest head the slot clock allows, answers slowly, and always with block 1.
+    const staller = await startRawSyncPeer({
+      name: 'staller',
+      chainId: genesis.chainId,
+      status: () => ({ headHeight: follower.chain.currentSlot(Date.now()), headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }),
+      blocks: async () => [first],
+      answerDelayMs: 1_500,
+    })
+    cleanups.push(() => staller.stop())
+    await staller.dial(follower.vn.net.multiaddrs()[0]!)
+    await waitFor(async () => staller.statusRequests >= 1, 5_000, 'the follower to ask the staller')
+    await sleep(500)
+    await follower.vn.net.dial(honest.vn.net.multiaddrs()[0]!)
+    await waitFor(async () => equalBytes(follower.chain.head.hash, honest.chain.head.hash), 20_000, 'the follower to reach the honest head')
+    const honestId = honest.vn.net.peerId
+    expect(follower.vn.net.isBanned(honestId)).toBe(false)
+    expect(follower.vn.net.score(honestId)).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold)
+  }, 40_000)
+
+  it('catches up a long chain from three honest peers at once (overlapping answers) without scoring any of them down', async () => {
+    const source = await startPeer('source', producer)
+    for (let slot = 1; source.chain.head.height < 300; slot++) {
+      await source.chain.produceBlock(slot, Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)))
+    }
+    const blocks = await knownBlocks(source.chain, 300)
+    const mirrors = [await startPeer('mirror-1'), await startPeer('mirror-2')]
+    for (const m of mirrors) for (const bytes of blocks) expect(await m.vn.processBlock(bytes)).toBe('accept')
+    const follower = await startPeer('catch-up')
+    for (const p of [source, ...mirrors]) await follower.vn.net.dial(p.vn.net.multiaddrs()[0]!)
+    await waitFor(async () => equalBytes(follower.chain.head.hash, source.chain.head.hash), 60_000, 'the follower to reach the head')
+    for (const p of [source, ...mirrors]) {
+      expect(follower.vn.net.isBanned(p.vn.net.peerId)).toBe(false)
+      expect(follower.vn.net.score(p.vn.net.peerId)).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold)
+    }
+  }, 120_000)
+})

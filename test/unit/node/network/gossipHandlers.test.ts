@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { encode } from '../../../../blocks/codec.ts'
+import { Attestation, SignedTx } from '../../../../blocks/schema.ts'
+import { ConsensusError } from '../../../../consensus/errors.ts'
+import { signAttestation } from '../../../../consensus/finality.ts'
+import { MempoolError } from '../../../../src/chain/mempool.ts'
+import { hash, utf8 } from '../../../../src/crypto/index.ts'
+import { createGossipHandlers, runGossipHandler, type GossipHandlerModules } from '../../../../src/node/network/gossipHandlers.ts'
+import { StateError } from '../../../../src/state/errors.ts'
+import { testKey, transfer } from '../../../support/chainFixtures.ts'
+
+// Stand-ins for the chain side: the real handlers run over libp2p in test/integration/validators.
+function modules(over: Partial<GossipHandlerModules> = {}): GossipHandlerModules & { counted: number } {
+  const m = {
+    counted: 0,
+    admitTx: () => {},
+    processBlock: async () => 'accept' as const,
+    countAttestation: () => {
+      m.counted++
+      return 'accept' as const
+    },
+    withinVoteCap: () => true,
+    ...over,
+  }
+  return m
+}
+
+const alice = testKey('gossip-table-alice')
+const txBytes = encode(SignedTx, transfer(alice, 0, alice.publicKey, 1n))
+const vote = encode(Attestation, signAttestation({ chainId: 'xsc-test', height: 1, blockHash: hash(utf8('b')), validator: alice.publicKey }, alice.secretKey))
+
+describe('the gossip handler table: topic → decode → validate → verdict', () => {
+  it('rejects undecodable bytes on every topic', async () => {
+    const h = createGossipHandlers(modules())
+    for (const topic of ['transactions', 'blocks', 'attestations'] as const) expect(await runGossipHandler(h, topic, new Uint8Array([0x93, 1, 2, 3]), 'p')).toBe('reject')
+  })
+
+  it('maps what validation throws through the one verdict mapping', async () => {
+    const refuse = (e: unknown) => () => {
+      throw e
+    }
+    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new StateError('BAD_SIGNATURE', 'x')) })), 'transactions', txBytes, 'p')).toBe('reject')
+    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new StateError('NONCE_TOO_LOW', 'x')) })), 'transactions', txBytes, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new MempoolError('ALREADY_KNOWN', 'x')) })), 'transactions', txBytes, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules()), 'transactions', txBytes, 'p')).toBe('accept')
+    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('EQUIVOCATION', 'x')) })), 'attestations', vote, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('NOT_VALIDATOR', 'x')) })), 'attestations', vote, 'p')).toBe('reject')
+  })
+
+  it('drops votes over a neighbour\'s cap unchecked and without penalty', async () => {
+    const m = modules({ withinVoteCap: (from) => from !== 'flooder' })
+    const h = createGossipHandlers(m)
+    expect(await runGossipHandler(h, 'attestations', vote, 'flooder')).toBe('ignore')
+    expect(m.counted).toBe(0)
+    expect(await runGossipHandler(h, 'attestations', vote, 'honest')).toBe('accept')
+    expect(m.counted).toBe(1)
+  })
+})
