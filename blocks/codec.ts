@@ -14,9 +14,28 @@ import { CodecError } from './errors.ts'
  */
 export interface Codec<T> {
   readonly name: string
+  /** What this codec is, so other forms of the same type (the JSON of src/rpc) are derived, not rewritten. */
+  readonly shape: CodecShape
   toWire(value: T): unknown
   fromWire(wire: unknown, path: string): T
 }
+
+/** The domain type a codec describes: `type Manifest = Infer<typeof Manifest>`. */
+export type Infer<C> = C extends Codec<infer T> ? T : never
+
+/** A codec's description, one case per combinator below. */
+export type CodecShape =
+  | { kind: 'uint'; max: number }
+  | { kind: 'bigUint'; bits: 64 | 128 | 256 }
+  | { kind: 'bool' }
+  | { kind: 'bytes'; exact?: number; max?: number }
+  | { kind: 'str'; max: number; pattern?: RegExp }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'list'; item: Codec<unknown>; max: number }
+  | { kind: 'struct'; fields: Fields }
+  | { kind: 'union'; variants: Variants }
+  | { kind: 'versioned'; version: number; inner: Codec<unknown> }
+  | { kind: 'optional'; inner: Codec<unknown> }
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, structuredClone: false, mapsAsObjects: true })
 
@@ -72,6 +91,7 @@ function fail(code: 'WRONG_TYPE' | 'OUT_OF_RANGE' | 'UNKNOWN_TAG' | 'UNKNOWN_VER
 function uintN(name: string, max: number): Codec<number> {
   return {
     name,
+    shape: { kind: 'uint', max },
     toWire: (v) => {
       if (!Number.isInteger(v) || v < 0 || v > max) fail('OUT_OF_RANGE', name, `${v} is not a ${name}`)
       return v
@@ -95,6 +115,7 @@ export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
   const name = `u${bits}`
   return {
     name,
+    shape: { kind: 'bigUint', bits },
     toWire: (v) => {
       if (typeof v !== 'bigint' || v < 0n || v > max) fail('OUT_OF_RANGE', name, `${String(v)} is not a ${name}`)
       if (v === 0n) return new Uint8Array(0)
@@ -115,21 +136,9 @@ export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
 export const u64 = bigUint(64)
 export const u128 = bigUint(128)
 
-/** Signed 32-bit integers (reputation deltas), msgpack's own minimal int forms. */
-export const i32: Codec<number> = {
-  name: 'i32',
-  toWire: (v) => {
-    if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff) fail('OUT_OF_RANGE', 'i32', `${v} is not an i32`)
-    return v
-  },
-  fromWire: (w, path) => {
-    if (typeof w !== 'number' || !Number.isInteger(w) || w < -0x8000_0000 || w > 0x7fff_ffff) fail('WRONG_TYPE', path, 'expected i32')
-    return w
-  },
-}
-
 export const bool: Codec<boolean> = {
   name: 'bool',
+  shape: { kind: 'bool' },
   toWire: (v) => {
     if (typeof v !== 'boolean') fail('WRONG_TYPE', 'bool', 'expected boolean')
     return v
@@ -149,6 +158,7 @@ export function bytes(opts: { exact?: number; max?: number } = {}): Codec<Uint8A
   }
   return {
     name,
+    shape: { kind: 'bytes', ...opts },
     toWire: (v) => {
       if (!(v instanceof Uint8Array)) fail('WRONG_TYPE', name, 'expected Uint8Array')
       check(v.length, name)
@@ -173,6 +183,7 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
   }
   return {
     name: 'str',
+    shape: pattern === undefined ? { kind: 'str', max } : { kind: 'str', max, pattern },
     toWire: (v) => {
       if (typeof v !== 'string') fail('WRONG_TYPE', 'str', 'expected string')
       check(v, 'str')
@@ -189,6 +200,7 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
 export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
   return {
     name: `list<${item.name}>`,
+    shape: { kind: 'list', item, max },
     toWire: (v) => {
       if (!Array.isArray(v)) fail('WRONG_TYPE', 'list', 'expected array')
       if (v.length > max) fail('TOO_LARGE', 'list', `more than ${max} items`)
@@ -202,14 +214,20 @@ export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
   }
 }
 
-type Fields<T> = { [K in keyof T]: Codec<T[K]> }
+type Fields = Record<string, Codec<unknown>>
+type Variants = Record<string, { tag: number; codec: Codec<unknown> }>
+
+/** The record a struct's field codecs describe. */
+export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> }
 
 /** A record as a fixed-order array: the key order given here is the wire order. */
-export function struct<T extends object>(name: string, fields: Fields<T>): Codec<T> {
-  const keys = Object.keys(fields) as (keyof T)[]
-  const codecs = keys.map((k) => fields[k])
+export function struct<F extends Fields>(name: string, fields: F): Codec<StructOf<F>> {
+  type T = StructOf<F>
+  const keys = Object.keys(fields) as (keyof F & string)[]
+  const codecs = keys.map((k) => fields[k]!)
   return {
     name,
+    shape: { kind: 'struct', fields },
     toWire: (v) => {
       if (typeof v !== 'object' || v === null) fail('WRONG_TYPE', name, 'expected object')
       const out = new Array<unknown>(keys.length)
@@ -220,28 +238,38 @@ export function struct<T extends object>(name: string, fields: Fields<T>): Codec
       if (!Array.isArray(w)) fail('WRONG_TYPE', path, `expected ${name} array`)
       if (w.length !== keys.length) fail('WRONG_TYPE', path, `${name} has ${keys.length} fields, got ${w.length}`)
       const out = {} as T
-      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${String(keys[i])}`) as T[keyof T]
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${keys[i]!}`) as T[keyof F & string]
       return out
     },
   }
 }
 
+/** The domain type of a union: each variant's fields, plus the variant's name in `type`. */
+export type UnionOf<V extends Variants> = { [K in keyof V & string]: { type: K } & Infer<V[K]['codec']> }[keyof V & string]
+
+/** A union codec keeps its variants, so one variant's fields can be named (e.g. a completion entry without its `type`). */
+export type UnionCodec<V extends Variants> = Codec<UnionOf<V>> & { readonly variants: V }
+
 /**
  * A tagged union as `[tag, ...fields]`. Tags are protocol constants: never renumber or reuse.
- * The domain value carries its tag name in `type`.
+ * The domain value carries its variant name in `type`; each variant's codec is a struct.
  */
-export function union<T extends { type: string }>(name: string, variants: { [K in T['type']]: { tag: number; codec: Codec<Omit<Extract<T, { type: K }>, 'type'>> } }): Codec<T> {
-  const byType = variants as Record<string, { tag: number; codec: Codec<object> }>
-  const byTag = new Map<number, { type: string; codec: Codec<object> }>()
-  for (const [type, v] of Object.entries(byType)) {
+export function union<V extends Variants>(name: string, variants: V): UnionCodec<V> {
+  type T = UnionOf<V>
+  const byType = new Map<string, { tag: number; codec: Codec<unknown> }>(Object.entries(variants))
+  const byTag = new Map<number, { type: string; codec: Codec<unknown> }>()
+  for (const [type, v] of byType) {
     if (byTag.has(v.tag)) throw new Error(`${name}: tag ${v.tag} used twice`)
     byTag.set(v.tag, { type, codec: v.codec })
   }
   return {
     name,
+    shape: { kind: 'union', variants },
+    variants,
     toWire: (v) => {
-      const variant = byType[v?.type]
-      if (variant === undefined) fail('UNKNOWN_TAG', name, `unknown ${name} type ${String(v?.type)}`)
+      const type: unknown = (v as { type?: unknown } | undefined)?.type
+      const variant = typeof type === 'string' ? byType.get(type) : undefined
+      if (variant === undefined) fail('UNKNOWN_TAG', name, `unknown ${name} type ${String(type)}`)
       const fields = variant.codec.toWire(v) as unknown[]
       return [variant.tag, ...fields]
     },
@@ -250,8 +278,27 @@ export function union<T extends { type: string }>(name: string, variants: { [K i
       const tag = w[0]
       const variant = typeof tag === 'number' ? byTag.get(tag) : undefined
       if (variant === undefined) fail('UNKNOWN_TAG', path, `unknown ${name} tag ${String(tag)}`)
-      const body = variant.codec.fromWire(w.slice(1), `${path}<${variant.type}>`)
+      const body = variant.codec.fromWire(w.slice(1), `${path}<${variant.type}>`) as object
       return { type: variant.type, ...body } as T
+    },
+  }
+}
+
+/** One of a fixed list of names, as its u8 index in the list: the list order is a protocol constant. */
+export function enumOf<const T extends string>(name: string, values: readonly T[]): Codec<T> {
+  return {
+    name,
+    shape: { kind: 'enum', values },
+    toWire: (v) => {
+      const i = values.indexOf(v)
+      if (i < 0) fail('OUT_OF_RANGE', name, `unknown ${name} ${String(v)}`)
+      return i
+    },
+    fromWire: (w, path) => {
+      const i = u8.fromWire(w, path)
+      const value = values[i]
+      if (value === undefined) fail('UNKNOWN_TAG', path, `unknown ${name} ${i}`)
+      return value
     },
   }
 }
@@ -260,6 +307,7 @@ export function union<T extends { type: string }>(name: string, variants: { [K i
 export function versioned<T>(name: string, version: number, inner: Codec<T>): Codec<T> {
   return {
     name,
+    shape: { kind: 'versioned', version, inner },
     toWire: (v) => [version, ...(inner.toWire(v) as unknown[])],
     fromWire: (w, path) => {
       if (!Array.isArray(w) || w.length === 0) fail('WRONG_TYPE', path, `expected ${name}`)
@@ -273,6 +321,7 @@ export function versioned<T>(name: string, version: number, inner: Codec<T>): Co
 export function optional<T>(inner: Codec<T>): Codec<T | undefined> {
   return {
     name: `optional<${inner.name}>`,
+    shape: { kind: 'optional', inner },
     toWire: (v) => (v === undefined ? [] : [inner.toWire(v)]),
     fromWire: (w, path) => {
       if (!Array.isArray(w) || w.length > 1) fail('WRONG_TYPE', path, 'expected optional')

@@ -7,7 +7,7 @@ import { hash } from '../src/crypto/index.ts'
  * them and validators recompute them. Fuel is not inside resultHash: receipts carry it as its
  * own field and agreement is on both.
  */
-const ExecutionResult = struct<{ outcome: number; output: Uint8Array }>('ExecutionResult', {
+const ExecutionResult = struct('ExecutionResult', {
   outcome: u8,
   output: bytes({ max: LIMITS.output }),
 })

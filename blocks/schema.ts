@@ -1,10 +1,14 @@
-import { CodecError } from './errors.ts'
-import { bool, bytes, bytes32, bytes64, list, optional, str, struct, u8, u16, u32, u64, u128, union, versioned, type Codec } from './codec.ts'
+import { bool, bytes, bytes32, bytes64, enumOf, list, optional, str, struct, u8, u16, u32, u64, u128, union, versioned, type Infer } from './codec.ts'
 
 /**
  * Every wire type of the protocol, in one file. Field order is wire order; union tags are
  * protocol constants (never renumber or reuse a tag). Amounts are u128 bigints in base units,
  * fuel and timestamps u64 bigints, heights/slots/nonces u32 numbers.
+ *
+ * Each codec is the one description of its type: the TypeScript type is inferred from it
+ * (`type Manifest = Infer<typeof Manifest>`) and the JSON-RPC form is derived from it
+ * (src/rpc/jsonWireOf.ts). Codes carried in u8 fields (outcomes, statuses) are named here,
+ * next to the type that carries them.
  */
 
 export type Hash = Uint8Array
@@ -36,36 +40,29 @@ export const LIMITS = {
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
 
-export interface Coord { x: number; y: number; z: number }
-export const Coord: Codec<Coord> = struct('Coord', { x: u32, y: u32, z: u32 })
+export const Coord = struct('Coord', { x: u32, y: u32, z: u32 })
+export type Coord = Infer<typeof Coord>
 
-export interface Payout { to: Address; amount: bigint }
-export const Payout: Codec<Payout> = struct('Payout', { to: bytes32, amount: u128 })
+export const Payout = struct('Payout', { to: bytes32, amount: u128 })
+export type Payout = Infer<typeof Payout>
 
 // ---------- hosts ----------
 
 /** Capability bits a host advertises; the router filters on them. */
 export const CAPABILITY = { storage: 1, compute: 2, private: 4 } as const
 
-export interface HostParams {
-  coord: Coord
-  zone: string
-  capacityBytes: bigint
-  capabilities: number
-  askPerFuel: bigint
-  askPerByteEpoch: bigint
-  /** libp2p peer id of the host's node, so peers can reach it. */
-  peerId: string
-}
-export const HostParams: Codec<HostParams> = struct('HostParams', {
+export const HostParams = struct('HostParams', {
   coord: Coord,
   zone: str(LIMITS.zone),
   capacityBytes: u64,
+  /** CAPABILITY bits. */
   capabilities: u32,
   askPerFuel: u128,
   askPerByteEpoch: u128,
+  /** libp2p peer id of the host's node, so peers can reach it. */
   peerId: str(LIMITS.peerId),
 })
+export type HostParams = Infer<typeof HostParams>
 
 // ---------- storage manifest ----------
 
@@ -77,18 +74,7 @@ export type AssetKind = keyof typeof ASSET_KIND
  * every audited chunk without the data. Shard i is the concatenation of shard i of every
  * segment; chunks are fixed-size pieces of a shard, the unit of audits.
  */
-export interface Manifest {
-  size: bigint
-  dataHash: Hash
-  k: number
-  m: number
-  segmentSize: number
-  shardSize: bigint
-  chunkSize: number
-  shardHashes: Hash[]
-  chunkRoots: Hash[]
-}
-export const Manifest: Codec<Manifest> = struct('Manifest', {
+export const Manifest = struct('Manifest', {
   size: u64,
   dataHash: bytes32,
   k: u8,
@@ -99,41 +85,11 @@ export const Manifest: Codec<Manifest> = struct('Manifest', {
   shardHashes: list(bytes32, LIMITS.shards),
   chunkRoots: list(bytes32, LIMITS.shards),
 })
+export type Manifest = Infer<typeof Manifest>
 
 // ---------- transactions ----------
 
-export type TxPayload =
-  | { type: 'transfer'; to: Address; amount: bigint }
-  | { type: 'host.join'; host: HostParams }
-  | { type: 'host.update'; host: HostParams }
-  | { type: 'host.leave' }
-  | { type: 'stake'; amount: bigint }
-  | { type: 'unstake'; amount: bigint }
-  | {
-      type: 'deploy'
-      assetKind: number
-      manifest: Manifest
-      /** Storage rent deposit, paid out per byte-epoch to hosts that pass audits. */
-      deposit: bigint
-      /** Highest ask per byte-epoch the deployer accepts (the router's price filter). */
-      bidPerByteEpoch: bigint
-      origin: Coord
-    }
-  | {
-      type: 'execute'
-      asset: Hash
-      fn: string
-      input: Uint8Array
-      fuelLimit: bigint
-      bidPerFuel: bigint
-      replicas: number
-      quorum: number
-      private: boolean
-      deadlineSlots: number
-      origin: Coord
-    }
-
-export const TxPayload: Codec<TxPayload> = union<TxPayload>('TxPayload', {
+export const TxPayload = union('TxPayload', {
   transfer: { tag: 1, codec: struct('Transfer', { to: bytes32, amount: u128 }) },
   'host.join': { tag: 2, codec: struct('HostJoin', { host: HostParams }) },
   'host.update': { tag: 3, codec: struct('HostUpdate', { host: HostParams }) },
@@ -142,7 +98,16 @@ export const TxPayload: Codec<TxPayload> = union<TxPayload>('TxPayload', {
   unstake: { tag: 6, codec: struct('Unstake', { amount: u128 }) },
   deploy: {
     tag: 7,
-    codec: struct('Deploy', { assetKind: u8, manifest: Manifest, deposit: u128, bidPerByteEpoch: u128, origin: Coord }),
+    codec: struct('Deploy', {
+      /** ASSET_KIND */
+      assetKind: u8,
+      manifest: Manifest,
+      /** Storage rent deposit, paid out per byte-epoch to hosts that pass audits. */
+      deposit: u128,
+      /** Highest ask per byte-epoch the deployer accepts (the router's price filter). */
+      bidPerByteEpoch: u128,
+      origin: Coord,
+    }),
   },
   execute: {
     tag: 8,
@@ -161,144 +126,99 @@ export const TxPayload: Codec<TxPayload> = union<TxPayload>('TxPayload', {
   },
 })
 
+export type TxPayload = Infer<typeof TxPayload>
 export type TxType = TxPayload['type']
 
-export interface TxBody {
-  chainId: string
-  from: Address
-  nonce: number
-  fee: bigint
-  payload: TxPayload
-}
-export const TxBody: Codec<TxBody> = versioned('TxBody', PROTOCOL_VERSION, struct('TxBodyFields', {
+export const TxBody = versioned('TxBody', PROTOCOL_VERSION, struct('TxBodyFields', {
   chainId,
   from: bytes32,
   nonce: u32,
   fee: u128,
   payload: TxPayload,
 }))
+export type TxBody = Infer<typeof TxBody>
 
-export interface SignedTx { body: TxBody; signature: Uint8Array }
-export const SignedTx: Codec<SignedTx> = struct('SignedTx', { body: TxBody, signature: bytes64 })
+export const SignedTx = struct('SignedTx', { body: TxBody, signature: bytes64 })
+export type SignedTx = Infer<typeof SignedTx>
 
 // ---------- receipts and attestations ----------
 
 /** How an execution ended on one host; identical on every honest host. */
 export const OUTCOME = { ok: 0, trap: 1, outOfFuel: 2, limit: 3, invalid: 4 } as const
 
-export interface ReceiptBody {
-  chainId: string
-  executionId: Hash
-  host: Address
-  outcome: number
-  resultHash: Hash
-  fuelUsed: bigint
-  writeSetHash: Hash
-  output: Uint8Array
-}
-export const ReceiptBody: Codec<ReceiptBody> = versioned('ReceiptBody', PROTOCOL_VERSION, struct('ReceiptFields', {
+export const ReceiptBody = versioned('ReceiptBody', PROTOCOL_VERSION, struct('ReceiptFields', {
   chainId,
   executionId: bytes32,
   host: bytes32,
+  /** OUTCOME */
   outcome: u8,
   resultHash: bytes32,
   fuelUsed: u64,
   writeSetHash: bytes32,
   output: bytes({ max: LIMITS.output }),
 }))
+export type ReceiptBody = Infer<typeof ReceiptBody>
 
-export interface Receipt { body: ReceiptBody; signature: Uint8Array }
-export const Receipt: Codec<Receipt> = struct('Receipt', { body: ReceiptBody, signature: bytes64 })
+export const Receipt = struct('Receipt', { body: ReceiptBody, signature: bytes64 })
+export type Receipt = Infer<typeof Receipt>
 
-/**
- * What a host gossips after an execution: its signed receipt and the write set the receipt's
- * writeSetHash commits to (the completion block carries the agreed write set).
- */
-export interface ReceiptGossip { receipt: Receipt; writeSet: KvWrite[] }
-
-export interface AttestationBody { chainId: string; height: number; blockHash: Hash; validator: Address }
-export const AttestationBody: Codec<AttestationBody> = versioned('AttestationBody', PROTOCOL_VERSION, struct('AttestationFields', {
+export const AttestationBody = versioned('AttestationBody', PROTOCOL_VERSION, struct('AttestationFields', {
   chainId,
   height: u32,
   blockHash: bytes32,
   validator: bytes32,
 }))
+export type AttestationBody = Infer<typeof AttestationBody>
 
-export interface Attestation { body: AttestationBody; signature: Uint8Array }
-export const Attestation: Codec<Attestation> = struct('Attestation', { body: AttestationBody, signature: bytes64 })
+export const Attestation = struct('Attestation', { body: AttestationBody, signature: bytes64 })
+export type Attestation = Infer<typeof Attestation>
 
 // ---------- state writes ----------
 
 /** One write of an asset's key-value state: value absent means delete. */
-export interface KvWrite { key: Uint8Array; value: Uint8Array | undefined }
-export const KvWrite: Codec<KvWrite> = struct('KvWrite', {
+export const KvWrite = struct('KvWrite', {
   key: bytes({ max: LIMITS.stateKey }),
   value: optional(bytes({ max: LIMITS.stateValue })),
 })
+export type KvWrite = Infer<typeof KvWrite>
 
-export interface ReputationChange { host: Address; before: number; after: number; cause: number }
-export const ReputationChange: Codec<ReputationChange> = struct('ReputationChange', { host: bytes32, before: u16, after: u16, cause: u8 })
+export const ReputationChange = struct('ReputationChange', {
+  host: bytes32,
+  before: u16,
+  after: u16,
+  /** REPUTATION_CAUSE (src/state/records.ts) */
+  cause: u8,
+})
+export type ReputationChange = Infer<typeof ReputationChange>
 
-export const ReceiptGossip: Codec<ReceiptGossip> = struct('ReceiptGossip', { receipt: Receipt, writeSet: list(KvWrite, LIMITS.writeSet) })
+/**
+ * What a host gossips after an execution: its signed receipt and the write set the receipt's
+ * writeSetHash commits to (the completion block carries the agreed write set).
+ */
+export const ReceiptGossip = struct('ReceiptGossip', { receipt: Receipt, writeSet: list(KvWrite, LIMITS.writeSet) })
+export type ReceiptGossip = Infer<typeof ReceiptGossip>
 
 // ---------- block entries ----------
 
 export const COMPLETION_STATUS = { agreed: 0, failed: 1 } as const
 export const AUDIT_OUTCOME = { pass: 0, fail: 1, noAnswer: 2 } as const
 
-export interface AuditResult {
-  asset: Hash
-  shardIndex: number
-  host: Address
-  chunkIndex: number
-  outcome: number
-  chunk: Uint8Array
-  path: Hash[]
-}
-export const AuditResult: Codec<AuditResult> = struct('AuditResult', {
+export const AuditResult = struct('AuditResult', {
   asset: bytes32,
   shardIndex: u8,
   host: bytes32,
   chunkIndex: u32,
+  /** AUDIT_OUTCOME */
   outcome: u8,
   chunk: bytes({ max: 1 << 20 }),
   path: list(bytes32, 64),
 })
+export type AuditResult = Infer<typeof AuditResult>
 
-export interface Repair { asset: Hash; shardIndex: number; from: Address; to: Address }
-export const Repair: Codec<Repair> = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
+export const Repair = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
+export type Repair = Infer<typeof Repair>
 
-export type BlockEntry =
-  | { type: 'genesis'; config: Uint8Array }
-  | { type: 'tx'; tx: SignedTx }
-  | { type: 'deployment'; tx: SignedTx; placement: Address[] }
-  | { type: 'execution'; tx: SignedTx; assignment: Address[]; escrow: bigint }
-  | {
-      type: 'completion'
-      executionId: Hash
-      status: number
-      outcome: number
-      resultHash: Hash
-      fuelUsed: bigint
-      output: Uint8Array
-      writeSet: KvWrite[]
-      receipts: Receipt[]
-      payouts: Payout[]
-      refund: bigint
-      burn: bigint
-      reputation: ReputationChange[]
-    }
-  | {
-      type: 'audit'
-      epoch: number
-      results: AuditResult[]
-      repairs: Repair[]
-      rent: Payout[]
-      expired: Hash[]
-      reputation: ReputationChange[]
-    }
-
-export const BlockEntry: Codec<BlockEntry> = union<BlockEntry>('BlockEntry', {
+export const BlockEntry = union('BlockEntry', {
   genesis: { tag: 0, codec: struct('GenesisEntry', { config: bytes({ max: 1 << 24 }) }) },
   tx: { tag: 1, codec: struct('TxEntry', { tx: SignedTx }) },
   deployment: { tag: 2, codec: struct('DeploymentEntry', { tx: SignedTx, placement: list(bytes32, LIMITS.shards) }) },
@@ -307,7 +227,9 @@ export const BlockEntry: Codec<BlockEntry> = union<BlockEntry>('BlockEntry', {
     tag: 4,
     codec: struct('CompletionEntry', {
       executionId: bytes32,
+      /** COMPLETION_STATUS */
       status: u8,
+      /** OUTCOME the agreeing receipts report; OUTCOME.ok when status is failed */
       outcome: u8,
       resultHash: bytes32,
       fuelUsed: u64,
@@ -332,6 +254,16 @@ export const BlockEntry: Codec<BlockEntry> = union<BlockEntry>('BlockEntry', {
     }),
   },
 })
+export type BlockEntry = Infer<typeof BlockEntry>
+export type EntryType = BlockEntry['type']
+/** The entry of one type, e.g. `EntryOf<'completion'>` (named below for each type). */
+export type EntryOf<K extends EntryType> = Extract<BlockEntry, { type: K }>
+export type GenesisEntry = EntryOf<'genesis'>
+export type TxEntry = EntryOf<'tx'>
+export type DeploymentEntry = EntryOf<'deployment'>
+export type ExecutionEntry = EntryOf<'execution'>
+export type CompletionEntry = EntryOf<'completion'>
+export type AuditEntry = EntryOf<'audit'>
 
 // ---------- blocks ----------
 
@@ -347,37 +279,10 @@ export const ENTRY_TYPE_OF_KIND: Record<BlockKind, BlockEntry['type']> = {
   audit: 'audit',
 }
 
-const blockKind: Codec<BlockKind> = {
-  name: 'BlockKind',
-  toWire: (v) => {
-    const i = BLOCK_KINDS.indexOf(v)
-    if (i < 0) throw new RangeError(`unknown block kind ${v}`)
-    return i
-  },
-  fromWire: (w, path) => {
-    const i = u8.fromWire(w, path)
-    const kind = BLOCK_KINDS[i]
-    if (kind === undefined) throw new CodecError('UNKNOWN_TAG', `${path}: unknown block kind ${i}`, { path })
-    return kind
-  },
-}
+const blockKind = enumOf('block kind', BLOCK_KINDS)
 
-export interface Proof { scheme: string; data: Uint8Array }
-export const Proof: Codec<Proof> = struct('Proof', { scheme: str(16, /^[a-z]+$/), data: bytes({ max: LIMITS.proofBytes }) })
-
-export interface BlockHeader {
-  chainId: string
-  height: number
-  prevHash: Hash
-  kind: BlockKind
-  slot: number
-  timestamp: bigint
-  proposer: Address
-  bodyRoot: Hash
-  stateRoot: Hash
-  proofs: Proof[]
-  signature: Uint8Array
-}
+export const Proof = struct('Proof', { scheme: str(16, /^[a-z]+$/), data: bytes({ max: LIMITS.proofBytes }) })
+export type Proof = Infer<typeof Proof>
 
 const headerFields = {
   chainId,
@@ -391,76 +296,47 @@ const headerFields = {
   stateRoot: bytes32,
 }
 
-export const BlockHeader: Codec<BlockHeader> = versioned('BlockHeader', PROTOCOL_VERSION, struct('BlockHeaderFields', {
+export const BlockHeader = versioned('BlockHeader', PROTOCOL_VERSION, struct('BlockHeaderFields', {
   ...headerFields,
   proofs: list(Proof, 8),
   signature: bytes64,
 }))
+export type BlockHeader = Infer<typeof BlockHeader>
 
 /** The header without proofs and signature: what proofs commit to (work's nonce search hashes this). */
-export type SealFields = Omit<BlockHeader, 'proofs' | 'signature'>
-export const SealFields: Codec<SealFields> = versioned('SealFields', PROTOCOL_VERSION, struct('SealFieldsFields', headerFields))
+export const SealFields = versioned('SealFields', PROTOCOL_VERSION, struct('SealFieldsFields', headerFields))
+export type SealFields = Infer<typeof SealFields>
 
 /** The header without the signature: what the proposer signs. */
-export type UnsignedHeader = Omit<BlockHeader, 'signature'>
-export const UnsignedHeader: Codec<UnsignedHeader> = versioned('UnsignedHeader', PROTOCOL_VERSION, struct('UnsignedHeaderFields', {
+export const UnsignedHeader = versioned('UnsignedHeader', PROTOCOL_VERSION, struct('UnsignedHeaderFields', {
   ...headerFields,
   proofs: list(Proof, 8),
 }))
+export type UnsignedHeader = Infer<typeof UnsignedHeader>
 
-export interface Block { header: BlockHeader; entries: BlockEntry[] }
-export const Block: Codec<Block> = struct('Block', { header: BlockHeader, entries: list(BlockEntry, LIMITS.entriesPerBlock) })
+export const Block = struct('Block', { header: BlockHeader, entries: list(BlockEntry, LIMITS.entriesPerBlock) })
+export type Block = Infer<typeof Block>
 
 // ---------- genesis ----------
 
-export interface ConsensusConfig {
+export const ConsensusConfig = struct('ConsensusConfig', {
   /** Proof schemes every block must carry, in this order. */
-  schemes: string[]
-  /** Max distance (ms) between a header timestamp and its slot start. */
-  driftMs: number
-  /** time: sequential sha256 iterations and checkpoints per block. */
-  timeIterations: number
-  timeCheckpoints: number
-  /** work: required leading zero bits of the work hash. */
-  workBits: number
-  /** space: plot size in 32-byte entries (power of two) and lookups per proof. */
-  spacePlotEntries: number
-  spaceLookups: number
-}
-export const ConsensusConfig: Codec<ConsensusConfig> = struct('ConsensusConfig', {
   schemes: list(str(16, /^[a-z]+$/), 8),
+  /** Max distance (ms) between a header timestamp and its slot start. */
   driftMs: u32,
+  /** time: sequential sha256 iterations and checkpoints per block. */
   timeIterations: u32,
   timeCheckpoints: u8,
+  /** work: required leading zero bits of the work hash. */
   workBits: u8,
+  /** space: plot size in 32-byte entries (power of two) and lookups per proof. */
   spacePlotEntries: u32,
   spaceLookups: u8,
 })
+export type ConsensusConfig = Infer<typeof ConsensusConfig>
 
 /** Protocol parameters the state transition reads. All integers; *Bp are basis points. */
-export interface ChainParams {
-  dataShards: number
-  parityShards: number
-  chunkSize: number
-  segmentSize: number
-  auditEpochSlots: number
-  auditFailThreshold: number
-  rentGraceEpochs: number
-  gridSize: number
-  privatePremiumBp: number
-  firstReceiptBonusBp: number
-  proposerFeeBp: number
-  storageUtilizationSlopeBp: number
-  reputationInitialBp: number
-  reputationAlphaBp: number
-  reputationSuspendBp: number
-  reputationDisqualifyBp: number
-  minStake: bigint
-  maxFuelLimit: bigint
-  maxReplicas: number
-  maxModuleBytes: number
-}
-export const ChainParams: Codec<ChainParams> = struct('ChainParams', {
+export const ChainParams = struct('ChainParams', {
   dataShards: u8,
   parityShards: u8,
   chunkSize: u32,
@@ -482,19 +358,9 @@ export const ChainParams: Codec<ChainParams> = struct('ChainParams', {
   maxReplicas: u8,
   maxModuleBytes: u32,
 })
+export type ChainParams = Infer<typeof ChainParams>
 
-export interface GenesisConfig {
-  chainId: string
-  genesisTime: bigint
-  slotMs: number
-  tokenSymbol: string
-  tokenDecimals: number
-  allocations: Payout[]
-  validators: { address: Address; stake: bigint; peerId: string }[]
-  consensus: ConsensusConfig
-  params: ChainParams
-}
-export const GenesisConfig: Codec<GenesisConfig> = versioned('GenesisConfig', PROTOCOL_VERSION, struct('GenesisConfigFields', {
+export const GenesisConfig = versioned('GenesisConfig', PROTOCOL_VERSION, struct('GenesisConfigFields', {
   chainId,
   genesisTime: u64,
   slotMs: u32,
@@ -505,4 +371,4 @@ export const GenesisConfig: Codec<GenesisConfig> = versioned('GenesisConfig', PR
   consensus: ConsensusConfig,
   params: ChainParams,
 }))
-
+export type GenesisConfig = Infer<typeof GenesisConfig>
