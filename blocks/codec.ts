@@ -26,6 +26,7 @@ export type Infer<C> = C extends Codec<infer T> ? T : never
 /** A codec's description, one case per combinator below. */
 export type CodecShape =
   | { kind: 'uint'; max: number }
+  | { kind: 'int'; min: number; max: number }
   | { kind: 'bigUint'; bits: 64 | 128 | 256 }
   | { kind: 'bool' }
   | { kind: 'bytes'; exact?: number; max?: number }
@@ -135,6 +136,20 @@ export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
 
 export const u64 = bigUint(64)
 export const u128 = bigUint(128)
+
+/** Signed 32-bit integers (e.g. a BFT valid round, −1 for none), msgpack's own minimal int forms. */
+export const i32: Codec<number> = {
+  name: 'i32',
+  shape: { kind: 'int', min: -0x8000_0000, max: 0x7fff_ffff },
+  toWire: (v) => {
+    if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff) fail('OUT_OF_RANGE', 'i32', `${v} is not an i32`)
+    return v
+  },
+  fromWire: (w, path) => {
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < -0x8000_0000 || w > 0x7fff_ffff) fail('WRONG_TYPE', path, 'expected i32')
+    return w
+  },
+}
 
 export const bool: Codec<boolean> = {
   name: 'bool',

@@ -128,6 +128,10 @@ export const TxPayload = union('TxPayload', {
 
 export type TxPayload = Infer<typeof TxPayload>
 export type TxType = TxPayload['type']
+/** The payload of one tx type, e.g. `PayloadOf<'transfer'>`. */
+export type PayloadOf<K extends TxType> = Extract<TxPayload, { type: K }>
+export type DeployPayload = PayloadOf<'deploy'>
+export type ExecutePayload = PayloadOf<'execute'>
 
 export const TxBody = versioned('TxBody', PROTOCOL_VERSION, struct('TxBodyFields', {
   chainId,

@@ -91,7 +91,7 @@ export const Commit: Codec<Commit> = versioned('Commit', PROTOCOL_VERSION, struc
 export type Evidence =
   | { type: 'duplicateVote'; first: SignedVote; second: SignedVote }
   | { type: 'duplicateProposal'; first: SignedProposal; second: SignedProposal }
-export const Evidence: Codec<Evidence> = union<Evidence>('Evidence', {
+export const Evidence: Codec<Evidence> = union('Evidence', {
   duplicateVote: { tag: 0, codec: struct('DuplicateVote', { first: SignedVote, second: SignedVote }) },
   duplicateProposal: { tag: 1, codec: struct('DuplicateProposal', { first: SignedProposal, second: SignedProposal }) },
 })
@@ -102,7 +102,7 @@ export type ConsensusMessage =
   | { type: 'vote'; vote: SignedVote }
   | { type: 'commit'; commit: Commit }
   | { type: 'evidence'; evidence: Evidence }
-export const ConsensusMessage: Codec<ConsensusMessage> = union<ConsensusMessage>('ConsensusMessage', {
+export const ConsensusMessage: Codec<ConsensusMessage> = union('ConsensusMessage', {
   proposal: { tag: 0, codec: struct('ProposalMessage', { proposal: SignedProposal }) },
   vote: { tag: 1, codec: struct('VoteMessage', { vote: SignedVote }) },
   commit: { tag: 2, codec: struct('CommitMessage', { commit: Commit }) },

@@ -1,6 +1,6 @@
 import { decodeTrusted, encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, txId } from '../../blocks/ids.ts'
-import { ASSET_KIND, HostParams, ReceiptGossip, type Address, type Block, type BlockEntry, type Hash, type ReceiptBody, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
+import { ASSET_KIND, HostParams, ReceiptGossip, type Address, type Block, type ExecutionEntry, type Hash, type ReceiptBody, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
@@ -114,7 +114,7 @@ export class HostRole {
     }
   }
 
-  #snapshotAssetState(entry: Extract<BlockEntry, { type: 'execution' }>): Map<string, Uint8Array> {
+  #snapshotAssetState(entry: ExecutionEntry): Map<string, Uint8Array> {
     if (entry.tx.body.payload.type !== 'execute') return new Map()
     const asset = entry.tx.body.payload.asset
     const prefix = assetKvKey(asset, new Uint8Array(0))

@@ -1,8 +1,5 @@
-import { CAPABILITY, type Address, type TxPayload } from '../../blocks/schema.ts'
+import { CAPABILITY, type Address, type DeployPayload, type ExecutePayload } from '../../blocks/schema.ts'
 import type { RouteRequest } from './route.ts'
-
-type ExecutePayload = Extract<TxPayload, { type: 'execute' }>
-type DeployPayload = Extract<TxPayload, { type: 'deploy' }>
 
 /** The router request for an execute tx: compute hosts (private-capable if private) whose ask per fuel fits the bid. */
 export function computeExecutionRequest(payload: Pick<ExecutePayload, 'origin' | 'replicas' | 'bidPerFuel' | 'private'>): RouteRequest {

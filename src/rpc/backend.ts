@@ -1,5 +1,5 @@
 import { XscError } from '../../blocks/errors.ts'
-import type { Address, Block, BlockEntry, BlockHeader, ChainParams, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 
@@ -83,8 +83,6 @@ export interface AssetInfo { id: Hash; record: AssetRecord; shards: ShardHealth[
 export interface HostInfo { address: Address; record: HostRecord; events: ReputationEvent[] }
 
 export interface HostSummary { address: Address; record: HostRecord }
-
-export type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
 
 export interface ExecutionInfo {
   id: Hash

@@ -1,11 +1,11 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import type { BlockEntry, ChainParams, ConsensusConfig, SignedTx } from '../../blocks/schema.ts'
+import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type * as B from './backend.ts'
 import * as F from './formats.ts'
 import { RpcError, RPC_CODES, RPC_CODE_DESCRIPTIONS } from './rpcErrors.ts'
-import { bool, bytes32, list, obj, optional, str, u8, u16, u32, u64, amount, type Json, type JsonSchema, type Wire, WireError } from './wire.ts'
+import { amount, bool, bytes32, list, optional, str, u32, type Json, type JsonSchema, type Wire, WireError } from './wire.ts'
 
 /**
  * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed
@@ -93,48 +93,6 @@ export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
 const MAX_HOSTS_PAGE = 1000
 const MAX_ACTIVITY_PAGE = 500
 
-// Wire forms of the genesis parameters (blocks/schema.ts ChainParams and ConsensusConfig, field for field).
-const ChainParamsWire = obj<ChainParams>('ChainParams', {
-  dataShards: u8,
-  parityShards: u8,
-  chunkSize: u32,
-  segmentSize: u32,
-  auditEpochSlots: u32,
-  auditFailThreshold: u8,
-  rentGraceEpochs: u32,
-  gridSize: u32,
-  privatePremiumBp: u32,
-  firstReceiptBonusBp: u32,
-  proposerFeeBp: u32,
-  storageUtilizationSlopeBp: u32,
-  reputationInitialBp: u16,
-  reputationAlphaBp: u16,
-  reputationSuspendBp: u16,
-  reputationDisqualifyBp: u16,
-  minStake: amount,
-  maxFuelLimit: u64,
-  maxReplicas: u8,
-  maxModuleBytes: u32,
-})
-const ConsensusConfigWire = obj<ConsensusConfig>('ConsensusConfig', {
-  schemes: list(str(16), 8),
-  driftMs: u32,
-  timeIterations: u32,
-  timeCheckpoints: u8,
-  workBits: u8,
-  spacePlotEntries: u32,
-  spaceLookups: u8,
-})
-export const ChainParamsInfoWire = obj<B.ChainParamsInfo>('ChainParamsInfo', {
-  chainId: str(64),
-  tokenSymbol: str(16),
-  tokenDecimals: u8,
-  slotMs: u32,
-  genesisTime: u64,
-  params: ChainParamsWire,
-  consensus: ConsensusConfigWire,
-})
-
 /** rpc.discover's result: the OpenRPC document, generated from this table. */
 const openRpcDocument: Wire<Json> = {
   schema: { type: 'object', description: 'OpenRPC 1.2.6 document' },
@@ -209,7 +167,7 @@ export const METHODS = {
     method: 'xsc_getChainParams',
     summary: 'The chain\'s genesis parameters: chain id, token symbol and decimals, slot length, genesis time, protocol parameters (erasure coding k/m, segment and chunk sizes, limits, market) and consensus config. A deployer computes its manifest with params.dataShards/parityShards/segmentSize/chunkSize.',
     params: [],
-    result: { name: 'chainParams', wire: ChainParamsInfoWire, description: 'Genesis parameters; they never change on a chain.' },
+    result: { name: 'chainParams', wire: F.ChainParamsInfo, description: 'Genesis parameters; they never change on a chain.' },
     call: (b) => b.getChainParams(),
   }),
   xsc_getAsset: method<[Uint8Array], B.AssetInfo | undefined>({
@@ -302,7 +260,7 @@ export const METHODS = {
   }),
 } as const
 
-function stripType(entry: B.CompletionEntry): Omit<B.CompletionEntry, 'type'> {
+function stripType(entry: CompletionEntry): Omit<CompletionEntry, 'type'> {
   const { type: _type, ...rest } = entry
   return rest
 }

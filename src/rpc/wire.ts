@@ -26,18 +26,26 @@ export interface Wire<T> {
   fromJson(json: unknown, path: string): T
 }
 
+/** The domain type a wire carries: `type BlockView = InferWire<typeof BlockView>`. */
+export type InferWire<W> = W extends Wire<infer T> ? T : never
+
 function fail(code: WireErrorCode, path: string, message: string): never {
   throw new WireError(code, `${path}: ${message}`, { path })
 }
 
 /** Integers that fit a JSON number exactly (heights, slots, nonces, indices). */
 export function uint(max: number): Wire<number> {
+  return int(0, max)
+}
+
+/** Integers in min..max, signed ones included. */
+export function int(min: number, max: number): Wire<number> {
   return {
-    schema: { type: 'integer', minimum: 0, maximum: max },
+    schema: { type: 'integer', minimum: min, maximum: max },
     toJson: (v) => v,
     fromJson: (j, path) => {
       if (typeof j !== 'number' || !Number.isInteger(j)) fail('WRONG_TYPE', path, 'expected an integer')
-      if (j < 0 || j > max) fail('OUT_OF_RANGE', path, `expected 0..${max}`)
+      if (j < min || j > max) fail('OUT_OF_RANGE', path, `expected ${min}..${max}`)
       return j
     },
   }
@@ -48,7 +56,7 @@ export const u16 = uint(0xffff)
 export const u32 = uint(0xffff_ffff)
 
 /** Unsigned bigints below 2^bits as canonical decimal strings (no sign, no leading zeros). */
-export function decimal(bits: 64 | 128): Wire<bigint> {
+export function decimal(bits: 64 | 128 | 256): Wire<bigint> {
   const max = (1n << BigInt(bits)) - 1n
   const maxDigits = max.toString().length
   return {
@@ -72,7 +80,8 @@ const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/
 
 /** Byte strings as 0x-hex; `exact` fixes the length, else `max` bounds it. */
 export function hexBytes(opts: { exact?: number; max?: number }): Wire<Uint8Array> {
-  const maxChars = 2 + 2 * (opts.exact ?? opts.max ?? 0)
+  const maxBytes = opts.exact ?? opts.max
+  const maxChars = maxBytes === undefined ? Infinity : 2 + 2 * maxBytes
   const schema: Record<string, unknown> = { type: 'string', pattern: opts.exact !== undefined ? `^0x[0-9a-fA-F]{${opts.exact * 2}}$` : '^0x([0-9a-fA-F]{2})*$' }
   if (opts.max !== undefined) schema.maxLength = maxChars
   return {
@@ -191,8 +200,13 @@ function isOptionalSchema(s: JsonSchema): boolean {
 
 /** A union discriminated by its `type` field, like the domain unions in blocks/schema.ts. */
 export function tagged<T extends { type: string }>(name: string, variants: { [K in T['type']]: WireFields<Omit<Extract<T, { type: K }>, 'type'>> }): Wire<T> {
+  return taggedOf(name, variants as Record<string, WireFields<object>>) as Wire<unknown> as Wire<T>
+}
+
+/** `tagged` for variants known only at run time (the JSON forms derived from codecs). */
+export function taggedOf(name: string, variants: Record<string, WireFields<object>>): Wire<{ type: string }> {
   const byType = new Map<string, Wire<object>>()
-  for (const [type, fields] of Object.entries(variants) as [string, WireFields<object>][]) {
+  for (const [type, fields] of Object.entries(variants)) {
     byType.set(type, obj(`${name}<${type}>`, { type: oneOf([type]), ...fields } as WireFields<object>))
   }
   return {
@@ -207,7 +221,7 @@ export function tagged<T extends { type: string }>(name: string, variants: { [K 
       const type = j.type
       const w = typeof type === 'string' ? byType.get(type) : undefined
       if (w === undefined) fail('UNKNOWN_TAG', `${path}.type`, `unknown ${name} type`)
-      return w.fromJson(j, path) as T
+      return w.fromJson(j, path) as { type: string }
     },
   }
 }

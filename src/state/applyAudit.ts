@@ -1,5 +1,5 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
-import { CAPABILITY, type BlockEntry } from '../../blocks/schema.ts'
+import { CAPABILITY, type AuditEntry } from '../../blocks/schema.ts'
 import { fromHex, hashParts, toHex, u32be } from '../crypto/index.ts'
 import { route } from '../router/index.ts'
 import { credit } from './accounts.ts'
@@ -12,7 +12,6 @@ import type { StateOverlay, StateReader } from './stateView.ts'
 import { computeAuditEntry, verifyAuditEntry, type AuditAnswers, type AuditEpochInput, type AuditEpochOutput } from './storage/computeAuditEntry.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 
-type AuditEntry = Extract<BlockEntry, { type: 'audit' }>
 
 export function readLastAuditEpoch(state: StateReader): number | undefined {
   const b = state.get(LAST_AUDIT_EPOCH_KEY)

@@ -1,6 +1,6 @@
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
 import { receiptSigningHash } from '../../blocks/ids.ts'
-import { COMPLETION_STATUS, OUTCOME, type BlockEntry, type Receipt } from '../../blocks/schema.ts'
+import { COMPLETION_STATUS, OUTCOME, type CompletionEntry, type Receipt } from '../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex, verify } from '../crypto/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
@@ -11,7 +11,6 @@ import { EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './r
 import { assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
-type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
 
 /** The write-set hash the agreeing quorum signed: the one shared by at least `quorum` receipts with the agreed result. */
 function agreedWriteSetHash(entry: CompletionEntry, quorum: number): Uint8Array | undefined {

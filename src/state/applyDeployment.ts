@@ -1,5 +1,5 @@
 import { txId } from '../../blocks/ids.ts'
-import { ASSET_KIND, type Address, type BlockEntry, type TxPayload } from '../../blocks/schema.ts'
+import { ASSET_KIND, type Address, type DeployPayload, type DeploymentEntry } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { computeDeploymentRequest, route } from '../router/index.ts'
 import { debit } from './accounts.ts'
@@ -13,8 +13,6 @@ import { assetKey, hostKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 import { verifyManifestShape } from './storage/computeChunkLeaves.ts'
 
-type DeploymentEntry = Extract<BlockEntry, { type: 'deployment' }>
-type DeployPayload = Extract<TxPayload, { type: 'deploy' }>
 
 /** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by parent hash and tx id. */
 export function computePlacement(payload: DeployPayload, id: Uint8Array, ctx: ApplyContext): Address[] {

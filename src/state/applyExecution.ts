@@ -1,5 +1,5 @@
 import { txId } from '../../blocks/ids.ts'
-import { ASSET_KIND, type Address, type BlockEntry, type TxPayload } from '../../blocks/schema.ts'
+import { ASSET_KIND, type Address, type ExecutePayload, type ExecutionEntry } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { computeExecutionRequest, route } from '../router/index.ts'
 import { debit } from './accounts.ts'
@@ -12,8 +12,6 @@ import { computeRouteSeed } from './routeSeed.ts'
 import { assetKey, executionKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
-type ExecutionEntry = Extract<BlockEntry, { type: 'execution' }>
-type ExecutePayload = Extract<TxPayload, { type: 'execute' }>
 
 export function computeAssignment(payload: ExecutePayload, id: Uint8Array, ctx: ApplyContext): Address[] {
   if (!ctx.hostIndex) throw new StateError('UNSUPPORTED', 'execution needs the host index')

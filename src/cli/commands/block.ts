@@ -1,7 +1,7 @@
-import type { BlockEntry } from '../../../blocks/schema.ts'
+import { BlockEntry } from '../../../blocks/schema.ts'
 import { getBlock } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { BlockEntry as BlockEntryWire } from '../../rpc/formats.ts'
+import { jsonWireOf } from '../../rpc/jsonWireOf.ts'
 import { CliError, DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
 import { CommandError } from './commandError.ts'
 import { parseHash, withClient } from './parseOptions.ts'
@@ -54,7 +54,7 @@ export const blockCommand: Command = {
       bodyRoot: toHex(h.bodyRoot),
       entryIds: block.entryIds.map(toHex),
       // Full entries in the RPC's JSON form (docs/rpc.md BlockEntry: amounts as decimal strings, bytes as hex).
-      entries: block.entries === undefined ? null : block.entries.map((e) => BlockEntryWire.toJson(e)),
+      entries: block.entries === undefined ? null : block.entries.map((e) => jsonWireOf(BlockEntry).toJson(e)),
     }
     const lines = [
       `block ${view.height} ${view.hash}`,

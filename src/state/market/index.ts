@@ -18,4 +18,4 @@ export {
 export { REPUTATION_RULES, computeReputation, computeHostStatus, computeReputationUpdate, type ReputationUpdate } from './reputation.ts'
 export { computeCompletion, mergePayouts, type CompletionInputs, type CompletionResult, type HostReputationUpdate } from './computeCompletion.ts'
 export { verifyConservation } from './verifyConservation.ts'
-export { verifyCompletionEntry, type CompletionEntry } from './verifyCompletionEntry.ts'
+export { verifyCompletionEntry } from './verifyCompletionEntry.ts'

@@ -1,11 +1,10 @@
 import { encode, list, type Codec } from '../../../blocks/codec.ts'
-import { LIMITS, Payout, ReputationChange, type BlockEntry } from '../../../blocks/schema.ts'
+import { LIMITS, Payout, ReputationChange, type CompletionEntry } from '../../../blocks/schema.ts'
 import { equalBytes, toHex } from '../../crypto/bytes.ts'
 import { computeCompletion, type CompletionInputs, type CompletionResult } from './computeCompletion.ts'
 import { MarketError } from './MarketError.ts'
 import { verifyConservation } from './verifyConservation.ts'
 
-export type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
 
 const PayoutList: Codec<Payout[]> = list(Payout, LIMITS.payouts)
 const ChangeList: Codec<ReputationChange[]> = list(ReputationChange, LIMITS.receipts)

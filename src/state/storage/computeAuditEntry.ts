@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from '../../crypto/index.ts'
 import { encode } from '../../../blocks/codec.ts'
-import { AUDIT_OUTCOME, BlockEntry, LIMITS, type Address, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
+import { AUDIT_OUTCOME, BlockEntry, LIMITS, type Address, type AuditEntry, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
 import { ASSET_STATUS, REPUTATION_CAUSE, type AssetRecord, type HostRecord, type ReputationEvent } from '../records.ts'
 import { computeReputationUpdate } from '../market/reputation.ts'
 import type { ChunkProof } from './computeChunkLeaves.ts'
@@ -9,7 +9,6 @@ import { computeStorageRent } from './computeStorageRent.ts'
 import { deriveAuditChallenges, type AuditChallenge } from './deriveAuditChallenges.ts'
 import { computeAuditResult, verifyAuditResult } from './verifyAuditResult.ts'
 
-export type AuditEntry = Extract<BlockEntry, { type: 'audit' }>
 
 export type AuditParams = Pick<ChainParams, 'auditFailThreshold' | 'rentGraceEpochs' | 'reputationAlphaBp' | 'reputationSuspendBp' | 'reputationDisqualifyBp'>
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encode } from '../../../blocks/codec.ts'
-import { BlockEntry, COMPLETION_STATUS, type Address } from '../../../blocks/schema.ts'
+import { BlockEntry, COMPLETION_STATUS, type Address, type CompletionEntry } from '../../../blocks/schema.ts'
 import { compareBytes, toHex } from '../../../src/crypto/bytes.ts'
 import {
   MarketError,
@@ -80,7 +80,7 @@ const arbScenario: fc.Arbitrary<Scenario> = fc
     return { params: s.params, inputs, hostList }
   })
 
-function toEntry(r: CompletionResult, inputs: CompletionInputs): Extract<BlockEntry, { type: 'completion' }> {
+function toEntry(r: CompletionResult, inputs: CompletionInputs): CompletionEntry {
   return { type: 'completion', executionId: inputs.executionId, status: r.status, outcome: r.outcome, resultHash: r.resultHash, fuelUsed: r.fuelUsed, output: r.output, writeSet: [], receipts: [...inputs.receipts], payouts: r.payouts, refund: r.refund, burn: r.burn, reputation: r.reputation }
 }
 
