@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
+import { COMPLETION_STATUS } from '../blocks/schema.ts'
 import { createClient, deploy, execute, getAsset, getChainParams, getBalance, getChainStatus, getHosts, getTransaction, http, transfer, waitForExecution, type Client } from '../src/client/index.ts'
 import { codingParamsOf, computeManifest } from '../src/storage/encodeAsset.ts'
 import { equalBytes, toHex } from '../src/crypto/index.ts'
@@ -147,7 +148,7 @@ async function computeRoundTrip(c: Client): Promise<void> {
   const done = await waitForExecution(c, { id: exec, timeoutMs: 60_000 })
   const entry = done.completion.entry
   const out = entry.output.length === 8 ? new DataView(entry.output.buffer, entry.output.byteOffset, 8).getBigUint64(0, true).toString() : toHex(entry.output)
-  console.log(`executed fib(20) = ${out} (status ${entry.status === 0 ? 'agreed' : 'failed'}, fuel ${entry.fuelUsed}, ${entry.receipts.length} receipts) in completion block ${done.completion.block.height} ${toHex(done.completion.block.hash)}`)
+  console.log(`executed fib(20) = ${out} (status ${entry.status === COMPLETION_STATUS.agreed ? 'agreed' : 'failed'}, fuel ${entry.fuelUsed}, ${entry.receipts.length} receipts) in completion block ${done.completion.block.height} ${toHex(done.completion.block.hash)}`)
   console.log(`execution took ${Date.now() - t1} ms from submit to settled (${Date.now() - t0} ms including deploy)`)
   for (const p of entry.payouts) console.log(`  payout ${p.amount} to ${toHex(p.to)}`)
   console.log(`  refund ${entry.refund} to the client, burn ${entry.burn}`)

@@ -1,6 +1,7 @@
 import type { Hash } from '../../../blocks/schema.ts'
 import { equalBytes } from '../../crypto/bytes.ts'
 import type { CompletionView, ExecutionView } from '../../rpc/formats.ts'
+import { EXECUTION_STATUS } from '../../state/records.ts'
 import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
 import { getBlock } from './getBlock.ts'
@@ -9,9 +10,6 @@ import { getExecution } from './getExecution.ts'
 
 export interface WaitForExecutionParameters { id: Hash; timeoutMs?: number; pollMs?: number; onProgress?(execution: ExecutionView | null): void }
 export type WaitForExecutionReturnType = ExecutionView & { completion: NonNullable<ExecutionView['completion']> }
-
-/** ExecutionRecord.status while no completion settled it (src/state/records.ts EXECUTION_STATUS.pending). */
-const PENDING = 0
 
 /**
  * Polls until a completion block settled the execution (agreed or failed); the result is in
@@ -25,7 +23,7 @@ export async function waitForExecution(client: Client, p: WaitForExecutionParame
     const ex = await getExecution(client, { id: p.id })
     p.onProgress?.(ex)
     if (ex !== null && ex.completion !== undefined) return ex as WaitForExecutionReturnType
-    if (ex !== null && ex.record.status !== PENDING) {
+    if (ex !== null && ex.record.status !== EXECUTION_STATUS.pending) {
       scanFrom ??= ex.scheduled.height + 1
       const found = await findCompletion(client, p.id, scanFrom)
       if (found.completion !== undefined) return { ...ex, completion: found.completion }

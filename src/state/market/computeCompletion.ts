@@ -1,4 +1,4 @@
-import { COMPLETION_STATUS, type Address, type Hash, type Payout, type Receipt, type ReputationChange } from '../../../blocks/schema.ts'
+import { COMPLETION_STATUS, OUTCOME, type Address, type Hash, type Payout, type Receipt, type ReputationChange } from '../../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
 import { ZERO_HASH } from '../../crypto/hash.ts'
 import { EXECUTION_STATUS, REPUTATION_CAUSE, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
@@ -128,7 +128,7 @@ export function computeCompletion(inputs: CompletionInputs): CompletionResult | 
       causes.set(toHex(r.body.host), { host: r.body.host, cause: agrees ? REPUTATION_CAUSE.receiptAgreed : REPUTATION_CAUSE.receiptDissent })
     }
   } else {
-    result = { status: COMPLETION_STATUS.failed, outcome: 0, resultHash: ZERO_HASH, fuelUsed: 0n, output: new Uint8Array(0) }
+    result = { status: COMPLETION_STATUS.failed, outcome: OUTCOME.ok, resultHash: ZERO_HASH, fuelUsed: 0n, output: new Uint8Array(0) }
     for (const r of receipts) if (r.body.fuelUsed > ex.fuelLimit) causes.set(toHex(r.body.host), { host: r.body.host, cause: REPUTATION_CAUSE.receiptDissent })
   }
   if (inputs.deadlinePassed) {
