@@ -232,17 +232,13 @@ export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
 type Fields = Record<string, Codec<unknown>>
 type Variants = Record<string, { tag: number; codec: Codec<unknown> }>
 
-/** The record a struct's field codecs describe. */
-export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> }
-
 /** A record as a fixed-order array: the key order given here is the wire order. */
-export function struct<F extends Fields>(name: string, fields: F): Codec<StructOf<F>> {
-  type T = StructOf<F>
-  const keys = Object.keys(fields) as (keyof F & string)[]
-  const codecs = keys.map((k) => fields[k]!)
+export function struct<T extends object>(name: string, fields: { [K in keyof T]: Codec<T[K]> }): Codec<T> {
+  const keys = Object.keys(fields) as (keyof T & string)[]
+  const codecs = keys.map((k) => fields[k])
   return {
     name,
-    shape: { kind: 'struct', fields },
+    shape: { kind: 'struct', fields: fields as Fields },
     toWire: (v) => {
       if (typeof v !== 'object' || v === null) fail('WRONG_TYPE', name, 'expected object')
       const out = new Array<unknown>(keys.length)
@@ -253,25 +249,29 @@ export function struct<F extends Fields>(name: string, fields: F): Codec<StructO
       if (!Array.isArray(w)) fail('WRONG_TYPE', path, `expected ${name} array`)
       if (w.length !== keys.length) fail('WRONG_TYPE', path, `${name} has ${keys.length} fields, got ${w.length}`)
       const out = {} as T
-      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${keys[i]!}`) as T[keyof F & string]
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${keys[i]!}`)
       return out
     },
   }
 }
 
-/** The domain type of a union: each variant's fields, plus the variant's name in `type`. */
-export type UnionOf<V extends Variants> = { [K in keyof V & string]: { type: K } & Infer<V[K]['codec']> }[keyof V & string]
+/** Each variant's codec, by variant name: what `union` takes and keeps. */
+export type UnionVariants<T> = { [K in keyof T]: { tag: number; codec: Codec<T[K]> } }
 
-/** A union codec keeps its variants, so one variant's fields can be named (e.g. a completion entry without its `type`). */
-export type UnionCodec<V extends Variants> = Codec<UnionOf<V>> & { readonly variants: V }
+/**
+ * A union codec: its domain type has, per variant, the variant's fields and its name in `type`
+ * (one flat object each, spelled out inline so editors show the fields, not an alias). It keeps
+ * its variants, so one variant's fields can be named (e.g. a completion entry without `type`).
+ */
+export type UnionCodec<T> = Codec<{ [K in keyof T & string]: Flat<{ type: K } & T[K]> }[keyof T & string]> & { readonly variants: UnionVariants<T> }
+type Flat<T> = T extends infer O ? { [P in keyof O]: O[P] } : never
 
 /**
  * A tagged union as `[tag, ...fields]`. Tags are protocol constants: never renumber or reuse.
  * The domain value carries its variant name in `type`; each variant's codec is a struct.
  */
-export function union<V extends Variants>(name: string, variants: V): UnionCodec<V> {
-  type T = UnionOf<V>
-  const byType = new Map<string, { tag: number; codec: Codec<unknown> }>(Object.entries(variants))
+export function union<T extends object>(name: string, variants: UnionVariants<T>): UnionCodec<T> {
+  const byType = new Map<string, { tag: number; codec: Codec<unknown> }>(Object.entries(variants as Variants))
   const byTag = new Map<number, { type: string; codec: Codec<unknown> }>()
   for (const [type, v] of byType) {
     if (byTag.has(v.tag)) throw new Error(`${name}: tag ${v.tag} used twice`)
@@ -279,7 +279,7 @@ export function union<V extends Variants>(name: string, variants: V): UnionCodec
   }
   return {
     name,
-    shape: { kind: 'union', variants },
+    shape: { kind: 'union', variants: variants as Variants },
     variants,
     toWire: (v) => {
       const type: unknown = (v as { type?: unknown } | undefined)?.type
@@ -294,7 +294,7 @@ export function union<V extends Variants>(name: string, variants: V): UnionCodec
       const variant = typeof tag === 'number' ? byTag.get(tag) : undefined
       if (variant === undefined) fail('UNKNOWN_TAG', path, `unknown ${name} tag ${String(tag)}`)
       const body = variant.codec.fromWire(w.slice(1), `${path}<${variant.type}>`) as object
-      return { type: variant.type, ...body } as T
+      return { type: variant.type, ...body } as unknown as Infer<UnionCodec<T>>
     },
   }
 }
