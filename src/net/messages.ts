@@ -1,4 +1,4 @@
-import { bytes, bytes32, list, str, struct, u8, u16, u32, u64, type Codec } from '../../blocks/codec.ts'
+import { bytes, bytes32, list, str, struct, u8, u16, u32, u64, type Infer } from '../../blocks/codec.ts'
 
 /**
  * Request/response protocol ids and their message codecs (canonical encoding, blocks/codec.ts).
@@ -30,38 +30,38 @@ export const PROTOCOL_LIMITS = {
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */
-export interface RemoteErrorMessage { code: string; message: string }
-export const RemoteErrorMessage: Codec<RemoteErrorMessage> = struct('RemoteErrorMessage', {
+export const RemoteErrorMessage = struct('RemoteErrorMessage', {
   code: str(64, /^[A-Z][A-Z0-9_]*$/),
   message: str(256),
 })
+export type RemoteErrorMessage = Infer<typeof RemoteErrorMessage>
 
 /** A peer's view of its chain, asked on connect to decide whom to range-sync from. */
-export interface ChainStatus { headHeight: number; headHash: Uint8Array; finalizedHeight: number; finalizedHash: Uint8Array }
-export const ChainStatus: Codec<ChainStatus> = struct('ChainStatus', { headHeight: u32, headHash: bytes32, finalizedHeight: u32, finalizedHash: bytes32 })
+export const ChainStatus = struct('ChainStatus', { headHeight: u32, headHash: bytes32, finalizedHeight: u32, finalizedHash: bytes32 })
+export type ChainStatus = Infer<typeof ChainStatus>
 
-export interface BlocksByRangeRequest { fromHeight: number; count: number }
-export const BlocksByRangeRequest: Codec<BlocksByRangeRequest> = struct('BlocksByRangeRequest', { fromHeight: u32, count: u16 })
+export const BlocksByRangeRequest = struct('BlocksByRangeRequest', { fromHeight: u32, count: u16 })
+export type BlocksByRangeRequest = Infer<typeof BlocksByRangeRequest>
 
 /** Encoded blocks (blocks/schema.ts `Block`), in height order; the node decodes and checks them. */
-export interface BlocksByRangeResponse { blocks: Uint8Array[] }
-export const BlocksByRangeResponse: Codec<BlocksByRangeResponse> = struct('BlocksByRangeResponse', {
+export const BlocksByRangeResponse = struct('BlocksByRangeResponse', {
   blocks: list(bytes({ max: PROTOCOL_LIMITS.blocksByRange.maxResponseBytes }), PROTOCOL_LIMITS.blocksByRange.maxBlocks),
 })
+export type BlocksByRangeResponse = Infer<typeof BlocksByRangeResponse>
 
-export interface ShardGetRequest { asset: Uint8Array; shardIndex: number }
-export const ShardGetRequest: Codec<ShardGetRequest> = struct('ShardGetRequest', { asset: bytes32, shardIndex: u8 })
+export const ShardGetRequest = struct('ShardGetRequest', { asset: bytes32, shardIndex: u8 })
+export type ShardGetRequest = Infer<typeof ShardGetRequest>
 
 /** Header of a shard upload; the shard bytes follow as the request body. */
-export interface ShardPutRequest { asset: Uint8Array; shardIndex: number; shardHash: Uint8Array; size: bigint }
-export const ShardPutRequest: Codec<ShardPutRequest> = struct('ShardPutRequest', { asset: bytes32, shardIndex: u8, shardHash: bytes32, size: u64 })
+export const ShardPutRequest = struct('ShardPutRequest', { asset: bytes32, shardIndex: u8, shardHash: bytes32, size: u64 })
+export type ShardPutRequest = Infer<typeof ShardPutRequest>
 
-export interface AuditChallenge { asset: Uint8Array; shardIndex: number; chunkIndex: number }
-export const AuditChallenge: Codec<AuditChallenge> = struct('AuditChallenge', { asset: bytes32, shardIndex: u8, chunkIndex: u32 })
+export const AuditChallenge = struct('AuditChallenge', { asset: bytes32, shardIndex: u8, chunkIndex: u32 })
+export type AuditChallenge = Infer<typeof AuditChallenge>
 
 /** The challenged chunk and its Merkle path to the shard's chunk root (src/crypto merkleProof). */
-export interface AuditResponse { chunk: Uint8Array; path: Uint8Array[] }
-export const AuditResponse: Codec<AuditResponse> = struct('AuditResponse', {
+export const AuditResponse = struct('AuditResponse', {
   chunk: bytes({ max: PROTOCOL_LIMITS.audit.maxChunkBytes }),
   path: list(bytes32, 64),
 })
+export type AuditResponse = Infer<typeof AuditResponse>
