@@ -186,11 +186,14 @@ export const KvWrite = struct('KvWrite', {
 })
 export type KvWrite = Infer<typeof KvWrite>
 
+/** Why a host's reputation moved (carried by block entries and by the state's reputation history). */
+export const REPUTATION_CAUSE = { auditPass: 0, auditFail: 1, auditNoAnswer: 2, receiptAgreed: 3, receiptDissent: 4, noShow: 5 } as const
+
 export const ReputationChange = struct('ReputationChange', {
   host: bytes32,
   before: u16,
   after: u16,
-  /** REPUTATION_CAUSE (src/state/records.ts) */
+  /** REPUTATION_CAUSE */
   cause: u8,
 })
 export type ReputationChange = Infer<typeof ReputationChange>

@@ -28,4 +28,5 @@ export * from './actions/waitForExecution.ts'
 // Domain rules a client needs to price what it sends and to read what it gets back: pure
 // functions and constants of the state transition, re-exported so programs import only src/client.
 export { computeEscrow, computeEscrowBreakdown, computeStoragePrice, computeUtilizationBp } from '../state/market/pricing.ts'
-export { ASSET_STATUS, EXECUTION_STATUS, HOST_STATUS, REPUTATION_CAUSE } from '../state/records.ts'
+export { ASSET_STATUS, EXECUTION_STATUS, HOST_STATUS } from '../state/records.ts'
+export { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, REPUTATION_CAUSE } from '../../blocks/schema.ts'

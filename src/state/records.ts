@@ -72,11 +72,9 @@ export const ExecutionRecord = struct('ExecutionRecord', {
 export type ExecutionRecord = Infer<typeof ExecutionRecord>
 
 /** Reputation history: one event per change, with its cause, queryable per host. */
-export const REPUTATION_CAUSE = { auditPass: 0, auditFail: 1, auditNoAnswer: 2, receiptAgreed: 3, receiptDissent: 4, noShow: 5 } as const
-
 export const ReputationEvent = struct('ReputationEvent', {
   height: u32,
-  /** REPUTATION_CAUSE */
+  /** REPUTATION_CAUSE (blocks/schema.ts) */
   cause: u8,
   before: u16,
   after: u16,

@@ -1,5 +1,5 @@
-import type { Address, Hash, ReputationChange } from '../../../blocks/schema.ts'
-import { HOST_STATUS, REPUTATION_CAUSE, type HostRecord, type ReputationEvent } from '../../state/records.ts'
+import { REPUTATION_CAUSE, type Address, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
+import { HOST_STATUS, type HostRecord, type ReputationEvent } from '../../state/records.ts'
 import { BP, type MarketParams } from './marketParams.ts'
 import { MarketError } from './MarketError.ts'
 

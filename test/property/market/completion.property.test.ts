@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encode } from '../../../blocks/codec.ts'
-import { BlockEntry, COMPLETION_STATUS, type Address, type CompletionEntry } from '../../../blocks/schema.ts'
+import { BlockEntry, COMPLETION_STATUS, REPUTATION_CAUSE, type Address, type CompletionEntry } from '../../../blocks/schema.ts'
 import { compareBytes, toHex } from '../../../src/crypto/bytes.ts'
 import {
   MarketError,
@@ -14,7 +14,7 @@ import {
   type CompletionResult,
   type MarketParams,
 } from '../../../src/state/market/index.ts'
-import { REPUTATION_CAUSE, type HostRecord } from '../../../src/state/records.ts'
+import type { HostRecord } from '../../../src/state/records.ts'
 import { makeHost } from '../../unit/router/hostFixtures.ts'
 import { EXEC_ID, hostAddr, makeExecution, makeReceipt } from '../../unit/market/marketFixtures.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { COMPLETION_STATUS, type Address } from '../../../blocks/schema.ts'
+import { COMPLETION_STATUS, REPUTATION_CAUSE, type Address } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
 import {
   MARKET_PARAM_DEFAULTS,
@@ -11,7 +11,7 @@ import {
   verifyConservation,
   type CompletionInputs,
 } from '../../../src/state/market/index.ts'
-import { REPUTATION_CAUSE, type HostRecord } from '../../../src/state/records.ts'
+import type { HostRecord } from '../../../src/state/records.ts'
 import { makeHost } from '../router/hostFixtures.ts'
 import { EXEC_ID, PROPOSER, hostAddr, makeExecution, makeReceipt } from './marketFixtures.ts'
 
