@@ -1,6 +1,6 @@
 import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
-import type { ChainParams, SignedTx, TxPayload } from '../../blocks/schema.ts'
+import type { ChainParams, ExecutePayload, SignedTx } from '../../blocks/schema.ts'
 import { readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { computeEscrow } from './market/index.ts'
@@ -38,7 +38,7 @@ export function computeTxCost(tx: SignedTx, params: ChainParams): bigint {
   }
 }
 
-function computeExecuteEscrow(p: Extract<TxPayload, { type: 'execute' }>, params: ChainParams): bigint {
+function computeExecuteEscrow(p: ExecutePayload, params: ChainParams): bigint {
   try {
     return computeEscrow({ fuelLimit: p.fuelLimit, bidPerFuel: p.bidPerFuel, replicas: p.replicas, private: p.private }, params)
   } catch (cause) {

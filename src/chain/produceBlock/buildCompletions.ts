@@ -1,4 +1,4 @@
-import { COMPLETION_STATUS, OUTCOME, type BlockEntry } from '../../../blocks/schema.ts'
+import { COMPLETION_STATUS, OUTCOME, type CompletionEntry } from '../../../blocks/schema.ts'
 import { decodeTrusted } from '../../../blocks/codec.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
@@ -10,7 +10,6 @@ import { STATE_PREFIX } from '../../state/stateKeys.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 
-type CompletionEntry = Extract<BlockEntry, { type: 'completion' }>
 
 /**
  * Completion entries this block can carry: executions whose receipts reach quorum, and

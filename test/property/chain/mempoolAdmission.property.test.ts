@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeTrusted } from '../../../blocks/codec.ts'
 import { txId } from '../../../blocks/ids.ts'
-import { CAPABILITY, type BlockEntry, type SignedTx } from '../../../blocks/schema.ts'
+import { CAPABILITY, type ExecutionEntry, type SignedTx } from '../../../blocks/schema.ts'
 import { Mempool } from '../../../src/chain/mempool.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { HostIndex } from '../../../src/router/index.ts'
@@ -106,7 +106,7 @@ describe('mempool admission (property)', () => {
             try {
               if (picked.kind === 'execution' && tx.body.payload.type === 'execute') {
                 const p = tx.body.payload
-                const entry: Extract<BlockEntry, { type: 'execution' }> = { type: 'execution', tx, assignment: computeAssignment(p, txId(tx), ctx), escrow: computeEscrow(p, params) }
+                const entry: ExecutionEntry = { type: 'execution', tx, assignment: computeAssignment(p, txId(tx), ctx), escrow: computeEscrow(p, params) }
                 applyExecution(state, entry, ctx)
               } else applyLedgerTx(state, tx, ctx)
               included.add(toHex(txId(tx)))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { txId } from '../../../blocks/ids.ts'
-import type { SignedTx, TxPayload } from '../../../blocks/schema.ts'
+import type { ExecutePayload, SignedTx } from '../../../blocks/schema.ts'
 import { Mempool, MempoolError, type DroppedTx } from '../../../src/chain/mempool.ts'
 import { toHex, type KeyPair } from '../../../src/crypto/index.ts'
 import { DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
@@ -27,7 +27,7 @@ function pool(opts: { maxKindWaitSlots?: number; maxDroppedRecords?: number; onD
   return new Mempool({ chainId: 'xsc-test', params: DEFAULT_PARAMS, ...opts })
 }
 
-const executePayload: Extract<TxPayload, { type: 'execute' }> = { type: 'execute', asset: ASSET, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 0, y: 0, z: 0 } }
+const executePayload: ExecutePayload = { type: 'execute', asset: ASSET, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 0, y: 0, z: 0 } }
 const ESCROW = computeEscrow(executePayload, DEFAULT_PARAMS)
 const execute = (key: KeyPair, nonce: number, fee = 0n): SignedTx => signTx(key, nonce, executePayload, { fee })
 const stake = (key: KeyPair, nonce: number, amount: bigint, fee = 1n): SignedTx => signTx(key, nonce, { type: 'stake', amount }, { fee })
