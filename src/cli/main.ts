@@ -9,12 +9,13 @@ import { execCommand } from './commands/exec.ts'
 import { explainError } from './commands/explainError.ts'
 import { genesisCommand } from './commands/genesis.ts'
 import { hostCommand } from './commands/host.ts'
+import { initCommand } from './commands/init.ts'
 import { keysCommand } from './commands/keys.ts'
 import { nodeCommand } from './commands/node.ts'
 import { statusCommand } from './commands/status.ts'
 import { transferCommand } from './commands/transfer.ts'
 
-const COMMANDS: Command[] = [keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, blockCommand, deployCommand, execCommand, assetCommand, hostCommand]
+const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, blockCommand, deployCommand, execCommand, assetCommand, hostCommand]
 
 function help(): string {
   return ['usage: xsc <command> [options]   (every command takes --json; xsc <command> --help for its options)', '', ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`), '', 'RPC: --rpc URL or $XSC_RPC (default http://127.0.0.1:8545)'].join('\n')

@@ -37,6 +37,8 @@ export interface NetNodeOpts {
   /** 32-byte ed25519 seed; the peer id is derived from it, so a restart keeps the identity. */
   secretKey: Uint8Array
   listen?: string[]
+  /** Addresses given to peers (identify) and returned by multiaddrs() instead of the listen ones. */
+  announce?: string[]
   /** Multiaddrs with /p2p/<id>, dialled at start and re-dialled while disconnected. */
   bootstrap?: string[]
   chainId: string
@@ -234,7 +236,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       const maxCap = Math.max(...GOSSIP_TOPICS.map(capOf))
       const created = await createLibp2p({
         privateKey,
-        addresses: { listen },
+        addresses: { listen, ...(opts.announce ? { announce: opts.announce } : {}) },
         transports: [tcp()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],

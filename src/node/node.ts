@@ -59,6 +59,8 @@ export interface P2pOpts {
   enabled?: boolean
   /** Default /ip4/127.0.0.1/tcp/0. */
   listen?: string[]
+  /** What peers and the chain see (a host's on-chain multiaddr); default: the listen addresses. */
+  announce?: string[]
   /** Multiaddrs with /p2p/<peer id> to dial at start (and re-dial while disconnected). */
   bootstrap?: string[]
   /** Key file for the libp2p identity; default: derived from the validator key. */
@@ -217,7 +219,7 @@ export class XscNode {
     const p2p = opts.p2p ?? {}
     if (p2p.enabled === false) return undefined
     const secretKey = resolveP2pSeed({ dataDir: opts.dataDir, ...(p2p.keyFile ? { p2pKeyFile: p2p.keyFile } : {}), ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
-    const net = createNetNode({ secretKey, chainId: opts.genesis.chainId, listen: p2p.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: p2p.bootstrap ?? [], logger: toNetLogger(log.child({ module: 'net' })) })
+    const net = createNetNode({ secretKey, chainId: opts.genesis.chainId, listen: p2p.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(p2p.announce ? { announce: p2p.announce } : {}), bootstrap: p2p.bootstrap ?? [], logger: toNetLogger(log.child({ module: 'net' })) })
     const network = new ValidatorNetwork(
       { ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}), ...(modules.now ? { now: modules.now } : {}) },
       { chain, net, log: log.child({ module: 'validators' }), onFinalized: (height) => events.finalizedTo(height) },

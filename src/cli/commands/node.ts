@@ -1,78 +1,87 @@
 import { toHex } from '../../crypto/index.ts'
+import { readNodeConfigFile } from '../../node/config/parseNodeConfig.ts'
+import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings } from '../../node/config/nodeSettings.ts'
+import { resolveNodeSettings, type ResolvedNodeSettings } from '../../node/config/resolveNodeSettings.ts'
 import { readGenesisFile } from '../../node/genesisFile.ts'
-import { readKeyFile } from '../../node/keyFile.ts'
 import { XscNode, type HostOpts, type P2pOpts } from '../../node/node.ts'
+import { loadKeyFile, type PassphraseSource } from '../passphrase.ts'
 import { parseCapabilities } from './host.ts'
 import { parseAmount, parseCoord, parseCount } from './parseOptions.ts'
-import { CliError, parseCommandArgs, required, type Command } from '../args.ts'
+import { CliError, parseCommandArgs, type Command } from '../args.ts'
 
-export function parseHostPort(value: string): { host: string; port: number } {
+export function parseHostPort(value: string, label = '--rpc'): { host: string; port: number } {
   const m = /^(?:(.+):)?([0-9]{1,5})$/.exec(value)
-  if (!m || Number(m[2]) > 65535) throw new CliError('USAGE', `--rpc takes [HOST:]PORT, got "${value}"`)
+  if (!m || Number(m[2]) > 65535) throw new CliError('USAGE', `${label} takes [HOST:]PORT, got "${value}"`)
   return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) }
 }
 
-/** libp2p flags: listen addresses (default loopback, any port), bootstrap peers, identity key file. */
-function p2pOpts(values: { listen?: string[]; bootstrap?: string[]; 'p2p-key'?: string | undefined }): P2pOpts {
+/** Multiaddrs from a flag or the config file: each must start with / (the net layer checks the rest). */
+function multiaddrs(values: string[], label: string): string[] {
+  for (const v of values) if (!v.startsWith('/') || v.length > 256) throw new CliError('USAGE', `${label} takes multiaddrs like /ip4/10.0.0.1/tcp/4001, got "${v.slice(0, 80)}"`)
+  return values
+}
+
+/** libp2p settings: listen and announce addresses, bootstrap peers, identity key file. */
+function p2pOpts(s: ResolvedNodeSettings): P2pOpts {
+  const { values: v, label } = s
   return {
-    ...(values.listen && values.listen.length > 0 ? { listen: values.listen } : {}),
-    bootstrap: values.bootstrap ?? [],
-    ...(values['p2p-key'] ? { keyFile: values['p2p-key'] } : {}),
+    ...(v.listen.length > 0 ? { listen: multiaddrs(v.listen, label('listen')) } : {}),
+    ...(v.announce.length > 0 ? { announce: multiaddrs(v.announce, label('announce')) } : {}),
+    bootstrap: multiaddrs(v.bootstrap, label('bootstrap')),
+    ...(v['p2p-key'] ? { keyFile: v['p2p-key'] } : {}),
   }
 }
 
-/** The host role's flags: who it is, where it is, what it offers and at what price. */
-function hostOpts(values: { 'host-key'?: string | undefined; coord: string; zone: string; capacity: string; asks: string; caps: string; 'compute-workers': string }, cmd: Pick<Command, 'name' | 'usage'>): HostOpts {
-  const [fuel, byteEpoch, extra] = values.asks.split(',')
-  if (fuel === undefined || byteEpoch === undefined || extra !== undefined) throw new CliError('USAGE', `--asks takes FUEL,BYTE_EPOCH, got "${values.asks}"`)
+/** The host role's settings: who it is, where it is, what it offers and at what price. */
+async function hostOpts(s: ResolvedNodeSettings, passphrase: PassphraseSource): Promise<HostOpts> {
+  const { values: v, label } = s
+  const [fuel, byteEpoch, extra] = v.asks.split(',')
+  if (fuel === undefined || byteEpoch === undefined || extra !== undefined) throw new CliError('USAGE', `${label('asks')} takes FUEL,BYTE_EPOCH, got "${v.asks}"`)
+  if (!v['host-key']) throw new CliError('USAGE', `the host role needs --host-key (or "host-key" in the config file)`)
   return {
-    key: readKeyFile(required(values['host-key'], '--host-key', cmd)),
-    coord: parseCoord(values.coord, '--coord'),
-    zone: values.zone,
-    capacityBytes: parseAmount(values.capacity, '--capacity'),
-    capabilities: parseCapabilities(values.caps),
-    askPerFuel: parseAmount(fuel, '--asks'),
-    askPerByteEpoch: parseAmount(byteEpoch, '--asks'),
-    computeWorkers: parseCount(values['compute-workers'], '--compute-workers', 16, 1),
+    key: await loadKeyFile(v['host-key'], passphrase),
+    coord: parseCoord(v.coord, label('coord')),
+    zone: v.zone,
+    capacityBytes: parseAmount(v.capacity, label('capacity')),
+    capabilities: parseCapabilities(v.caps),
+    askPerFuel: parseAmount(fuel, label('asks')),
+    askPerByteEpoch: parseAmount(byteEpoch, label('asks')),
+    computeWorkers: parseCount(v['compute-workers'], label('compute-workers'), 16, 1),
   }
+}
+
+/** parseArgs options for every node setting, without defaults (so a missing flag is undefined and the file can fill it). */
+const FLAG_OPTIONS = Object.fromEntries(SETTING_NAMES.map((n) => [n, NODE_SETTINGS[n].kind === 'boolean' ? { type: 'boolean' } : { type: 'string', ...(NODE_SETTINGS[n].kind === 'strings' ? { multiple: true } : {}) }])) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>
+
+/** Flags, then the config file, then defaults: the settings `xsc node` runs with. */
+export function resolveNodeCommandSettings(argv: string[]): ResolvedNodeSettings {
+  const { values } = parseCommandArgs(nodeCommand, argv, { ...FLAG_OPTIONS, config: { type: 'string' } })
+  const given = values as Record<string, string | string[] | boolean | undefined>
+  const configPath = typeof given.config === 'string' ? given.config : undefined
+  const file = configPath !== undefined ? readNodeConfigFile(configPath) : {}
+  const flags = Object.fromEntries(SETTING_NAMES.filter((n) => given[n] !== undefined).map((n) => [n, given[n]])) as PartialNodeSettings
+  return resolveNodeSettings(flags, file, configPath)
 }
 
 export const nodeCommand: Command = {
   name: 'node',
-  summary: 'run a node (a validator with --key)',
-  usage: '--data DIR [--genesis genesis.json] [--key validator.json] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--listen /ip4/127.0.0.1/tcp/0 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]',
+  summary: 'run a node (a validator with --key, a host with --host); settings from --config FILE',
+  usage: '[--config node.toml] [--data DIR] [--genesis genesis.json] [--key validator.json] [--passphrase-file FILE] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--listen /ip4/0.0.0.0/tcp/4001 ...] [--announce /ip4/PUBLIC_IP/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]\n  flags override the config file (xsc init writes one, documenting every key); encrypted keys read their passphrase from --passphrase-file, $XSC_PASSPHRASE or a prompt',
   async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.argv, {
-      data: { type: 'string' },
-      genesis: { type: 'string', default: 'genesis.json' },
-      key: { type: 'string' },
-      rpc: { type: 'string', default: '127.0.0.1:8545' },
-      cors: { type: 'string', multiple: true, default: [] },
-      'log-level': { type: 'string', default: process.env.XSC_LOG_LEVEL ?? 'info' },
-      validator: { type: 'boolean', default: true },
-      listen: { type: 'string', multiple: true, default: [] },
-      bootstrap: { type: 'string', multiple: true, default: [] },
-      'p2p-key': { type: 'string' },
-      host: { type: 'boolean', default: false },
-      'host-key': { type: 'string' },
-      coord: { type: 'string', default: '0,0,0' },
-      zone: { type: 'string', default: 'local' },
-      capacity: { type: 'string', default: String(1n << 30n) },
-      asks: { type: 'string', default: '1,1' },
-      caps: { type: 'string', default: 'storage,compute' },
-      'compute-workers': { type: 'string', default: '1' },
-    })
-    const dataDir = required(values.data, '--data', this)
-    const genesis = readGenesisFile(values.genesis)
-    const rpc = parseHostPort(values.rpc)
+    const settings = resolveNodeCommandSettings(ctx.argv)
+    const v = settings.values
+    if (!v.data) throw new CliError('USAGE', `missing --data (or "data" in the config file)\nusage: xsc node ${this.usage}`)
+    const passphrase: PassphraseSource = { file: v['passphrase-file'] }
+    const genesis = readGenesisFile(v.genesis)
+    const rpc = parseHostPort(v.rpc, settings.label('rpc'))
     const node = await XscNode.start({
-      dataDir,
+      dataDir: v.data,
       genesis,
-      ...(values.key ? { validatorKey: readKeyFile(values.key) } : {}),
-      rpc: { ...rpc, corsOrigins: values.cors },
-      logLevel: values['log-level'],
-      p2p: p2pOpts(values),
-      ...(values.host ? { host: hostOpts(values, this) } : {}),
+      ...(v.key ? { validatorKey: await loadKeyFile(v.key, passphrase) } : {}),
+      rpc: { ...rpc, corsOrigins: v.cors },
+      logLevel: v['log-level'],
+      p2p: p2pOpts(settings),
+      ...(v.host ? { host: await hostOpts(settings, passphrase) } : {}),
     })
     ctx.out(JSON.stringify({ event: 'ready', host: node.host ? toHex(node.host.address) : null, rpc: node.rpc.url, ws: node.rpc.wsUrl, chainId: genesis.chainId, head: node.chain.head.height, peerId: node.net?.peerId ?? null, p2p: node.net?.multiaddrs() ?? [] }))
     await new Promise<void>((resolve) => {
