@@ -8,6 +8,7 @@ import { isEventMatch, type EventFilter, type RpcBackend, type RpcEvent } from '
 import { dispatchRpcText, errorText, type DispatchOpts, type TakeTokens } from './dispatch.ts'
 import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
 import type { SubscriptionHost } from './methods.ts'
+import { isProbePath, serveProbe, type ReadinessOpts } from './healthProbes.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { RpcError, toRpcErrorObject } from './rpcErrors.ts'
 
@@ -46,6 +47,8 @@ export interface RpcServerOpts {
   maxConnections: number
   /** Origins allowed by CORS; empty = CORS off (no Access-Control headers). '*' allows any. */
   corsOrigins: string[]
+  /** What GET /ready requires (healthProbes.ts). */
+  readiness?: Partial<ReadinessOpts>
 }
 
 export const DEFAULT_RPC_OPTS: RpcServerOpts = {
@@ -283,6 +286,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'POST' && (path === '/' || path === '/rpc')) return handleRpcPost(req, res)
     if (req.method === 'PUT' && path === '/blob') return handleBlobPut(req, res)
+    if (req.method === 'GET' && isProbePath(path)) return serveProbe(path, res, backend, opts.readiness)
     if (req.method === 'GET' && path === '/metrics') {
       send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
       return
