@@ -21,6 +21,7 @@ import { ShardStore } from '../storage/ShardStore.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
+import { registerOperatorMetrics } from './operatorMetrics.ts'
 
 interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool }
 
@@ -139,6 +140,7 @@ export class XscNode {
     const node = new XscNode(chain, rpc, events, network, roles, opts, modules, log)
     chain.on('buildError', (err) => log.error({ err }, 'block building failed; proposed an empty block instead'))
     chain.on('block', (imported) => recordBlockMetrics(metrics, chain, imported, network))
+    registerOperatorMetrics(metrics.registry, { chain, host: roles.host, store: roles.store })
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()

@@ -1,0 +1,65 @@
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { AUDIT_OUTCOME, type Block } from '../../blocks/schema.ts'
+import type { Chain } from '../chain/chain.ts'
+import { equalBytes } from '../crypto/index.ts'
+import type { ShardStore } from '../storage/ShardStore.ts'
+import type { HostRole } from './hostRole.ts'
+
+const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
+
+/** Shard counts are read from the store at most this often (a scrape lists the store's records). */
+const SHARD_COUNT_TTL_MS = 10_000
+
+export interface OperatorMetricsModules {
+  chain: Chain
+  host?: HostRole | undefined
+  store?: ShardStore | undefined
+}
+
+/**
+ * The figures an operator alerts on, beside the node group of metrics.ts: chain heights (is this
+ * node following and finalizing?) and, on a host, what it stores and earns. Gauges are read at
+ * scrape time; counters follow imported blocks. Earnings are in base units as a float: exact up
+ * to 2^53, which a monitoring counter may lose past that.
+ */
+export function registerOperatorMetrics(registry: Registry, m: OperatorMetricsModules): void {
+  const registers = [registry]
+  new Gauge({ name: 'xsc_head_height', help: 'Height of the chain head this node follows', registers, collect() { this.set(m.chain.head.height) } })
+  new Gauge({ name: 'xsc_finalized_height', help: 'Height of the last finalized block', registers, collect() { this.set(m.chain.store.finalized.height) } })
+  const { host, store } = m
+  if (host === undefined || store === undefined) return
+
+  new Gauge({ name: 'xsc_host_stored_bytes', help: 'Bytes of shards this host stores', registers, collect() { this.set(Number(store.usage().usedBytes)) } })
+  new Gauge({ name: 'xsc_host_capacity_bytes', help: 'Bytes of shard storage this host offers', registers, collect() { this.set(Number(store.usage().capacityBytes)) } })
+  let shardCount = { value: 0, at: -Infinity }
+  new Gauge({
+    name: 'xsc_host_shards',
+    help: 'Shards this host stores',
+    registers,
+    async collect() {
+      const now = Date.now()
+      if (now - shardCount.at > SHARD_COUNT_TTL_MS) shardCount = { value: (await store.list()).length, at: now }
+      this.set(shardCount.value)
+    },
+  })
+  new Gauge({ name: 'xsc_host_reputation_bps', help: "This host's on-chain reputation in basis points (absent until it joined)", registers, collect() {
+    const rec = host.record()
+    if (rec !== undefined) this.set(rec.reputation)
+  } })
+  const audits = new Counter({ name: 'xsc_host_audits_total', help: "Audits of this host's shards recorded on chain, by outcome", labelNames: ['outcome'], registers })
+  const earned = new Counter({ name: 'xsc_host_earned_base_units_total', help: 'Base units paid to this host, by source (execution payouts, storage rent)', labelNames: ['source'], registers })
+  for (const outcome of Object.keys(AUDIT_OUTCOME)) audits.inc({ outcome }, 0)
+  for (const source of ['execution', 'rent']) earned.inc({ source }, 0)
+
+  m.chain.on('block', ({ block }: { block: Block }) => {
+    const me = host.address
+    for (const e of block.entries) {
+      if (e.type === 'completion') {
+        for (const p of e.payouts) if (equalBytes(p.to, me)) earned.inc({ source: 'execution' }, Number(p.amount))
+      } else if (e.type === 'audit') {
+        for (const r of e.results) if (equalBytes(r.host, me)) audits.inc({ outcome: AUDIT_NAMES[r.outcome] ?? 'unknown' })
+        for (const p of e.rent) if (equalBytes(p.to, me)) earned.inc({ source: 'rent' }, Number(p.amount))
+      }
+    }
+  })
+}
