@@ -10,12 +10,17 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { GenesisConfig } from '../blocks/schema.ts'
 import { main } from '../src/cli/main.ts'
+import { readPassphraseFile } from '../src/cli/passphrase.ts'
 import { fromHex, generateKeyPair, toHex } from '../src/crypto/index.ts'
 import { writeGenesisFile } from '../src/node/genesisFile.ts'
 import { writeKeyFile } from '../src/node/keyFile.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../src/state/genesisJson.ts'
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'compose-net' }, 'passphrase-file': { type: 'string' } } })
+// Handed to init through the environment, so the configs do not name this machine's file: the
+// containers get theirs as a secret (--passphrase-file in compose.yaml).
+if (values['passphrase-file'] !== undefined) process.env.XSC_PASSPHRASE = readPassphraseFile(values['passphrase-file'])
+if (!process.env.XSC_PASSPHRASE) throw new Error('give --passphrase-file FILE or set XSC_PASSPHRASE')
 const out = resolve(values.out)
 if (existsSync(join(out, 'genesis.json'))) throw new Error(`${out} is already set up; remove it first`)
 mkdirSync(out, { recursive: true })
@@ -24,7 +29,7 @@ const ipOf = (role: 'validator' | 'host', i: number) => `172.31.77.${role === 'v
 
 async function init(args: string[]): Promise<{ validator?: string; host?: string; p2p: string[] }> {
   let text = ''
-  const code = await main(['init', ...args, ...(values['passphrase-file'] ? ['--passphrase-file', values['passphrase-file']] : []), '--json'], (s) => (text += s), (s) => process.stderr.write(s + '\n'))
+  const code = await main(['init', ...args, '--json'], (s) => (text += s), (s) => process.stderr.write(s + '\n'))
   if (code !== 0) throw new Error(`xsc init ${args.join(' ')} failed: ${text}`)
   return JSON.parse(text) as { validator?: string; host?: string; p2p: string[] }
 }

@@ -41,7 +41,7 @@ try {
       log(`${list.length} hosts joined; head/finalized/peers per node: ${statuses.join(' ')}`)
     }
     return list.length >= plan.hosts.length ? list : undefined
-  }, 300_000)
+  }, 600_000)
   log(`${hosts.length} hosts joined`)
   const code = new Uint8Array(readFileSync(plan.fixture))
   const manifest = computeManifest(code, codingParamsOf((await getChainParams(c)).params))
@@ -50,8 +50,8 @@ try {
   log(`deployed ${toHex(asset)} on ${info.record.placement.length} hosts`)
   const input = new Uint8Array(4)
   new DataView(input.buffer).setUint32(0, 20, true)
-  const id = await execute(c, { account, asset, fn: 'run', input, fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 60 })
-  const done = await waitForExecution(c, { id, timeoutMs: 120_000 })
+  const id = await execute(c, { account, asset, fn: 'run', input, fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 80 })
+  const done = await waitForExecution(c, { id, timeoutMs: 300_000 })
   const entry = done.completion.entry
   const height = done.completion.block.height
   log(`completed in block ${height}`)
@@ -59,6 +59,9 @@ try {
   const views = await Promise.all(clients.map((v) => getBlock(v, { height })))
   // Let a scrape see the completion's payouts on the hosts.
   await sleep(1000)
+  // Readiness flips to 503 while a node downloads a range (it does under load): wait for each
+  // validator's /ready to say 200 rather than sampling once.
+  await until('every validator to be ready', async () => (await Promise.all(plan.validators.map((u) => probe(u, '/ready')))).every((r) => r.status === 200), 120_000).catch((e: Error) => log(e.message))
   const probes = await Promise.all([...plan.validators, ...plan.hosts].map(async (url) => ({ url, health: await probe(url, '/health'), ready: await probe(url, '/ready'), metrics: (await probe(url, '/metrics')).body as string })))
   const metric = (text: string, name: string): number => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
   process.stdout.write(JSON.stringify({
