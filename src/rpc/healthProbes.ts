@@ -3,14 +3,18 @@ import type { RpcBackend } from './backend.ts'
 
 /**
  * Kubernetes-style probes on the RPC port. `GET /health` (liveness): the process answers.
- * `GET /ready` (readiness): the node is worth sending traffic to: not syncing, connected to at
- * least `minPeers` peers, and its finalized block is recent (finality stalls show up here, not
- * only in the logs). 200 when ready, 503 with the reasons otherwise; both bodies are JSON.
+ * `GET /ready` (readiness): the node is worth sending traffic to: not behind (downloading blocks
+ * while its head is old), connected to at least `minPeers` peers, and its finalized block is
+ * recent (finality stalls show up here, not only in the logs). 200 when ready, 503 with the
+ * reasons otherwise; both bodies are JSON. A node that fetches a block or two by range sync while
+ * its head is recent stays ready: readiness must not flap with every short download.
  */
 export interface ReadinessOpts {
   minPeers: number
   /** Oldest acceptable finalized block; default max(30 s, 20 slots). */
   maxFinalizedAgeMs?: number
+  /** While syncing, a head older than this means the node is behind; default max(10 s, 5 slots). */
+  maxSyncingHeadAgeMs?: number
 }
 
 export const DEFAULT_READINESS: ReadinessOpts = { minPeers: 1 }
@@ -32,14 +36,19 @@ export function isProbePath(path: string | undefined): path is (typeof PROBE_PAT
 }
 
 export async function checkReadiness(backend: RpcBackend, opts: Partial<ReadinessOpts> = {}, now: number = Date.now()): Promise<Readiness> {
-  const { minPeers, maxFinalizedAgeMs } = { ...DEFAULT_READINESS, ...opts }
+  const { minPeers, maxFinalizedAgeMs, maxSyncingHeadAgeMs } = { ...DEFAULT_READINESS, ...opts }
   const [status, params] = await Promise.all([backend.chainStatus(), backend.getChainParams()])
-  const finalized = await backend.getBlockByHeight(status.finalized.height)
-  const finalizedAt = finalized === null ? Number(params.genesisTime) : Number(finalized.block.header.timestamp)
-  const finalizedAgeMs = Math.max(0, now - finalizedAt)
+  const ageOf = async (height: number): Promise<number> => {
+    const stored = await backend.getBlockByHeight(height)
+    return Math.max(0, now - (stored === null ? Number(params.genesisTime) : Number(stored.block.header.timestamp)))
+  }
+  const finalizedAgeMs = await ageOf(status.finalized.height)
   const maxAge = maxFinalizedAgeMs ?? Math.max(30_000, 20 * params.slotMs)
   const reasons: string[] = []
-  if (status.syncing) reasons.push('syncing: catching up with peers')
+  if (status.syncing) {
+    const headAgeMs = await ageOf(status.head.height)
+    if (headAgeMs > (maxSyncingHeadAgeMs ?? Math.max(10_000, 5 * params.slotMs))) reasons.push(`syncing: catching up with peers, head block ${status.head.height} is ${Math.round(headAgeMs / 1000)} s old`)
+  }
   if (status.peers < minPeers) reasons.push(`peers: ${status.peers} connected, need ${minPeers}`)
   if (finalizedAgeMs > maxAge) reasons.push(`finality: finalized block ${status.finalized.height} is ${Math.round(finalizedAgeMs / 1000)} s old (limit ${Math.round(maxAge / 1000)} s)`)
   return { ready: reasons.length === 0, reasons, head: status.head.height, finalized: status.finalized.height, finalizedAgeMs, peers: status.peers, syncing: status.syncing }

@@ -29,6 +29,7 @@ async function probe(base: string, path: string): Promise<{ status: number; body
 }
 
 const clients: Client[] = plan.validators.map((url) => createClient({ transport: http(url) }))
+const hostClients: Client[] = plan.hosts.map((url) => createClient({ transport: http(url) }))
 const c = clients[clients.length - 1]!
 try {
   const account = readKeyFile(plan.clientKey)
@@ -37,12 +38,20 @@ try {
     const list = await getHosts(c, { limit: 1000 })
     if (Date.now() - lastReport > 15_000) {
       lastReport = Date.now()
-      const statuses = await Promise.all([...plan.validators, ...plan.hosts].map((u) => getChainStatus(createClient({ transport: http(u) })).then((s) => `${s.head.height}/${s.finalized.height}/${s.peers}p`, (e: Error) => e.message.slice(0, 40))))
+      const statuses = await Promise.all([...clients, ...hostClients].map((cl) => getChainStatus(cl).then((s) => `${s.head.height}/${s.finalized.height}/${s.peers}p`, (e: Error) => e.message.slice(0, 40))))
       log(`${list.length} hosts joined; head/finalized/peers per node: ${statuses.join(' ')}`)
     }
     return list.length >= plan.hosts.length ? list : undefined
   }, 600_000)
   log(`${hosts.length} hosts joined`)
+  // A host that is still downloading blocks cannot take its shard or run its assignment in time:
+  // on a loaded machine that takes a while, so wait until every host follows the chain.
+  await until('every host to follow the chain', async () => {
+    const target = (await getChainStatus(c)).finalized.height
+    const heads = await Promise.all(hostClients.map((h) => getChainStatus(h).then((s) => s.head.height)))
+    return heads.every((h) => h >= target)
+  }, 600_000)
+  log('every host follows the chain')
   const code = new Uint8Array(readFileSync(plan.fixture))
   const manifest = computeManifest(code, codingParamsOf((await getChainParams(c)).params))
   const asset = await deploy(c, { account, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n })
@@ -50,7 +59,7 @@ try {
   log(`deployed ${toHex(asset)} on ${info.record.placement.length} hosts`)
   const input = new Uint8Array(4)
   new DataView(input.buffer).setUint32(0, 20, true)
-  const id = await execute(c, { account, asset, fn: 'run', input, fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 80 })
+  const id = await execute(c, { account, asset, fn: 'run', input, fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 200 })
   const done = await waitForExecution(c, { id, timeoutMs: 300_000 })
   const entry = done.completion.entry
   const height = done.completion.block.height
@@ -68,12 +77,13 @@ try {
     hostPeerIds: hosts.map((h) => h.record.params.peerId),
     placement: info.record.placement.length,
     status: entry.status,
-    output: new DataView(entry.output.buffer, entry.output.byteOffset, entry.output.byteLength).getBigUint64(0, true).toString(),
+    output: entry.output.length === 8 ? new DataView(entry.output.buffer, entry.output.byteOffset, 8).getBigUint64(0, true).toString() : toHex(entry.output),
     receipts: entry.receipts.length,
     payouts: entry.payouts.map((p) => ({ to: toHex(p.to), amount: p.amount.toString() })),
     completionHashes: views.map((v) => (v ? toHex(v.hash) : null)),
     probes: probes.map((p) => ({ url: p.url, health: p.health.status, ready: p.ready.status, readyBody: p.ready.body, storedBytes: metric(p.metrics, 'xsc_host_stored_bytes'), shards: metric(p.metrics, 'xsc_host_shards'), earned: metric(p.metrics, 'xsc_host_earned_base_units_total{source="execution"}'), finalized: metric(p.metrics, 'xsc_finalized_height') })),
   }) + '\n')
 } finally {
-  for (const cl of clients) await cl.close()
+  for (const cl of [...clients, ...hostClients]) await cl.close()
 }
+process.exit(0)
