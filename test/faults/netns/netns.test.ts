@@ -13,15 +13,15 @@ import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { createTopology, netnsUnavailableReason, sweepStaleNamespaces, type Machine, type Topology } from './netnsTopology.ts'
 
 /**
- * Many machines: 4 validators and 3 hosts, each in its own Linux network namespace with its own
+ * Many machines: 4 validators and 6 hosts, each in its own Linux network namespace with its own
  * 10.77.0.x address (loopback down), each set up by `xsc init` and run by `xsc node --config` with
  * an encrypted key and announce addresses; a client in a namespace of its own runs
  * deploy → execute → complete through those addresses. Needs root and iproute2; skips otherwise.
  */
-// Four validators (finality needs three of them) and three hosts with 2+1 erasure coding: the
-// smallest network that exercises every path, sized for a shared 2-core machine.
+// Four validators (finality needs three of them) and six hosts for the default 4+2 coding: the
+// layout of compose.yaml.
 const VALIDATORS = 4
-const HOSTS = 3
+const HOSTS = 6
 const SLOT_MS = 1500
 const unavailable = netnsUnavailableReason()
 if (unavailable) console.warn(`netns test SKIPPED: ${unavailable}`)
@@ -116,7 +116,7 @@ describe.skipIf(unavailable !== undefined)('many machines: validators and hosts 
       slotMs: SLOT_MS,
       genesisTime: BigInt(Date.now() + 3000),
     })
-    const genesis: GenesisConfig = { ...base, params: { ...base.params, auditEpochSlots: 1000, dataShards: 2, parityShards: 1 } }
+    const genesis: GenesisConfig = { ...base, params: { ...base.params, auditEpochSlots: 1000 } }
     writeGenesisFile(join(tmp.dir, 'genesis.json'), genesis)
     for (const m of [...validators, ...hosts]) copyFileSync(join(tmp.dir, 'genesis.json'), join(tmp.dir, m.name, 'genesis.json'))
 
