@@ -6,7 +6,7 @@ import { generateKeyPair, toHex, type KeyPair } from '../../crypto/index.ts'
 import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings } from '../../node/config/nodeSettings.ts'
 import { renderNodeConfig } from '../../node/config/renderNodeConfig.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
-import { computeP2pSeed } from '../../node/validatorNetwork.ts'
+import { computeP2pSeed } from '../../node/network/p2pIdentity.ts'
 import { resolvePassphrase } from '../passphrase.ts'
 import { CliError, parseCommandArgs, print, type Command } from '../args.ts'
 
