@@ -166,6 +166,7 @@ export type ReceiptBody = Infer<typeof ReceiptBody>
 export const Receipt = struct('Receipt', { body: ReceiptBody, signature: bytes64 })
 export type Receipt = Infer<typeof Receipt>
 
+// Alike in shape only to TxBody/SignedTx above: separate wire types whose field lists are their byte forms.
 export const AttestationBody = versioned('AttestationBody', PROTOCOL_VERSION, struct('AttestationFields', {
   chainId,
   height: u32,

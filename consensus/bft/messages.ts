@@ -1,4 +1,4 @@
-import { bytes32, bytes64, i32, list, optional, str, struct, u8, u32, union, versioned, encode, type Codec } from '../../blocks/codec.ts'
+import { bytes32, bytes64, i32, list, optional, str, struct, u8, u32, union, versioned, encode, type Codec, type Infer } from '../../blocks/codec.ts'
 import { PROTOCOL_VERSION, type Address, type Hash } from '../../blocks/schema.ts'
 import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
 
@@ -20,68 +20,56 @@ export const MAX_COMMIT_SIGNATURES = 16_384
 
 const chainId = str(64, /^[a-z0-9][a-z0-9-]*$/)
 
-export interface VoteBody {
-  chainId: string
-  step: number
-  height: number
-  round: number
-  /** undefined is a vote for nil (no block this round). */
-  blockId: Hash | undefined
-  validator: Address
+/** A signed message's versioned body (`<name>Body`) and its signed form (`Signed<name>`). */
+function signedMessage<T extends object>(name: string, fields: { [K in keyof T]: Codec<T[K]> }): { body: Codec<T>; signed: Codec<{ body: T; signature: Uint8Array }> } {
+  const body = versioned(`${name}Body`, PROTOCOL_VERSION, struct(`${name}Fields`, fields))
+  return { body, signed: struct(`Signed${name}`, { body, signature: bytes64 }) }
 }
-export const VoteBody: Codec<VoteBody> = versioned('VoteBody', PROTOCOL_VERSION, struct('VoteFields', {
+
+const vote = signedMessage('Vote', {
   chainId,
   step: u8,
   height: u32,
   round: u32,
+  /** undefined is a vote for nil (no block this round). */
   blockId: optional(bytes32),
   validator: bytes32,
-}))
-export interface SignedVote { body: VoteBody; signature: Uint8Array }
-export const SignedVote: Codec<SignedVote> = struct('SignedVote', { body: VoteBody, signature: bytes64 })
+})
+export const VoteBody = vote.body
+export type VoteBody = Infer<typeof VoteBody>
+export const SignedVote = vote.signed
+export type SignedVote = Infer<typeof SignedVote>
 
-export interface ProposalBody {
-  chainId: string
-  height: number
-  round: number
-  blockId: Hash
-  /** The round of the proof of lock this value carries, or −1 for a fresh value. */
-  validRound: number
-  proposer: Address
-}
-export const ProposalBody: Codec<ProposalBody> = versioned('ProposalBody', PROTOCOL_VERSION, struct('ProposalFields', {
+const proposal = signedMessage('Proposal', {
   chainId,
   height: u32,
   round: u32,
   blockId: bytes32,
+  /** The round of the proof of lock this value carries, or −1 for a fresh value. */
   validRound: i32,
   proposer: bytes32,
-}))
-export interface SignedProposal { body: ProposalBody; signature: Uint8Array }
-export const SignedProposal: Codec<SignedProposal> = struct('SignedProposal', { body: ProposalBody, signature: bytes64 })
+})
+export const ProposalBody = proposal.body
+export type ProposalBody = Infer<typeof ProposalBody>
+export const SignedProposal = proposal.signed
+export type SignedProposal = Infer<typeof SignedProposal>
 
 /** One precommit inside a commit: the vote body is implied by the commit's fields. */
-export interface CommitSignature { validator: Address; signature: Uint8Array }
-export const CommitSignature: Codec<CommitSignature> = struct('CommitSignature', { validator: bytes32, signature: bytes64 })
+export const CommitSignature = struct('CommitSignature', { validator: bytes32, signature: bytes64 })
+export type CommitSignature = Infer<typeof CommitSignature>
 
 /**
  * Proof that a block is final: precommits for `blockId` at (height, round) from validators with
  * more than 2/3 of the stake, sorted by validator address (one canonical form).
  */
-export interface Commit {
-  chainId: string
-  height: number
-  round: number
-  blockId: Hash
-  signatures: CommitSignature[]
-}
-export const Commit: Codec<Commit> = versioned('Commit', PROTOCOL_VERSION, struct('CommitFields', {
+export const Commit = versioned('Commit', PROTOCOL_VERSION, struct('CommitFields', {
   chainId,
   height: u32,
   round: u32,
   blockId: bytes32,
   signatures: list(CommitSignature, MAX_COMMIT_SIGNATURES),
 }))
+export type Commit = Infer<typeof Commit>
 
 /**
  * Two signed messages of one validator that no honest validator would sign together. The two
@@ -117,9 +105,23 @@ const DOMAIN = {
 // Bodies are values (never mutated once built or decoded): memoize their signing hashes, and
 // the verdict of a signature check on a signed object, as blocks/ids.ts does for txs. A vote
 // relayed by many peers is then hashed and verified once per process.
-const voteHashes = new WeakMap<VoteBody, Hash>()
-const proposalHashes = new WeakMap<ProposalBody, Hash>()
 const verified = new WeakMap<object, boolean>()
+
+/** The value cached for `key`, computed once. */
+function memoized<K extends object, V>(cache: WeakMap<K, V>, key: K, compute: () => V): V {
+  let value = cache.get(key)
+  if (value === undefined) {
+    value = compute()
+    cache.set(key, value)
+  }
+  return value
+}
+
+/** hash(domain || canonical bytes) of a body, memoized per body object. */
+function signingHasher<B extends object>(domain: Uint8Array, codec: Codec<B>): (body: B) => Hash {
+  const hashes = new WeakMap<B, Hash>()
+  return (body) => memoized(hashes, body, () => hashParts(domain, encode(codec, body)))
+}
 
 // The same vote reaches a node several times as different objects (gossip, relays, inside a
 // commit): remember verdicts by (key, message hash, signature) bytes, which is sound whatever
@@ -143,23 +145,8 @@ export function verifyCached(publicKey: Uint8Array, message: Uint8Array, signatu
   return ok
 }
 
-export function voteSigningHash(body: VoteBody): Hash {
-  let h = voteHashes.get(body)
-  if (h === undefined) {
-    h = hashParts(DOMAIN.vote, encode(VoteBody, body))
-    voteHashes.set(body, h)
-  }
-  return h
-}
-
-export function proposalSigningHash(body: ProposalBody): Hash {
-  let h = proposalHashes.get(body)
-  if (h === undefined) {
-    h = hashParts(DOMAIN.proposal, encode(ProposalBody, body))
-    proposalHashes.set(body, h)
-  }
-  return h
-}
+export const voteSigningHash: (body: VoteBody) => Hash = signingHasher(DOMAIN.vote, VoteBody)
+export const proposalSigningHash: (body: ProposalBody) => Hash = signingHasher(DOMAIN.proposal, ProposalBody)
 
 export function signVote(body: VoteBody, secretKey: Uint8Array): SignedVote {
   return { body, signature: sign(secretKey, voteSigningHash(body)) }
@@ -171,22 +158,12 @@ export function signProposal(body: ProposalBody, secretKey: Uint8Array): SignedP
 
 /** The vote's signature is its validator's. Never throws. */
 export function isVoteSignatureValid(vote: SignedVote): boolean {
-  let ok = verified.get(vote)
-  if (ok === undefined) {
-    ok = verifyCached(vote.body.validator, voteSigningHash(vote.body), vote.signature)
-    verified.set(vote, ok)
-  }
-  return ok
+  return memoized(verified, vote, () => verifyCached(vote.body.validator, voteSigningHash(vote.body), vote.signature))
 }
 
 /** The proposal's signature is its proposer's. Never throws. */
 export function isProposalSignatureValid(proposal: SignedProposal): boolean {
-  let ok = verified.get(proposal)
-  if (ok === undefined) {
-    ok = verifyCached(proposal.body.proposer, proposalSigningHash(proposal.body), proposal.signature)
-    verified.set(proposal, ok)
-  }
-  return ok
+  return memoized(verified, proposal, () => verifyCached(proposal.body.proposer, proposalSigningHash(proposal.body), proposal.signature))
 }
 
 /** The precommit body a commit signature signs. */

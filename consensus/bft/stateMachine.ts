@@ -1,8 +1,8 @@
 import type { Hash } from '../../blocks/schema.ts'
-import { compareBytes, keyPairFromSecret, toHex } from '../../src/crypto/index.ts'
-import { computeRoundProposer, type ProposerPriorityState } from '../proposerPriority.ts'
-import type { ValidatorSet } from '../validatorSet.ts'
+import { keyPairFromSecret, toHex } from '../../src/crypto/index.ts'
+import { computeRoundProposer } from '../proposerPriority.ts'
 import { BftError } from './errors.ts'
+import type { BftAction, BftConfig, BftInput, BftStep, HeightContext } from './machineTypes.ts'
 import {
   VOTE_STEP,
   commitVoteBody,
@@ -12,15 +12,15 @@ import {
   isVoteSignatureValid,
   signProposal,
   signVote,
-  type Commit,
   type ConsensusMessage,
   type Evidence,
   type SignedProposal,
   type SignedVote,
   type VoteStep,
 } from './messages.ts'
-import { isMoreThanOneThird, isQuorum } from './quorum.ts'
-import { checkTimeoutParams, computeTimeout, type TimeoutParams, type TimeoutStep } from './timeouts.ts'
+import { findDecision, nextRoundRule, roundToSkipTo, type RoundRule } from './roundRules.ts'
+import { checkTimeoutParams, computeTimeout, type TimeoutStep } from './timeouts.ts'
+import { NIL, addToTally, commitOf, keyOf, newRoundState, noteSender, type RoundState } from './voteTally.ts'
 
 /**
  * The Tendermint consensus algorithm (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT
@@ -41,89 +41,8 @@ import { checkTimeoutParams, computeTimeout, type TimeoutParams, type TimeoutSte
  *   never the height.
  */
 
-export interface BftConfig {
-  chainId: string
-  /** The validator's key; undefined for an observer that never signs. */
-  secretKey: Uint8Array | undefined
-  timeouts: TimeoutParams
-  /**
-   * TEST ONLY: prevote any valid proposal whatever the lock, and propose fresh values instead of
-   * the valid value with its proof of lock. This breaks safety; it exists so the simulator can
-   * show that it finds the violation.
-   */
-  unsafeIgnoreLocks?: boolean
-}
-
-/** What consensus needs about a height: its validator set and proposer priorities. */
-export interface HeightContext {
-  height: number
-  validators: ValidatorSet
-  priorities: ProposerPriorityState
-}
-
-export type BftInput =
-  | { type: 'proposal'; proposal: SignedProposal }
-  | { type: 'vote'; vote: SignedVote }
-  | { type: 'commit'; commit: Commit }
-  | { type: 'timeout'; step: TimeoutStep; height: number; round: number }
-  | { type: 'verdict'; height: number; blockId: Hash; valid: boolean }
-  | { type: 'proposalValue'; height: number; round: number; blockId: Hash }
-
-export type BftAction =
-  | { type: 'broadcast'; message: ConsensusMessage }
-  | { type: 'scheduleTimeout'; step: TimeoutStep; height: number; round: number; delayMs: number }
-  | { type: 'validate'; height: number; blockId: Hash }
-  | { type: 'buildProposal'; height: number; round: number }
-  | { type: 'decide'; height: number; round: number; blockId: Hash; commit: Commit }
-  | { type: 'evidence'; evidence: Evidence }
-
-export type BftStep = 'propose' | 'prevote' | 'precommit' | 'decided'
-
 /** Votes of rounds further than this ahead of ours are dropped (bounded memory per validator). */
 export const ROUND_WINDOW = 64
-
-const NIL = 'nil'
-
-/**
- * Votes of one round and step. A validator's first vote counts toward `total` (for the "any 2f+1"
- * rules); each distinct value it signed counts toward that value (up to MAX_VALUES_PER_VOTER), so
- * an equivocator's vote for v still counts in v's proof of lock, as CometBFT's peer-claimed
- * majorities allow. Counting a Byzantine validator for two values does not weaken quorum
- * intersection: any two quorums still share more than 1/3 of the stake, hence an honest validator,
- * and an honest validator signs one value per step.
- */
-interface VoteTally {
-  first: Map<string, SignedVote>
-  valuesOf: Map<string, number>
-  byValue: Map<string, { stake: bigint; votes: Map<string, SignedVote> }>
-  total: bigint
-}
-
-const MAX_VALUES_PER_VOTER = 4
-
-interface RoundState {
-  proposal: SignedProposal | undefined
-  prevotes: VoteTally
-  precommits: VoteTally
-  /** Validators heard from in this round (any message), for round skipping (line 55). */
-  senders: Set<string>
-  senderStake: bigint
-  prevoteTimeoutSet: boolean
-  precommitTimeoutSet: boolean
-  polSeen: boolean
-}
-
-function newTally(): VoteTally {
-  return { first: new Map(), valuesOf: new Map(), byValue: new Map(), total: 0n }
-}
-
-function stakeFor(tally: VoteTally, key: string): bigint {
-  return tally.byValue.get(key)?.stake ?? 0n
-}
-
-function keyOf(blockId: Hash | undefined): string {
-  return blockId === undefined ? NIL : toHex(blockId)
-}
 
 export class BftMachine {
   readonly #config: BftConfig
@@ -243,58 +162,46 @@ export class BftMachine {
   #accept(input: BftInput): void {
     const ctx = this.#ctx!
     switch (input.type) {
-      case 'vote': {
-        this.#checkChain(input.vote.body.chainId)
-        if (input.vote.body.height === ctx.height + 1) return this.#buffer(input)
-        if (input.vote.body.height !== ctx.height) return
-        this.#addVote(input.vote)
+      case 'vote':
+        if (this.#isForThisHeight(input, input.vote.body)) this.#addVote(input.vote)
         return
-      }
-      case 'proposal': {
-        this.#checkChain(input.proposal.body.chainId)
-        if (input.proposal.body.height === ctx.height + 1) return this.#buffer(input)
-        if (input.proposal.body.height !== ctx.height) return
-        this.#addProposal(input.proposal)
+      case 'proposal':
+        if (this.#isForThisHeight(input, input.proposal.body)) this.#addProposal(input.proposal)
         return
-      }
-      case 'commit': {
-        this.#checkChain(input.commit.chainId)
-        if (input.commit.height === ctx.height + 1) return this.#buffer(input)
-        if (input.commit.height !== ctx.height) return
+      case 'commit':
+        if (!this.#isForThisHeight(input, input.commit)) return
         for (const sig of input.commit.signatures) {
           this.#addVote({ body: commitVoteBody(input.commit, sig.validator), signature: sig.signature })
         }
         return
-      }
-      case 'verdict': {
-        if (input.height !== ctx.height) return
-        const key = toHex(input.blockId)
-        this.#ids.set(key, input.blockId)
-        this.#verdicts.set(key, input.valid)
+      case 'verdict':
+        if (input.height === ctx.height) this.#setVerdict(input.blockId, input.valid)
         return
-      }
       case 'timeout':
         return this.#onTimeout(input.step, input.height, input.round)
       case 'proposalValue': {
         // Our own fresh value (line 18): built by the driver, valid by construction.
         if (input.height !== ctx.height || input.round !== this.#round || this.#step !== 'propose') return
         if (this.#ownProposal !== undefined && this.#ownProposal.body.round === input.round) return
-        const key = toHex(input.blockId)
-        this.#ids.set(key, input.blockId)
-        this.#verdicts.set(key, true)
+        this.#setVerdict(input.blockId, true)
         this.#propose(input.blockId, -1)
         return
       }
     }
   }
 
-  #buffer(input: BftInput): void {
-    const cap = 64 + 8 * this.#ctx!.validators.validators.length
-    if (this.#future.length < cap) this.#future.push(input)
-  }
-
-  #checkChain(chainId: string): void {
-    if (chainId !== this.#config.chainId) throw new BftError('WRONG_CHAIN', 'message is for another chain', { got: chainId, expected: this.#config.chainId })
+  /**
+   * Checks a message's chain; true when it is for the current height. One for the next height is
+   * buffered, others are ignored.
+   */
+  #isForThisHeight(input: BftInput, message: { chainId: string; height: number }): boolean {
+    if (message.chainId !== this.#config.chainId) throw new BftError('WRONG_CHAIN', 'message is for another chain', { got: message.chainId, expected: this.#config.chainId })
+    const height = this.#ctx!.height
+    if (message.height === height + 1) {
+      const cap = 64 + 8 * this.#ctx!.validators.validators.length
+      if (this.#future.length < cap) this.#future.push(input)
+    }
+    return message.height === height
   }
 
   #stakeOf(address: string): bigint {
@@ -306,17 +213,10 @@ export class BftMachine {
   #roundState(round: number): RoundState {
     let rs = this.#rounds.get(round)
     if (rs === undefined) {
-      rs = { proposal: undefined, prevotes: newTally(), precommits: newTally(), senders: new Set(), senderStake: 0n, prevoteTimeoutSet: false, precommitTimeoutSet: false, polSeen: false }
+      rs = newRoundState()
       this.#rounds.set(round, rs)
     }
     return rs
-  }
-
-  #noteSender(rs: RoundState, address: string, stake: bigint): void {
-    if (!rs.senders.has(address)) {
-      rs.senders.add(address)
-      rs.senderStake += stake
-    }
   }
 
   #proposerOf(round: number): string {
@@ -340,30 +240,15 @@ export class BftMachine {
 
   #recordVote(vote: SignedVote, address: string, stake: bigint): void {
     const rs = this.#roundState(vote.body.round)
-    const tally = vote.body.step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
     const key = keyOf(vote.body.blockId)
-    let value = tally.byValue.get(key)
-    if (value?.votes.has(address)) return // a duplicate
-    const existing = tally.first.get(address)
-    if (existing !== undefined) {
-      const [first, second] = compareSignedVotes(existing, vote) < 0 ? [existing, vote] : [vote, existing]
+    const change = addToTally(vote.body.step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits, key, vote, address, stake)
+    if (change.earlier !== undefined) {
+      const [first, second] = compareSignedVotes(change.earlier, vote) < 0 ? [change.earlier, vote] : [vote, change.earlier]
       this.#reportEvidence(`v/${vote.body.round}/${vote.body.step}/${address}`, { type: 'duplicateVote', first, second })
-      const values = tally.valuesOf.get(address)!
-      if (values >= MAX_VALUES_PER_VOTER) return
-      tally.valuesOf.set(address, values + 1)
-    } else {
-      tally.first.set(address, vote)
-      tally.valuesOf.set(address, 1)
-      tally.total += stake
-      this.#noteSender(rs, address, stake)
     }
+    if (!change.counted) return
+    if (change.firstOfSender) noteSender(rs, address, stake)
     if (vote.body.blockId !== undefined) this.#ids.set(key, vote.body.blockId)
-    if (value === undefined) {
-      value = { stake: 0n, votes: new Map() }
-      tally.byValue.set(key, value)
-    }
-    value.votes.set(address, vote)
-    value.stake += stake
   }
 
   #addProposal(proposal: SignedProposal): void {
@@ -394,7 +279,7 @@ export class BftMachine {
     rs.proposal = proposal
     const key = toHex(proposal.body.blockId)
     this.#ids.set(key, proposal.body.blockId)
-    this.#noteSender(rs, address, stake)
+    noteSender(rs, address, stake)
     this.#verdict(key) // ask the driver early: the block may need fetching
   }
 
@@ -402,6 +287,12 @@ export class BftMachine {
     if (this.#evidenceSeen.has(key)) return
     this.#evidenceSeen.add(key)
     this.#out.push({ type: 'evidence', evidence })
+  }
+
+  #setVerdict(blockId: Hash, valid: boolean): void {
+    const key = toHex(blockId)
+    this.#ids.set(key, blockId)
+    this.#verdicts.set(key, valid)
   }
 
   /** The verdict for a value, asking the driver once if unknown. */
@@ -445,7 +336,9 @@ export class BftMachine {
     this.#out.push({ type: 'broadcast', message: { type: 'proposal', proposal } })
   }
 
+  /** Signs and sends our vote of this step (an observer only moves on): the step ends with it. */
   #vote(step: VoteStep, blockKey: string): void {
+    this.#step = step === VOTE_STEP.prevote ? 'prevote' : 'precommit'
     const secretKey = this.#config.secretKey
     if (secretKey === undefined || this.#self === undefined) return
     const stake = this.#ctx!.validators.byAddress.get(this.#self)
@@ -472,10 +365,8 @@ export class BftMachine {
     if (height !== this.#ctx!.height || round !== this.#round || this.#step === 'decided') return
     if (step === 'propose' && this.#step === 'propose') { // line 57
       this.#vote(VOTE_STEP.prevote, NIL)
-      this.#step = 'prevote'
     } else if (step === 'prevote' && this.#step === 'prevote') { // line 61
       this.#vote(VOTE_STEP.precommit, NIL)
-      this.#step = 'precommit'
     } else if (step === 'precommit') { // line 65
       this.#startRound(round + 1)
     }
@@ -483,107 +374,70 @@ export class BftMachine {
 
   /** Applies every rule whose condition holds, until none does. */
   #progress(): void {
-    const ctx = this.#ctx!
-    const total = ctx.validators.totalStake
+    const total = this.#ctx!.validators.totalStake
+    const verdict = (key: string): boolean | undefined => this.#verdict(key)
     for (let guard = 0; guard < 10_000; guard++) {
       if (this.#step === 'decided') return
-      // line 49: a quorum of precommits for a valid value, in any round, decides.
-      for (const [round, rs] of this.#rounds) {
-        for (const [key, value] of rs.precommits.byValue) {
-          if (key === NIL || !isQuorum(value.stake, total)) continue
-          if (this.#verdict(key) === true) return this.#decide(round, key)
-        }
-      }
-      // line 55: more than 1/3 of the stake is in a later round: join it.
-      let skipTo = -1
-      for (const [round, rs] of this.#rounds) {
-        if (round > this.#round && round > skipTo && isMoreThanOneThird(rs.senderStake, total)) skipTo = round
-      }
+      const decision = findDecision(this.#rounds, total, verdict) // line 49
+      if (decision !== undefined) return this.#decide(decision.round, decision.key)
+      const skipTo = roundToSkipTo(this.#rounds, this.#round, total) // line 55
       if (skipTo > this.#round) {
         this.#startRound(skipTo)
         continue
       }
-      if (!this.#applyRoundRules(this.#roundState(this.#round), total)) return
+      const rs = this.#roundState(this.#round)
+      const rule = nextRoundRule({
+        step: this.#step,
+        rs,
+        rounds: this.#rounds,
+        totalStake: total,
+        lockedRound: this.#lockedRound,
+        lockedValue: this.#lockedValue,
+        unsafeIgnoreLocks: this.#config.unsafeIgnoreLocks === true,
+        verdict,
+      })
+      if (rule === undefined) return
+      this.#applyRoundRule(rule, rs)
     }
   }
 
-  /** Rules of the current round (lines 22–48). True when one fired (state changed). */
-  #applyRoundRules(rs: RoundState, total: bigint): boolean {
+  /** Does what a rule of the current round (lines 22–48) says. */
+  #applyRoundRule(rule: RoundRule, rs: RoundState): void {
     const round = this.#round
-    const proposal = rs.proposal
-    const unsafe = this.#config.unsafeIgnoreLocks === true
-    if (this.#step === 'propose' && proposal !== undefined) {
-      const key = toHex(proposal.body.blockId)
-      const vr = proposal.body.validRound
-      if (vr === -1) { // line 22
-        const valid = this.#verdict(key)
-        if (valid !== undefined) {
-          const ok = valid && (unsafe || this.#lockedRound === -1 || this.#lockedValue === key)
-          this.#vote(VOTE_STEP.prevote, ok ? key : NIL)
-          this.#step = 'prevote'
-          return true
-        }
-      } else { // line 28
-        const pol = this.#rounds.get(vr)
-        if (pol !== undefined && isQuorum(stakeFor(pol.prevotes, key), total)) {
-          const valid = this.#verdict(key)
-          if (valid !== undefined) {
-            const ok = valid && (unsafe || this.#lockedRound <= vr || this.#lockedValue === key)
-            this.#vote(VOTE_STEP.prevote, ok ? key : NIL)
-            this.#step = 'prevote'
-            return true
-          }
-        }
-      }
-    }
-    if (this.#step === 'prevote' && !rs.prevoteTimeoutSet && isQuorum(rs.prevotes.total, total)) { // line 34
-      rs.prevoteTimeoutSet = true
-      this.#schedule('prevote', round)
-      return true
-    }
-    if ((this.#step === 'prevote' || this.#step === 'precommit') && !rs.polSeen && proposal !== undefined) { // line 36
-      const key = toHex(proposal.body.blockId)
-      if (isQuorum(stakeFor(rs.prevotes, key), total) && this.#verdict(key) === true) {
+    switch (rule.rule) {
+      case 'prevote':
+        this.#vote(VOTE_STEP.prevote, rule.value)
+        return
+      case 'prevoteTimeout':
+        rs.prevoteTimeoutSet = true
+        this.#schedule('prevote', round)
+        return
+      case 'proofOfLock':
         rs.polSeen = true
         if (this.#step === 'prevote') {
-          this.#lockedValue = key
+          this.#lockedValue = rule.value
           this.#lockedRound = round
-          this.#vote(VOTE_STEP.precommit, key)
-          this.#step = 'precommit'
+          this.#vote(VOTE_STEP.precommit, rule.value)
         }
-        this.#validValue = key
+        this.#validValue = rule.value
         this.#validRound = round
-        return true
-      }
+        return
+      case 'precommitNil':
+        this.#vote(VOTE_STEP.precommit, NIL)
+        return
+      case 'precommitTimeout':
+        rs.precommitTimeoutSet = true
+        this.#schedule('precommit', round)
+        return
     }
-    if (this.#step === 'prevote' && isQuorum(stakeFor(rs.prevotes, NIL), total)) { // line 44
-      this.#vote(VOTE_STEP.precommit, NIL)
-      this.#step = 'precommit'
-      return true
-    }
-    if (!rs.precommitTimeoutSet && isQuorum(rs.precommits.total, total)) { // line 47
-      rs.precommitTimeoutSet = true
-      this.#schedule('precommit', round)
-      return true
-    }
-    return false
   }
 
   #decide(round: number, key: string): void {
-    const ctx = this.#ctx!
-    const rs = this.#rounds.get(round)!
+    const height = this.#ctx!.height
     const blockId = this.#ids.get(key)!
-    const signers = [...rs.precommits.byValue.get(key)!.votes.values()]
-      .sort((a, b) => compareBytes(a.body.validator, b.body.validator))
-    const commit: Commit = {
-      chainId: this.#config.chainId,
-      height: ctx.height,
-      round,
-      blockId,
-      signatures: signers.map((v) => ({ validator: v.body.validator, signature: v.signature })),
-    }
+    const commit = commitOf(this.#config.chainId, height, round, blockId, this.#rounds.get(round)!.precommits, key)
     this.#step = 'decided'
-    this.#out.push({ type: 'decide', height: ctx.height, round, blockId, commit })
+    this.#out.push({ type: 'decide', height, round, blockId, commit })
   }
 
   #flush(): BftAction[] {
