@@ -1,24 +1,7 @@
 import { equalBytes, toHex } from '../src/crypto/index.ts'
-import { XscError } from './errors.ts'
+import { BlockError } from './errors.ts'
 import { computeBodyRoot, txId } from './ids.ts'
 import { ENTRY_TYPE_OF_KIND, type Block, type BlockHeader } from './schema.ts'
-
-export type BlockErrorCode =
-  | 'WRONG_CHAIN'
-  | 'PARENT_UNKNOWN'
-  | 'WRONG_HEIGHT'
-  | 'WRONG_PARENT'
-  | 'SLOT_NOT_AFTER_PARENT'
-  | 'WRONG_ENTRY_KIND'
-  | 'EMPTY_BLOCK'
-  | 'BAD_BODY_ROOT'
-  | 'DUPLICATE_TX'
-  | 'BAD_STATE_ROOT'
-  | 'ALREADY_KNOWN'
-  | 'FINALIZED_CONFLICT'
-
-/** A block that is invalid in itself or against its parent. Carries {got, expected} on mismatches. */
-export class BlockError extends XscError<BlockErrorCode> {}
 
 /** Checks that need only the block: entry kinds, non-empty body, body root, no tx twice. */
 export function validateBlockStructure(block: Block, chainId: string): void {

@@ -1,48 +1,60 @@
-import { XscError } from '../blocks/errors.ts'
+import { XscError, type GossipVerdict, type Mismatch } from '../blocks/errors.ts'
+
+/** Every consensus payload names the proof scheme that failed (`stake`, `time`, `work`, `space`), or `finality`. */
+type Scheme = { scheme: string }
+
+/** Where in a space proof a check failed. */
+type SpaceLookup = { lookup?: number; attempt?: number; index?: number }
+
+export type ConsensusErrorPayloads = {
+  // configuration and registry
+  BAD_CONFIG: { scheme?: string; field?: string; got?: unknown; min?: number; max?: number }
+  UNKNOWN_SCHEME: Scheme & { known: string[] }
+  // proof list of a header
+  MISSING_PROOF: Scheme
+  UNKNOWN_PROOF: Scheme & { required: string[] }
+  DUPLICATE_PROOF: Scheme
+  PROOF_ORDER: Scheme & Mismatch<number>
+  MALFORMED_PROOF: Scheme & SpaceLookup & Partial<Mismatch<number>> & { entries?: number }
+  BAD_PROOF: Scheme & SpaceLookup & Partial<Mismatch<number>> & { segment?: number; nonce?: string }
+  // stake
+  NO_STAKE: Scheme
+  BAD_VALIDATOR_SET: Scheme & { address: string }
+  WRONG_PROPOSER: Scheme & Mismatch<string> & { slot: number }
+  BAD_SIGNATURE: Scheme & { proposer: string }
+  // time
+  WRONG_SLOT: Scheme & Mismatch<number> & { timestamp: bigint }
+  SLOT_NOT_AFTER_PARENT: Scheme & { got: number; parentSlot: number }
+  TIMESTAMP_DRIFT: Scheme & { got: bigint; max: number }
+  // proving (local, never about a foreign block)
+  PROVE_FAILED: Scheme & { lookup?: number; workBits?: number; plotKey?: string; proposer?: string } & Partial<Mismatch<string> | Mismatch<number>>
+  BAD_PLOT: Scheme & { got?: number; reason?: string }
+  // attestations, finality, fork choice
+  NOT_VALIDATOR: Scheme & { validator: string }
+  BAD_ATTESTATION_SIGNATURE: Scheme & { validator: string }
+  WRONG_CHAIN: Scheme & Mismatch<string>
+  UNKNOWN_BLOCK: Scheme & { blockHash: string }
+  HEIGHT_MISMATCH: Scheme & Mismatch<number>
+  EQUIVOCATION: Scheme & { validator: string; height: number; first: string; second: string }
+}
+export type ConsensusErrorCode = keyof ConsensusErrorPayloads
 
 /**
- * Every consensus failure. `details.scheme` names the proof scheme that rejected a block
- * (`stake`, `time`, `work`, `space`); attestation and fork-choice errors carry `scheme:
- * 'finality'`. Mismatches carry `{ got, expected }`.
- *
- * Gossip mapping: UNKNOWN_BLOCK is the only transient code (the block may still arrive: IGNORE);
- * every other code is a fact about the bytes and is the same on every honest node (REJECT).
- * Clock skew never produces a ConsensusError: `isFromFuture` is a separate shell-side check.
+ * Every consensus failure. Mismatches carry `{ got, expected }`. Clock skew never produces a
+ * ConsensusError: `isFromFuture` is a separate shell-side check.
  */
-export type ConsensusErrorCode =
-  // configuration and registry
-  | 'BAD_CONFIG'
-  | 'UNKNOWN_SCHEME'
-  // proof list of a header
-  | 'MISSING_PROOF'
-  | 'UNKNOWN_PROOF'
-  | 'DUPLICATE_PROOF'
-  | 'PROOF_ORDER'
-  | 'MALFORMED_PROOF'
-  | 'BAD_PROOF'
-  // stake
-  | 'NO_STAKE'
-  | 'BAD_VALIDATOR_SET'
-  | 'WRONG_PROPOSER'
-  | 'BAD_SIGNATURE'
-  // time
-  | 'WRONG_SLOT'
-  | 'SLOT_NOT_AFTER_PARENT'
-  | 'TIMESTAMP_DRIFT'
-  // proving (local, never about a foreign block)
-  | 'PROVE_FAILED'
-  | 'BAD_PLOT'
-  // attestations, finality, fork choice
-  | 'NOT_VALIDATOR'
-  | 'BAD_ATTESTATION_SIGNATURE'
-  | 'WRONG_CHAIN'
-  | 'UNKNOWN_BLOCK'
-  | 'HEIGHT_MISMATCH'
-  | 'EQUIVOCATION'
-
-export class ConsensusError extends XscError<ConsensusErrorCode> {}
-
-/** True for codes that say "not yet", not "never": the caller may retry later (gossip IGNORE). */
-export function isTransientConsensusError(error: unknown): boolean {
-  return error instanceof ConsensusError && error.code === 'UNKNOWN_BLOCK'
+export class ConsensusError extends XscError<ConsensusErrorPayloads> {
+  /**
+   * Every code is a fact about the bytes, the same on every honest node (REJECT), except
+   * UNKNOWN_BLOCK (the block may still arrive) and EQUIVOCATION: a validator's second vote may be
+   * relayed by honest peers that never saw its first, so it is not their fault (as in Ethereum).
+   */
+  static override readonly verdicts: Record<ConsensusErrorCode, GossipVerdict> = {
+    BAD_CONFIG: 'REJECT', UNKNOWN_SCHEME: 'REJECT', MISSING_PROOF: 'REJECT', UNKNOWN_PROOF: 'REJECT',
+    DUPLICATE_PROOF: 'REJECT', PROOF_ORDER: 'REJECT', MALFORMED_PROOF: 'REJECT', BAD_PROOF: 'REJECT',
+    NO_STAKE: 'REJECT', BAD_VALIDATOR_SET: 'REJECT', WRONG_PROPOSER: 'REJECT', BAD_SIGNATURE: 'REJECT',
+    WRONG_SLOT: 'REJECT', SLOT_NOT_AFTER_PARENT: 'REJECT', TIMESTAMP_DRIFT: 'REJECT', PROVE_FAILED: 'REJECT',
+    BAD_PLOT: 'REJECT', NOT_VALIDATOR: 'REJECT', BAD_ATTESTATION_SIGNATURE: 'REJECT', WRONG_CHAIN: 'REJECT',
+    UNKNOWN_BLOCK: 'IGNORE', HEIGHT_MISMATCH: 'REJECT', EQUIVOCATION: 'IGNORE',
+  }
 }

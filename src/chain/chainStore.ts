@@ -1,5 +1,4 @@
 import { bytes, bytes32, decode, encode, list, optional, struct, u32, type Codec } from '../../blocks/codec.ts'
-import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
 import { Block, GenesisConfig, type BlockHeader, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex, u32be } from '../crypto/index.ts'
@@ -7,9 +6,7 @@ import { computeGenesis } from '../state/genesis.ts'
 import { MemoryState, type StateWrite } from '../state/stateView.ts'
 import { bucketKey, Bucket, Db, type BatchOp } from './db.ts'
 import { ActivityValue, computeActivityKey, computeActivityRows, type ActivityRow } from './accountActivity.ts'
-
-export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'NOTHING_TO_REVERT' | 'CORRUPT'
-export class ChainStoreError extends XscError<ChainStoreErrorCode> {}
+import { ChainStoreError } from './errors.ts'
 
 export interface TxLocation { blockHash: Hash; height: number; index: number }
 const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32, height: u32, index: u32 })

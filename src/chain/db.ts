@@ -1,8 +1,5 @@
 import { ClassicLevel } from 'classic-level'
-import { XscError } from '../../blocks/errors.ts'
-
-export type DbErrorCode = 'LOCKED' | 'OPEN_FAILED' | 'CORRUPT'
-export class DbError extends XscError<DbErrorCode> {}
+import { DbError } from './errors.ts'
 
 /**
  * Buckets: one prefix byte each. The numbers are a storage format: never reuse one.

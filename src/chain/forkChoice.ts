@@ -1,4 +1,3 @@
-import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { Attestation, Block, Hash, SignedTx } from '../../blocks/schema.ts'
 import { ConsensusError } from '../../consensus/errors.ts'
@@ -6,6 +5,7 @@ import { chooseHead, computeFinalized, recordVote, verifyAttestation, type Block
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import type { Chain, ImportedBlock } from './chain.ts'
+import { ForkChoiceError } from './errors.ts'
 
 /**
  * Switching the head between branches below finality. The decision (which head) is the pure
@@ -18,9 +18,6 @@ import type { Chain, ImportedBlock } from './chain.ts'
  * Callers must serialize these calls with every other import and with block production (the
  * validator network runs them under its own lock, which also wraps `produceBlock`).
  */
-
-export type ForkChoiceErrorCode = 'BELOW_FINALIZED' | 'NOT_AN_ANCESTOR' | 'BRANCH_INVALID'
-export class ForkChoiceError extends XscError<ForkChoiceErrorCode> {}
 
 export interface BranchBlock {
   block: Block

@@ -1,13 +1,10 @@
-import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
 import type { StateReader } from '../state/stateView.ts'
-
-export type MempoolErrorCode = 'MEMPOOL_FULL' | 'ALREADY_KNOWN' | 'NONCE_GAP' | 'SENDER_QUEUE_FULL' | 'REPLACEMENT_UNDERPRICED'
-export class MempoolError extends XscError<MempoolErrorCode> {}
+import { MempoolError } from './errors.ts'
 
 export type PoolKind = 'ledger' | 'deployment' | 'execution'
 const POOL_KINDS: readonly PoolKind[] = ['ledger', 'deployment', 'execution']

@@ -1,4 +1,3 @@
-import { XscError } from '../../blocks/errors.ts'
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
 import { receiptSigningHash } from '../../blocks/ids.ts'
 import type { Hash, KvWrite, Receipt } from '../../blocks/schema.ts'
@@ -7,9 +6,7 @@ import { decodeTrusted } from '../../blocks/codec.ts'
 import { EXECUTION_STATUS, ExecutionRecord } from '../state/records.ts'
 import { executionKey } from '../state/stateKeys.ts'
 import type { StateReader } from '../state/stateView.ts'
-
-export type ReceiptErrorCode = 'UNKNOWN_EXECUTION' | 'NOT_ASSIGNED' | 'BAD_SIGNATURE' | 'WRONG_CHAIN' | 'WRITE_SET_MISMATCH' | 'DUPLICATE' | 'SETTLED'
-export class ReceiptError extends XscError<ReceiptErrorCode> {}
+import { ReceiptError } from './errors.ts'
 
 /** A receipt with the write set it signed. */
 export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[] }

@@ -1,7 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { XscError } from '../../blocks/errors.ts'
-
-export class CliError extends XscError<'USAGE' | 'FAILED'> {}
+import { CliError } from './errors.ts'
 
 export interface CommandContext {
   argv: string[]

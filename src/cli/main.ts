@@ -1,6 +1,7 @@
 import '../polyfill.ts'
 import { XscError } from '../../blocks/errors.ts'
-import { CliError, jsonReplacer, type Command } from './args.ts'
+import { jsonReplacer, type Command } from './args.ts'
+import { CliError } from './errors.ts'
 import { assetCommand } from './commands/asset.ts'
 import { balanceCommand } from './commands/balance.ts'
 import { blockCommand } from './commands/block.ts'
@@ -50,7 +51,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     const usage = e instanceof CliError && e.code === 'USAGE'
     const advice = usage ? `see xsc ${cmd.name} --help` : explainError(e)
     if (json) {
-      const { advice: _a, ...details } = (xe?.details ?? {}) as Record<string, unknown>
+      // The advice is printed beside the details, not inside them.
+      const details = Object.fromEntries(Object.entries(xe?.details ?? {}).filter(([field]) => field !== 'advice'))
       out(JSON.stringify({ error: { code: xe?.code ?? 'FAILED', message, ...(advice ? { advice } : {}), details } }, jsonReplacer))
     } else err(`error: ${message}${advice && !usage ? `\nhint: ${advice}` : ''}`)
     return usage ? 2 : 1

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { isEncryptedKeyFile, PASSPHRASE_ENV, readKeyFile } from '../node/keyFile.ts'
-import { KeystoreError } from '../node/keystore.ts'
+import { KeystoreError } from '../node/errors.ts'
 import type { KeyPair } from '../crypto/index.ts'
-import { CliError } from './args.ts'
+import { CliError } from './errors.ts'
 
 /** Where a passphrase comes from, first match wins: --passphrase-file, $XSC_PASSPHRASE, a prompt on a terminal. */
 export interface PassphraseSource {

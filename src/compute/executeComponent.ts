@@ -1,5 +1,5 @@
 import { OUTCOME, type KvWrite } from '../../blocks/schema.ts'
-import { ComputeError } from './computeError.ts'
+import { ComputeError } from './errors.ts'
 import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
 import { chargeFuel, classifyEnd, createMeter, createStateStore, DEFAULT_LIMITS, meterImports, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
 import { computeWriteSet } from './computeResultHash.ts'

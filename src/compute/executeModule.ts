@@ -1,6 +1,6 @@
 import { LIMITS, OUTCOME, type KvWrite } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
-import { ComputeError } from './computeError.ts'
+import { ComputeError } from './errors.ts'
 import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { BYTES_PER_FUEL_SHIFT, COST } from './costTable.ts'
 import { DEPTH_BITS, DEPTH_MASK, instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrument/instrumentModule.ts'

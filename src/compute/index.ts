@@ -1,7 +1,7 @@
 // Public surface of the compute runtime (what src/node and src/state's shell use).
 export { createComputePool, type ComputePool, type ComputePoolOpts, type ComputeJob, type AssetKind } from './computePool.ts'
 export { computeResultHash, computeWriteSetHash, computeWriteSet, computeAppliedState } from './computeResultHash.ts'
-export { ComputeError, type ComputeErrorCode } from './computeError.ts'
+export { ComputeError, type ComputeErrorCode } from './errors.ts'
 export { COST, BYTES_PER_FUEL_SHIFT, PAGE_FUEL_SHIFT } from './costTable.ts'
 export {
   DEFAULT_LIMITS,

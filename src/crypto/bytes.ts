@@ -1,4 +1,6 @@
 /** Bytes helpers shared by every layer: 0x-hex, comparison, concatenation. */
+import { HexError } from './errors.ts'
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 export function toHex(bytes: Uint8Array): `0x${string}` {
@@ -7,19 +9,12 @@ export function toHex(bytes: Uint8Array): `0x${string}` {
   return s as `0x${string}`
 }
 
-export class HexError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'HexError'
-  }
-}
-
 /** Parses lowercase-or-uppercase 0x-hex; `length` (in bytes) is checked when given. */
 export function fromHex(hex: string, length?: number): Uint8Array {
-  if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new HexError('expected 0x-prefixed hex with an even number of digits')
+  if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new HexError('BAD_HEX', 'expected 0x-prefixed hex with an even number of digits')
   const out = new Uint8Array((hex.length - 2) / 2)
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16)
-  if (length !== undefined && out.length !== length) throw new HexError(`expected ${length} bytes, got ${out.length}`)
+  if (length !== undefined && out.length !== length) throw new HexError('BAD_HEX', `expected ${length} bytes, got ${out.length}`, { expected: length, got: out.length })
   return out
 }
 

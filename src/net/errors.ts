@@ -1,34 +1,57 @@
-import { XscError } from '../../blocks/errors.ts'
+import { XscError, type ErrorWithCode } from '../../blocks/errors.ts'
+import { StateError } from '../state/errors.ts'
 
-export type NetErrorCode =
-  | 'NOT_STARTED'
-  | 'BAD_KEY'
-  | 'BAD_ADDRESS'
-  | 'DIAL_FAILED'
-  | 'UNKNOWN_TOPIC'
-  | 'ALREADY_SUBSCRIBED'
-  | 'MESSAGE_TOO_LARGE'
-  | 'PUBLISH_FAILED'
-  | 'TIMEOUT'
-  | 'REQUEST_TOO_LARGE'
-  | 'RESPONSE_TOO_LARGE'
-  | 'FRAME_TOO_LARGE'
-  | 'MALFORMED_FRAME'
-  | 'TRUNCATED'
-  | 'STREAM_FAILED'
-  | 'REMOTE_ERROR'
-  | 'BAD_MESSAGE'
-  | 'HASH_MISMATCH'
-  | 'NOT_FOUND'
-  | 'INTERNAL'
+export type NetErrorPayloads = {
+  NOT_STARTED: {}
+  BAD_KEY: {}
+  BAD_ADDRESS: { addr?: string; peer?: string }
+  DIAL_FAILED: { addr?: string; protocol?: string }
+  UNKNOWN_TOPIC: {}
+  ALREADY_SUBSCRIBED: {}
+  MESSAGE_TOO_LARGE: { topic: string; bytes: number; max: number }
+  PUBLISH_FAILED: { topic: string }
+  TIMEOUT: { protocol?: string; timeoutMs?: number }
+  /** `length`/`max` when a frame of the request was too long (see reqresp). */
+  REQUEST_TOO_LARGE: { count?: number; length?: number; max?: number }
+  RESPONSE_TOO_LARGE: { protocol: string; max: number }
+  FRAME_TOO_LARGE: { length?: number; max?: number }
+  MALFORMED_FRAME: { protocol?: string }
+  TRUNCATED: { protocol?: string }
+  STREAM_FAILED: { protocol?: string }
+  /** The code and message the remote handler sent. */
+  REMOTE_ERROR: { protocol: string; remoteCode: string; remoteMessage: string }
+  BAD_MESSAGE: { peer?: string }
+  HASH_MISMATCH: { got?: string; expected?: string; peer?: string }
+  NOT_FOUND: {}
+  INTERNAL: {}
+}
+export type NetErrorCode = keyof NetErrorPayloads
 
 /**
- * Every failure of the network layer. `REMOTE_ERROR` carries the code the remote handler sent in
- * `details.remoteCode`; a handler that throws an XscError has its code sent, anything else is
- * sent as `INTERNAL` with no detail (never a stack trace over the wire).
+ * Every failure of the network layer. A request handler that throws an XscError has its code
+ * sent to the requester (as REMOTE_ERROR's `remoteCode`); anything else is sent as `INTERNAL`
+ * with no detail (never a stack trace over the wire).
  */
-export class NetError extends XscError<NetErrorCode> {}
+export class NetError extends XscError<NetErrorPayloads> {}
 
-export function isNetError(err: unknown, code?: NetErrorCode): err is NetError {
+export function isNetError<C extends NetErrorCode = NetErrorCode>(err: unknown, code?: C): err is ErrorWithCode<NetError, C> {
   return err instanceof NetError && (code === undefined || err.code === code)
+}
+
+/** The topics whose messages a node validates itself (receipts belong to storage coordination). */
+export type ValidatedTopic = 'transactions' | 'blocks' | 'attestations'
+
+/**
+ * The one mapping from a failed gossip validation to libp2p's answer: 'reject' penalises the
+ * sender through gossipsub scoring, 'ignore' drops the message quietly. The verdict is the
+ * error's own (chosen per code in each domain's errors.ts, or at the throw site), with one rule
+ * on top: a block is checked against its parent's state, which every honest node shares, so a
+ * state-transition failure inside a block is REJECT even where the same failure of a loose tx is
+ * IGNORE (a peer a block ahead or behind may see that tx differently). Anything that is not an
+ * XscError is our own failure: IGNORE.
+ */
+export function gossipVerdictOf(err: unknown, topic: ValidatedTopic): 'reject' | 'ignore' {
+  if (!(err instanceof XscError)) return 'ignore'
+  if (topic === 'blocks' && err instanceof StateError) return 'reject'
+  return err.verdict === 'REJECT' ? 'reject' : 'ignore'
 }

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { GenesisConfig } from '../../blocks/schema.ts'
-import { formatGenesisJson, GenesisError, parseGenesisJson } from '../state/genesisJson.ts'
+import { formatGenesisJson, parseGenesisJson } from '../state/genesisJson.ts'
+import { GenesisError } from '../state/errors.ts'
 
 export function readGenesisFile(path: string): GenesisConfig {
   let json: unknown

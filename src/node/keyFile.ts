@@ -1,10 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { XscError } from '../../blocks/errors.ts'
 import type { Address } from '../../blocks/schema.ts'
 import { fromHex, keyPairFromSecret, toHex, type KeyPair } from '../crypto/index.ts'
-import { decryptKeystore, encryptKeystore, isKeystoreJson, KeystoreError, parseKeystore, type ScryptParams } from './keystore.ts'
-
-export class KeyFileError extends XscError<'BAD_KEY_FILE'> {}
+import { decryptKeystore, encryptKeystore, isKeystoreJson, parseKeystore, type ScryptParams } from './keystore.ts'
+import { KeyFileError, KeystoreError, keystoreErrorAt } from './errors.ts'
 
 /** The environment variable a passphrase may come from (also read by every `--key` flag). */
 export const PASSPHRASE_ENV = 'XSC_PASSPHRASE'
@@ -45,7 +43,7 @@ export function readKeyFileAddress(path: string): Address {
     try {
       return fromHex(parseKeystore(json).address, 32)
     } catch (e) {
-      if (e instanceof KeystoreError) throw new KeystoreError(e.code, `${path}: ${e.message}`, { ...e.details, path }, { cause: e })
+      if (e instanceof KeystoreError) throw keystoreErrorAt(e, path)
       throw e
     }
   }
@@ -80,7 +78,7 @@ export function readKeyFile(path: string, opts: { passphrase?: string } = {}): K
   try {
     return decryptKeystore(json, passphrase)
   } catch (e) {
-    if (e instanceof KeystoreError) throw new KeystoreError(e.code, `${path}: ${e.message}`, { ...e.details, path }, { cause: e })
+    if (e instanceof KeystoreError) throw keystoreErrorAt(e, path)
     throw e
   }
 }

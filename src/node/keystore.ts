@@ -1,10 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
-import { XscError } from '../../blocks/errors.ts'
 import { fromHex, keyPairFromSecret, toHex, type KeyPair } from '../crypto/index.ts'
-
-export type KeystoreErrorCode = 'MALFORMED' | 'UNSUPPORTED' | 'KDF_PARAMS_OUT_OF_BOUNDS' | 'WRONG_PASSPHRASE' | 'TAMPERED' | 'PASSPHRASE_REQUIRED'
-
-export class KeystoreError extends XscError<KeystoreErrorCode> {}
+import { KeystoreError } from './errors.ts'
 
 /**
  * An ed25519 secret key encrypted with a passphrase, in the spirit of Ethereum's keystore v3:

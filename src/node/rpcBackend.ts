@@ -10,7 +10,6 @@ const MAX_COMPLETION_SCAN = 10_240
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import {
-  RpcBackendError,
   type AccountInfo,
   type ActivityEntry,
   type AssetInfo,
@@ -26,6 +25,7 @@ import {
   type StoredBlock,
   type TxLocation,
 } from '../rpc/backend.ts'
+import { RpcBackendError } from '../rpc/errors.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
 

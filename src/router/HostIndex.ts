@@ -4,7 +4,7 @@ import { toHex } from '../crypto/bytes.ts'
 import { HOST_STATUS, type HostRecord } from '../state/records.ts'
 import { computeUtilizationBp } from '../state/market/pricing.ts'
 import type { MarketParams } from '../state/market/marketParams.ts'
-import { RouterError } from './RouterError.ts'
+import { RouterError } from './errors.ts'
 
 /** One host as the index holds it: the record plus fields the search reads on every visit. */
 export interface IndexedHost {

@@ -3,7 +3,7 @@ import { toHex } from '../crypto/bytes.ts'
 import { HOST_STATUS } from '../state/records.ts'
 import { computeStoragePrice } from '../state/market/pricing.ts'
 import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
-import { RouterError } from './RouterError.ts'
+import { RouterError } from './errors.ts'
 
 /**
  * What a placement or an assignment asks of the router. `bid` is per fuel unit for compute and

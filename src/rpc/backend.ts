@@ -1,4 +1,3 @@
-import { XscError } from '../../blocks/errors.ts'
 import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import { equalBytes } from '../crypto/bytes.ts'
@@ -7,7 +6,7 @@ import { equalBytes } from '../crypto/bytes.ts'
  * What the RPC server needs from a node. The node implements it (src/node/rpcBackend.ts); tests
  * use an in-memory stand-in. Domain types in, domain types out: the server does all the wire
  * formatting and error mapping. Lookups that find nothing return `null`; refusals throw an
- * `XscError` whose `code` the server maps to a documented JSON-RPC code (see rpcErrors.ts):
+ * `XscError` whose `code` the server maps to a documented JSON-RPC code (see errors.ts):
  * throw `RpcBackendError` with one of `BackendErrorCode`, or any XscError with the same code.
  */
 export interface RpcBackend {
@@ -152,27 +151,3 @@ export function isEventMatch(filter: EventFilter, event: RpcEvent): boolean {
   return true
 }
 
-// ---------- errors ----------
-
-/**
- * Codes a backend throws for refusals the client can act on. Each maps to one documented
- * JSON-RPC application code (rpcErrors.ts). Other XscError codes map to a generic refusal.
- */
-export type BackendErrorCode =
-  | 'NONCE_TOO_LOW'
-  | 'NONCE_TOO_HIGH'
-  | 'INSUFFICIENT_FUNDS'
-  | 'BAD_SIGNATURE'
-  | 'WRONG_CHAIN'
-  | 'MEMPOOL_FULL'
-  | 'ALREADY_KNOWN'
-  | 'FEE_TOO_LOW'
-  | 'INVALID_TX'
-  | 'UNKNOWN_ASSET'
-  | 'UNKNOWN_EXECUTION'
-  | 'FUEL_LIMIT_TOO_HIGH'
-  | 'BLOB_TOO_LARGE'
-  | 'HISTORY_UNAVAILABLE'
-  | 'UNAVAILABLE'
-
-export class RpcBackendError extends XscError<BackendErrorCode> {}

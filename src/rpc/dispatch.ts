@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { RpcBackend } from './backend.ts'
 import { findMethod, parseParams, type CallContext } from './methods.ts'
 import type { RpcMetrics } from './metrics.ts'
-import { RpcError, RPC_CODES, toRpcErrorObject, type RpcErrorObject } from './rpcErrors.ts'
+import { RPC_CODES, RpcError, type RpcErrorObject, toRpcErrorObject } from './errors.ts'
 
 /**
  * Transport-independent JSON-RPC 2.0 processing: one text body in, one text response (or none,

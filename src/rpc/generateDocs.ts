@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { RpcEvent } from './formats.ts'
 import { listMethods } from './methods.ts'
-import { RPC_CODES, RPC_CODE_DESCRIPTIONS, type RpcCodeName } from './rpcErrors.ts'
+import { RPC_CODE_DESCRIPTIONS, RPC_CODES, type RpcCodeName } from './errors.ts'
 import type { JsonSchema } from './wire.ts'
 
 /**

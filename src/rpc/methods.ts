@@ -4,8 +4,8 @@ import { toHex } from '../crypto/bytes.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type * as B from './backend.ts'
 import * as F from './formats.ts'
-import { RpcError, RPC_CODES, RPC_CODE_DESCRIPTIONS } from './rpcErrors.ts'
-import { amount, bool, bytes32, list, optional, str, u32, type Json, type JsonSchema, type Wire, WireError } from './wire.ts'
+import { RPC_CODE_DESCRIPTIONS, RPC_CODES, RpcError, WireError } from './errors.ts'
+import { amount, bool, bytes32, list, optional, str, u32, type Json, type JsonSchema, type Wire } from './wire.ts'
 
 /**
  * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed

@@ -10,7 +10,7 @@ import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
 import type { SubscriptionHost } from './methods.ts'
 import { isProbePath, serveProbe, type ReadinessOpts } from './healthProbes.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
-import { RpcError, toRpcErrorObject } from './rpcErrors.ts'
+import { RpcError, toRpcErrorObject } from './errors.ts'
 
 /**
  * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus `PUT /blob` (raw bytes → data

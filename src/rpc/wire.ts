@@ -1,5 +1,5 @@
-import { XscError } from '../../blocks/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
+import { WireError, type WireErrorCode } from './errors.ts'
 
 /**
  * JSON wire combinators: the one description of how a domain value (bigint, Uint8Array, records)
@@ -15,10 +15,6 @@ import { toHex } from '../crypto/bytes.ts'
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export type JsonSchema = { readonly [key: string]: unknown }
 
-export type WireErrorCode = 'WRONG_TYPE' | 'OUT_OF_RANGE' | 'TOO_LARGE' | 'MISSING' | 'UNKNOWN_TAG'
-
-/** A value on the wire is not of the expected shape; `details.path` says where. */
-export class WireError extends XscError<WireErrorCode> {}
 
 export interface Wire<T> {
   readonly schema: JsonSchema

@@ -6,7 +6,7 @@ import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
-import { verifyCompletionEntry } from './market/index.ts'
+import { MarketError, verifyCompletionEntry } from './market/index.ts'
 import { EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
 import { assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
@@ -57,7 +57,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
       height: ctx.height,
     })
   } catch (cause) {
-    const details = (cause as { details?: Record<string, unknown> }).details ?? {}
+    const details = cause instanceof MarketError ? cause.details : {}
     throw new StateError('ENTRY_MISMATCH', `completion rejected: ${(cause as Error).message}`, details, { cause })
   }
   const s = state.child()

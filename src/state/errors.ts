@@ -1,26 +1,47 @@
-import { XscError } from '../../blocks/errors.ts'
+import { XscError, type GossipVerdict, type Mismatch } from '../../blocks/errors.ts'
+import type { MarketError } from './market/errors.ts'
 
-export type StateErrorCode =
-  | 'WRONG_CHAIN'
-  | 'BAD_SIGNATURE'
-  | 'INVALID_KEY'
-  | 'NONCE_TOO_LOW'
-  | 'NONCE_TOO_HIGH'
-  | 'INSUFFICIENT_FUNDS'
-  | 'OVERFLOW'
-  | 'INVALID_TX'
-  | 'HOST_EXISTS'
-  | 'UNKNOWN_HOST'
-  | 'UNKNOWN_ASSET'
-  | 'UNKNOWN_EXECUTION'
-  | 'UNKNOWN_VALIDATOR'
-  | 'STAKE_TOO_LOW'
-  | 'WRONG_ENTRY_KIND'
-  | 'ENTRY_MISMATCH'
-  | 'UNSUPPORTED'
+export type StateErrorPayloads = {
+  WRONG_CHAIN: Mismatch<string>
+  /** `from` for a tx, `host` for a receipt; `index` is the tx's place in its block. */
+  BAD_SIGNATURE: { from?: string; host?: string; index?: number }
+  INVALID_KEY: { from?: string }
+  NONCE_TOO_LOW: Mismatch<number>
+  NONCE_TOO_HIGH: Mismatch<number>
+  /** Amounts as decimal strings. */
+  INSUFFICIENT_FUNDS: { address?: string; balance: string; needed: string }
+  OVERFLOW: { address?: string }
+  /** `field` names the offending field; a fuel limit above the maximum also says `code: 'FUEL_LIMIT_TOO_HIGH'`. */
+  INVALID_TX: { field?: string; code?: 'FUEL_LIMIT_TOO_HIGH'; max?: string } | { needed: number; found: number }
+  HOST_EXISTS: {}
+  UNKNOWN_HOST: {}
+  UNKNOWN_ASSET: { asset?: string }
+  UNKNOWN_EXECUTION: {}
+  UNKNOWN_VALIDATOR: {}
+  STAKE_TOO_LOW: {}
+  WRONG_ENTRY_KIND: {}
+  /** A validator's recomputation differs from the entry (`field`), or the market refused it (its payload). */
+  ENTRY_MISMATCH: { field: string; got?: unknown; expected?: unknown } | MarketError['details'] | {}
+  UNSUPPORTED: {}
+}
+export type StateErrorCode = keyof StateErrorPayloads
 
 /**
- * Why a tx or block does not apply to the state. Tx-level codes double as mempool rejections;
- * ENTRY_MISMATCH carries {field, got, expected} when a validator's recomputation differs.
+ * Why a tx or block does not apply to the state. Tx-level codes double as mempool rejections.
+ * The verdicts are a loose tx's: REJECT only what is wrong in the bytes (bad signature, other
+ * chain, malformed); a nonce, balance or registry problem depends on the receiver's state and an
+ * honest peer may be a block ahead or behind us (IGNORE). In a block every code is REJECT (see
+ * gossipVerdictOf): the block is checked against its parent's state, which all honest nodes share.
  */
-export class StateError extends XscError<StateErrorCode> {}
+export class StateError extends XscError<StateErrorPayloads> {
+  static override readonly verdicts: Record<StateErrorCode, GossipVerdict> = {
+    WRONG_CHAIN: 'REJECT', BAD_SIGNATURE: 'REJECT', INVALID_KEY: 'REJECT', NONCE_TOO_LOW: 'IGNORE',
+    NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
+    HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', UNKNOWN_EXECUTION: 'IGNORE',
+    UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
+    UNSUPPORTED: 'REJECT',
+  }
+}
+
+/** A genesis description (JSON or file) that does not describe a valid genesis: `field` or `path` says where. */
+export class GenesisError extends XscError<{ BAD_GENESIS: { field?: string; path?: string } }> {}

@@ -1,9 +1,7 @@
-import { XscError } from '../../blocks/errors.ts'
 import type { ChainParams, ConsensusConfig, GenesisConfig } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
+import { GenesisError } from './errors.ts'
 import { MARKET_PARAM_DEFAULTS } from './market/marketParams.ts'
-
-export class GenesisError extends XscError<'BAD_GENESIS'> {}
 
 /**
  * genesis.json is for people: amounts and big integers as decimal strings, keys as 0x-hex.

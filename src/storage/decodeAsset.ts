@@ -1,7 +1,7 @@
 import { equalBytes, hash } from '../crypto/index.ts'
 import type { Manifest } from '../../blocks/schema.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { getFastCoder, type FastCoder } from './fastCoder.ts'
 import { createIncrementalHash } from './incrementalHash.ts'
 

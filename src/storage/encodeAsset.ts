@@ -1,7 +1,7 @@
 import { hash } from '../crypto/index.ts'
 import type { ChainParams, Manifest } from '../../blocks/schema.ts'
 import { computeShardSize } from '../state/storage/computeChunkLeaves.ts'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { getFastCoder } from './fastCoder.ts'
 import type { ErasureCoder } from './erasureCoder.ts'
 import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'

@@ -1,4 +1,4 @@
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 
 /**
  * The contract both coders (ours and the reference) implement, on one contiguous buffer of

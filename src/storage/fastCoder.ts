@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
 import { wasmApi, type WasmMemory, type WasmModule } from './wasmApi.ts'
 import { computeEncodingMatrix, computeRebuildMatrix, gfMul, type GfMatrix } from './gf256.ts'

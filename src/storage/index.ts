@@ -1,5 +1,5 @@
 /** Storage I/O layer: coding, host shard store, retrieval, repair execution. */
-export { StorageError, type StorageErrorCode } from '../state/storage/storageError.ts'
+export { StorageError, type StorageErrorCode } from '../state/storage/errors.ts'
 export type { ErasureCoder } from './erasureCoder.ts'
 export { FastCoder, getFastCoder } from './fastCoder.ts'
 export { loadReferenceCoder } from './referenceCoder.ts'

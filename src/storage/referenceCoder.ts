@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { ReedSolomonErasure } from '@subspace/reed-solomon-erasure.wasm'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { wasmApi, type WasmModule } from './wasmApi.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
 

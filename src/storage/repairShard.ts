@@ -1,5 +1,5 @@
 import type { Address, Hash, Manifest } from '../../blocks/schema.ts'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { rebuildShard } from './decodeAsset.ts'
 import { collectShards, type BadShardReport, type FetchShard, type RetrieveOpts } from './retrieve.ts'
 

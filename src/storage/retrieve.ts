@@ -1,7 +1,7 @@
 import { equalBytes, hash, toHex } from '../crypto/index.ts'
 import type { Address, Manifest } from '../../blocks/schema.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
-import { StorageError } from '../state/storage/storageError.ts'
+import { StorageError } from '../state/storage/errors.ts'
 import { decodeAsset } from './decodeAsset.ts'
 import type { FastCoder } from './fastCoder.ts'
 

@@ -54,7 +54,7 @@ export async function closedLoad(o: ClosedLoadOpts): Promise<ClosedLoadResult> {
           nonce++
           continue
         }
-        const expected = err instanceof RpcClientError ? (err.details.data as { expected?: unknown } | undefined)?.expected : undefined
+        const expected = err instanceof RpcClientError && (err.code === 'NONCE_TOO_LOW' || err.code === 'NONCE_TOO_HIGH') ? err.details.data.expected : undefined
         await sleep(100)
         nonce = typeof expected === 'number' ? expected : typeof expected === 'string' ? Number(expected) : await getNonce(c, { address: s.publicKey })
       }

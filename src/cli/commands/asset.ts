@@ -1,8 +1,8 @@
 import { ASSET_KIND } from '../../../blocks/schema.ts'
 import { getAsset, ASSET_STATUS } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { CliError, DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
-import { CommandError } from './commandError.ts'
+import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
+import { CliError, CommandError } from '../errors.ts'
 import { nameOf } from './listHosts.ts'
 import { parseHash, withClient } from './parseOptions.ts'
 

@@ -2,8 +2,8 @@ import { BlockEntry } from '../../../blocks/schema.ts'
 import { getBlock } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { jsonWireOf } from '../../rpc/jsonWireOf.ts'
-import { CliError, DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
-import { CommandError } from './commandError.ts'
+import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
+import { CliError, CommandError } from '../errors.ts'
 import { parseHash, withClient } from './parseOptions.ts'
 
 /** One line per entry for people. */

@@ -1,4 +1,7 @@
 import { XscError } from '../../../blocks/errors.ts'
+import { RpcClientError } from '../../client/index.ts'
+import { KeystoreError } from '../../node/errors.ts'
+import { CommandError } from '../errors.ts'
 
 /**
  * What to do about an error, by its code: the RPC application codes a node answers with
@@ -46,9 +49,9 @@ const ADVICE: Record<string, string> = {
 /** Advice for an error, or undefined when there is none to give. */
 export function explainError(err: unknown): string | undefined {
   if (!(err instanceof XscError)) return undefined
-  const details = err.details as { advice?: unknown; data?: { reason?: unknown } }
-  if (typeof details.advice === 'string') return details.advice
-  const reason = details.data?.reason
+  if (err instanceof CommandError) return err.details.advice
+  if (err instanceof KeystoreError && err.details.advice !== undefined) return err.details.advice
+  const reason = err instanceof RpcClientError && 'data' in err.details ? err.details.data.reason : undefined
   if (typeof reason === 'string' && reason !== err.code && ADVICE[reason] !== undefined) return ADVICE[reason]
-  return ADVICE[err.code as string]
+  return ADVICE[err.code]
 }

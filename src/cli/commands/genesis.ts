@@ -5,7 +5,8 @@ import { fromHex, generateKeyPair, toHex } from '../../crypto/index.ts'
 import { writeGenesisFile } from '../../node/genesisFile.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../state/genesisJson.ts'
-import { CliError, parseCommandArgs, print, type Command } from '../args.ts'
+import { parseCommandArgs, print, type Command } from '../args.ts'
+import { CliError } from '../errors.ts'
 
 export const genesisCommand: Command = {
   name: 'genesis',

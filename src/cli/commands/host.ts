@@ -3,8 +3,8 @@ import { getChainParams, getHost, signAndSend, waitForTransaction, type Client, 
 import { toHex } from '../../crypto/index.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { CliError, DEFAULT_RPC, parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
-import { CommandError } from './commandError.ts'
+import { DEFAULT_RPC, parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
+import { CliError, CommandError } from '../errors.ts'
 import { formatCapabilities, nameOf } from './listHosts.ts'
 import { parseAmount, parseCoord, parseCount, resolveAddress, withClient } from './parseOptions.ts'
 

@@ -8,7 +8,8 @@ import { renderNodeConfig } from '../../node/config/renderNodeConfig.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
 import { computeP2pSeed } from '../../node/network/p2pIdentity.ts'
 import { resolvePassphrase } from '../passphrase.ts'
-import { CliError, parseCommandArgs, print, type Command } from '../args.ts'
+import { parseCommandArgs, print, type Command } from '../args.ts'
+import { CliError } from '../errors.ts'
 
 /** Settings init sets itself (paths inside DIR) rather than taking them as flags. */
 const OWN = new Set(['data', 'key', 'host-key', 'p2p-key', 'validator', 'host', 'genesis', 'passphrase-file'])

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { fromHex, generateKeyPair, keyPairFromSecret, toHex, type KeyPair } from '../../crypto/index.ts'
 import { isEncryptedKeyFile, readKeyFileAddress, writeKeyFile } from '../../node/keyFile.ts'
 import { loadKeyFile, readPassphraseFile, resolvePassphrase, type PassphraseSource } from '../passphrase.ts'
-import { CliError, parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
+import { parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
+import { CliError } from '../errors.ts'
 
 const USAGE = [
   'new [--out key.json] [--plaintext] [--passphrase-file FILE]     a new key, encrypted unless --plaintext',

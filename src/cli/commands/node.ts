@@ -7,7 +7,8 @@ import { XscNode, type HostOpts, type P2pOpts } from '../../node/node.ts'
 import { loadKeyFile, type PassphraseSource } from '../passphrase.ts'
 import { parseCapabilities } from './host.ts'
 import { parseAmount, parseCoord, parseCount } from './parseOptions.ts'
-import { CliError, parseCommandArgs, type Command } from '../args.ts'
+import { parseCommandArgs, type Command } from '../args.ts'
+import { CliError } from '../errors.ts'
 
 export function parseHostPort(value: string, label = '--rpc'): { host: string; port: number } {
   const m = /^(?:(.+):)?([0-9]{1,5})$/.exec(value)

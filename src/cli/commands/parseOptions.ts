@@ -2,7 +2,7 @@ import type { Address, Coord, Hash } from '../../../blocks/schema.ts'
 import { createClient, http, type Client } from '../../client/index.ts'
 import { fromHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { CliError } from '../args.ts'
+import { CliError } from '../errors.ts'
 
 /** Parsers for flag values shared by the commands: each throws CliError('USAGE') saying what it expected. */
 

@@ -2,6 +2,7 @@ import type { Hash, SignedTx, TxPayload } from '../../../blocks/schema.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
+import type { Json } from '../../rpc/wire.ts'
 import { buildTx, signTx } from '../tx.ts'
 import { getChainStatus } from './getChainStatus.ts'
 import { getNonce } from './getNonce.ts'
@@ -38,15 +39,15 @@ export async function signAndSend(client: Client, p: SignAndSendParameters): Pro
   } catch (err) {
     // A fetched nonce may be taken by a tx pending on the node: NONCE_TOO_LOW, or, since a pending
     // nonce can be replaced by a higher fee, REPLACEMENT_UNDERPRICED (FEE_TOO_LOW); both say the next free one.
-    const taken = err instanceof RpcClientError && (err.code === 'NONCE_TOO_LOW' || (err.details.data as { reason?: unknown } | undefined)?.reason === 'REPLACEMENT_UNDERPRICED')
-    const expected = taken && p.nonce === undefined ? pendingNonce(err) : undefined
+    const taken = err instanceof RpcClientError && (err.code === 'NONCE_TOO_LOW' || (err.code === 'FEE_TOO_LOW' && err.details.data.reason === 'REPLACEMENT_UNDERPRICED'))
+    const expected = taken && p.nonce === undefined ? pendingNonce(err.details.data.expected) : undefined
     if (expected === undefined || expected <= nonce) throw err
     return send(expected)
   }
 }
 
-function pendingNonce(err: RpcClientError): number | undefined {
-  const data = err.details.data as { expected?: unknown } | undefined
-  const v = typeof data?.expected === 'string' ? Number(data.expected) : data?.expected
+/** The next free nonce the node named (a number, or a decimal string from older nodes). */
+function pendingNonce(expected: Json | undefined): number | undefined {
+  const v = typeof expected === 'string' ? Number(expected) : expected
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined
 }

@@ -69,7 +69,7 @@ async function probePending(client: Client, tx: SignedTx, id: Hash): Promise<'pe
     if (err.code === 'TRANSPORT_FAILED' || err.code === 'TIMEOUT' || err.code === 'RATE_LIMITED' || err.code === 'UNAVAILABLE') return 'pending'
     // NONCE_TOO_LOW: the nonce was used, by this tx (included meanwhile) or by another one.
     if (err.code === 'NONCE_TOO_LOW' && (await getTransaction(client, { id })) !== null) return 'included'
-    const data = err.details.data as { reason?: unknown } | undefined
-    return { reason: typeof data?.reason === 'string' ? data.reason : err.code }
+    const reason = 'data' in err.details ? err.details.data.reason : undefined
+    return { reason: typeof reason === 'string' ? reason : err.code }
   }
 }

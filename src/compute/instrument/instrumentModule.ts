@@ -18,7 +18,7 @@
  * (`readDeclarations.ts`), declaration sections rewritten (`rewriteSections.ts`), and function
  * bodies (`rewriteFunctionBody.ts`, which decodes through `instructionTable.ts`).
  */
-import { ComputeError } from '../computeError.ts'
+import { ComputeError } from '../errors.ts'
 import { DEPTH_MASK, countMeterExports, writeMeterExports, writeMeterGlobals, writeMeterImports } from './meterGlobals.ts'
 import { readDeclarations, type ModuleDeclarations, type ModuleImport } from './readDeclarations.ts'
 import { rewriteFunctionBody, type RewriteFunctionCtx } from './rewriteFunctionBody.ts'

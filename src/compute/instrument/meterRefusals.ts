@@ -1,4 +1,4 @@
-import { ComputeError } from '../computeError.ts'
+import { ComputeError } from '../errors.ts'
 
 /** Refuses a module that uses something the meter cannot charge deterministically. */
 export function unsupported(feature: string, detail: string): never {

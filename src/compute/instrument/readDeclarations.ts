@@ -1,4 +1,4 @@
-import { ComputeError } from '../computeError.ts'
+import { ComputeError } from '../errors.ts'
 import { METER_MODULE } from './meterGlobals.ts'
 import { unsupported } from './meterRefusals.ts'
 import { WasmReader } from './wasmBytes.ts'

@@ -3,7 +3,7 @@
  * the meter globals imported or defined and exported, global indices renumbered where the
  * meter globals were imported in front of the module's own.
  */
-import { ComputeError } from '../computeError.ts'
+import { ComputeError } from '../errors.ts'
 import { METER_EXPORTS, writeMeterExports, writeMeterGlobals, writeMeterImports } from './meterGlobals.ts'
 import { limitExceeded, unsupported } from './meterRefusals.ts'
 import { WasmReader, WasmWriter } from './wasmBytes.ts'

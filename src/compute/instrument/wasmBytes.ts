@@ -1,4 +1,4 @@
-import { ComputeError } from '../computeError.ts'
+import { ComputeError } from '../errors.ts'
 
 /** A cursor over WASM binary bytes: LEB128 per the spec, every overrun a typed MALFORMED_WASM. */
 export class WasmReader {

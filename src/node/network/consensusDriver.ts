@@ -6,11 +6,11 @@ import { signAttestation, type BlockNode } from '../../../consensus/finality.ts'
 import { verifyProofs } from '../../../consensus/sealBlock.ts'
 import { isFromFuture } from '../../../consensus/time.ts'
 import type { Chain, ImportedBlock } from '../../chain/chain.ts'
-import { ForkChoiceError, ForkChoiceStore, switchBranch, type BranchBlock } from '../../chain/forkChoice.ts'
+import { ForkChoiceStore, switchBranch, type BranchBlock } from '../../chain/forkChoice.ts'
+import { ForkChoiceError } from '../../chain/errors.ts'
 import { equalBytes, toHex, type KeyPair } from '../../crypto/index.ts'
-import type { ValidationResult } from '../../net/index.ts'
+import { gossipVerdictOf, type ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import { computeBlockVerdict } from './gossipVerdict.ts'
 
 /**
  * The consensus side of a networked node: block intake (import on the head, hold on a competing
@@ -138,7 +138,7 @@ export class ConsensusDriver {
         try {
           await this.#chain.importBlock(block, bytes)
         } catch (e) {
-          const verdict = computeBlockVerdict(e)
+          const verdict = gossipVerdictOf(e, 'blocks')
           this.#log.info({ height: block.header.height, hash: key, from, verdict, err: e instanceof Error ? e.message : String(e) }, 'block not imported')
           return verdict
         }
@@ -163,7 +163,7 @@ export class ConsensusDriver {
       verifyProofs({ registry: this.#chain.registry, genesisTime: this.#chain.genesis.genesisTime, slotMs: this.#chain.genesis.slotMs, validators: this.#chain.validators(), parentSlot: parent.header.slot }, block.header)
       this.forkChoice.addBlock({ hash, parentHash: block.header.prevHash, height: block.header.height })
     } catch (e) {
-      const verdict = computeBlockVerdict(e)
+      const verdict = gossipVerdictOf(e, 'blocks')
       this.#log.info({ height: block.header.height, hash: toHex(hash), from, verdict, err: e instanceof Error ? e.message : String(e) }, 'side block refused')
       return verdict
     }
@@ -292,9 +292,9 @@ export class ConsensusDriver {
       return true
     } catch (e) {
       if (e instanceof ForkChoiceError && e.code === 'BRANCH_INVALID') {
-        const bad = branch.find((b) => toHex(b.hash) === e.details?.badHash)
+        const bad = branch.find((b) => toHex(b.hash) === e.details.badHash)
         if (bad) for (const k of this.forkChoice.removeSubtree(bad.hash)) this.#side.delete(k)
-        this.#log.warn({ bad: e.details?.badHash, err: e.cause instanceof Error ? e.cause.message : String(e.cause) }, 'competing branch is invalid')
+        this.#log.warn({ bad: e.details.badHash, err: e.cause instanceof Error ? e.cause.message : String(e.cause) }, 'competing branch is invalid')
         return true
       }
       throw e

@@ -1,12 +1,11 @@
 import { decode, type Codec } from '../../../blocks/codec.ts'
 import { Attestation, Block, SignedTx } from '../../../blocks/schema.ts'
-import type { NetNode, ValidationResult } from '../../net/index.ts'
-import { computeGossipVerdict, type ValidatedTopic } from './gossipVerdict.ts'
+import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
 /**
  * One table for the gossip this node validates, as Lodestar's network/processor/gossipHandlers:
  * topic → decode → validate → verdict. `validate` returns the verdict of a message it could judge
- * or throws the typed error that says why not; `computeGossipVerdict` maps that error. Accepting
+ * or throws the typed error that says why not; `gossipVerdictOf` maps that error. Accepting
  * IS handling (a tx admitted, a block imported, a vote counted), so gossipsub only forwards.
  */
 export interface GossipHandler<T> {
@@ -55,7 +54,7 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
   try {
     return await handler.validate(decode(handler.codec, bytes), bytes, from)
   } catch (e) {
-    return computeGossipVerdict(topic, e)
+    return gossipVerdictOf(e, topic)
   }
 }
 

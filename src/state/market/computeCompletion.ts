@@ -3,7 +3,7 @@ import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
 import { ZERO_HASH } from '../../crypto/hash.ts'
 import { EXECUTION_STATUS, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
 import type { MarketParams } from './marketParams.ts'
-import { MarketError } from './MarketError.ts'
+import { MarketError } from './errors.ts'
 import { U128_MAX, computeClearingPrice, computeFirstReceiptBonus, computeHostPay, computePremiumBp, computeProposerFee } from './pricing.ts'
 import { computeReputationUpdate } from './reputation.ts'
 

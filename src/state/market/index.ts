@@ -1,4 +1,4 @@
-export { MarketError, type MarketErrorCode } from './MarketError.ts'
+export { MarketError, type MarketErrorCode } from './errors.ts'
 export { MARKET_PARAM_DEFAULTS, verifyMarketParams, type MarketParams } from './marketParams.ts'
 export {
   U128_MAX,

@@ -1,5 +1,5 @@
 import type { ChainParams } from '../../../blocks/schema.ts'
-import { MarketError } from './MarketError.ts'
+import { MarketError } from './errors.ts'
 
 /** The ChainParams fields the market reads. */
 export type MarketParams = Pick<
@@ -36,8 +36,8 @@ export const MARKET_PARAM_DEFAULTS: MarketParams = {
  * execution pay less than a public one, thresholds must be ordered so suspension comes first.
  */
 export function verifyMarketParams(p: MarketParams): void {
-  const bad = (field: string, why: string): never => {
-    throw new MarketError('BAD_PARAMS', `${field}: ${why}`, { field, value: (p as unknown as Record<string, unknown>)[field] })
+  const bad = (field: keyof MarketParams, why: string): never => {
+    throw new MarketError('BAD_PARAMS', `${field}: ${why}`, { field, value: p[field] })
   }
   const isInt = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max
   if (!isInt(p.gridSize, 0xffff_ffff) || p.gridSize < 1) bad('gridSize', 'must be an integer in 1..2^32-1')

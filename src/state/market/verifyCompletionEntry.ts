@@ -2,7 +2,7 @@ import { encode, list, type Codec } from '../../../blocks/codec.ts'
 import { LIMITS, Payout, ReputationChange, type CompletionEntry } from '../../../blocks/schema.ts'
 import { equalBytes, toHex } from '../../crypto/bytes.ts'
 import { computeCompletion, type CompletionInputs, type CompletionResult } from './computeCompletion.ts'
-import { MarketError } from './MarketError.ts'
+import { MarketError } from './errors.ts'
 import { verifyConservation } from './verifyConservation.ts'
 
 

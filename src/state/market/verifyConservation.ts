@@ -1,6 +1,6 @@
 import type { Payout } from '../../../blocks/schema.ts'
 import { toHex } from '../../crypto/bytes.ts'
-import { MarketError } from './MarketError.ts'
+import { MarketError } from './errors.ts'
 import { U128_MAX } from './pricing.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { leafHash, merkleProof, merkleRoot } from '../../crypto/index.ts'
 import { LIMITS, type Manifest } from '../../../blocks/schema.ts'
-import { StorageError } from './storageError.ts'
+import { StorageError } from './errors.ts'
 
 /**
  * Chunks are fixed-size pieces of a shard (the last one may be shorter), the unit audits

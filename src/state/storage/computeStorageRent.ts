@@ -1,7 +1,7 @@
 import { compareBytes, toHex } from '../../crypto/index.ts'
 import type { Address, Hash, Payout } from '../../../blocks/schema.ts'
 import { ASSET_STATUS, type AssetRecord } from '../records.ts'
-import { StorageError } from './storageError.ts'
+import { StorageError } from './errors.ts'
 
 /**
  * Storage rent for one audit epoch, integer and conserved.

@@ -1,7 +1,7 @@
 import { compareBytes, hashParts, seedToBigInt, toHex, u32be, utf8 } from '../../crypto/index.ts'
 import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
 import { computeChunkCount } from './computeChunkLeaves.ts'
-import { StorageError } from './storageError.ts'
+import { StorageError } from './errors.ts'
 
 /** An asset as audits see it: its id (deploy tx id), manifest and current placement. */
 export interface AuditedAsset { asset: Hash; manifest: Manifest; placement: readonly Address[] }

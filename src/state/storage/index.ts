@@ -1,5 +1,5 @@
 /** Pure storage rules the state transition calls (audits, rent, repair decisions, chunk math). */
-export { StorageError, type StorageErrorCode } from './storageError.ts'
+export { StorageError, type StorageErrorCode } from './errors.ts'
 export {
   computeChunkCount, computeChunkLength, computeChunkLeaves, computeChunkRoot, computeChunkProof, computeShardSize, verifyManifestShape, type ChunkProof,
 } from './computeChunkLeaves.ts'

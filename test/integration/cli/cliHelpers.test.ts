@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CliError } from '../../../src/cli/args.ts'
+import { CliError, CommandError } from '../../../src/cli/errors.ts'
 import { formatTokens } from '../../../src/cli/commands/balance.ts'
-import { CommandError } from '../../../src/cli/commands/commandError.ts'
 import { computeDefaultDeposit, detectAssetKind } from '../../../src/cli/commands/deploy.ts'
 import { describeOutput } from '../../../src/cli/commands/describeOutput.ts'
 import { computeCallInput } from '../../../src/cli/commands/exec.ts'
@@ -127,10 +126,10 @@ describe('exec helpers', () => {
 
 describe('advice', () => {
   it('maps node codes, state reasons and client codes to what to do; own advice wins', () => {
-    expect(explainError(new RpcClientError('INSUFFICIENT_FUNDS', 'x', { data: { reason: 'INSUFFICIENT_FUNDS' } }))).toMatch(/fund the account or lower --deposit/)
-    expect(explainError(new RpcClientError('INVALID_TX', 'x', { data: { reason: 'HOST_EXISTS' } }))).toMatch(/already a host/)
+    expect(explainError(new RpcClientError('INSUFFICIENT_FUNDS', 'x', { rpcCode: -32012, data: { reason: 'INSUFFICIENT_FUNDS' } }))).toMatch(/fund the account or lower --deposit/)
+    expect(explainError(new RpcClientError('INVALID_TX', 'x', { rpcCode: -32018, data: { reason: 'HOST_EXISTS' } }))).toMatch(/already a host/)
     expect(explainError(new RpcClientError('TRANSPORT_FAILED', 'x'))).toMatch(/xsc node/)
-    expect(explainError(new CommandError('NO_HOSTS', 'x', 'do this'))).toBe('do this')
+    expect(explainError(new CommandError('NO_HOSTS', 'x', 'do this', { eligible: 0, needed: 3, bid: 1n }))).toBe('do this')
     expect(explainError(new Error('plain'))).toBeUndefined()
   })
 })

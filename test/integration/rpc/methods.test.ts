@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
 import { decode } from '../../../blocks/codec.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
@@ -9,7 +10,7 @@ import {
   deploy, execute, waitForExecution, waitForTransaction, type Client,
 } from '../../../src/client/index.ts'
 import { listMethods } from '../../../src/rpc/methods.ts'
-import { RPC_CODES } from '../../../src/rpc/rpcErrors.ts'
+import { RPC_CODES, type RpcCodeName } from '../../../src/rpc/errors.ts'
 import { rpcPost, sampleAsset, sampleExecution, sampleHost, sampleManifest, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
@@ -24,10 +25,13 @@ afterAll(async () => {
   await kit.server.close()
 })
 
-async function rejection(p: Promise<unknown>): Promise<RpcClientError> {
+/** An error the node answered (with rpcCode and data). */
+type Answered = ErrorWithCode<RpcClientError, Exclude<RpcCodeName, 'TIMEOUT'>>
+
+async function rejection(p: Promise<unknown>): Promise<Answered> {
   const err = await p.then(() => undefined, (e: unknown) => e)
   expect(err).toBeInstanceOf(RpcClientError)
-  return err as RpcClientError
+  return err as Answered
 }
 
 describe('every method over real HTTP against the in-memory backend', () => {

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import { toHex, hash, utf8 } from '../../../src/crypto/index.ts'
 import { createClient, webSocket, watchEvents, RpcClientError, type Client } from '../../../src/client/index.ts'
-import { RpcBackendError, type RpcEvent } from '../../../src/rpc/backend.ts'
+import { type RpcEvent } from '../../../src/rpc/backend.ts'
+import { RpcBackendError } from '../../../src/rpc/errors.ts'
 import { sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -168,8 +170,8 @@ describe('subscriptions over WebSocket', () => {
     kit.backend.events.replay = async () => {
       throw new RpcBackendError('HISTORY_UNAVAILABLE', 'pruned', { oldest: 5 })
     }
-    const errors: RpcClientError[] = []
-    const onError = (e: Error): void => void errors.push(e as RpcClientError)
+    const errors: ErrorWithCode<RpcClientError, 'HISTORY_UNAVAILABLE'>[] = []
+    const onError = (e: Error): void => void errors.push(e as ErrorWithCode<RpcClientError, 'HISTORY_UNAVAILABLE'>)
     watchEvents(client, { filter: { topic: 'newHeads' }, fromHeight: 0, onEvent: () => undefined, onError })
     await until(() => errors.length === 1)
     expect(errors[0]?.code).toBe('HISTORY_UNAVAILABLE')

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { ComputeError } from '../../../src/compute/computeError.ts'
+import { ComputeError } from '../../../src/compute/errors.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
 import { loadFixture } from '../../unit/compute/computeFixtures.ts'
 

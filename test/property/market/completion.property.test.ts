@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { describe, expect, it } from 'vitest'
 import { encode } from '../../../blocks/codec.ts'
 import { BlockEntry, COMPLETION_STATUS, REPUTATION_CAUSE, type Address, type CompletionEntry } from '../../../blocks/schema.ts'
@@ -156,7 +157,7 @@ describe('completion properties', () => {
         } catch (e) {
           expect(e).toBeInstanceOf(MarketError)
           expect((e as MarketError).code).toBe('MISMATCH')
-          expect(['payouts', 'refund']).toContain((e as MarketError).details.field)
+          expect(['payouts', 'refund']).toContain((e as ErrorWithCode<MarketError, 'MISMATCH'>).details.field)
         }
       }),
       { numRuns: 200 },

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm'
 import WebSocket from 'ws'
 import { toHex } from '../../../src/crypto/index.ts'
 import { listMethods } from '../../../src/rpc/methods.ts'
-import { RPC_CODES } from '../../../src/rpc/rpcErrors.ts'
+import { RPC_CODES } from '../../../src/rpc/errors.ts'
 import { startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { ComputeError } from '../../../src/compute/computeError.ts'
+import { ComputeError } from '../../../src/compute/errors.ts'
 import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
 import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'

@@ -1,4 +1,5 @@
 import { expect } from 'vitest'
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import type { BlockHeader, ConsensusConfig, SealFields } from '../../../blocks/schema.ts'
 import { keyPairFromSecret, toHex, ZERO_HASH, type KeyPair } from '../../../src/crypto/index.ts'
 import {
@@ -83,7 +84,7 @@ export function flipByte(data: Uint8Array, at = 0): Uint8Array {
 }
 
 /** Asserts fn throws a ConsensusError with this code and details.scheme. */
-export function expectConsensusError(fn: () => unknown, code: ConsensusErrorCode, scheme?: string): ConsensusError {
+export function expectConsensusError<C extends ConsensusErrorCode>(fn: () => unknown, code: C, scheme?: string): ErrorWithCode<ConsensusError, C> {
   let caught: unknown
   try {
     fn()
@@ -91,7 +92,7 @@ export function expectConsensusError(fn: () => unknown, code: ConsensusErrorCode
     caught = error
   }
   expect(caught, `expected ConsensusError ${code}`).toBeInstanceOf(ConsensusError)
-  const error = caught as ConsensusError
+  const error = caught as ErrorWithCode<ConsensusError, C>
   expect({ code: error.code, scheme: error.details.scheme }).toEqual({ code, scheme: scheme ?? error.details.scheme })
   return error
 }

@@ -15,7 +15,7 @@ describe('verifyTimeProofParallel (src/chain): worker threads agree with the seq
       return 'ok'
     } catch (error) {
       if (!(error instanceof ConsensusError)) throw error
-      return `${error.code}/${String(error.details.scheme)}/${String(error.details.segment)}`
+      return `${error.code}/${String(error.details.scheme)}/${String('segment' in error.details ? error.details.segment : undefined)}`
     }
   }
 

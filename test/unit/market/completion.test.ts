@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { COMPLETION_STATUS, REPUTATION_CAUSE, type Address } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
 import {
@@ -156,7 +157,7 @@ describe('verifyCompletionEntry and verifyConservation', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(MarketError)
       expect((e as MarketError).code).toBe('MISMATCH')
-      expect((e as MarketError).details.field).toBe('payouts')
+      expect((e as ErrorWithCode<MarketError, 'MISMATCH'>).details.field).toBe('payouts')
     }
     expect(() => verifyCompletionEntry({ ...entry, refund: entry.refund - 1n }, rest)).toThrow(/refund/)
     expect(() => verifyCompletionEntry({ ...entry, reputation: [] }, rest)).toThrow(/reputation/)

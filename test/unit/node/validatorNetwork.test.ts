@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { CodecError } from '../../../blocks/errors.ts'
-import { BlockError } from '../../../blocks/validateBlock.ts'
+import { BlockError, CodecError } from '../../../blocks/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
-import { ChainStoreError } from '../../../src/chain/chainStore.ts'
-import { ForkChoiceError } from '../../../src/chain/forkChoice.ts'
-import { MempoolError } from '../../../src/chain/mempool.ts'
+import { ChainStoreError, ForkChoiceError, MempoolError } from '../../../src/chain/errors.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
-import { computeBlockVerdict, computeTxVerdict } from '../../../src/node/network/gossipVerdict.ts'
+import { gossipVerdictOf } from '../../../src/net/errors.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { join } from 'node:path'
@@ -15,41 +12,41 @@ import { tempDir, testKey } from '../../support/chainFixtures.ts'
 describe('gossip verdicts for blocks', () => {
   it('rejects what is wrong in the block itself: wrong proposer, bad proofs and signatures, bad state root, bad txs, bad bytes', () => {
     for (const e of [
-      new ConsensusError('WRONG_PROPOSER', 'x', { scheme: 'stake' }),
+      new ConsensusError('WRONG_PROPOSER', 'x', { scheme: 'stake', slot: 1, got: '0x01', expected: '0x02' }),
       new ConsensusError('BAD_PROOF', 'x', { scheme: 'time' }),
-      new ConsensusError('BAD_SIGNATURE', 'x', { scheme: 'stake' }),
+      new ConsensusError('BAD_SIGNATURE', 'x', { scheme: 'stake', proposer: '0x01' }),
       new ConsensusError('MISSING_PROOF', 'x', { scheme: 'work' }),
-      new BlockError('BAD_STATE_ROOT', 'x'),
-      new BlockError('BAD_BODY_ROOT', 'x'),
+      new BlockError('BAD_STATE_ROOT', 'x', { got: '0x01', expected: '0x02' }),
+      new BlockError('BAD_BODY_ROOT', 'x', { got: '0x01', expected: '0x02' }),
       new StateError('BAD_SIGNATURE', 'x'),
-      new StateError('INSUFFICIENT_FUNDS', 'x'),
+      new StateError('INSUFFICIENT_FUNDS', 'x', { balance: '5', needed: '6' }),
       new CodecError('TRAILING_BYTES', 'x'),
-      new ForkChoiceError('BRANCH_INVALID', 'x'),
-    ]) expect(computeBlockVerdict(e), e.code).toBe('reject')
+      new ForkChoiceError('BRANCH_INVALID', 'x', { badHash: '0x01', height: 3 }),
+    ]) expect(gossipVerdictOf(e, 'blocks'), e.code).toBe('reject')
   })
 
   it('ignores what may become valid or is our own failure: unknown parent or block, already known, store and other errors', () => {
     for (const e of [
-      new BlockError('PARENT_UNKNOWN', 'x'),
-      new BlockError('ALREADY_KNOWN', 'x'),
-      new ConsensusError('UNKNOWN_BLOCK', 'x', { scheme: 'finality' }),
+      new BlockError('PARENT_UNKNOWN', 'x', { hash: '0x01', parent: '0x02' }),
+      new BlockError('ALREADY_KNOWN', 'x', { hash: '0x01' }),
+      new ConsensusError('UNKNOWN_BLOCK', 'x', { scheme: 'finality', blockHash: '0x01' }),
       new ChainStoreError('CORRUPT', 'x'),
       new Error('worker died'),
-    ]) expect(computeBlockVerdict(e)).toBe('ignore')
+    ]) expect(gossipVerdictOf(e, 'blocks')).toBe('ignore')
   })
 })
 
 describe('gossip verdicts for txs', () => {
   it('rejects bad signatures, other chains and malformed txs; ignores state-dependent and pool-limit refusals', () => {
-    expect(computeTxVerdict(new StateError('BAD_SIGNATURE', 'x'))).toBe('reject')
-    expect(computeTxVerdict(new StateError('WRONG_CHAIN', 'x'))).toBe('reject')
-    expect(computeTxVerdict(new StateError('INVALID_TX', 'x'))).toBe('reject')
-    expect(computeTxVerdict(new CodecError('MALFORMED', 'x'))).toBe('reject')
-    expect(computeTxVerdict(new StateError('NONCE_TOO_HIGH', 'x'))).toBe('ignore')
-    expect(computeTxVerdict(new StateError('NONCE_TOO_LOW', 'x'))).toBe('ignore')
-    expect(computeTxVerdict(new StateError('INSUFFICIENT_FUNDS', 'x'))).toBe('ignore')
-    expect(computeTxVerdict(new MempoolError('ALREADY_KNOWN', 'x'))).toBe('ignore')
-    expect(computeTxVerdict(new MempoolError('MEMPOOL_FULL', 'x'))).toBe('ignore')
+    expect(gossipVerdictOf(new StateError('BAD_SIGNATURE', 'x'), 'transactions')).toBe('reject')
+    expect(gossipVerdictOf(new StateError('WRONG_CHAIN', 'x', { got: 'a', expected: 'b' }), 'transactions')).toBe('reject')
+    expect(gossipVerdictOf(new StateError('INVALID_TX', 'x'), 'transactions')).toBe('reject')
+    expect(gossipVerdictOf(new CodecError('MALFORMED', 'x'), 'transactions')).toBe('reject')
+    expect(gossipVerdictOf(new StateError('NONCE_TOO_HIGH', 'x', { got: 5, expected: 1 }), 'transactions')).toBe('ignore')
+    expect(gossipVerdictOf(new StateError('NONCE_TOO_LOW', 'x', { got: 0, expected: 1 }), 'transactions')).toBe('ignore')
+    expect(gossipVerdictOf(new StateError('INSUFFICIENT_FUNDS', 'x', { balance: '5', needed: '6' }), 'transactions')).toBe('ignore')
+    expect(gossipVerdictOf(new MempoolError('ALREADY_KNOWN', 'x', { txId: '0x01' }), 'transactions')).toBe('ignore')
+    expect(gossipVerdictOf(new MempoolError('MEMPOOL_FULL', 'x'), 'transactions')).toBe('ignore')
   })
 })
 

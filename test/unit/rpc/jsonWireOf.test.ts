@@ -3,7 +3,8 @@ import { bool, bytes, bytes32, enumOf, list, optional, str, struct, u8, u32, u64
 import { BlockEntry, BlockHeader, ChainParams, SignedTx } from '../../../blocks/schema.ts'
 import { ExecutionRecord } from '../../../src/state/records.ts'
 import { jsonWireOf } from '../../../src/rpc/jsonWireOf.ts'
-import { WireError, type JsonSchema } from '../../../src/rpc/wire.ts'
+import { type JsonSchema } from '../../../src/rpc/wire.ts'
+import { WireError } from '../../../src/rpc/errors.ts'
 
 const Sample = versioned('Sample', 1, struct('SampleFields', {
   small: u32,

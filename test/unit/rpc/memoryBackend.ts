@@ -4,10 +4,11 @@ import { equalBytes, hash, toHex, sign, verify, generateKeyPair, type KeyPair } 
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import { computeActivityRows } from '../../../src/chain/accountActivity.ts'
 import {
-  isEventMatch, RpcBackendError,
+  isEventMatch,
   type AccountInfo, type ActivityEntry, type AssetInfo, type ChainParamsInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
   type ExecutionInfo, type HostInfo, type HostSummary, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
 } from '../../../src/rpc/backend.ts'
+import { RpcBackendError } from '../../../src/rpc/errors.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
 import type { ReputationEvent } from '../../../src/state/records.ts'
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { CodecError, XscError } from '../../../blocks/errors.ts'
-import { RpcBackendError } from '../../../src/rpc/backend.ts'
-import { RPC_CODES, RpcError, toRpcErrorObject } from '../../../src/rpc/rpcErrors.ts'
+import { RPC_CODES, RpcError, toRpcErrorObject } from '../../../src/rpc/errors.ts'
 
 describe('mapping domain errors to JSON-RPC errors', () => {
   it('backend codes map to their documented application code and keep details as JSON', () => {
-    const e = toRpcErrorObject(new RpcBackendError('INSUFFICIENT_FUNDS', 'too poor', { balance: 5n, needed: 6n, who: new Uint8Array([1, 2]), nested: { a: 1 } }))
+    const e = toRpcErrorObject(new XscError('INSUFFICIENT_FUNDS', 'too poor', { balance: 5n, needed: 6n, who: new Uint8Array([1, 2]), nested: { a: 1 } }))
     expect(e).toEqual({ code: -32012, message: 'too poor', data: { reason: 'INSUFFICIENT_FUNDS', balance: '5', needed: '6', who: '0x0102' } })
   })
 

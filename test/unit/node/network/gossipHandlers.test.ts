@@ -3,7 +3,7 @@ import { encode } from '../../../../blocks/codec.ts'
 import { Attestation, SignedTx } from '../../../../blocks/schema.ts'
 import { ConsensusError } from '../../../../consensus/errors.ts'
 import { signAttestation } from '../../../../consensus/finality.ts'
-import { MempoolError } from '../../../../src/chain/mempool.ts'
+import { MempoolError } from '../../../../src/chain/errors.ts'
 import { hash, utf8 } from '../../../../src/crypto/index.ts'
 import { createGossipHandlers, runGossipHandler, type GossipHandlerModules } from '../../../../src/node/network/gossipHandlers.ts'
 import { StateError } from '../../../../src/state/errors.ts'
@@ -40,11 +40,11 @@ describe('the gossip handler table: topic → decode → validate → verdict', 
       throw e
     }
     expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new StateError('BAD_SIGNATURE', 'x')) })), 'transactions', txBytes, 'p')).toBe('reject')
-    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new StateError('NONCE_TOO_LOW', 'x')) })), 'transactions', txBytes, 'p')).toBe('ignore')
-    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new MempoolError('ALREADY_KNOWN', 'x')) })), 'transactions', txBytes, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new StateError('NONCE_TOO_LOW', 'x', { got: 0, expected: 1 })) })), 'transactions', txBytes, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules({ admitTx: refuse(new MempoolError('ALREADY_KNOWN', 'x', { txId: '0x01' })) })), 'transactions', txBytes, 'p')).toBe('ignore')
     expect(await runGossipHandler(createGossipHandlers(modules()), 'transactions', txBytes, 'p')).toBe('accept')
-    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('EQUIVOCATION', 'x')) })), 'attestations', vote, 'p')).toBe('ignore')
-    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('NOT_VALIDATOR', 'x')) })), 'attestations', vote, 'p')).toBe('reject')
+    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('EQUIVOCATION', 'x', { scheme: 'finality', validator: '0x01', height: 1, first: '0x02', second: '0x03' })) })), 'attestations', vote, 'p')).toBe('ignore')
+    expect(await runGossipHandler(createGossipHandlers(modules({ countAttestation: refuse(new ConsensusError('NOT_VALIDATOR', 'x', { scheme: 'finality', validator: '0x01' })) })), 'attestations', vote, 'p')).toBe('reject')
   })
 
   it('drops votes over a neighbour\'s cap unchecked and without penalty', async () => {

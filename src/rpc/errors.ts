@@ -1,4 +1,4 @@
-import { XscError } from '../../blocks/errors.ts'
+import { XscError, type Mismatch } from '../../blocks/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { Json } from './wire.ts'
 
@@ -71,12 +71,73 @@ export const RPC_CODE_DESCRIPTIONS: Record<RpcCodeName, string> = {
 
 export interface RpcErrorObject { code: number; message: string; data?: { [key: string]: Json } }
 
+/** What the server's own errors carry (sent as `data` beside `reason`). */
+export type RpcErrorPayloads = { [C in RpcCodeName]: {} } & {
+  INVALID_PARAMS: { path?: string }
+  REQUEST_TOO_LARGE: { max: number }
+  BLOB_TOO_LARGE: { max: number }
+  BATCH_TOO_LARGE: { max: number; got: number }
+  TOO_MANY_SUBSCRIPTIONS: { max: number }
+  HISTORY_UNAVAILABLE: { oldest?: number }
+}
+
 /** A JSON-RPC error the server raises itself (parse, validation, limits). */
-export class RpcError extends XscError<RpcCodeName> {
+export class RpcError extends XscError<RpcErrorPayloads> {
   toObject(): RpcErrorObject {
     return { code: RPC_CODES[this.code], message: this.message, data: { reason: this.code, ...jsonDetails(this.details) } }
   }
 }
+
+export type WireErrorCode = 'WRONG_TYPE' | 'OUT_OF_RANGE' | 'TOO_LARGE' | 'MISSING' | 'UNKNOWN_TAG'
+
+/** A value on the wire is not of the expected shape; `details.path` says where. */
+export class WireError extends XscError<Record<WireErrorCode, { path?: string }>> {}
+
+/**
+ * Codes a backend throws for refusals the client can act on, with what each carries. Each maps
+ * to one documented JSON-RPC application code below. Other XscError codes map to a generic refusal.
+ */
+export type BackendErrorPayloads = {
+  NONCE_TOO_LOW: Mismatch<number>
+  NONCE_TOO_HIGH: Mismatch<number>
+  INSUFFICIENT_FUNDS: { balance: bigint; needed: bigint }
+  BAD_SIGNATURE: { from: Uint8Array }
+  WRONG_CHAIN: Mismatch<string>
+  MEMPOOL_FULL: { cap?: number }
+  ALREADY_KNOWN: { id: Uint8Array }
+  FEE_TOO_LOW: { min?: bigint }
+  INVALID_TX: { field?: string }
+  UNKNOWN_ASSET: { asset: Uint8Array }
+  UNKNOWN_EXECUTION: { id?: Uint8Array }
+  FUEL_LIMIT_TOO_HIGH: { max: bigint }
+  BLOB_TOO_LARGE: { size: number; max: number }
+  HISTORY_UNAVAILABLE: { oldest: number }
+  UNAVAILABLE: {}
+}
+export type BackendErrorCode = keyof BackendErrorPayloads
+
+export class RpcBackendError extends XscError<BackendErrorPayloads> {}
+
+/**
+ * The fields each application error's `data` may carry beside `reason`, as a client reads them:
+ * JSON (bytes as hex, bigints as decimal strings), and only as trustworthy as the node.
+ */
+type DataFields = {
+  INVALID_PARAMS: 'path'
+  NONCE_TOO_LOW: 'expected' | 'got'
+  NONCE_TOO_HIGH: 'expected' | 'got'
+  INSUFFICIENT_FUNDS: 'balance' | 'needed' | 'address'
+  /** A replacement's refusal (reason REPLACEMENT_UNDERPRICED) names the pending tx, its fee and the next free nonce. */
+  FEE_TOO_LOW: 'txId' | 'fee' | 'expected'
+  WRONG_CHAIN: 'expected' | 'got'
+  FUEL_LIMIT_TOO_HIGH: 'max'
+  BLOB_TOO_LARGE: 'size' | 'max'
+  REQUEST_TOO_LARGE: 'max'
+  BATCH_TOO_LARGE: 'max' | 'got'
+  TOO_MANY_SUBSCRIPTIONS: 'max'
+  HISTORY_UNAVAILABLE: 'oldest'
+}
+export type RpcErrorData<C extends RpcCodeName> = { reason?: Json } & { [K in C extends keyof DataFields ? DataFields[C] : never]?: Json }
 
 /** Domain codes (XscError.code) that map to an application code of the same name. */
 const DOMAIN_CODES = new Set<string>([
@@ -119,7 +180,7 @@ const CODEC_CODES = new Set(['MALFORMED', 'TRAILING_BYTES', 'WRONG_TYPE', 'OUT_O
 export function toRpcErrorObject(err: unknown): RpcErrorObject {
   if (err instanceof RpcError) return err.toObject()
   if (err instanceof XscError) {
-    const code = err.code as string
+    const code = err.code
     const name: RpcCodeName = DOMAIN_CODES.has(code) ? (code as RpcCodeName) : ALIASES[code] ?? (CODEC_CODES.has(code) ? 'INVALID_TX' : 'REJECTED')
     return { code: RPC_CODES[name], message: err.message, data: { reason: code, ...jsonDetails(err.details) } }
   }
@@ -127,7 +188,7 @@ export function toRpcErrorObject(err: unknown): RpcErrorObject {
 }
 
 /** Details as JSON, shallow and bounded: bytes → hex, bigint → decimal, other objects dropped. */
-function jsonDetails(details: Record<string, unknown>): { [key: string]: Json } {
+function jsonDetails(details: object): { [key: string]: Json } {
   const out: { [key: string]: Json } = {}
   let n = 0
   for (const [k, v] of Object.entries(details)) {
