@@ -1,4 +1,5 @@
 import { main } from '../../../src/cli/main.ts'
+import type { Json } from '../../../src/rpc/wire.ts'
 
 export interface CliRun { code: number; stdout: string; stderr: string; json: unknown }
 
@@ -13,4 +14,5 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
   return { code, stdout, stderr: err.join('\n'), json }
 }
 
-export interface CliErrorJson { error: { code: string; message: string; advice?: string; details: Record<string, unknown> } }
+/** `xsc --json` on failure: the error's details as JSON (bigints as decimal strings, bytes as hex). */
+export interface CliErrorJson { error: { code: string; message: string; advice?: string; details: { [field: string]: Json } } }
