@@ -27,7 +27,7 @@ export type ConsensusErrorPayloads = {
   SLOT_NOT_AFTER_PARENT: Scheme & { got: number; parentSlot: number }
   TIMESTAMP_DRIFT: Scheme & { got: bigint; max: number }
   // proving (local, never about a foreign block)
-  PROVE_FAILED: Scheme & { lookup?: number; workBits?: number; plotKey?: string; proposer?: string } & Partial<Mismatch<string> | Mismatch<number>>
+  PROVE_FAILED: Scheme & { lookup?: number; workBits?: number; plotKey?: string; proposer?: string; got?: string | number; expected?: string | number }
   BAD_PLOT: Scheme & { got?: number; reason?: string }
   // attestations, finality, fork choice
   NOT_VALIDATOR: Scheme & { validator: string }
