@@ -1,5 +1,5 @@
-import type { Address, Receipt } from '../../../blocks/schema.ts'
-import { EXECUTION_STATUS, type ExecutionRecord } from '../../../src/state/records.ts'
+import type { Address, Receipt } from '../../../../blocks/schema.ts'
+import { EXECUTION_STATUS, type ExecutionRecord } from '../../../../src/state/records.ts'
 
 export const EXEC_ID = new Uint8Array(32).fill(0xee)
 export const CLIENT = new Uint8Array(32).fill(0xcc)

@@ -1,9 +1,9 @@
 import fc from 'fast-check'
-import type { ErrorWithCode } from '../../../blocks/errors.ts'
+import type { ErrorWithCode } from '../../../../blocks/errors.ts'
 import { describe, expect, it } from 'vitest'
-import { encode } from '../../../blocks/codec.ts'
-import { BlockEntry, COMPLETION_STATUS, REPUTATION_CAUSE, type Address, type CompletionEntry } from '../../../blocks/schema.ts'
-import { compareBytes, toHex } from '../../../src/crypto/bytes.ts'
+import { encode } from '../../../../blocks/codec.ts'
+import { BlockEntry, COMPLETION_STATUS, REPUTATION_CAUSE, type Address, type CompletionEntry } from '../../../../blocks/schema.ts'
+import { compareBytes, toHex } from '../../../../src/crypto/bytes.ts'
 import {
   MarketError,
   computeCompletion,
@@ -14,10 +14,10 @@ import {
   type CompletionInputs,
   type CompletionResult,
   type MarketParams,
-} from '../../../src/state/market/index.ts'
-import type { HostRecord } from '../../../src/state/records.ts'
-import { makeHost } from '../../unit/router/hostFixtures.ts'
-import { EXEC_ID, hostAddr, makeExecution, makeReceipt } from '../../unit/market/marketFixtures.ts'
+} from '../../../../src/state/market/index.ts'
+import type { HostRecord } from '../../../../src/state/records.ts'
+import { makeHost } from '../../../unit/router/hostFixtures.ts'
+import { EXEC_ID, hostAddr, makeExecution, makeReceipt } from '../../../unit/state/market/marketFixtures.ts'
 
 const arbParams: fc.Arbitrary<MarketParams> = fc
   .record({

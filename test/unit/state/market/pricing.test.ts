@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { computeClearingPrice, computeStoragePrice, computeUtilizationBp } from '../../../src/state/market/index.ts'
+import { computeClearingPrice, computeStoragePrice, computeUtilizationBp } from '../../../../src/state/market/index.ts'
 
 describe('storage price', () => {
   it('rises linearly with utilization: ask × (1 + slope × utilization)', () => {

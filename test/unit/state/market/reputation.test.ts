@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { MARKET_PARAM_DEFAULTS, MarketError, computeHostStatus, computeReputation, computeReputationUpdate, verifyMarketParams } from '../../../src/state/market/index.ts'
-import { REPUTATION_CAUSE } from '../../../blocks/schema.ts'
-import { HOST_STATUS } from '../../../src/state/records.ts'
-import { makeHost } from '../router/hostFixtures.ts'
+import { MARKET_PARAM_DEFAULTS, MarketError, computeHostStatus, computeReputation, computeReputationUpdate, verifyMarketParams } from '../../../../src/state/market/index.ts'
+import { REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
+import { HOST_STATUS } from '../../../../src/state/records.ts'
+import { makeHost } from '../../router/hostFixtures.ts'
 
 // alpha 1000 bp (10%), suspend below 3000, disqualify below 1000.
 const params = MARKET_PARAM_DEFAULTS
