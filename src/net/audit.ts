@@ -2,7 +2,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { leafHash, verifyMerkleProof } from '../crypto/merkle.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { AuditChallenge, AuditResponse, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+import { AuditChallenge, AuditResponse, decodePeerAnswer, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
 
 const LIMITS = PROTOCOL_LIMITS.audit
 
@@ -24,11 +24,7 @@ export async function requestAudit(net: NetNode, peer: string, challenge: AuditC
     timeoutMs: opts.timeoutMs ?? LIMITS.timeoutMs,
     maxResponseBytes: LIMITS.maxResponseBytes,
   })
-  try {
-    return decode(AuditResponse, bytes)
-  } catch (cause) {
-    throw new NetError('BAD_MESSAGE', 'undecodable audit response', { peer }, { cause })
-  }
+  return decodePeerAnswer(AuditResponse, bytes, peer, 'audit response')
 }
 
 /** Pure check of an answer against the shard's chunk root from the manifest. */

@@ -1,7 +1,7 @@
 import { decode, encode } from '../../blocks/codec.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { BlocksByRangeRequest, BlocksByRangeResponse, ChainStatus, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+import { BlocksByRangeRequest, BlocksByRangeResponse, ChainStatus, decodePeerAnswer, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
 
 const LIMITS = PROTOCOL_LIMITS.blocksByRange
 
@@ -26,12 +26,7 @@ export async function requestBlocksByRange(net: NetNode, peer: string, range: Bl
     timeoutMs: opts.timeoutMs ?? LIMITS.timeoutMs,
     maxResponseBytes: Math.min(opts.maxResponseBytes ?? LIMITS.maxResponseBytes, LIMITS.maxResponseBytes),
   })
-  let res: BlocksByRangeResponse
-  try {
-    res = decode(BlocksByRangeResponse, bytes)
-  } catch (cause) {
-    throw new NetError('BAD_MESSAGE', 'undecodable blocks-by-range response', { peer }, { cause })
-  }
+  const res = decodePeerAnswer(BlocksByRangeResponse, bytes, peer, 'blocks-by-range response')
   if (res.blocks.length > range.count) throw new NetError('BAD_MESSAGE', `asked for ${range.count} blocks, got ${res.blocks.length}`, { peer })
   return res.blocks
 }
@@ -52,9 +47,5 @@ export async function requestStatus(net: NetNode, peer: string, opts: { timeoutM
     timeoutMs: opts.timeoutMs ?? STATUS.timeoutMs,
     maxResponseBytes: STATUS.maxResponseBytes,
   })
-  try {
-    return decode(ChainStatus, bytes)
-  } catch (cause) {
-    throw new NetError('BAD_MESSAGE', 'undecodable status response', { peer }, { cause })
-  }
+  return decodePeerAnswer(ChainStatus, bytes, peer, 'status response')
 }

@@ -1,4 +1,5 @@
-import { bytes, bytes32, list, str, struct, u8, u16, u32, u64, type Infer } from '../../blocks/codec.ts'
+import { bytes, bytes32, decode, list, str, struct, u8, u16, u32, u64, type Codec, type Infer } from '../../blocks/codec.ts'
+import { NetError } from './errors.ts'
 
 /**
  * Request/response protocol ids and their message codecs (canonical encoding, blocks/codec.ts).
@@ -65,3 +66,12 @@ export const AuditResponse = struct('AuditResponse', {
   path: list(bytes32, 64),
 })
 export type AuditResponse = Infer<typeof AuditResponse>
+
+/** Decodes a peer's answer; one that does not decode is that peer's fault (BAD_MESSAGE), named by `what`. */
+export function decodePeerAnswer<T>(codec: Codec<T>, bytes: Uint8Array, peer: string, what: string): T {
+  try {
+    return decode(codec, bytes)
+  } catch (cause) {
+    throw new NetError('BAD_MESSAGE', `undecodable ${what}`, { peer }, { cause })
+  }
+}

@@ -51,6 +51,7 @@ export type AssetRecord = Infer<typeof AssetRecord>
 
 export const EXECUTION_STATUS = { pending: 0, completed: 1, failed: 2 } as const
 
+// Repeats the Execute payload's fields (blocks/schema.ts) on purpose: tx bytes and state bytes are two protocol layouts, so neither codec derives from the other.
 export const ExecutionRecord = struct('ExecutionRecord', {
   client: bytes32,
   asset: bytes32,

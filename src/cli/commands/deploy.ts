@@ -5,10 +5,10 @@ import { toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import type { AssetInfo } from '../../rpc/backend.ts'
 import { codingParamsOf, computeManifest } from '../../storage/encodeAsset.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
+import { parseCommandArgs, print, required, type Command } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { filterEligibleHosts, listHosts } from './listHosts.ts'
-import { parseAmount, parseCoord, parseCount, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
@@ -49,16 +49,13 @@ export const deployCommand: Command = {
   usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--fee N] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
-      key: { type: 'string' },
+      ...senderOptions('120'),
       kind: { type: 'string' },
       deposit: { type: 'string' },
       bid: { type: 'string', default: '1' },
       origin: { type: 'string', default: '0,0,0' },
-      fee: { type: 'string', default: '1' },
       wait: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '120' },
       'skip-host-check': { type: 'boolean', default: false },
-      rpc: { type: 'string', default: DEFAULT_RPC },
     })
     const file = positionals[0]
     if (file === undefined || positionals.length > 1) throw new CliError('USAGE', `give exactly one file to deploy\nusage: xsc deploy ${this.usage}`)
@@ -66,7 +63,7 @@ export const deployCommand: Command = {
     const bid = parseAmount(values.bid, '--bid')
     const fee = parseAmount(values.fee, '--fee')
     const origin = parseCoord(values.origin, '--origin')
-    const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+    const timeoutMs = parseTimeoutMs(values.timeout)
     const depositFlag = values.deposit !== undefined ? parseAmount(values.deposit, '--deposit') : undefined
     if (values.kind !== undefined && !(values.kind in ASSET_KIND)) throw new CliError('USAGE', `--kind must be module, component or blob, got "${values.kind}"`)
     const bytes = readAssetFile(file)

@@ -3,11 +3,11 @@ import { ASSET_KIND, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } fro
 import { execute, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction, computeEscrow, EXECUTION_STATUS } from '../../client/index.ts'
 import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
+import { parseCommandArgs, print, required, type Command } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
-import { parseAmount, parseCoord, parseCount, parseHash, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseCount, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
 /**
@@ -70,7 +70,7 @@ export const execCommand: Command = {
   usage: '<asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
-      key: { type: 'string' },
+      ...senderOptions('120'),
       'input-hex': { type: 'string' },
       'input-file': { type: 'string' },
       input: { type: 'string' },
@@ -81,10 +81,7 @@ export const execCommand: Command = {
       private: { type: 'boolean', default: false },
       'deadline-slots': { type: 'string', default: '20' },
       origin: { type: 'string', default: '0,0,0' },
-      fee: { type: 'string', default: '1' },
-      timeout: { type: 'string', default: '120' },
       'skip-host-check': { type: 'boolean', default: false },
-      rpc: { type: 'string', default: DEFAULT_RPC },
     })
     const [assetArg, fn, ...args] = positionals
     if (assetArg === undefined || fn === undefined) throw new CliError('USAGE', `give the asset id and the function name\nusage: xsc exec ${this.usage}`)
@@ -98,7 +95,7 @@ export const execCommand: Command = {
     if (quorum > replicas) throw new CliError('USAGE', `--quorum (${quorum}) cannot exceed --replicas (${replicas})`)
     const deadlineSlots = parseCount(values['deadline-slots'], '--deadline-slots', 0xffff_ffff, 1)
     const origin = parseCoord(values.origin, '--origin')
-    const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+    const timeoutMs = parseTimeoutMs(values.timeout)
     const account = readKeyFile(keyPath)
     const interactive = isInteractive(ctx.json)
 

@@ -6,7 +6,7 @@ import { readKeyFile } from '../../node/keyFile.ts'
 import { DEFAULT_RPC, parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { formatCapabilities, nameOf } from './listHosts.ts'
-import { parseAmount, parseCoord, parseCount, resolveAddress, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
 
 const USAGE = [
   'join --key FILE --coord x,y,z --zone ZONE --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute,private] [--peer MULTIADDR] [--fee N] [--wait] [--rpc URL]',
@@ -49,17 +49,14 @@ async function sendHostTx(client: Client, account: KeyPair, payload: { type: 'ho
 
 async function join(ctx: CommandContext, cmd: Command): Promise<void> {
   const { values } = parseCommandArgs(cmd, ctx.argv.slice(1), {
-    key: { type: 'string' },
+    ...senderOptions('60'),
+    wait: { type: 'boolean', default: false },
     coord: { type: 'string' },
     zone: { type: 'string' },
     capacity: { type: 'string' },
     asks: { type: 'string' },
     caps: { type: 'string', default: 'storage,compute' },
     peer: { type: 'string' },
-    fee: { type: 'string', default: '1' },
-    wait: { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '60' },
-    rpc: { type: 'string', default: DEFAULT_RPC },
   })
   const account = readKeyFile(required(values.key, '--key', cmd))
   const coord = parseCoord(required(values.coord, '--coord', cmd), '--coord')
@@ -75,7 +72,7 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
   }
   if (host.capacityBytes >= 1n << 64n) throw new CliError('USAGE', '--capacity must fit u64')
   const fee = parseAmount(values.fee, '--fee')
-  const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+  const timeoutMs = parseTimeoutMs(values.timeout)
   const r = await withClient(values.rpc, async (client) => {
     const { params } = await getChainParams(client)
     const g = params.gridSize
@@ -92,15 +89,12 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
 
 async function leave(ctx: CommandContext, cmd: Command): Promise<void> {
   const { values } = parseCommandArgs(cmd, ctx.argv.slice(1), {
-    key: { type: 'string' },
-    fee: { type: 'string', default: '1' },
+    ...senderOptions('60'),
     wait: { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '60' },
-    rpc: { type: 'string', default: DEFAULT_RPC },
   })
   const account = readKeyFile(required(values.key, '--key', cmd))
   const fee = parseAmount(values.fee, '--fee')
-  const timeoutMs = parseCount(values.timeout, '--timeout', 86_400, 1) * 1000
+  const timeoutMs = parseTimeoutMs(values.timeout)
   const r = await withClient(values.rpc, async (client) => {
     const existing = await getHost(client, { address: account.publicKey })
     if (existing === null || existing.record.status === HOST_STATUS.left) throw new CommandError('NOT_FOUND', `${toHex(account.publicKey)} is not a host`, 'nothing to leave; join with xsc host join')

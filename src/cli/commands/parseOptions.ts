@@ -2,6 +2,7 @@ import type { Address, Coord, Hash } from '../../../blocks/schema.ts'
 import { createClient, http, type Client } from '../../client/index.ts'
 import { fromHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
+import { DEFAULT_RPC } from '../args.ts'
 import { CliError } from '../errors.ts'
 
 /** Parsers for flag values shared by the commands: each throws CliError('USAGE') saying what it expected. */
@@ -20,6 +21,21 @@ export function parseCount(value: string, flag: string, max = Number.MAX_SAFE_IN
   const n = Number(value)
   if (n < min || n > max) throw new CliError('USAGE', `${flag} must be ${min}..${max}, got ${value}`)
   return n
+}
+
+/** --timeout (whole seconds, 1..86400) in milliseconds. */
+export function parseTimeoutMs(value: string): number {
+  return parseCount(value, '--timeout', 86_400, 1) * 1000
+}
+
+/** The flags every command that signs and sends a tx takes; read `timeout` with parseTimeoutMs. */
+export function senderOptions(timeoutSeconds: string) {
+  return {
+    key: { type: 'string' },
+    fee: { type: 'string', default: '1' },
+    timeout: { type: 'string', default: timeoutSeconds },
+    rpc: { type: 'string', default: DEFAULT_RPC },
+  } as const
 }
 
 /** Grid coordinates "x,y,z". */

@@ -1,11 +1,9 @@
-import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest, type SignedTx } from '../../../blocks/schema.ts'
-import type { KeyPair } from '../../crypto/ed25519.ts'
+import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
-import { signAndSend } from './signAndSend.ts'
+import { sendPayload, type SenderParameters } from './signAndSend.ts'
 import { uploadBlob } from './uploadBlob.ts'
 
-export interface DeployParameters {
-  account: KeyPair
+export interface DeployParameters extends SenderParameters {
   /** The raw module or blob: uploaded by PUT /blob before the tx is sent. */
   bytes: Uint8Array
   /** The erasure-coding manifest of `bytes` (computed with src/storage); its dataHash must match the upload. */
@@ -14,13 +12,8 @@ export interface DeployParameters {
   deposit: bigint
   bidPerByteEpoch: bigint
   origin?: Coord
-  fee?: bigint
-  nonce?: number
-  chainId?: string
   /** Upload progress (bytes handed to the socket, total). */
   onUploadProgress?(sent: number, total: number): void
-  /** Receives the signed deploy tx before it is sent. */
-  onSigned?(tx: SignedTx): void
 }
 /** The asset id, which is the deploy tx's id. */
 export type DeployReturnType = Hash
@@ -29,19 +22,12 @@ export type DeployReturnType = Hash
 export async function deploy(client: Client, p: DeployParameters): Promise<DeployReturnType> {
   const { dataHash } = await uploadBlob(client, { bytes: p.bytes, ...(p.onUploadProgress ? { onProgress: p.onUploadProgress } : {}) })
   if (Buffer.compare(Buffer.from(dataHash), Buffer.from(p.manifest.dataHash)) !== 0) throw new RangeError('the node hashed the upload differently from manifest.dataHash')
-  return signAndSend(client, {
-    account: p.account,
-    fee: p.fee,
-    nonce: p.nonce,
-    chainId: p.chainId,
-    onSigned: p.onSigned,
-    payload: {
-      type: 'deploy',
-      assetKind: ASSET_KIND[p.kind ?? 'module'],
-      manifest: p.manifest,
-      deposit: p.deposit,
-      bidPerByteEpoch: p.bidPerByteEpoch,
-      origin: p.origin ?? { x: 0, y: 0, z: 0 },
-    },
+  return sendPayload(client, p, {
+    type: 'deploy',
+    assetKind: ASSET_KIND[p.kind ?? 'module'],
+    manifest: p.manifest,
+    deposit: p.deposit,
+    bidPerByteEpoch: p.bidPerByteEpoch,
+    origin: p.origin ?? { x: 0, y: 0, z: 0 },
   })
 }

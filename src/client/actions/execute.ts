@@ -1,10 +1,8 @@
-import type { Coord, Hash, SignedTx } from '../../../blocks/schema.ts'
-import type { KeyPair } from '../../crypto/ed25519.ts'
+import type { Coord, Hash } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
-import { signAndSend } from './signAndSend.ts'
+import { sendPayload, type SenderParameters } from './signAndSend.ts'
 
-export interface ExecuteParameters {
-  account: KeyPair
+export interface ExecuteParameters extends SenderParameters {
   asset: Hash
   fn: string
   input?: Uint8Array
@@ -15,11 +13,6 @@ export interface ExecuteParameters {
   private?: boolean
   deadlineSlots?: number
   origin?: Coord
-  fee?: bigint
-  nonce?: number
-  chainId?: string
-  /** Receives the signed execute tx before it is sent. */
-  onSigned?(tx: SignedTx): void
 }
 /** The execution id, which is the execute tx's id. */
 export type ExecuteReturnType = Hash
@@ -27,24 +20,17 @@ export type ExecuteReturnType = Hash
 /** Sends an execute tx (defaults: 1 replica, quorum 1, public, 20-slot deadline, origin 0,0,0); follow it with waitForExecution. */
 export function execute(client: Client, p: ExecuteParameters): Promise<ExecuteReturnType> {
   const replicas = p.replicas ?? 1
-  return signAndSend(client, {
-    account: p.account,
-    fee: p.fee,
-    nonce: p.nonce,
-    chainId: p.chainId,
-    onSigned: p.onSigned,
-    payload: {
-      type: 'execute',
-      asset: p.asset,
-      fn: p.fn,
-      input: p.input ?? new Uint8Array(0),
-      fuelLimit: p.fuelLimit,
-      bidPerFuel: p.bidPerFuel,
-      replicas,
-      quorum: p.quorum ?? replicas,
-      private: p.private ?? false,
-      deadlineSlots: p.deadlineSlots ?? 20,
-      origin: p.origin ?? { x: 0, y: 0, z: 0 },
-    },
+  return sendPayload(client, p, {
+    type: 'execute',
+    asset: p.asset,
+    fn: p.fn,
+    input: p.input ?? new Uint8Array(0),
+    fuelLimit: p.fuelLimit,
+    bidPerFuel: p.bidPerFuel,
+    replicas,
+    quorum: p.quorum ?? replicas,
+    private: p.private ?? false,
+    deadlineSlots: p.deadlineSlots ?? 20,
+    origin: p.origin ?? { x: 0, y: 0, z: 0 },
   })
 }

@@ -8,14 +8,17 @@ import { getChainStatus } from './getChainStatus.ts'
 import { getNonce } from './getNonce.ts'
 import { sendTransaction } from './sendTransaction.ts'
 
-export interface SignAndSendParameters {
+/** Who signs and how: the part every sending action takes besides its payload. */
+export interface SenderParameters {
   account: KeyPair
-  payload: TxPayload
   fee?: bigint | undefined
   nonce?: number | undefined
   chainId?: string | undefined
   /** Receives the signed tx before it is sent (e.g. to hand it to waitForTransaction, which can then tell a dropped tx). */
   onSigned?: ((tx: SignedTx) => void) | undefined
+}
+export interface SignAndSendParameters extends SenderParameters {
+  payload: TxPayload
 }
 export type SignAndSendReturnType = Hash
 
@@ -50,4 +53,9 @@ export async function signAndSend(client: Client, p: SignAndSendParameters): Pro
 function pendingNonce(expected: Json | undefined): number | undefined {
   const v = typeof expected === 'string' ? Number(expected) : expected
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined
+}
+
+/** signAndSend with the sender part of an action's parameters (extra fields of `sender` are not read). */
+export function sendPayload(client: Client, sender: SenderParameters, payload: TxPayload): Promise<SignAndSendReturnType> {
+  return signAndSend(client, { account: sender.account, fee: sender.fee, nonce: sender.nonce, chainId: sender.chainId, onSigned: sender.onSigned, payload })
 }
