@@ -1,6 +1,7 @@
 // The import-direction check runs inside `npm test`. The pure core (blocks/, consensus/,
 // src/state, src/router) decides block bytes, so it may import only itself and src/crypto,
 // and may not touch clocks, randomness, timers, the filesystem, the network or the database.
+import simpleImportSort from 'eslint-plugin-simple-import-sort'
 import tseslint from 'typescript-eslint'
 
 const PURE = ['blocks/**/*.ts', 'consensus/**/*.ts', 'src/state/**/*.ts', 'src/router/**/*.ts']
@@ -17,9 +18,13 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
-    plugins: { '@typescript-eslint': tseslint.plugin },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'simple-import-sort': simpleImportSort },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
+      // One import statement per module (a type-only import may stand apart), in one order.
+      'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration[const=true]', message: 'const enums break isolatedModules' }],
     },
   },

@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr'
+
 import { CodecError } from './errors.ts'
 
 /**

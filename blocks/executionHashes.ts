@@ -1,6 +1,6 @@
-import { bytes, encode, list, struct, u8 } from './codec.ts'
-import { KvWrite, LIMITS, type Hash } from './schema.ts'
 import { hash } from '../src/crypto/index.ts'
+import { bytes, encode, list, struct, u8 } from './codec.ts'
+import { type Hash, KvWrite, LIMITS } from './schema.ts'
 
 /**
  * The hashes receipts and completion entries carry, in the protocol layer because hosts produce

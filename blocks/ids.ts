@@ -1,6 +1,6 @@
 import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader, type Hash } from './schema.ts'
+import { AttestationBody, BlockEntry, BlockHeader, type Hash, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers

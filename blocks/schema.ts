@@ -1,4 +1,4 @@
-import { bool, bytes, bytes32, bytes64, enumOf, list, optional, str, struct, u8, u16, u32, u64, u128, union, versioned, type Infer } from './codec.ts'
+import { bool, bytes, bytes32, bytes64, enumOf, type Infer, list, optional, str, struct, u8, u16, u32, u64, u128, union, versioned } from './codec.ts'
 
 /**
  * Every wire type of the protocol, in one file. Field order is wire order; union tags are

@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '../src/crypto/index.ts'
 import { BlockError } from './errors.ts'
 import { computeBodyRoot, txId } from './ids.ts'
-import { ENTRY_TYPE_OF_KIND, type Block, type BlockHeader } from './schema.ts'
+import { type Block, type BlockHeader, ENTRY_TYPE_OF_KIND } from './schema.ts'
 
 /** Checks that need only the block: entry kinds, non-empty body, body root, no tx twice. */
 export function validateBlockStructure(block: Block, chainId: string): void {

@@ -1,4 +1,4 @@
-import { XscError, type GossipVerdict, type Mismatch } from '../blocks/errors.ts'
+import { type GossipVerdict, type Mismatch, XscError } from '../blocks/errors.ts'
 
 /** Every consensus payload names the proof scheme that failed (`stake`, `time`, `work`, `space`), or `finality`. */
 type Scheme = { scheme: string }

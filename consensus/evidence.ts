@@ -4,9 +4,9 @@ import { BftError } from './bft/errors.ts'
 import {
   compareSignedProposals,
   compareSignedVotes,
+  type Evidence,
   isProposalSignatureValid,
   isVoteSignatureValid,
-  type Evidence,
   type SignedProposal,
   type SignedVote,
 } from './bft/messages.ts'

@@ -2,7 +2,7 @@ import type { Address } from '../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex } from '../src/crypto/index.ts'
 import { BftError } from './bft/errors.ts'
 import type { Evidence } from './bft/messages.ts'
-import { verifyEvidence, type VerifiedEvidence } from './evidence.ts'
+import { type VerifiedEvidence, verifyEvidence } from './evidence.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from './validatorSet.ts'
 
 /**

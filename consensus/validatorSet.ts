@@ -1,5 +1,5 @@
-import { compareBytes, toHex } from '../src/crypto/index.ts'
 import type { Address } from '../blocks/schema.ts'
+import { compareBytes, toHex } from '../src/crypto/index.ts'
 import { ConsensusError } from './errors.ts'
 
 /** One validator as consensus sees it: its address (ed25519 public key) and bonded stake. */

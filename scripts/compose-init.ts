@@ -5,9 +5,11 @@
 // The passphrase comes from --passphrase-file or $XSC_PASSPHRASE; compose.yaml hands the same
 // file to every container as the secret xsc_passphrase.
 import '../src/polyfill.ts'
+
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+
 import type { GenesisConfig } from '../blocks/schema.ts'
 import { main } from '../src/cli/main.ts'
 import { readPassphraseFile } from '../src/cli/passphrase.ts'

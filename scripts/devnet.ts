@@ -3,18 +3,19 @@
 // Options: --data DIR (default .devnet, wiped first), --rpc-port 8545, --hosts 6, --exit (stop
 // after the demo), --genesis FILE.
 import '../src/polyfill.ts'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { readFileSync } from 'node:fs'
+
 import { COMPLETION_STATUS } from '../blocks/schema.ts'
-import { createClient, deploy, execute, getAsset, getChainParams, getBalance, getChainStatus, getHosts, getTransaction, http, transfer, waitForExecution, type Client } from '../src/client/index.ts'
-import { codingParamsOf, computeManifest } from '../src/storage/encodeAsset.ts'
+import { type Client, createClient, deploy, execute, getAsset, getBalance, getChainParams, getChainStatus, getHosts, getTransaction, http, transfer, waitForExecution } from '../src/client/index.ts'
 import { equalBytes, toHex } from '../src/crypto/index.ts'
 import { readGenesisFile } from '../src/node/genesisFile.ts'
 import { writeKeyFile } from '../src/node/keyFile.ts'
+import { codingParamsOf, computeManifest } from '../src/storage/encodeAsset.ts'
 import { devnetKey } from './devnetKeys.ts'
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: '.devnet' }, 'rpc-port': { type: 'string', default: '8545' }, hosts: { type: 'string', default: '6' }, exit: { type: 'boolean', default: false }, genesis: { type: 'string', default: 'genesis.json' } } })

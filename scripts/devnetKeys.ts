@@ -1,4 +1,4 @@
-import { hash, keyPairFromSecret, utf8, type KeyPair } from '../src/crypto/index.ts'
+import { hash, type KeyPair, keyPairFromSecret, utf8 } from '../src/crypto/index.ts'
 
 /**
  * Well-known devnet keys, derived from public seeds like Hardhat's accounts. Never use them on

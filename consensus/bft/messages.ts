@@ -1,5 +1,5 @@
-import { bytes32, bytes64, i32, list, optional, str, struct, u8, u32, union, versioned, encode, type Codec, type Infer } from '../../blocks/codec.ts'
-import { PROTOCOL_VERSION, type Address, type Hash } from '../../blocks/schema.ts'
+import { bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
+import { type Address, type Hash, PROTOCOL_VERSION } from '../../blocks/schema.ts'
 import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { toHex } from '../../src/crypto/index.ts'
 import type { BftStep } from './machineTypes.ts'
 import { isMoreThanOneThird, isQuorum } from './quorum.ts'
-import { NIL, stakeFor, type RoundState } from './voteTally.ts'
+import { NIL, type RoundState, stakeFor } from './voteTally.ts'
 
 /**
  * The conditions of Tendermint's rules (algorithm 1; line numbers refer to it), read from the

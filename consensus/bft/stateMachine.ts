@@ -4,23 +4,23 @@ import { computeRoundProposer } from '../proposerPriority.ts'
 import { BftError } from './errors.ts'
 import type { BftAction, BftConfig, BftInput, BftStep, HeightContext } from './machineTypes.ts'
 import {
-  VOTE_STEP,
   commitVoteBody,
   compareSignedProposals,
   compareSignedVotes,
-  isProposalSignatureValid,
-  isVoteSignatureValid,
-  signProposal,
-  signVote,
   type ConsensusMessage,
   type Evidence,
+  isProposalSignatureValid,
+  isVoteSignatureValid,
   type SignedProposal,
   type SignedVote,
+  signProposal,
+  signVote,
+  VOTE_STEP,
   type VoteStep,
 } from './messages.ts'
-import { findDecision, nextRoundRule, roundToSkipTo, type RoundRule } from './roundRules.ts'
+import { findDecision, nextRoundRule, type RoundRule, roundToSkipTo } from './roundRules.ts'
 import { checkTimeoutParams, computeTimeout, type TimeoutStep } from './timeouts.ts'
-import { NIL, addToTally, commitOf, keyOf, newRoundState, noteSender, type RoundState } from './voteTally.ts'
+import { addToTally, commitOf, keyOf, newRoundState, NIL, noteSender, type RoundState } from './voteTally.ts'
 
 /**
  * The Tendermint consensus algorithm (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT

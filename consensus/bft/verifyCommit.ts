@@ -1,9 +1,9 @@
-import { equalBytes, compareBytes, toHex } from '../../src/crypto/index.ts'
+import type { Hash } from '../../blocks/schema.ts'
+import { compareBytes, equalBytes, toHex } from '../../src/crypto/index.ts'
 import type { ValidatorSet } from '../validatorSet.ts'
 import { BftError } from './errors.ts'
-import { commitVoteBody, verifyCached, voteSigningHash, type Commit } from './messages.ts'
+import { type Commit, commitVoteBody, verifyCached, voteSigningHash } from './messages.ts'
 import { isQuorum } from './quorum.ts'
-import type { Hash } from '../../blocks/schema.ts'
 
 export interface CommitContext {
   chainId: string

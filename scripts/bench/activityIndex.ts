@@ -3,6 +3,7 @@
 // every commit already pays), in the same run. Medians of 15 rounds.
 // usage: npx tsx scripts/bench/activityIndex.ts [-- --txs 1000]
 import { parseArgs } from 'node:util'
+
 import { encode } from '../../blocks/codec.ts'
 import { txId, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type BlockHeader } from '../../blocks/schema.ts'

@@ -2,13 +2,15 @@
 // against the raw single-core ed25519 verify rate measured in the same run (the ceiling).
 // usage: npm run bench:chain [-- --blocks 20 --txs 1000]
 import '../../src/polyfill.ts'
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+
+import { decode, encode } from '../../blocks/codec.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
 import { Block, type GenesisConfig, type SignedTx, type TxBody } from '../../blocks/schema.ts'
-import { decode, encode } from '../../blocks/codec.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { hash, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'

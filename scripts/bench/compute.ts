@@ -8,8 +8,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
+
 import { OUTCOME } from '../../blocks/schema.ts'
-import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, prepareModule, type PreparedModule } from '../../src/compute/executeModule.ts'
+import { createHostApi, createMeter, DEFAULT_LIMITS, executeModule, type PreparedModule, prepareModule } from '../../src/compute/executeModule.ts'
 import { DEPTH_BITS, METER_EXPORTS } from '../../src/compute/instrument/instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmModule } from '../../src/compute/wasmApi.ts'
 import { median } from './support/stats.ts'

@@ -9,6 +9,7 @@
  * Last line: one JSON object. Baseline in the same run: the 4-validator figure (ratios below it).
  */
 import { loadavg } from 'node:os'
+
 import { runConsensusSims } from '../sim/consensusSim.ts'
 
 function arg(name: string, fallback: number): number {

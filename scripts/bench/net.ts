@@ -2,8 +2,9 @@
 // hop), small request round trip, and bulk request/response throughput (16 MiB shard fetch).
 // Prints JSON; the last line is one JSON object. Usage: npx tsx scripts/bench/net.ts
 import '../../src/polyfill.ts'
+
 import { hash } from '../../src/crypto/index.ts'
-import { createNetNode, fetchShard, serveShards, type NetNode } from '../../src/net/index.ts'
+import { createNetNode, fetchShard, type NetNode, serveShards } from '../../src/net/index.ts'
 import { median, round } from './support/stats.ts'
 
 const CHAIN = 'bench'

@@ -7,8 +7,8 @@
  *   npm run bench:router            (all three sizes)
  *   npm run bench:router -- 10000   (chosen sizes)
  */
-import { HostIndex, route, computeExecutionRequest, type RouteStats } from '../../src/router/index.ts'
 import { CAPABILITY } from '../../blocks/schema.ts'
+import { computeExecutionRequest, HostIndex, route, type RouteStats } from '../../src/router/index.ts'
 import type { HostRecord } from '../../src/state/records.ts'
 import { median, percentile } from './support/stats.ts'
 

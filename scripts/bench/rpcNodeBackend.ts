@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { GenesisConfig, TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'

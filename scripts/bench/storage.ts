@@ -4,11 +4,12 @@
 // Last line: one JSON object. Usage: npm run bench:storage [-- --mib 64 --runs 5]
 import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+
+import { decodeAsset } from '../../src/storage/decodeAsset.ts'
+import { encodeAsset } from '../../src/storage/encodeAsset.ts'
+import type { ErasureCoder } from '../../src/storage/erasureCoder.ts'
 import { getFastCoder } from '../../src/storage/fastCoder.ts'
 import { loadReferenceCoder } from '../../src/storage/referenceCoder.ts'
-import { encodeAsset } from '../../src/storage/encodeAsset.ts'
-import { decodeAsset } from '../../src/storage/decodeAsset.ts'
-import type { ErasureCoder } from '../../src/storage/erasureCoder.ts'
 import { median } from './support/stats.ts'
 
 const arg = (name: string, fallback: number): number => {

@@ -1,26 +1,26 @@
-import { bytes32, encode, list, struct, u8, u32, type Codec } from '../../blocks/codec.ts'
+import { bytes32, type Codec, encode, list, struct, u8, u32 } from '../../blocks/codec.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
+import { applyReveal, type BeaconState, computeChainValue, createBeacon, verifyReveal } from '../../consensus/beacon.ts'
 import {
-  BftMachine,
-  Evidence,
-  VOTE_STEP,
-  signProposal,
-  signVote,
-  verifyCommit,
   type BftAction,
   type BftInput,
+  BftMachine,
   type Commit,
+  Evidence,
   type SignedProposal,
   type SignedVote,
+  signProposal,
+  signVote,
   type TimeoutParams,
   type TimeoutStep,
+  verifyCommit,
+  VOTE_STEP,
 } from '../../consensus/bft/index.ts'
-import { applyReveal, computeChainValue, createBeacon, verifyReveal, type BeaconState } from '../../consensus/beacon.ts'
 import { evidenceHeight, evidenceOffender, verifyEvidence } from '../../consensus/evidence.ts'
 import { applySlashing, createStakeLedger, isSlashed, type SlashingParams, type StakeLedger } from '../../consensus/evidenceSlashing.ts'
 import { computeInitialPriorities, computeNextHeightPriorities, type ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import { computeValidatorSet, type ValidatorSet } from '../../consensus/validatorSet.ts'
-import { equalBytes, hash, keyPairFromSecret, toHex, utf8, ZERO_HASH, type KeyPair } from '../../src/crypto/index.ts'
+import { equalBytes, hash, type KeyPair, keyPairFromSecret, toHex, utf8, ZERO_HASH } from '../../src/crypto/index.ts'
 import { EventQueue } from './eventQueue.ts'
 import { Prng } from './prng.ts'
 

@@ -1,4 +1,4 @@
-import { bytes32, struct, u8, u32, u128, type Codec } from '../../blocks/codec.ts'
+import { bytes32, type Codec, struct, u8, u32, u128 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { AUDIT_OUTCOME, type Block, type Hash } from '../../blocks/schema.ts'
 import { equalBytes } from '../crypto/index.ts'

@@ -1,11 +1,11 @@
-import { bytes, bytes32, decode, encode, list, optional, struct, u32, type Codec } from '../../blocks/codec.ts'
+import { bytes, bytes32, type Codec, decode, encode, list, optional, struct, u32 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { Block, GenesisConfig, type BlockHeader, type Hash, type SignedTx } from '../../blocks/schema.ts'
+import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { MemoryState, type StateWrite } from '../state/stateView.ts'
-import { bucketKey, Bucket, Db, type BatchOp } from './db.ts'
-import { ActivityValue, computeActivityKey, computeActivityRows, type ActivityRow } from './accountActivity.ts'
+import { type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
+import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
 
 export interface TxLocation { blockHash: Hash; height: number; index: number }

@@ -1,4 +1,5 @@
 import { ClassicLevel } from 'classic-level'
+
 import { DbError } from './errors.ts'
 
 /**

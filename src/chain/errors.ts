@@ -1,4 +1,4 @@
-import { XscError, type GossipVerdict, type Mismatch } from '../../blocks/errors.ts'
+import { type GossipVerdict, type Mismatch, XscError } from '../../blocks/errors.ts'
 
 export type ForkChoiceErrorPayloads = {
   BELOW_FINALIZED: Mismatch<number>

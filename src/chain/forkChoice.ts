@@ -1,7 +1,7 @@
 import { txId } from '../../blocks/ids.ts'
 import type { Attestation, Block, Hash, SignedTx } from '../../blocks/schema.ts'
 import { ConsensusError } from '../../consensus/errors.ts'
-import { chooseHead, computeFinalized, recordVote, verifyAttestation, type BlockNode, type ForkChoiceInput, type Votes } from '../../consensus/finality.ts'
+import { type BlockNode, chooseHead, computeFinalized, type ForkChoiceInput, recordVote, verifyAttestation, type Votes } from '../../consensus/finality.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import type { Chain, ImportedBlock } from './chain.ts'

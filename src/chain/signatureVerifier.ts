@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+
 import { verify } from '../crypto/index.ts'
 
 export interface SignatureCheck { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }

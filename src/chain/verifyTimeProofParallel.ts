@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+
 import type { BlockHeader } from '../../blocks/schema.ts'
-import { computeTimeSegments, computeVerifyContext, throwBadTimeSegment, verifyTimeWindow, type BlockContext, type TimeSegment } from '../../consensus/index.ts'
+import { type BlockContext, computeTimeSegments, computeVerifyContext, throwBadTimeSegment, type TimeSegment, verifyTimeWindow } from '../../consensus/index.ts'
 
 /**
  * Verifies the hash chain of a `time` proof with its segments spread over worker threads. The

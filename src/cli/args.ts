@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+
 import { CliError } from './errors.ts'
 
 export interface CommandContext {

@@ -1,7 +1,7 @@
 import '../polyfill.ts'
+
 import { XscError } from '../../blocks/errors.ts'
-import { jsonReplacer, type Command } from './args.ts'
-import { CliError } from './errors.ts'
+import { type Command, jsonReplacer } from './args.ts'
 import { assetCommand } from './commands/asset.ts'
 import { balanceCommand } from './commands/balance.ts'
 import { blockCommand } from './commands/block.ts'
@@ -15,6 +15,7 @@ import { keysCommand } from './commands/keys.ts'
 import { nodeCommand } from './commands/node.ts'
 import { statusCommand } from './commands/status.ts'
 import { transferCommand } from './commands/transfer.ts'
+import { CliError } from './errors.ts'
 
 const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, blockCommand, deployCommand, execCommand, assetCommand, hostCommand]
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { isEncryptedKeyFile, PASSPHRASE_ENV, readKeyFile } from '../node/keyFile.ts'
-import { KeystoreError } from '../node/errors.ts'
+
 import type { KeyPair } from '../crypto/index.ts'
+import { KeystoreError } from '../node/errors.ts'
+import { isEncryptedKeyFile, PASSPHRASE_ENV, readKeyFile } from '../node/keyFile.ts'
 import { CliError } from './errors.ts'
 
 /** Where a passphrase comes from, first match wins: --passphrase-file, $XSC_PASSPHRASE, a prompt on a terminal. */

@@ -1,6 +1,6 @@
-import { METHODS, type MethodName, type MethodParams, type MethodResult } from '../rpc/methods.ts'
-import { type Json, type Wire } from '../rpc/wire.ts'
 import { WireError } from '../rpc/errors.ts'
+import { type MethodName, type MethodParams, type MethodResult, METHODS } from '../rpc/methods.ts'
+import { type Json, type Wire } from '../rpc/wire.ts'
 import { RpcClientError } from './errors.ts'
 import type { Transport } from './transports/transport.ts'
 

@@ -1,8 +1,7 @@
 import { encode } from '../../blocks/codec.ts'
-import { txId } from '../../blocks/ids.ts'
-import { SignedTx, type Address, type TxBody, type TxPayload } from '../../blocks/schema.ts'
+import { txId, txSigningHash } from '../../blocks/ids.ts'
+import { type Address, SignedTx, type TxBody, type TxPayload } from '../../blocks/schema.ts'
 import { sign } from '../crypto/ed25519.ts'
-import { txSigningHash } from '../../blocks/ids.ts'
 
 /** Transaction builders and signing: a body from its parts, signed over `txSigningHash`. */
 export interface BuildTxParameters { chainId: string; from: Address; nonce: number; fee?: bigint; payload: TxPayload }

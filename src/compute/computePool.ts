@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os'
-import { Worker, type ResourceLimits } from 'node:worker_threads'
+import { type ResourceLimits, Worker } from 'node:worker_threads'
+
 import { LIMITS, OUTCOME } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
-import { ComputeError } from './errors.ts'
 import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
-import { STATE_ABSENT, STATE_FAILED, STATE_FLAG_ANSWERED, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
+import { ComputeError } from './errors.ts'
 import type { ComponentArtifact } from './executeComponent.ts'
-import { DEFAULT_LIMITS, prepareModule, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
+import { type ComputeLimits, DEFAULT_LIMITS, type ExecutionResult, prepareModule, type StateReader } from './executeModule.ts'
+import { STATE_ABSENT, STATE_FAILED, STATE_FLAG_ANSWERED, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
 
 export interface ComputePoolOpts {
   /** worker threads; default min(2, cores) */

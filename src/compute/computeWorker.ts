@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
+
 import { ComputeError } from './errors.ts'
-import { executeComponent, loadComponent, prepareComponent, type LoadedComponent } from './executeComponent.ts'
-import { executeModule, prepareModule, type ExecutionResult, type PreparedModule } from './executeModule.ts'
+import { executeComponent, loadComponent, type LoadedComponent, prepareComponent } from './executeComponent.ts'
+import { executeModule, type ExecutionResult, type PreparedModule, prepareModule } from './executeModule.ts'
 import { STATE_ABSENT, STATE_FLAG_WAITING, STATE_HEADER_BYTES, type WorkerJob, type WorkerReply } from './workerProtocol.ts'
 
 /**

@@ -1,9 +1,8 @@
-import { OUTCOME, type KvWrite } from '../../blocks/schema.ts'
-import { ComputeError } from './errors.ts'
-import { computeResultHash, computeWriteSetHash } from './computeResultHash.ts'
-import { chargeFuel, classifyEnd, createMeter, createStateStore, DEFAULT_LIMITS, meterImports, type ComputeLimits, type ExecutionResult, type StateReader } from './executeModule.ts'
-import { computeWriteSet } from './computeResultHash.ts'
+import { type KvWrite, OUTCOME } from '../../blocks/schema.ts'
+import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { COST } from './costTable.ts'
+import { ComputeError } from './errors.ts'
+import { chargeFuel, classifyEnd, type ComputeLimits, createMeter, createStateStore, DEFAULT_LIMITS, type ExecutionResult, meterImports, type StateReader } from './executeModule.ts'
 import { instrumentModule, METER_MODULE } from './instrument/instrumentModule.ts'
 import { WA, type WasmImports, type WasmInstance, type WasmModule } from './wasmApi.ts'
 

@@ -1,9 +1,9 @@
-import { LIMITS, OUTCOME, type KvWrite } from '../../blocks/schema.ts'
+import { type KvWrite, LIMITS, OUTCOME } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
-import { ComputeError } from './errors.ts'
 import { computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
 import { BYTES_PER_FUEL_SHIFT, COST } from './costTable.ts'
-import { DEPTH_BITS, DEPTH_MASK, instrumentModule, METER_EXPORTS, type InstrumentedModule } from './instrument/instrumentModule.ts'
+import { ComputeError } from './errors.ts'
+import { DEPTH_BITS, DEPTH_MASK, type InstrumentedModule, instrumentModule, METER_EXPORTS } from './instrument/instrumentModule.ts'
 import { WA, type WasmGlobal, type WasmImportValue, type WasmMemory, type WasmModule } from './wasmApi.ts'
 
 /** Policy limits of one execution. Every figure is part of the protocol: hosts must agree. */

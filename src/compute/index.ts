@@ -1,18 +1,18 @@
 // Public surface of the compute runtime (what src/node and src/state's shell use).
-export { createComputePool, type ComputePool, type ComputePoolOpts, type ComputeJob, type AssetKind } from './computePool.ts'
-export { computeResultHash, computeWriteSetHash, computeWriteSet, computeAppliedState } from './computeResultHash.ts'
+export { type AssetKind, type ComputeJob, type ComputePool, type ComputePoolOpts, createComputePool } from './computePool.ts'
+export { computeAppliedState, computeResultHash, computeWriteSet, computeWriteSetHash } from './computeResultHash.ts'
+export { BYTES_PER_FUEL_SHIFT, COST, PAGE_FUEL_SHIFT } from './costTable.ts'
 export { ComputeError, type ComputeErrorCode } from './errors.ts'
-export { COST, BYTES_PER_FUEL_SHIFT, PAGE_FUEL_SHIFT } from './costTable.ts'
+export { type ComponentArtifact, executeComponent, loadComponent, type LoadedComponent, prepareComponent } from './executeComponent.ts'
 export {
-  DEFAULT_LIMITS,
-  MAX_FUEL_LIMIT,
-  HOST_API,
-  executeModule,
-  prepareModule,
   type ComputeLimits,
+  DEFAULT_LIMITS,
+  executeModule,
   type ExecutionResult,
+  HOST_API,
+  MAX_FUEL_LIMIT,
   type PreparedModule,
+  prepareModule,
   type StateReader,
 } from './executeModule.ts'
-export { executeComponent, loadComponent, prepareComponent, type ComponentArtifact, type LoadedComponent } from './executeComponent.ts'
-export { instrumentModule, DEFAULT_INSTRUMENT_OPTS, type InstrumentOpts, type InstrumentedModule } from './instrument/instrumentModule.ts'
+export { DEFAULT_INSTRUMENT_OPTS, type InstrumentedModule, instrumentModule, type InstrumentOpts } from './instrument/instrumentModule.ts'

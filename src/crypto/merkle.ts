@@ -1,5 +1,5 @@
-import { hashParts, hash } from './hash.ts'
 import { equalBytes } from './bytes.ts'
+import { hash, hashParts } from './hash.ts'
 
 /**
  * Binary Merkle tree over 32-byte leaf hashes, domain-separated (leaf 0x00, node 0x01) so a

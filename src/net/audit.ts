@@ -2,7 +2,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { leafHash, verifyMerkleProof } from '../crypto/merkle.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { AuditChallenge, AuditResponse, decodePeerAnswer, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+import { AuditChallenge, AuditResponse, decodePeerAnswer, PROTOCOL_LIMITS, protocolId, PROTOCOLS } from './messages.ts'
 
 const LIMITS = PROTOCOL_LIMITS.audit
 

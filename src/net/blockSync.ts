@@ -1,7 +1,7 @@
 import { decode, encode } from '../../blocks/codec.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { BlocksByRangeRequest, BlocksByRangeResponse, ChainStatus, decodePeerAnswer, PROTOCOL_LIMITS, PROTOCOLS, protocolId } from './messages.ts'
+import { BlocksByRangeRequest, BlocksByRangeResponse, ChainStatus, decodePeerAnswer, PROTOCOL_LIMITS, protocolId, PROTOCOLS } from './messages.ts'
 
 const LIMITS = PROTOCOL_LIMITS.blocksByRange
 

@@ -1,4 +1,4 @@
-import { XscError, type ErrorWithCode } from '../../blocks/errors.ts'
+import { type ErrorWithCode, XscError } from '../../blocks/errors.ts'
 import { StateError } from '../state/errors.ts'
 
 export type NetErrorPayloads = {

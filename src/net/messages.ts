@@ -1,4 +1,4 @@
-import { bytes, bytes32, decode, list, str, struct, u8, u16, u32, u64, type Codec, type Infer } from '../../blocks/codec.ts'
+import { bytes, bytes32, type Codec, decode, type Infer, list, str, struct, u8, u16, u32, u64 } from '../../blocks/codec.ts'
 import { NetError } from './errors.ts'
 
 /**

@@ -1,9 +1,10 @@
-import { concatBytes } from '../crypto/bytes.ts'
 import type { Stream } from '@libp2p/interface'
+
 import { decode, encode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
+import { concatBytes } from '../crypto/bytes.ts'
 import { NetError } from './errors.ts'
-import { CHUNK_BYTES, FRAME, MAX_FRAME_BYTES, dataFrames, encodeFrame, readFrames, type Frame } from './framing.ts'
+import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, MAX_FRAME_BYTES, readFrames } from './framing.ts'
 import type { NetLogger } from './logger.ts'
 import { RemoteErrorMessage } from './messages.ts'
 

@@ -1,10 +1,10 @@
 import { decode, encode } from '../../blocks/codec.ts'
-import { hash } from '../crypto/hash.ts'
 import { equalBytes, toHex } from '../crypto/bytes.ts'
+import { hash } from '../crypto/hash.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
-import { PROTOCOL_LIMITS, PROTOCOLS, ShardGetRequest, ShardPutRequest, protocolId } from './messages.ts'
 import { CHUNK_BYTES } from './framing.ts'
+import { PROTOCOL_LIMITS, protocolId, PROTOCOLS, ShardGetRequest, ShardPutRequest } from './messages.ts'
 
 const GET = PROTOCOL_LIMITS.shardGet
 const PUT = PROTOCOL_LIMITS.shardPut

@@ -1,8 +1,8 @@
 import { txId } from '../../blocks/ids.ts'
 import type { Block, Hash } from '../../blocks/schema.ts'
-import type { Chain } from '../chain/chain.ts'
-import { isEventMatch, type EventFilter, type RpcEvent, type RpcEventSource } from '../rpc/backend.ts'
 import { COMPLETION_STATUS } from '../../blocks/schema.ts'
+import type { Chain } from '../chain/chain.ts'
+import { type EventFilter, isEventMatch, type RpcEvent, type RpcEventSource } from '../rpc/backend.ts'
 
 /**
  * The events a block produces, derived from the block alone, so live delivery and replay from

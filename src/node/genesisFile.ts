@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+
 import type { GenesisConfig } from '../../blocks/schema.ts'
-import { formatGenesisJson, parseGenesisJson } from '../state/genesisJson.ts'
 import { GenesisError } from '../state/errors.ts'
+import { formatGenesisJson, parseGenesisJson } from '../state/genesisJson.ts'
 
 export function readGenesisFile(path: string): GenesisConfig {
   let json: unknown

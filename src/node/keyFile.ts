@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+
 import type { Address } from '../../blocks/schema.ts'
-import { fromHex, keyPairFromSecret, toHex, type KeyPair } from '../crypto/index.ts'
-import { decryptKeystore, encryptKeystore, isKeystoreJson, parseKeystore, type ScryptParams } from './keystore.ts'
+import { fromHex, type KeyPair, keyPairFromSecret, toHex } from '../crypto/index.ts'
 import { KeyFileError, KeystoreError, keystoreErrorAt } from './errors.ts'
+import { decryptKeystore, encryptKeystore, isKeystoreJson, parseKeystore, type ScryptParams } from './keystore.ts'
 
 /** The environment variable a passphrase may come from (also read by every `--key` flag). */
 export const PASSPHRASE_ENV = 'XSC_PASSPHRASE'

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
-import { fromHex, keyPairFromSecret, toHex, type KeyPair } from '../crypto/index.ts'
+
+import { fromHex, type KeyPair, keyPairFromSecret, toHex } from '../crypto/index.ts'
 import { KeystoreError } from './errors.ts'
 
 /**

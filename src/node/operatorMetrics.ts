@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
+
 import { AUDIT_OUTCOME, type Block } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { equalBytes } from '../crypto/index.ts'

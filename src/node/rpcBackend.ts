@@ -1,14 +1,12 @@
 import { decode } from '../../blocks/codec.ts'
 import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
+import { concatBytes, equalBytes } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
-import { concatBytes, equalBytes } from '../crypto/index.ts'
 
 /** How far past its execution block a completion is looked for (deadlines are at most 10,000 slots). */
 const MAX_COMPLETION_SCAN = 10_240
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
-import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
@@ -26,6 +24,8 @@ import {
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
+import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
 

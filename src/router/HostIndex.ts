@@ -1,9 +1,9 @@
 import type { Address } from '../../blocks/schema.ts'
 import { CAPABILITY } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
-import { HOST_STATUS, type HostRecord } from '../state/records.ts'
-import { computeUtilizationBp } from '../state/market/pricing.ts'
 import type { MarketParams } from '../state/market/marketParams.ts'
+import { computeUtilizationBp } from '../state/market/pricing.ts'
+import { HOST_STATUS, type HostRecord } from '../state/records.ts'
 import { RouterError } from './errors.ts'
 
 /** One host as the index holds it: the record plus fields the search reads on every visit. */

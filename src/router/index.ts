@@ -1,4 +1,4 @@
-export { HostIndex, type HostIndexParams, type IndexedHost } from './HostIndex.ts'
-export { route, routeExhaustive, isEligibleHost, COST_BASE, COST_WEIGHTS, type RouteRequest, type RouteStats } from './route.ts'
-export { computeExecutionRequest, computeDeploymentRequest } from './routeRequests.ts'
 export { RouterError, type RouterErrorCode } from './errors.ts'
+export { HostIndex, type HostIndexParams, type IndexedHost } from './HostIndex.ts'
+export { COST_BASE, COST_WEIGHTS, isEligibleHost, route, routeExhaustive, type RouteRequest, type RouteStats } from './route.ts'
+export { computeDeploymentRequest, computeExecutionRequest } from './routeRequests.ts'

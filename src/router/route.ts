@@ -1,9 +1,9 @@
 import type { Address, Coord } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
-import { HOST_STATUS } from '../state/records.ts'
 import { computeStoragePrice } from '../state/market/pricing.ts'
-import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
+import { HOST_STATUS } from '../state/records.ts'
 import { RouterError } from './errors.ts'
+import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
 
 /**
  * What a placement or an assignment asks of the router. `bid` is per fuel unit for compute and

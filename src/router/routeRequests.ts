@@ -1,4 +1,4 @@
-import { CAPABILITY, type Address, type DeployPayload, type ExecutePayload } from '../../blocks/schema.ts'
+import { type Address, CAPABILITY, type DeployPayload, type ExecutePayload } from '../../blocks/schema.ts'
 import type { RouteRequest } from './route.ts'
 
 /** The router request for an execute tx: compute hosts (private-capable if private) whose ask per fuel fits the bid. */

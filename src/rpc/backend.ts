@@ -1,6 +1,6 @@
 import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
-import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import { equalBytes } from '../crypto/bytes.ts'
+import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 
 /**
  * What the RPC server needs from a node. The node implements it (src/node/rpcBackend.ts); tests

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
+
 import type { RpcBackend } from './backend.ts'
-import { findMethod, parseParams, type CallContext } from './methods.ts'
-import type { RpcMetrics } from './metrics.ts'
 import { RPC_CODES, RpcError, type RpcErrorObject, toRpcErrorObject } from './errors.ts'
+import { type CallContext, findMethod, parseParams } from './methods.ts'
+import type { RpcMetrics } from './metrics.ts'
 
 /**
  * Transport-independent JSON-RPC 2.0 processing: one text body in, one text response (or none,

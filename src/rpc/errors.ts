@@ -1,4 +1,4 @@
-import { XscError, type Mismatch } from '../../blocks/errors.ts'
+import { type Mismatch, XscError } from '../../blocks/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { Json } from './wire.ts'
 

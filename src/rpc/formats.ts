@@ -5,9 +5,9 @@ import { LIMITS } from '../../blocks/schema.ts'
 import * as R from '../state/records.ts'
 import type * as B from './backend.ts'
 import { EVENT_TOPICS } from './backend.ts'
-import { jsonWireOf } from './jsonWireOf.ts'
-import { amount, bool, bytes32, hexBytes, list, obj, oneOf, optional, str, tagged, u8, u32, u64, type InferWire, type Wire } from './wire.ts'
 import { WireError } from './errors.ts'
+import { jsonWireOf } from './jsonWireOf.ts'
+import { amount, bool, bytes32, hexBytes, type InferWire, list, obj, oneOf, optional, str, tagged, u8, u32, u64, type Wire } from './wire.ts'
 
 /**
  * JSON forms of what the RPC returns, shared by server and client. The protocol's own types

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+
+import { RPC_CODE_DESCRIPTIONS, RPC_CODES, type RpcCodeName } from './errors.ts'
 import { RpcEvent } from './formats.ts'
 import { listMethods } from './methods.ts'
-import { RPC_CODE_DESCRIPTIONS, RPC_CODES, type RpcCodeName } from './errors.ts'
 import type { JsonSchema } from './wire.ts'
 
 /**

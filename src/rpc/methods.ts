@@ -1,11 +1,11 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
 import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
-import { toHex } from '../crypto/bytes.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
+import { toHex } from '../crypto/bytes.ts'
 import type * as B from './backend.ts'
-import * as F from './formats.ts'
 import { RPC_CODE_DESCRIPTIONS, RPC_CODES, RpcError, WireError } from './errors.ts'
-import { amount, bool, bytes32, list, optional, str, u32, type Json, type JsonSchema, type Wire } from './wire.ts'
+import * as F from './formats.ts'
+import { amount, bool, bytes32, type Json, type JsonSchema, list, optional, str, u32, type Wire } from './wire.ts'
 
 /**
  * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { pino, type Logger } from 'pino'
-import { WebSocketServer, type WebSocket } from 'ws'
+
+import { type Logger, pino } from 'pino'
+import { type WebSocket, WebSocketServer } from 'ws'
+
 import { toHex } from '../crypto/bytes.ts'
-import { isEventMatch, type EventFilter, type RpcBackend, type RpcEvent } from './backend.ts'
-import { dispatchRpcText, errorText, type DispatchOpts, type TakeTokens } from './dispatch.ts'
-import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
-import type { SubscriptionHost } from './methods.ts'
-import { isProbePath, serveProbe, type ReadinessOpts } from './healthProbes.ts'
-import { createMetrics, type Metrics } from './metrics.ts'
+import { type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
+import { type DispatchOpts, dispatchRpcText, errorText, type TakeTokens } from './dispatch.ts'
 import { RpcError, toRpcErrorObject } from './errors.ts'
+import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
+import { isProbePath, type ReadinessOpts, serveProbe } from './healthProbes.ts'
+import type { SubscriptionHost } from './methods.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
 
 /**
  * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus `PUT /blob` (raw bytes → data

@@ -1,10 +1,10 @@
-import { Account } from './records.ts'
-import { StateError } from './errors.ts'
-import { accountKey } from './stateKeys.ts'
-import { StateOverlay, type StateReader } from './stateView.ts'
 import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
+import { StateError } from './errors.ts'
+import { Account } from './records.ts'
+import { accountKey } from './stateKeys.ts'
+import { StateOverlay, type StateReader } from './stateView.ts'
 
 export const MAX_AMOUNT = (1n << 128n) - 1n
 const EMPTY: Account = { balance: 0n, nonce: 0 }

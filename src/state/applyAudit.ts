@@ -1,5 +1,5 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
-import { CAPABILITY, type AuditEntry } from '../../blocks/schema.ts'
+import { type AuditEntry, CAPABILITY } from '../../blocks/schema.ts'
 import { fromHex, hashParts, toHex, u32be } from '../crypto/index.ts'
 import { route } from '../router/index.ts'
 import { credit } from './accounts.ts'
@@ -9,7 +9,7 @@ import { recordReputationEvent } from './hosts.ts'
 import { AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
 import { assetKey, hostKey, LAST_AUDIT_EPOCH_KEY, STATE_PREFIX } from './stateKeys.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
-import { computeAuditEntry, verifyAuditEntry, type AuditAnswers, type AuditEpochInput, type AuditEpochOutput } from './storage/computeAuditEntry.ts'
+import { type AuditAnswers, type AuditEpochInput, type AuditEpochOutput, computeAuditEntry, verifyAuditEntry } from './storage/computeAuditEntry.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 
 

@@ -1,10 +1,10 @@
 import type { Block } from '../../blocks/schema.ts'
 import { applyAudit } from './applyAudit.ts'
 import { applyCompletion } from './applyCompletion.ts'
+import type { ApplyContext } from './applyContext.ts'
 import { applyDeployment } from './applyDeployment.ts'
 import { applyExecution } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
-import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
 

@@ -1,6 +1,6 @@
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
 import { receiptSigningHash } from '../../blocks/ids.ts'
-import { COMPLETION_STATUS, OUTCOME, type CompletionEntry, type Receipt } from '../../blocks/schema.ts'
+import { COMPLETION_STATUS, type CompletionEntry, OUTCOME, type Receipt } from '../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex, verify } from '../crypto/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'

@@ -1,12 +1,12 @@
-import type { SignedTx, HostParams } from '../../blocks/schema.ts'
+import type { HostParams, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
 import { bumpNonce, credit, debit } from './accounts.ts'
+import type { ApplyContext } from './applyContext.ts'
 import { checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
 import { HOST_STATUS, HostRecord, Validator } from './records.ts'
 import { hostKey, validatorKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
-import type { ApplyContext } from './applyContext.ts'
 
 /**
  * Applies one ledger tx: checks, fee to the proposer, nonce, effect. On error the caller's

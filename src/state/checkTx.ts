@@ -1,6 +1,6 @@
-import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { ChainParams, ExecutePayload, SignedTx } from '../../blocks/schema.ts'
+import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
 import { readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { computeEscrow } from './market/index.ts'

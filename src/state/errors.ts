@@ -1,4 +1,4 @@
-import { XscError, type GossipVerdict, type Mismatch } from '../../blocks/errors.ts'
+import { type GossipVerdict, type Mismatch, XscError } from '../../blocks/errors.ts'
 import type { MarketError } from './market/errors.ts'
 
 export type StateErrorPayloads = {

@@ -1,13 +1,13 @@
 import { encode } from '../../blocks/codec.ts'
-import { GenesisConfig, type Block, type BlockHeader } from '../../blocks/schema.ts'
 import { blockHash, computeBodyRoot } from '../../blocks/ids.ts'
+import { type Block, type BlockHeader, GenesisConfig } from '../../blocks/schema.ts'
 import { isValidPublicKey, toHex, ZERO_HASH } from '../crypto/index.ts'
-import { Account, SupplyRecord, Validator } from './records.ts'
+import { MAX_AMOUNT } from './accounts.ts'
 import { StateError } from './errors.ts'
+import { verifyMarketParams } from './market/index.ts'
+import { Account, SupplyRecord, Validator } from './records.ts'
 import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
-import { MAX_AMOUNT } from './accounts.ts'
-import { verifyMarketParams } from './market/index.ts'
 
 /** The largest fuel limit any execution may ask for, whatever genesis says. */
 export const MAX_FUEL_LIMIT = 1n << 46n

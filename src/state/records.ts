@@ -1,4 +1,4 @@
-import { bool, bytes, bytes32, list, optional, str, struct, u8, u16, u32, u64, u128, type Infer } from '../../blocks/codec.ts'
+import { bool, bytes, bytes32, type Infer, list, optional, str, struct, u8, u16, u32, u64, u128 } from '../../blocks/codec.ts'
 import { Coord, HostParams, LIMITS, Manifest } from '../../blocks/schema.ts'
 
 /**

@@ -1,5 +1,5 @@
-import { concatBytes } from '../crypto/index.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
+import { concatBytes } from '../crypto/index.ts'
 
 /**
  * State keys: one prefix byte per bucket, then the id. The prefixes are protocol constants (they

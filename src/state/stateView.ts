@@ -1,5 +1,5 @@
+import { bytes, type Codec, decodeTrusted, encode, list, optional, struct } from '../../blocks/codec.ts'
 import { compareBytes, hashParts } from '../crypto/index.ts'
-import { bytes, decodeTrusted, encode, list, optional, struct, type Codec } from '../../blocks/codec.ts'
 
 /** Read access to committed state: synchronous, so the transition stays pure. */
 export interface StateReader {

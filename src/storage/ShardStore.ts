@@ -1,7 +1,8 @@
 import { ClassicLevel } from 'classic-level'
-import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
+
 import type { Hash, Manifest } from '../../blocks/schema.ts'
-import { computeChunkLeaves, computeChunkLength, verifyManifestShape, type ChunkProof } from '../state/storage/computeChunkLeaves.ts'
+import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
+import { type ChunkProof, computeChunkLeaves, computeChunkLength, verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
 import { createIncrementalHash } from './incrementalHash.ts'

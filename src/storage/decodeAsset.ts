@@ -1,8 +1,8 @@
-import { equalBytes, hash } from '../crypto/index.ts'
 import type { Manifest } from '../../blocks/schema.ts'
+import { equalBytes, hash } from '../crypto/index.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
-import { getFastCoder, type FastCoder } from './fastCoder.ts'
+import { type FastCoder, getFastCoder } from './fastCoder.ts'
 import { createIncrementalHash } from './incrementalHash.ts'
 
 /** Where each segment of an asset lies inside every shard. */

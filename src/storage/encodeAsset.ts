@@ -1,11 +1,11 @@
-import { hash } from '../crypto/index.ts'
 import type { ChainParams, Manifest } from '../../blocks/schema.ts'
+import { hash } from '../crypto/index.ts'
 import { computeShardSize } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
-import { getFastCoder } from './fastCoder.ts'
-import type { ErasureCoder } from './erasureCoder.ts'
-import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
 import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
+import type { ErasureCoder } from './erasureCoder.ts'
+import { getFastCoder } from './fastCoder.ts'
+import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
 
 /** The coding parameters of an asset (from ChainParams at deploy time). */
 export interface CodingParams { k: number; m: number; segmentSize: number; chunkSize: number }

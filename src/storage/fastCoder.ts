@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
+
 import { StorageError } from '../state/storage/errors.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
+import { computeEncodingMatrix, computeRebuildMatrix, type GfMatrix, gfMul } from './gf256.ts'
 import { wasmApi, type WasmMemory, type WasmModule } from './wasmApi.ts'
-import { computeEncodingMatrix, computeRebuildMatrix, gfMul, type GfMatrix } from './gf256.ts'
 
 /**
  * Our Reed-Solomon coder: the reference crate's matrix (see gf256.ts), multiplied with a WASM

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+
 import { ReedSolomonErasure } from '@subspace/reed-solomon-erasure.wasm'
+
 import { StorageError } from '../state/storage/errors.ts'
-import { wasmApi, type WasmModule } from './wasmApi.ts'
 import { checkCoderShape, checkPresent, type ErasureCoder } from './erasureCoder.ts'
+import { wasmApi, type WasmModule } from './wasmApi.ts'
 
 /**
  * The reference coder: Rust `reed-solomon-erasure` compiled to WASM. Its shard bytes define the

@@ -1,7 +1,7 @@
 import type { Address, Hash, Manifest } from '../../blocks/schema.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { rebuildShard } from './decodeAsset.ts'
-import { collectShards, type BadShardReport, type FetchShard, type RetrieveOpts } from './retrieve.ts'
+import { type BadShardReport, collectShards, type FetchShard, type RetrieveOpts } from './retrieve.ts'
 
 /** Stores a rebuilt shard on the new host (its ShardStore.put in-process, a libp2p upload later). */
 export type PutShard = (host: Address, asset: Hash, shardIndex: number, shard: Uint8Array) => Promise<void>

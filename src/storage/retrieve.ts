@@ -1,5 +1,5 @@
-import { equalBytes, hash, toHex } from '../crypto/index.ts'
 import type { Address, Manifest } from '../../blocks/schema.ts'
+import { equalBytes, hash, toHex } from '../crypto/index.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { decodeAsset } from './decodeAsset.ts'

@@ -1,12 +1,14 @@
 import { join } from 'node:path'
+
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { computeResultHash } from '../../blocks/executionHashes.ts'
 import { CAPABILITY, COMPLETION_STATUS } from '../../blocks/schema.ts'
 import { getAsset, getHost } from '../../src/client/index.ts'
-import { createComputePool, type ComputePool } from '../../src/compute/computePool.ts'
+import { type ComputePool, createComputePool } from '../../src/compute/computePool.ts'
 import { equalBytes, toHex } from '../../src/crypto/index.ts'
 import { XscNode } from '../../src/node/node.ts'
-import { startComputeNetwork, type ComputeNetwork } from '../support/computeNetwork.ts'
+import { type ComputeNetwork, startComputeNetwork } from '../support/computeNetwork.ts'
 import { waitFor } from '../support/nodeProcess.ts'
 
 const u32 = (n: number): Uint8Array => {

@@ -1,5 +1,7 @@
 import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../blocks/codec.ts'
 import { blockHash } from '../../blocks/ids.ts'
 import { Block } from '../../blocks/schema.ts'
@@ -13,9 +15,9 @@ import { createNetNode, type NetNode } from '../../src/net/index.ts'
 import { readGenesisFile } from '../../src/node/genesisFile.ts'
 import { createLogger } from '../../src/node/logger.ts'
 import { ValidatorNetwork } from '../../src/node/validatorNetwork.ts'
+import { startValidatorProcesses, statuses, type ValidatorProcesses } from '../integration/validators/startValidatorProcesses.ts'
 import { testKey } from '../support/chainFixtures.ts'
 import { waitFor } from '../support/nodeProcess.ts'
-import { startValidatorProcesses, statuses, type ValidatorProcesses } from '../integration/validators/startValidatorProcesses.ts'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const running = (s: Awaited<ReturnType<typeof statuses>>): typeof s => s.filter((x) => x.i !== 3)

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+
 import type { Block, BlockEntry, Coord, HostParams, Manifest, Receipt, SignedTx, TxPayload } from '../../blocks/schema.ts'
 
 /** fast-check generators for every wire type: valid values of the schema, within its limits. */

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
-import { hash, keyPairFromSecret, sign, utf8, type KeyPair } from '../../src/crypto/index.ts'
+import { hash, type KeyPair, keyPairFromSecret, sign, utf8 } from '../../src/crypto/index.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 
 /** Deterministic test keys: key(n) is the same on every run and machine. */

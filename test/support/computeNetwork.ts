@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import type { GenesisConfig } from '../../blocks/schema.ts'
-import { createClient, deploy, execute, getAsset, getChainParams, getHosts, http, waitForExecution, type Client } from '../../src/client/index.ts'
+import { type Client, createClient, deploy, execute, getAsset, getChainParams, getHosts, http, waitForExecution } from '../../src/client/index.ts'
 import type { KeyPair } from '../../src/crypto/index.ts'
 import { writeGenesisFile } from '../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
 import { tempDir, testGenesis, testKey } from './chainFixtures.ts'
-import { startNodeProcess, waitFor, type NodeProcess } from './nodeProcess.ts'
+import { type NodeProcess, startNodeProcess, waitFor } from './nodeProcess.ts'
 
 /**
  * A whole network as separate `xsc node` processes on 127.0.0.1: validators and hosts (each with

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 export interface NodeProcess { child: ChildProcess; rpc: string; ws: string; stop: () => Promise<void>; kill: () => Promise<void>; /** libp2p multiaddrs from the ready line (with /p2p/<peer id>). */ p2p: string[] }

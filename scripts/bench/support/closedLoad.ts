@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { getNonce, RpcClientError, type Client } from '../../../src/client/index.ts'
-import { toHex, type KeyPair } from '../../../src/crypto/index.ts'
+
+import { type Client, getNonce, RpcClientError } from '../../../src/client/index.ts'
+import { type KeyPair, toHex } from '../../../src/crypto/index.ts'
 
 export interface ClosedLoadOpts {
   senders: KeyPair[]

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { getBlock, getChainStatus, type Client } from '../../../src/client/index.ts'
+
+import { type Client, getBlock, getChainStatus } from '../../../src/client/index.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 
 /**

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
+
 import { BenchError } from './benchError.ts'
 import { DevnetLog } from './devnetLog.ts'
 import { groupCpuSeconds, pickBasePort, ProcessGroup, waitForLine } from './processes.ts'

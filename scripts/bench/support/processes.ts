@@ -3,7 +3,7 @@
  * however it exits, process groups stopped gently then for good, stdout lines awaited, free
  * port ranges found, and CPU time read per process group from /proc.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'

@@ -1,11 +1,11 @@
 import type { AuditEntry } from '../../../blocks/schema.ts'
 import { toHex } from '../../crypto/index.ts'
-import type { ApplyContext } from '../../state/applyContext.ts'
 import { computeAuditBlockEntry, computeAuditInput, isAuditDue } from '../../state/applyAudit.ts'
+import type { ApplyContext } from '../../state/applyContext.ts'
+import type { StateReader } from '../../state/stateView.ts'
 import { computeAuditChallenges } from '../../state/storage/computeAuditEntry.ts'
 import type { ChunkProof } from '../../state/storage/computeChunkLeaves.ts'
 import type { AuditChallenge } from '../../state/storage/deriveAuditChallenges.ts'
-import type { StateReader } from '../../state/stateView.ts'
 
 /** Asks the hosts for the epoch's audit chunks; returns what they answered (missing = no answer). */
 export type AuditResponder = (challenges: AuditChallenge[]) => Promise<Map<AuditChallenge, ChunkProof>>

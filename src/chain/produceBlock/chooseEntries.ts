@@ -9,7 +9,7 @@ import { computeEscrow } from '../../state/market/index.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { Mempool, PoolKind } from '../mempool.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
-import { buildAuditEntry, type AuditAnswers } from './buildAuditEntry.ts'
+import { type AuditAnswers, buildAuditEntry } from './buildAuditEntry.ts'
 import { buildCompletions } from './buildCompletions.ts'
 
 /** Completion entries one block carries at most. */

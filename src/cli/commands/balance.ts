@@ -1,6 +1,6 @@
 import { getBalance, getChainParams, getNonce } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
+import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
 import { resolveAddress, withClient } from './parseOptions.ts'
 
 /** Base units as a decimal token amount ("1.5" for 1500000000 with 9 decimals), exact. */

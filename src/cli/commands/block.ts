@@ -2,7 +2,7 @@ import { BlockEntry } from '../../../blocks/schema.ts'
 import { getBlock } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { jsonWireOf } from '../../rpc/jsonWireOf.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
+import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { parseHash, withClient } from './parseOptions.ts'
 

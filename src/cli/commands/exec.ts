@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
+
 import { ASSET_KIND, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
-import { execute, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction, computeEscrow, EXECUTION_STATUS } from '../../client/index.ts'
+import { computeEscrow, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
 import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { parseCommandArgs, print, required, type Command } from '../args.ts'
+import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'

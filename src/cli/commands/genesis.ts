@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+
 import type { GenesisConfig } from '../../../blocks/schema.ts'
 import { fromHex, generateKeyPair, toHex } from '../../crypto/index.ts'
 import { writeGenesisFile } from '../../node/genesisFile.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../state/genesisJson.ts'
-import { parseCommandArgs, print, type Command } from '../args.ts'
+import { type Command, parseCommandArgs, print } from '../args.ts'
 import { CliError } from '../errors.ts'
 
 export const genesisCommand: Command = {

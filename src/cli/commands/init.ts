@@ -1,15 +1,17 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { generateKeyPair, toHex, type KeyPair } from '../../crypto/index.ts'
-import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings } from '../../node/config/nodeSettings.ts'
+
+import { generateKeyPair, type KeyPair, toHex } from '../../crypto/index.ts'
+import { NODE_SETTINGS, type PartialNodeSettings, SETTING_NAMES } from '../../node/config/nodeSettings.ts'
 import { renderNodeConfig } from '../../node/config/renderNodeConfig.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
 import { computeP2pSeed } from '../../node/network/p2pIdentity.ts'
-import { resolvePassphrase } from '../passphrase.ts'
-import { parseCommandArgs, print, type Command } from '../args.ts'
+import { type Command, parseCommandArgs, print } from '../args.ts'
 import { CliError } from '../errors.ts'
+import { resolvePassphrase } from '../passphrase.ts'
 
 /** Settings init sets itself (paths inside DIR) rather than taking them as flags. */
 const OWN = new Set(['data', 'key', 'host-key', 'p2p-key', 'validator', 'host', 'genesis', 'passphrase-file'])

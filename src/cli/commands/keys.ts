@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { fromHex, generateKeyPair, keyPairFromSecret, toHex, type KeyPair } from '../../crypto/index.ts'
+
+import { fromHex, generateKeyPair, type KeyPair, keyPairFromSecret, toHex } from '../../crypto/index.ts'
 import { isEncryptedKeyFile, readKeyFileAddress, writeKeyFile } from '../../node/keyFile.ts'
-import { loadKeyFile, readPassphraseFile, resolvePassphrase, type PassphraseSource } from '../passphrase.ts'
-import { parseCommandArgs, print, required, type Command, type CommandContext } from '../args.ts'
+import { type Command, type CommandContext, parseCommandArgs, print, required } from '../args.ts'
 import { CliError } from '../errors.ts'
+import { loadKeyFile, type PassphraseSource, readPassphraseFile, resolvePassphrase } from '../passphrase.ts'
 
 const USAGE = [
   'new [--out key.json] [--plaintext] [--passphrase-file FILE]     a new key, encrypted unless --plaintext',

@@ -1,5 +1,5 @@
 import { CAPABILITY } from '../../../blocks/schema.ts'
-import { getHosts, type Client, computeStoragePrice, computeUtilizationBp, HOST_STATUS } from '../../client/index.ts'
+import { type Client, computeStoragePrice, computeUtilizationBp, getHosts, HOST_STATUS } from '../../client/index.ts'
 import type { HostSummary } from '../../rpc/backend.ts'
 
 const PAGE = 1000

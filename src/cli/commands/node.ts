@@ -1,14 +1,14 @@
 import { toHex } from '../../crypto/index.ts'
+import { NODE_SETTINGS, type PartialNodeSettings, SETTING_NAMES } from '../../node/config/nodeSettings.ts'
 import { readNodeConfigFile } from '../../node/config/parseNodeConfig.ts'
-import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings } from '../../node/config/nodeSettings.ts'
-import { resolveNodeSettings, type ResolvedNodeSettings } from '../../node/config/resolveNodeSettings.ts'
+import { type ResolvedNodeSettings, resolveNodeSettings } from '../../node/config/resolveNodeSettings.ts'
 import { readGenesisFile } from '../../node/genesisFile.ts'
-import { XscNode, type HostOpts, type P2pOpts } from '../../node/node.ts'
+import { type HostOpts, type P2pOpts, XscNode } from '../../node/node.ts'
+import { type Command, parseCommandArgs } from '../args.ts'
+import { CliError } from '../errors.ts'
 import { loadKeyFile, type PassphraseSource } from '../passphrase.ts'
 import { parseCapabilities } from './host.ts'
 import { parseAmount, parseCoord, parseCount } from './parseOptions.ts'
-import { parseCommandArgs, type Command } from '../args.ts'
-import { CliError } from '../errors.ts'
 
 export function parseHostPort(value: string, label = '--rpc'): { host: string; port: number } {
   const m = /^(?:(.+):)?([0-9]{1,5})$/.exec(value)

@@ -1,5 +1,5 @@
 import type { Address, Coord, Hash } from '../../../blocks/schema.ts'
-import { createClient, http, type Client } from '../../client/index.ts'
+import { type Client, createClient, http } from '../../client/index.ts'
 import { fromHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import { DEFAULT_RPC } from '../args.ts'

@@ -1,7 +1,7 @@
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { getChainParams, getChainStatus, HOST_STATUS } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, type Command } from '../args.ts'
+import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
 import { listHosts } from './listHosts.ts'
 import { withClient } from './parseOptions.ts'
 

@@ -1,9 +1,9 @@
 import { transfer } from '../../client/index.ts'
 import { fromHex, toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
-import { parseAmount, withClient } from './parseOptions.ts'
-import { DEFAULT_RPC, parseCommandArgs, print, required, type Command } from '../args.ts'
+import { type Command, DEFAULT_RPC, parseCommandArgs, print, required } from '../args.ts'
 import { CliError } from '../errors.ts'
+import { parseAmount, withClient } from './parseOptions.ts'
 
 // Amounts: whole base units; negatives and fractions are usage errors (one parser for every command).
 export { parseAmount } from './parseOptions.ts'

@@ -1,6 +1,6 @@
 import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
-import { sendPayload, type SenderParameters } from './signAndSend.ts'
+import { type SenderParameters, sendPayload } from './signAndSend.ts'
 import { uploadBlob } from './uploadBlob.ts'
 
 export interface DeployParameters extends SenderParameters {

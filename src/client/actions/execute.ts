@@ -1,6 +1,6 @@
 import type { Coord, Hash } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
-import { sendPayload, type SenderParameters } from './signAndSend.ts'
+import { type SenderParameters, sendPayload } from './signAndSend.ts'
 
 export interface ExecuteParameters extends SenderParameters {
   asset: Hash

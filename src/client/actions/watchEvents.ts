@@ -1,6 +1,6 @@
 import type { EventFilter, RpcEvent } from '../../rpc/backend.ts'
 import { Filter, fromEventView, RpcEvent as RpcEventWire } from '../../rpc/formats.ts'
-import { u32, type Json } from '../../rpc/wire.ts'
+import { type Json, u32 } from '../../rpc/wire.ts'
 import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
 

@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+
 import type { Json } from '../../rpc/wire.ts'
 import { fromRpcErrorObject, RpcClientError } from '../errors.ts'
 import type { SubscriptionHandle, SubscriptionSpec, Transport } from './transport.ts'

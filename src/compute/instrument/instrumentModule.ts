@@ -19,10 +19,11 @@
  * bodies (`rewriteFunctionBody.ts`, which decodes through `instructionTable.ts`).
  */
 import { ComputeError } from '../errors.ts'
-import { DEPTH_MASK, countMeterExports, writeMeterExports, writeMeterGlobals, writeMeterImports } from './meterGlobals.ts'
-import { readDeclarations, type ModuleDeclarations, type ModuleImport } from './readDeclarations.ts'
+import { countMeterExports, DEPTH_MASK, writeMeterExports, writeMeterGlobals, writeMeterImports } from './meterGlobals.ts'
+import { type ModuleDeclarations, type ModuleImport, readDeclarations } from './readDeclarations.ts'
 import { rewriteFunctionBody, type RewriteFunctionCtx } from './rewriteFunctionBody.ts'
 import {
+  type ModuleExport,
   rewriteDataSection,
   rewriteElementSection,
   rewriteExportSection,
@@ -30,11 +31,10 @@ import {
   rewriteImportSection,
   rewriteMemorySection,
   rewriteTableSection,
-  type ModuleExport,
   type SectionRewriteCtx,
 } from './rewriteSections.ts'
 import { WasmReader, WasmWriter } from './wasmBytes.ts'
-import { HEADER_BYTES, SECTION, encodeModule, insertSection, readSections, type Section } from './wasmSections.ts'
+import { encodeModule, HEADER_BYTES, insertSection, readSections, SECTION, type Section } from './wasmSections.ts'
 import { FUNC_TYPE_FORM, type FuncType } from './wasmTypes.ts'
 
 export { DEPTH_BITS, DEPTH_MASK, METER_EXPORTS, METER_MODULE } from './meterGlobals.ts'

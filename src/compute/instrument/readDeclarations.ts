@@ -3,7 +3,7 @@ import { METER_MODULE } from './meterGlobals.ts'
 import { unsupported } from './meterRefusals.ts'
 import { WasmReader } from './wasmBytes.ts'
 import { SECTION, type Section } from './wasmSections.ts'
-import { EXTERNAL_KIND, EXTERNAL_KIND_NAMES, FUNC_TYPE_FORM, checkValType, readLimits, type ExternalKindName, type FuncType } from './wasmTypes.ts'
+import { checkValType, EXTERNAL_KIND, EXTERNAL_KIND_NAMES, type ExternalKindName, FUNC_TYPE_FORM, type FuncType, readLimits } from './wasmTypes.ts'
 
 export interface ModuleImport { module: string; name: string; kind: ExternalKindName; type?: FuncType }
 

@@ -1,11 +1,11 @@
-import { BYTES_PER_FUEL_SHIFT, COST, ELEM_FUEL_SHIFT, PAGE_FUEL_SHIFT, computeOpcodeCost } from '../costTable.ts'
-import { lookupInstruction, readImmediates, type ImmediateCheck, type InstructionInfo } from './instructionTable.ts'
+import { BYTES_PER_FUEL_SHIFT, computeOpcodeCost, COST, ELEM_FUEL_SHIFT, PAGE_FUEL_SHIFT } from '../costTable.ts'
+import { type ImmediateCheck, type InstructionInfo, lookupInstruction, readImmediates } from './instructionTable.ts'
 import { DEPTH_BITS, DEPTH_MASK } from './meterGlobals.ts'
 import { limitExceeded, unsupported } from './meterRefusals.ts'
 import { scanForCalls } from './scanForCalls.ts'
-import { WasmWriter, type WasmReader } from './wasmBytes.ts'
+import { type WasmReader, WasmWriter } from './wasmBytes.ts'
 import { MISC_OP, OP } from './wasmOpcodes.ts'
-import { EMPTY_BLOCK_TYPE, V128_BLOCK_TYPE, VALTYPE, checkValType, type FuncType } from './wasmTypes.ts'
+import { checkValType, EMPTY_BLOCK_TYPE, type FuncType, V128_BLOCK_TYPE, VALTYPE } from './wasmTypes.ts'
 
 export interface RewriteFunctionCtx {
   opts: { maxCallDepth: number; maxLocalsPerFunction: number }

@@ -8,7 +8,7 @@ import { METER_EXPORTS, writeMeterExports, writeMeterGlobals, writeMeterImports 
 import { limitExceeded, unsupported } from './meterRefusals.ts'
 import { WasmReader, WasmWriter } from './wasmBytes.ts'
 import { OP } from './wasmOpcodes.ts'
-import { EXTERNAL_KIND, EXTERNAL_KIND_NAMES, LIMITS, checkValType, readLimits, type ExternalKindName, type Limits } from './wasmTypes.ts'
+import { checkValType, EXTERNAL_KIND, EXTERNAL_KIND_NAMES, type ExternalKindName, LIMITS, type Limits, readLimits } from './wasmTypes.ts'
 
 export interface ModuleExport { name: string; kind: ExternalKindName; index: number }
 

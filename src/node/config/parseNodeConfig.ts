@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
+
 import { parse, TomlError } from 'smol-toml'
+
 import { ConfigError } from './errors.ts'
-import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings, type SettingName, type SettingSpec } from './nodeSettings.ts'
+import { NODE_SETTINGS, type PartialNodeSettings, SETTING_NAMES, type SettingName, type SettingSpec } from './nodeSettings.ts'
 
 function isSetting(name: string): name is SettingName {
   return Object.hasOwn(NODE_SETTINGS, name)

@@ -1,5 +1,6 @@
 import { stringify } from 'smol-toml'
-import { NODE_SETTINGS, SETTING_NAMES, type PartialNodeSettings, type SettingSpec } from './nodeSettings.ts'
+
+import { NODE_SETTINGS, type PartialNodeSettings, SETTING_NAMES, type SettingSpec } from './nodeSettings.ts'
 
 const HEADINGS: Record<SettingSpec['section'], string> = {
   node: 'Node',

@@ -1,4 +1,4 @@
-import { defaultNodeSettings, SETTING_NAMES, type NodeSettings, type PartialNodeSettings, type SettingName } from './nodeSettings.ts'
+import { defaultNodeSettings, type NodeSettings, type PartialNodeSettings, SETTING_NAMES, type SettingName } from './nodeSettings.ts'
 
 export interface ResolvedNodeSettings {
   values: Partial<NodeSettings> & ReturnType<typeof defaultNodeSettings>

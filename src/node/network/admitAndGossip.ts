@@ -1,5 +1,5 @@
 import { encode } from '../../../blocks/codec.ts'
-import { SignedTx, type Hash } from '../../../blocks/schema.ts'
+import { type Hash, SignedTx } from '../../../blocks/schema.ts'
 import type { Chain } from '../../chain/chain.ts'
 import type { NetNode } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'

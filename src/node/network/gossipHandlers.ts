@@ -1,4 +1,4 @@
-import { decode, type Codec } from '../../../blocks/codec.ts'
+import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Attestation, Block, SignedTx } from '../../../blocks/schema.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 

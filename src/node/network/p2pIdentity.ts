@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateKeyPair, hashParts, utf8, type KeyPair } from '../../crypto/index.ts'
+
+import { generateKeyPair, hashParts, type KeyPair, utf8 } from '../../crypto/index.ts'
 import type { NetLogger } from '../../net/index.ts'
 import { readKeyFile, writeKeyFile } from '../keyFile.ts'
 import type { Logger } from '../logger.ts'

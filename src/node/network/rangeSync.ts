@@ -3,15 +3,15 @@ import { Block, type Hash } from '../../../blocks/schema.ts'
 import type { Chain } from '../../chain/chain.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import {
-  PROTOCOL_LIMITS,
+  type NetNode,
   ProductionPause,
-  SYNC_LIMITS,
-  SYNC_PENALTY,
+  PROTOCOL_LIMITS,
   requestBlocksByRange,
   requestStatus,
   serveBlocksByRange,
   serveStatus,
-  type NetNode,
+  SYNC_LIMITS,
+  SYNC_PENALTY,
   type ValidationResult,
 } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'

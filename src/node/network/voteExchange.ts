@@ -1,4 +1,4 @@
-import { decode, encode, list, type Codec } from '../../../blocks/codec.ts'
+import { type Codec, decode, encode, list } from '../../../blocks/codec.ts'
 import { Attestation } from '../../../blocks/schema.ts'
 import { GOSSIP_MAX_BYTES, type NetNode } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'

@@ -1,10 +1,10 @@
-import { COMPLETION_STATUS, OUTCOME, REPUTATION_CAUSE, type Address, type Hash, type Payout, type Receipt, type ReputationChange } from '../../../blocks/schema.ts'
+import { type Address, COMPLETION_STATUS, type Hash, OUTCOME, type Payout, type Receipt, REPUTATION_CAUSE, type ReputationChange } from '../../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
 import { ZERO_HASH } from '../../crypto/hash.ts'
 import { EXECUTION_STATUS, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
-import type { MarketParams } from './marketParams.ts'
 import { MarketError } from './errors.ts'
-import { U128_MAX, computeClearingPrice, computeFirstReceiptBonus, computeHostPay, computePremiumBp, computeProposerFee } from './pricing.ts'
+import type { MarketParams } from './marketParams.ts'
+import { computeClearingPrice, computeFirstReceiptBonus, computeHostPay, computePremiumBp, computeProposerFee, U128_MAX } from './pricing.ts'
 import { computeReputationUpdate } from './reputation.ts'
 
 export interface CompletionInputs {

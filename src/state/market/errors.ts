@@ -1,4 +1,4 @@
-import { XscError, type Mismatch } from '../../../blocks/errors.ts'
+import { type Mismatch, XscError } from '../../../blocks/errors.ts'
 
 export type MarketErrorPayloads = {
   BAD_PARAMS: { field: string; value: unknown }

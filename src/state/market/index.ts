@@ -1,21 +1,21 @@
+export { type CompletionInputs, type CompletionResult, computeCompletion, type HostReputationUpdate, mergePayouts } from './computeCompletion.ts'
 export { MarketError, type MarketErrorCode } from './errors.ts'
-export { MARKET_PARAM_DEFAULTS, verifyMarketParams, type MarketParams } from './marketParams.ts'
+export { MARKET_PARAM_DEFAULTS, type MarketParams, verifyMarketParams } from './marketParams.ts'
 export {
-  U128_MAX,
   computeBpShare,
-  computeUtilizationBp,
-  computeStoragePrice,
-  computePremiumBp,
-  computeHostPay,
-  computeFirstReceiptBonus,
-  computeProposerFee,
   computeClearingPrice,
   computeEscrow,
   computeEscrowBreakdown,
-  type EscrowInput,
+  computeFirstReceiptBonus,
+  computeHostPay,
+  computePremiumBp,
+  computeProposerFee,
+  computeStoragePrice,
+  computeUtilizationBp,
   type EscrowBreakdown,
+  type EscrowInput,
+  U128_MAX,
 } from './pricing.ts'
-export { REPUTATION_RULES, computeReputation, computeHostStatus, computeReputationUpdate, type ReputationUpdate } from './reputation.ts'
-export { computeCompletion, mergePayouts, type CompletionInputs, type CompletionResult, type HostReputationUpdate } from './computeCompletion.ts'
-export { verifyConservation } from './verifyConservation.ts'
+export { computeHostStatus, computeReputation, computeReputationUpdate, REPUTATION_RULES, type ReputationUpdate } from './reputation.ts'
 export { verifyCompletionEntry } from './verifyCompletionEntry.ts'
+export { verifyConservation } from './verifyConservation.ts'

@@ -1,5 +1,5 @@
-import { BP, BP_N, type MarketParams } from './marketParams.ts'
 import { MarketError } from './errors.ts'
+import { BP, BP_N, type MarketParams } from './marketParams.ts'
 
 /**
  * Prices, all integer bigint arithmetic with floor division (the remainder rule: every division

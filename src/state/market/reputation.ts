@@ -1,7 +1,7 @@
-import { REPUTATION_CAUSE, type Address, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
+import { type Address, type Hash, REPUTATION_CAUSE, type ReputationChange } from '../../../blocks/schema.ts'
 import { HOST_STATUS, type HostRecord, type ReputationEvent } from '../../state/records.ts'
-import { BP, type MarketParams } from './marketParams.ts'
 import { MarketError } from './errors.ts'
+import { BP, type MarketParams } from './marketParams.ts'
 
 /**
  * Reputation: integer basis points 0..10000, an exponential moving average over events. Each event

@@ -1,7 +1,7 @@
-import { encode, list, type Codec } from '../../../blocks/codec.ts'
-import { LIMITS, Payout, ReputationChange, type CompletionEntry } from '../../../blocks/schema.ts'
+import { type Codec, encode, list } from '../../../blocks/codec.ts'
+import { type CompletionEntry, LIMITS, Payout, ReputationChange } from '../../../blocks/schema.ts'
 import { equalBytes, toHex } from '../../crypto/bytes.ts'
-import { computeCompletion, type CompletionInputs, type CompletionResult } from './computeCompletion.ts'
+import { type CompletionInputs, type CompletionResult, computeCompletion } from './computeCompletion.ts'
 import { MarketError } from './errors.ts'
 import { verifyConservation } from './verifyConservation.ts'
 

@@ -1,12 +1,12 @@
-import { equalBytes, toHex } from '../../crypto/index.ts'
 import { encode } from '../../../blocks/codec.ts'
-import { AUDIT_OUTCOME, BlockEntry, LIMITS, REPUTATION_CAUSE, type Address, type AuditEntry, type AuditResult, type ChainParams, type Hash, type ReputationChange } from '../../../blocks/schema.ts'
-import { ASSET_STATUS, type AssetRecord, type HostRecord, type ReputationEvent } from '../records.ts'
+import { type Address, AUDIT_OUTCOME, type AuditEntry, type AuditResult, BlockEntry, type ChainParams, type Hash, LIMITS, REPUTATION_CAUSE, type ReputationChange } from '../../../blocks/schema.ts'
+import { equalBytes, toHex } from '../../crypto/index.ts'
 import { computeReputationUpdate } from '../market/reputation.ts'
+import { ASSET_STATUS, type AssetRecord, type HostRecord, type ReputationEvent } from '../records.ts'
 import type { ChunkProof } from './computeChunkLeaves.ts'
-import { computeRepairs, type ChooseRepairHost } from './computeRepairs.ts'
+import { type ChooseRepairHost, computeRepairs } from './computeRepairs.ts'
 import { computeStorageRent } from './computeStorageRent.ts'
-import { deriveAuditChallenges, type AuditChallenge } from './deriveAuditChallenges.ts'
+import { type AuditChallenge, deriveAuditChallenges } from './deriveAuditChallenges.ts'
 import { computeAuditResult, verifyAuditResult } from './verifyAuditResult.ts'
 
 

@@ -1,5 +1,5 @@
-import { leafHash, merkleProof, merkleRoot } from '../../crypto/index.ts'
 import { LIMITS, type Manifest } from '../../../blocks/schema.ts'
+import { leafHash, merkleProof, merkleRoot } from '../../crypto/index.ts'
 import { StorageError } from './errors.ts'
 
 /**

@@ -1,6 +1,6 @@
-import { compareBytes } from '../../crypto/index.ts'
 import type { Address, Hash, Repair } from '../../../blocks/schema.ts'
-import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '../records.ts'
+import { compareBytes } from '../../crypto/index.ts'
+import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../records.ts'
 
 /**
  * Repair decisions (pure). A shard needs repair when its host

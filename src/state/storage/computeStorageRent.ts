@@ -1,5 +1,5 @@
-import { compareBytes, toHex } from '../../crypto/index.ts'
 import type { Address, Hash, Payout } from '../../../blocks/schema.ts'
+import { compareBytes, toHex } from '../../crypto/index.ts'
 import { ASSET_STATUS, type AssetRecord } from '../records.ts'
 import { StorageError } from './errors.ts'
 

@@ -1,5 +1,5 @@
-import { compareBytes, hashParts, seedToBigInt, toHex, u32be, utf8 } from '../../crypto/index.ts'
 import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
+import { compareBytes, hashParts, seedToBigInt, toHex, u32be, utf8 } from '../../crypto/index.ts'
 import { computeChunkCount } from './computeChunkLeaves.ts'
 import { StorageError } from './errors.ts'
 

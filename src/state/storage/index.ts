@@ -1,12 +1,12 @@
 /** Pure storage rules the state transition calls (audits, rent, repair decisions, chunk math). */
+export {
+type AuditAnswers, type AuditEntryCheck, type AuditEpochInput, type AuditEpochOutput, type AuditParams,
+computeAuditChallenges,   computeAuditEntry, verifyAuditEntry, } from './computeAuditEntry.ts'
+export {
+type ChunkProof,
+  computeChunkCount, computeChunkLeaves, computeChunkLength, computeChunkProof, computeChunkRoot, computeShardSize, verifyManifestShape, } from './computeChunkLeaves.ts'
+export { type ChooseRepairHost, computeRepairs, computeShardsToRepair, type HostLookup, isShardLost, type RepairPlan } from './computeRepairs.ts'
+export { computeShardRates, computeStorageRent, type RentAsset, type RentOutcome, type StorageRent } from './computeStorageRent.ts'
+export { type AuditChallenge, type AuditedAsset, computeAuditEpoch, deriveAuditChallenges } from './deriveAuditChallenges.ts'
 export { StorageError, type StorageErrorCode } from './errors.ts'
-export {
-  computeChunkCount, computeChunkLength, computeChunkLeaves, computeChunkRoot, computeChunkProof, computeShardSize, verifyManifestShape, type ChunkProof,
-} from './computeChunkLeaves.ts'
-export { deriveAuditChallenges, computeAuditEpoch, type AuditChallenge, type AuditedAsset } from './deriveAuditChallenges.ts'
 export { computeAuditOutcome, computeAuditResult, isValidChunkProof, verifyAuditResult } from './verifyAuditResult.ts'
-export { computeStorageRent, computeShardRates, type RentAsset, type RentOutcome, type StorageRent } from './computeStorageRent.ts'
-export { computeRepairs, computeShardsToRepair, isShardLost, type ChooseRepairHost, type HostLookup, type RepairPlan } from './computeRepairs.ts'
-export {
-  computeAuditEntry, computeAuditChallenges, verifyAuditEntry, type AuditAnswers, type AuditEntryCheck, type AuditEpochInput, type AuditEpochOutput, type AuditParams,
-} from './computeAuditEntry.ts'

@@ -1,6 +1,6 @@
-import { equalBytes, leafHash, verifyMerkleProof } from '../../crypto/index.ts'
 import { AUDIT_OUTCOME, type AuditResult, type Manifest } from '../../../blocks/schema.ts'
-import { computeChunkCount, computeChunkLength, type ChunkProof } from './computeChunkLeaves.ts'
+import { equalBytes, leafHash, verifyMerkleProof } from '../../crypto/index.ts'
+import { type ChunkProof, computeChunkCount, computeChunkLength } from './computeChunkLeaves.ts'
 import type { AuditChallenge } from './deriveAuditChallenges.ts'
 
 /** Largest answer recorded in a block (AuditResult's wire limits); anything bigger is a fail. */

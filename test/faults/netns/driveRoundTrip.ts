@@ -1,8 +1,10 @@
 // Run inside the client's network namespace by netns.test.ts: talks to the nodes only through
 // their 10.77.0.x addresses, runs deploy → execute → complete, and prints one JSON line of facts.
 import '../../../src/polyfill.ts'
+
 import { readFileSync } from 'node:fs'
-import { createClient, deploy, execute, getAsset, getBlock, getChainParams, getChainStatus, getHosts, http, waitForExecution, type Client } from '../../../src/client/index.ts'
+
+import { type Client, createClient, deploy, execute, getAsset, getBlock, getChainParams, getChainStatus, getHosts, http, waitForExecution } from '../../../src/client/index.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { readKeyFile } from '../../../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'

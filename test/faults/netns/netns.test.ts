@@ -1,16 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { copyFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import type { GenesisConfig } from '../../../blocks/schema.ts'
 import { main } from '../../../src/cli/main.ts'
 import { fromHex } from '../../../src/crypto/index.ts'
 import { writeGenesisFile } from '../../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
-import { createTopology, netnsUnavailableReason, sweepStaleNamespaces, type Machine, type Topology } from './netnsTopology.ts'
+import { createTopology, type Machine, netnsUnavailableReason, sweepStaleNamespaces, type Topology } from './netnsTopology.ts'
 
 /**
  * Many machines: 4 validators and 6 hosts, each in its own Linux network namespace with its own

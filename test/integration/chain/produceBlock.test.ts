@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { toHex } from '../../../src/crypto/index.ts'

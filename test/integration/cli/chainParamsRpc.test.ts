@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { createClient, getChainParams, http } from '../../../src/client/index.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
-import { rpcPost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 /** xsc_getChainParams on the wire (the deploy command's source for k, m, segment and chunk size). */
 let kit: Kit

@@ -1,14 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, getChainParams, getTransaction, http, uploadBlob, type Client } from '../../../src/client/index.ts'
-import { hash, toHex, type KeyPair } from '../../../src/crypto/index.ts'
+
+import { type Client, createClient, getChainParams, getTransaction, http, uploadBlob } from '../../../src/client/index.ts'
+import { hash, type KeyPair, toHex } from '../../../src/crypto/index.ts'
 import { readGenesisFile } from '../../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
-import { startNodeProcess, waitFor, type NodeProcess } from '../../support/nodeProcess.ts'
-import { runCli, type CliErrorJson } from './cliHarness.ts'
+import { type NodeProcess, startNodeProcess, waitFor } from '../../support/nodeProcess.ts'
+import { type CliErrorJson, runCli } from './cliHarness.ts'
 
 /**
  * The CLI against one real `xsc node` process (validator, HTTP JSON-RPC, LevelDB) made by

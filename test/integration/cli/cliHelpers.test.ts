@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
+
 import { describe, expect, it } from 'vitest'
-import { CliError, CommandError } from '../../../src/cli/errors.ts'
+
+import { ASSET_KIND } from '../../../blocks/schema.ts'
 import { formatTokens } from '../../../src/cli/commands/balance.ts'
 import { computeDefaultDeposit, detectAssetKind } from '../../../src/cli/commands/deploy.ts'
 import { describeOutput } from '../../../src/cli/commands/describeOutput.ts'
@@ -10,11 +12,11 @@ import { parseCapabilities } from '../../../src/cli/commands/host.ts'
 import { computeNetworkUtilizationBp, filterEligibleHosts } from '../../../src/cli/commands/listHosts.ts'
 import { parseAmount, parseCoord, parseCount } from '../../../src/cli/commands/parseOptions.ts'
 import { createProgressBar } from '../../../src/cli/commands/progressBar.ts'
+import { CliError, CommandError } from '../../../src/cli/errors.ts'
 import { RpcClientError } from '../../../src/client/index.ts'
-import { ASSET_KIND } from '../../../blocks/schema.ts'
+import { utf8 } from '../../../src/crypto/index.ts'
 import type { HostSummary } from '../../../src/rpc/backend.ts'
 import { HOST_STATUS } from '../../../src/state/records.ts'
-import { utf8 } from '../../../src/crypto/index.ts'
 import { computeManifest } from '../../../src/storage/encodeAsset.ts'
 
 const usage = (f: () => unknown): string => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import type { SignedTx } from '../../../blocks/schema.ts'
-import { createClient, http, RpcClientError, signAndSend, transfer, waitForTransaction, type Client } from '../../../src/client/index.ts'
+import { type Client, createClient, http, RpcClientError, signAndSend, transfer, waitForTransaction } from '../../../src/client/index.ts'
 import { equalBytes } from '../../../src/crypto/index.ts'
-import { startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 /**
  * The client behaviours the CLI leans on, over real HTTP against the in-memory backend (which

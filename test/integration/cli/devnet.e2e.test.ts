@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
+import { devnetKey } from '../../../scripts/devnetKeys.ts'
 import { createClient, getHosts, http } from '../../../src/client/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
-import { devnetKey } from '../../../scripts/devnetKeys.ts'
 import { tempDir } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
 import { runCli } from './cliHarness.ts'

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { txId } from '../../../blocks/ids.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { tempDir } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
-import { sampleAsset, sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, sampleAsset, sampleExecution, sampleHost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 import { runCli } from './cliHarness.ts'
 
 /**

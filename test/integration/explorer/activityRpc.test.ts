@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateKeyPair, toHex } from '../../../src/crypto/index.ts'
-import { createClient, http, transfer, type Client } from '../../../src/client/index.ts'
+
 import { ACTIVITY_ROLE } from '../../../src/chain/accountActivity.ts'
-import { rpcPost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Client, createClient, http, transfer } from '../../../src/client/index.ts'
+import { generateKeyPair, toHex } from '../../../src/crypto/index.ts'
+import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
 let client: Client

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs'
+
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toHex } from '../../../src/crypto/index.ts'
+
 import { transfer, waitForTransaction } from '../../../src/client/index.ts'
-import { startComputeNetwork, type ComputeNetwork } from '../../support/computeNetwork.ts'
+import { toHex } from '../../../src/crypto/index.ts'
+import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
 
 /**
  * The explorer in a real headless Chromium (software WebGL) against a real network: one

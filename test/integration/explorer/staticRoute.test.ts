@@ -1,8 +1,10 @@
 import { connect } from 'node:net'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+
 import { createExplorerRoute } from '../../../src/explorer/explorerRoute.ts'
-import { isSameOriginLocal, startRpcServer, type RpcServer } from '../../../src/rpc/server.ts'
+import { isSameOriginLocal, type RpcServer, startRpcServer } from '../../../src/rpc/server.ts'
 import { MemoryBackend } from '../../unit/rpc/memoryBackend.ts'
 
 let server: RpcServer

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import { BlocksByRangeRequest, NetError, type NetNode, type TopicHandlers } from '../../../src/net/index.ts'
 import { startNodes, stopAll, waitFor } from './helpers.ts'

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { SCORE_THRESHOLDS, SYNC_PENALTY, type NetNode } from '../../../src/net/index.ts'
+
+import { type NetNode, SCORE_THRESHOLDS, SYNC_PENALTY } from '../../../src/net/index.ts'
 import { startNodes, stopAll, waitFor } from './helpers.ts'
 
 let nodes: NetNode[] = []

@@ -1,6 +1,6 @@
 import { decode, encode } from '../../../blocks/codec.ts'
-import { BlocksByRangeRequest, BlocksByRangeResponse, createNetNode, PROTOCOLS, protocolId, serveStatus, type ChainStatus, type NetNode } from '../../../src/net/index.ts'
 import { hash, utf8 } from '../../../src/crypto/index.ts'
+import { BlocksByRangeRequest, BlocksByRangeResponse, type ChainStatus, createNetNode, type NetNode, protocolId, PROTOCOLS, serveStatus } from '../../../src/net/index.ts'
 
 /**
  * A raw libp2p peer that speaks only the sync protocols (status, blocks-by-range) with answers the

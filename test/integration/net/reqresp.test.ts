@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { FRAME, encodeFrame } from '../../../src/net/framing.ts'
-import { hash } from '../../../src/crypto/index.ts'
-import { NetError, createNetNode, fetchShard, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveStatus, serveBlocksByRange, serveShards, verifyAuditResponse, type NetNode, type ShardRef } from '../../../src/net/index.ts'
-import { leafHash, merkleProof, merkleRoot, toHex } from '../../../src/crypto/index.ts'
+
+import { hash, leafHash, merkleProof, merkleRoot, toHex } from '../../../src/crypto/index.ts'
+import { encodeFrame, FRAME } from '../../../src/net/framing.ts'
+import { createNetNode, fetchShard, NetError, type NetNode, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveBlocksByRange, serveShards, serveStatus, type ShardRef, verifyAuditResponse } from '../../../src/net/index.ts'
 import { CHAIN, seed, startNodes, stopAll } from './helpers.ts'
 
 let nodes: NetNode[] = []

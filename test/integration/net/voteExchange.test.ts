@@ -1,12 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import type { Attestation } from '../../../blocks/schema.ts'
 import { signAttestation } from '../../../consensus/finality.ts'
 import { hash, keyPairFromSecret, utf8 } from '../../../src/crypto/index.ts'
+import type { NetNode } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { computeMaxVoteAnswerBytes, exchangeVotes, serveVoteExchange, voteListCodec } from '../../../src/node/network/voteExchange.ts'
 import { CHAIN, startNodes, stopAll } from './helpers.ts'
-import type { NetNode } from '../../../src/net/index.ts'
 
 const log = createLogger({ level: 'silent' })
 let nodes: NetNode[] = []

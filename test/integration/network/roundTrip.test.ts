@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { encode } from '../../../blocks/codec.ts'
 import { BlockEntry, COMPLETION_STATUS, OUTCOME } from '../../../blocks/schema.ts'
 import { createClient, getBlock, getChainStatus, http } from '../../../src/client/index.ts'
 import { toHex } from '../../../src/crypto/index.ts'
-import { startComputeNetwork, type ComputeNetwork } from '../../support/computeNetwork.ts'
+import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
 
 let net: ComputeNetwork

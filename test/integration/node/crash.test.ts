@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process'
+
 import { describe, expect, it } from 'vitest'
+
+import { blockHash } from '../../../blocks/ids.ts'
+import { ChainStore } from '../../../src/chain/chainStore.ts'
+import { equalBytes, toHex } from '../../../src/crypto/index.ts'
 import { applyBlock } from '../../../src/state/applyBlock.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
-import { ChainStore } from '../../../src/chain/chainStore.ts'
-import { equalBytes, toHex } from '../../../src/crypto/index.ts'
-import { blockHash } from '../../../blocks/ids.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const genesis = testGenesis({ validators: [testKey('validator-0')], funded: [{ key: testKey('alice'), amount: 10n ** 15n }], schemes: ['stake'] })

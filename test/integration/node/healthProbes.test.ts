@@ -1,8 +1,10 @@
 import { join } from 'node:path'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
 import { XscNode } from '../../../src/node/node.ts'
-import { waitFor } from '../../support/nodeProcess.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { waitFor } from '../../support/nodeProcess.ts'
 
 const tmp = tempDir('xsc-probes-')
 const nodes: XscNode[] = []

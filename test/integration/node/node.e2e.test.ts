@@ -1,11 +1,13 @@
 import { join } from 'node:path'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
 import { main } from '../../../src/cli/main.ts'
 import { createClient, getBalance, getBlock, getChainStatus, getTransaction, http, RpcClientError, transfer } from '../../../src/client/index.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { readKeyFile } from '../../../src/node/keyFile.ts'
-import { startNodeProcess, waitFor, type NodeProcess } from '../../support/nodeProcess.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
+import { type NodeProcess, startNodeProcess, waitFor } from '../../support/nodeProcess.ts'
 
 const tmp = tempDir('xsc-e2e-')
 let node: NodeProcess | undefined

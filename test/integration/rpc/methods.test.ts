@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { decode } from '../../../blocks/codec.ts'
 import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
-import { decode } from '../../../blocks/codec.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
-import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import {
-  buildTransfer, createClient, encodeSignedTx, estimateFuel, getAsset, getBalance, getBlock, getChainStatus, getExecution,
-  getHost, getHosts, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer, uploadBlob, webSocket,
-  deploy, execute, waitForExecution, waitForTransaction, type Client,
+  buildTransfer, type Client,
+createClient,   deploy, encodeSignedTx, estimateFuel, execute, getAsset, getBalance, getBlock, getChainStatus, getExecution,
+  getHost, getHosts, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer, uploadBlob, waitForExecution, waitForTransaction, webSocket,
 } from '../../../src/client/index.ts'
-import { listMethods } from '../../../src/rpc/methods.ts'
+import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { RPC_CODES, type RpcCodeName } from '../../../src/rpc/errors.ts'
-import { rpcPost, sampleAsset, sampleExecution, sampleHost, sampleManifest, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { listMethods } from '../../../src/rpc/methods.ts'
+import { type Kit, rpcPost, sampleAsset, sampleExecution, sampleHost, sampleManifest, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
 let client: Client

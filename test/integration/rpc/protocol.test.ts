@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+
 import { toHex } from '../../../src/crypto/index.ts'
-import { rpcPost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
 let addr: string

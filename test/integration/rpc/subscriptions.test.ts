@@ -1,12 +1,14 @@
+import { connect, createServer, type Server, type Socket } from 'node:net'
+
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ErrorWithCode } from '../../../blocks/errors.ts'
-import { createServer, connect, type Server, type Socket } from 'node:net'
 import WebSocket from 'ws'
-import { toHex, hash, utf8 } from '../../../src/crypto/index.ts'
-import { createClient, webSocket, watchEvents, RpcClientError, type Client } from '../../../src/client/index.ts'
+
+import type { ErrorWithCode } from '../../../blocks/errors.ts'
+import { type Client, createClient, RpcClientError, watchEvents, webSocket } from '../../../src/client/index.ts'
+import { hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { type RpcEvent } from '../../../src/rpc/backend.ts'
 import { RpcBackendError } from '../../../src/rpc/errors.ts'
-import { sampleExecution, sampleHost, startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, sampleExecution, sampleHost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,20 +1,22 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+
 import { ClassicLevel } from 'classic-level'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compareBytes, equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
+
 import { decode, encode } from '../../../blocks/codec.ts'
-import { AUDIT_OUTCOME, BlockEntry, CAPABILITY, type Address } from '../../../blocks/schema.ts'
-import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '../../../src/state/records.ts'
-import { HostIndex, route, computeDeploymentRequest } from '../../../src/router/index.ts'
-import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { ShardStore } from '../../../src/storage/ShardStore.ts'
-import { LatencyTracker, retrieve, type FetchShard } from '../../../src/storage/retrieve.ts'
-import { repairShard } from '../../../src/storage/repairShard.ts'
-import { computeAuditEntry, verifyAuditEntry, type AuditEpochInput } from '../../../src/state/storage/computeAuditEntry.ts'
+import { type Address, AUDIT_OUTCOME, BlockEntry, CAPABILITY } from '../../../blocks/schema.ts'
+import { compareBytes, equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
+import { computeDeploymentRequest, HostIndex, route } from '../../../src/router/index.ts'
+import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../../../src/state/records.ts'
+import { type AuditEpochInput, computeAuditEntry, verifyAuditEntry } from '../../../src/state/storage/computeAuditEntry.ts'
 import type { ChooseRepairHost } from '../../../src/state/storage/computeRepairs.ts'
+import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { repairShard } from '../../../src/storage/repairShard.ts'
+import { type FetchShard, LatencyTracker, retrieve } from '../../../src/storage/retrieve.ts'
+import { ShardStore } from '../../../src/storage/ShardStore.ts'
 
 /**
  * Six real host stores (plus three spares), each its own classic-level directory: deploy, lose

@@ -1,10 +1,12 @@
-import { mkdtempSync, openSync, closeSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
 import { equalBytes } from '../../../src/crypto/index.ts'
-import { encodeAssetStream } from '../../../src/storage/encodeAsset.ts'
 import { decodeAssetStream } from '../../../src/storage/decodeAsset.ts'
+import { encodeAssetStream } from '../../../src/storage/encodeAsset.ts'
 import { createIncrementalHash } from '../../../src/storage/incrementalHash.ts'
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { getBalance, getBlock, getChainStatus, getTransaction, transfer } from '../../../src/client/index.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { testKey } from '../../support/chainFixtures.ts'

@@ -1,10 +1,11 @@
 import { join } from 'node:path'
-import { createClient, getChainStatus, http, type Client } from '../../../src/client/index.ts'
+
+import { type Client, createClient, getChainStatus, http } from '../../../src/client/index.ts'
 import type { KeyPair } from '../../../src/crypto/index.ts'
 import { writeGenesisFile } from '../../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
-import { startNodeProcess, type NodeProcess } from '../../support/nodeProcess.ts'
+import { type NodeProcess, startNodeProcess } from '../../support/nodeProcess.ts'
 
 /** A network of `xsc node` validator processes on 127.0.0.1, each with its own data dir, all bootstrapping from validator 0. */
 export interface ValidatorProcesses {

@@ -1,14 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { Chain } from '../../../src/chain/chain.ts'
-import { equalBytes, hash, utf8, type KeyPair } from '../../../src/crypto/index.ts'
-import { createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS, type ChainStatus } from '../../../src/net/index.ts'
+import { equalBytes, hash, type KeyPair, utf8 } from '../../../src/crypto/index.ts'
+import { type ChainStatus, createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { XscNode } from '../../../src/node/node.ts'
 import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
-import { startRawSyncPeer, type RawSyncPeer } from '../net/rawSyncPeer.ts'
+import { type RawSyncPeer, startRawSyncPeer } from '../net/rawSyncPeer.ts'
 
 /**
  * Range sync against a peer that lies: its advertised status is a hint, a peer whose answers do

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import { CodecError } from '../../../blocks/errors.ts'
 import { Block, Receipt, SignedTx } from '../../../blocks/schema.ts'
-import { block, receipt, signedTx } from '../../support/arbitraries.ts'
 import { toHex } from '../../../src/crypto/index.ts'
+import { block, receipt, signedTx } from '../../support/arbitraries.ts'
 
 // msgpackr attaches a `dataView` property to buffers it reads: compare bytes as hex.
 const hex = (b: Uint8Array): string => toHex(b)

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+
 import { decodeTrusted } from '../../../blocks/codec.ts'
 import { txId } from '../../../blocks/ids.ts'
 import { CAPABILITY, type ExecutionEntry, type SignedTx } from '../../../blocks/schema.ts'

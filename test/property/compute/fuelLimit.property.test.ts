@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { executeModule, prepareModule, type ExecutionResult, type PreparedModule } from '../../../src/compute/executeModule.ts'
+import { executeModule, type ExecutionResult, type PreparedModule, prepareModule } from '../../../src/compute/executeModule.ts'
 import { WasmWriter } from '../../../src/compute/instrument/wasmBytes.ts'
 import { WA } from '../../../src/compute/wasmApi.ts'
 import { evalExpression, loadFixture, u32le } from '../../unit/compute/computeFixtures.ts'

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../blocks/schema.ts'
 import { ComputeError } from '../../../src/compute/errors.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'

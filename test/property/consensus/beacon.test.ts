@@ -1,14 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+
 import {
   applyReveal,
+  type BeaconState,
   computeBeaconCommitment,
   computeNextMix,
   computeReveal,
   createBeacon,
   isValidReveal,
   verifyReveal,
-  type BeaconState,
 } from '../../../consensus/beacon.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
 import { equalBytes, hash, keyPairFromSecret, toHex, u32be, ZERO_HASH } from '../../../src/crypto/index.ts'

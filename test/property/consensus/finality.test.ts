@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+
+import { type BlockNode, ConsensusError, FinalityTracker, isAncestorOrSelf, isSupermajority, signAttestation } from '../../../consensus/index.ts'
 import { hash, keyPairFromSecret, toHex, u32be } from '../../../src/crypto/index.ts'
-import { ConsensusError, FinalityTracker, isAncestorOrSelf, isSupermajority, signAttestation, type BlockNode } from '../../../consensus/index.ts'
 
 const CHAIN = 'xsc-prop'
 const KEYS = Array.from({ length: 4 }, (_, i) => keyPairFromSecret(new Uint8Array(32).fill(i + 21)))

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { keyPairFromSecret, toHex } from '../../../src/crypto/index.ts'
+
 import { computeProposer, type ValidatorStake } from '../../../consensus/index.ts'
+import { keyPairFromSecret, toHex } from '../../../src/crypto/index.ts'
 
 /** Addresses only need to be distinct 32-byte values for the draw; real keys keep it honest. */
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => keyPairFromSecret(new Uint8Array(32).fill(i + 11)).publicKey)

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
 import { HostIndex, route, routeExhaustive, type RouteRequest } from '../../../src/router/index.ts'

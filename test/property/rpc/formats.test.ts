@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+
 import { SignedTx, type TxPayload } from '../../../blocks/schema.ts'
+import { WireError } from '../../../src/rpc/errors.ts'
 import * as F from '../../../src/rpc/formats.ts'
 import { jsonWireOf } from '../../../src/rpc/jsonWireOf.ts'
 import { amount, u64, type Wire } from '../../../src/rpc/wire.ts'
-import { WireError } from '../../../src/rpc/errors.ts'
 
 /** Server and client share the wires: domain → JSON text → domain must be the identity. */
 function roundTrip<T>(wire: Wire<T>, value: T): T {

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import fc from 'fast-check'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
+
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+
 import { toHex } from '../../../src/crypto/index.ts'
-import { listMethods } from '../../../src/rpc/methods.ts'
 import { RPC_CODES } from '../../../src/rpc/errors.ts'
-import { startKit, type Kit } from '../../unit/rpc/rpcTestKit.ts'
+import { listMethods } from '../../../src/rpc/methods.ts'
+import { type Kit, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 /**
  * Throws random and malformed input at the real server over HTTP and WebSocket: every answer

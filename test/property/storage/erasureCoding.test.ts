@@ -1,12 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+
 import { equalBytes } from '../../../src/crypto/index.ts'
-import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { computeUsableShards, decodeAsset } from '../../../src/storage/decodeAsset.ts'
-import { getFastCoder } from '../../../src/storage/fastCoder.ts'
-import { loadReferenceCoder } from '../../../src/storage/referenceCoder.ts'
 import { computeChunkCount, computeChunkProof } from '../../../src/state/storage/computeChunkLeaves.ts'
 import { isValidChunkProof } from '../../../src/state/storage/verifyAuditResult.ts'
+import { computeUsableShards, decodeAsset } from '../../../src/storage/decodeAsset.ts'
+import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { getFastCoder } from '../../../src/storage/fastCoder.ts'
+import { loadReferenceCoder } from '../../../src/storage/referenceCoder.ts'
 
 const coding = fc.record({
   k: fc.integer({ min: 1, max: 8 }),

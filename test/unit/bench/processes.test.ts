@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+
 import { describe, expect, test } from 'vitest'
+
 import { pickBasePort, portFree, ProcessGroup, spawnTracked, waitForLine } from '../../../scripts/bench/support/processes.ts'
 
 // Running = present in /proc and not a zombie (a killed grandchild may wait a while to be reaped).

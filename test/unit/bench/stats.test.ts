@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+
 import { mean, median, percentile, round } from '../../../scripts/bench/support/stats.ts'
 
 describe('bench statistics', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decode, encode, u128, u32 } from '../../../blocks/codec.ts'
+
+import { decode, encode, u32, u128 } from '../../../blocks/codec.ts'
 import { CodecError } from '../../../blocks/errors.ts'
 import { SignedTx, TxBody } from '../../../blocks/schema.ts'
 import { concatBytes, fromHex } from '../../../src/crypto/index.ts'

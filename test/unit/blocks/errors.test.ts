@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
+
 import { BlockError, CodecError, XscError } from '../../../blocks/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
 import { ForkChoiceError, MempoolError } from '../../../src/chain/errors.ts'

@@ -1,9 +1,10 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
+
 import { decode, encode, enumOf } from '../../../blocks/codec.ts'
 import { CodecError } from '../../../blocks/errors.ts'
 import {
-  BlockEntry, COMPLETION_STATUS, OUTCOME, type AuditEntry, type CompletionEntry, type ExecutionEntry, type KvWrite, type Manifest, type Payout,
-  type ReputationChange, type Receipt, type SignedTx,
+type AuditEntry,   BlockEntry, COMPLETION_STATUS, type CompletionEntry, type ExecutionEntry, type KvWrite, type Manifest, OUTCOME, type Payout,
+type Receipt,   type ReputationChange, type SignedTx,
 } from '../../../blocks/schema.ts'
 
 describe('types inferred from the codecs (blocks/schema.ts)', () => {

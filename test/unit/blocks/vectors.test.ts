@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
+
 import { describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import { blockHash, txId } from '../../../blocks/ids.ts'
 import { Block, SignedTx } from '../../../blocks/schema.ts'
-import { fromHex, toHex } from '../../../src/crypto/index.ts'
 import { buildChainVectors } from '../../../scripts/vectors/buildChainVectors.ts'
+import { fromHex, toHex } from '../../../src/crypto/index.ts'
 
 const golden = JSON.parse(readFileSync('fixtures/vectors/chain.json', 'utf8')) as Record<string, string>
 

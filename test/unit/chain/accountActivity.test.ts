@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { txId } from '../../../blocks/ids.ts'
 import type { Block, BlockHeader } from '../../../blocks/schema.ts'
 import { ACTIVITY_ROLE, computeActivityRows } from '../../../src/chain/accountActivity.ts'

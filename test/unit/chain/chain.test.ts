@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { Chain } from '../../../src/chain/chain.ts'
+import { toHex } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { toHex } from '../../../src/crypto/index.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 const validator = testKey('validator-0')

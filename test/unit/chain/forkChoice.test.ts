@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
+
 import { attestationSigningHash, txId } from '../../../blocks/ids.ts'
 import type { Attestation, Block, Hash } from '../../../blocks/schema.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { signHeader } from '../../../consensus/stake.ts'
 import { Chain, type ImportedBlock } from '../../../src/chain/chain.ts'
-import { ForkChoiceStore, revertTo, switchBranch } from '../../../src/chain/forkChoice.ts'
 import { ForkChoiceError } from '../../../src/chain/errors.ts'
-import { equalBytes, hash, sign, toHex, type KeyPair } from '../../../src/crypto/index.ts'
+import { ForkChoiceStore, revertTo, switchBranch } from '../../../src/chain/forkChoice.ts'
+import { equalBytes, hash, type KeyPair, sign, toHex } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 

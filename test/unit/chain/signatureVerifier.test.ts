@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { SignatureVerifier } from '../../../src/chain/signatureVerifier.ts'
 import { sign, verify } from '../../../src/crypto/index.ts'
 import { testKey } from '../../support/chainFixtures.ts'

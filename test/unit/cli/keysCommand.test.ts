@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
 import { main } from '../../../src/cli/main.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { readKeyFile } from '../../../src/node/keyFile.ts'

@@ -1,16 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { parse } from 'smol-toml'
 import { afterAll, describe, expect, it } from 'vitest'
-import { main } from '../../../src/cli/main.ts'
+
 import { resolveNodeCommandSettings } from '../../../src/cli/commands/node.ts'
+import { main } from '../../../src/cli/main.ts'
+import { toHex } from '../../../src/crypto/index.ts'
 import { ConfigError } from '../../../src/node/config/errors.ts'
 import { NODE_SETTINGS, SETTING_NAMES } from '../../../src/node/config/nodeSettings.ts'
 import { parseNodeConfig } from '../../../src/node/config/parseNodeConfig.ts'
 import { renderNodeConfig } from '../../../src/node/config/renderNodeConfig.ts'
 import { writeGenesisFile } from '../../../src/node/genesisFile.ts'
 import { readKeyFile, readKeyFileAddress, writeKeyFile } from '../../../src/node/keyFile.ts'
-import { toHex } from '../../../src/crypto/index.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const tmp = tempDir('xsc-config-')

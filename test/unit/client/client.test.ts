@@ -1,14 +1,16 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
 import { describe, expect, it } from 'vitest'
+
 import { decode } from '../../../blocks/codec.ts'
 import { txSigningHash } from '../../../blocks/ids.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
-import { generateKeyPair, toHex, verify } from '../../../src/crypto/index.ts'
+import { fromRpcErrorObject } from '../../../src/client/errors.ts'
 import {
   buildTransfer, createClient, encodeSignedTx, getBalance, getBlock, getHosts, http, RpcClientError, signTx, type Transport,
 } from '../../../src/client/index.ts'
-import { fromRpcErrorObject } from '../../../src/client/errors.ts'
+import { generateKeyPair, toHex, verify } from '../../../src/crypto/index.ts'
 import type { Json } from '../../../src/rpc/wire.ts'
 
 /** Records the wire params and answers with a canned wire result (unit stand-in; the real transports are tested over HTTP/WS in test/integration/rpc). */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { OUTCOME, type KvWrite } from '../../../blocks/schema.ts'
+
+import { type KvWrite, OUTCOME } from '../../../blocks/schema.ts'
 import { computeAppliedState, computeResultHash, computeWriteSet, computeWriteSetHash } from '../../../src/compute/computeResultHash.ts'
 import { executeModule, prepareModule, type StateReader } from '../../../src/compute/executeModule.ts'
 import { toHex } from '../../../src/crypto/index.ts'

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { ComputeError } from '../../../src/compute/errors.ts'
+import { type ComputePool, createComputePool } from '../../../src/compute/computePool.ts'
 import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
-import { createComputePool, type ComputePool } from '../../../src/compute/computePool.ts'
+import { ComputeError } from '../../../src/compute/errors.ts'
 import { executeModule, prepareModule } from '../../../src/compute/executeModule.ts'
-import { toHex } from '../../../src/crypto/index.ts'
 import { WasmWriter } from '../../../src/compute/instrument/wasmBytes.ts'
+import { toHex } from '../../../src/crypto/index.ts'
 import { loadFixture, noState, readU32le, u32le } from './computeFixtures.ts'
 
 let pool: ComputePool

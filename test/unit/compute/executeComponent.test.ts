@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { executeComponent, findComponentAsync, loadComponent, prepareComponent, type LoadedComponent } from '../../../src/compute/executeComponent.ts'
-import { DEFAULT_LIMITS } from '../../../src/compute/executeModule.ts'
 import { computeAppliedState } from '../../../src/compute/computeResultHash.ts'
+import { executeComponent, findComponentAsync, loadComponent, type LoadedComponent, prepareComponent } from '../../../src/compute/executeComponent.ts'
+import { DEFAULT_LIMITS } from '../../../src/compute/executeModule.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { loadFixture } from './computeFixtures.ts'
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
+
 import { describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../blocks/schema.ts'
-import { executeModule, prepareModule, type ExecutionResult, type PreparedModule } from '../../../src/compute/executeModule.ts'
+import { executeModule, type ExecutionResult, type PreparedModule, prepareModule } from '../../../src/compute/executeModule.ts'
 import { evalExpression, loadFixture, matmulChecksum, noState, readU32le, sievePrimes, u32le } from './computeFixtures.ts'
 
 const prepared = new Map<string, PreparedModule>()

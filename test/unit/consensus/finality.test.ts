@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { toHex } from '../../../src/crypto/index.ts'
+
+import type { Attestation } from '../../../blocks/schema.ts'
 import {
-  FinalityTracker,
+  type BlockNode,
   chooseHead,
   computeFinalized,
+  FinalityTracker,
   isSupermajority,
   recordVote,
   signAttestation,
   verifyAttestation,
-  type BlockNode,
   type Votes,
 } from '../../../consensus/index.ts'
-import type { Attestation } from '../../../blocks/schema.ts'
+import { toHex } from '../../../src/crypto/index.ts'
 import { expectConsensusError, flipByte, KEYS } from './fixtures.ts'
 
 const CHAIN = 'xsc-test'

@@ -1,19 +1,20 @@
 import { expect } from 'vitest'
+
 import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import type { BlockHeader, ConsensusConfig, SealFields } from '../../../blocks/schema.ts'
-import { keyPairFromSecret, toHex, ZERO_HASH, type KeyPair } from '../../../src/crypto/index.ts'
 import {
-  ConsensusError,
+  type BlockContext,
   buildPlot,
   computeProposer,
+  ConsensusError,
+  type ConsensusErrorCode,
   createRegistry,
   sealBlock,
   signHeader,
-  type BlockContext,
-  type ConsensusErrorCode,
   type SpacePlot,
   type ValidatorStake,
 } from '../../../consensus/index.ts'
+import { type KeyPair, keyPairFromSecret, toHex, ZERO_HASH } from '../../../src/crypto/index.ts'
 
 /** Small, deterministic fixtures: fixed keys, fixed genesis time, fast parameters. */
 export const GENESIS_TIME = 1_700_000_000_000n

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+
 import { blockHash } from '../../../blocks/ids.ts'
+import { type BlockContext, computeProposer, ConsensusError, createRegistry, sealBlock, verifyProofs } from '../../../consensus/index.ts'
 import { equalBytes, ZERO_HASH } from '../../../src/crypto/index.ts'
-import { ConsensusError, computeProposer, createRegistry, sealBlock, verifyProofs, type BlockContext } from '../../../consensus/index.ts'
 import { expectConsensusError, keyOf, makeConfig, makeContext, makeFields, resign, sealValid, VALIDATORS } from './fixtures.ts'
 
 const ALL = ['stake', 'time', 'work', 'space']

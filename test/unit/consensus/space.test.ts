@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { ZERO_HASH } from '../../../src/crypto/index.ts'
+
 import {
-  SPACE_MAX_TRIES,
   buildPlot,
   computePlotValue,
   decodePlot,
   encodePlot,
   findPlotIndex,
   sealBlock,
+  SPACE_MAX_TRIES,
   verifyProofs,
 } from '../../../consensus/index.ts'
+import { ZERO_HASH } from '../../../src/crypto/index.ts'
 import { expectConsensusError, KEYS, makeContext, makeFields, plotOf, replaceProof, resign, sealValid } from './fixtures.ts'
 
 const ENTRIES = 1 << 12

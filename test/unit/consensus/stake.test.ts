@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { equalBytes, toHex, ZERO_HASH } from '../../../src/crypto/index.ts'
+
 import { computeProposer, sealBlock, signHeader, verifyHeaderSignature, verifyProofs } from '../../../consensus/index.ts'
-import { expectConsensusError, flipByte, KEYS, keyOf, makeContext, makeFields, replaceProof, resign, sealValid, VALIDATORS } from './fixtures.ts'
+import { equalBytes, toHex, ZERO_HASH } from '../../../src/crypto/index.ts'
+import { expectConsensusError, flipByte, keyOf, KEYS, makeContext, makeFields, replaceProof, resign, sealValid, VALIDATORS } from './fixtures.ts'
 
 describe('stake: proposer selection', () => {
   it('is the same for any input order of the validator list', () => {

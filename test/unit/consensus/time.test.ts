@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ZERO_HASH } from '../../../src/crypto/index.ts'
+
 import {
   computeCheckpointPositions,
   computeSlot,
@@ -8,11 +8,12 @@ import {
   computeTimeSegments,
   isFromFuture,
   iterateHash,
+  sealBlock,
   verifyProofs,
   verifyTimeSegment,
 } from '../../../consensus/index.ts'
+import { ZERO_HASH } from '../../../src/crypto/index.ts'
 import { expectConsensusError, flipByte, GENESIS_TIME, KEYS, makeConfig, makeContext, makeFields, replaceProof, resign, sealValid, SLOT_MS } from './fixtures.ts'
-import { sealBlock } from '../../../consensus/index.ts'
 
 describe('time: hash chain', () => {
   it('splits T iterations into C segments of near-equal length that add up to T', () => {

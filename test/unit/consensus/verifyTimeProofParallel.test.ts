@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
+
+import { computeTimeSegments, ConsensusError, verifyProofs, verifyTimeSegment } from '../../../consensus/index.ts'
 import { TimeVerifierPool, verifyTimeProofParallel } from '../../../src/chain/verifyTimeProofParallel.ts'
-import { ConsensusError, computeTimeSegments, verifyProofs, verifyTimeSegment } from '../../../consensus/index.ts'
 import { flipByte, makeContext, replaceProof, resign, sealValid } from './fixtures.ts'
 
 describe('verifyTimeProofParallel (src/chain): worker threads agree with the sequential verifier', () => {

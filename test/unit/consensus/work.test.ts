@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+
 import { sealHash } from '../../../blocks/ids.ts'
-import { u64be } from '../../../src/crypto/index.ts'
 import { computeWorkHash, computeWorkNonce, countLeadingZeroBits, verifyProofs } from '../../../consensus/index.ts'
+import { u64be } from '../../../src/crypto/index.ts'
 import { expectConsensusError, makeContext, replaceProof, resign, sealValid } from './fixtures.ts'
 
 describe('work: nonce search', () => {

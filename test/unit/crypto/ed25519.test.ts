@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { describe, expect, it } from 'vitest'
+
 import { fromHex, generateKeyPair, isValidPublicKey, keyPairFromSecret, sign, toHex, verify, verifyNoble } from '../../../src/crypto/index.ts'
 
 // RFC 8032 §7.1, tests 1–3.

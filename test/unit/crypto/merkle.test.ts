@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+
 import { EMPTY_ROOT, hash, leafHash, merkleProof, merkleRoot, verifyMerkleProof } from '../../../src/crypto/index.ts'
 
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(new Uint8Array([i, i >> 8])))

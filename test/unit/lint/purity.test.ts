@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { ESLint } from 'eslint'
+import { describe, expect, it } from 'vitest'
 
 // The import-direction rule is part of `npm test` (npm run lint); this proves it bites.
 const eslint = new ESLint({ cwd: process.cwd() })
@@ -22,10 +22,26 @@ describe('pure core import rule', () => {
   }
 
   it('the pure core may import src/crypto and itself', async () => {
-    expect(await ruleIds('src/state/probe.ts', "import { hash } from '../crypto/index.ts'\nimport { encode } from '../../blocks/codec.ts'\nexport const x = [hash, encode]")).toEqual([])
+    expect(await ruleIds('src/state/probe.ts', "import { encode } from '../../blocks/codec.ts'\nimport { hash } from '../crypto/index.ts'\nexport const x = [hash, encode]")).toEqual([])
   })
 
   it('I/O layers may import anything', async () => {
     expect(await ruleIds('src/chain/probe.ts', "import { readFileSync } from 'node:fs'\nexport const x = [readFileSync, Date.now()]")).toEqual([])
+  })
+})
+
+describe('import rules', () => {
+  it('one import statement per module (a type-only import may stand apart)', async () => {
+    const twice = "import { a } from './m.ts'\nimport { b } from './m.ts'\nexport const x = [a, b]"
+    expect(await ruleIds('src/chain/probe.ts', twice)).toContain('no-duplicate-imports')
+    const typeApart = "import type { A } from './m.ts'\nimport { b } from './m.ts'\nexport const x: A = b"
+    expect(await ruleIds('src/chain/probe.ts', typeApart)).not.toContain('no-duplicate-imports')
+  })
+
+  it('imports stand in one order', async () => {
+    const unsorted = "import { b } from './b.ts'\nimport { a } from './a.ts'\nexport const x = [a, b]"
+    expect(await ruleIds('src/chain/probe.ts', unsorted)).toContain('simple-import-sort/imports')
+    const sorted = "import { a } from './a.ts'\nimport { b } from './b.ts'\nexport const x = [a, b]"
+    expect(await ruleIds('src/chain/probe.ts', sorted)).toEqual([])
   })
 })

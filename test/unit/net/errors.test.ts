@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
+
 import { CodecError } from '../../../blocks/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
-import { gossipVerdictOf, NetError } from '../../../src/net/errors.ts'
 import { ComputeError } from '../../../src/compute/errors.ts'
+import { gossipVerdictOf, NetError } from '../../../src/net/errors.ts'
 import { StateError } from '../../../src/state/errors.ts'
 
 describe('gossipVerdictOf: the one mapping from an error to libp2p\'s answer', () => {

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { FRAME, dataFrames, encodeFrame, readFrames, type Frame } from '../../../src/net/framing.ts'
+import { describe, expect, it } from 'vitest'
+
 import { NetError } from '../../../src/net/errors.ts'
+import { dataFrames, encodeFrame, FRAME, type Frame, readFrames } from '../../../src/net/framing.ts'
 
 async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
   let o = 0

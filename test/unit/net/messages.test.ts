@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import { hash, leafHash, merkleProof, merkleRoot } from '../../../src/crypto/index.ts'
 import { verifyAuditResponse } from '../../../src/net/audit.ts'
-import { AuditChallenge, BlocksByRangeRequest, RemoteErrorMessage, ShardPutRequest, protocolId } from '../../../src/net/messages.ts'
+import { AuditChallenge, BlocksByRangeRequest, protocolId, RemoteErrorMessage, ShardPutRequest } from '../../../src/net/messages.ts'
 import { GOSSIP_MAX_BYTES, topicName } from '../../../src/net/topics.ts'
 
 describe('net messages', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { PeerPenalties, PeerRateLimit, ProductionPause, SCORE_THRESHOLDS, SYNC_PENALTY } from '../../../src/net/index.ts'
 
 describe('ProductionPause', () => {

@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { afterAll, describe, expect, it } from 'vitest'
+
 import { toHex } from '../../../src/crypto/index.ts'
+import { KeystoreError } from '../../../src/node/errors.ts'
 import { isEncryptedKeyFile, readKeyFile, readKeyFileAddress, writeKeyFile } from '../../../src/node/keyFile.ts'
 import { decryptKeystore, encryptKeystore, type Keystore } from '../../../src/node/keystore.ts'
-import { KeystoreError } from '../../../src/node/errors.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
 const FAST = { n: 1 << 10, r: 8, p: 1 }

@@ -1,7 +1,9 @@
-import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
+
 import type { Block, BlockEntry } from '../../../blocks/schema.ts'
 import type { Chain } from '../../../src/chain/chain.ts'
 import { hash, utf8 } from '../../../src/crypto/index.ts'

@@ -1,12 +1,14 @@
+import { join } from 'node:path'
+
 import { describe, expect, it } from 'vitest'
+
 import { BlockError, CodecError } from '../../../blocks/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
 import { ChainStoreError, ForkChoiceError, MempoolError } from '../../../src/chain/errors.ts'
-import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { gossipVerdictOf } from '../../../src/net/errors.ts'
+import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { join } from 'node:path'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
 describe('gossip verdicts for blocks', () => {

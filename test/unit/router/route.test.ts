@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
-import { HostIndex, RouterError, route, routeExhaustive, type RouteRequest } from '../../../src/router/index.ts'
+import { HostIndex, route, routeExhaustive, type RouteRequest, RouterError } from '../../../src/router/index.ts'
 import { HOST_STATUS } from '../../../src/state/records.ts'
 import { addr, makeHost } from './hostFixtures.ts'
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+
 import { CAPABILITY } from '../../../blocks/schema.ts'
-import { HostIndex, computeDeploymentRequest, computeExecutionRequest, isEligibleHost, route } from '../../../src/router/index.ts'
+import { computeDeploymentRequest, computeExecutionRequest, HostIndex, isEligibleHost, route } from '../../../src/router/index.ts'
 import { HOST_STATUS } from '../../../src/state/records.ts'
 import { addr, makeHost } from './hostFixtures.ts'
 

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
+
 import { describe, expect, it } from 'vitest'
+
+import { RPC_CODES } from '../../../src/rpc/errors.ts'
 import { computeUpdatedDoc, DOC_PATH } from '../../../src/rpc/generateDocs.ts'
 import { listMethods } from '../../../src/rpc/methods.ts'
-import { RPC_CODES } from '../../../src/rpc/errors.ts'
 
 describe('docs/rpc.md', () => {
   const doc = readFileSync(DOC_PATH, 'utf8')

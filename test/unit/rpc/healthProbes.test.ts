@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { checkReadiness } from '../../../src/rpc/healthProbes.ts'
 import { MemoryBackend } from './memoryBackend.ts'
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
+
 import { bool, bytes, bytes32, enumOf, list, optional, str, struct, u8, u32, u64, u128, union, versioned } from '../../../blocks/codec.ts'
 import { BlockEntry, BlockHeader, ChainParams, SignedTx } from '../../../blocks/schema.ts'
-import { ExecutionRecord } from '../../../src/state/records.ts'
+import { WireError } from '../../../src/rpc/errors.ts'
 import { jsonWireOf } from '../../../src/rpc/jsonWireOf.ts'
 import { type JsonSchema } from '../../../src/rpc/wire.ts'
-import { WireError } from '../../../src/rpc/errors.ts'
+import { ExecutionRecord } from '../../../src/state/records.ts'
 
 const Sample = versioned('Sample', 1, struct('SampleFields', {
   small: u32,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { CodecError, XscError } from '../../../blocks/errors.ts'
 import { RPC_CODES, RpcError, toRpcErrorObject } from '../../../src/rpc/errors.ts'
 

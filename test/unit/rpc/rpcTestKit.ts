@@ -1,7 +1,7 @@
 import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
-import { generateKeyPair, hash, utf8, type KeyPair } from '../../../src/crypto/index.ts'
+import { generateKeyPair, hash, type KeyPair, utf8 } from '../../../src/crypto/index.ts'
 import type { AssetInfo, ExecutionInfo, HostInfo } from '../../../src/rpc/backend.ts'
-import { startRpcServer, type RpcServer, type RpcServerOpts } from '../../../src/rpc/server.ts'
+import { type RpcServer, type RpcServerOpts, startRpcServer } from '../../../src/rpc/server.ts'
 import { MemoryBackend } from './memoryBackend.ts'
 
 /** A running RPC server on 127.0.0.1 over a MemoryBackend with two funded accounts. */

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+
 import { afterEach, describe, expect, it } from 'vitest'
-import { equalBytes, hash, utf8, verifyMerkleProof, leafHash } from '../../../src/crypto/index.ts'
-import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { ShardStore, PIECE_BYTES } from '../../../src/storage/ShardStore.ts'
+
+import { equalBytes, hash, leafHash, utf8, verifyMerkleProof } from '../../../src/crypto/index.ts'
 import { computeChunkCount } from '../../../src/state/storage/computeChunkLeaves.ts'
+import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
+import { PIECE_BYTES, ShardStore } from '../../../src/storage/ShardStore.ts'
 
 const dirs: string[] = []
 const stores: ShardStore[] = []

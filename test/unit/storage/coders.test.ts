@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
+
 import { describe, expect, it } from 'vitest'
+
 import { fromHex, toHex } from '../../../src/crypto/index.ts'
-import { FastCoder, getFastCoder } from '../../../src/storage/fastCoder.ts'
-import { loadReferenceCoder } from '../../../src/storage/referenceCoder.ts'
-import { computeEncodingMatrix } from '../../../src/storage/gf256.ts'
 import { StorageError } from '../../../src/state/storage/errors.ts'
+import { FastCoder, getFastCoder } from '../../../src/storage/fastCoder.ts'
+import { computeEncodingMatrix } from '../../../src/storage/gf256.ts'
+import { loadReferenceCoder } from '../../../src/storage/referenceCoder.ts'
 
 interface CoderVector { k: number; m: number; shardLength: number; shards: string[] }
 const golden = JSON.parse(readFileSync(new URL('../../../fixtures/storage/golden-vectors.json', import.meta.url), 'utf8')) as { coder: CoderVector[] }

@@ -1,11 +1,13 @@
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { randomBytes, createHash } from 'node:crypto'
+
 import { describe, expect, it } from 'vitest'
-import { fromHex, hash, toHex } from '../../../src/crypto/index.ts'
+
 import { decode, encode } from '../../../blocks/codec.ts'
 import { Manifest } from '../../../blocks/schema.ts'
-import { AssetEncoder, computeManifest, encodeAsset, encodeAssetStream, type CodingParams } from '../../../src/storage/encodeAsset.ts'
+import { fromHex, hash, toHex } from '../../../src/crypto/index.ts'
 import { decodeAsset, decodeAssetStream, rebuildShard } from '../../../src/storage/decodeAsset.ts'
+import { AssetEncoder, type CodingParams, computeManifest, encodeAsset, encodeAssetStream } from '../../../src/storage/encodeAsset.ts'
 import { createIncrementalHash } from '../../../src/storage/incrementalHash.ts'
 
 interface AssetVector { size: number; k: number; m: number; segmentSize: number; chunkSize: number; data: string; manifest: string; shards: string[] }

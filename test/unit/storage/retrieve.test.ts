@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto'
+
 import { describe, expect, it } from 'vitest'
+
 import { hash, utf8 } from '../../../src/crypto/index.ts'
 import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { LatencyTracker, retrieve, type FetchShard } from '../../../src/storage/retrieve.ts'
+import { type FetchShard, LatencyTracker, retrieve } from '../../../src/storage/retrieve.ts'
 
 const P = { k: 4, m: 2, segmentSize: 8192, chunkSize: 512 }
 const hosts = Array.from({ length: 6 }, (_, i) => hash(utf8(`host-${i}`)))

@@ -1,19 +1,20 @@
 import fc from 'fast-check'
-import type { ErrorWithCode } from '../../../../blocks/errors.ts'
 import { describe, expect, it } from 'vitest'
+
 import { encode } from '../../../../blocks/codec.ts'
-import { BlockEntry, COMPLETION_STATUS, REPUTATION_CAUSE, type Address, type CompletionEntry } from '../../../../blocks/schema.ts'
+import type { ErrorWithCode } from '../../../../blocks/errors.ts'
+import { type Address, BlockEntry, COMPLETION_STATUS, type CompletionEntry, REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
 import { compareBytes, toHex } from '../../../../src/crypto/bytes.ts'
 import {
-  MarketError,
+  type CompletionInputs,
+  type CompletionResult,
   computeCompletion,
   computeEscrow,
   computeReputation,
+  MarketError,
+  type MarketParams,
   verifyCompletionEntry,
   verifyConservation,
-  type CompletionInputs,
-  type CompletionResult,
-  type MarketParams,
 } from '../../../../src/state/market/index.ts'
 import type { HostRecord } from '../../../../src/state/records.ts'
 import { makeHost } from '../../../unit/router/hostFixtures.ts'

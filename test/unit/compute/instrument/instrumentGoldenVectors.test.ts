@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+
 import { computeInstrumentVectors, readInstrumentVectors } from './instrumentVectors.ts'
 
 // The instrumented bytes are consensus: every host must meter a module identically, so any

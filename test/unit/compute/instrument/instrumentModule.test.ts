@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest'
+
 import { OUTCOME } from '../../../../blocks/schema.ts'
-import { ComputeError } from '../../../../src/compute/errors.ts'
 import { BYTES_PER_FUEL_SHIFT } from '../../../../src/compute/costTable.ts'
+import { ComputeError } from '../../../../src/compute/errors.ts'
 import { createMeter, DEFAULT_LIMITS, executeModule, meterImports, prepareModule, readMeter } from '../../../../src/compute/executeModule.ts'
 import { DEFAULT_INSTRUMENT_OPTS, instrumentModule } from '../../../../src/compute/instrument/instrumentModule.ts'
 import { WA } from '../../../../src/compute/wasmApi.ts'

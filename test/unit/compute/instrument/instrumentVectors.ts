@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+
 import { ComputeError } from '../../../../src/compute/errors.ts'
 import { DEFAULT_INSTRUMENT_OPTS, instrumentModule, type InstrumentOpts } from '../../../../src/compute/instrument/instrumentModule.ts'
 import { hash, toHex, utf8 } from '../../../../src/crypto/index.ts'

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest'
+
 import { decode, encode } from '../../../../blocks/codec.ts'
 import {
-  BftError,
-  Evidence,
-  VOTE_STEP,
   applySlashing,
   beginUnbonding,
+  BftError,
   createStakeLedger,
   detectEquivocation,
+  Evidence,
   isSlashed,
   signProposal,
   signVote,
-  verifyEvidence,
   type SlashingParams,
+  verifyEvidence,
+  VOTE_STEP,
 } from '../../../../consensus/bft/index.ts'
 import { computeValidatorSet } from '../../../../consensus/validatorSet.ts'
-import { keyPairFromSecret, hash, u32be, toHex } from '../../../../src/crypto/index.ts'
-import { CHAIN, KEYS, blockId } from './harness.ts'
+import { hash, keyPairFromSecret, toHex, u32be } from '../../../../src/crypto/index.ts'
+import { blockId, CHAIN, KEYS } from './harness.ts'
 
 const VALIDATORS = KEYS.map((k, i) => ({ address: k.publicKey, stake: BigInt(1000 * (i + 1)) }))
 const SET = computeValidatorSet(VALIDATORS)

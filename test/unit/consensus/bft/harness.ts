@@ -1,14 +1,13 @@
-import { hash, keyPairFromSecret, u32be, type KeyPair } from '../../../../src/crypto/index.ts'
 import {
+  type BftAction,
   BftMachine,
   computeInitialPriorities,
   computeRoundProposer,
-  type BftAction,
   type HeightContext,
   type TimeoutParams,
 } from '../../../../consensus/bft/index.ts'
 import { computeValidatorSet } from '../../../../consensus/validatorSet.ts'
-import { toHex } from '../../../../src/crypto/index.ts'
+import { hash, type KeyPair, keyPairFromSecret, toHex, u32be } from '../../../../src/crypto/index.ts'
 
 /** Four validators with fixed keys, equal stake unless given, and a context for height 1. */
 export const CHAIN = 'xsc-bft-test'

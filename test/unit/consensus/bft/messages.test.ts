@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { CodecError, } from '../../../../blocks/errors.ts'
+
 import { decode, encode } from '../../../../blocks/codec.ts'
+import { CodecError, } from '../../../../blocks/errors.ts'
 import {
   Commit,
   ConsensusMessage,
-  SignedProposal,
-  SignedVote,
-  VOTE_STEP,
   isProposalSignatureValid,
   isVoteSignatureValid,
   proposalSigningHash,
+  SignedProposal,
+  SignedVote,
   signProposal,
   signVote,
+  VOTE_STEP,
   voteSigningHash,
 } from '../../../../consensus/bft/index.ts'
 import { verify } from '../../../../src/crypto/index.ts'
-import { CHAIN, KEYS, blockId } from './harness.ts'
+import { blockId, CHAIN, KEYS } from './harness.ts'
 
 const vote = signVote({ chainId: CHAIN, step: VOTE_STEP.precommit, height: 9, round: 2, blockId: blockId('A'), validator: KEYS[0]!.publicKey }, KEYS[0]!.secretKey)
 const nilVote = signVote({ chainId: CHAIN, step: VOTE_STEP.prevote, height: 9, round: 2, blockId: undefined, validator: KEYS[0]!.publicKey }, KEYS[0]!.secretKey)

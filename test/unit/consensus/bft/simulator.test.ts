@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { replayCommand, runConsensusSim, runConsensusSims } from '../../../../scripts/sim/consensusSim.ts'
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { runConsensusSims } from '../../../../scripts/sim/consensusSim.ts'
 
 describe('consensus simulator, 7 validators', () => {

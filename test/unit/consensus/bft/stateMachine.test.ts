@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest'
+
 import {
+  type BftAction,
   BftError,
-  VOTE_STEP,
+  type BftInput,
   computeTimeout,
+  type ConsensusMessage,
+  type HeightContext,
   signProposal,
   signVote,
   verifyCommit,
-  type BftAction,
-  type BftInput,
-  type ConsensusMessage,
-  type HeightContext,
+  VOTE_STEP,
 } from '../../../../consensus/bft/index.ts'
 import { toHex } from '../../../../src/crypto/index.ts'
-import { CHAIN, KEYS, TIMEOUTS, blockId, heightContext, makeMachine, ofType, proposerIndex } from './harness.ts'
+import { blockId, CHAIN, heightContext, KEYS, makeMachine, ofType, proposerIndex, TIMEOUTS } from './harness.ts'
 
 /**
  * A synchronous perfect network for a few machines: every broadcast reaches every other machine,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
+
 import { encode } from '../../../../blocks/codec.ts'
 import { Attestation, SignedTx } from '../../../../blocks/schema.ts'
 import { ConsensusError } from '../../../../consensus/errors.ts'
 import { signAttestation } from '../../../../consensus/finality.ts'
 import { MempoolError } from '../../../../src/chain/errors.ts'
 import { hash, utf8 } from '../../../../src/crypto/index.ts'
-import { createGossipHandlers, runGossipHandler, type GossipHandlerModules } from '../../../../src/node/network/gossipHandlers.ts'
+import { createGossipHandlers, type GossipHandlerModules, runGossipHandler } from '../../../../src/node/network/gossipHandlers.ts'
 import { StateError } from '../../../../src/state/errors.ts'
 import { testKey, transfer } from '../../../support/chainFixtures.ts'
 

@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest'
+
 import type { ErrorWithCode } from '../../../../blocks/errors.ts'
-import { COMPLETION_STATUS, REPUTATION_CAUSE, type Address } from '../../../../blocks/schema.ts'
+import { type Address, COMPLETION_STATUS, REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
 import { toHex } from '../../../../src/crypto/bytes.ts'
 import {
-  MARKET_PARAM_DEFAULTS,
-  MarketError,
+  type CompletionInputs,
   computeCompletion,
   computeEscrow,
   computeEscrowBreakdown,
+  MARKET_PARAM_DEFAULTS,
+  MarketError,
   verifyCompletionEntry,
   verifyConservation,
-  type CompletionInputs,
 } from '../../../../src/state/market/index.ts'
 import type { HostRecord } from '../../../../src/state/records.ts'
 import { makeHost } from '../../router/hostFixtures.ts'
-import { EXEC_ID, PROPOSER, hostAddr, makeExecution, makeReceipt } from './marketFixtures.ts'
+import { EXEC_ID, hostAddr, makeExecution, makeReceipt, PROPOSER } from './marketFixtures.ts'
 
 // premium 2x, first-receipt bonus 10%, proposer fee 5%, alpha 10%, suspend 3000, disqualify 1000.
 const params = MARKET_PARAM_DEFAULTS

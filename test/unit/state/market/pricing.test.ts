@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+
 import { computeClearingPrice, computeStoragePrice, computeUtilizationBp } from '../../../../src/state/market/index.ts'
 
 describe('storage price', () => {

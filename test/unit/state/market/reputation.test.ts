@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MARKET_PARAM_DEFAULTS, MarketError, computeHostStatus, computeReputation, computeReputationUpdate, verifyMarketParams } from '../../../../src/state/market/index.ts'
+
 import { REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
+import { computeHostStatus, computeReputation, computeReputationUpdate, MARKET_PARAM_DEFAULTS, MarketError, verifyMarketParams } from '../../../../src/state/market/index.ts'
 import { HOST_STATUS } from '../../../../src/state/records.ts'
 import { makeHost } from '../../router/hostFixtures.ts'
 

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto'
+
 import { describe, expect, it } from 'vitest'
+
+import { type Address, AUDIT_OUTCOME, REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
 import { compareBytes, hash, toHex, utf8 } from '../../../../src/crypto/index.ts'
-import { AUDIT_OUTCOME, REPUTATION_CAUSE, type Address } from '../../../../blocks/schema.ts'
-import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
-import { computeChunkProof } from '../../../../src/state/storage/computeChunkLeaves.ts'
-import { computeAuditEntry, verifyAuditEntry, type AuditEpochInput } from '../../../../src/state/storage/computeAuditEntry.ts'
-import { computeRepairs, computeShardsToRepair, type ChooseRepairHost } from '../../../../src/state/storage/computeRepairs.ts'
 import { ASSET_STATUS, HOST_STATUS, type HostRecord } from '../../../../src/state/records.ts'
+import { type AuditEpochInput, computeAuditEntry, verifyAuditEntry } from '../../../../src/state/storage/computeAuditEntry.ts'
+import { computeChunkProof } from '../../../../src/state/storage/computeChunkLeaves.ts'
+import { type ChooseRepairHost, computeRepairs, computeShardsToRepair } from '../../../../src/state/storage/computeRepairs.ts'
+import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
 import { assetRecord, hostAddress, hostRecord } from './storageTestState.ts'
 
 const P = { k: 4, m: 2, segmentSize: 8192, chunkSize: 512 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto'
+
 import { describe, expect, it } from 'vitest'
-import { hash, utf8, toHex } from '../../../../src/crypto/index.ts'
+
 import { AUDIT_OUTCOME } from '../../../../blocks/schema.ts'
-import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
-import { computeChunkProof, computeChunkCount } from '../../../../src/state/storage/computeChunkLeaves.ts'
+import { hash, toHex, utf8 } from '../../../../src/crypto/index.ts'
+import { computeChunkCount, computeChunkProof } from '../../../../src/state/storage/computeChunkLeaves.ts'
 import { computeAuditEpoch, deriveAuditChallenges } from '../../../../src/state/storage/deriveAuditChallenges.ts'
-import { computeAuditResult, verifyAuditResult, computeAuditOutcome } from '../../../../src/state/storage/verifyAuditResult.ts'
+import { computeAuditOutcome, computeAuditResult, verifyAuditResult } from '../../../../src/state/storage/verifyAuditResult.ts'
+import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
 import { hostAddress } from './storageTestState.ts'
 
 const P = { k: 4, m: 2, segmentSize: 8192, chunkSize: 256 }

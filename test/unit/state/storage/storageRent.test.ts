@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
+
 import { hash, toHex, utf8 } from '../../../../src/crypto/index.ts'
-import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
-import { computeStorageRent } from '../../../../src/state/storage/computeStorageRent.ts'
 import { ASSET_STATUS } from '../../../../src/state/records.ts'
+import { computeStorageRent } from '../../../../src/state/storage/computeStorageRent.ts'
+import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
 import { assetRecord, hostAddress } from './storageTestState.ts'
 
 const { manifest } = encodeAsset(new Uint8Array(4000), { k: 4, m: 2, segmentSize: 4000, chunkSize: 100 })

@@ -1,6 +1,6 @@
-import { hash, utf8 } from '../../../../src/crypto/index.ts'
 import type { Address, Manifest } from '../../../../blocks/schema.ts'
-import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '../../../../src/state/records.ts'
+import { hash, utf8 } from '../../../../src/crypto/index.ts'
+import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../../../../src/state/records.ts'
 
 /** Small builders of state records for storage tests. */
 export function hostAddress(i: number): Address {
