@@ -8,5 +8,5 @@ export { computeAuditOutcome, computeAuditResult, isValidChunkProof, verifyAudit
 export { computeStorageRent, computeShardRates, type RentAsset, type RentOutcome, type StorageRent } from './computeStorageRent.ts'
 export { computeRepairs, computeShardsToRepair, isShardLost, type ChooseRepairHost, type HostLookup, type RepairPlan } from './computeRepairs.ts'
 export {
-  computeAuditEntry, computeAuditChallenges, verifyAuditEntry, type AuditAnswers, type AuditEntryCheck, type AuditEpochInput, type AuditEpochOutput, type AuditParams,
+  AUDIT_GRACE_BLOCKS, computeAuditEntry, computeAuditChallenges, isPastAuditGrace, verifyAuditEntry, type AuditAnswers, type AuditEntryCheck, type AuditEpochInput, type AuditEpochOutput, type AuditParams,
 } from './computeAuditEntry.ts'
