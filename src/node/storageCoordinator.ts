@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts'
 export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
 
 const AUDIT_TIMEOUT_MS = 2_000
+/** 12 retries at 100 ms doubling to 1 s: about 9.5 s, within the audit grace (AUDIT_GRACE_BLOCKS). */
 const HANDOFF_ATTEMPTS = 12
 
 /**

@@ -50,18 +50,34 @@ const CAUSE_OF_OUTCOME: Record<number, number> = {
 }
 
 /**
- * Exactly the challenges computeAuditEntry answers for this input: the non-expired assets,
- * sampled to fit one entry (LIMITS.auditResults results, LIMITS.payouts hosts paid). The
- * proposer asks hosts for these.
+ * Blocks after its deployment block during which an asset is not audited. The deploying
+ * validator hands shards to their hosts only once the hosts have imported the deployment block
+ * (storageCoordinator retries for about 9.5 s); a challenge before then would record hosts that
+ * never got a valid copy as failing, a penalty for a failure they do not control. Blocks are at
+ * least one slot apart, so 20 blocks last at least 20 slots: 10 s at the devnet's 500 ms slots,
+ * one devnet audit epoch. A host that never stores is still caught by the first audit after it.
  */
-export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'assets'>): AuditChallenge[] {
-  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+export const AUDIT_GRACE_BLOCKS = 20
+
+/** Whether an asset created at `createdHeight` is past its grace at an audit block of `height`. */
+export function isPastAuditGrace(createdHeight: number, height: number): boolean {
+  return height - createdHeight >= AUDIT_GRACE_BLOCKS
+}
+
+/**
+ * Exactly the challenges computeAuditEntry answers for this input: the non-expired assets past
+ * their grace (AUDIT_GRACE_BLOCKS), sampled to fit one entry (LIMITS.auditResults results,
+ * LIMITS.payouts hosts paid). The proposer asks hosts for these.
+ */
+export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'height' | 'assets'>): AuditChallenge[] {
+  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired && isPastAuditGrace(a.record.createdHeight, input.height))
   return deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
 }
 
 /**
  * The audit block entry of an epoch, in this order:
- *  1. challenges from the seed; one result per challenge from the answers;
+ *  1. challenges from the seed (assets still in their grace are left out: no result, no
+ *     failure, no rent); one result per challenge from the answers;
  *  2. per shard: a pass resets its failure count, a fail or no answer adds one (host's
  *     failedAudits follows the sum); reputation moves per result (market/reputation.ts);
  *  3. rent for the shards that passed (computeStorageRent), exhaustion and expiry;

@@ -1,10 +1,26 @@
 /** Pure storage rules the state transition calls (audits, rent, repair decisions, chunk math). */
 export {
-type AuditAnswers, type AuditEntryCheck, type AuditEpochInput, type AuditEpochOutput, type AuditParams,
-computeAuditChallenges,   computeAuditEntry, verifyAuditEntry, } from './computeAuditEntry.ts'
+  AUDIT_GRACE_BLOCKS,
+  type AuditAnswers,
+  type AuditEntryCheck,
+  type AuditEpochInput,
+  type AuditEpochOutput,
+  type AuditParams,
+  computeAuditChallenges,
+  computeAuditEntry,
+  isPastAuditGrace,
+  verifyAuditEntry,
+} from './computeAuditEntry.ts'
 export {
-type ChunkProof,
-  computeChunkCount, computeChunkLeaves, computeChunkLength, computeChunkProof, computeChunkRoot, computeShardSize, verifyManifestShape, } from './computeChunkLeaves.ts'
+  type ChunkProof,
+  computeChunkCount,
+  computeChunkLeaves,
+  computeChunkLength,
+  computeChunkProof,
+  computeChunkRoot,
+  computeShardSize,
+  verifyManifestShape,
+} from './computeChunkLeaves.ts'
 export { type ChooseRepairHost, computeRepairs, computeShardsToRepair, type HostLookup, isShardLost, type RepairPlan } from './computeRepairs.ts'
 export { computeShardRates, computeStorageRent, type RentAsset, type RentOutcome, type StorageRent } from './computeStorageRent.ts'
 export { type AuditChallenge, type AuditedAsset, computeAuditEpoch, deriveAuditChallenges } from './deriveAuditChallenges.ts'
