@@ -5,9 +5,9 @@ import type { ErrorWithCode } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
 import {
-  buildTransfer, type Client,
-createClient,   deploy, encodeSignedTx, estimateFuel, execute, getAsset, getBalance, getBlock, getChainStatus, getExecution,
-  getHost, getHosts, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer, uploadBlob, waitForExecution, waitForTransaction, webSocket,
+  buildTransfer, type Client, createClient, deploy, encodeSignedTx, estimateFuel, execute, getAsset, getBalance,
+  getBlock, getChainStatus, getExecution, getHost, getHosts, getNonce, getTransaction, http, RpcClientError,
+  sendTransaction, signTx, transfer, uploadBlob, waitForExecution, waitForTransaction, webSocket,
 } from '../../../src/client/index.ts'
 import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { RPC_CODES, type RpcCodeName } from '../../../src/rpc/errors.ts'

@@ -3,8 +3,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { decode, encode, enumOf } from '../../../blocks/codec.ts'
 import { CodecError } from '../../../blocks/errors.ts'
 import {
-type AuditEntry,   BlockEntry, COMPLETION_STATUS, type CompletionEntry, type ExecutionEntry, type KvWrite, type Manifest, OUTCOME, type Payout,
-type Receipt,   type ReputationChange, type SignedTx,
+  type AuditEntry, BlockEntry, COMPLETION_STATUS, type CompletionEntry, type ExecutionEntry, type KvWrite,
+  type Manifest, OUTCOME, type Payout, type Receipt, type ReputationChange, type SignedTx,
 } from '../../../blocks/schema.ts'
 
 describe('types inferred from the codecs (blocks/schema.ts)', () => {

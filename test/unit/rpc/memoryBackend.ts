@@ -4,9 +4,10 @@ import { computeActivityRows } from '../../../src/chain/accountActivity.ts'
 import { equalBytes, generateKeyPair, hash, type KeyPair, sign, toHex, verify } from '../../../src/crypto/index.ts'
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
-  type AccountInfo, type ActivityEntry, type AssetInfo, type ChainParamsInfo, type ChainStatus, type EstimateRequest, type EstimateResult, type EventFilter,
-  type ExecutionInfo, type HostInfo, type HostSummary,   isEventMatch,
-type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock, type TxLocation,
+  type AccountInfo, type ActivityEntry, type AssetInfo, type ChainParamsInfo, type ChainStatus,
+  type EstimateRequest, type EstimateResult, type EventFilter, type ExecutionInfo, type HostInfo,
+  type HostSummary, isEventMatch, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock,
+  type TxLocation,
 } from '../../../src/rpc/backend.ts'
 import { RpcBackendError } from '../../../src/rpc/errors.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'

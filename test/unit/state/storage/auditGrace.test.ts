@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { AUDIT_OUTCOME, type Address } from '../../../../blocks/schema.ts'
+
+import { type Address, AUDIT_OUTCOME } from '../../../../blocks/schema.ts'
 import { hash, toHex, utf8 } from '../../../../src/crypto/index.ts'
-import { ASSET_STATUS, HOST_STATUS, type AssetRecord, type HostRecord } from '../../../../src/state/records.ts'
-import { AUDIT_GRACE_BLOCKS, computeAuditEntry, verifyAuditEntry, type AuditEpochInput } from '../../../../src/state/storage/computeAuditEntry.ts'
+import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../../../../src/state/records.ts'
+import { AUDIT_GRACE_BLOCKS, type AuditEpochInput, computeAuditEntry, verifyAuditEntry } from '../../../../src/state/storage/computeAuditEntry.ts'
 import { encodeAsset } from '../../../../src/storage/encodeAsset.ts'
 
 /**
