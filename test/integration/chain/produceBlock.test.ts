@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { toHex } from '../../../src/crypto/index.ts'
+import { AUDIT_GRACE_BLOCKS } from '../../../src/state/storage/index.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
@@ -68,7 +69,11 @@ describe('block production gathers audit answers before taking the chain lock', 
 
   it('on an unmoved head the gathered answers go into the audit block', async () => {
     b.setAuditResponder(async () => new Map())
-    const made = await b.produceBlock(4, T0 + 4 * genesis.slotMs)
+    // Past the asset's audit grace (it was deployed at height 2), so its shards are challenged.
+    let slot = 4
+    while (b.head.height < 2 + AUDIT_GRACE_BLOCKS) await b.produceBlock(slot, T0 + slot++ * genesis.slotMs)
+    slot = (Math.floor(slot / genesis.params.auditEpochSlots) + 1) * genesis.params.auditEpochSlots
+    const made = await b.produceBlock(slot, T0 + slot * genesis.slotMs)
     expect(made?.block.header.kind).toBe('audit')
     const entry = made!.block.entries[0]!
     if (entry.type !== 'audit') throw new Error('expected an audit entry')

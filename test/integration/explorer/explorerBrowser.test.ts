@@ -100,6 +100,8 @@ describe('the explorer in headless Chromium against a real network', () => {
   })
 
   it('blocks list pages back, and a block shows its entries by kind', async () => {
+    // More blocks than one page (25), so there is an older page to go to.
+    await page.waitForFunction(`Number(document.getElementById('pill-head').textContent) > 26`, { timeout: 30_000 })
     await go('/blocks', 'main table')
     expect(await text()).toContain('Older')
     await page.evaluate(`document.querySelector('.pager a:last-child').click()`)
