@@ -92,6 +92,7 @@ export type CodecErrorCode = keyof CodecErrorPayloads
 
 /** Raised by every decoder for bytes that are not the one canonical form of a valid value: always REJECT. */
 export class CodecError extends XscError<CodecErrorPayloads> {
+  // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<CodecErrorCode, GossipVerdict> = {
     MALFORMED: 'REJECT', TRAILING_BYTES: 'REJECT', WRONG_TYPE: 'REJECT', OUT_OF_RANGE: 'REJECT',
     UNKNOWN_VERSION: 'REJECT', UNKNOWN_TAG: 'REJECT', NON_CANONICAL: 'REJECT', TOO_LARGE: 'REJECT',
@@ -119,6 +120,7 @@ export type BlockErrorCode = keyof BlockErrorPayloads
 
 /** A block that is invalid in itself or against its parent. Only "not yet" and "seen" are IGNORE. */
 export class BlockError extends XscError<BlockErrorPayloads> {
+  // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<BlockErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', PARENT_UNKNOWN: 'IGNORE', WRONG_HEIGHT: 'REJECT', WRONG_PARENT: 'REJECT',
     SLOT_NOT_AFTER_PARENT: 'REJECT', WRONG_ENTRY_KIND: 'REJECT', EMPTY_BLOCK: 'REJECT', BAD_BODY_ROOT: 'REJECT',

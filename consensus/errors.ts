@@ -49,6 +49,7 @@ export class ConsensusError extends XscError<ConsensusErrorPayloads> {
    * UNKNOWN_BLOCK (the block may still arrive) and EQUIVOCATION: a validator's second vote may be
    * relayed by honest peers that never saw its first, so it is not their fault (as in Ethereum).
    */
+  // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<ConsensusErrorCode, GossipVerdict> = {
     BAD_CONFIG: 'REJECT', UNKNOWN_SCHEME: 'REJECT', MISSING_PROOF: 'REJECT', UNKNOWN_PROOF: 'REJECT',
     DUPLICATE_PROOF: 'REJECT', PROOF_ORDER: 'REJECT', MALFORMED_PROOF: 'REJECT', BAD_PROOF: 'REJECT',

@@ -30,6 +30,7 @@ export type BftErrorPayloads = {
 export type BftErrorCode = keyof BftErrorPayloads
 
 export class BftError extends XscError<BftErrorPayloads> {
+  // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<BftErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', NOT_VALIDATOR: 'REJECT', BAD_SIGNATURE: 'REJECT', BAD_STEP: 'REJECT',
     BAD_VALID_ROUND: 'REJECT', WRONG_PROPOSER: 'REJECT', NO_QUORUM: 'REJECT', DUPLICATE_SIGNER: 'REJECT',

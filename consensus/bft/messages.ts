@@ -54,6 +54,8 @@ export type ProposalBody = Infer<typeof ProposalBody>
 export const SignedProposal = proposal.signed
 export type SignedProposal = Infer<typeof SignedProposal>
 
+// BFT messages are wire types of their own, shaped like blocks/schema.ts's Attestation but not it:
+// the attestation path is deleted when the node is wired to BFT.
 /** One precommit inside a commit: the vote body is implied by the commit's fields. */
 export const CommitSignature = struct('CommitSignature', { validator: bytes32, signature: bytes64 })
 export type CommitSignature = Infer<typeof CommitSignature>

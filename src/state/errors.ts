@@ -34,6 +34,7 @@ export type StateErrorCode = keyof StateErrorPayloads
  * gossipVerdictOf): the block is checked against its parent's state, which all honest nodes share.
  */
 export class StateError extends XscError<StateErrorPayloads> {
+  // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<StateErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', BAD_SIGNATURE: 'REJECT', INVALID_KEY: 'REJECT', NONCE_TOO_LOW: 'IGNORE',
     NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
