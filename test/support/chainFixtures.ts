@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
-import { hash, type KeyPair, keyPairFromSecret, sign, utf8 } from '../../src/crypto/index.ts'
+import { hash, type KeyPair, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 
 /** Deterministic test keys: key(n) is the same on every run and machine. */
@@ -47,4 +47,26 @@ export function signTx(key: KeyPair, nonce: number, payload: TxPayload, opts: { 
 
 export function transfer(key: KeyPair, nonce: number, to: Uint8Array, amount: bigint, fee = 1n): SignedTx {
   return signTx(key, nonce, { type: 'transfer', to, amount }, { fee })
+}
+
+/** Nonces handed out per sender, for tests that sign several txs without asking the chain. */
+export class NonceCounter {
+  readonly #next = new Map<string, number>()
+
+  next(key: KeyPair): number {
+    const id = toHex(key.publicKey)
+    const n = this.#next.get(id) ?? 0
+    this.#next.set(id, n + 1)
+    return n
+  }
+
+  /** Takes back the last nonce handed to `key` (its tx was dropped, so the nonce is free again). */
+  release(key: KeyPair): void {
+    const id = toHex(key.publicKey)
+    this.#next.set(id, (this.#next.get(id) ?? 1) - 1)
+  }
+
+  clear(): void {
+    this.#next.clear()
+  }
 }

@@ -7,7 +7,7 @@ import { txId } from '../../../blocks/ids.ts'
 import { type Block, CAPABILITY, type SignedTx } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { createClient, getNonce, getTransaction, getTransactionStatus, http, RpcClientError, waitForTransaction, watchEvents, webSocket } from '../../../src/client/index.ts'
-import { type KeyPair, toHex } from '../../../src/crypto/index.ts'
+import type { KeyPair } from '../../../src/crypto/index.ts'
 import { BlobStore } from '../../../src/node/blobStore.ts'
 import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
@@ -16,7 +16,7 @@ import { startRpcServer } from '../../../src/rpc/server.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { NonceCounter,signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 const validator = testKey('adm-validator')
 const client = testKey('adm-client')
@@ -30,13 +30,8 @@ let chain: Chain
 let slot = 0
 let assetId: Uint8Array
 let manifest: ReturnType<typeof encodeAsset>['manifest']
-const nonces = new Map<string, number>()
-
-function nextNonce(key: KeyPair): number {
-  const n = nonces.get(toHex(key.publicKey)) ?? 0
-  nonces.set(toHex(key.publicKey), n + 1)
-  return n
-}
+const nonces = new NonceCounter()
+const nextNonce = (key: KeyPair): number => nonces.next(key)
 
 async function produce(): Promise<Block> {
   slot++
@@ -139,7 +134,7 @@ describe('admission that cannot wedge the chain', () => {
       await sub.unsubscribe()
 
       // The sender's next tx (same nonce, now free) lands, and the subscription reports it included.
-      nonces.set(toHex(payer.publicKey), nonces.get(toHex(payer.publicKey))! - 1)
+      nonces.release(payer)
       const next = transfer(payer, nextNonce(payer), hosts[0]!.publicKey, 5n)
       chain.submitTx(next)
       // The nonce a client is told to use next is past its pending tx, so it does not replace it by accident.

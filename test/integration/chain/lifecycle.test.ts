@@ -18,7 +18,7 @@ import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { retrieve } from '../../../src/storage/retrieve.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
-import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { NonceCounter,signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const validator = testKey('lc-validator')
 const client = testKey('lc-client')
@@ -31,13 +31,8 @@ const stores = new Map<string, ShardStore>()
 let chain: Chain
 let pool: ComputePool
 let slot = 0
-const nonces = new Map<string, number>()
-
-function nextNonce(key: KeyPair): number {
-  const n = nonces.get(toHex(key.publicKey)) ?? 0
-  nonces.set(toHex(key.publicKey), n + 1)
-  return n
-}
+const nonces = new NonceCounter()
+const nextNonce = (key: KeyPair): number => nonces.next(key)
 
 async function produce(): Promise<Block> {
   slot++

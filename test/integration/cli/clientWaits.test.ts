@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import type { SignedTx } from '../../../blocks/schema.ts'
-import { type Client, createClient, http, RpcClientError, signAndSend, transfer, waitForTransaction } from '../../../src/client/index.ts'
+import { type Client, RpcClientError, signAndSend, transfer, waitForTransaction } from '../../../src/client/index.ts'
 import { equalBytes } from '../../../src/crypto/index.ts'
-import { type Kit, startKit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, startKitWithClient } from '../../unit/rpc/rpcTestKit.ts'
 
 /**
  * The client behaviours the CLI leans on, over real HTTP against the in-memory backend (which
@@ -13,14 +13,9 @@ import { type Kit, startKit } from '../../unit/rpc/rpcTestKit.ts'
  */
 let kit: Kit
 let client: Client
-beforeAll(async () => {
-  kit = await startKit()
-  client = createClient({ transport: http(kit.server.url) })
-})
-afterAll(async () => {
-  await client.close()
-  await kit.server.close()
-})
+let close: () => Promise<void>
+beforeAll(async () => void ({ kit, client, close } = await startKitWithClient()))
+afterAll(() => close())
 
 /** Produces `n` blocks that leave the current mempool pending. */
 function produceEmptyBlocks(n: number): void {

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { ACTIVITY_ROLE } from '../../../src/chain/accountActivity.ts'
-import { type Client, createClient, http, transfer } from '../../../src/client/index.ts'
+import { type Client, transfer } from '../../../src/client/index.ts'
 import { generateKeyPair, toHex } from '../../../src/crypto/index.ts'
-import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
+import { type Kit, rpcPost, startKitWithClient } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
 let client: Client
-
-beforeAll(async () => {
-  kit = await startKit()
-  client = createClient({ transport: http(kit.server.url) })
-})
-afterAll(async () => {
-  await client.close()
-  await kit.server.close()
-})
+let close: () => Promise<void>
+beforeAll(async () => void ({ kit, client, close } = await startKitWithClient()))
+afterAll(() => close())
 
 type Row = { height: number; entry: number; role: number; ref: string; amount: string; aux: number; slot: number }
 const activity = async (params: unknown): Promise<{ result?: Row[]; error?: { code: number; data: { reason: string } } }> =>

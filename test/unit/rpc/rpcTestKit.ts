@@ -1,4 +1,5 @@
 import type { Address, Hash, Manifest } from '../../../blocks/schema.ts'
+import { type Client, createClient, http } from '../../../src/client/index.ts'
 import { generateKeyPair, hash, type KeyPair, utf8 } from '../../../src/crypto/index.ts'
 import type { AssetInfo, ExecutionInfo, HostInfo } from '../../../src/rpc/backend.ts'
 import { type RpcServer, type RpcServerOpts, startRpcServer } from '../../../src/rpc/server.ts'
@@ -13,6 +14,13 @@ export async function startKit(opts: Partial<RpcServerOpts> = {}): Promise<Kit> 
   const backend = new MemoryBackend({ allocations: [{ address: alice.publicKey, balance: 1_000_000_000_000_000_000_000n }, { address: bob.publicKey, balance: 5n }] })
   const server = await startRpcServer({ ...opts }, { backend })
   return { server, backend, alice, bob }
+}
+
+/** A kit and a typed client on it; `close` stops both. */
+export async function startKitWithClient(opts: Partial<RpcServerOpts> = {}): Promise<{ kit: Kit; client: Client; close: () => Promise<void> }> {
+  const kit = await startKit(opts)
+  const client = createClient({ transport: http(kit.server.url) })
+  return { kit, client, close: async () => { await client.close(); await kit.server.close() } }
 }
 
 export async function rpcPost(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
