@@ -124,6 +124,10 @@ export const TxPayload = union('TxPayload', {
       origin: Coord,
     }),
   },
+  /** Anyone tops up a stored asset's deposit (a graced asset whose deposit covers an epoch again is active). */
+  'asset.extend': { tag: 9, codec: struct('AssetExtend', { asset: bytes32, amount: u128 }) },
+  /** The owner deletes a stored asset: the unspent deposit is refunded, hosts drop its shards, its state is removed. */
+  'asset.delete': { tag: 10, codec: struct('AssetDelete', { asset: bytes32 }) },
 })
 
 export type TxPayload = Infer<typeof TxPayload>

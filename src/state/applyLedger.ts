@@ -1,6 +1,7 @@
 import type { HostParams, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
 import { bumpNonce, credit, debit } from './accounts.ts'
+import { applyAssetDelete, applyAssetExtend } from './applyAssetLifecycle.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
@@ -67,6 +68,12 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       s.write(HostRecord, hostKey(from), { ...existing, status })
       break
     }
+    case 'asset.extend':
+      applyAssetExtend(s, from, payload)
+      break
+    case 'asset.delete':
+      applyAssetDelete(s, from, payload)
+      break
     case 'deploy':
     case 'execute':
       throw new StateError('WRONG_ENTRY_KIND', `${payload.type} txs go in ${payload.type === 'deploy' ? 'deployment' : 'execution'} blocks`)

@@ -31,6 +31,8 @@ export function computeTxCost(tx: SignedTx, params: ChainParams): bigint {
       return tx.body.fee + p.amount
     case 'deploy':
       return tx.body.fee + p.deposit
+    case 'asset.extend':
+      return tx.body.fee + p.amount
     case 'execute':
       return tx.body.fee + computeExecuteEscrow(p, params)
     default:

@@ -16,6 +16,8 @@ export type StateErrorPayloads = {
   HOST_EXISTS: {}
   UNKNOWN_HOST: {}
   UNKNOWN_ASSET: { asset?: string }
+  /** Only an asset's owner may delete it. */
+  NOT_OWNER: { asset: string }
   UNKNOWN_EXECUTION: {}
   UNKNOWN_VALIDATOR: {}
   STAKE_TOO_LOW: {}
@@ -38,7 +40,7 @@ export class StateError extends XscError<StateErrorPayloads> {
   static override readonly verdicts: Record<StateErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', BAD_SIGNATURE: 'REJECT', INVALID_KEY: 'REJECT', NONCE_TOO_LOW: 'IGNORE',
     NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
-    HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', UNKNOWN_EXECUTION: 'IGNORE',
+    HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', NOT_OWNER: 'REJECT', UNKNOWN_EXECUTION: 'IGNORE',
     UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
     UNSUPPORTED: 'REJECT',
   }

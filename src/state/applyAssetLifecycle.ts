@@ -1,0 +1,64 @@
+import type { Address, Hash, PayloadOf } from '../../blocks/schema.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
+import { credit, debit } from './accounts.ts'
+import { StateError } from './errors.ts'
+import { readHost } from './hosts.ts'
+import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
+import { assetKey, assetKvKey, hostKey } from './stateKeys.ts'
+import type { StateOverlay } from './stateView.ts'
+import { computeShardRates } from './storage/computeStorageRent.ts'
+
+/** What one audit epoch of rent costs an asset at its hosts' current asks (capped by its bid). */
+export function computeEpochCost(state: StateOverlay, record: AssetRecord): bigint {
+  const rates = computeShardRates(record, (h) => readHost(state, h)?.params.askPerByteEpoch)
+  return rates.reduce((sum, r) => sum + r * record.manifest.shardSize, 0n)
+}
+
+/** A stored asset: neither expired nor deleted (a deleted asset has no record at all). */
+function requireStoredAsset(state: StateOverlay, asset: Hash): AssetRecord {
+  const record = state.read(AssetRecord, assetKey(asset))
+  if (record === undefined) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(asset)} (never deployed, or deleted)`, { asset: toHex(asset) })
+  if (record.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} has expired; deploy it again`, { asset: toHex(asset) })
+  return record
+}
+
+/**
+ * `asset.extend`: anyone may top up a stored asset's deposit (a sponsor pays for someone else's
+ * data, as Arweave/Filecoin deal top-ups). A graced asset whose deposit covers a full epoch again
+ * returns to active and its grace clock is cleared.
+ */
+export function applyAssetExtend(s: StateOverlay, from: Address, payload: PayloadOf<'asset.extend'>): void {
+  if (payload.amount === 0n) throw new StateError('INVALID_TX', 'asset.extend amount must be positive', { field: 'amount' })
+  const record = requireStoredAsset(s, payload.asset)
+  debit(s, from, payload.amount)
+  const deposit = record.deposit + payload.amount
+  const revived = record.status === ASSET_STATUS.graced && deposit >= computeEpochCost(s, record)
+  s.write(AssetRecord, assetKey(payload.asset), {
+    ...record,
+    deposit,
+    status: revived ? ASSET_STATUS.active : record.status,
+    exhaustedEpoch: revived ? undefined : record.exhaustedEpoch,
+  })
+}
+
+/**
+ * `asset.delete`: the owner ends storage early. The unspent deposit goes back to the owner, each
+ * placed host's used bytes are released (hosts drop the shards when they see the block), the
+ * asset's key-value state is removed, and the record is deleted, so audits, rent, repairs and new
+ * executions stop. Executions already scheduled settle or fail by their deadline as usual.
+ */
+export function applyAssetDelete(s: StateOverlay, from: Address, payload: PayloadOf<'asset.delete'>): void {
+  const record = requireStoredAsset(s, payload.asset)
+  if (!equalBytes(record.owner, from)) throw new StateError('NOT_OWNER', `only the owner ${toHex(record.owner)} may delete asset ${toHex(payload.asset)}`, { asset: toHex(payload.asset) })
+  credit(s, from, record.deposit)
+  record.placement.forEach((host, i) => {
+    const h = readHost(s, host)
+    if (h === undefined) return
+    const size = record.manifest.shardSize
+    // The shard's open audit failures leave with it (as when a repair moves a shard away).
+    const failures = record.shardFailures[i] ?? 0
+    s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes > size ? h.usedBytes - size : 0n, failedAudits: Math.max(0, h.failedAudits - failures) })
+  })
+  for (const w of s.scan(assetKvKey(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
+  s.write(AssetRecord, assetKey(payload.asset), undefined)
+}
