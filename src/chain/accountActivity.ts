@@ -1,7 +1,7 @@
 import { bytes32, type Codec, struct, u8, u32, u128 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { AUDIT_OUTCOME, type Block, type Hash } from '../../blocks/schema.ts'
-import { equalBytes } from '../crypto/index.ts'
+import { equalBytes, hashParts, utf8 } from '../crypto/index.ts'
 
 /**
  * What a block did to one subject (an account, a host or an asset), one row per fact: the
@@ -34,6 +34,16 @@ export const ACTIVITY_ROLE = {
   expired: 11,
   /** Asset deployed (asset row: ref = owner). */
   deployed: 12,
+  /** Execution requested (rows of executionsOfAsset / executionsOfSender: ref = execution id; amount = escrow). */
+  executionRequested: 13,
+  /** Execution settled (row of the execution id itself, ref = the same id; aux = COMPLETION_STATUS), so a lookup needs no block scan. */
+  completed: 14,
+  /** Asset owned (row of assetsOfOwner: ref = asset id). */
+  assetOwned: 15,
+  /** Deposit topped up (asset row: ref = sponsor; amount = added). */
+  extended: 16,
+  /** Asset deleted by its owner (asset row: ref = owner). */
+  deleted: 17,
 } as const
 export type ActivityRole = (typeof ACTIVITY_ROLE)[keyof typeof ACTIVITY_ROLE]
 
@@ -55,6 +65,14 @@ export const ActivityValue: Codec<ActivityValue> = struct('ActivityValue', { rol
 
 const ZERO = new Uint8Array(32)
 
+/**
+ * Derived subjects: list-shaped indexes (an owner's assets, an asset's or a sender's executions)
+ * live under their own subject, so a page is one range read with no filtering.
+ */
+export const assetsOfOwner = (owner: Hash): Hash => hashParts(utf8('xsc/index/assets-of-owner'), owner)
+export const executionsOfAsset = (asset: Hash): Hash => hashParts(utf8('xsc/index/executions-of-asset'), asset)
+export const executionsOfSender = (sender: Hash): Hash => hashParts(utf8('xsc/index/executions-of-sender'), sender)
+
 /** Every activity row of a block, in entry order. Bounded by the block's own size limits. */
 export function computeActivityRows(block: Block): ActivityRow[] {
   const { height, slot } = block.header
@@ -71,11 +89,18 @@ export function computeActivityRows(block: Block): ActivityRow[] {
         add(e.tx.body.from, i, ACTIVITY_ROLE.sent, id, e.tx.body.fee)
         const p = e.tx.body.payload
         if (p.type === 'transfer') add(p.to, i, ACTIVITY_ROLE.received, id, p.amount)
+        if (p.type === 'asset.extend') add(p.asset, i, ACTIVITY_ROLE.extended, e.tx.body.from, p.amount)
+        if (p.type === 'asset.delete') add(p.asset, i, ACTIVITY_ROLE.deleted, e.tx.body.from)
         if (e.type === 'deployment') {
           add(id, i, ACTIVITY_ROLE.deployed, e.tx.body.from)
+          add(assetsOfOwner(e.tx.body.from), i, ACTIVITY_ROLE.assetOwned, id)
           e.placement.forEach((host, shard) => add(host, i, ACTIVITY_ROLE.shardPlaced, id, 0n, shard))
         }
-        if (e.type === 'execution') for (const host of e.assignment) add(host, i, ACTIVITY_ROLE.assigned, id)
+        if (e.type === 'execution') {
+          for (const host of e.assignment) add(host, i, ACTIVITY_ROLE.assigned, id)
+          if (p.type === 'execute') add(executionsOfAsset(p.asset), i, ACTIVITY_ROLE.executionRequested, id, e.escrow)
+          add(executionsOfSender(e.tx.body.from), i, ACTIVITY_ROLE.executionRequested, id, e.escrow)
+        }
         break
       }
       case 'completion':
@@ -84,6 +109,7 @@ export function computeActivityRows(block: Block): ActivityRow[] {
           add(r.body.host, i, ACTIVITY_ROLE.receipt, e.executionId, 0n, agreed ? 1 : 0)
         }
         for (const p of e.payouts) add(p.to, i, ACTIVITY_ROLE.payout, e.executionId, p.amount)
+        add(e.executionId, i, ACTIVITY_ROLE.completed, e.executionId, 0n, e.status)
         break
       case 'audit':
         for (const r of e.results) {
@@ -104,6 +130,9 @@ export function computeActivityRows(block: Block): ActivityRow[] {
   })
   return rows
 }
+
+/** Where a page of one subject's rows ends: the (height, row number) of its last row. */
+export interface ActivityCursor { height: number; seq: number }
 
 /** Index key: subject ‖ u32be height ‖ u32be row number within the block (rows of one subject sort by height). */
 export function computeActivityKey(subject: Hash, height: number, seq: number): Uint8Array {

@@ -4,7 +4,7 @@ import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from
 import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { MemoryState, type StateWrite } from '../state/stateView.ts'
-import { type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
+import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
 
@@ -190,6 +190,22 @@ export class ChainStore {
       const value = decode(ActivityValue, v)
       const height = new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(32)
       return { subject, height, entry: value.entry, role: value.role as ActivityRow['role'], ref: value.ref, amount: value.amount, aux: value.aux, slot: value.slot }
+    })
+  }
+
+  /**
+   * One page of a subject's rows, newest first, strictly before `before` (a previous page's
+   * cursor), each with its own cursor: the list RPCs page on (height, row) so rows of one block
+   * are never skipped or repeated.
+   */
+  async getActivityPage(subject: Hash, before: ActivityCursor | undefined, limit: number): Promise<{ row: ActivityRow; cursor: ActivityCursor }[]> {
+    const end = before === undefined ? computeActivityKey(subject, 0xffffffff, 0xffffffff) : computeActivityKey(subject, before.height, before.seq)
+    const rows = await this.#db.rangeReverse(Bucket.activity, computeActivityKey(subject, 0, 0), end, limit)
+    return rows.map(([k, v]) => {
+      const value = decode(ActivityValue, v)
+      const view = new DataView(k.buffer, k.byteOffset, k.byteLength)
+      const cursor = { height: view.getUint32(32), seq: view.getUint32(36) }
+      return { row: { subject, height: cursor.height, entry: value.entry, role: value.role as ActivityRow['role'], ref: value.ref, amount: value.amount, aux: value.aux, slot: value.slot }, cursor }
     })
   }
 

@@ -1,29 +1,32 @@
 import { decode } from '../../blocks/codec.ts'
 import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
+import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
-import { concatBytes, equalBytes } from '../crypto/index.ts'
-import { readAccount } from '../state/accounts.ts'
-import { decodeReputationEvent } from '../state/hosts.ts'
-
-/** How far past its execution block a completion is looked for (deadlines are at most 10,000 slots). */
-const MAX_COMPLETION_SCAN = 10_240
+import { concatBytes, toHex, u32be } from '../crypto/index.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
   type AssetInfo,
+  type AssetListItem,
   type ChainParamsInfo,
   type ChainStatus,
   type DroppedTx,
   type EstimateRequest,
   type EstimateResult,
+  type ExecutionFilter,
   type ExecutionInfo,
+  type ExecutionListItem,
   type HostInfo,
   type HostSummary,
+  type Listed,
+  type ListPage,
   type RpcBackend,
   type StoredBlock,
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
+import { readAccount } from '../state/accounts.ts'
+import { decodeReputationEvent } from '../state/hosts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import type { BlobStore } from './blobStore.ts'
@@ -135,25 +138,42 @@ export class NodeRpcBackend implements RpcBackend {
     const record = decode(ExecutionRecord, bytes)
     const found = await this.#m.chain.store.getTx(id)
     const scheduled = { height: found?.location.height ?? 0, hash: found?.location.blockHash ?? new Uint8Array(32) }
-    const completion = record.status === EXECUTION_STATUS.pending || !found ? undefined : await this.#findCompletion(id, found.location.height)
+    const completion = record.status === EXECUTION_STATUS.pending ? undefined : await this.#findCompletion(id)
     return { id, record, scheduled, completion }
   }
 
-  /**
-   * The completion entry of a settled execution: it is in a completion block after the execution
-   * block (by its deadline, or a little after under load). Recent blocks are cached decoded.
-   */
-  async #findCompletion(id: Hash, from: number): Promise<ExecutionInfo['completion']> {
+  /** The completion entry of a settled execution, found through the activity index (one row per execution id). */
+  async #findCompletion(id: Hash): Promise<ExecutionInfo['completion']> {
     const store = this.#m.chain.store
-    const last = Math.min(store.head.height, from + MAX_COMPLETION_SCAN)
-    for (let h = from + 1; h <= last; h++) {
-      const hash = await store.getHashAtHeight(h)
-      const block = hash && (await store.getBlock(hash))
-      if (!hash || !block || block.header.kind !== 'completion') continue
-      const entry = block.entries.find((e) => e.type === 'completion' && equalBytes(e.executionId, id))
-      if (entry?.type === 'completion') return { block: { height: h, hash }, entry }
-    }
-    return undefined
+    const [settled] = await store.getActivityPage(id, undefined, 1)
+    if (settled === undefined || settled.row.role !== ACTIVITY_ROLE.completed) return undefined
+    const hash = await store.getHashAtHeight(settled.row.height)
+    const block = hash && (await store.getBlock(hash))
+    const entry = block ? block.entries[settled.row.entry] : undefined
+    return hash && entry?.type === 'completion' ? { block: { height: settled.row.height, hash }, entry } : undefined
+  }
+
+  async listAssets(owner: Address, page: ListPage): Promise<Listed<AssetListItem>> {
+    const rows = await this.#m.chain.store.getActivityPage(assetsOfOwner(owner), parseListCursor(page.cursor), page.limit)
+    const items = await Promise.all(rows.map(async ({ row }) => {
+      const asset = await this.getAsset(row.ref)
+      // Expired assets keep their record; only a delete removes it.
+      return { id: row.ref, deployedHeight: row.height, deleted: asset === null, asset: asset ?? undefined }
+    }))
+    return { items, nextCursor: rows.length === page.limit ? formatListCursor(rows.at(-1)!.cursor) : undefined }
+  }
+
+  async listExecutions(filter: ExecutionFilter, page: ListPage): Promise<Listed<ExecutionListItem>> {
+    const subject = filter.asset !== undefined ? executionsOfAsset(filter.asset) : executionsOfSender(filter.sender)
+    const store = this.#m.chain.store
+    const rows = await store.getActivityPage(subject, parseListCursor(page.cursor), page.limit)
+    const items = await Promise.all(rows.map(async ({ row }) => {
+      const bytes = store.state.get(executionKey(row.ref))
+      const [settled] = await store.getActivityPage(row.ref, undefined, 1)
+      const done = settled?.row.role === ACTIVITY_ROLE.completed ? settled.row : undefined
+      return { id: row.ref, scheduledHeight: row.height, escrow: row.amount, record: bytes === undefined ? undefined : decode(ExecutionRecord, bytes), completedHeight: done?.height, completionStatus: done?.aux }
+    }))
+    return { items, nextCursor: rows.length === page.limit ? formatListCursor(rows.at(-1)!.cursor) : undefined }
   }
 
   async uploadBlob(bytes: Uint8Array): Promise<Hash> {
@@ -170,4 +190,14 @@ export class NodeRpcBackend implements RpcBackend {
     if (!this.#m.estimate) throw new RpcBackendError('UNAVAILABLE', 'this node does not run executions (start it with --host to enable dry runs)')
     return this.#m.estimate(req)
   }
+}
+
+/** List cursors are the last row's (height, row) as 16 hex digits: opaque to clients, stable across nodes. */
+function formatListCursor(c: ActivityCursor): string {
+  return toHex(concatBytes(u32be(c.height), u32be(c.seq))).slice(2)
+}
+
+function parseListCursor(cursor: string | undefined): ActivityCursor | undefined {
+  if (cursor === undefined) return undefined
+  return { height: Number.parseInt(cursor.slice(0, 8), 16), seq: Number.parseInt(cursor.slice(8, 16), 16) }
 }

@@ -33,6 +33,10 @@ export interface RpcBackend {
   estimateExecution(request: EstimateRequest): Promise<EstimateResult>
   /** What blocks did to an account, host or asset (src/chain/accountActivity.ts), newest first, heights below `beforeHeight`. */
   getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]>
+  /** An owner's assets, newest deployment first, from the node's index (a node without it leaves this out). */
+  listAssets?(owner: Address, page: ListPage): Promise<Listed<AssetListItem>>
+  /** Executions of an asset or by a sender, newest first, from the node's index. */
+  listExecutions?(filter: ExecutionFilter, page: ListPage): Promise<Listed<ExecutionListItem>>
   readonly events: RpcEventSource
 }
 
@@ -91,6 +95,19 @@ export interface ExecutionInfo {
   /** Present once a completion block settled it. */
   completion: { block: BlockRef; entry: CompletionEntry } | undefined
 }
+
+/** A page request: `cursor` is a previous page's `nextCursor` (opaque), absent for the first page. */
+export interface ListPage { cursor: string | undefined; limit: number }
+/** A page of results; `nextCursor` is absent on the last page. */
+export interface Listed<T> { items: T[]; nextCursor: string | undefined }
+
+/** An asset an owner deployed: its current state, or `deleted` (the owner deleted it; no record is kept). */
+export interface AssetListItem { id: Hash; deployedHeight: number; deleted: boolean; asset: AssetInfo | undefined }
+
+export type ExecutionFilter = { asset: Hash; sender?: undefined } | { sender: Address; asset?: undefined }
+
+/** An execution in a list: where it was scheduled, its record while the state keeps it, and where it settled. */
+export interface ExecutionListItem { id: Hash; scheduledHeight: number; escrow: bigint; record: ExecutionRecord | undefined; completedHeight: number | undefined; completionStatus: number | undefined }
 
 /** One row of the activity index: `role` is an ACTIVITY_ROLE, `ref` and `aux` depend on it. */
 export interface ActivityEntry { height: number; entry: number; role: number; ref: Hash; amount: bigint; aux: number; slot: number }

@@ -83,6 +83,21 @@ export type CompletionView = InferWire<typeof Completion>
 export const ExecutionInfo = obj('Execution', { id: bytes32, record: jsonWireOf(R.ExecutionRecord), scheduled: BlockRef, completion: optional(Completion) })
 export type ExecutionView = InferWire<typeof ExecutionInfo>
 
+const cursor = str(16, /^[0-9a-f]{16}$/)
+export const AssetListItem = obj<B.AssetListItem>('AssetListItem', { id: bytes32, deployedHeight: u32, deleted: bool, asset: optional(AssetInfo) })
+export const AssetList = obj<B.Listed<B.AssetListItem>>('AssetList', { items: list(AssetListItem, 500), nextCursor: optional(cursor) })
+export const ExecutionListItem = obj<B.ExecutionListItem>('ExecutionListItem', {
+  id: bytes32,
+  scheduledHeight: u32,
+  escrow: amount,
+  record: optional(jsonWireOf(R.ExecutionRecord)),
+  completedHeight: optional(u32),
+  completionStatus: optional(u8),
+})
+export const ExecutionList = obj<B.Listed<B.ExecutionListItem>>('ExecutionList', { items: list(ExecutionListItem, 500), nextCursor: optional(cursor) })
+export const ExecutionFilter = obj<{ asset: Uint8Array | undefined; sender: Uint8Array | undefined }>('ExecutionFilter', { asset: optional(bytes32), sender: optional(bytes32) })
+export const ListCursor = cursor
+
 export const EstimateRequest = obj<B.EstimateRequest>('EstimateRequest', {
   from: optional(bytes32),
   asset: bytes32,

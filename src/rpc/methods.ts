@@ -92,6 +92,12 @@ export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
 
 const MAX_HOSTS_PAGE = 1000
 const MAX_ACTIVITY_PAGE = 500
+const MAX_LIST_PAGE = 500
+
+function checkListLimit(limit: number | undefined): number {
+  if (limit !== undefined && (limit > MAX_LIST_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_LIST_PAGE}`, { path: 'limit' })
+  return limit ?? 50
+}
 
 /** rpc.discover's result: the OpenRPC document, generated from this table. */
 const openRpcDocument: Wire<Json> = {
@@ -249,6 +255,29 @@ export const METHODS = {
     call: (b, [subject, beforeHeight, limit]) => {
       if (limit !== undefined && (limit > MAX_ACTIVITY_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_ACTIVITY_PAGE}`, { path: 'limit' })
       return b.getActivity(subject, { beforeHeight: beforeHeight ?? 0xffffffff, limit: limit ?? 50 })
+    },
+  }),
+  xsc_getAssets: method<[Uint8Array, string | undefined, number | undefined], B.Listed<B.AssetListItem>>({
+    method: 'xsc_getAssets',
+    summary: `An owner's assets, newest deployment first, each with its current record (or deleted: true), from the node's index. Page with cursor = the previous page's nextCursor (limit at most ${MAX_LIST_PAGE}).`,
+    params: [param('owner', bytes32, 'Owner address (the deployer).'), param('cursor', optional(F.ListCursor), 'nextCursor of the previous page; absent for the first.'), param('limit', optional(u32), `Items (default 50, max ${MAX_LIST_PAGE}).`)],
+    result: { name: 'assets', wire: F.AssetList, description: 'One page of assets and the cursor of the next.' },
+    call: (b, [owner, cursor, limit]) => {
+      if (!b.listAssets) throw new RpcError('METHOD_NOT_FOUND', 'this node keeps no asset index')
+      return b.listAssets(owner, { cursor, limit: checkListLimit(limit) })
+    },
+  }),
+  xsc_getExecutions: method<[{ asset: Uint8Array | undefined; sender: Uint8Array | undefined }, string | undefined, number | undefined], B.Listed<B.ExecutionListItem>>({
+    method: 'xsc_getExecutions',
+    summary: `Executions of one asset or by one sender (exactly one of the two), newest first, with status and where each settled, from the node's index. Page with cursor = the previous page's nextCursor (limit at most ${MAX_LIST_PAGE}).`,
+    params: [param('filter', F.ExecutionFilter, '{asset} or {sender}.'), param('cursor', optional(F.ListCursor), 'nextCursor of the previous page; absent for the first.'), param('limit', optional(u32), `Items (default 50, max ${MAX_LIST_PAGE}).`)],
+    result: { name: 'executions', wire: F.ExecutionList, description: 'One page of executions and the cursor of the next.' },
+    call: (b, [filter, cursor, limit]) => {
+      if (!b.listExecutions) throw new RpcError('METHOD_NOT_FOUND', 'this node keeps no execution index')
+      const page = { cursor, limit: checkListLimit(limit) }
+      if (filter.asset !== undefined && filter.sender === undefined) return b.listExecutions({ asset: filter.asset }, page)
+      if (filter.sender !== undefined && filter.asset === undefined) return b.listExecutions({ sender: filter.sender }, page)
+      throw new RpcError('INVALID_PARAMS', 'filter: give exactly one of asset and sender', { path: 'filter' })
     },
   }),
   'rpc.discover': method<[], Json>({

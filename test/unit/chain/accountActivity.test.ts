@@ -43,6 +43,7 @@ describe('activity rows', () => {
       [toHex(alice.publicKey), ACTIVITY_ROLE.receipt, 1, 0n],
       [toHex(bob.publicKey), ACTIVITY_ROLE.receipt, 0, 0n],
       [toHex(alice.publicKey), ACTIVITY_ROLE.payout, 0, 5n],
+      [toHex(exec), ACTIVITY_ROLE.completed, 0, 0n],
     ])
     expect(rows.every((r) => r.height === 7 && r.slot === 42 && toHex(r.ref) === toHex(exec))).toBe(true)
   })
