@@ -2,6 +2,7 @@ import { txId } from '../../blocks/ids.ts'
 import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
+import { checkAssetTarget } from '../state/applyAssetLifecycle.ts'
 import { checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { MempoolError } from './errors.ts'
@@ -95,6 +96,7 @@ export class Mempool {
     // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
     const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
     checkTxAgainstState(state, tx, this.#opts.params, replaced ? tx.body.nonce : accountNonce + queue.length, others)
+    checkAssetTarget(state, tx)
     const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type) }
     if (replaced !== undefined) {
       queue[queue.indexOf(replaced)] = pending

@@ -1,11 +1,12 @@
-import type { Address, Hash, PayloadOf } from '../../blocks/schema.ts'
+import { decodeTrusted } from '../../blocks/codec.ts'
+import type { Address, Hash, PayloadOf, SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { credit, debit } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { readHost } from './hosts.ts'
 import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
 import { assetKey, assetKvKey, hostKey } from './stateKeys.ts'
-import type { StateOverlay } from './stateView.ts'
+import { StateOverlay, type StateReader } from './stateView.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
 
 /** What one audit epoch of rent costs an asset at its hosts' current asks (capped by its bid). */
@@ -14,9 +15,23 @@ export function computeEpochCost(state: StateOverlay, record: AssetRecord): bigi
   return rates.reduce((sum, r) => sum + r * record.manifest.shardSize, 0n)
 }
 
+/**
+ * Admission's check of the asset a tx targets (execute, extend, delete), so a client learns at
+ * once, with a typed error, that the asset is gone or not theirs, instead of seeing the tx
+ * dropped at proposal.
+ */
+export function checkAssetTarget(state: StateReader, tx: SignedTx): void {
+  const p = tx.body.payload
+  if (p.type !== 'execute' && p.type !== 'asset.extend' && p.type !== 'asset.delete') return
+  const record = requireStoredAsset(state, p.asset)
+  if (p.type === 'asset.delete' && !equalBytes(record.owner, tx.body.from)) throw notOwner(record, p.asset)
+}
+
+const notOwner = (record: AssetRecord, asset: Hash): StateError => new StateError('NOT_OWNER', `only the owner ${toHex(record.owner)} may delete asset ${toHex(asset)}`, { asset: toHex(asset) })
+
 /** A stored asset: neither expired nor deleted (a deleted asset has no record at all). */
-function requireStoredAsset(state: StateOverlay, asset: Hash): AssetRecord {
-  const record = state.read(AssetRecord, assetKey(asset))
+function requireStoredAsset(state: StateReader, asset: Hash): AssetRecord {
+  const record = state instanceof StateOverlay ? state.read(AssetRecord, assetKey(asset)) : decodeOptional(state.get(assetKey(asset)))
   if (record === undefined) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(asset)} (never deployed, or deleted)`, { asset: toHex(asset) })
   if (record.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} has expired; deploy it again`, { asset: toHex(asset) })
   return record
@@ -49,7 +64,7 @@ export function applyAssetExtend(s: StateOverlay, from: Address, payload: Payloa
  */
 export function applyAssetDelete(s: StateOverlay, from: Address, payload: PayloadOf<'asset.delete'>): void {
   const record = requireStoredAsset(s, payload.asset)
-  if (!equalBytes(record.owner, from)) throw new StateError('NOT_OWNER', `only the owner ${toHex(record.owner)} may delete asset ${toHex(payload.asset)}`, { asset: toHex(payload.asset) })
+  if (!equalBytes(record.owner, from)) throw notOwner(record, payload.asset)
   credit(s, from, record.deposit)
   record.placement.forEach((host, i) => {
     const h = readHost(s, host)
@@ -61,4 +76,8 @@ export function applyAssetDelete(s: StateOverlay, from: Address, payload: Payloa
   })
   for (const w of s.scan(assetKvKey(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
   s.write(AssetRecord, assetKey(payload.asset), undefined)
+}
+
+function decodeOptional(bytes: Uint8Array | undefined): AssetRecord | undefined {
+  return bytes === undefined ? undefined : decodeTrusted(AssetRecord, bytes)
 }

@@ -223,4 +223,57 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(toHex(after.placement[2]!)).toBe(toHex(a2.repairs[0]!.to))
     expect(toHex(after.placement[2]!)).not.toBe(toHex(lost))
   })
+
+  it('the owner lists its assets and their executions page by page from the index, without scanning blocks', async () => {
+    const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
+    const assets = await backend.listAssets(client.publicKey, { cursor: undefined, limit: 10 })
+    expect(assets.items.map((a) => toHex(a.id))).toContain(toHex(assetId))
+    expect(assets.nextCursor).toBeUndefined()
+    expect(assets.items.find((a) => equalBytes(a.id, assetId))).toMatchObject({ deleted: false })
+    expect((await backend.listAssets(hosts[0]!.publicKey, { cursor: undefined, limit: 10 })).items).toEqual([])
+
+    const all = await backend.listExecutions({ asset: assetId }, { cursor: undefined, limit: 100 })
+    expect(all.items.length).toBeGreaterThanOrEqual(4)
+    expect(all.items.map((e) => e.scheduledHeight)).toEqual([...all.items.map((e) => e.scheduledHeight)].sort((a, b) => b - a))
+    const settled = all.items.find((e) => equalBytes(e.id, firstExecutionId!))!
+    expect(settled.completionStatus).toBe(COMPLETION_STATUS.agreed)
+    expect(settled.completedHeight).toBeGreaterThan(settled.scheduledHeight)
+    // Pages of 1 visit every execution once, in the same order.
+    const paged: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await backend.listExecutions({ sender: client.publicKey }, { cursor, limit: 1 })
+      paged.push(...page.items.map((e) => toHex(e.id)))
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    expect(paged).toEqual(all.items.map((e) => toHex(e.id)))
+  })
+
+  it('anyone extends an asset; the owner deletes it: deposit refunded, record and state gone, executions refused, listed as deleted', async () => {
+    const sponsor = hosts[7]!
+    const before = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    chain.submitTx(signTx(sponsor, nextNonce(sponsor), { type: 'asset.extend', asset: assetId, amount: 12_345n }))
+    let block = await produce()
+    while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
+    const extended = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    // An audit may have paid rent meanwhile: the top-up is what moved the deposit up.
+    expect(extended.deposit).toBeGreaterThan(before.deposit - 12_345n)
+    expect(extended.deposit).toBeLessThanOrEqual(before.deposit + 12_345n)
+
+    const balanceBefore = readAccount(chain.store.state, client.publicKey).balance
+    const usedBefore = extended.placement.map((h) => state<HostRecord>(HostRecord, hostKey(h)).usedBytes)
+    chain.submitTx(signTx(client, nextNonce(client), { type: 'asset.delete', asset: assetId }, { fee: 1n }))
+    block = await produce()
+    while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
+    const deposit = extended.deposit
+    expect(chain.store.state.get(assetKey(assetId))).toBeUndefined()
+    expect(chain.store.state.scan(assetKvKey(assetId, new Uint8Array(0)))).toEqual([])
+    expect(readAccount(chain.store.state, client.publicKey).balance).toBe(balanceBefore + deposit - 1n)
+    extended.placement.forEach((h, i) => expect(state<HostRecord>(HostRecord, hostKey(h)).usedBytes).toBe(usedBefore[i]! - extended.manifest.shardSize))
+
+    const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
+    expect((await backend.listAssets(client.publicKey, { cursor: undefined, limit: 10 })).items.find((a) => equalBytes(a.id, assetId))).toMatchObject({ deleted: true, asset: undefined })
+    const exec = signTx(client, nonces.next(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } })
+    expect(() => chain.submitTx(exec)).toThrow(/deleted/)
+  })
 })

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 
 import { txId } from '../../../blocks/ids.ts'
-import type { ExecutePayload, SignedTx } from '../../../blocks/schema.ts'
+import { ASSET_KIND, type ExecutePayload, type SignedTx } from '../../../blocks/schema.ts'
 import { MempoolError } from '../../../src/chain/errors.ts'
 import { type DroppedTx, Mempool } from '../../../src/chain/mempool.ts'
 import { type KeyPair, toHex } from '../../../src/crypto/index.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
 import { computeEscrow } from '../../../src/state/market/index.ts'
-import { Account } from '../../../src/state/records.ts'
-import { accountKey } from '../../../src/state/stateKeys.ts'
+import { Account, ASSET_STATUS, AssetRecord } from '../../../src/state/records.ts'
+import { accountKey, assetKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { signTx, testKey, transfer } from '../../support/chainFixtures.ts'
@@ -22,6 +22,8 @@ const ASSET = new Uint8Array(32).fill(7)
 function stateWith(balances: [KeyPair, bigint, number?][]): StateOverlay {
   const s = new StateOverlay(new MemoryState())
   for (const [k, balance, nonce] of balances) s.write(Account, accountKey(k.publicKey), { balance, nonce: nonce ?? 0 })
+  // The asset the execute txs target: admission checks it is stored.
+  s.write(AssetRecord, assetKey(ASSET), { owner: alice.publicKey, kind: ASSET_KIND.module, manifest: { size: 1n, dataHash: ASSET, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined })
   return s
 }
 
