@@ -1,8 +1,14 @@
+import { decodeTrusted } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { Block, Hash } from '../../blocks/schema.ts'
 import { COMPLETION_STATUS } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
+import { toHex } from '../crypto/index.ts'
 import { type EventFilter, isEventMatch, type RpcEvent, type RpcEventSource } from '../rpc/backend.ts'
+import { ASSET_STATUS, AssetRecord, HostRecord } from '../state/records.ts'
+import { assetKey, hostKey } from '../state/stateKeys.ts'
+import type { StateReader } from '../state/stateView.ts'
+import { computeShardRates } from '../state/storage/computeStorageRent.ts'
 
 /**
  * The events a block produces, derived from the block alone, so live delivery and replay from
@@ -21,6 +27,8 @@ export function computeBlockEvents(block: Block, hash: Hash): RpcEvent[] {
         const p = entry.tx.body.payload
         const kind = p.type === 'host.join' ? 'joined' : p.type === 'host.update' ? 'updated' : p.type === 'host.leave' ? 'left' : undefined
         if (kind) push({ topic: 'hostEvents', host: entry.tx.body.from, kind, reputation: undefined })
+        if (p.type === 'asset.extend') push({ topic: 'asset', asset: p.asset, kind: 'extended', epochsLeft: undefined })
+        if (p.type === 'asset.delete') push({ topic: 'asset', asset: p.asset, kind: 'deleted', epochsLeft: undefined })
         break
       }
       case 'execution':
@@ -34,6 +42,7 @@ export function computeBlockEvents(block: Block, hash: Hash): RpcEvent[] {
       }
       case 'audit':
         for (const c of entry.reputation) push({ topic: 'hostEvents', host: c.host, kind: 'reputation', reputation: { height, cause: c.cause, before: c.before, after: c.after, subject: hash } })
+        for (const asset of entry.expired) push({ topic: 'asset', asset, kind: 'expired', epochsLeft: undefined })
         break
       default:
         break
@@ -41,6 +50,39 @@ export function computeBlockEvents(block: Block, hash: Hash): RpcEvent[] {
   }
   // Last, so the indices of the events above do not depend on it.
   for (const entry of block.entries) if ('tx' in entry) push({ topic: 'transaction', txId: txId(entry.tx), status: 'included', reason: undefined })
+  return out
+}
+
+/** How many epochs ahead an owner is warned that an asset's deposit runs out. */
+export const EXPIRY_WARNING_EPOCHS = 3
+
+/**
+ * After an audit block: an `expiring` event for each audited asset whose deposit covers fewer than
+ * EXPIRY_WARNING_EPOCHS epochs of rent at its hosts' current asks (0 once it is in grace). Read from
+ * the state after the block, so live only; indices follow the block's own events.
+ */
+export function computeExpiryWarnings(block: Block, state: StateReader, firstIndex: number): RpcEvent[] {
+  const out: RpcEvent[] = []
+  const seen = new Set<string>()
+  for (const entry of block.entries) {
+    if (entry.type !== 'audit') continue
+    for (const r of entry.results) {
+      const id = toHex(r.asset)
+      if (seen.has(id)) continue
+      seen.add(id)
+      const bytes = state.get(assetKey(r.asset))
+      if (bytes === undefined) continue
+      const record = decodeTrusted(AssetRecord, bytes)
+      if (record.status === ASSET_STATUS.expired) continue
+      const askOf = (h: Uint8Array): bigint | undefined => {
+        const b = state.get(hostKey(h))
+        return b === undefined ? undefined : decodeTrusted(HostRecord, b).params.askPerByteEpoch
+      }
+      const epochCost = computeShardRates(record, askOf).reduce((sum, rate) => sum + rate * record.manifest.shardSize, 0n)
+      const epochsLeft = record.status === ASSET_STATUS.graced ? 0 : epochCost === 0n ? Number.POSITIVE_INFINITY : Number(record.deposit / epochCost)
+      if (epochsLeft < EXPIRY_WARNING_EPOCHS) out.push({ topic: 'asset', height: block.header.height, index: firstIndex + out.length, asset: r.asset, kind: 'expiring', epochsLeft })
+    }
+  }
   return out
 }
 
@@ -54,7 +96,9 @@ export class ChainEvents implements RpcEventSource {
     this.#chain = chain
     this.#lastFinalized = chain.store.finalized.height
     chain.on('block', ({ block, hash }) => {
-      for (const e of computeBlockEvents(block, hash)) this.#emit(e)
+      const events = computeBlockEvents(block, hash)
+      for (const e of events) this.#emit(e)
+      for (const e of computeExpiryWarnings(block, chain.store.state, events.length)) this.#emit(e)
     })
     // Live only: a drop is no block's event; xsc_getTransaction keeps the reason for later askers.
     chain.on('dropped', (d) => this.#emit({ topic: 'transaction', height: d.height, index: 0, txId: d.id, status: 'dropped', reason: { code: d.code, message: d.message } }))

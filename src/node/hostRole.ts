@@ -1,6 +1,7 @@
 import { decodeTrusted, encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, txId } from '../../blocks/ids.ts'
 import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
+import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
@@ -13,6 +14,7 @@ import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
+import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
 
 /** The fee of the host's own txs (join, update, leave). */
 const HOST_TX_FEE = 1n
@@ -38,6 +40,8 @@ export interface HostRoleModules {
 export class HostRole {
   readonly #m: HostRoleModules
   readonly #modules = new Map<string, Promise<Uint8Array>>()
+  /** Height at which the next shard sweep runs (after a handoff grace). */
+  #sweepAt = Number.POSITIVE_INFINITY
 
   private constructor(modules: HostRoleModules) {
     this.#m = modules
@@ -56,6 +60,7 @@ export class HostRole {
     })
     await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
     chain.on('block', ({ block }) => role.#onBlock(block))
+    void role.sweepShards().catch((err: unknown) => modules.log.warn({ err: (err as Error).message }, 'shard sweep failed'))
     return role
   }
 
@@ -107,11 +112,42 @@ export class HostRole {
       }
       if (entry.type === 'audit') {
         for (const r of entry.repairs) {
-          if (equalBytes(r.to, this.address)) void this.#repair(r.asset, r.shardIndex).catch((err: unknown) => this.#m.log.warn({ asset: toHex(r.asset), err: (err as Error).message }, 'repair failed'))
+          if (equalBytes(r.to, this.address)) void this.#repair(r.asset, r.shardIndex, r.from).catch((err: unknown) => this.#m.log.warn({ asset: toHex(r.asset), err: (err as Error).message }, 'repair failed'))
+          // Kept a while for the new host to take over (HANDOFF_GRACE_BLOCKS), then dropped by the sweep.
+          if (equalBytes(r.from, this.address)) this.#sweepAt = Math.min(this.#sweepAt, block.header.height + HANDOFF_GRACE_BLOCKS)
         }
         for (const asset of entry.expired) void this.#dropAsset(asset)
       }
+      if (entry.type === 'tx' && entry.tx.body.payload.type === 'asset.delete') void this.#dropAsset(entry.tx.body.payload.asset)
     }
+    if (block.header.height >= this.#sweepAt) {
+      this.#sweepAt = Number.POSITIVE_INFINITY
+      void this.sweepShards().catch((err: unknown) => this.#m.log.warn({ err: (err as Error).message }, 'shard sweep failed'))
+    }
+  }
+
+  /**
+   * Deletes every stored shard the chain no longer places on this host (deleted, expired, or
+   * repaired away). Runs at start (catching up on what happened while the host was down) and
+   * after each handoff grace.
+   */
+  async sweepShards(): Promise<number> {
+    const { chain, store } = this.#m
+    const stored = await store.list()
+    const deleted = new Set<string>()
+    for (const s of stored) {
+      if (chain.store.state.get(assetKey(s.asset)) !== undefined) continue
+      const [last] = await chain.store.getActivityPage(s.asset, undefined, 1)
+      if (last?.row.role === ACTIVITY_ROLE.deleted) deleted.add(toHex(s.asset))
+    }
+    const drop = computeShardsToDrop(stored, this.address, (asset): AssetFate => {
+      const b = chain.store.state.get(assetKey(asset))
+      if (b !== undefined) return { kind: 'stored', record: decodeTrusted(AssetRecord, b) }
+      return deleted.has(toHex(asset)) ? { kind: 'deleted' } : { kind: 'unknown' }
+    })
+    for (const s of drop) await store.delete(s.asset, s.shardIndex)
+    if (drop.length > 0) this.#m.log.info({ shards: drop.length }, 'dropped shards no longer placed on this host')
+    return drop.length
   }
 
   #snapshotAssetState(entry: ExecutionEntry): Map<string, Uint8Array> {
@@ -183,8 +219,19 @@ export class HostRole {
     this.#m.log.info({ execution: toHex(executionId), outcome: result.outcome, fuel: result.fuelUsed.toString() }, 'receipt sent')
   }
 
-  async #repair(asset: Hash, shardIndex: number): Promise<void> {
+  async #repair(asset: Hash, shardIndex: number, from: Address): Promise<void> {
     const rec = decodeTrusted(AssetRecord, this.#m.chain.store.state.get(assetKey(asset))!)
+    // Handoff first: a draining (or merely slow) previous holder usually still has the shard; its
+    // bytes are checked against the manifest's shard hash, so a bad copy only costs the fallback.
+    try {
+      const peer = await this.#m.hosts.peerOf(from)
+      const shard = await fetchShard(this.#m.net, peer, { asset, shardIndex, expectedHash: rec.manifest.shardHashes[shardIndex]!, maxBytes: Number(rec.manifest.shardSize) + 1 })
+      await this.#m.store.put(rec.manifest, asset, shardIndex, shard)
+      this.#m.log.info({ asset: toHex(asset), shard: shardIndex }, 'shard handed over from its previous host')
+      return
+    } catch {
+      // the previous holder is gone or lost it: rebuild from k other shards
+    }
     await repairShard(rec.manifest, asset, rec.placement, shardIndex, this.address, async (host, i) => {
       if (equalBytes(host, this.address)) return null
       const peer = await this.#m.hosts.peerOf(host)

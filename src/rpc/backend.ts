@@ -118,11 +118,13 @@ export interface EstimateResult { outcome: number; fuelUsed: bigint; output: Uin
 
 // ---------- subscriptions ----------
 
-export const EVENT_TOPICS = ['newHeads', 'finalizedHeads', 'execution', 'hostEvents', 'transaction'] as const
+export const EVENT_TOPICS = ['newHeads', 'finalizedHeads', 'execution', 'hostEvents', 'transaction', 'asset'] as const
 export type EventTopic = (typeof EVENT_TOPICS)[number]
 
 export type ExecutionStage = 'scheduled' | 'receipt' | 'completed' | 'failed'
 export type HostEventKind = 'joined' | 'updated' | 'left' | 'reputation'
+export const ASSET_EVENT_KINDS = ['extended', 'deleted', 'expired', 'expiring'] as const
+export type AssetEventKind = (typeof ASSET_EVENT_KINDS)[number]
 
 /**
  * A chain event. `height` is the block that produced it and `index` its position among that
@@ -136,6 +138,12 @@ export type RpcEvent =
   | { topic: 'hostEvents'; height: number; index: number; host: Address; kind: HostEventKind; reputation: ReputationEvent | undefined }
   /** `included` comes from blocks (replayable); `dropped` is live only (xsc_getTransaction keeps the reason). */
   | { topic: 'transaction'; height: number; index: number; txId: Hash; status: 'included' | 'dropped'; reason: { code: string; message: string } | undefined }
+  /**
+   * An asset's lifecycle: extended, deleted and expired come from blocks (replayable); `expiring` is
+   * live only, after each audit block, while the deposit covers fewer than EXPIRY_WARNING_EPOCHS
+   * epochs of rent (`epochsLeft`; 0 once the asset is in its grace period).
+   */
+  | { topic: 'asset'; height: number; index: number; asset: Hash; kind: AssetEventKind; epochsLeft: number | undefined }
 
 /** What a subscriber asked for: execution and hostEvents are filtered by their subject. */
 export type EventFilter =
@@ -144,6 +152,7 @@ export type EventFilter =
   | { topic: 'execution'; executionId: Hash }
   | { topic: 'hostEvents'; host: Address }
   | { topic: 'transaction'; txId: Hash }
+  | { topic: 'asset'; asset: Hash }
 
 export interface RpcEventSource {
   /**
@@ -165,6 +174,7 @@ export function isEventMatch(filter: EventFilter, event: RpcEvent): boolean {
   if (filter.topic === 'execution' && event.topic === 'execution') return equalBytes(filter.executionId, event.executionId)
   if (filter.topic === 'hostEvents' && event.topic === 'hostEvents') return equalBytes(filter.host, event.host)
   if (filter.topic === 'transaction' && event.topic === 'transaction') return equalBytes(filter.txId, event.txId)
+  if (filter.topic === 'asset' && event.topic === 'asset') return equalBytes(filter.asset, event.asset)
   return true
 }
 

@@ -4,7 +4,7 @@ import * as S from '../../blocks/schema.ts'
 import { LIMITS } from '../../blocks/schema.ts'
 import * as R from '../state/records.ts'
 import type * as B from './backend.ts'
-import { EVENT_TOPICS } from './backend.ts'
+import { ASSET_EVENT_KINDS, EVENT_TOPICS } from './backend.ts'
 import { WireError } from './errors.ts'
 import { jsonWireOf } from './jsonWireOf.ts'
 import { amount, bool, bytes32, hexBytes, type InferWire, list, obj, oneOf, optional, str, tagged, u8, u32, u64, type Wire } from './wire.ts'
@@ -109,7 +109,7 @@ export const EstimateResult = obj<B.EstimateResult>('EstimateResult', { outcome:
 
 export const EventTopic = oneOf(EVENT_TOPICS)
 
-/** Subscription filter: `subject` is the execution id, host address or tx id for those topics. */
+/** Subscription filter: `subject` is the execution id, host address, tx id or asset id for those topics. */
 export const Filter = obj('Filter', { topic: EventTopic, subject: optional(bytes32) })
 export type FilterView = InferWire<typeof Filter>
 
@@ -119,6 +119,7 @@ export const RpcEvent = tagged<RpcEventView>('Event', {
   execution: { height: u32, index: u32, executionId: bytes32, stage: oneOf(['scheduled', 'receipt', 'completed', 'failed'] as const), host: optional(bytes32) },
   hostEvents: { height: u32, index: u32, host: bytes32, kind: oneOf(['joined', 'updated', 'left', 'reputation'] as const), reputation: optional(jsonWireOf(R.ReputationEvent)) },
   transaction: { height: u32, index: u32, txId: bytes32, status: oneOf(['included', 'dropped'] as const), reason: optional(obj('DropReason', { code: str(64), message: str(1024) })) },
+  asset: { height: u32, index: u32, asset: bytes32, kind: oneOf(ASSET_EVENT_KINDS), epochsLeft: optional(u32) },
 })
 /** Events on the wire carry their topic as `type` (the discriminator every wire union uses). */
 export type RpcEventView = { [T in B.RpcEvent['topic']]: Omit<Extract<B.RpcEvent, { topic: T }>, 'topic'> & { type: T } }[B.RpcEvent['topic']]
@@ -134,9 +135,10 @@ export function fromEventView(v: RpcEventView): B.RpcEvent {
 }
 
 export function toFilter(v: FilterView, path: string): B.EventFilter {
-  if (v.topic === 'execution' || v.topic === 'hostEvents' || v.topic === 'transaction') {
+  if (v.topic === 'execution' || v.topic === 'hostEvents' || v.topic === 'transaction' || v.topic === 'asset') {
     if (v.subject === undefined) throw new WireError('MISSING', `${path}.subject: ${v.topic} needs a subject`, { path: `${path}.subject` })
     if (v.topic === 'transaction') return { topic: 'transaction', txId: v.subject }
+    if (v.topic === 'asset') return { topic: 'asset', asset: v.subject }
     return v.topic === 'execution' ? { topic: 'execution', executionId: v.subject } : { topic: 'hostEvents', host: v.subject }
   }
   return { topic: v.topic }

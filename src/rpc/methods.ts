@@ -221,7 +221,7 @@ export const METHODS = {
   }),
   xsc_subscribe: method<[F.FilterView, number | undefined], string>({
     method: 'xsc_subscribe',
-    summary: 'WebSocket only. Subscribe to newHeads, finalizedHeads, an execution (subject = execution id), a host\'s events (subject = address) or a transaction (subject = tx id: included, or dropped with its reason); fromHeight replays stored events first. Notifications: method xsc_subscription, params {subscription, result: event}.',
+    summary: 'WebSocket only. Subscribe to newHeads, finalizedHeads, an execution (subject = execution id), a host\'s events (subject = address), a transaction (subject = tx id: included, or dropped with its reason) or an asset (subject = asset id: extended, deleted, expired, and live `expiring` warnings while its deposit covers fewer than 3 epochs); fromHeight replays stored events first. Notifications: method xsc_subscription, params {subscription, result: event}.',
     params: [param('filter', F.Filter, 'Topic and subject.'), param('fromHeight', optional(u32), 'Replay events from this height before live ones.')],
     result: { name: 'subscription', wire: subscriptionId, description: 'Subscription id.' },
     wsOnly: true,
