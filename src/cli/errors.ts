@@ -7,7 +7,7 @@ export class CliError extends XscError<{ USAGE: {}; FAILED: {} }> {}
 /** What each CommandError code carries beside its advice. */
 export type CommandErrorPayloads = {
   FILE_NOT_FOUND: { file?: string }
-  NOT_FOUND: { asset?: string }
+  NOT_FOUND: { asset?: string; execution?: string; tx?: string }
   NO_HOSTS: { eligible: number; needed: number; bid: bigint }
   INSUFFICIENT_FUNDS: { balance: bigint; needed: bigint }
   TOO_LARGE: { size: number; max: number }

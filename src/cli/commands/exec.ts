@@ -7,6 +7,7 @@ import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
+import { execListCommand, execStatusCommand } from './execHistory.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
 import { parseAmount, parseCoord, parseCount, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
@@ -68,8 +69,11 @@ export interface ExecResult {
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run a function of a deployed asset on hosts and print its result, fuel and cost',
-  usage: '<asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: 'ls [--asset ID | ADDRESS | --key FILE] | status <execution-id> | <asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
+    // Subcommands first: an execution id or asset id is 0x-hex, so `ls`/`status` cannot be one.
+    if (ctx.argv[0] === 'ls') return execListCommand.run({ ...ctx, argv: ctx.argv.slice(1) })
+    if (ctx.argv[0] === 'status') return execStatusCommand.run({ ...ctx, argv: ctx.argv.slice(1) })
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       ...senderOptions('120'),
       'input-hex': { type: 'string' },
@@ -127,6 +131,8 @@ export const execCommand: Command = {
         account, asset, fn, input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, fee, chainId: chain.chainId,
         onSigned: (tx) => (signed = tx),
       })
+      // The id first, on stderr (stdout stays the result): a timeout or ^C never loses it.
+      if (!ctx.json) process.stderr.write(`execution ${toHex(id)} sent; waiting for its result (later: xsc exec status ${toHex(id)})\n`)
       const bar = createProgressBar({ label: 'exec', enabled: interactive })
       let done
       try {
