@@ -22,7 +22,7 @@ export function watchEvents(client: Client, p: WatchEventsParameters): WatchEven
   const subscribe = client.transport.subscribe
   if (subscribe === undefined) throw new RpcClientError('TRANSPORT_FAILED', 'watchEvents needs a webSocket transport')
   let last: { height: number; index: number } | undefined
-  const subject = p.filter.topic === 'execution' ? p.filter.executionId : p.filter.topic === 'hostEvents' ? p.filter.host : p.filter.topic === 'transaction' ? p.filter.txId : undefined
+  const subject = p.filter.topic === 'execution' ? p.filter.executionId : p.filter.topic === 'hostEvents' ? p.filter.host : p.filter.topic === 'transaction' ? p.filter.txId : p.filter.topic === 'asset' ? p.filter.asset : undefined
   const filterJson = Filter.toJson({ topic: p.filter.topic, subject })
   return subscribe.call(client.transport, {
     params: (): Json[] => {

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { devnetKey } from '../../../scripts/devnetKeys.ts'
-import { createClient, getHosts, http } from '../../../src/client/index.ts'
+import { createClient, getHosts, http, watchEvents, webSocket } from '../../../src/client/index.ts'
+import { fromHex } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { tempDir } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
@@ -19,6 +20,9 @@ import { runCli } from './cliHarness.ts'
 
 const tmp = tempDir('xsc-cli-devnet-')
 let devnet: ChildProcess | undefined
+let deployed: { rpc: string; key: string; assetId: string; executionId: string } | undefined
+/** The host processes' RPC URLs (their /metrics show the shards they hold). */
+const hostRpcs: string[] = []
 afterAll(async () => {
   if (devnet && devnet.exitCode === null) {
     const exited = new Promise((r) => devnet!.once('exit', r))
@@ -39,6 +43,8 @@ function startDevnet(port: number): Promise<string> {
     child.once('exit', (code) => reject(new Error(`devnet exited with ${code}: ${output}`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output += line + '\n'
+      const host = /^host-\d+: RPC (http:\/\/\S+)/.exec(line)
+      if (host) hostRpcs.push(host[1]!)
       const m = /RPC:? (http:\/\/\S+)/.exec(line)
       if (m) {
         clearTimeout(timer)
@@ -80,5 +86,54 @@ describe('xsc deploy + exec round trip on the devnet', () => {
     expect(BigInt(e.cost as string)).toBe(BigInt(e.escrow as string) - BigInt(e.refund as string))
     expect((e.payouts as unknown[]).length).toBeGreaterThan(0)
     expect(await json('asset', d.assetId as string)).toMatchObject({ id: d.assetId, healthyShards: 6 })
+    deployed = { rpc, key, assetId: d.assetId as string, executionId: e.executionId as string }
   }, 240_000)
+
+  it('the whole lifecycle: ls, exec history and status, tx, extend (asset event), rm (refund, shards dropped on the hosts)', async () => {
+    if (deployed === undefined) throw new Error('needs the deploy of the test above')
+    const { rpc, key, assetId, executionId } = deployed
+    const json = async (...argv: string[]): Promise<Record<string, unknown>> => {
+      const r = await runCli(...argv, '--rpc', rpc, '--json')
+      expect(r.code, r.stdout).toBe(0)
+      return r.json as Record<string, unknown>
+    }
+    const ls = (await json('asset', 'ls', '--key', key)) as { assets: { id: string; status: string }[] }
+    expect(ls.assets.find((a) => a.id === assetId)).toMatchObject({ status: 'active' })
+    const history = (await json('exec', 'ls', '--asset', assetId)) as { executions: { id: string; status: string }[] }
+    expect(history.executions.find((x) => x.id === executionId)).toMatchObject({ status: 'agreed' })
+    expect((await json('exec', 'ls', '--key', key)) as { executions: { id: string }[] }).toMatchObject({ executions: expect.arrayContaining([expect.objectContaining({ id: executionId })]) })
+    expect(await json('exec', 'status', executionId)).toMatchObject({ id: executionId, status: 'agreed', outcome: 'ok', output: { hex: '0x3700000000000000' } })
+    expect(await json('tx', executionId)).toMatchObject({ status: 'included', type: 'execute' })
+
+    const ws = createClient({ transport: webSocket(rpc.replace(/^http/, 'ws')) })
+    const events: string[] = []
+    const sub = watchEvents(ws, { filter: { topic: 'asset', asset: fromHex(assetId, 32) }, onEvent: (ev) => ev.topic === 'asset' && events.push(ev.kind) })
+    const before = (await json('asset', assetId)) as { deposit: string }
+    const ext = await json('asset', 'extend', assetId, '--amount', '5000', '--key', key, '--wait')
+    expect(BigInt(ext.deposit as string)).toBeGreaterThan(BigInt(before.deposit) - 5000n)
+    await waitFor(async () => events.includes('extended') || undefined, 20_000, 'the extended event')
+
+    const shardsOnHosts = async (): Promise<number> => {
+      let total = 0
+      for (const url of hostRpcs) {
+        const text = await (await fetch(`${url}/metrics`)).text()
+        total += Number(/^xsc_host_shards (\d+)/m.exec(text)?.[1] ?? 0)
+      }
+      return total
+    }
+    const shardsBefore = await shardsOnHosts()
+    expect(shardsBefore).toBeGreaterThanOrEqual(6)
+    const rm = await json('asset', 'rm', assetId, '--key', key, '--wait')
+    expect(rm).toMatchObject({ asset: assetId, block: expect.any(Object) })
+    await waitFor(async () => events.includes('deleted') || undefined, 20_000, 'the deleted event')
+    await sub.unsubscribe()
+    await ws.close()
+    const gone = await runCli('asset', assetId, '--rpc', rpc, '--json')
+    expect(gone.code).toBe(1)
+    expect(((await json('asset', 'ls', '--key', key, '--all')) as { assets: { id: string; status: string }[] }).assets.find((a) => a.id === assetId)).toMatchObject({ status: 'deleted' })
+    // The six hosts drop their shards (the metric is cached for up to 10 s).
+    await waitFor(async () => ((await shardsOnHosts()) <= shardsBefore - 6 ? true : undefined), 30_000, 'hosts to drop the deleted asset\'s shards')
+    const refused = await runCli('exec', assetId, 'run', '--key', key, '--input-hex', '0x0a000000', '--rpc', rpc, '--json')
+    expect(refused.code).toBe(1)
+  }, 120_000)
 })
