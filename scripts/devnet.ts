@@ -23,6 +23,8 @@ const dataDir = values.data
 const genesis = readGenesisFile(values.genesis)
 rmSync(dataDir, { recursive: true, force: true })
 mkdirSync(join(dataDir, 'keys'), { recursive: true })
+// The funded devnet accounts as key files, so the CLI can use them: xsc … --key DIR/keys/account-0.json
+for (let i = 0; i < 4; i++) writeKeyFile(join(dataDir, 'keys', `account-${i}.json`), devnetKey('account', i))
 
 const children: ChildProcess[] = []
 function stopAll(): void {
