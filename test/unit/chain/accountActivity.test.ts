@@ -99,3 +99,29 @@ describe('the chain store\'s activity index', () => {
     expect(await chain.store.getActivity(carol.publicKey, 0xffffffff, 10)).toEqual([])
   })
 })
+
+describe('list indexes and lifecycle rows', () => {
+  it('a deployment indexes the asset under its owner; an execution under its asset and sender; a completion under its id; extend and delete on the asset', async () => {
+    const { assetsOfOwner, executionsOfAsset, executionsOfSender } = await import('../../../src/chain/accountActivity.ts')
+    const { signTx } = await import('../../support/chainFixtures.ts')
+    const asset = hash(utf8('asset'))
+    const deploy = signTx(alice, 0, { type: 'deploy', assetKind: 1, manifest: { size: 1n, dataHash: asset, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, deposit: 5n, bidPerByteEpoch: 1n, origin: { x: 0, y: 0, z: 0 } })
+    const exec = signTx(bob, 0, { type: 'execute', asset, fn: 'run', input: new Uint8Array(), fuelLimit: 1n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false, deadlineSlots: 5, origin: { x: 0, y: 0, z: 0 } })
+    const extend = signTx(carol, 0, { type: 'asset.extend', asset, amount: 77n })
+    const del = signTx(alice, 1, { type: 'asset.delete', asset })
+    const rows = computeActivityRows({ header: header(3), entries: [
+      { type: 'deployment', tx: deploy, placement: [] },
+      { type: 'execution', tx: exec, assignment: [], escrow: 9n },
+      { type: 'tx', tx: extend },
+      { type: 'tx', tx: del },
+    ] })
+    const find = (subject: Uint8Array, role: number) => rows.find((r) => toHex(r.subject) === toHex(subject) && r.role === role)
+    expect(find(assetsOfOwner(alice.publicKey), ACTIVITY_ROLE.assetOwned)?.ref).toEqual(txId(deploy))
+    expect(find(executionsOfAsset(asset), ACTIVITY_ROLE.executionRequested)).toMatchObject({ ref: txId(exec), amount: 9n })
+    expect(find(executionsOfSender(bob.publicKey), ACTIVITY_ROLE.executionRequested)?.ref).toEqual(txId(exec))
+    expect(find(asset, ACTIVITY_ROLE.extended)).toMatchObject({ ref: carol.publicKey, amount: 77n })
+    expect(find(asset, ACTIVITY_ROLE.deleted)?.ref).toEqual(alice.publicKey)
+    // Derived subjects never collide with the ids they index.
+    expect(toHex(assetsOfOwner(alice.publicKey))).not.toBe(toHex(executionsOfSender(alice.publicKey)))
+  })
+})
