@@ -36,6 +36,8 @@ export const LIMITS = {
   manifestSegments: 1 << 16,
   payouts: 1024,
   auditResults: 10_000,
+  /** Zones one request may allow (Deploy/Execute `zones`). */
+  zoneAllowList: 16,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
@@ -51,6 +53,13 @@ export type Payout = Infer<typeof Payout>
 /** Capability bits a host advertises; the router filters on them. */
 export const CAPABILITY = { storage: 1, compute: 2, private: 4 } as const
 
+/**
+ * How a request ranks hosts into the band its placement is drawn from (docs/router.md):
+ * balanced mixes distance, reputation, price and fullness; the others weigh distance against one.
+ */
+export const ROUTE_STRATEGY = { balanced: 0, nearest: 1, cheapest: 2, reputation: 3 } as const
+export type RouteStrategy = keyof typeof ROUTE_STRATEGY
+
 export const HostParams = struct('HostParams', {
   coord: Coord,
   zone: str(LIMITS.zone),
@@ -61,6 +70,8 @@ export const HostParams = struct('HostParams', {
   askPerByteEpoch: u128,
   /** libp2p peer id of the host's node, so peers can reach it. */
   peerId: str(LIMITS.peerId),
+  /** Memory the host offers one guest; executions asking for more are never assigned to it. */
+  memoryBytes: u64,
 })
 export type HostParams = Infer<typeof HostParams>
 
@@ -107,6 +118,10 @@ export const TxPayload = union('TxPayload', {
       /** Highest ask per byte-epoch the deployer accepts (the router's price filter). */
       bidPerByteEpoch: u128,
       origin: Coord,
+      /** Hard allow-list of host zones (empty: any zone); the router never places outside it. */
+      zones: list(str(LIMITS.zone), LIMITS.zoneAllowList),
+      /** ROUTE_STRATEGY: which hosts form the band the placement is drawn from. */
+      strategy: u8,
     }),
   },
   execute: {
@@ -122,6 +137,12 @@ export const TxPayload = union('TxPayload', {
       private: bool,
       deadlineSlots: u32,
       origin: Coord,
+      /** Hard allow-list of host zones (empty: any zone); the router never assigns outside it. */
+      zones: list(str(LIMITS.zone), LIMITS.zoneAllowList),
+      /** ROUTE_STRATEGY: which hosts form the band the assignment is drawn from. */
+      strategy: u8,
+      /** Memory the guest may need; only hosts declaring at least this much are assigned (0: any). */
+      minMemoryBytes: u64,
     }),
   },
   /** Anyone tops up a stored asset's deposit (a graced asset whose deposit covers an epoch again is active). */
@@ -369,6 +390,12 @@ export const ChainParams = struct('ChainParams', {
   maxFuelLimit: u64,
   maxReplicas: u8,
   maxModuleBytes: u32,
+  /** Placement (docs/router.md): the band is at least this many best-ranked vetted hosts. */
+  placementBandHosts: u16,
+  /** Passed audits plus agreed receipts after which a host is vetted. */
+  vettingPasses: u32,
+  /** Share of placement slots (basis points) offered to unvetted hosts while vetted ones suffice. */
+  unvettedShareBp: u16,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

@@ -15,7 +15,7 @@ import { median, percentile } from './support/stats.ts'
 const GRID = 65_536
 const QUERIES = 2_000
 const UPDATES = 5_000
-const params = { storageUtilizationSlopeBp: 10_000 }
+const params = { storageUtilizationSlopeBp: 10_000, placementBandHosts: 16, vettingPasses: 8, unvettedShareBp: 500 }
 
 let s = 0x9e3779b9
 function rand(): number {
@@ -36,12 +36,16 @@ function makeHost(): HostRecord {
       askPerFuel: BigInt(randInt(120)),
       askPerByteEpoch: BigInt(randInt(120)),
       peerId: 'p',
+      memoryBytes: 16n << 20n,
     },
     reputation: 5_000 + randInt(5_001),
     status: rand() < 0.95 ? 0 : 2,
     usedBytes: BigInt(randInt(1 << 30)) << 10n,
     joinedHeight: 0,
     failedAudits: 0,
+    bond: BigInt(1_000 + randInt(9_000)),
+    // 5% still unvetted (new hosts), the rest vetted.
+    passedChecks: rand() < 0.95 ? 8 + randInt(100) : randInt(8),
   }
 }
 
@@ -70,7 +74,7 @@ function queryRound(b: Built, count: number, record: boolean): void {
   for (let i = 0; i < count; i++) {
     seed[0] = i & 0xff
     seed[1] = i >> 8
-    const req = computeExecutionRequest({ origin: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) }, replicas: 3, bidPerFuel: 100n, private: false })
+    const req = computeExecutionRequest({ origin: { x: randInt(GRID), y: randInt(GRID), z: randInt(GRID) }, replicas: 3, bidPerFuel: 100n, private: false, zones: [], strategy: 0, minMemoryBytes: 0n })
     const t = process.hrtime.bigint()
     const got = route(req, b.index, seed)
     const d = us(t)

@@ -85,7 +85,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.mempool = new Mempool({ chainId: opts.genesis.chainId, params: opts.genesis.params, maxSize: opts.mempoolSize ?? 50_000, onDrop: (d) => this.emit('dropped', d) })
     this.receipts = new ReceiptPool(opts.genesis.chainId)
     this.hostIndex = HostIndex.build(
-      { gridSize: opts.genesis.params.gridSize, storageUtilizationSlopeBp: opts.genesis.params.storageUtilizationSlopeBp },
+      opts.genesis.params,
       store.state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })

@@ -5,6 +5,7 @@ import { AUDIT_OUTCOME, COMPLETION_STATUS, type HostParams, OUTCOME } from '../.
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
+import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
@@ -73,8 +74,10 @@ export interface P2pOpts {
  * A host role in this process: it joins with these parameters (its peerId is filled in with the
  * node's own multiaddr), stores shards, runs executions.
  */
-export type HostOpts = Omit<HostParams, 'peerId'> & {
+export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes'> & {
   key: KeyPair
+  /** Memory offered to one guest (default: the runtime's own cap, DEFAULT_LIMITS.maxMemoryPages). */
+  memoryBytes?: bigint
   /** Execution worker threads (default 1). */
   computeWorkers?: number
 }
@@ -195,8 +198,8 @@ export class XscNode {
     const slotMs = this.#opts.genesis.slotMs
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
-    const { key: _key, computeWorkers: _workers, ...advertised } = host
-    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '' })
+    const { key: _key, computeWorkers: _workers, memoryBytes, ...advertised } = host
+    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n })
     for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
       const deadline = this.#now() + 30_000
       while (!this.#stopped && this.#now() < deadline && !ready()) await sleep(100)

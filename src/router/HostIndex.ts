@@ -1,7 +1,6 @@
-import type { Address } from '../../blocks/schema.ts'
+import type { Address, ChainParams } from '../../blocks/schema.ts'
 import { CAPABILITY } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
-import type { MarketParams } from '../state/market/marketParams.ts'
 import { computeUtilizationBp } from '../state/market/pricing.ts'
 import { HOST_STATUS, type HostRecord } from '../state/records.ts'
 import { RouterError } from './errors.ts'
@@ -25,6 +24,12 @@ export interface IndexedHost {
   free: bigint
   /** usedBytes / capacityBytes in basis points (10000 when capacity is 0). */
   fullBp: number
+  /** Memory the host offers one guest (HostParams.memoryBytes). */
+  memoryBytes: bigint
+  /** passedChecks ≥ vettingPasses: no longer capped to the unvetted share of placements. */
+  vetted: boolean
+  /** Draw weight within a band: max(bond, 1) × max(reputation, 1). */
+  weight: bigint
 }
 
 /** An octree node over the cube [x, x+size)³; a leaf holds items, an inner node up to 8 children. */
@@ -142,8 +147,8 @@ function isStorageSupply(r: HostRecord): boolean {
  * exactly, so the same set of hosts gives the same routes whatever the insertion order.
  * It also keeps the network storage totals (active storage hosts) that set storage prices.
  */
-/** The chain parameters the router reads: the grid bound and the storage price slope. */
-export type HostIndexParams = Pick<MarketParams, 'gridSize' | 'storageUtilizationSlopeBp'>
+/** The chain parameters the router reads: the grid bound, the storage price slope and the placement rule's. */
+export type HostIndexParams = Pick<ChainParams, 'gridSize' | 'storageUtilizationSlopeBp' | 'placementBandHosts' | 'vettingPasses' | 'unvettedShareBp'>
 
 export class HostIndex {
   readonly gridSize: number
@@ -159,7 +164,17 @@ export class HostIndex {
     const gridSize = params.gridSize
     if (!Number.isInteger(gridSize) || gridSize < 1 || gridSize > 0xffff_ffff) throw new RouterError('BAD_REQUEST', `gridSize ${gridSize} is not in 1..2^32-1`, { gridSize })
     this.gridSize = gridSize
-    this.params = { gridSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp }
+    for (const [field, max] of [['placementBandHosts', 0xffff], ['vettingPasses', 0xffff_ffff], ['unvettedShareBp', 10_000]] as const) {
+      const v = params[field]
+      if (!Number.isInteger(v) || v < 0 || v > max) throw new RouterError('BAD_REQUEST', `${field} ${v} is not in 0..${max}`, {})
+    }
+    this.params = {
+      gridSize,
+      storageUtilizationSlopeBp: params.storageUtilizationSlopeBp,
+      placementBandHosts: params.placementBandHosts,
+      vettingPasses: params.vettingPasses,
+      unvettedShareBp: params.unvettedShareBp,
+    }
     let size = 1
     while (size < gridSize) size *= 2
     this.root = newLeaf(0, 0, 0, size)
@@ -246,6 +261,9 @@ export class HostIndex {
         zone: '',
         free: 0n,
         fullBp: 0,
+        memoryBytes: 0n,
+        vetted: false,
+        weight: 0n,
       }
       this.derive(h)
       this.byKey.set(key, h)
@@ -276,6 +294,9 @@ export class HostIndex {
     const used = h.record.usedBytes
     h.free = cap > used ? cap - used : 0n
     h.fullBp = computeUtilizationBp(used, cap) + (cap === 0n ? 10_000 : 0)
+    h.memoryBytes = h.record.params.memoryBytes
+    h.vetted = h.record.passedChecks >= this.params.vettingPasses
+    h.weight = (h.record.bond > 1n ? h.record.bond : 1n) * BigInt(h.reputation > 1 ? h.reputation : 1)
   }
 
   private account(r: HostRecord, sign: 1 | -1): void {

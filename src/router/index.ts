@@ -1,4 +1,5 @@
+export { computeUnvettedCap, drawPlacement, type PlacementBand } from './drawPlacement.ts'
 export { RouterError, type RouterErrorCode } from './errors.ts'
 export { HostIndex, type HostIndexParams, type IndexedHost } from './HostIndex.ts'
-export { COST_BASE, COST_WEIGHTS, isEligibleHost, route, routeExhaustive, type RouteRequest, type RouteStats } from './route.ts'
-export { computeDeploymentRequest, computeExecutionRequest } from './routeRequests.ts'
+export { COST_BASE, COST_SINGLE_WEIGHT, COST_WEIGHTS, isEligibleHost, route, routeExhaustive, type RouteRequest, type RouteStats } from './route.ts'
+export { computeDeploymentRequest, computeExecutionRequest, findPlacementConstraintError } from './routeRequests.ts'

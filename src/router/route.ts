@@ -1,7 +1,8 @@
-import type { Address, Coord } from '../../blocks/schema.ts'
+import { type Address, type Coord, ROUTE_STRATEGY } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { computeStoragePrice } from '../state/market/pricing.ts'
 import { HOST_STATUS } from '../state/records.ts'
+import { drawPlacement, type PlacementBand } from './drawPlacement.ts'
 import { RouterError } from './errors.ts'
 import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
 
@@ -9,7 +10,9 @@ import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from 
  * What a placement or an assignment asks of the router. `bid` is per fuel unit for compute and
  * per byte-epoch for storage; `minFreeBytes` is the free capacity each host needs (a shard's size
  * for storage, 0 for compute); `exclude` lists hosts that must not be picked (current holders
- * when repairing a shard).
+ * when repairing a shard); `zones`, when not empty, is a hard allow-list; `strategy`
+ * (ROUTE_STRATEGY, default balanced) ranks the band; `minMemoryBytes` is matched against the
+ * memory each host declares.
  */
 export interface RouteRequest {
   kind: 'compute' | 'storage'
@@ -20,19 +23,28 @@ export interface RouteRequest {
   bid: bigint
   minFreeBytes: bigint
   exclude?: readonly Address[]
+  zones?: readonly string[]
+  strategy?: number
+  minMemoryBytes?: bigint
 }
 
 /**
- * Score (lower is better), an integer below 2^53:
- *   cost = (d + 1) × (100000 + 4 × (10000 − reputationBp) + 3 × askBp + 3 × fullBp)
- * d is the Manhattan distance to the origin; askBp = price × 10000 / bid (how much of the bid the
- * host's price takes, 0 when the bid is 0); fullBp = used / capacity. The penalty factor ranges
- * over 1x..2x, so a host is worth choosing over a nearer one only if it is at most twice as far
- * (plus one). That bound is what makes the search exact and fast: a region whose nearest point
- * is at distance D holds no host cheaper than (D + 1) × 100000.
+ * Rank score (lower is better), an integer below 2^53:
+ *   cost = (d + 1) × penalty,   penalty ∈ [100000, 200000]
+ * d is the Manhattan distance to the origin; the penalty depends on the strategy:
+ *   balanced:   100000 + 4 × (10000 − reputationBp) + 3 × askBp + 3 × fullBp
+ *   nearest:    100000
+ *   cheapest:   100000 + 10 × askBp
+ *   reputation: 100000 + 10 × (10000 − reputationBp)
+ * askBp = price × 10000 / bid (0 when the bid is 0); fullBp = used / capacity. The penalty factor
+ * is at most 2x, which keeps the search exact and local: a region whose nearest point is at
+ * distance D holds no host cheaper than (D + 1) × 100000. The score only decides which hosts form
+ * the band; the placement is drawn inside the band (drawPlacement.ts).
  */
 export const COST_BASE = 100_000
 export const COST_WEIGHTS = { reputation: 4, ask: 3, full: 3 } as const
+/** Weight of the one quality term of the `cheapest` and `reputation` strategies. */
+export const COST_SINGLE_WEIGHT = 10
 
 /** Work counters a caller may pass to `route` (benchmarks): they never affect the answer. */
 export interface RouteStats {
@@ -52,10 +64,15 @@ interface Query {
   oy: number
   oz: number
   excluded: Set<string>
+  zones: Set<string> | undefined
+  strategy: number
+  minMemoryBytes: bigint
   seed: Uint8Array
   seedTie: number
   utilizationBp: number
   params: HostIndexParams
+  /** Vetted hosts the band holds: max(placementBandHosts, 2 × replicas). */
+  bandSize: number
 }
 
 function seedByte(seed: Uint8Array, i: number): number {
@@ -83,10 +100,24 @@ function priceOf(h: IndexedHost, q: Query): bigint {
   return q.req.kind === 'compute' ? p.askPerFuel : computeStoragePrice(p.askPerByteEpoch, q.utilizationBp, q.params)
 }
 
+function penaltyOf(h: IndexedHost, askBp: number, strategy: number): number {
+  switch (strategy) {
+    case ROUTE_STRATEGY.nearest:
+      return COST_BASE
+    case ROUTE_STRATEGY.cheapest:
+      return COST_BASE + COST_SINGLE_WEIGHT * askBp
+    case ROUTE_STRATEGY.reputation:
+      return COST_BASE + COST_SINGLE_WEIGHT * (10_000 - h.reputation)
+    default:
+      return COST_BASE + COST_WEIGHTS.reputation * (10_000 - h.reputation) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * h.fullBp
+  }
+}
+
 /**
- * The filter (active, has the capabilities, room for the data, not excluded, price within the
- * bid) and the cost. Returns undefined for an ineligible host or one whose cost exceeds `above`
- * (it could not change the selection, see `route`); the distance test runs first as it is cheapest.
+ * The filter (active, has the capabilities, in an allowed zone, enough memory, room for the data,
+ * not excluded, price within the bid) and the cost. Returns undefined for an ineligible host or
+ * one whose cost exceeds `above` (it could not enter the band, see `route`); the distance test
+ * runs first as it is cheapest.
  */
 function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefined {
   if (h.status !== HOST_STATUS.active) return undefined
@@ -98,38 +129,14 @@ function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefine
   const d1 = (dx < 0 ? -dx : dx) + (dy < 0 ? -dy : dy) + (dz < 0 ? -dz : dz) + 1
   if (d1 * COST_BASE > above) return undefined
   if (h.free < q.req.minFreeBytes) return undefined
+  if (h.memoryBytes < q.minMemoryBytes) return undefined
+  if (q.zones !== undefined && !q.zones.has(h.zone)) return undefined
   if (q.excluded.size > 0 && q.excluded.has(h.key)) return undefined
   const price = priceOf(h, q)
   if (price > q.req.bid) return undefined
   const askBp = q.req.bid === 0n ? 0 : Number((price * 10_000n) / q.req.bid)
-  const penalty = COST_BASE + COST_WEIGHTS.reputation * (10_000 - h.reputation) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * h.fullBp
-  const cost = d1 * penalty
+  const cost = d1 * penaltyOf(h, askBp, q.strategy)
   return cost > above ? undefined : { h, cost }
-}
-
-/**
- * Anti-affinity: walk candidates in rank order taking the best host of each zone not used yet;
- * only if fewer zones than replicas exist among the eligible hosts, fill up with the best hosts
- * left over, again in rank order. Returned in pick order.
- */
-function select(sorted: readonly Candidate[], k: number): { picked: Candidate[]; zonesPicked: number } {
-  const zones = new Set<string>()
-  const picked: Candidate[] = []
-  const rest: Candidate[] = []
-  for (const c of sorted) {
-    if (picked.length === k) break
-    if (zones.has(c.h.zone)) rest.push(c)
-    else {
-      zones.add(c.h.zone)
-      picked.push(c)
-    }
-  }
-  const zonesPicked = picked.length
-  for (const c of rest) {
-    if (picked.length === k) break
-    picked.push(c)
-  }
-  return { picked, zonesPicked }
 }
 
 function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array): Query {
@@ -146,10 +153,16 @@ function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array): Q
   for (const c of [o?.x, o?.y, o?.z]) {
     if (!Number.isInteger(c) || (c as number) < 0 || (c as number) >= index.gridSize) bad(`origin ${String(c)} is off the grid 0..${index.gridSize - 1}`)
   }
+  const strategy = request.strategy ?? ROUTE_STRATEGY.balanced
+  if (!(Object.values(ROUTE_STRATEGY) as number[]).includes(strategy)) bad(`strategy ${String(strategy)} is not one of ${Object.values(ROUTE_STRATEGY).join(', ')}`)
+  const minMemoryBytes = request.minMemoryBytes ?? 0n
+  if (typeof minMemoryBytes !== 'bigint' || minMemoryBytes < 0n) bad('minMemoryBytes must be a non-negative bigint')
   const excluded = new Set<string>()
   for (const a of request.exclude ?? []) excluded.add(toHex(a))
+  const zones = request.zones !== undefined && request.zones.length > 0 ? new Set(request.zones) : undefined
   const seedTie = ((seedByte(seed, 0) << 24) | (seedByte(seed, 1) << 16) | (seedByte(seed, 2) << 8) | seedByte(seed, 3)) >>> 0
-  return { req: request, ox: o.x, oy: o.y, oz: o.z, excluded, seed, seedTie, utilizationBp: index.utilizationBp, params: index.params }
+  const bandSize = Math.max(index.params.placementBandHosts, 2 * request.replicas)
+  return { req: request, ox: o.x, oy: o.y, oz: o.z, excluded, zones, strategy, minMemoryBytes, seed, seedTie, utilizationBp: index.utilizationBp, params: index.params, bandSize }
 }
 
 function nodeLowerBound(n: OctNode, q: Query): number {
@@ -212,27 +225,20 @@ class NodeHeap {
   }
 }
 
-/**
- * Keeps the rank-sorted candidates, at most `k` per zone: selection only ever takes a zone's best
- * host as its representative plus at most k−1 fills, so a zone's (k+1)-th host can never matter.
- */
-class CandidateList {
+/** The best `max` candidates in rank order (a sorted array; `max` is a few dozen). */
+class RankedList {
   readonly items: Candidate[] = []
-  private readonly perZone = new Map<string, number>()
-  constructor(private readonly k: number, private readonly q: Query) {}
-  get zoneCount(): number {
-    return this.perZone.size
+  constructor(private readonly max: number, private readonly q: Query) {}
+  get full(): boolean {
+    return this.items.length >= this.max
+  }
+  /** The rank-last kept candidate's cost (only meaningful when full). */
+  get lastCost(): number {
+    return this.items[this.items.length - 1]!.cost
   }
   add(c: Candidate): void {
     const items = this.items
-    const zone = c.h.zone
-    const n = this.perZone.get(zone) ?? 0
-    if (n >= this.k) {
-      let worst = items.length - 1
-      while (items[worst]!.h.zone !== zone) worst--
-      if (compareCandidates(c, items[worst]!, this.q) >= 0) return
-      items.splice(worst, 1)
-    } else this.perZone.set(zone, n + 1)
+    if (this.full && compareCandidates(c, items[items.length - 1]!, this.q) >= 0) return
     let lo = 0
     let hi = items.length
     while (lo < hi) {
@@ -241,40 +247,48 @@ class CandidateList {
       else hi = mid
     }
     items.splice(lo, 0, c)
+    if (items.length > this.max) items.pop()
   }
 }
 
 /**
- * Up to `request.replicas` distinct eligible hosts, best first (zone-distinct picks, then fills).
- * Best-first search over the octree by a lower bound of cost; it stops once every pick is cheaper
- * than anything left unvisited could be and no unseen zone could displace a fill. Exact: the answer
- * equals `routeExhaustive` on the same hosts. Pure and deterministic: same hosts + same seed →
- * same answer on every machine, whatever the order hosts were inserted in.
+ * The band from the rank-sorted candidates: the best `bandSize` vetted hosts, and the best
+ * `bandSize` unvetted hosts ranked no worse than the band's last vetted host (any, when fewer
+ * than `bandSize` vetted hosts are eligible).
+ */
+function bandOf(vetted: readonly Candidate[], unvetted: readonly Candidate[], q: Query): PlacementBand {
+  const v = vetted.slice(0, q.bandSize)
+  const limit = v.length === q.bandSize ? v[v.length - 1]!.cost : Infinity
+  const u = unvetted.filter((c) => c.cost <= limit).slice(0, q.bandSize)
+  return { vetted: v.map((c) => c.h), unvetted: u.map((c) => c.h) }
+}
+
+function draw(band: PlacementBand, q: Query): Address[] {
+  return drawPlacement(band, q.req.replicas, q.seed, q.params.unvettedShareBp).map((h) => h.address)
+}
+
+/**
+ * Up to `request.replicas` distinct eligible hosts in pick order (docs/router.md):
+ *  1. the band: the best-ranked eligible vetted hosts (at least `placementBandHosts`, at least
+ *     twice the replicas) plus unvetted hosts ranked within it;
+ *  2. the draw inside the band, weighted by bond × reputation, zone-anti-affine, with unvetted
+ *     hosts bounded to their share (drawPlacement).
+ * The band comes from a best-first search over the octree by a lower bound of cost, which stops
+ * once the vetted band is full and nothing unvisited can rank inside it. Exact: the answer equals
+ * `routeExhaustive` on the same hosts. Pure and deterministic: same hosts + same seed → same
+ * answer on every machine, whatever the order hosts were inserted in.
  */
 export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array, stats?: RouteStats): Address[] {
   const q = makeQuery(request, index, seed)
-  const k = request.replicas
-  const cands = new CandidateList(k, q)
+  const vetted = new RankedList(q.bandSize, q)
+  const unvetted = new RankedList(q.bandSize, q)
   const heap = new NodeHeap()
   if (index.root.count > 0) heap.push(index.root, nodeLowerBound(index.root, q))
-  let dirty = true
-  // Once the picks are settled (k of them, no unseen zone can claim a slot), nothing costing more
-  // than the dearest pick can enter the selection: such hosts and regions are skipped, and the
-  // search stops when the cheapest unvisited region's bound exceeds it (Infinity: not settled yet).
+  // Once the vetted band is full, nothing costing more than its last host can enter the band:
+  // such hosts and regions are skipped, and the search stops when the cheapest unvisited region's
+  // bound exceeds it (strictly: an equal bound can still hold a tie with a smaller seeded id).
   let stopAbove = Infinity
   while (heap.length > 0) {
-    if (dirty) {
-      dirty = false
-      stopAbove = Infinity
-      const { picked, zonesPicked } = select(cands.items, k)
-      // Fills exist only when fewer zones than k were seen: an unseen zone could still claim a slot,
-      // unless every zone of the index already has an eligible candidate.
-      if (picked.length === k && (zonesPicked === k || cands.zoneCount === index.zoneCount)) {
-        let maxCost = 0
-        for (const c of picked) if (c.cost > maxCost) maxCost = c.cost
-        stopAbove = maxCost
-      }
-    }
     if (heap.peekKey() > stopAbove) break
     const node = heap.pop()
     if (stats !== undefined) {
@@ -284,10 +298,11 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
     if (node.items !== undefined) {
       for (const h of node.items) {
         const c = evaluate(h, q, stopAbove)
-        if (c !== undefined) {
-          cands.add(c)
-          dirty = true
-        }
+        if (c === undefined) continue
+        if (h.vetted) {
+          vetted.add(c)
+          if (vetted.full) stopAbove = vetted.lastCost
+        } else unvetted.add(c)
       }
     } else {
       for (const kid of node.kids!) {
@@ -297,11 +312,12 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
       }
     }
   }
-  return select(cands.items, k).picked.map((c) => c.h.address)
+  return draw(bandOf(vetted.items, unvetted.items, q), q)
 }
+
 /**
- * The specification `route` must equal: score every indexed host, sort, select. O(n log n); used
- * by tests and available to anyone who wants to check a placement the slow way.
+ * The specification `route` must equal: score every indexed host, sort, cut the band, draw.
+ * O(n log n); used by tests and available to anyone who wants to check a placement the slow way.
  */
 export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: Uint8Array): Address[] {
   const q = makeQuery(request, index, seed)
@@ -311,7 +327,7 @@ export function routeExhaustive(request: RouteRequest, index: HostIndex, seed: U
     if (c !== undefined) all.push(c)
   }
   all.sort((a, b) => compareCandidates(a, b, q))
-  return select(all, request.replicas).picked.map((c) => c.h.address)
+  return draw(bandOf(all.filter((c) => c.h.vetted), all.filter((c) => !c.h.vetted), q), q)
 }
 
 /** Whether `route` may ever pick this host for this request (the filter alone, no ranking). */

@@ -1,7 +1,7 @@
 import { txId } from '../../blocks/ids.ts'
 import { type Address, ASSET_KIND, type DeploymentEntry, type DeployPayload } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { computeDeploymentRequest, route } from '../router/index.ts'
+import { computeDeploymentRequest, findPlacementConstraintError, route } from '../router/index.ts'
 import { debit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { beginTx } from './applyLedger.ts'
@@ -32,6 +32,8 @@ export function checkDeployPayload(p: DeployPayload, ctx: ApplyContext): void {
   if (m.chunkSize !== params.chunkSize) bad('manifest.chunkSize', `must be ${params.chunkSize}`)
   if (m.segmentSize !== params.segmentSize) bad('manifest.segmentSize', `must be ${params.segmentSize}`)
   if (p.assetKind !== ASSET_KIND.blob && m.size > BigInt(params.maxModuleBytes)) bad('manifest.size', `exceeds maxModuleBytes ${params.maxModuleBytes}`)
+  const why = findPlacementConstraintError(p)
+  if (why !== undefined) bad(why.field, why.reason)
   try {
     verifyManifestShape(m)
   } catch (cause) {

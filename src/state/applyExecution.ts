@@ -1,7 +1,7 @@
 import { txId } from '../../blocks/ids.ts'
 import { type Address, ASSET_KIND, type ExecutePayload, type ExecutionEntry } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { computeExecutionRequest, route } from '../router/index.ts'
+import { computeExecutionRequest, findPlacementConstraintError, route } from '../router/index.ts'
 import { debit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { beginTx } from './applyLedger.ts'
@@ -32,6 +32,8 @@ export function checkExecutePayload(state: StateOverlay, p: ExecutePayload, ctx:
   if (p.fuelLimit === 0n) bad('fuelLimit', 'must be positive')
   if (p.fuelLimit > params.maxFuelLimit) throw new StateError('INVALID_TX', `execute: fuelLimit exceeds the chain maximum ${params.maxFuelLimit}`, { field: 'fuelLimit', code: 'FUEL_LIMIT_TOO_HIGH', max: params.maxFuelLimit.toString() })
   if (p.deadlineSlots < 1 || p.deadlineSlots > 10_000) bad('deadlineSlots', 'must be 1..10000')
+  const why = findPlacementConstraintError(p)
+  if (why !== undefined) bad(why.field, why.reason)
 }
 
 /**

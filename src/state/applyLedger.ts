@@ -51,6 +51,9 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
         usedBytes: 0n,
         joinedHeight: ctx.height,
         failedAudits: 0,
+        bond: 0n,
+        // Vetting survives a leave and re-join, as reputation does.
+        passedChecks: existing?.passedChecks ?? 0,
       })
       break
     }

@@ -110,6 +110,9 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxFuelLimit: 10_000_000_000n,
   maxReplicas: 7,
   maxModuleBytes: 16 * 1024 * 1024,
+  placementBandHosts: 16,
+  vettingPasses: 8,
+  unvettedShareBp: 500,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

@@ -25,6 +25,10 @@ export const HostRecord = struct('HostRecord', {
   joinedHeight: u32,
   /** Consecutive failed audits per shard held, summed: the repair trigger reads it. */
   failedAudits: u32,
+  /** Bond locked by host.join (the bonds helper owns its rules). */
+  bond: u128,
+  /** Audits passed plus receipts that agreed with the quorum: vetted at `vettingPasses`. */
+  passedChecks: u32,
 })
 export type HostRecord = Infer<typeof HostRecord>
 

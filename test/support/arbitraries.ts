@@ -22,6 +22,7 @@ export const hostParams: fc.Arbitrary<HostParams> = fc.record({
   askPerFuel: u128,
   askPerByteEpoch: u128,
   peerId: fc.string({ maxLength: 60 }),
+  memoryBytes: u64,
 })
 export const manifest: fc.Arbitrary<Manifest> = fc.record({
   size: u64,
@@ -42,7 +43,7 @@ export const payload: fc.Arbitrary<TxPayload> = fc.oneof(
   fc.record({ type: fc.constant('host.leave' as const) }),
   fc.record({ type: fc.constant('stake' as const), amount: u128 }),
   fc.record({ type: fc.constant('unstake' as const), amount: u128 }),
-  fc.record({ type: fc.constant('deploy' as const), assetKind: u8, manifest, deposit: u128, bidPerByteEpoch: u128, origin: coord }),
+  fc.record({ type: fc.constant('deploy' as const), assetKind: u8, manifest, deposit: u128, bidPerByteEpoch: u128, origin: coord, zones: fc.array(fc.string({ maxLength: 32 }), { maxLength: 16 }), strategy: u8 }),
   fc.record({
     type: fc.constant('execute' as const),
     asset: b32,
@@ -55,6 +56,9 @@ export const payload: fc.Arbitrary<TxPayload> = fc.oneof(
     private: fc.boolean(),
     deadlineSlots: u32,
     origin: coord,
+    zones: fc.array(fc.string({ maxLength: 32 }), { maxLength: 16 }),
+    strategy: u8,
+    minMemoryBytes: u64,
   }),
 )
 

@@ -1,5 +1,6 @@
 import { CAPABILITY, type HostParams, type SignedTx } from '../../../blocks/schema.ts'
 import { type Client, getChainParams, getHost, HOST_STATUS, REPUTATION_CAUSE, signAndSend, waitForTransaction } from '../../client/index.ts'
+import { DEFAULT_LIMITS } from '../../compute/executeModule.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import { toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
@@ -9,7 +10,7 @@ import { formatCapabilities, nameOf } from './listHosts.ts'
 import { parseAmount, parseCoord, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
 
 const USAGE = [
-  'join --key FILE --coord x,y,z --zone ZONE --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute,private] [--peer MULTIADDR] [--fee N] [--wait] [--rpc URL]',
+  'join --key FILE --coord x,y,z --zone ZONE --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute,private] [--peer MULTIADDR] [--memory BYTES] [--fee N] [--wait] [--rpc URL]',
   'status <0xADDRESS | --key FILE> [--rpc URL]',
   'leave --key FILE [--fee N] [--wait] [--rpc URL]',
 ]
@@ -57,6 +58,7 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
     asks: { type: 'string' },
     caps: { type: 'string', default: 'storage,compute' },
     peer: { type: 'string' },
+    memory: { type: 'string', default: String(DEFAULT_LIMITS.maxMemoryPages * 65_536) },
   })
   const account = readKeyFile(required(values.key, '--key', cmd))
   const coord = parseCoord(required(values.coord, '--coord', cmd), '--coord')
@@ -69,6 +71,7 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
     capabilities: parseCapabilities(values.caps),
     ...parseAsks(required(values.asks, '--asks', cmd)),
     peerId: parsePeer(values.peer),
+    memoryBytes: parseAmount(values.memory, '--memory'),
   }
   if (host.capacityBytes >= 1n << 64n) throw new CliError('USAGE', '--capacity must fit u64')
   const fee = parseAmount(values.fee, '--fee')

@@ -1,4 +1,4 @@
-import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest } from '../../../blocks/schema.ts'
+import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest, ROUTE_STRATEGY, type RouteStrategy } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
 import { type SenderParameters, sendPayload } from './signAndSend.ts'
 import { uploadBlob } from './uploadBlob.ts'
@@ -12,6 +12,10 @@ export interface DeployParameters extends SenderParameters {
   deposit: bigint
   bidPerByteEpoch: bigint
   origin?: Coord
+  /** Hard allow-list of host zones (default: any zone). */
+  zones?: readonly string[]
+  /** How the router ranks the band the placement is drawn from (default balanced). */
+  strategy?: RouteStrategy
   /** Upload progress (bytes handed to the socket, total). */
   onUploadProgress?(sent: number, total: number): void
 }
@@ -29,5 +33,7 @@ export async function deploy(client: Client, p: DeployParameters): Promise<Deplo
     deposit: p.deposit,
     bidPerByteEpoch: p.bidPerByteEpoch,
     origin: p.origin ?? { x: 0, y: 0, z: 0 },
+    zones: [...(p.zones ?? [])],
+    strategy: ROUTE_STRATEGY[p.strategy ?? 'balanced'],
   })
 }

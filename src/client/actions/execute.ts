@@ -1,4 +1,4 @@
-import type { Coord, Hash } from '../../../blocks/schema.ts'
+import { type Coord, type Hash, ROUTE_STRATEGY, type RouteStrategy } from '../../../blocks/schema.ts'
 import type { Client } from '../createClient.ts'
 import { type SenderParameters, sendPayload } from './signAndSend.ts'
 
@@ -13,6 +13,12 @@ export interface ExecuteParameters extends SenderParameters {
   private?: boolean
   deadlineSlots?: number
   origin?: Coord
+  /** Hard allow-list of host zones (default: any zone). */
+  zones?: readonly string[]
+  /** How the router ranks the band the assignment is drawn from (default balanced). */
+  strategy?: RouteStrategy
+  /** Memory the guest may need; only hosts declaring at least this much are assigned (default 0). */
+  minMemoryBytes?: bigint
 }
 /** The execution id, which is the execute tx's id. */
 export type ExecuteReturnType = Hash
@@ -32,5 +38,8 @@ export function execute(client: Client, p: ExecuteParameters): Promise<ExecuteRe
     private: p.private ?? false,
     deadlineSlots: p.deadlineSlots ?? 20,
     origin: p.origin ?? { x: 0, y: 0, z: 0 },
+    zones: [...(p.zones ?? [])],
+    strategy: ROUTE_STRATEGY[p.strategy ?? 'balanced'],
+    minMemoryBytes: p.minMemoryBytes ?? 0n,
   })
 }

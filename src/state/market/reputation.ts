@@ -69,8 +69,11 @@ export function computeReputationUpdate(
   const before = record.reputation
   const after = computeReputation(before, cause, params)
   const status = computeHostStatus({ reputation: after, status: record.status }, params)
+  // Vetting (docs/router.md) counts good events: a passed audit or a receipt that agreed with the quorum.
+  const passed = cause === REPUTATION_CAUSE.auditPass || cause === REPUTATION_CAUSE.receiptAgreed
+  const passedChecks = passed && record.passedChecks < 0xffff_ffff ? record.passedChecks + 1 : record.passedChecks
   return {
-    record: { ...record, reputation: after, status },
+    record: { ...record, reputation: after, status, passedChecks },
     change: { host, before, after, cause },
     event: { height, cause, before, after, subject },
   }

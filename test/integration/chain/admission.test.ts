@@ -40,7 +40,7 @@ async function produce(): Promise<Block> {
 }
 
 function executeTx(key: KeyPair, nonce: number, fee: bigint): SignedTx {
-  return signTx(key, nonce, { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } }, { fee })
+  return signTx(key, nonce, { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }, { fee })
 }
 
 /** Waits (up to 10 s: the machine may be loaded) until `done` holds. */
@@ -65,12 +65,12 @@ async function openChainWithAsset(dir: string, maxTxsPerBlock?: number): Promise
   hosts.forEach((h, i) =>
     chain.submitTx(signTx(h, nextNonce(h), {
       type: 'host.join',
-      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}` },
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
     })),
   )
   while (chain.mempool.size > 0) await produce()
   manifest = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params)).manifest
-  const deploy = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 } })
+  const deploy = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
   chain.submitTx(deploy)
   expect((await produce()).header.kind).toBe('deployment')
   assetId = txId(deploy)
@@ -108,7 +108,7 @@ describe('admission that cannot wedge the chain', () => {
     const ws = createClient({ transport: webSocket(server.wsUrl) })
     try {
       // Funded, so admitted; but no host asks so little, so no placement exists: it cannot apply.
-      const cheap = signTx(payer, nextNonce(payer), { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 0n, origin: { x: 10, y: 10, z: 10 } })
+      const cheap = signTx(payer, nextNonce(payer), { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 0n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
       const id = txId(cheap)
       const seen: RpcEvent[] = []
       const sub = watchEvents(ws, { filter: { topic: 'transaction', txId: id }, onEvent: (e) => seen.push(e) })

@@ -55,7 +55,7 @@ async function hostRuns(host: KeyPair, executionId: Uint8Array): Promise<void> {
 }
 
 async function execute(): Promise<{ id: Uint8Array; block: Block }> {
-  const tx = signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } })
+  const tx = signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n })
   chain.submitTx(tx)
   const block = await produce()
   expect(block.header.kind).toBe('execution')
@@ -83,7 +83,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     hosts.forEach((h, i) =>
       chain.submitTx(signTx(h, nextNonce(h), {
         type: 'host.join',
-        host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}` },
+        host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
       })),
     )
     const block = await produce()
@@ -95,7 +95,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
   it('a deployment block records the manifest and a router placement of 6 distinct hosts across zones; hosts store verified shards', async () => {
     const code = new Uint8Array(readFileSync('fixtures/wasm/counter.wasm'))
     const { manifest, shards } = encodeAsset(code, codingParamsOf(genesis.params))
-    const tx = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 } })
+    const tx = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
     chain.submitTx(tx)
     const block = await produce()
     expect(block.header.kind).toBe('deployment')
@@ -144,7 +144,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
   })
 
   it('two executions over the same hosts settle in one completion block (each computed after the other moved reputation)', async () => {
-    const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } }))
+    const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
     for (const tx of txs) chain.submitTx(tx)
     const scheduled = await produce()
     expect(scheduled.entries).toHaveLength(2)

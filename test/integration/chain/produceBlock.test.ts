@@ -33,12 +33,12 @@ beforeAll(async () => {
   hosts.forEach((h, i) =>
     a.submitTx(signTx(h, 0, {
       type: 'host.join',
-      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}` },
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
     })),
   )
   await produceOnA(1)
   const { manifest } = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params))
-  a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 } }))
+  a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 }))
   expect((await produceOnA(2)).block.header.kind).toBe('deployment')
 })
 

@@ -33,12 +33,12 @@ interface Host { address: Address; dir: string; store: ShardStore | undefined }
 
 function hostRecord(i: number): HostRecord {
   return {
-    params: { coord: { x: 10 * i, y: 5, z: 5 }, zone: `zone-${i}`, capacityBytes: 64n << 20n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}` },
+    params: { coord: { x: 10 * i, y: 5, z: 5 }, zone: `zone-${i}`, capacityBytes: 64n << 20n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
     reputation: 5000,
     status: HOST_STATUS.active,
     usedBytes: 0n,
     joinedHeight: 0,
-    failedAudits: 0,
+    failedAudits: 0, bond: 0n, passedChecks: 0,
   }
 }
 
@@ -51,13 +51,13 @@ describe('six real host stores', () => {
     }
     const byHex = new Map<string, Host>(hosts.map((h) => [toHex(h.address), h]))
     const hostRecords = new Map<string, HostRecord>(hosts.map((h, i) => [toHex(h.address), hostRecord(i)]))
-    const indexParams = { gridSize: GRID, storageUtilizationSlopeBp: 0 }
+    const indexParams = { gridSize: GRID, storageUtilizationSlopeBp: 0, placementBandHosts: 16, vettingPasses: 0, unvettedShareBp: 0 }
 
     // --- deploy: placement by the router, one shard per host, stored with hash checks
     const data = new Uint8Array(randomBytes(1_000_000 + 3))
     const { manifest, shards } = encodeAsset(data, P)
     const asset = hash(utf8('six-hosts/asset'))
-    const deploy = { origin: { x: 0, y: 5, z: 5 }, manifest, bidPerByteEpoch: 2n }
+    const deploy = { origin: { x: 0, y: 5, z: 5 }, manifest, bidPerByteEpoch: 2n, zones: [], strategy: 0 }
     const index = HostIndex.build(indexParams, hosts.slice(0, 6).map((h) => [h.address, hostRecords.get(toHex(h.address))!] as const))
     const placement = route(computeDeploymentRequest(deploy), index, hash(utf8('deploy-block')))
     expect(placement).toHaveLength(6)
@@ -89,7 +89,7 @@ describe('six real host stores', () => {
     // --- audit epochs: answers from the real stores; the router picks repair hosts
     const choose: ChooseRepairHost = (_asset, rec, _i, exclude) => {
       const idx = HostIndex.build(indexParams, [...hostRecords.entries()].map(([hex, r]) => [byHex.get(hex)!.address, r] as const))
-      return route({ ...computeDeploymentRequest({ origin: deploy.origin, manifest: rec.manifest, bidPerByteEpoch: rec.bidPerByteEpoch }, exclude), replicas: 1 }, idx, hash(utf8('audit-block')))[0]
+      return route({ ...computeDeploymentRequest({ origin: deploy.origin, manifest: rec.manifest, bidPerByteEpoch: rec.bidPerByteEpoch, zones: [], strategy: 0 }, exclude), replicas: 1 }, idx, hash(utf8('audit-block')))[0]
     }
     const runEpoch = async (epoch: number) => {
       const input: AuditEpochInput = { epoch, seed: hash(utf8(`epoch-${epoch}`)), height: 100 + epoch, assets: [{ asset, record }], hosts: new Map(hostRecords), params, choose }

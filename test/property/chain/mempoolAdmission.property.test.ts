@@ -32,7 +32,7 @@ function contextAt(height: number, hostIndex: HostIndex): ApplyContext {
 
 function indexOf(state: StateOverlay): HostIndex {
   return HostIndex.build(
-    { gridSize: params.gridSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp },
+    params,
     state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
   )
 }
@@ -43,10 +43,10 @@ function baseState(): { state: StateOverlay; asset: Uint8Array } {
   for (const h of hosts) state.write(Account, accountKey(h.publicKey), { balance: 10n ** 12n, nonce: 0 })
   const owner = hosts[0]!
   hosts.forEach((h, i) =>
-    applyLedgerTx(state, signTx(h, 0, { type: 'host.join', host: { coord: { x: i, y: 0, z: 0 }, zone: `z${i}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `p${i}` } }), contextAt(1, indexOf(state))),
+    applyLedgerTx(state, signTx(h, 0, { type: 'host.join', host: { coord: { x: i, y: 0, z: 0 }, zone: `z${i}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `p${i}`, memoryBytes: 16n << 20n } }), contextAt(1, indexOf(state))),
   )
   const { manifest } = encodeAsset(new Uint8Array(64), codingParamsOf(params))
-  const deploy = signTx(owner, 1, { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 5n, origin: { x: 0, y: 0, z: 0 } })
+  const deploy = signTx(owner, 1, { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 5n, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0 })
   const ctx = contextAt(2, indexOf(state))
   applyDeployment(state, { type: 'deployment', tx: deploy, placement: computePlacement(deploy.body.payload as never, txId(deploy), ctx) }, ctx)
   return { state, asset: txId(deploy) }
@@ -77,7 +77,7 @@ function buildTx(o: Op, nonce: number, asset: Uint8Array): SignedTx {
     case 'stake':
       return signTx(key, nonce, { type: 'stake', amount: o.amount }, { fee: o.fee })
     case 'execute':
-      return signTx(key, nonce, { type: 'execute', asset, fn: 'run', input: new Uint8Array(0), fuelLimit: o.fuel, bidPerFuel: o.bid, replicas: o.replicas, quorum: 1, private: false, deadlineSlots: 5, origin: { x: 0, y: 0, z: 0 } }, { fee: o.fee })
+      return signTx(key, nonce, { type: 'execute', asset, fn: 'run', input: new Uint8Array(0), fuelLimit: o.fuel, bidPerFuel: o.bid, replicas: o.replicas, quorum: 1, private: false, deadlineSlots: 5, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0, minMemoryBytes: 0n }, { fee: o.fee })
   }
 }
 

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest'
 
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
-import { HostIndex, route, routeExhaustive, type RouteRequest } from '../../../src/router/index.ts'
+import { computeUnvettedCap, HostIndex, route, routeExhaustive, type RouteRequest } from '../../../src/router/index.ts'
 import { computeStoragePrice } from '../../../src/state/market/pricing.ts'
 import { HOST_STATUS, type HostRecord } from '../../../src/state/records.ts'
 
 const GRID = 12
-const params = { storageUtilizationSlopeBp: 7_500 }
+// A band of 4 vetted hosts (8 for replicas ≥ 4), vetted after 6 checks, 15% of slots for unvetted hosts.
+const params = { storageUtilizationSlopeBp: 7_500, placementBandHosts: 4, vettingPasses: 6, unvettedShareBp: 1_500 }
+const ZONES = ['a', 'b', 'c', 'd'] as const
 
 const arbAddress = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const arbHost: fc.Arbitrary<HostRecord> = fc.record({
@@ -20,6 +22,7 @@ const arbHost: fc.Arbitrary<HostRecord> = fc.record({
     askPerFuel: fc.bigInt(0n, 120n),
     askPerByteEpoch: fc.bigInt(0n, 120n),
     peerId: fc.constant('p'),
+    memoryBytes: fc.bigInt(0n, 32n << 20n),
   }),
   reputation: fc.nat(10_000),
   // Mostly active so routes are not trivially empty.
@@ -27,6 +30,8 @@ const arbHost: fc.Arbitrary<HostRecord> = fc.record({
   usedBytes: fc.bigInt(0n, 1000n),
   joinedHeight: fc.constant(0),
   failedAudits: fc.constant(0),
+  bond: fc.bigInt(0n, 1000n),
+  passedChecks: fc.nat(12),
 })
 const arbHosts = fc.uniqueArray(fc.tuple(arbAddress, arbHost), { minLength: 0, maxLength: 80, selector: ([a]) => toHex(a) })
 const arbRequest: fc.Arbitrary<RouteRequest> = fc.record({
@@ -36,6 +41,9 @@ const arbRequest: fc.Arbitrary<RouteRequest> = fc.record({
   capabilities: fc.nat(7),
   bid: fc.bigInt(0n, 150n),
   minFreeBytes: fc.bigInt(0n, 600n),
+  zones: fc.subarray([...ZONES]),
+  strategy: fc.constantFrom(0, 1, 2, 3),
+  minMemoryBytes: fc.bigInt(0n, 32n << 20n),
 })
 const arbSeed = fc.uint8Array({ minLength: 0, maxLength: 32 })
 
@@ -43,7 +51,9 @@ const arbSeed = fc.uint8Array({ minLength: 0, maxLength: 32 })
 function eligible(r: HostRecord, req: RouteRequest, utilizationBp: number, excluded: Set<string>, a: Uint8Array): boolean {
   const price = req.kind === 'compute' ? r.params.askPerFuel : computeStoragePrice(r.params.askPerByteEpoch, utilizationBp, params)
   const free = r.params.capacityBytes > r.usedBytes ? r.params.capacityBytes - r.usedBytes : 0n
-  return r.status === HOST_STATUS.active && (r.params.capabilities & req.capabilities) === req.capabilities && price <= req.bid && free >= req.minFreeBytes && !excluded.has(toHex(a))
+  const zoneOk = req.zones === undefined || req.zones.length === 0 || req.zones.includes(r.params.zone)
+  return r.status === HOST_STATUS.active && (r.params.capabilities & req.capabilities) === req.capabilities && price <= req.bid && free >= req.minFreeBytes && !excluded.has(toHex(a)) &&
+    zoneOk && r.params.memoryBytes >= (req.minMemoryBytes ?? 0n)
 }
 
 const hexes = (as: Uint8Array[]): string[] => as.map((a) => toHex(a))
@@ -63,7 +73,7 @@ describe('route properties', () => {
     )
   })
 
-  it('returns distinct eligible hosts, as many as possible, spread over as many zones as possible', () => {
+  it('returns distinct eligible hosts, as many as possible; never outside the allowed zones; unvetted hosts within their cap while vetted hosts suffice', () => {
     fc.assert(
       fc.property(arbHosts, arbRequest, arbSeed, fc.nat(10), (hosts, req0, seed, nExclude) => {
         const req = { ...req0, exclude: hosts.slice(0, nExclude).map(([a]) => a) }
@@ -73,13 +83,54 @@ describe('route properties', () => {
         const ok = hosts.filter(([a, r]) => eligible(r, req, index.utilizationBp, excluded, a))
         const byKey = new Map(hosts.map(([a, r]) => [toHex(a), r]))
         expect(new Set(hexes(got)).size).toBe(got.length)
-        for (const a of got) expect(eligible(byKey.get(toHex(a))!, req, index.utilizationBp, excluded, a)).toBe(true)
+        for (const a of got) {
+          const r = byKey.get(toHex(a))!
+          expect(eligible(r, req, index.utilizationBp, excluded, a)).toBe(true)
+          if ((req.zones ?? []).length > 0) expect(req.zones).toContain(r.params.zone)
+        }
         expect(got.length).toBe(Math.min(req.replicas, ok.length))
+        const vettedEligible = ok.filter(([, r]) => r.passedChecks >= params.vettingPasses).length
+        const unvettedPicked = got.filter((a) => byKey.get(toHex(a))!.passedChecks < params.vettingPasses).length
+        if (vettedEligible >= req.replicas) expect(unvettedPicked).toBeLessThanOrEqual(computeUnvettedCap(req.replicas, params.unvettedShareBp))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('spreads picks over as many zones as the band offers (band covering every eligible host, everyone vetted)', () => {
+    const wide = { ...params, placementBandHosts: 1000, vettingPasses: 0 }
+    fc.assert(
+      fc.property(arbHosts, arbRequest, arbSeed, (hosts, req, seed) => {
+        const index = HostIndex.build({ gridSize: GRID, ...wide }, hosts)
+        const got = route(req, index, seed)
+        const ok = hosts.filter(([a, r]) => eligible(r, req, index.utilizationBp, new Set(), a))
+        const byKey = new Map(hosts.map(([a, r]) => [toHex(a), r]))
         const zonesAvailable = new Set(ok.map(([, r]) => r.params.zone)).size
         const zonesUsed = new Set(got.map((a) => byKey.get(toHex(a))!.params.zone)).size
         expect(zonesUsed).toBe(Math.min(req.replicas, zonesAvailable))
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('over many seeds, unvetted hosts get no more than their share of slots (plus sampling noise)', () => {
+    fc.assert(
+      fc.property(arbHosts, fc.integer({ min: 1, max: 6 }), (hosts, replicas) => {
+        const all = hosts.map(([a, r]) => [a, { ...r, status: HOST_STATUS.active, params: { ...r.params, capabilities: 7, askPerFuel: 0n } }] as const)
+        const vetted = all.filter(([, r]) => r.passedChecks >= params.vettingPasses).length
+        fc.pre(vetted >= replicas && vetted < all.length)
+        const index = HostIndex.build({ gridSize: GRID, ...params }, all)
+        const byKey = new Map(all.map(([a, r]) => [toHex(a), r]))
+        let slots = 0
+        let unvetted = 0
+        for (let i = 0; i < 200; i++) {
+          const got = route({ kind: 'compute', origin: { x: i % GRID, y: (i * 7) % GRID, z: (i * 5) % GRID }, replicas, capabilities: CAPABILITY.compute, bid: 1n, minFreeBytes: 0n }, index, new Uint8Array([i, i >> 8, 7]))
+          slots += got.length
+          unvetted += got.filter((a) => byKey.get(toHex(a))!.passedChecks < params.vettingPasses).length
+        }
+        expect(unvetted / slots).toBeLessThanOrEqual(params.unvettedShareBp / 10_000 + 0.06)
+      }),
+      { numRuns: 40 },
     )
   })
 
@@ -125,15 +176,15 @@ describe('route properties', () => {
           a[1] = i >> 8
           a[2] = next(256)
           index.upsert(a, {
-            params: { coord: { x: next(64), y: next(64), z: next(64) }, zone: `z${next(5)}`, capacityBytes: 1000n, capabilities: 7, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p' },
+            params: { coord: { x: next(64), y: next(64), z: next(64) }, zone: `z${next(5)}`, capacityBytes: 1000n, capabilities: 7, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n },
             reputation: next(10_001),
             status: 0,
             usedBytes: BigInt(next(1000)),
             joinedHeight: 0,
-            failedAudits: 0,
+            failedAudits: 0, bond: BigInt(1 + next(1000)), passedChecks: next(10),
           })
         }
-        const r = { ...req, capabilities: req.capabilities & CAPABILITY.compute, origin: { x: req.origin.x * 5000, y: req.origin.y, z: req.origin.z * 3 } }
+        const r = { ...req, zones: req.zones?.length ? ['z1', 'z3'] : [], capabilities: req.capabilities & CAPABILITY.compute, origin: { x: req.origin.x * 5000, y: req.origin.y, z: req.origin.z * 3 } }
         expect(hexes(route(r, index, seed))).toEqual(hexes(routeExhaustive(r, index, seed)))
       }),
       { numRuns: 60 },
@@ -158,16 +209,16 @@ describe('route properties', () => {
           a[2] = i >> 8
           addrs.push(a)
           index.upsert(a, {
-            params: { coord: { x: next(grid), y: next(grid), z: next(grid) }, zone: `z${next(3)}`, capacityBytes: 1000n, capabilities: next(8) === 0 ? 7 : 3, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p' },
+            params: { coord: { x: next(grid), y: next(grid), z: next(grid) }, zone: `z${next(3)}`, capacityBytes: 1000n, capabilities: next(8) === 0 ? 7 : 3, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n },
             reputation: next(10_001),
             status: next(10) === 0 ? 2 : 0,
             usedBytes: BigInt(next(1000)),
             joinedHeight: 0,
-            failedAudits: 0,
+            failedAudits: 0, bond: BigInt(1 + next(1000)), passedChecks: next(10),
           })
         }
         for (const req of reqs) {
-          const r = { ...req, origin: { x: req.origin.x * 300, y: req.origin.y * 300, z: req.origin.z * 300 }, exclude: addrs.slice(0, next(50)) }
+          const r = { ...req, zones: req.zones?.length ? ['z0', 'z2'] : [], origin: { x: req.origin.x * 300, y: req.origin.y * 300, z: req.origin.z * 300 }, exclude: addrs.slice(0, next(50)) }
           expect(hexes(route(r, index, seed))).toEqual(hexes(routeExhaustive(r, index, seed)))
         }
       }),

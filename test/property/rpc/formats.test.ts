@@ -25,6 +25,7 @@ const hostParams = fc.record({
   askPerFuel: u128,
   askPerByteEpoch: u128,
   peerId: fc.string({ maxLength: 60 }),
+  memoryBytes: u64Arb,
 })
 
 const payload: fc.Arbitrary<TxPayload> = fc.oneof(
@@ -44,6 +45,9 @@ const payload: fc.Arbitrary<TxPayload> = fc.oneof(
     private: fc.boolean(),
     deadlineSlots: u32Arb,
     origin: coord,
+    zones: fc.array(fc.string({ maxLength: 32 }), { maxLength: 16 }),
+    strategy: fc.integer({ min: 0, max: 255 }),
+    minMemoryBytes: u64Arb,
   }),
 )
 

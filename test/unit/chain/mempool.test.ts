@@ -31,7 +31,7 @@ function pool(opts: { maxKindWaitSlots?: number; maxDroppedRecords?: number; onD
   return new Mempool({ chainId: 'xsc-test', params: DEFAULT_PARAMS, ...opts })
 }
 
-const executePayload: ExecutePayload = { type: 'execute', asset: ASSET, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 0, y: 0, z: 0 } }
+const executePayload: ExecutePayload = { type: 'execute', asset: ASSET, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0, minMemoryBytes: 0n }
 const ESCROW = computeEscrow(executePayload, DEFAULT_PARAMS)
 const execute = (key: KeyPair, nonce: number, fee = 0n): SignedTx => signTx(key, nonce, executePayload, { fee })
 const stake = (key: KeyPair, nonce: number, amount: bigint, fee = 1n): SignedTx => signTx(key, nonce, { type: 'stake', amount }, { fee })
@@ -66,7 +66,7 @@ describe('mempool admission: the full cost against the balance minus what is pen
     mp.add(transfer(alice, 0, bob.publicKey, 600n, 1n), state)
     expect(codeOf(() => mp.add(transfer(alice, 1, bob.publicKey, 399n, 1n), state))).toBe('INSUFFICIENT_FUNDS')
     expect(codeOf(() => mp.add(stake(alice, 1, 399n), state))).toBe('INSUFFICIENT_FUNDS')
-    const deploy = signTx(alice, 1, { type: 'deploy', assetKind: 1, manifest: encodeAsset(new Uint8Array(100), codingParamsOf(DEFAULT_PARAMS)).manifest, deposit: 399n, bidPerByteEpoch: 1n, origin: { x: 0, y: 0, z: 0 } }, { fee: 1n })
+    const deploy = signTx(alice, 1, { type: 'deploy', assetKind: 1, manifest: encodeAsset(new Uint8Array(100), codingParamsOf(DEFAULT_PARAMS)).manifest, deposit: 399n, bidPerByteEpoch: 1n, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0 }, { fee: 1n })
     expect(codeOf(() => mp.add(deploy, state))).toBe('INSUFFICIENT_FUNDS')
     expect(codeOf(() => mp.add(transfer(alice, 1, bob.publicKey, 398n, 1n), state))).toBeUndefined()
   })

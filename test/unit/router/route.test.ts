@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest'
 
-import { CAPABILITY } from '../../../blocks/schema.ts'
+import { CAPABILITY, ROUTE_STRATEGY } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
 import { HostIndex, route, routeExhaustive, type RouteRequest, RouterError } from '../../../src/router/index.ts'
 import { HOST_STATUS } from '../../../src/state/records.ts'
-import { addr, makeHost } from './hostFixtures.ts'
+import { addr, indexParams, makeHost, seeds } from './hostFixtures.ts'
 
-const params = { storageUtilizationSlopeBp: 10_000 }
 const seed0 = new Uint8Array(32)
 
 function compute(over: Partial<RouteRequest> = {}): RouteRequest {
@@ -14,132 +13,152 @@ function compute(over: Partial<RouteRequest> = {}): RouteRequest {
 }
 
 const hex = (as: Uint8Array[]): string[] => as.map((a) => toHex(a))
+const sorted = (as: Uint8Array[]): string[] => hex(as).sort()
 
-describe('route scoring', () => {
-  it('prefers a cheaper, more reputable host at distance 0 over a perfect host at distance 1, by the documented formula', () => {
-    const index = new HostIndex({ gridSize: 100, ...params })
-    // A: d = 1, rep 10000, ask 0, empty: penalty 100000 → cost (1+1) × 100000 = 200000
-    index.upsert(addr(1), makeHost({ coord: { x: 1, y: 0, z: 0 } }))
-    // B: d = 0, rep 5000, ask 50 of bid 100 (askBp 5000), empty:
-    //    penalty 100000 + 4×5000 + 3×5000 = 135000 → cost 1 × 135000 = 135000
-    index.upsert(addr(2), makeHost({ reputation: 5_000, askPerFuel: 50n }))
-    expect(hex(route(compute({ replicas: 2 }), index, seed0))).toEqual(hex([addr(2), addr(1)]))
-  })
+/** How often each host (by first address byte) is picked over `n` seeds. */
+function tally(req: RouteRequest, index: HostIndex, n: number): Map<number, number> {
+  const counts = new Map<number, number>()
+  for (const s of seeds(n)) {
+    const got = route(req, index, s)
+    expect(hex(got)).toEqual(hex(routeExhaustive(req, index, s)))
+    for (const a of got) counts.set(a[0]!, (counts.get(a[0]!) ?? 0) + 1)
+  }
+  return counts
+}
 
-  it('lets a nearer host win when the farther one is no better: ties in penalty go to distance', () => {
-    const index = new HostIndex({ gridSize: 100, ...params })
-    // C: d = 3 → 4 × 100000; D: d = 2 (x=1,y=1) → 3 × 100000
-    index.upsert(addr(3), makeHost({ coord: { x: 3, y: 0, z: 0 } }))
-    index.upsert(addr(4), makeHost({ coord: { x: 1, y: 1, z: 0 } }))
-    expect(hex(route(compute({ replicas: 2 }), index, seed0))).toEqual(hex([addr(4), addr(3)]))
-  })
-
-  it('counts a fuller host as worse: 90% full at d=0 loses to empty at d=0', () => {
-    const index = new HostIndex({ gridSize: 10, ...params })
-    // E: full 9000 bp → penalty 100000 + 3×9000 = 127000; F: empty → 100000
-    index.upsert(addr(5), makeHost({ usedBytes: 900n, capacityBytes: 1000n }))
-    index.upsert(addr(6), makeHost({}))
-    expect(hex(route(compute({ replicas: 2 }), index, seed0))).toEqual(hex([addr(6), addr(5)]))
-  })
-})
-
-describe('route filters', () => {
-  it('never picks suspended, draining, disqualified or left hosts, hosts without the capability, above the bid, without room, or excluded', () => {
-    const index = new HostIndex({ gridSize: 16, ...params })
-    index.upsert(addr(1), makeHost({ status: HOST_STATUS.suspended }))
-    index.upsert(addr(2), makeHost({ status: HOST_STATUS.draining }))
-    index.upsert(addr(3), makeHost({ status: HOST_STATUS.disqualified }))
-    index.upsert(addr(4), makeHost({ status: HOST_STATUS.left }))
-    index.upsert(addr(5), makeHost({ capabilities: CAPABILITY.storage }))
-    index.upsert(addr(6), makeHost({ askPerFuel: 101n }))
-    index.upsert(addr(7), makeHost({ capacityBytes: 10n, usedBytes: 5n }))
-    index.upsert(addr(8), makeHost({}))
-    index.upsert(addr(9), makeHost({ coord: { x: 15, y: 15, z: 15 }, askPerFuel: 100n }))
-    const got = route(compute({ replicas: 5, minFreeBytes: 6n, exclude: [addr(8)] }), index, seed0)
-    expect(hex(got)).toEqual(hex([addr(9)]))
-  })
-
-  it('requires every requested capability bit (private execution needs the private bit)', () => {
-    const index = new HostIndex({ gridSize: 16, ...params })
-    index.upsert(addr(1), makeHost({ capabilities: CAPABILITY.compute }))
-    index.upsert(addr(2), makeHost({ capabilities: CAPABILITY.compute | CAPABILITY.private, coord: { x: 9, y: 9, z: 9 } }))
-    expect(hex(route(compute({ replicas: 2, capabilities: CAPABILITY.compute | CAPABILITY.private }), index, seed0))).toEqual(hex([addr(2)]))
-  })
-
-  it('handles capability bit 31 like any other bit', () => {
-    const index = new HostIndex({ gridSize: 16, ...params })
-    const high = 0x8000_0000
-    index.upsert(addr(1), makeHost({ capabilities: CAPABILITY.compute | high }))
-    index.upsert(addr(2), makeHost({ capabilities: CAPABILITY.compute }))
-    expect(hex(route(compute({ replicas: 2, capabilities: (CAPABILITY.compute | high) >>> 0 }), index, seed0))).toEqual(hex([addr(1)]))
-  })
-
-  it('compares the storage ask scaled by utilization with the bid', () => {
-    const index = new HostIndex({ gridSize: 16, ...params })
-    // Network: capacity 1000 + 1000, used 500 + 500 → utilization 5000 bp.
-    // Price = ask × (10^8 + 10000 × 5000) / 10^8 = 1.5 × ask. Host 1 ask 60 → 90 ≤ 100; host 2 ask 70 → 105 > 100.
-    index.upsert(addr(1), makeHost({ askPerByteEpoch: 60n, usedBytes: 500n }))
-    index.upsert(addr(2), makeHost({ askPerByteEpoch: 70n, usedBytes: 500n }))
-    expect(index.utilizationBp).toBe(5_000)
-    const req: RouteRequest = { kind: 'storage', origin: { x: 0, y: 0, z: 0 }, replicas: 2, capabilities: CAPABILITY.storage, bid: 100n, minFreeBytes: 1n }
-    expect(hex(route(req, index, seed0))).toEqual(hex([addr(1)]))
-  })
-})
-
-describe('route anti-affinity and ties', () => {
-  it('spreads across zones before reusing one', () => {
-    const index = new HostIndex({ gridSize: 64, ...params })
-    index.upsert(addr(1), makeHost({ zone: 'a', coord: { x: 0, y: 0, z: 0 } }))
-    index.upsert(addr(2), makeHost({ zone: 'a', coord: { x: 1, y: 0, z: 0 } }))
-    index.upsert(addr(3), makeHost({ zone: 'a', coord: { x: 2, y: 0, z: 0 } }))
-    index.upsert(addr(4), makeHost({ zone: 'b', coord: { x: 60, y: 60, z: 60 } }))
-    // Zone picks first (a's best, then b's best however far), then the best leftover of a.
-    expect(hex(route(compute({ replicas: 3 }), index, seed0))).toEqual(hex([addr(1), addr(4), addr(2)]))
-    // Same with enough zone-a hosts near the origin to fill every slot from leaves visited long before b's.
-    for (let i = 0; i < 60; i++) index.upsert(addr(100 + i), makeHost({ zone: 'a', coord: { x: 3 + (i % 4), y: i % 5, z: 0 } }))
-    expect(hex(route(compute({ replicas: 3 }), index, seed0))).toEqual(hex([addr(1), addr(4), addr(2)]))
-  })
-
-  it('breaks exact ties by host id XOR seed', () => {
-    const index = new HostIndex({ gridSize: 8, ...params })
-    index.upsert(addr(0x10), makeHost({ zone: 'a' }))
-    index.upsert(addr(0x20), makeHost({ zone: 'b' }))
-    expect(hex(route(compute({ replicas: 2 }), index, seed0))).toEqual(hex([addr(0x10), addr(0x20)]))
-    // seed first byte 0x30: 0x10^0x30 = 0x20, 0x20^0x30 = 0x10 → order flips.
-    const seed = new Uint8Array(32)
-    seed[0] = 0x30
-    expect(hex(route(compute({ replicas: 2 }), index, seed))).toEqual(hex([addr(0x20), addr(0x10)]))
-  })
-
-  it('visits a region whose lower bound equals the best cost so far, so an equally cheap host with a smaller id wins', () => {
-    const index = new HostIndex({ gridSize: 64, ...params })
-    // A at d=1, perfect: cost 2 × 100000 = 200000, address 0x01…
-    index.upsert(addr(1), makeHost({ coord: { x: 1, y: 0, z: 0 } }))
-    // B at d=0, worst penalty: 100000 + 4×10000 + 3×10000 (ask = bid) + 3×10000 (full) = 200000, address 0x02…
-    index.upsert(addr(2), makeHost({ reputation: 0, askPerFuel: 100n, usedBytes: 1000n }))
-    // Suspended fillers at the origin force the octree down to unit cells, so A and B sit in different leaves.
-    for (let i = 0; i < 30; i++) index.upsert(addr(100 + i), makeHost({ status: HOST_STATUS.suspended }))
-    expect(hex(route(compute(), index, seed0))).toEqual(hex([addr(1)]))
+describe('route filter', () => {
+  it('returns exactly the eligible hosts when asked for more than exist: status, capability, price, room, memory, zones, exclusions', () => {
+    const index = new HostIndex(indexParams(16))
+    index.upsert(addr(1), makeHost({ zone: 'a' }))
+    index.upsert(addr(2), makeHost({ zone: 'b', coord: { x: 5, y: 5, z: 5 } }))
+    index.upsert(addr(3), makeHost({ zone: 'a', status: HOST_STATUS.suspended }))
+    index.upsert(addr(4), makeHost({ zone: 'a', capabilities: CAPABILITY.storage }))
+    index.upsert(addr(5), makeHost({ zone: 'a', askPerFuel: 101n }))
+    index.upsert(addr(6), makeHost({ zone: 'c', memoryBytes: 1n << 20n }))
+    index.upsert(addr(7), makeHost({ zone: 'c' }))
+    index.upsert(addr(8), makeHost({ zone: 'd' }))
+    expect(sorted(route(compute({ replicas: 8 }), index, seed0))).toEqual(sorted([addr(1), addr(2), addr(6), addr(7), addr(8)]))
+    expect(sorted(route(compute({ replicas: 8, minMemoryBytes: 2n << 20n }), index, seed0))).toEqual(sorted([addr(1), addr(2), addr(7), addr(8)]))
+    expect(sorted(route(compute({ replicas: 8, zones: ['a', 'c'] }), index, seed0))).toEqual(sorted([addr(1), addr(6), addr(7)]))
+    expect(sorted(route(compute({ replicas: 8, zones: ['c'], exclude: [addr(7)] }), index, seed0))).toEqual(sorted([addr(6)]))
+    expect(route(compute({ replicas: 3, zones: ['nowhere'] }), index, seed0)).toEqual([])
+    expect(sorted(route({ ...compute({ replicas: 8 }), kind: 'storage', capabilities: CAPABILITY.storage, minFreeBytes: 1000n }, index, seed0))).toEqual(
+      sorted([addr(1), addr(2), addr(3), addr(4), addr(5), addr(6), addr(7), addr(8)].filter((a) => ![3].includes(a[0]!))),
+    )
   })
 
   it('returns fewer hosts than asked when fewer are eligible, and none from an empty index', () => {
-    const index = new HostIndex({ gridSize: 8, ...params })
+    const index = new HostIndex(indexParams(8))
     expect(route(compute({ replicas: 3 }), index, seed0)).toEqual([])
     index.upsert(addr(1), makeHost({}))
     expect(route(compute({ replicas: 3 }), index, seed0)).toHaveLength(1)
   })
 })
 
+describe('placement draw (docs/router.md)', () => {
+  it('distance only chooses the band: the nearest hosts beyond the band are never picked, and inside it picks follow weight, not distance', () => {
+    const index = new HostIndex(indexParams(64, { placementBandHosts: 4 }))
+    // Four hosts in the band at distances 0..3, four farther ones outside it.
+    for (let i = 0; i < 8; i++) index.upsert(addr(i + 1), makeHost({ coord: { x: i < 4 ? i : 20 + i, y: 0, z: 0 }, zone: `z${i}` }))
+    const counts = tally(compute(), index, 800)
+    for (let i = 5; i <= 8; i++) expect(counts.get(i) ?? 0).toBe(0)
+    // Equal weights: each band host gets about a quarter, the nearest no more than the farthest in the band.
+    for (let i = 1; i <= 4; i++) expect(counts.get(i)!).toBeGreaterThan(140)
+  })
+
+  it('weights picks by bond × reputation', () => {
+    const index = new HostIndex(indexParams(16))
+    index.upsert(addr(1), makeHost({ zone: 'a', bond: 3000n }))
+    index.upsert(addr(2), makeHost({ zone: 'b', bond: 1000n }))
+    index.upsert(addr(3), makeHost({ zone: 'c', bond: 1000n, reputation: 5000 }))
+    const counts = tally(compute(), index, 1200)
+    // Expected shares 30000 : 10000 : 5000 of 45000 → 800, 267, 133.
+    expect(counts.get(1)!).toBeGreaterThan(700)
+    expect(counts.get(1)!).toBeLessThan(900)
+    expect(counts.get(2)!).toBeGreaterThan(190)
+    expect(counts.get(3)!).toBeGreaterThan(80)
+    expect(counts.get(3)!).toBeLessThan(counts.get(2)!)
+  })
+
+  it('three Sybils declared at the origin in three zones get about their bond share, not every slot', () => {
+    const index = new HostIndex(indexParams(1024))
+    for (let i = 0; i < 3; i++) index.upsert(addr(0xf0 + i), makeHost({ zone: `sybil-${i}` }))
+    for (let i = 0; i < 9; i++) index.upsert(addr(i + 1), makeHost({ coord: { x: 100 + 30 * i, y: 100, z: 100 }, zone: `zone-${i % 3}` }))
+    const req = compute({ replicas: 3 })
+    let sybilSlots = 0
+    let allSybil = 0
+    for (const s of seeds(400)) {
+      const got = route(req, index, s)
+      const n = got.filter((a) => a[0]! >= 0xf0).length
+      sybilSlots += n
+      if (n === 3) allSybil++
+    }
+    // 3 of 12 equal weights; anti-affinity spreads picks over 6 zones, so the Sybils' zones count as three of six.
+    expect(sybilSlots / 1200).toBeGreaterThan(0.2)
+    expect(sybilSlots / 1200).toBeLessThan(0.5)
+    expect(allSybil).toBeLessThan(60)
+  })
+
+  it('keeps unvetted hosts to their share while vetted hosts suffice, and uses them when nobody is vetted', () => {
+    const index = new HostIndex(indexParams(1024, { unvettedShareBp: 1000 }))
+    for (let i = 0; i < 6; i++) index.upsert(addr(0xf0 + i), makeHost({ zone: `new-${i}`, passedChecks: 9, bond: 10_000n }))
+    for (let i = 0; i < 12; i++) index.upsert(addr(i + 1), makeHost({ coord: { x: 50 + 10 * i, y: 0, z: 0 }, zone: `zone-${i % 4}` }))
+    const req = compute({ replicas: 3 })
+    let unvettedSlots = 0
+    for (const s of seeds(600)) {
+      const n = route(req, index, s).filter((a) => a[0]! >= 0xf0).length
+      expect(n).toBeLessThanOrEqual(1) // ⌈3 × 10%⌉
+      unvettedSlots += n
+    }
+    // Each slot rolls under 10% for the unvetted class (the cap of 1 trims a little): about 0.1 × 1800.
+    expect(unvettedSlots).toBeGreaterThan(110)
+    expect(unvettedSlots).toBeLessThan(230)
+    // One more passed check vets a host: it then competes by weight (10× the others' bond).
+    index.upsert(addr(0xf0), makeHost({ zone: 'new-0', passedChecks: 10, bond: 10_000n }))
+    expect((tally(req, index, 200).get(0xf0) ?? 0) / 200).toBeGreaterThan(0.4)
+    // A young network: nobody vetted, every slot still filled.
+    const young = new HostIndex(indexParams(16))
+    for (let i = 0; i < 5; i++) young.upsert(addr(i + 1), makeHost({ zone: `z${i}`, passedChecks: 0 }))
+    expect(route(compute({ replicas: 3 }), young, seed0)).toHaveLength(3)
+  })
+
+  it('spreads picks over zones while the band offers them, and fills from picked zones only after', () => {
+    const index = new HostIndex(indexParams(64))
+    for (let i = 0; i < 10; i++) index.upsert(addr(i + 1), makeHost({ coord: { x: i, y: 0, z: 0 }, zone: i < 8 ? 'a' : `b${i}` }))
+    for (const s of seeds(100)) {
+      const got = route(compute({ replicas: 4 }), index, s).map((a) => a[0]!)
+      // Zones a, b8, b9 first (in some order), then a second host of zone a.
+      expect(new Set(got.slice(0, 3).map((n) => (n <= 8 ? 'a' : `b${n}`))).size).toBe(3)
+      expect(got).toHaveLength(4)
+    }
+  })
+
+  it('ranks the band by the request strategy: cheapest keeps dear hosts out, nearest keeps far ones out', () => {
+    const index = new HostIndex(indexParams(64, { placementBandHosts: 2 }))
+    // Dear hosts at distance 1 cost 2 × 200000; cheap ones at distance 2 cost 3 × 100000 under `cheapest`.
+    index.upsert(addr(1), makeHost({ zone: 'a', askPerFuel: 100n, coord: { x: 1, y: 0, z: 0 } }))
+    index.upsert(addr(2), makeHost({ zone: 'b', askPerFuel: 100n, coord: { x: 0, y: 1, z: 0 } }))
+    index.upsert(addr(3), makeHost({ zone: 'c', askPerFuel: 0n, coord: { x: 2, y: 0, z: 0 } }))
+    index.upsert(addr(4), makeHost({ zone: 'd', askPerFuel: 0n, coord: { x: 0, y: 2, z: 0 } }))
+    const near = tally(compute({ strategy: ROUTE_STRATEGY.nearest }), index, 200)
+    expect([...near.keys()].sort()).toEqual([1, 2])
+    const cheap = tally(compute({ strategy: ROUTE_STRATEGY.cheapest }), index, 200)
+    expect([...cheap.keys()].sort()).toEqual([3, 4])
+  })
+})
+
 describe('HostIndex updates', () => {
   it('follows moves, updates and removals', () => {
-    const index = new HostIndex({ gridSize: 32, ...params })
+    const index = new HostIndex(indexParams(32, { placementBandHosts: 1 }))
     for (let i = 0; i < 40; i++) index.upsert(addr(i + 1), makeHost({ coord: { x: 31, y: i % 32, z: 31 }, zone: `z${i % 3}` }))
     index.upsert(addr(200), makeHost({ coord: { x: 20, y: 20, z: 20 } }))
-    expect(hex(route(compute(), index, seed0))).toEqual(hex([addr(200)]))
     index.upsert(addr(100), makeHost({ coord: { x: 5, y: 5, z: 5 } }))
-    expect(hex(route(compute(), index, seed0))).toEqual(hex([addr(100)]))
+    // Band of 2 (2 × replicas): one of the two nearest hosts.
+    const picks = (): string[] => [...new Set(seeds(40).flatMap((s) => hex(route(compute(), index, s))))].sort()
+    expect(picks()).toEqual(sorted([addr(100), addr(200)]))
     index.upsert(addr(100), makeHost({ coord: { x: 30, y: 30, z: 30 } }))
-    expect(hex(route(compute(), index, seed0))).toEqual(hex([addr(200)]))
+    expect(picks()).toContain(toHex(addr(200)))
+    expect(picks()).not.toContain(toHex(addr(100)))
     index.upsert(addr(200), makeHost({ coord: { x: 20, y: 20, z: 20 }, status: HOST_STATUS.suspended }))
     expect(hex(route(compute(), index, seed0))).toEqual(hex(routeExhaustive(compute(), index, seed0)))
     expect(index.remove(addr(200))).toBe(true)
@@ -150,11 +169,12 @@ describe('HostIndex updates', () => {
     expect(index.root.count).toBe(1)
   })
 
-  it('rejects hosts off the grid and malformed requests with typed errors', () => {
-    const index = new HostIndex({ gridSize: 10, ...params })
+  it('rejects hosts off the grid, bad parameters and malformed requests with typed errors', () => {
+    const index = new HostIndex(indexParams(10))
     expect(() => index.upsert(addr(1), makeHost({ coord: { x: 10, y: 0, z: 0 } }))).toThrow(RouterError)
     expect(() => index.upsert(new Uint8Array(31), makeHost({}))).toThrow(RouterError)
-    for (const bad of [compute({ replicas: 0 }), compute({ bid: -1n }), compute({ origin: { x: 0, y: 10, z: 0 } }), compute({ origin: { x: 0.5, y: 0, z: 0 } })]) {
+    expect(() => new HostIndex(indexParams(10, { unvettedShareBp: 10_001 }))).toThrow(RouterError)
+    for (const bad of [compute({ replicas: 0 }), compute({ bid: -1n }), compute({ origin: { x: 0, y: 10, z: 0 } }), compute({ origin: { x: 0.5, y: 0, z: 0 } }), compute({ strategy: 9 }), compute({ minMemoryBytes: -1n })]) {
       try {
         route(bad, index, seed0)
         expect.unreachable()

@@ -47,12 +47,12 @@ export function sampleHost(address: Address = generateKeyPair().publicKey): Host
   return {
     address,
     record: {
-      params: { coord: { x: 1, y: 2, z: 3 }, zone: 'eu-1', capacityBytes: 1n << 40n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooWtest' },
+      params: { coord: { x: 1, y: 2, z: 3 }, zone: 'eu-1', capacityBytes: 1n << 40n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooWtest', memoryBytes: 16n << 20n },
       reputation: 5000,
       status: 0,
       usedBytes: 123n,
       joinedHeight: 1,
-      failedAudits: 0,
+      failedAudits: 0, bond: 0n, passedChecks: 0,
     },
     events: [{ height: 1, cause: 0, before: 5000, after: 5100, subject: hash(utf8('audit')) }],
   }

@@ -17,12 +17,13 @@ export function hostRecord(overrides: Partial<HostRecord> = {}, ask = 2n): HostR
       askPerFuel: 1n,
       askPerByteEpoch: ask,
       peerId: 'peer',
+      memoryBytes: 16n << 20n,
     },
     reputation: 5000,
     status: HOST_STATUS.active,
     usedBytes: 0n,
     joinedHeight: 0,
-    failedAudits: 0,
+    failedAudits: 0, bond: 0n, passedChecks: 0,
     ...overrides,
   }
 }
