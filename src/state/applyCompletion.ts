@@ -6,9 +6,9 @@ import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
-import { MarketError, verifyCompletionEntry } from './market/index.ts'
-import { EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
-import { assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
+import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
+import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -55,6 +55,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
       proposer: ctx.proposer,
       deadlinePassed: ctx.slot > rec.deadlineSlot,
       height: ctx.height,
+      retrievableByAudits: isModuleRetrievableByAudits(state.read(AssetRecord, assetKey(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots),
     })
   } catch (cause) {
     const details = cause instanceof MarketError ? cause.details : {}

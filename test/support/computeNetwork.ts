@@ -34,7 +34,7 @@ export interface ComputeNetwork {
   close(): Promise<void>
 }
 
-export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number; params?: Partial<GenesisConfig['params']> }): Promise<ComputeNetwork> {
+export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number; params?: Partial<GenesisConfig['params']>; hostSite?: (i: number) => { coord: string; zone: string } }): Promise<ComputeNetwork> {
   const tmp = tempDir(`xsc-${opts.name}-`)
   const validatorKeys = Array.from({ length: opts.validators }, (_, i) => testKey(`${opts.name}-validator-${i}`))
   const hostKeys = Array.from({ length: opts.hosts + 2 }, (_, i) => testKey(`${opts.name}-host-${i}`))
@@ -71,7 +71,8 @@ export async function startComputeNetwork(opts: { name: string; validators: numb
       return validators.filter((v): v is NodeProcess => v !== undefined).map((v) => v.p2p[0]!)
     },
     async startHost(i) {
-      const node = await startNodeProcess(['--data', join(tmp.dir, `host-${i}`), ...common, '--host', '--host-key', join(tmp.dir, `host-${i}.json`), '--coord', `${100 + 30 * i},${100 + 20 * (i % 3)},100`, '--zone', `zone-${i % 3}`, '--asks', '1,1', ...net.bootstrap().flatMap((b) => ['--bootstrap', b])])
+      const site = opts.hostSite?.(i) ?? { coord: `${100 + 30 * i},${100 + 20 * (i % 3)},100`, zone: `zone-${i % 3}` }
+      const node = await startNodeProcess(['--data', join(tmp.dir, `host-${i}`), ...common, '--host', '--host-key', join(tmp.dir, `host-${i}.json`), '--coord', site.coord, '--zone', site.zone, '--asks', '1,1', ...net.bootstrap().flatMap((b) => ['--bootstrap', b])])
       hosts[i] = node
       return node
     },

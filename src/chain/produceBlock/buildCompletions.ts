@@ -4,9 +4,9 @@ import { equalBytes } from '../../crypto/index.ts'
 import { applyCompletion } from '../../state/applyCompletion.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { readHost } from '../../state/hosts.ts'
-import { computeCompletion } from '../../state/market/index.ts'
-import { EXECUTION_STATUS, ExecutionRecord } from '../../state/records.ts'
-import { STATE_PREFIX } from '../../state/stateKeys.ts'
+import { computeCompletion, isModuleRetrievableByAudits } from '../../state/market/index.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord } from '../../state/records.ts'
+import { assetKey, STATE_PREFIX } from '../../state/stateKeys.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 
@@ -31,7 +31,7 @@ export function buildCompletions(state: StateReader, ctx: ApplyContext, receipts
     const deadlinePassed = ctx.slot > rec.deadlineSlot
     if (held.length === 0 && !deadlinePassed) continue
     const receiptList = held.map((h) => h.receipt)
-    const result = computeCompletion({ execution: rec, executionId, receipts: receiptList, hosts: (a) => readHost(view, a), params: ctx.genesis.params, proposer: ctx.proposer, deadlinePassed, height: ctx.height })
+    const result = computeCompletion({ execution: rec, executionId, receipts: receiptList, hosts: (a) => readHost(view, a), params: ctx.genesis.params, proposer: ctx.proposer, deadlinePassed, height: ctx.height, retrievableByAudits: isModuleRetrievableByAudits(view.read(AssetRecord, assetKey(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots) })
     if (result === undefined) continue
     // Only an agreed, successful run writes state: the write set of a receipt in the agreeing quorum.
     const agreedWrites = result.status === COMPLETION_STATUS.agreed && result.outcome === OUTCOME.ok

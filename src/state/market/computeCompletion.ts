@@ -1,7 +1,8 @@
 import { type Address, COMPLETION_STATUS, type Hash, OUTCOME, type Payout, type Receipt, REPUTATION_CAUSE, type ReputationChange } from '../../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
 import { ZERO_HASH } from '../../crypto/hash.ts'
-import { EXECUTION_STATUS, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
+import { ASSET_STATUS, type AssetRecord, EXECUTION_STATUS, type ExecutionRecord, type HostRecord, type ReputationEvent } from '../records.ts'
+import { AUDIT_GRACE_BLOCKS } from '../storage/computeAuditEntry.ts'
 import { MarketError } from './errors.ts'
 import type { MarketParams } from './marketParams.ts'
 import { computeClearingPrice, computeFirstReceiptBonus, computeHostPay, computePremiumBp, computeProposerFee, U128_MAX } from './pricing.ts'
@@ -20,6 +21,23 @@ export interface CompletionInputs {
   /** True once the execution's deadline slot has passed: missing receipts are then no-shows. */
   deadlinePassed: boolean
   height: number
+  /**
+   * Audit evidence that the module could be fetched (isModuleRetrievableByAudits on the executed
+   * asset); absent means none. Without it, or a receipt from another host, no-shows are not counted.
+   */
+  retrievableByAudits?: boolean
+}
+
+/**
+ * Whether audits show an asset's module could be fetched: the asset is stored (not expired), has
+ * been past its audit grace for a whole audit epoch (so at least one audit epoch has challenged its
+ * shards; heights never outrun slots), and at least k of its shards passed their latest audit
+ * (no consecutive failures).
+ */
+export function isModuleRetrievableByAudits(asset: AssetRecord | undefined, height: number, auditEpochSlots: number): boolean {
+  if (asset === undefined || asset.status === ASSET_STATUS.expired) return false
+  if (height - asset.createdHeight < AUDIT_GRACE_BLOCKS + auditEpochSlots) return false
+  return asset.shardFailures.filter((f) => f === 0).length >= asset.manifest.k
 }
 
 export interface HostReputationUpdate {
@@ -71,7 +89,9 @@ function receiptKey(r: Receipt): string {
  * - Reputation: agreeing → receiptAgreed; other receipts → receiptDissent when a result was agreed
  *   (or when the receipt claims fuel over the limit, which is wrong whatever the others say);
  *   assigned hosts without a receipt → noShow, only once the deadline has passed (a slower honest
- *   host that lost the race to quorum is not punished).
+ *   host that lost the race to quorum is not punished) and only if the module was retrievable: some
+ *   assigned host produced a receipt, or audits show k shards passing (a host is never blamed for
+ *   a module nobody could fetch, e.g. a deploy whose blob was never uploaded).
  */
 export function computeCompletion(inputs: CompletionInputs): CompletionResult | undefined {
   const { execution: ex, executionId, receipts, params } = inputs
@@ -131,7 +151,8 @@ export function computeCompletion(inputs: CompletionInputs): CompletionResult | 
     result = { status: COMPLETION_STATUS.failed, outcome: OUTCOME.ok, resultHash: ZERO_HASH, fuelUsed: 0n, output: new Uint8Array(0) }
     for (const r of receipts) if (r.body.fuelUsed > ex.fuelLimit) causes.set(toHex(r.body.host), { host: r.body.host, cause: REPUTATION_CAUSE.receiptDissent })
   }
-  if (inputs.deadlinePassed) {
+  const retrievable = receipts.length > 0 || inputs.retrievableByAudits === true
+  if (inputs.deadlinePassed && retrievable) {
     for (const a of ex.assignment) if (!seen.has(toHex(a))) causes.set(toHex(a), { host: a, cause: REPUTATION_CAUSE.noShow })
   }
 

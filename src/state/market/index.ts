@@ -1,4 +1,4 @@
-export { type CompletionInputs, type CompletionResult, computeCompletion, type HostReputationUpdate, mergePayouts } from './computeCompletion.ts'
+export { type CompletionInputs, type CompletionResult, computeCompletion, type HostReputationUpdate, isModuleRetrievableByAudits, mergePayouts } from './computeCompletion.ts'
 export { MarketError, type MarketErrorCode } from './errors.ts'
 export { MARKET_PARAM_DEFAULTS, type MarketParams, verifyMarketParams } from './marketParams.ts'
 export {

@@ -8,14 +8,16 @@ import {
   computeCompletion,
   computeEscrow,
   computeEscrowBreakdown,
+  isModuleRetrievableByAudits,
   MARKET_PARAM_DEFAULTS,
   MarketError,
   verifyCompletionEntry,
   verifyConservation,
 } from '../../../../src/state/market/index.ts'
-import type { HostRecord } from '../../../../src/state/records.ts'
+import { ASSET_STATUS, type AssetRecord, type HostRecord } from '../../../../src/state/records.ts'
+import { AUDIT_GRACE_BLOCKS } from '../../../../src/state/storage/computeAuditEntry.ts'
 import { makeHost } from '../../router/hostFixtures.ts'
-import { EXEC_ID, hostAddr, makeExecution, makeReceipt, PROPOSER } from './marketFixtures.ts'
+import { CLIENT, EXEC_ID, hostAddr, makeExecution, makeReceipt, PROPOSER } from './marketFixtures.ts'
 
 // premium 2x, first-receipt bonus 10%, proposer fee 5%, alpha 10%, suspend 3000, disqualify 1000.
 const params = MARKET_PARAM_DEFAULTS
@@ -114,6 +116,29 @@ describe('computeCompletion quorum and reputation', () => {
     expect(r.refund).toBe(32_550n)
     // no-show: 5000 − floor(5000 × 1000 / 10000) = 4500; the two disagreeing hosts are not judged.
     expect(r.reputation.map((c) => [toHex(c.host).slice(0, 4), c.after, c.cause])).toEqual([['0x03', 4_500, REPUTATION_CAUSE.noShow]])
+  })
+
+  it('counts no-shows only when the module was retrievable: another host answered, or audits show k shards passing', () => {
+    // The framing attack: a module nobody can fetch (a deploy whose blob was never uploaded).
+    const nobody = computeCompletion(inputs({ deadlinePassed: true }))!
+    expect(nobody.status).toBe(COMPLETION_STATUS.failed)
+    expect(nobody.refund).toBe(32_550n)
+    expect(nobody.reputation).toEqual([])
+    const audited = computeCompletion(inputs({ deadlinePassed: true, retrievableByAudits: true }))!
+    expect(audited.reputation.map((c) => [toHex(c.host).slice(0, 4), c.cause])).toEqual([['0x01', REPUTATION_CAUSE.noShow], ['0x02', REPUTATION_CAUSE.noShow], ['0x03', REPUTATION_CAUSE.noShow]])
+  })
+
+  it('takes audit evidence only from a stored asset past its grace and one audit epoch, with k shards passing', () => {
+    const asset = (over: Partial<AssetRecord> = {}): AssetRecord => ({
+      owner: CLIENT, kind: 1, manifest: { size: 10n, dataHash: new Uint8Array(32), k: 4, m: 2, segmentSize: 1024, shardSize: 3n, chunkSize: 256, shardHashes: [], chunkRoots: [] },
+      placement: [], shardFailures: [0, 0, 0, 0, 1, 2], deposit: 1n, bidPerByteEpoch: 1n, createdHeight: 100, status: ASSET_STATUS.active, exhaustedEpoch: undefined, ...over,
+    })
+    const ready = 100 + AUDIT_GRACE_BLOCKS + 20
+    expect(isModuleRetrievableByAudits(asset(), ready, 20)).toBe(true)
+    expect(isModuleRetrievableByAudits(asset(), ready - 1, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ shardFailures: [0, 0, 0, 1, 1, 2] }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.expired }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(undefined, ready, 20)).toBe(false)
   })
 
   it('needs agreement on outcome, result, fuel and write set; takes the first group to reach quorum; ignores over-limit fuel claims', () => {
