@@ -10,6 +10,7 @@ import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { filterEligibleHosts, listHosts } from './listHosts.ts'
 import { parseAmount, parseCoord, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
@@ -47,7 +48,7 @@ export interface DeployResult {
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'upload a WASM module, component or blob and deploy it as an asset',
-  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--fee N] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--fee N] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       ...senderOptions('120'),
@@ -55,6 +56,7 @@ export const deployCommand: Command = {
       deposit: { type: 'string' },
       bid: { type: 'string', default: '1' },
       origin: { type: 'string', default: '0,0,0' },
+      ...PLACEMENT_FLAG_OPTIONS,
       wait: { type: 'boolean', default: false },
       'skip-host-check': { type: 'boolean', default: false },
     })
@@ -64,6 +66,7 @@ export const deployCommand: Command = {
     const bid = parseAmount(values.bid, '--bid')
     const fee = parseAmount(values.fee, '--fee')
     const origin = parseCoord(values.origin, '--origin')
+    const placement = parsePlacementFlags(values)
     const timeoutMs = parseTimeoutMs(values.timeout)
     const depositFlag = values.deposit !== undefined ? parseAmount(values.deposit, '--deposit') : undefined
     if (values.kind !== undefined && !(values.kind in ASSET_KIND)) throw new CliError('USAGE', `--kind must be module, component or blob, got "${values.kind}"`)
@@ -84,7 +87,7 @@ export const deployCommand: Command = {
       const deposit = depositFlag ?? computeDefaultDeposit(manifest, bid)
       const shards = manifest.k + manifest.m
       if (!values['skip-host-check']) {
-        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: CAPABILITY.storage, bid, ask: 'byteEpoch', minFreeBytes: manifest.shardSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp })
+        const eligible = filterAllowedZones(filterEligibleHosts(await listHosts(client), { capabilities: CAPABILITY.storage, bid, ask: 'byteEpoch', minFreeBytes: manifest.shardSize, storageUtilizationSlopeBp: params.storageUtilizationSlopeBp }), placement.zones)
         if (eligible.length < shards) {
           throw new CommandError('NO_HOSTS', `only ${eligible.length} active storage host(s) with ${manifest.shardSize} bytes free are priced at most ${bid} per byte-epoch (ask raised by network utilization); a deployment needs ${shards} (k=${manifest.k} + m=${manifest.m} shards)`,
             'start more storage hosts (xsc host join, or npm run devnet), or raise --bid above their asks (xsc status lists the hosts)', { eligible: eligible.length, needed: shards, bid })
@@ -97,7 +100,7 @@ export const deployCommand: Command = {
       const bar = createProgressBar({ label: 'upload', enabled: interactive })
       let signed: SignedTx | undefined
       const id = await deploy(client, {
-        account, bytes, manifest, kind, deposit, bidPerByteEpoch: bid, origin, fee, chainId: chain.chainId,
+        account, bytes, manifest, kind, deposit, bidPerByteEpoch: bid, origin, ...placement, fee, chainId: chain.chainId,
         onUploadProgress: (sent, total) => bar.update(sent, total),
         onSigned: (tx) => (signed = tx),
       }).catch((err: unknown) => {

@@ -10,6 +10,7 @@ import { describeOutput, type OutputView } from './describeOutput.ts'
 import { execListCommand, execStatusCommand } from './execHistory.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
 import { parseAmount, parseCoord, parseCount, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
 /**
@@ -69,7 +70,7 @@ export interface ExecResult {
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run a function of a deployed asset on hosts and print its result, fuel and cost',
-  usage: 'ls [--asset ID | ADDRESS | --key FILE] | status <execution-id> | <asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: 'ls [--asset ID | ADDRESS | --key FILE] | status <execution-id> | <asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--memory BYTES] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     // Subcommands first: an execution id or asset id is 0x-hex, so `ls`/`status` cannot be one.
     if (ctx.argv[0] === 'ls') return execListCommand.run({ ...ctx, argv: ctx.argv.slice(1) })
@@ -86,6 +87,8 @@ export const execCommand: Command = {
       private: { type: 'boolean', default: false },
       'deadline-slots': { type: 'string', default: '20' },
       origin: { type: 'string', default: '0,0,0' },
+      ...PLACEMENT_FLAG_OPTIONS,
+      memory: { type: 'string', default: '0' },
       'skip-host-check': { type: 'boolean', default: false },
     })
     const [assetArg, fn, ...args] = positionals
@@ -100,6 +103,8 @@ export const execCommand: Command = {
     if (quorum > replicas) throw new CliError('USAGE', `--quorum (${quorum}) cannot exceed --replicas (${replicas})`)
     const deadlineSlots = parseCount(values['deadline-slots'], '--deadline-slots', 0xffff_ffff, 1)
     const origin = parseCoord(values.origin, '--origin')
+    const placement = parsePlacementFlags(values)
+    const minMemoryBytes = parseAmount(values.memory, '--memory')
     const timeoutMs = parseTimeoutMs(values.timeout)
     const account = readKeyFile(keyPath)
     const interactive = isInteractive(ctx.json)
@@ -115,7 +120,7 @@ export const execCommand: Command = {
       const input = computeCallInput(info.record.kind, args, { inputHex: values['input-hex'], inputFile: values['input-file'], input: values.input })
       if (!values['skip-host-check']) {
         const caps = CAPABILITY.compute | (values.private ? CAPABILITY.private : 0)
-        const eligible = filterEligibleHosts(await listHosts(client), { capabilities: caps, bid, ask: 'fuel' })
+        const eligible = filterEligibleHosts(filterAllowedZones(await listHosts(client), placement.zones), { capabilities: caps, bid, ask: 'fuel' }).filter((h) => h.record.params.memoryBytes >= minMemoryBytes)
         if (eligible.length < replicas) {
           throw new CommandError('NO_HOSTS', `only ${eligible.length} active compute host(s)${values.private ? ' with the private capability' : ''} ask at most ${bid} per fuel; this execution needs ${replicas} replica(s)`,
             'lower --replicas (and --quorum), raise --bid above the hosts\' asks, or start more hosts (xsc node --host / npm run devnet)', { eligible: eligible.length, needed: replicas, bid })
@@ -128,7 +133,7 @@ export const execCommand: Command = {
       }
       let signed: SignedTx | undefined
       const id = await execute(client, {
-        account, asset, fn, input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, fee, chainId: chain.chainId,
+        account, asset, fn, input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, ...placement, minMemoryBytes, fee, chainId: chain.chainId,
         onSigned: (tx) => (signed = tx),
       })
       // The id first, on stderr (stdout stays the result): a timeout or ^C never loses it.
