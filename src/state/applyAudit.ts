@@ -52,6 +52,7 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
         bid: record.bidPerByteEpoch,
         minFreeBytes: record.manifest.shardSize,
         exclude,
+        zones: record.zones,
       }
       return route(request, index, hashParts(ctx.prevHash, asset, u32be(shardIndex)))[0]
     },

@@ -75,6 +75,7 @@ export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx
     createdHeight: ctx.height,
     status: ASSET_STATUS.active,
     exhaustedEpoch: undefined,
+    zones: payload.zones,
   })
   s.mergeInto(state)
 }

@@ -50,6 +50,8 @@ export const AssetRecord = struct('AssetRecord', {
   status: u8,
   /** Epoch in which the deposit ran out (grace starts), if it did. */
   exhaustedEpoch: optional(u32),
+  /** The deploy's zone allow-list (empty: any): repairs stay inside it too. */
+  zones: list(str(LIMITS.zone), LIMITS.zoneAllowList),
 })
 export type AssetRecord = Infer<typeof AssetRecord>
 

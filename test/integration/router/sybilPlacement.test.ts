@@ -34,7 +34,7 @@ describe('Sybil hosts at the default origin', () => {
     const sybils = new Set(net.hostKeys.slice(0, SYBILS).map((k) => toHex(k.publicKey)))
     const client = net.rpc()
     const first = await getNonce(client, { address: net.client.publicKey })
-    const runs = 16
+    const runs = 12
     const ids = []
     for (let i = 0; i < runs; i++) {
       ids.push(await execute(client, { account: net.client, nonce: first + i, asset, fn: 'run', input: new Uint8Array([10, 0, 0, 0]), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40 }))

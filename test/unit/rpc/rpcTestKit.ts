@@ -73,7 +73,7 @@ export function sampleAsset(owner: Address, hosts: Address[]): AssetInfo {
       bidPerByteEpoch: 3n,
       createdHeight: 1,
       status: 0,
-      exhaustedEpoch: undefined,
+      exhaustedEpoch: undefined, zones: [],
     },
     shards: hosts.map((host, index) => ({ index, host, failures: 0, lastAuditHeight: index === 0 ? undefined : 7, healthy: true })),
   }

@@ -39,7 +39,7 @@ export function assetRecord(manifest: Manifest, placement: Address[], overrides:
     bidPerByteEpoch: 3n,
     createdHeight: 1,
     status: ASSET_STATUS.active,
-    exhaustedEpoch: undefined,
+    exhaustedEpoch: undefined, zones: [],
     ...overrides,
   }
 }
