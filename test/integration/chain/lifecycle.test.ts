@@ -273,7 +273,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
 
     const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
     expect((await backend.listAssets(client.publicKey, { cursor: undefined, limit: 10 })).items.find((a) => equalBytes(a.id, assetId))).toMatchObject({ deleted: true, asset: undefined })
-    const exec = signTx(client, nonces.next(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 } })
+    const exec = signTx(client, nonces.next(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n })
     expect(() => chain.submitTx(exec)).toThrow(/deleted/)
   })
 })

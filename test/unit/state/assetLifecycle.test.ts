@@ -20,7 +20,7 @@ const asset = new Uint8Array(32).fill(7)
 const SHARD = 1000n
 const ASK = 2n
 
-const hostParams: HostParams = { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: ASK, peerId: '' }
+const hostParams: HostParams = { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: ASK, peerId: '', memoryBytes: 16n << 20n }
 const manifest: Manifest = { size: 4000n, dataHash: ZERO_HASH, k: 4, m: 2, segmentSize: 4000, shardSize: SHARD, chunkSize: 1000, shardHashes: hosts.map(() => ZERO_HASH), chunkRoots: hosts.map(() => ZERO_HASH) }
 /** One epoch of rent: 6 shards × 1000 bytes × ask 2. */
 const EPOCH_COST = 6n * SHARD * ASK
@@ -29,10 +29,10 @@ function setup(record: Partial<AssetRecord> = {}): { state: StateOverlay; ctx: A
   const state = new StateOverlay({ get: () => undefined, scan: () => [] })
   state.write(Account, accountKey(owner.publicKey), { balance: 1_000_000n, nonce: 0 })
   state.write(Account, accountKey(sponsor.publicKey), { balance: 1_000_000n, nonce: 0 })
-  hosts.forEach((h, i) => state.write(HostRecord, hostKey(h.publicKey), { params: hostParams, reputation: 5000, status: HOST_STATUS.active, usedBytes: SHARD, joinedHeight: 1, failedAudits: i === 0 ? 2 : 0 }))
+  hosts.forEach((h, i) => state.write(HostRecord, hostKey(h.publicKey), { params: hostParams, reputation: 5000, status: HOST_STATUS.active, usedBytes: SHARD, joinedHeight: 1, failedAudits: i === 0 ? 2 : 0, bond: 0n, passedChecks: 0 }))
   state.write(AssetRecord, assetKey(asset), {
     owner: owner.publicKey, kind: 1, manifest, placement: hosts.map((h) => h.publicKey), shardFailures: hosts.map((_, i) => (i === 0 ? 2 : 0)),
-    deposit: 50_000n, bidPerByteEpoch: 10n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, ...record,
+    deposit: 50_000n, bidPerByteEpoch: 10n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], ...record,
   })
   state.set(assetKvKey(asset, new Uint8Array([1])), new Uint8Array([42]))
   return { state, ctx: { genesis: testGenesis(), height: 10, slot: 10, proposer: proposer.publicKey, prevHash: ZERO_HASH } }
@@ -53,7 +53,7 @@ describe('asset.extend', () => {
     applyLedgerTx(state, signTx(sponsor, 0, { type: 'asset.extend', asset, amount: EPOCH_COST - 101n }), ctx)
     expect(read(state)!.status).toBe(ASSET_STATUS.graced)
     applyLedgerTx(state, signTx(sponsor, 1, { type: 'asset.extend', asset, amount: 1n }), ctx)
-    expect(read(state)).toMatchObject({ status: ASSET_STATUS.active, exhaustedEpoch: undefined, deposit: EPOCH_COST })
+    expect(read(state)).toMatchObject({ status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], deposit: EPOCH_COST })
   })
 
   it('refuses expired and unknown assets and a zero amount', () => {
@@ -71,7 +71,7 @@ describe('asset.delete', () => {
     applyLedgerTx(state, signTx(owner, 0, { type: 'asset.delete', asset }, { fee: 3n }), ctx)
     expect(read(state)).toBeUndefined()
     expect(readAccount(state, owner.publicKey).balance).toBe(1_000_000n + 50_000n - 3n)
-    for (const h of hosts) expect(state.read(HostRecord, hostKey(h.publicKey))).toMatchObject({ usedBytes: 0n, failedAudits: 0 })
+    for (const h of hosts) expect(state.read(HostRecord, hostKey(h.publicKey))).toMatchObject({ usedBytes: 0n, failedAudits: 0, bond: 0n, passedChecks: 0 })
     expect(state.get(assetKvKey(asset, new Uint8Array([1])))).toBeUndefined()
   })
 
