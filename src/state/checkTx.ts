@@ -1,6 +1,7 @@
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { ChainParams, ExecutePayload, SignedTx } from '../../blocks/schema.ts'
 import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
+import { findPlacementConstraintError } from '../router/index.ts'
 import { readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { computeEscrow } from './market/index.ts'
@@ -58,6 +59,9 @@ export function checkTxAgainstState(state: StateReader, tx: SignedTx, params: Ch
   const nonce = expectedNonce ?? acc.nonce
   if (tx.body.nonce < nonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
   if (tx.body.nonce > nonce) throw new StateError('NONCE_TOO_HIGH', `nonce ${tx.body.nonce} is ahead; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
+  const p = tx.body.payload
+  const placement = p.type === 'deploy' || p.type === 'execute' ? findPlacementConstraintError(p) : undefined
+  if (placement !== undefined) throw new StateError('INVALID_TX', `${p.type}: ${placement.field} ${placement.reason}`, { field: placement.field })
   const cost = computeTxCost(tx, params) + alreadyCommitted
   if (acc.balance < cost) throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds for fee, value, deposit or escrow (and the sender\'s pending txs)', { balance: acc.balance.toString(), needed: cost.toString() })
 }

@@ -60,6 +60,13 @@ describe('mempool admission: the full cost against the balance minus what is pen
     expect(codeOf(() => pool().add(bad, stateWith([[alice, 10n ** 18n]])))).toBe('INVALID_TX')
   })
 
+  it('an execute with an unknown routing strategy or a repeated zone is INVALID_TX at admission', () => {
+    for (const over of [{ strategy: 9 }, { zones: ['eu-1', 'eu-1'] }, { zones: [''] }]) {
+      const bad = signTx(alice, 0, { ...executePayload, ...over }, { fee: 1n })
+      expect(codeOf(() => pool().add(bad, stateWith([[alice, 10n ** 18n]])))).toBe('INVALID_TX')
+    }
+  })
+
   it('deploy deposits and stakes count, and so does everything the sender already has pending', () => {
     const state = stateWith([[alice, 1_000n]])
     const mp = pool()
