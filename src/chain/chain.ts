@@ -174,12 +174,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     validateBlockStructure(block, this.genesis.chainId)
     validateBlockParent(block.header, head.header, head.hash)
     verifyProofs(this.#blockContext(), block.header)
-    const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
+    const result = await this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true)))
     await signatures.finish()
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
-    await this.store.commitBlock(block, hash, result.writes, bytes)
+    await this.store.commitBlock(block, hash, result.writes, bytes, result.treeNodes)
     this.mempool.prune(this.store.state, computePruneInfo(block))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     const imported = { block, hash, seconds: (performance.now() - started) / 1000 }
@@ -198,11 +198,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (!equalBytes(block.header.prevHash, head.hash)) {
         throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
       }
-      const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
+      const result = await this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true)))
       if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
         throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
       }
-      await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash))
+      await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash), result.treeNodes)
       this.mempool.prune(this.store.state, computePruneInfo(block))
       if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
       const imported = { block, hash }
@@ -266,7 +266,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
       const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
       const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
-      const block = buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) })
+      const block = await this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
       return this.#import(block)
     })
   }

@@ -3,10 +3,12 @@ import { txId } from '../../blocks/ids.ts'
 import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
-import { MemoryState, type StateWrite } from '../state/stateView.ts'
+import type { TreeNodeWrite } from '../state/stateTree/index.ts'
+import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
 import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
+import { StateTreeStore } from './stateStore.ts'
 
 export interface TxLocation { blockHash: Hash; height: number; index: number }
 const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32, height: u32, index: u32 })
@@ -25,11 +27,13 @@ export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
 /**
  * The chain on disk. A block, its height and tx indices, its state writes, the undo record of
  * the values it overwrote and the new head land in ONE classic-level batch, so a process killed
- * at any point reopens on a consistent head with no partial block. The head's state is also held
- * in memory (`state`) for the pure transition's synchronous reads.
+ * at any point reopens on a consistent head with no partial block. The head's state values are
+ * also held in memory (`state`) for the pure transition's synchronous reads; the state tree's
+ * nodes (the block's new ones go in the same batch) are read through a bounded cache (`tree`).
  */
 export class ChainStore {
-  readonly state = new MemoryState()
+  readonly tree: StateTreeStore
+  readonly state: MemoryState
   /** Called with every change applied to `state` (commits and reverts), after it is durable. */
   onStateChange: ((writes: readonly StateWrite[]) => void) | undefined
   readonly genesis: GenesisConfig
@@ -41,6 +45,8 @@ export class ChainStore {
 
   private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash) {
     this.#db = db
+    this.tree = new StateTreeStore(db)
+    this.state = new MemoryState(this.tree)
     this.genesis = genesis
     this.genesisHash = genesisHash
   }
@@ -52,7 +58,7 @@ export class ChainStore {
       const store = new ChainStore(db, genesis, g.hash)
       const headBytes = await db.get(Bucket.meta, META_HEAD)
       if (headBytes === undefined) {
-        await store.#commit(g.block, g.hash, g.writes)
+        await store.#commit(g.block, g.hash, g.writes, undefined, g.treeNodes)
         await db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash: g.hash, height: 0 }) }])
         store.#finalized = { hash: g.hash, height: 0 }
         return store
@@ -83,16 +89,21 @@ export class ChainStore {
     return this.#finalized
   }
 
-  /** Appends a block that was verified against the head's state; `writes` is its write set. */
-  async commitBlock(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array): Promise<void> {
+  /**
+   * Appends a block that was verified against the head's state; `writes` is its write set and
+   * `treeNodes` the state tree nodes its root adds (recomputed when not given).
+   */
+  async commitBlock(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array, treeNodes?: TreeNodeWrite[]): Promise<void> {
     if (!equalBytes(block.header.prevHash, this.#head.hash) || block.header.height !== this.#head.height + 1) {
       throw new ChainStoreError('NOT_HEAD_CHILD', `block ${toHex(hash)} does not extend the head`)
     }
-    await this.#commit(block, hash, writes, bytes)
+    const prevRoot = this.#head.header.stateRoot
+    const nodes = treeNodes ?? (await this.tree.withLoaded(() => computeStateRoot(this.tree, prevRoot, writes))).treeNodes
+    await this.#commit(block, hash, writes, bytes, nodes)
   }
 
-  async #commit(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array): Promise<void> {
-    const ops: BatchOp[] = []
+  async #commit(block: Block, hash: Hash, writes: StateWrite[], bytes: Uint8Array | undefined, treeNodes: readonly TreeNodeWrite[]): Promise<void> {
+    const ops: BatchOp[] = this.tree.stage(treeNodes)
     ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: bytes ?? encode(Block, block) })
     ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(block.header.height)), value: hash })
     block.entries.forEach((e, index) => {
@@ -109,6 +120,7 @@ export class ChainStore {
     await this.#db.batch(ops)
     this.state.apply(writes)
     this.#head = { hash, height: block.header.height, header: block.header }
+    this.tree.trim()
     this.onStateChange?.(writes)
   }
 

@@ -15,6 +15,7 @@ export const Bucket = {
   undo: 6, // block hash → encoded previous values of the keys the block wrote
   blockMeta: 7, // block hash → BlockMeta (state root after, total writes), for fork choice
   activity: 8, // subject ‖ u32be height ‖ u32be row → ActivityValue (src/chain/accountActivity.ts), for the explorer
+  treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed, every committed root's
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

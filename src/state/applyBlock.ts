@@ -6,11 +6,14 @@ import { applyDeployment } from './applyDeployment.ts'
 import { applyExecution } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
+import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
 
 export interface ApplyResult {
   writes: StateWrite[]
   stateRoot: Uint8Array
+  /** The state tree nodes the new root adds (the chain store persists them with the block). */
+  treeNodes: TreeNodeWrite[]
 }
 
 /**
@@ -45,5 +48,5 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
     }
   }
   const writes = overlay.writeSet()
-  return { writes, stateRoot: computeStateRoot(prevStateRoot, writes) }
+  return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }

@@ -7,14 +7,21 @@ import { StateError } from './errors.ts'
 import { verifyMarketParams } from './market/index.ts'
 import { Account, SupplyRecord, Validator } from './records.ts'
 import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
+import { EMPTY_TREE_ROOT, type TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
 
 /** The largest fuel limit any execution may ask for, whatever genesis says. */
 export const MAX_FUEL_LIMIT = 1n << 46n
 
-const EMPTY_STATE = { get: () => undefined, scan: () => [] }
+const EMPTY_STATE = { get: () => undefined, scan: () => [], treeNodes: { node: () => undefined } }
 
-export interface GenesisResult { block: Block; hash: Uint8Array; writes: StateWrite[] }
+export interface GenesisResult {
+  block: Block
+  hash: Uint8Array
+  writes: StateWrite[]
+  /** The state tree nodes of the genesis state (the chain store persists them). */
+  treeNodes: TreeNodeWrite[]
+}
 
 /** The genesis state and block, derived only from the config: every node gets the same bytes. */
 export function computeGenesis(config: GenesisConfig): GenesisResult {
@@ -40,6 +47,7 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
   if (total > MAX_AMOUNT) throw new StateError('OVERFLOW', 'genesis supply overflows u128')
   state.write(SupplyRecord, SUPPLY_KEY, { total, burned: 0n })
   const writes = state.writeSet()
+  const root = computeStateRoot(EMPTY_STATE.treeNodes, EMPTY_TREE_ROOT, writes)
   const entries = [{ type: 'genesis' as const, config: encode(GenesisConfig, config) }]
   const header: BlockHeader = {
     chainId: config.chainId,
@@ -50,10 +58,10 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     timestamp: config.genesisTime,
     proposer: ZERO_HASH,
     bodyRoot: computeBodyRoot(entries),
-    stateRoot: computeStateRoot(ZERO_HASH, writes),
+    stateRoot: root.stateRoot,
     proofs: [],
     signature: new Uint8Array(64),
   }
   const block = { header, entries }
-  return { block, hash: blockHash(header), writes }
+  return { block, hash: blockHash(header), writes, treeNodes: root.treeNodes }
 }

@@ -1,11 +1,16 @@
-import { bytes, type Codec, decodeTrusted, encode, list, optional, struct } from '../../blocks/codec.ts'
-import { compareBytes, hashParts } from '../crypto/index.ts'
+import { type Codec, decodeTrusted, encode } from '../../blocks/codec.ts'
+import { compareBytes } from '../crypto/index.ts'
+import { computeTreeUpdate } from './stateTree/computeTreeUpdate.ts'
+import { MemoryTreeNodes } from './stateTree/MemoryTreeNodes.ts'
+import { EMPTY_TREE_ROOT, type TreeNodeReader, type TreeNodeWrite } from './stateTree/treeNode.ts'
 
 /** Read access to committed state: synchronous, so the transition stays pure. */
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined
   /** Entries whose key starts with `prefix`, in key order. */
   scan(prefix: Uint8Array): StateWrite[]
+  /** The state tree's nodes (src/state/stateTree): the new state root is computed from them. */
+  readonly treeNodes: TreeNodeReader
 }
 
 /** One write of a block's write set: value undefined = delete. */
@@ -15,11 +20,21 @@ const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffse
 const idKey = (id: string): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
 
 /**
- * Committed state held in memory (the chain store loads it from disk at start and persists each
- * block's write set with the block). Map keys are latin1 strings of the key bytes.
+ * Committed state values held in memory (the chain store loads them from disk at start and
+ * persists each block's write set with the block). Map keys are latin1 strings of the key bytes.
+ * Built with no node store, it keeps its own state tree in memory and `apply` advances it (tests,
+ * tools); given one (the chain store's disk-backed cache), the owner of that store advances it.
  */
 export class MemoryState implements StateReader {
   readonly #map = new Map<string, Uint8Array>()
+  readonly treeNodes: TreeNodeReader
+  readonly #ownTree: MemoryTreeNodes | undefined
+  /** The state root of the values held (own tree only). */
+  root: Uint8Array = EMPTY_TREE_ROOT
+  constructor(treeNodes?: TreeNodeReader) {
+    this.#ownTree = treeNodes === undefined ? new MemoryTreeNodes() : undefined
+    this.treeNodes = treeNodes ?? this.#ownTree!
+  }
   get(key: Uint8Array): Uint8Array | undefined {
     return this.#map.get(keyId(key))
   }
@@ -27,6 +42,11 @@ export class MemoryState implements StateReader {
     for (const w of writes) {
       if (w.value === undefined) this.#map.delete(keyId(w.key))
       else this.#map.set(keyId(w.key), w.value)
+    }
+    if (this.#ownTree !== undefined) {
+      const update = computeTreeUpdate(this.#ownTree, this.root, writes)
+      this.#ownTree.add(update.nodes)
+      this.root = update.root
     }
   }
   get size(): number {
@@ -54,8 +74,10 @@ export class StateOverlay implements StateReader {
   readonly #base: StateReader
   readonly #parent: StateOverlay | undefined
   readonly #slots = new Map<string, Slot>()
+  readonly treeNodes: TreeNodeReader
   constructor(base: StateReader) {
     this.#base = base
+    this.treeNodes = base.treeNodes
     this.#parent = base instanceof StateOverlay ? base : undefined
   }
   get(key: Uint8Array): Uint8Array | undefined {
@@ -116,16 +138,14 @@ function slotBytes(slot: Slot): Uint8Array | undefined {
   return slot.bytes
 }
 
-/** The write set's wire form (state values can be larger than an asset's KvWrite values). */
-const StateWriteCodec: Codec<StateWrite> = struct('StateWrite', { key: bytes({ max: 1024 }), value: optional(bytes({ max: 1 << 24 })) })
-const WriteSetCodec = list(StateWriteCodec, Number.MAX_SAFE_INTEGER)
+/** The new state root and the tree nodes it adds. */
+export interface StateRootUpdate { stateRoot: Uint8Array; treeNodes: TreeNodeWrite[] }
 
-/** hash of the canonical encoding of the sorted write set. */
-export function computeWriteSetHash(writes: readonly StateWrite[]): Uint8Array {
-  return hashParts(encode(WriteSetCodec, writes as StateWrite[]))
-}
-
-/** The chained state commitment of ARCHITECTURE.md §4: hash(prevStateRoot || hash(write set)). */
-export function computeStateRoot(prevStateRoot: Uint8Array, writes: readonly StateWrite[]): Uint8Array {
-  return hashParts(prevStateRoot, computeWriteSetHash(writes))
+/**
+ * The state commitment (ARCHITECTURE.md §4): the root of the state tree after `writes`, from the
+ * tree at `prevStateRoot` (src/state/stateTree). Work ∝ writes × log(state size).
+ */
+export function computeStateRoot(treeNodes: TreeNodeReader, prevStateRoot: Uint8Array, writes: readonly StateWrite[]): StateRootUpdate {
+  const update = computeTreeUpdate(treeNodes, prevStateRoot, writes)
+  return { stateRoot: update.root, treeNodes: update.nodes }
 }

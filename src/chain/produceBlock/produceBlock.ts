@@ -5,6 +5,7 @@ import { computeSlotStart } from '../../../consensus/slot.ts'
 import type { HostIndex } from '../../router/index.ts'
 import { applyBlock } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
+import { StateTreeError } from '../../state/stateTree/errors.ts'
 import type { StateReader } from '../../state/stateView.ts'
 import type { ChainHead } from '../chainStore.ts'
 import type { ChosenEntries } from './chooseEntries.ts'
@@ -45,6 +46,7 @@ export function buildBlock(input: BuildBlockInput): Block {
   try {
     stateRoot = applyBlock(input.state, draft, head.header.stateRoot, ctx).stateRoot
   } catch (err) {
+    if (err instanceof StateTreeError) throw err // tree nodes not loaded yet: the caller loads them and builds again
     input.onBuildError(err)
     draft = draftOf('ledger', [])
     stateRoot = applyBlock(input.state, draft, head.header.stateRoot, ctx).stateRoot

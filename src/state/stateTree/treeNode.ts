@@ -1,0 +1,87 @@
+import { hash, hashParts, ZERO_HASH } from '../../crypto/index.ts'
+import { StateTreeError } from './errors.ts'
+
+/**
+ * Nodes of the state tree, a binary Merkle Patricia tree over sha256(key) (a binary
+ * Jellyfish-style tree): a leaf sits at the shallowest depth where it is alone in its subtree,
+ * an internal node has two children, an empty subtree hashes to 32 zero bytes. The shape depends
+ * only on the set of keys, so the root does too.
+ *
+ *   leaf hash     = sha256(0x00 ‖ path ‖ sha256(value))        path = sha256(key)
+ *   internal hash = sha256(0x01 ‖ left ‖ right)
+ *
+ * Stored bytes (content-addressed by hash): a leaf keeps its key and value too, so the tree at
+ * any committed root answers reads and proofs by itself; an internal node keeps which children
+ * are leaves (not hashed: a delete promotes a lone leaf sibling without reading it).
+ *   leaf:     0x00 ‖ path ‖ valueHash ‖ u16 keyLength ‖ key ‖ value
+ *   internal: 0x01 | leftIsLeaf<<1 | rightIsLeaf<<2 ‖ left ‖ right
+ */
+export const EMPTY_TREE_ROOT: Uint8Array = ZERO_HASH
+const LEAF_TAG = new Uint8Array([0])
+const INTERNAL_TAG = new Uint8Array([1])
+
+/** A subtree as its parent sees it: its hash and whether it is a single leaf. */
+export interface TreeRef { hash: Uint8Array; leaf: boolean }
+export const EMPTY_REF: TreeRef = { hash: EMPTY_TREE_ROOT, leaf: false }
+
+export interface LeafNode { kind: 'leaf'; path: Uint8Array; valueHash: Uint8Array; key: Uint8Array; value: Uint8Array }
+export interface InternalNode { kind: 'internal'; left: TreeRef; right: TreeRef }
+export type TreeNode = LeafNode | InternalNode
+
+/** A node the tree wrote: its hash and stored bytes. */
+export interface TreeNodeWrite { hash: Uint8Array; bytes: Uint8Array }
+
+/** Synchronous access to stored nodes by hash: undefined when not loaded (the caller loads and retries). */
+export interface TreeNodeReader {
+  node(hash: Uint8Array): Uint8Array | undefined
+}
+
+export const isEmptyRef = (ref: TreeRef): boolean => isZero(ref.hash)
+
+export function isZero(h: Uint8Array): boolean {
+  for (let i = 0; i < h.length; i++) if (h[i] !== 0) return false
+  return true
+}
+
+/** Bit `depth` of a 256-bit path, most significant first. */
+export function pathBit(path: Uint8Array, depth: number): number {
+  return (path[depth >> 3]! >> (7 - (depth & 7))) & 1
+}
+
+export const computeKeyPath = (key: Uint8Array): Uint8Array => hash(key)
+export const computeLeafHash = (path: Uint8Array, valueHash: Uint8Array): Uint8Array => hashParts(LEAF_TAG, path, valueHash)
+export const computeInternalHash = (left: Uint8Array, right: Uint8Array): Uint8Array => hashParts(INTERNAL_TAG, left, right)
+
+export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array, key: Uint8Array, value: Uint8Array): TreeNodeWrite {
+  const bytes = new Uint8Array(1 + 32 + 32 + 2 + key.length + value.length)
+  bytes[0] = 0
+  bytes.set(path, 1)
+  bytes.set(valueHash, 33)
+  bytes[65] = key.length >> 8
+  bytes[66] = key.length & 0xff
+  bytes.set(key, 67)
+  bytes.set(value, 67 + key.length)
+  return { hash: computeLeafHash(path, valueHash), bytes }
+}
+
+export function encodeInternal(left: TreeRef, right: TreeRef): TreeNodeWrite {
+  const bytes = new Uint8Array(65)
+  bytes[0] = 1 | (left.leaf ? 2 : 0) | (right.leaf ? 4 : 0)
+  bytes.set(left.hash, 1)
+  bytes.set(right.hash, 33)
+  return { hash: computeInternalHash(left.hash, right.hash), bytes }
+}
+
+export function decodeTreeNode(hashOf: Uint8Array, bytes: Uint8Array): TreeNode {
+  const tag = bytes[0]
+  if (tag === 0 && bytes.length >= 67) {
+    const keyLength = (bytes[65]! << 8) | bytes[66]!
+    if (bytes.length >= 67 + keyLength) {
+      return { kind: 'leaf', path: bytes.subarray(1, 33), valueHash: bytes.subarray(33, 65), key: bytes.subarray(67, 67 + keyLength), value: bytes.subarray(67 + keyLength) }
+    }
+  }
+  if (tag !== undefined && (tag & 1) === 1 && tag <= 7 && bytes.length === 65) {
+    return { kind: 'internal', left: { hash: bytes.subarray(1, 33), leaf: (tag & 2) !== 0 }, right: { hash: bytes.subarray(33, 65), leaf: (tag & 4) !== 0 } }
+  }
+  throw new StateTreeError('CORRUPT_NODE', 'stored tree node does not parse', { hash: Buffer.from(hashOf).toString('hex') })
+}
