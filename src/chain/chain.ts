@@ -39,6 +39,8 @@ export interface ChainOpts {
   signatureWorkers?: number
   maxTxsPerBlock?: number
   mempoolSize?: number
+  /** State tree nodes kept in memory (src/chain/stateStore.ts DEFAULT_TREE_CACHE_NODES). */
+  treeCacheNodes?: number
 }
 
 export interface ImportedBlock {
@@ -99,7 +101,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   static async open(opts: ChainOpts): Promise<Chain> {
-    const store = await ChainStore.open(opts.dataDir, opts.genesis)
+    const store = await ChainStore.open(opts.dataDir, opts.genesis, opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes })
     return new Chain(store, opts)
   }
 

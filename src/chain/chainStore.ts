@@ -22,6 +22,11 @@ const META_HEAD = new TextEncoder().encode('head')
 const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
 
+export interface ChainStoreOpts {
+  /** State tree nodes kept in memory between blocks. */
+  treeCacheNodes?: number
+}
+
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
 
 /**
@@ -43,19 +48,19 @@ export class ChainStore {
   #finalized!: HeadRef
   readonly #db: Db
 
-  private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash) {
+  private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash, opts: ChainStoreOpts) {
     this.#db = db
-    this.tree = new StateTreeStore(db)
+    this.tree = new StateTreeStore(db, opts.treeCacheNodes)
     this.state = new MemoryState(this.tree)
     this.genesis = genesis
     this.genesisHash = genesisHash
   }
 
-  static async open(dir: string, genesis: GenesisConfig): Promise<ChainStore> {
+  static async open(dir: string, genesis: GenesisConfig, opts: ChainStoreOpts = {}): Promise<ChainStore> {
     const db = await Db.open(dir)
     try {
       const g = computeGenesis(genesis)
-      const store = new ChainStore(db, genesis, g.hash)
+      const store = new ChainStore(db, genesis, g.hash, opts)
       const headBytes = await db.get(Bucket.meta, META_HEAD)
       if (headBytes === undefined) {
         await store.#commit(g.block, g.hash, g.writes, undefined, g.treeNodes)

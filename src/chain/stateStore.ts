@@ -1,4 +1,4 @@
-import { computeKeyPath, decodeTreeNode, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
+import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isEmptyRef, pathBit, type TreeRef } from '../state/stateTree/treeNode.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 
@@ -71,6 +71,11 @@ export class StateTreeStore implements TreeNodeReader {
         await this.load(err.details.root, err.details.keys)
       }
     }
+  }
+
+  /** Proofs of `keys` in the tree at `root` (any committed root: nodes are never overwritten). */
+  async prove(root: Uint8Array, keys: readonly Uint8Array[]): Promise<StateProof[]> {
+    return this.withLoaded(() => keys.map((key) => computeStateProof(this, root, key)))
   }
 
   /** New nodes of a committed block: their batch ops, and they join the cache (the next block reads them). */

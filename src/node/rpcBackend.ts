@@ -3,6 +3,7 @@ import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { concatBytes, toHex, u32be } from '../crypto/index.ts'
+import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
@@ -83,6 +84,13 @@ export class NodeRpcBackend implements RpcBackend {
   async getAccount(address: Address): Promise<AccountInfo> {
     const { chain } = this.#m
     return { balance: readAccount(chain.store.state, address).balance, nonce: chain.mempool.nextNonce(address, chain.store.state) }
+  }
+
+  async getStateProofs(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null> {
+    const { store } = this.#m.chain
+    const block = height === undefined ? await store.getBlock(store.head.hash) : await store.getBlockByHeight(height)
+    if (block === undefined) return null
+    return { header: block.header, proofs: await store.tree.prove(block.header.stateRoot, keys) }
   }
 
   async chainStatus(): Promise<ChainStatus> {

@@ -1,6 +1,7 @@
 import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
+import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 
 /**
  * What the RPC server needs from a node. The node implements it (src/node/rpcBackend.ts); tests
@@ -37,6 +38,8 @@ export interface RpcBackend {
   listAssets?(owner: Address, page: ListPage): Promise<Listed<AssetListItem>>
   /** Executions of an asset or by a sender, newest first, from the node's index. */
   listExecutions?(filter: ExecutionFilter, page: ListPage): Promise<Listed<ExecutionListItem>>
+  /** Values and Merkle proofs of state keys at a height (the head when undefined), with that block's header; null for an unknown height. */
+  getStateProofs?(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null>
   readonly events: RpcEventSource
 }
 

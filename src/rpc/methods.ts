@@ -2,10 +2,12 @@ import { entryHash, txId } from '../../blocks/ids.ts'
 import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
+import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import type * as B from './backend.ts'
 import { RPC_CODE_DESCRIPTIONS, RPC_CODES, RpcError, WireError } from './errors.ts'
 import * as F from './formats.ts'
-import { amount, bool, bytes32, type Json, type JsonSchema, list, optional, str, u32, type Wire } from './wire.ts'
+import { jsonWireOf } from './jsonWireOf.ts'
+import { amount, bool, bytes32, hexBytes, type Json, type JsonSchema, list, optional, str, u32, type Wire } from './wire.ts'
 
 /**
  * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed
@@ -286,6 +288,19 @@ export const METHODS = {
     params: [],
     result: { name: 'openrpc', wire: openRpcDocument, description: 'OpenRPC document.' },
     call: async () => computeOpenRpcDocument(),
+  }),
+  xsc_getProof: method<[Uint8Array[], number | undefined], StateProofAnswer | undefined>({
+    method: 'xsc_getProof',
+    summary: 'Values of state keys at a height and their Merkle proofs against that block\'s stateRoot (docs/design.md, state tree), or null for an unknown height.',
+    params: [
+      param('keys', list(hexBytes({ max: 1024 }), MAX_PROOF_KEYS), `State keys (prefix byte ‖ id, src/state/stateKeys.ts), at most ${MAX_PROOF_KEYS}.`),
+      param('height', optional(u32), 'Block height; absent: the head.'),
+    ],
+    result: { name: 'proofs', wire: optional(jsonWireOf(StateProofAnswer)), description: 'The header and one proof per key, in the order asked; null for an unknown height.' },
+    call: async (b, [keys, height]) => {
+      if (b.getStateProofs === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not serve state proofs')
+      return (await b.getStateProofs(keys, height)) ?? undefined
+    },
   }),
 } as const
 

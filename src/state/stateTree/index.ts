@@ -1,5 +1,5 @@
 export { computeTreeUpdate, type TreeUpdate } from './computeTreeUpdate.ts'
 export { StateTreeError, type StateTreeErrorPayloads } from './errors.ts'
 export { MemoryTreeNodes } from './MemoryTreeNodes.ts'
-export { computeStateProof, MAX_PROOF_DEPTH, sortProofs, StateProof, StateProofs, verifyStateProof } from './stateProof.ts'
+export { computeStateProof, MAX_PROOF_DEPTH, MAX_PROOF_KEYS, StateProof, StateProofAnswer, verifyStateProof } from './stateProof.ts'
 export { computeKeyPath, decodeTreeNode, EMPTY_TREE_ROOT, type TreeNode, type TreeNodeReader, type TreeNodeWrite } from './treeNode.ts'

@@ -1,5 +1,6 @@
-import { bytes, bytes32, type Codec, type Infer, list, optional, struct } from '../../../blocks/codec.ts'
-import { compareBytes, equalBytes, hash, toHex } from '../../crypto/index.ts'
+import { bytes, bytes32, type Infer, list, optional, struct } from '../../../blocks/codec.ts'
+import { BlockHeader } from '../../../blocks/schema.ts'
+import { equalBytes, hash, toHex } from '../../crypto/index.ts'
 import { StateTreeError } from './errors.ts'
 import {
   computeInternalHash, computeKeyPath, computeLeafHash, decodeTreeNode, EMPTY_TREE_ROOT, isEmptyRef,
@@ -21,7 +22,6 @@ export const StateProof = struct('StateProof', {
   leaf: optional(struct('ProofLeaf', { path: bytes32, valueHash: bytes32 })),
 })
 export type StateProof = Infer<typeof StateProof>
-export const StateProofs: Codec<StateProof[]> = list(StateProof, 1024)
 
 /** The proof of `key` in the tree at `root` (pure; NOT_LOADED when the path is not in the cache). */
 export function computeStateProof(reader: TreeNodeReader, root: Uint8Array, key: Uint8Array): StateProof {
@@ -82,5 +82,9 @@ function sharesPrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
   return true
 }
 
-/** Proofs sorted by key: how a multi-key answer is laid out. */
-export const sortProofs = (proofs: StateProof[]): StateProof[] => proofs.sort((a, b) => compareBytes(a.key, b.key))
+/** At most this many keys per proof request. */
+export const MAX_PROOF_KEYS = 64
+
+/** What a node answers to a proof request: the header whose stateRoot the proofs reach, and the proofs in the order asked. */
+export const StateProofAnswer = struct('StateProofAnswer', { header: BlockHeader, proofs: list(StateProof, MAX_PROOF_KEYS) })
+export type StateProofAnswer = Infer<typeof StateProofAnswer>

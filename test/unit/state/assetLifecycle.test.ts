@@ -26,7 +26,7 @@ const manifest: Manifest = { size: 4000n, dataHash: ZERO_HASH, k: 4, m: 2, segme
 const EPOCH_COST = 6n * SHARD * ASK
 
 function setup(record: Partial<AssetRecord> = {}): { state: StateOverlay; ctx: ApplyContext } {
-  const state = new StateOverlay({ get: () => undefined, scan: () => [] })
+  const state = new StateOverlay({ get: () => undefined, scan: () => [], treeNodes: { node: () => undefined } })
   state.write(Account, accountKey(owner.publicKey), { balance: 1_000_000n, nonce: 0 })
   state.write(Account, accountKey(sponsor.publicKey), { balance: 1_000_000n, nonce: 0 })
   hosts.forEach((h, i) => state.write(HostRecord, hostKey(h.publicKey), { params: hostParams, reputation: 5000, status: HOST_STATUS.active, usedBytes: SHARD, joinedHeight: 1, failedAudits: i === 0 ? 2 : 0, bond: 0n, passedChecks: 0 }))
