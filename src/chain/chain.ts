@@ -18,6 +18,7 @@ import type { ApplyContext } from '../state/applyContext.ts'
 import { StateError } from '../state/errors.ts'
 import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
+import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import { ChainStore } from './chainStore.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
@@ -176,6 +177,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     validateBlockStructure(block, this.genesis.chainId)
     validateBlockParent(block.header, head.header, head.hash)
     verifyProofs(this.#blockContext(), block.header)
+    await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(block.entries, block.header.proposer))
     const result = await this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true)))
     await signatures.finish()
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
@@ -268,6 +270,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
       const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
       const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
+      await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
       const block = await this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
       return this.#import(block)
     })

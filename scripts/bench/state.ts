@@ -1,0 +1,180 @@
+// State at scale: the same 1000-transfer blocks imported on a state of 10k and of 1M accounts
+// (goal: ratio ≤ 1.25), a reopen and the resident memory of a node holding 1M accounts (goals
+// ≤ 1000 ms, ≤ 512 MB, measured in a fresh child process), and one account's proof (bytes,
+// verify µs). The filler accounts are written directly, as synthetic empty blocks of 100k
+// writes each (the brief allows it), not through txs.
+// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000]
+import '../../src/polyfill.ts'
+
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+import { decode, encode } from '../../blocks/codec.ts'
+import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
+import { Block, type GenesisConfig, type TxBody } from '../../blocks/schema.ts'
+import { Chain } from '../../src/chain/chain.ts'
+import { ChainStore } from '../../src/chain/chainStore.ts'
+import { hash, keyPairFromSecret, sign, u32be, utf8 } from '../../src/crypto/index.ts'
+import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { Account } from '../../src/state/records.ts'
+import { accountKey } from '../../src/state/stateKeys.ts'
+import { StateProof, verifyStateProof } from '../../src/state/stateTree/index.ts'
+import { computeStateRoot, type StateWrite } from '../../src/state/stateView.ts'
+import { median } from './support/stats.ts'
+
+const { values } = parseArgs({
+  options: {
+    small: { type: 'string', default: '10000' },
+    large: { type: 'string', default: '1000000' },
+    blocks: { type: 'string', default: '5' },
+    txs: { type: 'string', default: '1000' },
+    child: { type: 'string' },
+  },
+})
+
+const key = (n: string) => keyPairFromSecret(hash(utf8(`xsc-bench-state/${n}`)))
+const validator = key('validator')
+const SENDERS = 250
+const senders = Array.from({ length: SENDERS }, (_, i) => key(`sender-${i}`))
+const genesis: GenesisConfig = {
+  chainId: 'xsc-bench',
+  genesisTime: 1_700_000_000_000n,
+  slotMs: 1000,
+  tokenSymbol: 'XSC',
+  tokenDecimals: 9,
+  allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
+  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
+  consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
+  params: DEFAULT_PARAMS,
+}
+const fillerAddress = (i: number): Uint8Array => hash(u32be(i))
+
+// Child mode: open the store cold and report the time and the resident memory it took.
+if (values.child !== undefined) {
+  const t0 = performance.now()
+  const store = await ChainStore.open(values.child, genesis)
+  const reopenMs = performance.now() - t0
+  globalThis.gc?.()
+  const rssMB = process.memoryUsage().rss / 2 ** 20
+  await store.close()
+  console.log(JSON.stringify({ reopenMs, rssMB }))
+  process.exit(0)
+}
+
+const SMALL = Number(values.small)
+const LARGE = Number(values.large)
+const BLOCKS = Number(values.blocks)
+const TXS = Number(values.txs)
+const FILL_CHUNK = 100_000
+const dirs: string[] = []
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'xsc-bench-state-'))
+  dirs.push(d)
+  return d
+}
+
+/** A data dir holding genesis plus `count` filler accounts, committed as empty blocks of direct writes. */
+async function fill(count: number): Promise<{ dir: string; slot: number }> {
+  const dir = tmp()
+  const store = await ChainStore.open(dir, genesis)
+  let slot = 0
+  for (let from = 0; from < count; from += FILL_CHUNK) {
+    const writes: StateWrite[] = []
+    for (let i = from; i < Math.min(count, from + FILL_CHUNK); i++) writes.push({ key: accountKey(fillerAddress(i)), value: encode(Account, { balance: 1_000n, nonce: 0 }) })
+    writes.sort((a, b) => Buffer.compare(a.key, b.key))
+    const head = store.head
+    const root = await store.tree.withLoaded(() => computeStateRoot(store.tree, head.header.stateRoot, writes))
+    slot++
+    const header = { ...head.header, height: head.height + 1, prevHash: head.hash, kind: 'ledger' as const, slot, timestamp: genesis.genesisTime + BigInt(slot * genesis.slotMs), proposer: validator.publicKey, bodyRoot: computeBodyRoot([]), stateRoot: root.stateRoot, proofs: [] }
+    const block = { header, entries: [] }
+    await store.commitBlock(block, blockHash(header), writes, undefined, root.treeNodes)
+  }
+  await store.close()
+  return { dir, slot }
+}
+
+function reopenInChild(dir: string): { reopenMs: number; rssMB: number } {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  return JSON.parse(out.trim().split('\n').pop()!) as { reopenMs: number; rssMB: number }
+}
+
+/** Fill, produce the transfer blocks on one copy, import them into another (timed), and measure a cold reopen. */
+async function measure(count: number) {
+  const t0 = performance.now()
+  const filled = await fill(count)
+  const fillMs = performance.now() - t0
+  const importerDir = tmp()
+  cpSync(filled.dir, importerDir, { recursive: true })
+  const producer = await Chain.open({ dataDir: filled.dir, genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1, signatureWorkers: 0 })
+  const nonces = new Array<number>(SENDERS).fill(0)
+  const blocks: Uint8Array[] = []
+  let slot = filled.slot
+  for (let b = 0; b < BLOCKS; b++) {
+    for (let i = 0; i < TXS; i++) {
+      const s = (b * TXS + i) % SENDERS
+      // Recipients: filler accounts spread over the whole tree, the same ones at every size.
+      const body: TxBody = { chainId: genesis.chainId, from: senders[s]!.publicKey, nonce: nonces[s]!++, fee: 1n, payload: { type: 'transfer', to: fillerAddress((b * TXS + i) * 7 % SMALL), amount: 1n } }
+      producer.mempool.add({ body, signature: sign(senders[s]!.secretKey, txSigningHash(body)) }, producer.store.state, { signatureChecked: true })
+    }
+    slot++
+    const made = await producer.produceBlock(slot, Number(genesis.genesisTime) + slot * genesis.slotMs)
+    if (!made || made.block.entries.length !== TXS) throw new Error(`block has ${made?.block.entries.length} txs, expected ${TXS}`)
+    blocks.push(encode(Block, made.block))
+  }
+  const probe = fillerAddress(3)
+  const [proof] = await producer.store.tree.prove(producer.head.header.stateRoot, [accountKey(probe)])
+  const root = producer.head.header.stateRoot
+  await producer.close()
+
+  const importer = await Chain.open({ dataDir: importerDir, genesis, signatureWorkers: 0 })
+  const perBlock: number[] = []
+  const perBlockCpu: number[] = []
+  for (const bytes of blocks) {
+    const t = performance.now()
+    const c = process.cpuUsage()
+    await importer.importBlock(decode(Block, bytes), bytes)
+    perBlock.push(performance.now() - t)
+    const used = process.cpuUsage(c)
+    perBlockCpu.push((used.user + used.system) / 1000)
+  }
+  await importer.close()
+  const cold = reopenInChild(importerDir)
+  const verifyRuns = 2000
+  const tv = performance.now()
+  for (let i = 0; i < verifyRuns; i++) verifyStateProof(root, proof!)
+  const proofVerifyUs = ((performance.now() - tv) * 1000) / verifyRuns
+  for (const d of [filled.dir, importerDir]) rmSync(d, { recursive: true, force: true })
+  return { importMsPerBlock: median(perBlock), importCpuMsPerBlock: median(perBlockCpu), fillMs, ...cold, proofBytes: encode(StateProof, proof!).length, proofDepth: proof!.siblings.length, proofVerifyUs }
+}
+
+try {
+  const small = await measure(SMALL)
+  const large = await measure(LARGE)
+  const round = (x: number, d = 1) => Number(x.toFixed(d))
+  console.log(JSON.stringify({ small, large }))
+  console.log(JSON.stringify({
+    accountsSmall: SMALL,
+    accountsLarge: LARGE,
+    txsPerBlock: TXS,
+    blocks: BLOCKS,
+    importMsPerBlock10k: round(small.importMsPerBlock),
+    importMsPerBlock1M: round(large.importMsPerBlock),
+    importRatio: round(large.importMsPerBlock / small.importMsPerBlock, 3),
+    // CPU time of this process (all its threads): steadier than wall time on a shared machine.
+    importCpuMsPerBlock10k: round(small.importCpuMsPerBlock),
+    importCpuMsPerBlock1M: round(large.importCpuMsPerBlock),
+    importCpuRatio: round(large.importCpuMsPerBlock / small.importCpuMsPerBlock, 3),
+    reopenMs1M: round(large.reopenMs),
+    rssMB1M: round(large.rssMB),
+    proofBytes: large.proofBytes,
+    proofDepth: large.proofDepth,
+    proofVerifyUs: round(large.proofVerifyUs, 2),
+    fillMs1M: Math.round(large.fillMs),
+    loadavg: round(loadavg()[0]!, 2),
+  }))
+} finally {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+}

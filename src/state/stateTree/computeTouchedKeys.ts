@@ -1,0 +1,35 @@
+import type { Address, BlockEntry } from '../../../blocks/schema.ts'
+import { accountKey, hostKey, validatorKey } from '../stateKeys.ts'
+
+/**
+ * The state keys a block's entries will almost surely write, named by the entries themselves:
+ * the proposer's and each sender's account, transfer recipients, the host or validator record a
+ * host/stake tx changes. The chain store loads their tree paths before the transition runs, so
+ * the run does not stop on a node that is not in memory; keys missed here still work (one more
+ * run after loading). Pure.
+ */
+export function computeTouchedKeys(entries: readonly BlockEntry[], proposer: Address): Uint8Array[] {
+  const keys: Uint8Array[] = [accountKey(proposer)]
+  for (const e of entries) {
+    if (!('tx' in e)) continue
+    const { from, payload } = e.tx.body
+    keys.push(accountKey(from))
+    switch (payload.type) {
+      case 'transfer':
+        keys.push(accountKey(payload.to))
+        break
+      case 'host.join':
+      case 'host.update':
+      case 'host.leave':
+        keys.push(hostKey(from))
+        break
+      case 'stake':
+      case 'unstake':
+        keys.push(validatorKey(from))
+        break
+      default:
+        break
+    }
+  }
+  return keys
+}
