@@ -4,6 +4,7 @@ import { toHex } from '../../crypto/index.ts'
 import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { describeOutput } from './describeOutput.ts'
+import { printVerifiedExecution } from './execStatusVerified.ts'
 import { nameOf } from './listHosts.ts'
 import { parseCount, parseHash, resolveAddress, withClient } from './parseOptions.ts'
 
@@ -47,11 +48,12 @@ export const execListCommand: Command = {
 export const execStatusCommand: Command = {
   name: 'exec status',
   summary: 'show an execution: pending, or its result',
-  usage: '<execution-id> [--rpc URL]',
+  usage: '<execution-id> [--verify] [--height N] [--rpc URL]',
   async run(ctx) {
-    const { values, positionals } = parseCommandArgs(this, ctx.argv, { rpc: { type: 'string', default: DEFAULT_RPC } })
+    const { values, positionals } = parseCommandArgs(this, ctx.argv, { rpc: { type: 'string', default: DEFAULT_RPC }, verify: { type: 'boolean', default: false }, height: { type: 'string' } })
     if (positionals.length !== 1) throw new CliError('USAGE', `give one execution id\nusage: xsc exec status ${this.usage}`)
     const id = parseHash(positionals[0]!, 'the execution id')
+    if (values.verify || values.height !== undefined) return printVerifiedExecution(ctx, values.rpc, id, values.height === undefined ? undefined : parseCount(values.height, '--height', 0xffff_ffff))
     const ex = await withClient(values.rpc, (client) => getExecution(client, { id }))
     if (ex === null) throw new CommandError('NOT_FOUND', `no execution ${positionals[0]} on this chain`, 'a sent execution appears once it is in a block (xsc tx <id> says whether it was included or dropped); settled executions leave the state after the retention window', { execution: positionals[0] })
     const c = ex.completion?.entry

@@ -135,6 +135,9 @@ describe('xsc CLI against a running node', () => {
     expect(entries[tx.index]).toMatchObject({ type: 'tx', tx: { body: { payload: { type: 'transfer', amount: '1000' } } } })
     expect(await ok('balance', toHex(bob.publicKey))).toMatchObject({ balance: '1000' })
     expect(await ok('balance', '--key', keyFile(alice))).toMatchObject({ balance: String(1_000_000_000_000n - 1003n), nonce: 1 })
+    // --verify: the balance proven against a header's state root; before the transfer's block, bob's account is proven absent.
+    expect(await ok('balance', toHex(bob.publicKey), '--verify', '--height', String(tx.blockHeight))).toMatchObject({ balance: '1000', verified: { height: tx.blockHeight, blockHash: toHex(tx.blockHash) } })
+    expect(await ok('balance', toHex(bob.publicKey), '--verify', '--height', String(tx.blockHeight - 1))).toMatchObject({ balance: '0', nonce: 0 })
   })
 
   it('commands follow each other without waiting: the second tx takes the nonce after the pending one', async () => {
@@ -212,6 +215,9 @@ describe('xsc CLI against a running node', () => {
     const block = await ok('block', String((failed.details.block as { height: number }).height), '--full')
     expect(block.kind).toBe('completion')
     expect(block.entryIds).toContain(failed.details.executionId)
+    // exec status --verify: the execution's record proven against the head's state root.
+    const proven = await ok('exec', 'status', failed.details.executionId as string, '--verify')
+    expect(proven).toMatchObject({ id: failed.details.executionId, status: 'failed', verified: { stateRoot: expect.stringMatching(/^0x[0-9a-f]{64}$/) } })
   })
 
   it('uploads stream with progress and the node hashes the same bytes; a blob deploys as data', async () => {
