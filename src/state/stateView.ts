@@ -26,9 +26,12 @@ const idKey = (id: string): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1
  * tools); given one (the chain store's disk-backed cache), the owner of that store advances it.
  */
 export class MemoryState implements StateReader {
-  readonly #map = new Map<string, Uint8Array>()
+  // One map per key prefix byte (a state table): a scan walks its table only, so the validator
+  // set or the asset table is read without walking every account.
+  readonly #tables = new Map<number, Map<string, Uint8Array>>()
   readonly treeNodes: TreeNodeReader
   readonly #ownTree: MemoryTreeNodes | undefined
+  #size = 0
   /** The state root of the values held (own tree only). */
   root: Uint8Array = EMPTY_TREE_ROOT
   constructor(treeNodes?: TreeNodeReader) {
@@ -36,12 +39,16 @@ export class MemoryState implements StateReader {
     this.treeNodes = treeNodes ?? this.#ownTree!
   }
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#map.get(keyId(key))
+    return this.#tables.get(key[0]!)?.get(keyId(key))
   }
   apply(writes: readonly StateWrite[]): void {
     for (const w of writes) {
-      if (w.value === undefined) this.#map.delete(keyId(w.key))
-      else this.#map.set(keyId(w.key), w.value)
+      let table = this.#tables.get(w.key[0]!)
+      if (table === undefined) this.#tables.set(w.key[0]!, (table = new Map()))
+      const before = table.size
+      if (w.value === undefined) table.delete(keyId(w.key))
+      else table.set(keyId(w.key), w.value)
+      this.#size += table.size - before
     }
     if (this.#ownTree !== undefined) {
       const update = computeTreeUpdate(this.#ownTree, this.root, writes)
@@ -50,13 +57,14 @@ export class MemoryState implements StateReader {
     }
   }
   get size(): number {
-    return this.#map.size
+    return this.#size
   }
-  /** Entries whose key starts with `prefix`, in key order (for queries, never for consensus loops over maps). */
+  /** Entries whose key starts with `prefix`, in key order; work ∝ the size of the prefix's table (all tables for an empty prefix). */
   scan(prefix: Uint8Array): StateWrite[] {
     const p = keyId(prefix)
+    const tables = prefix.length === 0 ? [...this.#tables.values()] : [this.#tables.get(prefix[0]!) ?? new Map<string, Uint8Array>()]
     const out: StateWrite[] = []
-    for (const [k, v] of this.#map) if (k.startsWith(p)) out.push({ key: idKey(k), value: v })
+    for (const table of tables) for (const [k, v] of table) if (k.startsWith(p)) out.push({ key: idKey(k), value: v })
     return out.sort((a, b) => compareBytes(a.key, b.key))
   }
 }
