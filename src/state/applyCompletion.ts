@@ -8,7 +8,7 @@ import { StateError } from './errors.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
+import { assetKey, assetKvKey, executionKey, hostKey, pendingExecutionKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -85,5 +85,6 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
     recordReputationEvent(s, u.host, u.event, nextEventIndex())
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
+  s.set(pendingExecutionKey(entry.executionId), undefined)
   s.mergeInto(state)
 }

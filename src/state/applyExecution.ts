@@ -9,7 +9,7 @@ import { StateError } from './errors.ts'
 import { computeEscrow } from './market/index.ts'
 import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
-import { assetKey, executionKey } from './stateKeys.ts'
+import { assetKey, executionKey, INDEX_MARK, pendingExecutionKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -74,5 +74,6 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
     status: EXECUTION_STATUS.pending,
     origin: p.origin,
   })
+  s.set(pendingExecutionKey(id), INDEX_MARK)
   s.mergeInto(state)
 }

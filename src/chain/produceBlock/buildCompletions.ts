@@ -6,7 +6,7 @@ import type { ApplyContext } from '../../state/applyContext.ts'
 import { readHost } from '../../state/hosts.ts'
 import { computeCompletion, isModuleRetrievableByAudits } from '../../state/market/index.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord } from '../../state/records.ts'
-import { assetKey, STATE_PREFIX } from '../../state/stateKeys.ts'
+import { assetKey, executionKey, STATE_PREFIX } from '../../state/stateKeys.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 
@@ -22,11 +22,14 @@ export function buildCompletions(state: StateReader, ctx: ApplyContext, receipts
   // (they move the same hosts' reputation), exactly as validators will apply them.
   const view = new StateOverlay(state)
   let events = 0
-  for (const w of state.scan(new Uint8Array([STATE_PREFIX.execution]))) {
+  // The pending index, not every execution ever: work ∝ executions in flight.
+  for (const w of state.scan(new Uint8Array([STATE_PREFIX.pendingExecution]))) {
     if (out.length >= max) break
-    const rec = decodeTrusted(ExecutionRecord, w.value!)
-    if (rec.status !== EXECUTION_STATUS.pending) continue
     const executionId = w.key.subarray(1)
+    const recBytes = state.get(executionKey(executionId))
+    if (recBytes === undefined) continue
+    const rec = decodeTrusted(ExecutionRecord, recBytes)
+    if (rec.status !== EXECUTION_STATUS.pending) continue
     const held = receipts.heldFor(executionId)
     const deadlinePassed = ctx.slot > rec.deadlineSlot
     if (held.length === 0 && !deadlinePassed) continue

@@ -14,7 +14,7 @@ import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
+import { assetKey, assetKvKey, executionKey, hostKey, pendingExecutionKey } from '../../../src/state/stateKeys.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { retrieve } from '../../../src/storage/retrieve.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
@@ -119,6 +119,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const entry = first.block.entries[0]!
     if (entry.type !== 'execution') throw new Error('expected an execution entry')
     expect(entry.assignment).toHaveLength(3)
+    expect(chain.store.state.get(pendingExecutionKey(first.id))).toBeDefined()
     expect(readAccount(chain.store.state, client.publicKey).balance).toBe(before - entry.escrow - 1n)
     for (const h of entry.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, first.id)
     const completion = await produce()
@@ -132,6 +133,8 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     // Conservation: escrow = payouts + refund + burn, and the client got the refund.
     expect(c.payouts.reduce((s, p) => s + p.amount, 0n) + c.refund + c.burn).toBe(entry.escrow)
     expect(state<ExecutionRecord>(ExecutionRecord, executionKey(first.id)).status).toBe(EXECUTION_STATUS.completed)
+    // Settled, it left the pending-executions index that block production walks.
+    expect(chain.store.state.get(pendingExecutionKey(first.id))).toBeUndefined()
     expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([1, 0, 0, 0]))
 
     const second = await execute()
