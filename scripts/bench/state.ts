@@ -3,7 +3,7 @@
 // ≤ 1000 ms, ≤ 512 MB, measured in a fresh child process), and one account's proof (bytes,
 // verify µs). The filler accounts are written directly, as synthetic empty blocks of 100k
 // writes each (the brief allows it), not through txs.
-// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000]
+// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000 --tree-cache NODES]
 import '../../src/polyfill.ts'
 
 import { execFileSync } from 'node:child_process'
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     blocks: { type: 'string', default: '5' },
     txs: { type: 'string', default: '1000' },
     child: { type: 'string' },
+    'tree-cache': { type: 'string' },
   },
 })
 
@@ -69,6 +70,7 @@ const LARGE = Number(values.large)
 const BLOCKS = Number(values.blocks)
 const TXS = Number(values.txs)
 const FILL_CHUNK = 100_000
+const TREE_CACHE = values['tree-cache'] === undefined ? {} : { treeCacheNodes: Number(values['tree-cache']) }
 const dirs: string[] = []
 const tmp = (): string => {
   const d = mkdtempSync(join(tmpdir(), 'xsc-bench-state-'))
@@ -108,7 +110,7 @@ async function measure(count: number) {
   const fillMs = performance.now() - t0
   const importerDir = tmp()
   cpSync(filled.dir, importerDir, { recursive: true })
-  const producer = await Chain.open({ dataDir: filled.dir, genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1, signatureWorkers: 0 })
+  const producer = await Chain.open({ dataDir: filled.dir, genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1, signatureWorkers: 0, ...TREE_CACHE })
   const nonces = new Array<number>(SENDERS).fill(0)
   const blocks: Uint8Array[] = []
   let slot = filled.slot
@@ -129,7 +131,7 @@ async function measure(count: number) {
   const root = producer.head.header.stateRoot
   await producer.close()
 
-  const importer = await Chain.open({ dataDir: importerDir, genesis, signatureWorkers: 0 })
+  const importer = await Chain.open({ dataDir: importerDir, genesis, signatureWorkers: 0, ...TREE_CACHE })
   const perBlock: number[] = []
   const perBlockCpu: number[] = []
   for (const bytes of blocks) {
