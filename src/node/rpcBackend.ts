@@ -3,7 +3,6 @@ import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { concatBytes, toHex, u32be } from '../crypto/index.ts'
-import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
@@ -30,6 +29,7 @@ import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
+import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
 
