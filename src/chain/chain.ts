@@ -7,7 +7,8 @@ import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, ty
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
 import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
-import type { Commit } from '../../consensus/bft/messages.ts'
+import { type Commit, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
+import { isQuorum } from '../../consensus/bft/quorum.ts'
 import { verifyCommit } from '../../consensus/bft/verifyCommit.ts'
 import { computeInitialPriorities, computeNextHeightPriorities, computeRoundProposer, type ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import { computeSlot, computeSlotStart } from '../../consensus/slot.ts'
@@ -226,6 +227,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     })
   }
 
+  /**
+   * The cheap-to-medium checks of a proposed block's header against the head, without its body:
+   * parent linkage, slot order, consensus proofs (time, work, space) and the proposer's
+   * signature. Gossip runs them before holding a block, so a block with a bad proof is REJECTed
+   * by its first receiver. Throws the typed error.
+   */
+  verifyProposalHeader(header: Block['header']): void {
+    const head = this.store.head
+    validateBlockParent(header, head.header, head.hash)
+    verifyProofs(this.#blockContext(), header)
+  }
+
   /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
   buildProposal(nowMs: number, prepared?: PreparedProposal): Promise<CheckedBlock | undefined> {
     const key = this.#key
@@ -343,8 +356,25 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      return this.#import(this.#build(slot, nowMs, key, ready))
+      const block = this.#build(slot, nowMs, key, ready)
+      const started = performance.now()
+      const hash = blockHash(block.header)
+      const writes = await this.#verified(block, hash)
+      return this.#apply(block, hash, writes, { commit: this.#selfCommit(block, hash, key) }, started)
     })
+  }
+
+  /**
+   * Without a network: when this key alone holds more than 2/3 of the stake its own precommit
+   * is a commit, so the block is final at once and stored with it (range sync and clients need
+   * it). Otherwise the block is applied without a commit (tests of one process).
+   */
+  #selfCommit(block: Block, hash: Hash, key: KeyPair): Commit | undefined {
+    const set = this.validatorSet()
+    const stake = set.byAddress.get(toHex(key.publicKey)) ?? 0n
+    if (!isQuorum(stake, set.totalStake)) return undefined
+    const body = { chainId: this.genesis.chainId, step: VOTE_STEP.precommit, height: block.header.height, round: 0, blockId: hash, validator: key.publicKey }
+    return { chainId: body.chainId, height: body.height, round: 0, blockId: hash, signatures: [{ validator: key.publicKey, signature: signVote(body, key.secretKey).signature }] }
   }
 
   /** Chooses the entries and seals a block for `slot` on the head (timestamp within the proof schemes' drift of the slot start). */

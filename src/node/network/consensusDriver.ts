@@ -184,8 +184,10 @@ export class ConsensusDriver {
       const key = toHex(hash)
       if (this.#blocks.has(key)) return 'ignore'
       validateBlockStructure(block, this.#chain.genesis.chainId)
-      verifyHeaderSignature(block.header)
-      if (h === height && this.#chain.validatorSet().byAddress.get(toHex(block.header.proposer)) === undefined) return 'reject'
+      // Our head is final: a block for the next height that does not extend it, or whose proofs
+      // fail, is invalid for every honest node (REJECT). One a height ahead is held unchecked.
+      if (h === height) this.#chain.verifyProposalHeader(block.header)
+      else verifyHeaderSignature(block.header)
       if (this.#blocks.size >= MAX_PENDING_BLOCKS) return 'ignore'
       this.#blocks.set(key, { block, bytes })
       if (this.#awaitingBlock.delete(key)) this.#validate(block, hash)
