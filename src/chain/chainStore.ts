@@ -3,7 +3,7 @@ import { txId } from '../../blocks/ids.ts'
 import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { Commit } from '../../consensus/bft/messages.ts'
 import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
-import { equalBytes, toHex, u32be } from '../crypto/index.ts'
+import { equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { MemoryState, type StateWrite } from '../state/stateView.ts'
 import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
@@ -38,8 +38,7 @@ function encodePriorities(p: ProposerPriorityState): Uint8Array {
 
 function decodePriorities(bytes: Uint8Array): ProposerPriorityState {
   const json = JSON.parse(new TextDecoder().decode(bytes)) as { entries: { address: string; stake: string; priority: string }[]; totalStake: string; proposer: string }
-  const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
-  return { entries: json.entries.map((e) => ({ address: fromHex(e.address), stake: BigInt(e.stake), priority: BigInt(e.priority) })), totalStake: BigInt(json.totalStake), proposer: fromHex(json.proposer) }
+  return { entries: json.entries.map((e) => ({ address: fromHex(e.address, 32), stake: BigInt(e.stake), priority: BigInt(e.priority) })), totalStake: BigInt(json.totalStake), proposer: fromHex(json.proposer, 32) }
 }
 
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }

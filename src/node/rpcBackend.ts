@@ -6,11 +6,11 @@ import { concatBytes, toHex, u32be } from '../crypto/index.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
-  type CommitProof,
   type AssetInfo,
   type AssetListItem,
   type ChainParamsInfo,
   type ChainStatus,
+  type CommitProof,
   type DroppedTx,
   type EstimateRequest,
   type EstimateResult,

@@ -34,7 +34,7 @@ const signState = (i: number): SignedPosition | undefined => {
 const offenders = (): string[] => observer.evidence.pending().map((e) => toHex(e.type === 'duplicateVote' ? e.first.body.validator : e.first.body.proposer))
 
 beforeAll(async () => {
-  procs = await startValidatorProcesses({ name: 'twin', validators: 4, slotMs: 500, funded: [testKey('twin-alice')], envOf: (i) => (i === TWIN ? { XSC_TEST_TWIN: '1' } : {}) })
+  procs = await startValidatorProcesses({ name: 'twin', validators: 4, slotMs: 500, funded: [testKey('twin-alice')], envOf: (i): Record<string, string> => (i === TWIN ? { XSC_TEST_TWIN: '1' } : {}) })
   const genesis = readGenesisFile(procs.genesisPath)
   const chain = await Chain.open({ dataDir: join(procs.dir, 'observer'), genesis })
   const net = createNetNode({ secretKey: hash(utf8('twin/observer')), chainId: genesis.chainId, bootstrap: [procs.nodes[0]!.p2p[0]!] })

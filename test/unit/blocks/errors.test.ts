@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 
 import { BlockError, CodecError, XscError } from '../../../blocks/errors.ts'
-import { ConsensusError } from '../../../consensus/errors.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
+import { ConsensusError } from '../../../consensus/errors.ts'
 import { MempoolError } from '../../../src/chain/errors.ts'
 import { StateError } from '../../../src/state/errors.ts'
 
