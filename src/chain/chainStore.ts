@@ -140,8 +140,9 @@ export class ChainStore {
       ops.push(w.value === undefined ? { type: 'del', key } : { type: 'put', key, value: w.value })
     }
     ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash, height: block.header.height }) })
-    // Synced: a commit is a promise to peers (we may have signed for the next height on top of it).
-    await this.#db.batch(ops, extras.commit !== undefined)
+    // Not synced: a commit lost in a crash is fetched again by range sync; what must never be
+    // lost is what this validator signed, and that is the sign guard's fsynced file.
+    await this.#db.batch(ops)
     this.state.apply(writes)
     this.#head = { hash, height, header: block.header }
     if (extras.commit !== undefined) this.#finalized = { hash, height }
