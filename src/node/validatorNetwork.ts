@@ -31,7 +31,7 @@ export interface ValidatorNetworkOpts {
   twin?: boolean
   /** Period of the status poll that notices being behind. Default 3 s. */
   syncIntervalMs?: number
-  /** Period of the round-state pull from each peer (catch-up of lost consensus messages). Default 1 s. */
+  /** Period of the stall check that pulls each peer's round state (catch-up of lost consensus messages). Default 1 s. */
   roundStateIntervalMs?: number
   /** The clock (for slots and sync budgets). */
   now?: () => number
@@ -109,8 +109,14 @@ export class ValidatorNetwork {
       }
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
+    // Pull peers' round state only when consensus made no progress over a whole interval: on a
+    // healthy network gossip suffices, and each pull costs every peer a stream.
+    let lastProgress = ''
     this.#roundStateTimer = setInterval(() => {
-      for (const peer of connectedPeers(this.net)) this.#pullRoundState(peer)
+      const progress = `${this.#driver.height}/${this.#driver.round}`
+      const stalled = progress === lastProgress
+      lastProgress = progress
+      if (stalled) for (const peer of connectedPeers(this.net)) this.#pullRoundState(peer)
     }, this.#roundStateIntervalMs)
     this.#roundStateTimer.unref()
     await this.#driver.start()
