@@ -1,6 +1,5 @@
 /** The consensus layer's public surface (pure: no I/O, no clock; time is an input). */
 export * from './errors.ts'
-export * from './finality.ts'
 export * from './proofScheme.ts'
 export * from './sealBlock.ts'
 export * from './slot.ts'

@@ -8,10 +8,10 @@ import { verifySlotTiming } from './slot.ts'
 import { computeValidatorSet, type ValidatorStake } from './validatorSet.ts'
 
 /**
- * stake (who may propose): the proposer of a slot is drawn by stake weight from a seed that
- * depends only on the parent hash and the slot, with integer arithmetic, so every node computes
- * the same proposer. The header is signed by that proposer. The proof bytes are empty: the
- * evidence is the header's proposer field and its signature.
+ * stake (who may propose): the header is signed by its proposer, a staked validator. The proof
+ * bytes are empty: the evidence is the header's proposer field and its signature. The order of
+ * proposers is BFT's (consensus/proposerPriority.ts). `computeProposer` (a draw seeded by the
+ * parent hash and slot) is no longer the chain's rule: the parent's proposer could grind it.
  */
 const PROPOSER_DOMAIN = utf8('XSC/proposer/v1')
 const TWO_256 = 1n << 256n
@@ -76,14 +76,19 @@ export function verifyHeaderSignature(header: BlockHeader): void {
   }
 }
 
+/**
+ * The proposer must be a staked validator of the parent's set. Which validator proposes at a
+ * height and round is BFT's rule (consensus/proposerPriority.ts, checked against the signed
+ * proposal), not the header's: a block re-proposed in a later round keeps its original proposer.
+ */
 function checkProposer(ctx: VerifyContext): void {
-  const expected = computeProposer(ctx.validators, ctx.prevHash, ctx.seal.slot)
-  if (!equalBytes(expected, ctx.seal.proposer)) {
-    throw new ConsensusError('WRONG_PROPOSER', `stake: ${toHex(ctx.seal.proposer)} is not the proposer of slot ${ctx.seal.slot}`, {
+  const stake = ctx.validators.find((v) => equalBytes(v.address, ctx.seal.proposer))?.stake ?? 0n
+  if (stake === 0n) {
+    throw new ConsensusError('WRONG_PROPOSER', `stake: ${toHex(ctx.seal.proposer)} is not a staked validator`, {
       scheme: 'stake',
       slot: ctx.seal.slot,
       got: toHex(ctx.seal.proposer),
-      expected: toHex(expected),
+      expected: 'a staked validator',
     })
   }
 }

@@ -1,4 +1,4 @@
-import { bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
+import { bytes, bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
 import { type Address, type Hash, PROTOCOL_VERSION } from '../../blocks/schema.ts'
 import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
 
@@ -181,3 +181,11 @@ export function compareSignedVotes(a: SignedVote, b: SignedVote): number {
 export function compareSignedProposals(a: SignedProposal, b: SignedProposal): number {
   return compareBytes(encode(SignedProposal, a), encode(SignedProposal, b))
 }
+
+/**
+ * A block with the commit that made it final: what range sync serves and a client can check by
+ * itself (`verifyCommit` with the validator set of the block's height). The block stays in its
+ * own bytes so its hash is computed from exactly what its proposer sealed.
+ */
+export const CommittedBlock = struct('CommittedBlock', { block: bytes({ max: 16 * 1024 * 1024 }), commit: Commit })
+export type CommittedBlock = Infer<typeof CommittedBlock>

@@ -15,7 +15,8 @@
  * - transfersPerSec: `--senders` other accounts keep up to 200 transfers each in flight, each to
  *   its own validator, for `--transfer-secs`; transfers included in blocks stamped inside the
  *   window after a 1 s ramp, per second.
- * - finalityLagSlots: head slot − finalized slot on validator 0, sampled every ~150 ms over the run.
+ * - finalityLagBlocks / finalityLagSlots: head − finalized (heights / slots) on validator 0, sampled
+ *   every ~150 ms over the run (0 with BFT: a block is applied only with its commit).
  * Stage times per deploy-to-result sample come from block timestamps and, with --log-level info
  * (the default), the hosts' "receipt sent" log lines. Every process is stopped at the end, also
  * on error or Ctrl-C (the devnet runs in its own process group). Last line: one JSON object.
@@ -370,6 +371,8 @@ async function run(): Promise<Record<string, unknown>> {
       transfersIncludedInWindow: transfersIncluded,
       transferSendErrors: tLoad.errors,
       transferWindowSecs: (tLoad.end - tLoad.start - tRampMs) / 1000,
+      finalityLagBlocks: median(watcher.lagBlocks),
+      finalityLagP90Blocks: percentile(watcher.lagBlocks, 90),
       finalityLagSlots: median(watcher.lags),
       finalityLagP90Slots: percentile(watcher.lags, 90),
       finalityLagSamples: watcher.lags.length,

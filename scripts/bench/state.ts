@@ -94,7 +94,7 @@ async function fill(count: number): Promise<{ dir: string; slot: number }> {
     slot++
     const header = { ...head.header, height: head.height + 1, prevHash: head.hash, kind: 'ledger' as const, slot, timestamp: genesis.genesisTime + BigInt(slot * genesis.slotMs), proposer: validator.publicKey, bodyRoot: computeBodyRoot([]), stateRoot: root.stateRoot, proofs: [] }
     const block = { header, entries: [] }
-    await store.commitBlock(block, blockHash(header), writes, undefined, root.treeNodes)
+    await store.commitBlock(block, blockHash(header), writes, { treeNodes: root.treeNodes })
   }
   await store.close()
   // Settle the fill's burst of writes, so its compaction is not counted in the blocks' import.

@@ -1,16 +1,19 @@
 import { EventEmitter } from 'node:events'
 
-import { decode, decodeTrusted } from '../../blocks/codec.ts'
+import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import type { Block, BlockEntry, GenesisConfig, Hash, KvWrite, Receipt, SignedTx } from '../../blocks/schema.ts'
+import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Receipt, type SignedTx } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
+import { type Commit, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
+import { isQuorum } from '../../consensus/bft/quorum.ts'
+import { verifyCommit } from '../../consensus/bft/verifyCommit.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
+import { computeInitialPriorities, computeNextHeightPriorities, computeRoundProposer, type ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
-import { computeSlot } from '../../consensus/slot.ts'
+import { computeSlot, computeSlotStart } from '../../consensus/slot.ts'
 import { buildPlot, type SpacePlot } from '../../consensus/space.ts'
-import { computeProposer } from '../../consensus/stake.ts'
-import type { ValidatorStake } from '../../consensus/validatorSet.ts'
+import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
@@ -19,6 +22,8 @@ import { StateError } from '../state/errors.ts'
 import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
+import type { TreeNodeWrite } from '../state/stateTree/index.ts'
+import type { StateWrite } from '../state/stateView.ts'
 import { ChainStore } from './chainStore.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
@@ -44,9 +49,21 @@ export interface ChainOpts {
   treeCacheNodes?: number
 }
 
+/** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
+interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[] }
+
+/** A block built or checked against the head and not committed yet (a BFT proposal). */
+export interface CheckedBlock {
+  block: Block
+  hash: Hash
+  bytes: Uint8Array
+}
+
 export interface ImportedBlock {
   block: Block
   hash: Hash
+  /** The precommits that made the block final (BFT), when it was committed through them. */
+  commit?: Commit
   /** Wall time the import took (verification to commit), for metrics. */
   seconds?: number
 }
@@ -60,9 +77,11 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
 
 /**
  * The chain of one node: store, mempool, proof registry. Every block, including the ones this
- * node proposes, enters through `importBlock` and its one verification path: structure →
- * parent → consensus proofs → signatures (all cores) → state transition → state root → one
- * atomic commit. Imports are serialized.
+ * node proposes, goes through one verification path (`#verified`): structure → parent →
+ * consensus proofs → signatures (all cores) → state transition → state root. On a network a
+ * block is checked when proposed (`checkBlock`) and applied only with its commit
+ * (`commitBlock`: >2/3 precommits); `importBlock`/`produceBlock` apply without one (a single
+ * node, tests). Imports are serialized.
  */
 export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx] }> {
   readonly store: ChainStore
@@ -79,6 +98,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #maxTxs: number
   #queue: Promise<unknown> = Promise.resolve()
   #validatorCache: { head: string; set: ValidatorStake[] } | undefined
+  /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
+  #checked = new Map<string, { head: string } & VerifiedWrites>()
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   signaturesCheckedAtImport = 0
 
@@ -96,7 +117,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
     this.#maxTxs = opts.maxTxsPerBlock ?? 2_000
-    // The router's index follows every state change, including reverts by fork choice.
+    // The router's index follows every state change.
     store.onStateChange = (writes) => this.#updateHostIndex(writes)
     this.#plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)
@@ -138,8 +159,31 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return computeSlot(this.genesis.genesisTime, this.genesis.slotMs, BigInt(nowMs))
   }
 
-  proposerOf(slot: number): Uint8Array {
-    return computeProposer(this.validators(), this.store.head.hash, slot)
+  /** The validator set of height head+1 (whose precommits commit it). */
+  validatorSet(): ValidatorSet {
+    return computeValidatorSet(this.validators())
+  }
+
+  /** Proposer priorities of height head+1 (consensus/proposerPriority.ts): depend on the validator-set history only. */
+  priorities(): ProposerPriorityState {
+    return this.store.priorities ?? computeInitialPriorities(this.validators())
+  }
+
+  /** The proposer of `round` at height head+1 (stake-weighted round robin, ungrindable). */
+  proposerOf(round = 0): Uint8Array {
+    return computeRoundProposer(this.priorities(), round)
+  }
+
+  /** The priorities of the next height after a block with `writes` (validator set changes applied). */
+  #nextPriorities(writes: readonly StateWrite[]): ProposerPriorityState {
+    const byAddress = new Map(this.validators().map((v) => [toHex(v.address), v]))
+    for (const w of writes) {
+      if (w.key[0] !== STATE_PREFIX.validator) continue
+      const address = w.key.subarray(1)
+      if (w.value === undefined) byAddress.delete(toHex(address))
+      else byAddress.set(toHex(address), { address, stake: decode(Validator, w.value).stake })
+    }
+    return computeNextHeightPriorities(this.priorities(), [...byAddress.values()])
   }
 
   /** How the proposer gathers audit answers (the node asks hosts over the network). */
@@ -162,10 +206,76 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.#serialized(() => this.#import(block, bytes))
   }
 
+  /**
+   * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
+   * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
+   */
+  checkBlock(block: Block): Promise<void> {
+    return this.#serialized(async () => {
+      await this.#verified(block, blockHash(block.header))
+    })
+  }
+
+  /**
+   * Applies a block with its commit: the commit must carry precommits of more than 2/3 of the
+   * head's validator set for exactly this block (verifyCommit). The block becomes the head and is
+   * final in the same atomic write.
+   */
+  commitBlock(block: Block, commit: Commit, bytes?: Uint8Array): Promise<ImportedBlock> {
+    return this.#serialized(async () => {
+      const hash = blockHash(block.header)
+      const head = this.store.head
+      // Position first: a block that is no longer (or not yet) next is no fault of its commit.
+      if (block.header.height <= head.height) throw new BlockError('ALREADY_KNOWN', `height ${block.header.height} is already committed`, { hash: toHex(hash) })
+      if (block.header.height !== head.height + 1 || !equalBytes(block.header.prevHash, head.hash)) {
+        throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
+      }
+      verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
+      const verified = await this.#verified(block, hash)
+      return this.#apply(block, hash, verified, { bytes, commit })
+    })
+  }
+
+  /**
+   * The cheap-to-medium checks of a proposed block's header against the head, without its body:
+   * parent linkage, slot order, consensus proofs (time, work, space) and the proposer's
+   * signature. Gossip runs them before holding a block, so a block with a bad proof is REJECTed
+   * by its first receiver. Throws the typed error.
+   */
+  verifyProposalHeader(header: Block['header']): void {
+    const head = this.store.head
+    validateBlockParent(header, head.header, head.hash)
+    verifyProofs(this.#blockContext(), header)
+  }
+
+  /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
+  buildProposal(nowMs: number, prepared?: PreparedProposal): Promise<CheckedBlock | undefined> {
+    const key = this.#key
+    if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
+    return this.#serialized(async () => {
+      const head = this.store.head
+      const slot = this.currentSlot(nowMs)
+      if (slot <= head.header.slot && head.header.height > 0) return undefined
+      const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
+      const block = await this.#build(slot, nowMs, key, answers)
+      const hash = blockHash(block.header)
+      await this.#verified(block, hash)
+      return { block, hash, bytes: encode(Block, block) }
+    })
+  }
+
   async #import(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
     const started = performance.now()
     const hash = blockHash(block.header)
+    const verified = await this.#verified(block, hash)
+    return this.#apply(block, hash, verified, { bytes }, started)
+  }
+
+  /** The one verification path; the write set of a block checked before on this head is reused. */
+  async #verified(block: Block, hash: Hash): Promise<VerifiedWrites> {
     const head = this.store.head
+    const cached = this.#checked.get(toHex(hash))
+    if (cached !== undefined && cached.head === toHex(head.hash)) return cached
     if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
       throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
     }
@@ -176,45 +286,41 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     // proofs and the transition; this thread then takes its own share. Nothing is written
     // before every check has passed.
     const signatures = this.#startSignatureCheck(block.entries)
-    validateBlockStructure(block, this.genesis.chainId)
-    validateBlockParent(block.header, head.header, head.hash)
-    verifyProofs(this.#blockContext(), block.header)
-    await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(block.entries, block.header.proposer))
-    const result = await this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true)))
+    try {
+      validateBlockStructure(block, this.genesis.chainId)
+      validateBlockParent(block.header, head.header, head.hash)
+      verifyProofs(this.#blockContext(), block.header)
+    } catch (e) {
+      await signatures.finish().catch(() => undefined)
+      throw e
+    }
+    // The tree paths of the keys the block names are loaded first; a path the transition still
+    // misses is loaded and the pure run retried (withLoaded).
+    const result = await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(block.entries, block.header.proposer))
+      .then(() => this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))))
+      .catch(async (e: unknown) => {
+        await signatures.finish().catch(() => undefined)
+        throw e
+      })
     await signatures.finish()
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
-    await this.store.commitBlock(block, hash, result.writes, bytes, result.treeNodes)
-    this.mempool.prune(this.store.state, computePruneInfo(block))
-    if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
-    const imported = { block, hash, seconds: (performance.now() - started) / 1000 }
-    this.emit('block', imported)
-    return imported
+    if (this.#checked.size >= 64) this.#checked.clear()
+    const verified = { writes: result.writes, treeNodes: result.treeNodes }
+    this.#checked.set(toHex(hash), { head: toHex(head.hash), ...verified })
+    return verified
   }
 
-  /**
-   * Re-applies a block this node verified and committed before and has since reverted (fork
-   * choice switching back): its proofs and signatures were checked at first import; the
-   * transition is re-run and its state root re-checked before the commit.
-   */
-  reapplyKnownBlock(block: Block, hash: Hash): Promise<ImportedBlock> {
-    return this.#serialized(async () => {
-      const head = this.store.head
-      if (!equalBytes(block.header.prevHash, head.hash)) {
-        throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
-      }
-      const result = await this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true)))
-      if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
-        throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
-      }
-      await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash), result.treeNodes)
-      this.mempool.prune(this.store.state, computePruneInfo(block))
-      if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
-      const imported = { block, hash }
-      this.emit('block', imported)
-      return imported
-    })
+  async #apply(block: Block, hash: Hash, verified: VerifiedWrites, extras: { bytes?: Uint8Array | undefined; commit?: Commit }, started = performance.now()): Promise<ImportedBlock> {
+    const { writes, treeNodes } = verified
+    await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, priorities: this.#nextPriorities(writes) })
+    this.#checked.clear()
+    this.mempool.prune(this.store.state, computePruneInfo(block))
+    if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+    const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }
+    this.emit('block', imported)
+    return imported
   }
 
   #updateHostIndex(writes: readonly { key: Uint8Array; value: Uint8Array | undefined }[]): void {
@@ -275,15 +381,39 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       const head = this.store.head
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
-      if (!equalBytes(this.proposerOf(slot), key.publicKey)) return undefined
-      const state = this.store.state
-      const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
-      const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
-      const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
-      await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
-      const block = await this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
-      return this.#import(block)
+      if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
+      const block = await this.#build(slot, nowMs, key, ready)
+      const started = performance.now()
+      const hash = blockHash(block.header)
+      const verified = await this.#verified(block, hash)
+      return this.#apply(block, hash, verified, { commit: this.#selfCommit(block, hash, key) }, started)
     })
+  }
+
+  /**
+   * Without a network: when this key alone holds more than 2/3 of the stake its own precommit
+   * is a commit, so the block is final at once and stored with it (range sync and clients need
+   * it). Otherwise the block is applied without a commit (tests of one process).
+   */
+  #selfCommit(block: Block, hash: Hash, key: KeyPair): Commit | undefined {
+    const set = this.validatorSet()
+    const stake = set.byAddress.get(toHex(key.publicKey)) ?? 0n
+    if (!isQuorum(stake, set.totalStake)) return undefined
+    const body = { chainId: this.genesis.chainId, step: VOTE_STEP.precommit, height: block.header.height, round: 0, blockId: hash, validator: key.publicKey }
+    return { chainId: body.chainId, height: body.height, round: 0, blockId: hash, signatures: [{ validator: key.publicKey, signature: signVote(body, key.secretKey).signature }] }
+  }
+
+  /** Chooses the entries and seals a block for `slot` on the head (timestamp within the proof schemes' drift of the slot start). */
+  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined): Promise<Block> {
+    const head = this.store.head
+    const state = this.store.state
+    const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
+    const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
+    const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
+    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers })
+    const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
+    await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
+    return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
   }
 
   /**
@@ -293,7 +423,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async prepareProposal(slot: number): Promise<PreparedProposal> {
     const head = this.store.head
     const key = this.#key
-    if (key === undefined || this.#auditResponder === undefined || !equalBytes(this.proposerOf(slot), key.publicKey)) return { headHash: head.hash, auditAnswers: undefined }
+    if (key === undefined || this.#auditResponder === undefined) return { headHash: head.hash, auditAnswers: undefined }
     const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
     return { headHash: head.hash, auditAnswers: await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) }
   }

@@ -1,7 +1,9 @@
-import { bytes, bytes32, type Codec, decode, encode, list, optional, struct, u32 } from '../../blocks/codec.ts'
+import { bytes32, type Codec, decode, encode, struct, u32 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
-import { equalBytes, toHex, u32be } from '../crypto/index.ts'
+import { Commit } from '../../consensus/bft/messages.ts'
+import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
+import { equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
@@ -16,11 +18,32 @@ const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32,
 interface HeadRef { hash: Hash; height: number }
 const HeadRef: Codec<HeadRef> = struct('HeadRef', { hash: bytes32, height: u32 })
 
-const Undo = list(struct('UndoEntry', { key: bytes({ max: 1024 }), value: optional(bytes({ max: 1 << 24 })) }), Number.MAX_SAFE_INTEGER)
-
 const META_HEAD = new TextEncoder().encode('head')
 const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
+const META_PRIORITIES = new TextEncoder().encode('priorities')
+
+/** What a block brings besides itself: its commit (when BFT decided it) and the next height's proposer priorities. */
+export interface BlockExtras {
+  bytes?: Uint8Array | undefined
+  /** >2/3 precommits for the block: stored with it, and the block is final in the same batch. */
+  commit?: Commit | undefined
+  /** The proposer priorities of the next height (consensus/proposerPriority.ts). */
+  priorities?: ProposerPriorityState | undefined
+  /** The state tree nodes the block's root adds (recomputed when absent). */
+  treeNodes?: readonly TreeNodeWrite[] | undefined
+}
+
+/** Priorities as stored (a storage format, not a wire type): JSON with decimal bigints. */
+function encodePriorities(p: ProposerPriorityState): Uint8Array {
+  const json = { entries: p.entries.map((e) => ({ address: toHex(e.address), stake: e.stake.toString(), priority: e.priority.toString() })), totalStake: p.totalStake.toString(), proposer: toHex(p.proposer) }
+  return new TextEncoder().encode(JSON.stringify(json))
+}
+
+function decodePriorities(bytes: Uint8Array): ProposerPriorityState {
+  const json = JSON.parse(new TextDecoder().decode(bytes)) as { entries: { address: string; stake: string; priority: string }[]; totalStake: string; proposer: string }
+  return { entries: json.entries.map((e) => ({ address: fromHex(e.address, 32), stake: BigInt(e.stake), priority: BigInt(e.priority) })), totalStake: BigInt(json.totalStake), proposer: fromHex(json.proposer, 32) }
+}
 
 export interface ChainStoreOpts {
   /** State tree nodes kept in memory between blocks. */
@@ -30,11 +53,13 @@ export interface ChainStoreOpts {
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
 
 /**
- * The chain on disk. A block, its height and tx indices, its state writes, the undo record of
- * the values it overwrote and the new head land in ONE classic-level batch, so a process killed
- * at any point reopens on a consistent head with no partial block. The head's state values are
- * also held in memory (`state`) for the pure transition's synchronous reads; the state tree's
- * nodes (the block's new ones go in the same batch) are read through a bounded cache (`tree`).
+ * The chain on disk. A block, its height and tx indices, its state writes and the state tree
+ * nodes its root adds, its commit (the precommits that made it final), the next height's
+ * proposer priorities and the new head land in ONE classic-level batch, so a process killed at
+ * any point reopens on a consistent head with no partial block. Committed blocks are final:
+ * nothing is ever reverted, so no undo data is kept. The head's state values are also held in
+ * memory (`state`) for the pure transition's synchronous reads; the state tree's nodes are read
+ * through a bounded cache (`tree`).
  */
 export class ChainStore {
   readonly tree: StateTreeStore
@@ -46,6 +71,7 @@ export class ChainStore {
   readonly #recent = new Map<string, Block>()
   #head!: ChainHead
   #finalized!: HeadRef
+  #priorities: ProposerPriorityState | undefined
   readonly #db: Db
 
   private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash, opts: ChainStoreOpts) {
@@ -63,7 +89,7 @@ export class ChainStore {
       const store = new ChainStore(db, genesis, g.hash, opts)
       const headBytes = await db.get(Bucket.meta, META_HEAD)
       if (headBytes === undefined) {
-        await store.#commit(g.block, g.hash, g.writes, undefined, g.treeNodes)
+        await store.#commit(g.block, g.hash, g.writes, { treeNodes: g.treeNodes })
         await db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash: g.hash, height: 0 }) }])
         store.#finalized = { hash: g.hash, height: 0 }
         return store
@@ -79,6 +105,8 @@ export class ChainStore {
       store.#head = { hash: head.hash, height: head.height, header: headBlock.header }
       const fin = await db.get(Bucket.meta, META_FINALIZED)
       store.#finalized = fin ? decode(HeadRef, fin) : { hash: g.hash, height: 0 }
+      const priorities = await db.get(Bucket.meta, META_PRIORITIES)
+      store.#priorities = priorities === undefined ? undefined : decodePriorities(priorities)
       return store
     } catch (e) {
       await db.close()
@@ -94,64 +122,59 @@ export class ChainStore {
     return this.#finalized
   }
 
+  /** The proposer priorities of height head+1, as stored with the head (undefined before the first BFT block). */
+  get priorities(): ProposerPriorityState | undefined {
+    return this.#priorities
+  }
+
   /**
    * Appends a block that was verified against the head's state; `writes` is its write set and
-   * `treeNodes` the state tree nodes its root adds (recomputed when not given).
+   * `extras.treeNodes` the state tree nodes its root adds (recomputed when not given).
    */
-  async commitBlock(block: Block, hash: Hash, writes: StateWrite[], bytes?: Uint8Array, treeNodes?: TreeNodeWrite[]): Promise<void> {
+  async commitBlock(block: Block, hash: Hash, writes: StateWrite[], extras: BlockExtras = {}): Promise<void> {
     if (!equalBytes(block.header.prevHash, this.#head.hash) || block.header.height !== this.#head.height + 1) {
       throw new ChainStoreError('NOT_HEAD_CHILD', `block ${toHex(hash)} does not extend the head`)
     }
     const prevRoot = this.#head.header.stateRoot
-    const nodes = treeNodes ?? (await this.tree.withLoaded(() => computeStateRoot(this.tree, prevRoot, writes))).treeNodes
-    await this.#commit(block, hash, writes, bytes, nodes)
+    const treeNodes = extras.treeNodes ?? (await this.tree.withLoaded(() => computeStateRoot(this.tree, prevRoot, writes))).treeNodes
+    await this.#commit(block, hash, writes, { ...extras, treeNodes })
   }
 
-  async #commit(block: Block, hash: Hash, writes: StateWrite[], bytes: Uint8Array | undefined, treeNodes: readonly TreeNodeWrite[]): Promise<void> {
-    const ops: BatchOp[] = this.tree.stage(treeNodes)
-    ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: bytes ?? encode(Block, block) })
+  async #commit(block: Block, hash: Hash, writes: StateWrite[], extras: BlockExtras = {}): Promise<void> {
+    const ops: BatchOp[] = this.tree.stage(extras.treeNodes ?? [])
+    const height = block.header.height
+    ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: extras.bytes ?? encode(Block, block) })
     ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(block.header.height)), value: hash })
     block.entries.forEach((e, index) => {
       if ('tx' in e) ops.push({ type: 'put', key: bucketKey(Bucket.txIndex, txId(e.tx)), value: encode(TxLocation, { blockHash: hash, height: block.header.height, index }) })
     })
     computeActivityRows(block).forEach((r, seq) => ops.push({ type: 'put', key: bucketKey(Bucket.activity, computeActivityKey(r.subject, r.height, seq)), value: encode(ActivityValue, r) }))
-    const undo = writes.map((w) => ({ key: w.key, value: this.state.get(w.key) }))
-    ops.push({ type: 'put', key: bucketKey(Bucket.undo, hash), value: encode(Undo, undo) })
+    if (extras.commit !== undefined) {
+      ops.push({ type: 'put', key: bucketKey(Bucket.commit, u32be(height)), value: encode(Commit, extras.commit) })
+      ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash, height }) })
+    }
+    if (extras.priorities !== undefined) ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_PRIORITIES), value: encodePriorities(extras.priorities) })
     for (const w of writes) {
       const key = bucketKey(Bucket.state, w.key)
       ops.push(w.value === undefined ? { type: 'del', key } : { type: 'put', key, value: w.value })
     }
     ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash, height: block.header.height }) })
+    // Not synced: a commit lost in a crash is fetched again by range sync; what must never be
+    // lost is what this validator signed, and that is the sign guard's fsynced file.
     await this.#db.batch(ops)
     this.state.apply(writes)
-    this.#head = { hash, height: block.header.height, header: block.header }
+    this.#head = { hash, height, header: block.header }
+    if (extras.commit !== undefined) this.#finalized = { hash, height }
+    if (extras.priorities !== undefined) this.#priorities = extras.priorities
     this.tree.trim()
     this.onStateChange?.(writes)
   }
 
-  /** Undoes the head block (fork choice switching branches below finality). */
-  async revertHead(): Promise<Block> {
-    const { hash, height } = this.#head
-    if (height === 0 || height <= this.#finalized.height) throw new ChainStoreError('NOTHING_TO_REVERT', `cannot revert block ${height}: genesis or finalized`)
-    const block = await this.getBlock(hash)
-    const undoBytes = await this.#db.get(Bucket.undo, hash)
-    if (block === undefined || undoBytes === undefined) throw new ChainStoreError('CORRUPT', `undo data for ${toHex(hash)} missing`)
-    const undo = decode(Undo, undoBytes)
-    const parent = await this.getBlock(block.header.prevHash)
-    if (parent === undefined) throw new ChainStoreError('CORRUPT', 'parent block missing')
-    const ops: BatchOp[] = [{ type: 'del', key: bucketKey(Bucket.heightIndex, u32be(height)) }]
-    for (const e of block.entries) if ('tx' in e) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, txId(e.tx)) })
-    computeActivityRows(block).forEach((r, seq) => ops.push({ type: 'del', key: bucketKey(Bucket.activity, computeActivityKey(r.subject, r.height, seq)) }))
-    for (const u of undo) {
-      const key = bucketKey(Bucket.state, u.key)
-      ops.push(u.value === undefined ? { type: 'del', key } : { type: 'put', key, value: u.value })
-    }
-    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash: block.header.prevHash, height: height - 1 }) })
-    await this.#db.batch(ops)
-    this.state.apply(undo)
-    this.#head = { hash: block.header.prevHash, height: height - 1, header: parent.header }
-    this.onStateChange?.(undo)
-    return block
+  /** The commit stored with the block at `height` (undefined for genesis and blocks finalized without BFT). */
+  async getCommit(height: number): Promise<Commit | undefined> {
+    if (!Number.isInteger(height) || height < 1 || height > this.#head.height) return undefined
+    const bytes = await this.#db.get(Bucket.commit, u32be(height))
+    return bytes === undefined ? undefined : decode(Commit, bytes)
   }
 
   async setFinalized(ref: HeadRef): Promise<void> {

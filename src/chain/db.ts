@@ -12,10 +12,10 @@ export const Bucket = {
   txIndex: 3, // tx id → TxLocation
   state: 4, // state key → value (the head's state)
   meta: 5, // name → value (head, finalized)
-  undo: 6, // block hash → encoded previous values of the keys the block wrote
-  blockMeta: 7, // block hash → BlockMeta (state root after, total writes), for fork choice
+  // 6 (undo records) and 7 (block meta for fork choice) are retired: committed blocks are never reverted.
   activity: 8, // subject ‖ u32be height ‖ u32be row → ActivityValue (src/chain/accountActivity.ts), for the explorer
   treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed, every committed root's
+  commit: 10, // u32be height → encoded Commit (consensus/bft/messages.ts): >2/3 precommits for the block at that height
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

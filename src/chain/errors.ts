@@ -1,28 +1,13 @@
-import { type GossipVerdict, type Mismatch, XscError } from '../../blocks/errors.ts'
-
-export type ForkChoiceErrorPayloads = {
-  BELOW_FINALIZED: Mismatch<number>
-  NOT_AN_ANCESTOR: { hash: string; height: number }
-  /** A block of the competing branch failed to import: `badHash` is it (the cause says why). */
-  BRANCH_INVALID: { badHash: string; height: number }
-}
-export type ForkChoiceErrorCode = keyof ForkChoiceErrorPayloads
-
-/** A reorganisation that cannot be done. Only an invalid branch is the sender's fault. */
-export class ForkChoiceError extends XscError<ForkChoiceErrorPayloads> {
-  static override readonly verdicts: Record<ForkChoiceErrorCode, GossipVerdict> = {
-    BELOW_FINALIZED: 'IGNORE', NOT_AN_ANCESTOR: 'IGNORE', BRANCH_INVALID: 'REJECT',
-  }
-}
+import { XscError } from '../../blocks/errors.ts'
 
 export type DbErrorCode = 'LOCKED' | 'OPEN_FAILED' | 'CORRUPT'
 
 /** The database could not be opened (`dir` names it) or holds bytes it never wrote. */
 export class DbError extends XscError<{ LOCKED: { dir: string }; OPEN_FAILED: { dir: string }; CORRUPT: {} }> {}
 
-export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'NOTHING_TO_REVERT' | 'CORRUPT'
+export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'CORRUPT'
 
-/** The chain store refuses a write that does not extend or revert its head, or finds its own data broken. */
+/** The chain store refuses a write that does not extend its head, or finds its own data broken. */
 export class ChainStoreError extends XscError<Record<ChainStoreErrorCode, {}>> {}
 
 export type MempoolErrorPayloads = {

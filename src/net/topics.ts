@@ -1,7 +1,7 @@
 import { LIMITS } from '../../blocks/schema.ts'
 
 /** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
-export const GOSSIP_TOPICS = ['transactions', 'blocks', 'attestations', 'receipts'] as const
+export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'receipts'] as const
 export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
 
 const KiB = 1024
@@ -9,13 +9,13 @@ const MiB = 1024 * KiB
 
 /**
  * Per-topic size caps (bytes of the gossiped message). A tx or a receipt may carry up to 1 MiB of
- * input/output (LIMITS.input/output) plus its fixed fields; attestations are ~200 bytes; blocks are
+ * input/output (LIMITS.input/output) plus its fixed fields; consensus messages are small but a commit grows with the set; blocks are
  * capped like Ethereum's GOSSIP_MAX_SIZE (10 MiB). Bigger data moves over request/response.
  */
 export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
   transactions: LIMITS.input + 64 * KiB,
   blocks: 10 * MiB,
-  attestations: 1 * KiB,
+  consensus: 256 * KiB, // BFT proposals, votes (~200 bytes), commits (~100 bytes per signer) and evidence
   receipts: LIMITS.output + 64 * KiB,
 }
 

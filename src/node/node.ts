@@ -1,9 +1,12 @@
 import { join } from 'node:path'
 
+import { XscError } from '../../blocks/errors.ts'
 import type { GenesisConfig } from '../../blocks/schema.ts'
 import { AUDIT_OUTCOME, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
+import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
+import { type EvidencePool, MemoryEvidencePool } from '../chain/evidencePool.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
 import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
@@ -22,6 +25,7 @@ import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
 import { SlotTicker } from './network/slotTicker.ts'
 import { registerOperatorMetrics } from './operatorMetrics.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
+import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
@@ -56,6 +60,29 @@ export interface NodeOpts {
   p2p?: P2pOpts
   /** Run the host role (needs p2p). */
   host?: HostOpts
+  /** BFT timeouts (default: from the genesis slot length, `computeDefaultTimeouts`). */
+  timeouts?: TimeoutParams
+  /**
+   * TEST ONLY: this validator equivocates (sends a conflicting vote beside each vote). Refused
+   * unless the chain is a test chain (chain id `xsc-test…`). Also set by XSC_TEST_TWIN=1.
+   */
+  twin?: boolean
+}
+
+/**
+ * BFT timeouts for a chain with `slotMs` slots: a proposer waits for the next slot and gathers
+ * audit answers before it proposes, so the propose timeout spans a few slots; votes travel
+ * in well under a slot. Every timeout grows by its delta per round (liveness after GST).
+ */
+export function computeDefaultTimeouts(slotMs: number): TimeoutParams {
+  return {
+    proposeMs: 3 * slotMs + 1_000,
+    proposeDeltaMs: slotMs,
+    prevoteMs: slotMs,
+    prevoteDeltaMs: Math.ceil(slotMs / 2),
+    precommitMs: slotMs,
+    precommitDeltaMs: Math.ceil(slotMs / 2),
+  }
 }
 
 export interface P2pOpts {
@@ -100,6 +127,8 @@ export class XscNode {
   readonly log: Logger
   readonly events: ChainEvents
   readonly net: NetNode | undefined
+  /** Equivocations seen by consensus: the seam where evidence inclusion and slashing take over. */
+  readonly evidence: EvidencePool
   readonly #network: ValidatorNetwork | undefined
   readonly #roles: Roles
   readonly #opts: NodeOpts
@@ -107,8 +136,9 @@ export class XscNode {
   readonly #ticker: SlotTicker
   #stopped = false
 
-  private constructor(chain: Chain, rpc: RpcServer, events: ChainEvents, network: ValidatorNetwork | undefined, roles: Roles, opts: NodeOpts, modules: NodeModules, log: Logger) {
+  private constructor(chain: Chain, rpc: RpcServer, events: ChainEvents, network: ValidatorNetwork | undefined, evidence: EvidencePool, roles: Roles, opts: NodeOpts, modules: NodeModules, log: Logger) {
     this.chain = chain
+    this.evidence = evidence
     this.#roles = roles
     this.net = network?.net
     this.#network = network
@@ -129,8 +159,9 @@ export class XscNode {
     const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
     const metrics = createMetrics({ defaultMetrics: true })
     const roles: Roles = {}
+    const evidence = new MemoryEvidencePool()
     try {
-      network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
+      network = await XscNode.#startNetwork(chain, events, evidence, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const backendModules = { chain, events, blobs }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute() })
@@ -141,7 +172,7 @@ export class XscNode {
       await chain.close()
       throw e
     }
-    const node = new XscNode(chain, rpc, events, network, roles, opts, modules, log)
+    const node = new XscNode(chain, rpc, events, network, evidence, roles, opts, modules, log)
     chain.on('buildError', (err) => log.error({ err }, 'block building failed; proposed an empty block instead'))
     chain.on('block', (imported) => recordBlockMetrics(metrics, chain, imported, network))
     registerOperatorMetrics(metrics.registry, { chain, host: roles.host, store: roles.store })
@@ -150,7 +181,8 @@ export class XscNode {
       void node.#advanceFinality()
     })
     log.info({ chainId: opts.genesis.chainId, head: chain.head.height, rpc: rpc.url, validator: opts.validatorKey ? toHex(opts.validatorKey.publicKey) : null, p2p: node.net?.multiaddrs() ?? [] }, 'node started')
-    if (opts.validatorKey && opts.produce !== false) node.#ticker.start()
+    // Without a network a validator proposes on its slot clock; on one, the BFT driver does.
+    if (opts.validatorKey && opts.produce !== false && network === undefined) node.#ticker.start()
     if (roles.host && opts.host) void node.#joinAsHost(roles.host, opts.host)
     return node
   }
@@ -221,14 +253,24 @@ export class XscNode {
     }
   }
 
-  static async #startNetwork(chain: Chain, events: ChainEvents, opts: NodeOpts, modules: NodeModules, log: Logger, beforeStart: (net: NetNode, network: ValidatorNetwork) => Promise<void>): Promise<ValidatorNetwork | undefined> {
+  static async #startNetwork(chain: Chain, events: ChainEvents, evidence: EvidencePool, opts: NodeOpts, modules: NodeModules, log: Logger, beforeStart: (net: NetNode, network: ValidatorNetwork) => Promise<void>): Promise<ValidatorNetwork | undefined> {
     const p2p = opts.p2p ?? {}
     if (p2p.enabled === false) return undefined
+    const twin = opts.twin ?? process.env.XSC_TEST_TWIN === '1'
+    if (twin && !opts.genesis.chainId.startsWith('xsc-test')) throw new XscError('BAD_PARAMS', 'the twin (equivocation) mode is for test chains only (chain id xsc-test…)')
+    // A validator that does not propose (produce: false) follows consensus as an observer: it signs nothing.
+    const signingKey = opts.produce === false ? undefined : opts.validatorKey
+    const signGuard = signingKey ? SignGuard.open(join(opts.dataDir, 'sign-state.json')) : undefined
     const secretKey = resolveP2pSeed({ dataDir: opts.dataDir, ...(p2p.keyFile ? { p2pKeyFile: p2p.keyFile } : {}), ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
     const net = createNetNode({ secretKey, chainId: opts.genesis.chainId, listen: p2p.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(p2p.announce ? { announce: p2p.announce } : {}), bootstrap: p2p.bootstrap ?? [], logger: toNetLogger(log.child({ module: 'net' })) })
     const network = new ValidatorNetwork(
-      { ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}), ...(modules.now ? { now: modules.now } : {}) },
-      { chain, net, log: log.child({ module: 'validators' }), onFinalized: (height) => events.finalizedTo(height) },
+      {
+        ...(signingKey ? { validatorKey: signingKey, signGuard } : {}),
+        timeouts: opts.timeouts ?? computeDefaultTimeouts(opts.genesis.slotMs),
+        ...(twin ? { twin } : {}),
+        ...(modules.now ? { now: modules.now } : {}),
+      },
+      { chain, net, log: log.child({ module: 'consensus' }), evidence, onFinalized: (height) => events.finalizedTo(height) },
     )
     await network.start()
     try {
@@ -242,13 +284,12 @@ export class XscNode {
   }
 
   /**
-   * Single-validator finality: a block is final once validators with more than 2/3 of the stake
-   * attested it; a node whose own key holds that much finalizes its head directly. With several
-   * validators the validator network's attestations decide instead.
+   * Finality without a network: a node whose own key holds more than 2/3 of the stake finalizes
+   * its head directly. On a network every block is applied with its BFT commit, final already.
    */
   async #advanceFinality(): Promise<void> {
     const key = this.#opts.validatorKey
-    if (!key || (this.#network && this.chain.validators().length > 1)) return
+    if (!key || this.#network) return
     const validators = this.chain.validators()
     const total = validators.reduce((s, v) => s + v.stake, 0n)
     const mine = validators.find((v) => toHex(v.address) === toHex(key.publicKey))?.stake ?? 0n
@@ -263,7 +304,7 @@ export class XscNode {
     const slot = this.chain.currentSlot(now)
     try {
       const pending = this.chain.mempool.size > 0
-      if (pending || this.#opts.heartbeat !== false) await (this.#network ? this.#network.produce(slot, now) : this.chain.produceBlock(slot, now))
+      if (pending || this.#opts.heartbeat !== false) await this.chain.produceBlock(slot, now)
     } catch (err) {
       this.log.error({ err, slot }, 'block production failed')
     }

@@ -10,6 +10,7 @@ import {
   type AssetListItem,
   type ChainParamsInfo,
   type ChainStatus,
+  type CommitProof,
   type DroppedTx,
   type EstimateRequest,
   type EstimateResult,
@@ -188,6 +189,11 @@ export class NodeRpcBackend implements RpcBackend {
     const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
     if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
     return this.#m.blobs.put(bytes)
+  }
+
+  async getCommit(height: number): Promise<CommitProof | null> {
+    const commit = await this.#m.chain.store.getCommit(height)
+    return commit === undefined ? null : { commit, validators: this.#m.chain.validators().map((v) => ({ address: v.address, stake: v.stake })) }
   }
 
   async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {

@@ -1,29 +1,39 @@
-import { encode } from '../../blocks/codec.ts'
-import { Block, type Hash, type SignedTx } from '../../blocks/schema.ts'
-import type { Chain, ImportedBlock } from '../chain/chain.ts'
-import type { ForkChoiceStore } from '../chain/forkChoice.ts'
+import { BlockError } from '../../blocks/errors.ts'
+import type { Block, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { ConsensusMessage } from '../../consensus/bft/messages.ts'
+import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
+import type { Chain } from '../chain/chain.ts'
+import type { EvidencePool } from '../chain/evidencePool.ts'
 import type { KeyPair } from '../crypto/index.ts'
-import { type GossipTopic, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
+import { type GossipTopic, gossipVerdictOf, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
 import { ConsensusDriver } from './network/consensusDriver.ts'
 import { createGossipHandlers, type GossipHandlers, runGossipHandler, subscribeGossipHandlers } from './network/gossipHandlers.ts'
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
-import { exchangeVotes, serveVoteExchange } from './network/voteExchange.ts'
+import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
+import type { SignGuard } from './signGuard.ts'
 
 /**
- * A validator on the network, composed of one part per job (src/node/network/): the gossip
- * handler table, the consensus driver (block intake, attestations, fork choice, finality), range
- * sync, vote exchange and peer exchange, around one started `Chain` and one `NetNode`. This
+ * A node on the network, composed of one part per job (src/node/network/): the gossip handler
+ * table, the consensus driver (BFT: proposals, votes, commits), range sync of committed blocks,
+ * round-state exchange and peer exchange, around one started `Chain` and one `NetNode`. This
  * class wires them and owns the timers that poll peers.
  */
 export interface ValidatorNetworkOpts {
-  /** Present on validators: signs and gossips attestations. */
+  /** Present on validators: signs proposals and votes. */
   validatorKey?: KeyPair
+  /** Required with a validator key: the double-sign state on disk. */
+  signGuard?: SignGuard
+  timeouts: TimeoutParams
+  /** TEST ONLY: equivocate (see ConsensusDriverOpts.twin). */
+  twin?: boolean
   /** Period of the status poll that notices being behind. Default 3 s. */
   syncIntervalMs?: number
-  /** The clock (for `isFromFuture` and sync budgets). */
+  /** Period of the stall check that pulls each peer's round state (catch-up of lost consensus messages). Default 1 s. */
+  roundStateIntervalMs?: number
+  /** The clock (for slots and sync budgets). */
   now?: () => number
 }
 
@@ -31,12 +41,13 @@ export interface ValidatorNetworkModules {
   chain: Chain
   net: NetNode
   log: Logger
-  /** Called (under the lock) after the store's finalized block moved to `height`. */
+  evidence: EvidencePool
+  /** Called after a block was committed (final) at `height`. */
   onFinalized?: (height: number) => void | Promise<void>
 }
 
-/** Votes a neighbour may relay per validator per slot before the rest is dropped unchecked. */
-const VOTES_PER_VALIDATOR_PER_SLOT = 4
+/** Consensus messages a neighbour may relay per validator per slot before the rest is dropped unchecked. */
+const MESSAGES_PER_VALIDATOR_PER_SLOT = 16
 
 export class ValidatorNetwork {
   readonly chain: Chain
@@ -44,11 +55,13 @@ export class ValidatorNetwork {
   readonly #log: Logger
   readonly #now: () => number
   readonly #syncIntervalMs: number
+  readonly #roundStateIntervalMs: number
   readonly #driver: ConsensusDriver
   readonly #sync: RangeSync
   readonly #gossip: GossipHandlers
-  readonly #voteCap: PeerRateLimit
+  readonly #messageCap: PeerRateLimit
   #pollTimer: NodeJS.Timeout | undefined
+  #roundStateTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
   #stopped = false
 
@@ -58,36 +71,32 @@ export class ValidatorNetwork {
     this.#log = modules.log
     this.#now = opts.now ?? Date.now
     this.#syncIntervalMs = opts.syncIntervalMs ?? 3_000
+    this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? 1_000
     this.#driver = new ConsensusDriver(
-      { validatorKey: opts.validatorKey, now: this.#now },
-      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), onFinalized: modules.onFinalized },
+      { validatorKey: opts.validatorKey, signGuard: opts.signGuard, now: this.#now, timeouts: opts.timeouts, ...(opts.twin ? { twin: true } : {}) },
+      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), onFinalized: modules.onFinalized, evidence: modules.evidence },
     )
-    this.#sync = new RangeSync({ chain: this.chain, net: this.net, log: this.#log, now: this.#now, isKnown: (hash) => this.#driver.isKnown(hash), processBlock: (bytes) => this.processBlock(bytes) })
+    this.#sync = new RangeSync({ chain: this.chain, net: this.net, log: this.#log, now: this.#now, processCommittedBlock: (block, bytes, commit) => this.#processCommittedBlock(block, bytes, commit) })
     const slotMs = this.chain.genesis.slotMs
-    this.#voteCap = new PeerRateLimit({
-      perSecond: () => (VOTES_PER_VALIDATOR_PER_SLOT * this.#driver.validatorCount() * 1_000) / slotMs,
-      burst: () => VOTES_PER_VALIDATOR_PER_SLOT * this.#driver.validatorCount() + 64,
+    this.#messageCap = new PeerRateLimit({
+      perSecond: () => (MESSAGES_PER_VALIDATOR_PER_SLOT * this.#driver.validatorCount() * 1_000) / slotMs,
+      burst: () => MESSAGES_PER_VALIDATOR_PER_SLOT * this.#driver.validatorCount() + 64,
       now: this.#now,
     })
     this.#gossip = createGossipHandlers({
       admitTx: (tx) => void admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip'),
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
-      countAttestation: (att) => this.#driver.countAttestation(att),
-      withinVoteCap: (from) => from === undefined || this.#voteCap.take(from),
+      handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
+      withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
     })
   }
 
-  get forkChoice(): ForkChoiceStore {
-    return this.#driver.forkChoice
-  }
-
-  /** Loads the unfinalized canonical blocks, subscribes the topics and serves sync. Call before `net.start()` (or after: both work). */
+  /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */
   async start(): Promise<void> {
-    await this.#driver.start()
     subscribeGossipHandlers(this.net, this.#gossip)
     await this.#sync.start()
     await servePeerExchange(this.net)
-    await serveVoteExchange(this.net, { latestAttestations: () => this.forkChoice.latestAttestations(), validatorCount: () => this.#driver.validatorCount() }, this.#now)
+    await serveRoundState(this.net, { roundState: () => this.#driver.roundState(), validatorCount: () => this.#driver.validatorCount() })
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
@@ -96,15 +105,27 @@ export class ValidatorNetwork {
     this.#pollTimer = setInterval(() => {
       for (const peer of connectedPeers(this.net)) {
         this.requestSync(peer)
-        this.#exchange(peer)
+        void exchangePeers(this.net, peer, this.#log)
       }
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
+    // Pull peers' round state only when consensus made no progress over a whole interval: on a
+    // healthy network gossip suffices, and each pull costs every peer a stream.
+    let lastProgress = ''
+    this.#roundStateTimer = setInterval(() => {
+      const progress = `${this.#driver.height}/${this.#driver.round}`
+      const stalled = progress === lastProgress
+      lastProgress = progress
+      if (stalled) for (const peer of connectedPeers(this.net)) this.#pullRoundState(peer)
+    }, this.#roundStateIntervalMs)
+    this.#roundStateTimer.unref()
+    await this.#driver.start()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     if (this.#pollTimer) clearInterval(this.#pollTimer)
+    if (this.#roundStateTimer) clearInterval(this.#roundStateTimer)
     this.#offPeer?.()
     this.#sync.stop()
     await this.#driver.stop()
@@ -115,24 +136,13 @@ export class ValidatorNetwork {
     return this.#sync.syncing
   }
 
-  peerCount(): number {
-    return connectedPeers(this.net).length
+  /** The height and round consensus is at. */
+  get consensus(): { height: number | undefined; round: number } {
+    return { height: this.#driver.height, round: this.#driver.round }
   }
 
-  /** Proposes in this node's slot (under the lock) and gossips the block. */
-  async produce(slot: number, nowMs: number): Promise<ImportedBlock | undefined> {
-    // Audit answers wait on the hosts: gathered before the lock, so imports are not held up.
-    const prepared = await this.chain.prepareProposal(slot)
-    return this.#driver.locked(async () => {
-      // Building on a head that sync is moving only makes a fork to be reverted; the pause is bounded (RangeSync).
-      if (this.#sync.shouldPauseProduction(this.#now())) return undefined
-      const imported = await this.chain.produceBlock(slot, nowMs, prepared)
-      if (imported) {
-        this.#publish('blocks', encode(Block, imported.block))
-        await this.#driver.settle()
-      }
-      return imported
-    })
+  peerCount(): number {
+    return connectedPeers(this.net).length
   }
 
   /** Admits a tx from this process (RPC, the host role) and gossips it. */
@@ -140,7 +150,7 @@ export class ValidatorNetwork {
     return admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx)
   }
 
-  /** An encoded block from gossip (`from` = the neighbour) or range sync (`from` undefined), through the blocks gossip handler. */
+  /** An encoded block from gossip (`from` = the neighbour), through the blocks gossip handler. */
   processBlock(bytes: Uint8Array, from?: string): Promise<ValidationResult> {
     return runGossipHandler(this.#gossip, 'blocks', bytes, from)
   }
@@ -150,10 +160,28 @@ export class ValidatorNetwork {
     if (!this.#stopped) this.#sync.requestSync(peer)
   }
 
+  /** A range-synced block: applied only with a commit that proves it final. */
+  async #processCommittedBlock(block: Block, bytes: Uint8Array, commit: Parameters<Chain['commitBlock']>[1]): Promise<ValidationResult> {
+    try {
+      await this.chain.commitBlock(block, commit, bytes)
+      return 'accept'
+    } catch (e) {
+      if (e instanceof BlockError && (e.code === 'ALREADY_KNOWN' || e.code === 'PARENT_UNKNOWN')) return 'ignore'
+      const verdict = gossipVerdictOf(e, 'blocks')
+      this.#log.info({ height: block.header.height, verdict, err: e instanceof Error ? e.message : String(e) }, 'range-synced block not applied')
+      return verdict
+    }
+  }
+
   #exchange(peer: string): void {
     if (this.#stopped) return
     void exchangePeers(this.net, peer, this.#log)
-    void exchangeVotes(this.net, peer, this.#driver.validatorCount(), (att) => this.#driver.countAttestation(att), this.#log)
+    this.#pullRoundState(peer)
+  }
+
+  #pullRoundState(peer: string): void {
+    if (this.#stopped) return
+    void exchangeRoundState(this.net, peer, this.#driver.validatorCount(), (message: ConsensusMessage) => this.#driver.handleMessage(message, peer), this.#log)
   }
 
   #publish(topic: GossipTopic, data: Uint8Array): void {

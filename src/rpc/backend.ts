@@ -1,4 +1,5 @@
 import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Commit } from '../../consensus/bft/messages.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -40,7 +41,16 @@ export interface RpcBackend {
   listExecutions?(filter: ExecutionFilter, page: ListPage): Promise<Listed<ExecutionListItem>>
   /** Values and Merkle proofs of state keys at a height (the head when undefined), with that block's header; null for an unknown height. */
   getStateProofs?(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null>
+  /** The commit (>2/3 precommits) stored with the block at a height, and the node's current validator set. */
+  getCommit?(height: number): Promise<CommitProof | null>
   readonly events: RpcEventSource
+}
+
+/** What a client needs to check a block's finality itself: its commit and a validator set to check it against. */
+export interface CommitProof {
+  commit: Commit
+  /** The node's validator set as of its head: the commit's set unless stakes changed since (a client tracking the set passes its own). */
+  validators: { address: Hash; stake: bigint }[]
 }
 
 export interface StoredBlock {

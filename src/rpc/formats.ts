@@ -2,6 +2,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import type { CodecError } from '../../blocks/errors.ts'
 import * as S from '../../blocks/schema.ts'
 import { LIMITS } from '../../blocks/schema.ts'
+import { Commit } from '../../consensus/bft/messages.ts'
 import * as R from '../state/records.ts'
 import type * as B from './backend.ts'
 import { ASSET_EVENT_KINDS, EVENT_TOPICS } from './backend.ts'
@@ -44,6 +45,9 @@ export const BlockView = obj('Block', {
 })
 export type BlockView = InferWire<typeof BlockView>
 
+/** A block's commit with a validator set to check it against (xsc_getCommit). */
+export const CommitProofView = obj<B.CommitProof>('CommitProof', { commit: jsonWireOf(Commit), validators: list(obj('ValidatorStake', { address: bytes32, stake: amount }), 16_384) })
+export type CommitProofView = InferWire<typeof CommitProofView>
 export const TransactionView = obj('Transaction', { id: bytes32, tx: jsonWireOf(S.SignedTx), blockHeight: u32, blockHash: bytes32, index: u32 })
 export type TransactionView = InferWire<typeof TransactionView>
 

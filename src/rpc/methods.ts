@@ -282,6 +282,13 @@ export const METHODS = {
       throw new RpcError('INVALID_PARAMS', 'filter: give exactly one of asset and sender', { path: 'filter' })
     },
   }),
+  xsc_getCommit: method<[number], B.CommitProof | undefined>({
+    method: 'xsc_getCommit',
+    summary: 'The commit of the block at a height (precommit signatures of validators with more than 2/3 of the stake) and the node\'s current validator set, so a client can check finality itself (client: verifyBlockCommit); null for genesis, unknown heights or blocks finalized without a network.',
+    params: [param('height', u32, 'Block height.')],
+    result: { name: 'commitProof', wire: optional(F.CommitProofView), description: 'The commit and a validator set, or null.' },
+    call: async (b, [height]) => (await b.getCommit?.(height)) ?? undefined,
+  }),
   'rpc.discover': method<[], Json>({
     method: 'rpc.discover',
     summary: 'The OpenRPC document of this API, generated from the method table.',

@@ -9,11 +9,13 @@ import { verifyProofs } from '../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../consensus/slot.ts'
 import { signHeader } from '../../consensus/stake.ts'
 import { Chain } from '../../src/chain/chain.ts'
+import { MemoryEvidencePool } from '../../src/chain/evidencePool.ts'
 import { getBlock, getChainStatus } from '../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../src/crypto/index.ts'
 import { createNetNode, type NetNode } from '../../src/net/index.ts'
 import { readGenesisFile } from '../../src/node/genesisFile.ts'
 import { createLogger } from '../../src/node/logger.ts'
+import { computeDefaultTimeouts } from '../../src/node/node.ts'
 import { ValidatorNetwork } from '../../src/node/validatorNetwork.ts'
 import { startValidatorProcesses, statuses, type ValidatorProcesses } from '../integration/validators/startValidatorProcesses.ts'
 import { testKey } from '../support/chainFixtures.ts'
@@ -51,7 +53,7 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
     const chain = await Chain.open({ dataDir: join(procs.dir, 'inprocess'), genesis, validatorKey: procs.keys[3]! })
     const bootstrap = procs.nodes.filter((n) => n !== undefined).map((n) => n.p2p[0]!)
     const p2p: NetNode = createNetNode({ secretKey: hash(utf8('faults/bad-validator')), chainId: genesis.chainId, bootstrap })
-    const follower = new ValidatorNetwork({}, { chain, net: p2p, log: createLogger({ level: 'silent' }) })
+    const follower = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net: p2p, log: createLogger({ level: 'silent' }), evidence: new MemoryEvidencePool() })
     try {
       await follower.start()
       await p2p.start()
@@ -59,21 +61,16 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
       const peersBefore = running(await statuses(procs)).map((s) => s.peers)
       expect(peersBefore).toEqual([3, 3, 3])
 
-      // Wait for a slot of validator 3 (dead, so nobody else builds in it) with our head in sync.
+      // Wait for a height whose round-0 proposer is validator 3 (dead, so the others time out on
+      // it), with our head in sync: a block of ours then extends everyone's head.
       let bad: Uint8Array[] = []
-      for (let attempt = 0; attempt < 40 && bad.length === 0; attempt++) {
+      for (let attempt = 0; attempt < 200 && bad.length === 0; attempt++) {
         const tip = await getChainStatus(procs.clients[0]!)
-        if (!equalBytes(tip.head.hash, chain.head.hash)) {
-          await sleep(100)
+        if (!equalBytes(tip.head.hash, chain.head.hash) || !equalBytes(chain.proposerOf(), procs.keys[3]!.publicKey)) {
+          await sleep(50)
           continue
         }
-        const now = Date.now()
-        const current = chain.currentSlot(now)
-        const slot = [1, 2, 3, 4, 5, 6].map((d) => current + d).find((s) => equalBytes(chain.proposerOf(s), procs.keys[3]!.publicKey))
-        if (slot === undefined) {
-          await sleep(200)
-          continue
-        }
+        const slot = chain.currentSlot(Date.now()) + 1
         await sleep(Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)) - Date.now() + 20)
         const tip2 = await getChainStatus(procs.clients[0]!)
         if (!equalBytes(tip2.head.hash, chain.head.hash)) continue

@@ -20,6 +20,8 @@ export class ChainWatcher {
   readonly settled = new Map<string, Settled>()
   /** head slot − finalized slot, one sample per poll */
   readonly lags: number[] = []
+  /** head height − finalized height, one sample per poll (0 with BFT: blocks are applied final) */
+  readonly lagBlocks: number[] = []
   reorgs = 0
   #next = 0
   #running = true
@@ -71,6 +73,7 @@ export class ChainWatcher {
     const head = this.blocks.get(status.head.height)
     const fin = this.blocks.get(status.finalized.height)
     if (head && fin) this.lags.push(head.slot - fin.slot)
+    this.lagBlocks.push(status.head.height - status.finalized.height)
   }
 
   /** The block at `height`, from the scan or asked for. */

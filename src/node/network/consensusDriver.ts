@@ -1,324 +1,358 @@
 import { encode } from '../../../blocks/codec.ts'
 import { blockHash } from '../../../blocks/ids.ts'
-import { Attestation, Block, type Hash } from '../../../blocks/schema.ts'
+import type { Block, Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
-import { type BlockNode, signAttestation } from '../../../consensus/finality.ts'
-import { verifyProofs } from '../../../consensus/sealBlock.ts'
-import { isFromFuture } from '../../../consensus/time.ts'
+import { BftError } from '../../../consensus/bft/errors.ts'
+import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts'
+import { type Commit, ConsensusMessage, type Evidence, type SignedVote,signVote } from '../../../consensus/bft/messages.ts'
+import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
+import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
+import { verifyEvidence } from '../../../consensus/evidence.ts'
+import { computeSlotStart } from '../../../consensus/slot.ts'
+import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain, ImportedBlock } from '../../chain/chain.ts'
-import { ForkChoiceError } from '../../chain/errors.ts'
-import { type BranchBlock, ForkChoiceStore, switchBranch } from '../../chain/forkChoice.ts'
-import { equalBytes, type KeyPair, toHex } from '../../crypto/index.ts'
-import { gossipVerdictOf, type ValidationResult } from '../../net/index.ts'
+import type { EvidencePool } from '../../chain/evidencePool.ts'
+import { hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
+import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
+import { SignGuard, SignGuardError } from '../signGuard.ts'
 
 /**
- * The consensus side of a networked node: block intake (import on the head, hold on a competing
- * branch, retry blocks from the future), attestations (sign our own, count others'), fork choice
- * and finality, around one started `Chain`.
+ * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
+ * Inputs: gossiped proposals, votes, commits and evidence; blocks (proposal values); timers;
+ * verdicts of `Chain.checkBlock`. Outputs: our signed messages (through the on-disk sign guard
+ * first), timers, block building when we propose, and decisions, which are applied with their
+ * commit (`Chain.commitBlock`): a block is applied only once it is final, so nothing is ever
+ * reverted. When the head moves (our decision or range sync), the next height starts.
  *
- * - A block is accepted only after it was imported through `Chain.importBlock`, or, on a
- *   competing branch, after its structure and consensus proofs checked out.
- * - Every chain mutation (gossip import, range sync, branch switch, the node's own proposals)
- *   runs under one lock (`locked`), so a revert never interleaves with an import.
- * - A validator signs an attestation for every block it imports at a height above its last one
- *   (never two blocks at one height: that would be equivocation) and gossips it.
+ * Every input to the machine and every chain mutation runs under one lock (`locked`).
  */
 export interface ConsensusDriverOpts {
-  /** Present on validators: signs and gossips attestations. */
+  /** Present on validators: signs proposals and votes. Absent: the node follows and commits as an observer. */
   validatorKey?: KeyPair | undefined
-  /** The clock (for `isFromFuture` only). */
+  /** Required with a validator key: the double-sign state on disk. */
+  signGuard?: SignGuard | undefined
   now: () => number
+  timeouts: TimeoutParams
+  /**
+   * TEST ONLY (refused unless the genesis is a test genesis, see node.ts): every vote for a block
+   * is sent together with a conflicting vote for nil, so peers see an equivocation.
+   */
+  twin?: boolean
 }
 
 export interface ConsensusDriverModules {
   chain: Chain
   log: Logger
-  publish(topic: 'blocks' | 'attestations', data: Uint8Array): void
-  /** A block's parent is unknown: ask the neighbour that sent it for the range. */
+  publish(topic: 'blocks' | 'consensus', data: Uint8Array): void
+  /** A message from a height ahead of ours: ask the neighbour that sent it for the range. */
   requestSync(peer: string): void
-  /** Called (under the lock) after the store's finalized block moved to `height`. */
+  /** Called after a block was committed (final) at `height`. */
   onFinalized?: ((height: number) => void | Promise<void>) | undefined
+  /** Where equivocations go (the bonds work includes them in blocks and slashes). */
+  evidence: EvidencePool
 }
 
-const MAX_FUTURE_BLOCKS = 64
-/** Slots a validator's own vote keeps it from voting on a conflicting branch (see #blockImported). */
-const UNLOCK_SLOTS = 16
+/** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
+const MAX_PENDING_BLOCKS = 64
+/** Evidence older than this many heights is not gossiped further (the unbonding period bounds it on chain). */
+const EVIDENCE_MAX_AGE_HEIGHTS = 10_000
 
 export class ConsensusDriver {
-  readonly forkChoice: ForkChoiceStore
   readonly #chain: Chain
   readonly #m: ConsensusDriverModules
   readonly #log: Logger
-  readonly #key: KeyPair | undefined
-  readonly #now: () => number
-  /** Blocks on competing branches, checked as far as possible without their parent state. */
-  readonly #side = new Map<string, BranchBlock>()
-  readonly #future = new Map<string, NodeJS.Timeout>()
+  readonly #opts: ConsensusDriverOpts
+  readonly #machine: BftMachine
+  /** Proposed blocks of the current and next height, by hash. */
+  readonly #blocks = new Map<string, { block: Block; bytes: Uint8Array }>()
+  /** Values the machine asked us to validate whose block has not arrived. */
+  readonly #awaitingBlock = new Set<string>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
+  #lastCommit: Commit | undefined
   #lock: Promise<unknown> = Promise.resolve()
-  #lastAttested: number
-  #lockedOn: BlockNode | undefined
-  #lockConflictSince: number | undefined
-  #validatorsKey = ''
-  #settleQueued = false
+  #started = false
   #stopped = false
-  readonly #onBlock = (imported: ImportedBlock): void => this.#blockImported(imported)
+  readonly #onBlock = (imported: ImportedBlock): void => this.#blockApplied(imported)
 
   constructor(opts: ConsensusDriverOpts, modules: ConsensusDriverModules) {
+    if (opts.validatorKey !== undefined && opts.signGuard === undefined) throw new BftError('BAD_PARAMS', 'a validator needs its sign guard (double-sign state on disk)', { field: 'signGuard' })
     this.#chain = modules.chain
     this.#m = modules
     this.#log = modules.log
-    this.#key = opts.validatorKey
-    this.#now = opts.now
-    const store = this.#chain.store
-    // Votes are not stored: after a restart, do not attest again what was (probably) attested.
-    this.#lastAttested = store.head.height
-    this.forkChoice = new ForkChoiceStore({ chainId: this.#chain.genesis.chainId, validators: this.#chain.validators(), finalized: { hash: store.finalized.hash, parentHash: new Uint8Array(32), height: store.finalized.height } })
+    this.#opts = opts
+    this.#machine = new BftMachine({ chainId: modules.chain.genesis.chainId, secretKey: opts.validatorKey?.secretKey, timeouts: opts.timeouts })
   }
 
-  /** Loads the unfinalized canonical blocks into fork choice and follows the chain's imports. */
+  /** Starts the height after the head and follows the chain's commits. */
   async start(): Promise<void> {
-    const store = this.#chain.store
-    for (let h = store.finalized.height + 1; h <= store.head.height; h++) {
-      const hash = await store.getHashAtHeight(h)
-      const block = hash && (await store.getBlock(hash))
-      if (!hash || !block) break
-      this.forkChoice.addBlock({ hash, parentHash: block.header.prevHash, height: h })
-    }
-    this.#refreshValidators()
     this.#chain.on('block', this.#onBlock)
+    const last = this.#chain.store.head.height
+    this.#lastCommit = await this.#chain.store.getCommit(last)
+    this.#started = true
+    await this.locked(async () => this.#startNextHeight())
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
-    for (const t of this.#future.values()) clearTimeout(t)
-    this.#future.clear()
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
     this.#chain.off('block', this.#onBlock)
     await this.#lock.catch(() => undefined)
   }
 
-  /** Runs `f` under the chain lock (after every mutation queued before it). */
-  locked<T>(f: () => Promise<T>): Promise<T> {
+  /** Runs `f` under the driver lock (after everything queued before it). */
+  locked<T>(f: () => Promise<T> | T): Promise<T> {
     const run = this.#lock.then(f, f)
     this.#lock = run.catch(() => undefined)
     return run
   }
 
-  /** In fork choice or held as a side block. */
-  isKnown(hash: Hash): boolean {
-    return this.forkChoice.has(hash) || this.#side.has(toHex(hash))
+  get height(): number | undefined {
+    return this.#machine.height
+  }
+
+  get round(): number {
+    return this.#machine.round
   }
 
   validatorCount(): number {
     return this.#chain.validators().length
   }
 
-  // --- blocks ---
+  /**
+   * Our own messages of this height (every round so far) and the last commit: what a peer that
+   * lost gossip needs to catch up (served by round-state exchange, since gossipsub never
+   * re-sends a message it has seen).
+   */
+  roundState(): ConsensusMessage[] {
+    const out: ConsensusMessage[] = []
+    if (this.#lastCommit !== undefined) out.push({ type: 'commit', commit: this.#lastCommit })
+    if (this.#machine.height === undefined) return out
+    for (let r = 0; r < this.#machine.round; r++) out.push(...this.#machine.ownMessagesForRound(r))
+    out.push(...this.#machine.gossipSnapshot())
+    return out
+  }
+
+  // --- inputs ---
 
   /**
-   * Handles a decoded block from gossip (`from` = the neighbour) or range sync (`from`
-   * undefined): import on the head, hold on a competing branch and run fork choice, or ignore
-   * and sync when its parent is unknown.
+   * A consensus message from gossip or round-state exchange (`from` = the neighbour). 'accept'
+   * when it was for this height (or buffered for the next), 'ignore' otherwise; throws the
+   * BftError that says why it is invalid (REJECT).
    */
-  async processBlock(block: Block, bytes: Uint8Array, from?: string): Promise<ValidationResult> {
-    const hash = blockHash(block.header)
-    const key = toHex(hash)
-    const store = this.#chain.store
-    if (this.forkChoice.has(hash) || this.#side.has(key) || (await store.getBlockBytes(hash)) !== undefined) return 'ignore'
-    if (block.header.height <= store.finalized.height) return 'ignore'
-    const now = this.#now()
-    if (isFromFuture(block.header, now, this.#chain.genesis.consensus.driftMs)) {
-      this.#retryLater(key, block, bytes, Number(block.header.timestamp) - this.#chain.genesis.consensus.driftMs - now)
-      return 'ignore'
+  handleMessage(message: ConsensusMessage, from: string | undefined): Promise<ValidationResult> {
+    return this.locked(() => this.#handleMessage(message, from))
+  }
+
+  #handleMessage(message: ConsensusMessage, from: string | undefined): ValidationResult {
+    const height = this.#machine.height
+    if (height === undefined || this.#stopped) return 'ignore'
+    if (message.type === 'evidence') return this.#acceptEvidence(message.evidence)
+    const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
+    if (at < height) return 'ignore'
+    if (at > height + 1 || (message.type === 'commit' && at > height)) {
+      // Peers are ahead: range sync brings the committed blocks.
+      if (from !== undefined) this.#m.requestSync(from)
+      return at > height + 1 ? 'ignore' : 'accept'
     }
-    return this.locked(async () => {
-      if (this.forkChoice.has(hash) || this.#side.has(key)) return 'ignore'
-      const parent = block.header.prevHash
-      if (equalBytes(parent, store.head.hash)) {
-        try {
-          await this.#chain.importBlock(block, bytes)
-        } catch (e) {
-          const verdict = gossipVerdictOf(e, 'blocks')
-          this.#log.info({ height: block.header.height, hash: key, from, verdict, err: e instanceof Error ? e.message : String(e) }, 'block not imported')
-          return verdict
-        }
-        await this.settle()
-        return 'accept'
-      }
-      if (this.forkChoice.has(parent)) return this.#addSideBlock({ block, hash, bytes }, from)
-      if (from !== undefined && (await store.getBlockBytes(parent)) === undefined) this.#m.requestSync(from)
-      return 'ignore'
-    })
-  }
-
-  /** A block on a competing branch: check what can be checked without its parent's state, then let fork choice decide. */
-  async #addSideBlock(b: BranchBlock, from: string | undefined): Promise<ValidationResult> {
-    const { block, hash } = b
-    const parentKey = toHex(block.header.prevHash)
-    const parent = this.#side.get(parentKey)?.block ?? (await this.#chain.store.getBlock(block.header.prevHash))
-    if (parent === undefined) return 'ignore'
-    try {
-      validateBlockStructure(block, this.#chain.genesis.chainId)
-      // Stakes as of our head: they only differ from the parent's after a stake tx on this fork.
-      verifyProofs({ registry: this.#chain.registry, genesisTime: this.#chain.genesis.genesisTime, slotMs: this.#chain.genesis.slotMs, validators: this.#chain.validators(), parentSlot: parent.header.slot }, block.header)
-      this.forkChoice.addBlock({ hash, parentHash: block.header.prevHash, height: block.header.height })
-    } catch (e) {
-      const verdict = gossipVerdictOf(e, 'blocks')
-      this.#log.info({ height: block.header.height, hash: toHex(hash), from, verdict, err: e instanceof Error ? e.message : String(e) }, 'side block refused')
-      return verdict
+    if (message.type === 'commit') {
+      this.#input({ type: 'commit', commit: message.commit })
+      if (!this.#blocks.has(toHex(message.commit.blockId)) && from !== undefined) this.#m.requestSync(from)
+      return 'accept'
     }
-    this.#side.set(toHex(hash), b)
-    this.#log.info({ height: block.header.height, hash: toHex(hash), from }, 'block on a competing branch')
-    await this.settle()
-    return this.forkChoice.has(hash) ? 'accept' : 'reject'
-  }
-
-  #retryLater(key: string, block: Block, bytes: Uint8Array, delayMs: number): void {
-    if (this.#future.has(key) || this.#future.size >= MAX_FUTURE_BLOCKS || this.#stopped) return
-    const timer = setTimeout(() => {
-      this.#future.delete(key)
-      void this.processBlock(block, bytes).catch(() => undefined)
-    }, Math.max(10, delayMs + 10))
-    timer.unref()
-    this.#future.set(key, timer)
-  }
-
-  /** Runs inside every import (the chain's 'block' event): track the block, attest it. */
-  #blockImported({ block, hash }: ImportedBlock): void {
-    const node: BlockNode = { hash, parentHash: block.header.prevHash, height: block.header.height }
-    try {
-      this.forkChoice.addBlock(node)
-    } catch (e) {
-      this.#log.warn({ height: node.height, err: String(e) }, 'imported block not added to fork choice')
-    }
-    this.#side.delete(toHex(hash))
-    this.#refreshValidators()
-    const key = this.#key
-    if (key === undefined || block.header.height <= this.#lastAttested) return
-    // Attestation lock: once our vote for a block may have been counted (towards finality,
-    // somewhere), we do not vote for a branch that conflicts with it, which is what let two
-    // nodes finalize different blocks. A lock on a block that stayed off the head's chain for
-    // UNLOCK_SLOTS is released, so a tie between locked halves cannot stall finality forever
-    // (by then every node has exchanged votes, so a block final anywhere is everyone's head).
-    const lock = this.#lockedOn
-    if (lock && !this.#descendsFrom(node, lock)) {
-      this.#lockConflictSince ??= block.header.slot
-      if (block.header.slot - this.#lockConflictSince < UNLOCK_SLOTS) return
-      this.#log.info({ locked: lock.height, height: node.height }, 'attestation lock released')
-    }
-    this.#lockConflictSince = undefined
-    this.#lockedOn = node
-    this.#lastAttested = block.header.height
-    const att = signAttestation({ chainId: this.#chain.genesis.chainId, height: block.header.height, blockHash: hash, validator: key.publicKey }, key.secretKey)
-    try {
-      this.forkChoice.addAttestation(att)
-    } catch (e) {
-      this.#log.warn({ err: String(e) }, 'own attestation not counted')
-    }
-    this.#m.publish('attestations', encode(Attestation, att))
-  }
-
-  /** Whether `node` is `ancestor` or below it in the block tree (blocks pruned below finality are on the finalized chain). */
-  #descendsFrom(node: BlockNode, ancestor: BlockNode): boolean {
-    let at: BlockNode | undefined = node
-    while (at && at.height > ancestor.height) at = this.forkChoice.get(at.parentHash)
-    if (at === undefined) return ancestor.height <= this.#chain.store.finalized.height
-    return equalBytes(at.hash, ancestor.hash)
-  }
-
-  #refreshValidators(): void {
-    const set = this.#chain.validators()
-    const k = set.map((v) => `${toHex(v.address)}:${v.stake}`).join(',')
-    if (k === this.#validatorsKey) return
-    this.#validatorsKey = k
-    this.forkChoice.setValidators(set)
-  }
-
-  // --- attestations ---
-
-  /** Counts a vote (gossiped or exchanged): 'accept' if it counted, 'ignore' if no news; throws the ConsensusError that says why not. */
-  countAttestation(att: Attestation): ValidationResult {
-    const { voted } = this.forkChoice.addAttestation(att)
-    if (!voted) return 'ignore'
-    this.#scheduleSettle()
+    this.#input(message.type === 'vote' ? { type: 'vote', vote: message.vote } : { type: 'proposal', proposal: message.proposal })
     return 'accept'
   }
 
-  #scheduleSettle(): void {
-    if (this.#settleQueued || this.#stopped) return
-    this.#settleQueued = true
-    void this.locked(async () => {
-      this.#settleQueued = false
-      await this.settle()
-    }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'settle failed'))
-  }
-
-  // --- fork choice and finality (under the lock) ---
-
-  /** Moves the head to fork choice's head and the store's finality to fork choice's; call under the lock. */
-  async settle(): Promise<void> {
-    for (let i = 0; i < 8; i++) {
-      const switched = await this.#reconcile()
-      await this.#applyFinality()
-      if (!switched) return
-    }
-  }
-
-  /** Moves the head to fork choice's head if it differs; true when the head changed. */
-  async #reconcile(): Promise<boolean> {
-    const store = this.#chain.store
-    // Fork choice only moves between blocks it knows; a head it does not know (not started yet,
-    // or an import it missed) is never reverted on its account.
-    if (!this.forkChoice.has(store.head.hash)) return false
-    const target = this.forkChoice.head()
-    if (equalBytes(target, store.head.hash)) return false
-    const branch: BranchBlock[] = []
-    let node = this.forkChoice.get(target)
-    while (node !== undefined) {
-      const canonical = await store.getHashAtHeight(node.height)
-      if (canonical !== undefined && equalBytes(canonical, node.hash)) break
-      const b = this.#side.get(toHex(node.hash)) ?? (await this.#storedBranchBlock(node.hash))
-      if (b === undefined) return false
-      branch.unshift(b)
-      node = this.forkChoice.get(node.parentHash)
-    }
-    // `node` is the common ancestor (our head itself when the target simply extends it).
-    if (node === undefined || node.height < store.finalized.height) return false
-    const from = { height: store.head.height, hash: toHex(store.head.hash) }
-    try {
-      const res = await switchBranch(this.#chain, { hash: node.hash, height: node.height }, branch)
-      this.#log.info({ from, to: { height: store.head.height, hash: toHex(store.head.hash) }, ancestor: node.height, reverted: res.reverted.length, imported: res.imported.length, readmitted: res.readmitted }, 'switched branch')
-      // Reverted blocks stay in the fork-choice tree (and in the store) as a competing branch.
-      return true
-    } catch (e) {
-      if (e instanceof ForkChoiceError && e.code === 'BRANCH_INVALID') {
-        const bad = branch.find((b) => toHex(b.hash) === e.details.badHash)
-        if (bad) for (const k of this.forkChoice.removeSubtree(bad.hash)) this.#side.delete(k)
-        this.#log.warn({ bad: e.details.badHash, err: e.cause instanceof Error ? e.cause.message : String(e.cause) }, 'competing branch is invalid')
-        return true
+  /**
+   * A gossiped block: a proposal value. Checked cheaply here (structure, a staked proposer's
+   * signature) and held; fully checked (`Chain.checkBlock`) when the machine asks for its verdict.
+   */
+  processBlock(block: Block, bytes: Uint8Array, from?: string): Promise<ValidationResult> {
+    return this.locked(async () => {
+      const height = this.#machine.height
+      if (height === undefined) return 'ignore'
+      const h = block.header.height
+      if (h < height) return 'ignore'
+      if (h > height + 1) {
+        if (from !== undefined) this.#m.requestSync(from)
+        return 'ignore'
       }
-      throw e
+      const hash = blockHash(block.header)
+      const key = toHex(hash)
+      if (this.#blocks.has(key)) return 'ignore'
+      validateBlockStructure(block, this.#chain.genesis.chainId)
+      // Our head is final: a block for the next height that does not extend it, or whose proofs
+      // fail, is invalid for every honest node (REJECT). One a height ahead is held unchecked.
+      if (h === height) this.#chain.verifyProposalHeader(block.header)
+      else verifyHeaderSignature(block.header)
+      if (this.#blocks.size >= MAX_PENDING_BLOCKS) return 'ignore'
+      this.#blocks.set(key, { block, bytes })
+      if (this.#awaitingBlock.delete(key)) this.#validate(block, hash)
+      return 'accept'
+    })
+  }
+
+  // --- the machine ---
+
+  #input(input: BftInput): void {
+    this.#perform(this.#machine.handle(input))
+  }
+
+  #startNextHeight(): void {
+    if (this.#stopped) return
+    const next = this.#chain.store.head.height + 1
+    const current = this.#machine.height
+    if (current !== undefined && current >= next) return
+    for (const [k, b] of this.#blocks) if (b.block.header.height < next) this.#blocks.delete(k)
+    this.#awaitingBlock.clear()
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
+    this.#perform(actions)
+  }
+
+  #perform(actions: BftAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'broadcast':
+          this.#send(action.message)
+          break
+        case 'scheduleTimeout': {
+          const timer = setTimeout(() => {
+            this.#timers.delete(timer)
+            void this.locked(() => {
+              if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
+            }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed'))
+          }, action.delayMs)
+          this.#timers.add(timer)
+          break
+        }
+        case 'validate': {
+          const key = toHex(action.blockId)
+          const held = this.#blocks.get(key)
+          if (held === undefined) this.#awaitingBlock.add(key)
+          else this.#validate(held.block, action.blockId)
+          break
+        }
+        case 'buildProposal':
+          void this.#buildProposal(action.height, action.round)
+          break
+        case 'decide':
+          void this.locked(() => this.#decide(action.height, action.blockId, action.commit))
+          break
+        case 'evidence':
+          this.#submitEvidence(action.evidence)
+          break
+      }
     }
   }
 
-  async #storedBranchBlock(hash: Hash): Promise<BranchBlock | undefined> {
-    const block = await this.#chain.store.getBlock(hash)
-    return block && { block, hash }
+  /** Checks a proposal value against the head (off the lock: the chain serializes itself); feeds the verdict back. */
+  #validate(block: Block, blockId: Hash): void {
+    const height = block.header.height
+    void this.#chain.checkBlock(block).then(
+      () => true,
+      (err: unknown) => {
+        this.#log.info({ height, hash: toHex(blockId), err: err instanceof Error ? err.message : String(err) }, 'proposal invalid')
+        return false
+      },
+    ).then((valid) => this.locked(() => {
+      if (this.#machine.height === height) this.#input({ type: 'verdict', height, blockId, valid })
+    }))
   }
 
-  async #applyFinality(): Promise<void> {
-    const store = this.#chain.store
-    const fin = this.forkChoice.finalized
-    if (fin.height <= store.finalized.height) return
-    const canonical = await store.getHashAtHeight(fin.height)
-    if (canonical === undefined || !equalBytes(canonical, fin.hash)) return
-    await store.setFinalized({ hash: fin.hash, height: fin.height })
-    for (const k of this.forkChoice.prune()) this.#side.delete(k)
-    for (const [k, b] of this.#side) if (b.block.header.height <= fin.height) this.#side.delete(k)
+  /** Our turn: wait for a slot after the head's, gather audit answers, build, gossip the block, hand its id to the machine. */
+  async #buildProposal(height: number, round: number): Promise<void> {
     try {
-      await this.#m.onFinalized?.(fin.height)
+      const genesis = this.#chain.genesis
+      const nextSlotStart = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, this.#chain.store.head.header.slot + 1))
+      const wait = nextSlotStart - this.#opts.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 2))
+      if (this.#stopped || this.#machine.height !== height) return
+      const now = this.#opts.now()
+      const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
+      const built = await this.#chain.buildProposal(this.#opts.now(), prepared)
+      if (built === undefined || this.#stopped) return
+      await this.locked(() => {
+        if (this.#machine.height !== height) return
+        this.#blocks.set(toHex(built.hash), { block: built.block, bytes: built.bytes })
+        // The block first, so peers hold the value when its proposal arrives.
+        this.#m.publish('blocks', built.bytes)
+        this.#input({ type: 'proposalValue', height, round, blockId: built.hash })
+      })
     } catch (err) {
-      this.#log.warn({ err: String(err) }, 'finalized listener failed')
+      this.#log.error({ err, height, round }, 'building a proposal failed')
     }
+  }
+
+  async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {
+    const held = this.#blocks.get(toHex(blockId))
+    if (held === undefined || this.#chain.store.head.height + 1 !== height) return
+    try {
+      await this.#chain.commitBlock(held.block, commit, held.bytes)
+    } catch (err) {
+      this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
+      return
+    }
+    this.#m.publish('consensus', encode(ConsensusMessage, { type: 'commit', commit }))
+  }
+
+  /** Every applied block (ours, or range-synced with its commit) moves consensus to the next height. */
+  #blockApplied(imported: ImportedBlock): void {
+    if (!this.#started) return
+    if (imported.commit !== undefined) this.#lastCommit = imported.commit
+    void this.locked(async () => {
+      this.#startNextHeight()
+      try {
+        await this.#m.onFinalized?.(imported.block.header.height)
+      } catch (err) {
+        this.#log.warn({ err: String(err) }, 'finalized listener failed')
+      }
+    })
+  }
+
+  // --- signing and evidence ---
+
+  #send(message: ConsensusMessage): void {
+    const guard = this.#opts.signGuard
+    if (guard !== undefined) {
+      try {
+        guard.admit(message)
+      } catch (err) {
+        if (err instanceof SignGuardError) {
+          this.#log.warn({ err: err.message, code: err.code }, 'sign guard refused a message')
+          return
+        }
+        throw err
+      }
+    }
+    this.#m.publish('consensus', encode(ConsensusMessage, message))
+    if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
+      this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))
+    }
+  }
+
+  /** TEST ONLY: the conflicting vote a twin sends beside each vote for a block (bypassing the guard on purpose). */
+  #twinVote(vote: SignedVote, key: KeyPair): SignedVote {
+    const other = hashParts(utf8('XSC/twin/v1'), vote.body.blockId!)
+    return signVote({ ...vote.body, blockId: other }, key.secretKey)
+  }
+
+  #acceptEvidence(evidence: Evidence): ValidationResult {
+    const height = this.#machine.height!
+    verifyEvidence(evidence, { chainId: this.#chain.genesis.chainId, validatorsAtHeight: this.#chain.validatorSet(), currentHeight: height, maxAgeHeights: EVIDENCE_MAX_AGE_HEIGHTS })
+    return this.#m.evidence.add(evidence) ? 'accept' : 'ignore'
+  }
+
+  /** Evidence our machine detected: into the pool (the seam for inclusion and slashing) and out to peers. */
+  #submitEvidence(evidence: Evidence): void {
+    if (!this.#m.evidence.add(evidence)) return
+    const offender = evidence.type === 'duplicateVote' ? evidence.first.body.validator : evidence.first.body.proposer
+    this.#log.warn({ type: evidence.type, offender: toHex(offender), height: evidence.first.body.height }, 'equivocation detected')
+    this.#m.publish('consensus', encode(ConsensusMessage, { type: 'evidence', evidence }))
   }
 }

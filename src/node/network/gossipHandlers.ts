@@ -1,12 +1,13 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
-import { Attestation, Block, SignedTx } from '../../../blocks/schema.ts'
+import { Block, SignedTx } from '../../../blocks/schema.ts'
+import { ConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
 /**
  * One table for the gossip this node validates, as Lodestar's network/processor/gossipHandlers:
  * topic → decode → validate → verdict. `validate` returns the verdict of a message it could judge
  * or throws the typed error that says why not; `gossipVerdictOf` maps that error. Accepting
- * IS handling (a tx admitted, a block imported, a vote counted), so gossipsub only forwards.
+ * IS handling (a tx admitted, a proposal block held, a vote fed to consensus), so gossipsub only forwards.
  */
 export interface GossipHandler<T> {
   codec: Codec<T>
@@ -16,17 +17,17 @@ export interface GossipHandler<T> {
 export interface GossipHandlers {
   transactions: GossipHandler<SignedTx>
   blocks: GossipHandler<Block>
-  attestations: GossipHandler<Attestation>
+  consensus: GossipHandler<ConsensusMessage>
 }
 
 export interface GossipHandlerModules {
   /** Admits a gossiped tx (admitAndGossip with source 'gossip'); throws why not. */
   admitTx(tx: SignedTx): void
-  /** Imports or holds a block; the verdict, or a throw. */
+  /** Holds a proposed block for consensus; the verdict, or a throw. */
   processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
-  /** Counts a vote: 'accept' when it counted, 'ignore' when it was no news; throws why not. */
-  countAttestation(att: Attestation): ValidationResult
-  /** Per-neighbour cap on votes (true: within it). */
+  /** Feeds a proposal, vote, commit or evidence to consensus: 'accept' when it was news for it; throws why not. */
+  handleConsensus(message: ConsensusMessage, from: string | undefined): Promise<ValidationResult>
+  /** Per-neighbour cap on consensus messages (true: within it). */
   withinVoteCap(from: string | undefined): boolean
 }
 
@@ -40,15 +41,15 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       },
     },
     blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },
-    attestations: {
-      codec: Attestation,
-      // Over its cap a neighbour's votes are dropped unchecked (no penalty: it may relay for many).
-      validate: (att, _bytes, from) => (m.withinVoteCap(from) ? m.countAttestation(att) : 'ignore'),
+    consensus: {
+      codec: ConsensusMessage,
+      // Over its cap a neighbour's messages are dropped unchecked (no penalty: it may relay for many).
+      validate: (message, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus(message, from) : 'ignore'),
     },
   }
 }
 
-/** Runs one message through its topic's handler: decode → validate → verdict. `from` is undefined for range-synced blocks. */
+/** Runs one message through its topic's handler: decode → validate → verdict. `from` is undefined for messages from this process. */
 export async function runGossipHandler<K extends ValidatedTopic>(handlers: GossipHandlers, topic: K, bytes: Uint8Array, from?: string): Promise<ValidationResult> {
   const handler = handlers[topic] as GossipHandler<unknown>
   try {
@@ -60,7 +61,7 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
 
 /** Subscribes every topic of the table; validation does all the work, so `handle` is empty. */
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers): void {
-  for (const topic of ['transactions', 'blocks', 'attestations'] as const) {
+  for (const topic of ['transactions', 'blocks', 'consensus'] as const) {
     net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
   }
 }

@@ -1,5 +1,6 @@
-import { decode } from '../../../blocks/codec.ts'
+import { decode, encode } from '../../../blocks/codec.ts'
 import { Block, type Hash } from '../../../blocks/schema.ts'
+import { CommittedBlock } from '../../../consensus/bft/messages.ts'
 import type { Chain } from '../../chain/chain.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import {
@@ -17,8 +18,10 @@ import {
 import type { Logger } from '../logger.ts'
 
 /**
- * Range sync: asks peers for their status and downloads what they have beyond us, under the
- * rules of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the slot clock
+ * Range sync: asks peers for their status and downloads what they have beyond us, each block with
+ * its commit (CommittedBlock): a block is applied only when its commit proves it final
+ * (verifyCommit), so a peer cannot feed us a branch, only stale or invalid data. Under the rules
+ * of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the slot clock
  * allows is refused (and penalised) without a single range request; every session with a peer
  * is bounded in requests and time; a batch that brings nothing new ends the session, and a
  * session that never advanced us toward a head we still do not know costs the peer score until
@@ -29,10 +32,8 @@ export interface RangeSyncModules {
   chain: Chain
   net: NetNode
   log: Logger
-  /** A range-synced block in, its verdict out (the blocks gossip handler, with no sender). */
-  processBlock(bytes: Uint8Array): Promise<ValidationResult>
-  /** In fork choice or held as a side block. */
-  isKnown(hash: Hash): boolean
+  /** A range-synced block with its commit in, its verdict out. */
+  processCommittedBlock(block: Block, blockBytes: Uint8Array, commit: CommittedBlock['commit']): Promise<ValidationResult>
   now: () => number
 }
 
@@ -126,7 +127,7 @@ export class RangeSync {
     const { claimed } = session
     if (session.progressed) {
       // More may be there (a long catch-up, or the peer moved on): go on with this peer.
-      if (session.budgetSpent || (claimed !== undefined && !this.#m.isKnown(claimed))) this.#queue.add(peer)
+      if (session.budgetSpent || (claimed !== undefined && !(await this.#knownAnywhere(claimed)))) this.#queue.add(peer)
       return
     }
     // Nothing new from a peer whose head we still do not have, while no other sync moved us
@@ -137,7 +138,7 @@ export class RangeSync {
   }
 
   async #knownAnywhere(hash: Hash): Promise<boolean> {
-    return this.#m.isKnown(hash) || (await this.#m.chain.store.getBlockBytes(hash)) !== undefined
+    return (await this.#m.chain.store.getBlockBytes(hash)) !== undefined
   }
 
   /** The highest head an honest chain can have now: heights grow by at most one per slot. */
@@ -154,11 +155,10 @@ export class RangeSync {
       log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the slot clock does not allow; not syncing from it')
       return
     }
-    if (status.headHeight < store.head.height || (await this.#knownAnywhere(status.headHash))) return
+    if (status.headHeight <= store.head.height || (await this.#knownAnywhere(status.headHash))) return
     session.claimed = status.headHash
     const target = status.headHeight
-    // Same height, other hash: a fork; start a little below and walk down if needed.
-    let from = target > store.head.height ? store.head.height + 1 : Math.max(store.finalized.height + 1, target - 7)
+    let from = store.head.height + 1
     for (let requests = 0; from <= target && !this.#stopped; requests++) {
       if (requests >= SYNC_LIMITS.maxRequestsPerSession || this.#m.now() - session.started >= SYNC_LIMITS.sessionBudgetMs) {
         session.budgetSpent = true
@@ -166,27 +166,26 @@ export class RangeSync {
       }
       const list = await requestBlocksByRange(net, peer, { fromHeight: from, count: Math.min(MAX_BLOCKS, target - from + 1) })
       if (list.length === 0) return
-      let first: Block
+      let decoded: { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }[]
       try {
-        first = decode(Block, list[0]!)
+        decoded = list.map((bytes) => {
+          const c = decode(CommittedBlock, bytes)
+          return { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
+        })
       } catch {
         net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
         return
       }
-      // A parent in the store (even below finality: we moved on while asking) is known.
-      if (!(await this.#knownAnywhere(first.header.prevHash))) {
-        const floor = store.finalized.height + 1
-        if (from <= floor) {
-          log.warn({ peer, from }, 'peer chain conflicts with our finalized chain')
-          return
-        }
-        from = Math.max(floor, from - MAX_BLOCKS)
-        continue
+      // Committed blocks are final: a first block that does not extend our chain is a conflict we never follow.
+      if (!(await this.#knownAnywhere(decoded[0]!.block.header.prevHash))) {
+        log.warn({ peer, from }, 'peer chain conflicts with our committed chain')
+        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'range-synced chain conflicts with committed blocks')
+        return
       }
       const headBefore = store.head.hash
       let accepted = 0
-      for (const bytes of list) {
-        const verdict = await this.#m.processBlock(bytes)
+      for (const { block, blockBytes, commit } of decoded) {
+        const verdict = await this.#m.processCommittedBlock(block, blockBytes, commit)
         if (verdict === 'reject') {
           net.penalize(peer, SYNC_PENALTY.invalidBlock, 'invalid range-synced block')
           log.warn({ peer, from }, 'range sync got an invalid block; stopping')
@@ -207,11 +206,13 @@ export class RangeSync {
   async #blocksByRange(from: number, count: number): Promise<Uint8Array[]> {
     const store = this.#m.chain.store
     const out: Uint8Array[] = []
-    for (let h = from; h < from + count && h <= store.head.height; h++) {
+    for (let h = Math.max(1, from); h < from + count && h <= store.head.height; h++) {
       const hash = await store.getHashAtHeight(h)
       const bytes = hash && (await store.getBlockBytes(hash))
-      if (!bytes) break
-      out.push(bytes)
+      const commit = await store.getCommit(h)
+      // Only final blocks are served: a block without its commit proves nothing to the asker.
+      if (!bytes || !commit) break
+      out.push(encode(CommittedBlock, { block: bytes, commit }))
     }
     return out
   }

@@ -105,18 +105,18 @@ describe('gossip', () => {
   })
 
   it('refuses to publish above the topic cap and drops oversize messages from peers', async () => {
-    nodes = await startNodes(2, { gossipMaxBytes: { attestations: 512 } })
+    nodes = await startNodes(2, { gossipMaxBytes: { consensus: 512 } })
     const [a, b] = nodes as [NetNode, NetNode]
     const box = inbox()
-    b.subscribe('attestations', box.handlers)
-    a.subscribe('attestations', inbox().handlers)
+    b.subscribe('consensus', box.handlers)
+    a.subscribe('consensus', inbox().handlers)
     await a.dial(b.multiaddrs()[0]!)
-    await waitFor(() => a.topicPeers('attestations').includes(b.peerId), 5_000, 'subscription')
-    await expect(a.publish('attestations', new Uint8Array(513))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' })
-    await expect(a.publish('attestations', new Uint8Array(513))).rejects.toBeInstanceOf(NetError)
+    await waitFor(() => a.topicPeers('consensus').includes(b.peerId), 5_000, 'subscription')
+    await expect(a.publish('consensus', new Uint8Array(513))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' })
+    await expect(a.publish('consensus', new Uint8Array(513))).rejects.toBeInstanceOf(NetError)
     // A peer that skips its own check (raw gossipsub) gets the message dropped and is penalised.
-    await a.libp2p!.services.pubsub.publish('/xsc/testnet/attestations/1', new Uint8Array(513).fill(9))
-    await a.publish('attestations', new Uint8Array(512).fill(7))
+    await a.libp2p!.services.pubsub.publish('/xsc/testnet/consensus/1', new Uint8Array(513).fill(9))
+    await a.publish('consensus', new Uint8Array(512).fill(7))
     await waitFor(() => box.got.length === 1, 5_000, 'in-cap message')
     expect(box.got[0]!.data.length).toBe(512)
     await waitFor(() => b.score(a.peerId) < 0, 3_000, 'oversize penalty')

@@ -21,7 +21,7 @@ export interface ValidatorProcesses {
   close(): Promise<void>
 }
 
-export async function startValidatorProcesses(opts: { name: string; validators: number; slotMs: number; funded: KeyPair[]; env?: Record<string, string> }): Promise<ValidatorProcesses> {
+export async function startValidatorProcesses(opts: { name: string; validators: number; slotMs: number; funded: KeyPair[]; env?: Record<string, string>; envOf?: (i: number) => Record<string, string> }): Promise<ValidatorProcesses> {
   const tmp = tempDir(`xsc-${opts.name}-`)
   const keys = Array.from({ length: opts.validators }, (_, i) => testKey(`${opts.name}-validator-${i}`))
   // Genesis a little in the future so every process is up before slot 1.
@@ -46,7 +46,7 @@ export async function startValidatorProcesses(opts: { name: string; validators: 
     clients,
     async start(i) {
       const peer = nodes.find((n, j) => n !== undefined && j !== i)
-      const node = await startNodeProcess(args(i, peer ? [peer.p2p[0]!] : []), opts.env)
+      const node = await startNodeProcess(args(i, peer ? [peer.p2p[0]!] : []), { ...opts.env, ...opts.envOf?.(i) })
       nodes[i] = node
       clients[i] = createClient({ transport: http(node.rpc) })
       return node

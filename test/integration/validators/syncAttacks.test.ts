@@ -1,11 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
+import { decode, encode } from '../../../blocks/codec.ts'
+import { Block } from '../../../blocks/schema.ts'
+import { CommittedBlock } from '../../../consensus/bft/messages.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { Chain } from '../../../src/chain/chain.ts'
+import { MemoryEvidencePool } from '../../../src/chain/evidencePool.ts'
 import { equalBytes, hash, type KeyPair, utf8 } from '../../../src/crypto/index.ts'
 import { type ChainStatus, createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
-import { XscNode } from '../../../src/node/node.ts'
+import { computeDefaultTimeouts, XscNode } from '../../../src/node/node.ts'
 import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
@@ -32,13 +36,14 @@ async function startValidator(name: string): Promise<XscNode> {
   return node
 }
 
-/** Blocks the node already has, from height 1: what a peer replays to look busy. */
+/** Blocks the node already has, from height 1, with their commits (range sync's wire form): what a peer replays to look busy. */
 async function knownBlocks(chain: Chain, count: number): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   for (let h = 1; h <= Math.min(count, chain.store.head.height); h++) {
     const id = await chain.store.getHashAtHeight(h)
     const bytes = id && (await chain.store.getBlockBytes(id))
-    if (bytes) out.push(bytes)
+    const commit = await chain.store.getCommit(h)
+    if (bytes && commit) out.push(encode(CommittedBlock, { block: bytes, commit }))
   }
   return out
 }
@@ -93,7 +98,7 @@ describe('range sync from several peers', () => {
     const tmp = tempDir(`xsc-several-${name}-`)
     const chain = await Chain.open({ dataDir: tmp.dir, genesis, ...(key ? { validatorKey: key } : {}), signatureWorkers: 0 })
     const net = createNetNode({ secretKey: hash(utf8(`several-${name}`)), chainId: genesis.chainId, heartbeatMs: 100 })
-    const vn = new ValidatorNetwork({}, { chain, net, log })
+    const vn = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net, log, evidence: new MemoryEvidencePool() })
     cleanups.push(tmp.cleanup, () => chain.close(), () => net.stop(), () => vn.stop())
     await vn.start()
     await net.start()
@@ -133,7 +138,12 @@ describe('range sync from several peers', () => {
     }
     const blocks = await knownBlocks(source.chain, 300)
     const mirrors = [await startPeer('mirror-1'), await startPeer('mirror-2')]
-    for (const m of mirrors) for (const bytes of blocks) expect(await m.vn.processBlock(bytes)).toBe('accept')
+    for (const m of mirrors) {
+      for (const bytes of blocks) {
+        const { block, commit } = decode(CommittedBlock, bytes)
+        await m.chain.commitBlock(decode(Block, block), commit, block)
+      }
+    }
     const follower = await startPeer('catch-up')
     for (const p of [source, ...mirrors]) await follower.vn.net.dial(p.vn.net.multiaddrs()[0]!)
     await waitFor(async () => equalBytes(follower.chain.head.hash, source.chain.head.hash), 60_000, 'the follower to reach the head')

@@ -1,20 +1,21 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 
 import { BlockError, CodecError, XscError } from '../../../blocks/errors.ts'
+import { BftError } from '../../../consensus/bft/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
-import { ForkChoiceError, MempoolError } from '../../../src/chain/errors.ts'
+import { MempoolError } from '../../../src/chain/errors.ts'
 import { StateError } from '../../../src/state/errors.ts'
 
 // The type assertions here are checked by `tsc --noEmit` (part of `npm test`), the values by vitest.
 describe('XscError payloads typed per code', () => {
   it('instanceof plus a code check narrows details to that code\'s payload', () => {
-    const caught: unknown = new ForkChoiceError('BRANCH_INVALID', 'branch fails', { badHash: '0xab', height: 7 })
-    if (!(caught instanceof ForkChoiceError)) throw new Error('not a ForkChoiceError')
-    if (caught.code !== 'BRANCH_INVALID') throw new Error('wrong code')
-    expectTypeOf(caught.details.badHash).toEqualTypeOf<string>()
+    const caught: unknown = new BftError('EVIDENCE_EXPIRED', 'too old', { height: 7, currentHeight: 9000, maxAgeHeights: 100 })
+    if (!(caught instanceof BftError)) throw new Error('not a BftError')
+    if (caught.code !== 'EVIDENCE_EXPIRED') throw new Error('wrong code')
     expectTypeOf(caught.details.height).toEqualTypeOf<number>()
-    expectTypeOf(caught.details).toMatchTypeOf<{ badHash: string; height: number }>()
-    expect(caught.details.badHash).toBe('0xab')
+    expectTypeOf(caught.details.maxAgeHeights).toEqualTypeOf<number>()
+    expectTypeOf(caught.details).toMatchTypeOf<{ height: number; currentHeight: number }>()
+    expect(caught.details.height).toBe(7)
   })
 
   it('a code with no payload takes no details; one with a payload requires it, checked at the throw site', () => {

@@ -93,10 +93,6 @@ describe('the chain store\'s activity index', () => {
     expect(await chain.store.getActivity(alice.publicKey, 0xffffffff, 1)).toHaveLength(1)
     // Another subject's rows never leak in (keys are prefixed by the whole subject).
     expect(await chain.store.getActivity(validator.publicKey, 0xffffffff, 10)).toEqual([])
-
-    await chain.store.revertHead()
-    expect((await chain.store.getActivity(bob.publicKey, 0xffffffff, 10)).map((r) => r.height)).toEqual([1])
-    expect(await chain.store.getActivity(carol.publicKey, 0xffffffff, 10)).toEqual([])
   })
 })
 

@@ -8,9 +8,9 @@ import { StateError } from '../../../src/state/errors.ts'
 
 describe('gossipVerdictOf: the one mapping from an error to libp2p\'s answer', () => {
   it('maps the error\'s verdict: REJECT to reject, IGNORE to ignore', () => {
-    expect(gossipVerdictOf(new ConsensusError('BAD_ATTESTATION_SIGNATURE', 'x', { scheme: 'finality', validator: '0x01' }), 'attestations')).toBe('reject')
-    expect(gossipVerdictOf(new ConsensusError('EQUIVOCATION', 'x', { scheme: 'finality', validator: '0x01', height: 1, first: '0x02', second: '0x03' }), 'attestations')).toBe('ignore')
-    expect(gossipVerdictOf(new CodecError('MALFORMED', 'x'), 'attestations')).toBe('reject')
+    expect(gossipVerdictOf(new ConsensusError('BAD_ATTESTATION_SIGNATURE', 'x', { scheme: 'finality', validator: '0x01' }), 'consensus')).toBe('reject')
+    expect(gossipVerdictOf(new ConsensusError('EQUIVOCATION', 'x', { scheme: 'finality', validator: '0x01', height: 1, first: '0x02', second: '0x03' }), 'consensus')).toBe('ignore')
+    expect(gossipVerdictOf(new CodecError('MALFORMED', 'x'), 'consensus')).toBe('reject')
   })
 
   it('honours a verdict chosen at the throw site', () => {
@@ -24,7 +24,7 @@ describe('gossipVerdictOf: the one mapping from an error to libp2p\'s answer', (
   })
 
   it('ignores our own failures: network, compute, and anything that is not an XscError', () => {
-    for (const topic of ['transactions', 'blocks', 'attestations'] as const) {
+    for (const topic of ['transactions', 'blocks', 'consensus'] as const) {
       expect(gossipVerdictOf(new NetError('TIMEOUT', 'x'), topic)).toBe('ignore')
       expect(gossipVerdictOf(new ComputeError('WORKER_FAILED', 'x'), topic)).toBe('ignore')
       expect(gossipVerdictOf(new TypeError('bug'), topic)).toBe('ignore')

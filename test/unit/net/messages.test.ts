@@ -22,7 +22,7 @@ describe('net messages', () => {
   it('name topics and protocols per chain', () => {
     expect(topicName('devnet', 'blocks')).toBe('/xsc/devnet/blocks/1')
     expect(protocolId('devnet', 'shard/get')).toBe('/xsc/devnet/shard/get/1')
-    expect(GOSSIP_MAX_BYTES.attestations).toBeLessThan(GOSSIP_MAX_BYTES.transactions)
+    expect(GOSSIP_MAX_BYTES.consensus).toBeLessThan(GOSSIP_MAX_BYTES.transactions)
   })
 
   it('verify an audit answer against the chunk root and reject a wrong chunk or index', () => {

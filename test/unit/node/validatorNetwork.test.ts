@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 import { BlockError, CodecError } from '../../../blocks/errors.ts'
+import { BftError } from '../../../consensus/bft/errors.ts'
 import { ConsensusError } from '../../../consensus/errors.ts'
-import { ChainStoreError, ForkChoiceError, MempoolError } from '../../../src/chain/errors.ts'
+import { ChainStoreError, MempoolError } from '../../../src/chain/errors.ts'
 import { gossipVerdictOf } from '../../../src/net/errors.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
@@ -23,7 +24,7 @@ describe('gossip verdicts for blocks', () => {
       new StateError('BAD_SIGNATURE', 'x'),
       new StateError('INSUFFICIENT_FUNDS', 'x', { balance: '5', needed: '6' }),
       new CodecError('TRAILING_BYTES', 'x'),
-      new ForkChoiceError('BRANCH_INVALID', 'x', { badHash: '0x01', height: 3 }),
+      new BftError('NO_QUORUM', 'x', { got: '1', total: '4' }),
     ]) expect(gossipVerdictOf(e, 'blocks'), e.code).toBe('reject')
   })
 

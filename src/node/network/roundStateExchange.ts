@@ -1,0 +1,65 @@
+import { type Codec, decode, encode, list } from '../../../blocks/codec.ts'
+import { ConsensusMessage } from '../../../consensus/bft/messages.ts'
+import { ROUND_WINDOW } from '../../../consensus/bft/stateMachine.ts'
+import { GOSSIP_MAX_BYTES, type NetNode } from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+
+/**
+ * Round-state exchange: gossipsub never re-sends a message it has seen, so a peer that lost
+ * ours (it restarted, or connected late) asks for them directly. A node answers with its own
+ * proposal and votes of every round of its current height, the prevotes behind a re-proposed
+ * value, and the last commit (ConsensusDriver.roundState). The asker feeds each through the same
+ * checks as gossip. Bounds follow the validator set: no fixed limit that breaks as it grows.
+ */
+export function roundStateProtocol(chainId: string): string {
+  return `/xsc/${chainId}/round-state/1`
+}
+
+/** Messages an answer may hold: own proposal + 2 votes per round (bounded by the machine's window), the POL prevotes and one commit. */
+export function computeMaxRoundStateMessages(validatorCount: number): number {
+  return 3 * (ROUND_WINDOW + 1) + validatorCount + 64
+}
+
+/** Byte cap of an answer: a commit (one gossip message at most) and small messages. */
+export function computeMaxRoundStateBytes(validatorCount: number): number {
+  return GOSSIP_MAX_BYTES.consensus + computeMaxRoundStateMessages(validatorCount) * 512
+}
+
+const codecs = new Map<number, Codec<ConsensusMessage[]>>()
+function messageListCodec(validatorCount: number): Codec<ConsensusMessage[]> {
+  const max = computeMaxRoundStateMessages(validatorCount)
+  let codec = codecs.get(max)
+  if (codec === undefined) {
+    codec = list(ConsensusMessage, max)
+    codecs.set(max, codec)
+  }
+  return codec
+}
+
+export interface RoundStateSource {
+  roundState(): ConsensusMessage[]
+  validatorCount(): number
+}
+
+export async function serveRoundState(net: NetNode, source: RoundStateSource): Promise<void> {
+  await net.handle(roundStateProtocol(net.chainId), async () => {
+    const max = computeMaxRoundStateMessages(source.validatorCount())
+    return encode(messageListCodec(source.validatorCount()), source.roundState().slice(0, max))
+  }, { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
+}
+
+/** Pulls `peer`'s round state and hands each message to `handle` (which checks it as gossip would). */
+export async function exchangeRoundState(net: NetNode, peer: string, validatorCount: number, handle: (message: ConsensusMessage) => Promise<unknown>, log: Logger): Promise<void> {
+  try {
+    const res = await net.request(peer, roundStateProtocol(net.chainId), new Uint8Array(0), { timeoutMs: 5_000, maxResponseBytes: computeMaxRoundStateBytes(validatorCount) })
+    for (const message of decode(messageListCodec(validatorCount), res)) {
+      try {
+        await handle(message)
+      } catch {
+        // an invalid message does not spoil the others (the sender is judged by gossip scoring)
+      }
+    }
+  } catch (err) {
+    log.debug({ peer, err: String(err) }, 'round-state exchange failed')
+  }
+}
