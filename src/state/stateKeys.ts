@@ -15,6 +15,8 @@ export const STATE_PREFIX = {
   supply: 0x07,
   reputationEvent: 0x08,
   meta: 0x09,
+  executionQueue: 0x11,
+  executionQueueEntry: 0x12,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
