@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { COMPLETION_STATUS, OUTCOME } from '../../../blocks/schema.ts'
+import { execute, getNonce, waitForExecution } from '../../../src/client/index.ts'
+import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
+
+let net: ComputeNetwork
+beforeAll(async () => {
+  net = await startComputeNetwork({ name: 'linearizable', validators: 2, hosts: 6 })
+}, 120_000)
+afterAll(async () => {
+  await net?.close()
+})
+
+const u32le = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true)
+
+describe('executions of one asset take effect in chain order (real node processes)', () => {
+  it('20 concurrent increments of the counter fixture end at 20, each seeing the one before it', async () => {
+    await net.waitForHosts(6)
+    const asset = await net.deployFixture('fixtures/wasm/counter.wasm')
+    const rpc = net.rpc()
+    const first = await getNonce(rpc, { address: net.client.publicKey })
+    // Sent at once, signed with consecutive nonces, so several land in each execution block.
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => execute(rpc, { account: net.client, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40 })))
+    const done = await Promise.all(ids.map((id) => waitForExecution(rpc, { id, timeoutMs: 120_000 })))
+    for (const d of done) {
+      expect(d.completion.entry.status).toBe(COMPLETION_STATUS.agreed)
+      expect(d.completion.entry.outcome).toBe(OUTCOME.ok)
+    }
+    // Every value 1..20 was returned exactly once: no update was lost.
+    expect(done.map((d) => u32le(d.completion.entry.output)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    // And the order the chain settled them in is the order they count in.
+    const bySettlement = [...done].sort((a, b) => a.completion.block.height - b.completion.block.height || u32le(a.completion.entry.output) - u32le(b.completion.entry.output))
+    expect(bySettlement.map((d) => u32le(d.completion.entry.output))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    // More than one per block on average: hosts thread the state, validators settle several per block.
+    const blocks = new Set(done.map((d) => d.completion.block.height))
+    expect(blocks.size).toBeLessThan(20)
+  }, 200_000)
+})
