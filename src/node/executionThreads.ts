@@ -109,8 +109,8 @@ export class ExecutionThreads {
         cache.set(key, result)
       }
       if (rec.assignment.some((h) => equalBytes(h, address)) && !this.#sent.has(key)) {
-        this.#sent.add(key)
         await this.#m.sendReceipt(executionId, preStateHash, result)
+        this.#sent.add(key)
       }
       const committed = result.outcome === OUTCOME.ok ? result.writeSet : []
       threaded.apply(committed)

@@ -9,9 +9,11 @@ import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
+import type { EstimateRequest } from '../rpc/backend.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import { type RpcServer, type RpcServerOpts, startRpcServer } from '../rpc/server.ts'
 import { ShardStore } from '../storage/ShardStore.ts'
+import { type AssetQueries, createAssetQueries } from './assetQueries.ts'
 import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -25,7 +27,7 @@ import { NodeRpcBackend } from './rpcBackend.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool }
+interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -131,7 +133,8 @@ export class XscNode {
     const roles: Roles = {}
     try {
       network = await XscNode.#startNetwork(chain, events, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
-      const backendModules = { chain, events, blobs }
+      const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
+      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req) }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute() })
     } catch (e) {
@@ -185,6 +188,7 @@ export class XscNode {
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
+    await roles.queries?.close()
     await roles.pool?.close()
     await roles.store?.close()
   }

@@ -1,11 +1,11 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
+import { type BlockEntry, type CompletionEntry, LIMITS, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type * as B from './backend.ts'
 import { RPC_CODE_DESCRIPTIONS, RPC_CODES, RpcError, WireError } from './errors.ts'
 import * as F from './formats.ts'
-import { amount, bool, bytes32, type Json, type JsonSchema, list, optional, str, u32, type Wire } from './wire.ts'
+import { amount, bool, bytes32, hexBytes, type Json, type JsonSchema, list, optional, str, u32, type Wire } from './wire.ts'
 
 /**
  * THE method table: every JSON-RPC method, its params, its result and its handler, in one typed
@@ -98,6 +98,7 @@ function checkListLimit(limit: number | undefined): number {
   if (limit !== undefined && (limit > MAX_LIST_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_LIST_PAGE}`, { path: 'limit' })
   return limit ?? 50
 }
+const MAX_ASSET_STATE_PAGE = 1000
 
 /** rpc.discover's result: the OpenRPC document, generated from this table. */
 const openRpcDocument: Wire<Json> = {
@@ -278,6 +279,23 @@ export const METHODS = {
       if (filter.asset !== undefined && filter.sender === undefined) return b.listExecutions({ asset: filter.asset }, page)
       if (filter.sender !== undefined && filter.asset === undefined) return b.listExecutions({ sender: filter.sender }, page)
       throw new RpcError('INVALID_PARAMS', 'filter: give exactly one of asset and sender', { path: 'filter' })
+    },
+  }),
+  xsc_query: method<[B.QueryRequest], B.QueryResult>({
+    method: 'xsc_query',
+    summary: 'Read-only call of an asset\'s function against the asset state the node holds at its head: no fee, no consensus, writes discarded, fuel capped by the chain\'s maxFuelLimit. The answer names the block it read and whether that block is final.',
+    params: [param('request', F.QueryRequest, 'Asset, function, input and an optional fuel cap.')],
+    result: { name: 'answer', wire: F.QueryResult, description: 'Outcome, fuel, output, and the height and hash of the state read.' },
+    call: (b, [req]) => b.query(req),
+  }),
+  xsc_getAssetState: method<[Uint8Array, Uint8Array | undefined, number | undefined], B.AssetStatePage>({
+    method: 'xsc_getAssetState',
+    summary: `An asset's key-value state at the node's head, keys in byte order. Page with cursor = the previous page's next (absent on the last page); limit at most ${MAX_ASSET_STATE_PAGE}.`,
+    params: [param('asset', bytes32, 'Asset id.'), param('cursor', optional(hexBytes({ max: LIMITS.stateKey })), 'Only keys after this one (the previous page\'s next).'), param('limit', optional(u32), `Entries (default 100, max ${MAX_ASSET_STATE_PAGE}).`)],
+    result: { name: 'page', wire: F.AssetStatePage, description: 'Entries, the next cursor, and the height and hash of the state read.' },
+    call: (b, [asset, cursor, limit]) => {
+      if (limit !== undefined && (limit > MAX_ASSET_STATE_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_ASSET_STATE_PAGE}`, { path: 'limit' })
+      return b.getAssetState(asset, { cursor, limit: limit ?? 100 })
     },
   }),
   'rpc.discover': method<[], Json>({

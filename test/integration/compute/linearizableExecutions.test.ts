@@ -6,7 +6,7 @@ import { type ComputeNetwork, startComputeNetwork } from '../../support/computeN
 
 let net: ComputeNetwork
 beforeAll(async () => {
-  net = await startComputeNetwork({ name: 'linearizable', validators: 2, hosts: 6 })
+  net = await startComputeNetwork({ name: 'linearizable', validators: 1, hosts: 6, slotMs: 1000 })
 }, 120_000)
 afterAll(async () => {
   await net?.close()
@@ -17,12 +17,16 @@ const u32le = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset, 4)
 describe('executions of one asset take effect in chain order (real node processes)', () => {
   it('20 concurrent increments of the counter fixture end at 20, each seeing the one before it', async () => {
     await net.waitForHosts(6)
+    for (const h of net.hosts) h?.child.stderr?.on('data', (d: Buffer) => { if (process.env.DEBUG_HOSTS) process.stderr.write(d) })
+    for (const v of net.validators) v?.child.stderr?.on('data', (d: Buffer) => { if (process.env.DEBUG_HOSTS) process.stderr.write(d) })
     const asset = await net.deployFixture('fixtures/wasm/counter.wasm')
     const rpc = net.rpc()
     const first = await getNonce(rpc, { address: net.client.publicKey })
-    // Sent at once, signed with consecutive nonces, so several land in each execution block.
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => execute(rpc, { account: net.client, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40 })))
+    // Sent back to back (the mempool takes an account's nonces in order) before any is scheduled, so several land in each execution block.
+    const ids: Uint8Array[] = []
+    for (let i = 0; i < 20; i++) ids.push(await execute(rpc, { account: net.client, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40 }))
     const done = await Promise.all(ids.map((id) => waitForExecution(rpc, { id, timeoutMs: 120_000 })))
+    if (process.env.DEBUG_HOSTS) console.log(done.map((d) => [d.completion.block.height, d.completion.entry.status, d.completion.entry.receipts.length, u32le(d.completion.entry.output)]))
     for (const d of done) {
       expect(d.completion.entry.status).toBe(COMPLETION_STATUS.agreed)
       expect(d.completion.entry.outcome).toBe(OUTCOME.ok)
@@ -35,5 +39,5 @@ describe('executions of one asset take effect in chain order (real node processe
     // More than one per block on average: hosts thread the state, validators settle several per block.
     const blocks = new Set(done.map((d) => d.completion.block.height))
     expect(blocks.size).toBeLessThan(20)
-  }, 200_000)
+  }, 400_000)
 })
