@@ -1,13 +1,14 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
-import { type Address, ASSET_KIND, type Hash } from '../../blocks/schema.ts'
+import { type Address, ASSET_KIND, type GenesisConfig, type Hash } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { type ComputePool, createComputePool } from '../compute/index.ts'
 import { compareBytes, equalBytes, toHex } from '../crypto/index.ts'
 import { fetchShard, type NetNode } from '../net/index.ts'
-import type { AssetStatePage, EstimateRequest, EstimateResult, QueryRequest, QueryResult } from '../rpc/backend.ts'
+import type { AssetStatePage, BlockRef, EstimateRequest, EstimateResult, QueryRequest, QueryResult } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
 import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
 import { assetKey, assetKvKey } from '../state/stateKeys.ts'
+import type { StateReader } from '../state/stateView.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { BlobStore } from './blobStore.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -17,7 +18,8 @@ const CODE_CACHE_ENTRIES = 32
 export const MAX_ASSET_STATE_PAGE = 1000
 
 export interface AssetQueriesModules {
-  chain: Chain
+  /** The chain's head state and where it stands (a Chain; tests hand in a state of their own). */
+  chain: { store: { state: StateReader; head: BlockRef; finalized: BlockRef }; genesis: GenesisConfig }
   /** Blobs uploaded to this node: a module deployed through it needs no network fetch. */
   blobs: BlobStore
   /** Fetches shard `i` of `asset` from `host` (null when it cannot); absent on a node without a network. */
