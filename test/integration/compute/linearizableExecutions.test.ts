@@ -21,11 +21,16 @@ describe('executions of one asset take effect in chain order (real node processe
     for (const v of net.validators) v?.child.stderr?.on('data', (d: Buffer) => { if (process.env.DEBUG_HOSTS) process.stderr.write(d) })
     const asset = await net.deployFixture('fixtures/wasm/counter.wasm')
     const rpc = net.rpc()
+    // Warm-up: one settled call proves the module reached its hosts (reset leaves the counter empty).
+    const warm = await execute(rpc, { account: net.client, asset, fn: 'reset', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 60 })
+    expect((await waitForExecution(rpc, { id: warm, timeoutMs: 120_000 })).completion.entry.status).toBe(COMPLETION_STATUS.agreed)
     const first = await getNonce(rpc, { address: net.client.publicKey })
     // Sent back to back (the mempool takes an account's nonces in order) before any is scheduled, so several land in each execution block.
     const ids: Uint8Array[] = []
     for (let i = 0; i < 20; i++) ids.push(await execute(rpc, { account: net.client, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40 }))
-    const done = await Promise.all(ids.map((id) => waitForExecution(rpc, { id, timeoutMs: 120_000 })))
+    // They settle in order: waiting for each in turn keeps the polling light on a loaded machine.
+    const done = []
+    for (const id of ids) done.push(await waitForExecution(rpc, { id, timeoutMs: 120_000, pollMs: 250 }))
     if (process.env.DEBUG_HOSTS) console.log(done.map((d) => [d.completion.block.height, d.completion.entry.status, d.completion.entry.receipts.length, u32le(d.completion.entry.output)]))
     for (const d of done) {
       expect(d.completion.entry.status).toBe(COMPLETION_STATUS.agreed)
