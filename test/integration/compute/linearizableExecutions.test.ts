@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { COMPLETION_STATUS, OUTCOME } from '../../../blocks/schema.ts'
-import { execute, getNonce, waitForExecution } from '../../../src/client/index.ts'
+import { estimateFuel, execute, getNonce, query, waitForExecution } from '../../../src/client/index.ts'
 import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
 
 let net: ComputeNetwork
@@ -41,6 +41,10 @@ describe('executions of one asset take effect in chain order (real node processe
     // And the order the chain settled them in is the order they count in.
     const bySettlement = [...done].sort((a, b) => a.completion.block.height - b.completion.block.height || u32le(a.completion.entry.output) - u32le(b.completion.entry.output))
     expect(bySettlement.map((d) => u32le(d.completion.entry.output))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    // A validator (no host role) answers queries and estimates: it fetches the module from the hosts and runs it itself.
+    const read = await query(rpc, { asset, fn: 'run', input: new Uint8Array(4) })
+    expect(u32le(read.output)).toBe(20)
+    expect((await estimateFuel(rpc, { asset, fn: 'run', input: new Uint8Array(4) })).fuelUsed).toBe(read.fuelUsed)
     // More than one per block on average: hosts thread the state, validators settle several per block.
     const blocks = new Set(done.map((d) => d.completion.block.height))
     expect(blocks.size).toBeLessThan(20)
