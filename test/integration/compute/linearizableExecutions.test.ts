@@ -6,7 +6,7 @@ import { type ComputeNetwork, startComputeNetwork } from '../../support/computeN
 
 let net: ComputeNetwork
 beforeAll(async () => {
-  net = await startComputeNetwork({ name: 'linearizable', validators: 1, hosts: 6, slotMs: 1000 })
+  net = await startComputeNetwork({ name: 'linearizable', validators: 4, hosts: 6, slotMs: 1000 })
 }, 120_000)
 afterAll(async () => {
   await net?.close()
