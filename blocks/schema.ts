@@ -185,6 +185,11 @@ export const ReceiptBody = versioned('ReceiptBody', PROTOCOL_VERSION, struct('Re
   fuelUsed: u64,
   writeSetHash: bytes32,
   output: bytes({ max: LIMITS.output }),
+  /**
+   * The asset state the host ran on (ExecutionQueue.stateHash, src/state/executionQueue.ts): a
+   * completion takes only receipts computed on the state its predecessor left.
+   */
+  preStateHash: bytes32,
 }))
 export type ReceiptBody = Infer<typeof ReceiptBody>
 

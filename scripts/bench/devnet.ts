@@ -40,6 +40,7 @@ import { ChainWatcher, type Settled } from './support/chainWatcher.ts'
 import { closedLoad } from './support/closedLoad.ts'
 import { findSplit } from './support/findSplit.ts'
 import { devnetCpuByRole, type DevnetRole, launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
+import { measurePerAssetExecutions } from './support/perAssetExecutions.ts'
 import { stopOnSignals } from './support/processes.ts'
 import { median, percentile, round } from './support/stats.ts'
 
@@ -384,6 +385,7 @@ async function run(): Promise<Record<string, unknown>> {
       devnetStarts: splits.length + startFailures.length + 1,
       splitStarts: splits,
       failedStarts: startFailures,
+      ...(await measurePerAssetExecutions({ client: c0, account: devnetKey('account', 2), repoRoot })),
       totalMs: Date.now() - t0,
     }
   } finally {

@@ -13,7 +13,8 @@ export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[] }
 
 /**
  * Receipts hosts gossiped, per execution in arrival order, each checked on arrival (signature,
- * assignment, write-set hash). It only holds them: block production
+ * assignment, write-set hash), the latest per host (each names the asset state it ran on;
+ * block production takes those on the current state). It only holds them: block production
  * (produceBlock/buildCompletions.ts) builds completion entries from what it holds.
  */
 export class ReceiptPool {
@@ -36,7 +37,11 @@ export class ReceiptPool {
     if (!equalBytes(computeWriteSetHash(writeSet), b.writeSetHash)) throw new ReceiptError('WRITE_SET_MISMATCH', 'write set does not hash to the receipt writeSetHash')
     const id = toHex(b.executionId)
     const held = this.#byExecution.get(id) ?? []
-    if (held.some((h) => equalBytes(h.receipt.body.host, b.host))) throw new ReceiptError('DUPLICATE', 'this host already sent a receipt')
+    const previous = held.findIndex((h) => equalBytes(h.receipt.body.host, b.host))
+    if (previous >= 0 && equalBytes(held[previous]!.receipt.body.preStateHash, b.preStateHash)) throw new ReceiptError('DUPLICATE', 'this host already sent a receipt')
+    // A host re-runs an execution when the state it ran on turned out stale (executionQueue.ts):
+    // its newer receipt replaces the older one, so a host holds one place per execution.
+    if (previous >= 0) held.splice(previous, 1)
     held.push({ receipt, writeSet })
     this.#byExecution.set(id, held)
   }

@@ -14,6 +14,7 @@ export type CommandErrorPayloads = {
   EXECUTION_FAILED: Omit<ExecResult, 'status'> & { status: string }
   UPLOAD_MISMATCH: {}
   HOST_EXISTS: {}
+  CODE_REFUSED: { code: string }
 }
 export type CommandErrorCode = keyof CommandErrorPayloads
 

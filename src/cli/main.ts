@@ -13,12 +13,13 @@ import { hostCommand } from './commands/host.ts'
 import { initCommand } from './commands/init.ts'
 import { keysCommand } from './commands/keys.ts'
 import { nodeCommand } from './commands/node.ts'
+import { queryCommand } from './commands/query.ts'
 import { statusCommand } from './commands/status.ts'
 import { transferCommand } from './commands/transfer.ts'
 import { txCommand } from './commands/tx.ts'
 import { CliError } from './errors.ts'
 
-const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, txCommand, blockCommand, deployCommand, execCommand, assetCommand, hostCommand]
+const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, txCommand, blockCommand, deployCommand, execCommand, queryCommand, assetCommand, hostCommand]
 
 function help(): string {
   return ['usage: xsc <command> [options]   (every command takes --json; xsc <command> --help for its options)', '', ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`), '', 'RPC: --rpc URL or $XSC_RPC (default http://127.0.0.1:8545)'].join('\n')

@@ -5,6 +5,7 @@ import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
+import type { ExecutionResult } from '../compute/index.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { fetchShard, type NetNode, serveAudits, serveShards } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
@@ -12,6 +13,7 @@ import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.
 import { repairShard } from '../storage/repairShard.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
+import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
@@ -42,9 +44,18 @@ export class HostRole {
   readonly #modules = new Map<string, Promise<Uint8Array>>()
   /** Height at which the next shard sweep runs (after a handoff grace). */
   #sweepAt = Number.POSITIVE_INFINITY
+  readonly #threads: ExecutionThreads
 
   private constructor(modules: HostRoleModules) {
     this.#m = modules
+    this.#threads = new ExecutionThreads({
+      state: () => modules.chain.store.state,
+      pool: modules.pool,
+      address: modules.key.publicKey,
+      loadModule: (asset, rec, deadlineSlot) => this.#moduleWithRetry(asset, rec, deadlineSlot),
+      sendReceipt: (executionId, preStateHash, result) => this.#sendReceipt(executionId, preStateHash, result),
+      onError: (asset, err) => modules.log.warn({ asset: toHex(asset), err: err.message }, 'execution failed to run'),
+    })
   }
 
   static async start(modules: HostRoleModules): Promise<HostRole> {
@@ -103,13 +114,8 @@ export class HostRole {
   }
 
   #onBlock(block: Block): void {
+    this.#onExecutionEntries(block)
     for (const entry of block.entries) {
-      if (entry.type === 'execution' && entry.assignment.some((h) => equalBytes(h, this.address))) {
-        // The asset's state is read now, as of the execution block, so every assigned host runs on the same snapshot.
-        const id = txId(entry.tx)
-        const snapshot = this.#snapshotAssetState(entry)
-        void this.#run(id, snapshot).catch((err: unknown) => this.#m.log.warn({ execution: toHex(id), err: (err as Error).message }, 'execution failed to run'))
-      }
       if (entry.type === 'audit') {
         for (const r of entry.repairs) {
           if (equalBytes(r.to, this.address)) void this.#repair(r.asset, r.shardIndex, r.from).catch((err: unknown) => this.#m.log.warn({ asset: toHex(r.asset), err: (err as Error).message }, 'repair failed'))
@@ -150,15 +156,6 @@ export class HostRole {
     return drop.length
   }
 
-  #snapshotAssetState(entry: ExecutionEntry): Map<string, Uint8Array> {
-    if (entry.tx.body.payload.type !== 'execute') return new Map()
-    const asset = entry.tx.body.payload.asset
-    const prefix = assetKvKey(asset, new Uint8Array(0))
-    const out = new Map<string, Uint8Array>()
-    for (const w of this.#m.chain.store.state.scan(prefix)) out.set(toHex(w.key.subarray(prefix.length)), w.value!)
-    return out
-  }
-
   async #moduleOf(asset: Hash, rec: AssetRecord): Promise<Uint8Array> {
     const id = toHex(asset)
     let p = this.#modules.get(id)
@@ -191,23 +188,26 @@ export class HostRole {
     }
   }
 
-  async #run(executionId: Hash, snapshot: Map<string, Uint8Array>): Promise<void> {
-    const { chain, pool, key, net } = this.#m
-    const exBytes = chain.store.state.get(executionKey(executionId))
-    if (exBytes === undefined) return
-    const ex = decodeTrusted(ExecutionRecord, exBytes)
-    const asset = decodeTrusted(AssetRecord, chain.store.state.get(assetKey(ex.asset))!)
-    const code = await this.#moduleWithRetry(ex.asset, asset, ex.deadlineSlot)
-    const result = await pool.execute({
-      assetId: ex.asset,
-      code,
-      kind: asset.kind === ASSET_KIND.component ? 'component' : 'module',
-      fn: ex.fn,
-      input: ex.input,
-      fuelLimit: ex.fuelLimit,
-      state: (k) => snapshot.get(toHex(k)),
-    })
-    const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output }
+  /** New executions and settlements move asset queues: walk the queues of the assets they touch (executionThreads.ts). */
+  #onExecutionEntries(block: Block): void {
+    const state = this.#m.chain.store.state
+    const touched = new Map<string, Hash>()
+    for (const entry of block.entries) {
+      if (entry.type === 'execution' && entry.tx.body.payload.type === 'execute') touched.set(toHex(entry.tx.body.payload.asset), entry.tx.body.payload.asset)
+      if (entry.type === 'completion') {
+        const b = state.get(executionKey(entry.executionId))
+        if (b !== undefined) {
+          const asset = decodeTrusted(ExecutionRecord, b).asset
+          touched.set(toHex(asset), asset)
+        }
+      }
+    }
+    for (const asset of touched.values()) this.#threads.poke(asset)
+  }
+
+  async #sendReceipt(executionId: Hash, preStateHash: Hash, result: ExecutionResult): Promise<void> {
+    const { chain, key, net } = this.#m
+    const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
     const receipt = { body, signature: sign(key.secretKey, receiptSigningHash(body)) }
     // Our own validator (if any) takes it directly; the network gets it by gossip.
     try {

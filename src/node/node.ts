@@ -12,9 +12,11 @@ import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
+import type { EstimateRequest } from '../rpc/backend.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import { type RpcServer, type RpcServerOpts, startRpcServer } from '../rpc/server.ts'
 import { ShardStore } from '../storage/ShardStore.ts'
+import { type AssetQueries, createAssetQueries } from './assetQueries.ts'
 import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -29,7 +31,7 @@ import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool }
+interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -162,7 +164,8 @@ export class XscNode {
     const evidence = new MemoryEvidencePool()
     try {
       network = await XscNode.#startNetwork(chain, events, evidence, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
-      const backendModules = { chain, events, blobs }
+      const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
+      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req) }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute() })
     } catch (e) {
@@ -217,6 +220,7 @@ export class XscNode {
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
+    await roles.queries?.close()
     await roles.pool?.close()
     await roles.store?.close()
   }

@@ -8,6 +8,7 @@ import {
   type ActivityEntry,
   type AssetInfo,
   type AssetListItem,
+  type AssetStatePage,
   type ChainParamsInfo,
   type ChainStatus,
   type CommitProof,
@@ -21,6 +22,8 @@ import {
   type HostSummary,
   type Listed,
   type ListPage,
+  type QueryRequest,
+  type QueryResult,
   type RpcBackend,
   type StoredBlock,
   type TxLocation,
@@ -31,6 +34,7 @@ import { decodeReputationEvent } from '../state/hosts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
 import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
+import type { AssetQueries } from './assetQueries.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
 
@@ -43,6 +47,8 @@ export interface NodeRpcBackendModules {
   /** Execution index and dry runs come from the compute/market integration when present. */
   executions?: (id: Hash) => Promise<ExecutionInfo | null>
   estimate?: (req: EstimateRequest) => Promise<EstimateResult>
+  /** Read-only queries and asset state pages (src/node/assetQueries.ts). */
+  queries?: Pick<AssetQueries, 'query' | 'assetState'>
   maxBlobBytes?: number
 }
 
@@ -198,6 +204,16 @@ export class NodeRpcBackend implements RpcBackend {
 
   async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {
     return this.#m.chain.store.getActivity(subject, page.beforeHeight, page.limit)
+  }
+
+  async query(req: QueryRequest): Promise<QueryResult> {
+    if (!this.#m.queries) throw new RpcBackendError('UNAVAILABLE', 'this node does not run queries')
+    return this.#m.queries.query(req)
+  }
+
+  async getAssetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): Promise<AssetStatePage> {
+    if (!this.#m.queries) throw new RpcBackendError('UNAVAILABLE', 'this node does not serve asset state')
+    return this.#m.queries.assetState(asset, page)
   }
 
   async estimateExecution(req: EstimateRequest): Promise<EstimateResult> {

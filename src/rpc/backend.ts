@@ -43,6 +43,10 @@ export interface RpcBackend {
   getStateProofs?(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null>
   /** The commit (>2/3 precommits) stored with the block at a height, and the node's current validator set. */
   getCommit?(height: number): Promise<CommitProof | null>
+  /** Read-only call of an asset's function on the node's state: writes discarded, nothing paid; the answer names the height it read. */
+  query(request: QueryRequest): Promise<QueryResult>
+  /** One page of an asset's key-value state, keys in byte order after `cursor`. */
+  getAssetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): Promise<AssetStatePage>
   readonly events: RpcEventSource
 }
 
@@ -128,6 +132,13 @@ export interface ActivityEntry { height: number; entry: number; role: number; re
 export interface EstimateRequest { from: Address | undefined; asset: Hash; fn: string; input: Uint8Array; fuelLimit: bigint | undefined }
 
 export interface EstimateResult { outcome: number; fuelUsed: bigint; output: Uint8Array }
+
+export interface QueryRequest { asset: Hash; fn: string; input: Uint8Array; fuelLimit: bigint | undefined }
+
+/** A query's answer and the state it read: the block at `height` (final or not yet). */
+export interface QueryResult extends EstimateResult { height: number; blockHash: Hash; finalized: boolean }
+
+export interface AssetStatePage { height: number; blockHash: Hash; finalized: boolean; entries: { key: Uint8Array; value: Uint8Array }[]; next: Uint8Array | undefined }
 
 // ---------- subscriptions ----------
 

@@ -111,6 +111,16 @@ export const EstimateRequest = obj<B.EstimateRequest>('EstimateRequest', {
 })
 export const EstimateResult = obj<B.EstimateResult>('EstimateResult', { outcome: u8, fuelUsed: u64, output: hexBytes({ max: LIMITS.output }) })
 
+export const QueryRequest = obj<B.QueryRequest>('QueryRequest', {
+  asset: bytes32,
+  fn: str(LIMITS.fnName),
+  input: hexBytes({ max: LIMITS.input }),
+  fuelLimit: optional(u64),
+})
+export const QueryResult = obj<B.QueryResult>('QueryResult', { outcome: u8, fuelUsed: u64, output: hexBytes({ max: LIMITS.output }), height: u32, blockHash: bytes32, finalized: bool })
+const AssetStateEntry = obj('AssetStateEntry', { key: hexBytes({ max: LIMITS.stateKey }), value: hexBytes({ max: LIMITS.stateValue }) })
+export const AssetStatePage = obj<B.AssetStatePage>('AssetStatePage', { height: u32, blockHash: bytes32, finalized: bool, entries: list(AssetStateEntry, 1000), next: optional(hexBytes({ max: LIMITS.stateKey })) })
+
 export const EventTopic = oneOf(EVENT_TOPICS)
 
 /** Subscription filter: `subject` is the execution id, host address, tx id or asset id for those topics. */

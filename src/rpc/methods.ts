@@ -1,5 +1,5 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
+import { type BlockEntry, type CompletionEntry, LIMITS, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -100,6 +100,7 @@ function checkListLimit(limit: number | undefined): number {
   if (limit !== undefined && (limit > MAX_LIST_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_LIST_PAGE}`, { path: 'limit' })
   return limit ?? 50
 }
+const MAX_ASSET_STATE_PAGE = 1000
 
 /** rpc.discover's result: the OpenRPC document, generated from this table. */
 const openRpcDocument: Wire<Json> = {
@@ -288,6 +289,23 @@ export const METHODS = {
     params: [param('height', u32, 'Block height.')],
     result: { name: 'commitProof', wire: optional(F.CommitProofView), description: 'The commit and a validator set, or null.' },
     call: async (b, [height]) => (await b.getCommit?.(height)) ?? undefined,
+  }),
+  xsc_query: method<[B.QueryRequest], B.QueryResult>({
+    method: 'xsc_query',
+    summary: 'Read-only call of an asset\'s function against the asset state the node holds at its head: no fee, no consensus, writes discarded, fuel capped by the chain\'s maxFuelLimit. The answer names the block it read and whether that block is final.',
+    params: [param('request', F.QueryRequest, 'Asset, function, input and an optional fuel cap.')],
+    result: { name: 'answer', wire: F.QueryResult, description: 'Outcome, fuel, output, and the height and hash of the state read.' },
+    call: (b, [req]) => b.query(req),
+  }),
+  xsc_getAssetState: method<[Uint8Array, Uint8Array | undefined, number | undefined], B.AssetStatePage>({
+    method: 'xsc_getAssetState',
+    summary: `An asset's key-value state at the node's head, keys in byte order. Page with cursor = the previous page's next (absent on the last page); limit at most ${MAX_ASSET_STATE_PAGE}.`,
+    params: [param('asset', bytes32, 'Asset id.'), param('cursor', optional(hexBytes({ max: LIMITS.stateKey })), 'Only keys after this one (the previous page\'s next).'), param('limit', optional(u32), `Entries (default 100, max ${MAX_ASSET_STATE_PAGE}).`)],
+    result: { name: 'page', wire: F.AssetStatePage, description: 'Entries, the next cursor, and the height and hash of the state read.' },
+    call: (b, [asset, cursor, limit]) => {
+      if (limit !== undefined && (limit > MAX_ASSET_STATE_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_ASSET_STATE_PAGE}`, { path: 'limit' })
+      return b.getAssetState(asset, { cursor, limit: limit ?? 100 })
+    },
   }),
   'rpc.discover': method<[], Json>({
     method: 'rpc.discover',

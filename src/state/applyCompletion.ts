@@ -5,10 +5,11 @@ import { compareBytes, equalBytes, toHex, verify } from '../crypto/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
+import { advanceExecutionQueue, computeQueueDeadline, requireCurrentPreState, requireQueueHead } from './executionQueue.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey, pendingExecutionKey, SUPPLY_KEY } from './stateKeys.ts'
+import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -37,14 +38,18 @@ function verifyReceipt(r: Receipt, chainId: string, executionId: Uint8Array): vo
  * Settles an execution. Every validator recomputes the entry from the execution record, the
  * host records and the receipts it carries (market/computeCompletion) and rejects any
  * difference; then pays out, refunds, burns, moves reputation, and commits the agreed write set
- * to the asset's key-value state, so later executions see it.
+ * to the asset's key-value state, so later executions see it. Only the head of the asset's
+ * execution queue settles, and only from receipts computed on the state the queue names
+ * (executionQueue.ts): executions of one asset take effect in chain order.
  */
 export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
   const key = executionKey(entry.executionId)
   const rec = state.read(ExecutionRecord, key)
   if (rec === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(entry.executionId)}`)
   if (rec.status !== EXECUTION_STATUS.pending) throw new StateError('ENTRY_MISMATCH', 'execution already settled', { field: 'executionId' })
+  const queue = requireQueueHead(state, rec)
   for (const r of entry.receipts) verifyReceipt(r, ctx.genesis.chainId, entry.executionId)
+  requireCurrentPreState(queue, entry.receipts.map((r) => r.body.preStateHash))
   let result
   try {
     result = verifyCompletionEntry(entry, {
@@ -53,7 +58,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
       hosts: (a) => readHost(state, a),
       params: ctx.genesis.params,
       proposer: ctx.proposer,
-      deadlinePassed: ctx.slot > rec.deadlineSlot,
+      deadlinePassed: ctx.slot > computeQueueDeadline(rec, queue),
       height: ctx.height,
       retrievableByAudits: isModuleRetrievableByAudits(state.read(AssetRecord, assetKey(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots),
     })
@@ -74,6 +79,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
   } else if (entry.writeSet.length > 0) {
     throw new StateError('ENTRY_MISMATCH', 'a failed or trapped execution commits no state', { field: 'writeSet' })
   }
+  advanceExecutionQueue(s, rec.asset, entry.writeSet, ctx.slot)
   for (const p of entry.payouts) credit(s, p.to, p.amount)
   credit(s, rec.client, entry.refund)
   if (entry.burn > 0n) {
@@ -85,6 +91,5 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
     recordReputationEvent(s, u.host, u.event, nextEventIndex())
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
-  s.set(pendingExecutionKey(entry.executionId), undefined)
   s.mergeInto(state)
 }

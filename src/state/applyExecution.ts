@@ -6,10 +6,11 @@ import { debit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { beginTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
+import { enqueueExecution } from './executionQueue.ts'
 import { computeEscrow } from './market/index.ts'
 import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
-import { assetKey, executionKey, INDEX_MARK, pendingExecutionKey } from './stateKeys.ts'
+import { assetKey, executionKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -57,6 +58,7 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
   }
   if (s.read(ExecutionRecord, executionKey(id)) !== undefined) throw new StateError('INVALID_TX', 'execution already exists')
   debit(s, tx.body.from, escrow)
+  const seq = enqueueExecution(s, p.asset, id, ctx.slot)
   s.write(ExecutionRecord, executionKey(id), {
     client: tx.body.from,
     asset: p.asset,
@@ -73,7 +75,7 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
     deadlineSlot: ctx.slot + p.deadlineSlots,
     status: EXECUTION_STATUS.pending,
     origin: p.origin,
+    seq,
   })
-  s.set(pendingExecutionKey(id), INDEX_MARK)
   s.mergeInto(state)
 }

@@ -75,6 +75,8 @@ export const ExecutionRecord = struct('ExecutionRecord', {
   /** EXECUTION_STATUS */
   status: u8,
   origin: Coord,
+  /** Position in the asset's execution queue (src/state/executionQueue.ts): settled strictly in this order. */
+  seq: u64,
 })
 export type ExecutionRecord = Infer<typeof ExecutionRecord>
 

@@ -15,8 +15,8 @@ export const STATE_PREFIX = {
   supply: 0x07,
   reputationEvent: 0x08,
   meta: 0x09,
-  /** Index: executions still pending (id → empty value), so block production walks only those. */
-  pendingExecution: 0x16,
+  executionQueue: 0x11,
+  executionQueueEntry: 0x12,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -26,7 +26,6 @@ export const validatorKey = (a: Address): Uint8Array => one(STATE_PREFIX.validat
 export const hostKey = (a: Address): Uint8Array => one(STATE_PREFIX.host, a)
 export const assetKey = (id: Hash): Uint8Array => one(STATE_PREFIX.asset, id)
 export const executionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.execution, id)
-export const pendingExecutionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.pendingExecution, id)
 /** The value of an index entry: presence is the information. */
 export const INDEX_MARK = new Uint8Array(0)
 export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.assetKv]), asset, key)

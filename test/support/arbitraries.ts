@@ -68,7 +68,7 @@ export const signedTx: fc.Arbitrary<SignedTx> = fc.record({
 })
 
 export const receipt: fc.Arbitrary<Receipt> = fc.record({
-  body: fc.record({ chainId, executionId: b32, host: b32, outcome: u8, resultHash: b32, fuelUsed: u64, writeSetHash: b32, output: smallBytes }),
+  body: fc.record({ chainId, executionId: b32, host: b32, outcome: u8, resultHash: b32, fuelUsed: u64, writeSetHash: b32, output: smallBytes, preStateHash: b32 }),
   signature: b64,
 })
 

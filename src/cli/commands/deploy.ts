@@ -8,6 +8,7 @@ import type { AssetInfo } from '../../rpc/backend.ts'
 import { codingParamsOf, computeManifest } from '../../storage/encodeAsset.ts'
 import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
+import { checkDeployable } from './exec.ts'
 import { filterEligibleHosts, listHosts } from './listHosts.ts'
 import { parseAmount, parseCoord, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
@@ -43,12 +44,14 @@ export interface DeployResult {
   /** With --wait: where the deployment landed and its shards. */
   block: { height: number; hash: string } | null
   placement: { index: number; host: string; healthy: boolean }[] | null
+  /** With --dry-run: nothing was sent; the deploy-time check of the code and what the deploy would cost. */
+  dryRun?: { check: string; fee: bigint; total: bigint }
 }
 
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'upload a WASM module, component or blob and deploy it as an asset',
-  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--fee N] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--fee N] [--dry-run] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       ...senderOptions('120'),
@@ -58,6 +61,7 @@ export const deployCommand: Command = {
       origin: { type: 'string', default: '0,0,0' },
       ...PLACEMENT_FLAG_OPTIONS,
       wait: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       'skip-host-check': { type: 'boolean', default: false },
     })
     const file = positionals[0]
@@ -97,6 +101,7 @@ export const deployCommand: Command = {
       if (balance < deposit + fee) {
         throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee}`, 'fund the account or lower --deposit', { balance, needed: deposit + fee })
       }
+      if (values['dry-run']) return { assetId: '(not sent)', kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null, dryRun: { check: checkDeployable(bytes, kind), fee, total: deposit + fee } }
       const bar = createProgressBar({ label: 'upload', enabled: interactive })
       let signed: SignedTx | undefined
       const id = await deploy(client, {
@@ -123,7 +128,8 @@ export const deployCommand: Command = {
       return out
     })
     const lines = [`asset ${result.assetId}`, `kind ${result.kind}, ${result.size} bytes, ${result.manifest.k}+${result.manifest.m} shards of ${result.manifest.shardSize} bytes, deposit ${result.deposit}, bid ${result.bidPerByteEpoch}/byte-epoch`]
-    if (result.block) lines.push(`included in block ${result.block.height} ${result.block.hash}`, ...(result.placement ?? []).map((p) => `  shard ${p.index} → ${p.host}${p.healthy ? '' : ' (unhealthy)'}`))
+    if (result.dryRun) lines.splice(0, 1, `dry run: nothing sent; code check ${result.dryRun.check}`, `cost ${result.dryRun.total} (deposit ${result.deposit} + fee ${result.dryRun.fee}); fuel: none (a deploy runs no code)`)
+    else if (result.block) lines.push(`included in block ${result.block.height} ${result.block.hash}`, ...(result.placement ?? []).map((p) => `  shard ${p.index} → ${p.host}${p.healthy ? '' : ' (unhealthy)'}`))
     else lines.push('sent; follow it with xsc asset ' + result.assetId + ' (or pass --wait)')
     print(ctx, result, lines.join('\n'))
   },

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 
-import { ASSET_KIND, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
-import { computeEscrow, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
+import { ASSET_KIND, type AssetKind, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
+import { computeEscrow, estimateFuel, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
+import { ComputeError, prepareModule } from '../../compute/index.ts'
 import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, parseCommandArgs, print, required } from '../args.ts'
@@ -67,10 +68,38 @@ export interface ExecResult {
   block: { height: number; hash: string }
 }
 
+/** What `xsc exec --dry-run` prints: the node ran the call on its state; nothing was sent or paid. */
+export interface ExecDryRun {
+  dryRun: true
+  asset: string
+  fn: string
+  outcome: string
+  output: OutputView
+  fuelUsed: bigint
+  fuelLimit: bigint
+  /** The escrow the execution would lock (at --fuel) and the most it would cost at the fuel measured (every replica paid at the bid). */
+  escrow: bigint
+  cost: bigint
+  fee: bigint
+}
+
+/** The deploy-time check of code, run locally: what a host would refuse (UNSUPPORTED_FEATURE, ...). */
+export function checkDeployable(bytes: Uint8Array, kind: AssetKind): string {
+  if (kind === 'blob') return 'none (data)'
+  if (kind === 'component') return 'left to the hosts (components are transpiled there)'
+  try {
+    prepareModule(bytes)
+    return 'ok'
+  } catch (err) {
+    if (err instanceof ComputeError) throw new CommandError('CODE_REFUSED', `hosts would refuse this module: ${err.message}`, 'rebuild it without the refused feature or import (docs/compute.md lists the policy)', { code: err.code })
+    throw err
+  }
+}
+
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run a function of a deployed asset on hosts and print its result, fuel and cost',
-  usage: 'ls [--asset ID | ADDRESS | --key FILE] | status <execution-id> | <asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--memory BYTES] [--fee N] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: 'ls [--asset ID | ADDRESS | --key FILE] | status <execution-id> | <asset> <fn> [args...] --key FILE [--input-hex 0x.. | --input-file F | --input TEXT] [--fuel N] [--bid N] [--replicas 3] [--quorum 2] [--private] [--deadline-slots 20] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--memory BYTES] [--fee N] [--dry-run] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     // Subcommands first: an execution id or asset id is 0x-hex, so `ls`/`status` cannot be one.
     if (ctx.argv[0] === 'ls') return execListCommand.run({ ...ctx, argv: ctx.argv.slice(1) })
@@ -90,6 +119,7 @@ export const execCommand: Command = {
       ...PLACEMENT_FLAG_OPTIONS,
       memory: { type: 'string', default: '0' },
       'skip-host-check': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
     })
     const [assetArg, fn, ...args] = positionals
     if (assetArg === undefined || fn === undefined) throw new CliError('USAGE', `give the asset id and the function name\nusage: xsc exec ${this.usage}`)
@@ -109,7 +139,7 @@ export const execCommand: Command = {
     const account = readKeyFile(keyPath)
     const interactive = isInteractive(ctx.json)
 
-    const result = await withClient(values.rpc, async (client) => {
+    const result = await withClient(values.rpc, async (client): Promise<ExecResult | ExecDryRun> => {
       const chain = await getChainParams(client)
       const { params } = chain
       if (fuelLimit > params.maxFuelLimit) throw new CliError('USAGE', `--fuel ${fuelLimit} exceeds this chain's maxFuelLimit ${params.maxFuelLimit}`)
@@ -118,6 +148,15 @@ export const execCommand: Command = {
       if (info === null) throw new CommandError('NOT_FOUND', `no asset ${assetArg} on this chain`, 'check the id printed by xsc deploy; a deploy becomes an asset once it is in a block (xsc deploy --wait)', { asset: assetArg })
       if (info.record.kind === ASSET_KIND.blob) throw new CliError('USAGE', `asset ${assetArg} is a blob (data); only modules and components run`)
       const input = computeCallInput(info.record.kind, args, { inputHex: values['input-hex'], inputFile: values['input-file'], input: values.input })
+      if (values['dry-run']) {
+        const est = await estimateFuel(client, { asset, fn, input, fuelLimit, from: account.publicKey })
+        return {
+          dryRun: true, asset: toHex(asset), fn, outcome: nameOf(OUTCOME, est.outcome), output: describeOutput(est.output), fuelUsed: est.fuelUsed, fuelLimit,
+          escrow: computeEscrow({ fuelLimit, bidPerFuel: bid, replicas, private: values.private }, params),
+          cost: computeEscrow({ fuelLimit: est.fuelUsed, bidPerFuel: bid, replicas, private: values.private }, params),
+          fee,
+        }
+      }
       if (!values['skip-host-check']) {
         const caps = CAPABILITY.compute | (values.private ? CAPABILITY.private : 0)
         const eligible = filterEligibleHosts(filterAllowedZones(await listHosts(client), placement.zones), { capabilities: caps, bid, ask: 'fuel' }).filter((h) => h.record.params.memoryBytes >= minMemoryBytes)
@@ -169,6 +208,16 @@ export const execCommand: Command = {
       }
       return out
     })
+    if ('dryRun' in result) {
+      const o = result.output
+      print(ctx, result, [
+        `dry run of ${result.fn} on the node's state: ${result.outcome}; nothing sent, nothing paid`,
+        `output    ${o.hex}${o.utf8 !== null ? `  "${o.utf8}"` : ''}${o.u32 !== null ? `  u32 ${o.u32}` : ''}`,
+        `fuel      ${result.fuelUsed} of ${result.fuelLimit}`,
+        `cost      at most ${result.cost} at this fuel (escrow locked: ${result.escrow}) + fee ${result.fee}`,
+      ].join('\n'))
+      return
+    }
     if (result.status === 'failed') {
       throw new CommandError('EXECUTION_FAILED', `execution ${result.executionId} failed: fewer than ${quorum} of ${replicas} hosts agreed before the deadline; escrow refunded (${result.refund})`,
         'retry with fewer --replicas or a lower --quorum, a longer --deadline-slots, or a higher --bid', { ...result, status: nameOf(EXECUTION_STATUS, EXECUTION_STATUS.failed) })

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { decode } from '../../../blocks/codec.ts'
 import { receiptSigningHash, txId } from '../../../blocks/ids.ts'
-import { type Address, AUDIT_OUTCOME, type Block, CAPABILITY, COMPLETION_STATUS, OUTCOME, type ReceiptBody, REPUTATION_CAUSE } from '../../../blocks/schema.ts'
+import { type Address, AUDIT_OUTCOME, type Block, CAPABILITY, COMPLETION_STATUS, type KvWrite, OUTCOME, type ReceiptBody, REPUTATION_CAUSE } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { type ComputePool, createComputePool } from '../../../src/compute/computePool.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../../../src/crypto/index.ts'
@@ -13,8 +13,10 @@ import { BlobStore } from '../../../src/node/blobStore.ts'
 import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
+import { computeNextStateHash, readExecutionQueue } from '../../../src/state/executionQueue.ts'
+import { pendingExecutionsOf } from '../../../src/state/executionQueue.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey, pendingExecutionKey } from '../../../src/state/stateKeys.ts'
+import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { retrieve } from '../../../src/storage/retrieve.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
@@ -44,14 +46,21 @@ function state<T>(codec: { name: string }, key: Uint8Array): T {
   return decode(codec as never, chain.store.state.get(key)!) as T
 }
 
-/** What an assigned host does: rebuild the module from its shards, run it metered, sign a receipt. */
-async function hostRuns(host: KeyPair, executionId: Uint8Array): Promise<void> {
+/**
+ * What an assigned host does: rebuild the module from its shards, run it metered on the asset's
+ * settled state (plus `speculative` writes of earlier queue entries, named by `preStateHash`),
+ * sign a receipt. Returns the writes it made.
+ */
+async function hostRuns(host: KeyPair, executionId: Uint8Array, speculative?: { writes: Map<string, Uint8Array | undefined>; preStateHash: Uint8Array }): Promise<KvWrite[]> {
   const ex = state<ExecutionRecord>(ExecutionRecord, executionKey(executionId))
   const asset = state<AssetRecord>(AssetRecord, assetKey(ex.asset))
   const { data } = await retrieve(asset.manifest, asset.placement, async (h, i) => (await stores.get(toHex(h))?.get(ex.asset, i)) ?? null)
-  const result = await pool.execute({ assetId: ex.asset, code: data, kind: 'module', fn: ex.fn, input: ex.input, fuelLimit: ex.fuelLimit, state: (k) => chain.store.state.get(assetKvKey(ex.asset, k)) })
-  const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: host.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output }
+  const read = (k: Uint8Array): Uint8Array | undefined => speculative?.writes.has(toHex(k)) ? speculative.writes.get(toHex(k)) : chain.store.state.get(assetKvKey(ex.asset, k))
+  const result = await pool.execute({ assetId: ex.asset, code: data, kind: 'module', fn: ex.fn, input: ex.input, fuelLimit: ex.fuelLimit, state: read })
+  const preStateHash = speculative?.preStateHash ?? readExecutionQueue(chain.store.state, ex.asset).stateHash
+  const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: host.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
   chain.submitReceipt({ body, signature: sign(host.secretKey, receiptSigningHash(body)) }, result.writeSet)
+  return result.writeSet
 }
 
 async function execute(): Promise<{ id: Uint8Array; block: Block }> {
@@ -119,7 +128,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const entry = first.block.entries[0]!
     if (entry.type !== 'execution') throw new Error('expected an execution entry')
     expect(entry.assignment).toHaveLength(3)
-    expect(chain.store.state.get(pendingExecutionKey(first.id))).toBeDefined()
+    expect(pendingExecutionsOf(chain.store.state, assetId).map((p) => toHex(p.executionId))).toContain(toHex(first.id))
     expect(readAccount(chain.store.state, client.publicKey).balance).toBe(before - entry.escrow - 1n)
     for (const h of entry.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, first.id)
     const completion = await produce()
@@ -133,8 +142,8 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     // Conservation: escrow = payouts + refund + burn, and the client got the refund.
     expect(c.payouts.reduce((s, p) => s + p.amount, 0n) + c.refund + c.burn).toBe(entry.escrow)
     expect(state<ExecutionRecord>(ExecutionRecord, executionKey(first.id)).status).toBe(EXECUTION_STATUS.completed)
-    // Settled, it left the pending-executions index that block production walks.
-    expect(chain.store.state.get(pendingExecutionKey(first.id))).toBeUndefined()
+    // Settled, it left the asset's queue that block production walks.
+    expect(pendingExecutionsOf(chain.store.state, assetId).map((p) => toHex(p.executionId))).not.toContain(toHex(first.id))
     expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([1, 0, 0, 0]))
 
     const second = await execute()
@@ -146,21 +155,50 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(new DataView(c2.output.buffer, c2.output.byteOffset).getUint32(0, true)).toBe(2)
   })
 
-  it('two executions over the same hosts settle in one completion block (each computed after the other moved reputation)', async () => {
+  it('two executions of one asset settle in one completion block, the second reading the state the first left', async () => {
     const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
     for (const tx of txs) chain.submitTx(tx)
     const scheduled = await produce()
     expect(scheduled.entries).toHaveLength(2)
-    for (const e of scheduled.entries) {
+    // Hosts thread the state through the queue (in sequence order): the second runs on the first's writes.
+    const ordered = [...scheduled.entries].sort((a, b) => a.type === 'execution' && b.type === 'execution' ? Number(state<ExecutionRecord>(ExecutionRecord, executionKey(txId(a.tx))).seq - state<ExecutionRecord>(ExecutionRecord, executionKey(txId(b.tx))).seq) : 0)
+    const speculative = { writes: new Map<string, Uint8Array | undefined>(), preStateHash: readExecutionQueue(chain.store.state, assetId).stateHash }
+    for (const e of ordered) {
       if (e.type !== 'execution') throw new Error('expected execution entries')
-      for (const h of e.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, txId(e.tx))
+      let writes: KvWrite[] = []
+      for (const h of e.assignment) writes = await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, txId(e.tx), { writes: new Map(speculative.writes), preStateHash: speculative.preStateHash })
+      for (const w of writes) speculative.writes.set(toHex(w.key), w.value)
+      speculative.preStateHash = computeNextStateHash(speculative.preStateHash, writes)
     }
     const settled = await produce()
     expect(settled.header.kind).toBe('completion')
     expect(settled.entries).toHaveLength(2)
     for (const e of settled.entries) if (e.type === 'completion') expect(e.status).toBe(COMPLETION_STATUS.agreed)
-    // Both read the state as of their execution block (count 2) and wrote 3: last writer wins.
-    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([3, 0, 0, 0]))
+    // No lost update: count went 2 -> 3 -> 4.
+    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([4, 0, 0, 0]))
+  })
+
+  it('receipts computed on a stale state settle nothing; re-run on the state the head left, they settle', async () => {
+    const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
+    for (const tx of txs) chain.submitTx(tx)
+    const scheduled = await produce()
+    const [first, second] = [...scheduled.entries].map((e) => e.type === 'execution' ? txId(e.tx) : new Uint8Array(0)).sort((a, b) => Number(state<ExecutionRecord>(ExecutionRecord, executionKey(a)).seq - state<ExecutionRecord>(ExecutionRecord, executionKey(b)).seq))
+    const assignmentOf = (id: Uint8Array): KeyPair[] => state<ExecutionRecord>(ExecutionRecord, executionKey(id)).assignment.map((h) => hosts.find((k) => equalBytes(k.publicKey, h))!)
+    // Both run on the same snapshot, as hosts did before queues: the second's receipts are stale.
+    for (const h of assignmentOf(first!)) await hostRuns(h, first!)
+    for (const h of assignmentOf(second!)) await hostRuns(h, second!)
+    const settled = await produce()
+    expect(settled.entries.map((e) => e.type === 'completion' && toHex(e.executionId))).toEqual([toHex(first!)])
+    expect(state<ExecutionRecord>(ExecutionRecord, executionKey(second!)).status).toBe(EXECUTION_STATUS.pending)
+    const before = assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation)
+    for (const h of assignmentOf(second!)) await hostRuns(h, second!)
+    const next = await produce()
+    const c = next.entries[0]!
+    if (c.type !== 'completion') throw new Error('expected a completion entry')
+    expect(c.status).toBe(COMPLETION_STATUS.agreed)
+    expect(new DataView(c.output.buffer, c.output.byteOffset).getUint32(0, true)).toBe(6)
+    // Re-running was not a dissent: nobody lost reputation.
+    expect(assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation).every((r, i) => r >= before[i]!)).toBe(true)
   })
 
   it('an execution nobody answers fails at its deadline and is refunded in full', async () => {

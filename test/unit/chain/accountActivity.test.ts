@@ -29,7 +29,7 @@ describe('activity rows', () => {
   it('a completion gives each receipt host a receipt row (agreed or not) and each payee a payout row', () => {
     const exec = hash(utf8('exec'))
     const result = hash(utf8('result'))
-    const receipt = (host: Uint8Array, resultHash: Uint8Array) => ({ body: { chainId: 'xsc-test', executionId: exec, host, outcome: 0, resultHash, fuelUsed: 10n, writeSetHash: new Uint8Array(32), output: new Uint8Array() }, signature: new Uint8Array(64) })
+    const receipt = (host: Uint8Array, resultHash: Uint8Array) => ({ body: { chainId: 'xsc-test', executionId: exec, host, outcome: 0, resultHash, fuelUsed: 10n, writeSetHash: new Uint8Array(32), output: new Uint8Array(), preStateHash: new Uint8Array(32) }, signature: new Uint8Array(64) })
     const block: Block = {
       header: header(7),
       entries: [{

@@ -1,12 +1,12 @@
 import { blockHash, computeBodyRoot, headerSigningHash, txId, txSigningHash } from '../../../blocks/ids.ts'
 import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../../blocks/schema.ts'
 import { computeActivityRows } from '../../../src/chain/accountActivity.ts'
-import { equalBytes, generateKeyPair, hash, type KeyPair, sign, toHex, verify } from '../../../src/crypto/index.ts'
+import { compareBytes, equalBytes, generateKeyPair, hash, type KeyPair, sign, toHex, verify } from '../../../src/crypto/index.ts'
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
-  type AccountInfo, type ActivityEntry, type AssetInfo, type ChainParamsInfo, type ChainStatus,
+  type AccountInfo, type ActivityEntry, type AssetInfo, type AssetStatePage, type ChainParamsInfo, type ChainStatus,
   type EstimateRequest, type EstimateResult, type EventFilter, type ExecutionInfo, type HostInfo,
-  type HostSummary, isEventMatch, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock,
+  type HostSummary, isEventMatch, type QueryRequest, type QueryResult, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock,
   type TxLocation,
 } from '../../../src/rpc/backend.ts'
 import { RpcBackendError } from '../../../src/rpc/errors.ts'
@@ -191,6 +191,22 @@ export class MemoryBackend implements RpcBackend {
     const fuel = 100n + 10n * BigInt(req.input.length)
     if (req.fuelLimit !== undefined && fuel > req.fuelLimit) return { outcome: 2, fuelUsed: req.fuelLimit, output: new Uint8Array(0) }
     return { outcome: 0, fuelUsed: fuel, output: new Uint8Array(req.input).reverse() }
+  }
+
+  /** Stand-in query: the estimate's answer at the head. */
+  async query(req: QueryRequest): Promise<QueryResult> {
+    const r = await this.estimateExecution({ ...req, from: undefined })
+    return { ...r, height: this.head.block.header.height, blockHash: this.head.hash, finalized: false }
+  }
+
+  /** Asset state set by tests (assetState), paged as the node does. */
+  readonly assetState = new Map<string, { key: Uint8Array; value: Uint8Array }[]>()
+  async getAssetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): Promise<AssetStatePage> {
+    if (!this.assets.has(key(asset))) throw new RpcBackendError('UNKNOWN_ASSET', 'no such asset', { asset })
+    const rows = [...(this.assetState.get(key(asset)) ?? [])].sort((a, b) => compareBytes(a.key, b.key))
+    const rest = page.cursor === undefined ? rows : rows.filter((r) => compareBytes(r.key, page.cursor!) > 0)
+    const entries = rest.slice(0, page.limit)
+    return { height: this.head.block.header.height, blockHash: this.head.hash, finalized: false, entries, next: rest.length > page.limit ? entries.at(-1)!.key : undefined }
   }
 
   readonly events: RpcEventSource = {

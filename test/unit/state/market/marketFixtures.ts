@@ -26,6 +26,7 @@ export function makeExecution(over: Partial<ExecutionRecord> = {}): ExecutionRec
     deadlineSlot: 20,
     status: EXECUTION_STATUS.pending,
     origin: { x: 0, y: 0, z: 0 },
+    seq: 0n,
     ...over,
   }
 }
@@ -41,6 +42,7 @@ export function makeReceipt(host: Address, fuelUsed: bigint, result = 1, over: {
       fuelUsed,
       writeSetHash: new Uint8Array(32).fill(over.writeSet ?? 7),
       output: new Uint8Array([result, result]),
+      preStateHash: new Uint8Array(32),
     },
     signature: new Uint8Array(64),
   }

@@ -1,0 +1,114 @@
+import { bytes32, decodeTrusted, type Infer, struct, u32, u64 } from '../../blocks/codec.ts'
+import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
+import type { Hash, KvWrite } from '../../blocks/schema.ts'
+import { concatBytes, equalBytes, hashParts, toHex, ZERO_HASH } from '../crypto/index.ts'
+import { StateError } from './errors.ts'
+import type { ExecutionRecord } from './records.ts'
+import { STATE_PREFIX } from './stateKeys.ts'
+import type { StateOverlay, StateReader } from './stateView.ts'
+
+/**
+ * Linearizable executions per asset. Every execution of an asset takes a sequence number when its
+ * execution entry is applied (chain order) and is settled strictly in that order, each reading
+ * the state the one before it left. `stateHash` names that state: it starts at zero and chains
+ * `hash(stateHash || writeSetHash)` over every non-empty write set a completion commits, so equal
+ * hashes mean equal histories and equal states. A receipt commits to the hash it ran on
+ * (ReceiptBody.preStateHash); a completion takes only receipts whose hash is the queue's current
+ * one, so a receipt computed on a stale state never settles anything (and never counts against
+ * its host: it is simply not carried). Hosts thread the state through the queue, so several
+ * executions of one asset settle in one block.
+ */
+export const ExecutionQueue = struct('ExecutionQueue', {
+  /** The sequence number the next execution of this asset gets. */
+  nextSeq: u64,
+  /** The oldest unsettled execution: the only one a completion may settle. */
+  headSeq: u64,
+  /** The slot at which the current head became the head (its deadline runs from there at the latest). */
+  headSinceSlot: u32,
+  stateHash: bytes32,
+})
+export type ExecutionQueue = Infer<typeof ExecutionQueue>
+
+export const EMPTY_QUEUE: ExecutionQueue = { nextSeq: 0n, headSeq: 0n, headSinceSlot: 0, stateHash: ZERO_HASH }
+
+export const executionQueueKey = (asset: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionQueue]), asset)
+
+function seqBytes(seq: bigint): Uint8Array {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, seq)
+  return b
+}
+
+/** Index of the unsettled executions of an asset, by sequence number (big-endian, so a scan walks them in order); value: the execution id. */
+export const executionQueueEntryKey = (asset: Hash, seq: bigint): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionQueueEntry]), asset, seqBytes(seq))
+
+/** The state hash after an agreed write set: unchanged when it writes nothing. */
+export function computeNextStateHash(pre: Hash, writeSet: readonly KvWrite[]): Hash {
+  return writeSet.length === 0 ? pre : hashParts(pre, computeWriteSetHash([...writeSet]))
+}
+
+export function readExecutionQueue(state: StateReader, asset: Hash): ExecutionQueue {
+  const b = state.get(executionQueueKey(asset))
+  return b === undefined ? EMPTY_QUEUE : decodeTrusted(ExecutionQueue, b)
+}
+
+/** Gives a new execution its place at the tail of its asset's queue; returns its sequence number. */
+export function enqueueExecution(state: StateOverlay, asset: Hash, executionId: Hash, slot: number): bigint {
+  const q = readExecutionQueue(state, asset)
+  const seq = q.nextSeq
+  const headSinceSlot = q.headSeq === q.nextSeq ? slot : q.headSinceSlot
+  state.write(ExecutionQueue, executionQueueKey(asset), { ...q, nextSeq: seq + 1n, headSinceSlot })
+  state.set(executionQueueEntryKey(asset, seq), executionId)
+  return seq
+}
+
+/**
+ * The slot after which the head execution fails as a no-show: its own deadline, or as many slots
+ * after it became the head as it was given, whichever is later, so time spent waiting behind
+ * earlier executions never eats its hosts' window.
+ */
+export function computeQueueDeadline(rec: ExecutionRecord, q: ExecutionQueue): number {
+  return Math.max(rec.deadlineSlot, q.headSinceSlot + (rec.deadlineSlot - rec.startSlot))
+}
+
+/** Throws unless `rec` is its asset's head; returns the queue. */
+export function requireQueueHead(state: StateReader, rec: ExecutionRecord): ExecutionQueue {
+  const q = readExecutionQueue(state, rec.asset)
+  if (rec.seq !== q.headSeq) {
+    throw new StateError('ENTRY_MISMATCH', `execution ${rec.seq} of asset ${toHex(rec.asset)} settles after ${q.headSeq}`, { field: 'executionId', got: rec.seq.toString(), expected: q.headSeq.toString() })
+  }
+  return q
+}
+
+/** Every receipt a completion carries must have run on the queue's current state. */
+export function requireCurrentPreState(q: ExecutionQueue, preStateHashes: readonly Hash[]): void {
+  for (const h of preStateHashes) {
+    if (!equalBytes(h, q.stateHash)) throw new StateError('ENTRY_MISMATCH', 'receipt computed on a stale asset state', { field: 'receipts', got: toHex(h), expected: toHex(q.stateHash) })
+  }
+}
+
+/** Settles the head: the next execution becomes the head now, and the state hash moves by what was committed. */
+export function advanceExecutionQueue(state: StateOverlay, asset: Hash, committed: readonly KvWrite[], slot: number): void {
+  const q = readExecutionQueue(state, asset)
+  state.set(executionQueueEntryKey(asset, q.headSeq), undefined)
+  state.write(ExecutionQueue, executionQueueKey(asset), { ...q, headSeq: q.headSeq + 1n, headSinceSlot: slot, stateHash: computeNextStateHash(q.stateHash, committed) })
+}
+
+/** Execution ids of the asset's unsettled executions, head first. */
+export function pendingExecutionsOf(state: StateReader, asset: Hash): { seq: bigint; executionId: Hash }[] {
+  const prefix = concatBytes(new Uint8Array([STATE_PREFIX.executionQueueEntry]), asset)
+  return state.scan(prefix).map((w) => ({ seq: new DataView(w.key.buffer, w.key.byteOffset + prefix.length, 8).getBigUint64(0), executionId: w.value! }))
+}
+
+/** Assets with unsettled executions, each once, in key order. */
+export function assetsWithPendingExecutions(state: StateReader): Hash[] {
+  const out: Hash[] = []
+  let last = ''
+  for (const w of state.scan(new Uint8Array([STATE_PREFIX.executionQueueEntry]))) {
+    const asset = w.key.subarray(1, 33)
+    const id = toHex(asset)
+    if (id !== last) out.push(asset)
+    last = id
+  }
+  return out
+}
