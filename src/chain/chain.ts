@@ -16,6 +16,7 @@ import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { StateError } from '../state/errors.ts'
+import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
 import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { ChainStore } from './chainStore.ts'
@@ -149,7 +150,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** Admits a tx to the mempool or throws a typed error. */
   submitTx(tx: SignedTx): Hash {
-    return this.mempool.add(tx, this.store.state, { height: this.store.head.height })
+    return this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() })
+  }
+
+  /** The base fee per byte of the next block on the head: what a tx sent now must cover (with minFeePerByte). */
+  nextBaseFee(): bigint {
+    return computeNextBaseFee(this.store.head.header, this.genesis.params)
   }
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
@@ -173,6 +179,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const signatures = this.#startSignatureCheck(block.entries)
     validateBlockStructure(block, this.genesis.chainId)
     validateBlockParent(block.header, head.header, head.hash)
+    verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
     verifyProofs(this.#blockContext(), block.header)
     const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
     await signatures.finish()
@@ -198,6 +205,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (!equalBytes(block.header.prevHash, head.hash)) {
         throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
       }
+      verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
       const result = applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))
       if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
         throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
@@ -228,6 +236,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       slot: block.header.slot,
       proposer: block.header.proposer,
       prevHash: block.header.prevHash,
+      baseFee: block.header.baseFee,
       signaturesChecked,
     }
   }

@@ -1,5 +1,6 @@
 export * from './actions/assetLifecycle.ts'
 export * from './actions/deploy.ts'
+export * from './actions/estimateFee.ts'
 export * from './actions/estimateFuel.ts'
 export * from './actions/execute.ts'
 export * from './actions/getAsset.ts'

@@ -16,6 +16,7 @@ import {
   type ExecutionFilter,
   type ExecutionInfo,
   type ExecutionListItem,
+  type FeeInfo,
   type HostInfo,
   type HostSummary,
   type Listed,
@@ -184,6 +185,12 @@ export class NodeRpcBackend implements RpcBackend {
 
   async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {
     return this.#m.chain.store.getActivity(subject, page.beforeHeight, page.limit)
+  }
+
+  async getFeeInfo(): Promise<FeeInfo> {
+    const chain = this.#m.chain
+    const p = chain.genesis.params
+    return { baseFee: chain.nextBaseFee(), minFeePerByte: p.minFeePerByte, maxBaseFee: p.maxBaseFee, height: chain.head.height + 1 }
   }
 
   async estimateExecution(req: EstimateRequest): Promise<EstimateResult> {

@@ -37,8 +37,19 @@ export interface RpcBackend {
   listAssets?(owner: Address, page: ListPage): Promise<Listed<AssetListItem>>
   /** Executions of an asset or by a sender, newest first, from the node's index. */
   listExecutions?(filter: ExecutionFilter, page: ListPage): Promise<Listed<ExecutionListItem>>
+  /** The fee rules for the next block on the head: its base fee per byte and the chain's minimum per byte. */
+  getFeeInfo(): Promise<FeeInfo>
   readonly events: RpcEventSource
 }
+
+export interface FeeInfo { baseFee: bigint; minFeePerByte: bigint; maxBaseFee: bigint; height: number }
+
+/**
+ * xsc_feeEstimate's answer for a tx of `size` bytes: the least fee the next block takes
+ * (`required`), and the suggested one (`fee`, at `feePerByte` = 2 × base fee + minimum, which
+ * stays enough while the base fee rises for ~6 full blocks; the excess is the proposer's tip).
+ */
+export interface FeeEstimate { size: number; baseFee: bigint; minFeePerByte: bigint; feePerByte: bigint; required: bigint; fee: bigint; height: number }
 
 export interface StoredBlock {
   block: Block

@@ -107,6 +107,8 @@ export const EstimateRequest = obj<B.EstimateRequest>('EstimateRequest', {
 })
 export const EstimateResult = obj<B.EstimateResult>('EstimateResult', { outcome: u8, fuelUsed: u64, output: hexBytes({ max: LIMITS.output }) })
 
+export const FeeEstimate = obj<B.FeeEstimate>('FeeEstimate', { size: u32, baseFee: amount, minFeePerByte: amount, feePerByte: amount, required: amount, fee: amount, height: u32 })
+
 export const EventTopic = oneOf(EVENT_TOPICS)
 
 /** Subscription filter: `subject` is the execution id, host address, tx id or asset id for those topics. */

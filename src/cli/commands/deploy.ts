@@ -9,7 +9,7 @@ import { codingParamsOf, computeManifest } from '../../storage/encodeAsset.ts'
 import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { filterEligibleHosts, listHosts } from './listHosts.ts'
-import { parseAmount, parseCoord, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseFee, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
@@ -64,7 +64,7 @@ export const deployCommand: Command = {
     if (file === undefined || positionals.length > 1) throw new CliError('USAGE', `give exactly one file to deploy\nusage: xsc deploy ${this.usage}`)
     const keyPath = required(values.key, '--key', this)
     const bid = parseAmount(values.bid, '--bid')
-    const fee = parseAmount(values.fee, '--fee')
+    const fee = parseFee(values.fee)
     const origin = parseCoord(values.origin, '--origin')
     const placement = parsePlacementFlags(values)
     const timeoutMs = parseTimeoutMs(values.timeout)
@@ -94,8 +94,8 @@ export const deployCommand: Command = {
         }
       }
       const balance = await getBalance(client, { address: account.publicKey })
-      if (balance < deposit + fee) {
-        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee}`, 'fund the account or lower --deposit', { balance, needed: deposit + fee })
+      if (balance < deposit + (fee ?? 0n)) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee ?? 'estimated'}`, 'fund the account or lower --deposit', { balance, needed: deposit + (fee ?? 0n) })
       }
       const bar = createProgressBar({ label: 'upload', enabled: interactive })
       let signed: SignedTx | undefined

@@ -9,7 +9,7 @@ import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
 import { execListCommand, execStatusCommand } from './execHistory.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
-import { parseAmount, parseCoord, parseCount, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseCount, parseFee, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
@@ -97,7 +97,7 @@ export const execCommand: Command = {
     const keyPath = required(values.key, '--key', this)
     const fuelLimit = parseAmount(values.fuel, '--fuel')
     const bid = parseAmount(values.bid, '--bid')
-    const fee = parseAmount(values.fee, '--fee')
+    const fee = parseFee(values.fee)
     const replicas = parseCount(values.replicas, '--replicas', 255, 1)
     const quorum = parseCount(values.quorum, '--quorum', 255, 1)
     if (quorum > replicas) throw new CliError('USAGE', `--quorum (${quorum}) cannot exceed --replicas (${replicas})`)
@@ -128,8 +128,8 @@ export const execCommand: Command = {
       }
       const escrow = computeEscrow({ fuelLimit, bidPerFuel: bid, replicas, private: values.private }, params)
       const balance = await getBalance(client, { address: account.publicKey })
-      if (balance < escrow + fee) {
-        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + fee })
+      if (balance < escrow + (fee ?? 0n)) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee ?? 'estimated'}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + (fee ?? 0n) })
       }
       let signed: SignedTx | undefined
       const id = await execute(client, {
@@ -162,7 +162,7 @@ export const execCommand: Command = {
         escrow: done.record.escrow,
         refund: c.refund,
         cost: done.record.escrow - c.refund,
-        fee,
+        fee: signed!.body.fee,
         payouts: c.payouts.map((p) => ({ to: toHex(p.to), amount: p.amount })),
         hosts: done.record.assignment.map(toHex),
         block: { height: done.completion.block.height, hash: toHex(done.completion.block.hash) },
