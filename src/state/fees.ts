@@ -20,7 +20,7 @@ export const FEE_PARAM_DEFAULTS: Pick<ChainParams, keyof FeeParams | 'existentia
   minBaseFee: 1n,
   maxBaseFee: 1_000_000_000n,
   targetBlockTxBytes: 64 * 1024,
-  existentialDeposit: 1_000_000n,
+  existentialDeposit: 1_000n,
   // One hour of 500 ms slots.
   executionRetentionHeights: 7_200,
   reputationHistoryLimit: 64,
