@@ -3,7 +3,7 @@ import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts
 import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { checkAssetTarget } from '../state/applyAssetLifecycle.ts'
-import { checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
+import { checkAccountCreation, checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
 import { computeRequiredFee, computeTxSize } from '../state/fees.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { MempoolError } from './errors.ts'
@@ -104,6 +104,7 @@ export class Mempool {
     const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
     checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others })
     checkAssetTarget(state, tx)
+    if (tx.body.payload.type === 'transfer') checkAccountCreation(state, tx.body.payload.to, tx.body.payload.amount, this.#opts.params)
     const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type), size: computeTxSize(tx) }
     if (replaced !== undefined) {
       queue[queue.indexOf(replaced)] = pending

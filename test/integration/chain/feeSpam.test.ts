@@ -52,7 +52,7 @@ async function refusal(p: Promise<unknown>): Promise<string | undefined> {
     await p
     return undefined
   } catch (err) {
-    return err instanceof RpcClientError ? String(err.details.data.reason) : String(err)
+    return err instanceof RpcClientError && 'data' in err.details ? String(err.details.data.reason) : String(err)
   }
 }
 
@@ -67,8 +67,9 @@ describe('fees against spam (real node process)', () => {
         expect.unreachable()
       } catch (err) {
         expect(err).toBeInstanceOf(RpcClientError)
-        expect((err as RpcClientError).details.data.reason).toBe('FEE_TOO_LOW')
-        expect(BigInt((err as RpcClientError).details.data.required as string)).toBeGreaterThan(0n)
+        const details = (err as RpcClientError).details
+        expect('data' in details && details.data.reason).toBe('FEE_TOO_LOW')
+        expect(BigInt(String((details as { data: Record<string, unknown> }).data.required))).toBeGreaterThan(0n)
       }
       const fee = computeFeeAt({ chainId, from: fresh.publicKey, nonce: 0, payload }, estimate.feePerByte)
       expect(await refusal(sendTransaction(client, { tx: signed(fresh, 0, payload, fee) }))).toBe('INSUFFICIENT_FUNDS')
@@ -84,16 +85,24 @@ describe('fees against spam (real node process)', () => {
   it('spam at the minimum fee fills blocks, raises the base fee and burns; an honest transfer at the default fee lands meanwhile', async () => {
     const startHeight = (await getChainStatus(client)).head.height
     const before = await Promise.all(spammers.map((s) => getBalance(client, { address: s.publicKey })))
-    const required = (await estimateFee(client)).baseFee + params.minFeePerByte
+    let required = (await estimateFee(client)).baseFee + params.minFeePerByte
     let accepted = 0
     await Promise.all(spammers.map(async (s) => {
       const first = await getNonce(client, { address: s.publicKey })
-      for (let n = first; n < first + 120; n++) {
-        // Zero-value self-transfers at exactly the least fee the node takes now.
+      for (let n = first, retried = false; n < first + 120;) {
+        // Zero-value self-transfers at exactly the least fee the node takes now; re-priced when it rises.
         const payload: TxPayload = { type: 'transfer', to: s.publicKey, amount: 0n }
         const fee = computeFeeAt({ chainId, from: s.publicKey, nonce: n, payload }, required)
-        if ((await refusal(sendTransaction(client, { tx: signed(s, n, payload, fee) }))) === undefined) accepted++
-        else break
+        const reason = await refusal(sendTransaction(client, { tx: signed(s, n, payload, fee) }))
+        if (reason === undefined) {
+          accepted++
+          n++
+          retried = false
+        } else if (reason === 'FEE_TOO_LOW' && !retried) {
+          const e = await estimateFee(client)
+          required = e.baseFee + e.minFeePerByte
+          retried = true
+        } else break
       }
     }))
     expect(accepted).toBeGreaterThan(100)
