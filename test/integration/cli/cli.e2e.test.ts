@@ -206,7 +206,7 @@ describe('xsc CLI against a running node', () => {
     const assigned = failed.details.hosts as string[]
     expect(assigned).toHaveLength(3)
     for (const h of assigned) expect(hosts.map((k) => toHex(k.publicKey))).toContain(h)
-    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBe(before - 5n)
+    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBe(before - 900n)
     // Nobody answered and no audit shows the module retrievable: the no-shows are not held against the hosts.
     const unblamed = await ok('host', 'status', assigned[0]!)
     expect(unblamed.reputationBp).toBe(5000)
