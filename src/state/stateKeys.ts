@@ -1,5 +1,5 @@
 import type { Address, Hash } from '../../blocks/schema.ts'
-import { concatBytes } from '../crypto/index.ts'
+import { concatBytes, u32be } from '../crypto/index.ts'
 
 /**
  * State keys: one prefix byte per bucket, then the id. The prefixes are protocol constants (they
@@ -15,6 +15,10 @@ export const STATE_PREFIX = {
   supply: 0x07,
   reputationEvent: 0x08,
   meta: 0x09,
+  /** Executions whose input leaves state at a height: prefix | u32 height → ExecutionExpiry. */
+  executionExpiry: 0x0a,
+  /** The keys of a host's reputation events still in state, oldest first: prefix | host → ReputationLog. */
+  reputationLog: 0x0b,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -25,6 +29,8 @@ export const hostKey = (a: Address): Uint8Array => one(STATE_PREFIX.host, a)
 export const assetKey = (id: Hash): Uint8Array => one(STATE_PREFIX.asset, id)
 export const executionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.execution, id)
 export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.assetKv]), asset, key)
+export const executionExpiryKey = (height: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionExpiry]), u32be(height))
+export const reputationLogKey = (host: Address): Uint8Array => one(STATE_PREFIX.reputationLog, host)
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
 /** The last epoch an audit block settled (u32). */
 export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])
