@@ -74,14 +74,28 @@ async function honestLoad(c: Client, chainId: string, senders: KeyPair[], sink: 
 interface SpamResult { sent: number; accepted: number; refused: Record<string, number>; freshAddresses: Uint8Array[]; peakBaseFee: bigint }
 
 /** The spammer: zero-value txs as fast as the node answers, from fresh keys and from funded spam keys. */
-async function spam(c: Client, chainId: string, spamKeys: KeyPair[], until: number): Promise<SpamResult> {
+async function spam(clients: Client[], chainId: string, spamKeys: KeyPair[], until: number): Promise<SpamResult> {
   const out: SpamResult = { sent: 0, accepted: 0, refused: {}, freshAddresses: [], peakBaseFee: 0n }
+  const c = clients[0]!
   let perByte = (await estimateFee(c)).baseFee
   const minPerByte = (await estimateFee(c)).minFeePerByte
   const send = async (from: KeyPair, nonce: number, payload: TxPayload, fee: bigint): Promise<string | undefined> => {
+    const c = clients[out.sent % clients.length]!
     out.sent++
     try {
       await sendTransaction(c, { tx: signTx(buildTx({ chainId, from: from.publicKey, nonce, fee, payload }), from.secretKey) })
+      out.accepted++
+      return undefined
+    } catch (err) {
+      const r = reasonOf(err)
+      out.refused[r] = (out.refused[r] ?? 0) + 1
+      return r
+    }
+  }
+  const sendVia = async (via: Client, from: KeyPair, nonce: number, payload: TxPayload, fee: bigint): Promise<string | undefined> => {
+    out.sent++
+    try {
+      await sendTransaction(via, { tx: signTx(buildTx({ chainId, from: from.publicKey, nonce, fee, payload }), from.secretKey) })
       out.accepted++
       return undefined
     } catch (err) {
@@ -102,6 +116,8 @@ async function spam(c: Client, chainId: string, spamKeys: KeyPair[], until: numb
     }
   }
   const funded = async (s: KeyPair, j: number): Promise<void> => {
+    // One spam key talks to one node, so its nonce chain arrives in order.
+    const c = clients[j % clients.length]!
     let nonce = await getNonce(c, { address: s.publicKey })
     let n = 0
     while (Date.now() < until) {
@@ -109,7 +125,7 @@ async function spam(c: Client, chainId: string, spamKeys: KeyPair[], until: numb
       const to = n++ % 8 === 0 ? key(`spam-sink-${j}-${n}`).publicKey : s.publicKey
       if (to !== s.publicKey) out.freshAddresses.push(to)
       const payload: TxPayload = { type: 'transfer', to, amount: 0n }
-      const r = await send(s, nonce, payload, computeFeeAt({ chainId, from: s.publicKey, nonce, payload }, perByte + minPerByte))
+      const r = await sendVia(c, s, nonce, payload, computeFeeAt({ chainId, from: s.publicKey, nonce, payload }, perByte + minPerByte))
       if (r === undefined) nonce++
       else if (r === 'FEE_TOO_LOW') {
         const e = await estimateFee(c)
@@ -154,7 +170,11 @@ try {
   progress({ phase: 'unloaded', samples: unloaded.latencies.length, p50Ms: median(unloaded.latencies), errors: unloaded.errors })
 
   const until = Date.now() + SECONDS * 1000
-  const [loaded, spammed] = await Promise.all([honestLoad(c, chainId, honest, sink, until), spam(c, chainId, spamKeys, until)])
+  // The spammer talks to the other validators (its txs reach the proposers by gossip), so what the
+  // honest senders feel is block space and the network, not a shared RPC connection.
+  const spamClients = urls.validators.slice(1).map((url) => createClient({ transport: http(url) }))
+  const [loaded, spammed] = await Promise.all([honestLoad(c, chainId, honest, sink, until), spam(spamClients.length > 0 ? spamClients : [c], chainId, spamKeys, until)])
+  for (const sc of spamClients) await sc.close()
   progress({ phase: 'spam', samples: loaded.latencies.length, p50Ms: median(loaded.latencies), errors: loaded.errors, spam: { sent: spammed.sent, accepted: spammed.accepted, refused: spammed.refused } })
 
   // State the spam added: accounts that exist at the addresses it tried to create or send from
