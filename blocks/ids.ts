@@ -18,6 +18,7 @@ const DOMAIN = {
 // (block import needs a tx's id and signing hash several times).
 const signingHashes = new WeakMap<TxBody, Hash>()
 const txIds = new WeakMap<SignedTx, Hash>()
+const txSizes = new WeakMap<SignedTx, number>()
 
 export function txSigningHash(body: TxBody): Hash {
   let h = signingHashes.get(body)
@@ -31,10 +32,22 @@ export function txSigningHash(body: TxBody): Hash {
 export function txId(tx: SignedTx): Hash {
   let h = txIds.get(tx)
   if (h === undefined) {
-    h = hash(encode(SignedTx, tx))
+    const bytes = encode(SignedTx, tx)
+    h = hash(bytes)
     txIds.set(tx, h)
+    txSizes.set(tx, bytes.length)
   }
   return h
+}
+
+/** The length of the tx's canonical encoding (fees are priced per byte); shares txId's encoding. */
+export function txByteLength(tx: SignedTx): number {
+  let n = txSizes.get(tx)
+  if (n === undefined) {
+    txId(tx)
+    n = txSizes.get(tx)!
+  }
+  return n
 }
 
 export function headerSigningHash(header: Omit<BlockHeader, 'signature'>): Hash {

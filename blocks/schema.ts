@@ -332,6 +332,10 @@ const headerFields = {
   proposer: bytes32,
   bodyRoot: bytes32,
   stateRoot: bytes32,
+  /** Base fee per tx byte this block charges (burned); follows the parent's fullness (src/state/fees.ts). */
+  baseFee: u128,
+  /** Encoded bytes of the txs this block carries: what the next block's base fee follows. */
+  txBytes: u32,
 }
 
 export const BlockHeader = versioned('BlockHeader', PROTOCOL_VERSION, struct('BlockHeaderFields', {
@@ -401,6 +405,19 @@ export const ChainParams = struct('ChainParams', {
   vettingPasses: u32,
   /** Share of placement slots (basis points) offered to unvetted hosts while vetted ones suffice. */
   unvettedShareBp: u16,
+  /** Fees (docs/economics.md): a tx pays at least its size × (base fee + minFeePerByte). */
+  minFeePerByte: u128,
+  /** Bounds of the base fee per byte; the genesis block starts at minBaseFee. */
+  minBaseFee: u128,
+  maxBaseFee: u128,
+  /** Tx bytes per block the base fee aims at: above it the base fee rises (≤ 12.5%), below it falls. */
+  targetBlockTxBytes: u32,
+  /** The least balance an account may be created with or left with by its own tx. */
+  existentialDeposit: u128,
+  /** Blocks after its settlement that an execution's input stays in state (blocks keep it). */
+  executionRetentionHeights: u32,
+  /** Reputation events kept per host (older ones leave state; blocks keep them). */
+  reputationHistoryLimit: u16,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

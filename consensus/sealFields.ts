@@ -15,5 +15,7 @@ export function computeSealFields(header: SealFields): SealFields {
     proposer: header.proposer,
     bodyRoot: header.bodyRoot,
     stateRoot: header.stateRoot,
+    baseFee: header.baseFee,
+    txBytes: header.txBytes,
   }
 }

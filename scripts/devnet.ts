@@ -89,7 +89,7 @@ const client = createClient({ transport: http(nodes[nodes.length - 1]!.rpc) })
 const reader = createClient({ transport: http(rpc) })
 const alice = devnetKey('account', 3)
 const bob = devnetKey('account', 1)
-const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1_000n, fee: 1n })
+const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1_000n })
 console.log(`transfer ${toHex(id)}: 1000 from account 3 to account 1`)
 let included: Awaited<ReturnType<typeof getTransaction>> = null
 for (let i = 0; i < 200 && !included; i++) {

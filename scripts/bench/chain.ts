@@ -13,6 +13,7 @@ import { txSigningHash } from '../../blocks/ids.ts'
 import { Block, type GenesisConfig, type SignedTx, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { hash, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
+import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 import { median } from './support/stats.ts'
 
@@ -34,7 +35,8 @@ const genesis: GenesisConfig = {
   allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
   validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
   consensus: DEFAULT_CONSENSUS,
-  params: DEFAULT_PARAMS,
+  // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
+  params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },
 }
 
 const dirs: string[] = []

@@ -103,7 +103,7 @@ const fibInput = (n: number): Uint8Array => {
   return b
 }
 const origin = { x: 150, y: 100, z: 100 }
-const execArgs = { fn: 'run', input: fibInput(20), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin, fee: 1n }
+const execArgs = { fn: 'run', input: fibInput(20), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin }
 const FIB_20 = 6765n
 
 /**
@@ -205,7 +205,7 @@ async function run(): Promise<Record<string, unknown>> {
     const transferSenders = Array.from({ length: SENDERS }, (_, i) => key(`transfer-${i}`))
     const sink = key('sink')
     let lastFunding: Uint8Array | undefined
-    for (const s of [...execSenders, ...transferSenders]) lastFunding = await transfer(c0, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, fee: 1n, nonce: funderNonce++, chainId })
+    for (const s of [...execSenders, ...transferSenders]) lastFunding = await transfer(c0, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: funderNonce++, chainId })
     for (let i = 0; i < 200 && !(await getTransaction(c0, { id: lastFunding! })); i++) await sleep(100)
     if (!(await getTransaction(c0, { id: lastFunding! }))) throw new BenchError('the funding transfers were not included within 20 s')
 
@@ -221,7 +221,7 @@ async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < SAMPLES; i++) {
       try {
         const sendAt = Date.now()
-        const asset = await deploy(c0, { account: deployer, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, origin, fee: 1n, nonce, chainId })
+        const asset = await deploy(c0, { account: deployer, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, origin, nonce, chainId })
         const exec = await execute(c0, { account: deployer, asset, ...execArgs, nonce: nonce + 1, chainId })
         nonce += 2
         const done = await waitSettled(c0, watcher, exec, 30_000)
@@ -298,7 +298,7 @@ async function run(): Promise<Record<string, unknown>> {
       seconds: TRANSFER_SECS,
       inflight: TRANSFER_INFLIGHT,
       isDone: (id) => watcher.included.has(id),
-      send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: 1n, fee: 1n, nonce: n, chainId }),
+      send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: 1_000n, nonce: n, chainId }),
     })
     costs.transfers = await cost()
     const tRampMs = 1_000

@@ -11,6 +11,7 @@ import { hash, keyPairFromSecret, sign, utf8 } from '../../src/crypto/index.ts'
 import { BlobStore } from '../../src/node/blobStore.ts'
 import { ChainEvents } from '../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../src/node/rpcBackend.ts'
+import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 import type { BenchBackend } from './rpc.ts'
 
@@ -28,7 +29,8 @@ export async function createBenchBackend(): Promise<BenchBackend> {
     allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 20n })),
     validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
     consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
-    params: DEFAULT_PARAMS,
+    // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
+  params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },
   }
   const chain = await Chain.open({ dataDir: join(dir, 'chain'), genesis, validatorKey: validator, signatureWorkers: 0 })
   const receivers = Array.from({ length: 900 }, (_, i) => key(`receiver-${i}`).publicKey)

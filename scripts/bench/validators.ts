@@ -23,6 +23,7 @@ import type { KeyPair } from '../../src/crypto/index.ts'
 import { hash, keyPairFromSecret, toHex, utf8 } from '../../src/crypto/index.ts'
 import { writeGenesisFile } from '../../src/node/genesisFile.ts'
 import { writeKeyFile } from '../../src/node/keyFile.ts'
+import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 import { spawnTracked, waitForLine } from './support/processes.ts'
 import { median } from './support/stats.ts'
@@ -49,7 +50,8 @@ writeGenesisFile(join(dir, 'genesis.json'), {
   allocations: [...senders, probe].map((k) => ({ to: k.publicKey, amount: 1_000_000_000_000n })),
   validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '' })),
   consensus: DEFAULT_CONSENSUS,
-  params: DEFAULT_PARAMS,
+  // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
+  params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },
 })
 validators.forEach((v, i) => writeKeyFile(join(dir, `v${i}.json`), v))
 

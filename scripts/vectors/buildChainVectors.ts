@@ -6,6 +6,7 @@ import { sealBlock } from '../../consensus/sealBlock.ts'
 import { buildPlot } from '../../consensus/space.ts'
 import { hash, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { applyBlock } from '../../src/state/applyBlock.ts'
+import { computeBlockTxBytes, computeNextBaseFee } from '../../src/state/fees.ts'
 import { computeGenesis } from '../../src/state/genesis.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 import { MemoryState } from '../../src/state/stateView.ts'
@@ -32,7 +33,7 @@ export function buildChainVectors(): Record<string, string> {
   }
   const g = computeGenesis(genesis)
   const tx = (nonce: number, payload: TxBody['payload']): SignedTx => {
-    const body: TxBody = { chainId: genesis.chainId, from: alice.publicKey, nonce, fee: 7n, payload }
+    const body: TxBody = { chainId: genesis.chainId, from: alice.publicKey, nonce, fee: 100_000n, payload }
     return { body, signature: sign(alice.secretKey, txSigningHash(body)) }
   }
   const coord = { x: 1, y: 2, z: 3 }
@@ -47,8 +48,8 @@ export function buildChainVectors(): Record<string, string> {
   state.apply(g.writes)
   const entries: BlockEntry[] = [{ type: 'tx', tx: txs.transfer! }]
   const slot = 1
-  const draft: Block = { header: { chainId: genesis.chainId, height: 1, prevHash: g.hash, kind: 'ledger', slot, timestamp: genesis.genesisTime + 1000n, proposer: validator.publicKey, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries }
-  const { stateRoot } = applyBlock(state, draft, g.block.header.stateRoot, { genesis, height: 1, slot, proposer: validator.publicKey, prevHash: g.hash })
+  const draft: Block = { header: { chainId: genesis.chainId, height: 1, prevHash: g.hash, kind: 'ledger', slot, timestamp: genesis.genesisTime + 1000n, proposer: validator.publicKey, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), baseFee: computeNextBaseFee(g.block.header, genesis.params), txBytes: computeBlockTxBytes(entries), proofs: [], signature: new Uint8Array(64) }, entries }
+  const { stateRoot } = applyBlock(state, draft, g.block.header.stateRoot, { genesis, height: 1, slot, proposer: validator.publicKey, prevHash: g.hash, baseFee: draft.header.baseFee })
   const header = sealBlock(
     { registry: createRegistry(genesis.consensus), genesisTime: genesis.genesisTime, slotMs: genesis.slotMs, validators: genesis.validators, parentSlot: 0, secretKey: validator.secretKey, plot: buildPlot(validator.publicKey, genesis.consensus.spacePlotEntries) },
     { ...draft.header, stateRoot },

@@ -19,6 +19,7 @@ import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { StateError } from '../state/errors.ts'
+import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
 import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
@@ -198,7 +199,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** Admits a tx to the mempool or throws a typed error. */
   submitTx(tx: SignedTx): Hash {
-    return this.mempool.add(tx, this.store.state, { height: this.store.head.height })
+    return this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() })
+  }
+
+  /** The base fee per byte of the next block on the head: what a tx sent now must cover (with minFeePerByte). */
+  nextBaseFee(): bigint {
+    return computeNextBaseFee(this.store.head.header, this.genesis.params)
   }
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
@@ -289,6 +295,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     try {
       validateBlockStructure(block, this.genesis.chainId)
       validateBlockParent(block.header, head.header, head.hash)
+      verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
       verifyProofs(this.#blockContext(), block.header)
     } catch (e) {
       await signatures.finish().catch(() => undefined)
@@ -340,6 +347,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       slot: block.header.slot,
       proposer: block.header.proposer,
       prevHash: block.header.prevHash,
+      baseFee: block.header.baseFee,
       signaturesChecked,
     }
   }

@@ -3,7 +3,8 @@ import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts
 import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { checkAssetTarget } from '../state/applyAssetLifecycle.ts'
-import { checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
+import { checkAccountCreation, checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
+import { computeRequiredFee, computeTxSize } from '../state/fees.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { MempoolError } from './errors.ts'
 
@@ -33,12 +34,18 @@ export function blockKindOfTx(type: TxType): PoolKind {
   return type === 'deploy' ? 'deployment' : type === 'execute' ? 'execution' : 'ledger'
 }
 
-interface Pending { tx: SignedTx; id: string; seq: number; cost: bigint; kind: PoolKind }
+interface Pending { tx: SignedTx; id: string; seq: number; cost: bigint; kind: PoolKind; size: number }
 
-/** Higher fee first, then the older one. */
+/** Higher fee per byte first (compared by cross-multiplying, no division), then the older one. */
 function isBetter(a: Pending, b: Pending | undefined): boolean {
-  return b === undefined || a.tx.body.fee > b.tx.body.fee || (a.tx.body.fee === b.tx.body.fee && a.seq < b.seq)
+  if (b === undefined) return true
+  const left = a.tx.body.fee * BigInt(b.size)
+  const right = b.tx.body.fee * BigInt(a.size)
+  return left > right || (left === right && a.seq < b.seq)
 }
+
+/** What the block being built allows: its base fee (txs paying less wait) and its tx bytes. */
+export interface SelectLimits { baseFee: bigint; maxBytes: number }
 
 /**
  * Pending txs, one nonce-ordered queue per sender. `add` runs the block's own checks (signature,
@@ -75,7 +82,7 @@ export class Mempool {
   }
 
   /** Admits a tx or throws a typed error (StateError for tx-level faults, MempoolError for pool limits). */
-  add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number } = {}): Uint8Array {
+  add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number; baseFee?: bigint } = {}): Uint8Array {
     const idBytes = txId(tx)
     const id = toHex(idBytes)
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
@@ -95,9 +102,10 @@ export class Mempool {
     }
     // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
     const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
-    checkTxAgainstState(state, tx, this.#opts.params, replaced ? tx.body.nonce : accountNonce + queue.length, others)
+    checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others })
     checkAssetTarget(state, tx)
-    const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type) }
+    if (tx.body.payload.type === 'transfer') checkAccountCreation(state, tx.body.payload.to, tx.body.payload.amount, this.#opts.params)
+    const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type), size: computeTxSize(tx) }
     if (replaced !== undefined) {
       queue[queue.indexOf(replaced)] = pending
       this.#ids.delete(replaced.id)
@@ -111,15 +119,19 @@ export class Mempool {
 
   /**
    * Picks the next block's kind and txs. The kind is the one whose best ready tx (a sender's queue
-   * head) pays the highest fee, ties to the older; but a kind passed over for `maxKindWaitSlots`
-   * slots takes the block, so no kind can hold another back for ever. Then ready txs of that kind,
-   * best first, following each sender's nonce chain while it stays of that kind.
+   * head) pays the highest fee per byte, ties to the older; but a kind passed over for
+   * `maxKindWaitSlots` slots takes the block, so no kind can hold another back for ever. Then
+   * ready txs of that kind, best first, following each sender's nonce chain while it stays of that
+   * kind, up to `max` txs and `limits.maxBytes` tx bytes (one tx alone may be larger). A tx whose
+   * fee no longer covers the block's base fee is not ready: it waits (with its successors) for
+   * the base fee to fall, or for the sender to replace it with a higher fee.
    */
-  select(max: number, slot: number): { kind: PoolKind; txs: SignedTx[] } | undefined {
+  select(max: number, slot: number, limits: SelectLimits = { baseFee: this.#opts.params.minBaseFee, maxBytes: Number.MAX_SAFE_INTEGER }): { kind: PoolKind; txs: SignedTx[] } | undefined {
+    const pays = (p: Pending): boolean => p.tx.body.fee >= computeRequiredFee(p.size, limits.baseFee, this.#opts.params)
     const bestOf = new Map<PoolKind, Pending>()
     for (const q of this.#bySender.values()) {
       const head = q[0]
-      if (head && isBetter(head, bestOf.get(head.kind))) bestOf.set(head.kind, head)
+      if (head && pays(head) && isBetter(head, bestOf.get(head.kind))) bestOf.set(head.kind, head)
     }
     let kind: PoolKind | undefined
     let overdueSince = Infinity
@@ -142,14 +154,18 @@ export class Mempool {
     if (kind === undefined) return undefined
     const heads = [...this.#bySender.values()].map((q) => ({ q, i: 0 }))
     const out: SignedTx[] = []
+    let bytes = 0
     while (out.length < max) {
       let best: { q: Pending[]; i: number } | undefined
       for (const h of heads) {
         const p = h.q[h.i]
-        if (p && p.kind === kind && isBetter(p, best && best.q[best.i])) best = h
+        if (p && p.kind === kind && pays(p) && isBetter(p, best && best.q[best.i])) best = h
       }
       if (!best) break
-      out.push(best.q[best.i]!.tx)
+      const p = best.q[best.i]!
+      if (out.length > 0 && bytes + p.size > limits.maxBytes) break
+      out.push(p.tx)
+      bytes += p.size
       best.i++
     }
     return { kind, txs: out }
@@ -173,7 +189,7 @@ export class Mempool {
           continue
         }
         if (cut === undefined && p.tx.body.nonce !== acc.nonce + keep.length) cut = { code: 'NONCE_GAP', message: `nonce ${p.tx.body.nonce} no longer follows the account nonce ${acc.nonce}` }
-        if (cut === undefined && acc.balance < committed + p.cost) cut = { code: 'INSUFFICIENT_FUNDS', message: `balance ${acc.balance} no longer covers the pending cost ${committed + p.cost}` }
+        if (cut === undefined && acc.balance < committed + p.cost + this.#opts.params.existentialDeposit) cut = { code: 'INSUFFICIENT_FUNDS', message: `balance ${acc.balance} no longer covers the pending cost ${committed + p.cost} and the existential deposit` }
         if (cut !== undefined) {
           this.#ids.delete(p.id)
           this.#record(p, cut.code, cut.message, block.height)

@@ -1,5 +1,6 @@
 export * from './actions/assetLifecycle.ts'
 export * from './actions/deploy.ts'
+export * from './actions/estimateFee.ts'
 export * from './actions/estimateFuel.ts'
 export * from './actions/execute.ts'
 export * from './actions/getAsset.ts'
@@ -31,7 +32,7 @@ export { type ClientErrorCode, RpcClientError } from './errors.ts'
 export { http, type HttpTransportOpts } from './transports/http.ts'
 export type { Transport } from './transports/transport.ts'
 export { webSocket, type WebSocketTransportOpts } from './transports/webSocket.ts'
-export { buildTransfer, buildTx, type BuildTxParameters, encodeSignedTx, signTx, txId } from './tx.ts'
+export { buildTransfer, buildTx, type BuildTxParameters, computeFeeAt, encodeSignedTx, signTx, txId } from './tx.ts'
 // Domain rules a client needs to price what it sends and to read what it gets back: pure
 // functions and constants of the state transition, re-exported so programs import only src/client.
 export { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, REPUTATION_CAUSE } from '../../blocks/schema.ts'

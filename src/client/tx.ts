@@ -14,6 +14,23 @@ export function buildTransfer(p: Omit<BuildTxParameters, 'payload'> & { to: Addr
   return buildTx({ ...p, payload: { type: 'transfer', to: p.to, amount: p.amount } })
 }
 
+/**
+ * The fee of `body` at `feePerByte`: size × feePerByte, where the size counts the fee's own
+ * bytes (amounts are encoded without leading zeros, so the fee is settled by iterating).
+ */
+export function computeFeeAt(body: Omit<TxBody, 'fee'>, feePerByte: bigint): bigint {
+  let fee = 0n
+  for (let i = 0; i < 4; i++) {
+    const size = BigInt(encode(SignedTx, { body: { ...body, fee }, signature: new Uint8Array(64) }).length)
+    const next = size * feePerByte
+    if (next === fee) break
+    fee = next
+  }
+  // The last step may have lengthened the fee by a byte: price that byte too.
+  const size = BigInt(encode(SignedTx, { body: { ...body, fee }, signature: new Uint8Array(64) }).length)
+  return size * feePerByte > fee ? size * feePerByte : fee
+}
+
 export function signTx(body: TxBody, secretKey: Uint8Array): SignedTx {
   return { body, signature: sign(secretKey, txSigningHash(body)) }
 }

@@ -3,7 +3,7 @@ import { receiptSigningHash, txId } from '../../blocks/ids.ts'
 import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
-import { buildTx, signTx } from '../client/tx.ts'
+import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
 import type { ExecutionResult } from '../compute/index.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
@@ -17,9 +17,6 @@ import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
-
-/** The fee of the host's own txs (join, update, leave). */
-const HOST_TX_FEE = 1n
 
 export interface HostRoleModules {
   chain: Chain
@@ -101,7 +98,10 @@ export class HostRole {
   async #send(payload: TxPayload): Promise<Hash> {
     const { chain, key } = this.#m
     const nonce = chain.mempool.nextNonce(key.publicKey, chain.store.state)
-    const tx = signTx(buildTx({ chainId: chain.genesis.chainId, from: key.publicKey, nonce, fee: HOST_TX_FEE, payload }), key.secretKey)
+    // The host's own txs (join, update, leave) pay the client's default: 2 × the next base fee + the minimum, per byte.
+    const body = { chainId: chain.genesis.chainId, from: key.publicKey, nonce, payload }
+    const fee = computeFeeAt(body, 2n * chain.nextBaseFee() + chain.genesis.params.minFeePerByte)
+    const tx = signTx(buildTx({ ...body, fee }), key.secretKey)
     await this.#m.submitTx(tx)
     return txId(tx)
   }

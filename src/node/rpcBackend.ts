@@ -18,6 +18,7 @@ import {
   type ExecutionFilter,
   type ExecutionInfo,
   type ExecutionListItem,
+  type FeeInfo,
   type HostInfo,
   type HostSummary,
   type Listed,
@@ -214,6 +215,12 @@ export class NodeRpcBackend implements RpcBackend {
   async getAssetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): Promise<AssetStatePage> {
     if (!this.#m.queries) throw new RpcBackendError('UNAVAILABLE', 'this node does not serve asset state')
     return this.#m.queries.assetState(asset, page)
+  }
+
+  async getFeeInfo(): Promise<FeeInfo> {
+    const chain = this.#m.chain
+    const p = chain.genesis.params
+    return { baseFee: chain.nextBaseFee(), minFeePerByte: p.minFeePerByte, maxBaseFee: p.maxBaseFee, height: chain.head.height + 1 }
   }
 
   async estimateExecution(req: EstimateRequest): Promise<EstimateResult> {

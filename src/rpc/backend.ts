@@ -47,6 +47,8 @@ export interface RpcBackend {
   query(request: QueryRequest): Promise<QueryResult>
   /** One page of an asset's key-value state, keys in byte order after `cursor`. */
   getAssetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): Promise<AssetStatePage>
+  /** The fee rules for the next block on the head: its base fee per byte and the chain's minimum per byte. */
+  getFeeInfo(): Promise<FeeInfo>
   readonly events: RpcEventSource
 }
 
@@ -56,6 +58,15 @@ export interface CommitProof {
   /** The node's validator set as of its head: the commit's set unless stakes changed since (a client tracking the set passes its own). */
   validators: { address: Hash; stake: bigint }[]
 }
+
+export interface FeeInfo { baseFee: bigint; minFeePerByte: bigint; maxBaseFee: bigint; height: number }
+
+/**
+ * xsc_feeEstimate's answer for a tx of `size` bytes: the least fee the next block takes
+ * (`required`), and the suggested one (`fee`, at `feePerByte` = 2 × base fee + minimum, which
+ * stays enough while the base fee rises for ~6 full blocks; the excess is the proposer's tip).
+ */
+export interface FeeEstimate { size: number; baseFee: bigint; minFeePerByte: bigint; feePerByte: bigint; required: bigint; fee: bigint; height: number }
 
 export interface StoredBlock {
   block: Block

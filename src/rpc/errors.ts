@@ -54,7 +54,7 @@ export const RPC_CODE_DESCRIPTIONS: Record<RpcCodeName, string> = {
   WRONG_CHAIN: 'The tx names another chain id.',
   MEMPOOL_FULL: 'The mempool is full; retry later or with a higher fee.',
   ALREADY_KNOWN: 'The same tx is already in the mempool or a block.',
-  FEE_TOO_LOW: 'The fee is below the node\'s minimum.',
+  FEE_TOO_LOW: 'The fee is below size × (base fee + minimum per byte) (data.required names the fee), or a replacement does not pay more than the tx it replaces.',
   INVALID_TX: 'The tx is malformed or breaks a protocol rule; data.reason says which.',
   UNKNOWN_ASSET: 'No asset with that id.',
   UNKNOWN_EXECUTION: 'No execution with that id.',
@@ -128,7 +128,7 @@ type DataFields = {
   NONCE_TOO_HIGH: 'expected' | 'got'
   INSUFFICIENT_FUNDS: 'balance' | 'needed' | 'address'
   /** A replacement's refusal (reason REPLACEMENT_UNDERPRICED) names the pending tx, its fee and the next free nonce. */
-  FEE_TOO_LOW: 'txId' | 'fee' | 'expected'
+  FEE_TOO_LOW: 'txId' | 'fee' | 'expected' | 'required' | 'baseFee' | 'size'
   WRONG_CHAIN: 'expected' | 'got'
   FUEL_LIMIT_TOO_HIGH: 'max'
   BLOB_TOO_LARGE: 'size' | 'max'
@@ -166,6 +166,7 @@ const ALIASES: Record<string, RpcCodeName> = {
   HOST_EXISTS: 'INVALID_TX',
   UNKNOWN_HOST: 'INVALID_TX',
   STAKE_TOO_LOW: 'INVALID_TX',
+  BELOW_EXISTENTIAL_DEPOSIT: 'INVALID_TX',
   UNSUPPORTED: 'INVALID_TX',
 }
 

@@ -120,6 +120,7 @@ export const QueryRequest = obj<B.QueryRequest>('QueryRequest', {
 export const QueryResult = obj<B.QueryResult>('QueryResult', { outcome: u8, fuelUsed: u64, output: hexBytes({ max: LIMITS.output }), height: u32, blockHash: bytes32, finalized: bool })
 const AssetStateEntry = obj('AssetStateEntry', { key: hexBytes({ max: LIMITS.stateKey }), value: hexBytes({ max: LIMITS.stateValue }) })
 export const AssetStatePage = obj<B.AssetStatePage>('AssetStatePage', { height: u32, blockHash: bytes32, finalized: bool, entries: list(AssetStateEntry, 1000), next: optional(hexBytes({ max: LIMITS.stateKey })) })
+export const FeeEstimate = obj<B.FeeEstimate>('FeeEstimate', { size: u32, baseFee: amount, minFeePerByte: amount, feePerByte: amount, required: amount, fee: amount, height: u32 })
 
 export const EventTopic = oneOf(EVENT_TOPICS)
 

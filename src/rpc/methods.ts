@@ -47,6 +47,16 @@ function param<T>(name: string, wire: Wire<T>, description: string): ParamDef<T>
   return { name, wire, description }
 }
 
+/** The size xsc_feeEstimate prices when none is given: a transfer is about this many bytes. */
+export const DEFAULT_FEE_ESTIMATE_SIZE = 200
+
+/** The estimate for `size` bytes from the next block's fee rules. */
+export function computeFeeEstimate(info: B.FeeInfo, size: number): B.FeeEstimate {
+  const feePerByte = 2n * info.baseFee + info.minFeePerByte
+  const bytes = BigInt(size)
+  return { size, baseFee: info.baseFee, minFeePerByte: info.minFeePerByte, feePerByte, required: bytes * (info.baseFee + info.minFeePerByte), fee: bytes * feePerByte, height: info.height }
+}
+
 const address = param('address', bytes32, 'Account address (ed25519 public key, 0x-hex).')
 const fullParam = param('full', optional(bool), 'true: include full entries; false or absent: entry ids only.')
 
@@ -306,6 +316,13 @@ export const METHODS = {
       if (limit !== undefined && (limit > MAX_ASSET_STATE_PAGE || limit === 0)) throw new RpcError('INVALID_PARAMS', `limit: 1 to ${MAX_ASSET_STATE_PAGE}`, { path: 'limit' })
       return b.getAssetState(asset, { cursor, limit: limit ?? 100 })
     },
+  }),
+  xsc_feeEstimate: method<[number | undefined], B.FeeEstimate>({
+    method: 'xsc_feeEstimate',
+    summary: `The fee for a tx of \`size\` bytes (its canonical encoding; default ${DEFAULT_FEE_ESTIMATE_SIZE}, about a transfer) in the next block: required = size × (baseFee + minFeePerByte); fee = size × feePerByte, the suggested fee with headroom for a rising base fee (feePerByte = 2 × baseFee + minFeePerByte). The base-fee part is burned, the rest is the proposer's tip.`,
+    params: [param('size', optional(u32), `Tx size in bytes (default ${DEFAULT_FEE_ESTIMATE_SIZE}).`)],
+    result: { name: 'estimate', wire: F.FeeEstimate, description: 'Base fee, minimum, suggested and required fee.' },
+    call: async (b, [size]) => computeFeeEstimate(await b.getFeeInfo(), size ?? DEFAULT_FEE_ESTIMATE_SIZE),
   }),
   'rpc.discover': method<[], Json>({
     method: 'rpc.discover',

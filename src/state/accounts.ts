@@ -2,8 +2,8 @@ import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
 import { StateError } from './errors.ts'
-import { Account } from './records.ts'
-import { accountKey } from './stateKeys.ts'
+import { Account, SupplyRecord } from './records.ts'
+import { accountKey, SUPPLY_KEY } from './stateKeys.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
 
 export const MAX_AMOUNT = (1n << 128n) - 1n
@@ -13,6 +13,12 @@ export function readAccount(state: StateReader, address: Address): Account {
   if (state instanceof StateOverlay) return state.read(Account, accountKey(address)) ?? EMPTY
   const bytes = state.get(accountKey(address))
   return bytes === undefined ? EMPTY : decodeTrusted(Account, bytes)
+}
+
+/** Whether the account has a record in state (a balance or a nonce was ever written). */
+export function isExistingAccount(state: StateReader, address: Address): boolean {
+  if (state instanceof StateOverlay) return state.read(Account, accountKey(address)) !== undefined
+  return state.get(accountKey(address)) !== undefined
 }
 
 export function credit(state: StateOverlay, to: Address, amount: bigint): void {
@@ -30,6 +36,13 @@ export function debit(state: StateOverlay, from: Address, amount: bigint): void 
     throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds', { address: toHex(from), balance: acc.balance.toString(), needed: amount.toString() })
   }
   state.write(Account, accountKey(from), { ...acc, balance: acc.balance - amount })
+}
+
+/** Takes `amount` out of the supply for good (the base fee part of tx fees, completion burns). */
+export function burnSupply(state: StateOverlay, amount: bigint): void {
+  if (amount === 0n) return
+  const supply = state.read(SupplyRecord, SUPPLY_KEY) ?? { total: 0n, burned: 0n }
+  state.write(SupplyRecord, SUPPLY_KEY, { total: supply.total - amount, burned: supply.burned + amount })
 }
 
 export function bumpNonce(state: StateOverlay, address: Address): void {

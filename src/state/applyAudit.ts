@@ -83,7 +83,7 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
     const status = record.status === HOST_STATUS.draining && record.usedBytes === 0n ? HOST_STATUS.left : record.status
     state.write(HostRecord, hostKey(fromHex(hex, 32)), { ...record, status })
   }
-  for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex())
+  for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   for (const p of entry.rent) credit(state, p.to, p.amount)
   state.set(LAST_AUDIT_EPOCH_KEY, u32be(entry.epoch))
 }

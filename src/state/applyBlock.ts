@@ -3,7 +3,7 @@ import { applyAudit } from './applyAudit.ts'
 import { applyCompletion } from './applyCompletion.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { applyDeployment } from './applyDeployment.ts'
-import { applyExecution } from './applyExecution.ts'
+import { applyExecution, pruneExpiredExecutions } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
@@ -23,6 +23,7 @@ export interface ApplyResult {
  */
 export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint8Array, ctx: ApplyContext): ApplyResult {
   const overlay = new StateOverlay(state)
+  pruneExpiredExecutions(overlay, ctx)
   let events = 0
   const nextEventIndex = (): number => events++
   for (const entry of block.entries) {

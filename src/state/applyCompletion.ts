@@ -4,6 +4,7 @@ import { COMPLETION_STATUS, type CompletionEntry, OUTCOME, type Receipt } from '
 import { compareBytes, equalBytes, toHex, verify } from '../crypto/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
+import { scheduleExecutionExpiry } from './applyExecution.ts'
 import { StateError } from './errors.ts'
 import { advanceExecutionQueue, computeQueueDeadline, requireCurrentPreState, requireQueueHead } from './executionQueue.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
@@ -88,8 +89,9 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
   }
   for (const u of result.hostUpdates) {
     s.write(HostRecord, hostKey(u.host), u.record)
-    recordReputationEvent(s, u.host, u.event, nextEventIndex())
+    recordReputationEvent(s, u.host, u.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
+  scheduleExecutionExpiry(s, entry.executionId, ctx)
   s.mergeInto(state)
 }

@@ -12,6 +12,8 @@ export interface ApplyContext {
   slot: number
   proposer: Address
   prevHash: Hash
+  /** The block's base fee per tx byte (its header's, checked against the parent by verifyBlockFees). */
+  baseFee: bigint
   /** Set by the import pipeline after it verified every tx signature of the block (in workers). */
   signaturesChecked?: boolean
   /** Hosts as of the parent block; routing inside a block always sees the block's start state. */

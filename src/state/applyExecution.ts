@@ -8,9 +8,9 @@ import { beginTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
 import { enqueueExecution } from './executionQueue.ts'
 import { computeEscrow } from './market/index.ts'
-import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord } from './records.ts'
+import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionExpiry, ExecutionRecord } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
-import { assetKey, executionKey } from './stateKeys.ts'
+import { assetKey, executionExpiryKey, executionKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
 
@@ -78,4 +78,28 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
     seq,
   })
   s.mergeInto(state)
+}
+
+/**
+ * A settled execution's input leaves state `executionRetentionHeights` blocks after its
+ * settlement (blocks keep it): its id joins the list of that expiry height, so pruning reads one
+ * key per block instead of scanning.
+ */
+export function scheduleExecutionExpiry(state: StateOverlay, id: Uint8Array, ctx: Pick<ApplyContext, 'height' | 'genesis'>): void {
+  const at = ctx.height + Math.max(1, ctx.genesis.params.executionRetentionHeights)
+  const key = executionExpiryKey(at)
+  const list = state.read(ExecutionExpiry, key)?.executions ?? []
+  state.write(ExecutionExpiry, key, { executions: [...list, id] })
+}
+
+/** At the start of each block: the executions due at its height keep their record but lose their input. */
+export function pruneExpiredExecutions(state: StateOverlay, ctx: Pick<ApplyContext, 'height'>): void {
+  const key = executionExpiryKey(ctx.height)
+  const due = state.read(ExecutionExpiry, key)
+  if (due === undefined) return
+  for (const id of due.executions) {
+    const rec = state.read(ExecutionRecord, executionKey(id))
+    if (rec !== undefined && rec.status !== EXECUTION_STATUS.pending) state.write(ExecutionRecord, executionKey(id), { ...rec, input: new Uint8Array(0) })
+  }
+  state.write(ExecutionExpiry, key, undefined)
 }

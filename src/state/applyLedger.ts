@@ -1,10 +1,11 @@
 import type { HostParams, SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
-import { bumpNonce, credit, debit } from './accounts.ts'
+import { bumpNonce, burnSupply, credit, debit } from './accounts.ts'
 import { applyAssetDelete, applyAssetExtend } from './applyAssetLifecycle.ts'
 import type { ApplyContext } from './applyContext.ts'
-import { checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
+import { checkAccountCreation, checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
+import { computeFeeSplit } from './fees.ts'
 import { HOST_STATUS, HostRecord, Validator } from './records.ts'
 import { hostKey, validatorKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
@@ -18,6 +19,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
   const { from, payload } = tx.body
   switch (payload.type) {
     case 'transfer':
+      checkAccountCreation(s, payload.to, payload.amount, ctx.genesis.params)
       debit(s, from, payload.amount)
       credit(s, payload.to, payload.amount)
       break
@@ -85,15 +87,18 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
 }
 
 /**
- * What every tx does first, whatever block carries it: stateless checks, nonce and balance,
- * the fee to the proposer, the nonce bump. Returns a child overlay the caller merges on success.
+ * What every tx does first, whatever block carries it: stateless checks, fee, nonce and balance;
+ * the fee's base part burned and the rest (the tip) to the proposer; the nonce bump. Returns a
+ * child overlay the caller merges on success.
  */
 export function beginTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): StateOverlay {
   verifyTxSignature(tx, ctx.genesis.chainId, { signatureChecked: ctx.signaturesChecked === true })
-  checkTxAgainstState(state, tx, ctx.genesis.params)
+  checkTxAgainstState(state, tx, ctx.genesis.params, { baseFee: ctx.baseFee })
   const s = state.child()
+  const { burn, tip } = computeFeeSplit(tx, ctx.baseFee)
   debit(s, tx.body.from, tx.body.fee)
-  credit(s, ctx.proposer, tx.body.fee)
+  credit(s, ctx.proposer, tip)
+  burnSupply(s, burn)
   bumpNonce(s, tx.body.from)
   return s
 }

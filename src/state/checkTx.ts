@@ -2,8 +2,9 @@ import { txSigningHash } from '../../blocks/ids.ts'
 import type { ChainParams, ExecutePayload, SignedTx } from '../../blocks/schema.ts'
 import { isValidPublicKey, toHex, verify } from '../crypto/index.ts'
 import { findPlacementConstraintError } from '../router/index.ts'
-import { readAccount } from './accounts.ts'
+import { isExistingAccount, readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
+import { computeRequiredFee, computeTxSize, type FeeParams } from './fees.ts'
 import { computeEscrow } from './market/index.ts'
 import type { StateReader } from './stateView.ts'
 
@@ -50,18 +51,48 @@ function computeExecuteEscrow(p: ExecutePayload, params: ChainParams): bigint {
   }
 }
 
+/** What a tx is checked against besides the state: the base fee, and for a queued tx its place in the sender's queue. */
+export interface TxCheckOpts {
+  /** The base fee per byte of the block the tx is for (the next block, at admission). */
+  baseFee: bigint
+  expectedNonce?: number | undefined
+  /** The cost of the sender's txs queued before this one. */
+  alreadyCommitted?: bigint | undefined
+}
+
+/** Refuses a fee below size × (base fee + minFeePerByte), naming the fee required. */
+export function checkTxFee(tx: SignedTx, baseFee: bigint, params: FeeParams): void {
+  const size = computeTxSize(tx)
+  const required = computeRequiredFee(size, baseFee, params)
+  if (tx.body.fee < required) {
+    throw new StateError('FEE_TOO_LOW', `fee ${tx.body.fee} is below the required ${required} (${size} bytes × (base fee ${baseFee} + min ${params.minFeePerByte}))`, { fee: tx.body.fee.toString(), required: required.toString(), baseFee: baseFee.toString(), size })
+  }
+}
+
 /**
- * Nonce and balance against state; `expectedNonce` and `alreadyCommitted` (the cost of the
- * sender's txs queued before this one) let the mempool check a queued sequence.
+ * Fee, nonce and balance against state. The balance must cover the tx's full cost and leave
+ * the existential deposit (an account's own tx never takes it below that: docs/economics.md).
  */
-export function checkTxAgainstState(state: StateReader, tx: SignedTx, params: ChainParams, expectedNonce?: number, alreadyCommitted = 0n): void {
+export function checkTxAgainstState(state: StateReader, tx: SignedTx, params: ChainParams, opts: TxCheckOpts): void {
+  checkTxFee(tx, opts.baseFee, params)
   const acc = readAccount(state, tx.body.from)
-  const nonce = expectedNonce ?? acc.nonce
+  const nonce = opts.expectedNonce ?? acc.nonce
   if (tx.body.nonce < nonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
   if (tx.body.nonce > nonce) throw new StateError('NONCE_TOO_HIGH', `nonce ${tx.body.nonce} is ahead; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
   const p = tx.body.payload
   const placement = p.type === 'deploy' || p.type === 'execute' ? findPlacementConstraintError(p) : undefined
   if (placement !== undefined) throw new StateError('INVALID_TX', `${p.type}: ${placement.field} ${placement.reason}`, { field: placement.field })
-  const cost = computeTxCost(tx, params) + alreadyCommitted
-  if (acc.balance < cost) throw new StateError('INSUFFICIENT_FUNDS', 'insufficient funds for fee, value, deposit or escrow (and the sender\'s pending txs)', { balance: acc.balance.toString(), needed: cost.toString() })
+  const cost = computeTxCost(tx, params) + (opts.alreadyCommitted ?? 0n)
+  const needed = cost + params.existentialDeposit
+  if (acc.balance < needed) {
+    throw new StateError('INSUFFICIENT_FUNDS', `insufficient funds for fee, value, deposit or escrow (and the sender's pending txs) plus the existential deposit ${params.existentialDeposit} the account keeps`, { balance: acc.balance.toString(), needed: needed.toString() })
+  }
 }
+
+/** A transfer may not create an account with less than the existential deposit. */
+export function checkAccountCreation(state: StateReader, to: Uint8Array, amount: bigint, params: ChainParams): void {
+  if (amount >= params.existentialDeposit) return
+  if (isExistingAccount(state, to)) return
+  throw new StateError('BELOW_EXISTENTIAL_DEPOSIT', `a transfer of ${amount} would create account ${toHex(to)} below the existential deposit ${params.existentialDeposit}`, { address: toHex(to), amount: amount.toString(), required: params.existentialDeposit.toString() })
+}
+

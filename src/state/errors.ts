@@ -25,6 +25,10 @@ export type StateErrorPayloads = {
   /** A validator's recomputation differs from the entry (`field`), or the market refused it (its payload). */
   ENTRY_MISMATCH: { field: string; got?: unknown; expected?: unknown } | MarketError['details'] | {}
   UNSUPPORTED: {}
+  /** The fee is below size × (base fee + minFeePerByte); amounts as decimal strings. */
+  FEE_TOO_LOW: { fee: string; required: string; baseFee: string; size: number }
+  /** A transfer would create an account with less than the existential deposit. */
+  BELOW_EXISTENTIAL_DEPOSIT: { address: string; amount: string; required: string }
 }
 export type StateErrorCode = keyof StateErrorPayloads
 
@@ -42,7 +46,7 @@ export class StateError extends XscError<StateErrorPayloads> {
     NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
     HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', NOT_OWNER: 'REJECT', UNKNOWN_EXECUTION: 'IGNORE',
     UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
-    UNSUPPORTED: 'REJECT',
+    UNSUPPORTED: 'REJECT', FEE_TOO_LOW: 'IGNORE', BELOW_EXISTENTIAL_DEPOSIT: 'IGNORE',
   }
 }
 

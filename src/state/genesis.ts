@@ -4,6 +4,7 @@ import { type Block, type BlockHeader, GenesisConfig } from '../../blocks/schema
 import { isValidPublicKey, toHex, ZERO_HASH } from '../crypto/index.ts'
 import { MAX_AMOUNT } from './accounts.ts'
 import { StateError } from './errors.ts'
+import { verifyFeeParams } from './fees.ts'
 import { verifyMarketParams } from './market/index.ts'
 import { Account, SupplyRecord, Validator } from './records.ts'
 import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
@@ -26,6 +27,7 @@ export interface GenesisResult {
 /** The genesis state and block, derived only from the config: every node gets the same bytes. */
 export function computeGenesis(config: GenesisConfig): GenesisResult {
   verifyMarketParams(config.params)
+  verifyFeeParams(config.params)
   // The runtime packs fuel and call depth into one i64 (docs/compute.md): fuel limits stay below 2^46.
   if (config.params.maxFuelLimit > MAX_FUEL_LIMIT) throw new StateError('INVALID_TX', `genesis maxFuelLimit exceeds the protocol cap 2^46`, { field: 'params.maxFuelLimit' })
   const state = new StateOverlay(EMPTY_STATE)
@@ -59,6 +61,8 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     proposer: ZERO_HASH,
     bodyRoot: computeBodyRoot(entries),
     stateRoot: root.stateRoot,
+    baseFee: config.params.minBaseFee,
+    txBytes: 0,
     proofs: [],
     signature: new Uint8Array(64),
   }

@@ -1,6 +1,7 @@
 import type { ChainParams, ConsensusConfig, GenesisConfig } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
 import { GenesisError } from './errors.ts'
+import { FEE_PARAM_DEFAULTS } from './fees.ts'
 import { MARKET_PARAM_DEFAULTS } from './market/marketParams.ts'
 
 /**
@@ -16,8 +17,12 @@ export interface GenesisJson {
   allocations: { address: string; amount: string }[]
   validators: { address: string; stake: string; peerId?: string }[]
   consensus: ConsensusConfig
-  params: Omit<ChainParams, 'minStake' | 'maxFuelLimit'> & { minStake: string; maxFuelLimit: string }
+  params: Omit<ChainParams, BigintParam> & { [K in BigintParam]: string }
 }
+
+/** The ChainParams fields that are bigints (u64/u128), written as decimal strings in genesis.json. */
+const BIGINT_PARAMS = ['minStake', 'maxFuelLimit', 'minFeePerByte', 'minBaseFee', 'maxBaseFee', 'existentialDeposit'] as const
+type BigintParam = (typeof BIGINT_PARAMS)[number]
 
 function bad(field: string, why: string): never {
   throw new GenesisError('BAD_GENESIS', `genesis.json: ${field} ${why}`, { field })
@@ -41,7 +46,7 @@ function keyField(v: unknown, field: string): Uint8Array {
   }
 }
 
-const PARAM_BIGINTS = new Set(['minStake', 'maxFuelLimit'])
+const PARAM_BIGINTS = new Set<string>(BIGINT_PARAMS)
 
 export function parseGenesisJson(json: unknown): GenesisConfig {
   if (typeof json !== 'object' || json === null) bad('(root)', 'must be an object')
@@ -82,7 +87,8 @@ export function parseGenesisJson(json: unknown): GenesisConfig {
 }
 
 export function formatGenesisJson(g: GenesisConfig): GenesisJson {
-  const { minStake, maxFuelLimit, ...rest } = g.params
+  const params: Record<string, number | string> = {}
+  for (const [k, v] of Object.entries(g.params)) params[k] = typeof v === 'bigint' ? v.toString() : v
   return {
     chainId: g.chainId,
     genesisTime: g.genesisTime.toString(),
@@ -91,7 +97,7 @@ export function formatGenesisJson(g: GenesisConfig): GenesisJson {
     allocations: g.allocations.map((a) => ({ address: toHex(a.to), amount: a.amount.toString() })),
     validators: g.validators.map((v) => ({ address: toHex(v.address), stake: v.stake.toString(), peerId: v.peerId })),
     consensus: g.consensus,
-    params: { ...rest, minStake: minStake.toString(), maxFuelLimit: maxFuelLimit.toString() },
+    params: params as GenesisJson['params'],
   }
 }
 
@@ -113,6 +119,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   placementBandHosts: 16,
   vettingPasses: 8,
   unvettedShareBp: 500,
+  ...FEE_PARAM_DEFAULTS,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

@@ -91,6 +91,14 @@ export const ReputationEvent = struct('ReputationEvent', {
 })
 export type ReputationEvent = Infer<typeof ReputationEvent>
 
+/** The executions settled `executionRetentionHeights` before a height: their inputs leave state at it. */
+export const ExecutionExpiry = struct('ExecutionExpiry', { executions: list(bytes32, LIMITS.entriesPerBlock) })
+export type ExecutionExpiry = Infer<typeof ExecutionExpiry>
+
+/** Where a host's reputation events sit in state (height, index of each), oldest first; bounded by reputationHistoryLimit. */
+export const ReputationLog = struct('ReputationLog', { events: list(struct('ReputationLogEntry', { height: u32, index: u32 }), 1 << 16) })
+export type ReputationLog = Infer<typeof ReputationLog>
+
 export const SupplyRecord = struct('SupplyRecord', { total: u128, burned: u128 })
 export type SupplyRecord = Infer<typeof SupplyRecord>
 

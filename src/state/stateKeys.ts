@@ -1,5 +1,5 @@
 import type { Address, Hash } from '../../blocks/schema.ts'
-import { concatBytes } from '../crypto/index.ts'
+import { concatBytes, u32be } from '../crypto/index.ts'
 
 /**
  * State keys: one prefix byte per bucket, then the id. The prefixes are protocol constants (they
@@ -17,6 +17,10 @@ export const STATE_PREFIX = {
   meta: 0x09,
   executionQueue: 0x11,
   executionQueueEntry: 0x12,
+  /** Executions whose input leaves state at a height: prefix | u32 height → ExecutionExpiry. */
+  executionExpiry: 0x0a,
+  /** The keys of a host's reputation events still in state, oldest first: prefix | host → ReputationLog. */
+  reputationLog: 0x0b,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -29,6 +33,8 @@ export const executionKey = (id: Hash): Uint8Array => one(STATE_PREFIX.execution
 /** The value of an index entry: presence is the information. */
 export const INDEX_MARK = new Uint8Array(0)
 export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.assetKv]), asset, key)
+export const executionExpiryKey = (height: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionExpiry]), u32be(height))
+export const reputationLogKey = (host: Address): Uint8Array => one(STATE_PREFIX.reputationLog, host)
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
 /** The last epoch an audit block settled (u32). */
 export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])

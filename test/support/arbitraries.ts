@@ -120,6 +120,8 @@ export const block: fc.Arbitrary<Block> = fc
         proposer: b32,
         bodyRoot: b32,
         stateRoot: b32,
+        baseFee: u128,
+        txBytes: u32,
         proofs: fc.array(fc.record({ scheme: fc.stringMatching(/^[a-z]{1,16}$/), data: smallBytes }), { maxLength: 4 }),
         signature: b64,
       }),

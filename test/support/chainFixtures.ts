@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
-import type { GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
+import type { ChainParams, GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
 import { hash, type KeyPair, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
+import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
 
 /** Deterministic test keys: key(n) is the same on every run and machine. */
@@ -23,6 +24,8 @@ export interface TestGenesisOpts {
   schemes?: string[]
   genesisTime?: bigint
   slotMs?: number
+  /** Overrides of the chain parameters; by default fees are off (FREE_FEE_PARAMS) so tests of other things need not price their txs. */
+  params?: Partial<ChainParams>
 }
 
 export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
@@ -36,7 +39,7 @@ export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
     allocations: (opts.funded ?? []).map((f) => ({ to: f.key.publicKey, amount: f.amount })),
     validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '' })),
     consensus: { ...DEFAULT_CONSENSUS, schemes: opts.schemes ?? DEFAULT_CONSENSUS.schemes, timeIterations: 200, workBits: 4, spacePlotEntries: 1024 },
-    params: DEFAULT_PARAMS,
+    params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, ...opts.params },
   }
 }
 

@@ -5,6 +5,7 @@ import type { ApplyContext } from '../../state/applyContext.ts'
 import { applyDeployment, computePlacement } from '../../state/applyDeployment.ts'
 import { applyExecution, computeAssignment } from '../../state/applyExecution.ts'
 import { applyLedgerTx } from '../../state/applyLedger.ts'
+import { computeMaxBlockTxBytes } from '../../state/fees.ts'
 import { computeEscrow } from '../../state/market/index.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { Mempool, PoolKind } from '../mempool.ts'
@@ -38,7 +39,7 @@ export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
   if (input.auditAnswers !== undefined) return { kind: 'audit', entries: [buildAuditEntry(state, ctx, input.auditAnswers)] }
   const completions = buildCompletions(state, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
   if (completions.length > 0) return { kind: 'completion', entries: completions }
-  const picked = input.mempool.select(input.maxTxs, ctx.slot)
+  const picked = input.mempool.select(input.maxTxs, ctx.slot, { baseFee: ctx.baseFee, maxBytes: computeMaxBlockTxBytes(ctx.genesis.params) })
   if (picked === undefined) return { kind: 'ledger', entries: [] }
   const entries: BlockEntry[] = []
   // Keep only txs that still apply, in order (a tx may depend on an earlier one).

@@ -6,13 +6,14 @@ import type { HostIndex } from '../../router/index.ts'
 import { applyBlock } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { StateTreeError } from '../../state/stateTree/errors.ts'
+import { computeBlockTxBytes, computeNextBaseFee } from '../../state/fees.ts'
 import type { StateReader } from '../../state/stateView.ts'
 import type { ChainHead } from '../chainStore.ts'
 import type { ChosenEntries } from './chooseEntries.ts'
 
 /** The context a proposal for `slot` on `head` is built and checked in. */
 export function computeProposalContext(genesis: GenesisConfig, head: ChainHead, slot: number, proposer: Uint8Array, hostIndex: HostIndex): ApplyContext {
-  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, signaturesChecked: true }
+  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, baseFee: computeNextBaseFee(head.header, genesis.params), signaturesChecked: true }
 }
 
 export interface BuildBlockInput {
@@ -38,7 +39,7 @@ export function buildBlock(input: BuildBlockInput): Block {
   const now = BigInt(input.nowMs)
   const timestamp = now >= slotStart && now < slotStart + BigInt(genesis.slotMs) ? now : slotStart
   const draftOf = (kind: Block['header']['kind'], entries: BlockEntry[]): Block => ({
-    header: { chainId: genesis.chainId, height: ctx.height, prevHash: head.hash, kind, slot: ctx.slot, timestamp, proposer: ctx.proposer, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) },
+    header: { chainId: genesis.chainId, height: ctx.height, prevHash: head.hash, kind, slot: ctx.slot, timestamp, proposer: ctx.proposer, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), baseFee: ctx.baseFee, txBytes: computeBlockTxBytes(entries), proofs: [], signature: new Uint8Array(64) },
     entries,
   })
   let draft = draftOf(input.chosen.kind, input.chosen.entries)

@@ -6,7 +6,7 @@ import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, type CommandContext, DEFAULT_RPC, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { nameOf } from './listHosts.ts'
-import { parseAmount, parseCount, parseHash, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCount, parseFee, parseHash, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
 
 const ASSET_USAGE = [
   '<asset-id> [--rpc URL]                                   show an asset: manifest, placement, shard health',
@@ -104,7 +104,7 @@ async function sendAssetTx(ctx: CommandContext, cmd: Command, payload: 'extend' 
   if (positionals.length !== 1) throw new CliError('USAGE', `give one asset id\nusage: xsc ${cmd.name} ${cmd.usage}`)
   const asset = parseHash(positionals[0]!, 'the asset id')
   const account = readKeyFile(required(values.key, '--key', cmd))
-  const fee = parseAmount(values.fee, '--fee')
+  const fee = parseFee(values.fee)
   const amount = payload === 'extend' ? parseAmount(required(values.amount, '--amount', cmd), '--amount') : 0n
   const timeoutMs = parseTimeoutMs(values.timeout)
   const result = await withClient(values.rpc, async (client) => {

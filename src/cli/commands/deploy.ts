@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 
 import { ASSET_KIND, type AssetKind, CAPABILITY, type Manifest, type SignedTx } from '../../../blocks/schema.ts'
-import { type Client, deploy, getAsset, getBalance, getChainParams, waitForTransaction } from '../../client/index.ts'
+import { type Client, deploy, estimateFee,getAsset, getBalance, getChainParams, waitForTransaction } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import type { AssetInfo } from '../../rpc/backend.ts'
@@ -10,7 +10,7 @@ import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { checkDeployable } from './exec.ts'
 import { filterEligibleHosts, listHosts } from './listHosts.ts'
-import { parseAmount, parseCoord, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseFee, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
@@ -48,6 +48,9 @@ export interface DeployResult {
   dryRun?: { check: string; fee: bigint; total: bigint }
 }
 
+/** A deploy tx's encoded size, roughly: the manifest's six shard hashes and chunk roots dominate. */
+const DEPLOY_TX_SIZE_ESTIMATE = 1024
+
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'upload a WASM module, component or blob and deploy it as an asset',
@@ -68,7 +71,7 @@ export const deployCommand: Command = {
     if (file === undefined || positionals.length > 1) throw new CliError('USAGE', `give exactly one file to deploy\nusage: xsc deploy ${this.usage}`)
     const keyPath = required(values.key, '--key', this)
     const bid = parseAmount(values.bid, '--bid')
-    const fee = parseAmount(values.fee, '--fee')
+    const fee = parseFee(values.fee)
     const origin = parseCoord(values.origin, '--origin')
     const placement = parsePlacementFlags(values)
     const timeoutMs = parseTimeoutMs(values.timeout)
@@ -98,10 +101,14 @@ export const deployCommand: Command = {
         }
       }
       const balance = await getBalance(client, { address: account.publicKey })
-      if (balance < deposit + fee) {
-        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee}`, 'fund the account or lower --deposit', { balance, needed: deposit + fee })
+      if (balance < deposit + (fee ?? 0n)) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; the deploy needs deposit ${deposit} + fee ${fee ?? 'estimated'}`, 'fund the account or lower --deposit', { balance, needed: deposit + (fee ?? 0n) })
       }
-      if (values['dry-run']) return { assetId: '(not sent)', kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null, dryRun: { check: checkDeployable(bytes, kind), fee, total: deposit + fee } }
+      if (values['dry-run']) {
+        // No tx is signed on a dry run: the fee is the node's suggestion for a deploy-sized tx (about 1 KiB).
+        const dryFee = fee ?? (await estimateFee(client, { size: DEPLOY_TX_SIZE_ESTIMATE })).fee
+        return { assetId: '(not sent)', kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null, dryRun: { check: checkDeployable(bytes, kind), fee: dryFee, total: deposit + dryFee } }
+      }
       const bar = createProgressBar({ label: 'upload', enabled: interactive })
       let signed: SignedTx | undefined
       const id = await deploy(client, {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 
 import { ASSET_KIND, type AssetKind, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
-import { computeEscrow, estimateFuel, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
+import { computeEscrow, estimateFee,estimateFuel, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
 import { ComputeError, prepareModule } from '../../compute/index.ts'
 import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
@@ -10,7 +10,7 @@ import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
 import { execListCommand, execStatusCommand } from './execHistory.ts'
 import { filterEligibleHosts, listHosts, nameOf } from './listHosts.ts'
-import { parseAmount, parseCoord, parseCount, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseCount, parseFee, parseHash, parseTimeoutMs, senderOptions, withClient } from './parseOptions.ts'
 import { filterAllowedZones, parsePlacementFlags, PLACEMENT_FLAG_OPTIONS } from './parsePlacementFlags.ts'
 import { createProgressBar, isInteractive } from './progressBar.ts'
 
@@ -96,6 +96,9 @@ export function checkDeployable(bytes: Uint8Array, kind: AssetKind): string {
   }
 }
 
+/** An execute tx's encoded size besides its input, roughly (keys, signature, fn name, limits). */
+const EXECUTE_TX_OVERHEAD_BYTES = 256
+
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run a function of a deployed asset on hosts and print its result, fuel and cost',
@@ -127,7 +130,7 @@ export const execCommand: Command = {
     const keyPath = required(values.key, '--key', this)
     const fuelLimit = parseAmount(values.fuel, '--fuel')
     const bid = parseAmount(values.bid, '--bid')
-    const fee = parseAmount(values.fee, '--fee')
+    const fee = parseFee(values.fee)
     const replicas = parseCount(values.replicas, '--replicas', 255, 1)
     const quorum = parseCount(values.quorum, '--quorum', 255, 1)
     if (quorum > replicas) throw new CliError('USAGE', `--quorum (${quorum}) cannot exceed --replicas (${replicas})`)
@@ -154,7 +157,8 @@ export const execCommand: Command = {
           dryRun: true, asset: toHex(asset), fn, outcome: nameOf(OUTCOME, est.outcome), output: describeOutput(est.output), fuelUsed: est.fuelUsed, fuelLimit,
           escrow: computeEscrow({ fuelLimit, bidPerFuel: bid, replicas, private: values.private }, params),
           cost: computeEscrow({ fuelLimit: est.fuelUsed, bidPerFuel: bid, replicas, private: values.private }, params),
-          fee,
+          // Nothing is signed on a dry run: the node's suggested fee for an execute of this input size.
+          fee: fee ?? (await estimateFee(client, { size: EXECUTE_TX_OVERHEAD_BYTES + input.length })).fee,
         }
       }
       if (!values['skip-host-check']) {
@@ -167,8 +171,8 @@ export const execCommand: Command = {
       }
       const escrow = computeEscrow({ fuelLimit, bidPerFuel: bid, replicas, private: values.private }, params)
       const balance = await getBalance(client, { address: account.publicKey })
-      if (balance < escrow + fee) {
-        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + fee })
+      if (balance < escrow + (fee ?? 0n)) {
+        throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee ?? 'estimated'}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + (fee ?? 0n) })
       }
       let signed: SignedTx | undefined
       const id = await execute(client, {
@@ -201,7 +205,7 @@ export const execCommand: Command = {
         escrow: done.record.escrow,
         refund: c.refund,
         cost: done.record.escrow - c.refund,
-        fee,
+        fee: signed!.body.fee,
         payouts: c.payouts.map((p) => ({ to: toHex(p.to), amount: p.amount })),
         hosts: done.record.assignment.map(toHex),
         block: { height: done.completion.block.height, hash: toHex(done.completion.block.hash) },

@@ -7,7 +7,7 @@ import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, type CommandContext, DEFAULT_RPC, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { formatCapabilities, nameOf } from './listHosts.ts'
-import { parseAmount, parseCoord, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
+import { parseAmount, parseCoord, parseFee, parseTimeoutMs, resolveAddress, senderOptions, withClient } from './parseOptions.ts'
 
 const USAGE = [
   'join --key FILE --coord x,y,z --zone ZONE --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute,private] [--peer MULTIADDR] [--memory BYTES] [--fee N] [--wait] [--rpc URL]',
@@ -40,7 +40,7 @@ function parsePeer(value: string | undefined): string {
   return value
 }
 
-async function sendHostTx(client: Client, account: KeyPair, payload: { type: 'host.join'; host: HostParams } | { type: 'host.leave' }, fee: bigint, wait: boolean, timeoutMs: number): Promise<{ txId: string; block: { height: number; hash: string } | null }> {
+async function sendHostTx(client: Client, account: KeyPair, payload: { type: 'host.join'; host: HostParams } | { type: 'host.leave' }, fee: bigint | undefined, wait: boolean, timeoutMs: number): Promise<{ txId: string; block: { height: number; hash: string } | null }> {
   let signed: SignedTx | undefined
   const id = await signAndSend(client, { account, payload, fee, onSigned: (tx) => (signed = tx) })
   if (!wait) return { txId: toHex(id), block: null }
@@ -74,7 +74,7 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
     memoryBytes: parseAmount(values.memory, '--memory'),
   }
   if (host.capacityBytes >= 1n << 64n) throw new CliError('USAGE', '--capacity must fit u64')
-  const fee = parseAmount(values.fee, '--fee')
+  const fee = parseFee(values.fee)
   const timeoutMs = parseTimeoutMs(values.timeout)
   const r = await withClient(values.rpc, async (client) => {
     const { params } = await getChainParams(client)
@@ -96,7 +96,7 @@ async function leave(ctx: CommandContext, cmd: Command): Promise<void> {
     wait: { type: 'boolean', default: false },
   })
   const account = readKeyFile(required(values.key, '--key', cmd))
-  const fee = parseAmount(values.fee, '--fee')
+  const fee = parseFee(values.fee)
   const timeoutMs = parseTimeoutMs(values.timeout)
   const r = await withClient(values.rpc, async (client) => {
     const existing = await getHost(client, { address: account.publicKey })

@@ -15,6 +15,11 @@ export function parseAmount(value: string, flag: string): bigint {
   return BigInt(value)
 }
 
+/** --fee: an amount in base units, or undefined when absent (the client then asks the node, xsc_feeEstimate). */
+export function parseFee(value: string | undefined): bigint | undefined {
+  return value === undefined ? undefined : parseAmount(value, '--fee')
+}
+
 /** A non-negative integer that fits a JS number (counts, heights, sizes) up to `max`. */
 export function parseCount(value: string, flag: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   if (!/^[0-9]+$/.test(value)) throw new CliError('USAGE', `${flag} must be a whole number, got "${value}"`)
@@ -32,7 +37,8 @@ export function parseTimeoutMs(value: string): number {
 export function senderOptions(timeoutSeconds: string) {
   return {
     key: { type: 'string' },
-    fee: { type: 'string', default: '1' },
+    // No default: absent, the fee is the node's estimate for the tx's size.
+    fee: { type: 'string' },
     timeout: { type: 'string', default: timeoutSeconds },
     rpc: { type: 'string', default: DEFAULT_RPC },
   } as const

@@ -3,7 +3,7 @@ import { fromHex, toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, DEFAULT_RPC, parseCommandArgs, print, required } from '../args.ts'
 import { CliError } from '../errors.ts'
-import { parseAmount, withClient } from './parseOptions.ts'
+import { parseAmount, parseFee, withClient } from './parseOptions.ts'
 
 // Amounts: whole base units; negatives and fractions are usage errors (one parser for every command).
 export { parseAmount } from './parseOptions.ts'
@@ -17,7 +17,8 @@ export const transferCommand: Command = {
       key: { type: 'string' },
       to: { type: 'string' },
       amount: { type: 'string' },
-      fee: { type: 'string', default: '1' },
+      // Absent: the node's estimate for this tx's size (xsc_feeEstimate); the fee used is printed.
+      fee: { type: 'string' },
       rpc: { type: 'string', default: DEFAULT_RPC },
     })
     const account = readKeyFile(required(values.key, '--key', this))
@@ -29,8 +30,9 @@ export const transferCommand: Command = {
       throw new CliError('USAGE', '--to must be a 32-byte 0x-hex address')
     }
     const amount = parseAmount(required(values.amount, '--amount', this), '--amount')
-    const fee = parseAmount(values.fee, '--fee')
-    const id = await withClient(values.rpc, (client) => transfer(client, { account, to, amount, fee }))
-    print(ctx, { txId: toHex(id) }, `sent tx ${toHex(id)}`)
+    const fee = parseFee(values.fee)
+    let used: bigint | undefined
+    const id = await withClient(values.rpc, (client) => transfer(client, { account, to, amount, fee, onSigned: (tx) => (used = tx.body.fee) }))
+    print(ctx, { txId: toHex(id), fee: String(used) }, `sent tx ${toHex(id)} (fee ${used})`)
   },
 }

@@ -3,7 +3,8 @@ import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Json } from '../../rpc/wire.ts'
 import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
-import { buildTx, signTx } from '../tx.ts'
+import { buildTx, computeFeeAt, signTx } from '../tx.ts'
+import { estimateFee } from './estimateFee.ts'
 import { getChainStatus } from './getChainStatus.ts'
 import { getNonce } from './getNonce.ts'
 import { sendTransaction } from './sendTransaction.ts'
@@ -11,6 +12,7 @@ import { sendTransaction } from './sendTransaction.ts'
 /** Who signs and how: the part every sending action takes besides its payload. */
 export interface SenderParameters {
   account: KeyPair
+  /** The tx fee; when absent the node's xsc_feeEstimate picks it (size × suggested fee per byte). */
   fee?: bigint | undefined
   nonce?: number | undefined
   chainId?: string | undefined
@@ -23,8 +25,9 @@ export interface SignAndSendParameters extends SenderParameters {
 export type SignAndSendReturnType = Hash
 
 /**
- * Builds a tx of any kind from its payload, signs it with `account` and sends it; chain id and
- * nonce are fetched unless given. A fetched nonce is the account's committed one; when the node
+ * Builds a tx of any kind from its payload, signs it with `account` and sends it; chain id,
+ * nonce and fee are fetched unless given (the fee: the tx's size at the node's suggested fee
+ * per byte, see estimateFee; `onSigned` shows the fee chosen). A fetched nonce is the account's committed one; when the node
  * answers NONCE_TOO_LOW because txs of this account are still pending, the tx is signed again
  * once with the nonce the node expects (its `data.expected`), so commands can follow each other
  * without waiting for inclusion.
@@ -32,8 +35,10 @@ export type SignAndSendReturnType = Hash
 export async function signAndSend(client: Client, p: SignAndSendParameters): Promise<SignAndSendReturnType> {
   const chainId = p.chainId ?? (await getChainStatus(client)).chainId
   const nonce = p.nonce ?? (await getNonce(client, { address: p.account.publicKey }))
+  // Priced at the widest nonce, so a retry with the nonce the node names still pays enough.
+  const fee = p.fee ?? computeFeeAt({ chainId, from: p.account.publicKey, nonce: 0xffff_ffff, payload: p.payload }, (await estimateFee(client)).feePerByte)
   const send = (n: number): Promise<Hash> => {
-    const tx = signTx(buildTx({ chainId, from: p.account.publicKey, nonce: n, fee: p.fee ?? 0n, payload: p.payload }), p.account.secretKey)
+    const tx = signTx(buildTx({ chainId, from: p.account.publicKey, nonce: n, fee, payload: p.payload }), p.account.secretKey)
     p.onSigned?.(tx)
     return sendTransaction(client, { tx })
   }

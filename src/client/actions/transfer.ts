@@ -1,12 +1,11 @@
 import type { Address, Hash } from '../../../blocks/schema.ts'
-import type { KeyPair } from '../../crypto/ed25519.ts'
 import type { Client } from '../createClient.ts'
-import { signAndSend } from './signAndSend.ts'
+import { type SenderParameters,sendPayload } from './signAndSend.ts'
 
-export interface TransferParameters { account: KeyPair; to: Address; amount: bigint; fee?: bigint; nonce?: number; chainId?: string }
+export interface TransferParameters extends SenderParameters { to: Address; amount: bigint }
 export type TransferReturnType = Hash
 
-/** Builds, signs and sends a transfer; chain id and nonce are fetched unless given. */
+/** Builds, signs and sends a transfer; chain id, nonce and fee are fetched unless given. */
 export function transfer(client: Client, p: TransferParameters): Promise<TransferReturnType> {
-  return signAndSend(client, { account: p.account, payload: { type: 'transfer', to: p.to, amount: p.amount }, fee: p.fee, nonce: p.nonce, chainId: p.chainId })
+  return sendPayload(client, p, { type: 'transfer', to: p.to, amount: p.amount })
 }

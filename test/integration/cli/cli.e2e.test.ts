@@ -125,7 +125,7 @@ describe('xsc CLI against a running node', () => {
   })
 
   it('transfer, then block by height and by hash (--full) show it', async () => {
-    const { txId } = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '1000', '--fee', '3')) as { txId: string }
+    const { txId } = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '1000', '--fee', '700')) as { txId: string }
     const tx = await included(txId)
     const byHeight = await ok('block', String(tx.blockHeight))
     expect(byHeight).toMatchObject({ height: tx.blockHeight, hash: toHex(tx.blockHash), kind: 'ledger', entries: null })
@@ -134,15 +134,17 @@ describe('xsc CLI against a running node', () => {
     const entries = full.entries as { type: string; tx: { body: { payload: { type: string; amount: string } } } }[]
     expect(entries[tx.index]).toMatchObject({ type: 'tx', tx: { body: { payload: { type: 'transfer', amount: '1000' } } } })
     expect(await ok('balance', toHex(bob.publicKey))).toMatchObject({ balance: '1000' })
-    expect(await ok('balance', '--key', keyFile(alice))).toMatchObject({ balance: String(1_000_000_000_000n - 1003n), nonce: 1 })
+    expect(await ok('balance', '--key', keyFile(alice))).toMatchObject({ balance: String(1_000_000_000_000n - 1700n), nonce: 1 })
     // --verify: the balance proven against a header's state root; before the transfer's block, bob's account is proven absent.
     expect(await ok('balance', toHex(bob.publicKey), '--verify', '--height', String(tx.blockHeight))).toMatchObject({ balance: '1000', verified: { height: tx.blockHeight, blockHash: toHex(tx.blockHash) } })
     expect(await ok('balance', toHex(bob.publicKey), '--verify', '--height', String(tx.blockHeight - 1))).toMatchObject({ balance: '0', nonce: 0 })
   })
 
   it('commands follow each other without waiting: the second tx takes the nonce after the pending one', async () => {
-    const a = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '1', '--fee', '1')) as { txId: string }
-    const b = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '2', '--fee', '1')) as { txId: string }
+    // No --fee: the CLI takes the node's estimate and prints the fee it used.
+    const a = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '1')) as { txId: string; fee: string }
+    const b = (await ok('transfer', '--key', keyFile(alice), '--to', toHex(bob.publicKey), '--amount', '2')) as { txId: string; fee: string }
+    expect(BigInt(a.fee)).toBeGreaterThan(0n)
     const [ta, tb] = [await included(a.txId), await included(b.txId)]
     expect([ta.tx.body.nonce, tb.tx.body.nonce]).toEqual([1, 2])
     expect(await ok('balance', toHex(bob.publicKey))).toMatchObject({ balance: '1003' })
@@ -199,15 +201,15 @@ describe('xsc CLI against a running node', () => {
     expect(await fails(1, 'exec', assetId, 'run', '--key', keyFile(bob), '--input-hex', '0x05000000', '--bid', '2')).toMatchObject({ code: 'INSUFFICIENT_FUNDS', advice: expect.stringMatching(/lower --fuel/) })
     expect((await fails(2, 'exec', assetId, 'run', '--key', keyFile(alice), '--fuel', '99999999999999999')).message).toMatch(/maxFuelLimit/)
     const before = BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)
-    const failed = await fails(1, 'exec', assetId, 'run', '--key', keyFile(alice), '--input-hex', '0x05000000', '--bid', '2', '--fuel', '100000', '--deadline-slots', '3', '--fee', '5', '--timeout', '30')
+    const failed = await fails(1, 'exec', assetId, 'run', '--key', keyFile(alice), '--input-hex', '0x05000000', '--bid', '2', '--fuel', '100000', '--deadline-slots', '3', '--fee', '900', '--timeout', '30')
     expect(failed.code).toBe('EXECUTION_FAILED')
-    expect(failed.details).toMatchObject({ asset: assetId, fn: 'run', status: 'failed', fuelUsed: '0', cost: '0', fee: '5', payouts: [], output: { hex: '0x', utf8: null, u32: null } })
+    expect(failed.details).toMatchObject({ asset: assetId, fn: 'run', status: 'failed', fuelUsed: '0', cost: '0', fee: '900', payouts: [], output: { hex: '0x', utf8: null, u32: null } })
     expect(failed.details.refund).toBe(failed.details.escrow)
     expect(BigInt(failed.details.escrow as string)).toBeGreaterThan(0n)
     const assigned = failed.details.hosts as string[]
     expect(assigned).toHaveLength(3)
     for (const h of assigned) expect(hosts.map((k) => toHex(k.publicKey))).toContain(h)
-    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBe(before - 5n)
+    expect(BigInt((await ok('balance', '--key', keyFile(alice))).balance as string)).toBe(before - 900n)
     // Nobody answered and no audit shows the module retrievable: the no-shows are not held against the hosts.
     const unblamed = await ok('host', 'status', assigned[0]!)
     expect(unblamed.reputationBp).toBe(5000)

@@ -53,7 +53,7 @@ describe('xsc exec prints an agreed result', () => {
     kit.backend.addAsset(asset)
     const fib10 = new Uint8Array([55, 0, 0, 0, 0, 0, 0, 0])
     const [run] = await Promise.all([
-      runCli('exec', toHex(asset.id), 'run', '--key', keyFile, '--input-hex', '0x0a000000', '--bid', '2', '--rpc', kit.server.url, '--json'),
+      runCli('exec', toHex(asset.id), 'run', '--key', keyFile, '--input-hex', '0x0a000000', '--bid', '2', '--fee', '1', '--rpc', kit.server.url, '--json'),
       settleNextExecution(fib10, 5231n, 3_239_307n),
     ])
     expect(run.code, run.stdout).toBe(0)
@@ -71,7 +71,7 @@ describe('xsc exec prints an agreed result', () => {
   it('text: a 4-byte output shows as u32, printable output as text', async () => {
     const asset = sampleAsset(kit.alice.publicKey, [])
     const [run] = await Promise.all([
-      runCli('exec', toHex(asset.id), 'run', '--key', keyFile, '--input', 'x', '--bid', '2', '--replicas', '1', '--quorum', '1', '--rpc', kit.server.url),
+      runCli('exec', toHex(asset.id), 'run', '--key', keyFile, '--input', 'x', '--bid', '2', '--replicas', '1', '--quorum', '1', '--fee', '1', '--rpc', kit.server.url),
       settleNextExecution(new Uint8Array([0x68, 0x69, 0x21, 0x0a]), 10n, 0n),
     ])
     expect(run.code, run.stderr).toBe(0)

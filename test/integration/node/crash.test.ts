@@ -47,7 +47,7 @@ async function checkConsistent(dir: string): Promise<number> {
       const block = await store.getBlockByHeight(h)
       expect(block, `block ${h} of head ${store.head.height} missing`).toBeDefined()
       expect(toHex(block!.header.prevHash)).toBe(toHex(prev))
-      const r = applyBlock(state, block!, root, { genesis, height: h, slot: block!.header.slot, proposer: block!.header.proposer, prevHash: block!.header.prevHash, signaturesChecked: true })
+      const r = applyBlock(state, block!, root, { genesis, height: h, slot: block!.header.slot, proposer: block!.header.proposer, prevHash: block!.header.prevHash, baseFee: block!.header.baseFee, signaturesChecked: true })
       expect(toHex(r.stateRoot)).toBe(toHex(block!.header.stateRoot))
       state.apply(r.writes)
       root = r.stateRoot

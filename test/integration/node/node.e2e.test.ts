@@ -34,12 +34,15 @@ describe('xsc node end to end', () => {
     let client = createClient({ transport: http(node.rpc) })
 
     const ids: Uint8Array[] = []
-    for (let n = 0; n < 5; n++) ids.push(await transfer(client, { account: alice, to: bob.publicKey, amount: 100n, fee: 2n, nonce: n }))
+    // The client picks each fee (xsc_feeEstimate); the first transfer creates bob at the existential deposit (1000).
+    let fees = 0n
+    for (let n = 0; n < 5; n++) ids.push(await transfer(client, { account: alice, to: bob.publicKey, amount: 1000n, nonce: n, onSigned: (tx) => (fees += tx.body.fee) }))
+    expect(fees).toBeGreaterThan(0n)
     // A replayed nonce is refused with a typed error.
-    await expect(transfer(client, { account: alice, to: bob.publicKey, amount: 1n, fee: 2n, nonce: 0 })).rejects.toBeInstanceOf(RpcClientError)
+    await expect(transfer(client, { account: alice, to: bob.publicKey, amount: 1n, nonce: 0 })).rejects.toBeInstanceOf(RpcClientError)
     const last = await waitFor(() => getTransaction(client, { id: ids[4]! }), 20_000, 'the last transfer to be included')
-    expect(await getBalance(client, { address: bob.publicKey })).toBe(500n)
-    expect(await getBalance(client, { address: alice.publicKey })).toBe(1_000_000n - 510n)
+    expect(await getBalance(client, { address: bob.publicKey })).toBe(5000n)
+    expect(await getBalance(client, { address: alice.publicKey })).toBe(1_000_000n - 5000n - fees)
     const block = await getBlock(client, { height: last.blockHeight })
     expect(toHex(block!.hash)).toBe(toHex(last.blockHash))
     // Prometheus figures of the node itself, next to the RPC's.
@@ -58,11 +61,11 @@ describe('xsc node end to end', () => {
     expect(after.head.height).toBeGreaterThanOrEqual(before.head.height)
     const again = await getBlock(client, { height: last.blockHeight })
     expect(toHex(again!.hash)).toBe(toHex(last.blockHash))
-    expect(await getBalance(client, { address: bob.publicKey })).toBe(500n)
+    expect(await getBalance(client, { address: bob.publicKey })).toBe(5000n)
     // The restarted validator keeps producing on top of the old chain.
-    const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1n, fee: 2n })
+    const id = await transfer(client, { account: alice, to: bob.publicKey, amount: 1n })
     await waitFor(() => getTransaction(client, { id }), 20_000, 'a transfer after restart')
-    expect(await getBalance(client, { address: bob.publicKey })).toBe(501n)
+    expect(await getBalance(client, { address: bob.publicKey })).toBe(5001n)
     // The validator key file round-trips through the CLI format.
     expect(readKeyFile(join(tmp.dir, 'keys', 'validator-0.json')).publicKey).toHaveLength(32)
     await client.close()

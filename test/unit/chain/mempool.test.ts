@@ -6,7 +6,11 @@ import { MempoolError } from '../../../src/chain/errors.ts'
 import { type DroppedTx, Mempool } from '../../../src/chain/mempool.ts'
 import { type KeyPair, toHex } from '../../../src/crypto/index.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { DEFAULT_PARAMS } from '../../../src/state/genesisJson.ts'
+import { FREE_FEE_PARAMS } from '../../../src/state/fees.ts'
+import { DEFAULT_PARAMS as PROTOCOL_DEFAULTS } from '../../../src/state/genesisJson.ts'
+
+// Fees are off here (their own tests below and in test/unit/state/fees.test.ts turn them on).
+const DEFAULT_PARAMS = { ...PROTOCOL_DEFAULTS, ...FREE_FEE_PARAMS }
 import { computeEscrow } from '../../../src/state/market/index.ts'
 import { Account, ASSET_STATUS, AssetRecord } from '../../../src/state/records.ts'
 import { accountKey, assetKey } from '../../../src/state/stateKeys.ts'

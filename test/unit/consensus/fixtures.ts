@@ -58,6 +58,8 @@ export function makeFields(slot: number, proposer: Uint8Array, prevHash: Uint8Ar
     timestamp: GENESIS_TIME + BigInt(slot) * BigInt(SLOT_MS) + offsetMs,
     proposer,
     bodyRoot: new Uint8Array(32).fill(7),
+    baseFee: 0n,
+    txBytes: 0,
     stateRoot: new Uint8Array(32).fill(9),
   }
 }

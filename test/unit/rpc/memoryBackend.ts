@@ -5,7 +5,7 @@ import { compareBytes, equalBytes, generateKeyPair, hash, type KeyPair, sign, to
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
   type AccountInfo, type ActivityEntry, type AssetInfo, type AssetStatePage, type ChainParamsInfo, type ChainStatus,
-  type EstimateRequest, type EstimateResult, type EventFilter, type ExecutionInfo, type HostInfo,
+  type EstimateRequest, type EstimateResult, type EventFilter, type ExecutionInfo, type FeeInfo, type HostInfo,
   type HostSummary, isEventMatch, type QueryRequest, type QueryResult, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock,
   type TxLocation,
 } from '../../../src/rpc/backend.ts'
@@ -154,6 +154,12 @@ export class MemoryBackend implements RpcBackend {
     }
   }
 
+  /** Free by default (tests of fees set `feeInfo`). */
+  feeInfo: FeeInfo = { baseFee: 0n, minFeePerByte: 0n, maxBaseFee: 0n, height: 1 }
+  async getFeeInfo(): Promise<FeeInfo> {
+    return this.feeInfo
+  }
+
   /** The devnet defaults (src/state/genesisJson.ts) under this backend's chain id. */
   async getChainParams(): Promise<ChainParamsInfo> {
     return { chainId: this.chainId, tokenSymbol: 'XSC', tokenDecimals: 9, slotMs: 1000, genesisTime: 1_700_000_000_000n, params: { ...DEFAULT_PARAMS, maxFuelLimit: this.maxFuelLimit }, consensus: DEFAULT_CONSENSUS }
@@ -242,6 +248,8 @@ export class MemoryBackend implements RpcBackend {
       proposer: this.proposer.publicKey,
       bodyRoot: computeBodyRoot(entries),
       stateRoot: hash(new Uint8Array([height & 0xff])),
+      baseFee: 0n,
+      txBytes: 0,
       proofs: [],
     }
     const header: BlockHeader = { ...unsigned, signature: sign(this.proposer.secretKey, headerSigningHash(unsigned)) }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+
+import type { GenesisConfig } from '../../../blocks/schema.ts'
+import { concatBytes, hash, utf8 } from '../../../src/crypto/index.ts'
+import { pruneExpiredExecutions, scheduleExecutionExpiry } from '../../../src/state/applyExecution.ts'
+import { recordReputationEvent } from '../../../src/state/hosts.ts'
+import { EXECUTION_STATUS, ExecutionExpiry, ExecutionRecord, ReputationEvent } from '../../../src/state/records.ts'
+import { executionExpiryKey, executionKey, STATE_PREFIX } from '../../../src/state/stateKeys.ts'
+import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+const genesis: GenesisConfig = testGenesis({ params: { executionRetentionHeights: 10, reputationHistoryLimit: 3 } })
+const client = testKey('growth-client').publicKey
+
+function record(status: number): ExecutionRecord {
+  return {
+    client, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(1000).fill(7), fuelLimit: 1n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
+    assignment: [], escrow: 1n, startSlot: 1, deadlineSlot: 5, status, origin: { x: 0, y: 0, z: 0 }, seq: 0n,
+  }
+}
+
+describe('state growth is bounded', () => {
+  it('a settled execution\'s input leaves state at settlement + executionRetentionHeights, found through its expiry key (no scan); the record stays', () => {
+    const state = new StateOverlay(new MemoryState())
+    const done = hash(utf8('done'))
+    const pending = hash(utf8('pending'))
+    state.write(ExecutionRecord, executionKey(done), record(EXECUTION_STATUS.completed))
+    state.write(ExecutionRecord, executionKey(pending), record(EXECUTION_STATUS.pending))
+    scheduleExecutionExpiry(state, done, { height: 5, genesis })
+    scheduleExecutionExpiry(state, pending, { height: 5, genesis })
+    expect(state.read(ExecutionExpiry, executionExpiryKey(15))?.executions).toHaveLength(2)
+    pruneExpiredExecutions(state, { height: 14 })
+    expect(state.read(ExecutionRecord, executionKey(done))!.input).toHaveLength(1000)
+    pruneExpiredExecutions(state, { height: 15 })
+    expect(state.read(ExecutionRecord, executionKey(done))!.input).toHaveLength(0)
+    expect(state.read(ExecutionRecord, executionKey(done))!.status).toBe(EXECUTION_STATUS.completed)
+    // Only settled executions lose their input.
+    expect(state.read(ExecutionRecord, executionKey(pending))!.input).toHaveLength(1000)
+    expect(state.read(ExecutionExpiry, executionExpiryKey(15))).toBeUndefined()
+  })
+
+  it('a host keeps only its last reputationHistoryLimit events in state, the oldest leave first', () => {
+    const state = new StateOverlay(new MemoryState())
+    const host = testKey('growth-host').publicKey
+    for (let h = 1; h <= 7; h++) recordReputationEvent(state, host, { height: h, cause: 0, before: 5000, after: 5000 + h, subject: host }, 0, genesis.params.reputationHistoryLimit)
+    const events = state.scan(concatBytes(new Uint8Array([STATE_PREFIX.reputationEvent]), host)).map((w) => new StateOverlay(state).read(ReputationEvent, w.key)!)
+    expect(events.map((e) => e.height)).toEqual([5, 6, 7])
+  })
+})
