@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events'
 import { decode, decodeTrusted } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import type { Block, BlockEntry, GenesisConfig, Hash, KvWrite, Receipt, SignedTx } from '../../blocks/schema.ts'
+import type { Block, BlockEntry, GenesisConfig, Hash, KvWrite, Offence, Receipt, SignedTx } from '../../blocks/schema.ts'
+import type { Evidence } from '../../consensus/bft/messages.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
 import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
@@ -14,12 +15,14 @@ import type { ValidatorStake } from '../../consensus/validatorSet.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
+import { checkOffence } from '../state/applyEvidence.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { StateError } from '../state/errors.ts'
 import { HostRecord, Validator } from '../state/records.ts'
 import { STATE_PREFIX } from '../state/stateKeys.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import { ChainStore } from './chainStore.ts'
+import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
@@ -70,6 +73,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly registry: ProofRegistry
   readonly genesis: GenesisConfig
   readonly receipts: ReceiptPool
+  readonly evidence = new EvidencePool()
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
   #auditResponder: AuditResponder | undefined
@@ -152,6 +156,36 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.receipts.add(receipt, writeSet, this.store.state)
   }
 
+  /**
+   * Checks an offence as the next block would apply it and holds it for a block. Returns false
+   * when the pool already holds it (or one against the same offender); throws why it does not apply.
+   */
+  submitEvidence(value: Offence | Evidence): boolean {
+    const offence = toOffence(value)
+    if (this.evidence.hasOffender(offence)) return false
+    checkOffence(this.store.state, offence, this.#nextContext())
+    return this.evidence.add(offence)
+  }
+
+  #nextContext(): ApplyContext {
+    const head = this.store.head
+    return computeProposalContext(this.genesis, head, head.header.slot + 1, head.header.proposer, this.hostIndex)
+  }
+
+  /** Drops held offences a block settled or that no longer apply (expired, offender already slashed). */
+  #pruneEvidence(): void {
+    if (this.evidence.size === 0) return
+    const ctx = this.#nextContext()
+    this.evidence.prune((o) => {
+      try {
+        checkOffence(this.store.state, o, ctx)
+        return true
+      } catch {
+        return false
+      }
+    })
+  }
+
   /** Admits a tx to the mempool or throws a typed error. */
   submitTx(tx: SignedTx): Hash {
     return this.mempool.add(tx, this.store.state, { height: this.store.head.height })
@@ -188,6 +222,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.commitBlock(block, hash, result.writes, bytes, result.treeNodes)
     this.mempool.prune(this.store.state, computePruneInfo(block))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+    this.#pruneEvidence()
     const imported = { block, hash, seconds: (performance.now() - started) / 1000 }
     this.emit('block', imported)
     return imported
@@ -211,6 +246,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       await this.store.commitBlock(block, hash, result.writes, await this.store.getBlockBytes(hash), result.treeNodes)
       this.mempool.prune(this.store.state, computePruneInfo(block))
       if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+    this.#pruneEvidence()
       const imported = { block, hash }
       this.emit('block', imported)
       return imported
@@ -278,7 +314,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (!equalBytes(this.proposerOf(slot), key.publicKey)) return undefined
       const state = this.store.state
       const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
-      const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
+      const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: ready.auditAnswers })
       const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
       await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
       const block = await this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))

@@ -8,6 +8,7 @@ import { StateError } from './errors.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
+import { settleAgreedResult } from './settleAgreedResult.ts'
 import { assetKey, assetKvKey, executionKey, hostKey, pendingExecutionKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
@@ -86,5 +87,6 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
   s.set(pendingExecutionKey(entry.executionId), undefined)
+  if (entry.status === COMPLETION_STATUS.agreed) settleAgreedResult(s, entry, ctx)
   s.mergeInto(state)
 }

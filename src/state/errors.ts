@@ -25,6 +25,10 @@ export type StateErrorPayloads = {
   /** A validator's recomputation differs from the entry (`field`), or the market refused it (its payload). */
   ENTRY_MISMATCH: { field: string; got?: unknown; expected?: unknown } | MarketError['details'] | {}
   UNSUPPORTED: {}
+  /** A validator slashed for equivocation (tombstoned) may not stake again. */
+  SLASHED: {}
+  /** A contradicting-receipt offence that cannot be judged or is no offence (`field` says why). */
+  BAD_EVIDENCE: { field: string }
 }
 export type StateErrorCode = keyof StateErrorPayloads
 
@@ -42,7 +46,7 @@ export class StateError extends XscError<StateErrorPayloads> {
     NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
     HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', NOT_OWNER: 'REJECT', UNKNOWN_EXECUTION: 'IGNORE',
     UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
-    UNSUPPORTED: 'REJECT',
+    UNSUPPORTED: 'REJECT', SLASHED: 'IGNORE', BAD_EVIDENCE: 'REJECT',
   }
 }
 

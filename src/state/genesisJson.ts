@@ -16,7 +16,7 @@ export interface GenesisJson {
   allocations: { address: string; amount: string }[]
   validators: { address: string; stake: string; peerId?: string }[]
   consensus: ConsensusConfig
-  params: Omit<ChainParams, 'minStake' | 'maxFuelLimit'> & { minStake: string; maxFuelLimit: string }
+  params: Omit<ChainParams, BigintParam> & Record<BigintParam, string>
 }
 
 function bad(field: string, why: string): never {
@@ -41,7 +41,10 @@ function keyField(v: unknown, field: string): Uint8Array {
   }
 }
 
-const PARAM_BIGINTS = new Set(['minStake', 'maxFuelLimit'])
+/** The u128/u64 params, written as decimal strings. */
+const BIGINT_PARAMS = ['minStake', 'maxFuelLimit', 'hostBondBase', 'hostBondPerGiB'] as const
+type BigintParam = (typeof BIGINT_PARAMS)[number]
+const PARAM_BIGINTS = new Set<string>(BIGINT_PARAMS)
 
 export function parseGenesisJson(json: unknown): GenesisConfig {
   if (typeof json !== 'object' || json === null) bad('(root)', 'must be an object')
@@ -82,7 +85,7 @@ export function parseGenesisJson(json: unknown): GenesisConfig {
 }
 
 export function formatGenesisJson(g: GenesisConfig): GenesisJson {
-  const { minStake, maxFuelLimit, ...rest } = g.params
+  const { minStake, maxFuelLimit, hostBondBase, hostBondPerGiB, ...rest } = g.params
   return {
     chainId: g.chainId,
     genesisTime: g.genesisTime.toString(),
@@ -91,7 +94,7 @@ export function formatGenesisJson(g: GenesisConfig): GenesisJson {
     allocations: g.allocations.map((a) => ({ address: toHex(a.to), amount: a.amount.toString() })),
     validators: g.validators.map((v) => ({ address: toHex(v.address), stake: v.stake.toString(), peerId: v.peerId })),
     consensus: g.consensus,
-    params: { ...rest, minStake: minStake.toString(), maxFuelLimit: maxFuelLimit.toString() },
+    params: { ...rest, minStake: minStake.toString(), maxFuelLimit: maxFuelLimit.toString(), hostBondBase: hostBondBase.toString(), hostBondPerGiB: hostBondPerGiB.toString() },
   }
 }
 
@@ -113,6 +116,12 @@ export const DEFAULT_PARAMS: ChainParams = {
   placementBandHosts: 16,
   vettingPasses: 8,
   unvettedShareBp: 500,
+  // Bonds and slashing (docs/economics.md "Bonds and slashing"): devnet-sized, 1200 heights ≈ 10 min at 500 ms slots.
+  slashShareBps: 500,
+  unbondingHeights: 1200,
+  hostBondBase: 1_000n,
+  hostBondPerGiB: 100n,
+  hostSlashShareBps: 1000,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

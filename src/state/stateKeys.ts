@@ -1,5 +1,5 @@
 import type { Address, Hash } from '../../blocks/schema.ts'
-import { concatBytes } from '../crypto/index.ts'
+import { concatBytes, u32be } from '../crypto/index.ts'
 
 /**
  * State keys: one prefix byte per bucket, then the id. The prefixes are protocol constants (they
@@ -15,6 +15,10 @@ export const STATE_PREFIX = {
   supply: 0x07,
   reputationEvent: 0x08,
   meta: 0x09,
+  /** Unbonding funds by release height (UnbondingBucket): released with one read per block. */
+  unbonding: 0x0c,
+  /** Per address: its unbonding release heights and slash tombstone (BondAccount); per (execution, host): a slashed receipt. */
+  bonds: 0x0d,
   /** Index: executions still pending (id → empty value), so block production walks only those. */
   pendingExecution: 0x16,
 } as const
@@ -33,3 +37,12 @@ export const assetKvKey = (asset: Hash, key: Uint8Array): Uint8Array => concatBy
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
 /** The last epoch an audit block settled (u32). */
 export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])
+/** The unbonding entries released at `height`. */
+export const unbondingKey = (releaseHeight: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.unbonding]), u32be(releaseHeight))
+/** Sub-buckets of STATE_PREFIX.bonds (second key byte). */
+const BONDS_SUB = { account: 0x01, agreedResult: 0x02, receiptOffence: 0x03 } as const
+export const bondAccountKey = (a: Address): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.account]), a)
+/** The result an execution settled with (AgreedResult): a later receipt that contradicts it is evidence. */
+export const agreedResultKey = (executionId: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.agreedResult]), executionId)
+/** Marks a host's receipt for an execution as slashed, so that offence is punished once. */
+export const receiptOffenceKey = (executionId: Hash, host: Address): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.receiptOffence]), executionId, host)
