@@ -1,5 +1,5 @@
 import { decode } from '../../blocks/codec.ts'
-import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { concatBytes, toHex, u32be } from '../crypto/index.ts'
@@ -57,6 +57,10 @@ export class NodeRpcBackend implements RpcBackend {
 
   async submitTx(tx: SignedTx): Promise<Hash> {
     return this.#m.chain.submitTx(tx)
+  }
+
+  async submitEvidence(offence: Offence): Promise<boolean> {
+    return this.#m.chain.submitEvidence(offence)
   }
 
   async getBlockByHeight(height: number): Promise<StoredBlock | null> {

@@ -1,6 +1,8 @@
 import { encode } from '../../blocks/codec.ts'
-import { Block, type Hash, type SignedTx } from '../../blocks/schema.ts'
+import { Block, type Hash, Offence, type SignedTx } from '../../blocks/schema.ts'
+import type { Evidence } from '../../consensus/bft/messages.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
+import { toOffence } from '../chain/evidencePool.ts'
 import type { ForkChoiceStore } from '../chain/forkChoice.ts'
 import type { KeyPair } from '../crypto/index.ts'
 import { type GossipTopic, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
@@ -37,6 +39,9 @@ export interface ValidatorNetworkModules {
 
 /** Votes a neighbour may relay per validator per slot before the rest is dropped unchecked. */
 const VOTES_PER_VALIDATOR_PER_SLOT = 4
+/** Offences a neighbour may relay per second, with bursts: equivocations are rare, a flood is an attack. */
+const EVIDENCE_PER_SECOND = 4
+const EVIDENCE_BURST = 64
 
 export class ValidatorNetwork {
   readonly chain: Chain
@@ -48,6 +53,7 @@ export class ValidatorNetwork {
   readonly #sync: RangeSync
   readonly #gossip: GossipHandlers
   readonly #voteCap: PeerRateLimit
+  readonly #evidenceCap: PeerRateLimit
   #pollTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
   #stopped = false
@@ -74,7 +80,10 @@ export class ValidatorNetwork {
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       countAttestation: (att) => this.#driver.countAttestation(att),
       withinVoteCap: (from) => from === undefined || this.#voteCap.take(from),
+      submitEvidence: (offence) => this.chain.submitEvidence(offence),
+      withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
     })
+    this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
   }
 
   get forkChoice(): ForkChoiceStore {
@@ -117,6 +126,18 @@ export class ValidatorNetwork {
 
   peerCount(): number {
     return connectedPeers(this.net).length
+  }
+
+  /**
+   * The seam for offences found here (the consensus driver seeing two conflicting votes, RPC):
+   * checked and held for a block by Chain.submitEvidence, then gossiped so every proposer holds
+   * it. False when already held; throws (BftError/StateError) when it does not apply.
+   */
+  submitEvidence(value: Offence | Evidence): boolean {
+    const offence = toOffence(value)
+    const added = this.chain.submitEvidence(offence)
+    if (added) this.net.publish('evidence', encode(Offence, offence)).catch((err: unknown) => this.#log.debug({ topic: 'evidence', err: String(err) }, 'publish failed'))
+    return added
   }
 
   /** Proposes in this node's slot (under the lock) and gossips the block. */

@@ -1,4 +1,4 @@
-import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -13,6 +13,8 @@ import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 export interface RpcBackend {
   /** Validates and admits a tx to the mempool; returns its id (txId). */
   submitTx(tx: SignedTx): Promise<Hash>
+  /** Checks an offence against the head state and holds it for a block (and gossips it); false when already held. */
+  submitEvidence?(offence: Offence): Promise<boolean>
   getBlockByHeight(height: number): Promise<StoredBlock | null>
   getBlockByHash(hash: Hash): Promise<StoredBlock | null>
   getTransaction(id: Hash): Promise<TxLocation | null>

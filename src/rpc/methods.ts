@@ -1,5 +1,5 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import type { BlockEntry, CompletionEntry, SignedTx } from '../../blocks/schema.ts'
+import { type BlockEntry, type CompletionEntry, Offence, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -280,6 +280,16 @@ export const METHODS = {
       if (filter.asset !== undefined && filter.sender === undefined) return b.listExecutions({ asset: filter.asset }, page)
       if (filter.sender !== undefined && filter.asset === undefined) return b.listExecutions({ sender: filter.sender }, page)
       throw new RpcError('INVALID_PARAMS', 'filter: give exactly one of asset and sender', { path: 'filter' })
+    },
+  }),
+  xsc_submitEvidence: method<[Offence], boolean>({
+    method: 'xsc_submitEvidence',
+    summary: 'Submit proof of misbehaviour: a validator\'s two conflicting signed votes or proposals (equivocation), or a host\'s signed receipt contradicting the result its execution settled with. It is checked as the next block would apply it, gossiped, and a proposer includes it; the offender is slashed once. Returns false if this node already holds an offence against the same offender.',
+    params: [param('offence', jsonWireOf(Offence), 'The offence: {type: "equivocation", evidence: {type: "duplicateVote"|"duplicateProposal", first, second}} (first < second in canonical bytes) or {type: "contradictingReceipt", receipt}.')],
+    result: { name: 'accepted', wire: bool, description: 'true when newly held; false when already held.' },
+    call: (b, [offence]) => {
+      if (b.submitEvidence === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not take evidence')
+      return b.submitEvidence(offence)
     },
   }),
   'rpc.discover': method<[], Json>({

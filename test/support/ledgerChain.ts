@@ -58,10 +58,10 @@ export class LedgerChain {
 }
 
 /** Two conflicting signed prevotes of `key` at `height` (round 0): an equivocation. */
-export function doubleVote(key: KeyPair, chainId: string, height: number, round = 0): Evidence {
+export function doubleVote(key: KeyPair, chainId: string, height: number, round = 0): Extract<Evidence, { type: 'duplicateVote' }> {
   const body = (blockByte: number): VoteBody => ({ chainId, step: VOTE_STEP.prevote, height, round, blockId: new Uint8Array(32).fill(blockByte), validator: key.publicKey })
   const evidence = detectEquivocation(signVote(body(1), key.secretKey), signVote(body(2), key.secretKey))
-  if (evidence === undefined) throw new Error('the two votes do not conflict')
+  if (evidence?.type !== 'duplicateVote') throw new Error('the two votes do not conflict')
   return evidence
 }
 

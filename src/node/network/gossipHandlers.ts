@@ -1,5 +1,5 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
-import { Attestation, Block, SignedTx } from '../../../blocks/schema.ts'
+import { Attestation, Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
 /**
@@ -17,6 +17,7 @@ export interface GossipHandlers {
   transactions: GossipHandler<SignedTx>
   blocks: GossipHandler<Block>
   attestations: GossipHandler<Attestation>
+  evidence: GossipHandler<Offence>
 }
 
 export interface GossipHandlerModules {
@@ -28,6 +29,10 @@ export interface GossipHandlerModules {
   countAttestation(att: Attestation): ValidationResult
   /** Per-neighbour cap on votes (true: within it). */
   withinVoteCap(from: string | undefined): boolean
+  /** Checks and holds an offence (Chain.submitEvidence): true when new; throws why it does not apply. */
+  submitEvidence(offence: Offence): boolean
+  /** Per-neighbour cap on evidence (true: within it). */
+  withinEvidenceCap(from: string | undefined): boolean
 }
 
 export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
@@ -45,6 +50,11 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       // Over its cap a neighbour's votes are dropped unchecked (no penalty: it may relay for many).
       validate: (att, _bytes, from) => (m.withinVoteCap(from) ? m.countAttestation(att) : 'ignore'),
     },
+    evidence: {
+      codec: Offence,
+      // Over its cap a neighbour's evidence is dropped unchecked (two signature checks each); held already: no news.
+      validate: (offence, _bytes, from) => (m.withinEvidenceCap(from) && m.submitEvidence(offence) ? 'accept' : 'ignore'),
+    },
   }
 }
 
@@ -60,7 +70,7 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
 
 /** Subscribes every topic of the table; validation does all the work, so `handle` is empty. */
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers): void {
-  for (const topic of ['transactions', 'blocks', 'attestations'] as const) {
+  for (const topic of ['transactions', 'blocks', 'attestations', 'evidence'] as const) {
     net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
   }
 }
