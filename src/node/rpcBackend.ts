@@ -21,15 +21,17 @@ import {
   type Listed,
   type ListPage,
   type RpcBackend,
+  type StakeInfo,
   type StoredBlock,
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
-import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from '../state/records.ts'
+import { assetKey, executionKey, hostKey, STATE_PREFIX, validatorKey } from '../state/stateKeys.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
+import { readBondAccount, readUnbonding } from '../state/unbonding.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
 
@@ -125,6 +127,17 @@ export class NodeRpcBackend implements RpcBackend {
         const failures = record.shardFailures[index] ?? 0
         return { index, host, failures, lastAuditHeight: undefined, healthy: failures < threshold }
       }),
+    }
+  }
+
+  async getStake(address: Address): Promise<StakeInfo> {
+    const state = this.#m.chain.store.state
+    const bytes = state.get(validatorKey(address))
+    return {
+      address,
+      stake: bytes === undefined ? 0n : decode(Validator, bytes).stake,
+      unbonding: readUnbonding(state, address),
+      slashedAtHeight: readBondAccount(state, address).slashedAtHeight,
     }
   }
 

@@ -15,6 +15,8 @@ export interface RpcBackend {
   submitTx(tx: SignedTx): Promise<Hash>
   /** Checks an offence against the head state and holds it for a block (and gossips it); false when already held. */
   submitEvidence?(offence: Offence): Promise<boolean>
+  /** A validator's bonded stake, what it (or a host's bond) has unbonding, and its slash tombstone. */
+  getStake?(address: Address): Promise<StakeInfo>
   getBlockByHeight(height: number): Promise<StoredBlock | null>
   getBlockByHash(hash: Hash): Promise<StoredBlock | null>
   getTransaction(id: Hash): Promise<TxLocation | null>
@@ -91,6 +93,14 @@ export interface AssetInfo { id: Hash; record: AssetRecord; shards: ShardHealth[
 export interface HostInfo { address: Address; record: HostRecord; events: ReputationEvent[] }
 
 export interface HostSummary { address: Address; record: HostRecord }
+
+/** `kind` is BOND_KIND (0 validator stake, 1 host bond). */
+export interface StakeInfo {
+  address: Address
+  stake: bigint
+  unbonding: { kind: number; amount: bigint; startHeight: number; releaseHeight: number }[]
+  slashedAtHeight: number | undefined
+}
 
 export interface ExecutionInfo {
   id: Hash

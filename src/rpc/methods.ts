@@ -292,6 +292,16 @@ export const METHODS = {
       return b.submitEvidence(offence)
     },
   }),
+  xsc_getStake: method<[Uint8Array], B.StakeInfo>({
+    method: 'xsc_getStake',
+    summary: 'An address\'s bonded validator stake (0 if none), its unbonding funds (kind 0 validator stake, 1 host bond) with the height each is released at, and the height it was slashed for equivocation, if it was.',
+    params: [address],
+    result: { name: 'stake', wire: F.StakeInfo, description: 'Stake, unbonding entries and slash tombstone.' },
+    call: (b, [addr]) => {
+      if (b.getStake === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not serve stakes')
+      return b.getStake(addr)
+    },
+  }),
   'rpc.discover': method<[], Json>({
     method: 'rpc.discover',
     summary: 'The OpenRPC document of this API, generated from the method table.',

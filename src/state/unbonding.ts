@@ -109,3 +109,19 @@ const GiB = 1n << 30n
 export function computeHostBond(capacityBytes: bigint, params: ChainParams): bigint {
   return params.hostBondBase + params.hostBondPerGiB * ((capacityBytes + GiB - 1n) / GiB)
 }
+
+/** One of an owner's unbonding entries with its release height (for queries). */
+export interface UnbondingView { kind: number; amount: bigint; startHeight: number; releaseHeight: number }
+
+/** The owner's unbonding entries, by release height. */
+export function readUnbonding(state: StateReader, owner: Address): UnbondingView[] {
+  const out: UnbondingView[] = []
+  for (const releaseHeight of readBondAccount(state, owner).releaseHeights) {
+    const bytes = state.get(unbondingKey(releaseHeight))
+    if (bytes === undefined) continue
+    for (const e of decodeTrusted(UnbondingBucket, bytes).entries) {
+      if (equalBytes(e.owner, owner)) out.push({ kind: e.kind, amount: e.amount, startHeight: e.startHeight, releaseHeight })
+    }
+  }
+  return out
+}
