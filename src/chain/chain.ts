@@ -5,6 +5,7 @@ import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
 import type { Block, BlockEntry, GenesisConfig, Hash, KvWrite, Offence, Receipt, SignedTx } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
+import { BftError } from '../../consensus/bft/errors.ts'
 import type { Evidence } from '../../consensus/bft/messages.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
 import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
@@ -162,7 +163,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    */
   submitEvidence(value: Offence | Evidence): boolean {
     const offence = toOffence(value)
-    if (this.evidence.hasOffender(offence)) return false
+    // The state first: evidence against an offender already slashed is refused (ALREADY_SLASHED), even while the pool still holds it.
     checkOffence(this.store.state, offence, this.#nextContext())
     return this.evidence.add(offence)
   }
@@ -172,7 +173,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return computeProposalContext(this.genesis, head, head.header.slot + 1, head.header.proposer, this.hostIndex)
   }
 
-  /** Drops held offences a block settled or that no longer apply (expired, offender already slashed). */
+  /**
+   * Drops held offences that can no longer apply (expired, invalid). One whose offender is
+   * already slashed stays until it expires: the block that slashed it may still be reverted.
+   */
   #pruneEvidence(): void {
     if (this.evidence.size === 0) return
     const ctx = this.#nextContext()
@@ -180,8 +184,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       try {
         checkOffence(this.store.state, o, ctx)
         return true
-      } catch {
-        return false
+      } catch (err) {
+        return err instanceof BftError && err.code === 'ALREADY_SLASHED'
       }
     })
   }

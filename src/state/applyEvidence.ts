@@ -44,7 +44,6 @@ export interface ValidatorSlash { offender: Address; burned: bigint }
 export function slashEquivocation(state: StateOverlay, evidence: Evidence, ctx: ApplyContext): ValidatorSlash {
   const params = ctx.genesis.params
   const offender = evidenceOffender(evidence)
-  if (readBondAccount(state, offender).slashedAtHeight !== undefined) throw new BftError('ALREADY_SLASHED', 'offender was already slashed', { validator: toHex(offender) })
   const offenceHeight = evidence.first.body.height
   const bonded = state.read(Validator, validatorKey(offender))
   const stakeThen = (bonded?.stake ?? 0n) + slashableUnbonding(state, offender, BOND_KIND.validatorStake, offenceHeight)
@@ -54,6 +53,8 @@ export function slashEquivocation(state: StateOverlay, evidence: Evidence, ctx: 
     currentHeight: ctx.height,
     maxAgeHeights: params.unbondingHeights,
   })
+  // After the evidence check, so that held evidence of a slashed validator still expires (the pool drops it then).
+  if (readBondAccount(state, offender).slashedAtHeight !== undefined) throw new BftError('ALREADY_SLASHED', 'offender was already slashed', { validator: toHex(offender) })
   let burned = slashUnbonding(state, offender, BOND_KIND.validatorStake, offenceHeight, params.slashShareBps)
   if (bonded !== undefined) {
     const cut = computeShare(bonded.stake, params.slashShareBps)
