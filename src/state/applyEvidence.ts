@@ -82,7 +82,16 @@ export function slashReceiptOffence(state: StateOverlay, receipt: Receipt, ctx: 
   const { executionId, host } = receipt.body
   const mark = receiptOffenceKey(executionId, host)
   if (state.get(mark) !== undefined) throw new BftError('ALREADY_SLASHED', 'this receipt offence was already slashed', { validator: toHex(host) })
-  const bps = ctx.genesis.params.hostSlashShareBps
+  const burned = slashHostBond(state, host, ctx.genesis.params.hostSlashShareBps, sinceHeight)
+  state.set(mark, new Uint8Array([1]))
+  return burned
+}
+
+/**
+ * Burns `bps` of a host's bond: of the bond it holds, and of host bonds it has unbonding since
+ * `sinceHeight` (a host that left is still answerable for what it did before). Returns the burn.
+ */
+export function slashHostBond(state: StateOverlay, host: Address, bps: number, sinceHeight: number): bigint {
   const record = state.read(HostRecord, hostKey(host))
   let burned = 0n
   if (record !== undefined && record.bond > 0n) {
@@ -92,7 +101,6 @@ export function slashReceiptOffence(state: StateOverlay, receipt: Receipt, ctx: 
   }
   burned += slashUnbonding(state, host, BOND_KIND.hostBond, sinceHeight, bps)
   burnFromSupply(state, burned)
-  state.set(mark, new Uint8Array([1]))
   return burned
 }
 
