@@ -1,4 +1,6 @@
+import { Evidence } from '../consensus/bft/messages.ts'
 import { bool, bytes, bytes32, bytes64, enumOf, type Infer, list, optional, str, struct, u8, u16, u32, u64, u128, union, versioned } from './codec.ts'
+import { PROTOCOL_VERSION } from './protocolVersion.ts'
 
 /**
  * Every wire type of the protocol, in one file. Field order is wire order; union tags are
@@ -14,7 +16,7 @@ import { bool, bytes, bytes32, bytes64, enumOf, type Infer, list, optional, str,
 export type Hash = Uint8Array
 export type Address = Uint8Array
 
-export const PROTOCOL_VERSION = 1
+export { PROTOCOL_VERSION }
 
 // ---------- limits that shape the wire ----------
 export const LIMITS = {
@@ -38,6 +40,8 @@ export const LIMITS = {
   auditResults: 10_000,
   /** Zones one request may allow (Deploy/Execute `zones`). */
   zoneAllowList: 16,
+  /** Offences one block carries at most (each costs two signature checks). */
+  offencesPerBlock: 64,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
@@ -256,6 +260,18 @@ export type AuditResult = Infer<typeof AuditResult>
 export const Repair = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
 export type Repair = Infer<typeof Repair>
 
+/**
+ * Proof of misbehaviour that anyone can check and any proposer can include: a validator's
+ * equivocation (two conflicting signed votes or proposals, consensus/evidence.ts), or a host's
+ * signed receipt that contradicts the result its execution settled with (even one that arrives
+ * after settlement). Applying it slashes the offender once (src/state/applyEvidence.ts).
+ */
+export const Offence = union('Offence', {
+  equivocation: { tag: 0, codec: struct('EquivocationOffence', { evidence: Evidence }) },
+  contradictingReceipt: { tag: 1, codec: struct('ContradictingReceiptOffence', { receipt: Receipt }) },
+})
+export type Offence = Infer<typeof Offence>
+
 export const BlockEntry = union('BlockEntry', {
   genesis: { tag: 0, codec: struct('GenesisEntry', { config: bytes({ max: 1 << 24 }) }) },
   tx: { tag: 1, codec: struct('TxEntry', { tx: SignedTx }) },
@@ -291,6 +307,8 @@ export const BlockEntry = union('BlockEntry', {
       reputation: list(ReputationChange, LIMITS.auditResults),
     }),
   },
+  /** Rides in ledger blocks, before their txs (blocks/validateBlock.ts). */
+  evidence: { tag: 6, codec: struct('EvidenceEntry', { offence: Offence }) },
 })
 export type BlockEntry = Infer<typeof BlockEntry>
 export type EntryType = BlockEntry['type']
@@ -302,6 +320,7 @@ export type DeploymentEntry = EntryOf<'deployment'>
 export type ExecutionEntry = EntryOf<'execution'>
 export type CompletionEntry = EntryOf<'completion'>
 export type AuditEntry = EntryOf<'audit'>
+export type EvidenceEntry = EntryOf<'evidence'>
 
 // ---------- blocks ----------
 
@@ -418,6 +437,15 @@ export const ChainParams = struct('ChainParams', {
   executionRetentionHeights: u32,
   /** Reputation events kept per host (older ones leave state; blocks keep them). */
   reputationHistoryLimit: u16,
+  /** Share of an equivocating validator's bonded and unbonding stake burned, basis points. */
+  slashShareBps: u32,
+  /** Heights unstaked stake and left host bonds stay locked (and slashable); also the maximum evidence age. */
+  unbondingHeights: u32,
+  /** A host's bond: base + per GiB of declared capacity (rounded up), locked by host.join. */
+  hostBondBase: u128,
+  hostBondPerGiB: u128,
+  /** Share of a host's bond slashed per offence (failed audits beyond the threshold, a contradicting receipt), basis points. */
+  hostSlashShareBps: u32,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

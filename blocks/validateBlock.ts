@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '../src/crypto/index.ts'
 import { BlockError } from './errors.ts'
 import { computeBodyRoot, txId } from './ids.ts'
-import { type Block, type BlockHeader, ENTRY_TYPE_OF_KIND } from './schema.ts'
+import { type Block, type BlockHeader, ENTRY_TYPE_OF_KIND, LIMITS } from './schema.ts'
 
 /** Checks that need only the block: entry kinds, non-empty body, body root, no tx twice. */
 export function validateBlockStructure(block: Block, chainId: string): void {
@@ -11,8 +11,14 @@ export function validateBlockStructure(block: Block, chainId: string): void {
   // Empty ledger blocks are heartbeats (time and finality advance); other kinds exist only for their entries.
   if (header.kind !== 'genesis' && header.kind !== 'ledger' && entries.length === 0) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no entries`)
   const seen = new Set<string>()
+  let offences = 0
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!
+    // Evidence rides in ledger blocks, before their txs, a bounded number per block.
+    if (e.type === 'evidence' && header.kind === 'ledger' && i === offences) {
+      if (++offences > LIMITS.offencesPerBlock) throw new BlockError('WRONG_ENTRY_KIND', `more than ${LIMITS.offencesPerBlock} evidence entries`, { index: i })
+      continue
+    }
     if (e.type !== entryType) throw new BlockError('WRONG_ENTRY_KIND', `${header.kind} block holds a ${e.type} entry at ${i}`, { index: i })
     if ('tx' in e) {
       const id = toHex(txId(e.tx))

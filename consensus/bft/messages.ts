@@ -1,5 +1,6 @@
 import { bytes, bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
-import { type Address, type Hash, PROTOCOL_VERSION } from '../../blocks/schema.ts'
+import { PROTOCOL_VERSION } from '../../blocks/protocolVersion.ts'
+import type { Address, Hash } from '../../blocks/schema.ts'
 import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
 
 /**

@@ -3,9 +3,9 @@ import { EventEmitter } from 'node:events'
 import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Receipt, type SignedTx } from '../../blocks/schema.ts'
+import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
-import { type Commit, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
+import { type Commit, type Evidence, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
 import { isQuorum } from '../../consensus/bft/quorum.ts'
 import { verifyCommit } from '../../consensus/bft/verifyCommit.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
@@ -18,6 +18,7 @@ import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
+import { checkOffence } from '../state/applyEvidence.ts'
 import { StateError } from '../state/errors.ts'
 import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
 import { HostRecord, Validator } from '../state/records.ts'
@@ -26,6 +27,7 @@ import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import type { StateWrite } from '../state/stateView.ts'
 import { ChainStore } from './chainStore.ts'
+import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
@@ -90,6 +92,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly registry: ProofRegistry
   readonly genesis: GenesisConfig
   readonly receipts: ReceiptPool
+  readonly evidence = new EvidencePool()
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
   #auditResponder: AuditResponder | undefined
@@ -195,6 +198,39 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. */
   submitReceipt(receipt: Receipt, writeSet: KvWrite[]): void {
     this.receipts.add(receipt, writeSet, this.store.state)
+  }
+
+  /**
+   * Checks an offence as the next block would apply it and holds it for a block. Returns false
+   * when the pool already holds it (or one against the same offender); throws why it does not apply.
+   */
+  submitEvidence(value: Offence | Evidence): boolean {
+    const offence = toOffence(value)
+    // The state first: evidence against an offender already slashed is refused (ALREADY_SLASHED), even while the pool still holds it.
+    checkOffence(this.store.state, offence, this.#nextContext())
+    return this.evidence.add(offence)
+  }
+
+  #nextContext(): ApplyContext {
+    const head = this.store.head
+    return computeProposalContext(this.genesis, head, head.header.slot + 1, head.header.proposer, this.hostIndex)
+  }
+
+  /**
+   * Drops held offences that can no longer apply: included (the offender is slashed), expired or
+   * invalid. Committed blocks are final, so a slashing is never undone.
+   */
+  #pruneEvidence(): void {
+    if (this.evidence.size === 0) return
+    const ctx = this.#nextContext()
+    this.evidence.prune((o) => {
+      try {
+        checkOffence(this.store.state, o, ctx)
+        return true
+      } catch {
+        return false
+      }
+    })
   }
 
   /** Admits a tx to the mempool or throws a typed error. */
@@ -325,6 +361,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#checked.clear()
     this.mempool.prune(this.store.state, computePruneInfo(block))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+    this.#pruneEvidence()
     const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }
     this.emit('block', imported)
     return imported
@@ -418,7 +455,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
     const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
-    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers })
+    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers })
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
     return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))

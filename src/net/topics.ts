@@ -1,7 +1,7 @@
 import { LIMITS } from '../../blocks/schema.ts'
 
 /** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
-export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'receipts'] as const
+export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'receipts', 'evidence'] as const
 export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
 
 const KiB = 1024
@@ -17,6 +17,8 @@ export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
   blocks: 10 * MiB,
   consensus: 256 * KiB, // BFT proposals, votes (~200 bytes), commits (~100 bytes per signer) and evidence
   receipts: LIMITS.output + 64 * KiB,
+  // Two signed votes/proposals (~400 bytes) or one receipt with its output.
+  evidence: LIMITS.output + 64 * KiB,
 }
 
 export function isGossipTopic(topic: unknown): topic is GossipTopic {

@@ -6,7 +6,7 @@ import { AUDIT_OUTCOME, COMPLETION_STATUS, type HostParams, OUTCOME } from '../.
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
-import { type EvidencePool, MemoryEvidencePool } from '../chain/evidencePool.ts'
+import type { EvidencePool } from '../chain/evidencePool.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
 import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
@@ -161,7 +161,7 @@ export class XscNode {
     const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
     const metrics = createMetrics({ defaultMetrics: true })
     const roles: Roles = {}
-    const evidence = new MemoryEvidencePool()
+    const evidence = chain.evidence
     try {
       network = await XscNode.#startNetwork(chain, events, evidence, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
@@ -274,7 +274,7 @@ export class XscNode {
         ...(twin ? { twin } : {}),
         ...(modules.now ? { now: modules.now } : {}),
       },
-      { chain, net, log: log.child({ module: 'consensus' }), evidence, onFinalized: (height) => events.finalizedTo(height) },
+      { chain, net, log: log.child({ module: 'consensus' }), onFinalized: (height) => events.finalizedTo(height) },
     )
     await network.start()
     try {

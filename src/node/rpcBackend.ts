@@ -1,5 +1,5 @@
 import { decode } from '../../blocks/codec.ts'
-import type { Address, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { concatBytes, toHex, u32be } from '../crypto/index.ts'
@@ -26,15 +26,17 @@ import {
   type QueryRequest,
   type QueryResult,
   type RpcBackend,
+  type StakeInfo,
   type StoredBlock,
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../state/records.ts'
-import { assetKey, executionKey, hostKey, STATE_PREFIX } from '../state/stateKeys.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from '../state/records.ts'
+import { assetKey, executionKey, hostKey, STATE_PREFIX, validatorKey } from '../state/stateKeys.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
+import { readBondAccount, readUnbonding } from '../state/unbonding.ts'
 import type { AssetQueries } from './assetQueries.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { ChainEvents } from './chainEvents.ts'
@@ -65,6 +67,10 @@ export class NodeRpcBackend implements RpcBackend {
 
   async submitTx(tx: SignedTx): Promise<Hash> {
     return this.#m.chain.submitTx(tx)
+  }
+
+  async submitEvidence(offence: Offence): Promise<boolean> {
+    return this.#m.chain.submitEvidence(offence)
   }
 
   async getBlockByHeight(height: number): Promise<StoredBlock | null> {
@@ -129,6 +135,17 @@ export class NodeRpcBackend implements RpcBackend {
         const failures = record.shardFailures[index] ?? 0
         return { index, host, failures, lastAuditHeight: undefined, healthy: failures < threshold }
       }),
+    }
+  }
+
+  async getStake(address: Address): Promise<StakeInfo> {
+    const state = this.#m.chain.store.state
+    const bytes = state.get(validatorKey(address))
+    return {
+      address,
+      stake: bytes === undefined ? 0n : decode(Validator, bytes).stake,
+      unbonding: readUnbonding(state, address),
+      slashedAtHeight: readBondAccount(state, address).slashedAtHeight,
     }
   }
 

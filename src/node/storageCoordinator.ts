@@ -1,6 +1,6 @@
-import { decode } from '../../blocks/codec.ts'
+import { decode, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { type Block, ReceiptGossip } from '../../blocks/schema.ts'
+import { type Block, Offence, type Receipt, ReceiptGossip } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ReceiptError } from '../chain/errors.ts'
 import { toHex } from '../crypto/index.ts'
@@ -54,8 +54,23 @@ export class StorageCoordinator {
       this.#m.chain.submitReceipt(msg.receipt, msg.writeSet)
       return 'accept'
     } catch (err) {
+      if (err instanceof ReceiptError && err.code === 'SETTLED') this.#offerLateReceipt(msg.receipt)
       if (err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION')) return 'ignore'
       return 'reject'
+    }
+  }
+
+  /**
+   * A receipt that arrives after its execution settled is still signed: if it contradicts the
+   * agreed result it is evidence against its host (held, gossiped, slashed by a later block).
+   * One that agrees, or cannot be judged, is dropped quietly.
+   */
+  #offerLateReceipt(receipt: Receipt): void {
+    const offence: Offence = { type: 'contradictingReceipt', receipt }
+    try {
+      if (this.#m.chain.submitEvidence(offence)) this.#m.net.publish('evidence', encode(Offence, offence)).catch(() => undefined)
+    } catch {
+      // Not an offence (it agrees, or the execution is unknown here): nothing to do.
     }
   }
 

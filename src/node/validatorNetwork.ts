@@ -1,9 +1,10 @@
+import { encode } from '../../blocks/codec.ts'
 import { BlockError } from '../../blocks/errors.ts'
-import type { Block, Hash, SignedTx } from '../../blocks/schema.ts'
-import type { ConsensusMessage } from '../../consensus/bft/messages.ts'
+import { type Block, type Hash, Offence, type SignedTx } from '../../blocks/schema.ts'
+import type { ConsensusMessage, Evidence } from '../../consensus/bft/messages.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { Chain } from '../chain/chain.ts'
-import type { EvidencePool } from '../chain/evidencePool.ts'
+import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
 import type { KeyPair } from '../crypto/index.ts'
 import { type GossipTopic, gossipVerdictOf, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
@@ -41,13 +42,17 @@ export interface ValidatorNetworkModules {
   chain: Chain
   net: NetNode
   log: Logger
-  evidence: EvidencePool
+  /** Where the consensus driver puts equivocations it detects; by default checked against state, held and gossiped (submitEvidence). */
+  evidence?: Pick<EvidenceSink, 'add'>
   /** Called after a block was committed (final) at `height`. */
   onFinalized?: (height: number) => void | Promise<void>
 }
 
 /** Consensus messages a neighbour may relay per validator per slot before the rest is dropped unchecked. */
 const MESSAGES_PER_VALIDATOR_PER_SLOT = 16
+/** Offences a neighbour may relay per second, with bursts: equivocations are rare, a flood is an attack. */
+const EVIDENCE_PER_SECOND = 4
+const EVIDENCE_BURST = 64
 
 export class ValidatorNetwork {
   readonly chain: Chain
@@ -60,6 +65,7 @@ export class ValidatorNetwork {
   readonly #sync: RangeSync
   readonly #gossip: GossipHandlers
   readonly #messageCap: PeerRateLimit
+  readonly #evidenceCap: PeerRateLimit
   #pollTimer: NodeJS.Timeout | undefined
   #roundStateTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
@@ -74,7 +80,7 @@ export class ValidatorNetwork {
     this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? 1_000
     this.#driver = new ConsensusDriver(
       { validatorKey: opts.validatorKey, signGuard: opts.signGuard, now: this.#now, timeouts: opts.timeouts, ...(opts.twin ? { twin: true } : {}) },
-      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), onFinalized: modules.onFinalized, evidence: modules.evidence },
+      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), onFinalized: modules.onFinalized, evidence: modules.evidence ?? { add: (e) => this.#trySubmitEvidence(e) } },
     )
     this.#sync = new RangeSync({ chain: this.chain, net: this.net, log: this.#log, now: this.#now, processCommittedBlock: (block, bytes, commit) => this.#processCommittedBlock(block, bytes, commit) })
     const slotMs = this.chain.genesis.slotMs
@@ -88,7 +94,10 @@ export class ValidatorNetwork {
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
+      submitEvidence: (offence) => this.chain.submitEvidence(offence),
+      withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
     })
+    this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
   }
 
   /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */
@@ -139,6 +148,27 @@ export class ValidatorNetwork {
   /** The height and round consensus is at. */
   get consensus(): { height: number | undefined; round: number } {
     return { height: this.#driver.height, round: this.#driver.round }
+  }
+
+  /**
+   * The seam for offences found here (the consensus driver seeing two conflicting votes, RPC):
+   * checked and held for a block by Chain.submitEvidence, then gossiped so every proposer holds
+   * it. False when already held; throws (BftError/StateError) when it does not apply.
+   */
+  #trySubmitEvidence(value: Offence | Evidence): boolean {
+    try {
+      return this.submitEvidence(value)
+    } catch (err) {
+      this.#log.debug({ err: (err as Error).message }, 'evidence refused')
+      return false
+    }
+  }
+
+  submitEvidence(value: Offence | Evidence): boolean {
+    const offence = toOffence(value)
+    const added = this.chain.submitEvidence(offence)
+    if (added) this.net.publish('evidence', encode(Offence, offence)).catch((err: unknown) => this.#log.debug({ topic: 'evidence', err: String(err) }, 'publish failed'))
+    return added
   }
 
   peerCount(): number {

@@ -114,13 +114,14 @@ function penaltyOf(h: IndexedHost, askBp: number, strategy: number): number {
 }
 
 /**
- * The filter (active, has the capabilities, in an allowed zone, enough memory, room for the data,
+ * The filter (active and bonded, has the capabilities, in an allowed zone, enough memory, room for the data,
  * not excluded, price within the bid) and the cost. Returns undefined for an ineligible host or
  * one whose cost exceeds `above` (it could not enter the band, see `route`); the distance test
  * runs first as it is cheapest.
  */
 function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefined {
-  if (h.status !== HOST_STATUS.active) return undefined
+  // An unbonded host (bond slashed away, or never locked) is never placed: it has nothing at stake.
+  if (h.status !== HOST_STATUS.active || h.record.bond === 0n) return undefined
   // >>> 0: capability bit 31 would otherwise make the int32 AND negative.
   if ((h.capabilities & q.req.capabilities) >>> 0 !== q.req.capabilities) return undefined
   const dx = h.x - q.ox

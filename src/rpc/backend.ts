@@ -1,4 +1,4 @@
-import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import type { Commit } from '../../consensus/bft/messages.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
@@ -14,6 +14,10 @@ import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 export interface RpcBackend {
   /** Validates and admits a tx to the mempool; returns its id (txId). */
   submitTx(tx: SignedTx): Promise<Hash>
+  /** Checks an offence against the head state and holds it for a block (and gossips it); false when already held. */
+  submitEvidence?(offence: Offence): Promise<boolean>
+  /** A validator's bonded stake, what it (or a host's bond) has unbonding, and its slash tombstone. */
+  getStake?(address: Address): Promise<StakeInfo>
   getBlockByHeight(height: number): Promise<StoredBlock | null>
   getBlockByHash(hash: Hash): Promise<StoredBlock | null>
   getTransaction(id: Hash): Promise<TxLocation | null>
@@ -114,6 +118,14 @@ export interface AssetInfo { id: Hash; record: AssetRecord; shards: ShardHealth[
 export interface HostInfo { address: Address; record: HostRecord; events: ReputationEvent[] }
 
 export interface HostSummary { address: Address; record: HostRecord }
+
+/** `kind` is BOND_KIND (0 validator stake, 1 host bond). */
+export interface StakeInfo {
+  address: Address
+  stake: bigint
+  unbonding: { kind: number; amount: bigint; startHeight: number; releaseHeight: number }[]
+  slashedAtHeight: number | undefined
+}
 
 export interface ExecutionInfo {
   id: Hash

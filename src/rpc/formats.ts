@@ -78,6 +78,12 @@ export const ShardHealth = obj<B.ShardHealth>('ShardHealth', { index: u8, host: 
 export const AssetInfo = obj<B.AssetInfo>('Asset', { id: bytes32, record: jsonWireOf(R.AssetRecord), shards: list(ShardHealth, LIMITS.shards) })
 
 const HostRecord = jsonWireOf(R.HostRecord)
+export const StakeInfo = obj<B.StakeInfo>('Stake', {
+  address: bytes32,
+  stake: amount,
+  unbonding: list(obj<B.StakeInfo['unbonding'][number]>('Unbonding', { kind: u8, amount, startHeight: u32, releaseHeight: u32 }), 1 << 16),
+  slashedAtHeight: optional(u32),
+})
 export const HostInfo = obj<B.HostInfo>('Host', { address: bytes32, record: HostRecord, events: list(jsonWireOf(R.ReputationEvent), 10_000) })
 export const HostSummary = obj<B.HostSummary>('HostSummary', { address: bytes32, record: HostRecord })
 

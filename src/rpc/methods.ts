@@ -1,5 +1,5 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import { type BlockEntry, type CompletionEntry, LIMITS, type SignedTx } from '../../blocks/schema.ts'
+import { type BlockEntry, type CompletionEntry, LIMITS, Offence, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -323,6 +323,26 @@ export const METHODS = {
     params: [param('size', optional(u32), `Tx size in bytes (default ${DEFAULT_FEE_ESTIMATE_SIZE}).`)],
     result: { name: 'estimate', wire: F.FeeEstimate, description: 'Base fee, minimum, suggested and required fee.' },
     call: async (b, [size]) => computeFeeEstimate(await b.getFeeInfo(), size ?? DEFAULT_FEE_ESTIMATE_SIZE),
+  }),
+  xsc_submitEvidence: method<[Offence], boolean>({
+    method: 'xsc_submitEvidence',
+    summary: 'Submit proof of misbehaviour: a validator\'s two conflicting signed votes or proposals (equivocation), or a host\'s signed receipt contradicting the result its execution settled with. It is checked as the next block would apply it, gossiped, and a proposer includes it; the offender is slashed once. Returns false if this node already holds an offence against the same offender.',
+    params: [param('offence', jsonWireOf(Offence), 'The offence: {type: "equivocation", evidence: {type: "duplicateVote"|"duplicateProposal", first, second}} (first < second in canonical bytes) or {type: "contradictingReceipt", receipt}.')],
+    result: { name: 'accepted', wire: bool, description: 'true when newly held; false when already held.' },
+    call: (b, [offence]) => {
+      if (b.submitEvidence === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not take evidence')
+      return b.submitEvidence(offence)
+    },
+  }),
+  xsc_getStake: method<[Uint8Array], B.StakeInfo>({
+    method: 'xsc_getStake',
+    summary: 'An address\'s bonded validator stake (0 if none), its unbonding funds (kind 0 validator stake, 1 host bond) with the height each is released at, and the height it was slashed for equivocation, if it was.',
+    params: [address],
+    result: { name: 'stake', wire: F.StakeInfo, description: 'Stake, unbonding entries and slash tombstone.' },
+    call: (b, [addr]) => {
+      if (b.getStake === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not serve stakes')
+      return b.getStake(addr)
+    },
   }),
   'rpc.discover': method<[], Json>({
     method: 'rpc.discover',

@@ -7,6 +7,7 @@ import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { recordReputationEvent } from './hosts.ts'
 import { AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
+import { slashFailedAudits } from './slashFailedAudits.ts'
 import { assetKey, hostKey, LAST_AUDIT_EPOCH_KEY, STATE_PREFIX } from './stateKeys.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
 import { type AuditAnswers, type AuditEpochInput, type AuditEpochOutput, computeAuditEntry, verifyAuditEntry } from './storage/computeAuditEntry.ts'
@@ -85,5 +86,6 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
   }
   for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   for (const p of entry.rent) credit(state, p.to, p.amount)
+  slashFailedAudits(state, entry, input.hosts, ctx)
   state.set(LAST_AUDIT_EPOCH_KEY, u32be(entry.epoch))
 }

@@ -3,11 +3,13 @@ import { applyAudit } from './applyAudit.ts'
 import { applyCompletion } from './applyCompletion.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { applyDeployment } from './applyDeployment.ts'
+import { applyEvidence } from './applyEvidence.ts'
 import { applyExecution, pruneExpiredExecutions } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
+import { releaseUnbonded } from './unbonding.ts'
 
 export interface ApplyResult {
   writes: StateWrite[]
@@ -24,6 +26,8 @@ export interface ApplyResult {
 export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint8Array, ctx: ApplyContext): ApplyResult {
   const overlay = new StateOverlay(state)
   pruneExpiredExecutions(overlay, ctx)
+  // Funds whose unbonding period ends at this height come back first, whatever the block holds.
+  releaseUnbonded(overlay, ctx.height)
   let events = 0
   const nextEventIndex = (): number => events++
   for (const entry of block.entries) {
@@ -43,6 +47,9 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
       case 'audit':
         if (block.entries.length !== 1) throw new StateError('INVALID_TX', 'an audit block holds exactly one audit entry')
         applyAudit(overlay, entry, ctx, nextEventIndex)
+        break
+      case 'evidence':
+        applyEvidence(overlay, entry, ctx)
         break
       case 'genesis':
         throw new StateError('WRONG_ENTRY_KIND', 'a genesis entry can only be in the genesis block')

@@ -10,6 +10,7 @@ import { advanceExecutionQueue, computeQueueDeadline, requireCurrentPreState, re
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
+import { settleAgreedResult } from './settleAgreedResult.ts'
 import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 
@@ -93,5 +94,6 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
   scheduleExecutionExpiry(s, entry.executionId, ctx)
+  if (entry.status === COMPLETION_STATUS.agreed) settleAgreedResult(s, entry, ctx)
   s.mergeInto(state)
 }

@@ -6,9 +6,10 @@ import type { ApplyContext } from './applyContext.ts'
 import { checkAccountCreation, checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
 import { computeFeeSplit } from './fees.ts'
-import { HOST_STATUS, HostRecord, Validator } from './records.ts'
+import { BOND_KIND, HOST_STATUS, HostRecord, Validator } from './records.ts'
 import { hostKey, validatorKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
+import { beginUnbonding, computeHostBond, readBondAccount } from './unbonding.ts'
 
 /**
  * Applies one ledger tx: checks, fee to the proposer, nonce, effect. On error the caller's
@@ -25,6 +26,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       break
     case 'stake': {
       if (payload.amount === 0n) throw new StateError('INVALID_TX', 'stake amount must be positive')
+      if (readBondAccount(s, from).slashedAtHeight !== undefined) throw new StateError('SLASHED', `${toHex(from)} was slashed for equivocation and may not stake again`)
       debit(s, from, payload.amount)
       const v = s.read(Validator, validatorKey(from)) ?? { stake: 0n, peerId: '' }
       const stake = v.stake + payload.amount
@@ -39,13 +41,16 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       const stake = v.stake - payload.amount
       if (stake !== 0n && stake < ctx.genesis.params.minStake) throw new StateError('STAKE_TOO_LOW', 'remaining stake would be below minStake; unstake all or less')
       s.write(Validator, validatorKey(from), stake === 0n ? undefined : { ...v, stake })
-      credit(s, from, payload.amount)
+      // Not credited now: it stays slashable for the unbonding period, then a later block releases it.
+      beginUnbonding(s, { owner: from, kind: BOND_KIND.validatorStake, amount: payload.amount }, ctx.height, ctx.genesis.params)
       break
     }
     case 'host.join': {
       const existing = s.read(HostRecord, hostKey(from))
       if (existing !== undefined && existing.status !== HOST_STATUS.left) throw new StateError('HOST_EXISTS', `${toHex(from)} is already a host`)
       checkHostParams(payload.host, ctx)
+      const bond = computeHostBond(payload.host.capacityBytes, ctx.genesis.params)
+      debit(s, from, bond)
       s.write(HostRecord, hostKey(from), {
         params: payload.host,
         reputation: existing?.reputation ?? ctx.genesis.params.reputationInitialBp,
@@ -53,7 +58,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
         usedBytes: 0n,
         joinedHeight: ctx.height,
         failedAudits: 0,
-        bond: 0n,
+        bond,
         // Vetting survives a leave and re-join, as reputation does.
         passedChecks: existing?.passedChecks ?? 0,
       })
@@ -63,14 +68,20 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       const existing = requireHost(s, from)
       checkHostParams(payload.host, ctx)
       if (payload.host.capacityBytes < existing.usedBytes) throw new StateError('INVALID_TX', 'capacity below the bytes already stored')
-      s.write(HostRecord, hostKey(from), { ...existing, params: payload.host })
+      // More declared capacity needs more bond; less keeps the bond until the host leaves.
+      const needed = computeHostBond(payload.host.capacityBytes, ctx.genesis.params)
+      const topUp = needed > existing.bond ? needed - existing.bond : 0n
+      debit(s, from, topUp)
+      s.write(HostRecord, hostKey(from), { ...existing, params: payload.host, bond: existing.bond + topUp })
       break
     }
     case 'host.leave': {
       const existing = requireHost(s, from)
       // A host holding shards drains first: audits move its shards away, then it is `left`.
       const status = existing.usedBytes === 0n ? HOST_STATUS.left : HOST_STATUS.draining
-      s.write(HostRecord, hostKey(from), { ...existing, status })
+      // The bond comes back after the unbonding period; until then failed audits of shards it still holds slash it there.
+      if (existing.bond > 0n) beginUnbonding(s, { owner: from, kind: BOND_KIND.hostBond, amount: existing.bond }, ctx.height, ctx.genesis.params)
+      s.write(HostRecord, hostKey(from), { ...existing, status, bond: 0n })
       break
     }
     case 'asset.extend':

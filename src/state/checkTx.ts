@@ -7,6 +7,7 @@ import { StateError } from './errors.ts'
 import { computeRequiredFee, computeTxSize, type FeeParams } from './fees.ts'
 import { computeEscrow } from './market/index.ts'
 import type { StateReader } from './stateView.ts'
+import { computeHostBond } from './unbonding.ts'
 
 /**
  * The stateless checks of a tx: chain id, sender key, signature. Shared by the mempool and block
@@ -35,6 +36,8 @@ export function computeTxCost(tx: SignedTx, params: ChainParams): bigint {
       return tx.body.fee + p.deposit
     case 'asset.extend':
       return tx.body.fee + p.amount
+    case 'host.join':
+      return tx.body.fee + computeHostBond(p.host.capacityBytes, params)
     case 'execute':
       return tx.body.fee + computeExecuteEscrow(p, params)
     default:

@@ -29,6 +29,10 @@ export type StateErrorPayloads = {
   FEE_TOO_LOW: { fee: string; required: string; baseFee: string; size: number }
   /** A transfer would create an account with less than the existential deposit. */
   BELOW_EXISTENTIAL_DEPOSIT: { address: string; amount: string; required: string }
+  /** A validator slashed for equivocation (tombstoned) may not stake again. */
+  SLASHED: {}
+  /** A contradicting-receipt offence that cannot be judged or is no offence (`field` says why). */
+  BAD_EVIDENCE: { field: string }
 }
 export type StateErrorCode = keyof StateErrorPayloads
 
@@ -46,7 +50,7 @@ export class StateError extends XscError<StateErrorPayloads> {
     NONCE_TOO_HIGH: 'IGNORE', INSUFFICIENT_FUNDS: 'IGNORE', OVERFLOW: 'REJECT', INVALID_TX: 'REJECT',
     HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', NOT_OWNER: 'REJECT', UNKNOWN_EXECUTION: 'IGNORE',
     UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
-    UNSUPPORTED: 'REJECT', FEE_TOO_LOW: 'IGNORE', BELOW_EXISTENTIAL_DEPOSIT: 'IGNORE',
+    UNSUPPORTED: 'REJECT', FEE_TOO_LOW: 'IGNORE', BELOW_EXISTENTIAL_DEPOSIT: 'IGNORE', SLASHED: 'IGNORE', BAD_EVIDENCE: 'REJECT',
   }
 }
 

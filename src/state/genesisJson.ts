@@ -21,7 +21,7 @@ export interface GenesisJson {
 }
 
 /** The ChainParams fields that are bigints (u64/u128), written as decimal strings in genesis.json. */
-const BIGINT_PARAMS = ['minStake', 'maxFuelLimit', 'minFeePerByte', 'minBaseFee', 'maxBaseFee', 'existentialDeposit'] as const
+const BIGINT_PARAMS = ['minStake', 'maxFuelLimit', 'minFeePerByte', 'minBaseFee', 'maxBaseFee', 'existentialDeposit', 'hostBondBase', 'hostBondPerGiB'] as const
 type BigintParam = (typeof BIGINT_PARAMS)[number]
 
 function bad(field: string, why: string): never {
@@ -120,6 +120,12 @@ export const DEFAULT_PARAMS: ChainParams = {
   vettingPasses: 8,
   unvettedShareBp: 500,
   ...FEE_PARAM_DEFAULTS,
+  // Bonds and slashing (docs/economics.md "Bonds and slashing"): devnet-sized, 1200 heights ≈ 10 min at 500 ms slots.
+  slashShareBps: 500,
+  unbondingHeights: 1200,
+  hostBondBase: 1_000n,
+  hostBondPerGiB: 100n,
+  hostSlashShareBps: 1000,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

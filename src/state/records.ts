@@ -25,7 +25,7 @@ export const HostRecord = struct('HostRecord', {
   joinedHeight: u32,
   /** Consecutive failed audits per shard held, summed: the repair trigger reads it. */
   failedAudits: u32,
-  /** Bond locked by host.join (the bonds helper owns its rules). */
+  /** Locked by host.join (hostBondBase + hostBondPerGiB × capacity); slashable; unbonds on host.leave. */
   bond: u128,
   /** Audits passed plus receipts that agreed with the quorum: vetted at `vettingPasses`. */
   passedChecks: u32,
@@ -102,3 +102,40 @@ export type ReputationLog = Infer<typeof ReputationLog>
 export const SupplyRecord = struct('SupplyRecord', { total: u128, burned: u128 })
 export type SupplyRecord = Infer<typeof SupplyRecord>
 
+
+/** What an unbonding entry holds. */
+export const BOND_KIND = { validatorStake: 0, hostBond: 1 } as const
+
+/** Funds on their way back to `owner`: slashable until the bucket's release height. */
+export const UnbondingEntry = struct('UnbondingEntry', {
+  owner: bytes32,
+  /** BOND_KIND */
+  kind: u8,
+  amount: u128,
+  /** Height at which the funds left the bond: offences from this height on still reach them. */
+  startHeight: u32,
+})
+export type UnbondingEntry = Infer<typeof UnbondingEntry>
+
+/** Every entry released at one height (the key's height), in insertion order. */
+export const UnbondingBucket = struct('UnbondingBucket', { entries: list(UnbondingEntry, 1 << 20) })
+export type UnbondingBucket = Infer<typeof UnbondingBucket>
+
+/** Per address: where its unbonding funds sit, and whether it was slashed as a validator (tombstone). */
+export const BondAccount = struct('BondAccount', {
+  /** Release heights of buckets holding its entries, ascending, no duplicates. */
+  releaseHeights: list(u32, 1 << 16),
+  /** Height of the block whose evidence slashed it as a validator: it may never stake again. */
+  slashedAtHeight: optional(u32),
+})
+export type BondAccount = Infer<typeof BondAccount>
+
+/** What an execution settled with (status agreed), kept so a contradicting receipt can be judged after settlement. */
+export const AgreedResult = struct('AgreedResult', {
+  /** OUTCOME (blocks/schema.ts) */
+  outcome: u8,
+  resultHash: bytes32,
+  fuelUsed: u64,
+  settledHeight: u32,
+})
+export type AgreedResult = Infer<typeof AgreedResult>

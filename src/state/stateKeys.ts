@@ -21,6 +21,10 @@ export const STATE_PREFIX = {
   executionExpiry: 0x0a,
   /** The keys of a host's reputation events still in state, oldest first: prefix | host → ReputationLog. */
   reputationLog: 0x0b,
+  /** Unbonding funds by release height (UnbondingBucket): released with one read per block. */
+  unbonding: 0x0c,
+  /** Per address: its unbonding release heights and slash tombstone (BondAccount); per (execution, host): a slashed receipt. */
+  bonds: 0x0d,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -38,3 +42,12 @@ export const reputationLogKey = (host: Address): Uint8Array => one(STATE_PREFIX.
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
 /** The last epoch an audit block settled (u32). */
 export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])
+/** The unbonding entries released at `height`. */
+export const unbondingKey = (releaseHeight: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.unbonding]), u32be(releaseHeight))
+/** Sub-buckets of STATE_PREFIX.bonds (second key byte). */
+const BONDS_SUB = { account: 0x01, agreedResult: 0x02, receiptOffence: 0x03 } as const
+export const bondAccountKey = (a: Address): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.account]), a)
+/** The result an execution settled with (AgreedResult): a later receipt that contradicts it is evidence. */
+export const agreedResultKey = (executionId: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.agreedResult]), executionId)
+/** Marks a host's receipt for an execution as slashed, so that offence is punished once. */
+export const receiptOffenceKey = (executionId: Hash, host: Address): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.bonds, BONDS_SUB.receiptOffence]), executionId, host)

@@ -56,7 +56,7 @@ describe('host faults', () => {
     }
   }, 300_000)
 
-  it('a host that returns a wrong result is outvoted, not paid, and loses reputation', async () => {
+  it('a host that returns a wrong result is outvoted, not paid, and has its bond slashed whenever its receipt arrives', async () => {
     net = await startComputeNetwork({ name: 'liar', validators: 2, hosts: 6 })
     // The seventh host runs in this process with a runtime that lies about the output.
     const real = createComputePool({ workers: 1 })
@@ -81,7 +81,8 @@ describe('host faults', () => {
     }, { computePool: lying })
     await net.waitForHosts(7)
     const asset = await net.deployFixture('fixtures/wasm/fib.wasm')
-    const repBefore = (await getHost(net.rpc(), { address: liarKey.publicKey }))!.record.reputation
+    const before = (await getHost(net.rpc(), { address: liarKey.publicKey }))!.record
+    expect(before.bond).toBeGreaterThan(0n)
 
     // Every host is assigned (7 replicas), the six honest ones agree (quorum 4).
     const done = await net.executeAndWait(asset, u32(12), { replicas: 7, quorum: 4, deadlineSlots: 60 })
@@ -91,8 +92,13 @@ describe('host faults', () => {
     expect(done.record.assignment.some((h) => equalBytes(h, liarKey.publicKey))).toBe(true)
     expect(entry.payouts.some((p) => equalBytes(p.to, liarKey.publicKey))).toBe(false)
     const liarChange = entry.reputation.find((r) => equalBytes(r.host, liarKey.publicKey))
-    // Its receipt, if it arrived before settlement, is a dissent; if not, it is a no-show: either way it loses.
     if (liarChange) expect(liarChange.after).toBeLessThan(liarChange.before)
-    await waitFor(async () => (await getHost(net!.rpc(), { address: liarKey.publicKey }))!.record.reputation < repBefore, 60_000, "the liar's reputation to drop")
+    // Its signed receipt contradicts the agreed result whenever it arrives: inside the completion it is a
+    // slashed dissent; after settlement it is evidence (gossiped, included, slashed). Either way its bond is cut, once.
+    const slashed = await waitFor(async () => {
+      const record = (await getHost(net!.rpc(), { address: liarKey.publicKey }))!.record
+      return record.bond < before.bond ? record : undefined
+    }, 60_000, "the liar's bond to be slashed")
+    expect(slashed.bond).toBe(before.bond - (before.bond * BigInt(net.genesis.params.hostSlashShareBps)) / 10_000n)
   }, 300_000)
 })

@@ -9,7 +9,7 @@ import { verifyProofs } from '../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../consensus/slot.ts'
 import { signHeader } from '../../consensus/stake.ts'
 import { Chain } from '../../src/chain/chain.ts'
-import { MemoryEvidencePool } from '../../src/chain/evidencePool.ts'
+import { EvidencePool } from '../../src/chain/evidencePool.ts'
 import { getBlock, getChainStatus } from '../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../src/crypto/index.ts'
 import { createNetNode, type NetNode } from '../../src/net/index.ts'
@@ -53,7 +53,7 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
     const chain = await Chain.open({ dataDir: join(procs.dir, 'inprocess'), genesis, validatorKey: procs.keys[3]! })
     const bootstrap = procs.nodes.filter((n) => n !== undefined).map((n) => n.p2p[0]!)
     const p2p: NetNode = createNetNode({ secretKey: hash(utf8('faults/bad-validator')), chainId: genesis.chainId, bootstrap })
-    const follower = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net: p2p, log: createLogger({ level: 'silent' }), evidence: new MemoryEvidencePool() })
+    const follower = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net: p2p, log: createLogger({ level: 'silent' }), evidence: new EvidencePool() })
     try {
       await follower.start()
       await p2p.start()

@@ -1,13 +1,15 @@
 import { XscError } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
-import type { Block, BlockEntry, SignedTx } from '../../../blocks/schema.ts'
+import { type Block, type BlockEntry, LIMITS, type SignedTx } from '../../../blocks/schema.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { applyDeployment, computePlacement } from '../../state/applyDeployment.ts'
+import { applyEvidence } from '../../state/applyEvidence.ts'
 import { applyExecution, computeAssignment } from '../../state/applyExecution.ts'
 import { applyLedgerTx } from '../../state/applyLedger.ts'
 import { computeMaxBlockTxBytes } from '../../state/fees.ts'
 import { computeEscrow } from '../../state/market/index.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
+import type { EvidenceSink } from '../evidencePool.ts'
 import type { Mempool, PoolKind } from '../mempool.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 import { type AuditAnswers, buildAuditEntry } from './buildAuditEntry.ts'
@@ -24,6 +26,8 @@ export interface ChooseEntriesInput {
   maxTxs: number
   /** The hosts' answers, gathered before the lock when this block is due to carry an audit. */
   auditAnswers: AuditAnswers | undefined
+  /** Offences waiting for a block (validator equivocations, contradicting receipts). */
+  evidence?: EvidenceSink
 }
 
 export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEntry[] }
@@ -37,6 +41,9 @@ export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEn
 export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
   const { state, ctx } = input
   if (input.auditAnswers !== undefined) return { kind: 'audit', entries: [buildAuditEntry(state, ctx, input.auditAnswers)] }
+  // Evidence is rare and must land within the unbonding period: it goes before everything else.
+  const evidence = chooseEvidence(state, ctx, input.evidence)
+  if (evidence.length > 0) return { kind: 'ledger', entries: evidence }
   const completions = buildCompletions(state, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
   if (completions.length > 0) return { kind: 'completion', entries: completions }
   const picked = input.mempool.select(input.maxTxs, ctx.slot, { baseFee: ctx.baseFee, maxBytes: computeMaxBlockTxBytes(ctx.genesis.params) })
@@ -66,4 +73,22 @@ function computeTxEntry(kind: PoolKind, tx: SignedTx, ctx: ApplyContext): BlockE
   if (kind === 'deployment' && p.type === 'deploy') return { type: 'deployment', tx, placement: computePlacement(p, txId(tx), ctx) }
   if (kind === 'execution' && p.type === 'execute') return { type: 'execution', tx, assignment: computeAssignment(p, txId(tx), ctx), escrow: computeEscrow(p, ctx.genesis.params) }
   return { type: 'tx', tx }
+}
+
+/** Held offences that still apply on this state, in pool order (one that no longer applies waits for the pool's prune). */
+function chooseEvidence(state: StateReader, ctx: ApplyContext, pool: EvidenceSink | undefined): BlockEntry[] {
+  if (pool === undefined) return []
+  const entries: BlockEntry[] = []
+  const overlay = new StateOverlay(state)
+  for (const offence of pool.pending(LIMITS.offencesPerBlock * 4)) {
+    if (entries.length >= LIMITS.offencesPerBlock) break
+    const entry: BlockEntry = { type: 'evidence', offence }
+    try {
+      applyEvidence(overlay, entry, ctx)
+      entries.push(entry)
+    } catch {
+      // Already slashed, expired or never valid: not this block's business.
+    }
+  }
+  return entries
 }

@@ -19,6 +19,10 @@ function describeEntry(e: BlockEntry): string {
       return `completion of ${toHex(e.executionId)}: status ${e.status}, outcome ${e.outcome}, fuel ${e.fuelUsed}`
     case 'audit':
       return `audit epoch ${e.epoch}: ${e.results.length} results, ${e.repairs.length} repairs`
+    case 'evidence':
+      return e.offence.type === 'equivocation'
+        ? `evidence: ${e.offence.evidence.type} by ${toHex(e.offence.evidence.type === 'duplicateVote' ? e.offence.evidence.first.body.validator : e.offence.evidence.first.body.proposer)}`
+        : `evidence: contradicting receipt of host ${toHex(e.offence.receipt.body.host)}`
     case 'genesis':
       return 'genesis'
   }

@@ -44,6 +44,10 @@ const ADVICE: Record<string, string> = {
   HOST_EXISTS: 'this key is already a host; see it with xsc host status --key K, or leave first (xsc host leave)',
   UNKNOWN_HOST: 'this key is not a host; join first with xsc host join',
   STAKE_TOO_LOW: 'stake at least the chain\'s minStake (xsc status --json shows params.minStake)',
+  SLASHED: 'this key was slashed for equivocation and may never stake again; use a new validator key',
+  ALREADY_SLASHED: 'the offender was already slashed: each offence is punished once',
+  EVIDENCE_EXPIRED: 'the offence is older than the unbonding period (params.unbondingHeights): it can no longer be punished',
+  EVIDENCE_FROM_FUTURE: 'the node has not reached the offence\'s height yet; retry once it has',
 }
 
 /** Advice for an error, or undefined when there is none to give. */

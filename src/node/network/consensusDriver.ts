@@ -11,7 +11,7 @@ import { verifyEvidence } from '../../../consensus/evidence.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain, ImportedBlock } from '../../chain/chain.ts'
-import type { EvidencePool } from '../../chain/evidencePool.ts'
+import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
@@ -50,7 +50,8 @@ export interface ConsensusDriverModules {
   /** Called after a block was committed (final) at `height`. */
   onFinalized?: ((height: number) => void | Promise<void>) | undefined
   /** Where equivocations go (the bonds work includes them in blocks and slashes). */
-  evidence: EvidencePool
+  /** Where detected and gossiped equivocations go (the chain checks them against state and holds them for a block). */
+  evidence: Pick<EvidenceSink, 'add'>
 }
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */

@@ -1,5 +1,5 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
-import { Block, SignedTx } from '../../../blocks/schema.ts'
+import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { ConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
@@ -18,6 +18,7 @@ export interface GossipHandlers {
   transactions: GossipHandler<SignedTx>
   blocks: GossipHandler<Block>
   consensus: GossipHandler<ConsensusMessage>
+  evidence: GossipHandler<Offence>
 }
 
 export interface GossipHandlerModules {
@@ -29,6 +30,10 @@ export interface GossipHandlerModules {
   handleConsensus(message: ConsensusMessage, from: string | undefined): Promise<ValidationResult>
   /** Per-neighbour cap on consensus messages (true: within it). */
   withinVoteCap(from: string | undefined): boolean
+  /** Checks and holds an offence (Chain.submitEvidence): true when new; throws why it does not apply. */
+  submitEvidence(offence: Offence): boolean
+  /** Per-neighbour cap on evidence (true: within it). */
+  withinEvidenceCap(from: string | undefined): boolean
 }
 
 export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
@@ -46,6 +51,11 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       // Over its cap a neighbour's messages are dropped unchecked (no penalty: it may relay for many).
       validate: (message, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus(message, from) : 'ignore'),
     },
+    evidence: {
+      codec: Offence,
+      // Over its cap a neighbour's evidence is dropped unchecked (two signature checks each); held already: no news.
+      validate: (offence, _bytes, from) => (m.withinEvidenceCap(from) && m.submitEvidence(offence) ? 'accept' : 'ignore'),
+    },
   }
 }
 
@@ -61,7 +71,7 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
 
 /** Subscribes every topic of the table; validation does all the work, so `handle` is empty. */
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers): void {
-  for (const topic of ['transactions', 'blocks', 'consensus'] as const) {
+  for (const topic of ['transactions', 'blocks', 'consensus', 'evidence'] as const) {
     net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
   }
 }

@@ -1,4 +1,4 @@
-import type { Hash, SignedTx } from '../../../blocks/schema.ts'
+import type { Hash, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { NodeRpcBackend, type NodeRpcBackendModules } from '../rpcBackend.ts'
 import type { ValidatorNetwork } from '../validatorNetwork.ts'
 
@@ -13,5 +13,9 @@ export class GossipingRpcBackend extends NodeRpcBackend {
 
   override async submitTx(tx: SignedTx): Promise<Hash> {
     return this.#network.admitAndGossip(tx)
+  }
+
+  override async submitEvidence(offence: Offence): Promise<boolean> {
+    return this.#network.submitEvidence(offence)
   }
 }

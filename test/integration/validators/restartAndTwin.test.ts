@@ -3,8 +3,9 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { evidenceOffender } from '../../../consensus/evidence.ts'
 import { Chain } from '../../../src/chain/chain.ts'
-import { MemoryEvidencePool } from '../../../src/chain/evidencePool.ts'
+import { EvidencePool } from '../../../src/chain/evidencePool.ts'
 import { getBlock, verifyBlockCommit } from '../../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { createNetNode, type NetNode } from '../../../src/net/index.ts'
@@ -25,20 +26,20 @@ import { startValidatorProcesses, statuses, type ValidatorProcesses } from './st
 const TWIN = 3
 const RESTARTED = 1
 let procs: ValidatorProcesses
-let observer: { chain: Chain; net: NetNode; network: ValidatorNetwork; evidence: MemoryEvidencePool }
+let observer: { chain: Chain; net: NetNode; network: ValidatorNetwork; evidence: EvidencePool }
 
 const signState = (i: number): SignedPosition | undefined => {
   const file = join(procs.dir, `data-${i}`, 'sign-state.json')
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SignedPosition) : undefined
 }
-const offenders = (): string[] => observer.evidence.pending().map((e) => toHex(e.type === 'duplicateVote' ? e.first.body.validator : e.first.body.proposer))
+const offenders = (): string[] => observer.evidence.pending().map((o) => toHex(o.type === 'equivocation' ? evidenceOffender(o.evidence) : o.receipt.body.host))
 
 beforeAll(async () => {
   procs = await startValidatorProcesses({ name: 'twin', validators: 4, slotMs: 500, funded: [testKey('twin-alice')], envOf: (i): Record<string, string> => (i === TWIN ? { XSC_TEST_TWIN: '1' } : {}) })
   const genesis = readGenesisFile(procs.genesisPath)
   const chain = await Chain.open({ dataDir: join(procs.dir, 'observer'), genesis })
   const net = createNetNode({ secretKey: hash(utf8('twin/observer')), chainId: genesis.chainId, bootstrap: [procs.nodes[0]!.p2p[0]!] })
-  const evidence = new MemoryEvidencePool()
+  const evidence = new EvidencePool()
   const network = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net, log: createLogger({ level: 'silent' }), evidence })
   await network.start()
   await net.start()

@@ -5,7 +5,7 @@ import { Block } from '../../../blocks/schema.ts'
 import { CommittedBlock } from '../../../consensus/bft/messages.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { Chain } from '../../../src/chain/chain.ts'
-import { MemoryEvidencePool } from '../../../src/chain/evidencePool.ts'
+import { EvidencePool } from '../../../src/chain/evidencePool.ts'
 import { equalBytes, hash, type KeyPair, utf8 } from '../../../src/crypto/index.ts'
 import { type ChainStatus, createNetNode, PROTOCOL_LIMITS, SCORE_THRESHOLDS } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
@@ -98,7 +98,7 @@ describe('range sync from several peers', () => {
     const tmp = tempDir(`xsc-several-${name}-`)
     const chain = await Chain.open({ dataDir: tmp.dir, genesis, ...(key ? { validatorKey: key } : {}), signatureWorkers: 0 })
     const net = createNetNode({ secretKey: hash(utf8(`several-${name}`)), chainId: genesis.chainId, heartbeatMs: 100 })
-    const vn = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net, log, evidence: new MemoryEvidencePool() })
+    const vn = new ValidatorNetwork({ timeouts: computeDefaultTimeouts(genesis.slotMs) }, { chain, net, log, evidence: new EvidencePool() })
     cleanups.push(tmp.cleanup, () => chain.close(), () => net.stop(), () => vn.stop())
     await vn.start()
     await net.start()

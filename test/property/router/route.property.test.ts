@@ -52,7 +52,7 @@ function eligible(r: HostRecord, req: RouteRequest, utilizationBp: number, exclu
   const price = req.kind === 'compute' ? r.params.askPerFuel : computeStoragePrice(r.params.askPerByteEpoch, utilizationBp, params)
   const free = r.params.capacityBytes > r.usedBytes ? r.params.capacityBytes - r.usedBytes : 0n
   const zoneOk = req.zones === undefined || req.zones.length === 0 || req.zones.includes(r.params.zone)
-  return r.status === HOST_STATUS.active && (r.params.capabilities & req.capabilities) === req.capabilities && price <= req.bid && free >= req.minFreeBytes && !excluded.has(toHex(a)) &&
+  return r.status === HOST_STATUS.active && r.bond > 0n && (r.params.capabilities & req.capabilities) === req.capabilities && price <= req.bid && free >= req.minFreeBytes && !excluded.has(toHex(a)) &&
     zoneOk && r.params.memoryBytes >= (req.minMemoryBytes ?? 0n)
 }
 
@@ -116,7 +116,7 @@ describe('route properties', () => {
   it('over many seeds, unvetted hosts get no more than their share of slots (plus sampling noise)', () => {
     fc.assert(
       fc.property(arbHosts, fc.integer({ min: 1, max: 6 }), (hosts, replicas) => {
-        const all = hosts.map(([a, r]) => [a, { ...r, status: HOST_STATUS.active, params: { ...r.params, capabilities: 7, askPerFuel: 0n } }] as const)
+        const all = hosts.map(([a, r]) => [a, { ...r, status: HOST_STATUS.active, bond: r.bond + 1n, params: { ...r.params, capabilities: 7, askPerFuel: 0n } }] as const)
         const vetted = all.filter(([, r]) => r.passedChecks >= params.vettingPasses).length
         fc.pre(vetted >= replicas && vetted < all.length)
         const index = HostIndex.build({ gridSize: GRID, ...params }, all)

@@ -117,6 +117,13 @@ describe('replace-by-fee', () => {
     expect(codeOf(() => mp.add(transfer(alice, 0, bob.publicKey, 57n, 2n), state))).toBeUndefined()
   })
 
+  it('counts a host.join\'s bond in its cost: a joiner that can pay the fee but not the bond is refused at admission', () => {
+    const join = (fee: bigint) => signTx(alice, 0, { type: 'host.join', host: { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 2n << 30n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n } }, { fee })
+    const bond = DEFAULT_PARAMS.hostBondBase + 2n * DEFAULT_PARAMS.hostBondPerGiB
+    expect(codeOf(() => pool().add(join(1n), stateWith([[alice, bond]])))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => pool().add(join(1n), stateWith([[alice, bond + 1n]])))).toBeUndefined()
+  })
+
   it('a new nonce still obeys the per-sender limit; a replacement does not need room', () => {
     const state = stateWith([[alice, 1_000n]])
     const mp = new Mempool({ chainId: 'xsc-test', params: DEFAULT_PARAMS, maxQueuedPerSender: 2 })

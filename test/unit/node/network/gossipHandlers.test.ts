@@ -21,6 +21,8 @@ function modules(over: Partial<GossipHandlerModules> = {}): GossipHandlerModules
       return 'accept' as const
     },
     withinVoteCap: () => true,
+    submitEvidence: () => true,
+    withinEvidenceCap: () => true,
     ...over,
   }
   return m
