@@ -1,14 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
+import { decode } from '../../../blocks/codec.ts'
 import { XscError } from '../../../blocks/errors.ts'
 import type { Block, ChainParams, SignedTx, TxPayload } from '../../../blocks/schema.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { applyBlock } from '../../../src/state/applyBlock.ts'
 import { computeBlockTxBytes, computeNextBaseFee, FEE_PARAM_DEFAULTS } from '../../../src/state/fees.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
-import { SupplyRecord, Validator } from '../../../src/state/records.ts'
-import { SUPPLY_KEY, validatorKey } from '../../../src/state/stateKeys.ts'
+import { SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
+import { STATE_PREFIX, SUPPLY_KEY, validatorKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
@@ -36,6 +37,7 @@ describe('base fee (property)', () => {
     }))
   })
 })
+
 
 describe('conservation with fees (property)', () => {
   const validator = testKey('prop-fees-validator')
@@ -85,7 +87,9 @@ describe('conservation with fees (property)', () => {
         state.apply(writes)
         const supply = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!
         const held = [validator, ...users, ...fresh].reduce((sum, k) => sum + readAccount(state, k.publicKey).balance + (new StateOverlay(state).read(Validator, validatorKey(k.publicKey))?.stake ?? 0n), 0n)
-        expect(held).toBe(supply.total)
+        // Unstaked funds wait in unbonding buckets until their release height (bonds).
+        const unbonding = state.scan(new Uint8Array([STATE_PREFIX.unbonding])).reduce((sum, w) => sum + decode(UnbondingBucket, w.value!).entries.reduce((s, e) => s + e.amount, 0n), 0n)
+        expect(held + unbonding).toBe(supply.total)
         expect(supply.total + supply.burned).toBe(initial)
         for (const f of fresh) {
           const b = readAccount(state, f.publicKey).balance
