@@ -38,6 +38,7 @@ export const LIMITS = {
   auditResults: 10_000,
   /** Zones one request may allow (Deploy/Execute `zones`). */
   zoneAllowList: 16,
+  storageAcks: 4096,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
@@ -253,6 +254,15 @@ export const AuditResult = struct('AuditResult', {
 })
 export type AuditResult = Infer<typeof AuditResult>
 
+/**
+ * A host's signed statement that it received and stored shard `shardIndex` of `asset` with hash
+ * `shardHash` (blocks/ids.ts storageAckSigningHash); placement becomes active on these.
+ */
+export const StorageAckBody = struct('StorageAckBody', { chainId, asset: bytes32, shardIndex: u8, shardHash: bytes32, host: bytes32 })
+export type StorageAckBody = Infer<typeof StorageAckBody>
+export const StorageAck = struct('StorageAck', { body: StorageAckBody, signature: bytes64 })
+export type StorageAck = Infer<typeof StorageAck>
+
 export const Repair = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
 export type Repair = Infer<typeof Repair>
 
@@ -291,6 +301,7 @@ export const BlockEntry = union('BlockEntry', {
       reputation: list(ReputationChange, LIMITS.auditResults),
     }),
   },
+  storageAck: { tag: 7, codec: struct('StorageAckEntry', { acks: list(StorageAck, LIMITS.storageAcks) }) },
 })
 export type BlockEntry = Infer<typeof BlockEntry>
 export type EntryType = BlockEntry['type']
@@ -302,10 +313,11 @@ export type DeploymentEntry = EntryOf<'deployment'>
 export type ExecutionEntry = EntryOf<'execution'>
 export type CompletionEntry = EntryOf<'completion'>
 export type AuditEntry = EntryOf<'audit'>
+export type StorageAckEntry = EntryOf<'storageAck'>
 
 // ---------- blocks ----------
 
-export const BLOCK_KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit'] as const
+export const BLOCK_KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit', 'storage'] as const
 export type BlockKind = (typeof BLOCK_KINDS)[number]
 /** Which entry type each block kind carries. */
 export const ENTRY_TYPE_OF_KIND: Record<BlockKind, BlockEntry['type']> = {
@@ -315,6 +327,7 @@ export const ENTRY_TYPE_OF_KIND: Record<BlockKind, BlockEntry['type']> = {
   execution: 'execution',
   completion: 'completion',
   audit: 'audit',
+  storage: 'storageAck',
 }
 
 const blockKind = enumOf('block kind', BLOCK_KINDS)
@@ -418,6 +431,12 @@ export const ChainParams = struct('ChainParams', {
   executionRetentionHeights: u32,
   /** Reputation events kept per host (older ones leave state; blocks keep them). */
   reputationHistoryLimit: u16,
+  /** Shard challenges one audit block may carry (assets sampled × their k+m shards); bounds the audit block's size. */
+  auditSamplesPerBlock: u32,
+  /** A deploy's deposit must cover this many epochs of storage at its placement's rates. */
+  minStorageEpochs: u32,
+  /** Blocks a placement has to gather its hosts' storage acks before it is re-placed or refunded. */
+  storageAckBlocks: u32,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

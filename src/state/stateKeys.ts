@@ -21,6 +21,10 @@ export const STATE_PREFIX = {
   executionExpiry: 0x0a,
   /** The keys of a host's reputation events still in state, oldest first: prefix | host → ReputationLog. */
   reputationLog: 0x0b,
+  /** Audit index of active assets, dense so a sample is drawn from a count (storage/auditIndex.ts). */
+  auditIndex: 0x0e,
+  /** Placements waiting for storage acks, a queue in deadline order (storage/placementQueue.ts). */
+  placementQueue: 0x0f,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)

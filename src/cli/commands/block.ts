@@ -19,6 +19,8 @@ function describeEntry(e: BlockEntry): string {
       return `completion of ${toHex(e.executionId)}: status ${e.status}, outcome ${e.outcome}, fuel ${e.fuelUsed}`
     case 'audit':
       return `audit epoch ${e.epoch}: ${e.results.length} results, ${e.repairs.length} repairs`
+    case 'storageAck':
+      return `storage acks: ${e.acks.length}`
     case 'genesis':
       return 'genesis'
   }

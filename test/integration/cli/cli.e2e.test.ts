@@ -225,7 +225,7 @@ describe('xsc CLI against a running node', () => {
   it('uploads stream with progress and the node hashes the same bytes; a blob deploys as data', async () => {
     const bytes = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7919) & 0xff)
     const seen: number[] = []
-    const r = await uploadBlob(client, { bytes, onProgress: (sent, total) => (expect(total).toBe(bytes.length), seen.push(sent)) })
+    const r = await uploadBlob(client, { bytes, account: alice, onProgress: (sent, total) => (expect(total).toBe(bytes.length), seen.push(sent)) })
     expect(r).toEqual({ dataHash: hash(bytes), size: bytes.length })
     expect(seen.length).toBeGreaterThan(5)
     expect(seen.at(-1)).toBe(bytes.length)

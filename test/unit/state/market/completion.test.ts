@@ -131,7 +131,7 @@ describe('computeCompletion quorum and reputation', () => {
   it('takes audit evidence only from a stored asset past its grace and one audit epoch, with k shards passing', () => {
     const asset = (over: Partial<AssetRecord> = {}): AssetRecord => ({
       owner: CLIENT, kind: 1, manifest: { size: 10n, dataHash: new Uint8Array(32), k: 4, m: 2, segmentSize: 1024, shardSize: 3n, chunkSize: 256, shardHashes: [], chunkRoots: [] },
-      placement: [], shardFailures: [0, 0, 0, 0, 1, 2], deposit: 1n, bidPerByteEpoch: 1n, createdHeight: 100, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], ...over,
+      placement: [], shardFailures: [0, 0, 0, 0, 1, 2], deposit: 1n, bidPerByteEpoch: 1n, createdHeight: 100, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined, ...over,
     })
     const ready = 100 + AUDIT_GRACE_BLOCKS + 20
     expect(isModuleRetrievableByAudits(asset(), ready, 20)).toBe(true)
