@@ -139,6 +139,11 @@ describe('computeCompletion quorum and reputation', () => {
     expect(isModuleRetrievableByAudits(asset({ shardFailures: [0, 0, 0, 1, 1, 2] }), ready, 20)).toBe(false)
     expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.expired }), ready, 20)).toBe(false)
     expect(isModuleRetrievableByAudits(undefined, ready, 20)).toBe(false)
+    // Two-phase placement: a placement still waiting for acks (or refunded) is not evidence; only acknowledged shards count.
+    expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.placing, acked: [0, 0, 0, 0, 0, 0] }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.refunded }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ acked: [1, 1, 1, 0, 0, 0] }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ acked: [1, 1, 1, 1, 0, 0] }), ready, 20)).toBe(true)
   })
 
   it('needs agreement on outcome, result, fuel and write set; takes the first group to reach quorum; ignores over-limit fuel claims', () => {
