@@ -1,6 +1,6 @@
 import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, type Hash, ReceiptBody, SealFields, SignedTx, TxBody, UnsignedHeader } from './schema.ts'
+import { AttestationBody, BlockEntry, BlockHeader, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers
@@ -12,6 +12,8 @@ const DOMAIN = {
   header: utf8('XSC/header/v1'),
   receipt: utf8('XSC/receipt/v1'),
   attestation: utf8('XSC/attestation/v1'),
+  storageAck: utf8('XSC/storage-ack/v1'),
+  blobUpload: utf8('XSC/blob-upload/v1'),
 }
 
 // Txs are values: once built or decoded they are never mutated, so their hashes are memoized
@@ -73,6 +75,20 @@ export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
 
 export function receiptSigningHash(body: ReceiptBody): Hash {
   return hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+}
+
+export function storageAckSigningHash(body: StorageAckBody): Hash {
+  return hashParts(DOMAIN.storageAck, encode(StorageAckBody, body))
+}
+
+/**
+ * What an uploader signs to `PUT /blob` (off chain): its address, the blob's data hash and an
+ * expiry (ms since the epoch), bound to the chain id so a signature serves one chain only.
+ */
+export function blobUploadSigningHash(chainId: string, address: Hash, dataHash: Hash, expiresAtMs: number): Hash {
+  const expiry = new Uint8Array(8)
+  new DataView(expiry.buffer).setBigUint64(0, BigInt(expiresAtMs))
+  return hashParts(DOMAIN.blobUpload, utf8(chainId), address, dataHash, expiry)
 }
 
 export function attestationSigningHash(body: AttestationBody): Hash {

@@ -42,6 +42,7 @@ export const LIMITS = {
   zoneAllowList: 16,
   /** Offences one block carries at most (each costs two signature checks). */
   offencesPerBlock: 64,
+  storageAcks: 4096,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
@@ -257,6 +258,15 @@ export const AuditResult = struct('AuditResult', {
 })
 export type AuditResult = Infer<typeof AuditResult>
 
+/**
+ * A host's signed statement that it received and stored shard `shardIndex` of `asset` with hash
+ * `shardHash` (blocks/ids.ts storageAckSigningHash); placement becomes active on these.
+ */
+export const StorageAckBody = struct('StorageAckBody', { chainId, asset: bytes32, shardIndex: u8, shardHash: bytes32, host: bytes32 })
+export type StorageAckBody = Infer<typeof StorageAckBody>
+export const StorageAck = struct('StorageAck', { body: StorageAckBody, signature: bytes64 })
+export type StorageAck = Infer<typeof StorageAck>
+
 export const Repair = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
 export type Repair = Infer<typeof Repair>
 
@@ -309,6 +319,7 @@ export const BlockEntry = union('BlockEntry', {
   },
   /** Rides in ledger blocks, before their txs (blocks/validateBlock.ts). */
   evidence: { tag: 6, codec: struct('EvidenceEntry', { offence: Offence }) },
+  storageAck: { tag: 7, codec: struct('StorageAckEntry', { acks: list(StorageAck, LIMITS.storageAcks) }) },
 })
 export type BlockEntry = Infer<typeof BlockEntry>
 export type EntryType = BlockEntry['type']
@@ -321,10 +332,11 @@ export type ExecutionEntry = EntryOf<'execution'>
 export type CompletionEntry = EntryOf<'completion'>
 export type AuditEntry = EntryOf<'audit'>
 export type EvidenceEntry = EntryOf<'evidence'>
+export type StorageAckEntry = EntryOf<'storageAck'>
 
 // ---------- blocks ----------
 
-export const BLOCK_KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit'] as const
+export const BLOCK_KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit', 'storage'] as const
 export type BlockKind = (typeof BLOCK_KINDS)[number]
 /** Which entry type each block kind carries. */
 export const ENTRY_TYPE_OF_KIND: Record<BlockKind, BlockEntry['type']> = {
@@ -334,6 +346,7 @@ export const ENTRY_TYPE_OF_KIND: Record<BlockKind, BlockEntry['type']> = {
   execution: 'execution',
   completion: 'completion',
   audit: 'audit',
+  storage: 'storageAck',
 }
 
 const blockKind = enumOf('block kind', BLOCK_KINDS)
@@ -446,6 +459,12 @@ export const ChainParams = struct('ChainParams', {
   hostBondPerGiB: u128,
   /** Share of a host's bond slashed per offence (failed audits beyond the threshold, a contradicting receipt), basis points. */
   hostSlashShareBps: u32,
+  /** Shard challenges one audit block may carry (assets sampled × their k+m shards); bounds the audit block's size. */
+  auditSamplesPerBlock: u32,
+  /** A deploy's deposit must cover this many epochs of storage at its placement's rates. */
+  minStorageEpochs: u32,
+  /** Blocks a placement has to gather its hosts' storage acks before it is re-placed or refunded. */
+  storageAckBlocks: u32,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

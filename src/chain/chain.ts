@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx } from '../../blocks/schema.ts'
+import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { type Commit, type Evidence, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
 import { isQuorum } from '../../consensus/bft/quorum.ts'
@@ -30,6 +30,7 @@ import { ChainStore } from './chainStore.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
+import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
 import { buildBlock, computeProposalContext } from './produceBlock/produceBlock.ts'
 import { ReceiptPool } from './receiptPool.ts'
@@ -38,7 +39,7 @@ import { SignatureVerifier } from './signatureVerifier.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
 
 /** What a proposal gathered before taking the lock, bound to the head it was gathered on. */
-export interface PreparedProposal { headHash: Hash; auditAnswers: AuditAnswers | undefined }
+export interface PreparedProposal { headHash: Hash; auditAnswers: AuditAnswers | undefined; storageAcks?: StorageAck[] }
 
 export interface ChainOpts {
   dataDir: string
@@ -96,6 +97,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
   #auditResponder: AuditResponder | undefined
+  #storageAckResponder: StorageAckResponder | undefined
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
   readonly #plot: SpacePlot | undefined
@@ -191,6 +193,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   /** How the proposer gathers audit answers (the node asks hosts over the network). */
+  setStorageAckResponder(responder: StorageAckResponder): void {
+    this.#storageAckResponder = responder
+  }
+
   setAuditResponder(responder: AuditResponder): void {
     this.#auditResponder = responder
   }
@@ -455,7 +461,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
     const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
-    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers })
+    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
     return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
@@ -468,9 +474,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async prepareProposal(slot: number): Promise<PreparedProposal> {
     const head = this.store.head
     const key = this.#key
-    if (key === undefined || this.#auditResponder === undefined) return { headHash: head.hash, auditAnswers: undefined }
+    if (key === undefined) return { headHash: head.hash, auditAnswers: undefined }
     const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
-    return { headHash: head.hash, auditAnswers: await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) }
+    const auditAnswers = this.#auditResponder ? await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) : undefined
+    // Acks are gathered only when no audit takes the slot; the entry keeps those that still apply.
+    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? await gatherStorageAcks(this.store.state, this.#storageAckResponder) : undefined
+    return { headHash: head.hash, auditAnswers, storageAcks }
   }
 
   #serialized<T>(f: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ export const PROTOCOLS = {
   shardGet: 'shard/get',
   shardPut: 'shard/put',
   audit: 'audit/challenge',
+  storageAck: 'storage/ack',
 } as const
 export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
 
@@ -28,6 +29,7 @@ export const PROTOCOL_LIMITS = {
   shardGet: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 64 * MiB, timeoutMs: 30_000 },
   shardPut: { maxRequestBytes: 128, maxBodyBytes: 64 * MiB, maxResponseBytes: 1 * KiB, timeoutMs: 30_000 },
   audit: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 2 * MiB, timeoutMs: 5_000, maxChunkBytes: 1 * MiB },
+  storageAck: { maxRequestBytes: 64, maxBodyBytes: 0, maxResponseBytes: 512, timeoutMs: 2_000 },
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */
@@ -56,6 +58,10 @@ export type ShardGetRequest = Infer<typeof ShardGetRequest>
 /** Header of a shard upload; the shard bytes follow as the request body. */
 export const ShardPutRequest = struct('ShardPutRequest', { asset: bytes32, shardIndex: u8, shardHash: bytes32, size: u64 })
 export type ShardPutRequest = Infer<typeof ShardPutRequest>
+
+/** Asks a host for its signed storage ack of one shard (answered only when it holds a verified copy). */
+export const StorageAckRequest = struct('StorageAckRequest', { asset: bytes32, shardIndex: u8 })
+export type StorageAckRequest = Infer<typeof StorageAckRequest>
 
 export const AuditChallenge = struct('AuditChallenge', { asset: bytes32, shardIndex: u8, chunkIndex: u32 })
 export type AuditChallenge = Infer<typeof AuditChallenge>

@@ -1,13 +1,13 @@
 import { decodeTrusted, encode } from '../../blocks/codec.ts'
-import { receiptSigningHash, txId } from '../../blocks/ids.ts'
-import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type TxPayload } from '../../blocks/schema.ts'
+import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
+import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
 import type { ExecutionResult } from '../compute/index.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
-import { fetchShard, type NetNode, serveAudits, serveShards } from '../net/index.ts'
+import { fetchShard, type NetNode, serveAudits, serveShards, serveStorageAcks } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
 import { repairShard } from '../storage/repairShard.ts'
@@ -67,6 +67,7 @@ export class HostRole {
       },
     })
     await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
+    await serveStorageAcks(net, async (req) => role.#storageAck(req.asset, req.shardIndex))
     chain.on('block', ({ block }) => role.#onBlock(block))
     void role.sweepShards().catch((err: unknown) => modules.log.warn({ err: (err as Error).message }, 'shard sweep failed'))
     return role
@@ -104,6 +105,17 @@ export class HostRole {
     const tx = signTx(buildTx({ ...body, fee }), key.secretKey)
     await this.#m.submitTx(tx)
     return txId(tx)
+  }
+
+  /**
+   * A signed ack for a shard placed on this host, only once the store holds it (ShardStore.put
+   * checked its length, hash and chunk root against the manifest).
+   */
+  async #storageAck(asset: Hash, shardIndex: number): Promise<StorageAck | undefined> {
+    const assigned = this.#assignedShard(asset, shardIndex)
+    if (!assigned || !(await this.#m.store.has(asset, shardIndex))) return undefined
+    const body = { chainId: this.#m.chain.genesis.chainId, asset, shardIndex, shardHash: assigned.manifest.shardHashes[shardIndex]!, host: this.address }
+    return { body, signature: sign(this.#m.key.secretKey, storageAckSigningHash(body)) }
   }
 
   #assignedShard(asset: Hash, shardIndex: number): AssetRecord | undefined {

@@ -158,7 +158,8 @@ export class XscNode {
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
     let rpc: RpcServer
-    const blobs = new BlobStore(join(opts.dataDir, 'blobs'))
+    // Uploads no deployment names are deleted an hour after upload (checked every minute).
+    const blobs = new BlobStore(join(opts.dataDir, 'blobs'), { sweepIntervalMs: 60_000 })
     const metrics = createMetrics({ defaultMetrics: true })
     const roles: Roles = {}
     const evidence = chain.evidence

@@ -2,13 +2,14 @@ import { decode } from '../../blocks/codec.ts'
 import type { Address, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
-import { concatBytes, toHex, u32be } from '../crypto/index.ts'
+import { concatBytes, equalBytes, hash, toHex, u32be } from '../crypto/index.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
   type AssetInfo,
   type AssetListItem,
   type AssetStatePage,
+  type BlobUploadAuth,
   type ChainParamsInfo,
   type ChainStatus,
   type CommitProof,
@@ -39,6 +40,7 @@ import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import { readBondAccount, readUnbonding } from '../state/unbonding.ts'
 import type { AssetQueries } from './assetQueries.ts'
 import type { BlobStore } from './blobStore.ts'
+import { verifyBlobUploadAuth } from './blobUploadAuth.ts'
 import type { ChainEvents } from './chainEvents.ts'
 
 export interface NodeRpcBackendModules {
@@ -53,6 +55,8 @@ export interface NodeRpcBackendModules {
   /** Read-only queries and asset state pages (src/node/assetQueries.ts). */
   queries?: Pick<AssetQueries, 'query' | 'assetState'>
   maxBlobBytes?: number
+  /** Bytes of unreferenced uploads one account may hold (default 4 × maxModuleBytes). */
+  blobQuotaBytes?: number
 }
 
 /** The node's answers to RPC: reads from the chain store and the head state, writes to the mempool. */
@@ -209,10 +213,27 @@ export class NodeRpcBackend implements RpcBackend {
     return { items, nextCursor: rows.length === page.limit ? formatListCursor(rows.at(-1)!.cursor) : undefined }
   }
 
-  async uploadBlob(bytes: Uint8Array): Promise<Hash> {
+  async authorizeBlobUpload(header: string | undefined, declaredSize: number | undefined): Promise<BlobUploadAuth> {
+    const { chain } = this.#m
+    const auth = verifyBlobUploadAuth(header, chain.genesis.chainId, Date.now())
+    if (readAccount(chain.store.state, auth.address).balance === 0n) throw new RpcBackendError('BLOB_ACCOUNT_UNFUNDED', 'the signing account holds nothing', { address: auth.address })
+    if (declaredSize !== undefined && !this.#m.blobs.has(auth.dataHash)) this.#checkBlobQuota(auth.address, declaredSize)
+    return auth
+  }
+
+  async uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash> {
     const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
     if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
-    return this.#m.blobs.put(bytes)
+    const got = hash(bytes)
+    if (!equalBytes(got, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got })
+    if (!this.#m.blobs.has(got)) this.#checkBlobQuota(auth.address, bytes.length)
+    return this.#m.blobs.put(bytes, auth.address)
+  }
+
+  #checkBlobQuota(owner: Address, size: number): void {
+    const quotaBytes = this.#m.blobQuotaBytes ?? 4 * this.#m.chain.genesis.params.maxModuleBytes
+    const usedBytes = this.#m.blobs.unreferencedBytesOf(owner)
+    if (usedBytes + size > quotaBytes) throw new RpcBackendError('BLOB_QUOTA_EXCEEDED', `the account holds ${usedBytes} bytes of unreferenced uploads; ${size} more exceeds the quota of ${quotaBytes}`, { usedBytes, quotaBytes, size })
   }
 
   async getCommit(height: number): Promise<CommitProof | null> {

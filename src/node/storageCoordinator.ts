@@ -1,10 +1,12 @@
-import { decode, encode } from '../../blocks/codec.ts'
+import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { type Block, Offence, type Receipt, ReceiptGossip } from '../../blocks/schema.ts'
+import { type Block, Offence, type Receipt, ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ReceiptError } from '../chain/errors.ts'
 import { toHex } from '../crypto/index.ts'
-import { type NetNode, putShard, requestAudit } from '../net/index.ts'
+import { type NetNode, putShard, requestAudit, requestStorageAck } from '../net/index.ts'
+import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
+import { assetKey } from '../state/stateKeys.ts'
 import { codingParamsOf, encodeAsset } from '../storage/encodeAsset.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
@@ -13,8 +15,8 @@ import type { Logger } from './logger.ts'
 export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
 
 const AUDIT_TIMEOUT_MS = 2_000
-/** 12 retries at 100 ms doubling to 1 s: about 9.5 s, within the audit grace (AUDIT_GRACE_BLOCKS). */
-const HANDOFF_ATTEMPTS = 12
+/** Short: acks are asked at every proposal while a placement waits, and a host without the shard answers at once. */
+const ACK_TIMEOUT_MS = 1_000
 
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
@@ -39,6 +41,18 @@ export class StorageCoordinator {
         }
       }))
       return answers
+    })
+    chain.setStorageAckResponder(async (requests) => {
+      const acks: StorageAck[] = []
+      await Promise.all(requests.map(async (r) => {
+        try {
+          const peer = await hosts.peerOf(r.host)
+          acks.push(await requestStorageAck(net, peer, { asset: r.asset, shardIndex: r.shardIndex }, { timeoutMs: ACK_TIMEOUT_MS }))
+        } catch (err) {
+          log.debug({ host: toHex(r.host), err: (err as Error).message }, 'storage ack not given (yet)')
+        }
+      }))
+      return acks
     })
   }
 
@@ -74,25 +88,33 @@ export class StorageCoordinator {
     }
   }
 
+  /** Whether a placement still waits for its hosts' acks (hand-off is worth retrying). */
+  #stillPlacing(asset: Uint8Array): boolean {
+    const bytes = this.#m.chain.store.state.get(assetKey(asset))
+    return bytes !== undefined && decodeTrusted(AssetRecord, bytes).status === ASSET_STATUS.placing
+  }
+
   async #onBlock(block: Block): Promise<void> {
     for (const entry of block.entries) {
       if (entry.type !== 'deployment' || entry.tx.body.payload.type !== 'deploy') continue
       const { manifest } = entry.tx.body.payload
+      // Named by a deployment: no longer counted against its uploader's quota, never swept.
+      this.#m.blobs.markReferenced(manifest.dataHash)
       const data = this.#m.blobs.get(manifest.dataHash)
       if (data === undefined) continue
       const { shards } = encodeAsset(data, codingParamsOf(this.#m.chain.genesis.params))
       const asset = txId(entry.tx)
       await Promise.all(entry.placement.map(async (host, i) => {
         // A host refuses a shard until it has imported the deployment block itself: retry
-        // briefly (a few slots), then leave the shard to the audit and repair path.
+        // (backing off to 1 s) while the placement still waits for acks, i.e. until its deadline.
         for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
           try {
             const peer = await this.#m.hosts.peerOf(host)
             await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
             return
           } catch (err) {
-            if (attempt >= HANDOFF_ATTEMPTS) {
-              this.#m.log.warn({ host: toHex(host), shard: i, err: (err as Error).message }, 'shard hand-off failed (audits will repair it)')
+            if (!this.#stillPlacing(asset)) {
+              this.#m.log.warn({ host: toHex(host), shard: i, attempts: attempt + 1, err: (err as Error).message }, 'shard hand-off failed before the ack deadline')
               return
             }
             await new Promise((r) => setTimeout(r, wait))

@@ -33,8 +33,13 @@ export interface RpcBackend {
   /** Hosts ordered by address; `offset`/`limit` page through them. */
   listHosts(page: { offset: number; limit: number }): Promise<HostSummary[]>
   getExecution(id: Hash): Promise<ExecutionInfo | null>
-  /** Stores raw bytes for a later deploy tx; returns their data hash (crypto `hash`). */
-  uploadBlob(bytes: Uint8Array): Promise<Hash>
+  /**
+   * Checks a `PUT /blob` before its body is read: the BLOB_AUTH_HEADER value (signed by a funded
+   * account for the blob's data hash, not expired) and the declared size against the quota.
+   */
+  authorizeBlobUpload(header: string | undefined, declaredSize: number | undefined): Promise<BlobUploadAuth>
+  /** Stores raw bytes for a later deploy tx (they must hash to `auth.dataHash`); returns their data hash (crypto `hash`). */
+  uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash>
   /** Dry run of an execution on the node: nothing is written, nothing is paid. */
   estimateExecution(request: EstimateRequest): Promise<EstimateResult>
   /** What blocks did to an account, host or asset (src/chain/accountActivity.ts), newest first, heights below `beforeHeight`. */
@@ -71,6 +76,11 @@ export interface FeeInfo { baseFee: bigint; minFeePerByte: bigint; maxBaseFee: b
  * stays enough while the base fee rises for ~6 full blocks; the excess is the proposer's tip).
  */
 export interface FeeEstimate { size: number; baseFee: bigint; minFeePerByte: bigint; feePerByte: bigint; required: bigint; fee: bigint; height: number }
+/** The HTTP header that authorizes `PUT /blob` (formatBlobAuthHeader in src/node/blobUploadAuth.ts). */
+export const BLOB_AUTH_HEADER = 'x-xsc-blob-auth'
+
+/** Who may upload which blob until when (ms since the epoch), signature already checked. */
+export interface BlobUploadAuth { address: Address; dataHash: Hash; expiresAtMs: number }
 
 export interface StoredBlock {
   block: Block

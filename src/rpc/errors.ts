@@ -30,6 +30,8 @@ export const RPC_CODES = {
   FUEL_LIMIT_TOO_HIGH: -32022,
   BLOB_TOO_LARGE: -32030,
   REQUEST_TOO_LARGE: -32031,
+  BLOB_UNAUTHORIZED: -32032,
+  BLOB_QUOTA_EXCEEDED: -32033,
   RATE_LIMITED: -32040,
   BATCH_TOO_LARGE: -32041,
   TOO_MANY_SUBSCRIPTIONS: -32042,
@@ -61,6 +63,8 @@ export const RPC_CODE_DESCRIPTIONS: Record<RpcCodeName, string> = {
   FUEL_LIMIT_TOO_HIGH: 'The fuel limit exceeds the chain maximum.',
   BLOB_TOO_LARGE: 'The uploaded blob exceeds the node\'s limit.',
   REQUEST_TOO_LARGE: 'The request body (or WebSocket message) exceeds the node\'s limit.',
+  BLOB_UNAUTHORIZED: 'PUT /blob needs the x-xsc-blob-auth header signed by a funded account for this blob\'s hash, not expired; data.reason says what failed.',
+  BLOB_QUOTA_EXCEEDED: 'The account\'s unreferenced uploads would exceed the node\'s per-account quota; deploy or wait for the TTL.',
   RATE_LIMITED: 'Too many calls on this connection; slow down.',
   BATCH_TOO_LARGE: 'The batch has more entries than the documented cap.',
   TOO_MANY_SUBSCRIPTIONS: 'This WebSocket already holds the maximum number of subscriptions.',
@@ -111,6 +115,16 @@ export type BackendErrorPayloads = {
   UNKNOWN_EXECUTION: { id?: Uint8Array }
   FUEL_LIMIT_TOO_HIGH: { max: bigint }
   BLOB_TOO_LARGE: { size: number; max: number }
+  /** No x-xsc-blob-auth header. */
+  BLOB_AUTH_MISSING: {}
+  /** The header does not parse, or its signature does not verify (`field` says which part). */
+  BLOB_AUTH_INVALID: { field: string }
+  BLOB_AUTH_EXPIRED: { expiresAtMs: number; nowMs: number }
+  /** The signing account holds nothing. */
+  BLOB_ACCOUNT_UNFUNDED: { address: Uint8Array }
+  /** The body does not hash to the data hash the header signed. */
+  BLOB_HASH_MISMATCH: { expected: Uint8Array; got: Uint8Array }
+  BLOB_QUOTA_EXCEEDED: { usedBytes: number; quotaBytes: number; size: number }
   HISTORY_UNAVAILABLE: { oldest: number }
   UNAVAILABLE: {}
 }
@@ -132,6 +146,8 @@ type DataFields = {
   WRONG_CHAIN: 'expected' | 'got'
   FUEL_LIMIT_TOO_HIGH: 'max'
   BLOB_TOO_LARGE: 'size' | 'max'
+  BLOB_UNAUTHORIZED: 'field' | 'expiresAtMs' | 'nowMs' | 'address' | 'expected' | 'got'
+  BLOB_QUOTA_EXCEEDED: 'usedBytes' | 'quotaBytes' | 'size'
   REQUEST_TOO_LARGE: 'max'
   BATCH_TOO_LARGE: 'max' | 'got'
   TOO_MANY_SUBSCRIPTIONS: 'max'
@@ -143,7 +159,7 @@ export type RpcErrorData<C extends RpcCodeName> = { reason?: Json } & { [K in C 
 const DOMAIN_CODES = new Set<string>([
   'NONCE_TOO_LOW', 'NONCE_TOO_HIGH', 'INSUFFICIENT_FUNDS', 'BAD_SIGNATURE', 'WRONG_CHAIN', 'MEMPOOL_FULL',
   'ALREADY_KNOWN', 'FEE_TOO_LOW', 'INVALID_TX', 'UNKNOWN_ASSET', 'UNKNOWN_EXECUTION', 'FUEL_LIMIT_TOO_HIGH',
-  'BLOB_TOO_LARGE', 'HISTORY_UNAVAILABLE', 'UNAVAILABLE',
+  'BLOB_TOO_LARGE', 'BLOB_QUOTA_EXCEEDED', 'HISTORY_UNAVAILABLE', 'UNAVAILABLE',
 ])
 
 /** Common synonyms other domains use for the same refusals. */
@@ -158,6 +174,12 @@ const ALIASES: Record<string, RpcCodeName> = {
   INSUFFICIENT_BALANCE: 'INSUFFICIENT_FUNDS',
   ASSET_UNKNOWN: 'UNKNOWN_ASSET',
   FUEL_LIMIT: 'FUEL_LIMIT_TOO_HIGH',
+  // Blob upload refusals (src/node/blobUploadAuth.ts): data.reason keeps the exact code.
+  BLOB_AUTH_MISSING: 'BLOB_UNAUTHORIZED',
+  BLOB_AUTH_INVALID: 'BLOB_UNAUTHORIZED',
+  BLOB_AUTH_EXPIRED: 'BLOB_UNAUTHORIZED',
+  BLOB_ACCOUNT_UNFUNDED: 'BLOB_UNAUTHORIZED',
+  BLOB_HASH_MISMATCH: 'BLOB_UNAUTHORIZED',
   SENDER_QUEUE_FULL: 'MEMPOOL_FULL',
   REPLACEMENT_UNDERPRICED: 'FEE_TOO_LOW',
   // State-transition rules a tx breaks (src/state/errors.ts): data.reason keeps the exact code.

@@ -6,9 +6,9 @@ import { type Logger, pino } from 'pino'
 import { type WebSocket, WebSocketServer } from 'ws'
 
 import { toHex } from '../crypto/bytes.ts'
-import { type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
+import { BLOB_AUTH_HEADER, type BlobUploadAuth, type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
 import { type DispatchOpts, dispatchRpcText, errorText, type TakeTokens } from './dispatch.ts'
-import { RpcError, toRpcErrorObject } from './errors.ts'
+import { RPC_CODES, RpcError, toRpcErrorObject } from './errors.ts'
 import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
 import { isProbePath, type ReadinessOpts, serveProbe } from './healthProbes.ts'
 import type { SubscriptionHost } from './methods.ts'
@@ -249,6 +249,19 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       send(res, 429, JSON.stringify({ error: new RpcError('RATE_LIMITED', 'Rate limit exceeded').toObject() }))
       return
     }
+    // Authorization first, so an unsigned or unfunded upload is refused before its body is held.
+    let auth: BlobUploadAuth
+    try {
+      const header = req.headers[BLOB_AUTH_HEADER]
+      const declared = Number(req.headers['content-length'])
+      auth = await backend.authorizeBlobUpload(Array.isArray(header) ? header[0] : header, Number.isSafeInteger(declared) ? declared : undefined)
+    } catch (err) {
+      const error = toRpcErrorObject(err)
+      metrics.rpc.requests.inc({ method: 'blob', code: String(error.code) })
+      req.resume()
+      send(res, error.code === -32603 ? 500 : error.code === RPC_CODES.BLOB_QUOTA_EXCEEDED ? 429 : 401, JSON.stringify({ error }))
+      return
+    }
     const body = await readBody(req, opts.maxBlobBytes)
     if (body === 'aborted') return
     if (body === 'busy') {
@@ -260,7 +273,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       return
     }
     try {
-      const dataHash = await backend.uploadBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
+      const dataHash = await backend.uploadBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), auth)
       metrics.rpc.requests.inc({ method: 'blob', code: '0' })
       send(res, 200, JSON.stringify({ dataHash: toHex(dataHash), size: body.length }))
     } catch (err) {

@@ -7,6 +7,7 @@ import { readHost } from './hosts.ts'
 import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
 import { assetKey, assetKvKey, hostKey } from './stateKeys.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
+import { removeFromAuditIndex } from './storage/auditIndex.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
 
 /** What one audit epoch of rent costs an asset at its hosts' current asks (capped by its bid). */
@@ -34,6 +35,7 @@ function requireStoredAsset(state: StateReader, asset: Hash): AssetRecord {
   const record = state instanceof StateOverlay ? state.read(AssetRecord, assetKey(asset)) : decodeOptional(state.get(assetKey(asset)))
   if (record === undefined) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(asset)} (never deployed, or deleted)`, { asset: toHex(asset) })
   if (record.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} has expired; deploy it again`, { asset: toHex(asset) })
+  if (record.status === ASSET_STATUS.refunded) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} was never stored (its hosts did not acknowledge it) and was refunded; deploy it again`, { asset: toHex(asset) })
   return record
 }
 
@@ -76,6 +78,7 @@ export function applyAssetDelete(s: StateOverlay, from: Address, payload: Payloa
   })
   for (const w of s.scan(assetKvKey(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
   s.write(AssetRecord, assetKey(payload.asset), undefined)
+  removeFromAuditIndex(s, payload.asset)
 }
 
 function decodeOptional(bytes: Uint8Array | undefined): AssetRecord | undefined {

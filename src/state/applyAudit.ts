@@ -1,15 +1,17 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
 import { type AuditEntry, CAPABILITY } from '../../blocks/schema.ts'
-import { fromHex, hashParts, toHex, u32be } from '../crypto/index.ts'
+import { fromHex, hashParts, toHex, u32be, utf8 } from '../crypto/index.ts'
 import { route } from '../router/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { recordReputationEvent } from './hosts.ts'
 import { AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
+import { computeRouteSeed } from './routeSeed.ts'
 import { slashFailedAudits } from './slashFailedAudits.ts'
 import { assetKey, hostKey, LAST_AUDIT_EPOCH_KEY, STATE_PREFIX } from './stateKeys.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
+import { computeAssetsPerAudit, computeAuditSamplePositions, readAuditIndexAt, readAuditIndexCount, removeFromAuditIndex } from './storage/auditIndex.ts'
 import { type AuditAnswers, type AuditEpochInput, type AuditEpochOutput, computeAuditEntry, verifyAuditEntry } from './storage/computeAuditEntry.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 
@@ -23,21 +25,50 @@ export function readLastAuditEpoch(state: StateReader): number | undefined {
 export function isAuditDue(state: StateReader, slot: number, auditEpochSlots: number): boolean {
   const epoch = computeAuditEpoch(slot, auditEpochSlots)
   const last = readLastAuditEpoch(state)
-  return (last === undefined || epoch > last) && state.scan(new Uint8Array([STATE_PREFIX.asset])).length > 0
+  return (last === undefined || epoch > last) && readAuditIndexCount(state) > 0
 }
 
 /**
- * What an audit block is computed from, read from the state at the block's start. Repairs are
- * placed by the router near the lost shard's host, seeded by the parent hash, asset and shard.
+ * The assets an audit block samples: `computeAssetsPerAudit(auditSamplesPerBlock, k+m)` positions
+ * of the audit index drawn from the route seed of the parent hash (computeAuditSamplePositions).
+ * Reads only the sampled assets and their hosts, never the whole state.
+ */
+export function readAuditSample(state: StateReader, ctx: ApplyContext, epoch: number): { asset: Uint8Array; record: AssetRecord }[] {
+  const params = ctx.genesis.params
+  const wanted = computeAssetsPerAudit(params.auditSamplesPerBlock, params.dataShards + params.parityShards)
+  const seed = computeRouteSeed(ctx.prevHash, AUDIT_SEED_SUBJECT)
+  return computeAuditSamplePositions(seed, epoch, readAuditIndexCount(state), wanted).map((n) => {
+    const asset = readAuditIndexAt(state, n)
+    const bytes = state.get(assetKey(asset))
+    if (bytes === undefined) throw new StateError('UNSUPPORTED', `audit index names a missing asset ${toHex(asset)}`)
+    return { asset, record: decodeTrusted(AssetRecord, bytes) }
+  })
+}
+
+/** Subject of the audit's route seed, so its randomness is apart from any placement's. */
+const AUDIT_SEED_SUBJECT = hashParts(utf8('XSC/audit-seed/v1'))
+
+/**
+ * What an audit block is computed from, read from the state at the block's start: the sampled
+ * assets and the hosts they name. Repairs are placed by the router near the lost shard's host,
+ * seeded by the parent hash, asset and shard.
  */
 export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditEpochInput {
   const params = ctx.genesis.params
-  const assets = state.scan(new Uint8Array([STATE_PREFIX.asset])).map((w) => ({ asset: w.key.subarray(1), record: decodeTrusted(AssetRecord, w.value!) }))
-  const hosts = new Map(state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [toHex(w.key.subarray(1)), decodeTrusted(HostRecord, w.value!)] as const))
+  const epoch = computeAuditEpoch(ctx.slot, params.auditEpochSlots)
+  const assets = readAuditSample(state, ctx, epoch)
+  const hosts = new Map<string, HostRecord>()
+  const load = (address: Uint8Array): void => {
+    const hex = toHex(address)
+    if (hosts.has(hex)) return
+    const bytes = state.get(hostKey(address))
+    if (bytes !== undefined) hosts.set(hex, decodeTrusted(HostRecord, bytes))
+  }
+  for (const a of assets) a.record.placement.forEach(load)
   const index = ctx.hostIndex
   return {
-    epoch: computeAuditEpoch(ctx.slot, params.auditEpochSlots),
-    seed: ctx.prevHash,
+    epoch,
+    seed: computeRouteSeed(ctx.prevHash, AUDIT_SEED_SUBJECT),
     height: ctx.height,
     assets,
     hosts,
@@ -55,7 +86,10 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
         exclude,
         zones: record.zones,
       }
-      return route(request, index, hashParts(ctx.prevHash, asset, u32be(shardIndex)))[0]
+      const to = route(request, index, hashParts(ctx.prevHash, asset, u32be(shardIndex)))[0]
+      // The new host's record joins the input so its usedBytes moves with the shard.
+      if (to) load(to)
+      return to
     },
   }
 }
@@ -87,5 +121,6 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
   for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   for (const p of entry.rent) credit(state, p.to, p.amount)
   slashFailedAudits(state, entry, input.hosts, ctx)
+  for (const asset of entry.expired) removeFromAuditIndex(state, asset)
   state.set(LAST_AUDIT_EPOCH_KEY, u32be(entry.epoch))
 }

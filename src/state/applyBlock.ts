@@ -6,6 +6,7 @@ import { applyDeployment } from './applyDeployment.ts'
 import { applyEvidence } from './applyEvidence.ts'
 import { applyExecution, pruneExpiredExecutions } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
+import { applyStorageAcks, settlePlacementDeadlines } from './applyStorageAck.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
@@ -50,11 +51,15 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
         break
       case 'evidence':
         applyEvidence(overlay, entry, ctx)
+      case 'storageAck':
+        applyStorageAcks(overlay, entry, ctx)
         break
       case 'genesis':
         throw new StateError('WRONG_ENTRY_KIND', 'a genesis entry can only be in the genesis block')
     }
   }
+  // After the entries, so the proposer's per-entry checks saw the same state.
+  settlePlacementDeadlines(overlay, ctx)
   const writes = overlay.writeSet()
   return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }

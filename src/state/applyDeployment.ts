@@ -12,6 +12,8 @@ import { computeRouteSeed } from './routeSeed.ts'
 import { assetKey, hostKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 import { verifyManifestShape } from './storage/computeChunkLeaves.ts'
+import { computeShardRates } from './storage/computeStorageRent.ts'
+import { enqueuePlacement } from './storage/placementQueue.ts'
 
 
 /** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by parent hash and tx id. */
@@ -42,6 +44,20 @@ export function checkDeployPayload(p: DeployPayload, ctx: ApplyContext): void {
 }
 
 /**
+ * The deposit must pay minStorageEpochs epochs of storage at the placement's rates (each shard at
+ * min(its host's ask, the bid), as rent charges): a deploy cannot occupy hosts for free.
+ */
+function checkMinimumDeposit(state: StateOverlay, payload: DeployPayload, placement: readonly Address[], ctx: ApplyContext): void {
+  const asks = (host: Address): bigint | undefined => readHost(state, host)?.params.askPerByteEpoch
+  const rates = computeShardRates({ placement, bidPerByteEpoch: payload.bidPerByteEpoch }, asks)
+  const perEpoch = rates.reduce((sum, r) => sum + r * payload.manifest.shardSize, 0n)
+  const needed = perEpoch * BigInt(ctx.genesis.params.minStorageEpochs)
+  if (payload.deposit < needed) {
+    throw new StateError('INVALID_TX', `deploy: deposit ${payload.deposit} is below ${ctx.genesis.params.minStorageEpochs} epochs of storage (${needed})`, { field: 'deposit' })
+  }
+}
+
+/**
  * A deployment: the deployer pays the fee and locks the storage deposit; the placement must be
  * exactly the router's answer (validators recompute it); each placed host accounts a shard.
  */
@@ -59,6 +75,7 @@ export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx
     throw new StateError('ENTRY_MISMATCH', 'placement differs from the router', { field: 'placement', got: entry.placement.map(toHex), expected: expected.map(toHex) })
   }
   if (s.read(AssetRecord, assetKey(id)) !== undefined) throw new StateError('INVALID_TX', 'asset already exists')
+  checkMinimumDeposit(s, payload, expected, ctx)
   debit(s, tx.body.from, payload.deposit)
   for (const host of expected) {
     const h = readHost(s, host)!
@@ -73,9 +90,14 @@ export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx
     deposit: payload.deposit,
     bidPerByteEpoch: payload.bidPerByteEpoch,
     createdHeight: ctx.height,
-    status: ASSET_STATUS.active,
+    // Active (audited, paid) only once its hosts acknowledged their shards (applyStorageAck.ts).
+    status: ASSET_STATUS.placing,
     exhaustedEpoch: undefined,
     zones: payload.zones,
+    rentEpoch: undefined,
+    acked: expected.map(() => 0),
+    ackDeadline: ctx.height + ctx.genesis.params.storageAckBlocks,
   })
+  enqueuePlacement(s, id)
   s.mergeInto(state)
 }

@@ -26,7 +26,7 @@ export function checkExecutePayload(state: StateOverlay, p: ExecutePayload, ctx:
     throw new StateError('INVALID_TX', `execute: ${field} ${why}`, { field })
   }
   const asset = state.read(AssetRecord, assetKey(p.asset))
-  if (asset === undefined || asset.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(p.asset)}`, { asset: toHex(p.asset) })
+  if (asset === undefined || asset.status === ASSET_STATUS.expired || asset.status === ASSET_STATUS.refunded) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(p.asset)}`, { asset: toHex(p.asset) })
   if (asset.kind === ASSET_KIND.blob) bad('asset', 'is a data blob, not a WASM module or component')
   if (p.replicas < 1 || p.replicas > params.maxReplicas) bad('replicas', `must be 1..${params.maxReplicas}`)
   if (p.quorum < 1 || p.quorum > p.replicas) bad('quorum', 'must be 1..replicas')

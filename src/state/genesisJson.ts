@@ -107,7 +107,8 @@ export const DEFAULT_PARAMS: ChainParams = {
   ...MARKET_PARAM_DEFAULTS,
   dataShards: 4,
   parityShards: 2,
-  chunkSize: 4096,
+  // Audit proofs carry one chunk and its path: 256 bytes keeps a result under 1 KiB (docs/storage.md).
+  chunkSize: 256,
   segmentSize: 4 * 1024 * 1024,
   auditEpochSlots: 20,
   auditFailThreshold: 2,
@@ -126,6 +127,9 @@ export const DEFAULT_PARAMS: ChainParams = {
   hostBondBase: 1_000n,
   hostBondPerGiB: 100n,
   hostSlashShareBps: 1000,
+  auditSamplesPerBlock: 512,
+  minStorageEpochs: 2,
+  storageAckBlocks: 120,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

@@ -32,7 +32,11 @@ export const HostRecord = struct('HostRecord', {
 })
 export type HostRecord = Infer<typeof HostRecord>
 
-export const ASSET_STATUS = { active: 0, graced: 1, expired: 2 } as const
+/**
+ * placing: deployed, waiting for its hosts' storage acks (not audited, no rent); refunded: its
+ * placement never reached k+1 acknowledged shards and the deposit went back to the owner.
+ */
+export const ASSET_STATUS = { active: 0, graced: 1, expired: 2, placing: 3, refunded: 4 } as const
 
 export const AssetRecord = struct('AssetRecord', {
   owner: bytes32,
@@ -52,6 +56,12 @@ export const AssetRecord = struct('AssetRecord', {
   exhaustedEpoch: optional(u32),
   /** The deploy's zone allow-list (empty: any): repairs stay inside it too. */
   zones: list(str(LIMITS.zone), LIMITS.zoneAllowList),
+  /** First audit epoch whose rent is unpaid (the deploy's epoch at first); a sampled audit pays rentEpoch..its epoch. */
+  rentEpoch: optional(u32),
+  /** acked[i] = 1 once shard i's current host signed a storage ack; only acknowledged shards are audited. Empty on records from before acks (all treated as acknowledged). */
+  acked: list(u8, LIMITS.shards),
+  /** Height by which a placing asset's acks must be in (then it is re-placed or refunded). */
+  ackDeadline: optional(u32),
 })
 export type AssetRecord = Infer<typeof AssetRecord>
 

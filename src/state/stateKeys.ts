@@ -25,6 +25,10 @@ export const STATE_PREFIX = {
   unbonding: 0x0c,
   /** Per address: its unbonding release heights and slash tombstone (BondAccount); per (execution, host): a slashed receipt. */
   bonds: 0x0d,
+  /** Audit index of active assets, dense so a sample is drawn from a count (storage/auditIndex.ts). */
+  auditIndex: 0x0e,
+  /** Placements waiting for storage acks, a queue in deadline order (storage/placementQueue.ts). */
+  placementQueue: 0x0f,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)

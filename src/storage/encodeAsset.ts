@@ -14,7 +14,7 @@ export function codingParamsOf(params: Pick<ChainParams, 'dataShards' | 'parityS
   return { k: params.dataShards, m: params.parityShards, segmentSize: params.segmentSize, chunkSize: params.chunkSize }
 }
 
-/** The devnet genesis values (genesis.json params); pass codingParamsOf(params) on a real chain. */
+/** The coding of the golden vectors (fixtures/storage); a chain uses codingParamsOf(genesis.params) (devnet: 256-byte chunks). */
 export const DEFAULT_CODING: CodingParams = { k: 4, m: 2, segmentSize: 4 * 1024 * 1024, chunkSize: 4096 }
 
 function checkCodingParams(p: CodingParams): void {

@@ -104,6 +104,10 @@ export const entryOfKind: Record<Block['header']['kind'], fc.Arbitrary<BlockEntr
     expired: fc.array(b32, { maxLength: 2 }),
     reputation: fc.array(repChange, { maxLength: 3 }),
   }),
+  storage: fc.record({
+    type: fc.constant('storageAck' as const),
+    acks: fc.array(fc.record({ body: fc.record({ chainId, asset: b32, shardIndex: u8, shardHash: b32, host: b32 }), signature: b64 }), { maxLength: 3 }),
+  }),
 }
 
 export const block: fc.Arbitrary<Block> = fc

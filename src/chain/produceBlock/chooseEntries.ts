@@ -1,6 +1,6 @@
 import { XscError } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
-import { type Block, type BlockEntry, LIMITS, type SignedTx } from '../../../blocks/schema.ts'
+import { type Block, type BlockEntry, LIMITS, type SignedTx, type StorageAck } from '../../../blocks/schema.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { applyDeployment, computePlacement } from '../../state/applyDeployment.ts'
 import { applyEvidence } from '../../state/applyEvidence.ts'
@@ -14,6 +14,7 @@ import type { Mempool, PoolKind } from '../mempool.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 import { type AuditAnswers, buildAuditEntry } from './buildAuditEntry.ts'
 import { buildCompletions } from './buildCompletions.ts'
+import { buildStorageAckEntry } from './buildStorageAckEntry.ts'
 
 /** Completion entries one block carries at most. */
 const MAX_COMPLETIONS_PER_BLOCK = 256
@@ -28,13 +29,15 @@ export interface ChooseEntriesInput {
   auditAnswers: AuditAnswers | undefined
   /** Offences waiting for a block (validator equivocations, contradicting receipts). */
   evidence?: EvidenceSink
+  /** Storage acks gathered before the lock from the hosts of waiting placements. */
+  storageAcks?: readonly StorageAck[]
 }
 
 export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEntry[] }
 
 /**
  * What this slot's block carries, by priority: the audit of a new epoch (when something is
- * stored), settled executions, then a mempool kind chosen fairly (Mempool.select). Building may
+ * stored), storage acks of waiting placements, settled executions, then a mempool kind chosen fairly (Mempool.select). Building may
  * be non-deterministic (arrival order, answers gathered); the block it yields is checked
  * deterministically by everyone, this node included.
  */
@@ -44,6 +47,8 @@ export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
   // Evidence is rare and must land within the unbonding period: it goes before everything else.
   const evidence = chooseEvidence(state, ctx, input.evidence)
   if (evidence.length > 0) return { kind: 'ledger', entries: evidence }
+  const acks = input.storageAcks && input.storageAcks.length > 0 ? buildStorageAckEntry(state, ctx, input.storageAcks) : undefined
+  if (acks !== undefined) return { kind: 'storage', entries: [acks] }
   const completions = buildCompletions(state, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
   if (completions.length > 0) return { kind: 'completion', entries: completions }
   const picked = input.mempool.select(input.maxTxs, ctx.slot, { baseFee: ctx.baseFee, maxBytes: computeMaxBlockTxBytes(ctx.genesis.params) })

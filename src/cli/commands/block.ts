@@ -23,6 +23,8 @@ function describeEntry(e: BlockEntry): string {
       return e.offence.type === 'equivocation'
         ? `evidence: ${e.offence.evidence.type} by ${toHex(e.offence.evidence.type === 'duplicateVote' ? e.offence.evidence.first.body.validator : e.offence.evidence.first.body.proposer)}`
         : `evidence: contradicting receipt of host ${toHex(e.offence.receipt.body.host)}`
+    case 'storageAck':
+      return `storage acks: ${e.acks.length}`
     case 'genesis':
       return 'genesis'
   }

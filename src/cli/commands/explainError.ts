@@ -23,6 +23,8 @@ const ADVICE: Record<string, string> = {
   UNKNOWN_EXECUTION: 'check the execution id (it is the execute tx id)',
   FUEL_LIMIT_TOO_HIGH: 'lower --fuel to at most the chain\'s maxFuelLimit (xsc status --json shows params.maxFuelLimit)',
   BLOB_TOO_LARGE: 'the file is larger than the node accepts (params.maxModuleBytes for modules); deploy a smaller file',
+  BLOB_UNAUTHORIZED: 'uploads are signed by the --key account, which must hold funds on this chain; check the key, fund it, and that your clock is right (the signature expires)',
+  BLOB_QUOTA_EXCEEDED: 'this account holds too many uploads no deploy has named yet; deploy them, or wait an hour for the node to drop them',
   REQUEST_TOO_LARGE: 'the request is larger than the node accepts; send less input (--input-file) or a smaller file',
   RATE_LIMITED: 'too many calls on this connection; wait a second and retry',
   UNAVAILABLE: 'the node is starting, syncing, busy or does not offer this (dry runs need a node started with --host); retry or use another node',

@@ -1,10 +1,20 @@
+import { blobUploadSigningHash } from '../../../blocks/ids.ts'
 import type { Hash } from '../../../blocks/schema.ts'
-import { fromHex } from '../../crypto/bytes.ts'
+import { fromHex, toHex } from '../../crypto/bytes.ts'
+import { hash, type KeyPair, sign } from '../../crypto/index.ts'
+import { BLOB_AUTH_HEADER } from '../../rpc/backend.ts'
 import type { Client } from '../createClient.ts'
 import { fromRpcErrorObject, RpcClientError } from '../errors.ts'
+import { getChainStatus } from './getChainStatus.ts'
 
 export interface UploadBlobParameters {
   bytes: Uint8Array
+  /** The funded account that signs the upload (the node refuses unsigned or unfunded uploads). */
+  account: KeyPair
+  /** Fetched from the node when absent. */
+  chainId?: string
+  /** How long the signed authorization stays valid (default 5 minutes; nodes accept at most 10). */
+  authValidForMs?: number
   timeoutMs?: number
   /** Called as bytes are handed to the socket (streamed in chunks); without it the body is sent in one piece. */
   onProgress?(sent: number, total: number): void
@@ -12,6 +22,7 @@ export interface UploadBlobParameters {
 export interface UploadBlobReturnType { dataHash: Hash; size: number }
 
 const PROGRESS_CHUNK = 256 * 1024
+const DEFAULT_AUTH_VALID_MS = 5 * 60_000
 
 /** The bytes as a stream of chunks that reports what the transport pulled (backpressure paces it). */
 function progressStream(bytes: Uint8Array, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
@@ -30,14 +41,27 @@ function progressStream(bytes: Uint8Array, onProgress: (sent: number, total: num
   }, { highWaterMark: 0 })
 }
 
-/** Raw bytes by HTTP PUT /blob (no base64 through JSON); the deploy tx then names the data hash. */
+/** The signed `x-xsc-blob-auth` value: address, data hash and expiry, signed by the account. */
+export function signBlobUpload(account: KeyPair, chainId: string, dataHash: Hash, expiresAtMs: number): string {
+  const signature = sign(account.secretKey, blobUploadSigningHash(chainId, account.publicKey, dataHash, expiresAtMs))
+  return `${toHex(account.publicKey)}:${toHex(dataHash)}:${expiresAtMs}:${toHex(signature)}`
+}
+
+/**
+ * Raw bytes by HTTP PUT /blob (no base64 through JSON), signed by a funded account over their
+ * data hash; the deploy tx then names the data hash. Refusals are typed: BLOB_UNAUTHORIZED with
+ * data.reason BLOB_AUTH_MISSING / BLOB_AUTH_INVALID / BLOB_AUTH_EXPIRED / BLOB_ACCOUNT_UNFUNDED /
+ * BLOB_HASH_MISMATCH, BLOB_QUOTA_EXCEEDED, BLOB_TOO_LARGE.
+ */
 export async function uploadBlob(client: Client, p: UploadBlobParameters): Promise<UploadBlobReturnType> {
   const url = `${client.transport.url}/blob`
+  const chainId = p.chainId ?? (await getChainStatus(client)).chainId
+  const auth = signBlobUpload(p.account, chainId, hash(p.bytes), Date.now() + (p.authValidForMs ?? DEFAULT_AUTH_VALID_MS))
   let res: Response
   try {
     const init: RequestInit & { duplex?: 'half' } = {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', [BLOB_AUTH_HEADER]: auth },
       body: p.onProgress && p.bytes.length > 0 ? progressStream(p.bytes, p.onProgress) : p.bytes,
       signal: AbortSignal.timeout(p.timeoutMs ?? 120_000),
     }

@@ -32,12 +32,13 @@ export interface CompletionInputs {
  * Whether audits show an asset's module could be fetched: the asset is stored (not expired), has
  * been past its audit grace for a whole audit epoch (so at least one audit epoch has challenged its
  * shards; heights never outrun slots), and at least k of its shards passed their latest audit
- * (no consecutive failures).
+ * (no consecutive failures) among those their hosts acknowledged (storage acks).
  */
 export function isModuleRetrievableByAudits(asset: AssetRecord | undefined, height: number, auditEpochSlots: number): boolean {
-  if (asset === undefined || asset.status === ASSET_STATUS.expired) return false
+  // Only an active (or graced) placement has shards its hosts acknowledged holding.
+  if (asset === undefined || (asset.status !== ASSET_STATUS.active && asset.status !== ASSET_STATUS.graced)) return false
   if (height - asset.createdHeight < AUDIT_GRACE_BLOCKS + auditEpochSlots) return false
-  return asset.shardFailures.filter((f) => f === 0).length >= asset.manifest.k
+  return asset.shardFailures.filter((f, i) => f === 0 && (asset.acked.length === 0 || asset.acked[i] === 1)).length >= asset.manifest.k
 }
 
 export interface HostReputationUpdate {

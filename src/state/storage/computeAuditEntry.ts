@@ -59,6 +59,11 @@ const CAUSE_OF_OUTCOME: Record<number, number> = {
  */
 export const AUDIT_GRACE_BLOCKS = 20
 
+/** Audited, paid and repaired: active or graced (not placing, refunded or expired). */
+function isStored(status: number): boolean {
+  return status === ASSET_STATUS.active || status === ASSET_STATUS.graced
+}
+
 /** Whether an asset created at `createdHeight` is past its grace at an audit block of `height`. */
 export function isPastAuditGrace(createdHeight: number, height: number): boolean {
   return height - createdHeight >= AUDIT_GRACE_BLOCKS
@@ -70,8 +75,8 @@ export function isPastAuditGrace(createdHeight: number, height: number): boolean
  * LIMITS.payouts hosts paid). The proposer asks hosts for these.
  */
 export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'height' | 'assets'>): AuditChallenge[] {
-  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired && isPastAuditGrace(a.record.createdHeight, input.height))
-  return deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement })), LIMITS.auditResults, LIMITS.payouts)
+  const live = input.assets.filter((a) => isStored(a.record.status) && isPastAuditGrace(a.record.createdHeight, input.height))
+  return deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement, acked: a.record.acked })), LIMITS.auditResults, LIMITS.payouts)
 }
 
 /**
@@ -86,7 +91,7 @@ export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'ep
  */
 export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers): AuditEpochOutput {
   const { epoch, seed, height, params } = input
-  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+  const live = input.assets.filter((a) => isStored(a.record.status))
   const byAsset = new Map<string, { asset: Hash; record: AssetRecord }>()
   for (const a of live) byAsset.set(toHex(a.asset), { asset: a.asset, record: { ...a.record, shardFailures: a.record.shardFailures.slice() } })
   const hosts = new Map<string, HostRecord>()
@@ -118,14 +123,16 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
   }
 
   // Rent and expiry follow this epoch's audits: assets left out of a sampled epoch wait.
+  // A sampled asset settles every epoch since its last settlement (rentEpoch..epoch); a failed shard forfeits them.
   const rent = computeStorageRent(epoch, [...byAsset.values()].filter((a) => audited.has(toHex(a.asset)) || a.record.manifest.shardSize === 0n).map((a) => ({
     asset: a.asset,
     record: a.record,
     passed: passed.get(toHex(a.asset)) ?? a.record.placement.map(() => false),
+    epochs: computeRentEpochs(a.record, epoch),
   })), (h) => hostOf(h)?.params.askPerByteEpoch, params)
   for (const o of rent.assets) {
     const a = byAsset.get(toHex(o.asset))!
-    a.record = { ...a.record, deposit: o.deposit, status: o.status, exhaustedEpoch: o.exhaustedEpoch }
+    a.record = { ...a.record, deposit: o.deposit, status: o.status, exhaustedEpoch: o.exhaustedEpoch, rentEpoch: epoch + 1 }
   }
   const release = (h: Address, bytes: bigint): void => {
     const r = hostOf(h)
@@ -151,6 +158,12 @@ export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers)
   return { entry, challenges, assets: [...byAsset.values()], hosts, events, unrecoverable: plan.unrecoverable }
 }
 
+/** Epochs a settlement at `epoch` pays for: rentEpoch (the first unpaid epoch) through `epoch`; one when unknown. */
+export function computeRentEpochs(record: AssetRecord, epoch: number): number {
+  if (record.rentEpoch === undefined) return 1
+  return epoch >= record.rentEpoch ? epoch - record.rentEpoch + 1 : 0
+}
+
 export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: false; reason: string }
 
 /**
@@ -159,7 +172,7 @@ export type AuditEntryCheck = { ok: true; output: AuditEpochOutput } | { ok: fal
  * reputation byte-identical to recomputing the epoch from those answers.
  */
 export function verifyAuditEntry(input: AuditEpochInput, entry: AuditEntry): AuditEntryCheck {
-  const live = input.assets.filter((a) => a.record.status !== ASSET_STATUS.expired)
+  const live = input.assets.filter((a) => isStored(a.record.status))
   const manifests = new Map(live.map((a) => [toHex(a.asset), a.record.manifest]))
   const challenges = computeAuditChallenges(input)
   if (entry.epoch !== input.epoch) return { ok: false, reason: `epoch ${entry.epoch}, expected ${input.epoch}` }

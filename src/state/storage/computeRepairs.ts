@@ -5,7 +5,8 @@ import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '..
 /**
  * Repair decisions (pure). A shard needs repair when its host
  *   - failed `auditFailThreshold` audits of it in a row (shardFailures[i] ≥ threshold), or
- *   - left, drained, was disqualified, or is unknown to the state.
+ *   - left, drained, was disqualified, or is unknown to the state, or
+ *   - never acknowledged it (a placement activated at its deadline with k+1 or more acks).
  * Repair starts on the first such shard (with m = 2 there is little slack). A repair needs k
  * healthy shards to rebuild from; an asset with fewer is reported unrecoverable and left alone.
  * The new host comes from the injected chooser (the router, seeded by the block), which must not
@@ -21,6 +22,7 @@ const LOST_STATUS = new Set<number>([HOST_STATUS.left, HOST_STATUS.draining, HOS
 export function isShardLost(record: AssetRecord, shardIndex: number, hostOf: HostLookup, auditFailThreshold: number): boolean {
   const host = hostOf(record.placement[shardIndex]!)
   if (!host || LOST_STATUS.has(host.status)) return true
+  if (record.acked.length > 0 && record.acked[shardIndex] !== 1) return true
   return (record.shardFailures[shardIndex] ?? 0) >= auditFailThreshold
 }
 
@@ -53,6 +55,7 @@ export function computeRepairs(assets: readonly { asset: Hash; record: AssetReco
     }
     const placement = record.placement.slice()
     const shardFailures = record.shardFailures.slice()
+    const acked = record.acked.slice()
     let changed = false
     for (const shardIndex of lost) {
       if (repairs.length >= maxRepairs) break
@@ -65,9 +68,11 @@ export function computeRepairs(assets: readonly { asset: Hash; record: AssetReco
       repairs.push({ asset, shardIndex, from: placement[shardIndex]!, to })
       placement[shardIndex] = to
       shardFailures[shardIndex] = 0
+      // The new host rebuilds the shard from acknowledged ones (repairShard checks its hash).
+      if (acked.length > 0) acked[shardIndex] = 1
       changed = true
     }
-    if (changed) updated.push({ asset, record: { ...record, placement, shardFailures } })
+    if (changed) updated.push({ asset, record: { ...record, placement, shardFailures, acked } })
   }
   return { repairs, assets: updated, unrecoverable }
 }

@@ -9,7 +9,8 @@ import { StorageError } from './errors.ts'
  * Rate of shard i: r_i = min(ask per byte-epoch of its host, the asset's bid) (a host that raised
  * its ask after placement never charges more than the deployer agreed to).
  *   epochCost = Σ_i shardSize × r_i                     (all k+m shards)
- *   due_i     = shardSize × r_i if shard i passed its audit this epoch, else 0
+ *   due_i     = shardSize × r_i × epochs if shard i passed its audit this epoch, else 0
+ *               (epochs: since the asset was last settled, as audits sample assets)
  * If deposit ≥ Σ due: each host gets due_i. Otherwise the deposit is shared pro rata,
  *   pay_i = floor(deposit × due_i / Σ due), and the remainder deposit − Σ pay_i goes one base unit
  *   at a time to the passing shards in shard-index order (the remainder rule), so the deposit
@@ -24,6 +25,8 @@ export interface RentAsset {
   record: AssetRecord
   /** passed[i]: shard i passed this epoch's audit. */
   passed: readonly boolean[]
+  /** Epochs this settlement pays for (a sampled asset pays the epochs since it was last settled); 1 when absent. */
+  epochs?: number
 }
 
 export interface RentOutcome {
@@ -43,7 +46,7 @@ export interface StorageRent {
   paidTotal: bigint
 }
 
-export function computeShardRates(record: AssetRecord, askOf: (host: Address) => bigint | undefined): bigint[] {
+export function computeShardRates(record: { placement: readonly Address[]; bidPerByteEpoch: bigint }, askOf: (host: Address) => bigint | undefined): bigint[] {
   return record.placement.map((host) => {
     const ask = askOf(host)
     if (ask === undefined) return 0n
@@ -57,7 +60,7 @@ export function computeStorageRent(epoch: number, assets: readonly RentAsset[], 
   const expired: Hash[] = []
   let paidTotal = 0n
   const sorted = [...assets].sort((a, b) => compareBytes(a.asset, b.asset))
-  for (const { asset, record, passed } of sorted) {
+  for (const { asset, record, passed, epochs = 1 } of sorted) {
     if (record.status === ASSET_STATUS.expired) {
       outcomes.push({ asset, deposit: record.deposit, status: record.status, exhaustedEpoch: record.exhaustedEpoch, paid: 0n })
       continue
@@ -67,7 +70,8 @@ export function computeStorageRent(epoch: number, assets: readonly RentAsset[], 
     const size = record.manifest.shardSize
     const rates = computeShardRates(record, askOf)
     const epochCost = rates.reduce((s, r) => s + r * size, 0n)
-    const due = rates.map((r, i) => (passed[i] ? r * size : 0n))
+    if (!Number.isInteger(epochs) || epochs < 0) throw new StorageError('INVALID_PARAMS', 'rent epochs must be a non-negative integer')
+    const due = rates.map((r, i) => (passed[i] ? r * size * BigInt(epochs) : 0n))
     const totalDue = due.reduce((s, d) => s + d, 0n)
     let pay: bigint[]
     if (record.deposit >= totalDue) pay = due

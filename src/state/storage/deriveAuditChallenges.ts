@@ -4,7 +4,13 @@ import { computeChunkCount } from './computeChunkLeaves.ts'
 import { StorageError } from './errors.ts'
 
 /** An asset as audits see it: its id (deploy tx id), manifest and current placement. */
-export interface AuditedAsset { asset: Hash; manifest: Manifest; placement: readonly Address[] }
+export interface AuditedAsset {
+  asset: Hash
+  manifest: Manifest
+  placement: readonly Address[]
+  /** acked[i] = 1 when shard i's host acknowledged it; only those are challenged. Absent or empty: all. */
+  acked?: readonly number[]
+}
 
 /** One challenge: host `host` must answer with chunk `chunkIndex` of shard `shardIndex`. */
 export interface AuditChallenge { asset: Hash; shardIndex: number; host: Address; chunkIndex: number }
@@ -34,11 +40,13 @@ export function deriveAuditChallenges(seed: Hash, epoch: number, assets: readonl
   }
   const audited = computeAuditSample(seed, epoch, sorted.filter((a) => a.manifest.shardSize > 0n), maxChallenges, maxHosts)
   const out: AuditChallenge[] = []
-  for (const { asset, manifest, placement } of audited) {
+  for (const { asset, manifest, placement, acked } of audited) {
     const count = computeChunkCount(manifest.shardSize, manifest.chunkSize)
     const shards = manifest.k + manifest.m
     if (placement.length !== shards) throw new StorageError('INVALID_PARAMS', `placement has ${placement.length} hosts for ${shards} shards`)
     for (let shardIndex = 0; shardIndex < shards; shardIndex++) {
+      // A host is never challenged for a shard it did not acknowledge receiving.
+      if (acked !== undefined && acked.length > 0 && acked[shardIndex] !== 1) continue
       const h = hashParts(DOMAIN, seed, u32be(epoch), asset, new Uint8Array([shardIndex]))
       const chunkIndex = Number(seedToBigInt(h) % BigInt(count))
       out.push({ asset, shardIndex, host: placement[shardIndex]!, chunkIndex })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { decode } from '../../../blocks/codec.ts'
-import { receiptSigningHash, txId } from '../../../blocks/ids.ts'
+import { receiptSigningHash, storageAckSigningHash, txId } from '../../../blocks/ids.ts'
 import { type Address, AUDIT_OUTCOME, type Block, CAPABILITY, COMPLETION_STATUS, type KvWrite, OUTCOME, type ReceiptBody, REPUTATION_CAUSE } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { type ComputePool, createComputePool } from '../../../src/compute/computePool.ts'
@@ -14,7 +14,7 @@ import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { computeNextStateHash, pendingExecutionsOf, readExecutionQueue } from '../../../src/state/executionQueue.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
+import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { retrieve } from '../../../src/storage/retrieve.ts'
@@ -114,8 +114,24 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(new Set(entry.placement.map(toHex)).size).toBe(6)
     const zones = new Set(entry.placement.map((h) => state<HostRecord>(HostRecord, hostKey(h)).params.zone))
     expect(zones.size).toBe(4)
+    expect(state<AssetRecord>(AssetRecord, assetKey(assetId)).status).toBe(ASSET_STATUS.placing)
     for (const [i, h] of entry.placement.entries()) await stores.get(toHex(h))!.put(manifest, assetId, i, shards[i]!)
+    // Each host acknowledges the shard it stored; the proposer gathers the acks into a storage block.
+    chain.setStorageAckResponder(async (requests) => {
+      const acks = []
+      for (const r of requests) {
+        if (!(await stores.get(toHex(r.host))!.has(r.asset, r.shardIndex))) continue
+        const key = hosts.find((k) => equalBytes(k.publicKey, r.host))!
+        const body = { chainId: genesis.chainId, asset: r.asset, shardIndex: r.shardIndex, shardHash: manifest.shardHashes[r.shardIndex]!, host: r.host }
+        acks.push({ body, signature: sign(key.secretKey, storageAckSigningHash(body)) })
+      }
+      return acks
+    })
+    const ackBlock = await produce()
+    expect(ackBlock.header.kind).toBe('storage')
     const asset = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    expect(asset.status).toBe(ASSET_STATUS.active)
+    expect(asset.acked).toEqual([1, 1, 1, 1, 1, 1])
     expect(asset.deposit).toBe(10_000_000n)
     expect(state<HostRecord>(HostRecord, hostKey(entry.placement[0]!)).usedBytes).toBe(manifest.shardSize)
   })

@@ -3,9 +3,10 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { storageAckSigningHash } from '../../../blocks/ids.ts'
 import { CAPABILITY } from '../../../blocks/schema.ts'
 import { Chain } from '../../../src/chain/chain.ts'
-import { toHex } from '../../../src/crypto/index.ts'
+import { sign, toHex } from '../../../src/crypto/index.ts'
 import { AUDIT_GRACE_BLOCKS } from '../../../src/state/storage/index.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
@@ -40,6 +41,13 @@ beforeAll(async () => {
   const { manifest } = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params))
   a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 }))
   expect((await produceOnA(2)).block.header.kind).toBe('deployment')
+  // The placed hosts acknowledge their shards (two-phase placement), so the asset is audited.
+  a.setStorageAckResponder(async (requests) => requests.map((r) => {
+    const key = hosts.find((h) => toHex(h.publicKey) === toHex(r.host))!
+    const body = { chainId: genesis.chainId, asset: r.asset, shardIndex: r.shardIndex, shardHash: manifest.shardHashes[r.shardIndex]!, host: r.host }
+    return { body, signature: sign(key.secretKey, storageAckSigningHash(body)) }
+  }))
+  expect((await produceOnA(3)).block.header.kind).toBe('storage')
 })
 
 afterAll(async () => {
@@ -56,10 +64,10 @@ describe('block production gathers audit answers before taking the chain lock', 
       await new Promise((r) => setTimeout(r, 4_000))
       return new Map()
     })
-    const proposal = b.produceBlock(3, T0 + 3 * genesis.slotMs)
+    const proposal = b.produceBlock(4, T0 + 4 * genesis.slotMs)
     await new Promise((r) => setTimeout(r, 50))
     expect(asked).toHaveLength(1)
-    const competing = (await a.produceBlock(3, T0 + 3 * genesis.slotMs))!
+    const competing = (await a.produceBlock(4, T0 + 4 * genesis.slotMs))!
     const started = performance.now()
     await b.importBlock(competing.block)
     expect(performance.now() - started).toBeLessThan(3_000)
@@ -70,7 +78,7 @@ describe('block production gathers audit answers before taking the chain lock', 
   it('on an unmoved head the gathered answers go into the audit block', async () => {
     b.setAuditResponder(async () => new Map())
     // Past the asset's audit grace (it was deployed at height 2), so its shards are challenged.
-    let slot = 4
+    let slot = 5
     while (b.head.height < 2 + AUDIT_GRACE_BLOCKS) await b.produceBlock(slot, T0 + slot++ * genesis.slotMs)
     slot = (Math.floor(slot / genesis.params.auditEpochSlots) + 1) * genesis.params.auditEpochSlots
     const made = await b.produceBlock(slot, T0 + slot * genesis.slotMs)

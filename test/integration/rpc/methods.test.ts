@@ -7,7 +7,7 @@ import { SignedTx } from '../../../blocks/schema.ts'
 import {
   buildTransfer, type Client, createClient, deploy, encodeSignedTx, estimateFuel, execute, getAsset, getBalance,
   getBlock, getChainStatus, getExecution, getHost, getHosts, getNonce, getTransaction, http, RpcClientError,
-  sendTransaction, signTx, transfer, uploadBlob, waitForExecution, waitForTransaction, webSocket,
+  sendTransaction, signBlobUpload, signTx, transfer, uploadBlob, waitForExecution, waitForTransaction, webSocket,
 } from '../../../src/client/index.ts'
 import { equalBytes, fromHex, generateKeyPair, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { RPC_CODES, type RpcCodeName } from '../../../src/rpc/errors.ts'
@@ -167,17 +167,40 @@ describe('every method over real HTTP against the in-memory backend', () => {
 
   it('uploadBlob sends raw bytes by HTTP PUT and gets their data hash back', async () => {
     const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff)
-    const { dataHash, size } = await uploadBlob(client, { bytes })
+    const { dataHash, size } = await uploadBlob(client, { bytes, account: kit.alice })
     expect(size).toBe(bytes.length)
     expect(equalBytes(dataHash, hash(bytes))).toBe(true)
     expect(equalBytes(kit.backend.blobs.get(toHex(dataHash))!, bytes)).toBe(true)
+  })
+
+  it('PUT /blob without a valid signature of a funded account is refused with a typed reason, before the body is stored', async () => {
+    const bytes = utf8('who uploads this?')
+    const put = async (headers: Record<string, string>, body = bytes) => {
+      const res = await fetch(`${kit.server.url}/blob`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers }, body })
+      return { status: res.status, error: ((await res.json()) as { error: { code: number; data: { reason: string } } }).error }
+    }
+    const later = Date.now() + 60_000
+    const missing = await put({})
+    expect([missing.status, missing.error.code, missing.error.data.reason]).toEqual([401, -32032, 'BLOB_AUTH_MISSING'])
+    expect((await put({ 'x-xsc-blob-auth': 'nonsense' })).error.data.reason).toBe('BLOB_AUTH_INVALID')
+    const forged = signBlobUpload(kit.bob, kit.backend.chainId, hash(bytes), later).replace(toHex(kit.bob.publicKey), toHex(kit.alice.publicKey))
+    expect((await put({ 'x-xsc-blob-auth': forged })).error.data.reason).toBe('BLOB_AUTH_INVALID')
+    expect((await put({ 'x-xsc-blob-auth': signBlobUpload(kit.alice, 'other-chain', hash(bytes), later) })).error.data.reason).toBe('BLOB_AUTH_INVALID')
+    expect((await put({ 'x-xsc-blob-auth': signBlobUpload(kit.alice, kit.backend.chainId, hash(bytes), Date.now() - 1) })).error.data.reason).toBe('BLOB_AUTH_EXPIRED')
+    const stranger = generateKeyPair()
+    expect((await put({ 'x-xsc-blob-auth': signBlobUpload(stranger, kit.backend.chainId, hash(bytes), later) })).error.data.reason).toBe('BLOB_ACCOUNT_UNFUNDED')
+    const otherBody = await put({ 'x-xsc-blob-auth': signBlobUpload(kit.alice, kit.backend.chainId, hash(bytes), later) }, utf8('something else'))
+    expect(otherBody.error.data.reason).toBe('BLOB_HASH_MISMATCH')
+    expect(kit.backend.blobs.size).toBe(1) // only the 3 MiB blob of the previous test
+    const typed = await rejection(uploadBlob(client, { bytes, account: stranger }))
+    expect([typed.code, typed.details.data.reason]).toEqual(['BLOB_UNAUTHORIZED', 'BLOB_ACCOUNT_UNFUNDED'])
   })
 
   it('uploadBlob over the limit is refused with BLOB_TOO_LARGE', async () => {
     const small = await startKit({ maxBlobBytes: 1024 })
     try {
       const c = createClient({ transport: http(small.server.url) })
-      expect((await rejection(uploadBlob(c, { bytes: new Uint8Array(4096) }))).code).toBe('BLOB_TOO_LARGE')
+      expect((await rejection(uploadBlob(c, { bytes: new Uint8Array(4096), account: small.alice }))).code).toBe('BLOB_TOO_LARGE')
     } finally {
       await small.server.close()
     }

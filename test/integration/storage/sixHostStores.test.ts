@@ -65,7 +65,7 @@ describe('six real host stores', () => {
     for (const h of placement) hostRecords.set(toHex(h), { ...hostRecords.get(toHex(h))!, usedBytes: manifest.shardSize })
     let record: AssetRecord = {
       owner: hash(utf8('deployer')), kind: 0, manifest, placement, shardFailures: [0, 0, 0, 0, 0, 0],
-      deposit: 10n * manifest.shardSize * 6n * 2n, bidPerByteEpoch: 2n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [],
+      deposit: 10n * manifest.shardSize * 6n * 2n, bidPerByteEpoch: 2n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
     }
 
     const fetchShard: FetchShard = async (host, i) => {

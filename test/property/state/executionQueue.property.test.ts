@@ -73,7 +73,7 @@ async function run(ops: Op[]): Promise<void> {
   setup.write(AssetRecord, assetKey(asset), {
     owner: proposer, kind: ASSET_KIND.module,
     manifest: { size: 1n, dataHash: ZERO_HASH, k: 1, m: 0, segmentSize: 1, shardSize: 1n, chunkSize: 1, shardHashes: [ZERO_HASH], chunkRoots: [ZERO_HASH] },
-    placement: [hosts[0]!.publicKey], shardFailures: [0], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [],
+    placement: [hosts[0]!.publicKey], shardFailures: [0], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
   })
   committed.apply(setup.writeSet())
   const pool = new ReceiptPool(genesis.chainId)

@@ -27,7 +27,7 @@ function stateWith(balances: [KeyPair, bigint, number?][]): StateOverlay {
   const s = new StateOverlay(new MemoryState())
   for (const [k, balance, nonce] of balances) s.write(Account, accountKey(k.publicKey), { balance, nonce: nonce ?? 0 })
   // The asset the execute txs target: admission checks it is stored.
-  s.write(AssetRecord, assetKey(ASSET), { owner: alice.publicKey, kind: ASSET_KIND.module, manifest: { size: 1n, dataHash: ASSET, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [] })
+  s.write(AssetRecord, assetKey(ASSET), { owner: alice.publicKey, kind: ASSET_KIND.module, manifest: { size: 1n, dataHash: ASSET, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined })
   return s
 }
 

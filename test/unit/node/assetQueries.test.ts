@@ -33,7 +33,7 @@ const store = { state, head, finalized: { hash: hash(utf8('head-6')), height: 6 
 function put(id: Uint8Array, kind: number, bytes: Uint8Array): void {
   const s = new StateOverlay(state)
   s.write(AssetRecord, assetKey(id), {
-    owner: id, kind, manifest: computeManifest(bytes, codingParamsOf(genesis.params)), placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [],
+    owner: id, kind, manifest: computeManifest(bytes, codingParamsOf(genesis.params)), placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
   })
   state.apply(s.writeSet())
 }

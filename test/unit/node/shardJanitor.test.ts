@@ -12,7 +12,7 @@ const id = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const shard = (asset: number, shardIndex: number): StoredShard => ({ asset: id(asset), shardIndex, size: 10n, shardHash: ZERO_HASH })
 const record = (placement: Uint8Array[], status: number = ASSET_STATUS.active): AssetRecord => ({
   owner: other, kind: 0, manifest: { size: 1n, dataHash: ZERO_HASH, k: 4, m: 2, segmentSize: 4, shardSize: 10n, chunkSize: 1, shardHashes: [], chunkRoots: [] },
-  placement, shardFailures: placement.map(() => 0), deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status, exhaustedEpoch: undefined, zones: [],
+  placement, shardFailures: placement.map(() => 0), deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
 })
 
 describe('which shards a host drops', () => {

@@ -2,9 +2,10 @@ import { blockHash, computeBodyRoot, headerSigningHash, txId, txSigningHash } fr
 import type { Address, Block, BlockEntry, BlockHeader, Hash, SignedTx } from '../../../blocks/schema.ts'
 import { computeActivityRows } from '../../../src/chain/accountActivity.ts'
 import { compareBytes, equalBytes, generateKeyPair, hash, type KeyPair, sign, toHex, verify } from '../../../src/crypto/index.ts'
+import { verifyBlobUploadAuth } from '../../../src/node/blobUploadAuth.ts'
 import { computeBlockEvents } from '../../../src/node/chainEvents.ts'
 import {
-  type AccountInfo, type ActivityEntry, type AssetInfo, type AssetStatePage, type ChainParamsInfo, type ChainStatus,
+  type AccountInfo, type ActivityEntry, type AssetInfo, type AssetStatePage, type BlobUploadAuth, type ChainParamsInfo, type ChainStatus,
   type EstimateRequest, type EstimateResult, type EventFilter, type ExecutionInfo, type FeeInfo, type HostInfo,
   type HostSummary, isEventMatch, type QueryRequest, type QueryResult, type RpcBackend, type RpcEvent, type RpcEventSource, type StoredBlock,
   type TxLocation,
@@ -184,8 +185,16 @@ export class MemoryBackend implements RpcBackend {
     return this.executions.get(key(id)) ?? null
   }
 
-  async uploadBlob(bytes: Uint8Array): Promise<Hash> {
+  /** The node's checks (src/node/blobUploadAuth.ts) with this backend's balances; no quota. */
+  async authorizeBlobUpload(header: string | undefined): Promise<BlobUploadAuth> {
+    const auth = verifyBlobUploadAuth(header, this.chainId, Date.now())
+    if ((await this.getAccount(auth.address)).balance === 0n) throw new RpcBackendError('BLOB_ACCOUNT_UNFUNDED', 'the signing account holds nothing', { address: auth.address })
+    return auth
+  }
+
+  async uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash> {
     const h = hash(bytes)
+    if (!equalBytes(h, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got: h })
     this.blobs.set(key(h), new Uint8Array(bytes))
     return h
   }

@@ -74,6 +74,7 @@ export function sampleAsset(owner: Address, hosts: Address[]): AssetInfo {
       createdHeight: 1,
       status: 0,
       exhaustedEpoch: undefined, zones: [],
+      rentEpoch: undefined, acked: [], ackDeadline: undefined,
     },
     shards: hosts.map((host, index) => ({ index, host, failures: 0, lastAuditHeight: index === 0 ? undefined : 7, healthy: true })),
   }

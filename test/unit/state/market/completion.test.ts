@@ -131,7 +131,7 @@ describe('computeCompletion quorum and reputation', () => {
   it('takes audit evidence only from a stored asset past its grace and one audit epoch, with k shards passing', () => {
     const asset = (over: Partial<AssetRecord> = {}): AssetRecord => ({
       owner: CLIENT, kind: 1, manifest: { size: 10n, dataHash: new Uint8Array(32), k: 4, m: 2, segmentSize: 1024, shardSize: 3n, chunkSize: 256, shardHashes: [], chunkRoots: [] },
-      placement: [], shardFailures: [0, 0, 0, 0, 1, 2], deposit: 1n, bidPerByteEpoch: 1n, createdHeight: 100, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], ...over,
+      placement: [], shardFailures: [0, 0, 0, 0, 1, 2], deposit: 1n, bidPerByteEpoch: 1n, createdHeight: 100, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined, ...over,
     })
     const ready = 100 + AUDIT_GRACE_BLOCKS + 20
     expect(isModuleRetrievableByAudits(asset(), ready, 20)).toBe(true)
@@ -139,6 +139,11 @@ describe('computeCompletion quorum and reputation', () => {
     expect(isModuleRetrievableByAudits(asset({ shardFailures: [0, 0, 0, 1, 1, 2] }), ready, 20)).toBe(false)
     expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.expired }), ready, 20)).toBe(false)
     expect(isModuleRetrievableByAudits(undefined, ready, 20)).toBe(false)
+    // Two-phase placement: a placement still waiting for acks (or refunded) is not evidence; only acknowledged shards count.
+    expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.placing, acked: [0, 0, 0, 0, 0, 0] }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ status: ASSET_STATUS.refunded }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ acked: [1, 1, 1, 0, 0, 0] }), ready, 20)).toBe(false)
+    expect(isModuleRetrievableByAudits(asset({ acked: [1, 1, 1, 1, 0, 0] }), ready, 20)).toBe(true)
   })
 
   it('needs agreement on outcome, result, fuel and write set; takes the first group to reach quorum; ignores over-limit fuel claims', () => {

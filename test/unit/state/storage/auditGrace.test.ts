@@ -32,7 +32,7 @@ function hostRecord(): HostRecord {
 function assetRecord(): AssetRecord {
   return {
     owner: hash(utf8('owner')), kind: 0, manifest, placement: hosts, shardFailures: hosts.map(() => 0),
-    deposit: 1_000_000_000n, bidPerByteEpoch: 3n, createdHeight: CREATED, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [],
+    deposit: 1_000_000_000n, bidPerByteEpoch: 3n, createdHeight: CREATED, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
   }
 }
 

@@ -40,6 +40,7 @@ export function assetRecord(manifest: Manifest, placement: Address[], overrides:
     createdHeight: 1,
     status: ASSET_STATUS.active,
     exhaustedEpoch: undefined, zones: [],
+    rentEpoch: undefined, acked: [], ackDeadline: undefined,
     ...overrides,
   }
 }
