@@ -51,6 +51,7 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
         break
       case 'evidence':
         applyEvidence(overlay, entry, ctx)
+        break
       case 'storageAck':
         applyStorageAcks(overlay, entry, ctx)
         break
