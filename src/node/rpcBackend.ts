@@ -31,6 +31,7 @@ import {
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
+import { DEFAULT_RPC_OPTS } from '../rpc/server.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from '../state/records.ts'
@@ -210,7 +211,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async uploadBlob(bytes: Uint8Array): Promise<Hash> {
-    const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
+    const max = this.#m.maxBlobBytes ?? DEFAULT_RPC_OPTS.maxBlobBytes
     if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
     return this.#m.blobs.put(bytes)
   }

@@ -1,4 +1,6 @@
 import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest, ROUTE_STRATEGY, type RouteStrategy } from '../../../blocks/schema.ts'
+import { type BlobOwnerKey, encryptBlob } from '../../storage/blobCipher.ts'
+import { type CodingParams, computeManifest } from '../../storage/encodeAsset.ts'
 import type { Client } from '../createClient.ts'
 import { type SenderParameters, sendPayload } from './signAndSend.ts'
 import { uploadBlob } from './uploadBlob.ts'
@@ -36,4 +38,25 @@ export async function deploy(client: Client, p: DeployParameters): Promise<Deplo
     zones: [...(p.zones ?? [])],
     strategy: ROUTE_STRATEGY[p.strategy ?? 'balanced'],
   })
+}
+
+export interface PrepareBlobParameters {
+  /** The file's bytes (plaintext). */
+  bytes: Uint8Array
+  /** The owner's account key: the blob key is derived from it (src/storage/blobCipher.ts) and never leaves the client. */
+  owner: BlobOwnerKey
+  /** Store plaintext (readable by anyone over GET /assets/<id>); default false: encrypted at rest. */
+  public?: boolean
+  /** codingParamsOf(chain params). */
+  coding: CodingParams
+}
+export interface PrepareBlobReturnType { bytes: Uint8Array; manifest: Manifest; encrypted: boolean }
+
+/**
+ * The encryption step of a blob deploy: what hosts and validators will hold is ciphertext
+ * (AES-256-GCM, key from the owner's key), erasure-coded into the manifest deploy() sends.
+ */
+export async function prepareBlob(p: PrepareBlobParameters): Promise<PrepareBlobReturnType> {
+  const bytes = p.public === true ? p.bytes : await encryptBlob(p.bytes, p.owner)
+  return { bytes, manifest: computeManifest(bytes, p.coding), encrypted: p.public !== true }
 }

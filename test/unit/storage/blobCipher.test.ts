@@ -67,8 +67,9 @@ describe('blob encryption at rest (AES-256-GCM segments)', () => {
     const cipher = await encryptBlob(plain, owner, { segmentBytes: SEG })
     const flipped = cipher.slice()
     flipped[BLOB_HEADER_BYTES + SEG + 20]! ^= 1
-    const e1 = await failure(decryptBlob(flipped, owner))
-    expect(e1.code === 'AUTH_FAILED' && e1.details.segment).toBe(1)
+    const e1: unknown = await failure(decryptBlob(flipped, owner))
+    if (!(e1 instanceof BlobError) || e1.code !== 'AUTH_FAILED') throw e1
+    expect(e1.details.segment).toBe(1)
     const salted = cipher.slice()
     salted[20]! ^= 1
     expect((await failure(decryptBlob(salted, owner))).code).toBe('AUTH_FAILED')
