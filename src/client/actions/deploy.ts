@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto'
+
 import { ASSET_KIND, type AssetKind, type Coord, type Hash, type Manifest, ROUTE_STRATEGY, type RouteStrategy } from '../../../blocks/schema.ts'
-import { type BlobOwnerKey, encryptBlob } from '../../storage/blobCipher.ts'
-import { type CodingParams, computeManifest } from '../../storage/encodeAsset.ts'
+import { type BlobOwnerKey, computeEncryptedSize, encryptBlob, encryptBlobStream } from '../../storage/blobCipher.ts'
+import { type CodingParams, computeManifest, encodeAssetStream } from '../../storage/encodeAsset.ts'
 import type { Client } from '../createClient.ts'
 import { type SenderParameters, sendPayload } from './signAndSend.ts'
-import { uploadBlob } from './uploadBlob.ts'
+import { type StreamedBytes, uploadBlob } from './uploadBlob.ts'
 
 export interface DeployParameters extends SenderParameters {
-  /** The raw module or blob: uploaded by PUT /blob before the tx is sent. */
-  bytes: Uint8Array
+  /** The raw module or blob (or a stream of it): uploaded by PUT /blob before the tx is sent. */
+  bytes: Uint8Array | StreamedBytes
   /** The erasure-coding manifest of `bytes` (computed with src/storage); its dataHash must match the upload. */
   manifest: Manifest
   kind?: AssetKind
@@ -59,4 +61,26 @@ export interface PrepareBlobReturnType { bytes: Uint8Array; manifest: Manifest; 
 export async function prepareBlob(p: PrepareBlobParameters): Promise<PrepareBlobReturnType> {
   const bytes = p.public === true ? p.bytes : await encryptBlob(p.bytes, p.owner)
   return { bytes, manifest: computeManifest(bytes, p.coding), encrypted: p.public !== true }
+}
+
+export interface PrepareBlobStreamParameters extends Omit<PrepareBlobParameters, 'bytes'> {
+  /** The plaintext, as a stream that can be opened twice (a file): once for the manifest, once for the upload. */
+  plain: StreamedBytes
+}
+export interface PrepareBlobStreamReturnType { bytes: StreamedBytes; manifest: Manifest; encrypted: boolean }
+
+/**
+ * prepareBlob with bounded memory: the manifest is computed from one encrypted pass, and the upload
+ * encrypts again with the same salt (the same bytes, since encryption is deterministic given the
+ * key and salt). If the file changes in between, the node's data hash differs and deploy() refuses.
+ */
+export async function prepareBlobStream(p: PrepareBlobStreamParameters): Promise<PrepareBlobStreamReturnType> {
+  const isPublic = p.public === true
+  const salt = randomBytes(32)
+  const bytes: StreamedBytes = {
+    size: isPublic ? p.plain.size : computeEncryptedSize(p.plain.size),
+    open: () => (isPublic ? p.plain.open() : encryptBlobStream(p.plain.open(), p.owner, { salt })),
+  }
+  const manifest = await encodeAssetStream(bytes.open(), p.coding, () => undefined)
+  return { bytes, manifest, encrypted: !isPublic }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { getAsset } from '../../../src/client/index.ts'
+import { getAsset, getHosts } from '../../../src/client/index.ts'
 import { equalBytes, fromHex } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { testKey } from '../../support/chainFixtures.ts'
@@ -26,14 +26,15 @@ let keyFile: string
 let otherKeyFile: string
 
 beforeAll(async () => {
-  net = await startComputeNetwork({ name: 'readback', validators: 1, hosts: 6 })
+  // One-second slots: this test moves tens of MiB between seven processes on a small machine.
+  net = await startComputeNetwork({ name: 'readback', validators: 1, hosts: 6, slotMs: 1000 })
   rpc = net.validators[0]!.rpc
   keyFile = join(net.dir, 'owner.json')
   otherKeyFile = join(net.dir, 'other.json')
   writeKeyFile(keyFile, net.client)
   writeKeyFile(otherKeyFile, testKey('readback-stranger'))
-  await net.waitForHosts(6)
-}, 120_000)
+  await waitFor(async () => (await getHosts(net.rpc(), { limit: 100 })).length >= 6, 240_000, 'six hosts to join')
+}, 360_000)
 
 afterAll(async () => {
   await net?.close()
