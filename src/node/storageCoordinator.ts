@@ -5,6 +5,7 @@ import type { Chain } from '../chain/chain.ts'
 import { ReceiptError } from '../chain/errors.ts'
 import { toHex } from '../crypto/index.ts'
 import { type NetNode, putShard, requestAudit } from '../net/index.ts'
+import { AUDIT_GRACE_BLOCKS } from '../state/storage/computeAuditEntry.ts'
 import { codingParamsOf, encodeAsset } from '../storage/encodeAsset.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
@@ -13,8 +14,8 @@ import type { Logger } from './logger.ts'
 export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
 
 const AUDIT_TIMEOUT_MS = 2_000
-/** 12 retries at 100 ms doubling to 1 s: about 9.5 s, within the audit grace (AUDIT_GRACE_BLOCKS). */
-const HANDOFF_ATTEMPTS = 12
+/** Retries (100 ms doubling to 1 s) go on while the audit grace lasts: AUDIT_GRACE_BLOCKS slots, at least 9.5 s (a loaded host imports late). */
+const HANDOFF_MIN_MS = 9_500
 
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
@@ -82,16 +83,17 @@ export class StorageCoordinator {
       if (data === undefined) continue
       const { shards } = encodeAsset(data, codingParamsOf(this.#m.chain.genesis.params))
       const asset = txId(entry.tx)
+      const handoffEnd = Date.now() + Math.max(HANDOFF_MIN_MS, AUDIT_GRACE_BLOCKS * this.#m.chain.genesis.slotMs)
       await Promise.all(entry.placement.map(async (host, i) => {
         // A host refuses a shard until it has imported the deployment block itself: retry
         // briefly (a few slots), then leave the shard to the audit and repair path.
-        for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
+        for (let wait = 100; ; wait = Math.min(2 * wait, 1_000)) {
           try {
             const peer = await this.#m.hosts.peerOf(host)
             await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
             return
           } catch (err) {
-            if (attempt >= HANDOFF_ATTEMPTS) {
+            if (Date.now() + wait > handoffEnd) {
               this.#m.log.warn({ host: toHex(host), shard: i, err: (err as Error).message }, 'shard hand-off failed (audits will repair it)')
               return
             }

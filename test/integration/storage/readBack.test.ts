@@ -26,8 +26,9 @@ let keyFile: string
 let otherKeyFile: string
 
 beforeAll(async () => {
-  // One-second slots: this test moves tens of MiB between seven processes on a small machine.
-  net = await startComputeNetwork({ name: 'readback', validators: 1, hosts: 6, slotMs: 1000 })
+  // Two-second slots: this test moves tens of MiB between seven processes on a small shared
+  // machine, and a host must import the deployment block before it takes its shard.
+  net = await startComputeNetwork({ name: 'readback', validators: 1, hosts: 6, slotMs: 2000 })
   rpc = net.validators[0]!.rpc
   keyFile = join(net.dir, 'owner.json')
   otherKeyFile = join(net.dir, 'other.json')
