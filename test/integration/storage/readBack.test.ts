@@ -55,7 +55,8 @@ const ok = async (...argv: string[]): Promise<Record<string, unknown>> => {
 async function shardsOn(i: number): Promise<number> {
   const host = net.hosts[i]
   if (host === undefined) return 0
-  const text = await (await fetch(`${host.rpc}/metrics`)).text()
+  // A fresh connection each time: a kept-alive one may be closed by the node as we reuse it.
+  const text = await fetch(`${host.rpc}/metrics`, { headers: { connection: 'close' } }).then((r) => r.text(), () => '')
   return Number(/^xsc_host_shards(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0)
 }
 const totalShards = async (): Promise<number> => (await Promise.all(net.hosts.map((_, i) => shardsOn(i)))).reduce((a, b) => a + b, 0)
