@@ -1,15 +1,22 @@
 // Storage benchmark: Reed-Solomon 4+2 encode and rebuild on 64 MiB, our WASM SIMD coder next to
 // the reference (@subspace/reed-solomon-erasure.wasm) in the same run, plus the full asset
 // pipeline (coding + data/shard/chunk hashes). Medians of a few runs; MB = 10^6 bytes.
-// Last line: one JSON object. Usage: npm run bench:storage [-- --mib 64 --runs 5]
+// Then read back on a devnet (storageReadBack.ts): getMBps for a --get-mib (256) MiB public blob and
+// encryptOverhead (a private --encrypt-mib (64) MiB read with decryption ÷ the public one);
+// --no-devnet skips that part. Also encryptOverheadLocal: (encrypt + encode) ÷ encode in this process.
+// Last line: one JSON object. Usage: npm run bench:storage [-- --mib 64 --runs 5 --get-mib 256 --no-devnet]
 import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 
+import { generateKeyPair } from '../../src/crypto/index.ts'
+import { encryptBlob } from '../../src/storage/blobCipher.ts'
 import { decodeAsset } from '../../src/storage/decodeAsset.ts'
 import { encodeAsset } from '../../src/storage/encodeAsset.ts'
 import type { ErasureCoder } from '../../src/storage/erasureCoder.ts'
 import { getFastCoder } from '../../src/storage/fastCoder.ts'
 import { loadReferenceCoder } from '../../src/storage/referenceCoder.ts'
+import { measureReadBack, type ReadBackResult } from './storageReadBack.ts'
 import { median } from './support/stats.ts'
 
 const arg = (name: string, fallback: number): number => {
@@ -71,6 +78,25 @@ for (let r = 0; r < Math.min(RUNS, 3); r++) {
   pipeDec.push(performance.now() - t)
 }
 
+// Encryption at rest in this process: encrypt then encode, against encode alone, same data.
+const owner = generateKeyPair()
+const plainEnc: number[] = []
+const withEnc: number[] = []
+for (let r = 0; r < Math.min(RUNS, 3); r++) {
+  let t = performance.now()
+  encodeAsset(data, params)
+  plainEnc.push(performance.now() - t)
+  t = performance.now()
+  encodeAsset(await encryptBlob(data, owner), params)
+  withEnc.push(performance.now() - t)
+}
+const encryptOverheadLocal = Math.round((median(withEnc) / median(plainEnc)) * 100) / 100
+
+let readBack: ReadBackResult | { skipped: string } = { skipped: '--no-devnet' }
+if (!process.argv.includes('--no-devnet')) {
+  readBack = await measureReadBack({ repoRoot: fileURLToPath(new URL('../..', import.meta.url)), getMiB: arg('get-mib', 256), encryptMiB: arg('encrypt-mib', 64), runs: Math.min(RUNS, 3), logLevel: 'warn' })
+}
+
 const result = {
   bench: 'storage',
   k: K,
@@ -88,6 +114,11 @@ const result = {
   pipelineDecodeMBps: mbps(dataBytes, median(pipeDec)),
   goalEncodeMBps: 1000,
   goalMet: mbps(dataBytes, ours.encodeMs) >= 1000,
+  encryptOverheadLocal,
+  ...readBack,
+  goalGetMBps: 100,
+  goalEncryptOverhead: 1.1,
 }
+if ('getMBps' in readBack) console.log(`get ${readBack.getMiB} MiB from the devnet: ${readBack.getMBps} MB/s (goal 100); encryption overhead ${readBack.encryptOverhead} (goal 1.1)`)
 console.log(`encode ${result.encodeMBps} MB/s (reference ${result.referenceEncodeMBps}), rebuild ${result.rebuildMBps} MB/s (reference ${result.referenceRebuildMBps}), identical ${identicalToReference}`)
 console.log(JSON.stringify(result))

@@ -15,6 +15,9 @@ export type CommandErrorPayloads = {
   UPLOAD_MISMATCH: {}
   HOST_EXISTS: {}
   CODE_REFUSED: { code: string }
+  KEY_REQUIRED: { asset: string }
+  DECRYPT_FAILED: { asset: string }
+  VERIFY_FAILED: { asset: string }
 }
 export type CommandErrorCode = keyof CommandErrorPayloads
 

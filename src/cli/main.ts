@@ -9,6 +9,7 @@ import { deployCommand } from './commands/deploy.ts'
 import { execCommand } from './commands/exec.ts'
 import { explainError } from './commands/explainError.ts'
 import { genesisCommand } from './commands/genesis.ts'
+import { getCommand } from './commands/get.ts'
 import { hostCommand } from './commands/host.ts'
 import { initCommand } from './commands/init.ts'
 import { keysCommand } from './commands/keys.ts'
@@ -19,7 +20,7 @@ import { transferCommand } from './commands/transfer.ts'
 import { txCommand } from './commands/tx.ts'
 import { CliError } from './errors.ts'
 
-const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, txCommand, blockCommand, deployCommand, execCommand, queryCommand, assetCommand, hostCommand]
+const COMMANDS: Command[] = [initCommand, keysCommand, genesisCommand, nodeCommand, statusCommand, balanceCommand, transferCommand, txCommand, blockCommand, deployCommand, getCommand, execCommand, queryCommand, assetCommand, hostCommand]
 
 function help(): string {
   return ['usage: xsc <command> [options]   (every command takes --json; xsc <command> --help for its options)', '', ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`), '', 'RPC: --rpc URL or $XSC_RPC (default http://127.0.0.1:8545)'].join('\n')

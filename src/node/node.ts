@@ -12,11 +12,13 @@ import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
+import type { AssetSource } from '../rpc/assetRoute.ts'
 import type { EstimateRequest } from '../rpc/backend.ts'
 import { createMetrics, type Metrics } from '../rpc/metrics.ts'
 import { type RpcServer, type RpcServerOpts, startRpcServer } from '../rpc/server.ts'
 import { ShardStore } from '../storage/ShardStore.ts'
 import { type AssetQueries, createAssetQueries } from './assetQueries.ts'
+import { createAssetSource } from './assetReader.ts'
 import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -31,7 +33,7 @@ import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries }
+interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -168,7 +170,7 @@ export class XscNode {
       const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
       const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req) }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
-      rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute() })
+      rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute(), ...(roles.assets ? { assets: roles.assets } : {}) })
     } catch (e) {
       await network?.stop()
       await network?.net.stop()
@@ -205,8 +207,10 @@ export class XscNode {
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }) })
     if (!opts.host) return
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
+    roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }), store: roles.store })
     roles.pool = modules.computePool ?? createComputePool({ workers: opts.host.computeWorkers ?? 1 })
     roles.host = await HostRole.start({
       chain,

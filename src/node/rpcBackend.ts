@@ -32,6 +32,7 @@ import {
   type TxLocation,
 } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
+import { DEFAULT_RPC_OPTS } from '../rpc/server.ts'
 import { readAccount } from '../state/accounts.ts'
 import { decodeReputationEvent } from '../state/hosts.ts'
 import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from '../state/records.ts'
@@ -222,7 +223,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash> {
-    const max = this.#m.maxBlobBytes ?? this.#m.chain.genesis.params.maxModuleBytes
+    const max = this.#m.maxBlobBytes ?? DEFAULT_RPC_OPTS.maxBlobBytes
     if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
     const got = hash(bytes)
     if (!equalBytes(got, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got })

@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino'
 import { type WebSocket, WebSocketServer } from 'ws'
 
 import { toHex } from '../crypto/bytes.ts'
+import { type AssetSource, createAssetRoute, isAssetPath } from './assetRoute.ts'
 import { BLOB_AUTH_HEADER, type BlobUploadAuth, type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
 import { type DispatchOpts, dispatchRpcText, errorText, type TakeTokens } from './dispatch.ts'
 import { RPC_CODES, RpcError, toRpcErrorObject } from './errors.ts'
@@ -57,7 +58,8 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   host: '127.0.0.1',
   port: 0,
   maxBodyBytes: 4 * 1024 * 1024,
-  maxBlobBytes: 64 * 1024 * 1024,
+  // Uploads are still held in memory (a 256 MiB blob, plus its encryption header and tags).
+  maxBlobBytes: 257 * 1024 * 1024,
   maxBatch: 100,
   ratePerSecond: 2000,
   rateBurst: 4000,
@@ -69,7 +71,7 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnections: 1024,
   maxInFlightPerSocket: 256,
-  maxBufferedBytes: 256 * 1024 * 1024,
+  maxBufferedBytes: 320 * 1024 * 1024,
   corsOrigins: [],
 }
 
@@ -84,6 +86,8 @@ export interface RpcServerModules {
   log?: Logger
   /** Static files served on GET (e.g. src/explorer/explorerRoute.ts). */
   staticFiles?: StaticRoute
+  /** Stored assets served on GET /assets/<id> (src/rpc/assetRoute.ts). */
+  assets?: AssetSource
 }
 
 /**
@@ -296,12 +300,14 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     res.end(req.method === 'HEAD' ? undefined : file.body)
   }
 
+  const serveAsset = modules.assets === undefined ? undefined : createAssetRoute(modules.assets)
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     cors(req, res)
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'POST' && (path === '/' || path === '/rpc')) return handleRpcPost(req, res)
     if (req.method === 'PUT' && path === '/blob') return handleBlobPut(req, res)
     if (req.method === 'GET' && isProbePath(path)) return serveProbe(path, res, backend, opts.readiness)
+    if ((req.method === 'GET' || req.method === 'HEAD') && serveAsset !== undefined && path !== undefined && isAssetPath(path)) return serveAsset(req, res, path)
     if (req.method === 'GET' && path === '/metrics') {
       send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
       return

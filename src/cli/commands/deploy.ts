@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs'
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs'
 
 import { ASSET_KIND, type AssetKind, CAPABILITY, type Manifest, type SignedTx } from '../../../blocks/schema.ts'
-import { type Client, deploy, estimateFee,getAsset, getBalance, getChainParams, waitForTransaction } from '../../client/index.ts'
+import { type Client, deploy, estimateFee, getAsset, getBalance, getChainParams, prepareBlobStream, type StreamedBytes, waitForTransaction } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import type { AssetInfo } from '../../rpc/backend.ts'
@@ -37,7 +37,11 @@ export function computeDefaultDeposit(manifest: Manifest, bid: bigint, epochs = 
 export interface DeployResult {
   assetId: string
   kind: AssetKind
+  /** The file's size; `storedSize` is what hosts hold (larger by the encryption header and tags). */
   size: number
+  /** Encrypted at rest with a key derived from the owner's key (blobs unless --public). */
+  encrypted: boolean
+  storedSize: number
   manifest: Manifest
   deposit: bigint
   bidPerByteEpoch: bigint
@@ -54,7 +58,7 @@ const DEPLOY_TX_SIZE_ESTIMATE = 1024
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'upload a WASM module, component or blob and deploy it as an asset',
-  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--deposit N] [--bid N] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--fee N] [--dry-run] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
+  usage: '<file.wasm|blob> --key FILE [--kind module|component|blob] [--public] [--deposit N] [--bid N] [--origin x,y,z] [--zones a,b] [--strategy balanced|nearest|cheapest|reputation] [--fee N] [--dry-run] [--wait] [--timeout SECONDS] [--skip-host-check] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       ...senderOptions('120'),
@@ -66,6 +70,7 @@ export const deployCommand: Command = {
       wait: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'skip-host-check': { type: 'boolean', default: false },
+      public: { type: 'boolean', default: false },
     })
     const file = positionals[0]
     if (file === undefined || positionals.length > 1) throw new CliError('USAGE', `give exactly one file to deploy\nusage: xsc deploy ${this.usage}`)
@@ -77,8 +82,8 @@ export const deployCommand: Command = {
     const timeoutMs = parseTimeoutMs(values.timeout)
     const depositFlag = values.deposit !== undefined ? parseAmount(values.deposit, '--deposit') : undefined
     if (values.kind !== undefined && !(values.kind in ASSET_KIND)) throw new CliError('USAGE', `--kind must be module, component or blob, got "${values.kind}"`)
-    const bytes = readAssetFile(file)
-    const detected = detectAssetKind(bytes)
+    const fileSize = statFile(file)
+    const detected = detectAssetKind(readHead(file))
     const kind = (values.kind as AssetKind | undefined) ?? detected
     if (kind !== 'blob' && detected !== kind) throw new CliError('USAGE', `${file} is not a WASM ${kind} (its header says ${detected}); pass --kind blob to store it as data`)
     const account = readKeyFile(keyPath)
@@ -87,10 +92,15 @@ export const deployCommand: Command = {
     const result = await withClient(values.rpc, async (client) => {
       const chain = await getChainParams(client)
       const { params } = chain
-      if (kind !== 'blob' && bytes.length > params.maxModuleBytes) {
-        throw new CommandError('TOO_LARGE', `${file} is ${bytes.length} bytes; this chain runs modules up to ${params.maxModuleBytes} bytes`, 'deploy a smaller module, or --kind blob to store it as data', { size: bytes.length, max: params.maxModuleBytes })
+      if (kind !== 'blob' && fileSize > params.maxModuleBytes) {
+        throw new CommandError('TOO_LARGE', `${file} is ${fileSize} bytes; this chain runs modules up to ${params.maxModuleBytes} bytes`, 'deploy a smaller module, or --kind blob to store it as data', { size: fileSize, max: params.maxModuleBytes })
       }
-      const manifest = computeManifest(bytes, codingParamsOf(params))
+      // Blobs are encrypted on this machine unless --public; modules and components stay plaintext (hosts run them).
+      // Blobs stream from the file (memory stays bounded whatever their size); modules are small and read whole.
+      const stored = kind === 'blob'
+        ? await prepareBlobStream({ plain: { size: fileSize, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) }, owner: account, public: values.public, coding: codingParamsOf(params) })
+        : ((bytes) => ({ bytes, manifest: computeManifest(bytes, codingParamsOf(params)), encrypted: false }))(readAssetFile(file))
+      const { manifest } = stored
       const deposit = depositFlag ?? computeDefaultDeposit(manifest, bid)
       const shards = manifest.k + manifest.m
       if (!values['skip-host-check']) {
@@ -107,19 +117,20 @@ export const deployCommand: Command = {
       if (values['dry-run']) {
         // No tx is signed on a dry run: the fee is the node's suggestion for a deploy-sized tx (about 1 KiB).
         const dryFee = fee ?? (await estimateFee(client, { size: DEPLOY_TX_SIZE_ESTIMATE })).fee
-        return { assetId: '(not sent)', kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null, dryRun: { check: checkDeployable(bytes, kind), fee: dryFee, total: deposit + dryFee } }
+        const check = stored.bytes instanceof Uint8Array ? checkDeployable(stored.bytes, kind) : 'none (data)'
+        return { assetId: '(not sent)', kind, size: fileSize, encrypted: stored.encrypted, storedSize: storedSizeOf(stored.bytes), manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null, dryRun: { check, fee: dryFee, total: deposit + dryFee } }
       }
       const bar = createProgressBar({ label: 'upload', enabled: interactive })
       let signed: SignedTx | undefined
       const id = await deploy(client, {
-        account, bytes, manifest, kind, deposit, bidPerByteEpoch: bid, origin, ...placement, fee, chainId: chain.chainId,
+        account, bytes: stored.bytes, manifest, kind, deposit, bidPerByteEpoch: bid, origin, ...placement, fee, chainId: chain.chainId,
         onUploadProgress: (sent, total) => bar.update(sent, total),
         onSigned: (tx) => (signed = tx),
       }).catch((err: unknown) => {
         if (err instanceof RangeError) throw new CommandError('UPLOAD_MISMATCH', 'the node hashed the upload differently from the manifest', 'the file changed during upload or the connection corrupted it; retry')
         throw err
       }).finally(() => bar.done())
-      const out: DeployResult = { assetId: toHex(id), kind, size: bytes.length, manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null }
+      const out: DeployResult = { assetId: toHex(id), kind, size: fileSize, encrypted: stored.encrypted, storedSize: storedSizeOf(stored.bytes), manifest, deposit, bidPerByteEpoch: bid, block: null, placement: null }
       if (!values.wait) return out
       const waitBar = createProgressBar({ label: 'placement', enabled: interactive })
       let included, asset
@@ -134,12 +145,38 @@ export const deployCommand: Command = {
       out.placement = asset.shards.map((s) => ({ index: s.index, host: toHex(s.host), healthy: s.healthy }))
       return out
     })
-    const lines = [`asset ${result.assetId}`, `kind ${result.kind}, ${result.size} bytes, ${result.manifest.k}+${result.manifest.m} shards of ${result.manifest.shardSize} bytes, deposit ${result.deposit}, bid ${result.bidPerByteEpoch}/byte-epoch`]
+    const privacy = result.kind !== 'blob' ? '' : result.encrypted ? ', encrypted at rest (read it back with xsc get --key)' : ', public'
+    const lines = [`asset ${result.assetId}`, `kind ${result.kind}, ${result.size} bytes, ${result.manifest.k}+${result.manifest.m} shards of ${result.manifest.shardSize} bytes, deposit ${result.deposit}, bid ${result.bidPerByteEpoch}/byte-epoch${privacy}`]
     if (result.dryRun) lines.splice(0, 1, `dry run: nothing sent; code check ${result.dryRun.check}`, `cost ${result.dryRun.total} (deposit ${result.deposit} + fee ${result.dryRun.fee}); fuel: none (a deploy runs no code)`)
     else if (result.block) lines.push(`included in block ${result.block.height} ${result.block.hash}`, ...(result.placement ?? []).map((p) => `  shard ${p.index} → ${p.host}${p.healthy ? '' : ' (unhealthy)'}`))
     else lines.push('sent; follow it with xsc asset ' + result.assetId + ' (or pass --wait)')
     print(ctx, result, lines.join('\n'))
   },
+}
+
+const storedSizeOf = (bytes: Uint8Array | StreamedBytes): number => (bytes instanceof Uint8Array ? bytes.length : bytes.size)
+
+/** The file's size, with the same typed errors as reading it. */
+function statFile(file: string): number {
+  try {
+    const st = statSync(file)
+    if (!st.isFile()) throw new CommandError('FILE_NOT_FOUND', `${file} is not a file`, 'pass the path of a .wasm module, component or data file')
+    return st.size
+  } catch (err) {
+    if (err instanceof CommandError) throw err
+    throw new CommandError('FILE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, 'check the path (relative paths are from the current directory)', { file })
+  }
+}
+
+/** The first 8 bytes (enough for detectAssetKind). */
+function readHead(file: string): Uint8Array {
+  const fd = openSync(file, 'r')
+  try {
+    const head = new Uint8Array(8)
+    return head.subarray(0, readSync(fd, head, 0, 8, 0))
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function readAssetFile(file: string): Uint8Array {

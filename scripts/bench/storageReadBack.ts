@@ -1,0 +1,87 @@
+// Read back on a real devnet (scripts/devnet.ts: validators + 6 host processes): `xsc get`'s
+// path (getAssetDataStream through a validator's GET /assets/<id>, shards streamed from the
+// hosts over libp2p, rebuilt and verified) for a public blob of --get-mib MiB, and the cost of
+// encryption: the same read of a private blob with decryption ÷ the public read, same size.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+
+import { type Client, createClient, deploy, getAssetDataStream, getChainParams, getHosts, http, prepareBlob } from '../../src/client/index.ts'
+import { devnetKey } from '../devnetKeys.ts'
+import { BenchError } from './support/benchError.ts'
+import { launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
+import { median } from './support/stats.ts'
+
+export interface ReadBackResult { getMiB: number; getMBps: number; encryptMiB: number; encryptOverhead: number; getRuns: number }
+
+const mbps = (bytes: number, ms: number): number => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10
+
+/** One full read, bytes discarded; returns ms. Memory stays bounded: nothing is kept. */
+async function timeGet(client: Client, id: Uint8Array, key?: { secretKey: Uint8Array; publicKey: Uint8Array }): Promise<number> {
+  const t = performance.now()
+  const { data } = await getAssetDataStream(client, { id, ...(key ? { key } : {}) })
+  let n = 0
+  for await (const chunk of data) n += chunk.length
+  if (n === 0) throw new BenchError('empty read')
+  return performance.now() - t
+}
+
+/** Deploys `plain` (public or encrypted) and waits until a full read succeeds (the hand-off to the hosts is done). */
+async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolean): Promise<Uint8Array> {
+  const account = devnetKey('account', 0)
+  const { params } = await getChainParams(client)
+  const coding = { k: params.dataShards, m: params.parityShards, segmentSize: params.segmentSize, chunkSize: params.chunkSize }
+  const blob = await prepareBlob({ bytes: plain, owner: account, public: isPublic, coding })
+  const hosts = await getHosts(client, { limit: 1000 })
+  const bid = 2n * hosts.reduce((m, h) => (h.record.params.askPerByteEpoch > m ? h.record.params.askPerByteEpoch : m), 1n)
+  const id = await deploy(client, { account, bytes: blob.bytes, manifest: blob.manifest, kind: 'blob', deposit: bid * blob.manifest.shardSize * 6n * 100n, bidPerByteEpoch: bid })
+  const deadline = Date.now() + 240_000
+  for (;;) {
+    try {
+      await timeGet(client, id, isPublic ? undefined : account)
+      return id
+    } catch (err) {
+      if (Date.now() > deadline) throw new BenchError(`asset never became readable: ${(err as Error).message}`)
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+  }
+}
+
+export async function measureReadBack(o: { repoRoot: string; getMiB: number; encryptMiB: number; runs: number; logLevel: string }): Promise<ReadBackResult> {
+  const workDir = mkdtempSync(join(tmpdir(), 'xsc-bench-readback-'))
+  let devnet: LaunchedDevnet | undefined
+  let client: Client | undefined
+  try {
+    devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 1, hosts: 6, attempt: 0, logLevel: o.logLevel })
+    const urls = await devnet.ready
+    client = createClient({ transport: http(urls.validators[0]!) })
+    const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true)
+    const gets: number[] = []
+    for (let r = 0; r < o.runs; r++) gets.push(await timeGet(client, big))
+    const plain = new Uint8Array(randomBytes(o.encryptMiB << 20))
+    const pub = await deployAndWait(client, plain, true)
+    const priv = await deployAndWait(client, plain, false)
+    const key = devnetKey('account', 0)
+    const ratios: number[] = []
+    for (let r = 0; r < o.runs; r++) {
+      // Alternate the order so drift in the machine's load hits both sides alike.
+      const a = r % 2 === 0 ? await timeGet(client, pub) : 0
+      const b = await timeGet(client, priv, key)
+      const c = r % 2 === 1 ? await timeGet(client, pub) : a
+      ratios.push(b / c)
+    }
+    return {
+      getMiB: o.getMiB,
+      getMBps: mbps(o.getMiB << 20, median(gets)),
+      encryptMiB: o.encryptMiB,
+      encryptOverhead: Math.round(median(ratios) * 100) / 100,
+      getRuns: o.runs,
+    }
+  } finally {
+    await client?.close()
+    await devnet?.group.stop()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+}
