@@ -234,7 +234,8 @@ export class NodeRpcBackend implements RpcBackend {
   #checkBlobQuota(owner: Address, size: number): void {
     const quotaBytes = this.#m.blobQuotaBytes ?? 4 * this.#m.chain.genesis.params.maxModuleBytes
     const usedBytes = this.#m.blobs.unreferencedBytesOf(owner)
-    if (usedBytes + size > quotaBytes) throw new RpcBackendError('BLOB_QUOTA_EXCEEDED', `the account holds ${usedBytes} bytes of unreferenced uploads; ${size} more exceeds the quota of ${quotaBytes}`, { usedBytes, quotaBytes, size })
+    // One upload up to the server's blob limit is always taken while nothing else waits: a large blob must be deployable.
+    if (usedBytes > 0 && usedBytes + size > quotaBytes) throw new RpcBackendError('BLOB_QUOTA_EXCEEDED', `the account holds ${usedBytes} bytes of unreferenced uploads; ${size} more exceeds the quota of ${quotaBytes}`, { usedBytes, quotaBytes, size })
   }
 
   async getCommit(height: number): Promise<CommitProof | null> {

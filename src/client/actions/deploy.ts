@@ -28,7 +28,7 @@ export type DeployReturnType = Hash
 
 /** Uploads the bytes, checks the node hashed them as the manifest says, then sends the deploy tx. */
 export async function deploy(client: Client, p: DeployParameters): Promise<DeployReturnType> {
-  const { dataHash } = await uploadBlob(client, { bytes: p.bytes, dataHash: p.manifest.dataHash, account: p.account, ...(p.chainId ? { chainId: p.chainId } : {}), ...(p.onUploadProgress ? { onProgress: p.onUploadProgress } : {}) })
+  const { dataHash } = await uploadBlob(client, { bytes: p.bytes, ...(p.bytes instanceof Uint8Array ? {} : { dataHash: p.manifest.dataHash }), account: p.account, ...(p.chainId ? { chainId: p.chainId } : {}), ...(p.onUploadProgress ? { onProgress: p.onUploadProgress } : {}) })
   if (Buffer.compare(Buffer.from(dataHash), Buffer.from(p.manifest.dataHash)) !== 0) throw new RangeError('the node hashed the upload differently from manifest.dataHash')
   return sendPayload(client, p, {
     type: 'deploy',

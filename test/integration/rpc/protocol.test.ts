@@ -3,7 +3,9 @@ import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 
-import { toHex } from '../../../src/crypto/index.ts'
+import { signBlobUpload } from '../../../src/client/actions/uploadBlob.ts'
+import { hash, toHex } from '../../../src/crypto/index.ts'
+import { BLOB_AUTH_HEADER } from '../../../src/rpc/backend.ts'
 import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
@@ -116,7 +118,10 @@ describe('JSON-RPC 2.0 protocol over HTTP', () => {
       const res = await rpcPost(tight.server.url, big)
       expect(res.status).toBe(503)
       expect(res.json).toMatchObject({ error: { code: -32050, data: { reason: 'UNAVAILABLE' } } })
-      const blob = await fetch(`${tight.server.url}/blob`, { method: 'PUT', body: new Uint8Array(8192) })
+      // A signed upload of a funded account (unsigned ones are refused before any body is held).
+      const body = new Uint8Array(8192)
+      const auth = signBlobUpload(tight.alice, tight.backend.chainId, hash(body), Date.now() + 60_000)
+      const blob = await fetch(`${tight.server.url}/blob`, { method: 'PUT', body, headers: { [BLOB_AUTH_HEADER]: auth } })
       expect(blob.status).toBe(503)
       for (let i = 0; i < 20; i++) expect((await rpcPost(tight.server.url, call('xsc_getNonce', [addr]))).json).toMatchObject({ result: 0 })
     } finally {

@@ -38,7 +38,7 @@ function hostRecord(i: number): HostRecord {
     status: HOST_STATUS.active,
     usedBytes: 0n,
     joinedHeight: 0,
-    failedAudits: 0, bond: 0n, passedChecks: 0,
+    failedAudits: 0, bond: 1_000n, passedChecks: 0,
   }
 }
 
