@@ -77,21 +77,9 @@ interface SpamResult { sent: number; accepted: number; refused: Record<string, n
 async function spam(clients: Client[], chainId: string, spamKeys: KeyPair[], until: number): Promise<SpamResult> {
   const out: SpamResult = { sent: 0, accepted: 0, refused: {}, freshAddresses: [], peakBaseFee: 0n }
   const c = clients[0]!
-  let perByte = (await estimateFee(c)).baseFee
-  const minPerByte = (await estimateFee(c)).minFeePerByte
-  const send = async (from: KeyPair, nonce: number, payload: TxPayload, fee: bigint): Promise<string | undefined> => {
-    const c = clients[out.sent % clients.length]!
-    out.sent++
-    try {
-      await sendTransaction(c, { tx: signTx(buildTx({ chainId, from: from.publicKey, nonce, fee, payload }), from.secretKey) })
-      out.accepted++
-      return undefined
-    } catch (err) {
-      const r = reasonOf(err)
-      out.refused[r] = (out.refused[r] ?? 0) + 1
-      return r
-    }
-  }
+  const firstEstimate = await estimateFee(c)
+  let perByte = firstEstimate.baseFee
+  const minPerByte = firstEstimate.minFeePerByte
   const sendVia = async (via: Client, from: KeyPair, nonce: number, payload: TxPayload, fee: bigint): Promise<string | undefined> => {
     out.sent++
     try {
@@ -104,6 +92,9 @@ async function spam(clients: Client[], chainId: string, spamKeys: KeyPair[], unt
       return r
     }
   }
+  /** Round-robin over the validators. */
+  const send = (from: KeyPair, nonce: number, payload: TxPayload, fee: bigint): Promise<string | undefined> => sendVia(clients[out.sent % clients.length]!, from, nonce, payload, fee)
+
   let freshCount = 0
   const fresh = async (): Promise<void> => {
     while (Date.now() < until) {
