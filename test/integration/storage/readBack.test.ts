@@ -69,8 +69,19 @@ async function deployBlob(file: string, ...flags: string[]): Promise<Record<stri
   return d
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []))
+/** Every file under `dir`, read once. Running nodes rename temp files as we walk, so one that vanishes is skipped. */
+function filesUnder(dir: string): { file: string; bytes: Buffer }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const file = join(dir, e.name)
+    if (e.isDirectory()) return filesUnder(file)
+    if (!e.isFile()) return []
+    try {
+      return [{ file, bytes: readFileSync(file) }]
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+  })
 }
 
 /**
@@ -78,7 +89,7 @@ function filesUnder(dir: string): string[] {
  * run of 63 or more plaintext bytes in a file contains one of them. An open-addressing table of
  * their first 4 bytes keeps the scan at a few ns per byte; candidates are compared in full.
  */
-function findPlaintextWindows(plain: Uint8Array, files: string[]): string[] {
+function findPlaintextWindows(plain: Uint8Array, files: { file: string; bytes: Buffer }[]): string[] {
   const W = 32
   const slots = 1 << (32 - Math.clz32(plain.length / W * 2))
   const table = new Int32Array(slots).fill(-1)
@@ -90,8 +101,7 @@ function findPlaintextWindows(plain: Uint8Array, files: string[]): string[] {
     table[s] = at
   }
   const hits: string[] = []
-  for (const file of files) {
-    const bytes = readFileSync(file)
+  for (const { file, bytes } of files) {
     const fv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     for (let at = 0; at + W <= bytes.length; at++) {
       const key = fv.getUint32(at)
@@ -167,7 +177,7 @@ describe('read back and encryption at rest on six host processes', () => {
     // Every node's data directory (hosts, killed or not, and the validator that took the upload).
     const dirs = [...net.hosts.map((_, i) => join(net.dir, `host-${i}`)), join(net.dir, 'validator-0')]
     const files = dirs.flatMap(filesUnder)
-    expect(files.reduce((n, f) => n + statSync(f).size, 0)).toBeGreaterThan(plain.length)
+    expect(files.reduce((n, f) => n + f.bytes.length, 0)).toBeGreaterThan(plain.length)
     expect(findPlaintextWindows(plain, files)).toEqual([])
   }, 600_000)
 })
