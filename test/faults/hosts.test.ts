@@ -8,6 +8,7 @@ import { getAsset, getHost } from '../../src/client/index.ts'
 import { type ComputePool, createComputePool } from '../../src/compute/computePool.ts'
 import { equalBytes, toHex } from '../../src/crypto/index.ts'
 import { XscNode } from '../../src/node/node.ts'
+import { ASSET_STATUS } from '../../src/state/records.ts'
 import { type ComputeNetwork, startComputeNetwork } from '../support/computeNetwork.ts'
 import { waitFor } from '../support/nodeProcess.ts'
 
@@ -32,7 +33,12 @@ describe('host faults', () => {
     net = await startComputeNetwork({ name: 'hostloss', validators: 2, hosts: 8, auditEpochSlots: 6 })
     await net.waitForHosts(8)
     const asset = await net.deployFixture('fixtures/wasm/fib.wasm')
-    const before = (await getAsset(net.rpc(), { id: asset }))!
+    // The hosts die after storing: every shard acknowledged, so the placement is active. (Hosts
+    // that die before acknowledging get the asset re-placed or refunded instead: storage tests.)
+    const before = await waitFor(async () => {
+      const a = await getAsset(net!.rpc(), { id: asset })
+      return a?.record.status === ASSET_STATUS.active && a.record.acked.every((x) => x === 1) ? a : undefined
+    }, 60_000, 'all six shards to be acknowledged')
     const dead = before.record.placement.slice(0, 2)
     for (const h of dead) await net.killHost(net.hostKeys.findIndex((k) => equalBytes(k.publicKey, h)))
 
