@@ -77,7 +77,8 @@ export function peerScoreParams(topicNames: readonly string[], appScore: (peer: 
  * the score and decaying like P4 (0.99 per second), so a sync penalty also costs the peer its
  * gossip standing. createNetNode hangs up on and bans a peer whose penalties alone fall below the
  * graylist threshold (-16,000):
- *   a sync session that never advanced us toward a head we still do not know   -5,000 (4 drop it)
+ *   a sync session whose answers never advanced us toward a head we still do not
+ *   know (timeouts are no answers: a slow peer is not a lying one)              -5,000 (4 drop it)
  *   a status whose head is higher than the slot clock allows                    -9,000 (2 drop it)
  *   a range-synced block that can never be valid                                -8,000 (2 drop it)
  */

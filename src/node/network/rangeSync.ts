@@ -47,6 +47,12 @@ interface Session {
   progressed: boolean
   /** Ended by its request or time budget, not because the peer had nothing more. */
   budgetSpent: boolean
+  /**
+   * The peer answered, and its answer brought nothing new (no blocks, or only blocks we had). A
+   * request that timed out or failed does not set it: a slow peer (or our own starved CPU) is
+   * not a lying one, and a session costs us only its slot, never block production.
+   */
+  answeredStale: boolean
 }
 
 export class RangeSync {
@@ -115,7 +121,7 @@ export class RangeSync {
 
   async #session(peer: string): Promise<void> {
     // Filled in as the session goes, so what it achieved before a failure (a timeout) still counts.
-    const session: Session = { started: this.#m.now(), progressed: false, budgetSpent: false }
+    const session: Session = { started: this.#m.now(), progressed: false, budgetSpent: false, answeredStale: false }
     try {
       await this.#syncFrom(peer, session)
     } catch (err) {
@@ -130,9 +136,9 @@ export class RangeSync {
       if (session.budgetSpent || (claimed !== undefined && !(await this.#knownAnywhere(claimed)))) this.#queue.add(peer)
       return
     }
-    // Nothing new from a peer whose head we still do not have, while no other sync moved us
-    // either (then its blocks were just the ones another peer gave us first).
-    if (claimed !== undefined && !(await this.#knownAnywhere(claimed)) && this.#lastAdvanceAt < session.started) {
+    // Answers with nothing new from a peer whose head we still do not have, while no other sync
+    // moved us either (then its blocks were just the ones another peer gave us first).
+    if (session.answeredStale && claimed !== undefined && !(await this.#knownAnywhere(claimed)) && this.#lastAdvanceAt < session.started) {
       this.#m.net.penalize(peer, SYNC_PENALTY.noProgress, 'range sync did not advance us')
     }
   }
@@ -165,7 +171,10 @@ export class RangeSync {
         return
       }
       const list = await requestBlocksByRange(net, peer, { fromHeight: from, count: Math.min(MAX_BLOCKS, target - from + 1) })
-      if (list.length === 0) return
+      if (list.length === 0) {
+        session.answeredStale = true
+        return
+      }
       let decoded: { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }[]
       try {
         decoded = list.map((bytes) => {
@@ -195,7 +204,10 @@ export class RangeSync {
       }
       if (!equalBytes(store.head.hash, headBefore)) this.#lastAdvanceAt = this.#m.now()
       // Answers that bring nothing new end the session, whatever the peer claims to have.
-      if (accepted === 0) return
+      if (accepted === 0) {
+        session.answeredStale = true
+        return
+      }
       session.progressed = true
       from += list.length
       if (from <= target && !equalBytes(store.head.hash, headBefore)) this.#advancing.add(peer)

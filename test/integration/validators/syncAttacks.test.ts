@@ -88,6 +88,19 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
     const before = node.chain.head.height
     await waitFor(async () => node.chain.head.height >= before + 3, 10_000, 'production to go on')
   }, 45_000)
+
+  it('does not score down a peer that is merely slow: range requests that time out are no lies', async () => {
+    const node = await startValidator('slow')
+    await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
+    // A plausible head we do not have, and answers slower than the range request timeout: what a
+    // starved honest validator looks like to its hosts.
+    const slowMs = PROTOCOL_LIMITS.blocksByRange.timeoutMs + 1_000
+    const peer = await attack('slow', node, () => ({ headHeight: node.chain.head.height + 2, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }), slowMs)
+    await waitFor(async () => peer.rangeRequests.length >= 2, 30_000, 'two range requests')
+    await sleep(PROTOCOL_LIMITS.blocksByRange.timeoutMs + 500)
+    expect(node.net!.isBanned(peer.net.peerId)).toBe(false)
+    expect(node.net!.score(peer.net.peerId)).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold)
+  }, 60_000)
 })
 
 describe('range sync from several peers', () => {
