@@ -15,6 +15,10 @@
  * - transfersPerSec: `--senders` other accounts keep up to 200 transfers each in flight, each to
  *   its own validator, for `--transfer-secs`; transfers included in blocks stamped inside the
  *   window after a 1 s ramp, per second.
+ * - idle: 10 s with nothing sent first; idleCpuMsPerBlockPerNode is a validator's CPU per block then.
+ *   cpuMsPerTransferPerNode (validators, per included transfer, per validator) and cpuMsPerExecution
+ *   (validators and hosts, per agreed execution, network-wide) are the loaded phases' CPU above
+ *   what their blocks cost idle.
  * - finalityLagBlocks / finalityLagSlots: head − finalized (heights / slots) on validator 0, sampled
  *   every ~150 ms over the run (0 with BFT: a block is applied only with its commit).
  * Stage times per deploy-to-result sample come from block timestamps and, with --log-level info
@@ -72,7 +76,9 @@ for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], 
 const EXEC_INFLIGHT = 16
 const TRANSFER_INFLIGHT = 200
 /** The whole run is cut here, whatever phase it is in (the processes are still stopped). */
-const RUN_LIMIT_MS = 240_000
+const RUN_LIMIT_MS = 270_000
+/** The idle phase: no load, to price an empty block (and the baseline the loaded phases subtract). */
+const IDLE_SECS = 10
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const progress = (o: object): void => console.log(JSON.stringify(o))
@@ -183,20 +189,22 @@ async function run(): Promise<Record<string, unknown>> {
      * What a phase cost: CPU cores used by validators, hosts and this bench; blocks per slot on
      * validator 0 (< 1 means missed slots) and how many heights got a competing block.
      */
-    const meter = (): (() => Promise<Record<string, number | null>>) => {
+    const meter = (): (() => Promise<Record<string, number>>) => {
       const start = Date.now()
       const cpu0 = devnetCpuByRole(devnet)
       const own0 = process.cpuUsage()
       return async () => {
         const end = Date.now()
         const own = process.cpuUsage(own0)
+        const cpuNow = devnetCpuByRole(devnet)
         const cpu = cpuSince(cpu0, end - start)
         await watcher.until(end, 5_000)
         const inside = [...watcher.blocks.values()].filter((b) => b.timestamp >= start && b.timestamp <= end).length
-        return { ...cpu, benchCores: Math.round(((own.user + own.system) / 1000 / (end - start)) * 100) / 100, blocksPerSlot: Math.round((inside / Math.max(1, slotAt(end) - slotAt(start))) * 100) / 100, loadAvg1m: Math.round(loadavg()[0]! * 10) / 10 }
+        const raw = { validatorsCpuMs: Math.round((cpuNow.validators - cpu0.validators) * 1000), hostsCpuMs: Math.round((cpuNow.hosts - cpu0.hosts) * 1000), blocks: inside, wallMs: end - start }
+        return { ...cpu, ...raw, benchCores: Math.round(((own.user + own.system) / 1000 / (end - start)) * 100) / 100, blocksPerSlot: Math.round((inside / Math.max(1, slotAt(end) - slotAt(start))) * 100) / 100, loadAvg1m: Math.round(loadavg()[0]! * 10) / 10 }
       }
     }
-    const costs: Record<string, Record<string, number | null>> = {}
+    const costs: Record<string, Record<string, number>> = {}
 
     // Fund 2·SENDERS bench accounts from devnet account 0 (nonces chained, one block).
     const funder = devnetKey('account', 0)
@@ -209,6 +217,14 @@ async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < 200 && !(await getTransaction(c0, { id: lastFunding! })); i++) await sleep(100)
     if (!(await getTransaction(c0, { id: lastFunding! }))) throw new BenchError('the funding transfers were not included within 20 s')
 
+    // Idle: nothing sent for IDLE_SECS; what an empty block costs each node.
+    let cost = meter()
+    await sleep(IDLE_SECS * 1000)
+    costs.idle = await cost()
+    const idleValidatorMsPerBlock = costs.idle.validatorsCpuMs! / Math.max(1, costs.idle.blocks!) / V
+    const idleHostMsPerBlock = costs.idle.hostsCpuMs! / Math.max(1, costs.idle.blocks!) / hostCount
+    progress({ phase: 'idle', cost: costs.idle, idleValidatorMsPerBlock: round(idleValidatorMsPerBlock, 2) })
+
     // Deploy-to-result: fresh asset each time (deploy nonce n, execute nonce n+1), serial.
     const code = new Uint8Array(readFileSync(join(repoRoot, 'fixtures/wasm/fib.wasm')))
     const manifest = computeManifest(code, codingParamsOf(params.params))
@@ -217,7 +233,7 @@ async function run(): Promise<Record<string, unknown>> {
     const deploySamples: Sample[] = []
     const failures: string[] = []
     let firstAsset: Uint8Array | undefined
-    let cost = meter()
+    cost = meter()
     for (let i = 0; i < SAMPLES; i++) {
       try {
         const sendAt = Date.now()
@@ -345,6 +361,13 @@ async function run(): Promise<Record<string, unknown>> {
     const medians = (o: Record<string, number[]>): Record<string, number | null> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(median(v))]))
     const deployMs = deploySamples.map((s) => s.ms)
     const execMs = execSamples.map((s) => s.ms)
+    // Marginal CPU: a loaded phase's CPU less what its blocks would have cost empty (the idle phase).
+    const marginal = (c: Record<string, number>, role: 'validators' | 'hosts'): number => {
+      const perBlock = role === 'validators' ? idleValidatorMsPerBlock * V : idleHostMsPerBlock * hostCount
+      return Math.max(0, c[`${role}CpuMs`]! - perBlock * c.blocks!)
+    }
+    const transfersIncludedInPhase = tLoad.ids.filter((id) => watcher.included.has(id)).length
+    const executionsSettledInPhase = execLoad.ids.filter((id) => watcher.settled.get(id)?.status === COMPLETION_STATUS.agreed).length
     return {
       validators: V,
       hosts: hostCount,
@@ -372,6 +395,13 @@ async function run(): Promise<Record<string, unknown>> {
       transfersIncludedInWindow: transfersIncluded,
       transferSendErrors: tLoad.errors,
       transferWindowSecs: (tLoad.end - tLoad.start - tRampMs) / 1000,
+      /** Validator CPU per included transfer per validator, above the idle cost of the phase's blocks (goal ≤ 0.2). */
+      cpuMsPerTransferPerNode: round(marginal(costs.transfers!, 'validators') / Math.max(1, transfersIncludedInPhase) / V, 3),
+      /** Validators' and hosts' CPU per agreed execution, network-wide, above idle (includes fib(20)'s own fuel, a few µs; goal ≤ 10). */
+      cpuMsPerExecution: round((marginal(costs.executions!, 'validators') + marginal(costs.executions!, 'hosts')) / Math.max(1, executionsSettledInPhase), 2),
+      /** Validator CPU per block per validator with nothing sent (goal ≤ 5). */
+      idleCpuMsPerBlockPerNode: round(idleValidatorMsPerBlock, 2),
+      idleHostCpuMsPerBlock: round(idleHostMsPerBlock, 2),
       finalityLagBlocks: median(watcher.lagBlocks),
       finalityLagP90Blocks: percentile(watcher.lagBlocks, 90),
       finalityLagSlots: median(watcher.lags),

@@ -132,7 +132,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   static async open(opts: ChainOpts): Promise<Chain> {
     const store = await ChainStore.open(opts.dataDir, opts.genesis, opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes })
-    return new Chain(store, opts)
+    const chain = new Chain(store, opts)
+    await store.initValidatorSet(chain.validators())
+    return chain
   }
 
   get head() {
@@ -181,7 +183,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   /** The priorities of the next height after a block with `writes` (validator set changes applied). */
-  #nextPriorities(writes: readonly StateWrite[]): ProposerPriorityState {
+  /** The validator set after a block's writes (the next height's) and its proposer priorities. */
+  #nextValidators(writes: readonly StateWrite[]): { nextValidators: ValidatorStake[]; priorities: ProposerPriorityState } {
     const byAddress = new Map(this.validators().map((v) => [toHex(v.address), v]))
     for (const w of writes) {
       if (w.key[0] !== STATE_PREFIX.validator) continue
@@ -189,7 +192,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (w.value === undefined) byAddress.delete(toHex(address))
       else byAddress.set(toHex(address), { address, stake: decode(Validator, w.value).stake })
     }
-    return computeNextHeightPriorities(this.priorities(), [...byAddress.values()])
+    const nextValidators = [...byAddress.values()]
+    return { nextValidators, priorities: computeNextHeightPriorities(this.priorities(), nextValidators) }
   }
 
   /** How the proposer gathers audit answers (the node asks hosts over the network). */
@@ -363,7 +367,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   async #apply(block: Block, hash: Hash, verified: VerifiedWrites, extras: { bytes?: Uint8Array | undefined; commit?: Commit }, started = performance.now()): Promise<ImportedBlock> {
     const { writes, treeNodes } = verified
-    await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, priorities: this.#nextPriorities(writes) })
+    await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...this.#nextValidators(writes) })
     this.#checked.clear()
     this.mempool.prune(this.store.state, computePruneInfo(block))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)

@@ -1,9 +1,10 @@
-import { bytes32, type Codec, decode, encode, struct, u32 } from '../../blocks/codec.ts'
+import { bytes32, type Codec, decode, encode, list, struct, u32, u128 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { Commit } from '../../consensus/bft/messages.ts'
 import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
-import { equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
+import type { ValidatorStake } from '../../consensus/validatorSet.ts'
+import { compareBytes, equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
@@ -18,6 +19,10 @@ const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32,
 interface HeadRef { hash: Hash; height: number }
 const HeadRef: Codec<HeadRef> = struct('HeadRef', { hash: bytes32, height: u32 })
 
+/** A validator set as stored (Bucket.validatorSet), in address order. */
+const StoredValidatorSet: Codec<ValidatorStake[]> = list(struct('StoredValidator', { address: bytes32, stake: u128 }), 1 << 16)
+const encodeValidatorSet = (set: readonly ValidatorStake[]): Uint8Array => encode(StoredValidatorSet, [...set].sort((a, b) => compareBytes(a.address, b.address)).map((v) => ({ address: v.address, stake: v.stake })))
+
 const META_HEAD = new TextEncoder().encode('head')
 const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
@@ -30,6 +35,8 @@ export interface BlockExtras {
   commit?: Commit | undefined
   /** The proposer priorities of the next height (consensus/proposerPriority.ts). */
   priorities?: ProposerPriorityState | undefined
+  /** The validator set of the next height: stored when it differs from the last one stored. */
+  nextValidators?: readonly ValidatorStake[] | undefined
   /** The state tree nodes the block's root adds (recomputed when absent). */
   treeNodes?: readonly TreeNodeWrite[] | undefined
 }
@@ -72,6 +79,8 @@ export class ChainStore {
   #head!: ChainHead
   #finalized!: HeadRef
   #priorities: ProposerPriorityState | undefined
+  /** The encoding of the newest stored validator set (to store a set only when it changes). */
+  #lastValidatorSet: Uint8Array | undefined
   readonly #db: Db
 
   private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash, opts: ChainStoreOpts) {
@@ -107,6 +116,7 @@ export class ChainStore {
       store.#finalized = fin ? decode(HeadRef, fin) : { hash: g.hash, height: 0 }
       const priorities = await db.get(Bucket.meta, META_PRIORITIES)
       store.#priorities = priorities === undefined ? undefined : decodePriorities(priorities)
+      store.#lastValidatorSet = (await db.rangeReverse(Bucket.validatorSet, u32be(0), u32be(0xffffffff), 1))[0]?.[1]
       return store
     } catch (e) {
       await db.close()
@@ -154,6 +164,9 @@ export class ChainStore {
       ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash, height }) })
     }
     if (extras.priorities !== undefined) ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_PRIORITIES), value: encodePriorities(extras.priorities) })
+    const nextSet = extras.nextValidators === undefined ? undefined : encodeValidatorSet(extras.nextValidators)
+    const setChanged = nextSet !== undefined && (this.#lastValidatorSet === undefined || !equalBytes(nextSet, this.#lastValidatorSet))
+    if (setChanged) ops.push({ type: 'put', key: bucketKey(Bucket.validatorSet, u32be(height + 1)), value: nextSet })
     for (const w of writes) {
       const key = bucketKey(Bucket.state, w.key)
       ops.push(w.value === undefined ? { type: 'del', key } : { type: 'put', key, value: w.value })
@@ -166,6 +179,7 @@ export class ChainStore {
     this.#head = { hash, height, header: block.header }
     if (extras.commit !== undefined) this.#finalized = { hash, height }
     if (extras.priorities !== undefined) this.#priorities = extras.priorities
+    if (setChanged) this.#lastValidatorSet = nextSet
     this.tree.trim()
     this.onStateChange?.(writes)
   }
@@ -175,6 +189,25 @@ export class ChainStore {
     if (!Number.isInteger(height) || height < 1 || height > this.#head.height) return undefined
     const bytes = await this.#db.get(Bucket.commit, u32be(height))
     return bytes === undefined ? undefined : decode(Commit, bytes)
+  }
+
+  /**
+   * The validator set whose precommits commit the block at `height` (the set after block
+   * height−1), as stored when it changed; undefined for heights before the first stored set (a
+   * data dir older than the bucket) or beyond head+1.
+   */
+  async getValidatorSetAt(height: number): Promise<ValidatorStake[] | undefined> {
+    if (!Number.isInteger(height) || height < 1 || height > this.#head.height + 1) return undefined
+    const found = await this.#db.rangeReverse(Bucket.validatorSet, u32be(0), u32be(height + 1), 1)
+    return found[0] === undefined ? undefined : decode(StoredValidatorSet, found[0][1])
+  }
+
+  /** Stores the set of height head+1 when none is stored yet (a fresh chain's genesis set, or an older data dir's current set). */
+  async initValidatorSet(set: readonly ValidatorStake[]): Promise<void> {
+    if (this.#lastValidatorSet !== undefined) return
+    const bytes = encodeValidatorSet(set)
+    await this.#db.batch([{ type: 'put', key: bucketKey(Bucket.validatorSet, u32be(this.#head.height + 1)), value: bytes }])
+    this.#lastValidatorSet = bytes
   }
 
   async setFinalized(ref: HeadRef): Promise<void> {

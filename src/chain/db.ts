@@ -16,6 +16,7 @@ export const Bucket = {
   activity: 8, // subject ‖ u32be height ‖ u32be row → ActivityValue (src/chain/accountActivity.ts), for the explorer
   treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed, every committed root's
   commit: 10, // u32be height → encoded Commit (consensus/bft/messages.ts): >2/3 precommits for the block at that height
+  validatorSet: 11, // u32be first height → the validator set (address, stake) from that height until the next entry
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

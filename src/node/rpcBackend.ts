@@ -239,8 +239,12 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async getCommit(height: number): Promise<CommitProof | null> {
-    const commit = await this.#m.chain.store.getCommit(height)
-    return commit === undefined ? null : { commit, validators: this.#m.chain.validators().map((v) => ({ address: v.address, stake: v.stake })) }
+    const store = this.#m.chain.store
+    const commit = await store.getCommit(height)
+    if (commit === undefined) return null
+    // The set that committed that height (stored when it changed); the current one only for heights older than the data dir's first stored set.
+    const validators = (await store.getValidatorSetAt(height)) ?? this.#m.chain.validators()
+    return { commit, validators: validators.map((v) => ({ address: v.address, stake: v.stake })) }
   }
 
   async getActivity(subject: Hash, page: { beforeHeight: number; limit: number }): Promise<ActivityEntry[]> {

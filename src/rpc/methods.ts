@@ -295,9 +295,9 @@ export const METHODS = {
   }),
   xsc_getCommit: method<[number], B.CommitProof | undefined>({
     method: 'xsc_getCommit',
-    summary: 'The commit of the block at a height (precommit signatures of validators with more than 2/3 of the stake) and the node\'s current validator set, so a client can check finality itself (client: verifyBlockCommit); null for genesis, unknown heights or blocks finalized without a network.',
+    summary: 'The commit of the block at a height (precommit signatures of validators with more than 2/3 of the stake) and the validator set that committed that height (the set after the block before it; the node stores each set when it changes), so a client can check finality itself (client: verifyBlockCommit); null for genesis, unknown heights or blocks finalized without a network.',
     params: [param('height', u32, 'Block height.')],
-    result: { name: 'commitProof', wire: optional(F.CommitProofView), description: 'The commit and a validator set, or null.' },
+    result: { name: 'commitProof', wire: optional(F.CommitProofView), description: 'The commit and the validator set of its height, or null.' },
     call: async (b, [height]) => (await b.getCommit?.(height)) ?? undefined,
   }),
   xsc_query: method<[B.QueryRequest], B.QueryResult>({

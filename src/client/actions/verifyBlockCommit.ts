@@ -8,8 +8,8 @@ export interface VerifyBlockCommitParameters {
   height: number
   /**
    * The validator set the client trusts for that height (from genesis and the stake changes it
-   * follows). Default: the set the node sends along, which proves finality only to a client
-   * that trusts the node about the set.
+   * follows). Default: the set the node sends along (the one that committed that height), which
+   * proves finality only to a client that trusts the node about the set.
    */
   validators?: readonly ValidatorStake[]
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 
 import { signVote, VOTE_STEP } from '../../../consensus/bft/messages.ts'
+import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { computeProposerSequence } from '../../../consensus/proposerPriority.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
+import { computeValidatorSet } from '../../../consensus/validatorSet.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { equalBytes, toHex } from '../../../src/crypto/index.ts'
-import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const keys = [0, 1, 2, 3].map((i) => testKey(`committed-chain-${i}`))
 
@@ -54,6 +56,40 @@ describe('a chain applied with commits', () => {
       expect(chain.store.head.height).toBe(1)
       expect(chain.store.finalized.height).toBe(1)
       expect((await chain.store.getCommit(1))?.signatures).toHaveLength(3)
+      await chain.close()
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
+
+describe('historical validator sets', () => {
+  it('keeps the set that committed each height, so an old commit still verifies after the set changed (also after a restart)', async () => {
+    const lone = keys[0]!
+    const joiner = keys[1]!
+    const genesis = testGenesis({ validators: [lone], schemes: ['stake'], funded: [{ key: joiner, amount: 10_000_000n }] })
+    const tmp = tempDir()
+    const at = (slot: number): number => Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot))
+    try {
+      let chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
+      await chain.produceBlock(1, at(1))
+      chain.submitTx(signTx(joiner, 0, { type: 'stake', amount: genesis.params.minStake }))
+      await chain.produceBlock(2, at(2))
+      await chain.produceBlock(3, at(3))
+      expect(chain.validators().map((v) => toHex(v.address)).sort()).toEqual([lone, joiner].map((k) => toHex(k.publicKey)).sort())
+      await chain.close()
+      chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
+      const addresses = async (h: number): Promise<string[] | undefined> => (await chain.store.getValidatorSetAt(h))?.map((v) => toHex(v.address))
+      // Heights 1 and 2 were committed by the genesis set; the stake in block 2 counts from height 3.
+      expect(await addresses(1)).toEqual([toHex(lone.publicKey)])
+      expect(await addresses(2)).toEqual([toHex(lone.publicKey)])
+      expect((await addresses(3))?.sort()).toEqual([lone, joiner].map((k) => toHex(k.publicKey)).sort())
+      expect(await addresses(5)).toBeUndefined()
+      for (const h of [1, 2, 3]) {
+        const commit = (await chain.store.getCommit(h))!
+        const blockId = (await chain.store.getHashAtHeight(h))!
+        expect(verifyCommit(commit, { chainId: genesis.chainId, validators: computeValidatorSet((await chain.store.getValidatorSetAt(h))!), height: h, blockId })).toBe(1_000_000n)
+      }
       await chain.close()
     } finally {
       tmp.cleanup()
