@@ -87,17 +87,18 @@ export const Evidence: Codec<Evidence> = union('Evidence', {
   duplicateProposal: { tag: 1, codec: struct('DuplicateProposal', { first: SignedProposal, second: SignedProposal }) },
 })
 
-/** Everything the consensus gossip carries. */
+/**
+ * Everything the consensus gossip carries. Tag 3 (evidence) is retired: evidence travels on its
+ * own topic as an `Offence` (blocks/schema.ts), one path whoever found it.
+ */
 export type ConsensusMessage =
   | { type: 'proposal'; proposal: SignedProposal }
   | { type: 'vote'; vote: SignedVote }
   | { type: 'commit'; commit: Commit }
-  | { type: 'evidence'; evidence: Evidence }
 export const ConsensusMessage: Codec<ConsensusMessage> = union('ConsensusMessage', {
   proposal: { tag: 0, codec: struct('ProposalMessage', { proposal: SignedProposal }) },
   vote: { tag: 1, codec: struct('VoteMessage', { vote: SignedVote }) },
   commit: { tag: 2, codec: struct('CommitMessage', { commit: Commit }) },
-  evidence: { tag: 3, codec: struct('EvidenceMessage', { evidence: Evidence }) },
 })
 
 const DOMAIN = {

@@ -7,7 +7,6 @@ import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts
 import { type Commit, ConsensusMessage, type Evidence, type SignedVote,signVote } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
-import { verifyEvidence } from '../../../consensus/evidence.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain, ImportedBlock } from '../../chain/chain.ts'
@@ -49,15 +48,12 @@ export interface ConsensusDriverModules {
   requestSync(peer: string): void
   /** Called after a block was committed (final) at `height`. */
   onFinalized?: ((height: number) => void | Promise<void>) | undefined
-  /** Where equivocations go (the bonds work includes them in blocks and slashes). */
   /** Where detected and gossiped equivocations go (the chain checks them against state and holds them for a block). */
   evidence: Pick<EvidenceSink, 'add'>
 }
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
-/** Evidence older than this many heights is not gossiped further (the unbonding period bounds it on chain). */
-const EVIDENCE_MAX_AGE_HEIGHTS = 10_000
 
 export class ConsensusDriver {
   readonly #chain: Chain
@@ -150,7 +146,6 @@ export class ConsensusDriver {
   #handleMessage(message: ConsensusMessage, from: string | undefined): ValidationResult {
     const height = this.#machine.height
     if (height === undefined || this.#stopped) return 'ignore'
-    if (message.type === 'evidence') return this.#acceptEvidence(message.evidence)
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
     if (at < height) return 'ignore'
     if (at > height + 1 || (message.type === 'commit' && at > height)) {
@@ -343,17 +338,10 @@ export class ConsensusDriver {
     return signVote({ ...vote.body, blockId: other }, key.secretKey)
   }
 
-  #acceptEvidence(evidence: Evidence): ValidationResult {
-    const height = this.#machine.height!
-    verifyEvidence(evidence, { chainId: this.#chain.genesis.chainId, validatorsAtHeight: this.#chain.validatorSet(), currentHeight: height, maxAgeHeights: EVIDENCE_MAX_AGE_HEIGHTS })
-    return this.#m.evidence.add(evidence) ? 'accept' : 'ignore'
-  }
-
-  /** Evidence our machine detected: into the pool (the seam for inclusion and slashing) and out to peers. */
+  /** Evidence our machine detected: to the sink, which checks it, holds it for a block and gossips it on the evidence topic. */
   #submitEvidence(evidence: Evidence): void {
     if (!this.#m.evidence.add(evidence)) return
     const offender = evidence.type === 'duplicateVote' ? evidence.first.body.validator : evidence.first.body.proposer
     this.#log.warn({ type: evidence.type, offender: toHex(offender), height: evidence.first.body.height }, 'equivocation detected')
-    this.#m.publish('consensus', encode(ConsensusMessage, { type: 'evidence', evidence }))
   }
 }
