@@ -36,16 +36,18 @@ function messageListCodec(validatorCount: number): Codec<ConsensusMessage[]> {
   return codec
 }
 
+/** A round-state answer's bytes: at most computeMaxRoundStateMessages(validatorCount) messages. */
+export function encodeRoundState(messages: readonly ConsensusMessage[], validatorCount: number): Uint8Array {
+  return encode(messageListCodec(validatorCount), messages.slice(0, computeMaxRoundStateMessages(validatorCount)))
+}
+
 export interface RoundStateSource {
   roundState(): ConsensusMessage[]
   validatorCount(): number
 }
 
 export async function serveRoundState(net: NetNode, source: RoundStateSource): Promise<void> {
-  await net.handle(roundStateProtocol(net.chainId), async () => {
-    const max = computeMaxRoundStateMessages(source.validatorCount())
-    return encode(messageListCodec(source.validatorCount()), source.roundState().slice(0, max))
-  }, { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
+  await net.handle(roundStateProtocol(net.chainId), async () => encodeRoundState(source.roundState(), source.validatorCount()), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
 }
 
 /** Pulls `peer`'s round state and hands each message to `handle` (which checks it as gossip would). */
