@@ -1,6 +1,6 @@
 import { bytes32, type Codec, decode, encode, list, struct, u32, u128 } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { Block, type BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
+import { Block, BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { Commit } from '../../consensus/bft/messages.ts'
 import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import type { ValidatorStake } from '../../consensus/validatorSet.ts'
@@ -27,6 +27,9 @@ const META_HEAD = new TextEncoder().encode('head')
 const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
 const META_PRIORITIES = new TextEncoder().encode('priorities')
+const META_PRUNED_BELOW = new TextEncoder().encode('prunedBelow')
+/** Heights moved per batch when pruning (a batch per this many blocks). */
+const PRUNE_BATCH = 256
 
 /** What a block brings besides itself: its commit (when BFT decided it) and the next height's proposer priorities. */
 export interface BlockExtras {
@@ -79,6 +82,8 @@ export class ChainStore {
   #head!: ChainHead
   #finalized!: HeadRef
   #priorities: ProposerPriorityState | undefined
+  /** Blocks below this height keep only their header (and commit): `pruneBodies`. */
+  #prunedBelow = 1
   /** The encoding of the newest stored validator set (to store a set only when it changes). */
   #lastValidatorSet: Uint8Array | undefined
   readonly #db: Db
@@ -116,6 +121,8 @@ export class ChainStore {
       store.#finalized = fin ? decode(HeadRef, fin) : { hash: g.hash, height: 0 }
       const priorities = await db.get(Bucket.meta, META_PRIORITIES)
       store.#priorities = priorities === undefined ? undefined : decodePriorities(priorities)
+      const pruned = await db.get(Bucket.meta, META_PRUNED_BELOW)
+      if (pruned !== undefined) store.#prunedBelow = new DataView(pruned.buffer, pruned.byteOffset, 4).getUint32(0)
       store.#lastValidatorSet = (await db.rangeReverse(Bucket.validatorSet, u32be(0), u32be(0xffffffff), 1))[0]?.[1]
       return store
     } catch (e) {
@@ -236,6 +243,50 @@ export class ChainStore {
     return this.#db.get(Bucket.block, hash)
   }
 
+  /** Blocks below this height keep only their header and commit (1: nothing pruned). */
+  get prunedBelow(): number {
+    return this.#prunedBelow
+  }
+
+  /** A committed block's header, whether or not its body was pruned. */
+  async getHeader(hash: Hash): Promise<BlockHeader | undefined> {
+    const block = await this.getBlock(hash)
+    if (block !== undefined) return block.header
+    const bytes = await this.#db.get(Bucket.header, hash)
+    return bytes === undefined ? undefined : decode(BlockHeader, bytes)
+  }
+
+  /** Whether a block is committed here (its body may be pruned). */
+  async hasBlock(hash: Hash): Promise<boolean> {
+    return (await this.#db.get(Bucket.block, hash)) !== undefined || (await this.#db.get(Bucket.header, hash)) !== undefined
+  }
+
+  /**
+   * Drops the bodies of the blocks below `keepFrom` (never the head's): each keeps its header,
+   * height index and commit, so headers and finality stay provable; the state tree keeps every
+   * root. A block body once pruned is gone from this node (range sync and RPC say so). Returns
+   * the new `prunedBelow`. Safe beside commits: it writes only keys of old heights.
+   */
+  async pruneBodies(keepFrom: number): Promise<number> {
+    const until = Math.min(keepFrom, this.#head.height)
+    while (this.#prunedBelow < until) {
+      const end = Math.min(until, this.#prunedBelow + PRUNE_BATCH)
+      const ops: BatchOp[] = []
+      for (let h = this.#prunedBelow; h < end; h++) {
+        const hash = await this.#db.get(Bucket.heightIndex, u32be(h))
+        const bytes = hash && (await this.#db.get(Bucket.block, hash))
+        if (!hash || !bytes) continue
+        ops.push({ type: 'put', key: bucketKey(Bucket.header, hash), value: encode(BlockHeader, decode(Block, bytes).header) })
+        ops.push({ type: 'del', key: bucketKey(Bucket.block, hash) })
+        this.#recent.delete(toHex(hash))
+      }
+      ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_PRUNED_BELOW), value: u32be(end) })
+      await this.#db.batch(ops)
+      this.#prunedBelow = end
+    }
+    return this.#prunedBelow
+  }
+
   async getHashAtHeight(height: number): Promise<Hash | undefined> {
     if (!Number.isInteger(height) || height < 0 || height > this.#head.height) return undefined
     return this.#db.get(Bucket.heightIndex, u32be(height))
@@ -246,11 +297,17 @@ export class ChainStore {
     return hash === undefined ? undefined : this.getBlock(hash)
   }
 
-  async getTx(id: Hash): Promise<{ tx: SignedTx; location: TxLocation } | undefined> {
+  /** Where an included tx is (kept when its block's body is pruned). */
+  async getTxLocation(id: Hash): Promise<TxLocation | undefined> {
     const loc = await this.#db.get(Bucket.txIndex, id)
-    if (loc === undefined) return undefined
-    const location = decode(TxLocation, loc)
+    return loc === undefined ? undefined : decode(TxLocation, loc)
+  }
+
+  async getTx(id: Hash): Promise<{ tx: SignedTx; location: TxLocation } | undefined> {
+    const location = await this.getTxLocation(id)
+    if (location === undefined) return undefined
     const block = await this.getBlock(location.blockHash)
+    if (block === undefined && location.height < this.#prunedBelow) throw new ChainStoreError('PRUNED', `the block at height ${location.height} holding this tx was pruned here (bodies below ${this.#prunedBelow} are gone)`)
     const entry = block?.entries[location.index]
     if (entry === undefined || !('tx' in entry)) throw new ChainStoreError('CORRUPT', `tx index points at a missing entry`)
     return { tx: entry.tx, location }

@@ -17,6 +17,7 @@ export const Bucket = {
   treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed, every committed root's
   commit: 10, // u32be height → encoded Commit (consensus/bft/messages.ts): >2/3 precommits for the block at that height
   validatorSet: 11, // u32be first height → the validator set (address, stake) from that height until the next entry
+  header: 12, // block hash → encoded BlockHeader, for blocks whose bodies were pruned (`xsc node --prune`)
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

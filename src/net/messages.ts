@@ -1,4 +1,4 @@
-import { bytes, bytes32, type Codec, decode, type Infer, list, str, struct, u8, u16, u32, u64 } from '../../blocks/codec.ts'
+import { bytes, bytes32, type Codec, decode, type Infer, list, optional, str, struct, u8, u16, u32, u64 } from '../../blocks/codec.ts'
 import { NetError } from './errors.ts'
 
 /**
@@ -40,7 +40,8 @@ export const RemoteErrorMessage = struct('RemoteErrorMessage', {
 export type RemoteErrorMessage = Infer<typeof RemoteErrorMessage>
 
 /** A peer's view of its chain, asked on connect to decide whom to range-sync from. */
-export const ChainStatus = struct('ChainStatus', { headHeight: u32, headHash: bytes32, finalizedHeight: u32, finalizedHash: bytes32 })
+/** `earliestHeight`: the lowest height whose body the peer still serves (absent: all of them; a pruned node's is higher). */
+export const ChainStatus = struct('ChainStatus', { headHeight: u32, headHash: bytes32, finalizedHeight: u32, finalizedHash: bytes32, earliestHeight: optional(u32) })
 export type ChainStatus = Infer<typeof ChainStatus>
 
 export const BlocksByRangeRequest = struct('BlocksByRangeRequest', { fromHeight: u32, count: u16 })

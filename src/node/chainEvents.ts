@@ -5,6 +5,7 @@ import { COMPLETION_STATUS } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
 import { type EventFilter, isEventMatch, type RpcEvent, type RpcEventSource } from '../rpc/backend.ts'
+import { RpcBackendError } from '../rpc/errors.ts'
 import { ASSET_STATUS, AssetRecord, HostRecord } from '../state/records.ts'
 import { assetKey, hostKey } from '../state/stateKeys.ts'
 import type { StateReader } from '../state/stateView.ts'
@@ -108,9 +109,9 @@ export class ChainEvents implements RpcEventSource {
   async finalizedTo(height: number): Promise<void> {
     while (this.#lastFinalized < height) {
       const h = ++this.#lastFinalized
-      const block = await this.#chain.store.getBlockByHeight(h)
       const hash = await this.#chain.store.getHashAtHeight(h)
-      if (block && hash) this.#emit({ topic: 'finalizedHeads', height: h, index: 0, hash, header: block.header })
+      const header = hash && (await this.#chain.store.getHeader(hash))
+      if (hash && header) this.#emit({ topic: 'finalizedHeads', height: h, index: 0, hash, header })
     }
   }
 
@@ -126,6 +127,7 @@ export class ChainEvents implements RpcEventSource {
   async replay(filter: EventFilter, fromHeight: number): Promise<RpcEvent[]> {
     const store = this.#chain.store
     const toHeight = filter.topic === 'finalizedHeads' ? store.finalized.height : store.head.height
+    if (fromHeight < store.prunedBelow) throw new RpcBackendError('HISTORY_UNAVAILABLE', `blocks below ${store.prunedBelow} are pruned on this node`, { oldest: store.prunedBelow })
     const events: RpcEvent[] = []
     for (let h = Math.max(0, fromHeight); h <= toHeight; h++) {
       const hash = await store.getHashAtHeight(h)

@@ -71,7 +71,14 @@ export interface NodeOpts {
    * unless the chain is a test chain (chain id `xsc-test…`). Also set by XSC_TEST_TWIN=1.
    */
   twin?: boolean
+  /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
+  pruneKeepBlocks?: number
 }
+
+/** The fewest recent block bodies a pruning node keeps (range sync serves them to peers catching up). */
+export const MIN_PRUNE_KEEP_BLOCKS = 128
+/** Prune when this many more bodies than kept have piled up (one batch of work, not one per block). */
+const PRUNE_EVERY_BLOCKS = 64
 
 /**
  * BFT timeouts for a chain with `slotMs` slots: a proposer waits for the next slot and gathers
@@ -156,6 +163,9 @@ export class XscNode {
 
   static async start(opts: NodeOpts, modules: NodeModules = {}): Promise<XscNode> {
     const log = modules.log ?? createLogger({ level: opts.logLevel ?? 'info' })
+    if (opts.pruneKeepBlocks !== undefined && opts.pruneKeepBlocks !== 0 && !(Number.isSafeInteger(opts.pruneKeepBlocks) && opts.pruneKeepBlocks >= MIN_PRUNE_KEEP_BLOCKS)) {
+      throw new XscError('BAD_CONFIG', `prune keeps 0 (everything) or at least ${MIN_PRUNE_KEEP_BLOCKS} blocks, got ${opts.pruneKeepBlocks}`)
+    }
     const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
@@ -185,12 +195,28 @@ export class XscNode {
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()
+      node.#maybePrune()
     })
     log.info({ chainId: opts.genesis.chainId, head: chain.head.height, rpc: rpc.url, validator: opts.validatorKey ? toHex(opts.validatorKey.publicKey) : null, p2p: node.net?.multiaddrs() ?? [] }, 'node started')
     // Without a network a validator proposes on its slot clock; on one, the BFT driver does.
     if (opts.validatorKey && opts.produce !== false && network === undefined) node.#ticker.start()
     if (roles.host && opts.host) void node.#joinAsHost(roles.host, opts.host)
     return node
+  }
+
+  #pruning = false
+  /** Drops old block bodies past `pruneKeepBlocks`, one batch at a time, off the import path. */
+  #maybePrune(): void {
+    const keep = this.#opts.pruneKeepBlocks
+    const store = this.chain.store
+    if (keep === undefined || keep === 0 || this.#pruning) return
+    const keepFrom = store.head.height - keep + 1
+    if (keepFrom - store.prunedBelow < PRUNE_EVERY_BLOCKS) return
+    this.#pruning = true
+    store.pruneBodies(keepFrom)
+      .then((below) => this.log.info({ prunedBelow: below }, 'pruned old block bodies'))
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'pruning failed'))
+      .finally(() => { this.#pruning = false })
   }
 
   /** The host role, when this node runs one. */

@@ -2,6 +2,7 @@ import { decode } from '../../blocks/codec.ts'
 import type { Address, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
+import { ChainStoreError } from '../chain/errors.ts'
 import { concatBytes, equalBytes, hash, toHex, u32be } from '../crypto/index.ts'
 import {
   type AccountInfo,
@@ -80,19 +81,27 @@ export class NodeRpcBackend implements RpcBackend {
 
   async getBlockByHeight(height: number): Promise<StoredBlock | null> {
     const hash = await this.#m.chain.store.getHashAtHeight(height)
-    if (hash === undefined) return null
-    const block = await this.#m.chain.store.getBlock(hash)
-    return block ? { block, hash } : null
+    return hash === undefined ? null : this.getBlockByHash(hash)
   }
 
+  /** A pruned block comes back as its header alone, flagged: its hash and commit still prove it. */
   async getBlockByHash(hash: Hash): Promise<StoredBlock | null> {
-    const block = await this.#m.chain.store.getBlock(hash)
-    return block ? { block, hash } : null
+    const { store } = this.#m.chain
+    const block = await store.getBlock(hash)
+    if (block !== undefined) return { block, hash }
+    const header = await store.getHeader(hash)
+    return header === undefined ? null : { block: { header, entries: [] }, hash, entryIds: [], pruned: true }
   }
 
   async getTransaction(id: Hash): Promise<TxLocation | null> {
-    const found = await this.#m.chain.store.getTx(id)
-    return found ? { tx: found.tx, blockHeight: found.location.height, blockHash: found.location.blockHash, index: found.location.index } : null
+    const { store } = this.#m.chain
+    try {
+      const found = await store.getTx(id)
+      return found ? { tx: found.tx, blockHeight: found.location.height, blockHash: found.location.blockHash, index: found.location.index } : null
+    } catch (err) {
+      if (err instanceof ChainStoreError && err.code === 'PRUNED') throw new RpcBackendError('HISTORY_UNAVAILABLE', err.message, { oldest: store.prunedBelow })
+      throw err
+    }
   }
 
   async getDroppedTransaction(id: Hash): Promise<DroppedTx | null> {
@@ -107,9 +116,10 @@ export class NodeRpcBackend implements RpcBackend {
 
   async getStateProofs(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null> {
     const { store } = this.#m.chain
-    const block = height === undefined ? await store.getBlock(store.head.hash) : await store.getBlockByHeight(height)
-    if (block === undefined) return null
-    return { header: block.header, proofs: await store.tree.prove(block.header.stateRoot, keys) }
+    const hash = height === undefined ? store.head.hash : await store.getHashAtHeight(height)
+    const header = hash && (await store.getHeader(hash))
+    if (!header) return null
+    return { header, proofs: await store.tree.prove(header.stateRoot, keys) }
   }
 
   async chainStatus(): Promise<ChainStatus> {
@@ -174,8 +184,8 @@ export class NodeRpcBackend implements RpcBackend {
     const bytes = this.#m.chain.store.state.get(executionKey(id))
     if (bytes === undefined) return null
     const record = decode(ExecutionRecord, bytes)
-    const found = await this.#m.chain.store.getTx(id)
-    const scheduled = { height: found?.location.height ?? 0, hash: found?.location.blockHash ?? new Uint8Array(32) }
+    const found = await this.#m.chain.store.getTxLocation(id)
+    const scheduled = { height: found?.height ?? 0, hash: found?.blockHash ?? new Uint8Array(32) }
     const completion = record.status === EXECUTION_STATUS.pending ? undefined : await this.#findCompletion(id)
     return { id, record, scheduled, completion }
   }

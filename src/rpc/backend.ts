@@ -87,6 +87,8 @@ export interface StoredBlock {
   hash: Hash
   /** Per entry: tx id (or execution id for completions, else leaf hash). Optional: the server computes and caches them when absent. */
   entryIds?: Hash[]
+  /** The node pruned the body: `block.entries` is empty, only the header is real. */
+  pruned?: boolean
 }
 
 export interface TxLocation { tx: SignedTx; blockHeight: number; blockHash: Hash; index: number }

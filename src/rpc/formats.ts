@@ -42,6 +42,8 @@ export const BlockView = obj('Block', {
   /** Per entry: the tx id for entries carrying a tx, the execution id for completions, else the entry's leaf hash. */
   entryIds: list(bytes32, LIMITS.entriesPerBlock),
   entries: optional(list(jsonWireOf(S.BlockEntry), LIMITS.entriesPerBlock)),
+  /** true when this node pruned the block's body (`xsc node --prune`): header only, no entry ids or entries. */
+  pruned: optional(bool),
 })
 export type BlockView = InferWire<typeof BlockView>
 

@@ -98,7 +98,8 @@ export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
     hash: stored.hash,
     header: stored.block.header,
     entryIds: computeEntryIds(stored),
-    entries: full ? stored.block.entries : undefined,
+    entries: full && stored.pruned !== true ? stored.block.entries : undefined,
+    pruned: stored.pruned === true ? true : undefined,
   }
 }
 

@@ -23,6 +23,7 @@ export const NODE_SETTINGS = {
   genesis: { kind: 'string', section: 'node', path: true, doc: "The chain's genesis.json (every node of a chain uses the same file).", example: 'genesis.json' },
   key: { kind: 'string', section: 'node', path: true, doc: 'Validator key file (encrypted or plaintext). Set it and the node proposes and attests in its slots.', example: 'keys/validator.json' },
   'passphrase-file': { kind: 'string', section: 'node', path: true, doc: 'File whose first line is the passphrase of the encrypted key files; else $XSC_PASSPHRASE, else a prompt on a terminal.', example: '/run/secrets/xsc-passphrase' },
+  prune: { kind: 'string', section: 'node', integer: true, doc: 'Keep the bodies of only the last N blocks (at least 128); headers, commits and state stay, so finality and state proofs still answer. 0 keeps everything. A pruned node cannot help a new node sync from genesis.', example: '0' },
   validator: { kind: 'boolean', section: 'node', doc: 'Informational: a node validates when `key` is set.', example: true },
   'log-level': { kind: 'string', section: 'node', doc: 'trace, debug, info, warn, error or fatal (default: $XSC_LOG_LEVEL or info).', example: 'info' },
   rpc: { kind: 'string', section: 'rpc', doc: 'JSON-RPC, /health, /ready and /metrics listen on [HOST:]PORT. 0.0.0.0 exposes them to the network: put them behind a firewall or proxy.', example: '127.0.0.1:8545' },
@@ -53,6 +54,7 @@ export const SETTING_NAMES = Object.keys(NODE_SETTINGS) as SettingName[]
 export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<NodeSettings, 'data' | 'key' | 'passphrase-file' | 'p2p-key' | 'host-key'> {
   return {
     genesis: 'genesis.json',
+    prune: '0',
     validator: true,
     'log-level': env.XSC_LOG_LEVEL ?? 'info',
     rpc: '127.0.0.1:8545',

@@ -77,7 +77,7 @@ export class RangeSync {
   async start(): Promise<void> {
     await serveStatus(this.#m.net, () => {
       const { head, finalized } = this.#m.chain.store
-      return { headHeight: head.height, headHash: head.hash, finalizedHeight: finalized.height, finalizedHash: finalized.hash }
+      return { headHeight: head.height, headHash: head.hash, finalizedHeight: finalized.height, finalizedHash: finalized.hash, earliestHeight: this.#m.chain.store.prunedBelow }
     })
     await serveBlocksByRange(this.#m.net, (from, count) => this.#blocksByRange(from, count))
   }
@@ -144,7 +144,7 @@ export class RangeSync {
   }
 
   async #knownAnywhere(hash: Hash): Promise<boolean> {
-    return (await this.#m.chain.store.getBlockBytes(hash)) !== undefined
+    return this.#m.chain.store.hasBlock(hash)
   }
 
   /** The highest head an honest chain can have now: heights grow by at most one per slot. */
@@ -162,6 +162,11 @@ export class RangeSync {
       return
     }
     if (status.headHeight <= store.head.height || (await this.#knownAnywhere(status.headHash))) return
+    // A pruned peer no longer has the blocks we need next: not its fault, ask others (or state-sync).
+    if ((status.earliestHeight ?? 1) > store.head.height + 1) {
+      log.debug({ peer, earliest: status.earliestHeight, need: store.head.height + 1 }, 'peer pruned the blocks we need')
+      return
+    }
     session.claimed = status.headHash
     const target = status.headHeight
     let from = store.head.height + 1

@@ -135,7 +135,7 @@ describe('shard, sync and audit protocols', () => {
   it('serves block ranges capped at 64 and audit answers that verify against the chunk root', async () => {
     const [client, server] = await pair()
     const chain = Array.from({ length: 100 }, (_, h) => enc(`block ${h}`))
-    const status = { headHeight: 99, headHash: hash(chain[99]!), finalizedHeight: 97, finalizedHash: hash(chain[97]!) }
+    const status = { headHeight: 99, headHash: hash(chain[99]!), finalizedHeight: 97, finalizedHash: hash(chain[97]!), earliestHeight: 1 }
     await serveStatus(server, () => status)
     expect(await requestStatus(client, server.peerId)).toEqual(status)
     await serveBlocksByRange(server, async (from, count) => chain.slice(from, from + count))

@@ -62,7 +62,7 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
   it('keeps proposing while a peer claims head 2^32−1 and answers range requests with blocks we already have', async () => {
     const node = await startValidator('huge')
     await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
-    const peer = await attack('huge', node, () => ({ headHeight: 2 ** 32 - 1, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }))
+    const peer = await attack('huge', node, () => ({ headHeight: 2 ** 32 - 1, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere, earliestHeight: 1 }))
     await waitFor(async () => peer.statusRequests >= 1, 5_000, 'the node to ask the peer for its status')
     await sleep(500)
     const before = node.chain.head.height
@@ -77,7 +77,7 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
     const node = await startValidator('plausible')
     await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
     // A head a few blocks above ours (possible by the slot clock), that no honest node holds.
-    const peer = await attack('plausible', node, () => ({ headHeight: node.chain.head.height + 5, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }))
+    const peer = await attack('plausible', node, () => ({ headHeight: node.chain.head.height + 5, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere, earliestHeight: 1 }))
     const attacker = peer.net.peerId
     await waitFor(async () => node.net!.isBanned(attacker), 30_000, 'the peer to be banned')
     expect(node.net!.peers()).not.toContain(attacker)
@@ -95,7 +95,7 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
     // A plausible head we do not have, and answers slower than the range request timeout: what a
     // starved honest validator looks like to its hosts.
     const slowMs = PROTOCOL_LIMITS.blocksByRange.timeoutMs + 1_000
-    const peer = await attack('slow', node, () => ({ headHeight: node.chain.head.height + 2, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }), slowMs)
+    const peer = await attack('slow', node, () => ({ headHeight: node.chain.head.height + 2, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere, earliestHeight: 1 }), slowMs)
     await waitFor(async () => peer.rangeRequests.length >= 2, 30_000, 'two range requests')
     await sleep(PROTOCOL_LIMITS.blocksByRange.timeoutMs + 500)
     expect(node.net!.isBanned(peer.net.peerId)).toBe(false)
@@ -129,7 +129,7 @@ describe('range sync from several peers', () => {
     const staller = await startRawSyncPeer({
       name: 'staller',
       chainId: genesis.chainId,
-      status: () => ({ headHeight: follower.chain.currentSlot(Date.now()), headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere }),
+      status: () => ({ headHeight: follower.chain.currentSlot(Date.now()), headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere, earliestHeight: 1 }),
       blocks: async () => [first],
       answerDelayMs: 1_500,
     })

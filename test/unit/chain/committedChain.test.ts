@@ -96,3 +96,43 @@ describe('historical validator sets', () => {
     }
   })
 })
+
+describe('pruned block bodies', () => {
+  it('drops old bodies but keeps headers, commits, tx locations and state roots, also across a restart', async () => {
+    const lone = keys[0]!
+    const payer = keys[2]!
+    const genesis = testGenesis({ validators: [lone], schemes: ['stake'], funded: [{ key: payer, amount: 10_000_000n }] })
+    const tmp = tempDir()
+    const at = (slot: number): number => Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, slot))
+    try {
+      let chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
+      const tx = signTx(payer, 0, { type: 'transfer', to: keys[3]!.publicKey, amount: 5_000n })
+      const txId = chain.submitTx(tx)
+      for (let slot = 1; slot <= 10; slot++) await chain.produceBlock(slot, at(slot))
+      const headers = await Promise.all([1, 2, 3, 4, 5].map(async (h) => (await chain.store.getBlockByHeight(h))!.header))
+      expect(await chain.store.pruneBodies(6)).toBe(6)
+      await chain.close()
+      chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
+      expect(chain.store.prunedBelow).toBe(6)
+      for (const h of [1, 2, 3, 4, 5]) {
+        const hash = (await chain.store.getHashAtHeight(h))!
+        expect(await chain.store.getBlock(hash)).toBeUndefined()
+        expect(await chain.store.hasBlock(hash)).toBe(true)
+        expect(await chain.store.getHeader(hash)).toEqual(headers[h - 1])
+        expect(await chain.store.getCommit(h)).toBeDefined()
+        // The state tree keeps every root: a proof against a pruned block's header still answers.
+        expect((await chain.store.tree.prove(headers[h - 1]!.stateRoot, [new Uint8Array([1])])).length).toBe(1)
+      }
+      expect(await chain.store.getBlockByHeight(6)).toBeDefined()
+      expect((await chain.store.getTxLocation(txId))?.height).toBe(1)
+      await expect(chain.store.getTx(txId)).rejects.toMatchObject({ code: 'PRUNED' })
+      // Pruning never passes the head, and the chain goes on.
+      expect(await chain.store.pruneBodies(1_000)).toBe(10)
+      await chain.produceBlock(11, at(11))
+      expect(chain.store.head.height).toBe(11)
+      await chain.close()
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
