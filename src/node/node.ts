@@ -2,7 +2,7 @@ import { join } from 'node:path'
 
 import { XscError } from '../../blocks/errors.ts'
 import type { GenesisConfig } from '../../blocks/schema.ts'
-import { AUDIT_OUTCOME, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
+import { AUDIT_OUTCOME, CAPABILITY, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
@@ -10,6 +10,7 @@ import type { EvidencePool } from '../chain/evidencePool.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
 import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
+import { deriveHostEncryptionKey } from '../crypto/x25519.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
@@ -105,7 +106,7 @@ export interface P2pOpts {
  * A host role in this process: it joins with these parameters (its peerId is filled in with the
  * node's own multiaddr), stores shards, runs executions.
  */
-export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes'> & {
+export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes' | 'encryptionKey'> & {
   key: KeyPair
   /** Memory offered to one guest (default: the runtime's own cap, DEFAULT_LIMITS.maxMemoryPages). */
   memoryBytes?: bigint
@@ -240,7 +241,9 @@ export class XscNode {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
     const { key: _key, computeWorkers: _workers, memoryBytes, ...advertised } = host
-    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n })
+    // The X25519 key clients wrap private executions' keys to, derived from the host key (src/crypto/x25519.ts).
+    const encryptionKey = (advertised.capabilities & CAPABILITY.private) !== 0 ? deriveHostEncryptionKey(host.key.secretKey).publicKey : undefined
+    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n, encryptionKey })
     for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
       const deadline = this.#now() + 30_000
       while (!this.#stopped && this.#now() < deadline && !ready()) await sleep(100)
