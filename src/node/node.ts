@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 
 import { XscError } from '../../blocks/errors.ts'
-import type { GenesisConfig } from '../../blocks/schema.ts'
+import type { ExecutionKeys, GenesisConfig } from '../../blocks/schema.ts'
 import { AUDIT_OUTCOME, CAPABILITY, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
@@ -22,6 +22,7 @@ import { type AssetQueries, createAssetQueries } from './assetQueries.ts'
 import { createAssetSource } from './assetReader.ts'
 import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
+import { ExecutionKeyIntake } from './executionKeyIntake.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -34,7 +35,7 @@ import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
+interface Roles { keys?: ExecutionKeyIntake; host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -169,7 +170,8 @@ export class XscNode {
     try {
       network = await XscNode.#startNetwork(chain, events, evidence, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
-      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req) }
+      const keys = roles.keys
+      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req), ...(keys ? { deliverExecutionKeys: (k: ExecutionKeys) => keys.deliver(k) } : {}) }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute(), ...(roles.assets ? { assets: roles.assets } : {}) })
     } catch (e) {
@@ -208,6 +210,8 @@ export class XscNode {
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    roles.keys = new ExecutionKeyIntake({ chain, net })
+    roles.keys.subscribe()
     roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }) })
     if (!opts.host) return
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
@@ -223,6 +227,8 @@ export class XscNode {
       log: log.child({ module: 'host' }),
       submitTx: async (tx) => void network.admitAndGossip(tx),
     })
+    const host = roles.host
+    roles.keys.onKeys = (keys, rec) => host.takeExecutionKeys(keys, rec)
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
