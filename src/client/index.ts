@@ -43,3 +43,5 @@ export { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, REPUTATION_CAUSE } from '../
 export { computeEscrow, computeEscrowBreakdown, computeStoragePrice, computeUtilizationBp } from '../state/market/pricing.ts'
 export { ASSET_STATUS, EXECUTION_STATUS, HOST_STATUS } from '../state/records.ts'
 export { type StateProof, StateTreeError, verifyStateProof } from '../state/stateTree/index.ts'
+// The private executions' cipher, for programs that send the tx and deliver the key themselves.
+export { decryptPrivateOutput, encryptPrivateInput, generateExecutionKey } from '../compute/privateExecutionCipher.ts'

@@ -4,6 +4,7 @@ import { PrivateExecutionError } from '../../compute/errors.ts'
 import { decryptPrivateOutput, encryptPrivateInput, generateExecutionKey, wrapExecutionKey } from '../../compute/privateExecutionCipher.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import { equalBytes, sign, toHex } from '../../crypto/index.ts'
+import type { ExecutionView } from '../../rpc/formats.ts'
 import { EXECUTION_STATUS } from '../../state/records.ts'
 import type { Client } from '../createClient.ts'
 import { execute, type ExecuteParameters } from './execute.ts'
@@ -52,6 +53,7 @@ export interface WaitForPrivateExecutionParameters extends DeliverExecutionKeysP
   timeoutMs?: number
   /** How often K is delivered again while the execution is pending (default 2000 ms). */
   redeliverMs?: number
+  onProgress?(execution: ExecutionView | null): void
 }
 export type WaitForPrivateExecutionReturnType = WaitForExecutionReturnType & {
   /** The decrypted output of an agreed execution (undefined when it failed). */
@@ -67,7 +69,9 @@ export async function waitForPrivateExecution(client: Client, p: WaitForPrivateE
   const settled = await waitForExecution(client, {
     id: p.id,
     ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+    pollMs: 200,
     onProgress: (ex) => {
+      p.onProgress?.(ex)
       if (ex === null || ex.record.status !== EXECUTION_STATUS.pending || Date.now() < nextDelivery) return
       nextDelivery = Date.now() + (p.redeliverMs ?? 2_000)
       // A failed delivery is tried again at the next turn; the wait's timeout bounds it all.
