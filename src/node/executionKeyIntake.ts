@@ -10,6 +10,10 @@ import { executionKey } from '../state/stateKeys.ts'
 import type { StateReader } from '../state/stateView.ts'
 
 const WRAPPED_KEY_BYTES = 48
+/** Deliveries of one execution this node takes and relays; clients back off (executePrivate.ts), so 64 covers minutes. */
+export const MAX_DELIVERIES_PER_EXECUTION = 64
+/** Executions whose delivery counts are kept before the table starts over (bounds its memory). */
+const COUNTED_EXECUTIONS = 10_000
 
 /**
  * Checks a key delivery against the head state: a pending private execution, signed by its
@@ -51,6 +55,7 @@ export interface ExecutionKeyIntakeModules {
  */
 export class ExecutionKeyIntake {
   readonly #m: ExecutionKeyIntakeModules
+  readonly #deliveries = new Map<string, number>()
 
   constructor(modules: ExecutionKeyIntakeModules) {
     this.#m = modules
@@ -66,6 +71,12 @@ export class ExecutionKeyIntake {
 
   #take(keys: ExecutionKeys): void {
     const rec = verifyExecutionKeys(this.#m.chain.store.state, this.#m.chain.genesis.chainId, keys)
+    // Each delivery is signed by the client but new bytes (fresh ephemeral key): cap how many of one execution go round.
+    const id = toHex(keys.body.executionId)
+    const n = this.#deliveries.get(id) ?? 0
+    if (n >= MAX_DELIVERIES_PER_EXECUTION) throw new PrivateExecutionError('BAD_DELIVERY', `more than ${MAX_DELIVERIES_PER_EXECUTION} deliveries for ${id}`, { reason: 'rate' }, { verdict: 'IGNORE' })
+    if (this.#deliveries.size >= COUNTED_EXECUTIONS) this.#deliveries.clear()
+    this.#deliveries.set(id, n + 1)
     this.#m.onKeys?.(keys, rec)
   }
 

@@ -44,14 +44,14 @@ export async function deliverExecutionKeys(client: Client, p: DeliverExecutionKe
   const recipients = await Promise.all(ex.record.assignment.map(async (host) => ({ host, encryptionKey: (await getHost(client, { address: host }))?.record.params.encryptionKey })))
   const { chainId } = await getChainStatus(client)
   const { ephemeralKey, keys } = wrapExecutionKey(p.key, p.id, recipients)
-  const body = { version: PROTOCOL_VERSION, chainId, executionId: p.id, ephemeralKey, keys }
+  const body = { chainId, executionId: p.id, ephemeralKey, keys }
   const delivery: ExecutionKeys = { body, signature: sign(p.account.secretKey, executionKeysSigningHash(body)) }
   return client.request('xsc_deliverExecutionKeys', [delivery])
 }
 
 export interface WaitForPrivateExecutionParameters extends DeliverExecutionKeysParameters {
   timeoutMs?: number
-  /** How often K is delivered again while the execution is pending (default 2000 ms). */
+  /** First wait before K is delivered again while the execution is pending (default 2000 ms), doubling up to 30 s. */
   redeliverMs?: number
   onProgress?(execution: ExecutionView | null): void
 }
@@ -61,11 +61,12 @@ export type WaitForPrivateExecutionReturnType = WaitForExecutionReturnType & {
 }
 
 /**
- * Delivers K to the assigned hosts (again every `redeliverMs` while pending) and waits for the
+ * Delivers K to the assigned hosts (again after `redeliverMs`, then ever less often, while pending) and waits for the
  * completion; the agreed output is decrypted with K and the state hash the agreeing receipts ran on.
  */
 export async function waitForPrivateExecution(client: Client, p: WaitForPrivateExecutionParameters): Promise<WaitForPrivateExecutionReturnType> {
   let nextDelivery = 0
+  let gap = p.redeliverMs ?? 2_000
   const settled = await waitForExecution(client, {
     id: p.id,
     ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
@@ -73,7 +74,8 @@ export async function waitForPrivateExecution(client: Client, p: WaitForPrivateE
     onProgress: (ex) => {
       p.onProgress?.(ex)
       if (ex === null || ex.record.status !== EXECUTION_STATUS.pending || Date.now() < nextDelivery) return
-      nextDelivery = Date.now() + (p.redeliverMs ?? 2_000)
+      nextDelivery = Date.now() + gap
+      gap = Math.min(gap * 2, 30_000)
       // A failed delivery is tried again at the next turn; the wait's timeout bounds it all.
       deliverExecutionKeys(client, p).catch(() => { nextDelivery = 0 })
     },

@@ -57,6 +57,7 @@ describe('private executions (real node processes)', () => {
     // Blocks, read over RPC and re-encoded to their wire bytes: ciphertext only.
     const head = (await getChainStatus(rpc)).head.height
     let sawCiphertext = false
+    let storedInput: Uint8Array | undefined
     for (let h = 0; h <= head; h++) {
       const block = await getBlock(rpc, { height: h, includeEntries: true })
       for (const entry of block?.entries ?? []) {
@@ -65,12 +66,15 @@ describe('private executions (real node processes)', () => {
         expect(contains(bytes, input.subarray(200, 232))).toBe(false)
         expect(contains(bytes, expected)).toBe(false)
         sawCiphertext ||= contains(bytes, done.completion.entry.output)
+        if (entry.type === 'execution' && entry.tx.body.payload.type === 'execute' && entry.tx.body.payload.private) storedInput ??= entry.tx.body.payload.input
       }
     }
     expect(sawCiphertext).toBe(true) // the search does find what is there
+    expect(storedInput?.length).toBe(input.length + 60)
 
     // Every node's data directory (hosts and validators: chain stores, shard stores, mempools).
     let files = 0
+    let sawStoredCiphertext = false
     for (const file of filesUnder(net.dir)) {
       let bytes: Uint8Array
       try {
@@ -81,8 +85,11 @@ describe('private executions (real node processes)', () => {
       files++
       for (let off = 0; off + 32 <= input.length; off += 32) expect(contains(bytes, input.subarray(off, off + 32)), `${file} holds plaintext input`).toBe(false)
       expect(contains(bytes, expected), `${file} holds plaintext output`).toBe(false)
+      sawStoredCiphertext ||= contains(bytes, storedInput!.subarray(64, 96))
     }
     expect(files).toBeGreaterThan(10)
+    // The same scan finds the ciphertext input the chain stores keep: it would find plaintext too.
+    expect(sawStoredCiphertext).toBe(true)
   }, 300_000)
 
   it('a delivery not signed by the client is refused with a typed error; undelivered keys expire with a full refund and no host blamed', async () => {
@@ -93,7 +100,7 @@ describe('private executions (real node processes)', () => {
     const recipients = await Promise.all(ex.record.assignment.map(async (host) => ({ host, encryptionKey: (await getHost(rpc, { address: host }))?.record.params.encryptionKey })))
     expect(recipients.every((r) => r.encryptionKey !== undefined)).toBe(true)
     const { ephemeralKey, keys } = wrapExecutionKey(key, id, recipients)
-    const body = { version: PROTOCOL_VERSION, chainId: net.genesis.chainId, executionId: id, ephemeralKey, keys }
+    const body = { chainId: net.genesis.chainId, executionId: id, ephemeralKey, keys }
     const forged: ExecutionKeys = { body, signature: sign(net.hostKeys[5]!.secretKey, executionKeysSigningHash(body)) }
     const refusal = await rpc.request('xsc_deliverExecutionKeys', [forged]).then(() => undefined, (e: unknown) => e)
     expect(refusal).toBeInstanceOf(RpcClientError)
