@@ -1,6 +1,6 @@
 import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
+import { AttestationBody, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers
@@ -14,6 +14,7 @@ const DOMAIN = {
   attestation: utf8('XSC/attestation/v1'),
   storageAck: utf8('XSC/storage-ack/v1'),
   blobUpload: utf8('XSC/blob-upload/v1'),
+  executionKeys: utf8('XSC/execution-keys/v1'),
 }
 
 // Txs are values: once built or decoded they are never mutated, so their hashes are memoized
@@ -75,6 +76,10 @@ export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
 
 export function receiptSigningHash(body: ReceiptBody): Hash {
   return hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+}
+
+export function executionKeysSigningHash(body: ExecutionKeysBody): Hash {
+  return hashParts(DOMAIN.executionKeys, encode(ExecutionKeysBody, body))
 }
 
 export function storageAckSigningHash(body: StorageAckBody): Hash {

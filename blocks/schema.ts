@@ -77,6 +77,11 @@ export const HostParams = struct('HostParams', {
   peerId: str(LIMITS.peerId),
   /** Memory the host offers one guest; executions asking for more are never assigned to it. */
   memoryBytes: u64,
+  /**
+   * X25519 public key clients wrap private executions' keys to (src/crypto/privateExecutionCipher.ts);
+   * absent: the host takes no private executions (state requires it with CAPABILITY.private).
+   */
+  encryptionKey: optional(bytes32),
 })
 export type HostParams = Infer<typeof HostParams>
 
@@ -212,6 +217,29 @@ export type AttestationBody = Infer<typeof AttestationBody>
 
 export const Attestation = struct('Attestation', { body: AttestationBody, signature: bytes64 })
 export type Attestation = Infer<typeof Attestation>
+
+// ---------- private executions: key delivery ----------
+
+/** One assigned host's copy of a private execution's key K, wrapped to its X25519 key (src/compute/privateExecutionCipher.ts). */
+export const WrappedExecutionKey = struct('WrappedExecutionKey', { host: bytes32, wrapped: bytes({ max: 64 }) })
+export type WrappedExecutionKey = Infer<typeof WrappedExecutionKey>
+
+/**
+ * The second delivery step of a private execution: once its assignment is on chain, the client
+ * wraps K to each assigned host under one ephemeral X25519 key and signs the lot. Off chain only
+ * (RPC, then gossip on `executionKeys`); only wrapped keys travel.
+ */
+export const ExecutionKeysBody = versioned('ExecutionKeysBody', PROTOCOL_VERSION, struct('ExecutionKeysFields', {
+  chainId,
+  executionId: bytes32,
+  ephemeralKey: bytes32,
+  keys: list(WrappedExecutionKey, LIMITS.shards),
+}))
+export type ExecutionKeysBody = Infer<typeof ExecutionKeysBody>
+
+/** Signed by the execution's client (its tx's `from`): only it can deliver keys for its execution. */
+export const ExecutionKeys = struct('ExecutionKeys', { body: ExecutionKeysBody, signature: bytes64 })
+export type ExecutionKeys = Infer<typeof ExecutionKeys>
 
 // ---------- state writes ----------
 

@@ -36,7 +36,7 @@ function makeHost(): HostRecord {
       askPerFuel: BigInt(randInt(120)),
       askPerByteEpoch: BigInt(randInt(120)),
       peerId: 'p',
-      memoryBytes: 16n << 20n,
+      memoryBytes: 16n << 20n, encryptionKey: undefined,
     },
     reputation: 5_000 + randInt(5_001),
     status: rand() < 0.95 ? 0 : 2,

@@ -39,7 +39,7 @@ export function buildChainVectors(): Record<string, string> {
   const coord = { x: 1, y: 2, z: 3 }
   const txs: Record<string, SignedTx> = {
     transfer: tx(0, { type: 'transfer', to: validator.publicKey, amount: 123_456_789n }),
-    hostJoin: tx(1, { type: 'host.join', host: { coord, zone: 'eu-1', capacityBytes: 1n << 30n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooW', memoryBytes: 16n << 20n } }),
+    hostJoin: tx(1, { type: 'host.join', host: { coord, zone: 'eu-1', capacityBytes: 1n << 30n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooW', memoryBytes: 16n << 20n, encryptionKey: undefined } }),
     stake: tx(2, { type: 'stake', amount: 5_000n }),
     deploy: tx(3, { type: 'deploy', assetKind: 1, manifest: { size: 10n, dataHash: hash(utf8('data')), k: 4, m: 2, segmentSize: 1 << 20, shardSize: 3n, chunkSize: 4096, shardHashes: [hash(utf8('s0'))], chunkRoots: [hash(utf8('c0'))] }, deposit: 1000n, bidPerByteEpoch: 3n, origin: coord, zones: ['eu-1'], strategy: 1 }),
     execute: tx(4, { type: 'execute', asset: hash(utf8('asset')), fn: 'run', input: utf8('hello'), fuelLimit: 1_000_000n, bidPerFuel: 5n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: coord, zones: [], strategy: 2, minMemoryBytes: 1n << 20n }),

@@ -3,6 +3,7 @@ export * from './actions/deploy.ts'
 export * from './actions/estimateFee.ts'
 export * from './actions/estimateFuel.ts'
 export * from './actions/execute.ts'
+export * from './actions/executePrivate.ts'
 export * from './actions/getAsset.ts'
 export * from './actions/getAssetData.ts'
 export * from './actions/getBalance.ts'
@@ -42,3 +43,5 @@ export { AUDIT_OUTCOME, COMPLETION_STATUS, OUTCOME, REPUTATION_CAUSE } from '../
 export { computeEscrow, computeEscrowBreakdown, computeStoragePrice, computeUtilizationBp } from '../state/market/pricing.ts'
 export { ASSET_STATUS, EXECUTION_STATUS, HOST_STATUS } from '../state/records.ts'
 export { type StateProof, StateTreeError, verifyStateProof } from '../state/stateTree/index.ts'
+// The private executions' cipher, for programs that send the tx and deliver the key themselves.
+export { decryptPrivateOutput, encryptPrivateInput, generateExecutionKey } from '../compute/privateExecutionCipher.ts'

@@ -23,3 +23,21 @@ export type ComputeErrorCode = keyof ComputeErrorPayloads
 
 /** Every failure of the compute runtime that is not an execution outcome. */
 export class ComputeError extends XscError<ComputeErrorPayloads> {}
+
+export type PrivateExecutionErrorPayloads = {
+  /** Ciphertext too short or failing its tag: wrong key, tampered, or not a private payload. */
+  BAD_CIPHERTEXT: { what: 'input' | 'output' | 'wrappedKey' }
+  /** A key of the wrong length, or an X25519 key that gives no usable shared secret. */
+  BAD_KEY: { what: string }
+  /** An assigned host published no encryption key: keys cannot be wrapped to it. */
+  NO_HOST_KEY: { host: string }
+  /** The execution is unknown, not private, or no longer pending. */
+  NOT_PRIVATE_PENDING: { executionId: string }
+  /** A key delivery not signed by the execution's client, or naming a host not assigned. */
+  BAD_DELIVERY: { reason: string }
+}
+
+/** Failures of private executions' encryption and key delivery (src/compute/privateExecutionCipher.ts). */
+export class PrivateExecutionError extends XscError<PrivateExecutionErrorPayloads> {
+  static override readonly verdicts = { BAD_CIPHERTEXT: 'REJECT', BAD_KEY: 'REJECT', NO_HOST_KEY: 'IGNORE', NOT_PRIVATE_PENDING: 'IGNORE', BAD_DELIVERY: 'REJECT' } as const
+}

@@ -50,7 +50,7 @@ export type ValidatedTopic = 'transactions' | 'blocks' | 'consensus' | 'evidence
  * IGNORE (a peer a block ahead or behind may see that tx differently). Anything that is not an
  * XscError is our own failure: IGNORE.
  */
-export function gossipVerdictOf(err: unknown, topic: ValidatedTopic): 'reject' | 'ignore' {
+export function gossipVerdictOf(err: unknown, topic: ValidatedTopic | 'executionKeys'): 'reject' | 'ignore' {
   if (!(err instanceof XscError)) return 'ignore'
   if (topic === 'blocks' && err instanceof StateError) return 'reject'
   return err.verdict === 'REJECT' ? 'reject' : 'ignore'

@@ -1,6 +1,8 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
 import { type Address, ASSET_KIND, type Hash, type KvWrite, OUTCOME } from '../../blocks/schema.ts'
 import type { ComputePool, ExecutionResult } from '../compute/index.ts'
+import { decryptPrivateInput } from '../compute/privateExecutionCipher.ts'
+import { sealPrivateResult } from '../compute/sealPrivateResult.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { computeNextStateHash, pendingExecutionsOf, readExecutionQueue } from '../state/executionQueue.ts'
 import { AssetRecord, ExecutionRecord } from '../state/records.ts'
@@ -17,6 +19,8 @@ export interface ExecutionThreadsModules {
   /** Signs and sends a receipt for an execution run on the state named by `preStateHash`. */
   sendReceipt: (executionId: Hash, preStateHash: Hash, result: ExecutionResult) => Promise<void>
   onError: (asset: Hash, err: Error) => void
+  /** A private execution's key K, once its client delivered it to this host (HostRole). */
+  executionKey?: (executionId: Hash) => Uint8Array | undefined
 }
 
 /** A state snapshot: the asset's settled key-value state with the speculative writes of earlier queue entries on top. */
@@ -45,6 +49,8 @@ class ThreadedState {
  * are the next one's state. Results are cached per (execution, state), so a pass after a new block
  * only runs what changed; when a completion settles differently (say the head failed at its
  * deadline), the next pass re-runs the later entries on the real state and sends fresh receipts.
+ * Private entries write nothing, so they are skipped unless assigned here, and run only once
+ * their client delivered the key (docs/compute.md).
  */
 export class ExecutionThreads {
   readonly #m: ExecutionThreadsModules
@@ -102,6 +108,23 @@ export class ExecutionThreads {
     let preStateHash = readExecutionQueue(state, asset).stateHash
     for (const { executionId, rec } of pending.slice(0, lastMine + 1)) {
       const key = `${toHex(executionId)}:${toHex(preStateHash)}`
+      // A private entry writes nothing (its state hash passes through): run only our own, once the key is here.
+      if (rec.private) {
+        const k = rec.assignment.some((h) => equalBytes(h, address)) ? this.#m.executionKey?.(executionId) : undefined
+        if (k !== undefined && !this.#sent.has(key)) {
+          let result = cache.get(key)
+          if (result === undefined) {
+            const code = await this.#m.loadModule(asset, assetRec, rec.deadlineSlot)
+            const input = decryptPrivateInput(k, rec.input)
+            const plain = await pool.execute({ assetId: asset, code, kind: assetRec.kind === ASSET_KIND.component ? 'component' : 'module', fn: rec.fn, input, fuelLimit: rec.fuelLimit, state: (sk) => threaded.get(sk) })
+            result = sealPrivateResult(k, executionId, preStateHash, plain)
+            cache.set(key, result)
+          }
+          await this.#m.sendReceipt(executionId, preStateHash, result)
+          this.#sent.add(key)
+        }
+        continue
+      }
       let result = cache.get(key)
       if (result === undefined) {
         const code = await this.#m.loadModule(asset, assetRec, rec.deadlineSlot)

@@ -1,12 +1,15 @@
 import { decodeTrusted, encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
-import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
+import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
+import { PrivateExecutionError } from '../compute/errors.ts'
 import type { ExecutionResult } from '../compute/index.ts'
+import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCipher.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
+import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
 import { fetchShard, type NetNode, serveAudits, serveShards, serveStorageAcks } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
@@ -42,9 +45,14 @@ export class HostRole {
   /** Height at which the next shard sweep runs (after a handoff grace). */
   #sweepAt = Number.POSITIVE_INFINITY
   readonly #threads: ExecutionThreads
+  /** The X25519 key clients wrap private executions' keys to (published in host.join when private-capable). */
+  readonly #encryptionKey: X25519KeyPair
+  /** Delivered keys of pending private executions, by execution id: memory only, never on disk. */
+  readonly #executionKeys = new Map<string, Uint8Array>()
 
   private constructor(modules: HostRoleModules) {
     this.#m = modules
+    this.#encryptionKey = deriveHostEncryptionKey(modules.key.secretKey)
     this.#threads = new ExecutionThreads({
       state: () => modules.chain.store.state,
       pool: modules.pool,
@@ -52,6 +60,7 @@ export class HostRole {
       loadModule: (asset, rec, deadlineSlot) => this.#moduleWithRetry(asset, rec, deadlineSlot),
       sendReceipt: (executionId, preStateHash, result) => this.#sendReceipt(executionId, preStateHash, result),
       onError: (asset, err) => modules.log.warn({ asset: toHex(asset), err: err.message }, 'execution failed to run'),
+      executionKey: (id) => this.#executionKeys.get(toHex(id)),
     })
   }
 
@@ -80,6 +89,26 @@ export class HostRole {
   record(): HostRecord | undefined {
     const b = this.#m.chain.store.state.get(hostKey(this.address))
     return b === undefined ? undefined : decodeTrusted(HostRecord, b)
+  }
+
+  /**
+   * A checked key delivery (ExecutionKeyIntake) for a private execution: if it holds a key for
+   * this host that unwraps to the K the input committed to, keep K and run. A copy that does not
+   * (the client's fault, or not ours) is only logged: relaying peers are not to blame.
+   */
+  takeExecutionKeys(keys: ExecutionKeys, rec: ExecutionRecord): void {
+    const mine = keys.body.keys.find((k) => equalBytes(k.host, this.address))
+    const id = toHex(keys.body.executionId)
+    if (mine === undefined || this.#executionKeys.has(id)) return
+    try {
+      const k = unwrapExecutionKey(this.#encryptionKey, this.address, keys.body.executionId, keys.body.ephemeralKey, mine.wrapped)
+      if (!isKeyOfInput(k, rec.input)) throw new PrivateExecutionError('BAD_KEY', 'the delivered key is not the one the input committed to', { what: 'execution key' })
+      this.#executionKeys.set(id, k)
+      this.#m.log.info({ execution: id }, 'private execution key received')
+      this.#threads.poke(rec.asset)
+    } catch (err) {
+      this.#m.log.warn({ execution: id, err: (err as Error).message }, 'private execution key refused')
+    }
   }
 
   /** Sends host.join (or host.update when the advertised parameters changed). */
@@ -207,6 +236,7 @@ export class HostRole {
     for (const entry of block.entries) {
       if (entry.type === 'execution' && entry.tx.body.payload.type === 'execute') touched.set(toHex(entry.tx.body.payload.asset), entry.tx.body.payload.asset)
       if (entry.type === 'completion') {
+        this.#executionKeys.delete(toHex(entry.executionId))
         const b = state.get(executionKey(entry.executionId))
         if (b !== undefined) {
           const asset = decodeTrusted(ExecutionRecord, b).asset

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 
 import { XscError } from '../../blocks/errors.ts'
-import type { GenesisConfig } from '../../blocks/schema.ts'
-import { AUDIT_OUTCOME, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
+import type { ExecutionKeys, GenesisConfig } from '../../blocks/schema.ts'
+import { AUDIT_OUTCOME, CAPABILITY, COMPLETION_STATUS, type HostParams, OUTCOME } from '../../blocks/schema.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
@@ -10,6 +10,7 @@ import type { EvidencePool } from '../chain/evidencePool.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
 import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
+import { deriveHostEncryptionKey } from '../crypto/x25519.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
@@ -21,6 +22,7 @@ import { type AssetQueries, createAssetQueries } from './assetQueries.ts'
 import { createAssetSource } from './assetReader.ts'
 import { BlobStore } from './blobStore.ts'
 import { ChainEvents } from './chainEvents.ts'
+import { ExecutionKeyIntake } from './executionKeyIntake.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -33,7 +35,7 @@ import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
+interface Roles { keys?: ExecutionKeyIntake; host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -112,7 +114,7 @@ export interface P2pOpts {
  * A host role in this process: it joins with these parameters (its peerId is filled in with the
  * node's own multiaddr), stores shards, runs executions.
  */
-export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes'> & {
+export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes' | 'encryptionKey'> & {
   key: KeyPair
   /** Memory offered to one guest (default: the runtime's own cap, DEFAULT_LIMITS.maxMemoryPages). */
   memoryBytes?: bigint
@@ -178,7 +180,8 @@ export class XscNode {
     try {
       network = await XscNode.#startNetwork(chain, events, evidence, opts, modules, log, (net, validatorNet) => XscNode.#startRoles(roles, chain, net, validatorNet, blobs, opts, modules, log))
       const queries = (roles.queries = createAssetQueries({ chain, blobs, net: network?.net, pool: roles.pool, self: roles.host?.address }))
-      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req) }
+      const keys = roles.keys
+      const backendModules = { chain, events, blobs, queries, estimate: (req: EstimateRequest) => queries.estimate(req), ...(keys ? { deliverExecutionKeys: (k: ExecutionKeys) => keys.deliver(k) } : {}) }
       const backend = network ? new GossipingRpcBackend(backendModules, network) : new NodeRpcBackend(backendModules)
       rpc = await startRpcServer(opts.rpc ?? {}, { backend, metrics, log: log.child({ module: 'rpc' }), staticFiles: createExplorerRoute(), ...(roles.assets ? { assets: roles.assets } : {}) })
     } catch (e) {
@@ -233,6 +236,8 @@ export class XscNode {
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    roles.keys = new ExecutionKeyIntake({ chain, net })
+    roles.keys.subscribe()
     roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }) })
     if (!opts.host) return
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
@@ -248,6 +253,8 @@ export class XscNode {
       log: log.child({ module: 'host' }),
       submitTx: async (tx) => void network.admitAndGossip(tx),
     })
+    const host = roles.host
+    roles.keys.onKeys = (keys, rec) => host.takeExecutionKeys(keys, rec)
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
@@ -266,7 +273,9 @@ export class XscNode {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
     const { key: _key, computeWorkers: _workers, memoryBytes, ...advertised } = host
-    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n })
+    // The X25519 key clients wrap private executions' keys to, derived from the host key (src/crypto/x25519.ts).
+    const encryptionKey = (advertised.capabilities & CAPABILITY.private) !== 0 ? deriveHostEncryptionKey(host.key.secretKey).publicKey : undefined
+    const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n, encryptionKey })
     for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
       const deadline = this.#now() + 30_000
       while (!this.#stopped && this.#now() < deadline && !ready()) await sleep(100)

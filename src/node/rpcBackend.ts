@@ -1,5 +1,5 @@
 import { decode } from '../../blocks/codec.ts'
-import type { Address, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
+import type { Address, ExecutionKeys, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ChainStoreError } from '../chain/errors.ts'
@@ -57,6 +57,8 @@ export interface NodeRpcBackendModules {
   /** Read-only queries and asset state pages (src/node/assetQueries.ts). */
   queries?: Pick<AssetQueries, 'query' | 'assetState'>
   maxBlobBytes?: number
+  /** Private executions' key deliveries (src/node/executionKeyIntake.ts), on networked nodes. */
+  deliverExecutionKeys?: (keys: ExecutionKeys) => Promise<number>
   /** Bytes of unreferenced uploads one account may hold (default 4 × maxModuleBytes). */
   blobQuotaBytes?: number
 }
@@ -77,6 +79,11 @@ export class NodeRpcBackend implements RpcBackend {
 
   async submitEvidence(offence: Offence): Promise<boolean> {
     return this.#m.chain.submitEvidence(offence)
+  }
+
+  async deliverExecutionKeys(keys: ExecutionKeys): Promise<number> {
+    if (this.#m.deliverExecutionKeys === undefined) throw new RpcBackendError('UNAVAILABLE', 'this node is not on a network: it cannot deliver execution keys')
+    return this.#m.deliverExecutionKeys(keys)
   }
 
   async getBlockByHeight(height: number): Promise<StoredBlock | null> {

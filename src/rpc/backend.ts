@@ -1,4 +1,4 @@
-import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
+import type { Address, Block, BlockHeader, ChainParams, CompletionEntry, ConsensusConfig, ExecutionKeys, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import type { Commit } from '../../consensus/bft/messages.ts'
 import { equalBytes } from '../crypto/bytes.ts'
 import type { AssetRecord, ExecutionRecord, HostRecord, ReputationEvent } from '../state/records.ts'
@@ -16,6 +16,8 @@ export interface RpcBackend {
   submitTx(tx: SignedTx): Promise<Hash>
   /** Checks an offence against the head state and holds it for a block (and gossips it); false when already held. */
   submitEvidence?(offence: Offence): Promise<boolean>
+  /** Checks a private execution's key delivery, hands it to this node's host role and gossips it; the peers it went to. */
+  deliverExecutionKeys?(keys: ExecutionKeys): Promise<number>
   /** A validator's bonded stake, what it (or a host's bond) has unbonding, and its slash tombstone. */
   getStake?(address: Address): Promise<StakeInfo>
   getBlockByHeight(height: number): Promise<StoredBlock | null>

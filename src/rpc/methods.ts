@@ -1,5 +1,5 @@
 import { entryHash, txId } from '../../blocks/ids.ts'
-import { type BlockEntry, type CompletionEntry, LIMITS, Offence, type SignedTx } from '../../blocks/schema.ts'
+import { type BlockEntry, type CompletionEntry, ExecutionKeys, LIMITS, Offence, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
@@ -363,6 +363,16 @@ export const METHODS = {
     call: async (b, [keys, height]) => {
       if (b.getStateProofs === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not serve state proofs')
       return (await b.getStateProofs(keys, height)) ?? undefined
+    },
+  }),
+  xsc_deliverExecutionKeys: method<[ExecutionKeys], number>({
+    method: 'xsc_deliverExecutionKeys',
+    summary: 'The second step of a private execution (docs/compute.md): once the execution entry names its hosts, the client sends its key wrapped to each assigned host\'s X25519 key, signed by the client. The node checks it against the head state (a pending private execution, the client\'s signature, assigned hosts only), hands it to its own host role and gossips it. Only wrapped keys travel; nothing is stored on chain.',
+    params: [param('keys', jsonWireOf(ExecutionKeys), 'The signed delivery: {body: {chainId, executionId, ephemeralKey, keys: [{host, wrapped}]}, signature}.')],
+    result: { name: 'peers', wire: u32, description: 'Peers the delivery was gossiped to (0: only this node has it).' },
+    call: (b, [keys]) => {
+      if (b.deliverExecutionKeys === undefined) throw new RpcError('METHOD_NOT_FOUND', 'this node does not take execution keys')
+      return b.deliverExecutionKeys(keys)
     },
   }),
 } as const

@@ -1,4 +1,4 @@
-import type { HostParams, SignedTx } from '../../blocks/schema.ts'
+import { CAPABILITY, type HostParams, type SignedTx } from '../../blocks/schema.ts'
 import { toHex } from '../crypto/index.ts'
 import { bumpNonce, burnSupply, credit, debit } from './accounts.ts'
 import { applyAssetDelete, applyAssetExtend } from './applyAssetLifecycle.ts'
@@ -126,4 +126,6 @@ function checkHostParams(h: HostParams, ctx: ApplyContext): void {
   if (h.coord.x >= g || h.coord.y >= g || h.coord.z >= g) throw new StateError('INVALID_TX', `host coordinates must be below the grid size ${g}`)
   if (h.zone.length === 0) throw new StateError('INVALID_TX', 'host zone must not be empty')
   if (h.capabilities === 0) throw new StateError('INVALID_TX', 'host must offer at least one capability')
+  // Clients wrap private executions' keys to this key: a private-capable host without one could be assigned work it can never run.
+  if ((h.capabilities & CAPABILITY.private) !== 0 && h.encryptionKey === undefined) throw new StateError('INVALID_TX', 'a host offering private executions must publish an encryption key')
 }

@@ -23,6 +23,7 @@ export const hostParams: fc.Arbitrary<HostParams> = fc.record({
   askPerByteEpoch: u128,
   peerId: fc.string({ maxLength: 60 }),
   memoryBytes: u64,
+  encryptionKey: fc.option(b32, { nil: undefined }),
 })
 export const manifest: fc.Arbitrary<Manifest> = fc.record({
   size: u64,

@@ -79,7 +79,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
   const perHost = BigInt(Math.ceil((opts.assets * shardsPerAsset) / hostCount) + 1) * manifest.shardSize
   hostAddresses.forEach((address, i) => {
     s.write(HostRecord, hostKey(address), {
-      params: { coord: { x: i % 100, y: (i * 7) % 100, z: (i * 13) % 100 }, zone: `z${i % 7}`, capacityBytes: perHost * 4n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 0n },
+      params: { coord: { x: i % 100, y: (i * 7) % 100, z: (i * 13) % 100 }, zone: `z${i % 7}`, capacityBytes: perHost * 4n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 0n, encryptionKey: undefined },
       reputation: 5000,
       status: HOST_STATUS.active,
       usedBytes: perHost,

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 
 import { ASSET_KIND, type AssetKind, CAPABILITY, COMPLETION_STATUS, OUTCOME, type SignedTx } from '../../../blocks/schema.ts'
-import { computeEscrow, estimateFee,estimateFuel, execute, EXECUTION_STATUS, getAsset, getBalance, getChainParams, waitForExecution, waitForTransaction } from '../../client/index.ts'
+import { computeEscrow, encryptPrivateInput, estimateFee, estimateFuel, execute, EXECUTION_STATUS, generateExecutionKey, getAsset, getBalance, getChainParams, waitForExecution, waitForPrivateExecution, waitForTransaction } from '../../client/index.ts'
 import { ComputeError, prepareModule } from '../../compute/index.ts'
 import { fromHex, toHex, utf8 } from '../../crypto/index.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
+import type { ExecutionView } from '../../rpc/formats.ts'
 import { type Command, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
 import { describeOutput, type OutputView } from './describeOutput.ts'
@@ -151,6 +152,8 @@ export const execCommand: Command = {
       if (info === null) throw new CommandError('NOT_FOUND', `no asset ${assetArg} on this chain`, 'check the id printed by xsc deploy; a deploy becomes an asset once it is in a block (xsc deploy --wait)', { asset: assetArg })
       if (info.record.kind === ASSET_KIND.blob) throw new CliError('USAGE', `asset ${assetArg} is a blob (data); only modules and components run`)
       const input = computeCallInput(info.record.kind, args, { inputHex: values['input-hex'], inputFile: values['input-file'], input: values.input })
+      // A dry run executes on the RPC node: it would see the plaintext a private execution hides.
+      if (values['dry-run'] && values.private) throw new CliError('USAGE', '--dry-run sends the input in the clear to the node; it cannot be combined with --private')
       if (values['dry-run']) {
         const est = await estimateFuel(client, { asset, fn, input, fuelLimit, from: account.publicKey })
         return {
@@ -175,20 +178,27 @@ export const execCommand: Command = {
         throw new CommandError('INSUFFICIENT_FUNDS', `the account ${toHex(account.publicKey)} holds ${balance}; this execution escrows ${escrow} + fee ${fee ?? 'estimated'}`, 'fund the account, or lower --fuel, --bid or --replicas (escrow = replicas × fuel × bid plus bonus and fee headroom)', { balance, needed: escrow + (fee ?? 0n) })
       }
       let signed: SignedTx | undefined
+      // Private: the tx carries the input encrypted under a fresh key K, delivered to the assigned hosts once they are known.
+      const executionKey = values.private ? generateExecutionKey() : undefined
       const id = await execute(client, {
-        account, asset, fn, input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, ...placement, minMemoryBytes, fee, chainId: chain.chainId,
+        account, asset, fn, input: executionKey ? encryptPrivateInput(executionKey, input) : input, fuelLimit, bidPerFuel: bid, replicas, quorum, private: values.private, deadlineSlots, origin, ...placement, minMemoryBytes, fee, chainId: chain.chainId,
         onSigned: (tx) => (signed = tx),
       })
       // The id first, on stderr (stdout stays the result): a timeout or ^C never loses it.
       if (!ctx.json) process.stderr.write(`execution ${toHex(id)} sent; waiting for its result (later: xsc exec status ${toHex(id)})\n`)
       const bar = createProgressBar({ label: 'exec', enabled: interactive })
       let done
+      let plaintextOutput: Uint8Array | undefined
       try {
         await waitForTransaction(client, { id, tx: signed!, timeoutMs, pollMs: 200, onPoll: (h) => bar.update(0, 3, `waiting to be scheduled (head ${h})`) })
-        done = await waitForExecution(client, {
-          id, timeoutMs, pollMs: 200,
-          onProgress: (ex) => ex && bar.update(ex.completion ? 3 : 1, 3, ex.completion ? 'settled' : `assigned to ${ex.record.assignment.length} host(s), waiting for receipts`),
-        })
+        const onProgress = (ex: ExecutionView | null) => ex && bar.update(ex.completion ? 3 : 1, 3, ex.completion ? 'settled' : `assigned to ${ex.record.assignment.length} host(s), waiting for receipts`)
+        if (executionKey) {
+          const privateDone = await waitForPrivateExecution(client, { id, key: executionKey, account, timeoutMs, onProgress })
+          done = privateDone
+          plaintextOutput = privateDone.plaintextOutput
+        } else {
+          done = await waitForExecution(client, { id, timeoutMs, pollMs: 200, onProgress })
+        }
       } finally {
         bar.done()
       }
@@ -199,7 +209,7 @@ export const execCommand: Command = {
         fn,
         status: c.status === COMPLETION_STATUS.agreed ? 'agreed' : 'failed',
         outcome: nameOf(OUTCOME, c.outcome),
-        output: describeOutput(c.output),
+        output: describeOutput(plaintextOutput ?? c.output),
         fuelUsed: c.fuelUsed,
         fuelLimit,
         escrow: done.record.escrow,

@@ -3,6 +3,7 @@ import { type Client, getChainParams, getHost, HOST_STATUS, REPUTATION_CAUSE, si
 import { DEFAULT_LIMITS } from '../../compute/executeModule.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'
 import { toHex } from '../../crypto/index.ts'
+import { deriveHostEncryptionKey } from '../../crypto/x25519.ts'
 import { readKeyFile } from '../../node/keyFile.ts'
 import { type Command, type CommandContext, DEFAULT_RPC, parseCommandArgs, print, required } from '../args.ts'
 import { CliError, CommandError } from '../errors.ts'
@@ -72,7 +73,10 @@ async function join(ctx: CommandContext, cmd: Command): Promise<void> {
     ...parseAsks(required(values.asks, '--asks', cmd)),
     peerId: parsePeer(values.peer),
     memoryBytes: parseAmount(values.memory, '--memory'),
+    encryptionKey: undefined,
   }
+  // The node derives the same key from the same host key (src/node/node.ts): private executions need it.
+  if ((host.capabilities & CAPABILITY.private) !== 0) host.encryptionKey = deriveHostEncryptionKey(account.secretKey).publicKey
   if (host.capacityBytes >= 1n << 64n) throw new CliError('USAGE', '--capacity must fit u64')
   const fee = parseFee(values.fee)
   const timeoutMs = parseTimeoutMs(values.timeout)

@@ -1,3 +1,4 @@
+import { computeWriteSetHash } from '../../../blocks/executionHashes.ts'
 import { type Address, COMPLETION_STATUS, type Hash, OUTCOME, type Payout, type Receipt, REPUTATION_CAUSE, type ReputationChange } from '../../../blocks/schema.ts'
 import { compareBytes, equalBytes, toHex } from '../../crypto/bytes.ts'
 import { ZERO_HASH } from '../../crypto/hash.ts'
@@ -69,6 +70,17 @@ export interface CompletionResult {
   clearingPrice: bigint
 }
 
+const EMPTY_WRITE_SET_HASH = computeWriteSetHash([])
+
+/**
+ * A private execution leaves the asset's state alone (its writes would be public in the completion
+ * block, and hosts of later executions could not thread state through an input they cannot read):
+ * a receipt reporting writes for one never agrees and, like fuel over the limit, is wrong whatever the others say.
+ */
+function writesPrivately(ex: Pick<ExecutionRecord, 'private'>, r: Receipt): boolean {
+  return ex.private && !equalBytes(r.body.writeSetHash, EMPTY_WRITE_SET_HASH)
+}
+
 function receiptKey(r: Receipt): string {
   const b = r.body
   return `${b.outcome}|${toHex(b.resultHash)}|${b.fuelUsed}|${toHex(b.writeSetHash)}`
@@ -80,7 +92,7 @@ function receiptKey(r: Receipt): string {
  *   host (else a typed error: a block carrying such a receipt is invalid).
  * - Quorum: receipts are grouped by (outcome, resultHash, fuelUsed, writeSetHash); the first group,
  *   in arrival order, to reach `quorum` receipts is the agreed result. A receipt claiming more fuel
- *   than the limit never agrees. No quorum: `undefined` before the deadline (not completable yet),
+ *   than the limit, or writes for a private execution, never agrees. No quorum: `undefined` before the deadline (not completable yet),
  *   status failed after it.
  * - Payouts (agreed): clearing = min(bid, highest ask among agreeing hosts); each agreeing host gets
  *   floor(fuelUsed × clearing × premiumBp / 10000); the first agreeing receipt's host also gets
@@ -92,7 +104,8 @@ function receiptKey(r: Receipt): string {
  *   assigned hosts without a receipt → noShow, only once the deadline has passed (a slower honest
  *   host that lost the race to quorum is not punished) and only if the module was retrievable: some
  *   assigned host produced a receipt, or audits show k shards passing (a host is never blamed for
- *   a module nobody could fetch, e.g. a deploy whose blob was never uploaded).
+ *   a module nobody could fetch, e.g. a deploy whose blob was never uploaded), and never for a
+ *   private execution (its key travels off chain: a silent host may never have received it).
  */
 export function computeCompletion(inputs: CompletionInputs): CompletionResult | undefined {
   const { execution: ex, executionId, receipts, params } = inputs
@@ -110,7 +123,7 @@ export function computeCompletion(inputs: CompletionInputs): CompletionResult | 
     if (!assigned.has(host)) throw new MarketError('RECEIPT_NOT_ASSIGNED', `receipt ${i} is from a host not assigned to this execution`, { index: i, host })
     if (seen.has(host)) throw new MarketError('RECEIPT_DUPLICATE', `receipt ${i} repeats host ${host}`, { index: i, host })
     seen.add(host)
-    if (r.body.fuelUsed > ex.fuelLimit) continue
+    if (r.body.fuelUsed > ex.fuelLimit || writesPrivately(ex, r)) continue
     const key = receiptKey(r)
     const n = (counts.get(key) ?? 0) + 1
     counts.set(key, n)
@@ -150,10 +163,12 @@ export function computeCompletion(inputs: CompletionInputs): CompletionResult | 
     }
   } else {
     result = { status: COMPLETION_STATUS.failed, outcome: OUTCOME.ok, resultHash: ZERO_HASH, fuelUsed: 0n, output: new Uint8Array(0) }
-    for (const r of receipts) if (r.body.fuelUsed > ex.fuelLimit) causes.set(toHex(r.body.host), { host: r.body.host, cause: REPUTATION_CAUSE.receiptDissent })
+    for (const r of receipts) if (r.body.fuelUsed > ex.fuelLimit || writesPrivately(ex, r)) causes.set(toHex(r.body.host), { host: r.body.host, cause: REPUTATION_CAUSE.receiptDissent })
   }
   const retrievable = receipts.length > 0 || inputs.retrievableByAudits === true
-  if (inputs.deadlinePassed && retrievable) {
+  // A private execution's hosts need the key the client delivers off chain: the chain cannot tell a
+  // host that ignored it from a client that never sent it, so nobody is blamed for its silence.
+  if (inputs.deadlinePassed && retrievable && !ex.private) {
     for (const a of ex.assignment) if (!seen.has(toHex(a))) causes.set(toHex(a), { host: a, cause: REPUTATION_CAUSE.noShow })
   }
 

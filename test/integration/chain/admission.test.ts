@@ -65,7 +65,7 @@ async function openChainWithAsset(dir: string, maxTxsPerBlock?: number): Promise
   hosts.forEach((h, i) =>
     chain.submitTx(signTx(h, nextNonce(h), {
       type: 'host.join',
-      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
     })),
   )
   while (chain.mempool.size > 0) await produce()

@@ -91,7 +91,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     hosts.forEach((h, i) =>
       chain.submitTx(signTx(h, nextNonce(h), {
         type: 'host.join',
-        host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
+        host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
       })),
     )
     const block = await produce()

@@ -34,7 +34,7 @@ beforeAll(async () => {
   hosts.forEach((h, i) =>
     a.submitTx(signTx(h, 0, {
       type: 'host.join',
-      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
     })),
   )
   await produceOnA(1)

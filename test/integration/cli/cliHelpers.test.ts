@@ -72,7 +72,7 @@ describe('host eligibility (the CLI pre-check mirrors the router filter)', () =>
   const host = (n: number, over: { capabilities?: number; status?: number; usedBytes?: bigint; askPerByteEpoch?: bigint; askPerFuel?: bigint } = {}): HostSummary => ({
     address: new Uint8Array(32).fill(n),
     record: {
-      params: { coord: { x: n, y: 0, z: 0 }, zone: 'z', capacityBytes: 1000n, capabilities: over.capabilities ?? 3, askPerFuel: over.askPerFuel ?? 5n, askPerByteEpoch: over.askPerByteEpoch ?? 2n, peerId: '', memoryBytes: 16n << 20n },
+      params: { coord: { x: n, y: 0, z: 0 }, zone: 'z', capacityBytes: 1000n, capabilities: over.capabilities ?? 3, askPerFuel: over.askPerFuel ?? 5n, askPerByteEpoch: over.askPerByteEpoch ?? 2n, peerId: '', memoryBytes: 16n << 20n, encryptionKey: undefined },
       reputation: 5000, status: over.status ?? HOST_STATUS.active, usedBytes: over.usedBytes ?? 0n, joinedHeight: 1, failedAudits: 0, bond: 0n, passedChecks: 0,
     },
   })

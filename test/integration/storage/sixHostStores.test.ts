@@ -33,7 +33,7 @@ interface Host { address: Address; dir: string; store: ShardStore | undefined }
 
 function hostRecord(i: number): HostRecord {
   return {
-    params: { coord: { x: 10 * i, y: 5, z: 5 }, zone: `zone-${i}`, capacityBytes: 64n << 20n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n },
+    params: { coord: { x: 10 * i, y: 5, z: 5 }, zone: `zone-${i}`, capacityBytes: 64n << 20n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
     reputation: 5000,
     status: HOST_STATUS.active,
     usedBytes: 0n,

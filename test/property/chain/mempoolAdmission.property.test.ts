@@ -43,7 +43,7 @@ function baseState(): { state: StateOverlay; asset: Uint8Array } {
   for (const h of hosts) state.write(Account, accountKey(h.publicKey), { balance: 10n ** 12n, nonce: 0 })
   const owner = hosts[0]!
   hosts.forEach((h, i) =>
-    applyLedgerTx(state, signTx(h, 0, { type: 'host.join', host: { coord: { x: i, y: 0, z: 0 }, zone: `z${i}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `p${i}`, memoryBytes: 16n << 20n } }), contextAt(1, indexOf(state))),
+    applyLedgerTx(state, signTx(h, 0, { type: 'host.join', host: { coord: { x: i, y: 0, z: 0 }, zone: `z${i}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `p${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined } }), contextAt(1, indexOf(state))),
   )
   const { manifest } = encodeAsset(new Uint8Array(64), codingParamsOf(params))
   const deploy = signTx(owner, 1, { type: 'deploy', assetKind: 1, manifest, deposit: 1_000n, bidPerByteEpoch: 5n, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0 })

@@ -23,6 +23,7 @@ const arbHost: fc.Arbitrary<HostRecord> = fc.record({
     askPerByteEpoch: fc.bigInt(0n, 120n),
     peerId: fc.constant('p'),
     memoryBytes: fc.bigInt(0n, 32n << 20n),
+      encryptionKey: fc.constant(undefined),
   }),
   reputation: fc.nat(10_000),
   // Mostly active so routes are not trivially empty.
@@ -176,7 +177,7 @@ describe('route properties', () => {
           a[1] = i >> 8
           a[2] = next(256)
           index.upsert(a, {
-            params: { coord: { x: next(64), y: next(64), z: next(64) }, zone: `z${next(5)}`, capacityBytes: 1000n, capabilities: 7, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n },
+            params: { coord: { x: next(64), y: next(64), z: next(64) }, zone: `z${next(5)}`, capacityBytes: 1000n, capabilities: 7, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n, encryptionKey: undefined },
             reputation: next(10_001),
             status: 0,
             usedBytes: BigInt(next(1000)),
@@ -209,7 +210,7 @@ describe('route properties', () => {
           a[2] = i >> 8
           addrs.push(a)
           index.upsert(a, {
-            params: { coord: { x: next(grid), y: next(grid), z: next(grid) }, zone: `z${next(3)}`, capacityBytes: 1000n, capabilities: next(8) === 0 ? 7 : 3, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n },
+            params: { coord: { x: next(grid), y: next(grid), z: next(grid) }, zone: `z${next(3)}`, capacityBytes: 1000n, capabilities: next(8) === 0 ? 7 : 3, askPerFuel: BigInt(next(100)), askPerByteEpoch: BigInt(next(100)), peerId: 'p', memoryBytes: 16n << 20n, encryptionKey: undefined },
             reputation: next(10_001),
             status: next(10) === 0 ? 2 : 0,
             usedBytes: BigInt(next(1000)),

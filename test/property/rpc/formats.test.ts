@@ -26,6 +26,7 @@ const hostParams = fc.record({
   askPerByteEpoch: u128,
   peerId: fc.string({ maxLength: 60 }),
   memoryBytes: u64Arb,
+  encryptionKey: fc.option(bytes(32), { nil: undefined }),
 })
 
 const payload: fc.Arbitrary<TxPayload> = fc.oneof(

@@ -35,7 +35,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('tx' as const), who: fc.integer({ min: people.length, max: everyone.length - 1 }), gib: fc.integer({ min: 0, max: 64 }), update: fc.boolean() }).map((o) => ({
     kind: o.kind,
     who: o.who,
-    payload: () => ({ type: o.update ? ('host.update' as const) : ('host.join' as const), host: { coord: { x: 1, y: 1, z: 1 }, zone: 'z', capacityBytes: BigInt(o.gib) << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n } }),
+    payload: () => ({ type: o.update ? ('host.update' as const) : ('host.join' as const), host: { coord: { x: 1, y: 1, z: 1 }, zone: 'z', capacityBytes: BigInt(o.gib) << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n, encryptionKey: undefined } }),
   })),
   fc.record({ kind: fc.constant('tx' as const), who: fc.integer({ min: people.length, max: everyone.length - 1 }) }).map((o) => ({ kind: o.kind, who: o.who, payload: () => ({ type: 'host.leave' as const }) })),
   fc.record({ kind: fc.constant('evidence' as const), validator: fc.nat(validators.length - 1), back: fc.nat(12) }),

@@ -118,7 +118,7 @@ describe('replace-by-fee', () => {
   })
 
   it('counts a host.join\'s bond in its cost: a joiner that can pay the fee but not the bond is refused at admission', () => {
-    const join = (fee: bigint) => signTx(alice, 0, { type: 'host.join', host: { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 2n << 30n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n } }, { fee })
+    const join = (fee: bigint) => signTx(alice, 0, { type: 'host.join', host: { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 2n << 30n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n, encryptionKey: undefined } }, { fee })
     const bond = DEFAULT_PARAMS.hostBondBase + 2n * DEFAULT_PARAMS.hostBondPerGiB
     expect(codeOf(() => pool().add(join(1n), stateWith([[alice, bond]])))).toBe('INSUFFICIENT_FUNDS')
     expect(codeOf(() => pool().add(join(1n), stateWith([[alice, bond + 1n]])))).toBeUndefined()

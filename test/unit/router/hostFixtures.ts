@@ -35,7 +35,7 @@ export function makeHost(s: HostSpec = {}): HostRecord {
       askPerFuel: s.askPerFuel ?? 0n,
       askPerByteEpoch: s.askPerByteEpoch ?? 0n,
       peerId: 'peer',
-      memoryBytes: s.memoryBytes ?? 16n << 20n,
+      memoryBytes: s.memoryBytes ?? 16n << 20n, encryptionKey: undefined,
     },
     reputation: s.reputation ?? 10_000,
     status: s.status ?? HOST_STATUS.active,

@@ -47,7 +47,7 @@ export function sampleHost(address: Address = generateKeyPair().publicKey): Host
   return {
     address,
     record: {
-      params: { coord: { x: 1, y: 2, z: 3 }, zone: 'eu-1', capacityBytes: 1n << 40n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooWtest', memoryBytes: 16n << 20n },
+      params: { coord: { x: 1, y: 2, z: 3 }, zone: 'eu-1', capacityBytes: 1n << 40n, capabilities: 3, askPerFuel: 2n, askPerByteEpoch: 1n, peerId: '12D3KooWtest', memoryBytes: 16n << 20n, encryptionKey: undefined },
       reputation: 5000,
       status: 0,
       usedBytes: 123n,

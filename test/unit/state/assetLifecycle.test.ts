@@ -20,7 +20,7 @@ const asset = new Uint8Array(32).fill(7)
 const SHARD = 1000n
 const ASK = 2n
 
-const hostParams: HostParams = { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: ASK, peerId: '', memoryBytes: 16n << 20n }
+const hostParams: HostParams = { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: ASK, peerId: '', memoryBytes: 16n << 20n, encryptionKey: undefined }
 const manifest: Manifest = { size: 4000n, dataHash: ZERO_HASH, k: 4, m: 2, segmentSize: 4000, shardSize: SHARD, chunkSize: 1000, shardHashes: hosts.map(() => ZERO_HASH), chunkRoots: hosts.map(() => ZERO_HASH) }
 /** One epoch of rent: 6 shards × 1000 bytes × ask 2. */
 const EPOCH_COST = 6n * SHARD * ASK

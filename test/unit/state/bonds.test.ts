@@ -23,7 +23,7 @@ function genesis() {
   return { ...g, params: { ...g.params, unbondingHeights: U, slashShareBps: 1000, hostSlashShareBps: 2000, minStake: 1000n, hostBondBase: 500n, hostBondPerGiB: 10n } }
 }
 
-const hostParams: HostParams = { coord: { x: 1, y: 2, z: 3 }, zone: 'z1', capacityBytes: 3n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n }
+const hostParams: HostParams = { coord: { x: 1, y: 2, z: 3 }, zone: 'z1', capacityBytes: 3n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: 'p', memoryBytes: 0n, encryptionKey: undefined }
 
 let chain: LedgerChain
 let nonces: NonceCounter

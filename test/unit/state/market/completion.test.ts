@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import type { ErrorWithCode } from '../../../../blocks/errors.ts'
+import { computeWriteSetHash } from '../../../../blocks/executionHashes.ts'
 import { type Address, COMPLETION_STATUS, REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
 import { toHex } from '../../../../src/crypto/bytes.ts'
 import {
@@ -21,6 +22,8 @@ import { CLIENT, EXEC_ID, hostAddr, makeExecution, makeReceipt, PROPOSER } from 
 
 // premium 2x, first-receipt bonus 10%, proposer fee 5%, alpha 10%, suspend 3000, disqualify 1000.
 const params = MARKET_PARAM_DEFAULTS
+/** What an honest host reports for a private execution: no writes. */
+const noWrites = { writeSetHash: computeWriteSetHash([]) }
 
 const hosts = new Map<string, HostRecord>([
   [toHex(hostAddr(1)), makeHost({ askPerFuel: 6n, reputation: 5_000 })],
@@ -70,7 +73,7 @@ describe('computeCompletion payouts', () => {
   })
 
   it('doubles host pay for a private execution', () => {
-    const r = computeCompletion(inputs({ execution: makeExecution({ private: true }), receipts: [makeReceipt(hostAddr(2), 700n), makeReceipt(hostAddr(1), 700n)] }))!
+    const r = computeCompletion(inputs({ execution: makeExecution({ private: true }), receipts: [makeReceipt(hostAddr(2), 700n, 1, noWrites), makeReceipt(hostAddr(1), 700n, 1, noWrites)] }))!
     // host pay = 700 × 8 × 2 = 11200; bonus to host 2 (first) = 1120; total 23520; fee 1176;
     // refund = 65100 − 23520 − 1176 = 40404.
     expect(payoutMap(r.payouts)).toEqual({ '0x01': 11_200n, '0x02': 12_320n, '0xdd': 1_176n })
@@ -116,6 +119,24 @@ describe('computeCompletion quorum and reputation', () => {
     expect(r.refund).toBe(32_550n)
     // no-show: 5000 − floor(5000 × 1000 / 10000) = 4500; the two disagreeing hosts are not judged.
     expect(r.reputation.map((c) => [toHex(c.host).slice(0, 4), c.after, c.cause])).toEqual([['0x03', 4_500, REPUTATION_CAUSE.noShow]])
+  })
+
+  it('never agrees on writes for a private execution: such receipts dissent, and a quorum of them fails', () => {
+    const execution = makeExecution({ private: true })
+    const writing = computeCompletion(inputs({ execution, deadlinePassed: true, receipts: [makeReceipt(hostAddr(1), 700n), makeReceipt(hostAddr(2), 700n)] }))!
+    expect(writing.status).toBe(COMPLETION_STATUS.failed)
+    expect(writing.reputation.map((c) => [toHex(c.host).slice(0, 4), c.cause])).toEqual([['0x01', REPUTATION_CAUSE.receiptDissent], ['0x02', REPUTATION_CAUSE.receiptDissent]])
+    const mixed = computeCompletion(inputs({ execution, receipts: [makeReceipt(hostAddr(1), 700n), makeReceipt(hostAddr(2), 700n, 1, noWrites), makeReceipt(hostAddr(3), 700n, 1, noWrites)] }))!
+    expect(mixed.status).toBe(COMPLETION_STATUS.agreed)
+    expect(mixed.reputation.map((c) => [toHex(c.host).slice(0, 4), c.cause])).toEqual([['0x01', REPUTATION_CAUSE.receiptDissent], ['0x02', REPUTATION_CAUSE.receiptAgreed], ['0x03', REPUTATION_CAUSE.receiptAgreed]])
+  })
+
+  it('blames no silent host of a private execution: its key travels off chain, maybe never sent', () => {
+    const execution = makeExecution({ private: true })
+    const r = computeCompletion(inputs({ execution, deadlinePassed: true, retrievableByAudits: true, receipts: [makeReceipt(hostAddr(1), 700n, 1, noWrites)] }))!
+    expect(r.status).toBe(COMPLETION_STATUS.failed)
+    expect(r.refund).toBe(computeEscrow(execution, params))
+    expect(r.reputation).toEqual([])
   })
 
   it('counts no-shows only when the module was retrievable: another host answered, or audits show k shards passing', () => {

@@ -31,7 +31,7 @@ export function makeExecution(over: Partial<ExecutionRecord> = {}): ExecutionRec
   }
 }
 
-export function makeReceipt(host: Address, fuelUsed: bigint, result = 1, over: { outcome?: number; writeSet?: number; executionId?: Uint8Array } = {}): Receipt {
+export function makeReceipt(host: Address, fuelUsed: bigint, result = 1, over: { outcome?: number; writeSet?: number; writeSetHash?: Uint8Array; executionId?: Uint8Array } = {}): Receipt {
   return {
     body: {
       chainId: 'xsc-test',
@@ -40,7 +40,7 @@ export function makeReceipt(host: Address, fuelUsed: bigint, result = 1, over: {
       outcome: over.outcome ?? 0,
       resultHash: new Uint8Array(32).fill(result),
       fuelUsed,
-      writeSetHash: new Uint8Array(32).fill(over.writeSet ?? 7),
+      writeSetHash: over.writeSetHash ?? new Uint8Array(32).fill(over.writeSet ?? 7),
       output: new Uint8Array([result, result]),
       preStateHash: new Uint8Array(32),
     },

@@ -20,7 +20,7 @@ const CREATED = 500
 
 function hostRecord(): HostRecord {
   return {
-    params: { coord: { x: 1, y: 2, z: 3 }, zone: 'z1', capacityBytes: 1n << 40n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 2n, peerId: 'peer', memoryBytes: 16n << 20n },
+    params: { coord: { x: 1, y: 2, z: 3 }, zone: 'z1', capacityBytes: 1n << 40n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 2n, peerId: 'peer', memoryBytes: 16n << 20n, encryptionKey: undefined },
     reputation: 5000,
     status: HOST_STATUS.active,
     usedBytes: manifest.shardSize,

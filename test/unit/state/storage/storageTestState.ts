@@ -17,7 +17,7 @@ export function hostRecord(overrides: Partial<HostRecord> = {}, ask = 2n): HostR
       askPerFuel: 1n,
       askPerByteEpoch: ask,
       peerId: 'peer',
-      memoryBytes: 16n << 20n,
+      memoryBytes: 16n << 20n, encryptionKey: undefined,
     },
     reputation: 5000,
     status: HOST_STATUS.active,
