@@ -51,7 +51,8 @@ const genesis: GenesisConfig = {
   allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
   validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
   consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
-  params: DEFAULT_PARAMS,
+  // Room for 1000 transfers per block (the default target is sized for a devnet).
+  params: { ...DEFAULT_PARAMS, targetBlockTxBytes: 1_000_000 },
 }
 const fillerAddress = (i: number): Uint8Array => hash(u32be(i))
 
@@ -125,7 +126,7 @@ async function measure(count: number) {
     for (let i = 0; i < TXS; i++) {
       const s = (b * TXS + i) % SENDERS
       // Recipients: filler accounts spread over the whole tree, the same ones at every size.
-      const body: TxBody = { chainId: genesis.chainId, from: senders[s]!.publicKey, nonce: nonces[s]!++, fee: 1n, payload: { type: 'transfer', to: fillerAddress((b * TXS + i) * 7 % SMALL), amount: 1n } }
+      const body: TxBody = { chainId: genesis.chainId, from: senders[s]!.publicKey, nonce: nonces[s]!++, fee: 10_000n, payload: { type: 'transfer', to: fillerAddress((b * TXS + i) * 7 % SMALL), amount: 1n } }
       producer.mempool.add({ body, signature: sign(senders[s]!.secretKey, txSigningHash(body)) }, producer.store.state, { signatureChecked: true })
     }
     slot++

@@ -8,6 +8,8 @@ import { RouterError } from './errors.ts'
 /** One host as the index holds it: the record plus fields the search reads on every visit. */
 export interface IndexedHost {
   readonly key: string
+  /** Row of this host in the index's typed arrays (HOT_* and AMOUNT_* columns); reused after a removal. */
+  readonly slot: number
   readonly address: Address
   record: HostRecord
   x: number
@@ -40,7 +42,32 @@ export interface OctNode {
   readonly size: number
   count: number
   kids: (OctNode | undefined)[] | undefined
-  items: IndexedHost[] | undefined
+  /** Slots of the hosts in this leaf (a packed small-int array: one contiguous read per leaf). */
+  items: number[] | undefined
+}
+
+/**
+ * The columns of the hot row (Uint32Array, HOT_STRIDE words per host): what the search reads for
+ * every host it looks at, so that looking at a leaf's hosts reads a few adjacent cache lines
+ * instead of chasing a record, its params and their bigints per host.
+ */
+export const HOT = { x: 0, y: 1, z: 2, capabilities: 3, zoneId: 4, quality: 5, tie: 6, flags: 7 } as const
+/** HOT.quality packs reputation (0..10000, low 16 bits) and fullBp (0..20000, high 16 bits). */
+export const QUALITY_SHIFT = 16
+export const HOT_STRIDE = 8
+/** HOT.flags bits: `placeable` = active and bonded (a host with nothing at stake is never placed). */
+export const HOST_FLAG = { placeable: 1, vetted: 2 } as const
+/**
+ * The amount row (Float64Array, AMOUNT_STRIDE per host): free bytes, memory bytes and the two
+ * asks as integers, each capped at AMOUNT_BIG = 2^53. A value below the cap is exact; the cap
+ * means "at least 2^53: compare the record's bigint" (the search then takes the slow path).
+ */
+export const AMOUNT = { free: 0, memory: 1, askPerFuel: 2, askPerByteEpoch: 3 } as const
+export const AMOUNT_STRIDE = 4
+export const AMOUNT_BIG = 2 ** 53
+
+function toAmount(v: bigint): number {
+  return v >= 9_007_199_254_740_992n ? AMOUNT_BIG : Number(v)
 }
 
 /** Leaf capacity before a split; a node collapses back to a leaf when it holds half of that. */
@@ -50,9 +77,10 @@ function newLeaf(x: number, y: number, z: number, size: number): OctNode {
   return { x, y, z, size, count: 0, kids: undefined, items: [] }
 }
 
-function childIndex(node: OctNode, h: IndexedHost): number {
+function childIndex(node: OctNode, hot: Uint32Array, slot: number): number {
   const half = node.size / 2
-  return (h.x >= node.x + half ? 1 : 0) | (h.y >= node.y + half ? 2 : 0) | (h.z >= node.z + half ? 4 : 0)
+  const r = slot * HOT_STRIDE
+  return (hot[r + HOT.x]! >= node.x + half ? 1 : 0) | (hot[r + HOT.y]! >= node.y + half ? 2 : 0) | (hot[r + HOT.z]! >= node.z + half ? 4 : 0)
 }
 
 function childOf(node: OctNode, i: number): OctNode {
@@ -66,18 +94,18 @@ function childOf(node: OctNode, i: number): OctNode {
   return kid
 }
 
-function insert(node: OctNode, h: IndexedHost): void {
+function insert(node: OctNode, hot: Uint32Array, slot: number): void {
   for (;;) {
     node.count++
     if (node.items !== undefined) {
-      node.items.push(h)
+      node.items.push(slot)
       // A cell of size 1 cannot split: hosts sharing a coordinate all live in it.
       if (node.items.length > LEAF_MAX && node.size > 1) {
         const items = node.items
         node.items = undefined
         node.kids = new Array<OctNode | undefined>(8)
         for (const it of items) {
-          const kid = childOf(node, childIndex(node, it))
+          const kid = childOf(node, childIndex(node, hot, it))
           kid.count++
           kid.items!.push(it)
         }
@@ -85,11 +113,11 @@ function insert(node: OctNode, h: IndexedHost): void {
       }
       return
     }
-    node = childOf(node, childIndex(node, h))
+    node = childOf(node, childIndex(node, hot, slot))
   }
 }
 
-function collect(node: OctNode, out: IndexedHost[]): void {
+function collect(node: OctNode, out: number[]): void {
   if (node.items !== undefined) {
     for (const it of node.items) out.push(it)
     return
@@ -97,20 +125,21 @@ function collect(node: OctNode, out: IndexedHost[]): void {
   for (const kid of node.kids!) if (kid !== undefined) collect(kid, out)
 }
 
-function remove(node: OctNode, h: IndexedHost): void {
+/** Removes `slot` from the subtree; `hot` still holds the coordinates it was inserted at. */
+function remove(node: OctNode, hot: Uint32Array, slot: number): void {
   node.count--
   if (node.items !== undefined) {
-    const i = node.items.indexOf(h)
+    const i = node.items.indexOf(slot)
     node.items[i] = node.items[node.items.length - 1]!
     node.items.pop()
     return
   }
-  const i = childIndex(node, h)
+  const i = childIndex(node, hot, slot)
   const kid = node.kids![i]!
-  remove(kid, h)
+  remove(kid, hot, slot)
   if (kid.count === 0) node.kids![i] = undefined
   if (node.count <= LEAF_MAX / 2) {
-    const items: IndexedHost[] = []
+    const items: number[] = []
     collect(node, items)
     node.kids = undefined
     node.items = items
@@ -155,8 +184,16 @@ export class HostIndex {
   readonly params: HostIndexParams
   /** The octree root; read by the router's search. */
   readonly root: OctNode
+  /** HOT_STRIDE words per slot (see HOT); replaced by a larger copy when the slots run out. */
+  hot: Uint32Array
+  /** AMOUNT_STRIDE numbers per slot (see AMOUNT). */
+  amounts: Float64Array
+  private readonly bySlot: (IndexedHost | undefined)[] = []
+  private readonly freeSlots: number[] = []
   private readonly byKey = new Map<string, IndexedHost>()
   private readonly zones = new Map<string, number>()
+  /** Zone names interned to small ints (HOT.zoneId); never forgotten, so an id always means one name. */
+  private readonly zoneIds = new Map<string, number>()
   private capacity = 0n
   private used = 0n
 
@@ -178,6 +215,8 @@ export class HostIndex {
     let size = 1
     while (size < gridSize) size *= 2
     this.root = newLeaf(0, 0, 0, size)
+    this.hot = new Uint32Array(64 * HOT_STRIDE)
+    this.amounts = new Float64Array(64 * AMOUNT_STRIDE)
   }
 
   /** An index holding every given host. */
@@ -215,8 +254,23 @@ export class HostIndex {
     return this.byKey.get(toHex(address))
   }
 
+  /** The host under its hex key (IndexedHost.key). */
+  getIndexedByKey(key: string): IndexedHost | undefined {
+    return this.byKey.get(key)
+  }
+
   has(address: Address): boolean {
     return this.byKey.has(toHex(address))
+  }
+
+  /** The host in `slot` (a slot listed by a leaf always holds one). */
+  hostAt(slot: number): IndexedHost {
+    return this.bySlot[slot]!
+  }
+
+  /** The interned id of a zone name, or undefined when no host ever declared it. */
+  zoneIdOf(zone: string): number | undefined {
+    return this.zoneIds.get(zone)
   }
 
   /** Every indexed host, in no particular order. */
@@ -238,17 +292,19 @@ export class HostIndex {
       this.account(old.record, -1)
       this.zoneDelta(old.record, -1)
       if (old.x !== x || old.y !== y || old.z !== z) {
-        remove(this.root, old)
+        remove(this.root, this.hot, old.slot)
         old.x = x
         old.y = y
         old.z = z
-        insert(this.root, old)
+        this.writeCoord(old.slot, x, y, z)
+        insert(this.root, this.hot, old.slot)
       }
       old.record = record
       this.derive(old)
     } else {
       const h: IndexedHost = {
         key,
+        slot: this.allocateSlot(),
         address: new Uint8Array(address),
         record,
         x,
@@ -265,9 +321,11 @@ export class HostIndex {
         vetted: false,
         weight: 0n,
       }
+      this.bySlot[h.slot] = h
+      this.writeCoord(h.slot, x, y, z)
       this.derive(h)
       this.byKey.set(key, h)
-      insert(this.root, h)
+      insert(this.root, this.hot, h.slot)
     }
     this.account(record, 1)
     this.zoneDelta(record, 1)
@@ -279,10 +337,46 @@ export class HostIndex {
     const h = this.byKey.get(key)
     if (h === undefined) return false
     this.byKey.delete(key)
-    remove(this.root, h)
+    remove(this.root, this.hot, h.slot)
+    this.bySlot[h.slot] = undefined
+    // A free slot is never in a leaf; clearing its flags keeps a stale row from ever looking placeable.
+    this.hot[h.slot * HOT_STRIDE + HOT.flags] = 0
+    this.freeSlots.push(h.slot)
     this.account(h.record, -1)
     this.zoneDelta(h.record, -1)
     return true
+  }
+
+  private allocateSlot(): number {
+    const reused = this.freeSlots.pop()
+    if (reused !== undefined) return reused
+    const slot = this.bySlot.length
+    this.bySlot.push(undefined)
+    if ((slot + 1) * HOT_STRIDE > this.hot.length) {
+      const hot = new Uint32Array(this.hot.length * 2)
+      hot.set(this.hot)
+      this.hot = hot
+      const amounts = new Float64Array(this.amounts.length * 2)
+      amounts.set(this.amounts)
+      this.amounts = amounts
+    }
+    return slot
+  }
+
+  private writeCoord(slot: number, x: number, y: number, z: number): void {
+    const r = slot * HOT_STRIDE
+    this.hot[r + HOT.x] = x
+    this.hot[r + HOT.y] = y
+    this.hot[r + HOT.z] = z
+  }
+
+  private internZone(zone: string): number {
+    let id = this.zoneIds.get(zone)
+    if (id === undefined) {
+      id = this.zoneIds.size
+      this.zoneIds.set(zone, id)
+    }
+    return id
   }
 
   private derive(h: IndexedHost): void {
@@ -297,6 +391,19 @@ export class HostIndex {
     h.memoryBytes = h.record.params.memoryBytes
     h.vetted = h.record.passedChecks >= this.params.vettingPasses
     h.weight = (h.record.bond > 1n ? h.record.bond : 1n) * BigInt(h.reputation > 1 ? h.reputation : 1)
+    const r = h.slot * HOT_STRIDE
+    const hot = this.hot
+    hot[r + HOT.capabilities] = h.capabilities >>> 0
+    hot[r + HOT.zoneId] = this.internZone(h.zone)
+    hot[r + HOT.quality] = h.reputation | (h.fullBp << QUALITY_SHIFT)
+    hot[r + HOT.tie] = h.tie
+    hot[r + HOT.flags] = (h.status === HOST_STATUS.active && h.record.bond !== 0n ? HOST_FLAG.placeable : 0) | (h.vetted ? HOST_FLAG.vetted : 0)
+    const a = h.slot * AMOUNT_STRIDE
+    const amounts = this.amounts
+    amounts[a + AMOUNT.free] = toAmount(h.free)
+    amounts[a + AMOUNT.memory] = toAmount(h.memoryBytes)
+    amounts[a + AMOUNT.askPerFuel] = toAmount(h.record.params.askPerFuel)
+    amounts[a + AMOUNT.askPerByteEpoch] = toAmount(h.record.params.askPerByteEpoch)
   }
 
   private account(r: HostRecord, sign: 1 | -1): void {

@@ -4,7 +4,7 @@ import { computeStoragePrice } from '../state/market/pricing.ts'
 import { HOST_STATUS } from '../state/records.ts'
 import { drawPlacement, type PlacementBand } from './drawPlacement.ts'
 import { RouterError } from './errors.ts'
-import { HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
+import { AMOUNT, AMOUNT_BIG, AMOUNT_STRIDE, HOST_FLAG, HOT, HOT_STRIDE, QUALITY_SHIFT, HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
 
 /**
  * What a placement or an assignment asks of the router. `bid` is per fuel unit for compute and
@@ -55,6 +55,8 @@ export interface RouteStats {
 interface Candidate {
   h: IndexedHost
   cost: number
+  /** h.tie, copied so that ranking reads the candidate alone. */
+  tie: number
 }
 
 /** The per-query constants: filter inputs and seed bytes for the tie-break. */
@@ -73,7 +75,20 @@ interface Query {
   params: HostIndexParams
   /** Vetted hosts the band holds: max(placementBandHosts, 2 × replicas). */
   bandSize: number
+  /** The fast path's copies of the request as exact numbers (AMOUNT_BIG when ≥ 2^53: then the record decides). */
+  minFreeAmount: number
+  minMemoryAmount: number
+  bidAmount: number
+  /** Allowed zones as interned ids (undefined: any zone) and excluded hosts as slots. */
+  zoneIds: Set<number> | undefined
+  excludedSlots: Set<number>
+  /** Storage price = ⌊ask × priceMul / PRICE_SCALE⌋ (computeStoragePrice with this query's utilization). */
+  priceMul: number
 }
+
+/** computeStoragePrice's divisor (10000²) and the largest dividend below which ⌊a / b⌋ in doubles is exact. */
+const PRICE_SCALE = 100_000_000
+const EXACT_DIVIDEND = Number.MAX_SAFE_INTEGER - 1
 
 function seedByte(seed: Uint8Array, i: number): number {
   return seed.length === 0 ? 0 : seed[i % seed.length]!
@@ -82,8 +97,8 @@ function seedByte(seed: Uint8Array, i: number): number {
 /** Rank order: cost, then the host id XOR-ed with the seed, byte by byte (a total order: ids are unique). */
 function compareCandidates(a: Candidate, b: Candidate, q: Query): number {
   if (a.cost !== b.cost) return a.cost - b.cost
-  const ta = (a.h.tie ^ q.seedTie) >>> 0
-  const tb = (b.h.tie ^ q.seedTie) >>> 0
+  const ta = (a.tie ^ q.seedTie) >>> 0
+  const tb = (b.tie ^ q.seedTie) >>> 0
   if (ta !== tb) return ta - tb
   const x = a.h.address
   const y = b.h.address
@@ -137,7 +152,59 @@ function evaluate(h: IndexedHost, q: Query, above: number): Candidate | undefine
   if (price > q.req.bid) return undefined
   const askBp = q.req.bid === 0n ? 0 : Number((price * 10_000n) / q.req.bid)
   const cost = d1 * penaltyOf(h, askBp, q.strategy)
-  return cost > above ? undefined : { h, cost }
+  return cost > above ? undefined : { h, cost, tie: h.tie }
+}
+
+/**
+ * `evaluate` on the index's typed rows (the same filter and cost, integer-exact): reads the host's
+ * record only when an amount is at least 2^53 or a product would leave the exact double range.
+ * Returns the cost, or -1 for an ineligible host or one costing more than `above`.
+ */
+function evaluateSlot(index: HostIndex, slot: number, q: Query, above: number): number {
+  const hot = index.hot
+  const r = slot * HOT_STRIDE
+  if ((hot[r + HOT.flags]! & HOST_FLAG.placeable) === 0) return -1
+  if ((hot[r + HOT.capabilities]! & q.req.capabilities) >>> 0 !== q.req.capabilities) return -1
+  const dx = hot[r + HOT.x]! - q.ox
+  const dy = hot[r + HOT.y]! - q.oy
+  const dz = hot[r + HOT.z]! - q.oz
+  const d1 = (dx < 0 ? -dx : dx) + (dy < 0 ? -dy : dy) + (dz < 0 ? -dz : dz) + 1
+  if (d1 * COST_BASE > above) return -1
+  const amounts = index.amounts
+  const a = slot * AMOUNT_STRIDE
+  const free = amounts[a + AMOUNT.free]!
+  if (free < q.minFreeAmount || (free === AMOUNT_BIG && q.minFreeAmount === AMOUNT_BIG && index.hostAt(slot).free < q.req.minFreeBytes)) return -1
+  const memory = amounts[a + AMOUNT.memory]!
+  if (memory < q.minMemoryAmount || (memory === AMOUNT_BIG && q.minMemoryAmount === AMOUNT_BIG && index.hostAt(slot).memoryBytes < q.minMemoryBytes)) return -1
+  if (q.zoneIds !== undefined && !q.zoneIds.has(hot[r + HOT.zoneId]!)) return -1
+  if (q.excludedSlots.size > 0 && q.excludedSlots.has(slot)) return -1
+  const ask = amounts[a + (q.req.kind === 'compute' ? AMOUNT.askPerFuel : AMOUNT.askPerByteEpoch)]!
+  let askBp: number
+  const price = ask === AMOUNT_BIG ? -1 : q.req.kind === 'compute' ? ask : ask * q.priceMul < EXACT_DIVIDEND ? Math.floor((ask * q.priceMul) / PRICE_SCALE) : -1
+  if (price >= 0 && q.bidAmount !== AMOUNT_BIG) {
+    if (price > q.bidAmount) return -1
+    askBp = q.bidAmount === 0 ? 0 : price * 10_000 < EXACT_DIVIDEND ? Math.floor((price * 10_000) / q.bidAmount) : Number((BigInt(price) * 10_000n) / q.req.bid)
+  } else {
+    const exact = priceOf(index.hostAt(slot), q)
+    if (exact > q.req.bid) return -1
+    askBp = q.req.bid === 0n ? 0 : Number((exact * 10_000n) / q.req.bid)
+  }
+  const quality = hot[r + HOT.quality]!
+  const cost = d1 * penaltyOfRow(quality & 0xffff, quality >>> QUALITY_SHIFT, askBp, q.strategy)
+  return cost > above ? -1 : cost
+}
+
+function penaltyOfRow(reputation: number, fullBp: number, askBp: number, strategy: number): number {
+  switch (strategy) {
+    case ROUTE_STRATEGY.nearest:
+      return COST_BASE
+    case ROUTE_STRATEGY.cheapest:
+      return COST_BASE + COST_SINGLE_WEIGHT * askBp
+    case ROUTE_STRATEGY.reputation:
+      return COST_BASE + COST_SINGLE_WEIGHT * (10_000 - reputation)
+    default:
+      return COST_BASE + COST_WEIGHTS.reputation * (10_000 - reputation) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * fullBp
+  }
 }
 
 function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array): Query {
@@ -163,7 +230,29 @@ function makeQuery(request: RouteRequest, index: HostIndex, seed: Uint8Array): Q
   const zones = request.zones !== undefined && request.zones.length > 0 ? new Set(request.zones) : undefined
   const seedTie = ((seedByte(seed, 0) << 24) | (seedByte(seed, 1) << 16) | (seedByte(seed, 2) << 8) | seedByte(seed, 3)) >>> 0
   const bandSize = Math.max(index.params.placementBandHosts, 2 * request.replicas)
-  return { req: request, ox: o.x, oy: o.y, oz: o.z, excluded, zones, strategy, minMemoryBytes, seed, seedTie, utilizationBp: index.utilizationBp, params: index.params, bandSize }
+  const excludedSlots = new Set<number>()
+  for (const key of excluded) {
+    const h = index.getIndexedByKey(key)
+    if (h !== undefined) excludedSlots.add(h.slot)
+  }
+  let zoneIds: Set<number> | undefined
+  if (zones !== undefined) {
+    zoneIds = new Set()
+    for (const z of zones) {
+      const id = index.zoneIdOf(z)
+      if (id !== undefined) zoneIds.add(id)
+    }
+  }
+  const utilizationBp = index.utilizationBp
+  const amount = (v: bigint): number => (v >= BigInt(AMOUNT_BIG) ? AMOUNT_BIG : Number(v))
+  const slope = index.params.storageUtilizationSlopeBp
+  // The multiplier as a double is exact while below 2^53; beyond, every storage price takes the bigint path.
+  const priceMul = PRICE_SCALE + slope * utilizationBp
+  return {
+    req: request, ox: o.x, oy: o.y, oz: o.z, excluded, zones, strategy, minMemoryBytes, seed, seedTie, utilizationBp, params: index.params, bandSize,
+    minFreeAmount: amount(request.minFreeBytes), minMemoryAmount: amount(minMemoryBytes), bidAmount: amount(request.bid), zoneIds, excludedSlots,
+    priceMul: Number.isSafeInteger(priceMul) ? priceMul : Infinity,
+  }
 }
 
 function nodeLowerBound(n: OctNode, q: Query): number {
@@ -237,6 +326,12 @@ class RankedList {
   get lastCost(): number {
     return this.items[this.items.length - 1]!.cost
   }
+  /** Whether (cost, tie) ranks strictly after the last kept candidate (an equal pair needs the full id). */
+  ranksAfterLast(cost: number, tie: number): boolean {
+    const last = this.items[this.items.length - 1]!
+    if (cost !== last.cost) return cost > last.cost
+    return ((tie ^ this.q.seedTie) >>> 0) > ((last.tie ^ this.q.seedTie) >>> 0)
+  }
   add(c: Candidate): void {
     const items = this.items
     if (this.full && compareCandidates(c, items[items.length - 1]!, this.q) >= 0) return
@@ -297,13 +392,17 @@ export function route(request: RouteRequest, index: HostIndex, seed: Uint8Array,
       if (node.items !== undefined) stats.hostsExamined += node.items.length
     }
     if (node.items !== undefined) {
-      for (const h of node.items) {
-        const c = evaluate(h, q, stopAbove)
-        if (c === undefined) continue
-        if (h.vetted) {
-          vetted.add(c)
-          if (vetted.full) stopAbove = vetted.lastCost
-        } else unvetted.add(c)
+      for (const slot of node.items) {
+        const cost = evaluateSlot(index, slot, q, stopAbove)
+        if (cost < 0) continue
+        const row = slot * HOT_STRIDE
+        const isVetted = (index.hot[row + HOT.flags]! & HOST_FLAG.vetted) !== 0
+        const list = isVetted ? vetted : unvetted
+        const tie = index.hot[row + HOT.tie]!
+        // Most hosts a search looks at rank below a full list: reject them without touching their record.
+        if (list.full && list.ranksAfterLast(cost, tie)) continue
+        list.add({ h: index.hostAt(slot), cost, tie })
+        if (isVetted && vetted.full) stopAbove = vetted.lastCost
       }
     } else {
       for (const kid of node.kids!) {
