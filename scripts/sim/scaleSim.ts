@@ -1,0 +1,333 @@
+import { type Address, type Hash, LIMITS, type Manifest, REPUTATION_CAUSE } from '../../blocks/schema.ts'
+import { hashParts, toHex, u32be, utf8, ZERO_HASH } from '../../src/crypto/index.ts'
+import { computeDeploymentRequest, HostIndex, route } from '../../src/router/index.ts'
+import { DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { computeReputationUpdate } from '../../src/state/market/reputation.ts'
+import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../../src/state/records.ts'
+import { computeAssetsPerAudit, computeAuditSamplePositions } from '../../src/state/storage/auditIndex.ts'
+import { computeShardsToRepair } from '../../src/state/storage/computeRepairs.ts'
+import { runConsensusSim } from './consensusSim.ts'
+import { Prng } from './prng.ts'
+
+/**
+ * Scale simulation (issue 12 item 8), in one process and deterministic for a seed:
+ *  - finality: the consensus simulator (consensusSim.ts) with `validators` validators, Byzantine
+ *    ones and a lossy, partitioned network until GST; safety violations are counted;
+ *  - storage: `hosts` hosts and `assets` assets over `heights` blocks, driven by the chain's own
+ *    pure code: the router (HostIndex, updated incrementally, and route) places deploys and
+ *    repairs; audits sample assets with computeAuditSamplePositions / computeAssetsPerAudit once
+ *    per audit epoch; each audit result moves the host's reputation and status with
+ *    computeReputationUpdate; lost shards are found with computeShardsToRepair.
+ * What is simulated (docs/design.md "Scale simulation"): hosts are state-level actors. A live host
+ * always answers its audits; a failed host never does (no proofs are built or checked); a leaving
+ * host drains (still serving) until its shards are moved. No txs, signatures, blocks on disk or
+ * network: `blockProcessingMs` is the wall time of the storage work of each block (deploy
+ * routing, audits, reputation, repairs, index updates), not a full node's import.
+ * Repair modes: `sampled` repairs only assets the epoch's audit sampled, as computeAuditEntry does
+ * today; `host-index` also repairs, in audit blocks and within the same per-entry limit, every
+ * asset with a shard on a host that became lost (a host → shards index the chain does not have yet).
+ */
+export interface ScaleSimOptions {
+  seed: number
+  validators: number
+  hosts: number
+  assets: number
+  heights: number
+  /** Assets deployed per block until `assets` exist. */
+  deploysPerBlock: number
+  /** Percent of the initial hosts that fail silently / leave / join over the run. */
+  failPercent: number
+  leavePercent: number
+  joinPercent: number
+  k: number
+  m: number
+  blockIntervalMs: number
+  repairMode: 'sampled' | 'host-index'
+  auditSamplesPerBlock: number
+  /** Wall clock for the block timings only; never read by the simulation's logic. */
+  clock: () => number
+}
+
+export interface ScaleSimResult {
+  seed: number
+  validators: number
+  consensusHeights: number
+  safetyViolations: number
+  livenessFailures: number
+  hosts: number
+  hostsJoined: number
+  hostsLeft: number
+  hostsFailed: number
+  assets: number
+  heights: number
+  k: number
+  m: number
+  repairMode: string
+  auditSamplesPerBlock: number
+  challenges: number
+  repairs: number
+  /** Lowest count of shards on live hosts any asset had at the end of any block. */
+  minHealthyShards: number
+  /** Assets that were below k + 1 healthy shards at the end of some block / at the end of the run. */
+  assetsBelowKPlus1: number
+  assetsBelowKPlus1AtEnd: number
+  /** Assets that fell below k healthy shards (data lost). */
+  assetsLost: number
+  failedHostsDetected: number
+  blockProcessingP50Ms: number
+  blockProcessingP99Ms: number
+  blockProcessingMaxMs: number
+  blockIntervalMs: number
+}
+
+interface SimHost {
+  address: Address
+  record: HostRecord
+  dead: boolean
+  /** Shards held: asset index × 256 + shard index. */
+  shards: Set<number>
+}
+
+const params = DEFAULT_PARAMS
+const SHARD_BYTES = 1n << 20n
+
+function hostRecord(prng: Prng, height: number, vetted: boolean): HostRecord {
+  return {
+    params: {
+      coord: { x: prng.int(params.gridSize), y: prng.int(params.gridSize), z: prng.int(params.gridSize) },
+      zone: `zone-${prng.int(16)}`,
+      capacityBytes: 1n << 40n,
+      capabilities: 3,
+      askPerFuel: BigInt(prng.int(100)),
+      askPerByteEpoch: BigInt(prng.int(100)),
+      peerId: 'sim',
+      memoryBytes: 16n << 20n,
+    },
+    reputation: vetted ? 7_000 + prng.int(3_001) : 5_000,
+    status: HOST_STATUS.active,
+    usedBytes: 0n,
+    joinedHeight: height,
+    failedAudits: 0,
+    bond: 10_000n,
+    passedChecks: vetted ? params.vettingPasses + prng.int(50) : 0,
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
+  // ---- finality ----
+  const consensus = runConsensusSim({ seed: o.seed, validators: o.validators })
+
+  // ---- storage ----
+  const prng = new Prng(o.seed * 7_919 + 12)
+  const index = new HostIndex(params)
+  const hosts: SimHost[] = []
+  const byHex = new Map<string, number>()
+  const hostOf = (a: Address): HostRecord | undefined => {
+    const i = byHex.get(toHex(a))
+    return i === undefined ? undefined : hosts[i]!.record
+  }
+  const addHost = (height: number, vetted: boolean): void => {
+    const address = hashParts(utf8('xsc-sim-scale/host'), u32be(o.seed), u32be(hosts.length))
+    const h: SimHost = { address, record: hostRecord(prng, height, vetted), dead: false, shards: new Set() }
+    byHex.set(toHex(address), hosts.length)
+    hosts.push(h)
+    index.upsert(address, h.record)
+  }
+  const setRecord = (i: number, record: HostRecord): void => {
+    hosts[i]!.record = record
+    index.upsert(hosts[i]!.address, record)
+  }
+  for (let i = 0; i < o.hosts; i++) addHost(0, true)
+
+  const shards = o.k + o.m
+  const manifest: Manifest = { size: SHARD_BYTES * BigInt(o.k), dataHash: ZERO_HASH, k: o.k, m: o.m, segmentSize: 4 << 20, shardSize: SHARD_BYTES, chunkSize: 256, shardHashes: Array(shards).fill(ZERO_HASH), chunkRoots: Array(shards).fill(ZERO_HASH) }
+  const assets: { asset: Hash; record: AssetRecord; deploy: Parameters<typeof computeDeploymentRequest>[0] }[] = []
+  /** Shards of each asset on live hosts (the ground truth the sim knows and the chain does not). */
+  const healthy: number[] = []
+  const everBelow = new Set<number>()
+  const lostAssets = new Set<number>()
+  let minHealthy = shards
+  const noteHealth = (a: number): void => {
+    const n = healthy[a]!
+    if (n < minHealthy) minHealthy = n
+    if (n < o.k + 1) everBelow.add(a)
+    if (n < o.k) lostAssets.add(a)
+  }
+  const place = (a: number, shard: number, hostIdx: number): void => {
+    const h = hosts[hostIdx]!
+    h.shards.add(a * 256 + shard)
+    setRecord(hostIdx, { ...h.record, usedBytes: h.record.usedBytes + SHARD_BYTES })
+    if (!h.dead) healthy[a]!++
+  }
+  const unplace = (a: number, shard: number, hostIdx: number): void => {
+    const h = hosts[hostIdx]!
+    h.shards.delete(a * 256 + shard)
+    setRecord(hostIdx, { ...h.record, usedBytes: h.record.usedBytes > SHARD_BYTES ? h.record.usedBytes - SHARD_BYTES : 0n })
+    if (!h.dead) healthy[a]!--
+  }
+
+  const initialHosts = o.hosts
+  const perBlock = (percent: number): number => (initialHosts * percent) / 100 / o.heights
+  const churn = { fail: 0, leave: 0, join: 0 }
+  let hostsFailed = 0
+  let hostsLeft = 0
+  let hostsJoined = 0
+  let challenges = 0
+  let repairs = 0
+  const detected = new Set<number>()
+  /** Assets with a shard on a host that became lost (host-index mode). */
+  const repairQueue = new Set<number>()
+  const lostStatus = (s: number): boolean => s === HOST_STATUS.draining || s === HOST_STATUS.disqualified || s === HOST_STATUS.left
+  const blockMs: number[] = []
+  const assetsPerAudit = computeAssetsPerAudit(o.auditSamplesPerBlock, shards)
+  const alive = (i: number): boolean => !hosts[i]!.dead && !lostStatus(hosts[i]!.record.status)
+
+  for (let height = 1; height <= o.heights; height++) {
+    const t0 = o.clock()
+    const blockSeed = hashParts(utf8('xsc-sim-scale/block'), u32be(o.seed), u32be(height))
+
+    // Churn: fractional rates accumulate so the totals are exact over the run.
+    churn.fail += perBlock(o.failPercent)
+    churn.leave += perBlock(o.leavePercent)
+    churn.join += perBlock(o.joinPercent)
+    for (; churn.fail >= 1; churn.fail--) {
+      const i = prng.int(hosts.length)
+      if (!alive(i)) continue
+      hosts[i]!.dead = true
+      hostsFailed++
+      for (const s of hosts[i]!.shards) {
+        const a = Math.floor(s / 256)
+        healthy[a]!--
+        noteHealth(a)
+      }
+    }
+    for (; churn.leave >= 1; churn.leave--) {
+      const i = prng.int(hosts.length)
+      if (!alive(i)) continue
+      setRecord(i, { ...hosts[i]!.record, status: HOST_STATUS.draining })
+      hostsLeft++
+      for (const s of hosts[i]!.shards) repairQueue.add(Math.floor(s / 256))
+    }
+    for (; churn.join >= 1; churn.join--) {
+      addHost(height, false)
+      hostsJoined++
+    }
+
+    // Deploys: k + m hosts from the router, as a deployment block places them.
+    for (let d = 0; d < o.deploysPerBlock && assets.length < o.assets; d++) {
+      const a = assets.length
+      const asset = hashParts(utf8('xsc-sim-scale/asset'), u32be(o.seed), u32be(a))
+      const deploy = { origin: { x: prng.int(params.gridSize), y: prng.int(params.gridSize), z: prng.int(params.gridSize) }, manifest, bidPerByteEpoch: 200n, zones: [], strategy: 0 }
+      const placement = route(computeDeploymentRequest(deploy), index, asset)
+      if (placement.length !== shards) continue
+      const record: AssetRecord = {
+        owner: ZERO_HASH, kind: 0, manifest, placement, shardFailures: Array(shards).fill(0), deposit: 0n, bidPerByteEpoch: 200n, createdHeight: height,
+        status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
+      }
+      assets.push({ asset, record, deploy })
+      healthy.push(0)
+      placement.forEach((h, s) => place(a, s, byHex.get(toHex(h))!))
+      noteHealth(a)
+    }
+
+    // Audit block: one per audit epoch, a sample of assets, every acknowledged shard challenged.
+    if (height % params.auditEpochSlots === 0 && assets.length > 0) {
+      const epoch = height / params.auditEpochSlots
+      const sampled = computeAuditSamplePositions(blockSeed, epoch, assets.length, assetsPerAudit)
+      const updated = new Map<number, HostRecord>()
+      for (const a of sampled) {
+        const { record } = assets[a]!
+        for (let s = 0; s < shards; s++) {
+          const hi = byHex.get(toHex(record.placement[s]!))!
+          const h = hosts[hi]!
+          challenges++
+          const answered = !h.dead
+          record.shardFailures[s] = answered ? 0 : Math.min(255, record.shardFailures[s]! + 1)
+          const before = updated.get(hi) ?? h.record
+          const cause = answered ? REPUTATION_CAUSE.auditPass : REPUTATION_CAUSE.auditNoAnswer
+          updated.set(hi, computeReputationUpdate(h.address, before, cause, params, height, assets[a]!.asset).record)
+        }
+      }
+      for (const [hi, record] of updated) {
+        const was = hosts[hi]!.record.status
+        setRecord(hi, record)
+        if (hosts[hi]!.dead && record.status !== HOST_STATUS.active) detected.add(hi)
+        if (!lostStatus(was) && lostStatus(record.status)) for (const s of hosts[hi]!.shards) repairQueue.add(Math.floor(s / 256))
+      }
+      const candidates = new Set(sampled)
+      if (o.repairMode === 'host-index') for (const a of repairQueue) candidates.add(a)
+      let budget: number = LIMITS.auditResults
+      for (const a of [...candidates].sort((x, y) => x - y)) {
+        if (budget === 0) break
+        const entry = assets[a]!
+        const lost = computeShardsToRepair(entry.record, hostOf, params.auditFailThreshold)
+        if (lost.length === 0) {
+          repairQueue.delete(a)
+          continue
+        }
+        if (shards - lost.length < o.k) continue // unrecoverable on chain: fewer than k shards to rebuild from
+        let done = true
+        for (const s of lost) {
+          if (budget === 0) {
+            done = false
+            break
+          }
+          const placement = entry.record.placement
+          const [to] = route({ ...computeDeploymentRequest(entry.deploy, placement), replicas: 1 }, index, hashParts(blockSeed, entry.asset, u32be(s)))
+          if (to === undefined) {
+            done = false
+            continue
+          }
+          budget--
+          repairs++
+          const from = byHex.get(toHex(placement[s]!))!
+          unplace(a, s, from)
+          entry.record = { ...entry.record, placement: placement.map((h, i) => (i === s ? to : h)), shardFailures: entry.record.shardFailures.map((f, i) => (i === s ? 0 : f)) }
+          place(a, s, byHex.get(toHex(to))!)
+          if (hosts[from]!.record.status === HOST_STATUS.draining && hosts[from]!.shards.size === 0) setRecord(from, { ...hosts[from]!.record, status: HOST_STATUS.left })
+        }
+        if (done) repairQueue.delete(a)
+        noteHealth(a)
+      }
+    }
+    blockMs.push(o.clock() - t0)
+  }
+
+  let belowAtEnd = 0
+  for (let a = 0; a < assets.length; a++) if (healthy[a]! < o.k + 1) belowAtEnd++
+  const sorted = blockMs.slice().sort((x, y) => x - y)
+  const round = (x: number): number => Math.round(x * 10) / 10
+  return {
+    seed: o.seed,
+    validators: o.validators,
+    consensusHeights: consensus.committedHeights,
+    safetyViolations: consensus.safetyViolations.length,
+    livenessFailures: consensus.livenessFailures.length,
+    hosts: hosts.length,
+    hostsJoined,
+    hostsLeft,
+    hostsFailed,
+    assets: assets.length,
+    heights: o.heights,
+    k: o.k,
+    m: o.m,
+    repairMode: o.repairMode,
+    auditSamplesPerBlock: o.auditSamplesPerBlock,
+    challenges,
+    repairs,
+    minHealthyShards: minHealthy,
+    assetsBelowKPlus1: everBelow.size,
+    assetsBelowKPlus1AtEnd: belowAtEnd,
+    assetsLost: lostAssets.size,
+    failedHostsDetected: detected.size,
+    blockProcessingP50Ms: round(percentile(sorted, 50)),
+    blockProcessingP99Ms: round(percentile(sorted, 99)),
+    blockProcessingMaxMs: round(sorted[sorted.length - 1] ?? 0),
+    blockIntervalMs: o.blockIntervalMs,
+  }
+}
