@@ -4,7 +4,7 @@
  * a seed except the block timings. Last line: one JSON object.
  *
  *   npm run sim:scale [-- --seed 1 --validators 100 --hosts 10000 --assets 100000 --heights 2000
- *                        --deploys-per-block 1000 --fail-percent 2 --leave-percent 2 --join-percent 2
+ *                        --deploys-per-block 250 --fail-percent 1 --leave-percent 1 --join-percent 2
  *                        --k 4 --m 2 --block-interval-ms 500 --repair sampled|host-index --audit-samples 512]
  *
  * Exit code 1 when finality broke (a safety violation) or an asset fell below k + 1 healthy shards.
@@ -21,9 +21,9 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '10000' },
     assets: { type: 'string', default: '100000' },
     heights: { type: 'string', default: '2000' },
-    'deploys-per-block': { type: 'string', default: '1000' },
-    'fail-percent': { type: 'string', default: '2' },
-    'leave-percent': { type: 'string', default: '2' },
+    'deploys-per-block': { type: 'string', default: '250' },
+    'fail-percent': { type: 'string', default: '1' },
+    'leave-percent': { type: 'string', default: '1' },
     'join-percent': { type: 'string', default: '2' },
     k: { type: 'string', default: '4' },
     m: { type: 'string', default: '2' },

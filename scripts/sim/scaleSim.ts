@@ -172,8 +172,16 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
   }
 
   const initialHosts = o.hosts
-  const perBlock = (percent: number): number => (initialHosts * percent) / 100 / o.heights
-  const churn = { fail: 0, leave: 0, join: 0 }
+  /** Churn events due by `height` (integers, so the run's totals are exact). */
+  const dueBy = (percent: number, height: number): number => Math.floor((Math.floor((initialHosts * percent) / 100) * height) / o.heights)
+  /** A random live host (bounded tries: at these churn rates almost every draw is live). */
+  const pickAlive = (): number | undefined => {
+    for (let t = 0; t < 64; t++) {
+      const i = prng.int(hosts.length)
+      if (alive(i)) return i
+    }
+    return undefined
+  }
   let hostsFailed = 0
   let hostsLeft = 0
   let hostsJoined = 0
@@ -191,13 +199,9 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     const t0 = o.clock()
     const blockSeed = hashParts(utf8('xsc-sim-scale/block'), u32be(o.seed), u32be(height))
 
-    // Churn: fractional rates accumulate so the totals are exact over the run.
-    churn.fail += perBlock(o.failPercent)
-    churn.leave += perBlock(o.leavePercent)
-    churn.join += perBlock(o.joinPercent)
-    for (; churn.fail >= 1; churn.fail--) {
-      const i = prng.int(hosts.length)
-      if (!alive(i)) continue
+    while (hostsFailed < dueBy(o.failPercent, height)) {
+      const i = pickAlive()
+      if (i === undefined) break
       hosts[i]!.dead = true
       hostsFailed++
       for (const s of hosts[i]!.shards) {
@@ -206,14 +210,14 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
         noteHealth(a)
       }
     }
-    for (; churn.leave >= 1; churn.leave--) {
-      const i = prng.int(hosts.length)
-      if (!alive(i)) continue
+    while (hostsLeft < dueBy(o.leavePercent, height)) {
+      const i = pickAlive()
+      if (i === undefined) break
       setRecord(i, { ...hosts[i]!.record, status: HOST_STATUS.draining })
       hostsLeft++
       for (const s of hosts[i]!.shards) repairQueue.add(Math.floor(s / 256))
     }
-    for (; churn.join >= 1; churn.join--) {
+    while (hostsJoined < dueBy(o.joinPercent, height)) {
       addHost(height, false)
       hostsJoined++
     }

@@ -4,7 +4,7 @@ import { computeStoragePrice } from '../state/market/pricing.ts'
 import { HOST_STATUS } from '../state/records.ts'
 import { drawPlacement, type PlacementBand } from './drawPlacement.ts'
 import { RouterError } from './errors.ts'
-import { AMOUNT, AMOUNT_BIG, AMOUNT_STRIDE, HOST_FLAG, HOT, HOT_STRIDE, QUALITY_SHIFT, HostIndex, type HostIndexParams, type IndexedHost, type OctNode } from './HostIndex.ts'
+import { AMOUNT, AMOUNT_BIG, AMOUNT_STRIDE, HOST_FLAG, HostIndex, type HostIndexParams, HOT, HOT_STRIDE, type IndexedHost, type OctNode,QUALITY_SHIFT } from './HostIndex.ts'
 
 /**
  * What a placement or an assignment asks of the router. `bid` is per fuel unit for compute and
