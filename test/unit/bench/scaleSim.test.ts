@@ -8,7 +8,7 @@ const small: ScaleSimOptions = {
   failPercent: 3, leavePercent: 3, joinPercent: 3, k: 4, m: 2, blockIntervalMs: 500,
   repairMode: 'host-index', auditSamplesPerBlock: 512, clock: () => 0,
 }
-const TIMINGS = ['blockProcessingP50Ms', 'blockProcessingP99Ms', 'blockProcessingMaxMs'] as const
+const TIMINGS = ['blockProcessingP50Ms', 'blockProcessingP99Ms', 'blockProcessingMaxMs', 'blockCpuP50Ms', 'blockCpuP99Ms'] as const
 
 describe('scale simulation', () => {
   it('is deterministic for a seed, places every asset and repairs what leaving and failed hosts held', { timeout: 120_000 }, () => {
