@@ -107,6 +107,7 @@ function hostRecord(prng: Prng, height: number, vetted: boolean): HostRecord {
       askPerByteEpoch: BigInt(prng.int(100)),
       peerId: 'sim',
       memoryBytes: 16n << 20n,
+      encryptionKey: undefined,
     },
     reputation: vetted ? 7_000 + prng.int(3_001) : 5_000,
     status: HOST_STATUS.active,

@@ -26,6 +26,7 @@ const arbHost: fc.Arbitrary<HostRecord> = fc.record({
     askPerByteEpoch: arbAmount,
     peerId: fc.constant('p'),
     memoryBytes: arbAmount,
+    encryptionKey: fc.constant(undefined),
   }),
   reputation: fc.nat(10_000),
   status: fc.constantFrom(0, 0, 0, 2),
