@@ -9,6 +9,7 @@ import { assetKey, assetKvKey, hostKey } from './stateKeys.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
 import { removeFromAuditIndex } from './storage/auditIndex.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
+import { writeAssetRecord } from './storage/repairQueue.ts'
 
 /** What one audit epoch of rent costs an asset at its hosts' current asks (capped by its bid). */
 export function computeEpochCost(state: StateOverlay, record: AssetRecord): bigint {
@@ -50,7 +51,7 @@ export function applyAssetExtend(s: StateOverlay, from: Address, payload: Payloa
   debit(s, from, payload.amount)
   const deposit = record.deposit + payload.amount
   const revived = record.status === ASSET_STATUS.graced && deposit >= computeEpochCost(s, record)
-  s.write(AssetRecord, assetKey(payload.asset), {
+  writeAssetRecord(s, payload.asset, {
     ...record,
     deposit,
     status: revived ? ASSET_STATUS.active : record.status,
@@ -77,7 +78,7 @@ export function applyAssetDelete(s: StateOverlay, from: Address, payload: Payloa
     s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes > size ? h.usedBytes - size : 0n, failedAudits: Math.max(0, h.failedAudits - failures) })
   })
   for (const w of s.scan(assetKvKey(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
-  s.write(AssetRecord, assetKey(payload.asset), undefined)
+  writeAssetRecord(s, payload.asset, undefined)
   removeFromAuditIndex(s, payload.asset)
 }
 

@@ -1,19 +1,21 @@
 import { decodeTrusted } from '../../blocks/codec.ts'
 import { type AuditEntry, CAPABILITY } from '../../blocks/schema.ts'
-import { fromHex, hashParts, toHex, u32be, utf8 } from '../crypto/index.ts'
+import { equalBytes, fromHex, hashParts, toHex, u32be, utf8 } from '../crypto/index.ts'
 import { route } from '../router/index.ts'
 import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { recordReputationEvent } from './hosts.ts'
-import { AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
+import { ASSET_STATUS, AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
 import { slashFailedAudits } from './slashFailedAudits.ts'
 import { assetKey, hostKey, LAST_AUDIT_EPOCH_KEY, STATE_PREFIX } from './stateKeys.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
 import { computeAssetsPerAudit, computeAuditSamplePositions, readAuditIndexAt, readAuditIndexCount, removeFromAuditIndex } from './storage/auditIndex.ts'
 import { type AuditAnswers, type AuditEpochInput, type AuditEpochOutput, computeAuditEntry, verifyAuditEntry } from './storage/computeAuditEntry.ts'
+import { computeShardsToRepair } from './storage/computeRepairs.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
+import { dequeueRepair, queueRepairsOfHost, readRepairQueue, REPAIRS_PER_AUDIT, writeAssetRecord } from './storage/repairQueue.ts'
 
 
 export function readLastAuditEpoch(state: StateReader): number | undefined {
@@ -45,6 +47,19 @@ export function readAuditSample(state: StateReader, ctx: ApplyContext, epoch: nu
   })
 }
 
+/** The sample plus up to REPAIRS_PER_AUDIT assets waiting in the repair queue (each once, sample first). */
+function withQueuedRepairs(state: StateReader, sample: { asset: Uint8Array; record: AssetRecord }[]): { asset: Uint8Array; record: AssetRecord }[] {
+  const seen = new Set(sample.map((a) => toHex(a.asset)))
+  const out = sample.slice()
+  for (const asset of readRepairQueue(state, REPAIRS_PER_AUDIT)) {
+    const bytes = state.get(assetKey(asset))
+    if (bytes === undefined || seen.has(toHex(asset))) continue
+    seen.add(toHex(asset))
+    out.push({ asset, record: decodeTrusted(AssetRecord, bytes) })
+  }
+  return out
+}
+
 /** Subject of the audit's route seed, so its randomness is apart from any placement's. */
 const AUDIT_SEED_SUBJECT = hashParts(utf8('XSC/audit-seed/v1'))
 
@@ -56,7 +71,7 @@ const AUDIT_SEED_SUBJECT = hashParts(utf8('XSC/audit-seed/v1'))
 export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditEpochInput {
   const params = ctx.genesis.params
   const epoch = computeAuditEpoch(ctx.slot, params.auditEpochSlots)
-  const assets = readAuditSample(state, ctx, epoch)
+  const assets = withQueuedRepairs(state, readAuditSample(state, ctx, epoch))
   const hosts = new Map<string, HostRecord>()
   const load = (address: Uint8Array): void => {
     const hex = toHex(address)
@@ -104,6 +119,21 @@ export function computeAuditBlockEntry(state: StateReader, ctx: ApplyContext, an
  * Merkle path, recomputes failures, reputation, rent, expiries and repairs, and rejects any
  * difference; then applies them. A draining host whose shards have all moved away has left.
  */
+/** Queued assets this audit looked at leave the queue when nothing of them is lost any more, or nothing can be done (gone, expired, fewer than k shards left). */
+function settleRepairQueue(state: StateOverlay, assets: readonly Uint8Array[], ctx: ApplyContext): void {
+  const hostOf = (h: Uint8Array): HostRecord | undefined => {
+    const bytes = state.get(hostKey(h))
+    return bytes === undefined ? undefined : decodeTrusted(HostRecord, bytes)
+  }
+  for (const asset of readRepairQueue(state, REPAIRS_PER_AUDIT)) {
+    if (!assets.some((a) => equalBytes(a, asset))) continue
+    const bytes = state.get(assetKey(asset))
+    const record = bytes === undefined ? undefined : decodeTrusted(AssetRecord, bytes)
+    const lost = record === undefined || record.status === ASSET_STATUS.expired || record.status === ASSET_STATUS.refunded ? [] : computeShardsToRepair(record, hostOf, ctx.genesis.params.auditFailThreshold)
+    if (lost.length === 0 || record!.placement.length - lost.length < record!.manifest.k) dequeueRepair(state, asset)
+  }
+}
+
 export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
   const input = computeAuditInput(state, ctx)
   const last = readLastAuditEpoch(state)
@@ -113,14 +143,18 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
   const check = verifyAuditEntry(input, entry)
   if (!check.ok) throw new StateError('ENTRY_MISMATCH', `audit entry rejected: ${check.reason}`, { field: 'audit' })
   const out = check.output
-  for (const a of out.assets) state.write(AssetRecord, assetKey(a.asset), a.record)
+  for (const a of out.assets) writeAssetRecord(state, a.asset, a.record)
   for (const [hex, record] of [...out.hosts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const status = record.status === HOST_STATUS.draining && record.usedBytes === 0n ? HOST_STATUS.left : record.status
-    state.write(HostRecord, hostKey(fromHex(hex, 32)), { ...record, status })
+    const address = fromHex(hex, 32)
+    state.write(HostRecord, hostKey(address), { ...record, status })
+    // Disqualified here: every shard it holds is lost, and waits for repair whether sampled or not.
+    if (status === HOST_STATUS.disqualified && input.hosts.get(hex)?.status !== HOST_STATUS.disqualified) queueRepairsOfHost(state, address)
   }
   for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   for (const p of entry.rent) credit(state, p.to, p.amount)
   slashFailedAudits(state, entry, input.hosts, ctx)
   for (const asset of entry.expired) removeFromAuditIndex(state, asset)
+  settleRepairQueue(state, input.assets.map((a) => a.asset), ctx)
   state.set(LAST_AUDIT_EPOCH_KEY, u32be(entry.epoch))
 }

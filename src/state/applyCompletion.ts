@@ -9,10 +9,11 @@ import { StateError } from './errors.ts'
 import { advanceExecutionQueue, computeQueueDeadline, requireCurrentPreState, requireQueueHead } from './executionQueue.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord } from './records.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HOST_STATUS, HostRecord, SupplyRecord } from './records.ts'
 import { settleAgreedResult } from './settleAgreedResult.ts'
 import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
+import { queueRepairsOfHost } from './storage/repairQueue.ts'
 
 
 /** The write-set hash the agreeing quorum signed: the one shared by at least `quorum` receipts with the agreed result. */
@@ -89,7 +90,9 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
     s.write(SupplyRecord, SUPPLY_KEY, { total: supply.total - entry.burn, burned: supply.burned + entry.burn })
   }
   for (const u of result.hostUpdates) {
+    const wasDisqualified = s.read(HostRecord, hostKey(u.host))?.status === HOST_STATUS.disqualified
     s.write(HostRecord, hostKey(u.host), u.record)
+    if (u.record.status === HOST_STATUS.disqualified && !wasDisqualified) queueRepairsOfHost(s, u.host)
     recordReputationEvent(s, u.host, u.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   }
   s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })

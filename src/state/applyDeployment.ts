@@ -14,6 +14,7 @@ import type { StateOverlay } from './stateView.ts'
 import { verifyManifestShape } from './storage/computeChunkLeaves.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
 import { enqueuePlacement } from './storage/placementQueue.ts'
+import { writeAssetRecord } from './storage/repairQueue.ts'
 
 
 /** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by parent hash and tx id. */
@@ -81,7 +82,7 @@ export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx
     const h = readHost(s, host)!
     s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes + payload.manifest.shardSize })
   }
-  s.write(AssetRecord, assetKey(id), {
+  writeAssetRecord(s, id, {
     owner: tx.body.from,
     kind: payload.assetKind,
     manifest: payload.manifest,

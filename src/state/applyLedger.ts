@@ -9,6 +9,7 @@ import { computeFeeSplit } from './fees.ts'
 import { BOND_KIND, HOST_STATUS, HostRecord, Validator } from './records.ts'
 import { hostKey, validatorKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
+import { queueRepairsOfHost } from './storage/repairQueue.ts'
 import { beginUnbonding, computeHostBond, readBondAccount } from './unbonding.ts'
 
 /**
@@ -82,6 +83,8 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       // The bond comes back after the unbonding period; until then failed audits of shards it still holds slash it there.
       if (existing.bond > 0n) beginUnbonding(s, { owner: from, kind: BOND_KIND.hostBond, amount: existing.bond }, ctx.height, ctx.genesis.params)
       s.write(HostRecord, hostKey(from), { ...existing, status, bond: 0n })
+      // Its shards move now, not when their assets happen to be sampled.
+      if (status === HOST_STATUS.draining) queueRepairsOfHost(s, from)
       break
     }
     case 'asset.extend':

@@ -11,6 +11,7 @@ import type { StateOverlay } from './stateView.ts'
 import { addToAuditIndex } from './storage/auditIndex.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 import { popPlacement, readPlacementQueue } from './storage/placementQueue.ts'
+import { queueRepair, writeAssetRecord } from './storage/repairQueue.ts'
 
 /**
  * Two-phase placement. A deployment places its shards (status `placing`); each placed host
@@ -41,7 +42,7 @@ function activate(state: StateOverlay, asset: Hash, record: AssetRecord, ctx: Ap
   // Rent starts when the placement does; unacknowledged shards count as lost (isShardLost), so the
   // asset's next audit re-places them and never challenges them.
   const active: AssetRecord = { ...record, status: ASSET_STATUS.active, ackDeadline: undefined, rentEpoch: computeAuditEpoch(ctx.slot, ctx.genesis.params.auditEpochSlots) }
-  state.write(AssetRecord, assetKey(asset), active)
+  writeAssetRecord(state, asset, active)
   addToAuditIndex(state, asset)
   return active
 }
@@ -58,7 +59,7 @@ export function applyStorageAcks(state: StateOverlay, entry: StorageAckEntry, ct
     acked[ack.body.shardIndex] = 1
     const next = { ...record!, acked }
     if (acked.every((a) => a === 1)) activate(state, ack.body.asset, next, ctx)
-    else state.write(AssetRecord, key, next)
+    else writeAssetRecord(state, ack.body.asset, next)
   }
 }
 
@@ -85,12 +86,14 @@ export function settlePlacementDeadlines(state: StateOverlay, ctx: ApplyContext)
     const acked = record.acked.filter((a) => a === 1).length
     if (acked >= record.manifest.k + 1) {
       activate(state, next, record, ctx)
+      // Its unacknowledged shards are lost: re-placed by the next audit block, sampled or not.
+      if (acked < record.placement.length) queueRepair(state, next)
       out.activated.push(next)
       continue
     }
     for (const host of record.placement) release(state, host, record.manifest.shardSize)
     credit(state, record.owner, record.deposit)
-    state.write(AssetRecord, assetKey(next), { ...record, status: ASSET_STATUS.refunded, deposit: 0n, ackDeadline: undefined })
+    writeAssetRecord(state, next, { ...record, status: ASSET_STATUS.refunded, deposit: 0n, ackDeadline: undefined })
     out.refunded.push(next)
   }
   return out

@@ -29,6 +29,10 @@ export const STATE_PREFIX = {
   auditIndex: 0x0e,
   /** Placements waiting for storage acks, a queue in deadline order (storage/placementQueue.ts). */
   placementQueue: 0x0f,
+  /** Which shards each host holds: prefix | host | asset | u8 shard index (storage/repairQueue.ts). */
+  hostShards: 0x25,
+  /** Assets with a lost shard, repaired by the next audit blocks whether sampled or not: prefix | asset. */
+  repairQueue: 0x26,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)

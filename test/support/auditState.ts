@@ -9,6 +9,7 @@ import { MemoryState, StateOverlay } from '../../src/state/stateView.ts'
 import { addToAuditIndex } from '../../src/state/storage/auditIndex.ts'
 import type { ChunkProof } from '../../src/state/storage/computeChunkLeaves.ts'
 import type { AuditChallenge } from '../../src/state/storage/deriveAuditChallenges.ts'
+import { writeAssetRecord } from '../../src/state/storage/repairQueue.ts'
 import { codingParamsOf, encodeAsset } from '../../src/storage/encodeAsset.ts'
 import { testGenesis } from './chainFixtures.ts'
 
@@ -24,6 +25,8 @@ export interface AuditStateOpts {
   assetBytes?: number
   params?: Partial<ChainParams>
   createdHeight?: number
+  /** Each host's bond (default 0: the router places nothing on them, so no repair finds a host). */
+  hostBond?: bigint
 }
 
 export interface AuditState {
@@ -85,7 +88,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
       usedBytes: perHost,
       joinedHeight: 0,
       failedAudits: 0,
-      bond: 0n,
+      bond: opts.hostBond ?? 0n,
       passedChecks: 0,
     })
   })
@@ -94,7 +97,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
     const id = hash(u32be(a))
     assetIds.push(id)
     const placement = Array.from({ length: shardsPerAsset }, (_, i) => hostAddresses[(a * shardsPerAsset + i) % hostCount]!)
-    s.write(AssetRecord, assetKey(id), {
+    writeAssetRecord(s, id, {
       owner: hash(utf8('audit-state-owner')),
       kind: 1,
       manifest,

@@ -1,0 +1,73 @@
+import type { Address, Hash } from '../../../blocks/schema.ts'
+import { concatBytes, equalBytes } from '../../crypto/index.ts'
+import { ASSET_STATUS, AssetRecord } from '../records.ts'
+import { assetKey, INDEX_MARK, STATE_PREFIX } from '../stateKeys.ts'
+import type { StateOverlay, StateReader } from '../stateView.ts'
+
+/**
+ * Repairs that do not wait for a sample. Audits sample a bounded number of assets per epoch, so at
+ * 100k assets one asset is sampled every few thousand epochs (npm run sim:scale): a shard on a
+ * host that left, drains or was disqualified would wait that long, with m = 2 slack. Two state
+ * tables close the gap:
+ *  - `hostShards` (host ‖ asset ‖ shard index): which shards each host holds on chain, kept by
+ *    `writeAssetRecord` from every placement change;
+ *  - `repairQueue` (asset): assets known to have a lost shard. A host becoming lost queues all
+ *    of its assets; a placement activated with unacknowledged shards queues itself.
+ * Each audit block takes up to `REPAIRS_PER_AUDIT` queued assets beside its sample (their repairs
+ * are computed and verified like the sample's), and an asset leaves the queue once nothing of it
+ * is lost (or it is gone).
+ */
+export const REPAIRS_PER_AUDIT = 64
+
+/** Statuses whose placement holds shards on hosts (refunded and expired hosts drop theirs). */
+function holdsShards(record: AssetRecord | undefined): record is AssetRecord {
+  return record !== undefined && record.status !== ASSET_STATUS.refunded && record.status !== ASSET_STATUS.expired
+}
+
+const hostShardKey = (host: Address, asset: Hash, shardIndex: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.hostShards]), host, asset, new Uint8Array([shardIndex]))
+const repairQueueKey = (asset: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.repairQueue]), asset)
+
+/** The one way to write an asset record: keeps the host → shards table in step with its placement. */
+export function writeAssetRecord(state: StateOverlay, asset: Hash, next: AssetRecord | undefined): void {
+  const key = assetKey(asset)
+  const before = state.read(AssetRecord, key)
+  const held = (r: AssetRecord | undefined): Address[] => (holdsShards(r) ? r.placement : [])
+  const was = held(before)
+  const now = held(next)
+  for (let i = 0; i < Math.max(was.length, now.length); i++) {
+    if (was[i] !== undefined && now[i] !== undefined && equalBytes(was[i]!, now[i]!)) continue
+    if (was[i] !== undefined) state.set(hostShardKey(was[i]!, asset, i), undefined)
+    if (now[i] !== undefined) state.set(hostShardKey(now[i]!, asset, i), INDEX_MARK)
+  }
+  if (next === undefined) state.set(repairQueueKey(asset), undefined)
+  state.write(AssetRecord, key, next)
+}
+
+/** The assets a host holds shards of, each once, in key order. */
+export function readAssetsOfHost(state: StateReader, host: Address): Hash[] {
+  const prefix = concatBytes(new Uint8Array([STATE_PREFIX.hostShards]), host)
+  const out: Hash[] = []
+  for (const w of state.scan(prefix)) {
+    const asset = w.key.subarray(prefix.length, prefix.length + 32)
+    if (out.length === 0 || !equalBytes(out[out.length - 1]!, asset)) out.push(new Uint8Array(asset))
+  }
+  return out
+}
+
+export function queueRepair(state: StateOverlay, asset: Hash): void {
+  state.set(repairQueueKey(asset), INDEX_MARK)
+}
+
+/** A host became lost (left, draining, disqualified): every asset it holds a shard of waits for repair. */
+export function queueRepairsOfHost(state: StateOverlay, host: Address): void {
+  for (const asset of readAssetsOfHost(state, host)) queueRepair(state, asset)
+}
+
+export function dequeueRepair(state: StateOverlay, asset: Hash): void {
+  state.set(repairQueueKey(asset), undefined)
+}
+
+/** The first `limit` queued assets, in key order. */
+export function readRepairQueue(state: StateReader, limit: number): Hash[] {
+  return state.scan(new Uint8Array([STATE_PREFIX.repairQueue])).slice(0, limit).map((w) => new Uint8Array(w.key.subarray(1)))
+}
