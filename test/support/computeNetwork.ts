@@ -81,7 +81,7 @@ export async function startComputeNetwork(opts: { name: string; validators: numb
       hosts[i] = undefined
     },
     async waitForHosts(n) {
-      await waitFor(async () => (await getHosts(net.rpc(), { limit: 1000 })).length >= n, 60_000, `${n} hosts to join`)
+      await waitFor(async () => (await getHosts(net.rpc(), { limit: 1000 })).length >= n, 120_000, `${n} hosts to join`)
     },
     async deployFixture(file, o = {}) {
       const code = new Uint8Array(readFileSync(file))
