@@ -2,7 +2,7 @@
  * The whole network under load: `scripts/devnet.ts` (4 validators + 6 hosts as separate
  * processes on 127.0.0.1, genesis.json, 500 ms slots), measured from the outside through JSON-RPC.
  *
- *   npm run bench:devnet [-- --samples 20 --exec-samples 10 --exec-secs 20 --transfer-secs 15 --senders 8 --log-level info --keep]
+ *   npm run bench:devnet [-- --slot-ms 250 --samples 20 --exec-samples 10 --exec-secs 20 --transfer-secs 15 --senders 8 --log-level info --keep]
  *
  * - deployToResult: a fresh asset (fib.wasm, a new deploy tx nonce → a new asset id) is deployed
  *   and executed (3 replicas, quorum 2; the execute tx is sent right after the deploy with the
@@ -25,7 +25,7 @@
  * (the default), the hosts' "receipt sent" log lines. Every process is stopped at the end, also
  * on error or Ctrl-C (the devnet runs in its own process group). Last line: one JSON object.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -56,6 +56,8 @@ const { values } = parseArgs({
     'exec-secs': { type: 'string', default: '20' },
     'transfer-secs': { type: 'string', default: '15' },
     senders: { type: 'string', default: '8' },
+    /** Run on a copy of genesis.json with this slot length (block interval), e.g. 250. */
+    'slot-ms': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     keep: { type: 'boolean', default: false },
   },
@@ -142,8 +144,15 @@ interface Sample { ms: number; sendAt: number; exec: string; deployHeight?: numb
 
 async function run(): Promise<Record<string, unknown>> {
   const t0 = Date.now()
-  const genesis = JSON.parse(readFileSync(join(repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[] }
+  const genesis = JSON.parse(readFileSync(join(repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[]; slotMs: number }
   const V = genesis.validators.length
+  let genesisFile: string | undefined
+  if (values['slot-ms'] !== undefined) {
+    const slot = Number(values['slot-ms'])
+    if (!Number.isSafeInteger(slot) || slot < 50) throw new BenchError(`--slot-ms takes an integer ≥ 50, got "${values['slot-ms']}"`)
+    genesisFile = join(workDir, 'genesis.json')
+    writeFileSync(genesisFile, JSON.stringify({ ...genesis, slotMs: slot }, null, 2))
+  }
   // A devnet that did not come up, or whose validators finalized different blocks, is useless to
   // measure: start it again (fresh data dir and ports), at most 3 times.
   const splits: string[] = []
@@ -152,7 +161,7 @@ async function run(): Promise<Record<string, unknown>> {
   for (let attempt = 1; ; attempt++) {
     let problem: string | undefined
     try {
-      devnet = await launchDevnet({ repoRoot, workDir, validators: V, hosts: HOSTS, attempt, logLevel: values['log-level'] })
+      devnet = await launchDevnet({ repoRoot, workDir, validators: V, hosts: HOSTS, attempt, logLevel: values['log-level'], ...(genesisFile ? { genesisFile } : {}) })
       const urls = await devnet.ready
       if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
       clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))

@@ -20,6 +20,8 @@ export interface LaunchDevnetOpts {
   /** numbers this start's data dir and log file */
   attempt: number
   logLevel: string
+  /** genesis file for scripts/devnet.ts (default: the repo's genesis.json) */
+  genesisFile?: string
 }
 
 export interface LaunchedDevnet {
@@ -44,7 +46,7 @@ export async function launchDevnet(o: LaunchDevnetOpts): Promise<LaunchedDevnet>
     throw new BenchError((err as Error).message)
   }
   const log = new DevnetLog(join(o.workDir, `devnet-${o.attempt}.log`))
-  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(o.workDir, `net-${o.attempt}`), '--rpc-port', String(base), '--hosts', String(o.hosts)]
+  const args = ['--import', 'tsx', 'scripts/devnet.ts', '--data', join(o.workDir, `net-${o.attempt}`), '--rpc-port', String(base), '--hosts', String(o.hosts), ...(o.genesisFile ? ['--genesis', o.genesisFile] : [])]
   const group = ProcessGroup.spawn(process.execPath, args, { cwd: o.repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: o.logLevel } })
   const logStream = createWriteStream(log.file)
   group.child.stderr!.pipe(logStream)
