@@ -7,6 +7,7 @@ import { applyEvidence } from './applyEvidence.ts'
 import { applyExecution, pruneExpiredExecutions } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import { applyStorageAcks, settlePlacementDeadlines } from './applyStorageAck.ts'
+import { applyBeaconReveal } from './beaconState.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
@@ -61,6 +62,8 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   }
   // After the entries, so the proposer's per-entry checks saw the same state.
   settlePlacementDeadlines(overlay, ctx)
+  // Last, so every seed this block drew came from the parent's mix, not from this block's reveal.
+  applyBeaconReveal(overlay, block.header, ctx.genesis.params.beaconChainLength)
   const writes = overlay.writeSet()
   return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }

@@ -271,7 +271,7 @@ export class ConsensusDriver {
       if (this.#stopped || this.#machine.height !== height) return
       const now = this.#opts.now()
       const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
-      const built = await this.#chain.buildProposal(this.#opts.now(), prepared)
+      const built = await this.#chain.buildProposal(this.#opts.now(), prepared, round)
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
