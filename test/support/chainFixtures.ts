@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { ChainParams, GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
-import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
+import { BeaconChain, computeBeaconSeed, computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { hash, type KeyPair, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
@@ -45,6 +45,18 @@ export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
     params,
   }
 }
+
+/** The `index`-th beacon reveal (0-based) of a test validator's genesis chain (testGenesis registers its commitment). */
+export function testBeaconReveal(key: KeyPair, genesis: GenesisConfig, index = 0): Uint8Array {
+  const id = `${toHex(key.secretKey)}/${genesis.params.beaconChainLength}`
+  let chain = beaconChains.get(id)
+  if (chain === undefined) {
+    chain = new BeaconChain(computeBeaconSeed(key.secretKey, 0), genesis.params.beaconChainLength)
+    beaconChains.set(id, chain)
+  }
+  return chain.reveal(index)
+}
+const beaconChains = new Map<string, BeaconChain>()
 
 export function signTx(key: KeyPair, nonce: number, payload: TxPayload, opts: { fee?: bigint; chainId?: string } = {}): SignedTx {
   const body: TxBody = { chainId: opts.chainId ?? 'xsc-test', from: key.publicKey, nonce, fee: opts.fee ?? 1n, payload }

@@ -11,7 +11,7 @@ import { computeGenesis } from '../../../src/state/genesis.ts'
 import { SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
 import { STATE_PREFIX, SUPPLY_KEY, validatorKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
-import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit'] as const
 
@@ -102,6 +102,6 @@ describe('conservation with fees (property)', () => {
 
   function blockOf(txs: SignedTx[], height: number, baseFee: bigint): Block {
     const entries = txs.map((tx) => ({ type: 'tx' as const, tx }))
-    return { header: { chainId: genesis.chainId, height, prevHash: new Uint8Array(32), kind: 'ledger', slot: height, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee, txBytes: computeBlockTxBytes(entries), round: 0, beaconReveal: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }, entries }
+    return { header: { chainId: genesis.chainId, height, prevHash: new Uint8Array(32), kind: 'ledger', slot: height, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee, txBytes: computeBlockTxBytes(entries), round: 0, beaconReveal: testBeaconReveal(validator, genesis, height - 1), proofs: [], signature: new Uint8Array(64) }, entries }
   }
 })
