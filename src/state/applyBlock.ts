@@ -30,6 +30,9 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   pruneExpiredExecutions(overlay, ctx)
   // Funds whose unbonding period ends at this height come back first, whatever the block holds.
   releaseUnbonded(overlay, ctx.height)
+  // The reveal is checked against the parent's beacon record, before a validator.beacon tx of this
+  // block can re-commit. Seeds never read the mix from state: they take ctx.beaconMix (the parent's).
+  applyBeaconReveal(overlay, block.header, ctx.genesis.params.beaconChainLength)
   let events = 0
   const nextEventIndex = (): number => events++
   for (const entry of block.entries) {
@@ -62,8 +65,6 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   }
   // After the entries, so the proposer's per-entry checks saw the same state.
   settlePlacementDeadlines(overlay, ctx)
-  // Last, so every seed this block drew came from the parent's mix, not from this block's reveal.
-  applyBeaconReveal(overlay, block.header, ctx.genesis.params.beaconChainLength)
   const writes = overlay.writeSet()
   return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }
