@@ -475,11 +475,30 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
     const ctx = computeProposalContext(this.genesis, head, state, slot, key.publicKey, this.hostIndex)
+    this.#commitBeaconIfNeeded(key)
     const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
     const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
     return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => this.emit('buildError', err) }))
+  }
+
+  /** A validator without a live beacon chain commits to a new one in its own next block (ProposerBeacon.commitmentTx). */
+  #commitBeaconIfNeeded(key: KeyPair): void {
+    const beacon = this.#beacon ?? new ProposerBeacon(key)
+    const state = this.store.state
+    const tx = beacon.commitmentTx(state, this.genesis, {
+      nonce: this.mempool.nextNonce(key.publicKey, state),
+      feePerByte: 2n * this.nextBaseFee() + this.genesis.params.minFeePerByte,
+      isPending: (id) => this.mempool.has(id),
+    })
+    if (tx === undefined) return
+    try {
+      this.submitTx(tx)
+    } catch (err) {
+      // Already pending (a round that did not commit), or unaffordable: the block goes on without it.
+      this.emit('buildError', err)
+    }
   }
 
   /**

@@ -40,7 +40,7 @@ export function writeBeaconCommitment(state: StateOverlay, validator: Address, c
 }
 
 /** Whether `record` can still reveal: a proposer with a live chain must reveal, one without must not. */
-export function hasLiveChain(record: BeaconRecord | undefined, chainLength: number): record is BeaconRecord {
+export function hasLiveChain(record: BeaconRecord | undefined, chainLength: number): boolean {
   return record !== undefined && record.revealed < chainLength
 }
 
@@ -52,7 +52,7 @@ export function hasLiveChain(record: BeaconRecord | undefined, chainLength: numb
 export function applyBeaconReveal(state: StateOverlay, header: Pick<BlockHeader, 'proposer' | 'beaconReveal'>, chainLength: number): void {
   const record = readBeaconRecord(state, header.proposer)
   const proposer = toHex(header.proposer)
-  if (!hasLiveChain(record, chainLength)) {
+  if (record === undefined || !hasLiveChain(record, chainLength)) {
     if (!equalBytes(header.beaconReveal, NO_REVEAL)) throw new StateError('BAD_REVEAL', 'the proposer has no live beacon chain, so its block must reveal zero', { proposer, reason: 'unexpected' })
     return
   }
