@@ -12,14 +12,18 @@ export const MAX_BLOCK_ROUND = 1024
 /**
  * A block is signed by the proposer-priority proposer of its (height, round): the priorities are
  * those of its height (the parent's validator-set history), `header.round` the round it was built
- * for. `committedRound` (the round of the commit it arrives with, when range-synced) bounds it:
- * a block built for a later round than the one that committed it was never proposed there.
+ * for. `currentRound`, when the block is judged as a BFT proposal value, bounds it: a block built
+ * for a later round than the one being voted on is refused, so a round's proposer cannot propose a
+ * block another validator signed for that validator's own future round (without the bound, every
+ * validator is the proposer of some round and the check would mean little). A re-proposed valid
+ * value keeps its original, earlier round. Range-synced blocks are checked without the bound:
+ * their commit shows that more than 2/3 of the stake, honest validators among them, judged them.
  * The proposer's signature itself is checked with the proofs (verifyHeaderSignature).
  */
-export function verifyBlockProposer(priorities: ProposerPriorityState, header: Pick<BlockHeader, 'proposer' | 'round'>, committedRound?: number): void {
+export function verifyBlockProposer(priorities: ProposerPriorityState, header: Pick<BlockHeader, 'proposer' | 'round'>, currentRound?: number): void {
   if (header.round > MAX_BLOCK_ROUND) throw new BftError('BAD_PARAMS', `block round ${header.round} is above ${MAX_BLOCK_ROUND}`, { field: 'round', got: header.round })
-  if (committedRound !== undefined && header.round > committedRound) {
-    throw new BftError('BAD_VALID_ROUND', `block built for round ${header.round} cannot be committed in round ${committedRound}`, { got: header.round, round: committedRound })
+  if (currentRound !== undefined && header.round > currentRound) {
+    throw new BftError('BAD_VALID_ROUND', `block built for round ${header.round} is proposed in round ${currentRound}`, { got: header.round, round: currentRound })
   }
   const expected = computeRoundProposer(priorities, header.round)
   if (!equalBytes(expected, header.proposer)) {

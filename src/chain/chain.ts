@@ -267,8 +267,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    */
-  checkBlock(block: Block): Promise<void> {
+  checkBlock(block: Block, currentRound?: number): Promise<void> {
     return this.#serialized(async () => {
+      // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
+      verifyBlockProposer(this.priorities(), block.header, currentRound)
       await this.#verified(block, blockHash(block.header))
     })
   }
@@ -288,7 +290,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
         throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
-      verifyBlockProposer(this.priorities(), block.header, commit.round)
+      verifyBlockProposer(this.priorities(), block.header)
       const verified = await this.#verified(block, hash)
       return this.#apply(block, hash, verified, { bytes, commit })
     })

@@ -250,7 +250,8 @@ export class ConsensusDriver {
   /** Checks a proposal value against the head (off the lock: the chain serializes itself); feeds the verdict back. */
   #validate(block: Block, blockId: Hash): void {
     const height = block.header.height
-    void this.#chain.checkBlock(block).then(
+    // Judged as a value of the machine's current round: a block built for a later round is refused (verifyBlockProposer).
+    void this.#chain.checkBlock(block, this.#machine.round).then(
       () => true,
       (err: unknown) => {
         this.#log.info({ height, hash: toHex(blockId), err: err instanceof Error ? err.message : String(err) }, 'proposal invalid')

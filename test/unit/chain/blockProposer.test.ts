@@ -59,14 +59,15 @@ describe('a block is signed by the proposer of its (height, round)', () => {
     expect(verifier.store.head.height).toBe(0)
   })
 
-  it('takes a block built for the round its signer proposes, committed in that round or later, never earlier', async () => {
+  it('takes a block built for the round its signer proposes, as a value of that round or later (never earlier), and with a commit', async () => {
     const verifier = await open()
     const round = [1, 2, 3, 4, 5].find((r) => !equalBytes(verifier.proposerOf(r), verifier.proposerOf(0)))!
     const proposer = keys.find((k) => equalBytes(k.publicKey, verifier.proposerOf(round)))!
     const built = (await (await open(proposer)).buildProposal(slotOneMs, undefined, round))!
     expect(built.block.header.round).toBe(round)
-    await verifier.checkBlock(built.block)
-    await expect(verifier.commitBlock(built.block, commitOf(built.hash, round - 1))).rejects.toMatchObject({ code: 'BAD_VALID_ROUND' })
+    await expect(verifier.checkBlock(built.block, round - 1)).rejects.toMatchObject({ code: 'BAD_VALID_ROUND' })
+    await verifier.checkBlock(built.block, round)
+    await verifier.checkBlock(built.block, round + 1)
     await verifier.commitBlock(built.block, commitOf(built.hash, round), built.bytes)
     expect(verifier.store.head.height).toBe(1)
   })
