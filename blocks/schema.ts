@@ -159,6 +159,11 @@ export const TxPayload = union('TxPayload', {
   'asset.extend': { tag: 9, codec: struct('AssetExtend', { asset: bytes32, amount: u128 }) },
   /** The owner deletes a stored asset: the unspent deposit is refunded, hosts drop its shards, its state is removed. */
   'asset.delete': { tag: 10, codec: struct('AssetDelete', { asset: bytes32 }) },
+  /**
+   * A validator (re-)commits to the tip of a new beacon hash chain (consensus/beacon.ts): how a
+   * validator that joined by staking starts revealing, and how one whose chain is exhausted goes on.
+   */
+  'validator.beacon': { tag: 11, codec: struct('ValidatorBeacon', { commitment: bytes32 }) },
 })
 
 export type TxPayload = Infer<typeof TxPayload>
@@ -396,6 +401,10 @@ const headerFields = {
   baseFee: u128,
   /** Encoded bytes of the txs this block carries: what the next block's base fee follows. */
   txBytes: u32,
+  /** The BFT round this block was built for: `proposer` must be that round's proposer (consensus/proposerPriority.ts). */
+  round: u32,
+  /** The proposer's next beacon preimage (hash(reveal) = its last revealed value); zero when it has no live chain. */
+  beaconReveal: bytes32,
 }
 
 export const BlockHeader = versioned('BlockHeader', PROTOCOL_VERSION, struct('BlockHeaderFields', {
@@ -493,6 +502,8 @@ export const ChainParams = struct('ChainParams', {
   minStorageEpochs: u32,
   /** Blocks a placement has to gather its hosts' storage acks before it is re-placed or refunded. */
   storageAckBlocks: u32,
+  /** Links of a validator's beacon hash chain: reveals it can make before it must commit to a new chain. */
+  beaconChainLength: u32,
 })
 export type ChainParams = Infer<typeof ChainParams>
 
@@ -503,7 +514,13 @@ export const GenesisConfig = versioned('GenesisConfig', PROTOCOL_VERSION, struct
   tokenSymbol: str(16),
   tokenDecimals: u8,
   allocations: list(Payout, 10_000),
-  validators: list(struct('GenesisValidator', { address: bytes32, stake: u128, peerId: str(LIMITS.peerId) }), 1024),
+  validators: list(struct('GenesisValidator', {
+    address: bytes32,
+    stake: u128,
+    peerId: str(LIMITS.peerId),
+    /** Tip of the validator's beacon hash chain (consensus/beacon.ts); zero: it reveals nothing until it commits by tx. */
+    beaconCommitment: bytes32,
+  }), 1024),
   consensus: ConsensusConfig,
   params: ChainParams,
 }))

@@ -1,5 +1,5 @@
 import type { Address, Hash } from '../blocks/schema.ts'
-import { equalBytes, hash, hashParts, toHex, utf8 } from '../src/crypto/index.ts'
+import { equalBytes, hash, hashParts, toHex, u32be, utf8 } from '../src/crypto/index.ts'
 import { BftError } from './bft/errors.ts'
 
 /**
@@ -21,6 +21,67 @@ import { BftError } from './bft/errors.ts'
 
 const CHAIN_DOMAIN = utf8('XSC/beacon-chain/v1')
 const MIX_DOMAIN = utf8('XSC/beacon-mix/v1')
+const SEED_DOMAIN = utf8('XSC/beacon-seed/v1')
+const GENESIS_MIX_DOMAIN = utf8('XSC/beacon-genesis-mix/v1')
+/** A reveal of all zeros: the proposer has no live chain (none committed, or exhausted) and leaves the mix as it is. */
+export const NO_REVEAL: Hash = new Uint8Array(32)
+
+/**
+ * The seed of a validator's `generation`-th hash chain, derived from its secret key with a domain
+ * tag: a restarted node recomputes its chain from the key and the generation state records, so
+ * nothing secret beyond the key is stored. (A validator may use any secret seed; this is ours.)
+ */
+export function computeBeaconSeed(secretKey: Uint8Array, generation: number): Uint8Array {
+  if (!Number.isSafeInteger(generation) || generation < 0 || generation > 0xffffffff) throw new BftError('BAD_PARAMS', 'beacon generation must be a u32', { got: generation })
+  return hashParts(SEED_DOMAIN, secretKey, u32be(generation))
+}
+
+/** The mix before any reveal: fixed by the chain id, so two chains never share beacon outputs. */
+export function computeGenesisMix(chainId: string): Hash {
+  return hashParts(GENESIS_MIX_DOMAIN, utf8(chainId))
+}
+
+/** The commitment a validator registers for its `generation`-th chain of `length` links (key-derived seed). */
+export function computeValidatorBeaconCommitment(secretKey: Uint8Array, generation: number, length: number): Hash {
+  return computeBeaconCommitment(computeBeaconSeed(secretKey, generation), length)
+}
+
+/**
+ * The reveals of one hash chain, served in O(√length) hashes each: one pass at construction keeps
+ * every `stride`-th link, and a reveal is rehashed from the checkpoint below it. What a proposer
+ * holds for its own chain (recomputing H^(length−1−i) from the start would cost up to `length`
+ * hashes per block).
+ */
+export class BeaconChain {
+  readonly length: number
+  readonly commitment: Hash
+  readonly #stride: number
+  readonly #checkpoints: Hash[] = []
+
+  constructor(seed: Uint8Array, length: number) {
+    if (!Number.isSafeInteger(length) || length < 1) throw new BftError('BAD_PARAMS', 'hash chain length must be a positive integer', { got: length })
+    this.length = length
+    this.#stride = Math.max(1, Math.ceil(Math.sqrt(length)))
+    let x = chainStart(seed)
+    for (let k = 0; k < length; k++) {
+      if (k % this.#stride === 0) this.#checkpoints.push(x)
+      x = hash(x)
+    }
+    this.commitment = x
+  }
+
+  /** The `index`-th reveal (0-based): H^(length−1−index)(start). Throws BAD_PARAMS once exhausted. */
+  reveal(index: number): Hash {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.length) {
+      throw new BftError('BAD_PARAMS', 'the hash chain is exhausted: register a new commitment', { index, length: this.length })
+    }
+    const k = this.length - 1 - index
+    const base = Math.floor(k / this.#stride)
+    let x = this.#checkpoints[base]!
+    for (let i = base * this.#stride; i < k; i++) x = hash(x)
+    return x
+  }
+}
 
 export interface BeaconState {
   mix: Hash

@@ -17,5 +17,7 @@ export function computeSealFields(header: SealFields): SealFields {
     stateRoot: header.stateRoot,
     baseFee: header.baseFee,
     txBytes: header.txBytes,
+    round: header.round,
+    beaconReveal: header.beaconReveal,
   }
 }

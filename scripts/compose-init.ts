@@ -53,7 +53,8 @@ const genesis: GenesisConfig = {
   tokenSymbol: 'XSC',
   tokenDecimals: 9,
   allocations: [client.publicKey, ...hosts.map((h) => fromHex(h.host!, 32)), ...validators.map((v) => fromHex(v.validator!, 32))].map((to) => ({ to, amount: 10n ** 15n })),
-  validators: validators.map((v) => ({ address: fromHex(v.validator!, 32), stake: 1_000_000n, peerId: '' })),
+  // Keys stay in the (possibly encrypted) key files: no beacon chain at genesis; each validator commits by tx.
+  validators: validators.map((v) => ({ address: fromHex(v.validator!, 32), stake: 1_000_000n, peerId: '', beaconCommitment: new Uint8Array(32) })),
   consensus: DEFAULT_CONSENSUS,
   params: DEFAULT_PARAMS,
 }

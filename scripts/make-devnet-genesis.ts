@@ -1,5 +1,6 @@
 // Regenerates the repo's genesis.json from the well-known devnet keys (scripts/devnetKeys.ts).
 // usage: tsx scripts/make-devnet-genesis.ts [validators=4] [out=genesis.json]
+import { computeValidatorBeaconCommitment } from '../consensus/beacon.ts'
 import { writeGenesisFile } from '../src/node/genesisFile.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../src/state/genesisJson.ts'
 import { devnetKey } from './devnetKeys.ts'
@@ -17,7 +18,11 @@ writeGenesisFile(out, {
     ...Array.from({ length: 16 }, (_, i) => ({ to: devnetKey('host', i).publicKey, amount: 1_000_000_000_000n })),
     ...Array.from({ length: validators }, (_, i) => ({ to: devnetKey('validator', i).publicKey, amount: 1_000_000_000_000n })),
   ],
-  validators: Array.from({ length: validators }, (_, i) => ({ address: devnetKey('validator', i).publicKey, stake: 1_000_000_000n, peerId: '' })),
+  validators: Array.from({ length: validators }, (_, i) => {
+    const key = devnetKey('validator', i)
+    // The node derives the same chain from its key (consensus/beacon.ts computeBeaconSeed).
+    return { address: key.publicKey, stake: 1_000_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(key.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }
+  }),
   consensus: DEFAULT_CONSENSUS,
   params: DEFAULT_PARAMS,
 })

@@ -17,7 +17,7 @@ const entries = Array.from({ length: TXS }, (_, i) => {
   const body = { chainId: 'xsc-bench', from: key.publicKey, nonce: i, fee: 1n, payload: { type: 'transfer' as const, to: hash(utf8(`to-${i}`)), amount: 5n } }
   return { type: 'tx' as const, tx: { body, signature: sign(key.secretKey, txSigningHash(body)) } }
 })
-const header: BlockHeader = { chainId: 'xsc-bench', height: 5, prevHash: new Uint8Array(32), kind: 'ledger', slot: 9, timestamp: 0n, proposer: key.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, proofs: [], signature: new Uint8Array(64) }
+const header: BlockHeader = { chainId: 'xsc-bench', height: 5, prevHash: new Uint8Array(32), kind: 'ledger', slot: 9, timestamp: 0n, proposer: key.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, round: 0, beaconReveal: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) }
 const block: Block = { header, entries }
 for (const e of entries) txId(e.tx) // the commit has computed them already for the tx index
 

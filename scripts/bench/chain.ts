@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { decode, encode } from '../../blocks/codec.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
 import { Block, type GenesisConfig, type SignedTx, type TxBody } from '../../blocks/schema.ts'
+import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { hash, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
@@ -33,7 +34,7 @@ const genesis: GenesisConfig = {
   tokenSymbol: 'XSC',
   tokenDecimals: 9,
   allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
-  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
+  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(validator.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }],
   consensus: DEFAULT_CONSENSUS,
   // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
   params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },

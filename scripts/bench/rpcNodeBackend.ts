@@ -6,6 +6,7 @@ import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { GenesisConfig, TxBody } from '../../blocks/schema.ts'
+import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { hash, keyPairFromSecret, sign, utf8 } from '../../src/crypto/index.ts'
 import { BlobStore } from '../../src/node/blobStore.ts'
@@ -27,7 +28,7 @@ export async function createBenchBackend(): Promise<BenchBackend> {
     tokenSymbol: 'XSC',
     tokenDecimals: 9,
     allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 20n })),
-    validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
+    validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(validator.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }],
     consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
     // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
   params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },

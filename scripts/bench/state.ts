@@ -17,6 +17,7 @@ import { ClassicLevel } from 'classic-level'
 import { decode, encode } from '../../blocks/codec.ts'
 import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type GenesisConfig, type TxBody } from '../../blocks/schema.ts'
+import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { ChainStore } from '../../src/chain/chainStore.ts'
 import { hash, keyPairFromSecret, sign, u32be, utf8 } from '../../src/crypto/index.ts'
@@ -49,7 +50,7 @@ const genesis: GenesisConfig = {
   tokenSymbol: 'XSC',
   tokenDecimals: 9,
   allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
-  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '' }],
+  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(validator.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }],
   consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
   // Room for 1000 transfers per block (the default target is sized for a devnet).
   params: { ...DEFAULT_PARAMS, targetBlockTxBytes: 1_000_000 },

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 import type { SignedTx } from '../../blocks/schema.ts'
+import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { type Client, createClient, getBlock, getChainStatus, getTransaction, http, sendTransaction } from '../../src/client/index.ts'
 import { buildTransfer, signTx, txId } from '../../src/client/tx.ts'
 import type { KeyPair } from '../../src/crypto/index.ts'
@@ -48,7 +49,7 @@ writeGenesisFile(join(dir, 'genesis.json'), {
   tokenSymbol: 'XSC',
   tokenDecimals: 9,
   allocations: [...senders, probe].map((k) => ({ to: k.publicKey, amount: 1_000_000_000_000n })),
-  validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '' })),
+  validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(v.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) })),
   consensus: DEFAULT_CONSENSUS,
   // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
   params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },

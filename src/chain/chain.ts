@@ -14,11 +14,13 @@ import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
 import { computeSlot, computeSlotStart } from '../../consensus/slot.ts'
 import { buildPlot, type SpacePlot } from '../../consensus/space.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
+import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
+import { readBeaconMix } from '../state/beaconState.ts'
 import { StateError } from '../state/errors.ts'
 import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
 import { HostRecord, Validator } from '../state/records.ts'
@@ -33,6 +35,7 @@ import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './pr
 import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
 import { buildBlock, computeProposalContext } from './produceBlock/produceBlock.ts'
+import { ProposerBeacon } from './produceBlock/ProposerBeacon.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
 
@@ -100,6 +103,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   #storageAckResponder: StorageAckResponder | undefined
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
+  readonly #beacon: ProposerBeacon | undefined
   readonly #plot: SpacePlot | undefined
   readonly #maxTxs: number
   #queue: Promise<unknown> = Promise.resolve()
@@ -122,6 +126,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
+    this.#beacon = opts.validatorKey === undefined ? undefined : new ProposerBeacon(opts.validatorKey)
     this.#maxTxs = opts.maxTxsPerBlock ?? 2_000
     // The router's index follows every state change.
     store.onStateChange = (writes) => this.#updateHostIndex(writes)
@@ -223,7 +228,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   #nextContext(): ApplyContext {
     const head = this.store.head
-    return computeProposalContext(this.genesis, head, head.header.slot + 1, head.header.proposer, this.hostIndex)
+    return computeProposalContext(this.genesis, head, this.store.state, head.header.slot + 1, head.header.proposer, this.hostIndex)
   }
 
   /**
@@ -262,8 +267,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    */
-  checkBlock(block: Block): Promise<void> {
+  checkBlock(block: Block, currentRound?: number): Promise<void> {
     return this.#serialized(async () => {
+      // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
+      verifyBlockProposer(this.priorities(), block.header, currentRound)
       await this.#verified(block, blockHash(block.header))
     })
   }
@@ -283,6 +290,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
         throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
+      verifyBlockProposer(this.priorities(), block.header)
       const verified = await this.#verified(block, hash)
       return this.#apply(block, hash, verified, { bytes, commit })
     })
@@ -297,11 +305,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   verifyProposalHeader(header: Block['header']): void {
     const head = this.store.head
     validateBlockParent(header, head.header, head.hash)
+    verifyBlockProposer(this.priorities(), header)
     verifyProofs(this.#blockContext(), header)
   }
 
   /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
-  buildProposal(nowMs: number, prepared?: PreparedProposal): Promise<CheckedBlock | undefined> {
+  buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0): Promise<CheckedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
     return this.#serialized(async () => {
@@ -309,7 +318,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       const slot = this.currentSlot(nowMs)
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
-      const block = await this.#build(slot, nowMs, key, answers)
+      const block = await this.#build(slot, nowMs, key, answers, round)
       const hash = blockHash(block.header)
       await this.#verified(block, hash)
       return { block, hash, bytes: encode(Block, block) }
@@ -342,6 +351,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       validateBlockStructure(block, this.genesis.chainId)
       validateBlockParent(block.header, head.header, head.hash)
       verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
+      verifyBlockProposer(this.priorities(), block.header)
       verifyProofs(this.#blockContext(), block.header)
     } catch (e) {
       await signatures.finish().catch(() => undefined)
@@ -394,6 +404,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       slot: block.header.slot,
       proposer: block.header.proposer,
       prevHash: block.header.prevHash,
+      // The head is the block's parent here (both callers checked prevHash).
+      beaconMix: readBeaconMix(this.store.state),
       baseFee: block.header.baseFee,
       signaturesChecked,
     }
@@ -437,7 +449,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      const block = await this.#build(slot, nowMs, key, ready)
+      const block = await this.#build(slot, nowMs, key, ready, 0)
       const started = performance.now()
       const hash = blockHash(block.header)
       const verified = await this.#verified(block, hash)
@@ -459,16 +471,36 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   /** Chooses the entries and seals a block for `slot` on the head (timestamp within the proof schemes' drift of the slot start). */
-  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined): Promise<Block> {
+  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number): Promise<Block> {
     const head = this.store.head
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
-    const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
+    const ctx = computeProposalContext(this.genesis, head, state, slot, key.publicKey, this.hostIndex)
+    this.#commitBeaconIfNeeded(key)
     const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
-    return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, onBuildError: (err) => this.emit('buildError', err) }))
+    const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
+    return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => this.emit('buildError', err) }))
+  }
+
+  /** A validator without a live beacon chain commits to a new one in its own next block (ProposerBeacon.commitmentTx). */
+  #commitBeaconIfNeeded(key: KeyPair): void {
+    const beacon = this.#beacon ?? new ProposerBeacon(key)
+    const state = this.store.state
+    const tx = beacon.commitmentTx(state, this.genesis, {
+      nonce: this.mempool.nextNonce(key.publicKey, state),
+      feePerByte: 2n * this.nextBaseFee() + this.genesis.params.minFeePerByte,
+      isPending: (id) => this.mempool.has(id),
+    })
+    if (tx === undefined) return
+    try {
+      this.submitTx(tx)
+    } catch (err) {
+      // Already pending (a round that did not commit), or unaffordable: the block goes on without it.
+      this.emit('buildError', err)
+    }
   }
 
   /**
@@ -479,7 +511,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     const key = this.#key
     if (key === undefined) return { headHash: head.hash, auditAnswers: undefined }
-    const ctx = computeProposalContext(this.genesis, head, slot, key.publicKey, this.hostIndex)
+    const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, key.publicKey, this.hostIndex)
     const auditAnswers = this.#auditResponder ? await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) : undefined
     // Acks are gathered only when no audit takes the slot; the entry keeps those that still apply.
     const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? await gatherStorageAcks(this.store.state, this.#storageAckResponder) : undefined

@@ -32,13 +32,13 @@ export function isAuditDue(state: StateReader, slot: number, auditEpochSlots: nu
 
 /**
  * The assets an audit block samples: `computeAssetsPerAudit(auditSamplesPerBlock, k+m)` positions
- * of the audit index drawn from the route seed of the parent hash (computeAuditSamplePositions).
+ * of the audit index drawn from the route seed of the parent state's beacon mix (computeAuditSamplePositions).
  * Reads only the sampled assets and their hosts, never the whole state.
  */
 export function readAuditSample(state: StateReader, ctx: ApplyContext, epoch: number): { asset: Uint8Array; record: AssetRecord }[] {
   const params = ctx.genesis.params
   const wanted = computeAssetsPerAudit(params.auditSamplesPerBlock, params.dataShards + params.parityShards)
-  const seed = computeRouteSeed(ctx.prevHash, AUDIT_SEED_SUBJECT)
+  const seed = computeRouteSeed(ctx.beaconMix, AUDIT_SEED_SUBJECT)
   return computeAuditSamplePositions(seed, epoch, readAuditIndexCount(state), wanted).map((n) => {
     const asset = readAuditIndexAt(state, n)
     const bytes = state.get(assetKey(asset))
@@ -66,7 +66,7 @@ const AUDIT_SEED_SUBJECT = hashParts(utf8('XSC/audit-seed/v1'))
 /**
  * What an audit block is computed from, read from the state at the block's start: the sampled
  * assets and the hosts they name. Repairs are placed by the router near the lost shard's host,
- * seeded by the parent hash, asset and shard.
+ * seeded by the beacon mix, asset and shard.
  */
 export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditEpochInput {
   const params = ctx.genesis.params
@@ -83,7 +83,7 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
   const index = ctx.hostIndex
   return {
     epoch,
-    seed: computeRouteSeed(ctx.prevHash, AUDIT_SEED_SUBJECT),
+    seed: computeRouteSeed(ctx.beaconMix, AUDIT_SEED_SUBJECT),
     height: ctx.height,
     assets,
     hosts,
@@ -101,7 +101,7 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
         exclude,
         zones: record.zones,
       }
-      const to = route(request, index, hashParts(ctx.prevHash, asset, u32be(shardIndex)))[0]
+      const to = route(request, index, hashParts(ctx.beaconMix, asset, u32be(shardIndex)))[0]
       // The new host's record joins the input so its usedBytes moves with the shard.
       if (to) load(to)
       return to

@@ -7,6 +7,7 @@ import { applyEvidence } from './applyEvidence.ts'
 import { applyExecution, pruneExpiredExecutions } from './applyExecution.ts'
 import { applyLedgerTx } from './applyLedger.ts'
 import { applyStorageAcks, settlePlacementDeadlines } from './applyStorageAck.ts'
+import { applyBeaconReveal } from './beaconState.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
@@ -29,6 +30,9 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   pruneExpiredExecutions(overlay, ctx)
   // Funds whose unbonding period ends at this height come back first, whatever the block holds.
   releaseUnbonded(overlay, ctx.height)
+  // The reveal is checked against the parent's beacon record, before a validator.beacon tx of this
+  // block can re-commit. Seeds never read the mix from state: they take ctx.beaconMix (the parent's).
+  applyBeaconReveal(overlay, block.header, ctx.genesis.params.beaconChainLength)
   let events = 0
   const nextEventIndex = (): number => events++
   for (const entry of block.entries) {

@@ -12,6 +12,12 @@ export interface ApplyContext {
   slot: number
   proposer: Address
   prevHash: Hash
+  /**
+   * The beacon mix of the parent state (src/state/beaconState.ts readBeaconMix): the one source of
+   * every seed the transition draws (placement, assignment, audit sample, repairs). Not the parent
+   * hash, which its proposer can grind.
+   */
+  beaconMix: Hash
   /** The block's base fee per tx byte (its header's, checked against the parent by verifyBlockFees). */
   baseFee: bigint
   /** Set by the import pipeline after it verified every tx signature of the block (in workers). */

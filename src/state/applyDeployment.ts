@@ -17,10 +17,10 @@ import { enqueuePlacement } from './storage/placementQueue.ts'
 import { writeAssetRecord } from './storage/repairQueue.ts'
 
 
-/** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by parent hash and tx id. */
+/** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by the parent state's beacon mix and the tx id. */
 export function computePlacement(payload: DeployPayload, id: Uint8Array, ctx: ApplyContext): Address[] {
   if (!ctx.hostIndex) throw new StateError('UNSUPPORTED', 'deployment needs the host index')
-  return route(computeDeploymentRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.prevHash, id))
+  return route(computeDeploymentRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.beaconMix, id))
 }
 
 /** Checks a deploy payload against the chain's parameters; throws INVALID_TX naming the field. */

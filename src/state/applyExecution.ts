@@ -16,7 +16,7 @@ import type { StateOverlay } from './stateView.ts'
 
 export function computeAssignment(payload: ExecutePayload, id: Uint8Array, ctx: ApplyContext): Address[] {
   if (!ctx.hostIndex) throw new StateError('UNSUPPORTED', 'execution needs the host index')
-  return route(computeExecutionRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.prevHash, id))
+  return route(computeExecutionRequest(payload), ctx.hostIndex, computeRouteSeed(ctx.beaconMix, id))
 }
 
 /** Checks an execute payload against the chain's parameters and the asset; throws typed errors. */

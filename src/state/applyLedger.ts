@@ -1,8 +1,10 @@
 import { CAPABILITY, type HostParams, type SignedTx } from '../../blocks/schema.ts'
-import { toHex } from '../crypto/index.ts'
+import { NO_REVEAL } from '../../consensus/beacon.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
 import { bumpNonce, burnSupply, credit, debit } from './accounts.ts'
 import { applyAssetDelete, applyAssetExtend } from './applyAssetLifecycle.ts'
 import type { ApplyContext } from './applyContext.ts'
+import { writeBeaconCommitment } from './beaconState.ts'
 import { checkAccountCreation, checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
 import { computeFeeSplit } from './fees.ts'
@@ -44,6 +46,12 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       s.write(Validator, validatorKey(from), stake === 0n ? undefined : { ...v, stake })
       // Not credited now: it stays slashable for the unbonding period, then a later block releases it.
       beginUnbonding(s, { owner: from, kind: BOND_KIND.validatorStake, amount: payload.amount }, ctx.height, ctx.genesis.params)
+      break
+    }
+    case 'validator.beacon': {
+      if (s.read(Validator, validatorKey(from)) === undefined) throw new StateError('UNKNOWN_VALIDATOR', `${toHex(from)} is not a validator`)
+      if (equalBytes(payload.commitment, NO_REVEAL)) throw new StateError('INVALID_TX', 'a beacon commitment cannot be zero', { field: 'commitment' })
+      writeBeaconCommitment(s, from, payload.commitment)
       break
     }
     case 'host.join': {

@@ -33,6 +33,8 @@ export type StateErrorPayloads = {
   SLASHED: {}
   /** A contradicting-receipt offence that cannot be judged or is no offence (`field` says why). */
   BAD_EVIDENCE: { field: string }
+  /** A header's beacon reveal does not extend its proposer's hash chain, or reveals where none is live. */
+  BAD_REVEAL: { proposer: string; reason: 'not-preimage' | 'missing' | 'unexpected' }
 }
 export type StateErrorCode = keyof StateErrorPayloads
 
@@ -51,6 +53,7 @@ export class StateError extends XscError<StateErrorPayloads> {
     HOST_EXISTS: 'IGNORE', UNKNOWN_HOST: 'IGNORE', UNKNOWN_ASSET: 'IGNORE', NOT_OWNER: 'REJECT', UNKNOWN_EXECUTION: 'IGNORE',
     UNKNOWN_VALIDATOR: 'IGNORE', STAKE_TOO_LOW: 'IGNORE', WRONG_ENTRY_KIND: 'REJECT', ENTRY_MISMATCH: 'REJECT',
     UNSUPPORTED: 'REJECT', FEE_TOO_LOW: 'IGNORE', BELOW_EXISTENTIAL_DEPOSIT: 'IGNORE', SLASHED: 'IGNORE', BAD_EVIDENCE: 'REJECT',
+    BAD_REVEAL: 'REJECT',
   }
 }
 

@@ -1,13 +1,15 @@
 import { encode } from '../../blocks/codec.ts'
 import { blockHash, computeBodyRoot } from '../../blocks/ids.ts'
 import { type Block, type BlockHeader, GenesisConfig } from '../../blocks/schema.ts'
-import { isValidPublicKey, toHex, ZERO_HASH } from '../crypto/index.ts'
+import { computeGenesisMix, NO_REVEAL } from '../../consensus/beacon.ts'
+import { equalBytes, isValidPublicKey, toHex, ZERO_HASH } from '../crypto/index.ts'
 import { MAX_AMOUNT } from './accounts.ts'
+import { writeBeaconCommitment } from './beaconState.ts'
 import { StateError } from './errors.ts'
 import { verifyFeeParams } from './fees.ts'
 import { verifyMarketParams } from './market/index.ts'
 import { Account, SupplyRecord, Validator } from './records.ts'
-import { accountKey, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
+import { accountKey, BEACON_MIX_KEY, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
 import { EMPTY_TREE_ROOT, type TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
 
@@ -45,7 +47,11 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     if (v.stake < config.params.minStake) throw new StateError('STAKE_TOO_LOW', `genesis validator ${toHex(v.address)} stakes less than minStake`)
     total += v.stake
     state.write(Validator, validatorKey(v.address), { stake: v.stake, peerId: v.peerId })
+    // A zero commitment registers no chain: that validator reveals nothing until it commits by tx.
+    if (!equalBytes(v.beaconCommitment, NO_REVEAL)) writeBeaconCommitment(state, v.address, v.beaconCommitment)
   }
+  if (config.params.beaconChainLength < 1) throw new StateError('INVALID_TX', 'genesis beaconChainLength must be at least 1', { field: 'params.beaconChainLength' })
+  state.set(BEACON_MIX_KEY, computeGenesisMix(config.chainId))
   if (total > MAX_AMOUNT) throw new StateError('OVERFLOW', 'genesis supply overflows u128')
   state.write(SupplyRecord, SUPPLY_KEY, { total, burned: 0n })
   const writes = state.writeSet()
@@ -63,6 +69,8 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     stateRoot: root.stateRoot,
     baseFee: config.params.minBaseFee,
     txBytes: 0,
+    round: 0,
+    beaconReveal: NO_REVEAL,
     proofs: [],
     signature: new Uint8Array(64),
   }

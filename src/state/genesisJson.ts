@@ -15,7 +15,8 @@ export interface GenesisJson {
   slotMs: number
   token: { symbol: string; decimals: number }
   allocations: { address: string; amount: string }[]
-  validators: { address: string; stake: string; peerId?: string }[]
+  /** beaconCommitment: 0x-hex tip of the validator's beacon hash chain; absent or zero registers none. */
+  validators: { address: string; stake: string; peerId?: string; beaconCommitment?: string }[]
   consensus: ConsensusConfig
   params: Omit<ChainParams, BigintParam> & { [K in BigintParam]: string }
 }
@@ -80,6 +81,7 @@ export function parseGenesisJson(json: unknown): GenesisConfig {
       address: keyField(v?.address, `validators[${i}].address`),
       stake: bigintField(v?.stake, `validators[${i}].stake`),
       peerId: typeof v?.peerId === 'string' ? v.peerId : '',
+      beaconCommitment: v?.beaconCommitment === undefined ? new Uint8Array(32) : keyField(v.beaconCommitment, `validators[${i}].beaconCommitment`),
     })),
     consensus,
     params: params as unknown as ChainParams,
@@ -95,7 +97,7 @@ export function formatGenesisJson(g: GenesisConfig): GenesisJson {
     slotMs: g.slotMs,
     token: { symbol: g.tokenSymbol, decimals: g.tokenDecimals },
     allocations: g.allocations.map((a) => ({ address: toHex(a.to), amount: a.amount.toString() })),
-    validators: g.validators.map((v) => ({ address: toHex(v.address), stake: v.stake.toString(), peerId: v.peerId })),
+    validators: g.validators.map((v) => ({ address: toHex(v.address), stake: v.stake.toString(), peerId: v.peerId, beaconCommitment: toHex(v.beaconCommitment) })),
     consensus: g.consensus,
     params: params as GenesisJson['params'],
   }
@@ -130,6 +132,8 @@ export const DEFAULT_PARAMS: ChainParams = {
   auditSamplesPerBlock: 512,
   minStorageEpochs: 2,
   storageAckBlocks: 120,
+  // 65,536 reveals: with 4 validators at 500 ms slots ~36 h of blocks before a re-commit (docs/validators.md).
+  beaconChainLength: 1 << 16,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

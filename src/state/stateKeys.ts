@@ -33,6 +33,10 @@ export const STATE_PREFIX = {
   hostShards: 0x25,
   /** Assets with a lost shard, repaired by the next audit blocks whether sampled or not: prefix | asset. */
   repairQueue: 0x26,
+  /** The beacon's running mix (one key, src/state/beaconState.ts). */
+  beaconMix: 0x20,
+  /** Per validator: its beacon chain's last revealed value, reveals made, chain generation (BeaconRecord). */
+  beaconRecord: 0x21,
 } as const
 
 const one = (prefix: number, id: Uint8Array): Uint8Array => concatBytes(new Uint8Array([prefix]), id)
@@ -50,6 +54,8 @@ export const reputationLogKey = (host: Address): Uint8Array => one(STATE_PREFIX.
 export const SUPPLY_KEY = new Uint8Array([STATE_PREFIX.supply])
 /** The last epoch an audit block settled (u32). */
 export const LAST_AUDIT_EPOCH_KEY = new Uint8Array([STATE_PREFIX.meta, 0x01])
+export const BEACON_MIX_KEY = new Uint8Array([STATE_PREFIX.beaconMix])
+export const beaconRecordKey = (a: Address): Uint8Array => one(STATE_PREFIX.beaconRecord, a)
 /** The unbonding entries released at `height`. */
 export const unbondingKey = (releaseHeight: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.unbonding]), u32be(releaseHeight))
 /** Sub-buckets of STATE_PREFIX.bonds (second key byte). */

@@ -127,6 +127,8 @@ export const block: fc.Arbitrary<Block> = fc
         stateRoot: b32,
         baseFee: u128,
         txBytes: u32,
+        round: u32,
+        beaconReveal: b32,
         proofs: fc.array(fc.record({ scheme: fc.stringMatching(/^[a-z]{1,16}$/), data: smallBytes }), { maxLength: 4 }),
         signature: b64,
       }),

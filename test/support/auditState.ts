@@ -128,7 +128,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
       return { chunk: shards[c.shardIndex]!.slice(c.chunkIndex * chunkSize, (c.chunkIndex + 1) * chunkSize), path: pathOf(levels, c.chunkIndex) }
     },
     context(height, epoch) {
-      return { genesis, height, slot: epoch * params.auditEpochSlots, proposer: hostAddresses[0]!, prevHash: hashParts(utf8('audit-state-parent'), u32be(height), u32be(epoch)), baseFee: 0n, hostIndex }
+      return { genesis, height, slot: epoch * params.auditEpochSlots, proposer: hostAddresses[0]!, prevHash: hashParts(utf8('audit-state-parent'), u32be(height), u32be(epoch)), beaconMix: hashParts(utf8('audit-state-parent'), u32be(height), u32be(epoch)), baseFee: 0n, hostIndex }
     },
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
 import type { ChainParams, GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
+import { BeaconChain, computeBeaconSeed, computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
 import { hash, type KeyPair, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
@@ -30,6 +31,8 @@ export interface TestGenesisOpts {
 
 export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
   const validators = opts.validators ?? [testKey('validator-0')]
+  // A short beacon chain keeps genesis and a proposer's first block cheap; exhaustion only stops a validator's reveals.
+  const params = { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, beaconChainLength: 1024, ...opts.params }
   return {
     chainId: 'xsc-test',
     genesisTime: opts.genesisTime ?? 1_700_000_000_000n,
@@ -37,11 +40,23 @@ export function testGenesis(opts: TestGenesisOpts = {}): GenesisConfig {
     tokenSymbol: 'XSC',
     tokenDecimals: 9,
     allocations: (opts.funded ?? []).map((f) => ({ to: f.key.publicKey, amount: f.amount })),
-    validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '' })),
+    validators: validators.map((v) => ({ address: v.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(v.secretKey, 0, params.beaconChainLength) })),
     consensus: { ...DEFAULT_CONSENSUS, schemes: opts.schemes ?? DEFAULT_CONSENSUS.schemes, timeIterations: 200, workBits: 4, spacePlotEntries: 1024 },
-    params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, ...opts.params },
+    params,
   }
 }
+
+/** The `index`-th beacon reveal (0-based) of a test validator's genesis chain (testGenesis registers its commitment). */
+export function testBeaconReveal(key: KeyPair, genesis: GenesisConfig, index = 0): Uint8Array {
+  const id = `${toHex(key.secretKey)}/${genesis.params.beaconChainLength}`
+  let chain = beaconChains.get(id)
+  if (chain === undefined) {
+    chain = new BeaconChain(computeBeaconSeed(key.secretKey, 0), genesis.params.beaconChainLength)
+    beaconChains.set(id, chain)
+  }
+  return chain.reveal(index)
+}
+const beaconChains = new Map<string, BeaconChain>()
 
 export function signTx(key: KeyPair, nonce: number, payload: TxPayload, opts: { fee?: bigint; chainId?: string } = {}): SignedTx {
   const body: TxBody = { chainId: opts.chainId ?? 'xsc-test', from: key.publicKey, nonce, fee: opts.fee ?? 1n, payload }

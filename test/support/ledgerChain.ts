@@ -4,6 +4,7 @@ import { detectEquivocation } from '../../consensus/evidence.ts'
 import { hash, type KeyPair, u32be, ZERO_HASH } from '../../src/crypto/index.ts'
 import { applyBlock } from '../../src/state/applyBlock.ts'
 import type { ApplyContext } from '../../src/state/applyContext.ts'
+import { readBeaconMix } from '../../src/state/beaconState.ts'
 import { computeGenesis } from '../../src/state/genesis.ts'
 import { MemoryState } from '../../src/state/stateView.ts'
 
@@ -27,14 +28,14 @@ export class LedgerChain {
   }
 
   context(height = this.height + 1): ApplyContext {
-    return { genesis: this.genesis, height, slot: height, proposer: this.proposer, prevHash: hash(u32be(height - 1)), baseFee: 0n }
+    return { genesis: this.genesis, height, slot: height, proposer: this.proposer, prevHash: hash(u32be(height - 1)), beaconMix: readBeaconMix(this.state), baseFee: 0n }
   }
 
   /** Applies one ledger block of these entries at the next height; throws (and changes nothing) if it does not apply. */
   apply(entries: BlockEntry[]): void {
     const height = this.height + 1
     const block: Block = {
-      header: { chainId: this.genesis.chainId, height, prevHash: ZERO_HASH, kind: 'ledger', slot: height, timestamp: 0n, proposer: this.proposer, bodyRoot: ZERO_HASH, stateRoot: ZERO_HASH, proofs: [], signature: new Uint8Array(64), baseFee: 0n, txBytes: 0 },
+      header: { chainId: this.genesis.chainId, height, prevHash: ZERO_HASH, kind: 'ledger', slot: height, timestamp: 0n, proposer: this.proposer, bodyRoot: ZERO_HASH, stateRoot: ZERO_HASH, proofs: [], signature: new Uint8Array(64), baseFee: 0n, txBytes: 0, round: 0, beaconReveal: new Uint8Array(32) },
       entries,
     }
     const result = applyBlock(this.state, block, this.#stateRoot, this.context(height))

@@ -5,6 +5,7 @@ import { computeSlotStart } from '../../../consensus/slot.ts'
 import type { HostIndex } from '../../router/index.ts'
 import { applyBlock } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
+import { readBeaconMix } from '../../state/beaconState.ts'
 import { computeBlockTxBytes, computeNextBaseFee } from '../../state/fees.ts'
 import { StateTreeError } from '../../state/stateTree/errors.ts'
 import type { StateReader } from '../../state/stateView.ts'
@@ -12,8 +13,8 @@ import type { ChainHead } from '../chainStore.ts'
 import type { ChosenEntries } from './chooseEntries.ts'
 
 /** The context a proposal for `slot` on `head` is built and checked in. */
-export function computeProposalContext(genesis: GenesisConfig, head: ChainHead, slot: number, proposer: Uint8Array, hostIndex: HostIndex): ApplyContext {
-  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, baseFee: computeNextBaseFee(head.header, genesis.params), signaturesChecked: true }
+export function computeProposalContext(genesis: GenesisConfig, head: ChainHead, state: StateReader, slot: number, proposer: Uint8Array, hostIndex: HostIndex): ApplyContext {
+  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, beaconMix: readBeaconMix(state), baseFee: computeNextBaseFee(head.header, genesis.params), signaturesChecked: true }
 }
 
 export interface BuildBlockInput {
@@ -24,6 +25,10 @@ export interface BuildBlockInput {
   nowMs: number
   chosen: ChosenEntries
   seal: SealContext
+  /** The BFT round the block is built for (0 outside BFT). */
+  round: number
+  /** The proposer's next beacon preimage, or NO_REVEAL when it has no live chain. */
+  beaconReveal: Uint8Array
   /** Told when the chosen entries do not apply (a proposer bug): the block becomes a heartbeat. */
   onBuildError(err: unknown): void
 }
@@ -39,7 +44,7 @@ export function buildBlock(input: BuildBlockInput): Block {
   const now = BigInt(input.nowMs)
   const timestamp = now >= slotStart && now < slotStart + BigInt(genesis.slotMs) ? now : slotStart
   const draftOf = (kind: Block['header']['kind'], entries: BlockEntry[]): Block => ({
-    header: { chainId: genesis.chainId, height: ctx.height, prevHash: head.hash, kind, slot: ctx.slot, timestamp, proposer: ctx.proposer, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), baseFee: ctx.baseFee, txBytes: computeBlockTxBytes(entries), proofs: [], signature: new Uint8Array(64) },
+    header: { chainId: genesis.chainId, height: ctx.height, prevHash: head.hash, kind, slot: ctx.slot, timestamp, proposer: ctx.proposer, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), baseFee: ctx.baseFee, txBytes: computeBlockTxBytes(entries), round: input.round, beaconReveal: input.beaconReveal, proofs: [], signature: new Uint8Array(64) },
     entries,
   })
   let draft = draftOf(input.chosen.kind, input.chosen.entries)

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 import type { GenesisConfig } from '../../../blocks/schema.ts'
+import { computeValidatorBeaconCommitment } from '../../../consensus/beacon.ts'
 import { fromHex, generateKeyPair, toHex } from '../../crypto/index.ts'
 import { writeGenesisFile } from '../../node/genesisFile.ts'
 import { writeKeyFile } from '../../node/keyFile.ts'
@@ -48,7 +49,7 @@ export const genesisCommand: Command = {
       tokenSymbol: 'XSC',
       tokenDecimals: 9,
       allocations,
-      validators: validators.map((v) => ({ address: v.key.publicKey, stake: 1_000_000n, peerId: '' })),
+      validators: validators.map((v) => ({ address: v.key.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(v.key.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) })),
       consensus: { ...DEFAULT_CONSENSUS, schemes: values.schemes.split(',') },
       params: DEFAULT_PARAMS,
     }

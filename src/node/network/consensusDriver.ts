@@ -65,6 +65,8 @@ export class ConsensusDriver {
   readonly #blocks = new Map<string, { block: Block; bytes: Uint8Array }>()
   /** Values the machine asked us to validate whose block has not arrived. */
   readonly #awaitingBlock = new Set<string>()
+  /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
+  readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
@@ -158,7 +160,22 @@ export class ConsensusDriver {
       if (!this.#blocks.has(toHex(message.commit.blockId)) && from !== undefined) this.#m.requestSync(from)
       return 'accept'
     }
-    this.#input(message.type === 'vote' ? { type: 'vote', vote: message.vote } : { type: 'proposal', proposal: message.proposal })
+    if (message.type === 'vote') {
+      this.#input({ type: 'vote', vote: message.vote })
+      return 'accept'
+    }
+    // Recorded before the machine sees it (it may ask for the verdict at once), undone if it refuses the proposal.
+    const body = message.proposal.body
+    const key = toHex(body.blockId)
+    const before = this.#proposedInRound.get(key)
+    this.#proposedInRound.set(key, Math.max(before ?? 0, body.round))
+    try {
+      this.#input({ type: 'proposal', proposal: message.proposal })
+    } catch (err) {
+      if (before === undefined) this.#proposedInRound.delete(key)
+      else this.#proposedInRound.set(key, before)
+      throw err
+    }
     return 'accept'
   }
 
@@ -204,6 +221,7 @@ export class ConsensusDriver {
     if (current !== undefined && current >= next) return
     for (const [k, b] of this.#blocks) if (b.block.header.height < next) this.#blocks.delete(k)
     this.#awaitingBlock.clear()
+    this.#proposedInRound.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
@@ -250,7 +268,9 @@ export class ConsensusDriver {
   /** Checks a proposal value against the head (off the lock: the chain serializes itself); feeds the verdict back. */
   #validate(block: Block, blockId: Hash): void {
     const height = block.header.height
-    void this.#chain.checkBlock(block).then(
+    // A block built for a later round than any it was proposed in (or than ours) is refused (verifyBlockProposer).
+    const round = Math.max(this.#machine.round, this.#proposedInRound.get(toHex(blockId)) ?? 0)
+    void this.#chain.checkBlock(block, round).then(
       () => true,
       (err: unknown) => {
         this.#log.info({ height, hash: toHex(blockId), err: err instanceof Error ? err.message : String(err) }, 'proposal invalid')
@@ -271,13 +291,14 @@ export class ConsensusDriver {
       if (this.#stopped || this.#machine.height !== height) return
       const now = this.#opts.now()
       const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
-      const built = await this.#chain.buildProposal(this.#opts.now(), prepared)
+      const built = await this.#chain.buildProposal(this.#opts.now(), prepared, round)
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
         this.#blocks.set(toHex(built.hash), { block: built.block, bytes: built.bytes })
         // The block first, so peers hold the value when its proposal arrives.
         this.#m.publish('blocks', built.bytes)
+        this.#proposedInRound.set(toHex(built.hash), round)
         this.#input({ type: 'proposalValue', height, round, blockId: built.hash })
       })
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Address, BlockEntry } from '../../../blocks/schema.ts'
-import { accountKey, hostKey, validatorKey } from '../stateKeys.ts'
+import { accountKey, BEACON_MIX_KEY, beaconRecordKey, hostKey, validatorKey } from '../stateKeys.ts'
 
 /**
  * The state keys a block's entries will almost surely write, named by the entries themselves:
@@ -9,7 +9,8 @@ import { accountKey, hostKey, validatorKey } from '../stateKeys.ts'
  * run after loading). Pure.
  */
 export function computeTouchedKeys(entries: readonly BlockEntry[], proposer: Address): Uint8Array[] {
-  const keys: Uint8Array[] = [accountKey(proposer)]
+  // Every block folds its proposer's beacon reveal into the mix (src/state/beaconState.ts).
+  const keys: Uint8Array[] = [accountKey(proposer), BEACON_MIX_KEY, beaconRecordKey(proposer)]
   for (const e of entries) {
     if (!('tx' in e)) continue
     const { from, payload } = e.tx.body

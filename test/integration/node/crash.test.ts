@@ -6,6 +6,7 @@ import { blockHash } from '../../../blocks/ids.ts'
 import { ChainStore } from '../../../src/chain/chainStore.ts'
 import { equalBytes, toHex } from '../../../src/crypto/index.ts'
 import { applyBlock } from '../../../src/state/applyBlock.ts'
+import { readBeaconMix } from '../../../src/state/beaconState.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
 import { tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
@@ -47,7 +48,7 @@ async function checkConsistent(dir: string): Promise<number> {
       const block = await store.getBlockByHeight(h)
       expect(block, `block ${h} of head ${store.head.height} missing`).toBeDefined()
       expect(toHex(block!.header.prevHash)).toBe(toHex(prev))
-      const r = applyBlock(state, block!, root, { genesis, height: h, slot: block!.header.slot, proposer: block!.header.proposer, prevHash: block!.header.prevHash, baseFee: block!.header.baseFee, signaturesChecked: true })
+      const r = applyBlock(state, block!, root, { genesis, height: h, slot: block!.header.slot, proposer: block!.header.proposer, prevHash: block!.header.prevHash, beaconMix: readBeaconMix(state), baseFee: block!.header.baseFee, signaturesChecked: true })
       expect(toHex(r.stateRoot)).toBe(toHex(block!.header.stateRoot))
       state.apply(r.writes)
       root = r.stateRoot

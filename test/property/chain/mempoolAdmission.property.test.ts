@@ -27,7 +27,7 @@ const params = { ...genesis.params, dataShards: 2, parityShards: 1, chunkSize: 1
 const g = { ...genesis, params }
 
 function contextAt(height: number, hostIndex: HostIndex): ApplyContext {
-  return { genesis: g, height, slot: height, proposer: validator.publicKey, prevHash: new Uint8Array(32).fill(height & 0xff), baseFee: params.minBaseFee, hostIndex }
+  return { genesis: g, height, slot: height, proposer: validator.publicKey, prevHash: new Uint8Array(32).fill(height & 0xff), beaconMix: new Uint8Array(32).fill(height & 0xff), baseFee: params.minBaseFee, hostIndex }
 }
 
 function indexOf(state: StateOverlay): HostIndex {

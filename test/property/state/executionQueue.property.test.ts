@@ -109,7 +109,7 @@ async function run(ops: Op[]): Promise<void> {
   const block = (): void => {
     slot++
     height++
-    const ctx: ApplyContext = { genesis, height, slot, proposer, prevHash: ZERO_HASH, baseFee: 0n }
+    const ctx: ApplyContext = { genesis, height, slot, proposer, prevHash: ZERO_HASH, beaconMix: ZERO_HASH, baseFee: 0n }
     const entries = buildCompletions(committed, ctx, pool, 1000)
     // Validators apply what the proposer built, through the same rules.
     const next = new StateOverlay(committed)

@@ -11,7 +11,7 @@ import { computeGenesis } from '../../../src/state/genesis.ts'
 import { SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
 import { STATE_PREFIX, SUPPLY_KEY, validatorKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
-import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit'] as const
 
@@ -75,7 +75,7 @@ describe('conservation with fees (property)', () => {
           const block = blockOf([...included, tx], height + 1, baseFee)
           // Keep a tx only if the block still applies with it (what a proposer does).
           try {
-            applyBlock(state, block, new Uint8Array(32), { genesis, height: height + 1, slot: height + 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), baseFee })
+            applyBlock(state, block, new Uint8Array(32), { genesis, height: height + 1, slot: height + 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee })
             included.push(tx)
             nonces[t.from]!++
           } catch (err) {
@@ -83,7 +83,7 @@ describe('conservation with fees (property)', () => {
           }
         }
         const block = blockOf(included, height + 1, baseFee)
-        const { writes } = applyBlock(state, block, new Uint8Array(32), { genesis, height: height + 1, slot: height + 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), baseFee })
+        const { writes } = applyBlock(state, block, new Uint8Array(32), { genesis, height: height + 1, slot: height + 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee })
         state.apply(writes)
         const supply = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!
         const held = [validator, ...users, ...fresh].reduce((sum, k) => sum + readAccount(state, k.publicKey).balance + (new StateOverlay(state).read(Validator, validatorKey(k.publicKey))?.stake ?? 0n), 0n)
@@ -102,6 +102,6 @@ describe('conservation with fees (property)', () => {
 
   function blockOf(txs: SignedTx[], height: number, baseFee: bigint): Block {
     const entries = txs.map((tx) => ({ type: 'tx' as const, tx }))
-    return { header: { chainId: genesis.chainId, height, prevHash: new Uint8Array(32), kind: 'ledger', slot: height, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee, txBytes: computeBlockTxBytes(entries), proofs: [], signature: new Uint8Array(64) }, entries }
+    return { header: { chainId: genesis.chainId, height, prevHash: new Uint8Array(32), kind: 'ledger', slot: height, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee, txBytes: computeBlockTxBytes(entries), round: 0, beaconReveal: testBeaconReveal(validator, genesis, height - 1), proofs: [], signature: new Uint8Array(64) }, entries }
   }
 })

@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const header = (height: number): BlockHeader => ({
   chainId: 'xsc-test', height, prevHash: new Uint8Array(32), kind: 'completion', slot: 42, timestamp: 0n, proposer: validator.publicKey,
-  bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, proofs: [], signature: new Uint8Array(64),
+  bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, round: 0, beaconReveal: new Uint8Array(32), proofs: [], signature: new Uint8Array(64),
 })
 
 describe('activity rows', () => {

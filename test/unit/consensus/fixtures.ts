@@ -59,7 +59,7 @@ export function makeFields(slot: number, proposer: Uint8Array, prevHash: Uint8Ar
     proposer,
     bodyRoot: new Uint8Array(32).fill(7),
     baseFee: 0n,
-    txBytes: 0,
+    txBytes: 0, round: 0, beaconReveal: new Uint8Array(32),
     stateRoot: new Uint8Array(32).fill(9),
   }
 }

@@ -25,7 +25,7 @@ function stateWith(deposit: bigint, status: number = ASSET_STATUS.active): Memor
 }
 
 const auditBlock = (): Block => ({
-  header: { chainId: 'xsc-test', height: 40, prevHash: ZERO_HASH, kind: 'audit', slot: 40, timestamp: 0n, proposer: ZERO_HASH, bodyRoot: ZERO_HASH, stateRoot: ZERO_HASH, baseFee: 0n, txBytes: 0, proofs: [], signature: new Uint8Array(64) },
+  header: { chainId: 'xsc-test', height: 40, prevHash: ZERO_HASH, kind: 'audit', slot: 40, timestamp: 0n, proposer: ZERO_HASH, bodyRoot: ZERO_HASH, stateRoot: ZERO_HASH, baseFee: 0n, txBytes: 0, round: 0, beaconReveal: new Uint8Array(32), proofs: [], signature: new Uint8Array(64) },
   entries: [{ type: 'audit', epoch: 4, results: [0, 1].map((i) => ({ asset, shardIndex: i, host: hosts[i]!, chunkIndex: 0, outcome: AUDIT_OUTCOME.pass, chunk: new Uint8Array(), path: [] })), repairs: [], rent: [], expired: [], reputation: [] }],
 })
 

@@ -79,7 +79,7 @@ describe('JSON forms derived from codecs', () => {
     const fieldNames = (s: JsonSchema): string[] => Object.keys(s.properties as object)
     expect(fieldNames(jsonWireOf(ChainParams).schema)).toEqual(Object.keys(ChainParams.shape.kind === 'struct' ? ChainParams.shape.fields : {}))
     expect(fieldNames(jsonWireOf(ExecutionRecord).schema)).toContain('origin')
-    expect(fieldNames(jsonWireOf(BlockHeader).schema)).toEqual(['chainId', 'height', 'prevHash', 'kind', 'slot', 'timestamp', 'proposer', 'bodyRoot', 'stateRoot', 'baseFee', 'txBytes', 'proofs', 'signature'])
+    expect(fieldNames(jsonWireOf(BlockHeader).schema)).toEqual(['chainId', 'height', 'prevHash', 'kind', 'slot', 'timestamp', 'proposer', 'bodyRoot', 'stateRoot', 'baseFee', 'txBytes', 'round', 'beaconReveal', 'proofs', 'signature'])
     const completion = (jsonWireOf(BlockEntry).schema.oneOf as JsonSchema[]).find((v) => v.title === 'BlockEntry<completion>')!
     expect(fieldNames(completion)).toEqual(['type', ...fieldNames(jsonWireOf(BlockEntry.variants.completion.codec).schema)])
   })

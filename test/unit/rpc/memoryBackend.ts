@@ -258,7 +258,7 @@ export class MemoryBackend implements RpcBackend {
       bodyRoot: computeBodyRoot(entries),
       stateRoot: hash(new Uint8Array([height & 0xff])),
       baseFee: 0n,
-      txBytes: 0,
+      txBytes: 0, round: 0, beaconReveal: new Uint8Array(32),
       proofs: [],
     }
     const header: BlockHeader = { ...unsigned, signature: sign(this.proposer.secretKey, headerSigningHash(unsigned)) }

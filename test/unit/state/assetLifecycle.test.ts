@@ -35,7 +35,7 @@ function setup(record: Partial<AssetRecord> = {}): { state: StateOverlay; ctx: A
     deposit: 50_000n, bidPerByteEpoch: 10n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], ...record,
   })
   state.set(assetKvKey(asset, new Uint8Array([1])), new Uint8Array([42]))
-  return { state, ctx: { genesis: testGenesis(), height: 10, slot: 10, proposer: proposer.publicKey, prevHash: ZERO_HASH, baseFee: 0n } }
+  return { state, ctx: { genesis: testGenesis(), height: 10, slot: 10, proposer: proposer.publicKey, prevHash: ZERO_HASH, beaconMix: ZERO_HASH, baseFee: 0n } }
 }
 
 const read = (state: StateOverlay): AssetRecord | undefined => state.read(AssetRecord, assetKey(asset))

@@ -11,7 +11,7 @@ import { computeGenesis } from '../../../src/state/genesis.ts'
 import { SupplyRecord } from '../../../src/state/records.ts'
 import { SUPPLY_KEY } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
-import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const validator = testKey('fees-validator')
 const alice = testKey('fees-alice')
@@ -28,12 +28,12 @@ function stateAfterGenesis(): MemoryState {
 }
 
 function ctxAt(baseFee: bigint): ApplyContext {
-  return { genesis, height: 1, slot: 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), baseFee }
+  return { genesis, height: 1, slot: 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee }
 }
 
 function ledgerBlock(txs: SignedTx[]): Block {
   const entries: BlockEntry[] = txs.map((tx) => ({ type: 'tx', tx }))
-  return { header: { chainId: genesis.chainId, height: 1, prevHash: new Uint8Array(32), kind: 'ledger', slot: 1, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, proofs: [], signature: new Uint8Array(64) }, entries }
+  return { header: { chainId: genesis.chainId, height: 1, prevHash: new Uint8Array(32), kind: 'ledger', slot: 1, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, round: 0, beaconReveal: testBeaconReveal(validator, genesis), proofs: [], signature: new Uint8Array(64) }, entries }
 }
 
 function codeOf(f: () => unknown): string | undefined {

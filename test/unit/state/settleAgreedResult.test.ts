@@ -23,7 +23,7 @@ describe('settling an agreed completion', () => {
       output: new Uint8Array(0), writeSet: [], receipts, payouts: [], refund: 0n, burn: 0n, reputation: [],
     }
     const genesis = testGenesis()
-    settleAgreedResult(state, entry, { genesis: { ...genesis, params: { ...genesis.params, hostSlashShareBps: 2500 } }, height: 7, slot: 7, proposer: hostAddr(9), prevHash: new Uint8Array(32), baseFee: 0n })
+    settleAgreedResult(state, entry, { genesis: { ...genesis, params: { ...genesis.params, hostSlashShareBps: 2500 } }, height: 7, slot: 7, proposer: hostAddr(9), prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee: 0n })
     expect(state.read(AgreedResult, agreedResultKey(EXEC_ID))).toEqual({ outcome: 0, resultHash: new Uint8Array(32).fill(1), fuelUsed: 50n, settledHeight: 7 })
     expect([1, 2, 3].map((n) => state.read(HostRecord, hostKey(hostAddr(n)))!.bond)).toEqual([1000n, 1000n, 750n])
     expect(state.read(SupplyRecord, SUPPLY_KEY)).toEqual({ total: 9_750n, burned: 250n })

@@ -22,7 +22,7 @@ describe('failed audits beyond the threshold cost bond', () => {
     const repair = (from: Uint8Array, shardIndex: number) => ({ asset: new Uint8Array(32).fill(9), shardIndex, from, to: addr(7) })
     const entry: AuditEntry = { type: 'audit', epoch: 3, results: [], repairs: [repair(failing, 0), repair(failing, 1), repair(left, 2)], rent: [], expired: [], reputation: [] }
     const genesis = testGenesis()
-    slashFailedAudits(state, entry, hosts, { genesis: { ...genesis, params: { ...genesis.params, hostSlashShareBps: 1000 } }, height: 10, slot: 10, proposer: addr(9), prevHash: new Uint8Array(32), baseFee: 0n })
+    slashFailedAudits(state, entry, hosts, { genesis: { ...genesis, params: { ...genesis.params, hostSlashShareBps: 1000 } }, height: 10, slot: 10, proposer: addr(9), prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee: 0n })
     // Two shards lost: 1000 → 900 → 810.
     expect(state.read(HostRecord, hostKey(failing))!.bond).toBe(810n)
     expect(state.read(HostRecord, hostKey(left))!.bond).toBe(1000n)

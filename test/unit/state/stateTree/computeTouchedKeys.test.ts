@@ -2,19 +2,19 @@ import { describe, expect, it } from 'vitest'
 
 import type { BlockEntry } from '../../../../blocks/schema.ts'
 import { toHex } from '../../../../src/crypto/bytes.ts'
-import { accountKey, validatorKey } from '../../../../src/state/stateKeys.ts'
+import { accountKey, BEACON_MIX_KEY, beaconRecordKey, validatorKey } from '../../../../src/state/stateKeys.ts'
 import { computeTouchedKeys } from '../../../../src/state/stateTree/computeTouchedKeys.ts'
 import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 describe('computeTouchedKeys', () => {
-  it('names the proposer, each sender, transfer recipients and the validator record a stake tx changes', () => {
+  it('names the proposer (account and beacon record), the beacon mix, each sender, transfer recipients and the validator record a stake tx changes', () => {
     const [proposer, alice, bob] = [testKey('p'), testKey('a'), testKey('b')]
     const entries: BlockEntry[] = [
       { type: 'tx', tx: transfer(alice, 0, bob.publicKey, 5n) },
       { type: 'tx', tx: signTx(bob, 0, { type: 'stake', amount: 1n }) },
     ]
     expect(computeTouchedKeys(entries, proposer.publicKey).map(toHex)).toEqual([
-      accountKey(proposer.publicKey), accountKey(alice.publicKey), accountKey(bob.publicKey), accountKey(bob.publicKey), validatorKey(bob.publicKey),
+      accountKey(proposer.publicKey), BEACON_MIX_KEY, beaconRecordKey(proposer.publicKey), accountKey(alice.publicKey), accountKey(bob.publicKey), accountKey(bob.publicKey), validatorKey(bob.publicKey),
     ].map(toHex))
   })
 })
