@@ -55,6 +55,12 @@ export interface SelectLimits { baseFee: bigint; maxBytes: number }
  * Bounded in total and per sender; txs that leave without being included are remembered with
  * their reason (bounded) so the sender can see why.
  */
+/** The asset an execute, extend or delete names. */
+export function assetTargetOf(tx: SignedTx): Uint8Array | undefined {
+  const p = tx.body.payload
+  return p.type === 'execute' || p.type === 'asset.extend' || p.type === 'asset.delete' ? p.asset : undefined
+}
+
 export class Mempool {
   readonly #opts: Required<Omit<MempoolOpts, 'onDrop'>> & Pick<MempoolOpts, 'onDrop'>
   readonly #bySender = new Map<string, Pending[]>()
@@ -81,6 +87,14 @@ export class Mempool {
     return this.#dropped.get(toHex(id))
   }
 
+  /** Whether `asset` is the id of a deploy tx pending here (an asset id is its deploy's tx id). */
+  isPendingDeploy(asset: Uint8Array | undefined): boolean {
+    if (asset === undefined || !this.#ids.has(toHex(asset))) return false
+    const id = toHex(asset)
+    for (const queue of this.#bySender.values()) for (const p of queue) if (p.id === id) return p.tx.body.payload.type === 'deploy'
+    return false
+  }
+
   /** Admits a tx or throws a typed error (StateError for tx-level faults, MempoolError for pool limits). */
   add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number; baseFee?: bigint } = {}): Uint8Array {
     const idBytes = txId(tx)
@@ -103,7 +117,9 @@ export class Mempool {
     // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
     const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
     checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others })
-    checkAssetTarget(state, tx)
+    // An execute (or extend) may name an asset whose deploy is still pending here: a client sends
+    // both at once. It waits in the pool until the deployment lands (chooseEntries keeps it).
+    if (!this.isPendingDeploy(assetTargetOf(tx))) checkAssetTarget(state, tx)
     if (tx.body.payload.type === 'transfer') checkAccountCreation(state, tx.body.payload.to, tx.body.payload.amount, this.#opts.params)
     const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type), size: computeTxSize(tx) }
     if (replaced !== undefined) {

@@ -10,7 +10,7 @@ import { computeMaxBlockTxBytes } from '../../state/fees.ts'
 import { computeEscrow } from '../../state/market/index.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { EvidenceSink } from '../evidencePool.ts'
-import type { Mempool, PoolKind } from '../mempool.ts'
+import { assetTargetOf, type Mempool, type PoolKind } from '../mempool.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 import { type AuditAnswers, buildAuditEntry } from './buildAuditEntry.ts'
 import { buildCompletions } from './buildCompletions.ts'
@@ -64,6 +64,8 @@ export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
       else applyLedgerTx(overlay, tx, ctx)
       entries.push(entry)
     } catch (err) {
+      // Its asset's deployment is pending here and lands in a deployment block first: it waits.
+      if (err instanceof XscError && err.code === 'UNKNOWN_ASSET' && input.mempool.isPendingDeploy(assetTargetOf(tx))) continue
       // A tx that cannot apply now leaves the pool with its successors, and the sender can see
       // why: kept, it would be picked again at every proposal.
       input.mempool.drop(tx, err instanceof XscError ? err : { code: 'INTERNAL', message: String(err) }, ctx.height)

@@ -83,6 +83,25 @@ describe('mempool admission: the full cost against the balance minus what is pen
   })
 })
 
+describe('executes of an asset still being deployed', () => {
+  it('are admitted while its deploy is pending here (a client sends both at once); an unknown asset is refused', () => {
+    const state = stateWith([[alice, 10n ** 12n], [bob, 10n ** 12n]])
+    const mp = pool()
+    const deploy = signTx(alice, 0, { type: 'deploy', assetKind: 1, manifest: encodeAsset(new Uint8Array(100), codingParamsOf(DEFAULT_PARAMS)).manifest, deposit: 1_000n, bidPerByteEpoch: 1n, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0 })
+    const pendingAsset = txId(deploy)
+    const runIt = (key: KeyPair, nonce: number, asset: Uint8Array): SignedTx => signTx(key, nonce, { ...executePayload, asset }, { fee: 0n })
+    expect(codeOf(() => mp.add(runIt(bob, 0, pendingAsset), state))).toBe('UNKNOWN_ASSET')
+    mp.add(deploy, state)
+    expect(mp.isPendingDeploy(pendingAsset)).toBe(true)
+    expect(codeOf(() => mp.add(runIt(alice, 1, pendingAsset), state))).toBeUndefined()
+    expect(codeOf(() => mp.add(runIt(bob, 0, pendingAsset), state))).toBeUndefined()
+    // A pending tx that is not a deploy creates no asset.
+    const t = transfer(carol, 0, bob.publicKey, 1n)
+    expect(mp.isPendingDeploy(txId(t))).toBe(false)
+    expect(codeOf(() => mp.add(runIt(bob, 1, new Uint8Array(32).fill(9)), state))).toBe('UNKNOWN_ASSET')
+  })
+})
+
 describe('replace-by-fee', () => {
   it('a tx with a queued nonce and a strictly higher fee replaces the queued one; the sender sees the old one as REPLACED', () => {
     const state = stateWith([[alice, 1_000n]])
