@@ -10,7 +10,7 @@ import type { ExecutionResult } from '../compute/index.ts'
 import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCipher.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
-import { fetchShard, type NetNode, serveAudits, serveShards, serveStorageAcks } from '../net/index.ts'
+import { fetchShard, NetError, type NetNode, serveAudits, serveShards, serveStorageAcks } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
 import { repairShard } from '../storage/repairShard.ts'
@@ -68,11 +68,13 @@ export class HostRole {
     const role = new HostRole(modules)
     const { net, store, chain } = modules
     await serveShards(net, {
-      getShard: async (ref) => (await store.get(ref.asset, ref.shardIndex)) ?? undefined,
+      openShard: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getStream(ref.asset, ref.shardIndex) : undefined),
       expectedShardHash: async (ref) => role.#assignedShard(ref.asset, ref.shardIndex)?.manifest.shardHashes[ref.shardIndex],
-      putShard: async (ref) => {
-        const assigned = role.#assignedShard(ref.asset, ref.shardIndex)
-        if (assigned) await store.put(assigned.manifest, ref.asset, ref.shardIndex, ref.data)
+      // Written piece by piece as it arrives (a shard may be a GiB); the store checks length, hash and chunk root.
+      putShardStream: async (put) => {
+        const assigned = role.#assignedShard(put.asset, put.shardIndex)
+        if (!assigned) throw new NetError('NOT_FOUND', `shard ${put.shardIndex} of ${toHex(put.asset)} is no longer assigned here`)
+        await store.putStream(assigned.manifest, put.asset, put.shardIndex, put.body)
       },
     })
     await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
