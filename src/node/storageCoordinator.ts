@@ -29,6 +29,9 @@ export interface StorageCoordinatorModules {
 const AUDIT_TIMEOUT_MS = 2_000
 /** Short: acks are asked at every proposal while a placement waits, and a host without the shard answers at once. */
 const ACK_TIMEOUT_MS = 1_000
+/** Shards from this size on are handed off a few at a time (see #transferSlot). */
+const LARGE_SHARD_BYTES = 16 * 1024 * 1024
+const LARGE_TRANSFERS = 2
 
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
@@ -37,6 +40,8 @@ const ACK_TIMEOUT_MS = 1_000
  */
 export class StorageCoordinator {
   readonly #m: StorageCoordinatorModules
+  #largeInFlight = 0
+  readonly #waiting: (() => void)[] = []
 
   constructor(modules: StorageCoordinatorModules) {
     this.#m = modules
@@ -102,6 +107,23 @@ export class StorageCoordinator {
     }
   }
 
+  /**
+   * Large shards go out at most LARGE_TRANSFERS at a time: six GiB-sized streams at once (noise
+   * encryption in JS) starve the event loop, and a validator too slow to answer range sync gets
+   * banned by the very hosts it is feeding. Small shards go at once.
+   */
+  async #transferSlot<T>(size: number, run: () => Promise<T>): Promise<T> {
+    if (size < LARGE_SHARD_BYTES) return run()
+    while (this.#largeInFlight >= LARGE_TRANSFERS) await new Promise<void>((r) => this.#waiting.push(r))
+    this.#largeInFlight++
+    try {
+      return await run()
+    } finally {
+      this.#largeInFlight--
+      this.#waiting.shift()?.()
+    }
+  }
+
   /** Whether a placement still waits for its hosts' acks (hand-off is worth retrying). */
   #stillPlacing(asset: Uint8Array): boolean {
     const bytes = this.#m.chain.store.state.get(assetKey(asset))
@@ -138,7 +160,7 @@ export class StorageCoordinator {
           try {
             const peer = await this.#m.hosts.peerOf(host)
             const size = Number(manifest.shardSize)
-            await putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: createReadStream(shards.paths[i]!, { highWaterMark: 1 << 20 }) })
+            await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: createReadStream(shards.paths[i]!, { highWaterMark: 1 << 20 }) }))
             return
           } catch (err) {
             if (!this.#stillPlacing(asset)) {
