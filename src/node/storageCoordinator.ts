@@ -1,4 +1,4 @@
-import { createReadStream, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
@@ -11,7 +11,7 @@ import { type NetNode, putShard, requestAudit, requestStorageAck } from '../net/
 import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
 import { assetKey } from '../state/stateKeys.ts'
 import { codingParamsOf } from '../storage/encodeAsset.ts'
-import { encodeFileToShards, type ShardFiles } from '../storage/encodeFileToShards.ts'
+import { encodeFileToShards, readFileReusing, type ShardFiles } from '../storage/encodeFileToShards.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
@@ -160,7 +160,7 @@ export class StorageCoordinator {
           try {
             const peer = await this.#m.hosts.peerOf(host)
             const size = Number(manifest.shardSize)
-            await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: createReadStream(shards.paths[i]!, { highWaterMark: 1 << 20 }) }))
+            await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: readFileReusing(shards.paths[i]!, 1 << 20) }))
             return
           } catch (err) {
             if (!this.#stillPlacing(asset)) {

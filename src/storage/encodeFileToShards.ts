@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -7,6 +6,26 @@ import { type CodingParams, encodeAssetStream } from './encodeAsset.ts'
 
 /** Read size of the source file: large reads, few syscalls; memory is one read plus one segment. */
 const READ_BYTES = 4 * 1024 * 1024
+
+/**
+ * A file's bytes as views of ONE reused buffer: each view is valid until the consumer asks for
+ * the next. For consumers that copy what they take (the encoder's segment, a frame encoder):
+ * a GiB read through fresh Buffers leaves hundreds of MiB of garbage for a lazy GC to find,
+ * which shows as resident memory.
+ */
+export async function* readFileReusing(path: string, bufferBytes: number): AsyncGenerator<Uint8Array> {
+  const file = await open(path, 'r')
+  try {
+    const buffer = new Uint8Array(bufferBytes)
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, bufferBytes, null)
+      if (bytesRead === 0) return
+      yield buffer.subarray(0, bytesRead)
+    }
+  } finally {
+    await file.close()
+  }
+}
 
 export interface ShardFiles {
   manifest: Manifest
@@ -28,7 +47,7 @@ export async function encodeFileToShards(source: string, dir: string, params: Co
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true })
   const files = await Promise.all(paths.map((p) => open(p, 'w')))
   try {
-    const manifest = await encodeAssetStream(createReadStream(source, { highWaterMark: READ_BYTES }), params, async (pieces) => {
+    const manifest = await encodeAssetStream(readFileReusing(source, READ_BYTES), params, async (pieces) => {
       await Promise.all(pieces.map((piece, i) => files[i]!.write(piece)))
     })
     return { manifest, paths, remove }
