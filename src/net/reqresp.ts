@@ -73,7 +73,7 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDLE_OPTS.timeoutMs
   const timer = setTimeout(() => stream.abort(new NetError('TIMEOUT', `${protocol}: handler exceeded ${timeoutMs} ms`)), timeoutMs)
   try {
-    const frames = readFrames(pacedChunks(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
+    const frames = readFrames(stream, Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
     const first = await frames.next()
     if (first.done === true) throw new NetError('TRUNCATED', 'empty request')
     if (first.value.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'a request starts with a DATA frame')
@@ -117,77 +117,6 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
 }
 
 /** A pending promise that must not become an unhandled rejection if it loses a race. */
-/** Bytes queued unread on one stream before it is paused (the remote then stops at its yamux window). */
-const PAUSE_ABOVE_BYTES = 1 << 20
-/**
- * While paused, yamux may still deliver up to its window (at most 16 MiB) before the remote
- * stops: the stream's read buffer must hold that much rather than reset the stream.
- */
-const PAUSED_READ_BUFFER_BYTES = 20 * 1024 * 1024
-
-/**
- * The stream's bytes with backpressure. libp2p's own async iterator queues every message
- * unboundedly (a fast host would put a whole GiB shard into a slow reader's memory); here the
- * stream is paused once more than PAUSE_ABOVE_BYTES wait unread, which stops yamux window
- * updates, and resumed when the reader catches up.
- */
-export async function* pacedChunks(stream: Stream): AsyncGenerator<Uint8Array> {
-  if (stream.readStatus !== 'readable' && stream.readStatus !== 'paused') return
-  stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, PAUSED_READ_BUFFER_BYTES)
-  const queue: Uint8Array[] = []
-  let queued = 0
-  let ended = false
-  let failure: unknown
-  let wake: (() => void) | undefined
-  const notify = (): void => {
-    const w = wake
-    wake = undefined
-    w?.()
-  }
-  const onMessage = (evt: Event): void => {
-    const data = (evt as Event & { data: Uint8Array | { subarray(): Uint8Array } }).data
-    const bytes = data instanceof Uint8Array ? data : data.subarray()
-    queue.push(bytes)
-    queued += bytes.length
-    if (queued > PAUSE_ABOVE_BYTES && stream.readStatus === 'readable') stream.pause()
-    notify()
-  }
-  const onClose = (evt: Event): void => {
-    ended = true
-    failure = (evt as Event & { error?: unknown }).error
-    notify()
-  }
-  const onRemoteCloseWrite = (): void => {
-    ended = true
-    notify()
-  }
-  stream.addEventListener('message', onMessage)
-  stream.addEventListener('close', onClose)
-  stream.addEventListener('remoteCloseWrite', onRemoteCloseWrite)
-  try {
-    for (;;) {
-      const next = queue.shift()
-      if (next !== undefined) {
-        queued -= next.length
-        if (queued <= PAUSE_ABOVE_BYTES / 2 && stream.readStatus === 'paused') stream.resume()
-        yield next
-        continue
-      }
-      if (ended) {
-        if (failure !== undefined) throw failure
-        return
-      }
-      if (stream.readStatus === 'paused') stream.resume()
-      await new Promise<void>((resolve) => (wake = resolve))
-    }
-  } finally {
-    stream.removeEventListener('message', onMessage)
-    stream.removeEventListener('close', onClose)
-    stream.removeEventListener('remoteCloseWrite', onRemoteCloseWrite)
-    if (stream.readStatus === 'paused') stream.resume()
-  }
-}
-
 function quiet<T>(p: Promise<T>): Promise<T> {
   p.catch(() => {})
   return p
@@ -236,7 +165,7 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       if (timedOut) throw err
       writeError = err // the server may have answered with an ERROR frame: read it first
     }
-    const frames = readFrames(pacedChunks(s))[Symbol.asyncIterator]()
+    const frames = readFrames(s)[Symbol.asyncIterator]()
     let total = 0
     for (;;) {
       let next: IteratorResult<Frame>
