@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const shard = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 31) & 0xff)
     const shardHash = hash(shard)
     const asset = hash(new Uint8Array([1]))
-    await serveShards(b, { getShard: async () => shard, expectedShardHash: async () => undefined, putShard: async () => {} })
+    await serveShards(b, { openShard: async () => [shard], expectedShardHash: async () => undefined, putShardStream: async () => {} })
     const mibps: number[] = []
     for (let i = 0; i < 5; i++) {
       const t = performance.now()

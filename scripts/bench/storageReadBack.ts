@@ -37,7 +37,8 @@ async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolea
   const hosts = await getHosts(client, { limit: 1000 })
   const bid = 2n * hosts.reduce((m, h) => (h.record.params.askPerByteEpoch > m ? h.record.params.askPerByteEpoch : m), 1n)
   const id = await deploy(client, { account, bytes: blob.bytes, manifest: blob.manifest, kind: 'blob', deposit: bid * blob.manifest.shardSize * 6n * 100n, bidPerByteEpoch: bid })
-  const deadline = Date.now() + 240_000
+  // The hand-off of a 256 MiB blob (384 MiB of shards) can take minutes on a loaded machine.
+  const deadline = Date.now() + 240_000 + 2_000 * Math.ceil(plain.length / (1 << 20))
   for (;;) {
     try {
       await timeGet(client, id, isPublic ? undefined : account)

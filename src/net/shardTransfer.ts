@@ -12,31 +12,48 @@ const PUT = PROTOCOL_LIMITS.shardPut
 export interface ShardRef { asset: Uint8Array; shardIndex: number }
 
 /**
- * The storage side of shard transfer, injected by the node.
- * - `getShard`: the stored shard bytes, or undefined if this host does not hold it.
+ * The storage side of shard transfer, injected by the node. Shards may be a GiB: both
+ * directions are streams, never one buffer.
+ * - `openShard`: the stored shard as a stream of parts, or undefined if this host does not hold it.
  * - `expectedShardHash`: the hash the chain assigned to (asset, shardIndex) for this host (from the
  *   deployment's manifest and placement), or undefined if it did not assign it: an upload is
  *   refused before its body is read unless it matches.
- * - `putShard`: called only with bytes whose hash equals the expected hash.
+ * - `putShardStream`: stores the body as it arrives and must check it against the expected hash
+ *   (ShardStore.putStream does: length, hash and chunk root), throwing on a mismatch. The body
+ *   is already cut at the announced size.
  */
 export interface ShardStore {
-  getShard(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
+  openShard(ref: ShardRef, peer: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>
   expectedShardHash(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
-  putShard(ref: ShardRef & { shardHash: Uint8Array; data: Uint8Array }, peer: string): Promise<void>
+  putShardStream(ref: ShardRef & { shardHash: Uint8Array; size: number; body: AsyncIterable<Uint8Array> }, peer: string): Promise<void>
+}
+
+/** Largest shard either direction carries: a 4 GiB blob (plus encryption overhead and padding) in 4+2 has ~1 GiB shards. */
+export const MAX_SHARD_BYTES = 2 * 1024 * 1024 * 1024
+/** Serving or taking one shard may take this long (a GiB at 1 MB/s); the requester's own deadline scales with the size. */
+const SHARD_HANDLER_TIMEOUT_MS = 30 * 60_000
+/** A requester's deadline for a shard of `bytes`: 30 s plus 1 s per MiB. */
+export function shardTransferTimeoutMs(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 1_000
 }
 
 async function* chunksOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
   for (let o = 0; o < data.length; o += CHUNK_BYTES) yield data.subarray(o, Math.min(data.length, o + CHUNK_BYTES))
 }
 
+/** Parts of any size as frames of at most CHUNK_BYTES (a store's 256 KiB pieces, a file's 1 MiB reads). */
+async function* rechunk(parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const part of parts) yield* chunksOf(part)
+}
+
 export async function serveShards(net: NetNode, store: ShardStore, limits: { maxShardBytes?: number } = {}): Promise<void> {
-  const maxShardBytes = limits.maxShardBytes ?? PUT.maxBodyBytes
+  const maxShardBytes = limits.maxShardBytes ?? MAX_SHARD_BYTES
   await net.handle(protocolId(net.chainId, PROTOCOLS.shardGet), async (request, peer) => {
     const ref = decode(ShardGetRequest, request)
-    const data = await store.getShard(ref, peer)
-    if (data === undefined) throw new NetError('NOT_FOUND', `no shard ${ref.shardIndex} of ${toHex(ref.asset)}`)
-    return chunksOf(data)
-  }, { maxRequestBytes: GET.maxRequestBytes, maxBodyBytes: 0, timeoutMs: GET.timeoutMs })
+    const parts = await store.openShard(ref, peer)
+    if (parts === undefined) throw new NetError('NOT_FOUND', `no shard ${ref.shardIndex} of ${toHex(ref.asset)}`)
+    return rechunk(parts)
+  }, { maxRequestBytes: GET.maxRequestBytes, maxBodyBytes: 0, timeoutMs: SHARD_HANDLER_TIMEOUT_MS })
 
   await net.handle(protocolId(net.chainId, PROTOCOLS.shardPut), async (request, peer, body) => {
     const header = decode(ShardPutRequest, request)
@@ -46,18 +63,20 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
     if (!equalBytes(expected, header.shardHash)) throw new NetError('HASH_MISMATCH', 'announced shard hash differs from the assigned one')
     if (header.size > BigInt(maxShardBytes)) throw new NetError('REQUEST_TOO_LARGE', `shard of ${header.size} bytes exceeds ${maxShardBytes}`)
     const size = Number(header.size)
-    const data = new Uint8Array(size)
-    let filled = 0
-    for await (const chunk of body) {
-      if (filled + chunk.length > size) throw new NetError('REQUEST_TOO_LARGE', `shard body exceeds its announced ${size} bytes`)
-      data.set(chunk, filled)
-      filled += chunk.length
+    // Written to the store as it arrives (the store checks hash and chunk root before the shard
+    // becomes visible); a body longer or shorter than announced fails here.
+    async function* bounded(): AsyncGenerator<Uint8Array> {
+      let filled = 0
+      for await (const chunk of body) {
+        if (filled + chunk.length > size) throw new NetError('REQUEST_TOO_LARGE', `shard body exceeds its announced ${size} bytes`)
+        filled += chunk.length
+        yield chunk
+      }
+      if (filled !== size) throw new NetError('TRUNCATED', `shard body has ${filled} of ${size} bytes`)
     }
-    if (filled !== size) throw new NetError('TRUNCATED', `shard body has ${filled} of ${size} bytes`)
-    if (!equalBytes(hash(data), expected)) throw new NetError('HASH_MISMATCH', 'shard bytes do not match the assigned hash')
-    await store.putShard({ ...ref, shardHash: expected, data }, peer)
+    await store.putShardStream({ ...ref, shardHash: expected, size, body: bounded() }, peer)
     return new Uint8Array(0)
-  }, { maxRequestBytes: PUT.maxRequestBytes, maxBodyBytes: maxShardBytes, timeoutMs: PUT.timeoutMs })
+  }, { maxRequestBytes: PUT.maxRequestBytes, maxBodyBytes: maxShardBytes, timeoutMs: SHARD_HANDLER_TIMEOUT_MS })
 }
 
 export interface FetchShardOpts extends ShardRef {
@@ -78,7 +97,7 @@ export async function fetchShard(net: NetNode, peer: string, opts: FetchShardOpt
   let n = 0
   const stream = net.requestStream(peer, protocolId(net.chainId, PROTOCOLS.shardGet), encode(ShardGetRequest, { asset: opts.asset, shardIndex: opts.shardIndex }), {
     timeoutMs: opts.timeoutMs ?? GET.timeoutMs,
-    maxResponseBytes: Math.min(opts.maxBytes ?? GET.maxResponseBytes, GET.maxResponseBytes),
+    maxResponseBytes: Math.min(opts.maxBytes ?? GET.maxResponseBytes, MAX_SHARD_BYTES),
   })
   for await (const chunk of stream) {
     chunks.push(chunk)
@@ -99,12 +118,20 @@ export async function fetchShard(net: NetNode, peer: string, opts: FetchShardOpt
   return out
 }
 
+export type PutShardParams = ShardRef & { timeoutMs?: number } & (
+  | { data: Uint8Array }
+  /** A streamed shard: its hash and size (from the manifest) go in the header before the body. */
+  | { shardHash: Uint8Array; size: number; body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }
+)
+
 /** Uploads a shard to `peer` in chunks; the receiver checks it against the hash the chain assigned. */
-export async function putShard(net: NetNode, peer: string, shard: ShardRef & { data: Uint8Array; timeoutMs?: number }): Promise<void> {
-  const header = encode(ShardPutRequest, { asset: shard.asset, shardIndex: shard.shardIndex, shardHash: hash(shard.data), size: BigInt(shard.data.length) })
+export async function putShard(net: NetNode, peer: string, shard: PutShardParams): Promise<void> {
+  const streamed = !('data' in shard)
+  const size = streamed ? shard.size : shard.data.length
+  const header = encode(ShardPutRequest, { asset: shard.asset, shardIndex: shard.shardIndex, shardHash: streamed ? shard.shardHash : hash(shard.data), size: BigInt(size) })
   await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardPut), header, {
-    body: chunksOf(shard.data),
-    timeoutMs: shard.timeoutMs ?? PUT.timeoutMs,
+    body: streamed ? rechunk(shard.body) : chunksOf(shard.data),
+    timeoutMs: shard.timeoutMs ?? Math.max(PUT.timeoutMs, shardTransferTimeoutMs(size)),
     maxResponseBytes: PUT.maxResponseBytes,
   })
 }

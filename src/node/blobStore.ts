@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { Address } from '../../blocks/schema.ts'
 import { fromHex, hash, toHex } from '../crypto/index.ts'
+import { RpcBackendError } from '../rpc/errors.ts'
+import { createIncrementalHash } from '../storage/incrementalHash.ts'
 
 /** Per blob: who uploaded it, its size, when, and whether a deployment named it since. */
 interface BlobMeta { owner: string; size: number; uploadedAtMs: number; referenced: boolean }
@@ -40,6 +44,8 @@ export class BlobStore {
         rmSync(join(dir, name), { force: true })
       }
     }
+    // Uploads cut off by a restart.
+    for (const name of readdirSync(dir)) if (name.startsWith('upload-') && name.endsWith('.tmp')) rmSync(join(dir, name), { force: true })
     if (opts.sweepIntervalMs !== undefined) {
       this.#timer = setInterval(() => this.sweep(), opts.sweepIntervalMs)
       this.#timer.unref()
@@ -61,6 +67,49 @@ export class BlobStore {
     }
     if (!this.#meta.has(id)) this.#writeMeta(id, { owner: owner ? toHex(owner) : '', size: bytes.length, uploadedAtMs: nowMs, referenced: false })
     return h
+  }
+
+  /**
+   * Writes a body to disk as it arrives, hashing it on the way (a blob may be 4 GiB: it is never
+   * held). `check(dataHash, size)` runs before the file becomes visible under its hash; when it
+   * throws, or the source fails, or passes `maxBytes`, the partial file is removed.
+   */
+  async putStream(source: AsyncIterable<Uint8Array>, owner: Address | undefined, check: (dataHash: Uint8Array, size: number) => void, opts: { maxBytes?: number; nowMs?: number } = {}): Promise<{ dataHash: Uint8Array; size: number }> {
+    const tmp = join(this.#dir, `upload-${randomBytes(8).toString('hex')}.tmp`)
+    const file = await open(tmp, 'w')
+    const hasher = createIncrementalHash()
+    let size = 0
+    try {
+      for await (const part of source) {
+        size += part.length
+        if (opts.maxBytes !== undefined && size > opts.maxBytes) throw new RpcBackendError('BLOB_TOO_LARGE', `blob exceeds ${opts.maxBytes} bytes`, { size, max: opts.maxBytes })
+        hasher.update(part)
+        await file.write(part)
+      }
+      await file.close()
+      const dataHash = hasher.digest()
+      check(dataHash, size)
+      const id = toHex(dataHash).slice(2)
+      if (existsSync(join(this.#dir, id))) rmSync(tmp, { force: true })
+      else renameSync(tmp, join(this.#dir, id))
+      if (!this.#meta.has(id)) this.#writeMeta(id, { owner: owner ? toHex(owner) : '', size, uploadedAtMs: opts.nowMs ?? Date.now(), referenced: false })
+      return { dataHash, size }
+    } catch (err) {
+      await file.close().catch(() => {})
+      rmSync(tmp, { force: true })
+      throw err
+    }
+  }
+
+  /** Where a stored blob's bytes are (for streamed reads), or undefined. */
+  pathOf(dataHash: Uint8Array): string | undefined {
+    const path = join(this.#dir, toHex(dataHash).slice(2))
+    return existsSync(path) ? path : undefined
+  }
+
+  /** Size in bytes of a stored blob, from its metadata. */
+  sizeOf(dataHash: Uint8Array): number | undefined {
+    return this.#meta.get(toHex(dataHash).slice(2))?.size
   }
 
   get(dataHash: Uint8Array): Uint8Array | undefined {
@@ -107,3 +156,4 @@ export class BlobStore {
     this.#meta.set(id, meta)
   }
 }
+

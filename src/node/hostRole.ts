@@ -10,12 +10,12 @@ import type { ExecutionResult } from '../compute/index.ts'
 import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCipher.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
-import { fetchShard, type NetNode, serveAudits, serveShards, serveStorageAcks } from '../net/index.ts'
+import { fetchShard, NetError, type NetNode, protocolId, PROTOCOLS, serveAudits, serveShards, serveStorageAcks, ShardGetRequest, shardTransferTimeoutMs } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
-import { repairShard } from '../storage/repairShard.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
+import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
 import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
@@ -68,11 +68,13 @@ export class HostRole {
     const role = new HostRole(modules)
     const { net, store, chain } = modules
     await serveShards(net, {
-      getShard: async (ref) => (await store.get(ref.asset, ref.shardIndex)) ?? undefined,
+      openShard: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getStream(ref.asset, ref.shardIndex) : undefined),
       expectedShardHash: async (ref) => role.#assignedShard(ref.asset, ref.shardIndex)?.manifest.shardHashes[ref.shardIndex],
-      putShard: async (ref) => {
-        const assigned = role.#assignedShard(ref.asset, ref.shardIndex)
-        if (assigned) await store.put(assigned.manifest, ref.asset, ref.shardIndex, ref.data)
+      // Written piece by piece as it arrives (a shard may be a GiB); the store checks length, hash and chunk root.
+      putShardStream: async (put) => {
+        const assigned = role.#assignedShard(put.asset, put.shardIndex)
+        if (!assigned) throw new NetError('NOT_FOUND', `shard ${put.shardIndex} of ${toHex(put.asset)} is no longer assigned here`)
+        await store.putStream(assigned.manifest, put.asset, put.shardIndex, put.body)
       },
     })
     await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
@@ -263,22 +265,28 @@ export class HostRole {
 
   async #repair(asset: Hash, shardIndex: number, from: Address): Promise<void> {
     const rec = decodeTrusted(AssetRecord, this.#m.chain.store.state.get(assetKey(asset))!)
+    const { manifest } = rec
+    // Streamed from each host straight into the store (a shard may be a GiB); the store checks
+    // length, hash and chunk root before the shard becomes visible.
+    const openShard = async function* (this: HostRole, host: Address, i: number): AsyncGenerator<Uint8Array> {
+      const peer = await this.#m.hosts.peerOf(host)
+      yield* this.#m.net.requestStream(peer, protocolId(this.#m.net.chainId, PROTOCOLS.shardGet), encode(ShardGetRequest, { asset, shardIndex: i }), {
+        timeoutMs: shardTransferTimeoutMs(Number(manifest.shardSize)),
+        maxResponseBytes: Number(manifest.shardSize),
+      })
+    }.bind(this)
     // Handoff first: a draining (or merely slow) previous holder usually still has the shard; its
     // bytes are checked against the manifest's shard hash, so a bad copy only costs the fallback.
     try {
-      const peer = await this.#m.hosts.peerOf(from)
-      const shard = await fetchShard(this.#m.net, peer, { asset, shardIndex, expectedHash: rec.manifest.shardHashes[shardIndex]!, maxBytes: Number(rec.manifest.shardSize) + 1 })
-      await this.#m.store.put(rec.manifest, asset, shardIndex, shard)
+      await this.#m.store.putStream(manifest, asset, shardIndex, openShard(from, shardIndex))
       this.#m.log.info({ asset: toHex(asset), shard: shardIndex }, 'shard handed over from its previous host')
       return
     } catch {
       // the previous holder is gone or lost it: rebuild from k other shards
     }
-    await repairShard(rec.manifest, asset, rec.placement, shardIndex, this.address, async (host, i) => {
-      if (equalBytes(host, this.address)) return null
-      const peer = await this.#m.hosts.peerOf(host)
-      return fetchShard(this.#m.net, peer, { asset, shardIndex: i, expectedHash: rec.manifest.shardHashes[i]!, maxBytes: Number(rec.manifest.shardSize) + 1 })
-    }, async (_to, a, i, shard) => this.#m.store.put(rec.manifest, a, i, shard))
+    // Any k of the other hosts' shards, data shards first; never this host's own placement slots.
+    const order = rec.placement.flatMap((host, i) => (equalBytes(host, this.address) ? [] : [i]))
+    await this.#m.store.putStream(manifest, asset, shardIndex, streamRebuiltShard(manifest, rec.placement, shardIndex, openShard, { order }))
     this.#m.log.info({ asset: toHex(asset), shard: shardIndex }, 'shard repaired onto this host')
   }
 

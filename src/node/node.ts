@@ -234,7 +234,7 @@ export class XscNode {
    */
   static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, modules: NodeModules, log: Logger): Promise<void> {
     const hosts = new HostDirectory(chain, net)
-    const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }) })
+    const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }), handoffDir: join(opts.dataDir, 'handoff') })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()

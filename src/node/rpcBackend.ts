@@ -239,13 +239,14 @@ export class NodeRpcBackend implements RpcBackend {
     return auth
   }
 
-  async uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash> {
+  /** Streams the body to disk while hashing it: a blob up to the limit (4 GiB) is never held in memory. */
+  async uploadBlob(body: AsyncIterable<Uint8Array>, auth: BlobUploadAuth): Promise<{ dataHash: Hash; size: number }> {
     const max = this.#m.maxBlobBytes ?? DEFAULT_RPC_OPTS.maxBlobBytes
-    if (bytes.length > max) throw new RpcBackendError('BLOB_TOO_LARGE', `blob of ${bytes.length} bytes exceeds ${max}`, { size: bytes.length, max })
-    const got = hash(bytes)
-    if (!equalBytes(got, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got })
-    if (!this.#m.blobs.has(got)) this.#checkBlobQuota(auth.address, bytes.length)
-    return this.#m.blobs.put(bytes, auth.address)
+    const known = this.#m.blobs.has(auth.dataHash)
+    return this.#m.blobs.putStream(body, auth.address, (got, size) => {
+      if (!equalBytes(got, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got })
+      if (!known) this.#checkBlobQuota(auth.address, size)
+    }, { maxBytes: max })
   }
 
   #checkBlobQuota(owner: Address, size: number): void {

@@ -1,22 +1,37 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+
 import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { type Block, Offence, type Receipt, ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
+import { type Block, Manifest, Offence, type Receipt, ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ReceiptError } from '../chain/errors.ts'
-import { toHex } from '../crypto/index.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
 import { type NetNode, putShard, requestAudit, requestStorageAck } from '../net/index.ts'
 import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
 import { assetKey } from '../state/stateKeys.ts'
-import { codingParamsOf, encodeAsset } from '../storage/encodeAsset.ts'
+import { codingParamsOf } from '../storage/encodeAsset.ts'
+import { encodeFileToShards, readFileReusing, type ShardFiles } from '../storage/encodeFileToShards.ts'
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
 
-export interface StorageCoordinatorModules { chain: Chain; net: NetNode; blobs: BlobStore; hosts: HostDirectory; log: Logger }
+export interface StorageCoordinatorModules {
+  chain: Chain
+  net: NetNode
+  blobs: BlobStore
+  hosts: HostDirectory
+  log: Logger
+  /** Scratch directory for shard files during hand-off (about 1.5× the blob while it runs). */
+  handoffDir: string
+}
 
 const AUDIT_TIMEOUT_MS = 2_000
 /** Short: acks are asked at every proposal while a placement waits, and a host without the shard answers at once. */
 const ACK_TIMEOUT_MS = 1_000
+/** Shards from this size on are handed off a few at a time (see #transferSlot). */
+const LARGE_SHARD_BYTES = 16 * 1024 * 1024
+const LARGE_TRANSFERS = 2
 
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
@@ -25,9 +40,13 @@ const ACK_TIMEOUT_MS = 1_000
  */
 export class StorageCoordinator {
   readonly #m: StorageCoordinatorModules
+  #largeInFlight = 0
+  readonly #waiting: (() => void)[] = []
 
   constructor(modules: StorageCoordinatorModules) {
     this.#m = modules
+    // Shard files of a hand-off cut off by a restart (the blob itself stays, the hand-off is not resumed).
+    rmSync(modules.handoffDir, { recursive: true, force: true })
     const { chain, net, hosts, log } = modules
     chain.on('block', ({ block }) => void this.#onBlock(block))
     chain.setAuditResponder(async (challenges) => {
@@ -88,6 +107,23 @@ export class StorageCoordinator {
     }
   }
 
+  /**
+   * Large shards go out at most LARGE_TRANSFERS at a time: six GiB-sized streams at once (noise
+   * encryption in JS) starve the event loop, and a validator too slow to answer range sync gets
+   * banned by the very hosts it is feeding. Small shards go at once.
+   */
+  async #transferSlot<T>(size: number, run: () => Promise<T>): Promise<T> {
+    if (size < LARGE_SHARD_BYTES) return run()
+    while (this.#largeInFlight >= LARGE_TRANSFERS) await new Promise<void>((r) => this.#waiting.push(r))
+    this.#largeInFlight++
+    try {
+      return await run()
+    } finally {
+      this.#largeInFlight--
+      this.#waiting.shift()?.()
+    }
+  }
+
   /** Whether a placement still waits for its hosts' acks (hand-off is worth retrying). */
   #stillPlacing(asset: Uint8Array): boolean {
     const bytes = this.#m.chain.store.state.get(assetKey(asset))
@@ -100,17 +136,31 @@ export class StorageCoordinator {
       const { manifest } = entry.tx.body.payload
       // Named by a deployment: no longer counted against its uploader's quota, never swept.
       this.#m.blobs.markReferenced(manifest.dataHash)
-      const data = this.#m.blobs.get(manifest.dataHash)
-      if (data === undefined) continue
-      const { shards } = encodeAsset(data, codingParamsOf(this.#m.chain.genesis.params))
+      const source = this.#m.blobs.pathOf(manifest.dataHash)
+      if (source === undefined) continue
       const asset = txId(entry.tx)
+      // Coded from the blob file into one file per shard (bounded memory whatever the size), then
+      // each shard file streams to its host; the files go once every hand-off ended.
+      let shards: ShardFiles
+      try {
+        shards = await encodeFileToShards(source, join(this.#m.handoffDir, toHex(asset).slice(2)), codingParamsOf(this.#m.chain.genesis.params))
+      } catch (err) {
+        this.#m.log.warn({ asset: toHex(asset), err: (err as Error).message }, 'blob could not be coded for hand-off')
+        continue
+      }
+      if (!equalBytes(encode(Manifest, shards.manifest), encode(Manifest, manifest))) {
+        this.#m.log.warn({ asset: toHex(asset) }, 'stored blob codes to another manifest than the deployment names: not handed off')
+        await shards.remove()
+        continue
+      }
       await Promise.all(entry.placement.map(async (host, i) => {
         // A host refuses a shard until it has imported the deployment block itself: retry
         // (backing off to 1 s) while the placement still waits for acks, i.e. until its deadline.
         for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
           try {
             const peer = await this.#m.hosts.peerOf(host)
-            await putShard(this.#m.net, peer, { asset, shardIndex: i, data: shards[i]! })
+            const size = Number(manifest.shardSize)
+            await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: readFileReusing(shards.paths[i]!, 1 << 20) }))
             return
           } catch (err) {
             if (!this.#stillPlacing(asset)) {
@@ -121,7 +171,8 @@ export class StorageCoordinator {
           }
         }
       }))
-      this.#m.log.info({ asset: toHex(asset), shards: shards.length }, 'shards handed to hosts')
+      await shards.remove()
+      this.#m.log.info({ asset: toHex(asset), shards: shards.paths.length }, 'shards handed to hosts')
     }
   }
 }

@@ -40,8 +40,11 @@ export interface RpcBackend {
    * account for the blob's data hash, not expired) and the declared size against the quota.
    */
   authorizeBlobUpload(header: string | undefined, declaredSize: number | undefined): Promise<BlobUploadAuth>
-  /** Stores raw bytes for a later deploy tx (they must hash to `auth.dataHash`); returns their data hash (crypto `hash`). */
-  uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash>
+  /**
+   * Stores a streamed body for a later deploy tx (it must hash to `auth.dataHash`, crypto `hash`);
+   * returns its data hash and size. Throws BLOB_TOO_LARGE past the node's limit.
+   */
+  uploadBlob(body: AsyncIterable<Uint8Array>, auth: BlobUploadAuth): Promise<{ dataHash: Hash; size: number }>
   /** Dry run of an execution on the node: nothing is written, nothing is paid. */
   estimateExecution(request: EstimateRequest): Promise<EstimateResult>
   /** What blocks did to an account, host or asset (src/chain/accountActivity.ts), newest first, heights below `beforeHeight`. */

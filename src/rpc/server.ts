@@ -58,8 +58,8 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   host: '127.0.0.1',
   port: 0,
   maxBodyBytes: 4 * 1024 * 1024,
-  // Uploads are still held in memory (a 256 MiB blob, plus its encryption header and tags).
-  maxBlobBytes: 257 * 1024 * 1024,
+  // Uploads stream to disk: a 4 GiB blob plus its encryption header and tags (16 bytes per MiB).
+  maxBlobBytes: 4 * 1024 * 1024 * 1024 + 1024 * 1024,
   maxBatch: 100,
   ratePerSecond: 2000,
   rateBurst: 4000,
@@ -199,7 +199,9 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       const chunks: Buffer[] = []
       let size = 0
       let held = 0
+      const slowSender = setTimeout(() => req.destroy(), opts.requestTimeoutMs)
       const release = (): void => {
+        clearTimeout(slowSender)
         buffered -= held
         held = 0
       }
@@ -266,25 +268,34 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
       send(res, error.code === -32603 ? 500 : error.code === RPC_CODES.BLOB_QUOTA_EXCEEDED ? 429 : 401, JSON.stringify({ error }))
       return
     }
-    const body = await readBody(req, opts.maxBlobBytes)
-    if (body === 'aborted') return
-    if (body === 'busy') {
-      send(res, 503, JSON.stringify({ error: busyError().toObject() }))
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    const tooLarge = (): string => JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() })
+    if (Number.isFinite(declared) && declared > opts.maxBlobBytes) {
+      // Refused before a byte is read; the connection closes rather than drain gigabytes.
+      res.setHeader('connection', 'close')
+      send(res, 413, tooLarge())
+      res.on('finish', () => req.destroy())
       return
     }
-    if (body === 'tooLarge') {
-      send(res, 413, JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() }))
-      return
-    }
+    // The body streams to the backend (to disk, hashed on the way): memory stays at a few socket
+    // buffers whatever the size. The deadline grows with the declared size (1 s per MiB).
+    const deadline = setTimeout(() => req.destroy(), opts.requestTimeoutMs + (Number.isFinite(declared) ? Math.ceil(declared / (1 << 20)) * 1_000 : 0))
     try {
-      const dataHash = await backend.uploadBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), auth)
+      const { dataHash, size } = await backend.uploadBlob(req, auth)
       metrics.rpc.requests.inc({ method: 'blob', code: '0' })
-      send(res, 200, JSON.stringify({ dataHash: toHex(dataHash), size: body.length }))
+      send(res, 200, JSON.stringify({ dataHash: toHex(dataHash), size }))
     } catch (err) {
+      if (req.destroyed && !req.complete) return
       const error = toRpcErrorObject(err)
       if (error.code === -32603) log.error({ err }, 'blob upload failed')
       metrics.rpc.requests.inc({ method: 'blob', code: String(error.code) })
-      send(res, error.code === -32603 ? 500 : 400, JSON.stringify({ error }))
+      if (!req.complete) {
+        res.setHeader('connection', 'close')
+        res.on('finish', () => req.destroy())
+      }
+      send(res, error.code === -32603 ? 500 : error.code === RPC_CODES.BLOB_TOO_LARGE ? 413 : 400, error.code === RPC_CODES.BLOB_TOO_LARGE ? tooLarge() : JSON.stringify({ error }))
+    } finally {
+      clearTimeout(deadline)
     }
   }
 
@@ -327,7 +338,9 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     send(res, 405, errorText(null, new RpcError('INVALID_REQUEST', 'Use POST / (JSON-RPC), PUT /blob, GET /metrics, GET / (explorer) or a WebSocket upgrade').toObject()))
   }
 
-  const server: Server = createServer({ requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
+  // requestTimeout 0: node's whole-request deadline would cut a 4 GiB upload; readBody and the
+  // blob route set their own (a JSON body within requestTimeoutMs, a blob by its size).
+  const server: Server = createServer({ requestTimeout: 0, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, 'rpc http handler failed')
       send(res, 500, errorText(null, { code: -32603, message: 'Internal error' }))

@@ -1,11 +1,12 @@
 import { ClassicLevel } from 'classic-level'
 
 import type { Hash, Manifest } from '../../blocks/schema.ts'
-import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
-import { type ChunkProof, computeChunkLeaves, computeChunkLength, verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
+import { concatBytes, equalBytes, hash, merkleProof, toHex } from '../crypto/index.ts'
+import { type ChunkProof, computeChunkLength, verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
 import { createIncrementalHash } from './incrementalHash.ts'
+import { BUCKET, decodeRecord, encodeRecord, LEAF_PAGE_LEAVES, leafPageKey, PIECE_BYTES, pieceKey, shardKey, type ShardRecord, splitHashes, STATE_KEY } from './shardStoreKeys.ts'
 
 /**
  * A host's shard store on classic-level. Every write is one atomic batch (pieces, shard record,
@@ -15,12 +16,15 @@ import { createIncrementalHash } from './incrementalHash.ts'
  *   0x00 store state        -> usedBytes u64 | draining u8
  *   0x01 asset|shard        -> shard record (size u64, hash 32, chunkSize u32, chunk root 32)
  *   0x02 asset|shard|piece  -> up to PIECE_BYTES of the shard (big shards never sit in one value)
- *   0x03 asset|shard        -> chunk leaf hashes, 32 bytes each (Merkle paths for audits)
- * Pieces without a shard record are invisible; open() sweeps them (crash during putStream).
+ *   0x03 asset|shard        -> chunk leaf hashes, 32 bytes each (stores written before leaf pages; read, never written)
+ *   0x04 asset|shard        -> root of each leaf page, 32 bytes each
+ *   0x05 asset|shard|page   -> LEAF_PAGE_LEAVES chunk leaf hashes (the last page may be shorter)
+ * A Merkle path is the path inside the leaf's page followed by the page's path among the page
+ * roots (pages are aligned perfect subtrees), so an audit reads two small values, never every
+ * leaf of a large shard. Pieces and leaf pages without a shard record are invisible; open()
+ * sweeps them (crash during putStream).
  */
-const BUCKET = { state: 0x00, shard: 0x01, piece: 0x02, leaves: 0x03 } as const
-export const PIECE_BYTES = 256 * 1024
-const STATE_KEY = new Uint8Array([BUCKET.state])
+export { LEAF_PAGE_LEAVES, PIECE_BYTES } from './shardStoreKeys.ts'
 
 export interface StoredShard { asset: Hash; shardIndex: number; size: bigint; shardHash: Hash }
 export interface StoreUsage { usedBytes: bigint; capacityBytes: bigint; draining: boolean }
@@ -28,41 +32,6 @@ export interface ShardStoreOpts {
   capacityBytes: bigint
   /** Remove pieces no shard record points at (left by a crash during putStream). Default true. */
   sweepOrphans?: boolean
-}
-
-interface ShardRecord { size: bigint; shardHash: Hash; chunkSize: number; chunkRoot: Hash }
-
-function shardKey(bucket: number, asset: Hash, shardIndex: number): Uint8Array {
-  if (asset.length !== 32) throw new StorageError('INVALID_PARAMS', 'asset id must be 32 bytes')
-  if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex > 254) throw new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`)
-  const key = new Uint8Array(34)
-  key[0] = bucket
-  key.set(asset, 1)
-  key[33] = shardIndex
-  return key
-}
-
-function pieceKey(asset: Hash, shardIndex: number, piece: number): Uint8Array {
-  const key = new Uint8Array(38)
-  key.set(shardKey(BUCKET.piece, asset, shardIndex))
-  new DataView(key.buffer).setUint32(34, piece)
-  return key
-}
-
-function encodeRecord(r: ShardRecord): Uint8Array {
-  const out = new Uint8Array(8 + 32 + 4 + 32)
-  const view = new DataView(out.buffer)
-  view.setBigUint64(0, r.size)
-  out.set(r.shardHash, 8)
-  view.setUint32(40, r.chunkSize)
-  out.set(r.chunkRoot, 44)
-  return out
-}
-
-function decodeRecord(b: Uint8Array): ShardRecord {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  // classic-level hands back Buffers: copy into plain Uint8Arrays so callers compare equal.
-  return { size: view.getBigUint64(0), shardHash: new Uint8Array(b.subarray(8, 40)), chunkSize: view.getUint32(40), chunkRoot: new Uint8Array(b.subarray(44, 76)) }
 }
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
@@ -140,8 +109,11 @@ export class ShardStore {
     if (!equalBytes(shardHash, manifest.shardHashes[shardIndex]!)) {
       return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(shardHash), expected: toHex(manifest.shardHashes[shardIndex]!) }))
     }
-    const leaves = computeChunkLeaves(shard, manifest.chunkSize)
-    const chunkRoot = merkleRoot(leaves)
+    const pages: Uint8Array[] = []
+    const pageRoots: Uint8Array[] = []
+    const leafHasher = new ChunkLeafHasher(manifest.chunkSize, { pageLeaves: LEAF_PAGE_LEAVES, onPage: (leaves, root) => void (pages.push(leaves), pageRoots.push(root)) })
+    leafHasher.update(shard)
+    const chunkRoot = leafHasher.finish()
     if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) {
       return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex }))
     }
@@ -163,7 +135,8 @@ export class ShardStore {
         ops.push({ type: 'put', key: pieceKey(asset, shardIndex, p), value: shard.subarray(at, at + PIECE_BYTES) })
       }
       ops.push({ type: 'put', key: recordKey, value: encodeRecord({ size: manifest.shardSize, shardHash, chunkSize: manifest.chunkSize, chunkRoot }) })
-      ops.push({ type: 'put', key: shardKey(BUCKET.leaves, asset, shardIndex), value: concatBytes(...leaves) })
+      pages.forEach((page, p) => ops.push({ type: 'put', key: leafPageKey(asset, shardIndex, p), value: page }))
+      ops.push({ type: 'put', key: shardKey(BUCKET.pageRoots, asset, shardIndex), value: concatBytes(...pageRoots) })
       ops.push(this.#stateOp(used, this.#draining))
       await this.#call(() => this.#db.batch(ops))
       this.#usedBytes = used
@@ -200,13 +173,21 @@ export class ShardStore {
     })
     if (already) return
     let written = 0
+    let pagesWritten = 0
     try {
       const shardHash = createIncrementalHash()
-      const leaves = new ChunkLeafHasher(manifest.chunkSize)
+      let ops: BatchOp[] = []
+      const pageRoots: Uint8Array[] = []
+      const leaves = new ChunkLeafHasher(manifest.chunkSize, {
+        pageLeaves: LEAF_PAGE_LEAVES,
+        onPage: (page, root) => {
+          ops.push({ type: 'put', key: leafPageKey(asset, shardIndex, pagesWritten++), value: page })
+          pageRoots.push(root)
+        },
+      })
       const piece = new Uint8Array(PIECE_BYTES)
       let fill = 0
       let total = 0n
-      let ops: BatchOp[] = []
       const flushPiece = async (final: boolean): Promise<void> => {
         if (fill > 0) {
           ops.push({ type: 'put', key: pieceKey(asset, shardIndex, written++), value: piece.slice(0, fill) })
@@ -231,17 +212,17 @@ export class ShardStore {
           if (fill === PIECE_BYTES) await flushPiece(false)
         }
       }
+      const chunkRoot = leaves.finish()
       await flushPiece(true)
       if (total !== size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream had ${total} bytes, manifest says ${size}`)
       const digest = shardHash.digest()
       if (!equalBytes(digest, manifest.shardHashes[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(digest) })
-      const chunkRoot = leaves.finish()
       if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex })
       await this.#serial(async () => {
         const used = this.#usedBytes + size
         await this.#call(() => this.#db.batch([
           { type: 'put', key: shardKey(BUCKET.shard, asset, shardIndex), value: encodeRecord({ size, shardHash: digest, chunkSize: manifest.chunkSize, chunkRoot }) },
-          { type: 'put', key: shardKey(BUCKET.leaves, asset, shardIndex), value: concatBytes(...leaves.leaves) },
+          { type: 'put', key: shardKey(BUCKET.pageRoots, asset, shardIndex), value: concatBytes(...pageRoots) },
           this.#stateOp(used, this.#draining),
         ]))
         this.#usedBytes = used
@@ -249,6 +230,7 @@ export class ShardStore {
     } catch (cause) {
       const cleanup: BatchOp[] = []
       for (let p = 0; p < written; p++) cleanup.push({ type: 'del', key: pieceKey(asset, shardIndex, p) })
+      for (let p = 0; p < pagesWritten; p++) cleanup.push({ type: 'del', key: leafPageKey(asset, shardIndex, p) })
       if (cleanup.length > 0) await this.#db.batch(cleanup).catch(() => {})
       throw cause
     } finally {
@@ -282,9 +264,8 @@ export class ShardStore {
       const orphans: BatchOp[] = []
       let prefix = ''
       let keep = true
-      const it = this.#db.keys({ gte: new Uint8Array([BUCKET.piece]), lt: new Uint8Array([BUCKET.piece + 1]) })
       try {
-        for await (const key of it) {
+        for await (const key of this.#orphanCandidates()) {
           const shard = toHex(key.subarray(0, 34))
           if (shard !== prefix) {
             prefix = shard
@@ -299,6 +280,11 @@ export class ShardStore {
       if (orphans.length > 0) await this.#call(() => this.#db.batch(orphans))
       return orphans.length
     })
+  }
+
+  async *#orphanCandidates(): AsyncGenerator<Uint8Array> {
+    yield* this.#db.keys({ gte: new Uint8Array([BUCKET.piece]), lt: new Uint8Array([BUCKET.piece + 1]) })
+    yield* this.#db.keys({ gte: new Uint8Array([BUCKET.leafPage]), lt: new Uint8Array([BUCKET.leafPage + 1]) })
   }
 
   /** The whole shard, or null when not held. */
@@ -356,12 +342,18 @@ export class ShardStore {
     const record = await this.#record(asset, shardIndex)
     if (!record) throw new StorageError('NOT_FOUND', `shard ${shardIndex} of ${toHex(asset)} is not held`, { shardIndex })
     const length = computeChunkLength(record.size, record.chunkSize, chunkIndex)
-    const leavesBytes = await this.#call(() => this.#db.get(shardKey(BUCKET.leaves, asset, shardIndex)))
-    if (!leavesBytes) throw new StorageError('NOT_FOUND', 'chunk leaves missing')
-    const leaves: Uint8Array[] = []
-    for (let i = 0; i < leavesBytes.length; i += 32) leaves.push(leavesBytes.subarray(i, i + 32))
     const chunk = await this.#readRange(asset, shardIndex, chunkIndex * record.chunkSize, length)
-    return { chunk, path: merkleProof(leaves, chunkIndex).map((h) => new Uint8Array(h)) }
+    const pageRoots = await this.#call(() => this.#db.get(shardKey(BUCKET.pageRoots, asset, shardIndex)))
+    if (!pageRoots) {
+      const leaves = await this.#call(() => this.#db.get(shardKey(BUCKET.leaves, asset, shardIndex)))
+      if (!leaves) throw new StorageError('NOT_FOUND', 'chunk leaves missing')
+      return { chunk, path: merkleProof(splitHashes(leaves), chunkIndex).map((h) => new Uint8Array(h)) }
+    }
+    const page = Math.floor(chunkIndex / LEAF_PAGE_LEAVES)
+    const pageLeaves = await this.#call(() => this.#db.get(leafPageKey(asset, shardIndex, page)))
+    if (!pageLeaves) throw new StorageError('NOT_FOUND', `leaf page ${page} missing`)
+    const path = [...merkleProof(splitHashes(pageLeaves), chunkIndex % LEAF_PAGE_LEAVES), ...merkleProof(splitHashes(pageRoots), page)]
+    return { chunk, path: path.map((h) => new Uint8Array(h)) }
   }
 
   async #record(asset: Hash, shardIndex: number): Promise<ShardRecord | undefined> {
@@ -391,9 +383,12 @@ export class ShardStore {
     const ops: BatchOp[] = [
       { type: 'del', key: shardKey(BUCKET.shard, asset, shardIndex) },
       { type: 'del', key: shardKey(BUCKET.leaves, asset, shardIndex) },
+      { type: 'del', key: shardKey(BUCKET.pageRoots, asset, shardIndex) },
     ]
     const pieces = Math.ceil(Number(record.size) / PIECE_BYTES)
     for (let p = 0; p < pieces; p++) ops.push({ type: 'del', key: pieceKey(asset, shardIndex, p) })
+    const pages = Math.ceil(Math.ceil(Number(record.size) / record.chunkSize) / LEAF_PAGE_LEAVES)
+    for (let p = 0; p < pages; p++) ops.push({ type: 'del', key: leafPageKey(asset, shardIndex, p) })
     return ops
   }
 
@@ -425,3 +420,4 @@ export class ShardStore {
     return cause
   }
 }
+

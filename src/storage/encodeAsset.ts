@@ -27,7 +27,7 @@ function checkCodingParams(p: CodingParams): void {
 /**
  * Streaming encoder: feed bytes with `write` (it consumes up to the end of the current segment),
  * collect each finished segment's k+m shard pieces with `takeSegment` (views valid until the next
- * write), and get the manifest from `finish`. Memory: one segment buffer plus 32 bytes per chunk.
+ * write), and get the manifest from `finish`. Memory: one segment buffer plus O(log chunks) hashes per shard.
  */
 export class AssetEncoder {
   readonly params: CodingParams

@@ -1,7 +1,7 @@
 import type { Address, Manifest } from '../../blocks/schema.ts'
 import { equalBytes, hash, toHex } from '../crypto/index.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
-import { computeSegmentLayout } from './decodeAsset.ts'
+import { computeSegmentLayout, type SegmentLayout } from './decodeAsset.ts'
 import { BlobError } from './errors.ts'
 import { type FastCoder, getFastCoder } from './fastCoder.ts'
 import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
@@ -77,6 +77,80 @@ class ShardCursor {
 
 interface Source { index: number; cursor: ShardCursor; abort: AbortController }
 
+export interface LockstepOpts {
+  /** Shard indices in the order to try them. */
+  order?: readonly number[]
+  onBad?(report: { host: Address; shardIndex: number; reason: string }): void
+}
+
+/** One segment read from k shards: `pieces` holds each chosen shard's piece (views valid until the next segment). */
+export interface LockstepSegment { seg: SegmentLayout; chosen: number[]; pieces: Map<number, Uint8Array> }
+
+/**
+ * Reads k whole-shard streams in lockstep, one segment's piece from each at a time (memory: one
+ * segment). A source that fails or ends early is dropped (`onBad`) and the next shard index in
+ * `order` is opened and read from its start up to the current segment (its hash covers the
+ * whole shard). After the last segment every shard used is checked against the manifest's
+ * shard hash (VERIFY_FAILED). Fewer than k readable shards is UNAVAILABLE.
+ */
+export async function* readShardsInLockstep(manifest: Manifest, placement: readonly Address[], open: OpenShardStream, opts: LockstepOpts = {}): AsyncGenerator<LockstepSegment> {
+  const { k, m } = manifest
+  const candidates = [...(opts.order ?? Array.from({ length: k + m }, (_, i) => i))].filter((i) => i >= 0 && i < k + m && placement[i] !== undefined)
+  const tried: { host: string; shardIndex: number; reason: string }[] = []
+  const active: Source[] = []
+  const openNext = (): Source | undefined => {
+    const index = candidates.shift()
+    if (index === undefined) return undefined
+    const abort = new AbortController()
+    return { index, abort, cursor: new ShardCursor(open(placement[index]!, index, abort.signal)) }
+  }
+  const drop = (s: Source, err: unknown): void => {
+    s.abort.abort()
+    s.cursor.close()
+    const reason = err instanceof Error ? err.message : String(err)
+    tried.push({ host: toHex(placement[s.index]!), shardIndex: s.index, reason })
+    opts.onBad?.({ host: placement[s.index]!, shardIndex: s.index, reason })
+  }
+  try {
+    for (const seg of computeSegmentLayout(manifest)) {
+      // Fill the k sources, replacing any that fail; a newcomer catches up from its shard's start.
+      const pieces = new Map<number, Uint8Array>()
+      for (;;) {
+        while (active.length < k) {
+          const s = openNext()
+          if (s === undefined) break
+          active.push(s)
+        }
+        if (active.length < k) throw new BlobError('UNAVAILABLE', `only ${active.length} of the ${k} shards needed could be read`, { tried })
+        const results = await Promise.allSettled(active.map(async (s) => {
+          if (pieces.has(s.index)) return
+          const behind = seg.shardOffset - s.cursor.position
+          if (behind > 0) await s.cursor.skip(behind)
+          const p = await s.cursor.read(seg.shardLength)
+          pieces.set(s.index, p)
+        }))
+        const failed = active.filter((_, j) => results[j]!.status === 'rejected')
+        if (failed.length === 0) break
+        failed.forEach((s) => drop(s, (results[active.indexOf(s)] as PromiseRejectedResult).reason))
+        for (const s of failed) active.splice(active.indexOf(s), 1)
+      }
+      yield { seg, chosen: active.map((s) => s.index).sort((a, b) => a - b), pieces }
+    }
+    for (const s of active) {
+      await s.cursor.expectEnd()
+      if (!equalBytes(s.cursor.hash.digest(), manifest.shardHashes[s.index]!)) {
+        opts.onBad?.({ host: placement[s.index]!, shardIndex: s.index, reason: 'shard hash mismatch' })
+        throw new BlobError('VERIFY_FAILED', `shard ${s.index} from ${toHex(placement[s.index]!)} does not match the manifest`, { what: `shard ${s.index} hash` })
+      }
+    }
+  } finally {
+    for (const s of active) {
+      s.abort.abort()
+      s.cursor.close()
+    }
+  }
+}
+
 /**
  * Streams an asset's bytes [start, end) from its hosts with memory bounded by one segment:
  * k shard streams are read in lockstep, a segment at a time; missing data pieces are rebuilt
@@ -99,84 +173,32 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   }
   const { k, m } = manifest
   const coder = opts.coder ?? getFastCoder()
-  const candidates = [...(opts.order ?? Array.from({ length: k + m }, (_, i) => i))].filter((i) => i >= 0 && i < k + m && placement[i] !== undefined)
-  const tried: { host: string; shardIndex: number; reason: string }[] = []
-  const active: Source[] = []
-  const openNext = (): Source | undefined => {
-    const index = candidates.shift()
-    if (index === undefined) return undefined
-    const abort = new AbortController()
-    return { index, abort, cursor: new ShardCursor(open(placement[index]!, index, abort.signal)) }
-  }
-  const drop = (s: Source, err: unknown): void => {
-    s.abort.abort()
-    s.cursor.close()
-    const reason = err instanceof Error ? err.message : String(err)
-    tried.push({ host: toHex(placement[s.index]!), shardIndex: s.index, reason })
-    opts.onBad?.({ host: placement[s.index]!, shardIndex: s.index, reason })
-  }
-  const layout = computeSegmentLayout(manifest)
-  const full = layout[0]!.shardLength
+  const full = Math.ceil(manifest.segmentSize / k)
   const dataHash = createIncrementalHash()
   const segment = new Uint8Array(manifest.segmentSize)
   const rebuilt = Array.from({ length: k }, () => new Uint8Array(full))
   let held: Uint8Array | undefined
-  try {
-    for (const seg of layout) {
-      // Fill the k sources, replacing any that fail; a newcomer catches up from its shard's start.
-      const pieces = new Map<number, Uint8Array>()
-      for (;;) {
-        while (active.length < k) {
-          const s = openNext()
-          if (s === undefined) break
-          active.push(s)
-        }
-        if (active.length < k) throw new BlobError('UNAVAILABLE', `only ${active.length} of the ${k} shards needed could be read`, { tried })
-        const results = await Promise.allSettled(active.map(async (s) => {
-          if (pieces.has(s.index)) return
-          const behind = seg.shardOffset - s.cursor.position
-          if (behind > 0) await s.cursor.skip(behind)
-          const p = await s.cursor.read(seg.shardLength)
-          pieces.set(s.index, p)
-        }))
-        const failed = active.filter((_, j) => results[j]!.status === 'rejected')
-        if (failed.length === 0) break
-        failed.forEach((s) => drop(s, (results[active.indexOf(s)] as PromiseRejectedResult).reason))
-        for (const s of failed) active.splice(active.indexOf(s), 1)
-      }
-      const chosen = active.map((s) => s.index).sort((a, b) => a - b)
-      const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !chosen.includes(i))
-      const outs = missing.map((_, j) => rebuilt[j]!.subarray(0, seg.shardLength))
-      if (missing.length > 0) coder.rebuild(k, m, chosen, missing, chosen.map((i) => pieces.get(i)!), outs)
-      for (let d = 0; d < k; d++) {
-        const at = d * seg.shardLength
-        if (at >= seg.dataLength) break
-        const mi = missing.indexOf(d)
-        const src = mi >= 0 ? outs[mi]! : pieces.get(d)!
-        segment.set(src.subarray(0, Math.min(seg.shardLength, seg.dataLength - at)), at)
-      }
-      const data = segment.subarray(0, seg.dataLength)
-      dataHash.update(data)
-      const from = Math.max(start, seg.dataOffset)
-      const to = Math.min(end, seg.dataOffset + seg.dataLength)
-      if (from < to) {
-        if (held !== undefined) yield held
-        held = data.slice(from - seg.dataOffset, to - seg.dataOffset)
-      }
+  for await (const { seg, chosen, pieces } of readShardsInLockstep(manifest, placement, open, opts)) {
+    const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !chosen.includes(i))
+    const outs = missing.map((_, j) => rebuilt[j]!.subarray(0, seg.shardLength))
+    // Data shards decode by copying: the coder runs only when a data shard is missing.
+    if (missing.length > 0) coder.rebuild(k, m, chosen, missing, chosen.map((i) => pieces.get(i)!), outs)
+    for (let d = 0; d < k; d++) {
+      const at = d * seg.shardLength
+      if (at >= seg.dataLength) break
+      const mi = missing.indexOf(d)
+      const src = mi >= 0 ? outs[mi]! : pieces.get(d)!
+      segment.set(src.subarray(0, Math.min(seg.shardLength, seg.dataLength - at)), at)
     }
-    for (const s of active) {
-      await s.cursor.expectEnd()
-      if (!equalBytes(s.cursor.hash.digest(), manifest.shardHashes[s.index]!)) {
-        opts.onBad?.({ host: placement[s.index]!, shardIndex: s.index, reason: 'shard hash mismatch' })
-        throw new BlobError('VERIFY_FAILED', `shard ${s.index} from ${toHex(placement[s.index]!)} does not match the manifest`, { what: `shard ${s.index} hash` })
-      }
-    }
-    if (!equalBytes(dataHash.digest(), manifest.dataHash)) throw new BlobError('VERIFY_FAILED', 'rebuilt data does not match the manifest data hash', { what: 'data hash' })
-    if (held !== undefined) yield held
-  } finally {
-    for (const s of active) {
-      s.abort.abort()
-      s.cursor.close()
+    const data = segment.subarray(0, seg.dataLength)
+    dataHash.update(data)
+    const from = Math.max(start, seg.dataOffset)
+    const to = Math.min(end, seg.dataOffset + seg.dataLength)
+    if (from < to) {
+      if (held !== undefined) yield held
+      held = data.slice(from - seg.dataOffset, to - seg.dataOffset)
     }
   }
+  if (!equalBytes(dataHash.digest(), manifest.dataHash)) throw new BlobError('VERIFY_FAILED', 'rebuilt data does not match the manifest data hash', { what: 'data hash' })
+  if (held !== undefined) yield held
 }

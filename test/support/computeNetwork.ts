@@ -34,7 +34,7 @@ export interface ComputeNetwork {
   close(): Promise<void>
 }
 
-export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number; params?: Partial<GenesisConfig['params']>; hostSite?: (i: number) => { coord: string; zone: string }; hostCaps?: string }): Promise<ComputeNetwork> {
+export async function startComputeNetwork(opts: { name: string; validators: number; hosts: number; auditEpochSlots?: number; slotMs?: number; params?: Partial<GenesisConfig['params']>; hostSite?: (i: number) => { coord: string; zone: string }; hostCaps?: string; /** Extra `xsc node` flags for every host (e.g. --capacity). */ hostArgs?: string[] }): Promise<ComputeNetwork> {
   const tmp = tempDir(`xsc-${opts.name}-`)
   const validatorKeys = Array.from({ length: opts.validators }, (_, i) => testKey(`${opts.name}-validator-${i}`))
   const hostKeys = Array.from({ length: opts.hosts + 2 }, (_, i) => testKey(`${opts.name}-host-${i}`))
@@ -72,7 +72,7 @@ export async function startComputeNetwork(opts: { name: string; validators: numb
     },
     async startHost(i) {
       const site = opts.hostSite?.(i) ?? { coord: `${100 + 30 * i},${100 + 20 * (i % 3)},100`, zone: `zone-${i % 3}` }
-      const node = await startNodeProcess(['--data', join(tmp.dir, `host-${i}`), ...common, '--host', '--host-key', join(tmp.dir, `host-${i}.json`), '--coord', site.coord, '--zone', site.zone, '--asks', '1,1', ...(opts.hostCaps ? ['--caps', opts.hostCaps] : []), ...net.bootstrap().flatMap((b) => ['--bootstrap', b])])
+      const node = await startNodeProcess(['--data', join(tmp.dir, `host-${i}`), ...common, '--host', '--host-key', join(tmp.dir, `host-${i}.json`), '--coord', site.coord, '--zone', site.zone, '--asks', '1,1', ...(opts.hostCaps ? ['--caps', opts.hostCaps] : []), ...(opts.hostArgs ?? []), ...net.bootstrap().flatMap((b) => ['--bootstrap', b])])
       hosts[i] = node
       return node
     },

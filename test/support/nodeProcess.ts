@@ -1,13 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 export interface NodeProcess { child: ChildProcess; rpc: string; ws: string; stop: () => Promise<void>; kill: () => Promise<void>; /** libp2p multiaddrs from the ready line (with /p2p/<peer id>). */ p2p: string[] }
 
 /** Starts `xsc node` (bin/xsc.js) as a child process and waits for its ready line. */
 export function startNodeProcess(args: string[], env: Record<string, string> = {}): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['bin/xsc.js', 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: 'warn', ...env } })
+  const child = spawn(process.execPath, ['bin/xsc.js', 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: process.env.XSC_TEST_NODE_LOG_LEVEL ?? 'warn', ...env } })
   let stderr = ''
   child.stderr!.on('data', (d) => (stderr += d))
+  // XSC_TEST_NODE_LOGS=DIR keeps every node's log (stderr) in DIR/<pid>.log, for debugging a failed run.
+  const logDir = process.env.XSC_TEST_NODE_LOGS
+  if (logDir !== undefined && child.pid !== undefined) child.stderr!.pipe(createWriteStream(join(logDir, `${child.pid}.log`)))
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   const ended = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)

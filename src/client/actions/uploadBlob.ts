@@ -101,7 +101,8 @@ export async function uploadBlob(client: Client, p: UploadBlobParameters): Promi
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream', [BLOB_AUTH_HEADER]: auth, ...(bytes instanceof Uint8Array ? {} : { 'content-length': String(bytes.size) }) },
       body: !(bytes instanceof Uint8Array) ? iterableStream(bytes, p.onProgress) : p.onProgress && bytes.length > 0 ? progressStream(bytes, p.onProgress) : bytes,
-      signal: AbortSignal.timeout(p.timeoutMs ?? 120_000),
+      // A 4 GiB upload outlasts any fixed deadline: two minutes plus one second per MiB.
+      signal: AbortSignal.timeout(p.timeoutMs ?? 120_000 + Math.ceil((bytes instanceof Uint8Array ? bytes.length : bytes.size) / (1 << 20)) * 1_000),
     }
     // A streamed request body must say it is half-duplex (fetch standard; undici requires it).
     if (streamed) init.duplex = 'half'

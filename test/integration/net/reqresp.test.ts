@@ -90,15 +90,15 @@ describe('shard, sync and audit protocols', () => {
     const [client, server] = await pair()
     let corrupt = false
     await serveShards(server, {
-      getShard: async (ref: ShardRef) => {
+      openShard: async (ref: ShardRef) => {
         if (ref.shardIndex !== 2) return undefined
-        if (!corrupt) return shard
+        if (!corrupt) return [shard]
         const bad = shard.slice()
         bad[12_345_678] = bad[12_345_678]! ^ 1
-        return bad
+        return [bad]
       },
       expectedShardHash: async () => undefined,
-      putShard: async () => {},
+      putShardStream: async () => {},
     })
     const started = performance.now()
     const got = await fetchShard(client, server.peerId, { asset, shardIndex: 2, expectedHash: shardHash })
@@ -116,10 +116,15 @@ describe('shard, sync and audit protocols', () => {
     const [client, server] = await pair()
     const stored: { ref: ShardRef; data: Uint8Array }[] = []
     await serveShards(server, {
-      getShard: async () => undefined,
+      openShard: async () => undefined,
       expectedShardHash: async (ref) => (ref.shardIndex === 0 ? hash(shard.subarray(0, 1 << 20)) : undefined),
-      putShard: async (put) => {
-        stored.push({ ref: put, data: put.data })
+      putShardStream: async (put) => {
+        const parts: Uint8Array[] = []
+        for await (const part of put.body) parts.push(part.slice())
+        const data = new Uint8Array(Buffer.concat(parts))
+        // What ShardStore.putStream does: the bytes must hash to the announced (= assigned) hash.
+        if (toHex(hash(data)) !== toHex(put.shardHash)) throw new NetError('HASH_MISMATCH', 'bytes differ')
+        stored.push({ ref: put, data })
       },
     })
     const data = shard.slice(0, 1 << 20)
@@ -129,7 +134,11 @@ describe('shard, sync and audit protocols', () => {
     data[5] = data[5]! ^ 0xff // the announced hash no longer matches the assignment
     await expect(putShard(client, server.peerId, { asset, shardIndex: 0, data })).rejects.toMatchObject({ details: { remoteCode: 'HASH_MISMATCH' } })
     await expect(putShard(client, server.peerId, { asset, shardIndex: 1, data })).rejects.toMatchObject({ details: { remoteCode: 'NOT_FOUND' } })
-    expect(stored).toHaveLength(1)
+    // A streamed upload announcing the right hash and size but sending other bytes, or fewer.
+    await expect(putShard(client, server.peerId, { asset, shardIndex: 0, shardHash: hash(shard.subarray(0, 1 << 20)), size: 1 << 20, body: [data] })).rejects.toMatchObject({ details: { remoteCode: 'HASH_MISMATCH' } })
+    await expect(putShard(client, server.peerId, { asset, shardIndex: 0, shardHash: hash(shard.subarray(0, 1 << 20)), size: 1 << 20, body: [shard.subarray(0, 1000)] })).rejects.toMatchObject({ details: { remoteCode: 'TRUNCATED' } })
+    await putShard(client, server.peerId, { asset, shardIndex: 0, shardHash: hash(shard.subarray(0, 1 << 20)), size: 1 << 20, body: [shard.subarray(0, 300_000), shard.subarray(300_000, 1 << 20)] })
+    expect(stored).toHaveLength(2)
   })
 
   it('serves block ranges capped at 64 and audit answers that verify against the chunk root', async () => {

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs'
+
 import { describe, expect, it } from 'vitest'
 
 import { hash, toHex, utf8 } from '../../../src/crypto/index.ts'
@@ -22,6 +24,36 @@ describe('BlobStore', () => {
       expect(store.unreferencedBytesOf(bob)).toBe(2)
       store.markReferenced(a)
       expect(store.unreferencedBytesOf(alice)).toBe(6)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it('putStream writes a body arriving in parts to disk, hashed on the way; a refused or oversized body leaves no file', async () => {
+    const tmp = tempDir('xsc-blobs-')
+    try {
+      const store = new BlobStore(tmp.dir)
+      const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) & 255)
+      async function* parts(): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < bytes.length; at += 65_537) yield bytes.subarray(at, at + 65_537)
+      }
+      const seen: number[] = []
+      const { dataHash, size } = await store.putStream(parts(), alice, (_h, n) => void seen.push(n))
+      expect(toHex(dataHash)).toBe(toHex(hash(bytes)))
+      expect(size).toBe(bytes.length)
+      expect(seen).toEqual([bytes.length])
+      expect(readFileSync(store.pathOf(dataHash)!)).toEqual(Buffer.from(bytes))
+      expect(store.unreferencedBytesOf(alice)).toBe(bytes.length)
+      const before = readdirSync(tmp.dir).sort()
+      await expect(store.putStream(parts(), bob, () => { throw new Error('refused by check') })).rejects.toThrow('refused by check')
+      await expect(store.putStream(parts(), bob, () => {}, { maxBytes: 1_000_000 })).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' })
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield bytes.subarray(0, 1000)
+        throw new Error('connection reset')
+      }
+      await expect(store.putStream(failing(), bob, () => {})).rejects.toThrow('connection reset')
+      expect(readdirSync(tmp.dir).sort()).toEqual(before)
+      expect(store.unreferencedBytesOf(bob)).toBe(0)
     } finally {
       tmp.cleanup()
     }

@@ -192,11 +192,14 @@ export class MemoryBackend implements RpcBackend {
     return auth
   }
 
-  async uploadBlob(bytes: Uint8Array, auth: BlobUploadAuth): Promise<Hash> {
+  async uploadBlob(body: AsyncIterable<Uint8Array>, auth: BlobUploadAuth): Promise<{ dataHash: Hash; size: number }> {
+    const parts: Uint8Array[] = []
+    for await (const part of body) parts.push(new Uint8Array(part))
+    const bytes = new Uint8Array(Buffer.concat(parts))
     const h = hash(bytes)
     if (!equalBytes(h, auth.dataHash)) throw new RpcBackendError('BLOB_HASH_MISMATCH', 'the body does not hash to the signed data hash', { expected: auth.dataHash, got: h })
-    this.blobs.set(key(h), new Uint8Array(bytes))
-    return h
+    this.blobs.set(key(h), bytes)
+    return { dataHash: h, size: bytes.length }
   }
 
   /** Stand-in dry run: output is the input reversed, fuel 10 per input byte + 100. */

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { equalBytes, hash, leafHash, utf8, verifyMerkleProof } from '../../../src/crypto/index.ts'
 import { computeChunkCount } from '../../../src/state/storage/computeChunkLeaves.ts'
 import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
-import { PIECE_BYTES, ShardStore } from '../../../src/storage/ShardStore.ts'
+import { LEAF_PAGE_LEAVES, PIECE_BYTES, ShardStore } from '../../../src/storage/ShardStore.ts'
 
 const dirs: string[] = []
 const stores: ShardStore[] = []
@@ -143,6 +143,27 @@ describe('ShardStore streaming', () => {
     expect(equalBytes(await collect(store.getStream(asset, 1)), shards[1]!)).toBe(true)
     const proof = await store.proveChunk(asset, 1, 3)
     expect(equalBytes(proof.chunk, shards[1]!.subarray(3 * 4096, 4 * 4096))).toBe(true)
+  })
+
+  it('proves chunks across several leaf pages, for put and putStream alike, and delete leaves no page behind', async () => {
+    // 16-byte chunks: a ~200 KB shard has ~12.5k leaves, i.e. two leaf pages (the second partial).
+    const small = { k: 4, m: 2, segmentSize: 1 << 20, chunkSize: 16 }
+    const { manifest, shards } = encodeAsset(new Uint8Array(randomBytes(800_003)), small)
+    const count = computeChunkCount(manifest.shardSize, manifest.chunkSize)
+    expect(count).toBeGreaterThan(LEAF_PAGE_LEAVES)
+    const store = await openStore(1n << 30n)
+    await store.put(manifest, asset, 0, shards[0]!)
+    await store.putStream(manifest, asset, 5, parts(shards[5]!, 9_999))
+    for (const i of [0, 5]) {
+      for (const index of [0, LEAF_PAGE_LEAVES - 1, LEAF_PAGE_LEAVES, count - 1]) {
+        const { chunk, path } = await store.proveChunk(asset, i, index)
+        expect(chunk).toEqual(shards[i]!.subarray(index * 16, (index + 1) * 16))
+        expect(verifyMerkleProof(manifest.chunkRoots[i]!, leafHash(chunk), index, count, path)).toBe(true)
+      }
+    }
+    await store.delete(asset, 0)
+    await store.delete(asset, 5)
+    expect(await store.sweepOrphanPieces()).toBe(0)
   })
 
   it('a stream with wrong bytes or length is refused and leaves nothing behind', async () => {
