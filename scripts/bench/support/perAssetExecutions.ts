@@ -41,7 +41,7 @@ export async function measurePerAssetExecutions(o: PerAssetExecutionsOpts): Prom
   const timeoutMs = o.timeoutMs ?? 90_000
   const code = new Uint8Array(readFileSync(join(o.repoRoot, 'fixtures/wasm/counter.wasm')))
   const { params } = await getChainParams(client)
-  const asset = await deploy(client, { account, bytes: code, manifest: computeManifest(code, codingParamsOf(params)), kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, fee: 1n })
+  const asset = await deploy(client, { account, bytes: code, manifest: computeManifest(code, codingParamsOf(params)), kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n })
   const deployDeadline = Date.now() + 30_000
   while ((await getAsset(client, { id: asset })) === null) {
     if (Date.now() > deployDeadline) throw new BenchError('the counter deployment did not land within 30 s')
@@ -50,7 +50,7 @@ export async function measurePerAssetExecutions(o: PerAssetExecutionsOpts): Prom
   const first = await getNonce(client, { address: account.publicKey })
   const start = Date.now()
   const ids: Uint8Array[] = []
-  for (let i = 0; i < count; i++) ids.push(await execute(client, { account, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin: { x: 150, y: 100, z: 100 }, fee: 1n }))
+  for (let i = 0; i < count; i++) ids.push(await execute(client, { account, nonce: first + i, asset, fn: 'run', fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 40, origin: { x: 150, y: 100, z: 100 } }))
   const status = new Map<number, number>()
   let lastSettledAt = start
   const deadline = Date.now() + timeoutMs
