@@ -306,7 +306,17 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     validateBlockParent(header, head.header, head.hash)
     verifyBlockProposer(this.priorities(), header)
+    this.#verifyProofsOnce(header)
+  }
+
+  /** Headers whose consensus proofs passed against the current head (gossip checks a proposal's header, import checks it again). */
+  readonly #proofsPassed = new Set<string>()
+  #verifyProofsOnce(header: Block['header']): void {
+    const key = `${toHex(this.store.head.hash)}:${toHex(blockHash(header))}`
+    if (this.#proofsPassed.has(key)) return
     verifyProofs(this.#blockContext(), header)
+    if (this.#proofsPassed.size >= 64) this.#proofsPassed.clear()
+    this.#proofsPassed.add(key)
   }
 
   /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
@@ -352,7 +362,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       validateBlockParent(block.header, head.header, head.hash)
       verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
       verifyBlockProposer(this.priorities(), block.header)
-      verifyProofs(this.#blockContext(), block.header)
+      this.#verifyProofsOnce(block.header)
     } catch (e) {
       await signatures.finish().catch(() => undefined)
       throw e
