@@ -127,7 +127,7 @@ export class ChainEvents implements RpcEventSource {
   async replay(filter: EventFilter, fromHeight: number): Promise<RpcEvent[]> {
     const store = this.#chain.store
     const toHeight = filter.topic === 'finalizedHeads' ? store.finalized.height : store.head.height
-    if (fromHeight < store.prunedBelow) throw new RpcBackendError('HISTORY_UNAVAILABLE', `blocks below ${store.prunedBelow} are pruned on this node`, { oldest: store.prunedBelow })
+    if (store.prunedBelow > 1 && fromHeight < store.prunedBelow) throw new RpcBackendError('HISTORY_UNAVAILABLE', `blocks below ${store.prunedBelow} are pruned on this node`, { oldest: store.prunedBelow })
     const events: RpcEvent[] = []
     for (let h = Math.max(0, fromHeight); h <= toHeight; h++) {
       const hash = await store.getHashAtHeight(h)
