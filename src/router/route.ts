@@ -116,16 +116,7 @@ function priceOf(h: IndexedHost, q: Query): bigint {
 }
 
 function penaltyOf(h: IndexedHost, askBp: number, strategy: number): number {
-  switch (strategy) {
-    case ROUTE_STRATEGY.nearest:
-      return COST_BASE
-    case ROUTE_STRATEGY.cheapest:
-      return COST_BASE + COST_SINGLE_WEIGHT * askBp
-    case ROUTE_STRATEGY.reputation:
-      return COST_BASE + COST_SINGLE_WEIGHT * (10_000 - h.reputation)
-    default:
-      return COST_BASE + COST_WEIGHTS.reputation * (10_000 - h.reputation) + COST_WEIGHTS.ask * askBp + COST_WEIGHTS.full * h.fullBp
-  }
+  return penaltyOfRow(h.reputation, h.fullBp, askBp, strategy)
 }
 
 /**
