@@ -39,7 +39,7 @@ export function isNetError<C extends NetErrorCode = NetErrorCode>(err: unknown, 
 }
 
 /** The topics whose messages a node validates itself (receipts belong to storage coordination). */
-export type ValidatedTopic = 'transactions' | 'blocks' | 'consensus' | 'evidence'
+export type ValidatedTopic = 'transactions' | 'blocks' | 'consensus' | 'commits' | 'evidence'
 
 /**
  * The one mapping from a failed gossip validation to libp2p's answer: 'reject' penalises the

@@ -1,7 +1,7 @@
 import { LIMITS } from '../../blocks/schema.ts'
 
 /** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
-export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'receipts', 'evidence', 'executionKeys'] as const
+export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'commits', 'receipts', 'evidence', 'executionKeys'] as const
 export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
 
 const KiB = 1024
@@ -15,7 +15,9 @@ const MiB = 1024 * KiB
 export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
   transactions: LIMITS.input + 64 * KiB,
   blocks: 10 * MiB,
-  consensus: 256 * KiB, // BFT proposals, votes (~200 bytes), commits (~100 bytes per signer) and evidence
+  consensus: 256 * KiB, // BFT proposals and votes (~200 bytes): validators only
+  // A commit (~100 bytes per signer): every node applies blocks with them, validators or not.
+  commits: 256 * KiB,
   receipts: LIMITS.output + 64 * KiB,
   // Two signed votes/proposals (~400 bytes) or one receipt with its output.
   evidence: LIMITS.output + 64 * KiB,

@@ -71,7 +71,11 @@ export class ValidatorNetwork {
   #offPeer: (() => void) | undefined
   #stopped = false
 
+  /** Has a validator key: takes part in proposals and votes (the `consensus` topic). */
+  readonly #isValidator: boolean
+
   constructor(opts: ValidatorNetworkOpts, modules: ValidatorNetworkModules) {
+    this.#isValidator = opts.validatorKey !== undefined
     this.chain = modules.chain
     this.net = modules.net
     this.#log = modules.log
@@ -102,7 +106,7 @@ export class ValidatorNetwork {
 
   /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */
   async start(): Promise<void> {
-    subscribeGossipHandlers(this.net, this.#gossip)
+    subscribeGossipHandlers(this.net, this.#gossip, { validator: this.#isValidator })
     await this.#sync.start()
     await servePeerExchange(this.net)
     await serveRoundState(this.net, { roundState: () => this.#driver.roundState(), validatorCount: () => this.#driver.validatorCount() })

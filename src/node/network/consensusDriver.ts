@@ -4,7 +4,7 @@ import type { Block, Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
 import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts'
-import { type Commit, ConsensusMessage, type Evidence, type SignedVote,signVote } from '../../../consensus/bft/messages.ts'
+import { Commit, ConsensusMessage, type Evidence, type SignedVote, signVote } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
@@ -43,7 +43,7 @@ export interface ConsensusDriverOpts {
 export interface ConsensusDriverModules {
   chain: Chain
   log: Logger
-  publish(topic: 'blocks' | 'consensus', data: Uint8Array): void
+  publish(topic: 'blocks' | 'consensus' | 'commits', data: Uint8Array): void
   /** A message from a height ahead of ours: ask the neighbour that sent it for the range. */
   requestSync(peer: string): void
   /** Called after a block was committed (final) at `height`. */
@@ -315,7 +315,7 @@ export class ConsensusDriver {
       this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
       return
     }
-    this.#m.publish('consensus', encode(ConsensusMessage, { type: 'commit', commit }))
+    this.#m.publish('commits', encode(Commit, commit))
   }
 
   /** Every applied block (ours, or range-synced with its commit) moves consensus to the next height. */

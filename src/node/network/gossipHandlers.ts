@@ -1,6 +1,6 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
-import { ConsensusMessage } from '../../../consensus/bft/messages.ts'
+import { Commit, ConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
 /**
@@ -18,6 +18,7 @@ export interface GossipHandlers {
   transactions: GossipHandler<SignedTx>
   blocks: GossipHandler<Block>
   consensus: GossipHandler<ConsensusMessage>
+  commits: GossipHandler<Commit>
   evidence: GossipHandler<Offence>
 }
 
@@ -51,6 +52,10 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       // Over its cap a neighbour's messages are dropped unchecked (no penalty: it may relay for many).
       validate: (message, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus(message, from) : 'ignore'),
     },
+    commits: {
+      codec: Commit,
+      validate: (commit, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus({ type: 'commit', commit }, from) : 'ignore'),
+    },
     evidence: {
       codec: Offence,
       // Over its cap a neighbour's evidence is dropped unchecked (two signature checks each); held already: no news.
@@ -69,9 +74,14 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
   }
 }
 
-/** Subscribes every topic of the table; validation does all the work, so `handle` is empty. */
-export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers): void {
-  for (const topic of ['transactions', 'blocks', 'consensus', 'evidence'] as const) {
+/**
+ * Subscribes the table's topics; validation does all the work, so `handle` is empty. Proposals
+ * and votes (`consensus`) only reach validators: other nodes (hosts, RPC nodes) apply blocks with
+ * their commits (`commits`) and would spend CPU checking and relaying every vote for nothing.
+ */
+export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers, opts: { validator: boolean }): void {
+  const topics = ['transactions', 'blocks', ...(opts.validator ? (['consensus'] as const) : []), 'commits', 'evidence'] as const
+  for (const topic of topics) {
     net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
   }
 }
