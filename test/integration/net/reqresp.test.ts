@@ -178,12 +178,14 @@ describe('identity', () => {
     const { waitFor } = await import('./helpers.ts')
     await waitFor(() => b.peers().includes(id), 5_000, 'bootstrap connection')
     await a.stop()
+    // Seen gone first: else a stale peer entry would pass the reconnection wait below at once.
+    await waitFor(() => events.includes(`disconnect ${id}`), 5_000, 'the disconnect')
     const port = addr.split('/')[4]!
     const again = createNetNode({ secretKey: seed(40), chainId: CHAIN, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
     nodes.push(again)
     await again.start()
     expect(again.peerId).toBe(id)
-    await waitFor(() => b.peers().includes(id), 5_000, 'reconnection after restart')
+    await waitFor(() => b.peers().includes(id) && events.length === 3, 5_000, 'reconnection after restart')
     expect(events).toEqual([`connect ${id}`, `disconnect ${id}`, `connect ${id}`])
     expect(() => createNetNode({ secretKey: new Uint8Array(31), chainId: CHAIN })).toThrow(NetError)
   })
