@@ -10,12 +10,11 @@ import { parseArgs } from 'node:util'
 
 import { decode, encode } from '../../blocks/codec.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
-import { Block, type GenesisConfig, type SignedTx, type TxBody } from '../../blocks/schema.ts'
-import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
+import { Block, type SignedTx, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
-import { hash, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
+import { sign, verify } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
-import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { median } from './support/stats.ts'
 
 const { values } = parseArgs({ options: { blocks: { type: 'string', default: '20' }, txs: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } })
@@ -24,21 +23,8 @@ const TXS = Number(values.txs)
 const RUNS = Number(values.runs)
 const SENDERS = 250
 
-const key = (n: string) => keyPairFromSecret(hash(utf8(`xsc-bench/${n}`)))
-const validator = key('validator')
-const senders = Array.from({ length: SENDERS }, (_, i) => key(`sender-${i}`))
-const genesis: GenesisConfig = {
-  chainId: 'xsc-bench',
-  genesisTime: 1_700_000_000_000n,
-  slotMs: 1000,
-  tokenSymbol: 'XSC',
-  tokenDecimals: 9,
-  allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
-  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(validator.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }],
-  consensus: DEFAULT_CONSENSUS,
-  // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
-  params: { ...DEFAULT_PARAMS, ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 },
-}
+// Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
+const { genesis, validator, senders } = buildBenchGenesis({ name: 'xsc-bench', senders: SENDERS, amount: 10n ** 15n, params: { ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 } })
 
 const dirs: string[] = []
 const tmp = () => {

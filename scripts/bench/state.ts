@@ -16,16 +16,15 @@ import { ClassicLevel } from 'classic-level'
 
 import { decode, encode } from '../../blocks/codec.ts'
 import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
-import { Block, type GenesisConfig, type TxBody } from '../../blocks/schema.ts'
-import { computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
+import { Block, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { ChainStore } from '../../src/chain/chainStore.ts'
-import { hash, keyPairFromSecret, sign, u32be, utf8 } from '../../src/crypto/index.ts'
-import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
+import { hash, sign, u32be, utf8 } from '../../src/crypto/index.ts'
 import { Account } from '../../src/state/records.ts'
 import { accountKey } from '../../src/state/stateKeys.ts'
 import { StateProof, verifyStateProof } from '../../src/state/stateTree/index.ts'
 import { computeStateRoot, type StateWrite } from '../../src/state/stateView.ts'
+import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { median } from './support/stats.ts'
 
 const { values } = parseArgs({
@@ -39,22 +38,9 @@ const { values } = parseArgs({
   },
 })
 
-const key = (n: string) => keyPairFromSecret(hash(utf8(`xsc-bench-state/${n}`)))
-const validator = key('validator')
 const SENDERS = 250
-const senders = Array.from({ length: SENDERS }, (_, i) => key(`sender-${i}`))
-const genesis: GenesisConfig = {
-  chainId: 'xsc-bench',
-  genesisTime: 1_700_000_000_000n,
-  slotMs: 1000,
-  tokenSymbol: 'XSC',
-  tokenDecimals: 9,
-  allocations: senders.map((s) => ({ to: s.publicKey, amount: 10n ** 15n })),
-  validators: [{ address: validator.publicKey, stake: 1_000_000n, peerId: '', beaconCommitment: computeValidatorBeaconCommitment(validator.secretKey, 0, DEFAULT_PARAMS.beaconChainLength) }],
-  consensus: { ...DEFAULT_CONSENSUS, schemes: ['stake'] },
-  // Room for 1000 transfers per block (the default target is sized for a devnet).
-  params: { ...DEFAULT_PARAMS, targetBlockTxBytes: 1_000_000 },
-}
+// Room for 1000 transfers per block (the default target is sized for a devnet).
+const { genesis, validator, senders } = buildBenchGenesis({ name: 'xsc-bench-state', senders: SENDERS, amount: 10n ** 15n, consensus: { schemes: ['stake'] }, params: { targetBlockTxBytes: 1_000_000 } })
 const fillerAddress = (i: number): Uint8Array => hash(u32be(i))
 
 // Child mode: open the store cold and report the time and the resident memory it took.
