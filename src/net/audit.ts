@@ -1,30 +1,20 @@
-import { decode, encode } from '../../blocks/codec.ts'
 import { leafHash, verifyMerkleProof } from '../crypto/merkle.ts'
 import type { NetNode } from './createNetNode.ts'
-import { NetError } from './errors.ts'
-import { AuditChallenge, AuditResponse, decodePeerAnswer, PROTOCOL_LIMITS, protocolId, PROTOCOLS } from './messages.ts'
+import { AuditChallenge, AuditResponse, PROTOCOL_LIMITS, PROTOCOLS } from './messages.ts'
+import { requestTyped, serveTyped, type TypedProtocol } from './typedProtocol.ts'
 
-const LIMITS = PROTOCOL_LIMITS.audit
+const AUDIT: TypedProtocol<AuditChallenge, AuditResponse> = { protocol: PROTOCOLS.audit, request: AuditChallenge, response: AuditResponse, limits: PROTOCOL_LIMITS.audit, what: 'audit response' }
 
 /** The host's side of an audit: the chunk and its Merkle path, or undefined if it does not hold the shard. */
 export type AnswerAudit = (challenge: AuditChallenge, peer: string) => Promise<AuditResponse | undefined>
 
-export async function serveAudits(net: NetNode, answer: AnswerAudit): Promise<void> {
-  await net.handle(protocolId(net.chainId, PROTOCOLS.audit), async (request, peer) => {
-    const challenge = decode(AuditChallenge, request)
-    const res = await answer(challenge, peer)
-    if (res === undefined) throw new NetError('NOT_FOUND', `no chunk ${challenge.chunkIndex} of shard ${challenge.shardIndex}`)
-    return encode(AuditResponse, res)
-  }, { maxRequestBytes: LIMITS.maxRequestBytes, maxBodyBytes: 0, timeoutMs: LIMITS.timeoutMs })
+export function serveAudits(net: NetNode, answer: AnswerAudit): Promise<void> {
+  return serveTyped(net, AUDIT, answer, (c) => `no chunk ${c.chunkIndex} of shard ${c.shardIndex}`)
 }
 
 /** Sends a challenge; returns the decoded answer (check it with verifyAuditResponse). */
-export async function requestAudit(net: NetNode, peer: string, challenge: AuditChallenge, opts: { timeoutMs?: number } = {}): Promise<AuditResponse> {
-  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.audit), encode(AuditChallenge, challenge), {
-    timeoutMs: opts.timeoutMs ?? LIMITS.timeoutMs,
-    maxResponseBytes: LIMITS.maxResponseBytes,
-  })
-  return decodePeerAnswer(AuditResponse, bytes, peer, 'audit response')
+export function requestAudit(net: NetNode, peer: string, challenge: AuditChallenge, opts: { timeoutMs?: number } = {}): Promise<AuditResponse> {
+  return requestTyped(net, peer, AUDIT, challenge, opts)
 }
 
 /** Pure check of an answer against the shard's chunk root from the manifest. */

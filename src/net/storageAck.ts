@@ -1,28 +1,18 @@
-import { decode, encode } from '../../blocks/codec.ts'
 import { StorageAck } from '../../blocks/schema.ts'
 import type { NetNode } from './createNetNode.ts'
-import { NetError } from './errors.ts'
-import { decodePeerAnswer, PROTOCOL_LIMITS, protocolId, PROTOCOLS, StorageAckRequest } from './messages.ts'
+import { PROTOCOL_LIMITS, PROTOCOLS, StorageAckRequest } from './messages.ts'
+import { requestTyped, serveTyped, type TypedProtocol } from './typedProtocol.ts'
 
-const LIMITS = PROTOCOL_LIMITS.storageAck
+const STORAGE_ACK: TypedProtocol<StorageAckRequest, StorageAck> = { protocol: PROTOCOLS.storageAck, request: StorageAckRequest, response: StorageAck, limits: PROTOCOL_LIMITS.storageAck, what: 'storage ack' }
 
 /** The host's side: its signed ack of a shard it holds (hash-checked), or undefined when it does not hold it. */
 export type AnswerStorageAck = (request: StorageAckRequest, peer: string) => Promise<StorageAck | undefined>
 
-export async function serveStorageAcks(net: NetNode, answer: AnswerStorageAck): Promise<void> {
-  await net.handle(protocolId(net.chainId, PROTOCOLS.storageAck), async (request, peer) => {
-    const req = decode(StorageAckRequest, request)
-    const ack = await answer(req, peer)
-    if (ack === undefined) throw new NetError('NOT_FOUND', `shard ${req.shardIndex} is not stored here`)
-    return encode(StorageAck, ack)
-  }, { maxRequestBytes: LIMITS.maxRequestBytes, maxBodyBytes: 0, timeoutMs: LIMITS.timeoutMs })
+export function serveStorageAcks(net: NetNode, answer: AnswerStorageAck): Promise<void> {
+  return serveTyped(net, STORAGE_ACK, answer, (req) => `shard ${req.shardIndex} is not stored here`)
 }
 
 /** Asks a host for its storage ack; the caller checks the signature and fields (checkStorageAck). */
-export async function requestStorageAck(net: NetNode, peer: string, request: StorageAckRequest, opts: { timeoutMs?: number } = {}): Promise<StorageAck> {
-  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.storageAck), encode(StorageAckRequest, request), {
-    timeoutMs: opts.timeoutMs ?? LIMITS.timeoutMs,
-    maxResponseBytes: LIMITS.maxResponseBytes,
-  })
-  return decodePeerAnswer(StorageAck, bytes, peer, 'storage ack')
+export function requestStorageAck(net: NetNode, peer: string, request: StorageAckRequest, opts: { timeoutMs?: number } = {}): Promise<StorageAck> {
+  return requestTyped(net, peer, STORAGE_ACK, request, opts)
 }
