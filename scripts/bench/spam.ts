@@ -19,7 +19,7 @@ import type { TxPayload } from '../../blocks/schema.ts'
 import { buildTx, type Client, computeFeeAt, createClient, estimateFee, getBalance, getChainStatus, getNonce, getTransaction, http, RpcClientError, sendTransaction, signTx, transfer } from '../../src/client/index.ts'
 import { hash, type KeyPair, keyPairFromSecret, utf8 } from '../../src/crypto/index.ts'
 import { Account } from '../../src/state/records.ts'
-import { accountKey } from '../../src/state/stateKeys.ts'
+import { TABLES } from '../../src/state/tables.ts'
 import { devnetKey } from '../devnetKeys.ts'
 import { BenchError } from './support/benchError.ts'
 import { launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
@@ -174,7 +174,7 @@ try {
   let created = 0
   for (const a of sample) if ((await getBalance(c, { address: a })) > 0n || (await getNonce(c, { address: a })) > 0) created++
   const createdTotal = sample.length === 0 ? 0 : Math.round((created / sample.length) * spammed.freshAddresses.length)
-  const accountBytes = accountKey(sink).length + encode(Account, { balance: 10n ** 9n, nonce: 0 }).length
+  const accountBytes = TABLES.account.key(sink).length + encode(Account, { balance: 10n ** 9n, nonce: 0 }).length
   const honestP50 = median(loaded.latencies)
   const unloadedP50 = median(unloaded.latencies)
   const result = {

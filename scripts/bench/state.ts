@@ -19,11 +19,11 @@ import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { ChainStore } from '../../src/chain/chainStore.ts'
-import { hash, sign, u32be, utf8 } from '../../src/crypto/index.ts'
+import { hash, sign, u32be } from '../../src/crypto/index.ts'
 import { Account } from '../../src/state/records.ts'
-import { accountKey } from '../../src/state/stateKeys.ts'
 import { StateProof, verifyStateProof } from '../../src/state/stateTree/index.ts'
 import { computeStateRoot, type StateWrite } from '../../src/state/stateView.ts'
+import { TABLES } from '../../src/state/tables.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { median } from './support/stats.ts'
 
@@ -75,7 +75,7 @@ async function fill(count: number): Promise<{ dir: string; slot: number }> {
   let slot = 0
   for (let from = 0; from < count; from += FILL_CHUNK) {
     const writes: StateWrite[] = []
-    for (let i = from; i < Math.min(count, from + FILL_CHUNK); i++) writes.push({ key: accountKey(fillerAddress(i)), value: encode(Account, { balance: 1_000n, nonce: 0 }) })
+    for (let i = from; i < Math.min(count, from + FILL_CHUNK); i++) writes.push({ key: TABLES.account.key(fillerAddress(i)), value: encode(Account, { balance: 1_000n, nonce: 0 }) })
     writes.sort((a, b) => Buffer.compare(a.key, b.key))
     const head = store.head
     const root = await store.tree.withLoaded(() => computeStateRoot(store.tree, head.header.stateRoot, writes))
@@ -122,7 +122,7 @@ async function measure(count: number) {
     blocks.push(encode(Block, made.block))
   }
   const probe = fillerAddress(3)
-  const [proof] = await producer.store.tree.prove(producer.head.header.stateRoot, [accountKey(probe)])
+  const [proof] = await producer.store.tree.prove(producer.head.header.stateRoot, [TABLES.account.key(probe)])
   const root = producer.head.header.stateRoot
   await producer.close()
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 
-import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
+import { decode, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
@@ -23,11 +23,11 @@ import { checkOffence } from '../state/applyEvidence.ts'
 import { readBeaconMix } from '../state/beaconState.ts'
 import { StateError } from '../state/errors.ts'
 import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
-import { HostRecord, Validator } from '../state/records.ts'
-import { STATE_PREFIX } from '../state/stateKeys.ts'
+import { Validator } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import type { StateWrite } from '../state/stateView.ts'
+import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
 import { ChainStore } from './chainStore.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
@@ -122,7 +122,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.receipts = new ReceiptPool(opts.genesis.chainId)
     this.hostIndex = HostIndex.build(
       opts.genesis.params,
-      store.state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
+      scanRows(store.state, TABLES.host).map((r) => [idOfKey(TABLES.host, r.key), r.row] as const),
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
@@ -150,10 +150,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   validators(): ValidatorStake[] {
     const head = toHex(this.store.head.hash)
     if (this.#validatorCache?.head === head) return this.#validatorCache.set
-    const set = this.store.state.scan(new Uint8Array([STATE_PREFIX.validator])).map((w) => ({
-      address: w.key.subarray(1),
-      stake: decode(Validator, w.value!).stake,
-    }))
+    const set = scanRows(this.store.state, TABLES.validator).map((r) => ({ address: idOfKey(TABLES.validator, r.key), stake: r.row.stake }))
     this.#validatorCache = { head, set }
     return set
   }
@@ -192,7 +189,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   #nextValidators(writes: readonly StateWrite[]): { nextValidators: ValidatorStake[]; priorities: ProposerPriorityState } {
     const byAddress = new Map(this.validators().map((v) => [toHex(v.address), v]))
     for (const w of writes) {
-      if (w.key[0] !== STATE_PREFIX.validator) continue
+      if (w.key[0] !== TABLES.validator.prefix[0]) continue
       const address = w.key.subarray(1)
       if (w.value === undefined) byAddress.delete(toHex(address))
       else byAddress.set(toHex(address), { address, stake: decode(Validator, w.value).stake })
@@ -399,10 +396,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   #updateHostIndex(writes: readonly { key: Uint8Array; value: Uint8Array | undefined }[]): void {
     for (const w of writes) {
-      if (w.key[0] !== STATE_PREFIX.host) continue
-      const address = w.key.subarray(1)
+      if (w.key[0] !== TABLES.host.prefix[0]) continue
+      const address = idOfKey(TABLES.host, w.key)
       if (w.value === undefined) this.hostIndex.remove(address)
-      else this.hostIndex.upsert(address, decodeTrusted(HostRecord, w.value))
+      else this.hostIndex.upsert(address, TABLES.host.codec.decode(w.value))
     }
   }
 

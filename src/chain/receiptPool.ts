@@ -1,11 +1,10 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
 import { receiptSigningHash } from '../../blocks/ids.ts'
 import type { Hash, KvWrite, Receipt } from '../../blocks/schema.ts'
 import { equalBytes, toHex, verify } from '../crypto/index.ts'
-import { EXECUTION_STATUS, ExecutionRecord } from '../state/records.ts'
-import { executionKey } from '../state/stateKeys.ts'
+import { EXECUTION_STATUS } from '../state/records.ts'
 import type { StateReader } from '../state/stateView.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 import { ReceiptError } from './errors.ts'
 
 /** A receipt with the write set it signed. */
@@ -28,9 +27,8 @@ export class ReceiptPool {
   add(receipt: Receipt, writeSet: KvWrite[], state: StateReader): void {
     const b = receipt.body
     if (b.chainId !== this.#chainId) throw new ReceiptError('WRONG_CHAIN', `receipt for chain ${b.chainId}`)
-    const recBytes = state.get(executionKey(b.executionId))
-    if (recBytes === undefined) throw new ReceiptError('UNKNOWN_EXECUTION', `no execution ${toHex(b.executionId)}`)
-    const rec = decodeTrusted(ExecutionRecord, recBytes)
+    const rec = readRow(state, TABLES.execution.at(b.executionId))
+    if (rec === undefined) throw new ReceiptError('UNKNOWN_EXECUTION', `no execution ${toHex(b.executionId)}`)
     if (rec.status !== EXECUTION_STATUS.pending) throw new ReceiptError('SETTLED', 'execution already settled')
     if (!rec.assignment.some((h) => equalBytes(h, b.host))) throw new ReceiptError('NOT_ASSIGNED', `host ${toHex(b.host)} is not assigned this execution`)
     if (!verify(b.host, receiptSigningHash(b), receipt.signature)) throw new ReceiptError('BAD_SIGNATURE', 'receipt signature does not verify')
@@ -58,8 +56,8 @@ export class ReceiptPool {
   /** Drops receipts of executions the state has settled. */
   prune(state: StateReader): void {
     for (const id of [...this.#byExecution.keys()]) {
-      const b = state.get(executionKey(Buffer.from(id.slice(2), 'hex')))
-      if (b === undefined || decodeTrusted(ExecutionRecord, b).status !== EXECUTION_STATUS.pending) this.#byExecution.delete(id)
+      const rec = readRow(state, TABLES.execution.at(Buffer.from(id.slice(2), 'hex')))
+      if (rec === undefined || rec.status !== EXECUTION_STATUS.pending) this.#byExecution.delete(id)
     }
   }
 }

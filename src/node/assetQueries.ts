@@ -1,4 +1,3 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import { type Address, ASSET_KIND, type GenesisConfig, type Hash } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { type ComputePool, createComputePool } from '../compute/index.ts'
@@ -7,8 +6,8 @@ import { fetchShard, type NetNode } from '../net/index.ts'
 import type { AssetStatePage, BlockRef, EstimateRequest, EstimateResult, QueryRequest, QueryResult } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
 import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
-import { assetKey, assetKvKey } from '../state/stateKeys.ts'
 import type { StateReader } from '../state/stateView.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { BlobStore } from './blobStore.ts'
 import { HostDirectory } from './hostDirectory.ts'
@@ -56,7 +55,7 @@ export class AssetQueries {
   assetState(asset: Hash, page: { cursor: Uint8Array | undefined; limit: number }): AssetStatePage {
     const { chain } = this.#m
     this.#assetRecord(asset)
-    const prefix = assetKvKey(asset, new Uint8Array(0))
+    const prefix = TABLES.assetKv.key(asset, new Uint8Array(0))
     const rows = chain.store.state.scan(prefix).map((w) => ({ key: w.key.subarray(prefix.length), value: w.value! }))
     const from = page.cursor === undefined ? 0 : rows.findIndex((r) => compareBytes(r.key, page.cursor!) > 0)
     const entries = from < 0 ? [] : rows.slice(from, from + page.limit)
@@ -74,8 +73,7 @@ export class AssetQueries {
   }
 
   #assetRecord(asset: Hash): AssetRecord {
-    const b = this.#m.chain.store.state.get(assetKey(asset))
-    const rec = b === undefined ? undefined : decodeTrusted(AssetRecord, b)
+    const rec = readRow(this.#m.chain.store.state, TABLES.asset.at(asset))
     if (rec === undefined || rec.status === ASSET_STATUS.expired) throw new RpcBackendError('UNKNOWN_ASSET', `no stored asset ${toHex(asset)}`, { asset })
     return rec
   }
@@ -88,7 +86,7 @@ export class AssetQueries {
     if (rec.kind === ASSET_KIND.blob) throw new RpcBackendError('INVALID_TX', 'the asset is a data blob, not a WASM module or component', { field: 'asset' })
     // One consistent snapshot, taken before anything awaits: blocks keep landing while it runs.
     const at = this.#at()
-    const prefix = assetKvKey(asset, new Uint8Array(0))
+    const prefix = TABLES.assetKv.key(asset, new Uint8Array(0))
     const snapshot = new Map<string, Uint8Array>()
     for (const w of chain.store.state.scan(prefix)) snapshot.set(toHex(w.key.subarray(prefix.length)), w.value!)
     const code = await this.#codeOf(asset, rec)

@@ -1,11 +1,10 @@
-import { decode, encode } from '../../blocks/codec.ts'
+import { encode } from '../../blocks/codec.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
 import { type NetNode, protocolId, PROTOCOLS, ShardGetRequest } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
-import { AssetRecord } from '../state/records.ts'
-import { assetKey } from '../state/stateKeys.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
 import { streamAsset } from '../storage/streamAsset.ts'
 import type { HostDirectory } from './hostDirectory.ts'
@@ -44,9 +43,8 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
 
   return {
     async open(id) {
-      const bytes = m.chain.store.state.get(assetKey(id))
-      if (bytes === undefined) return undefined
-      const record = decode(AssetRecord, bytes)
+      const record = readRow(m.chain.store.state, TABLES.asset.at(id))
+      if (record === undefined) return undefined
       const { manifest, placement } = record
       const threshold = m.chain.genesis.params.auditFailThreshold
       const rank = (i: number): number => penalty(placement[i]!, i) + ((record.shardFailures[i] ?? 0) >= threshold ? 1 : 0)

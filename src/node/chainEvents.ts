@@ -1,4 +1,3 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { Block, Hash } from '../../blocks/schema.ts'
 import { COMPLETION_STATUS } from '../../blocks/schema.ts'
@@ -6,10 +5,10 @@ import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
 import { type EventFilter, isEventMatch, type RpcEvent, type RpcEventSource } from '../rpc/backend.ts'
 import { RpcBackendError } from '../rpc/errors.ts'
-import { ASSET_STATUS, AssetRecord, HostRecord } from '../state/records.ts'
-import { assetKey, hostKey } from '../state/stateKeys.ts'
+import { ASSET_STATUS } from '../state/records.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { computeShardRates } from '../state/storage/computeStorageRent.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 
 /**
  * The events a block produces, derived from the block alone, so live delivery and replay from
@@ -71,14 +70,10 @@ export function computeExpiryWarnings(block: Block, state: StateReader, firstInd
       const id = toHex(r.asset)
       if (seen.has(id)) continue
       seen.add(id)
-      const bytes = state.get(assetKey(r.asset))
-      if (bytes === undefined) continue
-      const record = decodeTrusted(AssetRecord, bytes)
+      const record = readRow(state, TABLES.asset.at(r.asset))
+      if (record === undefined) continue
       if (record.status === ASSET_STATUS.expired) continue
-      const askOf = (h: Uint8Array): bigint | undefined => {
-        const b = state.get(hostKey(h))
-        return b === undefined ? undefined : decodeTrusted(HostRecord, b).params.askPerByteEpoch
-      }
+      const askOf = (h: Uint8Array): bigint | undefined => readRow(state, TABLES.host.at(h))?.params.askPerByteEpoch
       const epochCost = computeShardRates(record, askOf).reduce((sum, rate) => sum + rate * record.manifest.shardSize, 0n)
       const epochsLeft = record.status === ASSET_STATUS.graced ? 0 : epochCost === 0n ? Number.POSITIVE_INFINITY : Number(record.deposit / epochCost)
       if (epochsLeft < EXPIRY_WARNING_EPOCHS) out.push({ topic: 'asset', height: block.header.height, index: firstIndex + out.length, asset: r.asset, kind: 'expiring', epochsLeft })

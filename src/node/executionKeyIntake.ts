@@ -1,4 +1,4 @@
-import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
+import { decode, encode } from '../../blocks/codec.ts'
 import { executionKeysSigningHash } from '../../blocks/ids.ts'
 import { ExecutionKeys } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
@@ -6,8 +6,8 @@ import { PrivateExecutionError } from '../compute/errors.ts'
 import { toHex, verify } from '../crypto/index.ts'
 import { gossipVerdictOf, type NetNode, type ValidationResult } from '../net/index.ts'
 import { EXECUTION_STATUS, ExecutionRecord } from '../state/records.ts'
-import { executionKey } from '../state/stateKeys.ts'
 import type { StateReader } from '../state/stateView.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 
 const WRAPPED_KEY_BYTES = 48
 /** Deliveries of one execution this node takes and relays; clients back off (executePrivate.ts), so 64 covers minutes. */
@@ -24,8 +24,7 @@ export function verifyExecutionKeys(state: StateReader, chainId: string, keys: E
   const { body } = keys
   const id = toHex(body.executionId)
   if (body.chainId !== chainId) throw new PrivateExecutionError('BAD_DELIVERY', `delivery for chain ${body.chainId}`, { reason: 'chainId' })
-  const b = state.get(executionKey(body.executionId))
-  const rec = b === undefined ? undefined : decodeTrusted(ExecutionRecord, b)
+  const rec = readRow(state, TABLES.execution.at(body.executionId))
   if (rec === undefined || !rec.private || rec.status !== EXECUTION_STATUS.pending) throw new PrivateExecutionError('NOT_PRIVATE_PENDING', `no pending private execution ${id}`, { executionId: id })
   if (!verify(rec.client, executionKeysSigningHash(body), keys.signature)) throw new PrivateExecutionError('BAD_DELIVERY', 'not signed by the execution\'s client', { reason: 'signature' })
   if (body.keys.length === 0) throw new PrivateExecutionError('BAD_DELIVERY', 'no keys', { reason: 'empty' })

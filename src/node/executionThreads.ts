@@ -1,13 +1,12 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import { type Address, ASSET_KIND, type Hash, type KvWrite, OUTCOME } from '../../blocks/schema.ts'
 import type { ComputePool, ExecutionResult } from '../compute/index.ts'
 import { decryptPrivateInput } from '../compute/privateExecutionCipher.ts'
 import { sealPrivateResult } from '../compute/sealPrivateResult.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { computeNextStateHash, pendingExecutionsOf, readExecutionQueue } from '../state/executionQueue.ts'
-import { AssetRecord, ExecutionRecord } from '../state/records.ts'
-import { assetKey, assetKvKey, executionKey } from '../state/stateKeys.ts'
+import { AssetRecord } from '../state/records.ts'
 import type { StateReader } from '../state/stateView.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 
 export interface ExecutionThreadsModules {
   /** The node's current chain state (read synchronously, once per pass). */
@@ -28,7 +27,7 @@ class ThreadedState {
   readonly #settled = new Map<string, Uint8Array>()
   readonly #writes = new Map<string, Uint8Array | undefined>()
   constructor(state: StateReader, asset: Hash) {
-    const prefix = assetKvKey(asset, new Uint8Array(0))
+    const prefix = TABLES.assetKv.key(asset, new Uint8Array(0))
     for (const w of state.scan(prefix)) this.#settled.set(toHex(w.key.subarray(prefix.length)), w.value!)
   }
   get(key: Uint8Array): Uint8Array | undefined {
@@ -93,10 +92,9 @@ export class ExecutionThreads {
   async #pass(asset: Hash): Promise<void> {
     const { address, pool } = this.#m
     const state = this.#m.state()
-    const assetBytes = state.get(assetKey(asset))
-    if (assetBytes === undefined) return
-    const assetRec = decodeTrusted(AssetRecord, assetBytes)
-    const pending = pendingExecutionsOf(state, asset).map(({ executionId }) => ({ executionId, rec: decodeTrusted(ExecutionRecord, state.get(executionKey(executionId))!) }))
+    const assetRec = readRow(state, TABLES.asset.at(asset))
+    if (assetRec === undefined) return
+    const pending = pendingExecutionsOf(state, asset).map(({ executionId }) => ({ executionId, rec: readRow(state, TABLES.execution.at(executionId))! }))
     const lastMine = pending.findLastIndex((p) => p.rec.assignment.some((h) => equalBytes(h, address)))
     const assetId = toHex(asset)
     const cache = this.#results.get(assetId) ?? new Map<string, ExecutionResult>()

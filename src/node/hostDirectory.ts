@@ -1,10 +1,8 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
 import type { NetNode } from '../net/index.ts'
-import { HostRecord } from '../state/records.ts'
-import { hostKey } from '../state/stateKeys.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 
 /**
  * Finds a host on the network: its HostParams.peerId holds its full multiaddr
@@ -25,9 +23,9 @@ export class HostDirectory {
     const id = toHex(host)
     let p = this.#peers.get(id)
     if (p === undefined) {
-      const bytes = this.#chain.store.state.get(hostKey(host))
-      if (bytes === undefined) throw new Error(`unknown host ${id}`)
-      const addr = decodeTrusted(HostRecord, bytes).params.peerId
+      const record = readRow(this.#chain.store.state, TABLES.host.at(host))
+      if (record === undefined) throw new Error(`unknown host ${id}`)
+      const addr = record.params.peerId
       p = this.#net.dial(addr)
       this.#peers.set(id, p)
       p.catch(() => this.#peers.delete(id))

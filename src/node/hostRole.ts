@@ -1,6 +1,6 @@
-import { decodeTrusted, encode } from '../../blocks/codec.ts'
+import { encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
-import { type Address, ASSET_KIND, type Block, type ExecutionEntry, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
+import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
@@ -12,7 +12,7 @@ import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
 import { fetchShard, NetError, type NetNode, protocolId, PROTOCOLS, serveAudits, serveShards, serveStorageAcks, ShardGetRequest, shardTransferTimeoutMs } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey } from '../state/stateKeys.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
 import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
@@ -89,8 +89,7 @@ export class HostRole {
   }
 
   record(): HostRecord | undefined {
-    const b = this.#m.chain.store.state.get(hostKey(this.address))
-    return b === undefined ? undefined : decodeTrusted(HostRecord, b)
+    return readRow(this.#m.chain.store.state, TABLES.host.at(this.address))
   }
 
   /**
@@ -150,9 +149,8 @@ export class HostRole {
   }
 
   #assignedShard(asset: Hash, shardIndex: number): AssetRecord | undefined {
-    const b = this.#m.chain.store.state.get(assetKey(asset))
-    if (b === undefined) return undefined
-    const rec = decodeTrusted(AssetRecord, b)
+    const rec = readRow(this.#m.chain.store.state, TABLES.asset.at(asset))
+    if (rec === undefined) return undefined
     return rec.placement[shardIndex] && equalBytes(rec.placement[shardIndex]!, this.address) ? rec : undefined
   }
 
@@ -185,13 +183,13 @@ export class HostRole {
     const stored = await store.list()
     const deleted = new Set<string>()
     for (const s of stored) {
-      if (chain.store.state.get(assetKey(s.asset)) !== undefined) continue
+      if (chain.store.state.get(TABLES.asset.key(s.asset)) !== undefined) continue
       const [last] = await chain.store.getActivityPage(s.asset, undefined, 1)
       if (last?.row.role === ACTIVITY_ROLE.deleted) deleted.add(toHex(s.asset))
     }
     const drop = computeShardsToDrop(stored, this.address, (asset): AssetFate => {
-      const b = chain.store.state.get(assetKey(asset))
-      if (b !== undefined) return { kind: 'stored', record: decodeTrusted(AssetRecord, b) }
+      const record = readRow(chain.store.state, TABLES.asset.at(asset))
+      if (record !== undefined) return { kind: 'stored', record }
       return deleted.has(toHex(asset)) ? { kind: 'deleted' } : { kind: 'unknown' }
     })
     for (const s of drop) await store.delete(s.asset, s.shardIndex)
@@ -239,11 +237,8 @@ export class HostRole {
       if (entry.type === 'execution' && entry.tx.body.payload.type === 'execute') touched.set(toHex(entry.tx.body.payload.asset), entry.tx.body.payload.asset)
       if (entry.type === 'completion') {
         this.#executionKeys.delete(toHex(entry.executionId))
-        const b = state.get(executionKey(entry.executionId))
-        if (b !== undefined) {
-          const asset = decodeTrusted(ExecutionRecord, b).asset
-          touched.set(toHex(asset), asset)
-        }
+        const asset = readRow(state, TABLES.execution.at(entry.executionId))?.asset
+        if (asset !== undefined) touched.set(toHex(asset), asset)
       }
     }
     for (const asset of touched.values()) this.#threads.poke(asset)
@@ -264,7 +259,7 @@ export class HostRole {
   }
 
   async #repair(asset: Hash, shardIndex: number, from: Address): Promise<void> {
-    const rec = decodeTrusted(AssetRecord, this.#m.chain.store.state.get(assetKey(asset))!)
+    const rec = readRow(this.#m.chain.store.state, TABLES.asset.at(asset))!
     const { manifest } = rec
     // Streamed from each host straight into the store (a shard may be a GiB); the store checks
     // length, hash and chunk root before the shard becomes visible.

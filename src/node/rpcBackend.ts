@@ -1,9 +1,8 @@
-import { decode } from '../../blocks/codec.ts'
 import type { Address, ExecutionKeys, Hash, Offence, SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE, type ActivityCursor, assetsOfOwner, executionsOfAsset, executionsOfSender } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ChainStoreError } from '../chain/errors.ts'
-import { concatBytes, equalBytes, hash, toHex, u32be } from '../crypto/index.ts'
+import { concatBytes, equalBytes, toHex, u32be } from '../crypto/index.ts'
 import {
   type AccountInfo,
   type ActivityEntry,
@@ -35,10 +34,9 @@ import {
 import { RpcBackendError } from '../rpc/errors.ts'
 import { DEFAULT_RPC_OPTS } from '../rpc/server.ts'
 import { readAccount } from '../state/accounts.ts'
-import { decodeReputationEvent } from '../state/hosts.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from '../state/records.ts'
-import { assetKey, executionKey, hostKey, STATE_PREFIX, validatorKey } from '../state/stateKeys.ts'
+import { EXECUTION_STATUS } from '../state/records.ts'
 import type { StateProofAnswer } from '../state/stateTree/stateProof.ts'
+import { idOfKey, readRow, scanRows, TABLES } from '../state/tables.ts'
 import { readBondAccount, readUnbonding } from '../state/unbonding.ts'
 import type { AssetQueries } from './assetQueries.ts'
 import type { BlobStore } from './blobStore.ts'
@@ -146,9 +144,8 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async getAsset(id: Hash): Promise<AssetInfo | null> {
-    const bytes = this.#m.chain.store.state.get(assetKey(id))
-    if (bytes === undefined) return null
-    const record = decode(AssetRecord, bytes)
+    const record = readRow(this.#m.chain.store.state, TABLES.asset.at(id))
+    if (record === undefined) return null
     const threshold = this.#m.chain.genesis.params.auditFailThreshold
     return {
       id,
@@ -162,35 +159,32 @@ export class NodeRpcBackend implements RpcBackend {
 
   async getStake(address: Address): Promise<StakeInfo> {
     const state = this.#m.chain.store.state
-    const bytes = state.get(validatorKey(address))
     return {
       address,
-      stake: bytes === undefined ? 0n : decode(Validator, bytes).stake,
+      stake: readRow(state, TABLES.validator.at(address))?.stake ?? 0n,
       unbonding: readUnbonding(state, address),
       slashedAtHeight: readBondAccount(state, address).slashedAtHeight,
     }
   }
 
   async getHost(address: Address): Promise<HostInfo | null> {
-    const bytes = this.#m.chain.store.state.get(hostKey(address))
-    if (bytes === undefined) return null
+    const record = readRow(this.#m.chain.store.state, TABLES.host.at(address))
+    if (record === undefined) return null
     // Reputation history is in the state (src/state/hosts.ts), keyed by host then height.
-    const events = this.#m.chain.store.state.scan(concatBytes(new Uint8Array([STATE_PREFIX.reputationEvent]), address)).map((w) => decodeReputationEvent(w.value!))
-    return { address, record: decode(HostRecord, bytes), events }
+    const events = scanRows(this.#m.chain.store.state, TABLES.reputationEvent, address).map((r) => r.row)
+    return { address, record, events }
   }
 
   async listHosts(page: { offset: number; limit: number }): Promise<HostSummary[]> {
-    return this.#m.chain.store.state
-      .scan(new Uint8Array([STATE_PREFIX.host]))
+    return scanRows(this.#m.chain.store.state, TABLES.host)
       .slice(page.offset, page.offset + page.limit)
-      .map((w) => ({ address: w.key.subarray(1), record: decode(HostRecord, w.value!) }))
+      .map((r) => ({ address: idOfKey(TABLES.host, r.key), record: r.row }))
   }
 
   async getExecution(id: Hash): Promise<ExecutionInfo | null> {
     if (this.#m.executions) return this.#m.executions(id)
-    const bytes = this.#m.chain.store.state.get(executionKey(id))
-    if (bytes === undefined) return null
-    const record = decode(ExecutionRecord, bytes)
+    const record = readRow(this.#m.chain.store.state, TABLES.execution.at(id))
+    if (record === undefined) return null
     const found = await this.#m.chain.store.getTxLocation(id)
     const scheduled = { height: found?.height ?? 0, hash: found?.blockHash ?? new Uint8Array(32) }
     const completion = record.status === EXECUTION_STATUS.pending ? undefined : await this.#findCompletion(id)
@@ -223,10 +217,10 @@ export class NodeRpcBackend implements RpcBackend {
     const store = this.#m.chain.store
     const rows = await store.getActivityPage(subject, parseListCursor(page.cursor), page.limit)
     const items = await Promise.all(rows.map(async ({ row }) => {
-      const bytes = store.state.get(executionKey(row.ref))
+      const record = readRow(store.state, TABLES.execution.at(row.ref))
       const [settled] = await store.getActivityPage(row.ref, undefined, 1)
       const done = settled?.row.role === ACTIVITY_ROLE.completed ? settled.row : undefined
-      return { id: row.ref, scheduledHeight: row.height, escrow: row.amount, record: bytes === undefined ? undefined : decode(ExecutionRecord, bytes), completedHeight: done?.height, completionStatus: done?.aux }
+      return { id: row.ref, scheduledHeight: row.height, escrow: row.amount, record, completedHeight: done?.height, completionStatus: done?.aux }
     }))
     return { items, nextCursor: rows.length === page.limit ? formatListCursor(rows.at(-1)!.cursor) : undefined }
   }

@@ -1,15 +1,15 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { decode, decodeTrusted, encode } from '../../blocks/codec.ts'
+import { decode, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { type Block, Manifest, Offence, type Receipt, ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { ReceiptError } from '../chain/errors.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { type NetNode, putShard, requestAudit, requestStorageAck } from '../net/index.ts'
-import { ASSET_STATUS, AssetRecord } from '../state/records.ts'
-import { assetKey } from '../state/stateKeys.ts'
+import { ASSET_STATUS } from '../state/records.ts'
+import { readRow, TABLES } from '../state/tables.ts'
 import { codingParamsOf } from '../storage/encodeAsset.ts'
 import { encodeFileToShards, readFileReusing, type ShardFiles } from '../storage/encodeFileToShards.ts'
 import type { BlobStore } from './blobStore.ts'
@@ -126,8 +126,7 @@ export class StorageCoordinator {
 
   /** Whether a placement still waits for its hosts' acks (hand-off is worth retrying). */
   #stillPlacing(asset: Uint8Array): boolean {
-    const bytes = this.#m.chain.store.state.get(assetKey(asset))
-    return bytes !== undefined && decodeTrusted(AssetRecord, bytes).status === ASSET_STATUS.placing
+    return readRow(this.#m.chain.store.state, TABLES.asset.at(asset))?.status === ASSET_STATUS.placing
   }
 
   async #onBlock(block: Block): Promise<void> {

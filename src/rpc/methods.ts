@@ -356,7 +356,7 @@ export const METHODS = {
     method: 'xsc_getProof',
     summary: 'Values of state keys at a height and their Merkle proofs against that block\'s stateRoot (docs/design.md, state tree), or null for an unknown height.',
     params: [
-      param('keys', list(hexBytes({ max: 1024 }), MAX_PROOF_KEYS), `State keys (prefix byte ‖ id, src/state/stateKeys.ts), at most ${MAX_PROOF_KEYS}.`),
+      param('keys', list(hexBytes({ max: 1024 }), MAX_PROOF_KEYS), `State keys (prefix byte ‖ id, src/state/tables.ts), at most ${MAX_PROOF_KEYS}.`),
       param('height', optional(u32), 'Block height; absent: the head.'),
     ],
     result: { name: 'proofs', wire: optional(jsonWireOf(StateProofAnswer)), description: 'The header and one proof per key, in the order asked; null for an unknown height.' },

@@ -1,15 +1,14 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address, Hash, PayloadOf, SignedTx } from '../../blocks/schema.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { credit, debit } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { readHost } from './hosts.ts'
-import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
-import { assetKey, assetKvKey, hostKey } from './stateKeys.ts'
+import { ASSET_STATUS, AssetRecord } from './records.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
 import { removeFromAuditIndex } from './storage/auditIndex.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
 import { writeAssetRecord } from './storage/repairQueue.ts'
+import { readRow, TABLES } from './tables.ts'
 
 /** What one audit epoch of rent costs an asset at its hosts' current asks (capped by its bid). */
 export function computeEpochCost(state: StateOverlay, record: AssetRecord): bigint {
@@ -33,7 +32,7 @@ const notOwner = (record: AssetRecord, asset: Hash): StateError => new StateErro
 
 /** A stored asset: neither expired nor deleted (a deleted asset has no record at all). */
 function requireStoredAsset(state: StateReader, asset: Hash): AssetRecord {
-  const record = state instanceof StateOverlay ? state.read(AssetRecord, assetKey(asset)) : decodeOptional(state.get(assetKey(asset)))
+  const record = readRow(state, TABLES.asset.at(asset))
   if (record === undefined) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(asset)} (never deployed, or deleted)`, { asset: toHex(asset) })
   if (record.status === ASSET_STATUS.expired) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} has expired; deploy it again`, { asset: toHex(asset) })
   if (record.status === ASSET_STATUS.refunded) throw new StateError('UNKNOWN_ASSET', `asset ${toHex(asset)} was never stored (its hosts did not acknowledge it) and was refunded; deploy it again`, { asset: toHex(asset) })
@@ -75,13 +74,10 @@ export function applyAssetDelete(s: StateOverlay, from: Address, payload: Payloa
     const size = record.manifest.shardSize
     // The shard's open audit failures leave with it (as when a repair moves a shard away).
     const failures = record.shardFailures[i] ?? 0
-    s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes > size ? h.usedBytes - size : 0n, failedAudits: Math.max(0, h.failedAudits - failures) })
+    s.write(TABLES.host.at(host), { ...h, usedBytes: h.usedBytes > size ? h.usedBytes - size : 0n, failedAudits: Math.max(0, h.failedAudits - failures) })
   })
-  for (const w of s.scan(assetKvKey(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
+  for (const w of s.scan(TABLES.assetKv.key(payload.asset, new Uint8Array(0)))) s.set(w.key, undefined)
   writeAssetRecord(s, payload.asset, undefined)
   removeFromAuditIndex(s, payload.asset)
 }
 
-function decodeOptional(bytes: Uint8Array | undefined): AssetRecord | undefined {
-  return bytes === undefined ? undefined : decodeTrusted(AssetRecord, bytes)
-}

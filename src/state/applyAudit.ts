@@ -1,4 +1,3 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import { type AuditEntry, CAPABILITY } from '../../blocks/schema.ts'
 import { equalBytes, fromHex, hashParts, toHex, u32be, utf8 } from '../crypto/index.ts'
 import { route } from '../router/index.ts'
@@ -9,18 +8,17 @@ import { recordReputationEvent } from './hosts.ts'
 import { ASSET_STATUS, AssetRecord, HOST_STATUS, HostRecord } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
 import { slashFailedAudits } from './slashFailedAudits.ts'
-import { assetKey, hostKey, LAST_AUDIT_EPOCH_KEY, STATE_PREFIX } from './stateKeys.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
 import { computeAssetsPerAudit, computeAuditSamplePositions, readAuditIndexAt, readAuditIndexCount, removeFromAuditIndex } from './storage/auditIndex.ts'
 import { type AuditAnswers, type AuditEpochInput, type AuditEpochOutput, computeAuditEntry, verifyAuditEntry } from './storage/computeAuditEntry.ts'
 import { computeShardsToRepair } from './storage/computeRepairs.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 import { dequeueRepair, queueRepairsOfHost, readRepairQueue, REPAIRS_PER_AUDIT, writeAssetRecord } from './storage/repairQueue.ts'
+import { readRow, TABLES } from './tables.ts'
 
 
 export function readLastAuditEpoch(state: StateReader): number | undefined {
-  const b = state.get(LAST_AUDIT_EPOCH_KEY)
-  return b === undefined ? undefined : new DataView(b.buffer, b.byteOffset, 4).getUint32(0)
+  return readRow(state, TABLES.lastAuditEpoch.at())
 }
 
 /** Whether a block at `slot` is due to settle an audit epoch: a new epoch and something stored. */
@@ -41,9 +39,9 @@ export function readAuditSample(state: StateReader, ctx: ApplyContext, epoch: nu
   const seed = computeRouteSeed(ctx.beaconMix, AUDIT_SEED_SUBJECT)
   return computeAuditSamplePositions(seed, epoch, readAuditIndexCount(state), wanted).map((n) => {
     const asset = readAuditIndexAt(state, n)
-    const bytes = state.get(assetKey(asset))
-    if (bytes === undefined) throw new StateError('UNSUPPORTED', `audit index names a missing asset ${toHex(asset)}`)
-    return { asset, record: decodeTrusted(AssetRecord, bytes) }
+    const record = readRow(state, TABLES.asset.at(asset))
+    if (record === undefined) throw new StateError('UNSUPPORTED', `audit index names a missing asset ${toHex(asset)}`)
+    return { asset, record }
   })
 }
 
@@ -52,10 +50,10 @@ function withQueuedRepairs(state: StateReader, sample: { asset: Uint8Array; reco
   const seen = new Set(sample.map((a) => toHex(a.asset)))
   const out = sample.slice()
   for (const asset of readRepairQueue(state, REPAIRS_PER_AUDIT)) {
-    const bytes = state.get(assetKey(asset))
-    if (bytes === undefined || seen.has(toHex(asset))) continue
+    const record = readRow(state, TABLES.asset.at(asset))
+    if (record === undefined || seen.has(toHex(asset))) continue
     seen.add(toHex(asset))
-    out.push({ asset, record: decodeTrusted(AssetRecord, bytes) })
+    out.push({ asset, record })
   }
   return out
 }
@@ -76,8 +74,8 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
   const load = (address: Uint8Array): void => {
     const hex = toHex(address)
     if (hosts.has(hex)) return
-    const bytes = state.get(hostKey(address))
-    if (bytes !== undefined) hosts.set(hex, decodeTrusted(HostRecord, bytes))
+    const record = readRow(state, TABLES.host.at(address))
+    if (record !== undefined) hosts.set(hex, record)
   }
   for (const a of assets) a.record.placement.forEach(load)
   const index = ctx.hostIndex
@@ -121,14 +119,10 @@ export function computeAuditBlockEntry(state: StateReader, ctx: ApplyContext, an
  */
 /** Queued assets this audit looked at leave the queue when nothing of them is lost any more, or nothing can be done (gone, expired, fewer than k shards left). */
 function settleRepairQueue(state: StateOverlay, assets: readonly Uint8Array[], ctx: ApplyContext): void {
-  const hostOf = (h: Uint8Array): HostRecord | undefined => {
-    const bytes = state.get(hostKey(h))
-    return bytes === undefined ? undefined : decodeTrusted(HostRecord, bytes)
-  }
+  const hostOf = (h: Uint8Array): HostRecord | undefined => readRow(state, TABLES.host.at(h))
   for (const asset of readRepairQueue(state, REPAIRS_PER_AUDIT)) {
     if (!assets.some((a) => equalBytes(a, asset))) continue
-    const bytes = state.get(assetKey(asset))
-    const record = bytes === undefined ? undefined : decodeTrusted(AssetRecord, bytes)
+    const record = readRow(state, TABLES.asset.at(asset))
     const lost = record === undefined || record.status === ASSET_STATUS.expired || record.status === ASSET_STATUS.refunded ? [] : computeShardsToRepair(record, hostOf, ctx.genesis.params.auditFailThreshold)
     if (lost.length === 0 || record!.placement.length - lost.length < record!.manifest.k) dequeueRepair(state, asset)
   }
@@ -147,7 +141,7 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
   for (const [hex, record] of [...out.hosts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const status = record.status === HOST_STATUS.draining && record.usedBytes === 0n ? HOST_STATUS.left : record.status
     const address = fromHex(hex, 32)
-    state.write(HostRecord, hostKey(address), { ...record, status })
+    state.write(TABLES.host.at(address), { ...record, status })
     // Disqualified here: every shard it holds is lost, and waits for repair whether sampled or not.
     if (status === HOST_STATUS.disqualified && input.hosts.get(hex)?.status !== HOST_STATUS.disqualified) queueRepairsOfHost(state, address)
   }
@@ -156,5 +150,5 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
   slashFailedAudits(state, entry, input.hosts, ctx)
   for (const asset of entry.expired) removeFromAuditIndex(state, asset)
   settleRepairQueue(state, input.assets.map((a) => a.asset), ctx)
-  state.set(LAST_AUDIT_EPOCH_KEY, u32be(entry.epoch))
+  state.write(TABLES.lastAuditEpoch.at(), entry.epoch)
 }

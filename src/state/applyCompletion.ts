@@ -9,11 +9,11 @@ import { StateError } from './errors.ts'
 import { advanceExecutionQueue, computeQueueDeadline, requireCurrentPreState, requireQueueHead } from './executionQueue.ts'
 import { readHost, recordReputationEvent } from './hosts.ts'
 import { isModuleRetrievableByAudits, MarketError, verifyCompletionEntry } from './market/index.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HOST_STATUS, HostRecord, SupplyRecord } from './records.ts'
+import { EXECUTION_STATUS, HOST_STATUS } from './records.ts'
 import { settleAgreedResult } from './settleAgreedResult.ts'
-import { assetKey, assetKvKey, executionKey, hostKey, SUPPLY_KEY } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 import { queueRepairsOfHost } from './storage/repairQueue.ts'
+import { TABLES } from './tables.ts'
 
 
 /** The write-set hash the agreeing quorum signed: the one shared by at least `quorum` receipts with the agreed result. */
@@ -46,8 +46,8 @@ function verifyReceipt(r: Receipt, chainId: string, executionId: Uint8Array): vo
  * (executionQueue.ts): executions of one asset take effect in chain order.
  */
 export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
-  const key = executionKey(entry.executionId)
-  const rec = state.read(ExecutionRecord, key)
+  const row = TABLES.execution.at(entry.executionId)
+  const rec = state.read(row)
   if (rec === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(entry.executionId)}`)
   if (rec.status !== EXECUTION_STATUS.pending) throw new StateError('ENTRY_MISMATCH', 'execution already settled', { field: 'executionId' })
   const queue = requireQueueHead(state, rec)
@@ -63,7 +63,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
       proposer: ctx.proposer,
       deadlinePassed: ctx.slot > computeQueueDeadline(rec, queue),
       height: ctx.height,
-      retrievableByAudits: isModuleRetrievableByAudits(state.read(AssetRecord, assetKey(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots),
+      retrievableByAudits: isModuleRetrievableByAudits(state.read(TABLES.asset.at(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots),
     })
   } catch (cause) {
     const details = cause instanceof MarketError ? cause.details : {}
@@ -78,7 +78,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
     const agreed = agreedWriteSetHash(entry, rec.quorum)
     const got = computeWriteSetHash(entry.writeSet)
     if (agreed === undefined || !equalBytes(agreed, got)) throw new StateError('ENTRY_MISMATCH', 'write set does not hash to the agreed writeSetHash', { field: 'writeSet', got: toHex(got), expected: agreed && toHex(agreed) })
-    for (const w of entry.writeSet) s.set(assetKvKey(rec.asset, w.key), w.value)
+    for (const w of entry.writeSet) s.write(TABLES.assetKv.at(rec.asset, w.key), w.value)
   } else if (entry.writeSet.length > 0) {
     throw new StateError('ENTRY_MISMATCH', 'a failed or trapped execution commits no state', { field: 'writeSet' })
   }
@@ -86,16 +86,16 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
   for (const p of entry.payouts) credit(s, p.to, p.amount)
   credit(s, rec.client, entry.refund)
   if (entry.burn > 0n) {
-    const supply = s.read(SupplyRecord, SUPPLY_KEY) ?? { total: 0n, burned: 0n }
-    s.write(SupplyRecord, SUPPLY_KEY, { total: supply.total - entry.burn, burned: supply.burned + entry.burn })
+    const supply = s.read(TABLES.supply.at()) ?? { total: 0n, burned: 0n }
+    s.write(TABLES.supply.at(), { total: supply.total - entry.burn, burned: supply.burned + entry.burn })
   }
   for (const u of result.hostUpdates) {
-    const wasDisqualified = s.read(HostRecord, hostKey(u.host))?.status === HOST_STATUS.disqualified
-    s.write(HostRecord, hostKey(u.host), u.record)
+    const wasDisqualified = s.read(TABLES.host.at(u.host))?.status === HOST_STATUS.disqualified
+    s.write(TABLES.host.at(u.host), u.record)
     if (u.record.status === HOST_STATUS.disqualified && !wasDisqualified) queueRepairsOfHost(s, u.host)
     recordReputationEvent(s, u.host, u.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
   }
-  s.write(ExecutionRecord, key, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
+  s.write(row, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
   scheduleExecutionExpiry(s, entry.executionId, ctx)
   if (entry.status === COMPLETION_STATUS.agreed) settleAgreedResult(s, entry, ctx)
   s.mergeInto(state)

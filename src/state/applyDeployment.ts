@@ -7,14 +7,14 @@ import type { ApplyContext } from './applyContext.ts'
 import { beginTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
 import { readHost } from './hosts.ts'
-import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
+import { ASSET_STATUS } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
-import { assetKey, hostKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
 import { verifyManifestShape } from './storage/computeChunkLeaves.ts'
 import { computeShardRates } from './storage/computeStorageRent.ts'
 import { enqueuePlacement } from './storage/placementQueue.ts'
 import { writeAssetRecord } from './storage/repairQueue.ts'
+import { TABLES } from './tables.ts'
 
 
 /** The placement a deploy tx gets: k+m distinct storage hosts by the router, seeded by the parent state's beacon mix and the tx id. */
@@ -75,12 +75,12 @@ export function applyDeployment(state: StateOverlay, entry: DeploymentEntry, ctx
   if (entry.placement.length !== expected.length || entry.placement.some((h, i) => !equalBytes(h, expected[i]!))) {
     throw new StateError('ENTRY_MISMATCH', 'placement differs from the router', { field: 'placement', got: entry.placement.map(toHex), expected: expected.map(toHex) })
   }
-  if (s.read(AssetRecord, assetKey(id)) !== undefined) throw new StateError('INVALID_TX', 'asset already exists')
+  if (s.read(TABLES.asset.at(id)) !== undefined) throw new StateError('INVALID_TX', 'asset already exists')
   checkMinimumDeposit(s, payload, expected, ctx)
   debit(s, tx.body.from, payload.deposit)
   for (const host of expected) {
     const h = readHost(s, host)!
-    s.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes + payload.manifest.shardSize })
+    s.write(TABLES.host.at(host), { ...h, usedBytes: h.usedBytes + payload.manifest.shardSize })
   }
   writeAssetRecord(s, id, {
     owner: tx.body.from,

@@ -7,9 +7,9 @@ import { computeValidatorSet } from '../../consensus/validatorSet.ts'
 import { equalBytes, toHex, verify } from '../crypto/index.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
-import { AgreedResult, BOND_KIND, EXECUTION_STATUS, ExecutionRecord, HostRecord, Validator } from './records.ts'
-import { agreedResultKey, executionKey, hostKey, receiptOffenceKey, validatorKey } from './stateKeys.ts'
+import { AgreedResult, BOND_KIND, EXECUTION_STATUS } from './records.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
+import { TABLES } from './tables.ts'
 import { beginUnbonding, burnFromSupply, computeShare, readBondAccount, slashableUnbonding, slashUnbonding, tombstone } from './unbonding.ts'
 
 /**
@@ -45,7 +45,7 @@ export function slashEquivocation(state: StateOverlay, evidence: Evidence, ctx: 
   const params = ctx.genesis.params
   const offender = evidenceOffender(evidence)
   const offenceHeight = evidence.first.body.height
-  const bonded = state.read(Validator, validatorKey(offender))
+  const bonded = state.read(TABLES.validator.at(offender))
   const stakeThen = (bonded?.stake ?? 0n) + slashableUnbonding(state, offender, BOND_KIND.validatorStake, offenceHeight)
   verifyEvidence(evidence, {
     chainId: ctx.genesis.chainId,
@@ -59,7 +59,7 @@ export function slashEquivocation(state: StateOverlay, evidence: Evidence, ctx: 
   if (bonded !== undefined) {
     const cut = computeShare(bonded.stake, params.slashShareBps)
     burned += cut
-    state.write(Validator, validatorKey(offender), undefined)
+    state.write(TABLES.validator.at(offender), undefined)
     if (bonded.stake > cut) beginUnbonding(state, { owner: offender, kind: BOND_KIND.validatorStake, amount: bonded.stake - cut }, ctx.height, params)
   }
   burnFromSupply(state, burned)
@@ -80,7 +80,7 @@ export function contradicts(receipt: Receipt, agreed: AgreedResult): boolean {
  */
 export function slashReceiptOffence(state: StateOverlay, receipt: Receipt, ctx: ApplyContext, sinceHeight: number): bigint {
   const { executionId, host } = receipt.body
-  const mark = receiptOffenceKey(executionId, host)
+  const mark = TABLES.receiptOffence.key(executionId, host)
   if (state.get(mark) !== undefined) throw new BftError('ALREADY_SLASHED', 'this receipt offence was already slashed', { validator: toHex(host) })
   const burned = slashHostBond(state, host, ctx.genesis.params.hostSlashShareBps, sinceHeight)
   state.set(mark, new Uint8Array([1]))
@@ -92,12 +92,12 @@ export function slashReceiptOffence(state: StateOverlay, receipt: Receipt, ctx: 
  * `sinceHeight` (a host that left is still answerable for what it did before). Returns the burn.
  */
 export function slashHostBond(state: StateOverlay, host: Address, bps: number, sinceHeight: number): bigint {
-  const record = state.read(HostRecord, hostKey(host))
+  const record = state.read(TABLES.host.at(host))
   let burned = 0n
   if (record !== undefined && record.bond > 0n) {
     const cut = computeShare(record.bond, bps)
     burned += cut
-    state.write(HostRecord, hostKey(host), { ...record, bond: record.bond - cut })
+    state.write(TABLES.host.at(host), { ...record, bond: record.bond - cut })
   }
   burned += slashUnbonding(state, host, BOND_KIND.hostBond, sinceHeight, bps)
   burnFromSupply(state, burned)
@@ -107,10 +107,10 @@ export function slashHostBond(state: StateOverlay, host: Address, bps: number, s
 function slashContradictingReceipt(state: StateOverlay, receipt: Receipt, ctx: ApplyContext): void {
   const b = receipt.body
   if (b.chainId !== ctx.genesis.chainId) throw new StateError('WRONG_CHAIN', 'receipt for another chain', { got: b.chainId, expected: ctx.genesis.chainId })
-  const execution = state.read(ExecutionRecord, executionKey(b.executionId))
+  const execution = state.read(TABLES.execution.at(b.executionId))
   if (execution === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(b.executionId)}`)
   if (!execution.assignment.some((h) => equalBytes(h, b.host))) throw new StateError('BAD_EVIDENCE', 'the host was not assigned this execution', { field: 'receipt.host' })
-  const agreed = state.read(AgreedResult, agreedResultKey(b.executionId))
+  const agreed = state.read(TABLES.agreedResult.at(b.executionId))
   if (execution.status !== EXECUTION_STATUS.completed || agreed === undefined) throw new StateError('BAD_EVIDENCE', 'the execution did not settle with an agreed result', { field: 'receipt.executionId' })
   if (ctx.height - agreed.settledHeight > ctx.genesis.params.unbondingHeights) {
     throw new BftError('EVIDENCE_EXPIRED', 'receipt evidence older than the unbonding period', { height: agreed.settledHeight, currentHeight: ctx.height, maxAgeHeights: ctx.genesis.params.unbondingHeights })

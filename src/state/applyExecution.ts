@@ -8,10 +8,10 @@ import { beginTx } from './applyLedger.ts'
 import { StateError } from './errors.ts'
 import { enqueueExecution } from './executionQueue.ts'
 import { computeEscrow } from './market/index.ts'
-import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionExpiry, ExecutionRecord } from './records.ts'
+import { ASSET_STATUS, EXECUTION_STATUS } from './records.ts'
 import { computeRouteSeed } from './routeSeed.ts'
-import { assetKey, executionExpiryKey, executionKey } from './stateKeys.ts'
 import type { StateOverlay } from './stateView.ts'
+import { TABLES } from './tables.ts'
 
 
 export function computeAssignment(payload: ExecutePayload, id: Uint8Array, ctx: ApplyContext): Address[] {
@@ -25,7 +25,7 @@ export function checkExecutePayload(state: StateOverlay, p: ExecutePayload, ctx:
   const bad = (field: string, why: string): never => {
     throw new StateError('INVALID_TX', `execute: ${field} ${why}`, { field })
   }
-  const asset = state.read(AssetRecord, assetKey(p.asset))
+  const asset = state.read(TABLES.asset.at(p.asset))
   if (asset === undefined || asset.status === ASSET_STATUS.expired || asset.status === ASSET_STATUS.refunded) throw new StateError('UNKNOWN_ASSET', `no stored asset ${toHex(p.asset)}`, { asset: toHex(p.asset) })
   if (asset.kind === ASSET_KIND.blob) bad('asset', 'is a data blob, not a WASM module or component')
   if (p.replicas < 1 || p.replicas > params.maxReplicas) bad('replicas', `must be 1..${params.maxReplicas}`)
@@ -56,10 +56,10 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
   if (entry.assignment.length !== expected.length || entry.assignment.some((h, i) => !equalBytes(h, expected[i]!))) {
     throw new StateError('ENTRY_MISMATCH', 'assignment differs from the router', { field: 'assignment', got: entry.assignment.map(toHex), expected: expected.map(toHex) })
   }
-  if (s.read(ExecutionRecord, executionKey(id)) !== undefined) throw new StateError('INVALID_TX', 'execution already exists')
+  if (s.read(TABLES.execution.at(id)) !== undefined) throw new StateError('INVALID_TX', 'execution already exists')
   debit(s, tx.body.from, escrow)
   const seq = enqueueExecution(s, p.asset, id, ctx.slot)
-  s.write(ExecutionRecord, executionKey(id), {
+  s.write(TABLES.execution.at(id), {
     client: tx.body.from,
     asset: p.asset,
     fn: p.fn,
@@ -87,19 +87,19 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
  */
 export function scheduleExecutionExpiry(state: StateOverlay, id: Uint8Array, ctx: Pick<ApplyContext, 'height' | 'genesis'>): void {
   const at = ctx.height + Math.max(1, ctx.genesis.params.executionRetentionHeights)
-  const key = executionExpiryKey(at)
-  const list = state.read(ExecutionExpiry, key)?.executions ?? []
-  state.write(ExecutionExpiry, key, { executions: [...list, id] })
+  const row = TABLES.executionExpiry.at(at)
+  const list = state.read(row)?.executions ?? []
+  state.write(row, { executions: [...list, id] })
 }
 
 /** At the start of each block: the executions due at its height keep their record but lose their input. */
 export function pruneExpiredExecutions(state: StateOverlay, ctx: Pick<ApplyContext, 'height'>): void {
-  const key = executionExpiryKey(ctx.height)
-  const due = state.read(ExecutionExpiry, key)
+  const row = TABLES.executionExpiry.at(ctx.height)
+  const due = state.read(row)
   if (due === undefined) return
   for (const id of due.executions) {
-    const rec = state.read(ExecutionRecord, executionKey(id))
-    if (rec !== undefined && rec.status !== EXECUTION_STATUS.pending) state.write(ExecutionRecord, executionKey(id), { ...rec, input: new Uint8Array(0) })
+    const rec = state.read(TABLES.execution.at(id))
+    if (rec !== undefined && rec.status !== EXECUTION_STATUS.pending) state.write(TABLES.execution.at(id), { ...rec, input: new Uint8Array(0) })
   }
-  state.write(ExecutionExpiry, key, undefined)
+  state.write(row, undefined)
 }

@@ -8,10 +8,10 @@ import { writeBeaconCommitment } from './beaconState.ts'
 import { checkAccountCreation, checkTxAgainstState, verifyTxSignature } from './checkTx.ts'
 import { StateError } from './errors.ts'
 import { computeFeeSplit } from './fees.ts'
-import { BOND_KIND, HOST_STATUS, HostRecord, Validator } from './records.ts'
-import { hostKey, validatorKey } from './stateKeys.ts'
+import { BOND_KIND, HOST_STATUS, HostRecord } from './records.ts'
 import type { StateOverlay } from './stateView.ts'
 import { queueRepairsOfHost } from './storage/repairQueue.ts'
+import { TABLES } from './tables.ts'
 import { beginUnbonding, computeHostBond, readBondAccount } from './unbonding.ts'
 
 /**
@@ -31,36 +31,36 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       if (payload.amount === 0n) throw new StateError('INVALID_TX', 'stake amount must be positive')
       if (readBondAccount(s, from).slashedAtHeight !== undefined) throw new StateError('SLASHED', `${toHex(from)} was slashed for equivocation and may not stake again`)
       debit(s, from, payload.amount)
-      const v = s.read(Validator, validatorKey(from)) ?? { stake: 0n, peerId: '' }
+      const v = s.read(TABLES.validator.at(from)) ?? { stake: 0n, peerId: '' }
       const stake = v.stake + payload.amount
       if (stake < ctx.genesis.params.minStake) throw new StateError('STAKE_TOO_LOW', `stake ${stake} is below minStake ${ctx.genesis.params.minStake}`)
-      s.write(Validator, validatorKey(from), { ...v, stake })
+      s.write(TABLES.validator.at(from), { ...v, stake })
       break
     }
     case 'unstake': {
-      const v = s.read(Validator, validatorKey(from))
+      const v = s.read(TABLES.validator.at(from))
       if (v === undefined) throw new StateError('UNKNOWN_VALIDATOR', `${toHex(from)} is not a validator`)
       if (payload.amount === 0n || payload.amount > v.stake) throw new StateError('INVALID_TX', `cannot unstake ${payload.amount} of ${v.stake}`)
       const stake = v.stake - payload.amount
       if (stake !== 0n && stake < ctx.genesis.params.minStake) throw new StateError('STAKE_TOO_LOW', 'remaining stake would be below minStake; unstake all or less')
-      s.write(Validator, validatorKey(from), stake === 0n ? undefined : { ...v, stake })
+      s.write(TABLES.validator.at(from), stake === 0n ? undefined : { ...v, stake })
       // Not credited now: it stays slashable for the unbonding period, then a later block releases it.
       beginUnbonding(s, { owner: from, kind: BOND_KIND.validatorStake, amount: payload.amount }, ctx.height, ctx.genesis.params)
       break
     }
     case 'validator.beacon': {
-      if (s.read(Validator, validatorKey(from)) === undefined) throw new StateError('UNKNOWN_VALIDATOR', `${toHex(from)} is not a validator`)
+      if (s.read(TABLES.validator.at(from)) === undefined) throw new StateError('UNKNOWN_VALIDATOR', `${toHex(from)} is not a validator`)
       if (equalBytes(payload.commitment, NO_REVEAL)) throw new StateError('INVALID_TX', 'a beacon commitment cannot be zero', { field: 'commitment' })
       writeBeaconCommitment(s, from, payload.commitment)
       break
     }
     case 'host.join': {
-      const existing = s.read(HostRecord, hostKey(from))
+      const existing = s.read(TABLES.host.at(from))
       if (existing !== undefined && existing.status !== HOST_STATUS.left) throw new StateError('HOST_EXISTS', `${toHex(from)} is already a host`)
       checkHostParams(payload.host, ctx)
       const bond = computeHostBond(payload.host.capacityBytes, ctx.genesis.params)
       debit(s, from, bond)
-      s.write(HostRecord, hostKey(from), {
+      s.write(TABLES.host.at(from), {
         params: payload.host,
         reputation: existing?.reputation ?? ctx.genesis.params.reputationInitialBp,
         status: HOST_STATUS.active,
@@ -81,7 +81,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       const needed = computeHostBond(payload.host.capacityBytes, ctx.genesis.params)
       const topUp = needed > existing.bond ? needed - existing.bond : 0n
       debit(s, from, topUp)
-      s.write(HostRecord, hostKey(from), { ...existing, params: payload.host, bond: existing.bond + topUp })
+      s.write(TABLES.host.at(from), { ...existing, params: payload.host, bond: existing.bond + topUp })
       break
     }
     case 'host.leave': {
@@ -90,7 +90,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
       const status = existing.usedBytes === 0n ? HOST_STATUS.left : HOST_STATUS.draining
       // The bond comes back after the unbonding period; until then failed audits of shards it still holds slash it there.
       if (existing.bond > 0n) beginUnbonding(s, { owner: from, kind: BOND_KIND.hostBond, amount: existing.bond }, ctx.height, ctx.genesis.params)
-      s.write(HostRecord, hostKey(from), { ...existing, status, bond: 0n })
+      s.write(TABLES.host.at(from), { ...existing, status, bond: 0n })
       // Its shards move now, not when their assets happen to be sampled.
       if (status === HOST_STATUS.draining) queueRepairsOfHost(s, from)
       break
@@ -126,7 +126,7 @@ export function beginTx(state: StateOverlay, tx: SignedTx, ctx: ApplyContext): S
 }
 
 function requireHost(s: StateOverlay, from: Uint8Array): HostRecord {
-  const existing = s.read(HostRecord, hostKey(from))
+  const existing = s.read(TABLES.host.at(from))
   if (existing === undefined || existing.status === HOST_STATUS.left) throw new StateError('UNKNOWN_HOST', `${toHex(from)} is not a host`)
   if (existing.status === HOST_STATUS.disqualified) throw new StateError('INVALID_TX', 'host is disqualified')
   return existing

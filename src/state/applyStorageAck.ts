@@ -5,13 +5,13 @@ import { credit } from './accounts.ts'
 import type { ApplyContext } from './applyContext.ts'
 import { StateError } from './errors.ts'
 import { readHost } from './hosts.ts'
-import { ASSET_STATUS, AssetRecord, HostRecord } from './records.ts'
-import { assetKey, hostKey } from './stateKeys.ts'
+import { ASSET_STATUS, AssetRecord } from './records.ts'
 import type { StateOverlay } from './stateView.ts'
 import { addToAuditIndex } from './storage/auditIndex.ts'
 import { computeAuditEpoch } from './storage/deriveAuditChallenges.ts'
 import { popPlacement, readPlacementQueue } from './storage/placementQueue.ts'
 import { queueRepair, writeAssetRecord } from './storage/repairQueue.ts'
+import { TABLES } from './tables.ts'
 
 /**
  * Two-phase placement. A deployment places its shards (status `placing`); each placed host
@@ -51,8 +51,8 @@ function activate(state: StateOverlay, asset: Hash, record: AssetRecord, ctx: Ap
 export function applyStorageAcks(state: StateOverlay, entry: StorageAckEntry, ctx: ApplyContext): void {
   if (entry.acks.length === 0) throw new StateError('INVALID_TX', 'a storage block carries at least one ack', { field: 'acks' })
   for (const [index, ack] of entry.acks.entries()) {
-    const key = assetKey(ack.body.asset)
-    const record = state.read(AssetRecord, key)
+    const row = TABLES.asset.at(ack.body.asset)
+    const record = state.read(row)
     const why = checkStorageAck(ack, ctx, record)
     if (why !== undefined) throw new StateError('ENTRY_MISMATCH', `storage ack ${index}: ${why}`, { field: `acks[${index}]`, got: toHex(ack.body.asset) })
     const acked = record!.acked.slice()
@@ -65,7 +65,7 @@ export function applyStorageAcks(state: StateOverlay, entry: StorageAckEntry, ct
 
 function release(state: StateOverlay, host: Address, bytes: bigint): void {
   const h = readHost(state, host)
-  if (h) state.write(HostRecord, hostKey(host), { ...h, usedBytes: h.usedBytes > bytes ? h.usedBytes - bytes : 0n })
+  if (h) state.write(TABLES.host.at(host), { ...h, usedBytes: h.usedBytes > bytes ? h.usedBytes - bytes : 0n })
 }
 
 export interface PlacementSettlement { activated: Hash[]; refunded: Hash[] }
@@ -79,7 +79,7 @@ export function settlePlacementDeadlines(state: StateOverlay, ctx: ApplyContext)
   for (;;) {
     const [next] = readPlacementQueue(state, 1)
     if (next === undefined) break
-    const record = state.read(AssetRecord, assetKey(next))
+    const record = state.read(TABLES.asset.at(next))
     if (record && record.status === ASSET_STATUS.placing && record.ackDeadline !== undefined && record.ackDeadline > ctx.height) break
     popPlacement(state)
     if (!record || record.status !== ASSET_STATUS.placing) continue

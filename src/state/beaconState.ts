@@ -1,10 +1,10 @@
-import { bytes32, decodeTrusted, type Infer, struct, u32 } from '../../blocks/codec.ts'
 import type { Address, BlockHeader, Hash } from '../../blocks/schema.ts'
 import { computeNextMix, isValidReveal, NO_REVEAL } from '../../consensus/beacon.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { StateError } from './errors.ts'
-import { BEACON_MIX_KEY, beaconRecordKey } from './stateKeys.ts'
+import type { BeaconRecord } from './records.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
+import { readRow, TABLES } from './tables.ts'
 
 /**
  * The RANDAO beacon in state (consensus/beacon.ts): one running mix, and per validator the last
@@ -13,30 +13,21 @@ import type { StateOverlay, StateReader } from './stateView.ts'
  * sample, repairs) reads the mix of the parent state (`readBeaconMix`) before this block's reveal
  * folds in, so a proposer can at most withhold its reveal, never choose the outcome.
  */
-export const BeaconRecord = struct('BeaconRecord', {
-  lastRevealed: bytes32,
-  /** Reveals made from this chain; the chain is exhausted at ChainParams.beaconChainLength. */
-  revealed: u32,
-  /** 0 for the genesis chain, +1 per `validator.beacon` re-commit (seeds a restarted node's chain). */
-  generation: u32,
-})
-export type BeaconRecord = Infer<typeof BeaconRecord>
 
 export function readBeaconMix(state: StateReader): Hash {
-  const mix = state.get(BEACON_MIX_KEY)
+  const mix = readRow(state, TABLES.beaconMix.at())
   if (mix === undefined) throw new StateError('UNSUPPORTED', 'state has no beacon mix (genesis writes one)')
   return mix
 }
 
 export function readBeaconRecord(state: StateReader, validator: Address): BeaconRecord | undefined {
-  const bytes = state.get(beaconRecordKey(validator))
-  return bytes === undefined ? undefined : decodeTrusted(BeaconRecord, bytes)
+  return readRow(state, TABLES.beaconRecord.at(validator))
 }
 
 /** Registers `commitment` as the tip of the validator's next chain (genesis, or a `validator.beacon` tx). */
 export function writeBeaconCommitment(state: StateOverlay, validator: Address, commitment: Hash): void {
   const previous = readBeaconRecord(state, validator)
-  state.write(BeaconRecord, beaconRecordKey(validator), { lastRevealed: commitment, revealed: 0, generation: previous === undefined ? 0 : previous.generation + 1 })
+  state.write(TABLES.beaconRecord.at(validator), { lastRevealed: commitment, revealed: 0, generation: previous === undefined ? 0 : previous.generation + 1 })
 }
 
 /** Whether `record` can still reveal: a proposer with a live chain must reveal, one without must not. */
@@ -58,6 +49,6 @@ export function applyBeaconReveal(state: StateOverlay, header: Pick<BlockHeader,
   }
   if (equalBytes(header.beaconReveal, NO_REVEAL)) throw new StateError('BAD_REVEAL', 'the proposer has a live beacon chain and must reveal its next link', { proposer, reason: 'missing' })
   if (!isValidReveal(record.lastRevealed, header.beaconReveal)) throw new StateError('BAD_REVEAL', 'the reveal is not the preimage of the proposer\'s last revealed value', { proposer, reason: 'not-preimage' })
-  state.write(BeaconRecord, beaconRecordKey(header.proposer), { ...record, lastRevealed: header.beaconReveal, revealed: record.revealed + 1 })
-  state.set(BEACON_MIX_KEY, computeNextMix(readBeaconMix(state), header.beaconReveal))
+  state.write(TABLES.beaconRecord.at(header.proposer), { ...record, lastRevealed: header.beaconReveal, revealed: record.revealed + 1 })
+  state.write(TABLES.beaconMix.at(), computeNextMix(readBeaconMix(state), header.beaconReveal))
 }

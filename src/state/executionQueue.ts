@@ -1,11 +1,10 @@
-import { bytes32, decodeTrusted, type Infer, struct, u32, u64 } from '../../blocks/codec.ts'
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
 import type { Hash, KvWrite } from '../../blocks/schema.ts'
 import { concatBytes, equalBytes, hashParts, toHex, ZERO_HASH } from '../crypto/index.ts'
 import { StateError } from './errors.ts'
-import type { ExecutionRecord } from './records.ts'
-import { STATE_PREFIX } from './stateKeys.ts'
+import type { ExecutionQueue, ExecutionRecord } from './records.ts'
 import type { StateOverlay, StateReader } from './stateView.ts'
+import { readRow, TABLES } from './tables.ts'
 
 /**
  * Linearizable executions per asset. Every execution of an asset takes a sequence number when its
@@ -18,29 +17,8 @@ import type { StateOverlay, StateReader } from './stateView.ts'
  * its host: it is simply not carried). Hosts thread the state through the queue, so several
  * executions of one asset settle in one block.
  */
-export const ExecutionQueue = struct('ExecutionQueue', {
-  /** The sequence number the next execution of this asset gets. */
-  nextSeq: u64,
-  /** The oldest unsettled execution: the only one a completion may settle. */
-  headSeq: u64,
-  /** The slot at which the current head became the head (its deadline runs from there at the latest). */
-  headSinceSlot: u32,
-  stateHash: bytes32,
-})
-export type ExecutionQueue = Infer<typeof ExecutionQueue>
 
 export const EMPTY_QUEUE: ExecutionQueue = { nextSeq: 0n, headSeq: 0n, headSinceSlot: 0, stateHash: ZERO_HASH }
-
-export const executionQueueKey = (asset: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionQueue]), asset)
-
-function seqBytes(seq: bigint): Uint8Array {
-  const b = new Uint8Array(8)
-  new DataView(b.buffer).setBigUint64(0, seq)
-  return b
-}
-
-/** Index of the unsettled executions of an asset, by sequence number (big-endian, so a scan walks them in order); value: the execution id. */
-export const executionQueueEntryKey = (asset: Hash, seq: bigint): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.executionQueueEntry]), asset, seqBytes(seq))
 
 /** The state hash after an agreed write set: unchanged when it writes nothing. */
 export function computeNextStateHash(pre: Hash, writeSet: readonly KvWrite[]): Hash {
@@ -48,8 +26,7 @@ export function computeNextStateHash(pre: Hash, writeSet: readonly KvWrite[]): H
 }
 
 export function readExecutionQueue(state: StateReader, asset: Hash): ExecutionQueue {
-  const b = state.get(executionQueueKey(asset))
-  return b === undefined ? EMPTY_QUEUE : decodeTrusted(ExecutionQueue, b)
+  return readRow(state, TABLES.executionQueue.at(asset)) ?? EMPTY_QUEUE
 }
 
 /** Gives a new execution its place at the tail of its asset's queue; returns its sequence number. */
@@ -57,8 +34,8 @@ export function enqueueExecution(state: StateOverlay, asset: Hash, executionId: 
   const q = readExecutionQueue(state, asset)
   const seq = q.nextSeq
   const headSinceSlot = q.headSeq === q.nextSeq ? slot : q.headSinceSlot
-  state.write(ExecutionQueue, executionQueueKey(asset), { ...q, nextSeq: seq + 1n, headSinceSlot })
-  state.set(executionQueueEntryKey(asset, seq), executionId)
+  state.write(TABLES.executionQueue.at(asset), { ...q, nextSeq: seq + 1n, headSinceSlot })
+  state.write(TABLES.executionQueueEntry.at(asset, seq), executionId)
   return seq
 }
 
@@ -90,13 +67,13 @@ export function requireCurrentPreState(q: ExecutionQueue, preStateHashes: readon
 /** Settles the head: the next execution becomes the head now, and the state hash moves by what was committed. */
 export function advanceExecutionQueue(state: StateOverlay, asset: Hash, committed: readonly KvWrite[], slot: number): void {
   const q = readExecutionQueue(state, asset)
-  state.set(executionQueueEntryKey(asset, q.headSeq), undefined)
-  state.write(ExecutionQueue, executionQueueKey(asset), { ...q, headSeq: q.headSeq + 1n, headSinceSlot: slot, stateHash: computeNextStateHash(q.stateHash, committed) })
+  state.write(TABLES.executionQueueEntry.at(asset, q.headSeq), undefined)
+  state.write(TABLES.executionQueue.at(asset), { ...q, headSeq: q.headSeq + 1n, headSinceSlot: slot, stateHash: computeNextStateHash(q.stateHash, committed) })
 }
 
 /** Execution ids of the asset's unsettled executions, head first. */
 export function pendingExecutionsOf(state: StateReader, asset: Hash): { seq: bigint; executionId: Hash }[] {
-  const prefix = concatBytes(new Uint8Array([STATE_PREFIX.executionQueueEntry]), asset)
+  const prefix = concatBytes(TABLES.executionQueueEntry.prefix, asset)
   return state.scan(prefix).map((w) => ({ seq: new DataView(w.key.buffer, w.key.byteOffset + prefix.length, 8).getBigUint64(0), executionId: w.value! }))
 }
 
@@ -104,7 +81,7 @@ export function pendingExecutionsOf(state: StateReader, asset: Hash): { seq: big
 export function assetsWithPendingExecutions(state: StateReader): Hash[] {
   const out: Hash[] = []
   let last = ''
-  for (const w of state.scan(new Uint8Array([STATE_PREFIX.executionQueueEntry]))) {
+  for (const w of state.scan(TABLES.executionQueueEntry.prefix)) {
     const asset = w.key.subarray(1, 33)
     const id = toHex(asset)
     if (id !== last) out.push(asset)

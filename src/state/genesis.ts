@@ -8,10 +8,9 @@ import { writeBeaconCommitment } from './beaconState.ts'
 import { StateError } from './errors.ts'
 import { verifyFeeParams } from './fees.ts'
 import { verifyMarketParams } from './market/index.ts'
-import { Account, SupplyRecord, Validator } from './records.ts'
-import { accountKey, BEACON_MIX_KEY, SUPPLY_KEY, validatorKey } from './stateKeys.ts'
 import { EMPTY_TREE_ROOT, type TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateWrite } from './stateView.ts'
+import { TABLES } from './tables.ts'
 
 /** The largest fuel limit any execution may ask for, whatever genesis says. */
 export const MAX_FUEL_LIMIT = 1n << 46n
@@ -40,20 +39,20 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     if (seen.has(id)) throw new StateError('INVALID_TX', `genesis allocates to ${id} twice`)
     seen.add(id)
     total += amount
-    state.write(Account, accountKey(to), { balance: amount, nonce: 0 })
+    state.write(TABLES.account.at(to), { balance: amount, nonce: 0 })
   }
   for (const v of config.validators) {
     if (!isValidPublicKey(v.address)) throw new StateError('INVALID_KEY', `genesis validator ${toHex(v.address)} is not a valid key`)
     if (v.stake < config.params.minStake) throw new StateError('STAKE_TOO_LOW', `genesis validator ${toHex(v.address)} stakes less than minStake`)
     total += v.stake
-    state.write(Validator, validatorKey(v.address), { stake: v.stake, peerId: v.peerId })
+    state.write(TABLES.validator.at(v.address), { stake: v.stake, peerId: v.peerId })
     // A zero commitment registers no chain: that validator reveals nothing until it commits by tx.
     if (!equalBytes(v.beaconCommitment, NO_REVEAL)) writeBeaconCommitment(state, v.address, v.beaconCommitment)
   }
   if (config.params.beaconChainLength < 1) throw new StateError('INVALID_TX', 'genesis beaconChainLength must be at least 1', { field: 'params.beaconChainLength' })
-  state.set(BEACON_MIX_KEY, computeGenesisMix(config.chainId))
+  state.write(TABLES.beaconMix.at(), computeGenesisMix(config.chainId))
   if (total > MAX_AMOUNT) throw new StateError('OVERFLOW', 'genesis supply overflows u128')
-  state.write(SupplyRecord, SUPPLY_KEY, { total, burned: 0n })
+  state.write(TABLES.supply.at(), { total, burned: 0n })
   const writes = state.writeSet()
   const root = computeStateRoot(EMPTY_STATE.treeNodes, EMPTY_TREE_ROOT, writes)
   const entries = [{ type: 'genesis' as const, config: encode(GenesisConfig, config) }]

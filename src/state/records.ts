@@ -149,3 +149,25 @@ export const AgreedResult = struct('AgreedResult', {
   settledHeight: u32,
 })
 export type AgreedResult = Infer<typeof AgreedResult>
+
+/** Per asset: its execution queue (src/state/executionQueue.ts explains the rule). */
+export const ExecutionQueue = struct('ExecutionQueue', {
+  /** The sequence number the next execution of this asset gets. */
+  nextSeq: u64,
+  /** The oldest unsettled execution: the only one a completion may settle. */
+  headSeq: u64,
+  /** The slot at which the current head became the head (its deadline runs from there at the latest). */
+  headSinceSlot: u32,
+  stateHash: bytes32,
+})
+export type ExecutionQueue = Infer<typeof ExecutionQueue>
+
+/** Per validator: where its beacon hash chain stands (src/state/beaconState.ts). */
+export const BeaconRecord = struct('BeaconRecord', {
+  lastRevealed: bytes32,
+  /** Reveals made from this chain; the chain is exhausted at ChainParams.beaconChainLength. */
+  revealed: u32,
+  /** 0 for the genesis chain, +1 per `validator.beacon` re-commit (seeds a restarted node's chain). */
+  generation: u32,
+})
+export type BeaconRecord = Infer<typeof BeaconRecord>

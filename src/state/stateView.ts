@@ -1,8 +1,8 @@
-import { type Codec, decodeTrusted, encode } from '../../blocks/codec.ts'
 import { compareBytes } from '../crypto/index.ts'
 import { computeTreeUpdate } from './stateTree/computeTreeUpdate.ts'
 import { MemoryTreeNodes } from './stateTree/MemoryTreeNodes.ts'
 import { EMPTY_TREE_ROOT, type TreeNodeReader, type TreeNodeWrite } from './stateTree/treeNode.ts'
+import type { Row, RowCodec } from './tables.ts'
 
 /** Read access to committed state: synchronous, so the transition stays pure. */
 export interface StateReader {
@@ -79,7 +79,7 @@ export class MemoryState implements StateReader {
  * immutable values (writers build new objects). `writeSet()` is sorted by key, so the write set
  * and its hash do not depend on the order in which the transition touched keys.
  */
-interface Slot { codec: Codec<unknown> | undefined; value: unknown; bytes: Uint8Array | undefined; dirty: boolean }
+interface Slot { codec: RowCodec<unknown> | undefined; value: unknown; bytes: Uint8Array | undefined; dirty: boolean }
 
 export class StateOverlay implements StateReader {
   readonly #base: StateReader
@@ -99,23 +99,24 @@ export class StateOverlay implements StateReader {
   set(key: Uint8Array, value: Uint8Array | undefined): void {
     this.#slots.set(keyId(key), { codec: undefined, value: undefined, bytes: value, dirty: true })
   }
-  read<T>(codec: Codec<T>, key: Uint8Array): T | undefined {
+  read<T>(row: Row<T>): T | undefined {
+    const { key, codec } = row
     const id = keyId(key)
     const slot = this.#slots.get(id)
     if (slot !== undefined) {
       if (slot.codec === codec) return slot.value as T | undefined
       const bytes = slotBytes(slot)
-      return bytes === undefined ? undefined : decodeTrusted(codec, bytes)
+      return bytes === undefined ? undefined : codec.decode(bytes)
     }
-    if (this.#parent !== undefined) return this.#parent.read(codec, key)
+    if (this.#parent !== undefined) return this.#parent.read(row)
     const bytes = this.#base.get(key)
-    const value = bytes === undefined ? undefined : decodeTrusted(codec, bytes)
+    const value = bytes === undefined ? undefined : codec.decode(bytes)
     // Cache clean reads too: the next tx touching this key skips the decode.
-    this.#slots.set(id, { codec: codec as Codec<unknown>, value, bytes, dirty: false })
+    this.#slots.set(id, { codec: codec as RowCodec<unknown>, value, bytes, dirty: false })
     return value
   }
-  write<T>(codec: Codec<T>, key: Uint8Array, value: T | undefined): void {
-    this.#slots.set(keyId(key), { codec: codec as Codec<unknown>, value, bytes: undefined, dirty: true })
+  write<T>(row: Row<T>, value: T | undefined): void {
+    this.#slots.set(keyId(row.key), { codec: row.codec as RowCodec<unknown>, value, bytes: undefined, dirty: true })
   }
   scan(prefix: Uint8Array): StateWrite[] {
     const p = keyId(prefix)
@@ -145,7 +146,7 @@ export class StateOverlay implements StateReader {
 }
 
 function slotBytes(slot: Slot): Uint8Array | undefined {
-  if (slot.bytes === undefined && slot.value !== undefined && slot.codec !== undefined) slot.bytes = encode(slot.codec, slot.value)
+  if (slot.bytes === undefined && slot.value !== undefined && slot.codec !== undefined) slot.bytes = slot.codec.encode(slot.value)
   return slot.bytes
 }
 

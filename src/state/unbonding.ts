@@ -1,10 +1,9 @@
-import { decodeTrusted } from '../../blocks/codec.ts'
 import type { Address, ChainParams } from '../../blocks/schema.ts'
 import { equalBytes } from '../crypto/index.ts'
 import { credit } from './accounts.ts'
-import { BondAccount, SupplyRecord, UnbondingBucket, type UnbondingEntry } from './records.ts'
-import { bondAccountKey, SUPPLY_KEY, unbondingKey } from './stateKeys.ts'
+import { BondAccount, type UnbondingEntry } from './records.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
+import { readRow, TABLES } from './tables.ts'
 
 /**
  * Locked funds on their way out: unstaked validator stake and the bonds of hosts that left.
@@ -17,22 +16,20 @@ import { StateOverlay, type StateReader } from './stateView.ts'
 const EMPTY_ACCOUNT: BondAccount = { releaseHeights: [], slashedAtHeight: undefined }
 
 export function readBondAccount(state: StateReader, owner: Address): BondAccount {
-  if (state instanceof StateOverlay) return state.read(BondAccount, bondAccountKey(owner)) ?? EMPTY_ACCOUNT
-  const bytes = state.get(bondAccountKey(owner))
-  return bytes === undefined ? EMPTY_ACCOUNT : decodeTrusted(BondAccount, bytes)
+  return readRow(state, TABLES.bondAccount.at(owner)) ?? EMPTY_ACCOUNT
 }
 
 function writeBondAccount(state: StateOverlay, owner: Address, account: BondAccount): void {
   const empty = account.releaseHeights.length === 0 && account.slashedAtHeight === undefined
-  state.write(BondAccount, bondAccountKey(owner), empty ? undefined : account)
+  state.write(TABLES.bondAccount.at(owner), empty ? undefined : account)
 }
 
 /** Moves `amount` (already taken out of the bond) into unbonding, released at height + unbondingHeights. */
 export function beginUnbonding(state: StateOverlay, entry: Omit<UnbondingEntry, 'startHeight'>, height: number, params: ChainParams): number {
   const releaseHeight = height + params.unbondingHeights
-  const key = unbondingKey(releaseHeight)
-  const bucket = state.read(UnbondingBucket, key) ?? { entries: [] }
-  state.write(UnbondingBucket, key, { entries: [...bucket.entries, { ...entry, startHeight: height }] })
+  const row = TABLES.unbonding.at(releaseHeight)
+  const bucket = state.read(row) ?? { entries: [] }
+  state.write(row, { entries: [...bucket.entries, { ...entry, startHeight: height }] })
   const account = readBondAccount(state, entry.owner)
   if (!account.releaseHeights.includes(releaseHeight)) {
     writeBondAccount(state, entry.owner, { ...account, releaseHeights: [...account.releaseHeights, releaseHeight].sort((a, b) => a - b) })
@@ -42,15 +39,15 @@ export function beginUnbonding(state: StateOverlay, entry: Omit<UnbondingEntry, 
 
 /** Credits every entry due at `height` to its owner and deletes the bucket. Runs first in every block. */
 export function releaseUnbonded(state: StateOverlay, height: number): UnbondingEntry[] {
-  const key = unbondingKey(height)
-  const bucket = state.read(UnbondingBucket, key)
+  const row = TABLES.unbonding.at(height)
+  const bucket = state.read(row)
   if (bucket === undefined) return []
   for (const e of bucket.entries) {
     credit(state, e.owner, e.amount)
     const account = readBondAccount(state, e.owner)
     writeBondAccount(state, e.owner, { ...account, releaseHeights: account.releaseHeights.filter((h) => h !== height) })
   }
-  state.write(UnbondingBucket, key, undefined)
+  state.write(row, undefined)
   return bucket.entries
 }
 
@@ -58,7 +55,7 @@ export function releaseUnbonded(state: StateOverlay, height: number): UnbondingE
 export function slashableUnbonding(state: StateOverlay, owner: Address, kind: number, sinceHeight: number): bigint {
   let total = 0n
   for (const releaseHeight of readBondAccount(state, owner).releaseHeights) {
-    for (const e of state.read(UnbondingBucket, unbondingKey(releaseHeight))?.entries ?? []) {
+    for (const e of state.read(TABLES.unbonding.at(releaseHeight))?.entries ?? []) {
       if (equalBytes(e.owner, owner) && e.kind === kind && e.startHeight >= sinceHeight) total += e.amount
     }
   }
@@ -74,8 +71,8 @@ export function computeShare(amount: bigint, bps: number): bigint {
 export function slashUnbonding(state: StateOverlay, owner: Address, kind: number, sinceHeight: number, bps: number): bigint {
   let taken = 0n
   for (const releaseHeight of readBondAccount(state, owner).releaseHeights) {
-    const key = unbondingKey(releaseHeight)
-    const bucket = state.read(UnbondingBucket, key)
+    const row = TABLES.unbonding.at(releaseHeight)
+    const bucket = state.read(row)
     if (bucket === undefined) continue
     let changed = false
     const entries = bucket.entries.map((e) => {
@@ -86,7 +83,7 @@ export function slashUnbonding(state: StateOverlay, owner: Address, kind: number
       changed = true
       return { ...e, amount: e.amount - cut }
     })
-    if (changed) state.write(UnbondingBucket, key, { entries })
+    if (changed) state.write(row, { entries })
   }
   return taken
 }
@@ -94,8 +91,8 @@ export function slashUnbonding(state: StateOverlay, owner: Address, kind: number
 /** Removes `amount` from the supply for good (slashes are burned). */
 export function burnFromSupply(state: StateOverlay, amount: bigint): void {
   if (amount === 0n) return
-  const supply = state.read(SupplyRecord, SUPPLY_KEY) ?? { total: 0n, burned: 0n }
-  state.write(SupplyRecord, SUPPLY_KEY, { total: supply.total - amount, burned: supply.burned + amount })
+  const supply = state.read(TABLES.supply.at()) ?? { total: 0n, burned: 0n }
+  state.write(TABLES.supply.at(), { total: supply.total - amount, burned: supply.burned + amount })
 }
 
 /** Marks the owner as slashed as a validator at `height`: it may never stake again, and later evidence is refused. */
@@ -117,9 +114,7 @@ export interface UnbondingView { kind: number; amount: bigint; startHeight: numb
 export function readUnbonding(state: StateReader, owner: Address): UnbondingView[] {
   const out: UnbondingView[] = []
   for (const releaseHeight of readBondAccount(state, owner).releaseHeights) {
-    const bytes = state.get(unbondingKey(releaseHeight))
-    if (bytes === undefined) continue
-    for (const e of decodeTrusted(UnbondingBucket, bytes).entries) {
+    for (const e of readRow(state, TABLES.unbonding.at(releaseHeight))?.entries ?? []) {
       if (equalBytes(e.owner, owner)) out.push({ kind: e.kind, amount: e.amount, startHeight: e.startHeight, releaseHeight })
     }
   }

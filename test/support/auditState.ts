@@ -3,13 +3,13 @@ import { hash, hashParts, leafHash, toHex, u32be, utf8 } from '../../src/crypto/
 import { HostIndex } from '../../src/router/HostIndex.ts'
 import type { ApplyContext } from '../../src/state/applyContext.ts'
 import { DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
-import { ASSET_STATUS, AssetRecord, HOST_STATUS, HostRecord } from '../../src/state/records.ts'
-import { assetKey, hostKey } from '../../src/state/stateKeys.ts'
+import { ASSET_STATUS, HOST_STATUS } from '../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../src/state/stateView.ts'
 import { addToAuditIndex } from '../../src/state/storage/auditIndex.ts'
 import type { ChunkProof } from '../../src/state/storage/computeChunkLeaves.ts'
 import type { AuditChallenge } from '../../src/state/storage/deriveAuditChallenges.ts'
 import { writeAssetRecord } from '../../src/state/storage/repairQueue.ts'
+import { TABLES } from '../../src/state/tables.ts'
 import { codingParamsOf, encodeAsset } from '../../src/storage/encodeAsset.ts'
 import { testGenesis } from './chainFixtures.ts'
 
@@ -81,7 +81,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
   const s = new StateOverlay(state)
   const perHost = BigInt(Math.ceil((opts.assets * shardsPerAsset) / hostCount) + 1) * manifest.shardSize
   hostAddresses.forEach((address, i) => {
-    s.write(HostRecord, hostKey(address), {
+    s.write(TABLES.host.at(address), {
       params: { coord: { x: i % 100, y: (i * 7) % 100, z: (i * 13) % 100 }, zone: `z${i % 7}`, capacityBytes: perHost * 4n, capabilities: 1, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 0n, encryptionKey: undefined },
       reputation: 5000,
       status: HOST_STATUS.active,
@@ -116,7 +116,7 @@ export function buildAuditState(opts: AuditStateOpts): AuditState {
     addToAuditIndex(s, id)
   }
   state.apply(s.writeSet())
-  const hostIndex = HostIndex.build(params, hostAddresses.map((address) => [address, s.read(HostRecord, hostKey(address))!] as const))
+  const hostIndex = HostIndex.build(params, hostAddresses.map((address) => [address, s.read(TABLES.host.at(address))!] as const))
   return {
     state,
     genesis,

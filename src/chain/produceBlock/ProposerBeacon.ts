@@ -5,8 +5,8 @@ import { BeaconChain, computeBeaconSeed, NO_REVEAL } from '../../../consensus/be
 import { buildTx, computeFeeAt, signTx } from '../../client/tx.ts'
 import { equalBytes, hash, type KeyPair, toHex } from '../../crypto/index.ts'
 import { hasLiveChain, readBeaconRecord } from '../../state/beaconState.ts'
-import { validatorKey } from '../../state/stateKeys.ts'
 import type { StateReader } from '../../state/stateView.ts'
+import { TABLES } from '../../state/tables.ts'
 
 /**
  * A proposer's side of the beacon: its hash chain, derived from its secret key and the chain
@@ -31,7 +31,7 @@ export class ProposerBeacon {
    */
   commitmentTx(state: StateReader, genesis: Pick<GenesisConfig, 'chainId' | 'params'>, next: { nonce: number; feePerByte: bigint; isPending(id: Hash): boolean }): SignedTx | undefined {
     const address = this.#key.publicKey
-    if (state.get(validatorKey(address)) === undefined) return undefined
+    if (state.get(TABLES.validator.key(address)) === undefined) return undefined
     const length = genesis.params.beaconChainLength
     const record = readBeaconRecord(state, address)
     if (hasLiveChain(record, length)) return undefined

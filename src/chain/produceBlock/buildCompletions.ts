@@ -1,4 +1,3 @@
-import { decodeTrusted } from '../../../blocks/codec.ts'
 import { COMPLETION_STATUS, type CompletionEntry, type Hash, OUTCOME } from '../../../blocks/schema.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import { applyCompletion } from '../../state/applyCompletion.ts'
@@ -6,9 +5,9 @@ import type { ApplyContext } from '../../state/applyContext.ts'
 import { assetsWithPendingExecutions, computeQueueDeadline, pendingExecutionsOf, readExecutionQueue } from '../../state/executionQueue.ts'
 import { readHost } from '../../state/hosts.ts'
 import { computeCompletion, isModuleRetrievableByAudits } from '../../state/market/index.ts'
-import { AssetRecord, EXECUTION_STATUS, ExecutionRecord } from '../../state/records.ts'
-import { assetKey, executionKey } from '../../state/stateKeys.ts'
+import { EXECUTION_STATUS } from '../../state/records.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
+import { readRow, TABLES } from '../../state/tables.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 
 /**
@@ -16,16 +15,15 @@ import type { ReceiptPool } from '../receiptPool.ts'
  * on the state the queue names (older ones are stale), once they reach quorum or the deadline passed.
  */
 function buildHeadCompletion(view: StateOverlay, executionId: Hash, ctx: ApplyContext, receipts: ReceiptPool): CompletionEntry | undefined {
-  const b = view.get(executionKey(executionId))
-  if (b === undefined) return undefined
-  const rec = decodeTrusted(ExecutionRecord, b)
+  const rec = readRow(view, TABLES.execution.at(executionId))
+  if (rec === undefined) return undefined
   if (rec.status !== EXECUTION_STATUS.pending) return undefined
   const queue = readExecutionQueue(view, rec.asset)
   const held = receipts.heldFor(executionId).filter((h) => equalBytes(h.receipt.body.preStateHash, queue.stateHash))
   const deadlinePassed = ctx.slot > computeQueueDeadline(rec, queue)
   if (held.length === 0 && !deadlinePassed) return undefined
   const receiptList = held.map((h) => h.receipt)
-  const result = computeCompletion({ execution: rec, executionId, receipts: receiptList, hosts: (a) => readHost(view, a), params: ctx.genesis.params, proposer: ctx.proposer, deadlinePassed, height: ctx.height, retrievableByAudits: isModuleRetrievableByAudits(view.read(AssetRecord, assetKey(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots) })
+  const result = computeCompletion({ execution: rec, executionId, receipts: receiptList, hosts: (a) => readHost(view, a), params: ctx.genesis.params, proposer: ctx.proposer, deadlinePassed, height: ctx.height, retrievableByAudits: isModuleRetrievableByAudits(view.read(TABLES.asset.at(rec.asset)), ctx.height, ctx.genesis.params.auditEpochSlots) })
   if (result === undefined) return undefined
   // Only an agreed, successful run writes state: the write set of a receipt in the agreeing quorum.
   const agreedWrites = result.status === COMPLETION_STATUS.agreed && result.outcome === OUTCOME.ok

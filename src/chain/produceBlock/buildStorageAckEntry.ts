@@ -1,10 +1,10 @@
 import { type Address, type Hash, LIMITS, type StorageAck, type StorageAckEntry } from '../../../blocks/schema.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { applyStorageAcks } from '../../state/applyStorageAck.ts'
-import { ASSET_STATUS, AssetRecord } from '../../state/records.ts'
-import { assetKey } from '../../state/stateKeys.ts'
+import { ASSET_STATUS } from '../../state/records.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import { readPlacementQueue } from '../../state/storage/placementQueue.ts'
+import { readRow, TABLES } from '../../state/tables.ts'
 
 /** One shard whose host has not acknowledged it yet. */
 export interface StorageAckRequest { asset: Hash; shardIndex: number; host: Address }
@@ -19,10 +19,8 @@ const MAX_PLACEMENTS_ASKED = 256
 export function computeStorageAckRequests(state: StateReader): StorageAckRequest[] {
   const out: StorageAckRequest[] = []
   for (const asset of readPlacementQueue(state, MAX_PLACEMENTS_ASKED)) {
-    const bytes = state.get(assetKey(asset))
-    if (bytes === undefined) continue
-    const record = new StateOverlay(state).read(AssetRecord, assetKey(asset))!
-    if (record.status !== ASSET_STATUS.placing) continue
+    const record = readRow(state, TABLES.asset.at(asset))
+    if (record?.status !== ASSET_STATUS.placing) continue
     record.placement.forEach((host, shardIndex) => {
       if (record.acked[shardIndex] !== 1 && out.length < LIMITS.storageAcks) out.push({ asset, shardIndex, host })
     })

@@ -3,8 +3,8 @@ import { blockHash } from '../../../blocks/ids.ts'
 import type { Address, BlockHeader, Hash } from '../../../blocks/schema.ts'
 import { equalBytes, toHex } from '../../crypto/index.ts'
 import { Account, AssetRecord, ExecutionRecord, HostRecord } from '../../state/records.ts'
-import { accountKey, assetKey, executionKey, hostKey } from '../../state/stateKeys.ts'
 import { verifyStateProof } from '../../state/stateTree/stateProof.ts'
+import { TABLES } from '../../state/tables.ts'
 import type { Client } from '../createClient.ts'
 import { RpcClientError } from '../errors.ts'
 
@@ -60,18 +60,18 @@ type Pin = Omit<GetVerifiedStateParameters, 'keys'>
 
 /** An account's balance and nonce as of a header, proven (an absent account is balance 0, nonce 0). */
 export async function getVerifiedAccount(client: Client, params: { address: Address } & Pin): Promise<VerifiedRecord<Account> & { account: Account }> {
-  const r = await getVerifiedRecord(client, Account, accountKey(params.address), params)
+  const r = await getVerifiedRecord(client, Account, TABLES.account.key(params.address), params)
   return { ...r, account: r.value ?? { balance: 0n, nonce: 0 } }
 }
 
 export function getVerifiedAsset(client: Client, params: { id: Hash } & Pin): Promise<VerifiedRecord<AssetRecord>> {
-  return getVerifiedRecord(client, AssetRecord, assetKey(params.id), params)
+  return getVerifiedRecord(client, AssetRecord, TABLES.asset.key(params.id), params)
 }
 
 export function getVerifiedExecution(client: Client, params: { id: Hash } & Pin): Promise<VerifiedRecord<ExecutionRecord>> {
-  return getVerifiedRecord(client, ExecutionRecord, executionKey(params.id), params)
+  return getVerifiedRecord(client, ExecutionRecord, TABLES.execution.key(params.id), params)
 }
 
 export function getVerifiedHost(client: Client, params: { address: Address } & Pin): Promise<VerifiedRecord<HostRecord>> {
-  return getVerifiedRecord(client, HostRecord, hostKey(params.address), params)
+  return getVerifiedRecord(client, HostRecord, TABLES.host.key(params.address), params)
 }

@@ -1,5 +1,5 @@
 import type { Address, BlockEntry } from '../../../blocks/schema.ts'
-import { accountKey, BEACON_MIX_KEY, beaconRecordKey, hostKey, validatorKey } from '../stateKeys.ts'
+import { TABLES } from '../tables.ts'
 
 /**
  * The state keys a block's entries will almost surely write, named by the entries themselves:
@@ -10,23 +10,23 @@ import { accountKey, BEACON_MIX_KEY, beaconRecordKey, hostKey, validatorKey } fr
  */
 export function computeTouchedKeys(entries: readonly BlockEntry[], proposer: Address): Uint8Array[] {
   // Every block folds its proposer's beacon reveal into the mix (src/state/beaconState.ts).
-  const keys: Uint8Array[] = [accountKey(proposer), BEACON_MIX_KEY, beaconRecordKey(proposer)]
+  const keys: Uint8Array[] = [TABLES.account.key(proposer), TABLES.beaconMix.key(), TABLES.beaconRecord.key(proposer)]
   for (const e of entries) {
     if (!('tx' in e)) continue
     const { from, payload } = e.tx.body
-    keys.push(accountKey(from))
+    keys.push(TABLES.account.key(from))
     switch (payload.type) {
       case 'transfer':
-        keys.push(accountKey(payload.to))
+        keys.push(TABLES.account.key(payload.to))
         break
       case 'host.join':
       case 'host.update':
       case 'host.leave':
-        keys.push(hostKey(from))
+        keys.push(TABLES.host.key(from))
         break
       case 'stake':
       case 'unstake':
-        keys.push(validatorKey(from))
+        keys.push(TABLES.validator.key(from))
         break
       default:
         break

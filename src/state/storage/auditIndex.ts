@@ -1,7 +1,7 @@
 import type { Hash } from '../../../blocks/schema.ts'
-import { concatBytes, hashParts, seedToBigInt, u32be, utf8 } from '../../crypto/index.ts'
-import { STATE_PREFIX } from '../stateKeys.ts'
+import { hashParts, seedToBigInt, u32be, utf8 } from '../../crypto/index.ts'
 import type { StateOverlay, StateReader } from '../stateView.ts'
+import { readRow, TABLES } from '../tables.ts'
 import { StorageError } from './errors.ts'
 
 /**
@@ -11,54 +11,48 @@ import { StorageError } from './errors.ts'
  * An asset is added when its placement is stored (applyDeployment) and removed when it leaves
  * state (expiry, deletion).
  */
-// [0x0e, 0] → count (u32), [0x0e, 1, u32be(n)] → asset at position n, [0x0e, 2, asset] → its position.
-const COUNT_KEY = new Uint8Array([STATE_PREFIX.auditIndex, 0])
-const positionKey = (n: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.auditIndex, 1]), u32be(n))
-const slotKey = (asset: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.auditIndex, 2]), asset)
-const readU32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset, 4).getUint32(0)
+// Tables auditIndexCount, auditIndexPosition (n → asset) and auditIndexSlot (asset → n).
 
 const SAMPLE_DOMAIN = utf8('XSC/audit-sample/v2')
 
 /** How many assets the audit index holds. */
 export function readAuditIndexCount(state: StateReader): number {
-  const b = state.get(COUNT_KEY)
-  return b === undefined ? 0 : readU32(b)
+  return readRow(state, TABLES.auditIndexCount.at()) ?? 0
 }
 
 /** The asset at position `n` of the audit index. */
 export function readAuditIndexAt(state: StateReader, n: number): Hash {
-  const b = state.get(positionKey(n))
+  const b = readRow(state, TABLES.auditIndexPosition.at(n))
   if (b === undefined) throw new StorageError('NOT_FOUND', `audit index has no position ${n}`)
   return b
 }
 
 export function isInAuditIndex(state: StateReader, asset: Hash): boolean {
-  return state.get(slotKey(asset)) !== undefined
+  return state.get(TABLES.auditIndexSlot.key(asset)) !== undefined
 }
 
 /** Appends an asset (no-op when it is already indexed). */
 export function addToAuditIndex(state: StateOverlay, asset: Hash): void {
   if (isInAuditIndex(state, asset)) return
   const n = readAuditIndexCount(state)
-  state.set(positionKey(n), asset)
-  state.set(slotKey(asset), u32be(n))
-  state.set(COUNT_KEY, u32be(n + 1))
+  state.write(TABLES.auditIndexPosition.at(n), asset)
+  state.write(TABLES.auditIndexSlot.at(asset), n)
+  state.write(TABLES.auditIndexCount.at(), n + 1)
 }
 
 /** Removes an asset (no-op when it is not indexed): the last asset moves into its position. */
 export function removeFromAuditIndex(state: StateOverlay, asset: Hash): void {
-  const slot = state.get(slotKey(asset))
-  if (slot === undefined) return
-  const n = readU32(slot)
+  const n = state.read(TABLES.auditIndexSlot.at(asset))
+  if (n === undefined) return
   const last = readAuditIndexCount(state) - 1
   if (n !== last) {
     const moved = readAuditIndexAt(state, last)
-    state.set(positionKey(n), moved)
-    state.set(slotKey(moved), u32be(n))
+    state.write(TABLES.auditIndexPosition.at(n), moved)
+    state.write(TABLES.auditIndexSlot.at(moved), n)
   }
-  state.set(positionKey(last), undefined)
-  state.set(slotKey(asset), undefined)
-  state.set(COUNT_KEY, u32be(last))
+  state.write(TABLES.auditIndexPosition.at(last), undefined)
+  state.write(TABLES.auditIndexSlot.at(asset), undefined)
+  state.write(TABLES.auditIndexCount.at(), last)
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Address, Hash } from '../../../blocks/schema.ts'
 import { concatBytes, equalBytes } from '../../crypto/index.ts'
-import { ASSET_STATUS, AssetRecord } from '../records.ts'
-import { assetKey, INDEX_MARK, STATE_PREFIX } from '../stateKeys.ts'
+import { ASSET_STATUS, type AssetRecord } from '../records.ts'
 import type { StateOverlay, StateReader } from '../stateView.ts'
+import { idOfKey, TABLES } from '../tables.ts'
 
 /**
  * Repairs that do not wait for a sample. Audits sample a bounded number of assets per epoch, so at
@@ -24,28 +24,25 @@ function holdsShards(record: AssetRecord | undefined): record is AssetRecord {
   return record !== undefined && record.status !== ASSET_STATUS.refunded && record.status !== ASSET_STATUS.expired
 }
 
-const hostShardKey = (host: Address, asset: Hash, shardIndex: number): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.hostShards]), host, asset, new Uint8Array([shardIndex]))
-const repairQueueKey = (asset: Hash): Uint8Array => concatBytes(new Uint8Array([STATE_PREFIX.repairQueue]), asset)
-
 /** The one way to write an asset record: keeps the host → shards table in step with its placement. */
 export function writeAssetRecord(state: StateOverlay, asset: Hash, next: AssetRecord | undefined): void {
-  const key = assetKey(asset)
-  const before = state.read(AssetRecord, key)
+  const row = TABLES.asset.at(asset)
+  const before = state.read(row)
   const held = (r: AssetRecord | undefined): Address[] => (holdsShards(r) ? r.placement : [])
   const was = held(before)
   const now = held(next)
   for (let i = 0; i < Math.max(was.length, now.length); i++) {
     if (was[i] !== undefined && now[i] !== undefined && equalBytes(was[i]!, now[i]!)) continue
-    if (was[i] !== undefined) state.set(hostShardKey(was[i]!, asset, i), undefined)
-    if (now[i] !== undefined) state.set(hostShardKey(now[i]!, asset, i), INDEX_MARK)
+    if (was[i] !== undefined) state.write(TABLES.hostShards.at(was[i]!, asset, i), undefined)
+    if (now[i] !== undefined) state.write(TABLES.hostShards.at(now[i]!, asset, i), true)
   }
-  if (next === undefined) state.set(repairQueueKey(asset), undefined)
-  state.write(AssetRecord, key, next)
+  if (next === undefined) state.write(TABLES.repairQueue.at(asset), undefined)
+  state.write(row, next)
 }
 
 /** The assets a host holds shards of, each once, in key order. */
 export function readAssetsOfHost(state: StateReader, host: Address): Hash[] {
-  const prefix = concatBytes(new Uint8Array([STATE_PREFIX.hostShards]), host)
+  const prefix = concatBytes(TABLES.hostShards.prefix, host)
   const out: Hash[] = []
   for (const w of state.scan(prefix)) {
     const asset = w.key.subarray(prefix.length, prefix.length + 32)
@@ -55,7 +52,7 @@ export function readAssetsOfHost(state: StateReader, host: Address): Hash[] {
 }
 
 export function queueRepair(state: StateOverlay, asset: Hash): void {
-  state.set(repairQueueKey(asset), INDEX_MARK)
+  state.write(TABLES.repairQueue.at(asset), true)
 }
 
 /** A host became lost (left, draining, disqualified): every asset it holds a shard of waits for repair. */
@@ -64,10 +61,10 @@ export function queueRepairsOfHost(state: StateOverlay, host: Address): void {
 }
 
 export function dequeueRepair(state: StateOverlay, asset: Hash): void {
-  state.set(repairQueueKey(asset), undefined)
+  state.write(TABLES.repairQueue.at(asset), undefined)
 }
 
 /** The first `limit` queued assets, in key order. */
 export function readRepairQueue(state: StateReader, limit: number): Hash[] {
-  return state.scan(new Uint8Array([STATE_PREFIX.repairQueue])).slice(0, limit).map((w) => new Uint8Array(w.key.subarray(1)))
+  return state.scan(TABLES.repairQueue.prefix).slice(0, limit).map((w) => new Uint8Array(idOfKey(TABLES.repairQueue, w.key)))
 }

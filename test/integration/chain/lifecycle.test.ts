@@ -15,7 +15,7 @@ import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { computeNextStateHash, pendingExecutionsOf, readExecutionQueue } from '../../../src/state/executionQueue.ts'
 import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord, HostRecord } from '../../../src/state/records.ts'
-import { assetKey, assetKvKey, executionKey, hostKey } from '../../../src/state/stateKeys.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { retrieve } from '../../../src/storage/retrieve.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
@@ -51,10 +51,10 @@ function state<T>(codec: { name: string }, key: Uint8Array): T {
  * sign a receipt. Returns the writes it made.
  */
 async function hostRuns(host: KeyPair, executionId: Uint8Array, speculative?: { writes: Map<string, Uint8Array | undefined>; preStateHash: Uint8Array }): Promise<KvWrite[]> {
-  const ex = state<ExecutionRecord>(ExecutionRecord, executionKey(executionId))
-  const asset = state<AssetRecord>(AssetRecord, assetKey(ex.asset))
+  const ex = state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(executionId))
+  const asset = state<AssetRecord>(AssetRecord, TABLES.asset.key(ex.asset))
   const { data } = await retrieve(asset.manifest, asset.placement, async (h, i) => (await stores.get(toHex(h))?.get(ex.asset, i)) ?? null)
-  const read = (k: Uint8Array): Uint8Array | undefined => speculative?.writes.has(toHex(k)) ? speculative.writes.get(toHex(k)) : chain.store.state.get(assetKvKey(ex.asset, k))
+  const read = (k: Uint8Array): Uint8Array | undefined => speculative?.writes.has(toHex(k)) ? speculative.writes.get(toHex(k)) : chain.store.state.get(TABLES.assetKv.key(ex.asset, k))
   const result = await pool.execute({ assetId: ex.asset, code: data, kind: 'module', fn: ex.fn, input: ex.input, fuelLimit: ex.fuelLimit, state: read })
   const preStateHash = speculative?.preStateHash ?? readExecutionQueue(chain.store.state, ex.asset).stateHash
   const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: host.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
@@ -97,7 +97,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const block = await produce()
     expect(block.header.kind).toBe('ledger')
     expect(chain.hostIndex.values().next().done).toBe(false)
-    for (const h of hosts) expect(state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation).toBe(genesis.params.reputationInitialBp)
+    for (const h of hosts) expect(state<HostRecord>(HostRecord, TABLES.host.key(h.publicKey)).reputation).toBe(genesis.params.reputationInitialBp)
   })
 
   it('a deployment block records the manifest and a router placement of 6 distinct hosts across zones; hosts store verified shards', async () => {
@@ -112,9 +112,9 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     assetId = txId(tx)
     expect(entry.placement).toHaveLength(6)
     expect(new Set(entry.placement.map(toHex)).size).toBe(6)
-    const zones = new Set(entry.placement.map((h) => state<HostRecord>(HostRecord, hostKey(h)).params.zone))
+    const zones = new Set(entry.placement.map((h) => state<HostRecord>(HostRecord, TABLES.host.key(h)).params.zone))
     expect(zones.size).toBe(4)
-    expect(state<AssetRecord>(AssetRecord, assetKey(assetId)).status).toBe(ASSET_STATUS.placing)
+    expect(state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId)).status).toBe(ASSET_STATUS.placing)
     for (const [i, h] of entry.placement.entries()) await stores.get(toHex(h))!.put(manifest, assetId, i, shards[i]!)
     // Each host acknowledges the shard it stored; the proposer gathers the acks into a storage block.
     chain.setStorageAckResponder(async (requests) => {
@@ -129,11 +129,11 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     })
     const ackBlock = await produce()
     expect(ackBlock.header.kind).toBe('storage')
-    const asset = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    const asset = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
     expect(asset.status).toBe(ASSET_STATUS.active)
     expect(asset.acked).toEqual([1, 1, 1, 1, 1, 1])
     expect(asset.deposit).toBe(10_000_000n)
-    expect(state<HostRecord>(HostRecord, hostKey(entry.placement[0]!)).usedBytes).toBe(manifest.shardSize)
+    expect(state<HostRecord>(HostRecord, TABLES.host.key(entry.placement[0]!)).usedBytes).toBe(manifest.shardSize)
   })
 
   it('an execution escrows, hosts run it, a quorum of receipts settles it with payouts, and its state persists to the next run', async () => {
@@ -156,10 +156,10 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(c.fuelUsed).toBeGreaterThan(0n)
     // Conservation: escrow = payouts + refund + burn, and the client got the refund.
     expect(c.payouts.reduce((s, p) => s + p.amount, 0n) + c.refund + c.burn).toBe(entry.escrow)
-    expect(state<ExecutionRecord>(ExecutionRecord, executionKey(first.id)).status).toBe(EXECUTION_STATUS.completed)
+    expect(state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(first.id)).status).toBe(EXECUTION_STATUS.completed)
     // Settled, it left the asset's queue that block production walks.
     expect(pendingExecutionsOf(chain.store.state, assetId).map((p) => toHex(p.executionId))).not.toContain(toHex(first.id))
-    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([1, 0, 0, 0]))
+    expect(chain.store.state.get(TABLES.assetKv.key(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([1, 0, 0, 0]))
 
     const second = await execute()
     const e2 = second.block.entries[0]!
@@ -176,7 +176,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const scheduled = await produce()
     expect(scheduled.entries).toHaveLength(2)
     // Hosts thread the state through the queue (in sequence order): the second runs on the first's writes.
-    const ordered = [...scheduled.entries].sort((a, b) => a.type === 'execution' && b.type === 'execution' ? Number(state<ExecutionRecord>(ExecutionRecord, executionKey(txId(a.tx))).seq - state<ExecutionRecord>(ExecutionRecord, executionKey(txId(b.tx))).seq) : 0)
+    const ordered = [...scheduled.entries].sort((a, b) => a.type === 'execution' && b.type === 'execution' ? Number(state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(txId(a.tx))).seq - state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(txId(b.tx))).seq) : 0)
     const speculative = { writes: new Map<string, Uint8Array | undefined>(), preStateHash: readExecutionQueue(chain.store.state, assetId).stateHash }
     for (const e of ordered) {
       if (e.type !== 'execution') throw new Error('expected execution entries')
@@ -190,22 +190,22 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(settled.entries).toHaveLength(2)
     for (const e of settled.entries) if (e.type === 'completion') expect(e.status).toBe(COMPLETION_STATUS.agreed)
     // No lost update: count went 2 -> 3 -> 4.
-    expect(chain.store.state.get(assetKvKey(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([4, 0, 0, 0]))
+    expect(chain.store.state.get(TABLES.assetKv.key(assetId, new TextEncoder().encode('count')))).toEqual(new Uint8Array([4, 0, 0, 0]))
   })
 
   it('receipts computed on a stale state settle nothing; re-run on the state the head left, they settle', async () => {
     const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
     for (const tx of txs) chain.submitTx(tx)
     const scheduled = await produce()
-    const [first, second] = [...scheduled.entries].map((e) => e.type === 'execution' ? txId(e.tx) : new Uint8Array(0)).sort((a, b) => Number(state<ExecutionRecord>(ExecutionRecord, executionKey(a)).seq - state<ExecutionRecord>(ExecutionRecord, executionKey(b)).seq))
-    const assignmentOf = (id: Uint8Array): KeyPair[] => state<ExecutionRecord>(ExecutionRecord, executionKey(id)).assignment.map((h) => hosts.find((k) => equalBytes(k.publicKey, h))!)
+    const [first, second] = [...scheduled.entries].map((e) => e.type === 'execution' ? txId(e.tx) : new Uint8Array(0)).sort((a, b) => Number(state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(a)).seq - state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(b)).seq))
+    const assignmentOf = (id: Uint8Array): KeyPair[] => state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(id)).assignment.map((h) => hosts.find((k) => equalBytes(k.publicKey, h))!)
     // Both run on the same snapshot, as hosts did before queues: the second's receipts are stale.
     for (const h of assignmentOf(first!)) await hostRuns(h, first!)
     for (const h of assignmentOf(second!)) await hostRuns(h, second!)
     const settled = await produce()
     expect(settled.entries.map((e) => e.type === 'completion' && toHex(e.executionId))).toEqual([toHex(first!)])
-    expect(state<ExecutionRecord>(ExecutionRecord, executionKey(second!)).status).toBe(EXECUTION_STATUS.pending)
-    const before = assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation)
+    expect(state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(second!)).status).toBe(EXECUTION_STATUS.pending)
+    const before = assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, TABLES.host.key(h.publicKey)).reputation)
     for (const h of assignmentOf(second!)) await hostRuns(h, second!)
     const next = await produce()
     const c = next.entries[0]!
@@ -213,7 +213,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(c.status).toBe(COMPLETION_STATUS.agreed)
     expect(new DataView(c.output.buffer, c.output.byteOffset).getUint32(0, true)).toBe(6)
     // Re-running was not a dissent: nobody lost reputation.
-    expect(assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, hostKey(h.publicKey)).reputation).every((r, i) => r >= before[i]!)).toBe(true)
+    expect(assignmentOf(second!).map((h) => state<HostRecord>(HostRecord, TABLES.host.key(h.publicKey)).reputation).every((r, i) => r >= before[i]!)).toBe(true)
   })
 
   it('an execution nobody answers fails at its deadline and is refunded in full', async () => {
@@ -242,7 +242,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
       }
       return answers
     })
-    const rentBefore = readAccount(chain.store.state, state<AssetRecord>(AssetRecord, assetKey(assetId)).placement[0]!).balance
+    const rentBefore = readAccount(chain.store.state, state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId)).placement[0]!).balance
     let audit: Block
     do audit = await produce()
     while (audit.header.kind !== 'audit')
@@ -251,19 +251,19 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(a.results).toHaveLength(6)
     expect(a.results.every((r) => r.outcome === AUDIT_OUTCOME.pass)).toBe(true)
     expect(a.rent.length).toBeGreaterThan(0)
-    const placement = state<AssetRecord>(AssetRecord, assetKey(assetId)).placement
+    const placement = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId)).placement
     expect(readAccount(chain.store.state, placement[0]!).balance).toBeGreaterThan(rentBefore)
 
     // Host of shard 2 loses its data.
     const lost: Address = placement[2]!
     await stores.get(toHex(lost))!.delete(assetId, 2)
-    const repBefore = state<HostRecord>(HostRecord, hostKey(lost)).reputation
+    const repBefore = state<HostRecord>(HostRecord, TABLES.host.key(lost)).reputation
     do audit = await produce()
     while (audit.header.kind !== 'audit')
     const a2 = audit.entries[0]!
     if (a2.type !== 'audit') throw new Error('expected an audit entry')
     expect(a2.results.find((r) => r.shardIndex === 2)!.outcome).not.toBe(AUDIT_OUTCOME.pass)
-    expect(state<HostRecord>(HostRecord, hostKey(lost)).reputation).toBeLessThan(repBefore)
+    expect(state<HostRecord>(HostRecord, TABLES.host.key(lost)).reputation).toBeLessThan(repBefore)
     // The host's operator can see why: the reputation history over RPC carries the cause.
     const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
     // And a client asking for a settled execution gets its completion entry and block.
@@ -275,7 +275,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(info.events.some((e) => (e.cause === REPUTATION_CAUSE.auditFail || e.cause === REPUTATION_CAUSE.auditNoAnswer) && e.after < e.before)).toBe(true)
     expect(a2.repairs).toHaveLength(1)
     expect(a2.repairs[0]!.shardIndex).toBe(2)
-    const after = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    const after = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
     expect(toHex(after.placement[2]!)).toBe(toHex(a2.repairs[0]!.to))
     expect(toHex(after.placement[2]!)).not.toBe(toHex(lost))
   })
@@ -307,25 +307,25 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
 
   it('anyone extends an asset; the owner deletes it: deposit refunded, record and state gone, executions refused, listed as deleted', async () => {
     const sponsor = hosts[7]!
-    const before = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    const before = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
     chain.submitTx(signTx(sponsor, nextNonce(sponsor), { type: 'asset.extend', asset: assetId, amount: 12_345n }))
     let block = await produce()
     while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
-    const extended = state<AssetRecord>(AssetRecord, assetKey(assetId))
+    const extended = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
     // An audit may have paid rent meanwhile: the top-up is what moved the deposit up.
     expect(extended.deposit).toBeGreaterThan(before.deposit - 12_345n)
     expect(extended.deposit).toBeLessThanOrEqual(before.deposit + 12_345n)
 
     const balanceBefore = readAccount(chain.store.state, client.publicKey).balance
-    const usedBefore = extended.placement.map((h) => state<HostRecord>(HostRecord, hostKey(h)).usedBytes)
+    const usedBefore = extended.placement.map((h) => state<HostRecord>(HostRecord, TABLES.host.key(h)).usedBytes)
     chain.submitTx(signTx(client, nextNonce(client), { type: 'asset.delete', asset: assetId }, { fee: 1n }))
     block = await produce()
     while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
     const deposit = extended.deposit
-    expect(chain.store.state.get(assetKey(assetId))).toBeUndefined()
-    expect(chain.store.state.scan(assetKvKey(assetId, new Uint8Array(0)))).toEqual([])
+    expect(chain.store.state.get(TABLES.asset.key(assetId))).toBeUndefined()
+    expect(chain.store.state.scan(TABLES.assetKv.key(assetId, new Uint8Array(0)))).toEqual([])
     expect(readAccount(chain.store.state, client.publicKey).balance).toBe(balanceBefore + deposit - 1n)
-    extended.placement.forEach((h, i) => expect(state<HostRecord>(HostRecord, hostKey(h)).usedBytes).toBe(usedBefore[i]! - extended.manifest.shardSize))
+    extended.placement.forEach((h, i) => expect(state<HostRecord>(HostRecord, TABLES.host.key(h)).usedBytes).toBe(usedBefore[i]! - extended.manifest.shardSize))
 
     const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
     expect((await backend.listAssets(client.publicKey, { cursor: undefined, limit: 10 })).items.find((a) => equalBytes(a.id, assetId))).toMatchObject({ deleted: true, asset: undefined })

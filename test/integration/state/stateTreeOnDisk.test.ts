@@ -11,9 +11,9 @@ import { ChainEvents } from '../../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../../src/node/rpcBackend.ts'
 import { type RpcServer, startRpcServer } from '../../../src/rpc/server.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
-import { accountKey } from '../../../src/state/stateKeys.ts'
 import { verifyStateProof } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { NonceCounter, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 const validator = testKey('tree-validator')
@@ -69,12 +69,12 @@ describe('state tree on disk', () => {
     await a.close()
     a = await Chain.open({ dataDir: join(tmp.dir, 'a'), genesis, validatorKey: validator, signatureWorkers: 0, treeCacheNodes: TINY_CACHE })
     const last = recipients[recipients.length - 1]!
-    const [head] = await a.store.tree.prove(a.head.header.stateRoot, [accountKey(last.publicKey)])
+    const [head] = await a.store.tree.prove(a.head.header.stateRoot, [TABLES.account.key(last.publicKey)])
     verifyStateProof(a.head.header.stateRoot, head!)
     expect(head!.value).toBeDefined()
     // At height 1 the last recipient had not been paid yet: its proof is one of absence.
     const h1 = (await a.store.getBlockByHeight(1))!
-    const [old] = await a.store.tree.prove(h1.header.stateRoot, [accountKey(last.publicKey), accountKey(recipients[0]!.publicKey)])
+    const [old] = await a.store.tree.prove(h1.header.stateRoot, [TABLES.account.key(last.publicKey), TABLES.account.key(recipients[0]!.publicKey)])
     verifyStateProof(h1.header.stateRoot, old!)
     expect(old!.value).toBeUndefined()
     // The next block still imports on the reopened store (paths loaded from disk).
@@ -119,7 +119,7 @@ describe('state tree on disk', () => {
       }
       const liar = createClient({ transport: lying })
       await expect(getVerifiedAccount(liar, { address: recipients[1]!.publicKey })).rejects.toThrow(RpcClientError)
-      await expect(getVerifiedState(client, { keys: [accountKey(payer.publicKey)], blockHash: a.store.genesisHash })).rejects.toThrow(/hashes to/)
+      await expect(getVerifiedState(client, { keys: [TABLES.account.key(payer.publicKey)], blockHash: a.store.genesisHash })).rejects.toThrow(/hashes to/)
     })
   })
 })

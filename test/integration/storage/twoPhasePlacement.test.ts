@@ -13,8 +13,8 @@ import { equalBytes, hash, type KeyPair, sign, toHex, utf8 } from '../../../src/
 import { readAccount } from '../../../src/state/accounts.ts'
 import { applyStorageAcks } from '../../../src/state/applyStorageAck.ts'
 import { ASSET_STATUS, AssetRecord, HostRecord } from '../../../src/state/records.ts'
-import { assetKey, hostKey } from '../../../src/state/stateKeys.ts'
 import { StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
 import { NonceCounter, signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
@@ -46,11 +46,11 @@ async function produce(): Promise<Block> {
 }
 
 function asset(id: Uint8Array): AssetRecord {
-  return decodeTrusted(AssetRecord, chain.store.state.get(assetKey(id))!)
+  return decodeTrusted(AssetRecord, chain.store.state.get(TABLES.asset.key(id))!)
 }
 
 function host(address: Uint8Array): HostRecord {
-  return decodeTrusted(HostRecord, chain.store.state.get(hostKey(address))!)
+  return decodeTrusted(HostRecord, chain.store.state.get(TABLES.host.key(address))!)
 }
 
 function keyOf(address: Uint8Array): KeyPair {
@@ -108,7 +108,7 @@ describe('two-phase placement', () => {
     const id = deploy(honest.manifest, 0n)
     const block = await produce()
     expect(block.header.kind).not.toBe('deployment')
-    expect(chain.store.state.get(assetKey(id))).toBeUndefined()
+    expect(chain.store.state.get(TABLES.asset.key(id))).toBeUndefined()
     expect(chain.mempool.dropped(id)?.message).toMatch(/deposit 0 is below 2 epochs/)
   })
 

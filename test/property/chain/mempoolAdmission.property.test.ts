@@ -13,9 +13,9 @@ import { applyExecution, computeAssignment } from '../../../src/state/applyExecu
 import { applyLedgerTx } from '../../../src/state/applyLedger.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { computeEscrow } from '../../../src/state/market/index.ts'
-import { Account, HostRecord } from '../../../src/state/records.ts'
-import { accountKey, STATE_PREFIX } from '../../../src/state/stateKeys.ts'
+import { HostRecord } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
@@ -33,14 +33,14 @@ function contextAt(height: number, hostIndex: HostIndex): ApplyContext {
 function indexOf(state: StateOverlay): HostIndex {
   return HostIndex.build(
     params,
-    state.scan(new Uint8Array([STATE_PREFIX.host])).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
+    state.scan(TABLES.host.prefix).map((w) => [w.key.subarray(1), decodeTrusted(HostRecord, w.value!)] as const),
   )
 }
 
 /** Hosts joined and one module deployed, through the real transition. */
 function baseState(): { state: StateOverlay; asset: Uint8Array } {
   const state = new StateOverlay(new MemoryState())
-  for (const h of hosts) state.write(Account, accountKey(h.publicKey), { balance: 10n ** 12n, nonce: 0 })
+  for (const h of hosts) state.write(TABLES.account.at(h.publicKey), { balance: 10n ** 12n, nonce: 0 })
   const owner = hosts[0]!
   hosts.forEach((h, i) =>
     applyLedgerTx(state, signTx(h, 0, { type: 'host.join', host: { coord: { x: i, y: 0, z: 0 }, zone: `z${i}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `p${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined } }), contextAt(1, indexOf(state))),
@@ -86,7 +86,7 @@ describe('mempool admission (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.bigInt({ min: 0n, max: 5_000n }), { minLength: senders.length, maxLength: senders.length }), fc.array(op, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (balances, ops, maxTxs) => {
         const state = base.state.child()
-        senders.forEach((k, i) => state.write(Account, accountKey(k.publicKey), { balance: balances[i]!, nonce: 0 }))
+        senders.forEach((k, i) => state.write(TABLES.account.at(k.publicKey), { balance: balances[i]!, nonce: 0 }))
         const mp = new Mempool({ chainId: g.chainId, params })
         const next = senders.map(() => 0)
         for (const o of ops) {

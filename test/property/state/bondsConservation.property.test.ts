@@ -5,8 +5,8 @@ import { decode } from '../../../blocks/codec.ts'
 import { CAPABILITY, type TxPayload } from '../../../blocks/schema.ts'
 import type { KeyPair } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
-import { Account, HostRecord, SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
-import { STATE_PREFIX, SUPPLY_KEY } from '../../../src/state/stateKeys.ts'
+import { SupplyRecord } from '../../../src/state/records.ts'
+import { scanRows, type StateTable, TABLES } from '../../../src/state/tables.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { doubleVote, equivocation, LedgerChain } from '../../support/ledgerChain.ts'
 
@@ -42,16 +42,16 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('wait' as const), blocks: fc.integer({ min: 1, max: 8 }) }),
 )
 
-function sumOf<T>(chain: LedgerChain, prefix: number, codec: Parameters<typeof decode<T>>[0], value: (t: T) => bigint): bigint {
-  return chain.state.scan(new Uint8Array([prefix])).reduce((s, w) => s + value(decode(codec, w.value!)), 0n)
+function sumOf<T>(chain: LedgerChain, table: StateTable<never, T>, value: (t: T) => bigint): bigint {
+  return scanRows(chain.state, table).reduce((s, r) => s + value(r.row), 0n)
 }
 
 function checkConservation(chain: LedgerChain, genesisSupply: bigint): void {
-  const supply = decode(SupplyRecord, chain.state.get(SUPPLY_KEY)!)
-  const held = sumOf(chain, STATE_PREFIX.account, Account, (a) => a.balance)
-    + sumOf(chain, STATE_PREFIX.validator, Validator, (v) => v.stake)
-    + sumOf(chain, STATE_PREFIX.host, HostRecord, (h) => h.bond)
-    + sumOf(chain, STATE_PREFIX.unbonding, UnbondingBucket, (b) => b.entries.reduce((s, e) => s + e.amount, 0n))
+  const supply = decode(SupplyRecord, chain.state.get(TABLES.supply.key())!)
+  const held = sumOf(chain, TABLES.account, (a) => a.balance)
+    + sumOf(chain, TABLES.validator, (v) => v.stake)
+    + sumOf(chain, TABLES.host, (h) => h.bond)
+    + sumOf(chain, TABLES.unbonding, (b) => b.entries.reduce((s, e) => s + e.amount, 0n))
   expect(held).toBe(supply.total)
   expect(supply.total + supply.burned).toBe(genesisSupply)
 }
@@ -62,7 +62,7 @@ describe('token conservation with stakes, unbonding, bonds and slashes', () => {
       fc.property(fc.array(arbOp, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 10_000 }), (ops, slashShareBps) => {
         const g = testGenesis({ validators, funded: everyone.map((key) => ({ key, amount: 3_000_000n })) })
         const chain = new LedgerChain({ ...g, params: { ...g.params, unbondingHeights: 6, slashShareBps, hostSlashShareBps: 2_500, minStake: 1_000n, hostBondBase: 100n, hostBondPerGiB: 7n } })
-        const genesisSupply = decode(SupplyRecord, chain.state.get(SUPPLY_KEY)!).total
+        const genesisSupply = decode(SupplyRecord, chain.state.get(TABLES.supply.key())!).total
         for (const op of ops) {
           try {
             if (op.kind === 'tx') {
@@ -81,7 +81,7 @@ describe('token conservation with stakes, unbonding, bonds and slashes', () => {
         // Let every unbonding entry come back: nothing is left locked, nothing lost but the burn.
         chain.advanceTo(chain.height + 7)
         checkConservation(chain, genesisSupply)
-        expect(chain.state.scan(new Uint8Array([STATE_PREFIX.unbonding]))).toEqual([])
+        expect(chain.state.scan(TABLES.unbonding.prefix)).toEqual([])
       }),
       { numRuns: 150 },
     )

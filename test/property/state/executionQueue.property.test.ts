@@ -11,9 +11,9 @@ import { ExecutionThreads } from '../../../src/node/executionThreads.ts'
 import { applyCompletion } from '../../../src/state/applyCompletion.ts'
 import type { ApplyContext } from '../../../src/state/applyContext.ts'
 import { enqueueExecution, pendingExecutionsOf } from '../../../src/state/executionQueue.ts'
-import { ASSET_STATUS, AssetRecord, EXECUTION_STATUS, ExecutionRecord } from '../../../src/state/records.ts'
-import { assetKey, assetKvKey, executionKey } from '../../../src/state/stateKeys.ts'
+import { ASSET_STATUS, EXECUTION_STATUS } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 /**
@@ -70,7 +70,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 async function run(ops: Op[]): Promise<void> {
   const committed = new MemoryState()
   const setup = new StateOverlay(committed)
-  setup.write(AssetRecord, assetKey(asset), {
+  setup.write(TABLES.asset.at(asset), {
     owner: proposer, kind: ASSET_KIND.module,
     manifest: { size: 1n, dataHash: ZERO_HASH, k: 1, m: 0, segmentSize: 1, shardSize: 1n, chunkSize: 1, shardHashes: [ZERO_HASH], chunkRoots: [ZERO_HASH] },
     placement: [hosts[0]!.publicKey], shardFailures: [0], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
@@ -126,7 +126,7 @@ async function run(ops: Op[]): Promise<void> {
       const assignment = hosts.filter((_, i) => (o.hostMask >> i) & 1).map((k) => k.publicKey)
       const s = new StateOverlay(committed)
       const seq = enqueueExecution(s, asset, id, slot)
-      s.write(ExecutionRecord, executionKey(id), {
+      s.write(TABLES.execution.at(id), {
         client: proposer, asset, fn: 'run', input: u32(o.step), fuelLimit: 100n, bidPerFuel: 1n, replicas: assignment.length, quorum: Math.min(o.quorumOf, assignment.length),
         private: false, assignment, escrow: 10n ** 9n, startSlot: slot, deadlineSlot: slot + o.deadlineSlots, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq,
       })
@@ -148,13 +148,13 @@ async function run(ops: Op[]): Promise<void> {
   expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
   let count = 0
   for (const e of settled) {
-    const ex = committed.get(executionKey(e.executionId))!
+    const ex = committed.get(TABLES.execution.key(e.executionId))!
     if (e.status !== COMPLETION_STATUS.agreed) continue
     count += steps.get(toHex(e.executionId))!.step
     expect(readU32(e.output)).toBe(count)
     expect(ex).toBeDefined()
   }
-  expect(readU32(committed.get(assetKvKey(asset, COUNT)))).toBe(count)
+  expect(readU32(committed.get(TABLES.assetKv.key(asset, COUNT)))).toBe(count)
 }
 
 describe('linearizable executions of one asset', () => {

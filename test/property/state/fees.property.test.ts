@@ -8,9 +8,9 @@ import { readAccount } from '../../../src/state/accounts.ts'
 import { applyBlock } from '../../../src/state/applyBlock.ts'
 import { computeBlockTxBytes, computeNextBaseFee, FEE_PARAM_DEFAULTS } from '../../../src/state/fees.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
-import { SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
-import { STATE_PREFIX, SUPPLY_KEY, validatorKey } from '../../../src/state/stateKeys.ts'
+import { UnbondingBucket } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const KINDS = ['genesis', 'ledger', 'deployment', 'execution', 'completion', 'audit'] as const
@@ -60,7 +60,7 @@ describe('conservation with fees (property)', () => {
       const g = computeGenesis(genesis)
       const state = new MemoryState()
       state.apply(g.writes)
-      const initial = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!.total
+      const initial = new StateOverlay(state).read(TABLES.supply.at())!.total
       let parent: Pick<Block['header'], 'kind' | 'baseFee' | 'txBytes'> = g.block.header
       const nonces = users.map(() => 0)
       for (const [height, specs] of blocks.entries()) {
@@ -85,10 +85,10 @@ describe('conservation with fees (property)', () => {
         const block = blockOf(included, height + 1, baseFee)
         const { writes } = applyBlock(state, block, new Uint8Array(32), { genesis, height: height + 1, slot: height + 1, proposer: validator.publicKey, prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee })
         state.apply(writes)
-        const supply = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!
-        const held = [validator, ...users, ...fresh].reduce((sum, k) => sum + readAccount(state, k.publicKey).balance + (new StateOverlay(state).read(Validator, validatorKey(k.publicKey))?.stake ?? 0n), 0n)
+        const supply = new StateOverlay(state).read(TABLES.supply.at())!
+        const held = [validator, ...users, ...fresh].reduce((sum, k) => sum + readAccount(state, k.publicKey).balance + (new StateOverlay(state).read(TABLES.validator.at(k.publicKey))?.stake ?? 0n), 0n)
         // Unstaked funds wait in unbonding buckets until their release height (bonds).
-        const unbonding = state.scan(new Uint8Array([STATE_PREFIX.unbonding])).reduce((sum, w) => sum + decode(UnbondingBucket, w.value!).entries.reduce((s, e) => s + e.amount, 0n), 0n)
+        const unbonding = state.scan(TABLES.unbonding.prefix).reduce((sum, w) => sum + decode(UnbondingBucket, w.value!).entries.reduce((s, e) => s + e.amount, 0n), 0n)
         expect(held + unbonding).toBe(supply.total)
         expect(supply.total + supply.burned).toBe(initial)
         for (const f of fresh) {

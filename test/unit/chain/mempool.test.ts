@@ -12,9 +12,9 @@ import { DEFAULT_PARAMS as PROTOCOL_DEFAULTS } from '../../../src/state/genesisJ
 // Fees are off here (their own tests below and in test/unit/state/fees.test.ts turn them on).
 const DEFAULT_PARAMS = { ...PROTOCOL_DEFAULTS, ...FREE_FEE_PARAMS }
 import { computeEscrow } from '../../../src/state/market/index.ts'
-import { Account, ASSET_STATUS, AssetRecord } from '../../../src/state/records.ts'
-import { accountKey, assetKey } from '../../../src/state/stateKeys.ts'
+import { ASSET_STATUS } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { signTx, testKey, transfer } from '../../support/chainFixtures.ts'
 
@@ -25,9 +25,9 @@ const ASSET = new Uint8Array(32).fill(7)
 
 function stateWith(balances: [KeyPair, bigint, number?][]): StateOverlay {
   const s = new StateOverlay(new MemoryState())
-  for (const [k, balance, nonce] of balances) s.write(Account, accountKey(k.publicKey), { balance, nonce: nonce ?? 0 })
+  for (const [k, balance, nonce] of balances) s.write(TABLES.account.at(k.publicKey), { balance, nonce: nonce ?? 0 })
   // The asset the execute txs target: admission checks it is stored.
-  s.write(AssetRecord, assetKey(ASSET), { owner: alice.publicKey, kind: ASSET_KIND.module, manifest: { size: 1n, dataHash: ASSET, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined })
+  s.write(TABLES.asset.at(ASSET), { owner: alice.publicKey, kind: ASSET_KIND.module, manifest: { size: 1n, dataHash: ASSET, k: 4, m: 2, segmentSize: 4, shardSize: 1n, chunkSize: 1, shardHashes: [], chunkRoots: [] }, placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 0, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined })
   return s
 }
 

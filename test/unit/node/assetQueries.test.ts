@@ -8,9 +8,9 @@ import { hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { AssetQueries } from '../../../src/node/assetQueries.ts'
 import { BlobStore } from '../../../src/node/blobStore.ts'
 import { RpcBackendError } from '../../../src/rpc/errors.ts'
-import { ASSET_STATUS, AssetRecord } from '../../../src/state/records.ts'
-import { assetKey, assetKvKey } from '../../../src/state/stateKeys.ts'
+import { ASSET_STATUS } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'
 import { tempDir, testGenesis } from '../../support/chainFixtures.ts'
 import { loadFixture, readU32le, u32le } from '../compute/computeFixtures.ts'
@@ -32,14 +32,14 @@ const store = { state, head, finalized: { hash: hash(utf8('head-6')), height: 6 
 
 function put(id: Uint8Array, kind: number, bytes: Uint8Array): void {
   const s = new StateOverlay(state)
-  s.write(AssetRecord, assetKey(id), {
+  s.write(TABLES.asset.at(id), {
     owner: id, kind, manifest: computeManifest(bytes, codingParamsOf(genesis.params)), placement: [], shardFailures: [], deposit: 0n, bidPerByteEpoch: 0n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined,
   })
   state.apply(s.writeSet())
 }
 put(counterId, ASSET_KIND.module, counter)
 put(blobId, ASSET_KIND.blob, utf8('just data'))
-state.apply([{ key: assetKvKey(counterId, utf8('count')), value: u32le(41) }, { key: assetKvKey(counterId, utf8('a')), value: u32le(1) }, { key: assetKvKey(counterId, utf8('b')), value: u32le(2) }])
+state.apply([{ key: TABLES.assetKv.key(counterId, utf8('count')), value: u32le(41) }, { key: TABLES.assetKv.key(counterId, utf8('a')), value: u32le(1) }, { key: TABLES.assetKv.key(counterId, utf8('b')), value: u32le(2) }])
 const blobs = new BlobStore(join(tmp.dir, 'blobs'))
 blobs.put(counter)
 const queries = new AssetQueries({ chain: { store, genesis }, blobs, pool })
@@ -53,7 +53,7 @@ describe('read-only queries run the real runtime on the node\'s state, outside c
     expect({ height: r.height, blockHash: toHex(r.blockHash), finalized: r.finalized }).toEqual({ height: 7, blockHash: toHex(head.hash), finalized: false })
     // Writes discarded: the same query answers the same.
     expect(readU32le((await queries.query({ asset: counterId, fn: 'run', input: u32le(1), fuelLimit: undefined })).output)).toBe(42)
-    expect(readU32le(state.get(assetKvKey(counterId, utf8('count')))!)).toBe(41)
+    expect(readU32le(state.get(TABLES.assetKv.key(counterId, utf8('count')))!)).toBe(41)
   })
 
   it('fuel is capped: a low limit runs out, a limit above the chain maximum is refused', async () => {

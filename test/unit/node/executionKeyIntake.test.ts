@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 
 import { encode } from '../../../blocks/codec.ts'
 import { executionKeysSigningHash } from '../../../blocks/ids.ts'
-import { type ExecutionKeys, type ExecutionKeysBody, PROTOCOL_VERSION } from '../../../blocks/schema.ts'
+import { type ExecutionKeys, type ExecutionKeysBody } from '../../../blocks/schema.ts'
 import { PrivateExecutionError } from '../../../src/compute/errors.ts'
 import { sign } from '../../../src/crypto/index.ts'
 import { verifyExecutionKeys } from '../../../src/node/executionKeyIntake.ts'
 import { EXECUTION_STATUS, ExecutionRecord } from '../../../src/state/records.ts'
-import { executionKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { testKey } from '../../support/chainFixtures.ts'
 import { hostAddr, makeExecution } from '../state/market/marketFixtures.ts'
 
@@ -18,7 +18,7 @@ const id = new Uint8Array(32).fill(0x42)
 
 function stateWith(over: Partial<ExecutionRecord> = {}): MemoryState {
   const s = new MemoryState()
-  s.apply([{ key: executionKey(id), value: encode(ExecutionRecord, makeExecution({ client: client.publicKey, private: true, ...over })) }])
+  s.apply([{ key: TABLES.execution.key(id), value: encode(ExecutionRecord, makeExecution({ client: client.publicKey, private: true, ...over })) }])
   return s
 }
 

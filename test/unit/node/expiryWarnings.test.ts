@@ -5,8 +5,8 @@ import { AUDIT_OUTCOME, type Block, CAPABILITY } from '../../../blocks/schema.ts
 import { ZERO_HASH } from '../../../src/crypto/index.ts'
 import { computeExpiryWarnings, EXPIRY_WARNING_EPOCHS } from '../../../src/node/chainEvents.ts'
 import { ASSET_STATUS, AssetRecord, HOST_STATUS, HostRecord } from '../../../src/state/records.ts'
-import { assetKey, hostKey } from '../../../src/state/stateKeys.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { testKey } from '../../support/chainFixtures.ts'
 
 const hosts = [0, 1, 2, 3, 4, 5].map((i) => testKey(`expiry-host-${i}`).publicKey)
@@ -18,8 +18,8 @@ function stateWith(deposit: bigint, status: number = ASSET_STATUS.active): Memor
   const s = new MemoryState()
   const params = { coord: { x: 0, y: 0, z: 0 }, zone: 'z', capacityBytes: 1n << 20n, capabilities: CAPABILITY.storage, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: '', memoryBytes: 16n << 20n, encryptionKey: undefined }
   s.apply([
-    ...hosts.map((h) => ({ key: hostKey(h), value: encode(HostRecord, { params, reputation: 5000, status: HOST_STATUS.active, usedBytes: 100n, joinedHeight: 0, failedAudits: 0, bond: 0n, passedChecks: 0 }) })),
-    { key: assetKey(asset), value: encode(AssetRecord, { owner: hosts[0]!, kind: 0, manifest: { size: 400n, dataHash: ZERO_HASH, k: 4, m: 2, segmentSize: 400, shardSize: 100n, chunkSize: 100, shardHashes: [], chunkRoots: [] }, placement: hosts, shardFailures: hosts.map(() => 0), deposit, bidPerByteEpoch: 5n, createdHeight: 0, status, exhaustedEpoch: status === ASSET_STATUS.graced ? 1 : undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined }) },
+    ...hosts.map((h) => ({ key: TABLES.host.key(h), value: encode(HostRecord, { params, reputation: 5000, status: HOST_STATUS.active, usedBytes: 100n, joinedHeight: 0, failedAudits: 0, bond: 0n, passedChecks: 0 }) })),
+    { key: TABLES.asset.key(asset), value: encode(AssetRecord, { owner: hosts[0]!, kind: 0, manifest: { size: 400n, dataHash: ZERO_HASH, k: 4, m: 2, segmentSize: 400, shardSize: 100n, chunkSize: 100, shardHashes: [], chunkRoots: [] }, placement: hosts, shardFailures: hosts.map(() => 0), deposit, bidPerByteEpoch: 5n, createdHeight: 0, status, exhaustedEpoch: status === ASSET_STATUS.graced ? 1 : undefined, zones: [], rentEpoch: undefined, acked: [], ackDeadline: undefined }) },
   ])
   return s
 }

@@ -7,9 +7,9 @@ import { readAccount } from '../../../src/state/accounts.ts'
 import type { ApplyContext } from '../../../src/state/applyContext.ts'
 import { applyLedgerTx } from '../../../src/state/applyLedger.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { Account, ASSET_STATUS, AssetRecord, HOST_STATUS, HostRecord } from '../../../src/state/records.ts'
-import { accountKey, assetKey, assetKvKey, hostKey } from '../../../src/state/stateKeys.ts'
+import { ASSET_STATUS, AssetRecord, HOST_STATUS } from '../../../src/state/records.ts'
 import { StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const owner = testKey('owner')
@@ -27,18 +27,18 @@ const EPOCH_COST = 6n * SHARD * ASK
 
 function setup(record: Partial<AssetRecord> = {}): { state: StateOverlay; ctx: ApplyContext } {
   const state = new StateOverlay({ get: () => undefined, scan: () => [], treeNodes: { node: () => undefined } })
-  state.write(Account, accountKey(owner.publicKey), { balance: 1_000_000n, nonce: 0 })
-  state.write(Account, accountKey(sponsor.publicKey), { balance: 1_000_000n, nonce: 0 })
-  hosts.forEach((h, i) => state.write(HostRecord, hostKey(h.publicKey), { params: hostParams, reputation: 5000, status: HOST_STATUS.active, usedBytes: SHARD, joinedHeight: 1, failedAudits: i === 0 ? 2 : 0, bond: 0n, passedChecks: 0 }))
-  state.write(AssetRecord, assetKey(asset), {
+  state.write(TABLES.account.at(owner.publicKey), { balance: 1_000_000n, nonce: 0 })
+  state.write(TABLES.account.at(sponsor.publicKey), { balance: 1_000_000n, nonce: 0 })
+  hosts.forEach((h, i) => state.write(TABLES.host.at(h.publicKey), { params: hostParams, reputation: 5000, status: HOST_STATUS.active, usedBytes: SHARD, joinedHeight: 1, failedAudits: i === 0 ? 2 : 0, bond: 0n, passedChecks: 0 }))
+  state.write(TABLES.asset.at(asset), {
     owner: owner.publicKey, kind: 1, manifest, placement: hosts.map((h) => h.publicKey), shardFailures: hosts.map((_, i) => (i === 0 ? 2 : 0)),
     deposit: 50_000n, bidPerByteEpoch: 10n, createdHeight: 1, status: ASSET_STATUS.active, exhaustedEpoch: undefined, zones: [], ...record,
   })
-  state.set(assetKvKey(asset, new Uint8Array([1])), new Uint8Array([42]))
+  state.set(TABLES.assetKv.key(asset, new Uint8Array([1])), new Uint8Array([42]))
   return { state, ctx: { genesis: testGenesis(), height: 10, slot: 10, proposer: proposer.publicKey, prevHash: ZERO_HASH, beaconMix: ZERO_HASH, baseFee: 0n } }
 }
 
-const read = (state: StateOverlay): AssetRecord | undefined => state.read(AssetRecord, assetKey(asset))
+const read = (state: StateOverlay): AssetRecord | undefined => state.read(TABLES.asset.at(asset))
 
 describe('asset.extend', () => {
   it('anyone tops up the deposit; the sponsor pays amount and fee', () => {
@@ -71,8 +71,8 @@ describe('asset.delete', () => {
     applyLedgerTx(state, signTx(owner, 0, { type: 'asset.delete', asset }, { fee: 3n }), ctx)
     expect(read(state)).toBeUndefined()
     expect(readAccount(state, owner.publicKey).balance).toBe(1_000_000n + 50_000n - 3n)
-    for (const h of hosts) expect(state.read(HostRecord, hostKey(h.publicKey))).toMatchObject({ usedBytes: 0n, failedAudits: 0, bond: 0n, passedChecks: 0 })
-    expect(state.get(assetKvKey(asset, new Uint8Array([1])))).toBeUndefined()
+    for (const h of hosts) expect(state.read(TABLES.host.at(h.publicKey))).toMatchObject({ usedBytes: 0n, failedAudits: 0, bond: 0n, passedChecks: 0 })
+    expect(state.get(TABLES.assetKv.key(asset, new Uint8Array([1])))).toBeUndefined()
   })
 
   it('only the owner may delete; the attempt changes nothing', () => {

@@ -6,7 +6,7 @@ import { CAPABILITY, type HostParams, type Receipt, type ReceiptBody } from '../
 import { sign } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { AgreedResult, EXECUTION_STATUS, ExecutionRecord, HostRecord, SupplyRecord, UnbondingBucket, Validator } from '../../../src/state/records.ts'
-import { agreedResultKey, executionKey, hostKey, SUPPLY_KEY, unbondingKey, validatorKey } from '../../../src/state/stateKeys.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { computeHostBond, readBondAccount } from '../../../src/state/unbonding.ts'
 import { NonceCounter, signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { doubleVote, equivocation, LedgerChain } from '../../support/ledgerChain.ts'
@@ -28,12 +28,12 @@ const hostParams: HostParams = { coord: { x: 1, y: 2, z: 3 }, zone: 'z1', capaci
 let chain: LedgerChain
 let nonces: NonceCounter
 const stakeOf = (c: LedgerChain, key: { publicKey: Uint8Array }): bigint | undefined => {
-  const b = c.state.get(validatorKey(key.publicKey))
+  const b = c.state.get(TABLES.validator.key(key.publicKey))
   return b === undefined ? undefined : decode(Validator, b).stake
 }
 const balanceOf = (c: LedgerChain, key: { publicKey: Uint8Array }): bigint => readAccount(c.state, key.publicKey).balance
 const signReceipt = (body: ReceiptBody, secretKey: Uint8Array): Receipt => ({ body, signature: sign(secretKey, receiptSigningHash(body)) })
-const supply = (c: LedgerChain) => decode(SupplyRecord, c.state.get(SUPPLY_KEY)!)
+const supply = (c: LedgerChain) => decode(SupplyRecord, c.state.get(TABLES.supply.key())!)
 
 beforeEach(() => {
   chain = new LedgerChain(genesis())
@@ -47,12 +47,12 @@ describe('unbonding', () => {
     const unstakedAt = chain.height
     expect(stakeOf(chain, validator)).toBe(600_000n)
     expect(balanceOf(chain, validator)).toBe(before - 1n)
-    expect(decode(UnbondingBucket, chain.state.get(unbondingKey(unstakedAt + U))!).entries[0]!.amount).toBe(400_000n)
+    expect(decode(UnbondingBucket, chain.state.get(TABLES.unbonding.key(unstakedAt + U))!).entries[0]!.amount).toBe(400_000n)
     chain.advanceTo(unstakedAt + U - 1)
     expect(balanceOf(chain, validator)).toBe(before - 1n)
     chain.advanceTo(unstakedAt + U)
     expect(balanceOf(chain, validator)).toBe(before - 1n + 400_000n)
-    expect(chain.state.get(unbondingKey(unstakedAt + U))).toBeUndefined()
+    expect(chain.state.get(TABLES.unbonding.key(unstakedAt + U))).toBeUndefined()
     expect(readBondAccount(chain.state, validator.publicKey).releaseHeights).toEqual([])
   })
 
@@ -74,7 +74,7 @@ describe('slashing equivocation', () => {
     expect(stakeOf(chain, validator)).toBeUndefined()
     const burned = STAKE / 10n
     expect(supply(chain)).toEqual({ total: supplyBefore.total - burned, burned: supplyBefore.burned + burned })
-    expect(decode(UnbondingBucket, chain.state.get(unbondingKey(chain.height + U))!).entries[0]!.amount).toBe(STAKE - burned)
+    expect(decode(UnbondingBucket, chain.state.get(TABLES.unbonding.key(chain.height + U))!).entries[0]!.amount).toBe(STAKE - burned)
     expect(readBondAccount(chain.state, validator.publicKey).slashedAtHeight).toBe(chain.height)
     // The same evidence again, and another equivocation of the same validator: refused.
     expect(() => chain.evidence(equivocation(evidence))).toThrow(expect.objectContaining({ code: 'ALREADY_SLASHED' }))
@@ -91,7 +91,7 @@ describe('slashing equivocation', () => {
     expect(stakeOf(chain, validator)).toBeUndefined()
     chain.advanceTo(10)
     chain.evidence(equivocation(offence))
-    expect(decode(UnbondingBucket, chain.state.get(unbondingKey(releaseAt))!).entries[0]!.amount).toBe(STAKE - STAKE / 10n)
+    expect(decode(UnbondingBucket, chain.state.get(TABLES.unbonding.key(releaseAt))!).entries[0]!.amount).toBe(STAKE - STAKE / 10n)
     const balance = balanceOf(chain, validator)
     chain.advanceTo(releaseAt)
     expect(balanceOf(chain, validator)).toBe(balance + STAKE - STAKE / 10n)
@@ -113,13 +113,13 @@ describe('host bonds', () => {
     expect(bond).toBe(500n + 3n * 10n)
     const before = balanceOf(chain, host)
     chain.txs(signTx(host, nonces.next(host), { type: 'host.join', host: hostParams }))
-    expect(decode(HostRecord, chain.state.get(hostKey(host.publicKey))!).bond).toBe(bond)
+    expect(decode(HostRecord, chain.state.get(TABLES.host.key(host.publicKey))!).bond).toBe(bond)
     expect(balanceOf(chain, host)).toBe(before - 1n - bond)
     chain.txs(signTx(host, nonces.next(host), { type: 'host.update', host: { ...hostParams, capacityBytes: 5n << 30n } }))
-    expect(decode(HostRecord, chain.state.get(hostKey(host.publicKey))!).bond).toBe(550n)
+    expect(decode(HostRecord, chain.state.get(TABLES.host.key(host.publicKey))!).bond).toBe(550n)
     chain.txs(signTx(host, nonces.next(host), { type: 'host.leave' }))
     const leftAt = chain.height
-    expect(decode(HostRecord, chain.state.get(hostKey(host.publicKey))!).bond).toBe(0n)
+    expect(decode(HostRecord, chain.state.get(TABLES.host.key(host.publicKey))!).bond).toBe(0n)
     chain.advanceTo(leftAt + U)
     expect(balanceOf(chain, host)).toBe(before - 3n)
   })
@@ -129,8 +129,8 @@ describe('host bonds', () => {
     const executionId = new Uint8Array(32).fill(0x42)
     // An execution that settled with result 0x01 (written as the completion would leave it).
     chain.state.apply([
-      { key: executionKey(executionId), value: encode(ExecutionRecord, makeExecution({ assignment: [host.publicKey], status: EXECUTION_STATUS.completed })) },
-      { key: agreedResultKey(executionId), value: encode(AgreedResult, { outcome: 0, resultHash: new Uint8Array(32).fill(1), fuelUsed: 10n, settledHeight: chain.height }) },
+      { key: TABLES.execution.key(executionId), value: encode(ExecutionRecord, makeExecution({ assignment: [host.publicKey], status: EXECUTION_STATUS.completed })) },
+      { key: TABLES.agreedResult.key(executionId), value: encode(AgreedResult, { outcome: 0, resultHash: new Uint8Array(32).fill(1), fuelUsed: 10n, settledHeight: chain.height }) },
     ])
     const receipt = (result: number) => signReceipt({ chainId: 'xsc-test', executionId, host: host.publicKey, outcome: 0, resultHash: new Uint8Array(32).fill(result), fuelUsed: 10n, writeSetHash: new Uint8Array(32), output: new Uint8Array(0), preStateHash: new Uint8Array(32) }, host.secretKey)
     expect(() => chain.evidence({ type: 'contradictingReceipt', receipt: receipt(1) })).toThrow(expect.objectContaining({ code: 'BAD_EVIDENCE' }))
@@ -138,7 +138,7 @@ describe('host bonds', () => {
     expect(() => chain.evidence({ type: 'contradictingReceipt', receipt: forged })).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }))
     const supplyBefore = supply(chain)
     chain.evidence({ type: 'contradictingReceipt', receipt: receipt(2) })
-    expect(decode(HostRecord, chain.state.get(hostKey(host.publicKey))!).bond).toBe(530n - 106n)
+    expect(decode(HostRecord, chain.state.get(TABLES.host.key(host.publicKey))!).bond).toBe(530n - 106n)
     expect(supply(chain).burned).toBe(supplyBefore.burned + 106n)
     expect(() => chain.evidence({ type: 'contradictingReceipt', receipt: receipt(3) })).toThrow(expect.objectContaining({ code: 'ALREADY_SLASHED' }))
   })

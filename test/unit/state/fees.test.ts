@@ -8,9 +8,8 @@ import { applyBlock } from '../../../src/state/applyBlock.ts'
 import type { ApplyContext } from '../../../src/state/applyContext.ts'
 import { computeNextBaseFee, computeRequiredFee, FEE_PARAM_DEFAULTS, verifyBlockFees } from '../../../src/state/fees.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
-import { SupplyRecord } from '../../../src/state/records.ts'
-import { SUPPLY_KEY } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const validator = testKey('fees-validator')
@@ -72,10 +71,10 @@ describe('fees in the state transition', () => {
     const baseFee = 7n
     const tx = signTx(alice, 0, { type: 'transfer', to: bob.publicKey, amount: 100n }, { fee: 50_000n, chainId: genesis.chainId })
     const state = stateAfterGenesis()
-    const before = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!
+    const before = new StateOverlay(state).read(TABLES.supply.at())!
     const { writes } = applyBlock(state, ledgerBlock([tx]), new Uint8Array(32), ctxAt(baseFee))
     state.apply(writes)
-    const after = new StateOverlay(state).read(SupplyRecord, SUPPLY_KEY)!
+    const after = new StateOverlay(state).read(TABLES.supply.at())!
     const burn = BigInt(txByteLength(tx)) * baseFee
     expect(after.burned - before.burned).toBe(burn)
     expect(before.total - after.total).toBe(burn)

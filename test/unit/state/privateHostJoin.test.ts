@@ -5,7 +5,7 @@ import { CAPABILITY, type HostParams } from '../../../blocks/schema.ts'
 import { deriveHostEncryptionKey } from '../../../src/crypto/x25519.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { HostRecord } from '../../../src/state/records.ts'
-import { hostKey } from '../../../src/state/stateKeys.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 import { LedgerChain } from '../../support/ledgerChain.ts'
 
@@ -19,6 +19,6 @@ describe('host.join with the private capability', () => {
     expect(() => chain.txs(signTx(host, 0, { type: 'host.join', host: params }))).toThrow(StateError)
     const encryptionKey = deriveHostEncryptionKey(host.secretKey).publicKey
     chain.txs(signTx(host, 0, { type: 'host.join', host: { ...params, encryptionKey } }))
-    expect(decode(HostRecord, chain.state.get(hostKey(host.publicKey))!).params.encryptionKey).toEqual(encryptionKey)
+    expect(decode(HostRecord, chain.state.get(TABLES.host.key(host.publicKey))!).params.encryptionKey).toEqual(encryptionKey)
   })
 })

@@ -5,8 +5,8 @@ import type { AuditEntry } from '../../../blocks/schema.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { HOST_STATUS, HostRecord, SupplyRecord } from '../../../src/state/records.ts'
 import { slashFailedAudits } from '../../../src/state/slashFailedAudits.ts'
-import { hostKey, SUPPLY_KEY } from '../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { testGenesis } from '../../support/chainFixtures.ts'
 import { addr, makeHost } from '../router/hostFixtures.ts'
 
@@ -16,16 +16,16 @@ describe('failed audits beyond the threshold cost bond', () => {
     const left = addr(2)
     const hosts = new Map([[toHex(failing), makeHost({ bond: 1000n })], [toHex(left), makeHost({ bond: 1000n, status: HOST_STATUS.draining })]])
     const base = new MemoryState()
-    base.apply([...hosts].map(([hex, record]) => ({ key: hostKey(hex === toHex(failing) ? failing : left), value: encode(HostRecord, record) })))
-    base.apply([{ key: SUPPLY_KEY, value: encode(SupplyRecord, { total: 1_000_000n, burned: 0n }) }])
+    base.apply([...hosts].map(([hex, record]) => ({ key: TABLES.host.key(hex === toHex(failing) ? failing : left), value: encode(HostRecord, record) })))
+    base.apply([{ key: TABLES.supply.key(), value: encode(SupplyRecord, { total: 1_000_000n, burned: 0n }) }])
     const state = new StateOverlay(base)
     const repair = (from: Uint8Array, shardIndex: number) => ({ asset: new Uint8Array(32).fill(9), shardIndex, from, to: addr(7) })
     const entry: AuditEntry = { type: 'audit', epoch: 3, results: [], repairs: [repair(failing, 0), repair(failing, 1), repair(left, 2)], rent: [], expired: [], reputation: [] }
     const genesis = testGenesis()
     slashFailedAudits(state, entry, hosts, { genesis: { ...genesis, params: { ...genesis.params, hostSlashShareBps: 1000 } }, height: 10, slot: 10, proposer: addr(9), prevHash: new Uint8Array(32), beaconMix: new Uint8Array(32), baseFee: 0n })
     // Two shards lost: 1000 → 900 → 810.
-    expect(state.read(HostRecord, hostKey(failing))!.bond).toBe(810n)
-    expect(state.read(HostRecord, hostKey(left))!.bond).toBe(1000n)
-    expect(state.read(SupplyRecord, SUPPLY_KEY)).toEqual({ total: 1_000_000n - 190n, burned: 190n })
+    expect(state.read(TABLES.host.at(failing))!.bond).toBe(810n)
+    expect(state.read(TABLES.host.at(left))!.bond).toBe(1000n)
+    expect(state.read(TABLES.supply.at())).toEqual({ total: 1_000_000n - 190n, burned: 190n })
   })
 })

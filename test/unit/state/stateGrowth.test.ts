@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 
 import type { GenesisConfig } from '../../../blocks/schema.ts'
-import { concatBytes, hash, utf8 } from '../../../src/crypto/index.ts'
+import { hash, utf8 } from '../../../src/crypto/index.ts'
 import { pruneExpiredExecutions, scheduleExecutionExpiry } from '../../../src/state/applyExecution.ts'
 import { recordReputationEvent } from '../../../src/state/hosts.ts'
-import { EXECUTION_STATUS, ExecutionExpiry, ExecutionRecord, ReputationEvent } from '../../../src/state/records.ts'
-import { executionExpiryKey, executionKey, STATE_PREFIX } from '../../../src/state/stateKeys.ts'
+import { EXECUTION_STATUS, ExecutionRecord } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { scanRows, TABLES } from '../../../src/state/tables.ts'
 import { testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const genesis: GenesisConfig = testGenesis({ params: { executionRetentionHeights: 10, reputationHistoryLimit: 3 } })
@@ -24,26 +24,26 @@ describe('state growth is bounded', () => {
     const state = new StateOverlay(new MemoryState())
     const done = hash(utf8('done'))
     const pending = hash(utf8('pending'))
-    state.write(ExecutionRecord, executionKey(done), record(EXECUTION_STATUS.completed))
-    state.write(ExecutionRecord, executionKey(pending), record(EXECUTION_STATUS.pending))
+    state.write(TABLES.execution.at(done), record(EXECUTION_STATUS.completed))
+    state.write(TABLES.execution.at(pending), record(EXECUTION_STATUS.pending))
     scheduleExecutionExpiry(state, done, { height: 5, genesis })
     scheduleExecutionExpiry(state, pending, { height: 5, genesis })
-    expect(state.read(ExecutionExpiry, executionExpiryKey(15))?.executions).toHaveLength(2)
+    expect(state.read(TABLES.executionExpiry.at(15))?.executions).toHaveLength(2)
     pruneExpiredExecutions(state, { height: 14 })
-    expect(state.read(ExecutionRecord, executionKey(done))!.input).toHaveLength(1000)
+    expect(state.read(TABLES.execution.at(done))!.input).toHaveLength(1000)
     pruneExpiredExecutions(state, { height: 15 })
-    expect(state.read(ExecutionRecord, executionKey(done))!.input).toHaveLength(0)
-    expect(state.read(ExecutionRecord, executionKey(done))!.status).toBe(EXECUTION_STATUS.completed)
+    expect(state.read(TABLES.execution.at(done))!.input).toHaveLength(0)
+    expect(state.read(TABLES.execution.at(done))!.status).toBe(EXECUTION_STATUS.completed)
     // Only settled executions lose their input.
-    expect(state.read(ExecutionRecord, executionKey(pending))!.input).toHaveLength(1000)
-    expect(state.read(ExecutionExpiry, executionExpiryKey(15))).toBeUndefined()
+    expect(state.read(TABLES.execution.at(pending))!.input).toHaveLength(1000)
+    expect(state.read(TABLES.executionExpiry.at(15))).toBeUndefined()
   })
 
   it('a host keeps only its last reputationHistoryLimit events in state, the oldest leave first', () => {
     const state = new StateOverlay(new MemoryState())
     const host = testKey('growth-host').publicKey
     for (let h = 1; h <= 7; h++) recordReputationEvent(state, host, { height: h, cause: 0, before: 5000, after: 5000 + h, subject: host }, 0, genesis.params.reputationHistoryLimit)
-    const events = state.scan(concatBytes(new Uint8Array([STATE_PREFIX.reputationEvent]), host)).map((w) => new StateOverlay(state).read(ReputationEvent, w.key)!)
+    const events = scanRows(state, TABLES.reputationEvent, host).map((r) => r.row)
     expect(events.map((e) => e.height)).toEqual([5, 6, 7])
   })
 })

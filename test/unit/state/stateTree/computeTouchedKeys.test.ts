@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 
 import type { BlockEntry } from '../../../../blocks/schema.ts'
 import { toHex } from '../../../../src/crypto/bytes.ts'
-import { accountKey, BEACON_MIX_KEY, beaconRecordKey, validatorKey } from '../../../../src/state/stateKeys.ts'
 import { computeTouchedKeys } from '../../../../src/state/stateTree/computeTouchedKeys.ts'
+import { TABLES } from '../../../../src/state/tables.ts'
 import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 describe('computeTouchedKeys', () => {
@@ -14,7 +14,7 @@ describe('computeTouchedKeys', () => {
       { type: 'tx', tx: signTx(bob, 0, { type: 'stake', amount: 1n }) },
     ]
     expect(computeTouchedKeys(entries, proposer.publicKey).map(toHex)).toEqual([
-      accountKey(proposer.publicKey), BEACON_MIX_KEY, beaconRecordKey(proposer.publicKey), accountKey(alice.publicKey), accountKey(bob.publicKey), accountKey(bob.publicKey), validatorKey(bob.publicKey),
+      TABLES.account.key(proposer.publicKey), TABLES.beaconMix.key(), TABLES.beaconRecord.key(proposer.publicKey), TABLES.account.key(alice.publicKey), TABLES.account.key(bob.publicKey), TABLES.account.key(bob.publicKey), TABLES.validator.key(bob.publicKey),
     ].map(toHex))
   })
 })

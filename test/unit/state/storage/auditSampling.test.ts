@@ -5,11 +5,10 @@ import { encode } from '../../../../blocks/codec.ts'
 import { AUDIT_OUTCOME, AuditResult, BlockEntry } from '../../../../blocks/schema.ts'
 import { hash, toHex, u32be } from '../../../../src/crypto/index.ts'
 import { applyAudit, computeAuditBlockEntry, computeAuditInput, isAuditDue } from '../../../../src/state/applyAudit.ts'
-import { AssetRecord } from '../../../../src/state/records.ts'
-import { assetKey } from '../../../../src/state/stateKeys.ts'
 import { MemoryState, StateOverlay } from '../../../../src/state/stateView.ts'
 import { addToAuditIndex, computeAuditSamplePositions, isInAuditIndex, readAuditIndexAt, readAuditIndexCount, removeFromAuditIndex } from '../../../../src/state/storage/auditIndex.ts'
 import { computeAuditChallenges } from '../../../../src/state/storage/computeAuditEntry.ts'
+import { TABLES } from '../../../../src/state/tables.ts'
 import { buildAuditState } from '../../../support/auditState.ts'
 
 /** Audits sample a bounded number of shards per block from a state-kept index, never every asset. */
@@ -54,7 +53,7 @@ describe('acknowledged shards only', () => {
   it('a shard its host never acknowledged is not challenged', () => {
     const fixture = buildAuditState({ assets: 1 })
     const [asset] = fixture.assetIds
-    const record = new StateOverlay(fixture.state).read(AssetRecord, assetKey(asset!))!
+    const record = new StateOverlay(fixture.state).read(TABLES.asset.at(asset!))!
     const input = { seed: hash(u32be(3)), epoch: 4, height: 100, assets: [{ asset: asset!, record: { ...record, acked: [1, 1, 0, 1, 1, 1] } }] }
     expect(computeAuditChallenges(input).map((c) => c.shardIndex)).toEqual([0, 1, 3, 4, 5])
     expect(computeAuditChallenges({ ...input, assets: [{ asset: asset!, record }] }).map((c) => c.shardIndex)).toEqual([0, 1, 2, 3, 4, 5])
@@ -132,8 +131,8 @@ describe('sampled audit blocks', () => {
     const one = buildAuditState({ assets: 3, params: { auditSamplesPerBlock: SAMPLES, rentGraceEpochs: 0 } })
     const poor = one.assetIds[1]!
     const s = new StateOverlay(one.state)
-    const record = s.read(AssetRecord, assetKey(poor))!
-    s.write(AssetRecord, assetKey(poor), { ...record, deposit: 0n })
+    const record = s.read(TABLES.asset.at(poor))!
+    s.write(TABLES.asset.at(poor), { ...record, deposit: 0n })
     one.state.apply(s.writeSet())
     const ctx = one.context(100, 3)
     const out = computeAuditBlockEntry(one.state, ctx, (c) => one.answer(c))

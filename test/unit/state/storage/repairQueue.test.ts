@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 
 import { equalBytes, toHex } from '../../../../src/crypto/index.ts'
 import { applyAudit, computeAuditBlockEntry } from '../../../../src/state/applyAudit.ts'
-import { AssetRecord, HOST_STATUS, HostRecord } from '../../../../src/state/records.ts'
-import { assetKey, hostKey } from '../../../../src/state/stateKeys.ts'
+import { HOST_STATUS } from '../../../../src/state/records.ts'
 import { StateOverlay } from '../../../../src/state/stateView.ts'
 import { queueRepairsOfHost, readAssetsOfHost, readRepairQueue, REPAIRS_PER_AUDIT, writeAssetRecord } from '../../../../src/state/storage/repairQueue.ts'
+import { TABLES } from '../../../../src/state/tables.ts'
 import { buildAuditState } from '../../../support/auditState.ts'
 
 /** A lost host's shards move in the next audit blocks, not when their assets happen to be sampled. */
@@ -15,10 +15,10 @@ describe('the repair queue', () => {
     const s = new StateOverlay(f.state)
     const host = f.hostAddresses[0]!
     const held = readAssetsOfHost(s, host)
-    const expected = f.assetIds.filter((id) => s.read(AssetRecord, assetKey(id))!.placement.some((h) => equalBytes(h, host)))
+    const expected = f.assetIds.filter((id) => s.read(TABLES.asset.at(id))!.placement.some((h) => equalBytes(h, host)))
     expect(held.map(toHex).sort()).toEqual(expected.map(toHex).sort())
     const [first] = held
-    const record = s.read(AssetRecord, assetKey(first!))!
+    const record = s.read(TABLES.asset.at(first!))!
     const moved = record.placement.map((h) => (equalBytes(h, host) ? f.hostAddresses[11]! : h))
     writeAssetRecord(s, first!, { ...record, placement: moved })
     expect(readAssetsOfHost(s, host).some((a) => equalBytes(a, first!))).toBe(false)
@@ -31,7 +31,7 @@ describe('the repair queue', () => {
     const f = buildAuditState({ assets: 1000, hosts: 30, params: { auditSamplesPerBlock: 36, vettingPasses: 0 }, hostBond: 10n ** 12n })
     const leaving = f.hostAddresses[0]!
     const s = new StateOverlay(f.state)
-    s.write(HostRecord, hostKey(leaving), { ...s.read(HostRecord, hostKey(leaving))!, status: HOST_STATUS.draining })
+    s.write(TABLES.host.at(leaving), { ...s.read(TABLES.host.at(leaving))!, status: HOST_STATUS.draining })
     queueRepairsOfHost(s, leaving) // as host.leave does (applyLedger)
     const held = readAssetsOfHost(s, leaving).length
     expect(held).toBe(200) // 1000 × 6 shards over 30 hosts
@@ -49,6 +49,6 @@ describe('the repair queue', () => {
     // Sampling alone would have reached about 6 of its 200 assets per audit block.
     expect(audits).toBeLessThanOrEqual(Math.ceil(held / REPAIRS_PER_AUDIT) + 1)
     expect(readAssetsOfHost(f.state, leaving)).toEqual([])
-    for (const id of f.assetIds) expect(f.state.get(assetKey(id))).toBeDefined()
+    for (const id of f.assetIds) expect(f.state.get(TABLES.asset.key(id))).toBeDefined()
   })
 })
