@@ -5,7 +5,7 @@
  *
  *   npm run sim:scale [-- --seed 1 --validators 100 --hosts 10000 --assets 100000 --heights 2000
  *                        --deploys-per-block 250 --fail-percent 1 --leave-percent 1 --join-percent 2
- *                        --k 4 --m 2 --block-interval-ms 500 --repair sampled|host-index --audit-samples 512]
+ *                        --k 4 --m 2 --block-interval-ms 500 --repair host-index|sampled --audit-samples 512]
  *
  * Exit code 1 when finality broke (a safety violation) or an asset fell below k + 1 healthy shards.
  */
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     k: { type: 'string', default: '4' },
     m: { type: 'string', default: '2' },
     'block-interval-ms': { type: 'string', default: '500' },
-    repair: { type: 'string', default: 'sampled' },
+    repair: { type: 'string', default: 'host-index' },
     'audit-samples': { type: 'string', default: String(DEFAULT_PARAMS.auditSamplesPerBlock) },
   },
 })

@@ -23,9 +23,10 @@ import { Prng } from './prng.ts'
  * host drains (still serving) until its shards are moved. No txs, signatures, blocks on disk or
  * network: `blockProcessingMs` is the wall time of the storage work of each block (deploy
  * routing, audits, reputation, repairs, index updates), not a full node's import.
- * Repair modes: `sampled` repairs only assets the epoch's audit sampled, as computeAuditEntry does
- * today; `host-index` also repairs, in audit blocks and within the same per-entry limit, every
- * asset with a shard on a host that became lost (a host → shards index the chain does not have yet).
+ * Repair modes: `host-index` (what the chain does, src/state/storage/repairQueue.ts) also repairs,
+ * in audit blocks and within the same per-entry limit, every asset with a shard on a host that
+ * became lost; `sampled` repairs only assets the epoch's audit sampled (the chain before the
+ * repair queue), kept for comparison.
  */
 export interface ScaleSimOptions {
   seed: number
