@@ -152,7 +152,7 @@ export interface VerifiedChunk {
  * and returns what to store. Throws StateTreeError BAD_PROOF saying why it does not verify. Pure.
  */
 export function verifyStateChunk(root: Uint8Array, chunk: StateChunk, start: bigint, limit: bigint): VerifiedChunk {
-  const fail = (reason: string): never => {
+  const fail: (reason: string) => never = (reason) => {
     throw new StateTreeError('BAD_PROOF', `state chunk: ${reason}`, { reason })
   }
   if (pathToBigInt(chunk.start) !== start) fail('it starts elsewhere than asked')
@@ -204,7 +204,7 @@ export function verifyStateChunk(root: Uint8Array, chunk: StateChunk, start: big
     if (lo >= start && hi <= end) return { ...build(depth, ...leavesIn(lo, hi)), known: true }
     const item = chunk.proof[next++] ?? fail('the proof ends early')
     if (hi < start || lo > end) {
-      if (item.type !== 'hash') fail('a position outside the range is not given by its hash')
+      if (item.type !== 'hash') return fail('a position outside the range is not given by its hash')
       return { hash: item.hash, leaf: false, known: false }
     }
     const [a, b] = leavesIn(lo, hi)
