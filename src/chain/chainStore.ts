@@ -28,6 +28,8 @@ const RECENT_BLOCKS = 512
 const META_FINALIZED = new TextEncoder().encode('finalized')
 const META_PRIORITIES = new TextEncoder().encode('priorities')
 const META_PRUNED_BELOW = new TextEncoder().encode('prunedBelow')
+/** Set while a state sync writes the state bucket (src/node/network/stateSync.ts): the values there are partial. */
+const META_STATE_SYNC = new TextEncoder().encode('stateSync')
 /** Heights moved per batch when pruning (a batch per this many blocks). */
 const PRUNE_BATCH = 256
 
@@ -112,6 +114,8 @@ export class ChainStore {
       if (stored0 === undefined || !equalBytes(stored0, g.hash)) {
         throw new ChainStoreError('WRONG_GENESIS', `the data dir holds another chain (genesis ${stored0 ? toHex(stored0) : 'missing'}, expected ${toHex(g.hash)})`)
       }
+      // A state sync cut short: its partial values go, the genesis state comes back (the head never moved).
+      if ((await db.get(Bucket.meta, META_STATE_SYNC)) !== undefined) await store.#resetStateTo(g.writes, [{ type: 'del', key: bucketKey(Bucket.meta, META_STATE_SYNC) }])
       for await (const [k, v] of db.entries(Bucket.state)) store.state.apply([{ key: k, value: v }])
       const head = decode(HeadRef, headBytes)
       const headBlock = await store.getBlock(head.hash)
@@ -189,6 +193,53 @@ export class ChainStore {
     if (setChanged) this.#lastValidatorSet = nextSet
     this.tree.trim()
     this.onStateChange?.(writes)
+  }
+
+  /** Replaces every value of the state bucket by `values` (with `extra` ops), in one batch. */
+  async #resetStateTo(values: readonly StateWrite[], extra: BatchOp[]): Promise<void> {
+    const ops: BatchOp[] = []
+    for await (const [k] of this.#db.entries(Bucket.state)) ops.push({ type: 'del', key: bucketKey(Bucket.state, k) })
+    for (const w of values) if (w.value !== undefined) ops.push({ type: 'put', key: bucketKey(Bucket.state, w.key), value: w.value })
+    await this.#db.batch([...ops, ...extra], true)
+  }
+
+  /**
+   * State sync, step 1: empties the state bucket and marks the sync under way, so a crash before
+   * `finishStateSync` reopens on the genesis state (never on part of a synced one). Only on a
+   * store still at genesis.
+   */
+  async beginStateSync(): Promise<void> {
+    if (this.#head.height !== 0) throw new ChainStoreError('NOT_HEAD_CHILD', `state sync needs a store at genesis; this one is at height ${this.#head.height}`)
+    await this.#resetStateTo([], [{ type: 'put', key: bucketKey(Bucket.meta, META_STATE_SYNC), value: new Uint8Array([1]) }])
+  }
+
+  /** State sync, step 2 (per verified chunk): its values and tree nodes, in one batch. */
+  async writeStateChunk(values: readonly { key: Uint8Array; value: Uint8Array }[], treeNodes: readonly TreeNodeWrite[]): Promise<void> {
+    const ops: BatchOp[] = treeNodes.map((n) => ({ type: 'put', key: bucketKey(Bucket.treeNode, n.hash), value: n.bytes }))
+    for (const v of values) ops.push({ type: 'put', key: bucketKey(Bucket.state, v.key), value: v.value })
+    await this.#db.batch(ops)
+  }
+
+  /**
+   * State sync, last step: the synced block becomes head, final and the earliest block held
+   * (like a pruned history: nothing below it), with its commit, the next height's priorities
+   * and validator set, and the boundary tree nodes; the sync mark goes in the same synced batch.
+   * The store closes: reopen it to read the synced state.
+   */
+  async finishStateSync(synced: { block: Block; hash: Hash; bytes: Uint8Array; commit: Commit; priorities: ProposerPriorityState; nextValidators: readonly ValidatorStake[]; treeNodes: readonly TreeNodeWrite[] }): Promise<void> {
+    const height = synced.block.header.height
+    const ops: BatchOp[] = synced.treeNodes.map((n) => ({ type: 'put', key: bucketKey(Bucket.treeNode, n.hash), value: n.bytes }))
+    ops.push({ type: 'put', key: bucketKey(Bucket.block, synced.hash), value: synced.bytes })
+    ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(height)), value: synced.hash })
+    ops.push({ type: 'put', key: bucketKey(Bucket.commit, u32be(height)), value: encode(Commit, synced.commit) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash: synced.hash, height }) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_HEAD), value: encode(HeadRef, { hash: synced.hash, height }) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_PRIORITIES), value: encodePriorities(synced.priorities) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.validatorSet, u32be(height + 1)), value: encodeValidatorSet(synced.nextValidators) })
+    ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_PRUNED_BELOW), value: u32be(height) })
+    ops.push({ type: 'del', key: bucketKey(Bucket.meta, META_STATE_SYNC) })
+    await this.#db.batch(ops, true)
+    await this.#db.close()
   }
 
   /** The commit stored with the block at `height` (undefined for genesis and blocks finalized without BFT). */

@@ -31,6 +31,11 @@ export class StateTreeStore implements TreeNodeReader {
     return this.#cache.size
   }
 
+  /** One stored node by hash, from the cache or disk, without caching it (state-sync serving walks whole ranges). */
+  async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#cache.get(idOf(hash)) ?? (await this.#db.get(Bucket.treeNode, hash))
+  }
+
   /** Loads into the cache every node on the paths of `keys` in the tree at `root`. */
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     let frontier: { ref: TreeRef; paths: Uint8Array[]; depth: number }[] = [{ ref: { hash: root, leaf: false }, paths: keys.map(computeKeyPath), depth: 0 }]

@@ -12,6 +12,8 @@ export const PROTOCOLS = {
   shardPut: 'shard/put',
   audit: 'audit/challenge',
   storageAck: 'storage/ack',
+  stateSnapshot: 'state/snapshot',
+  stateChunk: 'state/chunk',
 } as const
 export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
 
@@ -30,6 +32,8 @@ export const PROTOCOL_LIMITS = {
   shardPut: { maxRequestBytes: 128, maxBodyBytes: 64 * MiB, maxResponseBytes: 1 * KiB, timeoutMs: 30_000 },
   audit: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 2 * MiB, timeoutMs: 5_000, maxChunkBytes: 1 * MiB },
   storageAck: { maxRequestBytes: 64, maxBodyBytes: 0, maxResponseBytes: 512, timeoutMs: 2_000 },
+  stateSnapshot: { maxRequestBytes: 16, maxBodyBytes: 0, maxResponseBytes: 20 * MiB, timeoutMs: 10_000 },
+  stateChunk: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 20 * MiB, timeoutMs: 15_000 },
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */

@@ -6,6 +6,7 @@ import { AUDIT_OUTCOME, CAPABILITY, COMPLETION_STATUS, type HostParams, OUTCOME 
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { ImportedBlock } from '../chain/chain.ts'
 import { Chain } from '../chain/chain.ts'
+import { ChainStore } from '../chain/chainStore.ts'
 import type { EvidencePool } from '../chain/evidencePool.ts'
 import { type ComputePool, createComputePool } from '../compute/computePool.ts'
 import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
@@ -29,6 +30,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
 import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
 import { SlotTicker } from './network/slotTicker.ts'
+import { runStateSync, type StateSyncOpts,StateSyncServer } from './network/stateSync.ts'
 import { registerOperatorMetrics } from './operatorMetrics.ts'
 import { NodeRpcBackend } from './rpcBackend.ts'
 import { SignGuard } from './signGuard.ts'
@@ -75,6 +77,8 @@ export interface NodeOpts {
   twin?: boolean
   /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
   pruneKeepBlocks?: number
+  /** On an empty data dir, state-sync from peers before starting (`xsc node --state-sync`). */
+  stateSync?: StateSyncOpts
 }
 
 /** The fewest recent block bodies a pruning node keeps (range sync serves them to peers catching up). */
@@ -168,6 +172,7 @@ export class XscNode {
     if (opts.pruneKeepBlocks !== undefined && opts.pruneKeepBlocks !== 0 && !(Number.isSafeInteger(opts.pruneKeepBlocks) && opts.pruneKeepBlocks >= MIN_PRUNE_KEEP_BLOCKS)) {
       throw new XscError('BAD_CONFIG', `prune keeps 0 (everything) or at least ${MIN_PRUNE_KEEP_BLOCKS} blocks, got ${opts.pruneKeepBlocks}`)
     }
+    if (opts.stateSync !== undefined) await XscNode.#stateSync(opts, opts.stateSync, log)
     const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
@@ -207,6 +212,36 @@ export class XscNode {
     return node
   }
 
+  /**
+   * State sync before the node starts: on a store still at genesis, a short-lived libp2p node
+   * with this node's identity downloads a trusted state (src/node/network/stateSync.ts); the
+   * chain then opens on it as on any data dir. A store past genesis is used as it is.
+   */
+  static async #stateSync(opts: NodeOpts, sync: StateSyncOpts, log: Logger): Promise<void> {
+    const store = await ChainStore.open(join(opts.dataDir, 'chain'), opts.genesis)
+    if (store.head.height > 0) {
+      log.info({ head: store.head.height }, 'the data dir already holds a chain: state sync skipped')
+      await store.close()
+      return
+    }
+    const p2p = opts.p2p ?? {}
+    if (p2p.enabled === false) {
+      await store.close()
+      throw new XscError('BAD_CONFIG', 'state sync needs p2p')
+    }
+    const secretKey = resolveP2pSeed({ dataDir: opts.dataDir, ...(p2p.keyFile ? { p2pKeyFile: p2p.keyFile } : {}), ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
+    const net = createNetNode({ secretKey, chainId: opts.genesis.chainId, listen: p2p.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: p2p.bootstrap ?? [], logger: toNetLogger(log.child({ module: 'net' })) })
+    await net.start()
+    try {
+      await runStateSync({ store, net, log: log.child({ module: 'statesync' }) }, sync)
+    } catch (e) {
+      await store.close().catch(() => undefined)
+      throw e
+    } finally {
+      await net.stop()
+    }
+  }
+
   #pruning = false
   /** Drops old block bodies past `pruneKeepBlocks`, one batch at a time, off the import path. */
   #maybePrune(): void {
@@ -233,6 +268,7 @@ export class XscNode {
    * topics are there from the first connection.
    */
   static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, modules: NodeModules, log: Logger): Promise<void> {
+    await new StateSyncServer(chain).start(net)
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }), handoffDir: join(opts.dataDir, 'handoff') })
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })

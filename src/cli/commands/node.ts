@@ -1,8 +1,9 @@
-import { toHex } from '../../crypto/index.ts'
+import { fromHex, toHex } from '../../crypto/index.ts'
 import { NODE_SETTINGS, type PartialNodeSettings, SETTING_NAMES } from '../../node/config/nodeSettings.ts'
 import { readNodeConfigFile } from '../../node/config/parseNodeConfig.ts'
 import { type ResolvedNodeSettings, resolveNodeSettings } from '../../node/config/resolveNodeSettings.ts'
 import { readGenesisFile } from '../../node/genesisFile.ts'
+import type { StateSyncOpts } from '../../node/network/stateSync.ts'
 import { type HostOpts, type P2pOpts, XscNode } from '../../node/node.ts'
 import { type Command, parseCommandArgs } from '../args.ts'
 import { CliError } from '../errors.ts'
@@ -51,6 +52,22 @@ async function hostOpts(s: ResolvedNodeSettings, passphrase: PassphraseSource): 
   }
 }
 
+/** State sync on an empty data dir (--state-sync), with CometBFT's trust options. */
+function stateSyncOpts(s: ResolvedNodeSettings): StateSyncOpts | undefined {
+  const { values: v, label } = s
+  if (!v['state-sync']) {
+    if (v['trust-height'] || v['trust-hash']) throw new CliError('USAGE', `${label('trust-height')} and ${label('trust-hash')} go with --state-sync`)
+    return undefined
+  }
+  const hash = v['trust-hash']
+  if (hash && !/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new CliError('USAGE', `${label('trust-hash')} takes a block hash 0x + 64 hex digits, got "${hash.slice(0, 80)}"`)
+  if (hash && !v['trust-height']) throw new CliError('USAGE', `${label('trust-hash')} needs ${label('trust-height')} (the height of that block)`)
+  return {
+    ...(v['trust-height'] ? { trustHeight: parseCount(v['trust-height'], label('trust-height'), 0xffffffff, 1) } : {}),
+    ...(hash ? { trustHash: fromHex(hash, 32) } : {}),
+  }
+}
+
 /** parseArgs options for every node setting, without defaults (so a missing flag is undefined and the file can fill it). */
 const FLAG_OPTIONS = Object.fromEntries(SETTING_NAMES.map((n) => [n, NODE_SETTINGS[n].kind === 'boolean' ? { type: 'boolean' } : { type: 'string', ...(NODE_SETTINGS[n].kind === 'strings' ? { multiple: true } : {}) }])) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>
 
@@ -67,7 +84,7 @@ export function resolveNodeCommandSettings(argv: string[]): ResolvedNodeSettings
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a node (a validator with --key, a host with --host); settings from --config FILE',
-  usage: '[--config node.toml] [--data DIR] [--genesis genesis.json] [--key validator.json] [--passphrase-file FILE] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--prune BLOCKS] [--listen /ip4/0.0.0.0/tcp/4001 ...] [--announce /ip4/PUBLIC_IP/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]\n  flags override the config file (xsc init writes one, documenting every key); encrypted keys read their passphrase from --passphrase-file, $XSC_PASSPHRASE or a prompt',
+  usage: '[--config node.toml] [--data DIR] [--genesis genesis.json] [--key validator.json] [--passphrase-file FILE] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--prune BLOCKS] [--state-sync [--trust-height H --trust-hash 0xBLOCK]] [--listen /ip4/0.0.0.0/tcp/4001 ...] [--announce /ip4/PUBLIC_IP/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]\n  flags override the config file (xsc init writes one, documenting every key); encrypted keys read their passphrase from --passphrase-file, $XSC_PASSPHRASE or a prompt',
   async run(ctx) {
     const settings = resolveNodeCommandSettings(ctx.argv)
     const v = settings.values
@@ -75,6 +92,7 @@ export const nodeCommand: Command = {
     const passphrase: PassphraseSource = { file: v['passphrase-file'] }
     const genesis = readGenesisFile(v.genesis)
     const rpc = parseHostPort(v.rpc, settings.label('rpc'))
+    const stateSync = stateSyncOpts(settings)
     const node = await XscNode.start({
       dataDir: v.data,
       genesis,
@@ -82,6 +100,7 @@ export const nodeCommand: Command = {
       rpc: { ...rpc, corsOrigins: v.cors },
       logLevel: v['log-level'],
       pruneKeepBlocks: Number(v.prune),
+      ...(stateSync ? { stateSync } : {}),
       p2p: p2pOpts(settings),
       ...(v.host ? { host: await hostOpts(settings, passphrase) } : {}),
     })

@@ -24,6 +24,9 @@ export const NODE_SETTINGS = {
   key: { kind: 'string', section: 'node', path: true, doc: 'Validator key file (encrypted or plaintext). Set it and the node proposes and attests in its slots.', example: 'keys/validator.json' },
   'passphrase-file': { kind: 'string', section: 'node', path: true, doc: 'File whose first line is the passphrase of the encrypted key files; else $XSC_PASSPHRASE, else a prompt on a terminal.', example: '/run/secrets/xsc-passphrase' },
   prune: { kind: 'string', section: 'node', integer: true, doc: 'Keep the bodies of only the last N blocks (at least 128); headers, commits and state stay, so finality and state proofs still answer. 0 keeps everything. A pruned node cannot help a new node sync from genesis.', example: '0' },
+  'state-sync': { kind: 'boolean', section: 'node', doc: 'On an empty data dir, download a finalized state from peers (chunks checked against its state root) instead of replaying the chain; blocks below it stay unavailable here. Without trust-hash only while the validator set is the genesis one (docs/operations.md).', example: false },
+  'trust-height': { kind: 'string', section: 'node', integer: true, doc: 'State sync: the height of the block to trust (default: the latest finalized peers offer).', example: '12345' },
+  'trust-hash': { kind: 'string', section: 'node', doc: 'State sync: the hash (0x…) of the block at trust-height, from a source you trust (a block explorer, another operator).', example: '0x…' },
   validator: { kind: 'boolean', section: 'node', doc: 'Informational: a node validates when `key` is set.', example: true },
   'log-level': { kind: 'string', section: 'node', doc: 'trace, debug, info, warn, error or fatal (default: $XSC_LOG_LEVEL or info).', example: 'info' },
   rpc: { kind: 'string', section: 'rpc', doc: 'JSON-RPC, /health, /ready and /metrics listen on [HOST:]PORT. 0.0.0.0 exposes them to the network: put them behind a firewall or proxy.', example: '127.0.0.1:8545' },
@@ -51,10 +54,11 @@ export type PartialNodeSettings = Partial<NodeSettings>
 export const SETTING_NAMES = Object.keys(NODE_SETTINGS) as SettingName[]
 
 /** Used when neither a flag nor the config file sets a value (data has none: it is required). */
-export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<NodeSettings, 'data' | 'key' | 'passphrase-file' | 'p2p-key' | 'host-key'> {
+export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<NodeSettings, 'data' | 'key' | 'passphrase-file' | 'p2p-key' | 'host-key' | 'trust-height' | 'trust-hash'> {
   return {
     genesis: 'genesis.json',
     prune: '0',
+    'state-sync': false,
     validator: true,
     'log-level': env.XSC_LOG_LEVEL ?? 'info',
     rpc: '127.0.0.1:8545',
