@@ -80,6 +80,8 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Proofs of `keys` in the tree at `root` (any committed root: nodes are never overwritten). */
   async prove(root: Uint8Array, keys: readonly Uint8Array[]): Promise<StateProof[]> {
+    // Every path first: a run names only the first key it misses, and withLoaded retries a few times only.
+    await this.load(root, keys)
     return this.withLoaded(() => keys.map((key) => computeStateProof(this, root, key)))
   }
 

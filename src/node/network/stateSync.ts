@@ -10,7 +10,7 @@ import type { Chain } from '../../chain/chain.ts'
 import type { ChainStore } from '../../chain/chainStore.ts'
 import { equalBytes, toHex } from '../../crypto/index.ts'
 import {
-  type NetNode, PeerRateLimit, requestStateChunk, requestStateSnapshot, serveStateSync, type StateSnapshot, SYNC_PENALTY,
+  type NetNode, PeerRateLimit, requestStateChunk, requestStateSnapshot, SCORE_THRESHOLDS, serveStateSync, type StateSnapshot, SYNC_PENALTY,
 } from '../../net/index.ts'
 import { Validator } from '../../state/records.ts'
 import { STATE_PREFIX } from '../../state/stateKeys.ts'
@@ -45,6 +45,12 @@ export type StateSyncErrorPayloads = {
   BAD_REQUEST: {}
 }
 export class StateSyncError extends XscError<StateSyncErrorPayloads> {}
+
+/**
+ * A chunk that fails its range proof against a root from a trusted header is a lie, never a
+ * slow link or a different view: the peer goes below the graylist threshold (hung up on, banned).
+ */
+const BAD_CHUNK_PENALTY = 2 * SCORE_THRESHOLDS.graylistThreshold
 
 /** Requests per second a peer may make of the state-sync protocols (bursts of twice that). */
 const SERVE_PER_SECOND = 20
@@ -333,7 +339,7 @@ async function downloadState(m: StateSyncModules, opts: StateSyncOpts, height: n
           return
         }
         log.warn({ peer, err: err.message }, 'state sync: peer sent a chunk that does not verify; dropping it')
-        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'state chunk that does not verify')
+        net.penalize(peer, BAD_CHUNK_PENALTY, 'state chunk that does not verify')
         dropped.add(peer)
         pending.push(task)
       }

@@ -1,0 +1,212 @@
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { ChainStore } from '../../../src/chain/chainStore.ts'
+import { createClient, http } from '../../../src/client/index.ts'
+import { equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
+import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, serveStateSync } from '../../../src/net/index.ts'
+import { createLogger } from '../../../src/node/logger.ts'
+import { runStateSync, StateSyncError, type StateSyncOpts } from '../../../src/node/network/stateSync.ts'
+import { XscNode } from '../../../src/node/node.ts'
+import { accountKey } from '../../../src/state/stateKeys.ts'
+import { type StateChunk } from '../../../src/state/stateTree/index.ts'
+import { MemoryState } from '../../../src/state/stateView.ts'
+import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { waitFor } from '../../support/nodeProcess.ts'
+
+/**
+ * State sync over real libp2p and classic-level: two validators make a chain with transfers; a
+ * fresh node state-syncs from a finalized block and must then hold the very state a replaying
+ * node holds, and follow the chain. Peers that tamper with chunks or stall do not stop it.
+ */
+
+const log = createLogger({ level: 'silent' })
+const tmp = tempDir('xsc-statesync-')
+const cleanups: (() => Promise<void> | void)[] = []
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c()
+    } catch {
+      // already stopped or closed
+    }
+  }
+  tmp.cleanup()
+})
+
+const keys = [testKey('statesync-v0'), testKey('statesync-v1')]
+const payer = testKey('statesync-payer')
+const recipients = Array.from({ length: 40 }, (_, i) => testKey(`statesync-to-${i}`))
+const genesis = testGenesis({ validators: keys, slotMs: 300, genesisTime: BigInt(Date.now()), schemes: ['stake'], funded: [{ key: payer, amount: 10_000_000n }] })
+let validators: XscNode[] = []
+let addrs: string[] = []
+
+/** A finalized height both validators hold, at least `min`. */
+async function finalizedAtLeast(min: number): Promise<{ height: number; hash: Uint8Array }> {
+  await waitFor(async () => validators.every((v) => v.chain.store.finalized.height >= min), 60_000, `both validators to finalize height ${min}`)
+  const height = Math.min(...validators.map((v) => v.chain.store.finalized.height))
+  return { height, hash: (await validators[0]!.chain.store.getHashAtHeight(height))! }
+}
+
+beforeAll(async () => {
+  const first = await XscNode.start({ dataDir: join(tmp.dir, 'v0'), genesis, validatorKey: keys[0]!, rpc: { port: 0 }, p2p: {} }, { log })
+  cleanups.push(() => first.stop())
+  const second = await XscNode.start({ dataDir: join(tmp.dir, 'v1'), genesis, validatorKey: keys[1]!, rpc: { port: 0 }, p2p: { bootstrap: [first.net!.multiaddrs()[0]!] } }, { log })
+  cleanups.push(() => second.stop())
+  validators = [first, second]
+  addrs = validators.map((v) => v.net!.multiaddrs()[0]!)
+  await finalizedAtLeast(2)
+  for (let i = 0; i < recipients.length; i++) first.chain.submitTx(transfer(payer, i, recipients[i]!.publicKey, 1_000n + BigInt(i)))
+  await waitFor(async () => validators.every((v) => v.chain.mempool.size === 0 && v.chain.store.state.get(accountKey(recipients.at(-1)!.publicKey)) !== undefined), 60_000, 'the transfers to land')
+}, 120_000)
+
+/** A libp2p node that is not a chain node, dialled to `peers`. */
+async function startRawNode(name: string, peers: string[] = addrs): Promise<NetNode> {
+  const net = createNetNode({ secretKey: hash(utf8(`statesync-raw-${name}`)), chainId: genesis.chainId, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: peers })
+  cleanups.push(() => net.stop())
+  return net
+}
+
+/** A peer that answers chunks with an honest validator's chunk, changed by `tamper`; never offers a snapshot. */
+async function startTamperer(name: string, tamper: (chunk: StateChunk) => void): Promise<NetNode & { served: number }> {
+  const net = Object.assign(await startRawNode(name), { served: 0 })
+  await serveStateSync(net, {
+    snapshot: async () => undefined,
+    chunk: async (req) => {
+      const honest = await requestStateChunk(net, validators[0]!.net!.peerId, req)
+      tamper(honest)
+      net.served++
+      return honest
+    },
+  })
+  await net.start()
+  return net
+}
+
+/** A fresh store and a temporary net node that knows the given extra peers as well as the validators. */
+async function startJoiner(name: string, extra: NetNode[]): Promise<{ store: ChainStore; net: NetNode; dir: string }> {
+  const dir = join(tmp.dir, name)
+  const store = await ChainStore.open(dir, genesis)
+  const net = await startRawNode(`joiner-${name}`, [...addrs, ...extra.map((e) => e.multiaddrs()[0]!)])
+  await net.start()
+  await waitFor(async () => net.peers().length >= addrs.length + extra.length, 15_000, 'the joiner to connect to every peer')
+  return { store, net, dir }
+}
+
+/** The state root of the values a store reopened after sync holds: it must be the synced block's. */
+async function reopenedRoot(dir: string): Promise<{ root: Uint8Array; stateRoot: Uint8Array; store: ChainStore }> {
+  const store = await ChainStore.open(dir, genesis)
+  cleanups.push(() => store.close())
+  const values = new MemoryState()
+  for (let prefix = 0; prefix < 256; prefix++) values.apply(store.state.scan(new Uint8Array([prefix])))
+  return { root: values.root, stateRoot: store.head.header.stateRoot, store }
+}
+
+async function syncWith(name: string, extra: NetNode[], opts: StateSyncOpts): Promise<{ store: ChainStore; net: NetNode; dir: string; result: { height: number; hash: Uint8Array } }> {
+  const joiner = await startJoiner(name, extra)
+  const result = await runStateSync({ store: joiner.store, net: joiner.net, log }, { ranges: 4, requestTimeoutMs: 1_500, ...opts })
+  return { ...joiner, result }
+}
+
+describe('state sync (two validators, real libp2p and classic-level)', () => {
+  it('a node state-synced from a trusted block holds the state of the nodes that replayed it, proves the same, and follows the chain', async () => {
+    const trusted = await finalizedAtLeast(validators[0]!.chain.head.height)
+    const node = await XscNode.start({ dataDir: join(tmp.dir, 'synced'), genesis, rpc: { port: 0 }, p2p: { bootstrap: addrs }, stateSync: { trustHeight: trusted.height, trustHash: trusted.hash } }, { log })
+    cleanups.push(() => node.stop())
+    expect(node.chain.store.prunedBelow).toBe(trusted.height)
+    expect(await node.chain.store.getHashAtHeight(trusted.height)).toEqual(trusted.hash)
+    expect(await node.chain.store.getHashAtHeight(trusted.height - 1)).toBeUndefined()
+    // (a) the same proofs as a replaying node, at the synced height and at the head it follows to.
+    const proofKeys = [accountKey(payer.publicKey), ...recipients.slice(0, 5).map((r) => accountKey(r.publicKey)), accountKey(testKey('statesync-nobody').publicKey)]
+    const synced = createClient({ transport: http(node.rpc.url) })
+    const replayed = createClient({ transport: http(validators[1]!.rpc.url) })
+    cleanups.push(() => synced.close(), () => replayed.close())
+    const at = async (height: number) => Promise.all([synced, replayed].map((c) => c.request('xsc_getProof', [proofKeys, height])))
+    const [mine, theirs] = await at(trusted.height)
+    expect(mine).toEqual(theirs)
+    expect(mine).not.toBeNull()
+    // (b) it imports the next blocks, and they are the validators'.
+    const target = trusted.height + 3
+    await waitFor(async () => node.chain.head.height >= target, 60_000, 'the synced node to import three more blocks')
+    expect(await node.chain.store.getHashAtHeight(target)).toEqual(await validators[0]!.chain.store.getHashAtHeight(target))
+    const [mineLater, theirsLater] = await at(target)
+    expect(mineLater).toEqual(theirsLater)
+  }, 120_000)
+
+  for (const [attack, tamper] of [
+    ['changes a value', (c: StateChunk) => { if (c.leaves[0]) c.leaves[0].value = new Uint8Array([...c.leaves[0].value, 1]) }],
+    ['drops a key', (c: StateChunk) => { c.leaves.pop() }],
+    ['adds a key', (c: StateChunk) => { c.leaves.push({ key: accountKey(testKey('statesync-forged').publicKey), value: c.leaves[0]?.value ?? new Uint8Array([1]) }) }],
+  ] as const) {
+    it(`a peer whose chunks ${attack} is detected, scored down and dropped; the sync completes from honest peers`, async () => {
+      const bad = await startTamperer(attack.replace(/ /g, '-'), tamper)
+      const { net, dir, result } = await syncWith(`tamper-${attack.replace(/ /g, '-')}`, [bad], {})
+      // Asked once, caught, never asked again.
+      expect(bad.served).toBe(1)
+      expect(net.isBanned(bad.peerId)).toBe(true)
+      const reopened = await reopenedRoot(dir)
+      expect(reopened.store.head.height).toBe(result.height)
+      expect(toHex(reopened.root)).toBe(toHex(reopened.stateRoot))
+    }, 60_000)
+  }
+
+  it('a peer that only stalls does not stop the sync', async () => {
+    const staller = await startRawNode('staller')
+    let asked = 0
+    await serveStateSync(staller, {
+      snapshot: async () => undefined,
+      chunk: async () => {
+        asked++
+        await new Promise((r) => setTimeout(r, PROTOCOL_LIMITS.stateChunk.timeoutMs))
+        return undefined
+      },
+    })
+    await staller.start()
+    const { dir, result } = await syncWith('stall', [staller], {})
+    expect(asked).toBeGreaterThan(0)
+    const reopened = await reopenedRoot(dir)
+    expect(reopened.store.head.height).toBe(result.height)
+    expect(toHex(reopened.root)).toBe(toHex(reopened.stateRoot))
+  }, 60_000)
+
+  it('refuses a trust hash the peers do not hold at that height, with a typed error, and leaves the store at genesis', async () => {
+    const trusted = await finalizedAtLeast(2)
+    const joiner = await startJoiner('wrong-hash', [])
+    const err = await runStateSync({ store: joiner.store, net: joiner.net, log }, { trustHeight: trusted.height, trustHash: hash(utf8('not a block')) }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StateSyncError)
+    expect((err as StateSyncError).code).toBe('TRUST_HASH_MISMATCH')
+    expect(joiner.store.head.height).toBe(0)
+    await joiner.store.close()
+  }, 60_000)
+
+  it('a sync cut short reopens at genesis (no partial state is used) and a new sync completes', async () => {
+    const dir = join(tmp.dir, 'crash')
+    const first = await ChainStore.open(dir, genesis)
+    const genesisRoot = first.head.header.stateRoot
+    await first.beginStateSync()
+    await first.writeStateChunk([{ key: accountKey(testKey('statesync-half').publicKey), value: new Uint8Array([9]) }], [])
+    await first.close()
+    const reopened = await reopenedRoot(dir)
+    expect(reopened.store.head.height).toBe(0)
+    expect(toHex(reopened.root)).toBe(toHex(genesisRoot))
+    await reopened.store.close()
+    cleanups.pop()
+    const net = await startRawNode('crash-joiner')
+    await net.start()
+    await waitFor(async () => net.peers().length >= addrs.length, 15_000, 'peers')
+    const store = await ChainStore.open(dir, genesis)
+    const result = await runStateSync({ store, net, log }, { ranges: 4 })
+    const after = await reopenedRoot(dir)
+    expect(after.store.head.height).toBe(result.height)
+    expect(toHex(after.root)).toBe(toHex(after.stateRoot))
+  }, 60_000)
+
+  it('without a trust hash takes the latest block committed by the genesis validators', async () => {
+    const { dir, result } = await syncWith('no-trust-hash', [], {})
+    expect(result.height).toBeGreaterThanOrEqual(2)
+    expect(equalBytes(result.hash, (await validators[0]!.chain.store.getHashAtHeight(result.height))!)).toBe(true)
+    const reopened = await reopenedRoot(dir)
+    expect(toHex(reopened.root)).toBe(toHex(reopened.stateRoot))
+  }, 60_000)
+})
