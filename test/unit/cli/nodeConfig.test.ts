@@ -114,6 +114,16 @@ describe('node settings: flag > file > default', () => {
     expect(syntax.code).toBe(1)
     expect(JSON.parse(syntax.out).error).toMatchObject({ code: 'BAD_TOML', details: { line: 1 } })
   })
+
+  it('state-sync flags: a trust hash needs its height, both need --state-sync, the hash is 32 bytes of hex', async () => {
+    const genesis = join(tmp.dir, 'genesis-sync.json')
+    writeGenesisFile(genesis, testGenesis())
+    const run = async (...flags: string[]) => JSON.parse((await runCli('node', '--data', join(tmp.dir, 'sync'), '--genesis', genesis, '--json', ...flags)).out).error.message as string
+    expect(await run('--trust-height', '5')).toContain('go with --state-sync')
+    expect(await run('--state-sync', '--trust-height', '5', '--trust-hash', '0x12')).toContain('--trust-hash takes a block hash')
+    expect(await run('--state-sync', '--trust-hash', `0x${'ab'.repeat(32)}`)).toContain('--trust-hash needs --trust-height')
+    expect(await run('--state-sync', '--trust-height', 'x')).toContain('--trust-height must be a whole number')
+  })
 })
 
 describe('xsc init', () => {
