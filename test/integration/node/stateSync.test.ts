@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChainStore } from '../../../src/chain/chainStore.ts'
 import { createClient, http } from '../../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
-import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, serveStateSync } from '../../../src/net/index.ts'
+import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, requestStateSnapshot, serveStateSync } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
-import { runStateSync, StateSyncError, type StateSyncOpts } from '../../../src/node/network/stateSync.ts'
+import { runStateSync, StateSyncError, type StateSyncOpts, StateSyncServer } from '../../../src/node/network/stateSync.ts'
 import { XscNode } from '../../../src/node/node.ts'
 import { accountKey } from '../../../src/state/stateKeys.ts'
 import { type StateChunk } from '../../../src/state/stateTree/index.ts'
@@ -200,6 +200,19 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const after = await reopenedRoot(dir)
     expect(after.store.head.height).toBe(result.height)
     expect(toHex(after.root)).toBe(toHex(after.stateRoot))
+  }, 60_000)
+
+  it('a server that did not see a height go by replays the validator-set history for its priorities, to the same answer', async () => {
+    const chain = validators[0]!.chain
+    const fresh = new StateSyncServer(chain)
+    const height = 2
+    const replayed = (await fresh.snapshot(height))!
+    const net = await startRawNode('priorities')
+    await net.start()
+    await waitFor(async () => net.peers().includes(validators[0]!.net!.peerId), 15_000, 'a connection')
+    const remembered = await requestStateSnapshot(net, validators[0]!.net!.peerId, { height })
+    expect(replayed.priorities).toEqual(remembered.priorities)
+    expect(replayed.proposer).toEqual(remembered.proposer)
   }, 60_000)
 
   it('without a trust hash takes the latest block committed by the genesis validators', async () => {
