@@ -173,13 +173,17 @@ export function verifyStateChunk(root: Uint8Array, chunk: StateChunk, start: big
   const boundary: BoundaryNode[] = []
   let next = 0
   // Leaves with lo <= path <= hi, as an index range (items are sorted).
-  const leavesIn = (lo: bigint, hi: bigint): [number, number] => {
-    let a = 0
-    while (a < items.length && items[a]!.at < lo) a++
-    let b = a
-    while (b < items.length && items[b]!.at <= hi) b++
-    return [a, b]
+  const firstAtLeast = (bound: bigint): number => {
+    let lo = 0
+    let hi = items.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (items[mid]!.at < bound) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
+  const leavesIn = (lo: bigint, hi: bigint): [number, number] => [firstAtLeast(lo), firstAtLeast(hi + 1n)]
   const build = (depth: number, from: number, to: number): TreeRef => {
     if (from === to) return EMPTY_REF
     if (to - from === 1) {
