@@ -12,7 +12,7 @@ import { XscNode } from '../../../src/node/node.ts'
 import { accountKey } from '../../../src/state/stateKeys.ts'
 import { type StateChunk } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
-import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
 
 /**
@@ -222,4 +222,25 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const reopened = await reopenedRoot(dir)
     expect(toHex(reopened.root)).toBe(toHex(reopened.stateRoot))
   }, 60_000)
+
+  // Last: it changes the validator set for good.
+  it('once the validator set has changed, a sync without a trust hash is refused (NEEDS_TRUST_HASH) and one with a trust hash completes', async () => {
+    const staker = testKey('statesync-staker')
+    const chain = validators[0]!.chain
+    chain.submitTx(transfer(payer, recipients.length, staker.publicKey, 100_000n))
+    await waitFor(async () => validators.every((v) => v.chain.store.state.get(accountKey(staker.publicKey)) !== undefined), 60_000, 'the staker to be funded')
+    chain.submitTx(signTx(staker, 0, { type: 'stake', amount: genesis.params.minStake }))
+    await waitFor(async () => validators.every((v) => v.chain.validators().length === 3), 60_000, 'the new validator to bond')
+    const trusted = await finalizedAtLeast(chain.head.height)
+    const blind = await startJoiner('changed-set-blind', [])
+    const err = await runStateSync({ store: blind.store, net: blind.net, log }, { ranges: 4 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StateSyncError)
+    expect((err as StateSyncError).code).toBe('NEEDS_TRUST_HASH')
+    await blind.store.close()
+    const { dir, result } = await syncWith('changed-set-trusted', [], { trustHeight: trusted.height, trustHash: trusted.hash })
+    expect(result.height).toBe(trusted.height)
+    const reopened = await reopenedRoot(dir)
+    expect(toHex(reopened.root)).toBe(toHex(reopened.stateRoot))
+    expect(await reopened.store.getValidatorSetAt(trusted.height + 1)).toHaveLength(3)
+  }, 120_000)
 })
