@@ -164,6 +164,7 @@ export interface StateSyncModules {
 /** A trusted snapshot: the block, its hash and commit, the next height's priorities. */
 interface Trusted { block: Block; bytes: Uint8Array; hash: Hash; commit: Commit; priorities: ProposerPriorityState }
 
+const PEER_SETTLE_MS = 2_000
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -176,6 +177,8 @@ export async function runStateSync(m: StateSyncModules, opts: StateSyncOpts = {}
   const genesisValidators = readValidators(store)
   const deadline = Date.now() + (opts.peerWaitMs ?? 30_000)
   while (net.peers().length === 0 && Date.now() < deadline) await sleep(100)
+  // A moment for the other bootstrap peers: one lone peer should not decide what is offered.
+  if (net.peers().length === 1) await sleep(PEER_SETTLE_MS)
   const trusted = await findSnapshot(m, opts, genesisValidators)
   const height = trusted.block.header.height
   log.info({ height, hash: toHex(trusted.hash), stateRoot: toHex(trusted.block.header.stateRoot) }, 'state sync: snapshot trusted; downloading state')
