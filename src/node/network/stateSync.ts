@@ -66,9 +66,9 @@ export class StateSyncServer {
   /** height → the proposer priorities of that height. */
   readonly #priorities = new Map<number, ProposerPriorityState>()
 
-  constructor(chain: Chain) {
+  constructor(chain: Chain, opts: { now?: () => number } = {}) {
     this.#chain = chain
-    this.#cap = new PeerRateLimit({ perSecond: () => SERVE_PER_SECOND, burst: () => 2 * SERVE_PER_SECOND })
+    this.#cap = new PeerRateLimit({ perSecond: () => SERVE_PER_SECOND, burst: () => 2 * SERVE_PER_SECOND, ...(opts.now ? { now: opts.now } : {}) })
     this.#remember()
     chain.on('block', () => this.#remember())
   }

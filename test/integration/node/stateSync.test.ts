@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChainStore } from '../../../src/chain/chainStore.ts'
 import { createClient, http } from '../../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
-import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, requestStateSnapshot, serveStateSync } from '../../../src/net/index.ts'
+import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, requestStateSnapshot, requestStatus, serveStateSync } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { runStateSync, StateSyncError, type StateSyncOpts, StateSyncServer } from '../../../src/node/network/stateSync.ts'
 import { XscNode } from '../../../src/node/node.ts'
@@ -117,6 +117,11 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     expect(node.chain.store.prunedBelow).toBe(trusted.height)
     expect(await node.chain.store.getHashAtHeight(trusted.height)).toEqual(trusted.hash)
     expect(await node.chain.store.getHashAtHeight(trusted.height - 1)).toBeUndefined()
+    // Its peers see where its history starts, as for a pruned node.
+    const asker = await startRawNode('status-asker', [node.net!.multiaddrs()[0]!])
+    await asker.start()
+    await waitFor(async () => asker.peers().includes(node.net!.peerId), 15_000, 'a connection to the synced node')
+    expect((await requestStatus(asker, node.net!.peerId)).earliestHeight).toBe(trusted.height)
     // (a) the same proofs as a replaying node, at the synced height and at the head it follows to.
     const proofKeys = [accountKey(payer.publicKey), ...recipients.slice(0, 5).map((r) => accountKey(r.publicKey)), accountKey(testKey('statesync-nobody').publicKey)]
     const synced = createClient({ transport: http(node.rpc.url) })
@@ -213,6 +218,22 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const remembered = await requestStateSnapshot(net, validators[0]!.net!.peerId, { height })
     expect(replayed.priorities).toEqual(remembered.priorities)
     expect(replayed.proposer).toEqual(remembered.proposer)
+  }, 60_000)
+
+  it('a peer asking faster than the per-peer rate is refused with RATE_LIMITED', async () => {
+    // A server on a stopped clock: its burst is all a peer gets, however slowly it asks.
+    const serving = await startRawNode('rate-server')
+    await new StateSyncServer(validators[1]!.chain, { now: () => 0 }).start(serving)
+    await serving.start()
+    const net = await startRawNode('greedy', [serving.multiaddrs()[0]!])
+    await net.start()
+    await waitFor(async () => net.peers().includes(serving.peerId), 15_000, 'a connection')
+    const codes: string[] = []
+    for (let i = 0; i < 45; i++) {
+      codes.push(await requestStateSnapshot(net, serving.peerId, { height: 1 }).then(() => 'ok', (e: unknown) => (e as { details?: { remoteCode?: string } }).details?.remoteCode ?? 'other'))
+    }
+    expect(codes.slice(0, 40).every((c) => c === 'ok')).toBe(true)
+    expect(codes.slice(40).every((c) => c === 'RATE_LIMITED')).toBe(true)
   }, 60_000)
 
   it('without a trust hash takes the latest block committed by the genesis validators', async () => {
