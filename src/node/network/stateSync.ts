@@ -12,12 +12,11 @@ import { equalBytes, toHex } from '../../crypto/index.ts'
 import {
   type NetNode, PeerRateLimit, requestStateChunk, requestStateSnapshot, SCORE_THRESHOLDS, serveStateSync, type StateSnapshot, SYNC_PENALTY,
 } from '../../net/index.ts'
-import { Validator } from '../../state/records.ts'
-import { STATE_PREFIX } from '../../state/stateKeys.ts'
 import {
   bigIntToPath, type BoundaryNode, computeStateChunk, decodeTreeNode, MAX_PATH, pathToBigInt, resolveBoundaryNodes, type StateChunk,
   unresolvedChildren, verifyStateChunk,
 } from '../../state/stateTree/index.ts'
+import { idOfKey, scanRows, TABLES } from '../../state/tables.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -185,7 +184,9 @@ export async function runStateSync(m: StateSyncModules, opts: StateSyncOpts = {}
   await store.beginStateSync()
   const validators = new Map<string, ValidatorStake>()
   const boundary = await downloadState(m, opts, height, trusted.block.header.stateRoot, (leaves) => {
-    for (const { key, value } of leaves) if (key[0] === STATE_PREFIX.validator) validators.set(toHex(key), { address: key.subarray(1), stake: decode(Validator, value).stake })
+    for (const { key, value } of leaves) {
+      if (key[0] === TABLES.validator.prefix[0]) validators.set(toHex(key), { address: idOfKey(TABLES.validator, key), stake: TABLES.validator.codec.decode(value).stake })
+    }
   })
   const kinds = new Map<string, 'leaf' | 'internal'>()
   for (const h of unresolvedChildren(boundary)) {
@@ -201,7 +202,7 @@ export async function runStateSync(m: StateSyncModules, opts: StateSyncOpts = {}
 }
 
 function readValidators(store: ChainStore): ValidatorStake[] {
-  return store.state.scan(new Uint8Array([STATE_PREFIX.validator])).map((w) => ({ address: w.key.subarray(1), stake: decode(Validator, w.value!).stake }))
+  return scanRows(store.state, TABLES.validator).map((r) => ({ address: idOfKey(TABLES.validator, r.key), stake: r.row.stake }))
 }
 
 function sameValidators(a: readonly ValidatorStake[], b: readonly ValidatorStake[]): boolean {

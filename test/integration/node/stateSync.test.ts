@@ -9,9 +9,9 @@ import { createNetNode, type NetNode, PROTOCOL_LIMITS, requestStateChunk, reques
 import { createLogger } from '../../../src/node/logger.ts'
 import { runStateSync, StateSyncError, type StateSyncOpts, StateSyncServer } from '../../../src/node/network/stateSync.ts'
 import { XscNode } from '../../../src/node/node.ts'
-import { accountKey } from '../../../src/state/stateKeys.ts'
 import { type StateChunk } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   addrs = validators.map((v) => v.net!.multiaddrs()[0]!)
   await finalizedAtLeast(2)
   for (let i = 0; i < recipients.length; i++) first.chain.submitTx(transfer(payer, i, recipients[i]!.publicKey, 1_000n + BigInt(i)))
-  await waitFor(async () => validators.every((v) => v.chain.mempool.size === 0 && v.chain.store.state.get(accountKey(recipients.at(-1)!.publicKey)) !== undefined), 60_000, 'the transfers to land')
+  await waitFor(async () => validators.every((v) => v.chain.mempool.size === 0 && v.chain.store.state.get(TABLES.account.key(recipients.at(-1)!.publicKey)) !== undefined), 60_000, 'the transfers to land')
 }, 120_000)
 
 /** A libp2p node that is not a chain node, dialled to `peers`. */
@@ -123,7 +123,7 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     await waitFor(async () => asker.peers().includes(node.net!.peerId), 15_000, 'a connection to the synced node')
     expect((await requestStatus(asker, node.net!.peerId)).earliestHeight).toBe(trusted.height)
     // (a) the same proofs as a replaying node, at the synced height and at the head it follows to.
-    const proofKeys = [accountKey(payer.publicKey), ...recipients.slice(0, 5).map((r) => accountKey(r.publicKey)), accountKey(testKey('statesync-nobody').publicKey)]
+    const proofKeys = [TABLES.account.key(payer.publicKey), ...recipients.slice(0, 5).map((r) => TABLES.account.key(r.publicKey)), TABLES.account.key(testKey('statesync-nobody').publicKey)]
     const synced = createClient({ transport: http(node.rpc.url) })
     const replayed = createClient({ transport: http(validators[1]!.rpc.url) })
     cleanups.push(() => synced.close(), () => replayed.close())
@@ -142,7 +142,7 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
   for (const [attack, tamper] of [
     ['changes a value', (c: StateChunk) => { if (c.leaves[0]) c.leaves[0].value = new Uint8Array([...c.leaves[0].value, 1]) }],
     ['drops a key', (c: StateChunk) => { c.leaves.pop() }],
-    ['adds a key', (c: StateChunk) => { c.leaves.push({ key: accountKey(testKey('statesync-forged').publicKey), value: c.leaves[0]?.value ?? new Uint8Array([1]) }) }],
+    ['adds a key', (c: StateChunk) => { c.leaves.push({ key: TABLES.account.key(testKey('statesync-forged').publicKey), value: c.leaves[0]?.value ?? new Uint8Array([1]) }) }],
   ] as const) {
     it(`a peer whose chunks ${attack} is detected, scored down and dropped; the sync completes from honest peers`, async () => {
       const bad = await startTamperer(attack.replace(/ /g, '-'), tamper)
@@ -190,7 +190,7 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const first = await ChainStore.open(dir, genesis)
     const genesisRoot = first.head.header.stateRoot
     await first.beginStateSync()
-    await first.writeStateChunk([{ key: accountKey(testKey('statesync-half').publicKey), value: new Uint8Array([9]) }], [])
+    await first.writeStateChunk([{ key: TABLES.account.key(testKey('statesync-half').publicKey), value: new Uint8Array([9]) }], [])
     await first.close()
     const reopened = await reopenedRoot(dir)
     expect(reopened.store.head.height).toBe(0)
@@ -249,7 +249,7 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const staker = testKey('statesync-staker')
     const chain = validators[0]!.chain
     chain.submitTx(transfer(payer, recipients.length, staker.publicKey, 100_000n))
-    await waitFor(async () => validators.every((v) => v.chain.store.state.get(accountKey(staker.publicKey)) !== undefined), 60_000, 'the staker to be funded')
+    await waitFor(async () => validators.every((v) => v.chain.store.state.get(TABLES.account.key(staker.publicKey)) !== undefined), 60_000, 'the staker to be funded')
     chain.submitTx(signTx(staker, 0, { type: 'stake', amount: genesis.params.minStake }))
     await waitFor(async () => validators.every((v) => v.chain.validators().length === 3), 60_000, 'the new validator to bond')
     const trusted = await finalizedAtLeast(chain.head.height)
