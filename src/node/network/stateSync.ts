@@ -57,6 +57,12 @@ const SERVE_PER_SECOND = 20
 const RECENT_PRIORITIES = 1_024
 /** The longest validator-set history replayed to compute an older height's priorities. */
 const MAX_PRIORITY_REPLAY = 100_000
+/**
+ * Replays are the one request whose cost a stranger chooses (one read per height replayed), so
+ * the node runs at most one at a time and starts at most one per interval, whoever asks; a peer
+ * asking for an old height meanwhile gets "not available" and can ask another node.
+ */
+const REPLAY_INTERVAL_MS = 10_000
 
 /** Serves state snapshots and chunks of the finalized heights this node holds. */
 export class StateSyncServer {
@@ -64,9 +70,13 @@ export class StateSyncServer {
   readonly #cap: PeerRateLimit
   /** height → the proposer priorities of that height. */
   readonly #priorities = new Map<number, ProposerPriorityState>()
+  readonly #now: () => number
+  #replaying = false
+  #lastReplayAt = -Infinity
 
   constructor(chain: Chain, opts: { now?: () => number } = {}) {
     this.#chain = chain
+    this.#now = opts.now ?? Date.now
     this.#cap = new PeerRateLimit({ perSecond: () => SERVE_PER_SECOND, burst: () => 2 * SERVE_PER_SECOND, ...(opts.now ? { now: opts.now } : {}) })
     this.#remember()
     chain.on('block', () => this.#remember())
@@ -128,16 +138,23 @@ export class StateSyncServer {
     const known = this.#priorities.get(height)
     if (known !== undefined) return known
     const store = this.#chain.store
-    if (height - 1 > MAX_PRIORITY_REPLAY) return undefined
-    const first = await store.getValidatorSetAt(1)
-    if (first === undefined) return undefined
-    let state = computeInitialPriorities(first)
-    for (let h = 1; h < height; h++) {
-      const next = await store.getValidatorSetAt(h + 1)
-      if (next === undefined) return undefined
-      state = computeNextHeightPriorities(state, next)
+    if (height - 1 > MAX_PRIORITY_REPLAY || this.#replaying || this.#now() - this.#lastReplayAt < REPLAY_INTERVAL_MS) return undefined
+    this.#replaying = true
+    this.#lastReplayAt = this.#now()
+    try {
+      const first = await store.getValidatorSetAt(1)
+      if (first === undefined) return undefined
+      let state = computeInitialPriorities(first)
+      for (let h = 1; h < height; h++) {
+        const next = await store.getValidatorSetAt(h + 1)
+        if (next === undefined) return undefined
+        state = computeNextHeightPriorities(state, next)
+      }
+      this.#priorities.set(height, state)
+      return state
+    } finally {
+      this.#replaying = false
     }
-    return state
   }
 }
 

@@ -218,6 +218,9 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const remembered = await requestStateSnapshot(net, validators[0]!.net!.peerId, { height })
     expect(replayed.priorities).toEqual(remembered.priorities)
     expect(replayed.proposer).toEqual(remembered.proposer)
+    // A stranger picks a replay's cost: one replay per interval node-wide, the rest are "not available".
+    expect(await fresh.snapshot(height + 1)).toBeUndefined()
+    expect(await fresh.snapshot(height)).toBeDefined() // the replayed answer is remembered
   }, 60_000)
 
   it('a peer asking faster than the per-peer rate is refused with RATE_LIMITED', async () => {
