@@ -40,6 +40,8 @@ const payer = testKey('statesync-payer')
 const recipients = Array.from({ length: 40 }, (_, i) => testKey(`statesync-to-${i}`))
 const genesis = testGenesis({ validators: keys, slotMs: 300, genesisTime: BigInt(Date.now()), schemes: ['stake'], funded: [{ key: payer, amount: 10_000_000n }] })
 let validators: XscNode[] = []
+/** The node the first test state-syncs, kept running for the next one. */
+let syncedNode: XscNode | undefined
 let addrs: string[] = []
 
 /** A finalized height both validators hold, at least `min`. */
@@ -137,6 +139,24 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     expect(await node.chain.store.getHashAtHeight(target)).toEqual(await validators[0]!.chain.store.getHashAtHeight(target))
     const [mineLater, theirsLater] = await at(target)
     expect(mineLater).toEqual(theirsLater)
+    syncedNode = node
+  }, 120_000)
+
+  it('a node at genesis whose only peer is a state-synced one is not misled and does not blame it; it catches up once a full peer appears', async () => {
+    const synced = syncedNode!
+    const fresh = await XscNode.start({ dataDir: join(tmp.dir, 'behind'), genesis, rpc: { port: 0 }, p2p: { bootstrap: [synced.net!.multiaddrs()[0]!] } }, { log })
+    cleanups.push(() => fresh.stop())
+    await waitFor(async () => fresh.net!.peers().includes(synced.net!.peerId), 15_000, 'a connection to the synced node')
+    // New blocks arrive by gossip and range sync asks the only peer, whose history starts at H.
+    const seen = synced.chain.head.height
+    await waitFor(async () => synced.chain.head.height >= seen + 4, 30_000, 'four more blocks')
+    expect(fresh.chain.head.height).toBe(0)
+    expect(fresh.net!.isBanned(synced.net!.peerId)).toBe(false)
+    expect(fresh.net!.score(synced.net!.peerId)).toBeGreaterThanOrEqual(0)
+    // A peer with the whole history: the node syncs from it.
+    await fresh.net!.dial(addrs[0]!)
+    await waitFor(async () => fresh.chain.head.height >= synced.chain.store.prunedBelow, 60_000, 'the node to sync from the full peer')
+    expect(await fresh.chain.store.getHashAtHeight(synced.chain.store.prunedBelow)).toEqual(await synced.chain.store.getHashAtHeight(synced.chain.store.prunedBelow))
   }, 120_000)
 
   for (const [attack, tamper] of [
