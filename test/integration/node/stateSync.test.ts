@@ -157,6 +157,11 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     await fresh.net!.dial(addrs[0]!)
     await waitFor(async () => fresh.chain.head.height >= synced.chain.store.prunedBelow, 60_000, 'the node to sync from the full peer')
     expect(await fresh.chain.store.getHashAtHeight(synced.chain.store.prunedBelow)).toEqual(await synced.chain.store.getHashAtHeight(synced.chain.store.prunedBelow))
+    // Votes go to validators only: a node without a validator key takes commits, never the vote topic.
+    const validatorNet = validators[0]!.net!
+    await waitFor(async () => validatorNet.topicPeers('commits').includes(fresh.net!.peerId), 15_000, 'the fresh node on the commits topic')
+    expect(validatorNet.topicPeers('consensus')).not.toContain(fresh.net!.peerId)
+    expect(validatorNet.topicPeers('consensus')).toContain(validators[1]!.net!.peerId)
   }, 120_000)
 
   for (const [attack, tamper] of [
