@@ -12,6 +12,7 @@ import { BlobStore } from '../../src/node/blobStore.ts'
 import { ChainEvents } from '../../src/node/chainEvents.ts'
 import { NodeRpcBackend } from '../../src/node/rpcBackend.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
+import { TABLES } from '../../src/state/tables.ts'
 import type { BenchBackend } from './rpc.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 
@@ -22,6 +23,8 @@ export async function createBenchBackend(): Promise<BenchBackend> {
   const chain = await Chain.open({ dataDir: join(dir, 'chain'), genesis, validatorKey: validator, signatureWorkers: 0 })
   const receivers = Array.from({ length: 900 }, (_, i) => key(`receiver-${i}`).publicKey)
   const nonces = new Array<number>(senders.length).fill(0)
+  // Accounts are served from disk: what the direct mempool adds read is loaded first.
+  await chain.store.values.load(receivers.map((r) => TABLES.account.key(r)))
   for (let height = 1; height <= 200; height++) {
     for (let i = 0; i < 50; i++) {
       const s = (height * 50 + i) % senders.length

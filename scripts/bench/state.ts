@@ -110,6 +110,8 @@ async function measure(count: number) {
   const blocks: Uint8Array[] = []
   let slot = filled.slot
   for (let b = 0; b < BLOCKS; b++) {
+    // Accounts are served from disk: the direct mempool adds below read the senders' and recipients'.
+    await producer.store.values.load([...senders.map((s) => TABLES.account.key(s.publicKey)), ...Array.from({ length: TXS }, (_, i) => TABLES.account.key(fillerAddress((b * TXS + i) * 7 % SMALL)))])
     for (let i = 0; i < TXS; i++) {
       const s = (b * TXS + i) % SENDERS
       // Recipients: filler accounts spread over the whole tree, the same ones at every size.

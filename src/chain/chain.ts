@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { decode, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
+import { type Address, Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { type Commit, type Evidence, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
 import { isQuorum } from '../../consensus/bft/quorum.ts'
@@ -17,13 +17,14 @@ import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../
 import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
+import { readAccount } from '../state/accounts.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
 import { readBeaconMix } from '../state/beaconState.ts'
 import { StateError } from '../state/errors.ts'
 import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
-import { Validator } from '../state/records.ts'
+import { type Account, Validator } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import type { StateWrite } from '../state/stateView.ts'
@@ -245,9 +246,22 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     })
   }
 
-  /** Admits a tx to the mempool or throws a typed error. */
-  submitTx(tx: SignedTx): Hash {
-    return this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() })
+  /**
+   * Admits a tx to the mempool or rejects with a typed error. The accounts it names (sender,
+   * recipient) are loaded first: served from disk, they may not be in memory.
+   */
+  submitTx(tx: SignedTx): Promise<Hash> {
+    return this.store.readLoaded(computeTouchedKeys([{ type: 'tx', tx }], tx.body.from), () => this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() }))
+  }
+
+  /** An account as of the head (balance and nonce zero when it does not exist). */
+  readAccount(address: Address): Promise<Account> {
+    return this.store.readLoaded([TABLES.account.key(address)], () => readAccount(this.store.state, address))
+  }
+
+  /** The nonce `address`'s next tx must carry: the account's, past its txs pending here. */
+  nextNonce(address: Address): Promise<number> {
+    return this.store.readLoaded([TABLES.account.key(address)], () => this.mempool.nextNonce(address, this.store.state))
   }
 
   /** The base fee per byte of the next block on the head: what a tx sent now must cover (with minFeePerByte). */
@@ -364,10 +378,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       await signatures.finish().catch(() => undefined)
       throw e
     }
-    // The tree paths of the keys the block names are loaded first; a path the transition still
-    // misses is loaded and the pure run retried (withLoaded).
-    const result = await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(block.entries, block.header.proposer))
-      .then(() => this.store.tree.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))))
+    // The values and tree paths of the keys the block names are loaded first; what the
+    // transition still misses is loaded and the pure run repeated (withLoaded).
+    const result = await this.store.load(computeTouchedKeys(block.entries, block.header.proposer))
+      .then(() => this.store.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))))
       .catch(async (e: unknown) => {
         await signatures.finish().catch(() => undefined)
         throw e
@@ -386,7 +400,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const { writes, treeNodes } = verified
     await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...this.#nextValidators(writes) })
     this.#checked.clear()
-    this.mempool.prune(this.store.state, computePruneInfo(block))
+    // Every pending sender's account is re-checked: loaded first (nothing evicts before the next commit).
+    const senders = this.mempool.pending().map((tx) => TABLES.account.key(tx.body.from))
+    await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     this.#pruneEvidence()
     const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }
@@ -484,26 +500,41 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
     const ctx = computeProposalContext(this.genesis, head, state, slot, key.publicKey, this.hostIndex)
-    this.#commitBeaconIfNeeded(key)
-    const chosen = chooseEntries({ state, ctx, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
+    await this.#commitBeaconIfNeeded(key)
+    // The accounts the pool's txs name are loaded, so choosing rarely misses; a run that misses
+    // anyway (a completion's client, say) is repeated, and only its final run's drops count.
+    await this.store.values.load(computeTouchedKeys(this.mempool.pending().map((tx) => ({ type: 'tx', tx })), key.publicKey))
+    let drops: Parameters<Mempool['drop']>[] = []
+    const mempool = { select: this.mempool.select.bind(this.mempool), isPendingDeploy: this.mempool.isPendingDeploy.bind(this.mempool), drop: (...args: Parameters<Mempool['drop']>) => void drops.push(args) }
+    const chosen = await this.store.withLoaded(() => {
+      drops = []
+      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
+    })
+    for (const args of drops) this.mempool.drop(...args)
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
-    await this.store.tree.load(head.header.stateRoot, computeTouchedKeys(chosen.entries, key.publicKey))
+    await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
     const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
-    return this.store.tree.withLoaded(() => buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => this.emit('buildError', err) }))
+    let buildErrors: unknown[] = []
+    const block = await this.store.withLoaded(() => {
+      buildErrors = []
+      return buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => void buildErrors.push(err) })
+    })
+    for (const err of buildErrors) this.emit('buildError', err)
+    return block
   }
 
   /** A validator without a live beacon chain commits to a new one in its own next block (ProposerBeacon.commitmentTx). */
-  #commitBeaconIfNeeded(key: KeyPair): void {
+  async #commitBeaconIfNeeded(key: KeyPair): Promise<void> {
     const beacon = this.#beacon ?? new ProposerBeacon(key)
     const state = this.store.state
     const tx = beacon.commitmentTx(state, this.genesis, {
-      nonce: this.mempool.nextNonce(key.publicKey, state),
+      nonce: await this.nextNonce(key.publicKey),
       feePerByte: 2n * this.nextBaseFee() + this.genesis.params.minFeePerByte,
       isPending: (id) => this.mempool.has(id),
     })
     if (tx === undefined) return
     try {
-      this.submitTx(tx)
+      await this.submitTx(tx)
     } catch (err) {
       // Already pending (a round that did not commit), or unaffordable: the block goes on without it.
       this.emit('buildError', err)

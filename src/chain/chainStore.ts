@@ -6,12 +6,12 @@ import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import type { ValidatorStake } from '../../consensus/validatorSet.ts'
 import { compareBytes, equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
-import type { TreeNodeWrite } from '../state/stateTree/index.ts'
+import { StateTreeError, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
 import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
-import { StateTreeStore } from './stateStore.ts'
+import { DISK_TABLES, StateTreeStore, StateValueStore } from './stateStore.ts'
 
 export interface TxLocation { blockHash: Hash; height: number; index: number }
 const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32, height: u32, index: u32 })
@@ -32,6 +32,8 @@ const META_PRUNED_BELOW = new TextEncoder().encode('prunedBelow')
 const META_STATE_SYNC = new TextEncoder().encode('stateSync')
 /** Heights moved per batch when pruning (a batch per this many blocks). */
 const PRUNE_BATCH = 256
+/** Runs of one pure computation `withLoaded` allows (each loads everything the previous one missed). */
+const MAX_LOADED_RUNS = 8
 
 /** What a block brings besides itself: its commit (when BFT decided it) and the next height's proposer priorities. */
 export interface BlockExtras {
@@ -60,6 +62,8 @@ function decodePriorities(bytes: Uint8Array): ProposerPriorityState {
 export interface ChainStoreOpts {
   /** State tree nodes kept in memory between blocks. */
   treeCacheNodes?: number
+  /** Values of the tables served from disk (accounts) kept in memory between blocks. */
+  valueCacheEntries?: number
 }
 
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
@@ -69,12 +73,15 @@ export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
  * nodes its root adds, its commit (the precommits that made it final), the next height's
  * proposer priorities and the new head land in ONE classic-level batch, so a process killed at
  * any point reopens on a consistent head with no partial block. Committed blocks are final:
- * nothing is ever reverted, so no undo data is kept. The head's state values are also held in
- * memory (`state`) for the pure transition's synchronous reads; the state tree's nodes are read
- * through a bounded cache (`tree`).
+ * nothing is ever reverted, so no undo data is kept. The pure transition reads the head's state
+ * synchronously (`state`): the tables scanned per block are held whole in memory (loaded at
+ * open), the accounts are served from bucket `state` through a bounded cache (`values`), and the
+ * state tree's nodes through another (`tree`). What a computation needs is loaded before it runs
+ * (`load`, `withLoaded`, `readLoaded`); nothing unloaded is ever read as absent.
  */
 export class ChainStore {
   readonly tree: StateTreeStore
+  readonly values: StateValueStore
   readonly state: MemoryState
   /** Called with every change applied to `state` (commits and reverts), after it is durable. */
   onStateChange: ((writes: readonly StateWrite[]) => void) | undefined
@@ -93,7 +100,8 @@ export class ChainStore {
   private constructor(db: Db, genesis: GenesisConfig, genesisHash: Hash, opts: ChainStoreOpts) {
     this.#db = db
     this.tree = new StateTreeStore(db, opts.treeCacheNodes)
-    this.state = new MemoryState(this.tree)
+    this.values = new StateValueStore(db, opts.valueCacheEntries)
+    this.state = new MemoryState(this.tree, this.values)
     this.genesis = genesis
     this.genesisHash = genesisHash
   }
@@ -116,7 +124,13 @@ export class ChainStore {
       }
       // A state sync cut short: its partial values go, the genesis state comes back (the head never moved).
       if ((await db.get(Bucket.meta, META_STATE_SYNC)) !== undefined) await store.#resetStateTo(g.writes, [{ type: 'del', key: bucketKey(Bucket.meta, META_STATE_SYNC) }])
-      for await (const [k, v] of db.entries(Bucket.state)) store.state.apply([{ key: k, value: v }])
+      // Only the tables held in memory: a range read between each two tables served from disk.
+      let from = 0
+      for (const prefix of [...DISK_TABLES, 256].sort((a, b) => a - b)) {
+        const range = { gte: new Uint8Array([from]), lt: prefix === 256 ? undefined : new Uint8Array([prefix]) }
+        if (prefix > from) for await (const [k, v] of db.entries(Bucket.state, range)) store.state.apply([{ key: k, value: v }])
+        from = prefix + 1
+      }
       const head = decode(HeadRef, headBytes)
       const headBlock = await store.getBlock(head.hash)
       if (headBlock === undefined) throw new ChainStoreError('CORRUPT', 'head block missing')
@@ -192,6 +206,7 @@ export class ChainStore {
     if (extras.priorities !== undefined) this.#priorities = extras.priorities
     if (setChanged) this.#lastValidatorSet = nextSet
     this.tree.trim()
+    this.values.trim()
     this.onStateChange?.(writes)
   }
 
@@ -240,6 +255,53 @@ export class ChainStore {
     ops.push({ type: 'del', key: bucketKey(Bucket.meta, META_STATE_SYNC) })
     await this.#db.batch(ops, true)
     await this.#db.close()
+  }
+
+  /** Loads the head's values of `keys` (tables served from disk) and their state tree paths. */
+  async load(keys: readonly Uint8Array[]): Promise<void> {
+    await Promise.all([this.values.load(keys), this.tree.load(this.#head.header.stateRoot, keys)])
+  }
+
+  /**
+   * Runs `run`, a pure computation over the head's state (a block's transition, a proposal), until
+   * it misses nothing: a run that missed a value (read as absent meanwhile) or a tree node is
+   * thrown away, what it named is loaded and it runs again. Results and errors are those of a
+   * run that missed nothing, so a value not loaded never reads as absent. Side effects of `run`
+   * must be deferred by the caller until it returns.
+   */
+  async withLoaded<T>(run: () => T): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = this.values.collect(run)
+      const err = outcome.ok ? undefined : outcome.error
+      const treeMiss = err instanceof StateTreeError && err.code === 'NOT_LOADED' ? err.details : undefined
+      if (outcome.missed.length === 0 && treeMiss === undefined) {
+        if (outcome.ok) return outcome.value
+        throw err
+      }
+      if (attempt >= MAX_LOADED_RUNS) throw new StateTreeError('NOT_LOADED', `state still not loaded after ${attempt} runs`, { root: undefined, keys: outcome.missed })
+      await Promise.all([
+        outcome.missed.length > 0 ? this.load(outcome.missed) : undefined,
+        treeMiss !== undefined ? (treeMiss.root === undefined ? this.values.load(treeMiss.keys) : this.tree.load(treeMiss.root, treeMiss.keys)) : undefined,
+      ])
+    }
+  }
+
+  /**
+   * Loads the values of `keys`, then runs `read` (synchronous; a value it reads that is not loaded
+   * throws NOT_LOADED): for admission and queries outside the block path. A value evicted by a
+   * commit in between, or one `read` needs beyond `keys`, is loaded and `read` runs again, so
+   * `read` must throw before any side effect (the mempool's checks come before its insert).
+   */
+  async readLoaded<T>(keys: readonly Uint8Array[], read: () => T): Promise<T> {
+    await this.values.load(keys)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return read()
+      } catch (err) {
+        if (!(err instanceof StateTreeError) || err.code !== 'NOT_LOADED' || err.details.root !== undefined || attempt >= MAX_LOADED_RUNS) throw err
+        await this.values.load(err.details.keys)
+      }
+    }
   }
 
   /** The commit stored with the block at `height` (undefined for genesis and blocks finalized without BFT). */

@@ -62,10 +62,10 @@ export class Db {
     return vs.map((v) => (v === undefined ? undefined : new Uint8Array(v)))
   }
 
-  /** Every (key, value) of a bucket in key order, keys without the bucket byte. */
-  async *entries(bucket: Bucket): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    const gte = new Uint8Array([bucket])
-    const lt = new Uint8Array([bucket + 1])
+  /** Every (key, value) of a bucket in key order (gte <= key < lt when given), keys without the bucket byte. */
+  async *entries(bucket: Bucket, range: { gte?: Uint8Array | undefined; lt?: Uint8Array | undefined } = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const gte = range.gte === undefined ? new Uint8Array([bucket]) : bucketKey(bucket, range.gte)
+    const lt = range.lt === undefined ? new Uint8Array([bucket + 1]) : bucketKey(bucket, range.lt)
     for await (const [k, v] of this.#level.iterator({ gte, lt })) yield [new Uint8Array(k.subarray(1)), new Uint8Array(v)]
   }
 

@@ -1,5 +1,7 @@
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isEmptyRef, pathBit, type TreeRef } from '../state/stateTree/treeNode.ts'
+import type { StateValueSource, StateWrite } from '../state/stateView.ts'
+import { TABLES } from '../state/tables.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 
 const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
@@ -72,7 +74,7 @@ export class StateTreeStore implements TreeNodeReader {
       try {
         return run()
       } catch (err) {
-        if (!(err instanceof StateTreeError) || err.code !== 'NOT_LOADED' || attempt >= 3) throw err
+        if (!(err instanceof StateTreeError) || err.code !== 'NOT_LOADED' || err.details.root === undefined || attempt >= 3) throw err
         await this.load(err.details.root, err.details.keys)
       }
     }
@@ -98,6 +100,119 @@ export class StateTreeStore implements TreeNodeReader {
   /** Drops the oldest cached nodes beyond the bound (insertion order: recent blocks' paths stay). */
   trim(): void {
     let excess = this.#cache.size - this.#maxNodes
+    if (excess <= 0) return
+    for (const id of this.#cache.keys()) {
+      if (excess-- <= 0) break
+      this.#cache.delete(id)
+    }
+  }
+}
+
+/**
+ * The state tables served from disk rather than held whole in memory: those that grow with users
+ * and that no block or query scans. Accounts only: hosts, assets, validators and the indexes are
+ * scanned per block; an asset's key-value pairs are scanned per asset (deletion, snapshots);
+ * execution records are read synchronously by receipt and key intake (a follow-up could serve
+ * them too, once those paths load first).
+ */
+export const DISK_TABLES: ReadonlySet<number> = new Set([TABLES.account.prefix[0]!])
+
+/** How many values of the tables served from disk stay in memory between blocks (~150 bytes each). */
+export const DEFAULT_VALUE_CACHE_ENTRIES = 200_000
+
+/** Outcome of a run whose value misses were recorded rather than thrown. */
+export type CollectedRun<T> = { missed: Uint8Array[] } & ({ ok: true; value: T } | { ok: false; error: unknown })
+
+/**
+ * The head's values of the tables served from disk (`DISK_TABLES`), read from bucket `state`
+ * (written with every block) behind a bounded cache. A cached entry is the value or a known
+ * absence; a key not cached is never read as absent: `get` throws StateTreeError NOT_LOADED, or,
+ * inside `collect`, records the miss (and answers absent) so the caller discards that run, loads
+ * what it missed and runs again. Committed writes go into the cache (the head's values stay
+ * exact); `trim` (after a commit, never between a load and its run) drops the oldest entries.
+ */
+export class StateValueStore implements StateValueSource {
+  readonly #db: Db
+  /** latin1 key → latin1 value, or null: known absent. Insertion order is age (a write refreshes). */
+  readonly #cache = new Map<string, string | null>()
+  readonly #maxEntries: number
+  #missed: Uint8Array[] | undefined
+  /** Commits applied: a load that spans one reads again (its answers may predate the commit). */
+  #commits = 0
+  constructor(db: Db, maxEntries = DEFAULT_VALUE_CACHE_ENTRIES) {
+    this.#db = db
+    this.#maxEntries = maxEntries
+  }
+
+  serves(prefix: number): boolean {
+    return DISK_TABLES.has(prefix)
+  }
+
+  get cachedEntries(): number {
+    return this.#cache.size
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const cached = this.#cache.get(idOf(key))
+    if (cached !== undefined) return cached === null ? undefined : new Uint8Array(Buffer.from(cached, 'latin1'))
+    if (this.#missed === undefined) throw new StateTreeError('NOT_LOADED', 'state value not loaded', { root: undefined, keys: [key] })
+    this.#missed.push(key)
+    return undefined
+  }
+
+  /** Whether `key`'s value is known here without a read (served tables only; other keys: true). */
+  isLoaded(key: Uint8Array): boolean {
+    return !this.serves(key[0]!) || this.#cache.has(idOf(key))
+  }
+
+  apply(writes: readonly StateWrite[]): void {
+    for (const w of writes) {
+      const id = idOf(w.key)
+      this.#cache.delete(id)
+      this.#cache.set(id, w.value === undefined ? null : idOf(w.value))
+    }
+    this.#commits++
+  }
+
+  /** Loads the head's values of `keys` (those of served tables not cached) with one `getMany`. */
+  async load(keys: readonly Uint8Array[]): Promise<void> {
+    for (;;) {
+      const missing = new Map<string, Uint8Array>()
+      for (const key of keys) if (!this.isLoaded(key)) missing.set(idOf(key), key)
+      if (missing.size === 0) return
+      const commits = this.#commits
+      const found = await this.#db.getMany(Bucket.state, [...missing.values()])
+      // A block committed meanwhile may have changed a key read before it: read again.
+      if (commits !== this.#commits) continue
+      let i = 0
+      for (const id of missing.keys()) {
+        const value = found[i++]
+        this.#cache.set(id, value === undefined ? null : idOf(value))
+      }
+      return
+    }
+  }
+
+  /**
+   * Runs `run` (synchronous) with value misses recorded instead of thrown: a run that missed
+   * anything read absent where a value may exist, so its result or error means nothing and the
+   * caller loads `missed` and runs again. Runs must not nest.
+   */
+  collect<T>(run: () => T): CollectedRun<T> {
+    const missed: Uint8Array[] = []
+    this.#missed = missed
+    try {
+      return { missed, ok: true, value: run() }
+    } catch (error) {
+      return { missed, ok: false, error }
+    } finally {
+      this.#missed = undefined
+    }
+  }
+
+  /** Drops the oldest cached values beyond the bound. */
+  trim(): void {
+    let excess = this.#cache.size - this.#maxEntries
     if (excess <= 0) return
     for (const id of this.#cache.keys()) {
       if (excess-- <= 0) break

@@ -128,7 +128,7 @@ export class HostRole {
 
   async #send(payload: TxPayload): Promise<Hash> {
     const { chain, key } = this.#m
-    const nonce = chain.mempool.nextNonce(key.publicKey, chain.store.state)
+    const nonce = await chain.nextNonce(key.publicKey)
     // The host's own txs (join, update, leave) pay the client's default: 2 × the next base fee + the minimum, per byte.
     const body = { chainId: chain.genesis.chainId, from: key.publicKey, nonce, payload }
     const fee = computeFeeAt(body, 2n * chain.nextBaseFee() + chain.genesis.params.minFeePerByte)

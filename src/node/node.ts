@@ -287,7 +287,7 @@ export class XscNode {
       hosts,
       key: opts.host.key,
       log: log.child({ module: 'host' }),
-      submitTx: async (tx) => void network.admitAndGossip(tx),
+      submitTx: async (tx) => void (await network.admitAndGossip(tx)),
     })
     const host = roles.host
     roles.keys.onKeys = (keys, rec) => host.takeExecutionKeys(keys, rec)

@@ -116,7 +116,8 @@ export class NodeRpcBackend implements RpcBackend {
   /** The committed balance, and the nonce the account's next tx must carry: past its txs pending here (else a client would replace them). */
   async getAccount(address: Address): Promise<AccountInfo> {
     const { chain } = this.#m
-    return { balance: readAccount(chain.store.state, address).balance, nonce: chain.mempool.nextNonce(address, chain.store.state) }
+    // One read of the account (loaded first: accounts are served from disk).
+    return chain.store.readLoaded([TABLES.account.key(address)], () => ({ balance: readAccount(chain.store.state, address).balance, nonce: chain.mempool.nextNonce(address, chain.store.state) }))
   }
 
   async getStateProofs(keys: Uint8Array[], height: number | undefined): Promise<StateProofAnswer | null> {
@@ -228,7 +229,7 @@ export class NodeRpcBackend implements RpcBackend {
   async authorizeBlobUpload(header: string | undefined, declaredSize: number | undefined): Promise<BlobUploadAuth> {
     const { chain } = this.#m
     const auth = verifyBlobUploadAuth(header, chain.genesis.chainId, Date.now())
-    if (readAccount(chain.store.state, auth.address).balance === 0n) throw new RpcBackendError('BLOB_ACCOUNT_UNFUNDED', 'the signing account holds nothing', { address: auth.address })
+    if ((await chain.readAccount(auth.address)).balance === 0n) throw new RpcBackendError('BLOB_ACCOUNT_UNFUNDED', 'the signing account holds nothing', { address: auth.address })
     if (declaredSize !== undefined && !this.#m.blobs.has(auth.dataHash)) this.#checkBlobQuota(auth.address, declaredSize)
     return auth
   }

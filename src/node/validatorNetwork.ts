@@ -94,7 +94,7 @@ export class ValidatorNetwork {
       now: this.#now,
     })
     this.#gossip = createGossipHandlers({
-      admitTx: (tx) => void admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip'),
+      admitTx: async (tx) => void (await admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip')),
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
@@ -180,7 +180,7 @@ export class ValidatorNetwork {
   }
 
   /** Admits a tx from this process (RPC, the host role) and gossips it. */
-  admitAndGossip(tx: SignedTx): Hash {
+  admitAndGossip(tx: SignedTx): Promise<Hash> {
     return admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx)
   }
 

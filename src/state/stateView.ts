@@ -1,5 +1,6 @@
 import { compareBytes } from '../crypto/index.ts'
 import { computeTreeUpdate } from './stateTree/computeTreeUpdate.ts'
+import { StateTreeError } from './stateTree/errors.ts'
 import { MemoryTreeNodes } from './stateTree/MemoryTreeNodes.ts'
 import { EMPTY_TREE_ROOT, type TreeNodeReader, type TreeNodeWrite } from './stateTree/treeNode.ts'
 import type { Row, RowCodec } from './tables.ts'
@@ -20,10 +21,27 @@ const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffse
 const idKey = (id: string): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
 
 /**
- * Committed state values held in memory (the chain store loads them from disk at start and
- * persists each block's write set with the block). Map keys are latin1 strings of the key bytes.
- * Built with no node store, it keeps its own state tree in memory and `apply` advances it (tests,
- * tools); given one (the chain store's disk-backed cache), the owner of that store advances it.
+ * The values of the state tables served from disk (accounts: they grow with users and no block
+ * scans them), as far as they are loaded: src/chain/stateStore.ts `StateValueStore`, a bounded
+ * cache over the chain store's bucket `state`. Reads are synchronous; a value not loaded is never
+ * read as absent: `get` throws StateTreeError NOT_LOADED (or, inside the store's `withLoaded`,
+ * records the miss so the run is repeated once it is loaded).
+ */
+export interface StateValueSource {
+  /** Whether the table of this key prefix is served here rather than held whole in memory. */
+  serves(prefix: number): boolean
+  get(key: Uint8Array): Uint8Array | undefined
+  /** A committed block's writes to the tables served here. */
+  apply(writes: readonly StateWrite[]): void
+}
+
+/**
+ * Committed state values: the tables scanned per block (validators, hosts, assets, indexes) held
+ * whole in memory, the tables that grow with users served by a `StateValueSource` when one is
+ * given (the chain store loads the in-memory tables from disk at start and persists each block's
+ * write set with the block). Map keys are latin1 strings of the key bytes. Built with no node
+ * store, it keeps its own state tree in memory and `apply` advances it (tests, tools); given one
+ * (the chain store's disk-backed cache), the owner of that store advances it.
  */
 export class MemoryState implements StateReader {
   // One map per key prefix byte (a state table): a scan walks its table only, so the validator
@@ -33,19 +51,27 @@ export class MemoryState implements StateReader {
   readonly #tables = new Map<number, Map<string, string>>()
   readonly treeNodes: TreeNodeReader
   readonly #ownTree: MemoryTreeNodes | undefined
+  readonly #values: StateValueSource | undefined
   #size = 0
   /** The state root of the values held (own tree only). */
   root: Uint8Array = EMPTY_TREE_ROOT
-  constructor(treeNodes?: TreeNodeReader) {
+  constructor(treeNodes?: TreeNodeReader, values?: StateValueSource) {
     this.#ownTree = treeNodes === undefined ? new MemoryTreeNodes() : undefined
     this.treeNodes = treeNodes ?? this.#ownTree!
+    this.#values = values
   }
   get(key: Uint8Array): Uint8Array | undefined {
+    if (this.#values?.serves(key[0]!)) return this.#values.get(key)
     const value = this.#tables.get(key[0]!)?.get(keyId(key))
     return value === undefined ? undefined : idKey(value)
   }
   apply(writes: readonly StateWrite[]): void {
+    const served: StateWrite[] = []
     for (const w of writes) {
+      if (this.#values?.serves(w.key[0]!)) {
+        served.push(w)
+        continue
+      }
       let table = this.#tables.get(w.key[0]!)
       if (table === undefined) this.#tables.set(w.key[0]!, (table = new Map()))
       const before = table.size
@@ -53,17 +79,23 @@ export class MemoryState implements StateReader {
       else table.set(keyId(w.key), keyId(w.value))
       this.#size += table.size - before
     }
+    if (served.length > 0) this.#values!.apply(served)
     if (this.#ownTree !== undefined) {
       const update = computeTreeUpdate(this.#ownTree, this.root, writes)
       this.#ownTree.add(update.nodes)
       this.root = update.root
     }
   }
+  /** Entries held in memory (the tables a value source serves are not counted). */
   get size(): number {
     return this.#size
   }
-  /** Entries whose key starts with `prefix`, in key order; work ∝ the size of the prefix's table (all tables for an empty prefix). */
+  /**
+   * Entries whose key starts with `prefix`, in key order; work ∝ the size of the prefix's table
+   * (all in-memory tables for an empty prefix). A table served from disk is never walked.
+   */
   scan(prefix: Uint8Array): StateWrite[] {
+    if (prefix.length > 0 && this.#values?.serves(prefix[0]!)) throw new StateTreeError('NOT_SCANNABLE', `state table 0x${prefix[0]!.toString(16)} is served from disk and read by key only`, { prefix: prefix[0]! })
     const p = keyId(prefix)
     const tables = prefix.length === 0 ? [...this.#tables.values()] : [this.#tables.get(prefix[0]!) ?? new Map<string, string>()]
     const out: StateWrite[] = []

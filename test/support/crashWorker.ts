@@ -1,7 +1,6 @@
 // Child process for the crash-consistency test: produces blocks full of transfers as fast as it
 // can into --data, printing each committed height, until it is killed.
 import { Chain } from '../../src/chain/chain.ts'
-import { readAccount } from '../../src/state/accounts.ts'
 import { testGenesis, testKey, transfer } from './chainFixtures.ts'
 
 const dir = process.argv[2]!
@@ -11,8 +10,8 @@ const genesis = testGenesis({ validators: [validator], funded: [{ key: alice, am
 const chain = await Chain.open({ dataDir: dir, genesis, validatorKey: validator, signatureWorkers: 0 })
 let slot = chain.head.header.slot
 for (;;) {
-  const nonce = readAccount(chain.store.state, alice.publicKey).nonce
-  for (let i = 0; i < 200; i++) chain.submitTx(transfer(alice, nonce + i, testKey(`r${(nonce + i) % 50}`).publicKey, 1n))
+  const nonce = (await chain.readAccount(alice.publicKey)).nonce
+  for (let i = 0; i < 200; i++) await chain.submitTx(transfer(alice, nonce + i, testKey(`r${(nonce + i) % 50}`).publicKey, 1n))
   slot++
   const made = await chain.produceBlock(slot, Number(genesis.genesisTime) + slot * genesis.slotMs)
   process.stdout.write(`${made?.block.header.height}\n`)

@@ -22,7 +22,7 @@ const MAX_COMPLETIONS_PER_BLOCK = 256
 export interface ChooseEntriesInput {
   state: StateReader
   ctx: ApplyContext
-  mempool: Mempool
+  mempool: Pick<Mempool, 'select' | 'isPendingDeploy' | 'drop'>
   receipts: ReceiptPool
   maxTxs: number
   /** The hosts' answers, gathered before the lock when this block is due to carry an audit. */

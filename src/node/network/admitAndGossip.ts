@@ -17,8 +17,8 @@ export interface AdmitAndGossipModules {
  * wherever it arrived. A tx that came by gossip is not published again: gossipsub forwards it
  * itself once its validator accepts it.
  */
-export function admitAndGossip(m: AdmitAndGossipModules, tx: SignedTx, source: 'local' | 'gossip' = 'local'): Hash {
-  const id = m.chain.submitTx(tx)
+export async function admitAndGossip(m: AdmitAndGossipModules, tx: SignedTx, source: 'local' | 'gossip' = 'local'): Promise<Hash> {
+  const id = await m.chain.submitTx(tx)
   if (source === 'local' && m.net !== undefined) {
     m.net.publish('transactions', encode(SignedTx, tx)).catch((err: unknown) => m.log.debug({ topic: 'transactions', err: String(err) }, 'publish failed'))
   }

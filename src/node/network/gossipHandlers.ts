@@ -24,7 +24,7 @@ export interface GossipHandlers {
 
 export interface GossipHandlerModules {
   /** Admits a gossiped tx (admitAndGossip with source 'gossip'); throws why not. */
-  admitTx(tx: SignedTx): void
+  admitTx(tx: SignedTx): void | Promise<void>
   /** Holds a proposed block for consensus; the verdict, or a throw. */
   processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
   /** Feeds a proposal, vote, commit or evidence to consensus: 'accept' when it was news for it; throws why not. */
@@ -41,8 +41,8 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
   return {
     transactions: {
       codec: SignedTx,
-      validate: (tx) => {
-        m.admitTx(tx)
+      validate: async (tx): Promise<ValidationResult> => {
+        await m.admitTx(tx)
         return 'accept'
       },
     },

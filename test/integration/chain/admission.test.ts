@@ -62,16 +62,16 @@ async function openChainWithAsset(dir: string, maxTxsPerBlock?: number): Promise
   chain = await Chain.open({ dataDir: dir, genesis, validatorKey: validator, signatureWorkers: 0, ...(maxTxsPerBlock ? { maxTxsPerBlock } : {}) })
   slot = 0
   nonces.clear()
-  hosts.forEach((h, i) =>
-    chain.submitTx(signTx(h, nextNonce(h), {
+  for (const [i, h] of hosts.entries()) {
+    await chain.submitTx(signTx(h, nextNonce(h), {
       type: 'host.join',
       host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
-    })),
-  )
+    }))
+  }
   while (chain.mempool.size > 0) await produce()
   manifest = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params)).manifest
   const deploy = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
-  chain.submitTx(deploy)
+  await chain.submitTx(deploy)
   expect((await produce()).header.kind).toBe('deployment')
   assetId = txId(deploy)
 }
@@ -86,16 +86,16 @@ afterAll(async () => {
 describe('admission that cannot wedge the chain', () => {
   it('an unfunded execute with fee 0 and a positive escrow does not stop a funded transfer from landing', async () => {
     const fresh = testKey('adm-fresh-unfunded')
-    expect(readAccount(chain.store.state, fresh.publicKey).balance).toBe(0n)
+    expect((await chain.readAccount(fresh.publicKey)).balance).toBe(0n)
     // The attack: fee 0 passes a fee-only balance check; the escrow can never be paid.
     try {
-      chain.submitTx(executeTx(fresh, 0, 0n))
+      await chain.submitTx(executeTx(fresh, 0, 0n))
     } catch (err) {
       expect(err).toBeInstanceOf(StateError)
       expect((err as StateError).code).toBe('INSUFFICIENT_FUNDS')
     }
     const honest = transfer(payer, nextNonce(payer), client.publicKey, 1_000n)
-    chain.submitTx(honest)
+    await chain.submitTx(honest)
     expect(await includedWithin(txId(honest), 5)).toBeDefined()
     expect(chain.mempool.has(txId(honest))).toBe(false)
   })
@@ -119,7 +119,7 @@ describe('admission that cannot wedge the chain', () => {
       await produce()
       await eventually(() => heads.length > 0)
       await headSub.unsubscribe()
-      chain.submitTx(cheap)
+      await chain.submitTx(cheap)
       const block = await produce()
       expect(chain.mempool.has(id)).toBe(false)
       const status = await getTransactionStatus(client, { id })
@@ -136,7 +136,7 @@ describe('admission that cannot wedge the chain', () => {
       // The sender's next tx (same nonce, now free) lands, and the subscription reports it included.
       nonces.release(payer)
       const next = transfer(payer, nextNonce(payer), hosts[0]!.publicKey, 5n)
-      chain.submitTx(next)
+      await chain.submitTx(next)
       // The nonce a client is told to use next is past its pending tx, so it does not replace it by accident.
       expect(await getNonce(client, { address: payer.publicKey })).toBe(next.body.nonce + 1)
       await produce()
@@ -156,9 +156,9 @@ describe('admission that cannot wedge the chain', () => {
     await chain.close()
     await openChainWithAsset(join(tmp.dir, 'chain-flood'), 2)
     // 40 executions at fee 100 (20 blocks' worth at 2 txs a block) arrive before one transfer at fee 1.
-    for (let i = 0; i < 40; i++) chain.submitTx(executeTx(client, nextNonce(client), 100n))
+    for (let i = 0; i < 40; i++) await chain.submitTx(executeTx(client, nextNonce(client), 100n))
     const honest = transfer(payer, nextNonce(payer), hosts[0]!.publicKey, 7n)
-    chain.submitTx(honest)
+    await chain.submitTx(honest)
     const blocks = await includedWithin(txId(honest), 8)
     expect(blocks).toBeDefined()
     // The fee rule alone would have waited for the whole flood: the age rule let it in after at most maxKindWaitSlots (4) passed-over slots.

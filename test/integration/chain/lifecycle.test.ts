@@ -64,7 +64,7 @@ async function hostRuns(host: KeyPair, executionId: Uint8Array, speculative?: { 
 
 async function execute(): Promise<{ id: Uint8Array; block: Block }> {
   const tx = signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n })
-  chain.submitTx(tx)
+  await chain.submitTx(tx)
   const block = await produce()
   expect(block.header.kind).toBe('execution')
   return { id: txId(tx), block }
@@ -88,12 +88,11 @@ afterAll(async () => {
 
 describe('deploy → execute → complete → audit, through real blocks', () => {
   it('hosts join with coordinates, zones, capacity and asks', async () => {
-    hosts.forEach((h, i) =>
-      chain.submitTx(signTx(h, nextNonce(h), {
+    for (const [i, h] of hosts.entries())
+      await chain.submitTx(signTx(h, nextNonce(h), {
         type: 'host.join',
         host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: BigInt(1 + (i % 3)), askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
-      })),
-    )
+      }))
     const block = await produce()
     expect(block.header.kind).toBe('ledger')
     expect(chain.hostIndex.values().next().done).toBe(false)
@@ -104,7 +103,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const code = new Uint8Array(readFileSync('fixtures/wasm/counter.wasm'))
     const { manifest, shards } = encodeAsset(code, codingParamsOf(genesis.params))
     const tx = signTx(client, nextNonce(client), { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
-    chain.submitTx(tx)
+    await chain.submitTx(tx)
     const block = await produce()
     expect(block.header.kind).toBe('deployment')
     const entry = block.entries[0]!
@@ -172,7 +171,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
 
   it('two executions of one asset settle in one completion block, the second reading the state the first left', async () => {
     const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
-    for (const tx of txs) chain.submitTx(tx)
+    for (const tx of txs) await chain.submitTx(tx)
     const scheduled = await produce()
     expect(scheduled.entries).toHaveLength(2)
     // Hosts thread the state through the queue (in sequence order): the second runs on the first's writes.
@@ -195,7 +194,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
 
   it('receipts computed on a stale state settle nothing; re-run on the state the head left, they settle', async () => {
     const txs = [0, 1].map(() => signTx(client, nextNonce(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n }))
-    for (const tx of txs) chain.submitTx(tx)
+    for (const tx of txs) await chain.submitTx(tx)
     const scheduled = await produce()
     const [first, second] = [...scheduled.entries].map((e) => e.type === 'execution' ? txId(e.tx) : new Uint8Array(0)).sort((a, b) => Number(state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(a)).seq - state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(b)).seq))
     const assignmentOf = (id: Uint8Array): KeyPair[] => state<ExecutionRecord>(ExecutionRecord, TABLES.execution.key(id)).assignment.map((h) => hosts.find((k) => equalBytes(k.publicKey, h))!)
@@ -308,7 +307,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
   it('anyone extends an asset; the owner deletes it: deposit refunded, record and state gone, executions refused, listed as deleted', async () => {
     const sponsor = hosts[7]!
     const before = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
-    chain.submitTx(signTx(sponsor, nextNonce(sponsor), { type: 'asset.extend', asset: assetId, amount: 12_345n }))
+    await chain.submitTx(signTx(sponsor, nextNonce(sponsor), { type: 'asset.extend', asset: assetId, amount: 12_345n }))
     let block = await produce()
     while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
     const extended = state<AssetRecord>(AssetRecord, TABLES.asset.key(assetId))
@@ -318,7 +317,7 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
 
     const balanceBefore = readAccount(chain.store.state, client.publicKey).balance
     const usedBefore = extended.placement.map((h) => state<HostRecord>(HostRecord, TABLES.host.key(h)).usedBytes)
-    chain.submitTx(signTx(client, nextNonce(client), { type: 'asset.delete', asset: assetId }, { fee: 1n }))
+    await chain.submitTx(signTx(client, nextNonce(client), { type: 'asset.delete', asset: assetId }, { fee: 1n }))
     block = await produce()
     while (!block.entries.some((e) => e.type === 'tx')) block = await produce()
     const deposit = extended.deposit
@@ -330,6 +329,6 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     const backend = new NodeRpcBackend({ chain, events: new ChainEvents(chain), blobs: new BlobStore(join(tmp.dir, 'blobs')) })
     expect((await backend.listAssets(client.publicKey, { cursor: undefined, limit: 10 })).items.find((a) => equalBytes(a.id, assetId))).toMatchObject({ deleted: true, asset: undefined })
     const exec = signTx(client, nonces.next(client), { type: 'execute', asset: assetId, fn: 'run', input: new Uint8Array(0), fuelLimit: 1_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, private: false, deadlineSlots: 20, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0, minMemoryBytes: 0n })
-    expect(() => chain.submitTx(exec)).toThrow(/deleted/)
+    await expect(chain.submitTx(exec)).rejects.toThrow(/deleted/)
   })
 })

@@ -31,15 +31,15 @@ async function produceOnA(slot: number) {
 beforeAll(async () => {
   a = await Chain.open({ dataDir: join(tmp.dir, 'a'), genesis, validatorKey: validator, signatureWorkers: 0 })
   b = await Chain.open({ dataDir: join(tmp.dir, 'b'), genesis, validatorKey: validator, signatureWorkers: 0 })
-  hosts.forEach((h, i) =>
-    a.submitTx(signTx(h, 0, {
+  for (const [i, h] of hosts.entries()) {
+    await a.submitTx(signTx(h, 0, {
       type: 'host.join',
       host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 3}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 16n << 20n, encryptionKey: undefined },
-    })),
-  )
+    }))
+  }
   await produceOnA(1)
   const { manifest } = encodeAsset(new Uint8Array(readFileSync('fixtures/wasm/counter.wasm')), codingParamsOf(genesis.params))
-  a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 }))
+  await a.submitTx(signTx(client, 0, { type: 'deploy', assetKind: 1, manifest, deposit: 10_000_000n, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 }))
   expect((await produceOnA(2)).block.header.kind).toBe('deployment')
   // The placed hosts acknowledge their shards (two-phase placement), so the asset is audited.
   a.setStorageAckResponder(async (requests) => requests.map((r) => {

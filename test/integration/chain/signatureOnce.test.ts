@@ -27,7 +27,7 @@ afterAll(async () => {
 
 describe('one signature check per tx per node', () => {
   it('a block of txs this node admitted imports without verifying them again; a node that never saw them verifies each', async () => {
-    for (let i = 0; i < 3; i++) a.submitTx(transfer(payer, nonces.next(payer), testKey(`sig-once-to-${i}`).publicKey, 10n))
+    for (let i = 0; i < 3; i++) await a.submitTx(transfer(payer, nonces.next(payer), testKey(`sig-once-to-${i}`).publicKey, 10n))
     const made = (await a.produceBlock(1, T0 + genesis.slotMs))!
     expect(made.block.entries).toHaveLength(3)
     expect(a.signaturesCheckedAtImport).toBe(0)

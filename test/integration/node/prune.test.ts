@@ -27,7 +27,7 @@ describe('xsc node --prune (a real node with its RPC)', () => {
     const genesis = testGenesis({ validators: [key], slotMs: 25, genesisTime: BigInt(Date.now()), schemes: ['stake'], funded: [{ key: payer, amount: 10_000_000n }] })
     const node = await XscNode.start({ dataDir: join(tmp.dir, 'pruning'), genesis, validatorKey: key, logLevel: 'silent', p2p: { enabled: false }, rpc: { port: 0 }, pruneKeepBlocks: MIN_PRUNE_KEEP_BLOCKS })
     nodes.push(node)
-    const txId = node.chain.submitTx(signTx(payer, 0, { type: 'transfer', to: testKey('prune-payee').publicKey, amount: 5_000n }))
+    const txId = await node.chain.submitTx(signTx(payer, 0, { type: 'transfer', to: testKey('prune-payee').publicKey, amount: 5_000n }))
     await waitFor(async () => node.chain.store.prunedBelow > 8, 120_000, 'old bodies to be pruned')
     const client = createClient({ transport: http(node.rpc.url) })
     try {

@@ -30,7 +30,7 @@ let b: Chain
 let slot = 0
 
 async function produceTransfers(batch: KeyPair[]): Promise<void> {
-  for (const r of batch) a.submitTx(transfer(payer, nonces.next(payer), r.publicKey, 1_000n + BigInt(slot)))
+  for (const r of batch) await a.submitTx(transfer(payer, nonces.next(payer), r.publicKey, 1_000n + BigInt(slot)))
   slot++
   const made = (await a.produceBlock(slot, T0 + slot * genesis.slotMs))!
   expect(made.block.entries.length).toBe(batch.length)

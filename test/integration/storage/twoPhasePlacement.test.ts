@@ -62,9 +62,9 @@ function signAck(key: KeyPair, assetId: Uint8Array, shardIndex: number, shardHas
   return { body, signature: sign(key.secretKey, storageAckSigningHash(body)) }
 }
 
-function deploy(manifest: Manifest, deposit: bigint): Uint8Array {
-  const tx = signTx(client, chain.mempool.nextNonce(client.publicKey, chain.store.state), { type: 'deploy', assetKind: 1, manifest, deposit, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
-  chain.submitTx(tx)
+async function deploy(manifest: Manifest, deposit: bigint): Promise<Uint8Array> {
+  const tx = signTx(client, await chain.nextNonce(client.publicKey), { type: 'deploy', assetKind: 1, manifest, deposit, bidPerByteEpoch: 5n, origin: { x: 10, y: 10, z: 10 }, zones: [], strategy: 0 })
+  await chain.submitTx(tx)
   return txId(tx)
 }
 
@@ -90,10 +90,12 @@ beforeAll(async () => {
     }
     return answers
   })
-  hosts.forEach((h, i) => chain.submitTx(signTx(h, nonces.next(h), {
-    type: 'host.join',
-    host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 0n, encryptionKey: undefined },
-  })))
+  for (const [i, h] of hosts.entries()) {
+    await chain.submitTx(signTx(h, nonces.next(h), {
+      type: 'host.join',
+      host: { coord: { x: 10 + i * 3, y: 10, z: 10 + i }, zone: `zone-${i % 4}`, capacityBytes: 1n << 30n, capabilities: CAPABILITY.storage | CAPABILITY.compute, askPerFuel: 1n, askPerByteEpoch: 1n, peerId: `peer-${i}`, memoryBytes: 0n, encryptionKey: undefined },
+    }))
+  }
   await produce()
 })
 
@@ -105,7 +107,7 @@ afterAll(async () => {
 
 describe('two-phase placement', () => {
   it('a deploy whose deposit does not cover minStorageEpochs of storage is dropped with the reason', async () => {
-    const id = deploy(honest.manifest, 0n)
+    const id = await deploy(honest.manifest, 0n)
     const block = await produce()
     expect(block.header.kind).not.toBe('deployment')
     expect(chain.store.state.get(TABLES.asset.key(id))).toBeUndefined()
@@ -116,7 +118,7 @@ describe('two-phase placement', () => {
     const fake = encodeAsset(utf8('data the client never uploads'.repeat(40)), codingParamsOf(genesis.params)).manifest
     const before = new Map(hosts.map((h) => [toHex(h.publicKey), host(h.publicKey)] as const))
     const balance = readAccount(chain.store.state, client.publicKey).balance
-    const id = deploy(fake, 10_000_000n)
+    const id = await deploy(fake, 10_000_000n)
     const deployed = await produce()
     expect(deployed.header.kind).toBe('deployment')
     const placed = asset(id)
@@ -139,7 +141,7 @@ describe('two-phase placement', () => {
   })
 
   it('an honest deploy activates once every host acked; audits then challenge its shards and pay rent', async () => {
-    const id = deploy(honest.manifest, 10_000_000n)
+    const id = await deploy(honest.manifest, 10_000_000n)
     const deployed = await produce()
     const entry = deployed.entries[0]!
     if (entry.type !== 'deployment') throw new Error('expected a deployment')
@@ -159,7 +161,7 @@ describe('two-phase placement', () => {
   it('with k+1 acks at the deadline the placement activates; the unacknowledged shard is never challenged and is re-placed', async () => {
     const data = new Uint8Array(5000).map((_, i) => (i * 7) % 256)
     const { manifest, shards } = encodeAsset(data, codingParamsOf(genesis.params))
-    const id = deploy(manifest, 10_000_000n)
+    const id = await deploy(manifest, 10_000_000n)
     const deployed = await produce()
     const entry = deployed.entries[0]!
     if (entry.type !== 'deployment') throw new Error('expected a deployment')
@@ -199,7 +201,7 @@ describe('two-phase placement', () => {
   })
 
   it('a forged ack (signed by another key, or for a hash the manifest does not name) never goes on chain', async () => {
-    const id = deploy(honest.manifest, 10_000_000n)
+    const id = await deploy(honest.manifest, 10_000_000n)
     const deployed = await produce()
     const entry = deployed.entries[0]!
     if (entry.type !== 'deployment') throw new Error('expected a deployment')

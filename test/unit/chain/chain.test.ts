@@ -29,7 +29,7 @@ describe('chain', () => {
     const tmp = tempDir()
     cleanups.push(tmp.cleanup)
     const chain = await openChain(tmp.dir)
-    for (let n = 0; n < 3; n++) chain.submitTx(transfer(alice, n, bob.publicKey, 100n, 2n))
+    for (let n = 0; n < 3; n++) await chain.submitTx(transfer(alice, n, bob.publicKey, 100n, 2n))
     const b1 = await chain.produceBlock(1, T0 + 1000)
     expect(b1?.block.entries).toHaveLength(3)
     expect(b1?.block.header.proofs.map((p) => p.scheme)).toEqual(['stake', 'time', 'work', 'space'])
@@ -42,7 +42,8 @@ describe('chain', () => {
 
     const again = await openChain(tmp.dir)
     expect(toHex(again.head.hash)).toBe(headHash)
-    expect(readAccount(again.store.state, bob.publicKey).balance).toBe(300n)
+    // Accounts are served from disk: read after a restart, they load first.
+    expect((await again.readAccount(bob.publicKey)).balance).toBe(300n)
     const located = await again.store.getTx((await import('../../../blocks/ids.ts')).txId(b1!.block.entries[0]!.type === 'tx' ? b1!.block.entries[0]!.tx : (undefined as never)))
     expect(located?.location.height).toBe(1)
   })
@@ -51,21 +52,21 @@ describe('chain', () => {
     const tmp = tempDir()
     cleanups.push(tmp.cleanup)
     const chain = await openChain(tmp.dir)
-    chain.submitTx(transfer(alice, 0, bob.publicKey, 1n))
+    await chain.submitTx(transfer(alice, 0, bob.publicKey, 1n))
     await chain.produceBlock(1, T0 + 1000)
-    const code = (f: () => unknown) => {
+    const code = async (f: () => Promise<unknown>) => {
       try {
-        f()
+        await f()
       } catch (e) {
         expect(e).toBeInstanceOf(StateError)
         return (e as StateError).code
       }
     }
-    expect(code(() => chain.submitTx(transfer(alice, 0, bob.publicKey, 1n)))).toBe('NONCE_TOO_LOW')
+    expect(await code(() => chain.submitTx(transfer(alice, 0, bob.publicKey, 1n)))).toBe('NONCE_TOO_LOW')
     const forged = transfer(alice, 1, bob.publicKey, 1n)
     forged.signature[0]! ^= 1
-    expect(code(() => chain.submitTx(forged))).toBe('BAD_SIGNATURE')
-    expect(code(() => chain.submitTx(transfer(bob, 0, alice.publicKey, 1n)))).toBe('INSUFFICIENT_FUNDS')
+    expect(await code(() => chain.submitTx(forged))).toBe('BAD_SIGNATURE')
+    expect(await code(() => chain.submitTx(transfer(bob, 0, alice.publicKey, 1n)))).toBe('INSUFFICIENT_FUNDS')
   })
 
   it('a block from the wrong proposer or with a tampered proof is rejected by import', async () => {
@@ -75,7 +76,7 @@ describe('chain', () => {
     const tmp2 = tempDir()
     cleanups.push(tmp2.cleanup)
     const producer = await openChain(tmp2.dir)
-    producer.submitTx(transfer(alice, 0, bob.publicKey, 5n))
+    await producer.submitTx(transfer(alice, 0, bob.publicKey, 5n))
     const made = await producer.produceBlock(1, T0 + 1000)
     const tampered = structuredClone(made!.block)
     tampered.header.proofs[2]!.data[0]! ^= 0xff

@@ -73,7 +73,7 @@ describe('historical validator sets', () => {
     try {
       let chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
       await chain.produceBlock(1, at(1))
-      chain.submitTx(signTx(joiner, 0, { type: 'stake', amount: genesis.params.minStake }))
+      await chain.submitTx(signTx(joiner, 0, { type: 'stake', amount: genesis.params.minStake }))
       await chain.produceBlock(2, at(2))
       await chain.produceBlock(3, at(3))
       expect(chain.validators().map((v) => toHex(v.address)).sort()).toEqual([lone, joiner].map((k) => toHex(k.publicKey)).sort())
@@ -107,7 +107,7 @@ describe('pruned block bodies', () => {
     try {
       let chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
       const tx = signTx(payer, 0, { type: 'transfer', to: keys[3]!.publicKey, amount: 5_000n })
-      const txId = chain.submitTx(tx)
+      const txId = await chain.submitTx(tx)
       for (let slot = 1; slot <= 10; slot++) await chain.produceBlock(slot, at(slot))
       const headers = await Promise.all([1, 2, 3, 4, 5].map(async (h) => (await chain.store.getBlockByHeight(h))!.header))
       expect(await chain.store.pruneBodies(6)).toBe(6)

@@ -36,7 +36,7 @@ describe('computeTreeUpdate', () => {
       expect(e).toBeInstanceOf(StateTreeError)
       if (!(e instanceof StateTreeError) || e.code !== 'NOT_LOADED') throw e
       expect(e.details.keys.map(toHex)).toEqual([toHex(utf8('c'))])
-      expect(toHex(e.details.root)).toBe(toHex(a.root))
+      expect(toHex(e.details.root!)).toBe(toHex(a.root))
     }
   })
 
