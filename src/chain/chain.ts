@@ -55,6 +55,8 @@ export interface ChainOpts {
   mempoolSize?: number
   /** State tree nodes kept in memory (src/chain/stateStore.ts DEFAULT_TREE_CACHE_NODES). */
   treeCacheNodes?: number
+  /** Account values kept in memory (src/chain/stateStore.ts DEFAULT_VALUE_CACHE_ENTRIES). */
+  valueCacheEntries?: number
 }
 
 /** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
@@ -137,7 +139,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   }
 
   static async open(opts: ChainOpts): Promise<Chain> {
-    const store = await ChainStore.open(opts.dataDir, opts.genesis, opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes })
+    const store = await ChainStore.open(opts.dataDir, opts.genesis, {
+      ...(opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes }),
+      ...(opts.valueCacheEntries === undefined ? {} : { valueCacheEntries: opts.valueCacheEntries }),
+    })
     const chain = new Chain(store, opts)
     await store.initValidatorSet(chain.validators())
     return chain
