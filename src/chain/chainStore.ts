@@ -304,6 +304,13 @@ export class ChainStore {
     }
   }
 
+  /** Every state entry of the head, from disk, in key order (tools and tests: O(state)). */
+  async readWholeState(): Promise<StateWrite[]> {
+    const out: StateWrite[] = []
+    for await (const [key, value] of this.#db.entries(Bucket.state)) out.push({ key, value })
+    return out
+  }
+
   /** The commit stored with the block at `height` (undefined for genesis and blocks finalized without BFT). */
   async getCommit(height: number): Promise<Commit | undefined> {
     if (!Number.isInteger(height) || height < 1 || height > this.#head.height) return undefined
