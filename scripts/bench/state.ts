@@ -3,11 +3,13 @@
 // ≤ 1000 ms, ≤ 512 MB, measured in a fresh child process), and one account's proof (bytes,
 // verify µs). The filler accounts are written directly, as synthetic empty blocks of 100k
 // writes each (the brief allows it), not through txs.
-// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000 --tree-cache NODES]
+// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR]
+// --profile-dir writes a CPU profile of each size's timed imports (import-<accounts>.cpuprofile, for chrome://inspect or speedscope).
 import '../../src/polyfill.ts'
 
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '1000' },
     child: { type: 'string' },
     'tree-cache': { type: 'string' },
+    'value-cache': { type: 'string' },
+    'profile-dir': { type: 'string' },
   },
 })
 
@@ -60,7 +64,10 @@ const LARGE = Number(values.large)
 const BLOCKS = Number(values.blocks)
 const TXS = Number(values.txs)
 const FILL_CHUNK = 100_000
-const TREE_CACHE = values['tree-cache'] === undefined ? {} : { treeCacheNodes: Number(values['tree-cache']) }
+const TREE_CACHE = {
+  ...(values['tree-cache'] === undefined ? {} : { treeCacheNodes: Number(values['tree-cache']) }),
+  ...(values['value-cache'] === undefined ? {} : { valueCacheEntries: Number(values['value-cache']) }),
+}
 const dirs: string[] = []
 const tmp = (): string => {
   const d = mkdtempSync(join(tmpdir(), 'xsc-bench-state-'))
@@ -131,6 +138,12 @@ async function measure(count: number) {
   const importer = await Chain.open({ dataDir: importerDir, genesis, signatureWorkers: 0, ...TREE_CACHE })
   const perBlock: number[] = []
   const perBlockCpu: number[] = []
+  const profiler = values['profile-dir'] === undefined ? undefined : new Session()
+  if (profiler !== undefined) {
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  }
   for (const bytes of blocks) {
     const t = performance.now()
     const c = process.cpuUsage()
@@ -138,6 +151,11 @@ async function measure(count: number) {
     perBlock.push(performance.now() - t)
     const used = process.cpuUsage(c)
     perBlockCpu.push((used.user + used.system) / 1000)
+  }
+  if (profiler !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop')
+    writeFileSync(join(values['profile-dir']!, `import-${count}.cpuprofile`), JSON.stringify(profile))
+    profiler.disconnect()
   }
   await importer.close()
   const cold = reopenInChild(importerDir)
