@@ -406,7 +406,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...this.#nextValidators(writes) })
     this.#checked.clear()
     // Every pending sender's account is re-checked: loaded first (nothing evicts before the next commit).
-    const senders = this.mempool.pending().map((tx) => TABLES.account.key(tx.body.from))
+    const senders = this.mempool.senders().map((address) => TABLES.account.key(address))
     await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     this.#pruneEvidence()

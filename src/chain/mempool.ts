@@ -255,6 +255,11 @@ export class Mempool {
     return readAccount(state, address).nonce + (this.#bySender.get(toHex(address))?.length ?? 0)
   }
 
+  /** The addresses with txs pending here. */
+  senders(): Uint8Array[] {
+    return [...this.#bySender.values()].map((queue) => queue[0]!.tx.body.from)
+  }
+
   pending(): SignedTx[] {
     return [...this.#bySender.values()].flat().sort((a, b) => a.seq - b.seq).map((p) => p.tx)
   }
