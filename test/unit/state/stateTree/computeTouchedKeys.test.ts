@@ -17,4 +17,14 @@ describe('computeTouchedKeys', () => {
       TABLES.account.key(proposer.publicKey), TABLES.beaconMix.key(), TABLES.beaconRecord.key(proposer.publicKey), TABLES.account.key(alice.publicKey), TABLES.account.key(bob.publicKey), TABLES.account.key(bob.publicKey), TABLES.validator.key(bob.publicKey),
     ].map(toHex))
   })
+
+  it('names the accounts a completion pays and an audit pays rent to (values served from disk are loaded before the run)', () => {
+    const [proposer, host, other] = [testKey('p'), testKey('h'), testKey('o')]
+    const payout = (key: typeof host, amount: bigint) => ({ to: key.publicKey, amount })
+    const entries: BlockEntry[] = [
+      { type: 'completion', executionId: new Uint8Array(32), status: 0, outcome: 0, resultHash: new Uint8Array(32), fuelUsed: 0n, output: new Uint8Array(0), writeSet: [], receipts: [], payouts: [payout(host, 3n)], refund: 0n, burn: 0n, reputation: [] },
+      { type: 'audit', epoch: 1, results: [], repairs: [], rent: [payout(other, 1n)], expired: [], reputation: [] },
+    ]
+    expect(computeTouchedKeys(entries, proposer.publicKey).map(toHex).slice(3)).toEqual([accountKey(host.publicKey), accountKey(other.publicKey)].map(toHex))
+  })
 })
