@@ -13,7 +13,7 @@ export function computeTouchedKeys(entries: readonly BlockEntry[], proposer: Add
   const keys: Uint8Array[] = [TABLES.account.key(proposer), TABLES.beaconMix.key(), TABLES.beaconRecord.key(proposer)]
   for (const e of entries) {
     if (e.type === 'completion' || e.type === 'audit') {
-      for (const p of e.type === 'completion' ? e.payouts : e.rent) keys.push(accountKey(p.to))
+      for (const p of e.type === 'completion' ? e.payouts : e.rent) keys.push(TABLES.account.key(p.to))
       continue
     }
     if (!('tx' in e)) continue

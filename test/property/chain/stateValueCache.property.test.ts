@@ -8,9 +8,9 @@ import { toHex } from '../../../src/crypto/index.ts'
 import { applyBlock } from '../../../src/state/applyBlock.ts'
 import { readBeaconMix } from '../../../src/state/beaconState.ts'
 import { computeGenesis } from '../../../src/state/genesis.ts'
-import { accountKey } from '../../../src/state/stateKeys.ts'
 import { StateTreeError } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 const validator = testKey('prop-svc-validator')
@@ -79,7 +79,7 @@ describe('accounts served from disk', () => {
 })
 
 type CacheOp = { op: 'commit'; key: number; value: number | undefined } | { op: 'load'; keys: number[] } | { op: 'trim' } | { op: 'get'; key: number }
-const keyOf = (n: number) => accountKey(testKey(`prop-svc-key-${n}`).publicKey)
+const keyOf = (n: number) => TABLES.account.key(testKey(`prop-svc-key-${n}`).publicKey)
 const cacheOpArb: fc.Arbitrary<CacheOp> = fc.oneof(
   fc.record({ op: fc.constant('commit' as const), key: fc.nat(7), value: fc.option(fc.nat(255), { nil: undefined }) }),
   fc.record({ op: fc.constant('load' as const), keys: fc.array(fc.nat(7), { maxLength: 4 }) }),

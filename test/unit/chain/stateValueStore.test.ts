@@ -7,9 +7,9 @@ import { StateValueStore } from '../../../src/chain/stateStore.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { Account } from '../../../src/state/records.ts'
-import { accountKey, validatorKey } from '../../../src/state/stateKeys.ts'
 import { StateTreeError } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 const cleanups: (() => unknown)[] = []
@@ -25,7 +25,7 @@ async function openDb(): Promise<Db> {
   return db
 }
 
-const key = (n: number) => accountKey(testKey(`svs-${n}`).publicKey)
+const key = (n: number) => TABLES.account.key(testKey(`svs-${n}`).publicKey)
 const value = (balance: bigint) => encode(Account, { balance, nonce: 3 })
 const codeOf = (f: () => unknown): string | undefined => {
   try {
@@ -50,8 +50,8 @@ describe('StateValueStore', () => {
     values.trim()
     expect(codeOf(() => state.get(key(1)))).toBe('NOT_LOADED')
     // Tables scanned per block stay in memory: no load, and a scan of the served table is refused.
-    state.apply([{ key: validatorKey(testKey('svs-v').publicKey), value: new Uint8Array([1]) }])
-    expect(state.scan(new Uint8Array([validatorKey(testKey('svs-v').publicKey)[0]!]))).toHaveLength(1)
+    state.apply([{ key: TABLES.validator.key(testKey('svs-v').publicKey), value: new Uint8Array([1]) }])
+    expect(state.scan(new Uint8Array([TABLES.validator.key(testKey('svs-v').publicKey)[0]!]))).toHaveLength(1)
     expect(codeOf(() => state.scan(new Uint8Array([key(1)[0]!])))).toBe('NOT_SCANNABLE')
   })
 

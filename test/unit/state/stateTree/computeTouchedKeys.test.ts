@@ -25,6 +25,6 @@ describe('computeTouchedKeys', () => {
       { type: 'completion', executionId: new Uint8Array(32), status: 0, outcome: 0, resultHash: new Uint8Array(32), fuelUsed: 0n, output: new Uint8Array(0), writeSet: [], receipts: [], payouts: [payout(host, 3n)], refund: 0n, burn: 0n, reputation: [] },
       { type: 'audit', epoch: 1, results: [], repairs: [], rent: [payout(other, 1n)], expired: [], reputation: [] },
     ]
-    expect(computeTouchedKeys(entries, proposer.publicKey).map(toHex).slice(3)).toEqual([accountKey(host.publicKey), accountKey(other.publicKey)].map(toHex))
+    expect(computeTouchedKeys(entries, proposer.publicKey).map(toHex).slice(3)).toEqual([TABLES.account.key(host.publicKey), TABLES.account.key(other.publicKey)].map(toHex))
   })
 })
