@@ -59,8 +59,8 @@ beforeAll(async () => {
   validators = [first, second]
   addrs = validators.map((v) => v.net!.multiaddrs()[0]!)
   await finalizedAtLeast(2)
-  for (let i = 0; i < recipients.length; i++) first.chain.submitTx(transfer(payer, i, recipients[i]!.publicKey, 1_000n + BigInt(i)))
-  await waitFor(async () => validators.every((v) => v.chain.mempool.size === 0 && v.chain.store.state.get(TABLES.account.key(recipients.at(-1)!.publicKey)) !== undefined), 60_000, 'the transfers to land')
+  for (let i = 0; i < recipients.length; i++) await first.chain.submitTx(transfer(payer, i, recipients[i]!.publicKey, 1_000n + BigInt(i)))
+  await waitFor(async () => (await Promise.all(validators.map(async (v) => v.chain.mempool.size === 0 && (await v.chain.readAccount(recipients.at(-1)!.publicKey)).balance > 0n))).every(Boolean), 60_000, 'the transfers to land')
 }, 120_000)
 
 /** A libp2p node that is not a chain node, dialled to `peers`. */
@@ -101,7 +101,7 @@ async function reopenedRoot(dir: string): Promise<{ root: Uint8Array; stateRoot:
   const store = await ChainStore.open(dir, genesis)
   cleanups.push(() => store.close())
   const values = new MemoryState()
-  for (let prefix = 0; prefix < 256; prefix++) values.apply(store.state.scan(new Uint8Array([prefix])))
+  values.apply(await store.readWholeState())
   return { root: values.root, stateRoot: store.head.header.stateRoot, store }
 }
 
@@ -276,9 +276,9 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
   it('once the validator set has changed, a sync without a trust hash is refused (NEEDS_TRUST_HASH) and one with a trust hash completes', async () => {
     const staker = testKey('statesync-staker')
     const chain = validators[0]!.chain
-    chain.submitTx(transfer(payer, recipients.length, staker.publicKey, 100_000n))
-    await waitFor(async () => validators.every((v) => v.chain.store.state.get(TABLES.account.key(staker.publicKey)) !== undefined), 60_000, 'the staker to be funded')
-    chain.submitTx(signTx(staker, 0, { type: 'stake', amount: genesis.params.minStake }))
+    await chain.submitTx(transfer(payer, recipients.length, staker.publicKey, 100_000n))
+    await waitFor(async () => (await Promise.all(validators.map(async (v) => (await v.chain.readAccount(staker.publicKey)).balance > 0n))).every(Boolean), 60_000, 'the staker to be funded')
+    await chain.submitTx(signTx(staker, 0, { type: 'stake', amount: genesis.params.minStake }))
     await waitFor(async () => validators.every((v) => v.chain.validators().length === 3), 60_000, 'the new validator to bond')
     const trusted = await finalizedAtLeast(chain.head.height)
     const blind = await startJoiner('changed-set-blind', [])
