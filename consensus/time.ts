@@ -1,6 +1,7 @@
 import type { ConsensusConfig, Hash } from '../blocks/schema.ts'
 import { concatBytes, equalBytes, hash, hashParts, u32be, utf8 } from '../src/crypto/index.ts'
 import { ConsensusError } from './errors.ts'
+import { iterateSha256 } from './iterateSha256.ts'
 import { checkIntField } from './params.ts'
 import type { ProofScheme, ProveContext, VerifyContext } from './proofScheme.ts'
 import { verifySlotTiming } from './slot.ts'
@@ -32,11 +33,9 @@ export function computeCheckpointPositions(iterations: number, checkpoints: numb
   return out
 }
 
-/** x after `iterations` sequential sha256 steps from `start`. */
+/** x after `iterations` sequential sha256 steps from `start` (32 bytes, as every seed and checkpoint is). */
 export function iterateHash(start: Hash, iterations: number): Hash {
-  let x = start
-  for (let i = 0; i < iterations; i++) x = hash(x)
-  return x
+  return iterateSha256(start, iterations)
 }
 
 /** One independent piece of a time proof: `iterations` steps from `start` must land on `end`. */

@@ -14,6 +14,7 @@ import { createLibp2p } from 'libp2p'
 
 import { CodecError } from '../../blocks/errors.ts'
 import { hash } from '../crypto/hash.ts'
+import { deferYamuxWindowUpdates } from './deferYamuxWindowUpdates.ts'
 import { NetError } from './errors.ts'
 import { type NetLogger, silentLogger } from './logger.ts'
 import { collect, exchange, type HandleOpts, type RequestHandler, type RequestOpts, serveStream } from './reqresp.ts'
@@ -47,6 +48,13 @@ export interface NetNodeOpts {
   logger?: NetLogger
   /** Gossipsub heartbeat (mesh maintenance, score checks). Default 700 ms. */
   heartbeatMs?: number
+  /**
+   * Gossipsub mesh degree D (Dlo = D − 1, Dhi = 2D, gossip to D peers outside the mesh). Default
+   * 3: publishing floods to every connected peer, so on the networks this runs (tens of nodes)
+   * the mesh only repairs, and every mesh peer costs each node a duplicate of every message
+   * (decrypt, decode, content hash). A network of hundreds of nodes raises it (Ethereum uses 8).
+   */
+  meshDegree?: number
   /** How long a graylisted peer stays banned after we hang up on it. Default 10 min. */
   banMs?: number
   /** Re-dial period for bootstrap peers we are not connected to. Default 5 s. */
@@ -114,7 +122,14 @@ function parsePeer(peer: string): PeerId {
   }
 }
 
+/** Gossipsub's mesh bounds from D, within its rules (Dout < Dlo, Dout ≤ D/2, Dscore ≤ Dhi). */
+function meshParams(D: number): { D: number; Dlo: number; Dhi: number; Dlazy: number; Dout: number; Dscore: number } {
+  if (!Number.isSafeInteger(D) || D < 2) throw new NetError('BAD_CONFIG', `meshDegree must be an integer ≥ 2, got ${D}`, { field: 'meshDegree' })
+  return { D, Dlo: D - 1, Dhi: 2 * D, Dlazy: D, Dout: Math.max(1, Math.min(D - 2, Math.floor(D / 2))), Dscore: Math.max(1, D - 1) }
+}
+
 export function createNetNode(opts: NetNodeOpts): NetNode {
+  deferYamuxWindowUpdates()
   if (!(opts.secretKey instanceof Uint8Array) || opts.secretKey.length !== 32) throw new NetError('BAD_KEY', 'secretKey must be a 32-byte ed25519 seed')
   const log = opts.logger ?? silentLogger
   const chainId = opts.chainId
@@ -259,6 +274,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
             ignoreDuplicatePublishError: true,
             emitSelf: false,
             heartbeatInterval: opts.heartbeatMs ?? 700,
+            ...meshParams(opts.meshDegree ?? 3),
             allowedTopics: topicNames,
             // Frames above the largest topic cap are cut at decode, before any allocation.
             maxInboundDataLength: maxCap + 64 * 1024,

@@ -4,6 +4,7 @@ import { StateError } from '../state/errors.ts'
 export type NetErrorPayloads = {
   NOT_STARTED: {}
   BAD_KEY: {}
+  BAD_CONFIG: { field?: string }
   BAD_ADDRESS: { addr?: string; peer?: string }
   DIAL_FAILED: { addr?: string; protocol?: string }
   UNKNOWN_TOPIC: {}

@@ -1,15 +1,15 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import { encode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
 import { type ConsensusMessage, SignedProposal, SignedVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
-import { hash, toHex } from '../crypto/index.ts'
+import { hash, toHex, utf8 } from '../crypto/index.ts'
 
 /**
  * Double-sign protection on disk, as CometBFT's priv_validator_state.json: the height, round and
  * step this validator last signed, and the hash of what it signed, are written and fsynced
- * BEFORE a signed proposal or vote leaves the process. After a crash and restart the consensus
+ * BEFORE a signed proposal or vote leaves the process (format: `SignGuard`). After a crash and restart the consensus
  * machine has forgotten what it signed; this file has not, so the node refuses to send anything
  * below that position, or anything different at it (the same message again is fine: re-gossip).
  */
@@ -55,29 +55,113 @@ function show(p: SignedPosition): string {
   return `${p.height}/${p.round}/${p.step}`
 }
 
-export class SignGuard {
-  readonly #file: string
-  #last: SignedPosition | undefined
+/** Bytes per slot of the state file; two slots, written alternately. */
+const SLOT_BYTES = 256
 
-  private constructor(file: string, last: SignedPosition | undefined) {
-    this.#file = file
+interface Slot extends SignedPosition {
+  /** Write counter: the slot with the higher one is the current state. */
+  seq: number
+  /** First 16 hex digits of sha256 over the slot's other fields: a torn write fails it. */
+  check: string
+}
+
+function checkOf(p: SignedPosition, seq: number): string {
+  return toHex(hash(utf8(`${p.height}/${p.round}/${p.step}/${p.signedHash}/${seq}`))).slice(2, 18)
+}
+
+function isPosition<T extends Partial<SignedPosition>>(p: T): p is T & SignedPosition {
+  return [p.height, p.round, p.step].every((n) => Number.isSafeInteger(n) && n! >= 0) && typeof p.signedHash === 'string'
+}
+
+function encodeSlot(p: SignedPosition, seq: number): Uint8Array {
+  const slot: Slot = { height: p.height, round: p.round, step: p.step, signedHash: p.signedHash, seq, check: checkOf(p, seq) }
+  const out = new Uint8Array(SLOT_BYTES).fill(0x20)
+  const text = utf8(JSON.stringify(slot))
+  if (text.length >= SLOT_BYTES) throw new RangeError('sign state slot overflow')
+  out.set(text)
+  out[SLOT_BYTES - 1] = 0x0a
+  return out
+}
+
+/** A slot's position when it is whole (parses, its check matches), else undefined. */
+function decodeSlot(bytes: Uint8Array): Slot | undefined {
+  try {
+    const s = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Slot>
+    if (!isPosition(s) || s.seq === undefined || !Number.isSafeInteger(s.seq) || s.check !== checkOf(s, s.seq)) return undefined
+    return { height: s.height, round: s.round, step: s.step, signedHash: s.signedHash, seq: s.seq, check: s.check }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The state file holds two fixed-size slots written alternately in place: one pwrite and one
+ * fdatasync per signing step (the file's size never changes), instead of a temp file, a rename
+ * and two fsyncs. A write torn by a crash spoils only the slot being written, whose message was
+ * never sent; the other slot still holds the position before it. A file in the earlier format
+ * (one JSON object) is read and rewritten in this one when opened.
+ */
+export class SignGuard {
+  readonly #fd: number
+  #last: SignedPosition | undefined
+  #seq: number
+
+  private constructor(fd: number, last: SignedPosition | undefined, seq: number) {
+    this.#fd = fd
     this.#last = last
+    this.#seq = seq
   }
 
   /** Opens (or starts) the state file; a file that cannot be read is an error, never a fresh start. */
   static open(file: string): SignGuard {
     mkdirSync(dirname(file), { recursive: true })
-    let text: string
+    let bytes: Uint8Array
     try {
-      text = readFileSync(file, 'utf8')
+      bytes = readFileSync(file)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new SignGuard(file, undefined)
-      throw e
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      return SignGuard.#create(file, undefined)
     }
-    const parsed = JSON.parse(text) as Partial<SignedPosition>
-    const ok = [parsed.height, parsed.round, parsed.step].every((n) => Number.isSafeInteger(n) && n! >= 0) && typeof parsed.signedHash === 'string'
-    if (!ok) throw new SignGuardError('CORRUPT_STATE', `sign state ${file} is unreadable: refusing to sign (restore it or remove it knowingly)`, { file })
-    return new SignGuard(file, parsed as SignedPosition)
+    const corrupt = (): SignGuardError => new SignGuardError('CORRUPT_STATE', `sign state ${file} is unreadable: refusing to sign (restore it or remove it knowingly)`, { file })
+    if (bytes.length !== 2 * SLOT_BYTES) {
+      // The earlier format: one JSON object.
+      let parsed: Partial<SignedPosition>
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<SignedPosition>
+      } catch {
+        throw corrupt()
+      }
+      if (!isPosition(parsed)) throw corrupt()
+      return SignGuard.#create(file, { height: parsed.height, round: parsed.round, step: parsed.step, signedHash: parsed.signedHash })
+    }
+    const slots = [decodeSlot(bytes.subarray(0, SLOT_BYTES)), decodeSlot(bytes.subarray(SLOT_BYTES))].filter((s) => s !== undefined)
+    if (slots.length === 0) throw corrupt()
+    const current = slots.reduce((a, b) => (b.seq > a.seq ? b : a))
+    // An empty hash: the file was started and nothing was signed yet.
+    const last = current.signedHash === '' ? undefined : { height: current.height, round: current.round, step: current.step, signedHash: current.signedHash }
+    return new SignGuard(openSync(file, 'r+'), last, current.seq)
+  }
+
+  /** A new state file (both slots written, then renamed into place and the directory synced), opened for in-place writes. */
+  static #create(file: string, last: SignedPosition | undefined): SignGuard {
+    const tmp = `${file}.tmp`
+    const fd = openSync(tmp, 'w')
+    try {
+      const empty = last ?? { height: 0, round: 0, step: 0, signedHash: '' }
+      writeSync(fd, encodeSlot(empty, 0))
+      writeSync(fd, encodeSlot(empty, 0))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, file)
+    const dir = openSync(dirname(file), 'r')
+    try {
+      fsyncSync(dir)
+    } finally {
+      closeSync(dir)
+    }
+    return new SignGuard(openSync(file, 'r+'), last, 0)
   }
 
   get last(): SignedPosition | undefined {
@@ -87,40 +171,58 @@ export class SignGuard {
   /**
    * Call before a message of ours leaves the process. Commits and evidence pass (they carry
    * others' signatures). Throws SignGuardError for a conflicting or regressing signature;
-   * otherwise the new position is on disk (fsynced) when it returns.
+   * otherwise the new position is on disk (synced) when it returns.
    */
   admit(message: ConsensusMessage): void {
-    const next = positionOf(message)
-    if (next === undefined) return
-    const last = this.#last
-    if (last !== undefined) {
-      const order = compare(next, last)
-      if (order < 0) throw new SignGuardError('REGRESSION', `refusing to sign ${show(next)}: already signed ${show(last)}`, { last: show(last), got: show(next) })
-      if (order === 0) {
-        if (next.signedHash === last.signedHash) return
-        throw new SignGuardError('CONFLICTING_SIGNATURE', `refusing to sign a different message at ${show(next)}`, { last: `${show(last)} ${last.signedHash}`, got: `${show(next)} ${next.signedHash}` })
-      }
-    }
-    this.#persist(next)
-    this.#last = next
+    const { refused } = this.admitAll([message])
+    if (refused.length > 0) throw refused[0]!.error
   }
 
-  /** Write to a temp file, fsync it, rename over the state, fsync the directory: never a torn or lost state. */
+  /**
+   * `admit` for the messages one consensus step sends together (a proposal and its prevote):
+   * each is checked against the position of the ones before it, and the last admitted position
+   * is written with ONE synced write before any of them is returned. Persisting only the highest
+   * position is enough: everything below it is refused after a restart anyway.
+   */
+  admitAll(messages: readonly ConsensusMessage[]): { admitted: ConsensusMessage[]; refused: { message: ConsensusMessage; error: SignGuardError }[] } {
+    const admitted: ConsensusMessage[] = []
+    const refused: { message: ConsensusMessage; error: SignGuardError }[] = []
+    let last = this.#last
+    let moved = false
+    for (const message of messages) {
+      const next = positionOf(message)
+      if (next === undefined) {
+        admitted.push(message)
+        continue
+      }
+      if (last !== undefined) {
+        const order = compare(next, last)
+        if (order < 0) {
+          refused.push({ message, error: new SignGuardError('REGRESSION', `refusing to sign ${show(next)}: already signed ${show(last)}`, { last: show(last), got: show(next) }) })
+          continue
+        }
+        if (order === 0) {
+          if (next.signedHash === last.signedHash) admitted.push(message)
+          else refused.push({ message, error: new SignGuardError('CONFLICTING_SIGNATURE', `refusing to sign a different message at ${show(next)}`, { last: `${show(last)} ${last.signedHash}`, got: `${show(next)} ${next.signedHash}` }) })
+          continue
+        }
+      }
+      last = next
+      moved = true
+      admitted.push(message)
+    }
+    if (moved && last !== undefined) {
+      this.#persist(last)
+      this.#last = last
+    }
+    return { admitted, refused }
+  }
+
+  /** The next slot in place, then fdatasync (the size never changes, so no metadata needs syncing). */
   #persist(position: SignedPosition): void {
-    const tmp = `${this.#file}.tmp`
-    const fd = openSync(tmp, 'w')
-    try {
-      writeSync(fd, JSON.stringify(position))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, this.#file)
-    const dir = openSync(dirname(this.#file), 'r')
-    try {
-      fsyncSync(dir)
-    } finally {
-      closeSync(dir)
-    }
+    const seq = this.#seq + 1
+    writeSync(this.#fd, encodeSlot(position, seq), 0, SLOT_BYTES, (seq % 2) * SLOT_BYTES)
+    fdatasyncSync(this.#fd)
+    this.#seq = seq
   }
 }

@@ -14,7 +14,7 @@ import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import { SignGuard, SignGuardError } from '../signGuard.ts'
+import type { SignGuard } from '../signGuard.ts'
 
 /**
  * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
@@ -230,10 +230,12 @@ export class ConsensusDriver {
   }
 
   #perform(actions: BftAction[]): void {
+    // One step's messages (a proposal and its prevote) go through the sign guard together: one synced write.
+    const broadcasts = actions.flatMap((a) => (a.type === 'broadcast' ? [a.message] : []))
+    if (broadcasts.length > 0) this.#send(broadcasts)
     for (const action of actions) {
       switch (action.type) {
         case 'broadcast':
-          this.#send(action.message)
           break
         case 'scheduleTimeout': {
           const timer = setTimeout(() => {
@@ -334,22 +336,19 @@ export class ConsensusDriver {
 
   // --- signing and evidence ---
 
-  #send(message: ConsensusMessage): void {
+  #send(messages: ConsensusMessage[]): void {
     const guard = this.#opts.signGuard
+    let admitted = messages
     if (guard !== undefined) {
-      try {
-        guard.admit(message)
-      } catch (err) {
-        if (err instanceof SignGuardError) {
-          this.#log.warn({ err: err.message, code: err.code }, 'sign guard refused a message')
-          return
-        }
-        throw err
-      }
+      const verdict = guard.admitAll(messages)
+      for (const { error } of verdict.refused) this.#log.warn({ err: error.message, code: error.code }, 'sign guard refused a message')
+      admitted = verdict.admitted
     }
-    this.#m.publish('consensus', encode(ConsensusMessage, message))
-    if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
-      this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))
+    for (const message of admitted) {
+      this.#m.publish('consensus', encode(ConsensusMessage, message))
+      if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
+        this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))
+      }
     }
   }
 

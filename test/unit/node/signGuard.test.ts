@@ -41,7 +41,6 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       after.admit(vote(7, 0, VOTE_STEP.precommit, blockA))
       after.admit(vote(7, 1, VOTE_STEP.prevote, undefined))
       after.admit(vote(8, 0, VOTE_STEP.prevote, blockB))
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ height: 8, round: 0, step: VOTE_STEP.prevote })
       expect(SignGuard.open(file).last).toMatchObject({ height: 8, round: 0, step: VOTE_STEP.prevote })
     } finally {
       tmp.cleanup()
@@ -57,6 +56,63 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       expect(guard.last).toBeUndefined()
       writeFileSync(file, '{"height": "seven"}')
       expect(() => SignGuard.open(file)).toThrow(expect.objectContaining({ code: 'CORRUPT_STATE' }))
+      writeFileSync(file, new Uint8Array(512).fill(0x20))
+      expect(() => SignGuard.open(file)).toThrow(expect.objectContaining({ code: 'CORRUPT_STATE' }))
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it('reads a state file of the earlier format (one JSON object) and keeps guarding from it', () => {
+    const tmp = tempDir('xsc-sign-guard-')
+    try {
+      const file = join(tmp.dir, 'sign-state.json')
+      const signed = vote(9, 1, VOTE_STEP.precommit, blockA)
+      const position = SignGuard.open(join(tmp.dir, 'other.json'))
+      position.admit(signed)
+      writeFileSync(file, JSON.stringify(position.last))
+      const guard = SignGuard.open(file)
+      expect(guard.last).toEqual(position.last)
+      expect(() => guard.admit(vote(9, 1, VOTE_STEP.precommit, blockB))).toThrow(expect.objectContaining({ code: 'CONFLICTING_SIGNATURE' }))
+      expect(SignGuard.open(file).last).toEqual(position.last)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it('survives a write torn by a crash: the other slot still holds the position before it', () => {
+    const tmp = tempDir('xsc-sign-guard-')
+    try {
+      const file = join(tmp.dir, 'sign-state.json')
+      const guard = SignGuard.open(file)
+      guard.admit(vote(3, 0, VOTE_STEP.prevote, blockA))
+      const before = guard.last
+      guard.admit(vote(3, 0, VOTE_STEP.precommit, blockA))
+      // Tear the slot written last: writes alternate, the first admit (write 1) went to the second slot, this one (write 2) to the first.
+      const bytes = new Uint8Array(readFileSync(file))
+      expect(new TextDecoder().decode(bytes.subarray(0, 256))).toContain('"step":2')
+      const torn = 0
+      bytes.fill(0x00, torn + 20, torn + 60)
+      writeFileSync(file, bytes)
+      expect(SignGuard.open(file).last).toEqual(before)
+      // Both slots torn: refuse to start.
+      bytes.fill(0x00, 256 - torn + 20, 256 - torn + 60)
+      writeFileSync(file, bytes)
+      expect(() => SignGuard.open(file)).toThrow(expect.objectContaining({ code: 'CORRUPT_STATE' }))
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it('admits a proposal and its prevote with one write, refusing a conflicting one in the same batch', () => {
+    const tmp = tempDir('xsc-sign-guard-')
+    try {
+      const file = join(tmp.dir, 'sign-state.json')
+      const guard = SignGuard.open(file)
+      const { admitted, refused } = guard.admitAll([proposal(4, 0, blockA), vote(4, 0, VOTE_STEP.prevote, blockA), vote(4, 0, VOTE_STEP.prevote, blockB)])
+      expect(admitted).toHaveLength(2)
+      expect(refused.map((r) => r.error.code)).toEqual(['CONFLICTING_SIGNATURE'])
+      expect(SignGuard.open(file).last).toMatchObject({ height: 4, round: 0, step: VOTE_STEP.prevote })
     } finally {
       tmp.cleanup()
     }
