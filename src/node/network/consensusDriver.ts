@@ -11,7 +11,7 @@ import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain, ImportedBlock } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
-import { hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
+import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 import type { SignGuard } from '../signGuard.ts'
@@ -68,6 +68,10 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** Timers of commits held back in case the round's proposer's does not arrive (they outlive the height). */
+  readonly #commitTimers = new Set<NodeJS.Timeout>()
+  /** The highest height of a commit received from a peer. */
+  #commitSeenHeight = -1
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
   #lock: Promise<unknown> = Promise.resolve()
@@ -97,6 +101,8 @@ export class ConsensusDriver {
     this.#stopped = true
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    for (const t of this.#commitTimers) clearTimeout(t)
+    this.#commitTimers.clear()
     this.#chain.off('block', this.#onBlock)
     await this.#lock.catch(() => undefined)
   }
@@ -149,6 +155,7 @@ export class ConsensusDriver {
     const height = this.#machine.height
     if (height === undefined || this.#stopped) return 'ignore'
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
+    if (message.type === 'commit' && from !== undefined) this.#commitSeenHeight = Math.max(this.#commitSeenHeight, at)
     if (at < height) return 'ignore'
     if (at > height + 1 || (message.type === 'commit' && at > height)) {
       // Peers are ahead: range sync brings the committed blocks.
@@ -311,13 +318,32 @@ export class ConsensusDriver {
   async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {
     const held = this.#blocks.get(toHex(blockId))
     if (held === undefined || this.#chain.store.head.height + 1 !== height) return
+    const key = this.#opts.validatorKey
+    const ourRound = key !== undefined && equalBytes(this.#chain.proposerOf(commit.round), key.publicKey)
     try {
       await this.#chain.commitBlock(held.block, commit, held.bytes)
     } catch (err) {
       this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
       return
     }
-    this.#m.publish('commits', encode(Commit, commit))
+    this.#publishCommit(commit, key === undefined || ourRound)
+  }
+
+  /**
+   * Nodes without a vote (hosts, RPC nodes) learn each block from one commit on the `commits`
+   * topic. Every validator's commit differs (its own set of precommits), so each would be a new
+   * gossip message for all: the round's proposer publishes at once, the others only when no
+   * commit of that height reached them within half a slot (the proposer crashed, or its message
+   * was lost). Observers re-publish what they decided (a no-op when it came by gossip).
+   */
+  #publishCommit(commit: Commit, now: boolean): void {
+    const publish = (): void => this.#m.publish('commits', encode(Commit, commit))
+    if (now) return publish()
+    const timer = setTimeout(() => {
+      this.#commitTimers.delete(timer)
+      if (!this.#stopped && this.#commitSeenHeight < commit.height) publish()
+    }, this.#chain.genesis.slotMs / 2)
+    this.#commitTimers.add(timer)
   }
 
   /** Every applied block (ours, or range-synced with its commit) moves consensus to the next height. */
