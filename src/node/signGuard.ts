@@ -95,6 +95,43 @@ function decodeSlot(bytes: Uint8Array): Slot | undefined {
 }
 
 /**
+ * What a state file holds: undefined when there is none; throws CORRUPT_STATE when it cannot be
+ * read (no whole slot, or an earlier-format file that does not parse).
+ */
+function readSignStateFile(file: string): { format: 'slots' | 'json'; last: SignedPosition | undefined; seq: number } | undefined {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+  const corrupt = (): SignGuardError => new SignGuardError('CORRUPT_STATE', `sign state ${file} is unreadable: refusing to sign (restore it or remove it knowingly)`, { file })
+  if (bytes.length !== 2 * SLOT_BYTES) {
+    // The earlier format: one JSON object.
+    let parsed: Partial<SignedPosition>
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<SignedPosition>
+    } catch {
+      throw corrupt()
+    }
+    if (!isPosition(parsed)) throw corrupt()
+    return { format: 'json', last: { height: parsed.height, round: parsed.round, step: parsed.step, signedHash: parsed.signedHash }, seq: 0 }
+  }
+  const slots = [decodeSlot(bytes.subarray(0, SLOT_BYTES)), decodeSlot(bytes.subarray(SLOT_BYTES))].filter((s) => s !== undefined)
+  if (slots.length === 0) throw corrupt()
+  const current = slots.reduce((a, b) => (b.seq > a.seq ? b : a))
+  // An empty hash: the file was started and nothing was signed yet.
+  const last = current.signedHash === '' ? undefined : { height: current.height, round: current.round, step: current.step, signedHash: current.signedHash }
+  return { format: 'slots', last, seq: current.seq }
+}
+
+/** The last signed position in a state file, read only (tests, diagnostics); undefined when there is none yet. */
+export function readSignState(file: string): SignedPosition | undefined {
+  return readSignStateFile(file)?.last
+}
+
+/**
  * The state file holds two fixed-size slots written alternately in place: one pwrite and one
  * fdatasync per signing step (the file's size never changes), instead of a temp file, a rename
  * and two fsyncs. A write torn by a crash spoils only the slot being written, whose message was
@@ -115,31 +152,10 @@ export class SignGuard {
   /** Opens (or starts) the state file; a file that cannot be read is an error, never a fresh start. */
   static open(file: string): SignGuard {
     mkdirSync(dirname(file), { recursive: true })
-    let bytes: Uint8Array
-    try {
-      bytes = readFileSync(file)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      return SignGuard.#create(file, undefined)
-    }
-    const corrupt = (): SignGuardError => new SignGuardError('CORRUPT_STATE', `sign state ${file} is unreadable: refusing to sign (restore it or remove it knowingly)`, { file })
-    if (bytes.length !== 2 * SLOT_BYTES) {
-      // The earlier format: one JSON object.
-      let parsed: Partial<SignedPosition>
-      try {
-        parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<SignedPosition>
-      } catch {
-        throw corrupt()
-      }
-      if (!isPosition(parsed)) throw corrupt()
-      return SignGuard.#create(file, { height: parsed.height, round: parsed.round, step: parsed.step, signedHash: parsed.signedHash })
-    }
-    const slots = [decodeSlot(bytes.subarray(0, SLOT_BYTES)), decodeSlot(bytes.subarray(SLOT_BYTES))].filter((s) => s !== undefined)
-    if (slots.length === 0) throw corrupt()
-    const current = slots.reduce((a, b) => (b.seq > a.seq ? b : a))
-    // An empty hash: the file was started and nothing was signed yet.
-    const last = current.signedHash === '' ? undefined : { height: current.height, round: current.round, step: current.step, signedHash: current.signedHash }
-    return new SignGuard(openSync(file, 'r+'), last, current.seq)
+    const read = readSignStateFile(file)
+    if (read === undefined) return SignGuard.#create(file, undefined)
+    if (read.format === 'json') return SignGuard.#create(file, read.last)
+    return new SignGuard(openSync(file, 'r+'), read.last, read.seq)
   }
 
   /** A new state file (both slots written, then renamed into place and the directory synced), opened for in-place writes. */

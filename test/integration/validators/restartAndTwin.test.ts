@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,7 +12,7 @@ import { createNetNode, type NetNode } from '../../../src/net/index.ts'
 import { readGenesisFile } from '../../../src/node/genesisFile.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { computeDefaultTimeouts } from '../../../src/node/node.ts'
-import type { SignedPosition } from '../../../src/node/signGuard.ts'
+import { readSignState, type SignedPosition } from '../../../src/node/signGuard.ts'
 import { ValidatorNetwork } from '../../../src/node/validatorNetwork.ts'
 import { testKey } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
@@ -31,7 +31,7 @@ let observer: { chain: Chain; net: NetNode; network: ValidatorNetwork }
 
 const signState = (i: number): SignedPosition | undefined => {
   const file = join(procs.dir, `data-${i}`, 'sign-state.json')
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SignedPosition) : undefined
+  return existsSync(file) ? readSignState(file) : undefined
 }
 /** Offenders named by evidence the observer holds or has applied in a block (including it prunes it from the pool). */
 const offenders = async (): Promise<string[]> => {
