@@ -115,18 +115,13 @@ export class ValidatorNetwork {
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
       setTimeout(() => this.#exchange(peer), 500).unref()
     })
-    // Each poll costs every peer a stream or two: status only while our head did not move over
-    // the interval (gossiped commits and messages from ahead trigger sync otherwise), peer
-    // exchange every tenth poll (and on each new connection).
+    // Peer exchange costs every peer a stream and peer-store lookups: every tenth poll (and on
+    // each new connection) is enough to find peers; status goes to every peer each poll.
     let polls = 0
-    let lastHead = -1
     this.#pollTimer = setInterval(() => {
-      const head = this.chain.store.head.height
-      const stalled = head === lastHead
-      lastHead = head
       const exchange = polls++ % 10 === 0
       for (const peer of connectedPeers(this.net)) {
-        if (stalled) this.requestSync(peer)
+        this.requestSync(peer)
         if (exchange) void exchangePeers(this.net, peer, this.#log)
       }
     }, this.#syncIntervalMs)
