@@ -115,15 +115,21 @@ export class ValidatorNetwork {
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
       setTimeout(() => this.#exchange(peer), 500).unref()
     })
-    // Peer exchange costs every peer a stream and peer-store lookups: every tenth poll (and on
-    // each new connection) is enough to find peers; status goes to every peer each poll.
+    // Each poll costs a stream per peer asked. Status: every peer while our head stood still over
+    // the interval, else one peer in turn (gossip from ahead triggers sync anyway; a lying peer
+    // is still asked regularly). Peer exchange: every tenth poll, and on each new connection.
     let polls = 0
+    let lastHead = -1
     this.#pollTimer = setInterval(() => {
-      const exchange = polls++ % 10 === 0
-      for (const peer of connectedPeers(this.net)) {
-        this.requestSync(peer)
-        if (exchange) void exchangePeers(this.net, peer, this.#log)
-      }
+      const head = this.chain.store.head.height
+      const stalled = head === lastHead
+      lastHead = head
+      const poll = polls++
+      const peers = connectedPeers(this.net)
+      peers.forEach((peer, i) => {
+        if (stalled || i === poll % peers.length) this.requestSync(peer)
+        if (poll % 10 === 0) void exchangePeers(this.net, peer, this.#log)
+      })
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
     // Pull peers' round state only when consensus made no progress over a whole interval: on a
