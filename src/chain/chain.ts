@@ -28,6 +28,7 @@ import { type Account, Validator } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
 import type { StateWrite } from '../state/stateView.ts'
+import { computeAuditEpoch } from '../state/storage/deriveAuditChallenges.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
 import { ChainStore } from './chainStore.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
@@ -103,6 +104,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
   #auditResponder: AuditResponder | undefined
+  /** Audit answers being gathered ahead of this node's turn, for one (head, audit epoch). */
+  #auditAnswers: { key: string; answers: Promise<AuditAnswers | undefined> } | undefined
   #storageAckResponder: StorageAckResponder | undefined
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
@@ -552,13 +555,40 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    */
   async prepareProposal(slot: number): Promise<PreparedProposal> {
     const head = this.store.head
-    const key = this.#key
-    if (key === undefined) return { headHash: head.hash, auditAnswers: undefined }
-    const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, key.publicKey, this.hostIndex)
-    const auditAnswers = this.#auditResponder ? await gatherAuditAnswers(this.store.state, ctx, this.#auditResponder) : undefined
+    if (this.#key === undefined) return { headHash: head.hash, auditAnswers: undefined }
+    const auditAnswers = await this.#gatherAuditAnswers(slot)
     // Acks are gathered only when no audit takes the slot; the entry keeps those that still apply.
     const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? await gatherStorageAcks(this.store.state, this.#storageAckResponder) : undefined
     return { headHash: head.hash, auditAnswers, storageAcks }
+  }
+
+  /**
+   * Starts gathering the hosts' audit answers a block at `slot` on the current head will need, so
+   * that whichever validator proposes (this one in any round) has them at once. The challenges
+   * depend only on the head's state and the audit epoch, so answers gathered early are the ones
+   * the block needs; gathering them only when this node's turn came made an audit block miss its
+   * propose timeout behind busy hosts, and the next round's proposer gathered again.
+   */
+  prefetchAuditAnswers(slot: number): void {
+    try {
+      void this.#gatherAuditAnswers(slot)
+    } catch (err) {
+      this.emit('buildError', err) // early work only: the proposer gathers again on its turn
+    }
+  }
+
+  #gatherAuditAnswers(slot: number): Promise<AuditAnswers | undefined> {
+    const responder = this.#auditResponder
+    if (responder === undefined || this.#key === undefined) return Promise.resolve(undefined)
+    const head = this.store.head
+    const key = `${toHex(head.hash)}/${computeAuditEpoch(slot, this.genesis.params.auditEpochSlots)}`
+    if (this.#auditAnswers?.key !== key) {
+      const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, this.#key.publicKey, this.hostIndex)
+      const answers = gatherAuditAnswers(this.store.state, ctx, responder)
+      answers.catch(() => undefined) // handled: whoever awaits it sees the failure
+      this.#auditAnswers = { key, answers }
+    }
+    return this.#auditAnswers.answers
   }
 
   #serialized<T>(f: () => Promise<T>): Promise<T> {

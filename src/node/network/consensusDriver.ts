@@ -232,6 +232,8 @@ export class ConsensusDriver {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    // Every validator gathers the next block's audit answers now, whoever proposes it.
+    this.#chain.prefetchAuditAnswers(Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1))
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
   }

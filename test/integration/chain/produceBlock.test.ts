@@ -87,4 +87,23 @@ describe('block production gathers audit answers before taking the chain lock', 
     if (entry.type !== 'audit') throw new Error('expected an audit entry')
     expect(entry.results.length).toBeGreaterThan(0)
   })
+
+  it('answers gathered ahead of the turn are the ones the proposal uses: hosts are asked once per head and audit epoch', async () => {
+    let asked = 0
+    b.setAuditResponder(async () => {
+      asked++
+      await new Promise((r) => setTimeout(r, 1_500))
+      return new Map()
+    })
+    const epochSlots = genesis.params.auditEpochSlots
+    const slot = (Math.floor(b.head.header.slot / epochSlots) + 1) * epochSlots
+    b.prefetchAuditAnswers(slot)
+    b.prefetchAuditAnswers(slot) // a second early call (another round) asks nobody again
+    await new Promise((r) => setTimeout(r, 1_700))
+    const started = performance.now()
+    const made = await b.produceBlock(slot, T0 + slot * genesis.slotMs)
+    expect(performance.now() - started).toBeLessThan(1_200)
+    expect(made?.block.header.kind).toBe('audit')
+    expect(asked).toBe(1)
+  })
 })
