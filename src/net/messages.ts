@@ -15,6 +15,7 @@ export const PROTOCOLS = {
   stateSnapshot: 'state/snapshot',
   stateChunk: 'state/chunk',
   shardRange: 'shard/range',
+  shardRoots: 'shard/roots',
 } as const
 export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
 
@@ -37,6 +38,8 @@ export const PROTOCOL_LIMITS = {
   stateChunk: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 20 * MiB, timeoutMs: 15_000 },
   /** A window of a shard for a read (streamAsset asks a few MiB at a time, so no answer can run ahead of the reader). */
   shardRange: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 16 * MiB, timeoutMs: 30_000 },
+  /** A shard's page roots (ShardGetRequest; 32 bytes per 8192 chunks: 32 KiB for a 2 GiB shard of 256-byte chunks). */
+  shardRoots: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 1 * MiB, timeoutMs: 10_000 },
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */

@@ -9,6 +9,7 @@ import { PROTOCOL_LIMITS, protocolId, PROTOCOLS, ShardGetRequest, ShardPutReques
 const GET = PROTOCOL_LIMITS.shardGet
 const PUT = PROTOCOL_LIMITS.shardPut
 const RANGE = PROTOCOL_LIMITS.shardRange
+const ROOTS = PROTOCOL_LIMITS.shardRoots
 
 export interface ShardRef { asset: Uint8Array; shardIndex: number }
 
@@ -28,6 +29,8 @@ export interface ShardStore {
   openShard(ref: ShardRef, peer: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>
   /** `length` bytes at `offset` of a held shard (a read's window), undefined if not held; a range past the shard's end throws. */
   readShardRange?(ref: ShardRef & { offset: number; length: number }, peer: string): Promise<Uint8Array | undefined>
+  /** The held shard's page roots (ShardStore.pageRoots), undefined if not held. */
+  readPageRoots?(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
   expectedShardHash(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
   putShardStream(ref: ShardRef & { shardHash: Uint8Array; size: number; body: AsyncIterable<Uint8Array> }, peer: string): Promise<void>
 }
@@ -69,6 +72,16 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
       if (bytes === undefined) throw new NetError('NOT_FOUND', `no shard ${req.shardIndex} of ${toHex(req.asset)}`)
       return chunksOf(bytes)
     }, { maxRequestBytes: RANGE.maxRequestBytes, maxBodyBytes: 0, timeoutMs: RANGE.timeoutMs })
+  }
+
+  if (store.readPageRoots !== undefined) {
+    const readPageRoots = store.readPageRoots.bind(store)
+    await net.handle(protocolId(net.chainId, PROTOCOLS.shardRoots), async (request, peer) => {
+      const ref = decode(ShardGetRequest, request)
+      const roots = await readPageRoots(ref, peer)
+      if (roots === undefined) throw new NetError('NOT_FOUND', `no shard ${ref.shardIndex} of ${toHex(ref.asset)}`)
+      return roots
+    }, { maxRequestBytes: ROOTS.maxRequestBytes, maxBodyBytes: 0, timeoutMs: ROOTS.timeoutMs })
   }
 
   await net.handle(protocolId(net.chainId, PROTOCOLS.shardPut), async (request, peer, body) => {
@@ -148,6 +161,13 @@ export async function fetchShardRange(net: NetNode, peer: string, opts: FetchSha
     maxResponseBytes: opts.length,
   })
   if (bytes.length !== opts.length) throw new NetError('TRUNCATED', `shard range has ${bytes.length} of ${opts.length} bytes`)
+  return bytes
+}
+
+/** A shard's page roots from `peer` (shard/roots), unchecked: the caller folds them to the manifest's chunk root. */
+export async function fetchShardPageRoots(net: NetNode, peer: string, ref: ShardRef, timeoutMs = ROOTS.timeoutMs): Promise<Uint8Array> {
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardRoots), encode(ShardGetRequest, ref), { timeoutMs, maxResponseBytes: ROOTS.maxResponseBytes })
+  if (bytes.length % 32 !== 0) throw new NetError('TRUNCATED', `page roots of ${bytes.length} bytes are not whole hashes`)
   return bytes
 }
 

@@ -1,7 +1,7 @@
 import type { Address, Hash } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
-import { fetchShardRange, type NetNode } from '../net/index.ts'
+import { fetchShardPageRoots, fetchShardRange, type NetNode } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
@@ -32,6 +32,12 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
     return fetchShardRange(m.net, peer, { asset, shardIndex, offset, length, timeoutMs: RANGE_TIMEOUT_MS })
   }
 
+  async function readPageRoots(asset: Hash, host: Address, shardIndex: number): Promise<Uint8Array> {
+    const local = m.store !== undefined ? await m.store.pageRoots(asset, shardIndex) : undefined
+    if (local !== undefined) return local
+    return fetchShardPageRoots(m.net, await m.hosts.peerOf(host), { asset, shardIndex })
+  }
+
   return {
     async open(id) {
       const record = readRow(m.chain.store.state, TABLES.asset.at(id))
@@ -47,6 +53,7 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
           start,
           end,
           order,
+          readPageRoots: (host, i) => readPageRoots(id, host, i),
           onBad: ({ host, shardIndex, reason }) => {
             if (badUntil.size > 10_000) badUntil.clear()
             badUntil.set(`${toHex(host)}/${shardIndex}`, Date.now() + BAD_HOST_MS)

@@ -1,10 +1,12 @@
 import type { Address, Manifest } from '../../blocks/schema.ts'
-import { equalBytes, hash, toHex } from '../crypto/index.ts'
+import { equalBytes, hash, merkleRoot, toHex } from '../crypto/index.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
+import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
 import { computeSegmentLayout, type SegmentLayout } from './decodeAsset.ts'
 import { BlobError } from './errors.ts'
 import { type FastCoder, getFastCoder } from './fastCoder.ts'
 import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
+import { LEAF_PAGE_LEAVES, splitHashes as splitPageRoots } from './shardStoreKeys.ts'
 
 /** A whole shard as a byte stream from its host (libp2p, a local store, a test double); aborting `signal` ends it. */
 export type OpenShardStream = (host: Address, shardIndex: number, signal: AbortSignal) => AsyncIterable<Uint8Array>
@@ -170,7 +172,19 @@ export interface StreamAssetOpts {
   depth?: number
   /** A piece still missing this long after the rest of its window arrived counts as slow: the next shard is asked instead (default 3 s). */
   slowAfterMs?: number
+  /**
+   * A host's page roots for its shard (ShardStore.pageRoots, 32 bytes per LEAF_PAGE_LEAVES chunks).
+   * With it, a read that does not cover whole shards (a range) checks every piece against the
+   * manifest's chunk roots and needs only k shards; without it, ranges rely on the k+1 check.
+   */
+  readPageRoots?: (host: Address, shardIndex: number) => Promise<Uint8Array>
 }
+
+/** Pages larger than this (chunks over 512 bytes) are too coarse to check a range by: the k+1 check is used instead. */
+const MAX_CHECKED_PAGE_BYTES = 4 * 1024 * 1024
+
+/** A host's answer that does not match the manifest: its shard is dropped, never its bytes used. */
+class WrongBytesError extends Error {}
 
 const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024
 const DEFAULT_DEPTH = 3
@@ -265,30 +279,89 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   }
   const usable = (): number[] => order.filter((i) => !bad.has(i))
 
-  /** Fetches `indices` for window `w` into `pieces`; failures and slow hosts are dropped. */
+  const windows = computeWindows(manifest, start, end, opts.windowBytes ?? DEFAULT_WINDOW_BYTES)
+  const shardSize = Number(manifest.shardSize)
+  // Whole-shard hashes: only when the read starts at shard byte 0 and runs to the end.
+  const wholeShards = windows[0]!.shardOffset === 0 && windows.at(-1)!.shardOffset + windows.at(-1)!.shardLength === shardSize
+  const pageBytes = LEAF_PAGE_LEAVES * manifest.chunkSize
+  const readPageRoots = opts.readPageRoots
+  // A range cannot be held to the shard hashes: check each piece against the chunk roots instead.
+  const checkPages = !wholeShards && readPageRoots !== undefined && pageBytes <= MAX_CHECKED_PAGE_BYTES
+  const pageRoots = new Map<number, Promise<Uint8Array[]>>()
+  const rootsOf = (i: number): Promise<Uint8Array[]> => {
+    let p = pageRoots.get(i)
+    if (p === undefined) {
+      p = readPageRoots!(placement[i]!, i).then((bytes) => {
+        const roots = splitPageRoots(bytes)
+        const pages = Math.ceil(Math.ceil(shardSize / manifest.chunkSize) / LEAF_PAGE_LEAVES)
+        if (roots.length !== pages || !equalBytes(merkleRoot(roots), manifest.chunkRoots[i]!)) throw new WrongBytesError('page roots do not fold to the manifest chunk root')
+        return roots
+      })
+      pageRoots.set(i, p)
+    }
+    return p
+  }
+  /** The whole pages (the last may run to the shard's end) that shard bytes of window `w` touch. */
+  const pagesOf = (w: Window): { from: number; to: number } => ({
+    from: Math.floor(w.shardOffset / pageBytes) * pageBytes,
+    to: Math.min(shardSize, Math.ceil((w.shardOffset + w.shardLength) / pageBytes) * pageBytes),
+  })
+  const fetchCovering = async (i: number, w: Window): Promise<{ bytes: Uint8Array; from: number }> => {
+    const { from, to } = pagesOf(w)
+    void rootsOf(i).catch(() => undefined)
+    const bytes = await readRange(placement[i]!, i, from, to - from)
+    if (bytes.length !== to - from) throw new Error(`answered ${bytes.length} of ${to - from} bytes`)
+    return { bytes, from }
+  }
+  /** Window `w`'s bytes out of the pages fetched, every page checked against its root (WrongBytesError). */
+  const checkCovering = (i: number, w: Window, bytes: Uint8Array, from: number, roots: Uint8Array[]): Uint8Array => {
+    const to = from + bytes.length
+    for (let at = from; at < to; at += pageBytes) {
+      const leaves = new ChunkLeafHasher(manifest.chunkSize)
+      leaves.update(bytes.subarray(at - from, Math.min(to, at + pageBytes) - from))
+      if (!equalBytes(leaves.finish(), roots[at / pageBytes]!)) throw new WrongBytesError(`wrong bytes at ${at}..${Math.min(to, at + pageBytes)} of shard ${i} (chunk root)`)
+    }
+    return bytes.subarray(w.shardOffset - from, w.shardOffset - from + w.shardLength)
+  }
+
+  /**
+   * Fetches `indices` for window `w` into `pieces`; failures, wrong bytes and slow hosts are
+   * dropped. "Slow" counts network time only: a piece not arrived `slowAfterMs` after the first
+   * piece of its window arrived (checking a piece's pages is CPU time, not the host's).
+   */
   const fetchInto = async (w: Window, indices: number[], pieces: Map<number, Uint8Array>): Promise<void> => {
-    let firstDone: number | undefined
+    let firstArrived: number | undefined
+    const arrived = new Set<number>()
+    const SLOW = Symbol('slow')
+    const slowGuard = (i: number, fetched: Promise<unknown>): Promise<typeof SLOW> => new Promise((resolve) => {
+      const poll = setInterval(() => {
+        if (firstArrived !== undefined && !arrived.has(i) && Date.now() - firstArrived > slowAfterMs) {
+          clearInterval(poll)
+          resolve(SLOW)
+        }
+      }, Math.min(250, slowAfterMs))
+      void fetched.then(() => clearInterval(poll), () => clearInterval(poll))
+    })
     await Promise.all(indices.map(async (i) => {
       try {
-        const bytes = await readRange(placement[i]!, i, w.shardOffset, w.shardLength)
+        const fetched = (checkPages ? fetchCovering(i, w) : readRange(placement[i]!, i, w.shardOffset, w.shardLength).then((bytes) => ({ bytes, from: w.shardOffset }))).then((r) => {
+          arrived.add(i)
+          firstArrived ??= Date.now()
+          return r
+        })
+        const got = await Promise.race([fetched, slowGuard(i, fetched)])
+        if (got === SLOW) {
+          fetched.catch(() => undefined)
+          dropShard(i, `slower than ${slowAfterMs} ms behind the other shards`)
+          return
+        }
+        const bytes = checkPages ? checkCovering(i, w, got.bytes, got.from, await rootsOf(i)) : got.bytes
         if (bytes.length !== w.shardLength) throw new Error(`answered ${bytes.length} of ${w.shardLength} bytes`)
-        if (bad.has(i)) return
-        pieces.set(i, bytes)
-        firstDone ??= Date.now()
+        if (!bad.has(i)) pieces.set(i, bytes)
       } catch (err) {
         dropShard(i, err instanceof Error ? err.message : String(err))
       }
-    }).map((p) => Promise.race([p, new Promise<void>((resolve) => {
-      // A piece far behind the others of its window: its host is slow, take the next shard instead.
-      const poll = setInterval(() => {
-        if (firstDone !== undefined && Date.now() - firstDone > slowAfterMs) {
-          clearInterval(poll)
-          resolve()
-        }
-      }, Math.min(250, slowAfterMs))
-      void p.finally(() => clearInterval(poll))
-    })])))
-    for (const i of indices) if (!pieces.has(i) && !bad.has(i)) dropShard(i, `slower than ${slowAfterMs} ms behind the other shards`)
+    }))
   }
 
   /** A window's pieces from k+1 shards (k when no more are reachable), checked as above. */
@@ -296,7 +369,8 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     const pieces = new Map<number, Uint8Array>()
     for (;;) {
       for (const i of pieces.keys()) if (bad.has(i)) pieces.delete(i)
-      const want = Math.min(k + 1, usable().length)
+      // Pieces checked against their pages need no extra shard to vouch for them.
+      const want = Math.min(checkPages ? k : k + 1, usable().length)
       if (want < k) throw new BlobError('UNAVAILABLE', `only ${usable().length} of the ${k} shards needed could be read`, { tried })
       const missing = usable().filter((i) => !pieces.has(i)).slice(0, want - pieces.size)
       if (missing.length > 0) {
@@ -312,11 +386,7 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     }
   }
 
-  const windows = computeWindows(manifest, start, end, opts.windowBytes ?? DEFAULT_WINDOW_BYTES)
   const depth = Math.max(1, opts.depth ?? DEFAULT_DEPTH)
-  const shardSize = Number(manifest.shardSize)
-  // Whole-shard hashes: only when the read starts at shard byte 0 and runs to the end.
-  const wholeShards = windows[0]!.shardOffset === 0 && windows.at(-1)!.shardOffset + windows.at(-1)!.shardLength === shardSize
   const shardHashes = new Map<number, { hash: IncrementalHash; position: number }>()
   const inflight: Promise<Map<number, Uint8Array>>[] = []
   const launch = (w: Window): void => {
