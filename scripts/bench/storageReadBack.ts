@@ -29,7 +29,7 @@ async function timeGet(client: Client, id: Uint8Array, key?: { secretKey: Uint8A
 }
 
 /** Deploys `plain` (public or encrypted) and waits until a full read succeeds (the hand-off to the hosts is done). */
-async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolean): Promise<Uint8Array> {
+async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolean, logTail: () => string): Promise<Uint8Array> {
   const account = devnetKey('account', 0)
   const { params } = await getChainParams(client)
   const coding = { k: params.dataShards, m: params.parityShards, segmentSize: params.segmentSize, chunkSize: params.chunkSize }
@@ -44,7 +44,7 @@ async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolea
       await timeGet(client, id, isPublic ? undefined : account)
       return id
     } catch (err) {
-      if (Date.now() > deadline) throw new BenchError(`asset never became readable: ${(err as Error).message}`)
+      if (Date.now() > deadline) throw new BenchError(`asset never became readable: ${(err as Error).message}; devnet log tail:\n${logTail()}`)
       await new Promise((r) => setTimeout(r, 1000))
     }
   }
@@ -63,12 +63,13 @@ export async function measureReadBack(o: { repoRoot: string; getMiB: number; enc
     devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 1, hosts: 6, attempt: 0, logLevel: o.logLevel, genesisFile })
     const urls = await devnet.ready
     client = createClient({ transport: http(urls.validators[0]!) })
-    const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true)
+    const logTail = (): string => devnet?.log.tail(40) ?? ''
+    const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true, logTail)
     const gets: number[] = []
     for (let r = 0; r < o.runs; r++) gets.push(await timeGet(client, big))
     const plain = new Uint8Array(randomBytes(o.encryptMiB << 20))
-    const pub = await deployAndWait(client, plain, true)
-    const priv = await deployAndWait(client, plain, false)
+    const pub = await deployAndWait(client, plain, true, logTail)
+    const priv = await deployAndWait(client, plain, false, logTail)
     const key = devnetKey('account', 0)
     const ratios: number[] = []
     for (let r = 0; r < o.runs; r++) {
