@@ -60,7 +60,7 @@ export async function measureReadBack(o: { repoRoot: string; getMiB: number; enc
     const genesis = JSON.parse(readFileSync(join(o.repoRoot, 'genesis.json'), 'utf8')) as { validators: unknown[] }
     const genesisFile = join(workDir, 'genesis.json')
     writeFileSync(genesisFile, JSON.stringify({ ...genesis, validators: genesis.validators.slice(0, 1) }, null, 2))
-    devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 1, hosts: 6, attempt: 0, logLevel: o.logLevel, genesisFile })
+    devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 1, hosts: 6, attempt: 0, logLevel: o.logLevel, genesisFile, readyTimeoutMs: 600_000 })
     const urls = await devnet.ready
     client = createClient({ transport: http(urls.validators[0]!) })
     const logTail = (): string => devnet?.log.tail(40) ?? ''

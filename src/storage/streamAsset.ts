@@ -1,7 +1,7 @@
 import type { Address, Manifest } from '../../blocks/schema.ts'
 import { equalBytes, hash, merkleRoot, toHex } from '../crypto/index.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
-import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
+import { computePageRoot } from './computePageRoot.ts'
 import { computeSegmentLayout, type SegmentLayout } from './decodeAsset.ts'
 import { BlobError } from './errors.ts'
 import { type FastCoder, getFastCoder } from './fastCoder.ts'
@@ -317,9 +317,7 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   const checkCovering = (i: number, w: Window, bytes: Uint8Array, from: number, roots: Uint8Array[]): Uint8Array => {
     const to = from + bytes.length
     for (let at = from; at < to; at += pageBytes) {
-      const leaves = new ChunkLeafHasher(manifest.chunkSize)
-      leaves.update(bytes.subarray(at - from, Math.min(to, at + pageBytes) - from))
-      if (!equalBytes(leaves.finish(), roots[at / pageBytes]!)) throw new WrongBytesError(`wrong bytes at ${at}..${Math.min(to, at + pageBytes)} of shard ${i} (chunk root)`)
+      if (!equalBytes(computePageRoot(bytes.subarray(at - from, Math.min(to, at + pageBytes) - from), manifest.chunkSize), roots[at / pageBytes]!)) throw new WrongBytesError(`wrong bytes at ${at}..${Math.min(to, at + pageBytes)} of shard ${i} (chunk root)`)
     }
     return bytes.subarray(w.shardOffset - from, w.shardOffset - from + w.shardLength)
   }
@@ -335,7 +333,13 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     const SLOW = Symbol('slow')
     const slowGuard = (i: number, fetched: Promise<unknown>): Promise<typeof SLOW> => new Promise((resolve) => {
       const poll = setInterval(() => {
-        if (firstArrived !== undefined && !arrived.has(i) && Date.now() - firstArrived > slowAfterMs) {
+        // Only with a shard to spare: under load every host is slow, and dropping them all would fail the read.
+        const spare = usable().length > (checkPages ? k : k + 1)
+        // Dropped meanwhile by another window: stop waiting for it.
+        if (bad.has(i)) {
+          clearInterval(poll)
+          resolve(SLOW)
+        } else if (spare && firstArrived !== undefined && !arrived.has(i) && Date.now() - firstArrived > slowAfterMs) {
           clearInterval(poll)
           resolve(SLOW)
         }
@@ -364,6 +368,20 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     }))
   }
 
+  /** Re-reads window `w` from each of `indices` page by page against the chunk roots; drops the hosts that fail; returns how many. */
+  const blameByPages = async (w: Window, indices: number[]): Promise<number> => {
+    const before = bad.size
+    await Promise.all(indices.map(async (i) => {
+      try {
+        const got = await fetchCovering(i, w)
+        checkCovering(i, w, got.bytes, got.from, await rootsOf(i))
+      } catch (err) {
+        dropShard(i, err instanceof Error ? err.message : String(err))
+      }
+    }))
+    return bad.size - before
+  }
+
   /** A window's pieces from k+1 shards (k when no more are reachable), checked as above. */
   const fetchWindow = async (w: Window): Promise<Map<number, Uint8Array>> => {
     const pieces = new Map<number, Uint8Array>()
@@ -381,8 +399,13 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
       // Some piece is wrong: read the window from every other shard to find which.
       await fetchInto(w, usable().filter((i) => !pieces.has(i)), pieces)
       const wrong = pieces.size >= k + 2 ? findWrongPiece(coder, k, m, pieces) : undefined
-      if (wrong === undefined) throw new BlobError('VERIFY_FAILED', `shards disagree at shard bytes ${w.shardOffset}..${w.shardOffset + w.shardLength} and no single one is to blame`, { what: 'shard consistency' })
-      dropShard(wrong, `wrong bytes at ${w.shardOffset}..${w.shardOffset + w.shardLength}`)
+      if (wrong !== undefined) {
+        dropShard(wrong, `wrong bytes at ${w.shardOffset}..${w.shardOffset + w.shardLength}`)
+        continue
+      }
+      // Too few shards left to outvote, or several wrong: check each piece's pages against the chunk roots.
+      const blamed = readPageRoots !== undefined && pageBytes <= MAX_CHECKED_PAGE_BYTES ? await blameByPages(w, [...pieces.keys()]) : 0
+      if (blamed === 0) throw new BlobError('VERIFY_FAILED', `shards disagree at shard bytes ${w.shardOffset}..${w.shardOffset + w.shardLength} and no single one is to blame`, { what: 'shard consistency' })
     }
   }
 
