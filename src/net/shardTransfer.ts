@@ -164,6 +164,19 @@ export async function fetchShardRange(net: NetNode, peer: string, opts: FetchSha
   return bytes
 }
 
+/**
+ * A whole shard as a stream of `rangeBytes` windows fetched one after another over shard/range:
+ * never more than one window in memory, however far ahead the host could send (a whole-shard
+ * shard/get response is queued by libp2p without backpressure). For repairs and hand-overs,
+ * whose consumer checks the bytes (ShardStore.putStream: length, hash, chunk root).
+ */
+export async function* streamShardByRanges(net: NetNode, peer: string, ref: ShardRef & { size: number; rangeBytes?: number; timeoutMs?: number }): AsyncGenerator<Uint8Array> {
+  const step = Math.min(ref.rangeBytes ?? 2 * 1024 * 1024, RANGE.maxResponseBytes)
+  for (let offset = 0; offset < ref.size; offset += step) {
+    yield await fetchShardRange(net, peer, { asset: ref.asset, shardIndex: ref.shardIndex, offset, length: Math.min(step, ref.size - offset), ...(ref.timeoutMs !== undefined ? { timeoutMs: ref.timeoutMs } : {}) })
+  }
+}
+
 /** A shard's page roots from `peer` (shard/roots), unchecked: the caller folds them to the manifest's chunk root. */
 export async function fetchShardPageRoots(net: NetNode, peer: string, ref: ShardRef, timeoutMs = ROOTS.timeoutMs): Promise<Uint8Array> {
   const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardRoots), encode(ShardGetRequest, ref), { timeoutMs, maxResponseBytes: ROOTS.maxResponseBytes })
