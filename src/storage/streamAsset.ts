@@ -286,7 +286,8 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   const pageBytes = LEAF_PAGE_LEAVES * manifest.chunkSize
   const readPageRoots = opts.readPageRoots
   // A range cannot be held to the shard hashes: check each piece against the chunk roots instead.
-  const checkPages = !wholeShards && readPageRoots !== undefined && pageBytes <= MAX_CHECKED_PAGE_BYTES
+  const pagesCheckable = readPageRoots !== undefined && pageBytes <= MAX_CHECKED_PAGE_BYTES
+  const checkPages = !wholeShards && pagesCheckable
   const pageRoots = new Map<number, Promise<Uint8Array[]>>()
   const rootsOf = (i: number): Promise<Uint8Array[]> => {
     let p = pageRoots.get(i)
@@ -395,6 +396,11 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
         await fetchInto(w, missing, pieces)
         continue
       }
+      if (pieces.size === k && !checkPages && pagesCheckable) {
+        // Exactly k left: no extra shard can vouch for this window, so its pages do.
+        if ((await blameByPages(w, [...pieces.keys()])) > 0) continue
+        return pieces
+      }
       if (pieces.size <= k || isCodeword(coder, k, m, pieces)) return pieces
       // Some piece is wrong: read the window from every other shard to find which.
       await fetchInto(w, usable().filter((i) => !pieces.has(i)), pieces)
@@ -404,7 +410,7 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
         continue
       }
       // Too few shards left to outvote, or several wrong: check each piece's pages against the chunk roots.
-      const blamed = readPageRoots !== undefined && pageBytes <= MAX_CHECKED_PAGE_BYTES ? await blameByPages(w, [...pieces.keys()]) : 0
+      const blamed = pagesCheckable ? await blameByPages(w, [...pieces.keys()]) : 0
       if (blamed === 0) throw new BlobError('VERIFY_FAILED', `shards disagree at shard bytes ${w.shardOffset}..${w.shardOffset + w.shardLength} and no single one is to blame`, { what: 'shard consistency' })
     }
   }
@@ -424,8 +430,11 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     for (const w of windows) {
       while (next < windows.length && inflight.length < depth) launch(windows[next++]!)
       const pieces = await inflight.shift()!
+      const chosen = [...pieces.keys()].sort((a, b) => a - b).slice(0, k)
       if (wholeShards) {
-        for (const [i, bytes] of pieces) {
+        // The k shards decoded from determine the data: hashing the extra one would add nothing.
+        for (const i of chosen) {
+          const bytes = pieces.get(i)!
           const h = shardHashes.get(i) ?? (w.shardOffset === 0 ? { hash: createIncrementalHash(), position: 0 } : undefined)
           if (h === undefined || h.position !== w.shardOffset) continue
           h.hash.update(bytes)
@@ -433,7 +442,6 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
           shardHashes.set(i, h)
         }
       }
-      const chosen = [...pieces.keys()].sort((a, b) => a - b).slice(0, k)
       const lost = Array.from({ length: k }, (_, d) => d).filter((d) => !pieces.has(d))
       // Data shards decode by copying: the coder runs only when a data shard is missing.
       if (lost.length > 0) {

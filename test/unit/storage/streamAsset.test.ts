@@ -221,6 +221,16 @@ describe('streamAsset: ranged windows from k+1 hosts, bounded memory', () => {
       expect((err as BlobError).code).toBe('VERIFY_FAILED')
     })
 
+    it('with exactly k hosts left each window is checked by its pages: a liar among them fails the read before any wrong byte is yielded', async () => {
+      const got: Uint8Array[] = []
+      const err = await failure((async () => {
+        for await (const p of streamAsset(enc.manifest, hosts, serve(enc.shards, ['ok', { flipAt: 600_000 }, 'ok', 'ok', 'refuse', 'refuse']), { windowBytes: 512 * 1024, readPageRoots: async (_h, i) => roots[i]! })) got.push(p)
+      })())
+      expect((err as BlobError).code).toBe('UNAVAILABLE')
+      const prefix = new Uint8Array(Buffer.concat(got))
+      expect(same(prefix, big.subarray(0, prefix.length))).toBe(true)
+    })
+
     it('page roots that do not fold to the chunk root drop that host', async () => {
       const bad: number[] = []
       const got: Uint8Array[] = []
