@@ -14,7 +14,7 @@ export interface AssetReaderModules { chain: Chain; net: NetNode; hosts: HostDir
 /** A host whose shard failed a read is tried last for this long. */
 const BAD_HOST_MS = 60_000
 /** A window request (a few MiB) has this long before the net layer cuts it and streamAsset asks another shard. */
-const RANGE_TIMEOUT_MS = 20_000
+const RANGE_TIMEOUT_MS = 60_000
 
 /**
  * What GET /assets/<id> reads through: the asset's manifest and placement from the node's

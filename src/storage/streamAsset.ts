@@ -189,6 +189,8 @@ class WrongBytesError extends Error {}
 const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024
 const DEFAULT_DEPTH = 3
 const DEFAULT_SLOW_AFTER_MS = 3_000
+/** How often one read takes back a shard it dropped for a fault (not for wrong bytes). */
+const MAX_FAULT_RETRIES = 2
 
 /** A run of consecutive segments read with one ranged request per shard: the same shard bytes [shardOffset, +shardLength) of every shard. */
 interface Window { segs: SegmentLayout[]; shardOffset: number; shardLength: number }
@@ -271,9 +273,12 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   const order = [...(opts.order ?? Array.from({ length: k + m }, (_, i) => i))].filter((i) => i >= 0 && i < k + m && placement[i] !== undefined)
   const bad = new Set<number>()
   const tried: { host: string; shardIndex: number; reason: string }[] = []
+  /** Shards dropped for a fault (error, timeout, slowness), not for wrong bytes: how often each came back. */
+  const faulty = new Map<number, number>()
   const dropShard = (i: number, reason: string): void => {
     if (bad.has(i)) return
     bad.add(i)
+    if (!reason.includes('wrong bytes') && !reason.includes('do not fold') && !reason.includes('hash mismatch')) faulty.set(i, faulty.get(i) ?? 0)
     tried.push({ host: toHex(placement[i]!), shardIndex: i, reason })
     opts.onBad?.({ host: placement[i]!, shardIndex: i, reason })
   }
@@ -390,7 +395,20 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
       for (const i of pieces.keys()) if (bad.has(i)) pieces.delete(i)
       // Pieces checked against their pages need no extra shard to vouch for them.
       const want = Math.min(checkPages ? k : k + 1, usable().length)
-      if (want < k) throw new BlobError('UNAVAILABLE', `only ${usable().length} of the ${k} shards needed could be read`, { tried })
+      if (want < k) {
+        // A host that timed out or erred under load may answer now: take it back, at most twice
+        // per read (hosts that served wrong bytes never come back).
+        const retry = [...faulty].filter(([, n]) => n < MAX_FAULT_RETRIES).map(([i]) => i)
+        if (retry.length > 0) {
+          for (const i of retry) {
+            faulty.set(i, faulty.get(i)! + 1)
+            bad.delete(i)
+          }
+          continue
+        }
+        const lastTry = [...new Map(tried.map((t) => [t.shardIndex, t])).values()]
+        throw new BlobError('UNAVAILABLE', `only ${usable().length} of the ${k} shards needed could be read`, { tried: lastTry })
+      }
       const missing = usable().filter((i) => !pieces.has(i)).slice(0, want - pieces.size)
       if (missing.length > 0) {
         await fetchInto(w, missing, pieces)

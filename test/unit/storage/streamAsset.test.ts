@@ -79,6 +79,19 @@ describe('streamAsset: ranged windows from k+1 hosts, bounded memory', () => {
     expect(await read(data, serve(shards, ['ok', { failFrom: 2048 }, 'ok', 'ok', { failFrom: 0 }]), { start: 5000, end: 20000 })).toEqual(data.subarray(5000, 20000))
   })
 
+  it('hosts failing for a moment (three at once, under load) are taken back and the read completes', async () => {
+    const inner = serve(shards)
+    const failedOnce = new Set<number>()
+    const flaky: ReadShardRange = async (host, i, offset, length) => {
+      if (i < 3 && !failedOnce.has(i)) {
+        failedOnce.add(i)
+        throw new Error(`host ${i} timed out`)
+      }
+      return inner(host, i, offset, length)
+    }
+    expect(await read(data, flaky)).toEqual(data)
+  })
+
   it('three hosts down is UNAVAILABLE naming what was tried', async () => {
     const err = await failure(read(data, serve(shards, ['refuse', 'refuse', 'ok', 'refuse'])))
     if (!(err instanceof BlobError) || err.code !== 'UNAVAILABLE') throw err
