@@ -3,7 +3,7 @@
 // hosts over libp2p, rebuilt and verified) for a public blob of --get-mib MiB, and the cost of
 // encryption: the same read of a private blob with decryption ÷ the public read, same size.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -29,7 +29,7 @@ async function timeGet(client: Client, id: Uint8Array, key?: { secretKey: Uint8A
 }
 
 /** Deploys `plain` (public or encrypted) and waits until a full read succeeds (the hand-off to the hosts is done). */
-async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolean): Promise<Uint8Array> {
+async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolean, logTail: () => string): Promise<Uint8Array> {
   const account = devnetKey('account', 0)
   const { params } = await getChainParams(client)
   const coding = { k: params.dataShards, m: params.parityShards, segmentSize: params.segmentSize, chunkSize: params.chunkSize }
@@ -44,7 +44,7 @@ async function deployAndWait(client: Client, plain: Uint8Array, isPublic: boolea
       await timeGet(client, id, isPublic ? undefined : account)
       return id
     } catch (err) {
-      if (Date.now() > deadline) throw new BenchError(`asset never became readable: ${(err as Error).message}`)
+      if (Date.now() > deadline) throw new BenchError(`asset never became readable: ${(err as Error).message}; devnet log tail:\n${logTail()}`)
       await new Promise((r) => setTimeout(r, 1000))
     }
   }
@@ -55,15 +55,22 @@ export async function measureReadBack(o: { repoRoot: string; getMiB: number; enc
   let devnet: LaunchedDevnet | undefined
   let client: Client | undefined
   try {
-    devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 1, hosts: 6, attempt: 0, logLevel: o.logLevel })
+    // The repo's devnet (genesis.json: four validators, six hosts) with a storage-ack deadline long
+    // enough for the hand-off of a 256 MiB blob on a loaded machine (the devnet's one minute is
+    // not: the placement was refunded before its shards arrived). It may take minutes to come up.
+    const genesis = JSON.parse(readFileSync(join(o.repoRoot, 'genesis.json'), 'utf8')) as { params: Record<string, unknown> }
+    const genesisFile = join(workDir, 'genesis.json')
+    writeFileSync(genesisFile, JSON.stringify({ ...genesis, params: { ...genesis.params, storageAckBlocks: 3600 } }, null, 2))
+    devnet = await launchDevnet({ repoRoot: o.repoRoot, workDir, validators: 4, hosts: 6, attempt: 0, logLevel: o.logLevel, genesisFile, readyTimeoutMs: 600_000 })
     const urls = await devnet.ready
     client = createClient({ transport: http(urls.validators[0]!) })
-    const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true)
+    const logTail = (): string => devnet?.log.tail(40) ?? ''
+    const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true, logTail)
     const gets: number[] = []
     for (let r = 0; r < o.runs; r++) gets.push(await timeGet(client, big))
     const plain = new Uint8Array(randomBytes(o.encryptMiB << 20))
-    const pub = await deployAndWait(client, plain, true)
-    const priv = await deployAndWait(client, plain, false)
+    const pub = await deployAndWait(client, plain, true, logTail)
+    const priv = await deployAndWait(client, plain, false, logTail)
     const key = devnetKey('account', 0)
     const ratios: number[] = []
     for (let r = 0; r < o.runs; r++) {

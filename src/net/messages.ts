@@ -14,6 +14,8 @@ export const PROTOCOLS = {
   storageAck: 'storage/ack',
   stateSnapshot: 'state/snapshot',
   stateChunk: 'state/chunk',
+  shardRange: 'shard/range',
+  shardRoots: 'shard/roots',
 } as const
 export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
 
@@ -34,6 +36,10 @@ export const PROTOCOL_LIMITS = {
   storageAck: { maxRequestBytes: 64, maxBodyBytes: 0, maxResponseBytes: 512, timeoutMs: 2_000 },
   stateSnapshot: { maxRequestBytes: 16, maxBodyBytes: 0, maxResponseBytes: 20 * MiB, timeoutMs: 10_000 },
   stateChunk: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 20 * MiB, timeoutMs: 15_000 },
+  /** A window of a shard for a read (streamAsset asks a few MiB at a time, so no answer can run ahead of the reader). */
+  shardRange: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 16 * MiB, timeoutMs: 30_000 },
+  /** A shard's page roots (ShardGetRequest; 32 bytes per 8192 chunks: 32 KiB for a 2 GiB shard of 256-byte chunks). */
+  shardRoots: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 1 * MiB, timeoutMs: 10_000 },
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */
@@ -59,6 +65,10 @@ export type BlocksByRangeResponse = Infer<typeof BlocksByRangeResponse>
 
 export const ShardGetRequest = struct('ShardGetRequest', { asset: bytes32, shardIndex: u8 })
 export type ShardGetRequest = Infer<typeof ShardGetRequest>
+
+/** `length` bytes at `offset` of a held shard (at most PROTOCOL_LIMITS.shardRange.maxResponseBytes). */
+export const ShardRangeRequest = struct('ShardRangeRequest', { asset: bytes32, shardIndex: u8, offset: u64, length: u32 })
+export type ShardRangeRequest = Infer<typeof ShardRangeRequest>
 
 /** Header of a shard upload; the shard bytes follow as the request body. */
 export const ShardPutRequest = struct('ShardPutRequest', { asset: bytes32, shardIndex: u8, shardHash: bytes32, size: u64 })

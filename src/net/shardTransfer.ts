@@ -4,10 +4,12 @@ import { hash } from '../crypto/hash.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
 import { CHUNK_BYTES } from './framing.ts'
-import { PROTOCOL_LIMITS, protocolId, PROTOCOLS, ShardGetRequest, ShardPutRequest } from './messages.ts'
+import { PROTOCOL_LIMITS, protocolId, PROTOCOLS, ShardGetRequest, ShardPutRequest, ShardRangeRequest } from './messages.ts'
 
 const GET = PROTOCOL_LIMITS.shardGet
 const PUT = PROTOCOL_LIMITS.shardPut
+const RANGE = PROTOCOL_LIMITS.shardRange
+const ROOTS = PROTOCOL_LIMITS.shardRoots
 
 export interface ShardRef { asset: Uint8Array; shardIndex: number }
 
@@ -15,6 +17,7 @@ export interface ShardRef { asset: Uint8Array; shardIndex: number }
  * The storage side of shard transfer, injected by the node. Shards may be a GiB: both
  * directions are streams, never one buffer.
  * - `openShard`: the stored shard as a stream of parts, or undefined if this host does not hold it.
+ * - `readShardRange`: a window of a held shard (shard/range, what reads use: a few MiB per request).
  * - `expectedShardHash`: the hash the chain assigned to (asset, shardIndex) for this host (from the
  *   deployment's manifest and placement), or undefined if it did not assign it: an upload is
  *   refused before its body is read unless it matches.
@@ -24,6 +27,10 @@ export interface ShardRef { asset: Uint8Array; shardIndex: number }
  */
 export interface ShardStore {
   openShard(ref: ShardRef, peer: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>
+  /** `length` bytes at `offset` of a held shard (a read's window), undefined if not held; a range past the shard's end throws. */
+  readShardRange?(ref: ShardRef & { offset: number; length: number }, peer: string): Promise<Uint8Array | undefined>
+  /** The held shard's page roots (ShardStore.pageRoots), undefined if not held. */
+  readPageRoots?(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
   expectedShardHash(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
   putShardStream(ref: ShardRef & { shardHash: Uint8Array; size: number; body: AsyncIterable<Uint8Array> }, peer: string): Promise<void>
 }
@@ -54,6 +61,28 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
     if (parts === undefined) throw new NetError('NOT_FOUND', `no shard ${ref.shardIndex} of ${toHex(ref.asset)}`)
     return rechunk(parts)
   }, { maxRequestBytes: GET.maxRequestBytes, maxBodyBytes: 0, timeoutMs: SHARD_HANDLER_TIMEOUT_MS })
+
+  if (store.readShardRange !== undefined) {
+    const readShardRange = store.readShardRange.bind(store)
+    await net.handle(protocolId(net.chainId, PROTOCOLS.shardRange), async (request, peer) => {
+      const req = decode(ShardRangeRequest, request)
+      if (req.length > RANGE.maxResponseBytes) throw new NetError('REQUEST_TOO_LARGE', `range of ${req.length} bytes exceeds ${RANGE.maxResponseBytes}`)
+      if (req.offset > BigInt(maxShardBytes)) throw new NetError('REQUEST_TOO_LARGE', `offset ${req.offset} is past any shard`)
+      const bytes = await readShardRange({ asset: req.asset, shardIndex: req.shardIndex, offset: Number(req.offset), length: req.length }, peer)
+      if (bytes === undefined) throw new NetError('NOT_FOUND', `no shard ${req.shardIndex} of ${toHex(req.asset)}`)
+      return chunksOf(bytes)
+    }, { maxRequestBytes: RANGE.maxRequestBytes, maxBodyBytes: 0, timeoutMs: RANGE.timeoutMs })
+  }
+
+  if (store.readPageRoots !== undefined) {
+    const readPageRoots = store.readPageRoots.bind(store)
+    await net.handle(protocolId(net.chainId, PROTOCOLS.shardRoots), async (request, peer) => {
+      const ref = decode(ShardGetRequest, request)
+      const roots = await readPageRoots(ref, peer)
+      if (roots === undefined) throw new NetError('NOT_FOUND', `no shard ${ref.shardIndex} of ${toHex(ref.asset)}`)
+      return roots
+    }, { maxRequestBytes: ROOTS.maxRequestBytes, maxBodyBytes: 0, timeoutMs: ROOTS.timeoutMs })
+  }
 
   await net.handle(protocolId(net.chainId, PROTOCOLS.shardPut), async (request, peer, body) => {
     const header = decode(ShardPutRequest, request)
@@ -116,6 +145,43 @@ export async function fetchShard(net: NetNode, peer: string, opts: FetchShardOpt
     throw new NetError('HASH_MISMATCH', `shard ${opts.shardIndex} of ${toHex(opts.asset)} from ${peer} does not match its hash`, { got: toHex(got), expected: toHex(opts.expectedHash), peer })
   }
   return out
+}
+
+export interface FetchShardRangeOpts extends ShardRef { offset: number; length: number; timeoutMs?: number }
+
+/**
+ * `length` bytes at `offset` of a shard from `peer` (shard/range). Only the length is checked
+ * here: the caller verifies the bytes (streamAsset checks each window across shards). Throws
+ * NetError TRUNCATED on a short answer, RESPONSE_TOO_LARGE, REMOTE_ERROR (NOT_FOUND), TIMEOUT.
+ */
+export async function fetchShardRange(net: NetNode, peer: string, opts: FetchShardRangeOpts): Promise<Uint8Array> {
+  if (opts.length > RANGE.maxResponseBytes) throw new NetError('REQUEST_TOO_LARGE', `range of ${opts.length} bytes exceeds ${RANGE.maxResponseBytes}`)
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardRange), encode(ShardRangeRequest, { asset: opts.asset, shardIndex: opts.shardIndex, offset: BigInt(opts.offset), length: opts.length }), {
+    timeoutMs: opts.timeoutMs ?? RANGE.timeoutMs,
+    maxResponseBytes: opts.length,
+  })
+  if (bytes.length !== opts.length) throw new NetError('TRUNCATED', `shard range has ${bytes.length} of ${opts.length} bytes`)
+  return bytes
+}
+
+/**
+ * A whole shard as a stream of `rangeBytes` windows fetched one after another over shard/range:
+ * never more than one window in memory, however far ahead the host could send (a whole-shard
+ * shard/get response is queued by libp2p without backpressure). For repairs and hand-overs,
+ * whose consumer checks the bytes (ShardStore.putStream: length, hash, chunk root).
+ */
+export async function* streamShardByRanges(net: NetNode, peer: string, ref: ShardRef & { size: number; rangeBytes?: number; timeoutMs?: number }): AsyncGenerator<Uint8Array> {
+  const step = Math.min(ref.rangeBytes ?? 2 * 1024 * 1024, RANGE.maxResponseBytes)
+  for (let offset = 0; offset < ref.size; offset += step) {
+    yield await fetchShardRange(net, peer, { asset: ref.asset, shardIndex: ref.shardIndex, offset, length: Math.min(step, ref.size - offset), ...(ref.timeoutMs !== undefined ? { timeoutMs: ref.timeoutMs } : {}) })
+  }
+}
+
+/** A shard's page roots from `peer` (shard/roots), unchecked: the caller folds them to the manifest's chunk root. */
+export async function fetchShardPageRoots(net: NetNode, peer: string, ref: ShardRef, timeoutMs = ROOTS.timeoutMs): Promise<Uint8Array> {
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardRoots), encode(ShardGetRequest, ref), { timeoutMs, maxResponseBytes: ROOTS.maxResponseBytes })
+  if (bytes.length % 32 !== 0) throw new NetError('TRUNCATED', `page roots of ${bytes.length} bytes are not whole hashes`)
+  return bytes
 }
 
 export type PutShardParams = ShardRef & { timeoutMs?: number } & (

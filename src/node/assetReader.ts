@@ -1,8 +1,7 @@
-import { encode } from '../../blocks/codec.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { toHex } from '../crypto/index.ts'
-import { type NetNode, protocolId, PROTOCOLS, ShardGetRequest } from '../net/index.ts'
+import { fetchShardPageRoots, fetchShardRange, type NetNode } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
@@ -14,31 +13,29 @@ export interface AssetReaderModules { chain: Chain; net: NetNode; hosts: HostDir
 
 /** A host whose shard failed a read is tried last for this long. */
 const BAD_HOST_MS = 60_000
-/** A shard stream has this long per MiB (plus a floor) before the net layer cuts it. */
-const SHARD_STREAM_MS_PER_MIB = 1_000
-const SHARD_STREAM_MIN_MS = 30_000
+/** A window request (a few MiB) has this long before the net layer cuts it and streamAsset asks another shard. */
+const RANGE_TIMEOUT_MS = 60_000
 
 /**
  * What GET /assets/<id> reads through: the asset's manifest and placement from the node's
- * state, shards streamed from their hosts over the shard/get protocol (or from this node's own
- * store), rebuilt and verified by streamAsset. Hosts that failed recently and shards the chain
+ * state, shard windows fetched from their hosts over shard/range (or this node's own store),
+ * checked, rebuilt and ordered by streamAsset. Hosts that failed recently and shards the chain
  * counts as failing are tried last.
  */
 export function createAssetSource(m: AssetReaderModules): AssetSource {
   const badUntil = new Map<string, number>()
   const penalty = (host: Address, shardIndex: number): number => ((badUntil.get(`${toHex(host)}/${shardIndex}`) ?? 0) > Date.now() ? 2 : 0)
 
-  async function* openShard(asset: Hash, host: Address, shardIndex: number, shardSize: bigint): AsyncGenerator<Uint8Array> {
-    if (m.store !== undefined && (await m.store.has(asset, shardIndex))) {
-      yield* m.store.getStream(asset, shardIndex)
-      return
-    }
+  async function readRange(asset: Hash, host: Address, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
+    if (m.store !== undefined && (await m.store.has(asset, shardIndex))) return m.store.getRange(asset, shardIndex, offset, length)
     const peer = await m.hosts.peerOf(host)
-    const mib = Number(shardSize >> 20n)
-    yield* m.net.requestStream(peer, protocolId(m.net.chainId, PROTOCOLS.shardGet), encode(ShardGetRequest, { asset, shardIndex }), {
-      timeoutMs: SHARD_STREAM_MIN_MS + mib * SHARD_STREAM_MS_PER_MIB,
-      maxResponseBytes: Number(shardSize),
-    })
+    return fetchShardRange(m.net, peer, { asset, shardIndex, offset, length, timeoutMs: RANGE_TIMEOUT_MS })
+  }
+
+  async function readPageRoots(asset: Hash, host: Address, shardIndex: number): Promise<Uint8Array> {
+    const local = m.store !== undefined ? await m.store.pageRoots(asset, shardIndex) : undefined
+    if (local !== undefined) return local
+    return fetchShardPageRoots(m.net, await m.hosts.peerOf(host), { asset, shardIndex })
   }
 
   return {
@@ -52,10 +49,11 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
       const order = Array.from({ length: placement.length }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b)
       return {
         manifest,
-        read: (start, end) => streamAsset(manifest, placement, (host, i) => openShard(id, host, i, manifest.shardSize), {
+        read: (start, end) => streamAsset(manifest, placement, (host, i, offset, length) => readRange(id, host, i, offset, length), {
           start,
           end,
           order,
+          readPageRoots: (host, i) => readPageRoots(id, host, i),
           onBad: ({ host, shardIndex, reason }) => {
             if (badUntil.size > 10_000) badUntil.clear()
             badUntil.set(`${toHex(host)}/${shardIndex}`, Date.now() + BAD_HOST_MS)

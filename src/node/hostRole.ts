@@ -10,7 +10,7 @@ import type { ExecutionResult } from '../compute/index.ts'
 import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCipher.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
-import { fetchShard, NetError, type NetNode, protocolId, PROTOCOLS, serveAudits, serveShards, serveStorageAcks, ShardGetRequest, shardTransferTimeoutMs } from '../net/index.ts'
+import { fetchShard, NetError, type NetNode, serveAudits, serveShards, serveStorageAcks, streamShardByRanges } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { retrieve } from '../storage/retrieve.ts'
@@ -69,6 +69,8 @@ export class HostRole {
     const { net, store, chain } = modules
     await serveShards(net, {
       openShard: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getStream(ref.asset, ref.shardIndex) : undefined),
+      readShardRange: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getRange(ref.asset, ref.shardIndex, ref.offset, ref.length) : undefined),
+      readPageRoots: async (ref) => store.pageRoots(ref.asset, ref.shardIndex),
       expectedShardHash: async (ref) => role.#assignedShard(ref.asset, ref.shardIndex)?.manifest.shardHashes[ref.shardIndex],
       // Written piece by piece as it arrives (a shard may be a GiB); the store checks length, hash and chunk root.
       putShardStream: async (put) => {
@@ -265,10 +267,8 @@ export class HostRole {
     // length, hash and chunk root before the shard becomes visible.
     const openShard = async function* (this: HostRole, host: Address, i: number): AsyncGenerator<Uint8Array> {
       const peer = await this.#m.hosts.peerOf(host)
-      yield* this.#m.net.requestStream(peer, protocolId(this.#m.net.chainId, PROTOCOLS.shardGet), encode(ShardGetRequest, { asset, shardIndex: i }), {
-        timeoutMs: shardTransferTimeoutMs(Number(manifest.shardSize)),
-        maxResponseBytes: Number(manifest.shardSize),
-      })
+      // Window by window (shard/range): a whole-shard response would be queued ahead of the store.
+      yield* streamShardByRanges(this.#m.net, peer, { asset, shardIndex: i, size: Number(manifest.shardSize) })
     }.bind(this)
     // Handoff first: a draining (or merely slow) previous holder usually still has the shard; its
     // bytes are checked against the manifest's shard hash, so a bad copy only costs the fallback.

@@ -19,7 +19,7 @@ export interface AssetSource {
 }
 
 export interface AssetRouteOpts {
-  /** Reads served at once; more get 503 (each holds k host streams and a segment of memory). */
+  /** Reads served at once; more get 503 (each holds up to depth × (k+1) shard windows: ~40 MiB for 4+2). */
   maxConcurrentReads: number
 }
 

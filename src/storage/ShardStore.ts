@@ -1,7 +1,7 @@
 import { ClassicLevel } from 'classic-level'
 
 import type { Hash, Manifest } from '../../blocks/schema.ts'
-import { concatBytes, equalBytes, hash, merkleProof, toHex } from '../crypto/index.ts'
+import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
 import { type ChunkProof, computeChunkLength, verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
@@ -335,6 +335,25 @@ export class ShardStore {
       throw this.#wrap(cause)
     }
     return out
+  }
+
+  /**
+   * The root of each LEAF_PAGE_LEAVES-chunk page of a held shard, concatenated (32 bytes each; the
+   * last page may be partial): what a reader checks a ranged read against, after checking that
+   * they fold to the manifest's chunk root. Undefined when the shard is not held.
+   */
+  async pageRoots(asset: Hash, shardIndex: number): Promise<Uint8Array | undefined> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) return undefined
+    const roots = await this.#call(() => this.#db.get(shardKey(BUCKET.pageRoots, asset, shardIndex)))
+    if (roots) return new Uint8Array(roots)
+    // A store written before leaf pages keeps every leaf in one value: fold them page by page.
+    const leaves = await this.#call(() => this.#db.get(shardKey(BUCKET.leaves, asset, shardIndex)))
+    if (!leaves) throw new StorageError('NOT_FOUND', 'chunk leaves missing')
+    const all = splitHashes(leaves)
+    const out: Uint8Array[] = []
+    for (let at = 0; at < all.length; at += LEAF_PAGE_LEAVES) out.push(merkleRoot(all.slice(at, at + LEAF_PAGE_LEAVES)))
+    return concatBytes(...out)
   }
 
   /** The audit answer: chunk `chunkIndex` of a held shard and its Merkle path to the chunk root. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -22,6 +22,22 @@ export function peakRssMiB(pid: number | undefined): number {
   } catch {
     return 0
   }
+}
+
+/** Current resident memory (VmRSS) of a live process, in MiB; 0 once it is gone. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? 0 : Math.round(Number(kb) / 1024)
+  } catch {
+    return 0
+  }
+}
+
+/** Resets a process's VmHWM to its current RSS (Linux: `5` into /proc/<pid>/clear_refs), so a later peakRssMiB covers only what follows. */
+export function resetPeakRss(pid: number | undefined): void {
+  if (pid !== undefined) writeFileSync(`/proc/${pid}/clear_refs`, '5')
 }
 
 /** Runs `xsc …` as its own process (so its memory is its own) and records its peak RSS until it exits. */
@@ -74,6 +90,8 @@ export interface LargeBlobResult {
   handoffSeconds: number
   getSeconds: number
   peakRssMiB: { validator: number; hosts: number[]; deployCli: number; getCli: number }
+  /** The validator serving `xsc get`: its RSS just before, and its peak during the read (VmHWM reset before it). */
+  read: { validatorRssBeforeMiB: number; validatorPeakMiB: number }
 }
 
 /**
@@ -120,12 +138,18 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
     const handoffSeconds = (performance.now() - t) / 1000
     log(`hand-off done in ${handoffSeconds.toFixed(1)} s`)
 
+    // Everything before the read (upload, hand-off) is in the validator's VmHWM: measure the read alone.
+    const validatorPid = net.validators[0]!.child.pid
+    const peakBeforeRead = peakRssMiB(validatorPid)
+    resetPeakRss(validatorPid)
+    const validatorRssBeforeMiB = rssMiB(validatorPid)
     t = performance.now()
     const out = join(net.dir, 'large.out')
     const got = await runCliProcess(['get', assetId, '--out', out, '--key', keyFile, '--rpc', rpc], timeoutS * 1000)
     if (got.code !== 0) throw new Error(`get failed: ${got.stderr}`)
     const getSeconds = (performance.now() - t) / 1000
-    log(`read back in ${getSeconds.toFixed(1)} s`)
+    const validatorPeakMiB = peakRssMiB(validatorPid)
+    log(`read back in ${getSeconds.toFixed(1)} s; validator RSS ${validatorRssBeforeMiB} MiB before, peak ${validatorPeakMiB} MiB during the read`)
     const actual = await hashFile(out)
     if (actual !== expected) throw new Error(`read back ${actual}, wrote ${expected}`)
     return {
@@ -133,7 +157,8 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
       deploySeconds,
       handoffSeconds,
       getSeconds,
-      peakRssMiB: { validator: peakRssMiB(net.validators[0]!.child.pid), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB },
+      read: { validatorRssBeforeMiB, validatorPeakMiB },
+      peakRssMiB: { validator: Math.max(peakBeforeRead, peakRssMiB(validatorPid)), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB },
     }
   } finally {
     await net?.close()

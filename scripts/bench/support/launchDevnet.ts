@@ -22,6 +22,8 @@ export interface LaunchDevnetOpts {
   logLevel: string
   /** genesis file for scripts/devnet.ts (default: the repo's genesis.json) */
   genesisFile?: string
+  /** how long the devnet may take to come up (default 120 s) */
+  readyTimeoutMs?: number
 }
 
 export interface LaunchedDevnet {
@@ -57,8 +59,8 @@ export async function launchDevnet(o: LaunchDevnetOpts): Promise<LaunchedDevnet>
     if (line.startsWith('executed fib(20) = 6765 (status agreed')) urls.demoOk = true
     return line.startsWith('producing blocks') ? urls : undefined
   }, {
-    timeoutMs: 120_000,
-    onTimeout: () => new BenchError(`the devnet was not up within 120 s; log tail:\n${log.tail(20)}`),
+    timeoutMs: o.readyTimeoutMs ?? 120_000,
+    onTimeout: () => new BenchError(`the devnet was not up within ${(o.readyTimeoutMs ?? 120_000) / 1000} s; log tail:\n${log.tail(20)}`),
     onExit: (code) => new BenchError(`the devnet exited with ${code} before it was up; log tail:\n${log.tail(20)}`),
     onLine: (line) => logStream.write(`[devnet] ${line}\n`),
   })

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { hash, leafHash, merkleProof, merkleRoot, toHex } from '../../../src/crypto/index.ts'
 import { encodeFrame, FRAME } from '../../../src/net/framing.ts'
-import { createNetNode, fetchShard, NetError, type NetNode, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveBlocksByRange, serveShards, serveStatus, type ShardRef, verifyAuditResponse } from '../../../src/net/index.ts'
+import { createNetNode, fetchShard, fetchShardPageRoots, fetchShardRange, NetError, type NetNode, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveBlocksByRange, serveShards, serveStatus, type ShardRef, streamShardByRanges, verifyAuditResponse } from '../../../src/net/index.ts'
 import { CHAIN, seed, startNodes, stopAll } from './helpers.ts'
 
 let nodes: NetNode[] = []
@@ -110,6 +110,34 @@ describe('shard, sync and audit protocols', () => {
     await expect(fetchShard(client, server.peerId, { asset, shardIndex: 2, expectedHash: shardHash })).rejects.toMatchObject({ code: 'HASH_MISMATCH' })
     await expect(fetchShard(client, server.peerId, { asset, shardIndex: 3, expectedHash: shardHash })).rejects.toMatchObject({ code: 'REMOTE_ERROR', details: { remoteCode: 'NOT_FOUND' } })
     await expect(fetchShard(client, server.peerId, { asset, shardIndex: 2, expectedHash: shardHash, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'RESPONSE_TOO_LARGE' })
+  })
+
+  it('serves shard windows (shard/range) and page roots (shard/roots); a whole shard streams back window by window', async () => {
+    const [client, server] = await pair()
+    const roots = new Uint8Array(64).fill(9)
+    await serveShards(server, {
+      openShard: async () => undefined,
+      readShardRange: async (ref) => {
+        if (ref.shardIndex !== 2) return undefined
+        if (ref.offset + ref.length > shard.length) throw new NetError('REQUEST_TOO_LARGE', 'range past the shard')
+        return shard.subarray(ref.offset, ref.offset + ref.length)
+      },
+      readPageRoots: async (ref) => (ref.shardIndex === 2 ? roots : undefined),
+      expectedShardHash: async () => undefined,
+      putShardStream: async () => {},
+    })
+    const got = await fetchShardRange(client, server.peerId, { asset, shardIndex: 2, offset: 5_000_000, length: 3_000_000 })
+    expect(Buffer.from(got).equals(Buffer.from(shard.subarray(5_000_000, 8_000_000)))).toBe(true)
+    expect(await fetchShardPageRoots(client, server.peerId, { asset, shardIndex: 2 })).toEqual(roots)
+    await expect(fetchShardRange(client, server.peerId, { asset, shardIndex: 3, offset: 0, length: 10 })).rejects.toMatchObject({ code: 'REMOTE_ERROR', details: { remoteCode: 'NOT_FOUND' } })
+    await expect(fetchShardRange(client, server.peerId, { asset, shardIndex: 2, offset: shard.length - 5, length: 10 })).rejects.toMatchObject({ code: 'REMOTE_ERROR' })
+    await expect(fetchShardRange(client, server.peerId, { asset, shardIndex: 2, offset: 0, length: 17 * 1024 * 1024 })).rejects.toMatchObject({ code: 'REQUEST_TOO_LARGE' })
+    const parts: Uint8Array[] = []
+    for await (const part of streamShardByRanges(client, server.peerId, { asset, shardIndex: 2, size: shard.length, rangeBytes: 3 * 1024 * 1024 })) {
+      expect(part.length).toBeLessThanOrEqual(3 * 1024 * 1024)
+      parts.push(part)
+    }
+    expect(toHex(hash(Buffer.concat(parts)))).toBe(toHex(shardHash))
   })
 
   it('accepts an uploaded shard only when its bytes match the assigned hash', async () => {
