@@ -11,18 +11,6 @@ import { LEAF_PAGE_LEAVES, splitHashes as splitPageRoots } from './shardStoreKey
 /** A whole shard as a byte stream from its host (libp2p, a local store, a test double); aborting `signal` ends it. */
 export type OpenShardStream = (host: Address, shardIndex: number, signal: AbortSignal) => AsyncIterable<Uint8Array>
 
-export interface StreamAssetOpts {
-  /** First byte to yield (default 0). */
-  start?: number
-  /** One past the last byte to yield (default the asset's size). */
-  end?: number
-  /** Shard indices in the order to try them (default: data shards first, which decode by copying). */
-  order?: readonly number[]
-  /** Told of every shard source dropped, so the caller can avoid the host next time. */
-  onBad?(report: { host: Address; shardIndex: number; reason: string }): void
-  coder?: FastCoder
-}
-
 /** Exact-length reads over a chunk stream, hashing everything read. */
 class ShardCursor {
   readonly hash: IncrementalHash = createIncrementalHash()
