@@ -1,5 +1,5 @@
 import type { ConsensusConfig, Hash } from '../blocks/schema.ts'
-import { concatBytes, equalBytes, hash, hashParts, u32be, utf8 } from '../src/crypto/index.ts'
+import { concatBytes, equalBytes, hashParts, u32be, utf8 } from '../src/crypto/index.ts'
 import { ConsensusError } from './errors.ts'
 import { iterateSha256 } from './iterateSha256.ts'
 import { checkIntField } from './params.ts'

@@ -6,6 +6,16 @@ import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 
 const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
 
+/** Drops a map's oldest entries (insertion order) beyond `max`: both caches here age this way. */
+function trimOldest(cache: Map<string, unknown>, max: number): void {
+  let excess = cache.size - max
+  if (excess <= 0) return
+  for (const id of cache.keys()) {
+    if (excess-- <= 0) break
+    cache.delete(id)
+  }
+}
+
 /** How many tree nodes stay in memory between blocks (~100 bytes each with overhead, leaves more). */
 export const DEFAULT_TREE_CACHE_NODES = 400_000
 
@@ -99,12 +109,7 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Drops the oldest cached nodes beyond the bound (insertion order: recent blocks' paths stay). */
   trim(): void {
-    let excess = this.#cache.size - this.#maxNodes
-    if (excess <= 0) return
-    for (const id of this.#cache.keys()) {
-      if (excess-- <= 0) break
-      this.#cache.delete(id)
-    }
+    trimOldest(this.#cache, this.#maxNodes)
   }
 }
 
@@ -212,11 +217,6 @@ export class StateValueStore implements StateValueSource {
 
   /** Drops the oldest cached values beyond the bound. */
   trim(): void {
-    let excess = this.#cache.size - this.#maxEntries
-    if (excess <= 0) return
-    for (const id of this.#cache.keys()) {
-      if (excess-- <= 0) break
-      this.#cache.delete(id)
-    }
+    trimOldest(this.#cache, this.#maxEntries)
   }
 }
