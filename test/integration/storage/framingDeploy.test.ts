@@ -21,7 +21,7 @@ import { waitFor } from '../../support/nodeProcess.ts'
 let net: ComputeNetwork
 
 beforeAll(async () => {
-  net = await startComputeNetwork({ name: 'framing', validators: 1, hosts: 6, auditEpochSlots: 6, params: { storageAckBlocks: 60 } })
+  net = await startComputeNetwork({ name: 'framing', validators: 1, hosts: 6, auditEpochSlots: 6, params: { storageAckBlocks: 30 } })
   await net.waitForHosts(6)
 }, 300_000)
 
