@@ -3,9 +3,11 @@ import { existsSync, mkdirSync } from 'node:fs'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { ACTIVITY_ROLE } from '../../../src/chain/accountActivity.ts'
 import { transfer, waitForTransaction } from '../../../src/client/index.ts'
-import { toHex } from '../../../src/crypto/index.ts'
+import { fromHex, toHex } from '../../../src/crypto/index.ts'
 import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
+import { waitFor } from '../../support/nodeProcess.ts'
 
 /**
  * The explorer in a real headless Chromium (software WebGL) against a real network: one
@@ -149,9 +151,15 @@ describe('the explorer in headless Chromium against a real network', () => {
   })
 
   it('an asset: manifest, shards and hosts, health, audit history, deposit and expiry', async () => {
+    // The page is drawn once: wait on the chain for the asset's first passed audit, then draw it.
+    await waitFor(async () => {
+      const rows = await net.rpc().request('xsc_getActivity', [fromHex(asset), undefined, 200])
+      return rows.some((r) => r.role === ACTIVITY_ROLE.auditPassed) || undefined
+    }, 60_000, 'a passed audit of the asset')
     await go(`/asset/${asset}`, 'main .facts')
-    await page.waitForFunction(`document.querySelector('main').textContent.includes('audit passed')`, { timeout: 20_000 }).catch(() => undefined)
     const main = await text()
+    expect(main).toContain('Audit history')
+    expect(main).toContain('audit passed')
     expect(main).toContain('2 data + 2 parity shards')
     expect(main).toMatch(/[0-4] of 4 \(any 2 rebuild the data\)/)
     expect(main).toMatch(/Deposit left\s+[\d,.]+ XSC/)
