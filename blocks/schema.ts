@@ -43,6 +43,8 @@ export const LIMITS = {
   /** Offences one block carries at most (each costs two signature checks). */
   offencesPerBlock: 64,
   storageAcks: 4096,
+  /** Host heartbeats one liveness entry carries (96 bytes each: ~200 KB, ~2048 signature checks). */
+  heartbeatsPerBlock: 2048,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)
@@ -256,7 +258,7 @@ export const KvWrite = struct('KvWrite', {
 export type KvWrite = Infer<typeof KvWrite>
 
 /** Why a host's reputation moved (carried by block entries and by the state's reputation history). */
-export const REPUTATION_CAUSE = { auditPass: 0, auditFail: 1, auditNoAnswer: 2, receiptAgreed: 3, receiptDissent: 4, noShow: 5 } as const
+export const REPUTATION_CAUSE = { auditPass: 0, auditFail: 1, auditNoAnswer: 2, receiptAgreed: 3, receiptDissent: 4, noShow: 5, livenessMiss: 6 } as const
 
 export const ReputationChange = struct('ReputationChange', {
   host: bytes32,
@@ -299,6 +301,16 @@ export const StorageAckBody = struct('StorageAckBody', { chainId, asset: bytes32
 export type StorageAckBody = Infer<typeof StorageAckBody>
 export const StorageAck = struct('StorageAck', { body: StorageAckBody, signature: bytes64 })
 export type StorageAck = Infer<typeof StorageAck>
+
+/**
+ * A host's proof of life for one liveness epoch (src/state/storage/livenessState.ts): its signature
+ * over computeHeartbeatSigningHash(chainId, epoch, the epoch's beacon mix, host). The entry carries
+ * the epoch once; gossip carries it per heartbeat.
+ */
+export const Heartbeat = struct('Heartbeat', { host: bytes32, signature: bytes64 })
+export type Heartbeat = Infer<typeof Heartbeat>
+export const SignedHeartbeat = struct('SignedHeartbeat', { epoch: u32, host: bytes32, signature: bytes64 })
+export type SignedHeartbeat = Infer<typeof SignedHeartbeat>
 
 export const Repair = struct('Repair', { asset: bytes32, shardIndex: u8, from: bytes32, to: bytes32 })
 export type Repair = Infer<typeof Repair>
@@ -353,6 +365,8 @@ export const BlockEntry = union('BlockEntry', {
   /** Rides in ledger blocks, before their txs (blocks/validateBlock.ts). */
   evidence: { tag: 6, codec: struct('EvidenceEntry', { offence: Offence }) },
   storageAck: { tag: 7, codec: struct('StorageAckEntry', { acks: list(StorageAck, LIMITS.storageAcks) }) },
+  /** Hosts' heartbeats of the open liveness epoch, hosts in strictly increasing order; first entry of a non-audit block. */
+  liveness: { tag: 8, codec: struct('LivenessEntry', { epoch: u32, heartbeats: list(Heartbeat, LIMITS.heartbeatsPerBlock) }) },
 })
 export type BlockEntry = Infer<typeof BlockEntry>
 export type EntryType = BlockEntry['type']
@@ -366,6 +380,7 @@ export type CompletionEntry = EntryOf<'completion'>
 export type AuditEntry = EntryOf<'audit'>
 export type EvidenceEntry = EntryOf<'evidence'>
 export type StorageAckEntry = EntryOf<'storageAck'>
+export type LivenessEntry = EntryOf<'liveness'>
 
 // ---------- blocks ----------
 
@@ -504,6 +519,12 @@ export const ChainParams = struct('ChainParams', {
   storageAckBlocks: u32,
   /** Links of a validator's beacon hash chain: reveals it can make before it must commit to a new chain. */
   beaconChainLength: u32,
+  /** Slots of a liveness epoch: every tracked host heartbeats once per epoch (docs/storage.md "Liveness"). */
+  livenessEpochSlots: u32,
+  /** Consecutive missed epochs after which a host is suspended and its shards are repaired. */
+  livenessMissThreshold: u8,
+  /** Blocks an epoch needs for its misses to count (fewer: the chain, not the host, was absent). */
+  livenessQuorumBlocks: u32,
 })
 export type ChainParams = Infer<typeof ChainParams>
 

@@ -12,10 +12,13 @@ export function validateBlockStructure(block: Block, chainId: string): void {
   if (header.kind !== 'genesis' && header.kind !== 'ledger' && entries.length === 0) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no entries`)
   const seen = new Set<string>()
   let offences = 0
-  for (let i = 0; i < entries.length; i++) {
+  // Host heartbeats ride as the first entry of any block that is not genesis or audit; a kind other than ledger still needs its own entries.
+  const liveness = entries[0]?.type === 'liveness' && header.kind !== 'genesis' && header.kind !== 'audit' ? 1 : 0
+  if (liveness === 1 && header.kind !== 'ledger' && entries.length === 1) throw new BlockError('EMPTY_BLOCK', `${header.kind} block has no ${entryType} entries`)
+  for (let i = liveness; i < entries.length; i++) {
     const e = entries[i]!
     // Evidence rides in ledger blocks, before their txs, a bounded number per block.
-    if (e.type === 'evidence' && header.kind === 'ledger' && i === offences) {
+    if (e.type === 'evidence' && header.kind === 'ledger' && i === offences + liveness) {
       if (++offences > LIMITS.offencesPerBlock) throw new BlockError('WRONG_ENTRY_KIND', `more than ${LIMITS.offencesPerBlock} evidence entries`, { index: i })
       continue
     }

@@ -11,6 +11,7 @@ import { applyBeaconReveal } from './beaconState.ts'
 import { StateError } from './errors.ts'
 import type { TreeNodeWrite } from './stateTree/treeNode.ts'
 import { computeStateRoot, StateOverlay, type StateReader, type StateWrite } from './stateView.ts'
+import { applyLiveness, settleLivenessEpoch } from './storage/livenessState.ts'
 import { releaseUnbonded } from './unbonding.ts'
 
 export interface ApplyResult {
@@ -59,12 +60,16 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
       case 'storageAck':
         applyStorageAcks(overlay, entry, ctx)
         break
+      case 'liveness':
+        applyLiveness(overlay, entry, ctx)
+        break
       case 'genesis':
         throw new StateError('WRONG_ENTRY_KIND', 'a genesis entry can only be in the genesis block')
     }
   }
   // After the entries, so the proposer's per-entry checks saw the same state.
   settlePlacementDeadlines(overlay, ctx)
+  settleLivenessEpoch(overlay, ctx, block.header.kind, nextEventIndex)
   const writes = overlay.writeSet()
   return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }

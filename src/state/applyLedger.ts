@@ -10,6 +10,7 @@ import { StateError } from './errors.ts'
 import { computeFeeSplit } from './fees.ts'
 import { BOND_KIND, HOST_STATUS, HostRecord } from './records.ts'
 import type { StateOverlay } from './stateView.ts'
+import { trackHostLiveness } from './storage/livenessState.ts'
 import { queueRepairsOfHost } from './storage/repairQueue.ts'
 import { TABLES } from './tables.ts'
 import { beginUnbonding, computeHostBond, readBondAccount } from './unbonding.ts'
@@ -71,6 +72,7 @@ export function applyLedgerTx(state: StateOverlay, tx: SignedTx, ctx: ApplyConte
         // Vetting survives a leave and re-join, as reputation does.
         passedChecks: existing?.passedChecks ?? 0,
       })
+      trackHostLiveness(s, from, ctx)
       break
     }
     case 'host.update': {

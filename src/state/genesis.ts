@@ -49,6 +49,7 @@ export function computeGenesis(config: GenesisConfig): GenesisResult {
     // A zero commitment registers no chain: that validator reveals nothing until it commits by tx.
     if (!equalBytes(v.beaconCommitment, NO_REVEAL)) writeBeaconCommitment(state, v.address, v.beaconCommitment)
   }
+  if (config.params.livenessEpochSlots < 1 || config.params.livenessMissThreshold < 1) throw new StateError('INVALID_TX', 'genesis livenessEpochSlots and livenessMissThreshold must be at least 1', { field: 'params.livenessEpochSlots' })
   if (config.params.beaconChainLength < 1) throw new StateError('INVALID_TX', 'genesis beaconChainLength must be at least 1', { field: 'params.beaconChainLength' })
   state.write(TABLES.beaconMix.at(), computeGenesisMix(config.chainId))
   if (total > MAX_AMOUNT) throw new StateError('OVERFLOW', 'genesis supply overflows u128')

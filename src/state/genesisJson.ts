@@ -134,6 +134,10 @@ export const DEFAULT_PARAMS: ChainParams = {
   storageAckBlocks: 120,
   // 65,536 reveals: with 4 validators at 500 ms slots ~36 h of blocks before a re-commit (docs/validators.md).
   beaconChainLength: 1 << 16,
+  // Liveness (docs/storage.md): 10 slots (5 s at 500 ms), suspended after 2 missed epochs, an epoch counts with 5 blocks.
+  livenessEpochSlots: 10,
+  livenessMissThreshold: 2,
+  livenessQuorumBlocks: 5,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

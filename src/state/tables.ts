@@ -18,6 +18,7 @@ import {
   Validator,
 } from './records.ts'
 import { StateOverlay, type StateReader } from './stateView.ts'
+import { LivenessEpochRecord, LivenessHostRecord } from './storage/livenessRecords.ts'
 
 /**
  * Every state table, declared once (reth's `tables!`): its key prefix, how its id becomes a key,
@@ -129,6 +130,12 @@ export const TABLES = {
   hostShards: table('hostShards', [0x25], MARK, (host: Address, asset: Hash, shardIndex: number) => [host, asset, new Uint8Array([shardIndex])]),
   /** Assets with a lost shard, repaired by the next audit blocks whether sampled or not. */
   repairQueue: table('repairQueue', [0x26], MARK, (asset: Hash) => [asset]),
+  /** The open liveness epoch: its number, beacon mix and blocks (storage/livenessState.ts). */
+  livenessEpoch: table('livenessEpoch', [0x27], record(LivenessEpochRecord), none),
+  /** Tracked hosts by the epoch they must heartbeat in: u32be(due) ‖ host. An epoch's end reads one prefix: its missing hosts. */
+  livenessDue: table('livenessDue', [0x28], MARK, (due: number, host: Address) => [u32be(due), host]),
+  /** Per tracked host: its due epoch and consecutive misses. */
+  livenessHost: table('livenessHost', [0x29], record(LivenessHostRecord), (host: Address) => [host]),
 } as const
 
 /** Reads a row from any state reader (through a StateOverlay's decoded rows when given one). */

@@ -25,6 +25,8 @@ function describeEntry(e: BlockEntry): string {
         : `evidence: contradicting receipt of host ${toHex(e.offence.receipt.body.host)}`
     case 'storageAck':
       return `storage acks: ${e.acks.length}`
+    case 'liveness':
+      return `heartbeats of liveness epoch ${e.epoch}: ${e.heartbeats.length}`
     case 'genesis':
       return 'genesis'
   }

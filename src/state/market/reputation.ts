@@ -19,6 +19,7 @@ export const REPUTATION_RULES: Record<number, { target: number; weight: number }
   [REPUTATION_CAUSE.auditNoAnswer]: { target: 0, weight: 1 },
   [REPUTATION_CAUSE.receiptDissent]: { target: 0, weight: 3 },
   [REPUTATION_CAUSE.noShow]: { target: 0, weight: 1 },
+  [REPUTATION_CAUSE.livenessMiss]: { target: 0, weight: 1 },
 }
 
 export function computeReputation(before: number, cause: number, params: Pick<MarketParams, 'reputationAlphaBp'>): number {

@@ -17,7 +17,8 @@ export type ChooseRepairHost = (asset: Hash, record: AssetRecord, shardIndex: nu
 
 export type HostLookup = (host: Address) => HostRecord | undefined
 
-const LOST_STATUS = new Set<number>([HOST_STATUS.left, HOST_STATUS.draining, HOST_STATUS.disqualified])
+// Suspended too: repair starts at suspension (a host silent for livenessMissThreshold epochs, or one whose reputation fell), not at disqualification.
+const LOST_STATUS = new Set<number>([HOST_STATUS.left, HOST_STATUS.draining, HOST_STATUS.suspended, HOST_STATUS.disqualified])
 
 export function isShardLost(record: AssetRecord, shardIndex: number, hostOf: HostLookup, auditFailThreshold: number): boolean {
   const host = hostOf(record.placement[shardIndex]!)
