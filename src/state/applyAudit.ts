@@ -69,7 +69,9 @@ const AUDIT_SEED_SUBJECT = hashParts(utf8('XSC/audit-seed/v1'))
 export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditEpochInput {
   const params = ctx.genesis.params
   const epoch = computeAuditEpoch(ctx.slot, params.auditEpochSlots)
-  const assets = withQueuedRepairs(state, readAuditSample(state, ctx, epoch))
+  const sample = readAuditSample(state, ctx, epoch)
+  const assets = withQueuedRepairs(state, sample)
+  const sampled = new Set(sample.map((a) => toHex(a.asset)))
   const hosts = new Map<string, HostRecord>()
   const load = (address: Uint8Array): void => {
     const hex = toHex(address)
@@ -84,6 +86,7 @@ export function computeAuditInput(state: StateReader, ctx: ApplyContext): AuditE
     seed: computeRouteSeed(ctx.beaconMix, AUDIT_SEED_SUBJECT),
     height: ctx.height,
     assets,
+    repairOnly: new Set(assets.map((a) => toHex(a.asset)).filter((hex) => !sampled.has(hex))),
     hosts,
     params,
     choose: (asset, record, shardIndex, exclude) => {

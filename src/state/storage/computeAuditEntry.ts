@@ -21,6 +21,8 @@ export interface AuditEpochInput {
   height: number
   /** Every stored asset (expired ones are ignored). */
   assets: readonly { asset: Hash; record: AssetRecord }[]
+  /** Assets (toHex) taken from the repair queue, not the sample: repaired, not challenged (an audit block stays bounded by the sample). */
+  repairOnly?: ReadonlySet<string>
   /** Host records keyed by toHex(address). */
   hosts: ReadonlyMap<string, HostRecord>
   params: AuditParams
@@ -74,8 +76,8 @@ export function isPastAuditGrace(createdHeight: number, height: number): boolean
  * their grace (AUDIT_GRACE_BLOCKS), sampled to fit one entry (LIMITS.auditResults results,
  * LIMITS.payouts hosts paid). The proposer asks hosts for these.
  */
-export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'height' | 'assets'>): AuditChallenge[] {
-  const live = input.assets.filter((a) => isStored(a.record.status) && isPastAuditGrace(a.record.createdHeight, input.height))
+export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'epoch' | 'height' | 'assets' | 'repairOnly'>): AuditChallenge[] {
+  const live = input.assets.filter((a) => isStored(a.record.status) && isPastAuditGrace(a.record.createdHeight, input.height) && !input.repairOnly?.has(toHex(a.asset)))
   return deriveAuditChallenges(input.seed, input.epoch, live.map((a) => ({ asset: a.asset, manifest: a.record.manifest, placement: a.record.placement, acked: a.record.acked })), LIMITS.auditResults, LIMITS.payouts)
 }
 

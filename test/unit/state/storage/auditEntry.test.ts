@@ -27,12 +27,12 @@ function hostMap(overrides: Record<number, Partial<HostRecord>> = {}): Map<strin
 describe('repair decisions', () => {
   const { manifest } = encodeAsset(new Uint8Array(randomBytes(10_000)), P)
   const asset = hash(utf8('repair-asset'))
-  it('a shard is lost when its host left, drained, was disqualified, is unknown, or failed audits past the threshold', () => {
+  it('a shard is lost when its host left, drained, is suspended (repair starts at suspension), was disqualified, is unknown, or failed audits past the threshold', () => {
     const hm = hostMap({ 1: { status: HOST_STATUS.left }, 2: { status: HOST_STATUS.draining }, 3: { status: HOST_STATUS.suspended } })
     const record = assetRecord(manifest, placement, { shardFailures: [0, 0, 0, 1, 2, 0] })
     const lookup = (h: Address) => hm.get(toHex(h))
-    expect(computeShardsToRepair(record, lookup, 2)).toEqual([1, 2, 4])
-    expect(computeShardsToRepair({ ...record, placement: [hash(utf8('ghost')), ...placement.slice(1)] }, lookup, 2)).toEqual([0, 1, 2, 4])
+    expect(computeShardsToRepair(record, lookup, 2)).toEqual([1, 2, 3, 4])
+    expect(computeShardsToRepair({ ...record, placement: [hash(utf8('ghost')), ...placement.slice(1)] }, lookup, 2)).toEqual([0, 1, 2, 3, 4])
   })
 
   it('repairs start on the first lost shard, place on a host outside the placement, and give up below k', () => {

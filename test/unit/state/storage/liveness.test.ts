@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
-import type { BlockKind, ChainParams, Heartbeat, LivenessEntry } from '../../../../blocks/schema.ts'
+import { computeBodyRoot } from '../../../../blocks/ids.ts'
+import type { Block, BlockEntry, BlockKind, ChainParams, Heartbeat, LivenessEntry } from '../../../../blocks/schema.ts'
+import { validateBlockStructure } from '../../../../blocks/validateBlock.ts'
 import { compareBytes, hash, type KeyPair, sign, toHex, u32be, utf8, ZERO_HASH } from '../../../../src/crypto/index.ts'
 import type { ApplyContext } from '../../../../src/state/applyContext.ts'
 import { HOST_STATUS } from '../../../../src/state/records.ts'
@@ -248,3 +250,31 @@ describe('liveness: a heartbeat per host per epoch', () => {
   })
 })
 
+
+describe('where a liveness entry rides (validateBlockStructure)', () => {
+  const genesis = testGenesis({ params: PARAMS })
+  const liveness: LivenessEntry = { type: 'liveness', epoch: 1, heartbeats: [{ host: testKey('h').publicKey, signature: new Uint8Array(64) }] }
+  const ack: BlockEntry = { type: 'storageAck', acks: [{ body: { chainId: genesis.chainId, asset: ZERO_HASH, shardIndex: 0, shardHash: ZERO_HASH, host: ZERO_HASH }, signature: new Uint8Array(64) }] }
+  const audit: BlockEntry = { type: 'audit', epoch: 1, results: [], repairs: [], rent: [], expired: [], reputation: [] }
+  const blockOf = (kind: BlockKind, entries: BlockEntry[]): Block => ({
+    header: { chainId: genesis.chainId, height: 5, prevHash: ZERO_HASH, kind, slot: 11, timestamp: 0n, proposer: ZERO_HASH, bodyRoot: computeBodyRoot(entries), stateRoot: ZERO_HASH, baseFee: 0n, txBytes: 0, round: 0, beaconReveal: ZERO_HASH, proofs: [], signature: new Uint8Array(64) },
+    entries,
+  })
+  const check = (kind: BlockKind, entries: BlockEntry[]): string | undefined => {
+    try {
+      validateBlockStructure(blockOf(kind, entries), genesis.chainId)
+      return undefined
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+
+  it('first in a ledger or storage block; never second, twice, in an audit block, or alone in a block kind that needs its entries', () => {
+    expect(check('ledger', [liveness])).toBeUndefined()
+    expect(check('storage', [liveness, ack])).toBeUndefined()
+    expect(check('storage', [ack, liveness])).toMatch(/holds a liveness entry at 1/)
+    expect(check('ledger', [liveness, liveness])).toMatch(/holds a liveness entry at 1/)
+    expect(check('audit', [liveness, audit])).toMatch(/holds a liveness entry at 0/)
+    expect(check('storage', [liveness])).toMatch(/no storageAck entries/)
+  })
+})
