@@ -131,7 +131,9 @@ export const TABLES = {
   /** Assets with a lost shard, repaired by the next audit blocks whether sampled or not. */
   repairQueue: table('repairQueue', [0x26], MARK, (asset: Hash) => [asset]),
   /** The open liveness epoch: its number, beacon mix and blocks (storage/livenessState.ts). */
-  livenessEpoch: table('livenessEpoch', [0x27], record(LivenessEpochRecord), none),
+  livenessEpoch: table('livenessEpoch', [0x27, 0], record(LivenessEpochRecord), none),
+  /** Proposers of the open epoch's blocks, counted once each: u32be(epoch) ‖ validator. */
+  livenessProposer: table('livenessProposer', [0x27, 1], MARK, (epoch: number, validator: Address) => [u32be(epoch), validator]),
   /** Tracked hosts by the epoch they must heartbeat in: u32be(due) ‖ host. An epoch's end reads one prefix: its missing hosts. */
   livenessDue: table('livenessDue', [0x28], MARK, (due: number, host: Address) => [u32be(due), host]),
   /** Per tracked host: its due epoch and consecutive misses. */

@@ -28,9 +28,15 @@ export function computeHeartbeatSigningHash(chainId: string, epoch: number, mix:
   return hashParts(HEARTBEAT_DOMAIN, new Uint8Array([id.length]), id, u32be(epoch), mix, host)
 }
 
-/** Whether an epoch with `blocks` heartbeat-carrying blocks counts misses (fewer: the chain stalled, not the hosts). */
-export function isLivenessEpochCounted(blocks: number, params: Pick<LivenessParams, 'livenessQuorumBlocks'>): boolean {
-  return blocks >= params.livenessQuorumBlocks
+/**
+ * Whether a closed epoch counts misses: at least `livenessQuorumBlocks` blocks that could carry
+ * heartbeats (fewer: the chain stalled, not the hosts), proposed by validators holding more than a
+ * third of the stake, so at least one honest proposer (Byzantine stake < 1/3) had a block in it
+ * and included every heartbeat it had received. A Byzantine coalition holding all of an epoch's
+ * slots can leave heartbeats out, but then the epoch does not count.
+ */
+export function isLivenessEpochCounted(epoch: { blocks: number; proposerStake: bigint }, totalStake: bigint, params: Pick<LivenessParams, 'livenessQuorumBlocks'>): boolean {
+  return epoch.blocks >= params.livenessQuorumBlocks && 3n * epoch.proposerStake > totalStake
 }
 
 /** Statuses a host is tracked in: it holds shards or may get work. */

@@ -5,7 +5,7 @@ import { StateError } from '../errors.ts'
 import { recordReputationEvent } from '../hosts.ts'
 import { HOST_STATUS } from '../records.ts'
 import type { StateOverlay, StateReader } from '../stateView.ts'
-import { readRow, TABLES } from '../tables.ts'
+import { readRow, scanRows, TABLES } from '../tables.ts'
 import type { LivenessEpochRecord, LivenessHostRecord } from './livenessRecords.ts'
 import { computeHeartbeatSigningHash, computeLivenessEpoch, computeLivenessMiss, computeLivenessRestore, isLivenessEpochCounted, isLivenessTracked } from './livenessRules.ts'
 import { queueRepairsOfHost } from './repairQueue.ts'
@@ -82,6 +82,11 @@ export interface LivenessSettlement {
   suspended: Address[]
 }
 
+/** Bonded stake of the validator set: read once per closed epoch (the set is small; hosts are never scanned). */
+function readTotalStake(state: StateReader): bigint {
+  return scanRows(state, TABLES.validator).reduce((sum, v) => sum + v.row.stake, 0n)
+}
+
 /** The due-epoch rows of `due`, in key order: the hosts that must heartbeat in it. */
 function readDueHosts(state: StateReader, due: number): Address[] {
   const prefix = TABLES.livenessDue.key(due, new Uint8Array(0))
@@ -100,12 +105,18 @@ export function settleLivenessEpoch(state: StateOverlay, ctx: ApplyContext, kind
   const open = readLivenessEpoch(state)
   const out: LivenessSettlement = { closed: undefined, missed: [], suspended: [] }
   if (open !== undefined && open.epoch === epoch) {
-    if (kind !== 'audit') state.write(TABLES.livenessEpoch.at(), { ...open, blocks: open.blocks + 1 })
+    if (kind === 'audit') return out
+    const seen = TABLES.livenessProposer.at(epoch, ctx.proposer)
+    const fresh = state.read(seen) === undefined
+    const stake = fresh ? (state.read(TABLES.validator.at(ctx.proposer))?.stake ?? 0n) : 0n
+    if (fresh) state.write(seen, true)
+    state.write(TABLES.livenessEpoch.at(), { ...open, blocks: open.blocks + 1, proposerStake: open.proposerStake + stake })
     return out
   }
   if (open !== undefined && open.epoch < epoch) {
     out.closed = open.epoch
-    const counted = isLivenessEpochCounted(open.blocks, params)
+    const counted = isLivenessEpochCounted(open, readTotalStake(state), params)
+    for (const w of state.scan(TABLES.livenessProposer.key(open.epoch, new Uint8Array(0)))) state.write({ key: w.key, codec: TABLES.livenessProposer.codec }, undefined)
     for (const address of readDueHosts(state, open.epoch)) {
       const tracked = readLivenessHost(state, address)!
       const host = state.read(TABLES.host.at(address))
@@ -133,6 +144,6 @@ export function settleLivenessEpoch(state: StateOverlay, ctx: ApplyContext, kind
       }
     }
   }
-  state.write(TABLES.livenessEpoch.at(), { epoch, mix: ctx.beaconMix, blocks: 0 })
+  state.write(TABLES.livenessEpoch.at(), { epoch, mix: ctx.beaconMix, blocks: 0, proposerStake: 0n })
   return out
 }

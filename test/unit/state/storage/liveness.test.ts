@@ -26,11 +26,15 @@ class LivenessWorld {
   readonly state = new MemoryState()
   height = 0
   readonly hosts: KeyPair[]
+  /** Four validators of equal stake; slot s is proposed by validators[s % 4] unless `proposerOf` says otherwise. */
+  readonly validators = [0, 1, 2, 3].map((i) => testKey(`liveness-validator-${i}`))
+  proposerOf: (slot: number) => KeyPair = (slot) => this.validators[slot % 4]!
 
   constructor(hosts: number) {
     this.hosts = Array.from({ length: hosts }, (_, i) => testKey(`liveness-host-${i}`))
     // Block 1 at slot 0 opens epoch 0; the hosts join in it.
     this.block(0, (s, ctx) => {
+      for (const v of this.validators) s.write(TABLES.validator.at(v.publicKey), { stake: 1_000_000n, peerId: '' })
       for (const h of this.hosts) {
         s.write(TABLES.host.at(h.publicKey), hostRecord({ reputation: 8000 }))
         trackHostLiveness(s, h.publicKey, ctx)
@@ -43,7 +47,7 @@ class LivenessWorld {
   }
 
   ctx(slot: number): ApplyContext {
-    return { genesis: this.genesis, height: this.height + 1, slot, proposer: ZERO_HASH, prevHash: ZERO_HASH, beaconMix: this.mixAt(slot), baseFee: 0n }
+    return { genesis: this.genesis, height: this.height + 1, slot, proposer: this.proposerOf(slot).publicKey, prevHash: ZERO_HASH, beaconMix: this.mixAt(slot), baseFee: 0n }
   }
 
   /** The open epoch's mix as the state holds it. */
@@ -166,6 +170,22 @@ describe('liveness: a heartbeat per host per epoch', () => {
       expect(w.status(k)).toBe(HOST_STATUS.active)
       expect(readLivenessHost(w.state, k.publicKey)?.misses).toBe(0)
     }
+  })
+
+  it('a Byzantine coalition (< 1/3 of the stake) proposing every block of an epoch cannot make honest hosts miss: the epoch does not count', () => {
+    const w = new LivenessWorld(3)
+    w.run(0, 2, () => true)
+    // Epoch 2: every slot is proposed by validator 3 (a quarter of the stake), which leaves every heartbeat out.
+    w.proposerOf = () => w.validators[3]!
+    w.run(2, 3, () => true, () => true)
+    w.proposerOf = (slot) => w.validators[slot % 4]!
+    w.block(30)
+    for (const k of w.hosts) expect(readLivenessHost(w.state, k.publicKey)?.misses).toBe(0)
+    // Two of the four (half the stake) are enough for an epoch to count: a silent host misses.
+    w.proposerOf = (slot) => w.validators[slot % 2]!
+    w.run(3, 4, (k) => k !== w.hosts[0])
+    w.block(40)
+    expect(readLivenessHost(w.state, w.hosts[0]!.publicKey)?.misses).toBe(1)
   })
 
   it('a heartbeat signed by another key (another host, or the proposer) is refused', () => {
