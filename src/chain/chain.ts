@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { decode, encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
 import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { type Address, Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
+import { type Address, Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedHeartbeat, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
 import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
 import { type Commit, type Evidence, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
 import { isQuorum } from '../../consensus/bft/quorum.ts'
@@ -34,6 +34,7 @@ import { ChainStore } from './chainStore.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
 import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
+import { HeartbeatPool } from './produceBlock/buildLivenessEntry.ts'
 import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
 import { buildBlock, computeProposalContext } from './produceBlock/produceBlock.ts'
@@ -101,6 +102,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly genesis: GenesisConfig
   readonly receipts: ReceiptPool
   readonly evidence = new EvidencePool()
+  /** Hosts' heartbeats of the open liveness epoch, for this node's blocks. */
+  readonly heartbeats = new HeartbeatPool()
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
   #auditResponder: AuditResponder | undefined
@@ -230,6 +233,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     // The state first: evidence against an offender already slashed is refused (ALREADY_SLASHED), even while the pool still holds it.
     checkOffence(this.store.state, offence, this.#nextContext())
     return this.evidence.add(offence)
+  }
+
+  /** A host's heartbeat from gossip or RPC: held for blocks when it could go on chain now (true: news). Throws why not. */
+  submitHeartbeat(heartbeat: SignedHeartbeat): boolean {
+    return this.heartbeats.add(this.store.state, this, heartbeat)
   }
 
   #nextContext(): ApplyContext {
@@ -413,6 +421,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
     if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
     this.#pruneEvidence()
+    this.heartbeats.prune(this.store.state)
     const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }
     this.emit('block', imported)
     return imported
@@ -516,7 +525,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const mempool = { select: this.mempool.select.bind(this.mempool), isPendingDeploy: this.mempool.isPendingDeploy.bind(this.mempool), drop: (...args: Parameters<Mempool['drop']>) => void drops.push(args) }
     const chosen = await this.store.withLoaded(() => {
       drops = []
-      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks })
+      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats })
     })
     for (const args of drops) this.mempool.drop(...args)
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }

@@ -51,7 +51,7 @@ export type ValidatedTopic = 'transactions' | 'blocks' | 'consensus' | 'commits'
  * IGNORE (a peer a block ahead or behind may see that tx differently). Anything that is not an
  * XscError is our own failure: IGNORE.
  */
-export function gossipVerdictOf(err: unknown, topic: ValidatedTopic | 'executionKeys'): 'reject' | 'ignore' {
+export function gossipVerdictOf(err: unknown, topic: ValidatedTopic | 'executionKeys' | 'heartbeats'): 'reject' | 'ignore' {
   if (!(err instanceof XscError)) return 'ignore'
   if (topic === 'blocks' && err instanceof StateError) return 'reject'
   return err.verdict === 'REJECT' ? 'reject' : 'ignore'

@@ -1,7 +1,7 @@
 import { LIMITS } from '../../blocks/schema.ts'
 
 /** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
-export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'commits', 'receipts', 'evidence', 'executionKeys'] as const
+export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'commits', 'receipts', 'evidence', 'executionKeys', 'heartbeats'] as const
 export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
 
 const KiB = 1024
@@ -23,6 +23,8 @@ export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
   evidence: LIMITS.output + 64 * KiB,
   // A private execution's wrapped keys: ~90 bytes per assigned host, at most LIMITS.shards hosts.
   executionKeys: 32 * KiB,
+  // A host's heartbeat: epoch, host and signature (~110 bytes).
+  heartbeats: 1 * KiB,
 }
 
 export function isGossipTopic(topic: unknown): topic is GossipTopic {

@@ -10,8 +10,11 @@ import type { ExecutionResult } from '../compute/index.ts'
 import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCipher.ts'
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
+import { publishHeartbeat } from '../net/heartbeatGossip.ts'
 import { fetchShard, NetError, type NetNode, serveAudits, serveShards, serveStorageAcks, streamShardByRanges } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
+import { computeHeartbeatSigningHash } from '../state/storage/livenessRules.ts'
+import { readLivenessEpoch, readLivenessHost } from '../state/storage/livenessState.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { retrieve } from '../storage/retrieve.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
@@ -156,7 +159,34 @@ export class HostRole {
     return rec.placement[shardIndex] && equalBytes(rec.placement[shardIndex]!, this.address) ? rec : undefined
   }
 
+  /** The liveness epoch whose heartbeat reached at least one peer (or went on chain). */
+  #heartbeatSent = -1
+
+  /**
+   * Once per liveness epoch, from the epoch's first block on: sign the open epoch's heartbeat and
+   * gossip it; retried at each block while it reached no peer and is not on chain yet.
+   */
+  #sendHeartbeat(): void {
+    const state = this.#m.chain.store.state
+    const open = readLivenessEpoch(state)
+    const tracked = readLivenessHost(state, this.address)
+    if (open === undefined || tracked === undefined || tracked.due > open.epoch || this.#heartbeatSent === open.epoch) return
+    const epoch = open.epoch
+    const signature = sign(this.#m.key.secretKey, computeHeartbeatSigningHash(this.#m.chain.genesis.chainId, epoch, open.mix, this.address))
+    this.#heartbeatSent = epoch
+    publishHeartbeat(this.#m.net, (h) => this.#m.chain.submitHeartbeat(h), { epoch, host: this.address, signature }).then(
+      (peers) => {
+        if (peers === 0 && this.#heartbeatSent === epoch) this.#heartbeatSent = -1
+      },
+      (err: unknown) => {
+        if (this.#heartbeatSent === epoch) this.#heartbeatSent = -1
+        this.#m.log.debug({ epoch, err: (err as Error).message }, 'heartbeat not sent; retried at the next block')
+      },
+    )
+  }
+
   #onBlock(block: Block): void {
+    this.#sendHeartbeat()
     this.#onExecutionEntries(block)
     for (const entry of block.entries) {
       if (entry.type === 'audit') {

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from '../compute/executeModule.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey } from '../crypto/x25519.ts'
 import { createExplorerRoute } from '../explorer/explorerRoute.ts'
+import { subscribeHeartbeats } from '../net/heartbeatGossip.ts'
 import { createNetNode, type NetNode } from '../net/index.ts'
 import type { AssetSource } from '../rpc/assetRoute.ts'
 import type { EstimateRequest } from '../rpc/backend.ts'
@@ -274,6 +275,7 @@ export class XscNode {
     net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()
+    subscribeHeartbeats(net, (h) => chain.submitHeartbeat(h))
     roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }) })
     if (!opts.host) return
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })

@@ -14,6 +14,7 @@ import { assetTargetOf, type Mempool, type PoolKind } from '../mempool.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 import { type AuditAnswers, buildAuditEntry } from './buildAuditEntry.ts'
 import { buildCompletions } from './buildCompletions.ts'
+import { buildLivenessEntry, type HeartbeatPool } from './buildLivenessEntry.ts'
 import { buildStorageAckEntry } from './buildStorageAckEntry.ts'
 
 /** Completion entries one block carries at most. */
@@ -31,6 +32,8 @@ export interface ChooseEntriesInput {
   evidence?: EvidenceSink
   /** Storage acks gathered before the lock from the hosts of waiting placements. */
   storageAcks?: readonly StorageAck[]
+  /** Hosts' heartbeats held for the open liveness epoch: they ride first in any block but audit blocks. */
+  heartbeats?: Pick<HeartbeatPool, 'pending'>
 }
 
 export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEntry[] }
@@ -42,6 +45,12 @@ export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEn
  * deterministically by everyone, this node included.
  */
 export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
+  const chosen = chooseMainEntries(input)
+  const liveness = chosen.kind === 'audit' || input.heartbeats === undefined ? undefined : buildLivenessEntry(input.state, input.ctx, input.heartbeats)
+  return liveness === undefined ? chosen : { kind: chosen.kind, entries: [liveness, ...chosen.entries] }
+}
+
+function chooseMainEntries(input: ChooseEntriesInput): ChosenEntries {
   const { state, ctx } = input
   if (input.auditAnswers !== undefined) return { kind: 'audit', entries: [buildAuditEntry(state, ctx, input.auditAnswers)] }
   // Evidence is rare and must land within the unbonding period: it goes before everything else.

@@ -37,7 +37,7 @@ export function trackHostLiveness(state: StateOverlay, host: Address, ctx: Apply
 }
 
 /** Why a heartbeat cannot go on chain in epoch `epoch` with the open epoch's `mix`, or undefined when it can. */
-export function checkHeartbeat(state: StateReader, heartbeat: Heartbeat, epoch: number, mix: Uint8Array, ctx: ApplyContext): string | undefined {
+export function checkHeartbeat(state: StateReader, heartbeat: Heartbeat, epoch: number, mix: Uint8Array, ctx: Pick<ApplyContext, 'genesis'>): string | undefined {
   const tracked = readLivenessHost(state, heartbeat.host)
   if (tracked === undefined) return 'not a tracked host'
   if (tracked.due > epoch) return 'already heartbeat this epoch'
