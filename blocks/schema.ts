@@ -43,8 +43,8 @@ export const LIMITS = {
   /** Offences one block carries at most (each costs two signature checks). */
   offencesPerBlock: 64,
   storageAcks: 4096,
-  /** Host heartbeats one liveness entry carries (96 bytes each: ~200 KB, ~2048 signature checks). */
-  heartbeatsPerBlock: 2048,
+  /** Host heartbeats one liveness entry carries (~101 bytes each: ~100 KB, 1024 signature checks). */
+  heartbeatsPerBlock: 1024,
 } as const
 
 const chainId = str(LIMITS.chainId, /^[a-z0-9][a-z0-9-]*$/)

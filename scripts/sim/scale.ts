@@ -5,9 +5,14 @@
  *
  *   npm run sim:scale [-- --seed 1 --validators 100 --hosts 10000 --assets 100000 --heights 2000
  *                        --deploys-per-block 250 --fail-percent 1 --leave-percent 1 --join-percent 2
- *                        --k 4 --m 2 --block-interval-ms 500 --repair host-index|sampled --audit-samples 512]
+ *                        --k 4 --m 2 --block-interval-ms 500 --repair host-index|sampled --audit-samples 512
+ *                        --liveness on|off --liveness-epoch-slots 40 --liveness-misses 2 --liveness-quorum-blocks 20
+ *                        --byzantine-percent 30 --heartbeat-delay-blocks 3]
  *
- * Exit code 1 when finality broke (a safety violation) or an asset fell below k + 1 healthy shards.
+ * Exit code 1 when finality broke (a safety violation), an asset was lost (below k healthy shards)
+ * or one is still below k + 1 at the end. Dipping below k + 1 for a while (a second failure among
+ * an asset's hosts within the detection-plus-repair window) is reported next to its analytic
+ * bound (`assetsBelowKPlus1`, `analyticEverBelowKPlus1`; docs/design.md "Scale simulation").
  */
 import { parseArgs } from 'node:util'
 
@@ -30,6 +35,12 @@ const { values } = parseArgs({
     'block-interval-ms': { type: 'string', default: '500' },
     repair: { type: 'string', default: 'host-index' },
     'audit-samples': { type: 'string', default: String(DEFAULT_PARAMS.auditSamplesPerBlock) },
+    liveness: { type: 'string', default: 'on' },
+    'liveness-epoch-slots': { type: 'string', default: String(DEFAULT_PARAMS.livenessEpochSlots) },
+    'liveness-misses': { type: 'string', default: String(DEFAULT_PARAMS.livenessMissThreshold) },
+    'liveness-quorum-blocks': { type: 'string', default: String(DEFAULT_PARAMS.livenessQuorumBlocks) },
+    'byzantine-percent': { type: 'string', default: '30' },
+    'heartbeat-delay-blocks': { type: 'string', default: '3' },
   },
 })
 const int = (name: keyof typeof values): number => {
@@ -61,6 +72,12 @@ const result = runScaleSim({
   blockIntervalMs: int('block-interval-ms'),
   repairMode,
   auditSamplesPerBlock: int('audit-samples'),
+  liveness: values.liveness !== 'off',
+  livenessEpochSlots: int('liveness-epoch-slots'),
+  livenessMissThreshold: int('liveness-misses'),
+  livenessQuorumBlocks: int('liveness-quorum-blocks'),
+  byzantinePercent: int('byzantine-percent'),
+  heartbeatDelayBlocks: int('heartbeat-delay-blocks'),
   clock: () => performance.now(),
   cpuClock: () => {
     const u = process.cpuUsage()
@@ -68,4 +85,4 @@ const result = runScaleSim({
   },
 })
 console.log(JSON.stringify({ ...result, withinBlockInterval: result.blockProcessingP99Ms <= result.blockIntervalMs, cpuWithinBlockInterval: result.blockCpuP99Ms <= result.blockIntervalMs, wallMs: Math.round(performance.now() - t0) }))
-process.exitCode = result.safetyViolations > 0 || result.assetsBelowKPlus1 > 0 ? 1 : 0
+process.exitCode = result.safetyViolations > 0 || result.assetsLost > 0 || result.assetsBelowKPlus1AtEnd > 0 ? 1 : 0

@@ -1,4 +1,5 @@
 import { type Address, type Hash, LIMITS, type Manifest, REPUTATION_CAUSE } from '../../blocks/schema.ts'
+import { HEARTBEATS_PER_BUILT_BLOCK } from '../../src/chain/produceBlock/buildLivenessEntry.ts'
 import { hashParts, toHex, u32be, utf8, ZERO_HASH } from '../../src/crypto/index.ts'
 import { computeDeploymentRequest, HostIndex, route } from '../../src/router/index.ts'
 import { DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
@@ -6,6 +7,8 @@ import { computeReputationUpdate } from '../../src/state/market/reputation.ts'
 import { ASSET_STATUS, type AssetRecord, HOST_STATUS, type HostRecord } from '../../src/state/records.ts'
 import { computeAssetsPerAudit, computeAuditSamplePositions } from '../../src/state/storage/auditIndex.ts'
 import { computeShardsToRepair } from '../../src/state/storage/computeRepairs.ts'
+import { computeLivenessEpoch, computeLivenessMiss, computeLivenessRestore, isLivenessEpochCounted, isLivenessTracked } from '../../src/state/storage/livenessRules.ts'
+import { REPAIRS_PER_AUDIT } from '../../src/state/storage/repairQueue.ts'
 import { runConsensusSim } from './consensusSim.ts'
 import { Prng } from './prng.ts'
 
@@ -45,6 +48,15 @@ export interface ScaleSimOptions {
   blockIntervalMs: number
   repairMode: 'sampled' | 'host-index'
   auditSamplesPerBlock: number
+  /** The liveness rule (docs/storage.md "Liveness"): off reproduces the chain before it. */
+  liveness: boolean
+  livenessEpochSlots: number
+  livenessMissThreshold: number
+  livenessQuorumBlocks: number
+  /** Percent of the validators (a contiguous run of the proposer rotation: the worst case) whose blocks carry no heartbeats. */
+  byzantinePercent: number
+  /** A live host's heartbeat reaches the proposers 1..(1 + this) blocks into the epoch. */
+  heartbeatDelayBlocks: number
   /** Wall clock for the block timings only; never read by the simulation's logic. */
   clock: () => number
   /** This process's CPU time in ms (steadier than wall time on a loaded machine); timings only. */
@@ -77,6 +89,24 @@ export interface ScaleSimResult {
   /** Assets that fell below k healthy shards (data lost). */
   assetsLost: number
   failedHostsDetected: number
+  liveness: boolean
+  livenessEpochSlots: number
+  livenessMissThreshold: number
+  byzantinePercent: number
+  heartbeatsIncluded: number
+  heartbeatsPerBlockMax: number
+  /** Epochs whose misses did not count (too few blocks or proposer stake ≤ 1/3). */
+  voidEpochs: number
+  /** Hosts that never failed but were suspended by the liveness rule (censorship or delay): should be 0. */
+  honestHostsSuspended: number
+  /** Failed hosts that failed at least (threshold + 1) × livenessEpochSlots blocks before the end: each must be detected. */
+  hostsFailedBeforeDetectionBound: number
+  /** Blocks from a host's failure to its suspension (or disqualification), over detected hosts. */
+  detectionBlocksMax: number
+  /** Blocks from a host's failure until none of its shards was left to repair, over detected hosts. */
+  repairedWithinBlocksMax: number
+  /** Expected assets ever below k + 1: shards on failed hosts × (k + m − 1) × per-host failure rate per block × W, with W = (threshold + 1) × livenessEpochSlots + auditEpochSlots. */
+  analyticEverBelowKPlus1: number
   blockProcessingP50Ms: number
   blockProcessingP99Ms: number
   blockProcessingMaxMs: number
@@ -94,10 +124,10 @@ interface SimHost {
   shards: Set<number>
 }
 
-const params = DEFAULT_PARAMS
+const defaults = DEFAULT_PARAMS
 const SHARD_BYTES = 1n << 20n
 
-function hostRecord(prng: Prng, height: number, vetted: boolean): HostRecord {
+function hostRecord(prng: Prng, height: number, vetted: boolean, params = defaults): HostRecord {
   return {
     params: {
       coord: { x: prng.int(params.gridSize), y: prng.int(params.gridSize), z: prng.int(params.gridSize) },
@@ -126,6 +156,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
+  const params = { ...defaults, livenessEpochSlots: o.livenessEpochSlots, livenessMissThreshold: o.livenessMissThreshold, livenessQuorumBlocks: o.livenessQuorumBlocks }
   // ---- finality ----
   const consensus = runConsensusSim({ seed: o.seed, validators: o.validators })
 
@@ -138,12 +169,29 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     const i = byHex.get(toHex(a))
     return i === undefined ? undefined : hosts[i]!.record
   }
+  // ---- liveness (the chain's livenessDue / livenessHost tables, as maps) ----
+  const tracked = new Map<number, { due: number; misses: number }>()
+  const dueSets = new Map<number, Set<number>>()
+  const setDue = (i: number, next: { due: number; misses: number } | undefined): void => {
+    const before = tracked.get(i)
+    if (before) dueSets.get(before.due)?.delete(i)
+    if (next === undefined) {
+      tracked.delete(i)
+      return
+    }
+    tracked.set(i, next)
+    let set = dueSets.get(next.due)
+    if (!set) dueSets.set(next.due, (set = new Set()))
+    set.add(i)
+  }
   const addHost = (height: number, vetted: boolean): void => {
     const address = hashParts(utf8('xsc-sim-scale/host'), u32be(o.seed), u32be(hosts.length))
-    const h: SimHost = { address, record: hostRecord(prng, height, vetted), dead: false, shards: new Set() }
+    const h: SimHost = { address, record: hostRecord(prng, height, vetted, params), dead: false, shards: new Set() }
     byHex.set(toHex(address), hosts.length)
     hosts.push(h)
     index.upsert(address, h.record)
+    // host.join starts tracking: due from the epoch after the join.
+    if (o.liveness) setDue(hosts.length - 1, { due: computeLivenessEpoch(height, params.livenessEpochSlots) + 1, misses: 0 })
   }
   const setRecord = (i: number, record: HostRecord): void => {
     hosts[i]!.record = record
@@ -197,7 +245,57 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
   const detected = new Set<number>()
   /** Assets with a shard on a host that became lost (host-index mode). */
   const repairQueue = new Set<number>()
-  const lostStatus = (s: number): boolean => s === HOST_STATUS.draining || s === HOST_STATUS.disqualified || s === HOST_STATUS.left
+  // As isShardLost: repair starts at suspension.
+  const lostStatus = (s: number): boolean => s === HOST_STATUS.draining || s === HOST_STATUS.suspended || s === HOST_STATUS.disqualified || s === HOST_STATUS.left
+  const byzantine = Math.floor((o.validators * o.byzantinePercent) / 100)
+  /** Round-robin proposers of equal stake; the Byzantine ones are validators 0..byzantine-1, a contiguous run. */
+  const proposerOf = (height: number): number => height % Math.max(1, o.validators)
+  let openEpoch = -1
+  let epochBlocks = 0
+  let epochProposers = new Set<number>()
+  /** Live hosts' heartbeats by the block offset they reach the proposers at, and those waiting for an honest block. */
+  let arrivals = new Map<number, number[]>()
+  let waiting: number[] = []
+  let heartbeatsIncluded = 0
+  let heartbeatsPerBlockMax = 0
+  let voidEpochs = 0
+  const honestSuspended = new Set<number>()
+  const failedAt = new Map<number, number>()
+  let detectionBlocksMax = 0
+  let repairedWithinBlocksMax = 0
+  /** Detected failed hosts whose shards are not all moved yet, with the height they failed at. */
+  const awaitingRepair = new Map<number, number>()
+  let failedShards = 0
+  const closeEpoch = (e: number, epoch: number, height: number): void => {
+    const counted = isLivenessEpochCounted({ blocks: epochBlocks, proposerStake: BigInt(epochProposers.size) }, BigInt(o.validators), params)
+    if (!counted) voidEpochs++
+    for (const i of [...(dueSets.get(e) ?? [])].sort((x, y) => x - y)) {
+      const t = tracked.get(i)!
+      const h = hosts[i]!
+      if (!isLivenessTracked(h.record.status)) {
+        setDue(i, undefined)
+        continue
+      }
+      if (!counted) {
+        setDue(i, { ...t, due: epoch })
+        continue
+      }
+      const miss = computeLivenessMiss(h.address, h.record, t.misses, params, height)
+      const nowLost = lostStatus(miss.record.status) && !lostStatus(h.record.status)
+      if (miss.record !== h.record) setRecord(i, miss.record)
+      if (nowLost) {
+        for (const s of h.shards) repairQueue.add(Math.floor(s / 256))
+        if (h.dead) {
+          detected.add(i)
+          detectionBlocksMax = Math.max(detectionBlocksMax, height - failedAt.get(i)!)
+          awaitingRepair.set(i, failedAt.get(i)!)
+        } else honestSuspended.add(i)
+      }
+      setDue(i, isLivenessTracked(miss.record.status) ? { due: epoch, misses: miss.misses } : undefined)
+    }
+    dueSets.delete(e)
+    if (epoch > e + 1) for (const i of [...(dueSets.get(e + 1) ?? [])]) setDue(i, { ...tracked.get(i)!, due: epoch })
+  }
   const blockMs: number[] = []
   const blockCpuMs: number[] = []
   const assetsPerAudit = computeAssetsPerAudit(o.auditSamplesPerBlock, shards)
@@ -213,6 +311,8 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
       if (i === undefined) break
       hosts[i]!.dead = true
       hostsFailed++
+      failedAt.set(i, height)
+      failedShards += hosts[i]!.shards.size
       for (const s of hosts[i]!.shards) {
         const a = Math.floor(s / 256)
         healthy[a]!--
@@ -229,6 +329,48 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     while (hostsJoined < dueBy(o.joinPercent, height)) {
       addHost(height, false)
       hostsJoined++
+    }
+
+    // Liveness: the epoch's first block closes the previous epoch; later blocks (not audit blocks) carry heartbeats.
+    const isAuditBlock = height % params.auditEpochSlots === 0
+    if (o.liveness) {
+      const epoch = computeLivenessEpoch(height, params.livenessEpochSlots)
+      if (epoch !== openEpoch) {
+        if (openEpoch >= 0) closeEpoch(openEpoch, epoch, height)
+        openEpoch = epoch
+        epochBlocks = 0
+        epochProposers = new Set()
+        waiting = []
+        // Each live host due now signs over the new mix and gossips (host-side work).
+        arrivals = new Map()
+        for (const i of [...(dueSets.get(epoch) ?? [])]) {
+          if (hosts[i]!.dead) continue
+          const at = 1 + prng.int(o.heartbeatDelayBlocks + 1)
+          const list = arrivals.get(at) ?? []
+          list.push(i)
+          arrivals.set(at, list)
+        }
+      } else if (!isAuditBlock) {
+        epochBlocks++
+        const proposer = proposerOf(height)
+        epochProposers.add(proposer)
+        waiting.push(...(arrivals.get(height - epoch * params.livenessEpochSlots) ?? []))
+        for (const [at, list] of arrivals) if (at < height - epoch * params.livenessEpochSlots) { waiting.push(...list); arrivals.delete(at) }
+        arrivals.delete(height - epoch * params.livenessEpochSlots)
+        if (proposer >= byzantine && waiting.length > 0) {
+          waiting.sort((x, y) => x - y)
+          const carried = waiting.splice(0, HEARTBEATS_PER_BUILT_BLOCK)
+          heartbeatsIncluded += carried.length
+          heartbeatsPerBlockMax = Math.max(heartbeatsPerBlockMax, carried.length)
+          for (const i of carried) {
+            const t = tracked.get(i)
+            if (t === undefined || t.due > epoch) continue
+            const restored = computeLivenessRestore(hosts[i]!.record, t.misses, params)
+            if (restored !== hosts[i]!.record) setRecord(i, restored)
+            setDue(i, { due: epoch + 1, misses: 0 })
+          }
+        }
+      }
     }
 
     // Deploys: k + m hosts from the router, as a deployment block places them.
@@ -249,7 +391,7 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     }
 
     // Audit block: one per audit epoch, a sample of assets, every acknowledged shard challenged.
-    if (height % params.auditEpochSlots === 0 && assets.length > 0) {
+    if (isAuditBlock && assets.length > 0) {
       const epoch = height / params.auditEpochSlots
       const sampled = computeAuditSamplePositions(blockSeed, epoch, assets.length, assetsPerAudit)
       const updated = new Map<number, HostRecord>()
@@ -269,11 +411,14 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
       for (const [hi, record] of updated) {
         const was = hosts[hi]!.record.status
         setRecord(hi, record)
-        if (hosts[hi]!.dead && record.status !== HOST_STATUS.active) detected.add(hi)
+        if (hosts[hi]!.dead && record.status !== HOST_STATUS.active && !detected.has(hi)) {
+          detected.add(hi)
+          awaitingRepair.set(hi, failedAt.get(hi)!)
+        }
         if (!lostStatus(was) && lostStatus(record.status)) for (const s of hosts[hi]!.shards) repairQueue.add(Math.floor(s / 256))
       }
       const candidates = new Set(sampled)
-      if (o.repairMode === 'host-index') for (const a of repairQueue) candidates.add(a)
+      if (o.repairMode === 'host-index') for (const a of [...repairQueue].sort((x, y) => x - y).slice(0, REPAIRS_PER_AUDIT)) candidates.add(a)
       let budget: number = LIMITS.auditResults
       for (const a of [...candidates].sort((x, y) => x - y)) {
         if (budget === 0) break
@@ -308,6 +453,11 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
         noteHealth(a)
       }
     }
+    for (const [i, at] of awaitingRepair) {
+      if (hosts[i]!.shards.size > 0) continue
+      repairedWithinBlocksMax = Math.max(repairedWithinBlocksMax, height - at)
+      awaitingRepair.delete(i)
+    }
     blockMs.push(o.clock() - t0)
     blockCpuMs.push((o.cpuClock?.() ?? 0) - c0)
   }
@@ -340,6 +490,18 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     assetsBelowKPlus1AtEnd: belowAtEnd,
     assetsLost: lostAssets.size,
     failedHostsDetected: detected.size,
+    liveness: o.liveness,
+    livenessEpochSlots: params.livenessEpochSlots,
+    livenessMissThreshold: params.livenessMissThreshold,
+    byzantinePercent: o.byzantinePercent,
+    heartbeatsIncluded,
+    heartbeatsPerBlockMax,
+    voidEpochs,
+    honestHostsSuspended: honestSuspended.size,
+    hostsFailedBeforeDetectionBound: [...failedAt.values()].filter((at) => at <= o.heights - (params.livenessMissThreshold + 1) * params.livenessEpochSlots).length,
+    detectionBlocksMax,
+    repairedWithinBlocksMax,
+    analyticEverBelowKPlus1: Math.round((failedShards * (o.k + o.m - 1) * hostsFailed * ((params.livenessMissThreshold + 1) * params.livenessEpochSlots + params.auditEpochSlots)) / (o.hosts * o.heights)),
     blockProcessingP50Ms: round(percentile(sorted, 50)),
     blockProcessingP99Ms: round(percentile(sorted, 99)),
     blockProcessingMaxMs: round(sorted[sorted.length - 1] ?? 0),

@@ -134,10 +134,11 @@ export const DEFAULT_PARAMS: ChainParams = {
   storageAckBlocks: 120,
   // 65,536 reveals: with 4 validators at 500 ms slots ~36 h of blocks before a re-commit (docs/validators.md).
   beaconChainLength: 1 << 16,
-  // Liveness (docs/storage.md): 10 slots (5 s at 500 ms), suspended after 2 missed epochs, an epoch counts with 5 blocks.
-  livenessEpochSlots: 10,
+  // Liveness (docs/storage.md "Liveness"): 40 slots (20 s at 500 ms), so that with 100 equal validators an epoch's
+  // proposers hold more than 1/3 of the stake (an epoch counts only then); suspended after 2 missed epochs.
+  livenessEpochSlots: 40,
   livenessMissThreshold: 2,
-  livenessQuorumBlocks: 5,
+  livenessQuorumBlocks: 20,
 }
 
 export const DEFAULT_CONSENSUS: ConsensusConfig = {

@@ -5,6 +5,12 @@ import { StateError } from '../../state/errors.ts'
 import type { StateReader } from '../../state/stateView.ts'
 import { checkHeartbeat, readHeartbeatEpoch, readLivenessEpoch, readLivenessHost } from '../../state/storage/livenessState.ts'
 
+/**
+ * Heartbeats this node's blocks carry at most: half the wire limit, ~65 ms of signature checks at
+ * ~130 µs each (npx tsx scripts/bench/liveness.ts); 10,000 hosts fit in 20 of a 40-slot epoch's blocks.
+ */
+export const HEARTBEATS_PER_BUILT_BLOCK = 512
+
 /** Heartbeats a node holds at most (one per tracked host of the open epoch; 10k hosts fit twice). */
 const MAX_POOLED = 20_000
 
@@ -63,7 +69,7 @@ export class HeartbeatPool {
 
 /**
  * The block's liveness entry: held heartbeats of the open epoch whose hosts are still due, at most
- * LIMITS.heartbeatsPerBlock, hosts in increasing order; undefined when the block opens an epoch or
+ * HEARTBEATS_PER_BUILT_BLOCK, hosts in increasing order; undefined when the block opens an epoch or
  * none is held. Signatures were checked when the pool took them (the block's own apply checks again).
  */
 export function buildLivenessEntry(state: StateReader, ctx: ApplyContext, pool: Pick<HeartbeatPool, 'pending'>): LivenessEntry | undefined {
@@ -71,7 +77,7 @@ export function buildLivenessEntry(state: StateReader, ctx: ApplyContext, pool: 
   if (open === undefined) return undefined
   const heartbeats: Heartbeat[] = []
   for (const h of pool.pending(open.epoch)) {
-    if (heartbeats.length >= LIMITS.heartbeatsPerBlock) break
+    if (heartbeats.length >= Math.min(HEARTBEATS_PER_BUILT_BLOCK, LIMITS.heartbeatsPerBlock)) break
     const tracked = readLivenessHost(state, h.host)
     if (tracked !== undefined && tracked.due <= open.epoch) heartbeats.push(h)
   }

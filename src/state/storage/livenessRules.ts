@@ -55,24 +55,27 @@ export interface LivenessMiss {
 
 /**
  * One missed epoch of a tracked host: below the threshold nothing but the count moves (a short
- * outage costs nothing); at `livenessMissThreshold` an active host is suspended (repair starts);
- * each miss from the threshold on is a `livenessMiss` reputation event, lowering reputation toward
- * disqualification (final). A suspended host stays suspended while it misses, whatever its reputation.
+ * outage costs nothing). From `livenessMissThreshold` on each miss is a `livenessMiss` reputation
+ * event; the one that suspends an active host also caps its reputation just under
+ * `reputationSuspendBp`, so the suspension is the reputation rule's own (an audit the host passes
+ * meanwhile cannot lift it, computeHostStatus) and further misses lower it toward
+ * `reputationDisqualifyBp` (disqualified, final).
  */
 export function computeLivenessMiss(host: Address, record: HostRecord, misses: number, params: LivenessParams, height: number): LivenessMiss {
   const next = Math.min(0xffff_ffff, misses + 1)
   if (next < params.livenessMissThreshold) return { record, misses: next, suspended: false, event: undefined }
   const update = computeReputationUpdate(host, record, REPUTATION_CAUSE.livenessMiss, params, height, host)
-  const status = update.record.status === HOST_STATUS.disqualified ? HOST_STATUS.disqualified : HOST_STATUS.suspended
-  return { record: { ...update.record, status }, misses: next, suspended: record.status === HOST_STATUS.active, event: update.event }
+  const reputation = record.status === HOST_STATUS.active ? Math.min(update.record.reputation, Math.max(0, params.reputationSuspendBp - 1)) : update.record.reputation
+  const status = reputation < params.reputationDisqualifyBp || update.record.status === HOST_STATUS.disqualified ? HOST_STATUS.disqualified : HOST_STATUS.suspended
+  return { record: { ...update.record, reputation, status }, misses: next, suspended: record.status === HOST_STATUS.active, event: { ...update.event, after: reputation } }
 }
 
 /**
- * A heartbeat: misses return to 0, and a host suspended for missing (misses at the threshold)
- * becomes active again if its reputation is still at or above `reputationSuspendBp`. Shards
- * already moved away stay moved.
+ * A heartbeat: misses return to 0, and a host suspended for missing (misses at the threshold or
+ * more) is active again with its reputation back at `reputationSuspendBp` at least: eligible, at the
+ * bottom of the eligible range. Shards already moved away stay moved.
  */
 export function computeLivenessRestore(record: HostRecord, misses: number, params: LivenessParams): HostRecord {
   if (misses < params.livenessMissThreshold || record.status !== HOST_STATUS.suspended) return record
-  return record.reputation >= params.reputationSuspendBp ? { ...record, status: HOST_STATUS.active } : record
+  return { ...record, status: HOST_STATUS.active, reputation: Math.max(record.reputation, params.reputationSuspendBp) }
 }
