@@ -97,6 +97,8 @@ export interface ScaleSimResult {
   heartbeatsPerBlockMax: number
   /** Epochs whose misses did not count (too few blocks or proposer stake ≤ 1/3). */
   voidEpochs: number
+  /** Missed epochs of hosts that never failed (heartbeats censored, delayed or over the per-block cap); one alone costs nothing. */
+  honestHostMisses: number
   /** Hosts that never failed but were suspended by the liveness rule (censorship or delay): should be 0. */
   honestHostsSuspended: number
   /** Failed hosts that failed at least (threshold + 1) × livenessEpochSlots blocks before the end: each must be detected. */
@@ -259,6 +261,7 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
   let heartbeatsIncluded = 0
   let heartbeatsPerBlockMax = 0
   let voidEpochs = 0
+  let honestMisses = 0
   const honestSuspended = new Set<number>()
   const failedAt = new Map<number, number>()
   let detectionBlocksMax = 0
@@ -281,6 +284,7 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
         continue
       }
       const miss = computeLivenessMiss(h.address, h.record, t.misses, params, height)
+      if (!h.dead) honestMisses++
       const nowLost = lostStatus(miss.record.status) && !lostStatus(h.record.status)
       if (miss.record !== h.record) setRecord(i, miss.record)
       if (nowLost) {
@@ -497,6 +501,7 @@ export function runScaleSim(o: ScaleSimOptions): ScaleSimResult {
     heartbeatsIncluded,
     heartbeatsPerBlockMax,
     voidEpochs,
+    honestHostMisses: honestMisses,
     honestHostsSuspended: honestSuspended.size,
     hostsFailedBeforeDetectionBound: [...failedAt.values()].filter((at) => at <= o.heights - (params.livenessMissThreshold + 1) * params.livenessEpochSlots).length,
     detectionBlocksMax,
