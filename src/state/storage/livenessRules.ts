@@ -57,9 +57,10 @@ export interface LivenessMiss {
  * One missed epoch of a tracked host: below the threshold nothing but the count moves (a short
  * outage costs nothing). From `livenessMissThreshold` on each miss is a `livenessMiss` reputation
  * event; the one that suspends an active host also caps its reputation just under
- * `reputationSuspendBp`, so the suspension is the reputation rule's own (an audit the host passes
- * meanwhile cannot lift it, computeHostStatus) and further misses lower it toward
- * `reputationDisqualifyBp` (disqualified, final).
+ * `reputationSuspendBp`, so the suspension is the reputation rule's own: an unanswered audit keeps
+ * it suspended (without the cap, computeHostStatus would lift a suspended host whose reputation is
+ * still high), a passed one lifts it as it lifts any suspension (the next counted miss suspends it
+ * again), and further misses lower it toward `reputationDisqualifyBp` (disqualified, final).
  */
 export function computeLivenessMiss(host: Address, record: HostRecord, misses: number, params: LivenessParams, height: number): LivenessMiss {
   const next = Math.min(0xffff_ffff, misses + 1)

@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest'
 
 import { computeBodyRoot } from '../../../../blocks/ids.ts'
 import type { Block, BlockEntry, BlockKind, ChainParams, Heartbeat, LivenessEntry } from '../../../../blocks/schema.ts'
+import { REPUTATION_CAUSE } from '../../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../../blocks/validateBlock.ts'
+import { buildLivenessEntry, HeartbeatPool } from '../../../../src/chain/produceBlock/buildLivenessEntry.ts'
 import { compareBytes, hash, type KeyPair, sign, toHex, u32be, utf8, ZERO_HASH } from '../../../../src/crypto/index.ts'
 import type { ApplyContext } from '../../../../src/state/applyContext.ts'
+import type { StateError } from '../../../../src/state/errors.ts'
+import { computeReputationUpdate } from '../../../../src/state/market/reputation.ts'
 import { HOST_STATUS } from '../../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../../src/state/stateView.ts'
 import { computeHeartbeatSigningHash, computeLivenessEpoch } from '../../../../src/state/storage/livenessRules.ts'
@@ -296,5 +300,50 @@ describe('where a liveness entry rides (validateBlockStructure)', () => {
     expect(check('ledger', [liveness, liveness])).toMatch(/holds a liveness entry at 1/)
     expect(check('audit', [liveness, audit])).toMatch(/holds a liveness entry at 0/)
     expect(check('storage', [liveness])).toMatch(/no storageAck entries/)
+  })
+})
+
+describe('the heartbeat pool (gossip and RPC intake) and the suspension line', () => {
+  it('takes a valid heartbeat once; ignores another epoch or an untracked host; rejects a bad signature (scored)', () => {
+    const w = new LivenessWorld(2)
+    w.block(10)
+    const pool = new HeartbeatPool()
+    const [a, b] = w.hosts
+    const signed = { epoch: 1, ...w.heartbeat(a!, 1) }
+    expect(pool.add(w.state, w, signed)).toBe(true)
+    expect(pool.add(w.state, w, signed)).toBe(false)
+    const verdict = (f: () => unknown): string | undefined => {
+      try {
+        f()
+        return undefined
+      } catch (err) {
+        return (err as StateError).verdict
+      }
+    }
+    expect(verdict(() => pool.add(w.state, w, { ...signed, epoch: 0 }))).toBe('IGNORE')
+    expect(verdict(() => pool.add(w.state, w, { epoch: 1, ...w.heartbeat(testKey('outsider'), 1) }))).toBe('IGNORE')
+    expect(verdict(() => pool.add(w.state, w, { epoch: 1, ...w.heartbeat(b!, 1, w.openMix(), a!) }))).toBe('REJECT')
+    // What the pool holds goes into the next block; once on chain it leaves the pool.
+    const entry = buildLivenessEntry(w.state, w.ctx(11), pool)
+    expect(entry?.heartbeats.map((h) => toHex(h.host))).toEqual([toHex(a!.publicKey)])
+    w.block(11, (s, ctx) => applyLiveness(s, entry!, ctx))
+    pool.prune(w.state)
+    expect(pool.size).toBe(0)
+  })
+
+  it('suspension caps reputation under reputationSuspendBp (an unanswered audit cannot lift it, as it could before the cap); a heartbeat restores eligibility', () => {
+    const w = new LivenessWorld(1)
+    const h = w.hosts[0]!
+    w.run(0, 3, () => false)
+    w.block(30)
+    expect(readLivenessHost(w.state, h.publicKey)).toEqual({ due: 3, misses: 2 })
+    expect(w.status(h)).toBe(HOST_STATUS.suspended)
+    const params = w.genesis.params
+    expect(w.reputation(h)).toBeLessThan(params.reputationSuspendBp)
+    const record = TABLES.host.codec.decode(w.state.get(TABLES.host.key(h.publicKey))!)
+    expect(computeReputationUpdate(h.publicKey, record, REPUTATION_CAUSE.auditNoAnswer, params, 40, ZERO_HASH).record.status).toBe(HOST_STATUS.suspended)
+    w.run(3, 4, () => true)
+    expect(w.status(h)).toBe(HOST_STATUS.active)
+    expect(w.reputation(h)).toBe(params.reputationSuspendBp)
   })
 })
