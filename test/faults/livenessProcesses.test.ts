@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { getAsset, getChainStatus, getHosts } from '../../../src/client/index.ts'
-import { equalBytes } from '../../../src/crypto/index.ts'
-import { ASSET_STATUS, HOST_STATUS } from '../../../src/state/records.ts'
-import { type ComputeNetwork, startComputeNetwork } from '../../support/computeNetwork.ts'
-import { waitFor } from '../../support/nodeProcess.ts'
+import { getAsset, getChainStatus, getHosts } from '../../src/client/index.ts'
+import { equalBytes } from '../../src/crypto/index.ts'
+import { ASSET_STATUS, HOST_STATUS } from '../../src/state/records.ts'
+import { type ComputeNetwork, startComputeNetwork } from '../support/computeNetwork.ts'
+import { waitFor } from '../support/nodeProcess.ts'
 
 /**
  * The liveness rule on real node processes (libp2p gossip, classic-level, HostRole): one
