@@ -5,7 +5,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub, type GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -121,6 +121,14 @@ function parsePeer(peer: string): PeerId {
     throw new NetError('BAD_ADDRESS', `not a peer id: ${peer}`, { peer }, { cause })
   }
 }
+
+/**
+ * libp2p's component logger when no `DEBUG` namespace is set: its default creates `debug`
+ * instances per stream and connection (each checking the terminal for colours) that print
+ * nothing; these print nothing for free. With `DEBUG=libp2p:*` the default logger is kept.
+ */
+const disabledLog: Logger = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => disabledLog })
+const disabledComponentLogger: ComponentLogger = { forComponent: () => disabledLog }
 
 /** Gossipsub's mesh bounds from D, within its rules (Dout < Dlo, Dout ≤ D/2, Dscore ≤ Dhi). */
 function meshParams(D: number): { D: number; Dlo: number; Dhi: number; Dlazy: number; Dout: number; Dscore: number } {
@@ -253,6 +261,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       const maxCap = Math.max(...GOSSIP_TOPICS.map(capOf))
       const created = await createLibp2p({
         privateKey,
+        ...(process.env.DEBUG === undefined ? { logger: disabledComponentLogger } : {}),
         addresses: { listen, ...(opts.announce ? { announce: opts.announce } : {}) },
         transports: [tcp()],
         connectionEncrypters: [noise()],

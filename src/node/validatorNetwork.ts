@@ -54,6 +54,15 @@ const MESSAGES_PER_VALIDATOR_PER_SLOT = 16
 const EVIDENCE_PER_SECOND = 4
 const EVIDENCE_BURST = 64
 
+/**
+ * Whether the round-state timer pulls after `stalledPolls` intervals without consensus progress:
+ * after 1, 2 and 4, then every 8th (back-off while a stall lasts; 0 = progress, no pull).
+ */
+export function shouldPullRoundState(stalledPolls: number): boolean {
+  if (stalledPolls <= 0) return false
+  return stalledPolls <= 4 ? (stalledPolls & (stalledPolls - 1)) === 0 : stalledPolls % 8 === 0
+}
+
 export class ValidatorNetwork {
   readonly chain: Chain
   readonly net: NetNode
@@ -84,7 +93,7 @@ export class ValidatorNetwork {
     this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? 1_000
     this.#driver = new ConsensusDriver(
       { validatorKey: opts.validatorKey, signGuard: opts.signGuard, now: this.#now, timeouts: opts.timeouts, ...(opts.twin ? { twin: true } : {}) },
-      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), onFinalized: modules.onFinalized, evidence: modules.evidence ?? { add: (e) => this.#trySubmitEvidence(e) } },
+      { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), requestCommittedBlock: (peer, height) => { if (!this.#stopped) this.#sync.requestCommittedBlock(peer, height) }, onFinalized: modules.onFinalized, evidence: modules.evidence ?? { add: (e) => this.#trySubmitEvidence(e) } },
     )
     this.#sync = new RangeSync({ chain: this.chain, net: this.net, log: this.#log, now: this.#now, processCommittedBlock: (block, bytes, commit) => this.#processCommittedBlock(block, bytes, commit) })
     const slotMs = this.chain.genesis.slotMs
@@ -133,13 +142,22 @@ export class ValidatorNetwork {
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
     // Pull peers' round state only when consensus made no progress over a whole interval: on a
-    // healthy network gossip suffices, and each pull costs every peer a stream.
+    // healthy network gossip suffices, and each pull costs every peer a stream. While the stall
+    // lasts the pulls back off (after 1, 2, 4, then every 8 intervals): a node stuck because the
+    // machine is overloaded must not add a stream per peer per second to the load. Only peers on
+    // the vote topic hold votes; a node without a vote asks one of them in turn for the commit.
     let lastProgress = ''
+    let stalledPolls = 0
+    let turn = 0
     this.#roundStateTimer = setInterval(() => {
       const progress = `${this.#driver.height}/${this.#driver.round}`
-      const stalled = progress === lastProgress
+      stalledPolls = progress === lastProgress ? stalledPolls + 1 : 0
       lastProgress = progress
-      if (stalled) for (const peer of connectedPeers(this.net)) this.#pullRoundState(peer)
+      if (!shouldPullRoundState(stalledPolls)) return
+      const voters = this.net.topicPeers('consensus')
+      const peers = voters.length > 0 ? voters : connectedPeers(this.net)
+      if (this.#isValidator) for (const peer of peers) this.#pullRoundState(peer)
+      else if (peers.length > 0) this.#pullRoundState(peers[turn++ % peers.length]!)
     }, this.#roundStateIntervalMs)
     this.#roundStateTimer.unref()
     await this.#driver.start()

@@ -46,6 +46,8 @@ export interface ConsensusDriverModules {
   publish(topic: 'blocks' | 'consensus' | 'commits', data: Uint8Array): void
   /** A message from a height ahead of ours: ask the neighbour that sent it for the range. */
   requestSync(peer: string): void
+  /** The commit of our next height arrived before (or without) its block: fetch that block with its commit. */
+  requestCommittedBlock(peer: string, height: number): void
   /** Called after a block was committed (final) at `height`. */
   onFinalized?: ((height: number) => void | Promise<void>) | undefined
   /** Where detected and gossiped equivocations go (the chain checks them against state and holds them for a block). */
@@ -164,7 +166,7 @@ export class ConsensusDriver {
     }
     if (message.type === 'commit') {
       this.#input({ type: 'commit', commit: message.commit })
-      if (!this.#blocks.has(toHex(message.commit.blockId)) && from !== undefined) this.#m.requestSync(from)
+      if (!this.#blocks.has(toHex(message.commit.blockId)) && from !== undefined) this.#m.requestCommittedBlock(from, at)
       return 'accept'
     }
     if (message.type === 'vote') {

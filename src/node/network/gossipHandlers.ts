@@ -75,12 +75,19 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
 }
 
 /**
- * Subscribes the table's topics; validation does all the work, so `handle` is empty. Proposals
- * and votes (`consensus`) only reach validators: other nodes (hosts, RPC nodes) apply blocks with
- * their commits (`commits`) and would spend CPU checking and relaying every vote for nothing.
+ * Subscribes the table's topics; validation does all the work, so `handle` is empty. Proposals,
+ * votes (`consensus`), proposed blocks (`blocks`) and pending txs (`transactions`) only reach
+ * validators: other nodes (hosts, RPC nodes) learn each block from its commit (`commits`) and
+ * fetch it from the peer that sent the commit (RangeSync.requestCommittedBlock), so they no longer
+ * check and relay every vote, every proposal (header proofs) and every pending tx (a signature
+ * check) for nothing. A tx sent to such a node is admitted there and published to the validators.
  */
+export function subscribedTopics(opts: { validator: boolean }): readonly ValidatedTopic[] {
+  return opts.validator ? ['transactions', 'blocks', 'consensus', 'commits', 'evidence'] : ['commits', 'evidence']
+}
+
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers, opts: { validator: boolean }): void {
-  const topics = ['transactions', 'blocks', ...(opts.validator ? (['consensus'] as const) : []), 'commits', 'evidence'] as const
+  const topics = subscribedTopics(opts)
   for (const topic of topics) {
     net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
   }

@@ -16,6 +16,7 @@ import {
   type ValidationResult,
 } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
+import { connectedPeers } from './peerExchange.ts'
 
 /**
  * Range sync: asks peers for their status and downloads what they have beyond us, each block with
@@ -38,6 +39,8 @@ export interface RangeSyncModules {
 }
 
 const MAX_BLOCKS = PROTOCOL_LIMITS.blocksByRange.maxBlocks
+/** Peers a commit-led fetch asks in turn before it falls back to a status-led session. */
+const MAX_COMMITTED_FETCH_PEERS = 4
 
 interface Session {
   started: number
@@ -63,6 +66,8 @@ export class RangeSync {
   readonly #active = new Set<string>()
   /** Peers whose session moved our head and has more to give. */
   readonly #advancing = new Set<string>()
+  /** Heights whose block a commit-led fetch is asking for. */
+  readonly #fetching = new Set<number>()
   /** When range sync last moved the head. */
   #lastAdvanceAt = 0
   #stopped = false
@@ -95,6 +100,57 @@ export class RangeSync {
   /** Whether a proposer should skip this slot: only while sync advances the head, and for a bounded time. */
   shouldPauseProduction(now: number): boolean {
     return this.#pause.shouldPause(now, this.syncing)
+  }
+
+  /**
+   * A commit for our next height arrived without its block (nodes off the `blocks` topic learn
+   * blocks this way): one range request for just that block, to the neighbour that sent the
+   * commit, then to the other peers in turn (a relaying follower may not hold it yet); a
+   * status-led session with the neighbour when none had it.
+   */
+  requestCommittedBlock(peer: string, height: number): void {
+    if (this.#stopped || this.#fetching.has(height)) return
+    this.#fetching.add(height)
+    void this.#fetchCommitted(peer, height)
+      .then((done) => {
+        if (!done) this.requestSync(peer)
+      })
+      .catch((err: unknown) => this.#m.log.debug({ peer, height, err: String(err) }, 'committed block fetch failed'))
+      .finally(() => this.#fetching.delete(height))
+  }
+
+  async #fetchCommitted(first: string, height: number): Promise<boolean> {
+    const { net } = this.#m
+    const others = connectedPeers(net).filter((p) => p !== first)
+    for (const peer of [first, ...others].slice(0, MAX_COMMITTED_FETCH_PEERS)) {
+      if (this.#stopped) return true
+      if (this.#m.chain.store.head.height >= height) return true
+      let list: Uint8Array[]
+      try {
+        list = await requestBlocksByRange(net, peer, { fromHeight: height, count: 1 })
+      } catch {
+        continue
+      }
+      if (list.length === 0) continue
+      let decoded: { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }
+      try {
+        const c = decode(CommittedBlock, list[0]!)
+        decoded = { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
+      } catch {
+        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
+        continue
+      }
+      const verdict = await this.#m.processCommittedBlock(decoded.block, decoded.blockBytes, decoded.commit)
+      if (verdict === 'reject') {
+        net.penalize(peer, SYNC_PENALTY.invalidBlock, 'invalid range-synced block')
+        continue
+      }
+      if (this.#m.chain.store.head.height >= height) {
+        this.#lastAdvanceAt = this.#m.now()
+        return true
+      }
+    }
+    return this.#m.chain.store.head.height >= height
   }
 
   /** Asks `peer` for its status and downloads what it has beyond us (one session per peer at a time). */

@@ -157,6 +157,12 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     await waitFor(async () => validatorNet.topicPeers('commits').includes(fresh.net!.peerId), 15_000, 'the fresh node on the commits topic')
     expect(validatorNet.topicPeers('consensus')).not.toContain(fresh.net!.peerId)
     expect(validatorNet.topicPeers('consensus')).toContain(validators[1]!.net!.peerId)
+    // Nor on proposed blocks or pending txs: it learns each block from its commit and fetches it.
+    expect(validatorNet.topicPeers('blocks')).not.toContain(fresh.net!.peerId)
+    expect(validatorNet.topicPeers('transactions')).not.toContain(fresh.net!.peerId)
+    const next = validators[0]!.chain.head.height + 2
+    await waitFor(async () => fresh.chain.head.height >= next, 15_000, 'the fresh node to follow two more blocks from their commits')
+    expect(await fresh.chain.store.getHashAtHeight(next)).toEqual(await validators[0]!.chain.store.getHashAtHeight(next))
   }, 120_000)
 
   for (const [attack, tamper] of [

@@ -8,7 +8,9 @@ import { ConsensusError } from '../../../consensus/errors.ts'
 import { ChainStoreError, MempoolError } from '../../../src/chain/errors.ts'
 import { gossipVerdictOf } from '../../../src/net/errors.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
+import { subscribedTopics } from '../../../src/node/network/gossipHandlers.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
+import { shouldPullRoundState } from '../../../src/node/validatorNetwork.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
@@ -80,5 +82,17 @@ describe('resolveP2pSeed', () => {
     } finally {
       tmp.cleanup()
     }
+  })
+})
+
+describe('what a node listens to and asks for', () => {
+  it('a node without a vote is on the commits topic only, never on proposals, proposed blocks or pending txs', () => {
+    expect(subscribedTopics({ validator: false })).toEqual(['commits', 'evidence'])
+    expect(subscribedTopics({ validator: true })).toEqual(['transactions', 'blocks', 'consensus', 'commits', 'evidence'])
+  })
+
+  it('round-state pulls back off while a stall lasts: after 1, 2 and 4 idle intervals, then every 8th', () => {
+    const pulls = Array.from({ length: 33 }, (_, i) => i).filter(shouldPullRoundState)
+    expect(pulls).toEqual([1, 2, 4, 8, 16, 24, 32])
   })
 })
