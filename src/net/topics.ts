@@ -16,8 +16,8 @@ export const GOSSIP_MAX_BYTES: Readonly<Record<GossipTopic, number>> = {
   transactions: LIMITS.input + 64 * KiB,
   blocks: 10 * MiB,
   consensus: 256 * KiB, // BFT proposals and votes (~200 bytes): validators only
-  // A commit (~100 bytes per signer): every node applies blocks with them, validators or not.
-  commits: 256 * KiB,
+  // A commit (~100 bytes per signer) with the block it decides: nodes without a vote learn blocks from it.
+  commits: 10 * MiB + 256 * KiB,
   receipts: LIMITS.output + 64 * KiB,
   // Two signed votes/proposals (~400 bytes) or one receipt with its output.
   evidence: LIMITS.output + 64 * KiB,

@@ -106,6 +106,7 @@ export class ValidatorNetwork {
       admitTx: async (tx) => void (await admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip')),
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
+      handleCommitted: (committed, from) => this.#driver.handleCommittedBlock(committed, from),
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
       submitEvidence: (offence) => this.chain.submitEvidence(offence),
       withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),

@@ -1,11 +1,12 @@
-import { encode } from '../../../blocks/codec.ts'
 import { blockHash } from '../../../blocks/ids.ts'
-import type { Block, Hash } from '../../../blocks/schema.ts'
+import { Block, type Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
 import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts'
-import { Commit, ConsensusMessage, type Evidence, type SignedVote, signVote } from '../../../consensus/bft/messages.ts'
+import { decode, encode } from '../../../blocks/codec.ts'
+import { type Commit, CommittedBlock, ConsensusMessage, type Evidence, type SignedVote, signVote } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
+import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
@@ -153,7 +154,29 @@ export class ConsensusDriver {
     return this.locked(() => this.#handleMessage(message, from))
   }
 
-  #handleMessage(message: ConsensusMessage, from: string | undefined): ValidationResult {
+  /**
+   * A commit from the `commits` topic with the block it decides (CommittedBlock): nodes off the
+   * `blocks` topic learn each block from it in one message. The carried block is held only once
+   * the commit proves it (a quorum of precommits for exactly its hash at this height), so a peer
+   * cannot fill the held blocks with blocks nobody committed.
+   */
+  handleCommittedBlock(committed: CommittedBlock, from: string | undefined): Promise<ValidationResult> {
+    return this.locked(() => this.#handleMessage({ type: 'commit', commit: committed.commit }, from, committed.block))
+  }
+
+  #holdCommittedBlock(commit: Commit, bytes: Uint8Array): boolean {
+    const key = toHex(commit.blockId)
+    if (this.#blocks.has(key)) return true
+    verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
+    const block = decode(Block, bytes)
+    if (!equalBytes(blockHash(block.header), commit.blockId)) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(block.header)), expected: key })
+    validateBlockStructure(block, this.#chain.genesis.chainId)
+    this.#blocks.set(key, { block, bytes })
+    if (this.#awaitingBlock.delete(key)) this.#validate(block, commit.blockId)
+    return true
+  }
+
+  #handleMessage(message: ConsensusMessage, from: string | undefined, carriedBlock?: Uint8Array): ValidationResult {
     const height = this.#machine.height
     if (height === undefined || this.#stopped) return 'ignore'
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
@@ -166,7 +189,8 @@ export class ConsensusDriver {
     }
     if (message.type === 'commit') {
       this.#input({ type: 'commit', commit: message.commit })
-      if (!this.#blocks.has(toHex(message.commit.blockId)) && from !== undefined) this.#m.requestCommittedBlock(from, at)
+      const held = carriedBlock !== undefined ? this.#holdCommittedBlock(message.commit, carriedBlock) : this.#blocks.has(toHex(message.commit.blockId))
+      if (!held && from !== undefined) this.#m.requestCommittedBlock(from, at)
       return 'accept'
     }
     if (message.type === 'vote') {
@@ -330,18 +354,18 @@ export class ConsensusDriver {
       this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
       return
     }
-    this.#publishCommit(commit, key === undefined || ourRound)
+    this.#publishCommit(commit, held.bytes, key === undefined || ourRound)
   }
 
   /**
    * Nodes without a vote (hosts, RPC nodes) learn each block from one commit on the `commits`
-   * topic. Every validator's commit differs (its own set of precommits), so each would be a new
+   * topic, which carries the block (they are not on `blocks`). Every validator's commit differs (its own set of precommits), so each would be a new
    * gossip message for all: the round's proposer publishes at once, the others only when no
    * commit of that height reached them within half a slot (the proposer crashed, or its message
    * was lost). Observers re-publish what they decided (a no-op when it came by gossip).
    */
-  #publishCommit(commit: Commit, now: boolean): void {
-    const publish = (): void => this.#m.publish('commits', encode(Commit, commit))
+  #publishCommit(commit: Commit, blockBytes: Uint8Array, now: boolean): void {
+    const publish = (): void => this.#m.publish('commits', encode(CommittedBlock, { block: blockBytes, commit }))
     if (now) return publish()
     const timer = setTimeout(() => {
       this.#commitTimers.delete(timer)

@@ -1,6 +1,6 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
-import { Commit, ConsensusMessage } from '../../../consensus/bft/messages.ts'
+import { CommittedBlock, ConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 
 /**
@@ -18,7 +18,7 @@ export interface GossipHandlers {
   transactions: GossipHandler<SignedTx>
   blocks: GossipHandler<Block>
   consensus: GossipHandler<ConsensusMessage>
-  commits: GossipHandler<Commit>
+  commits: GossipHandler<CommittedBlock>
   evidence: GossipHandler<Offence>
 }
 
@@ -29,6 +29,8 @@ export interface GossipHandlerModules {
   processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
   /** Feeds a proposal, vote, commit or evidence to consensus: 'accept' when it was news for it; throws why not. */
   handleConsensus(message: ConsensusMessage, from: string | undefined): Promise<ValidationResult>
+  /** Feeds a commit with the block it decides (the `commits` topic) to consensus; the verdict, or a throw. */
+  handleCommitted(committed: CommittedBlock, from: string | undefined): Promise<ValidationResult>
   /** Per-neighbour cap on consensus messages (true: within it). */
   withinVoteCap(from: string | undefined): boolean
   /** Checks and holds an offence (Chain.submitEvidence): true when new; throws why it does not apply. */
@@ -53,8 +55,8 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       validate: (message, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus(message, from) : 'ignore'),
     },
     commits: {
-      codec: Commit,
-      validate: (commit, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus({ type: 'commit', commit }, from) : 'ignore'),
+      codec: CommittedBlock,
+      validate: (committed, _bytes, from) => (m.withinVoteCap(from) ? m.handleCommitted(committed, from) : 'ignore'),
     },
     evidence: {
       codec: Offence,
@@ -77,8 +79,8 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
 /**
  * Subscribes the table's topics; validation does all the work, so `handle` is empty. Proposals,
  * votes (`consensus`), proposed blocks (`blocks`) and pending txs (`transactions`) only reach
- * validators: other nodes (hosts, RPC nodes) learn each block from its commit (`commits`) and
- * fetch it from the peer that sent the commit (RangeSync.requestCommittedBlock), so they no longer
+ * validators: other nodes (hosts, RPC nodes) learn each block from its commit, which carries the
+ * block (`commits`: CommittedBlock), so they no longer
  * check and relay every vote, every proposal (header proofs) and every pending tx (a signature
  * check) for nothing. A tx sent to such a node is admitted there and published to the validators.
  */

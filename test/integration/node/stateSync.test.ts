@@ -2,6 +2,8 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { encode } from '../../../blocks/codec.ts'
+import { CommittedBlock } from '../../../consensus/bft/messages.ts'
 import { ChainStore } from '../../../src/chain/chainStore.ts'
 import { createClient, http } from '../../../src/client/index.ts'
 import { equalBytes, hash, toHex, utf8 } from '../../../src/crypto/index.ts'
@@ -163,6 +165,23 @@ describe('state sync (two validators, real libp2p and classic-level)', () => {
     const next = validators[0]!.chain.head.height + 2
     await waitFor(async () => fresh.chain.head.height >= next, 15_000, 'the fresh node to follow two more blocks from their commits')
     expect(await fresh.chain.store.getHashAtHeight(next)).toEqual(await validators[0]!.chain.store.getHashAtHeight(next))
+    // Attack: a peer gossips a commit for the node's next height without a quorum, carrying a
+    // block of its choice. Refused (REJECT: the sender's score drops), and the block never held.
+    const forger = await startRawNode('forger', [fresh.net!.multiaddrs()[0]!])
+    forger.subscribe('commits', { validate: () => 'ignore', handle: () => {} })
+    await forger.start()
+    await waitFor(async () => forger.topicPeers('commits').includes(fresh.net!.peerId), 15_000, 'the forger to see the fresh node on the commits topic')
+    for (let round = 0; round < 20 && fresh.net!.score(forger.peerId) >= 0; round++) {
+      const head = fresh.chain.store.head
+      const carried = (await fresh.chain.store.getBlockBytes(head.hash))!
+      const commit = { chainId: genesis.chainId, height: head.height + 1, round, blockId: head.hash, signatures: [] }
+      await forger.publish('commits', encode(CommittedBlock, { block: carried, commit }))
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(fresh.net!.score(forger.peerId)).toBeLessThan(0)
+    const after = validators[0]!.chain.head.height + 1
+    await waitFor(async () => fresh.chain.head.height >= after, 15_000, 'the fresh node to go on following the validators')
+    expect(await fresh.chain.store.getHashAtHeight(after)).toEqual(await validators[0]!.chain.store.getHashAtHeight(after))
   }, 120_000)
 
   for (const [attack, tamper] of [

@@ -21,6 +21,7 @@ function setup(over: Partial<GossipHandlerModules> = {}) {
     admitTx: () => {},
     processBlock: async () => 'accept',
     handleConsensus: async () => 'accept',
+    handleCommitted: async () => 'accept',
     withinVoteCap: () => true,
     submitEvidence: (offence) => {
       checked++

@@ -20,6 +20,10 @@ function modules(over: Partial<GossipHandlerModules> = {}): GossipHandlerModules
       m.counted++
       return 'accept' as const
     },
+    handleCommitted: async () => {
+      m.counted++
+      return 'accept' as const
+    },
     withinVoteCap: () => true,
     submitEvidence: () => true,
     withinEvidenceCap: () => true,
