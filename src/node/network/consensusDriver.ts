@@ -354,6 +354,8 @@ export class ConsensusDriver {
       this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
       return
     }
+    // Rounds lost before a decision are what stall the chain under load: visible at info level.
+    if (commit.round > 0) this.#log.info({ height, round: commit.round, kind: held.block.entries[0]?.type ?? 'empty' }, 'decided after lost rounds')
     this.#publishCommit(commit, held.bytes, key === undefined || ourRound)
   }
 
