@@ -71,10 +71,6 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
-  /** Timers of commits held back in case the round's proposer's does not arrive (they outlive the height). */
-  readonly #commitTimers = new Set<NodeJS.Timeout>()
-  /** The highest height of a commit received from a peer. */
-  #commitSeenHeight = -1
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
   #lock: Promise<unknown> = Promise.resolve()
@@ -104,8 +100,6 @@ export class ConsensusDriver {
     this.#stopped = true
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    for (const t of this.#commitTimers) clearTimeout(t)
-    this.#commitTimers.clear()
     this.#chain.off('block', this.#onBlock)
     await this.#lock.catch(() => undefined)
   }
@@ -180,7 +174,6 @@ export class ConsensusDriver {
     const height = this.#machine.height
     if (height === undefined || this.#stopped) return 'ignore'
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
-    if (message.type === 'commit' && from !== undefined) this.#commitSeenHeight = Math.max(this.#commitSeenHeight, at)
     if (at < height) return 'ignore'
     if (at > height + 1 || (message.type === 'commit' && at > height)) {
       // Peers are ahead: range sync brings the committed blocks.
@@ -356,24 +349,11 @@ export class ConsensusDriver {
     }
     // Rounds lost before a decision are what stall the chain under load: visible at info level.
     if (commit.round > 0) this.#log.info({ height, round: commit.round, kind: held.block.entries[0]?.type ?? 'empty' }, 'decided after lost rounds')
-    this.#publishCommit(commit, held.bytes, key === undefined || ourRound)
-  }
-
-  /**
-   * Nodes without a vote (hosts, RPC nodes) learn each block from one commit on the `commits`
-   * topic, which carries the block (they are not on `blocks`). Every validator's commit differs (its own set of precommits), so each would be a new
-   * gossip message for all: the round's proposer publishes at once, the others only when no
-   * commit of that height reached them within half a slot (the proposer crashed, or its message
-   * was lost). Observers re-publish what they decided (a no-op when it came by gossip).
-   */
-  #publishCommit(commit: Commit, blockBytes: Uint8Array, now: boolean): void {
-    const publish = (): void => this.#m.publish('commits', encode(CommittedBlock, { block: blockBytes, commit }))
-    if (now) return publish()
-    const timer = setTimeout(() => {
-      this.#commitTimers.delete(timer)
-      if (!this.#stopped && this.#commitSeenHeight < commit.height) publish()
-    }, this.#chain.genesis.slotMs / 2)
-    this.#commitTimers.add(timer)
+    // Nodes without a vote learn each block from one CommittedBlock on `commits`, a topic validators
+    // are not on: the round's proposer publishes it once applied; a node without a vote re-publishes
+    // (a no-op when it came by gossip). Had the proposer crashed first, followers catch up from the
+    // next height's commit (range sync) or their stalled round-state pull.
+    if (key === undefined || ourRound) this.#m.publish('commits', encode(CommittedBlock, { block: held.bytes, commit }))
   }
 
   /** Every applied block (ours, or range-synced with its commit) moves consensus to the next height. */

@@ -85,7 +85,7 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
  * check) for nothing. A tx sent to such a node is admitted there and published to the validators.
  */
 export function subscribedTopics(opts: { validator: boolean }): readonly ValidatedTopic[] {
-  return opts.validator ? ['transactions', 'blocks', 'consensus', 'commits', 'evidence'] : ['commits', 'evidence']
+  return opts.validator ? ['transactions', 'blocks', 'consensus', 'evidence'] : ['commits', 'evidence']
 }
 
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers, opts: { validator: boolean }): void {

@@ -86,9 +86,9 @@ describe('resolveP2pSeed', () => {
 })
 
 describe('what a node listens to and asks for', () => {
-  it('a node without a vote is on the commits topic only, never on proposals, proposed blocks or pending txs', () => {
+  it('a node without a vote is on the commits topic only, never on proposals, proposed blocks or pending txs; validators are not on commits', () => {
     expect(subscribedTopics({ validator: false })).toEqual(['commits', 'evidence'])
-    expect(subscribedTopics({ validator: true })).toEqual(['transactions', 'blocks', 'consensus', 'commits', 'evidence'])
+    expect(subscribedTopics({ validator: true })).toEqual(['transactions', 'blocks', 'consensus', 'evidence'])
   })
 
   it('round-state pulls back off while a stall lasts: after 1, 2 and 4 idle intervals, then every 8th', () => {
