@@ -166,6 +166,10 @@ export class ConsensusDriver {
     if (!equalBytes(blockHash(block.header), commit.blockId)) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(block.header)), expected: key })
     validateBlockStructure(block, this.#chain.genesis.chainId)
     this.#blocks.set(key, { block, bytes })
+    // The commit proves the round the block was decided in. A node off the vote topic saw no
+    // proposal, and checked against round 0 a block of a later round's proposer is refused
+    // (verifyBlockProposer): it would never decide and wait for range sync a height later.
+    this.#proposedInRound.set(key, Math.max(this.#proposedInRound.get(key) ?? 0, commit.round))
     if (this.#awaitingBlock.delete(key)) this.#validate(block, commit.blockId)
     return true
   }
