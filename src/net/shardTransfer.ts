@@ -27,8 +27,12 @@ export interface ShardRef { asset: Uint8Array; shardIndex: number }
  */
 export interface ShardStore {
   openShard(ref: ShardRef, peer: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>
-  /** `length` bytes at `offset` of a held shard (a read's window), undefined if not held; a range past the shard's end throws. */
-  readShardRange?(ref: ShardRef & { offset: number; length: number }, peer: string): Promise<Uint8Array | undefined>
+  /**
+   * `length` bytes at `offset` of a held shard (a read's window), undefined if not held; a range
+   * past the shard's end throws. May be the store's pieces in order (ShardStore.getRangeParts):
+   * they are framed one by one, never joined.
+   */
+  readShardRange?(ref: ShardRef & { offset: number; length: number }, peer: string): Promise<Uint8Array | Uint8Array[] | undefined>
   /** The held shard's page roots (ShardStore.pageRoots), undefined if not held. */
   readPageRoots?(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
   expectedShardHash(ref: ShardRef, peer: string): Promise<Uint8Array | undefined>
@@ -70,7 +74,7 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
       if (req.offset > BigInt(maxShardBytes)) throw new NetError('REQUEST_TOO_LARGE', `offset ${req.offset} is past any shard`)
       const bytes = await readShardRange({ asset: req.asset, shardIndex: req.shardIndex, offset: Number(req.offset), length: req.length }, peer)
       if (bytes === undefined) throw new NetError('NOT_FOUND', `no shard ${req.shardIndex} of ${toHex(req.asset)}`)
-      return chunksOf(bytes)
+      return bytes instanceof Uint8Array ? chunksOf(bytes) : rechunk(bytes)
     }, { maxRequestBytes: RANGE.maxRequestBytes, maxBodyBytes: 0, timeoutMs: RANGE.timeoutMs })
   }
 
@@ -147,7 +151,17 @@ export async function fetchShard(net: NetNode, peer: string, opts: FetchShardOpt
   return out
 }
 
-export interface FetchShardRangeOpts extends ShardRef { offset: number; length: number; timeoutMs?: number }
+export interface FetchShardRangeOpts extends ShardRef {
+  offset: number
+  length: number
+  timeoutMs?: number
+  /**
+   * Where to put the bytes (at least `length` long, e.g. a reader's reused window buffer): the
+   * answer is copied in frame by frame instead of being joined into a fresh buffer. The result
+   * is then `into.subarray(0, length)`. If the request fails, `into` holds garbage.
+   */
+  into?: Uint8Array
+}
 
 /**
  * `length` bytes at `offset` of a shard from `peer` (shard/range). Only the length is checked
@@ -156,12 +170,19 @@ export interface FetchShardRangeOpts extends ShardRef { offset: number; length: 
  */
 export async function fetchShardRange(net: NetNode, peer: string, opts: FetchShardRangeOpts): Promise<Uint8Array> {
   if (opts.length > RANGE.maxResponseBytes) throw new NetError('REQUEST_TOO_LARGE', `range of ${opts.length} bytes exceeds ${RANGE.maxResponseBytes}`)
-  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardRange), encode(ShardRangeRequest, { asset: opts.asset, shardIndex: opts.shardIndex, offset: BigInt(opts.offset), length: opts.length }), {
+  if (opts.into !== undefined && opts.into.length < opts.length) throw new NetError('REQUEST_TOO_LARGE', `buffer of ${opts.into.length} bytes for a range of ${opts.length}`)
+  const out = opts.into?.subarray(0, opts.length) ?? new Uint8Array(opts.length)
+  let filled = 0
+  // maxResponseBytes makes the exchange cut a longer answer before it is copied.
+  for await (const chunk of net.requestStream(peer, protocolId(net.chainId, PROTOCOLS.shardRange), encode(ShardRangeRequest, { asset: opts.asset, shardIndex: opts.shardIndex, offset: BigInt(opts.offset), length: opts.length }), {
     timeoutMs: opts.timeoutMs ?? RANGE.timeoutMs,
     maxResponseBytes: opts.length,
-  })
-  if (bytes.length !== opts.length) throw new NetError('TRUNCATED', `shard range has ${bytes.length} of ${opts.length} bytes`)
-  return bytes
+  })) {
+    out.set(chunk, filled)
+    filled += chunk.length
+  }
+  if (filled !== opts.length) throw new NetError('TRUNCATED', `shard range has ${filled} of ${opts.length} bytes`)
+  return out
 }
 
 /**

@@ -26,10 +26,10 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
   const badUntil = new Map<string, number>()
   const penalty = (host: Address, shardIndex: number): number => ((badUntil.get(`${toHex(host)}/${shardIndex}`) ?? 0) > Date.now() ? 2 : 0)
 
-  async function readRange(asset: Hash, host: Address, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
+  async function readRange(asset: Hash, host: Address, shardIndex: number, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (m.store !== undefined && (await m.store.has(asset, shardIndex))) return m.store.getRange(asset, shardIndex, offset, length)
     const peer = await m.hosts.peerOf(host)
-    return fetchShardRange(m.net, peer, { asset, shardIndex, offset, length, timeoutMs: RANGE_TIMEOUT_MS })
+    return fetchShardRange(m.net, peer, { asset, shardIndex, offset, length, timeoutMs: RANGE_TIMEOUT_MS, ...(into !== undefined ? { into } : {}) })
   }
 
   async function readPageRoots(asset: Hash, host: Address, shardIndex: number): Promise<Uint8Array> {
@@ -49,7 +49,7 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
       const order = Array.from({ length: placement.length }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b)
       return {
         manifest,
-        read: (start, end) => streamAsset(manifest, placement, (host, i, offset, length) => readRange(id, host, i, offset, length), {
+        read: (start, end) => streamAsset(manifest, placement, (host, i, offset, length, into) => readRange(id, host, i, offset, length, into), {
           start,
           end,
           order,

@@ -72,7 +72,7 @@ export class HostRole {
     const { net, store, chain } = modules
     await serveShards(net, {
       openShard: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getStream(ref.asset, ref.shardIndex) : undefined),
-      readShardRange: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getRange(ref.asset, ref.shardIndex, ref.offset, ref.length) : undefined),
+      readShardRange: async (ref) => ((await store.has(ref.asset, ref.shardIndex)) ? store.getRangeParts(ref.asset, ref.shardIndex, ref.offset, ref.length) : undefined),
       readPageRoots: async (ref) => store.pageRoots(ref.asset, ref.shardIndex),
       expectedShardHash: async (ref) => role.#assignedShard(ref.asset, ref.shardIndex)?.manifest.shardHashes[ref.shardIndex],
       // Written piece by piece as it arrives (a shard may be a GiB); the store checks length, hash and chunk root.

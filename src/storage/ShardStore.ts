@@ -304,6 +304,19 @@ export class ShardStore {
     return this.#readRange(asset, shardIndex, offset, length)
   }
 
+  /**
+   * getRange as the stored 256 KiB pieces it overlaps (views, trimmed to the range, in order):
+   * what a host sends for a read window, framed piece by piece without joining them first.
+   */
+  async getRangeParts(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array[]> {
+    const record = await this.#record(asset, shardIndex)
+    if (!record) throw new StorageError('NOT_FOUND', `shard ${shardIndex} of ${toHex(asset)} is not held`, { shardIndex })
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || BigInt(offset + length) > record.size) {
+      throw new StorageError('INVALID_PARAMS', `range ${offset}+${length} outside a shard of ${record.size} bytes`)
+    }
+    return this.#readRangeParts(asset, shardIndex, offset, length)
+  }
+
   async has(asset: Hash, shardIndex: number): Promise<boolean> {
     return (await this.#record(asset, shardIndex)) !== undefined
   }
@@ -381,21 +394,34 @@ export class ShardStore {
   }
 
   async #readRange(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
-    if (length === 0) return new Uint8Array(0)
+    const parts = await this.#readRangeParts(asset, shardIndex, offset, length)
+    if (parts.length === 1) return parts[0]!
+    const out = new Uint8Array(length)
+    let at = 0
+    for (const part of parts) {
+      out.set(part, at)
+      at += part.length
+    }
+    return out
+  }
+
+  /** The stored pieces covering [offset, offset + length), trimmed to it: views, no copy. */
+  async #readRangeParts(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array[]> {
+    if (length === 0) return [new Uint8Array(0)]
     const first = Math.floor(offset / PIECE_BYTES)
     const last = Math.floor((offset + length - 1) / PIECE_BYTES)
     const keys: Uint8Array[] = []
     for (let p = first; p <= last; p++) keys.push(pieceKey(asset, shardIndex, p))
     const pieces = await this.#call(() => this.#db.getMany(keys))
-    const out = new Uint8Array(length)
-    pieces.forEach((piece, j) => {
+    return pieces.map((piece, j) => {
       if (!piece) throw new StorageError('NOT_FOUND', `piece ${first + j} of shard ${shardIndex} is missing`)
       const pieceStart = (first + j) * PIECE_BYTES
       const from = Math.max(offset, pieceStart)
       const to = Math.min(offset + length, pieceStart + piece.length)
-      out.set(piece.subarray(from - pieceStart, to - pieceStart), from - offset)
+      if (to - from !== Math.min(offset + length, pieceStart + PIECE_BYTES) - from) throw new StorageError('NOT_FOUND', `piece ${first + j} of shard ${shardIndex} is short`)
+      // A plain Uint8Array view (classic-level gives Buffers), no copy.
+      return new Uint8Array(piece.buffer, piece.byteOffset + from - pieceStart, to - from)
     })
-    return out
   }
 
   async #deleteOps(asset: Hash, shardIndex: number, record: ShardRecord): Promise<BatchOp[]> {

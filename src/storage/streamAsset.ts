@@ -7,6 +7,7 @@ import { BlobError } from './errors.ts'
 import { type FastCoder, getFastCoder } from './fastCoder.ts'
 import { createIncrementalHash, type IncrementalHash } from './incrementalHash.ts'
 import { LEAF_PAGE_LEAVES, splitHashes as splitPageRoots } from './shardStoreKeys.ts'
+import { WindowBufferPool } from './WindowBufferPool.ts'
 
 /** A whole shard as a byte stream from its host (libp2p, a local store, a test double); aborting `signal` ends it. */
 export type OpenShardStream = (host: Address, shardIndex: number, signal: AbortSignal) => AsyncIterable<Uint8Array>
@@ -141,8 +142,12 @@ export async function* readShardsInLockstep(manifest: Manifest, placement: reado
   }
 }
 
-/** `length` bytes at `offset` of one shard from its host (libp2p shard/range, a local store, a test double). */
-export type ReadShardRange = (host: Address, shardIndex: number, offset: number, length: number) => Promise<Uint8Array>
+/**
+ * `length` bytes at `offset` of one shard from its host (libp2p shard/range, a local store, a test
+ * double). `into`, when given, is a buffer of exactly `length` bytes the answer may be written to
+ * (and returned): the reader reuses it for later windows, so an implementation must not keep it.
+ */
+export type ReadShardRange = (host: Address, shardIndex: number, offset: number, length: number, into?: Uint8Array) => Promise<Uint8Array>
 
 export interface StreamAssetOpts {
   /** First byte to yield (default 0). */
@@ -175,6 +180,8 @@ const MAX_CHECKED_PAGE_BYTES = 4 * 1024 * 1024
 class WrongBytesError extends Error {}
 
 const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024
+/** Largest buffer streamAsset yields (see the output loop: small buffers die young). */
+const OUTPUT_CHUNK_BYTES = 256 * 1024
 const DEFAULT_DEPTH = 3
 const DEFAULT_SLOW_AFTER_MS = 3_000
 /** How often one read takes back a shard it dropped for a fault (not for wrong bytes). */
@@ -205,13 +212,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Whether the pieces (one window of ≥ k+1 shards) are one codeword: the first k rebuild every
  * other one. Any single wrong piece makes this false; it costs one coding pass (GB/s), not a hash.
  */
-function isCodeword(coder: FastCoder, k: number, m: number, pieces: ReadonlyMap<number, Uint8Array>): boolean {
+function isCodeword(coder: FastCoder, k: number, m: number, pieces: ReadonlyMap<number, Uint8Array>, scratch: (length: number, j: number) => Uint8Array): boolean {
   const indices = [...pieces.keys()].sort((a, b) => a - b)
   const basis = indices.slice(0, k)
   const rest = indices.slice(k)
   if (rest.length === 0) return true
   const len = pieces.get(basis[0]!)!.length
-  const outs = rest.map(() => new Uint8Array(len))
+  const outs = rest.map((_, j) => scratch(len, j))
   coder.rebuild(k, m, basis, rest, basis.map((i) => pieces.get(i)!), outs)
   return rest.every((i, j) => sameBytes(outs[j]!, pieces.get(i)!))
 }
@@ -220,8 +227,8 @@ function isCodeword(coder: FastCoder, k: number, m: number, pieces: ReadonlyMap<
  * The one wrong piece among ≥ k+2 (the piece whose removal leaves a codeword), or undefined
  * when no single piece explains the mismatch (two or more wrong: the read fails instead).
  */
-function findWrongPiece(coder: FastCoder, k: number, m: number, pieces: ReadonlyMap<number, Uint8Array>): number | undefined {
-  const suspects = [...pieces.keys()].filter((x) => isCodeword(coder, k, m, new Map([...pieces].filter(([i]) => i !== x))))
+function findWrongPiece(coder: FastCoder, k: number, m: number, pieces: ReadonlyMap<number, Uint8Array>, scratch: (length: number, j: number) => Uint8Array): number | undefined {
+  const suspects = [...pieces.keys()].filter((x) => isCodeword(coder, k, m, new Map([...pieces].filter(([i]) => i !== x)), scratch))
   return suspects.length === 1 ? suspects[0] : undefined
 }
 
@@ -274,6 +281,15 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
 
   const windows = computeWindows(manifest, start, end, opts.windowBytes ?? DEFAULT_WINDOW_BYTES)
   const shardSize = Number(manifest.shardSize)
+  const depth = Math.max(1, opts.depth ?? DEFAULT_DEPTH)
+  // Window pieces are reused from one window to the next (GC of fresh 2 MiB buffers was ~20 % of a read).
+  const pool = new WindowBufferPool(Math.max(...windows.map((w) => w.shardLength)), depth * (k + m))
+  // The codeword check's rebuilt pieces: compared and dropped synchronously, so one set serves every window.
+  const scratchBufs: Uint8Array[] = []
+  const scratch = (length: number, j: number): Uint8Array => {
+    if ((scratchBufs[j]?.length ?? -1) < length) scratchBufs[j] = new Uint8Array(length)
+    return scratchBufs[j]!.subarray(0, length)
+  }
   // Whole-shard hashes: only when the read starts at shard byte 0 and runs to the end.
   const wholeShards = windows[0]!.shardOffset === 0 && windows.at(-1)!.shardOffset + windows.at(-1)!.shardLength === shardSize
   const pageBytes = LEAF_PAGE_LEAVES * manifest.chunkSize
@@ -342,7 +358,8 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     })
     await Promise.all(indices.map(async (i) => {
       try {
-        const fetched = (checkPages ? fetchCovering(i, w) : readRange(placement[i]!, i, w.shardOffset, w.shardLength).then((bytes) => ({ bytes, from: w.shardOffset }))).then((r) => {
+        // A pooled buffer goes back only once its window is done; a request dropped while still running keeps its buffer (GC takes it).
+        const fetched = (checkPages ? fetchCovering(i, w) : readRange(placement[i]!, i, w.shardOffset, w.shardLength, pool.acquire(w.shardLength)).then((bytes) => ({ bytes, from: w.shardOffset }))).then((r) => {
           arrived.add(i)
           firstArrived ??= Date.now()
           return r
@@ -407,10 +424,10 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
         if ((await blameByPages(w, [...pieces.keys()])) > 0) continue
         return pieces
       }
-      if (pieces.size <= k || isCodeword(coder, k, m, pieces)) return pieces
+      if (pieces.size <= k || isCodeword(coder, k, m, pieces, scratch)) return pieces
       // Some piece is wrong: read the window from every other shard to find which.
       await fetchInto(w, usable().filter((i) => !pieces.has(i)), pieces)
-      const wrong = pieces.size >= k + 2 ? findWrongPiece(coder, k, m, pieces) : undefined
+      const wrong = pieces.size >= k + 2 ? findWrongPiece(coder, k, m, pieces, scratch) : undefined
       if (wrong !== undefined) {
         dropShard(wrong, `wrong bytes at ${w.shardOffset}..${w.shardOffset + w.shardLength}`)
         continue
@@ -421,7 +438,6 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
     }
   }
 
-  const depth = Math.max(1, opts.depth ?? DEFAULT_DEPTH)
   const shardHashes = new Map<number, { hash: IncrementalHash; position: number }>()
   const inflight: Promise<Map<number, Uint8Array>>[] = []
   const launch = (w: Window): void => {
@@ -431,7 +447,7 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
   }
   let next = 0
   const rebuilt = Array.from({ length: k }, () => new Uint8Array(0))
-  let held: Uint8Array | undefined
+  let held: Uint8Array[] | undefined
   try {
     for (const w of windows) {
       while (next < windows.length && inflight.length < depth) launch(windows[next++]!)
@@ -457,19 +473,35 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
       }
       const from = Math.max(start, w.segs[0]!.dataOffset)
       const to = Math.min(end, w.segs.at(-1)!.dataOffset + w.segs.at(-1)!.dataLength)
-      const out = new Uint8Array(to - from)
+      // Output in chunks of at most OUTPUT_CHUNK_BYTES: a whole window (k × 2 MiB) as one buffer
+      // outlives a young-generation collection while the consumer writes it, and such buffers made
+      // V8 run a full mark-compact every few MiB of a read.
+      const out: Uint8Array[] = []
+      let chunk = new Uint8Array(0)
+      let fill = 0
       for (const seg of w.segs) {
         for (let d = 0; d < k; d++) {
           const at = seg.dataOffset + d * seg.shardLength
-          const lo = Math.max(from, at)
+          let lo = Math.max(from, at)
           const hi = Math.min(to, at + seg.shardLength, seg.dataOffset + seg.dataLength)
-          if (lo >= hi) continue
           const piece = pieces.get(d)!
-          const pieceAt = seg.shardOffset - w.shardOffset + (lo - at)
-          out.set(piece.subarray(pieceAt, pieceAt + hi - lo), lo - from)
+          while (lo < hi) {
+            if (fill === chunk.length) {
+              chunk = new Uint8Array(Math.min(OUTPUT_CHUNK_BYTES, to - lo))
+              fill = 0
+              out.push(chunk)
+            }
+            const n = Math.min(hi - lo, chunk.length - fill)
+            const pieceAt = seg.shardOffset - w.shardOffset + (lo - at)
+            chunk.set(piece.subarray(pieceAt, pieceAt + n), fill)
+            fill += n
+            lo += n
+          }
         }
       }
-      if (held !== undefined) yield held
+      // Every byte of the pieces is in `out` (and hashed): their buffers serve the next windows.
+      for (const piece of pieces.values()) pool.release(piece)
+      if (held !== undefined) yield* held
       held = out
     }
     for (const [i, h] of shardHashes) {
@@ -479,7 +511,7 @@ export async function* streamAsset(manifest: Manifest, placement: readonly Addre
         throw new BlobError('VERIFY_FAILED', `shard ${i} from ${toHex(placement[i]!)} does not match the manifest`, { what: `shard ${i} hash` })
       }
     }
-    if (held !== undefined) yield held
+    if (held !== undefined) yield* held
   } finally {
     for (const p of inflight) p.catch(() => undefined)
   }
