@@ -27,6 +27,8 @@ import { BUCKET, decodeRecord, encodeRecord, LEAF_PAGE_LEAVES, leafPageKey, PIEC
 export { LEAF_PAGE_LEAVES, PIECE_BYTES } from './shardStoreKeys.ts'
 
 export interface StoredShard { asset: Hash; shardIndex: number; size: bigint; shardHash: Hash }
+const RECORD_CACHE_ENTRIES = 4096
+
 export interface StoreUsage { usedBytes: bigint; capacityBytes: bigint; draining: boolean }
 export interface ShardStoreOpts {
   capacityBytes: bigint
@@ -45,6 +47,9 @@ export class ShardStore {
   /** Bytes promised to streams in flight: counted against capacity before they land. */
   #reservedBytes = 0n
   readonly #streaming = new Set<string>()
+  /** Shard records read lately: every read window asks for its shard's record twice (has, getRange). */
+  readonly #records = new Map<string, ShardRecord>()
+  #recordGeneration = 0
   #draining = false
   /** Writes run one at a time so capacity checks and the usage counter never race. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -138,7 +143,7 @@ export class ShardStore {
       pages.forEach((page, p) => ops.push({ type: 'put', key: leafPageKey(asset, shardIndex, p), value: page }))
       ops.push({ type: 'put', key: shardKey(BUCKET.pageRoots, asset, shardIndex), value: concatBytes(...pageRoots) })
       ops.push(this.#stateOp(used, this.#draining))
-      await this.#call(() => this.#db.batch(ops))
+      await this.#recordWrite(() => this.#db.batch(ops))
       this.#usedBytes = used
     })
   }
@@ -220,7 +225,7 @@ export class ShardStore {
       if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex })
       await this.#serial(async () => {
         const used = this.#usedBytes + size
-        await this.#call(() => this.#db.batch([
+        await this.#recordWrite(() => this.#db.batch([
           { type: 'put', key: shardKey(BUCKET.shard, asset, shardIndex), value: encodeRecord({ size, shardHash: digest, chunkSize: manifest.chunkSize, chunkRoot }) },
           { type: 'put', key: shardKey(BUCKET.pageRoots, asset, shardIndex), value: concatBytes(...pageRoots) },
           this.#stateOp(used, this.#draining),
@@ -329,7 +334,7 @@ export class ShardStore {
       const ops = await this.#deleteOps(asset, shardIndex, record)
       const used = this.#usedBytes - record.size
       ops.push(this.#stateOp(used, this.#draining))
-      await this.#call(() => this.#db.batch(ops))
+      await this.#recordWrite(() => this.#db.batch(ops))
       this.#usedBytes = used
       return true
     })
@@ -389,8 +394,30 @@ export class ShardStore {
   }
 
   async #record(asset: Hash, shardIndex: number): Promise<ShardRecord | undefined> {
+    const id = `${toHex(asset)}/${shardIndex}`
+    const cached = this.#records.get(id)
+    if (cached !== undefined) return cached
+    const generation = this.#recordGeneration
     const value = await this.#call(() => this.#db.get(shardKey(BUCKET.shard, asset, shardIndex)))
-    return value ? decodeRecord(value) : undefined
+    const record = value ? decodeRecord(value) : undefined
+    // Only a record no write raced with is kept (a put or delete meanwhile bumps the generation).
+    if (record !== undefined && generation === this.#recordGeneration) {
+      if (this.#records.size >= RECORD_CACHE_ENTRIES) this.#records.clear()
+      this.#records.set(id, record)
+    }
+    return record
+  }
+
+  /** A batch that writes or deletes shard records: the record cache is dropped before and after it. */
+  async #recordWrite(write: () => Promise<void>): Promise<void> {
+    this.#records.clear()
+    this.#recordGeneration++
+    try {
+      await this.#call(write)
+    } finally {
+      this.#records.clear()
+      this.#recordGeneration++
+    }
   }
 
   async #readRange(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {

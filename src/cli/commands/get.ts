@@ -1,7 +1,7 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 
-import { getAssetDataStream } from '../../client/index.ts'
+import { getAssetDataDirectStream, getAssetDataStream } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { BlobError } from '../../storage/errors.ts'
 import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
@@ -19,12 +19,24 @@ export interface GetResult {
   storedBytes: number
   encrypted: boolean
   dataHash: string
+  /** Read straight from the hosts (--direct), the manifest proven against a finalized block. */
+  direct: boolean
 }
 
 async function write(stream: Writable, chunk: Uint8Array): Promise<void> {
-  if (!stream.write(chunk)) await new Promise<void>((resolve, reject) => {
-    stream.once('drain', resolve)
-    stream.once('error', reject)
+  if (stream.write(chunk)) return
+  await new Promise<void>((resolve, reject) => {
+    // Both listeners go once either fires: a read yields thousands of chunks.
+    const onDrain = (): void => {
+      stream.off('error', onError)
+      resolve()
+    }
+    const onError = (err: Error): void => {
+      stream.off('drain', onDrain)
+      reject(err)
+    }
+    stream.once('drain', onDrain)
+    stream.once('error', onError)
   })
 }
 
@@ -38,12 +50,14 @@ async function closeStream(stream: Writable): Promise<void> {
 export const getCommand: Command = {
   name: 'get',
   summary: 'read a stored asset back from its hosts (decrypting a private blob with the owner\'s key)',
-  usage: '<asset-id> [--out FILE] [--key FILE] [--passphrase-file FILE] [--rpc URL]',
+  usage: '<asset-id> [--out FILE] [--key FILE] [--passphrase-file FILE] [--direct] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       out: { type: 'string' },
       key: { type: 'string' },
       'passphrase-file': { type: 'string' },
+      // Straight from the hosts over libp2p; the node only proves the manifest and placement.
+      direct: { type: 'boolean', default: false },
       rpc: { type: 'string', default: DEFAULT_RPC },
     })
     if (positionals.length !== 1) throw new CliError('USAGE', `give exactly one asset id\nusage: xsc get ${this.usage}`)
@@ -54,13 +68,15 @@ export const getCommand: Command = {
     // Written beside the target and renamed only once every byte checked out: a failed read never leaves a file that looks complete.
     const part = `${out}.part`
     const result = await withClient(values.rpc, async (client) => {
-      const asset = await getAssetDataStream(client, { id, ...(key ? { key } : {}), onProgress: (n, total) => bar.update(n, total) }).catch((err: unknown) => {
+      const params = { id, ...(key ? { key } : {}), onProgress: (n: number, total: number) => bar.update(n, total) }
+      const asset = await (values.direct === true ? getAssetDataDirectStream(client, params) : getAssetDataStream(client, params)).catch((err: unknown) => {
         if (err instanceof Error && 'code' in err && err.code === 'UNKNOWN_ASSET') throw new CommandError('NOT_FOUND', `no asset ${toHex(id)} on this node`, 'check the id (xsc deploy printed it); a deleted or expired asset is gone', { asset: toHex(id) })
         throw err
       })
       const file = createWriteStream(part)
       let bytes = 0
       try {
+        // A direct read stops its libp2p node when `data` ends; this covers an early exit.
         for await (const chunk of asset.data) {
           if (asset.encrypted() === true && key === undefined) {
             throw new CommandError('KEY_REQUIRED', `asset ${toHex(id)} is an encrypted blob`, 'pass --key FILE with the key of the account that deployed it', { asset: toHex(id) })
@@ -78,10 +94,11 @@ export const getCommand: Command = {
         throw err
       } finally {
         bar.done()
+        if ('close' in asset && typeof asset.close === 'function') await (asset.close as () => Promise<void>)()
       }
-      const r: GetResult = { assetId: toHex(id), out, bytes, storedBytes: Number(asset.manifest.size), encrypted: asset.encrypted() === true, dataHash: toHex(asset.manifest.dataHash) }
+      const r: GetResult = { assetId: toHex(id), out, bytes, storedBytes: Number(asset.manifest.size), encrypted: asset.encrypted() === true, dataHash: toHex(asset.manifest.dataHash), direct: values.direct === true }
       return r
     })
-    print(ctx, result, `wrote ${result.bytes} bytes to ${result.out}${result.encrypted ? ' (decrypted)' : ''}, verified against data hash ${result.dataHash}`)
+    print(ctx, result, `wrote ${result.bytes} bytes to ${result.out}${result.encrypted ? ' (decrypted)' : ''}, verified against data hash ${result.dataHash}${result.direct ? ' (read directly from the hosts)' : ''}`)
   },
 }

@@ -59,7 +59,6 @@ export async function getAssetDataStream(client: Client, p: GetAssetDataParamete
   if (info === null) throw new RpcClientError('UNKNOWN_ASSET', `no asset ${toHex(p.id)}`, { rpcCode: RPC_CODES.UNKNOWN_ASSET, data: {} })
   const { manifest } = info.record
   const total = p.range ? p.range.end - p.range.start : Number(manifest.size)
-  let encrypted: boolean | undefined
   const timeoutMs = p.timeoutMs ?? 60_000 + Number(manifest.size >> 20n) * 1_000
   async function* stored(): AsyncGenerator<Uint8Array> {
     if (total === 0 && p.range !== undefined) return
@@ -82,8 +81,19 @@ export async function getAssetDataStream(client: Client, p: GetAssetDataParamete
     if (received !== total) throw new BlobError('VERIFY_FAILED', `got ${received} of ${total} bytes`, { what: 'length' })
     if (p.range === undefined && !equalBytes(hash.digest(), manifest.dataHash)) throw new BlobError('VERIFY_FAILED', 'the bytes the node sent do not hash to the manifest data hash', { what: 'data hash' })
   }
+  if (p.range !== undefined) return { manifest, encrypted: () => undefined, data: stored() }
+  return { manifest, ...plaintextOf(stored(), p.key) }
+}
+
+/**
+ * A whole asset's stored bytes as the user's bytes: a private blob (recognised by its header) is
+ * decrypted with `key` segment by segment; anything else passes as is. `encrypted()` is known
+ * once the first bytes went through.
+ */
+export function plaintextOf(stored: AsyncIterable<Uint8Array>, key: BlobOwnerKey | undefined): Pick<GetAssetDataStream, 'encrypted' | 'data'> {
+  let encrypted: boolean | undefined
   async function* plain(): AsyncGenerator<Uint8Array> {
-    const it = stored()[Symbol.asyncIterator]()
+    const it = stored[Symbol.asyncIterator]()
     // Enough bytes to see the header's magic before choosing to decrypt.
     const head: Uint8Array[] = []
     let headBytes = 0
@@ -102,10 +112,10 @@ export async function getAssetDataStream(client: Client, p: GetAssetDataParamete
       yield* head
       if (!ended) for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value
     }
-    if (p.key !== undefined && encrypted) yield* decryptBlobStream(all(), p.key)
+    if (key !== undefined && encrypted) yield* decryptBlobStream(all(), key)
     else yield* all()
   }
-  return { manifest, encrypted: () => encrypted, data: p.range === undefined ? plain() : stored() }
+  return { encrypted: () => encrypted, data: plain() }
 }
 
 /** The whole asset in memory (small assets and tests); getAssetDataStream for large ones. */

@@ -146,6 +146,10 @@ describe('read back and encryption at rest on six host processes', () => {
     const out = join(net.dir, 'public.out')
     expect(await ok('get', d.assetId as string, '--out', out)).toMatchObject({ encrypted: false, bytes: plain.length })
     expect(readFileSync(out).equals(plain)).toBe(true)
+    // --direct: straight from the hosts over the CLI's own libp2p node, the manifest proven against a finalized block.
+    const direct = join(net.dir, 'public.direct')
+    expect(await ok('get', d.assetId as string, '--out', direct, '--direct')).toMatchObject({ encrypted: false, bytes: plain.length, direct: true })
+    expect(readFileSync(direct).equals(plain)).toBe(true)
   }, 300_000)
 
   it(`a random ${MIB} MiB blob is encrypted, survives two killed hosts, reads back identical, and no node stores its plaintext`, async () => {
@@ -165,6 +169,9 @@ describe('read back and encryption at rest on six host processes', () => {
     const got = await ok('get', assetId, '--out', out, '--key', keyFile)
     expect(got).toMatchObject({ assetId, bytes: plain.length, encrypted: true })
     expect(readFileSync(out).equals(plain)).toBe(true)
+    const direct = join(net.dir, 'secret.direct')
+    expect(await ok('get', assetId, '--out', direct, '--key', keyFile, '--direct')).toMatchObject({ assetId, bytes: plain.length, encrypted: true, direct: true })
+    expect(readFileSync(direct).equals(plain)).toBe(true)
 
     // Without the key the stored bytes are ciphertext: the CLI refuses rather than write them; another key fails to decrypt.
     const noKey = await cli('get', assetId, '--out', join(net.dir, 'nokey.out'))
