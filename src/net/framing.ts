@@ -31,6 +31,10 @@ export function encodeFrame(type: FrameType, payload: Uint8Array = new Uint8Arra
 /** Anything libp2p hands out of a stream: Uint8Array or Uint8ArrayList (both have subarray()). */
 export type StreamChunk = Uint8Array | { subarray(): Uint8Array }
 
+function isPartList(chunk: StreamChunk): chunk is StreamChunk & Iterable<Uint8Array> {
+  return typeof (chunk as Partial<Iterable<Uint8Array>>)[Symbol.iterator] === 'function'
+}
+
 /** Bytes received but not yet parsed, kept as a list so a 16 MiB transfer is never re-copied whole. */
 class ByteQueue {
   private chunks: Uint8Array[] = []
@@ -75,7 +79,10 @@ export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBy
   const queue = new ByteQueue()
   let pending: { type: FrameType; length: number } | undefined
   for await (const chunk of source) {
-    queue.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+    // A Uint8ArrayList's parts are queued as they are: subarray() would copy them into one buffer.
+    if (chunk instanceof Uint8Array) queue.push(chunk)
+    else if (isPartList(chunk)) for (const part of chunk) queue.push(part)
+    else queue.push(chunk.subarray())
     for (;;) {
       if (pending === undefined) {
         if (queue.length < FRAME_HEADER_BYTES) break
