@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { getAsset, getHosts } from '../../../src/client/index.ts'
+import { createClient, getAsset, getAssetDataDirectStream, getHosts, type Transport } from '../../../src/client/index.ts'
 import { equalBytes, fromHex } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { testKey } from '../../support/chainFixtures.ts'
@@ -150,6 +150,18 @@ describe('read back and encryption at rest on six host processes', () => {
     const direct = join(net.dir, 'public.direct')
     expect(await ok('get', d.assetId as string, '--out', direct, '--direct')).toMatchObject({ encrypted: false, bytes: plain.length, direct: true })
     expect(readFileSync(direct).equals(plain)).toBe(true)
+    // A node that lies about the asset record (here: one byte of it) is caught by the state proof before any host is dialed.
+    const honest = net.rpc()
+    const lying: Transport = {
+      ...honest.transport,
+      request: async (method, params) => {
+        const answer = (await honest.transport.request(method, params)) as { proofs?: { value: string | null }[] }
+        const value = method === 'xsc_getProof' ? answer.proofs?.[0]?.value : undefined
+        if (typeof value === 'string') answer.proofs![0]!.value = value.slice(0, -2) + (value.endsWith('00') ? '01' : '00')
+        return answer as never
+      },
+    }
+    await expect(getAssetDataDirectStream(createClient({ transport: lying }), { id: fromHex(d.assetId as string, 32) })).rejects.toThrow(/state proof refused/)
   }, 300_000)
 
   it(`a random ${MIB} MiB blob is encrypted, survives two killed hosts, reads back identical, and no node stores its plaintext`, async () => {
