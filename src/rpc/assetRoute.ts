@@ -64,10 +64,13 @@ function statusOf(err: unknown): number {
   return 500
 }
 
+/** Bytes a response may queue before the reader waits for the socket: a few output chunks, not one wake-up per 256 KiB. */
+const QUEUED_BYTES = 1024 * 1024
+
 /** Writes with backpressure; false when the client went away. */
 async function write(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
   if (res.destroyed) return false
-  if (res.write(chunk)) return true
+  if (res.write(chunk) || res.writableLength < QUEUED_BYTES) return true
   return new Promise((resolve) => {
     const done = (ok: boolean) => () => {
       res.off('drain', onDrain)

@@ -37,6 +37,7 @@ describe('a 4 GiB blob streams end to end with bounded memory', () => {
     for (const host of r.peakRssMiB.hosts) expect(host).toBeLessThan(BOUND_MIB)
     expect(r.peakRssMiB.deployCli).toBeLessThan(BOUND_MIB)
     expect(r.peakRssMiB.getCli).toBeLessThan(BOUND_MIB)
+    expect(r.peakRssMiB.getDirectCli).toBeLessThan(BOUND_MIB)
     expect(r.read.validatorPeakMiB - r.read.validatorRssBeforeMiB).toBeLessThan(READ_BOUND_MIB)
   }, 3 * 3_600_000)
 })

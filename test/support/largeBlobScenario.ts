@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -89,7 +89,9 @@ export interface LargeBlobResult {
   deploySeconds: number
   handoffSeconds: number
   getSeconds: number
-  peakRssMiB: { validator: number; hosts: number[]; deployCli: number; getCli: number }
+  /** `xsc get --direct` (the CLI reads the hosts itself), after the read through the validator. */
+  getDirectSeconds: number
+  peakRssMiB: { validator: number; hosts: number[]; deployCli: number; getCli: number; getDirectCli: number }
   /** The validator serving `xsc get`: its RSS just before, and its peak during the read (VmHWM reset before it). */
   read: { validatorRssBeforeMiB: number; validatorPeakMiB: number }
 }
@@ -152,13 +154,23 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
     log(`read back in ${getSeconds.toFixed(1)} s; validator RSS ${validatorRssBeforeMiB} MiB before, peak ${validatorPeakMiB} MiB during the read`)
     const actual = await hashFile(out)
     if (actual !== expected) throw new Error(`read back ${actual}, wrote ${expected}`)
+    rmSync(out)
+
+    t = performance.now()
+    const direct = await runCliProcess(['get', assetId, '--out', out, '--key', keyFile, '--direct', '--rpc', rpc], timeoutS * 1000)
+    if (direct.code !== 0) throw new Error(`get --direct failed: ${direct.stderr}`)
+    const getDirectSeconds = (performance.now() - t) / 1000
+    log(`read back directly from the hosts in ${getDirectSeconds.toFixed(1)} s, CLI peak RSS ${direct.peakRssMiB} MiB`)
+    const directHash = await hashFile(out)
+    if (directHash !== expected) throw new Error(`read back directly ${directHash}, wrote ${expected}`)
     return {
       mib,
       deploySeconds,
       handoffSeconds,
       getSeconds,
+      getDirectSeconds,
       read: { validatorRssBeforeMiB, validatorPeakMiB },
-      peakRssMiB: { validator: Math.max(peakBeforeRead, peakRssMiB(validatorPid)), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB },
+      peakRssMiB: { validator: Math.max(peakBeforeRead, peakRssMiB(validatorPid)), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB, getDirectCli: direct.peakRssMiB },
     }
   } finally {
     await net?.close()
