@@ -55,6 +55,34 @@ describe('streamAsset: ranged windows from k+1 hosts, bounded memory', () => {
     expect(log.every((s) => s.length <= WINDOW)).toBe(true)
   })
 
+  it('reuses window buffers (the reader writes into `into`) without a yielded byte changing afterwards, even when a host is dropped mid-read', async () => {
+    const big = new Uint8Array(randomBytes(40 * 4096 + 7))
+    const bigShards = encodeAsset(big, P).shards
+    const given = new Set<ArrayBufferLike>()
+    // Honours `into` the way fetchShardRange does; host 1 serves a flipped byte in its third window, so its buffers leave the pool's rotation.
+    const reader: ReadShardRange = async (_host, i, offset, length, into) => {
+      await new Promise((r) => setTimeout(r, (i * 3 + offset) % 4))
+      const out = into ?? new Uint8Array(length)
+      if (into !== undefined) given.add(into.buffer)
+      out.set(bigShards[i]!.subarray(offset, offset + length))
+      if (i === 1 && offset === 2 * WINDOW) out[5]! ^= 1
+      return out
+    }
+    const got: Uint8Array[] = []
+    const copies: Uint8Array[] = []
+    const manifest = encodeAsset(big, P).manifest
+    for await (const chunk of streamAsset(manifest, hosts, reader, { windowBytes: WINDOW, depth: 3 })) {
+      got.push(chunk)
+      copies.push(chunk.slice())
+    }
+    // Every chunk still holds what it held when it was yielded, and the whole is the data.
+    got.forEach((chunk, j) => expect(same(chunk, copies[j]!)).toBe(true))
+    expect(same(new Uint8Array(Buffer.concat(got)), big)).toBe(true)
+    // 20 windows × 5 shards read through far fewer buffers: they were reused.
+    expect(given.size).toBeGreaterThan(0)
+    expect(given.size).toBeLessThan(6 * 3 + 4)
+  })
+
   it('random ranges equal the same bytes of the original and read only the windows they overlap', async () => {
     for (let t = 0; t < 25; t++) {
       const a = Math.floor(Math.random() * (data.length + 1))
