@@ -1,7 +1,7 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 
-import { getAssetDataDirectStream, getAssetDataStream } from '../../client/index.ts'
+import { getAssetDataStream } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { BlobError } from '../../storage/errors.ts'
 import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
@@ -69,7 +69,9 @@ export const getCommand: Command = {
     const part = `${out}.part`
     const result = await withClient(values.rpc, async (client) => {
       const params = { id, ...(key ? { key } : {}), onProgress: (n: number, total: number) => bar.update(n, total) }
-      const asset = await (values.direct === true ? getAssetDataDirectStream(client, params) : getAssetDataStream(client, params)).catch((err: unknown) => {
+      // Loaded only for --direct: it brings libp2p, which a read through the node does not need.
+      const direct = values.direct === true ? (await import('../../client/actions/getAssetDataDirect.ts')).getAssetDataDirectStream : undefined
+      const asset = await (direct !== undefined ? direct(client, params) : getAssetDataStream(client, params)).catch((err: unknown) => {
         if (err instanceof Error && 'code' in err && err.code === 'UNKNOWN_ASSET') throw new CommandError('NOT_FOUND', `no asset ${toHex(id)} on this node`, 'check the id (xsc deploy printed it); a deleted or expired asset is gone', { asset: toHex(id) })
         throw err
       })

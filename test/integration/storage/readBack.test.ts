@@ -4,7 +4,8 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createClient, getAsset, getAssetDataDirectStream, getHosts, type Transport } from '../../../src/client/index.ts'
+import { getAssetDataDirectStream } from '../../../src/client/actions/getAssetDataDirect.ts'
+import { createClient, getAsset, getHosts, type Transport } from '../../../src/client/index.ts'
 import { equalBytes, fromHex } from '../../../src/crypto/index.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { testKey } from '../../support/chainFixtures.ts'
