@@ -176,7 +176,7 @@ export class ChainStore {
   }
 
   async #commit(block: Block, hash: Hash, writes: StateWrite[], extras: BlockExtras = {}): Promise<void> {
-    const ops: BatchOp[] = this.tree.stage(extras.treeNodes ?? [])
+    const ops: BatchOp[] = this.tree.stage(block.header.stateRoot, extras.treeNodes ?? [])
     const height = block.header.height
     ops.push({ type: 'put', key: bucketKey(Bucket.block, hash), value: extras.bytes ?? encode(Block, block) })
     ops.push({ type: 'put', key: bucketKey(Bucket.heightIndex, u32be(block.header.height)), value: hash })

@@ -14,10 +14,11 @@ export const Bucket = {
   meta: 5, // name → value (head, finalized)
   // 6 (undo records) and 7 (block meta for fork choice) are retired: committed blocks are never reverted.
   activity: 8, // subject ‖ u32be height ‖ u32be row → ActivityValue (src/chain/accountActivity.ts), for the explorer
-  treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed, every committed root's
+  treeNode: 9, // node hash → state tree node (src/state/stateTree/treeNode.ts), content-addressed: data dirs before tree pages, and state-sync chunks
   commit: 10, // u32be height → encoded Commit (consensus/bft/messages.ts): >2/3 precommits for the block at that height
   validatorSet: 11, // u32be first height → the validator set (address, stake) from that height until the next entry
   header: 12, // block hash → encoded BlockHeader, for blocks whose bodies were pruned (`xsc node --prune`)
+  treePage: 13, // page root hash → state tree page (src/state/stateTree/treePage.ts): how new roots' nodes are stored; bucket 9 holds older data dirs' and state sync's single nodes
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

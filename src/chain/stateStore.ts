@@ -1,12 +1,13 @@
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
-import { isEmptyRef, pathBit, type TreeRef } from '../state/stateTree/treeNode.ts'
+import { isEmptyRef, isZero, pathBit } from '../state/stateTree/treeNode.ts'
+import { decodeTreePage, encodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
 import type { StateValueSource, StateWrite } from '../state/stateView.ts'
 import { TABLES } from '../state/tables.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 
 const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
 
-/** Drops a map's oldest entries (insertion order) beyond `max`: both caches here age this way. */
+/** Drops a map's oldest entries (insertion order) beyond `max`. */
 function trimOldest(cache: Map<string, unknown>, max: number): void {
   let excess = cache.size - max
   if (excess <= 0) return
@@ -19,16 +20,30 @@ function trimOldest(cache: Map<string, unknown>, max: number): void {
 /** How many tree nodes stay in memory between blocks (~100 bytes each with overhead, leaves more). */
 export const DEFAULT_TREE_CACHE_NODES = 400_000
 
+/** A cached node and how many cached pages hold it (a node a block left unchanged is in both versions of its page). */
+interface CachedNode { bytes: Uint8Array; pages: number }
+
+/** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
+interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
+
 /**
- * The state tree's nodes on disk (classic-level bucket `treeNode`, content-addressed) behind a
- * bounded in-memory cache. The pure tree code reads the cache synchronously; what it misses it
- * names (StateTreeError NOT_LOADED), `load` fetches those paths level by level with one
- * `getMany` per level, and the caller runs again. The cache is trimmed only by `trim` (after a
- * commit), so nodes loaded for a run stay until it has run.
+ * The state tree's nodes on disk behind a bounded in-memory cache. Stored as pages (classic-level
+ * bucket `treePage`, src/state/stateTree/treePage.ts: a page root's subtree four levels deep in
+ * one entry, content-addressed by the page root's hash); nodes of data dirs written before pages,
+ * and of state-sync chunks, are single entries in bucket `treeNode` and are read as pages of one
+ * node level by level (a block that changes them writes pages: the data dir converts as it goes).
+ * The pure tree code reads the cache synchronously; what it misses it names (StateTreeError
+ * NOT_LOADED), `load` fetches the pages on those paths with one `getMany` per page level, and the
+ * caller runs again. The cache holds whole pages (a page rewritten by a block needs its unchanged
+ * nodes); `trim` (after a commit, never between a load and its run) drops the least recently
+ * loaded pages, so the top pages, which every block's paths cross, stay in memory.
  */
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
-  readonly #cache = new Map<string, Uint8Array>()
+  /** Node id → node: every node of every cached page. */
+  readonly #nodes = new Map<string, CachedNode>()
+  /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
+  readonly #pages = new Map<string, string[]>()
   readonly #maxNodes: number
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES) {
     this.#db = db
@@ -36,43 +51,127 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    return this.#cache.get(idOf(hash))
+    return this.#nodes.get(idOf(hash))?.bytes
   }
 
   get cachedNodes(): number {
-    return this.#cache.size
+    return this.#nodes.size
   }
 
-  /** One stored node by hash, from the cache or disk, without caching it (state-sync serving walks whole ranges). */
+  get cachedPages(): number {
+    return this.#pages.size
+  }
+
+  /**
+   * What is stored under a hash, without caching it (state-sync serving walks whole ranges): the
+   * page it roots (which reads as its root node, and whose other nodes the walk keeps:
+   * computeStateChunk), else the node. Every node a walk from a root reaches is a page root or in
+   * the page of one it read before.
+   */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#cache.get(idOf(hash)) ?? (await this.#db.get(Bucket.treeNode, hash))
+    return (await this.#db.get(Bucket.treePage, hash)) ?? this.#nodes.get(idOf(hash))?.bytes ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
-  /** Loads into the cache every node on the paths of `keys` in the tree at `root`. */
+  /** Loads into the cache every page on the paths of `keys` in the tree at `root`. */
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
-    let frontier: { ref: TreeRef; paths: Uint8Array[]; depth: number }[] = [{ ref: { hash: root, leaf: false }, paths: keys.map(computeKeyPath), depth: 0 }]
+    if (isZero(root)) return
+    let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
     while (frontier.length > 0) {
-      const missing = frontier.filter((f) => !isEmptyRef(f.ref) && !this.#cache.has(idOf(f.ref.hash)))
-      if (missing.length > 0) {
-        const found = await this.#db.getMany(Bucket.treeNode, missing.map((f) => f.ref.hash))
-        found.forEach((bytes, i) => {
-          const hash = missing[i]!.ref.hash
-          if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing from the database', { hash: Buffer.from(hash).toString('hex') })
-          this.#cache.set(idOf(hash), bytes)
-        })
-      }
-      const next: typeof frontier = []
-      for (const f of frontier) {
-        if (isEmptyRef(f.ref)) continue
-        const node = decodeTreeNode(f.ref.hash, this.#cache.get(idOf(f.ref.hash))!)
-        if (node.kind === 'leaf') continue
-        const left = f.paths.filter((p) => pathBit(p, f.depth) === 0)
-        const right = f.paths.filter((p) => pathBit(p, f.depth) === 1)
-        if (left.length > 0) next.push({ ref: node.left, paths: left, depth: f.depth + 1 })
-        if (right.length > 0) next.push({ ref: node.right, paths: right, depth: f.depth + 1 })
-      }
+      await this.#fetchPages(frontier.map((f) => f.hash))
+      const next: PageStep[] = []
+      for (const f of frontier) this.#descend(f, next)
       frontier = next
     }
+  }
+
+  /** The paths of `step` through its page: the next pages they reach go to `next`. */
+  #descend(step: PageStep, next: PageStep[]): void {
+    const walk = (hash: Uint8Array, paths: Uint8Array[], depth: number, rel: number): void => {
+      const bytes = this.#nodes.get(idOf(hash))?.bytes
+      // Trimmed by a commit while this load awaited: the run misses it and loads again.
+      if (bytes === undefined) return
+      const node = decodeTreeNode(hash, bytes)
+      if (node.kind === 'leaf') return
+      const left: Uint8Array[] = []
+      const right: Uint8Array[] = []
+      for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
+      for (const [child, sub] of [[node.left, left], [node.right, right]] as const) {
+        if (sub.length === 0 || isEmptyRef(child) || child.leaf) continue
+        if (rel + 1 < PAGE_LEVELS) walk(child.hash, sub, depth + 1, rel + 1)
+        else next.push({ hash: child.hash, paths: sub, depth: depth + 1 })
+      }
+    }
+    walk(step.hash, step.paths, step.depth, 0)
+  }
+
+  /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level). */
+  async #fetchPages(roots: readonly Uint8Array[]): Promise<void> {
+    const missing = new Map<string, Uint8Array>()
+    for (const hash of roots) {
+      const id = idOf(hash)
+      const hit = this.#pages.get(id)
+      if (hit === undefined) missing.set(id, hash)
+      else {
+        this.#pages.delete(id)
+        this.#pages.set(id, hit)
+      }
+    }
+    if (missing.size === 0) return
+    const hashes = [...missing.values()]
+    const found = await this.#db.getMany(Bucket.treePage, hashes)
+    const single: Uint8Array[] = []
+    found.forEach((bytes, i) => {
+      const hash = hashes[i]!
+      if (bytes === undefined) single.push(hash)
+      else this.#addPage(idOf(hash), decodeTreePage(hash, bytes).nodes)
+    })
+    if (single.length > 0) await this.#fetchSingleNodePages(single)
+  }
+
+  /** Pages of the earlier layout (one entry per node, bucket `treeNode`): read a level of every page per `getMany`. */
+  async #fetchSingleNodePages(roots: readonly Uint8Array[]): Promise<void> {
+    const pages = new Map<string, TreeNodeWrite[]>()
+    let level = roots.map((hash) => ({ page: idOf(hash), hash, rel: 0 }))
+    for (const l of level) pages.set(l.page, [])
+    while (level.length > 0) {
+      const found = await this.#db.getMany(Bucket.treeNode, level.map((l) => l.hash))
+      const next: typeof level = []
+      level.forEach((l, i) => {
+        const bytes = found[i]
+        if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing from the database', { hash: Buffer.from(l.hash).toString('hex') })
+        pages.get(l.page)!.push({ hash: l.hash, bytes })
+        const node = decodeTreeNode(l.hash, bytes)
+        if (node.kind === 'internal') for (const child of [node.left, node.right]) if (inPage(child, l.rel + 1)) next.push({ page: l.page, hash: child.hash, rel: l.rel + 1 })
+      })
+      level = next
+    }
+    for (const [id, nodes] of pages) this.#addPage(id, nodes)
+  }
+
+  #addPage(id: string, nodes: readonly TreeNodeWrite[]): void {
+    const cached = this.#pages.get(id)
+    if (cached !== undefined) {
+      this.#pages.delete(id)
+      this.#pages.set(id, cached)
+      return
+    }
+    const ids: string[] = []
+    for (const n of nodes) {
+      const nodeId = idOf(n.hash)
+      const hit = this.#nodes.get(nodeId)
+      if (hit === undefined) this.#nodes.set(nodeId, { bytes: n.bytes, pages: 1 })
+      else hit.pages++
+      ids.push(nodeId)
+    }
+    this.#pages.set(id, ids)
+  }
+
+  #dropPage(id: string): void {
+    for (const nodeId of this.#pages.get(id) ?? []) {
+      const hit = this.#nodes.get(nodeId)!
+      if (--hit.pages === 0) this.#nodes.delete(nodeId)
+    }
+    this.#pages.delete(id)
   }
 
   /**
@@ -97,19 +196,33 @@ export class StateTreeStore implements TreeNodeReader {
     return this.withLoaded(() => keys.map((key) => computeStateProof(this, root, key)))
   }
 
-  /** New nodes of a committed block: their batch ops, and they join the cache (the next block reads them). */
-  stage(nodes: readonly TreeNodeWrite[]): BatchOp[] {
+  /**
+   * A committed block's tree: the pages its new root rewrote (those whose root is among `nodes`,
+   * the nodes the block added: a new node's ancestors are new too), as batch ops; they join the
+   * cache (the next block reads them). A page's unchanged nodes come from the cache, where the
+   * run that computed `nodes` loaded the whole pages it crossed.
+   */
+  stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
+    const added = new Map<string, Uint8Array>()
+    for (const n of nodes) added.set(idOf(n.hash), n.bytes)
+    const bytesOf = (hash: Uint8Array): Uint8Array | undefined => added.get(idOf(hash)) ?? this.#nodes.get(idOf(hash))?.bytes
     const ops: BatchOp[] = []
-    for (const n of nodes) {
-      ops.push({ type: 'put', key: bucketKey(Bucket.treeNode, n.hash), value: n.bytes })
-      this.#cache.set(idOf(n.hash), n.bytes)
+    const pending = added.has(idOf(root)) ? [root] : []
+    for (let pageRoot = pending.pop(); pageRoot !== undefined; pageRoot = pending.pop()) {
+      const page = encodeTreePage(pageRoot, bytesOf)
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
+      this.#addPage(idOf(pageRoot), page.nodes)
+      for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
     }
     return ops
   }
 
-  /** Drops the oldest cached nodes beyond the bound (insertion order: recent blocks' paths stay). */
+  /** Drops the least recently loaded pages until at most the bound of nodes is cached. */
   trim(): void {
-    trimOldest(this.#cache, this.#maxNodes)
+    for (const id of this.#pages.keys()) {
+      if (this.#nodes.size <= this.#maxNodes) break
+      this.#dropPage(id)
+    }
   }
 }
 

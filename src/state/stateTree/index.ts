@@ -7,3 +7,4 @@ export {
 } from './stateChunk.ts'
 export { computeStateProof, MAX_PROOF_DEPTH, MAX_PROOF_KEYS, StateProof, StateProofAnswer, verifyStateProof } from './stateProof.ts'
 export { computeKeyPath, decodeTreeNode, EMPTY_TREE_ROOT, type TreeNode, type TreeNodeReader, type TreeNodeWrite } from './treeNode.ts'
+export { decodeTreePage, encodeTreePage, PAGE_LEVELS, type TreePage } from './treePage.ts'

@@ -5,6 +5,7 @@ import {
   computeInternalHash, computeKeyPath, computeLeafHash, decodeTreeNode, EMPTY_REF, encodeInternal, encodeLeaf, isEmptyRef,
   type TreeNodeWrite, type TreeRef,
 } from './treeNode.ts'
+import { decodeTreePage } from './treePage.ts'
 
 /**
  * State-sync chunks: a contiguous range [start, end] of the tree's leaf paths at one root, with
@@ -67,13 +68,30 @@ function positionRange(depth: number, prefix: bigint): [bigint, bigint] {
   return [lo, lo + (1n << shift) - 1n]
 }
 
-/** Reads a stored node by hash (async: the server reads from disk without filling the block cache). */
+/**
+ * Reads what is stored under a hash (async: the server reads from disk without filling the block
+ * cache): a node, or a whole tree page (treePage.ts), which reads as its root node.
+ */
 export type ReadTreeNode = (hash: Uint8Array) => Promise<Uint8Array | undefined>
 
-async function readNode(read: ReadTreeNode, ref: TreeRef) {
-  const bytes = await read(ref.hash)
-  if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing', { hash: Buffer.from(ref.hash).toString('hex') })
-  return decodeTreeNode(ref.hash, bytes)
+const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+
+/**
+ * A walk's reader: it keeps the nodes of every page it read, so the nodes below a page root (not
+ * stored under their own hash) are found once the walk from the root has crossed it.
+ */
+function walkReader(read: ReadTreeNode) {
+  const known = new Map<string, Uint8Array>()
+  return async (ref: TreeRef) => {
+    let bytes = known.get(idOf(ref.hash))
+    if (bytes === undefined) {
+      const stored = await read(ref.hash)
+      if (stored === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing', { hash: Buffer.from(ref.hash).toString('hex') })
+      for (const n of decodeTreePage(ref.hash, stored).nodes) known.set(idOf(n.hash), n.bytes)
+      bytes = known.get(idOf(ref.hash))!
+    }
+    return decodeTreeNode(ref.hash, bytes)
+  }
 }
 
 /**
@@ -81,6 +99,7 @@ async function readNode(read: ReadTreeNode, ref: TreeRef) {
  * path order until `maxBytes` (at least one leaf), then the range proof. Pure but for `read`.
  */
 export async function computeStateChunk(read: ReadTreeNode, root: Uint8Array, start: bigint, limit: bigint, maxBytes = STATE_CHUNK_BYTES): Promise<StateChunk> {
+  const readNode = walkReader(read)
   const leaves: { path: bigint; key: Uint8Array; value: Uint8Array }[] = []
   let bytesTaken = 0
   let full = false
@@ -89,7 +108,7 @@ export async function computeStateChunk(read: ReadTreeNode, root: Uint8Array, st
     if (full || isEmptyRef(ref)) return
     const [lo, hi] = positionRange(depth, prefix)
     if (hi < start || lo > limit) return
-    const node = await readNode(read, ref)
+    const node = await readNode(ref)
     if (node.kind === 'leaf') {
       const path = pathToBigInt(node.path)
       if (path < start || path > limit) return
@@ -119,7 +138,7 @@ export async function computeStateChunk(read: ReadTreeNode, root: Uint8Array, st
       proof.push({ type: 'empty' })
       return
     }
-    const node = await readNode(read, ref)
+    const node = await readNode(ref)
     if (node.kind === 'leaf') {
       proof.push({ type: 'leaf', path: new Uint8Array(node.path), valueHash: new Uint8Array(node.valueHash) })
       return

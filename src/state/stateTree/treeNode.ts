@@ -80,7 +80,8 @@ export function decodeTreeNode(hashOf: Uint8Array, bytes: Uint8Array): TreeNode 
       return { kind: 'leaf', path: bytes.subarray(1, 33), valueHash: bytes.subarray(33, 65), key: bytes.subarray(67, 67 + keyLength), value: bytes.subarray(67 + keyLength) }
     }
   }
-  if (tag !== undefined && (tag & 1) === 1 && tag <= 7 && bytes.length === 65) {
+  // At least 65: a stored page (treePage.ts) starts with its root's bytes and reads as that node.
+  if (tag !== undefined && (tag & 1) === 1 && tag <= 7 && bytes.length >= 65) {
     return { kind: 'internal', left: { hash: bytes.subarray(1, 33), leaf: (tag & 2) !== 0 }, right: { hash: bytes.subarray(33, 65), leaf: (tag & 4) !== 0 } }
   }
   throw new StateTreeError('CORRUPT_NODE', 'stored tree node does not parse', { hash: Buffer.from(hashOf).toString('hex') })
