@@ -1,0 +1,187 @@
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { encode } from '../../../blocks/codec.ts'
+import { type BatchOp, Bucket, bucketKey, Db } from '../../../src/chain/db.ts'
+import { StateTreeStore } from '../../../src/chain/stateStore.ts'
+import { toHex } from '../../../src/crypto/index.ts'
+import {
+  computeStateChunk, computeStateProof, computeTreeUpdate, EMPTY_TREE_ROOT, MAX_PATH, MemoryTreeNodes, StateChunk, StateProof,
+  type TreeNodeWrite,
+} from '../../../src/state/stateTree/index.ts'
+import type { StateWrite } from '../../../src/state/stateView.ts'
+import { tempDir } from '../../support/chainFixtures.ts'
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c()
+  cleanups.length = 0
+})
+
+/** A real classic-level data dir, reopenable (a cold cache sees only what is on disk). */
+function dataDir(): { open: () => Promise<Db> } {
+  const tmp = tempDir('xsc-tree-pages-')
+  const open: Array<Db> = []
+  cleanups.push(tmp.cleanup, async () => {
+    for (const db of open) await db.close().catch(() => undefined)
+  })
+  return {
+    open: async () => {
+      const db = await Db.open(tmp.dir)
+      open.push(db)
+      return db
+    },
+  }
+}
+
+// Keys from a small space, so batches rewrite, delete and re-add the same keys; values of any length (leaves of any size).
+const arbKey = fc.integer({ min: 0, max: 400 }).map((n) => new Uint8Array([n & 0xff, n >> 8, 7]))
+const arbWrite = fc.record({ key: arbKey, value: fc.option(fc.uint8Array({ minLength: 0, maxLength: 60 }), { nil: undefined }) })
+const arbBatches = fc.array(fc.array(arbWrite, { maxLength: 80 }), { minLength: 1, maxLength: 5 })
+const arbFewBatches = fc.array(fc.array(arbWrite, { maxLength: 80 }), { minLength: 1, maxLength: 2 })
+
+/** Each batch's writes, one per key (the last wins), as a block's write set. */
+const dedupe = (batch: StateWrite[]): StateWrite[] => [...new Map(batch.map((w) => [toHex(w.key), w])).values()]
+
+/** Every root of `batches` applied in order, computed in memory (the reference). */
+function memoryRoots(batches: StateWrite[][]): { nodes: MemoryTreeNodes; roots: Uint8Array[] } {
+  const nodes = new MemoryTreeNodes()
+  const roots: Uint8Array[] = []
+  let root = EMPTY_TREE_ROOT
+  for (const batch of batches) {
+    const update = computeTreeUpdate(nodes, root, dedupe(batch))
+    nodes.add(update.nodes)
+    roots.push((root = update.root))
+  }
+  return { nodes, roots }
+}
+
+/** Applies `batch` to the store's tree at `root` as a committed block does; returns the new root and the batch ops it staged. */
+async function commit(store: StateTreeStore, db: Db, root: Uint8Array, batch: StateWrite[], write = true): Promise<{ root: Uint8Array; ops: BatchOp[] }> {
+  const writes = dedupe(batch)
+  const update = await store.withLoaded(() => computeTreeUpdate(store, root, writes))
+  const ops = store.stage(update.root, update.nodes)
+  if (write) await db.batch(ops)
+  store.trim()
+  return { root: update.root, ops }
+}
+
+const probeKeys = Array.from({ length: 40 }, (_, i) => new Uint8Array([(i * 11) & 0xff, 0, 7]))
+const proofHex = (p: StateProof): string => toHex(encode(StateProof, p))
+
+/** The proofs of the probe keys at `root`, from the store (cold or warm) and from memory, encoded. */
+async function sameProofs(store: StateTreeStore, memory: MemoryTreeNodes, root: Uint8Array): Promise<void> {
+  const fromStore = await store.prove(root, probeKeys)
+  expect(fromStore.map(proofHex)).toEqual(probeKeys.map((k) => proofHex(computeStateProof(memory, root, k))))
+}
+
+describe('StateTreeStore: the tree stored as pages', () => {
+  it('random writes and deletes give the in-memory roots and proofs, at every root, with a tiny cache and after a reopen with a cold cache (property)', async () => {
+    await fc.assert(fc.asyncProperty(arbBatches, fc.integer({ min: 1, max: 60 }), async (batches, cacheNodes) => {
+      const dir = dataDir()
+      const memory = memoryRoots(batches)
+      let db = await dir.open()
+      let store = new StateTreeStore(db, cacheNodes)
+      let root = EMPTY_TREE_ROOT
+      for (const [i, batch] of batches.entries()) {
+        root = (await commit(store, db, root, batch)).root
+        expect(toHex(root)).toBe(toHex(memory.roots[i]!))
+        expect(store.cachedNodes).toBeLessThanOrEqual(cacheNodes)
+      }
+      await db.close()
+      db = await dir.open()
+      store = new StateTreeStore(db, cacheNodes)
+      for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
+      // One more block on the cold store still reaches the in-memory root.
+      const more = [{ key: probeKeys[3]!, value: new Uint8Array([9]) }, { key: probeKeys[4]!, value: undefined }]
+      const next = await commit(store, db, root, more)
+      expect(toHex(next.root)).toBe(toHex(computeTreeUpdate(memory.nodes, root, more).root))
+    }), { numRuns: 30 })
+  }, 120_000)
+
+  it('a block writes one entry per page it touches: far fewer entries than nodes', async () => {
+    const dir = dataDir()
+    const db = await dir.open()
+    const store = new StateTreeStore(db)
+    const fill = Array.from({ length: 8_000 }, (_, i) => ({ key: new Uint8Array([i & 0xff, (i >> 8) & 0xff, i >> 16, 1]), value: new Uint8Array([1]) }))
+    const { root } = await commit(store, db, EMPTY_TREE_ROOT, fill)
+    const block = Array.from({ length: 300 }, (_, i) => ({ key: fill[i * 23]!.key, value: new Uint8Array([2]) }))
+    const update = computeTreeUpdate(store, root, block)
+    const ops = store.stage(update.root, update.nodes)
+    // ~15 levels over 8k keys: ~4 pages per path against ~15 nodes.
+    expect(ops.length).toBeLessThan(update.nodes.length / 2.5)
+    expect(ops.every((op) => op.key[0] === Bucket.treePage)).toBe(true)
+  })
+
+  it('a crash after any part of a block\'s pages is written keeps the last committed root whole (property)', async () => {
+    await fc.assert(fc.asyncProperty(arbFewBatches, arbFewBatches, fc.infiniteStream(fc.boolean()), async (before, after, keep) => {
+      const dir = dataDir()
+      let db = await dir.open()
+      let store = new StateTreeStore(db, 30)
+      let root = EMPTY_TREE_ROOT
+      for (const batch of before) root = (await commit(store, db, root, batch)).root
+      const memory = memoryRoots(before)
+      // The next blocks' pages reach the disk only in part (each op kept or lost), as a write cut short would leave them.
+      let r = root
+      for (const batch of after) {
+        const staged = await commit(store, db, r, batch, false)
+        await db.batch(staged.ops.filter(() => keep.next().value))
+        r = staged.root
+      }
+      await db.close()
+      db = await dir.open()
+      store = new StateTreeStore(db, 30)
+      await sameProofs(store, memory.nodes, root)
+    }), { numRuns: 12 })
+  }, 120_000)
+
+  it('a data dir of the earlier layout (one entry per node) reads in place and converts as blocks rewrite it', async () => {
+    const batches: StateWrite[][] = [
+      Array.from({ length: 300 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 3]), value: new Uint8Array([i & 7]) })),
+      Array.from({ length: 60 }, (_, i) => ({ key: new Uint8Array([(i * 5) & 0xff, 0, 3]), value: i % 3 === 0 ? undefined : new Uint8Array([42]) })),
+    ]
+    const memory = memoryRoots(batches)
+    const dir = dataDir()
+    let db = await dir.open()
+    // The earlier layout: every node of every root under its own hash in bucket `treeNode`.
+    const all: TreeNodeWrite[] = []
+    const nodes = new MemoryTreeNodes()
+    let root = EMPTY_TREE_ROOT
+    for (const batch of batches) {
+      const update = computeTreeUpdate(nodes, root, dedupe(batch))
+      nodes.add(update.nodes)
+      all.push(...update.nodes)
+      root = update.root
+    }
+    await db.batch(all.map((n) => ({ type: 'put', key: bucketKey(Bucket.treeNode, n.hash), value: n.bytes })))
+    let store = new StateTreeStore(db, 50)
+    for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
+    // State-sync serving reads single nodes too.
+    const chunkOf = async (read: (h: Uint8Array) => Promise<Uint8Array | undefined>) => toHex(encode(StateChunk, await computeStateChunk(read, root, 0n, MAX_PATH, 2_000)))
+    expect(await chunkOf((h) => store.readNode(h))).toBe(await chunkOf(async (h) => memory.nodes.node(h)))
+    const third = Array.from({ length: 40 }, (_, i) => ({ key: new Uint8Array([(i * 7) & 0xff, 1, 3]), value: new Uint8Array([i]) }))
+    const next = await commit(store, db, root, third)
+    expect(toHex(next.root)).toBe(toHex(computeTreeUpdate(memory.nodes, root, third).root))
+    memory.nodes.add(computeTreeUpdate(memory.nodes, root, third).nodes)
+    await db.close()
+    db = await dir.open()
+    store = new StateTreeStore(db, 50)
+    for (const r of [...memory.roots, next.root]) await sameProofs(store, memory.nodes, r)
+  })
+
+  it('state-sync chunks served from pages are byte-identical to chunks from the in-memory tree', async () => {
+    const batches = [Array.from({ length: 2_000 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 5]), value: new Uint8Array(i % 50) }))]
+    const memory = memoryRoots(batches)
+    const root = memory.roots[0]!
+    const dir = dataDir()
+    const db = await dir.open()
+    const store = new StateTreeStore(db, 100)
+    await commit(store, db, EMPTY_TREE_ROOT, batches[0]!)
+    const quarter = (MAX_PATH + 1n) / 4n
+    for (const [start, limit, maxBytes] of [[0n, MAX_PATH, 1 << 20], [quarter, 2n * quarter - 1n, 3_000], [3n * quarter + 5n, MAX_PATH, 700]] as const) {
+      const expected = toHex(encode(StateChunk, await computeStateChunk(async (h) => memory.nodes.node(h), root, start, limit, maxBytes)))
+      const served = toHex(encode(StateChunk, await computeStateChunk((h) => store.readNode(h), root, start, limit, maxBytes)))
+      expect(served).toBe(expected)
+    }
+  })
+})
