@@ -5,7 +5,9 @@ import type { StateValueSource, StateWrite } from '../state/stateView.ts'
 import { TABLES } from '../state/tables.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 
-const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+// latin1Slice reads the bytes in place (no Buffer made per call): ids are computed per node per block.
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string
+const idOf = (hash: Uint8Array): string => latin1Slice.call(hash, 0, hash.length)
 
 /** Drops a map's oldest entries (insertion order) beyond `max`. */
 function trimOldest(cache: Map<string, unknown>, max: number): void {
@@ -148,21 +150,19 @@ export class StateTreeStore implements TreeNodeReader {
     for (const [id, nodes] of pages) this.#addPage(id, nodes)
   }
 
-  #addPage(id: string, nodes: readonly TreeNodeWrite[]): void {
+  /** Caches a page (`ids`: its nodes' ids when already computed), or marks it recently used when cached. */
+  #addPage(id: string, nodes: readonly TreeNodeWrite[], ids: string[] = nodes.map((n) => idOf(n.hash))): void {
     const cached = this.#pages.get(id)
     if (cached !== undefined) {
       this.#pages.delete(id)
       this.#pages.set(id, cached)
       return
     }
-    const ids: string[] = []
-    for (const n of nodes) {
-      const nodeId = idOf(n.hash)
-      const hit = this.#nodes.get(nodeId)
-      if (hit === undefined) this.#nodes.set(nodeId, { bytes: n.bytes, pages: 1 })
+    nodes.forEach((n, i) => {
+      const hit = this.#nodes.get(ids[i]!)
+      if (hit === undefined) this.#nodes.set(ids[i]!, { bytes: n.bytes, pages: 1 })
       else hit.pages++
-      ids.push(nodeId)
-    }
+    })
     this.#pages.set(id, ids)
   }
 
@@ -205,13 +205,20 @@ export class StateTreeStore implements TreeNodeReader {
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
     const added = new Map<string, Uint8Array>()
     for (const n of nodes) added.set(idOf(n.hash), n.bytes)
-    const bytesOf = (hash: Uint8Array): Uint8Array | undefined => added.get(idOf(hash)) ?? this.#nodes.get(idOf(hash))?.bytes
+    // The ids of the page being encoded, in its node order (each node's id computed once).
+    let ids: string[] = []
+    const bytesOf = (hash: Uint8Array): Uint8Array | undefined => {
+      const id = idOf(hash)
+      ids.push(id)
+      return added.get(id) ?? this.#nodes.get(id)?.bytes
+    }
     const ops: BatchOp[] = []
     const pending = added.has(idOf(root)) ? [root] : []
     for (let pageRoot = pending.pop(); pageRoot !== undefined; pageRoot = pending.pop()) {
+      ids = []
       const page = encodeTreePage(pageRoot, bytesOf)
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
-      this.#addPage(idOf(pageRoot), page.nodes)
+      this.#addPage(ids[0]!, page.nodes, ids)
       for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
     }
     return ops

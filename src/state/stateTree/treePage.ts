@@ -1,5 +1,5 @@
 import { StateTreeError } from './errors.ts'
-import { decodeTreeNode, isEmptyRef, type TreeNodeWrite, type TreeRef } from './treeNode.ts'
+import { decodeTreeNode, isEmptyRef, isZero, type TreeNodeWrite, type TreeRef } from './treeNode.ts'
 
 /**
  * Tree pages: how the state tree is stored (the roots, proofs and chunks do not depend on it).
@@ -37,32 +37,33 @@ export interface TreePage {
 export function encodeTreePage(root: Uint8Array, nodeBytes: (hash: Uint8Array) => Uint8Array | undefined): TreePage & { bytes: Uint8Array } {
   const nodes: TreeNodeWrite[] = []
   const children: TreeRef[] = []
-  const parts: Uint8Array[] = []
   let size = 0
   const visit = (hash: Uint8Array, leaf: boolean, rel: number): void => {
     const bytes = nodeBytes(hash) ?? corrupt(hash, 'a node of a rewritten page is not loaded')
     nodes.push({ hash, bytes })
-    if (rel > 0 && leaf) {
-      const length = new Uint8Array(4)
-      new DataView(length.buffer).setUint32(0, bytes.length)
-      parts.push(length)
-      size += 4
-    }
-    parts.push(bytes)
-    size += bytes.length
-    const node = decodeTreeNode(hash, bytes)
-    if (node.kind === 'leaf') return
-    for (const child of [node.left, node.right]) {
-      if (inPage(child, rel + 1)) visit(child.hash, child.leaf, rel + 1)
-      else if (!isEmptyRef(child)) children.push(child)
-    }
+    size += bytes.length + (rel > 0 && leaf ? 4 : 0)
+    const tag = bytes[0]!
+    if ((tag & 1) === 0) return
+    // An internal node's bytes: tag (1 | leftIsLeaf<<1 | rightIsLeaf<<2) ‖ left ‖ right (treeNode.ts).
+    child(bytes.subarray(1, 33), (tag & 2) !== 0, rel + 1)
+    child(bytes.subarray(33, 65), (tag & 4) !== 0, rel + 1)
+  }
+  const child = (hash: Uint8Array, leaf: boolean, rel: number): void => {
+    if (isZero(hash)) return
+    if (rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)) visit(hash, leaf, rel)
+    else children.push({ hash, leaf })
   }
   visit(root, false, 0)
   const bytes = new Uint8Array(size)
+  const view = new DataView(bytes.buffer)
   let at = 0
-  for (const p of parts) {
-    bytes.set(p, at)
-    at += p.length
+  for (const [i, n] of nodes.entries()) {
+    if (i > 0 && n.bytes[0] === 0) {
+      view.setUint32(at, n.bytes.length)
+      at += 4
+    }
+    bytes.set(n.bytes, at)
+    at += n.bytes.length
   }
   return { bytes, nodes, children }
 }
