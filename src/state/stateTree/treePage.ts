@@ -69,20 +69,20 @@ export function encodeTreePage(root: Uint8Array, nodeBytes: (hash: Uint8Array) =
 }
 
 /**
- * The nodes of a stored page whose root hash is `root` (each a copy, so a cached node does not
- * hold its whole page). A single stored node (the earlier layout, or state-sync chunks) decodes as
+ * The nodes of a stored page whose root hash is `root` (views into `bytes`: a caller that keeps
+ * some copies them, or keeps the page). A single stored node (the earlier layout, or state-sync chunks) decodes as
  * a page of that node alone with no children listed. Pure.
  */
 export function decodeTreePage(root: Uint8Array, bytes: Uint8Array): TreePage & { whole: boolean } {
-  if (decodeTreeNode(root, bytes).kind === 'leaf') return { nodes: [{ hash: root, bytes: bytes.slice() }], children: [], whole: true }
-  if (bytes.length === 65) return { nodes: [{ hash: root, bytes: bytes.slice() }], children: [], whole: false }
+  if (decodeTreeNode(root, bytes).kind === 'leaf') return { nodes: [{ hash: root, bytes }], children: [], whole: true }
+  if (bytes.length === 65) return { nodes: [{ hash: root, bytes }], children: [], whole: false }
   const nodes: TreeNodeWrite[] = []
   const children: TreeRef[] = []
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 0
   const take = (hash: Uint8Array, length: number): Uint8Array => {
     if (at + length > bytes.length) corrupt(root, 'it ends inside a node')
-    const out = bytes.slice(at, at + length)
+    const out = bytes.subarray(at, at + length)
     at += length
     nodes.push({ hash, bytes: out })
     return out
