@@ -52,6 +52,8 @@ export class StateTreeStore implements TreeNodeReader {
   /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
   readonly #pages = new Map<string, string[]>()
   readonly #maxNodes: number
+  /** Pages and nodes written since open (for benchmarks: entries per block). */
+  readonly written = { pages: 0, nodes: 0, bytes: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES) {
     this.#db = db
     this.#maxNodes = maxNodes
@@ -214,6 +216,7 @@ export class StateTreeStore implements TreeNodeReader {
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
     const added = new Map<string, Uint8Array>()
     for (const n of nodes) added.set(idOf(n.hash), n.bytes)
+    this.written.nodes += added.size
     // The ids of the page being encoded, in its node order (each node's id computed once).
     let ids: string[] = []
     const bytesOf = (hash: Uint8Array): Uint8Array | undefined => {
@@ -228,6 +231,8 @@ export class StateTreeStore implements TreeNodeReader {
       ids = []
       const page = encodeTreePage(pageRoot, bytesOf)
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
+      this.written.pages++
+      this.written.bytes += page.bytes.length
       this.#addPage(ids[0]!, page.nodes, ids)
       for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
     }
