@@ -22,7 +22,6 @@ function trimOldest(cache: Map<string, unknown>, max: number): void {
 /** How many tree nodes stay in memory between blocks (~100 bytes each with overhead, leaves more). */
 export const DEFAULT_TREE_CACHE_NODES = 400_000
 
-const bytesOfId = (id: string): Uint8Array => Buffer.from(id, 'latin1')
 
 /** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
@@ -42,11 +41,11 @@ interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
   /**
-   * Node id → node bytes, both latin1 strings: every node of every cached page. Strings, not
-   * Uint8Arrays: a full cache is 400k nodes, and strings are a fraction of the memory and of the
-   * garbage collector's work (measured: ~40 against ~100 ms of GC per block at 400k nodes).
+   * Node id (latin1 string) → node bytes, a view into its page's bytes: every node of every cached
+   * page. One buffer per page rather than per node: a full cache is 400k nodes, and a buffer
+   * each (or a string turned back into bytes at every read) costs the garbage collector more.
    */
-  readonly #nodes = new Map<string, string>()
+  readonly #nodes = new Map<string, Uint8Array>()
   /** How many cached pages hold a node, for nodes held by more than one (a node a block left unchanged is in both versions of its page). */
   readonly #shared = new Map<string, number>()
   /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
@@ -60,8 +59,7 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    const bytes = this.#nodes.get(idOf(hash))
-    return bytes === undefined ? undefined : bytesOfId(bytes)
+    return this.#nodes.get(idOf(hash))
   }
 
   get cachedNodes(): number {
@@ -80,7 +78,7 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
     const cached = this.#nodes.get(idOf(hash))
-    return (await this.#db.get(Bucket.treePage, hash)) ?? (cached === undefined ? undefined : bytesOfId(cached)) ?? (await this.#db.get(Bucket.treeNode, hash))
+    return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
   /** Loads into the cache every page on the paths of `keys` in the tree at `root`. */
@@ -101,7 +99,7 @@ export class StateTreeStore implements TreeNodeReader {
       const cached = this.#nodes.get(idOf(hash))
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
       if (cached === undefined) return
-      const node = decodeTreeNode(hash, bytesOfId(cached))
+      const node = decodeTreeNode(hash, cached)
       if (node.kind === 'leaf') return
       const left: Uint8Array[] = []
       const right: Uint8Array[] = []
@@ -169,8 +167,9 @@ export class StateTreeStore implements TreeNodeReader {
     }
     nodes.forEach((n, i) => {
       const nodeId = ids[i]!
-      if (!this.#nodes.has(nodeId)) this.#nodes.set(nodeId, idOf(n.bytes))
-      else this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      if (this.#nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      // A node already cached points into the newest page holding it, so older pages' buffers can go.
+      this.#nodes.set(nodeId, n.bytes)
     })
     this.#pages.set(id, ids)
   }
@@ -222,8 +221,7 @@ export class StateTreeStore implements TreeNodeReader {
     const bytesOf = (hash: Uint8Array): Uint8Array | undefined => {
       const id = idOf(hash)
       ids.push(id)
-      const cached = this.#nodes.get(id)
-      return added.get(id) ?? (cached === undefined ? undefined : bytesOfId(cached))
+      return added.get(id) ?? this.#nodes.get(id)
     }
     const ops: BatchOp[] = []
     const pending = added.has(idOf(root)) ? [root] : []
@@ -233,7 +231,8 @@ export class StateTreeStore implements TreeNodeReader {
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
       this.written.pages++
       this.written.bytes += page.bytes.length
-      this.#addPage(ids[0]!, page.nodes, ids)
+      // Cached as views into the page's bytes (the same nodes in the same order).
+      this.#addPage(ids[0]!, decodeTreePage(pageRoot, page.bytes).nodes, ids)
       for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
     }
     return ops
