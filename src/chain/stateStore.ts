@@ -22,7 +22,6 @@ function trimOldest(cache: Map<string, unknown>, max: number): void {
 /** How many tree nodes stay in memory between blocks (~100 bytes each with overhead, leaves more). */
 export const DEFAULT_TREE_CACHE_NODES = 400_000
 
-
 /** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
 
