@@ -1,12 +1,24 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash as hashOneShot } from 'node:crypto'
 
 /** The one hash of the project: sha256, 32 bytes. node:crypto measured ~7x faster than noble here. */
 export function hash(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest().buffer.slice(0, 32))
+  // One-shot: ~2x faster than createHash for the short inputs hashed per block (state tree nodes).
+  return new Uint8Array(hashOneShot('sha256', data, 'buffer'))
 }
 
-/** hash(a || b || ...) without building the concatenation. */
+/** hash(a || b || ...); short inputs (tree nodes: 65 bytes) are concatenated and hashed one-shot (faster), long ones streamed. */
 export function hashParts(...parts: Uint8Array[]): Uint8Array {
+  let total = 0
+  for (const p of parts) total += p.length
+  if (total <= 1024) {
+    const all = new Uint8Array(total)
+    total = 0
+    for (const p of parts) {
+      all.set(p, total)
+      total += p.length
+    }
+    return new Uint8Array(hashOneShot('sha256', all, 'buffer'))
+  }
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
