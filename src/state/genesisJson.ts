@@ -1,4 +1,4 @@
-import type { ChainParams, ConsensusConfig, GenesisConfig } from '../../blocks/schema.ts'
+import { ChainParams, type ConsensusConfig, type GenesisConfig } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
 import { GenesisError } from './errors.ts'
 import { FEE_PARAM_DEFAULTS } from './fees.ts'
@@ -69,7 +69,14 @@ export function parseGenesisJson(json: unknown): GenesisConfig {
     spaceLookups: intField(c.spaceLookups, 'consensus.spaceLookups'),
   }
   const params = {} as Record<string, number | bigint>
-  for (const [k, v] of Object.entries(j.params)) params[k] = PARAM_BIGINTS.has(k) ? bigintField(v, `params.${k}`) : intField(v, `params.${k}`)
+  // Every parameter is stated: a genesis written before a parameter existed is refused by name,
+  // never completed from this build's defaults (two builds would then run different chains).
+  const known = ChainParams.shape.kind === 'struct' ? Object.keys(ChainParams.shape.fields) : []
+  for (const k of known) if (!Object.hasOwn(j.params, k)) bad(`params.${k}`, 'is missing (a genesis file from before this parameter existed: regenerate it, or add the parameter)')
+  for (const [k, v] of Object.entries(j.params)) {
+    if (!known.includes(k)) bad(`params.${k}`, 'is not a chain parameter')
+    params[k] = PARAM_BIGINTS.has(k) ? bigintField(v, `params.${k}`) : intField(v, `params.${k}`)
+  }
   return {
     chainId: j.chainId,
     genesisTime: bigintField(j.genesisTime, 'genesisTime'),
