@@ -422,14 +422,7 @@ export class ShardStore {
 
   async #readRange(asset: Hash, shardIndex: number, offset: number, length: number): Promise<Uint8Array> {
     const parts = await this.#readRangeParts(asset, shardIndex, offset, length)
-    if (parts.length === 1) return parts[0]!
-    const out = new Uint8Array(length)
-    let at = 0
-    for (const part of parts) {
-      out.set(part, at)
-      at += part.length
-    }
-    return out
+    return parts.length === 1 ? parts[0]! : concatBytes(...parts)
   }
 
   /** The stored pieces covering [offset, offset + length), trimmed to it: views, no copy. */
