@@ -52,6 +52,18 @@ function profiler(dir: string | undefined, name: string): { start(): Promise<voi
 }
 const nextMessage = <T>(child: NodeJS.Process | import('node:child_process').ChildProcess): Promise<T> => new Promise((resolve) => child.once('message', (m) => resolve(m as T)))
 
+/** A role process's profiled window, told by the parent: start, stop, then one more message to go on. */
+async function profileUntilTold(name: string): Promise<void> {
+  const prof = profiler(process.env.XSC_READ_PATH_PROF, name)
+  await nextMessage(process)
+  await prof.start()
+  send('started')
+  await nextMessage(process)
+  await prof.stop()
+  send('stopped')
+  await nextMessage(process)
+}
+
 async function runHosts(dir: string, mib: number): Promise<void> {
   const data = new Uint8Array(mib << 20)
   randomFillSync(data)
@@ -75,14 +87,7 @@ async function runHosts(dir: string, mib: number): Promise<void> {
     addrs.push(`${net.multiaddrs()[0]!}`)
   }
   send({ addrs, manifest: toHex(encode(ManifestCodec, manifest)), asset: toHex(asset) })
-  const prof = profiler(process.env.XSC_READ_PATH_PROF, 'hosts')
-  await nextMessage(process)
-  await prof.start()
-  send('started')
-  await nextMessage(process)
-  await prof.stop()
-  send('stopped')
-  await nextMessage(process)
+  await profileUntilTold('hosts')
   for (const s of stores) await s.close()
   process.exit(0)
 }
@@ -108,14 +113,7 @@ async function runValidator(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as { port: number }).port
   send({ url: `http://127.0.0.1:${port}/assets/${assetHex}` })
-  const prof = profiler(process.env.XSC_READ_PATH_PROF, 'validator')
-  await nextMessage(process)
-  await prof.start()
-  send('started')
-  await nextMessage(process)
-  await prof.stop()
-  send('stopped')
-  await nextMessage(process)
+  await profileUntilTold('validator')
   server.close()
   await net.stop()
   process.exit(0)

@@ -97,7 +97,6 @@ export async function getAssetDataDirectStream(client: Client, p: GetAssetDataDi
       await close()
     }
   }
-  const provenAt = { height, blockHash: commit.hash }
-  if (p.range !== undefined) return { manifest, encrypted: () => undefined, data: stored(), provenAt, close }
-  return { manifest, ...plaintextOf(stored(), p.key), provenAt, close }
+  if (p.range !== undefined) return { manifest, encrypted: () => undefined, data: stored(), provenAt: pin, close }
+  return { manifest, ...plaintextOf(stored(), p.key), provenAt: pin, close }
 }

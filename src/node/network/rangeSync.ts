@@ -39,6 +39,15 @@ export interface RangeSyncModules {
 }
 
 const MAX_BLOCKS = PROTOCOL_LIMITS.blocksByRange.maxBlocks
+
+/** One block of a range answer: the block, its bytes as sent, and its commit. */
+interface RangeAnswer { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }
+
+/** Decodes one range answer item (a CommittedBlock); throws on bytes that do not parse. */
+function decodeRangeAnswer(bytes: Uint8Array): RangeAnswer {
+  const c = decode(CommittedBlock, bytes)
+  return { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
+}
 /** Peers a commit-led fetch asks in turn before it falls back to a status-led session. */
 const MAX_COMMITTED_FETCH_PEERS = 4
 
@@ -132,10 +141,9 @@ export class RangeSync {
         continue
       }
       if (list.length === 0) continue
-      let decoded: { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }
+      let decoded: RangeAnswer
       try {
-        const c = decode(CommittedBlock, list[0]!)
-        decoded = { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
+        decoded = decodeRangeAnswer(list[0]!)
       } catch {
         net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
         continue
@@ -236,12 +244,9 @@ export class RangeSync {
         session.answeredStale = true
         return
       }
-      let decoded: { block: Block; blockBytes: Uint8Array; commit: CommittedBlock['commit'] }[]
+      let decoded: RangeAnswer[]
       try {
-        decoded = list.map((bytes) => {
-          const c = decode(CommittedBlock, bytes)
-          return { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
-        })
+        decoded = list.map(decodeRangeAnswer)
       } catch {
         net.penalize(peer, SYNC_PENALTY.invalidBlock, 'undecodable range-synced block')
         return
