@@ -53,6 +53,8 @@ interface Slot {
   worker: Worker
   ctl: Int32Array
   data: Uint8Array
+  /** The worker said it takes jobs: the backstop then times the job, not the worker's boot. */
+  ready: boolean
   job?: Pending & { timer: NodeJS.Timeout }
 }
 
@@ -92,7 +94,7 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
   const makeSlot = (index: number): void => {
     const channel = new SharedArrayBuffer(STATE_HEADER_BYTES + Math.max(LIMITS.stateValue, LIMITS.stateKey))
     const worker = spawnWorker(channel, resourceLimits, opts.recycleAfterComponents ?? 256)
-    const slot: Slot = { worker, ctl: new Int32Array(channel, 0, 2), data: new Uint8Array(channel, STATE_HEADER_BYTES) }
+    const slot: Slot = { worker, ctl: new Int32Array(channel, 0, 2), data: new Uint8Array(channel, STATE_HEADER_BYTES), ready: false }
     slots[index] = slot
     worker.on('message', (msg: WorkerReply) => onMessage(slot, msg))
     worker.on('error', (e) => fail(slot, new ComputeError('WORKER_FAILED', `compute worker failed: ${e.message}`, {}, { cause: e })))
@@ -113,6 +115,11 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
   }
 
   const onMessage = (slot: Slot, msg: WorkerReply): void => {
+    if (msg.type === 'ready') {
+      slot.ready = true
+      pump()
+      return
+    }
     const j = slot.job
     if (j === undefined || j.job.id !== msg.id) return
     if (msg.type === 'stateGet') {
@@ -151,8 +158,8 @@ export function createComputePool(opts: ComputePoolOpts = {}): ComputePool {
 
   const pump = (): void => {
     for (let i = 0; i < slots.length && queue.length > 0; i++) {
-      const slot = slots[i]!
-      if (slot.job !== undefined) continue
+      const slot = slots[i]
+      if (slot === undefined || !slot.ready || slot.job !== undefined) continue
       const next = queue.shift()!
       const timer = setTimeout(() => {
         // Backstop only: the meter ends every execution long before this in a sane runtime.

@@ -83,3 +83,5 @@ port.on('message', (job: WorkerJob) => {
     },
   )
 })
+
+port.postMessage({ type: 'ready' } satisfies WorkerReply)

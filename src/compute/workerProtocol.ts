@@ -20,6 +20,8 @@ export type WorkerReply =
   | { type: 'prepared'; id: number; artifact: ComponentArtifact }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'stateGet'; id: number }
+  /** Sent once, when the worker's code has loaded and it takes jobs (booting under load takes seconds). */
+  | { type: 'ready' }
 
 /** Layout of the state channel: [flag, length] as Int32, then the key or value bytes. */
 export const STATE_HEADER_BYTES = 8

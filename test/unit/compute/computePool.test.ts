@@ -130,6 +130,18 @@ describe('compute pool', () => {
     }
   })
 
+  test("the backstop times the job, not the worker's boot: a job sent before the worker loaded is not a TIMEOUT", async () => {
+    // Loading a worker's code takes ~0.3-1.5 s (tsx, the runtimes); a backstop shorter than that
+    // failed the first job after every (re)spawn on a busy host.
+    const small = createComputePool({ workers: 1, timeoutMs: 200 })
+    try {
+      const r = await small.execute({ assetId: 'loop', code: loadFixture('loop'), kind: 'module', fn: 'run', input: new Uint8Array(), fuelLimit: 1000n, state: noState })
+      expect(r.outcome).toBe(OUTCOME.outOfFuel)
+    } finally {
+      await small.close()
+    }
+  })
+
   test('the wall-clock backstop kills a stuck worker with TIMEOUT and the pool recovers', async () => {
     const small = createComputePool({ workers: 1, timeoutMs: 1500 })
     try {
