@@ -7,7 +7,7 @@
  * CPU is the process's (all threads) from the first tx until every node holds every tx; CPU per
  * tx per node divides by txs × nodes. Last line: one JSON object.
  *
- *   npx tsx scripts/bench/txGossip.ts [--txs 4000] [--rate 400]
+ *   npx tsx scripts/bench/txGossip.ts [--txs 4000] [--rate 400] [--window-ms 25]
  */
 import '../../src/polyfill.ts'
 
@@ -25,9 +25,10 @@ import { TxGossipBatch, TxGossipBatcher } from '../../src/node/network/txGossipB
 import { verifyTxSignature } from '../../src/state/checkTx.ts'
 import { round } from './support/stats.ts'
 
-const { values } = parseArgs({ options: { txs: { type: 'string', default: '4000' }, rate: { type: 'string', default: '400' } } })
+const { values } = parseArgs({ options: { txs: { type: 'string', default: '4000' }, rate: { type: 'string', default: '400' }, 'window-ms': { type: 'string', default: '25' } } })
 const TXS = Number(values.txs)
 const RATE = Number(values.rate)
+const WINDOW_MS = Number(values['window-ms'])
 const CHAIN = 'bench-tx-gossip'
 const NODES = 4
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -74,7 +75,7 @@ async function runMode(batched: boolean): Promise<Record<string, number>> {
     subscribeGossipHandlers(net, counted, { validator: true })
     const publish = (bytes: Uint8Array): Promise<number> => net.publish('transactions', bytes)
     if (batched) {
-      const batcher = new TxGossipBatcher({ publish })
+      const batcher = new TxGossipBatcher({ publish, windowMs: WINDOW_MS })
       v.send = (tx) => {
         admit(tx)
         batcher.add(tx)
@@ -117,5 +118,5 @@ const single = await runMode(false)
 console.log(JSON.stringify({ mode: 'one message per tx', ...single }))
 const batched = await runMode(true)
 console.log(JSON.stringify({ mode: 'batched', ...batched }))
-console.log(JSON.stringify({ txs: TXS, ratePerSec: RATE, nodes: NODES, cpuUsPerTxPerNodeSingle: single.cpuUsPerTxPerNode, cpuUsPerTxPerNodeBatched: batched.cpuUsPerTxPerNode, ratio: round(single.cpuUsPerTxPerNode! / batched.cpuUsPerTxPerNode!, 2), messagesPerTxPerNodeSingle: single.messagesReceivedPerTxPerNode, messagesPerTxPerNodeBatched: batched.messagesReceivedPerTxPerNode }))
+console.log(JSON.stringify({ txs: TXS, ratePerSec: RATE, windowMs: WINDOW_MS, nodes: NODES, cpuUsPerTxPerNodeSingle: single.cpuUsPerTxPerNode, cpuUsPerTxPerNodeBatched: batched.cpuUsPerTxPerNode, ratio: round(single.cpuUsPerTxPerNode! / batched.cpuUsPerTxPerNode!, 2), messagesPerTxPerNodeSingle: single.messagesReceivedPerTxPerNode, messagesPerTxPerNodeBatched: batched.messagesReceivedPerTxPerNode }))
 process.exit(0)
