@@ -374,10 +374,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     const cached = this.#checked.get(toHex(hash))
     if (cached !== undefined && cached.head === toHex(head.hash)) return cached
-    if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
-      throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
-    }
+    // Every stored block is at or below the head, so a child of the head is never one: the store
+    // is read (a database get per checked block) only for a block that does not extend the head.
     if (!equalBytes(block.header.prevHash, head.hash)) {
+      if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
+        throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
+      }
       throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
     }
     // Signature checks start first, on the workers, and run while this thread checks structure,

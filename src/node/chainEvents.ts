@@ -104,8 +104,10 @@ export class ChainEvents implements RpcEventSource {
   async finalizedTo(height: number): Promise<void> {
     while (this.#lastFinalized < height) {
       const h = ++this.#lastFinalized
-      const hash = await this.#chain.store.getHashAtHeight(h)
-      const header = hash && (await this.#chain.store.getHeader(hash))
+      // The usual case is the head itself (BFT applies a block with its commit): no database reads.
+      const head = this.#chain.store.head
+      const hash = h === head.height ? head.hash : await this.#chain.store.getHashAtHeight(h)
+      const header = h === head.height ? head.header : hash && (await this.#chain.store.getHeader(hash))
       if (hash && header) this.#emit({ topic: 'finalizedHeads', height: h, index: 0, hash, header })
     }
   }

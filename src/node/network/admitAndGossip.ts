@@ -1,8 +1,8 @@
-import { encode } from '../../../blocks/codec.ts'
-import { type Hash, SignedTx } from '../../../blocks/schema.ts'
+import type { Hash, SignedTx } from '../../../blocks/schema.ts'
 import type { Chain } from '../../chain/chain.ts'
 import type { NetNode } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
+import { txGossipBatcherOf } from './txGossipBatch.ts'
 
 export interface AdmitAndGossipModules {
   chain: Chain
@@ -14,13 +14,12 @@ export interface AdmitAndGossipModules {
 /**
  * The one way a tx enters this node, whoever brings it (RPC, the host role, gossip): the mempool
  * admits it (a typed error says why not) and then it is gossiped, so the slot's proposer sees it
- * wherever it arrived. A tx that came by gossip is not published again: gossipsub forwards it
- * itself once its validator accepts it.
+ * wherever it arrived. Local txs leave in batches (txGossipBatch.ts: a lone tx at once, a burst
+ * as one message). A tx that came by gossip is not published again: gossipsub forwards its
+ * batch itself once this validator accepts it.
  */
 export async function admitAndGossip(m: AdmitAndGossipModules, tx: SignedTx, source: 'local' | 'gossip' = 'local'): Promise<Hash> {
   const id = await m.chain.submitTx(tx)
-  if (source === 'local' && m.net !== undefined) {
-    m.net.publish('transactions', encode(SignedTx, tx)).catch((err: unknown) => m.log.debug({ topic: 'transactions', err: String(err) }, 'publish failed'))
-  }
+  if (source === 'local' && m.net !== undefined) txGossipBatcherOf(m.net, m.log).add(tx)
   return id
 }

@@ -2,6 +2,7 @@ import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { CommittedBlock, ConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
+import { TxGossipBatch } from './txGossipBatch.ts'
 
 /**
  * One table for the gossip this node validates, as Lodestar's network/processor/gossipHandlers:
@@ -15,7 +16,7 @@ export interface GossipHandler<T> {
 }
 
 export interface GossipHandlers {
-  transactions: GossipHandler<SignedTx>
+  transactions: GossipHandler<SignedTx[]>
   blocks: GossipHandler<Block>
   consensus: GossipHandler<ConsensusMessage>
   commits: GossipHandler<CommittedBlock>
@@ -42,10 +43,23 @@ export interface GossipHandlerModules {
 export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
   return {
     transactions: {
-      codec: SignedTx,
-      validate: async (tx): Promise<ValidationResult> => {
-        await m.admitTx(tx)
-        return 'accept'
+      codec: TxGossipBatch,
+      // Each tx of the batch is admitted in order (a sender's nonces follow each other). One that
+      // can never be valid (bad signature, wrong chain) rejects the batch and scores its sender
+      // down, the others still admitted here; a batch with nothing new is ignored, not forwarded.
+      validate: async (txs): Promise<ValidationResult> => {
+        if (txs.length === 0) return 'reject'
+        let admitted = 0
+        let rejected = false
+        for (const tx of txs) {
+          try {
+            await m.admitTx(tx)
+            admitted++
+          } catch (e) {
+            if (gossipVerdictOf(e, 'transactions') === 'reject') rejected = true
+          }
+        }
+        return rejected ? 'reject' : admitted > 0 ? 'accept' : 'ignore'
       },
     },
     blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },

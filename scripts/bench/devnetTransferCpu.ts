@@ -1,0 +1,75 @@
+/**
+ * Validator CPU per included transfer on a devnet that is already running (`npm run devnet` or
+ * `scripts/devnet.ts --data DIR --rpc-port P`), for comparing two builds' devnets side by side
+ * over the same window (CPU per unit of work moves less with the machine's load than rates do):
+ * funds 8 accounts from devnet account 0, keeps 200 transfers each in flight to validator
+ * `j mod 4` for `--secs`, waits until the sink's balance stops growing, and divides the
+ * validators' CPU (from /proc, every `xsc node` process whose --data is under DIR/validator-*) by
+ * the transfers included. `--tag` must differ between runs on one devnet (fresh accounts).
+ * Last line: one JSON object.
+ *
+ *   npx tsx scripts/bench/devnetTransferCpu.ts --rpc-port 8545 --data .devnet --secs 20 --tag a
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+
+import { createClient, getBalance, getChainStatus, getNonce, getTransaction, http, transfer } from '../../src/client/index.ts'
+import { hash, keyPairFromSecret, utf8 } from '../../src/crypto/index.ts'
+import { devnetKey } from '../devnetKeys.ts'
+import { closedLoad } from './support/closedLoad.ts'
+
+const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, secs: { type: 'string', default: '20' }, tag: { type: 'string', default: 'a' }, 'chain-id': { type: 'string', default: 'xsc-devnet' } } })
+const base = Number(values['rpc-port'])
+const dataDir = resolve(values.data)
+const chainId = values['chain-id']
+const clients = [0, 1, 2, 3].map((i) => createClient({ transport: http(`http://127.0.0.1:${base + i}`, { timeoutMs: 15_000 }) }))
+const key = (name: string) => keyPairFromSecret(hash(utf8(`devnet-transfer-cpu/${values.tag}/${name}`)))
+const senders = Array.from({ length: 8 }, (_, i) => key(`sender-${i}`))
+const sink = key('sink')
+const AMOUNT = 1000n
+
+/** CPU ms (user + system) of the devnet's validator processes. */
+function validatorsCpuMs(): number {
+  let out = ''
+  try {
+    out = execFileSync('pgrep', ['-f', `xsc.js node --data ${dataDir}/validator-`]).toString()
+  } catch {
+    return 0
+  }
+  let ticks = 0
+  for (const pid of out.trim().split('\n').filter(Boolean)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // exited
+    }
+  }
+  return ticks * 10 // USER_HZ 100
+}
+
+const funder = devnetKey('account', 0)
+let nonce = await getNonce(clients[0]!, { address: funder.publicKey })
+let last: Uint8Array | undefined
+for (const s of senders) last = await transfer(clients[0]!, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: nonce++, chainId })
+for (let i = 0; i < 600 && !(await getTransaction(clients[0]!, { id: last! })); i++) await sleep(100)
+const h0 = (await getChainStatus(clients[0]!)).head.height
+const cpu0 = validatorsCpuMs()
+const t0 = Date.now()
+const load = await closedLoad({ senders, clients, seconds: Number(values.secs), inflight: 200, isDone: () => false, send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: AMOUNT, nonce: n, chainId }) })
+// Drained when the sink's balance held still for 3 s (or after 60 s).
+let balance = -1n
+let still = 0
+for (let i = 0; i < 120 && still < 6; i++) {
+  await sleep(500)
+  const b = await getBalance(clients[0]!, { address: sink.publicKey })
+  still = b === balance ? still + 1 : 0
+  balance = b
+}
+const cpuMs = validatorsCpuMs() - cpu0
+const blocks = (await getChainStatus(clients[0]!)).head.height - h0
+const included = Number(balance / AMOUNT)
+console.log(JSON.stringify({ sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))

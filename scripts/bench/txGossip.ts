@@ -1,0 +1,122 @@
+/**
+ * What gossiping a tx costs 4 validators (real libp2p nodes, full mesh on loopback, one process):
+ * txs arrive at the 4 nodes in turn (as RPC clients spread them) at `--rate` per second; each
+ * node gossips what it admits and admits what it receives (the real `transactions` handler:
+ * batch decode, a signature check per tx, a seen-set standing in for the mempool's ALREADY_KNOWN).
+ * Run twice: one message per tx (how txs were gossiped before) and through TxGossipBatcher.
+ * CPU is the process's (all threads) from the first tx until every node holds every tx; CPU per
+ * tx per node divides by txs × nodes. Last line: one JSON object.
+ *
+ *   npx tsx scripts/bench/txGossip.ts [--txs 4000] [--rate 400] [--window-ms 25]
+ */
+import '../../src/polyfill.ts'
+
+import { parseArgs } from 'node:util'
+
+import { encode } from '../../blocks/codec.ts'
+import { txId } from '../../blocks/ids.ts'
+import type { SignedTx } from '../../blocks/schema.ts'
+import { MempoolError } from '../../src/chain/errors.ts'
+import { buildTransfer, signTx } from '../../src/client/tx.ts'
+import { hash, keyPairFromSecret, toHex, utf8 } from '../../src/crypto/index.ts'
+import { createNetNode, type NetNode } from '../../src/net/index.ts'
+import { createGossipHandlers, subscribeGossipHandlers } from '../../src/node/network/gossipHandlers.ts'
+import { TxGossipBatch, TxGossipBatcher } from '../../src/node/network/txGossipBatch.ts'
+import { verifyTxSignature } from '../../src/state/checkTx.ts'
+import { round } from './support/stats.ts'
+
+const { values } = parseArgs({ options: { txs: { type: 'string', default: '4000' }, rate: { type: 'string', default: '400' }, 'window-ms': { type: 'string', default: '25' } } })
+const TXS = Number(values.txs)
+const RATE = Number(values.rate)
+const WINDOW_MS = Number(values['window-ms'])
+const CHAIN = 'bench-tx-gossip'
+const NODES = 4
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timeout waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+function makeTxs(run: string): SignedTx[] {
+  const senders = Array.from({ length: 16 }, (_, i) => keyPairFromSecret(hash(utf8(`bench-tx-gossip/${run}/${i}`))))
+  const to = hash(utf8('sink'))
+  return Array.from({ length: TXS }, (_, i) => signTx(buildTransfer({ chainId: CHAIN, from: senders[i % 16]!.publicKey, nonce: Math.floor(i / 16), fee: 500n, to, amount: 1000n }), senders[i % 16]!.secretKey))
+}
+
+interface Validator { net: NetNode; held: Set<string>; messages: number; send(tx: SignedTx): void; close(): void }
+
+async function runMode(batched: boolean): Promise<Record<string, number>> {
+  const validators: Validator[] = []
+  for (let i = 0; i < NODES; i++) {
+    const net = createNetNode({ secretKey: new Uint8Array(32).fill(batched ? 40 + i : 80 + i), chainId: CHAIN })
+    const v: Validator = { net, held: new Set(), messages: 0, send: () => {}, close: () => {} }
+    const admit = (tx: SignedTx): void => {
+      const id = toHex(txId(tx))
+      if (v.held.has(id)) throw new MempoolError('ALREADY_KNOWN', 'known', { txId: id })
+      verifyTxSignature(tx, CHAIN, {})
+      v.held.add(id)
+    }
+    const handlers = createGossipHandlers({
+      admitTx: (tx) => {
+        admit(tx)
+      },
+      processBlock: async () => 'ignore',
+      handleConsensus: async () => 'ignore',
+      handleCommitted: async () => 'ignore',
+      withinVoteCap: () => true,
+      submitEvidence: () => false,
+      withinEvidenceCap: () => true,
+    })
+    const counted = { ...handlers, transactions: { ...handlers.transactions, validate: (txs: SignedTx[], bytes: Uint8Array, from: string | undefined) => (v.messages++, handlers.transactions.validate(txs, bytes, from)) } }
+    subscribeGossipHandlers(net, counted, { validator: true })
+    const publish = (bytes: Uint8Array): Promise<number> => net.publish('transactions', bytes)
+    if (batched) {
+      const batcher = new TxGossipBatcher({ publish, windowMs: WINDOW_MS })
+      v.send = (tx) => {
+        admit(tx)
+        batcher.add(tx)
+      }
+      v.close = () => batcher.close()
+    } else {
+      v.send = (tx) => {
+        admit(tx)
+        void publish(encode(TxGossipBatch, [tx]))
+      }
+    }
+    validators.push(v)
+  }
+  try {
+    await Promise.all(validators.map((v) => v.net.start()))
+    for (let i = 0; i < NODES; i++) for (let j = i + 1; j < NODES; j++) await validators[i]!.net.dial(validators[j]!.net.multiaddrs()[0]!)
+    await waitFor(() => validators.every((v) => v.net.topicPeers('transactions').length === NODES - 1), 10_000, 'the mesh')
+    await sleep(1500) // mesh grafts settle
+    const txs = makeTxs(batched ? 'batched' : 'single')
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (let i = 0; i < TXS; i++) {
+      const due = t0 + (i * 1000) / RATE
+      const wait = due - performance.now()
+      if (wait > 1) await sleep(wait)
+      validators[i % NODES]!.send(txs[i]!)
+    }
+    await waitFor(() => validators.every((v) => v.held.size >= TXS), 60_000, 'every tx on every node')
+    const cpu = process.cpuUsage(cpu0)
+    const wallMs = performance.now() - t0
+    const messages = validators.reduce((s, v) => s + v.messages, 0)
+    return { cpuUsPerTxPerNode: round((cpu.user + cpu.system) / TXS / NODES, 1), messagesReceivedPerTxPerNode: round(messages / TXS / NODES, 3), wallMs: Math.round(wallMs) }
+  } finally {
+    for (const v of validators) v.close()
+    await Promise.all(validators.map((v) => v.net.stop().catch(() => undefined)))
+  }
+}
+
+const single = await runMode(false)
+console.log(JSON.stringify({ mode: 'one message per tx', ...single }))
+const batched = await runMode(true)
+console.log(JSON.stringify({ mode: 'batched', ...batched }))
+console.log(JSON.stringify({ txs: TXS, ratePerSec: RATE, windowMs: WINDOW_MS, nodes: NODES, cpuUsPerTxPerNodeSingle: single.cpuUsPerTxPerNode, cpuUsPerTxPerNodeBatched: batched.cpuUsPerTxPerNode, ratio: round(single.cpuUsPerTxPerNode! / batched.cpuUsPerTxPerNode!, 2), messagesPerTxPerNodeSingle: single.messagesReceivedPerTxPerNode, messagesPerTxPerNodeBatched: batched.messagesReceivedPerTxPerNode }))
+process.exit(0)

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+import { decode } from '../../../../blocks/codec.ts'
+import type { SignedTx } from '../../../../blocks/schema.ts'
+import { MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher } from '../../../../src/node/network/txGossipBatch.ts'
+import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
+
+const alice = testKey('tx-batch-alice')
+
+/** A batcher on a hand-driven clock; every published message decoded back into its txs. */
+function setup(opts: { windowMs?: number; maxBytes?: number } = {}) {
+  let now = 1_000
+  const sent: SignedTx[][] = []
+  const batcher = new TxGossipBatcher({ publish: async (bytes) => void sent.push(decode(TxGossipBatch, bytes)), now: () => now, ...opts })
+  return { batcher, sent, advance: (ms: number) => void (now += ms) }
+}
+
+describe('TxGossipBatcher: the txs a node gossips, coalesced', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('sends a lone tx at once (no added latency when the node is quiet)', () => {
+    const { batcher, sent } = setup()
+    batcher.add(transfer(alice, 0, alice.publicKey, 1n))
+    expect(sent.map((b) => b.length)).toEqual([1])
+    expect(batcher.waiting).toBe(0)
+  })
+
+  it('sends a burst within the window as one message, in admission order', async () => {
+    vi.useFakeTimers()
+    const { batcher, sent, advance } = setup({ windowMs: 25 })
+    for (let n = 0; n < 10; n++) batcher.add(transfer(alice, n, alice.publicKey, 1n))
+    expect(sent.map((b) => b.length)).toEqual([1])
+    advance(25)
+    await vi.advanceTimersByTimeAsync(25)
+    expect(sent.map((b) => b.length)).toEqual([1, 9])
+    expect(sent.flat().map((tx) => tx.body.nonce)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
+  it('never exceeds the count cap or the byte bound (a big tx leaves alone)', () => {
+    const { batcher, sent } = setup({ windowMs: 1_000_000, maxBytes: 4096 })
+    const small = transfer(alice, 0, alice.publicKey, 1n)
+    for (let n = 0; n < 3 * MAX_TXS_PER_GOSSIP; n++) batcher.add(small)
+    const big = signTx(alice, 0, { type: 'execute', asset: new Uint8Array(32), fn: 'run', input: new Uint8Array(8000), fuelLimit: 1n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false, deadlineSlots: 10, origin: { x: 0, y: 0, z: 0 }, zones: [], strategy: 0, minMemoryBytes: 0n }, { fee: 1n })
+    batcher.add(big)
+    batcher.flush()
+    expect(sent.every((b) => b.length <= MAX_TXS_PER_GOSSIP)).toBe(true)
+    expect(sent.flat().length).toBe(3 * MAX_TXS_PER_GOSSIP + 1)
+    expect(sent.at(-1)).toHaveLength(1)
+    expect(sent.length).toBeGreaterThan(3)
+  })
+
+  it('close drops what waits and stops the timer', async () => {
+    vi.useFakeTimers()
+    const { batcher, sent } = setup({ windowMs: 25 })
+    batcher.add(transfer(alice, 0, alice.publicKey, 1n))
+    batcher.add(transfer(alice, 1, alice.publicKey, 1n))
+    batcher.close()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(sent.map((b) => b.length)).toEqual([1])
+  })
+})
