@@ -1,6 +1,6 @@
 import { LIMITS } from '../../blocks/schema.ts'
 
-/** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/1`. */
+/** The gossip topics of a chain. Names carry the chain id and a version: `/xsc/<chainId>/<topic>/<version>`. */
 export const GOSSIP_TOPICS = ['transactions', 'blocks', 'consensus', 'commits', 'receipts', 'evidence', 'executionKeys', 'heartbeats'] as const
 export type GossipTopic = (typeof GOSSIP_TOPICS)[number]
 
@@ -31,6 +31,13 @@ export function isGossipTopic(topic: unknown): topic is GossipTopic {
   return typeof topic === 'string' && (GOSSIP_TOPICS as readonly string[]).includes(topic)
 }
 
+/**
+ * A topic's message format version. A new format gets a new topic name, so nodes of two builds do not
+ * share a mesh whose messages they would refuse (and score each other down for): 2 = `transactions`
+ * carries batches of txs (TxGossipBatch).
+ */
+const TOPIC_VERSION: Readonly<Partial<Record<GossipTopic, number>>> = { transactions: 2 }
+
 export function topicName(chainId: string, topic: GossipTopic): string {
-  return `/xsc/${chainId}/${topic}/1`
+  return `/xsc/${chainId}/${topic}/${TOPIC_VERSION[topic] ?? 1}`
 }
