@@ -4,7 +4,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
 import { concatBytes } from '../crypto/bytes.ts'
 import { NetError } from './errors.ts'
-import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, FRAME_HEADER_BYTES, type Frame, type FramePiece, MAX_FRAME_BYTES, readFramePieces, readFrames } from './framing.ts'
+import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, FRAME_HEADER_BYTES, type FramePiece, MAX_FRAME_BYTES, readFramePieces, readFrames } from './framing.ts'
 import type { NetLogger } from './logger.ts'
 import { RemoteErrorMessage } from './messages.ts'
 
