@@ -1,6 +1,7 @@
 import { hash as oneShot } from 'node:crypto'
 
 import { EMPTY_ROOT } from '../crypto/index.ts'
+import { hashMerkleNode } from './hashMerkleNode.ts'
 
 /** Deepest stack a tree of up to 2^52 leaves (any byte length JS can count) needs. */
 const MAX_LEVELS = 53
@@ -9,20 +10,18 @@ const MAX_LEVELS = 53
  * The src/crypto Merkle root (odd node carried up) built leaf by leaf in O(log n) memory: a
  * stack of perfect subtrees like a binary counter, folded right to left at the end. `merkleRoot`
  * of n leaves equals that fold, because the carried-up odd nodes are exactly the stack's smaller
- * subtrees. The stack is one flat buffer and every node is hashed one-shot from one reused
- * `0x01 ‖ left ‖ right` input: a shard of 256-byte chunks has one node per chunk, and
- * hashParts' concatenation and copy per node was half of the tree's cost.
+ * subtrees. The stack is one flat buffer and nodes are hashed in place by hashMerkleNode (no
+ * allocation): a shard of 256-byte chunks has one node per chunk, and hashParts' concatenation,
+ * native call and copy per node was half of the tree's cost.
  */
 export class MerkleAccumulator {
   readonly #nodes = new Uint8Array(MAX_LEVELS * 32)
   readonly #levels = new Int32Array(MAX_LEVELS)
   #depth = 0
-  readonly #input = new Uint8Array(65)
+  readonly #carry = new Uint8Array(32)
   #count = 0
   /** Called with the root of every completed perfect subtree of `2^pageLevel` leaves. */
-  constructor(readonly pageLevel = -1, readonly onPageRoot?: (root: Uint8Array) => void) {
-    this.#input[0] = 1
-  }
+  constructor(readonly pageLevel = -1, readonly onPageRoot?: (root: Uint8Array) => void) {}
 
   get count(): number {
     return this.#count
@@ -32,42 +31,28 @@ export class MerkleAccumulator {
   push(leaf: Uint8Array): void {
     this.#count++
     const nodes = this.#nodes
-    const input = this.#input
+    const carry = this.#carry
     let level = 0
     if (level === this.pageLevel) this.onPageRoot?.(leaf.slice(0, 32))
-    if (this.#depth === 0 || this.#levels[this.#depth - 1] !== 0) {
-      nodes.set(leaf.subarray(0, 32), this.#depth * 32)
-      this.#levels[this.#depth++] = 0
-      return
-    }
-    // Fold while the top subtree has the level of the one being carried: top ‖ carried.
-    input.set(leaf.subarray(0, 32), 33)
+    carry.set(leaf.subarray(0, 32))
+    // Fold while the top subtree has the level of the one being carried: node(top, carried).
     while (this.#depth > 0 && this.#levels[this.#depth - 1] === level) {
       this.#depth--
-      input.set(nodes.subarray(this.#depth * 32, this.#depth * 32 + 32), 1)
-      input.set(oneShot('sha256', input, 'buffer'), 33)
+      hashMerkleNode(nodes, this.#depth * 32, carry, 0, carry, 0)
       level++
-      if (level === this.pageLevel) this.onPageRoot?.(input.slice(33, 65))
+      if (level === this.pageLevel) this.onPageRoot?.(carry.slice())
     }
-    nodes.set(input.subarray(33, 65), this.#depth * 32)
+    nodes.set(carry, this.#depth * 32)
     this.#levels[this.#depth++] = level
   }
 
   /** The root of every leaf pushed; with `belowLevel`, only the fold of subtrees under that level (a partial last page). */
   root(belowLevel = Infinity): Uint8Array {
     let acc: Uint8Array | undefined
-    const input = new Uint8Array(65)
-    input[0] = 1
     for (let i = this.#depth - 1; i >= 0; i--) {
       if (this.#levels[i]! >= belowLevel) break
-      const node = this.#nodes.subarray(i * 32, i * 32 + 32)
-      if (acc === undefined) {
-        acc = node.slice()
-        continue
-      }
-      input.set(node, 1)
-      input.set(acc, 33)
-      acc = new Uint8Array(oneShot('sha256', input, 'buffer'))
+      if (acc === undefined) acc = this.#nodes.slice(i * 32, i * 32 + 32)
+      else hashMerkleNode(this.#nodes, i * 32, acc, 0, acc, 0)
     }
     return acc ?? EMPTY_ROOT
   }
