@@ -43,7 +43,8 @@ class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return
-    this.chunks.push(chunk)
+    // Views handed out are plain Uint8Arrays (a Buffer's slice() would share memory, not copy).
+    this.chunks.push(chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     this.length += chunk.length
   }
 
@@ -69,15 +70,44 @@ class ByteQueue {
     this.length -= n
     return out
   }
+
+  /** Removes up to n bytes from the front without copying: a view of the first queued chunk only. */
+  takeView(n: number): Uint8Array {
+    const first = this.chunks[0]!
+    const available = first.length - this.head
+    if (available <= n) {
+      const out = this.head === 0 ? first : first.subarray(this.head)
+      this.chunks.shift()
+      this.head = 0
+      this.length -= available
+      return out
+    }
+    const out = first.subarray(this.head, this.head + n)
+    this.head += n
+    this.length -= n
+    return out
+  }
 }
 
+/** A piece of a frame's payload as it arrived; `frameEnd` marks the frame's last piece. */
+export interface FramePiece {
+  type: FrameType
+  bytes: Uint8Array
+  frameEnd: boolean
+}
+
+const NO_BYTES = new Uint8Array(0)
+
 /**
- * Parses frames out of a byte source. Rejects unknown frame types and frames above `maxFrameBytes`
- * before buffering their payload; bytes left over at the end of the source are a TRUNCATED frame.
+ * Parses frames out of a byte source, yielding DATA payloads piece by piece as they arrive
+ * (views of the received chunks, never copied or joined: a reader copies them once, to where
+ * they go); END and ERROR payloads come whole. Rejects unknown frame types and frames above
+ * `maxFrameBytes` before buffering their payload; bytes left over at the end of the source are a
+ * TRUNCATED frame.
  */
-export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBytes = MAX_FRAME_BYTES): AsyncGenerator<Frame> {
+export async function* readFramePieces(source: AsyncIterable<StreamChunk>, maxFrameBytes = MAX_FRAME_BYTES): AsyncGenerator<FramePiece> {
   const queue = new ByteQueue()
-  let pending: { type: FrameType; length: number } | undefined
+  let pending: { type: FrameType; remaining: number } | undefined
   for await (const chunk of source) {
     // A Uint8ArrayList's parts are queued as they are: subarray() would copy them into one buffer.
     if (chunk instanceof Uint8Array) queue.push(chunk)
@@ -92,16 +122,54 @@ export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBy
         if (type !== FRAME.data && type !== FRAME.end && type !== FRAME.error) throw new NetError('MALFORMED_FRAME', `unknown frame type ${type}`)
         if (length > maxFrameBytes) throw new NetError('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds ${maxFrameBytes}`, { length, max: maxFrameBytes })
         if (type === FRAME.end && length !== 0) throw new NetError('MALFORMED_FRAME', 'END frame with a payload')
-        pending = { type: type as FrameType, length }
+        if (type === FRAME.data && length === 0) {
+          yield { type, bytes: NO_BYTES, frameEnd: true }
+          continue
+        }
+        pending = { type: type as FrameType, remaining: length }
       }
-      if (queue.length < pending.length) break
-      const payload = queue.take(pending.length)
-      const frame = { type: pending.type, payload }
-      pending = undefined
-      yield frame
+      if (pending.type !== FRAME.data) {
+        if (queue.length < pending.remaining) break
+        const frame = { type: pending.type, bytes: queue.take(pending.remaining), frameEnd: true }
+        pending = undefined
+        yield frame
+        continue
+      }
+      if (queue.length === 0) break
+      const bytes = queue.takeView(pending.remaining)
+      pending.remaining -= bytes.length
+      const frameEnd = pending.remaining === 0
+      if (frameEnd) pending = undefined
+      yield { type: FRAME.data, bytes, frameEnd }
     }
   }
   if (pending !== undefined || queue.length > 0) throw new NetError('TRUNCATED', 'stream ended inside a frame')
+}
+
+/** Whole frames out of a byte source (readFramePieces joined per frame; a payload that arrived in one piece is not copied). */
+export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBytes = MAX_FRAME_BYTES): AsyncGenerator<Frame> {
+  let parts: Uint8Array[] = []
+  for await (const piece of readFramePieces(source, maxFrameBytes)) {
+    if (!piece.frameEnd) {
+      parts.push(piece.bytes)
+      continue
+    }
+    const payload = parts.length === 0 ? piece.bytes : joinParts([...parts, piece.bytes])
+    parts = []
+    yield { type: piece.type, payload }
+  }
+}
+
+function joinParts(parts: Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
 }
 
 /** Splits a payload into DATA frames of at most CHUNK_BYTES. An empty payload gives one empty frame. */

@@ -4,7 +4,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { XscError } from '../../blocks/errors.ts'
 import { concatBytes } from '../crypto/bytes.ts'
 import { NetError } from './errors.ts'
-import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, MAX_FRAME_BYTES, readFrames } from './framing.ts'
+import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, FRAME_HEADER_BYTES, type FramePiece, MAX_FRAME_BYTES, readFramePieces, readFrames } from './framing.ts'
 import type { NetLogger } from './logger.ts'
 import { RemoteErrorMessage } from './messages.ts'
 
@@ -16,7 +16,13 @@ import { RemoteErrorMessage } from './messages.ts'
  * as soon as either is exceeded.
  */
 
-export type ResponseBody = Uint8Array | AsyncIterable<Uint8Array>
+/**
+ * A handler's answer. An array is the handler's own parts (e.g. a store's pieces): they are sent
+ * as they are, in frames of up to MAX_FRAME_BYTES, without being copied, so they must not be
+ * changed after the handler returns them. Streamed chunks are copied into frames as they come (a
+ * producer may reuse its buffer).
+ */
+export type ResponseBody = Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>
 
 /**
  * `request` is the header (one DATA frame, at most `maxRequestBytes`); `body` yields the rest of
@@ -44,12 +50,49 @@ async function send(stream: Stream, frame: Uint8Array): Promise<void> {
   if (!stream.send(frame)) await stream.onDrain()
 }
 
-async function sendPayload(stream: Stream, payload: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+function dataHeader(length: number): Uint8Array {
+  const header = new Uint8Array(FRAME_HEADER_BYTES)
+  header[0] = FRAME.data
+  new DataView(header.buffer).setUint32(1, length)
+  return header
+}
+
+/**
+ * Owned parts as DATA frames of up to MAX_FRAME_BYTES: each frame's header is sent on its own and
+ * the parts after it as views, so no byte of the payload is copied on the way to the muxer (a
+ * 256 KiB frame built by encodeFrame was one allocation and one copy per 256 KiB served).
+ */
+async function sendOwnedParts(stream: Stream, parts: readonly Uint8Array[]): Promise<void> {
+  let total = 0
+  for (const p of parts) total += p.length
+  let sent = 0
+  let part = 0
+  let at = 0
+  while (sent < total) {
+    const frameBytes = Math.min(MAX_FRAME_BYTES, total - sent)
+    await send(stream, dataHeader(frameBytes))
+    for (let left = frameBytes; left > 0;) {
+      const p = parts[part]!
+      const n = Math.min(left, p.length - at)
+      if (n > 0) await send(stream, at === 0 && n === p.length ? p : p.subarray(at, at + n))
+      left -= n
+      at += n
+      if (at === p.length) {
+        part++
+        at = 0
+      }
+    }
+    sent += frameBytes
+  }
+}
+
+async function sendPayload(stream: Stream, payload: ResponseBody): Promise<void> {
   if (payload instanceof Uint8Array) {
     if (payload.length === 0) return
     for (const frame of dataFrames(payload, CHUNK_BYTES)) await send(stream, frame)
     return
   }
+  if (Array.isArray(payload)) return sendOwnedParts(stream, payload)
   for await (const chunk of payload) {
     if (!(chunk instanceof Uint8Array)) throw new NetError('INTERNAL', 'streamed payload yielded a non-Uint8Array')
     if (chunk.length === 0) continue
@@ -165,10 +208,11 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       if (timedOut) throw err
       writeError = err // the server may have answered with an ERROR frame: read it first
     }
-    const frames = readFrames(s)[Symbol.asyncIterator]()
+    // Pieces, not whole frames: DATA bytes reach the caller as views of what the stream delivered.
+    const frames = readFramePieces(s)[Symbol.asyncIterator]()
     let total = 0
     for (;;) {
-      let next: IteratorResult<Frame>
+      let next: IteratorResult<FramePiece>
       try {
         next = await race(frames.next())
       } catch (err) {
@@ -184,16 +228,16 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       if (frame.type === FRAME.error) {
         let remote: RemoteErrorMessage
         try {
-          remote = decode(RemoteErrorMessage, frame.payload)
+          remote = decode(RemoteErrorMessage, frame.bytes)
         } catch (cause) {
           throw new NetError('MALFORMED_FRAME', `${protocol}: undecodable ERROR frame`, { protocol }, { cause })
         }
         throw new NetError('REMOTE_ERROR', `${protocol}: remote failed with ${remote.code}: ${remote.message}`, { protocol, remoteCode: remote.code, remoteMessage: remote.message })
       }
-      total += frame.payload.length
+      total += frame.bytes.length
       if (total > maxResponseBytes) throw new NetError('RESPONSE_TOO_LARGE', `${protocol}: response exceeds ${maxResponseBytes} bytes`, { protocol, max: maxResponseBytes })
-      if (writeError !== undefined) continue
-      yield frame.payload
+      if (writeError !== undefined || frame.bytes.length === 0) continue
+      yield frame.bytes
     }
   } catch (err) {
     if (timedOut) throw timeoutError()

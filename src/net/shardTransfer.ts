@@ -29,8 +29,9 @@ export interface ShardStore {
   openShard(ref: ShardRef, peer: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>
   /**
    * `length` bytes at `offset` of a held shard (a read's window), undefined if not held; a range
-   * past the shard's end throws. May be the store's pieces in order (ShardStore.getRangeParts):
-   * they are framed one by one, never joined.
+   * past the shard's end throws. May be the store's pieces in order (ShardStore.getRangeParts).
+   * The bytes are sent as they are, never copied or joined, so they must be the caller's to give
+   * (fresh buffers or views of them, never a buffer it reuses).
    */
   readShardRange?(ref: ShardRef & { offset: number; length: number }, peer: string): Promise<Uint8Array | Uint8Array[] | undefined>
   /** The held shard's page roots (ShardStore.pageRoots), undefined if not held. */
@@ -74,7 +75,7 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
       if (req.offset > BigInt(maxShardBytes)) throw new NetError('REQUEST_TOO_LARGE', `offset ${req.offset} is past any shard`)
       const bytes = await readShardRange({ asset: req.asset, shardIndex: req.shardIndex, offset: Number(req.offset), length: req.length }, peer)
       if (bytes === undefined) throw new NetError('NOT_FOUND', `no shard ${req.shardIndex} of ${toHex(req.asset)}`)
-      return bytes instanceof Uint8Array ? chunksOf(bytes) : rechunk(bytes)
+      return bytes instanceof Uint8Array ? [bytes] : bytes
     }, { maxRequestBytes: RANGE.maxRequestBytes, maxBodyBytes: 0, timeoutMs: RANGE.timeoutMs })
   }
 

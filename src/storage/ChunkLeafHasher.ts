@@ -1,15 +1,24 @@
-import { EMPTY_ROOT, hashParts, leafHash } from '../crypto/index.ts'
+import { hash as oneShot } from 'node:crypto'
 
-const NODE = new Uint8Array([1])
+import { EMPTY_ROOT } from '../crypto/index.ts'
+import { hashMerkleNode } from './hashMerkleNode.ts'
+
+/** Deepest stack a tree of up to 2^52 leaves (any byte length JS can count) needs. */
+const MAX_LEVELS = 53
 
 /**
  * The src/crypto Merkle root (odd node carried up) built leaf by leaf in O(log n) memory: a
  * stack of perfect subtrees like a binary counter, folded right to left at the end. `merkleRoot`
  * of n leaves equals that fold, because the carried-up odd nodes are exactly the stack's smaller
- * subtrees.
+ * subtrees. The stack is one flat buffer and nodes are hashed in place by hashMerkleNode (no
+ * allocation): a shard of 256-byte chunks has one node per chunk, and hashParts' concatenation,
+ * native call and copy per node was half of the tree's cost.
  */
 export class MerkleAccumulator {
-  readonly #stack: { level: number; node: Uint8Array }[] = []
+  readonly #nodes = new Uint8Array(MAX_LEVELS * 32)
+  readonly #levels = new Int32Array(MAX_LEVELS)
+  #depth = 0
+  readonly #carry = new Uint8Array(32)
   #count = 0
   /** Called with the root of every completed perfect subtree of `2^pageLevel` leaves. */
   constructor(readonly pageLevel = -1, readonly onPageRoot?: (root: Uint8Array) => void) {}
@@ -18,27 +27,32 @@ export class MerkleAccumulator {
     return this.#count
   }
 
+  /** Adds a leaf (32 bytes; read, not kept). */
   push(leaf: Uint8Array): void {
     this.#count++
-    let node = leaf
+    const nodes = this.#nodes
+    const carry = this.#carry
     let level = 0
-    if (level === this.pageLevel) this.onPageRoot?.(node)
-    for (let top = this.#stack.at(-1); top !== undefined && top.level === level; top = this.#stack.at(-1)) {
-      this.#stack.pop()
-      node = hashParts(NODE, top.node, node)
+    if (level === this.pageLevel) this.onPageRoot?.(leaf.slice(0, 32))
+    carry.set(leaf.subarray(0, 32))
+    // Fold while the top subtree has the level of the one being carried: node(top, carried).
+    while (this.#depth > 0 && this.#levels[this.#depth - 1] === level) {
+      this.#depth--
+      hashMerkleNode(nodes, this.#depth * 32, carry, 0, carry, 0)
       level++
-      if (level === this.pageLevel) this.onPageRoot?.(node)
+      if (level === this.pageLevel) this.onPageRoot?.(carry.slice())
     }
-    this.#stack.push({ level, node })
+    nodes.set(carry, this.#depth * 32)
+    this.#levels[this.#depth++] = level
   }
 
   /** The root of every leaf pushed; with `belowLevel`, only the fold of subtrees under that level (a partial last page). */
   root(belowLevel = Infinity): Uint8Array {
     let acc: Uint8Array | undefined
-    for (let i = this.#stack.length - 1; i >= 0; i--) {
-      const e = this.#stack[i]!
-      if (e.level >= belowLevel) break
-      acc = acc === undefined ? e.node : hashParts(NODE, e.node, acc)
+    for (let i = this.#depth - 1; i >= 0; i--) {
+      if (this.#levels[i]! >= belowLevel) break
+      if (acc === undefined) acc = this.#nodes.slice(i * 32, i * 32 + 32)
+      else hashMerkleNode(this.#nodes, i * 32, acc, 0, acc, 0)
     }
     return acc ?? EMPTY_ROOT
   }
@@ -57,6 +71,9 @@ export interface ChunkLeafHasherOpts {
  * 128 MiB, which a streaming writer must not hold.
  */
 export class ChunkLeafHasher {
+  /** `0x00 ‖ chunk`: every leaf is hashed one-shot from this one buffer (no concatenation per chunk). */
+  readonly #leafInput: Uint8Array
+  /** The partial chunk waiting for more bytes, inside #leafInput. */
   readonly #pending: Uint8Array
   #fill = 0
   readonly #tree: MerkleAccumulator
@@ -66,7 +83,8 @@ export class ChunkLeafHasher {
   readonly #onPage: ChunkLeafHasherOpts['onPage']
 
   constructor(chunkSize: number, opts: ChunkLeafHasherOpts = {}) {
-    this.#pending = new Uint8Array(chunkSize)
+    this.#leafInput = new Uint8Array(1 + chunkSize)
+    this.#pending = this.#leafInput.subarray(1)
     this.#onPage = opts.onPage
     if (opts.pageLeaves !== undefined) {
       const level = Math.log2(opts.pageLeaves)
@@ -91,10 +109,13 @@ export class ChunkLeafHasher {
       this.#fill += n
       at = n
       if (this.#fill < size) return
-      this.#leaf(leafHash(this.#pending))
+      this.#leaf(oneShot('sha256', this.#leafInput, 'buffer'))
       this.#fill = 0
     }
-    for (; at + size <= bytes.length; at += size) this.#leaf(leafHash(bytes.subarray(at, at + size)))
+    for (; at + size <= bytes.length; at += size) {
+      this.#pending.set(bytes.subarray(at, at + size))
+      this.#leaf(oneShot('sha256', this.#leafInput, 'buffer'))
+    }
     if (at < bytes.length) {
       this.#pending.set(bytes.subarray(at), 0)
       this.#fill = bytes.length - at
@@ -102,7 +123,7 @@ export class ChunkLeafHasher {
   }
 
   finish(): Uint8Array {
-    if (this.#fill > 0) this.#leaf(leafHash(this.#pending.subarray(0, this.#fill)))
+    if (this.#fill > 0) this.#leaf(oneShot('sha256', this.#leafInput.subarray(0, 1 + this.#fill), 'buffer'))
     this.#fill = 0
     if (this.#page !== undefined && this.#pageFill > 0) this.#onPage?.(this.#page.slice(0, this.#pageFill), this.#tree.root(this.#tree.pageLevel))
     this.#pageFill = 0

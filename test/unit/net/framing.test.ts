@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import { NetError } from '../../../src/net/errors.ts'
-import { dataFrames, encodeFrame, FRAME, type Frame, readFrames } from '../../../src/net/framing.ts'
+import { dataFrames, encodeFrame, FRAME, type Frame, readFramePieces, readFrames } from '../../../src/net/framing.ts'
 
 async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
   let o = 0
@@ -53,6 +53,42 @@ describe('readFrames', () => {
     await expect(all(split(bad, []))).rejects.toBeInstanceOf(NetError)
     const endWithPayload = new Uint8Array([FRAME.end, 0, 0, 0, 1, 7])
     await expect(all(split(endWithPayload, []))).rejects.toMatchObject({ code: 'MALFORMED_FRAME' })
+  })
+})
+
+describe('readFramePieces', () => {
+  it('gives each DATA payload as views of the received chunks that join to it, whatever the split', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+      fc.array(fc.nat(3000), { maxLength: 20 }),
+      async (payloads, cuts) => {
+        const wire = concat([...payloads.map((p) => encodeFrame(FRAME.data, p)), encodeFrame(FRAME.end)])
+        const got: Uint8Array[] = []
+        let current: Uint8Array[] = []
+        const types: number[] = []
+        for await (const piece of readFramePieces(split(wire, cuts))) {
+          // No copy: every piece lives in the wire buffer the chunks were cut from.
+          if (piece.bytes.length > 0) expect(piece.bytes.buffer).toBe(wire.buffer)
+          current.push(piece.bytes)
+          if (piece.frameEnd) {
+            types.push(piece.type)
+            got.push(concat(current))
+            current = []
+          }
+        }
+        expect(types).toEqual([...payloads.map(() => FRAME.data), FRAME.end])
+        got.slice(0, -1).forEach((p, i) => expect(Buffer.from(p).equals(Buffer.from(payloads[i]!))).toBe(true))
+      },
+    ), { numRuns: 100 })
+  })
+
+  it('reports a stream cut inside a DATA frame as TRUNCATED after the pieces that did arrive', async () => {
+    const wire = encodeFrame(FRAME.data, new Uint8Array(50).fill(3)).subarray(0, 30)
+    const seen: number[] = []
+    await expect((async () => {
+      for await (const piece of readFramePieces(split(wire, [7, 12]))) seen.push(piece.bytes.length)
+    })()).rejects.toMatchObject({ code: 'TRUNCATED' })
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(25)
   })
 })
 

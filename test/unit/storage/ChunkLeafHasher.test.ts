@@ -1,7 +1,8 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import { leafHash, merkleProof, merkleRoot, verifyMerkleProof } from '../../../src/crypto/index.ts'
-import { computeChunkLeaves } from '../../../src/state/storage/computeChunkLeaves.ts'
+import { computeChunkLeaves, computeChunkRoot } from '../../../src/state/storage/computeChunkLeaves.ts'
 import { ChunkLeafHasher, MerkleAccumulator } from '../../../src/storage/ChunkLeafHasher.ts'
 
 function leavesOf(n: number): Uint8Array[] {
@@ -15,6 +16,28 @@ describe('MerkleAccumulator', () => {
       for (const l of leavesOf(n)) acc.push(l)
       expect(acc.root(), `n=${n}`).toEqual(merkleRoot(leavesOf(n)))
     }
+  })
+})
+
+describe('ChunkLeafHasher', () => {
+  it('gives computeChunkRoot (the reference over the whole shard) however the bytes are fed', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.integer({ min: 1, max: 300 }),
+      fc.array(fc.nat(3000), { maxLength: 12 }),
+      (data, chunkSize, cuts) => {
+        const hasher = new ChunkLeafHasher(chunkSize)
+        let at = 0
+        for (const cut of [...cuts].sort((a, b) => a - b)) {
+          if (cut <= at || cut >= data.length) continue
+          hasher.update(data.subarray(at, cut))
+          at = cut
+        }
+        hasher.update(data.subarray(at))
+        expect(hasher.finish()).toEqual(computeChunkRoot(data, chunkSize))
+        expect(hasher.leafCount).toBe(Math.ceil(data.length / chunkSize))
+      },
+    ), { numRuns: 300 })
   })
 })
 
