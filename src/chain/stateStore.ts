@@ -230,8 +230,8 @@ export class StateTreeStore implements TreeNodeReader {
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
       this.written.pages++
       this.written.bytes += page.bytes.length
-      // Cached as views into the page's bytes (the same nodes in the same order).
-      this.#addPage(ids[0]!, decodeTreePage(pageRoot, page.bytes).nodes, ids)
+      // Cached as views into the page's bytes (the same nodes in the same order as `ids`).
+      this.#addPage(ids[0]!, page.nodes, ids)
       for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
     }
     return ops
