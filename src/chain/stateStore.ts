@@ -1,6 +1,6 @@
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
-import { isEmptyRef, isZero, pathBit } from '../state/stateTree/treeNode.ts'
-import { decodeTreePage, encodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
+import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
+import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
 import type { StateValueSource, StateWrite } from '../state/stateView.ts'
 import { TABLES } from '../state/tables.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
@@ -8,6 +8,16 @@ import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 // latin1Slice reads the bytes in place (no Buffer made per call): ids are computed per node per block.
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string
 const idOf = (hash: Uint8Array): string => latin1Slice.call(hash, 0, hash.length)
+/** The id of the 32-byte hash at `at` in `bytes` (a child named by its parent's bytes), read in place. */
+const idAt = (bytes: Uint8Array, at: number): string => latin1Slice.call(bytes, at, at + 32)
+
+function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Where a page's walk stops: the child `rel` levels below the page root (flags from its parent's tag) is in the page. */
+const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
 
 /** Drops a map's oldest entries (insertion order) beyond `max`. */
 function trimOldest(cache: Map<string, unknown>, max: number): void {
@@ -94,22 +104,26 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** The paths of `step` through its page: the next pages they reach go to `next`. */
   #descend(step: PageStep, next: PageStep[]): void {
-    const walk = (hash: Uint8Array, paths: Uint8Array[], depth: number, rel: number): void => {
-      const cached = this.#nodes.get(idOf(hash))
+    const walk = (id: string, paths: Uint8Array[], depth: number, rel: number): void => {
+      const bytes = this.#nodes.get(id)
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
-      if (cached === undefined) return
-      const node = decodeTreeNode(hash, cached)
-      if (node.kind === 'leaf') return
+      if (bytes === undefined) return
+      const tag = bytes[0]!
+      if ((tag & 1) === 0) return
+      if (tag > 7 || bytes.length < 65) decodeTreeNode(Buffer.from(id, 'latin1'), bytes)
       const left: Uint8Array[] = []
       const right: Uint8Array[] = []
       for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
-      for (const [child, sub] of [[node.left, left], [node.right, right]] as const) {
-        if (sub.length === 0 || isEmptyRef(child) || child.leaf) continue
-        if (rel + 1 < PAGE_LEVELS) walk(child.hash, sub, depth + 1, rel + 1)
-        else next.push({ hash: child.hash, paths: sub, depth: depth + 1 })
+      for (let side = 0; side < 2; side++) {
+        const sub = side === 0 ? left : right
+        const h = 1 + 32 * side
+        // Empty subtrees and leaves end a path (a leaf is in its parent's page).
+        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(idAt(bytes, h), sub, depth + 1, rel + 1)
+        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
       }
     }
-    walk(step.hash, step.paths, step.depth, 0)
+    walk(idOf(step.hash), step.paths, step.depth, 0)
   }
 
   /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level). */
@@ -131,7 +145,7 @@ export class StateTreeStore implements TreeNodeReader {
     found.forEach((bytes, i) => {
       const hash = hashes[i]!
       if (bytes === undefined) single.push(hash)
-      else this.#addPage(idOf(hash), decodeTreePage(hash, bytes).nodes)
+      else this.#addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
   }
@@ -158,19 +172,63 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Caches a page (`ids`: its nodes' ids when already computed), or marks it recently used when cached. */
   #addPage(id: string, nodes: readonly TreeNodeWrite[], ids: string[] = nodes.map((n) => idOf(n.hash))): void {
+    this.#addPageViews(id, nodes.map((n) => n.bytes), ids)
+  }
+
+  #addPageViews(id: string, views: readonly Uint8Array[], ids: string[]): void {
     const cached = this.#pages.get(id)
     if (cached !== undefined) {
       this.#pages.delete(id)
       this.#pages.set(id, cached)
       return
     }
-    nodes.forEach((n, i) => {
+    const nodes = this.#nodes
+    for (let i = 0; i < ids.length; i++) {
       const nodeId = ids[i]!
-      if (this.#nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      if (nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
       // A node already cached points into the newest page holding it, so older pages' buffers can go.
-      this.#nodes.set(nodeId, n.bytes)
-    })
+      nodes.set(nodeId, views[i]!)
+    }
     this.#pages.set(id, ids)
+  }
+
+  /**
+   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with ids read in place
+   * from the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
+   * Anything that does not parse goes through decodeTreePage, which names the fault.
+   */
+  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
+    const rootId = idOf(root)
+    if (this.#pages.has(rootId)) return this.#addPageViews(rootId, [], [])
+    const ids: string[] = []
+    const views: Uint8Array[] = []
+    let at = 0
+    let ok = bytes[0] !== 0 && bytes.length >= 65
+    const visit = (id: string, leaf: boolean, rel: number): void => {
+      if (leaf) {
+        if (at + 4 > bytes.length) return void (ok = false)
+        const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!
+        at += 4
+        if (at + length > bytes.length || length < 67 || bytes[at] !== 0) return void (ok = false)
+        ids.push(id)
+        views.push(bytes.subarray(at, (at += length)))
+        return
+      }
+      const start = at
+      const tag = bytes[start]!
+      if (start + 65 > bytes.length || (tag & 1) !== 1 || tag > 7) return void (ok = false)
+      at += 65
+      ids.push(id)
+      views.push(bytes.subarray(start, at))
+      for (let side = 0; side < 2 && ok; side++) {
+        const h = start + 1 + 32 * side
+        const childLeaf = (tag & (2 << side)) !== 0
+        if (!isZeroAt(bytes, h) && inPageAt(childLeaf, rel + 1)) visit(idAt(bytes, h), childLeaf, rel + 1)
+      }
+    }
+    if (ok) visit(rootId, false, 0)
+    if (ok && at === bytes.length) this.#addPageViews(rootId, views, ids)
+    else this.#addPage(rootId, decodeTreePage(root, bytes).nodes)
   }
 
   #dropPage(id: string): void {
@@ -215,24 +273,55 @@ export class StateTreeStore implements TreeNodeReader {
     const added = new Map<string, Uint8Array>()
     for (const n of nodes) added.set(idOf(n.hash), n.bytes)
     this.written.nodes += added.size
-    // The ids of the page being encoded, in its node order (each node's id computed once).
-    let ids: string[] = []
-    const bytesOf = (hash: Uint8Array): Uint8Array | undefined => {
-      const id = idOf(hash)
-      ids.push(id)
-      return added.get(id) ?? this.#nodes.get(id)
-    }
     const ops: BatchOp[] = []
-    const pending = added.has(idOf(root)) ? [root] : []
-    for (let pageRoot = pending.pop(); pageRoot !== undefined; pageRoot = pending.pop()) {
+    const rootId = idOf(root)
+    const pending: { id: string; hash: Uint8Array }[] = added.has(rootId) ? [{ id: rootId, hash: root }] : []
+    // One page's nodes in preorder (encodeTreePage's order and bytes; ids read in place from the parents' bytes).
+    let ids: string[] = []
+    let sources: Uint8Array[] = []
+    let size = 0
+    const visit = (id: string, rel: number): void => {
+      const bytes = added.get(id) ?? this.#nodes.get(id)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: Buffer.from(id, 'latin1').toString('hex') })
+      ids.push(id)
+      sources.push(bytes)
+      const tag = bytes[0]!
+      size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
+      if ((tag & 1) === 0) return
+      for (let side = 0; side < 2; side++) {
+        const h = 1 + 32 * side
+        if (isZeroAt(bytes, h)) continue
+        const childId = idAt(bytes, h)
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1)
+        else if (added.has(childId)) pending.push({ id: childId, hash: bytes.subarray(h, h + 32) })
+      }
+    }
+    for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
       ids = []
-      const page = encodeTreePage(pageRoot, bytesOf)
-      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
+      sources = []
+      size = 0
+      visit(page.id, 0)
+      const bytes = new Uint8Array(size)
+      const views: Uint8Array[] = new Array<Uint8Array>(sources.length)
+      let at = 0
+      for (let i = 0; i < sources.length; i++) {
+        const source = sources[i]!
+        const length = source.length
+        if (i > 0 && source[0] === 0) {
+          bytes[at] = length >>> 24
+          bytes[at + 1] = (length >>> 16) & 0xff
+          bytes[at + 2] = (length >>> 8) & 0xff
+          bytes[at + 3] = length & 0xff
+          at += 4
+        }
+        bytes.set(source, at)
+        // Cached as views into the page's bytes: one buffer per page.
+        views[i] = bytes.subarray(at, (at += length))
+      }
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
       this.written.pages++
-      this.written.bytes += page.bytes.length
-      // Cached as views into the page's bytes (the same nodes in the same order as `ids`).
-      this.#addPage(ids[0]!, page.nodes, ids)
-      for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
+      this.written.bytes += bytes.length
+      this.#addPageViews(page.id, views, ids)
     }
     return ops
   }
