@@ -60,6 +60,8 @@ export class StateTreeStore implements TreeNodeReader {
   /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
   readonly #pages = new Map<string, string[]>()
   readonly #maxNodes: number
+  /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
+  #lastStaged: string | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
   readonly written = { pages: 0, nodes: 0, bytes: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES) {
@@ -232,12 +234,7 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   #dropPage(id: string): void {
-    for (const nodeId of this.#pages.get(id) ?? []) {
-      const pages = this.#shared.get(nodeId)
-      if (pages === undefined) this.#nodes.delete(nodeId)
-      else if (pages === 2) this.#shared.delete(nodeId)
-      else this.#shared.set(nodeId, pages - 1)
-    }
+    for (const nodeId of this.#pages.get(id) ?? []) this.#releaseNode(nodeId)
     this.#pages.delete(id)
   }
 
@@ -275,32 +272,37 @@ export class StateTreeStore implements TreeNodeReader {
     this.written.nodes += added.size
     const ops: BatchOp[] = []
     const rootId = idOf(root)
-    const pending: { id: string; hash: Uint8Array }[] = added.has(rootId) ? [{ id: rootId, hash: root }] : []
+    // Each rewritten page with the root of the page it replaces (same place in the last staged tree), when known.
+    const pending: { id: string; hash: Uint8Array; replaces: string | undefined }[] = added.has(rootId) ? [{ id: rootId, hash: root, replaces: this.#lastStaged }] : []
     // One page's nodes in preorder (encodeTreePage's order and bytes; ids read in place from the parents' bytes).
     let ids: string[] = []
     let sources: Uint8Array[] = []
     let size = 0
-    const visit = (id: string, rel: number): void => {
-      const bytes = added.get(id) ?? this.#nodes.get(id)
+    const visit = (id: string, rel: number, replacedId: string | undefined): void => {
+      const fresh = added.get(id)
+      const bytes = fresh ?? this.#nodes.get(id)
       if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: Buffer.from(id, 'latin1').toString('hex') })
       ids.push(id)
       sources.push(bytes)
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
+      // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
+      const replaced = fresh === undefined || replacedId === undefined || replacedId === id ? undefined : this.#nodes.get(replacedId)
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
+        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? idAt(replaced, h) : undefined
         if (isZeroAt(bytes, h)) continue
         const childId = idAt(bytes, h)
-        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1)
-        else if (added.has(childId)) pending.push({ id: childId, hash: bytes.subarray(h, h + 32) })
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
+        else if (added.has(childId)) pending.push({ id: childId, hash: bytes.subarray(h, h + 32), replaces: replacedChild })
       }
     }
     for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
       ids = []
       sources = []
       size = 0
-      visit(page.id, 0)
+      visit(page.id, 0, page.replaces)
       const bytes = new Uint8Array(size)
       const views: Uint8Array[] = new Array<Uint8Array>(sources.length)
       let at = 0
@@ -321,9 +323,40 @@ export class StateTreeStore implements TreeNodeReader {
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
       this.written.pages++
       this.written.bytes += bytes.length
-      this.#addPageViews(page.id, views, ids)
+      if (page.replaces !== undefined && page.replaces !== page.id && this.#pages.has(page.replaces) && !this.#pages.has(page.id)) this.#replacePage(page.replaces, page.id, views, ids)
+      else this.#addPageViews(page.id, views, ids)
     }
+    this.#lastStaged = rootId
     return ops
+  }
+
+  /**
+   * Caches a rewritten page in place of the version it replaces, which the next blocks no longer
+   * read (a read of an older root loads it again): the nodes both hold move to the new page's
+   * buffer with one map write each, no sharing counted, and the cache is not filled with
+   * superseded versions (at 1M keys a block rewrites ~3k pages of ~25 nodes).
+   */
+  #replacePage(oldId: string, id: string, views: readonly Uint8Array[], ids: string[]): void {
+    const kept = new Set(ids)
+    const old = this.#pages.get(oldId)!
+    const held = new Set(old)
+    for (const nodeId of old) if (!kept.has(nodeId)) this.#releaseNode(nodeId)
+    this.#pages.delete(oldId)
+    const nodes = this.#nodes
+    for (let i = 0; i < ids.length; i++) {
+      const nodeId = ids[i]!
+      if (!held.has(nodeId) && nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      nodes.set(nodeId, views[i]!)
+    }
+    this.#pages.set(id, ids)
+  }
+
+  /** One cached page less holds `nodeId`: the node leaves the cache with its last page. */
+  #releaseNode(nodeId: string): void {
+    const pages = this.#shared.get(nodeId)
+    if (pages === undefined) this.#nodes.delete(nodeId)
+    else if (pages === 2) this.#shared.delete(nodeId)
+    else this.#shared.set(nodeId, pages - 1)
   }
 
   /** Drops the least recently loaded pages until at most the bound of nodes is cached. */
