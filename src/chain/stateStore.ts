@@ -50,15 +50,20 @@ interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
   /**
-   * Node id (latin1 string) → node bytes, a view into its page's bytes: every node of every cached
-   * page. One buffer per page rather than per node: a full cache is 400k nodes, and a buffer
-   * each (or a string turned back into bytes at every read) costs the garbage collector more.
+   * Node id (latin1 string) → where its bytes are: `slot * 32 + index` (a small integer: the node
+   * is the index-th of the cached page in that slot), or its own bytes (a node whose page left
+   * while another cached page still holds it). Every node of every cached page. No object per
+   * node: a full cache is 400k nodes, and a view each made the garbage collector's work grow
+   * with the cache (at 1M keys, a quarter of a block's CPU).
    */
-  readonly #nodes = new Map<string, Uint8Array>()
-  /** How many cached pages hold a node, for nodes held by more than one (a node a block left unchanged is in both versions of its page). */
+  readonly #nodes = new Map<string, number | Uint8Array>()
+  /** Cached pages by slot (freed slots are reused). */
+  readonly #slots: (CachedPage | undefined)[] = []
+  readonly #freeSlots: number[] = []
+  /** How many cached pages hold a node, for nodes held by more than one (an older root's page loaded beside the head's shares nodes with it). */
   readonly #shared = new Map<string, number>()
-  /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
-  readonly #pages = new Map<string, string[]>()
+  /** Page root id → its slot; insertion order is recency (a load that crosses a page refreshes it). */
+  readonly #pages = new Map<string, number>()
   readonly #maxNodes: number
   /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
   #lastStaged: string | undefined
@@ -70,7 +75,15 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    return this.#nodes.get(idOf(hash))
+    return this.#read(idOf(hash))
+  }
+
+  #read(id: string): Uint8Array | undefined {
+    const at = this.#nodes.get(id)
+    if (typeof at !== 'number') return at
+    const page = this.#slots[at >>> 5]!
+    const i = (at & 31) * 2
+    return page.bytes.subarray(page.spans[i]!, page.spans[i + 1]!)
   }
 
   get cachedNodes(): number {
@@ -88,7 +101,7 @@ export class StateTreeStore implements TreeNodeReader {
    * the page of one it read before.
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.#nodes.get(idOf(hash))
+    const cached = this.#read(idOf(hash))
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
@@ -107,7 +120,7 @@ export class StateTreeStore implements TreeNodeReader {
   /** The paths of `step` through its page: the next pages they reach go to `next`. */
   #descend(step: PageStep, next: PageStep[]): void {
     const walk = (id: string, paths: Uint8Array[], depth: number, rel: number): void => {
-      const bytes = this.#nodes.get(id)
+      const bytes = this.#read(id)
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
       if (bytes === undefined) return
       const tag = bytes[0]!
@@ -169,29 +182,50 @@ export class StateTreeStore implements TreeNodeReader {
       })
       level = next
     }
-    for (const [id, nodes] of pages) this.#addPage(id, nodes)
+    for (const [id, nodes] of pages) this.#addNodes(id, nodes)
   }
 
-  /** Caches a page (`ids`: its nodes' ids when already computed), or marks it recently used when cached. */
-  #addPage(id: string, nodes: readonly TreeNodeWrite[], ids: string[] = nodes.map((n) => idOf(n.hash))): void {
-    this.#addPageViews(id, nodes.map((n) => n.bytes), ids)
+  /** Caches a page given as separate nodes (joined into one buffer). */
+  #addNodes(id: string, nodes: readonly TreeNodeWrite[]): void {
+    let size = 0
+    for (const n of nodes) size += n.bytes.length
+    const bytes = new Uint8Array(size)
+    const spans = new Uint32Array(nodes.length * 2)
+    let at = 0
+    nodes.forEach((n, i) => {
+      bytes.set(n.bytes, at)
+      spans[2 * i] = at
+      spans[2 * i + 1] = at += n.bytes.length
+    })
+    this.#addPage(id, { bytes, spans, ids: nodes.map((n) => idOf(n.hash)) })
   }
 
-  #addPageViews(id: string, views: readonly Uint8Array[], ids: string[]): void {
+  /** Caches a page, or marks it recently used when cached. */
+  #addPage(id: string, page: CachedPage): void {
     const cached = this.#pages.get(id)
     if (cached !== undefined) {
       this.#pages.delete(id)
       this.#pages.set(id, cached)
       return
     }
+    const slot = this.#takeSlot(page)
     const nodes = this.#nodes
+    const ids = page.ids
     for (let i = 0; i < ids.length; i++) {
       const nodeId = ids[i]!
       if (nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
-      // A node already cached points into the newest page holding it, so older pages' buffers can go.
-      nodes.set(nodeId, views[i]!)
+      // A node already cached points into the newest page holding it.
+      nodes.set(nodeId, slot * 32 + i)
     }
-    this.#pages.set(id, ids)
+    this.#pages.set(id, slot)
+  }
+
+  #takeSlot(page: CachedPage): number {
+    // A page holds at most 2^PAGE_LEVELS - 1 = 15 internal nodes and 16 leaves: its index fits 5 bits.
+    if (page.ids.length > 32) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(page.ids[0]!, 'latin1').toString('hex') })
+    const slot = this.#freeSlots.pop() ?? this.#slots.length
+    this.#slots[slot] = page
+    return slot
   }
 
   /**
@@ -201,9 +235,10 @@ export class StateTreeStore implements TreeNodeReader {
    */
   #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
     const rootId = idOf(root)
-    if (this.#pages.has(rootId)) return this.#addPageViews(rootId, [], [])
+    const cached = this.#pages.get(rootId)
+    if (cached !== undefined) return this.#addPage(rootId, this.#slots[cached]!)
     const ids: string[] = []
-    const views: Uint8Array[] = []
+    const spans: number[] = []
     let at = 0
     let ok = bytes[0] !== 0 && bytes.length >= 65
     const visit = (id: string, leaf: boolean, rel: number): void => {
@@ -213,7 +248,7 @@ export class StateTreeStore implements TreeNodeReader {
         at += 4
         if (at + length > bytes.length || length < 67 || bytes[at] !== 0) return void (ok = false)
         ids.push(id)
-        views.push(bytes.subarray(at, (at += length)))
+        spans.push(at, (at += length))
         return
       }
       const start = at
@@ -221,7 +256,7 @@ export class StateTreeStore implements TreeNodeReader {
       if (start + 65 > bytes.length || (tag & 1) !== 1 || tag > 7) return void (ok = false)
       at += 65
       ids.push(id)
-      views.push(bytes.subarray(start, at))
+      spans.push(start, at)
       for (let side = 0; side < 2 && ok; side++) {
         const h = start + 1 + 32 * side
         const childLeaf = (tag & (2 << side)) !== 0
@@ -229,13 +264,32 @@ export class StateTreeStore implements TreeNodeReader {
       }
     }
     if (ok) visit(rootId, false, 0)
-    if (ok && at === bytes.length) this.#addPageViews(rootId, views, ids)
-    else this.#addPage(rootId, decodeTreePage(root, bytes).nodes)
+    if (ok && at === bytes.length) this.#addPage(rootId, { bytes, spans: Uint32Array.from(spans), ids })
+    else this.#addNodes(rootId, decodeTreePage(root, bytes).nodes)
   }
 
   #dropPage(id: string): void {
-    for (const nodeId of this.#pages.get(id) ?? []) this.#releaseNode(nodeId)
+    const slot = this.#pages.get(id)
+    if (slot === undefined) return
+    const page = this.#slots[slot]!
+    for (let i = 0; i < page.ids.length; i++) this.#releaseNode(page.ids[i]!, slot * 32 + i, page)
+    this.#freeSlot(slot)
     this.#pages.delete(id)
+  }
+
+  #freeSlot(slot: number): void {
+    this.#slots[slot] = undefined
+    this.#freeSlots.push(slot)
+  }
+
+  /** One cached page less (`page`, where the node is `at`) holds `nodeId`: the node leaves the cache with its last page. */
+  #releaseNode(nodeId: string, at: number, page: CachedPage): void {
+    const pages = this.#shared.get(nodeId)
+    if (pages === undefined) return void this.#nodes.delete(nodeId)
+    // Still held by another cached page, but located in this one: it keeps a copy of its bytes.
+    if (this.#nodes.get(nodeId) === at) this.#nodes.set(nodeId, page.bytes.slice(page.spans[(at & 31) * 2]!, page.spans[(at & 31) * 2 + 1]!))
+    if (pages === 2) this.#shared.delete(nodeId)
+    else this.#shared.set(nodeId, pages - 1)
   }
 
   /**
@@ -263,8 +317,8 @@ export class StateTreeStore implements TreeNodeReader {
   /**
    * A committed block's tree: the pages its new root rewrote (those whose root is among `nodes`,
    * the nodes the block added: a new node's ancestors are new too), as batch ops; they join the
-   * cache (the next block reads them). A page's unchanged nodes come from the cache, where the
-   * run that computed `nodes` loaded the whole pages it crossed.
+   * cache (the next block reads them) in place of the versions they replace. A page's unchanged
+   * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
     const added = new Map<string, Uint8Array>()
@@ -280,7 +334,7 @@ export class StateTreeStore implements TreeNodeReader {
     let size = 0
     const visit = (id: string, rel: number, replacedId: string | undefined): void => {
       const fresh = added.get(id)
-      const bytes = fresh ?? this.#nodes.get(id)
+      const bytes = fresh ?? this.#read(id)
       if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: Buffer.from(id, 'latin1').toString('hex') })
       ids.push(id)
       sources.push(bytes)
@@ -288,7 +342,7 @@ export class StateTreeStore implements TreeNodeReader {
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
       // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
-      const replaced = fresh === undefined || replacedId === undefined || replacedId === id ? undefined : this.#nodes.get(replacedId)
+      const replaced = fresh === undefined || replacedId === undefined || replacedId === id ? undefined : this.#read(replacedId)
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
         const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? idAt(replaced, h) : undefined
@@ -304,7 +358,7 @@ export class StateTreeStore implements TreeNodeReader {
       size = 0
       visit(page.id, 0, page.replaces)
       const bytes = new Uint8Array(size)
-      const views: Uint8Array[] = new Array<Uint8Array>(sources.length)
+      const spans = new Uint32Array(sources.length * 2)
       let at = 0
       for (let i = 0; i < sources.length; i++) {
         const source = sources[i]!
@@ -317,14 +371,15 @@ export class StateTreeStore implements TreeNodeReader {
           at += 4
         }
         bytes.set(source, at)
-        // Cached as views into the page's bytes: one buffer per page.
-        views[i] = bytes.subarray(at, (at += length))
+        spans[2 * i] = at
+        spans[2 * i + 1] = at += length
       }
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
       this.written.pages++
       this.written.bytes += bytes.length
-      if (page.replaces !== undefined && page.replaces !== page.id && this.#pages.has(page.replaces) && !this.#pages.has(page.id)) this.#replacePage(page.replaces, page.id, views, ids)
-      else this.#addPageViews(page.id, views, ids)
+      const cached: CachedPage = { bytes, spans, ids }
+      if (page.replaces !== undefined && page.replaces !== page.id && this.#pages.has(page.replaces) && !this.#pages.has(page.id)) this.#replacePage(page.replaces, page.id, cached)
+      else this.#addPage(page.id, cached)
     }
     this.#lastStaged = rootId
     return ops
@@ -332,31 +387,26 @@ export class StateTreeStore implements TreeNodeReader {
 
   /**
    * Caches a rewritten page in place of the version it replaces, which the next blocks no longer
-   * read (a read of an older root loads it again): the nodes both hold move to the new page's
-   * buffer with one map write each, no sharing counted, and the cache is not filled with
-   * superseded versions (at 1M keys a block rewrites ~3k pages of ~25 nodes).
+   * read (a read of an older root loads it again): the nodes both hold move to the new page with
+   * one map write each, no sharing counted, and the cache is not filled with superseded versions
+   * (at 1M keys a block rewrites ~3k pages of ~25 nodes).
    */
-  #replacePage(oldId: string, id: string, views: readonly Uint8Array[], ids: string[]): void {
-    const kept = new Set(ids)
-    const old = this.#pages.get(oldId)!
-    const held = new Set(old)
-    for (const nodeId of old) if (!kept.has(nodeId)) this.#releaseNode(nodeId)
+  #replacePage(oldId: string, id: string, page: CachedPage): void {
+    const kept = new Set(page.ids)
+    const oldSlot = this.#pages.get(oldId)!
+    const old = this.#slots[oldSlot]!
+    const held = new Set(old.ids)
+    for (let i = 0; i < old.ids.length; i++) if (!kept.has(old.ids[i]!)) this.#releaseNode(old.ids[i]!, oldSlot * 32 + i, old)
     this.#pages.delete(oldId)
+    this.#freeSlot(oldSlot)
+    const slot = this.#takeSlot(page)
     const nodes = this.#nodes
-    for (let i = 0; i < ids.length; i++) {
-      const nodeId = ids[i]!
+    for (let i = 0; i < page.ids.length; i++) {
+      const nodeId = page.ids[i]!
       if (!held.has(nodeId) && nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
-      nodes.set(nodeId, views[i]!)
+      nodes.set(nodeId, slot * 32 + i)
     }
-    this.#pages.set(id, ids)
-  }
-
-  /** One cached page less holds `nodeId`: the node leaves the cache with its last page. */
-  #releaseNode(nodeId: string): void {
-    const pages = this.#shared.get(nodeId)
-    if (pages === undefined) this.#nodes.delete(nodeId)
-    else if (pages === 2) this.#shared.delete(nodeId)
-    else this.#shared.set(nodeId, pages - 1)
+    this.#pages.set(id, slot)
   }
 
   /** Drops the least recently loaded pages until at most the bound of nodes is cached. */
@@ -367,6 +417,9 @@ export class StateTreeStore implements TreeNodeReader {
     }
   }
 }
+
+/** A cached page: its bytes, where each node lies in them ([start, end) at 2i, 2i+1) and the nodes' ids, in page order. */
+interface CachedPage { bytes: Uint8Array; spans: Uint32Array; ids: string[] }
 
 /**
  * The state tables served from disk rather than held whole in memory: those that grow with users
