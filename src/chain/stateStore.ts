@@ -197,7 +197,7 @@ export class StateTreeStore implements TreeNodeReader {
       spans[2 * i] = at
       spans[2 * i + 1] = at += n.bytes.length
     })
-    this.#addPage(id, { bytes, spans, ids: nodes.map((n) => idOf(n.hash)) })
+    this.#addPage(id, { bytes, spans, ids: nodes.map((n) => idOf(n.hash)), ends: undefined })
   }
 
   /** Caches a page, or marks it recently used when cached. */
@@ -239,9 +239,15 @@ export class StateTreeStore implements TreeNodeReader {
     if (cached !== undefined) return this.#addPage(rootId, this.#slots[cached]!)
     const ids: string[] = []
     const spans: number[] = []
+    const ends: number[] = []
     let at = 0
     let ok = bytes[0] !== 0 && bytes.length >= 65
     const visit = (id: string, leaf: boolean, rel: number): void => {
+      const index = ids.length
+      walk(id, leaf, rel)
+      ends[index] = ids.length - 1
+    }
+    const walk = (id: string, leaf: boolean, rel: number): void => {
       if (leaf) {
         if (at + 4 > bytes.length) return void (ok = false)
         const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!
@@ -264,7 +270,7 @@ export class StateTreeStore implements TreeNodeReader {
       }
     }
     if (ok) visit(rootId, false, 0)
-    if (ok && at === bytes.length) this.#addPage(rootId, { bytes, spans: Uint32Array.from(spans), ids })
+    if (ok && at === bytes.length) this.#addPage(rootId, { bytes, spans: Uint32Array.from(spans), ids, ends: Uint8Array.from(ends) })
     else this.#addNodes(rootId, decodeTreePage(root, bytes).nodes)
   }
 
@@ -328,16 +334,38 @@ export class StateTreeStore implements TreeNodeReader {
     const rootId = idOf(root)
     // Each rewritten page with the root of the page it replaces (same place in the last staged tree), when known.
     const pending: { id: string; hash: Uint8Array; replaces: string | undefined }[] = added.has(rootId) ? [{ id: rootId, hash: root, replaces: this.#lastStaged }] : []
-    // One page's nodes in preorder (encodeTreePage's order and bytes; ids read in place from the parents' bytes).
+    // One page's nodes in preorder (encodeTreePage's order and bytes; ids read in place from the parents' bytes), as
+    // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
     let ids: string[] = []
-    let sources: Uint8Array[] = []
+    let pieces: (Uint8Array | { page: CachedPage; first: number; last: number })[] = []
+    let ends: number[] = []
     let size = 0
     const visit = (id: string, rel: number, replacedId: string | undefined): void => {
       const fresh = added.get(id)
+      if (fresh === undefined && rel > 0) {
+        const at = this.#nodes.get(id)
+        const page = typeof at === 'number' ? this.#slots[at >>> 5]! : undefined
+        const first = typeof at === 'number' ? at & 31 : 0
+        // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
+        // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
+        if (page?.ends !== undefined && first > 0) {
+          const last = page.ends[first]!
+          const index = ids.length
+          for (let k = first; k <= last; k++) {
+            ids.push(page.ids[k]!)
+            ends.push(page.ends[k]! - first + index)
+          }
+          pieces.push({ page, first, last })
+          size += page.spans[2 * last + 1]! - page.spans[2 * first]! + (page.bytes[page.spans[2 * first]!] === 0 ? 4 : 0)
+          return
+        }
+      }
       const bytes = fresh ?? this.#read(id)
       if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: Buffer.from(id, 'latin1').toString('hex') })
+      const index = ids.length
       ids.push(id)
-      sources.push(bytes)
+      ends.push(index)
+      pieces.push(bytes)
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
@@ -351,33 +379,49 @@ export class StateTreeStore implements TreeNodeReader {
         if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
         else if (added.has(childId)) pending.push({ id: childId, hash: bytes.subarray(h, h + 32), replaces: replacedChild })
       }
+      ends[index] = ids.length - 1
     }
     for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
       ids = []
-      sources = []
+      pieces = []
+      ends = []
       size = 0
       visit(page.id, 0, page.replaces)
       const bytes = new Uint8Array(size)
-      const spans = new Uint32Array(sources.length * 2)
+      const spans = new Uint32Array(ids.length * 2)
       let at = 0
-      for (let i = 0; i < sources.length; i++) {
-        const source = sources[i]!
-        const length = source.length
-        if (i > 0 && source[0] === 0) {
-          bytes[at] = length >>> 24
-          bytes[at + 1] = (length >>> 16) & 0xff
-          bytes[at + 2] = (length >>> 8) & 0xff
-          bytes[at + 3] = length & 0xff
-          at += 4
+      let n = 0
+      for (const piece of pieces) {
+        if (piece instanceof Uint8Array) {
+          const length = piece.length
+          if (n > 0 && piece[0] === 0) {
+            bytes[at] = length >>> 24
+            bytes[at + 1] = (length >>> 16) & 0xff
+            bytes[at + 2] = (length >>> 8) & 0xff
+            bytes[at + 3] = length & 0xff
+            at += 4
+          }
+          bytes.set(piece, at)
+          spans[2 * n] = at
+          spans[2 * n + 1] = at += length
+          n++
+          continue
         }
-        bytes.set(source, at)
-        spans[2 * i] = at
-        spans[2 * i + 1] = at += length
+        // A range starts at its first node, or at that leaf's length prefix.
+        const { page: from, first, last } = piece
+        const start = from.spans[2 * first]! - (from.bytes[from.spans[2 * first]!] === 0 ? 4 : 0)
+        const end = from.spans[2 * last + 1]!
+        bytes.set(from.bytes.subarray(start, end), at)
+        for (let k = first; k <= last; k++, n++) {
+          spans[2 * n] = from.spans[2 * k]! - start + at
+          spans[2 * n + 1] = from.spans[2 * k + 1]! - start + at
+        }
+        at += end - start
       }
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
       this.written.pages++
       this.written.bytes += bytes.length
-      const cached: CachedPage = { bytes, spans, ids }
+      const cached: CachedPage = { bytes, spans, ids, ends: Uint8Array.from(ends) }
       if (page.replaces !== undefined && page.replaces !== page.id && this.#pages.has(page.replaces) && !this.#pages.has(page.id)) this.#replacePage(page.replaces, page.id, cached)
       else this.#addPage(page.id, cached)
     }
@@ -418,8 +462,12 @@ export class StateTreeStore implements TreeNodeReader {
   }
 }
 
-/** A cached page: its bytes, where each node lies in them ([start, end) at 2i, 2i+1) and the nodes' ids, in page order. */
-interface CachedPage { bytes: Uint8Array; spans: Uint32Array; ids: string[] }
+/**
+ * A cached page: its bytes, where each node lies in them ([start, end) at 2i, 2i+1) and the nodes'
+ * ids, in page order; for pages in preorder (all but those joined from the earlier layout), the
+ * index of each node's last descendant in the page (its subtree is nodes i..ends[i], one byte range).
+ */
+interface CachedPage { bytes: Uint8Array; spans: Uint32Array; ids: string[]; ends: Uint8Array | undefined }
 
 /**
  * The state tables served from disk rather than held whole in memory: those that grow with users

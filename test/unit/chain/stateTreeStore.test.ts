@@ -219,9 +219,15 @@ describe('StateTreeStore: the tree stored as pages', () => {
       for (const [i, batch] of batches.entries()) {
         // Older roots read between blocks: their pages share nodes with the head's, and stay cached.
         for (const r of memory.roots.slice(0, i)) await sameProofs(store, memory.nodes, r)
-        root = (await commit(store, db, root, batch)).root
+        const staged = await commit(store, db, root, batch)
+        root = staged.root
         expect(toHex(root)).toBe(toHex(memory.roots[i]!))
         expect(store.cachedNodes).toBeLessThanOrEqual(cacheNodes)
+        // Every page written (new nodes and unchanged subtrees copied from cached pages) is the page of the reference tree.
+        for (const op of staged.ops) {
+          const pageRoot = op.key.subarray(1)
+          expect(op.type === 'put' ? toHex(op.value) : op.type).toBe(toHex(encodeTreePage(pageRoot, (h) => memory.nodes.node(h)).bytes))
+        }
       }
       for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
     }), { numRuns: 30 })
