@@ -5,12 +5,14 @@
 // ≤ 1000 ms, ≤ 512 MB, measured in a fresh child process), and one account's proof (bytes,
 // verify µs). The filler accounts are written directly, as synthetic empty blocks of 100k
 // writes each (the brief allows it), not through txs.
-// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR]
+// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR --fill-cache DIR]
 // --profile-dir writes a CPU profile of each size's timed imports (import-<accounts>.cpuprofile, for chrome://inspect or speedscope).
+// --fill-cache keeps each size's filled data dir in DIR (fill-<accounts>) and copies it on later runs instead of filling
+// again (the 1M fill takes ~25 min); delete DIR when the stored tree layout changes. fillMs is then the copy's time.
 import '../../src/polyfill.ts'
 
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     'tree-cache': { type: 'string' },
     'value-cache': { type: 'string' },
     'profile-dir': { type: 'string' },
+    'fill-cache': { type: 'string' },
   },
 })
 
@@ -90,6 +93,11 @@ const tmp = (): string => {
 /** A data dir holding genesis plus `count` filler accounts, committed as empty blocks of direct writes. */
 async function fill(count: number): Promise<{ dir: string; slot: number }> {
   const dir = tmp()
+  const cached = values['fill-cache'] === undefined ? undefined : join(values['fill-cache'], `fill-${count}`)
+  if (cached !== undefined && existsSync(join(cached, 'slot'))) {
+    cpSync(join(cached, 'db'), dir, { recursive: true })
+    return { dir, slot: Number(readFileSync(join(cached, 'slot'), 'utf8')) }
+  }
   const store = await ChainStore.open(dir, genesis)
   let slot = 0
   for (let from = 0; from < count; from += FILL_CHUNK) {
@@ -109,6 +117,11 @@ async function fill(count: number): Promise<{ dir: string; slot: number }> {
   await level.open()
   await level.compactRange(new Uint8Array([0]), new Uint8Array([255]))
   await level.close()
+  if (cached !== undefined) {
+    rmSync(cached, { recursive: true, force: true })
+    cpSync(dir, join(cached, 'db'), { recursive: true })
+    writeFileSync(join(cached, 'slot'), String(slot))
+  }
   return { dir, slot }
 }
 

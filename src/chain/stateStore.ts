@@ -1,6 +1,6 @@
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
-import { isEmptyRef, isZero, pathBit } from '../state/stateTree/treeNode.ts'
-import { decodeTreePage, encodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
+import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
+import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
 import type { StateValueSource, StateWrite } from '../state/stateView.ts'
 import { TABLES } from '../state/tables.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
@@ -8,6 +8,16 @@ import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 // latin1Slice reads the bytes in place (no Buffer made per call): ids are computed per node per block.
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string
 const idOf = (hash: Uint8Array): string => latin1Slice.call(hash, 0, hash.length)
+/** The id of the 32-byte hash at `at` in `bytes` (a child named by its parent's bytes), read in place. */
+const idAt = (bytes: Uint8Array, at: number): string => latin1Slice.call(bytes, at, at + 32)
+
+function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Where a page's walk stops: the child `rel` levels below the page root (flags from its parent's tag) is in the page. */
+const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
 
 /** Drops a map's oldest entries (insertion order) beyond `max`. */
 function trimOldest(cache: Map<string, unknown>, max: number): void {
@@ -40,16 +50,23 @@ interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
   /**
-   * Node id (latin1 string) → node bytes, a view into its page's bytes: every node of every cached
-   * page. One buffer per page rather than per node: a full cache is 400k nodes, and a buffer
-   * each (or a string turned back into bytes at every read) costs the garbage collector more.
+   * Node id (latin1 string) → where its bytes are: `slot * 32 + index` (a small integer: the node
+   * is the index-th of the cached page in that slot), or its own bytes (a node whose page left
+   * while another cached page still holds it). Every node of every cached page. No object per
+   * node: a full cache is 400k nodes, and a view each made the garbage collector's work grow
+   * with the cache (at 1M keys, a quarter of a block's CPU).
    */
-  readonly #nodes = new Map<string, Uint8Array>()
-  /** How many cached pages hold a node, for nodes held by more than one (a node a block left unchanged is in both versions of its page). */
+  readonly #nodes = new Map<string, number | Uint8Array>()
+  /** Cached pages by slot (freed slots are reused). */
+  readonly #slots: (CachedPage | undefined)[] = []
+  readonly #freeSlots: number[] = []
+  /** How many cached pages hold a node, for nodes held by more than one (an older root's page loaded beside the head's shares nodes with it). */
   readonly #shared = new Map<string, number>()
-  /** Page root id → its nodes' ids; insertion order is recency (a load that crosses a page refreshes it). */
-  readonly #pages = new Map<string, string[]>()
+  /** Page root id → its slot; insertion order is recency (a load that crosses a page refreshes it). */
+  readonly #pages = new Map<string, number>()
   readonly #maxNodes: number
+  /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
+  #lastStaged: string | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
   readonly written = { pages: 0, nodes: 0, bytes: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES) {
@@ -58,7 +75,15 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    return this.#nodes.get(idOf(hash))
+    return this.#read(idOf(hash))
+  }
+
+  #read(id: string): Uint8Array | undefined {
+    const at = this.#nodes.get(id)
+    if (typeof at !== 'number') return at
+    const page = this.#slots[at >>> 5]!
+    const i = (at & 31) * 2
+    return page.bytes.subarray(page.spans[i]!, page.spans[i + 1]!)
   }
 
   get cachedNodes(): number {
@@ -76,7 +101,7 @@ export class StateTreeStore implements TreeNodeReader {
    * the page of one it read before.
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.#nodes.get(idOf(hash))
+    const cached = this.#read(idOf(hash))
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
@@ -94,22 +119,26 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** The paths of `step` through its page: the next pages they reach go to `next`. */
   #descend(step: PageStep, next: PageStep[]): void {
-    const walk = (hash: Uint8Array, paths: Uint8Array[], depth: number, rel: number): void => {
-      const cached = this.#nodes.get(idOf(hash))
+    const walk = (id: string, paths: Uint8Array[], depth: number, rel: number): void => {
+      const bytes = this.#read(id)
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
-      if (cached === undefined) return
-      const node = decodeTreeNode(hash, cached)
-      if (node.kind === 'leaf') return
+      if (bytes === undefined) return
+      const tag = bytes[0]!
+      if ((tag & 1) === 0) return
+      if (tag > 7 || bytes.length < 65) decodeTreeNode(Buffer.from(id, 'latin1'), bytes)
       const left: Uint8Array[] = []
       const right: Uint8Array[] = []
       for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
-      for (const [child, sub] of [[node.left, left], [node.right, right]] as const) {
-        if (sub.length === 0 || isEmptyRef(child) || child.leaf) continue
-        if (rel + 1 < PAGE_LEVELS) walk(child.hash, sub, depth + 1, rel + 1)
-        else next.push({ hash: child.hash, paths: sub, depth: depth + 1 })
+      for (let side = 0; side < 2; side++) {
+        const sub = side === 0 ? left : right
+        const h = 1 + 32 * side
+        // Empty subtrees and leaves end a path (a leaf is in its parent's page).
+        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(idAt(bytes, h), sub, depth + 1, rel + 1)
+        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
       }
     }
-    walk(step.hash, step.paths, step.depth, 0)
+    walk(idOf(step.hash), step.paths, step.depth, 0)
   }
 
   /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level). */
@@ -131,7 +160,7 @@ export class StateTreeStore implements TreeNodeReader {
     found.forEach((bytes, i) => {
       const hash = hashes[i]!
       if (bytes === undefined) single.push(hash)
-      else this.#addPage(idOf(hash), decodeTreePage(hash, bytes).nodes)
+      else this.#addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
   }
@@ -153,34 +182,120 @@ export class StateTreeStore implements TreeNodeReader {
       })
       level = next
     }
-    for (const [id, nodes] of pages) this.#addPage(id, nodes)
+    for (const [id, nodes] of pages) this.#addNodes(id, nodes)
   }
 
-  /** Caches a page (`ids`: its nodes' ids when already computed), or marks it recently used when cached. */
-  #addPage(id: string, nodes: readonly TreeNodeWrite[], ids: string[] = nodes.map((n) => idOf(n.hash))): void {
+  /** Caches a page given as separate nodes (joined into one buffer). */
+  #addNodes(id: string, nodes: readonly TreeNodeWrite[]): void {
+    let size = 0
+    for (const n of nodes) size += n.bytes.length
+    const bytes = new Uint8Array(size)
+    const spans = new Uint32Array(nodes.length * 2)
+    let at = 0
+    nodes.forEach((n, i) => {
+      bytes.set(n.bytes, at)
+      spans[2 * i] = at
+      spans[2 * i + 1] = at += n.bytes.length
+    })
+    this.#addPage(id, { bytes, spans, ids: nodes.map((n) => idOf(n.hash)), ends: undefined })
+  }
+
+  /** Caches a page, or marks it recently used when cached. */
+  #addPage(id: string, page: CachedPage): void {
     const cached = this.#pages.get(id)
     if (cached !== undefined) {
       this.#pages.delete(id)
       this.#pages.set(id, cached)
       return
     }
-    nodes.forEach((n, i) => {
+    const slot = this.#takeSlot(page)
+    const nodes = this.#nodes
+    const ids = page.ids
+    for (let i = 0; i < ids.length; i++) {
       const nodeId = ids[i]!
-      if (this.#nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
-      // A node already cached points into the newest page holding it, so older pages' buffers can go.
-      this.#nodes.set(nodeId, n.bytes)
-    })
-    this.#pages.set(id, ids)
+      if (nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      // A node already cached points into the newest page holding it.
+      nodes.set(nodeId, slot * 32 + i)
+    }
+    this.#pages.set(id, slot)
+  }
+
+  #takeSlot(page: CachedPage): number {
+    // A page holds at most 2^PAGE_LEVELS - 1 = 15 internal nodes and 16 leaves: its index fits 5 bits.
+    if (page.ids.length > 32) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(page.ids[0]!, 'latin1').toString('hex') })
+    const slot = this.#freeSlots.pop() ?? this.#slots.length
+    this.#slots[slot] = page
+    return slot
+  }
+
+  /**
+   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with ids read in place
+   * from the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
+   * Anything that does not parse goes through decodeTreePage, which names the fault.
+   */
+  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
+    const rootId = idOf(root)
+    const cached = this.#pages.get(rootId)
+    if (cached !== undefined) return this.#addPage(rootId, this.#slots[cached]!)
+    const ids: string[] = []
+    const spans: number[] = []
+    const ends: number[] = []
+    let at = 0
+    let ok = bytes[0] !== 0 && bytes.length >= 65
+    const visit = (id: string, leaf: boolean, rel: number): void => {
+      const index = ids.length
+      walk(id, leaf, rel)
+      ends[index] = ids.length - 1
+    }
+    const walk = (id: string, leaf: boolean, rel: number): void => {
+      if (leaf) {
+        if (at + 4 > bytes.length) return void (ok = false)
+        const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!
+        at += 4
+        if (at + length > bytes.length || length < 67 || bytes[at] !== 0) return void (ok = false)
+        ids.push(id)
+        spans.push(at, (at += length))
+        return
+      }
+      const start = at
+      const tag = bytes[start]!
+      if (start + 65 > bytes.length || (tag & 1) !== 1 || tag > 7) return void (ok = false)
+      at += 65
+      ids.push(id)
+      spans.push(start, at)
+      for (let side = 0; side < 2 && ok; side++) {
+        const h = start + 1 + 32 * side
+        const childLeaf = (tag & (2 << side)) !== 0
+        if (!isZeroAt(bytes, h) && inPageAt(childLeaf, rel + 1)) visit(idAt(bytes, h), childLeaf, rel + 1)
+      }
+    }
+    if (ok) visit(rootId, false, 0)
+    if (ok && at === bytes.length) this.#addPage(rootId, { bytes, spans: Uint32Array.from(spans), ids, ends: Uint8Array.from(ends) })
+    else this.#addNodes(rootId, decodeTreePage(root, bytes).nodes)
   }
 
   #dropPage(id: string): void {
-    for (const nodeId of this.#pages.get(id) ?? []) {
-      const pages = this.#shared.get(nodeId)
-      if (pages === undefined) this.#nodes.delete(nodeId)
-      else if (pages === 2) this.#shared.delete(nodeId)
-      else this.#shared.set(nodeId, pages - 1)
-    }
+    const slot = this.#pages.get(id)
+    if (slot === undefined) return
+    const page = this.#slots[slot]!
+    for (let i = 0; i < page.ids.length; i++) this.#releaseNode(page.ids[i]!, slot * 32 + i, page)
+    this.#freeSlot(slot)
     this.#pages.delete(id)
+  }
+
+  #freeSlot(slot: number): void {
+    this.#slots[slot] = undefined
+    this.#freeSlots.push(slot)
+  }
+
+  /** One cached page less (`page`, where the node is `at`) holds `nodeId`: the node leaves the cache with its last page. */
+  #releaseNode(nodeId: string, at: number, page: CachedPage): void {
+    const pages = this.#shared.get(nodeId)
+    if (pages === undefined) return void this.#nodes.delete(nodeId)
+    // Still held by another cached page, but located in this one: it keeps a copy of its bytes.
+    if (this.#nodes.get(nodeId) === at) this.#nodes.set(nodeId, page.bytes.slice(page.spans[(at & 31) * 2]!, page.spans[(at & 31) * 2 + 1]!))
+    if (pages === 2) this.#shared.delete(nodeId)
+    else this.#shared.set(nodeId, pages - 1)
   }
 
   /**
@@ -208,33 +323,134 @@ export class StateTreeStore implements TreeNodeReader {
   /**
    * A committed block's tree: the pages its new root rewrote (those whose root is among `nodes`,
    * the nodes the block added: a new node's ancestors are new too), as batch ops; they join the
-   * cache (the next block reads them). A page's unchanged nodes come from the cache, where the
-   * run that computed `nodes` loaded the whole pages it crossed.
+   * cache (the next block reads them) in place of the versions they replace. A page's unchanged
+   * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
     const added = new Map<string, Uint8Array>()
     for (const n of nodes) added.set(idOf(n.hash), n.bytes)
     this.written.nodes += added.size
-    // The ids of the page being encoded, in its node order (each node's id computed once).
-    let ids: string[] = []
-    const bytesOf = (hash: Uint8Array): Uint8Array | undefined => {
-      const id = idOf(hash)
-      ids.push(id)
-      return added.get(id) ?? this.#nodes.get(id)
-    }
     const ops: BatchOp[] = []
-    const pending = added.has(idOf(root)) ? [root] : []
-    for (let pageRoot = pending.pop(); pageRoot !== undefined; pageRoot = pending.pop()) {
-      ids = []
-      const page = encodeTreePage(pageRoot, bytesOf)
-      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
-      this.written.pages++
-      this.written.bytes += page.bytes.length
-      // Cached as views into the page's bytes (the same nodes in the same order).
-      this.#addPage(ids[0]!, decodeTreePage(pageRoot, page.bytes).nodes, ids)
-      for (const child of page.children) if (added.has(idOf(child.hash))) pending.push(child.hash)
+    const rootId = idOf(root)
+    // Each rewritten page with the root of the page it replaces (same place in the last staged tree), when known.
+    const pending: { id: string; hash: Uint8Array; replaces: string | undefined }[] = added.has(rootId) ? [{ id: rootId, hash: root, replaces: this.#lastStaged }] : []
+    // One page's nodes in preorder (encodeTreePage's order and bytes; ids read in place from the parents' bytes), as
+    // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
+    let ids: string[] = []
+    let pieces: (Uint8Array | { page: CachedPage; first: number; last: number })[] = []
+    let ends: number[] = []
+    let size = 0
+    const visit = (id: string, rel: number, replacedId: string | undefined): void => {
+      const fresh = added.get(id)
+      if (fresh === undefined && rel > 0) {
+        const at = this.#nodes.get(id)
+        const page = typeof at === 'number' ? this.#slots[at >>> 5]! : undefined
+        const first = typeof at === 'number' ? at & 31 : 0
+        // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
+        // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
+        if (page?.ends !== undefined && first > 0) {
+          const last = page.ends[first]!
+          const index = ids.length
+          for (let k = first; k <= last; k++) {
+            ids.push(page.ids[k]!)
+            ends.push(page.ends[k]! - first + index)
+          }
+          pieces.push({ page, first, last })
+          size += page.spans[2 * last + 1]! - page.spans[2 * first]! + (page.bytes[page.spans[2 * first]!] === 0 ? 4 : 0)
+          return
+        }
+      }
+      const bytes = fresh ?? this.#read(id)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: Buffer.from(id, 'latin1').toString('hex') })
+      const index = ids.length
+      ids.push(id)
+      ends.push(index)
+      pieces.push(bytes)
+      const tag = bytes[0]!
+      size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
+      if ((tag & 1) === 0) return
+      // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
+      const replaced = fresh === undefined || replacedId === undefined || replacedId === id ? undefined : this.#read(replacedId)
+      for (let side = 0; side < 2; side++) {
+        const h = 1 + 32 * side
+        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? idAt(replaced, h) : undefined
+        if (isZeroAt(bytes, h)) continue
+        const childId = idAt(bytes, h)
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
+        else if (added.has(childId)) pending.push({ id: childId, hash: bytes.subarray(h, h + 32), replaces: replacedChild })
+      }
+      ends[index] = ids.length - 1
     }
+    for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
+      ids = []
+      pieces = []
+      ends = []
+      size = 0
+      visit(page.id, 0, page.replaces)
+      const bytes = new Uint8Array(size)
+      const spans = new Uint32Array(ids.length * 2)
+      let at = 0
+      let n = 0
+      for (const piece of pieces) {
+        if (piece instanceof Uint8Array) {
+          const length = piece.length
+          if (n > 0 && piece[0] === 0) {
+            bytes[at] = length >>> 24
+            bytes[at + 1] = (length >>> 16) & 0xff
+            bytes[at + 2] = (length >>> 8) & 0xff
+            bytes[at + 3] = length & 0xff
+            at += 4
+          }
+          bytes.set(piece, at)
+          spans[2 * n] = at
+          spans[2 * n + 1] = at += length
+          n++
+          continue
+        }
+        // A range starts at its first node, or at that leaf's length prefix.
+        const { page: from, first, last } = piece
+        const start = from.spans[2 * first]! - (from.bytes[from.spans[2 * first]!] === 0 ? 4 : 0)
+        const end = from.spans[2 * last + 1]!
+        bytes.set(from.bytes.subarray(start, end), at)
+        for (let k = first; k <= last; k++, n++) {
+          spans[2 * n] = from.spans[2 * k]! - start + at
+          spans[2 * n + 1] = from.spans[2 * k + 1]! - start + at
+        }
+        at += end - start
+      }
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
+      this.written.pages++
+      this.written.bytes += bytes.length
+      const cached: CachedPage = { bytes, spans, ids, ends: Uint8Array.from(ends) }
+      if (page.replaces !== undefined && page.replaces !== page.id && this.#pages.has(page.replaces) && !this.#pages.has(page.id)) this.#replacePage(page.replaces, page.id, cached)
+      else this.#addPage(page.id, cached)
+    }
+    this.#lastStaged = rootId
     return ops
+  }
+
+  /**
+   * Caches a rewritten page in place of the version it replaces, which the next blocks no longer
+   * read (a read of an older root loads it again): the nodes both hold move to the new page with
+   * one map write each, no sharing counted, and the cache is not filled with superseded versions
+   * (at 1M keys a block rewrites ~3k pages of ~25 nodes).
+   */
+  #replacePage(oldId: string, id: string, page: CachedPage): void {
+    const kept = new Set(page.ids)
+    const oldSlot = this.#pages.get(oldId)!
+    const old = this.#slots[oldSlot]!
+    const held = new Set(old.ids)
+    for (let i = 0; i < old.ids.length; i++) if (!kept.has(old.ids[i]!)) this.#releaseNode(old.ids[i]!, oldSlot * 32 + i, old)
+    this.#pages.delete(oldId)
+    this.#freeSlot(oldSlot)
+    const slot = this.#takeSlot(page)
+    const nodes = this.#nodes
+    for (let i = 0; i < page.ids.length; i++) {
+      const nodeId = page.ids[i]!
+      if (!held.has(nodeId) && nodes.has(nodeId)) this.#shared.set(nodeId, (this.#shared.get(nodeId) ?? 1) + 1)
+      nodes.set(nodeId, slot * 32 + i)
+    }
+    this.#pages.set(id, slot)
   }
 
   /** Drops the least recently loaded pages until at most the bound of nodes is cached. */
@@ -245,6 +461,13 @@ export class StateTreeStore implements TreeNodeReader {
     }
   }
 }
+
+/**
+ * A cached page: its bytes, where each node lies in them ([start, end) at 2i, 2i+1) and the nodes'
+ * ids, in page order; for pages in preorder (all but those joined from the earlier layout), the
+ * index of each node's last descendant in the page (its subtree is nodes i..ends[i], one byte range).
+ */
+interface CachedPage { bytes: Uint8Array; spans: Uint32Array; ids: string[]; ends: Uint8Array | undefined }
 
 /**
  * The state tables served from disk rather than held whole in memory: those that grow with users

@@ -2,7 +2,7 @@ import { compareBytes, equalBytes, hash } from '../../crypto/index.ts'
 import type { StateWrite } from '../stateView.ts'
 import { StateTreeError } from './errors.ts'
 import {
-  computeKeyPath, decodeTreeNode, EMPTY_REF, encodeInternal, encodeLeaf, isEmptyRef,
+  computeKeyPath, decodeTreeNode, EMPTY_REF, encodeInternal, encodeLeaf, isEmptyRef, isZero,
   type LeafNode, pathBit, type TreeNodeReader, type TreeNodeWrite, type TreeRef,
 } from './treeNode.ts'
 
@@ -26,7 +26,8 @@ export function computeTreeUpdate(reader: TreeNodeReader, root: Uint8Array, writ
   items.sort((a, b) => compareBytes(a.path, b.path))
   const nodes: TreeNodeWrite[] = []
   const ctx: UpdateContext = { reader, nodes, writes, root }
-  const rootRef = items.length === 0 ? { hash: root, leaf: false } : update(ctx, { hash: root, leaf: false }, 0, dedupe(items))
+  const live = dedupe(items)
+  const rootRef = live.length === 0 ? { hash: root, leaf: false } : update(ctx, root, 0, live, 0, live.length)
   return { root: rootRef.hash, nodes }
 }
 
@@ -42,42 +43,58 @@ function dedupe(items: Item[]): Item[] {
   return out
 }
 
-function update(ctx: UpdateContext, ref: TreeRef, depth: number, items: Item[]): TreeRef {
-  if (items.length === 0) return ref
-  if (isEmptyRef(ref)) return build(ctx, depth, items)
-  const bytes = ctx.reader.node(ref.hash)
+/*
+ * The walk works on ranges [lo, hi) of one sorted item array (no slices) and reads a stored
+ * node's fields in place (no decoded objects): it runs once per new node per block.
+ */
+
+/** The subtree at `hash` (not a leaf, or a leaf: read from its bytes) after the items in [lo, hi). */
+function update(ctx: UpdateContext, hash: Uint8Array, depth: number, items: Item[], lo: number, hi: number): TreeRef {
+  if (isZero(hash)) return build(ctx, depth, items, lo, hi)
+  const bytes = ctx.reader.node(hash)
   if (bytes === undefined) throw new StateTreeError('NOT_LOADED', 'state tree nodes not loaded', { root: ctx.root, keys: ctx.writes.map((w) => w.key) })
-  const node = decodeTreeNode(ref.hash, bytes)
-  if (node.kind === 'leaf') return build(ctx, depth, mergeLeaf(node, items))
-  const split = splitAt(items, depth)
-  const left = update(ctx, node.left, depth + 1, items.slice(0, split))
-  const right = update(ctx, node.right, depth + 1, items.slice(split))
+  const tag = bytes[0]
+  if (tag === 0) {
+    const leaf = decodeTreeNode(hash, bytes) as LeafNode
+    return build(ctx, depth, ...mergeLeaf(leaf, items, lo, hi))
+  }
+  if (tag === undefined || (tag & 1) !== 1 || tag > 7 || bytes.length < 65) decodeTreeNode(hash, bytes)
+  const split = splitAt(items, depth, lo, hi)
+  const left = split === lo ? { hash: bytes.subarray(1, 33), leaf: (tag! & 2) !== 0 } : update(ctx, bytes.subarray(1, 33), depth + 1, items, lo, split)
+  const right = split === hi ? { hash: bytes.subarray(33, 65), leaf: (tag! & 4) !== 0 } : update(ctx, bytes.subarray(33, 65), depth + 1, items, split, hi)
   return join(ctx, left, right)
 }
 
-/** The existing leaf joins the writes unless one of them rewrites or deletes its key. */
-function mergeLeaf(leaf: LeafNode, items: Item[]): Item[] {
-  if (items.some((it) => equalBytes(it.path, leaf.path))) return items
-  const merged = [...items, { path: leaf.path, key: leaf.key, value: leaf.value }]
-  return merged.sort((a, b) => compareBytes(a.path, b.path))
+/** The existing leaf joins the writes in [lo, hi) unless one of them rewrites or deletes its key. */
+function mergeLeaf(leaf: LeafNode, items: Item[], lo: number, hi: number): [Item[], number, number] {
+  for (let i = lo; i < hi; i++) if (equalBytes(items[i]!.path, leaf.path)) return [items, lo, hi]
+  const merged = items.slice(lo, hi)
+  let at = 0
+  while (at < merged.length && compareBytes(merged[at]!.path, leaf.path) < 0) at++
+  merged.splice(at, 0, { path: leaf.path, key: leaf.key, value: leaf.value })
+  return [merged, 0, merged.length]
 }
 
-/** A subtree from scratch holding the live items (deletes drop out). */
-function build(ctx: UpdateContext, depth: number, items: Item[]): TreeRef {
-  const live = items.filter((it) => it.value !== undefined)
-  return buildLive(ctx, depth, live)
+/** A subtree from scratch holding the live items of [lo, hi) (deletes drop out). */
+function build(ctx: UpdateContext, depth: number, items: Item[], lo: number, hi: number): TreeRef {
+  for (let i = lo; i < hi; i++) {
+    if (items[i]!.value !== undefined) continue
+    const live = items.slice(lo, hi).filter((it) => it.value !== undefined)
+    return buildLive(ctx, depth, live, 0, live.length)
+  }
+  return buildLive(ctx, depth, items, lo, hi)
 }
 
-function buildLive(ctx: UpdateContext, depth: number, live: Item[]): TreeRef {
-  if (live.length === 0) return EMPTY_REF
-  if (live.length === 1) {
-    const it = live[0]!
+function buildLive(ctx: UpdateContext, depth: number, live: Item[], lo: number, hi: number): TreeRef {
+  if (hi === lo) return EMPTY_REF
+  if (hi - lo === 1) {
+    const it = live[lo]!
     const node = encodeLeaf(it.path, hash(it.value!), it.key, it.value!)
     ctx.nodes.push(node)
     return { hash: node.hash, leaf: true }
   }
-  const split = splitAt(live, depth)
-  return join(ctx, buildLive(ctx, depth + 1, live.slice(0, split)), buildLive(ctx, depth + 1, live.slice(split)))
+  const split = splitAt(live, depth, lo, hi)
+  return join(ctx, buildLive(ctx, depth + 1, live, lo, split), buildLive(ctx, depth + 1, live, split, hi))
 }
 
 /** An internal node over two subtrees, except that a lone leaf (or nothing) moves up. */
@@ -92,10 +109,8 @@ function join(ctx: UpdateContext, left: TreeRef, right: TreeRef): TreeRef {
   return { hash: node.hash, leaf: false }
 }
 
-/** Index of the first item whose path has bit `depth` set (items are sorted by path). */
-function splitAt(items: readonly Item[], depth: number): number {
-  let lo = 0
-  let hi = items.length
+/** Index in [lo, hi) of the first item whose path has bit `depth` set (items are sorted by path). */
+function splitAt(items: readonly Item[], depth: number, lo: number, hi: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >> 1
     if (pathBit(items[mid]!.path, depth) === 0) lo = mid + 1

@@ -61,15 +61,19 @@ export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array, key: Uint8Ar
   bytes[66] = key.length & 0xff
   bytes.set(key, 67)
   bytes.set(value, 67 + key.length)
-  return { hash: computeLeafHash(path, valueHash), bytes }
+  // The stored bytes start with the hashed ones (0x00 ‖ path ‖ valueHash): no second buffer.
+  return { hash: hash(bytes.subarray(0, 65)), bytes }
 }
 
 export function encodeInternal(left: TreeRef, right: TreeRef): TreeNodeWrite {
   const bytes = new Uint8Array(65)
-  bytes[0] = 1 | (left.leaf ? 2 : 0) | (right.leaf ? 4 : 0)
+  // Hashed as 0x01 ‖ left ‖ right, then the tag takes the child flags (stored, not hashed).
+  bytes[0] = 1
   bytes.set(left.hash, 1)
   bytes.set(right.hash, 33)
-  return { hash: computeInternalHash(left.hash, right.hash), bytes }
+  const h = hash(bytes)
+  bytes[0] = 1 | (left.leaf ? 2 : 0) | (right.leaf ? 4 : 0)
+  return { hash: h, bytes }
 }
 
 export function decodeTreeNode(hashOf: Uint8Array, bytes: Uint8Array): TreeNode {

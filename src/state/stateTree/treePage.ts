@@ -31,7 +31,8 @@ export interface TreePage {
 }
 
 /**
- * The page rooted at `root` (its node bytes read through `nodeBytes`), encoded. Throws
+ * The page rooted at `root` (its node bytes read through `nodeBytes`), encoded; `nodes` are views
+ * into `bytes`, in the order decodeTreePage gives them. Throws
  * StateTreeError CORRUPT_NODE when a node of the page is not available. Pure.
  */
 export function encodeTreePage(root: Uint8Array, nodeBytes: (hash: Uint8Array) => Uint8Array | undefined): TreePage & { bytes: Uint8Array } {
@@ -57,13 +58,17 @@ export function encodeTreePage(root: Uint8Array, nodeBytes: (hash: Uint8Array) =
   const bytes = new Uint8Array(size)
   const view = new DataView(bytes.buffer)
   let at = 0
-  for (const [i, n] of nodes.entries()) {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!
+    const length = n.bytes.length
     if (i > 0 && n.bytes[0] === 0) {
-      view.setUint32(at, n.bytes.length)
+      view.setUint32(at, length)
       at += 4
     }
     bytes.set(n.bytes, at)
-    at += n.bytes.length
+    // The page's nodes as views into its bytes (what decodeTreePage would give): a cache keeps one buffer per page.
+    nodes[i] = { hash: n.hash, bytes: bytes.subarray(at, at + length) }
+    at += length
   }
   return { bytes, nodes, children }
 }

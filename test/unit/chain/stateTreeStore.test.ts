@@ -6,7 +6,7 @@ import { type BatchOp, Bucket, bucketKey, Db } from '../../../src/chain/db.ts'
 import { StateTreeStore } from '../../../src/chain/stateStore.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import {
-  computeStateChunk, computeStateProof, computeTreeUpdate, EMPTY_TREE_ROOT, MAX_PATH, MemoryTreeNodes, StateChunk, StateProof,
+  computeStateChunk, computeStateProof, computeTreeUpdate, EMPTY_TREE_ROOT, encodeTreePage, MAX_PATH, MemoryTreeNodes, StateChunk, StateProof,
   type TreeNodeWrite,
 } from '../../../src/state/stateTree/index.ts'
 import type { StateWrite } from '../../../src/state/stateView.ts'
@@ -182,4 +182,54 @@ describe('StateTreeStore: the tree stored as pages', () => {
       expect(served).toBe(expected)
     }
   })
+
+  it('a block\'s rewritten pages replace the versions they supersede in the cache: after many blocks it holds the head tree\'s pages only', async () => {
+    const dir = dataDir()
+    const db = await dir.open()
+    const store = new StateTreeStore(db, 1_000_000)
+    const fill = Array.from({ length: 3_000 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 9]), value: new Uint8Array([1]) }))
+    let { root } = await commit(store, db, EMPTY_TREE_ROOT, fill)
+    // The pages and nodes of the head tree: walk it from the root through the page children.
+    const head = (): { pages: number; nodes: number } => {
+      const count = { pages: 0, nodes: 0 }
+      const walk = (pageRoot: Uint8Array): void => {
+        const page = encodeTreePage(pageRoot, (h) => store.node(h))
+        count.pages++
+        count.nodes += page.nodes.length
+        for (const child of page.children) walk(child.hash)
+      }
+      walk(root)
+      return count
+    }
+    expect({ pages: store.cachedPages, nodes: store.cachedNodes }).toEqual(head())
+    for (let b = 0; b < 10; b++) {
+      root = (await commit(store, db, root, Array.from({ length: 200 }, (_, i) => ({ key: fill[(b * 200 + i * 13) % fill.length]!.key, value: new Uint8Array([b + 2]) })))).root
+    }
+    // Without replacement each block would leave its superseded versions behind (hundreds of pages a block).
+    expect({ pages: store.cachedPages, nodes: store.cachedNodes }).toEqual(head())
+  })
+
+  it('replacing pages keeps every root readable when older roots\' pages are cached beside the head\'s (property)', async () => {
+    await fc.assert(fc.asyncProperty(arbBatches, fc.integer({ min: 1, max: 400 }), async (batches, cacheNodes) => {
+      const dir = dataDir()
+      const memory = memoryRoots(batches)
+      const db = await dir.open()
+      const store = new StateTreeStore(db, cacheNodes)
+      let root = EMPTY_TREE_ROOT
+      for (const [i, batch] of batches.entries()) {
+        // Older roots read between blocks: their pages share nodes with the head's, and stay cached.
+        for (const r of memory.roots.slice(0, i)) await sameProofs(store, memory.nodes, r)
+        const staged = await commit(store, db, root, batch)
+        root = staged.root
+        expect(toHex(root)).toBe(toHex(memory.roots[i]!))
+        expect(store.cachedNodes).toBeLessThanOrEqual(cacheNodes)
+        // Every page written (new nodes and unchanged subtrees copied from cached pages) is the page of the reference tree.
+        for (const op of staged.ops) {
+          const pageRoot = op.key.subarray(1)
+          expect(op.type === 'put' ? toHex(op.value) : op.type).toBe(toHex(encodeTreePage(pageRoot, (h) => memory.nodes.node(h)).bytes))
+        }
+      }
+      for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
+    }), { numRuns: 30 })
+  }, 120_000)
 })
