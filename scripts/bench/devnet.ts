@@ -347,6 +347,8 @@ async function run(): Promise<Record<string, unknown>> {
     const slots = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execToCompletionBlock: [] as number[], total: [] as number[] }
     const totalSlotCounts: Record<number, number> = {}
     let withAudit = 0
+    /** Per sample, the kinds of the blocks from the deployment to the completion (what sits between them). */
+    const kindSequences: Record<string, number> = {}
     for (const s of deploySamples) {
       if (s.deployHeight === undefined) continue
       const [d, e, c] = await Promise.all([watcher.slotOf(s.deployHeight), watcher.slotOf(s.execHeight), watcher.slotOf(s.completionHeight)])
@@ -366,6 +368,8 @@ async function run(): Promise<Record<string, unknown>> {
       totalSlotCounts[total] = (totalSlotCounts[total] ?? 0) + 1
       const between = Array.from({ length: s.completionHeight - s.deployHeight + 1 }, (_, k) => watcher.blocks.get(s.deployHeight! + k))
       if (between.some((b) => b?.kind === 'audit')) withAudit++
+      const sequence = between.map((b) => b?.kind ?? '?').join('>')
+      kindSequences[sequence] = (kindSequences[sequence] ?? 0) + 1
     }
     const medians = (o: Record<string, number[]>): Record<string, number | null> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(median(v))]))
     const deployMs = deploySamples.map((s) => s.ms)
@@ -393,6 +397,8 @@ async function run(): Promise<Record<string, unknown>> {
       deploySlotsTotalCounts: totalSlotCounts,
       /** Samples whose deployment..completion blocks include an audit block (it takes a slot). */
       deploySamplesWithAudit: withAudit,
+      /** How many samples had each sequence of block kinds from deployment to completion. */
+      deployBlockKindSequences: kindSequences,
       executionsPerSec: Math.round(executionsPerSec * 10) / 10,
       executionsSent: execLoad.ids.length,
       executionsSettledInWindow: agreed,

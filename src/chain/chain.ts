@@ -346,16 +346,33 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#proofsPassed.add(key)
   }
 
-  /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
-  buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0): Promise<CheckedBlock | undefined> {
+  /**
+   * What the pools hold for a block (txs, receipts, offences), as a key that changes when work
+   * arrives; undefined when they are empty. A proposer with work builds before the next slot
+   * (docs/consensus.md "Block timing") and tries again only when the key changed.
+   */
+  pendingWorkKey(): string | undefined {
+    const txs = this.mempool.size
+    const offences = this.evidence.size
+    if (txs === 0 && this.receipts.size === 0 && offences === 0) return undefined
+    return `${txs}/${this.receipts.admitted}/${offences}`
+  }
+
+  /**
+   * Builds this node's proposal on the head at `nowMs` (undefined until `nowMs` is after the head's
+   * timestamp). `onlyWithEntries`: undefined instead of a block that would carry nothing but
+   * heartbeats (an early proposal is made only for work).
+   */
+  buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0, opts: { onlyWithEntries?: boolean } = {}): Promise<CheckedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
     return this.#serialized(async () => {
       const head = this.store.head
       const slot = this.currentSlot(nowMs)
-      if (slot <= head.header.slot && head.header.height > 0) return undefined
+      if (BigInt(nowMs) <= head.header.timestamp && head.header.height > 0) return undefined
       const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
-      const block = await this.#build(slot, nowMs, key, answers, round)
+      const block = await this.#build(slot, nowMs, key, answers, round, opts.onlyWithEntries === true)
+      if (block === undefined) return undefined
       const hash = blockHash(block.header)
       await this.#verified(block, hash)
       return { block, hash, bytes: encode(Block, block) }
@@ -491,7 +508,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      const block = await this.#build(slot, nowMs, key, ready, 0)
+      const block = (await this.#build(slot, nowMs, key, ready, 0, false))!
       const started = performance.now()
       const hash = blockHash(block.header)
       const verified = await this.#verified(block, hash)
@@ -512,8 +529,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return { chainId: body.chainId, height: body.height, round: 0, blockId: hash, signatures: [{ validator: key.publicKey, signature: signVote(body, key.secretKey).signature }] }
   }
 
-  /** Chooses the entries and seals a block for `slot` on the head (timestamp within the proof schemes' drift of the slot start). */
-  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number): Promise<Block> {
+  /**
+   * Chooses the entries and seals a block for `slot` on the head (timestamp within the proof
+   * schemes' drift of the slot start); undefined when `onlyWithEntries` and nothing but heartbeats was chosen.
+   */
+  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number, onlyWithEntries: boolean): Promise<Block | undefined> {
     const head = this.store.head
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
@@ -530,6 +550,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats })
     })
     for (const args of drops) this.mempool.drop(...args)
+    if (onlyWithEntries && chosen.entries.every((e) => e.type === 'liveness')) return undefined
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
     const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)

@@ -10,7 +10,7 @@ import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
-import type { Chain, ImportedBlock } from '../../chain/chain.ts'
+import type { Chain, CheckedBlock, ImportedBlock } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
@@ -54,6 +54,9 @@ export interface ConsensusDriverModules {
   /** Where detected and gossiped equivocations go (the chain checks them against state and holds them for a block). */
   evidence: Pick<EvidenceSink, 'add'>
 }
+
+/** How often a proposer waiting for the next slot looks for work that lets it propose early. */
+const WORK_POLL_MS = 10
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
@@ -315,17 +318,10 @@ export class ConsensusDriver {
     }))
   }
 
-  /** Our turn: wait for a slot after the head's, gather audit answers, build, gossip the block, hand its id to the machine. */
+  /** Our turn: build when the block is due (#buildWhenDue), gossip the block, hand its id to the machine. */
   async #buildProposal(height: number, round: number): Promise<void> {
     try {
-      const genesis = this.#chain.genesis
-      const nextSlotStart = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, this.#chain.store.head.header.slot + 1))
-      const wait = nextSlotStart - this.#opts.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 2))
-      if (this.#stopped || this.#machine.height !== height) return
-      const now = this.#opts.now()
-      const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
-      const built = await this.#chain.buildProposal(this.#opts.now(), prepared, round)
+      const built = await this.#buildWhenDue(height, round)
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
@@ -338,6 +334,43 @@ export class ConsensusDriver {
     } catch (err) {
       this.#log.error({ err, height, round }, 'building a proposal failed')
     }
+  }
+
+  /**
+   * Block timing (docs/consensus.md "Block timing"). With work in the pools (txs, receipts,
+   * offences) the proposer builds at once, after its parent's timestamp, in the parent's slot if
+   * need be: a chain with work moves at the speed of its rounds (CometBFT's timeout_commit ~0).
+   * An idle chain keeps the slot cadence: the block is built once the slot after the parent's has
+   * started, so empty blocks never come faster than one a slot. An early build whose block would
+   * carry nothing (txs not yet includable, a receipt short of quorum) is dropped; the proposer
+   * tries again when new work arrives, or at the slot.
+   */
+  async #buildWhenDue(height: number, round: number): Promise<CheckedBlock | undefined> {
+    const genesis = this.#chain.genesis
+    const parent = this.#chain.store.head.header
+    const slotDue = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, parent.slot + 1))
+    let triedWork: string | undefined
+    for (;;) {
+      if (this.#stopped || this.#machine.height !== height) return undefined
+      const now = this.#opts.now()
+      if (now >= slotDue) break
+      const work = this.#chain.pendingWorkKey()
+      if (work !== undefined && work !== triedWork && now > Number(parent.timestamp)) {
+        triedWork = work
+        const early = await this.#buildAt(this.#opts.now(), round, true)
+        if (early !== undefined) return early
+        continue
+      }
+      await new Promise((r) => setTimeout(r, Math.min(WORK_POLL_MS, slotDue - now + 1)))
+    }
+    return this.#buildAt(this.#opts.now(), round, false)
+  }
+
+  /** Gathers what the block needs from the network (audit answers, storage acks), then builds it on the head. */
+  async #buildAt(now: number, round: number, onlyWithEntries: boolean): Promise<CheckedBlock | undefined> {
+    const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
+    if (this.#stopped) return undefined
+    return this.#chain.buildProposal(this.#opts.now(), prepared, round, { onlyWithEntries })
   }
 
   async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {
