@@ -57,6 +57,11 @@ export interface ConsensusDriverModules {
 
 /** How often a proposer waiting for the next slot looks for work that lets it propose early. */
 const WORK_POLL_MS = 10
+/**
+ * Least time between two early builds that came out empty (each asks the hosts of waiting
+ * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
+ */
+const EMPTY_BUILD_RETRY_MS = 50
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
@@ -350,13 +355,15 @@ export class ConsensusDriver {
     const parent = this.#chain.store.head.header
     const slotDue = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, parent.slot + 1))
     let triedWork: string | undefined
+    let triedAt = Number.NEGATIVE_INFINITY
     for (;;) {
       if (this.#stopped || this.#machine.height !== height) return undefined
       const now = this.#opts.now()
       if (now >= slotDue) break
       const work = this.#chain.pendingWorkKey()
-      if (work !== undefined && work !== triedWork && now > Number(parent.timestamp)) {
+      if (work !== undefined && work !== triedWork && now > Number(parent.timestamp) && now - triedAt >= EMPTY_BUILD_RETRY_MS) {
         triedWork = work
+        triedAt = now
         const early = await this.#buildAt(this.#opts.now(), round, true)
         if (early !== undefined) return early
         continue
