@@ -153,9 +153,9 @@ export class StorageCoordinator {
         continue
       }
       await Promise.all(entry.placement.map(async (host, i) => {
-        // A host refuses a shard until it has imported the deployment block itself: retry
-        // (backing off to 1 s) while the placement still waits for acks, i.e. until its deadline.
-        for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
+        // A host refuses a shard until it has imported the deployment block itself (a round or so
+        // after us): retry soon, backing off to 1 s, while the placement still waits for acks.
+        for (let attempt = 0, wait = 25; ; attempt++, wait = Math.min(2 * wait, 1_000)) {
           try {
             const peer = await this.#m.hosts.peerOf(host)
             const size = Number(manifest.shardSize)
