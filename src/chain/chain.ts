@@ -80,6 +80,15 @@ export interface ImportedBlock {
   seconds?: number
 }
 
+/** The block jobs of the chain's queue. */
+export type QueueJob = 'import' | 'check' | 'commit' | 'build' | 'produce'
+
+/** A queue job that took long: time waiting behind others, time running, the head height when it ended. */
+export interface SlowQueueJob { job: QueueJob; waitedMs: number; ranMs: number; height: number }
+
+/** A job of the chain's queue that waited and ran this long together is reported. */
+const SLOW_QUEUE_JOB_MS = 200
+
 /** What the mempool needs from a block it prunes against: its height, kind and included tx ids. */
 function computePruneInfo(block: Block): { height: number; kind: string; included: Set<string> } {
   const included = new Set<string>()
@@ -95,7 +104,7 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
  * (`commitBlock`: >2/3 precommits); `importBlock`/`produceBlock` apply without one (a single
  * node, tests). Imports are serialized.
  */
-export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx] }> {
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx]; slowJob: [SlowQueueJob] }> {
   readonly store: ChainStore
   readonly mempool: Mempool
   readonly registry: ProofRegistry
@@ -287,7 +296,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
   importBlock(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized(() => this.#import(block, bytes))
+    return this.#serialized('import', () => this.#import(block, bytes))
   }
 
   /**
@@ -295,7 +304,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    */
   checkBlock(block: Block, currentRound?: number): Promise<void> {
-    return this.#serialized(async () => {
+    return this.#serialized('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
       await this.#verified(block, blockHash(block.header))
@@ -308,7 +317,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * final in the same atomic write.
    */
   commitBlock(block: Block, commit: Commit, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized(async () => {
+    return this.#serialized('commit', async () => {
       const hash = blockHash(block.header)
       const head = this.store.head
       // Position first: a block that is no longer (or not yet) next is no fault of its commit.
@@ -366,7 +375,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0, opts: { onlyWithEntries?: boolean } = {}): Promise<CheckedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
-    return this.#serialized(async () => {
+    return this.#serialized('build', async () => {
       const head = this.store.head
       const slot = this.currentSlot(nowMs)
       if (BigInt(nowMs) <= head.header.timestamp && head.header.height > 0) return undefined
@@ -503,7 +512,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
     const ready = prepared ?? (await this.prepareProposal(slot))
-    return this.#serialized(async () => {
+    return this.#serialized('produce', async () => {
       const head = this.store.head
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
@@ -623,8 +632,23 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.#auditAnswers.answers
   }
 
-  #serialized<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(f, f)
+  /**
+   * Block jobs (import, check, commit, build) run one at a time. A job that waited or ran longer
+   * than SLOW_QUEUE_JOB_MS is reported ('slowJob'): what stalls a round under load shows in the log.
+   */
+  #serialized<T>(job: QueueJob, f: () => Promise<T>): Promise<T> {
+    const queued = performance.now()
+    let started = queued
+    const timed = async (): Promise<T> => {
+      started = performance.now()
+      try {
+        return await f()
+      } finally {
+        const ended = performance.now()
+        if (ended - queued >= SLOW_QUEUE_JOB_MS) this.emit('slowJob', { job, waitedMs: Math.round(started - queued), ranMs: Math.round(ended - started), height: this.store.head.height })
+      }
+    }
+    const run = this.#queue.then(timed, timed)
     this.#queue = run.catch(() => undefined)
     return run
   }

@@ -33,6 +33,13 @@ const ACK_TIMEOUT_MS = 1_000
 const LARGE_SHARD_BYTES = 16 * 1024 * 1024
 const LARGE_TRANSFERS = 2
 
+/** Waits for `work` at most `ms` (what it filled in by then is what the caller gets). */
+async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise<void>((r) => { timer = setTimeout(r, ms) })])
+  clearTimeout(timer)
+}
+
 /**
  * The validator's side of storage and compute: hands the shards of a blob it received to the
  * hosts a deployment placed them on, asks hosts for audit chunks when it proposes an audit
@@ -51,27 +58,29 @@ export class StorageCoordinator {
     chain.on('block', ({ block }) => void this.#onBlock(block))
     chain.setAuditResponder(async (challenges) => {
       const answers = new Map()
-      await Promise.all(challenges.map(async (c) => {
+      // Bounded as a whole (host lookups included), not only per request: an audit block waits on
+      // this, and past the propose timeout its round is lost. Answers in by then are used.
+      await withinMs(AUDIT_TIMEOUT_MS, Promise.all(challenges.map(async (c) => {
         try {
           const peer = await hosts.peerOf(c.host)
           answers.set(c, await requestAudit(net, peer, { asset: c.asset, shardIndex: c.shardIndex, chunkIndex: c.chunkIndex }, { timeoutMs: AUDIT_TIMEOUT_MS }))
         } catch (err) {
           log.debug({ host: toHex(c.host), err: (err as Error).message }, 'audit challenge unanswered')
         }
-      }))
-      return answers
+      })))
+      return new Map(answers)
     })
     chain.setStorageAckResponder(async (requests) => {
       const acks: StorageAck[] = []
-      await Promise.all(requests.map(async (r) => {
+      await withinMs(ACK_TIMEOUT_MS, Promise.all(requests.map(async (r) => {
         try {
           const peer = await hosts.peerOf(r.host)
           acks.push(await requestStorageAck(net, peer, { asset: r.asset, shardIndex: r.shardIndex }, { timeoutMs: ACK_TIMEOUT_MS }))
         } catch (err) {
           log.debug({ host: toHex(r.host), err: (err as Error).message }, 'storage ack not given (yet)')
         }
-      }))
-      return acks
+      })))
+      return acks.slice()
     })
   }
 

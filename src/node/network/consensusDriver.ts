@@ -10,7 +10,7 @@ import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
-import type { Chain, CheckedBlock, ImportedBlock } from '../../chain/chain.ts'
+import type { Chain, CheckedBlock, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
@@ -62,6 +62,8 @@ const WORK_POLL_MS = 10
  * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
  */
 const EMPTY_BUILD_RETRY_MS = 50
+/** Gathering (audit answers, storage acks) that took this long before a proposal is logged. */
+const SLOW_GATHER_MS = 200
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
@@ -85,6 +87,7 @@ export class ConsensusDriver {
   #started = false
   #stopped = false
   readonly #onBlock = (imported: ImportedBlock): void => this.#blockApplied(imported)
+  readonly #onSlowJob = (job: SlowQueueJob): void => this.#log.info(job, 'slow chain queue job')
 
   constructor(opts: ConsensusDriverOpts, modules: ConsensusDriverModules) {
     if (opts.validatorKey !== undefined && opts.signGuard === undefined) throw new BftError('BAD_PARAMS', 'a validator needs its sign guard (double-sign state on disk)', { field: 'signGuard' })
@@ -98,6 +101,7 @@ export class ConsensusDriver {
   /** Starts the height after the head and follows the chain's commits. */
   async start(): Promise<void> {
     this.#chain.on('block', this.#onBlock)
+    this.#chain.on('slowJob', this.#onSlowJob)
     const last = this.#chain.store.head.height
     this.#lastCommit = await this.#chain.store.getCommit(last)
     this.#started = true
@@ -109,6 +113,7 @@ export class ConsensusDriver {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     this.#chain.off('block', this.#onBlock)
+    this.#chain.off('slowJob', this.#onSlowJob)
     await this.#lock.catch(() => undefined)
   }
 
@@ -376,6 +381,8 @@ export class ConsensusDriver {
   /** Gathers what the block needs from the network (audit answers, storage acks), then builds it on the head. */
   async #buildAt(now: number, round: number, onlyWithEntries: boolean): Promise<CheckedBlock | undefined> {
     const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
+    const gatheredMs = this.#opts.now() - now
+    if (gatheredMs >= SLOW_GATHER_MS) this.#log.info({ gatheredMs, audit: prepared.auditAnswers !== undefined, acks: prepared.storageAcks?.length ?? 0 }, 'slow proposal gathering')
     if (this.#stopped) return undefined
     return this.#chain.buildProposal(this.#opts.now(), prepared, round, { onlyWithEntries })
   }
