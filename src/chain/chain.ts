@@ -18,6 +18,7 @@ import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { readAccount } from '../state/accounts.ts'
+import { isAuditDue } from '../state/applyAudit.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
@@ -119,6 +120,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** Audit answers being gathered ahead of this node's turn, for one (head, audit epoch). */
   #auditAnswers: { key: string; answers: Promise<AuditAnswers | undefined> } | undefined
   #storageAckResponder: StorageAckResponder | undefined
+  /** Storage acks asked of the hosts in the background: the latest answers, and the request under way. */
+  #storageAcks: { latest: StorageAck[]; asking: Promise<void> | undefined } = { latest: [], asking: undefined }
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
   readonly #beacon: ProposerBeacon | undefined
@@ -598,8 +601,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     if (this.#key === undefined) return { headHash: head.hash, auditAnswers: undefined }
     const auditAnswers = await this.#gatherAuditAnswers(slot)
-    // Acks are gathered only when no audit takes the slot; the entry keeps those that still apply.
-    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? await gatherStorageAcks(this.store.state, this.#storageAckResponder) : undefined
+    // Acks ride only when no audit takes the block; the entry keeps those that still apply. The
+    // hosts are asked in the background and a proposal takes the latest answers without waiting:
+    // asked in the proposal's path, the round trip to every host of a waiting placement delayed
+    // every block while a placement waited (0.3-1.9 s each under load).
+    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? this.#storageAcks.latest : undefined
+    this.prefetchStorageAcks()
     return { headHash: head.hash, auditAnswers, storageAcks }
   }
 
@@ -616,6 +623,21 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     } catch (err) {
       this.emit('buildError', err) // early work only: the proposer gathers again on its turn
     }
+  }
+
+  /** Whether a block at `slot` on the head is due to carry an audit (a new audit epoch, something stored). */
+  isAuditDue(slot: number): boolean {
+    return isAuditDue(this.store.state, slot, this.genesis.params.auditEpochSlots)
+  }
+
+  /** Asks the hosts of waiting placements for their acks, unless a request is under way; the answers wait for the next proposal. */
+  prefetchStorageAcks(): void {
+    const responder = this.#storageAckResponder
+    if (responder === undefined || this.#key === undefined || this.#storageAcks.asking !== undefined) return
+    const acks = this.#storageAcks
+    acks.asking = gatherStorageAcks(this.store.state, responder)
+      .then((answers) => { acks.latest = answers }, (err: unknown) => { this.emit('buildError', err) })
+      .finally(() => { acks.asking = undefined })
   }
 
   #gatherAuditAnswers(slot: number): Promise<AuditAnswers | undefined> {

@@ -62,6 +62,13 @@ const WORK_POLL_MS = 10
  * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
  */
 const EMPTY_BUILD_RETRY_MS = 50
+/**
+ * Added to the propose timeout of a height whose block is due to carry an audit: its proposer
+ * waits for the hosts' answers (bounded at 2 s, storageCoordinator.ts) and builds and checks the
+ * audit entry, which under load took longer than the plain timeout, so every round was lost
+ * until the timeout had grown enough (a 30 s gap at load 25). Longer timeouts never touch safety.
+ */
+const AUDIT_PROPOSE_EXTRA_MS = 3_000
 /** Gathering (audit answers, storage acks) that took this long before a proposal is logged. */
 const SLOW_GATHER_MS = 200
 
@@ -81,6 +88,8 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
+  #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
   #lock: Promise<unknown> = Promise.resolve()
@@ -267,9 +276,14 @@ export class ConsensusDriver {
     this.#proposedInRound.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
     // Every validator gathers the next block's audit answers now, whoever proposes it.
-    this.#chain.prefetchAuditAnswers(Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1))
+    const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
+    this.#auditDue = this.#chain.isAuditDue(nextSlot)
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    this.#chain.prefetchAuditAnswers(nextSlot)
+    // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
+    const key = this.#opts.validatorKey
+    if (key !== undefined && equalBytes(this.#chain.proposerOf(0), key.publicKey)) this.#chain.prefetchStorageAcks()
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
   }
@@ -288,7 +302,7 @@ export class ConsensusDriver {
             void this.locked(() => {
               if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
             }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed'))
-          }, action.delayMs)
+          }, action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs)
           this.#timers.add(timer)
           break
         }
