@@ -514,7 +514,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async produceBlock(slot: number, nowMs: number, prepared?: PreparedProposal): Promise<ImportedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
-    const ready = prepared ?? (await this.prepareProposal(slot))
+    const ready = prepared ?? (await this.prepareProposal(slot, { waitForStorageAcks: true }))
     return this.#serialized('produce', async () => {
       const head = this.store.head
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
@@ -597,7 +597,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * What a proposal for `slot` on the current head needs from the network, gathered without any
    * lock: the hosts' answers when the block is due to carry an audit (and this node proposes it).
    */
-  async prepareProposal(slot: number): Promise<PreparedProposal> {
+  async prepareProposal(slot: number, opts: { waitForStorageAcks?: boolean } = {}): Promise<PreparedProposal> {
     const head = this.store.head
     if (this.#key === undefined) return { headHash: head.hash, auditAnswers: undefined }
     const auditAnswers = await this.#gatherAuditAnswers(slot)
@@ -605,8 +605,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     // hosts are asked in the background and a proposal takes the latest answers without waiting:
     // asked in the proposal's path, the round trip to every host of a waiting placement delayed
     // every block while a placement waited (0.3-1.9 s each under load).
-    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? this.#storageAcks.latest : undefined
+    // Without a network (produceBlock: one node, tests) the answers are awaited.
     this.prefetchStorageAcks()
+    if (opts.waitForStorageAcks === true) await this.#storageAcks.asking
+    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? this.#storageAcks.latest : undefined
     return { headHash: head.hash, auditAnswers, storageAcks }
   }
 
