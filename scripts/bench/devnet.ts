@@ -257,6 +257,7 @@ async function run(): Promise<Record<string, unknown>> {
         deploySamples.push({ ms, sendAt, exec: toHex(exec), ...(tx ? { deployHeight: tx.blockHeight } : {}), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
       } catch (err) {
         failures.push(`deploy sample ${i}: ${(err as Error).message}`)
+        progress({ phase: 'sampleFailed', failure: failures.at(-1) })
         // Resynchronise with what the node expects before the next sample.
         await sleep(1_000)
         nonce = await getNonce(c0, { address: deployer.publicKey })
@@ -281,6 +282,7 @@ async function run(): Promise<Record<string, unknown>> {
         execSamples.push({ ms, sendAt, exec: toHex(exec), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
       } catch (err) {
         failures.push(`exec sample ${i}: ${(err as Error).message}`)
+        progress({ phase: 'sampleFailed', failure: failures.at(-1) })
         await sleep(1_000)
         nonce = await getNonce(c0, { address: deployer.publicKey })
         if (failures.length >= 5) throw new BenchError(`too many samples failed:\n${failures.join('\n')}`)
