@@ -107,7 +107,7 @@ export type BlockErrorPayloads = {
   PARENT_UNKNOWN: { hash: string; parent: string }
   WRONG_HEIGHT: Mismatch<number>
   WRONG_PARENT: Mismatch<string>
-  SLOT_NOT_AFTER_PARENT: { got: number; parent: number }
+  TIMESTAMP_NOT_AFTER_PARENT: { got: number; parent: number }
   WRONG_ENTRY_KIND: { index: number }
   EMPTY_BLOCK: {}
   BAD_BODY_ROOT: Mismatch<string>
@@ -123,7 +123,7 @@ export class BlockError extends XscError<BlockErrorPayloads> {
   // Same shape in every domain's errors.ts by design: each domain declares its own verdicts.
   static override readonly verdicts: Record<BlockErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', PARENT_UNKNOWN: 'IGNORE', WRONG_HEIGHT: 'REJECT', WRONG_PARENT: 'REJECT',
-    SLOT_NOT_AFTER_PARENT: 'REJECT', WRONG_ENTRY_KIND: 'REJECT', EMPTY_BLOCK: 'REJECT', BAD_BODY_ROOT: 'REJECT',
+    TIMESTAMP_NOT_AFTER_PARENT: 'REJECT', WRONG_ENTRY_KIND: 'REJECT', EMPTY_BLOCK: 'REJECT', BAD_BODY_ROOT: 'REJECT',
     DUPLICATE_TX: 'REJECT', BAD_STATE_ROOT: 'REJECT', ALREADY_KNOWN: 'IGNORE', FINALIZED_CONFLICT: 'REJECT',
   }
 }

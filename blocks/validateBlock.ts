@@ -33,10 +33,15 @@ export function validateBlockStructure(block: Block, chainId: string): void {
   if (!equalBytes(root, header.bodyRoot)) throw new BlockError('BAD_BODY_ROOT', 'body root does not match the entries', { got: toHex(header.bodyRoot), expected: toHex(root) })
 }
 
-/** Checks against the parent header: linkage, height, slot order. */
+/**
+ * Checks against the parent header: linkage, height, time order. A block's timestamp is strictly
+ * after its parent's (so its slot is not before the parent's); two blocks may share a slot.
+ */
 export function validateBlockParent(header: BlockHeader, parent: BlockHeader, parentHash: Uint8Array): void {
   if (!equalBytes(header.prevHash, parentHash)) throw new BlockError('WRONG_PARENT', 'prevHash is not the parent', { got: toHex(header.prevHash), expected: toHex(parentHash) })
   if (header.height !== parent.height + 1) throw new BlockError('WRONG_HEIGHT', `height ${header.height} after ${parent.height}`, { got: header.height, expected: parent.height + 1 })
-  if (header.slot <= parent.slot && parent.height !== 0) throw new BlockError('SLOT_NOT_AFTER_PARENT', `slot ${header.slot} is not after ${parent.slot}`, { got: header.slot, parent: parent.slot })
+  if (header.timestamp <= parent.timestamp && parent.height !== 0) {
+    throw new BlockError('TIMESTAMP_NOT_AFTER_PARENT', `timestamp ${header.timestamp} is not after the parent's ${parent.timestamp}`, { got: Number(header.timestamp), parent: Number(parent.timestamp) })
+  }
 }
 

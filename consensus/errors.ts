@@ -24,7 +24,7 @@ export type ConsensusErrorPayloads = {
   BAD_SIGNATURE: Scheme & { proposer: string }
   // time
   WRONG_SLOT: Scheme & Mismatch<number> & { timestamp: bigint }
-  SLOT_NOT_AFTER_PARENT: Scheme & { got: number; parentSlot: number }
+  SLOT_BEFORE_PARENT: Scheme & { got: number; parentSlot: number }
   TIMESTAMP_DRIFT: Scheme & { got: bigint; max: number }
   // proving (local, never about a foreign block)
   PROVE_FAILED: Scheme & { lookup?: number; workBits?: number; plotKey?: string; proposer?: string; got?: string | number; expected?: string | number }
@@ -54,7 +54,7 @@ export class ConsensusError extends XscError<ConsensusErrorPayloads> {
     BAD_CONFIG: 'REJECT', UNKNOWN_SCHEME: 'REJECT', MISSING_PROOF: 'REJECT', UNKNOWN_PROOF: 'REJECT',
     DUPLICATE_PROOF: 'REJECT', PROOF_ORDER: 'REJECT', MALFORMED_PROOF: 'REJECT', BAD_PROOF: 'REJECT',
     NO_STAKE: 'REJECT', BAD_VALIDATOR_SET: 'REJECT', WRONG_PROPOSER: 'REJECT', BAD_SIGNATURE: 'REJECT',
-    WRONG_SLOT: 'REJECT', SLOT_NOT_AFTER_PARENT: 'REJECT', TIMESTAMP_DRIFT: 'REJECT', PROVE_FAILED: 'REJECT',
+    WRONG_SLOT: 'REJECT', SLOT_BEFORE_PARENT: 'REJECT', TIMESTAMP_DRIFT: 'REJECT', PROVE_FAILED: 'REJECT',
     BAD_PLOT: 'REJECT', NOT_VALIDATOR: 'REJECT', BAD_ATTESTATION_SIGNATURE: 'REJECT', WRONG_CHAIN: 'REJECT',
     UNKNOWN_BLOCK: 'IGNORE', HEIGHT_MISMATCH: 'REJECT', EQUIVOCATION: 'IGNORE',
   }

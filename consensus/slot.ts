@@ -3,7 +3,9 @@ import type { VerifyContext } from './proofScheme.ts'
 
 /**
  * Slot arithmetic, integers only. Slot s covers [genesisTime + s*slotMs, genesisTime + (s+1)*slotMs).
- * The genesis block sits in slot 0; every later block's slot is strictly greater than its parent's.
+ * The genesis block sits in slot 0; a block's slot is never before its parent's. Several blocks may
+ * share a slot (a proposer with work proposes as soon as its parent is committed, docs/consensus.md
+ * "Block timing"); their timestamps strictly increase (blocks/validateBlock.ts `validateBlockParent`).
  */
 
 function checkSlotMs(slotMs: number, scheme: string): bigint {
@@ -26,8 +28,8 @@ export function computeSlotStart(genesisTime: bigint, slotMs: number, slot: numb
 
 /**
  * The cheap header-timing rule shared by `stake` and `time`: the header's slot is the slot its
- * timestamp falls in, and it is after the parent's slot. Without it a stake-only chain would let
- * a proposer claim whichever slot it is drawn for. Returns the slot start.
+ * timestamp falls in, and it is not before the parent's slot (the same slot is allowed: blocks
+ * proposed on commit). Returns the slot start.
  */
 export function verifySlotTiming(ctx: VerifyContext, scheme: string): bigint {
   const { seal } = ctx
@@ -41,8 +43,8 @@ export function verifySlotTiming(ctx: VerifyContext, scheme: string): bigint {
       timestamp: seal.timestamp,
     })
   }
-  if (seal.slot <= ctx.parentSlot) {
-    throw new ConsensusError('SLOT_NOT_AFTER_PARENT', `${scheme}: slot ${seal.slot} is not after the parent's slot ${ctx.parentSlot}`, {
+  if (seal.slot < ctx.parentSlot) {
+    throw new ConsensusError('SLOT_BEFORE_PARENT', `${scheme}: slot ${seal.slot} is before the parent's slot ${ctx.parentSlot}`, {
       scheme,
       got: seal.slot,
       parentSlot: ctx.parentSlot,

@@ -257,6 +257,7 @@ async function run(): Promise<Record<string, unknown>> {
         deploySamples.push({ ms, sendAt, exec: toHex(exec), ...(tx ? { deployHeight: tx.blockHeight } : {}), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
       } catch (err) {
         failures.push(`deploy sample ${i}: ${(err as Error).message}`)
+        progress({ phase: 'sampleFailed', failure: failures.at(-1) })
         // Resynchronise with what the node expects before the next sample.
         await sleep(1_000)
         nonce = await getNonce(c0, { address: deployer.publicKey })
@@ -281,6 +282,7 @@ async function run(): Promise<Record<string, unknown>> {
         execSamples.push({ ms, sendAt, exec: toHex(exec), execHeight: done.scheduled, completionHeight: done.completion.height, seenAt: done.seenAt })
       } catch (err) {
         failures.push(`exec sample ${i}: ${(err as Error).message}`)
+        progress({ phase: 'sampleFailed', failure: failures.at(-1) })
         await sleep(1_000)
         nonce = await getNonce(c0, { address: deployer.publicKey })
         if (failures.length >= 5) throw new BenchError(`too many samples failed:\n${failures.join('\n')}`)
@@ -347,6 +349,8 @@ async function run(): Promise<Record<string, unknown>> {
     const slots = { sendToDeployBlock: [] as number[], deployToExecBlock: [] as number[], execToCompletionBlock: [] as number[], total: [] as number[] }
     const totalSlotCounts: Record<number, number> = {}
     let withAudit = 0
+    /** Per sample, the kinds of the blocks from the deployment to the completion (what sits between them). */
+    const kindSequences: Record<string, number> = {}
     for (const s of deploySamples) {
       if (s.deployHeight === undefined) continue
       const [d, e, c] = await Promise.all([watcher.slotOf(s.deployHeight), watcher.slotOf(s.execHeight), watcher.slotOf(s.completionHeight)])
@@ -366,6 +370,8 @@ async function run(): Promise<Record<string, unknown>> {
       totalSlotCounts[total] = (totalSlotCounts[total] ?? 0) + 1
       const between = Array.from({ length: s.completionHeight - s.deployHeight + 1 }, (_, k) => watcher.blocks.get(s.deployHeight! + k))
       if (between.some((b) => b?.kind === 'audit')) withAudit++
+      const sequence = between.map((b) => b?.kind ?? '?').join('>')
+      kindSequences[sequence] = (kindSequences[sequence] ?? 0) + 1
     }
     const medians = (o: Record<string, number[]>): Record<string, number | null> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(median(v))]))
     const deployMs = deploySamples.map((s) => s.ms)
@@ -393,6 +399,8 @@ async function run(): Promise<Record<string, unknown>> {
       deploySlotsTotalCounts: totalSlotCounts,
       /** Samples whose deployment..completion blocks include an audit block (it takes a slot). */
       deploySamplesWithAudit: withAudit,
+      /** How many samples had each sequence of block kinds from deployment to completion. */
+      deployBlockKindSequences: kindSequences,
       executionsPerSec: Math.round(executionsPerSec * 10) / 10,
       executionsSent: execLoad.ids.length,
       executionsSettledInWindow: agreed,

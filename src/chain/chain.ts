@@ -18,6 +18,7 @@ import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { readAccount } from '../state/accounts.ts'
+import { isAuditDue } from '../state/applyAudit.ts'
 import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
@@ -80,6 +81,15 @@ export interface ImportedBlock {
   seconds?: number
 }
 
+/** The block jobs of the chain's queue. */
+export type QueueJob = 'import' | 'check' | 'commit' | 'build' | 'produce'
+
+/** A queue job that took long: time waiting behind others, time running, the head height when it ended. */
+export interface SlowQueueJob { job: QueueJob; waitedMs: number; ranMs: number; height: number }
+
+/** A job of the chain's queue that waited and ran this long together is reported. */
+const SLOW_QUEUE_JOB_MS = 200
+
 /** What the mempool needs from a block it prunes against: its height, kind and included tx ids. */
 function computePruneInfo(block: Block): { height: number; kind: string; included: Set<string> } {
   const included = new Set<string>()
@@ -95,7 +105,7 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
  * (`commitBlock`: >2/3 precommits); `importBlock`/`produceBlock` apply without one (a single
  * node, tests). Imports are serialized.
  */
-export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx] }> {
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx]; slowJob: [SlowQueueJob] }> {
   readonly store: ChainStore
   readonly mempool: Mempool
   readonly registry: ProofRegistry
@@ -110,6 +120,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** Audit answers being gathered ahead of this node's turn, for one (head, audit epoch). */
   #auditAnswers: { key: string; answers: Promise<AuditAnswers | undefined> } | undefined
   #storageAckResponder: StorageAckResponder | undefined
+  /** Storage acks asked of the hosts in the background: the latest answers, and the request under way. */
+  #storageAcks: { latest: StorageAck[]; asking: Promise<void> | undefined } = { latest: [], asking: undefined }
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
   readonly #beacon: ProposerBeacon | undefined
@@ -287,7 +299,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
   importBlock(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized(() => this.#import(block, bytes))
+    return this.#serialized('import', () => this.#import(block, bytes))
   }
 
   /**
@@ -295,7 +307,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    */
   checkBlock(block: Block, currentRound?: number): Promise<void> {
-    return this.#serialized(async () => {
+    return this.#serialized('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
       await this.#verified(block, blockHash(block.header))
@@ -308,7 +320,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * final in the same atomic write.
    */
   commitBlock(block: Block, commit: Commit, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized(async () => {
+    return this.#serialized('commit', async () => {
       const hash = blockHash(block.header)
       const head = this.store.head
       // Position first: a block that is no longer (or not yet) next is no fault of its commit.
@@ -346,16 +358,33 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#proofsPassed.add(key)
   }
 
-  /** Builds this node's proposal on the head for the current slot (undefined until the slot is after the head's). */
-  buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0): Promise<CheckedBlock | undefined> {
+  /**
+   * What the pools hold for a block (txs, receipts, offences), as a key that changes when work
+   * arrives; undefined when they are empty. A proposer with work builds before the next slot
+   * (docs/consensus.md "Block timing") and tries again only when the key changed.
+   */
+  pendingWorkKey(): string | undefined {
+    const txs = this.mempool.size
+    const offences = this.evidence.size
+    if (txs === 0 && this.receipts.size === 0 && offences === 0) return undefined
+    return `${txs}/${this.receipts.admitted}/${offences}`
+  }
+
+  /**
+   * Builds this node's proposal on the head at `nowMs` (undefined until `nowMs` is after the head's
+   * timestamp). `onlyWithEntries`: undefined instead of a block that would carry nothing but
+   * heartbeats (an early proposal is made only for work).
+   */
+  buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0, opts: { onlyWithEntries?: boolean } = {}): Promise<CheckedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
-    return this.#serialized(async () => {
+    return this.#serialized('build', async () => {
       const head = this.store.head
       const slot = this.currentSlot(nowMs)
-      if (slot <= head.header.slot && head.header.height > 0) return undefined
+      if (BigInt(nowMs) <= head.header.timestamp && head.header.height > 0) return undefined
       const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
-      const block = await this.#build(slot, nowMs, key, answers, round)
+      const block = await this.#build(slot, nowMs, key, answers, round, opts.onlyWithEntries === true)
+      if (block === undefined) return undefined
       const hash = blockHash(block.header)
       await this.#verified(block, hash)
       return { block, hash, bytes: encode(Block, block) }
@@ -485,13 +514,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async produceBlock(slot: number, nowMs: number, prepared?: PreparedProposal): Promise<ImportedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
-    const ready = prepared ?? (await this.prepareProposal(slot))
-    return this.#serialized(async () => {
+    const ready = prepared ?? (await this.prepareProposal(slot, { waitForStorageAcks: true }))
+    return this.#serialized('produce', async () => {
       const head = this.store.head
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      const block = await this.#build(slot, nowMs, key, ready, 0)
+      const block = (await this.#build(slot, nowMs, key, ready, 0, false))!
       const started = performance.now()
       const hash = blockHash(block.header)
       const verified = await this.#verified(block, hash)
@@ -512,8 +541,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return { chainId: body.chainId, height: body.height, round: 0, blockId: hash, signatures: [{ validator: key.publicKey, signature: signVote(body, key.secretKey).signature }] }
   }
 
-  /** Chooses the entries and seals a block for `slot` on the head (timestamp within the proof schemes' drift of the slot start). */
-  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number): Promise<Block> {
+  /**
+   * Chooses the entries and seals a block for `slot` on the head (timestamp within the proof
+   * schemes' drift of the slot start); undefined when `onlyWithEntries` and nothing but heartbeats was chosen.
+   */
+  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number, onlyWithEntries: boolean): Promise<Block | undefined> {
     const head = this.store.head
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
@@ -530,6 +562,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats })
     })
     for (const args of drops) this.mempool.drop(...args)
+    if (onlyWithEntries && chosen.entries.every((e) => e.type === 'liveness')) return undefined
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
     const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
@@ -564,12 +597,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * What a proposal for `slot` on the current head needs from the network, gathered without any
    * lock: the hosts' answers when the block is due to carry an audit (and this node proposes it).
    */
-  async prepareProposal(slot: number): Promise<PreparedProposal> {
+  async prepareProposal(slot: number, opts: { waitForStorageAcks?: boolean } = {}): Promise<PreparedProposal> {
     const head = this.store.head
     if (this.#key === undefined) return { headHash: head.hash, auditAnswers: undefined }
     const auditAnswers = await this.#gatherAuditAnswers(slot)
-    // Acks are gathered only when no audit takes the slot; the entry keeps those that still apply.
-    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? await gatherStorageAcks(this.store.state, this.#storageAckResponder) : undefined
+    // Acks ride only when no audit takes the block; the entry keeps those that still apply. The
+    // hosts are asked in the background and a proposal takes the latest answers without waiting:
+    // asked in the proposal's path, the round trip to every host of a waiting placement delayed
+    // every block while a placement waited (0.3-1.9 s each under load).
+    // Without a network (produceBlock: one node, tests) the answers are awaited.
+    this.prefetchStorageAcks()
+    if (opts.waitForStorageAcks === true) await this.#storageAcks.asking
+    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? this.#storageAcks.latest : undefined
     return { headHash: head.hash, auditAnswers, storageAcks }
   }
 
@@ -588,6 +627,21 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     }
   }
 
+  /** Whether a block at `slot` on the head is due to carry an audit (a new audit epoch, something stored). */
+  isAuditDue(slot: number): boolean {
+    return isAuditDue(this.store.state, slot, this.genesis.params.auditEpochSlots)
+  }
+
+  /** Asks the hosts of waiting placements for their acks, unless a request is under way; the answers wait for the next proposal. */
+  prefetchStorageAcks(): void {
+    const responder = this.#storageAckResponder
+    if (responder === undefined || this.#key === undefined || this.#storageAcks.asking !== undefined) return
+    const acks = this.#storageAcks
+    acks.asking = gatherStorageAcks(this.store.state, responder)
+      .then((answers) => { acks.latest = answers }, (err: unknown) => { this.emit('buildError', err) })
+      .finally(() => { acks.asking = undefined })
+  }
+
   #gatherAuditAnswers(slot: number): Promise<AuditAnswers | undefined> {
     const responder = this.#auditResponder
     if (responder === undefined || this.#key === undefined) return Promise.resolve(undefined)
@@ -602,8 +656,23 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.#auditAnswers.answers
   }
 
-  #serialized<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(f, f)
+  /**
+   * Block jobs (import, check, commit, build) run one at a time. A job that waited or ran longer
+   * than SLOW_QUEUE_JOB_MS is reported ('slowJob'): what stalls a round under load shows in the log.
+   */
+  #serialized<T>(job: QueueJob, f: () => Promise<T>): Promise<T> {
+    const queued = performance.now()
+    let started = queued
+    const timed = async (): Promise<T> => {
+      started = performance.now()
+      try {
+        return await f()
+      } finally {
+        const ended = performance.now()
+        if (ended - queued >= SLOW_QUEUE_JOB_MS) this.emit('slowJob', { job, waitedMs: Math.round(started - queued), ranMs: Math.round(ended - started), height: this.store.head.height })
+      }
+    }
+    const run = this.#queue.then(timed, timed)
     this.#queue = run.catch(() => undefined)
     return run
   }

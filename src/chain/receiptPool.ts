@@ -19,6 +19,7 @@ export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[] }
 export class ReceiptPool {
   readonly #chainId: string
   readonly #byExecution = new Map<string, HeldReceipt[]>()
+  #admitted = 0
 
   constructor(chainId: string) {
     this.#chainId = chainId
@@ -42,6 +43,17 @@ export class ReceiptPool {
     if (previous >= 0) held.splice(previous, 1)
     held.push({ receipt, writeSet })
     this.#byExecution.set(id, held)
+    this.#admitted++
+  }
+
+  /** Executions with receipts held. */
+  get size(): number {
+    return this.#byExecution.size
+  }
+
+  /** Receipts admitted since the pool was made: a proposer waiting for a quorum retries when it grows. */
+  get admitted(): number {
+    return this.#admitted
   }
 
   receiptsOf(executionId: Hash): Receipt[] {

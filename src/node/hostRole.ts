@@ -250,7 +250,9 @@ export class HostRole {
    */
   async #moduleWithRetry(asset: Hash, rec: AssetRecord, deadlineSlot: number): Promise<Uint8Array> {
     const { chain } = this.#m
-    for (let attempt = 0, wait = 100; ; attempt++, wait = Math.min(wait * 2, 2_000)) {
+    // First retries soon: with blocks proposed on commit the execution block often follows the
+    // deployment's by one round, before the shards reached their hosts.
+    for (let attempt = 0, wait = 25; ; attempt++, wait = Math.min(wait * 2, 2_000)) {
       try {
         return await this.#moduleOf(asset, rec)
       } catch (err) {

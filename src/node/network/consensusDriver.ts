@@ -10,7 +10,7 @@ import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
-import type { Chain, ImportedBlock } from '../../chain/chain.ts'
+import type { Chain, CheckedBlock, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
@@ -55,6 +55,23 @@ export interface ConsensusDriverModules {
   evidence: Pick<EvidenceSink, 'add'>
 }
 
+/** How often a proposer waiting for the next slot looks for work that lets it propose early. */
+const WORK_POLL_MS = 10
+/**
+ * Least time between two early builds that came out empty (each asks the hosts of waiting
+ * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
+ */
+const EMPTY_BUILD_RETRY_MS = 50
+/**
+ * Added to the propose timeout of a height whose block is due to carry an audit: its proposer
+ * waits for the hosts' answers (bounded at 2 s, storageCoordinator.ts) and builds and checks the
+ * audit entry, which under load took longer than the plain timeout, so every round was lost
+ * until the timeout had grown enough (a 30 s gap at load 25). Longer timeouts never touch safety.
+ */
+const AUDIT_PROPOSE_EXTRA_MS = 3_000
+/** Gathering (audit answers, storage acks) that took this long before a proposal is logged. */
+const SLOW_GATHER_MS = 200
+
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
 
@@ -71,12 +88,15 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
+  #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
   #lock: Promise<unknown> = Promise.resolve()
   #started = false
   #stopped = false
   readonly #onBlock = (imported: ImportedBlock): void => this.#blockApplied(imported)
+  readonly #onSlowJob = (job: SlowQueueJob): void => this.#log.info(job, 'slow chain queue job')
 
   constructor(opts: ConsensusDriverOpts, modules: ConsensusDriverModules) {
     if (opts.validatorKey !== undefined && opts.signGuard === undefined) throw new BftError('BAD_PARAMS', 'a validator needs its sign guard (double-sign state on disk)', { field: 'signGuard' })
@@ -90,6 +110,7 @@ export class ConsensusDriver {
   /** Starts the height after the head and follows the chain's commits. */
   async start(): Promise<void> {
     this.#chain.on('block', this.#onBlock)
+    this.#chain.on('slowJob', this.#onSlowJob)
     const last = this.#chain.store.head.height
     this.#lastCommit = await this.#chain.store.getCommit(last)
     this.#started = true
@@ -101,6 +122,7 @@ export class ConsensusDriver {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     this.#chain.off('block', this.#onBlock)
+    this.#chain.off('slowJob', this.#onSlowJob)
     await this.#lock.catch(() => undefined)
   }
 
@@ -254,9 +276,14 @@ export class ConsensusDriver {
     this.#proposedInRound.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
     // Every validator gathers the next block's audit answers now, whoever proposes it.
-    this.#chain.prefetchAuditAnswers(Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1))
+    const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
+    this.#auditDue = this.#chain.isAuditDue(nextSlot)
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    this.#chain.prefetchAuditAnswers(nextSlot)
+    // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
+    const key = this.#opts.validatorKey
+    if (key !== undefined && equalBytes(this.#chain.proposerOf(0), key.publicKey)) this.#chain.prefetchStorageAcks()
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
   }
@@ -275,7 +302,7 @@ export class ConsensusDriver {
             void this.locked(() => {
               if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
             }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed'))
-          }, action.delayMs)
+          }, action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs)
           this.#timers.add(timer)
           break
         }
@@ -315,17 +342,10 @@ export class ConsensusDriver {
     }))
   }
 
-  /** Our turn: wait for a slot after the head's, gather audit answers, build, gossip the block, hand its id to the machine. */
+  /** Our turn: build when the block is due (#buildWhenDue), gossip the block, hand its id to the machine. */
   async #buildProposal(height: number, round: number): Promise<void> {
     try {
-      const genesis = this.#chain.genesis
-      const nextSlotStart = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, this.#chain.store.head.header.slot + 1))
-      const wait = nextSlotStart - this.#opts.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 2))
-      if (this.#stopped || this.#machine.height !== height) return
-      const now = this.#opts.now()
-      const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
-      const built = await this.#chain.buildProposal(this.#opts.now(), prepared, round)
+      const built = await this.#buildWhenDue(height, round)
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
@@ -338,6 +358,47 @@ export class ConsensusDriver {
     } catch (err) {
       this.#log.error({ err, height, round }, 'building a proposal failed')
     }
+  }
+
+  /**
+   * Block timing (docs/consensus.md "Block timing"). With work in the pools (txs, receipts,
+   * offences) the proposer builds at once, after its parent's timestamp, in the parent's slot if
+   * need be: a chain with work moves at the speed of its rounds (CometBFT's timeout_commit ~0).
+   * An idle chain keeps the slot cadence: the block is built once the slot after the parent's has
+   * started, so empty blocks never come faster than one a slot. An early build whose block would
+   * carry nothing (txs not yet includable, a receipt short of quorum) is dropped; the proposer
+   * tries again when new work arrives, or at the slot.
+   */
+  async #buildWhenDue(height: number, round: number): Promise<CheckedBlock | undefined> {
+    const genesis = this.#chain.genesis
+    const parent = this.#chain.store.head.header
+    const slotDue = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, parent.slot + 1))
+    let triedWork: string | undefined
+    let triedAt = Number.NEGATIVE_INFINITY
+    for (;;) {
+      if (this.#stopped || this.#machine.height !== height) return undefined
+      const now = this.#opts.now()
+      if (now >= slotDue) break
+      const work = this.#chain.pendingWorkKey()
+      if (work !== undefined && work !== triedWork && now > Number(parent.timestamp) && now - triedAt >= EMPTY_BUILD_RETRY_MS) {
+        triedWork = work
+        triedAt = now
+        const early = await this.#buildAt(this.#opts.now(), round, true)
+        if (early !== undefined) return early
+        continue
+      }
+      await new Promise((r) => setTimeout(r, Math.min(WORK_POLL_MS, slotDue - now + 1)))
+    }
+    return this.#buildAt(this.#opts.now(), round, false)
+  }
+
+  /** Gathers what the block needs from the network (audit answers, storage acks), then builds it on the head. */
+  async #buildAt(now: number, round: number, onlyWithEntries: boolean): Promise<CheckedBlock | undefined> {
+    const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
+    const gatheredMs = this.#opts.now() - now
+    if (gatheredMs >= SLOW_GATHER_MS) this.#log.info({ gatheredMs, audit: prepared.auditAnswers !== undefined, acks: prepared.storageAcks?.length ?? 0 }, 'slow proposal gathering')
+    if (this.#stopped) return undefined
+    return this.#chain.buildProposal(this.#opts.now(), prepared, round, { onlyWithEntries })
   }
 
   async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {

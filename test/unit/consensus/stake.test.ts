@@ -72,9 +72,10 @@ describe('stake: proofs', () => {
     expectConsensusError(() => verifyProofs(ctx, resign({ ...header, slot: 6 })), 'WRONG_SLOT', 'stake')
   })
 
-  it('rejects a slot that is not after the parent slot', () => {
+  it('rejects a slot before the parent slot and accepts the parent\'s own slot (blocks proposed on commit)', () => {
     const header = sealValid(ctx, 5)
-    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 5 }, header), 'SLOT_NOT_AFTER_PARENT', 'stake')
+    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 6 }, header), 'SLOT_BEFORE_PARENT', 'stake')
+    expect(() => verifyProofs({ ...ctx, parentSlot: 5 }, header)).not.toThrow()
   })
 
   it('rejects a bad header signature and any change after signing', () => {

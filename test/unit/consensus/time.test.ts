@@ -81,10 +81,11 @@ describe('time: proofs', () => {
     expectConsensusError(() => verifyProofs(ctx, resign({ ...header, prevHash: new Uint8Array(32).fill(3) })), 'BAD_PROOF', 'time')
   })
 
-  it('rejects a slot that does not increase over the parent', () => {
+  it('rejects a slot before the parent\'s and accepts the parent\'s own slot (blocks proposed on commit)', () => {
     const header = sealValid(ctx, 5)
-    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 5 }, header), 'SLOT_NOT_AFTER_PARENT', 'time')
-    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 9 }, header), 'SLOT_NOT_AFTER_PARENT', 'time')
+    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 6 }, header), 'SLOT_BEFORE_PARENT', 'time')
+    expectConsensusError(() => verifyProofs({ ...ctx, parentSlot: 9 }, header), 'SLOT_BEFORE_PARENT', 'time')
+    expect(() => verifyProofs({ ...ctx, parentSlot: 5 }, header)).not.toThrow()
   })
 
   it('rejects a timestamp more than driftMs after its slot start', () => {
