@@ -1,3 +1,4 @@
+import { concatBytes } from '../crypto/index.ts'
 import { NetError } from './errors.ts'
 
 /**
@@ -154,22 +155,10 @@ export async function* readFrames(source: AsyncIterable<StreamChunk>, maxFrameBy
       parts.push(piece.bytes)
       continue
     }
-    const payload = parts.length === 0 ? piece.bytes : joinParts([...parts, piece.bytes])
+    const payload = parts.length === 0 ? piece.bytes : concatBytes(...parts, piece.bytes)
     parts = []
     yield { type: piece.type, payload }
   }
-}
-
-function joinParts(parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
 
 /** Splits a payload into DATA frames of at most CHUNK_BYTES. An empty payload gives one empty frame. */
