@@ -97,6 +97,12 @@ export interface EncryptOpts {
   segmentBytes?: number
   /** 32 bytes; random unless given (tests and re-encryption for a second pass give it). */
   salt?: Uint8Array
+  /**
+   * The plaintext's length, when known (a file): each segment is sealed as soon as it is whole,
+   * with no piece held back to learn which is last, and a whole segment at the start of a source
+   * chunk is sealed where it lies, without a copy. A source giving another length is SIZE_MISMATCH.
+   */
+  plainSize?: number
 }
 
 class SegmentSealer {
@@ -175,7 +181,45 @@ export async function* encryptBlobStream(source: AsyncIterable<Uint8Array>, owne
   const segmentBytes = opts.segmentBytes ?? DEFAULT_BLOB_SEGMENT_BYTES
   const sealer = new SegmentSealer(owner, segmentBytes, opts.salt ?? randomBytes(32))
   yield sealer.header
-  for await (const { piece, last } of fixedPieces(source, segmentBytes)) yield* sealer.seal(piece, last)
+  const pieces = opts.plainSize === undefined ? fixedPieces(source, segmentBytes) : sizedPieces(source, segmentBytes, opts.plainSize)
+  for await (const { piece, last } of pieces) yield* sealer.seal(piece, last)
+}
+
+/**
+ * fixedPieces for a source of known length: a piece is given as soon as it is whole (its `last` is
+ * known from the count), and one that lies whole at the start of a chunk is given as a view of it.
+ * The consumer must be done with a piece before it asks for the next (seal copies it out).
+ */
+async function* sizedPieces(source: AsyncIterable<Uint8Array>, size: number, total: number): AsyncGenerator<{ piece: Uint8Array; last: boolean }> {
+  const buf = new Uint8Array(Math.min(size, total))
+  let fill = 0
+  let given = 0
+  const piece = (bytes: Uint8Array): { piece: Uint8Array; last: boolean } => {
+    given += bytes.length
+    if (given > total) throw new BlobError('SIZE_MISMATCH', `the source gave more than the ${total} bytes it was said to hold`, { expected: total, got: given })
+    return { piece: bytes, last: given === total }
+  }
+  for await (const chunk of source) {
+    let at = 0
+    while (at < chunk.length) {
+      if (fill === 0 && chunk.length - at >= size) {
+        yield piece(chunk.subarray(at, at + size))
+        at += size
+        continue
+      }
+      const n = Math.min(size - fill, chunk.length - at)
+      if (given + fill + n > total) throw new BlobError('SIZE_MISMATCH', `the source gave more than the ${total} bytes it was said to hold`, { expected: total, got: given + fill + n })
+      buf.set(chunk.subarray(at, at + n), fill)
+      fill += n
+      at += n
+      if (fill === size || given + fill === total) {
+        yield piece(buf.subarray(0, fill))
+        fill = 0
+      }
+    }
+  }
+  if (total === 0) yield { piece: new Uint8Array(0), last: true }
+  else if (given !== total) throw new BlobError('SIZE_MISMATCH', `the source gave ${given + fill} of the ${total} bytes it was said to hold`, { expected: total, got: given + fill })
 }
 
 /** Reads the header from the first bytes of a stream, then decrypts segment by segment; a bad tag throws before its plaintext is yielded. */

@@ -17,6 +17,8 @@ export type BlobErrorPayloads = {
   UNAVAILABLE: { tried: { host: string; shardIndex: number; reason: string }[] }
   /** The rebuilt bytes do not match the manifest (shard or data hash). */
   VERIFY_FAILED: { what: string }
+  /** A stream of plaintext gave another number of bytes than it was said to hold (a file changed while read). */
+  SIZE_MISMATCH: { expected: number; got: number }
   /** A range outside the asset. */
   BAD_RANGE: { start: number; end: number; size: number }
 }

@@ -79,7 +79,7 @@ export async function prepareBlobStream(p: PrepareBlobStreamParameters): Promise
   const salt = randomBytes(32)
   const bytes: StreamedBytes = {
     size: isPublic ? p.plain.size : computeEncryptedSize(p.plain.size),
-    open: () => (isPublic ? p.plain.open() : encryptBlobStream(p.plain.open(), p.owner, { salt })),
+    open: () => (isPublic ? p.plain.open() : encryptBlobStream(p.plain.open(), p.owner, { salt, plainSize: p.plain.size })),
   }
   const manifest = await encodeAssetStream(bytes.open(), p.coding, () => undefined)
   return { bytes, manifest, encrypted: !isPublic }

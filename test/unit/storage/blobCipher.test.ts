@@ -45,6 +45,34 @@ describe('blob encryption at rest (AES-256-GCM segments)', () => {
     }
   })
 
+  it('with the plaintext size given, the same bytes come out under any chunking (segments sealed in place when whole in a chunk)', async () => {
+    for (const n of [0, 1, SEG - 1, SEG, SEG + 1, 2 * SEG, 3 * SEG + 500]) {
+      const plain = new Uint8Array(randomBytes(n))
+      const cipher = await encryptBlob(plain, owner, { segmentBytes: SEG })
+      const salt = cipher.subarray(12, 44)
+      for (const sizes of [[7, 300, 1500], [SEG], [2 * SEG, 5], [SEG + 3, SEG - 3], [n || 1]]) {
+        // The source reuses one buffer for every chunk, as a pooled reader may: a piece held across reads would be overwritten.
+        async function* reusing(): AsyncGenerator<Uint8Array> {
+          const scratch = new Uint8Array(Math.max(...sizes, 1))
+          for await (const c of chunked(plain, sizes)) {
+            scratch.set(c)
+            yield scratch.subarray(0, c.length)
+            scratch.fill(0xee)
+          }
+        }
+        expect(await collect(encryptBlobStream(reusing(), owner, { segmentBytes: SEG, salt, plainSize: n }))).toEqual(cipher)
+      }
+    }
+  })
+
+  it('a source that gives more or fewer bytes than its stated size is SIZE_MISMATCH (a file changed between the two passes)', async () => {
+    const plain = new Uint8Array(randomBytes(3 * SEG))
+    for (const stated of [3 * SEG - 1, 3 * SEG + 1, 2 * SEG, 4 * SEG, 0]) {
+      const e = await failure(collect(encryptBlobStream(chunked(plain, [SEG]), owner, { segmentBytes: SEG, plainSize: stated })))
+      expect(e.code).toBe('SIZE_MISMATCH')
+    }
+  })
+
   it('no 32-byte window of the plaintext appears in the ciphertext, and two encryptions of one file differ', async () => {
     const plain = new Uint8Array(randomBytes(8 * SEG))
     const a = Buffer.from(await encryptBlob(plain, owner, { segmentBytes: SEG }))
