@@ -21,6 +21,18 @@ export function computeSlot(genesisTime: bigint, slotMs: number, timestampMs: bi
   return slot > 0xffff_ffffn ? Number.MAX_SAFE_INTEGER : Number(slot)
 }
 
+/**
+ * The highest head height an honest chain can have at `nowMs` (a node's clock, drift included):
+ * each block's timestamp is strictly after its parent's (validateBlockParent) and the genesis block
+ * sits at `genesisTime`, so block h is stamped at genesisTime + h or later. Heights are not bounded
+ * by slots: blocks proposed on commit share slots (docs/consensus.md "Block timing").
+ */
+export function computeMaxPlausibleHeight(genesisTime: bigint, nowMs: bigint): number {
+  if (nowMs <= genesisTime) return 0
+  const elapsed = nowMs - genesisTime
+  return elapsed > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(elapsed)
+}
+
 /** First millisecond of a slot. */
 export function computeSlotStart(genesisTime: bigint, slotMs: number, slot: number): bigint {
   return genesisTime + BigInt(slot) * checkSlotMs(slotMs, 'time')

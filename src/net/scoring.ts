@@ -79,7 +79,7 @@ export function peerScoreParams(topicNames: readonly string[], appScore: (peer: 
  * graylist threshold (-16,000):
  *   a sync session whose answers never advanced us toward a head we still do not
  *   know (timeouts are no answers: a slow peer is not a lying one)              -5,000 (4 drop it)
- *   a status whose head is higher than the slot clock allows                    -9,000 (2 drop it)
+ *   a status whose head is higher than the clock allows (1 block per ms)         -9,000 (2 drop it)
  *   a range-synced block that can never be valid                                -8,000 (2 drop it)
  */
 export const SYNC_PENALTY = {

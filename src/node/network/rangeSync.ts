@@ -1,6 +1,7 @@
 import { decode, encode } from '../../../blocks/codec.ts'
 import { Block, type Hash } from '../../../blocks/schema.ts'
 import { CommittedBlock } from '../../../consensus/bft/messages.ts'
+import { computeMaxPlausibleHeight } from '../../../consensus/slot.ts'
 import type { Chain } from '../../chain/chain.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import {
@@ -22,8 +23,8 @@ import { connectedPeers } from './peerExchange.ts'
  * Range sync: asks peers for their status and downloads what they have beyond us, each block with
  * its commit (CommittedBlock): a block is applied only when its commit proves it final
  * (verifyCommit), so a peer cannot feed us a branch, only stale or invalid data. Under the rules
- * of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the slot clock
- * allows is refused (and penalised) without a single range request; every session with a peer
+ * of src/net/syncPolicy.ts. A peer's status is a hint: a head higher than the clock allows (one
+ * block per millisecond since genesis, computeMaxPlausibleHeight) is refused (and penalised) without a single range request; every session with a peer
  * is bounded in requests and time; a batch that brings nothing new ends the session, and a
  * session that never advanced us toward a head we still do not know costs the peer score until
  * it is dropped; up to `maxParallelPeers` peers are synced from at once, so one slow or lying
@@ -211,9 +212,10 @@ export class RangeSync {
     return this.#m.chain.store.hasBlock(hash)
   }
 
-  /** The highest head an honest chain can have now: heights grow by at most one per slot. */
+  /** The highest head an honest chain can have now: one block per millisecond since genesis at most. */
   #maxPlausibleHeight(): number {
-    return this.#m.chain.currentSlot(this.#m.now() + this.#m.chain.genesis.consensus.driftMs)
+    const { genesis } = this.#m.chain
+    return computeMaxPlausibleHeight(genesis.genesisTime, BigInt(Math.floor(this.#m.now() + genesis.consensus.driftMs)))
   }
 
   async #syncFrom(peer: string, session: Session): Promise<void> {
@@ -221,8 +223,8 @@ export class RangeSync {
     const store = chain.store
     const status = await requestStatus(net, peer)
     if (status.headHeight > this.#maxPlausibleHeight()) {
-      net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above the slot clock')
-      log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the slot clock does not allow; not syncing from it')
+      net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above what the clock allows')
+      log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the clock does not allow; not syncing from it')
       return
     }
     if (status.headHeight <= store.head.height || (await this.#knownAnywhere(status.headHash))) return

@@ -68,8 +68,9 @@ try {
   log(`completed in block ${height}`)
   await until('every validator to finalize the completion', async () => (await Promise.all(clients.map((v) => getChainStatus(v)))).every((s) => s.finalized.height >= height), 60_000)
   const views = await Promise.all(clients.map((v) => getBlock(v, { height })))
-  // Let a scrape see the completion's payouts on the hosts.
-  await sleep(1000)
+  // A host's earnings metric counts the completion once the host has applied its block: hosts
+  // follow the chain through the commits topic, a moment behind the validators.
+  await until('every host to finalize the completion', async () => (await Promise.all(hostClients.map((h) => getChainStatus(h)))).every((s) => s.finalized.height >= height), 60_000)
   // Readiness flips to 503 while a node downloads a range (it does under load): wait for each
   // validator's /ready to say 200 rather than sampling once.
   await until('every validator to be ready', async () => (await Promise.all(plan.validators.map((u) => probe(u, '/ready')))).every((r) => r.status === 200), 120_000).catch((e: Error) => log(e.message))
