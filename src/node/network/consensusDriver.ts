@@ -58,6 +58,13 @@ export interface ConsensusDriverModules {
 /** How often a proposer waiting for the next slot looks for work that lets it propose early. */
 const WORK_POLL_MS = 10
 /**
+ * An early block (work waiting) comes at least slotMs / EARLY_BLOCKS_PER_SLOT after its parent.
+ * Fees target bytes per block, so an unbounded block rate would let min-fee spam spread over many
+ * small blocks that never exceed the target (the base fee never rises) while every node pays each
+ * block's fixed cost (votes, commit, sign-guard write); found by feeSpam.test.ts.
+ */
+const EARLY_BLOCKS_PER_SLOT = 4
+/**
  * Least time between two early builds that came out empty (each asks the hosts of waiting
  * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
  */
@@ -364,6 +371,7 @@ export class ConsensusDriver {
    * Block timing (docs/consensus.md "Block timing"). With work in the pools (txs, receipts,
    * offences) the proposer builds at once, after its parent's timestamp, in the parent's slot if
    * need be: a chain with work moves at the speed of its rounds (CometBFT's timeout_commit ~0).
+   * At most EARLY_BLOCKS_PER_SLOT early blocks a slot (each at least slotMs / 4 after its parent).
    * An idle chain keeps the slot cadence: the block is built once the slot after the parent's has
    * started, so empty blocks never come faster than one a slot. An early build whose block would
    * carry nothing (txs not yet includable, a receipt short of quorum) is dropped; the proposer
@@ -373,6 +381,7 @@ export class ConsensusDriver {
     const genesis = this.#chain.genesis
     const parent = this.#chain.store.head.header
     const slotDue = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, parent.slot + 1))
+    const earliest = Number(parent.timestamp) + Math.floor(genesis.slotMs / EARLY_BLOCKS_PER_SLOT)
     let triedWork: string | undefined
     let triedAt = Number.NEGATIVE_INFINITY
     for (;;) {
@@ -380,7 +389,7 @@ export class ConsensusDriver {
       const now = this.#opts.now()
       if (now >= slotDue) break
       const work = this.#chain.pendingWorkKey()
-      if (work !== undefined && work !== triedWork && now > Number(parent.timestamp) && now - triedAt >= EMPTY_BUILD_RETRY_MS) {
+      if (work !== undefined && work !== triedWork && now >= earliest && now - triedAt >= EMPTY_BUILD_RETRY_MS) {
         triedWork = work
         triedAt = now
         const early = await this.#buildAt(this.#opts.now(), round, true)

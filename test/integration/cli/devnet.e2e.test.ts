@@ -97,7 +97,12 @@ describe('xsc deploy + exec round trip on the devnet', () => {
       expect(r.code, r.stdout).toBe(0)
       return r.json as Record<string, unknown>
     }
-    const ls = (await json('asset', 'ls', '--key', key)) as { assets: { id: string; status: string }[] }
+    // An execution needs only the deployment, not its activation: the hosts' storage acks (which
+    // make the asset active) may land a block or two after the execution completed.
+    const ls = await waitFor(async () => {
+      const listed = (await json('asset', 'ls', '--key', key)) as { assets: { id: string; status: string }[] }
+      return listed.assets.find((a) => a.id === assetId)?.status === 'active' ? listed : undefined
+    }, 30_000, 'the asset to be active')
     expect(ls.assets.find((a) => a.id === assetId)).toMatchObject({ status: 'active' })
     const history = (await json('exec', 'ls', '--asset', assetId)) as { executions: { id: string; status: string }[] }
     expect(history.executions.find((x) => x.id === executionId)).toMatchObject({ status: 'agreed' })
