@@ -89,6 +89,18 @@ describe('range sync against a lying peer (a real validator node and a raw libp2
     await waitFor(async () => node.chain.head.height >= before + 3, 10_000, 'production to go on')
   }, 45_000)
 
+  it('syncs from a peer whose head is above the slot count (blocks on commit share slots): such a head is no lie', async () => {
+    const node = await startValidator('ahead-of-slots')
+    await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
+    // A chain with work makes several blocks a slot, so an honest peer's head can be far above the
+    // slot number (the bound is one block per millisecond since genesis). Until session 6 such a
+    // status was refused as a lie and its sender banned: catching-up nodes banned every honest peer.
+    const slot = node.chain.currentSlot(Date.now())
+    const peer = await attack('ahead-of-slots', node, () => ({ headHeight: node.chain.currentSlot(Date.now()) + 40, headHash: nowhere, finalizedHeight: 0, finalizedHash: nowhere, earliestHeight: 1 }))
+    expect(slot + 40).toBeGreaterThan(node.chain.head.height)
+    await waitFor(async () => peer.rangeRequests.length >= 1, 15_000, 'a range request to the peer')
+  }, 30_000)
+
   it('does not score down a peer that is merely slow: range requests that time out are no lies', async () => {
     const node = await startValidator('slow')
     await waitFor(async () => node.chain.head.height >= 3, 10_000, 'the first blocks')
