@@ -11,6 +11,7 @@ import { StateTreeError } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { errorCodeOf } from '../../support/errorCode.ts'
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
@@ -27,14 +28,6 @@ async function openDb(): Promise<Db> {
 
 const key = (n: number) => TABLES.account.key(testKey(`svs-${n}`).publicKey)
 const value = (balance: bigint) => encode(Account, { balance, nonce: 3 })
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (e) {
-    return e instanceof StateTreeError ? e.code : String(e)
-  }
-  return undefined
-}
 
 describe('StateValueStore', () => {
   it('a value not loaded is NOT_LOADED, never absent; loaded it reads from disk (absent when absent); trimmed it is NOT_LOADED again', async () => {
@@ -42,17 +35,17 @@ describe('StateValueStore', () => {
     await db.batch([{ type: 'put', key: bucketKey(Bucket.state, key(1)), value: value(7n) }])
     const values = new StateValueStore(db, 1)
     const state = new MemoryState(undefined, values)
-    expect(codeOf(() => state.get(key(1)))).toBe('NOT_LOADED')
-    expect(codeOf(() => state.get(key(2)))).toBe('NOT_LOADED')
+    expect(errorCodeOf(StateTreeError, () => state.get(key(1)))).toBe('NOT_LOADED')
+    expect(errorCodeOf(StateTreeError, () => state.get(key(2)))).toBe('NOT_LOADED')
     await values.load([key(1), key(2)])
     expect(toHex(state.get(key(1))!)).toBe(toHex(value(7n)))
     expect(state.get(key(2))).toBeUndefined()
     values.trim()
-    expect(codeOf(() => state.get(key(1)))).toBe('NOT_LOADED')
+    expect(errorCodeOf(StateTreeError, () => state.get(key(1)))).toBe('NOT_LOADED')
     // Tables scanned per block stay in memory: no load, and a scan of the served table is refused.
     state.apply([{ key: TABLES.validator.key(testKey('svs-v').publicKey), value: new Uint8Array([1]) }])
     expect(state.scan(new Uint8Array([TABLES.validator.key(testKey('svs-v').publicKey)[0]!]))).toHaveLength(1)
-    expect(codeOf(() => state.scan(new Uint8Array([key(1)[0]!])))).toBe('NOT_SCANNABLE')
+    expect(errorCodeOf(StateTreeError, () => state.scan(new Uint8Array([key(1)[0]!])))).toBe('NOT_SCANNABLE')
   })
 
   it('inside collect a miss reads absent but is recorded, so the caller throws that run away', async () => {
@@ -61,7 +54,7 @@ describe('StateValueStore', () => {
     expect(run).toMatchObject({ ok: true, value: undefined })
     expect(run.missed.map(toHex)).toEqual([toHex(key(3))])
     // Outside collect the miss throws again.
-    expect(codeOf(() => values.get(key(3)))).toBe('NOT_LOADED')
+    expect(errorCodeOf(StateTreeError, () => values.get(key(3)))).toBe('NOT_LOADED')
   })
 
   it('a load that spans a commit keeps the committed value, not the older one it read from disk', async () => {
@@ -110,7 +103,7 @@ describe('accounts served from disk through a one-entry cache', () => {
     await producer.close()
     producer = await Chain.open({ dataDir: a.dir, genesis, validatorKey: validator, signatureWorkers: 0, valueCacheEntries: 1, treeCacheNodes: 4 })
     cleanups.push(() => producer.close())
-    expect(codeOf(() => readAccount(producer.store.state, testKey('svs-other-0').publicKey))).toBe('NOT_LOADED')
+    expect(errorCodeOf(StateTreeError, () => readAccount(producer.store.state, testKey('svs-other-0').publicKey))).toBe('NOT_LOADED')
     // The attack: a credit to an unloaded account read as absent would reset bob to { balance: 5, nonce: 0 } (500 - 100 - fee 1 + 5 = 404 is right).
     await producer.submitTx(transfer(alice, 3, bob.publicKey, 5n))
     await produce()

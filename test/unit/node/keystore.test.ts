@@ -8,20 +8,12 @@ import { KeystoreError } from '../../../src/node/errors.ts'
 import { isEncryptedKeyFile, readKeyFile, readKeyFileAddress, writeKeyFile } from '../../../src/node/keyFile.ts'
 import { decryptKeystore, encryptKeystore, type Keystore } from '../../../src/node/keystore.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
+import { errorCodeOf } from '../../support/errorCode.ts'
 
 const FAST = { n: 1 << 10, r: 8, p: 1 }
 const key = testKey('keystore')
 const tmp = tempDir('xsc-keystore-')
 afterAll(() => tmp.cleanup())
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (e) {
-    return e instanceof KeystoreError ? e.code : `untyped: ${String(e)}`
-  }
-  return undefined
-}
 
 describe('keystore: an ed25519 key encrypted with scrypt + AES-256-GCM', () => {
   it('round-trips a key through its passphrase; the file holds no secret in clear', () => {
@@ -41,7 +33,7 @@ describe('keystore: an ed25519 key encrypted with scrypt + AES-256-GCM', () => {
 
   it('a wrong passphrase is WRONG_PASSPHRASE', () => {
     const ks = encryptKeystore(key, 'right', FAST)
-    expect(codeOf(() => decryptKeystore(ks, 'wrong'))).toBe('WRONG_PASSPHRASE')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore(ks, 'wrong'))).toBe('WRONG_PASSPHRASE')
   })
 
   it.each([
@@ -51,16 +43,16 @@ describe('keystore: an ed25519 key encrypted with scrypt + AES-256-GCM', () => {
     ['address', (ks: Keystore) => ({ ...ks, address: toHex(testKey('other').publicKey) })],
   ])('a file whose %s was changed is TAMPERED (not a wrong passphrase)', (_field, tamper) => {
     const ks = encryptKeystore(key, 'pw', FAST)
-    expect(codeOf(() => decryptKeystore(tamper(ks), 'pw'))).toBe('TAMPERED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore(tamper(ks), 'pw'))).toBe('TAMPERED')
   })
 
   it('refuses unknown versions, ciphers and kdfs as UNSUPPORTED and broken structure as MALFORMED', () => {
     const ks = encryptKeystore(key, 'pw', FAST)
-    expect(codeOf(() => decryptKeystore({ ...ks, version: 3 }, 'pw'))).toBe('UNSUPPORTED')
-    expect(codeOf(() => decryptKeystore({ ...ks, crypto: { ...ks.crypto, kdf: 'pbkdf2' } }, 'pw'))).toBe('UNSUPPORTED')
-    expect(codeOf(() => decryptKeystore({ ...ks, crypto: { ...ks.crypto, cipher: 'aes-128-ctr' } }, 'pw'))).toBe('UNSUPPORTED')
-    expect(codeOf(() => decryptKeystore({ ...ks, crypto: { ...ks.crypto, iv: 'zz' } }, 'pw'))).toBe('MALFORMED')
-    expect(codeOf(() => decryptKeystore({ ...ks, crypto: null }, 'pw'))).toBe('MALFORMED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore({ ...ks, version: 3 }, 'pw'))).toBe('UNSUPPORTED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore({ ...ks, crypto: { ...ks.crypto, kdf: 'pbkdf2' } }, 'pw'))).toBe('UNSUPPORTED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore({ ...ks, crypto: { ...ks.crypto, cipher: 'aes-128-ctr' } }, 'pw'))).toBe('UNSUPPORTED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore({ ...ks, crypto: { ...ks.crypto, iv: 'zz' } }, 'pw'))).toBe('MALFORMED')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore({ ...ks, crypto: null }, 'pw'))).toBe('MALFORMED')
   })
 
   // Attack: a key file is input. One that asks scrypt for 2^30 blocks (128 GiB) or absurd r/p
@@ -77,7 +69,7 @@ describe('keystore: an ed25519 key encrypted with scrypt + AES-256-GCM', () => {
     const evil = { ...ks, crypto: { ...ks.crypto, kdfparams: { ...ks.crypto.kdfparams, ...params } } }
     const before = process.memoryUsage().rss
     const t0 = performance.now()
-    expect(codeOf(() => decryptKeystore(evil, 'pw'))).toBe('KDF_PARAMS_OUT_OF_BOUNDS')
+    expect(errorCodeOf(KeystoreError, () => decryptKeystore(evil, 'pw'))).toBe('KDF_PARAMS_OUT_OF_BOUNDS')
     expect(performance.now() - t0).toBeLessThan(1000)
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024)
   })
@@ -90,7 +82,7 @@ describe('key files: encrypted and plaintext side by side', () => {
     expect(isEncryptedKeyFile(file)).toBe(true)
     expect(toHex(readKeyFileAddress(file))).toBe(toHex(key.publicKey))
     expect(toHex(readKeyFile(file, { passphrase: 'pw' }).secretKey)).toBe(toHex(key.secretKey))
-    expect(codeOf(() => readKeyFile(file, { passphrase: 'nope' }))).toBe('WRONG_PASSPHRASE')
+    expect(errorCodeOf(KeystoreError, () => readKeyFile(file, { passphrase: 'nope' }))).toBe('WRONG_PASSPHRASE')
   })
 
   it('an encrypted file without any passphrase is PASSPHRASE_REQUIRED; $XSC_PASSPHRASE is one', () => {
@@ -99,7 +91,7 @@ describe('key files: encrypted and plaintext side by side', () => {
     const saved = process.env.XSC_PASSPHRASE
     try {
       delete process.env.XSC_PASSPHRASE
-      expect(codeOf(() => readKeyFile(file))).toBe('PASSPHRASE_REQUIRED')
+      expect(errorCodeOf(KeystoreError, () => readKeyFile(file))).toBe('PASSPHRASE_REQUIRED')
       process.env.XSC_PASSPHRASE = 'from-env'
       expect(toHex(readKeyFile(file).publicKey)).toBe(toHex(key.publicKey))
     } finally {

@@ -11,6 +11,7 @@ import { computeGenesis } from '../../../src/state/genesis.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, testBeaconReveal, testGenesis, testKey } from '../../support/chainFixtures.ts'
+import { errorCodeOf } from '../../support/errorCode.ts'
 
 const validator = testKey('fees-validator')
 const alice = testKey('fees-alice')
@@ -35,15 +36,6 @@ function ledgerBlock(txs: SignedTx[]): Block {
   return { header: { chainId: genesis.chainId, height: 1, prevHash: new Uint8Array(32), kind: 'ledger', slot: 1, timestamp: 0n, proposer: validator.publicKey, bodyRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), baseFee: 0n, txBytes: 0, round: 0, beaconReveal: testBeaconReveal(validator, genesis), proofs: [], signature: new Uint8Array(64) }, entries }
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-  } catch (err) {
-    return err instanceof XscError ? err.code : String(err)
-  }
-  return undefined
-}
-
 /** A transfer priced at exactly the required fee for `baseFee` (the size counts the fee's own bytes). */
 function pricedTransfer(from: typeof alice, nonce: number, to: Uint8Array, amount: bigint, baseFee: bigint): SignedTx {
   let fee = 0n
@@ -64,7 +56,7 @@ describe('fees in the state transition', () => {
       expect((err as XscError<{ FEE_TOO_LOW: { required: string } }>).code).toBe('FEE_TOO_LOW')
       expect((err as XscError<{ FEE_TOO_LOW: { required: string } }>).details.required).toBe(computeRequiredFee(txByteLength(short), baseFee, params).toString())
     }
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([ok]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([ok]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
   })
 
   it('the base-fee part is burned (supply total falls, burned rises), the rest is the proposer\'s tip', () => {
@@ -84,10 +76,10 @@ describe('fees in the state transition', () => {
 
   it('a transfer creating an account below the existential deposit is refused; at the deposit, or to an existing account, it applies', () => {
     const baseFee = params.minBaseFee
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 0n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('BELOW_EXISTENTIAL_DEPOSIT')
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 999n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('BELOW_EXISTENTIAL_DEPOSIT')
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 1_000n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, bob.publicKey, 0n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 0n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('BELOW_EXISTENTIAL_DEPOSIT')
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 999n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('BELOW_EXISTENTIAL_DEPOSIT')
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, fresh.publicKey, 1_000n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(alice, 0, bob.publicKey, 0n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
   })
 
   it('a tx that would leave its sender below the existential deposit is refused (bob holds 5000, the deposit is 1000)', () => {
@@ -95,8 +87,8 @@ describe('fees in the state transition', () => {
     // Priced at an amount of the same encoded width as the ones sent below.
     const probe = pricedTransfer(bob, 0, alice.publicKey, 3_000n, baseFee)
     const spendable = 5_000n - 1_000n - probe.body.fee
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(bob, 0, alice.publicKey, spendable + 1n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('INSUFFICIENT_FUNDS')
-    expect(codeOf(() => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(bob, 0, alice.publicKey, spendable, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(bob, 0, alice.publicKey, spendable + 1n, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBe('INSUFFICIENT_FUNDS')
+    expect(errorCodeOf(XscError, () => applyBlock(stateAfterGenesis(), ledgerBlock([pricedTransfer(bob, 0, alice.publicKey, spendable, baseFee)]), new Uint8Array(32), ctxAt(baseFee)))).toBeUndefined()
   })
 })
 
@@ -117,8 +109,8 @@ describe('base fee in the header', () => {
     const tx = pricedTransfer(alice, 0, bob.publicKey, 1n, 3n)
     const entries: BlockEntry[] = [{ type: 'tx', tx }]
     const parent = { kind: 'ledger' as const, baseFee: 800n, txBytes: 0 }
-    expect(codeOf(() => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: txByteLength(tx) }, entries, parent, params))).toBeUndefined()
-    expect(codeOf(() => verifyBlockFees({ kind: 'ledger', baseFee: 800n, txBytes: txByteLength(tx) }, entries, parent, params))).toBe('ENTRY_MISMATCH')
-    expect(codeOf(() => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: 0 }, entries, parent, params))).toBe('ENTRY_MISMATCH')
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: txByteLength(tx) }, entries, parent, params))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 800n, txBytes: txByteLength(tx) }, entries, parent, params))).toBe('ENTRY_MISMATCH')
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: 0 }, entries, parent, params))).toBe('ENTRY_MISMATCH')
   })
 })

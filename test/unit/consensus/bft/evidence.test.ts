@@ -17,6 +17,7 @@ import {
 } from '../../../../consensus/bft/index.ts'
 import { computeValidatorSet } from '../../../../consensus/validatorSet.ts'
 import { hash, keyPairFromSecret, toHex, u32be } from '../../../../src/crypto/index.ts'
+import { errorCodeOf } from '../../../support/errorCode.ts'
 import { blockId, CHAIN, KEYS } from './harness.ts'
 
 const VALIDATORS = KEYS.map((k, i) => ({ address: k.publicKey, stake: BigInt(1000 * (i + 1)) }))
@@ -30,15 +31,6 @@ function vote(i: number, id: Uint8Array | undefined, over: { height?: number; ro
 function proposal(i: number, id: Uint8Array, validRound = -1) {
   return signProposal({ chainId: CHAIN, height: 5, round: 2, blockId: id, validRound, proposer: KEYS[i]!.publicKey }, KEYS[i]!.secretKey)
 }
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-    return undefined
-  } catch (error) {
-    return error instanceof BftError ? error.code : `not a BftError: ${String(error)}`
-  }
-}
-
 describe('detectEquivocation / verifyEvidence', () => {
   it('two votes of one validator for different blocks (nil included) at one height/round/step are evidence, in one canonical order', () => {
     const a = vote(1, blockId('A'))
@@ -78,19 +70,19 @@ describe('detectEquivocation / verifyEvidence', () => {
     // A vote "by 1" signed by 2: the framing of an honest validator.
     const framed = { ...vote(2, blockId('C')), body: { ...vote(1, blockId('C')).body } }
     const forged = detectEquivocation(a, framed)!
-    expect(codeOf(() => verifyEvidence(forged, ctx()))).toBe('BAD_SIGNATURE')
-    expect(codeOf(() => verifyEvidence({ type: 'duplicateVote', first: ev.second, second: ev.first }, ctx()))).toBe('NOT_EQUIVOCATION')
-    expect(codeOf(() => verifyEvidence({ type: 'duplicateVote', first: a, second: a }, ctx()))).toBe('NOT_EQUIVOCATION')
+    expect(errorCodeOf(BftError, () => verifyEvidence(forged, ctx()))).toBe('BAD_SIGNATURE')
+    expect(errorCodeOf(BftError, () => verifyEvidence({ type: 'duplicateVote', first: ev.second, second: ev.first }, ctx()))).toBe('NOT_EQUIVOCATION')
+    expect(errorCodeOf(BftError, () => verifyEvidence({ type: 'duplicateVote', first: a, second: a }, ctx()))).toBe('NOT_EQUIVOCATION')
     const other = vote(1, blockId('B'), { round: 3 })
-    expect(codeOf(() => verifyEvidence({ type: 'duplicateVote', first: a, second: other }, ctx()))).toBe('NOT_EQUIVOCATION')
-    expect(codeOf(() => verifyEvidence(ev, { ...ctx(), chainId: 'xsc-other' }))).toBe('WRONG_CHAIN')
-    expect(codeOf(() => verifyEvidence(ev, ctx(4)))).toBe('EVIDENCE_FROM_FUTURE')
-    expect(codeOf(() => verifyEvidence(ev, ctx(5 + PARAMS.unbondingHeights + 1)))).toBe('EVIDENCE_EXPIRED')
+    expect(errorCodeOf(BftError, () => verifyEvidence({ type: 'duplicateVote', first: a, second: other }, ctx()))).toBe('NOT_EQUIVOCATION')
+    expect(errorCodeOf(BftError, () => verifyEvidence(ev, { ...ctx(), chainId: 'xsc-other' }))).toBe('WRONG_CHAIN')
+    expect(errorCodeOf(BftError, () => verifyEvidence(ev, ctx(4)))).toBe('EVIDENCE_FROM_FUTURE')
+    expect(errorCodeOf(BftError, () => verifyEvidence(ev, ctx(5 + PARAMS.unbondingHeights + 1)))).toBe('EVIDENCE_EXPIRED')
     expect(verifyEvidence(ev, ctx(5 + PARAMS.unbondingHeights)).height).toBe(5)
     const stranger = keyPairFromSecret(hash(u32be(77)))
     const s1 = signVote({ ...a.body, validator: stranger.publicKey }, stranger.secretKey)
     const s2 = signVote({ ...b.body, validator: stranger.publicKey }, stranger.secretKey)
-    expect(codeOf(() => verifyEvidence(detectEquivocation(s1, s2)!, ctx()))).toBe('NOT_VALIDATOR')
+    expect(errorCodeOf(BftError, () => verifyEvidence(detectEquivocation(s1, s2)!, ctx()))).toBe('NOT_VALIDATOR')
   })
 })
 
@@ -111,9 +103,9 @@ describe('applySlashing', () => {
 
   it('slashes exactly once: the same evidence again, or evidence of another offence, is refused', () => {
     const once = applySlashing(ledger, ev, sctx()).ledger
-    expect(codeOf(() => applySlashing(once, ev, sctx(11)))).toBe('ALREADY_SLASHED')
+    expect(errorCodeOf(BftError, () => applySlashing(once, ev, sctx(11)))).toBe('ALREADY_SLASHED')
     const another = detectEquivocation(proposal(1, blockId('P')), proposal(1, blockId('Q')))!
-    expect(codeOf(() => applySlashing(once, another, sctx(11)))).toBe('ALREADY_SLASHED')
+    expect(errorCodeOf(BftError, () => applySlashing(once, another, sctx(11)))).toBe('ALREADY_SLASHED')
     expect(once.slashed).toHaveLength(1)
   })
 
@@ -123,14 +115,14 @@ describe('applySlashing', () => {
     const r = applySlashing(unbonded, ev, sctx(20))
     expect(r.burned).toBe(500n)
     expect(r.ledger.unbonding).toEqual([{ address: KEYS[1]!.publicKey, amount: 1500n, startHeight: 6, releaseHeight: 106 }])
-    expect(codeOf(() => applySlashing(ledger, ev, sctx(5 + PARAMS.unbondingHeights + 1)))).toBe('EVIDENCE_EXPIRED')
+    expect(errorCodeOf(BftError, () => applySlashing(ledger, ev, sctx(5 + PARAMS.unbondingHeights + 1)))).toBe('EVIDENCE_EXPIRED')
   })
 
   it('refuses forged evidence and leaves the ledger as it was', () => {
     const framed = { ...vote(2, blockId('C')), body: { ...vote(3, blockId('C')).body } }
     const forged = detectEquivocation(vote(3, blockId('A')), framed)!
-    expect(codeOf(() => applySlashing(ledger, forged, sctx()))).toBe('BAD_SIGNATURE')
+    expect(errorCodeOf(BftError, () => applySlashing(ledger, forged, sctx()))).toBe('BAD_SIGNATURE')
     expect(ledger.slashed).toHaveLength(0)
-    expect(codeOf(() => applySlashing(ledger, ev, { ...sctx(), params: { slashShareBps: 10_001, unbondingHeights: 1 } }))).toBe('BAD_PARAMS')
+    expect(errorCodeOf(BftError, () => applySlashing(ledger, ev, { ...sctx(), params: { slashShareBps: 10_001, unbondingHeights: 1 } }))).toBe('BAD_PARAMS')
   })
 })

@@ -4,21 +4,13 @@ import { toHex, utf8 } from '../../../../src/crypto/bytes.ts'
 import {
   computeTreeUpdate, decodeTreeNode, decodeTreePage, EMPTY_TREE_ROOT, encodeTreePage, MemoryTreeNodes, PAGE_LEVELS, StateTreeError,
 } from '../../../../src/state/stateTree/index.ts'
+import { errorCodeOf } from '../../../support/errorCode.ts'
 
 function tree(count: number): { nodes: MemoryTreeNodes; root: Uint8Array } {
   const nodes = new MemoryTreeNodes()
   const update = computeTreeUpdate(nodes, EMPTY_TREE_ROOT, Array.from({ length: count }, (_, i) => ({ key: utf8(`key-${i}`), value: utf8(`value-${i}`.repeat(i % 4)) })))
   nodes.add(update.nodes)
   return { nodes, root: update.root }
-}
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (e) {
-    return e instanceof StateTreeError ? e.code : String(e)
-  }
-  return undefined
 }
 
 describe('tree pages', () => {
@@ -51,9 +43,9 @@ describe('tree pages', () => {
     expect(single.whole).toBe(false)
     expect(single.nodes.length).toBe(1)
     const page = encodeTreePage(root, (h) => nodes.node(h)).bytes
-    expect(codeOf(() => decodeTreePage(root, page.subarray(0, page.length - 1)))).toBe('CORRUPT_NODE')
-    expect(codeOf(() => decodeTreePage(root, new Uint8Array([...page, 0])))).toBe('CORRUPT_NODE')
+    expect(errorCodeOf(StateTreeError, () => decodeTreePage(root, page.subarray(0, page.length - 1)))).toBe('CORRUPT_NODE')
+    expect(errorCodeOf(StateTreeError, () => decodeTreePage(root, new Uint8Array([...page, 0])))).toBe('CORRUPT_NODE')
     // A node of the page that is not available cannot be encoded.
-    expect(codeOf(() => encodeTreePage(root, (h) => (toHex(h) === toHex(root) ? nodes.node(h) : undefined)))).toBe('CORRUPT_NODE')
+    expect(errorCodeOf(StateTreeError, () => encodeTreePage(root, (h) => (toHex(h) === toHex(root) ? nodes.node(h) : undefined)))).toBe('CORRUPT_NODE')
   })
 })
