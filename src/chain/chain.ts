@@ -24,7 +24,7 @@ import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
 import { readBeaconMix } from '../state/beaconState.ts'
 import { StateError } from '../state/errors.ts'
-import { computeNextBaseFee, verifyBlockFees } from '../state/fees.ts'
+import { computeQuotedBaseFee, verifyBlockFees } from '../state/fees.ts'
 import { type Account, Validator } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { TreeNodeWrite } from '../state/stateTree/index.ts'
@@ -38,7 +38,7 @@ import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './pr
 import { HeartbeatPool } from './produceBlock/buildLivenessEntry.ts'
 import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
-import { buildBlock, computeProposalContext } from './produceBlock/produceBlock.ts'
+import { buildBlock, computeBlockTimestamp, computeProposalContext } from './produceBlock/produceBlock.ts'
 import { ProposerBeacon } from './produceBlock/ProposerBeacon.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
@@ -254,7 +254,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   #nextContext(): ApplyContext {
     const head = this.store.head
-    return computeProposalContext(this.genesis, head, this.store.state, head.header.slot + 1, head.header.proposer, this.hostIndex)
+    return computeProposalContext(this.genesis, head, this.store.state, head.header.slot + 1, head.header.timestamp + BigInt(this.genesis.slotMs), head.header.proposer, this.hostIndex)
   }
 
   /**
@@ -294,7 +294,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** The base fee per byte of the next block on the head: what a tx sent now must cover (with minFeePerByte). */
   nextBaseFee(): bigint {
-    return computeNextBaseFee(this.store.head.header, this.genesis.params)
+    return computeQuotedBaseFee(this.store.head.header, this.genesis.params, this.genesis.slotMs)
   }
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
@@ -418,7 +418,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     try {
       validateBlockStructure(block, this.genesis.chainId)
       validateBlockParent(block.header, head.header, head.hash)
-      verifyBlockFees(block.header, block.entries, head.header, this.genesis.params)
+      verifyBlockFees(block.header, block.entries, head.header, this.genesis.params, this.genesis.slotMs)
       verifyBlockProposer(this.priorities(), block.header)
       this.#verifyProofsOnce(block.header)
     } catch (e) {
@@ -550,7 +550,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
-    const ctx = computeProposalContext(this.genesis, head, state, slot, key.publicKey, this.hostIndex)
+    const ctx = computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex)
     await this.#commitBeaconIfNeeded(key)
     // The accounts the pool's txs name are loaded, so choosing rarely misses; a run that misses
     // anyway (a completion's client, say) is repeated, and only its final run's drops count.
@@ -648,7 +648,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     const key = `${toHex(head.hash)}/${computeAuditEpoch(slot, this.genesis.params.auditEpochSlots)}`
     if (this.#auditAnswers?.key !== key) {
-      const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, this.#key.publicKey, this.hostIndex)
+      const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, head.header.timestamp + BigInt(this.genesis.slotMs), this.#key.publicKey, this.hostIndex)
       const answers = gatherAuditAnswers(this.store.state, ctx, responder)
       answers.catch(() => undefined) // handled: whoever awaits it sees the failure
       this.#auditAnswers = { key, answers }

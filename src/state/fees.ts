@@ -5,11 +5,15 @@ import { StateError } from './errors.ts'
 /**
  * Fees that follow demand (EIP-1559 in integer math, per tx byte). Every tx pays at least
  * `size × (baseFee + minFeePerByte)`; `size × baseFee` is burned, the rest of its fee is the
- * proposer's tip. Each block's header carries its base fee, derived from the parent's: up by at
- * most 1/8 (12.5%) when the parent carried more tx bytes than `targetBlockTxBytes`, down by at
- * most 1/8 when it carried fewer, within [minBaseFee, maxBaseFee]. Blocks that carry no txs by
- * construction (genesis, completion, audit) leave it unchanged; an empty ledger block (a
- * heartbeat) counts as empty and lowers it.
+ * proposer's tip. Each block's header carries its base fee, derived from the parent's and the
+ * time since it: the target is `targetBlockTxBytes` per slot, so a block `Δ` ms after its parent
+ * is measured against `target × min(Δ, slotMs) / slotMs` bytes, and the fee moves by 1/8 of the
+ * parent's base fee per full target of difference (at most 1/8 a block), within
+ * [minBaseFee, maxBaseFee]. A block a slot after its parent is EIP-1559 as written; four blocks a
+ * quarter slot apart move the fee as one block of their summed bytes would, so spreading txs over
+ * many small blocks neither escapes the fee nor (empty early blocks) drains it faster. Blocks that
+ * carry no txs by construction (genesis, completion, audit) leave it unchanged; an empty ledger
+ * block (a heartbeat) counts as empty and lowers it.
  */
 
 export type FeeParams = Pick<ChainParams, 'minFeePerByte' | 'minBaseFee' | 'maxBaseFee' | 'targetBlockTxBytes'>
@@ -59,22 +63,38 @@ export function computeFeeSplit(tx: SignedTx, baseFee: bigint): { burn: bigint; 
   return { burn, tip: tx.body.fee - burn }
 }
 
-/** The base fee of the block after `parent`. */
-export function computeNextBaseFee(parent: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes'>, params: FeeParams): bigint {
+/**
+ * The base fee of a block at `timestamp` on `parent` (see the module comment). The interval is
+ * the child's, which its proposer picks within the time rules: a late timestamp counts at most one
+ * slot (the per-block rule), an early one only raises the fee its own block pays.
+ */
+export function computeNextBaseFee(parent: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes' | 'timestamp'>, timestamp: bigint, params: FeeParams, slotMs: number): bigint {
   const clamp = (v: bigint): bigint => (v < params.minBaseFee ? params.minBaseFee : v > params.maxBaseFee ? params.maxBaseFee : v)
   if (parent.kind === 'genesis') return clamp(params.minBaseFee)
   const base = parent.baseFee
   if (!TX_BLOCK_KINDS.has(parent.kind)) return clamp(base)
-  const target = BigInt(Math.max(1, params.targetBlockTxBytes))
+  const perSlot = BigInt(Math.max(1, params.targetBlockTxBytes))
+  const slot = BigInt(Math.max(1, slotMs))
+  const elapsed = timestamp - parent.timestamp
+  const interval = elapsed < 1n ? 1n : elapsed > slot ? slot : elapsed
+  const target = (perSlot * interval) / slot
   const used = BigInt(parent.txBytes)
   if (used > target) {
-    const over = used - target > target ? target : used - target
-    const delta = (base * over) / target / CHANGE_DENOMINATOR
+    const over = used - target > perSlot ? perSlot : used - target
+    const delta = (base * over) / perSlot / CHANGE_DENOMINATOR
     // A base fee of 0 must still be able to rise.
     return clamp(base + (delta > 0n ? delta : 1n))
   }
-  const delta = (base * (target - used)) / target / CHANGE_DENOMINATOR
+  const delta = (base * (target - used)) / perSlot / CHANGE_DENOMINATOR
   return clamp(base - delta)
+}
+
+/**
+ * The base fee a block one slot after `parent` would have: the lowest the next block can have,
+ * which admission and fee suggestions quote (an earlier block may ask up to 1/8 more).
+ */
+export function computeQuotedBaseFee(parent: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes' | 'timestamp'>, params: FeeParams, slotMs: number): bigint {
+  return computeNextBaseFee(parent, parent.timestamp + BigInt(slotMs), params, slotMs)
 }
 
 /** Bytes a block may carry in txs: twice the target, or one tx of any size alone. */
@@ -93,8 +113,8 @@ export function computeBlockTxBytes(entries: readonly BlockEntry[]): number {
  * The header's fee fields against its parent and its own entries: the base fee must be the one
  * derived from the parent, `txBytes` the sum of its txs' sizes, within the block's tx capacity.
  */
-export function verifyBlockFees(header: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes'>, entries: readonly BlockEntry[], parent: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes'>, params: FeeParams): void {
-  const expected = computeNextBaseFee(parent, params)
+export function verifyBlockFees(header: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes' | 'timestamp'>, entries: readonly BlockEntry[], parent: Pick<BlockHeader, 'kind' | 'baseFee' | 'txBytes' | 'timestamp'>, params: FeeParams, slotMs: number): void {
+  const expected = computeNextBaseFee(parent, header.timestamp, params, slotMs)
   if (header.baseFee !== expected) throw new StateError('ENTRY_MISMATCH', `header baseFee ${header.baseFee} is not the one the parent sets (${expected})`, { field: 'baseFee', got: header.baseFee.toString(), expected: expected.toString() })
   const bytes = computeBlockTxBytes(entries)
   if (header.txBytes !== bytes) throw new StateError('ENTRY_MISMATCH', `header txBytes ${header.txBytes} differs from the entries' ${bytes}`, { field: 'txBytes', got: header.txBytes, expected: bytes })

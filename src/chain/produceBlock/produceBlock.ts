@@ -12,9 +12,16 @@ import type { StateReader } from '../../state/stateView.ts'
 import type { ChainHead } from '../chainStore.ts'
 import type { ChosenEntries } from './chooseEntries.ts'
 
-/** The context a proposal for `slot` on `head` is built and checked in. */
-export function computeProposalContext(genesis: GenesisConfig, head: ChainHead, state: StateReader, slot: number, proposer: Uint8Array, hostIndex: HostIndex): ApplyContext {
-  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, beaconMix: readBeaconMix(state), baseFee: computeNextBaseFee(head.header, genesis.params), signaturesChecked: true }
+/** The context a proposal for `slot` at `timestamp` on `head` is built and checked in (the base fee depends on both). */
+export function computeProposalContext(genesis: GenesisConfig, head: ChainHead, state: StateReader, slot: number, timestamp: bigint, proposer: Uint8Array, hostIndex: HostIndex): ApplyContext {
+  return { hostIndex, genesis, height: head.height + 1, slot, proposer, prevHash: head.hash, beaconMix: readBeaconMix(state), baseFee: computeNextBaseFee(head.header, timestamp, genesis.params, genesis.slotMs), signaturesChecked: true }
+}
+
+/** A block's timestamp for `slot` when built at `nowMs`: now inside the slot, else the slot's start. */
+export function computeBlockTimestamp(genesis: GenesisConfig, slot: number, nowMs: number): bigint {
+  const slotStart = computeSlotStart(genesis.genesisTime, genesis.slotMs, slot)
+  const now = BigInt(nowMs)
+  return now >= slotStart && now < slotStart + BigInt(genesis.slotMs) ? now : slotStart
 }
 
 export interface BuildBlockInput {
@@ -40,9 +47,7 @@ export interface BuildBlockInput {
  */
 export function buildBlock(input: BuildBlockInput): Block {
   const { genesis, head, ctx, seal } = input
-  const slotStart = computeSlotStart(genesis.genesisTime, genesis.slotMs, ctx.slot)
-  const now = BigInt(input.nowMs)
-  const timestamp = now >= slotStart && now < slotStart + BigInt(genesis.slotMs) ? now : slotStart
+  const timestamp = computeBlockTimestamp(genesis, ctx.slot, input.nowMs)
   const draftOf = (kind: Block['header']['kind'], entries: BlockEntry[]): Block => ({
     header: { chainId: genesis.chainId, height: ctx.height, prevHash: head.hash, kind, slot: ctx.slot, timestamp, proposer: ctx.proposer, bodyRoot: computeBodyRoot(entries), stateRoot: new Uint8Array(32), baseFee: ctx.baseFee, txBytes: computeBlockTxBytes(entries), round: input.round, beaconReveal: input.beaconReveal, proofs: [], signature: new Uint8Array(64) },
     entries,

@@ -58,10 +58,10 @@ export interface ConsensusDriverModules {
 /** How often a proposer waiting for the next slot looks for work that lets it propose early. */
 const WORK_POLL_MS = 10
 /**
- * An early block (work waiting) comes at least slotMs / EARLY_BLOCKS_PER_SLOT after its parent.
- * Fees target bytes per block, so an unbounded block rate would let min-fee spam spread over many
- * small blocks that never exceed the target (the base fee never rises) while every node pays each
- * block's fixed cost (votes, commit, sign-guard write); found by feeSpam.test.ts.
+ * An early block (work waiting) comes at least slotMs / EARLY_BLOCKS_PER_SLOT after its parent:
+ * every block costs every node a fixed amount (votes, commit, sign-guard write), whatever it
+ * carries. Fees do not rely on it: their target is per unit of time (state/fees.ts), so spam
+ * spread over many small blocks still raises the base fee (feeSpam.test.ts passes without it).
  */
 const EARLY_BLOCKS_PER_SLOT = 4
 /**

@@ -205,7 +205,7 @@ describe('two-phase placement', () => {
     const deployed = await produce()
     const entry = deployed.entries[0]!
     if (entry.type !== 'deployment') throw new Error('expected a deployment')
-    const ctx = computeProposalContext(genesis, chain.store.head, chain.store.state, slot + 1, validator.publicKey, chain.hostIndex)
+    const ctx = computeProposalContext(genesis, chain.store.head, chain.store.state, slot + 1, chain.store.head.header.timestamp + BigInt(genesis.slotMs), validator.publicKey, chain.hostIndex)
     const wrongSigner = signAck(hosts.find((k) => !entry.placement.some((p) => equalBytes(p, k.publicKey)))!, id, 0, honest.manifest.shardHashes[0]!)
     const forged = { ...wrongSigner, body: { ...wrongSigner.body, host: entry.placement[0]! } }
     const wrongHash = signAck(keyOf(entry.placement[1]!), id, 1, hash(utf8('not the shard')))

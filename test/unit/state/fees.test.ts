@@ -94,23 +94,37 @@ describe('fees in the state transition', () => {
 
 describe('base fee in the header', () => {
   const target = params.targetBlockTxBytes
+  const SLOT_MS = 500
+  const SLOT = BigInt(SLOT_MS)
   it('rises by 1/8 for a block at twice the target, falls by 1/8 for an empty one, holds at the target and across completion/audit blocks', () => {
-    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: 2 * target }, params)).toBe(900n)
-    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: 0 }, params)).toBe(700n)
-    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: target }, params)).toBe(800n)
-    expect(computeNextBaseFee({ kind: 'completion', baseFee: 800n, txBytes: 0 }, params)).toBe(800n)
-    expect(computeNextBaseFee({ kind: 'audit', baseFee: 800n, txBytes: 0 }, params)).toBe(800n)
-    expect(computeNextBaseFee({ kind: 'genesis', baseFee: 0n, txBytes: 0 }, params)).toBe(params.minBaseFee)
+    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: 2 * target, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(900n)
+    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: 0, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(700n)
+    expect(computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes: target, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(800n)
+    expect(computeNextBaseFee({ kind: 'completion', baseFee: 800n, txBytes: 0, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(800n)
+    expect(computeNextBaseFee({ kind: 'audit', baseFee: 800n, txBytes: 0, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(800n)
+    expect(computeNextBaseFee({ kind: 'genesis', baseFee: 0n, txBytes: 0, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(params.minBaseFee)
     // Above twice the target (one big tx alone) it still moves by at most 1/8.
-    expect(computeNextBaseFee({ kind: 'execution', baseFee: 800n, txBytes: 10 * target }, params)).toBe(900n)
+    expect(computeNextBaseFee({ kind: 'execution', baseFee: 800n, txBytes: 10 * target, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(900n)
+  })
+
+  it('a block a quarter slot after its parent is measured against a quarter of the target, the move scaled to the full target', () => {
+    const at = (txBytes: number, afterMs: bigint): bigint => computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes, timestamp: 1_000n }, 1_000n + afterMs, params, SLOT_MS)
+    // A quarter of the target a quarter slot later holds; a full target then is 3/4 over: +75.
+    expect(at(target / 4, SLOT / 4n)).toBe(800n)
+    expect(at(target, SLOT / 4n)).toBe(875n)
+    // Empty: down 1/32 a quarter slot, 1/8 a slot; a later timestamp counts as one slot.
+    expect(at(0, SLOT / 4n)).toBe(775n)
+    expect(at(0, 10n * SLOT)).toBe(700n)
+    // A timestamp at or before the parent's (refused by the time rules anyway) counts as 1 ms.
+    expect(at(target, 0n)).toBe(at(target, 1n))
   })
 
   it('a header whose baseFee or txBytes differs from what the parent and the entries say is refused', () => {
     const tx = pricedTransfer(alice, 0, bob.publicKey, 1n, 3n)
     const entries: BlockEntry[] = [{ type: 'tx', tx }]
-    const parent = { kind: 'ledger' as const, baseFee: 800n, txBytes: 0 }
-    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: txByteLength(tx) }, entries, parent, params))).toBeUndefined()
-    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 800n, txBytes: txByteLength(tx) }, entries, parent, params))).toBe('ENTRY_MISMATCH')
-    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: 0 }, entries, parent, params))).toBe('ENTRY_MISMATCH')
+    const parent = { kind: 'ledger' as const, baseFee: 800n, txBytes: 0, timestamp: 0n }
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: txByteLength(tx), timestamp: SLOT }, entries, parent, params, SLOT_MS))).toBeUndefined()
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 800n, txBytes: txByteLength(tx), timestamp: SLOT }, entries, parent, params, SLOT_MS))).toBe('ENTRY_MISMATCH')
+    expect(errorCodeOf(XscError, () => verifyBlockFees({ kind: 'ledger', baseFee: 700n, txBytes: 0, timestamp: SLOT }, entries, parent, params, SLOT_MS))).toBe('ENTRY_MISMATCH')
   })
 })
