@@ -4,6 +4,7 @@ import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import { checkAssetTarget } from '../state/applyAssetLifecycle.ts'
 import { checkAccountCreation, checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
+import { StateError } from '../state/errors.ts'
 import { computeRequiredFee, computeTxSize } from '../state/fees.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { MempoolError } from './errors.ts'
@@ -69,6 +70,7 @@ export class Mempool {
   /** Per kind: the slot since which it had ready txs but another kind took the block. */
   readonly #waitingSince = new Map<PoolKind, number>()
   #seq = 0
+  #signaturesChecked = 0
 
   constructor(opts: MempoolOpts) {
     this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, maxKindWaitSlots: 4, maxDroppedRecords: 10_000, ...opts }
@@ -76,6 +78,11 @@ export class Mempool {
 
   get size(): number {
     return this.#ids.size
+  }
+
+  /** Tx signatures this pool verified (admission); block import counts its own. */
+  get signaturesChecked(): number {
+    return this.#signaturesChecked
   }
 
   has(id: Uint8Array): boolean {
@@ -100,10 +107,17 @@ export class Mempool {
     const idBytes = txId(tx)
     const id = toHex(idBytes)
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
-    verifyTxSignature(tx, this.#opts.chainId, opts)
+    verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
     const accountNonce = readAccount(state, tx.body.from).nonce
+    // A used nonce can never apply, whoever signed it: refused before the signature check (mostly
+    // a gossiped copy of a tx that reached this node in a block first, already checked then).
+    if (tx.body.nonce < accountNonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${accountNonce + queue.length}`, { got: tx.body.nonce, expected: accountNonce + queue.length })
+    if (opts.signatureChecked !== true) {
+      this.#signaturesChecked++
+      verifyTxSignature(tx, this.#opts.chainId)
+    }
     const replaced = queue.find((p) => p.tx.body.nonce === tx.body.nonce)
     if (replaced !== undefined) {
       if (tx.body.fee <= replaced.tx.body.fee) {

@@ -27,6 +27,7 @@ export function registerOperatorMetrics(registry: Registry, m: OperatorMetricsMo
   const registers = [registry]
   new Gauge({ name: 'xsc_head_height', help: 'Height of the chain head this node follows', registers, collect() { this.set(m.chain.head.height) } })
   new Gauge({ name: 'xsc_finalized_height', help: 'Height of the last finalized block', registers, collect() { this.set(m.chain.store.finalized.height) } })
+  new Gauge({ name: 'xsc_tx_signatures_checked', help: 'Tx signatures verified since start (admission and block import): about one per tx when each is checked once', registers, collect() { this.set(m.chain.mempool.signaturesChecked + m.chain.signaturesCheckedAtImport) } })
   const { host, store } = m
   if (host === undefined || store === undefined) return
 

@@ -34,4 +34,20 @@ describe('one signature check per tx per node', () => {
     await b.importBlock(made.block)
     expect(b.signaturesCheckedAtImport).toBe(3)
   })
+
+  it('a tx that reaches a node in a block before its gossip copy is refused as stale without a second check; a forged tx on a live nonce is still BAD_SIGNATURE', async () => {
+    const tx = transfer(payer, nonces.next(payer), testKey('sig-once-late').publicKey, 10n)
+    await a.submitTx(tx)
+    const made = (await a.produceBlock(2, T0 + 2 * genesis.slotMs))!
+    await b.importBlock(made.block)
+    const before = b.mempool.signaturesChecked + b.signaturesCheckedAtImport
+    // The gossip copy arrives late: same bytes, nonce now used.
+    await expect(b.submitTx(tx)).rejects.toMatchObject({ code: 'NONCE_TOO_LOW' })
+    expect(b.mempool.signaturesChecked + b.signaturesCheckedAtImport - before).toBe(0)
+    // A stale nonce is never a way around the check: a live nonce with a forged signature is refused for it.
+    const live = transfer(payer, nonces.next(payer), testKey('sig-once-late').publicKey, 10n)
+    const forged = { ...live, signature: live.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) }
+    await expect(b.submitTx(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
+    expect(b.mempool.signaturesChecked + b.signaturesCheckedAtImport - before).toBe(1)
+  })
 })

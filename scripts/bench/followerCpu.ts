@@ -1,0 +1,85 @@
+// CPU per transfer on a follower validator, without the network: each tx is admitted from its
+// wire bytes (decode, state load, signature, mempool: what tx gossip does), then the block is
+// checked as a proposal (checkBlock) and committed (commitBlock with the producer's commit), as
+// the consensus driver does. Prints CPU ms per tx of each stage.
+// usage: npx tsx scripts/bench/followerCpu.ts [--blocks 10 --txs 1000]
+import '../../src/polyfill.ts'
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+import { decode, encode } from '../../blocks/codec.ts'
+import { txSigningHash } from '../../blocks/ids.ts'
+import { Block, SignedTx, type TxBody } from '../../blocks/schema.ts'
+import { Chain } from '../../src/chain/chain.ts'
+import { sign } from '../../src/crypto/index.ts'
+import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
+import { buildBenchGenesis } from './support/benchGenesis.ts'
+
+const { values } = parseArgs({ options: { blocks: { type: 'string', default: '10' }, txs: { type: 'string', default: '1000' }, senders: { type: 'string', default: '250' }, profile: { type: 'string' } } })
+const BLOCKS = Number(values.blocks)
+const TXS = Number(values.txs)
+const SENDERS = Number(values.senders)
+
+const { genesis, validator, senders } = buildBenchGenesis({ name: 'xsc-bench', senders: SENDERS, amount: 10n ** 15n, params: { ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 } })
+const dirs: string[] = []
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'xsc-bench-'))
+  dirs.push(d)
+  return d
+}
+
+const producer = await Chain.open({ dataDir: tmp(), genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1 })
+const nonces = new Array<number>(SENDERS).fill(0)
+const made: { bytes: Uint8Array; txs: Uint8Array[]; commit: NonNullable<Awaited<ReturnType<Chain['produceBlock']>>>['commit'] }[] = []
+for (let b = 0; b < BLOCKS; b++) {
+  const txs: Uint8Array[] = []
+  for (let i = 0; i < TXS; i++) {
+    const s = (b * TXS + i) % SENDERS
+    const body: TxBody = { chainId: genesis.chainId, from: senders[s]!.publicKey, nonce: nonces[s]!++, fee: 1n, payload: { type: 'transfer', to: senders[(s + 1) % SENDERS]!.publicKey, amount: 1n } }
+    const tx = { body, signature: sign(senders[s]!.secretKey, txSigningHash(body)) }
+    txs.push(encode(SignedTx, tx))
+    producer.mempool.add(tx, producer.store.state, { signatureChecked: true })
+  }
+  const block = await producer.produceBlock(b + 1, Number(genesis.genesisTime) + (b + 1) * genesis.slotMs)
+  if (!block || block.block.entries.length !== TXS) throw new Error(`block ${b + 1} has ${block?.block.entries.length} txs`)
+  made.push({ bytes: encode(Block, block.block), txs, commit: block.commit })
+}
+await producer.close()
+
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+const follower = await Chain.open({ dataDir: tmp(), genesis, signatureWorkers: 0 })
+// --profile FILE: a CPU profile of the follower's part only (the producer's is not measured).
+const session = values.profile === undefined ? undefined : new Session()
+if (session !== undefined) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+}
+let admitMs = 0
+let checkMs = 0
+let commitMs = 0
+for (const m of made) {
+  let t = cpuMs()
+  for (const bytes of m.txs) await follower.submitTx(decode(SignedTx, bytes))
+  admitMs += cpuMs() - t
+  t = cpuMs()
+  const block = decode(Block, m.bytes)
+  await follower.checkBlock(block)
+  checkMs += cpuMs() - t
+  t = cpuMs()
+  await follower.commitBlock(block, m.commit!, m.bytes)
+  commitMs += cpuMs() - t
+}
+if (session !== undefined) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile))
+await follower.close()
+for (const d of dirs) rmSync(d, { recursive: true, force: true })
+const n = BLOCKS * TXS
+const per = (ms: number) => Number((ms / n).toFixed(4))
+console.log(JSON.stringify({ blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs) }))
