@@ -479,6 +479,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       beaconMix: readBeaconMix(this.store.state),
       baseFee: block.header.baseFee,
       signaturesChecked,
+      receiptChecked: (receipt) => this.receipts.hasChecked(receipt),
     }
   }
 

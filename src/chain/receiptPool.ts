@@ -7,8 +7,8 @@ import type { StateReader } from '../state/stateView.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { ReceiptError } from './errors.ts'
 
-/** A receipt with the write set it signed. */
-export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[] }
+/** A receipt with the write set it signed (and the hash its signature was checked over). */
+export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[]; signingHash: Hash }
 
 /**
  * Receipts hosts gossiped, per execution in arrival order, each checked on arrival (signature,
@@ -32,7 +32,8 @@ export class ReceiptPool {
     if (rec === undefined) throw new ReceiptError('UNKNOWN_EXECUTION', `no execution ${toHex(b.executionId)}`)
     if (rec.status !== EXECUTION_STATUS.pending) throw new ReceiptError('SETTLED', 'execution already settled')
     if (!rec.assignment.some((h) => equalBytes(h, b.host))) throw new ReceiptError('NOT_ASSIGNED', `host ${toHex(b.host)} is not assigned this execution`)
-    if (!verify(b.host, receiptSigningHash(b), receipt.signature)) throw new ReceiptError('BAD_SIGNATURE', 'receipt signature does not verify')
+    const signingHash = receiptSigningHash(b)
+    if (!verify(b.host, signingHash, receipt.signature)) throw new ReceiptError('BAD_SIGNATURE', 'receipt signature does not verify')
     if (!equalBytes(computeWriteSetHash(writeSet), b.writeSetHash)) throw new ReceiptError('WRITE_SET_MISMATCH', 'write set does not hash to the receipt writeSetHash')
     const id = toHex(b.executionId)
     const held = this.#byExecution.get(id) ?? []
@@ -41,7 +42,7 @@ export class ReceiptPool {
     // A host re-runs an execution when the state it ran on turned out stale (executionQueue.ts):
     // its newer receipt replaces the older one, so a host holds one place per execution.
     if (previous >= 0) held.splice(previous, 1)
-    held.push({ receipt, writeSet })
+    held.push({ receipt, writeSet, signingHash })
     this.#byExecution.set(id, held)
     this.#admitted++
   }
@@ -63,6 +64,18 @@ export class ReceiptPool {
   /** What the pool holds for one execution, in arrival order (block production builds completions from it). */
   heldFor(executionId: Hash): readonly HeldReceipt[] {
     return this.#byExecution.get(toHex(executionId)) ?? []
+  }
+
+  /**
+   * Whether this pool checked `receipt`'s signature on arrival: it holds a receipt with the same
+   * signing hash (which covers the whole body, host included) and the same signature bytes. Block
+   * import then skips its own check of that receipt (one verify per receipt per node).
+   */
+  hasChecked(receipt: Receipt): boolean {
+    const held = this.#byExecution.get(toHex(receipt.body.executionId))
+    if (held === undefined) return false
+    const match = held.find((h) => equalBytes(h.receipt.signature, receipt.signature))
+    return match !== undefined && equalBytes(match.signingHash, receiptSigningHash(receipt.body))
   }
 
   /** Drops receipts of executions the state has settled. */

@@ -1,4 +1,4 @@
-import type { Address, GenesisConfig, Hash } from '../../blocks/schema.ts'
+import type { Address, GenesisConfig, Hash, Receipt } from '../../blocks/schema.ts'
 import type { HostIndex } from '../router/index.ts'
 
 /**
@@ -22,6 +22,8 @@ export interface ApplyContext {
   baseFee: bigint
   /** Set by the import pipeline after it verified every tx signature of the block (in workers). */
   signaturesChecked?: boolean
+  /** True for a receipt whose signature this node checked when it arrived (same bytes: its receipt pool holds it). */
+  receiptChecked?: (receipt: Receipt) => boolean
   /** Hosts as of the parent block; routing inside a block always sees the block's start state. */
   hostIndex?: HostIndex
 }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+
+import { computeResultHash, computeWriteSetHash } from '../../../blocks/executionHashes.ts'
+import { receiptSigningHash } from '../../../blocks/ids.ts'
+import { OUTCOME, type Receipt, type ReceiptBody } from '../../../blocks/schema.ts'
+import { ReceiptPool } from '../../../src/chain/receiptPool.ts'
+import { hash, sign, utf8 } from '../../../src/crypto/index.ts'
+import { EXECUTION_STATUS } from '../../../src/state/records.ts'
+import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
+import { TABLES } from '../../../src/state/tables.ts'
+import { testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+const genesis = testGenesis({})
+const host = testKey('receipt-pool-host')
+const executionId = hash(utf8('receipt-pool-execution'))
+const state = new StateOverlay(new MemoryState())
+state.write(TABLES.execution.at(executionId), {
+  client: testKey('receipt-pool-client').publicKey, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(0), fuelLimit: 1000n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
+  assignment: [host.publicKey], escrow: 1000n, startSlot: 1, deadlineSlot: 50, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: 0n,
+})
+
+function signed(body: ReceiptBody): Receipt {
+  return { body, signature: sign(host.secretKey, receiptSigningHash(body)) }
+}
+const output = utf8('out')
+const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: host.publicKey, outcome: OUTCOME.ok, resultHash: computeResultHash(OUTCOME.ok, output), fuelUsed: 10n, writeSetHash: computeWriteSetHash([]), output, preStateHash: hash(utf8('pre')) }
+
+describe('ReceiptPool.hasChecked: block import skips only the receipts this pool verified, byte for byte', () => {
+  const pool = new ReceiptPool(genesis.chainId)
+  const receipt = signed(body)
+  pool.add(receipt, [], state)
+
+  it('the receipt the pool admitted (same body, same signature) counts as checked', () => {
+    expect(pool.hasChecked({ body: { ...body }, signature: new Uint8Array(receipt.signature) })).toBe(true)
+  })
+
+  it('a forged signature on the held body is not: import verifies it and refuses it', () => {
+    const forged = { body, signature: receipt.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) }
+    expect(pool.hasChecked(forged)).toBe(false)
+  })
+
+  it('the held signature on a changed body (other output, other fuel) is not', () => {
+    expect(pool.hasChecked({ body: { ...body, fuelUsed: 11n }, signature: receipt.signature })).toBe(false)
+    expect(pool.hasChecked({ body: { ...body, output: utf8('other') }, signature: receipt.signature })).toBe(false)
+  })
+
+  it('a receipt for an execution the pool holds nothing of is not', () => {
+    expect(pool.hasChecked(signed({ ...body, executionId: hash(utf8('other-execution')) }))).toBe(false)
+  })
+})
