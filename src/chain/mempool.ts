@@ -89,6 +89,10 @@ export class Mempool {
     return this.#ids.has(toHex(id))
   }
 
+  hasHex(id: string): boolean {
+    return this.#ids.has(id)
+  }
+
   /** Why a tx was dropped, if it was dropped recently and not admitted again since. */
   dropped(id: Uint8Array): DroppedTx | undefined {
     return this.#dropped.get(toHex(id))

@@ -50,4 +50,19 @@ describe('one signature check per tx per node', () => {
     await expect(b.submitTx(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
     expect(b.mempool.signaturesChecked + b.signaturesCheckedAtImport - before).toBe(1)
   })
+
+  it('a gossip copy arriving after the proposal that carried it was checked is admitted without a second check; other bytes (same body, forged signature) are still checked and refused', async () => {
+    const tx = transfer(payer, await a.nextNonce(payer.publicKey), testKey('sig-once-race').publicKey, 10n)
+    await a.submitTx(tx)
+    const proposal = (await a.buildProposal(T0 + 4 * genesis.slotMs))!
+    const before = b.mempool.signaturesChecked + b.signaturesCheckedAtImport
+    await b.checkBlock(proposal.block)
+    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(1)
+    const forged = { ...tx, signature: tx.signature.map((x, i) => (i === 5 ? x ^ 1 : x)) }
+    await expect(b.submitTx(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
+    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
+    await b.submitTx(structuredClone(tx))
+    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
+    expect(b.mempool.size).toBe(1)
+  })
 })
