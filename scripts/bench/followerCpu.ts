@@ -2,7 +2,7 @@
 // wire bytes (decode, state load, signature, mempool: what tx gossip does), then the block is
 // checked as a proposal (checkBlock) and committed (commitBlock with the producer's commit), as
 // the consensus driver does. Prints CPU ms per tx of each stage.
-// usage: npx tsx scripts/bench/followerCpu.ts [--blocks 10 --txs 1000]
+// usage: npx tsx scripts/bench/followerCpu.ts [--blocks 10 --txs 1000 --gossip before|after-check|after-commit --profile FILE]
 import '../../src/polyfill.ts'
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +19,11 @@ import { sign } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 
-const { values } = parseArgs({ options: { blocks: { type: 'string', default: '10' }, txs: { type: 'string', default: '1000' }, senders: { type: 'string', default: '250' }, profile: { type: 'string' } } })
+const { values } = parseArgs({ options: { blocks: { type: 'string', default: '10' }, txs: { type: 'string', default: '1000' }, senders: { type: 'string', default: '250' }, profile: { type: 'string' }, gossip: { type: 'string', default: 'before' } } })
+// When each tx's gossip copy reaches the follower: before the proposal (the usual case), after the
+// proposal was checked, or after the block was committed (a slow gossip path; the copy is refused).
+const GOSSIP = values.gossip as 'before' | 'after-check' | 'after-commit'
+if (!['before', 'after-check', 'after-commit'].includes(GOSSIP)) throw new Error('--gossip before|after-check|after-commit')
 const BLOCKS = Number(values.blocks)
 const TXS = Number(values.txs)
 const SENDERS = Number(values.senders)
@@ -65,21 +69,28 @@ if (session !== undefined) {
 let admitMs = 0
 let checkMs = 0
 let commitMs = 0
-for (const m of made) {
-  let t = cpuMs()
-  for (const bytes of m.txs) await follower.submitTx(decode(SignedTx, bytes))
+const admit = async (m: (typeof made)[number]): Promise<void> => {
+  const t = cpuMs()
+  for (const bytes of m.txs) await follower.submitTx(decode(SignedTx, bytes)).catch((e: unknown) => {
+    if (GOSSIP !== 'after-commit') throw e
+  })
   admitMs += cpuMs() - t
-  t = cpuMs()
+}
+for (const m of made) {
+  if (GOSSIP === 'before') await admit(m)
+  let t = cpuMs()
   const block = decode(Block, m.bytes)
   await follower.checkBlock(block)
   checkMs += cpuMs() - t
+  if (GOSSIP === 'after-check') await admit(m)
   t = cpuMs()
   await follower.commitBlock(block, m.commit!, m.bytes)
   commitMs += cpuMs() - t
+  if (GOSSIP === 'after-commit') await admit(m)
 }
 if (session !== undefined) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile))
 await follower.close()
 for (const d of dirs) rmSync(d, { recursive: true, force: true })
 const n = BLOCKS * TXS
 const per = (ms: number) => Number((ms / n).toFixed(4))
-console.log(JSON.stringify({ blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs) }))
+console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs) }))
