@@ -63,9 +63,6 @@ export interface ChainOpts {
 }
 
 /** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
-/** Tx ids remembered as verified by block checks: a few blocks' worth, for gossip copies arriving after their proposal. */
-const VERIFIED_AT_IMPORT_MAX = 16_384
-
 interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[] }
 
 /** A block built or checked against the head and not committed yet (a BFT proposal). */
@@ -136,8 +133,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   #checked = new Map<string, { head: string } & VerifiedWrites>()
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   signaturesCheckedAtImport = 0
-  /** Ids of txs whose signatures block checks verified (those the mempool did not hold), most recent last; bounded. */
-  readonly #signatureVerifiedAtImport = new Set<string>()
 
   private constructor(store: ChainStore, opts: ChainOpts) {
     super()
@@ -284,10 +279,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * recipient) are loaded first: served from disk, they may not be in memory.
    */
   submitTx(tx: SignedTx): Promise<Hash> {
-    // A tx whose bytes a proposal this node checked carried had its signature verified then (its
-    // id covers body and signature): a gossip copy arriving after the proposal is not verified again.
-    const signatureChecked = this.#signatureVerifiedAtImport.has(toHex(txId(tx)))
-    return this.store.readLoaded(computeTouchedKeys([{ type: 'tx', tx }], tx.body.from), () => this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee(), signatureChecked }))
+    return this.store.readLoaded(computeTouchedKeys([{ type: 'tx', tx }], tx.body.from), () => this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() }))
   }
 
   /** An account as of the head (balance and nonce zero when it does not exist). */
@@ -493,14 +485,15 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** Starts checking every tx signature of a block across all cores; `finish` throws naming the first bad one. */
   #startSignatureCheck(entries: readonly BlockEntry[]): { finish(): Promise<void> } {
-    // A tx this node's mempool admitted had its signature checked then; its id covers body and
-    // signature, so the same bytes need no second check (one verify per tx per node).
+    // A tx this node's mempool admitted, or whose signature it verified before (admission that
+    // failed on state, an earlier proposal), was checked then; its id covers body and signature,
+    // so the same bytes need no second check (one verify per tx per node).
     const unchecked: { tx: SignedTx; index: number; id: string }[] = []
     let index = 0
     for (const e of entries) {
       if (!('tx' in e)) continue
       const id = toHex(txId(e.tx))
-      if (!this.mempool.hasHex(id) && !this.#signatureVerifiedAtImport.has(id)) unchecked.push({ tx: e.tx, index, id })
+      if (!this.mempool.hasHex(id) && !this.mempool.isSignatureVerified(id)) unchecked.push({ tx: e.tx, index, id })
       index++
     }
     this.signaturesCheckedAtImport += unchecked.length
@@ -510,15 +503,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
         const ok = await job.finish()
         const bad = unchecked[ok.indexOf(false)]
         if (bad !== undefined) throw new StateError('BAD_SIGNATURE', `tx ${bad.index} of the block has a bad signature`, { index: bad.index, from: toHex(bad.tx.body.from) })
-        this.#rememberVerified(unchecked.map(({ id }) => id))
+        for (const { id } of unchecked) this.mempool.rememberSignatureVerified(id)
       },
-    }
-  }
-
-  #rememberVerified(ids: readonly string[]): void {
-    for (const id of ids) {
-      if (this.#signatureVerifiedAtImport.size >= VERIFIED_AT_IMPORT_MAX) this.#signatureVerifiedAtImport.delete(this.#signatureVerifiedAtImport.values().next().value!)
-      this.#signatureVerifiedAtImport.add(id)
     }
   }
 

@@ -62,6 +62,9 @@ export function assetTargetOf(tx: SignedTx): Uint8Array | undefined {
   return p.type === 'execute' || p.type === 'asset.extend' || p.type === 'asset.delete' ? p.asset : undefined
 }
 
+/** Tx ids whose signatures are remembered as verified: minutes of txs at devnet rates, ~3 MB. */
+const SIGNATURES_REMEMBERED = 32_768
+
 export class Mempool {
   readonly #opts: Required<Omit<MempoolOpts, 'onDrop'>> & Pick<MempoolOpts, 'onDrop'>
   readonly #bySender = new Map<string, Pending[]>()
@@ -71,6 +74,8 @@ export class Mempool {
   readonly #waitingSince = new Map<PoolKind, number>()
   #seq = 0
   #signaturesChecked = 0
+  /** Ids (hex) of txs whose signatures this node verified, at admission or block check; oldest first, bounded. */
+  readonly #signatureVerified = new Set<string>()
 
   constructor(opts: MempoolOpts) {
     this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, maxKindWaitSlots: 4, maxDroppedRecords: 10_000, ...opts }
@@ -91,6 +96,16 @@ export class Mempool {
 
   hasHex(id: string): boolean {
     return this.#ids.has(id)
+  }
+
+  /** Whether this node verified the signature of the tx with this id (hex). The id hashes the whole signed tx, so it names these exact bytes. */
+  isSignatureVerified(id: string): boolean {
+    return this.#signatureVerified.has(id)
+  }
+
+  rememberSignatureVerified(id: string): void {
+    if (this.#signatureVerified.size >= SIGNATURES_REMEMBERED) this.#signatureVerified.delete(this.#signatureVerified.values().next().value!)
+    this.#signatureVerified.add(id)
   }
 
   /** Why a tx was dropped, if it was dropped recently and not admitted again since. */
@@ -118,9 +133,12 @@ export class Mempool {
     // A used nonce can never apply, whoever signed it: refused before the signature check (mostly
     // a gossiped copy of a tx that reached this node in a block first, already checked then).
     if (tx.body.nonce < accountNonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${accountNonce + queue.length}`, { got: tx.body.nonce, expected: accountNonce + queue.length })
-    if (opts.signatureChecked !== true) {
+    if (opts.signatureChecked !== true && !this.#signatureVerified.has(id)) {
       this.#signaturesChecked++
       verifyTxSignature(tx, this.#opts.chainId)
+      // Remembered even if a state check below refuses the tx (a nonce ahead of this node's state):
+      // its copy in a block, or sent again, is not verified a second time.
+      this.rememberSignatureVerified(id)
     }
     const replaced = queue.find((p) => p.tx.body.nonce === tx.body.nonce)
     if (replaced !== undefined) {
