@@ -42,7 +42,7 @@ describe('operator metrics on /metrics', () => {
     await store.put(manifest, asset, 0, shards[0]!)
     await store.put(manifest, asset, 3, shards[3]!)
 
-    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } } })
+    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5 }, signaturesCheckedAtImport: 2 })
     const host = { address: me, record: () => ({ reputation: 7300 }) }
     const registry = new Registry()
     registerOperatorMetrics(registry, { chain: chain as unknown as Chain, host: host as unknown as HostRole, store })
@@ -56,6 +56,7 @@ describe('operator metrics on /metrics', () => {
     const text = await registry.metrics()
     expect(value(text, 'xsc_head_height')).toBe(12)
     expect(value(text, 'xsc_finalized_height')).toBe(10)
+    expect(value(text, 'xsc_tx_signatures_checked')).toBe(7)
     expect(value(text, 'xsc_host_stored_bytes')).toBe(Number(store.usage().usedBytes))
     expect(value(text, 'xsc_host_stored_bytes')).toBeGreaterThan(0)
     expect(value(text, 'xsc_host_capacity_bytes')).toBe(2 ** 30)
