@@ -5,7 +5,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub, type GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -80,6 +80,14 @@ export interface NetNode {
   topicPeers(topic: GossipTopic): string[]
   handle(protocol: string, handler: RequestHandler, opts?: HandleOpts): Promise<void>
   unhandle(protocol: string): Promise<void>
+  /**
+   * A protocol of long-lived streams with their own framing (validator links): `handler` gets each
+   * inbound stream and owns it. At most `maxInboundStreams` at once per connection. Registered at
+   * start when called before.
+   */
+  handleStream(protocol: string, handler: (stream: Stream, peer: string) => void, opts: { maxInboundStreams: number }): Promise<void>
+  /** Opens a stream of `protocol` on the open connection to `peer` (never dials); throws when there is none or the peer does not speak it. */
+  openStream(peer: string, protocol: string, opts: { signal: AbortSignal }): Promise<Stream>
   request(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): Promise<Uint8Array>
   requestStream(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): AsyncIterable<Uint8Array>
   /** Called with the peer id whenever a peer connects or disconnects; returns an unsubscribe function. */
@@ -148,6 +156,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
   const names = new Map<string, GossipTopic>(GOSSIP_TOPICS.map((t) => [topicName(chainId, t), t]))
   const subscriptions = new Map<GossipTopic, TopicHandlers>()
   const handlers = new Map<string, { handler: RequestHandler; opts: HandleOpts }>()
+  const streamHandlers = new Map<string, { handler: (stream: Stream, peer: string) => void; maxInboundStreams: number }>()
   const banned = new Map<string, number>() // peer id -> banned until (ms)
   const penalties = new PeerPenalties()
   let node: Libp2p<{ pubsub: GossipSub }> | undefined
@@ -301,6 +310,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       created.addEventListener('peer:disconnect', onDisconnect)
       for (const topic of subscriptions.keys()) ps.subscribe(topicName(chainId, topic))
       for (const [protocol, h] of handlers) await registerHandler(created, protocol, h.handler, h.opts)
+      for (const [protocol, h] of streamHandlers) await registerStreamHandler(created, protocol, h.handler, h.maxInboundStreams)
       redialBootstrap()
       retryTimer = setInterval(redialBootstrap, opts.bootstrapRetryMs ?? 5_000)
       retryTimer.unref()
@@ -381,7 +391,19 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
 
     async unhandle(protocol) {
       handlers.delete(protocol)
+      streamHandlers.delete(protocol)
       if (node !== undefined) await node.unhandle(protocol)
+    },
+
+    async handleStream(protocol, handler, hOpts) {
+      streamHandlers.set(protocol, { handler, maxInboundStreams: hOpts.maxInboundStreams })
+      if (node !== undefined) await registerStreamHandler(node, protocol, handler, hOpts.maxInboundStreams)
+    },
+
+    async openStream(peer, protocol, sOpts) {
+      const conn = started().getConnections(parsePeer(peer)).find((c) => c.status === 'open')
+      if (conn === undefined) throw new NetError('DIAL_FAILED', `no open connection to ${peer}`, { protocol })
+      return conn.newStream(protocol, { signal: sOpts.signal })
     },
 
     async request(peer, protocol, data, rOpts) {
@@ -417,6 +439,10 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       maxInboundStreams: 64,
       force: true,
     })
+  }
+
+  async function registerStreamHandler(n: Libp2p<{ pubsub: GossipSub }>, protocol: string, handler: (stream: Stream, peer: string) => void, maxInboundStreams: number): Promise<void> {
+    await n.handle(protocol, (stream, connection) => handler(stream, connection.remotePeer.toString()), { maxInboundStreams, force: true })
   }
 
   return self

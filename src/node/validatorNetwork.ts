@@ -5,7 +5,7 @@ import type { ConsensusMessage, Evidence } from '../../consensus/bft/messages.ts
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { Chain } from '../chain/chain.ts'
 import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
-import type { KeyPair } from '../crypto/index.ts'
+import { type KeyPair, toHex } from '../crypto/index.ts'
 import { type GossipTopic, gossipVerdictOf, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
@@ -14,6 +14,7 @@ import { createGossipHandlers, type GossipHandlers, runGossipHandler, subscribeG
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
 import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
+import { ValidatorLinks } from './network/validatorLinks.ts'
 import type { SignGuard } from './signGuard.ts'
 
 /**
@@ -36,6 +37,8 @@ export interface ValidatorNetworkOpts {
   roundStateIntervalMs?: number
   /** The clock (for slots and sync budgets). */
   now?: () => number
+  /** Validators: send consensus messages over direct links (validatorLinks.ts). Default true; false = gossip only (tests, comparisons). */
+  directLinks?: boolean
 }
 
 export interface ValidatorNetworkModules {
@@ -75,6 +78,8 @@ export class ValidatorNetwork {
   readonly #gossip: GossipHandlers
   readonly #messageCap: PeerRateLimit
   readonly #evidenceCap: PeerRateLimit
+  /** Validators only: direct links to the other validators for proposals, votes and proposal blocks. */
+  readonly #links: ValidatorLinks | undefined
   #pollTimer: NodeJS.Timeout | undefined
   #roundStateTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
@@ -112,6 +117,17 @@ export class ValidatorNetwork {
       withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
     })
     this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
+    const key = opts.validatorKey
+    this.#links = key === undefined || opts.directLinks === false
+      ? undefined
+      : new ValidatorLinks({
+        net: this.net,
+        log: this.#log,
+        chainId: this.chain.genesis.chainId,
+        validatorKey: key,
+        validators: () => this.chain.validators().map((v) => toHex(v.address)),
+        receive: (topic, bytes, from) => runGossipHandler(this.#gossip, topic, bytes, from),
+      })
   }
 
   /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */
@@ -120,6 +136,7 @@ export class ValidatorNetwork {
     await this.#sync.start()
     await servePeerExchange(this.net)
     await serveRoundState(this.net, { roundState: () => this.#driver.roundState(), validatorCount: () => this.#driver.validatorCount() })
+    await this.#links?.start()
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
@@ -136,6 +153,7 @@ export class ValidatorNetwork {
       lastHead = head
       const poll = polls++
       const peers = connectedPeers(this.net)
+      this.#links?.refresh()
       peers.forEach((peer, i) => {
         if (stalled || i === poll % peers.length) this.requestSync(peer)
         if (poll % 10 === 0) void exchangePeers(this.net, peer, this.#log)
@@ -169,6 +187,7 @@ export class ValidatorNetwork {
     if (this.#pollTimer) clearInterval(this.#pollTimer)
     if (this.#roundStateTimer) clearInterval(this.#roundStateTimer)
     this.#offPeer?.()
+    await this.#links?.stop()
     this.#sync.stop()
     await this.#driver.stop()
   }
@@ -247,7 +266,9 @@ export class ValidatorNetwork {
     void exchangeRoundState(this.net, peer, this.#driver.validatorCount(), (message: ConsensusMessage) => this.#driver.handleMessage(message, peer), this.#log)
   }
 
+  /** Proposals, votes and proposal blocks go over the validator links; gossip too unless they reached every other validator. */
   #publish(topic: GossipTopic, data: Uint8Array): void {
+    if ((topic === 'consensus' || topic === 'blocks') && this.#links?.send(topic, data) === true) return
     this.net.publish(topic, data).catch((err: unknown) => this.#log.debug({ topic, err: String(err) }, 'publish failed'))
   }
 }

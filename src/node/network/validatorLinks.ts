@@ -1,0 +1,256 @@
+import type { Stream } from '@libp2p/interface'
+
+import { bytes32, bytes64, decode, encode, type Infer, struct } from '../../../blocks/codec.ts'
+import { XscError } from '../../../blocks/errors.ts'
+import { equalBytes, hashParts, sign, toHex, utf8, verify } from '../../crypto/index.ts'
+import { encodeFrame, FRAME, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
+import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+
+/**
+ * Direct links between validators for proposals, votes and proposal blocks. Over gossipsub, in a
+ * full mesh of n validators, every message reached each validator about three times (the
+ * publisher's flood plus two mesh relays): each copy a noise decrypt, yamux frame, protobuf decode
+ * and content hash, then a forward of its own. Here each validator keeps one outbound stream to
+ * every other validator it is connected to and writes each message once to each: every message is
+ * received once and relayed by nobody.
+ *
+ * A link starts with a handshake both ways (`LinkHello`): the validator's address and its
+ * signature over the chain id and both peer ids (noise authenticated the peer ids, so a hello
+ * cannot be replayed on another connection). Only members of the current validator set are
+ * linked. A validator that is not linked to every other member (large sets, a peer restarting)
+ * also publishes on gossip, whose relays reach the rest; a direct receiver never relays.
+ *
+ * Every check of gossip stays: the per-neighbour message cap, size caps (a frame above the
+ * topic's cap ends the link), decode, the same handler (signature, height and round bounds). A
+ * message that can never be valid (REJECT) scores the sender down as gossip scoring would, and
+ * garbage (undecodable frames, unknown kinds) also ends the link.
+ */
+export function validatorLinkProtocol(chainId: string): string {
+  return `/xsc/${chainId}/validator-link/1`
+}
+
+export const LinkHello = struct('LinkHello', { validator: bytes32, signature: bytes64 })
+export type LinkHello = Infer<typeof LinkHello>
+
+/** What a link carries after the hello: the first payload byte says which gossip topic's handler judges the rest. */
+export const LINK_KIND = { consensus: 1, blocks: 2 } as const
+export type LinkTopic = keyof typeof LINK_KIND
+
+const HELLO_DOMAIN = utf8('XSC/validator-link/v1')
+/** Largest message sent over a link (one frame); bigger blocks go by gossip. */
+export const MAX_LINK_MESSAGE_BYTES = MAX_FRAME_BYTES - 1
+/**
+ * Points a REJECTed direct message costs its sender (over gossip the n-th invalid message costs
+ * −100·n²): 17 in a short time ban it (graylist −16,000), while a rare honest race decays away.
+ */
+export const LINK_REJECT_PENALTY = -1_000
+/** Points garbage on a link costs (undecodable frame, unknown kind, oversize): the link is closed too. */
+export const LINK_GARBAGE_PENALTY = -5_000
+const HELLO_TIMEOUT_MS = 5_000
+
+export function linkHelloMessage(chainId: string, from: string, to: string): Uint8Array {
+  return hashParts(HELLO_DOMAIN, utf8(chainId), utf8(from), utf8(to))
+}
+
+export class ValidatorLinkError extends XscError<{ BAD_HELLO: { peer: string }; NOT_A_VALIDATOR: { peer: string; validator: string }; BAD_LINK_MESSAGE: { peer: string }; LINK_CLOSED: {} }> {
+  static override readonly verdicts = { BAD_HELLO: 'REJECT', NOT_A_VALIDATOR: 'IGNORE', BAD_LINK_MESSAGE: 'REJECT', LINK_CLOSED: 'IGNORE' } as const
+}
+
+export interface ValidatorLinksModules {
+  net: NetNode
+  log: Logger
+  chainId: string
+  /** This validator's key: the hello is signed with it. */
+  validatorKey: { publicKey: Uint8Array; secretKey: Uint8Array }
+  /** Addresses (hex) of the current validator set. */
+  validators(): readonly string[]
+  /** The same judgement gossip makes of a message of that topic (decode, caps, handler). */
+  receive(topic: LinkTopic, bytes: Uint8Array, from: string): Promise<ValidationResult>
+}
+
+interface Link {
+  peer: string
+  validator: string
+  stream: Stream
+}
+
+export class ValidatorLinks {
+  readonly #m: ValidatorLinksModules
+  /** Outbound links by peer id (what we send on). */
+  readonly #out = new Map<string, Link>()
+  /** Peers an outbound link is being opened to. */
+  readonly #opening = new Set<string>()
+  /** Peers that do not speak the protocol on their current connection (hosts, RPC nodes). */
+  readonly #notValidators = new Set<string>()
+  #offConnect: (() => void) | undefined
+  #offDisconnect: (() => void) | undefined
+  #stopped = false
+
+  constructor(modules: ValidatorLinksModules) {
+    this.#m = modules
+  }
+
+  async start(): Promise<void> {
+    const { net } = this.#m
+    await net.handleStream(validatorLinkProtocol(this.#m.chainId), (stream, peer) => void this.#serveInbound(stream, peer), { maxInboundStreams: 2 })
+    this.#offConnect = net.onPeer('connect', (peer) => this.#open(peer))
+    this.#offDisconnect = net.onPeer('disconnect', (peer) => {
+      this.#notValidators.delete(peer)
+      this.#out.delete(peer)
+    })
+    if (net.libp2p !== undefined) for (const peer of net.peers()) this.#open(peer)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#offConnect?.()
+    this.#offDisconnect?.()
+    for (const link of this.#out.values()) link.stream.abort(new ValidatorLinkError('LINK_CLOSED', 'node stopping'))
+    this.#out.clear()
+    await this.#m.net.unhandle(validatorLinkProtocol(this.#m.chainId)).catch(() => undefined)
+  }
+
+  /** Validators (hex addresses) we hold an outbound link to. */
+  linkedValidators(): Set<string> {
+    return new Set([...this.#out.values()].map((l) => l.validator))
+  }
+
+  /** Retries links to connected peers that have none (the set changed, a stream died). */
+  refresh(): void {
+    if (this.#m.net.libp2p === undefined) return
+    for (const peer of this.#m.net.peers()) if (!this.#out.has(peer)) this.#open(peer)
+  }
+
+  /**
+   * Writes `bytes` to every linked validator of the current set. Returns true when that reached
+   * every other member, so gossip is not needed; false when some member is unlinked (or the
+   * message is too big for a link) and the caller must also publish on gossip.
+   */
+  send(topic: LinkTopic, bytes: Uint8Array): boolean {
+    if (bytes.length > MAX_LINK_MESSAGE_BYTES) return false
+    const members = new Set(this.#m.validators())
+    const self = toHex(this.#m.validatorKey.publicKey)
+    members.delete(self)
+    const payload = new Uint8Array(1 + bytes.length)
+    payload[0] = LINK_KIND[topic]
+    payload.set(bytes, 1)
+    const frame = encodeFrame(FRAME.data, payload)
+    for (const link of this.#out.values()) {
+      // A link whose peer does not keep up gets nothing more until it drains: gossip carries it meanwhile.
+      if (!members.has(link.validator) || link.stream.writableNeedsDrain) continue
+      try {
+        link.stream.send(frame)
+        members.delete(link.validator)
+      } catch (err) {
+        this.#m.log.debug({ peer: link.peer, err: String(err) }, 'validator link send failed')
+        this.#out.delete(link.peer)
+      }
+    }
+    return members.size === 0
+  }
+
+  #hello(to: string): Uint8Array {
+    const key = this.#m.validatorKey
+    return encode(LinkHello, { validator: key.publicKey, signature: sign(key.secretKey, linkHelloMessage(this.#m.chainId, this.#m.net.peerId, to)) })
+  }
+
+  /** Checks a peer's hello: signed by a current validator for this pair of peer ids. Returns its address (hex). */
+  #checkHello(bytes: Uint8Array, peer: string): string {
+    let hello: LinkHello
+    try {
+      hello = decode(LinkHello, bytes)
+    } catch {
+      throw new ValidatorLinkError('BAD_HELLO', 'undecodable hello', { peer })
+    }
+    if (!verify(hello.validator, linkHelloMessage(this.#m.chainId, peer, this.#m.net.peerId), hello.signature)) throw new ValidatorLinkError('BAD_HELLO', 'hello signature does not verify', { peer })
+    const validator = toHex(hello.validator)
+    if (equalBytes(hello.validator, this.#m.validatorKey.publicKey)) throw new ValidatorLinkError('BAD_HELLO', 'hello claims our own key', { peer })
+    if (!this.#m.validators().includes(validator)) throw new ValidatorLinkError('NOT_A_VALIDATOR', 'hello from a key outside the validator set', { peer, validator })
+    return validator
+  }
+
+  #open(peer: string): void {
+    if (this.#stopped || this.#out.has(peer) || this.#opening.has(peer) || this.#notValidators.has(peer)) return
+    this.#opening.add(peer)
+    void (async () => {
+      let stream: Stream
+      try {
+        stream = await this.#m.net.openStream(peer, validatorLinkProtocol(this.#m.chainId), { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) })
+      } catch {
+        // Not a validator (no handler), or gone: asked again on its next connection.
+        this.#notValidators.add(peer)
+        return
+      } finally {
+        this.#opening.delete(peer)
+      }
+      try {
+        stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
+        const frames = readFrames(stream, 256)[Symbol.asyncIterator]()
+        const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
+        const first = await frames.next().finally(() => clearTimeout(timer))
+        if (first.done === true || first.value.type !== FRAME.data) throw new ValidatorLinkError('BAD_HELLO', 'no hello', { peer })
+        const validator = this.#checkHello(first.value.payload, peer)
+        if (this.#stopped) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'node stopping'))
+        this.#out.get(peer)?.stream.abort(new ValidatorLinkError('LINK_CLOSED', 'link replaced'))
+        const link = { peer, validator, stream }
+        this.#out.set(peer, link)
+        this.#m.log.debug({ peer, validator }, 'validator link open')
+        // Nothing more comes this way; its end (or an error) ends the link.
+        void (async () => {
+          try {
+            for (;;) if ((await frames.next()).done === true) break
+          } catch {
+            // closed or aborted
+          }
+          if (this.#out.get(peer) === link) this.#out.delete(peer)
+        })()
+      } catch (err) {
+        if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
+        if (err instanceof ValidatorLinkError && err.code === 'NOT_A_VALIDATOR') this.#notValidators.add(peer)
+        stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
+      }
+    })()
+  }
+
+  /** A peer's outbound link: its hello, ours back, then its messages, each judged as gossip would be. */
+  async #serveInbound(stream: Stream, peer: string): Promise<void> {
+    const frames = readFrames(stream, MAX_FRAME_BYTES)[Symbol.asyncIterator]()
+    try {
+      const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
+      const first = await frames.next().finally(() => clearTimeout(timer))
+      if (first.done === true || first.value.type !== FRAME.data || first.value.payload.length > 256) throw new ValidatorLinkError('BAD_HELLO', 'no hello', { peer })
+      this.#checkHello(first.value.payload, peer)
+      stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
+      // Our end is open too: a peer that needs a link back gets one.
+      this.#open(peer)
+      for (;;) {
+        const next = await frames.next()
+        if (next.done === true) break
+        const payload = next.value.payload
+        const topic = next.value.type === FRAME.data ? topicOfKind(payload[0]) : undefined
+        if (topic === undefined || payload.length - 1 > GOSSIP_MAX_BYTES[topic]) {
+          this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
+          stream.abort(new ValidatorLinkError('BAD_LINK_MESSAGE', 'not a link message', { peer }))
+          return
+        }
+        const verdict = await this.#m.receive(topic, payload.subarray(1), peer)
+        if (verdict === 'reject') this.#m.net.penalize(peer, LINK_REJECT_PENALTY, `invalid ${topic} message on a validator link`)
+      }
+      await stream.close().catch(() => undefined)
+    } catch (err) {
+      if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
+      else if (err instanceof XscError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME')) this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
+      stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
+    }
+  }
+}
+
+function topicOfKind(kind: number | undefined): LinkTopic | undefined {
+  return kind === LINK_KIND.consensus ? 'consensus' : kind === LINK_KIND.blocks ? 'blocks' : undefined
+}
+
+/** Size of a link frame for a message of `bytes` (tests). */
+export function linkFrameBytes(bytes: number): number {
+  return FRAME_HEADER_BYTES + 1 + bytes
+}

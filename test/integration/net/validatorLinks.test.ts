@@ -1,0 +1,123 @@
+import type { Stream } from '@libp2p/interface'
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { encode } from '../../../blocks/codec.ts'
+import { type KeyPair, sign, toHex } from '../../../src/crypto/index.ts'
+import { encodeFrame, FRAME, MAX_FRAME_BYTES } from '../../../src/net/framing.ts'
+import type { NetNode, ValidationResult } from '../../../src/net/index.ts'
+import { createLogger } from '../../../src/node/logger.ts'
+import { LINK_KIND, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol,ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
+import { testKey } from '../../support/chainFixtures.ts'
+import { CHAIN, startNodes, stopAll, waitFor } from './helpers.ts'
+
+const log = createLogger({ level: 'silent' })
+let nodes: NetNode[] = []
+let links: ValidatorLinks[] = []
+afterEach(async () => {
+  await Promise.all(links.map((l) => l.stop()))
+  await stopAll(nodes)
+  nodes = []
+  links = []
+})
+
+interface Received { topic: LinkTopic; bytes: Uint8Array; from: string }
+
+function linkUp(net: NetNode, key: KeyPair, members: () => string[], verdict: () => ValidationResult = () => 'accept'): { links: ValidatorLinks; received: Received[] } {
+  const received: Received[] = []
+  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, receive: async (topic, bytes, from) => (received.push({ topic, bytes, from }), verdict()) })
+  links.push(l)
+  return { links: l, received }
+}
+
+async function connectAll(ns: NetNode[]): Promise<void> {
+  for (let i = 0; i < ns.length; i++) for (let j = i + 1; j < ns.length; j++) await ns[i]!.dial(ns[j]!.multiaddrs()[0]!)
+}
+
+/** An attacker's raw stream to `victim`, after a hello signed with `key` (a member's key unless said otherwise). */
+async function rawLink(attacker: NetNode, victim: NetNode, key: KeyPair): Promise<Stream> {
+  const stream = await attacker.openStream(victim.peerId, validatorLinkProtocol(CHAIN), { signal: AbortSignal.timeout(5_000) })
+  stream.send(encodeFrame(FRAME.data, encode(LinkHello, { validator: key.publicKey, signature: sign(key.secretKey, linkHelloMessage(CHAIN, attacker.peerId, victim.peerId)) })))
+  return stream
+}
+
+const message = (kind: number, bytes: Uint8Array): Uint8Array => encodeFrame(FRAME.data, Uint8Array.of(kind, ...bytes))
+
+describe('validator links (real libp2p)', () => {
+  const keys = [testKey('link-0'), testKey('link-1'), testKey('link-2')]
+  let extraMembers: string[] = []
+  const members = (): string[] => [...keys.map((k) => toHex(k.publicKey)), ...extraMembers]
+
+  it('deliver each message once to every other validator, and say when gossip is still needed', async () => {
+    nodes = await startNodes(3, {}, 40)
+    const ends = nodes.map((n, i) => linkUp(n, keys[i]!, members))
+    await Promise.all(ends.map((e) => e.links.start()))
+    await connectAll(nodes)
+    await waitFor(() => ends.every((e) => e.links.linkedValidators().size === 2), 5_000, 'links between all three')
+
+    expect(ends[0]!.links.send('consensus', Uint8Array.of(1, 2, 3))).toBe(true)
+    expect(ends[0]!.links.send('blocks', Uint8Array.of(9))).toBe(true)
+    await waitFor(() => ends[1]!.received.length === 2 && ends[2]!.received.length === 2, 5_000, 'both messages on both peers')
+    await new Promise((r) => setTimeout(r, 200))
+    for (const e of [ends[1]!, ends[2]!]) {
+      expect(e.received.map((r) => [r.topic, [...r.bytes], r.from])).toEqual([['consensus', [1, 2, 3], nodes[0]!.peerId], ['blocks', [9], nodes[0]!.peerId]])
+    }
+    expect(ends[0]!.received).toEqual([])
+
+    // A member we have no link to (not connected): the message still goes to the linked ones, and gossip must carry it too.
+    extraMembers = [toHex(testKey('link-absent').publicKey)]
+    expect(ends[0]!.links.send('consensus', Uint8Array.of(4))).toBe(false)
+    extraMembers = []
+    await waitFor(() => ends[1]!.received.length === 3, 5_000, 'the message on the linked peers all the same')
+    // Too big for a link: gossip only.
+    expect(ends[0]!.links.send('blocks', new Uint8Array(MAX_FRAME_BYTES))).toBe(false)
+  }, 20_000)
+
+  it('refuses a hello from a key outside the validator set and one not signed for this pair of peers', async () => {
+    nodes = await startNodes(3, {}, 50)
+    const victim = linkUp(nodes[0]!, keys[0]!, members)
+    await victim.links.start()
+    await connectAll(nodes)
+    // Outsider: a well-signed hello from a key that is no validator. Nothing it sends is judged.
+    const outsider = await rawLink(nodes[1]!, nodes[0]!, testKey('link-outsider'))
+    outsider.send(message(LINK_KIND.consensus, Uint8Array.of(1)))
+    // Replay: a member's hello signed for another peer id.
+    const forged = await nodes[2]!.openStream(nodes[0]!.peerId, validatorLinkProtocol(CHAIN), { signal: AbortSignal.timeout(5_000) })
+    forged.send(encodeFrame(FRAME.data, encode(LinkHello, { validator: keys[1]!.publicKey, signature: sign(keys[1]!.secretKey, linkHelloMessage(CHAIN, nodes[1]!.peerId, nodes[0]!.peerId)) })))
+    forged.send(message(LINK_KIND.consensus, Uint8Array.of(2)))
+    await waitFor(() => outsider.status !== 'open' && forged.status !== 'open', 5_000, 'both streams closed')
+    expect(victim.received).toEqual([])
+    // Each forged hello scores its sender down: a few more and it is banned (hung up on).
+    for (let i = 0; i < 4 && !nodes[0]!.isBanned(nodes[2]!.peerId); i++) {
+      const again = await nodes[2]!.openStream(nodes[0]!.peerId, validatorLinkProtocol(CHAIN), { signal: AbortSignal.timeout(5_000) }).catch(() => undefined)
+      again?.send(encodeFrame(FRAME.data, encode(LinkHello, { validator: keys[1]!.publicKey, signature: sign(keys[1]!.secretKey, linkHelloMessage(CHAIN, nodes[1]!.peerId, nodes[0]!.peerId)) })))
+      await waitFor(() => again === undefined || again.status !== 'open' || nodes[0]!.isBanned(nodes[2]!.peerId), 5_000, 'the forged link closed')
+    }
+    expect(nodes[0]!.isBanned(nodes[2]!.peerId)).toBe(true)
+    expect(nodes[0]!.isBanned(nodes[1]!.peerId)).toBe(false) // the outsider's hello was well signed: refused, not punished
+  }, 20_000)
+
+  it('closes a link that carries garbage or an oversize frame, and bans a peer that keeps sending invalid messages', async () => {
+    nodes = await startNodes(3, {}, 60)
+    const victim = linkUp(nodes[0]!, keys[0]!, members, () => 'reject')
+    await victim.links.start()
+    await connectAll(nodes)
+
+    const garbage = await rawLink(nodes[1]!, nodes[0]!, keys[1]!)
+    garbage.send(message(77, Uint8Array.of(1, 2))) // unknown kind
+    await waitFor(() => garbage.status !== 'open', 5_000, 'the garbage link closed')
+
+    const oversize = await rawLink(nodes[1]!, nodes[0]!, keys[1]!)
+    const header = new Uint8Array(5)
+    header[0] = FRAME.data
+    new DataView(header.buffer).setUint32(1, MAX_FRAME_BYTES + 1)
+    oversize.send(header) // announced above the cap: cut before its payload is buffered
+    await waitFor(() => oversize.status !== 'open', 5_000, 'the oversize link closed')
+    expect(victim.received).toEqual([])
+
+    // A flood of well-formed messages that can never be valid (REJECT each): scored down until banned and hung up on.
+    const flood = await rawLink(nodes[2]!, nodes[0]!, keys[2]!)
+    for (let i = 0; i < 200 && flood.status === 'open'; i++) flood.send(message(LINK_KIND.consensus, Uint8Array.of(i)))
+    await waitFor(() => nodes[0]!.isBanned(nodes[2]!.peerId), 5_000, 'the flooding peer banned')
+    expect(victim.received.length).toBeLessThan(200)
+  }, 20_000)
+})
