@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import { encode } from '../../blocks/codec.ts'
@@ -142,6 +142,8 @@ export class SignGuard {
   readonly #fd: number
   #last: SignedPosition | undefined
   #seq: number
+  /** The last queued asynchronous write (admitAllDurably): writes land one after another, in order. */
+  #writes: Promise<void> = Promise.resolve()
 
   private constructor(fd: number, last: SignedPosition | undefined, seq: number) {
     this.#fd = fd
@@ -201,6 +203,33 @@ export class SignGuard {
    * position is enough: everything below it is refused after a restart anyway.
    */
   admitAll(messages: readonly ConsensusMessage[]): { admitted: ConsensusMessage[]; refused: { message: ConsensusMessage; error: SignGuardError }[] } {
+    const verdict = this.#judge(messages)
+    if (verdict.moved !== undefined) this.#persist(verdict.moved)
+    return { admitted: verdict.admitted, refused: verdict.refused }
+  }
+
+  /**
+   * `admitAll` without blocking the event loop on the disk: the verdicts are final at once (the
+   * position in memory moves now, so a later call is judged against it), and the new position is
+   * written and fdatasynced in the background, after every write queued before it. The caller
+   * sends the admitted messages only once `durable` resolves: nothing leaves the process before
+   * its position is on disk, so a crash still cannot make the node sign twice. A re-admitted
+   * message (same position, same hash) also waits for the writes in flight. When a write fails,
+   * `durable` rejects and those messages must never be sent (the position in memory stays
+   * ahead of the disk, which only refuses more).
+   */
+  admitAllDurably(messages: readonly ConsensusMessage[]): { admitted: ConsensusMessage[]; refused: { message: ConsensusMessage; error: SignGuardError }[]; durable: Promise<void> } {
+    const verdict = this.#judge(messages)
+    if (verdict.moved !== undefined) {
+      const seq = ++this.#seq
+      const bytes = encodeSlot(verdict.moved, seq)
+      this.#writes = this.#writes.then(() => writeSlot(this.#fd, bytes, (seq % 2) * SLOT_BYTES))
+    }
+    return { admitted: verdict.admitted, refused: verdict.refused, durable: this.#writes }
+  }
+
+  /** Verdicts against the position in memory, which moves to the last admitted new position (`moved`). */
+  #judge(messages: readonly ConsensusMessage[]): { admitted: ConsensusMessage[]; refused: { message: ConsensusMessage; error: SignGuardError }[]; moved: SignedPosition | undefined } {
     const admitted: ConsensusMessage[] = []
     const refused: { message: ConsensusMessage; error: SignGuardError }[] = []
     let last = this.#last
@@ -227,11 +256,8 @@ export class SignGuard {
       moved = true
       admitted.push(message)
     }
-    if (moved && last !== undefined) {
-      this.#persist(last)
-      this.#last = last
-    }
-    return { admitted, refused }
+    if (moved && last !== undefined) this.#last = last
+    return { admitted, refused, moved: moved ? last : undefined }
   }
 
   /** The next slot in place, then fdatasync (the size never changes, so no metadata needs syncing). */
@@ -241,4 +267,14 @@ export class SignGuard {
     fdatasyncSync(this.#fd)
     this.#seq = seq
   }
+}
+
+/** One slot written at `offset` and fdatasynced, on libuv's thread pool. */
+function writeSlot(fd: number, bytes: Uint8Array, offset: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    write(fd, bytes, 0, bytes.length, offset, (err) => {
+      if (err) return reject(err)
+      fdatasync(fd, (syncErr) => (syncErr ? reject(syncErr) : resolve()))
+    })
+  })
 }

@@ -446,15 +446,26 @@ export class ConsensusDriver {
 
   // --- signing and evidence ---
 
+  /**
+   * Our messages leave only after the sign guard has their position on disk. The guard's verdict
+   * is immediate and its write runs off the event loop (admitAllDurably), so a validator keeps
+   * handling peers' messages while the disk syncs; messages go out in the order they were signed.
+   */
   #send(messages: ConsensusMessage[]): void {
     const guard = this.#opts.signGuard
-    let admitted = messages
-    if (guard !== undefined) {
-      const verdict = guard.admitAll(messages)
-      for (const { error } of verdict.refused) this.#log.warn({ err: error.message, code: error.code }, 'sign guard refused a message')
-      admitted = verdict.admitted
-    }
-    for (const message of admitted) {
+    if (guard === undefined) return this.#publishOwn(messages)
+    const verdict = guard.admitAllDurably(messages)
+    for (const { error } of verdict.refused) this.#log.warn({ err: error.message, code: error.code }, 'sign guard refused a message')
+    if (verdict.admitted.length === 0) return
+    verdict.durable.then(
+      () => this.#publishOwn(verdict.admitted),
+      (err: unknown) => this.#log.error({ err: String(err) }, 'sign guard write failed: nothing more is signed'),
+    )
+  }
+
+  #publishOwn(messages: readonly ConsensusMessage[]): void {
+    if (this.#stopped) return
+    for (const message of messages) {
       this.#m.publish('consensus', encode(ConsensusMessage, message))
       if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
         this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))

@@ -117,4 +117,33 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       tmp.cleanup()
     }
   })
+
+  it('off the event loop: verdicts at once, each position on disk (in order) when its durable promise resolves', async () => {
+    const tmp = tempDir('xsc-sign-guard-')
+    try {
+      const file = join(tmp.dir, 'sign-state.json')
+      const guard = SignGuard.open(file)
+      const first = guard.admitAllDurably([proposal(5, 0, blockA), vote(5, 0, VOTE_STEP.prevote, blockA)])
+      // Judged against the position in memory before the first write landed: a conflicting prevote is refused now.
+      const conflicting = guard.admitAllDurably([vote(5, 0, VOTE_STEP.prevote, blockB)])
+      expect(conflicting.admitted).toEqual([])
+      expect(conflicting.refused.map((r) => r.error.code)).toEqual(['CONFLICTING_SIGNATURE'])
+      const second = guard.admitAllDurably([vote(5, 0, VOTE_STEP.precommit, blockA)])
+      // Re-sending the precommit (re-gossip) waits for the writes in flight, like a new signature.
+      const again = guard.admitAllDurably([vote(5, 0, VOTE_STEP.precommit, blockA)])
+      expect(again.refused).toEqual([])
+      await first.durable
+      // At least the prevote is on disk (the precommit's write may have landed too).
+      const afterFirst = SignGuard.open(file).last
+      expect(afterFirst).toMatchObject({ height: 5, round: 0 })
+      expect(afterFirst!.step).toBeGreaterThanOrEqual(VOTE_STEP.prevote)
+      await Promise.all([second.durable, again.durable])
+      const reopened = SignGuard.open(file)
+      expect(reopened.last).toMatchObject({ height: 5, round: 0, step: VOTE_STEP.precommit })
+      // After a crash here, the precommit cannot be signed differently.
+      expect(() => reopened.admit(vote(5, 0, VOTE_STEP.precommit, blockB))).toThrow(expect.objectContaining({ code: 'CONFLICTING_SIGNATURE' }))
+    } finally {
+      tmp.cleanup()
+    }
+  })
 })
