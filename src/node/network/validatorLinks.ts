@@ -172,45 +172,49 @@ export class ValidatorLinks {
 
   #open(peer: string): void {
     if (this.#stopped || this.#out.has(peer) || this.#opening.has(peer) || this.#notValidators.has(peer)) return
+    // Held until the link is up or failed: a second link to the same peer would replace the
+    // first and lose what was queued on it.
     this.#opening.add(peer)
-    void (async () => {
-      let stream: Stream
-      try {
-        stream = await this.#m.net.openStream(peer, validatorLinkProtocol(this.#m.chainId), { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) })
-      } catch {
-        // Not a validator (no handler), or gone: asked again on its next connection.
-        this.#notValidators.add(peer)
-        return
-      } finally {
-        this.#opening.delete(peer)
-      }
-      try {
-        stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
-        const frames = readFrames(stream, 256)[Symbol.asyncIterator]()
-        const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
-        const first = await frames.next().finally(() => clearTimeout(timer))
-        if (first.done === true || first.value.type !== FRAME.data) throw new ValidatorLinkError('BAD_HELLO', 'no hello', { peer })
-        const validator = this.#checkHello(first.value.payload, peer)
-        if (this.#stopped) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'node stopping'))
-        this.#out.get(peer)?.stream.abort(new ValidatorLinkError('LINK_CLOSED', 'link replaced'))
-        const link = { peer, validator, stream }
-        this.#out.set(peer, link)
-        this.#m.log.debug({ peer, validator }, 'validator link open')
-        // Nothing more comes this way; its end (or an error) ends the link.
-        void (async () => {
-          try {
-            for (;;) if ((await frames.next()).done === true) break
-          } catch {
-            // closed or aborted
-          }
-          if (this.#out.get(peer) === link) this.#out.delete(peer)
-        })()
-      } catch (err) {
-        if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
-        if (err instanceof ValidatorLinkError && err.code === 'NOT_A_VALIDATOR') this.#notValidators.add(peer)
-        stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
-      }
-    })()
+    void this.#link(peer).finally(() => this.#opening.delete(peer))
+  }
+
+  async #link(peer: string): Promise<void> {
+    let stream: Stream
+    try {
+      stream = await this.#m.net.openStream(peer, validatorLinkProtocol(this.#m.chainId), { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) })
+    } catch (err) {
+      // A peer without the protocol (host, RPC node) is not asked again on this connection;
+      // other failures (timeouts under load, a connection going away) are retried by refresh().
+      if (err instanceof Error && err.name === 'UnsupportedProtocolError') this.#notValidators.add(peer)
+      return
+    }
+    try {
+      stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
+      const frames = readFrames(stream, 256)[Symbol.asyncIterator]()
+      const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
+      const first = await frames.next().finally(() => clearTimeout(timer))
+      // No answer (the peer refused us: outside its view of the set, or stopping) costs it nothing.
+      if (first.done === true) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello'))
+      if (first.value.type !== FRAME.data) throw new ValidatorLinkError('BAD_HELLO', 'not a hello', { peer })
+      const validator = this.#checkHello(first.value.payload, peer)
+      if (this.#stopped || this.#out.has(peer)) return void (await stream.close().catch(() => undefined))
+      const link = { peer, validator, stream }
+      this.#out.set(peer, link)
+      this.#m.log.debug({ peer, validator }, 'validator link open')
+      // Nothing more comes this way; its end (or an error) ends the link.
+      void (async () => {
+        try {
+          for (;;) if ((await frames.next()).done === true) break
+        } catch {
+          // closed or aborted
+        }
+        if (this.#out.get(peer) === link) this.#out.delete(peer)
+      })()
+    } catch (err) {
+      if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
+      if (err instanceof ValidatorLinkError && err.code === 'NOT_A_VALIDATOR') this.#notValidators.add(peer)
+      stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
+    }
   }
 
   /** A peer's outbound link: its hello, ours back, then its messages, each judged as gossip would be. */
@@ -219,7 +223,8 @@ export class ValidatorLinks {
     try {
       const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
       const first = await frames.next().finally(() => clearTimeout(timer))
-      if (first.done === true || first.value.type !== FRAME.data || first.value.payload.length > 256) throw new ValidatorLinkError('BAD_HELLO', 'no hello', { peer })
+      if (first.done === true) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello'))
+      if (first.value.type !== FRAME.data || first.value.payload.length > 256) throw new ValidatorLinkError('BAD_HELLO', 'not a hello', { peer })
       this.#checkHello(first.value.payload, peer)
       stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
       // Our end is open too: a peer that needs a link back gets one.
@@ -236,6 +241,8 @@ export class ValidatorLinks {
         }
         const verdict = await this.#m.receive(topic, payload.subarray(1), peer)
         if (verdict === 'reject') this.#m.net.penalize(peer, LINK_REJECT_PENALTY, `invalid ${topic} message on a validator link`)
+        // Banned (and being hung up on): what it queued before is not judged.
+        if (this.#m.net.isBanned(peer)) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'peer banned'))
       }
       await stream.close().catch(() => undefined)
     } catch (err) {

@@ -94,6 +94,17 @@ describe('validator links (real libp2p)', () => {
     }
     expect(nodes[0]!.isBanned(nodes[2]!.peerId)).toBe(true)
     expect(nodes[0]!.isBanned(nodes[1]!.peerId)).toBe(false) // the outsider's hello was well signed: refused, not punished
+
+    // The other way round: a node that believes itself a member keeps being refused, and does not punish the refusing peer.
+    const outsiderKey = testKey('link-outsider')
+    const hopeful = linkUp(nodes[1]!, outsiderKey, () => [...members(), toHex(outsiderKey.publicKey)])
+    await hopeful.links.start()
+    for (let i = 0; i < 6; i++) {
+      hopeful.links.refresh()
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(hopeful.links.linkedValidators().size).toBe(0)
+    expect(nodes[1]!.isBanned(nodes[0]!.peerId)).toBe(false)
   }, 20_000)
 
   it('closes a link that carries garbage or an oversize frame, and bans a peer that keeps sending invalid messages', async () => {
