@@ -3,7 +3,7 @@ import type { Stream } from '@libp2p/interface'
 import { bytes32, bytes64, decode, encode, type Infer, struct } from '../../../blocks/codec.ts'
 import { XscError } from '../../../blocks/errors.ts'
 import { equalBytes, hashParts, sign, toHex, utf8, verify } from '../../crypto/index.ts'
-import { encodeFrame, FRAME, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
+import { encodeFrame, FRAME, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
 import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 
@@ -21,10 +21,10 @@ import type { Logger } from '../logger.ts'
  * linked. A validator that is not linked to every other member (large sets, a peer restarting)
  * also publishes on gossip, whose relays reach the rest; a direct receiver never relays.
  *
- * Every check of gossip stays: the per-neighbour message cap, size caps (a frame above the
- * topic's cap ends the link), decode, the same handler (signature, height and round bounds). A
- * message that can never be valid (REJECT) scores the sender down as gossip scoring would, and
- * garbage (undecodable frames, unknown kinds) also ends the link.
+ * Every check of gossip stays: the per-neighbour message cap, size caps (a frame above 1 MiB or
+ * a message above its topic's cap ends the link), decode, the same handler (signature, height
+ * and round bounds). A message that can never be valid (REJECT) scores the sender down as gossip
+ * scoring would, and garbage (undecodable frames, unknown kinds) also ends the link.
  */
 export function validatorLinkProtocol(chainId: string): string {
   return `/xsc/${chainId}/validator-link/1`
@@ -83,6 +83,8 @@ export class ValidatorLinks {
   readonly #opening = new Set<string>()
   /** Peers that do not speak the protocol on their current connection (hosts, RPC nodes). */
   readonly #notValidators = new Set<string>()
+  /** Peers whose hello named a key outside our validator set: asked again at the next refresh (the set may have changed). */
+  readonly #outsideSet = new Set<string>()
   #offConnect: (() => void) | undefined
   #offDisconnect: (() => void) | undefined
   #stopped = false
@@ -116,9 +118,10 @@ export class ValidatorLinks {
     return new Set([...this.#out.values()].map((l) => l.validator))
   }
 
-  /** Retries links to connected peers that have none (the set changed, a stream died). */
+  /** Retries links to connected peers that have none (the set changed, a stream died, an open timed out). */
   refresh(): void {
     if (this.#m.net.libp2p === undefined) return
+    this.#outsideSet.clear()
     for (const peer of this.#m.net.peers()) if (!this.#out.has(peer)) this.#open(peer)
   }
 
@@ -171,7 +174,7 @@ export class ValidatorLinks {
   }
 
   #open(peer: string): void {
-    if (this.#stopped || this.#out.has(peer) || this.#opening.has(peer) || this.#notValidators.has(peer)) return
+    if (this.#stopped || this.#out.has(peer) || this.#opening.has(peer) || this.#notValidators.has(peer) || this.#outsideSet.has(peer)) return
     // Held until the link is up or failed: a second link to the same peer would replace the
     // first and lose what was queued on it.
     this.#opening.add(peer)
@@ -212,7 +215,7 @@ export class ValidatorLinks {
       })()
     } catch (err) {
       if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
-      if (err instanceof ValidatorLinkError && err.code === 'NOT_A_VALIDATOR') this.#notValidators.add(peer)
+      if (err instanceof ValidatorLinkError && err.code === 'NOT_A_VALIDATOR') this.#outsideSet.add(peer)
       stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
     }
   }
@@ -255,9 +258,4 @@ export class ValidatorLinks {
 
 function topicOfKind(kind: number | undefined): LinkTopic | undefined {
   return kind === LINK_KIND.consensus ? 'consensus' : kind === LINK_KIND.blocks ? 'blocks' : undefined
-}
-
-/** Size of a link frame for a message of `bytes` (tests). */
-export function linkFrameBytes(bytes: number): number {
-  return FRAME_HEADER_BYTES + 1 + bytes
 }
