@@ -228,6 +228,11 @@ export class SignGuard {
     return { admitted: verdict.admitted, refused: verdict.refused, durable: this.#writes }
   }
 
+  /** Resolves once every position admitted so far is on disk (rejects if a write failed). */
+  whenDurable(): Promise<void> {
+    return this.#writes
+  }
+
   /** Verdicts against the position in memory, which moves to the last admitted new position (`moved`). */
   #judge(messages: readonly ConsensusMessage[]): { admitted: ConsensusMessage[]; refused: { message: ConsensusMessage; error: SignGuardError }[]; moved: SignedPosition | undefined } {
     const admitted: ConsensusMessage[] = []

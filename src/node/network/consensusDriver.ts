@@ -427,7 +427,13 @@ export class ConsensusDriver {
     // are not on: the round's proposer publishes it once applied; a node without a vote re-publishes
     // (a no-op when it came by gossip). Had the proposer crashed first, followers catch up from the
     // next height's commit (range sync) or their stalled round-state pull.
-    if (key === undefined || ourRound) this.#m.publish('commits', encode(CommittedBlock, { block: held.bytes, commit }))
+    if (key === undefined || ourRound) {
+      // The commit carries our own precommit, counted here the moment the guard admitted it: it
+      // leaves only once that position is on disk, like every message we sign (#send).
+      const durable = await this.#opts.signGuard?.whenDurable().then(() => true, () => false)
+      if (durable === false || this.#stopped) return
+      this.#m.publish('commits', encode(CommittedBlock, { block: held.bytes, commit }))
+    }
   }
 
   /** Every applied block (ours, or range-synced with its commit) moves consensus to the next height. */

@@ -137,7 +137,8 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       const afterFirst = SignGuard.open(file).last
       expect(afterFirst).toMatchObject({ height: 5, round: 0 })
       expect(afterFirst!.step).toBeGreaterThanOrEqual(VOTE_STEP.prevote)
-      await Promise.all([second.durable, again.durable])
+      // whenDurable covers every position admitted so far (what a commit carrying our precommit waits for).
+      await guard.whenDurable()
       const reopened = SignGuard.open(file)
       expect(reopened.last).toMatchObject({ height: 5, round: 0, step: VOTE_STEP.precommit })
       // After a crash here, the precommit cannot be signed differently.
