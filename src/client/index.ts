@@ -45,3 +45,4 @@ export { ASSET_STATUS, EXECUTION_STATUS, HOST_STATUS } from '../state/records.ts
 export { type StateProof, StateTreeError, verifyStateProof } from '../state/stateTree/index.ts'
 // The private executions' cipher, for programs that send the tx and deliver the key themselves.
 export { decryptPrivateOutput, encryptPrivateInput, generateExecutionKey } from '../compute/privateExecutionCipher.ts'
+export * from './actions/getAssetDataHosts.ts'

@@ -16,6 +16,7 @@ export const PROTOCOLS = {
   stateChunk: 'state/chunk',
   shardRange: 'shard/range',
   shardRoots: 'shard/roots',
+  shardHttp: 'shard/http',
 } as const
 export type ProtocolName = (typeof PROTOCOLS)[keyof typeof PROTOCOLS]
 
@@ -40,6 +41,8 @@ export const PROTOCOL_LIMITS = {
   shardRange: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 16 * MiB, timeoutMs: 30_000 },
   /** A shard's page roots (ShardGetRequest; 32 bytes per 8192 chunks: 32 KiB for a 2 GiB shard of 256-byte chunks). */
   shardRoots: { maxRequestBytes: 128, maxBodyBytes: 0, maxResponseBytes: 1 * MiB, timeoutMs: 10_000 },
+  /** A host's shard HTTP base URL (http://ip:port, UTF-8), empty when it serves none. */
+  shardHttp: { maxRequestBytes: 0, maxBodyBytes: 0, maxResponseBytes: 256, timeoutMs: 5_000 },
 } as const
 
 /** What a failing handler sends back: a stable code and a short message, never a stack. */

@@ -1,6 +1,7 @@
 import { decode, encode } from '../../blocks/codec.ts'
 import { equalBytes, toHex } from '../crypto/bytes.ts'
 import { hash } from '../crypto/hash.ts'
+import { isShardHttpUrl } from '../storage/shardHttpReader.ts'
 import type { NetNode } from './createNetNode.ts'
 import { NetError } from './errors.ts'
 import { CHUNK_BYTES } from './framing.ts'
@@ -223,3 +224,21 @@ export async function putShard(net: NetNode, peer: string, shard: PutShardParams
     maxResponseBytes: PUT.maxResponseBytes,
   })
 }
+
+const HTTP_URL = PROTOCOL_LIMITS.shardHttp
+
+/** A host answers shard/http with the base URL of its shard HTTP server (src/node/shardHttpServer.ts), or nothing. */
+export async function serveShardHttpUrl(net: NetNode, url: () => string | undefined): Promise<void> {
+  await net.handle(protocolId(net.chainId, PROTOCOLS.shardHttp), () => new TextEncoder().encode(url() ?? ''), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: HTTP_URL.timeoutMs })
+}
+
+/**
+ * The shard HTTP base URL `peer` announces, undefined when it has none. Trusting it costs
+ * nothing: every byte read from it is checked against the asset's manifest.
+ */
+export async function fetchShardHttpUrl(net: NetNode, peer: string, timeoutMs = HTTP_URL.timeoutMs): Promise<string | undefined> {
+  const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardHttp), new Uint8Array(0), { timeoutMs, maxResponseBytes: HTTP_URL.maxResponseBytes })
+  const url = new TextDecoder().decode(bytes)
+  return isShardHttpUrl(url) ? url : undefined
+}
+

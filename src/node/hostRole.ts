@@ -11,7 +11,7 @@ import { isKeyOfInput, unwrapExecutionKey } from '../compute/privateExecutionCip
 import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
 import { publishHeartbeat } from '../net/heartbeatGossip.ts'
-import { fetchShard, NetError, type NetNode, serveAudits, serveShards, serveStorageAcks, streamShardByRanges } from '../net/index.ts'
+import { fetchShard, NetError, type NetNode, serveAudits, serveShardHttpUrl, serveShards, serveStorageAcks, streamShardByRanges } from '../net/index.ts'
 import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { computeHeartbeatSigningHash } from '../state/storage/livenessRules.ts'
 import { readLivenessEpoch, readLivenessHost } from '../state/storage/livenessState.ts'
@@ -22,6 +22,7 @@ import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
 import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
+import { advertisedShardHttpUrl,type ShardHttpServer, startShardHttpServer } from './shardHttpServer.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
 
 export interface HostRoleModules {
@@ -34,6 +35,8 @@ export interface HostRoleModules {
   log: Logger
   /** Admits a tx locally and gossips it. */
   submitTx: (tx: SignedTx) => Promise<void>
+  /** Where to serve shard windows over plain HTTP (readers find it over shard/http); false: not at all. */
+  shardHttp?: { host: string; port: number } | false
 }
 
 /**
@@ -52,6 +55,7 @@ export class HostRole {
   readonly #encryptionKey: X25519KeyPair
   /** Delivered keys of pending private executions, by execution id: memory only, never on disk. */
   readonly #executionKeys = new Map<string, Uint8Array>()
+  #http: ShardHttpServer | undefined
 
   private constructor(modules: HostRoleModules) {
     this.#m = modules
@@ -82,11 +86,32 @@ export class HostRole {
         await store.putStream(assigned.manifest, put.asset, put.shardIndex, put.body)
       },
     })
+    if (modules.shardHttp) {
+      // Only shards the chain still places here (a deleted, expired or moved shard is not served).
+      role.#http = await startShardHttpServer({
+        servable: async (asset, i) => {
+          const assigned = role.#assignedShard(asset, i)
+          return assigned !== undefined && (await store.has(asset, i)) ? Number(assigned.manifest.shardSize) : undefined
+        },
+        readRange: (asset, i, offset, length) => store.getRangeParts(asset, i, offset, length),
+        pageRoots: (asset, i) => store.pageRoots(asset, i),
+      }, modules.shardHttp)
+    }
+    await serveShardHttpUrl(net, () => (role.#http ? advertisedShardHttpUrl(role.#http, net.multiaddrs()[0]) : undefined))
     await serveAudits(net, async (c) => ((await store.has(c.asset, c.shardIndex)) ? store.proveChunk(c.asset, c.shardIndex, c.chunkIndex) : undefined))
     await serveStorageAcks(net, async (req) => role.#storageAck(req.asset, req.shardIndex))
     chain.on('block', ({ block }) => role.#onBlock(block))
     void role.sweepShards().catch((err: unknown) => modules.log.warn({ err: (err as Error).message }, 'shard sweep failed'))
     return role
+  }
+
+  async stop(): Promise<void> {
+    await this.#http?.close()
+  }
+
+  /** The shard HTTP server's base URL as readers are told it, if it runs. */
+  get shardHttpUrl(): string | undefined {
+    return this.#http ? advertisedShardHttpUrl(this.#http, this.#m.net.multiaddrs()[0]) : undefined
   }
 
   get address(): Address {

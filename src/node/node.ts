@@ -125,6 +125,8 @@ export type HostOpts = Omit<HostParams, 'peerId' | 'memoryBytes' | 'encryptionKe
   memoryBytes?: bigint
   /** Execution worker threads (default 1). */
   computeWorkers?: number
+  /** Where shard windows are served over HTTP (default 127.0.0.1, a free port); false: not at all. */
+  shardHttp?: { host: string; port: number } | false
 }
 
 export interface NodeModules {
@@ -288,6 +290,7 @@ export class XscNode {
       pool: roles.pool,
       hosts,
       key: opts.host.key,
+      shardHttp: opts.host.shardHttp ?? { host: '127.0.0.1', port: 0 },
       log: log.child({ module: 'host' }),
       submitTx: async (tx) => void (await network.admitAndGossip(tx)),
     })
@@ -296,6 +299,8 @@ export class XscNode {
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
+    await roles.host?.stop()
+    roles.assets?.close?.()
     await roles.queries?.close()
     await roles.pool?.close()
     await roles.store?.close()
@@ -310,7 +315,7 @@ export class XscNode {
     const slotMs = this.#opts.genesis.slotMs
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const ready = () => (this.#network?.peerCount() ?? 0) > 0 && !this.#network?.syncing && (this.net?.topicPeers('transactions').length ?? 0) > 0
-    const { key: _key, computeWorkers: _workers, memoryBytes, ...advertised } = host
+    const { key: _key, computeWorkers: _workers, shardHttp: _http, memoryBytes, ...advertised } = host
     // The X25519 key clients wrap private executions' keys to, derived from the host key (src/crypto/x25519.ts).
     const encryptionKey = (advertised.capabilities & CAPABILITY.private) !== 0 ? deriveHostEncryptionKey(host.key.secretKey).publicKey : undefined
     const params = (): HostParams => ({ ...advertised, peerId: this.net?.multiaddrs()[0] ?? '', memoryBytes: memoryBytes ?? BigInt(DEFAULT_LIMITS.maxMemoryPages) * 65_536n, encryptionKey })

@@ -16,6 +16,14 @@ import { RpcBackendError, RpcError, type RpcErrorObject, toRpcErrorObject } from
 export interface AssetSource {
   /** The asset's manifest and a reader of its bytes [start, end), or undefined for an unknown asset. */
   open(id: Hash): Promise<{ manifest: Manifest; read(start: number, end: number): AsyncIterable<Uint8Array> } | undefined>
+  /**
+   * The shard HTTP base URL of each placement slot's host (null: none known), for
+   * `GET /assets/<id>/hosts`; undefined for an unknown asset. Unproven hints: a reader checks
+   * every byte against the manifest it proved, so a wrong URL only costs a fallback.
+   */
+  shardUrls?(id: Hash): Promise<(string | null)[] | undefined>
+  /** Releases kept-alive connections to hosts. */
+  close?(): void
 }
 
 export interface AssetRouteOpts {
@@ -23,7 +31,7 @@ export interface AssetRouteOpts {
   maxConcurrentReads: number
 }
 
-const ASSET_PATH = /^\/assets\/(0x)?([0-9a-fA-F]{64})$/
+const ASSET_PATH = /^\/assets\/(0x)?([0-9a-fA-F]{64})(\/hosts)?$/
 
 export function isAssetPath(path: string): boolean {
   return path.startsWith('/assets/')
@@ -86,11 +94,20 @@ async function write(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
 
 export function createAssetRoute(source: AssetSource, opts: AssetRouteOpts = { maxConcurrentReads: 8 }) {
   let reading = 0
+  /** GET /assets/<id>/hosts: `{ "shardUrls": [url | null, …] }` in placement order (xsc get reads the shards from there). */
+  async function serveShardUrls(res: ServerResponse, id: Hash): Promise<void> {
+    const urls = source.shardUrls === undefined ? undefined : await source.shardUrls(id).catch(() => undefined)
+    if (urls === undefined) return sendError(res, 404, new RpcBackendError('UNKNOWN_ASSET', `no asset ${toHex(id)}`, { asset: id }))
+    const body = JSON.stringify({ shardUrls: urls })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+    res.end(body)
+  }
   return async function serveAsset(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     req.resume()
     const m = ASSET_PATH.exec(path)
     if (m === null) return sendError(res, 400, new RpcError('INVALID_PARAMS', 'GET /assets/<id>: the id is 32 bytes of hex (0x + 64 hex digits)'))
     const id = fromHex(`0x${m[2]!}`, 32)
+    if (m[3] !== undefined) return serveShardUrls(res, id)
     const asset = await source.open(id)
     if (asset === undefined) return sendError(res, 404, new RpcBackendError('UNKNOWN_ASSET', `no asset ${toHex(id)}`, { asset: id }))
     const size = Number(asset.manifest.size)

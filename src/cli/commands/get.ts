@@ -1,7 +1,8 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 
-import { getAssetDataStream } from '../../client/index.ts'
+import { getAssetDataHostsStream } from '../../client/actions/getAssetDataHosts.ts'
+import { type GetAssetDataStream, getAssetDataStream } from '../../client/index.ts'
 import { toHex } from '../../crypto/index.ts'
 import { BlobError } from '../../storage/errors.ts'
 import { type Command, DEFAULT_RPC, parseCommandArgs, print } from '../args.ts'
@@ -21,6 +22,12 @@ export interface GetResult {
   dataHash: string
   /** Read straight from the hosts (--direct), the manifest proven against a finalized block. */
   direct: boolean
+  /**
+   * Where the bytes came from: `hosts` (the default: the hosts' shard HTTP servers, the manifest
+   * proven against a finalized block), `node` (--via-node, or the fallback when the hosts could
+   * not give k good shards), `hosts+node` (the node took over mid-read), `libp2p` (--direct).
+   */
+  via: 'hosts' | 'node' | 'hosts+node' | 'libp2p'
 }
 
 async function write(stream: Writable, chunk: Uint8Array): Promise<void> {
@@ -50,17 +57,20 @@ async function closeStream(stream: Writable): Promise<void> {
 export const getCommand: Command = {
   name: 'get',
   summary: 'read a stored asset back from its hosts (decrypting a private blob with the owner\'s key)',
-  usage: '<asset-id> [--out FILE] [--key FILE] [--passphrase-file FILE] [--direct] [--rpc URL]',
+  usage: '<asset-id> [--out FILE] [--key FILE] [--passphrase-file FILE] [--via-node | --direct] [--rpc URL]',
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(this, ctx.argv, {
       out: { type: 'string' },
       key: { type: 'string' },
       'passphrase-file': { type: 'string' },
-      // Straight from the hosts over libp2p; the node only proves the manifest and placement.
+      // Through the node's GET /assets/<id> (the node reads the hosts), instead of the hosts' HTTP servers.
+      'via-node': { type: 'boolean', default: false },
+      // Straight from the hosts over libp2p (the client runs its own libp2p node); the node only proves the manifest and placement.
       direct: { type: 'boolean', default: false },
       rpc: { type: 'string', default: DEFAULT_RPC },
     })
     if (positionals.length !== 1) throw new CliError('USAGE', `give exactly one asset id\nusage: xsc get ${this.usage}`)
+    if (values['via-node'] === true && values.direct === true) throw new CliError('USAGE', '--via-node and --direct are two different paths: give one')
     const id = parseHash(positionals[0]!, 'the asset id')
     const out = values.out ?? toHex(id)
     const key = values.key === undefined ? undefined : await loadKeyFile(values.key, { file: values['passphrase-file'] })
@@ -69,9 +79,13 @@ export const getCommand: Command = {
     const part = `${out}.part`
     const result = await withClient(values.rpc, async (client) => {
       const params = { id, ...(key ? { key } : {}), onProgress: (n: number, total: number) => bar.update(n, total) }
-      // Loaded only for --direct: it brings libp2p, which a read through the node does not need.
-      const direct = values.direct === true ? (await import('../../client/actions/getAssetDataDirect.ts')).getAssetDataDirectStream : undefined
-      const asset = await (direct !== undefined ? direct(client, params) : getAssetDataStream(client, params)).catch((err: unknown) => {
+      // --direct is loaded only when asked: it brings libp2p, which the other paths do not need.
+      const open = async (): Promise<GetAssetDataStream & { via?: () => GetResult['via']; close?: () => Promise<void> }> => {
+        if (values.direct === true) return (await import('../../client/actions/getAssetDataDirect.ts')).getAssetDataDirectStream(client, params)
+        if (values['via-node'] === true) return getAssetDataStream(client, params)
+        return getAssetDataHostsStream(client, params)
+      }
+      const asset = await open().catch((err: unknown) => {
         if (err instanceof Error && 'code' in err && err.code === 'UNKNOWN_ASSET') throw new CommandError('NOT_FOUND', `no asset ${toHex(id)} on this node`, 'check the id (xsc deploy printed it); a deleted or expired asset is gone', { asset: toHex(id) })
         throw err
       })
@@ -96,11 +110,13 @@ export const getCommand: Command = {
         throw err
       } finally {
         bar.done()
-        if ('close' in asset && typeof asset.close === 'function') await (asset.close as () => Promise<void>)()
+        await asset.close?.()
       }
-      const r: GetResult = { assetId: toHex(id), out, bytes, storedBytes: Number(asset.manifest.size), encrypted: asset.encrypted() === true, dataHash: toHex(asset.manifest.dataHash), direct: values.direct === true }
+      const via: GetResult['via'] = values.direct === true ? 'libp2p' : values['via-node'] === true ? 'node' : (asset.via?.() ?? 'hosts')
+      const r: GetResult = { assetId: toHex(id), out, bytes, storedBytes: Number(asset.manifest.size), encrypted: asset.encrypted() === true, dataHash: toHex(asset.manifest.dataHash), direct: values.direct === true, via }
       return r
     })
-    print(ctx, result, `wrote ${result.bytes} bytes to ${result.out}${result.encrypted ? ' (decrypted)' : ''}, verified against data hash ${result.dataHash}${result.direct ? ' (read directly from the hosts)' : ''}`)
+    const from = { hosts: "from the hosts' HTTP servers", node: 'through the node', 'hosts+node': 'from the hosts, the node taking over', libp2p: 'directly from the hosts over libp2p' }[result.via]
+    print(ctx, result, `wrote ${result.bytes} bytes to ${result.out}${result.encrypted ? ' (decrypted)' : ''}, verified against data hash ${result.dataHash} (read ${from})`)
   },
 }

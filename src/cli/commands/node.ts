@@ -49,6 +49,7 @@ async function hostOpts(s: ResolvedNodeSettings, passphrase: PassphraseSource): 
     askPerFuel: parseAmount(fuel, label('asks')),
     askPerByteEpoch: parseAmount(byteEpoch, label('asks')),
     computeWorkers: parseCount(v['compute-workers'], label('compute-workers'), 16, 1),
+    shardHttp: v['shard-http'] === 'off' ? false : parseHostPort(v['shard-http'], label('shard-http')),
   }
 }
 

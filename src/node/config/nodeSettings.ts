@@ -43,6 +43,7 @@ export const NODE_SETTINGS = {
   asks: { kind: 'string', section: 'host', doc: 'Prices asked, FUEL,BYTE_EPOCH: base units per fuel unit and per stored byte-epoch.', example: '1,1' },
   caps: { kind: 'string', section: 'host', doc: 'Capabilities offered: storage, compute or both (comma separated).', example: 'storage,compute' },
   'compute-workers': { kind: 'string', section: 'host', integer: true, doc: 'Execution worker threads (1..16).', example: '1' },
+  'shard-http': { kind: 'string', section: 'host', doc: 'Serve shard windows to readers over plain HTTP on [HOST:]PORT (default 127.0.0.1:0: a free loopback port); off disables. 0.0.0.0:PORT serves readers on other machines (advertised with the IP of the first announce address). Readers verify every byte against the manifest.', example: '0.0.0.0:4002' },
 } as const satisfies Record<string, SettingSpec>
 
 export type SettingName = keyof typeof NODE_SETTINGS
@@ -73,5 +74,6 @@ export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<
     asks: '1,1',
     caps: 'storage,compute',
     'compute-workers': '1',
+    'shard-http': '127.0.0.1:0',
   }
 }
