@@ -79,7 +79,7 @@ const hostNodes = await Promise.all(Array.from({ length: hostCount }, (_, i) => 
   const file = join(dataDir, 'keys', `host-${i}.json`)
   writeKeyFile(file, devnetKey('host', i))
   const coord = `${100 + 40 * i},${100 + 25 * (i % 3)},${100 + 10 * (i % 2)}`
-  return startNode(`host-${i}`, ['--data', join(dataDir, `host-${i}`), '--genesis', values.genesis, '--rpc', `127.0.0.1:${basePort + 100 + i}`, '--host', '--host-key', file, '--coord', coord, '--zone', `zone-${i % 3}`, '--asks', `${1 + (i % 2)},1`, '--capacity', String(1n << 30n), '--caps', 'storage,compute,private', ...nodes.flatMap((n) => ['--bootstrap', n.p2p[0]!])])
+  return startNode(`host-${i}`, ['--data', join(dataDir, `host-${i}`), '--genesis', values.genesis, '--rpc', `127.0.0.1:${basePort + 100 + i}`, '--host', '--host-key', file, '--coord', coord, '--zone', `zone-${i % 3}`, '--asks', `${1 + (i % 2)},1`, '--capacity', String(1n << 30n), '--caps', 'storage,compute,private', '--shard-http', `127.0.0.1:${basePort + 200 + i}`, ...nodes.flatMap((n) => ['--bootstrap', n.p2p[0]!])])
 }))
 hostNodes.forEach((n, i) => console.log(`host-${i}: RPC ${n.rpc}`))
 

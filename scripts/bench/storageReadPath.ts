@@ -3,7 +3,10 @@
 // serve shard/range; a "validator" process reads through createAssetSource's path (streamAsset
 // over fetchShardRange) and serves GET /assets/<id>; this process is the client (fetch, sha256
 // of what it received, bytes discarded). Prints MB/s of the HTTP read. Not part of bench:storage.
-// Usage: npx tsx scripts/bench/storageReadPath.ts [--mib 256] [--runs 3]
+// --path hosts: what `xsc get` does by default instead: this process reads the six hosts' shard
+// HTTP servers itself (src/node/shardHttpServer.ts) with streamAsset over ShardHttpReader (every
+// window checked, shard hashes at the end), the "validator" idle.
+// Usage: npx tsx scripts/bench/storageReadPath.ts [--mib 256] [--runs 3] [--path node|hosts]
 import { fork } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,9 +21,11 @@ import { Manifest as ManifestCodec } from '../../blocks/schema.ts'
 type Manifest = import('../../blocks/schema.ts').Manifest
 import { equalBytes, fromHex, hash, toHex } from '../../src/crypto/index.ts'
 import { createNetNode, fetchShardPageRoots, fetchShardRange, serveShards } from '../../src/net/index.ts'
+import { startShardHttpServer } from '../../src/node/shardHttpServer.ts'
 import { createAssetRoute } from '../../src/rpc/assetRoute.ts'
 import { encodeAsset } from '../../src/storage/encodeAsset.ts'
 import { createIncrementalHash } from '../../src/storage/incrementalHash.ts'
+import { ShardHttpReader } from '../../src/storage/shardHttpReader.ts'
 import { ShardStore } from '../../src/storage/ShardStore.ts'
 import { streamAsset } from '../../src/storage/streamAsset.ts'
 import { median } from './support/stats.ts'
@@ -72,6 +77,7 @@ async function runHosts(dir: string, mib: number): Promise<void> {
   const { manifest, shards } = encodeAsset(data, { k: 4, m: 2, segmentSize: 4 << 20, chunkSize: 256 })
   const asset = hash(encode(ManifestCodec, manifest))
   const addrs: string[] = []
+  const urls: string[] = []
   const stores: ShardStore[] = []
   for (let i = 0; i < 6; i++) {
     const store = await ShardStore.open(join(dir, `host-${i}`), { capacityBytes: 1n << 40n })
@@ -87,8 +93,14 @@ async function runHosts(dir: string, mib: number): Promise<void> {
       putShardStream: async () => undefined,
     })
     addrs.push(`${net.multiaddrs()[0]!}`)
+    const http = await startShardHttpServer({
+      servable: async (a, i) => ((await store.has(a, i)) ? Number(manifest.shardSize) : undefined),
+      readRange: (a, i, offset, length) => store.getRangeParts(a, i, offset, length),
+      pageRoots: (a, i) => store.pageRoots(a, i),
+    }, { host: '127.0.0.1', port: 0 })
+    urls.push(http.url)
   }
-  send({ addrs, manifest: toHex(encode(ManifestCodec, manifest)), asset: toHex(asset) })
+  send({ addrs, urls, manifest: toHex(encode(ManifestCodec, manifest)), asset: toHex(asset) })
   await profileUntilTold('hosts')
   for (const s of stores) await s.close()
   process.exit(0)
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
   let gcLines = ''
   validator.stdout?.on('data', (d: Buffer) => void (gcLines += d.toString()))
   try {
-    const h = await nextMessage<{ addrs: string[]; manifest: string; asset: string }>(hosts)
+    const h = await nextMessage<{ addrs: string[]; urls: string[]; manifest: string; asset: string }>(hosts)
     validator.send(h)
     const { url } = await nextMessage<{ url: string }>(validator)
     const manifest: Manifest = decode(ManifestCodec, fromHex(h.manifest))
@@ -142,16 +154,26 @@ async function main(): Promise<void> {
     for (const c of [hosts, validator]) c.send('start')
     await Promise.all([nextMessage(hosts), nextMessage(validator), own.start()])
     const ownCpu = process.cpuUsage()
+    const viaHosts = process.argv.includes('hosts')
+    const placement = h.urls.map((_, i) => seed(10 + i).subarray(0, 20))
+    const asset = fromHex(h.asset, 32)
     for (let r = 0; r < runs; r++) {
       const t = performance.now()
-      const res = await fetch(url)
       const hsh = createIncrementalHash()
       let n = 0
-      for await (const chunk of res.body!) {
-        hsh.update(chunk)
-        n += chunk.length
+      if (viaHosts) {
+        // streamAsset already proves whole reads against the shard hashes; the client hashes nothing more.
+        const reader = new ShardHttpReader()
+        for await (const chunk of streamAsset(manifest, placement, (_h, i, offset, length, into) => reader.readRange(h.urls[i]!, asset, i, offset, length, into))) n += chunk.length
+        reader.close()
+      } else {
+        const res = await fetch(url)
+        for await (const chunk of res.body!) {
+          hsh.update(chunk)
+          n += chunk.length
+        }
       }
-      if (n !== mib << 20 || !equalBytes(hsh.digest(), manifest.dataHash)) throw new Error(`read ${n} bytes, hash ok ${equalBytes(hsh.digest(), manifest.dataHash)}`)
+      if (n !== mib << 20 || (!viaHosts && !equalBytes(hsh.digest(), manifest.dataHash))) throw new Error(`read ${n} bytes, hash ok ${equalBytes(hsh.digest(), manifest.dataHash)}`)
       times.push(performance.now() - t)
       console.log(`run ${r}: ${((mib * 1.048576) / (times.at(-1)! / 1000)).toFixed(1)} MB/s`)
     }
@@ -161,7 +183,7 @@ async function main(): Promise<void> {
     // CPU ms per MiB read, per process (the six hosts share one): holds up under load, unlike MB/s.
     const perMiB = (us: number): number => Math.round(us / 1000 / (mib * runs) * 100) / 100
     console.log(JSON.stringify({
-      bench: 'storageReadPath', mib, runs, load: Math.round(loadavg()[0]! * 10) / 10, getMBps: Math.round(((mib * 1.048576) / (median(times) / 1000)) * 10) / 10,
+      bench: 'storageReadPath', path: viaHosts ? 'hosts' : 'node', mib, runs, load: Math.round(loadavg()[0]! * 10) / 10, getMBps: Math.round(((mib * 1.048576) / (median(times) / 1000)) * 10) / 10,
       cpuMsPerMiB: { hosts: perMiB(hostsCpu.cpuUs), validator: perMiB(validatorCpu.cpuUs), client: perMiB(clientCpu.user + clientCpu.system) },
     }))
   } finally {

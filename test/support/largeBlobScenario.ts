@@ -88,11 +88,12 @@ export interface LargeBlobResult {
   mib: number
   deploySeconds: number
   handoffSeconds: number
+  /** `xsc get` (the default: the CLI reads the hosts' shard HTTP servers). */
   getSeconds: number
-  /** `xsc get --direct` (the CLI reads the hosts itself), after the read through the validator. */
-  getDirectSeconds: number
-  peakRssMiB: { validator: number; hosts: number[]; deployCli: number; getCli: number; getDirectCli: number }
-  /** The validator serving `xsc get`: its RSS just before, and its peak during the read (VmHWM reset before it). */
+  /** `xsc get --via-node` (the validator reads the hosts and serves GET /assets/<id>), after the default read. */
+  getViaNodeSeconds: number
+  peakRssMiB: { validator: number; hosts: number[]; deployCli: number; getCli: number; getViaNodeCli: number }
+  /** The validator serving `xsc get --via-node`: its RSS just before, and its peak during the read (VmHWM reset before it). */
   read: { validatorRssBeforeMiB: number; validatorPeakMiB: number }
 }
 
@@ -140,37 +141,39 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
     const handoffSeconds = (performance.now() - t) / 1000
     log(`hand-off done in ${handoffSeconds.toFixed(1)} s`)
 
-    // Everything before the read (upload, hand-off) is in the validator's VmHWM: measure the read alone.
-    const validatorPid = net.validators[0]!.child.pid
-    const peakBeforeRead = peakRssMiB(validatorPid)
-    resetPeakRss(validatorPid)
-    const validatorRssBeforeMiB = rssMiB(validatorPid)
+    // `xsc get` as a user runs it: straight from the hosts' shard HTTP servers (the default).
     t = performance.now()
     const out = join(net.dir, 'large.out')
     const got = await runCliProcess(['get', assetId, '--out', out, '--key', keyFile, '--rpc', rpc], timeoutS * 1000)
     if (got.code !== 0) throw new Error(`get failed: ${got.stderr}`)
     const getSeconds = (performance.now() - t) / 1000
-    const validatorPeakMiB = peakRssMiB(validatorPid)
-    log(`read back in ${getSeconds.toFixed(1)} s; validator RSS ${validatorRssBeforeMiB} MiB before, peak ${validatorPeakMiB} MiB during the read`)
+    if (got.json.via !== 'hosts') throw new Error(`get read ${String(got.json.via)}, not from the hosts`)
+    log(`read back from the hosts in ${getSeconds.toFixed(1)} s (${(mib * 1.048576 / getSeconds).toFixed(1)} MB/s), CLI peak RSS ${got.peakRssMiB} MiB`)
     const actual = await hashFile(out)
     if (actual !== expected) throw new Error(`read back ${actual}, wrote ${expected}`)
     rmSync(out)
 
+    // Through the validator (--via-node): everything before (upload, hand-off) is in its VmHWM, so measure this read alone.
+    const validatorPid = net.validators[0]!.child.pid
+    const peakBeforeRead = peakRssMiB(validatorPid)
+    resetPeakRss(validatorPid)
+    const validatorRssBeforeMiB = rssMiB(validatorPid)
     t = performance.now()
-    const direct = await runCliProcess(['get', assetId, '--out', out, '--key', keyFile, '--direct', '--rpc', rpc], timeoutS * 1000)
-    if (direct.code !== 0) throw new Error(`get --direct failed: ${direct.stderr}`)
-    const getDirectSeconds = (performance.now() - t) / 1000
-    log(`read back directly from the hosts in ${getDirectSeconds.toFixed(1)} s, CLI peak RSS ${direct.peakRssMiB} MiB`)
-    const directHash = await hashFile(out)
-    if (directHash !== expected) throw new Error(`read back directly ${directHash}, wrote ${expected}`)
+    const viaNode = await runCliProcess(['get', assetId, '--out', out, '--key', keyFile, '--via-node', '--rpc', rpc], timeoutS * 1000)
+    if (viaNode.code !== 0) throw new Error(`get --via-node failed: ${viaNode.stderr}`)
+    const getViaNodeSeconds = (performance.now() - t) / 1000
+    const validatorPeakMiB = peakRssMiB(validatorPid)
+    log(`read back through the validator in ${getViaNodeSeconds.toFixed(1)} s; validator RSS ${validatorRssBeforeMiB} MiB before, peak ${validatorPeakMiB} MiB during the read`)
+    const viaNodeHash = await hashFile(out)
+    if (viaNodeHash !== expected) throw new Error(`read back through the validator ${viaNodeHash}, wrote ${expected}`)
     return {
       mib,
       deploySeconds,
       handoffSeconds,
       getSeconds,
-      getDirectSeconds,
+      getViaNodeSeconds,
       read: { validatorRssBeforeMiB, validatorPeakMiB },
-      peakRssMiB: { validator: Math.max(peakBeforeRead, peakRssMiB(validatorPid)), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB, getDirectCli: direct.peakRssMiB },
+      peakRssMiB: { validator: Math.max(peakBeforeRead, peakRssMiB(validatorPid)), hosts: net.hosts.map((h) => peakRssMiB(h?.child.pid)), deployCli: deployed.peakRssMiB, getCli: got.peakRssMiB, getViaNodeCli: viaNode.peakRssMiB },
     }
   } finally {
     await net?.close()

@@ -37,10 +37,10 @@ export interface LaunchedDevnet {
 
 /**
  * Starts scripts/devnet.ts (no --exit) in its own process group, on a free RPC port range:
- * validator i on base+i, host i on base+100+i. Returns at once, with the group to stop.
+ * validator i on base+i, host i on base+100+i (its shard HTTP server on base+200+i). Returns at once, with the group to stop.
  */
 export async function launchDevnet(o: LaunchDevnetOpts): Promise<LaunchedDevnet> {
-  const offsets = [...Array.from({ length: o.validators }, (_, i) => i), ...Array.from({ length: o.hosts }, (_, i) => 100 + i)]
+  const offsets = [...Array.from({ length: o.validators }, (_, i) => i), ...Array.from({ length: o.hosts }, (_, i) => 100 + i), ...Array.from({ length: o.hosts }, (_, i) => 200 + i)]
   let base: number
   try {
     base = await pickBasePort(offsets)

@@ -143,10 +143,16 @@ describe('read back and encryption at rest on six host processes', () => {
     const unknown = await fetch(`${rpc}/assets/0x${'ab'.repeat(32)}`)
     expect(unknown.status).toBe(404)
     expect(((await unknown.json()) as { error: { data: { reason: string } } }).error.data.reason).toBe('UNKNOWN_ASSET')
-    // The CLI reads a public blob without a key.
+    // The CLI reads a public blob without a key, by default straight from the hosts' shard HTTP servers (the node's /assets/<id>/hosts names them).
     const out = join(net.dir, 'public.out')
-    expect(await ok('get', d.assetId as string, '--out', out)).toMatchObject({ encrypted: false, bytes: plain.length })
+    expect(await ok('get', d.assetId as string, '--out', out)).toMatchObject({ encrypted: false, bytes: plain.length, via: 'hosts' })
     expect(readFileSync(out).equals(plain)).toBe(true)
+    const hostUrls = (await (await fetch(`${rpc}/assets/${d.assetId as string}/hosts`)).json()) as { shardUrls: (string | null)[] }
+    expect(hostUrls.shardUrls.filter((u) => u !== null && /^http:\/\/127\.0\.0\.1:\d+$/.test(u))).toHaveLength(6)
+    // --via-node: the old path, the node reading the hosts and serving GET /assets/<id>.
+    const viaNode = join(net.dir, 'public.node')
+    expect(await ok('get', d.assetId as string, '--out', viaNode, '--via-node')).toMatchObject({ bytes: plain.length, via: 'node' })
+    expect(readFileSync(viaNode).equals(plain)).toBe(true)
     // --direct: straight from the hosts over the CLI's own libp2p node, the manifest proven against a finalized block.
     const direct = join(net.dir, 'public.direct')
     expect(await ok('get', d.assetId as string, '--out', direct, '--direct')).toMatchObject({ encrypted: false, bytes: plain.length, direct: true })
@@ -180,7 +186,7 @@ describe('read back and encryption at rest on six host processes', () => {
 
     const out = join(net.dir, 'secret.out')
     const got = await ok('get', assetId, '--out', out, '--key', keyFile)
-    expect(got).toMatchObject({ assetId, bytes: plain.length, encrypted: true })
+    expect(got).toMatchObject({ assetId, bytes: plain.length, encrypted: true, via: 'hosts' })
     expect(readFileSync(out).equals(plain)).toBe(true)
     const direct = join(net.dir, 'secret.direct')
     expect(await ok('get', assetId, '--out', direct, '--key', keyFile, '--direct')).toMatchObject({ assetId, bytes: plain.length, encrypted: true, direct: true })
