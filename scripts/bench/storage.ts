@@ -5,8 +5,10 @@
 // pass and the upload pass's byte stream, consumed here instead of sent) encrypted ÷ --public,
 // alternating, medians; the network upload, which encryption does not touch, is left out, so the
 // ratio is an upper bound. Then read back on a devnet (storageReadBack.ts): getMBps for a --get-mib
-// (256) MiB public blob through a validator, getDirectMBps for `xsc get --direct`, decryptOverhead
-// (a private read with decryption ÷ the public one); --no-devnet skips that part.
+// (256) MiB public blob by `xsc get`'s default path (the client reads the hosts' shard HTTP
+// servers), getViaNodeMBps for `xsc get --via-node` (through a validator), getDirectMBps for
+// `xsc get --direct` (libp2p), CPU ms per MiB per process role for each, decryptOverhead (a
+// private read with decryption ÷ the public one); --no-devnet skips that part.
 // Last line: one JSON object. Usage: npm run bench:storage [-- --mib 64 --runs 5 --get-mib 256 --no-devnet]
 import { randomBytes, randomFillSync } from 'node:crypto'
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -138,6 +140,6 @@ const result = {
   goalEncryptOverhead: 1.1,
 }
 console.log(`deploy work for ${ENCRYPT_MIB} MiB, encrypted ÷ public: ${encryptOverhead} (goal 1.1)`)
-if ('getMBps' in readBack) console.log(`get ${readBack.getMiB} MiB from the devnet: ${readBack.getMBps} MB/s through a validator (goal 100), ${readBack.getDirectMBps} MB/s --direct; decryption on read ${readBack.decryptOverhead}`)
+if ('getMBps' in readBack) console.log(`get ${readBack.getMiB} MiB from the devnet: ${readBack.getMBps} MB/s from the hosts' HTTP servers (goal 100; CPU ms/MiB ${JSON.stringify(readBack.cpuMsPerMiB.get)}), ${readBack.getViaNodeMBps} MB/s --via-node (${JSON.stringify(readBack.cpuMsPerMiB.getViaNode)}), ${readBack.getDirectMBps} MB/s --direct; decryption on read ${readBack.decryptOverhead}`)
 console.log(`encode ${result.encodeMBps} MB/s (reference ${result.referenceEncodeMBps}), rebuild ${result.rebuildMBps} MB/s (reference ${result.referenceRebuildMBps}), identical ${identicalToReference}`)
 console.log(JSON.stringify(result))

@@ -1,7 +1,12 @@
-// Read back on a real devnet (scripts/devnet.ts: validators + 6 host processes): `xsc get`'s
-// path (getAssetDataStream through a validator's GET /assets/<id>, shards streamed from the
-// hosts over libp2p, rebuilt and verified) for a public blob of --get-mib MiB, and the cost of
-// encryption: the same read of a private blob with decryption ÷ the public read, same size.
+// Read back on a real devnet (scripts/devnet.ts: validators + 6 host processes) of a public blob
+// of --get-mib MiB, three ways, alternating: getMBps is `xsc get`'s default path
+// (getAssetDataHostsStream, in this process: the manifest proven through a validator, shard
+// windows read from the hosts' plain HTTP servers, checked and rebuilt here); getViaNodeMBps is
+// `xsc get --via-node` (a validator reads the hosts over libp2p/HTTP and serves GET /assets/<id>);
+// getDirectMBps is `xsc get --direct` (this process runs libp2p and reads the hosts). CPU ms per
+// MiB per process role (this client, the six hosts, the validators) from /proc, which holds up
+// under load when MB/s does not. Then the cost of decryption: the default read of a private blob
+// with decryption ÷ the public read, same size.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,20 +14,27 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import { getAssetDataDirectStream } from '../../src/client/actions/getAssetDataDirect.ts'
-import { type Client, createClient, deploy, getAssetDataStream, getChainParams, getHosts, http, prepareBlob } from '../../src/client/index.ts'
+import { type Client, createClient, deploy, getAssetDataHostsStream, getAssetDataStream, getChainParams, getHosts, http, prepareBlob } from '../../src/client/index.ts'
 import { devnetKey } from '../devnetKeys.ts'
 import { BenchError } from './support/benchError.ts'
-import { launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
+import { devnetCpuByRole, launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
 import { median } from './support/stats.ts'
+
+/** CPU ms per MiB read, by process role (validators: all four, though one serves). */
+export interface ReadCpu { client: number; hosts: number; validators: number }
 
 export interface ReadBackResult {
   getMiB: number
-  /** `xsc get` through a validator's GET /assets/<id> (host → validator → client). */
+  /** `xsc get` (the default): the client reads the hosts' shard HTTP servers (host → client). */
   getMBps: number
+  /** `xsc get --via-node`: through a validator's GET /assets/<id> (host → validator → client). */
+  getViaNodeMBps: number
   /** `xsc get --direct`: the client proves the manifest and reads the hosts itself over libp2p. */
   getDirectMBps: number
+  /** Medians over the runs, per path. */
+  cpuMsPerMiB: { get: ReadCpu; getViaNode: ReadCpu; getDirect: ReadCpu }
   encryptMiB: number
-  /** A private read with decryption ÷ the same read of a public blob of the same size (through the node). */
+  /** A private read with decryption ÷ the same read of a public blob of the same size (the default path). */
   decryptOverhead: number
   getRuns: number
 }
@@ -38,6 +50,30 @@ async function timeGet(client: Client, id: Uint8Array, key?: { secretKey: Uint8A
   if (n === 0) throw new BenchError('empty read')
   return performance.now() - t
 }
+
+/** One full default `xsc get` read (the hosts' HTTP servers), bytes discarded; returns ms. */
+async function timeGetHosts(client: Client, id: Uint8Array, key?: { secretKey: Uint8Array; publicKey: Uint8Array }): Promise<number> {
+  const t = performance.now()
+  const stream = await getAssetDataHostsStream(client, { id, ...(key ? { key } : {}) })
+  let n = 0
+  for await (const chunk of stream.data) n += chunk.length
+  if (n === 0) throw new BenchError('empty read')
+  if (stream.via() !== 'hosts') throw new BenchError(`the read went ${stream.via()}, not to the hosts alone`)
+  return performance.now() - t
+}
+
+/** ms of `read`, and the CPU it cost per MiB in this process, the hosts and the validators. */
+async function withCpu(devnet: LaunchedDevnet, mib: number, read: () => Promise<number>): Promise<{ ms: number; cpu: ReadCpu }> {
+  const before = devnetCpuByRole(devnet)
+  const own = process.cpuUsage()
+  const ms = await read()
+  const used = process.cpuUsage(own)
+  const after = devnetCpuByRole(devnet)
+  const perMiB = (seconds: number): number => Math.round((seconds * 1000 / mib) * 100) / 100
+  return { ms, cpu: { client: perMiB((used.user + used.system) / 1e6), hosts: perMiB(after.hosts - before.hosts), validators: perMiB(after.validators - before.validators) } }
+}
+
+const medianCpu = (xs: ReadCpu[]): ReadCpu => ({ client: median(xs.map((x) => x.client)), hosts: median(xs.map((x) => x.hosts)), validators: median(xs.map((x) => x.validators)) })
 
 /** One full `xsc get --direct` read (the client's own libp2p node, proofs from the node), bytes discarded; returns ms. */
 async function timeGetDirect(client: Client, id: Uint8Array): Promise<number> {
@@ -87,11 +123,15 @@ export async function measureReadBack(o: { repoRoot: string; getMiB: number; enc
     client = createClient({ transport: http(urls.validators[0]!) })
     const logTail = (): string => devnet?.log.tail(40) ?? ''
     const big = await deployAndWait(client, new Uint8Array(randomBytes(o.getMiB << 20)), true, logTail)
-    const gets: number[] = []
-    const directs: number[] = []
+    const gets: { ms: number; cpu: ReadCpu }[] = []
+    const viaNode: { ms: number; cpu: ReadCpu }[] = []
+    const directs: { ms: number; cpu: ReadCpu }[] = []
+    const d = devnet
     for (let r = 0; r < o.runs; r++) {
-      gets.push(await timeGet(client, big))
-      directs.push(await timeGetDirect(client, big))
+      gets.push(await withCpu(d, o.getMiB, () => timeGetHosts(client!, big)))
+      viaNode.push(await withCpu(d, o.getMiB, () => timeGet(client!, big)))
+      directs.push(await withCpu(d, o.getMiB, () => timeGetDirect(client!, big)))
+      console.log(`run ${r}: get ${mbps(o.getMiB << 20, gets.at(-1)!.ms)} MB/s ${JSON.stringify(gets.at(-1)!.cpu)}, --via-node ${mbps(o.getMiB << 20, viaNode.at(-1)!.ms)} MB/s ${JSON.stringify(viaNode.at(-1)!.cpu)}, --direct ${mbps(o.getMiB << 20, directs.at(-1)!.ms)} MB/s ${JSON.stringify(directs.at(-1)!.cpu)}`)
     }
     const plain = new Uint8Array(randomBytes(o.encryptMiB << 20))
     const pub = await deployAndWait(client, plain, true, logTail)
@@ -100,15 +140,17 @@ export async function measureReadBack(o: { repoRoot: string; getMiB: number; enc
     const ratios: number[] = []
     for (let r = 0; r < o.runs; r++) {
       // Alternate the order so drift in the machine's load hits both sides alike.
-      const a = r % 2 === 0 ? await timeGet(client, pub) : 0
-      const b = await timeGet(client, priv, key)
-      const c = r % 2 === 1 ? await timeGet(client, pub) : a
+      const a = r % 2 === 0 ? await timeGetHosts(client, pub) : 0
+      const b = await timeGetHosts(client, priv, key)
+      const c = r % 2 === 1 ? await timeGetHosts(client, pub) : a
       ratios.push(b / c)
     }
     return {
       getMiB: o.getMiB,
-      getMBps: mbps(o.getMiB << 20, median(gets)),
-      getDirectMBps: mbps(o.getMiB << 20, median(directs)),
+      getMBps: mbps(o.getMiB << 20, median(gets.map((g) => g.ms))),
+      getViaNodeMBps: mbps(o.getMiB << 20, median(viaNode.map((g) => g.ms))),
+      getDirectMBps: mbps(o.getMiB << 20, median(directs.map((g) => g.ms))),
+      cpuMsPerMiB: { get: medianCpu(gets.map((g) => g.cpu)), getViaNode: medianCpu(viaNode.map((g) => g.cpu)), getDirect: medianCpu(directs.map((g) => g.cpu)) },
       encryptMiB: o.encryptMiB,
       decryptOverhead: Math.round(median(ratios) * 100) / 100,
       getRuns: o.runs,

@@ -44,6 +44,9 @@ const source: AssetSource = {
       }, { start, end }),
     }
   },
+  async shardUrls(id) {
+    return stored.has(toHex(id)) ? hosts.map((_, i) => (i === 5 ? null : `http://127.0.0.1:${4100 + i}`)) : undefined
+  },
 }
 
 function store(name: string, bytes: Uint8Array): Uint8Array {
@@ -104,6 +107,15 @@ describe('GET /assets/<id> and getAssetData', () => {
     const multi = await fetch(url(publicId), { headers: { range: 'bytes=0-1,5-6' } })
     expect(multi.status).toBe(200)
     await multi.arrayBuffer()
+  })
+
+  it('GET /assets/<id>/hosts names each placement slot\'s shard HTTP URL (null when none); 404 for an unknown asset', async () => {
+    const res = await fetch(`${url(publicId)}/hosts`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ shardUrls: ['http://127.0.0.1:4100', 'http://127.0.0.1:4101', 'http://127.0.0.1:4102', 'http://127.0.0.1:4103', 'http://127.0.0.1:4104', null] })
+    const unknown = await fetch(`${url(hash(utf8('nope')))}/hosts`)
+    expect(unknown.status).toBe(404)
+    await unknown.arrayBuffer()
   })
 
   it('416 past the end, 404 for an unknown asset, 400 for a malformed id', async () => {
