@@ -16,6 +16,7 @@ export type ShardHttpErrorPayloads = {
   NOT_FOUND: { asset: string; shardIndex: number }
   METHOD_NOT_ALLOWED: { method: string }
   TOO_MANY_REQUESTS: { limit: number }
+  BUSY: { limit: number }
   INTERNAL: {}
 }
 export class ShardHttpError extends XscError<ShardHttpErrorPayloads> {}
@@ -27,6 +28,7 @@ const STATUS: Record<keyof ShardHttpErrorPayloads, number> = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   TOO_MANY_REQUESTS: 429,
+  BUSY: 503,
   INTERNAL: 500,
 }
 
@@ -44,6 +46,8 @@ export interface ShardHttpLimits {
   maxRangeBytes: number
   /** Requests one IP may have in flight (default 32). */
   maxConcurrentPerIp: number
+  /** Requests in flight from all IPs together (default 256; 503 beyond). */
+  maxConcurrent: number
   /** Bytes per second one IP is sent, summed over its requests (default 1 GiB/s); bursts up to one second's worth. */
   bytesPerSecondPerIp: number
   /** A request's headers must arrive within this (default 10 s): slowloris. */
@@ -59,6 +63,7 @@ export interface ShardHttpLimits {
 export const DEFAULT_SHARD_HTTP_LIMITS: ShardHttpLimits = {
   maxRangeBytes: 16 * 1024 * 1024,
   maxConcurrentPerIp: 32,
+  maxConcurrent: 256,
   bytesPerSecondPerIp: 1024 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 20_000,
@@ -68,6 +73,9 @@ export const DEFAULT_SHARD_HTTP_LIMITS: ShardHttpLimits = {
 
 /** GET /shards/<asset hex>/<index> (a `Range: bytes=a-b` window) and GET /shards/<asset hex>/<index>/roots (page roots). */
 const SHARD_PATH = /^\/shards\/(?:0x)?([0-9a-fA-F]{64})\/(\d{1,3})(\/roots)?$/
+
+/** Store bytes read per step of a response: what one request holds at a time, whatever its range. */
+const STEP_BYTES = 1024 * 1024
 
 /** One IP's requests in flight and its byte budget (a token bucket refilled at bytesPerSecondPerIp). */
 interface IpState { inFlight: number; tokens: number; refilledAt: number }
@@ -111,6 +119,7 @@ export function parseShardRange(header: string | undefined, size: number): { sta
 export async function startShardHttpServer(source: ShardHttpSource, listen: { host: string; port: number }, limitsIn: Partial<ShardHttpLimits> = {}): Promise<ShardHttpServer> {
   const limits = { ...DEFAULT_SHARD_HTTP_LIMITS, ...limitsIn }
   const ips = new Map<string, IpState>()
+  let inFlight = 0
   const burst = limits.bytesPerSecondPerIp
 
   /** Waits until `ip` may be sent `n` more bytes (its bucket may go negative by one piece: pieces are ≤ 256 KiB). */
@@ -168,11 +177,17 @@ export async function startShardHttpServer(source: ShardHttpSource, listen: { ho
       res.end()
       return
     }
-    const pieces = await source.readRange(asset, shardIndex, start, end - start)
+    // Read and sent a step at a time: a request holds ~1 MiB of store pieces plus what the socket queued, not its range.
+    let pieces = await source.readRange(asset, shardIndex, start, Math.min(STEP_BYTES, end - start))
     res.writeHead(req.headers.range === undefined ? 200 : 206, headers)
-    for (const piece of pieces) {
-      await takeTokens(state, piece.length)
-      if (!(await write(res, piece))) return
+    for (let at = start; ;) {
+      for (const piece of pieces) {
+        await takeTokens(state, piece.length)
+        if (!(await write(res, piece))) return
+      }
+      at += Math.min(STEP_BYTES, end - at)
+      if (at >= end) break
+      pieces = await source.readRange(asset, shardIndex, at, Math.min(STEP_BYTES, end - at))
     }
     res.end()
   }
@@ -187,15 +202,21 @@ export async function startShardHttpServer(source: ShardHttpSource, listen: { ho
       state = { inFlight: 0, tokens: burst, refilledAt: performance.now() }
       ips.set(ip, state)
     }
+    if (inFlight >= limits.maxConcurrent) {
+      sendError(res, new ShardHttpError('BUSY', `at most ${limits.maxConcurrent} requests in flight; retry shortly`, { limit: limits.maxConcurrent }))
+      return
+    }
     if (state.inFlight >= limits.maxConcurrentPerIp) {
       sendError(res, new ShardHttpError('TOO_MANY_REQUESTS', `at most ${limits.maxConcurrentPerIp} requests in flight per address`, { limit: limits.maxConcurrentPerIp }))
       return
     }
     state.inFlight++
+    inFlight++
     const s = state
     serve(req, res, s)
       .catch((err: unknown) => sendError(res, err instanceof ShardHttpError ? err : new ShardHttpError('INTERNAL', 'the shard could not be read')))
       .finally(() => {
+        inFlight--
         s.inFlight--
         // Forget idle addresses with a full bucket (nothing to remember), so the map stays small.
         if (s.inFlight === 0 && ips.size > 1024) ips.delete(ip)

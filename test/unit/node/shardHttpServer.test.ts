@@ -160,6 +160,32 @@ describe('shard HTTP server: windows of held shards over plain HTTP', () => {
     expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(5)
   })
 
+  it('attack: many addresses together are capped too (503 BUSY beyond maxConcurrent)', async () => {
+    let open = (): void => undefined
+    const s = await start({ maxConcurrent: 2, maxConcurrentPerIp: 10 }, undefined, new Promise<void>((r) => (open = r)))
+    const unstick = setTimeout(() => open(), 3_000)
+    let refused = 0
+    const statuses = await Promise.all(Array.from({ length: 5 }, async () => {
+      const res = await fetch(shardUrl(s, 0), { headers: { range: 'bytes=0-9' } })
+      if (res.status === 503 && ++refused === 3) open()
+      await res.arrayBuffer()
+      return res.status
+    }))
+    clearTimeout(unstick)
+    expect(statuses.filter((x) => x === 503)).toHaveLength(3)
+  })
+
+  it('attack: a large range is read from the store a step at a time, never held whole', async () => {
+    const asked: number[] = []
+    const source = storeSource()
+    const s = await startShardHttpServer({ ...source, readRange: (a, i, offset, length) => (asked.push(length), source.readRange(a, i, offset, length)) }, { host: '127.0.0.1', port: 0 })
+    servers.push(s)
+    const res = await fetch(shardUrl(s, 4), { headers: { range: `bytes=0-${shardSize - 1}` } })
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(shards[4]!))).toBe(true)
+    expect(shardSize).toBeGreaterThan(1024 * 1024)
+    expect(Math.max(...asked)).toBeLessThanOrEqual(1024 * 1024)
+  })
+
   it('attack: one address is sent at most its byte budget per second, however many windows it asks', async () => {
     const s = await start({ bytesPerSecondPerIp: 1024 * 1024 })
     const t = performance.now()
