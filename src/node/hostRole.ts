@@ -22,7 +22,7 @@ import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
 import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
-import { advertisedShardHttpUrl,type ShardHttpServer, startShardHttpServer } from './shardHttpServer.ts'
+import { advertisedShardHttpUrl, type ShardHttpServer, startShardHttpServer } from './shardHttpServer.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
 
 export interface HostRoleModules {
