@@ -236,7 +236,7 @@ export async function serveShardHttpUrl(net: NetNode, url: () => string | undefi
  * The shard HTTP base URL `peer` announces, undefined when it has none. Trusting it costs
  * nothing: every byte read from it is checked against the asset's manifest.
  */
-export async function fetchShardHttpUrl(net: NetNode, peer: string, timeoutMs = HTTP_URL.timeoutMs): Promise<string | undefined> {
+export async function fetchShardHttpUrl(net: NetNode, peer: string, timeoutMs: number = HTTP_URL.timeoutMs): Promise<string | undefined> {
   const bytes = await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardHttp), new Uint8Array(0), { timeoutMs, maxResponseBytes: HTTP_URL.maxResponseBytes })
   const url = new TextDecoder().decode(bytes)
   return isShardHttpUrl(url) ? url : undefined

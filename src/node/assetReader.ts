@@ -20,6 +20,8 @@ const RANGE_TIMEOUT_MS = 60_000
 const HTTP_URL_TTL_MS = 5 * 60_000
 /** A host whose HTTP server failed (or that has none) is read over libp2p for this long. */
 const HTTP_RETRY_MS = 30_000
+/** shard/http is one tiny answer, but a loaded host may take a while to give it. */
+const HTTP_URL_TIMEOUT_MS = 15_000
 
 /**
  * What GET /assets/<id> reads through: the asset's manifest and placement from the node's
@@ -34,8 +36,13 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
   // a fraction of the CPU per byte); libp2p shard/range otherwise. Both are checked alike.
   const http = new ShardHttpReader({ timeoutMs: RANGE_TIMEOUT_MS })
   const urls = new Map<string, { url: Promise<string | undefined>; until: number }>()
+  /** Hosts whose HTTP server failed this node's own read: read over libp2p until then (their URL is still given to clients). */
+  const httpDown = new Map<string, number>()
 
-  /** The host's shard HTTP URL (asked over shard/http, cached), undefined while it has none or it failed. */
+  /**
+   * The host's shard HTTP URL (asked over shard/http, cached). A stale URL is still answered
+   * while a fresh one is asked for, so a slow answer under load never hides a known URL.
+   */
   async function urlOf(host: Address): Promise<string | undefined> {
     const id = toHex(host)
     const known = urls.get(id)
@@ -43,18 +50,24 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
     if (urls.size > 10_000) urls.clear()
     // Followed only to the IP of the host's on-chain multiaddr: a host cannot point the node's reads at another machine.
     const multiaddr = readRow(m.chain.store.state, TABLES.host.at(host))?.params.peerId ?? ''
-    const url = m.hosts.peerOf(host).then((peer) => fetchShardHttpUrl(m.net, peer)).then((u) => (u !== undefined && urlMatchesMultiaddr(u, multiaddr) ? u : undefined)).catch(() => undefined)
+    const fresh = m.hosts.peerOf(host).then((peer) => fetchShardHttpUrl(m.net, peer, HTTP_URL_TIMEOUT_MS)).then((u) => (u !== undefined && urlMatchesMultiaddr(u, multiaddr) ? u : undefined)).catch(() => undefined)
+    const previous = known?.url
+    const url = previous === undefined ? fresh : Promise.all([previous, fresh]).then(([old, now]) => now ?? old)
     urls.set(id, { url, until: Date.now() + HTTP_URL_TTL_MS })
     void url.then((u) => {
       if (u === undefined) urls.set(id, { url, until: Date.now() + HTTP_RETRY_MS })
     })
-    return url
+    return previous !== undefined ? previous : url
   }
-  const httpFailed = (host: Address): void => void urls.set(toHex(host), { url: Promise.resolve(undefined), until: Date.now() + HTTP_RETRY_MS })
+  const httpFailed = (host: Address): void => {
+    if (httpDown.size > 10_000) httpDown.clear()
+    httpDown.set(toHex(host), Date.now() + HTTP_RETRY_MS)
+  }
+  const httpUsable = async (host: Address): Promise<string | undefined> => ((httpDown.get(toHex(host)) ?? 0) > Date.now() ? undefined : urlOf(host))
 
   async function readRange(asset: Hash, host: Address, shardIndex: number, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (m.store !== undefined && (await m.store.has(asset, shardIndex))) return m.store.getRange(asset, shardIndex, offset, length)
-    const url = await urlOf(host)
+    const url = await httpUsable(host)
     if (url !== undefined) {
       try {
         return await http.readRange(url, asset, shardIndex, offset, length, into)
@@ -69,7 +82,7 @@ export function createAssetSource(m: AssetReaderModules): AssetSource {
   async function readPageRoots(asset: Hash, host: Address, shardIndex: number): Promise<Uint8Array> {
     const local = m.store !== undefined ? await m.store.pageRoots(asset, shardIndex) : undefined
     if (local !== undefined) return local
-    const url = await urlOf(host)
+    const url = await httpUsable(host)
     if (url !== undefined) {
       try {
         return await http.pageRoots(url, asset, shardIndex)
