@@ -76,6 +76,8 @@ export interface NodeOpts {
    * unless the chain is a test chain (chain id `xsc-test…`). Also set by XSC_TEST_TWIN=1.
    */
   twin?: boolean
+  /** Validators: proposals and votes over direct validator links instead of gossip (`xsc node --validator-links`; default off). */
+  validatorLinks?: boolean
   /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
   pruneKeepBlocks?: number
   /** On an empty data dir, state-sync from peers before starting (`xsc node --state-sync`). */
@@ -355,6 +357,7 @@ export class XscNode {
         ...(signingKey ? { validatorKey: signingKey, signGuard } : {}),
         timeouts: opts.timeouts ?? computeDefaultTimeouts(opts.genesis.slotMs),
         ...(twin ? { twin } : {}),
+        directLinks: opts.validatorLinks === true,
         ...(modules.now ? { now: modules.now } : {}),
       },
       { chain, net, log: log.child({ module: 'consensus' }), onFinalized: (height) => events.finalizedTo(height) },

@@ -101,6 +101,7 @@ export const nodeCommand: Command = {
       rpc: { ...rpc, corsOrigins: v.cors },
       logLevel: v['log-level'],
       pruneKeepBlocks: Number(v.prune),
+      validatorLinks: v['validator-links'],
       ...(stateSync ? { stateSync } : {}),
       p2p: p2pOpts(settings),
       ...(v.host ? { host: await hostOpts(settings, passphrase) } : {}),
