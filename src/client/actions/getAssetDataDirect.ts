@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto'
 
-import { decode } from '../../../blocks/codec.ts'
 import type { Address, Hash } from '../../../blocks/schema.ts'
 import { toHex } from '../../crypto/index.ts'
 import { createNetNode, fetchShardPageRoots, fetchShardRange, type NetNode } from '../../net/index.ts'
-import { RPC_CODES } from '../../rpc/errors.ts'
-import { HostRecord } from '../../state/records.ts'
-import { TABLES } from '../../state/tables.ts'
 import { streamAsset } from '../../storage/streamAsset.ts'
 import type { Client } from '../createClient.ts'
-import { RpcClientError } from '../errors.ts'
 import { type GetAssetDataParameters, type GetAssetDataStream, plaintextOf } from './getAssetData.ts'
+import { proveAsset } from './getAssetDataHosts.ts'
 import { getChainStatus } from './getChainStatus.ts'
-import { getVerifiedAsset, getVerifiedState } from './getVerifiedState.ts'
-import { verifyBlockCommit } from './verifyBlockCommit.ts'
 
 export interface GetAssetDataDirectParameters extends Omit<GetAssetDataParameters, 'timeoutMs'> {
   /** One window request (a few MiB from one host) has this long before the next shard is asked (default 60 s). */
@@ -42,21 +36,16 @@ export interface GetAssetDataDirectStream extends GetAssetDataStream {
  * getAssetDataStream.
  */
 export async function getAssetDataDirectStream(client: Client, p: GetAssetDataDirectParameters): Promise<GetAssetDataDirectStream> {
-  const status = await getChainStatus(client)
-  const height = status.finalized.height
-  const commit = await verifyBlockCommit(client, { height })
-  if (commit === null) throw new RpcClientError('BAD_RESPONSE', `the node has no commit for its finalized height ${height}`, { path: 'result' })
-  const pin = { height, blockHash: commit.hash }
-  const { value: record } = await getVerifiedAsset(client, { id: p.id, ...pin })
-  if (record === undefined) throw new RpcClientError('UNKNOWN_ASSET', `no asset ${toHex(p.id)} at finalized height ${height}`, { rpcCode: RPC_CODES.UNKNOWN_ASSET, data: {} })
-  const { manifest, placement } = record
-  const hosts = await getVerifiedState(client, { keys: placement.map((h) => TABLES.host.key(h)), ...pin })
+  const { manifest, placement, multiaddrs, provenAt: pin } = await proveAsset(client, p.id)
+  const { height } = pin
   const addrOf = new Map<string, string>()
-  hosts.values.forEach((bytes, i) => {
-    if (bytes !== undefined) addrOf.set(toHex(placement[i]!), decode(HostRecord, bytes).params.peerId)
+  placement.forEach((host, i) => {
+    const addr = multiaddrs[i]
+    if (addr !== undefined) addrOf.set(toHex(host), addr)
   })
+  const { chainId } = await getChainStatus(client)
 
-  const net: NetNode = createNetNode({ secretKey: new Uint8Array(randomBytes(32)), chainId: status.chainId, listen: [] })
+  const net: NetNode = createNetNode({ secretKey: new Uint8Array(randomBytes(32)), chainId, listen: [] })
   await net.start()
   let closed = false
   const close = async (): Promise<void> => {
