@@ -3,9 +3,6 @@
 // usage: npm run bench:chain [-- --blocks 20 --txs 1000]
 import '../../src/polyfill.ts'
 
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { decode, encode } from '../../blocks/codec.ts'
@@ -16,6 +13,7 @@ import { sign, verify } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { median } from './support/stats.ts'
+import { benchTempDirs } from './support/tempDirs.ts'
 
 const { values } = parseArgs({ options: { blocks: { type: 'string', default: '20' }, txs: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } })
 const BLOCKS = Number(values.blocks)
@@ -26,12 +24,8 @@ const SENDERS = 250
 // Fees off and no block byte cap: this bench measures import, not pricing (bench:spam does).
 const { genesis, validator, senders } = buildBenchGenesis({ name: 'xsc-bench', senders: SENDERS, amount: 10n ** 15n, params: { ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 } })
 
-const dirs: string[] = []
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'xsc-bench-'))
-  dirs.push(d)
-  return d
-}
+const dirs = benchTempDirs()
+const tmp = dirs.make
 
 // 1. Produce the blocks once (signing and proposing are not what is measured).
 const producer = await Chain.open({ dataDir: tmp(), genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1 })
@@ -80,7 +74,7 @@ for (let r = 0; r < RUNS; r++) {
   parallel.push(await measureImport(Math.max(1, (await import('node:os')).availableParallelism() - 1)))
   single.push(await measureImport(0))
 }
-for (const d of dirs) rmSync(d, { recursive: true, force: true })
+dirs.removeAll()
 
 const verifyPerSec = median(verifyRuns)
 const txPerSec = median(parallel.map((p) => p.txPerSec))

@@ -5,10 +5,8 @@
 // usage: npx tsx scripts/bench/followerCpu.ts [--blocks 10 --txs 1000 --gossip before|after-check|after-commit --profile FILE]
 import '../../src/polyfill.ts'
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { decode, encode } from '../../blocks/codec.ts'
@@ -18,6 +16,7 @@ import { Chain } from '../../src/chain/chain.ts'
 import { sign } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
+import { benchTempDirs } from './support/tempDirs.ts'
 
 const { values } = parseArgs({ options: { blocks: { type: 'string', default: '10' }, txs: { type: 'string', default: '1000' }, senders: { type: 'string', default: '250' }, profile: { type: 'string' }, gossip: { type: 'string', default: 'before' } } })
 // When each tx's gossip copy reaches the follower: before the proposal (the usual case), after the
@@ -29,12 +28,8 @@ const TXS = Number(values.txs)
 const SENDERS = Number(values.senders)
 
 const { genesis, validator, senders } = buildBenchGenesis({ name: 'xsc-bench', senders: SENDERS, amount: 10n ** 15n, params: { ...FREE_FEE_PARAMS, targetBlockTxBytes: 1 << 24 } })
-const dirs: string[] = []
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'xsc-bench-'))
-  dirs.push(d)
-  return d
-}
+const dirs = benchTempDirs()
+const tmp = dirs.make
 
 const producer = await Chain.open({ dataDir: tmp(), genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1 })
 const nonces = new Array<number>(SENDERS).fill(0)
@@ -90,7 +85,7 @@ for (const m of made) {
 }
 if (session !== undefined) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile))
 await follower.close()
-for (const d of dirs) rmSync(d, { recursive: true, force: true })
+dirs.removeAll()
 const n = BLOCKS * TXS
 const per = (ms: number) => Number((ms / n).toFixed(4))
 console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs) }))
