@@ -1,0 +1,547 @@
+import { randomBytes } from 'node:crypto'
+
+import { equalBytes } from '../crypto/index.ts'
+import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
+import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
+import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
+import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
+import { TreeNodeIndex } from './TreeNodeIndex.ts'
+
+/** A page holds at most 2^PAGE_LEVELS - 1 = 15 internal nodes and 16 leaves: a node's index in its page fits 5 bits. */
+const PAGE_MAX_NODES = 32
+
+function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+const hexAt = (bytes: Uint8Array, at: number): string => Buffer.from(bytes.subarray(at, at + 32)).toString('hex')
+
+/** Where a page's walk stops: the child `rel` levels below the page root (flags from its parent's tag) is in the page. */
+const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
+
+/** How many tree nodes stay in memory between blocks, at most (tests bound it tightly; nodes use ~130 bytes each with their index). */
+export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
+/**
+ * How many bytes of tree pages (node bytes, hashes, spans, index) stay in memory between blocks:
+ * the internal nodes of a 1M-key tree and most of its leaf pages (~2M nodes at ~130 bytes), well
+ * inside the 512 MB a node may use.
+ */
+export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
+
+/** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
+interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
+
+/** A run of an unchanged subtree to copy from a cached page while encoding a rewritten one: nodes first..last of `slot`. */
+interface CopiedRange { slot: number; first: number; last: number }
+
+/**
+ * The state tree's nodes on disk behind a bounded in-memory cache. Stored as pages (classic-level
+ * bucket `treePage`, src/state/stateTree/treePage.ts: a page root's subtree four levels deep in
+ * one entry, content-addressed by the page root's hash); nodes of data dirs written before pages,
+ * and of state-sync chunks, are single entries in bucket `treeNode` and are read as pages of one
+ * node level by level (a block that changes them writes pages: the data dir converts as it goes).
+ * The pure tree code reads the cache synchronously; what it misses it names (StateTreeError
+ * NOT_LOADED), `load` fetches the pages on those paths with one `getMany` per page level, and the
+ * caller runs again. The cache holds whole pages (a page rewritten by a block needs its unchanged
+ * nodes); `trim` (after a commit, never between a load and its run) drops the least recently
+ * loaded pages, so the top pages, which every block's paths cross, stay in memory.
+ *
+ * No JS object per node (session 8): a cached page is a slot holding three typed arrays (its
+ * bytes, each node's span in them, each node's hash); nodes and pages are found through two
+ * typed-array hash tables (TreeNodeIndex) whose keys are those hashes, and recency is a linked
+ * list in typed arrays. At 1M keys a Map of latin1 ids and a string per node made the garbage
+ * collector's work grow with the cache.
+ */
+export class StateTreeStore implements TreeNodeReader {
+  readonly #db: Db
+  /** Per slot: the page's bytes, [start, end) of its i-th node at 2i, 2i+1, its nodes' hashes (32 bytes each, page order). */
+  readonly #bytes: (Uint8Array | undefined)[] = []
+  readonly #spans: (Uint32Array | undefined)[] = []
+  readonly #hashes: (Uint8Array | undefined)[] = []
+  /** For pages in preorder (all but those joined from the earlier layout): the index of each node's last descendant (its subtree is nodes i..ends[i], one byte range). */
+  readonly #ends: (Uint8Array | undefined)[] = []
+  readonly #freeSlots: number[] = []
+  /** Recency, least recent first, as a list over slots; orphan slots (below) are not in it. */
+  #prev = new Int32Array(1024)
+  #next = new Int32Array(1024)
+  /** 1 for a slot holding the copy of one node whose page left while another cached page still holds it. */
+  #orphan = new Uint8Array(1024)
+  #oldest = -1
+  #newest = -1
+  /**
+   * Node hash → `slot * 32 + index` (the node is the index-th of the page in that slot; the newest
+   * cached page holding it), with the count of cached pages holding it (an older root's page
+   * loaded beside the head's shares nodes with it).
+   */
+  readonly #nodes: TreeNodeIndex
+  /** Page root hash → slot. */
+  readonly #pages: TreeNodeIndex
+  readonly #seed = randomBytes(8)
+  readonly #maxNodes: number
+  readonly #maxBytes: number
+  /** Bytes the cached slots hold (page bytes, hashes, spans, ends). */
+  #slotBytes = 0
+  /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
+  #lastStaged: Uint8Array | undefined
+  /** Pages and nodes written since open (for benchmarks: entries per block). */
+  readonly written = { pages: 0, nodes: 0, bytes: 0 }
+  constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES, maxBytes = DEFAULT_TREE_CACHE_BYTES) {
+    this.#db = db
+    this.#maxNodes = maxNodes
+    this.#maxBytes = maxBytes
+    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => this.#hashes[v >>> 5]!, offsetOf: (v) => (v & 31) * 32 }, { seed: this.#seed })
+    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => this.#hashes[slot]!, offsetOf: () => 0 }, { seed: this.#seed })
+  }
+
+  node(hash: Uint8Array): Uint8Array | undefined {
+    return this.#readAt(hash, 0)
+  }
+
+  /** The cached node whose hash is `bytes[at..at+32)` (a view into its page), or undefined. */
+  #readAt(bytes: Uint8Array, at: number): Uint8Array | undefined {
+    const v = this.#nodes.get(bytes, at)
+    if (v < 0) return undefined
+    const slot = v >>> 5
+    const spans = this.#spans[slot]!
+    const i = (v & 31) * 2
+    return this.#bytes[slot]!.subarray(spans[i]!, spans[i + 1]!)
+  }
+
+  get cachedNodes(): number {
+    return this.#nodes.size
+  }
+
+  get cachedPages(): number {
+    return this.#pages.size
+  }
+
+  /** Bytes the cache holds: its pages and the two indexes. */
+  get cachedBytes(): number {
+    return this.#slotBytes + (this.#nodes.capacity + this.#pages.capacity) * 10
+  }
+
+  /**
+   * What is stored under a hash, without caching it (state-sync serving walks whole ranges): the
+   * page it roots (which reads as its root node, and whose other nodes the walk keeps:
+   * computeStateChunk), else the node. Every node a walk from a root reaches is a page root or in
+   * the page of one it read before.
+   */
+  async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    const cached = this.#readAt(hash, 0)
+    return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
+  }
+
+  /** Loads into the cache every page on the paths of `keys` in the tree at `root`. */
+  async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
+    if (isZero(root)) return
+    let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
+    while (frontier.length > 0) {
+      await this.#fetchPages(frontier.map((f) => f.hash))
+      const next: PageStep[] = []
+      for (const f of frontier) this.#descend(f, next)
+      frontier = next
+    }
+  }
+
+  /** The paths of `step` through its page: the next pages they reach go to `next`. */
+  #descend(step: PageStep, next: PageStep[]): void {
+    const walk = (src: Uint8Array, at: number, paths: Uint8Array[], depth: number, rel: number): void => {
+      const bytes = this.#readAt(src, at)
+      // Trimmed by a commit while this load awaited: the run misses it and loads again.
+      if (bytes === undefined) return
+      const tag = bytes[0]!
+      if ((tag & 1) === 0) return
+      if (tag > 7 || bytes.length < 65) decodeTreeNode(src.slice(at, at + 32), bytes)
+      const left: Uint8Array[] = []
+      const right: Uint8Array[] = []
+      for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
+      for (let side = 0; side < 2; side++) {
+        const sub = side === 0 ? left : right
+        const h = 1 + 32 * side
+        // Empty subtrees and leaves end a path (a leaf is in its parent's page).
+        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(bytes, h, sub, depth + 1, rel + 1)
+        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
+      }
+    }
+    walk(step.hash, 0, step.paths, step.depth, 0)
+  }
+
+  /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level). */
+  async #fetchPages(roots: readonly Uint8Array[]): Promise<void> {
+    const missing: Uint8Array[] = []
+    for (const hash of roots) {
+      const slot = this.#pages.get(hash, 0)
+      if (slot < 0) missing.push(hash)
+      else this.#touch(slot)
+    }
+    if (missing.length === 0) return
+    const found = await this.#db.getMany(Bucket.treePage, missing)
+    const single: Uint8Array[] = []
+    found.forEach((bytes, i) => {
+      const hash = missing[i]!
+      if (bytes === undefined) single.push(hash)
+      else this.#addStoredPage(hash, bytes)
+    })
+    if (single.length > 0) await this.#fetchSingleNodePages(single)
+  }
+
+  /** Pages of the earlier layout (one entry per node, bucket `treeNode`): read a level of every page per `getMany`. */
+  async #fetchSingleNodePages(roots: readonly Uint8Array[]): Promise<void> {
+    const pages: TreeNodeWrite[][] = roots.map(() => [])
+    let level = roots.map((hash, page) => ({ page, hash, rel: 0 }))
+    while (level.length > 0) {
+      const found = await this.#db.getMany(Bucket.treeNode, level.map((l) => l.hash))
+      const next: typeof level = []
+      level.forEach((l, i) => {
+        const bytes = found[i]
+        if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing from the database', { hash: Buffer.from(l.hash).toString('hex') })
+        pages[l.page]!.push({ hash: l.hash, bytes })
+        const node = decodeTreeNode(l.hash, bytes)
+        if (node.kind === 'internal') for (const child of [node.left, node.right]) if (inPage(child, l.rel + 1)) next.push({ page: l.page, hash: child.hash, rel: l.rel + 1 })
+      })
+      level = next
+    }
+    for (const nodes of pages) this.#addNodes(nodes)
+  }
+
+  /** Caches a page given as separate nodes, its root first (joined into one buffer). */
+  #addNodes(nodes: readonly TreeNodeWrite[]): void {
+    if (nodes.length > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(nodes[0]!.hash).toString('hex') })
+    let size = 0
+    for (const n of nodes) size += n.bytes.length
+    const bytes = new Uint8Array(size)
+    const spans = new Uint32Array(nodes.length * 2)
+    const hashes = new Uint8Array(nodes.length * 32)
+    let at = 0
+    nodes.forEach((n, i) => {
+      bytes.set(n.bytes, at)
+      hashes.set(n.hash, i * 32)
+      spans[2 * i] = at
+      spans[2 * i + 1] = at += n.bytes.length
+    })
+    this.#addPage(bytes, spans, hashes, undefined)
+  }
+
+  /** Caches a page (its root is the first hash), or marks it recently used when cached. */
+  #addPage(bytes: Uint8Array, spans: Uint32Array, hashes: Uint8Array, ends: Uint8Array | undefined): void {
+    const cached = this.#pages.get(hashes, 0)
+    if (cached >= 0) return this.#touch(cached)
+    const slot = this.#takeSlot(bytes, spans, hashes, ends)
+    const nodes = this.#nodes
+    const count = spans.length / 2
+    for (let i = 0; i < count; i++) {
+      const pos = nodes.find(hashes, i * 32)
+      if (pos < 0) nodes.insert(hashes, i * 32, slot * 32 + i)
+      else {
+        // A node already cached points into the newest page holding it.
+        nodes.setCountAt(pos, nodes.countAt(pos) + 1)
+        this.#relocate(pos, slot * 32 + i)
+      }
+    }
+    this.#pages.insert(hashes, 0, slot)
+    this.#link(slot)
+  }
+
+  /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
+  #relocate(pos: number, value: number): void {
+    const old = this.#nodes.valueAt(pos)
+    this.#nodes.setValueAt(pos, value)
+    if (this.#orphan[old >>> 5] === 1) this.#freeSlot(old >>> 5)
+  }
+
+  #takeSlot(bytes: Uint8Array, spans: Uint32Array, hashes: Uint8Array, ends: Uint8Array | undefined): number {
+    const slot = this.#freeSlots.pop() ?? this.#bytes.length
+    if (slot >= this.#prev.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2)
+        b.set(a)
+        return b
+      }
+      this.#prev = grow(this.#prev, (n) => new Int32Array(n))
+      this.#next = grow(this.#next, (n) => new Int32Array(n))
+      this.#orphan = grow(this.#orphan, (n) => new Uint8Array(n))
+    }
+    this.#bytes[slot] = bytes
+    this.#spans[slot] = spans
+    this.#hashes[slot] = hashes
+    this.#ends[slot] = ends
+    this.#orphan[slot] = 0
+    this.#slotBytes += bytes.length + spans.byteLength + hashes.length + (ends?.length ?? 0)
+    return slot
+  }
+
+  #freeSlot(slot: number): void {
+    this.#slotBytes -= this.#bytes[slot]!.length + this.#spans[slot]!.byteLength + this.#hashes[slot]!.length + (this.#ends[slot]?.length ?? 0)
+    this.#bytes[slot] = undefined
+    this.#spans[slot] = undefined
+    this.#hashes[slot] = undefined
+    this.#ends[slot] = undefined
+    this.#orphan[slot] = 0
+    this.#freeSlots.push(slot)
+  }
+
+  /** Appends a slot to the recency list (newest). */
+  #link(slot: number): void {
+    this.#prev[slot] = this.#newest
+    this.#next[slot] = -1
+    if (this.#newest >= 0) this.#next[this.#newest] = slot
+    else this.#oldest = slot
+    this.#newest = slot
+  }
+
+  #unlink(slot: number): void {
+    const prev = this.#prev[slot]!
+    const next = this.#next[slot]!
+    if (prev >= 0) this.#next[prev] = next
+    else this.#oldest = next
+    if (next >= 0) this.#prev[next] = prev
+    else this.#newest = prev
+  }
+
+  /** A load crossed a cached page: it becomes the most recent. */
+  #touch(slot: number): void {
+    if (this.#newest === slot) return
+    this.#unlink(slot)
+    this.#link(slot)
+  }
+
+  /**
+   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with hashes copied from
+   * the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
+   * Anything that does not parse goes through decodeTreePage, which names the fault.
+   */
+  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
+    const cached = this.#pages.get(root, 0)
+    if (cached >= 0) return this.#touch(cached)
+    const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
+    const spans = new Uint32Array(PAGE_MAX_NODES * 2)
+    const ends = new Uint8Array(PAGE_MAX_NODES)
+    let count = 0
+    let at = 0
+    let ok = bytes[0] !== 0 && bytes.length >= 65
+    const visit = (src: Uint8Array, from: number, leaf: boolean, rel: number): void => {
+      if (count >= PAGE_MAX_NODES) return void (ok = false)
+      const index = count
+      for (let k = 0; k < 32; k++) hashes[index * 32 + k] = src[from + k]!
+      walk(leaf, rel)
+      ends[index] = count - 1
+    }
+    const walk = (leaf: boolean, rel: number): void => {
+      const index = count++
+      if (leaf) {
+        if (at + 4 > bytes.length) return void (ok = false)
+        const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!
+        at += 4
+        if (at + length > bytes.length || length < 67 || bytes[at] !== 0) return void (ok = false)
+        spans[2 * index] = at
+        spans[2 * index + 1] = at += length
+        return
+      }
+      const start = at
+      const tag = bytes[start]!
+      if (start + 65 > bytes.length || (tag & 1) !== 1 || tag > 7) return void (ok = false)
+      at += 65
+      spans[2 * index] = start
+      spans[2 * index + 1] = at
+      for (let side = 0; side < 2 && ok; side++) {
+        const h = start + 1 + 32 * side
+        const childLeaf = (tag & (2 << side)) !== 0
+        if (!isZeroAt(bytes, h) && inPageAt(childLeaf, rel + 1)) visit(bytes, h, childLeaf, rel + 1)
+      }
+    }
+    if (ok) visit(root, 0, false, 0)
+    if (ok && at === bytes.length) this.#addPage(bytes, spans.slice(0, count * 2), hashes.slice(0, count * 32), ends.slice(0, count))
+    else this.#addNodes(decodeTreePage(root, bytes).nodes)
+  }
+
+  #dropSlot(slot: number): void {
+    const hashes = this.#hashes[slot]!
+    const count = this.#spans[slot]!.length / 2
+    for (let i = 0; i < count; i++) this.#releaseNode(hashes, i, slot)
+    this.#pages.deleteAt(this.#pages.find(hashes, 0))
+    this.#unlink(slot)
+    this.#freeSlot(slot)
+  }
+
+  /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
+  #releaseNode(hashes: Uint8Array, i: number, slot: number): void {
+    const nodes = this.#nodes
+    const pos = nodes.find(hashes, i * 32)
+    if (pos < 0) return
+    const at = nodes.valueAt(pos)
+    const pages = nodes.countAt(pos)
+    if (pages <= 1) {
+      nodes.deleteAt(pos)
+      if (this.#orphan[at >>> 5] === 1) this.#freeSlot(at >>> 5)
+      return
+    }
+    nodes.setCountAt(pos, pages - 1)
+    if (at !== slot * 32 + i) return
+    // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
+    const spans = this.#spans[slot]!
+    const own = this.#bytes[slot]!.slice(spans[2 * i]!, spans[2 * i + 1]!)
+    const orphan = this.#takeSlot(own, Uint32Array.of(0, own.length), hashes.slice(i * 32, i * 32 + 32), undefined)
+    this.#orphan[orphan] = 1
+    nodes.setValueAt(pos, orphan * 32)
+  }
+
+  /**
+   * Runs `run` (a pure computation over this cache) until it no longer misses nodes: each miss
+   * loads every path the computation named. Two runs suffice when nothing is trimmed between.
+   */
+  async withLoaded<T>(run: () => T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return run()
+      } catch (err) {
+        if (!(err instanceof StateTreeError) || err.code !== 'NOT_LOADED' || err.details.root === undefined || attempt >= 3) throw err
+        await this.load(err.details.root, err.details.keys)
+      }
+    }
+  }
+
+  /** Proofs of `keys` in the tree at `root` (any committed root: nodes are never overwritten). */
+  async prove(root: Uint8Array, keys: readonly Uint8Array[]): Promise<StateProof[]> {
+    // Every path first: a run names only the first key it misses, and withLoaded retries a few times only.
+    await this.load(root, keys)
+    return this.withLoaded(() => keys.map((key) => computeStateProof(this, root, key)))
+  }
+
+  /**
+   * A committed block's tree: the pages its new root rewrote (those whose root is among `nodes`,
+   * the nodes the block added: a new node's ancestors are new too), as batch ops; they join the
+   * cache (the next block reads them) in place of the versions they replace. A page's unchanged
+   * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
+   */
+  stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
+    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#seed })
+    nodes.forEach((n, i) => {
+      const pos = added.find(n.hash)
+      if (pos < 0) added.insert(n.hash, 0, i)
+      else added.setValueAt(pos, i)
+    })
+    this.written.nodes += added.size
+    const freshOf = (hash: Uint8Array): Uint8Array | undefined => {
+      const i = added.get(hash)
+      return i < 0 ? undefined : nodes[i]!.bytes
+    }
+    const ops: BatchOp[] = []
+    // Each rewritten page with the root of the page it replaces (same place in the last staged tree), when known.
+    const pending: { hash: Uint8Array; replaces: Uint8Array | undefined }[] = added.get(root) >= 0 ? [{ hash: root, replaces: this.#lastStaged }] : []
+    // One page's nodes in preorder (encodeTreePage's order and bytes; hashes copied from the parents' bytes), as
+    // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
+    const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
+    let pieces: (Uint8Array | CopiedRange)[] = []
+    let ends: number[] = []
+    let count = 0
+    let size = 0
+    const pushHash = (src: Uint8Array, from: number): void => {
+      if (count >= PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
+      hashes.set(src.subarray(from, from + 32), count++ * 32)
+    }
+    const visit = (id: Uint8Array, rel: number, replacedId: Uint8Array | undefined): void => {
+      const fresh = freshOf(id)
+      if (fresh === undefined && rel > 0) {
+        const at = this.#nodes.get(id, 0)
+        const slot = at >>> 5
+        const first = at & 31
+        const pageEnds = at < 0 ? undefined : this.#ends[slot]
+        // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
+        // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
+        if (pageEnds !== undefined && first > 0) {
+          const last = pageEnds[first]!
+          const index = count
+          const from = this.#hashes[slot]!
+          for (let k = first; k <= last; k++) {
+            pushHash(from, k * 32)
+            ends.push(pageEnds[k]! - first + index)
+          }
+          pieces.push({ slot, first, last })
+          const spans = this.#spans[slot]!
+          size += spans[2 * last + 1]! - spans[2 * first]! + (this.#bytes[slot]![spans[2 * first]!] === 0 ? 4 : 0)
+          return
+        }
+      }
+      const bytes = fresh ?? this.#readAt(id, 0)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(id, 0) })
+      const index = count
+      pushHash(id, 0)
+      ends.push(index)
+      pieces.push(bytes)
+      const tag = bytes[0]!
+      size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
+      if ((tag & 1) === 0) return
+      // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
+      const replaced = fresh === undefined || replacedId === undefined || equalBytes(replacedId, id) ? undefined : this.#readAt(replacedId, 0)
+      for (let side = 0; side < 2; side++) {
+        const h = 1 + 32 * side
+        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? replaced.subarray(h, h + 32) : undefined
+        if (isZeroAt(bytes, h)) continue
+        const childId = bytes.subarray(h, h + 32)
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
+        else if (added.get(childId) >= 0) pending.push({ hash: childId, replaces: replacedChild })
+      }
+      ends[index] = count - 1
+    }
+    for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
+      pieces = []
+      ends = []
+      count = 0
+      size = 0
+      visit(page.hash, 0, page.replaces)
+      const bytes = new Uint8Array(size)
+      const spans = new Uint32Array(count * 2)
+      let at = 0
+      let n = 0
+      for (const piece of pieces) {
+        if (piece instanceof Uint8Array) {
+          const length = piece.length
+          if (n > 0 && piece[0] === 0) {
+            bytes[at] = length >>> 24
+            bytes[at + 1] = (length >>> 16) & 0xff
+            bytes[at + 2] = (length >>> 8) & 0xff
+            bytes[at + 3] = length & 0xff
+            at += 4
+          }
+          bytes.set(piece, at)
+          spans[2 * n] = at
+          spans[2 * n + 1] = at += length
+          n++
+          continue
+        }
+        // A range starts at its first node, or at that leaf's length prefix.
+        const { slot, first, last } = piece
+        const fromBytes = this.#bytes[slot]!
+        const fromSpans = this.#spans[slot]!
+        const start = fromSpans[2 * first]! - (fromBytes[fromSpans[2 * first]!] === 0 ? 4 : 0)
+        const end = fromSpans[2 * last + 1]!
+        bytes.set(fromBytes.subarray(start, end), at)
+        for (let k = first; k <= last; k++, n++) {
+          spans[2 * n] = fromSpans[2 * k]! - start + at
+          spans[2 * n + 1] = fromSpans[2 * k + 1]! - start + at
+        }
+        at += end - start
+      }
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
+      this.written.pages++
+      this.written.bytes += bytes.length
+      const pageHashes = hashes.slice(0, count * 32)
+      const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
+      const isNew = this.#pages.get(page.hash, 0) < 0
+      this.#addPage(bytes, spans, pageHashes, Uint8Array.from(ends))
+      // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
+      // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
+      // keys a block rewrites ~3k pages of ~25 nodes).
+      if (replacedSlot >= 0 && isNew) this.#dropSlot(replacedSlot)
+    }
+    this.#lastStaged = root.slice()
+    return ops
+  }
+
+  /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
+  trim(): void {
+    while (this.#oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#oldest)
+  }
+}
