@@ -29,6 +29,10 @@ export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
  */
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 
+/** Page reads split over libuv's threads: at most this many parallel `getMany`s, of at least GET_MANY_CHUNK pages each. */
+const GET_MANY_THREADS = 4
+const GET_MANY_CHUNK = 128
+
 /** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
 
@@ -132,12 +136,17 @@ export class StateTreeStore implements TreeNodeReader {
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
-  /** Loads into the cache every page on the paths of `keys` in the tree at `root`. */
+  /**
+   * Loads into the cache every page on the paths of `keys` in the tree at `root`. The cached levels
+   * are walked before the first await, so the first read from disk is under way when this returns
+   * and the caller can work meanwhile (block import checks signatures while the pages load).
+   */
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     if (isZero(root)) return
     let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
     while (frontier.length > 0) {
-      await this.#fetchPages(frontier.map((f) => f.hash))
+      const reading = this.#fetchPages(frontier.map((f) => f.hash))
+      if (reading !== undefined) await reading
       const next: PageStep[] = []
       for (const f of frontier) this.#descend(f, next)
       frontier = next
@@ -168,16 +177,20 @@ export class StateTreeStore implements TreeNodeReader {
     walk(step.hash, 0, step.paths, step.depth, 0)
   }
 
-  /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level). */
-  async #fetchPages(roots: readonly Uint8Array[]): Promise<void> {
+  /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level); undefined when all are cached. */
+  #fetchPages(roots: readonly Uint8Array[]): Promise<void> | undefined {
     const missing: Uint8Array[] = []
     for (const hash of roots) {
       const slot = this.#pages.get(hash, 0)
       if (slot < 0) missing.push(hash)
       else this.#touch(slot)
     }
-    if (missing.length === 0) return
-    const found = await this.#db.getMany(Bucket.treePage, missing)
+    if (missing.length === 0) return undefined
+    return this.#readPages(missing)
+  }
+
+  async #readPages(missing: Uint8Array[]): Promise<void> {
+    const found = await this.#getManyParallel(missing)
     const single: Uint8Array[] = []
     found.forEach((bytes, i) => {
       const hash = missing[i]!
@@ -185,6 +198,19 @@ export class StateTreeStore implements TreeNodeReader {
       else this.#addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
+  }
+
+  /**
+   * Pages by root, in order. classic-level runs one `getMany` on one libuv thread, key after key;
+   * a block at 1M keys reads ~2.5k pages from disk, so a large read is split over the pool's
+   * threads (libuv's default 4) rather than waited for on one.
+   */
+  async #getManyParallel(roots: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (roots.length < 2 * GET_MANY_CHUNK) return this.#db.getMany(Bucket.treePage, roots)
+    const per = Math.ceil(roots.length / Math.min(GET_MANY_THREADS, Math.floor(roots.length / GET_MANY_CHUNK)))
+    const parts: Promise<(Uint8Array | undefined)[]>[] = []
+    for (let from = 0; from < roots.length; from += per) parts.push(this.#db.getMany(Bucket.treePage, roots.slice(from, from + per)))
+    return (await Promise.all(parts)).flat()
   }
 
   /** Pages of the earlier layout (one entry per node, bucket `treeNode`): read a level of every page per `getMany`. */
