@@ -29,9 +29,13 @@ export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
  */
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 
-/** Page reads split over libuv's threads: at most this many parallel `getMany`s, of at least GET_MANY_CHUNK pages each. */
-const GET_MANY_THREADS = 4
-const GET_MANY_CHUNK = 128
+/** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
+const PARSE_HASHES = new Uint8Array(PAGE_MAX_NODES * 32)
+const PARSE_SPANS = new Uint32Array(PAGE_MAX_NODES * 2)
+const PARSE_ENDS = new Uint8Array(PAGE_MAX_NODES)
+/** Slot flags. */
+const PREORDER = 1
+const ORPHAN = 2
 
 /** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
@@ -59,18 +63,22 @@ interface CopiedRange { slot: number; first: number; last: number }
  */
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
-  /** Per slot: the page's bytes, [start, end) of its i-th node at 2i, 2i+1, its nodes' hashes (32 bytes each, page order). */
-  readonly #bytes: (Uint8Array | undefined)[] = []
-  readonly #spans: (Uint32Array | undefined)[] = []
-  readonly #hashes: (Uint8Array | undefined)[] = []
-  /** For pages in preorder (all but those joined from the earlier layout): the index of each node's last descendant (its subtree is nodes i..ends[i], one byte range). */
-  readonly #ends: (Uint8Array | undefined)[] = []
+  /**
+   * Per slot, one buffer (one object per page: four typed arrays a page made a full cache's JS
+   * heap ~840 bytes a page): the page's bytes (`#length[slot]` of them), then its nodes' hashes
+   * (32 bytes each, page order), then for pages in preorder (all but those joined from the
+   * earlier layout) the index of each node's last descendant (its subtree is nodes i..ends[i],
+   * one byte range), then each node's [start, end) in the page bytes as two u32le.
+   */
+  readonly #buf: (Uint8Array | undefined)[] = []
+  #length = new Int32Array(1024)
+  #count = new Uint8Array(1024)
+  /** PREORDER (ends are meaningful), ORPHAN (the copy of one node whose page left while another cached page still holds it). */
+  #flags = new Uint8Array(1024)
   readonly #freeSlots: number[] = []
-  /** Recency, least recent first, as a list over slots; orphan slots (below) are not in it. */
+  /** Recency, least recent first, as a list over slots; orphan slots are not in it. */
   #prev = new Int32Array(1024)
   #next = new Int32Array(1024)
-  /** 1 for a slot holding the copy of one node whose page left while another cached page still holds it. */
-  #orphan = new Uint8Array(1024)
   #oldest = -1
   #newest = -1
   /**
@@ -94,8 +102,26 @@ export class StateTreeStore implements TreeNodeReader {
     this.#db = db
     this.#maxNodes = maxNodes
     this.#maxBytes = maxBytes
-    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => this.#hashes[v >>> 5]!, offsetOf: (v) => (v & 31) * 32 }, { seed: this.#seed })
-    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => this.#hashes[slot]!, offsetOf: () => 0 }, { seed: this.#seed })
+    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => this.#buf[v >>> 5]!, offsetOf: (v) => this.#length[v >>> 5]! + (v & 31) * 32 }, { seed: this.#seed })
+    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => this.#buf[slot]!, offsetOf: (slot) => this.#length[slot]! }, { seed: this.#seed })
+  }
+
+  /** Where node `i` of `slot` starts in the page bytes. */
+  #start(slot: number, i: number): number {
+    const b = this.#buf[slot]!
+    const at = this.#length[slot]! + 33 * this.#count[slot]! + 8 * i
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+  }
+
+  #end(slot: number, i: number): number {
+    const b = this.#buf[slot]!
+    const at = this.#length[slot]! + 33 * this.#count[slot]! + 8 * i + 4
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+  }
+
+  /** The index of the last descendant of node `i` of `slot` (a page in preorder). */
+  #endOf(slot: number, i: number): number {
+    return this.#buf[slot]![this.#length[slot]! + 32 * this.#count[slot]! + i]!
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
@@ -107,9 +133,7 @@ export class StateTreeStore implements TreeNodeReader {
     const v = this.#nodes.get(bytes, at)
     if (v < 0) return undefined
     const slot = v >>> 5
-    const spans = this.#spans[slot]!
-    const i = (v & 31) * 2
-    return this.#bytes[slot]!.subarray(spans[i]!, spans[i + 1]!)
+    return this.#buf[slot]!.subarray(this.#start(slot, v & 31), this.#end(slot, v & 31))
   }
 
   get cachedNodes(): number {
@@ -190,7 +214,7 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   async #readPages(missing: Uint8Array[]): Promise<void> {
-    const found = await this.#getManyParallel(missing)
+    const found = await this.#db.getMany(Bucket.treePage, missing)
     const single: Uint8Array[] = []
     found.forEach((bytes, i) => {
       const hash = missing[i]!
@@ -198,19 +222,6 @@ export class StateTreeStore implements TreeNodeReader {
       else this.#addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
-  }
-
-  /**
-   * Pages by root, in order. classic-level runs one `getMany` on one libuv thread, key after key;
-   * a block at 1M keys reads ~2.5k pages from disk, so a large read is split over the pool's
-   * threads (libuv's default 4) rather than waited for on one.
-   */
-  async #getManyParallel(roots: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    if (roots.length < 2 * GET_MANY_CHUNK) return this.#db.getMany(Bucket.treePage, roots)
-    const per = Math.ceil(roots.length / Math.min(GET_MANY_THREADS, Math.floor(roots.length / GET_MANY_CHUNK)))
-    const parts: Promise<(Uint8Array | undefined)[]>[] = []
-    for (let from = 0; from < roots.length; from += per) parts.push(this.#db.getMany(Bucket.treePage, roots.slice(from, from + per)))
-    return (await Promise.all(parts)).flat()
   }
 
   /** Pages of the earlier layout (one entry per node, bucket `treeNode`): read a level of every page per `getMany`. */
@@ -247,26 +258,27 @@ export class StateTreeStore implements TreeNodeReader {
       spans[2 * i] = at
       spans[2 * i + 1] = at += n.bytes.length
     })
-    this.#addPage(bytes, spans, hashes, undefined)
+    this.#addPage(bytes, spans, hashes, nodes.length, undefined)
   }
 
-  /** Caches a page (its root is the first hash), or marks it recently used when cached. */
-  #addPage(bytes: Uint8Array, spans: Uint32Array, hashes: Uint8Array, ends: Uint8Array | undefined): void {
+  /** Caches a page of `count` nodes (its root is the first hash), or marks it recently used when cached. */
+  #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
     const cached = this.#pages.get(hashes, 0)
     if (cached >= 0) return this.#touch(cached)
-    const slot = this.#takeSlot(bytes, spans, hashes, ends)
+    const slot = this.#takeSlot(bytes, spans, hashes, count, ends)
     const nodes = this.#nodes
-    const count = spans.length / 2
+    const buf = this.#buf[slot]!
+    const at = bytes.length
     for (let i = 0; i < count; i++) {
-      const pos = nodes.find(hashes, i * 32)
-      if (pos < 0) nodes.insert(hashes, i * 32, slot * 32 + i)
+      const pos = nodes.find(buf, at + i * 32)
+      if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
       else {
         // A node already cached points into the newest page holding it.
         nodes.setCountAt(pos, nodes.countAt(pos) + 1)
         this.#relocate(pos, slot * 32 + i)
       }
     }
-    this.#pages.insert(hashes, 0, slot)
+    this.#pages.insert(buf, at, slot)
     this.#link(slot)
   }
 
@@ -274,11 +286,12 @@ export class StateTreeStore implements TreeNodeReader {
   #relocate(pos: number, value: number): void {
     const old = this.#nodes.valueAt(pos)
     this.#nodes.setValueAt(pos, value)
-    if (this.#orphan[old >>> 5] === 1) this.#freeSlot(old >>> 5)
+    if ((this.#flags[old >>> 5]! & ORPHAN) !== 0) this.#freeSlot(old >>> 5)
   }
 
-  #takeSlot(bytes: Uint8Array, spans: Uint32Array, hashes: Uint8Array, ends: Uint8Array | undefined): number {
-    const slot = this.#freeSlots.pop() ?? this.#bytes.length
+  /** A slot holding a copy of the page's bytes, hashes, ends (when given: a page in preorder) and spans. */
+  #takeSlot(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): number {
+    const slot = this.#freeSlots.pop() ?? this.#buf.length
     if (slot >= this.#prev.length) {
       const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
         const b = make(a.length * 2)
@@ -287,24 +300,34 @@ export class StateTreeStore implements TreeNodeReader {
       }
       this.#prev = grow(this.#prev, (n) => new Int32Array(n))
       this.#next = grow(this.#next, (n) => new Int32Array(n))
-      this.#orphan = grow(this.#orphan, (n) => new Uint8Array(n))
+      this.#length = grow(this.#length, (n) => new Int32Array(n))
+      this.#count = grow(this.#count, (n) => new Uint8Array(n))
+      this.#flags = grow(this.#flags, (n) => new Uint8Array(n))
     }
-    this.#bytes[slot] = bytes
-    this.#spans[slot] = spans
-    this.#hashes[slot] = hashes
-    this.#ends[slot] = ends
-    this.#orphan[slot] = 0
-    this.#slotBytes += bytes.length + spans.byteLength + hashes.length + (ends?.length ?? 0)
+    const length = bytes.length
+    const buf = new Uint8Array(length + 41 * count)
+    buf.set(bytes)
+    buf.set(hashes.subarray(0, 32 * count), length)
+    if (ends !== undefined) for (let i = 0; i < count; i++) buf[length + 32 * count + i] = ends[i]!
+    for (let i = 0, at = length + 33 * count; i < 2 * count; i++, at += 4) {
+      const v = spans[i]!
+      buf[at] = v & 0xff
+      buf[at + 1] = (v >>> 8) & 0xff
+      buf[at + 2] = (v >>> 16) & 0xff
+      buf[at + 3] = v >>> 24
+    }
+    this.#buf[slot] = buf
+    this.#length[slot] = length
+    this.#count[slot] = count
+    this.#flags[slot] = ends === undefined ? 0 : PREORDER
+    this.#slotBytes += buf.length
     return slot
   }
 
   #freeSlot(slot: number): void {
-    this.#slotBytes -= this.#bytes[slot]!.length + this.#spans[slot]!.byteLength + this.#hashes[slot]!.length + (this.#ends[slot]?.length ?? 0)
-    this.#bytes[slot] = undefined
-    this.#spans[slot] = undefined
-    this.#hashes[slot] = undefined
-    this.#ends[slot] = undefined
-    this.#orphan[slot] = 0
+    this.#slotBytes -= this.#buf[slot]!.length
+    this.#buf[slot] = undefined
+    this.#flags[slot] = 0
     this.#freeSlots.push(slot)
   }
 
@@ -341,9 +364,9 @@ export class StateTreeStore implements TreeNodeReader {
   #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
     const cached = this.#pages.get(root, 0)
     if (cached >= 0) return this.#touch(cached)
-    const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
-    const spans = new Uint32Array(PAGE_MAX_NODES * 2)
-    const ends = new Uint8Array(PAGE_MAX_NODES)
+    const hashes = PARSE_HASHES
+    const spans = PARSE_SPANS
+    const ends = PARSE_ENDS
     let count = 0
     let at = 0
     let ok = bytes[0] !== 0 && bytes.length >= 65
@@ -378,38 +401,38 @@ export class StateTreeStore implements TreeNodeReader {
       }
     }
     if (ok) visit(root, 0, false, 0)
-    if (ok && at === bytes.length) this.#addPage(bytes, spans.slice(0, count * 2), hashes.slice(0, count * 32), ends.slice(0, count))
+    if (ok && at === bytes.length) this.#addPage(bytes, spans, hashes, count, ends)
     else this.#addNodes(decodeTreePage(root, bytes).nodes)
   }
 
   #dropSlot(slot: number): void {
-    const hashes = this.#hashes[slot]!
-    const count = this.#spans[slot]!.length / 2
-    for (let i = 0; i < count; i++) this.#releaseNode(hashes, i, slot)
-    this.#pages.deleteAt(this.#pages.find(hashes, 0))
+    const count = this.#count[slot]!
+    for (let i = 0; i < count; i++) this.#releaseNode(slot, i)
+    this.#pages.deleteAt(this.#pages.find(this.#buf[slot]!, this.#length[slot]!))
     this.#unlink(slot)
     this.#freeSlot(slot)
   }
 
   /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
-  #releaseNode(hashes: Uint8Array, i: number, slot: number): void {
+  #releaseNode(slot: number, i: number): void {
     const nodes = this.#nodes
-    const pos = nodes.find(hashes, i * 32)
+    const buf = this.#buf[slot]!
+    const hashAt = this.#length[slot]! + i * 32
+    const pos = nodes.find(buf, hashAt)
     if (pos < 0) return
     const at = nodes.valueAt(pos)
     const pages = nodes.countAt(pos)
     if (pages <= 1) {
       nodes.deleteAt(pos)
-      if (this.#orphan[at >>> 5] === 1) this.#freeSlot(at >>> 5)
+      if ((this.#flags[at >>> 5]! & ORPHAN) !== 0) this.#freeSlot(at >>> 5)
       return
     }
     nodes.setCountAt(pos, pages - 1)
     if (at !== slot * 32 + i) return
     // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
-    const spans = this.#spans[slot]!
-    const own = this.#bytes[slot]!.slice(spans[2 * i]!, spans[2 * i + 1]!)
-    const orphan = this.#takeSlot(own, Uint32Array.of(0, own.length), hashes.slice(i * 32, i * 32 + 32), undefined)
-    this.#orphan[orphan] = 1
+    const own = buf.subarray(this.#start(slot, i), this.#end(slot, i))
+    const orphan = this.#takeSlot(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
+    this.#flags[orphan] = ORPHAN
     nodes.setValueAt(pos, orphan * 32)
   }
 
@@ -473,20 +496,19 @@ export class StateTreeStore implements TreeNodeReader {
         const at = this.#nodes.get(id, 0)
         const slot = at >>> 5
         const first = at & 31
-        const pageEnds = at < 0 ? undefined : this.#ends[slot]
         // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
         // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
-        if (pageEnds !== undefined && first > 0) {
-          const last = pageEnds[first]!
+        if (at >= 0 && (this.#flags[slot]! & PREORDER) !== 0 && first > 0) {
+          const last = this.#endOf(slot, first)
           const index = count
-          const from = this.#hashes[slot]!
+          const from = this.#buf[slot]!
           for (let k = first; k <= last; k++) {
-            pushHash(from, k * 32)
-            ends.push(pageEnds[k]! - first + index)
+            pushHash(from, this.#length[slot]! + k * 32)
+            ends.push(this.#endOf(slot, k) - first + index)
           }
           pieces.push({ slot, first, last })
-          const spans = this.#spans[slot]!
-          size += spans[2 * last + 1]! - spans[2 * first]! + (this.#bytes[slot]![spans[2 * first]!] === 0 ? 4 : 0)
+          const start = this.#start(slot, first)
+          size += this.#end(slot, last) - start + (from[start] === 0 ? 4 : 0)
           return
         }
       }
@@ -539,24 +561,23 @@ export class StateTreeStore implements TreeNodeReader {
         }
         // A range starts at its first node, or at that leaf's length prefix.
         const { slot, first, last } = piece
-        const fromBytes = this.#bytes[slot]!
-        const fromSpans = this.#spans[slot]!
-        const start = fromSpans[2 * first]! - (fromBytes[fromSpans[2 * first]!] === 0 ? 4 : 0)
-        const end = fromSpans[2 * last + 1]!
+        const fromBytes = this.#buf[slot]!
+        const first0 = this.#start(slot, first)
+        const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
+        const end = this.#end(slot, last)
         bytes.set(fromBytes.subarray(start, end), at)
         for (let k = first; k <= last; k++, n++) {
-          spans[2 * n] = fromSpans[2 * k]! - start + at
-          spans[2 * n + 1] = fromSpans[2 * k + 1]! - start + at
+          spans[2 * n] = this.#start(slot, k) - start + at
+          spans[2 * n + 1] = this.#end(slot, k) - start + at
         }
         at += end - start
       }
       ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
       this.written.pages++
       this.written.bytes += bytes.length
-      const pageHashes = hashes.slice(0, count * 32)
       const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
       const isNew = this.#pages.get(page.hash, 0) < 0
-      this.#addPage(bytes, spans, pageHashes, Uint8Array.from(ends))
+      this.#addPage(bytes, spans, hashes, count, ends)
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
