@@ -5,10 +5,9 @@ import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, Sta
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
 import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
+import { PAGE_MAX_NODES, type ParsedPage, parseStoredPage } from './parseStoredPage.ts'
 import { TreeNodeIndex } from './TreeNodeIndex.ts'
-
-/** A page holds at most 2^PAGE_LEVELS - 1 = 15 internal nodes and 16 leaves: a node's index in its page fits 5 bits. */
-const PAGE_MAX_NODES = 32
+import { TreePageSlots } from './TreePageSlots.ts'
 
 function isZeroAt(bytes: Uint8Array, at: number): boolean {
   for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
@@ -30,12 +29,7 @@ export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 
 /** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
-const PARSE_HASHES = new Uint8Array(PAGE_MAX_NODES * 32)
-const PARSE_SPANS = new Uint32Array(PAGE_MAX_NODES * 2)
-const PARSE_ENDS = new Uint8Array(PAGE_MAX_NODES)
-/** Slot flags. */
-const PREORDER = 1
-const ORPHAN = 2
+const PARSED: ParsedPage = { hashes: new Uint8Array(PAGE_MAX_NODES * 32), spans: new Uint32Array(PAGE_MAX_NODES * 2), ends: new Uint8Array(PAGE_MAX_NODES) }
 
 /** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
@@ -63,24 +57,7 @@ interface CopiedRange { slot: number; first: number; last: number }
  */
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
-  /**
-   * Per slot, one buffer (one object per page: four typed arrays a page made a full cache's JS
-   * heap ~840 bytes a page): the page's bytes (`#length[slot]` of them), then its nodes' hashes
-   * (32 bytes each, page order), then for pages in preorder (all but those joined from the
-   * earlier layout) the index of each node's last descendant (its subtree is nodes i..ends[i],
-   * one byte range), then each node's [start, end) in the page bytes as two u32le.
-   */
-  readonly #buf: (Uint8Array | undefined)[] = []
-  #length = new Int32Array(1024)
-  #count = new Uint8Array(1024)
-  /** PREORDER (ends are meaningful), ORPHAN (the copy of one node whose page left while another cached page still holds it). */
-  #flags = new Uint8Array(1024)
-  readonly #freeSlots: number[] = []
-  /** Recency, least recent first, as a list over slots; orphan slots are not in it. */
-  #prev = new Int32Array(1024)
-  #next = new Int32Array(1024)
-  #oldest = -1
-  #newest = -1
+  readonly #slots = new TreePageSlots()
   /**
    * Node hash → `slot * 32 + index` (the node is the index-th of the page in that slot; the newest
    * cached page holding it), with the count of cached pages holding it (an older root's page
@@ -92,8 +69,6 @@ export class StateTreeStore implements TreeNodeReader {
   readonly #seed = randomBytes(8)
   readonly #maxNodes: number
   readonly #maxBytes: number
-  /** Bytes the cached slots hold (page bytes, hashes, spans, ends). */
-  #slotBytes = 0
   /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
   #lastStaged: Uint8Array | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
@@ -102,26 +77,9 @@ export class StateTreeStore implements TreeNodeReader {
     this.#db = db
     this.#maxNodes = maxNodes
     this.#maxBytes = maxBytes
-    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => this.#buf[v >>> 5]!, offsetOf: (v) => this.#length[v >>> 5]! + (v & 31) * 32 }, { seed: this.#seed })
-    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => this.#buf[slot]!, offsetOf: (slot) => this.#length[slot]! }, { seed: this.#seed })
-  }
-
-  /** Where node `i` of `slot` starts in the page bytes. */
-  #start(slot: number, i: number): number {
-    const b = this.#buf[slot]!
-    const at = this.#length[slot]! + 33 * this.#count[slot]! + 8 * i
-    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
-  }
-
-  #end(slot: number, i: number): number {
-    const b = this.#buf[slot]!
-    const at = this.#length[slot]! + 33 * this.#count[slot]! + 8 * i + 4
-    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
-  }
-
-  /** The index of the last descendant of node `i` of `slot` (a page in preorder). */
-  #endOf(slot: number, i: number): number {
-    return this.#buf[slot]![this.#length[slot]! + 32 * this.#count[slot]! + i]!
+    const slots = this.#slots
+    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => slots.buf(v >>> 5), offsetOf: (v) => slots.hashAt(v >>> 5, v & 31) }, { seed: this.#seed })
+    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => slots.buf(slot), offsetOf: (slot) => slots.hashAt(slot, 0) }, { seed: this.#seed })
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
@@ -133,7 +91,7 @@ export class StateTreeStore implements TreeNodeReader {
     const v = this.#nodes.get(bytes, at)
     if (v < 0) return undefined
     const slot = v >>> 5
-    return this.#buf[slot]!.subarray(this.#start(slot, v & 31), this.#end(slot, v & 31))
+    return this.#slots.buf(slot).subarray(this.#slots.start(slot, v & 31), this.#slots.end(slot, v & 31))
   }
 
   get cachedNodes(): number {
@@ -146,7 +104,7 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Bytes the cache holds: its pages and the two indexes. */
   get cachedBytes(): number {
-    return this.#slotBytes + (this.#nodes.capacity + this.#pages.capacity) * 10
+    return this.#slots.bytes + (this.#nodes.capacity + this.#pages.capacity) * 10
   }
 
   /**
@@ -207,7 +165,7 @@ export class StateTreeStore implements TreeNodeReader {
     for (const hash of roots) {
       const slot = this.#pages.get(hash, 0)
       if (slot < 0) missing.push(hash)
-      else this.#touch(slot)
+      else this.#slots.touch(slot)
     }
     if (missing.length === 0) return undefined
     return this.#readPages(missing)
@@ -264,10 +222,10 @@ export class StateTreeStore implements TreeNodeReader {
   /** Caches a page of `count` nodes (its root is the first hash), or marks it recently used when cached. */
   #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
     const cached = this.#pages.get(hashes, 0)
-    if (cached >= 0) return this.#touch(cached)
-    const slot = this.#takeSlot(bytes, spans, hashes, count, ends)
+    if (cached >= 0) return this.#slots.touch(cached)
+    const slot = this.#slots.take(bytes, spans, hashes, count, ends)
     const nodes = this.#nodes
-    const buf = this.#buf[slot]!
+    const buf = this.#slots.buf(slot)
     const at = bytes.length
     for (let i = 0; i < count; i++) {
       const pos = nodes.find(buf, at + i * 32)
@@ -279,81 +237,14 @@ export class StateTreeStore implements TreeNodeReader {
       }
     }
     this.#pages.insert(buf, at, slot)
-    this.#link(slot)
+    this.#slots.link(slot)
   }
 
   /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
   #relocate(pos: number, value: number): void {
     const old = this.#nodes.valueAt(pos)
     this.#nodes.setValueAt(pos, value)
-    if ((this.#flags[old >>> 5]! & ORPHAN) !== 0) this.#freeSlot(old >>> 5)
-  }
-
-  /** A slot holding a copy of the page's bytes, hashes, ends (when given: a page in preorder) and spans. */
-  #takeSlot(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): number {
-    const slot = this.#freeSlots.pop() ?? this.#buf.length
-    if (slot >= this.#prev.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2)
-        b.set(a)
-        return b
-      }
-      this.#prev = grow(this.#prev, (n) => new Int32Array(n))
-      this.#next = grow(this.#next, (n) => new Int32Array(n))
-      this.#length = grow(this.#length, (n) => new Int32Array(n))
-      this.#count = grow(this.#count, (n) => new Uint8Array(n))
-      this.#flags = grow(this.#flags, (n) => new Uint8Array(n))
-    }
-    const length = bytes.length
-    const buf = new Uint8Array(length + 41 * count)
-    buf.set(bytes)
-    buf.set(hashes.subarray(0, 32 * count), length)
-    if (ends !== undefined) for (let i = 0; i < count; i++) buf[length + 32 * count + i] = ends[i]!
-    for (let i = 0, at = length + 33 * count; i < 2 * count; i++, at += 4) {
-      const v = spans[i]!
-      buf[at] = v & 0xff
-      buf[at + 1] = (v >>> 8) & 0xff
-      buf[at + 2] = (v >>> 16) & 0xff
-      buf[at + 3] = v >>> 24
-    }
-    this.#buf[slot] = buf
-    this.#length[slot] = length
-    this.#count[slot] = count
-    this.#flags[slot] = ends === undefined ? 0 : PREORDER
-    this.#slotBytes += buf.length
-    return slot
-  }
-
-  #freeSlot(slot: number): void {
-    this.#slotBytes -= this.#buf[slot]!.length
-    this.#buf[slot] = undefined
-    this.#flags[slot] = 0
-    this.#freeSlots.push(slot)
-  }
-
-  /** Appends a slot to the recency list (newest). */
-  #link(slot: number): void {
-    this.#prev[slot] = this.#newest
-    this.#next[slot] = -1
-    if (this.#newest >= 0) this.#next[this.#newest] = slot
-    else this.#oldest = slot
-    this.#newest = slot
-  }
-
-  #unlink(slot: number): void {
-    const prev = this.#prev[slot]!
-    const next = this.#next[slot]!
-    if (prev >= 0) this.#next[prev] = next
-    else this.#oldest = next
-    if (next >= 0) this.#prev[next] = prev
-    else this.#newest = prev
-  }
-
-  /** A load crossed a cached page: it becomes the most recent. */
-  #touch(slot: number): void {
-    if (this.#newest === slot) return
-    this.#unlink(slot)
-    this.#link(slot)
+    if (this.#slots.isOrphan(old >>> 5)) this.#slots.free(old >>> 5)
   }
 
   /**
@@ -363,76 +254,40 @@ export class StateTreeStore implements TreeNodeReader {
    */
   #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
     const cached = this.#pages.get(root, 0)
-    if (cached >= 0) return this.#touch(cached)
-    const hashes = PARSE_HASHES
-    const spans = PARSE_SPANS
-    const ends = PARSE_ENDS
-    let count = 0
-    let at = 0
-    let ok = bytes[0] !== 0 && bytes.length >= 65
-    const visit = (src: Uint8Array, from: number, leaf: boolean, rel: number): void => {
-      if (count >= PAGE_MAX_NODES) return void (ok = false)
-      const index = count
-      for (let k = 0; k < 32; k++) hashes[index * 32 + k] = src[from + k]!
-      walk(leaf, rel)
-      ends[index] = count - 1
-    }
-    const walk = (leaf: boolean, rel: number): void => {
-      const index = count++
-      if (leaf) {
-        if (at + 4 > bytes.length) return void (ok = false)
-        const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!
-        at += 4
-        if (at + length > bytes.length || length < 67 || bytes[at] !== 0) return void (ok = false)
-        spans[2 * index] = at
-        spans[2 * index + 1] = at += length
-        return
-      }
-      const start = at
-      const tag = bytes[start]!
-      if (start + 65 > bytes.length || (tag & 1) !== 1 || tag > 7) return void (ok = false)
-      at += 65
-      spans[2 * index] = start
-      spans[2 * index + 1] = at
-      for (let side = 0; side < 2 && ok; side++) {
-        const h = start + 1 + 32 * side
-        const childLeaf = (tag & (2 << side)) !== 0
-        if (!isZeroAt(bytes, h) && inPageAt(childLeaf, rel + 1)) visit(bytes, h, childLeaf, rel + 1)
-      }
-    }
-    if (ok) visit(root, 0, false, 0)
-    if (ok && at === bytes.length) this.#addPage(bytes, spans, hashes, count, ends)
+    if (cached >= 0) return this.#slots.touch(cached)
+    const count = parseStoredPage(root, bytes, PARSED)
+    if (count > 0) this.#addPage(bytes, PARSED.spans, PARSED.hashes, count, PARSED.ends)
     else this.#addNodes(decodeTreePage(root, bytes).nodes)
   }
 
   #dropSlot(slot: number): void {
-    const count = this.#count[slot]!
+    const count = this.#slots.count(slot)
     for (let i = 0; i < count; i++) this.#releaseNode(slot, i)
-    this.#pages.deleteAt(this.#pages.find(this.#buf[slot]!, this.#length[slot]!))
-    this.#unlink(slot)
-    this.#freeSlot(slot)
+    this.#pages.deleteAt(this.#pages.find(this.#slots.buf(slot), this.#slots.hashAt(slot, 0)))
+    this.#slots.unlink(slot)
+    this.#slots.free(slot)
   }
 
   /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
   #releaseNode(slot: number, i: number): void {
     const nodes = this.#nodes
-    const buf = this.#buf[slot]!
-    const hashAt = this.#length[slot]! + i * 32
+    const buf = this.#slots.buf(slot)
+    const hashAt = this.#slots.hashAt(slot, 0) + i * 32
     const pos = nodes.find(buf, hashAt)
     if (pos < 0) return
     const at = nodes.valueAt(pos)
     const pages = nodes.countAt(pos)
     if (pages <= 1) {
       nodes.deleteAt(pos)
-      if ((this.#flags[at >>> 5]! & ORPHAN) !== 0) this.#freeSlot(at >>> 5)
+      if (this.#slots.isOrphan(at >>> 5)) this.#slots.free(at >>> 5)
       return
     }
     nodes.setCountAt(pos, pages - 1)
     if (at !== slot * 32 + i) return
     // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
-    const own = buf.subarray(this.#start(slot, i), this.#end(slot, i))
-    const orphan = this.#takeSlot(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
-    this.#flags[orphan] = ORPHAN
+    const own = buf.subarray(this.#slots.start(slot, i), this.#slots.end(slot, i))
+    const orphan = this.#slots.take(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
+    this.#slots.markOrphan(orphan)
     nodes.setValueAt(pos, orphan * 32)
   }
 
@@ -498,17 +353,17 @@ export class StateTreeStore implements TreeNodeReader {
         const first = at & 31
         // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
         // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
-        if (at >= 0 && (this.#flags[slot]! & PREORDER) !== 0 && first > 0) {
-          const last = this.#endOf(slot, first)
+        if (at >= 0 && this.#slots.isPreorder(slot) && first > 0) {
+          const last = this.#slots.lastDescendant(slot, first)
           const index = count
-          const from = this.#buf[slot]!
+          const from = this.#slots.buf(slot)
           for (let k = first; k <= last; k++) {
-            pushHash(from, this.#length[slot]! + k * 32)
-            ends.push(this.#endOf(slot, k) - first + index)
+            pushHash(from, this.#slots.hashAt(slot, 0) + k * 32)
+            ends.push(this.#slots.lastDescendant(slot, k) - first + index)
           }
           pieces.push({ slot, first, last })
-          const start = this.#start(slot, first)
-          size += this.#end(slot, last) - start + (from[start] === 0 ? 4 : 0)
+          const start = this.#slots.start(slot, first)
+          size += this.#slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
           return
         }
       }
@@ -561,14 +416,14 @@ export class StateTreeStore implements TreeNodeReader {
         }
         // A range starts at its first node, or at that leaf's length prefix.
         const { slot, first, last } = piece
-        const fromBytes = this.#buf[slot]!
-        const first0 = this.#start(slot, first)
+        const fromBytes = this.#slots.buf(slot)
+        const first0 = this.#slots.start(slot, first)
         const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
-        const end = this.#end(slot, last)
+        const end = this.#slots.end(slot, last)
         bytes.set(fromBytes.subarray(start, end), at)
         for (let k = first; k <= last; k++, n++) {
-          spans[2 * n] = this.#start(slot, k) - start + at
-          spans[2 * n + 1] = this.#end(slot, k) - start + at
+          spans[2 * n] = this.#slots.start(slot, k) - start + at
+          spans[2 * n + 1] = this.#slots.end(slot, k) - start + at
         }
         at += end - start
       }
@@ -589,6 +444,6 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
   trim(): void {
-    while (this.#oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#oldest)
+    while (this.#slots.oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#slots.oldest)
   }
 }
