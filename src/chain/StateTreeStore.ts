@@ -19,12 +19,13 @@ const hexAt = (bytes: Uint8Array, at: number): string => Buffer.from(bytes.subar
 /** Where a page's walk stops: the child `rel` levels below the page root (flags from its parent's tag) is in the page. */
 const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
 
-/** How many tree nodes stay in memory between blocks, at most (tests bound it tightly; nodes use ~130 bytes each with their index). */
+/** How many tree nodes stay in memory between blocks, at most (tests bound it tightly; the byte budget is the default bound). */
 export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
 /**
- * How many bytes of tree pages (node bytes, hashes, spans, index) stay in memory between blocks:
- * the internal nodes of a 1M-key tree and most of its leaf pages (~2M nodes at ~130 bytes), well
- * inside the 512 MB a node may use.
+ * How many bytes of tree pages (node bytes, hashes, spans, both indexes: `cachedBytes`) stay in
+ * memory between blocks: ~1.8M of the ~2M nodes of a 1M-key tree (all of its internal pages,
+ * ~150 bytes a node), about 300 MB of process memory with the pages' JS objects (docs/design.md
+ * "A cache with no object per node").
  */
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 
