@@ -187,6 +187,8 @@ async function measure(count: number) {
     profiler.disconnect()
   }
   const tree = importer.store.tree.written
+  const treeCacheMB = importer.store.tree.cachedBytes / 2 ** 20
+  const treeCacheNodes = importer.store.tree.cachedNodes
   const treeWrites = { treePagesPerBlock: (tree.pages - written.pages) / blocks.length, treeNodesPerBlock: (tree.nodes - written.nodes) / blocks.length, treeKBPerBlock: (tree.bytes - written.bytes) / blocks.length / 1024 }
   await importer.close()
   const cold = reopenInChild(importerDir)
@@ -195,7 +197,7 @@ async function measure(count: number) {
   for (let i = 0; i < verifyRuns; i++) verifyStateProof(root, proof!)
   const proofVerifyUs = ((performance.now() - tv) * 1000) / verifyRuns
   for (const d of [filled.dir, importerDir]) rmSync(d, { recursive: true, force: true })
-  return { importMsPerBlock: median(perBlock), importCpuMsPerBlock: median(perBlockCpu), importMainCpuMsPerBlock: median(perBlockMainCpu), fillMs, ...cold, ...treeWrites, proofBytes: encode(StateProof, proof!).length, proofDepth: proof!.siblings.length, proofVerifyUs }
+  return { treeCacheMB, treeCacheNodes, importMsPerBlock: median(perBlock), importCpuMsPerBlock: median(perBlockCpu), importMainCpuMsPerBlock: median(perBlockMainCpu), fillMs, ...cold, ...treeWrites, proofBytes: encode(StateProof, proof!).length, proofDepth: proof!.siblings.length, proofVerifyUs }
 }
 
 try {
@@ -225,6 +227,9 @@ try {
     treeNodesPerBlock1M: round(large.treeNodesPerBlock),
     treeKBPerBlock10k: round(small.treeKBPerBlock),
     treeKBPerBlock1M: round(large.treeKBPerBlock),
+    // What the importer's tree cache held after the 1M blocks (pages and index; bounded by DEFAULT_TREE_CACHE_BYTES).
+    treeCacheMB1M: round(large.treeCacheMB),
+    treeCacheNodes1M: large.treeCacheNodes,
     reopenMs1M: round(large.reopenMs),
     rssMB1M: round(large.rssMB),
     proofBytes: large.proofBytes,

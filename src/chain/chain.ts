@@ -427,13 +427,17 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     }
     // The values and tree paths of the keys the block names are loaded first; what the
     // transition still misses is loaded and the pure run repeated (withLoaded).
-    const result = await this.store.load(computeTouchedKeys(block.entries, block.header.proposer))
+    const loading = this.store.load(computeTouchedKeys(block.entries, block.header.proposer))
+    // This thread's signature checks run while those reads are under way on libuv's threads.
+    const checked = signatures.finish()
+    checked.catch(() => undefined)
+    const result = await loading
       .then(() => this.store.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))))
       .catch(async (e: unknown) => {
-        await signatures.finish().catch(() => undefined)
+        await checked.catch(() => undefined)
         throw e
       })
-    await signatures.finish()
+    await checked
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }

@@ -232,4 +232,31 @@ describe('StateTreeStore: the tree stored as pages', () => {
       for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
     }), { numRuns: 30 })
   }, 120_000)
+
+  it('a page evicted while another cached page still holds some of its nodes leaves those nodes readable (and the cache within its bound)', async () => {
+    const dir = dataDir()
+    const db = await dir.open()
+    const fill = Array.from({ length: 600 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 5]), value: new Uint8Array([1]) }))
+    const memory = memoryRoots([fill, [{ key: fill[7]!.key, value: new Uint8Array([2]) }]])
+    const [root0, root1] = memory.roots as [Uint8Array, Uint8Array]
+    const writer = new StateTreeStore(db)
+    await commit(writer, db, EMPTY_TREE_ROOT, fill)
+    await commit(writer, db, root0, [{ key: fill[7]!.key, value: new Uint8Array([2]) }])
+    const keys = fill.slice(0, 40).map((w) => w.key)
+    // How many nodes the head's pages on those paths hold: the bound, so a trim keeps those and drops the rest.
+    const probe = new StateTreeStore(db)
+    await probe.load(root1, keys)
+    const headNodes = probe.cachedNodes
+    const store = new StateTreeStore(db, headNodes)
+    await store.load(root1, keys)
+    // The older root's pages on the same paths share most nodes with the head's; loaded last, they hold those nodes' location.
+    await store.load(root0, keys)
+    expect(store.cachedNodes).toBeGreaterThan(headNodes)
+    // The head's pages become the most recent again, so the trim drops the older pages, with the nodes located in them.
+    await store.load(root1, keys)
+    store.trim()
+    expect(store.cachedNodes).toBeLessThanOrEqual(headNodes)
+    // Every head path is still read from the cache alone (no load), node for node as in memory.
+    for (const key of keys) expect(proofHex(computeStateProof(store, root1, key))).toBe(proofHex(computeStateProof(memory.nodes, root1, key)))
+  })
 })

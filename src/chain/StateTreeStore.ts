@@ -1,0 +1,450 @@
+import { randomBytes } from 'node:crypto'
+
+import { equalBytes } from '../crypto/index.ts'
+import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
+import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
+import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
+import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
+import { PAGE_MAX_NODES, type ParsedPage, parseStoredPage } from './parseStoredPage.ts'
+import { TreeNodeIndex } from './TreeNodeIndex.ts'
+import { TreePageSlots } from './TreePageSlots.ts'
+
+function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+const hexAt = (bytes: Uint8Array, at: number): string => Buffer.from(bytes.subarray(at, at + 32)).toString('hex')
+
+/** Where a page's walk stops: the child `rel` levels below the page root (flags from its parent's tag) is in the page. */
+const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
+
+/** How many tree nodes stay in memory between blocks, at most (tests bound it tightly; the byte budget is the default bound). */
+export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
+/**
+ * How many bytes of tree pages (node bytes, hashes, spans, both indexes: `cachedBytes`) stay in
+ * memory between blocks: ~1.8M of the ~2M nodes of a 1M-key tree (all of its internal pages,
+ * ~150 bytes a node), about 300 MB of process memory with the pages' JS objects (docs/design.md
+ * "A cache with no object per node").
+ */
+export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
+
+/** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
+const PARSED: ParsedPage = { hashes: new Uint8Array(PAGE_MAX_NODES * 32), spans: new Uint32Array(PAGE_MAX_NODES * 2), ends: new Uint8Array(PAGE_MAX_NODES) }
+
+/** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
+interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
+
+/** A run of an unchanged subtree to copy from a cached page while encoding a rewritten one: nodes first..last of `slot`. */
+interface CopiedRange { slot: number; first: number; last: number }
+
+/**
+ * The state tree's nodes on disk behind a bounded in-memory cache. Stored as pages (classic-level
+ * bucket `treePage`, src/state/stateTree/treePage.ts: a page root's subtree four levels deep in
+ * one entry, content-addressed by the page root's hash); nodes of data dirs written before pages,
+ * and of state-sync chunks, are single entries in bucket `treeNode` and are read as pages of one
+ * node level by level (a block that changes them writes pages: the data dir converts as it goes).
+ * The pure tree code reads the cache synchronously; what it misses it names (StateTreeError
+ * NOT_LOADED), `load` fetches the pages on those paths with one `getMany` per page level, and the
+ * caller runs again. The cache holds whole pages (a page rewritten by a block needs its unchanged
+ * nodes); `trim` (after a commit, never between a load and its run) drops the least recently
+ * loaded pages, so the top pages, which every block's paths cross, stay in memory.
+ *
+ * No JS object per node (session 8): a cached page is a slot holding three typed arrays (its
+ * bytes, each node's span in them, each node's hash); nodes and pages are found through two
+ * typed-array hash tables (TreeNodeIndex) whose keys are those hashes, and recency is a linked
+ * list in typed arrays. At 1M keys a Map of latin1 ids and a string per node made the garbage
+ * collector's work grow with the cache.
+ */
+export class StateTreeStore implements TreeNodeReader {
+  readonly #db: Db
+  readonly #slots = new TreePageSlots()
+  /**
+   * Node hash → `slot * 32 + index` (the node is the index-th of the page in that slot; the newest
+   * cached page holding it), with the count of cached pages holding it (an older root's page
+   * loaded beside the head's shares nodes with it).
+   */
+  readonly #nodes: TreeNodeIndex
+  /** Page root hash → slot. */
+  readonly #pages: TreeNodeIndex
+  readonly #seed = randomBytes(8)
+  readonly #maxNodes: number
+  readonly #maxBytes: number
+  /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
+  #lastStaged: Uint8Array | undefined
+  /** Pages and nodes written since open (for benchmarks: entries per block). */
+  readonly written = { pages: 0, nodes: 0, bytes: 0 }
+  constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES, maxBytes = DEFAULT_TREE_CACHE_BYTES) {
+    this.#db = db
+    this.#maxNodes = maxNodes
+    this.#maxBytes = maxBytes
+    const slots = this.#slots
+    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => slots.buf(v >>> 5), offsetOf: (v) => slots.hashAt(v >>> 5, v & 31) }, { seed: this.#seed })
+    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => slots.buf(slot), offsetOf: (slot) => slots.hashAt(slot, 0) }, { seed: this.#seed })
+  }
+
+  node(hash: Uint8Array): Uint8Array | undefined {
+    return this.#readAt(hash, 0)
+  }
+
+  /** The cached node whose hash is `bytes[at..at+32)` (a view into its page), or undefined. */
+  #readAt(bytes: Uint8Array, at: number): Uint8Array | undefined {
+    const v = this.#nodes.get(bytes, at)
+    if (v < 0) return undefined
+    const slot = v >>> 5
+    return this.#slots.buf(slot).subarray(this.#slots.start(slot, v & 31), this.#slots.end(slot, v & 31))
+  }
+
+  get cachedNodes(): number {
+    return this.#nodes.size
+  }
+
+  get cachedPages(): number {
+    return this.#pages.size
+  }
+
+  /** Bytes the cache holds: its pages and the two indexes. */
+  get cachedBytes(): number {
+    return this.#slots.bytes + (this.#nodes.capacity + this.#pages.capacity) * 10
+  }
+
+  /**
+   * What is stored under a hash, without caching it (state-sync serving walks whole ranges): the
+   * page it roots (which reads as its root node, and whose other nodes the walk keeps:
+   * computeStateChunk), else the node. Every node a walk from a root reaches is a page root or in
+   * the page of one it read before.
+   */
+  async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    const cached = this.#readAt(hash, 0)
+    return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
+  }
+
+  /**
+   * Loads into the cache every page on the paths of `keys` in the tree at `root`. The cached levels
+   * are walked before the first await, so the first read from disk is under way when this returns
+   * and the caller can work meanwhile (block import checks signatures while the pages load).
+   */
+  async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
+    if (isZero(root)) return
+    let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
+    while (frontier.length > 0) {
+      const reading = this.#fetchPages(frontier.map((f) => f.hash))
+      if (reading !== undefined) await reading
+      const next: PageStep[] = []
+      for (const f of frontier) this.#descend(f, next)
+      frontier = next
+    }
+  }
+
+  /** The paths of `step` through its page: the next pages they reach go to `next`. */
+  #descend(step: PageStep, next: PageStep[]): void {
+    const walk = (src: Uint8Array, at: number, paths: Uint8Array[], depth: number, rel: number): void => {
+      const bytes = this.#readAt(src, at)
+      // Trimmed by a commit while this load awaited: the run misses it and loads again.
+      if (bytes === undefined) return
+      const tag = bytes[0]!
+      if ((tag & 1) === 0) return
+      if (tag > 7 || bytes.length < 65) decodeTreeNode(src.slice(at, at + 32), bytes)
+      const left: Uint8Array[] = []
+      const right: Uint8Array[] = []
+      for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
+      for (let side = 0; side < 2; side++) {
+        const sub = side === 0 ? left : right
+        const h = 1 + 32 * side
+        // Empty subtrees and leaves end a path (a leaf is in its parent's page).
+        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(bytes, h, sub, depth + 1, rel + 1)
+        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
+      }
+    }
+    walk(step.hash, 0, step.paths, step.depth, 0)
+  }
+
+  /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level); undefined when all are cached. */
+  #fetchPages(roots: readonly Uint8Array[]): Promise<void> | undefined {
+    const missing: Uint8Array[] = []
+    for (const hash of roots) {
+      const slot = this.#pages.get(hash, 0)
+      if (slot < 0) missing.push(hash)
+      else this.#slots.touch(slot)
+    }
+    if (missing.length === 0) return undefined
+    return this.#readPages(missing)
+  }
+
+  async #readPages(missing: Uint8Array[]): Promise<void> {
+    const found = await this.#db.getMany(Bucket.treePage, missing)
+    const single: Uint8Array[] = []
+    found.forEach((bytes, i) => {
+      const hash = missing[i]!
+      if (bytes === undefined) single.push(hash)
+      else this.#addStoredPage(hash, bytes)
+    })
+    if (single.length > 0) await this.#fetchSingleNodePages(single)
+  }
+
+  /** Pages of the earlier layout (one entry per node, bucket `treeNode`): read a level of every page per `getMany`. */
+  async #fetchSingleNodePages(roots: readonly Uint8Array[]): Promise<void> {
+    const pages: TreeNodeWrite[][] = roots.map(() => [])
+    let level = roots.map((hash, page) => ({ page, hash, rel: 0 }))
+    while (level.length > 0) {
+      const found = await this.#db.getMany(Bucket.treeNode, level.map((l) => l.hash))
+      const next: typeof level = []
+      level.forEach((l, i) => {
+        const bytes = found[i]
+        if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing from the database', { hash: Buffer.from(l.hash).toString('hex') })
+        pages[l.page]!.push({ hash: l.hash, bytes })
+        const node = decodeTreeNode(l.hash, bytes)
+        if (node.kind === 'internal') for (const child of [node.left, node.right]) if (inPage(child, l.rel + 1)) next.push({ page: l.page, hash: child.hash, rel: l.rel + 1 })
+      })
+      level = next
+    }
+    for (const nodes of pages) this.#addNodes(nodes)
+  }
+
+  /** Caches a page given as separate nodes, its root first (joined into one buffer). */
+  #addNodes(nodes: readonly TreeNodeWrite[]): void {
+    if (nodes.length > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(nodes[0]!.hash).toString('hex') })
+    let size = 0
+    for (const n of nodes) size += n.bytes.length
+    const bytes = new Uint8Array(size)
+    const spans = new Uint32Array(nodes.length * 2)
+    const hashes = new Uint8Array(nodes.length * 32)
+    let at = 0
+    nodes.forEach((n, i) => {
+      bytes.set(n.bytes, at)
+      hashes.set(n.hash, i * 32)
+      spans[2 * i] = at
+      spans[2 * i + 1] = at += n.bytes.length
+    })
+    this.#addPage(bytes, spans, hashes, nodes.length, undefined)
+  }
+
+  /** Caches a page of `count` nodes (its root is the first hash), or marks it recently used when cached. */
+  #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
+    const cached = this.#pages.get(hashes, 0)
+    if (cached >= 0) return this.#slots.touch(cached)
+    const slot = this.#slots.take(bytes, spans, hashes, count, ends)
+    const nodes = this.#nodes
+    const buf = this.#slots.buf(slot)
+    const at = bytes.length
+    for (let i = 0; i < count; i++) {
+      const pos = nodes.find(buf, at + i * 32)
+      if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
+      else {
+        // A node already cached points into the newest page holding it.
+        nodes.setCountAt(pos, nodes.countAt(pos) + 1)
+        this.#relocate(pos, slot * 32 + i)
+      }
+    }
+    this.#pages.insert(buf, at, slot)
+    this.#slots.link(slot)
+  }
+
+  /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
+  #relocate(pos: number, value: number): void {
+    const old = this.#nodes.valueAt(pos)
+    this.#nodes.setValueAt(pos, value)
+    if (this.#slots.isOrphan(old >>> 5)) this.#slots.free(old >>> 5)
+  }
+
+  /**
+   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with hashes copied from
+   * the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
+   * Anything that does not parse goes through decodeTreePage, which names the fault.
+   */
+  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
+    const cached = this.#pages.get(root, 0)
+    if (cached >= 0) return this.#slots.touch(cached)
+    const count = parseStoredPage(root, bytes, PARSED)
+    if (count > 0) this.#addPage(bytes, PARSED.spans, PARSED.hashes, count, PARSED.ends)
+    else this.#addNodes(decodeTreePage(root, bytes).nodes)
+  }
+
+  #dropSlot(slot: number): void {
+    const count = this.#slots.count(slot)
+    for (let i = 0; i < count; i++) this.#releaseNode(slot, i)
+    this.#pages.deleteAt(this.#pages.find(this.#slots.buf(slot), this.#slots.hashAt(slot, 0)))
+    this.#slots.unlink(slot)
+    this.#slots.free(slot)
+  }
+
+  /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
+  #releaseNode(slot: number, i: number): void {
+    const nodes = this.#nodes
+    const buf = this.#slots.buf(slot)
+    const hashAt = this.#slots.hashAt(slot, 0) + i * 32
+    const pos = nodes.find(buf, hashAt)
+    if (pos < 0) return
+    const at = nodes.valueAt(pos)
+    const pages = nodes.countAt(pos)
+    if (pages <= 1) {
+      nodes.deleteAt(pos)
+      if (this.#slots.isOrphan(at >>> 5)) this.#slots.free(at >>> 5)
+      return
+    }
+    nodes.setCountAt(pos, pages - 1)
+    if (at !== slot * 32 + i) return
+    // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
+    const own = buf.subarray(this.#slots.start(slot, i), this.#slots.end(slot, i))
+    const orphan = this.#slots.take(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
+    this.#slots.markOrphan(orphan)
+    nodes.setValueAt(pos, orphan * 32)
+  }
+
+  /**
+   * Runs `run` (a pure computation over this cache) until it no longer misses nodes: each miss
+   * loads every path the computation named. Two runs suffice when nothing is trimmed between.
+   */
+  async withLoaded<T>(run: () => T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return run()
+      } catch (err) {
+        if (!(err instanceof StateTreeError) || err.code !== 'NOT_LOADED' || err.details.root === undefined || attempt >= 3) throw err
+        await this.load(err.details.root, err.details.keys)
+      }
+    }
+  }
+
+  /** Proofs of `keys` in the tree at `root` (any committed root: nodes are never overwritten). */
+  async prove(root: Uint8Array, keys: readonly Uint8Array[]): Promise<StateProof[]> {
+    // Every path first: a run names only the first key it misses, and withLoaded retries a few times only.
+    await this.load(root, keys)
+    return this.withLoaded(() => keys.map((key) => computeStateProof(this, root, key)))
+  }
+
+  /**
+   * A committed block's tree: the pages its new root rewrote (those whose root is among `nodes`,
+   * the nodes the block added: a new node's ancestors are new too), as batch ops; they join the
+   * cache (the next block reads them) in place of the versions they replace. A page's unchanged
+   * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
+   */
+  stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
+    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#seed })
+    nodes.forEach((n, i) => {
+      const pos = added.find(n.hash)
+      if (pos < 0) added.insert(n.hash, 0, i)
+      else added.setValueAt(pos, i)
+    })
+    this.written.nodes += added.size
+    const freshOf = (hash: Uint8Array): Uint8Array | undefined => {
+      const i = added.get(hash)
+      return i < 0 ? undefined : nodes[i]!.bytes
+    }
+    const ops: BatchOp[] = []
+    // Each rewritten page with the root of the page it replaces (same place in the last staged tree), when known.
+    const pending: { hash: Uint8Array; replaces: Uint8Array | undefined }[] = added.get(root) >= 0 ? [{ hash: root, replaces: this.#lastStaged }] : []
+    // One page's nodes in preorder (encodeTreePage's order and bytes; hashes copied from the parents' bytes), as
+    // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
+    const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
+    let pieces: (Uint8Array | CopiedRange)[] = []
+    let ends: number[] = []
+    let count = 0
+    let size = 0
+    const pushHash = (src: Uint8Array, from: number): void => {
+      if (count >= PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
+      hashes.set(src.subarray(from, from + 32), count++ * 32)
+    }
+    const visit = (id: Uint8Array, rel: number, replacedId: Uint8Array | undefined): void => {
+      const fresh = freshOf(id)
+      if (fresh === undefined && rel > 0) {
+        const at = this.#nodes.get(id, 0)
+        const slot = at >>> 5
+        const first = at & 31
+        // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
+        // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
+        if (at >= 0 && this.#slots.isPreorder(slot) && first > 0) {
+          const last = this.#slots.lastDescendant(slot, first)
+          const index = count
+          const from = this.#slots.buf(slot)
+          for (let k = first; k <= last; k++) {
+            pushHash(from, this.#slots.hashAt(slot, 0) + k * 32)
+            ends.push(this.#slots.lastDescendant(slot, k) - first + index)
+          }
+          pieces.push({ slot, first, last })
+          const start = this.#slots.start(slot, first)
+          size += this.#slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
+          return
+        }
+      }
+      const bytes = fresh ?? this.#readAt(id, 0)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(id, 0) })
+      const index = count
+      pushHash(id, 0)
+      ends.push(index)
+      pieces.push(bytes)
+      const tag = bytes[0]!
+      size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
+      if ((tag & 1) === 0) return
+      // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
+      const replaced = fresh === undefined || replacedId === undefined || equalBytes(replacedId, id) ? undefined : this.#readAt(replacedId, 0)
+      for (let side = 0; side < 2; side++) {
+        const h = 1 + 32 * side
+        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? replaced.subarray(h, h + 32) : undefined
+        if (isZeroAt(bytes, h)) continue
+        const childId = bytes.subarray(h, h + 32)
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
+        else if (added.get(childId) >= 0) pending.push({ hash: childId, replaces: replacedChild })
+      }
+      ends[index] = count - 1
+    }
+    for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
+      pieces = []
+      ends = []
+      count = 0
+      size = 0
+      visit(page.hash, 0, page.replaces)
+      const bytes = new Uint8Array(size)
+      const spans = new Uint32Array(count * 2)
+      let at = 0
+      let n = 0
+      for (const piece of pieces) {
+        if (piece instanceof Uint8Array) {
+          const length = piece.length
+          if (n > 0 && piece[0] === 0) {
+            bytes[at] = length >>> 24
+            bytes[at + 1] = (length >>> 16) & 0xff
+            bytes[at + 2] = (length >>> 8) & 0xff
+            bytes[at + 3] = length & 0xff
+            at += 4
+          }
+          bytes.set(piece, at)
+          spans[2 * n] = at
+          spans[2 * n + 1] = at += length
+          n++
+          continue
+        }
+        // A range starts at its first node, or at that leaf's length prefix.
+        const { slot, first, last } = piece
+        const fromBytes = this.#slots.buf(slot)
+        const first0 = this.#slots.start(slot, first)
+        const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
+        const end = this.#slots.end(slot, last)
+        bytes.set(fromBytes.subarray(start, end), at)
+        for (let k = first; k <= last; k++, n++) {
+          spans[2 * n] = this.#slots.start(slot, k) - start + at
+          spans[2 * n + 1] = this.#slots.end(slot, k) - start + at
+        }
+        at += end - start
+      }
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
+      this.written.pages++
+      this.written.bytes += bytes.length
+      const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
+      const isNew = this.#pages.get(page.hash, 0) < 0
+      this.#addPage(bytes, spans, hashes, count, ends)
+      // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
+      // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
+      // keys a block rewrites ~3k pages of ~25 nodes).
+      if (replacedSlot >= 0 && isNew) this.#dropSlot(replacedSlot)
+    }
+    this.#lastStaged = root.slice()
+    return ops
+  }
+
+  /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
+  trim(): void {
+    while (this.#slots.oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#slots.oldest)
+  }
+}

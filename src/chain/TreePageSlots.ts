@@ -1,0 +1,142 @@
+/** Slot flags. */
+const PREORDER = 1
+const ORPHAN = 2
+
+const readU32le = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+
+/**
+ * The cached tree pages of StateTreeStore, by slot (freed slots are reused), with no JS object
+ * per node and one per page: each slot is one buffer holding the page's bytes, then its nodes'
+ * hashes (32 bytes each, page order), then for pages in preorder (all but those joined from the
+ * earlier layout) the index of each node's last descendant (its subtree is nodes i..ends[i], one
+ * byte range), then each node's [start, end) in the page bytes as two u32le. (Four typed arrays a
+ * page made a full 1M-key cache's JS heap ~840 bytes a page.) Per-slot numbers and the recency
+ * list (least recent first; orphan slots are not in it) are typed arrays.
+ */
+export class TreePageSlots {
+  readonly #buf: (Uint8Array | undefined)[] = []
+  #length = new Int32Array(1024)
+  #count = new Uint8Array(1024)
+  #flags = new Uint8Array(1024)
+  #prev = new Int32Array(1024)
+  #next = new Int32Array(1024)
+  readonly #free: number[] = []
+  #oldest = -1
+  #newest = -1
+  /** Bytes the slots hold. */
+  bytes = 0
+
+  /** A slot holding a copy of a page: its bytes, `count` nodes' hashes, spans ([start, end) at 2i, 2i+1) and ends (given: a page in preorder). Not in the recency list. */
+  take(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): number {
+    const slot = this.#free.pop() ?? this.#buf.length
+    if (slot >= this.#prev.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2)
+        b.set(a)
+        return b
+      }
+      this.#prev = grow(this.#prev, (n) => new Int32Array(n))
+      this.#next = grow(this.#next, (n) => new Int32Array(n))
+      this.#length = grow(this.#length, (n) => new Int32Array(n))
+      this.#count = grow(this.#count, (n) => new Uint8Array(n))
+      this.#flags = grow(this.#flags, (n) => new Uint8Array(n))
+    }
+    const length = bytes.length
+    const buf = new Uint8Array(length + 41 * count)
+    buf.set(bytes)
+    buf.set(hashes.subarray(0, 32 * count), length)
+    if (ends !== undefined) for (let i = 0; i < count; i++) buf[length + 32 * count + i] = ends[i]!
+    for (let i = 0, at = length + 33 * count; i < 2 * count; i++, at += 4) {
+      const v = spans[i]!
+      buf[at] = v & 0xff
+      buf[at + 1] = (v >>> 8) & 0xff
+      buf[at + 2] = (v >>> 16) & 0xff
+      buf[at + 3] = v >>> 24
+    }
+    this.#buf[slot] = buf
+    this.#length[slot] = length
+    this.#count[slot] = count
+    this.#flags[slot] = ends === undefined ? 0 : PREORDER
+    this.bytes += buf.length
+    return slot
+  }
+
+  /** Frees a slot (unlink it first if it is in the recency list). */
+  free(slot: number): void {
+    this.bytes -= this.#buf[slot]!.length
+    this.#buf[slot] = undefined
+    this.#flags[slot] = 0
+    this.#free.push(slot)
+  }
+
+  /** The slot's buffer: page bytes first (`length`), then the hashes (`hashAt`). */
+  buf(slot: number): Uint8Array {
+    return this.#buf[slot]!
+  }
+
+  count(slot: number): number {
+    return this.#count[slot]!
+  }
+
+  /** Where the hash of node `i` of `slot` is in its buffer (node 0: the page root). */
+  hashAt(slot: number, i: number): number {
+    return this.#length[slot]! + 32 * i
+  }
+
+  /** Where node `i` of `slot` starts in the page bytes. */
+  start(slot: number, i: number): number {
+    return readU32le(this.#buf[slot]!, this.#length[slot]! + 33 * this.#count[slot]! + 8 * i)
+  }
+
+  end(slot: number, i: number): number {
+    return readU32le(this.#buf[slot]!, this.#length[slot]! + 33 * this.#count[slot]! + 8 * i + 4)
+  }
+
+  /** Whether `slot`'s nodes are in preorder with their last descendants (`lastDescendant`). */
+  isPreorder(slot: number): boolean {
+    return (this.#flags[slot]! & PREORDER) !== 0
+  }
+
+  lastDescendant(slot: number, i: number): number {
+    return this.#buf[slot]![this.#length[slot]! + 32 * this.#count[slot]! + i]!
+  }
+
+  /** An orphan slot holds the copy of one node whose page left while another cached page still holds it. */
+  isOrphan(slot: number): boolean {
+    return (this.#flags[slot]! & ORPHAN) !== 0
+  }
+
+  markOrphan(slot: number): void {
+    this.#flags[slot]! |= ORPHAN
+  }
+
+  /** The least recently used slot in the list, or -1. */
+  get oldest(): number {
+    return this.#oldest
+  }
+
+  /** Appends a slot to the recency list (newest). */
+  link(slot: number): void {
+    this.#prev[slot] = this.#newest
+    this.#next[slot] = -1
+    if (this.#newest >= 0) this.#next[this.#newest] = slot
+    else this.#oldest = slot
+    this.#newest = slot
+  }
+
+  unlink(slot: number): void {
+    const prev = this.#prev[slot]!
+    const next = this.#next[slot]!
+    if (prev >= 0) this.#next[prev] = next
+    else this.#oldest = next
+    if (next >= 0) this.#prev[next] = prev
+    else this.#newest = prev
+  }
+
+  /** The slot becomes the most recent. */
+  touch(slot: number): void {
+    if (this.#newest === slot) return
+    this.unlink(slot)
+    this.link(slot)
+  }
+}
