@@ -37,7 +37,7 @@ export interface ValidatorNetworkOpts {
   roundStateIntervalMs?: number
   /** The clock (for slots and sync budgets). */
   now?: () => number
-  /** Validators: send consensus messages over direct links (validatorLinks.ts). Default false: gossip only (see docs/consensus.md, "Validator links"). */
+  /** Validators: send consensus messages over direct links (validatorLinks.ts), gossip as the fallback. Default true; false: gossip only (docs/consensus.md, "Validator links"). */
   directLinks?: boolean
 }
 
@@ -118,7 +118,7 @@ export class ValidatorNetwork {
     })
     this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
     const key = opts.validatorKey
-    this.#links = key === undefined || opts.directLinks !== true
+    this.#links = key === undefined || opts.directLinks === false
       ? undefined
       : new ValidatorLinks({
         net: this.net,

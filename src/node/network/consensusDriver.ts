@@ -15,7 +15,7 @@ import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import type { SignGuard } from '../signGuard.ts'
+import { SIGN_STEP, type SignGuard } from '../signGuard.ts'
 
 /**
  * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
@@ -99,6 +99,8 @@ export class ConsensusDriver {
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
+  /** Our signed proposals and votes that the sign guard let out (round-state serves only these of ours). */
+  #published = new WeakSet<object>()
   #lock: Promise<unknown> = Promise.resolve()
   #started = false
   #stopped = false
@@ -161,8 +163,27 @@ export class ConsensusDriver {
     const out: ConsensusMessage[] = []
     if (this.#lastCommit !== undefined) out.push({ type: 'commit', commit: this.#lastCommit })
     if (this.#machine.height === undefined) return out
-    for (let r = 0; r < this.#machine.round; r++) out.push(...this.#machine.ownMessagesForRound(r))
-    out.push(...this.#machine.gossipSnapshot())
+    const own: ConsensusMessage[] = []
+    for (let r = 0; r < this.#machine.round; r++) own.push(...this.#machine.ownMessagesForRound(r))
+    own.push(...this.#machine.gossipSnapshot())
+    const served = new Set<object>()
+    const self = this.#opts.validatorKey?.publicKey
+    for (const message of own) {
+      const signed = message.type === 'proposal' ? message.proposal : message.type === 'vote' ? message.vote : undefined
+      if (signed === undefined || served.has(signed)) continue
+      served.add(signed)
+      // Only what our sign guard let out: a message it refused is never shown to anyone.
+      const ours = self !== undefined && equalBytes(message.type === 'proposal' ? message.proposal.body.proposer : message.type === 'vote' ? message.vote.body.validator : new Uint8Array(0), self)
+      if (ours && !this.#published.has(signed)) continue
+      out.push(message)
+    }
+    // Everyone's votes of this round: a restarted validator gets back its own (it forgot them, the
+    // quorum counts them), a node that lost gossip or link messages the rest.
+    for (const vote of this.#machine.heldVotes()) {
+      if (served.has(vote) || (self !== undefined && equalBytes(vote.body.validator, self) && !this.#published.has(vote))) continue
+      served.add(vote)
+      out.push({ type: 'vote', vote })
+    }
     return out
   }
 
@@ -286,13 +307,25 @@ export class ConsensusDriver {
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
-    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...this.#signedUpTo(next) })
     this.#chain.prefetchAuditAnswers(nextSlot)
     // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
     const key = this.#opts.validatorKey
     if (key !== undefined && equalBytes(this.#chain.proposerOf(0), key.publicKey)) this.#chain.prefetchStorageAcks()
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
+  }
+
+  /**
+   * After a restart: what the sign guard on disk says we signed at `height` in a life the machine
+   * forgot. Without it the machine signs a fresh proposal and prevote there, the guard refuses
+   * both, and the machine waits for a quorum that counts votes that never left (a halted chain
+   * when the rest cannot commit without us), or shows them in round state as an equivocation.
+   */
+  #signedUpTo(height: number): { signedUpTo?: { round: number; step: number } } {
+    const last = this.#opts.signGuard?.last
+    if (last === undefined || last.height < height) return {}
+    return { signedUpTo: last.height > height ? { round: Number.MAX_SAFE_INTEGER, step: SIGN_STEP.precommit } : { round: last.round, step: last.step } }
   }
 
   #perform(actions: BftAction[]): void {
@@ -472,6 +505,13 @@ export class ConsensusDriver {
   #publishOwn(messages: readonly ConsensusMessage[]): void {
     if (this.#stopped) return
     for (const message of messages) {
+      if (message.type === 'proposal') {
+        this.#published.add(message.proposal)
+        // A re-proposed valid value (validRound >= 0): its block again, first, for a validator that
+        // missed it (it restarted, or was not linked when the block went out); nothing else sends it.
+        const held = message.proposal.body.validRound >= 0 ? this.#blocks.get(toHex(message.proposal.body.blockId)) : undefined
+        if (held !== undefined) this.#m.publish('blocks', held.bytes)
+      } else if (message.type === 'vote') this.#published.add(message.vote)
       this.#m.publish('consensus', encode(ConsensusMessage, message))
       if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
         this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))

@@ -7,17 +7,18 @@ import type { Logger } from '../logger.ts'
 /**
  * Round-state exchange: gossipsub never re-sends a message it has seen, so a peer that lost
  * ours (it restarted, or connected late) asks for them directly. A node answers with its own
- * proposal and votes of every round of its current height, the prevotes behind a re-proposed
- * value, and the last commit (ConsensusDriver.roundState). The asker feeds each through the same
+ * proposal and votes of every round of its current height (only those its sign guard let out),
+ * the prevotes behind a re-proposed value, every validator's votes it holds of its current round
+ * (a restarted validator gets its own back) and the last commit (ConsensusDriver.roundState). The asker feeds each through the same
  * checks as gossip. Bounds follow the validator set: no fixed limit that breaks as it grows.
  */
 export function roundStateProtocol(chainId: string): string {
   return `/xsc/${chainId}/round-state/1`
 }
 
-/** Messages an answer may hold: own proposal + 2 votes per round (bounded by the machine's window), the POL prevotes and one commit. */
+/** Messages an answer may hold: own proposal + 2 votes per round (bounded by the machine's window), the POL prevotes, every validator's two votes of the current round and one commit. */
 export function computeMaxRoundStateMessages(validatorCount: number): number {
-  return 3 * (ROUND_WINDOW + 1) + validatorCount + 64
+  return 3 * (ROUND_WINDOW + 1) + 3 * validatorCount + 64
 }
 
 /** Byte cap of an answer: a commit (one gossip message at most) and small messages. */
