@@ -15,7 +15,7 @@ import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import { SIGN_STEP, type SignGuard } from '../signGuard.ts'
+import { positionOf, SIGN_STEP, type SignedPosition, type SignGuard } from '../signGuard.ts'
 
 /**
  * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
@@ -99,6 +99,11 @@ export class ConsensusDriver {
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
+  /**
+   * After a restart at a height whose last signed message was a vote: the guard's position and
+   * hash of it, until the vote is found again (#recoverLastVote).
+   */
+  #lostVote: SignedPosition | undefined
   /** Our signed proposals and votes that the sign guard let out (round-state serves only these of ours). */
   #published = new WeakSet<object>()
   #lock: Promise<unknown> = Promise.resolve()
@@ -242,10 +247,12 @@ export class ConsensusDriver {
     }
     if (message.type === 'vote') {
       this.#input({ type: 'vote', vote: message.vote })
+      if (this.#lostVote?.round === message.vote.body.round) this.#recoverLastVote(message.vote.body.blockId)
       return 'accept'
     }
     // Recorded before the machine sees it (it may ask for the verdict at once), undone if it refuses the proposal.
     const body = message.proposal.body
+    if (this.#lostVote?.round === body.round) this.#recoverLastVote(body.blockId)
     const key = toHex(body.blockId)
     const before = this.#proposedInRound.get(key)
     this.#proposedInRound.set(key, Math.max(before ?? 0, body.round))
@@ -307,13 +314,18 @@ export class ConsensusDriver {
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
-    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...this.#signedUpTo(next) })
+    const signed = this.#signedUpTo(next)
+    if (signed.signedUpTo !== undefined) this.#log.info({ height: next, ...signed.signedUpTo }, 'height signed before a restart: nothing signed again at or below that position')
+    const last = this.#opts.signGuard?.last
+    this.#lostVote = last !== undefined && last.height === next && last.step !== SIGN_STEP.propose ? last : undefined
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...signed })
     this.#chain.prefetchAuditAnswers(nextSlot)
     // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
     const key = this.#opts.validatorKey
     if (key !== undefined && equalBytes(this.#chain.proposerOf(0), key.publicKey)) this.#chain.prefetchStorageAcks()
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
+    this.#recoverLastVote(undefined)
   }
 
   /**
@@ -326,6 +338,28 @@ export class ConsensusDriver {
     const last = this.#opts.signGuard?.last
     if (last === undefined || last.height < height) return {}
     return { signedUpTo: last.height > height ? { round: Number.MAX_SAFE_INTEGER, step: SIGN_STEP.precommit } : { round: last.round, step: last.step } }
+  }
+
+  /**
+   * The last vote we signed before a restart may never have left (killed between the guard's
+   * write and the send). If it completed a quorum the others wait for it forever (they locked and
+   * precommitted; without it nobody reaches a round's "any 2/3" and times out). The guard kept its
+   * hash, and a vote's signature is deterministic: we re-sign each value it could have named (nil,
+   * or a block id seen in that round) until one matches, then count it and send it again (the
+   * guard lets the very same message out again).
+   */
+  #recoverLastVote(candidate: Hash | undefined): void {
+    const lost = this.#lostVote
+    const key = this.#opts.validatorKey
+    const height = this.#machine.height
+    if (lost === undefined || key === undefined || height !== lost.height) return
+    const vote = signVote({ chainId: this.#chain.genesis.chainId, step: lost.step === SIGN_STEP.prevote ? SIGN_STEP.prevote : SIGN_STEP.precommit, height, round: lost.round, blockId: candidate, validator: key.publicKey }, key.secretKey)
+    const message: ConsensusMessage = { type: 'vote', vote }
+    if (positionOf(message)?.signedHash !== lost.signedHash) return
+    this.#lostVote = undefined
+    this.#log.info({ height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
+    this.#input({ type: 'vote', vote })
+    this.#send([message])
   }
 
   #perform(actions: BftAction[]): void {
