@@ -151,8 +151,12 @@ export class ValidatorNetwork {
           return [...voters.slice(start), ...voters.slice(0, start)]
         },
         receive: (bytes, from) => runGossipHandler(this.#gossip, 'commits', bytes, from),
-        onChange: (up) => (up ? this.net.unsubscribe('commits') : subscribeGossipTopic(this.net, this.#gossip, 'commits')),
-        quietMs: Math.max(10 * slotMs, 5_000),
+        onChange: (up) => {
+          if (up) this.net.unsubscribe('commits')
+          else if (!this.#stopped) subscribeGossipTopic(this.net, this.#gossip, 'commits')
+        },
+        // A stall of the whole chain (an audit block under load) also looks quiet: only a long one moves the feed.
+        quietMs: Math.max(20 * slotMs, 10_000),
       })
   }
 
