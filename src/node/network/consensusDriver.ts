@@ -15,7 +15,9 @@ import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import { positionOf, SIGN_STEP, type SignedPosition, type SignGuard } from '../signGuard.ts'
+import type { SignedPosition, SignGuard } from '../signGuard.ts'
+import { computeSignedUpTo, lostVoteAt, recoverLostVote } from './restartPosition.ts'
+import { computeRoundStateAnswer } from './roundStateExchange.ts'
 
 /**
  * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
@@ -165,31 +167,11 @@ export class ConsensusDriver {
    * re-sends a message it has seen).
    */
   roundState(): ConsensusMessage[] {
-    const out: ConsensusMessage[] = []
-    if (this.#lastCommit !== undefined) out.push({ type: 'commit', commit: this.#lastCommit })
-    if (this.#machine.height === undefined) return out
+    if (this.#machine.height === undefined) return this.#lastCommit === undefined ? [] : [{ type: 'commit', commit: this.#lastCommit }]
     const own: ConsensusMessage[] = []
     for (let r = 0; r < this.#machine.round; r++) own.push(...this.#machine.ownMessagesForRound(r))
     own.push(...this.#machine.gossipSnapshot())
-    const served = new Set<object>()
-    const self = this.#opts.validatorKey?.publicKey
-    for (const message of own) {
-      const signed = message.type === 'proposal' ? message.proposal : message.type === 'vote' ? message.vote : undefined
-      if (signed === undefined || served.has(signed)) continue
-      served.add(signed)
-      // Only what our sign guard let out: a message it refused is never shown to anyone.
-      const ours = self !== undefined && equalBytes(message.type === 'proposal' ? message.proposal.body.proposer : message.type === 'vote' ? message.vote.body.validator : new Uint8Array(0), self)
-      if (ours && !this.#published.has(signed)) continue
-      out.push(message)
-    }
-    // Everyone's votes of this round: a restarted validator gets back its own (it forgot them, the
-    // quorum counts them), a node that lost gossip or link messages the rest.
-    for (const vote of this.#machine.heldVotes()) {
-      if (served.has(vote) || (self !== undefined && equalBytes(vote.body.validator, self) && !this.#published.has(vote))) continue
-      served.add(vote)
-      out.push({ type: 'vote', vote })
-    }
-    return out
+    return computeRoundStateAnswer({ lastCommit: this.#lastCommit, own, held: this.#machine.heldVotes(), self: this.#opts.validatorKey?.publicKey, published: this.#published })
   }
 
   // --- inputs ---
@@ -314,10 +296,10 @@ export class ConsensusDriver {
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
-    const signed = this.#signedUpTo(next)
+    // After a restart inside this height: sign nothing at or below the guard's position, and look for our last vote.
+    const signed = computeSignedUpTo(this.#opts.signGuard?.last, next)
     if (signed.signedUpTo !== undefined) this.#log.info({ height: next, ...signed.signedUpTo }, 'height signed before a restart: nothing signed again at or below that position')
-    const last = this.#opts.signGuard?.last
-    this.#lostVote = last !== undefined && last.height === next && last.step !== SIGN_STEP.propose ? last : undefined
+    this.#lostVote = lostVoteAt(this.#opts.signGuard?.last, next)
     const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...signed })
     this.#chain.prefetchAuditAnswers(nextSlot)
     // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
@@ -329,37 +311,22 @@ export class ConsensusDriver {
   }
 
   /**
-   * After a restart: what the sign guard on disk says we signed at `height` in a life the machine
-   * forgot. Without it the machine signs a fresh proposal and prevote there, the guard refuses
-   * both, and the machine waits for a quorum that counts votes that never left (a halted chain
-   * when the rest cannot commit without us), or shows them in round state as an equivocation.
-   */
-  #signedUpTo(height: number): { signedUpTo?: { round: number; step: number } } {
-    const last = this.#opts.signGuard?.last
-    if (last === undefined || last.height < height) return {}
-    return { signedUpTo: last.height > height ? { round: Number.MAX_SAFE_INTEGER, step: SIGN_STEP.precommit } : { round: last.round, step: last.step } }
-  }
-
-  /**
    * The last vote we signed before a restart may never have left (killed between the guard's
    * write and the send). If it completed a quorum the others wait for it forever (they locked and
-   * precommitted; without it nobody reaches a round's "any 2/3" and times out). The guard kept its
-   * hash, and a vote's signature is deterministic: we re-sign each value it could have named (nil,
-   * or a block id seen in that round) until one matches, then count it and send it again (the
-   * guard lets the very same message out again).
+   * precommitted; without it nobody reaches a round's "any 2/3" and times out). We try each value
+   * it could have named (nil, or a block id seen in that round) until one matches the guard's
+   * hash, then count it and send it again.
    */
   #recoverLastVote(candidate: Hash | undefined): void {
     const lost = this.#lostVote
     const key = this.#opts.validatorKey
-    const height = this.#machine.height
-    if (lost === undefined || key === undefined || height !== lost.height) return
-    const vote = signVote({ chainId: this.#chain.genesis.chainId, step: lost.step === SIGN_STEP.prevote ? SIGN_STEP.prevote : SIGN_STEP.precommit, height, round: lost.round, blockId: candidate, validator: key.publicKey }, key.secretKey)
-    const message: ConsensusMessage = { type: 'vote', vote }
-    if (positionOf(message)?.signedHash !== lost.signedHash) return
+    if (lost === undefined || key === undefined || this.#machine.height !== lost.height) return
+    const vote = recoverLostVote(lost, candidate, key, this.#chain.genesis.chainId)
+    if (vote === undefined) return
     this.#lostVote = undefined
-    this.#log.info({ height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
+    this.#log.info({ height: lost.height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
     this.#input({ type: 'vote', vote })
-    this.#send([message])
+    this.#send([{ type: 'vote', vote }])
   }
 
   #perform(actions: BftAction[]): void {
