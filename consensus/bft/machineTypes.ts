@@ -24,6 +24,13 @@ export interface HeightContext {
   height: number
   validators: ValidatorSet
   priorities: ProposerPriorityState
+  /**
+   * This validator's last signed position at this height from before a restart (its sign guard
+   * on disk; step 0 = proposal, then VOTE_STEP): the machine signs nothing at or below it, since
+   * what it signed there is forgotten and anything it signed now could conflict. Its own votes of
+   * that life count when peers hand them back. Absent on a normal height start.
+   */
+  signedUpTo?: { round: number; step: number }
 }
 
 export type BftInput =

@@ -64,6 +64,8 @@ export class BftMachine {
   #future: BftInput[] = []
   #ownProposal: SignedProposal | undefined
   #ownVotes: SignedVote[] = []
+  /** HeightContext.signedUpTo of this height: positions signed in a life this machine does not remember. */
+  #signedUpTo: { round: number; step: number } | undefined
   #out: BftAction[] = []
 
   constructor(config: BftConfig) {
@@ -97,6 +99,7 @@ export class BftMachine {
     this.#evidenceSeen = new Set()
     this.#ownProposal = undefined
     this.#ownVotes = []
+    this.#signedUpTo = ctx.signedUpTo
     this.#out = []
     this.#startRound(0) // line 10
     const buffered = this.#future
@@ -142,6 +145,16 @@ export class BftMachine {
     }
     for (const v of this.#ownVotes) if (v.body.round === this.#round) out.push({ type: 'vote', vote: v })
     return out
+  }
+
+  /**
+   * Every validator's vote (its first of each step) of the current round: for a peer that
+   * restarted, whose own votes of this round only its peers still hold (without them it may
+   * wait forever for a quorum that counts it), and for one that lost messages.
+   */
+  heldVotes(): SignedVote[] {
+    const rs = this.#rounds.get(this.#round)
+    return rs === undefined ? [] : [...rs.prevotes.first.values(), ...rs.precommits.first.values()]
   }
 
   /**
@@ -313,7 +326,7 @@ export class BftMachine {
     this.#step = 'propose'
     this.#roundState(round)
     const ctx = this.#ctx!
-    if (this.#self !== undefined && this.#proposerOf(round) === this.#self) {
+    if (this.#self !== undefined && this.#proposerOf(round) === this.#self && !this.#signedBefore(round, 0)) {
       // lines 14–19: re-propose the valid value with its proof of lock, else a fresh value.
       if (this.#validValue !== undefined && !this.#config.unsafeIgnoreLocks) {
         this.#propose(this.#ids.get(this.#validValue)!, this.#validRound)
@@ -328,7 +341,7 @@ export class BftMachine {
     const ctx = this.#ctx!
     const secretKey = this.#config.secretKey!
     const signKey = `p/${this.#round}`
-    if (this.#signed.has(signKey)) return // never two proposals for one round
+    if (this.#signed.has(signKey) || this.#signedBefore(this.#round, 0)) return // never two proposals for one round
     this.#signed.add(signKey)
     const proposal = signProposal({ chainId: this.#config.chainId, height: ctx.height, round: this.#round, blockId, validRound, proposer: this.#addressBytes() }, secretKey)
     this.#ownProposal = proposal
@@ -344,13 +357,19 @@ export class BftMachine {
     const stake = this.#ctx!.validators.byAddress.get(this.#self)
     if (stake === undefined || stake === 0n) return // not (or no longer) a validator: observe only
     const signKey = `v/${this.#round}/${step}`
-    if (this.#signed.has(signKey)) return // the in-memory double-sign guard
+    if (this.#signed.has(signKey) || this.#signedBefore(this.#round, step)) return // the in-memory double-sign guard; the one on disk
     this.#signed.add(signKey)
     const blockId = blockKey === NIL ? undefined : this.#ids.get(blockKey)
     const vote = signVote({ chainId: this.#config.chainId, step, height: this.#ctx!.height, round: this.#round, blockId, validator: this.#addressBytes() }, secretKey)
     this.#ownVotes.push(vote)
     this.#recordVote(vote, this.#self, stake)
     this.#out.push({ type: 'broadcast', message: { type: 'vote', vote } })
+  }
+
+  /** Whether a position of this height was signed before a restart (or lies below one that was): never signed again. */
+  #signedBefore(round: number, step: number): boolean {
+    const upTo = this.#signedUpTo
+    return upTo !== undefined && (round < upTo.round || (round === upTo.round && step <= upTo.step))
   }
 
   #addressBytes(): Uint8Array {

@@ -18,7 +18,8 @@ export interface Command {
 /** parseArgs with `--json` and `--help` everywhere and usage errors as CliError. */
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(cmd: Pick<Command, 'name' | 'usage'>, argv: string[], options: O) {
   try {
-    return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true })
+    // allowNegative: a boolean flag that defaults on is turned off with --no-<flag> (--no-validator-links).
+    return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, allowNegative: true, strict: true })
   } catch (e) {
     throw new CliError('USAGE', `${(e as Error).message}\nusage: xsc ${cmd.name} ${cmd.usage}`)
   }

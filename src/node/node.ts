@@ -76,7 +76,7 @@ export interface NodeOpts {
    * unless the chain is a test chain (chain id `xsc-test…`). Also set by XSC_TEST_TWIN=1.
    */
   twin?: boolean
-  /** Validators: proposals and votes over direct validator links instead of gossip (`xsc node --validator-links`; default off). */
+  /** Validators: proposals and votes over direct validator links instead of gossip (default on; `xsc node --no-validator-links` turns them off). */
   validatorLinks?: boolean
   /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
   pruneKeepBlocks?: number
@@ -357,7 +357,7 @@ export class XscNode {
         ...(signingKey ? { validatorKey: signingKey, signGuard } : {}),
         timeouts: opts.timeouts ?? computeDefaultTimeouts(opts.genesis.slotMs),
         ...(twin ? { twin } : {}),
-        directLinks: opts.validatorLinks === true,
+        directLinks: opts.validatorLinks !== false,
         ...(modules.now ? { now: modules.now } : {}),
       },
       { chain, net, log: log.child({ module: 'consensus' }), onFinalized: (height) => events.finalizedTo(height) },

@@ -35,7 +35,8 @@ export interface SignedPosition {
   signedHash: string
 }
 
-function positionOf(message: ConsensusMessage): SignedPosition | undefined {
+/** The position a message signs and the hash the guard keeps of it (undefined for commits). */
+export function positionOf(message: ConsensusMessage): SignedPosition | undefined {
   if (message.type === 'vote') {
     const b = message.vote.body
     return { height: b.height, round: b.round, step: b.step, signedHash: toHex(hash(encode(SignedVote, message.vote))) }

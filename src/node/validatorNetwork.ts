@@ -1,16 +1,17 @@
 import { encode } from '../../blocks/codec.ts'
 import { BlockError } from '../../blocks/errors.ts'
-import { type Block, type Hash, Offence, type SignedTx } from '../../blocks/schema.ts'
-import type { ConsensusMessage, Evidence } from '../../consensus/bft/messages.ts'
+import { Block, type Hash, Offence, type SignedTx } from '../../blocks/schema.ts'
+import { CommittedBlock, type ConsensusMessage, type Evidence } from '../../consensus/bft/messages.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
-import type { Chain } from '../chain/chain.ts'
+import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
 import { type KeyPair, toHex } from '../crypto/index.ts'
 import { type GossipTopic, gossipVerdictOf, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
+import { CommitFeedClient, CommitFeedServer } from './network/commitFeed.ts'
 import { ConsensusDriver } from './network/consensusDriver.ts'
-import { createGossipHandlers, type GossipHandlers, runGossipHandler, subscribeGossipHandlers } from './network/gossipHandlers.ts'
+import { createGossipHandlers, type GossipHandlers, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
 import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
@@ -37,8 +38,10 @@ export interface ValidatorNetworkOpts {
   roundStateIntervalMs?: number
   /** The clock (for slots and sync budgets). */
   now?: () => number
-  /** Validators: send consensus messages over direct links (validatorLinks.ts). Default false: gossip only (see docs/consensus.md, "Validator links"). */
+  /** Validators: send consensus messages over direct links (validatorLinks.ts), gossip as the fallback. Default true; false: gossip only (docs/consensus.md, "Validator links"). */
   directLinks?: boolean
+  /** Followers: take committed blocks from one validator's commit feed (commitFeed.ts) instead of the commits gossip mesh. Default true. */
+  commitFeed?: boolean
 }
 
 export interface ValidatorNetworkModules {
@@ -80,6 +83,11 @@ export class ValidatorNetwork {
   readonly #evidenceCap: PeerRateLimit
   /** Validators only: direct links to the other validators for proposals, votes and proposal blocks. */
   readonly #links: ValidatorLinks | undefined
+  /** Validators: every committed block to the followers that asked (commit feed). */
+  readonly #feedServer: CommitFeedServer | undefined
+  /** Followers: committed blocks from one validator's feed. */
+  readonly #feedClient: CommitFeedClient | undefined
+  readonly #onBlock = (imported: ImportedBlock): void => this.#feedCommitted(imported)
   #pollTimer: NodeJS.Timeout | undefined
   #roundStateTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
@@ -118,7 +126,7 @@ export class ValidatorNetwork {
     })
     this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
     const key = opts.validatorKey
-    this.#links = key === undefined || opts.directLinks !== true
+    this.#links = key === undefined || opts.directLinks === false
       ? undefined
       : new ValidatorLinks({
         net: this.net,
@@ -127,6 +135,28 @@ export class ValidatorNetwork {
         validatorKey: key,
         validators: () => this.chain.validators().map((v) => toHex(v.address)),
         receive: (topic, bytes, from) => runGossipHandler(this.#gossip, topic, bytes, from),
+      })
+    this.#feedServer = this.#isValidator ? new CommitFeedServer({ net: this.net, log: this.#log, chainId: this.chain.genesis.chainId, now: this.#now }) : undefined
+    this.#feedClient = this.#isValidator || opts.commitFeed === false
+      ? undefined
+      : new CommitFeedClient({
+        net: this.net,
+        log: this.#log,
+        chainId: this.chain.genesis.chainId,
+        now: this.#now,
+        // Validators (on the vote topic) we are connected to, from a random one: followers spread over them.
+        candidates: () => {
+          const voters = this.net.topicPeers('consensus')
+          const start = Math.floor(Math.random() * voters.length)
+          return [...voters.slice(start), ...voters.slice(0, start)]
+        },
+        receive: (bytes, from) => runGossipHandler(this.#gossip, 'commits', bytes, from),
+        onChange: (up) => {
+          if (up) this.net.unsubscribe('commits')
+          else if (!this.#stopped) subscribeGossipTopic(this.net, this.#gossip, 'commits')
+        },
+        // A stall of the whole chain (an audit block under load) also looks quiet: only a long one moves the feed.
+        quietMs: Math.max(20 * slotMs, 10_000),
       })
   }
 
@@ -137,10 +167,15 @@ export class ValidatorNetwork {
     await servePeerExchange(this.net)
     await serveRoundState(this.net, { roundState: () => this.#driver.roundState(), validatorCount: () => this.#driver.validatorCount() })
     await this.#links?.start()
+    await this.#feedServer?.start()
+    if (this.#feedServer !== undefined) this.chain.on('block', this.#onBlock)
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
-      setTimeout(() => this.#exchange(peer), 500).unref()
+      setTimeout(() => {
+        this.#exchange(peer)
+        this.#feedClient?.poll()
+      }, 500).unref()
     })
     // Each poll costs a stream per peer asked. Status: every peer while our head stood still over
     // the interval, else one peer in turn (gossip from ahead triggers sync anyway; a lying peer
@@ -154,6 +189,7 @@ export class ValidatorNetwork {
       const poll = polls++
       const peers = connectedPeers(this.net)
       this.#links?.refresh()
+      this.#feedClient?.poll()
       peers.forEach((peer, i) => {
         if (stalled || i === poll % peers.length) this.requestSync(peer)
         if (poll % 10 === 0) void exchangePeers(this.net, peer, this.#log)
@@ -188,6 +224,9 @@ export class ValidatorNetwork {
     if (this.#roundStateTimer) clearInterval(this.#roundStateTimer)
     this.#offPeer?.()
     await this.#links?.stop()
+    this.chain.off('block', this.#onBlock)
+    await this.#feedServer?.stop()
+    this.#feedClient?.stop()
     this.#sync.stop()
     await this.#driver.stop()
   }
@@ -266,9 +305,21 @@ export class ValidatorNetwork {
     void exchangeRoundState(this.net, peer, this.#driver.validatorCount(), (message: ConsensusMessage) => this.#driver.handleMessage(message, peer), this.#log)
   }
 
-  /** Proposals, votes and proposal blocks go over the validator links; gossip too unless they reached every other validator. */
+  /** Validators: each committed block to the followers on our commit feed (its bytes re-encoded only when someone listens). */
+  #feedCommitted(imported: ImportedBlock): void {
+    const server = this.#feedServer
+    if (server === undefined || server.subscriberCount === 0 || imported.commit === undefined) return
+    server.publish(encode(CommittedBlock, { block: encode(Block, imported.block), commit: imported.commit }))
+  }
+
+  /**
+   * Proposals, votes and proposal blocks go over the validator links; gossip too unless they
+   * reached every other validator. A follower with a commit feed does not re-publish commits: the
+   * others take theirs from their own feeds (or from the proposer's publish when they have none).
+   */
   #publish(topic: GossipTopic, data: Uint8Array): void {
     if ((topic === 'consensus' || topic === 'blocks') && this.#links?.send(topic, data) === true) return
+    if (topic === 'commits' && this.#feedClient?.peer !== undefined) return
     this.net.publish(topic, data).catch((err: unknown) => this.#log.debug({ topic, err: String(err) }, 'publish failed'))
   }
 }

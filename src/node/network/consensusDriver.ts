@@ -15,7 +15,9 @@ import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import type { SignGuard } from '../signGuard.ts'
+import type { SignedPosition, SignGuard } from '../signGuard.ts'
+import { computeSignedUpTo, lostVoteAt, recoverLostVote } from './restartPosition.ts'
+import { computeRoundStateAnswer } from './roundStateExchange.ts'
 
 /**
  * The consensus side of a networked node: runs the pure BFT machine (consensus/bft) for real.
@@ -99,6 +101,13 @@ export class ConsensusDriver {
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
+  /**
+   * After a restart at a height whose last signed message was a vote: the guard's position and
+   * hash of it, until the vote is found again (#recoverLastVote).
+   */
+  #lostVote: SignedPosition | undefined
+  /** Our signed proposals and votes that the sign guard let out (round-state serves only these of ours). */
+  #published = new WeakSet<object>()
   #lock: Promise<unknown> = Promise.resolve()
   #started = false
   #stopped = false
@@ -158,12 +167,11 @@ export class ConsensusDriver {
    * re-sends a message it has seen).
    */
   roundState(): ConsensusMessage[] {
-    const out: ConsensusMessage[] = []
-    if (this.#lastCommit !== undefined) out.push({ type: 'commit', commit: this.#lastCommit })
-    if (this.#machine.height === undefined) return out
-    for (let r = 0; r < this.#machine.round; r++) out.push(...this.#machine.ownMessagesForRound(r))
-    out.push(...this.#machine.gossipSnapshot())
-    return out
+    if (this.#machine.height === undefined) return this.#lastCommit === undefined ? [] : [{ type: 'commit', commit: this.#lastCommit }]
+    const own: ConsensusMessage[] = []
+    for (let r = 0; r < this.#machine.round; r++) own.push(...this.#machine.ownMessagesForRound(r))
+    own.push(...this.#machine.gossipSnapshot())
+    return computeRoundStateAnswer({ lastCommit: this.#lastCommit, own, held: this.#machine.heldVotes(), self: this.#opts.validatorKey?.publicKey, published: this.#published })
   }
 
   // --- inputs ---
@@ -221,10 +229,12 @@ export class ConsensusDriver {
     }
     if (message.type === 'vote') {
       this.#input({ type: 'vote', vote: message.vote })
+      if (this.#lostVote?.round === message.vote.body.round) this.#recoverLastVote(message.vote.body.blockId)
       return 'accept'
     }
     // Recorded before the machine sees it (it may ask for the verdict at once), undone if it refuses the proposal.
     const body = message.proposal.body
+    if (this.#lostVote?.round === body.round) this.#recoverLastVote(body.blockId)
     const key = toHex(body.blockId)
     const before = this.#proposedInRound.get(key)
     this.#proposedInRound.set(key, Math.max(before ?? 0, body.round))
@@ -286,13 +296,37 @@ export class ConsensusDriver {
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
-    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities() })
+    // After a restart inside this height: sign nothing at or below the guard's position, and look for our last vote.
+    const signed = computeSignedUpTo(this.#opts.signGuard?.last, next)
+    if (signed.signedUpTo !== undefined) this.#log.info({ height: next, ...signed.signedUpTo }, 'height signed before a restart: nothing signed again at or below that position')
+    this.#lostVote = lostVoteAt(this.#opts.signGuard?.last, next)
+    const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...signed })
     this.#chain.prefetchAuditAnswers(nextSlot)
     // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
     const key = this.#opts.validatorKey
     if (key !== undefined && equalBytes(this.#chain.proposerOf(0), key.publicKey)) this.#chain.prefetchStorageAcks()
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
+    this.#recoverLastVote(undefined)
+  }
+
+  /**
+   * The last vote we signed before a restart may never have left (killed between the guard's
+   * write and the send). If it completed a quorum the others wait for it forever (they locked and
+   * precommitted; without it nobody reaches a round's "any 2/3" and times out). We try each value
+   * it could have named (nil, or a block id seen in that round) until one matches the guard's
+   * hash, then count it and send it again.
+   */
+  #recoverLastVote(candidate: Hash | undefined): void {
+    const lost = this.#lostVote
+    const key = this.#opts.validatorKey
+    if (lost === undefined || key === undefined || this.#machine.height !== lost.height) return
+    const vote = recoverLostVote(lost, candidate, key, this.#chain.genesis.chainId)
+    if (vote === undefined) return
+    this.#lostVote = undefined
+    this.#log.info({ height: lost.height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
+    this.#input({ type: 'vote', vote })
+    this.#send([{ type: 'vote', vote }])
   }
 
   #perform(actions: BftAction[]): void {
@@ -472,6 +506,13 @@ export class ConsensusDriver {
   #publishOwn(messages: readonly ConsensusMessage[]): void {
     if (this.#stopped) return
     for (const message of messages) {
+      if (message.type === 'proposal') {
+        this.#published.add(message.proposal)
+        // A re-proposed valid value (validRound >= 0): its block again, first, for a validator that
+        // missed it (it restarted, or was not linked when the block went out); nothing else sends it.
+        const held = message.proposal.body.validRound >= 0 ? this.#blocks.get(toHex(message.proposal.body.blockId)) : undefined
+        if (held !== undefined) this.#m.publish('blocks', held.bytes)
+      } else if (message.type === 'vote') this.#published.add(message.vote)
       this.#m.publish('consensus', encode(ConsensusMessage, message))
       if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
         this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))

@@ -103,8 +103,10 @@ export function subscribedTopics(opts: { validator: boolean }): readonly Validat
 }
 
 export function subscribeGossipHandlers(net: NetNode, handlers: GossipHandlers, opts: { validator: boolean }): void {
-  const topics = subscribedTopics(opts)
-  for (const topic of topics) {
-    net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
-  }
+  for (const topic of subscribedTopics(opts)) subscribeGossipTopic(net, handlers, topic)
+}
+
+/** Subscribes one topic of the table (a follower rejoining `commits` when its commit feed ends). */
+export function subscribeGossipTopic(net: NetNode, handlers: GossipHandlers, topic: ValidatedTopic): void {
+  net.subscribe(topic, { validate: (bytes, from) => runGossipHandler(handlers, topic, bytes, from), handle: () => {} })
 }

@@ -96,6 +96,15 @@ describe('node settings: flag > file > default', () => {
     expect(values).toMatchObject({ data: 'x', host: true, zone: 'local', listen: [], bootstrap: [] })
   })
 
+  it('validator links are on unless --no-validator-links or "validator-links = false" turns them off (the flag beats the file)', () => {
+    expect(resolveNodeCommandSettings(['--data', 'x']).values['validator-links']).toBe(true)
+    expect(resolveNodeCommandSettings(['--data', 'x', '--no-validator-links']).values['validator-links']).toBe(false)
+    const off = join(tmp.dir, 'links-off.toml')
+    writeFileSync(off, 'data = "d"\nvalidator-links = false\n')
+    expect(resolveNodeCommandSettings(['--config', off]).values['validator-links']).toBe(false)
+    expect(resolveNodeCommandSettings(['--config', off, '--validator-links']).values['validator-links']).toBe(true)
+  })
+
   it('a bad value from the file is reported by its key and file, from a flag by its flag', async () => {
     const genesis = join(tmp.dir, 'genesis.json')
     writeGenesisFile(genesis, testGenesis())

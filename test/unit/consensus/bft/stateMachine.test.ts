@@ -157,6 +157,47 @@ describe('BFT state machine (Tendermint algorithm 1)', () => {
     expect(prevote?.type === 'vote' && prevote.vote.body.blockId !== undefined && toHex(prevote.vote.body.blockId) === toHex(b)).toBe(true)
   })
 
+  it('a restarted validator signs nothing at or below its sign guard position, takes its own old votes back from peers, and completes the halted round', () => {
+    // The round-0 proposer proposed A and prevoted A, then crashed; two others prevoted and
+    // precommitted A; the fourth is gone, so nothing commits without the restarted one.
+    const ctx = heightContext()
+    const me = proposerIndex(ctx, 0)
+    const live = [0, 1, 2, 3].filter((i) => i !== me).slice(0, 2)
+    const a = blockId('A')
+    const m = makeMachine(me)
+    const started = m.startHeight({ ...ctx, signedUpTo: { round: 0, step: VOTE_STEP.prevote } })
+    // Not a fresh block nor a prevote of round 0: the guard on disk would refuse them, and the
+    // machine would wait for a quorum counting a prevote that never left.
+    expect(ofType(started, 'buildProposal')).toEqual([])
+    expect(ofType(started, 'broadcast')).toEqual([])
+    const out: BftAction[] = []
+    out.push(...m.handle({ type: 'proposal', proposal: signProposal({ chainId: CHAIN, height: 1, round: 0, blockId: a, validRound: -1, proposer: KEYS[me]!.publicKey }, KEYS[me]!.secretKey) }))
+    out.push(...m.handle({ type: 'timeout', step: 'propose', height: 1, round: 0 }))
+    for (const i of live) out.push(...m.handle({ type: 'vote', vote: vote(i, VOTE_STEP.prevote, 0, a) }))
+    // Its own prevote of its earlier life, handed back by a peer's round state: counted, not an equivocation.
+    out.push(...m.handle({ type: 'vote', vote: vote(me, VOTE_STEP.prevote, 0, a) }))
+    for (const i of live) out.push(...m.handle({ type: 'vote', vote: vote(i, VOTE_STEP.precommit, 0, a) }))
+    out.push(...m.handle({ type: 'verdict', height: 1, blockId: a, valid: true }))
+    expect(ofType(out, 'evidence')).toEqual([])
+    const sent = ofType(out, 'broadcast').map((x) => x.message)
+    expect(sent.map((x) => (x.type === 'vote' ? `${x.vote.body.round}/${x.vote.body.step}/${x.vote.body.blockId ? toHex(x.vote.body.blockId) : 'nil'}` : x.type))).toEqual([`0/${VOTE_STEP.precommit}/${toHex(a)}`])
+    expect(ofType(out, 'decide').map((d) => toHex(d.blockId))).toEqual([toHex(a)])
+  })
+
+  it('a validator whose guard is past the whole height (it signed a later height) only observes it', () => {
+    const ctx = heightContext()
+    const me = proposerIndex(ctx, 0)
+    const m = makeMachine(me)
+    const started = m.startHeight({ ...ctx, signedUpTo: { round: Number.MAX_SAFE_INTEGER, step: VOTE_STEP.precommit } })
+    expect(ofType(started, 'buildProposal')).toEqual([])
+    const a = blockId('A')
+    const out = [...m.handle({ type: 'verdict', height: 1, blockId: a, valid: true })]
+    out.push(...m.handle({ type: 'proposal', proposal: signProposal({ chainId: CHAIN, height: 1, round: 0, blockId: a, validRound: -1, proposer: KEYS[me]!.publicKey }, KEYS[me]!.secretKey) }))
+    for (const i of [0, 1, 2, 3].filter((i) => i !== me)) out.push(...m.handle({ type: 'vote', vote: vote(i, VOTE_STEP.prevote, 0, a) }), ...m.handle({ type: 'vote', vote: vote(i, VOTE_STEP.precommit, 0, a) }))
+    expect(ofType(out, 'broadcast')).toEqual([])
+    expect(ofType(out, 'decide').map((d) => toHex(d.blockId))).toEqual([toHex(a)])
+  })
+
   it('rejects messages that are invalid in themselves with a typed error, and ignores other heights', () => {
     const ctx = heightContext()
     const m = makeMachine(0)

@@ -1,0 +1,237 @@
+import type { Stream } from '@libp2p/interface'
+
+import { XscError } from '../../../blocks/errors.ts'
+import { concatBytes } from '../../crypto/index.ts'
+import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, readFrames } from '../../net/framing.ts'
+import { GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+
+/**
+ * The commit feed: a follower (host, RPC node) receives each committed block once, straight from
+ * one validator, instead of about three times through the `commits` gossip mesh (the proposer's
+ * flood publish plus each mesh neighbour's relay, every copy decrypted, decoded and hashed, and
+ * relayed again by the follower itself).
+ *
+ * A follower opens one stream (`/xsc/<chainId>/commit-feed/1`) to a validator it is connected to
+ * and sends nothing on it; the validator writes every block it commits, with its commit (a
+ * `CommittedBlock`: DATA chunks of at most 256 KiB, then END). While its feed is up the follower
+ * leaves the `commits` gossip topic; when the feed ends or stays quiet it rejoins the topic and
+ * opens a feed to another validator, and range sync fills any gap meanwhile.
+ *
+ * Every check of the gossip path stays: the same handler judges each message (`verifyCommit`
+ * before the carried block is held, the per-neighbour message cap), a message above the topic's
+ * cap or a malformed frame ends the feed and scores the validator down, a REJECTed message
+ * (forged commit or block) scores it as over a validator link. A validator serves at most
+ * MAX_SUBSCRIBERS followers, one feed per peer, and a peer that opens feeds too often is refused;
+ * a follower that does not read its feed is cut off (it falls back to gossip).
+ */
+export function commitFeedProtocol(chainId: string): string {
+  return `/xsc/${chainId}/commit-feed/1`
+}
+
+export class CommitFeedError extends XscError<{ BAD_FEED_MESSAGE: { peer: string }; FEED_REFUSED: { peer: string }; FEED_CLOSED: {} }> {
+  static override readonly verdicts = { BAD_FEED_MESSAGE: 'REJECT', FEED_REFUSED: 'IGNORE', FEED_CLOSED: 'IGNORE' } as const
+}
+
+/** Followers one validator feeds at most; more are refused (they keep gossip). */
+export const MAX_SUBSCRIBERS = 256
+/** Points a REJECTed message on a feed costs the validator (as on a validator link). */
+export const FEED_REJECT_PENALTY = -1_000
+/** Points garbage on a feed costs (malformed frames, a message over the cap, bytes from a follower). */
+export const FEED_GARBAGE_PENALTY = -5_000
+/** Feed opens a peer may make, per second and in a burst: a follower reconnecting is fine, a loop is not. */
+const OPENS_PER_SECOND = 0.2
+const OPENS_BURST = 3
+const OPEN_TIMEOUT_MS = 5_000
+
+export interface CommitFeedServerModules {
+  net: NetNode
+  log: Logger
+  chainId: string
+  now?: () => number
+}
+
+/** A validator's side: serves followers' feeds and writes each committed block to all of them. */
+export class CommitFeedServer {
+  readonly #m: CommitFeedServerModules
+  readonly #subscribers = new Map<string, Stream>()
+  readonly #opens: PeerRateLimit
+
+  constructor(modules: CommitFeedServerModules) {
+    this.#m = modules
+    this.#opens = new PeerRateLimit({ perSecond: () => OPENS_PER_SECOND, burst: () => OPENS_BURST, now: modules.now ?? Date.now })
+  }
+
+  async start(): Promise<void> {
+    await this.#m.net.handleStream(commitFeedProtocol(this.#m.chainId), (stream, peer) => void this.#serve(stream, peer), { maxInboundStreams: 1 })
+  }
+
+  async stop(): Promise<void> {
+    for (const stream of this.#subscribers.values()) stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
+    this.#subscribers.clear()
+    await this.#m.net.unhandle(commitFeedProtocol(this.#m.chainId)).catch(() => undefined)
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size
+  }
+
+  /** Writes one encoded CommittedBlock to every follower; one whose buffer is still full is cut off. */
+  publish(committed: Uint8Array): void {
+    if (this.#subscribers.size === 0 || committed.length > GOSSIP_MAX_BYTES.commits) return
+    const frames = [...dataFrames(committed, CHUNK_BYTES), encodeFrame(FRAME.end)]
+    for (const [peer, stream] of this.#subscribers) {
+      try {
+        if (stream.writableNeedsDrain) throw new CommitFeedError('FEED_CLOSED', 'follower does not read its feed')
+        for (const frame of frames) stream.send(frame)
+      } catch (err) {
+        this.#m.log.debug({ peer, err: String(err) }, 'commit feed dropped')
+        this.#subscribers.delete(peer)
+        stream.abort(err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'send failed'))
+      }
+    }
+  }
+
+  async #serve(stream: Stream, peer: string): Promise<void> {
+    if (this.#subscribers.has(peer) || this.#subscribers.size >= MAX_SUBSCRIBERS || !this.#opens.take(peer)) {
+      return void stream.abort(new CommitFeedError('FEED_REFUSED', 'feed refused', { peer }))
+    }
+    this.#subscribers.set(peer, stream)
+    try {
+      // A follower sends nothing: any byte from it is garbage.
+      for await (const chunk of stream) {
+        if (chunk.byteLength === 0) continue
+        this.#m.net.penalize(peer, FEED_GARBAGE_PENALTY, 'bytes from a commit-feed follower')
+        throw new CommitFeedError('BAD_FEED_MESSAGE', 'a follower sent bytes on its feed', { peer })
+      }
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'feed failed'))
+    } finally {
+      if (this.#subscribers.get(peer) === stream) this.#subscribers.delete(peer)
+    }
+  }
+}
+
+export interface CommitFeedClientModules {
+  net: NetNode
+  log: Logger
+  chainId: string
+  now: () => number
+  /** Peers that may serve a feed (validators we are connected to), best first. */
+  candidates(): string[]
+  /** The judgement gossip makes of a `commits` message (decode, caps, handler). */
+  receive(bytes: Uint8Array, from: string): Promise<ValidationResult>
+  /** The feed came up (leave the commits topic) or went down (rejoin it). */
+  onChange(up: boolean): void
+  /** A feed quiet this long is dropped for another validator's. */
+  quietMs: number
+}
+
+interface Feed {
+  peer: string
+  stream: Stream
+  lastAt: number
+}
+
+/** A follower's side: keeps one feed from one validator, moving to another when it ends or goes quiet. */
+export class CommitFeedClient {
+  readonly #m: CommitFeedClientModules
+  #feed: Feed | undefined
+  #opening = false
+  /** Peers whose feed failed, was refused or went quiet: not asked again before this time. */
+  readonly #avoid = new Map<string, number>()
+  #stopped = false
+
+  constructor(modules: CommitFeedClientModules) {
+    this.#m = modules
+  }
+
+  get peer(): string | undefined {
+    return this.#feed?.peer
+  }
+
+  /** Call periodically: drops a quiet feed and opens one when there is none. */
+  poll(): void {
+    if (this.#stopped) return
+    const now = this.#m.now()
+    const feed = this.#feed
+    if (feed !== undefined && now - feed.lastAt > this.#m.quietMs) {
+      this.#m.log.info({ peer: feed.peer, quietMs: now - feed.lastAt }, 'commit feed quiet: trying another validator')
+      this.#avoid.set(feed.peer, now + 10 * this.#m.quietMs)
+      this.#end(feed, new CommitFeedError('FEED_CLOSED', 'feed quiet'))
+    }
+    if (this.#feed !== undefined || this.#opening) return
+    for (const [peer, until] of this.#avoid) if (until <= now) this.#avoid.delete(peer)
+    const peer = this.#m.candidates().find((p) => !this.#avoid.has(p))
+    if (peer !== undefined) void this.#open(peer)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    if (this.#feed !== undefined) this.#end(this.#feed, new CommitFeedError('FEED_CLOSED', 'node stopping'))
+  }
+
+  #end(feed: Feed, reason: Error): void {
+    feed.stream.abort(reason)
+    if (this.#feed !== feed) return
+    this.#feed = undefined
+    if (!this.#stopped) this.#m.onChange(false)
+  }
+
+  async #open(peer: string): Promise<void> {
+    this.#opening = true
+    let stream: Stream
+    try {
+      stream = await this.#m.net.openStream(peer, commitFeedProtocol(this.#m.chainId), { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) })
+    } catch (err) {
+      this.#m.log.debug({ peer, err: String(err) }, 'commit feed open failed')
+      this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+      return
+    } finally {
+      this.#opening = false
+    }
+    if (this.#stopped) return void stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
+    const feed: Feed = { peer, stream, lastAt: this.#m.now() }
+    this.#feed = feed
+    this.#m.onChange(true)
+    this.#m.log.debug({ peer }, 'commit feed open')
+    await this.#read(feed)
+  }
+
+  /** Reads CommittedBlocks (DATA chunks, END) and judges each; garbage or a rejected message ends the feed. */
+  async #read(feed: Feed): Promise<void> {
+    const { peer, stream } = feed
+    let parts: Uint8Array[] = []
+    let size = 0
+    try {
+      for await (const frame of readFrames(stream, CHUNK_BYTES)) {
+        if (frame.type === FRAME.data) {
+          size += frame.payload.length
+          if (size > GOSSIP_MAX_BYTES.commits) throw new CommitFeedError('BAD_FEED_MESSAGE', 'feed message over the commits cap', { peer })
+          parts.push(frame.payload)
+          continue
+        }
+        if (frame.type !== FRAME.end || size === 0) throw new CommitFeedError('BAD_FEED_MESSAGE', 'not a feed message', { peer })
+        const bytes = parts.length === 1 ? parts[0]! : concatBytes(...parts)
+        parts = []
+        size = 0
+        feed.lastAt = this.#m.now()
+        const verdict = await this.#m.receive(bytes, peer)
+        if (this.#feed !== feed) return
+        if (verdict === 'reject') {
+          // A forged commit or block: what gossip scoring would charge, and another validator's feed.
+          this.#m.net.penalize(peer, FEED_REJECT_PENALTY, 'invalid committed block on a commit feed')
+          this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+          return this.#end(feed, new CommitFeedError('BAD_FEED_MESSAGE', 'the feed sent an invalid committed block', { peer }))
+        }
+      }
+      this.#end(feed, new CommitFeedError('FEED_CLOSED', 'feed ended'))
+    } catch (err) {
+      // Garbage costs the sender; a stream cut mid-message (the validator crashed) does not.
+      const garbage = (err instanceof CommitFeedError && err.code === 'BAD_FEED_MESSAGE') || (err instanceof XscError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME'))
+      if (garbage) this.#m.net.penalize(peer, FEED_GARBAGE_PENALTY, 'garbage on a commit feed')
+      this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+      this.#end(feed, err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'feed failed'))
+    }
+  }
+}
