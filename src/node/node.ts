@@ -278,7 +278,7 @@ export class XscNode {
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }), handoffDir: join(opts.dataDir, 'handoff') })
     // Receipts feed block building, which only validators do. Hosts and RPC nodes no longer take every
     // host's receipts in (decode, verify, relay); a host publishes its own to the validators (fanout).
-    if (opts.validatorKey !== undefined && opts.produce !== false) net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    if (opts.validatorKey !== undefined && opts.produce !== false) net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()
     subscribeHeartbeats(net, (h) => chain.submitHeartbeat(h))
