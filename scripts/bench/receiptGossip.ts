@@ -74,6 +74,18 @@ function makeWork(run: string): { state: StateOverlay; byHost: ReceiptGossip[][]
   return { state, byHost }
 }
 
+/** libp2p refuses more than a few inbound connections a second from one address: 45 dials on loopback need patience. */
+async function dialWithRetry(net: NetNode, addr: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return void (await net.dial(addr))
+    } catch (err) {
+      if (attempt >= 5) throw err
+      await sleep(500 * attempt)
+    }
+  }
+}
+
 interface Peer { net: NetNode; pool: ReceiptPool; messages: number; held: number }
 
 async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Record<string, number>> {
@@ -105,7 +117,7 @@ async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Recor
   const batchers = hosts.map((h) => new ReceiptGossipBatcher({ publish: (bytes) => h.net.publish('receipts', bytes), windowMs: WINDOW_MS }))
   try {
     await Promise.all(peers.map((p) => p.net.start()))
-    for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) await peers[i]!.net.dial(peers[j]!.net.multiaddrs()[0]!)
+    for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) await dialWithRetry(peers[i]!.net, peers[j]!.net.multiaddrs()[0]!)
     await waitFor(() => hosts.every((h) => h.net.topicPeers('receipts').length >= VALIDATORS), 10_000, 'the hosts to see the validators\' subscriptions')
     await sleep(1500) // mesh grafts settle
     const next = hostKeys.map(() => 0)
