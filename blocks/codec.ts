@@ -110,6 +110,9 @@ export const u8 = uintN('u8', 0xff)
 export const u16 = uintN('u16', 0xffff)
 export const u32 = uintN('u32', 0xffff_ffff)
 
+/** Up to 6 bytes (48 bits): converted through a JS number exactly. */
+const MAX_SMALL_BIG = (1n << 48n) - 1n
+
 /** Unsigned bigint below 2^bits, as minimal big-endian bin. */
 export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
   const max = (1n << BigInt(bits)) - 1n
@@ -121,6 +124,15 @@ export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
     toWire: (v) => {
       if (typeof v !== 'bigint' || v < 0n || v > max) fail('OUT_OF_RANGE', name, `${String(v)} is not a ${name}`)
       if (v === 0n) return new Uint8Array(0)
+      // Most amounts, fees and fuel fit in 48 bits: their bytes by plain arithmetic, no hex string.
+      if (v <= MAX_SMALL_BIG) {
+        let n = Number(v)
+        let len = 0
+        for (let m = n; m > 0; m = Math.floor(m / 256)) len++
+        const out = new Uint8Array(len)
+        for (let i = len - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256
+        return out
+      }
       let hex = v.toString(16)
       if (hex.length % 2) hex = '0' + hex
       return Buffer.from(hex, 'hex')
@@ -130,6 +142,11 @@ export function bigUint(bits: 64 | 128 | 256): Codec<bigint> {
       if (w.length > maxBytes) fail('OUT_OF_RANGE', path, `${name} longer than ${maxBytes} bytes`)
       if (w.length === 0) return 0n
       // A leading zero byte is non-canonical; decode() catches it by re-encoding.
+      if (w.length <= 6) {
+        let n = 0
+        for (let i = 0; i < w.length; i++) n = n * 256 + w[i]!
+        return BigInt(n)
+      }
       return BigInt('0x' + Buffer.from(w.buffer, w.byteOffset, w.length).toString('hex'))
     },
   }
@@ -237,23 +254,43 @@ type Variants = Record<string, { tag: number; codec: Codec<unknown> }>
 export function struct<T extends object>(name: string, fields: { [K in keyof T]: Codec<T[K]> }): Codec<T> {
   const keys = Object.keys(fields) as (keyof T & string)[]
   const codecs = keys.map((k) => fields[k])
-  return {
+  const codec: Codec<T> & StructParts = {
     name,
     shape: { kind: 'struct', fields: fields as Fields },
-    toWire: (v) => {
-      if (typeof v !== 'object' || v === null) fail('WRONG_TYPE', name, 'expected object')
-      const out = new Array<unknown>(keys.length)
-      for (let i = 0; i < keys.length; i++) out[i] = codecs[i]!.toWire(v[keys[i]!])
-      return out
-    },
+    toWire: (v) => codec.fieldsToWire(v, undefined),
     fromWire: (w, path) => {
       if (!Array.isArray(w)) fail('WRONG_TYPE', path, `expected ${name} array`)
-      if (w.length !== keys.length) fail('WRONG_TYPE', path, `${name} has ${keys.length} fields, got ${w.length}`)
-      const out = {} as T
-      for (let i = 0; i < keys.length; i++) out[keys[i]!] = codecs[i]!.fromWire(w[i], `${path}.${keys[i]!}`)
+      return codec.fieldsFromWire(w, 0, path, {}) as T
+    },
+    fieldsToWire: (v, head) => {
+      if (typeof v !== 'object' || v === null) fail('WRONG_TYPE', name, 'expected object')
+      const at = head === undefined ? 0 : 1
+      const out = new Array<unknown>(keys.length + at)
+      if (head !== undefined) out[0] = head
+      for (let i = 0; i < keys.length; i++) out[i + at] = codecs[i]!.toWire((v as T)[keys[i]!])
+      return out
+    },
+    fieldsFromWire: (w, at, path, out) => {
+      if (w.length - at !== keys.length) fail('WRONG_TYPE', path, `${name} has ${keys.length} fields, got ${w.length - at}`)
+      for (let i = 0; i < keys.length; i++) (out as Record<string, unknown>)[keys[i]!] = codecs[i]!.fromWire(w[i + at], `${path}.${keys[i]!}`)
       return out
     },
   }
+  return codec
+}
+
+/**
+ * What a struct codec offers the union and versioned envelopes: its fields written after a head
+ * (tag or version) in one array, and read from an offset into a given object, so neither copies
+ * arrays nor spreads objects on every value.
+ */
+interface StructParts {
+  fieldsToWire(v: unknown, head: number | undefined): unknown[]
+  fieldsFromWire(w: unknown[], at: number, path: string, out: object): object
+}
+
+function structPartsOf(codec: Codec<unknown>): StructParts | undefined {
+  return 'fieldsToWire' in codec ? (codec as unknown as StructParts) : undefined
 }
 
 /** Each variant's codec, by variant name: what `union` takes and keeps. */
@@ -272,11 +309,11 @@ type Flat<T> = T extends infer O ? { [P in keyof O]: O[P] } : never
  * The domain value carries its variant name in `type`; each variant's codec is a struct.
  */
 export function union<T extends object>(name: string, variants: UnionVariants<T>): UnionCodec<T> {
-  const byType = new Map<string, { tag: number; codec: Codec<unknown> }>(Object.entries(variants as Variants))
-  const byTag = new Map<number, { type: string; codec: Codec<unknown> }>()
+  const byType = new Map<string, { tag: number; codec: Codec<unknown>; parts: StructParts | undefined }>(Object.entries(variants as Variants).map(([type, v]) => [type, { ...v, parts: structPartsOf(v.codec) }]))
+  const byTag = new Map<number, { type: string; codec: Codec<unknown>; parts: StructParts | undefined }>()
   for (const [type, v] of byType) {
     if (byTag.has(v.tag)) throw new Error(`${name}: tag ${v.tag} used twice`)
-    byTag.set(v.tag, { type, codec: v.codec })
+    byTag.set(v.tag, { type, codec: v.codec, parts: v.parts })
   }
   return {
     name,
@@ -286,6 +323,7 @@ export function union<T extends object>(name: string, variants: UnionVariants<T>
       const type: unknown = (v as { type?: unknown } | undefined)?.type
       const variant = typeof type === 'string' ? byType.get(type) : undefined
       if (variant === undefined) fail('UNKNOWN_TAG', name, `unknown ${name} type ${String(type)}`)
+      if (variant.parts !== undefined) return variant.parts.fieldsToWire(v, variant.tag)
       const fields = variant.codec.toWire(v) as unknown[]
       return [variant.tag, ...fields]
     },
@@ -294,6 +332,7 @@ export function union<T extends object>(name: string, variants: UnionVariants<T>
       const tag = w[0]
       const variant = typeof tag === 'number' ? byTag.get(tag) : undefined
       if (variant === undefined) fail('UNKNOWN_TAG', path, `unknown ${name} tag ${String(tag)}`)
+      if (variant.parts !== undefined) return variant.parts.fieldsFromWire(w, 1, `${path}<${variant.type}>`, { type: variant.type }) as Infer<UnionCodec<T>>
       const body = variant.codec.fromWire(w.slice(1), `${path}<${variant.type}>`) as object
       return { type: variant.type, ...body } as unknown as Infer<UnionCodec<T>>
     },
@@ -321,14 +360,15 @@ export function enumOf<const T extends string>(name: string, values: readonly T[
 
 /** A versioned envelope: `[version, ...value]`, rejecting versions it does not know. */
 export function versioned<T>(name: string, version: number, inner: Codec<T>): Codec<T> {
+  const parts = structPartsOf(inner)
   return {
     name,
     shape: { kind: 'versioned', version, inner },
-    toWire: (v) => [version, ...(inner.toWire(v) as unknown[])],
+    toWire: (v) => (parts !== undefined ? parts.fieldsToWire(v, version) : [version, ...(inner.toWire(v) as unknown[])]),
     fromWire: (w, path) => {
       if (!Array.isArray(w) || w.length === 0) fail('WRONG_TYPE', path, `expected ${name}`)
       if (w[0] !== version) fail('UNKNOWN_VERSION', path, `unknown ${name} version ${String(w[0])}`)
-      return inner.fromWire(w.slice(1), path)
+      return parts !== undefined ? (parts.fieldsFromWire(w, 1, path, {}) as T) : inner.fromWire(w.slice(1), path)
     },
   }
 }

@@ -1,4 +1,4 @@
-import { hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
+import { concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
 import { AttestationBody, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
 
@@ -20,8 +20,51 @@ const DOMAIN = {
 // Txs are values: once built or decoded they are never mutated, so their hashes are memoized
 // (block import needs a tx's id and signing hash several times).
 const signingHashes = new WeakMap<TxBody, Hash>()
-const txIds = new WeakMap<SignedTx, Hash>()
-const txSizes = new WeakMap<SignedTx, number>()
+
+/** What is derived from a tx's canonical bytes: its id, its length, and its hash as a block's tx entry. */
+interface TxMemo { id: Hash; bytes: Uint8Array; entryHash?: Hash }
+const txMemos = new WeakMap<SignedTx, TxMemo>()
+
+/**
+ * A tx reaches a node as several objects with the same content: its gossip copy, then inside a
+ * proposal and a commit, each decoded anew. The txs memoized last, by signature, let a new copy
+ * reuse what its twin's bytes gave, when the two are equal field by field (equal values have
+ * one canonical encoding, so one id); otherwise it is encoded and hashed as usual.
+ */
+const RECENT_TXS = 16_384
+const recentBySignature = new Map<string, SignedTx>()
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && equalBytes(a, b)
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+  if (b instanceof Uint8Array || Array.isArray(b)) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const k of keys) if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  return true
+}
+
+function txMemo(tx: SignedTx): TxMemo {
+  let memo = txMemos.get(tx)
+  if (memo !== undefined) return memo
+  const key = Buffer.from(tx.signature.buffer, tx.signature.byteOffset, tx.signature.byteLength).toString('latin1')
+  const twin = recentBySignature.get(key)
+  const twinMemo = twin === undefined ? undefined : txMemos.get(twin)
+  if (twin !== undefined && twinMemo !== undefined && sameValue(twin, tx)) {
+    memo = twinMemo
+    const signing = signingHashes.get(twin.body)
+    if (signing !== undefined) signingHashes.set(tx.body, signing)
+  } else {
+    const bytes = encode(SignedTx, tx)
+    memo = { id: hash(bytes), bytes }
+    if (recentBySignature.size >= RECENT_TXS) recentBySignature.delete(recentBySignature.keys().next().value!)
+    recentBySignature.set(key, tx)
+  }
+  txMemos.set(tx, memo)
+  return memo
+}
 
 export function txSigningHash(body: TxBody): Hash {
   let h = signingHashes.get(body)
@@ -33,24 +76,12 @@ export function txSigningHash(body: TxBody): Hash {
 }
 
 export function txId(tx: SignedTx): Hash {
-  let h = txIds.get(tx)
-  if (h === undefined) {
-    const bytes = encode(SignedTx, tx)
-    h = hash(bytes)
-    txIds.set(tx, h)
-    txSizes.set(tx, bytes.length)
-  }
-  return h
+  return txMemo(tx).id
 }
 
 /** The length of the tx's canonical encoding (fees are priced per byte); shares txId's encoding. */
 export function txByteLength(tx: SignedTx): number {
-  let n = txSizes.get(tx)
-  if (n === undefined) {
-    txId(tx)
-    n = txSizes.get(tx)!
-  }
-  return n
+  return txMemo(tx).bytes.length
 }
 
 export function headerSigningHash(header: Omit<BlockHeader, 'signature'>): Hash {
@@ -66,8 +97,14 @@ export function blockHash(header: BlockHeader): Hash {
   return hash(encode(BlockHeader, header))
 }
 
+/** A tx entry is `[1, tx]`: its encoding is these two bytes (a 2-array, tag 1) and the tx's own. */
+const TX_ENTRY_PREFIX = new Uint8Array([0x92, 0x01])
+
 export function entryHash(entry: BlockEntry): Hash {
-  return leafHash(encode(BlockEntry, entry))
+  if (entry.type !== 'tx') return leafHash(encode(BlockEntry, entry))
+  const memo = txMemo(entry.tx)
+  memo.entryHash ??= leafHash(concatBytes(TX_ENTRY_PREFIX, memo.bytes))
+  return memo.entryHash
 }
 
 export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {

@@ -1,7 +1,8 @@
 // CPU per transfer on a follower validator, without the network: each tx is admitted from its
 // wire bytes (decode, state load, signature, mempool: what tx gossip does), then the block is
 // checked as a proposal (checkBlock) and committed (commitBlock with the producer's commit), as
-// the consensus driver does. Prints CPU ms per tx of each stage.
+// the consensus driver does. Prints CPU ms per tx of each stage, and the same in ed25519 verifies
+// (one verify's CPU measured alongside), which compare across runs at different loads.
 // usage: npx tsx scripts/bench/followerCpu.ts [--blocks 10 --txs 1000 --gossip before|after-check|after-commit --profile FILE]
 import '../../src/polyfill.ts'
 
@@ -13,7 +14,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { txSigningHash } from '../../blocks/ids.ts'
 import { Block, SignedTx, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
-import { sign } from '../../src/crypto/index.ts'
+import { sign, verify } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
@@ -53,6 +54,18 @@ const cpuMs = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1000
 }
+// The machine's load scales every CPU figure here; one ed25519 verify (fixed work, native) measured
+// alongside is the yardstick: figures in verifies per tx compare across runs at different loads.
+const verifyCpuMs = (): number => {
+  const msgs = made[0]!.txs.slice(0, 500).map((bytes) => decode(SignedTx, bytes))
+  const hashes = msgs.map((tx) => txSigningHash(tx.body))
+  const t = cpuMs()
+  msgs.forEach((tx, i) => {
+    if (!verify(tx.body.from, hashes[i]!, tx.signature)) throw new Error('bench tx signature does not verify')
+  })
+  return (cpuMs() - t) / msgs.length
+}
+const verifyBefore = verifyCpuMs()
 const follower = await Chain.open({ dataDir: tmp(), genesis, signatureWorkers: 0 })
 // --profile FILE: a CPU profile of the follower's part only (the producer's is not measured).
 const session = values.profile === undefined ? undefined : new Session()
@@ -85,7 +98,8 @@ for (const m of made) {
 }
 if (session !== undefined) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile))
 await follower.close()
+const verifyMs = (verifyBefore + verifyCpuMs()) / 2
 dirs.removeAll()
 const n = BLOCKS * TXS
 const per = (ms: number) => Number((ms / n).toFixed(4))
-console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs) }))
+console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs), verifyCpuMs: Number(verifyMs.toFixed(4)), followerVerifiesPerTx: Number(((admitMs + checkMs + commitMs) / n / verifyMs).toFixed(3)), admitVerifiesPerTx: Number((admitMs / n / verifyMs).toFixed(3)), checkVerifiesPerTx: Number((checkMs / n / verifyMs).toFixed(3)), commitVerifiesPerTx: Number((commitMs / n / verifyMs).toFixed(3)) }))

@@ -247,6 +247,27 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.evidence.add(offence)
   }
 
+  /**
+   * Receipts this pool held for executions a completion just settled, that the completion did not
+   * carry: one that contradicts the agreed result is evidence against its host, as when it arrives
+   * after settlement (storageCoordinator). A receipt can reach the validators while the completion
+   * is being decided and be held, then dropped here; only validators take receipts in, so nobody
+   * else would see it late.
+   */
+  #offerLeftOutReceipts(block: Block, settled: readonly Receipt[]): void {
+    if (settled.length === 0) return
+    const carried = new Set<string>()
+    for (const e of block.entries) if (e.type === 'completion') for (const r of e.receipts) carried.add(toHex(r.signature))
+    for (const receipt of settled) {
+      if (carried.has(toHex(receipt.signature))) continue
+      try {
+        this.submitEvidence({ type: 'contradictingReceipt', receipt })
+      } catch {
+        // Agrees with the result, or its host is already slashed: not an offence.
+      }
+    }
+  }
+
   /** A host's heartbeat from gossip or RPC: held for blocks when it could go on chain now (true: news). Throws why not. */
   submitHeartbeat(heartbeat: SignedHeartbeat): boolean {
     return this.heartbeats.add(this.store.state, this, heartbeat)
@@ -454,7 +475,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     // Every pending sender's account is re-checked: loaded first (nothing evicts before the next commit).
     const senders = this.mempool.senders().map((address) => TABLES.account.key(address))
     await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
-    if (block.header.kind === 'completion') this.receipts.prune(this.store.state)
+    if (block.header.kind === 'completion') this.#offerLeftOutReceipts(block, this.receipts.prune(this.store.state))
     this.#pruneEvidence()
     this.heartbeats.prune(this.store.state)
     const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }

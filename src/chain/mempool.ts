@@ -129,7 +129,8 @@ export class Mempool {
     verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
-    const accountNonce = readAccount(state, tx.body.from).nonce
+    const account = readAccount(state, tx.body.from)
+    const accountNonce = account.nonce
     // A used nonce can never apply, whoever signed it: refused before the signature check (mostly
     // a gossiped copy of a tx that reached this node in a block first, already checked then).
     if (tx.body.nonce < accountNonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${accountNonce + queue.length}`, { got: tx.body.nonce, expected: accountNonce + queue.length })
@@ -152,7 +153,7 @@ export class Mempool {
     }
     // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
     const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
-    checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others })
+    checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others, sender: account })
     // An execute (or extend) may name an asset whose deploy is still pending here: a client sends
     // both at once. It waits in the pool until the deployment lands (chooseEntries keeps it).
     if (!this.isPendingDeploy(assetTargetOf(tx))) checkAssetTarget(state, tx)

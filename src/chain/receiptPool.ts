@@ -78,11 +78,18 @@ export class ReceiptPool {
     return match !== undefined && equalBytes(match.signingHash, receiptSigningHash(receipt.body))
   }
 
-  /** Drops receipts of executions the state has settled. */
-  prune(state: StateReader): void {
+  /**
+   * Drops receipts of executions the state has settled, and returns those of settled executions:
+   * one the completion left out may contradict the agreed result (evidence against its host).
+   */
+  prune(state: StateReader): Receipt[] {
+    const settled: Receipt[] = []
     for (const id of [...this.#byExecution.keys()]) {
       const rec = readRow(state, TABLES.execution.at(Buffer.from(id.slice(2), 'hex')))
-      if (rec === undefined || rec.status !== EXECUTION_STATUS.pending) this.#byExecution.delete(id)
+      if (rec !== undefined && rec.status === EXECUTION_STATUS.pending) continue
+      if (rec !== undefined) for (const h of this.#byExecution.get(id)!) settled.push(h.receipt)
+      this.#byExecution.delete(id)
     }
+    return settled
   }
 }

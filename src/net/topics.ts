@@ -36,7 +36,7 @@ export function isGossipTopic(topic: unknown): topic is GossipTopic {
  * share a mesh whose messages they would refuse (and score each other down for): 2 = `transactions`
  * carries batches of txs (TxGossipBatch).
  */
-const TOPIC_VERSION: Readonly<Partial<Record<GossipTopic, number>>> = { transactions: 2 }
+const TOPIC_VERSION: Readonly<Partial<Record<GossipTopic, number>>> = { transactions: 2, receipts: 2 }
 
 export function topicName(chainId: string, topic: GossipTopic): string {
   return `/xsc/${chainId}/${topic}/${TOPIC_VERSION[topic] ?? 1}`

@@ -1,6 +1,6 @@
 import { encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
-import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
+import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
@@ -22,6 +22,7 @@ import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
 import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
+import { receiptGossipBatcherOf } from './network/receiptGossipBatch.ts'
 import { advertisedShardHttpUrl, type ShardHttpServer, startShardHttpServer } from './shardHttpServer.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
 
@@ -313,7 +314,8 @@ export class HostRole {
     } catch {
       // not pending here, or already known: gossip still carries it to the proposers
     }
-    await net.publish('receipts', encode(ReceiptGossip, { receipt, writeSet: result.writeSet }))
+    // Receipts signed within a short window share one message (receiptGossipBatch.ts).
+    receiptGossipBatcherOf(net, this.#m.log).add({ receipt, writeSet: result.writeSet })
     this.#m.log.info({ execution: toHex(executionId), outcome: result.outcome, fuel: result.fuelUsed.toString() }, 'receipt sent')
   }
 

@@ -268,15 +268,17 @@ export class XscNode {
   }
 
   /**
-   * Storage coordination on every networked node (hand-off of uploaded blobs, audits, receipt
-   * intake); the host role when asked. Registered before libp2p starts so its protocols and
+   * Storage coordination on every networked node (hand-off of uploaded blobs, audits; receipt intake
+   * on validators); the host role when asked. Registered before libp2p starts so its protocols and
    * topics are there from the first connection.
    */
   static async #startRoles(roles: Roles, chain: Chain, net: NetNode, network: ValidatorNetwork, blobs: BlobStore, opts: NodeOpts, modules: NodeModules, log: Logger): Promise<void> {
     await new StateSyncServer(chain).start(net)
     const hosts = new HostDirectory(chain, net)
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }), handoffDir: join(opts.dataDir, 'handoff') })
-    net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipt(bytes), handle: () => undefined })
+    // Receipts feed block building, which only validators do. Hosts and RPC nodes no longer take every
+    // host's receipts in (decode, verify, relay); a host publishes its own to the validators (fanout).
+    if (opts.validatorKey !== undefined && opts.produce !== false) net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()
     subscribeHeartbeats(net, (h) => chain.submitHeartbeat(h))

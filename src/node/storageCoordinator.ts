@@ -3,11 +3,10 @@ import { join } from 'node:path'
 
 import { decode, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
-import { type Block, Manifest, Offence, type Receipt, ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
+import { type Block, Manifest, Offence, type Receipt, type ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
-import { ReceiptError } from '../chain/errors.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { type NetNode, putShard, requestAudit, requestStorageAck } from '../net/index.ts'
+import { type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
 import { ASSET_STATUS } from '../state/records.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { codingParamsOf } from '../storage/encodeAsset.ts'
@@ -15,6 +14,7 @@ import { encodeFileToShards, readFileReusing, type ShardFiles } from '../storage
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
+import { admitReceiptBatch, ReceiptGossipBatch } from './network/receiptGossipBatch.ts'
 
 export interface StorageCoordinatorModules {
   chain: Chain
@@ -85,22 +85,15 @@ export class StorageCoordinator {
     })
   }
 
-  /** Validates a gossiped receipt by admitting it to the pool: duplicates and late ones are ignored, forged ones rejected. */
-  acceptReceipt(bytes: Uint8Array): 'accept' | 'reject' | 'ignore' {
-    let msg: ReceiptGossip
+  /** Validates a gossiped batch of receipts by admitting each to the pool (receiptGossipBatch.ts): duplicates and late ones are ignored, a forged one rejects the batch. */
+  acceptReceipts(bytes: Uint8Array): ValidationResult {
+    let batch: ReceiptGossip[]
     try {
-      msg = decode(ReceiptGossip, bytes)
+      batch = decode(ReceiptGossipBatch, bytes)
     } catch {
       return 'reject'
     }
-    try {
-      this.#m.chain.submitReceipt(msg.receipt, msg.writeSet)
-      return 'accept'
-    } catch (err) {
-      if (err instanceof ReceiptError && err.code === 'SETTLED') this.#offerLateReceipt(msg.receipt)
-      if (err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION')) return 'ignore'
-      return 'reject'
-    }
+    return admitReceiptBatch(batch, (msg) => this.#m.chain.submitReceipt(msg.receipt, msg.writeSet), (receipt) => this.#offerLateReceipt(receipt))
   }
 
   /**

@@ -6,6 +6,7 @@ import { isExistingAccount, readAccount } from './accounts.ts'
 import { StateError } from './errors.ts'
 import { computeRequiredFee, computeTxSize, type FeeParams } from './fees.ts'
 import { computeEscrow } from './market/index.ts'
+import type { Account } from './records.ts'
 import type { StateReader } from './stateView.ts'
 import { computeHostBond } from './unbonding.ts'
 
@@ -61,6 +62,8 @@ export interface TxCheckOpts {
   expectedNonce?: number | undefined
   /** The cost of the sender's txs queued before this one. */
   alreadyCommitted?: bigint | undefined
+  /** The sender's account, when the caller read it already (a read decodes the row again). */
+  sender?: Account | undefined
 }
 
 /** Refuses a fee below size × (base fee + minFeePerByte), naming the fee required. */
@@ -78,7 +81,7 @@ export function checkTxFee(tx: SignedTx, baseFee: bigint, params: FeeParams): vo
  */
 export function checkTxAgainstState(state: StateReader, tx: SignedTx, params: ChainParams, opts: TxCheckOpts): void {
   checkTxFee(tx, opts.baseFee, params)
-  const acc = readAccount(state, tx.body.from)
+  const acc = opts.sender ?? readAccount(state, tx.body.from)
   const nonce = opts.expectedNonce ?? acc.nonce
   if (tx.body.nonce < nonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })
   if (tx.body.nonce > nonce) throw new StateError('NONCE_TOO_HIGH', `nonce ${tx.body.nonce} is ahead; next is ${nonce}`, { got: tx.body.nonce, expected: nonce })

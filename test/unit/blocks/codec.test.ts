@@ -57,3 +57,17 @@ describe('codec rejections', () => {
     expect(codeOf(() => decode(TxBody, new Packr({ useRecords: false }).pack({ a: 1 })))).toBe('WRONG_TYPE')
   })
 })
+
+describe('bigUint bytes (the 48-bit arithmetic path and the hex path agree)', () => {
+  const reference = (v: bigint): string => (v === 0n ? '' : v.toString(16).padStart(Math.ceil(v.toString(16).length / 2) * 2, '0'))
+  it('encodes as minimal big-endian bytes and decodes back, at and around every byte boundary', () => {
+    const values = [0n, 1n, 255n, 256n, (1n << 48n) - 1n, 1n << 48n, (1n << 48n) + 1n, (1n << 64n) - 1n, 123_456_789_012_345n]
+    for (let bits = 1n; bits <= 64n; bits++) values.push((1n << bits) - 1n, 1n << bits)
+    for (const v of values.filter((x) => x < 1n << 64n)) {
+      const bytes = encode(u128, v)
+      // msgpack bin8 header (0xc4, length), then the value's bytes.
+      expect(Buffer.from(bytes.subarray(2)).toString('hex')).toBe(reference(v))
+      expect(decode(u128, bytes)).toBe(v)
+    }
+  })
+})

@@ -48,3 +48,18 @@ describe('ReceiptPool.hasChecked: block import skips only the receipts this pool
     expect(pool.hasChecked(signed({ ...body, executionId: hash(utf8('other-execution')) }))).toBe(false)
   })
 })
+
+describe('ReceiptPool.prune: receipts of settled executions come back (a left-out contradicting one is evidence)', () => {
+  it('returns the receipts of an execution the state settled and drops them; keeps pending ones', () => {
+    const pool = new ReceiptPool(genesis.chainId)
+    const local = new StateOverlay(state)
+    const receipt = signed(body)
+    pool.add(receipt, [], local)
+    expect(pool.prune(local)).toEqual([])
+    expect(pool.receiptsOf(executionId)).toHaveLength(1)
+    const rec = local.read(TABLES.execution.at(executionId))!
+    local.write(TABLES.execution.at(executionId), { ...rec, status: EXECUTION_STATUS.completed })
+    expect(pool.prune(local)).toEqual([receipt])
+    expect(pool.receiptsOf(executionId)).toEqual([])
+  })
+})

@@ -1,0 +1,60 @@
+import { encode, list } from '../../../blocks/codec.ts'
+import { type Receipt, ReceiptGossip } from '../../../blocks/schema.ts'
+import { ReceiptError } from '../../chain/errors.ts'
+import type { NetNode, ValidationResult } from '../../net/index.ts'
+import type { Logger } from '../logger.ts'
+import { GossipBatcher, type GossipBatcherOpts } from './gossipBatcher.ts'
+
+/** Most receipts one `receipts` gossip message carries; the topic's byte cap (GOSSIP_MAX_BYTES) bounds it too. */
+export const MAX_RECEIPTS_PER_GOSSIP = 64
+
+/**
+ * The `receipts` topic's message (topic version 2): the receipts, each with its write set, that
+ * one host signed within a short window. A host runs the executions of a block one after
+ * another and used to send one message per receipt, each received about three times by every
+ * validator.
+ */
+export const ReceiptGossipBatch = list(ReceiptGossip, MAX_RECEIPTS_PER_GOSSIP)
+
+/** The receipts this host gossips, coalesced (gossipBatcher.ts): a lone receipt leaves at once. */
+export class ReceiptGossipBatcher extends GossipBatcher<ReceiptGossip> {
+  constructor(opts: GossipBatcherOpts) {
+    super({ topic: 'receipts', batch: ReceiptGossipBatch, maxItems: MAX_RECEIPTS_PER_GOSSIP, sizeOf: (r) => encode(ReceiptGossip, r).length }, opts)
+  }
+}
+
+const batchers = new WeakMap<NetNode, ReceiptGossipBatcher>()
+
+/** The receipt batcher of one net node (one per node, made on first use). */
+export function receiptGossipBatcherOf(net: NetNode, log: Logger): ReceiptGossipBatcher {
+  let batcher = batchers.get(net)
+  if (batcher === undefined) {
+    batcher = new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log })
+    batchers.set(net, batcher)
+  }
+  return batcher
+}
+
+/**
+ * Judges a gossiped batch by admitting each receipt to the pool (`submit`, Chain.submitReceipt,
+ * which verifies each signature once). A receipt that can never be valid (forged, not assigned,
+ * wrong chain or write set) rejects the batch, so gossipsub scores its sender down and does not
+ * forward it; the good receipts in it stay admitted. Duplicates, late and unknown ones are no
+ * fault: a batch with nothing new is ignored. An empty batch is rejected (nobody honest sends one).
+ * `onSettled` is offered each receipt that came after its execution settled (possible evidence).
+ */
+export function admitReceiptBatch(batch: readonly ReceiptGossip[], submit: (msg: ReceiptGossip) => void, onSettled: (receipt: Receipt) => void): ValidationResult {
+  if (batch.length === 0) return 'reject'
+  let admitted = 0
+  let rejected = false
+  for (const msg of batch) {
+    try {
+      submit(msg)
+      admitted++
+    } catch (err) {
+      if (err instanceof ReceiptError && err.code === 'SETTLED') onSettled(msg.receipt)
+      if (!(err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION'))) rejected = true
+    }
+  }
+  return rejected ? 'reject' : admitted > 0 ? 'accept' : 'ignore'
+}

@@ -1,0 +1,49 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+
+import { decode, encode } from '../../../blocks/codec.ts'
+import { entryHash, txByteLength, txId } from '../../../blocks/ids.ts'
+import { BlockEntry, SignedTx } from '../../../blocks/schema.ts'
+import { generateKeyPair, hash, leafHash, toHex } from '../../../src/crypto/index.ts'
+import { signedTx } from '../../support/arbitraries.ts'
+import { transfer } from '../../support/chainFixtures.ts'
+
+// blocks/ids.ts memoizes a tx's id, length and entry hash, and lets a decoded copy of a tx
+// (its proposal or commit copy) reuse its twin's when the two are equal field by field.
+describe('tx ids of copies', () => {
+  it('a tx entry hashes as its full canonical encoding does (any tx)', () => {
+    fc.assert(fc.property(signedTx, (tx) => {
+      const entry: BlockEntry = { type: 'tx', tx }
+      expect(toHex(entryHash(entry))).toBe(toHex(leafHash(encode(BlockEntry, entry))))
+      expect(toHex(txId(tx))).toBe(toHex(hash(encode(SignedTx, tx))))
+      expect(txByteLength(tx)).toBe(encode(SignedTx, tx).length)
+    }), { numRuns: 200 })
+  })
+
+  it('a decoded copy gets the same id as its twin', () => {
+    const tx = transfer(generateKeyPair(), 3, generateKeyPair().publicKey, 10n)
+    const id = toHex(txId(tx))
+    const copy = decode(SignedTx, encode(SignedTx, tx))
+    expect(toHex(txId(copy))).toBe(id)
+    expect(toHex(entryHash({ type: 'tx', tx: copy }))).toBe(toHex(leafHash(encode(BlockEntry, { type: 'tx', tx }))))
+  })
+
+  it('attack: a tx carrying a held tx\'s signature on another body gets its own id, not its twin\'s', () => {
+    const key = generateKeyPair()
+    const to = generateKeyPair().publicKey
+    const held = transfer(key, 0, to, 10n)
+    txId(held)
+    const variants: SignedTx[] = [
+      { ...held, body: { ...held.body, nonce: 1 } },
+      { ...held, body: { ...held.body, fee: held.body.fee + 1n } },
+      { ...held, body: { ...held.body, payload: { type: 'transfer', to, amount: 11n } } },
+      { ...held, body: { ...held.body, payload: { type: 'transfer', to: generateKeyPair().publicKey, amount: 10n } } },
+      { ...held, body: { ...held.body, chainId: 'xsc-other' } },
+    ]
+    for (const forged of variants) {
+      expect(toHex(txId(forged))).toBe(toHex(hash(encode(SignedTx, forged))))
+      expect(toHex(txId(forged))).not.toBe(toHex(txId(held)))
+      expect(toHex(entryHash({ type: 'tx', tx: forged }))).toBe(toHex(leafHash(encode(BlockEntry, { type: 'tx', tx: forged }))))
+    }
+  })
+})
