@@ -274,7 +274,9 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
         addresses: { listen, ...(opts.announce ? { announce: opts.announce } : {}) },
         transports: [tcp()],
         connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
+        // A stream paused by its reader (readStreamBounded) still receives the window it granted
+        // (up to yamux's 16 MiB): its read buffer must hold that, not abort at the 4 MiB default.
+        streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: 17 * 1024 * 1024 } })],
         connectionGater: {
           denyDialPeer: (peer) => isBanned(peer.toString()),
           denyInboundEncryptedConnection: (peer) => isBanned(peer.toString()),

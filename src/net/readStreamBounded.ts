@@ -1,0 +1,88 @@
+import type { Stream } from '@libp2p/interface'
+
+import type { StreamChunk } from './framing.ts'
+
+/** Bytes a reader lets pile up (delivered by the stream, not yet taken by its consumer) before it pauses the stream. */
+export const READ_HIGH_WATER_BYTES = 4 * 1024 * 1024
+
+/**
+ * A libp2p stream's bytes with backpressure from the consumer back to the sender.
+ *
+ * libp2p 3's own `for await (… of stream)` pushes every message into an unbounded queue, and
+ * yamux grants the sender more window as soon as bytes arrive, not when they are consumed: a
+ * receiver slower than its sender (a host writing a GiB shard to LevelDB) held the whole shard in
+ * memory (session 7's 4 GiB run: hosts at 1.3-1.4 GiB). Here, once `highWaterBytes` wait
+ * unread the stream is paused (yamux then stops granting window, so the sender's `send` waits
+ * for drain), and it resumes once the consumer has taken them down to half. At most the
+ * high-water mark plus one granted window (16 MiB in yamux) is held per stream.
+ *
+ * Ends when the stream's readable end is over ('end'); throws the stream's error on an abort or reset.
+ */
+export async function* readStreamBounded(stream: Stream, highWaterBytes: number = READ_HIGH_WATER_BYTES): AsyncGenerator<StreamChunk> {
+
+  if (stream.readStatus !== 'readable' && stream.readStatus !== 'paused') return
+  const queue: StreamChunk[] = []
+  let head = 0
+  let queuedBytes = 0
+  let ended = stream.readableEnded
+  let failure: Error | undefined
+  let pausedHere = false
+  let wake: (() => void) | undefined
+  const notify = (): void => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const onMessage = (evt: { data: StreamChunk & { byteLength: number } }): void => {
+    queue.push(evt.data)
+    queuedBytes += evt.data.byteLength
+    if (queuedBytes >= highWaterBytes && stream.readStatus === 'readable') {
+      stream.pause()
+      pausedHere = true
+    }
+    notify()
+  }
+  const onEnd = (): void => {
+    ended = true
+    notify()
+  }
+  const onClose = (evt: { error?: Error }): void => {
+    if (evt.error !== undefined) failure ??= evt.error
+    else if (stream.readBufferLength === 0) ended = true
+    notify()
+  }
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('end', onEnd)
+  stream.addEventListener('close', onClose)
+  try {
+    for (;;) {
+      if (head < queue.length) {
+        const chunk = queue[head]!
+        queue[head++] = undefined as unknown as StreamChunk
+        if (head > 1024 && head * 2 > queue.length) {
+          queue.splice(0, head)
+          head = 0
+        }
+        queuedBytes -= (chunk as { byteLength: number }).byteLength
+        if (pausedHere && queuedBytes * 2 <= highWaterBytes && stream.readStatus === 'paused') {
+          pausedHere = false
+          stream.resume()
+        }
+        yield chunk
+        continue
+      }
+      if (failure !== undefined) throw failure
+      if (ended) return
+      // Nothing queued: whatever the stream holds back must flow, or 'end' never comes.
+      if (pausedHere && stream.readStatus === 'paused') {
+        pausedHere = false
+        stream.resume()
+      }
+      await new Promise<void>((resolve) => (wake = resolve))
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('end', onEnd)
+    stream.removeEventListener('close', onClose)
+  }
+}
