@@ -144,6 +144,7 @@ export class StorageCoordinator {
       // Coded from the blob file into one file per shard (bounded memory whatever the size), then
       // each shard file streams to its host; the files go once every hand-off ended.
       let shards: ShardFiles
+      const codingStartMs = performance.now()
       try {
         // No chunk roots: most of the coding's CPU at 256-byte chunks, and every host checks its
         // shard's root before storing it; the shard hashes already pin the blob to the deployment.
@@ -157,6 +158,8 @@ export class StorageCoordinator {
         await shards.remove()
         continue
       }
+      const codedMs = performance.now()
+      this.#m.log.info({ asset: toHex(asset), bytes: Number(manifest.size), ms: Math.round(codedMs - codingStartMs) }, 'blob coded for hand-off')
       await Promise.all(entry.placement.map(async (host, i) => {
         // A host refuses a shard until it has imported the deployment block itself (a round or so
         // after us): retry soon, backing off to 1 s, while the placement still waits for acks.
@@ -176,7 +179,7 @@ export class StorageCoordinator {
         }
       }))
       await shards.remove()
-      this.#m.log.info({ asset: toHex(asset), shards: shards.paths.length }, 'shards handed to hosts')
+      this.#m.log.info({ asset: toHex(asset), shards: shards.paths.length, shardBytes: Number(manifest.shardSize) * shards.paths.length, ms: Math.round(performance.now() - codedMs) }, 'shards handed to hosts')
     }
   }
 }
