@@ -2,6 +2,9 @@ import type { Stream } from '@libp2p/interface'
 
 import type { StreamChunk } from './framing.ts'
 
+/** What a stream's 'message' event carries (a Uint8Array or a Uint8ArrayList). */
+type Chunk = StreamChunk & { byteLength: number }
+
 /** Bytes a reader lets pile up (delivered by the stream, not yet taken by its consumer) before it pauses the stream. */
 export const READ_HIGH_WATER_BYTES = 4 * 1024 * 1024
 
@@ -19,10 +22,8 @@ export const READ_HIGH_WATER_BYTES = 4 * 1024 * 1024
  * Ends when the stream's readable end is over ('end'); throws the stream's error on an abort or reset.
  */
 export async function* readStreamBounded(stream: Stream, highWaterBytes: number = READ_HIGH_WATER_BYTES): AsyncGenerator<StreamChunk> {
-
   if (stream.readStatus !== 'readable' && stream.readStatus !== 'paused') return
-  const queue: StreamChunk[] = []
-  let head = 0
+  const queue: Chunk[] = []
   let queuedBytes = 0
   let ended = stream.readableEnded
   let failure: Error | undefined
@@ -33,7 +34,7 @@ export async function* readStreamBounded(stream: Stream, highWaterBytes: number 
     wake = undefined
     w?.()
   }
-  const onMessage = (evt: { data: StreamChunk & { byteLength: number } }): void => {
+  const onMessage = (evt: { data: Chunk }): void => {
     queue.push(evt.data)
     queuedBytes += evt.data.byteLength
     if (queuedBytes >= highWaterBytes && stream.readStatus === 'readable') {
@@ -56,14 +57,9 @@ export async function* readStreamBounded(stream: Stream, highWaterBytes: number 
   stream.addEventListener('close', onClose)
   try {
     for (;;) {
-      if (head < queue.length) {
-        const chunk = queue[head]!
-        queue[head++] = undefined as unknown as StreamChunk
-        if (head > 1024 && head * 2 > queue.length) {
-          queue.splice(0, head)
-          head = 0
-        }
-        queuedBytes -= (chunk as { byteLength: number }).byteLength
+      const chunk = queue.shift()
+      if (chunk !== undefined) {
+        queuedBytes -= chunk.byteLength
         if (pausedHere && queuedBytes * 2 <= highWaterBytes && stream.readStatus === 'paused') {
           pausedHere = false
           stream.resume()
