@@ -34,13 +34,29 @@ export async function* readStreamBounded(stream: Stream, highWaterBytes: number 
     wake = undefined
     w?.()
   }
+  let resuming = false
+  const pauseIfFull = (): void => {
+    if (resuming || queuedBytes < highWaterBytes || stream.readStatus !== 'readable') return
+    stream.pause()
+    pausedHere = true
+  }
+  // resume() dispatches what the stream held back (a message event, synchronously) before it
+  // tells yamux to grant again: a pause from inside that dispatch would be undone by the grant
+  // that follows it (the stream 'paused' while yamux grants on), so it waits until resume returns.
+  const resume = (): void => {
+    pausedHere = false
+    resuming = true
+    try {
+      stream.resume()
+    } finally {
+      resuming = false
+    }
+    pauseIfFull()
+  }
   const onMessage = (evt: { data: Chunk }): void => {
     queue.push(evt.data)
     queuedBytes += evt.data.byteLength
-    if (queuedBytes >= highWaterBytes && stream.readStatus === 'readable') {
-      stream.pause()
-      pausedHere = true
-    }
+    pauseIfFull()
     notify()
   }
   const onEnd = (): void => {
@@ -60,20 +76,14 @@ export async function* readStreamBounded(stream: Stream, highWaterBytes: number 
       const chunk = queue.shift()
       if (chunk !== undefined) {
         queuedBytes -= chunk.byteLength
-        if (pausedHere && queuedBytes * 2 <= highWaterBytes && stream.readStatus === 'paused') {
-          pausedHere = false
-          stream.resume()
-        }
+        if (pausedHere && queuedBytes * 2 <= highWaterBytes && stream.readStatus === 'paused') resume()
         yield chunk
         continue
       }
       if (failure !== undefined) throw failure
       if (ended) return
       // Nothing queued: whatever the stream holds back must flow, or 'end' never comes.
-      if (pausedHere && stream.readStatus === 'paused') {
-        pausedHere = false
-        stream.resume()
-      }
+      if (pausedHere && stream.readStatus === 'paused') resume()
       await new Promise<void>((resolve) => (wake = resolve))
     }
   } finally {
