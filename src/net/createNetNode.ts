@@ -21,6 +21,17 @@ import { collect, exchange, type HandleOpts, type RequestHandler, type RequestOp
 import { PeerPenalties, peerScoreParams, SCORE_THRESHOLDS } from './scoring.ts'
 import { GOSSIP_MAX_BYTES, GOSSIP_TOPICS, type GossipTopic, isGossipTopic, topicName } from './topics.ts'
 
+
+/**
+ * A stream's receive window stops growing here (yamux's default is 16 MiB). A shard hand-off is
+ * paced by its receiver (readStreamBounded pauses the stream while the store catches up), and
+ * each resume lets the sender put a whole window on the connection at once: every other stream
+ * of that connection (pings, votes, round-state, acks) waits behind it. With 16 MiB a loaded host
+ * took long enough over it that libp2p's connection monitor missed a ping and aborted the
+ * connection, and the hand-off with it (a 512 MiB run never finished). 4 MiB still fills a LAN
+ * link, and a paused stream's read buffer must hold the window it granted (plus a frame).
+ */
+const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
 export type ValidationResult = 'accept' | 'reject' | 'ignore'
 
 /**
@@ -274,7 +285,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
         addresses: { listen, ...(opts.announce ? { announce: opts.announce } : {}) },
         transports: [tcp()],
         connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
+        streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES, maxReadBufferLength: MAX_STREAM_WINDOW_BYTES + 1024 * 1024 } })],
         connectionGater: {
           denyDialPeer: (peer) => isBanned(peer.toString()),
           denyInboundEncryptedConnection: (peer) => isBanned(peer.toString()),

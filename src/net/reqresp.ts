@@ -7,6 +7,8 @@ import { NetError } from './errors.ts'
 import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, FRAME_HEADER_BYTES, type FramePiece, MAX_FRAME_BYTES, readFramePieces, readFrames } from './framing.ts'
 import type { NetLogger } from './logger.ts'
 import { RemoteErrorMessage } from './messages.ts'
+import { readStreamBounded } from './readStreamBounded.ts'
+import { waitForDrain } from './waitForDrain.ts'
 
 /**
  * Request/response over one libp2p stream per request, with the framing of framing.ts.
@@ -47,7 +49,7 @@ export const DEFAULT_HANDLE_OPTS = { maxRequestBytes: 64 * 1024, maxBodyBytes: 0
 export const DEFAULT_REQUEST_OPTS = { timeoutMs: 10_000, maxResponseBytes: 16 * 1024 * 1024 } as const
 
 async function send(stream: Stream, frame: Uint8Array): Promise<void> {
-  if (!stream.send(frame)) await stream.onDrain()
+  if (!stream.send(frame)) await waitForDrain(stream)
 }
 
 function dataHeader(length: number): Uint8Array {
@@ -116,7 +118,7 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDLE_OPTS.timeoutMs
   const timer = setTimeout(() => stream.abort(new NetError('TIMEOUT', `${protocol}: handler exceeded ${timeoutMs} ms`)), timeoutMs)
   try {
-    const frames = readFrames(stream, Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
+    const frames = readFrames(readStreamBounded(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
     const first = await frames.next()
     if (first.done === true) throw new NetError('TRUNCATED', 'empty request')
     if (first.value.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'a request starts with a DATA frame')
@@ -209,7 +211,7 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       writeError = err // the server may have answered with an ERROR frame: read it first
     }
     // Pieces, not whole frames: DATA bytes reach the caller as views of what the stream delivered.
-    const frames = readFramePieces(s)[Symbol.asyncIterator]()
+    const frames = readFramePieces(readStreamBounded(s))[Symbol.asyncIterator]()
     let total = 0
     for (;;) {
       let next: IteratorResult<FramePiece>

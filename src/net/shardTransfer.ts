@@ -43,11 +43,15 @@ export interface ShardStore {
 
 /** Largest shard either direction carries: a 4 GiB blob (plus encryption overhead and padding) in 4+2 has ~1 GiB shards. */
 export const MAX_SHARD_BYTES = 2 * 1024 * 1024 * 1024
-/** Serving or taking one shard may take this long (a GiB at 1 MB/s); the requester's own deadline scales with the size. */
-const SHARD_HANDLER_TIMEOUT_MS = 30 * 60_000
-/** A requester's deadline for a shard of `bytes`: 30 s plus 1 s per MiB. */
+/** Serving or taking one shard may take this long (2 GiB at 0.6 MiB/s); the requester's own deadline scales with the size. */
+const SHARD_HANDLER_TIMEOUT_MS = 60 * 60_000
+/**
+ * A requester's deadline for a shard of `bytes`: 30 s plus 2 s per MiB. An upload goes at the
+ * pace the receiver stores it (backpressure), which on a loaded host is a few MiB/s, and a
+ * transfer cut by its deadline starts again from its first byte.
+ */
 export function shardTransferTimeoutMs(bytes: number): number {
-  return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 1_000
+  return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 2_000
 }
 
 async function* chunksOf(data: Uint8Array): AsyncGenerator<Uint8Array> {

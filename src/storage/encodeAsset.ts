@@ -24,6 +24,11 @@ function checkCodingParams(p: CodingParams): void {
   if (!ok) throw new StorageError('INVALID_PARAMS', `invalid coding parameters ${JSON.stringify(p)}`, { ...p })
 }
 
+export interface EncoderOpts {
+  /** Compute the chunk roots (default true). */
+  chunkRoots?: boolean
+}
+
 /**
  * Streaming encoder: feed bytes with `write` (it consumes up to the end of the current segment),
  * collect each finished segment's k+m shard pieces with `takeSegment` (views valid until the next
@@ -41,7 +46,12 @@ export class AssetEncoder {
   #ready: Uint8Array[] | undefined
   #done = false
 
-  constructor(params: CodingParams, coder: ErasureCoder = getFastCoder()) {
+  /**
+   * `opts.chunkRoots: false` leaves the chunk trees out (the manifest's chunkRoots come back
+   * empty): at 256-byte chunks they are most of the encoder's CPU, and a validator handing shards
+   * off only needs the shard hashes to know the blob is the one deployed (hosts check the roots).
+   */
+  constructor(params: CodingParams, coder: ErasureCoder = getFastCoder(), opts: EncoderOpts = {}) {
     checkCodingParams(params)
     this.params = params
     this.#coder = coder
@@ -49,7 +59,7 @@ export class AssetEncoder {
     this.#segment = new Uint8Array((k + m) * Math.ceil(segmentSize / k))
     for (let i = 0; i < k + m; i++) {
       this.#shardHashes.push(createIncrementalHash())
-      this.#chunkers.push(new ChunkLeafHasher(params.chunkSize))
+      if (opts.chunkRoots !== false) this.#chunkers.push(new ChunkLeafHasher(params.chunkSize))
     }
   }
 
@@ -102,7 +112,7 @@ export class AssetEncoder {
     for (let i = 0; i < k + m; i++) {
       const piece = buf.subarray(i * len, (i + 1) * len)
       this.#shardHashes[i]!.update(piece)
-      this.#chunkers[i]!.update(piece)
+      this.#chunkers[i]?.update(piece)
       pieces.push(piece)
     }
     this.#fill = 0
@@ -146,8 +156,8 @@ export type ShardPieceSink = (pieces: readonly Uint8Array[], segmentIndex: numbe
  * Encodes a stream of any length with bounded memory (one segment buffer): every segment's k+m
  * pieces go to `sink` (shard i of the asset is piece i of every segment, appended in order).
  */
-export async function encodeAssetStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, params: CodingParams, sink: ShardPieceSink, coder?: ErasureCoder): Promise<Manifest> {
-  const encoder = new AssetEncoder(params, coder)
+export async function encodeAssetStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, params: CodingParams, sink: ShardPieceSink, coder?: ErasureCoder, opts: EncoderOpts = {}): Promise<Manifest> {
+  const encoder = new AssetEncoder(params, coder, opts)
   let segmentIndex = 0
   for await (const chunk of source) {
     let at = 0

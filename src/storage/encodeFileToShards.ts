@@ -2,7 +2,7 @@ import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { Manifest } from '../../blocks/schema.ts'
-import { type CodingParams, encodeAssetStream } from './encodeAsset.ts'
+import { type CodingParams, encodeAssetStream, type EncoderOpts } from './encodeAsset.ts'
 
 /** Read size of the source file: large reads, few syscalls; memory is one read plus one segment. */
 const READ_BYTES = 4 * 1024 * 1024
@@ -39,9 +39,9 @@ export interface ShardFiles {
  * Erasure-codes a file into one file per shard, segment by segment: memory stays at one read
  * and one segment's pieces whatever the file's size (a 4 GiB blob is coded in ~20 MiB). The
  * returned manifest is recomputed from the bytes, so a caller can compare it with the one a
- * deployment named before handing shards out.
+ * deployment named before handing shards out (without its chunk roots when `opts.chunkRoots` is false).
  */
-export async function encodeFileToShards(source: string, dir: string, params: CodingParams): Promise<ShardFiles> {
+export async function encodeFileToShards(source: string, dir: string, params: CodingParams, opts: EncoderOpts = {}): Promise<ShardFiles> {
   await mkdir(dir, { recursive: true })
   const paths = Array.from({ length: params.k + params.m }, (_, i) => join(dir, `shard-${i}`))
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true })
@@ -49,7 +49,7 @@ export async function encodeFileToShards(source: string, dir: string, params: Co
   try {
     const manifest = await encodeAssetStream(readFileReusing(source, READ_BYTES), params, async (pieces) => {
       await Promise.all(pieces.map((piece, i) => files[i]!.write(piece)))
-    })
+    }, undefined, opts)
     return { manifest, paths, remove }
   } catch (err) {
     await remove()

@@ -130,7 +130,7 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
     if (deployed.code !== 0) throw new Error(`deploy failed: ${deployed.stderr}`)
     const deploySeconds = (performance.now() - t) / 1000
     const assetId = deployed.json.assetId as string
-    log(`deployed ${assetId} in ${deploySeconds.toFixed(1)} s`)
+    log(`deployed ${assetId} in ${deploySeconds.toFixed(1)} s (${(mib / deploySeconds).toFixed(1)} MiB/s of blob: the client's manifest pass, then the upload), CLI peak RSS ${deployed.peakRssMiB} MiB`)
 
     t = performance.now()
     const shardsOn = async (i: number): Promise<number> => {
@@ -139,7 +139,7 @@ export async function runLargeBlobScenario(name: string, mib: number, log: (line
     }
     await waitFor(async () => (await Promise.all(net!.hosts.map((_, i) => shardsOn(i)))).reduce((a, b) => a + b, 0) >= 6, timeoutS * 1000, 'six shards handed to the hosts')
     const handoffSeconds = (performance.now() - t) / 1000
-    log(`hand-off done in ${handoffSeconds.toFixed(1)} s`)
+    log(`hand-off done in ${handoffSeconds.toFixed(1)} s (${(1.5 * mib / handoffSeconds).toFixed(1)} MiB/s of shard bytes, coding included); peak RSS so far: validator ${peakRssMiB(net.validators[0]!.child.pid)} MiB, hosts ${net.hosts.map((h) => peakRssMiB(h?.child.pid)).join(', ')} MiB`)
 
     // `xsc get` as a user runs it: straight from the hosts' shard HTTP servers (the default).
     t = performance.now()

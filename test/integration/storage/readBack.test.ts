@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -25,6 +27,8 @@ let net: ComputeNetwork
 let rpc: string
 let keyFile: string
 let otherKeyFile: string
+/** The --public blob of the first test (the fallback test reads it again). */
+let publicBlob: { plain: Uint8Array; assetId: string } | undefined
 
 beforeAll(async () => {
   // Two-second slots: this test moves tens of MiB between seven processes on a small shared
@@ -125,6 +129,7 @@ describe('read back and encryption at rest on six host processes', () => {
     writeFileSync(file, plain)
     const d = await deployBlob(file, '--public')
     expect(d).toMatchObject({ encrypted: false, storedSize: plain.length })
+    publicBlob = { plain, assetId: d.assetId as string }
     const url = `${rpc}/assets/${d.assetId as string}`
     const whole = await fetch(url)
     expect(whole.status).toBe(200)
@@ -171,6 +176,34 @@ describe('read back and encryption at rest on six host processes', () => {
     await expect(getAssetDataDirectStream(createClient({ transport: lying }), { id: fromHex(d.assetId as string, 32) })).rejects.toThrow(/state proof refused/)
   }, 300_000)
 
+  it('with every host unreachable over HTTP, xsc get reads through the node (the fallback) and gets identical bytes', async () => {
+    // The first test's 3 MiB public blob, or one of its own when run alone.
+    const { plain, assetId } = publicBlob ?? await (async () => {
+      const own = new Uint8Array(randomBytes(2 * 1024 * 1024 + 5))
+      writeFileSync(join(net.dir, 'fallback.bin'), own)
+      return { plain: own, assetId: (await deployBlob(join(net.dir, 'fallback.bin'), '--public')).assetId as string }
+    })()
+    // Stale hints: the node's route to the validator, except that it names a closed port on each
+    // host's own IP for every shard (what a node's cache holds after hosts moved or shut HTTP off).
+    const closedPort = await freePort()
+    const stale = await startHintProxy(rpc, () => ({ shardUrls: Array.from({ length: 6 }, () => `http://127.0.0.1:${closedPort}`) }))
+    // No hints at all (hosts with shard-http off): the node answers every URL null.
+    const none = await startHintProxy(rpc, () => ({ shardUrls: Array.from({ length: 6 }, () => null) }))
+    try {
+      for (const [name, proxy] of [['stale', stale], ['none', none]] as const) {
+        const out = join(net.dir, `fallback-${name}.out`)
+        const r = await runCli('get', assetId, '--out', out, '--rpc', proxy.url, '--json')
+        expect(r.code, `${name}: ${r.stdout} ${r.stderr}`).toBe(0)
+        expect(r.json, name).toMatchObject({ assetId, bytes: plain.length, encrypted: false, via: 'node' })
+        expect(readFileSync(out).equals(plain), name).toBe(true)
+      }
+      expect(stale.hintsServed()).toBeGreaterThan(0)
+    } finally {
+      await stale.close()
+      await none.close()
+    }
+  }, 300_000)
+
   it(`a random ${MIB} MiB blob is encrypted, survives two killed hosts, reads back identical, and no node stores its plaintext`, async () => {
     const plain = new Uint8Array(randomBytes(MIB << 20))
     const file = join(net.dir, 'secret.bin')
@@ -207,3 +240,43 @@ describe('read back and encryption at rest on six host processes', () => {
     expect(findPlaintextWindows(plain, files)).toEqual([])
   }, 600_000)
 })
+
+/** A port nothing listens on (bound once, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/**
+ * The node's RPC at `target` behind a pass-through proxy that answers `GET /assets/<id>/hosts`
+ * itself with `hints()`; every other request (JSON-RPC, GET /assets/<id>) goes to the node as it is.
+ */
+async function startHintProxy(target: string, hints: () => unknown): Promise<{ url: string; hintsServed(): number; close(): Promise<void> }> {
+  let served = 0
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && /^\/assets\/0x[0-9a-f]{64}\/hosts$/.test(req.url ?? '')) {
+      served++
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hints()))
+      return
+    }
+    const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hintsServed: () => served,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}

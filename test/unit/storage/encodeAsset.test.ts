@@ -76,6 +76,15 @@ describe('encodeAsset / decodeAsset', () => {
     expect(new Uint8Array(Buffer.concat(out))).toEqual(data)
   })
 
+  it('without chunk roots (the hand-off on a validator) the rest of the manifest and the shards are the same', async () => {
+    const data = new Uint8Array(randomBytes(5 * 4096 + 123))
+    const direct = encodeAsset(data, P)
+    const parts: Uint8Array[][] = Array.from({ length: 6 }, () => [])
+    const manifest = await encodeAssetStream([data], P, (pieces) => pieces.forEach((p, i) => parts[i]!.push(p.slice())), undefined, { chunkRoots: false })
+    expect(manifest).toEqual({ ...direct.manifest, chunkRoots: [] })
+    expect(parts.map((p) => Buffer.concat(p))).toEqual(direct.shards.map((s) => Buffer.from(s)))
+  })
+
   it('the streaming decoder reports a corrupt shard at the end', async () => {
     const { manifest, shards } = encodeAsset(new Uint8Array(randomBytes(3 * 4096)), P)
     const bad = shards[4]!.slice()
