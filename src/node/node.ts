@@ -78,6 +78,8 @@ export interface NodeOpts {
   twin?: boolean
   /** Validators: proposals and votes over direct validator links instead of gossip (default on; `xsc node --no-validator-links` turns them off). */
   validatorLinks?: boolean
+  /** Followers: take committed blocks from one validator's commit feed, leaving the commits gossip topic while it is up (default on; false: gossip only). */
+  commitFeed?: boolean
   /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
   pruneKeepBlocks?: number
   /** On an empty data dir, state-sync from peers before starting (`xsc node --state-sync`). */
@@ -360,6 +362,7 @@ export class XscNode {
         timeouts: opts.timeouts ?? computeDefaultTimeouts(opts.genesis.slotMs),
         ...(twin ? { twin } : {}),
         directLinks: opts.validatorLinks !== false,
+        commitFeed: opts.commitFeed !== false,
         ...(modules.now ? { now: modules.now } : {}),
       },
       { chain, net, log: log.child({ module: 'consensus' }), onFinalized: (height) => events.finalizedTo(height) },
