@@ -6,17 +6,9 @@ import '../../src/polyfill.ts'
 import { hash } from '../../src/crypto/index.ts'
 import { createNetNode, fetchShard, type NetNode, serveShards } from '../../src/net/index.ts'
 import { median, round } from './support/stats.ts'
+import { sleep, waitUntil } from './support/waitUntil.ts'
 
 const CHAIN = 'bench'
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timeout')
-    await sleep(10)
-  }
-}
 
 async function main(): Promise<void> {
   const nodes: NetNode[] = [1, 2, 3].map((i) => createNetNode({ secretKey: new Uint8Array(32).fill(100 + i), chainId: CHAIN, heartbeatMs: 200 }))
@@ -38,7 +30,7 @@ async function main(): Promise<void> {
     c.subscribe('transactions', sub('c'))
     await a.dial(b.multiaddrs()[0]!)
     await b.dial(c.multiaddrs()[0]!)
-    await waitFor(() => a.topicPeers('transactions').includes(b.peerId) && c.topicPeers('transactions').includes(b.peerId), 5_000)
+    await waitUntil(() => a.topicPeers('transactions').includes(b.peerId) && c.topicPeers('transactions').includes(b.peerId), 5_000, 'the transactions mesh', 10)
     await sleep(300)
 
     // Latency: one 1 KiB message at a time, waiting for it to reach c (one hop beyond b).
@@ -49,7 +41,7 @@ async function main(): Promise<void> {
       new DataView(msg.buffer).setFloat64(0, Math.random())
       const t0 = performance.now()
       await a.publish('transactions', msg)
-      await waitFor(() => arrivals.get(key(msg))?.c !== undefined, 2_000)
+      await waitUntil(() => arrivals.get(key(msg))?.c !== undefined, 2_000, 'the message at the third node', 10)
       const e = arrivals.get(key(msg))!
       direct.push(e.b! - t0)
       hop.push(e.c! - t0)
@@ -65,7 +57,7 @@ async function main(): Promise<void> {
       new DataView(msg.buffer).setUint32(4, 0xbeef)
       await a.publish('transactions', msg)
     }
-    await waitFor(() => [...arrivals.values()].filter((e) => e.c !== undefined).length >= N, 30_000)
+    await waitUntil(() => [...arrivals.values()].filter((e) => e.c !== undefined).length >= N, 30_000, 'every message at the third node', 10)
     const gossipMsgsPerSec = N / ((performance.now() - t0) / 1000)
 
     // Request/response: small round trip and a 16 MiB streamed shard with hash check.

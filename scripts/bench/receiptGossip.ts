@@ -31,6 +31,7 @@ import { EXECUTION_STATUS } from '../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../src/state/stateView.ts'
 import { TABLES } from '../../src/state/tables.ts'
 import { round } from './support/stats.ts'
+import { sleep, waitUntil } from './support/waitUntil.ts'
 
 const { values } = parseArgs({ options: { executions: { type: 'string', default: '240' }, 'per-block': { type: 'string', default: '4' }, 'block-ms': { type: 'string', default: '250' }, 'window-ms': { type: 'string', default: '25' } } })
 const EXECUTIONS = Number(values.executions)
@@ -41,15 +42,6 @@ const CHAIN = 'bench-receipt-gossip'
 const VALIDATORS = 4
 const HOSTS = 6
 const REPLICAS = 3
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timeout waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 const hostKeys = Array.from({ length: HOSTS }, (_, i) => keyPairFromSecret(hash(utf8(`bench-receipt-gossip/host/${i}`))))
 
@@ -118,7 +110,7 @@ async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Recor
   try {
     await Promise.all(peers.map((p) => p.net.start()))
     for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) await dialWithRetry(peers[i]!.net, peers[j]!.net.multiaddrs()[0]!)
-    await waitFor(() => hosts.every((h) => h.net.topicPeers('receipts').length >= VALIDATORS), 10_000, 'the hosts to see the validators\' subscriptions')
+    await waitUntil(() => hosts.every((h) => h.net.topicPeers('receipts').length >= VALIDATORS), 10_000, 'the hosts to see the validators\' subscriptions')
     await sleep(1500) // mesh grafts settle
     const next = hostKeys.map(() => 0)
     const cpu0 = process.cpuUsage()
@@ -140,7 +132,7 @@ async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Recor
         await sleep(1)
       }
     }
-    await waitFor(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator')
+    await waitUntil(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator')
     const cpu = process.cpuUsage(cpu0)
     const wallMs = performance.now() - t0
     const messages = peers.reduce((s, p) => s + p.messages, 0)

@@ -24,6 +24,7 @@ import { createGossipHandlers, subscribeGossipHandlers } from '../../src/node/ne
 import { TxGossipBatch, TxGossipBatcher } from '../../src/node/network/txGossipBatch.ts'
 import { verifyTxSignature } from '../../src/state/checkTx.ts'
 import { round } from './support/stats.ts'
+import { sleep, waitUntil } from './support/waitUntil.ts'
 
 const { values } = parseArgs({ options: { txs: { type: 'string', default: '4000' }, rate: { type: 'string', default: '400' }, 'window-ms': { type: 'string', default: '25' } } })
 const TXS = Number(values.txs)
@@ -31,15 +32,6 @@ const RATE = Number(values.rate)
 const WINDOW_MS = Number(values['window-ms'])
 const CHAIN = 'bench-tx-gossip'
 const NODES = 4
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timeout waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 function makeTxs(run: string): SignedTx[] {
   const senders = Array.from({ length: 16 }, (_, i) => keyPairFromSecret(hash(utf8(`bench-tx-gossip/${run}/${i}`))))
@@ -92,7 +84,7 @@ async function runMode(batched: boolean): Promise<Record<string, number>> {
   try {
     await Promise.all(validators.map((v) => v.net.start()))
     for (let i = 0; i < NODES; i++) for (let j = i + 1; j < NODES; j++) await validators[i]!.net.dial(validators[j]!.net.multiaddrs()[0]!)
-    await waitFor(() => validators.every((v) => v.net.topicPeers('transactions').length === NODES - 1), 10_000, 'the mesh')
+    await waitUntil(() => validators.every((v) => v.net.topicPeers('transactions').length === NODES - 1), 10_000, 'the mesh')
     await sleep(1500) // mesh grafts settle
     const txs = makeTxs(batched ? 'batched' : 'single')
     const cpu0 = process.cpuUsage()
@@ -103,7 +95,7 @@ async function runMode(batched: boolean): Promise<Record<string, number>> {
       if (wait > 1) await sleep(wait)
       validators[i % NODES]!.send(txs[i]!)
     }
-    await waitFor(() => validators.every((v) => v.held.size >= TXS), 60_000, 'every tx on every node')
+    await waitUntil(() => validators.every((v) => v.held.size >= TXS), 60_000, 'every tx on every node')
     const cpu = process.cpuUsage(cpu0)
     const wallMs = performance.now() - t0
     const messages = validators.reduce((s, v) => s + v.messages, 0)
