@@ -106,7 +106,9 @@ describe.skipIf(unavailable !== undefined)('many machines: validators and hosts 
     const boot = (v0.p2p as string[])[0]!
     const vs = [v0, ...(await Promise.all(validators.slice(1).map((m) => cli('init', '--validator', join(tmp.dir, m.name), ...p2p(m), '--bootstrap', boot))))]
     const allBoot = vs.map((v) => (v.p2p as string[])[0]!)
-    const hs = await Promise.all(hosts.map((m, i) => cli('init', '--host', join(tmp.dir, m.name), ...p2p(m), ...allBoot.flatMap((b) => ['--bootstrap', b]), '--coord', `${100 + 30 * i},${100 + 20 * (i % 3)},100`, '--zone', `zone-${i % 3}`, '--asks', '1,1')))
+    // Hosts serve shard windows over HTTP to the other machines (the default, 127.0.0.1, does not
+    // exist here: loopback is down in every machine namespace), as an operator of a real host would.
+    const hs = await Promise.all(hosts.map((m, i) => cli('init', '--host', join(tmp.dir, m.name), ...p2p(m), ...allBoot.flatMap((b) => ['--bootstrap', b]), '--coord', `${100 + 30 * i},${100 + 20 * (i % 3)},100`, '--zone', `zone-${i % 3}`, '--asks', '1,1', '--shard-http', '0.0.0.0:4002')))
 
     hostAddresses = hs.map((h) => String(h.host))
     const clientKey = testKey('netns-client')
