@@ -77,6 +77,8 @@ export interface ImportedBlock {
   hash: Hash
   /** The precommits that made the block final (BFT), when it was committed through them. */
   commit?: Commit
+  /** The block's encoding, when the importer was given it (a block from the network): never encoded again to pass it on. */
+  bytes?: Uint8Array
   /** Wall time the import took (verification to commit), for metrics. */
   seconds?: number
 }
@@ -478,7 +480,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     if (block.header.kind === 'completion') this.#offerLeftOutReceipts(block, this.receipts.prune(this.store.state))
     this.#pruneEvidence()
     this.heartbeats.prune(this.store.state)
-    const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}) }
+    const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}), ...(extras.bytes ? { bytes: extras.bytes } : {}) }
     this.emit('block', imported)
     return imported
   }

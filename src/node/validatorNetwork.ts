@@ -305,11 +305,11 @@ export class ValidatorNetwork {
     void exchangeRoundState(this.net, peer, this.#driver.validatorCount(), (message: ConsensusMessage) => this.#driver.handleMessage(message, peer), this.#log)
   }
 
-  /** Validators: each committed block to the followers on our commit feed (its bytes re-encoded only when someone listens). */
+  /** Validators: each committed block to the followers on our commit feed (the bytes it arrived as; encoded only when it had none). */
   #feedCommitted(imported: ImportedBlock): void {
     const server = this.#feedServer
     if (server === undefined || server.subscriberCount === 0 || imported.commit === undefined) return
-    server.publish(encode(CommittedBlock, { block: encode(Block, imported.block), commit: imported.commit }))
+    server.publish(encode(CommittedBlock, { block: imported.bytes ?? encode(Block, imported.block), commit: imported.commit }))
   }
 
   /**
