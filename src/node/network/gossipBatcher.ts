@@ -1,4 +1,5 @@
 import { type Codec, encode } from '../../../blocks/codec.ts'
+import type { NetNode } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 
 export interface GossipBatcherOpts {
@@ -75,5 +76,18 @@ export class GossipBatcher<T> {
     this.#timer = undefined
     this.#pending = []
     this.#pendingBytes = 0
+  }
+}
+
+/** `make`'s batcher of each net node: one per node (its messages must share one window), made on first use. */
+export function oneBatcherPerNet<B>(make: (net: NetNode, log: Logger) => B): (net: NetNode, log: Logger) => B {
+  const made = new WeakMap<NetNode, B>()
+  return (net, log) => {
+    let batcher = made.get(net)
+    if (batcher === undefined) {
+      batcher = make(net, log)
+      made.set(net, batcher)
+    }
+    return batcher
   }
 }

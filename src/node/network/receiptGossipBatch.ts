@@ -3,7 +3,7 @@ import { type Receipt, ReceiptGossip } from '../../../blocks/schema.ts'
 import { ReceiptError } from '../../chain/errors.ts'
 import type { NetNode, ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import { GossipBatcher, type GossipBatcherOpts } from './gossipBatcher.ts'
+import { GossipBatcher, type GossipBatcherOpts, oneBatcherPerNet } from './gossipBatcher.ts'
 
 /** Most receipts one `receipts` gossip message carries; the topic's byte cap (GOSSIP_MAX_BYTES) bounds it too. */
 export const MAX_RECEIPTS_PER_GOSSIP = 64
@@ -23,17 +23,8 @@ export class ReceiptGossipBatcher extends GossipBatcher<ReceiptGossip> {
   }
 }
 
-const batchers = new WeakMap<NetNode, ReceiptGossipBatcher>()
-
 /** The receipt batcher of one net node (one per node, made on first use). */
-export function receiptGossipBatcherOf(net: NetNode, log: Logger): ReceiptGossipBatcher {
-  let batcher = batchers.get(net)
-  if (batcher === undefined) {
-    batcher = new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log })
-    batchers.set(net, batcher)
-  }
-  return batcher
-}
+export const receiptGossipBatcherOf = oneBatcherPerNet((net, log) => new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log }))
 
 /**
  * Judges a gossiped batch by admitting each receipt to the pool (`submit`, Chain.submitReceipt,

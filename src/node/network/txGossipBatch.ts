@@ -3,7 +3,7 @@ import { SignedTx } from '../../../blocks/schema.ts'
 import type { NetNode } from '../../net/index.ts'
 import { computeTxSize } from '../../state/fees.ts'
 import type { Logger } from '../logger.ts'
-import { GossipBatcher, type GossipBatcherOpts } from './gossipBatcher.ts'
+import { GossipBatcher, type GossipBatcherOpts, oneBatcherPerNet } from './gossipBatcher.ts'
 
 /** Most txs one `transactions` gossip message carries; the topic's byte cap (GOSSIP_MAX_BYTES) bounds it too. */
 export const MAX_TXS_PER_GOSSIP = 256
@@ -25,14 +25,5 @@ export class TxGossipBatcher extends GossipBatcher<SignedTx> {
   }
 }
 
-const batchers = new WeakMap<NetNode, TxGossipBatcher>()
-
 /** The batcher of one net node (one per node, made on first use). */
-export function txGossipBatcherOf(net: NetNode, log: Logger): TxGossipBatcher {
-  let batcher = batchers.get(net)
-  if (batcher === undefined) {
-    batcher = new TxGossipBatcher({ publish: (bytes) => net.publish('transactions', bytes), log })
-    batchers.set(net, batcher)
-  }
-  return batcher
-}
+export const txGossipBatcherOf = oneBatcherPerNet((net, log) => new TxGossipBatcher({ publish: (bytes) => net.publish('transactions', bytes), log }))
