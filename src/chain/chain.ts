@@ -581,7 +581,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
-    const ctx = computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex)
+    // Receipts come from the pool, which verified each on admission: not verified again while choosing and sealing.
+    const ctx: ApplyContext = { ...computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex), receiptChecked: (receipt) => this.receipts.hasChecked(receipt) }
     await this.#commitBeaconIfNeeded(key)
     // The accounts the pool's txs name are loaded, so choosing rarely misses; a run that misses
     // anyway (a completion's client, say) is repeated, and only its final run's drops count.
