@@ -233,9 +233,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#auditResponder = responder
   }
 
-  /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. */
-  submitReceipt(receipt: Receipt, writeSet: KvWrite[]): void {
-    this.receipts.add(receipt, writeSet, this.store.state)
+  /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. `signedHere`: see ReceiptPool.add. */
+  submitReceipt(receipt: Receipt, writeSet: KvWrite[], opts: { signedHere?: boolean } = {}): void {
+    this.receipts.add(receipt, writeSet, this.store.state, opts)
   }
 
   /**
