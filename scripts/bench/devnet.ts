@@ -414,6 +414,10 @@ async function run(): Promise<Record<string, unknown>> {
       transferWindowSecs: (tLoad.end - tLoad.start - tRampMs) / 1000,
       /** Validator CPU per included transfer per validator, above the idle cost of the phase's blocks (goal ≤ 0.2). */
       cpuMsPerTransferPerNode: round(marginal(costs.transfers!, 'validators') / Math.max(1, transfersIncludedInPhase) / V, 3),
+      /** The same with nothing subtracted: the validators' whole CPU in the transfer phase per included transfer per validator. */
+      cpuMsPerTransferPerNodeRaw: round(costs.transfers!.validatorsCpuMs! / Math.max(1, transfersIncludedInPhase) / V, 3),
+      transfersIncludedInPhase,
+      executionsSettledInPhase,
       /** Validators' and hosts' CPU per agreed execution, network-wide, above idle (includes fib(20)'s own fuel, a few µs; goal ≤ 10). */
       cpuMsPerExecution: round((marginal(costs.executions!, 'validators') + marginal(costs.executions!, 'hosts')) / Math.max(1, executionsSettledInPhase), 2),
       /** Validator CPU per block per validator with nothing sent (goal ≤ 5). */

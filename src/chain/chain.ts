@@ -38,7 +38,7 @@ import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './pr
 import { HeartbeatPool } from './produceBlock/buildLivenessEntry.ts'
 import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
 import { chooseEntries } from './produceBlock/chooseEntries.ts'
-import { buildBlock, computeBlockTimestamp, computeProposalContext } from './produceBlock/produceBlock.ts'
+import { buildBlock, type BuiltBlock, computeBlockTimestamp, computeProposalContext } from './produceBlock/produceBlock.ts'
 import { ProposerBeacon } from './produceBlock/ProposerBeacon.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
@@ -233,9 +233,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#auditResponder = responder
   }
 
-  /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. */
-  submitReceipt(receipt: Receipt, writeSet: KvWrite[]): void {
-    this.receipts.add(receipt, writeSet, this.store.state)
+  /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. `signedHere`: see ReceiptPool.add. */
+  submitReceipt(receipt: Receipt, writeSet: KvWrite[], opts: { signedHere?: boolean } = {}): void {
+    this.receipts.add(receipt, writeSet, this.store.state, opts)
   }
 
   /**
@@ -406,10 +406,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       const slot = this.currentSlot(nowMs)
       if (BigInt(nowMs) <= head.header.timestamp && head.header.height > 0) return undefined
       const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
-      const block = await this.#build(slot, nowMs, key, answers, round, opts.onlyWithEntries === true)
-      if (block === undefined) return undefined
+      const built = await this.#build(slot, nowMs, key, answers, round, opts.onlyWithEntries === true)
+      if (built === undefined) return undefined
+      const { block } = built
       const hash = blockHash(block.header)
-      await this.#verified(block, hash)
+      await this.#verified(block, hash, built.applied)
       return { block, hash, bytes: encode(Block, block) }
     })
   }
@@ -421,8 +422,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.#apply(block, hash, verified, { bytes }, started)
   }
 
-  /** The one verification path; the write set of a block checked before on this head is reused. */
-  async #verified(block: Block, hash: Hash): Promise<VerifiedWrites> {
+  /**
+   * The one verification path; the write set of a block checked before on this head is reused.
+   * `built`: the transition this node ran building the block on the head, in the same queue job
+   * (same state, same context): the block's header, proofs and signatures are checked, not its
+   * transition a second time.
+   */
+  async #verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
     const head = this.store.head
     const cached = this.#checked.get(toHex(hash))
     if (cached !== undefined && cached.head === toHex(head.hash)) return cached
@@ -448,6 +454,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       await signatures.finish().catch(() => undefined)
       throw e
     }
+    if (built !== undefined) {
+      await signatures.finish()
+      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes })
+    }
     // The values and tree paths of the keys the block names are loaded first; what the
     // transition still misses is loaded and the pure run repeated (withLoaded).
     const loading = this.store.load(computeTouchedKeys(block.entries, block.header.proposer))
@@ -464,9 +474,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
+    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes })
+  }
+
+  /** Keeps a checked block's writes for its commit on this head. */
+  #remember(hash: Hash, head: Hash, verified: VerifiedWrites): VerifiedWrites {
     if (this.#checked.size >= 64) this.#checked.clear()
-    const verified = { writes: result.writes, treeNodes: result.treeNodes }
-    this.#checked.set(toHex(hash), { head: toHex(head.hash), ...verified })
+    this.#checked.set(toHex(hash), { head: toHex(head), ...verified })
     return verified
   }
 
@@ -551,10 +565,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      const block = (await this.#build(slot, nowMs, key, ready, 0, false))!
+      const { block, applied } = (await this.#build(slot, nowMs, key, ready, 0, false))!
       const started = performance.now()
       const hash = blockHash(block.header)
-      const verified = await this.#verified(block, hash)
+      const verified = await this.#verified(block, hash, applied)
       return this.#apply(block, hash, verified, { commit: this.#selfCommit(block, hash, key) }, started)
     })
   }
@@ -576,12 +590,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * Chooses the entries and seals a block for `slot` on the head (timestamp within the proof
    * schemes' drift of the slot start); undefined when `onlyWithEntries` and nothing but heartbeats was chosen.
    */
-  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number, onlyWithEntries: boolean): Promise<Block | undefined> {
+  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number, onlyWithEntries: boolean): Promise<BuiltBlock | undefined> {
     const head = this.store.head
     const state = this.store.state
     const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
     const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
-    const ctx = computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex)
+    // Receipts come from the pool, which verified each on admission: not verified again while choosing and sealing.
+    const ctx: ApplyContext = { ...computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex), receiptChecked: (receipt) => this.receipts.hasChecked(receipt) }
     await this.#commitBeaconIfNeeded(key)
     // The accounts the pool's txs name are loaded, so choosing rarely misses; a run that misses
     // anyway (a completion's client, say) is repeated, and only its final run's drops count.
@@ -598,12 +613,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
     const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
     let buildErrors: unknown[] = []
-    const block = await this.store.withLoaded(() => {
+    const built = await this.store.withLoaded(() => {
       buildErrors = []
       return buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => void buildErrors.push(err) })
     })
     for (const err of buildErrors) this.emit('buildError', err)
-    return block
+    return built
   }
 
   /** A validator without a live beacon chain commits to a new one in its own next block (ProposerBeacon.commitmentTx). */

@@ -308,9 +308,11 @@ export class HostRole {
     const { chain, key, net } = this.#m
     const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
     const receipt = { body, signature: sign(key.secretKey, receiptSigningHash(body)) }
-    // Our own validator (if any) takes it directly; the network gets it by gossip.
+    // Our own pool takes it directly (signed just above, so not verified again): a validator on
+    // this node proposes from it, and block import skips the receipt's check when its completion
+    // comes; the network gets it by gossip.
     try {
-      chain.submitReceipt(receipt, result.writeSet)
+      chain.submitReceipt(receipt, result.writeSet, { signedHere: true })
     } catch {
       // not pending here, or already known: gossip still carries it to the proposers
     }

@@ -3,7 +3,7 @@ import type { Block, BlockEntry, GenesisConfig, SealFields } from '../../../bloc
 import { sealBlock, type SealContext } from '../../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import type { HostIndex } from '../../router/index.ts'
-import { applyBlock } from '../../state/applyBlock.ts'
+import { applyBlock, type ApplyResult } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { readBeaconMix } from '../../state/beaconState.ts'
 import { computeBlockTxBytes, computeNextBaseFee } from '../../state/fees.ts'
@@ -40,12 +40,16 @@ export interface BuildBlockInput {
   onBuildError(err: unknown): void
 }
 
+/** A sealed block and the transition that gave its state root (its write set and tree nodes). */
+export interface BuiltBlock { block: Block; applied: ApplyResult }
+
 /**
  * Seals the block of the chosen entries on `head`: timestamp inside the slot, state root from the
  * transition, every required proof. If the entries do not apply, a heartbeat (empty ledger
- * block) is proposed instead, so a proposer bug cannot stall the chain.
+ * block) is proposed instead, so a proposer bug cannot stall the chain. The transition's result
+ * comes back with the block: the proposer commits it without running the transition again.
  */
-export function buildBlock(input: BuildBlockInput): Block {
+export function buildBlock(input: BuildBlockInput): BuiltBlock {
   const { genesis, head, ctx, seal } = input
   const timestamp = computeBlockTimestamp(genesis, ctx.slot, input.nowMs)
   const draftOf = (kind: Block['header']['kind'], entries: BlockEntry[]): Block => ({
@@ -53,15 +57,15 @@ export function buildBlock(input: BuildBlockInput): Block {
     entries,
   })
   let draft = draftOf(input.chosen.kind, input.chosen.entries)
-  let stateRoot: Uint8Array
+  let applied: ApplyResult
   try {
-    stateRoot = applyBlock(input.state, draft, head.header.stateRoot, ctx).stateRoot
+    applied = applyBlock(input.state, draft, head.header.stateRoot, ctx)
   } catch (err) {
     if (err instanceof StateTreeError) throw err // tree nodes not loaded yet: the caller loads them and builds again
     input.onBuildError(err)
     draft = draftOf('ledger', [])
-    stateRoot = applyBlock(input.state, draft, head.header.stateRoot, ctx).stateRoot
+    applied = applyBlock(input.state, draft, head.header.stateRoot, ctx)
   }
-  const fields: SealFields = { ...draft.header, stateRoot }
-  return { header: sealBlock(seal, fields), entries: draft.entries }
+  const fields: SealFields = { ...draft.header, stateRoot: applied.stateRoot }
+  return { block: { header: sealBlock(seal, fields), entries: draft.entries }, applied }
 }

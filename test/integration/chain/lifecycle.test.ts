@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { decode } from '../../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../../blocks/ids.ts'
@@ -20,6 +20,19 @@ import { codingParamsOf, encodeAsset } from '../../../src/storage/encodeAsset.ts
 import { retrieve } from '../../../src/storage/retrieve.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
 import { NonceCounter,signTx, tempDir, testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+/** The messages ed25519 verify was asked about while `on` (receipts must be verified once per node). */
+const verified = vi.hoisted(() => ({ on: false, messages: [] as Uint8Array[] }))
+vi.mock('../../../src/crypto/ed25519.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../src/crypto/ed25519.ts')>()
+  return {
+    ...original,
+    verify: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
+      if (verified.on) verified.messages.push(message)
+      return original.verify(publicKey, message, signature)
+    },
+  }
+})
 
 const validator = testKey('lc-validator')
 const client = testKey('lc-client')
@@ -145,10 +158,17 @@ describe('deploy → execute → complete → audit, through real blocks', () =>
     expect(pendingExecutionsOf(chain.store.state, assetId).map((p) => toHex(p.executionId))).toContain(toHex(first.id))
     expect(readAccount(chain.store.state, client.publicKey).balance).toBe(before - entry.escrow - 1n)
     for (const h of entry.assignment) await hostRuns(hosts.find((k) => equalBytes(k.publicKey, h))!, first.id)
-    const completion = await produce()
+    verified.messages = []
+    verified.on = true
+    const completion = await produce().finally(() => { verified.on = false })
     expect(completion.header.kind).toBe('completion')
     const c = completion.entries[0]!
     if (c.type !== 'completion') throw new Error('expected a completion entry')
+    // The pool verified each receipt when it took it in: choosing the completion, sealing the
+    // block and importing it verify none of them again.
+    const receiptHashes = new Set(c.receipts.map((r) => toHex(receiptSigningHash(r.body))))
+    expect(receiptHashes.size).toBeGreaterThanOrEqual(2)
+    expect(verified.messages.filter((m) => receiptHashes.has(toHex(m)))).toHaveLength(0)
     expect(c.status).toBe(COMPLETION_STATUS.agreed)
     expect(c.outcome).toBe(OUTCOME.ok)
     expect(new DataView(c.output.buffer, c.output.byteOffset).getUint32(0, true)).toBe(1)

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import { computeResultHash, computeWriteSetHash } from '../../../blocks/executionHashes.ts'
 import { receiptSigningHash } from '../../../blocks/ids.ts'
@@ -9,6 +9,13 @@ import { EXECUTION_STATUS } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
 import { testGenesis, testKey } from '../../support/chainFixtures.ts'
+
+/** ed25519 verifies made (every receipt is verified once per node; one this node signed, none). */
+const verifies = vi.hoisted(() => ({ count: 0 }))
+vi.mock('../../../src/crypto/ed25519.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../src/crypto/ed25519.ts')>()
+  return { ...original, verify: (...args: Parameters<typeof original.verify>): boolean => { verifies.count++; return original.verify(...args) } }
+})
 
 const genesis = testGenesis({})
 const host = testKey('receipt-pool-host')
@@ -61,5 +68,28 @@ describe('ReceiptPool.prune: receipts of settled executions come back (a left-ou
     local.write(TABLES.execution.at(executionId), { ...rec, status: EXECUTION_STATUS.completed })
     expect(pool.prune(local)).toEqual([receipt])
     expect(pool.receiptsOf(executionId)).toEqual([])
+  })
+})
+
+describe('ReceiptPool.add: one verify per receipt, none for a receipt this node signed', () => {
+  it('a receipt from the network is verified once; the host\'s own (signedHere) is not, and still counts as checked for import', () => {
+    const other = testKey('receipt-pool-other-host')
+    const local = new StateOverlay(state)
+    local.write(TABLES.execution.at(executionId), { ...local.read(TABLES.execution.at(executionId))!, replicas: 2, assignment: [host.publicKey, other.publicKey] })
+    const pool = new ReceiptPool(genesis.chainId)
+    const before = verifies.count
+    const own = signed(body)
+    pool.add(own, [], local, { signedHere: true })
+    expect(verifies.count - before).toBe(0)
+    expect(pool.hasChecked(own)).toBe(true)
+    const otherBody = { ...body, host: other.publicKey }
+    pool.add({ body: otherBody, signature: sign(other.secretKey, receiptSigningHash(otherBody)) }, [], local)
+    expect(verifies.count - before).toBe(1)
+  })
+
+  it('without signedHere a forged receipt is refused (BAD_SIGNATURE)', () => {
+    const pool = new ReceiptPool(genesis.chainId)
+    const receipt = signed(body)
+    expect(() => pool.add({ body, signature: receipt.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) }, [], state)).toThrow(/signature/)
   })
 })
