@@ -82,7 +82,7 @@ export class RangeSync {
   readonly #fetching = new Set<number>()
   /** When range sync last moved the head. */
   #lastAdvanceAt = 0
-  /** Peers whose last status claimed a head we do not have (asked again at every poll until it stops). */
+  /** Peers whose last status claimed a head we do not have, beyond propagation lag (see claimedAhead). */
   readonly #claimedAhead = new Set<string>()
   #stopped = false
 
@@ -108,9 +108,8 @@ export class RangeSync {
 
   /**
    * Whether `peer`'s last status claimed a head we did not have, more than AHEAD_LAG_BLOCKS above
-   * ours: such a peer is asked again at
-   * every poll (it has blocks for us, or it lies and is scored down until dropped), while peers
-   * level with us are asked only now and then.
+   * ours: such a peer is asked again at every poll (it has blocks for us, or it lies and is scored
+   * down until dropped), while peers level with us are asked only now and then.
    */
   claimedAhead(peer: string): boolean {
     return this.#claimedAhead.has(peer)
