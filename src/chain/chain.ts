@@ -107,7 +107,7 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
  * (`commitBlock`: >2/3 precommits); `importBlock`/`produceBlock` apply without one (a single
  * node, tests). Imports are serialized.
  */
-export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx]; slowJob: [SlowQueueJob] }> {
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [unknown]; dropped: [DroppedTx]; slowJob: [SlowQueueJob]; work: [] }> {
   readonly store: ChainStore
   readonly mempool: Mempool
   readonly registry: ProofRegistry
@@ -236,6 +236,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. `signedHere`: see ReceiptPool.add. */
   submitReceipt(receipt: Receipt, writeSet: KvWrite[], opts: { signedHere?: boolean } = {}): void {
     this.receipts.add(receipt, writeSet, this.store.state, opts)
+    this.emit('work') // a proposer waiting for its slot may build early (pendingWorkKey)
   }
 
   /**
@@ -246,7 +247,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const offence = toOffence(value)
     // The state first: evidence against an offender already slashed is refused (ALREADY_SLASHED), even while the pool still holds it.
     checkOffence(this.store.state, offence, this.#nextContext())
-    return this.evidence.add(offence)
+    const added = this.evidence.add(offence)
+    if (added) this.emit('work')
+    return added
   }
 
   /**
@@ -302,7 +305,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * recipient) are loaded first: served from disk, they may not be in memory.
    */
   submitTx(tx: SignedTx): Promise<Hash> {
-    return this.store.readLoaded(computeTouchedKeys([{ type: 'tx', tx }], tx.body.from), () => this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() }))
+    return this.store.readLoaded(computeTouchedKeys([{ type: 'tx', tx }], tx.body.from), () => this.mempool.add(tx, this.store.state, { height: this.store.head.height, baseFee: this.nextBaseFee() })).then((hash) => {
+      this.emit('work')
+      return hash
+    })
   }
 
   /** An account as of the head (balance and nonce zero when it does not exist). */

@@ -57,8 +57,19 @@ export interface NetNodeOpts {
   bootstrap?: string[]
   chainId: string
   logger?: NetLogger
-  /** Gossipsub heartbeat (mesh maintenance, score checks). Default 700 ms. */
+  /**
+   * Gossipsub heartbeat (mesh maintenance, IHAVE gossip, score checks). Default 1 s (gossipsub's
+   * own): publishing floods to every topic peer, so no message waits for a heartbeat, and a
+   * shorter one only costs every node wake-ups and IHAVE traffic.
+   */
   heartbeatMs?: number
+  /**
+   * How often libp2p's connection monitor pings each connection (a new stream each way, with
+   * multistream negotiation and a peer-store write per stream). Default 30 s (libp2p's is 10 s): a
+   * peer process that dies closes its sockets (seen at once); only a silently vanished host waits
+   * for a failed ping (or TCP's retransmission timeout on a connection carrying blocks).
+   */
+  pingIntervalMs?: number
   /**
    * Gossipsub mesh degree D (Dlo = D − 1, Dhi = 2D, gossip to D peers outside the mesh). Default
    * 3: publishing floods to every connected peer, so on the networks this runs (tens of nodes)
@@ -286,6 +297,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
         transports: [tcp()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES, maxReadBufferLength: MAX_STREAM_WINDOW_BYTES + 1024 * 1024 } })],
+        connectionMonitor: { pingInterval: opts.pingIntervalMs ?? 30_000 },
         connectionGater: {
           denyDialPeer: (peer) => isBanned(peer.toString()),
           denyInboundEncryptedConnection: (peer) => isBanned(peer.toString()),
@@ -302,7 +314,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
             allowPublishToZeroTopicPeers: true,
             ignoreDuplicatePublishError: true,
             emitSelf: false,
-            heartbeatInterval: opts.heartbeatMs ?? 700,
+            heartbeatInterval: opts.heartbeatMs ?? 1_000,
             ...meshParams(opts.meshDegree ?? 3),
             allowedTopics: topicNames,
             // Frames above the largest topic cap are cut at decode, before any allocation.

@@ -59,6 +59,12 @@ const MESSAGES_PER_VALIDATOR_PER_SLOT = 16
 /** Offences a neighbour may relay per second, with bursts: equivocations are rare, a flood is an attack. */
 const EVIDENCE_PER_SECOND = 4
 const EVIDENCE_BURST = 64
+/** While the head moves, a status poll asks one peer level with us in turn every this many polls. */
+const STATUS_TURN_POLLS = 4
+/** Peer exchange runs every this many polls. */
+const PEER_EXCHANGE_POLLS = 10
+/** Below this many peers a peer exchange asks every peer (the mesh must not hang on one node); above, one in turn. */
+const FEW_PEERS = 8
 
 /**
  * Whether the round-state timer pulls after `stalledPolls` intervals without consensus progress:
@@ -91,6 +97,7 @@ export class ValidatorNetwork {
   #pollTimer: NodeJS.Timeout | undefined
   #roundStateTimer: NodeJS.Timeout | undefined
   #offPeer: (() => void) | undefined
+  #offDisconnect: (() => void) | undefined
   #stopped = false
 
   /** Has a validator key: takes part in proposals and votes (the `consensus` topic). */
@@ -169,6 +176,7 @@ export class ValidatorNetwork {
     await this.#links?.start()
     await this.#feedServer?.start()
     if (this.#feedServer !== undefined) this.chain.on('block', this.#onBlock)
+    this.#offDisconnect = this.net.onPeer('disconnect', (peer) => this.#sync.forget(peer))
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
@@ -177,9 +185,12 @@ export class ValidatorNetwork {
         this.#feedClient?.poll()
       }, 500).unref()
     })
-    // Each poll costs a stream per peer asked. Status: every peer while our head stood still over
-    // the interval, else one peer in turn (gossip from ahead triggers sync anyway; a lying peer
-    // is still asked regularly). Peer exchange: every tenth poll, and on each new connection.
+    // Each poll costs a stream per peer asked (and the peer one to answer). Status: every peer
+    // while our head stood still over the interval; while it moves, the peers whose last status
+    // claimed a head we lack (they have blocks for us, or lie and are scored down until dropped:
+    // syncAttacks.test.ts) and one other peer in turn every STATUS_TURN_POLLS polls, since gossip
+    // and commits from ahead trigger sync anyway. Peer exchange: every PEER_EXCHANGE_POLLS polls,
+    // with every peer while we have few, else one in turn; and on each new connection.
     let polls = 0
     let lastHead = -1
     this.#pollTimer = setInterval(() => {
@@ -190,9 +201,13 @@ export class ValidatorNetwork {
       const peers = connectedPeers(this.net)
       this.#links?.refresh()
       this.#feedClient?.poll()
+      const turn = Math.floor(poll / STATUS_TURN_POLLS)
+      const statusTurn = poll % STATUS_TURN_POLLS === 0
+      const exchangeTurn = poll % PEER_EXCHANGE_POLLS === 0
+      const exchangeAll = peers.length < FEW_PEERS
       peers.forEach((peer, i) => {
-        if (stalled || i === poll % peers.length) this.requestSync(peer)
-        if (poll % 10 === 0) void exchangePeers(this.net, peer, this.#log)
+        if (stalled || this.#sync.claimedAhead(peer) || (statusTurn && i === turn % peers.length)) this.requestSync(peer)
+        if (exchangeTurn && (exchangeAll || i === (poll / PEER_EXCHANGE_POLLS) % peers.length)) void exchangePeers(this.net, peer, this.#log)
       })
     }, this.#syncIntervalMs)
     this.#pollTimer.unref()
@@ -223,6 +238,7 @@ export class ValidatorNetwork {
     if (this.#pollTimer) clearInterval(this.#pollTimer)
     if (this.#roundStateTimer) clearInterval(this.#roundStateTimer)
     this.#offPeer?.()
+    this.#offDisconnect?.()
     await this.#links?.stop()
     this.chain.off('block', this.#onBlock)
     await this.#feedServer?.stop()

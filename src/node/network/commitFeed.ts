@@ -76,14 +76,18 @@ export class CommitFeedServer {
     return this.#subscribers.size
   }
 
-  /** Writes one encoded CommittedBlock to every follower; one whose buffer is still full is cut off. */
+  /**
+   * Writes one encoded CommittedBlock to every follower, its frames in one write (each write is a
+   * yamux frame, a noise encryption and a socket write on both ends); a follower whose buffer is
+   * still full is cut off.
+   */
   publish(committed: Uint8Array): void {
     if (this.#subscribers.size === 0 || committed.length > GOSSIP_MAX_BYTES.commits) return
-    const frames = [...dataFrames(committed, CHUNK_BYTES), encodeFrame(FRAME.end)]
+    const message = concatBytes(...dataFrames(committed, CHUNK_BYTES), encodeFrame(FRAME.end))
     for (const [peer, stream] of this.#subscribers) {
       try {
         if (stream.writableNeedsDrain) throw new CommitFeedError('FEED_CLOSED', 'follower does not read its feed')
-        for (const frame of frames) stream.send(frame)
+        stream.send(message)
       } catch (err) {
         this.#m.log.debug({ peer, err: String(err) }, 'commit feed dropped')
         this.#subscribers.delete(peer)

@@ -57,8 +57,11 @@ export interface ConsensusDriverModules {
   evidence: Pick<EvidenceSink, 'add'>
 }
 
-/** How often a proposer waiting for the next slot looks for work that lets it propose early. */
-const WORK_POLL_MS = 10
+/**
+ * Longest a proposer waiting for its slot sleeps before it looks again (the clock may be a test's;
+ * work normally wakes it at once, through Chain's 'work' event).
+ */
+const MAX_WORK_SLEEP_MS = 200
 /**
  * An early block (work waiting) comes at least slotMs / EARLY_BLOCKS_PER_SLOT after its parent:
  * every block costs every node a fixed amount (votes, commit, sign-guard write), whatever it
@@ -97,6 +100,8 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** A proposer waiting for its slot (#sleepUntil): woken early by a new height or stop. */
+  readonly #wake = new Set<() => void>()
   /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
@@ -137,6 +142,7 @@ export class ConsensusDriver {
     this.#stopped = true
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    for (const wake of [...this.#wake]) wake()
     this.#chain.off('block', this.#onBlock)
     this.#chain.off('slowJob', this.#onSlowJob)
     await this.#lock.catch(() => undefined)
@@ -293,6 +299,7 @@ export class ConsensusDriver {
     this.#proposedInRound.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    for (const wake of [...this.#wake]) wake()
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
@@ -430,9 +437,27 @@ export class ConsensusDriver {
         if (early !== undefined) return early
         continue
       }
-      await new Promise((r) => setTimeout(r, Math.min(WORK_POLL_MS, slotDue - now + 1)))
+      // Untried work waits for the earliest early build; otherwise sleep until the slot or new
+      // work (Chain 'work'), whichever comes first: no timer wake-ups on an idle chain.
+      const untried = work !== undefined && work !== triedWork
+      await this.#sleepUntil(untried ? Math.min(slotDue, Math.max(earliest, triedAt + EMPTY_BUILD_RETRY_MS)) : slotDue, !untried)
     }
     return this.#buildAt(this.#opts.now(), round, false)
+  }
+
+  /** Resolves at `wakeAt` (our clock), when the driver stops, or (with `onWork`) when the chain gets new work. */
+  #sleepUntil(wakeAt: number, onWork: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#chain.off('work', done)
+        this.#wake.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.min(MAX_WORK_SLEEP_MS, Math.max(1, wakeAt - this.#opts.now() + 1)))
+      if (onWork) this.#chain.on('work', done)
+      this.#wake.add(done)
+    })
   }
 
   /** Gathers what the block needs from the network (audit answers, storage acks), then builds it on the head. */

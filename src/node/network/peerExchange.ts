@@ -13,9 +13,24 @@ export function peerExchangeProtocol(chainId: string): string {
 }
 
 const MAX_PEERS = 32
+/**
+ * How long an answer is served again: building one reads every connected peer's record from the
+ * peer store, and every peer asks. A new connection is in the next answer (the connected set is
+ * compared) or within this time at worst for an address change.
+ */
+export const PEER_LIST_TTL_MS = 15_000
 
-export async function servePeerExchange(net: NetNode): Promise<void> {
-  await net.handle(peerExchangeProtocol(net.chainId), async () => encode(PeerList, await connectedPeerAddrs(net)), { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
+export async function servePeerExchange(net: NetNode, now: () => number = Date.now): Promise<void> {
+  let cached: { at: number; peers: string; answer: Uint8Array } | undefined
+  await net.handle(peerExchangeProtocol(net.chainId), async () => {
+    const peers = connectedPeers(net).sort().join()
+    if (cached !== undefined && cached.peers === peers && now() - cached.at < PEER_LIST_TTL_MS) return cached.answer
+    const addrs = await connectedPeerAddrs(net)
+    const answer = encode(PeerList, addrs)
+    // Kept only when complete: a peer not identified yet (no address) is in the next answer.
+    cached = addrs.length >= Math.min(64, peers === '' ? 0 : peers.split(',').length) ? { at: now(), peers, answer } : undefined
+    return answer
+  }, { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
 }
 
 async function connectedPeerAddrs(net: NetNode): Promise<string[]> {

@@ -49,6 +49,8 @@ function decodeRangeAnswer(bytes: Uint8Array): RangeAnswer {
   const c = decode(CommittedBlock, bytes)
   return { block: decode(Block, c.block), blockBytes: c.block, commit: c.commit }
 }
+/** A status this many blocks above our head or less is ordinary propagation lag, not a peer to ask at every poll. */
+const AHEAD_LAG_BLOCKS = 2
 /** Peers a commit-led fetch asks in turn before it falls back to a status-led session. */
 const MAX_COMMITTED_FETCH_PEERS = 4
 
@@ -80,6 +82,8 @@ export class RangeSync {
   readonly #fetching = new Set<number>()
   /** When range sync last moved the head. */
   #lastAdvanceAt = 0
+  /** Peers whose last status claimed a head we do not have, beyond propagation lag (see claimedAhead). */
+  readonly #claimedAhead = new Set<string>()
   #stopped = false
 
   constructor(modules: RangeSyncModules) {
@@ -100,6 +104,20 @@ export class RangeSync {
   stop(): void {
     this.#stopped = true
     this.#queue.clear()
+  }
+
+  /**
+   * Whether `peer`'s last status claimed a head we did not have, more than AHEAD_LAG_BLOCKS above
+   * ours: such a peer is asked again at every poll (it has blocks for us, or it lies and is scored
+   * down until dropped), while peers level with us are asked only now and then.
+   */
+  claimedAhead(peer: string): boolean {
+    return this.#claimedAhead.has(peer)
+  }
+
+  /** Forgets a peer that went away. */
+  forget(peer: string): void {
+    this.#claimedAhead.delete(peer)
   }
 
   /** True while a session is advancing our head: it brought new blocks and its peer has more. */
@@ -222,12 +240,16 @@ export class RangeSync {
     const { chain, net, log } = this.#m
     const store = chain.store
     const status = await requestStatus(net, peer)
+    const ahead = status.headHeight > store.head.height && !(await this.#knownAnywhere(status.headHash))
+    // A block or two ahead is how a follower always sees the validators (it hears of each block last).
+    if (ahead && status.headHeight > store.head.height + AHEAD_LAG_BLOCKS) this.#claimedAhead.add(peer)
+    else this.#claimedAhead.delete(peer)
     if (status.headHeight > this.#maxPlausibleHeight()) {
       net.penalize(peer, SYNC_PENALTY.implausibleStatus, 'status head above what the clock allows')
       log.info({ peer, claimed: status.headHeight, plausible: this.#maxPlausibleHeight() }, 'peer claims a head the clock does not allow; not syncing from it')
       return
     }
-    if (status.headHeight <= store.head.height || (await this.#knownAnywhere(status.headHash))) return
+    if (!ahead) return
     // A pruned peer no longer has the blocks we need next: not its fault, ask others (or state-sync).
     if ((status.earliestHeight ?? 1) > store.head.height + 1) {
       log.debug({ peer, earliest: status.earliestHeight, need: store.head.height + 1 }, 'peer pruned the blocks we need')

@@ -5,6 +5,8 @@ import { XscError } from '../../../blocks/errors.ts'
 import { equalBytes, hashParts, sign, toHex, utf8, verify } from '../../crypto/index.ts'
 import { encodeFrame, FRAME, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
 import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net/index.ts'
+import { readStreamBounded } from '../../net/readStreamBounded.ts'
+import { waitForDrain } from '../../net/waitForDrain.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -48,6 +50,8 @@ export const LINK_REJECT_PENALTY = -1_000
 /** Points garbage on a link costs (undecodable frame, unknown kind, oversize): the link is closed too. */
 export const LINK_GARBAGE_PENALTY = -5_000
 const HELLO_TIMEOUT_MS = 5_000
+/** Bytes of received link messages waiting to be judged before the stream is paused. */
+const LINK_READ_HIGH_WATER_BYTES = 2 * 1024 * 1024
 
 export function linkHelloMessage(chainId: string, from: string, to: string): Uint8Array {
   return hashParts(HELLO_DOMAIN, utf8(chainId), utf8(from), utf8(to))
@@ -73,7 +77,19 @@ interface Link {
   peer: string
   validator: string
   stream: Stream
+  /** Frames waiting for the stream to drain (in order; nothing is written past them). */
+  queue: Uint8Array[]
+  queuedBytes: number
+  flushing: boolean
 }
+
+/**
+ * Bytes a link holds for a peer whose stream needs to drain (its receive window is spent: it reads
+ * slower than we write) before the link is closed: gossip carries the rest and refresh() links
+ * again. Eight links' worth of the largest message (1 MiB): a slow moment passes, a peer that
+ * stopped reading is not buffered for without bound.
+ */
+export const LINK_QUEUE_BYTES = 8 * 1024 * 1024
 
 export class ValidatorLinks {
   readonly #m: ValidatorLinksModules
@@ -118,6 +134,13 @@ export class ValidatorLinks {
     return new Set([...this.#out.values()].map((l) => l.validator))
   }
 
+  /** Bytes queued on our links for peers whose streams need to drain. */
+  queuedBytes(): number {
+    let n = 0
+    for (const link of this.#out.values()) n += link.queuedBytes
+    return n
+  }
+
   /** Retries links to connected peers that have none (the set changed, a stream died, an open timed out). */
   refresh(): void {
     if (this.#m.net.libp2p === undefined) return
@@ -140,17 +163,63 @@ export class ValidatorLinks {
     payload.set(bytes, 1)
     const frame = encodeFrame(FRAME.data, payload)
     for (const link of this.#out.values()) {
-      // A link whose peer does not keep up gets nothing more until it drains: gossip carries it meanwhile.
-      if (!members.has(link.validator) || link.stream.writableNeedsDrain) continue
-      try {
-        link.stream.send(frame)
-        members.delete(link.validator)
-      } catch (err) {
-        this.#m.log.debug({ peer: link.peer, err: String(err) }, 'validator link send failed')
-        this.#out.delete(link.peer)
-      }
+      if (!members.has(link.validator)) continue
+      if (this.#write(link, frame)) members.delete(link.validator)
     }
     return members.size === 0
+  }
+
+  /**
+   * Writes a frame, or queues it while the stream needs to drain (in order, after what waits);
+   * false when the link failed or its queue overflowed: the link is closed, gossip carries the
+   * message.
+   */
+  #write(link: Link, frame: Uint8Array): boolean {
+    try {
+      if (link.queue.length === 0 && !link.stream.writableNeedsDrain) {
+        if (!link.stream.send(frame)) this.#flush(link)
+        return true
+      }
+      if (link.queuedBytes + frame.length > LINK_QUEUE_BYTES) throw new ValidatorLinkError('LINK_CLOSED', 'peer does not read its validator link')
+      link.queue.push(frame)
+      link.queuedBytes += frame.length
+      this.#flush(link)
+      return true
+    } catch (err) {
+      this.#drop(link, err)
+      return false
+    }
+  }
+
+  /** Sends queued frames each time the stream drains, until none wait. */
+  #flush(link: Link): void {
+    if (link.flushing) return
+    link.flushing = true
+    void (async () => {
+      try {
+        do {
+          await waitForDrain(link.stream)
+          let room = true
+          while (room && link.queue.length > 0) {
+            const frame = link.queue.shift()!
+            link.queuedBytes -= frame.length
+            room = link.stream.send(frame)
+          }
+        } while (link.queue.length > 0 || link.stream.writableNeedsDrain)
+      } catch (err) {
+        this.#drop(link, err)
+      } finally {
+        link.flushing = false
+      }
+    })()
+  }
+
+  #drop(link: Link, err: unknown): void {
+    this.#m.log.debug({ peer: link.peer, err: String(err) }, 'validator link dropped')
+    link.queue = []
+    link.queuedBytes = 0
+    if (this.#out.get(link.peer) === link) this.#out.delete(link.peer)
+    link.stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
   }
 
   #hello(to: string): Uint8Array {
@@ -201,7 +270,7 @@ export class ValidatorLinks {
       if (first.value.type !== FRAME.data) throw new ValidatorLinkError('BAD_HELLO', 'not a hello', { peer })
       const validator = this.#checkHello(first.value.payload, peer)
       if (this.#stopped || this.#out.has(peer)) return void (await stream.close().catch(() => undefined))
-      const link = { peer, validator, stream }
+      const link: Link = { peer, validator, stream, queue: [], queuedBytes: 0, flushing: false }
       this.#out.set(peer, link)
       this.#m.log.debug({ peer, validator }, 'validator link open')
       // Nothing more comes this way; its end (or an error) ends the link.
@@ -222,7 +291,9 @@ export class ValidatorLinks {
 
   /** A peer's outbound link: its hello, ours back, then its messages, each judged as gossip would be. */
   async #serveInbound(stream: Stream, peer: string): Promise<void> {
-    const frames = readFrames(stream, MAX_FRAME_BYTES)[Symbol.asyncIterator]()
+    // Bounded: a link whose messages we judge slower than they come pauses the stream (yamux then
+    // grants no more window and the sender queues, see LINK_QUEUE_BYTES) instead of piling them up here.
+    const frames = readFrames(readStreamBounded(stream, LINK_READ_HIGH_WATER_BYTES), MAX_FRAME_BYTES)[Symbol.asyncIterator]()
     try {
       const timer = setTimeout(() => stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello in time')), HELLO_TIMEOUT_MS)
       const first = await frames.next().finally(() => clearTimeout(timer))

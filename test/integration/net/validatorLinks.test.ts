@@ -6,7 +6,7 @@ import { type KeyPair, sign, toHex } from '../../../src/crypto/index.ts'
 import { encodeFrame, FRAME, MAX_FRAME_BYTES } from '../../../src/net/framing.ts'
 import type { NetNode, ValidationResult } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
-import { LINK_KIND, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol,ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
+import { LINK_KIND, LINK_QUEUE_BYTES, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol,ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
 import { testKey } from '../../support/chainFixtures.ts'
 import { CHAIN, startNodes, stopAll, waitFor } from './helpers.ts'
 
@@ -22,9 +22,9 @@ afterEach(async () => {
 
 interface Received { topic: LinkTopic; bytes: Uint8Array; from: string }
 
-function linkUp(net: NetNode, key: KeyPair, members: () => string[], verdict: () => ValidationResult = () => 'accept'): { links: ValidatorLinks; received: Received[] } {
+function linkUp(net: NetNode, key: KeyPair, members: () => string[], verdict: () => ValidationResult | Promise<ValidationResult> = () => 'accept'): { links: ValidatorLinks; received: Received[] } {
   const received: Received[] = []
-  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, receive: async (topic, bytes, from) => (received.push({ topic, bytes, from }), verdict()) })
+  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, receive: async (topic, bytes, from) => (received.push({ topic, bytes, from }), await verdict()) })
   links.push(l)
   return { links: l, received }
 }
@@ -71,6 +71,51 @@ describe('validator links (real libp2p)', () => {
     // Too big for a link: gossip only.
     expect(ends[0]!.links.send('blocks', new Uint8Array(MAX_FRAME_BYTES))).toBe(false)
   }, 20_000)
+
+  it('queues messages for a peer that reads slower than we write, delivers them in order, and closes the link past the bound', async () => {
+    nodes = await startNodes(2, {}, 60)
+    // The receiver judges nothing until released: its reader pauses the stream, the sender's window runs out.
+    let release: () => void = () => {}
+    let gate = Promise.resolve()
+    const hold = (): void => {
+      gate = new Promise((r) => { release = r })
+    }
+    const sender = linkUp(nodes[0]!, keys[0]!, () => keys.slice(0, 2).map((k) => toHex(k.publicKey)))
+    const receiver = linkUp(nodes[1]!, keys[1]!, () => keys.slice(0, 2).map((k) => toHex(k.publicKey)), async (): Promise<ValidationResult> => {
+      await gate
+      return 'accept'
+    })
+    await Promise.all([sender.links.start(), receiver.links.start()])
+    await connectAll(nodes)
+    await waitFor(() => sender.links.linkedValidators().size === 1, 5_000, 'the link')
+    const block = (i: number): Uint8Array => new Uint8Array(900 * 1024).fill(i)
+
+    // More than the receiver's read buffer and window take, less than that plus the queue: every message is accepted for the link.
+    hold()
+    let mostQueued = 0
+    for (let i = 0; i < 9; i++) {
+      expect(sender.links.send('blocks', block(i))).toBe(true)
+      await new Promise((r) => setTimeout(r, 30))
+      mostQueued = Math.max(mostQueued, sender.links.queuedBytes())
+    }
+    expect(mostQueued).toBeGreaterThan(0)
+    release()
+    await waitFor(() => receiver.received.length === 9, 10_000, 'all nine messages')
+    expect(receiver.received.map((r) => r.bytes[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    await waitFor(() => sender.links.queuedBytes() === 0, 5_000, 'the queue to empty')
+
+    // A peer that stops reading: the queue never exceeds its bound, the link is closed, gossip is asked for.
+    hold()
+    let refused = 0
+    for (let i = 0; i < 30 && refused === 0; i++) {
+      if (!sender.links.send('blocks', block(i))) refused++
+      expect(sender.links.queuedBytes()).toBeLessThanOrEqual(LINK_QUEUE_BYTES)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(refused).toBe(1)
+    expect(sender.links.linkedValidators().size).toBe(0)
+    release()
+  }, 30_000)
 
   it('refuses a hello from a key outside the validator set and one not signed for this pair of peers', async () => {
     nodes = await startNodes(3, {}, 50)

@@ -1,0 +1,74 @@
+// What an idle node does per second (docs/devnet.md, "Session 9: idle cost"). Preload into every
+// devnet process: COUNT_DIR=/tmp/counts NODE_OPTIONS="--import ./scripts/bench/support/idleCountsPreload.mjs" npm run devnet
+// Then SIGUSR2 to the node processes starts counting, a second SIGUSR2 writes
+// $COUNT_DIR/<name>-<pid>.json (libp2p streams opened per protocol, in and out; gossipsub RPCs,
+// messages per topic and control parts) and $COUNT_DIR/timers-<name>-<pid>.json (timer callbacks
+// fired, by the code that set them). A diagnostic only: it patches library prototypes.
+import { writeFileSync } from 'node:fs'
+const dir = process.env.COUNT_DIR
+if (dir) {
+  const nm = new URL('../../../node_modules', import.meta.url).pathname
+  const { Connection } = await import(nm + '/libp2p/dist/src/connection.js')
+  const { GossipSub } = await import(nm + '/@libp2p/gossipsub/dist/src/gossipsub.js')
+  let c = {}
+  const inc = (k, n = 1) => { c[k] = (c[k] ?? 0) + n }
+  const short = (t) => t.split('/').slice(-2).join('/')
+  const orig = Connection.prototype.onIncomingStream
+  Connection.prototype.onIncomingStream = async function (evt) {
+    try { return await orig.call(this, evt) } finally { inc('in ' + (evt.detail.protocol || '?').replace(/\/xsc\/[^/]+\//, '')) }
+  }
+  const { AbstractStreamMuxer } = await import(nm + '/@libp2p/utils/dist/src/abstract-stream-muxer.js')
+  const create = AbstractStreamMuxer.prototype.createStream
+  AbstractStreamMuxer.prototype.createStream = function (options) {
+    inc('out ' + (options?.protocol ?? '?').replace(/\/xsc\/[^/]+\//, ''))
+    return create.call(this, options)
+  }
+  const recv = GossipSub.prototype.handleReceivedRpc
+  GossipSub.prototype.handleReceivedRpc = function (from, rpc) {
+    inc('gs rpc recv')
+    for (const m of rpc.messages ?? []) inc('gs msg recv ' + short(m.topic))
+    const ctl = rpc.control
+    if (ctl) { inc('gs ihave recv', ctl.ihave?.length ?? 0); inc('gs iwant recv', ctl.iwant?.length ?? 0); inc('gs idontwant recv', ctl.idontwant?.length ?? 0); inc('gs graft recv', ctl.graft?.length ?? 0); inc('gs prune recv', ctl.prune?.length ?? 0) }
+    return recv.call(this, from, rpc)
+  }
+  const send = GossipSub.prototype.sendRpc
+  GossipSub.prototype.sendRpc = function (id, rpc) {
+    inc('gs rpc sent')
+    for (const m of rpc.messages ?? []) inc('gs msg sent ' + short(m.topic))
+    return send.call(this, id, rpc)
+  }
+  let on = false, t0 = 0
+  process.on('SIGUSR2', () => {
+    if (!on) { c = {}; t0 = Date.now(); on = true; return }
+    const name = (process.argv.find((a) => a.includes('validator-') || a.includes('host-')) ?? 'x').split('/').pop()
+    writeFileSync(`${dir}/${name}-${process.pid}.json`, JSON.stringify({ secs: (Date.now() - t0) / 1000, counts: c }))
+    on = false
+  })
+}
+if (process.env.COUNT_DIR) {
+  // timers fired, by the first caller frame outside node internals and libp2p's utils wrappers
+  const { writeFileSync: _w } = await import('node:fs')
+  const fired = new Map()
+  const where = () => {
+    const lines = (new Error().stack ?? '').split('\n').slice(3)
+    const skip = ['node:internal', 'countpreload', 'node:timers', 'it-queue', 'mortice', 'peer-store', 'p-queue', 'p-event', 'race-signal', 'datastore', 'processTicksAndRejections', '<anonymous>', 'new Promise']
+    const l = lines.filter((x) => !skip.some((s) => x.includes(s))).slice(0, 2).join(' < ') || '?'
+    return l.trim().replace(/^at /, '').replace(/file:\/\/\/work\/(wt-idle9|main)\//, '').replace(/\(.*node_modules\//, '(')
+  }
+  for (const name of ['setTimeout', 'setInterval']) {
+    const orig = globalThis[name]
+    globalThis[name] = function (fn, ms, ...rest) {
+      if (typeof fn !== 'function') return orig.call(this, fn, ms, ...rest)
+      const k = name + ' ' + where()
+      return orig.call(this, function (...a) { fired.set(k, (fired.get(k) ?? 0) + 1); return fn.apply(this, a) }, ms, ...rest)
+    }
+  }
+  let on2 = false, t1 = 0
+  process.on('SIGUSR2', () => {
+    if (!on2) { fired.clear(); t1 = Date.now(); on2 = true; return }
+    const name = (process.argv.find((a) => a.includes('validator-') || a.includes('host-')) ?? 'x').split('/').pop()
+    const top = [...fired].sort((a, b) => b[1] - a[1]).slice(0, 25)
+    _w(`${process.env.COUNT_DIR}/timers-${name}-${process.pid}.json`, JSON.stringify({ secs: (Date.now() - t1) / 1000, top }))
+    on2 = false
+  })
+}
