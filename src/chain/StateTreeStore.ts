@@ -224,10 +224,15 @@ export class StateTreeStore implements TreeNodeReader {
   #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
     const cached = this.#pages.get(hashes, 0)
     if (cached >= 0) return this.#slots.touch(cached)
-    const slot = this.#slots.take(bytes, spans, hashes, count, ends)
+    this.#register(this.#slots.take(bytes, spans, hashes, count, ends))
+  }
+
+  /** Indexes a page newly taken into `slot` (not cached before) and its nodes, as the most recently used. */
+  #register(slot: number): void {
+    const count = this.#slots.count(slot)
     const nodes = this.#nodes
     const buf = this.#slots.buf(slot)
-    const at = bytes.length
+    const at = this.#slots.hashAt(slot, 0)
     for (let i = 0; i < count; i++) {
       const pos = nodes.find(buf, at + i * 32)
       if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
@@ -395,52 +400,71 @@ export class StateTreeStore implements TreeNodeReader {
       count = 0
       size = 0
       visit(page.hash, 0, page.replaces)
-      const bytes = new Uint8Array(size)
-      const spans = new Uint32Array(count * 2)
-      let at = 0
-      let n = 0
-      for (const piece of pieces) {
-        if (piece instanceof Uint8Array) {
-          const length = piece.length
-          if (n > 0 && piece[0] === 0) {
-            bytes[at] = length >>> 24
-            bytes[at + 1] = (length >>> 16) & 0xff
-            bytes[at + 2] = (length >>> 8) & 0xff
-            bytes[at + 3] = length & 0xff
-            at += 4
-          }
-          bytes.set(piece, at)
-          spans[2 * n] = at
-          spans[2 * n + 1] = at += length
-          n++
-          continue
-        }
-        // A range starts at its first node, or at that leaf's length prefix.
-        const { slot, first, last } = piece
-        const fromBytes = this.#slots.buf(slot)
-        const first0 = this.#slots.start(slot, first)
-        const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
-        const end = this.#slots.end(slot, last)
-        bytes.set(fromBytes.subarray(start, end), at)
-        for (let k = first; k <= last; k++, n++) {
-          spans[2 * n] = this.#slots.start(slot, k) - start + at
-          spans[2 * n + 1] = this.#slots.end(slot, k) - start + at
-        }
-        at += end - start
-      }
-      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, page.hash), value: bytes })
-      this.written.pages++
-      this.written.bytes += bytes.length
       const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
-      const isNew = this.#pages.get(page.hash, 0) < 0
-      this.#addPage(bytes, spans, hashes, count, ends)
+      const cachedSlot = this.#pages.get(page.hash, 0)
+      if (cachedSlot >= 0) {
+        // Content-addressed: the cached page holds these nodes (written again: harmless; joined from single nodes, it
+        // is not in page bytes, so the page is encoded apart).
+        this.#slots.touch(cachedSlot)
+        this.#putPage(ops, page.hash, this.#encodePieces(pieces, new Uint8Array(size), -1))
+        continue
+      }
+      // Encoded in place into its cache slot (one buffer a page); the batch op's value is a view of it (slots never change).
+      const slot = this.#slots.takeEmpty(size, count)
+      const bytes = this.#slots.buf(slot)
+      bytes.set(hashes.subarray(0, 32 * count), this.#slots.hashAt(slot, 0))
+      const endsAt = this.#slots.endAt(slot, 0)
+      for (let i = 0; i < count; i++) bytes[endsAt + i] = ends[i]!
+      this.#encodePieces(pieces, bytes, slot)
+      this.#putPage(ops, page.hash, bytes.subarray(0, size))
+      this.#register(slot)
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
-      if (replacedSlot >= 0 && isNew) this.#dropSlot(replacedSlot)
+      if (replacedSlot >= 0) this.#dropSlot(replacedSlot)
     }
     this.#lastStaged = root.slice()
     return ops
+  }
+
+  /** Writes a page's pieces (new nodes, copied ranges) into `bytes` from 0 and, for `slot` ≥ 0, each node's span into that slot; returns the page bytes. */
+  #encodePieces(pieces: readonly (Uint8Array | CopiedRange)[], bytes: Uint8Array, slot: number): Uint8Array {
+    let at = 0
+    let n = 0
+    for (const piece of pieces) {
+      if (piece instanceof Uint8Array) {
+        const length = piece.length
+        if (n > 0 && piece[0] === 0) {
+          bytes[at] = length >>> 24
+          bytes[at + 1] = (length >>> 16) & 0xff
+          bytes[at + 2] = (length >>> 8) & 0xff
+          bytes[at + 3] = length & 0xff
+          at += 4
+        }
+        bytes.set(piece, at)
+        if (slot >= 0) this.#slots.setSpan(slot, n, at, at + length)
+        at += length
+        n++
+        continue
+      }
+      // A range starts at its first node, or at that leaf's length prefix.
+      const { slot: from, first, last } = piece
+      const fromBytes = this.#slots.buf(from)
+      const first0 = this.#slots.start(from, first)
+      const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
+      const end = this.#slots.end(from, last)
+      bytes.set(fromBytes.subarray(start, end), at)
+      if (slot >= 0) for (let k = first; k <= last; k++) this.#slots.setSpan(slot, n + k - first, this.#slots.start(from, k) - start + at, this.#slots.end(from, k) - start + at)
+      n += last - first + 1
+      at += end - start
+    }
+    return bytes.subarray(0, at)
+  }
+
+  #putPage(ops: BatchOp[], hash: Uint8Array, bytes: Uint8Array): void {
+    ops.push({ type: 'put', key: bucketKey(Bucket.treePage, hash), value: bytes })
+    this.written.pages++
+    this.written.bytes += bytes.length
   }
 
   /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
