@@ -227,16 +227,25 @@ export class StateTreeStore implements TreeNodeReader {
     this.#register(this.#slots.take(bytes, spans, hashes, count, ends))
   }
 
-  /** Indexes a page newly taken into `slot` (not cached before) and its nodes, as the most recently used. */
-  #register(slot: number): void {
+  /**
+   * Indexes a page newly taken into `slot` (not cached before) and its nodes, as the most recently used. With
+   * `replacing`, the slot of a page that is dropped right after: a node located there moves to this page as is (its
+   * count of holding pages stays), and the returned mask marks its index in that page, which the drop then skips (one
+   * lookup per unchanged node instead of two: at 1M keys a block moves ~80k).
+   */
+  #register(slot: number, replacing = -1): number {
     const count = this.#slots.count(slot)
     const nodes = this.#nodes
     const buf = this.#slots.buf(slot)
     const at = this.#slots.hashAt(slot, 0)
+    let moved = 0
     for (let i = 0; i < count; i++) {
       const pos = nodes.find(buf, at + i * 32)
       if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
-      else {
+      else if (replacing >= 0 && nodes.valueAt(pos) >>> 5 === replacing) {
+        moved |= 1 << (nodes.valueAt(pos) & 31)
+        nodes.setValueAt(pos, slot * 32 + i)
+      } else {
         // A node already cached points into the newest page holding it.
         nodes.setCountAt(pos, nodes.countAt(pos) + 1)
         this.#relocate(pos, slot * 32 + i)
@@ -244,6 +253,7 @@ export class StateTreeStore implements TreeNodeReader {
     }
     this.#pages.insert(buf, at, slot)
     this.#slots.link(slot)
+    return moved
   }
 
   /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
@@ -266,9 +276,10 @@ export class StateTreeStore implements TreeNodeReader {
     else this.#addNodes(decodeTreePage(root, bytes).nodes)
   }
 
-  #dropSlot(slot: number): void {
+  /** Drops a cached page; its nodes in `moved` (a mask of indexes) have moved to another page already. */
+  #dropSlot(slot: number, moved = 0): void {
     const count = this.#slots.count(slot)
-    for (let i = 0; i < count; i++) this.#releaseNode(slot, i)
+    for (let i = 0; i < count; i++) if ((moved & (1 << i)) === 0) this.#releaseNode(slot, i)
     this.#pages.deleteAt(this.#pages.find(this.#slots.buf(slot), this.#slots.hashAt(slot, 0)))
     this.#slots.unlink(slot)
     this.#slots.free(slot)
@@ -417,11 +428,11 @@ export class StateTreeStore implements TreeNodeReader {
       for (let i = 0; i < count; i++) bytes[endsAt + i] = ends[i]!
       this.#encodePieces(pieces, bytes, slot)
       this.#putPage(ops, page.hash, bytes.subarray(0, size))
-      this.#register(slot)
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
-      if (replacedSlot >= 0) this.#dropSlot(replacedSlot)
+      const moved = this.#register(slot, replacedSlot)
+      if (replacedSlot >= 0) this.#dropSlot(replacedSlot, moved)
     }
     this.#lastStaged = root.slice()
     return ops
