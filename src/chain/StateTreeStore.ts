@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 import { equalBytes } from '../crypto/index.ts'
+import { compactTreePage, expandTreePage } from '../state/stateTree/compactTreePage.ts'
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
 import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
@@ -116,6 +117,8 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
     const cached = this.#readAt(hash, 0)
+    const compact = await this.#db.get(Bucket.treePageCompact, hash)
+    if (compact !== undefined) return expandTreePage(hash, compact)
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
   }
 
@@ -173,10 +176,19 @@ export class StateTreeStore implements TreeNodeReader {
   }
 
   async #readPages(missing: Uint8Array[]): Promise<void> {
-    const found = await this.#db.getMany(Bucket.treePage, missing)
+    const compact = await this.#db.getMany(Bucket.treePageCompact, missing)
+    const older: Uint8Array[] = []
+    compact.forEach((bytes, i) => {
+      const hash = missing[i]!
+      if (bytes === undefined) older.push(hash)
+      else this.#addStoredPage(hash, expandTreePage(hash, bytes))
+    })
+    if (older.length === 0) return
+    // Pages written before session 9 (page bytes), else single nodes.
+    const found = await this.#db.getMany(Bucket.treePage, older)
     const single: Uint8Array[] = []
     found.forEach((bytes, i) => {
-      const hash = missing[i]!
+      const hash = older[i]!
       if (bytes === undefined) single.push(hash)
       else this.#addStoredPage(hash, bytes)
     })
@@ -472,10 +484,12 @@ export class StateTreeStore implements TreeNodeReader {
     return bytes.subarray(0, at)
   }
 
+  /** The batch op storing a page (given in page bytes) in its compact form. */
   #putPage(ops: BatchOp[], hash: Uint8Array, bytes: Uint8Array): void {
-    ops.push({ type: 'put', key: bucketKey(Bucket.treePage, hash), value: bytes })
+    const compact = compactTreePage(bytes)
+    ops.push({ type: 'put', key: bucketKey(Bucket.treePageCompact, hash), value: compact })
     this.written.pages++
-    this.written.bytes += bytes.length
+    this.written.bytes += compact.length
   }
 
   /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
