@@ -1,6 +1,5 @@
 import { hash } from '../../crypto/index.ts'
 import { StateTreeError } from './errors.ts'
-import { isZero } from './treeNode.ts'
 import { PAGE_LEVELS } from './treePage.ts'
 
 /**
@@ -28,12 +27,21 @@ const corrupt = (root: Uint8Array, why: string): never => {
 
 const inPageAt = (leaf: boolean, rel: number): boolean => rel < PAGE_LEVELS || (rel === PAGE_LEVELS && leaf)
 
+function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Scratch for compactTreePage (a compact page is never longer than its page bytes). */
+let scratch = new Uint8Array(8192)
+
 /** The compact form of a page given in page bytes (encodeTreePage's, or a cached page's). Pure. */
 export function compactTreePage(page: Uint8Array): Uint8Array {
-  const out = new Uint8Array(page.length)
+  if (scratch.length < page.length) scratch = new Uint8Array(page.length * 2)
+  const out = scratch
   let at = 0
   let w = 0
-  // A node at `at` (its bytes; a leaf below the root comes after its u32 length).
+  // A node at `at` (its bytes; a leaf below the root comes after its u32 length), `end` where it ends.
   const node = (rel: number, end: number): void => {
     const tag = page[at]!
     if (tag === 0) {
@@ -53,13 +61,13 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
     }
     const start = at
     let ctag = tag
-    const inside = [false, false]
+    // Bit `side` set: that child is inside the page.
+    let inside = 0
     const tagAt = w++
     for (let side = 0; side < 2; side++) {
       const h = start + 1 + 32 * side
-      const leaf = (tag & (2 << side)) !== 0
-      if (isZero(page.subarray(h, h + 32))) ctag |= side === 0 ? LEFT_EMPTY : RIGHT_EMPTY
-      else if (inPageAt(leaf, rel + 1)) inside[side] = true
+      if (isZeroAt(page, h)) ctag |= side === 0 ? LEFT_EMPTY : RIGHT_EMPTY
+      else if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) inside |= 1 << side
       else {
         ctag |= side === 0 ? LEFT_OUT : RIGHT_OUT
         out.set(page.subarray(h, h + 32), w)
@@ -69,7 +77,7 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
     out[tagAt] = ctag
     at = start + 65
     for (let side = 0; side < 2; side++) {
-      if (!inside[side]) continue
+      if ((inside & (1 << side)) === 0) continue
       if ((tag & (2 << side)) !== 0) {
         const length = ((page[at]! << 24) >>> 0) + (page[at + 1]! << 16) + (page[at + 2]! << 8) + page[at + 3]!
         at += 4
