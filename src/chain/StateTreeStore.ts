@@ -116,7 +116,8 @@ export class StateTreeStore implements TreeNodeReader {
    * the page of one it read before.
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.#readAt(hash, 0)
+    // A copy: the cached page's slab may be reused by a commit during the reads below.
+    const cached = this.#readAt(hash, 0)?.slice()
     const compact = await this.#db.get(Bucket.treePageCompact, hash)
     if (compact !== undefined) return expandTreePage(hash, compact)
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
@@ -413,7 +414,8 @@ export class StateTreeStore implements TreeNodeReader {
         if (isZeroAt(bytes, h)) continue
         const childId = bytes.subarray(h, h + 32)
         if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
-        else if (added.get(childId) >= 0) pending.push({ hash: childId, replaces: replacedChild })
+        // Copies: the pages these views are in may be dropped before the pending page is encoded, and their slab reused.
+        else if (added.get(childId) >= 0) pending.push({ hash: childId.slice(), replaces: replacedChild?.slice() })
       }
       ends[index] = count - 1
     }
@@ -434,12 +436,12 @@ export class StateTreeStore implements TreeNodeReader {
       }
       // Encoded in place into its cache slot (one buffer a page); the batch op's value is a view of it (slots never change).
       const slot = this.#slots.takeEmpty(size, count)
-      const bytes = this.#slots.buf(slot)
-      bytes.set(hashes.subarray(0, 32 * count), this.#slots.hashAt(slot, 0))
+      const buf = this.#slots.buf(slot)
+      buf.set(hashes.subarray(0, 32 * count), this.#slots.hashAt(slot, 0))
       const endsAt = this.#slots.endAt(slot, 0)
-      for (let i = 0; i < count; i++) bytes[endsAt + i] = ends[i]!
-      this.#encodePieces(pieces, bytes, slot)
-      this.#putPage(ops, page.hash, bytes.subarray(0, size))
+      for (let i = 0; i < count; i++) buf[endsAt + i] = ends[i]!
+      const pageAt = this.#slots.pageStart(slot)
+      this.#putPage(ops, page.hash, this.#encodePieces(pieces, buf.subarray(pageAt, pageAt + size), slot))
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
