@@ -18,7 +18,8 @@ export const Bucket = {
   commit: 10, // u32be height → encoded Commit (consensus/bft/messages.ts): >2/3 precommits for the block at that height
   validatorSet: 11, // u32be first height → the validator set (address, stake) from that height until the next entry
   header: 12, // block hash → encoded BlockHeader, for blocks whose bodies were pruned (`xsc node --prune`)
-  treePage: 13, // page root hash → state tree page (src/state/stateTree/treePage.ts): how new roots' nodes are stored; bucket 9 holds older data dirs' and state sync's single nodes
+  treePage: 13, // page root hash → state tree page (src/state/stateTree/treePage.ts): data dirs of sessions 5–8 (read, no longer written)
+  treePageCompact: 14, // page root hash → compact tree page (src/state/stateTree/compactTreePage.ts): how new roots' nodes are stored; bucket 9 holds older data dirs' and state sync's single nodes
 } as const
 export type Bucket = (typeof Bucket)[keyof typeof Bucket]
 

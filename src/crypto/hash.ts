@@ -4,8 +4,12 @@ import { concatBytes } from './bytes.ts'
 
 /** The one hash of the project: sha256, 32 bytes. node:crypto measured ~7x faster than noble here. */
 export function hash(data: Uint8Array): Uint8Array {
-  // One-shot: ~2x faster than createHash for the short inputs hashed per block (state tree nodes).
-  return new Uint8Array(hashOneShot('sha256', data, 'buffer'))
+  // One-shot: ~2x faster than createHash for the short inputs hashed per block (state tree nodes). As a latin1 ('binary') string, not
+  // a Buffer: each Buffer is a buffer outside the JS heap that the collector frees one by one (~2.5x the CPU per hash).
+  const digest = hashOneShot('sha256', data, 'binary')
+  const out = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i)
+  return out
 }
 
 /** hash(a || b || ...); short inputs (tree nodes: 65 bytes) are concatenated and hashed one-shot (faster), long ones streamed. */

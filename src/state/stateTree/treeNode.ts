@@ -52,8 +52,25 @@ export const computeKeyPath = (key: Uint8Array): Uint8Array => hash(key)
 export const computeLeafHash = (path: Uint8Array, valueHash: Uint8Array): Uint8Array => hashParts(LEAF_TAG, path, valueHash)
 export const computeInternalHash = (left: Uint8Array, right: Uint8Array): Uint8Array => hashParts(INTERNAL_TAG, left, right)
 
+/**
+ * Node bytes as views into shared chunks: a block adds thousands of nodes, and a typed array of more than 64 bytes of its
+ * own lives outside the JS heap, where the collector tracks and frees each one (at 1M keys ~15k nodes a block).
+ */
+const CHUNK_BYTES = 64 * 1024
+let chunk = new Uint8Array(CHUNK_BYTES)
+let chunkAt = 0
+function nodeBytes(length: number): Uint8Array {
+  if (chunkAt + length > chunk.length) {
+    chunk = new Uint8Array(Math.max(CHUNK_BYTES, length))
+    chunkAt = 0
+  }
+  const out = chunk.subarray(chunkAt, chunkAt + length)
+  chunkAt += length
+  return out
+}
+
 export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array, key: Uint8Array, value: Uint8Array): TreeNodeWrite {
-  const bytes = new Uint8Array(1 + 32 + 32 + 2 + key.length + value.length)
+  const bytes = nodeBytes(1 + 32 + 32 + 2 + key.length + value.length)
   bytes[0] = 0
   bytes.set(path, 1)
   bytes.set(valueHash, 33)
@@ -66,7 +83,7 @@ export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array, key: Uint8Ar
 }
 
 export function encodeInternal(left: TreeRef, right: TreeRef): TreeNodeWrite {
-  const bytes = new Uint8Array(65)
+  const bytes = nodeBytes(65)
   // Hashed as 0x01 ‖ left ‖ right, then the tag takes the child flags (stored, not hashed).
   bytes[0] = 1
   bytes.set(left.hash, 1)

@@ -5,6 +5,7 @@ import { encode } from '../../../blocks/codec.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from '../../../src/chain/db.ts'
 import { StateTreeStore } from '../../../src/chain/stateStore.ts'
 import { toHex } from '../../../src/crypto/index.ts'
+import { compactTreePage, expandTreePage } from '../../../src/state/stateTree/compactTreePage.ts'
 import {
   computeStateChunk, computeStateProof, computeTreeUpdate, EMPTY_TREE_ROOT, encodeTreePage, MAX_PATH, MemoryTreeNodes, StateChunk, StateProof,
   type TreeNodeWrite,
@@ -109,7 +110,7 @@ describe('StateTreeStore: the tree stored as pages', () => {
     const ops = store.stage(update.root, update.nodes)
     // ~15 levels over 8k keys: ~4 pages per path against ~15 nodes.
     expect(ops.length).toBeLessThan(update.nodes.length / 2.5)
-    expect(ops.every((op) => op.key[0] === Bucket.treePage)).toBe(true)
+    expect(ops.every((op) => op.key[0] === Bucket.treePageCompact)).toBe(true)
   })
 
   it('a crash after any part of a block\'s pages is written keeps the last committed root whole (property)', async () => {
@@ -165,6 +166,39 @@ describe('StateTreeStore: the tree stored as pages', () => {
     db = await dir.open()
     store = new StateTreeStore(db, 50)
     for (const r of [...memory.roots, next.root]) await sameProofs(store, memory.nodes, r)
+  })
+
+  it('a data dir of sessions 5–8 (pages as page bytes, bucket treePage) reads in place; blocks write compact pages beside them', async () => {
+    const batches: StateWrite[][] = [
+      Array.from({ length: 400 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 4]), value: new Uint8Array(i % 9) })),
+      Array.from({ length: 50 }, (_, i) => ({ key: new Uint8Array([(i * 3) & 0xff, 0, 4]), value: i % 4 === 0 ? undefined : new Uint8Array([7]) })),
+    ]
+    const memory = memoryRoots(batches)
+    const dir = dataDir()
+    let db = await dir.open()
+    // The session 5–8 layout: every page of every root as page bytes under its root's hash in bucket `treePage`.
+    const ops: BatchOp[] = []
+    const walk = (pageRoot: Uint8Array): void => {
+      const page = encodeTreePage(pageRoot, (h) => memory.nodes.node(h))
+      ops.push({ type: 'put', key: bucketKey(Bucket.treePage, pageRoot), value: page.bytes })
+      for (const c of page.children) walk(c.hash)
+    }
+    for (const r of memory.roots) walk(r)
+    await db.batch(ops)
+    let store = new StateTreeStore(db, 40)
+    for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
+    const root = memory.roots[1]!
+    const third = Array.from({ length: 30 }, (_, i) => ({ key: new Uint8Array([(i * 7) & 0xff, 1, 4]), value: new Uint8Array([i]) }))
+    const next = await commit(store, db, root, third)
+    expect(next.ops.every((op) => op.key[0] === Bucket.treePageCompact)).toBe(true)
+    memory.nodes.add(computeTreeUpdate(memory.nodes, root, third).nodes)
+    await db.close()
+    db = await dir.open()
+    store = new StateTreeStore(db, 40)
+    for (const r of [...memory.roots, next.root]) await sameProofs(store, memory.nodes, r)
+    // State-sync serving reads both forms as pages.
+    const chunkOf = async (read: (h: Uint8Array) => Promise<Uint8Array | undefined>) => toHex(encode(StateChunk, await computeStateChunk(read, next.root, 0n, MAX_PATH, 4_000)))
+    expect(await chunkOf((h) => store.readNode(h))).toBe(await chunkOf(async (h) => memory.nodes.node(h)))
   })
 
   it('state-sync chunks served from pages are byte-identical to chunks from the in-memory tree', async () => {
@@ -226,7 +260,10 @@ describe('StateTreeStore: the tree stored as pages', () => {
         // Every page written (new nodes and unchanged subtrees copied from cached pages) is the page of the reference tree.
         for (const op of staged.ops) {
           const pageRoot = op.key.subarray(1)
-          expect(op.type === 'put' ? toHex(op.value) : op.type).toBe(toHex(encodeTreePage(pageRoot, (h) => memory.nodes.node(h)).bytes))
+          // Stored compact (compactTreePage.ts): it expands to the reference page.
+          const reference = encodeTreePage(pageRoot, (h) => memory.nodes.node(h)).bytes
+          expect(op.type === 'put' ? toHex(op.value) : op.type).toBe(toHex(compactTreePage(reference)))
+          expect(op.type === 'put' ? toHex(expandTreePage(pageRoot, op.value)) : op.type).toBe(toHex(reference))
         }
       }
       for (const r of memory.roots) await sameProofs(store, memory.nodes, r)
