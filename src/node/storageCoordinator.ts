@@ -6,7 +6,7 @@ import { txId } from '../../blocks/ids.ts'
 import { type Block, Manifest, Offence, type Receipt, type ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
+import { isNetError, type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
 import { ASSET_STATUS } from '../state/records.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { codingParamsOf } from '../storage/encodeAsset.ts'
@@ -170,6 +170,8 @@ export class StorageCoordinator {
             await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: readFileReusing(shards.paths[i]!, 1 << 20) }))
             return
           } catch (err) {
+            // A stalled transfer (the no-progress watchdog) is logged with its stream's windows: the evidence for why it stopped.
+            if (isNetError(err, 'STALLED')) this.#m.log.warn({ host: toHex(host), shard: i, attempt: attempt + 1, ...err.details }, 'shard hand-off stalled: retrying')
             if (!this.#stillPlacing(asset)) {
               this.#m.log.warn({ host: toHex(host), shard: i, attempts: attempt + 1, err: (err as Error).message }, 'shard hand-off failed before the ack deadline')
               return
