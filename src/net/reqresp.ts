@@ -127,14 +127,17 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDLE_OPTS.timeoutMs
   const timer = setTimeout(() => stream.abort(new NetError('TIMEOUT', `${protocol}: handler exceeded ${timeoutMs} ms`)), timeoutMs)
   let idle: { touch(): void; stop(): void } | undefined
+  /** Whether the request's END frame was read (the requester has nothing more to send). */
+  let ended = false
+  let frames: AsyncIterator<Frame> | undefined
   try {
-    const frames = readFrames(readStreamBounded(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
+    frames = readFrames(readStreamBounded(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
     const first = await frames.next()
     if (first.done === true) throw new NetError('TRUNCATED', 'empty request')
     if (first.value.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'a request starts with a DATA frame')
     if (first.value.payload.length > maxRequestBytes) throw new NetError('REQUEST_TOO_LARGE', `request of ${first.value.payload.length} bytes exceeds ${maxRequestBytes}`)
+    const reader = frames
     let bodyBytes = 0
-    let ended = false
     if (maxBodyBytes > 0 && opts.idleTimeoutMs !== undefined) {
       const idleMs = opts.idleTimeoutMs
       idle = idleWatch(idleMs, () => {
@@ -145,7 +148,7 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
     }
     const body = (async function* (): AsyncGenerator<Uint8Array> {
       while (!ended) {
-        const next = await frames.next()
+        const next = await reader.next()
         idle?.touch()
         if (next.done === true) throw new NetError('TRUNCATED', 'request ended without END')
         const frame: Frame = next.value
@@ -172,13 +175,21 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
     log.debug('request failed', { protocol, peer, code: err instanceof XscError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) })
     try {
       await send(stream, errorFrame(err))
-      await stream.close()
+      // A request failed before its END (an upload refused at its header, or a store failing
+      // mid-body): the requester is still streaming (it reads the answer after its last byte) into
+      // a stream this end no longer reads, paused past its high-water mark, so yamux grants no
+      // more window and the sender waits for drain forever (session 8's 2 GiB hand-off stall). A
+      // reset is the only way to stop it; the ERROR frame sent before it is read first.
+      if (ended) await stream.close()
+      else stream.abort(err instanceof Error ? err : new NetError('INTERNAL', 'handler failed'))
     } catch {
       stream.abort(err instanceof Error ? err : new NetError('INTERNAL', 'handler failed'))
     }
   } finally {
     clearTimeout(timer)
     idle?.stop()
+    // The reader's listeners go with it (a handler that failed may have left it mid-stream).
+    frames?.return?.(undefined).catch(() => {})
   }
 }
 
