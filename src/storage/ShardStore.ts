@@ -34,6 +34,8 @@ export interface ShardStoreOpts {
   capacityBytes: bigint
   /** Remove pieces no shard record points at (left by a crash during putStream). Default true. */
   sweepOrphans?: boolean
+  /** LevelDB table file size (TABLE_FILE_BYTES unless a benchmark compares others). */
+  tableFileBytes?: number
 }
 
 /**
@@ -72,7 +74,7 @@ export class ShardStore {
 
   static async open(location: string, opts: ShardStoreOpts): Promise<ShardStore> {
     if (typeof opts.capacityBytes !== 'bigint' || opts.capacityBytes < 0n) throw new StorageError('INVALID_PARAMS', 'capacityBytes must be a non-negative bigint')
-    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', maxOpenFiles: TABLE_FILES_OPEN, maxFileSize: TABLE_FILE_BYTES })
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', maxOpenFiles: TABLE_FILES_OPEN, maxFileSize: opts.tableFileBytes ?? TABLE_FILE_BYTES })
     try {
       await db.open()
     } catch (cause) {
