@@ -179,6 +179,8 @@ export class StorageCoordinator {
           } catch (err) {
             // A stalled transfer (the no-progress watchdog) is logged with its stream's windows: the evidence for why it stopped.
             if (isNetError(err, 'STALLED')) this.#m.log.warn({ host: toHex(host), shard: i, attempt: attempt + 1, ...err.details }, 'shard hand-off stalled: retrying')
+            // A refusal until the host has imported the deployment is expected; any other failure of a started transfer is worth seeing.
+            else if (!(isNetError(err, 'REMOTE_ERROR') && err.details.remoteCode === 'NOT_FOUND')) this.#m.log.warn({ host: toHex(host), shard: i, attempt: attempt + 1, code: (err as { code?: string }).code, err: (err as Error).message }, 'shard hand-off attempt failed: retrying')
             if (!this.#stillPlacing(asset)) {
               this.#m.log.warn({ host: toHex(host), shard: i, attempts: attempt + 1, err: (err as Error).message }, 'shard hand-off failed before the ack deadline')
               return
