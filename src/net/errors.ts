@@ -1,5 +1,6 @@
 import { type ErrorWithCode, XscError } from '../../blocks/errors.ts'
 import { StateError } from '../state/errors.ts'
+import type { StreamDiagnostics } from './streamDiagnostics.ts'
 
 export type NetErrorPayloads = {
   NOT_STARTED: {}
@@ -12,6 +13,8 @@ export type NetErrorPayloads = {
   MESSAGE_TOO_LARGE: { topic: string; bytes: number; max: number }
   PUBLISH_FAILED: { topic: string }
   TIMEOUT: { protocol?: string; timeoutMs?: number }
+  /** No byte of a transfer moved for `idleMs` (the no-progress watchdog); `stream` is its flow control at that moment. */
+  STALLED: { protocol?: string; idleMs?: number; stream?: StreamDiagnostics }
   /** `length`/`max` when a frame of the request was too long (see reqresp). */
   REQUEST_TOO_LARGE: { count?: number; length?: number; max?: number }
   RESPONSE_TOO_LARGE: { protocol: string; max: number }

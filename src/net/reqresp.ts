@@ -8,6 +8,7 @@ import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, type Frame, FRAME_HEADER_B
 import type { NetLogger } from './logger.ts'
 import { RemoteErrorMessage } from './messages.ts'
 import { readStreamBounded } from './readStreamBounded.ts'
+import { streamDiagnostics } from './streamDiagnostics.ts'
 import { waitForDrain } from './waitForDrain.ts'
 
 /**
@@ -36,6 +37,8 @@ export interface HandleOpts {
   maxRequestBytes?: number
   maxBodyBytes?: number
   timeoutMs?: number
+  /** Abort (NetError STALLED) when no byte of the request body arrives for this long (uploads: see RequestOpts). */
+  idleTimeoutMs?: number
 }
 
 export interface RequestOpts {
@@ -43,6 +46,12 @@ export interface RequestOpts {
   maxResponseBytes?: number
   /** Bytes streamed after the header (shard uploads). */
   body?: Uint8Array | AsyncIterable<Uint8Array>
+  /**
+   * Abort (NetError STALLED) when no byte of the exchange moves, sent or received, for this long:
+   * a transfer stuck on its flow control fails at once, with the stream's windows in its details,
+   * instead of at a deadline sized for a GiB.
+   */
+  idleTimeoutMs?: number
 }
 
 export const DEFAULT_HANDLE_OPTS = { maxRequestBytes: 64 * 1024, maxBodyBytes: 0, timeoutMs: 10_000 } as const
@@ -117,21 +126,35 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_HANDLE_OPTS.maxBodyBytes
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDLE_OPTS.timeoutMs
   const timer = setTimeout(() => stream.abort(new NetError('TIMEOUT', `${protocol}: handler exceeded ${timeoutMs} ms`)), timeoutMs)
+  let idle: { touch(): void; stop(): void } | undefined
+  /** Whether the request's END frame was read (the requester has nothing more to send). */
+  let ended = false
+  let frames: AsyncIterator<Frame> | undefined
   try {
-    const frames = readFrames(readStreamBounded(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
+    frames = readFrames(readStreamBounded(stream), Math.max(maxRequestBytes, Math.min(maxBodyBytes, MAX_FRAME_BYTES)))[Symbol.asyncIterator]()
     const first = await frames.next()
     if (first.done === true) throw new NetError('TRUNCATED', 'empty request')
     if (first.value.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'a request starts with a DATA frame')
     if (first.value.payload.length > maxRequestBytes) throw new NetError('REQUEST_TOO_LARGE', `request of ${first.value.payload.length} bytes exceeds ${maxRequestBytes}`)
+    const reader = frames
     let bodyBytes = 0
-    let ended = false
+    if (maxBodyBytes > 0 && opts.idleTimeoutMs !== undefined) {
+      const idleMs = opts.idleTimeoutMs
+      idle = idleWatch(idleMs, () => {
+        const err = stalledError(protocol, idleMs, stream)
+        log.warn('request body stalled', { protocol, peer, bodyBytes, ...err.details })
+        stream.abort(err)
+      })
+    }
     const body = (async function* (): AsyncGenerator<Uint8Array> {
       while (!ended) {
-        const next = await frames.next()
+        const next = await reader.next()
+        idle?.touch()
         if (next.done === true) throw new NetError('TRUNCATED', 'request ended without END')
         const frame: Frame = next.value
         if (frame.type === FRAME.end) {
           ended = true
+          idle?.stop()
           return
         }
         if (frame.type !== FRAME.data) throw new NetError('MALFORMED_FRAME', 'unexpected frame in a request')
@@ -152,13 +175,36 @@ export async function serveStream(stream: Stream, peer: string, protocol: string
     log.debug('request failed', { protocol, peer, code: err instanceof XscError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) })
     try {
       await send(stream, errorFrame(err))
-      await stream.close()
+      // A request failed before its END (an upload refused at its header, or a store failing
+      // mid-body): the requester is still streaming (it reads the answer after its last byte) into
+      // a stream this end no longer reads, paused past its high-water mark, so yamux grants no
+      // more window and the sender waits for drain forever (session 8's 2 GiB hand-off stall). A
+      // reset is the only way to stop it; the ERROR frame sent before it is read first.
+      if (ended) await stream.close()
+      else stream.abort(err instanceof Error ? err : new NetError('INTERNAL', 'handler failed'))
     } catch {
       stream.abort(err instanceof Error ? err : new NetError('INTERNAL', 'handler failed'))
     }
   } finally {
     clearTimeout(timer)
+    idle?.stop()
+    // The reader's listeners go with it (a handler that failed may have left it mid-stream).
+    frames?.return?.(undefined).catch(() => {})
   }
+}
+
+/**
+ * Calls `onIdle` once `ms` pass without a `touch()` (a no-progress watchdog; one timer,
+ * re-armed per touch). Inert when `ms` is undefined.
+ */
+function idleWatch(ms: number | undefined, onIdle: () => void): { touch(): void; stop(): void } {
+  if (ms === undefined) return { touch: () => {}, stop: () => {} }
+  const timer = setTimeout(onIdle, ms)
+  return { touch: () => void timer.refresh(), stop: () => clearTimeout(timer) }
+}
+
+function stalledError(protocol: string, idleMs: number, stream: Stream | undefined): NetError {
+  return new NetError('STALLED', `${protocol}: no byte moved for ${idleMs} ms`, { protocol, idleMs, ...(stream !== undefined ? { stream: streamDiagnostics(stream) } : {}) })
 }
 
 /** A pending promise that must not become an unhandled rejection if it loses a race. */
@@ -179,22 +225,27 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
   const timeoutError = (): NetError => new NetError('TIMEOUT', `${protocol}: no complete response within ${timeoutMs} ms`, { protocol, timeoutMs })
   const controller = new AbortController()
   let stream: Stream | undefined
-  let timedOut = false
+  /** Set when the deadline or the idle watchdog cut the exchange: what the caller gets. */
+  let cutBy: NetError | undefined
   let done = false
-  let rejectTimeout: (e: unknown) => void = () => {}
-  const deadline = quiet(new Promise<never>((_, reject) => { rejectTimeout = reject }))
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort(timeoutError())
-    stream?.abort(timeoutError())
-    rejectTimeout(timeoutError())
-  }, timeoutMs)
-  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([quiet(p), deadline])
+  let rejectCut: (e: unknown) => void = () => {}
+  const cutoff = quiet(new Promise<never>((_, reject) => { rejectCut = reject }))
+  const cut = (err: NetError): void => {
+    if (cutBy !== undefined) return
+    cutBy = err
+    controller.abort(err)
+    stream?.abort(err)
+    rejectCut(err)
+  }
+  const timer = setTimeout(() => cut(timeoutError()), timeoutMs)
+  const idleMs = opts.idleTimeoutMs
+  const idle = idleWatch(idleMs, () => cut(stalledError(protocol, idleMs!, stream)))
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([quiet(p), cutoff])
   try {
     try {
       stream = await race(open(controller.signal))
     } catch (cause) {
-      if (timedOut || cause instanceof NetError) throw cause
+      if (cutBy !== undefined || cause instanceof NetError) throw cause
       throw new NetError('DIAL_FAILED', `${protocol}: could not open a stream: ${cause instanceof Error ? cause.message : String(cause)}`, { protocol }, { cause })
     }
     const s = stream
@@ -202,12 +253,13 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
     try {
       await race((async () => {
         await send(s, encodeFrame(FRAME.data, header))
-        if (opts.body !== undefined) await sendPayload(s, opts.body)
+        idle.touch()
+        if (opts.body !== undefined) await sendPayload(s, opts.body instanceof Uint8Array || idleMs === undefined ? opts.body : touching(opts.body, idle.touch))
         await send(s, encodeFrame(FRAME.end))
         await s.close()
       })())
     } catch (err) {
-      if (timedOut) throw err
+      if (cutBy !== undefined) throw cutBy
       writeError = err // the server may have answered with an ERROR frame: read it first
     }
     // Pieces, not whole frames: DATA bytes reach the caller as views of what the stream delivered.
@@ -218,9 +270,10 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       try {
         next = await race(frames.next())
       } catch (err) {
-        if (writeError !== undefined && !timedOut) throw writeError
+        if (writeError !== undefined && cutBy === undefined) throw writeError
         throw err
       }
+      idle.touch()
       if (next.done === true) throw new NetError('TRUNCATED', `${protocol}: response ended without END`, { protocol })
       const frame = next.value
       if (frame.type === FRAME.end) {
@@ -242,12 +295,21 @@ export async function* exchange(open: (signal: AbortSignal) => Promise<Stream>, 
       yield frame.bytes
     }
   } catch (err) {
-    if (timedOut) throw timeoutError()
+    if (cutBy !== undefined) throw cutBy
     if (err instanceof NetError) throw err
     throw new NetError('STREAM_FAILED', `${protocol}: ${err instanceof Error ? err.message : String(err)}`, { protocol }, { cause: err })
   } finally {
     clearTimeout(timer)
+    idle.stop()
     if (!done && stream !== undefined) stream.abort(new NetError('STREAM_FAILED', `${protocol}: exchange abandoned`))
+  }
+}
+
+/** `body` as it is, calling `onChunk` as each chunk is taken (the previous one has been handed to the stream). */
+async function* touching(body: AsyncIterable<Uint8Array>, onChunk: () => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    onChunk()
+    yield chunk
   }
 }
 

@@ -54,6 +54,13 @@ export function shardTransferTimeoutMs(bytes: number): number {
   return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 2_000
 }
 
+/**
+ * A shard upload that moves no byte for this long, either side, is aborted with NetError STALLED
+ * (the validator's hand-off then retries at once, not at a deadline sized for a GiB). A loaded
+ * host stores a few MiB/s; 30 s without taking one 256 KiB frame is a stuck transfer.
+ */
+export const SHARD_PUT_IDLE_MS = 30_000
+
 async function* chunksOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
   for (let o = 0; o < data.length; o += CHUNK_BYTES) yield data.subarray(o, Math.min(data.length, o + CHUNK_BYTES))
 }
@@ -63,7 +70,7 @@ async function* rechunk(parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>)
   for await (const part of parts) yield* chunksOf(part)
 }
 
-export async function serveShards(net: NetNode, store: ShardStore, limits: { maxShardBytes?: number } = {}): Promise<void> {
+export async function serveShards(net: NetNode, store: ShardStore, limits: { maxShardBytes?: number; idleTimeoutMs?: number } = {}): Promise<void> {
   const maxShardBytes = limits.maxShardBytes ?? MAX_SHARD_BYTES
   await net.handle(protocolId(net.chainId, PROTOCOLS.shardGet), async (request, peer) => {
     const ref = decode(ShardGetRequest, request)
@@ -115,7 +122,7 @@ export async function serveShards(net: NetNode, store: ShardStore, limits: { max
     }
     await store.putShardStream({ ...ref, shardHash: expected, size, body: bounded() }, peer)
     return new Uint8Array(0)
-  }, { maxRequestBytes: PUT.maxRequestBytes, maxBodyBytes: maxShardBytes, timeoutMs: SHARD_HANDLER_TIMEOUT_MS })
+  }, { maxRequestBytes: PUT.maxRequestBytes, maxBodyBytes: maxShardBytes, timeoutMs: SHARD_HANDLER_TIMEOUT_MS, idleTimeoutMs: limits.idleTimeoutMs ?? SHARD_PUT_IDLE_MS })
 }
 
 export interface FetchShardOpts extends ShardRef {
@@ -211,13 +218,16 @@ export async function fetchShardPageRoots(net: NetNode, peer: string, ref: Shard
   return bytes
 }
 
-export type PutShardParams = ShardRef & { timeoutMs?: number } & (
+export type PutShardParams = ShardRef & { timeoutMs?: number; idleTimeoutMs?: number } & (
   | { data: Uint8Array }
   /** A streamed shard: its hash and size (from the manifest) go in the header before the body. */
   | { shardHash: Uint8Array; size: number; body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }
 )
 
-/** Uploads a shard to `peer` in chunks; the receiver checks it against the hash the chain assigned. */
+/**
+ * Uploads a shard to `peer` in chunks; the receiver checks it against the hash the chain assigned.
+ * Throws NetError STALLED when no byte moves for `idleTimeoutMs` (SHARD_PUT_IDLE_MS).
+ */
 export async function putShard(net: NetNode, peer: string, shard: PutShardParams): Promise<void> {
   const streamed = !('data' in shard)
   const size = streamed ? shard.size : shard.data.length
@@ -225,6 +235,7 @@ export async function putShard(net: NetNode, peer: string, shard: PutShardParams
   await net.request(peer, protocolId(net.chainId, PROTOCOLS.shardPut), header, {
     body: streamed ? rechunk(shard.body) : chunksOf(shard.data),
     timeoutMs: shard.timeoutMs ?? Math.max(PUT.timeoutMs, shardTransferTimeoutMs(size)),
+    idleTimeoutMs: shard.idleTimeoutMs ?? SHARD_PUT_IDLE_MS,
     maxResponseBytes: PUT.maxResponseBytes,
   })
 }

@@ -84,7 +84,12 @@ export class HostRole {
       putShardStream: async (put) => {
         const assigned = role.#assignedShard(put.asset, put.shardIndex)
         if (!assigned) throw new NetError('NOT_FOUND', `shard ${put.shardIndex} of ${toHex(put.asset)} is no longer assigned here`)
-        await store.putStream(assigned.manifest, put.asset, put.shardIndex, put.body)
+        try {
+          await store.putStream(assigned.manifest, put.asset, put.shardIndex, put.body)
+        } catch (err) {
+          modules.log.warn({ asset: toHex(put.asset), shard: put.shardIndex, code: (err as { code?: string }).code, err: (err as Error).message }, 'shard upload failed')
+          throw err
+        }
       },
     })
     if (modules.shardHttp) {

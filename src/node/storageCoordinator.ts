@@ -6,7 +6,7 @@ import { txId } from '../../blocks/ids.ts'
 import { type Block, Manifest, Offence, type Receipt, type ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
-import { type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
+import { isNetError, type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
 import { ASSET_STATUS } from '../state/records.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { codingParamsOf } from '../storage/encodeAsset.ts'
@@ -31,7 +31,14 @@ const AUDIT_TIMEOUT_MS = 2_000
 const ACK_TIMEOUT_MS = 1_000
 /** Shards from this size on are handed off a few at a time (see #transferSlot). */
 const LARGE_SHARD_BYTES = 16 * 1024 * 1024
-const LARGE_TRANSFERS = 2
+/**
+ * Large transfers at once: a blob's k+m shards in the default 4+2. Each is bounded now (the
+ * sender waits for drain, the host pauses past 4 MiB unread, windows stop at 4 MiB: a few MiB
+ * per transfer on the validator), and each goes at its host's store pace (~40 MiB/s of CPU per
+ * host, scripts/bench/shardStoreWrite.ts), so two at a time left four hosts idle: 3.4 MiB/s in
+ * total at 1 GiB (session 8).
+ */
+const LARGE_TRANSFERS = 6
 
 /** Waits for `work` at most `ms` (what it filled in by then is what the caller gets). */
 async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
@@ -111,9 +118,9 @@ export class StorageCoordinator {
   }
 
   /**
-   * Large shards go out at most LARGE_TRANSFERS at a time: six GiB-sized streams at once (noise
-   * encryption in JS) starve the event loop, and a validator too slow to answer range sync gets
-   * banned by the very hosts it is feeding. Small shards go at once.
+   * Large shards go out at most LARGE_TRANSFERS at a time (session 7, before backpressure: six
+   * unbounded GiB streams at once starved the validator's event loop and the hosts it fed banned
+   * it for not answering range sync). Small shards go at once.
    */
   async #transferSlot<T>(size: number, run: () => Promise<T>): Promise<T> {
     if (size < LARGE_SHARD_BYTES) return run()
@@ -170,6 +177,10 @@ export class StorageCoordinator {
             await this.#transferSlot(size, () => putShard(this.#m.net, peer, { asset, shardIndex: i, shardHash: manifest.shardHashes[i]!, size, body: readFileReusing(shards.paths[i]!, 1 << 20) }))
             return
           } catch (err) {
+            // A stalled transfer (the no-progress watchdog) is logged with its stream's windows: the evidence for why it stopped.
+            if (isNetError(err, 'STALLED')) this.#m.log.warn({ host: toHex(host), shard: i, attempt: attempt + 1, ...err.details }, 'shard hand-off stalled: retrying')
+            // A refusal until the host has imported the deployment is expected; any other failure of a started transfer is worth seeing.
+            else if (!(isNetError(err, 'REMOTE_ERROR') && err.details.remoteCode === 'NOT_FOUND')) this.#m.log.warn({ host: toHex(host), shard: i, attempt: attempt + 1, code: (err as { code?: string }).code, err: (err as Error).message }, 'shard hand-off attempt failed: retrying')
             if (!this.#stillPlacing(asset)) {
               this.#m.log.warn({ host: toHex(host), shard: i, attempts: attempt + 1, err: (err as Error).message }, 'shard hand-off failed before the ack deadline')
               return

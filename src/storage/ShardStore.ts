@@ -34,6 +34,8 @@ export interface ShardStoreOpts {
   capacityBytes: bigint
   /** Remove pieces no shard record points at (left by a crash during putStream). Default true. */
   sweepOrphans?: boolean
+  /** LevelDB table file size (TABLE_FILE_BYTES unless a benchmark compares others). */
+  tableFileBytes?: number
 }
 
 /**
@@ -47,6 +49,9 @@ const TABLE_FILES_OPEN = 74
 const TABLE_FILE_BYTES = 1024 * 1024
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
+
+/** Lets pending I/O callbacks (pings, other streams) run before more CPU work. */
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
 
 export class ShardStore {
@@ -72,7 +77,7 @@ export class ShardStore {
 
   static async open(location: string, opts: ShardStoreOpts): Promise<ShardStore> {
     if (typeof opts.capacityBytes !== 'bigint' || opts.capacityBytes < 0n) throw new StorageError('INVALID_PARAMS', 'capacityBytes must be a non-negative bigint')
-    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', maxOpenFiles: TABLE_FILES_OPEN, maxFileSize: TABLE_FILE_BYTES })
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', maxOpenFiles: TABLE_FILES_OPEN, maxFileSize: opts.tableFileBytes ?? TABLE_FILE_BYTES })
     try {
       await db.open()
     } catch (cause) {
@@ -215,6 +220,11 @@ export class ShardStore {
         }
       }
       for await (const part of source) {
+        // Hashing a part is CPU; the parts a paused stream queued (up to 8 MiB) arrive as
+        // microtasks, so without a turn of the event loop between them the process answered no
+        // I/O for the whole backlog: at load 50 a host missed libp2p's ping for seconds and its
+        // connection, with the hand-off on it, was aborted (session 9's 4 GiB run).
+        await yieldToIo()
         total += BigInt(part.length)
         if (total > size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream exceeds the manifest's ${size} bytes`)
         shardHash.update(part)
