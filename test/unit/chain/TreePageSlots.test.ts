@@ -25,6 +25,8 @@ describe('TreePageSlots: slots carved from shared slabs', () => {
         slots.free(victim)
         live.delete(victim)
       }
+      // Live pages are never written after take, so an overlap found later is still there: check every 20th round (and the last).
+      if (round % 20 !== 19) continue
       for (const [s, { length: l, fill: f }] of live) {
         const page = pageOf(slots, s)
         expect(page.length).toBe(l)
