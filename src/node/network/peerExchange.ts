@@ -13,6 +13,8 @@ export function peerExchangeProtocol(chainId: string): string {
 }
 
 const MAX_PEERS = 32
+/** Addresses in one answer. */
+const MAX_ANSWER_PEERS = 64
 /**
  * How long an answer is served again: building one reads every connected peer's record from the
  * peer store, and every peer asks. A new connection is in the next answer (the connected set is
@@ -23,12 +25,13 @@ export const PEER_LIST_TTL_MS = 15_000
 export async function servePeerExchange(net: NetNode, now: () => number = Date.now): Promise<void> {
   let cached: { at: number; peers: string; answer: Uint8Array } | undefined
   await net.handle(peerExchangeProtocol(net.chainId), async () => {
-    const peers = connectedPeers(net).sort().join()
+    const connected = connectedPeers(net)
+    const peers = connected.sort().join()
     if (cached !== undefined && cached.peers === peers && now() - cached.at < PEER_LIST_TTL_MS) return cached.answer
     const addrs = await connectedPeerAddrs(net)
     const answer = encode(PeerList, addrs)
     // Kept only when complete: a peer not identified yet (no address) is in the next answer.
-    cached = addrs.length >= Math.min(64, peers === '' ? 0 : peers.split(',').length) ? { at: now(), peers, answer } : undefined
+    cached = addrs.length >= Math.min(MAX_ANSWER_PEERS, connected.length) ? { at: now(), peers, answer } : undefined
     return answer
   }, { maxRequestBytes: 0, maxBodyBytes: 0, timeoutMs: 5_000 })
 }
@@ -45,7 +48,7 @@ async function connectedPeerAddrs(net: NetNode): Promise<string[]> {
     } catch {
       // not in the peer store (yet)
     }
-    if (out.length >= 64) break
+    if (out.length >= MAX_ANSWER_PEERS) break
   }
   return out
 }
