@@ -13,6 +13,13 @@ export async function startNodes(count: number, extra: Partial<NetNodeOpts> = {}
   return nodes
 }
 
+/** Two nodes (seeds `firstSeed`, `firstSeed + 1`), the first dialled to the second. */
+export async function startConnectedPair(firstSeed: number): Promise<[NetNode, NetNode]> {
+  const [a, b] = (await startNodes(2, {}, firstSeed)) as [NetNode, NetNode]
+  await a.dial(b.multiaddrs()[0]!)
+  return [a, b]
+}
+
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs
   while (!(await cond())) {

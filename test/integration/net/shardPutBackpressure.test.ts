@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { type NetNode, putShard, serveShards } from '../../../src/net/index.ts'
-import { startNodes, stopAll } from './helpers.ts'
+import { startConnectedPair, stopAll } from './helpers.ts'
 
 const MiB = 1 << 20
 
@@ -21,9 +21,7 @@ afterEach(async () => {
  */
 describe('shard upload backpressure', () => {
   it('a receiver that stops reading stops the sender: bytes in flight stay bounded, not the whole shard', async () => {
-    nodes = await startNodes(2, {}, 40)
-    const [sender, receiver] = nodes as [NetNode, NetNode]
-    await sender.dial(receiver.multiaddrs()[0]!)
+    const [sender, receiver] = (nodes = await startConnectedPair(40))
     const size = 96 * MiB
     const part = new Uint8Array(MiB).fill(7)
     let pulled = 0

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { isNetError, NetError, type NetNode, putShard, serveShards } from '../../../src/net/index.ts'
-import { startNodes, stopAll } from './helpers.ts'
+import { startConnectedPair, stopAll } from './helpers.ts'
 
 const MiB = 1 << 20
 
@@ -25,9 +25,7 @@ describe('a refused shard upload', () => {
     ['refused after part of the body was read (the store failed)', 'body'],
   ] as const) {
     it(`${name}: the sender gets the refusal at once, not a stall`, async () => {
-      nodes = await startNodes(2, {}, 80)
-      const [sender, receiver] = nodes as [NetNode, NetNode]
-      await sender.dial(receiver.multiaddrs()[0]!)
+      const [sender, receiver] = (nodes = await startConnectedPair(80))
       await serveShards(receiver, {
         openShard: async () => undefined,
         expectedShardHash: async () => (refusal === 'header' ? undefined : new Uint8Array(32)),

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { isNetError, type NetNode, putShard, serveShards } from '../../../src/net/index.ts'
-import { startNodes, stopAll } from './helpers.ts'
+import { startConnectedPair, stopAll } from './helpers.ts'
 
 const MiB = 1 << 20
 
@@ -21,9 +21,7 @@ const never = new Promise<never>(() => {})
  */
 describe('shard/put no-progress watchdog', () => {
   it('a receiver that stops reading forever: the sender fails with STALLED at its idle limit, not its deadline', async () => {
-    nodes = await startNodes(2, {}, 50)
-    const [sender, receiver] = nodes as [NetNode, NetNode]
-    await sender.dial(receiver.multiaddrs()[0]!)
+    const [sender, receiver] = (nodes = await startConnectedPair(50))
     // The receiver's own watchdog is out of the way: the sender's is under test.
     await serveShards(receiver, {
       openShard: async () => undefined,
@@ -49,9 +47,7 @@ describe('shard/put no-progress watchdog', () => {
   }, 30_000)
 
   it('a sender that stops sending forever: the receiver fails the body with STALLED at its idle limit', async () => {
-    nodes = await startNodes(2, {}, 60)
-    const [sender, receiver] = nodes as [NetNode, NetNode]
-    await sender.dial(receiver.multiaddrs()[0]!)
+    const [sender, receiver] = (nodes = await startConnectedPair(60))
     let receiverError: unknown
     let failedAfterMs = 0
     const started = Date.now()
