@@ -34,7 +34,8 @@ const txMemos = new WeakMap<SignedTx, TxMemo>()
 const RECENT_TXS = 16_384
 const recentBySignature = new Map<string, SignedTx>()
 
-function sameValue(a: unknown, b: unknown): boolean {
+/** Whether two decoded values (records, lists, bytes, scalars) are equal field by field: equal values have one canonical encoding, so one id and one signing hash. */
+export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
   if (a instanceof Uint8Array) return b instanceof Uint8Array && equalBytes(a, b)

@@ -1,30 +1,11 @@
 import { computeWriteSetHash } from '../../blocks/executionHashes.ts'
-import { receiptSigningHash } from '../../blocks/ids.ts'
+import { receiptSigningHash, sameValue } from '../../blocks/ids.ts'
 import type { Hash, KvWrite, Receipt } from '../../blocks/schema.ts'
 import { equalBytes, toHex, verify } from '../crypto/index.ts'
 import { EXECUTION_STATUS } from '../state/records.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 import { ReceiptError } from './errors.ts'
-
-/**
- * Whether two records of bytes and scalars hold the same values (the same object: yes);
- * undefined when a field is anything else (the caller compares another way).
- */
-function sameFlatValues(a: object, b: object): boolean | undefined {
-  if (a === b) return true
-  const keys = Object.keys(a)
-  if (keys.length !== Object.keys(b).length) return undefined
-  for (const k of keys) {
-    const x: unknown = (a as Record<string, unknown>)[k]
-    const y: unknown = (b as Record<string, unknown>)[k]
-    if (x instanceof Uint8Array && y instanceof Uint8Array) {
-      if (!equalBytes(x, y)) return false
-    } else if ((typeof x === 'object' && x !== null) || (typeof y === 'object' && y !== null)) return undefined
-    else if (x !== y) return false
-  }
-  return true
-}
 
 /** A receipt with the write set it signed (and the hash its signature was checked over). */
 export interface HeldReceipt { receipt: Receipt; writeSet: KvWrite[]; signingHash: Hash }
@@ -102,7 +83,7 @@ export class ReceiptPool {
     if (match === undefined) return false
     // Equal fields have one canonical encoding, so one signing hash: compared without encoding
     // and hashing the body again (a proposer meets each held receipt three times per completion).
-    return sameFlatValues(match.receipt.body, receipt.body) ?? equalBytes(match.signingHash, receiptSigningHash(receipt.body))
+    return sameValue(match.receipt.body, receipt.body)
   }
 
   /**
