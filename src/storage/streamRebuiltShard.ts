@@ -2,7 +2,7 @@ import type { Address, Manifest } from '../../blocks/schema.ts'
 import { verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
 import { type FastCoder, getFastCoder } from './fastCoder.ts'
-import { type LockstepOpts, type OpenShardStream, readShardsInLockstep } from './streamAsset.ts'
+import { type LockstepOpts, type OpenShardStream, readShardsInLockstep } from './readShardsInLockstep.ts'
 
 /**
  * Shard `shardIndex` rebuilt from k other shards streamed in lockstep, one segment's piece at a
