@@ -1,12 +1,12 @@
 import { ClassicLevel } from 'classic-level'
 
 import type { Hash, Manifest } from '../../blocks/schema.ts'
-import { concatBytes, equalBytes, hash, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
-import { type ChunkProof, computeChunkLength, verifyManifestShape } from '../state/storage/computeChunkLeaves.ts'
+import { concatBytes, equalBytes, merkleProof, merkleRoot, toHex } from '../crypto/index.ts'
+import { type ChunkProof, computeChunkLength } from '../state/storage/computeChunkLeaves.ts'
 import { StorageError } from '../state/storage/errors.ts'
-import { ChunkLeafHasher } from './ChunkLeafHasher.ts'
-import { createIncrementalHash } from './incrementalHash.ts'
+import { type BatchOp, ShardPieceWriter } from './ShardPieceWriter.ts'
 import { BUCKET, decodeRecord, encodeRecord, LEAF_PAGE_LEAVES, leafPageKey, PIECE_BYTES, pieceKey, shardKey, type ShardRecord, splitHashes, STATE_KEY } from './shardStoreKeys.ts'
+import { verifyShard, verifyShardIndex } from './verifyShard.ts'
 
 /**
  * A host's shard store on classic-level. Every write is one atomic batch (pieces, shard record,
@@ -50,9 +50,6 @@ const TABLE_FILE_BYTES = 1024 * 1024
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
 
-/** Lets pending I/O callbacks (pings, other streams) run before more CPU work. */
-const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
 
 export class ShardStore {
   readonly location: string
@@ -117,26 +114,8 @@ export class ShardStore {
    * chunk root). Idempotent for a shard already held. Refuses with STORE_DRAINING or STORE_FULL
    * without touching what is stored.
    */
-  put(manifest: Manifest, asset: Hash, shardIndex: number, shard: Uint8Array): Promise<void> {
-    verifyManifestShape(manifest)
-    if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= manifest.k + manifest.m) {
-      return Promise.reject(new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`))
-    }
-    if (BigInt(shard.length) !== manifest.shardSize) {
-      return Promise.reject(new StorageError('SHARD_SIZE_MISMATCH', `shard is ${shard.length} bytes, manifest says ${manifest.shardSize}`, { got: shard.length, expected: manifest.shardSize.toString() }))
-    }
-    const shardHash = hash(shard)
-    if (!equalBytes(shardHash, manifest.shardHashes[shardIndex]!)) {
-      return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(shardHash), expected: toHex(manifest.shardHashes[shardIndex]!) }))
-    }
-    const pages: Uint8Array[] = []
-    const pageRoots: Uint8Array[] = []
-    const leafHasher = new ChunkLeafHasher(manifest.chunkSize, { pageLeaves: LEAF_PAGE_LEAVES, onPage: (leaves, root) => void (pages.push(leaves), pageRoots.push(root)) })
-    leafHasher.update(shard)
-    const chunkRoot = leafHasher.finish()
-    if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) {
-      return Promise.reject(new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex }))
-    }
+  async put(manifest: Manifest, asset: Hash, shardIndex: number, shard: Uint8Array): Promise<void> {
+    const { shardHash, chunkRoot, pages, pageRoots } = verifyShard(manifest, shardIndex, shard)
     return this.#serial(async () => {
       if (this.#draining) throw new StorageError('STORE_DRAINING', 'store is draining and accepts no new shards')
       if (this.#streaming.has(`${toHex(asset)}/${shardIndex}`)) throw new StorageError('INVALID_PARAMS', `shard ${shardIndex} is being written by a stream`)
@@ -170,8 +149,7 @@ export class ShardStore {
    * manifest. On any failure the pieces written are removed and the reservation released.
    */
   async putStream(manifest: Manifest, asset: Hash, shardIndex: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-    verifyManifestShape(manifest)
-    if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= manifest.k + manifest.m) throw new StorageError('INVALID_PARAMS', `shard index ${shardIndex} out of range`)
+    verifyShardIndex(manifest, shardIndex)
     const size = manifest.shardSize
     const streamKey = `${toHex(asset)}/${shardIndex}`
     const already = await this.#serial(async () => {
@@ -192,55 +170,14 @@ export class ShardStore {
       return false
     })
     if (already) return
-    let written = 0
-    let pagesWritten = 0
+    const writer = new ShardPieceWriter(asset, shardIndex, manifest.chunkSize, (ops) => this.#call(() => this.#db.batch(ops)))
     try {
-      const shardHash = createIncrementalHash()
-      let ops: BatchOp[] = []
-      const pageRoots: Uint8Array[] = []
-      const leaves = new ChunkLeafHasher(manifest.chunkSize, {
-        pageLeaves: LEAF_PAGE_LEAVES,
-        onPage: (page, root) => {
-          ops.push({ type: 'put', key: leafPageKey(asset, shardIndex, pagesWritten++), value: page })
-          pageRoots.push(root)
-        },
-      })
-      const piece = new Uint8Array(PIECE_BYTES)
-      let fill = 0
-      let total = 0n
-      const flushPiece = async (final: boolean): Promise<void> => {
-        if (fill > 0) {
-          ops.push({ type: 'put', key: pieceKey(asset, shardIndex, written++), value: piece.slice(0, fill) })
-          fill = 0
-        }
-        if (ops.length >= 16 || (final && ops.length > 0)) {
-          const batch = ops
-          ops = []
-          await this.#call(() => this.#db.batch(batch))
-        }
-      }
       for await (const part of source) {
-        // Hashing a part is CPU; the parts a paused stream queued (up to 8 MiB) arrive as
-        // microtasks, so without a turn of the event loop between them the process answered no
-        // I/O for the whole backlog: at load 50 a host missed libp2p's ping for seconds and its
-        // connection, with the hand-off on it, was aborted (session 9's 4 GiB run).
-        await yieldToIo()
-        total += BigInt(part.length)
-        if (total > size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream exceeds the manifest's ${size} bytes`)
-        shardHash.update(part)
-        leaves.update(part)
-        for (let at = 0; at < part.length;) {
-          const n = Math.min(PIECE_BYTES - fill, part.length - at)
-          piece.set(part.subarray(at, at + n), fill)
-          fill += n
-          at += n
-          if (fill === PIECE_BYTES) await flushPiece(false)
-        }
+        if (writer.total + BigInt(part.length) > size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream exceeds the manifest's ${size} bytes`)
+        await writer.write(part)
       }
-      const chunkRoot = leaves.finish()
-      await flushPiece(true)
-      if (total !== size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream had ${total} bytes, manifest says ${size}`)
-      const digest = shardHash.digest()
+      const { shardHash: digest, chunkRoot, pageRoots } = await writer.finish()
+      if (writer.total !== size) throw new StorageError('SHARD_SIZE_MISMATCH', `shard stream had ${writer.total} bytes, manifest says ${size}`)
       if (!equalBytes(digest, manifest.shardHashes[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} does not hash to the manifest`, { got: toHex(digest) })
       if (!equalBytes(chunkRoot, manifest.chunkRoots[shardIndex]!)) throw new StorageError('SHARD_HASH_MISMATCH', `shard ${shardIndex} chunk root differs from the manifest`, { shardIndex })
       await this.#serial(async () => {
@@ -253,9 +190,7 @@ export class ShardStore {
         this.#usedBytes = used
       })
     } catch (cause) {
-      const cleanup: BatchOp[] = []
-      for (let p = 0; p < written; p++) cleanup.push({ type: 'del', key: pieceKey(asset, shardIndex, p) })
-      for (let p = 0; p < pagesWritten; p++) cleanup.push({ type: 'del', key: leafPageKey(asset, shardIndex, p) })
+      const cleanup = writer.cleanupOps()
       if (cleanup.length > 0) await this.#db.batch(cleanup).catch(() => {})
       throw cause
     } finally {
