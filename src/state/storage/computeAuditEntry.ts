@@ -92,7 +92,7 @@ export function computeAuditChallenges(input: Pick<AuditEpochInput, 'seed' | 'ep
  *     host usedBytes moves with repaired shards and is released for expired assets.
  */
 export function computeAuditEntry(input: AuditEpochInput, answers: AuditAnswers): AuditEpochOutput {
-  const { epoch, seed, height, params } = input
+  const { epoch, height, params } = input
   const live = input.assets.filter((a) => isStored(a.record.status))
   const byAsset = new Map<string, { asset: Hash; record: AssetRecord }>()
   for (const a of live) byAsset.set(toHex(a.asset), { asset: a.asset, record: { ...a.record, shardFailures: a.record.shardFailures.slice() } })

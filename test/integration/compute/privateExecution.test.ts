@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { encode } from '../../../blocks/codec.ts'
 import { executionKeysSigningHash } from '../../../blocks/ids.ts'
-import { BlockEntry, COMPLETION_STATUS, type ExecutionKeys, OUTCOME, PROTOCOL_VERSION } from '../../../blocks/schema.ts'
+import { BlockEntry, COMPLETION_STATUS, type ExecutionKeys, OUTCOME } from '../../../blocks/schema.ts'
 import { executePrivate, EXECUTION_STATUS, getBlock, getChainStatus, getExecution, getHost, RpcClientError, waitForExecution, waitForPrivateExecution } from '../../../src/client/index.ts'
 import { wrapExecutionKey } from '../../../src/compute/privateExecutionCipher.ts'
 import { hash, sign } from '../../../src/crypto/index.ts'

@@ -41,7 +41,7 @@ async function line(): Promise<{ a: NetNode; b: NetNode; c: NetNode; boxes: Inbo
 
 describe('gossip', () => {
   it('delivers a message across a hop, once, naming the relaying peer', async () => {
-    const { a, b, c, boxes } = await line()
+    const { a, b, boxes } = await line()
     const msg = new Uint8Array([7, 1, 2, 3])
     await a.publish('transactions', msg)
     await waitFor(() => boxes[2]!.got.length === 1, 5_000, 'delivery at c')

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { hash, leafHash, merkleProof, merkleRoot, toHex } from '../../../src/crypto/index.ts'
 import { encodeFrame, FRAME } from '../../../src/net/framing.ts'
 import { createNetNode, fetchShard, fetchShardPageRoots, fetchShardRange, NetError, type NetNode, putShard, requestAudit, requestBlocksByRange, requestStatus, serveAudits, serveBlocksByRange, serveShards, serveStatus, type ShardRef, streamShardByRanges, verifyAuditResponse } from '../../../src/net/index.ts'
-import { CHAIN, seed, startConnectedPair, startNodes, stopAll } from './helpers.ts'
+import { CHAIN, seed, startConnectedPair, stopAll } from './helpers.ts'
 
 let nodes: NetNode[] = []
 afterEach(async () => {

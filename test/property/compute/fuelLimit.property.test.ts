@@ -12,8 +12,6 @@ import { evalExpression, loadFixture, u32le } from '../../unit/compute/computeFi
 // br_if out of blocks, calls to a helper with an early return, loads and stores, then writes
 // its locals and the first KiB of memory with output_write.
 
-type Node = { op: number[] } // a flat instruction sequence
-
 const I32_BINOPS = [0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x76, 0x77] // add sub mul and or xor shl shr_u rotl
 
 function leb(n: number): number[] {

@@ -129,6 +129,7 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       expect(conflicting.admitted).toEqual([])
       expect(conflicting.refused.map((r) => r.error.code)).toEqual(['CONFLICTING_SIGNATURE'])
       const second = guard.admitAllDurably([vote(5, 0, VOTE_STEP.precommit, blockA)])
+      expect(second.refused).toEqual([])
       // Re-sending the precommit (re-gossip) waits for the writes in flight, like a new signature.
       const again = guard.admitAllDurably([vote(5, 0, VOTE_STEP.precommit, blockA)])
       expect(again.refused).toEqual([])

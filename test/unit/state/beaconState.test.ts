@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest'
 
-import type { Block, BlockEntry, GenesisConfig } from '../../../blocks/schema.ts'
+import type { BlockEntry } from '../../../blocks/schema.ts'
 import { BeaconChain, computeBeaconSeed, computeGenesisMix, computeNextMix, computeValidatorBeaconCommitment, NO_REVEAL } from '../../../consensus/beacon.ts'
 import { ProposerBeacon } from '../../../src/chain/produceBlock/ProposerBeacon.ts'
-import { equalBytes, hash, type KeyPair, toHex, utf8, ZERO_HASH } from '../../../src/crypto/index.ts'
-import { applyBlock } from '../../../src/state/applyBlock.ts'
+import { equalBytes, hash, type KeyPair, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { readBeaconMix, readBeaconRecord } from '../../../src/state/beaconState.ts'
 import { StateError } from '../../../src/state/errors.ts'
-import { computeGenesis } from '../../../src/state/genesis.ts'
-import { MemoryState } from '../../../src/state/stateView.ts'
 import { BeaconLedger } from '../../support/beaconLedger.ts'
 import { signTx, testGenesis, testKey } from '../../support/chainFixtures.ts'
 
