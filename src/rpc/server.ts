@@ -7,13 +7,16 @@ import { type WebSocket, WebSocketServer } from 'ws'
 
 import { toHex } from '../crypto/bytes.ts'
 import { type AssetSource, createAssetRoute, isAssetPath } from './assetRoute.ts'
-import { BLOB_AUTH_HEADER, type BlobUploadAuth, type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
+import { type EventFilter, isEventMatch, type RpcBackend, type RpcEvent } from './backend.ts'
+import { createBlobPutRoute } from './blobPutRoute.ts'
 import { type DispatchOpts, dispatchRpcText, errorText, type TakeTokens } from './dispatch.ts'
-import { RPC_CODES, RpcError, toRpcErrorObject } from './errors.ts'
+import { RpcError, toRpcErrorObject } from './errors.ts'
 import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
 import { isProbePath, type ReadinessOpts, serveProbe } from './healthProbes.ts'
 import type { SubscriptionHost } from './methods.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import { createBodyReader } from './readRequestBody.ts'
+import { createTokenTaker } from './tokenBucket.ts'
 
 /**
  * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus `PUT /blob` (raw bytes → data
@@ -109,22 +112,6 @@ export interface RpcServer {
   close(): Promise<void>
 }
 
-/** Oversized bodies are read and discarded up to this much, so clients still get their 413. */
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024
-
-interface Bucket { tokens: number; at: number }
-
-function makeTaker(bucket: Bucket, rate: number, burst: number): TakeTokens {
-  return (n) => {
-    const now = performance.now()
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000)
-    bucket.at = now
-    if (bucket.tokens < n) return false
-    bucket.tokens -= n
-    return true
-  }
-}
-
 interface Subscription {
   id: string
   filter: EventFilter
@@ -151,7 +138,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
   const takerFor = (socket: Socket): TakeTokens => {
     let t = buckets.get(socket)
     if (t === undefined) {
-      t = makeTaker({ tokens: opts.rateBurst, at: performance.now() }, opts.ratePerSecond, opts.rateBurst)
+      t = createTokenTaker(opts.ratePerSecond, opts.rateBurst)
       buckets.set(socket, t)
     }
     return t
@@ -184,57 +171,10 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     res.end(body)
   }
 
-  /** Bytes of request bodies held in memory right now, across all connections. */
-  let buffered = 0
-
-  /**
-   * Reads the body up to `max` bytes. Past that ('tooLarge'), or when all bodies being read
-   * would pass `maxBufferedBytes` ('busy'), it drains without keeping anything, so the client
-   * still reads our answer; past a hard cap the socket is cut.
-   */
-  const readBody = (req: IncomingMessage, max: number): Promise<Buffer | 'tooLarge' | 'busy' | 'aborted'> =>
-    new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? NaN)
-      let refused: 'tooLarge' | 'busy' | undefined = Number.isFinite(declared) && declared > max ? 'tooLarge' : undefined
-      const chunks: Buffer[] = []
-      let size = 0
-      let held = 0
-      const slowSender = setTimeout(() => req.destroy(), opts.requestTimeoutMs)
-      const release = (): void => {
-        clearTimeout(slowSender)
-        buffered -= held
-        held = 0
-      }
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (refused === undefined && size > max) refused = 'tooLarge'
-        if (refused === undefined && buffered + chunk.length > opts.maxBufferedBytes) refused = 'busy'
-        if (refused !== undefined) {
-          chunks.length = 0
-          release()
-          if (size > Math.max(max * 4, MAX_DRAIN_BYTES)) req.destroy()
-          return
-        }
-        chunks.push(chunk)
-        held += chunk.length
-        buffered += chunk.length
-      })
-      req.on('end', () => {
-        const out = refused ?? Buffer.concat(chunks, size)
-        release()
-        resolve(out)
-      })
-      req.on('error', (err) => {
-        release()
-        reject(err)
-      })
-      req.on('close', () => {
-        release()
-        resolve('aborted')
-      })
-    })
-
   const busyError = (): RpcError => new RpcError('UNAVAILABLE', 'Server busy: too many request bodies in memory; retry shortly')
+
+  const readBody = createBodyReader(opts)
+  const handleBlobPut = createBlobPutRoute({ backend, opts, metrics: metrics.rpc, log, takerFor, send })
 
   const handleRpcPost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req, opts.maxBodyBytes)
@@ -248,55 +188,6 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
     }
     const out = await dispatchRpcText(body.toString('utf8'), httpCtx, takerFor(req.socket), dispatchOpts, mods)
     send(res, 200, out)
-  }
-
-  const handleBlobPut = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!takerFor(req.socket)(1)) {
-      send(res, 429, JSON.stringify({ error: new RpcError('RATE_LIMITED', 'Rate limit exceeded').toObject() }))
-      return
-    }
-    // Authorization first, so an unsigned or unfunded upload is refused before its body is held.
-    let auth: BlobUploadAuth
-    try {
-      const header = req.headers[BLOB_AUTH_HEADER]
-      const declared = Number(req.headers['content-length'])
-      auth = await backend.authorizeBlobUpload(Array.isArray(header) ? header[0] : header, Number.isSafeInteger(declared) ? declared : undefined)
-    } catch (err) {
-      const error = toRpcErrorObject(err)
-      metrics.rpc.requests.inc({ method: 'blob', code: String(error.code) })
-      req.resume()
-      send(res, error.code === -32603 ? 500 : error.code === RPC_CODES.BLOB_QUOTA_EXCEEDED ? 429 : 401, JSON.stringify({ error }))
-      return
-    }
-    const declared = Number(req.headers['content-length'] ?? NaN)
-    const tooLarge = (): string => JSON.stringify({ error: new RpcError('BLOB_TOO_LARGE', `Blob exceeds ${opts.maxBlobBytes} bytes`, { max: opts.maxBlobBytes }).toObject() })
-    if (Number.isFinite(declared) && declared > opts.maxBlobBytes) {
-      // Refused before a byte is read; the connection closes rather than drain gigabytes.
-      res.setHeader('connection', 'close')
-      send(res, 413, tooLarge())
-      res.on('finish', () => req.destroy())
-      return
-    }
-    // The body streams to the backend (to disk, hashed on the way): memory stays at a few socket
-    // buffers whatever the size. The deadline grows with the declared size (1 s per MiB).
-    const deadline = setTimeout(() => req.destroy(), opts.requestTimeoutMs + (Number.isFinite(declared) ? Math.ceil(declared / (1 << 20)) * 1_000 : 0))
-    try {
-      const { dataHash, size } = await backend.uploadBlob(req, auth)
-      metrics.rpc.requests.inc({ method: 'blob', code: '0' })
-      send(res, 200, JSON.stringify({ dataHash: toHex(dataHash), size }))
-    } catch (err) {
-      if (req.destroyed && !req.complete) return
-      const error = toRpcErrorObject(err)
-      if (error.code === -32603) log.error({ err }, 'blob upload failed')
-      metrics.rpc.requests.inc({ method: 'blob', code: String(error.code) })
-      if (!req.complete) {
-        res.setHeader('connection', 'close')
-        res.on('finish', () => req.destroy())
-      }
-      send(res, error.code === -32603 ? 500 : error.code === RPC_CODES.BLOB_TOO_LARGE ? 413 : 400, error.code === RPC_CODES.BLOB_TOO_LARGE ? tooLarge() : JSON.stringify({ error }))
-    } finally {
-      clearTimeout(deadline)
-    }
   }
 
   const sendStatic = (req: IncomingMessage, res: ServerResponse, file: StaticFile): void => {
