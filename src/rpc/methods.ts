@@ -1,9 +1,8 @@
-import { entryHash, txId } from '../../blocks/ids.ts'
-import { type BlockEntry, type CompletionEntry, ExecutionKeys, LIMITS, Offence, type SignedTx } from '../../blocks/schema.ts'
+import { type CompletionEntry, ExecutionKeys, LIMITS, Offence, type SignedTx } from '../../blocks/schema.ts'
 import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
-import { toHex } from '../crypto/bytes.ts'
 import { MAX_PROOF_KEYS, StateProofAnswer } from '../state/stateTree/stateProof.ts'
 import type * as B from './backend.ts'
+import { toBlockView } from './blockView.ts'
 import { RPC_CODE_DESCRIPTIONS, RPC_CODES, RpcError, WireError } from './errors.ts'
 import * as F from './formats.ts'
 import { jsonWireOf } from './jsonWireOf.ts'
@@ -59,49 +58,6 @@ export function computeFeeEstimate(info: B.FeeInfo, size: number): B.FeeEstimate
 
 const address = param('address', bytes32, 'Account address (ed25519 public key, 0x-hex).')
 const fullParam = param('full', optional(bool), 'true: include full entries; false or absent: entry ids only.')
-
-/** Entry ids in a block view: the tx id for tx-carrying entries, the execution id for completions, else the entry's leaf hash. */
-export function computeEntryId(entry: BlockEntry): Uint8Array {
-  switch (entry.type) {
-    case 'tx':
-    case 'deployment':
-    case 'execution':
-      return txId(entry.tx)
-    case 'completion':
-      return entry.executionId
-    default:
-      return entryHash(entry)
-  }
-}
-
-/** Entry ids cost a hash of each entry's tx; blocks are immutable, so they are kept per block hash (bounded LRU). */
-const ENTRY_ID_CACHE_BLOCKS = 1024
-const entryIdCache = new Map<string, Uint8Array[]>()
-
-function computeEntryIds(stored: B.StoredBlock): Uint8Array[] {
-  if (stored.entryIds !== undefined) return stored.entryIds
-  const key = toHex(stored.hash)
-  let ids = entryIdCache.get(key)
-  if (ids !== undefined) {
-    entryIdCache.delete(key)
-    entryIdCache.set(key, ids)
-    return ids
-  }
-  ids = stored.block.entries.map(computeEntryId)
-  if (entryIdCache.size >= ENTRY_ID_CACHE_BLOCKS) entryIdCache.delete(entryIdCache.keys().next().value as string)
-  entryIdCache.set(key, ids)
-  return ids
-}
-
-export function toBlockView(stored: B.StoredBlock, full: boolean): F.BlockView {
-  return {
-    hash: stored.hash,
-    header: stored.block.header,
-    entryIds: computeEntryIds(stored),
-    entries: full && stored.pruned !== true ? stored.block.entries : undefined,
-    pruned: stored.pruned === true ? true : undefined,
-  }
-}
 
 const MAX_HOSTS_PAGE = 1000
 const MAX_ACTIVITY_PAGE = 500
