@@ -34,8 +34,6 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   // The reveal is checked against the parent's beacon record, before a validator.beacon tx of this
   // block can re-commit. Seeds never read the mix from state: they take ctx.beaconMix (the parent's).
   applyBeaconReveal(overlay, block.header, ctx.genesis.params.beaconChainLength)
-  let events = 0
-  const nextEventIndex = (): number => events++
   for (const entry of block.entries) {
     switch (entry.type) {
       case 'tx':
@@ -48,11 +46,11 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
         applyExecution(overlay, entry, ctx)
         break
       case 'completion':
-        applyCompletion(overlay, entry, ctx, nextEventIndex)
+        applyCompletion(overlay, entry, ctx)
         break
       case 'audit':
         if (block.entries.length !== 1) throw new StateError('INVALID_TX', 'an audit block holds exactly one audit entry')
-        applyAudit(overlay, entry, ctx, nextEventIndex)
+        applyAudit(overlay, entry, ctx)
         break
       case 'evidence':
         applyEvidence(overlay, entry, ctx)
@@ -69,7 +67,7 @@ export function applyBlock(state: StateReader, block: Block, prevStateRoot: Uint
   }
   // After the entries, so the proposer's per-entry checks saw the same state.
   settlePlacementDeadlines(overlay, ctx)
-  settleLivenessEpoch(overlay, ctx, block.header.kind, nextEventIndex)
+  settleLivenessEpoch(overlay, ctx, block.header.kind)
   const writes = overlay.writeSet()
   return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
 }

@@ -105,9 +105,9 @@ export type ReputationEvent = Infer<typeof ReputationEvent>
 export const ExecutionExpiry = struct('ExecutionExpiry', { executions: list(bytes32, LIMITS.entriesPerBlock) })
 export type ExecutionExpiry = Infer<typeof ExecutionExpiry>
 
-/** Where a host's reputation events sit in state (height, index of each), oldest first; bounded by reputationHistoryLimit. */
-export const ReputationLog = struct('ReputationLog', { events: list(struct('ReputationLogEntry', { height: u32, index: u32 }), 1 << 16) })
-export type ReputationLog = Infer<typeof ReputationLog>
+/** A host's last reputation events, oldest first (chain order); bounded by reputationHistoryLimit. */
+export const ReputationHistory = struct('ReputationHistory', { events: list(ReputationEvent, 1 << 16) })
+export type ReputationHistory = Infer<typeof ReputationHistory>
 
 export const SupplyRecord = struct('SupplyRecord', { total: u128, burned: u128 })
 export type SupplyRecord = Infer<typeof SupplyRecord>

@@ -11,8 +11,7 @@ import {
   ExecutionQueue,
   ExecutionRecord,
   HostRecord,
-  ReputationEvent,
-  ReputationLog,
+  ReputationHistory,
   SupplyRecord,
   UnbondingBucket,
   Validator,
@@ -92,14 +91,11 @@ export const TABLES = {
   /** A program's own key-value state: asset ‖ its key → its value. */
   assetKv: table('assetKv', [0x06], RAW, (asset: Hash, key: Uint8Array) => [asset, key]),
   supply: table('supply', [0x07], record(SupplyRecord), none),
-  /** One reputation event: host ‖ height ‖ index in the block. */
-  reputationEvent: table('reputationEvent', [0x08], record(ReputationEvent), (host: Address, height: number, index: number) => [host, u32be(height), u32be(index)]),
+  // 0x08 (one reputation event per row: host ‖ height ‖ index) and 0x0b (a host's log of those rows) are retired: never reuse them (reputationHistory, 0x2a, replaced both).
   /** The last epoch an audit block settled. */
   lastAuditEpoch: table('lastAuditEpoch', [0x09, 0x01], U32BE, none),
   /** The executions whose input leaves state at a height. */
   executionExpiry: table('executionExpiry', [0x0a], record(ExecutionExpiry), (height: number) => [u32be(height)]),
-  /** Where a host's reputation events still in state sit, oldest first. */
-  reputationLog: table('reputationLog', [0x0b], record(ReputationLog), (host: Address) => [host]),
   /** Unbonding funds by release height: released with one read per block. */
   unbonding: table('unbonding', [0x0c], record(UnbondingBucket), (releaseHeight: number) => [u32be(releaseHeight)]),
   /** Per address: its unbonding release heights and slash tombstone. */
@@ -138,6 +134,8 @@ export const TABLES = {
   livenessDue: table('livenessDue', [0x28], MARK, (due: number, host: Address) => [u32be(due), host]),
   /** Per tracked host: its due epoch and consecutive misses. */
   livenessHost: table('livenessHost', [0x29], record(LivenessHostRecord), (host: Address) => [host]),
+  /** Per host: its last reputationHistoryLimit reputation events, oldest first (one row per host, rewritten once per block that moves it). */
+  reputationHistory: table('reputationHistory', [0x2a], record(ReputationHistory), (host: Address) => [host]),
 } as const
 
 /** Reads a row from any state reader (through a StateOverlay's decoded rows when given one). */

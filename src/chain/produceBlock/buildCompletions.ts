@@ -57,7 +57,6 @@ export function buildCompletions(state: StateReader, ctx: ApplyContext, receipts
   // Each completion is computed against the state with the earlier ones of this block applied
   // (they move the queue and the same hosts' reputation), exactly as validators will apply them.
   const view = new StateOverlay(state)
-  let events = 0
   for (const asset of assetsWithPendingExecutions(state)) {
     for (const { executionId } of pendingExecutionsOf(state, asset)) {
       if (out.length >= max) return out
@@ -65,7 +64,7 @@ export function buildCompletions(state: StateReader, ctx: ApplyContext, receipts
       if (entry === undefined) break
       try {
         const attempt = view.child()
-        applyCompletion(attempt, entry, ctx, () => events++)
+        applyCompletion(attempt, entry, ctx)
         attempt.mergeInto(view)
         out.push(entry)
       } catch {

@@ -113,8 +113,7 @@ async function run(ops: Op[]): Promise<void> {
     const entries = buildCompletions(committed, ctx, pool, 1000)
     // Validators apply what the proposer built, through the same rules.
     const next = new StateOverlay(committed)
-    let events = 0
-    for (const e of entries) applyCompletion(next, e, ctx, () => events++)
+    for (const e of entries) applyCompletion(next, e, ctx)
     committed.apply(next.writeSet())
     pool.prune(committed)
     settled.push(...entries)
