@@ -116,8 +116,7 @@ export const TABLES = {
   placementQueueItem: table('placementQueueItem', [0x0f, 1], RAW, (seq: number) => [u32be(seq)]),
   /** Per asset: its execution queue (src/state/executionQueue.ts). */
   executionQueue: table('executionQueue', [0x11], record(ExecutionQueue), (asset: Hash) => [asset]),
-  /** The unsettled executions of an asset by sequence number (big-endian: a scan walks them in order) → execution id. */
-  executionQueueEntry: table('executionQueueEntry', [0x12], RAW, (asset: Hash, seq: bigint) => [asset, u64be(seq)]),
+  // 0x12 (one row per unsettled execution: asset ‖ seq → id) is retired: never reuse it (executionQueuePage, 0x2b, replaced it).
   /** The beacon's running mix (src/state/beaconState.ts). */
   beaconMix: table('beaconMix', [0x20], RAW, none),
   /** Per validator: its beacon chain's last revealed value, reveals made, chain generation. */
@@ -136,6 +135,8 @@ export const TABLES = {
   livenessHost: table('livenessHost', [0x29], record(LivenessHostRecord), (host: Address) => [host]),
   /** Per host: its last reputationHistoryLimit reputation events, oldest first (one row per host, rewritten once per block that moves it). */
   reputationHistory: table('reputationHistory', [0x2a], record(ReputationHistory), (host: Address) => [host]),
+  /** An asset's executions by sequence number, QUEUE_PAGE_SIZE ids to a row (asset ‖ u64be(seq / QUEUE_PAGE_SIZE) → the ids, concatenated; big-endian: a scan walks them in order). */
+  executionQueuePage: table('executionQueuePage', [0x2b], RAW, (asset: Hash, page: bigint) => [asset, u64be(page)]),
 } as const
 
 /** Reads a row from any state reader (through a StateOverlay's decoded rows when given one). */
