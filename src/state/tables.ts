@@ -3,7 +3,6 @@ import type { Address, Hash } from '../../blocks/schema.ts'
 import { concatBytes, u32be } from '../crypto/index.ts'
 import {
   Account,
-  AgreedResult,
   AssetRecord,
   BeaconRecord,
   BondAccount,
@@ -87,7 +86,9 @@ export const TABLES = {
   validator: table('validator', [0x02], record(Validator), (a: Address) => [a]),
   host: table('host', [0x03], record(HostRecord), (a: Address) => [a]),
   asset: table('asset', [0x04], record(AssetRecord), (id: Hash) => [id]),
-  execution: table('execution', [0x05], record(ExecutionRecord), (id: Hash) => [id]),
+  // 0x05 (the execution record without its agreed result) is retired: never reuse it.
+  /** An execution's record, with the result it settled with once agreed (it was a row of its own, 0x0d 0x02, retired). */
+  execution: table('execution', [0x2c], record(ExecutionRecord), (id: Hash) => [id]),
   /** A program's own key-value state: asset ‖ its key → its value. */
   assetKv: table('assetKv', [0x06], RAW, (asset: Hash, key: Uint8Array) => [asset, key]),
   supply: table('supply', [0x07], record(SupplyRecord), none),
@@ -100,8 +101,7 @@ export const TABLES = {
   unbonding: table('unbonding', [0x0c], record(UnbondingBucket), (releaseHeight: number) => [u32be(releaseHeight)]),
   /** Per address: its unbonding release heights and slash tombstone. */
   bondAccount: table('bondAccount', [0x0d, 0x01], record(BondAccount), (a: Address) => [a]),
-  /** The result an execution settled with: a later receipt that contradicts it is evidence. */
-  agreedResult: table('agreedResult', [0x0d, 0x02], record(AgreedResult), (executionId: Hash) => [executionId]),
+  // 0x0d 0x02 (an execution's agreed result) is retired: never reuse it (the execution record, 0x2c, holds it).
   /** A host's receipt for an execution was slashed: that offence is punished once. */
   receiptOffence: table('receiptOffence', [0x0d, 0x03], MARK, (executionId: Hash, host: Address) => [executionId, host]),
   /** The audit index (storage/auditIndex.ts): how many assets it holds, */

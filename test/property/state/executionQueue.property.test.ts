@@ -127,7 +127,7 @@ async function run(ops: Op[]): Promise<void> {
       const seq = enqueueExecution(s, asset, id, slot)
       s.write(TABLES.execution.at(id), {
         client: proposer, asset, fn: 'run', input: u32(o.step), fuelLimit: 100n, bidPerFuel: 1n, replicas: assignment.length, quorum: Math.min(o.quorumOf, assignment.length),
-        private: false, assignment, escrow: 10n ** 9n, startSlot: slot, deadlineSlot: slot + o.deadlineSlots, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq,
+        private: false, assignment, escrow: 10n ** 9n, startSlot: slot, deadlineSlot: slot + o.deadlineSlots, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq, agreed: undefined,
       })
       committed.apply(s.writeSet())
       steps.set(toHex(id), { seq, step: o.step })

@@ -15,7 +15,7 @@ const client = testKey('growth-client').publicKey
 function record(status: number): ExecutionRecord {
   return {
     client, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(1000).fill(7), fuelLimit: 1n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
-    assignment: [], escrow: 1n, startSlot: 1, deadlineSlot: 5, status, origin: { x: 0, y: 0, z: 0 }, seq: 0n,
+    assignment: [], escrow: 1n, startSlot: 1, deadlineSlot: 5, status, origin: { x: 0, y: 0, z: 0 }, seq: 0n, agreed: undefined,
   }
 }
 
