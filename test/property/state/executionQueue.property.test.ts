@@ -110,7 +110,7 @@ async function run(ops: Op[]): Promise<void> {
     slot++
     height++
     const ctx: ApplyContext = { genesis, height, slot, proposer, prevHash: ZERO_HASH, beaconMix: ZERO_HASH, baseFee: 0n }
-    const entries = buildCompletions(committed, ctx, pool, 1000)
+    const entries = buildCompletions(new StateOverlay(committed), ctx, pool, 1000)
     // Validators apply what the proposer built, through the same rules.
     const next = new StateOverlay(committed)
     for (const e of entries) applyCompletion(next, e, ctx)
