@@ -16,7 +16,9 @@ export function readHost(state: StateOverlay, address: Address): HostRecord | un
  */
 export function recordReputationEvent(state: StateOverlay, host: Address, event: ReputationEvent, limit: number): void {
   const row = TABLES.reputationHistory.at(host)
-  const events = [...(state.read(row)?.events ?? []), event]
-  const keep = Math.max(1, limit)
-  state.write(row, { events: events.length > keep ? events.slice(events.length - keep) : events })
+  const held = state.read(row)?.events ?? []
+  // One copy of the list per event (rows are immutable values: the overlay may hold the old one).
+  const events = held.slice(Math.max(0, held.length + 1 - Math.max(1, limit)))
+  events.push(event)
+  state.write(row, { events })
 }
