@@ -42,7 +42,7 @@ function measure(assets: number): { blockBytes: number; maxResultBytes: number; 
     for (const x of out.entry.results) maxResultBytes = Math.max(maxResultBytes, encode(AuditResult, x).length)
     results = out.entry.results.length
     t = performance.now()
-    applyAudit(new StateOverlay(fixture.state), out.entry, ctx, () => 0)
+    applyAudit(new StateOverlay(fixture.state), out.entry, ctx)
     verify.push(performance.now() - t)
   }
   return { blockBytes: Math.max(...blockBytes), maxResultBytes, results, verifyMs: round(median(verify), 1), buildMs: round(median(build), 1) }

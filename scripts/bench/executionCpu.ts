@@ -11,7 +11,7 @@
 // The guest is not run: the hosts' receipts agree on a made-up result (the chain never runs
 // guests, and a result's cost to the chain does not depend on it). Prints CPU ms per execution
 // for each class and the same in ed25519 verifies (one verify's CPU measured alongside), which
-// compare across runs at different loads. 3 replicas, quorum 2, 8 hosts, one asset.
+// compare across runs at different loads, and the state rows the blocks write per execution. 3 replicas, quorum 2, 8 hosts, one asset.
 // usage: npx tsx scripts/bench/executionCpu.ts [--rounds 6 --executions 32 --profile FILE --profile-role producer|validator|host]
 import '../../src/polyfill.ts'
 
@@ -28,6 +28,7 @@ import { Chain, type ImportedBlock } from '../../src/chain/chain.ts'
 import { equalBytes, type KeyPair, sign, toHex, verify } from '../../src/crypto/index.ts'
 import { computeNextStateHash, readExecutionQueue } from '../../src/state/executionQueue.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
+import { StateOverlay } from '../../src/state/stateView.ts'
 import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
@@ -174,6 +175,14 @@ await validatorFollower.close()
 
 await profileStart('host')
 let hostMs = 0
+// State rows each block's transition writes (a host applies each block once): a count, not a timing, so it compares across loads.
+let stateWrites = 0
+const writeSetOf = StateOverlay.prototype.writeSet
+StateOverlay.prototype.writeSet = function (this: StateOverlay) {
+  const writes = writeSetOf.call(this)
+  stateWrites += writes.length
+  return writes
+}
 for (const round of rounds) {
   const t = cpuMs()
   await hostFollower.commitBlock(decode(Block, round.executionBytes), round.execution.commit!, round.executionBytes)
@@ -185,6 +194,7 @@ for (const round of rounds) {
   hostMs += cpuMs() - t
 }
 await profileStop('host')
+StateOverlay.prototype.writeSet = writeSetOf
 await hostFollower.close()
 const verifyMs = (verifyBefore + verifyCpuMs()) / 2
 dirs.removeAll()
@@ -204,6 +214,7 @@ console.log(JSON.stringify({
   producerVerifiesPerExecution: inVerifies(producerMs),
   validatorVerifiesPerExecution: inVerifies(validatorMs),
   hostVerifiesPerExecution: inVerifies(hostMs),
+  stateWritesPerExecution: Number((stateWrites / n).toFixed(2)),
   /** 4 validators (one proposes) and 6 hosts, as the devnet: the chain's part of cpuMsPerExecution, without network, guest or per-block idle cost. */
   devnetChainCpuMsPerExecution: Number(((producerMs + 3 * validatorMs + 6 * hostMs) / n).toFixed(3)),
 }))

@@ -40,7 +40,7 @@ const keys = Array.from({ length: hostCount }, (_, i) => keyPairFromSecret(hash(
     s.write(TABLES.host.at(k.publicKey), host)
     trackHostLiveness(s, k.publicKey, ctxAt(0, 1))
   }
-  settleLivenessEpoch(s, ctxAt(0, 1), 'ledger', () => 0)
+  settleLivenessEpoch(s, ctxAt(0, 1), 'ledger')
   state.apply(s.writeSet())
 }
 // Epoch 1 opens at slot L; its mix is the one hosts sign over.
@@ -51,7 +51,7 @@ const step = (slot: number, entry?: LivenessEntry): { cpuMs: number; wallMs: num
   const c0 = cpu()
   const t0 = performance.now()
   if (entry) applyLiveness(s, entry, ctx)
-  settleLivenessEpoch(s, ctx, 'ledger', () => 0)
+  settleLivenessEpoch(s, ctx, 'ledger')
   const out = { cpuMs: cpu() - c0, wallMs: performance.now() - t0 }
   state.apply(s.writeSet())
   return out

@@ -55,7 +55,7 @@ function makeWork(run: string): { state: StateOverlay; byHost: ReceiptGossip[][]
     const assigned = Array.from({ length: REPLICAS }, (_, r) => (e + r) % HOSTS)
     state.write(TABLES.execution.at(executionId), {
       client: hash(utf8('client')), asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(0), fuelLimit: 1000n, bidPerFuel: 1n, replicas: REPLICAS, quorum: 2, private: false,
-      assignment: assigned.map((h) => hostKeys[h]!.publicKey), escrow: 1000n, startSlot: 1, deadlineSlot: 1_000_000, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: BigInt(e),
+      assignment: assigned.map((h) => hostKeys[h]!.publicKey), escrow: 1000n, startSlot: 1, deadlineSlot: 1_000_000, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: BigInt(e), agreed: undefined,
     })
     for (const h of assigned) {
       const body: ReceiptBody = { chainId: CHAIN, executionId, host: hostKeys[h]!.publicKey, outcome: OUTCOME.ok, resultHash: computeResultHash(OUTCOME.ok, output), fuelUsed: 1234n, writeSetHash: computeWriteSetHash([]), output, preStateHash: hash(utf8(`pre/${e}`)) }

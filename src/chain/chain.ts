@@ -609,15 +609,16 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     await this.store.values.load(computeTouchedKeys(this.mempool.pending().map((tx) => ({ type: 'tx', tx })), key.publicKey))
     let drops: Parameters<Mempool['drop']>[] = []
     const mempool = { select: this.mempool.select.bind(this.mempool), isPendingDeploy: this.mempool.isPendingDeploy.bind(this.mempool), drop: (...args: Parameters<Mempool['drop']>) => void drops.push(args) }
+    // The entries are tried on the block's own transition (reveal included): sealing only finishes it.
+    const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
     const chosen = await this.store.withLoaded(() => {
       drops = []
-      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats })
+      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats, beaconReveal })
     })
     for (const args of drops) this.mempool.drop(...args)
     if (onlyWithEntries && chosen.entries.every((e) => e.type === 'liveness')) return undefined
     const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
     await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
-    const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
     let buildErrors: unknown[] = []
     const built = await this.store.withLoaded(() => {
       buildErrors = []

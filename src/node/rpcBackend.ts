@@ -171,8 +171,8 @@ export class NodeRpcBackend implements RpcBackend {
   async getHost(address: Address): Promise<HostInfo | null> {
     const record = readRow(this.#m.chain.store.state, TABLES.host.at(address))
     if (record === undefined) return null
-    // Reputation history is in the state (src/state/hosts.ts), keyed by host then height.
-    const events = scanRows(this.#m.chain.store.state, TABLES.reputationEvent, address).map((r) => r.row)
+    // Reputation history is in the state (src/state/hosts.ts): one row per host, oldest first.
+    const events = readRow(this.#m.chain.store.state, TABLES.reputationHistory.at(address))?.events ?? []
     return { address, record, events }
   }
 

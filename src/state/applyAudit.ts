@@ -131,7 +131,7 @@ function settleRepairQueue(state: StateOverlay, assets: readonly Uint8Array[], c
   }
 }
 
-export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
+export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyContext): void {
   const input = computeAuditInput(state, ctx)
   const last = readLastAuditEpoch(state)
   if (entry.epoch !== input.epoch || (last !== undefined && entry.epoch <= last)) {
@@ -148,7 +148,7 @@ export function applyAudit(state: StateOverlay, entry: AuditEntry, ctx: ApplyCon
     // Disqualified here: every shard it holds is lost, and waits for repair whether sampled or not.
     if (status === HOST_STATUS.disqualified && input.hosts.get(hex)?.status !== HOST_STATUS.disqualified) queueRepairsOfHost(state, address)
   }
-  for (const e of out.events) recordReputationEvent(state, e.host, e.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
+  for (const e of out.events) recordReputationEvent(state, e.host, e.event, ctx.genesis.params.reputationHistoryLimit)
   for (const p of entry.rent) credit(state, p.to, p.amount)
   slashFailedAudits(state, entry, input.hosts, ctx)
   for (const asset of entry.expired) removeFromAuditIndex(state, asset)

@@ -45,7 +45,7 @@ function verifyReceipt(r: Receipt, chainId: string, executionId: Uint8Array, che
  * execution queue settles, and only from receipts computed on the state the queue names
  * (executionQueue.ts): executions of one asset take effect in chain order.
  */
-export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx: ApplyContext, nextEventIndex: () => number): void {
+export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx: ApplyContext): void {
   const row = TABLES.execution.at(entry.executionId)
   const rec = state.read(row)
   if (rec === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(entry.executionId)}`)
@@ -93,7 +93,7 @@ export function applyCompletion(state: StateOverlay, entry: CompletionEntry, ctx
     const wasDisqualified = s.read(TABLES.host.at(u.host))?.status === HOST_STATUS.disqualified
     s.write(TABLES.host.at(u.host), u.record)
     if (u.record.status === HOST_STATUS.disqualified && !wasDisqualified) queueRepairsOfHost(s, u.host)
-    recordReputationEvent(s, u.host, u.event, nextEventIndex(), ctx.genesis.params.reputationHistoryLimit)
+    recordReputationEvent(s, u.host, u.event, ctx.genesis.params.reputationHistoryLimit)
   }
   s.write(row, { ...rec, status: entry.status === COMPLETION_STATUS.agreed ? EXECUTION_STATUS.completed : EXECUTION_STATUS.failed })
   scheduleExecutionExpiry(s, entry.executionId, ctx)

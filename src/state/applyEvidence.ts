@@ -110,7 +110,7 @@ function slashContradictingReceipt(state: StateOverlay, receipt: Receipt, ctx: A
   const execution = state.read(TABLES.execution.at(b.executionId))
   if (execution === undefined) throw new StateError('UNKNOWN_EXECUTION', `no execution ${toHex(b.executionId)}`)
   if (!execution.assignment.some((h) => equalBytes(h, b.host))) throw new StateError('BAD_EVIDENCE', 'the host was not assigned this execution', { field: 'receipt.host' })
-  const agreed = state.read(TABLES.agreedResult.at(b.executionId))
+  const agreed = execution.agreed
   if (execution.status !== EXECUTION_STATUS.completed || agreed === undefined) throw new StateError('BAD_EVIDENCE', 'the execution did not settle with an agreed result', { field: 'receipt.executionId' })
   if (ctx.height - agreed.settledHeight > ctx.genesis.params.unbondingHeights) {
     throw new BftError('EVIDENCE_EXPIRED', 'receipt evidence older than the unbonding period', { height: agreed.settledHeight, currentHeight: ctx.height, maxAgeHeights: ctx.genesis.params.unbondingHeights })

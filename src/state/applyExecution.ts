@@ -76,6 +76,7 @@ export function applyExecution(state: StateOverlay, entry: ExecutionEntry, ctx: 
     status: EXECUTION_STATUS.pending,
     origin: p.origin,
     seq,
+    agreed: undefined,
   })
   s.mergeInto(state)
 }

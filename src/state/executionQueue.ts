@@ -29,13 +29,25 @@ export function readExecutionQueue(state: StateReader, asset: Hash): ExecutionQu
   return readRow(state, TABLES.executionQueue.at(asset)) ?? EMPTY_QUEUE
 }
 
+/**
+ * Executions whose ids share one state row: enqueueing rewrites its asset's tail page and settling
+ * deletes a page only once all its executions settled, so the queue's index costs the state tree
+ * one leaf per asset and block instead of an insert and a delete per execution.
+ */
+export const QUEUE_PAGE_SIZE = 64n
+const ID_BYTES = 32
+
 /** Gives a new execution its place at the tail of its asset's queue; returns its sequence number. */
 export function enqueueExecution(state: StateOverlay, asset: Hash, executionId: Hash, slot: number): bigint {
   const q = readExecutionQueue(state, asset)
   const seq = q.nextSeq
   const headSinceSlot = q.headSeq === q.nextSeq ? slot : q.headSinceSlot
   state.write(TABLES.executionQueue.at(asset), { ...q, nextSeq: seq + 1n, headSinceSlot })
-  state.write(TABLES.executionQueueEntry.at(asset, seq), executionId)
+  const page = TABLES.executionQueuePage.at(asset, seq / QUEUE_PAGE_SIZE)
+  const ids = state.read(page) ?? new Uint8Array(0)
+  // Sequence numbers are dense: the page holds exactly the ids before this one.
+  if (BigInt(ids.length / ID_BYTES) !== seq % QUEUE_PAGE_SIZE) throw new StateError('ENTRY_MISMATCH', `execution queue page of asset ${toHex(asset)} does not end before ${seq}`, { field: 'seq', got: String(ids.length / ID_BYTES), expected: (seq % QUEUE_PAGE_SIZE).toString() })
+  state.write(page, concatBytes(ids, executionId))
   return seq
 }
 
@@ -67,25 +79,39 @@ export function requireCurrentPreState(q: ExecutionQueue, preStateHashes: readon
 /** Settles the head: the next execution becomes the head now, and the state hash moves by what was committed. */
 export function advanceExecutionQueue(state: StateOverlay, asset: Hash, committed: readonly KvWrite[], slot: number): void {
   const q = readExecutionQueue(state, asset)
-  state.write(TABLES.executionQueueEntry.at(asset, q.headSeq), undefined)
+  // The head was its page's last execution: every id the page holds is settled.
+  if ((q.headSeq + 1n) % QUEUE_PAGE_SIZE === 0n) state.write(TABLES.executionQueuePage.at(asset, q.headSeq / QUEUE_PAGE_SIZE), undefined)
   state.write(TABLES.executionQueue.at(asset), { ...q, headSeq: q.headSeq + 1n, headSinceSlot: slot, stateHash: computeNextStateHash(q.stateHash, committed) })
 }
 
 /** Execution ids of the asset's unsettled executions, head first. */
 export function pendingExecutionsOf(state: StateReader, asset: Hash): { seq: bigint; executionId: Hash }[] {
-  const prefix = concatBytes(TABLES.executionQueueEntry.prefix, asset)
-  return state.scan(prefix).map((w) => ({ seq: new DataView(w.key.buffer, w.key.byteOffset + prefix.length, 8).getBigUint64(0), executionId: w.value! }))
+  const q = readExecutionQueue(state, asset)
+  const prefix = concatBytes(TABLES.executionQueuePage.prefix, asset)
+  const out: { seq: bigint; executionId: Hash }[] = []
+  for (const w of state.scan(prefix)) {
+    const first = new DataView(w.key.buffer, w.key.byteOffset + prefix.length, 8).getBigUint64(0) * QUEUE_PAGE_SIZE
+    const ids = w.value!
+    for (let i = 0; i * ID_BYTES < ids.length; i++) {
+      const seq = first + BigInt(i)
+      if (seq >= q.headSeq) out.push({ seq, executionId: ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES) })
+    }
+  }
+  return out
 }
 
 /** Assets with unsettled executions, each once, in key order. */
 export function assetsWithPendingExecutions(state: StateReader): Hash[] {
   const out: Hash[] = []
   let last = ''
-  for (const w of state.scan(TABLES.executionQueueEntry.prefix)) {
+  for (const w of state.scan(TABLES.executionQueuePage.prefix)) {
     const asset = w.key.subarray(1, 33)
     const id = toHex(asset)
-    if (id !== last) out.push(asset)
+    if (id === last) continue
     last = id
+    // A tail page outlives its settled executions until the page fills: the queue says whether any wait.
+    const q = readExecutionQueue(state, asset)
+    if (q.headSeq < q.nextSeq) out.push(asset)
   }
   return out
 }

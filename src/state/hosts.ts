@@ -1,5 +1,5 @@
 import type { Address } from '../../blocks/schema.ts'
-import { HostRecord, ReputationEvent } from './records.ts'
+import type { HostRecord, ReputationEvent } from './records.ts'
 import type { StateOverlay } from './stateView.ts'
 import { TABLES } from './tables.ts'
 
@@ -9,18 +9,16 @@ export function readHost(state: StateOverlay, address: Address): HostRecord | un
 
 /**
  * Reputation history lives in the state (so every validator holds the same, and a host's
- * operator can query why its reputation moved): TABLES.reputationEvent, host ‖ height ‖ index.
- * Records a reputation event and keeps only the host's last `limit` events in state (the oldest
- * leaves; blocks keep every event). The host's log of event keys makes that a direct delete, not a scan.
+ * operator can query why its reputation moved): one row per host, TABLES.reputationHistory, its
+ * last `limit` events oldest first (blocks keep every event). One row rather than one per event:
+ * a block moving a host's reputation several times rewrites one state-tree leaf per host (the
+ * overlay keeps the decoded list), not an insert and a delete per event.
  */
-export function recordReputationEvent(state: StateOverlay, host: Address, event: ReputationEvent, index: number, limit: number): void {
-  state.write(TABLES.reputationEvent.at(host, event.height, index), event)
-  const log = state.read(TABLES.reputationLog.at(host))?.events ?? []
-  const events = [...log, { height: event.height, index }]
-  while (events.length > Math.max(1, limit)) {
-    const oldest = events.shift()!
-    state.write(TABLES.reputationEvent.at(host, oldest.height, oldest.index), undefined)
-  }
-  state.write(TABLES.reputationLog.at(host), { events })
+export function recordReputationEvent(state: StateOverlay, host: Address, event: ReputationEvent, limit: number): void {
+  const row = TABLES.reputationHistory.at(host)
+  const held = state.read(row)?.events ?? []
+  // One copy of the list per event (rows are immutable values: the overlay may hold the old one).
+  const events = held.slice(Math.max(0, held.length + 1 - Math.max(1, limit)))
+  events.push(event)
+  state.write(row, { events })
 }
-

@@ -67,6 +67,16 @@ export type AssetRecord = Infer<typeof AssetRecord>
 
 export const EXECUTION_STATUS = { pending: 0, completed: 1, failed: 2 } as const
 
+/** What an execution settled with (status agreed), kept so a contradicting receipt can be judged after settlement. */
+export const AgreedResult = struct('AgreedResult', {
+  /** OUTCOME (blocks/schema.ts) */
+  outcome: u8,
+  resultHash: bytes32,
+  fuelUsed: u64,
+  settledHeight: u32,
+})
+export type AgreedResult = Infer<typeof AgreedResult>
+
 // Repeats the Execute payload's fields (blocks/schema.ts) on purpose: tx bytes and state bytes are two protocol layouts, so neither codec derives from the other.
 export const ExecutionRecord = struct('ExecutionRecord', {
   client: bytes32,
@@ -87,6 +97,8 @@ export const ExecutionRecord = struct('ExecutionRecord', {
   origin: Coord,
   /** Position in the asset's execution queue (src/state/executionQueue.ts): settled strictly in this order. */
   seq: u64,
+  /** Set when it settled with status agreed (settleAgreedResult.ts): a later contradicting receipt is judged against it. */
+  agreed: optional(AgreedResult),
 })
 export type ExecutionRecord = Infer<typeof ExecutionRecord>
 
@@ -105,9 +117,9 @@ export type ReputationEvent = Infer<typeof ReputationEvent>
 export const ExecutionExpiry = struct('ExecutionExpiry', { executions: list(bytes32, LIMITS.entriesPerBlock) })
 export type ExecutionExpiry = Infer<typeof ExecutionExpiry>
 
-/** Where a host's reputation events sit in state (height, index of each), oldest first; bounded by reputationHistoryLimit. */
-export const ReputationLog = struct('ReputationLog', { events: list(struct('ReputationLogEntry', { height: u32, index: u32 }), 1 << 16) })
-export type ReputationLog = Infer<typeof ReputationLog>
+/** A host's last reputation events, oldest first (chain order); bounded by reputationHistoryLimit. */
+export const ReputationHistory = struct('ReputationHistory', { events: list(ReputationEvent, 1 << 16) })
+export type ReputationHistory = Infer<typeof ReputationHistory>
 
 export const SupplyRecord = struct('SupplyRecord', { total: u128, burned: u128 })
 export type SupplyRecord = Infer<typeof SupplyRecord>
@@ -140,15 +152,6 @@ export const BondAccount = struct('BondAccount', {
 })
 export type BondAccount = Infer<typeof BondAccount>
 
-/** What an execution settled with (status agreed), kept so a contradicting receipt can be judged after settlement. */
-export const AgreedResult = struct('AgreedResult', {
-  /** OUTCOME (blocks/schema.ts) */
-  outcome: u8,
-  resultHash: bytes32,
-  fuelUsed: u64,
-  settledHeight: u32,
-})
-export type AgreedResult = Infer<typeof AgreedResult>
 
 /** Per asset: its execution queue (src/state/executionQueue.ts explains the rule). */
 export const ExecutionQueue = struct('ExecutionQueue', {

@@ -3,7 +3,6 @@ import type { Address, Hash } from '../../blocks/schema.ts'
 import { concatBytes, u32be } from '../crypto/index.ts'
 import {
   Account,
-  AgreedResult,
   AssetRecord,
   BeaconRecord,
   BondAccount,
@@ -11,8 +10,7 @@ import {
   ExecutionQueue,
   ExecutionRecord,
   HostRecord,
-  ReputationEvent,
-  ReputationLog,
+  ReputationHistory,
   SupplyRecord,
   UnbondingBucket,
   Validator,
@@ -88,24 +86,22 @@ export const TABLES = {
   validator: table('validator', [0x02], record(Validator), (a: Address) => [a]),
   host: table('host', [0x03], record(HostRecord), (a: Address) => [a]),
   asset: table('asset', [0x04], record(AssetRecord), (id: Hash) => [id]),
-  execution: table('execution', [0x05], record(ExecutionRecord), (id: Hash) => [id]),
+  // 0x05 (the execution record without its agreed result) is retired: never reuse it.
+  /** An execution's record, with the result it settled with once agreed (it was a row of its own, 0x0d 0x02, retired). */
+  execution: table('execution', [0x2c], record(ExecutionRecord), (id: Hash) => [id]),
   /** A program's own key-value state: asset ‖ its key → its value. */
   assetKv: table('assetKv', [0x06], RAW, (asset: Hash, key: Uint8Array) => [asset, key]),
   supply: table('supply', [0x07], record(SupplyRecord), none),
-  /** One reputation event: host ‖ height ‖ index in the block. */
-  reputationEvent: table('reputationEvent', [0x08], record(ReputationEvent), (host: Address, height: number, index: number) => [host, u32be(height), u32be(index)]),
+  // 0x08 (one reputation event per row: host ‖ height ‖ index) and 0x0b (a host's log of those rows) are retired: never reuse them (reputationHistory, 0x2a, replaced both).
   /** The last epoch an audit block settled. */
   lastAuditEpoch: table('lastAuditEpoch', [0x09, 0x01], U32BE, none),
   /** The executions whose input leaves state at a height. */
   executionExpiry: table('executionExpiry', [0x0a], record(ExecutionExpiry), (height: number) => [u32be(height)]),
-  /** Where a host's reputation events still in state sit, oldest first. */
-  reputationLog: table('reputationLog', [0x0b], record(ReputationLog), (host: Address) => [host]),
   /** Unbonding funds by release height: released with one read per block. */
   unbonding: table('unbonding', [0x0c], record(UnbondingBucket), (releaseHeight: number) => [u32be(releaseHeight)]),
   /** Per address: its unbonding release heights and slash tombstone. */
   bondAccount: table('bondAccount', [0x0d, 0x01], record(BondAccount), (a: Address) => [a]),
-  /** The result an execution settled with: a later receipt that contradicts it is evidence. */
-  agreedResult: table('agreedResult', [0x0d, 0x02], record(AgreedResult), (executionId: Hash) => [executionId]),
+  // 0x0d 0x02 (an execution's agreed result) is retired: never reuse it (the execution record, 0x2c, holds it).
   /** A host's receipt for an execution was slashed: that offence is punished once. */
   receiptOffence: table('receiptOffence', [0x0d, 0x03], MARK, (executionId: Hash, host: Address) => [executionId, host]),
   /** The audit index (storage/auditIndex.ts): how many assets it holds, */
@@ -120,8 +116,7 @@ export const TABLES = {
   placementQueueItem: table('placementQueueItem', [0x0f, 1], RAW, (seq: number) => [u32be(seq)]),
   /** Per asset: its execution queue (src/state/executionQueue.ts). */
   executionQueue: table('executionQueue', [0x11], record(ExecutionQueue), (asset: Hash) => [asset]),
-  /** The unsettled executions of an asset by sequence number (big-endian: a scan walks them in order) → execution id. */
-  executionQueueEntry: table('executionQueueEntry', [0x12], RAW, (asset: Hash, seq: bigint) => [asset, u64be(seq)]),
+  // 0x12 (one row per unsettled execution: asset ‖ seq → id) is retired: never reuse it (executionQueuePage, 0x2b, replaced it).
   /** The beacon's running mix (src/state/beaconState.ts). */
   beaconMix: table('beaconMix', [0x20], RAW, none),
   /** Per validator: its beacon chain's last revealed value, reveals made, chain generation. */
@@ -138,6 +133,10 @@ export const TABLES = {
   livenessDue: table('livenessDue', [0x28], MARK, (due: number, host: Address) => [u32be(due), host]),
   /** Per tracked host: its due epoch and consecutive misses. */
   livenessHost: table('livenessHost', [0x29], record(LivenessHostRecord), (host: Address) => [host]),
+  /** Per host: its last reputationHistoryLimit reputation events, oldest first (one row per host, rewritten once per block that moves it). */
+  reputationHistory: table('reputationHistory', [0x2a], record(ReputationHistory), (host: Address) => [host]),
+  /** An asset's executions by sequence number, QUEUE_PAGE_SIZE ids to a row (asset ‖ u64be(seq / QUEUE_PAGE_SIZE) → the ids, concatenated; big-endian: a scan walks them in order). */
+  executionQueuePage: table('executionQueuePage', [0x2b], RAW, (asset: Hash, page: bigint) => [asset, u64be(page)]),
 } as const
 
 /** Reads a row from any state reader (through a StateOverlay's decoded rows when given one). */

@@ -6,7 +6,7 @@ import { assetsWithPendingExecutions, computeQueueDeadline, pendingExecutionsOf,
 import { readHost } from '../../state/hosts.ts'
 import { computeCompletion, isModuleRetrievableByAudits } from '../../state/market/index.ts'
 import { EXECUTION_STATUS } from '../../state/records.ts'
-import { StateOverlay, type StateReader } from '../../state/stateView.ts'
+import type { StateOverlay } from '../../state/stateView.ts'
 import { readRow, TABLES } from '../../state/tables.ts'
 import type { ReceiptPool } from '../receiptPool.ts'
 
@@ -50,22 +50,21 @@ function buildHeadCompletion(view: StateOverlay, executionId: Hash, ctx: ApplyCo
  * Completion entries this block can carry: per asset, its queue's executions in order, as long as
  * each reaches quorum on the state the previous one left (or passed its deadline: settled as
  * failed, refunded, no-shows penalized). An entry lists the receipts in the pool's arrival order;
- * validators recompute the settlement from them.
+ * validators recompute the settlement from them. Each one chosen is applied to `view` (the
+ * block's transition when the proposer builds on it: chooseEntries), so the next is computed
+ * against the state with the earlier ones applied (they move the queue and the same hosts'
+ * reputation), exactly as validators will apply them.
  */
-export function buildCompletions(state: StateReader, ctx: ApplyContext, receipts: ReceiptPool, max: number): CompletionEntry[] {
+export function buildCompletions(view: StateOverlay, ctx: ApplyContext, receipts: ReceiptPool, max: number): CompletionEntry[] {
   const out: CompletionEntry[] = []
-  // Each completion is computed against the state with the earlier ones of this block applied
-  // (they move the queue and the same hosts' reputation), exactly as validators will apply them.
-  const view = new StateOverlay(state)
-  let events = 0
-  for (const asset of assetsWithPendingExecutions(state)) {
-    for (const { executionId } of pendingExecutionsOf(state, asset)) {
+  for (const asset of assetsWithPendingExecutions(view)) {
+    for (const { executionId } of pendingExecutionsOf(view, asset)) {
       if (out.length >= max) return out
       const entry = buildHeadCompletion(view, executionId, ctx, receipts)
       if (entry === undefined) break
       try {
         const attempt = view.child()
-        applyCompletion(attempt, entry, ctx, () => events++)
+        applyCompletion(attempt, entry, ctx)
         attempt.mergeInto(view)
         out.push(entry)
       } catch {

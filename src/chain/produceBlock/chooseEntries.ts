@@ -1,13 +1,14 @@
 import { XscError } from '../../../blocks/errors.ts'
 import { txId } from '../../../blocks/ids.ts'
 import { type Block, type BlockEntry, LIMITS, type SignedTx, type StorageAck } from '../../../blocks/schema.ts'
+import { applyEntry, beginBlock } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
-import { applyDeployment, computePlacement } from '../../state/applyDeployment.ts'
+import { computePlacement } from '../../state/applyDeployment.ts'
 import { applyEvidence } from '../../state/applyEvidence.ts'
-import { applyExecution, computeAssignment } from '../../state/applyExecution.ts'
-import { applyLedgerTx } from '../../state/applyLedger.ts'
+import { computeAssignment } from '../../state/applyExecution.ts'
 import { computeMaxBlockTxBytes } from '../../state/fees.ts'
 import { computeEscrow } from '../../state/market/index.ts'
+import { StateTreeError } from '../../state/stateTree/errors.ts'
 import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { EvidenceSink } from '../evidencePool.ts'
 import { assetTargetOf, type Mempool, type PoolKind } from '../mempool.ts'
@@ -34,9 +35,21 @@ export interface ChooseEntriesInput {
   storageAcks?: readonly StorageAck[]
   /** Hosts' heartbeats held for the open liveness epoch: they ride first in any block but audit blocks. */
   heartbeats?: Pick<HeartbeatPool, 'pending'>
+  /** The block's beacon reveal: given, the entries are tried on the block's own transition, which the choice then carries (`applied`). */
+  beaconReveal?: Uint8Array
 }
 
-export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEntry[] }
+export interface ChosenEntries {
+  kind: Block['header']['kind']
+  entries: BlockEntry[]
+  /**
+   * The block's transition so far (applyBlock's `beginBlock`, then exactly these entries in
+   * order, as applyEntry): `finishBlock` on it gives the block's state root without applying
+   * the entries a second time. Absent when the entries were not tried on it (audit, evidence
+   * and storage blocks, or no reveal given): the block is then applied whole.
+   */
+  applied?: StateOverlay
+}
 
 /**
  * What this slot's block carries, by priority: the audit of a new epoch (when something is
@@ -45,12 +58,39 @@ export interface ChosenEntries { kind: Block['header']['kind']; entries: BlockEn
  * deterministically by everyone, this node included.
  */
 export function chooseEntries(input: ChooseEntriesInput): ChosenEntries {
-  const chosen = chooseMainEntries(input)
-  const liveness = chosen.kind === 'audit' || input.heartbeats === undefined ? undefined : buildLivenessEntry(input.state, input.ctx, input.heartbeats)
-  return liveness === undefined ? chosen : { kind: chosen.kind, entries: [liveness, ...chosen.entries] }
+  const block = openBlock(input)
+  // Heartbeats go first in the block (any block but an audit block), so they are tried first.
+  let liveness = input.auditAnswers !== undefined || input.heartbeats === undefined ? undefined : buildLivenessEntry(input.state, input.ctx, input.heartbeats)
+  if (liveness !== undefined && block !== undefined && !tryEntry(block, liveness, input.ctx)) liveness = undefined
+  const chosen = chooseMainEntries(input, block)
+  return liveness === undefined ? chosen : { ...chosen, entries: [liveness, ...chosen.entries] }
 }
 
-function chooseMainEntries(input: ChooseEntriesInput): ChosenEntries {
+/** The block's transition before its entries, when the reveal is known and it applies. */
+function openBlock(input: ChooseEntriesInput): StateOverlay | undefined {
+  if (input.beaconReveal === undefined) return undefined
+  try {
+    return beginBlock(input.state, { proposer: input.ctx.proposer, beaconReveal: input.beaconReveal }, input.ctx)
+  } catch (err) {
+    if (err instanceof StateTreeError) throw err // tree nodes not loaded yet: the caller loads them and runs again
+    return undefined // the block will be applied whole (and fail the same way there)
+  }
+}
+
+/** Applies `entry` on `block` if it applies (nothing of a failed one stays). */
+function tryEntry(block: StateOverlay, entry: BlockEntry, ctx: ApplyContext): boolean {
+  const attempt = block.child()
+  try {
+    applyEntry(attempt, entry, ctx, 0)
+  } catch (err) {
+    if (err instanceof StateTreeError) throw err
+    return false
+  }
+  attempt.mergeInto(block)
+  return true
+}
+
+function chooseMainEntries(input: ChooseEntriesInput, block: StateOverlay | undefined): ChosenEntries {
   const { state, ctx } = input
   if (input.auditAnswers !== undefined) return { kind: 'audit', entries: [buildAuditEntry(state, ctx, input.auditAnswers)] }
   // Evidence is rare and must land within the unbonding period: it goes before everything else.
@@ -58,19 +98,21 @@ function chooseMainEntries(input: ChooseEntriesInput): ChosenEntries {
   if (evidence.length > 0) return { kind: 'ledger', entries: evidence }
   const acks = input.storageAcks && input.storageAcks.length > 0 ? buildStorageAckEntry(state, ctx, input.storageAcks) : undefined
   if (acks !== undefined) return { kind: 'storage', entries: [acks] }
-  const completions = buildCompletions(state, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
-  if (completions.length > 0) return { kind: 'completion', entries: completions }
+  // Completions and txs are tried on the block's transition (or, without one, on an overlay of their own).
+  const overlay = block ?? new StateOverlay(state)
+  const applied = block
+  const completions = buildCompletions(overlay, ctx, input.receipts, MAX_COMPLETIONS_PER_BLOCK)
+  if (completions.length > 0) return { kind: 'completion', entries: completions, applied }
   const picked = input.mempool.select(input.maxTxs, ctx.slot, { baseFee: ctx.baseFee, maxBytes: computeMaxBlockTxBytes(ctx.genesis.params) })
-  if (picked === undefined) return { kind: 'ledger', entries: [] }
+  if (picked === undefined) return { kind: 'ledger', entries: [], applied }
   const entries: BlockEntry[] = []
   // Keep only txs that still apply, in order (a tx may depend on an earlier one).
-  const overlay = new StateOverlay(state)
   for (const tx of picked.txs) {
+    const attempt = overlay.child()
     try {
       const entry = computeTxEntry(picked.kind, tx, ctx)
-      if (entry.type === 'deployment') applyDeployment(overlay, entry, ctx)
-      else if (entry.type === 'execution') applyExecution(overlay, entry, ctx)
-      else applyLedgerTx(overlay, tx, ctx)
+      applyEntry(attempt, entry, ctx, 0)
+      attempt.mergeInto(overlay)
       entries.push(entry)
     } catch (err) {
       // Its asset's deployment is pending here and lands in a deployment block first: it waits.
@@ -80,7 +122,7 @@ function chooseMainEntries(input: ChooseEntriesInput): ChosenEntries {
       input.mempool.drop(tx, err instanceof XscError ? err : { code: 'INTERNAL', message: String(err) }, ctx.height)
     }
   }
-  return { kind: entries.length > 0 ? picked.kind : 'ledger', entries }
+  return { kind: entries.length > 0 ? picked.kind : 'ledger', entries, applied }
 }
 
 /** The entry a tx takes in a block of `kind`, with what the proposer adds (placement, assignment, escrow). */

@@ -3,12 +3,12 @@ import type { Block, BlockEntry, GenesisConfig, SealFields } from '../../../bloc
 import { sealBlock, type SealContext } from '../../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
 import type { HostIndex } from '../../router/index.ts'
-import { applyBlock, type ApplyResult } from '../../state/applyBlock.ts'
+import { applyBlock, type ApplyResult, finishBlock } from '../../state/applyBlock.ts'
 import type { ApplyContext } from '../../state/applyContext.ts'
 import { readBeaconMix } from '../../state/beaconState.ts'
 import { computeBlockTxBytes, computeNextBaseFee } from '../../state/fees.ts'
 import { StateTreeError } from '../../state/stateTree/errors.ts'
-import type { StateReader } from '../../state/stateView.ts'
+import { StateOverlay, type StateReader } from '../../state/stateView.ts'
 import type { ChainHead } from '../chainStore.ts'
 import type { ChosenEntries } from './chooseEntries.ts'
 
@@ -40,6 +40,17 @@ export interface BuildBlockInput {
   onBuildError(err: unknown): void
 }
 
+/**
+ * The transition of a block whose entries were tried on it while choosing (chooseEntries'
+ * `applied`: the block's beginning and every entry, in order): only its end runs here, on a copy,
+ * so a run repeated once more state is loaded starts from the same point.
+ */
+function finishChosen(input: BuildBlockInput, kind: Block['header']['kind']): ApplyResult {
+  const overlay = new StateOverlay(input.state)
+  input.chosen.applied!.mergeInto(overlay)
+  return finishBlock(input.state, overlay, input.head.header.stateRoot, input.ctx, kind)
+}
+
 /** A sealed block and the transition that gave its state root (its write set and tree nodes). */
 export interface BuiltBlock { block: Block; applied: ApplyResult }
 
@@ -59,7 +70,7 @@ export function buildBlock(input: BuildBlockInput): BuiltBlock {
   let draft = draftOf(input.chosen.kind, input.chosen.entries)
   let applied: ApplyResult
   try {
-    applied = applyBlock(input.state, draft, head.header.stateRoot, ctx)
+    applied = input.chosen.applied === undefined ? applyBlock(input.state, draft, head.header.stateRoot, ctx) : finishChosen(input, draft.header.kind)
   } catch (err) {
     if (err instanceof StateTreeError) throw err // tree nodes not loaded yet: the caller loads them and builds again
     input.onBuildError(err)

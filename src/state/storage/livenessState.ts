@@ -99,7 +99,7 @@ function readDueHosts(state: StateReader, due: number): Address[] {
  * the epoch counted, isLivenessEpochCounted) and is due in the new epoch, hosts no longer active or
  * suspended stop being tracked, and the new epoch opens on this block's parent mix (ctx.beaconMix).
  */
-export function settleLivenessEpoch(state: StateOverlay, ctx: ApplyContext, kind: BlockKind, nextEventIndex: () => number): LivenessSettlement {
+export function settleLivenessEpoch(state: StateOverlay, ctx: ApplyContext, kind: BlockKind): LivenessSettlement {
   const params = ctx.genesis.params
   const epoch = computeLivenessEpoch(ctx.slot, params.livenessEpochSlots)
   const open = readLivenessEpoch(state)
@@ -131,7 +131,7 @@ export function settleLivenessEpoch(state: StateOverlay, ctx: ApplyContext, kind
       out.missed.push(address)
       const miss = computeLivenessMiss(address, host, tracked.misses, params, ctx.height)
       if (miss.record !== host) state.write(TABLES.host.at(address), miss.record)
-      if (miss.event !== undefined) recordReputationEvent(state, address, miss.event, nextEventIndex(), params.reputationHistoryLimit)
+      if (miss.event !== undefined) recordReputationEvent(state, address, miss.event, params.reputationHistoryLimit)
       if (miss.suspended || (miss.record.status === HOST_STATUS.disqualified && host.status !== HOST_STATUS.disqualified)) queueRepairsOfHost(state, address)
       if (miss.suspended) out.suspended.push(address)
       setDue(state, address, tracked, isLivenessTracked(miss.record.status) ? { due: epoch, misses: miss.misses } : undefined)

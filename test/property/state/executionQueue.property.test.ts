@@ -110,11 +110,10 @@ async function run(ops: Op[]): Promise<void> {
     slot++
     height++
     const ctx: ApplyContext = { genesis, height, slot, proposer, prevHash: ZERO_HASH, beaconMix: ZERO_HASH, baseFee: 0n }
-    const entries = buildCompletions(committed, ctx, pool, 1000)
+    const entries = buildCompletions(new StateOverlay(committed), ctx, pool, 1000)
     // Validators apply what the proposer built, through the same rules.
     const next = new StateOverlay(committed)
-    let events = 0
-    for (const e of entries) applyCompletion(next, e, ctx, () => events++)
+    for (const e of entries) applyCompletion(next, e, ctx)
     committed.apply(next.writeSet())
     pool.prune(committed)
     settled.push(...entries)
@@ -128,7 +127,7 @@ async function run(ops: Op[]): Promise<void> {
       const seq = enqueueExecution(s, asset, id, slot)
       s.write(TABLES.execution.at(id), {
         client: proposer, asset, fn: 'run', input: u32(o.step), fuelLimit: 100n, bidPerFuel: 1n, replicas: assignment.length, quorum: Math.min(o.quorumOf, assignment.length),
-        private: false, assignment, escrow: 10n ** 9n, startSlot: slot, deadlineSlot: slot + o.deadlineSlots, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq,
+        private: false, assignment, escrow: 10n ** 9n, startSlot: slot, deadlineSlot: slot + o.deadlineSlots, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq, agreed: undefined,
       })
       committed.apply(s.writeSet())
       steps.set(toHex(id), { seq, step: o.step })

@@ -8,11 +8,15 @@ import { equalBytes } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
-/** State transitions run (applyBlock calls): a proposer runs one per block it builds, not a second to check it. */
+/**
+ * Ledger txs applied (applyLedgerTx calls, whoever makes them): a proposer applies each of its
+ * block's txs once, on the block's own transition while choosing them, not again to seal the
+ * block nor to check it before committing.
+ */
 const transitions = vi.hoisted(() => ({ count: 0 }))
-vi.mock('../../../src/state/applyBlock.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/state/applyBlock.ts')>()
-  return { ...original, applyBlock: (...args: Parameters<typeof original.applyBlock>) => { transitions.count++; return original.applyBlock(...args) } }
+vi.mock('../../../src/state/applyLedger.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../src/state/applyLedger.ts')>()
+  return { ...original, applyLedgerTx: (...args: Parameters<typeof original.applyLedgerTx>) => { transitions.count++; return original.applyLedgerTx(...args) } }
 })
 
 const validator = testKey('validator-0')
@@ -35,14 +39,14 @@ async function openChain(validatorKey?: typeof validator): Promise<Chain> {
 }
 
 describe('a proposer commits the transition it built its block with', () => {
-  it('produceBlock runs the state transition once; the block is the one a follower checks and commits to the same state', async () => {
+  it('produceBlock applies each tx once; the block is the one a follower checks and commits to the same state', async () => {
     const proposer = await openChain(validator)
     const follower = await openChain()
     for (let n = 0; n < 3; n++) await proposer.submitTx(transfer(alice, n, bob.publicKey, 100n, 2n))
     const before = transitions.count
     const made = (await proposer.produceBlock(1, T0 + 1000))!
     expect(made.block.entries).toHaveLength(3)
-    expect(transitions.count - before).toBe(1)
+    expect(transitions.count - before).toBe(3)
     // A follower runs its own transition and reaches the root the proposer sealed and committed.
     const block = decode(Block, made.bytes ?? (await proposer.store.getBlockBytes(made.hash))!)
     await follower.commitBlock(block, made.commit!)
@@ -51,7 +55,7 @@ describe('a proposer commits the transition it built its block with', () => {
     expect(readAccount(proposer.store.state, bob.publicKey).balance).toBe(300n)
   })
 
-  it('buildProposal runs it once, and committing the proposal with its commit reuses it', async () => {
+  it('buildProposal applies its tx once, and committing the proposal with its commit reuses that transition', async () => {
     const proposer = await openChain(validator)
     await proposer.submitTx(transfer(alice, 0, bob.publicKey, 100n, 2n))
     const before = transitions.count

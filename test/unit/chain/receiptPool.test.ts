@@ -23,7 +23,7 @@ const executionId = hash(utf8('receipt-pool-execution'))
 const state = new StateOverlay(new MemoryState())
 state.write(TABLES.execution.at(executionId), {
   client: testKey('receipt-pool-client').publicKey, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(0), fuelLimit: 1000n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
-  assignment: [host.publicKey], escrow: 1000n, startSlot: 1, deadlineSlot: 50, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: 0n,
+  assignment: [host.publicKey], escrow: 1000n, startSlot: 1, deadlineSlot: 50, status: EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: 0n, agreed: undefined,
 })
 
 function signed(body: ReceiptBody): Receipt {

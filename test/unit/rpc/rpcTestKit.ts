@@ -101,6 +101,7 @@ export function sampleExecution(client: Address, asset: Hash, hosts: Address[], 
       status: completed ? 1 : 0,
       origin: { x: 0, y: 0, z: 0 },
       seq: 0n,
+      agreed: undefined,
     },
     scheduled: { height: 1, hash: hash(utf8('b1')) },
     completion: completed

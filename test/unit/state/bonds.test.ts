@@ -129,8 +129,7 @@ describe('host bonds', () => {
     const executionId = new Uint8Array(32).fill(0x42)
     // An execution that settled with result 0x01 (written as the completion would leave it).
     chain.state.apply([
-      { key: TABLES.execution.key(executionId), value: encode(ExecutionRecord, makeExecution({ assignment: [host.publicKey], status: EXECUTION_STATUS.completed })) },
-      { key: TABLES.agreedResult.key(executionId), value: encode(AgreedResult, { outcome: 0, resultHash: new Uint8Array(32).fill(1), fuelUsed: 10n, settledHeight: chain.height }) },
+      { key: TABLES.execution.key(executionId), value: encode(ExecutionRecord, makeExecution({ assignment: [host.publicKey], status: EXECUTION_STATUS.completed, agreed: { outcome: 0, resultHash: new Uint8Array(32).fill(1), fuelUsed: 10n, settledHeight: chain.height } })) },
     ])
     const receipt = (result: number) => signReceipt({ chainId: 'xsc-test', executionId, host: host.publicKey, outcome: 0, resultHash: new Uint8Array(32).fill(result), fuelUsed: 10n, writeSetHash: new Uint8Array(32), output: new Uint8Array(0), preStateHash: new Uint8Array(32) }, host.secretKey)
     expect(() => chain.evidence({ type: 'contradictingReceipt', receipt: receipt(1) })).toThrow(expect.objectContaining({ code: 'BAD_EVIDENCE' }))

@@ -6,7 +6,7 @@ import { pruneExpiredExecutions, scheduleExecutionExpiry } from '../../../src/st
 import { recordReputationEvent } from '../../../src/state/hosts.ts'
 import { EXECUTION_STATUS, ExecutionRecord } from '../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../src/state/stateView.ts'
-import { scanRows, TABLES } from '../../../src/state/tables.ts'
+import { TABLES } from '../../../src/state/tables.ts'
 import { testGenesis, testKey } from '../../support/chainFixtures.ts'
 
 const genesis: GenesisConfig = testGenesis({ params: { executionRetentionHeights: 10, reputationHistoryLimit: 3 } })
@@ -15,7 +15,7 @@ const client = testKey('growth-client').publicKey
 function record(status: number): ExecutionRecord {
   return {
     client, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(1000).fill(7), fuelLimit: 1n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
-    assignment: [], escrow: 1n, startSlot: 1, deadlineSlot: 5, status, origin: { x: 0, y: 0, z: 0 }, seq: 0n,
+    assignment: [], escrow: 1n, startSlot: 1, deadlineSlot: 5, status, origin: { x: 0, y: 0, z: 0 }, seq: 0n, agreed: undefined,
   }
 }
 
@@ -42,8 +42,21 @@ describe('state growth is bounded', () => {
   it('a host keeps only its last reputationHistoryLimit events in state, the oldest leave first', () => {
     const state = new StateOverlay(new MemoryState())
     const host = testKey('growth-host').publicKey
-    for (let h = 1; h <= 7; h++) recordReputationEvent(state, host, { height: h, cause: 0, before: 5000, after: 5000 + h, subject: host }, 0, genesis.params.reputationHistoryLimit)
-    const events = scanRows(state, TABLES.reputationEvent, host).map((r) => r.row)
+    for (let h = 1; h <= 7; h++) recordReputationEvent(state, host, { height: h, cause: 0, before: 5000, after: 5000 + h, subject: host }, genesis.params.reputationHistoryLimit)
+    const events = state.read(TABLES.reputationHistory.at(host))!.events
     expect(events.map((e) => e.height)).toEqual([5, 6, 7])
+  })
+
+  it('reputation events of one block write one state row per host, in the order they happened', () => {
+    const base = new MemoryState()
+    const hosts = [testKey('growth-host-a').publicKey, testKey('growth-host-b').publicKey]
+    const block = new StateOverlay(base)
+    // Three events for each host at one height (three completions settled by one block), interleaved.
+    for (let i = 0; i < 3; i++) for (const host of hosts) recordReputationEvent(block, host, { height: 9, cause: i, before: 5000 + i, after: 5001 + i, subject: host }, genesis.params.reputationHistoryLimit)
+    const writes = block.writeSet()
+    expect(writes).toHaveLength(2)
+    expect(writes.every((w) => w.key[0] === TABLES.reputationHistory.prefix[0])).toBe(true)
+    base.apply(writes)
+    for (const host of hosts) expect(new StateOverlay(base).read(TABLES.reputationHistory.at(host))!.events.map((e) => e.cause)).toEqual([0, 1, 2])
   })
 })

@@ -22,7 +22,7 @@ const executions: Hash[] = Array.from({ length: 5 }, (_, i) => hash(utf8(`receip
 for (const [i, executionId] of executions.entries()) {
   state.write(TABLES.execution.at(executionId), {
     client: testKey('receipt-batch-client').publicKey, asset: hash(utf8('asset')), fn: 'run', input: new Uint8Array(0), fuelLimit: 1000n, bidPerFuel: 1n, replicas: 1, quorum: 1, private: false,
-    assignment: [host.publicKey], escrow: 1000n, startSlot: 1, deadlineSlot: 50, status: i === 4 ? EXECUTION_STATUS.completed : EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: BigInt(i),
+    assignment: [host.publicKey], escrow: 1000n, startSlot: 1, deadlineSlot: 50, status: i === 4 ? EXECUTION_STATUS.completed : EXECUTION_STATUS.pending, origin: { x: 0, y: 0, z: 0 }, seq: BigInt(i), agreed: undefined,
   })
 }
 

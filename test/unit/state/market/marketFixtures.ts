@@ -27,6 +27,7 @@ export function makeExecution(over: Partial<ExecutionRecord> = {}): ExecutionRec
     status: EXECUTION_STATUS.pending,
     origin: { x: 0, y: 0, z: 0 },
     seq: 0n,
+    agreed: undefined,
     ...over,
   }
 }

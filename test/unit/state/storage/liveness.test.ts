@@ -74,8 +74,7 @@ class LivenessWorld {
     const ctx = this.ctx(slot)
     const s = new StateOverlay(this.state)
     body?.(s, ctx)
-    let events = 0
-    settleLivenessEpoch(s, ctx, kind, () => events++)
+    settleLivenessEpoch(s, ctx, kind)
     this.state.apply(s.writeSet())
     this.height++
     this.lastSlot = slot

@@ -42,7 +42,7 @@ describe('the repair queue', () => {
       const ctx = f.context(1000 + e, e)
       const out = computeAuditBlockEntry(f.state, ctx, (c) => f.answer(c))
       const o = new StateOverlay(f.state)
-      applyAudit(o, out.entry, ctx, () => 0)
+      applyAudit(o, out.entry, ctx)
       f.state.apply(o.writeSet())
       audits++
     }
