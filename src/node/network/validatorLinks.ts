@@ -28,8 +28,9 @@ import type { Logger } from '../logger.ts'
  * and round bounds). A message that can never be valid (REJECT) scores the sender down as gossip
  * scoring would, and garbage (undecodable frames, unknown kinds) also ends the link.
  */
+/** Version 2 carries tx batches (LINK_KIND.transactions), which a version-1 peer would take for garbage: the builds do not link. */
 export function validatorLinkProtocol(chainId: string): string {
-  return `/xsc/${chainId}/validator-link/1`
+  return `/xsc/${chainId}/validator-link/2`
 }
 
 export const LinkHello = struct('LinkHello', { validator: bytes32, signature: bytes64 })
