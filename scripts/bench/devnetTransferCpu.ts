@@ -3,7 +3,7 @@
  * `scripts/devnet.ts --data DIR --rpc-port P`), for comparing two builds' devnets side by side
  * over the same window (CPU per unit of work moves less with the machine's load than rates do):
  * funds 8 accounts from devnet account 0, keeps 200 transfers each in flight to validator
- * `j mod 4` for `--secs`, waits until the sink's balance stops growing, and divides the
+ * `j mod 4` for `--secs`, waits until the sink holds every accepted transfer, and divides the
  * validators' CPU (from /proc, every `xsc node` process whose --data is under DIR/validator-*) by
  * the transfers included. `--tag` must differ between runs on one devnet (fresh accounts).
  * `--batch N` (default 1: one HTTP request per transfer, as before) sends each sender's next N
@@ -77,10 +77,12 @@ const load = await closedLoad({
     }
     : {}),
 })
-// Drained when the sink's balance held still for 3 s (or after 60 s).
+// Drained when every accepted transfer reached the sink, or its balance held still for 10 s (a
+// large block under load takes seconds: 3 s cut big batched loads short), or after 60 s.
+const expected = BigInt(load.ids.length) * AMOUNT
 let balance = -1n
 let still = 0
-for (let i = 0; i < 120 && still < 6; i++) {
+for (let i = 0; i < 120 && still < 20 && balance !== expected; i++) {
   await sleep(500)
   const b = await getBalance(clients[0]!, { address: sink.publicKey })
   still = b === balance ? still + 1 : 0
