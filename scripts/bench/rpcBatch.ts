@@ -56,8 +56,11 @@ const CLIENT = `
 const [url, file, conc] = process.argv.slice(1)
 const bodies = JSON.parse(require('node:fs').readFileSync(file, 'utf8'))
 let next = 0, errors = 0
-async function lane() { while (next < bodies.length) { const b = bodies[next++]; const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b }); const t = await r.text(); if (t.includes('"error"')) errors++ } }
-Promise.all(Array.from({ length: Number(conc) }, lane)).then(() => console.log(JSON.stringify({ errors })))
+let resets = 0
+// A connection reset (seen at load 30+) is retried once: the node admits the tx again (counted, so the CPU per tx stays an upper bound).
+async function post(b) { try { return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } catch { resets++; return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } }
+async function lane() { while (next < bodies.length) { const t = await post(bodies[next++]); if (t.includes('"error"')) errors++ } }
+Promise.all(Array.from({ length: Number(conc) }, lane)).then(() => console.log(JSON.stringify({ errors, resets })))
 `
 
 async function runOnce(round: number, batch: number): Promise<number> {
@@ -72,7 +75,7 @@ async function runOnce(round: number, batch: number): Promise<number> {
     child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`client exited with ${code}`))))
   })
   const cpu = process.cpuUsage(cpu0)
-  if (admitted - before !== TXS || (JSON.parse(out) as { errors: number }).errors > 0) throw new Error(`round ${round} batch ${batch}: ${admitted - before} of ${TXS} admitted, ${out.trim()}`)
+  if (admitted - before < TXS || (JSON.parse(out) as { errors: number }).errors > 0) throw new Error(`round ${round} batch ${batch}: ${admitted - before} of ${TXS} admitted, ${out.trim()}`)
   return (cpu.user + cpu.system) / TXS
 }
 
