@@ -14,7 +14,8 @@
  *   (agreed) in blocks stamped inside the window after a 2 s ramp, per second.
  * - transfersPerSec: `--senders` other accounts keep up to 200 transfers each in flight, each to
  *   its own validator, for `--transfer-secs`; transfers included in blocks stamped inside the
- *   window after a 1 s ramp, per second.
+ *   window after a 1 s ramp, per second. `--transfer-batch N` sends each sender's next N in one
+ *   JSON-RPC batch (a wallet's or an exchange's way; default 1: one HTTP request per transfer).
  * - idle: 10 s with nothing sent first; idleCpuMsPerBlockPerNode is a validator's CPU per block then.
  *   cpuMsPerTransferPerNode (validators, per included transfer, per validator) and cpuMsPerExecution
  *   (validators and hosts, per agreed execution, network-wide) are the loaded phases' CPU above
@@ -46,6 +47,7 @@ import { findSplit } from './support/findSplit.ts'
 import { devnetCpuByRole, type DevnetRole, launchDevnet, type LaunchedDevnet } from './support/launchDevnet.ts'
 import { measurePerAssetExecutions } from './support/perAssetExecutions.ts'
 import { stopOnSignals } from './support/processes.ts'
+import { sendTransferBatch } from './support/sendTransferBatch.ts'
 import { median, percentile, round } from './support/stats.ts'
 
 const { values } = parseArgs({
@@ -56,6 +58,8 @@ const { values } = parseArgs({
     'exec-secs': { type: 'string', default: '20' },
     'transfer-secs': { type: 'string', default: '15' },
     senders: { type: 'string', default: '8' },
+    /** Transfers per JSON-RPC batch in the transfer phase (sendTransactions); 1: one HTTP request each. */
+    'transfer-batch': { type: 'string', default: '1' },
     /** Run on a copy of genesis.json with this slot length (block interval), e.g. 250. */
     'slot-ms': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
@@ -68,7 +72,8 @@ const EXEC_SAMPLES = Number(values['exec-samples'])
 const EXEC_SECS = Number(values['exec-secs'])
 const TRANSFER_SECS = Number(values['transfer-secs'])
 const SENDERS = Number(values.senders)
-for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], ['--exec-samples', EXEC_SAMPLES, 1], ['--exec-secs', EXEC_SECS, 3], ['--transfer-secs', TRANSFER_SECS, 2], ['--senders', SENDERS, 1]] as const) {
+const TRANSFER_BATCH = Number(values['transfer-batch'])
+for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], ['--exec-samples', EXEC_SAMPLES, 1], ['--exec-secs', EXEC_SECS, 3], ['--transfer-secs', TRANSFER_SECS, 2], ['--senders', SENDERS, 1], ['--transfer-batch', TRANSFER_BATCH, 1]] as const) {
   // 6 hosts at least: a deployment places 4+2 shards on distinct hosts.
   if (!Number.isSafeInteger(v) || v < min) {
     console.error(`bench:devnet: ${name} takes an integer ≥ ${min}, got "${String(v)}"`)
@@ -326,6 +331,7 @@ async function run(): Promise<Record<string, unknown>> {
       inflight: TRANSFER_INFLIGHT,
       isDone: (id) => watcher.included.has(id),
       send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: 1_000n, nonce: n, chainId }),
+      ...(TRANSFER_BATCH > 1 ? { batch: TRANSFER_BATCH, sendBatch: (c: Client, s: KeyPair, nonces: number[]) => sendTransferBatch(c, s, nonces, { to: sink.publicKey, amount: 1_000n, chainId }) } : {}),
     })
     costs.transfers = await cost()
     const tRampMs = 1_000

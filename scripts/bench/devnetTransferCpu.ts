@@ -3,12 +3,14 @@
  * `scripts/devnet.ts --data DIR --rpc-port P`), for comparing two builds' devnets side by side
  * over the same window (CPU per unit of work moves less with the machine's load than rates do):
  * funds 8 accounts from devnet account 0, keeps 200 transfers each in flight to validator
- * `j mod 4` for `--secs`, waits until the sink's balance stops growing, and divides the
+ * `j mod 4` for `--secs`, waits until the sink holds every accepted transfer, and divides the
  * validators' CPU (from /proc, every `xsc node` process whose --data is under DIR/validator-*) by
  * the transfers included. `--tag` must differ between runs on one devnet (fresh accounts).
- * Last line: one JSON object.
+ * `--batch N` (default 1: one HTTP request per transfer, as before) sends each sender's next N
+ * transfers in one JSON-RPC batch (sendTransactions), with one fee estimate per batch, as a
+ * wallet or an exchange would. Last line: one JSON object.
  *
- *   npx tsx scripts/bench/devnetTransferCpu.ts --rpc-port 8545 --data .devnet --secs 20 --tag a
+ *   npx tsx scripts/bench/devnetTransferCpu.ts --rpc-port 8545 --data .devnet --secs 20 --tag a [--batch 20]
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -20,8 +22,9 @@ import { createClient, getBalance, getChainStatus, getNonce, getTransaction, htt
 import { hash, keyPairFromSecret, utf8 } from '../../src/crypto/index.ts'
 import { devnetKey } from '../devnetKeys.ts'
 import { closedLoad } from './support/closedLoad.ts'
+import { sendTransferBatch } from './support/sendTransferBatch.ts'
 
-const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, secs: { type: 'string', default: '20' }, tag: { type: 'string', default: 'a' }, 'chain-id': { type: 'string', default: 'xsc-devnet' } } })
+const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, secs: { type: 'string', default: '20' }, tag: { type: 'string', default: 'a' }, batch: { type: 'string', default: '1' }, 'chain-id': { type: 'string', default: 'xsc-devnet' } } })
 const base = Number(values['rpc-port'])
 const dataDir = resolve(values.data)
 const chainId = values['chain-id']
@@ -30,6 +33,7 @@ const key = (name: string) => keyPairFromSecret(hash(utf8(`devnet-transfer-cpu/$
 const senders = Array.from({ length: 8 }, (_, i) => key(`sender-${i}`))
 const sink = key('sink')
 const AMOUNT = 1000n
+const BATCH = Number(values.batch)
 
 /** CPU ms (user + system) of the devnet's validator processes. */
 function validatorsCpuMs(): number {
@@ -59,11 +63,26 @@ for (let i = 0; i < 600 && !(await getTransaction(clients[0]!, { id: last! })); 
 const h0 = (await getChainStatus(clients[0]!)).head.height
 const cpu0 = validatorsCpuMs()
 const t0 = Date.now()
-const load = await closedLoad({ senders, clients, seconds: Number(values.secs), inflight: 200, isDone: () => false, send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: AMOUNT, nonce: n, chainId }) })
-// Drained when the sink's balance held still for 3 s (or after 60 s).
+const load = await closedLoad({
+  senders,
+  clients,
+  seconds: Number(values.secs),
+  inflight: 200,
+  isDone: () => false,
+  send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: AMOUNT, nonce: n, chainId }),
+  ...(BATCH > 1
+    ? {
+      batch: BATCH,
+      sendBatch: (c, s, nonces) => sendTransferBatch(c, s, nonces, { to: sink.publicKey, amount: AMOUNT, chainId }),
+    }
+    : {}),
+})
+// Drained when every accepted transfer reached the sink, or its balance held still for 10 s (a
+// large block under load takes seconds: 3 s cut big batched loads short), or after 60 s.
+const expected = BigInt(load.ids.length) * AMOUNT
 let balance = -1n
 let still = 0
-for (let i = 0; i < 120 && still < 6; i++) {
+for (let i = 0; i < 120 && still < 20 && balance !== expected; i++) {
   await sleep(500)
   const b = await getBalance(clients[0]!, { address: sink.publicKey })
   still = b === balance ? still + 1 : 0
@@ -72,4 +91,4 @@ for (let i = 0; i < 120 && still < 6; i++) {
 const cpuMs = validatorsCpuMs() - cpu0
 const blocks = (await getChainStatus(clients[0]!)).head.height - h0
 const included = Number(balance / AMOUNT)
-console.log(JSON.stringify({ sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+console.log(JSON.stringify({ batch: BATCH, sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))

@@ -284,7 +284,8 @@ export class ValidatorNetwork {
 
   /** Admits a tx from this process (RPC, the host role) and gossips it. */
   admitAndGossip(tx: SignedTx): Promise<Hash> {
-    return admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx)
+    const links = this.#links
+    return admitAndGossip({ chain: this.chain, net: this.net, log: this.#log, sendDirect: links && ((bytes) => links.send('transactions', bytes)) }, tx)
   }
 
   /** An encoded block from gossip (`from` = the neighbour), through the blocks gossip handler. */

@@ -46,8 +46,13 @@ export async function dispatchRpcText(text: string, ctx: CallContext, take: Take
       count(mods, 'batch', RPC_CODES.BATCH_TOO_LARGE)
       return errorText(null, new RpcError('BATCH_TOO_LARGE', `Batch of ${body.length} exceeds ${opts.maxBatch}`, { max: opts.maxBatch, got: body.length }).toObject())
     }
-    const parts = await Promise.all(body.map((item) => dispatchOne(item, ctx, take, opts, mods)))
-    const present = parts.filter((p): p is string => p !== undefined)
+    // One after the other, in order (as geth runs a batch): a wallet's consecutive nonces in one
+    // batch are admitted in nonce order, whatever each admission has to load first.
+    const present: string[] = []
+    for (const item of body) {
+      const part = await dispatchOne(item, ctx, take, opts, mods)
+      if (part !== undefined) present.push(part)
+    }
     return present.length === 0 ? undefined : `[${present.join(',')}]`
   }
   return dispatchOne(body, ctx, take, opts, mods)

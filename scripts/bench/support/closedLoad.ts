@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { type Client, getNonce, RpcClientError } from '../../../src/client/index.ts'
+import { type BatchAnswer, type Client, getNonce, RpcClientError } from '../../../src/client/index.ts'
 import { type KeyPair, toHex } from '../../../src/crypto/index.ts'
 
 export interface ClosedLoadOpts {
@@ -12,6 +12,12 @@ export interface ClosedLoadOpts {
   inflight: number
   isDone(id: string): boolean
   send(c: Client, s: KeyPair, nonce: number): Promise<Uint8Array>
+  /**
+   * With `batch` > 1: sends a sender's next `nonces` in one round trip (sendTransactions, a
+   * JSON-RPC batch), each answered on its own; used instead of `send`.
+   */
+  sendBatch?(c: Client, s: KeyPair, nonces: number[]): Promise<BatchAnswer<Uint8Array>[]>
+  batch?: number
 }
 
 export interface ClosedLoadResult {
@@ -25,7 +31,8 @@ export interface ClosedLoadResult {
 
 /**
  * Closed-loop load: each sender sends its own nonce chain (sequentially, so its txs arrive in
- * order) to one validator, keeping at most `inflight` txs not yet done, for `seconds`.
+ * order; with `batch`, up to that many per round trip) to one validator, keeping at most
+ * `inflight` txs not yet done, for `seconds`.
  */
 export async function closedLoad(o: ClosedLoadOpts): Promise<ClosedLoadResult> {
   const ids: string[] = []
@@ -43,10 +50,16 @@ export async function closedLoad(o: ClosedLoadOpts): Promise<ClosedLoadResult> {
         continue
       }
       try {
-        const id = toHex(await o.send(c, s, nonce))
-        nonce++
-        ids.push(id)
-        open.push(id)
+        const k = o.sendBatch === undefined ? 1 : Math.max(1, Math.min(o.batch ?? 1, o.inflight - open.length))
+        const answers = o.sendBatch === undefined ? [{ ok: true as const, value: await o.send(c, s, nonce) }] : await o.sendBatch(c, s, Array.from({ length: k }, (_, i) => nonce + i))
+        for (const a of answers) {
+          // The first refused tx of a batch: handled as a refused single send (its successors were refused for the gap).
+          if (!a.ok) throw a.error
+          const id = toHex(a.value)
+          nonce++
+          ids.push(id)
+          open.push(id)
+        }
       } catch (err) {
         const code = err instanceof RpcClientError ? err.code : (err as Error).name
         errors[code] = (errors[code] ?? 0) + 1

@@ -79,13 +79,16 @@ export class GossipBatcher<T> {
   }
 }
 
-/** `make`'s batcher of each net node: one per node (its messages must share one window), made on first use. */
-export function oneBatcherPerNet<B>(make: (net: NetNode, log: Logger) => B): (net: NetNode, log: Logger) => B {
+/**
+ * `make`'s batcher of each net node: one per node (its messages must share one window), made on
+ * first use (with that call's `extra` arguments).
+ */
+export function oneBatcherPerNet<B, A extends unknown[] = []>(make: (net: NetNode, log: Logger, ...extra: A) => B): (net: NetNode, log: Logger, ...extra: A) => B {
   const made = new WeakMap<NetNode, B>()
-  return (net, log) => {
+  return (net, log, ...extra) => {
     let batcher = made.get(net)
     if (batcher === undefined) {
-      batcher = make(net, log)
+      batcher = make(net, log, ...extra)
       made.set(net, batcher)
     }
     return batcher

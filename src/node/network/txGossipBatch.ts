@@ -25,5 +25,17 @@ export class TxGossipBatcher extends GossipBatcher<SignedTx> {
   }
 }
 
-/** The batcher of one net node (one per node, made on first use). */
-export const txGossipBatcherOf = oneBatcherPerNet((net, log) => new TxGossipBatcher({ publish: (bytes) => net.publish('transactions', bytes), log }))
+/**
+ * Sends an encoded batch to the other validators over their direct links (validatorLinks.ts):
+ * true when that reached every other member of the set, so gossip is not needed.
+ */
+export type SendTxsDirect = (bytes: Uint8Array) => boolean
+
+/**
+ * The batcher of one net node (one per node, made on first use). A validator passes `sendDirect`:
+ * its batches go over the validator links, each received once by each validator and relayed by
+ * nobody (over gossipsub each batch reached a validator ~3 times: the flood plus mesh relays);
+ * gossip carries a batch only when some member is not linked. Other nodes (hosts, RPC nodes)
+ * publish on gossip, which the validators' mesh relays.
+ */
+export const txGossipBatcherOf = oneBatcherPerNet((net, log, sendDirect?: SendTxsDirect) => new TxGossipBatcher({ publish: (bytes) => (sendDirect?.(bytes) === true ? Promise.resolve() : net.publish('transactions', bytes)), log }))

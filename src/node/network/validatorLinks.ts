@@ -10,7 +10,7 @@ import { waitForDrain } from '../../net/waitForDrain.ts'
 import type { Logger } from '../logger.ts'
 
 /**
- * Direct links between validators for proposals, votes and proposal blocks. Over gossipsub, in a
+ * Direct links between validators for proposals, votes, proposal blocks and tx batches. Over gossipsub, in a
  * full mesh of n validators, every message reached each validator about three times (the
  * publisher's flood plus two mesh relays): each copy a noise decrypt, yamux frame, protobuf decode
  * and content hash, then a forward of its own. Here each validator keeps one outbound stream to
@@ -28,15 +28,16 @@ import type { Logger } from '../logger.ts'
  * and round bounds). A message that can never be valid (REJECT) scores the sender down as gossip
  * scoring would, and garbage (undecodable frames, unknown kinds) also ends the link.
  */
+/** Version 2 carries tx batches (LINK_KIND.transactions), which a version-1 peer would take for garbage: the builds do not link. */
 export function validatorLinkProtocol(chainId: string): string {
-  return `/xsc/${chainId}/validator-link/1`
+  return `/xsc/${chainId}/validator-link/2`
 }
 
 export const LinkHello = struct('LinkHello', { validator: bytes32, signature: bytes64 })
 export type LinkHello = Infer<typeof LinkHello>
 
 /** What a link carries after the hello: the first payload byte says which gossip topic's handler judges the rest. */
-export const LINK_KIND = { consensus: 1, blocks: 2 } as const
+export const LINK_KIND = { consensus: 1, blocks: 2, transactions: 3 } as const
 export type LinkTopic = keyof typeof LINK_KIND
 
 const HELLO_DOMAIN = utf8('XSC/validator-link/v1')
@@ -328,5 +329,5 @@ export class ValidatorLinks {
 }
 
 function topicOfKind(kind: number | undefined): LinkTopic | undefined {
-  return kind === LINK_KIND.consensus ? 'consensus' : kind === LINK_KIND.blocks ? 'blocks' : undefined
+  return kind === LINK_KIND.consensus ? 'consensus' : kind === LINK_KIND.blocks ? 'blocks' : kind === LINK_KIND.transactions ? 'transactions' : undefined
 }

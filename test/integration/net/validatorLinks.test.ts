@@ -56,10 +56,11 @@ describe('validator links (real libp2p)', () => {
 
     expect(ends[0]!.links.send('consensus', Uint8Array.of(1, 2, 3))).toBe(true)
     expect(ends[0]!.links.send('blocks', Uint8Array.of(9))).toBe(true)
-    await waitFor(() => ends[1]!.received.length === 2 && ends[2]!.received.length === 2, 5_000, 'both messages on both peers')
+    expect(ends[0]!.links.send('transactions', Uint8Array.of(7, 7))).toBe(true)
+    await waitFor(() => ends[1]!.received.length === 3 && ends[2]!.received.length === 3, 5_000, 'the three messages on both peers')
     await new Promise((r) => setTimeout(r, 200))
     for (const e of [ends[1]!, ends[2]!]) {
-      expect(e.received.map((r) => [r.topic, [...r.bytes], r.from])).toEqual([['consensus', [1, 2, 3], nodes[0]!.peerId], ['blocks', [9], nodes[0]!.peerId]])
+      expect(e.received.map((r) => [r.topic, [...r.bytes], r.from])).toEqual([['consensus', [1, 2, 3], nodes[0]!.peerId], ['blocks', [9], nodes[0]!.peerId], ['transactions', [7, 7], nodes[0]!.peerId]])
     }
     expect(ends[0]!.received).toEqual([])
 
@@ -67,7 +68,7 @@ describe('validator links (real libp2p)', () => {
     extraMembers = [toHex(testKey('link-absent').publicKey)]
     expect(ends[0]!.links.send('consensus', Uint8Array.of(4))).toBe(false)
     extraMembers = []
-    await waitFor(() => ends[1]!.received.length === 3, 5_000, 'the message on the linked peers all the same')
+    await waitFor(() => ends[1]!.received.length === 4, 5_000, 'the message on the linked peers all the same')
     // Too big for a link: gossip only.
     expect(ends[0]!.links.send('blocks', new Uint8Array(MAX_FRAME_BYTES))).toBe(false)
   }, 20_000)

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import { decode } from '../../../../blocks/codec.ts'
 import type { SignedTx } from '../../../../blocks/schema.ts'
-import { MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher } from '../../../../src/node/network/txGossipBatch.ts'
+import type { NetNode } from '../../../../src/net/index.ts'
+import { createLogger } from '../../../../src/node/logger.ts'
+import { MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher, txGossipBatcherOf } from '../../../../src/node/network/txGossipBatch.ts'
 import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 const alice = testKey('tx-batch-alice')
@@ -59,5 +61,24 @@ describe('TxGossipBatcher: the txs a node gossips, coalesced', () => {
     batcher.close()
     await vi.advanceTimersByTimeAsync(100)
     expect(sent.map((b) => b.length)).toEqual([1])
+  })
+
+  it('a validator\'s batches leave by its direct links; gossip only when the links did not reach every member', () => {
+    const published: string[] = []
+    // Only publish is reached by the batcher: a stand-in for the real node (the links' delivery is tested in test/integration/net/validatorLinks.test.ts).
+    const net = { publish: async (topic: string) => void published.push(topic) } as unknown as NetNode
+    const direct: number[] = []
+    let linked = true
+    const batcher = txGossipBatcherOf(net, createLogger({ level: 'silent' }), (bytes) => (direct.push(decode(TxGossipBatch, bytes).length), linked))
+    batcher.add(transfer(alice, 0, alice.publicKey, 1n))
+    expect(direct).toEqual([1])
+    expect(published).toEqual([])
+    linked = false
+    batcher.flush()
+    batcher.add(transfer(alice, 1, alice.publicKey, 1n))
+    batcher.flush()
+    expect(direct).toEqual([1, 1])
+    expect(published).toEqual(['transactions'])
+    batcher.close()
   })
 })

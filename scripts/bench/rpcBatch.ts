@@ -1,0 +1,92 @@
+/**
+ * What a JSON-RPC batch saves the node that takes txs over HTTP: the server's CPU per
+ * `xsc_sendTransaction` sent one per POST vs in batches of `--batch` (sendTransactions), same
+ * txs, same process, rounds alternating. The server is the real one (`startRpcServer`: HTTP,
+ * JSON, params decoded from hex and checked canonical); behind it each tx gets its signature
+ * verified (`verifyTxSignature`, what admission costs at least) and its id taken, nothing more,
+ * so the difference is the HTTP request per tx. The client runs in a child process (its CPU is
+ * not counted) with `--concurrency` requests in flight. CPU is this process's (process.cpuUsage).
+ * Last line: one JSON object.
+ *
+ *   npx tsx scripts/bench/rpcBatch.ts [--txs 2000 --batch 20 --rounds 3 --concurrency 8]
+ */
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+import { txId } from '../../blocks/ids.ts'
+import type { Hash, SignedTx } from '../../blocks/schema.ts'
+import { buildTransfer, encodeSignedTx, signTx } from '../../src/client/tx.ts'
+import { hash, keyPairFromSecret, toHex, utf8 } from '../../src/crypto/index.ts'
+import type { RpcBackend } from '../../src/rpc/backend.ts'
+import { startRpcServer } from '../../src/rpc/server.ts'
+import { verifyTxSignature } from '../../src/state/checkTx.ts'
+import { median, round } from './support/stats.ts'
+import { benchTempDirs } from './support/tempDirs.ts'
+
+const { values } = parseArgs({ options: { txs: { type: 'string', default: '2000' }, batch: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' } } })
+const TXS = Number(values.txs)
+const BATCH = Number(values.batch)
+const ROUNDS = Number(values.rounds)
+const CONCURRENCY = Number(values.concurrency)
+const CHAIN = 'bench-rpc-batch'
+
+let admitted = 0
+// Only submitTx is reached by xsc_sendTransaction (and the server listens to events); the rest of the backend is not needed here.
+const backend = { submitTx: async (tx: SignedTx): Promise<Hash> => (verifyTxSignature(tx, CHAIN, {}), admitted++, txId(tx)), events: { listen: () => () => {} } } as unknown as RpcBackend
+const server = await startRpcServer({ ratePerSecond: 1e9, rateBurst: 1e9 }, { backend })
+
+const senders = Array.from({ length: 16 }, (_, i) => keyPairFromSecret(hash(utf8(`bench-rpc-batch/${i}`))))
+const to = hash(utf8('sink'))
+function bodies(round: number, batch: number): string[] {
+  const calls = Array.from({ length: TXS }, (_, i) => {
+    const s = senders[i % 16]!
+    const tx = signTx(buildTransfer({ chainId: CHAIN, from: s.publicKey, nonce: round * TXS + i, fee: 500n, to, amount: 1000n }), s.secretKey)
+    return { jsonrpc: '2.0', id: i, method: 'xsc_sendTransaction', params: [toHex(encodeSignedTx(tx))] }
+  })
+  const out: string[] = []
+  for (let i = 0; i < calls.length; i += batch) out.push(JSON.stringify(batch === 1 ? calls[i] : calls.slice(i, i + batch)))
+  return out
+}
+
+const dirs = benchTempDirs('xsc-rpc-batch-')
+const dir = dirs.make()
+const CLIENT = `
+const [url, file, conc] = process.argv.slice(1)
+const bodies = JSON.parse(require('node:fs').readFileSync(file, 'utf8'))
+let next = 0, errors = 0
+let resets = 0
+// A connection reset (seen at load 30+) is retried once: the node admits the tx again (counted, so the CPU per tx stays an upper bound).
+async function post(b) { try { return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } catch { resets++; return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } }
+async function lane() { while (next < bodies.length) { const t = await post(bodies[next++]); if (t.includes('"error"')) errors++ } }
+Promise.all(Array.from({ length: Number(conc) }, lane)).then(() => console.log(JSON.stringify({ errors, resets })))
+`
+
+async function runOnce(round: number, batch: number): Promise<number> {
+  const file = join(dir, `bodies-${round}-${batch}.json`)
+  writeFileSync(file, JSON.stringify(bodies(round, batch)))
+  const before = admitted
+  const cpu0 = process.cpuUsage()
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', CLIENT, server.url, file, String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()))
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`client exited with ${code}`))))
+  })
+  const cpu = process.cpuUsage(cpu0)
+  if (admitted - before < TXS || (JSON.parse(out) as { errors: number }).errors > 0) throw new Error(`round ${round} batch ${batch}: ${admitted - before} of ${TXS} admitted, ${out.trim()}`)
+  return (cpu.user + cpu.system) / TXS
+}
+
+const single: number[] = []
+const batched: number[] = []
+await runOnce(0, 1) // warm-up
+for (let r = 1; r <= ROUNDS; r++) {
+  single.push(await runOnce(2 * r, 1))
+  batched.push(await runOnce(2 * r + 1, BATCH))
+}
+await server.close()
+dirs.removeAll()
+console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+process.exit(0)
