@@ -6,7 +6,7 @@ import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
 import { type KeyPair, toHex } from '../crypto/index.ts'
-import { type GossipTopic, gossipVerdictOf, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
+import { type GossipTopic, gossipVerdictOf, NetError, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
 import { CommitFeedClient, CommitFeedServer } from './network/commitFeed.ts'
@@ -180,10 +180,10 @@ export class ValidatorNetwork {
     this.#offPeer = this.net.onPeer('connect', (peer) => {
       this.requestSync(peer)
       // identify has to run before the peer can tell its own peers' addresses; ask a moment later.
-      setTimeout(() => {
+      setTimeout(this.#tick('peer exchange', () => {
         this.#exchange(peer)
         this.#feedClient?.poll()
-      }, 500).unref()
+      }), 500).unref()
     })
     // Each poll costs a stream per peer asked (and the peer one to answer). Status: every peer
     // while our head stood still over the interval; while it moves, the peers whose last status
@@ -193,7 +193,7 @@ export class ValidatorNetwork {
     // with every peer while we have few, else one in turn; and on each new connection.
     let polls = 0
     let lastHead = -1
-    this.#pollTimer = setInterval(() => {
+    this.#pollTimer = setInterval(this.#tick('status poll', () => {
       const head = this.chain.store.head.height
       const stalled = head === lastHead
       lastHead = head
@@ -209,7 +209,7 @@ export class ValidatorNetwork {
         if (stalled || this.#sync.claimedAhead(peer) || (statusTurn && i === turn % peers.length)) this.requestSync(peer)
         if (exchangeTurn && (exchangeAll || i === (poll / PEER_EXCHANGE_POLLS) % peers.length)) void exchangePeers(this.net, peer, this.#log)
       })
-    }, this.#syncIntervalMs)
+    }), this.#syncIntervalMs)
     this.#pollTimer.unref()
     // Pull peers' round state only when consensus made no progress over a whole interval: on a
     // healthy network gossip suffices, and each pull costs every peer a stream. While the stall
@@ -219,7 +219,7 @@ export class ValidatorNetwork {
     let lastProgress = ''
     let stalledPolls = 0
     let turn = 0
-    this.#roundStateTimer = setInterval(() => {
+    this.#roundStateTimer = setInterval(this.#tick('stall check', () => {
       const progress = `${this.#driver.height}/${this.#driver.round}`
       stalledPolls = progress === lastProgress ? stalledPolls + 1 : 0
       lastProgress = progress
@@ -228,9 +228,26 @@ export class ValidatorNetwork {
       const peers = voters.length > 0 ? voters : connectedPeers(this.net)
       if (this.#isValidator) for (const peer of peers) this.#pullRoundState(peer)
       else if (peers.length > 0) this.#pullRoundState(peers[turn++ % peers.length]!)
-    }, this.#roundStateIntervalMs)
+    }), this.#roundStateIntervalMs)
     this.#roundStateTimer.unref()
     await this.#driver.start()
+  }
+
+  /**
+   * A timer's callback. start() runs before the net's start (node.ts), which under load took longer
+   * than a tick: a tick finds the net not started (or stopping) and does nothing. No tick's error
+   * escapes its timer, where it would end the process.
+   */
+  #tick(name: string, fn: () => void): () => void {
+    return () => {
+      if (this.#stopped) return
+      try {
+        fn()
+      } catch (err) {
+        if (err instanceof NetError && err.code === 'NOT_STARTED') return
+        this.#log.warn({ err, timer: name }, 'timer tick failed')
+      }
+    }
   }
 
   async stop(): Promise<void> {
