@@ -33,8 +33,34 @@ export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 /** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
 const PARSED: ParsedPage = { hashes: new Uint8Array(PAGE_MAX_NODES * 32), spans: new Uint32Array(PAGE_MAX_NODES * 2), ends: new Uint8Array(PAGE_MAX_NODES) }
 
-/** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
-interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
+/** The nodes of a page encoded from `pieces` that are at the same index in the page in `slot` (copied from it there), as a mask of indexes. */
+function keptOf(pieces: readonly (Uint8Array | CopiedRange)[], slot: number): number {
+  let kept = 0
+  let n = 0
+  for (const piece of pieces) {
+    if (piece instanceof Uint8Array) {
+      n++
+      continue
+    }
+    const length = piece.last - piece.first + 1
+    if (piece.slot === slot && piece.first === n) for (let k = n; k < n + length; k++) kept |= 1 << k
+    n += length
+  }
+  return kept
+}
+
+/** One step of a load: a page root (non-empty), the range [lo, hi) of the sorted paths that go through it, its depth. */
+interface PageStep { hash: Uint8Array; lo: number; hi: number; depth: number }
+
+/** Index in [lo, hi) of the first path (sorted) with bit `depth` set. */
+function splitAt(paths: readonly Uint8Array[], depth: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (pathBit(paths[mid]!, depth) === 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
 /** A run of an unchanged subtree to copy from a cached page while encoding a rewritten one: nodes first..last of `slot`. */
 interface CopiedRange { slot: number; first: number; last: number }
@@ -130,38 +156,44 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     if (isZero(root)) return
-    let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
+    // Sorted, so the paths through a node are one index range (no arrays split per node).
+    const paths = keys.map(computeKeyPath).sort(Buffer.compare)
+    let frontier: PageStep[] = [{ hash: root, lo: 0, hi: paths.length, depth: 0 }]
     while (frontier.length > 0) {
       const reading = this.#fetchPages(frontier.map((f) => f.hash))
       if (reading !== undefined) await reading
       const next: PageStep[] = []
-      for (const f of frontier) this.#descend(f, next)
+      for (const f of frontier) this.#descend(f, paths, next)
       frontier = next
     }
   }
 
-  /** The paths of `step` through its page: the next pages they reach go to `next`. */
-  #descend(step: PageStep, next: PageStep[]): void {
-    const walk = (src: Uint8Array, at: number, paths: Uint8Array[], depth: number, rel: number): void => {
-      const bytes = this.#readAt(src, at)
+  /** The paths of `step` through its page: the next pages they reach go to `next`. Reads the cached nodes in place (no views). */
+  #descend(step: PageStep, paths: readonly Uint8Array[], next: PageStep[]): void {
+    const slots = this.#slots
+    const walk = (src: Uint8Array, at: number, lo: number, hi: number, depth: number, rel: number): void => {
+      const v = this.#nodes.get(src, at)
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
-      if (bytes === undefined) return
-      const tag = bytes[0]!
+      if (v < 0) return
+      const slot = v >>> 5
+      const buf = slots.buf(slot)
+      const start = slots.start(slot, v & 31)
+      const tag = buf[start]!
       if ((tag & 1) === 0) return
-      if (tag > 7 || bytes.length < 65) decodeTreeNode(src.slice(at, at + 32), bytes)
-      const left: Uint8Array[] = []
-      const right: Uint8Array[] = []
-      for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
+      if (tag > 7 || slots.end(slot, v & 31) - start < 65) decodeTreeNode(src.slice(at, at + 32), buf.subarray(start, slots.end(slot, v & 31)))
+      const split = splitAt(paths, depth, lo, hi)
       for (let side = 0; side < 2; side++) {
-        const sub = side === 0 ? left : right
-        const h = 1 + 32 * side
+        const from = side === 0 ? lo : split
+        const to = side === 0 ? split : hi
+        const h = start + 1 + 32 * side
         // Empty subtrees and leaves end a path (a leaf is in its parent's page).
-        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
-        if (rel + 1 < PAGE_LEVELS) walk(bytes, h, sub, depth + 1, rel + 1)
-        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
+        if (from === to || (tag & (2 << side)) !== 0 || isZeroAt(buf, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(buf, h, from, to, depth + 1, rel + 1)
+        // A copy: the slab may be reused by a commit while the next level loads.
+        else next.push({ hash: buf.slice(h, h + 32), lo: from, hi: to, depth: depth + 1 })
       }
     }
-    walk(step.hash, 0, step.paths, step.depth, 0)
+    walk(step.hash, 0, step.lo, step.hi, step.depth, 0)
   }
 
   /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level); undefined when all are cached. */
@@ -272,29 +304,12 @@ export class StateTreeStore implements TreeNodeReader {
 
   /**
    * The page newly encoded in `fresh` (taken, not indexed) takes the place of the cached page in `slot`, the version it
-   * supersedes, under the same slot number (session 10). A node both hold at the same index (most of a rewritten page:
-   * a block changes one path through it) keeps its index entry as it is; only the others leave and join the index (at
-   * 1M keys a block rewrites ~3.4k pages of ~25 nodes, ~4 of them new).
+   * supersedes, under the same slot number (session 10). A node both hold at the same index (`kept`, a mask of indexes:
+   * most of a rewritten page, as a block changes one path through it) keeps its index entry as it is; only the others
+   * leave and join the index (at 1M keys a block rewrites ~3.4k pages of ~25 nodes, ~4 of them new).
    */
-  #replaceSlot(slot: number, fresh: number): void {
+  #replaceSlot(slot: number, fresh: number, kept: number): void {
     const slots = this.#slots
-    const oldCount = slots.count(slot)
-    const count = slots.count(fresh)
-    const oldBuf = slots.buf(slot)
-    const newBuf = slots.buf(fresh)
-    const oldAt = slots.hashAt(slot, 0)
-    const newAt = slots.hashAt(fresh, 0)
-    let kept = 0
-    for (let i = 1; i < Math.min(count, oldCount); i++) {
-      let same = true
-      for (let k = 0; k < 32; k++) {
-        if (oldBuf[oldAt + i * 32 + k] !== newBuf[newAt + i * 32 + k]) {
-          same = false
-          break
-        }
-      }
-      if (same) kept |= 1 << i
-    }
     // The old version's other nodes leave while its bytes are still in the slot (a node another cached page holds
     // gets its orphan copy from them); the new version's join once its bytes are.
     this.#releaseNodes(slot, kept)
@@ -400,7 +415,7 @@ export class StateTreeStore implements TreeNodeReader {
     // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
     const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
     let pieces: (Uint8Array | CopiedRange)[] = []
-    let ends: number[] = []
+    const ends = new Uint8Array(PAGE_MAX_NODES)
     let count = 0
     let size = 0
     const pushHash = (src: Uint8Array, from: number): void => {
@@ -419,10 +434,11 @@ export class StateTreeStore implements TreeNodeReader {
           const last = this.#slots.lastDescendant(slot, first)
           const index = count
           const from = this.#slots.buf(slot)
-          for (let k = first; k <= last; k++) {
-            pushHash(from, this.#slots.hashAt(slot, 0) + k * 32)
-            ends.push(this.#slots.lastDescendant(slot, k) - first + index)
-          }
+          if (count + last - first + 1 > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
+          // The range's hashes and last descendants are contiguous in the cached page: one copy each.
+          hashes.set(from.subarray(this.#slots.hashAt(slot, first), this.#slots.hashAt(slot, last + 1)), count * 32)
+          const endsFrom = this.#slots.endAt(slot, 0)
+          for (let k = first; k <= last; k++) ends[count++] = from[endsFrom + k]! - first + index
           pieces.push({ slot, first, last })
           const start = this.#slots.start(slot, first)
           size += this.#slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
@@ -433,7 +449,7 @@ export class StateTreeStore implements TreeNodeReader {
       if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(id, 0) })
       const index = count
       pushHash(id, 0)
-      ends.push(index)
+      ends[index] = index
       pieces.push(bytes)
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
@@ -453,7 +469,6 @@ export class StateTreeStore implements TreeNodeReader {
     }
     for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
       pieces = []
-      ends = []
       count = 0
       size = 0
       visit(page.hash, 0, page.replaces)
@@ -471,13 +486,13 @@ export class StateTreeStore implements TreeNodeReader {
       const buf = this.#slots.buf(slot)
       buf.set(hashes.subarray(0, 32 * count), this.#slots.hashAt(slot, 0))
       const endsAt = this.#slots.endAt(slot, 0)
-      for (let i = 0; i < count; i++) buf[endsAt + i] = ends[i]!
+      buf.set(ends.subarray(0, count), endsAt)
       const pageAt = this.#slots.pageStart(slot)
       this.#putPage(ops, page.hash, this.#encodePieces(pieces, buf.subarray(pageAt, pageAt + size), slot))
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
-      if (replacedSlot >= 0) this.#replaceSlot(replacedSlot, slot)
+      if (replacedSlot >= 0) this.#replaceSlot(replacedSlot, slot, keptOf(pieces, replacedSlot))
       else this.#register(slot)
     }
     this.#lastStaged = root.slice()
