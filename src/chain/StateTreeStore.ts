@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 
-import { equalBytes } from '../crypto/index.ts'
+import { compareBytes, equalBytes } from '../crypto/index.ts'
 import { compactTreePage, expandTreePage } from '../state/stateTree/compactTreePage.ts'
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
@@ -12,6 +12,12 @@ import { TreePageSlots } from './TreePageSlots.ts'
 
 function isZeroAt(bytes: Uint8Array, at: number): boolean {
   for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Whether the 32 bytes at a[i..] and b[j..] are equal. */
+function sameAt(a: Uint8Array, i: number, b: Uint8Array, j: number): boolean {
+  for (let k = 0; k < 32; k++) if (a[i + k] !== b[j + k]) return false
   return true
 }
 
@@ -157,7 +163,7 @@ export class StateTreeStore implements TreeNodeReader {
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     if (isZero(root)) return
     // Sorted, so the paths through a node are one index range (no arrays split per node).
-    const paths = keys.map(computeKeyPath).sort(Buffer.compare)
+    const paths = keys.map(computeKeyPath).sort(compareBytes)
     let frontier: PageStep[] = [{ hash: root, lo: 0, hi: paths.length, depth: 0 }]
     while (frontier.length > 0) {
       const reading = this.#fetchPages(frontier.map((f) => f.hash))
@@ -404,8 +410,8 @@ export class StateTreeStore implements TreeNodeReader {
       else added.setValueAt(pos, i)
     })
     this.written.nodes += added.size
-    const freshOf = (hash: Uint8Array): Uint8Array | undefined => {
-      const i = added.get(hash)
+    const freshOf = (src: Uint8Array, at: number): Uint8Array | undefined => {
+      const i = added.get(src, at)
       return i < 0 ? undefined : nodes[i]!.bytes
     }
     const ops: BatchOp[] = []
@@ -420,17 +426,19 @@ export class StateTreeStore implements TreeNodeReader {
     let size = 0
     const pushHash = (src: Uint8Array, from: number): void => {
       if (count >= PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
-      hashes.set(src.subarray(from, from + 32), count++ * 32)
+      const to = count++ * 32
+      for (let i = 0; i < 32; i++) hashes[to + i] = src[from + i]!
     }
-    const visit = (id: Uint8Array, rel: number, replacedId: Uint8Array | undefined): void => {
-      const fresh = freshOf(id)
+    // A node by its hash at `src[at..at+32)` (no views: a block visits ~60k at 1M keys); the node it replaces likewise.
+    const visit = (src: Uint8Array, at: number, rel: number, repSrc: Uint8Array | undefined, repAt: number): void => {
+      const fresh = freshOf(src, at)
       if (fresh === undefined && rel > 0) {
-        const at = this.#nodes.get(id, 0)
-        const slot = at >>> 5
-        const first = at & 31
+        const v = this.#nodes.get(src, at)
+        const slot = v >>> 5
+        const first = v & 31
         // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
         // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
-        if (at >= 0 && this.#slots.isPreorder(slot) && first > 0) {
+        if (v >= 0 && this.#slots.isPreorder(slot) && first > 0) {
           const last = this.#slots.lastDescendant(slot, first)
           const index = count
           const from = this.#slots.buf(slot)
@@ -445,25 +453,24 @@ export class StateTreeStore implements TreeNodeReader {
           return
         }
       }
-      const bytes = fresh ?? this.#readAt(id, 0)
-      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(id, 0) })
+      const bytes = fresh ?? this.#readAt(src, at)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(src, at) })
       const index = count
-      pushHash(id, 0)
+      pushHash(src, at)
       ends[index] = index
       pieces.push(bytes)
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
       // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
-      const replaced = fresh === undefined || replacedId === undefined || equalBytes(replacedId, id) ? undefined : this.#readAt(replacedId, 0)
+      const replaced = fresh === undefined || repSrc === undefined || sameAt(repSrc, repAt, src, at) ? undefined : this.#readAt(repSrc, repAt)
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
-        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? replaced.subarray(h, h + 32) : undefined
+        const hasReplacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h)
         if (isZeroAt(bytes, h)) continue
-        const childId = bytes.subarray(h, h + 32)
-        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
-        // Copies: the pages these views are in may be dropped before the pending page is encoded, and their slab reused.
-        else if (added.get(childId) >= 0) pending.push({ hash: childId.slice(), replaces: replacedChild?.slice() })
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(bytes, h, rel + 1, hasReplacedChild ? replaced : undefined, h)
+        // Copies: the pages these bytes are in may be dropped before the pending page is encoded, and their slab reused.
+        else if (added.get(bytes, h) >= 0) pending.push({ hash: bytes.slice(h, h + 32), replaces: hasReplacedChild ? replaced.slice(h, h + 32) : undefined })
       }
       ends[index] = count - 1
     }
@@ -471,7 +478,7 @@ export class StateTreeStore implements TreeNodeReader {
       pieces = []
       count = 0
       size = 0
-      visit(page.hash, 0, page.replaces)
+      visit(page.hash, 0, 0, page.replaces, 0)
       const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
       const cachedSlot = this.#pages.get(page.hash, 0)
       if (cachedSlot >= 0) {
