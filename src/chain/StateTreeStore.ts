@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto'
-
 import { compareBytes, equalBytes } from '../crypto/index.ts'
 import { compactTreePage, expandTreePage } from '../state/stateTree/compactTreePage.ts'
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
@@ -8,7 +6,8 @@ import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 import { PAGE_MAX_NODES, type ParsedPage, parseStoredPage } from './parseStoredPage.ts'
 import { TreeNodeIndex } from './TreeNodeIndex.ts'
-import { TreePageSlots } from './TreePageSlots.ts'
+import { TreePageCache } from './TreePageCache.ts'
+import type { TreePageSlots } from './TreePageSlots.ts'
 
 function isZeroAt(bytes: Uint8Array, at: number): boolean {
   for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
@@ -35,9 +34,6 @@ export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
  * "A cache with no object per node").
  */
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
-
-/** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
-const PARSED: ParsedPage = { hashes: new Uint8Array(PAGE_MAX_NODES * 32), spans: new Uint32Array(PAGE_MAX_NODES * 2), ends: new Uint8Array(PAGE_MAX_NODES) }
 
 /** The nodes of a page encoded from `pieces` that are at the same index in the page in `slot` (copied from it there), as a mask of indexes. */
 function keptOf(pieces: readonly (Uint8Array | CopiedRange)[], slot: number): number {
@@ -83,62 +79,30 @@ interface CopiedRange { slot: number; first: number; last: number }
  * nodes); `trim` (after a commit, never between a load and its run) drops the least recently
  * loaded pages, so the top pages, which every block's paths cross, stay in memory.
  *
- * No JS object per node (session 8): a cached page is a slot holding three typed arrays (its
- * bytes, each node's span in them, each node's hash); nodes and pages are found through two
- * typed-array hash tables (TreeNodeIndex) whose keys are those hashes, and recency is a linked
- * list in typed arrays. At 1M keys a Map of latin1 ids and a string per node made the garbage
- * collector's work grow with the cache.
+ * The cache itself (slots, indexes, their bookkeeping) is TreePageCache; this class reads pages
+ * from disk into it (`load`) and encodes a block's rewritten pages into it and into batch ops (`stage`).
  */
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
-  readonly #slots = new TreePageSlots()
-  /**
-   * Node hash → `slot * 32 + index` (the node is the index-th of the page in that slot; the newest
-   * cached page holding it), with the count of cached pages holding it (an older root's page
-   * loaded beside the head's shares nodes with it).
-   */
+  readonly #cache: TreePageCache
+  // The cache's parts, which load and stage read directly.
+  readonly #slots: TreePageSlots
   readonly #nodes: TreeNodeIndex
-  /** Page root hash → slot. */
   readonly #pages: TreeNodeIndex
-  readonly #seed = randomBytes(8)
-  readonly #maxNodes: number
-  readonly #maxBytes: number
   /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
   #lastStaged: Uint8Array | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
   readonly written = { pages: 0, nodes: 0, bytes: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES, maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.#db = db
-    this.#maxNodes = maxNodes
-    this.#maxBytes = maxBytes
-    const slots = this.#slots
-    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => slots.buf(v >>> 5), offsetOf: (v) => slots.hashAt(v >>> 5, v & 31) }, { seed: this.#seed })
-    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => slots.buf(slot), offsetOf: (slot) => slots.hashAt(slot, 0) }, { seed: this.#seed })
+    this.#cache = new TreePageCache(maxNodes, maxBytes)
+    this.#slots = this.#cache.slots
+    this.#nodes = this.#cache.nodes
+    this.#pages = this.#cache.pages
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    return this.#readAt(hash, 0)
-  }
-
-  /** The cached node whose hash is `bytes[at..at+32)` (a view into its page), or undefined. */
-  #readAt(bytes: Uint8Array, at: number): Uint8Array | undefined {
-    const v = this.#nodes.get(bytes, at)
-    if (v < 0) return undefined
-    const slot = v >>> 5
-    return this.#slots.buf(slot).subarray(this.#slots.start(slot, v & 31), this.#slots.end(slot, v & 31))
-  }
-
-  get cachedNodes(): number {
-    return this.#nodes.size
-  }
-
-  get cachedPages(): number {
-    return this.#pages.size
-  }
-
-  /** Bytes the cache holds: its pages and the two indexes. */
-  get cachedBytes(): number {
-    return this.#slots.bytes + (this.#nodes.capacity + this.#pages.capacity) * 10
+    return this.#cache.readAt(hash, 0)
   }
 
   /**
@@ -149,7 +113,7 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
     // A copy: the cached page's slab may be reused by a commit during the reads below.
-    const cached = this.#readAt(hash, 0)?.slice()
+    const cached = this.#cache.readAt(hash, 0)?.slice()
     const compact = await this.#db.get(Bucket.treePageCompact, hash)
     if (compact !== undefined) return expandTreePage(hash, compact)
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
@@ -220,7 +184,7 @@ export class StateTreeStore implements TreeNodeReader {
     compact.forEach((bytes, i) => {
       const hash = missing[i]!
       if (bytes === undefined) older.push(hash)
-      else this.#addStoredPage(hash, expandTreePage(hash, bytes))
+      else this.#cache.addStoredPage(hash, expandTreePage(hash, bytes))
     })
     if (older.length === 0) return
     // Pages written before session 9 (page bytes), else single nodes.
@@ -229,7 +193,7 @@ export class StateTreeStore implements TreeNodeReader {
     found.forEach((bytes, i) => {
       const hash = older[i]!
       if (bytes === undefined) single.push(hash)
-      else this.#addStoredPage(hash, bytes)
+      else this.#cache.addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
   }
@@ -250,128 +214,7 @@ export class StateTreeStore implements TreeNodeReader {
       })
       level = next
     }
-    for (const nodes of pages) this.#addNodes(nodes)
-  }
-
-  /** Caches a page given as separate nodes, its root first (joined into one buffer). */
-  #addNodes(nodes: readonly TreeNodeWrite[]): void {
-    if (nodes.length > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(nodes[0]!.hash).toString('hex') })
-    let size = 0
-    for (const n of nodes) size += n.bytes.length
-    const bytes = new Uint8Array(size)
-    const spans = new Uint32Array(nodes.length * 2)
-    const hashes = new Uint8Array(nodes.length * 32)
-    let at = 0
-    nodes.forEach((n, i) => {
-      bytes.set(n.bytes, at)
-      hashes.set(n.hash, i * 32)
-      spans[2 * i] = at
-      spans[2 * i + 1] = at += n.bytes.length
-    })
-    this.#addPage(bytes, spans, hashes, nodes.length, undefined)
-  }
-
-  /** Caches a page of `count` nodes (its root is the first hash), or marks it recently used when cached. */
-  #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
-    const cached = this.#pages.get(hashes, 0)
-    if (cached >= 0) return this.#slots.touch(cached)
-    this.#register(this.#slots.take(bytes, spans, hashes, count, ends))
-  }
-
-  /** Indexes a page newly taken into `slot` (not cached before) and its nodes, as the most recently used. */
-  #register(slot: number): void {
-    this.#indexNodes(slot, 0)
-    this.#slots.link(slot)
-  }
-
-  /** Indexes the page in `slot` and its nodes but those in `skip` (a mask of indexes: indexed there already). */
-  #indexNodes(slot: number, skip: number): void {
-    const nodes = this.#nodes
-    const buf = this.#slots.buf(slot)
-    const at = this.#slots.hashAt(slot, 0)
-    for (let i = 0; i < this.#slots.count(slot); i++) {
-      if ((skip & (1 << i)) !== 0) continue
-      const pos = nodes.find(buf, at + i * 32)
-      if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
-      else {
-        // A node already cached (in an older root's page) points into the newest page holding it.
-        nodes.setCountAt(pos, nodes.countAt(pos) + 1)
-        this.#relocate(pos, slot * 32 + i)
-      }
-    }
-    this.#pages.insert(buf, at, slot)
-  }
-
-  /** The nodes of the page in `slot` but those in `skip` leave it (#releaseNode), and so does its page entry. */
-  #releaseNodes(slot: number, skip: number): void {
-    for (let i = 0; i < this.#slots.count(slot); i++) if ((skip & (1 << i)) === 0) this.#releaseNode(slot, i)
-    this.#pages.deleteAt(this.#pages.find(this.#slots.buf(slot), this.#slots.hashAt(slot, 0)))
-  }
-
-  /**
-   * The page newly encoded in `fresh` (taken, not indexed) takes the place of the cached page in `slot`, the version it
-   * supersedes, under the same slot number (session 10). A node both hold at the same index (`kept`, a mask of indexes:
-   * most of a rewritten page, as a block changes one path through it) keeps its index entry as it is; only the others
-   * leave and join the index (at 1M keys a block rewrites ~3.4k pages of ~25 nodes, ~4 of them new).
-   */
-  #replaceSlot(slot: number, fresh: number, kept: number): void {
-    const slots = this.#slots
-    // The old version's other nodes leave while its bytes are still in the slot (a node another cached page holds
-    // gets its orphan copy from them); the new version's join once its bytes are.
-    this.#releaseNodes(slot, kept)
-    slots.replace(slot, fresh)
-    this.#indexNodes(slot, kept)
-    slots.touch(slot)
-  }
-
-  /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
-  #relocate(pos: number, value: number): void {
-    const old = this.#nodes.valueAt(pos)
-    this.#nodes.setValueAt(pos, value)
-    if (this.#slots.isOrphan(old >>> 5)) this.#slots.free(old >>> 5)
-  }
-
-  /**
-   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with hashes copied from
-   * the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
-   * Anything that does not parse goes through decodeTreePage, which names the fault.
-   */
-  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
-    const cached = this.#pages.get(root, 0)
-    if (cached >= 0) return this.#slots.touch(cached)
-    const count = parseStoredPage(root, bytes, PARSED)
-    if (count > 0) this.#addPage(bytes, PARSED.spans, PARSED.hashes, count, PARSED.ends)
-    else this.#addNodes(decodeTreePage(root, bytes).nodes)
-  }
-
-  /** Drops a cached page. */
-  #dropSlot(slot: number): void {
-    this.#releaseNodes(slot, 0)
-    this.#slots.unlink(slot)
-    this.#slots.free(slot)
-  }
-
-  /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
-  #releaseNode(slot: number, i: number): void {
-    const nodes = this.#nodes
-    const buf = this.#slots.buf(slot)
-    const hashAt = this.#slots.hashAt(slot, 0) + i * 32
-    const pos = nodes.find(buf, hashAt)
-    if (pos < 0) return
-    const at = nodes.valueAt(pos)
-    const pages = nodes.countAt(pos)
-    if (pages <= 1) {
-      nodes.deleteAt(pos)
-      if (this.#slots.isOrphan(at >>> 5)) this.#slots.free(at >>> 5)
-      return
-    }
-    nodes.setCountAt(pos, pages - 1)
-    if (at !== slot * 32 + i) return
-    // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
-    const own = buf.subarray(this.#slots.start(slot, i), this.#slots.end(slot, i))
-    const orphan = this.#slots.take(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
-    this.#slots.markOrphan(orphan)
-    nodes.setValueAt(pos, orphan * 32)
+    for (const nodes of pages) this.#cache.addNodes(nodes)
   }
 
   /**
@@ -403,7 +246,7 @@ export class StateTreeStore implements TreeNodeReader {
    * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
-    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#seed })
+    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#cache.seed })
     nodes.forEach((n, i) => {
       const pos = added.find(n.hash)
       if (pos < 0) added.insert(n.hash, 0, i)
@@ -453,7 +296,7 @@ export class StateTreeStore implements TreeNodeReader {
           return
         }
       }
-      const bytes = fresh ?? this.#readAt(src, at)
+      const bytes = fresh ?? this.#cache.readAt(src, at)
       if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(src, at) })
       const index = count
       pushHash(src, at)
@@ -463,7 +306,7 @@ export class StateTreeStore implements TreeNodeReader {
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
       // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
-      const replaced = fresh === undefined || repSrc === undefined || sameAt(repSrc, repAt, src, at) ? undefined : this.#readAt(repSrc, repAt)
+      const replaced = fresh === undefined || repSrc === undefined || sameAt(repSrc, repAt, src, at) ? undefined : this.#cache.readAt(repSrc, repAt)
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
         const hasReplacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h)
@@ -499,8 +342,8 @@ export class StateTreeStore implements TreeNodeReader {
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
-      if (replacedSlot >= 0) this.#replaceSlot(replacedSlot, slot, keptOf(pieces, replacedSlot))
-      else this.#register(slot)
+      if (replacedSlot >= 0) this.#cache.replaceSlot(replacedSlot, slot, keptOf(pieces, replacedSlot))
+      else this.#cache.register(slot)
     }
     this.#lastStaged = root.slice()
     return ops
@@ -550,6 +393,20 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
   trim(): void {
-    while (this.#slots.oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#slots.oldest)
+    this.#cache.trim()
   }
+
+  get cachedNodes(): number {
+    return this.#cache.nodes.size
+  }
+
+  get cachedPages(): number {
+    return this.#cache.pages.size
+  }
+
+  /** Bytes the cache holds: its pages and the two indexes. */
+  get cachedBytes(): number {
+    return this.#cache.cachedBytes
+  }
+
 }
