@@ -7,7 +7,7 @@
 // after --warm-up untimed blocks at each size. `--root DIR` runs another checkout's code (e.g. /work/main) on the same
 // fills, for before/after runs that alternate.
 // --profile FILE writes CPU profiles of the large size's timed blocks (a JSON array of profiles, one per block).
-// usage: npx tsx scripts/bench/stateTree.ts -- --fill-cache DIR [--root DIR --blocks 10 --warm-up 8 --keys 1250 --small 10000 --large 1000000 --profile FILE]
+// usage: npx tsx scripts/bench/stateTree.ts --fill-cache DIR [--root DIR --blocks 10 --warm-up 8 --keys 1250 --small 10000 --large 1000000 --profile FILE]
 import '../../src/polyfill.ts'
 
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
