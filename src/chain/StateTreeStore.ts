@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto'
-
-import { equalBytes } from '../crypto/index.ts'
+import { compareBytes, equalBytes } from '../crypto/index.ts'
 import { compactTreePage, expandTreePage } from '../state/stateTree/compactTreePage.ts'
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
@@ -8,10 +6,17 @@ import { decodeTreePage, inPage, PAGE_LEVELS } from '../state/stateTree/treePage
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
 import { PAGE_MAX_NODES, type ParsedPage, parseStoredPage } from './parseStoredPage.ts'
 import { TreeNodeIndex } from './TreeNodeIndex.ts'
-import { TreePageSlots } from './TreePageSlots.ts'
+import { TreePageCache } from './TreePageCache.ts'
+import type { TreePageSlots } from './TreePageSlots.ts'
 
 function isZeroAt(bytes: Uint8Array, at: number): boolean {
   for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Whether the 32 bytes at a[i..] and b[j..] are equal. */
+function sameAt(a: Uint8Array, i: number, b: Uint8Array, j: number): boolean {
+  for (let k = 0; k < 32; k++) if (a[i + k] !== b[j + k]) return false
   return true
 }
 
@@ -30,11 +35,34 @@ export const DEFAULT_TREE_CACHE_NODES = Number.MAX_SAFE_INTEGER
  */
 export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 
-/** Scratch for parsing a stored page (#addStoredPage copies what it keeps). */
-const PARSED: ParsedPage = { hashes: new Uint8Array(PAGE_MAX_NODES * 32), spans: new Uint32Array(PAGE_MAX_NODES * 2), ends: new Uint8Array(PAGE_MAX_NODES) }
+/** The nodes of a page encoded from `pieces` that are at the same index in the page in `slot` (copied from it there), as a mask of indexes. */
+function keptOf(pieces: readonly (Uint8Array | CopiedRange)[], slot: number): number {
+  let kept = 0
+  let n = 0
+  for (const piece of pieces) {
+    if (piece instanceof Uint8Array) {
+      n++
+      continue
+    }
+    const length = piece.last - piece.first + 1
+    if (piece.slot === slot && piece.first === n) for (let k = n; k < n + length; k++) kept |= 1 << k
+    n += length
+  }
+  return kept
+}
 
-/** One step of a load: a page root (non-empty), the paths that go through it, its depth. */
-interface PageStep { hash: Uint8Array; paths: Uint8Array[]; depth: number }
+/** One step of a load: a page root (non-empty), the range [lo, hi) of the sorted paths that go through it, its depth. */
+interface PageStep { hash: Uint8Array; lo: number; hi: number; depth: number }
+
+/** Index in [lo, hi) of the first path (sorted) with bit `depth` set. */
+function splitAt(paths: readonly Uint8Array[], depth: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (pathBit(paths[mid]!, depth) === 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
 /** A run of an unchanged subtree to copy from a cached page while encoding a rewritten one: nodes first..last of `slot`. */
 interface CopiedRange { slot: number; first: number; last: number }
@@ -51,62 +79,30 @@ interface CopiedRange { slot: number; first: number; last: number }
  * nodes); `trim` (after a commit, never between a load and its run) drops the least recently
  * loaded pages, so the top pages, which every block's paths cross, stay in memory.
  *
- * No JS object per node (session 8): a cached page is a slot holding three typed arrays (its
- * bytes, each node's span in them, each node's hash); nodes and pages are found through two
- * typed-array hash tables (TreeNodeIndex) whose keys are those hashes, and recency is a linked
- * list in typed arrays. At 1M keys a Map of latin1 ids and a string per node made the garbage
- * collector's work grow with the cache.
+ * The cache itself (slots, indexes, their bookkeeping) is TreePageCache; this class reads pages
+ * from disk into it (`load`) and encodes a block's rewritten pages into it and into batch ops (`stage`).
  */
 export class StateTreeStore implements TreeNodeReader {
   readonly #db: Db
-  readonly #slots = new TreePageSlots()
-  /**
-   * Node hash → `slot * 32 + index` (the node is the index-th of the page in that slot; the newest
-   * cached page holding it), with the count of cached pages holding it (an older root's page
-   * loaded beside the head's shares nodes with it).
-   */
+  readonly #cache: TreePageCache
+  // The cache's parts, which load and stage read directly.
+  readonly #slots: TreePageSlots
   readonly #nodes: TreeNodeIndex
-  /** Page root hash → slot. */
   readonly #pages: TreeNodeIndex
-  readonly #seed = randomBytes(8)
-  readonly #maxNodes: number
-  readonly #maxBytes: number
   /** The root of the last staged tree (the head's, after a commit): `stage` replaces its pages. */
   #lastStaged: Uint8Array | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
   readonly written = { pages: 0, nodes: 0, bytes: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES, maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.#db = db
-    this.#maxNodes = maxNodes
-    this.#maxBytes = maxBytes
-    const slots = this.#slots
-    this.#nodes = new TreeNodeIndex({ bytesOf: (v) => slots.buf(v >>> 5), offsetOf: (v) => slots.hashAt(v >>> 5, v & 31) }, { seed: this.#seed })
-    this.#pages = new TreeNodeIndex({ bytesOf: (slot) => slots.buf(slot), offsetOf: (slot) => slots.hashAt(slot, 0) }, { seed: this.#seed })
+    this.#cache = new TreePageCache(maxNodes, maxBytes)
+    this.#slots = this.#cache.slots
+    this.#nodes = this.#cache.nodes
+    this.#pages = this.#cache.pages
   }
 
   node(hash: Uint8Array): Uint8Array | undefined {
-    return this.#readAt(hash, 0)
-  }
-
-  /** The cached node whose hash is `bytes[at..at+32)` (a view into its page), or undefined. */
-  #readAt(bytes: Uint8Array, at: number): Uint8Array | undefined {
-    const v = this.#nodes.get(bytes, at)
-    if (v < 0) return undefined
-    const slot = v >>> 5
-    return this.#slots.buf(slot).subarray(this.#slots.start(slot, v & 31), this.#slots.end(slot, v & 31))
-  }
-
-  get cachedNodes(): number {
-    return this.#nodes.size
-  }
-
-  get cachedPages(): number {
-    return this.#pages.size
-  }
-
-  /** Bytes the cache holds: its pages and the two indexes. */
-  get cachedBytes(): number {
-    return this.#slots.bytes + (this.#nodes.capacity + this.#pages.capacity) * 10
+    return this.#cache.readAt(hash, 0)
   }
 
   /**
@@ -117,7 +113,7 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async readNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
     // A copy: the cached page's slab may be reused by a commit during the reads below.
-    const cached = this.#readAt(hash, 0)?.slice()
+    const cached = this.#cache.readAt(hash, 0)?.slice()
     const compact = await this.#db.get(Bucket.treePageCompact, hash)
     if (compact !== undefined) return expandTreePage(hash, compact)
     return (await this.#db.get(Bucket.treePage, hash)) ?? cached ?? (await this.#db.get(Bucket.treeNode, hash))
@@ -130,38 +126,44 @@ export class StateTreeStore implements TreeNodeReader {
    */
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     if (isZero(root)) return
-    let frontier: PageStep[] = [{ hash: root, paths: keys.map(computeKeyPath), depth: 0 }]
+    // Sorted, so the paths through a node are one index range (no arrays split per node).
+    const paths = keys.map(computeKeyPath).sort(compareBytes)
+    let frontier: PageStep[] = [{ hash: root, lo: 0, hi: paths.length, depth: 0 }]
     while (frontier.length > 0) {
       const reading = this.#fetchPages(frontier.map((f) => f.hash))
       if (reading !== undefined) await reading
       const next: PageStep[] = []
-      for (const f of frontier) this.#descend(f, next)
+      for (const f of frontier) this.#descend(f, paths, next)
       frontier = next
     }
   }
 
-  /** The paths of `step` through its page: the next pages they reach go to `next`. */
-  #descend(step: PageStep, next: PageStep[]): void {
-    const walk = (src: Uint8Array, at: number, paths: Uint8Array[], depth: number, rel: number): void => {
-      const bytes = this.#readAt(src, at)
+  /** The paths of `step` through its page: the next pages they reach go to `next`. Reads the cached nodes in place (no views). */
+  #descend(step: PageStep, paths: readonly Uint8Array[], next: PageStep[]): void {
+    const slots = this.#slots
+    const walk = (src: Uint8Array, at: number, lo: number, hi: number, depth: number, rel: number): void => {
+      const v = this.#nodes.get(src, at)
       // Trimmed by a commit while this load awaited: the run misses it and loads again.
-      if (bytes === undefined) return
-      const tag = bytes[0]!
+      if (v < 0) return
+      const slot = v >>> 5
+      const buf = slots.buf(slot)
+      const start = slots.start(slot, v & 31)
+      const tag = buf[start]!
       if ((tag & 1) === 0) return
-      if (tag > 7 || bytes.length < 65) decodeTreeNode(src.slice(at, at + 32), bytes)
-      const left: Uint8Array[] = []
-      const right: Uint8Array[] = []
-      for (const p of paths) (pathBit(p, depth) === 0 ? left : right).push(p)
+      if (tag > 7 || slots.end(slot, v & 31) - start < 65) decodeTreeNode(src.slice(at, at + 32), buf.subarray(start, slots.end(slot, v & 31)))
+      const split = splitAt(paths, depth, lo, hi)
       for (let side = 0; side < 2; side++) {
-        const sub = side === 0 ? left : right
-        const h = 1 + 32 * side
+        const from = side === 0 ? lo : split
+        const to = side === 0 ? split : hi
+        const h = start + 1 + 32 * side
         // Empty subtrees and leaves end a path (a leaf is in its parent's page).
-        if (sub.length === 0 || (tag & (2 << side)) !== 0 || isZeroAt(bytes, h)) continue
-        if (rel + 1 < PAGE_LEVELS) walk(bytes, h, sub, depth + 1, rel + 1)
-        else next.push({ hash: bytes.subarray(h, h + 32), paths: sub, depth: depth + 1 })
+        if (from === to || (tag & (2 << side)) !== 0 || isZeroAt(buf, h)) continue
+        if (rel + 1 < PAGE_LEVELS) walk(buf, h, from, to, depth + 1, rel + 1)
+        // A copy: the slab may be reused by a commit while the next level loads.
+        else next.push({ hash: buf.slice(h, h + 32), lo: from, hi: to, depth: depth + 1 })
       }
     }
-    walk(step.hash, 0, step.paths, step.depth, 0)
+    walk(step.hash, 0, step.lo, step.hi, step.depth, 0)
   }
 
   /** Caches the pages rooted at `roots` (one `getMany`; single nodes of the earlier layout level by level); undefined when all are cached. */
@@ -182,7 +184,7 @@ export class StateTreeStore implements TreeNodeReader {
     compact.forEach((bytes, i) => {
       const hash = missing[i]!
       if (bytes === undefined) older.push(hash)
-      else this.#addStoredPage(hash, expandTreePage(hash, bytes))
+      else this.#cache.addStoredPage(hash, expandTreePage(hash, bytes))
     })
     if (older.length === 0) return
     // Pages written before session 9 (page bytes), else single nodes.
@@ -191,7 +193,7 @@ export class StateTreeStore implements TreeNodeReader {
     found.forEach((bytes, i) => {
       const hash = older[i]!
       if (bytes === undefined) single.push(hash)
-      else this.#addStoredPage(hash, bytes)
+      else this.#cache.addStoredPage(hash, bytes)
     })
     if (single.length > 0) await this.#fetchSingleNodePages(single)
   }
@@ -212,113 +214,7 @@ export class StateTreeStore implements TreeNodeReader {
       })
       level = next
     }
-    for (const nodes of pages) this.#addNodes(nodes)
-  }
-
-  /** Caches a page given as separate nodes, its root first (joined into one buffer). */
-  #addNodes(nodes: readonly TreeNodeWrite[]): void {
-    if (nodes.length > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: Buffer.from(nodes[0]!.hash).toString('hex') })
-    let size = 0
-    for (const n of nodes) size += n.bytes.length
-    const bytes = new Uint8Array(size)
-    const spans = new Uint32Array(nodes.length * 2)
-    const hashes = new Uint8Array(nodes.length * 32)
-    let at = 0
-    nodes.forEach((n, i) => {
-      bytes.set(n.bytes, at)
-      hashes.set(n.hash, i * 32)
-      spans[2 * i] = at
-      spans[2 * i + 1] = at += n.bytes.length
-    })
-    this.#addPage(bytes, spans, hashes, nodes.length, undefined)
-  }
-
-  /** Caches a page of `count` nodes (its root is the first hash), or marks it recently used when cached. */
-  #addPage(bytes: Uint8Array, spans: ArrayLike<number>, hashes: Uint8Array, count: number, ends: ArrayLike<number> | undefined): void {
-    const cached = this.#pages.get(hashes, 0)
-    if (cached >= 0) return this.#slots.touch(cached)
-    this.#register(this.#slots.take(bytes, spans, hashes, count, ends))
-  }
-
-  /**
-   * Indexes a page newly taken into `slot` (not cached before) and its nodes, as the most recently used. With
-   * `replacing`, the slot of a page that is dropped right after: a node located there moves to this page as is (its
-   * count of holding pages stays), and the returned mask marks its index in that page, which the drop then skips (one
-   * lookup per unchanged node instead of two: at 1M keys a block moves ~80k).
-   */
-  #register(slot: number, replacing = -1): number {
-    const count = this.#slots.count(slot)
-    const nodes = this.#nodes
-    const buf = this.#slots.buf(slot)
-    const at = this.#slots.hashAt(slot, 0)
-    let moved = 0
-    for (let i = 0; i < count; i++) {
-      const pos = nodes.find(buf, at + i * 32)
-      if (pos < 0) nodes.insert(buf, at + i * 32, slot * 32 + i)
-      else if (replacing >= 0 && nodes.valueAt(pos) >>> 5 === replacing) {
-        moved |= 1 << (nodes.valueAt(pos) & 31)
-        nodes.setValueAt(pos, slot * 32 + i)
-      } else {
-        // A node already cached points into the newest page holding it.
-        nodes.setCountAt(pos, nodes.countAt(pos) + 1)
-        this.#relocate(pos, slot * 32 + i)
-      }
-    }
-    this.#pages.insert(buf, at, slot)
-    this.#slots.link(slot)
-    return moved
-  }
-
-  /** Points the node at `pos` to `value`; an orphan copy it leaves is freed. */
-  #relocate(pos: number, value: number): void {
-    const old = this.#nodes.valueAt(pos)
-    this.#nodes.setValueAt(pos, value)
-    if (this.#slots.isOrphan(old >>> 5)) this.#slots.free(old >>> 5)
-  }
-
-  /**
-   * Caches a page read from bucket `treePage`: the walk of decodeTreePage, with hashes copied from
-   * the parents' bytes and no decoded objects (pages read per block at 1M keys: thousands).
-   * Anything that does not parse goes through decodeTreePage, which names the fault.
-   */
-  #addStoredPage(root: Uint8Array, bytes: Uint8Array): void {
-    const cached = this.#pages.get(root, 0)
-    if (cached >= 0) return this.#slots.touch(cached)
-    const count = parseStoredPage(root, bytes, PARSED)
-    if (count > 0) this.#addPage(bytes, PARSED.spans, PARSED.hashes, count, PARSED.ends)
-    else this.#addNodes(decodeTreePage(root, bytes).nodes)
-  }
-
-  /** Drops a cached page; its nodes in `moved` (a mask of indexes) have moved to another page already. */
-  #dropSlot(slot: number, moved = 0): void {
-    const count = this.#slots.count(slot)
-    for (let i = 0; i < count; i++) if ((moved & (1 << i)) === 0) this.#releaseNode(slot, i)
-    this.#pages.deleteAt(this.#pages.find(this.#slots.buf(slot), this.#slots.hashAt(slot, 0)))
-    this.#slots.unlink(slot)
-    this.#slots.free(slot)
-  }
-
-  /** The page in `slot` no longer holds its `i`-th node: the node leaves the cache with its last page. */
-  #releaseNode(slot: number, i: number): void {
-    const nodes = this.#nodes
-    const buf = this.#slots.buf(slot)
-    const hashAt = this.#slots.hashAt(slot, 0) + i * 32
-    const pos = nodes.find(buf, hashAt)
-    if (pos < 0) return
-    const at = nodes.valueAt(pos)
-    const pages = nodes.countAt(pos)
-    if (pages <= 1) {
-      nodes.deleteAt(pos)
-      if (this.#slots.isOrphan(at >>> 5)) this.#slots.free(at >>> 5)
-      return
-    }
-    nodes.setCountAt(pos, pages - 1)
-    if (at !== slot * 32 + i) return
-    // Still held by another cached page, but located in this one: it keeps a copy of its bytes, as a slot of its own.
-    const own = buf.subarray(this.#slots.start(slot, i), this.#slots.end(slot, i))
-    const orphan = this.#slots.take(own, [0, own.length], buf.subarray(hashAt, hashAt + 32), 1, undefined)
-    this.#slots.markOrphan(orphan)
-    nodes.setValueAt(pos, orphan * 32)
+    for (const nodes of pages) this.#cache.addNodes(nodes)
   }
 
   /**
@@ -350,15 +246,15 @@ export class StateTreeStore implements TreeNodeReader {
    * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
-    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#seed })
+    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#cache.seed })
     nodes.forEach((n, i) => {
       const pos = added.find(n.hash)
       if (pos < 0) added.insert(n.hash, 0, i)
       else added.setValueAt(pos, i)
     })
     this.written.nodes += added.size
-    const freshOf = (hash: Uint8Array): Uint8Array | undefined => {
-      const i = added.get(hash)
+    const freshOf = (src: Uint8Array, at: number): Uint8Array | undefined => {
+      const i = added.get(src, at)
       return i < 0 ? undefined : nodes[i]!.bytes
     }
     const ops: BatchOp[] = []
@@ -368,63 +264,64 @@ export class StateTreeStore implements TreeNodeReader {
     // pieces: a new node, or an unchanged node's whole subtree copied as one range of a cached page.
     const hashes = new Uint8Array(PAGE_MAX_NODES * 32)
     let pieces: (Uint8Array | CopiedRange)[] = []
-    let ends: number[] = []
+    const ends = new Uint8Array(PAGE_MAX_NODES)
     let count = 0
     let size = 0
     const pushHash = (src: Uint8Array, from: number): void => {
       if (count >= PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
-      hashes.set(src.subarray(from, from + 32), count++ * 32)
+      const to = count++ * 32
+      for (let i = 0; i < 32; i++) hashes[to + i] = src[from + i]!
     }
-    const visit = (id: Uint8Array, rel: number, replacedId: Uint8Array | undefined): void => {
-      const fresh = freshOf(id)
+    // A node by its hash at `src[at..at+32)` (no views: a block visits ~60k at 1M keys); the node it replaces likewise.
+    const visit = (src: Uint8Array, at: number, rel: number, repSrc: Uint8Array | undefined, repAt: number): void => {
+      const fresh = freshOf(src, at)
       if (fresh === undefined && rel > 0) {
-        const at = this.#nodes.get(id, 0)
-        const slot = at >>> 5
-        const first = at & 31
+        const v = this.#nodes.get(src, at)
+        const slot = v >>> 5
+        const first = v & 31
         // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
         // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
-        if (at >= 0 && this.#slots.isPreorder(slot) && first > 0) {
+        if (v >= 0 && this.#slots.isPreorder(slot) && first > 0) {
           const last = this.#slots.lastDescendant(slot, first)
           const index = count
           const from = this.#slots.buf(slot)
-          for (let k = first; k <= last; k++) {
-            pushHash(from, this.#slots.hashAt(slot, 0) + k * 32)
-            ends.push(this.#slots.lastDescendant(slot, k) - first + index)
-          }
+          if (count + last - first + 1 > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
+          // The range's hashes and last descendants are contiguous in the cached page: one copy each.
+          hashes.set(from.subarray(this.#slots.hashAt(slot, first), this.#slots.hashAt(slot, last + 1)), count * 32)
+          const endsFrom = this.#slots.endAt(slot, 0)
+          for (let k = first; k <= last; k++) ends[count++] = from[endsFrom + k]! - first + index
           pieces.push({ slot, first, last })
           const start = this.#slots.start(slot, first)
           size += this.#slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
           return
         }
       }
-      const bytes = fresh ?? this.#readAt(id, 0)
-      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(id, 0) })
+      const bytes = fresh ?? this.#cache.readAt(src, at)
+      if (bytes === undefined) throw new StateTreeError('CORRUPT_NODE', 'tree page: a node of a rewritten page is not loaded', { hash: hexAt(src, at) })
       const index = count
-      pushHash(id, 0)
-      ends.push(index)
+      pushHash(src, at)
+      ends[index] = index
       pieces.push(bytes)
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
       // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
-      const replaced = fresh === undefined || replacedId === undefined || equalBytes(replacedId, id) ? undefined : this.#readAt(replacedId, 0)
+      const replaced = fresh === undefined || repSrc === undefined || sameAt(repSrc, repAt, src, at) ? undefined : this.#cache.readAt(repSrc, repAt)
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
-        const replacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h) ? replaced.subarray(h, h + 32) : undefined
+        const hasReplacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h)
         if (isZeroAt(bytes, h)) continue
-        const childId = bytes.subarray(h, h + 32)
-        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(childId, rel + 1, replacedChild)
-        // Copies: the pages these views are in may be dropped before the pending page is encoded, and their slab reused.
-        else if (added.get(childId) >= 0) pending.push({ hash: childId.slice(), replaces: replacedChild?.slice() })
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(bytes, h, rel + 1, hasReplacedChild ? replaced : undefined, h)
+        // Copies: the pages these bytes are in may be dropped before the pending page is encoded, and their slab reused.
+        else if (added.get(bytes, h) >= 0) pending.push({ hash: bytes.slice(h, h + 32), replaces: hasReplacedChild ? replaced.slice(h, h + 32) : undefined })
       }
       ends[index] = count - 1
     }
     for (let page = pending.pop(); page !== undefined; page = pending.pop()) {
       pieces = []
-      ends = []
       count = 0
       size = 0
-      visit(page.hash, 0, page.replaces)
+      visit(page.hash, 0, 0, page.replaces, 0)
       const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
       const cachedSlot = this.#pages.get(page.hash, 0)
       if (cachedSlot >= 0) {
@@ -439,14 +336,14 @@ export class StateTreeStore implements TreeNodeReader {
       const buf = this.#slots.buf(slot)
       buf.set(hashes.subarray(0, 32 * count), this.#slots.hashAt(slot, 0))
       const endsAt = this.#slots.endAt(slot, 0)
-      for (let i = 0; i < count; i++) buf[endsAt + i] = ends[i]!
+      buf.set(ends.subarray(0, count), endsAt)
       const pageAt = this.#slots.pageStart(slot)
       this.#putPage(ops, page.hash, this.#encodePieces(pieces, buf.subarray(pageAt, pageAt + size), slot))
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
-      const moved = this.#register(slot, replacedSlot)
-      if (replacedSlot >= 0) this.#dropSlot(replacedSlot, moved)
+      if (replacedSlot >= 0) this.#cache.replaceSlot(replacedSlot, slot, keptOf(pieces, replacedSlot))
+      else this.#cache.register(slot)
     }
     this.#lastStaged = root.slice()
     return ops
@@ -496,6 +393,20 @@ export class StateTreeStore implements TreeNodeReader {
 
   /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
   trim(): void {
-    while (this.#slots.oldest >= 0 && (this.#nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.#slots.oldest)
+    this.#cache.trim()
   }
+
+  get cachedNodes(): number {
+    return this.#cache.nodes.size
+  }
+
+  get cachedPages(): number {
+    return this.#cache.pages.size
+  }
+
+  /** Bytes the cache holds: its pages and the two indexes. */
+  get cachedBytes(): number {
+    return this.#cache.cachedBytes
+  }
+
 }

@@ -144,8 +144,34 @@ export class TreePageSlots {
     return slot
   }
 
+  /**
+   * `slot` takes over the buffer and page of `from` (a slot taken and filled but not linked), keeping its own number
+   * and place in the recency list; its old buffer is freed and `from` is free again. A rewritten page replaces the
+   * version it supersedes this way, so the index entries of the nodes both hold at the same position stay as they are.
+   */
+  replace(slot: number, from: number): void {
+    this.#release(slot)
+    this.#buf[slot] = this.#buf[from]
+    this.#base[slot] = this.#base[from]!
+    this.#size[slot] = this.#size[from]!
+    this.#length[slot] = this.#length[from]!
+    this.#count[slot] = this.#count[from]!
+    this.#flags[slot] = this.#flags[from]!
+    this.#buf[from] = undefined
+    this.#flags[from] = 0
+    this.#free.push(from)
+  }
+
   /** Frees a slot (unlink it first if it is in the recency list). */
   free(slot: number): void {
+    this.#release(slot)
+    this.#buf[slot] = undefined
+    this.#flags[slot] = 0
+    this.#free.push(slot)
+  }
+
+  /** Returns a slot's buffer (or its piece of a slab) to the free pieces. */
+  #release(slot: number): void {
     const size = this.#size[slot]!
     if (size === 0) this.bytes -= this.#buf[slot]!.length
     else {
@@ -154,9 +180,6 @@ export class TreePageSlots {
       ;(this.#freeBases[cls] ??= []).push(this.#base[slot]!)
       this.bytes -= size
     }
-    this.#buf[slot] = undefined
-    this.#flags[slot] = 0
-    this.#free.push(slot)
   }
 
   /** The buffer holding the slot (a slab shared with other slots): page bytes from `pageStart`, then the hashes (`hashAt`). */

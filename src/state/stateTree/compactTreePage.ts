@@ -54,7 +54,8 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
       out[w + 4] = (valueLength >>> 16) & 0xff
       out[w + 5] = (valueLength >>> 8) & 0xff
       out[w + 6] = valueLength & 0xff
-      out.set(page.subarray(at + 67, end), w + 7)
+      // Byte loops, not set(subarray): a view per leaf and per hash was most of this function's garbage.
+      for (let i = at + 67, o = w + 7; i < end; i++, o++) out[o] = page[i]!
       w += 7 + keyLength + valueLength
       at = end
       return
@@ -70,7 +71,7 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
       else if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) inside |= 1 << side
       else {
         ctag |= side === 0 ? LEFT_OUT : RIGHT_OUT
-        out.set(page.subarray(h, h + 32), w)
+        for (let i = 0; i < 32; i++) out[w + i] = page[h + i]!
         w += 32
       }
     }

@@ -40,4 +40,26 @@ describe('TreePageSlots: slots carved from shared slabs', () => {
     for (const { length } of live.values()) expected += length + 41 > 16 * 1024 ? length + 41 : Math.ceil((length + 41) / 128) * 128
     expect(slots.bytes).toBe(expected)
   })
+
+  it('replace: a slot takes over another slot\'s page under its own number and place in the recency list; its old piece and the other number are free again', () => {
+    const slots = new TreePageSlots()
+    const a = take(slots, 100, 1)
+    const b = take(slots, 100, 2)
+    const c = take(slots, 3000, 3)
+    for (const s of [a, b, c]) slots.link(s)
+    const fresh = take(slots, 20_000, 4)
+    const before = slots.bytes
+    slots.replace(b, fresh)
+    expect(pageOf(slots, b).every((x) => x === 4) && pageOf(slots, b).length === 20_000).toBe(true)
+    expect(slots.bytes).toBe(before - 256)
+    // b kept its place: oldest first a, b, c.
+    expect(slots.oldest).toBe(a)
+    slots.unlink(a)
+    expect(slots.oldest).toBe(b)
+    // The number `fresh` and b's old piece (same size class) are reused by the next take, and the other pages keep their bytes.
+    const next = take(slots, 100, 5)
+    expect(next).toBe(fresh)
+    expect(pageOf(slots, next).every((x) => x === 5)).toBe(true)
+    expect(pageOf(slots, a).every((x) => x === 1) && pageOf(slots, c).every((x) => x === 3) && pageOf(slots, b).every((x) => x === 4)).toBe(true)
+  })
 })
