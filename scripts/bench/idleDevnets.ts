@@ -46,7 +46,7 @@ try {
       writeFileSync(genesisFile, JSON.stringify(g, null, 2))
     }
     mkdirSync(join(work, `d${i}`), { recursive: true })
-    devnets.push(await launchDevnet({ repoRoot: repo, workDir: join(work, `d${i}`), validators: V, hosts: H, attempt: 0, logLevel: 'warn', ...(genesisFile ? { genesisFile } : {}) }))
+    devnets.push(await launchDevnet({ repoRoot: repo, workDir: join(work, `d${i}`), validators: V, hosts: H, attempt: 0, logLevel: 'warn', readyTimeoutMs: 400_000, ...(genesisFile ? { genesisFile } : {}) }))
   }
   const urls = await Promise.all(devnets.map((d) => d.ready))
   const clients = urls.map((u) => createClient({ transport: http(u.validators[0]!) }))
