@@ -361,7 +361,8 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     },
 
     peers() {
-      return started().getPeers().map((p) => p.toString())
+      // From the connections' own PeerIds (strings cached): getPeers() rebuilds each from its string, a base58 decode + encode per peer per call (per block here).
+      return [...new Set(started().getConnections().map((c) => c.remotePeer.toString()))]
     },
 
     async dial(addr) {
