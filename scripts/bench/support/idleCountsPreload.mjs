@@ -60,6 +60,11 @@ if (dir) {
   const netMod = cjs('node:net')
   const w = netMod.Socket.prototype.write
   netMod.Socket.prototype.write = function (...a) { inc('socket write'); inc('socket write bytes', a[0]?.length ?? 0); return w.apply(this, a) }
+  // What reaches libuv: one per _write, one per _writev (several chunks: corked or queued writes).
+  for (const name of ['_write', '_writev']) {
+    const o = netMod.Socket.prototype[name]
+    if (typeof o === 'function') netMod.Socket.prototype[name] = function (...a) { inc('socket ' + name); return o.apply(this, a) }
+  }
   const push = netMod.Socket.prototype.push
   netMod.Socket.prototype.push = function (chunk, ...a) { if (chunk) inc('socket read chunk'); return push.call(this, chunk, ...a) }
   const fsMod = cjs('node:fs')
