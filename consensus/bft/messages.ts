@@ -1,7 +1,7 @@
 import { bytes, bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
 import { PROTOCOL_VERSION } from '../../blocks/protocolVersion.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
-import { compareBytes, hashParts, sign, utf8, verify } from '../../src/crypto/index.ts'
+import { compareBytes, equalBytes, hashParts, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
 
 /**
  * Wire types of the BFT protocol (Tendermint family: propose → prevote → precommit), built with
@@ -152,8 +152,22 @@ export function verifyCached(publicKey: Uint8Array, message: Uint8Array, signatu
 export const voteSigningHash: (body: VoteBody) => Hash = signingHasher(DOMAIN.vote, VoteBody)
 export const proposalSigningHash: (body: ProposalBody) => Hash = signingHasher(DOMAIN.proposal, ProposalBody)
 
+/**
+ * A signature this process just made with the key of `publicKey` is valid: its verdict is
+ * remembered, so our own precommit inside a commit (verifyCommit) is not verified again. Only when
+ * the key really is the named signer's (a caller naming someone else gets no verdict).
+ */
+function rememberOwnSignature(secretKey: Uint8Array, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
+  if (!equalBytes(keyPairFromSecret(secretKey).publicKey, publicKey)) return
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+  verdicts.set(latin1(publicKey) + latin1(message) + latin1(signature), true)
+}
+
 export function signVote(body: VoteBody, secretKey: Uint8Array): SignedVote {
-  return { body, signature: sign(secretKey, voteSigningHash(body)) }
+  const message = voteSigningHash(body)
+  const signature = sign(secretKey, message)
+  rememberOwnSignature(secretKey, body.validator, message, signature)
+  return { body, signature }
 }
 
 export function signProposal(body: ProposalBody, secretKey: Uint8Array): SignedProposal {

@@ -431,8 +431,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /**
    * The one verification path; the write set of a block checked before on this head is reused.
    * `built`: the transition this node ran building the block on the head, in the same queue job
-   * (same state, same context): the block's header, proofs and signatures are checked, not its
-   * transition a second time.
+   * (same state, context and sealing): its structure, fees and proposer are checked; neither its
+   * transition nor the proofs and signature this node just made for it (every other node checks them).
    */
   async #verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
     const head = this.store.head
@@ -455,7 +455,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       validateBlockParent(block.header, head.header, head.hash)
       verifyBlockFees(block.header, block.entries, head.header, this.genesis.params, this.genesis.slotMs)
       verifyBlockProposer(this.priorities(), block.header)
-      this.#verifyProofsOnce(block.header)
+      if (built === undefined) this.#verifyProofsOnce(block.header)
     } catch (e) {
       await signatures.finish().catch(() => undefined)
       throw e

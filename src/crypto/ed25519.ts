@@ -49,10 +49,20 @@ export interface KeyPair {
   publicKey: Uint8Array
 }
 
+/** Public keys derived from secret keys (a validator derives its own at every block it seals). */
+const publicOfSecret = new Map<string, Uint8Array>()
+
 export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
   if (secretKey.length !== SECRET_KEY_BYTES) throw new RangeError('ed25519 secret key must be 32 bytes')
-  const der = createPublicKey(secretKeyObject(secretKey)).export({ format: 'der', type: 'spki' })
-  return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(der.subarray(SPKI_PREFIX.length)) }
+  const id = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength).toString('latin1')
+  let publicKey = publicOfSecret.get(id)
+  if (publicKey === undefined) {
+    const der = createPublicKey(secretKeyObject(secretKey)).export({ format: 'der', type: 'spki' })
+    publicKey = new Uint8Array(der.subarray(SPKI_PREFIX.length))
+    if (publicOfSecret.size >= MAX_CACHE) publicOfSecret.delete(publicOfSecret.keys().next().value as string)
+    publicOfSecret.set(id, publicKey)
+  }
+  return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(publicKey) }
 }
 
 export function generateKeyPair(): KeyPair {

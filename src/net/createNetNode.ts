@@ -14,6 +14,7 @@ import { createLibp2p } from 'libp2p'
 
 import { CodecError } from '../../blocks/errors.ts'
 import { hash } from '../crypto/hash.ts'
+import { coalesceSocketWritesOf } from './coalesceSocketWrites.ts'
 import { deferYamuxWindowUpdates } from './deferYamuxWindowUpdates.ts'
 import { NetError } from './errors.ts'
 import { type NetLogger, silentLogger } from './logger.ts'
@@ -330,6 +331,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
       ps.addEventListener('gossipsub:message', onGossip)
       ps.addEventListener('gossipsub:heartbeat', onHeartbeat)
       created.addEventListener('peer:connect', onConnect)
+      coalesceSocketWritesOf(created)
       created.addEventListener('peer:disconnect', onDisconnect)
       for (const topic of subscriptions.keys()) ps.subscribe(topicName(chainId, topic))
       for (const [protocol, h] of handlers) await registerHandler(created, protocol, h.handler, h.opts)
@@ -359,7 +361,8 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     },
 
     peers() {
-      return started().getPeers().map((p) => p.toString())
+      // From the connections' own PeerIds (strings cached): getPeers() rebuilds each from its string, a base58 decode + encode per peer per call (per block here).
+      return [...new Set(started().getConnections().map((c) => c.remotePeer.toString()))]
     },
 
     async dial(addr) {

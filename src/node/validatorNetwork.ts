@@ -34,7 +34,7 @@ export interface ValidatorNetworkOpts {
   twin?: boolean
   /** Period of the status poll that notices being behind. Default 3 s. */
   syncIntervalMs?: number
-  /** Period of the stall check that pulls each peer's round state (catch-up of lost consensus messages). Default 1 s. */
+  /** Period of the stall check that pulls each peer's round state (catch-up of lost consensus messages). Default two slots, at least 1 s. */
   roundStateIntervalMs?: number
   /** The clock (for slots and sync budgets). */
   now?: () => number
@@ -65,6 +65,16 @@ const STATUS_TURN_POLLS = 4
 const PEER_EXCHANGE_POLLS = 10
 /** Below this many peers a peer exchange asks every peer (the mesh must not hang on one node); above, one in turn. */
 const FEW_PEERS = 8
+
+/**
+ * Default period of the round-state stall check: two slots, at least 1 s. A node waiting for the
+ * next slot makes no consensus progress, so a check shorter than a slot saw every idle slot as a
+ * stall and pulled every peer's round state (at 2 s slots, every other second: a stream to and
+ * from every validator, ~15 % of an idle validator's CPU).
+ */
+export function computeRoundStateIntervalMs(slotMs: number): number {
+  return Math.max(1_000, 2 * slotMs)
+}
 
 /**
  * Whether the round-state timer pulls after `stalledPolls` intervals without consensus progress:
@@ -110,7 +120,7 @@ export class ValidatorNetwork {
     this.#log = modules.log
     this.#now = opts.now ?? Date.now
     this.#syncIntervalMs = opts.syncIntervalMs ?? 3_000
-    this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? 1_000
+    this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? computeRoundStateIntervalMs(this.chain.genesis.slotMs)
     this.#driver = new ConsensusDriver(
       { validatorKey: opts.validatorKey, signGuard: opts.signGuard, now: this.#now, timeouts: opts.timeouts, ...(opts.twin ? { twin: true } : {}) },
       { chain: this.chain, log: this.#log, publish: (topic, data) => this.#publish(topic, data), requestSync: (peer) => this.requestSync(peer), requestCommittedBlock: (peer, height) => { if (!this.#stopped) this.#sync.requestCommittedBlock(peer, height) }, onFinalized: modules.onFinalized, evidence: modules.evidence ?? { add: (e) => this.#trySubmitEvidence(e) } },

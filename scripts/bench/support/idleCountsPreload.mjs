@@ -37,6 +37,42 @@ if (dir) {
     for (const m of rpc.messages ?? []) inc('gs msg sent ' + short(m.topic))
     return send.call(this, id, rpc)
   }
+  // Per-block work outside libp2p: ed25519 signs and verifies (node:crypto), LevelDB calls,
+  // socket writes and reads, file syncs (the sign guard), hashes made.
+  const nodeCrypto = await import('node:crypto')
+  const cjs = (await import('node:module')).createRequire(import.meta.url)
+  const cryptoCjs = cjs('node:crypto')
+  for (const name of ['sign', 'verify']) {
+    const o = cryptoCjs[name]
+    cryptoCjs[name] = function (...a) { inc('crypto ' + name); return o.apply(this, a) }
+  }
+  const oneShot = cryptoCjs.hash
+  if (oneShot) cryptoCjs.hash = function (...a) { inc('crypto hash'); return oneShot.apply(this, a) }
+  const ch = cryptoCjs.createHash
+  cryptoCjs.createHash = function (...a) { inc('crypto createHash ' + a[0]); return ch.apply(this, a) }
+  void nodeCrypto
+  const { ClassicLevel } = await import(nm + '/classic-level/index.js')
+  for (const name of ['batch', 'put', 'get', 'getMany', 'del', 'iterator']) {
+    const o = ClassicLevel.prototype[name]
+    if (typeof o !== 'function') continue
+    ClassicLevel.prototype[name] = function (...a) { inc('level ' + name); if (name === 'batch' && Array.isArray(a[0])) inc('level batch ops', a[0].length); return o.apply(this, a) }
+  }
+  const netMod = cjs('node:net')
+  const w = netMod.Socket.prototype.write
+  netMod.Socket.prototype.write = function (...a) { inc('socket write'); inc('socket write bytes', a[0]?.length ?? 0); return w.apply(this, a) }
+  // What reaches libuv: one per _write, one per _writev (several chunks: corked or queued writes).
+  for (const name of ['_write', '_writev']) {
+    const o = netMod.Socket.prototype[name]
+    if (typeof o === 'function') netMod.Socket.prototype[name] = function (...a) { inc('socket ' + name); return o.apply(this, a) }
+  }
+  const push = netMod.Socket.prototype.push
+  netMod.Socket.prototype.push = function (chunk, ...a) { if (chunk) inc('socket read chunk'); return push.call(this, chunk, ...a) }
+  const fsMod = cjs('node:fs')
+  for (const name of ['fdatasync', 'fsync', 'write', 'writeSync', 'fdatasyncSync']) {
+    const o = fsMod[name]
+    fsMod[name] = function (...a) { inc('fs ' + name); return o.apply(this, a) }
+  }
+  cjs('node:module').syncBuiltinESMExports() // ESM named imports of node:crypto/fs see the patches
   let on = false, t0 = 0
   process.on('SIGUSR2', () => {
     if (!on) { c = {}; t0 = Date.now(); on = true; return }

@@ -10,7 +10,7 @@ import { gossipVerdictOf } from '../../../src/net/errors.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { subscribedTopics } from '../../../src/node/network/gossipHandlers.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
-import { shouldPullRoundState } from '../../../src/node/validatorNetwork.ts'
+import { computeRoundStateIntervalMs, shouldPullRoundState } from '../../../src/node/validatorNetwork.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
@@ -94,5 +94,12 @@ describe('what a node listens to and asks for', () => {
   it('round-state pulls back off while a stall lasts: after 1, 2 and 4 idle intervals, then every 8th', () => {
     const pulls = Array.from({ length: 33 }, (_, i) => i).filter(shouldPullRoundState)
     expect(pulls).toEqual([1, 2, 4, 8, 16, 24, 32])
+  })
+
+  it('the stall check spans two slots (at least 1 s): waiting for the next slot is no stall', () => {
+    expect(computeRoundStateIntervalMs(500)).toBe(1_000)
+    expect(computeRoundStateIntervalMs(250)).toBe(1_000)
+    // A 2 s chain made no progress in every other 1 s interval and pulled every peer's round state.
+    expect(computeRoundStateIntervalMs(2_000)).toBe(4_000)
   })
 })
