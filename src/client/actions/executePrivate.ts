@@ -1,5 +1,5 @@
 import { executionKeysSigningHash } from '../../../blocks/ids.ts'
-import { COMPLETION_STATUS, type ExecutionKeys, type Hash, PROTOCOL_VERSION } from '../../../blocks/schema.ts'
+import { COMPLETION_STATUS, type ExecutionKeys, type Hash } from '../../../blocks/schema.ts'
 import { PrivateExecutionError } from '../../compute/errors.ts'
 import { decryptPrivateOutput, encryptPrivateInput, generateExecutionKey, wrapExecutionKey } from '../../compute/privateExecutionCipher.ts'
 import type { KeyPair } from '../../crypto/ed25519.ts'

@@ -1,8 +1,7 @@
 import { encode, list } from '../../../blocks/codec.ts'
 import { type Receipt, ReceiptGossip } from '../../../blocks/schema.ts'
 import { ReceiptError } from '../../chain/errors.ts'
-import type { NetNode, ValidationResult } from '../../net/index.ts'
-import type { Logger } from '../logger.ts'
+import type { ValidationResult } from '../../net/index.ts'
 import { GossipBatcher, type GossipBatcherOpts, oneBatcherPerNet } from './gossipBatcher.ts'
 
 /** Most receipts one `receipts` gossip message carries; the topic's byte cap (GOSSIP_MAX_BYTES) bounds it too. */

@@ -1,8 +1,6 @@
 import { list } from '../../../blocks/codec.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
-import type { NetNode } from '../../net/index.ts'
 import { computeTxSize } from '../../state/fees.ts'
-import type { Logger } from '../logger.ts'
 import { GossipBatcher, type GossipBatcherOpts, oneBatcherPerNet } from './gossipBatcher.ts'
 
 /** Most txs one `transactions` gossip message carries; the topic's byte cap (GOSSIP_MAX_BYTES) bounds it too. */
