@@ -1,27 +1,18 @@
-import { bytes32, type Codec, decode, encode, list, struct, u32, u128 } from '../../blocks/codec.ts'
+import { decode, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { Block, BlockHeader, GenesisConfig, type Hash, type SignedTx } from '../../blocks/schema.ts'
 import { Commit } from '../../consensus/bft/messages.ts'
 import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
 import type { ValidatorStake } from '../../consensus/validatorSet.ts'
-import { compareBytes, equalBytes, fromHex, toHex, u32be } from '../crypto/index.ts'
+import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { StateTreeError, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
 import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
+import { decodePriorities, encodePriorities, encodeValidatorSet, HeadRef, StoredValidatorSet, TxLocation } from './chainStoreFormats.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
 import { DISK_TABLES, StateTreeStore, StateValueStore } from './stateStore.ts'
-
-export interface TxLocation { blockHash: Hash; height: number; index: number }
-const TxLocation: Codec<TxLocation> = struct('TxLocation', { blockHash: bytes32, height: u32, index: u32 })
-
-interface HeadRef { hash: Hash; height: number }
-const HeadRef: Codec<HeadRef> = struct('HeadRef', { hash: bytes32, height: u32 })
-
-/** A validator set as stored (Bucket.validatorSet), in address order. */
-const StoredValidatorSet: Codec<ValidatorStake[]> = list(struct('StoredValidator', { address: bytes32, stake: u128 }), 1 << 16)
-const encodeValidatorSet = (set: readonly ValidatorStake[]): Uint8Array => encode(StoredValidatorSet, [...set].sort((a, b) => compareBytes(a.address, b.address)).map((v) => ({ address: v.address, stake: v.stake })))
 
 const META_HEAD = new TextEncoder().encode('head')
 const RECENT_BLOCKS = 512
@@ -46,17 +37,6 @@ export interface BlockExtras {
   nextValidators?: readonly ValidatorStake[] | undefined
   /** The state tree nodes the block's root adds (recomputed when absent). */
   treeNodes?: readonly TreeNodeWrite[] | undefined
-}
-
-/** Priorities as stored (a storage format, not a wire type): JSON with decimal bigints. */
-function encodePriorities(p: ProposerPriorityState): Uint8Array {
-  const json = { entries: p.entries.map((e) => ({ address: toHex(e.address), stake: e.stake.toString(), priority: e.priority.toString() })), totalStake: p.totalStake.toString(), proposer: toHex(p.proposer) }
-  return new TextEncoder().encode(JSON.stringify(json))
-}
-
-function decodePriorities(bytes: Uint8Array): ProposerPriorityState {
-  const json = JSON.parse(new TextDecoder().decode(bytes)) as { entries: { address: string; stake: string; priority: string }[]; totalStake: string; proposer: string }
-  return { entries: json.entries.map((e) => ({ address: fromHex(e.address, 32), stake: BigInt(e.stake), priority: BigInt(e.priority) })), totalStake: BigInt(json.totalStake), proposer: fromHex(json.proposer, 32) }
 }
 
 export interface ChainStoreOpts {
