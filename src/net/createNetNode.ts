@@ -5,11 +5,9 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub, type GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { ComponentLogger, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
 import { CodecError } from '../../blocks/errors.ts'
@@ -17,11 +15,11 @@ import { hash } from '../crypto/hash.ts'
 import { coalesceSocketWritesOf } from './coalesceSocketWrites.ts'
 import { deferYamuxWindowUpdates } from './deferYamuxWindowUpdates.ts'
 import { NetError } from './errors.ts'
+import { disabledComponentLogger, meshParams, parseAddr, parsePeer } from './libp2pInputs.ts'
 import { type NetLogger, silentLogger } from './logger.ts'
 import { collect, exchange, type HandleOpts, type RequestHandler, type RequestOpts, serveStream } from './reqresp.ts'
 import { PeerPenalties, peerScoreParams, SCORE_THRESHOLDS } from './scoring.ts'
 import { GOSSIP_MAX_BYTES, GOSSIP_TOPICS, type GossipTopic, isGossipTopic, topicName } from './topics.ts'
-
 
 /**
  * A stream's receive window stops growing here (yamux's default is 16 MiB). A shard hand-off is
@@ -135,36 +133,6 @@ interface GossipSubExtras {
 
 function toResult(r: ValidationResult): TopicValidatorResult {
   return r === 'accept' ? TopicValidatorResult.Accept : r === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
-}
-
-function parseAddr(addr: string): Multiaddr {
-  try {
-    return multiaddr(addr)
-  } catch (cause) {
-    throw new NetError('BAD_ADDRESS', `not a multiaddr: ${addr}`, { addr }, { cause })
-  }
-}
-
-function parsePeer(peer: string): PeerId {
-  try {
-    return peerIdFromString(peer)
-  } catch (cause) {
-    throw new NetError('BAD_ADDRESS', `not a peer id: ${peer}`, { peer }, { cause })
-  }
-}
-
-/**
- * libp2p's component logger when no `DEBUG` namespace is set: its default creates `debug`
- * instances per stream and connection (each checking the terminal for colours) that print
- * nothing; these print nothing for free. With `DEBUG=libp2p:*` the default logger is kept.
- */
-const disabledLog: Logger = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => disabledLog })
-const disabledComponentLogger: ComponentLogger = { forComponent: () => disabledLog }
-
-/** Gossipsub's mesh bounds from D, within its rules (Dout < Dlo, Dout ≤ D/2, Dscore ≤ Dhi). */
-function meshParams(D: number): { D: number; Dlo: number; Dhi: number; Dlazy: number; Dout: number; Dscore: number } {
-  if (!Number.isSafeInteger(D) || D < 2) throw new NetError('BAD_CONFIG', `meshDegree must be an integer ≥ 2, got ${D}`, { field: 'meshDegree' })
-  return { D, Dlo: D - 1, Dhi: 2 * D, Dlazy: D, Dout: Math.max(1, Math.min(D - 2, Math.floor(D / 2))), Dscore: Math.max(1, D - 1) }
 }
 
 export function createNetNode(opts: NetNodeOpts): NetNode {
