@@ -137,14 +137,22 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
 }
 
+function verdictId(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
+  return latin1(publicKey) + latin1(message) + latin1(signature)
+}
+
+function rememberVerdict(id: string, ok: boolean): void {
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+  verdicts.set(id, ok)
+}
+
 /** src/crypto `verify`, memoized on the exact bytes. */
 export function verifyCached(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  const id = latin1(publicKey) + latin1(message) + latin1(signature)
+  const id = verdictId(publicKey, message, signature)
   let ok = verdicts.get(id)
   if (ok === undefined) {
     ok = verify(publicKey, message, signature)
-    if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-    verdicts.set(id, ok)
+    rememberVerdict(id, ok)
   }
   return ok
 }
@@ -158,9 +166,7 @@ export const proposalSigningHash: (body: ProposalBody) => Hash = signingHasher(D
  * the key really is the named signer's (a caller naming someone else gets no verdict).
  */
 function rememberOwnSignature(secretKey: Uint8Array, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
-  if (!equalBytes(keyPairFromSecret(secretKey).publicKey, publicKey)) return
-  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-  verdicts.set(latin1(publicKey) + latin1(message) + latin1(signature), true)
+  if (equalBytes(keyPairFromSecret(secretKey).publicKey, publicKey)) rememberVerdict(verdictId(publicKey, message, signature), true)
 }
 
 export function signVote(body: VoteBody, secretKey: Uint8Array): SignedVote {
