@@ -1,96 +1,48 @@
 import { EventEmitter } from 'node:events'
 
-import { decode, encode } from '../../blocks/codec.ts'
+import { encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
-import { blockHash, txId, txSigningHash } from '../../blocks/ids.ts'
-import { type Address, Block, type BlockEntry, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedHeartbeat, type SignedTx, type StorageAck } from '../../blocks/schema.ts'
-import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
-import { type Commit, type Evidence, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
-import { isQuorum } from '../../consensus/bft/quorum.ts'
+import { blockHash, txId } from '../../blocks/ids.ts'
+import { type Address, Block, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedHeartbeat, type SignedTx } from '../../blocks/schema.ts'
+import { validateBlockParent } from '../../blocks/validateBlock.ts'
+import type { Commit, Evidence } from '../../consensus/bft/messages.ts'
 import { verifyCommit } from '../../consensus/bft/verifyCommit.ts'
 import { createRegistry, type ProofRegistry } from '../../consensus/proofScheme.ts'
-import { computeInitialPriorities, computeNextHeightPriorities, computeRoundProposer, type ProposerPriorityState } from '../../consensus/proposerPriority.ts'
-import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
-import { computeSlot, computeSlotStart } from '../../consensus/slot.ts'
-import { buildPlot, type SpacePlot } from '../../consensus/space.ts'
+import { computeInitialPriorities, computeRoundProposer, type ProposerPriorityState } from '../../consensus/proposerPriority.ts'
+import type { BlockContext } from '../../consensus/sealBlock.ts'
+import { computeSlot } from '../../consensus/slot.ts'
+import { buildPlot } from '../../consensus/space.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { readAccount } from '../state/accounts.ts'
-import { isAuditDue } from '../state/applyAudit.ts'
-import { applyBlock } from '../state/applyBlock.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
-import { readBeaconMix } from '../state/beaconState.ts'
-import { StateError } from '../state/errors.ts'
-import { computeQuotedBaseFee, verifyBlockFees } from '../state/fees.ts'
-import { type Account, Validator } from '../state/records.ts'
+import { computeQuotedBaseFee } from '../state/fees.ts'
+import type { Account } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
-import type { TreeNodeWrite } from '../state/stateTree/index.ts'
-import type { StateWrite } from '../state/stateView.ts'
-import { computeAuditEpoch } from '../state/storage/deriveAuditChallenges.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
+import { BlockJobQueue } from './BlockJobQueue.ts'
+import { BlockVerifier } from './BlockVerifier.ts'
 import { ChainStore } from './chainStore.ts'
+import type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, SlowQueueJob, VerifiedWrites } from './chainTypes.ts'
+import { computeNextValidators } from './computeNextValidators.ts'
+import { computeSelfCommit } from './computeSelfCommit.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
 import { type DroppedTx, Mempool } from './mempool.ts'
-import { type AuditAnswers, type AuditResponder, gatherAuditAnswers } from './produceBlock/buildAuditEntry.ts'
+import type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
 import { HeartbeatPool } from './produceBlock/buildLivenessEntry.ts'
-import { gatherStorageAcks, type StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
-import { chooseEntries } from './produceBlock/chooseEntries.ts'
-import { buildBlock, type BuiltBlock, computeBlockTimestamp, computeProposalContext } from './produceBlock/produceBlock.ts'
+import { buildOnHead, type BuildOnHeadModules } from './produceBlock/buildOnHead.ts'
+import type { StorageAckResponder } from './produceBlock/buildStorageAckEntry.ts'
+import { computeProposalContext } from './produceBlock/produceBlock.ts'
 import { ProposerBeacon } from './produceBlock/ProposerBeacon.ts'
+import { ProposalInputs } from './ProposalInputs.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
 
+export type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
-
-/** What a proposal gathered before taking the lock, bound to the head it was gathered on. */
-export interface PreparedProposal { headHash: Hash; auditAnswers: AuditAnswers | undefined; storageAcks?: StorageAck[] }
-
-export interface ChainOpts {
-  dataDir: string
-  genesis: GenesisConfig
-  /** The validator key this node proposes with, if it is a validator. */
-  validatorKey?: KeyPair
-  signatureWorkers?: number
-  maxTxsPerBlock?: number
-  mempoolSize?: number
-  /** State tree nodes kept in memory (src/chain/stateStore.ts DEFAULT_TREE_CACHE_NODES). */
-  treeCacheNodes?: number
-  /** Account values kept in memory (src/chain/stateStore.ts DEFAULT_VALUE_CACHE_ENTRIES). */
-  valueCacheEntries?: number
-}
-
-/** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
-interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[] }
-
-/** A block built or checked against the head and not committed yet (a BFT proposal). */
-export interface CheckedBlock {
-  block: Block
-  hash: Hash
-  bytes: Uint8Array
-}
-
-export interface ImportedBlock {
-  block: Block
-  hash: Hash
-  /** The precommits that made the block final (BFT), when it was committed through them. */
-  commit?: Commit
-  /** The block's encoding, when the importer was given it (a block from the network): never encoded again to pass it on. */
-  bytes?: Uint8Array
-  /** Wall time the import took (verification to commit), for metrics. */
-  seconds?: number
-}
-
-/** The block jobs of the chain's queue. */
-export type QueueJob = 'import' | 'check' | 'commit' | 'build' | 'produce'
-
-/** A queue job that took long: time waiting behind others, time running, the head height when it ended. */
-export interface SlowQueueJob { job: QueueJob; waitedMs: number; ranMs: number; height: number }
-
-/** A job of the chain's queue that waited and ran this long together is reported. */
-const SLOW_QUEUE_JOB_MS = 200
 
 /** What the mempool needs from a block it prunes against: its height, kind and included tx ids. */
 function computePruneInfo(block: Block): { height: number; kind: string; included: Set<string> } {
@@ -101,7 +53,7 @@ function computePruneInfo(block: Block): { height: number; kind: string; include
 
 /**
  * The chain of one node: store, mempool, proof registry. Every block, including the ones this
- * node proposes, goes through one verification path (`#verified`): structure → parent →
+ * node proposes, goes through one verification path (`BlockVerifier`): structure → parent →
  * consensus proofs → signatures (all cores) → state transition → state root. On a network a
  * block is checked when proposed (`checkBlock`) and applied only with its commit
  * (`commitBlock`: >2/3 precommits); `importBlock`/`produceBlock` apply without one (a single
@@ -118,23 +70,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly heartbeats = new HeartbeatPool()
   /** The router's view of the hosts as of the head; updated from each block's writes. */
   readonly hostIndex: HostIndex
-  #auditResponder: AuditResponder | undefined
-  /** Audit answers being gathered ahead of this node's turn, for one (head, audit epoch). */
-  #auditAnswers: { key: string; answers: Promise<AuditAnswers | undefined> } | undefined
-  #storageAckResponder: StorageAckResponder | undefined
-  /** Storage acks asked of the hosts in the background: the latest answers, and the request under way. */
-  #storageAcks: { latest: StorageAck[]; asking: Promise<void> | undefined } = { latest: [], asking: undefined }
+  readonly #inputs: ProposalInputs
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
-  readonly #beacon: ProposerBeacon | undefined
-  readonly #plot: SpacePlot | undefined
-  readonly #maxTxs: number
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #builder: BuildOnHeadModules
+  readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
+  readonly #blocks: BlockVerifier
   #validatorCache: { head: string; set: ValidatorStake[] } | undefined
-  /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
-  #checked = new Map<string, { head: string } & VerifiedWrites>()
+
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
-  signaturesCheckedAtImport = 0
+  get signaturesCheckedAtImport(): number {
+    return this.#blocks.signaturesCheckedAtImport
+  }
 
   private constructor(store: ChainStore, opts: ChainOpts) {
     super()
@@ -149,13 +96,22 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
-    this.#beacon = opts.validatorKey === undefined ? undefined : new ProposerBeacon(opts.validatorKey)
-    this.#maxTxs = opts.maxTxsPerBlock ?? 2_000
+    this.#inputs = new ProposalInputs({ store, genesis: opts.genesis, hostIndex: this.hostIndex, key: opts.validatorKey, onError: (err) => this.emit('buildError', err) })
     // The router's index follows every state change.
     store.onStateChange = (writes) => this.#updateHostIndex(writes)
-    this.#plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
+    const plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)
       : undefined
+    this.#blocks = new BlockVerifier({ store, genesis: opts.genesis, mempool: this.mempool, receipts: this.receipts, hostIndex: this.hostIndex, signatures: this.#verifier, priorities: () => this.priorities(), blockContext: () => this.#blockContext() })
+    this.#builder = {
+      store, genesis: opts.genesis, mempool: this.mempool, receipts: this.receipts, evidence: this.evidence, heartbeats: this.heartbeats, hostIndex: this.hostIndex,
+      beacon: opts.validatorKey === undefined ? undefined : new ProposerBeacon(opts.validatorKey), plot, maxTxs: opts.maxTxsPerBlock ?? 2_000,
+      blockContext: () => this.#blockContext(),
+      submitTx: (tx) => this.submitTx(tx),
+      nextNonce: (address) => this.nextNonce(address),
+      nextBaseFee: () => this.nextBaseFee(),
+      onBuildError: (err) => this.emit('buildError', err),
+    }
   }
 
   static async open(opts: ChainOpts): Promise<Chain> {
@@ -210,27 +166,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return computeRoundProposer(this.priorities(), round)
   }
 
-  /** The priorities of the next height after a block with `writes` (validator set changes applied). */
-  /** The validator set after a block's writes (the next height's) and its proposer priorities. */
-  #nextValidators(writes: readonly StateWrite[]): { nextValidators: ValidatorStake[]; priorities: ProposerPriorityState } {
-    const byAddress = new Map(this.validators().map((v) => [toHex(v.address), v]))
-    for (const w of writes) {
-      if (w.key[0] !== TABLES.validator.prefix[0]) continue
-      const address = w.key.subarray(1)
-      if (w.value === undefined) byAddress.delete(toHex(address))
-      else byAddress.set(toHex(address), { address, stake: decode(Validator, w.value).stake })
-    }
-    const nextValidators = [...byAddress.values()]
-    return { nextValidators, priorities: computeNextHeightPriorities(this.priorities(), nextValidators) }
-  }
-
   /** How the proposer gathers audit answers (the node asks hosts over the network). */
   setStorageAckResponder(responder: StorageAckResponder): void {
-    this.#storageAckResponder = responder
+    this.#inputs.setStorageAckResponder(responder)
   }
 
   setAuditResponder(responder: AuditResponder): void {
-    this.#auditResponder = responder
+    this.#inputs.setAuditResponder(responder)
   }
 
   /** Admits a host's receipt (with its write set) for a later completion block, or throws ReceiptError. `signedHere`: see ReceiptPool.add. */
@@ -328,7 +270,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** `bytes`, when the block arrived encoded, is stored as is (it was checked canonical by decode). */
   importBlock(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized('import', () => this.#import(block, bytes))
+    return this.#jobs.run('import', () => this.#import(block, bytes))
   }
 
   /**
@@ -336,10 +278,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    */
   checkBlock(block: Block, currentRound?: number): Promise<void> {
-    return this.#serialized('check', async () => {
+    return this.#jobs.run('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
-      await this.#verified(block, blockHash(block.header))
+      await this.#blocks.verified(block, blockHash(block.header))
     })
   }
 
@@ -349,7 +291,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * final in the same atomic write.
    */
   commitBlock(block: Block, commit: Commit, bytes?: Uint8Array): Promise<ImportedBlock> {
-    return this.#serialized('commit', async () => {
+    return this.#jobs.run('commit', async () => {
       const hash = blockHash(block.header)
       const head = this.store.head
       // Position first: a block that is no longer (or not yet) next is no fault of its commit.
@@ -359,7 +301,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
       verifyBlockProposer(this.priorities(), block.header)
-      const verified = await this.#verified(block, hash)
+      const verified = await this.#blocks.verified(block, hash)
       return this.#apply(block, hash, verified, { bytes, commit })
     })
   }
@@ -374,17 +316,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const head = this.store.head
     validateBlockParent(header, head.header, head.hash)
     verifyBlockProposer(this.priorities(), header)
-    this.#verifyProofsOnce(header)
-  }
-
-  /** Headers whose consensus proofs passed against the current head (gossip checks a proposal's header, import checks it again). */
-  readonly #proofsPassed = new Set<string>()
-  #verifyProofsOnce(header: Block['header']): void {
-    const key = `${toHex(this.store.head.hash)}:${toHex(blockHash(header))}`
-    if (this.#proofsPassed.has(key)) return
-    verifyProofs(this.#blockContext(), header)
-    if (this.#proofsPassed.size >= 64) this.#proofsPassed.clear()
-    this.#proofsPassed.add(key)
+    this.#blocks.verifyProofsOnce(header)
   }
 
   /**
@@ -407,16 +339,16 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   buildProposal(nowMs: number, prepared?: PreparedProposal, round = 0, opts: { onlyWithEntries?: boolean } = {}): Promise<CheckedBlock | undefined> {
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
-    return this.#serialized('build', async () => {
+    return this.#jobs.run('build', async () => {
       const head = this.store.head
       const slot = this.currentSlot(nowMs)
       if (BigInt(nowMs) <= head.header.timestamp && head.header.height > 0) return undefined
       const answers = prepared !== undefined && equalBytes(head.hash, prepared.headHash) ? prepared : undefined
-      const built = await this.#build(slot, nowMs, key, answers, round, opts.onlyWithEntries === true)
+      const built = await buildOnHead(this.#builder, { slot, nowMs, key, prepared: answers, round, onlyWithEntries: opts.onlyWithEntries === true })
       if (built === undefined) return undefined
       const { block } = built
       const hash = blockHash(block.header)
-      await this.#verified(block, hash, built.applied)
+      await this.#blocks.verified(block, hash, built.applied)
       return { block, hash, bytes: encode(Block, block) }
     })
   }
@@ -424,76 +356,14 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async #import(block: Block, bytes?: Uint8Array): Promise<ImportedBlock> {
     const started = performance.now()
     const hash = blockHash(block.header)
-    const verified = await this.#verified(block, hash)
+    const verified = await this.#blocks.verified(block, hash)
     return this.#apply(block, hash, verified, { bytes }, started)
-  }
-
-  /**
-   * The one verification path; the write set of a block checked before on this head is reused.
-   * `built`: the transition this node ran building the block on the head, in the same queue job
-   * (same state, context and sealing): its structure, fees and proposer are checked; neither its
-   * transition nor the proofs and signature this node just made for it (every other node checks them).
-   */
-  async #verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
-    const head = this.store.head
-    const cached = this.#checked.get(toHex(hash))
-    if (cached !== undefined && cached.head === toHex(head.hash)) return cached
-    // Every stored block is at or below the head, so a child of the head is never one: the store
-    // is read (a database get per checked block) only for a block that does not extend the head.
-    if (!equalBytes(block.header.prevHash, head.hash)) {
-      if (equalBytes(hash, head.hash) || (await this.store.getBlockBytes(hash)) !== undefined) {
-        throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
-      }
-      throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
-    }
-    // Signature checks start first, on the workers, and run while this thread checks structure,
-    // proofs and the transition; this thread then takes its own share. Nothing is written
-    // before every check has passed.
-    const signatures = this.#startSignatureCheck(block.entries)
-    try {
-      validateBlockStructure(block, this.genesis.chainId)
-      validateBlockParent(block.header, head.header, head.hash)
-      verifyBlockFees(block.header, block.entries, head.header, this.genesis.params, this.genesis.slotMs)
-      verifyBlockProposer(this.priorities(), block.header)
-      if (built === undefined) this.#verifyProofsOnce(block.header)
-    } catch (e) {
-      await signatures.finish().catch(() => undefined)
-      throw e
-    }
-    if (built !== undefined) {
-      await signatures.finish()
-      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes })
-    }
-    // The values and tree paths of the keys the block names are loaded first; what the
-    // transition still misses is loaded and the pure run repeated (withLoaded).
-    const loading = this.store.load(computeTouchedKeys(block.entries, block.header.proposer))
-    // This thread's signature checks run while those reads are under way on libuv's threads.
-    const checked = signatures.finish()
-    checked.catch(() => undefined)
-    const result = await loading
-      .then(() => this.store.withLoaded(() => applyBlock(this.store.state, block, head.header.stateRoot, this.#applyContext(block, true))))
-      .catch(async (e: unknown) => {
-        await checked.catch(() => undefined)
-        throw e
-      })
-    await checked
-    if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
-      throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
-    }
-    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes })
-  }
-
-  /** Keeps a checked block's writes for its commit on this head. */
-  #remember(hash: Hash, head: Hash, verified: VerifiedWrites): VerifiedWrites {
-    if (this.#checked.size >= 64) this.#checked.clear()
-    this.#checked.set(toHex(hash), { head: toHex(head), ...verified })
-    return verified
   }
 
   async #apply(block: Block, hash: Hash, verified: VerifiedWrites, extras: { bytes?: Uint8Array | undefined; commit?: Commit }, started = performance.now()): Promise<ImportedBlock> {
     const { writes, treeNodes } = verified
-    await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...this.#nextValidators(writes) })
-    this.#checked.clear()
+    await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...computeNextValidators(this.validators(), this.priorities(), writes) })
+    this.#blocks.forgetChecked()
     // Every pending sender's account is re-checked: loaded first (nothing evicts before the next commit).
     const senders = this.mempool.senders().map((address) => TABLES.account.key(address))
     await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
@@ -514,47 +384,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     }
   }
 
-  #applyContext(block: Pick<Block, 'header'>, signaturesChecked: boolean): ApplyContext {
-    return {
-      hostIndex: this.hostIndex,
-      genesis: this.genesis,
-      height: block.header.height,
-      slot: block.header.slot,
-      proposer: block.header.proposer,
-      prevHash: block.header.prevHash,
-      // The head is the block's parent here (both callers checked prevHash).
-      beaconMix: readBeaconMix(this.store.state),
-      baseFee: block.header.baseFee,
-      signaturesChecked,
-      receiptChecked: (receipt) => this.receipts.hasChecked(receipt),
-    }
-  }
-
-  /** Starts checking every tx signature of a block across all cores; `finish` throws naming the first bad one. */
-  #startSignatureCheck(entries: readonly BlockEntry[]): { finish(): Promise<void> } {
-    // A tx this node's mempool admitted, or whose signature it verified before (admission that
-    // failed on state, an earlier proposal), was checked then; its id covers body and signature,
-    // so the same bytes need no second check (one verify per tx per node).
-    const unchecked: { tx: SignedTx; index: number; id: string }[] = []
-    let index = 0
-    for (const e of entries) {
-      if (!('tx' in e)) continue
-      const id = toHex(txId(e.tx))
-      if (!this.mempool.hasHex(id) && !this.mempool.isSignatureVerified(id)) unchecked.push({ tx: e.tx, index, id })
-      index++
-    }
-    this.signaturesCheckedAtImport += unchecked.length
-    const job = this.#verifier.start(unchecked.map(({ tx }) => ({ publicKey: tx.body.from, message: txSigningHash(tx.body), signature: tx.signature })))
-    return {
-      finish: async () => {
-        const ok = await job.finish()
-        const bad = unchecked[ok.indexOf(false)]
-        if (bad !== undefined) throw new StateError('BAD_SIGNATURE', `tx ${bad.index} of the block has a bad signature`, { index: bad.index, from: toHex(bad.tx.body.from) })
-        for (const { id } of unchecked) this.mempool.rememberSignatureVerified(id)
-      },
-    }
-  }
-
   /**
    * Proposes a block for `slot` if this node's key is the slot's proposer, and imports it like any
    * other block; undefined when it is not this node's slot. What waits on the network (the hosts'
@@ -566,172 +395,41 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const key = this.#key
     if (key === undefined) throw new XscError('NOT_A_VALIDATOR', 'this node has no validator key')
     const ready = prepared ?? (await this.prepareProposal(slot, { waitForStorageAcks: true }))
-    return this.#serialized('produce', async () => {
+    return this.#jobs.run('produce', async () => {
       const head = this.store.head
       if (ready.auditAnswers !== undefined && !equalBytes(head.hash, ready.headHash)) return undefined
       if (slot <= head.header.slot && head.header.height > 0) return undefined
       if (!equalBytes(this.proposerOf(), key.publicKey)) return undefined
-      const { block, applied } = (await this.#build(slot, nowMs, key, ready, 0, false))!
+      const { block, applied } = (await buildOnHead(this.#builder, { slot, nowMs, key, prepared: ready, round: 0, onlyWithEntries: false }))!
       const started = performance.now()
       const hash = blockHash(block.header)
-      const verified = await this.#verified(block, hash, applied)
-      return this.#apply(block, hash, verified, { commit: this.#selfCommit(block, hash, key) }, started)
+      const verified = await this.#blocks.verified(block, hash, applied)
+      return this.#apply(block, hash, verified, { commit: computeSelfCommit(this.validatorSet(), this.genesis.chainId, block, hash, key) }, started)
     })
   }
 
-  /**
-   * Without a network: when this key alone holds more than 2/3 of the stake its own precommit
-   * is a commit, so the block is final at once and stored with it (range sync and clients need
-   * it). Otherwise the block is applied without a commit (tests of one process).
-   */
-  #selfCommit(block: Block, hash: Hash, key: KeyPair): Commit | undefined {
-    const set = this.validatorSet()
-    const stake = set.byAddress.get(toHex(key.publicKey)) ?? 0n
-    if (!isQuorum(stake, set.totalStake)) return undefined
-    const body = { chainId: this.genesis.chainId, step: VOTE_STEP.precommit, height: block.header.height, round: 0, blockId: hash, validator: key.publicKey }
-    return { chainId: body.chainId, height: body.height, round: 0, blockId: hash, signatures: [{ validator: key.publicKey, signature: signVote(body, key.secretKey).signature }] }
+  /** What a proposal for `slot` on the current head needs from the network (ProposalInputs.prepare), gathered without any lock. */
+  prepareProposal(slot: number, opts: { waitForStorageAcks?: boolean } = {}): Promise<PreparedProposal> {
+    return this.#inputs.prepare(slot, opts)
   }
 
-  /**
-   * Chooses the entries and seals a block for `slot` on the head (timestamp within the proof
-   * schemes' drift of the slot start); undefined when `onlyWithEntries` and nothing but heartbeats was chosen.
-   */
-  async #build(slot: number, nowMs: number, key: KeyPair, prepared: PreparedProposal | undefined, round: number, onlyWithEntries: boolean): Promise<BuiltBlock | undefined> {
-    const head = this.store.head
-    const state = this.store.state
-    const slotStart = Number(computeSlotStart(this.genesis.genesisTime, this.genesis.slotMs, slot))
-    const timestampMs = Math.min(Math.max(nowMs, slotStart), slotStart + this.genesis.consensus.driftMs)
-    // Receipts come from the pool, which verified each on admission: not verified again while choosing and sealing.
-    const ctx: ApplyContext = { ...computeProposalContext(this.genesis, head, state, slot, computeBlockTimestamp(this.genesis, slot, timestampMs), key.publicKey, this.hostIndex), receiptChecked: (receipt) => this.receipts.hasChecked(receipt) }
-    await this.#commitBeaconIfNeeded(key)
-    // The accounts the pool's txs name are loaded, so choosing rarely misses; a run that misses
-    // anyway (a completion's client, say) is repeated, and only its final run's drops count.
-    await this.store.values.load(computeTouchedKeys(this.mempool.pending().map((tx) => ({ type: 'tx', tx })), key.publicKey))
-    let drops: Parameters<Mempool['drop']>[] = []
-    const mempool = { select: this.mempool.select.bind(this.mempool), isPendingDeploy: this.mempool.isPendingDeploy.bind(this.mempool), drop: (...args: Parameters<Mempool['drop']>) => void drops.push(args) }
-    // The entries are tried on the block's own transition (reveal included): sealing only finishes it.
-    const beaconReveal = (this.#beacon ?? new ProposerBeacon(key)).nextReveal(state, this.genesis.params.beaconChainLength)
-    const chosen = await this.store.withLoaded(() => {
-      drops = []
-      return chooseEntries({ state, ctx, mempool, receipts: this.receipts, evidence: this.evidence, maxTxs: this.#maxTxs, auditAnswers: prepared?.auditAnswers, storageAcks: prepared?.storageAcks, heartbeats: this.heartbeats, beaconReveal })
-    })
-    for (const args of drops) this.mempool.drop(...args)
-    if (onlyWithEntries && chosen.entries.every((e) => e.type === 'liveness')) return undefined
-    const seal = { ...this.#blockContext(), secretKey: key.secretKey, ...(this.#plot ? { plot: this.#plot } : {}) }
-    await this.store.load(computeTouchedKeys(chosen.entries, key.publicKey))
-    let buildErrors: unknown[] = []
-    const built = await this.store.withLoaded(() => {
-      buildErrors = []
-      return buildBlock({ genesis: this.genesis, head, state, ctx, nowMs: timestampMs, chosen, seal, round, beaconReveal, onBuildError: (err) => void buildErrors.push(err) })
-    })
-    for (const err of buildErrors) this.emit('buildError', err)
-    return built
-  }
-
-  /** A validator without a live beacon chain commits to a new one in its own next block (ProposerBeacon.commitmentTx). */
-  async #commitBeaconIfNeeded(key: KeyPair): Promise<void> {
-    const beacon = this.#beacon ?? new ProposerBeacon(key)
-    const state = this.store.state
-    const tx = beacon.commitmentTx(state, this.genesis, {
-      nonce: await this.nextNonce(key.publicKey),
-      feePerByte: 2n * this.nextBaseFee() + this.genesis.params.minFeePerByte,
-      isPending: (id) => this.mempool.has(id),
-    })
-    if (tx === undefined) return
-    try {
-      await this.submitTx(tx)
-    } catch (err) {
-      // Already pending (a round that did not commit), or unaffordable: the block goes on without it.
-      this.emit('buildError', err)
-    }
-  }
-
-  /**
-   * What a proposal for `slot` on the current head needs from the network, gathered without any
-   * lock: the hosts' answers when the block is due to carry an audit (and this node proposes it).
-   */
-  async prepareProposal(slot: number, opts: { waitForStorageAcks?: boolean } = {}): Promise<PreparedProposal> {
-    const head = this.store.head
-    if (this.#key === undefined) return { headHash: head.hash, auditAnswers: undefined }
-    const auditAnswers = await this.#gatherAuditAnswers(slot)
-    // Acks ride only when no audit takes the block; the entry keeps those that still apply. The
-    // hosts are asked in the background and a proposal takes the latest answers without waiting:
-    // asked in the proposal's path, the round trip to every host of a waiting placement delayed
-    // every block while a placement waited (0.3-1.9 s each under load).
-    // Without a network (produceBlock: one node, tests) the answers are awaited.
-    this.prefetchStorageAcks()
-    if (opts.waitForStorageAcks === true) await this.#storageAcks.asking
-    const storageAcks = auditAnswers === undefined && this.#storageAckResponder ? this.#storageAcks.latest : undefined
-    return { headHash: head.hash, auditAnswers, storageAcks }
-  }
-
-  /**
-   * Starts gathering the hosts' audit answers a block at `slot` on the current head will need, so
-   * that whichever validator proposes (this one in any round) has them at once. The challenges
-   * depend only on the head's state and the audit epoch, so answers gathered early are the ones
-   * the block needs; gathering them only when this node's turn came made an audit block miss its
-   * propose timeout behind busy hosts, and the next round's proposer gathered again.
-   */
+  /** Starts gathering the audit answers a block at `slot` on the head will need (ProposalInputs.prefetchAuditAnswers). */
   prefetchAuditAnswers(slot: number): void {
-    try {
-      void this.#gatherAuditAnswers(slot)
-    } catch (err) {
-      this.emit('buildError', err) // early work only: the proposer gathers again on its turn
-    }
+    this.#inputs.prefetchAuditAnswers(slot)
   }
 
   /** Whether a block at `slot` on the head is due to carry an audit (a new audit epoch, something stored). */
   isAuditDue(slot: number): boolean {
-    return isAuditDue(this.store.state, slot, this.genesis.params.auditEpochSlots)
+    return this.#inputs.isAuditDue(slot)
   }
 
-  /** Asks the hosts of waiting placements for their acks, unless a request is under way; the answers wait for the next proposal. */
+  /** Asks the hosts of waiting placements for their acks in the background (ProposalInputs.prefetchStorageAcks). */
   prefetchStorageAcks(): void {
-    const responder = this.#storageAckResponder
-    if (responder === undefined || this.#key === undefined || this.#storageAcks.asking !== undefined) return
-    const acks = this.#storageAcks
-    acks.asking = gatherStorageAcks(this.store.state, responder)
-      .then((answers) => { acks.latest = answers }, (err: unknown) => { this.emit('buildError', err) })
-      .finally(() => { acks.asking = undefined })
-  }
-
-  #gatherAuditAnswers(slot: number): Promise<AuditAnswers | undefined> {
-    const responder = this.#auditResponder
-    if (responder === undefined || this.#key === undefined) return Promise.resolve(undefined)
-    const head = this.store.head
-    const key = `${toHex(head.hash)}/${computeAuditEpoch(slot, this.genesis.params.auditEpochSlots)}`
-    if (this.#auditAnswers?.key !== key) {
-      const ctx = computeProposalContext(this.genesis, head, this.store.state, slot, head.header.timestamp + BigInt(this.genesis.slotMs), this.#key.publicKey, this.hostIndex)
-      const answers = gatherAuditAnswers(this.store.state, ctx, responder)
-      answers.catch(() => undefined) // handled: whoever awaits it sees the failure
-      this.#auditAnswers = { key, answers }
-    }
-    return this.#auditAnswers.answers
-  }
-
-  /**
-   * Block jobs (import, check, commit, build) run one at a time. A job that waited or ran longer
-   * than SLOW_QUEUE_JOB_MS is reported ('slowJob'): what stalls a round under load shows in the log.
-   */
-  #serialized<T>(job: QueueJob, f: () => Promise<T>): Promise<T> {
-    const queued = performance.now()
-    let started = queued
-    const timed = async (): Promise<T> => {
-      started = performance.now()
-      try {
-        return await f()
-      } finally {
-        const ended = performance.now()
-        if (ended - queued >= SLOW_QUEUE_JOB_MS) this.emit('slowJob', { job, waitedMs: Math.round(started - queued), ranMs: Math.round(ended - started), height: this.store.head.height })
-      }
-    }
-    const run = this.#queue.then(timed, timed)
-    this.#queue = run.catch(() => undefined)
-    return run
+    this.#inputs.prefetchStorageAcks()
   }
 
   async close(): Promise<void> {
-    await this.#queue
+    await this.#jobs.drain()
     await this.#verifier.close()
     await this.store.close()
   }

@@ -1,0 +1,149 @@
+import { BlockError } from '../../blocks/errors.ts'
+import { blockHash } from '../../blocks/ids.ts'
+import type { Block, GenesisConfig, Hash } from '../../blocks/schema.ts'
+import { validateBlockParent, validateBlockStructure } from '../../blocks/validateBlock.ts'
+import type { ProposerPriorityState } from '../../consensus/proposerPriority.ts'
+import { type BlockContext, verifyProofs } from '../../consensus/sealBlock.ts'
+import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
+import { equalBytes, toHex } from '../crypto/index.ts'
+import type { HostIndex } from '../router/index.ts'
+import { applyBlock } from '../state/applyBlock.ts'
+import type { ApplyContext } from '../state/applyContext.ts'
+import { readBeaconMix } from '../state/beaconState.ts'
+import { verifyBlockFees } from '../state/fees.ts'
+import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
+import type { ChainStore } from './chainStore.ts'
+import type { VerifiedWrites } from './chainTypes.ts'
+import type { Mempool } from './mempool.ts'
+import type { ReceiptPool } from './receiptPool.ts'
+import type { SignatureVerifier } from './signatureVerifier.ts'
+import { startTxSignatureCheck } from './startTxSignatureCheck.ts'
+
+/** What the verification path reads: the chain's store, pools and head-derived consensus state. */
+export interface BlockVerifierModules {
+  store: ChainStore
+  genesis: GenesisConfig
+  mempool: Mempool
+  receipts: ReceiptPool
+  hostIndex: HostIndex
+  signatures: SignatureVerifier
+  /** Proposer priorities of height head+1. */
+  priorities(): ProposerPriorityState
+  /** The proof schemes' context on the head. */
+  blockContext(): BlockContext
+}
+
+/**
+ * The chain's one verification path: structure → parent → fees → proposer → consensus proofs →
+ * signatures (all cores) → state transition → state root. What a block's check yields (its write
+ * set and tree nodes) is kept for its commit on the same head; proofs that passed for a header
+ * (gossip checks a proposal's header, import checks it again) are not checked twice.
+ */
+export class BlockVerifier {
+  readonly #m: BlockVerifierModules
+  /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
+  readonly #checked = new Map<string, { head: string } & VerifiedWrites>()
+  /** Headers whose consensus proofs passed against the current head. */
+  readonly #proofsPassed = new Set<string>()
+  /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
+  signaturesCheckedAtImport = 0
+
+  constructor(modules: BlockVerifierModules) {
+    this.#m = modules
+  }
+
+  verifyProofsOnce(header: Block['header']): void {
+    const key = `${toHex(this.#m.store.head.hash)}:${toHex(blockHash(header))}`
+    if (this.#proofsPassed.has(key)) return
+    verifyProofs(this.#m.blockContext(), header)
+    if (this.#proofsPassed.size >= 64) this.#proofsPassed.clear()
+    this.#proofsPassed.add(key)
+  }
+
+  /** The head moved: no write set checked on the old head applies. */
+  forgetChecked(): void {
+    this.#checked.clear()
+  }
+
+  /**
+   * Verifies `block` against the head; the write set of a block checked before on this head is
+   * reused. `built`: the transition this node ran building the block on the head, in the same
+   * queue job (same state, context and sealing): its structure, fees and proposer are checked;
+   * neither its transition nor the proofs and signature this node just made for it (every other
+   * node checks them).
+   */
+  async verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
+    const { store, genesis } = this.#m
+    const head = store.head
+    const cached = this.#checked.get(toHex(hash))
+    if (cached !== undefined && cached.head === toHex(head.hash)) return cached
+    // Every stored block is at or below the head, so a child of the head is never one: the store
+    // is read (a database get per checked block) only for a block that does not extend the head.
+    if (!equalBytes(block.header.prevHash, head.hash)) {
+      if (equalBytes(hash, head.hash) || (await store.getBlockBytes(hash)) !== undefined) {
+        throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
+      }
+      throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
+    }
+    // Signature checks start first, on the workers, and run while this thread checks structure,
+    // proofs and the transition; this thread then takes its own share. Nothing is written
+    // before every check has passed.
+    const signatures = startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
+    this.signaturesCheckedAtImport += signatures.checked
+    try {
+      validateBlockStructure(block, genesis.chainId)
+      validateBlockParent(block.header, head.header, head.hash)
+      verifyBlockFees(block.header, block.entries, head.header, genesis.params, genesis.slotMs)
+      verifyBlockProposer(this.#m.priorities(), block.header)
+      if (built === undefined) this.verifyProofsOnce(block.header)
+    } catch (e) {
+      await signatures.finish().catch(() => undefined)
+      throw e
+    }
+    if (built !== undefined) {
+      await signatures.finish()
+      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes })
+    }
+    // The values and tree paths of the keys the block names are loaded first; what the
+    // transition still misses is loaded and the pure run repeated (withLoaded).
+    const loading = store.load(computeTouchedKeys(block.entries, block.header.proposer))
+    // This thread's signature checks run while those reads are under way on libuv's threads.
+    const checked = signatures.finish()
+    checked.catch(() => undefined)
+    const result = await loading
+      .then(() => store.withLoaded(() => applyBlock(store.state, block, head.header.stateRoot, this.#applyContext(block))))
+      .catch(async (e: unknown) => {
+        await checked.catch(() => undefined)
+        throw e
+      })
+    await checked
+    if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
+      throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
+    }
+    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes })
+  }
+
+  /** Keeps a checked block's writes for its commit on this head. */
+  #remember(hash: Hash, head: Hash, verified: VerifiedWrites): VerifiedWrites {
+    if (this.#checked.size >= 64) this.#checked.clear()
+    this.#checked.set(toHex(hash), { head: toHex(head), ...verified })
+    return verified
+  }
+
+  /** The context a block on the head is applied in; its tx signatures were checked (startTxSignatureCheck). */
+  #applyContext(block: Pick<Block, 'header'>): ApplyContext {
+    return {
+      hostIndex: this.#m.hostIndex,
+      genesis: this.#m.genesis,
+      height: block.header.height,
+      slot: block.header.slot,
+      proposer: block.header.proposer,
+      prevHash: block.header.prevHash,
+      // The head is the block's parent here (the caller checked prevHash).
+      beaconMix: readBeaconMix(this.#m.store.state),
+      baseFee: block.header.baseFee,
+      signaturesChecked: true,
+      receiptChecked: (receipt) => this.#m.receipts.hasChecked(receipt),
+    }
+  }
+}
