@@ -4,18 +4,19 @@ import { Block, type Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
 import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts'
-import { type Commit, CommittedBlock, ConsensusMessage, type Evidence, type SignedVote, signVote } from '../../../consensus/bft/messages.ts'
+import { type Commit, CommittedBlock, ConsensusMessage, type Evidence } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
-import { computeSlotStart } from '../../../consensus/slot.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
-import type { Chain, CheckedBlock, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
+import type { Chain, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
-import { equalBytes, hashParts, type KeyPair, toHex, utf8 } from '../../crypto/index.ts'
+import { equalBytes, type KeyPair, toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 import type { SignedPosition, SignGuard } from '../signGuard.ts'
+import { OwnMessages } from './OwnMessages.ts'
+import { ProposalScheduler } from './ProposalScheduler.ts'
 import { computeSignedUpTo, lostVoteAt, recoverLostVote } from './restartPosition.ts'
 import { computeRoundStateAnswer } from './roundStateExchange.ts'
 
@@ -58,32 +59,12 @@ export interface ConsensusDriverModules {
 }
 
 /**
- * Longest a proposer waiting for its slot sleeps before it looks again (the clock may be a test's;
- * work normally wakes it at once, through Chain's 'work' event).
- */
-const MAX_WORK_SLEEP_MS = 200
-/**
- * An early block (work waiting) comes at least slotMs / EARLY_BLOCKS_PER_SLOT after its parent:
- * every block costs every node a fixed amount (votes, commit, sign-guard write), whatever it
- * carries. Fees do not rely on it: their target is per unit of time (state/fees.ts), so spam
- * spread over many small blocks still raises the base fee (feeSpam.test.ts passes without it).
- */
-const EARLY_BLOCKS_PER_SLOT = 4
-/**
- * Least time between two early builds that came out empty (each asks the hosts of waiting
- * placements for acks): txs arriving for a nonce gap must not make the proposer rebuild every poll.
- */
-const EMPTY_BUILD_RETRY_MS = 50
-/**
  * Added to the propose timeout of a height whose block is due to carry an audit: its proposer
  * waits for the hosts' answers (bounded at 2 s, storageCoordinator.ts) and builds and checks the
  * audit entry, which under load took longer than the plain timeout, so every round was lost
  * until the timeout had grown enough (a 30 s gap at load 25). Longer timeouts never touch safety.
  */
 const AUDIT_PROPOSE_EXTRA_MS = 3_000
-/** Gathering (audit answers, storage acks) that took this long before a proposal is logged. */
-const SLOW_GATHER_MS = 200
-
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
 
@@ -100,8 +81,8 @@ export class ConsensusDriver {
   /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
   readonly #proposedInRound = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
-  /** A proposer waiting for its slot (#sleepUntil): woken early by a new height or stop. */
-  readonly #wake = new Set<() => void>()
+  readonly #scheduler: ProposalScheduler
+  readonly #own: OwnMessages
   /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
@@ -111,8 +92,6 @@ export class ConsensusDriver {
    * hash of it, until the vote is found again (#recoverLastVote).
    */
   #lostVote: SignedPosition | undefined
-  /** Our signed proposals and votes that the sign guard let out (round-state serves only these of ours). */
-  #published = new WeakSet<object>()
   #lock: Promise<unknown> = Promise.resolve()
   #started = false
   #stopped = false
@@ -126,6 +105,16 @@ export class ConsensusDriver {
     this.#log = modules.log
     this.#opts = opts
     this.#machine = new BftMachine({ chainId: modules.chain.genesis.chainId, secretKey: opts.validatorKey?.secretKey, timeouts: opts.timeouts })
+    this.#scheduler = new ProposalScheduler({ chain: modules.chain, log: modules.log, now: opts.now })
+    this.#own = new OwnMessages({
+      log: modules.log,
+      publish: (topic, data) => modules.publish(topic, data),
+      signGuard: opts.signGuard,
+      validatorKey: opts.validatorKey,
+      heldBlockBytes: (blockId) => this.#blocks.get(toHex(blockId))?.bytes,
+      isStopped: () => this.#stopped,
+      twin: opts.twin === true,
+    })
   }
 
   /** Starts the height after the head and follows the chain's commits. */
@@ -142,7 +131,7 @@ export class ConsensusDriver {
     this.#stopped = true
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    for (const wake of [...this.#wake]) wake()
+    this.#scheduler.wakeAll()
     this.#chain.off('block', this.#onBlock)
     this.#chain.off('slowJob', this.#onSlowJob)
     await this.#lock.catch(() => undefined)
@@ -177,7 +166,7 @@ export class ConsensusDriver {
     const own: ConsensusMessage[] = []
     for (let r = 0; r < this.#machine.round; r++) own.push(...this.#machine.ownMessagesForRound(r))
     own.push(...this.#machine.gossipSnapshot())
-    return computeRoundStateAnswer({ lastCommit: this.#lastCommit, own, held: this.#machine.heldVotes(), self: this.#opts.validatorKey?.publicKey, published: this.#published })
+    return computeRoundStateAnswer({ lastCommit: this.#lastCommit, own, held: this.#machine.heldVotes(), self: this.#opts.validatorKey?.publicKey, published: this.#own.published })
   }
 
   // --- inputs ---
@@ -299,7 +288,7 @@ export class ConsensusDriver {
     this.#proposedInRound.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    for (const wake of [...this.#wake]) wake()
+    this.#scheduler.wakeAll()
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
@@ -333,13 +322,13 @@ export class ConsensusDriver {
     this.#lostVote = undefined
     this.#log.info({ height: lost.height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
     this.#input({ type: 'vote', vote })
-    this.#send([{ type: 'vote', vote }])
+    this.#own.send([{ type: 'vote', vote }])
   }
 
   #perform(actions: BftAction[]): void {
     // One step's messages (a proposal and its prevote) go through the sign guard together: one synced write.
     const broadcasts = actions.flatMap((a) => (a.type === 'broadcast' ? [a.message] : []))
-    if (broadcasts.length > 0) this.#send(broadcasts)
+    if (broadcasts.length > 0) this.#own.send(broadcasts)
     for (const action of actions) {
       switch (action.type) {
         case 'broadcast':
@@ -390,10 +379,10 @@ export class ConsensusDriver {
     }))
   }
 
-  /** Our turn: build when the block is due (#buildWhenDue), gossip the block, hand its id to the machine. */
+  /** Our turn: build when the block is due (ProposalScheduler.buildWhenDue), gossip the block, hand its id to the machine. */
   async #buildProposal(height: number, round: number): Promise<void> {
     try {
-      const built = await this.#buildWhenDue(height, round)
+      const built = await this.#scheduler.buildWhenDue(round, () => this.#machine.height === height, () => this.#stopped)
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
@@ -406,67 +395,6 @@ export class ConsensusDriver {
     } catch (err) {
       this.#log.error({ err, height, round }, 'building a proposal failed')
     }
-  }
-
-  /**
-   * Block timing (docs/consensus.md "Block timing"). With work in the pools (txs, receipts,
-   * offences) the proposer builds at once, after its parent's timestamp, in the parent's slot if
-   * need be: a chain with work moves at the speed of its rounds (CometBFT's timeout_commit ~0).
-   * At most EARLY_BLOCKS_PER_SLOT early blocks a slot (each at least slotMs / 4 after its parent).
-   * An idle chain keeps the slot cadence: the block is built once the slot after the parent's has
-   * started, so empty blocks never come faster than one a slot. An early build whose block would
-   * carry nothing (txs not yet includable, a receipt short of quorum) is dropped; the proposer
-   * tries again when new work arrives, or at the slot.
-   */
-  async #buildWhenDue(height: number, round: number): Promise<CheckedBlock | undefined> {
-    const genesis = this.#chain.genesis
-    const parent = this.#chain.store.head.header
-    const slotDue = Number(computeSlotStart(genesis.genesisTime, genesis.slotMs, parent.slot + 1))
-    const earliest = Number(parent.timestamp) + Math.floor(genesis.slotMs / EARLY_BLOCKS_PER_SLOT)
-    let triedWork: string | undefined
-    let triedAt = Number.NEGATIVE_INFINITY
-    for (;;) {
-      if (this.#stopped || this.#machine.height !== height) return undefined
-      const now = this.#opts.now()
-      if (now >= slotDue) break
-      const work = this.#chain.pendingWorkKey()
-      if (work !== undefined && work !== triedWork && now >= earliest && now - triedAt >= EMPTY_BUILD_RETRY_MS) {
-        triedWork = work
-        triedAt = now
-        const early = await this.#buildAt(this.#opts.now(), round, true)
-        if (early !== undefined) return early
-        continue
-      }
-      // Untried work waits for the earliest early build; otherwise sleep until the slot or new
-      // work (Chain 'work'), whichever comes first: no timer wake-ups on an idle chain.
-      const untried = work !== undefined && work !== triedWork
-      await this.#sleepUntil(untried ? Math.min(slotDue, Math.max(earliest, triedAt + EMPTY_BUILD_RETRY_MS)) : slotDue, !untried)
-    }
-    return this.#buildAt(this.#opts.now(), round, false)
-  }
-
-  /** Resolves at `wakeAt` (our clock), when the driver stops, or (with `onWork`) when the chain gets new work. */
-  #sleepUntil(wakeAt: number, onWork: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#chain.off('work', done)
-        this.#wake.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, Math.min(MAX_WORK_SLEEP_MS, Math.max(1, wakeAt - this.#opts.now() + 1)))
-      if (onWork) this.#chain.on('work', done)
-      this.#wake.add(done)
-    })
-  }
-
-  /** Gathers what the block needs from the network (audit answers, storage acks), then builds it on the head. */
-  async #buildAt(now: number, round: number, onlyWithEntries: boolean): Promise<CheckedBlock | undefined> {
-    const prepared = await this.#chain.prepareProposal(this.#chain.currentSlot(now))
-    const gatheredMs = this.#opts.now() - now
-    if (gatheredMs >= SLOW_GATHER_MS) this.#log.info({ gatheredMs, audit: prepared.auditAnswers !== undefined, acks: prepared.storageAcks?.length ?? 0 }, 'slow proposal gathering')
-    if (this.#stopped) return undefined
-    return this.#chain.buildProposal(this.#opts.now(), prepared, round, { onlyWithEntries })
   }
 
   async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {
@@ -510,46 +438,6 @@ export class ConsensusDriver {
   }
 
   // --- signing and evidence ---
-
-  /**
-   * Our messages leave only after the sign guard has their position on disk. The guard's verdict
-   * is immediate and its write runs off the event loop (admitAllDurably), so a validator keeps
-   * handling peers' messages while the disk syncs; messages go out in the order they were signed.
-   */
-  #send(messages: ConsensusMessage[]): void {
-    const guard = this.#opts.signGuard
-    if (guard === undefined) return this.#publishOwn(messages)
-    const verdict = guard.admitAllDurably(messages)
-    for (const { error } of verdict.refused) this.#log.warn({ err: error.message, code: error.code }, 'sign guard refused a message')
-    if (verdict.admitted.length === 0) return
-    verdict.durable.then(
-      () => this.#publishOwn(verdict.admitted),
-      (err: unknown) => this.#log.error({ err: String(err) }, 'sign guard write failed: nothing more is signed'),
-    )
-  }
-
-  #publishOwn(messages: readonly ConsensusMessage[]): void {
-    if (this.#stopped) return
-    for (const message of messages) {
-      if (message.type === 'proposal') {
-        this.#published.add(message.proposal)
-        // A re-proposed valid value (validRound >= 0): its block again, first, for a validator that
-        // missed it (it restarted, or was not linked when the block went out); nothing else sends it.
-        const held = message.proposal.body.validRound >= 0 ? this.#blocks.get(toHex(message.proposal.body.blockId)) : undefined
-        if (held !== undefined) this.#m.publish('blocks', held.bytes)
-      } else if (message.type === 'vote') this.#published.add(message.vote)
-      this.#m.publish('consensus', encode(ConsensusMessage, message))
-      if (this.#opts.twin === true && message.type === 'vote' && message.vote.body.blockId !== undefined && this.#opts.validatorKey !== undefined) {
-        this.#m.publish('consensus', encode(ConsensusMessage, { type: 'vote', vote: this.#twinVote(message.vote, this.#opts.validatorKey) }))
-      }
-    }
-  }
-
-  /** TEST ONLY: the conflicting vote a twin sends beside each vote for a block (bypassing the guard on purpose). */
-  #twinVote(vote: SignedVote, key: KeyPair): SignedVote {
-    const other = hashParts(utf8('XSC/twin/v1'), vote.body.blockId!)
-    return signVote({ ...vote.body, blockId: other }, key.secretKey)
-  }
 
   /** Evidence our machine detected: to the sink, which checks it, holds it for a block and gossips it on the evidence topic. */
   #submitEvidence(evidence: Evidence): void {
