@@ -1,6 +1,7 @@
 import type { Hash } from '../../blocks/schema.ts'
 import { keyPairFromSecret, toHex } from '../../src/crypto/index.ts'
 import { computeRoundProposer } from '../proposerPriority.ts'
+import { computeGossipSnapshot, computeHeldVotes, computeOwnMessagesForRound } from './catchUpMessages.ts'
 import { BftError } from './errors.ts'
 import type { BftAction, BftConfig, BftInput, BftStep, HeightContext } from './machineTypes.ts'
 import {
@@ -128,46 +129,19 @@ export class BftMachine {
     return this.#flush()
   }
 
-  /**
-   * What this validator would re-send so that peers that lost messages catch up (the gossip
-   * layer calls it periodically): its own proposal and votes of the current round, and with a
-   * re-proposed value, the prevotes that form its proof of lock (line 28 needs them).
-   */
+  /** Our proposal and votes of the current round (and a re-proposal's proof of lock): for peers that lost messages (computeGossipSnapshot). */
   gossipSnapshot(): ConsensusMessage[] {
-    const out: ConsensusMessage[] = []
-    const own = this.#ownProposal
-    if (own !== undefined && own.body.round === this.#round) {
-      out.push({ type: 'proposal', proposal: own })
-      if (own.body.validRound >= 0) {
-        const pol = this.#rounds.get(own.body.validRound)?.prevotes.byValue.get(toHex(own.body.blockId))
-        for (const v of pol?.votes.values() ?? []) out.push({ type: 'vote', vote: v })
-      }
-    }
-    for (const v of this.#ownVotes) if (v.body.round === this.#round) out.push({ type: 'vote', vote: v })
-    return out
+    return computeGossipSnapshot({ proposal: this.#ownProposal, votes: this.#ownVotes }, this.#rounds, this.#round)
   }
 
-  /**
-   * Every validator's vote (its first of each step) of the current round: for a peer that
-   * restarted, whose own votes of this round only its peers still hold (without them it may
-   * wait forever for a quorum that counts it), and for one that lost messages.
-   */
+  /** Every validator's first vote of each step of the current round (computeHeldVotes). */
   heldVotes(): SignedVote[] {
-    const rs = this.#rounds.get(this.#round)
-    return rs === undefined ? [] : [...rs.prevotes.first.values(), ...rs.precommits.first.values()]
+    return computeHeldVotes(this.#rounds, this.#round)
   }
 
-  /**
-   * Our own signed messages of an earlier round of this height, for a peer still in that round:
-   * without them a peer whose copies were lost could wait forever for a quorum that the rest of
-   * us already left behind (the gossip layer answers a peer's old-round message with this).
-   */
+  /** Our own signed messages of an earlier round of this height (computeOwnMessagesForRound). */
   ownMessagesForRound(round: number): ConsensusMessage[] {
-    const out: ConsensusMessage[] = []
-    const own = this.#ownProposal
-    if (own !== undefined && own.body.round === round) out.push({ type: 'proposal', proposal: own })
-    for (const v of this.#ownVotes) if (v.body.round === round) out.push({ type: 'vote', vote: v })
-    return out
+    return computeOwnMessagesForRound({ proposal: this.#ownProposal, votes: this.#ownVotes }, round)
   }
 
   // ---------- input handling ----------
