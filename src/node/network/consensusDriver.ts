@@ -416,7 +416,7 @@ export class ConsensusDriver {
     // next height's commit (range sync) or their stalled round-state pull.
     if (key === undefined || ourRound) {
       // The commit carries our own precommit, counted here the moment the guard admitted it: it
-      // leaves only once that position is on disk, like every message we sign (#send).
+      // leaves only once that position is on disk, like every message we sign (OwnMessages.send).
       const durable = await this.#opts.signGuard?.whenDurable().then(() => true, () => false)
       if (durable === false || this.#stopped) return
       this.#m.publish('commits', encode(CommittedBlock, { block: held.bytes, commit }))
