@@ -12,7 +12,7 @@ import { encodeFrame, FRAME, MAX_FRAME_BYTES } from '../../../src/net/framing.ts
 import type { NetNode, ValidationResult } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { admitAndGossip } from '../../../src/node/network/admitAndGossip.ts'
-import { createGossipHandlers, runGossipHandler } from '../../../src/node/network/gossipHandlers.ts'
+import { createLinkReceive, LINK_TX_REFUSALS_BURST } from '../../../src/node/network/createLinkReceive.ts'
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../src/node/network/txGossipBatch.ts'
 import { LINK_GARBAGE_PENALTY, LINK_KIND, LINK_REJECT_PENALTY, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol, ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
 import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
@@ -50,9 +50,13 @@ afterEach(async () => {
   links = []
 })
 
-/** The victim's links, judged as a validator judges them; `gate` (when given) holds the judgement of a peer's messages until it resolves. */
-function victimLinks(net: NetNode, gate?: (from: string) => Promise<void>): ValidatorLinks {
-  const handlers = createGossipHandlers({
+/** Messages of each peer the victim finished judging. */
+const judgedFrom = new Map<string, number>()
+
+/** The victim's links, judged as a validator judges them (createLinkReceive); `gate` (when given) holds the judgement of a peer's messages until it resolves. */
+function victimLinks(net: NetNode, opts: { gate?: (from: string) => Promise<void>; now?: () => number } = {}): ValidatorLinks {
+  const { gate } = opts
+  const receive = createLinkReceive({
     admitTx: async (tx) => void (await admitAndGossip({ chain, net, log }, tx, 'gossip')),
     processBlock: async () => 'ignore',
     handleConsensus: async () => 'ignore',
@@ -60,8 +64,16 @@ function victimLinks(net: NetNode, gate?: (from: string) => Promise<void>): Vali
     withinVoteCap: () => true,
     submitEvidence: () => false,
     withinEvidenceCap: () => true,
+  }, { now: opts.now })
+  const l = new ValidatorLinks({
+    net, log, chainId: CHAIN, validatorKey: victimKey, validators: members,
+    receive: async (topic, bytes, from) => {
+      await gate?.(from)
+      const verdict = await receive(topic, bytes, from)
+      judgedFrom.set(from, (judgedFrom.get(from) ?? 0) + 1)
+      return verdict
+    },
   })
-  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: victimKey, validators: members, receive: async (topic, bytes, from) => (await gate?.(from), runGossipHandler(handlers, topic, bytes, from)) })
   links.push(l)
   return l
 }
@@ -207,16 +219,18 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
     await waitFor(() => victim.score(attacker.peerId) < 1.8 * LINK_REJECT_PENALTY, 2_000, 'the second penalty')
   }, 15_000)
 
-  it('a flood of kind-3 frames: what the victim takes off the wire while it judges slowly stays bounded, the honest link is not held up, and every frame is judged once the victim catches up', async () => {
+  it('a flood of kind-3 frames: what the victim takes off the wire while it judges slowly stays bounded, the honest link is not held up, and judging resumes once the victim is released', async () => {
     nodes = await startNodes(3, {}, 140)
     const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
     let release: () => void = () => {}
     const held = new Promise<void>((r) => { release = r })
     let judged = 0
-    const v = victimLinks(victim, async (from) => {
-      if (from !== attacker.peerId) return
-      await held
-      judged++
+    const v = victimLinks(victim, {
+      gate: async (from) => {
+        if (from !== attacker.peerId) return
+        await held
+        judged++
+      },
     })
     const h = honestLinks(honest)
     await Promise.all([v.start(), h.links.start()])
@@ -262,5 +276,44 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
     expect(sigChecks() - before).toBe(2) // the execute once (remembered), the honest tx once
     expect(chain.mempool.has(txId(execute))).toBe(false)
     expect(victim.score(attacker.peerId)).toBeGreaterThan(0.5 * LINK_REJECT_PENALTY) // nothing it sent was invalid
+  }, 10_000)
+
+  it('well-signed txs that cannot enter the pool (an unfunded sender), without end: past its refusal budget the link\'s batches are dropped unread, without penalty, until it refills; the honest link is still judged', async () => {
+    nodes = await startNodes(3, {}, 150)
+    const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
+    // The budget's clock, moved by hand: no refill while the victim judges, however loaded the machine.
+    let clock = 0
+    const v = victimLinks(victim, { now: () => clock })
+    const h = honestLinks(honest)
+    await Promise.all([v.start(), h.links.start()])
+    await honest.dial(victim.multiaddrs()[0]!)
+    await attacker.dial(victim.multiaddrs()[0]!)
+    await waitFor(() => h.links.linkedValidators().size === 1, 5_000, 'the honest link')
+
+    // Each tx distinct (its amount), each verified by the victim and then refused (INSUFFICIENT_FUNDS: IGNORE).
+    const broke = testKey('txlink-broke')
+    const batch = (b: number): Uint8Array => txFrame(encode(TxGossipBatch, Array.from({ length: MAX_TXS_PER_GOSSIP }, (_, i) => transfer(broke, 0, to, BigInt(1 + b * MAX_TXS_PER_GOSSIP + i)))))
+    const BATCHES = 6
+    const frames = Array.from({ length: BATCHES }, (_, b) => batch(b))
+    let before = sigChecks()
+    const link = await rawLink(attacker, victim)
+    for (const f of frames) link.send(f)
+    await waitFor(() => judgedFrom.get(attacker.peerId) === BATCHES, 10_000, 'every batch judged or dropped')
+    // The budget is four batches' worth: the other two are dropped before they are decoded.
+    expect(LINK_TX_REFUSALS_BURST).toBe(4 * MAX_TXS_PER_GOSSIP)
+    expect(sigChecks() - before).toBe(LINK_TX_REFUSALS_BURST)
+    expect(victim.score(attacker.peerId)).toBeGreaterThan(0.5 * LINK_REJECT_PENALTY) // nothing it sent was invalid
+    expect(victim.isBanned(attacker.peerId)).toBe(false)
+
+    const honestTx = transfer(payer, await chain.nextNonce(payer.publicKey), to, 9n)
+    h.links.send('transactions', encode(TxGossipBatch, [honestTx]))
+    await waitFor(() => chain.mempool.has(txId(honestTx)), 3_000, 'the honest tx admitted')
+
+    // Refilled (2 s at 128/s), its next batch is judged again.
+    clock += 2_000
+    before = sigChecks()
+    link.send(batch(BATCHES))
+    await waitFor(() => judgedFrom.get(attacker.peerId) === BATCHES + 1, 5_000, 'the next batch judged')
+    expect(sigChecks() - before).toBe(MAX_TXS_PER_GOSSIP)
   }, 10_000)
 })
