@@ -49,6 +49,7 @@ export class PeerRateLimit {
     bucket.tokens = this.#refill(bucket, now, burst) - n
     bucket.at = now
     this.#buckets.set(peer, bucket)
+    if (this.#buckets.size > 4_096) this.#forgetFull(burst, now)
   }
 
   #refill(bucket: { tokens: number; at: number }, now: number, burst: number): number {

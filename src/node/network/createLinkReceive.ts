@@ -3,8 +3,8 @@ import { createGossipHandlers, type GossipHandlerModules, runGossipHandler } fro
 import type { LinkTopic } from './validatorLinks.ts'
 
 /**
- * Txs of a linked validator's batches this node may refuse per second (any reason but a REJECT,
- * which already costs the sender a penalty), with bursts of four full batches. An honest
+ * Txs of a linked validator's batches this node may refuse per second (for any reason: a REJECT
+ * also costs the sender a penalty), with bursts of four full batches. An honest
  * validator sends only txs it admitted, so refusals here are races (a nonce ahead of this
  * node's state, a tx also sent to this node, a full pool): rare next to this cap.
  */
