@@ -64,6 +64,12 @@ export function assetTargetOf(tx: SignedTx): Uint8Array | undefined {
 
 /** Tx ids whose signatures are remembered as verified: minutes of txs at devnet rates, ~3 MB. */
 const SIGNATURES_REMEMBERED = 32_768
+/**
+ * Tx ids whose signatures are remembered as failed (~400 KB): the same forged bytes again (256
+ * copies in one batch, a replay on a later batch) are refused without another verify. A sender
+ * can flush them with new forgeries, but each costs it a REJECT (a penalty) where it came from.
+ */
+const FAILED_SIGNATURES_REMEMBERED = 4_096
 
 export class Mempool {
   readonly #opts: Required<Omit<MempoolOpts, 'onDrop'>> & Pick<MempoolOpts, 'onDrop'>
@@ -76,6 +82,8 @@ export class Mempool {
   #signaturesChecked = 0
   /** Ids (hex) of txs whose signatures this node verified, at admission or block check; oldest first, bounded. */
   readonly #signatureVerified = new Set<string>()
+  /** Ids (hex) of txs whose signatures failed here; oldest first, bounded. The id hashes the signed bytes, and a verdict on the same bytes never changes. */
+  readonly #signatureFailed = new Set<string>()
 
   constructor(opts: MempoolOpts) {
     this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, maxKindWaitSlots: 4, maxDroppedRecords: 10_000, ...opts }
@@ -108,6 +116,11 @@ export class Mempool {
     this.#signatureVerified.add(id)
   }
 
+  #rememberSignatureFailed(id: string): void {
+    if (this.#signatureFailed.size >= FAILED_SIGNATURES_REMEMBERED) this.#signatureFailed.delete(this.#signatureFailed.values().next().value!)
+    this.#signatureFailed.add(id)
+  }
+
   /** Why a tx was dropped, if it was dropped recently and not admitted again since. */
   dropped(id: Uint8Array): DroppedTx | undefined {
     return this.#dropped.get(toHex(id))
@@ -135,8 +148,14 @@ export class Mempool {
     // a gossiped copy of a tx that reached this node in a block first, already checked then).
     if (tx.body.nonce < accountNonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${accountNonce + queue.length}`, { got: tx.body.nonce, expected: accountNonce + queue.length })
     if (opts.signatureChecked !== true && !this.#signatureVerified.has(id)) {
+      if (this.#signatureFailed.has(id)) throw new StateError('BAD_SIGNATURE', 'signature does not verify (these bytes failed before)', { from: sender })
       this.#signaturesChecked++
-      verifyTxSignature(tx, this.#opts.chainId)
+      try {
+        verifyTxSignature(tx, this.#opts.chainId)
+      } catch (e) {
+        if (e instanceof StateError && e.code === 'BAD_SIGNATURE') this.#rememberSignatureFailed(id)
+        throw e
+      }
       // Remembered even if a state check below refuses the tx (a nonce ahead of this node's state):
       // its copy in a block, or sent again, is not verified a second time.
       this.rememberSignatureVerified(id)

@@ -19,11 +19,17 @@ export class PeerRateLimit {
     this.#now = opts.now ?? Date.now
   }
 
+  /** Whether `take(peer)` would succeed now (nothing is taken). */
+  available(peer: string): boolean {
+    const bucket = this.#buckets.get(peer)
+    return bucket === undefined || this.#refill(bucket, this.#now(), this.#opts.burst()) >= 1
+  }
+
   take(peer: string): boolean {
     const now = this.#now()
     const burst = this.#opts.burst()
     const bucket = this.#buckets.get(peer) ?? { tokens: burst, at: now }
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * this.#opts.perSecond()) / 1_000)
+    bucket.tokens = this.#refill(bucket, now, burst)
     bucket.at = now
     if (bucket.tokens < 1) {
       this.#buckets.set(peer, bucket)
@@ -33,6 +39,21 @@ export class PeerRateLimit {
     this.#buckets.set(peer, bucket)
     if (this.#buckets.size > 4_096) this.#forgetFull(burst, now)
     return true
+  }
+
+  /** Takes `n` tokens whether or not they are there: a debt is refilled before `available` or `take` succeed again. */
+  spend(peer: string, n: number): void {
+    const now = this.#now()
+    const burst = this.#opts.burst()
+    const bucket = this.#buckets.get(peer) ?? { tokens: burst, at: now }
+    bucket.tokens = this.#refill(bucket, now, burst) - n
+    bucket.at = now
+    this.#buckets.set(peer, bucket)
+    if (this.#buckets.size > 4_096) this.#forgetFull(burst, now)
+  }
+
+  #refill(bucket: { tokens: number; at: number }, now: number, burst: number): number {
+    return Math.min(burst, bucket.tokens + ((now - bucket.at) * this.#opts.perSecond()) / 1_000)
   }
 
   #forgetFull(burst: number, now: number): void {

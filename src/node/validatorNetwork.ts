@@ -11,7 +11,8 @@ import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
 import { CommitFeedClient, CommitFeedServer } from './network/commitFeed.ts'
 import { ConsensusDriver } from './network/consensusDriver.ts'
-import { createGossipHandlers, type GossipHandlers, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
+import { createLinkReceive } from './network/createLinkReceive.ts'
+import { createGossipHandlers, type GossipHandlerModules, type GossipHandlers, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
 import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
@@ -132,7 +133,7 @@ export class ValidatorNetwork {
       burst: () => MESSAGES_PER_VALIDATOR_PER_SLOT * this.#driver.validatorCount() + 64,
       now: this.#now,
     })
-    this.#gossip = createGossipHandlers({
+    const judge: GossipHandlerModules = {
       admitTx: async (tx) => void (await admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip')),
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
@@ -140,7 +141,8 @@ export class ValidatorNetwork {
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
       submitEvidence: (offence) => this.chain.submitEvidence(offence),
       withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
-    })
+    }
+    this.#gossip = createGossipHandlers(judge)
     this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
     const key = opts.validatorKey
     this.#links = key === undefined || opts.directLinks === false
@@ -151,7 +153,8 @@ export class ValidatorNetwork {
         chainId: this.chain.genesis.chainId,
         validatorKey: key,
         validators: () => this.chain.validators().map((v) => toHex(v.address)),
-        receive: (topic, bytes, from) => runGossipHandler(this.#gossip, topic, bytes, from),
+        // The same judgement, plus a budget of refused txs per linked validator (createLinkReceive.ts).
+        receive: createLinkReceive(judge, { now: this.#now }),
       })
     this.#feedServer = this.#isValidator ? new CommitFeedServer({ net: this.net, log: this.#log, chainId: this.chain.genesis.chainId, now: this.#now }) : undefined
     this.#feedClient = this.#isValidator || opts.commitFeed === false

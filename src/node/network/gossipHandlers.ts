@@ -24,8 +24,8 @@ export interface GossipHandlers {
 }
 
 export interface GossipHandlerModules {
-  /** Admits a gossiped tx (admitAndGossip with source 'gossip'); throws why not. */
-  admitTx(tx: SignedTx): void | Promise<void>
+  /** Admits a gossiped tx (admitAndGossip with source 'gossip'); throws why not. `from`: the peer it came from. */
+  admitTx(tx: SignedTx, from: string | undefined): void | Promise<void>
   /** Holds a proposed block for consensus; the verdict, or a throw. */
   processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
   /** Feeds a proposal, vote, commit or evidence to consensus: 'accept' when it was news for it; throws why not. */
@@ -47,13 +47,13 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       // Each tx of the batch is admitted in order (a sender's nonces follow each other). One that
       // can never be valid (bad signature, wrong chain) rejects the batch and scores its sender
       // down, the others still admitted here; a batch with nothing new is ignored, not forwarded.
-      validate: async (txs): Promise<ValidationResult> => {
+      validate: async (txs, _bytes, from): Promise<ValidationResult> => {
         if (txs.length === 0) return 'reject'
         let admitted = 0
         let rejected = false
         for (const tx of txs) {
           try {
-            await m.admitTx(tx)
+            await m.admitTx(tx, from)
             admitted++
           } catch (e) {
             if (gossipVerdictOf(e, 'transactions') === 'reject') rejected = true

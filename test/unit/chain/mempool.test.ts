@@ -83,6 +83,25 @@ describe('mempool admission: the full cost against the balance minus what is pen
   })
 })
 
+describe('signature checks', () => {
+  it('a forged tx is verified once: the same bytes again are refused as BAD_SIGNATURE without a second verify; other bytes are verified', () => {
+    const mp = pool()
+    const state = stateWith([[alice, 1_000n]])
+    const good = transfer(alice, 0, bob.publicKey, 1n)
+    const forged = { ...good, signature: good.signature.map((b, i) => (i === 3 ? b ^ 1 : b)) }
+    expect(codeOf(() => mp.add(forged, state))).toBe('BAD_SIGNATURE')
+    expect(mp.signaturesChecked).toBe(1)
+    for (let i = 0; i < 3; i++) expect(codeOf(() => mp.add(structuredClone(forged), state))).toBe('BAD_SIGNATURE')
+    expect(mp.signaturesChecked).toBe(1)
+    const forgedOtherwise = { ...good, signature: good.signature.map((b, i) => (i === 4 ? b ^ 1 : b)) }
+    expect(codeOf(() => mp.add(forgedOtherwise, state))).toBe('BAD_SIGNATURE')
+    expect(mp.signaturesChecked).toBe(2)
+    // The honest tx on the same nonce is verified and admitted.
+    expect(codeOf(() => mp.add(good, state))).toBeUndefined()
+    expect(mp.signaturesChecked).toBe(3)
+  })
+})
+
 describe('executes of an asset still being deployed', () => {
   it('are admitted while its deploy is pending here (a client sends both at once); an unknown asset is refused', () => {
     const state = stateWith([[alice, 10n ** 12n], [bob, 10n ** 12n]])
