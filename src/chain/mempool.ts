@@ -227,10 +227,15 @@ export class Mempool {
   /**
    * After a block at `height`: drops the txs it included, and drops (with the reason) txs whose
    * nonce another tx used and txs the sender can no longer pay for, with their successors.
+   * `accounts` (hex addresses), when given, are the accounts whose rows the block wrote: only
+   * those senders' queues are checked again, since a queue depends on nothing but its sender's
+   * nonce and balance (and every queue was valid before the block). So a block costs the pool in
+   * proportion to the block, not to every sender pending.
    */
-  prune(state: StateReader, block: { height: number; kind?: string; included?: ReadonlySet<string> }): void {
+  prune(state: StateReader, block: { height: number; kind?: string; included?: ReadonlySet<string>; accounts?: Iterable<string> }): void {
     if (block.kind !== undefined) this.#waitingSince.delete(block.kind as PoolKind)
-    for (const [sender, queue] of this.#bySender) {
+    const queues = block.accounts === undefined ? this.#bySender : this.#queuesOf(block.accounts)
+    for (const [sender, queue] of queues) {
       const acc = readAccount(state, queue[0]!.tx.body.from)
       const keep: Pending[] = []
       let committed = 0n
@@ -290,6 +295,20 @@ export class Mempool {
   /** The nonce the sender's next tx must carry: the account's, past the sender's pending txs. */
   nextNonce(address: Uint8Array, state: StateReader): number {
     return readAccount(state, address).nonce + (this.#bySender.get(toHex(address))?.length ?? 0)
+  }
+
+  #queuesOf(senders: Iterable<string>): [string, Pending[]][] {
+    const out: [string, Pending[]][] = []
+    for (const sender of senders) {
+      const queue = this.#bySender.get(sender)
+      if (queue !== undefined) out.push([sender, queue])
+    }
+    return out
+  }
+
+  /** Whether `sender` (hex address) has txs pending here. */
+  hasSender(sender: string): boolean {
+    return this.#bySender.has(sender)
   }
 
   /** The addresses with txs pending here. */

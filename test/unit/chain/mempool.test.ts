@@ -225,4 +225,21 @@ describe('drops are remembered with their reason', () => {
     expect(mp.dropped(txId(raced))).toMatchObject({ code: 'NONCE_TOO_LOW', height: 3 })
     expect(mp.dropped(txId(unpaid))).toMatchObject({ code: 'INSUFFICIENT_FUNDS', height: 3 })
   })
+
+  it('prune with the accounts a block wrote re-checks those senders only (a block costs the pool in proportion to the block)', () => {
+    const mp = pool()
+    const before = stateWith([[alice, 1_000n], [bob, 1_000n], [carol, 1_000n]])
+    const a0 = transfer(alice, 0, carol.publicKey, 1n)
+    const b0 = transfer(bob, 0, carol.publicKey, 1n)
+    mp.add(a0, before)
+    mp.add(b0, before)
+    // alice's nonce 0 was used by a tx this pool never saw; bob's state is left inconsistent on
+    // purpose, so a re-check of bob would drop his tx: only the named accounts are looked at.
+    const after = stateWith([[alice, 900n, 1], [bob, 1_000n, 1], [carol, 1_000n]])
+    mp.prune(after, { height: 4, included: new Set(), accounts: [toHex(alice.publicKey), toHex(carol.publicKey)] })
+    expect(mp.dropped(txId(a0))).toMatchObject({ code: 'NONCE_TOO_LOW', height: 4 })
+    expect(mp.has(txId(b0))).toBe(true)
+    mp.prune(after, { height: 5, accounts: [toHex(bob.publicKey)] })
+    expect(mp.has(txId(b0))).toBe(false)
+  })
 })
