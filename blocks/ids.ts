@@ -60,11 +60,38 @@ function txMemo(tx: SignedTx): TxMemo {
   } else {
     const bytes = encode(SignedTx, tx)
     memo = { id: hash(bytes), bytes }
-    if (recentBySignature.size >= RECENT_TXS) recentBySignature.delete(recentBySignature.keys().next().value!)
-    recentBySignature.set(key, tx)
+    rememberRecent(key, tx)
   }
   txMemos.set(tx, memo)
   return memo
+}
+
+function rememberRecent(key: string, tx: SignedTx): void {
+  if (recentBySignature.size >= RECENT_TXS) recentBySignature.delete(recentBySignature.keys().next().value!)
+  recentBySignature.set(key, tx)
+}
+
+/**
+ * A SignedTx is `[body, signature]`: its encoding is a 2-array head (0x92), the body's encoding,
+ * and the signature as bin 8 of 64 bytes (0xc4 0x40 + 64 bytes). So the body's bytes, which the
+ * signing hash covers, are a slice of the tx's.
+ */
+const SIGNATURE_TAIL = 66
+
+/**
+ * Takes note of the canonical bytes a tx was just decoded from (`decode` checked that they are
+ * its encoding, or the caller encoded them itself): its id, length and signing hash come from
+ * them, with no encode. A tx that reaches a node from RPC or in a tx batch is otherwise encoded
+ * twice more (once whole for its id, once its body for the signing hash). Bytes of another shape
+ * are ignored (the tx is then encoded on demand as before).
+ */
+export function noteTxBytes(tx: SignedTx, bytes: Uint8Array): void {
+  if (txMemos.has(tx)) return
+  const n = bytes.length
+  if (n <= SIGNATURE_TAIL + 1 || bytes[0] !== 0x92 || bytes[n - SIGNATURE_TAIL] !== 0xc4 || bytes[n - SIGNATURE_TAIL + 1] !== 0x40) return
+  txMemos.set(tx, { id: hash(bytes), bytes })
+  if (!signingHashes.has(tx.body)) signingHashes.set(tx.body, hashParts(DOMAIN.tx, bytes.subarray(1, n - SIGNATURE_TAIL)))
+  rememberRecent(Buffer.from(tx.signature.buffer, tx.signature.byteOffset, tx.signature.byteLength).toString('latin1'), tx)
 }
 
 export function txSigningHash(body: TxBody): Hash {

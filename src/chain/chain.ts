@@ -14,7 +14,7 @@ import { computeSlot } from '../../consensus/slot.ts'
 import { buildPlot } from '../../consensus/space.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
-import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
+import { equalBytes, fromHex, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
@@ -22,6 +22,7 @@ import { checkOffence } from '../state/applyEvidence.ts'
 import { computeQuotedBaseFee } from '../state/fees.ts'
 import type { Account } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
+import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
 import { BlockVerifier } from './BlockVerifier.ts'
@@ -44,11 +45,13 @@ import { SignatureVerifier } from './signatureVerifier.ts'
 export type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
 
-/** What the mempool needs from a block it prunes against: its height, kind and included tx ids. */
-function computePruneInfo(block: Block): { height: number; kind: string; included: Set<string> } {
+/** What the mempool needs from a block it prunes against: its height, kind, included tx ids and the accounts (hex) it wrote. */
+function computePruneInfo(block: Block, writes: readonly StateWrite[]): { height: number; kind: string; included: Set<string>; accounts: Set<string> } {
   const included = new Set<string>()
   for (const e of block.entries) if ('tx' in e) included.add(toHex(txId(e.tx)))
-  return { height: block.header.height, kind: block.header.kind, included }
+  const accounts = new Set<string>()
+  for (const w of writes) if (w.key[0] === TABLES.account.prefix[0]) accounts.add(toHex(idOfKey(TABLES.account, w.key)))
+  return { height: block.header.height, kind: block.header.kind, included, accounts }
 }
 
 /**
@@ -364,9 +367,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const { writes, treeNodes } = verified
     await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...computeNextValidators(this.validators(), this.priorities(), writes) })
     this.#blocks.forgetChecked()
-    // Every pending sender's account is re-checked: loaded first (nothing evicts before the next commit).
-    const senders = this.mempool.senders().map((address) => TABLES.account.key(address))
-    await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, computePruneInfo(block)))
+    // The pending senders whose accounts the block wrote are re-checked: loaded first (nothing evicts before the next commit).
+    const prune = computePruneInfo(block, writes)
+    const senders = [...prune.accounts].filter((a) => this.mempool.hasSender(a)).map((a) => TABLES.account.key(fromHex(a)))
+    await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, prune))
     if (block.header.kind === 'completion') this.#offerLeftOutReceipts(block, this.receipts.prune(this.store.state))
     this.#pruneEvidence()
     this.heartbeats.prune(this.store.state)

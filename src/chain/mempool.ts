@@ -74,6 +74,8 @@ const FAILED_SIGNATURES_REMEMBERED = 4_096
 export class Mempool {
   readonly #opts: Required<Omit<MempoolOpts, 'onDrop'>> & Pick<MempoolOpts, 'onDrop'>
   readonly #bySender = new Map<string, Pending[]>()
+  /** Per sender (hex): the summed cost of its pending txs, so admission does not walk the queue (a sender may have hundreds in flight). */
+  readonly #queuedCost = new Map<string, bigint>()
   readonly #ids = new Set<string>()
   readonly #dropped = new Map<string, DroppedTx>()
   /** Per kind: the slot since which it had ready txs but another kind took the block. */
@@ -160,7 +162,9 @@ export class Mempool {
       // its copy in a block, or sent again, is not verified a second time.
       this.rememberSignatureVerified(id)
     }
-    const replaced = queue.find((p) => p.tx.body.nonce === tx.body.nonce)
+    // Queues hold consecutive nonces: the same nonce is found by its offset (a walk only if that misses).
+    const atOffset = queue.length === 0 ? undefined : queue[tx.body.nonce - queue[0]!.tx.body.nonce]
+    const replaced = atOffset?.tx.body.nonce === tx.body.nonce ? atOffset : queue.find((p) => p.tx.body.nonce === tx.body.nonce)
     if (replaced !== undefined) {
       if (tx.body.fee <= replaced.tx.body.fee) {
         // `expected` is the sender's next free nonce, for a client that meant a new tx rather than a replacement.
@@ -171,7 +175,8 @@ export class Mempool {
       if (queue.length >= this.#opts.maxQueuedPerSender) throw new MempoolError('SENDER_QUEUE_FULL', `sender has ${queue.length} pending txs`)
     }
     // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
-    const others = queue.reduce((sum, p) => (p === replaced ? sum : sum + p.cost), 0n)
+    const queued = this.#queuedCost.get(sender) ?? 0n
+    const others = replaced === undefined ? queued : queued - replaced.cost
     checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others, sender: account })
     // An execute (or extend) may name an asset whose deploy is still pending here: a client sends
     // both at once. It waits in the pool until the deployment lands (chooseEntries keeps it).
@@ -184,6 +189,7 @@ export class Mempool {
       this.#record(replaced, 'REPLACED', `replaced by ${id} (same nonce, higher fee)`, opts.height)
     } else queue.push(pending)
     this.#bySender.set(sender, queue)
+    this.#queuedCost.set(sender, others + pending.cost)
     this.#ids.add(id)
     this.#dropped.delete(id)
     return idBytes
@@ -246,10 +252,15 @@ export class Mempool {
   /**
    * After a block at `height`: drops the txs it included, and drops (with the reason) txs whose
    * nonce another tx used and txs the sender can no longer pay for, with their successors.
+   * `accounts` (hex addresses), when given, are the accounts whose rows the block wrote: only
+   * those senders' queues are checked again, since a queue depends on nothing but its sender's
+   * nonce and balance (and every queue was valid before the block). So a block costs the pool in
+   * proportion to the block, not to every sender pending.
    */
-  prune(state: StateReader, block: { height: number; kind?: string; included?: ReadonlySet<string> }): void {
+  prune(state: StateReader, block: { height: number; kind?: string; included?: ReadonlySet<string>; accounts?: Iterable<string> }): void {
     if (block.kind !== undefined) this.#waitingSince.delete(block.kind as PoolKind)
-    for (const [sender, queue] of this.#bySender) {
+    const queues = block.accounts === undefined ? this.#bySender : this.#queuesOf(block.accounts)
+    for (const [sender, queue] of queues) {
       const acc = readAccount(state, queue[0]!.tx.body.from)
       const keep: Pending[] = []
       let committed = 0n
@@ -271,8 +282,17 @@ export class Mempool {
         committed += p.cost
         keep.push(p)
       }
-      if (keep.length === 0) this.#bySender.delete(sender)
-      else this.#bySender.set(sender, keep)
+      this.#setQueue(sender, keep)
+    }
+  }
+
+  #setQueue(sender: string, keep: Pending[]): void {
+    if (keep.length === 0) {
+      this.#bySender.delete(sender)
+      this.#queuedCost.delete(sender)
+    } else {
+      this.#bySender.set(sender, keep)
+      this.#queuedCost.set(sender, keep.reduce((sum, p) => sum + p.cost, 0n))
     }
   }
 
@@ -291,8 +311,7 @@ export class Mempool {
       if (p.tx.body.nonce === tx.body.nonce) this.#record(p, reason.code, reason.message, height)
       else this.#record(p, 'NONCE_GAP', `follows dropped tx of nonce ${tx.body.nonce}`, height)
     }
-    if (keep.length === 0) this.#bySender.delete(sender)
-    else this.#bySender.set(sender, keep)
+    this.#setQueue(sender, keep)
   }
 
   /** Removes a sender's own tx (and its successors) without recording a drop: the node replaces it itself. */
@@ -302,13 +321,26 @@ export class Mempool {
     if (!queue) return
     const keep = queue.filter((p) => p.tx.body.nonce < tx.body.nonce)
     for (const p of queue) if (!keep.includes(p)) this.#ids.delete(p.id)
-    if (keep.length === 0) this.#bySender.delete(sender)
-    else this.#bySender.set(sender, keep)
+    this.#setQueue(sender, keep)
   }
 
   /** The nonce the sender's next tx must carry: the account's, past the sender's pending txs. */
   nextNonce(address: Uint8Array, state: StateReader): number {
     return readAccount(state, address).nonce + (this.#bySender.get(toHex(address))?.length ?? 0)
+  }
+
+  #queuesOf(senders: Iterable<string>): [string, Pending[]][] {
+    const out: [string, Pending[]][] = []
+    for (const sender of senders) {
+      const queue = this.#bySender.get(sender)
+      if (queue !== undefined) out.push([sender, queue])
+    }
+    return out
+  }
+
+  /** Whether `sender` (hex address) has txs pending here. */
+  hasSender(sender: string): boolean {
+    return this.#bySender.has(sender)
   }
 
   /** The addresses with txs pending here. */

@@ -1,6 +1,6 @@
 import { StateTreeError } from '../state/stateTree/index.ts'
 import type { StateValueSource, StateWrite } from '../state/stateView.ts'
-import { TABLES } from '../state/tables.ts'
+import { type Row, type RowCodec, TABLES } from '../state/tables.ts'
 import { Bucket, type Db } from './db.ts'
 
 // latin1Slice reads the bytes in place (no Buffer made per call).
@@ -31,6 +31,9 @@ export const DISK_TABLES: ReadonlySet<number> = new Set([TABLES.account.prefix[0
 /** How many values of the tables served from disk stay in memory between blocks (~150 bytes each). */
 export const DEFAULT_VALUE_CACHE_ENTRIES = 200_000
 
+/** How many decoded rows stay beside the cached values (the hot ones: senders and recipients of recent blocks). */
+const DECODED_ROWS = 65_536
+
 /** Outcome of a run whose value misses were recorded rather than thrown. */
 export type CollectedRun<T> = { missed: Uint8Array[] } & ({ ok: true; value: T } | { ok: false; error: unknown })
 
@@ -46,6 +49,8 @@ export class StateValueStore implements StateValueSource {
   readonly #db: Db
   /** latin1 key → latin1 value, or null: known absent. Insertion order is age (a write refreshes). */
   readonly #cache = new Map<string, string | null>()
+  /** Decoded rows by key, each with the raw value it was decoded from (a stale one is never served: its raw differs). Bounded with the cache. */
+  readonly #decoded = new Map<string, { raw: string; codec: RowCodec<unknown>; value: unknown }>()
   readonly #maxEntries: number
   #missed: Uint8Array[] | undefined
   /** Commits applied: a load that spans one reads again (its answers may predate the commit). */
@@ -69,6 +74,27 @@ export class StateValueStore implements StateValueSource {
     if (this.#missed === undefined) throw new StateTreeError('NOT_LOADED', 'state value not loaded', { root: undefined, keys: [key] })
     this.#missed.push(key)
     return undefined
+  }
+
+  /**
+   * A row decoded: the decoded value is kept beside the cached bytes (a decoded-row cache), so the
+   * rows read again and again (a busy sender's account at admission, then in its block's check,
+   * then by the pool after the commit) are decoded once per value. Rows are never mutated (writers
+   * build new objects), so one object serves every reader. A miss behaves as `get`.
+   */
+  read<T>(row: Row<T>): T | undefined {
+    const id = idOf(row.key)
+    const cached = this.#cache.get(id)
+    if (cached === null) return undefined
+    if (cached === undefined) {
+      this.get(row.key)
+      return undefined
+    }
+    const decoded = this.#decoded.get(id)
+    if (decoded !== undefined && decoded.raw === cached && decoded.codec === row.codec) return decoded.value as T
+    const value = row.codec.decode(new Uint8Array(Buffer.from(cached, 'latin1')))
+    this.#decoded.set(id, { raw: cached, codec: row.codec, value })
+    return value
   }
 
   /** Whether `key`'s value is known here without a read (served tables only; other keys: true). */
@@ -124,5 +150,6 @@ export class StateValueStore implements StateValueSource {
   /** Drops the oldest cached values beyond the bound. */
   trim(): void {
     trimOldest(this.#cache, this.#maxEntries)
+    trimOldest(this.#decoded, Math.min(this.#maxEntries, DECODED_ROWS))
   }
 }

@@ -1,5 +1,6 @@
 import { decode, encode } from '../../blocks/codec.ts'
 import type { CodecError } from '../../blocks/errors.ts'
+import { noteTxBytes } from '../../blocks/ids.ts'
 import * as S from '../../blocks/schema.ts'
 import { LIMITS } from '../../blocks/schema.ts'
 import { Commit } from '../../consensus/bft/messages.ts'
@@ -24,7 +25,10 @@ export const RawSignedTx: Wire<S.SignedTx> = {
   fromJson: (j, path) => {
     const bytes = rawTxBytes.fromJson(j, path)
     try {
-      return decode(S.SignedTx, bytes)
+      const tx = decode(S.SignedTx, bytes)
+      // Checked canonical: its id and signing hash come from these bytes, not from encoding it twice more.
+      noteTxBytes(tx, bytes)
+      return tx
     } catch (cause) {
       const c = cause as CodecError
       throw new WireError('WRONG_TYPE', `${path}: not a canonical SignedTx (${c.message})`, { path })

@@ -31,6 +31,8 @@ export interface StateValueSource {
   /** Whether the table of this key prefix is served here rather than held whole in memory. */
   serves(prefix: number): boolean
   get(key: Uint8Array): Uint8Array | undefined
+  /** A row decoded, when the source keeps decoded rows (the same object for the same value: rows are never mutated). */
+  read?<T>(row: Row<T>): T | undefined
   /** A committed block's writes to the tables served here. */
   apply(writes: readonly StateWrite[]): void
 }
@@ -64,6 +66,13 @@ export class MemoryState implements StateReader {
     if (this.#values?.serves(key[0]!)) return this.#values.get(key)
     const value = this.#tables.get(key[0]!)?.get(keyId(key))
     return value === undefined ? undefined : idKey(value)
+  }
+  /** A row decoded: kept decoded by the value source when it serves the row's table (accounts), else decoded from `get`. */
+  read<T>(row: Row<T>): T | undefined {
+    const values = this.#values
+    if (values?.read !== undefined && values.serves(row.key[0]!)) return values.read(row)
+    const bytes = this.get(row.key)
+    return bytes === undefined ? undefined : row.codec.decode(bytes)
   }
   apply(writes: readonly StateWrite[]): void {
     const served: StateWrite[] = []
@@ -141,8 +150,9 @@ export class StateOverlay implements StateReader {
       return bytes === undefined ? undefined : codec.decode(bytes)
     }
     if (this.#parent !== undefined) return this.#parent.read(row)
-    const bytes = this.#base.get(key)
-    const value = bytes === undefined ? undefined : codec.decode(bytes)
+    const base = this.#base
+    const bytes = base instanceof MemoryState ? undefined : base.get(key)
+    const value = base instanceof MemoryState ? base.read(row) : bytes === undefined ? undefined : codec.decode(bytes)
     // Cache clean reads too: the next tx touching this key skips the decode.
     this.#slots.set(id, { codec: codec as RowCodec<unknown>, value, bytes, dirty: false })
     return value

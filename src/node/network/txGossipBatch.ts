@@ -1,4 +1,6 @@
-import { list } from '../../../blocks/codec.ts'
+import { decodeTrusted, encode, list, MAX_ENCODED_BYTES } from '../../../blocks/codec.ts'
+import { CodecError } from '../../../blocks/errors.ts'
+import { noteTxBytes } from '../../../blocks/ids.ts'
 import { SignedTx } from '../../../blocks/schema.ts'
 import { computeTxSize } from '../../state/fees.ts'
 import { GossipBatcher, type GossipBatcherOpts, oneBatcherPerNet } from './gossipBatcher.ts'
@@ -13,6 +15,37 @@ export const MAX_TXS_PER_GOSSIP = 256
  * relays); one message per tx made that per-message cost most of a transfer's network share.
  */
 export const TxGossipBatch = list(SignedTx, MAX_TXS_PER_GOSSIP)
+
+/**
+ * `decode(TxGossipBatch, bytes)` (the same checks, the same typed errors for non-canonical input),
+ * with each tx's canonical bytes taken note of (`noteTxBytes`): the batch is checked canonical by
+ * encoding its txs one by one and comparing each with its slice of the message, and those slices
+ * give each tx its id and signing hash, where `decode` encoded the whole batch once to compare and
+ * admission then encoded every tx twice more (whole for the id, its body for the signing hash).
+ */
+export function decodeTxBatch(bytes: Uint8Array): SignedTx[] {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError('WRONG_TYPE', `${TxGossipBatch.name}: expected bytes`)
+  if (bytes.length > MAX_ENCODED_BYTES) throw new CodecError('TOO_LARGE', `${TxGossipBatch.name}: ${bytes.length} bytes exceeds ${MAX_ENCODED_BYTES}`)
+  // Types and caps are checked here; canonical form below, byte by byte, as decode does.
+  const txs = decodeTrusted(TxGossipBatch, bytes)
+  // msgpack's shortest array head: fixarray below 16 items, array 16 up to MAX_TXS_PER_GOSSIP.
+  let at = txs.length < 16 ? 1 : 3
+  const canonicalHead = txs.length < 16 ? bytes[0] === (0x90 | txs.length) : bytes[0] === 0xdc && bytes[1] === txs.length >> 8 && bytes[2] === (txs.length & 0xff)
+  if (!canonicalHead) throw new CodecError('NON_CANONICAL', `${TxGossipBatch.name}: not the canonical encoding`)
+  const slices: Uint8Array[] = []
+  for (const tx of txs) {
+    const again = encode(SignedTx, tx)
+    if (at + again.length > bytes.length || Buffer.compare(Buffer.from(again.buffer, again.byteOffset, again.length), Buffer.from(bytes.buffer, bytes.byteOffset + at, again.length)) !== 0) {
+      throw new CodecError('NON_CANONICAL', `${TxGossipBatch.name}: not the canonical encoding`)
+    }
+    slices.push(again)
+    at += again.length
+  }
+  if (at !== bytes.length) throw new CodecError('TRAILING_BYTES', `${TxGossipBatch.name}: trailing bytes`)
+  // Only once the whole batch is known canonical: a tx's noted bytes are its encoding.
+  txs.forEach((tx, i) => noteTxBytes(tx, slices[i]!))
+  return txs
+}
 
 export type TxGossipBatcherOpts = GossipBatcherOpts
 

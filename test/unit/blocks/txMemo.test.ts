@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import { decode, encode } from '../../../blocks/codec.ts'
-import { entryHash, txByteLength, txId } from '../../../blocks/ids.ts'
+import { entryHash, noteTxBytes, txByteLength, txId, txSigningHash } from '../../../blocks/ids.ts'
 import { BlockEntry, SignedTx } from '../../../blocks/schema.ts'
 import { generateKeyPair, hash, leafHash, toHex } from '../../../src/crypto/index.ts'
 import { signedTx } from '../../support/arbitraries.ts'
@@ -45,5 +45,38 @@ describe('tx ids of copies', () => {
       expect(toHex(txId(forged))).not.toBe(toHex(txId(held)))
       expect(toHex(entryHash({ type: 'tx', tx: forged }))).toBe(toHex(leafHash(encode(BlockEntry, { type: 'tx', tx: forged }))))
     }
+  })
+})
+
+// A tx decoded from canonical bytes (RPC, tx batches) takes its id, length and signing hash from
+// those bytes (noteTxBytes) instead of encoding itself twice more.
+describe('tx ids from noted canonical bytes', () => {
+  it('give the id, length, entry hash and signing hash a fresh encoding gives (any tx)', () => {
+    fc.assert(fc.property(signedTx, (tx) => {
+      const bytes = encode(SignedTx, tx)
+      const copy = decode(SignedTx, bytes)
+      noteTxBytes(copy, bytes)
+      // Another decoded copy, never memoized: its body's signing hash is computed by encoding.
+      const fresh = decode(SignedTx, bytes)
+      expect(toHex(txSigningHash(copy.body))).toBe(toHex(txSigningHash(fresh.body)))
+      expect(toHex(txId(copy))).toBe(toHex(hash(bytes)))
+      expect(txByteLength(copy)).toBe(bytes.length)
+      expect(toHex(entryHash({ type: 'tx', tx: copy }))).toBe(toHex(leafHash(encode(BlockEntry, { type: 'tx', tx: fresh }))))
+    }), { numRuns: 200 })
+  })
+
+  it('are what the id is computed from: no encode (bytes of another tx of the right shape show through)', () => {
+    const key = generateKeyPair()
+    const to = generateKeyPair().publicKey
+    const a = encode(SignedTx, transfer(key, 0, to, 10n))
+    const b = decode(SignedTx, encode(SignedTx, transfer(key, 1, to, 10n)))
+    noteTxBytes(b, a)
+    expect(toHex(txId(b))).toBe(toHex(hash(a)))
+  })
+
+  it('are ignored when they are not shaped as a signed tx (the tx is encoded as before)', () => {
+    const tx = decode(SignedTx, encode(SignedTx, transfer(generateKeyPair(), 2, generateKeyPair().publicKey, 7n)))
+    noteTxBytes(tx, new Uint8Array(100).fill(0x92))
+    expect(toHex(txId(tx))).toBe(toHex(hash(encode(SignedTx, tx))))
   })
 })

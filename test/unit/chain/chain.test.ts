@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
+import { txId } from '../../../blocks/ids.ts'
 import { Chain } from '../../../src/chain/chain.ts'
 import { toHex } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
@@ -84,5 +85,33 @@ describe('chain', () => {
     const imported = await chain.importBlock(made!.block)
     expect(toHex(imported.hash)).toBe(toHex(made!.hash))
     expect(readAccount(chain.store.state, bob.publicKey).balance).toBe(5n)
+  })
+})
+
+describe('mempool after a block', () => {
+  it('drops a pending tx whose nonce the block used (a tx this pool never saw) and keeps senders the block did not touch', async () => {
+    const carol = testKey('carol')
+    const g = testGenesis({ validators: [validator], funded: [{ key: alice, amount: 1_000_000n }, { key: carol, amount: 1_000_000n }] })
+    const open = async (): Promise<Chain> => {
+      const tmp = tempDir()
+      cleanups.push(tmp.cleanup)
+      const chain = await Chain.open({ dataDir: tmp.dir, genesis: g, validatorKey: validator, signatureWorkers: 0 })
+      cleanups.push(() => chain.close())
+      return chain
+    }
+    const producer = await open()
+    const follower = await open()
+    const raced = transfer(alice, 0, bob.publicKey, 1n)
+    const untouched = transfer(carol, 0, bob.publicKey, 1n)
+    await follower.submitTx(raced)
+    await follower.submitTx(untouched)
+    await producer.submitTx(transfer(alice, 0, bob.publicKey, 2n))
+    const b1 = await producer.produceBlock(1, Number(g.genesisTime) + 1000)
+    const dropped: string[] = []
+    follower.on('dropped', (d: { id: Uint8Array; code: string }) => dropped.push(`${toHex(d.id)} ${d.code}`))
+    await follower.importBlock(b1!.block)
+    expect(dropped).toEqual([`${toHex(txId(raced))} NONCE_TOO_LOW`])
+    expect(follower.mempool.has(txId(untouched))).toBe(true)
+    expect(follower.mempool.size).toBe(1)
   })
 })

@@ -244,4 +244,44 @@ describe('drops are remembered with their reason', () => {
     expect(mp.dropped(txId(raced))).toMatchObject({ code: 'NONCE_TOO_LOW', height: 3 })
     expect(mp.dropped(txId(unpaid))).toMatchObject({ code: 'INSUFFICIENT_FUNDS', height: 3 })
   })
+
+  it('a sender\'s queue stays payable as a whole through replacements, prunes and drops (its summed cost is kept, not walked)', () => {
+    const mp = pool()
+    const before = stateWith([[alice, 1_000n], [carol, 1_000n]])
+    // Fee 1 each: a transfer of 299 costs 300.
+    for (let n = 0; n < 3; n++) mp.add(transfer(alice, n, carol.publicKey, 299n), before)
+    expect(codeOf(() => mp.add(transfer(alice, 3, carol.publicKey, 100n), before))).toBe('INSUFFICIENT_FUNDS')
+    // Nonce 1 replaced by a cheaper tx (cost 202): 802 pending, 198 free.
+    mp.add(transfer(alice, 1, carol.publicKey, 200n, 2n), before)
+    expect(codeOf(() => mp.add(transfer(alice, 3, carol.publicKey, 198n), before))).toBe('INSUFFICIENT_FUNDS')
+    mp.add(transfer(alice, 3, carol.publicKey, 197n), before)
+    expect(codeOf(() => mp.add(transfer(alice, 4, carol.publicKey, 0n), before))).toBe('INSUFFICIENT_FUNDS')
+    // Nonce 0 in a block, alice left with 800: 202 + 300 + 198 pending, 100 free.
+    const after = stateWith([[alice, 800n, 1], [carol, 1_300n]])
+    mp.prune(after, { height: 2, accounts: [toHex(alice.publicKey)] })
+    expect(codeOf(() => mp.add(transfer(alice, 4, carol.publicKey, 100n), after))).toBe('INSUFFICIENT_FUNDS')
+    mp.add(transfer(alice, 4, carol.publicKey, 99n), after)
+    // Nonce 3 dropped with its successor: 202 + 300 pending, 298 free for a new nonce 3.
+    mp.drop(transfer(alice, 3, carol.publicKey, 197n), { code: 'X', message: 'x' }, 2)
+    expect(codeOf(() => mp.add(transfer(alice, 3, carol.publicKey, 298n), after))).toBe('INSUFFICIENT_FUNDS')
+    mp.add(transfer(alice, 3, carol.publicKey, 297n), after)
+    expect(mp.size).toBe(3)
+  })
+
+  it('prune with the accounts a block wrote re-checks those senders only (a block costs the pool in proportion to the block)', () => {
+    const mp = pool()
+    const before = stateWith([[alice, 1_000n], [bob, 1_000n], [carol, 1_000n]])
+    const a0 = transfer(alice, 0, carol.publicKey, 1n)
+    const b0 = transfer(bob, 0, carol.publicKey, 1n)
+    mp.add(a0, before)
+    mp.add(b0, before)
+    // alice's nonce 0 was used by a tx this pool never saw; bob's state is left inconsistent on
+    // purpose, so a re-check of bob would drop his tx: only the named accounts are looked at.
+    const after = stateWith([[alice, 900n, 1], [bob, 1_000n, 1], [carol, 1_000n]])
+    mp.prune(after, { height: 4, included: new Set(), accounts: [toHex(alice.publicKey), toHex(carol.publicKey)] })
+    expect(mp.dropped(txId(a0))).toMatchObject({ code: 'NONCE_TOO_LOW', height: 4 })
+    expect(mp.has(txId(b0))).toBe(true)
+    mp.prune(after, { height: 5, accounts: [toHex(bob.publicKey)] })
+    expect(mp.has(txId(b0))).toBe(false)
+  })
 })

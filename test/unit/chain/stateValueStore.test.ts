@@ -30,6 +30,25 @@ const key = (n: number) => TABLES.account.key(testKey(`svs-${n}`).publicKey)
 const value = (balance: bigint) => encode(Account, { balance, nonce: 3 })
 
 describe('StateValueStore', () => {
+  it('keeps rows decoded: the same object until a commit writes the row, then the new value; a miss is NOT_LOADED or recorded as by get', async () => {
+    const db = await openDb()
+    const address = testKey('svs-1').publicKey
+    await db.batch([{ type: 'put', key: bucketKey(Bucket.state, key(1)), value: value(7n) }])
+    const values = new StateValueStore(db)
+    const state = new MemoryState(undefined, values)
+    expect(errorCodeOf(StateTreeError, () => readAccount(state, address))).toBe('NOT_LOADED')
+    expect(values.collect(() => readAccount(state, testKey('svs-2').publicKey)).missed.map(toHex)).toEqual([toHex(key(2))])
+    await values.load([key(1), key(2)])
+    const first = readAccount(state, address)
+    expect(first).toEqual({ balance: 7n, nonce: 3 })
+    expect(readAccount(state, address)).toBe(first)
+    expect(readAccount(state, testKey('svs-2').publicKey)).toEqual({ balance: 0n, nonce: 0 })
+    values.apply([{ key: key(1), value: value(9n) }])
+    expect(readAccount(state, address)).toEqual({ balance: 9n, nonce: 3 })
+    values.apply([{ key: key(1), value: undefined }])
+    expect(readAccount(state, address)).toEqual({ balance: 0n, nonce: 0 })
+  })
+
   it('a value not loaded is NOT_LOADED, never absent; loaded it reads from disk (absent when absent); trimmed it is NOT_LOADED again', async () => {
     const db = await openDb()
     await db.batch([{ type: 'put', key: bucketKey(Bucket.state, key(1)), value: value(7n) }])

@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { decode } from '../../../../blocks/codec.ts'
-import type { SignedTx } from '../../../../blocks/schema.ts'
+import { decode, encode } from '../../../../blocks/codec.ts'
+import { CodecError } from '../../../../blocks/errors.ts'
+import { txId, txSigningHash } from '../../../../blocks/ids.ts'
+import { SignedTx } from '../../../../blocks/schema.ts'
+import { hash, toHex } from '../../../../src/crypto/index.ts'
 import type { NetNode } from '../../../../src/net/index.ts'
 import { createLogger } from '../../../../src/node/logger.ts'
-import { MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher, txGossipBatcherOf } from '../../../../src/node/network/txGossipBatch.ts'
+import { decodeTxBatch, MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher, txGossipBatcherOf } from '../../../../src/node/network/txGossipBatch.ts'
 import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 const alice = testKey('tx-batch-alice')
@@ -80,5 +83,40 @@ describe('TxGossipBatcher: the txs a node gossips, coalesced', () => {
     expect(direct).toEqual([1, 1])
     expect(published).toEqual(['transactions'])
     batcher.close()
+  })
+})
+
+describe('decodeTxBatch: decode(TxGossipBatch) with each tx\'s canonical bytes noted', () => {
+  // One signed tx with other nonces (the codec does not check signatures): quick to make.
+  const signed = transfer(alice, 0, alice.publicKey, 1n)
+  const batchOf = (n: number, from = 0): SignedTx[] => Array.from({ length: n }, (_, i) => ({ ...signed, body: { ...signed.body, nonce: from + i } }))
+
+  it('gives what decode gives, and each tx the id and signing hash of its own encoding (1, 15, 16 and 256 txs)', () => {
+    for (const [n, from] of [[1, 0], [15, 1000], [16, 2000], [MAX_TXS_PER_GOSSIP, 3000]] as const) {
+      const bytes = encode(TxGossipBatch, batchOf(n, from))
+      const txs = decodeTxBatch(bytes)
+      expect(txs).toEqual(decode(TxGossipBatch, bytes))
+      for (const tx of txs) {
+        expect(toHex(txId(tx))).toBe(toHex(hash(encode(SignedTx, tx))))
+        expect(toHex(txSigningHash(tx.body))).toBe(toHex(txSigningHash(decode(SignedTx, encode(SignedTx, tx)).body)))
+      }
+    }
+  })
+
+  it('attack: refuses what decode refuses (a longer array head, a trailing byte, a tx not canonical, an empty message, too many txs)', () => {
+    const three = encode(TxGossipBatch, batchOf(3, 5000))
+    const longHead = new Uint8Array([0xdc, 0, 3, ...three.subarray(1)])
+    const trailing = new Uint8Array([...three, 0xc0])
+    // The first tx's nonce (a u32 inside it) written as uint 32 instead of its shortest form.
+    const tx = encode(SignedTx, batchOf(1, 7)[0]!)
+    const nonceAt = tx.indexOf(7, 3)
+    const loose = new Uint8Array([0x91, ...tx.subarray(0, nonceAt), 0xce, 0, 0, 0, 7, ...tx.subarray(nonceAt + 1)])
+    expect(decode(TxGossipBatch, encode(TxGossipBatch, batchOf(1, 7)))).toHaveLength(1)
+    const tooMany = encode(TxGossipBatch, batchOf(MAX_TXS_PER_GOSSIP, 6000))
+    const overCap = new Uint8Array([0xdc, 1, 1, ...tooMany.subarray(3), ...tooMany.subarray(3, 3 + tx.length)])
+    for (const bad of [longHead, trailing, loose, new Uint8Array(0), overCap]) {
+      expect(() => decode(TxGossipBatch, bad)).toThrow(CodecError)
+      expect(() => decodeTxBatch(bad)).toThrow(CodecError)
+    }
   })
 })
