@@ -78,6 +78,15 @@ export function computeRoundStateIntervalMs(slotMs: number): number {
 }
 
 /**
+ * Status polls without a new head after which our head counts as stood still (and every peer is
+ * asked): more than a slot's worth. With slots longer than the poll (4 s against 3 s) a single
+ * poll often sees no new block while nothing is wrong, and asked every peer for its status.
+ */
+export function computeStatusStallPolls(syncIntervalMs: number, slotMs: number): number {
+  return Math.floor(slotMs / syncIntervalMs) + 1
+}
+
+/**
  * Whether the round-state timer pulls after `stalledPolls` intervals without consensus progress:
  * after 1, 2 and 4, then every 8th (back-off while a stall lasts; 0 = progress, no pull).
  */
@@ -199,16 +208,19 @@ export class ValidatorNetwork {
       }), 500).unref()
     })
     // Each poll costs a stream per peer asked (and the peer one to answer). Status: every peer
-    // while our head stood still over the interval; while it moves, the peers whose last status
+    // while our head stood still for more than a slot (computeStatusStallPolls); while it moves, the peers whose last status
     // claimed a head we lack (they have blocks for us, or lie and are scored down until dropped:
     // syncAttacks.test.ts) and one other peer in turn every STATUS_TURN_POLLS polls, since gossip
     // and commits from ahead trigger sync anyway. Peer exchange: every PEER_EXCHANGE_POLLS polls,
     // with every peer while we have few, else one in turn; and on each new connection.
     let polls = 0
     let lastHead = -1
+    let stillPolls = 0
+    const stallPolls = computeStatusStallPolls(this.#syncIntervalMs, this.chain.genesis.slotMs)
     this.#pollTimer = setInterval(this.#tick('status poll', () => {
       const head = this.chain.store.head.height
-      const stalled = head === lastHead
+      stillPolls = head === lastHead ? stillPolls + 1 : 0
+      const stalled = stillPolls >= stallPolls
       lastHead = head
       const poll = polls++
       const peers = connectedPeers(this.net)

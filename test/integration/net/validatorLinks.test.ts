@@ -73,6 +73,43 @@ describe('validator links (real libp2p)', () => {
     expect(ends[0]!.links.send('blocks', new Uint8Array(MAX_FRAME_BYTES))).toBe(false)
   }, 20_000)
 
+  it('writes what one tick sends a peer as one stream write, which the receiver splits into its messages again', async () => {
+    nodes = await startNodes(2, {}, 70)
+    // Node 0's outbound link streams, with their writes counted (the real stream underneath).
+    const writes: number[] = []
+    const counted = new Proxy(nodes[0]!, {
+      get(target, key) {
+        if (key === 'openStream') {
+          return async (...args: Parameters<NetNode['openStream']>) => {
+            const stream = await target.openStream(...args)
+            const send = stream.send.bind(stream)
+            stream.send = (bytes) => (writes.push(bytes.length), send(bytes))
+            return stream
+          }
+        }
+        const value: unknown = Reflect.get(target, key)
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    const ends = [linkUp(counted, keys[0]!, () => members().slice(0, 2)), linkUp(nodes[1]!, keys[1]!, () => members().slice(0, 2))]
+    await Promise.all(ends.map((e) => e.links.start()))
+    await connectAll(nodes)
+    await waitFor(() => ends.every((e) => e.links.linkedValidators().size === 1), 5_000, 'the link both ways')
+    const afterHello = writes.length
+
+    // One tick: a proposal, its prevote and a tx batch leave in one write.
+    expect(ends[0]!.links.send('consensus', Uint8Array.of(1))).toBe(true)
+    expect(ends[0]!.links.send('consensus', Uint8Array.of(2, 2))).toBe(true)
+    expect(ends[0]!.links.send('transactions', Uint8Array.of(3))).toBe(true)
+    await waitFor(() => ends[1]!.received.length === 3, 5_000, 'the three messages')
+    expect(writes.length - afterHello).toBe(1)
+    // A later tick: a write of its own.
+    expect(ends[0]!.links.send('blocks', Uint8Array.of(4))).toBe(true)
+    await waitFor(() => ends[1]!.received.length === 4, 5_000, 'the fourth message')
+    expect(writes.length - afterHello).toBe(2)
+    expect(ends[1]!.received.map((r) => [r.topic, [...r.bytes]])).toEqual([['consensus', [1]], ['consensus', [2, 2]], ['transactions', [3]], ['blocks', [4]]])
+  }, 20_000)
+
   it('queues messages for a peer that reads slower than we write, delivers them in order, and closes the link past the bound', async () => {
     nodes = await startNodes(2, {}, 60)
     // The receiver judges nothing until released: its reader pauses the stream, the sender's window runs out.

@@ -10,7 +10,7 @@ import { gossipVerdictOf } from '../../../src/net/errors.ts'
 import { writeKeyFile } from '../../../src/node/keyFile.ts'
 import { subscribedTopics } from '../../../src/node/network/gossipHandlers.ts'
 import { computeP2pSeed, resolveP2pSeed } from '../../../src/node/network/p2pIdentity.ts'
-import { computeRoundStateIntervalMs, shouldPullRoundState } from '../../../src/node/validatorNetwork.ts'
+import { computeRoundStateIntervalMs, computeStatusStallPolls, shouldPullRoundState } from '../../../src/node/validatorNetwork.ts'
 import { StateError } from '../../../src/state/errors.ts'
 import { tempDir, testKey } from '../../support/chainFixtures.ts'
 
@@ -101,5 +101,13 @@ describe('what a node listens to and asks for', () => {
     expect(computeRoundStateIntervalMs(250)).toBe(1_000)
     // A 2 s chain made no progress in every other 1 s interval and pulled every peer's round state.
     expect(computeRoundStateIntervalMs(2_000)).toBe(4_000)
+  })
+
+  it('the status poll counts the head as stood still only after more than a slot without a block', () => {
+    expect(computeStatusStallPolls(3_000, 500)).toBe(1)
+    expect(computeStatusStallPolls(3_000, 2_000)).toBe(1)
+    // 4 s slots: one 3 s poll without a block is normal (it asked every peer for its status); two (6 s) is a missed slot.
+    expect(computeStatusStallPolls(3_000, 4_000)).toBe(2)
+    expect(computeStatusStallPolls(3_000, 10_000)).toBe(4)
   })
 })
