@@ -95,7 +95,7 @@ describe('private executions (real node processes)', () => {
   it('a delivery not signed by the client is refused with a typed error; undelivered keys expire with a full refund and no host blamed', async () => {
     const rpc = net.rpc()
     const asset = await net.deployFixture('fixtures/wasm/sha256.wasm')
-    const { id, key } = await executePrivate(rpc, { account: net.client, asset, fn: 'run', input: new Uint8Array([1, 2, 3]), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 8 })
+    const { id, key } = await executePrivate(rpc, { account: net.client, asset, fn: 'run', input: new Uint8Array([1, 2, 3]), fuelLimit: 10_000_000n, bidPerFuel: 10n, replicas: 3, quorum: 2, deadlineSlots: 5 })
     const ex = await waitFor(() => getExecution(rpc, { id }), 60_000, 'the execution block')
     const recipients = await Promise.all(ex.record.assignment.map(async (host) => ({ host, encryptionKey: (await getHost(rpc, { address: host }))?.record.params.encryptionKey })))
     expect(recipients.every((r) => r.encryptionKey !== undefined)).toBe(true)
@@ -106,6 +106,7 @@ describe('private executions (real node processes)', () => {
     expect(refusal).toBeInstanceOf(RpcClientError)
     expect((refusal as RpcClientError).details).toMatchObject({ data: { reason: 'BAD_DELIVERY' } })
     // The client never delivers: no host can run it; at the deadline it fails, all escrow back, no reputation moves.
+    // (5 slots: the forged delivery above is refused in well under one; each slot more is 1 s of npm test.)
     const done = await waitForExecution(rpc, { id, timeoutMs: 120_000 })
     expect(done.record.status).toBe(EXECUTION_STATUS.failed)
     expect(done.completion.entry.status).toBe(COMPLETION_STATUS.failed)

@@ -21,7 +21,10 @@ import { waitFor } from '../../support/nodeProcess.ts'
 let net: ComputeNetwork
 
 beforeAll(async () => {
-  net = await startComputeNetwork({ name: 'framing', validators: 1, hosts: 6, auditEpochSlots: 6, params: { storageAckBlocks: 30 } })
+  // 20 blocks (~10 s at 500 ms slots) to acknowledge: honest acks land within a few blocks, and
+  // the framing test waits this whole deadline out (30 blocks cost 5 s more of npm test). Three
+  // audit epochs still pass while the framed placement waits.
+  net = await startComputeNetwork({ name: 'framing', validators: 1, hosts: 6, auditEpochSlots: 6, params: { storageAckBlocks: 20 } })
   await net.waitForHosts(6)
 }, 300_000)
 
