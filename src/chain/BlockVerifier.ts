@@ -19,6 +19,9 @@ import type { ReceiptPool } from './receiptPool.ts'
 import type { SignatureVerifier } from './signatureVerifier.ts'
 import { startTxSignatureCheck } from './startTxSignatureCheck.ts'
 
+/** A committed block's signature check: nothing to verify (its commit vouches for its signatures). */
+const NONE_TO_CHECK = { checked: 0, finish: (): Promise<void> => Promise.resolve() }
+
 /** What the verification path reads: the chain's store, pools and head-derived consensus state. */
 export interface BlockVerifierModules {
   store: ChainStore
@@ -70,9 +73,12 @@ export class BlockVerifier {
    * reused. `built`: the transition this node ran building the block on the head, in the same
    * queue job (same state, context and sealing): its structure, fees and proposer are checked;
    * neither its transition nor the proofs and signature this node just made for it (every other
-   * node checks them).
+   * node checks them). `committed`: the block comes with a commit this node verified (> 2/3 of
+   * the stake precommitted exactly this block, each precommit after checking it in full): its
+   * tx and receipt signatures are taken as checked (docs/consensus.md "What a commit vouches
+   * for"); structure, proposer, proofs, the transition and its state root are still checked.
    */
-  async verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
+  async verified(block: Block, hash: Hash, built?: VerifiedWrites, committed = false): Promise<VerifiedWrites> {
     const { store, genesis } = this.#m
     const head = store.head
     const cached = this.#checked.get(toHex(hash))
@@ -88,7 +94,7 @@ export class BlockVerifier {
     // Signature checks start first, on the workers, and run while this thread checks structure,
     // proofs and the transition; this thread then takes its own share. Nothing is written
     // before every check has passed.
-    const signatures = startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
+    const signatures = committed ? NONE_TO_CHECK : startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
     this.signaturesCheckedAtImport += signatures.checked
     try {
       validateBlockStructure(block, genesis.chainId)
@@ -111,7 +117,7 @@ export class BlockVerifier {
     const checked = signatures.finish()
     checked.catch(() => undefined)
     const result = await loading
-      .then(() => store.withLoaded(() => applyBlock(store.state, block, head.header.stateRoot, this.#applyContext(block))))
+      .then(() => store.withLoaded(() => applyBlock(store.state, block, head.header.stateRoot, this.#applyContext(block, committed))))
       .catch(async (e: unknown) => {
         await checked.catch(() => undefined)
         throw e
@@ -130,8 +136,8 @@ export class BlockVerifier {
     return verified
   }
 
-  /** The context a block on the head is applied in; its tx signatures were checked (startTxSignatureCheck). */
-  #applyContext(block: Pick<Block, 'header'>): ApplyContext {
+  /** The context a block on the head is applied in; its tx signatures were checked (startTxSignatureCheck) or vouched for by its commit. */
+  #applyContext(block: Pick<Block, 'header'>, committed: boolean): ApplyContext {
     return {
       hostIndex: this.#m.hostIndex,
       genesis: this.#m.genesis,
@@ -143,7 +149,7 @@ export class BlockVerifier {
       beaconMix: readBeaconMix(this.#m.store.state),
       baseFee: block.header.baseFee,
       signaturesChecked: true,
-      receiptChecked: (receipt) => this.#m.receipts.hasChecked(receipt),
+      receiptChecked: committed ? () => true : (receipt) => this.#m.receipts.hasChecked(receipt),
     }
   }
 }

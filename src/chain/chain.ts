@@ -73,6 +73,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #inputs: ProposalInputs
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
+  /** A block taken with its verified commit skips its tx and receipt signature checks (ChainOpts.checkCommittedSignatures). */
+  readonly #trustCommits: boolean
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
@@ -96,6 +98,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
+    this.#trustCommits = opts.checkCommittedSignatures !== true
     this.#inputs = new ProposalInputs({ store, genesis: opts.genesis, hostIndex: this.hostIndex, key: opts.validatorKey, onError: (err) => this.emit('buildError', err) })
     // The router's index follows every state change.
     store.onStateChange = (writes) => this.#updateHostIndex(writes)
@@ -301,7 +304,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
       verifyBlockProposer(this.priorities(), block.header)
-      const verified = await this.#blocks.verified(block, hash)
+      const verified = await this.#blocks.verified(block, hash, undefined, this.#trustCommits)
       return this.#apply(block, hash, verified, { bytes, commit })
     })
   }
