@@ -45,7 +45,7 @@ export interface BlockVerifierModules {
 export class BlockVerifier {
   readonly #m: BlockVerifierModules
   /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
-  readonly #checked = new Map<string, { head: string } & VerifiedWrites>()
+  readonly #checked = new Map<string, { head: string; signaturesTrusted: boolean } & VerifiedWrites>()
   /** Headers whose consensus proofs passed against the current head. */
   readonly #proofsPassed = new Set<string>()
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
@@ -82,7 +82,8 @@ export class BlockVerifier {
     const { store, genesis } = this.#m
     const head = store.head
     const cached = this.#checked.get(toHex(hash))
-    if (cached !== undefined && cached.head === toHex(head.hash)) return cached
+    // A check that took the signatures on a commit's word does not stand for a full one.
+    if (cached !== undefined && cached.head === toHex(head.hash) && (committed || !cached.signaturesTrusted)) return cached
     // Every stored block is at or below the head, so a child of the head is never one: the store
     // is read (a database get per checked block) only for a block that does not extend the head.
     if (!equalBytes(block.header.prevHash, head.hash)) {
@@ -108,7 +109,7 @@ export class BlockVerifier {
     }
     if (built !== undefined) {
       await signatures.finish()
-      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes })
+      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes }, false)
     }
     // The values and tree paths of the keys the block names are loaded first; what the
     // transition still misses is loaded and the pure run repeated (withLoaded).
@@ -126,13 +127,13 @@ export class BlockVerifier {
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
-    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes })
+    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes }, committed)
   }
 
   /** Keeps a checked block's writes for its commit on this head. */
-  #remember(hash: Hash, head: Hash, verified: VerifiedWrites): VerifiedWrites {
+  #remember(hash: Hash, head: Hash, verified: VerifiedWrites, signaturesTrusted: boolean): VerifiedWrites {
     if (this.#checked.size >= 64) this.#checked.clear()
-    this.#checked.set(toHex(hash), { head: toHex(head), ...verified })
+    this.#checked.set(toHex(hash), { head: toHex(head), signaturesTrusted, ...verified })
     return verified
   }
 

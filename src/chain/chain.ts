@@ -279,12 +279,14 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /**
    * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
+   * `forCommitOnly`: the verdict only lets this node apply the block with a commit (it casts no
+   * vote: a follower's BFT machine), so the commit will vouch for its signatures (commitBlock).
    */
-  checkBlock(block: Block, currentRound?: number): Promise<void> {
+  checkBlock(block: Block, currentRound?: number, opts: { forCommitOnly?: boolean } = {}): Promise<void> {
     return this.#jobs.run('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
-      await this.#blocks.verified(block, blockHash(block.header))
+      await this.#blocks.verified(block, blockHash(block.header), undefined, opts.forCommitOnly === true && this.#trustCommits)
     })
   }
 

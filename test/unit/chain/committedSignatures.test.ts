@@ -90,6 +90,17 @@ describe('signatures of a committed block', () => {
     expect(auditor.store.head.height).toBe(0)
   })
 
+  it('a node that casts no vote checks a proposal for a commit (forCommitOnly) on the same terms; that verdict never stands for a full check', async () => {
+    const { block, hash } = await forgedProposal()
+    const follower = await open()
+    await follower.checkBlock(block, 0, { forCommitOnly: true })
+    await expect(follower.checkBlock(block)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
+    await follower.commitBlock(block, commitFor(hash))
+    expect(toHex(follower.store.head.hash)).toBe(toHex(hash))
+    const auditor = await open({ checkCommittedSignatures: true })
+    await expect(auditor.checkBlock(block, 0, { forCommitOnly: true })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
+  })
+
   it('a commit for another block, or a block whose state root is wrong, is still refused', async () => {
     const { block, hash } = await forgedProposal()
     const follower = await open()
