@@ -5,14 +5,14 @@
 //     commits the completion block;
 //   - a validator: admits the same txs and receipts from their wire bytes, checks each block as
 //     a proposal and commits it with the proposer's commit (as the consensus driver does);
-//   - a host: commits each block with its commit (hosts take no tx or receipt gossip: every
-//     signature in the blocks is checked at import), and, as one of the three assigned hosts of
+//   - a host: commits each block with its commit (hosts take no tx or receipt gossip; the commit
+//     vouches for the blocks' tx and receipt signatures, all checked with --check-committed), and, as one of the three assigned hosts of
 //     each execution it runs, signs its own receipt and puts it in its pool first (HostRole).
 // The guest is not run: the hosts' receipts agree on a made-up result (the chain never runs
 // guests, and a result's cost to the chain does not depend on it). Prints CPU ms per execution
 // for each class and the same in ed25519 verifies (one verify's CPU measured alongside), which
 // compare across runs at different loads, and the state rows the blocks write per execution. 3 replicas, quorum 2, 8 hosts, one asset.
-// usage: npx tsx scripts/bench/executionCpu.ts [--rounds 6 --executions 32 --profile FILE --profile-role producer|validator|host]
+// usage: npx tsx scripts/bench/executionCpu.ts [--rounds 6 --executions 32 --check-committed --profile FILE --profile-role producer|validator|host]
 import '../../src/polyfill.ts'
 
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -33,7 +33,7 @@ import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.t
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, executions: { type: 'string', default: '32' }, profile: { type: 'string' }, 'profile-role': { type: 'string', default: 'host' } } })
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, executions: { type: 'string', default: '32' }, profile: { type: 'string' }, 'profile-role': { type: 'string', default: 'host' }, 'check-committed': { type: 'boolean', default: false } } })
 // --profile FILE: a CPU profile of one role's part (the producer's includes signing the hosts' receipts, which it does not measure).
 const session = values.profile === undefined ? undefined : new Session()
 const profileStart = async (role: string): Promise<void> => {
@@ -66,10 +66,12 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000
 }
 
-const producer = await Chain.open({ dataDir: dirs.make(), genesis, validatorKey: validator, signatureWorkers: 0, maxTxsPerBlock: 4 * PER_ROUND })
-const validatorFollower = await Chain.open({ dataDir: dirs.make(), genesis, signatureWorkers: 0 })
+const producer = await Chain.open({ dataDir: dirs.make(), genesis, validatorKey: validator, signatureWorkers: 0, maxTxsPerBlock: Math.max(4 * PER_ROUND, 2 * HOSTS) })
+// --check-committed: followers verify the signatures of committed blocks too (ChainOpts.checkCommittedSignatures; the A/B of that rule).
+const followerOpts = { signatureWorkers: 0, checkCommittedSignatures: values['check-committed'] }
+const validatorFollower = await Chain.open({ dataDir: dirs.make(), genesis, ...followerOpts })
 const hostKey = hosts[0]!
-const hostFollower = await Chain.open({ dataDir: dirs.make(), genesis, signatureWorkers: 0 })
+const hostFollower = await Chain.open({ dataDir: dirs.make(), genesis, ...followerOpts })
 let slot = 0
 const produce = async (): Promise<ImportedBlock> => {
   slot++

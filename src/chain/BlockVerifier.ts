@@ -19,6 +19,9 @@ import type { ReceiptPool } from './receiptPool.ts'
 import type { SignatureVerifier } from './signatureVerifier.ts'
 import { startTxSignatureCheck } from './startTxSignatureCheck.ts'
 
+/** A committed block's signature check: nothing to verify (its commit vouches for its signatures). */
+const NONE_TO_CHECK = { checked: 0, finish: (): Promise<void> => Promise.resolve() }
+
 /** What the verification path reads: the chain's store, pools and head-derived consensus state. */
 export interface BlockVerifierModules {
   store: ChainStore
@@ -42,7 +45,7 @@ export interface BlockVerifierModules {
 export class BlockVerifier {
   readonly #m: BlockVerifierModules
   /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
-  readonly #checked = new Map<string, { head: string } & VerifiedWrites>()
+  readonly #checked = new Map<string, { head: string; signaturesTrusted: boolean } & VerifiedWrites>()
   /** Headers whose consensus proofs passed against the current head. */
   readonly #proofsPassed = new Set<string>()
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
@@ -70,13 +73,17 @@ export class BlockVerifier {
    * reused. `built`: the transition this node ran building the block on the head, in the same
    * queue job (same state, context and sealing): its structure, fees and proposer are checked;
    * neither its transition nor the proofs and signature this node just made for it (every other
-   * node checks them).
+   * node checks them). `committed`: the block comes with a commit this node verified (> 2/3 of
+   * the stake precommitted exactly this block, each precommit after checking it in full): its
+   * tx and receipt signatures are taken as checked (docs/consensus.md "What a commit vouches
+   * for"); structure, proposer, proofs, the transition and its state root are still checked.
    */
-  async verified(block: Block, hash: Hash, built?: VerifiedWrites): Promise<VerifiedWrites> {
+  async verified(block: Block, hash: Hash, built?: VerifiedWrites, committed = false): Promise<VerifiedWrites> {
     const { store, genesis } = this.#m
     const head = store.head
     const cached = this.#checked.get(toHex(hash))
-    if (cached !== undefined && cached.head === toHex(head.hash)) return cached
+    // A check that took the signatures on a commit's word does not stand for a full one.
+    if (cached !== undefined && cached.head === toHex(head.hash) && (committed || !cached.signaturesTrusted)) return cached
     // Every stored block is at or below the head, so a child of the head is never one: the store
     // is read (a database get per checked block) only for a block that does not extend the head.
     if (!equalBytes(block.header.prevHash, head.hash)) {
@@ -88,7 +95,7 @@ export class BlockVerifier {
     // Signature checks start first, on the workers, and run while this thread checks structure,
     // proofs and the transition; this thread then takes its own share. Nothing is written
     // before every check has passed.
-    const signatures = startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
+    const signatures = committed ? NONE_TO_CHECK : startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
     this.signaturesCheckedAtImport += signatures.checked
     try {
       validateBlockStructure(block, genesis.chainId)
@@ -102,7 +109,7 @@ export class BlockVerifier {
     }
     if (built !== undefined) {
       await signatures.finish()
-      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes })
+      return this.#remember(hash, head.hash, { writes: built.writes, treeNodes: built.treeNodes }, false)
     }
     // The values and tree paths of the keys the block names are loaded first; what the
     // transition still misses is loaded and the pure run repeated (withLoaded).
@@ -111,7 +118,7 @@ export class BlockVerifier {
     const checked = signatures.finish()
     checked.catch(() => undefined)
     const result = await loading
-      .then(() => store.withLoaded(() => applyBlock(store.state, block, head.header.stateRoot, this.#applyContext(block))))
+      .then(() => store.withLoaded(() => applyBlock(store.state, block, head.header.stateRoot, this.#applyContext(block, committed))))
       .catch(async (e: unknown) => {
         await checked.catch(() => undefined)
         throw e
@@ -120,18 +127,18 @@ export class BlockVerifier {
     if (!equalBytes(result.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
-    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes })
+    return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes }, committed)
   }
 
   /** Keeps a checked block's writes for its commit on this head. */
-  #remember(hash: Hash, head: Hash, verified: VerifiedWrites): VerifiedWrites {
+  #remember(hash: Hash, head: Hash, verified: VerifiedWrites, signaturesTrusted: boolean): VerifiedWrites {
     if (this.#checked.size >= 64) this.#checked.clear()
-    this.#checked.set(toHex(hash), { head: toHex(head), ...verified })
+    this.#checked.set(toHex(hash), { head: toHex(head), signaturesTrusted, ...verified })
     return verified
   }
 
-  /** The context a block on the head is applied in; its tx signatures were checked (startTxSignatureCheck). */
-  #applyContext(block: Pick<Block, 'header'>): ApplyContext {
+  /** The context a block on the head is applied in; its tx signatures were checked (startTxSignatureCheck) or vouched for by its commit. */
+  #applyContext(block: Pick<Block, 'header'>, committed: boolean): ApplyContext {
     return {
       hostIndex: this.#m.hostIndex,
       genesis: this.#m.genesis,
@@ -143,7 +150,7 @@ export class BlockVerifier {
       beaconMix: readBeaconMix(this.#m.store.state),
       baseFee: block.header.baseFee,
       signaturesChecked: true,
-      receiptChecked: (receipt) => this.#m.receipts.hasChecked(receipt),
+      receiptChecked: committed ? () => true : (receipt) => this.#m.receipts.hasChecked(receipt),
     }
   }
 }

@@ -76,6 +76,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #inputs: ProposalInputs
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
+  /** A block taken with its verified commit skips its tx and receipt signature checks (ChainOpts.checkCommittedSignatures). */
+  readonly #trustCommits: boolean
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
@@ -99,6 +101,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
+    this.#trustCommits = opts.checkCommittedSignatures !== true
     this.#inputs = new ProposalInputs({ store, genesis: opts.genesis, hostIndex: this.hostIndex, key: opts.validatorKey, onError: (err) => this.emit('buildError', err) })
     // The router's index follows every state change.
     store.onStateChange = (writes) => this.#updateHostIndex(writes)
@@ -279,12 +282,14 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /**
    * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
+   * `forCommitOnly`: the verdict only lets this node apply the block with a commit (it casts no
+   * vote: a follower's BFT machine), so the commit will vouch for its signatures (commitBlock).
    */
-  checkBlock(block: Block, currentRound?: number): Promise<void> {
+  checkBlock(block: Block, currentRound?: number, opts: { forCommitOnly?: boolean } = {}): Promise<void> {
     return this.#jobs.run('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
-      await this.#blocks.verified(block, blockHash(block.header))
+      await this.#blocks.verified(block, blockHash(block.header), undefined, opts.forCommitOnly === true && this.#trustCommits)
     })
   }
 
@@ -304,7 +309,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
       verifyBlockProposer(this.priorities(), block.header)
-      const verified = await this.#blocks.verified(block, hash)
+      const verified = await this.#blocks.verified(block, hash, undefined, this.#trustCommits)
       return this.#apply(block, hash, verified, { bytes, commit })
     })
   }

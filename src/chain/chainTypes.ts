@@ -20,6 +20,12 @@ export interface ChainOpts {
   treeCacheNodes?: number
   /** Account values kept in memory (src/chain/stateStore.ts DEFAULT_VALUE_CACHE_ENTRIES). */
   valueCacheEntries?: number
+  /**
+   * Verify every tx and receipt signature of a block that arrives with a commit, as of a proposal
+   * (an auditing node). Default: a verified commit vouches for them (docs/consensus.md "What a
+   * commit vouches for").
+   */
+  checkCommittedSignatures?: boolean
 }
 
 /** What checking a block against the head yields: its write set and the state tree nodes its root adds. */

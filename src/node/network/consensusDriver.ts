@@ -368,7 +368,8 @@ export class ConsensusDriver {
     const height = block.header.height
     // A block built for a later round than any it was proposed in (or than ours) is refused (verifyBlockProposer).
     const round = Math.max(this.#machine.round, this.#proposedInRound.get(toHex(blockId)) ?? 0)
-    void this.#chain.checkBlock(block, round).then(
+    // A node without a validator key casts no vote: it applies a block only with a commit, which vouches for its signatures.
+    void this.#chain.checkBlock(block, round, { forCommitOnly: this.#opts.validatorKey === undefined }).then(
       () => true,
       (err: unknown) => {
         this.#log.info({ height, hash: toHex(blockId), err: err instanceof Error ? err.message : String(err) }, 'proposal invalid')

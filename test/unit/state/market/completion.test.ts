@@ -213,6 +213,12 @@ describe('verifyCompletionEntry and verifyConservation', () => {
     }
     expect(() => verifyCompletionEntry({ ...entry, refund: entry.refund - 1n }, rest)).toThrow(/refund/)
     expect(() => verifyCompletionEntry({ ...entry, reputation: [] }, rest)).toThrow(/reputation/)
+    // Each field of each payout and reputation change counts (compared field by field, not encoded).
+    expect(() => verifyCompletionEntry({ ...entry, payouts: entry.payouts.map((p, i) => (i === 0 ? { ...p, to: hostAddr(9) } : p)) }, rest)).toThrow(/payouts/)
+    expect(() => verifyCompletionEntry({ ...entry, payouts: [...entry.payouts, { to: hostAddr(9), amount: 0n }] }, rest)).toThrow(/payouts/)
+    for (const change of [{ host: hostAddr(9) }, { before: entry.reputation[0]!.before + 1 }, { after: entry.reputation[0]!.after + 1 }, { cause: entry.reputation[0]!.cause + 1 }]) {
+      expect(() => verifyCompletionEntry({ ...entry, reputation: entry.reputation.map((c, i) => (i === 0 ? { ...c, ...change } : c)) }, rest)).toThrow(/reputation/)
+    }
     expect(() => verifyCompletionEntry({ ...entry, receipts: entry.receipts.slice(0, 1) }, rest)).toThrow(MarketError)
   })
 
