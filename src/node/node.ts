@@ -84,6 +84,8 @@ export interface NodeOpts {
   pruneKeepBlocks?: number
   /** On an empty data dir, state-sync from peers before starting (`xsc node --state-sync`). */
   stateSync?: StateSyncOpts
+  /** Check every tx and receipt signature of committed blocks too (`xsc node --check-committed-signatures`; docs/consensus.md "What a commit vouches for"). */
+  checkCommittedSignatures?: boolean
 }
 
 /** The fewest recent block bodies a pruning node keeps (range sync serves them to peers catching up). */
@@ -180,7 +182,7 @@ export class XscNode {
       throw new XscError('BAD_CONFIG', `prune keeps 0 (everything) or at least ${MIN_PRUNE_KEEP_BLOCKS} blocks, got ${opts.pruneKeepBlocks}`)
     }
     if (opts.stateSync !== undefined) await XscNode.#stateSync(opts, opts.stateSync, log)
-    const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}) })
+    const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}), checkCommittedSignatures: opts.checkCommittedSignatures === true })
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
     let rpc: RpcServer

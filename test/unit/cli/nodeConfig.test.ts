@@ -105,6 +105,14 @@ describe('node settings: flag > file > default', () => {
     expect(resolveNodeCommandSettings(['--config', off, '--validator-links']).values['validator-links']).toBe(true)
   })
 
+  it('committed blocks are checked in full only with --check-committed-signatures or "check-committed-signatures = true"', () => {
+    expect(resolveNodeCommandSettings(['--data', 'x']).values['check-committed-signatures']).toBe(false)
+    expect(resolveNodeCommandSettings(['--data', 'x', '--check-committed-signatures']).values['check-committed-signatures']).toBe(true)
+    const on = join(tmp.dir, 'audit-on.toml')
+    writeFileSync(on, 'data = "d"\ncheck-committed-signatures = true\n')
+    expect(resolveNodeCommandSettings(['--config', on]).values['check-committed-signatures']).toBe(true)
+  })
+
   it('a bad value from the file is reported by its key and file, from a flag by its flag', async () => {
     const genesis = join(tmp.dir, 'genesis.json')
     writeGenesisFile(genesis, testGenesis())
