@@ -93,6 +93,8 @@ export class StateTreeStore implements TreeNodeReader {
   #lastStaged: Uint8Array | undefined
   /** Pages and nodes written since open (for benchmarks: entries per block). */
   readonly written = { pages: 0, nodes: 0, bytes: 0 }
+  /** Page reads from disk since open (for benchmarks: does a warm import still read pages?): `getMany` calls and pages found. */
+  readonly read = { getMany: 0, pages: 0 }
   constructor(db: Db, maxNodes = DEFAULT_TREE_CACHE_NODES, maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.#db = db
     this.#cache = new TreePageCache(maxNodes, maxBytes)
@@ -180,21 +182,25 @@ export class StateTreeStore implements TreeNodeReader {
 
   async #readPages(missing: Uint8Array[]): Promise<void> {
     const compact = await this.#db.getMany(Bucket.treePageCompact, missing)
+    this.read.getMany++
     const older: Uint8Array[] = []
     compact.forEach((bytes, i) => {
       const hash = missing[i]!
       if (bytes === undefined) older.push(hash)
       else this.#cache.addStoredPage(hash, expandTreePage(hash, bytes))
     })
+    this.read.pages += missing.length - older.length
     if (older.length === 0) return
     // Pages written before session 9 (page bytes), else single nodes.
     const found = await this.#db.getMany(Bucket.treePage, older)
+    this.read.getMany++
     const single: Uint8Array[] = []
     found.forEach((bytes, i) => {
       const hash = older[i]!
       if (bytes === undefined) single.push(hash)
       else this.#cache.addStoredPage(hash, bytes)
     })
+    this.read.pages += older.length - single.length
     if (single.length > 0) await this.#fetchSingleNodePages(single)
   }
 
