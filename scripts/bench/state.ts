@@ -12,18 +12,19 @@
 // them again; with --warm-up 5 the timed blocks pay accounts the importer has not read yet.
 // --profile-dir writes a CPU profile of each size's timed imports (import-<accounts>-<cold|warm>.cpuprofile, for chrome://inspect or speedscope).
 // --fill-cache keeps each size's filled data dir in DIR (fill-<accounts>) and copies it on later runs instead of filling
-// again (the 1M fill takes ~25 min); delete DIR when the stored tree layout changes. fillMs is then the copy's time.
+// again (the 1M fill takes ~4 min); delete DIR when the stored tree layout changes. fillMs is then the copy's time. The
+// produced blocks are kept there too (fill-<accounts>/blocks-<blocks>x<txs>-<small>): delete them when block production changes.
 import '../../src/polyfill.ts'
 
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { ClassicLevel } from 'classic-level'
 
-import { encode } from '../../blocks/codec.ts'
+import { bytes32, decode, encode, struct } from '../../blocks/codec.ts'
 import { blockHash, computeBodyRoot, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
@@ -59,6 +60,8 @@ const GENESIS_NAME = 'xsc-bench-state'
 // Room for 1000 transfers per block (the default target is sized for a devnet); the importer children build the same.
 const { genesis, validator, senders } = buildBenchGenesis({ name: GENESIS_NAME, senders: SENDERS, amount: 10n ** 15n, consensus: { schemes: ['stake'] }, params: { targetBlockTxBytes: 1_000_000 } })
 const fillerAddress = (i: number): Uint8Array => hash(u32be(i))
+/** The produced head's root and one account's proof there, kept with the cached blocks. */
+const ProducedProof = struct('ProducedProof', { root: bytes32, proof: StateProof })
 
 // Child mode: open the store cold and report the time and the resident memory it took.
 if (values.child !== undefined) {
@@ -150,6 +153,15 @@ async function prepare(count: number): Promise<Prepared> {
   const fillMs = performance.now() - t0
   const base = tmp()
   cpSync(filled.dir, base, { recursive: true })
+  const blocksFile = join(tmp(), 'blocks')
+  // The blocks depend only on the fill and these parameters (not on how the tree is stored): kept beside the fill.
+  const cachedBlocks = values['fill-cache'] === undefined ? undefined : join(values['fill-cache'], `fill-${count}`, `blocks-${WARM + BLOCKS}x${TXS}-${SMALL}`)
+  if (cachedBlocks !== undefined && existsSync(join(cachedBlocks, 'proof'))) {
+    rmSync(filled.dir, { recursive: true, force: true })
+    cpSync(join(cachedBlocks, 'blocks'), blocksFile)
+    const { root, proof } = decode(ProducedProof, readFileSync(join(cachedBlocks, 'proof')))
+    return { count, base, blocksFile, fillMs, proof, root }
+  }
   const producer = await Chain.open({ dataDir: filled.dir, genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: (WARM + BLOCKS) * TXS + 1, signatureWorkers: 0, ...TREE_CACHE })
   const nonces = new Array<number>(SENDERS).fill(0)
   const blocks: Uint8Array[] = []
@@ -175,8 +187,12 @@ async function prepare(count: number): Promise<Prepared> {
   const root = producer.head.header.stateRoot
   await producer.close()
   rmSync(filled.dir, { recursive: true, force: true })
-  const blocksFile = join(tmp(), 'blocks')
   writeBlocksFile(blocksFile, blocks)
+  if (cachedBlocks !== undefined) {
+    mkdirSync(cachedBlocks, { recursive: true })
+    cpSync(blocksFile, join(cachedBlocks, 'blocks'))
+    writeFileSync(join(cachedBlocks, 'proof'), encode(ProducedProof, { root, proof: proof! }))
+  }
   return { count, base, blocksFile, fillMs, proof: proof!, root }
 }
 
