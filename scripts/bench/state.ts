@@ -1,16 +1,30 @@
-// State at scale: the same 1000-transfer blocks imported on a state of 10k and of 1M accounts
-// (goal: importCpuRatio ≤ 1.25, the median CPU time of this process per block, background
-// threads included, of a warm importer: one that imported --warm-up untimed blocks first, which
-// pay the same active accounts as the timed ones (docs/design.md "Cold and warm import"); the
-// cold ratio (importer reopened after the warm-up) is printed beside it, as coldImportCpuRatio;
-// the wall-clock ratios are printed too but mean little on a shared machine), a reopen and the resident memory of a node holding 1M accounts (goals
-// ≤ 1000 ms, ≤ 512 MB, measured in a fresh child process), and one account's proof (bytes,
-// verify µs). The filler accounts are written directly, as synthetic empty blocks of 100k
-// writes each (the brief allows it), not through txs.
-// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 5 --warm-up 10 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR --fill-cache DIR]
-// With --warm-up 10 (the default) the warm-up pays each of the 10k active accounts once and the timed blocks pay 5000 of
-// them again; with --warm-up 5 the timed blocks pay accounts the importer has not read yet.
-// --profile-dir writes a CPU profile of each size's timed imports (import-<accounts>-<cold|warm>.cpuprofile, for chrome://inspect or speedscope).
+// State at scale: the same 1000-transfer blocks imported on a state of 10k and of 1M accounts (goal: the warm import's
+// CPU ratio 1M / 10k ≤ 1.25), a reopen and the resident memory of a node holding 1M accounts (goals ≤ 1000 ms, ≤ 512 MB,
+// measured in a fresh child process), and one account's proof (bytes, verify µs). The filler accounts are written
+// directly, as synthetic empty blocks of 100k writes each (the brief allows it), not through txs.
+//
+// How the two sizes are compared (session 11, docs/design.md "Session 11"): each size's importer runs in its own child
+// process (support/stateImporter.ts), and the parent drives both block by block over IPC, alternating: pair k imports
+// timed block k at one size, then at the other (which goes first alternates per pair). So both sizes see the same load,
+// seconds apart, and each importer's CPU (process.cpuUsage of its process: its JS thread, its GC, its classic-level
+// threads) is its own: in one process the two would share V8's heap (a collection one caused charged to the other) and
+// LevelDB's one background compaction thread. Before, the bench imported all of one size's blocks, then the other's,
+// minutes apart, and the 10k side alone moved 283–472 ms between quiet runs.
+// - importCpuPairRatio: the median over the --blocks pairs of (1M block's CPU / 10k block's CPU): the goal's figure.
+// - importCpuRatio: the per-size medians' ratio (as before); importPeriodCpuPairRatio: the same pairs with the CPU each
+//   block's import left running after it (compaction) counted, from one block's start to the next's.
+// - warm: the importer imported --warm-up untimed blocks first, which pay the same active accounts as the timed ones
+//   (docs/design.md "Cold and warm import"); cold (coldImport*): the importer reopened after the warm-up (empty caches),
+//   the first --cold-blocks timed blocks. Wall-clock ratios are printed too but mean little on a shared machine.
+// - pagesReadPerBlock / valuesReadPerBlock: tree pages and account values the warm import reads from disk (0: the
+//   working set is cached).
+// usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 11 --warm-up 10 --cold-blocks 5 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR --fill-cache DIR --root DIR]
+// With --warm-up 10 (the default) the warm-up pays each of the 10k active accounts once and the timed blocks pay them
+// again; with --warm-up 5 the timed blocks pay accounts the importer has not read yet.
+// --root DIR: the importers (and the reopen) run another checkout's code (e.g. a copy of main) on the same blocks, for
+// before/after runs; the blocks are produced by this checkout (the roots must not differ).
+// --profile-dir writes a CPU profile of each importer's timed imports (import-<accounts>-<cold|warm>.cpuprofile, for
+// chrome://inspect or speedscope; its idle time is the other importer's turn).
 // --fill-cache keeps each size's filled data dir in DIR (fill-<accounts>) and copies it on later runs instead of filling
 // again (the 1M fill takes ~4 min); delete DIR when the stored tree layout changes. fillMs is then the copy's time. The
 // produced blocks are kept there too (fill-<accounts>/blocks-<blocks>x<txs>-<small>): delete them when block production changes.
