@@ -300,6 +300,8 @@ try {
     pagesReadPerBlock1M: med(l!, (b) => b.pagesRead),
     valuesReadPerBlock10k: med(s!, (b) => b.valuesRead),
     valuesReadPerBlock1M: med(l!, (b) => b.valuesRead),
+    pathsWalkedPerBlock10k: med(s!, (b) => b.pathsWalked),
+    pathsWalkedPerBlock1M: med(l!, (b) => b.pathsWalked),
     // The same timed blocks imported by a node just reopened (empty caches; the first --cold-blocks of them).
     coldImportMsPerBlock10k: round(med(coldSmall!, wall)),
     coldImportMsPerBlock1M: round(med(coldLarge!, wall)),

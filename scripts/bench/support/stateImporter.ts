@@ -41,6 +41,8 @@ export interface TimedBlock {
   pagesRead: number | null
   pageGetMany: number | null
   valuesRead: number | null
+  /** Key paths the tree's load walked (the others it knew cached at the head: session 11). */
+  pathsWalked: number | null
 }
 
 export interface ImporterTotals {
@@ -120,9 +122,9 @@ async function runImporter(spec: ImporterSpec): Promise<void> {
   let importer = await Chain.open(opts)
   // Counters a checkout without them (main before session 11) does not have: null.
   const counters = () => {
-    const tree = importer.store.tree as { read?: { getMany: number; pages: number } }
+    const tree = importer.store.tree as { read?: { getMany: number; pages: number; paths?: number } }
     const values = importer.store.values as { read?: { keys: number } }
-    return { pages: tree.read?.pages ?? NaN, getMany: tree.read?.getMany ?? NaN, values: values.read?.keys ?? NaN }
+    return { pages: tree.read?.pages ?? NaN, getMany: tree.read?.getMany ?? NaN, values: values.read?.keys ?? NaN, paths: tree.read?.paths ?? NaN }
   }
   const nullIfNaN = (x: number): number | null => (Number.isNaN(x) ? null : x)
   let threads0 = new Map<string, number>()
@@ -181,7 +183,7 @@ async function runImporter(spec: ImporterSpec): Promise<void> {
         const after = counters()
         const periodCpuMs = lastStart === undefined ? NaN : c - lastStart
         lastStart = c
-        const timed: TimedBlock = { wallMs, cpuMs, mainMs, periodCpuMs, pagesRead: nullIfNaN(after.pages - before.pages), pageGetMany: nullIfNaN(after.getMany - before.getMany), valuesRead: nullIfNaN(after.values - before.values) }
+        const timed: TimedBlock = { wallMs, cpuMs, mainMs, periodCpuMs, pagesRead: nullIfNaN(after.pages - before.pages), pageGetMany: nullIfNaN(after.getMany - before.getMany), valuesRead: nullIfNaN(after.values - before.values), pathsWalked: nullIfNaN(after.paths - before.paths) }
         await send(timed)
       }
     })().catch((err: unknown) => {
