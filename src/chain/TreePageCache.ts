@@ -167,8 +167,13 @@ export class TreePageCache {
     nodes.setValueAt(pos, orphan * 32)
   }
 
-  /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes). */
-  trim(): void {
-    while (this.slots.oldest >= 0 && (this.nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) this.#dropSlot(this.slots.oldest)
+  /** Drops the least recently loaded pages until the cache is within its bounds (nodes and bytes); whether it dropped any. */
+  trim(): boolean {
+    let dropped = false
+    while (this.slots.oldest >= 0 && (this.nodes.size > this.#maxNodes || this.cachedBytes > this.#maxBytes)) {
+      this.#dropSlot(this.slots.oldest)
+      dropped = true
+    }
+    return dropped
   }
 }

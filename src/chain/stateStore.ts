@@ -55,6 +55,8 @@ export class StateValueStore implements StateValueSource {
   #missed: Uint8Array[] | undefined
   /** Commits applied: a load that spans one reads again (its answers may predate the commit). */
   #commits = 0
+  /** Value reads from disk since open (for benchmarks): `getMany` calls and keys asked. */
+  readonly read = { getMany: 0, keys: 0 }
   constructor(db: Db, maxEntries = DEFAULT_VALUE_CACHE_ENTRIES) {
     this.#db = db
     this.#maxEntries = maxEntries
@@ -119,6 +121,8 @@ export class StateValueStore implements StateValueSource {
       if (missing.size === 0) return
       const commits = this.#commits
       const found = await this.#db.getMany(Bucket.state, [...missing.values()])
+      this.read.getMany++
+      this.read.keys += missing.size
       // A block committed meanwhile may have changed a key read before it: read again.
       if (commits !== this.#commits) continue
       let i = 0

@@ -32,15 +32,26 @@ function isZeroAt(bytes: Uint8Array, at: number): boolean {
   return true
 }
 
-/** Scratch for compactTreePage (a compact page is never longer than its page bytes). */
-let scratch = new Uint8Array(8192)
+/**
+ * Compact pages are written into shared 64 KiB chunks and returned as views (a block at 1M keys writes ~3.4k pages of
+ * ~400 bytes: each its own ArrayBuffer before, an allocation outside the JS heap that the collector tracks and frees;
+ * session 11). A chunk is freed with the last view into it (the block's batch ops).
+ */
+const CHUNK_BYTES = 64 * 1024
+let chunk = new Uint8Array(CHUNK_BYTES)
+let chunkAt = 0
 
-/** The compact form of a page given in page bytes (encodeTreePage's, or a cached page's). Pure. */
+/** The compact form of a page given in page bytes (encodeTreePage's, or a cached page's). Pure (the result is a view: do not write to it). */
 export function compactTreePage(page: Uint8Array): Uint8Array {
-  if (scratch.length < page.length) scratch = new Uint8Array(page.length * 2)
-  const out = scratch
+  // A compact page is never longer than its page bytes.
+  if (chunkAt + page.length > chunk.length) {
+    chunk = new Uint8Array(Math.max(CHUNK_BYTES, page.length))
+    chunkAt = 0
+  }
+  const out = chunk
+  const from = chunkAt
   let at = 0
-  let w = 0
+  let w = from
   // A node at `at` (its bytes; a leaf below the root comes after its u32 length), `end` where it ends.
   const node = (rel: number, end: number): void => {
     const tag = page[at]!
@@ -87,7 +98,8 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
     }
   }
   node(0, page.length)
-  return out.slice(0, w)
+  chunkAt = w
+  return out.subarray(from, w)
 }
 
 /**

@@ -296,4 +296,35 @@ describe('StateTreeStore: the tree stored as pages', () => {
     // Every head path is still read from the cache alone (no load), node for node as in memory.
     for (const key of keys) expect(proofHex(computeStateProof(store, root1, key))).toBe(proofHex(computeStateProof(memory.nodes, root1, key)))
   })
+
+  it('a load at the head skips the paths it loaded before, until pages leave the cache: then it reads them again and the run misses nothing', async () => {
+    const dir = dataDir()
+    const db = await dir.open()
+    const fill = Array.from({ length: 2_000 }, (_, i) => ({ key: new Uint8Array([i & 0xff, i >> 8, 3]), value: new Uint8Array([1]) }))
+    const writer = new StateTreeStore(db)
+    const root0 = (await commit(writer, db, EMPTY_TREE_ROOT, fill)).root
+    const a = fill.slice(0, 50).map((w) => w.key)
+    const b = fill.slice(1_000, 1_600).map((w) => w.key)
+    // Room for A's paths and a little more, not for B's as well.
+    const probe = new StateTreeStore(db)
+    await probe.load(root0, a)
+    const store = new StateTreeStore(db, probe.cachedNodes * 2)
+    const bump = (keys: Uint8Array[], v: number): StateWrite[] => keys.map((key) => ({ key, value: new Uint8Array([v]) }))
+    let root = (await commit(store, db, root0, bump(a, 2))).root
+    await store.load(root, a)
+    const walked = store.read.paths
+    await store.load(root, a)
+    // Cached at the head and nothing dropped since: no walk.
+    expect(store.read.paths).toBe(walked)
+    // B's block (its paths loaded first, so its run misses nothing) drops A's pages (least recently used) from the cache.
+    await store.load(root, b)
+    root = (await commit(store, db, root, bump(b, 3))).root
+    const [pagesRead, pathsWalked] = [store.read.pages, store.read.paths]
+    await store.load(root, a)
+    expect(store.read.paths).toBe(pathsWalked + a.length)
+    expect(store.read.pages).toBeGreaterThan(pagesRead)
+    // Read straight (no withLoaded): a load that skipped a dropped path would miss here.
+    const update = computeTreeUpdate(store, root, bump(a, 4))
+    expect(toHex(update.root)).toBe(toHex(computeTreeUpdate(memoryRoots([fill, bump(a, 2), bump(b, 3)]).nodes, root, bump(a, 4)).root))
+  })
 })
