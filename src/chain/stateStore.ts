@@ -56,7 +56,7 @@ export class StateValueStore implements StateValueSource {
   /** Commits applied: a load that spans one reads again (its answers may predate the commit). */
   #commits = 0
   /** Value reads from disk since open (for benchmarks): `getMany` calls and keys asked. */
-  readonly read = { getMany: 0, keys: 0 }
+  readonly diskReads = { getMany: 0, keys: 0 }
   constructor(db: Db, maxEntries = DEFAULT_VALUE_CACHE_ENTRIES) {
     this.#db = db
     this.#maxEntries = maxEntries
@@ -121,8 +121,8 @@ export class StateValueStore implements StateValueSource {
       if (missing.size === 0) return
       const commits = this.#commits
       const found = await this.#db.getMany(Bucket.state, [...missing.values()])
-      this.read.getMany++
-      this.read.keys += missing.size
+      this.diskReads.getMany++
+      this.diskReads.keys += missing.size
       // A block committed meanwhile may have changed a key read before it: read again.
       if (commits !== this.#commits) continue
       let i = 0

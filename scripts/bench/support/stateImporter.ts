@@ -123,8 +123,8 @@ async function runImporter(spec: ImporterSpec): Promise<void> {
   // Counters a checkout without them (main before session 11) does not have: null.
   const counters = () => {
     const tree = importer.store.tree as { read?: { getMany: number; pages: number; paths?: number } }
-    const values = importer.store.values as { read?: { keys: number } }
-    return { pages: tree.read?.pages ?? NaN, getMany: tree.read?.getMany ?? NaN, values: values.read?.keys ?? NaN, paths: tree.read?.paths ?? NaN }
+    const values = importer.store.values as unknown as { diskReads?: { keys: number } }
+    return { pages: tree.read?.pages ?? NaN, getMany: tree.read?.getMany ?? NaN, values: values.diskReads?.keys ?? NaN, paths: tree.read?.paths ?? NaN }
   }
   const nullIfNaN = (x: number): number | null => (Number.isNaN(x) ? null : x)
   let threads0 = new Map<string, number>()
