@@ -103,15 +103,21 @@ const forge = (tx: SignedTx): SignedTx => ({ ...tx, signature: tx.signature.map(
 const to = testKey('txlink-to').publicKey
 const sigChecks = (): number => chain.mempool.signaturesChecked
 
+/** Victim, attacker and honest validator on real libp2p: the victim's and the honest one's links started, both peers dialled to the victim. */
+async function startTrio(seed: number, victimOpts: (attacker: NetNode) => Parameters<typeof victimLinks>[1] = () => ({})): Promise<{ victim: NetNode; attacker: NetNode; honest: NetNode; v: ValidatorLinks; h: ReturnType<typeof honestLinks> }> {
+  nodes = await startNodes(3, {}, seed)
+  const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
+  const v = victimLinks(victim, victimOpts(attacker))
+  const h = honestLinks(honest)
+  await Promise.all([v.start(), h.links.start()])
+  await honest.dial(victim.multiaddrs()[0]!)
+  await attacker.dial(victim.multiaddrs()[0]!)
+  return { victim, attacker, honest, v, h }
+}
+
 describe('a Byzantine linked validator sending tx batches (link kind 3, real libp2p)', () => {
   it('a batch hiding a forged tx among good ones: the good ones admitted, the forged one refused and relayed to nobody, the sender scored down once, the victim up', async () => {
-    nodes = await startNodes(3, {}, 110)
-    const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
-    const v = victimLinks(victim)
-    const h = honestLinks(honest)
-    await Promise.all([v.start(), h.links.start()])
-    await honest.dial(victim.multiaddrs()[0]!)
-    await attacker.dial(victim.multiaddrs()[0]!)
+    const { victim, attacker, v, h } = await startTrio(110)
     await waitFor(() => v.linkedValidators().size === 1 && h.links.linkedValidators().size === 1, 5_000, 'the honest link both ways')
 
     const n = await chain.nextNonce(payer.publicKey)
@@ -137,13 +143,7 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
   }, 15_000)
 
   it('garbage, a count bomb and an oversize frame of kind 3: nothing verified or admitted, each scored down, the oversize link closed, the victim still admits an honest batch', async () => {
-    nodes = await startNodes(3, {}, 120)
-    const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
-    const v = victimLinks(victim)
-    const h = honestLinks(honest)
-    await Promise.all([v.start(), h.links.start()])
-    await honest.dial(victim.multiaddrs()[0]!)
-    await attacker.dial(victim.multiaddrs()[0]!)
+    const { victim, attacker, h } = await startTrio(120)
     await waitFor(() => h.links.linkedValidators().size === 1, 5_000, 'the honest link')
     const before = sigChecks()
     const pending = chain.mempool.size
@@ -220,22 +220,16 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
   }, 15_000)
 
   it('a flood of kind-3 frames: what the victim takes off the wire while it judges slowly stays bounded, the honest link is not held up, and judging resumes once the victim is released', async () => {
-    nodes = await startNodes(3, {}, 140)
-    const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
     let release: () => void = () => {}
     const held = new Promise<void>((r) => { release = r })
     let judged = 0
-    const v = victimLinks(victim, {
+    const { victim, attacker, h } = await startTrio(140, (attacker) => ({
       gate: async (from) => {
         if (from !== attacker.peerId) return
         await held
         judged++
       },
-    })
-    const h = honestLinks(honest)
-    await Promise.all([v.start(), h.links.start()])
-    await honest.dial(victim.multiaddrs()[0]!)
-    await attacker.dial(victim.multiaddrs()[0]!)
+    }))
     await waitFor(() => h.links.linkedValidators().size === 1, 5_000, 'the honest link')
 
     // A well-signed execute with a 64 KiB input for an asset that does not exist: refused (IGNORE, nothing to
@@ -279,15 +273,9 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
   }, 10_000)
 
   it('well-signed txs that cannot enter the pool (an unfunded sender), without end: past its refusal budget the link\'s batches are dropped unread, without penalty, until it refills; the honest link is still judged', async () => {
-    nodes = await startNodes(3, {}, 150)
-    const [victim, attacker, honest] = nodes as [NetNode, NetNode, NetNode]
     // The budget's clock, moved by hand: no refill while the victim judges, however loaded the machine.
     let clock = 0
-    const v = victimLinks(victim, { now: () => clock })
-    const h = honestLinks(honest)
-    await Promise.all([v.start(), h.links.start()])
-    await honest.dial(victim.multiaddrs()[0]!)
-    await attacker.dial(victim.multiaddrs()[0]!)
+    const { victim, attacker, h } = await startTrio(150, () => ({ now: () => clock }))
     await waitFor(() => h.links.linkedValidators().size === 1, 5_000, 'the honest link')
 
     // Each tx distinct (its amount), each verified by the victim and then refused (INSUFFICIENT_FUNDS: IGNORE).
