@@ -14,7 +14,7 @@ import { computeSlot } from '../../consensus/slot.ts'
 import { buildPlot } from '../../consensus/space.ts'
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
-import { equalBytes, fromHex, type KeyPair, toHex } from '../crypto/index.ts'
+import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
 import { readAccount } from '../state/accounts.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
@@ -45,13 +45,13 @@ import { SignatureVerifier } from './signatureVerifier.ts'
 export type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
 
-/** What the mempool needs from a block it prunes against: its height, kind, included tx ids and the accounts (hex) it wrote. */
-function computePruneInfo(block: Block, writes: readonly StateWrite[]): { height: number; kind: string; included: Set<string>; accounts: Set<string> } {
+/** What the mempool needs from a block it prunes against: its height, kind, included tx ids and the account rows it wrote (by hex address). */
+function computePruneInfo(block: Block, writes: readonly StateWrite[]): { height: number; kind: string; included: Set<string>; accountRows: Map<string, Uint8Array> } {
   const included = new Set<string>()
   for (const e of block.entries) if ('tx' in e) included.add(toHex(txId(e.tx)))
-  const accounts = new Set<string>()
-  for (const w of writes) if (w.key[0] === TABLES.account.prefix[0]) accounts.add(toHex(idOfKey(TABLES.account, w.key)))
-  return { height: block.header.height, kind: block.header.kind, included, accounts }
+  const accountRows = new Map<string, Uint8Array>()
+  for (const w of writes) if (w.key[0] === TABLES.account.prefix[0]) accountRows.set(toHex(idOfKey(TABLES.account, w.key)), w.key)
+  return { height: block.header.height, kind: block.header.kind, included, accountRows }
 }
 
 /**
@@ -374,8 +374,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#blocks.forgetChecked()
     // The pending senders whose accounts the block wrote are re-checked: loaded first (nothing evicts before the next commit).
     const prune = computePruneInfo(block, writes)
-    const senders = [...prune.accounts].filter((a) => this.mempool.hasSender(a)).map((a) => TABLES.account.key(fromHex(a)))
-    await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, prune))
+    const senders = [...prune.accountRows].filter(([address]) => this.mempool.hasSender(address)).map(([, key]) => key)
+    await this.store.readLoaded(senders, () => this.mempool.prune(this.store.state, { ...prune, accounts: prune.accountRows.keys() }))
     if (block.header.kind === 'completion') this.#offerLeftOutReceipts(block, this.receipts.prune(this.store.state))
     this.#pruneEvidence()
     this.heartbeats.prune(this.store.state)

@@ -12,6 +12,8 @@ export interface StateReader {
   scan(prefix: Uint8Array): StateWrite[]
   /** The state tree's nodes (src/state/stateTree): the new state root is computed from them. */
   readonly treeNodes: TreeNodeReader
+  /** A row decoded, when the reader keeps decoded rows (the same object for the same value: rows are never mutated); `readRow` uses it. */
+  read?<T>(row: Row<T>): T | undefined
 }
 
 /** One write of a block's write set: value undefined = delete. */
@@ -150,9 +152,10 @@ export class StateOverlay implements StateReader {
       return bytes === undefined ? undefined : codec.decode(bytes)
     }
     if (this.#parent !== undefined) return this.#parent.read(row)
+    // A base that keeps decoded rows hands its object (bytes are then encoded only if ever asked for).
     const base = this.#base
-    const bytes = base instanceof MemoryState ? undefined : base.get(key)
-    const value = base instanceof MemoryState ? base.read(row) : bytes === undefined ? undefined : codec.decode(bytes)
+    const bytes = base.read === undefined ? base.get(key) : undefined
+    const value = base.read !== undefined ? base.read(row) : bytes === undefined ? undefined : codec.decode(bytes)
     // Cache clean reads too: the next tx touching this key skips the decode.
     this.#slots.set(id, { codec: codec as RowCodec<unknown>, value, bytes, dirty: false })
     return value

@@ -15,7 +15,7 @@ import {
   UnbondingBucket,
   Validator,
 } from './records.ts'
-import { MemoryState, StateOverlay, type StateReader } from './stateView.ts'
+import type { StateReader } from './stateView.ts'
 import { LivenessEpochRecord, LivenessHostRecord } from './storage/livenessRecords.ts'
 
 /**
@@ -141,7 +141,7 @@ export const TABLES = {
 
 /** Reads a row from any state reader (through a StateOverlay's decoded rows when given one). */
 export function readRow<T>(state: StateReader, row: Row<T>): T | undefined {
-  if (state instanceof StateOverlay || state instanceof MemoryState) return state.read(row)
+  if (state.read !== undefined) return state.read(row)
   const bytes = state.get(row.key)
   return bytes === undefined ? undefined : row.codec.decode(bytes)
 }
