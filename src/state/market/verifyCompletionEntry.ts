@@ -1,17 +1,9 @@
-import type { CompletionEntry, Payout, ReputationChange } from '../../../blocks/schema.ts'
+import { sameValue } from '../../../blocks/ids.ts'
+import type { CompletionEntry } from '../../../blocks/schema.ts'
 import { equalBytes, toHex } from '../../crypto/bytes.ts'
 import { type CompletionInputs, type CompletionResult, computeCompletion } from './computeCompletion.ts'
 import { MarketError } from './errors.ts'
 import { verifyConservation } from './verifyConservation.ts'
-
-/** Field by field (every node runs this for every completion: no encoding of both lists). */
-function samePayouts(a: readonly Payout[], b: readonly Payout[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.amount === b[i]!.amount && equalBytes(p.to, b[i]!.to))
-}
-
-function sameChanges(a: readonly ReputationChange[], b: readonly ReputationChange[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.before === b[i]!.before && c.after === b[i]!.after && c.cause === b[i]!.cause && equalBytes(c.host, b[i]!.host))
-}
 
 function mismatch(field: string, got: unknown, expected: unknown): never {
   throw new MarketError('MISMATCH', `completion ${field} differs from the recomputed value`, { field, got, expected })
@@ -34,10 +26,11 @@ export function verifyCompletionEntry(entry: CompletionEntry, inputs: Omit<Compl
   if (!equalBytes(entry.resultHash, want.resultHash)) mismatch('resultHash', toHex(entry.resultHash), toHex(want.resultHash))
   if (entry.fuelUsed !== want.fuelUsed) mismatch('fuelUsed', entry.fuelUsed, want.fuelUsed)
   if (!equalBytes(entry.output, want.output)) mismatch('output', toHex(entry.output), toHex(want.output))
-  if (!samePayouts(entry.payouts, want.payouts)) mismatch('payouts', entry.payouts, want.payouts)
+  // Field by field (every node runs this for every completion: no encoding of both lists).
+  if (!sameValue(entry.payouts, want.payouts)) mismatch('payouts', entry.payouts, want.payouts)
   if (entry.refund !== want.refund) mismatch('refund', entry.refund, want.refund)
   if (entry.burn !== want.burn) mismatch('burn', entry.burn, want.burn)
-  if (!sameChanges(entry.reputation, want.reputation)) mismatch('reputation', entry.reputation, want.reputation)
+  if (!sameValue(entry.reputation, want.reputation)) mismatch('reputation', entry.reputation, want.reputation)
   verifyConservation(inputs.execution.escrow, entry)
   return want
 }
