@@ -18,7 +18,26 @@ import { writeKeyFile } from '../src/node/keyFile.ts'
 import { codingParamsOf, computeManifest } from '../src/storage/encodeAsset.ts'
 import { devnetKey } from './devnetKeys.ts'
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: '.devnet' }, 'rpc-port': { type: 'string', default: '8545' }, hosts: { type: 'string', default: '6' }, exit: { type: 'boolean', default: false }, genesis: { type: 'string', default: 'genesis.json' } } })
+const USAGE = 'usage: npm run devnet -- [--data DIR] [--rpc-port 8545] [--hosts 6] [--exit] [--genesis FILE]'
+function usageError(message: string): never {
+  console.error(`devnet: ${message}\n${USAGE}`)
+  process.exit(2)
+}
+function parseOptions() {
+  try {
+    return parseArgs({ options: { data: { type: 'string', default: '.devnet' }, 'rpc-port': { type: 'string', default: '8545' }, hosts: { type: 'string', default: '6' }, exit: { type: 'boolean', default: false }, genesis: { type: 'string', default: 'genesis.json' }, help: { type: 'boolean', default: false } } }).values
+  } catch (err) {
+    return usageError((err as Error).message)
+  }
+}
+const values = parseOptions()
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+// Validators take rpc-port + 0..3, hosts + 100.., their shard servers + 200..
+if (!/^\d+$/.test(values['rpc-port']) || Number(values['rpc-port']) < 1 || Number(values['rpc-port']) > 65_535 - 300) usageError(`--rpc-port must be a port number ≤ 65235, got ${values['rpc-port']}`)
+if (!/^\d+$/.test(values.hosts) || Number(values.hosts) > 100) usageError(`--hosts must be a whole number ≤ 100, got ${values.hosts}`)
 const dataDir = values.data
 const genesis = readGenesisFile(values.genesis)
 rmSync(dataDir, { recursive: true, force: true })
