@@ -5,7 +5,8 @@
  * JSON, params decoded from hex and checked canonical); behind it each tx gets its signature
  * verified (`verifyTxSignature`, what admission costs at least) and its id taken, nothing more,
  * so the difference is the HTTP request per tx. The client runs in a child process (its CPU is
- * not counted) with `--concurrency` requests in flight. CPU is this process's (process.cpuUsage).
+ * not counted) with `--concurrency` requests in flight. A third arm sends the same one-tx calls
+ * over WebSockets (one per lane, one call in flight on each): JSON-RPC without an HTTP request per call. CPU is this process's (process.cpuUsage).
  * Last line: one JSON object.
  *
  *   npx tsx scripts/bench/rpcBatch.ts [--txs 2000 --batch 20 --rounds 3 --concurrency 8]
@@ -60,16 +61,26 @@ let resets = 0
 // A connection reset (seen at load 30+) is retried once: the node admits the tx again (counted, so the CPU per tx stays an upper bound).
 async function post(b) { try { return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } catch { resets++; return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } }
 async function lane() { while (next < bodies.length) { const t = await post(bodies[next++]); if (t.includes('"error"')) errors++ } }
-Promise.all(Array.from({ length: Number(conc) }, lane)).then(() => console.log(JSON.stringify({ errors, resets })))
+// ws:// : each lane keeps one WebSocket and sends its calls on it one at a time (the same JSON-RPC text, no HTTP request per call).
+async function wsLane() {
+  const WebSocket = require('ws')
+  const ws = new WebSocket(url)
+  await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail) })
+  let answer
+  ws.on('message', (d) => answer(d.toString()))
+  while (next < bodies.length) { const b = bodies[next++]; const t = await new Promise((ok) => { answer = ok; ws.send(b) }); if (t.includes('"error"')) errors++ }
+  ws.close()
+}
+Promise.all(Array.from({ length: Number(conc) }, url.startsWith('ws') ? wsLane : lane)).then(() => console.log(JSON.stringify({ errors, resets })))
 `
 
-async function runOnce(round: number, batch: number): Promise<number> {
+async function runOnce(round: number, batch: number, url = server.url): Promise<number> {
   const file = join(dir, `bodies-${round}-${batch}.json`)
   writeFileSync(file, JSON.stringify(bodies(round, batch)))
   const before = admitted
   const cpu0 = process.cpuUsage()
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CLIENT, server.url, file, String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['-e', CLIENT, url, file, String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let text = ''
     child.stdout.on('data', (d: Buffer) => (text += d.toString()))
     child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`client exited with ${code}`))))
@@ -81,12 +92,15 @@ async function runOnce(round: number, batch: number): Promise<number> {
 
 const single: number[] = []
 const batched: number[] = []
+const overWs: number[] = []
 await runOnce(0, 1) // warm-up
+await runOnce(1, 1, server.wsUrl)
 for (let r = 1; r <= ROUNDS; r++) {
-  single.push(await runOnce(2 * r, 1))
-  batched.push(await runOnce(2 * r + 1, BATCH))
+  single.push(await runOnce(3 * r, 1))
+  batched.push(await runOnce(3 * r + 1, BATCH))
+  overWs.push(await runOnce(3 * r + 2, 1, server.wsUrl))
 }
 await server.close()
 dirs.removeAll()
-console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), cpuUsPerTxWs: overWs.map((v) => round(v, 1)), medianWs: round(median(overWs), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
 process.exit(0)
