@@ -64,6 +64,16 @@ let nonce = await getNonce(clients[0]!, { address: funder.publicKey })
 let last: Uint8Array | undefined
 for (const s of senders) last = await transfer(clients[0]!, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: nonce++, chainId })
 for (let i = 0; i < 600 && !(await getTransaction(clients[0]!, { id: last! })); i++) await sleep(100)
+/** JSON-RPC calls the validators answered so far (xsc_rpc_requests_total over GET /metrics). */
+async function rpcCalls(): Promise<number> {
+  let n = 0
+  for (let i = 0; i < 4; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${base + i}/metrics`)).text()
+    for (const m of text.matchAll(/^xsc_rpc_requests_total\{[^}]*\} (\d+)/gm)) n += Number(m[1])
+  }
+  return n
+}
+
 // Idle calibration (as bench:devnet): the validators' CPU per block over `--idle-secs` with nothing sent.
 const idleH0 = (await getChainStatus(clients[0]!)).head.height
 const idleCpu0 = validatorsCpuMs()
@@ -71,6 +81,7 @@ await sleep(Number(values['idle-secs']) * 1000)
 const idleBlocks = (await getChainStatus(clients[0]!)).head.height - idleH0
 const idleCpuMsPerBlock = (validatorsCpuMs() - idleCpu0) / Math.max(1, idleBlocks)
 const h0 = (await getChainStatus(clients[0]!)).head.height
+const calls0 = await rpcCalls()
 const cpu0 = validatorsCpuMs()
 const t0 = Date.now()
 const load = await closedLoad({
@@ -99,7 +110,8 @@ for (let i = 0; i < 120 && still < 20 && balance !== expected; i++) {
   balance = b
 }
 const cpuMs = validatorsCpuMs() - cpu0
+const calls = (await rpcCalls()) - calls0
 const blocks = (await getChainStatus(clients[0]!)).head.height - h0
 const included = Number(balance / AMOUNT)
 for (const c of clients) await c.close()
-console.log(JSON.stringify({ batch: BATCH, transport: values.transport, sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, idleCpuMsPerBlock: Math.round(idleCpuMsPerBlock), marginalCpuMsPerTransferPerNode: Math.round(((cpuMs - idleCpuMsPerBlock * blocks) / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+console.log(JSON.stringify({ batch: BATCH, transport: values.transport, sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, idleCpuMsPerBlock: Math.round(idleCpuMsPerBlock), rpcCallsPerTransfer: Math.round((calls / Math.max(1, included)) * 100) / 100, marginalCpuMsPerTransferPerNode: Math.round(((cpuMs - idleCpuMsPerBlock * blocks) / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
