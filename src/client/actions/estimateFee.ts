@@ -21,15 +21,24 @@ export function estimateFee(client: Client, p: EstimateFeeParameters = {}): Prom
  */
 export const FEE_REUSE_MS = 1_000
 
-const suggested = new WeakMap<Client, { feePerByte: bigint; atMs: number }>()
+const suggested = new WeakMap<Client, { feePerByte: Promise<bigint>; atMs: number }>()
 
-/** The node's suggested fee per byte: the client's last answer if younger than FEE_REUSE_MS (`reused` says so), else asked. */
+/**
+ * The node's suggested fee per byte: the client's last answer if asked less than FEE_REUSE_MS
+ * ago (`reused` says so; sends that start together share one question), else asked.
+ */
 export async function suggestedFeePerByte(client: Client, nowMs = Date.now()): Promise<{ feePerByte: bigint; reused: boolean }> {
   const last = suggested.get(client)
-  if (last !== undefined && nowMs - last.atMs >= 0 && nowMs - last.atMs < FEE_REUSE_MS) return { feePerByte: last.feePerByte, reused: true }
-  const { feePerByte } = await estimateFee(client)
-  suggested.set(client, { feePerByte, atMs: nowMs })
-  return { feePerByte, reused: false }
+  if (last !== undefined && nowMs - last.atMs >= 0 && nowMs - last.atMs < FEE_REUSE_MS) return { feePerByte: await last.feePerByte, reused: true }
+  const feePerByte = estimateFee(client).then((e) => e.feePerByte)
+  const entry = { feePerByte, atMs: nowMs }
+  suggested.set(client, entry)
+  try {
+    return { feePerByte: await feePerByte, reused: false }
+  } catch (err) {
+    if (suggested.get(client) === entry) suggested.delete(client)
+    throw err
+  }
 }
 
 /** Drops the client's reusable suggestion (a send it priced was refused as too cheap). */

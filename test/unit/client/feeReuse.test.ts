@@ -44,9 +44,23 @@ describe('signAndSend reuses the suggested fee', () => {
     // Another client asks for its own.
     await send(createClient({ transport: t }), 5)
     expect(t.calls.filter((m) => m === 'xsc_feeEstimate')).toHaveLength(2)
+    // Sends that start together share one question.
+    const c2 = createClient({ transport: t })
+    await Promise.all([7, 8, 9].map((n) => send(c2, n)))
+    expect(t.calls.filter((m) => m === 'xsc_feeEstimate')).toHaveLength(3)
     await new Promise((r) => setTimeout(r, FEE_REUSE_MS + 20))
     await send(c, 6)
-    expect(t.calls.filter((m) => m === 'xsc_feeEstimate')).toHaveLength(3)
+    expect(t.calls.filter((m) => m === 'xsc_feeEstimate')).toHaveLength(4)
+  })
+
+  it('a failed question is not kept: the next send asks again', async () => {
+    let fail = true
+    const t = feeNode({ value: 3n }, { value: 0n })
+    const inner = t.request
+    const c = createClient({ transport: { ...t, request: async (m, p) => (m === 'xsc_feeEstimate' && fail ? ((fail = false), Promise.reject(new Error('down'))) : inner(m, p)) } })
+    await expect(send(c, 0)).rejects.toThrow('down')
+    await send(c, 0)
+    expect(t.calls).toEqual(['xsc_feeEstimate', 'xsc_sendTransaction'])
   })
 
   it('a send refused FEE_TOO_LOW on a reused suggestion is priced afresh and sent again; on a fresh one the refusal stands', async () => {
