@@ -6,7 +6,9 @@
  * verified (`verifyTxSignature`, what admission costs at least) and its id taken, nothing more,
  * so the difference is the HTTP request per tx. The client runs in a child process (its CPU is
  * not counted) with `--concurrency` requests in flight. A third arm sends the same one-tx calls
- * over WebSockets (one per lane, one call in flight on each): JSON-RPC without an HTTP request per call. CPU is this process's (process.cpuUsage).
+ * over WebSockets (one per lane, one call in flight on each): JSON-RPC without an HTTP request per
+ * call. A fourth sends each tx after an xsc_feeEstimate POST, as signAndSend did before it reused
+ * its estimate. CPU is this process's (process.cpuUsage).
  * Last line: one JSON object.
  *
  *   npx tsx scripts/bench/rpcBatch.ts [--txs 2000 --batch 20 --rounds 3 --concurrency 8]
@@ -35,11 +37,17 @@ const CHAIN = 'bench-rpc-batch'
 
 let admitted = 0
 // Only submitTx is reached by xsc_sendTransaction (and the server listens to events); the rest of the backend is not needed here.
-const backend = { submitTx: async (tx: SignedTx): Promise<Hash> => (verifyTxSignature(tx, CHAIN, {}), admitted++, txId(tx)), events: { listen: () => () => {} } } as unknown as RpcBackend
+const backend = {
+  submitTx: async (tx: SignedTx): Promise<Hash> => (verifyTxSignature(tx, CHAIN, {}), admitted++, txId(tx)),
+  getFeeInfo: async () => ({ baseFee: 7n, minFeePerByte: 1n, maxBaseFee: 10n ** 9n, height: 1 }),
+  events: { listen: () => () => {} },
+} as unknown as RpcBackend
 const server = await startRpcServer({ ratePerSecond: 1e9, rateBurst: 1e9 }, { backend })
 
 const senders = Array.from({ length: 16 }, (_, i) => keyPairFromSecret(hash(utf8(`bench-rpc-batch/${i}`))))
 const to = hash(utf8('sink'))
+const ESTIMATE = JSON.stringify({ jsonrpc: '2.0', id: 'e', method: 'xsc_feeEstimate', params: [] })
+/** `batch` 0: one tx per POST, each after an xsc_feeEstimate POST (what signAndSend did before it reused its estimate). */
 function bodies(round: number, batch: number): string[] {
   const calls = Array.from({ length: TXS }, (_, i) => {
     const s = senders[i % 16]!
@@ -47,7 +55,8 @@ function bodies(round: number, batch: number): string[] {
     return { jsonrpc: '2.0', id: i, method: 'xsc_sendTransaction', params: [toHex(encodeSignedTx(tx))] }
   })
   const out: string[] = []
-  for (let i = 0; i < calls.length; i += batch) out.push(JSON.stringify(batch === 1 ? calls[i] : calls.slice(i, i + batch)))
+  if (batch === 0) for (const c of calls) out.push(ESTIMATE, JSON.stringify(c))
+  else for (let i = 0; i < calls.length; i += batch) out.push(JSON.stringify(batch === 1 ? calls[i] : calls.slice(i, i + batch)))
   return out
 }
 
@@ -93,14 +102,16 @@ async function runOnce(round: number, batch: number, url = server.url): Promise<
 const single: number[] = []
 const batched: number[] = []
 const overWs: number[] = []
+const withEstimate: number[] = []
 await runOnce(0, 1) // warm-up
 await runOnce(1, 1, server.wsUrl)
 for (let r = 1; r <= ROUNDS; r++) {
   single.push(await runOnce(3 * r, 1))
   batched.push(await runOnce(3 * r + 1, BATCH))
   overWs.push(await runOnce(3 * r + 2, 1, server.wsUrl))
+  withEstimate.push(await runOnce(1000 + r, 0))
 }
 await server.close()
 dirs.removeAll()
-console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), cpuUsPerTxWs: overWs.map((v) => round(v, 1)), medianWs: round(median(overWs), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), cpuUsPerTxWs: overWs.map((v) => round(v, 1)), medianWs: round(median(overWs), 1), cpuUsPerTxWithEstimate: withEstimate.map((v) => round(v, 1)), medianWithEstimate: round(median(withEstimate), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
 process.exit(0)
