@@ -13,9 +13,11 @@
  *   one asset, sent round-robin to the validators, for `--exec-secs`; completions settled
  *   (agreed) in blocks stamped inside the window after a 2 s ramp, per second.
  * - transfersPerSec: `--senders` other accounts keep up to 200 transfers each in flight, each to
- *   its own validator, for `--transfer-secs`; transfers included in blocks stamped inside the
+ *   its own validator, for `--transfer-secs` (each transfer one xsc_sendTransaction; the client
+ *   reuses its fee estimate for FEE_REUSE_MS); transfers included in blocks stamped inside the
  *   window after a 1 s ramp, per second. `--transfer-batch N` sends each sender's next N in one
  *   JSON-RPC batch (a wallet's or an exchange's way; default 1: one HTTP request per transfer).
+ *   `--transport ws`: every client call over one WebSocket per validator instead of HTTP POSTs.
  * - idle: 10 s with nothing sent first; idleCpuMsPerBlockPerNode is a validator's CPU per block then.
  *   cpuMsPerTransferPerNode (validators, per included transfer, per validator) and cpuMsPerExecution
  *   (validators and hosts, per agreed execution, network-wide) are the loaded phases' CPU above
@@ -34,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 import { COMPLETION_STATUS } from '../../blocks/schema.ts'
-import { type Client, createClient, deploy, execute, getChainParams, getChainStatus, getExecution, getHosts, getNonce, getTransaction, http, transfer } from '../../src/client/index.ts'
+import { type Client, createClient, deploy, execute, getChainParams, getChainStatus, getExecution, getHosts, getNonce, getTransaction, http, transfer, webSocket } from '../../src/client/index.ts'
 import { hash, type KeyPair, keyPairFromSecret, toHex, utf8 } from '../../src/crypto/index.ts'
 import type { ExecutionView } from '../../src/rpc/formats.ts'
 import { EXECUTION_STATUS } from '../../src/state/records.ts'
@@ -60,6 +62,8 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '8' },
     /** Transfers per JSON-RPC batch in the transfer phase (sendTransactions); 1: one HTTP request each. */
     'transfer-batch': { type: 'string', default: '1' },
+    /** How the bench's clients reach the validators: http (a POST per call) or ws (JSON-RPC over one WebSocket per validator). */
+    transport: { type: 'string', default: 'http' },
     /** Run on a copy of genesis.json with this slot length (block interval), e.g. 250. */
     'slot-ms': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
@@ -73,6 +77,10 @@ const EXEC_SECS = Number(values['exec-secs'])
 const TRANSFER_SECS = Number(values['transfer-secs'])
 const SENDERS = Number(values.senders)
 const TRANSFER_BATCH = Number(values['transfer-batch'])
+if (values.transport !== 'http' && values.transport !== 'ws') {
+  console.error(`bench:devnet: --transport takes http or ws, got "${values.transport}"`)
+  process.exit(2)
+}
 for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], ['--exec-samples', EXEC_SAMPLES, 1], ['--exec-secs', EXEC_SECS, 3], ['--transfer-secs', TRANSFER_SECS, 2], ['--senders', SENDERS, 1], ['--transfer-batch', TRANSFER_BATCH, 1]] as const) {
   // 6 hosts at least: a deployment places 4+2 shards on distinct hosts.
   if (!Number.isSafeInteger(v) || v < min) {
@@ -169,7 +177,7 @@ async function run(): Promise<Record<string, unknown>> {
       devnet = await launchDevnet({ repoRoot, workDir, validators: V, hosts: HOSTS, attempt, logLevel: values['log-level'], ...(genesisFile ? { genesisFile } : {}) })
       const urls = await devnet.ready
       if (urls.validators.length !== V || urls.validators.some((u) => !u)) throw new BenchError(`the devnet printed ${urls.validators.length} validator URLs, expected ${V}`)
-      clients = urls.validators.map((u) => createClient({ transport: http(u, { timeoutMs: 15_000 }) }))
+      clients = urls.validators.map((u) => createClient({ transport: values.transport === 'ws' ? webSocket(u.replace(/^http/, 'ws'), { timeoutMs: 15_000 }) : http(u, { timeoutMs: 15_000 }) }))
       const joined = (await getHosts(clients[0]!, {})).length
       if (joined < HOSTS) throw new BenchError(`only ${joined} of ${HOSTS} hosts joined`)
       if (!urls.demoOk) throw new BenchError(`the devnet's demo round trip did not print fib(20) = 6765; ${devnet.log.lines('compute round trip failed').at(-1) ?? 'no error line'}`)

@@ -5,12 +5,15 @@
  * funds 8 accounts from devnet account 0, keeps 200 transfers each in flight to validator
  * `j mod 4` for `--secs`, waits until the sink holds every accepted transfer, and divides the
  * validators' CPU (from /proc, every `xsc node` process whose --data is under DIR/validator-*) by
- * the transfers included. `--tag` must differ between runs on one devnet (fresh accounts).
+ * the transfers included; `marginalCpuMsPerTransferPerNode` first subtracts what the window's blocks
+ * cost idle (the validators' CPU per block over `--idle-secs` before the load, as bench:devnet). `--tag` must differ between runs on one devnet (fresh accounts).
  * `--batch N` (default 1: one HTTP request per transfer, as before) sends each sender's next N
  * transfers in one JSON-RPC batch (sendTransactions), with one fee estimate per batch, as a
- * wallet or an exchange would. Last line: one JSON object.
+ * wallet or an exchange would. `--transport ws` sends the senders' calls over one WebSocket per
+ * validator (JSON-RPC without an HTTP request per call, as a client sending many would) instead of
+ * HTTP POSTs. Last line: one JSON object.
  *
- *   npx tsx scripts/bench/devnetTransferCpu.ts --rpc-port 8545 --data .devnet --secs 20 --tag a [--batch 20]
+ *   npx tsx scripts/bench/devnetTransferCpu.ts --rpc-port 8545 --data .devnet --secs 20 --tag a [--batch 20] [--transport ws]
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -18,17 +21,18 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 
-import { createClient, getBalance, getChainStatus, getNonce, getTransaction, http, transfer } from '../../src/client/index.ts'
+import { createClient, getBalance, getChainStatus, getNonce, getTransaction, http, transfer, webSocket } from '../../src/client/index.ts'
 import { hash, keyPairFromSecret, utf8 } from '../../src/crypto/index.ts'
 import { devnetKey } from '../devnetKeys.ts'
 import { closedLoad } from './support/closedLoad.ts'
 import { sendTransferBatch } from './support/sendTransferBatch.ts'
 
-const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, secs: { type: 'string', default: '20' }, tag: { type: 'string', default: 'a' }, batch: { type: 'string', default: '1' }, 'chain-id': { type: 'string', default: 'xsc-devnet' } } })
+const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, secs: { type: 'string', default: '20' }, tag: { type: 'string', default: 'a' }, batch: { type: 'string', default: '1' }, transport: { type: 'string', default: 'http' }, 'idle-secs': { type: 'string', default: '5' }, 'chain-id': { type: 'string', default: 'xsc-devnet' } } })
 const base = Number(values['rpc-port'])
 const dataDir = resolve(values.data)
 const chainId = values['chain-id']
-const clients = [0, 1, 2, 3].map((i) => createClient({ transport: http(`http://127.0.0.1:${base + i}`, { timeoutMs: 15_000 }) }))
+if (values.transport !== 'http' && values.transport !== 'ws') throw new Error('--transport: http or ws')
+const clients = [0, 1, 2, 3].map((i) => createClient({ transport: values.transport === 'ws' ? webSocket(`ws://127.0.0.1:${base + i}`, { timeoutMs: 15_000 }) : http(`http://127.0.0.1:${base + i}`, { timeoutMs: 15_000 }) }))
 const key = (name: string) => keyPairFromSecret(hash(utf8(`devnet-transfer-cpu/${values.tag}/${name}`)))
 const senders = Array.from({ length: 8 }, (_, i) => key(`sender-${i}`))
 const sink = key('sink')
@@ -60,7 +64,24 @@ let nonce = await getNonce(clients[0]!, { address: funder.publicKey })
 let last: Uint8Array | undefined
 for (const s of senders) last = await transfer(clients[0]!, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: nonce++, chainId })
 for (let i = 0; i < 600 && !(await getTransaction(clients[0]!, { id: last! })); i++) await sleep(100)
+/** JSON-RPC calls the validators answered so far (xsc_rpc_requests_total over GET /metrics). */
+async function rpcCalls(): Promise<number> {
+  let n = 0
+  for (let i = 0; i < 4; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${base + i}/metrics`)).text()
+    for (const m of text.matchAll(/^xsc_rpc_requests_total\{[^}]*\} (\d+)/gm)) n += Number(m[1])
+  }
+  return n
+}
+
+// Idle calibration (as bench:devnet): the validators' CPU per block over `--idle-secs` with nothing sent.
+const idleH0 = (await getChainStatus(clients[0]!)).head.height
+const idleCpu0 = validatorsCpuMs()
+await sleep(Number(values['idle-secs']) * 1000)
+const idleBlocks = (await getChainStatus(clients[0]!)).head.height - idleH0
+const idleCpuMsPerBlock = (validatorsCpuMs() - idleCpu0) / Math.max(1, idleBlocks)
 const h0 = (await getChainStatus(clients[0]!)).head.height
+const calls0 = await rpcCalls()
 const cpu0 = validatorsCpuMs()
 const t0 = Date.now()
 const load = await closedLoad({
@@ -89,6 +110,8 @@ for (let i = 0; i < 120 && still < 20 && balance !== expected; i++) {
   balance = b
 }
 const cpuMs = validatorsCpuMs() - cpu0
+const calls = (await rpcCalls()) - calls0
 const blocks = (await getChainStatus(clients[0]!)).head.height - h0
 const included = Number(balance / AMOUNT)
-console.log(JSON.stringify({ batch: BATCH, sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+for (const c of clients) await c.close()
+console.log(JSON.stringify({ batch: BATCH, transport: values.transport, sent: load.ids.length, sendErrors: load.errors, included, blocks, secs: (Date.now() - t0) / 1000, validatorsCpuMs: cpuMs, validatorCpuMsPerTransferPerNode: Math.round((cpuMs / 4 / Math.max(1, included)) * 1000) / 1000, idleCpuMsPerBlock: Math.round(idleCpuMsPerBlock), rpcCallsPerTransfer: Math.round((calls / Math.max(1, included)) * 100) / 100, marginalCpuMsPerTransferPerNode: Math.round(((cpuMs - idleCpuMsPerBlock * blocks) / 4 / Math.max(1, included)) * 1000) / 1000, loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))

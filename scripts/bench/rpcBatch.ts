@@ -5,7 +5,10 @@
  * JSON, params decoded from hex and checked canonical); behind it each tx gets its signature
  * verified (`verifyTxSignature`, what admission costs at least) and its id taken, nothing more,
  * so the difference is the HTTP request per tx. The client runs in a child process (its CPU is
- * not counted) with `--concurrency` requests in flight. CPU is this process's (process.cpuUsage).
+ * not counted) with `--concurrency` requests in flight. A third arm sends the same one-tx calls
+ * over WebSockets (one per lane, one call in flight on each): JSON-RPC without an HTTP request per
+ * call. A fourth sends each tx after an xsc_feeEstimate POST, as signAndSend did before it reused
+ * its estimate. CPU is this process's (process.cpuUsage).
  * Last line: one JSON object.
  *
  *   npx tsx scripts/bench/rpcBatch.ts [--txs 2000 --batch 20 --rounds 3 --concurrency 8]
@@ -34,11 +37,17 @@ const CHAIN = 'bench-rpc-batch'
 
 let admitted = 0
 // Only submitTx is reached by xsc_sendTransaction (and the server listens to events); the rest of the backend is not needed here.
-const backend = { submitTx: async (tx: SignedTx): Promise<Hash> => (verifyTxSignature(tx, CHAIN, {}), admitted++, txId(tx)), events: { listen: () => () => {} } } as unknown as RpcBackend
+const backend = {
+  submitTx: async (tx: SignedTx): Promise<Hash> => (verifyTxSignature(tx, CHAIN, {}), admitted++, txId(tx)),
+  getFeeInfo: async () => ({ baseFee: 7n, minFeePerByte: 1n, maxBaseFee: 10n ** 9n, height: 1 }),
+  events: { listen: () => () => {} },
+} as unknown as RpcBackend
 const server = await startRpcServer({ ratePerSecond: 1e9, rateBurst: 1e9 }, { backend })
 
 const senders = Array.from({ length: 16 }, (_, i) => keyPairFromSecret(hash(utf8(`bench-rpc-batch/${i}`))))
 const to = hash(utf8('sink'))
+const ESTIMATE = JSON.stringify({ jsonrpc: '2.0', id: 'e', method: 'xsc_feeEstimate', params: [] })
+/** `batch` 0: one tx per POST, each after an xsc_feeEstimate POST (what signAndSend did before it reused its estimate). */
 function bodies(round: number, batch: number): string[] {
   const calls = Array.from({ length: TXS }, (_, i) => {
     const s = senders[i % 16]!
@@ -46,7 +55,8 @@ function bodies(round: number, batch: number): string[] {
     return { jsonrpc: '2.0', id: i, method: 'xsc_sendTransaction', params: [toHex(encodeSignedTx(tx))] }
   })
   const out: string[] = []
-  for (let i = 0; i < calls.length; i += batch) out.push(JSON.stringify(batch === 1 ? calls[i] : calls.slice(i, i + batch)))
+  if (batch === 0) for (const c of calls) out.push(ESTIMATE, JSON.stringify(c))
+  else for (let i = 0; i < calls.length; i += batch) out.push(JSON.stringify(batch === 1 ? calls[i] : calls.slice(i, i + batch)))
   return out
 }
 
@@ -60,16 +70,26 @@ let resets = 0
 // A connection reset (seen at load 30+) is retried once: the node admits the tx again (counted, so the CPU per tx stays an upper bound).
 async function post(b) { try { return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } catch { resets++; return await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })).text() } }
 async function lane() { while (next < bodies.length) { const t = await post(bodies[next++]); if (t.includes('"error"')) errors++ } }
-Promise.all(Array.from({ length: Number(conc) }, lane)).then(() => console.log(JSON.stringify({ errors, resets })))
+// ws:// : each lane keeps one WebSocket and sends its calls on it one at a time (the same JSON-RPC text, no HTTP request per call).
+async function wsLane() {
+  const WebSocket = require('ws')
+  const ws = new WebSocket(url)
+  await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail) })
+  let answer
+  ws.on('message', (d) => answer(d.toString()))
+  while (next < bodies.length) { const b = bodies[next++]; const t = await new Promise((ok) => { answer = ok; ws.send(b) }); if (t.includes('"error"')) errors++ }
+  ws.close()
+}
+Promise.all(Array.from({ length: Number(conc) }, url.startsWith('ws') ? wsLane : lane)).then(() => console.log(JSON.stringify({ errors, resets })))
 `
 
-async function runOnce(round: number, batch: number): Promise<number> {
+async function runOnce(round: number, batch: number, url = server.url): Promise<number> {
   const file = join(dir, `bodies-${round}-${batch}.json`)
   writeFileSync(file, JSON.stringify(bodies(round, batch)))
   const before = admitted
   const cpu0 = process.cpuUsage()
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CLIENT, server.url, file, String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['-e', CLIENT, url, file, String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let text = ''
     child.stdout.on('data', (d: Buffer) => (text += d.toString()))
     child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`client exited with ${code}`))))
@@ -81,12 +101,17 @@ async function runOnce(round: number, batch: number): Promise<number> {
 
 const single: number[] = []
 const batched: number[] = []
+const overWs: number[] = []
+const withEstimate: number[] = []
 await runOnce(0, 1) // warm-up
+await runOnce(1, 1, server.wsUrl)
 for (let r = 1; r <= ROUNDS; r++) {
-  single.push(await runOnce(2 * r, 1))
-  batched.push(await runOnce(2 * r + 1, BATCH))
+  single.push(await runOnce(3 * r, 1))
+  batched.push(await runOnce(3 * r + 1, BATCH))
+  overWs.push(await runOnce(3 * r + 2, 1, server.wsUrl))
+  withEstimate.push(await runOnce(1000 + r, 0))
 }
 await server.close()
 dirs.removeAll()
-console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
+console.log(JSON.stringify({ txs: TXS, batch: BATCH, rounds: ROUNDS, cpuUsPerTxSingle: single.map((v) => round(v, 1)), cpuUsPerTxBatched: batched.map((v) => round(v, 1)), medianSingle: round(median(single), 1), medianBatched: round(median(batched), 1), cpuUsPerTxWs: overWs.map((v) => round(v, 1)), medianWs: round(median(overWs), 1), cpuUsPerTxWithEstimate: withEstimate.map((v) => round(v, 1)), medianWithEstimate: round(median(withEstimate), 1), savedUsPerTx: round(median(single) - median(batched), 1), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) }))
 process.exit(0)
