@@ -1,7 +1,28 @@
 #!/usr/bin/env node
-// The `xsc` command: runs the TypeScript CLI through tsx (no build step).
-import { register } from 'tsx/esm/api'
+// The `xsc` command. It runs the CLI compiled to JavaScript (bin/build.mjs: .build/<stamp>/, built
+// again whenever a source changed, ~0.3 s), which starts on plain Node; loading the TypeScript
+// through tsx's loader hooks cost ~3.5 s of CPU per process (docs/devnet.md, Known problems 5).
+// XSC_TSX=1, or a build that fails (e.g. a read-only checkout), runs the sources through tsx.
+import { pathToFileURL } from 'node:url'
 
-register()
-const { main } = await import('../src/cli/main.ts')
+let dir
+if (process.env.XSC_TSX !== '1') {
+  try {
+    const { ensureBuild } = await import('./build.mjs')
+    dir = await ensureBuild()
+  } catch (e) {
+    const reason = String(e instanceof Error ? e.message : e).split('\n')[0]
+    process.stderr.write(`xsc: no compiled build (${reason}); running the sources through tsx\n`)
+  }
+}
+let main
+if (dir !== undefined) {
+  // Stack traces name the .ts files and lines, as they did through tsx.
+  process.setSourceMapsEnabled(true)
+  ;({ main } = await import(pathToFileURL(`${dir}/src/cli/main.js`).href))
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  ;({ main } = await import('../src/cli/main.ts'))
+}
 process.exit(await main(process.argv.slice(2)))

@@ -1,0 +1,144 @@
+// Compiles the TypeScript of blocks/, consensus/ and src/ to JavaScript for `bin/xsc.js`, so a node
+// process starts on plain Node instead of through tsx's loader hooks (docs/devnet.md, Known
+// problems 5). Plain JS so that it runs before anything is compiled.
+//
+// - Output: .build/<stamp>/{blocks,consensus,src}/…, one .js (+ .js.map) per .ts, same layout, so
+//   import.meta.url-relative files (explorer static files, sigWorker.mjs, the gf256 wasm) are
+//   copied beside them and node_modules resolves from the repository root as before.
+// - The stamp is a hash of every source file's path, size and mtime (and of this file,
+//   tsconfig.json and the esbuild version): an edited source has a new stamp, so the next start
+//   builds again (~0.3 s) and never runs old code.
+// - A build is written to a temporary directory and renamed into place: a half-written build is
+//   never used, and processes building at once each rename a complete copy (the first wins).
+// - `node bin/build.mjs` (npm run build) builds now; `ensureBuild()` is what bin/xsc.js calls.
+import { createHash, randomBytes } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
+export const BUILD_ROOT = join(ROOT, '.build')
+const SOURCE_DIRS = ['blocks', 'consensus', 'src']
+/** Files besides the sources whose change changes the output. */
+const INPUTS = ['bin/build.mjs', 'tsconfig.json', 'package.json']
+/** A build no process has started from for this long is removed by the next build. */
+const UNUSED_MS = 24 * 3600_000
+/** A temporary directory this old was left by a build that died. */
+const STALE_TMP_MS = 10 * 60_000
+
+/** Every file under the source directories, relative to ROOT, sorted. */
+function sourceFiles() {
+  const out = []
+  for (const dir of SOURCE_DIRS) {
+    for (const e of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) out.push(relative(ROOT, join(e.parentPath ?? e.path, e.name)))
+    }
+  }
+  return out.sort()
+}
+
+/** Hash of what the build depends on: cheap (stat only, ~350 files). */
+export function sourceStamp(files = sourceFiles()) {
+  const h = createHash('sha256')
+  const esbuildVersion = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')).version
+  h.update(`node ${process.versions.node.split('.')[0]} esbuild ${esbuildVersion}\n`)
+  for (const f of [...INPUTS, ...files]) {
+    const s = statSync(join(ROOT, f))
+    h.update(`${f} ${s.size} ${s.mtimeMs}\n`)
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+/** Compiles the sources into a fresh directory under BUILD_ROOT and returns it. */
+async function compile(files, stamp) {
+  const { build } = await import('esbuild')
+  mkdirSync(BUILD_ROOT, { recursive: true })
+  const tmp = join(BUILD_ROOT, `tmp-${stamp}-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    await build({
+      absWorkingDir: ROOT,
+      entryPoints: files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      outdir: tmp,
+      outbase: '.',
+      // bundle only so that the plugin sees every import: each file stays its own module.
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      tsconfig: join(ROOT, 'tsconfig.json'),
+      logLevel: 'silent',
+      plugins: [{
+        name: 'relative-imports-external',
+        setup(b) {
+          // Our own imports stay imports, of the compiled file (what tsc's rewriteRelativeImportExtensions does).
+          b.onResolve({ filter: /^\.\.?\// }, (a) => a.kind === 'entry-point' ? undefined : { path: a.path.replace(/\.ts$/, '.js'), external: true })
+        },
+      }],
+    })
+    for (const f of files) {
+      if (f.endsWith('.ts')) continue
+      mkdirSync(join(tmp, dirname(f)), { recursive: true })
+      copyFileSync(join(ROOT, f), join(tmp, f))
+    }
+    const out = join(BUILD_ROOT, stamp)
+    try {
+      renameSync(tmp, out)
+    } catch (e) {
+      // Another process renamed the same build first: use theirs.
+      if (!existsSync(join(out, 'src', 'cli', 'main.js'))) throw e
+      rmSync(tmp, { recursive: true, force: true })
+    }
+    return out
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true })
+    throw e
+  }
+}
+
+/** Removes builds unused for a day and temporary directories of builds that died. */
+function prune(keep) {
+  const now = Date.now()
+  for (const name of readdirSync(BUILD_ROOT)) {
+    if (name === keep) continue
+    const p = join(BUILD_ROOT, name)
+    try {
+      const age = now - statSync(p).mtimeMs
+      if (age > (name.startsWith('tmp-') ? STALE_TMP_MS : UNUSED_MS)) rmSync(p, { recursive: true, force: true })
+    } catch {
+      // removed by another process meanwhile
+    }
+  }
+}
+
+/**
+ * The directory of a build of the current sources, compiling one when there is none.
+ * Throws when it cannot build (the caller then runs the sources through tsx).
+ */
+export async function ensureBuild() {
+  const files = sourceFiles()
+  const stamp = sourceStamp(files)
+  const dir = join(BUILD_ROOT, stamp)
+  if (existsSync(dir)) {
+    // Marks the build as in use (prune keeps it); a read-only checkout still runs it.
+    try {
+      const now = new Date()
+      utimesSync(dir, now, now)
+    } catch {
+      // not ours to touch
+    }
+    return dir
+  }
+  const out = await compile(files, stamp)
+  prune(stamp)
+  return out
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const t = performance.now()
+  const dir = await ensureBuild()
+  console.log(`${relative(ROOT, dir).split(sep).join('/')} (${Math.round(performance.now() - t)} ms)`)
+}
