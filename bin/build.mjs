@@ -22,6 +22,8 @@ export const BUILD_ROOT = join(ROOT, '.build')
 const SOURCE_DIRS = ['blocks', 'consensus', 'src']
 /** Files besides the sources whose change changes the output. */
 const INPUTS = ['bin/build.mjs', 'tsconfig.json', 'package.json']
+/** `new URL('<relative path>.ts', import.meta.url)`: a module loaded at run time by its URL. */
+const WORKER_URL = /(?<=new URL\()(['"])(\.\.?\/[^'"]+)\.ts\1(?=, import\.meta\.url\))/g
 /** A build no process has started from for this long is removed by the next build. */
 const UNUSED_MS = 24 * 3600_000
 /** A temporary directory this old was left by a build that died. */
@@ -76,6 +78,8 @@ async function compile(files, stamp) {
         setup(b) {
           // Our own imports stay imports, of the compiled file (what tsc's rewriteRelativeImportExtensions does).
           b.onResolve({ filter: /^\.\.?\// }, (a) => a.kind === 'entry-point' ? undefined : { path: a.path.replace(/\.ts$/, '.js'), external: true })
+          // So do files named for a worker: new URL('./computeWorker.ts', import.meta.url).
+          b.onLoad({ filter: /\.ts$/ }, (a) => ({ contents: readFileSync(a.path, 'utf8').replace(WORKER_URL, '$1$2.js$1'), loader: 'ts' }))
         },
       }],
     })
