@@ -14,52 +14,58 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative, sep } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
-export const BUILD_ROOT = join(ROOT, '.build')
+const SELF = fileURLToPath(import.meta.url)
+/** The repository root. */
+export const ROOT = dirname(dirname(SELF))
+/** Builds, under the root: <stamp>/ (complete), tmp-* (being written), lock-<stamp>/ (a process is building). */
+export const BUILD_DIR = '.build'
 const SOURCE_DIRS = ['blocks', 'consensus', 'src']
-/** Files besides the sources whose change changes the output. */
-const INPUTS = ['bin/build.mjs', 'tsconfig.json', 'package.json']
+/** Files besides the sources whose change changes the output (this file's too). */
+const INPUTS = ['tsconfig.json', 'package.json']
 /** `new URL('<relative path>.ts', import.meta.url)`: a module loaded at run time by its URL. */
 const WORKER_URL = /(?<=new URL\()(['"])(\.\.?\/[^'"]+)\.ts\1(?=, import\.meta\.url\))/g
 /** A build no process has started from for this long is removed by the next build. */
 const UNUSED_MS = 24 * 3600_000
 /** A temporary directory this old was left by a build that died. */
 const STALE_TMP_MS = 10 * 60_000
+/** How long a process waits for another that is building the same sources. */
+const LOCK_WAIT_MS = 60_000
 
-/** Every file under the source directories, relative to ROOT, sorted. */
-function sourceFiles() {
+/** Every file under the source directories, relative to root, sorted. */
+function sourceFiles(root) {
   const out = []
   for (const dir of SOURCE_DIRS) {
-    for (const e of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
-      if (e.isFile()) out.push(relative(ROOT, join(e.parentPath ?? e.path, e.name)))
+    if (!existsSync(join(root, dir))) continue
+    for (const e of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) out.push(relative(root, join(e.parentPath ?? e.path, e.name)))
     }
   }
   return out.sort()
 }
 
 /** Hash of what the build depends on: cheap (stat only, ~350 files). */
-export function sourceStamp(files = sourceFiles()) {
+export function sourceStamp(root = ROOT, files = sourceFiles(root)) {
   const h = createHash('sha256')
   const esbuildVersion = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')).version
   h.update(`node ${process.versions.node.split('.')[0]} esbuild ${esbuildVersion}\n`)
-  for (const f of [...INPUTS, ...files]) {
-    const s = statSync(join(ROOT, f))
-    h.update(`${f} ${s.size} ${s.mtimeMs}\n`)
+  for (const f of [SELF, ...INPUTS, ...files]) {
+    const s = statSync(resolve(root, f))
+    h.update(`${f === SELF ? 'bin/build.mjs' : f} ${s.size} ${s.mtimeMs}\n`)
   }
   return h.digest('hex').slice(0, 16)
 }
 
-/** Compiles the sources into a fresh directory under BUILD_ROOT and returns it. */
-async function compile(files, stamp) {
+/** Compiles the sources into a temporary directory, renames it to .build/<stamp> and returns that. */
+async function compile(root, files, stamp) {
   const { build } = await import('esbuild')
-  mkdirSync(BUILD_ROOT, { recursive: true })
-  const tmp = join(BUILD_ROOT, `tmp-${stamp}-${process.pid}-${randomBytes(4).toString('hex')}`)
+  const tmp = join(root, BUILD_DIR, `tmp-${stamp}-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
     await build({
-      absWorkingDir: ROOT,
+      absWorkingDir: root,
       entryPoints: files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
       outdir: tmp,
       outbase: '.',
@@ -71,7 +77,7 @@ async function compile(files, stamp) {
       target: 'node20',
       sourcemap: 'linked',
       sourcesContent: false,
-      tsconfig: join(ROOT, 'tsconfig.json'),
+      tsconfig: join(root, 'tsconfig.json'),
       logLevel: 'silent',
       plugins: [{
         name: 'relative-imports-external',
@@ -86,9 +92,9 @@ async function compile(files, stamp) {
     for (const f of files) {
       if (f.endsWith('.ts')) continue
       mkdirSync(join(tmp, dirname(f)), { recursive: true })
-      copyFileSync(join(ROOT, f), join(tmp, f))
+      copyFileSync(join(root, f), join(tmp, f))
     }
-    const out = join(BUILD_ROOT, stamp)
+    const out = join(root, BUILD_DIR, stamp)
     try {
       renameSync(tmp, out)
     } catch (e) {
@@ -103,29 +109,44 @@ async function compile(files, stamp) {
   }
 }
 
-/** Removes builds unused for a day and temporary directories of builds that died. */
-function prune(keep) {
+/** Removes builds unused for a day, and the temporary directories and locks of builds that died. */
+function prune(buildRoot, keep) {
   const now = Date.now()
-  for (const name of readdirSync(BUILD_ROOT)) {
+  for (const name of readdirSync(buildRoot)) {
     if (name === keep) continue
-    const p = join(BUILD_ROOT, name)
+    const p = join(buildRoot, name)
     try {
       const age = now - statSync(p).mtimeMs
-      if (age > (name.startsWith('tmp-') ? STALE_TMP_MS : UNUSED_MS)) rmSync(p, { recursive: true, force: true })
+      if (age > (/^(tmp|lock)-/.test(name) ? STALE_TMP_MS : UNUSED_MS)) rmSync(p, { recursive: true, force: true })
     } catch {
       // removed by another process meanwhile
     }
   }
 }
 
+/** Waits for the process holding `lock` to rename its build to `dir`; undefined if it gave up or died. */
+async function awaitOtherBuild(dir, lock) {
+  for (const until = Date.now() + LOCK_WAIT_MS; Date.now() < until; await sleep(25)) {
+    if (existsSync(dir)) return dir
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_TMP_MS) return undefined
+    } catch {
+      return existsSync(dir) ? dir : undefined // lock released: built, or failed
+    }
+  }
+  return undefined
+}
+
 /**
- * The directory of a build of the current sources, compiling one when there is none.
- * Throws when it cannot build (the caller then runs the sources through tsx).
+ * The directory of a build of the current sources, compiling one when there is none. Processes
+ * starting at once (a test network, the devnet) build once: the others wait for the first.
+ * Throws when it cannot build (bin/xsc.js then runs the sources through tsx).
  */
-export async function ensureBuild() {
-  const files = sourceFiles()
-  const stamp = sourceStamp(files)
-  const dir = join(BUILD_ROOT, stamp)
+export async function ensureBuild({ root = ROOT } = {}) {
+  const files = sourceFiles(root)
+  const stamp = sourceStamp(root, files)
+  const buildRoot = join(root, BUILD_DIR)
+  const dir = join(buildRoot, stamp)
   if (existsSync(dir)) {
     // Marks the build as in use (prune keeps it); a read-only checkout still runs it.
     try {
@@ -136,9 +157,23 @@ export async function ensureBuild() {
     }
     return dir
   }
-  const out = await compile(files, stamp)
-  prune(stamp)
-  return out
+  mkdirSync(buildRoot, { recursive: true })
+  const lock = join(buildRoot, `lock-${stamp}`)
+  try {
+    mkdirSync(lock)
+  } catch (e) {
+    if (e?.code !== 'EEXIST') throw e
+    const theirs = await awaitOtherBuild(dir, lock)
+    if (theirs !== undefined) return theirs
+    return compile(root, files, stamp) // without the lock: the rename still keeps builds whole
+  }
+  try {
+    const out = await compile(root, files, stamp)
+    prune(buildRoot, stamp)
+    return out
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
