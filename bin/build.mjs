@@ -25,7 +25,7 @@ export const ROOT = dirname(dirname(SELF))
 export const BUILD_DIR = '.build'
 const SOURCE_DIRS = ['blocks', 'consensus', 'src']
 /** Files besides the sources whose change changes the output (this file's too). */
-const INPUTS = ['tsconfig.json', 'package.json']
+const INPUTS = ['tsconfig.json']
 /** `new URL('<relative path>.ts', import.meta.url)`: a module loaded at run time by its URL. */
 const WORKER_URL = /(?<=new URL\()(['"])(\.\.?\/[^'"]+)\.ts\1(?=, import\.meta\.url\))/g
 /** A build no process has started from for this long is removed by the next build. */
