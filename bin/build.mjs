@@ -12,7 +12,7 @@
 //   never used, and processes building at once each rename a complete copy (the first wins).
 // - `node bin/build.mjs` (npm run build) builds now; `ensureBuild()` is what bin/xsc.js calls.
 import { createHash, randomBytes } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -124,14 +124,35 @@ function prune(buildRoot, keep) {
   }
 }
 
-/** Waits for the process holding `lock` to rename its build to `dir`; undefined if it gave up or died. */
+/** Whether the process that took `lock` still runs (a killed build leaves its lock behind). */
+function holderAlive(lock) {
+  let pid
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'))
+  } catch {
+    // Taken but its pid not written yet, or released meanwhile.
+    try {
+      return Date.now() - statSync(lock).mtimeMs < 5_000
+    } catch {
+      return false
+    }
+  }
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return e?.code === 'EPERM'
+  }
+}
+
+/** Waits for the process holding `lock` to rename its build to `dir`; undefined if it failed or died. */
 async function awaitOtherBuild(dir, lock) {
   for (const until = Date.now() + LOCK_WAIT_MS; Date.now() < until; await sleep(25)) {
     if (existsSync(dir)) return dir
-    try {
-      if (Date.now() - statSync(lock).mtimeMs > STALE_TMP_MS) return undefined
-    } catch {
-      return existsSync(dir) ? dir : undefined // lock released: built, or failed
+    if (!existsSync(lock)) return existsSync(dir) ? dir : undefined // released: built, or failed
+    if (!holderAlive(lock)) {
+      rmSync(lock, { recursive: true, force: true })
+      return undefined
     }
   }
   return undefined
@@ -159,13 +180,19 @@ export async function ensureBuild({ root = ROOT } = {}) {
   }
   mkdirSync(buildRoot, { recursive: true })
   const lock = join(buildRoot, `lock-${stamp}`)
-  try {
-    mkdirSync(lock)
-  } catch (e) {
-    if (e?.code !== 'EEXIST') throw e
-    const theirs = await awaitOtherBuild(dir, lock)
-    if (theirs !== undefined) return theirs
-    return compile(root, files, stamp) // without the lock: the rename still keeps builds whole
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(lock)
+      writeFileSync(join(lock, 'pid'), String(process.pid))
+      break
+    } catch (e) {
+      if (e?.code !== 'EEXIST') throw e
+      const theirs = await awaitOtherBuild(dir, lock)
+      if (theirs !== undefined) return theirs
+      // Theirs failed or died: take the lock and build (after a few tries, without the lock:
+      // the rename still keeps builds whole).
+      if (attempt === 2) return compile(root, files, stamp)
+    }
   }
   try {
     const out = await compile(root, files, stamp)

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 
-import { BUILD_DIR, ensureBuild } from '../../../bin/build.mjs'
+import { BUILD_DIR, ensureBuild, sourceStamp } from '../../../bin/build.mjs'
 
 let root: string
 const write = (path: string, text: string): void => {
@@ -77,5 +77,15 @@ describe('the compiled build', () => {
     expect(new Set(dirs).size).toBe(1)
     expect(builds()).toEqual([dirs[0]!.slice(dirs[0]!.lastIndexOf('/') + 1)])
     expect(existsSync(join(dirs[0]!, 'src/cli/main.js'))).toBe(true)
+  })
+
+  test('a lock left by a build that was killed does not hold up the next start', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    write(`${BUILD_DIR}/lock-${sourceStamp(root)}/pid`, String(dead))
+    const t0 = Date.now()
+    const dir = await ensureBuild({ root })
+    expect(Date.now() - t0).toBeLessThan(30_000) // a live holder is waited for up to 60 s
+    expect(run(dir)).toBe('1 true true')
+    expect(builds()).toEqual([dir.slice(dir.lastIndexOf('/') + 1)])
   })
 })
