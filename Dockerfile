@@ -1,5 +1,6 @@
 # An XSC node: `docker run xsc node --config /node/node.toml` (see docs/operations.md).
-# The CLI runs TypeScript through tsx: no build step, the image holds the sources.
+# The image holds the sources and their compiled build (bin/build.mjs, .build/), made here because
+# the node user cannot write /app: bin/xsc.js finds it current and starts on plain Node.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -11,6 +12,7 @@ COPY consensus ./consensus
 COPY src ./src
 COPY fixtures/wasm ./fixtures/wasm
 COPY genesis.json tsconfig.json ./
+RUN node bin/build.mjs
 # A node's own directory (node.toml, keys, genesis.json, data) is mounted here.
 VOLUME /node
 # JSON-RPC + explorer + /health, /ready, /metrics; libp2p.

@@ -14,7 +14,7 @@ const IO_LAYERS = ['**/src/storage/**', '**/src/compute/**', '**/src/chain/**', 
   '**/src/client/**', '**/src/node/**', '**/src/cli/**', '**/scripts/**', '**/test/**']
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'fixtures/**', '**/*.js', '!eslint.config.js', '.tmp/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'fixtures/**', '**/*.js', '!eslint.config.js', '.tmp/**', 'dist/**', '.build/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
