@@ -21,7 +21,7 @@ import {
 } from './messages.ts'
 import { findDecision, nextRoundRule, type RoundRule, roundToSkipTo } from './roundRules.ts'
 import { checkTimeoutParams, computeTimeout, type TimeoutStep } from './timeouts.ts'
-import { addToTally, commitOf, keyOf, newRoundState, NIL, noteSender, type RoundState } from './voteTally.ts'
+import { addToTally, commitOf, isSettledVote, keyOf, newRoundState, NIL, noteSender, type RoundState } from './voteTally.ts'
 
 /**
  * The Tendermint consensus algorithm (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT
@@ -221,7 +221,14 @@ export class BftMachine {
     const address = toHex(body.validator)
     const stake = this.#stakeOf(address)
     if (body.round > this.#round + ROUND_WINDOW) return
+    const rs = this.#roundState(body.round)
+    const tally = body.step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
+    const key = keyOf(body.blockId)
+    if (isSettledVote(tally, key, address, this.#ctx!.validators.totalStake)) return void (tally.late.has(address) || tally.late.set(address, vote))
     if (!isVoteSignatureValid(vote)) throw new BftError('BAD_SIGNATURE', 'vote signature is not its validator\'s', { validator: address })
+    // A held late vote of this validator for another value: with this one it is an equivocation.
+    const late = tally.late.get(address)
+    if (late !== undefined && tally.late.delete(address) && keyOf(late.body.blockId) !== key && isVoteSignatureValid(late)) this.#recordVote(late, address, stake)
     this.#recordVote(vote, address, stake)
   }
 
