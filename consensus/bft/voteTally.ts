@@ -1,6 +1,6 @@
 import type { Hash } from '../../blocks/schema.ts'
 import { compareBytes, toHex } from '../../src/crypto/index.ts'
-import type { Commit, SignedProposal, SignedVote } from './messages.ts'
+import { type Commit, type SignedProposal, type SignedVote, VOTE_STEP } from './messages.ts'
 import { isQuorum } from './quorum.ts'
 
 /** The key of a vote for nil in tallies and value maps. */
@@ -53,6 +53,11 @@ function newTally(): VoteTally {
 
 export function newRoundState(): RoundState {
   return { proposal: undefined, prevotes: newTally(), precommits: newTally(), senders: new Set(), senderStake: 0n, prevoteTimeoutSet: false, precommitTimeoutSet: false, polSeen: false }
+}
+
+/** A round's tally of a vote step (prevote, else precommit). */
+export function tallyOf(rs: RoundState, step: number): VoteTally {
+  return step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
 }
 
 /** Counts a validator heard from in a round once, for round skipping. */

@@ -29,12 +29,16 @@ describe('late votes: a vote for a value that already has a quorum in its round 
   it('is neither verified nor counted, so a forged one costs no signature check and is not an error', () => {
     const m = withQuorumForX()
     const forged = { ...prevote(3, blockId('X')), signature: prevote(1, blockId('X')).signature }
+    // The driver asks first, so gossip does not relay it (it may be forged, as here).
+    expect(m.isSettledVote(forged)).toBe(true)
+    expect(m.isSettledVote(prevote(3, blockId('Y')))).toBe(false)
     verify.mockClear()
     expect(m.handle({ type: 'vote', vote: forged })).toEqual([])
     expect(verify).not.toHaveBeenCalled()
     // Before the quorum the same forged vote is checked and refused.
     const fresh = makeMachine(0)
     fresh.startHeight(heightContext([1n, 10n, 10n, 1n]))
+    expect(fresh.isSettledVote(forged)).toBe(false)
     expect(() => fresh.handle({ type: 'vote', vote: forged })).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }))
   })
 
