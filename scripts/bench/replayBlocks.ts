@@ -7,7 +7,9 @@
  * block from `--from` on: CPU ms of each stage, database ops and bytes by bucket (and state rows
  * by table prefix), entries by type. Last line: JSON.
  *
- *   npx tsx scripts/bench/replayBlocks.ts DIR/net-0/validator-1/chain [--from 20] [--genesis genesis.json] [--profile FILE]
+ *   npx tsx scripts/bench/replayBlocks.ts DIR/net-0/validator-1/chain [--from 20] [--genesis genesis.json] [--profile FILE] [--per-block]
+ *
+ * `--per-block` prints each measured block's height, kind, entries and CPU per stage (stderr).
  */
 import '../../src/polyfill.ts'
 
@@ -27,7 +29,7 @@ import { type BatchOp, Db } from '../../src/chain/db.ts'
 import { readGenesisFile } from '../../src/node/genesisFile.ts'
 import { round } from './support/stats.ts'
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string', default: '20' }, genesis: { type: 'string', default: 'genesis.json' }, profile: { type: 'string' } } })
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string', default: '20' }, genesis: { type: 'string', default: 'genesis.json' }, profile: { type: 'string' }, 'per-block': { type: 'boolean', default: false } } })
 const FROM = Number(values.from)
 const genesis = readGenesisFile(values.genesis)
 const tmp = mkdtempSync(join(tmpdir(), 'xsc-replay-'))
@@ -93,6 +95,7 @@ for (const { block, bytes, commit } of blocks) {
   cpuMs.check += t2 - t1
   cpuMs.commit += t3 - t2
   for (const e of block.entries) entries.set(e.type, (entries.get(e.type) ?? 0) + 1)
+  if (values['per-block']) console.error(JSON.stringify({ height: block.header.height, kind: block.header.kind, entries: block.entries.length, bytes: bytes.length, headerMs: round(t1 - t0, 2), checkMs: round(t2 - t1, 2), commitMs: round(t3 - t2, 2) }))
 }
 if (session !== undefined) {
   const { profile } = await session.post('Profiler.stop')
