@@ -21,7 +21,7 @@ import {
 } from './messages.ts'
 import { findDecision, nextRoundRule, type RoundRule, roundToSkipTo } from './roundRules.ts'
 import { checkTimeoutParams, computeTimeout, type TimeoutStep } from './timeouts.ts'
-import { addToTally, commitOf, keyOf, newRoundState, NIL, noteSender, type RoundState } from './voteTally.ts'
+import { addToTally, commitOf, isSettledVote, keyOf, newRoundState, NIL, noteSender, type RoundState, tallyOf } from './voteTally.ts'
 
 /**
  * The Tendermint consensus algorithm (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT
@@ -139,6 +139,11 @@ export class BftMachine {
     return computeHeldVotes(this.#rounds, this.#round)
   }
 
+  /** Whether `vote` (this height) would be held unchecked (isSettledVote): gossip does not relay it. */
+  isSettledVote(vote: SignedVote): boolean {
+    return this.#rounds.has(vote.body.round) && isSettledVote(tallyOf(this.#rounds.get(vote.body.round)!, vote.body.step), keyOf(vote.body.blockId), toHex(vote.body.validator), this.#ctx?.validators.totalStake ?? 0n)
+  }
+
   /** Our own signed messages of an earlier round of this height (computeOwnMessagesForRound). */
   ownMessagesForRound(round: number): ConsensusMessage[] {
     return computeOwnMessagesForRound({ proposal: this.#ownProposal, votes: this.#ownVotes }, round)
@@ -221,7 +226,11 @@ export class BftMachine {
     const address = toHex(body.validator)
     const stake = this.#stakeOf(address)
     if (body.round > this.#round + ROUND_WINDOW) return
+    const tally = tallyOf(this.#roundState(body.round), body.step)
+    if (isSettledVote(tally, keyOf(body.blockId), address, this.#ctx!.validators.totalStake)) return void (tally.late.has(address) || tally.late.set(address, vote))
     if (!isVoteSignatureValid(vote)) throw new BftError('BAD_SIGNATURE', 'vote signature is not its validator\'s', { validator: address })
+    const late = tally.late.get(address) // held for another value: with this vote an equivocation
+    if (late !== undefined && tally.late.delete(address) && keyOf(late.body.blockId) !== keyOf(body.blockId) && isVoteSignatureValid(late)) this.#recordVote(late, address, stake)
     this.#recordVote(vote, address, stake)
   }
 

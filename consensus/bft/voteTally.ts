@@ -1,6 +1,7 @@
 import type { Hash } from '../../blocks/schema.ts'
 import { compareBytes, toHex } from '../../src/crypto/index.ts'
-import type { Commit, SignedProposal, SignedVote } from './messages.ts'
+import { type Commit, type SignedProposal, type SignedVote, VOTE_STEP } from './messages.ts'
+import { isQuorum } from './quorum.ts'
 
 /** The key of a vote for nil in tallies and value maps. */
 export const NIL = 'nil'
@@ -23,6 +24,12 @@ export interface VoteTally {
   valuesOf: Map<string, number>
   byValue: Map<string, { stake: bigint; votes: Map<string, SignedVote> }>
   total: bigint
+  /**
+   * Votes that came after their value had a quorum here, from validators not heard in this tally
+   * yet: held unverified and uncounted (they change no rule's outcome), by validator. One is
+   * verified only if its validator later signs another value here (the pair is evidence).
+   */
+  late: Map<string, SignedVote>
 }
 
 const MAX_VALUES_PER_VOTER = 4
@@ -41,11 +48,16 @@ export interface RoundState {
 }
 
 function newTally(): VoteTally {
-  return { first: new Map(), valuesOf: new Map(), byValue: new Map(), total: 0n }
+  return { first: new Map(), valuesOf: new Map(), byValue: new Map(), total: 0n, late: new Map() }
 }
 
 export function newRoundState(): RoundState {
   return { proposal: undefined, prevotes: newTally(), precommits: newTally(), senders: new Set(), senderStake: 0n, prevoteTimeoutSet: false, precommitTimeoutSet: false, polSeen: false }
+}
+
+/** A round's tally of a vote step (prevote, else precommit). */
+export function tallyOf(rs: RoundState, step: number): VoteTally {
+  return step === VOTE_STEP.prevote ? rs.prevotes : rs.precommits
 }
 
 /** Counts a validator heard from in a round once, for round skipping. */
@@ -70,6 +82,17 @@ export interface TallyChange {
   counted: boolean
   firstOfSender: boolean
   earlier: SignedVote | undefined
+}
+
+/**
+ * A vote that can change nothing: its value `key` already has a quorum in this tally and its
+ * validator has no vote here yet. Every rule reads a value's stake or the tally's total only
+ * against the quorum or one third, which that value alone already passes; the commit formed from
+ * the tally needs only its quorum. So its signature need not be checked (each check costs as much
+ * as a block's state commit); the 4th of 4 validators' prevotes and precommits usually is one.
+ */
+export function isSettledVote(tally: VoteTally, key: string, address: string, totalStake: bigint): boolean {
+  return !tally.first.has(address) && isQuorum(stakeFor(tally, key), totalStake)
 }
 
 /** Adds a validated vote for value `key`; a repeat of a counted vote changes nothing. */

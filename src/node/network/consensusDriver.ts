@@ -223,9 +223,10 @@ export class ConsensusDriver {
       return 'accept'
     }
     if (message.type === 'vote') {
+      const settled = at === height && this.#machine.isSettledVote(message.vote) // held unchecked (may be forged): not relayed
       this.#input({ type: 'vote', vote: message.vote })
       if (this.#lostVote?.round === message.vote.body.round) this.#recoverLastVote(message.vote.body.blockId)
-      return 'accept'
+      return settled ? 'ignore' : 'accept'
     }
     // Recorded before the machine sees it (it may ask for the verdict at once), undone if it refuses the proposal.
     const body = message.proposal.body
