@@ -19,9 +19,10 @@ export interface LinkReceiveOpts {
  * How a validator judges what its links carry (ValidatorLinksModules.receive): the gossip handler
  * table, plus a budget of refused txs per linked validator. A tx that is well signed but cannot
  * enter the pool (an unfunded sender, a nonce ahead, an unknown asset) is IGNOREd, nothing to
- * punish, yet costs this node a state read and usually a signature check: a Byzantine validator
- * sending fresh ones without end held a receiver's CPU (~0.3-0.9 ms each measured under load,
- * a 39 KB batch of 256 costing 80-240 ms). Past its budget a peer's tx batches are dropped
+ * punish, yet costs this node a state read (the signature is verified only once every other
+ * check passed: checkTxAdmission.ts), a cold one for an account it never saw: a Byzantine
+ * validator sending fresh ones without end held a receiver's CPU (~0.3-0.9 ms each measured
+ * under load with the verify, about half that without). Past its budget a peer's tx batches are dropped
  * unread (IGNORE, no penalty), until it refills; its votes and blocks are judged as ever.
  * Gossip has no such budget: there `from` is a relay, which would pay for whoever published.
  */
