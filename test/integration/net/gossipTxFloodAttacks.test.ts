@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/node/logger.ts'
 import { admitAndGossip } from '../../../src/node/network/admitAndGossip.ts'
 import { createGossipHandlers, runGossipHandler } from '../../../src/node/network/gossipHandlers.ts'
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../src/node/network/txGossipBatch.ts'
+import { TX_REFUSALS_BURST, TxRefusalBudget } from '../../../src/node/network/TxRefusalBudget.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { startNodes, stopAll, waitFor } from './helpers.ts'
 
@@ -46,10 +47,12 @@ afterEach(async () => {
 })
 
 const sigChecks = (): number => chain.mempool.signaturesChecked
+/** Txs the victim's pool refused, for any reason. */
+const refused = (): number => chain.mempool.refusals().reduce((sum, r) => sum + r.count, 0)
 const forge = (tx: SignedTx): SignedTx => ({ ...tx, signature: tx.signature.map((b, i) => (i === 7 ? b ^ 1 : b)) })
 
 /** Victim and attacker on real libp2p, both on the tx topic; the victim's verdicts in order of judgement. */
-async function startPair(seed: number): Promise<{ victim: NetNode; attacker: NetNode; verdicts: ValidationResult[]; flood: (txs: SignedTx[]) => Promise<void> }> {
+async function startPair(seed: number, txBudget?: TxRefusalBudget): Promise<{ victim: NetNode; attacker: NetNode; verdicts: ValidationResult[]; flood: (txs: SignedTx[]) => Promise<void> }> {
   nodes = await startNodes(2, {}, seed)
   const [victim, attacker] = nodes as [NetNode, NetNode]
   const handlers = createGossipHandlers({
@@ -60,6 +63,7 @@ async function startPair(seed: number): Promise<{ victim: NetNode; attacker: Net
     withinVoteCap: () => true,
     submitEvidence: () => false,
     withinEvidenceCap: () => true,
+    txBudget,
   })
   const verdicts: ValidationResult[] = []
   victim.subscribe('transactions', { validate: async (bytes, from) => {
@@ -131,5 +135,36 @@ describe('a stranger flooding the tx gossip topic with txs that can never enter 
     const good = transfer(payer, n, to, 7n, GOOD_FEE)
     await flood([good])
     expect(chain.mempool.has(txId(good))).toBe(true)
+  }, 20_000)
+
+  it('past its refused-tx budget a neighbour\'s batches are dropped unread (no penalty) until it refills; a batch that admitted something is not charged (an honest relay forwards only those)', async () => {
+    let clock = 0
+    const budget = new TxRefusalBudget({ now: () => clock })
+    const { victim, attacker, verdicts, flood } = await startPair(230, budget)
+    const n = await chain.nextNonce(payer.publicKey)
+    const junk = (b: number): SignedTx[] => Array.from({ length: MAX_TXS_PER_GOSSIP }, (_, i) => transfer(payer, n + 1_000 + i, to, BigInt(1 + b * MAX_TXS_PER_GOSSIP + i), GOOD_FEE))
+    // A mixed batch first: one good tx among junk is admitted, so the batch is accepted (forwarded) and nobody is charged.
+    const mixed = junk(0)
+    const good = transfer(payer, n, to, 3n, GOOD_FEE)
+    mixed[0] = good
+    await flood(mixed)
+    expect(chain.mempool.has(txId(good))).toBe(true)
+    expect(verdicts).toEqual(['accept'])
+
+    const BATCHES = 6
+    let before = refused()
+    for (let b = 1; b <= BATCHES; b++) await flood(junk(b))
+    // The budget is four batches' worth: the other two are dropped before they are decoded.
+    expect(TX_REFUSALS_BURST).toBe(4 * MAX_TXS_PER_GOSSIP)
+    expect(refused() - before).toBe(TX_REFUSALS_BURST)
+    expect(budget.droppedBatches).toBe(BATCHES - 4)
+    expect(verdicts.slice(1)).toEqual(Array.from({ length: BATCHES }, () => 'ignore'))
+    expect(victim.score(attacker.peerId)).toBeGreaterThanOrEqual(0)
+
+    // Refilled (2 s at 128/s), its next batch is judged again.
+    clock += 2_000
+    before = refused()
+    await flood(junk(BATCHES + 1))
+    expect(refused() - before).toBe(MAX_TXS_PER_GOSSIP)
   }, 20_000)
 })
