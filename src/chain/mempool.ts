@@ -171,13 +171,17 @@ export class Mempool {
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
     // The id hashes the signed bytes: these exact bytes failed before, whatever the state says now.
     if (this.#signatureFailed.has(id)) throw new StateError('BAD_SIGNATURE', 'signature does not verify (these bytes failed before)', { from: toHex(tx.body.from) })
-    verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
+    // Another network's tx: refused (WRONG_CHAIN, REJECT) before anything is read.
+    if (tx.body.chainId !== this.#opts.chainId) verifyTxSignature(tx, this.#opts.chainId)
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
     const { replaced, others } = checkTxAdmission(tx, state, this.#opts.params, {
       queue, queuedCost: this.#queuedCost.get(sender) ?? 0n, poolSize: this.#ids.size, maxSize: this.#opts.maxSize, maxQueuedPerSender: this.#opts.maxQueuedPerSender,
       targetsPendingDeploy: this.isPendingDeploy(assetTargetOf(tx)), baseFee: opts.baseFee ?? this.#opts.params.minBaseFee,
     })
+    // Last, the sender key's validity (for a key never seen, a point decompression that costs about
+    // what a verify does) and the signature.
+    verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
     if (opts.signatureChecked !== true && !this.#signatureVerified.has(id)) {
       this.#signaturesChecked++
       try {

@@ -118,8 +118,16 @@ describe('signature checks', () => {
     expect(codeOf(() => mp.add(good, state))).toBeUndefined()
     expect(codeOf(() => mp.add(good, state))).toBe('ALREADY_KNOWN')
     expect(mp.signaturesChecked).toBe(2)
+    // A small-order sender key (the identity point) is refused by its key check, after the state checks: unfunded, for its funds.
+    const identity = new Uint8Array(32)
+    identity[0] = 1
+    const fromIdentity = (amount: bigint): SignedTx => ({ ...good, body: { ...good.body, from: identity, payload: { type: 'transfer', to: bob.publicKey, amount } } })
+    expect(codeOf(() => mp.add(fromIdentity(1n), state))).toBe('INSUFFICIENT_FUNDS')
+    state.write(TABLES.account.at(identity), { balance: 1_000n, nonce: 0 })
+    expect(codeOf(() => mp.add(fromIdentity(2n), state))).toBe('INVALID_KEY')
+    expect(mp.signaturesChecked).toBe(2)
     const byKey = Object.fromEntries(mp.refusals().map((r) => [`${r.reason}/${r.stage}`, r.count]))
-    expect(byKey).toEqual({ 'INSUFFICIENT_FUNDS/before_verify': 3, 'NONCE_TOO_HIGH/before_verify': 1, 'BAD_SIGNATURE/after_verify': 1, 'ALREADY_KNOWN/before_verify': 1 })
+    expect(byKey).toEqual({ 'INSUFFICIENT_FUNDS/before_verify': 4, 'NONCE_TOO_HIGH/before_verify': 1, 'BAD_SIGNATURE/after_verify': 1, 'ALREADY_KNOWN/before_verify': 1, 'INVALID_KEY/before_verify': 1 })
   })
 })
 
