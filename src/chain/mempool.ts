@@ -1,12 +1,13 @@
+import { XscError } from '../../blocks/errors.ts'
 import { txId } from '../../blocks/ids.ts'
 import type { ChainParams, Hash, SignedTx, TxType } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/index.ts'
 import { readAccount } from '../state/accounts.ts'
-import { checkAssetTarget } from '../state/applyAssetLifecycle.ts'
-import { checkAccountCreation, checkTxAgainstState, computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
+import { computeTxCost, verifyTxSignature } from '../state/checkTx.ts'
 import { StateError } from '../state/errors.ts'
 import { computeRequiredFee, computeTxSize } from '../state/fees.ts'
 import type { StateReader } from '../state/stateView.ts'
+import { checkTxAdmission } from './checkTxAdmission.ts'
 import { MempoolError } from './errors.ts'
 
 export type PoolKind = 'ledger' | 'deployment' | 'execution'
@@ -86,6 +87,8 @@ export class Mempool {
   readonly #signatureVerified = new Set<string>()
   /** Ids (hex) of txs whose signatures failed here; oldest first, bounded. The id hashes the signed bytes, and a verdict on the same bytes never changes. */
   readonly #signatureFailed = new Set<string>()
+  /** Refusals at admission, keyed `code/stage` (see `refusals`). */
+  readonly #refusals = new Map<string, number>()
 
   constructor(opts: MempoolOpts) {
     this.#opts = { maxSize: 50_000, maxQueuedPerSender: 256, maxKindWaitSlots: 4, maxDroppedRecords: 10_000, ...opts }
@@ -136,21 +139,50 @@ export class Mempool {
     return false
   }
 
-  /** Admits a tx or throws a typed error (StateError for tx-level faults, MempoolError for pool limits). */
+  /**
+   * Admits a tx or throws a typed error (StateError for tx-level faults, MempoolError for pool
+   * limits). The signature is verified last, after every check it plays no part in
+   * (checkTxAdmission.ts): junk that can never enter the pool costs no ed25519 verify.
+   */
   add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number; baseFee?: bigint } = {}): Uint8Array {
+    const verifiedBefore = this.#signaturesChecked
+    try {
+      return this.#add(tx, state, opts)
+    } catch (e) {
+      if (e instanceof XscError) {
+        const key = `${e.code}/${this.#signaturesChecked > verifiedBefore ? 'after_verify' : 'before_verify'}`
+        this.#refusals.set(key, (this.#refusals.get(key) ?? 0) + 1)
+      }
+      throw e
+    }
+  }
+
+  /** Txs refused at admission since start, by code and by whether the refusal came before or after their signature verify. */
+  refusals(): { reason: string; stage: 'before_verify' | 'after_verify'; count: number }[] {
+    return [...this.#refusals].map(([key, count]) => {
+      const [reason, stage] = key.split('/') as [string, 'before_verify' | 'after_verify']
+      return { reason, stage, count }
+    })
+  }
+
+  #add(tx: SignedTx, state: StateReader, opts: { signatureChecked?: boolean; height?: number; baseFee?: bigint }): Uint8Array {
     const idBytes = txId(tx)
     const id = toHex(idBytes)
     if (this.#ids.has(id)) throw new MempoolError('ALREADY_KNOWN', `tx ${id} is already pending`, { txId: id })
-    verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
+    // The id hashes the signed bytes: these exact bytes failed before, whatever the state says now.
+    if (this.#signatureFailed.has(id)) throw new StateError('BAD_SIGNATURE', 'signature does not verify (these bytes failed before)', { from: toHex(tx.body.from) })
+    // Another network's tx: refused (WRONG_CHAIN, REJECT) before anything is read.
+    if (tx.body.chainId !== this.#opts.chainId) verifyTxSignature(tx, this.#opts.chainId)
     const sender = toHex(tx.body.from)
     const queue = this.#bySender.get(sender) ?? []
-    const account = readAccount(state, tx.body.from)
-    const accountNonce = account.nonce
-    // A used nonce can never apply, whoever signed it: refused before the signature check (mostly
-    // a gossiped copy of a tx that reached this node in a block first, already checked then).
-    if (tx.body.nonce < accountNonce) throw new StateError('NONCE_TOO_LOW', `nonce ${tx.body.nonce} already used; next is ${accountNonce + queue.length}`, { got: tx.body.nonce, expected: accountNonce + queue.length })
+    const { replaced, others } = checkTxAdmission(tx, state, this.#opts.params, {
+      queue, queuedCost: this.#queuedCost.get(sender) ?? 0n, poolSize: this.#ids.size, maxSize: this.#opts.maxSize, maxQueuedPerSender: this.#opts.maxQueuedPerSender,
+      targetsPendingDeploy: this.isPendingDeploy(assetTargetOf(tx)), baseFee: opts.baseFee ?? this.#opts.params.minBaseFee,
+    })
+    // Last, the sender key's validity (for a key never seen, a point decompression that costs about
+    // what a verify does) and the signature.
+    verifyTxSignature(tx, this.#opts.chainId, { signatureChecked: true })
     if (opts.signatureChecked !== true && !this.#signatureVerified.has(id)) {
-      if (this.#signatureFailed.has(id)) throw new StateError('BAD_SIGNATURE', 'signature does not verify (these bytes failed before)', { from: sender })
       this.#signaturesChecked++
       try {
         verifyTxSignature(tx, this.#opts.chainId)
@@ -158,30 +190,8 @@ export class Mempool {
         if (e instanceof StateError && e.code === 'BAD_SIGNATURE') this.#rememberSignatureFailed(id)
         throw e
       }
-      // Remembered even if a state check below refuses the tx (a nonce ahead of this node's state):
-      // its copy in a block, or sent again, is not verified a second time.
       this.rememberSignatureVerified(id)
     }
-    // Queues hold consecutive nonces: the same nonce is found by its offset (a walk only if that misses).
-    const atOffset = queue.length === 0 ? undefined : queue[tx.body.nonce - queue[0]!.tx.body.nonce]
-    const replaced = atOffset?.tx.body.nonce === tx.body.nonce ? atOffset : queue.find((p) => p.tx.body.nonce === tx.body.nonce)
-    if (replaced !== undefined) {
-      if (tx.body.fee <= replaced.tx.body.fee) {
-        // `expected` is the sender's next free nonce, for a client that meant a new tx rather than a replacement.
-        throw new MempoolError('REPLACEMENT_UNDERPRICED', `nonce ${tx.body.nonce} is taken by pending tx ${replaced.id} with fee ${replaced.tx.body.fee}; a replacement needs a higher fee`, { txId: replaced.id, fee: replaced.tx.body.fee.toString(), expected: accountNonce + queue.length })
-      }
-    } else {
-      if (this.#ids.size >= this.#opts.maxSize) throw new MempoolError('MEMPOOL_FULL', `mempool holds ${this.#opts.maxSize} txs; retry later`)
-      if (queue.length >= this.#opts.maxQueuedPerSender) throw new MempoolError('SENDER_QUEUE_FULL', `sender has ${queue.length} pending txs`)
-    }
-    // The whole queue must stay payable: this tx's cost plus every other pending tx of the sender.
-    const queued = this.#queuedCost.get(sender) ?? 0n
-    const others = replaced === undefined ? queued : queued - replaced.cost
-    checkTxAgainstState(state, tx, this.#opts.params, { baseFee: opts.baseFee ?? this.#opts.params.minBaseFee, expectedNonce: replaced ? tx.body.nonce : accountNonce + queue.length, alreadyCommitted: others, sender: account })
-    // An execute (or extend) may name an asset whose deploy is still pending here: a client sends
-    // both at once. It waits in the pool until the deployment lands (chooseEntries keeps it).
-    if (!this.isPendingDeploy(assetTargetOf(tx))) checkAssetTarget(state, tx)
-    if (tx.body.payload.type === 'transfer') checkAccountCreation(state, tx.body.payload.to, tx.body.payload.amount, this.#opts.params)
     const pending: Pending = { tx, id, seq: replaced?.seq ?? this.#seq++, cost: computeTxCost(tx, this.#opts.params), kind: blockKindOfTx(tx.body.payload.type), size: computeTxSize(tx) }
     if (replaced !== undefined) {
       queue[queue.indexOf(replaced)] = pending

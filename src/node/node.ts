@@ -208,7 +208,7 @@ export class XscNode {
     const node = new XscNode(chain, rpc, events, network, evidence, roles, opts, modules, log)
     chain.on('buildError', (err) => log.error({ err }, 'block building failed; proposed an empty block instead'))
     chain.on('block', (imported) => recordBlockMetrics(metrics, chain, imported, network))
-    registerOperatorMetrics(metrics.registry, { chain, host: roles.host, store: roles.store })
+    registerOperatorMetrics(metrics.registry, { chain, network, host: roles.host, store: roles.store })
     chain.on('block', ({ block, hash }) => {
       log.info({ height: block.header.height, hash: toHex(hash), kind: block.header.kind, entries: block.entries.length }, 'imported block')
       void node.#advanceFinality()

@@ -13,6 +13,8 @@ const SHARD_COUNT_TTL_MS = 10_000
 
 export interface OperatorMetricsModules {
   chain: Chain
+  /** The p2p side (ValidatorNetwork), for the tx batches its refused-tx budgets dropped. */
+  network?: { readonly txBatchesDropped: { gossip: number; link: number } } | undefined
   host?: HostRole | undefined
   store?: ShardStore | undefined
 }
@@ -28,6 +30,20 @@ export function registerOperatorMetrics(registry: Registry, m: OperatorMetricsMo
   new Gauge({ name: 'xsc_head_height', help: 'Height of the chain head this node follows', registers, collect() { this.set(m.chain.head.height) } })
   new Gauge({ name: 'xsc_finalized_height', help: 'Height of the last finalized block', registers, collect() { this.set(m.chain.store.finalized.height) } })
   new Gauge({ name: 'xsc_tx_signatures_checked', help: 'Tx signatures verified since start (admission and block import): about one per tx when each is checked once', registers, collect() { this.set(m.chain.mempool.signaturesChecked + m.chain.signaturesCheckedAtImport) } })
+  // Counters kept by the pool and the network, read at scrape time (a counter set to its source's running total).
+  new Counter({ name: 'xsc_mempool_txs_dropped_total', help: 'Txs refused at admission (RPC, gossip, validator links), by error code and by stage: before_verify (no signature check spent: checkTxAdmission.ts) or after_verify', labelNames: ['reason', 'stage'], registers, collect() {
+    this.reset()
+    for (const r of m.chain.mempool.refusals()) this.inc({ reason: r.reason, stage: r.stage }, r.count)
+  } })
+  const network = m.network
+  if (network !== undefined) {
+    new Counter({ name: 'xsc_tx_batches_dropped_total', help: 'Tx batches dropped unread because their peer was past its refused-tx budget (TxRefusalBudget.ts), by path: gossip or link', labelNames: ['via'], registers, collect() {
+      this.reset()
+      const dropped = network.txBatchesDropped
+      this.inc({ via: 'gossip' }, dropped.gossip)
+      this.inc({ via: 'link' }, dropped.link)
+    } })
+  }
   const { host, store } = m
   if (host === undefined || store === undefined) return
 

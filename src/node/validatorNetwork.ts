@@ -16,6 +16,7 @@ import { createGossipHandlers, type GossipHandlerModules, type GossipHandlers, r
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
 import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
+import { TxRefusalBudget } from './network/TxRefusalBudget.ts'
 import { ValidatorLinks } from './network/validatorLinks.ts'
 import type { SignGuard } from './signGuard.ts'
 
@@ -107,6 +108,8 @@ export class ValidatorNetwork {
   readonly #gossip: GossipHandlers
   readonly #messageCap: PeerRateLimit
   readonly #evidenceCap: PeerRateLimit
+  /** Refused-tx budgets per gossip neighbour and per linked validator (TxRefusalBudget.ts). */
+  readonly #txBudgets: { gossip: TxRefusalBudget; link: TxRefusalBudget }
   /** Validators only: direct links to the other validators for proposals, votes and proposal blocks. */
   readonly #links: ValidatorLinks | undefined
   /** Validators: every committed block to the followers that asked (commit feed). */
@@ -129,6 +132,7 @@ export class ValidatorNetwork {
     this.net = modules.net
     this.#log = modules.log
     this.#now = opts.now ?? Date.now
+    this.#txBudgets = { gossip: new TxRefusalBudget({ now: this.#now }), link: new TxRefusalBudget({ now: this.#now }) }
     this.#syncIntervalMs = opts.syncIntervalMs ?? 3_000
     this.#roundStateIntervalMs = opts.roundStateIntervalMs ?? computeRoundStateIntervalMs(this.chain.genesis.slotMs)
     this.#driver = new ConsensusDriver(
@@ -150,6 +154,7 @@ export class ValidatorNetwork {
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
       submitEvidence: (offence) => this.chain.submitEvidence(offence),
       withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
+      txBudget: this.#txBudgets.gossip,
     }
     this.#gossip = createGossipHandlers(judge)
     this.#evidenceCap = new PeerRateLimit({ perSecond: () => EVIDENCE_PER_SECOND, burst: () => EVIDENCE_BURST, now: this.#now })
@@ -163,7 +168,7 @@ export class ValidatorNetwork {
         validatorKey: key,
         validators: () => this.chain.validators().map((v) => toHex(v.address)),
         // The same judgement, plus a budget of refused txs per linked validator (createLinkReceive.ts).
-        receive: createLinkReceive(judge, { now: this.#now }),
+        receive: createLinkReceive(judge, { budget: this.#txBudgets.link }),
       })
     this.#feedServer = this.#isValidator ? new CommitFeedServer({ net: this.net, log: this.#log, chainId: this.chain.genesis.chainId, now: this.#now }) : undefined
     this.#feedClient = this.#isValidator || opts.commitFeed === false
@@ -290,6 +295,11 @@ export class ValidatorNetwork {
   }
 
   /** True while range sync is moving our head. */
+  /** Tx batches dropped unread since start, their peer past its refused-tx budget: by gossip, by the validator links. */
+  get txBatchesDropped(): { gossip: number; link: number } {
+    return { gossip: this.#txBudgets.gossip.droppedBatches, link: this.#txBudgets.link.droppedBatches }
+  }
+
   get syncing(): boolean {
     return this.#sync.syncing
   }

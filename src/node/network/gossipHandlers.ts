@@ -1,8 +1,10 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { CommittedBlock, ConsensusMessage } from '../../../consensus/bft/messages.ts'
+import { MempoolError } from '../../chain/errors.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 import { decodeTxBatch, TxGossipBatch } from './txGossipBatch.ts'
+import type { TxRefusalBudget } from './TxRefusalBudget.ts'
 
 /**
  * One table for the gossip this node validates, as Lodestar's network/processor/gossipHandlers:
@@ -40,6 +42,8 @@ export interface GossipHandlerModules {
   submitEvidence(offence: Offence): boolean
   /** Per-neighbour cap on evidence (true: within it). */
   withinEvidenceCap(from: string | undefined): boolean
+  /** Per-neighbour budget of refused txs (TxRefusalBudget.ts); absent: none. */
+  txBudget?: TxRefusalBudget | undefined
 }
 
 export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
@@ -50,9 +54,15 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
       // Each tx of the batch is admitted in order (a sender's nonces follow each other). One that
       // can never be valid (bad signature, wrong chain) rejects the batch and scores its sender
       // down, the others still admitted here; a batch with nothing new is ignored, not forwarded.
+      // A neighbour is charged (txBudget) for the refused txs of a batch it sent that admitted
+      // nothing and rejected nothing: no honest relay forwards such a batch (it forwards only what it
+      // accepted), so the charge falls on whoever made it; txs already known cost a lookup and
+      // are free (honest relays deliver many). Past its budget its tx batches are dropped unread.
       validate: async (txs, _bytes, from): Promise<ValidationResult> => {
         if (txs.length === 0) return 'reject'
+        if (from !== undefined && m.txBudget?.judges(from) === false) return 'ignore'
         let admitted = 0
+        let refused = 0
         let rejected = false
         for (const tx of txs) {
           try {
@@ -60,9 +70,12 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
             admitted++
           } catch (e) {
             if (gossipVerdictOf(e, 'transactions') === 'reject') rejected = true
+            else if (!(e instanceof MempoolError && e.code === 'ALREADY_KNOWN')) refused++
           }
         }
-        return rejected ? 'reject' : admitted > 0 ? 'accept' : 'ignore'
+        const verdict = rejected ? 'reject' : admitted > 0 ? 'accept' : 'ignore'
+        if (verdict === 'ignore' && refused > 0 && from !== undefined) m.txBudget?.charge(from, refused)
+        return verdict
       },
     },
     blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },

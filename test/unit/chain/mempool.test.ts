@@ -100,6 +100,35 @@ describe('signature checks', () => {
     expect(codeOf(() => mp.add(good, state))).toBeUndefined()
     expect(mp.signaturesChecked).toBe(3)
   })
+
+  it('every check the signature plays no part in runs before the verify: junk costs none, is counted by reason and stage, and a forged tx refused early does not block the good one', () => {
+    const mp = pool()
+    const state = stateWith([[alice, 1_000n]])
+    const good = transfer(alice, 0, bob.publicKey, 1n)
+    const forge = (tx: SignedTx): SignedTx => ({ ...tx, signature: tx.signature.map((b, i) => (i === 3 ? b ^ 1 : b)) })
+    // Unfunded sender, a nonce past the queue, a used nonce (state nonce 0: none), a cost beyond the balance, forged or not.
+    expect(codeOf(() => mp.add(transfer(carol, 0, bob.publicKey, 1n), state))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(forge(transfer(carol, 0, bob.publicKey, 2n)), state))).toBe('INSUFFICIENT_FUNDS')
+    expect(codeOf(() => mp.add(transfer(alice, 5, bob.publicKey, 1n), state))).toBe('NONCE_TOO_HIGH')
+    expect(codeOf(() => mp.add(forge(transfer(alice, 0, bob.publicKey, 10_000n)), state))).toBe('INSUFFICIENT_FUNDS')
+    expect(mp.signaturesChecked).toBe(0)
+    // A forgery that passes them is verified, and refused after.
+    expect(codeOf(() => mp.add(forge(good), state))).toBe('BAD_SIGNATURE')
+    expect(mp.signaturesChecked).toBe(1)
+    expect(codeOf(() => mp.add(good, state))).toBeUndefined()
+    expect(codeOf(() => mp.add(good, state))).toBe('ALREADY_KNOWN')
+    expect(mp.signaturesChecked).toBe(2)
+    // A small-order sender key (the identity point) is refused by its key check, after the state checks: unfunded, for its funds.
+    const identity = new Uint8Array(32)
+    identity[0] = 1
+    const fromIdentity = (amount: bigint): SignedTx => ({ ...good, body: { ...good.body, from: identity, payload: { type: 'transfer', to: bob.publicKey, amount } } })
+    expect(codeOf(() => mp.add(fromIdentity(1n), state))).toBe('INSUFFICIENT_FUNDS')
+    state.write(TABLES.account.at(identity), { balance: 1_000n, nonce: 0 })
+    expect(codeOf(() => mp.add(fromIdentity(2n), state))).toBe('INVALID_KEY')
+    expect(mp.signaturesChecked).toBe(2)
+    const byKey = Object.fromEntries(mp.refusals().map((r) => [`${r.reason}/${r.stage}`, r.count]))
+    expect(byKey).toEqual({ 'INSUFFICIENT_FUNDS/before_verify': 4, 'NONCE_TOO_HIGH/before_verify': 1, 'BAD_SIGNATURE/after_verify': 1, 'ALREADY_KNOWN/before_verify': 1, 'INVALID_KEY/before_verify': 1 })
+  })
 })
 
 describe('executes of an asset still being deployed', () => {

@@ -42,10 +42,11 @@ describe('operator metrics on /metrics', () => {
     await store.put(manifest, asset, 0, shards[0]!)
     await store.put(manifest, asset, 3, shards[3]!)
 
-    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5 }, signaturesCheckedAtImport: 2 })
+    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5, refusals: () => [{ reason: 'INSUFFICIENT_FUNDS', stage: 'before_verify', count: 300 }, { reason: 'BAD_SIGNATURE', stage: 'after_verify', count: 2 }] }, signaturesCheckedAtImport: 2 })
     const host = { address: me, record: () => ({ reputation: 7300 }) }
     const registry = new Registry()
-    registerOperatorMetrics(registry, { chain: chain as unknown as Chain, host: host as unknown as HostRole, store })
+    const network = { txBatchesDropped: { gossip: 4, link: 1 } }
+    registerOperatorMetrics(registry, { chain: chain as unknown as Chain, network, host: host as unknown as HostRole, store })
 
     const audit = (h: Uint8Array, outcome: number) => ({ asset, shardIndex: 0, host: h, chunkIndex: 0, outcome, chunk: new Uint8Array(0), path: [] })
     chain.emit('block', block([
@@ -57,6 +58,15 @@ describe('operator metrics on /metrics', () => {
     expect(value(text, 'xsc_head_height')).toBe(12)
     expect(value(text, 'xsc_finalized_height')).toBe(10)
     expect(value(text, 'xsc_tx_signatures_checked')).toBe(7)
+    expect(value(text, 'xsc_mempool_txs_dropped_total{reason="INSUFFICIENT_FUNDS",stage="before_verify"}')).toBe(300)
+    expect(value(text, 'xsc_mempool_txs_dropped_total{reason="BAD_SIGNATURE",stage="after_verify"}')).toBe(2)
+    expect(value(text, 'xsc_tx_batches_dropped_total{via="gossip"}')).toBe(4)
+    expect(value(text, 'xsc_tx_batches_dropped_total{via="link"}')).toBe(1)
+    // A second scrape reports the running totals again (not added to the first).
+    network.txBatchesDropped.gossip = 6
+    const again = await registry.metrics()
+    expect(value(again, 'xsc_tx_batches_dropped_total{via="gossip"}')).toBe(6)
+    expect(value(again, 'xsc_mempool_txs_dropped_total{reason="INSUFFICIENT_FUNDS",stage="before_verify"}')).toBe(300)
     expect(value(text, 'xsc_host_stored_bytes')).toBe(Number(store.usage().usedBytes))
     expect(value(text, 'xsc_host_stored_bytes')).toBeGreaterThan(0)
     expect(value(text, 'xsc_host_capacity_bytes')).toBe(2 ** 30)

@@ -8,6 +8,7 @@ import { MempoolError } from '../../../../src/chain/errors.ts'
 import { hash, utf8 } from '../../../../src/crypto/index.ts'
 import { createGossipHandlers, type GossipHandlerModules, runGossipHandler } from '../../../../src/node/network/gossipHandlers.ts'
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../../src/node/network/txGossipBatch.ts'
+import { TX_REFUSALS_BURST, TxRefusalBudget } from '../../../../src/node/network/TxRefusalBudget.ts'
 import { StateError } from '../../../../src/state/errors.ts'
 import { testKey, transfer } from '../../../support/chainFixtures.ts'
 
@@ -38,6 +39,34 @@ const txBytes = encode(TxGossipBatch, [transfer(alice, 0, alice.publicKey, 1n)])
 const vote = encode(ConsensusMessage, { type: 'vote', vote: signVote({ chainId: 'xsc-test', step: VOTE_STEP.prevote, height: 1, round: 0, blockId: hash(utf8('b')), validator: alice.publicKey }, alice.secretKey) })
 
 describe('the gossip handler table: topic → decode → validate → verdict', () => {
+  it('charges a neighbour\'s refused-tx budget only for a batch that admitted and rejected nothing, and not for txs already pending', async () => {
+    const budget = new TxRefusalBudget({ now: () => 0 })
+    const spent: number[] = []
+    const charge = budget.charge.bind(budget)
+    budget.charge = (peer, n) => (spent.push(n), charge(peer, n))
+    const batch = (n: number): Uint8Array => encode(TxGossipBatch, Array.from({ length: n }, (_, i) => transfer(alice, i, alice.publicKey, BigInt(1 + i))))
+    const by = (codes: (string | undefined)[]) => {
+      let i = 0
+      return createGossipHandlers(modules({ txBudget: budget, admitTx: () => {
+        const code = codes[i++ % codes.length]
+        if (code === 'ALREADY_KNOWN') throw new MempoolError('ALREADY_KNOWN', 'x', { txId: '' })
+        if (code === 'NONCE_TOO_HIGH') throw new StateError('NONCE_TOO_HIGH', 'x', { got: 1, expected: 0 })
+        if (code === 'INSUFFICIENT_FUNDS') throw new StateError('INSUFFICIENT_FUNDS', 'x', { balance: '0', needed: '1' })
+        if (code === 'BAD_SIGNATURE') throw new StateError('BAD_SIGNATURE', 'x', {})
+      } }))
+    }
+    expect(await runGossipHandler(by(['NONCE_TOO_HIGH', undefined, 'NONCE_TOO_HIGH']), 'transactions', batch(3), 'p')).toBe('accept')
+    expect(await runGossipHandler(by(['NONCE_TOO_HIGH', 'BAD_SIGNATURE']), 'transactions', batch(2), 'p')).toBe('reject')
+    expect(spent).toEqual([])
+    expect(await runGossipHandler(by(['NONCE_TOO_HIGH', 'ALREADY_KNOWN', 'INSUFFICIENT_FUNDS']), 'transactions', batch(3), 'p')).toBe('ignore')
+    expect(spent).toEqual([2])
+    // Past the budget: dropped unread.
+    budget.charge('p', TX_REFUSALS_BURST)
+    expect(await runGossipHandler(by([undefined]), 'transactions', batch(1), 'p')).toBe('ignore')
+    expect(budget.droppedBatches).toBe(1)
+    expect(await runGossipHandler(by([undefined]), 'transactions', batch(1), 'q')).toBe('accept')
+  })
+
   it('rejects undecodable bytes on every topic', async () => {
     const h = createGossipHandlers(modules())
     for (const topic of ['transactions', 'blocks', 'consensus'] as const) expect(await runGossipHandler(h, topic, new Uint8Array([0x93, 1, 2, 3]), 'p')).toBe('reject')
