@@ -260,10 +260,14 @@ export class StateTreeStore implements TreeNodeReader {
    * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
-    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#cache.seed })
+    // The new nodes' hashes side by side in one buffer (the index compares against them: a hash object per node,
+    // scattered over the heap, cost a cache miss per lookup at 1M keys).
+    const keys = new Uint8Array(nodes.length * 32)
+    const added = new TreeNodeIndex({ bytesOf: () => keys, offsetOf: (i) => i * 32 }, { capacity: nodes.length, seed: this.#cache.seed })
     nodes.forEach((n, i) => {
-      const pos = added.find(n.hash)
-      if (pos < 0) added.insert(n.hash, 0, i)
+      keys.set(n.hash, i * 32)
+      const pos = added.find(keys, i * 32)
+      if (pos < 0) added.insert(keys, i * 32, i)
       else added.setValueAt(pos, i)
     })
     this.written.nodes += added.size
@@ -291,8 +295,10 @@ export class StateTreeStore implements TreeNodeReader {
     // place in the version the page replaces is node `repIdx` of that cached page (a block changes one path through a
     // page, so it is usually this very node: found there without an index lookup, session 12).
     const visit = (src: Uint8Array, at: number, rel: number, repSlot: number, repIdx: number): void => {
-      const fresh = freshOf(src, at)
       const sameAsReplaced = repSlot >= 0 && sameAt(slots.buf(repSlot), slots.hashAt(repSlot, repIdx), src, at)
+      // A node the replaced version holds at this place is copied from there even when the block made it again (same
+      // hash, same subtree: its pages below are stored already), so it needs no lookup among the new nodes.
+      const fresh = sameAsReplaced && rel > 0 ? undefined : freshOf(src, at)
       if (fresh === undefined && rel > 0) {
         const v = sameAsReplaced ? repSlot * 32 + repIdx : this.#nodes.get(src, at)
         const slot = v >>> 5
