@@ -18,6 +18,9 @@
 //   the first --cold-blocks timed blocks. Wall-clock ratios are printed too but mean little on a shared machine.
 // - pagesReadPerBlock / valuesReadPerBlock: tree pages and account values the warm import reads from disk (0: the
 //   working set is cached).
+// - threadMs (first JSON line, per importer): CPU of each thread over the timed blocks. Session 12 (docs/design.md): at
+//   1M the main thread takes +45–100 ms a block, classic-level's threads +20–35 (the 1.3 MB of pages a block against
+//   0.3 MB: scripts/bench/treePageSizes.ts shows why, page level by page level), V8's workers −3 to +38.
 // usage: npm run bench:state [-- --small 10000 --large 1000000 --blocks 11 --warm-up 10 --cold-blocks 5 --txs 1000 --tree-cache NODES --value-cache ENTRIES --profile-dir DIR --fill-cache DIR --root DIR]
 // With --warm-up 10 (the default) the warm-up pays each of the 10k active accounts once and the timed blocks pay them
 // again; with --warm-up 5 the timed blocks pay accounts the importer has not read yet.

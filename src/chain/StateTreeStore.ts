@@ -4,6 +4,7 @@ import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, Sta
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
 import { inPage, PAGE_LEVELS } from '../state/stateTree/treePage.ts'
 import { type BatchOp, Bucket, bucketKey, type Db } from './db.ts'
+import { type CopiedRange, encodePagePieces, keptOf } from './encodePagePieces.ts'
 import { PAGE_MAX_NODES } from './parseStoredPage.ts'
 import { TreeNodeIndex } from './TreeNodeIndex.ts'
 import { TreePageCache } from './TreePageCache.ts'
@@ -37,22 +38,6 @@ export const DEFAULT_TREE_CACHE_BYTES = 256 * 2 ** 20
 /** Keys `load` remembers as cached at the head, at most (beyond it the set starts again: loads walk). */
 const MAX_LOADED_KEYS = 200_000
 
-/** The nodes of a page encoded from `pieces` that are at the same index in the page in `slot` (copied from it there), as a mask of indexes. */
-function keptOf(pieces: readonly (Uint8Array | CopiedRange)[], slot: number): number {
-  let kept = 0
-  let n = 0
-  for (const piece of pieces) {
-    if (piece instanceof Uint8Array) {
-      n++
-      continue
-    }
-    const length = piece.last - piece.first + 1
-    if (piece.slot === slot && piece.first === n) for (let k = n; k < n + length; k++) kept |= 1 << k
-    n += length
-  }
-  return kept
-}
-
 /** One step of a load: a page root (non-empty), the range [lo, hi) of the sorted paths that go through it, its depth. */
 interface PageStep { hash: Uint8Array; lo: number; hi: number; depth: number }
 
@@ -66,8 +51,6 @@ function splitAt(paths: readonly Uint8Array[], depth: number, lo: number, hi: nu
   return lo
 }
 
-/** A run of an unchanged subtree to copy from a cached page while encoding a rewritten one: nodes first..last of `slot`. */
-interface CopiedRange { slot: number; first: number; last: number }
 
 /**
  * The state tree's nodes on disk behind a bounded in-memory cache. Stored as pages (classic-level
@@ -277,10 +260,14 @@ export class StateTreeStore implements TreeNodeReader {
    * nodes come from the cache, where the run that computed `nodes` loaded the whole pages it crossed.
    */
   stage(root: Uint8Array, nodes: readonly TreeNodeWrite[]): BatchOp[] {
-    const added = new TreeNodeIndex({ bytesOf: (i) => nodes[i]!.hash, offsetOf: () => 0 }, { capacity: nodes.length, seed: this.#cache.seed })
+    // The new nodes' hashes side by side in one buffer (the index compares against them: a hash object per node,
+    // scattered over the heap, cost a cache miss per lookup at 1M keys).
+    const keys = new Uint8Array(nodes.length * 32)
+    const added = new TreeNodeIndex({ bytesOf: () => keys, offsetOf: (i) => i * 32 }, { capacity: nodes.length, seed: this.#cache.seed })
     nodes.forEach((n, i) => {
-      const pos = added.find(n.hash)
-      if (pos < 0) added.insert(n.hash, 0, i)
+      keys.set(n.hash, i * 32)
+      const pos = added.find(keys, i * 32)
+      if (pos < 0) added.insert(keys, i * 32, i)
       else added.setValueAt(pos, i)
     })
     this.written.nodes += added.size
@@ -303,27 +290,33 @@ export class StateTreeStore implements TreeNodeReader {
       const to = count++ * 32
       for (let i = 0; i < 32; i++) hashes[to + i] = src[from + i]!
     }
-    // A node by its hash at `src[at..at+32)` (no views: a block visits ~60k at 1M keys); the node it replaces likewise.
-    const visit = (src: Uint8Array, at: number, rel: number, repSrc: Uint8Array | undefined, repAt: number): void => {
-      const fresh = freshOf(src, at)
+    const slots = this.#slots
+    // A node by its hash at `src[at..at+32)` (no views: a block visits ~60k at 1M keys). `repSlot` ≥ 0: the node at this
+    // place in the version the page replaces is node `repIdx` of that cached page (a block changes one path through a
+    // page, so it is usually this very node: found there without an index lookup, session 12).
+    const visit = (src: Uint8Array, at: number, rel: number, repSlot: number, repIdx: number): void => {
+      const sameAsReplaced = repSlot >= 0 && sameAt(slots.buf(repSlot), slots.hashAt(repSlot, repIdx), src, at)
+      // A node the replaced version holds at this place is copied from there even when the block made it again (same
+      // hash, same subtree: its pages below are stored already), so it needs no lookup among the new nodes.
+      const fresh = sameAsReplaced && rel > 0 ? undefined : freshOf(src, at)
       if (fresh === undefined && rel > 0) {
-        const v = this.#nodes.get(src, at)
+        const v = sameAsReplaced ? repSlot * 32 + repIdx : this.#nodes.get(src, at)
         const slot = v >>> 5
         const first = v & 31
         // Unchanged: its subtree in this page is the same nodes as in the cached page (an internal node's depth
         // follows from its subtree; a leaf that moved up is a subtree of one). Not a page's own root (a lone leaf's page).
-        if (v >= 0 && this.#slots.isPreorder(slot) && first > 0) {
-          const last = this.#slots.lastDescendant(slot, first)
+        if (v >= 0 && slots.isPreorder(slot) && first > 0) {
+          const last = slots.lastDescendant(slot, first)
           const index = count
-          const from = this.#slots.buf(slot)
+          const from = slots.buf(slot)
           if (count + last - first + 1 > PAGE_MAX_NODES) throw new StateTreeError('CORRUPT_NODE', 'tree page: more nodes than a page holds', { hash: hexAt(hashes, 0) })
           // The range's hashes and last descendants are contiguous in the cached page: one copy each.
-          hashes.set(from.subarray(this.#slots.hashAt(slot, first), this.#slots.hashAt(slot, last + 1)), count * 32)
-          const endsFrom = this.#slots.endAt(slot, 0)
+          hashes.set(from.subarray(slots.hashAt(slot, first), slots.hashAt(slot, last + 1)), count * 32)
+          const endsFrom = slots.endAt(slot, 0)
           for (let k = first; k <= last; k++) ends[count++] = from[endsFrom + k]! - first + index
           pieces.push({ slot, first, last })
-          const start = this.#slots.start(slot, first)
-          size += this.#slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
+          const start = slots.start(slot, first)
+          size += slots.end(slot, last) - start + (from[start] === 0 ? 4 : 0)
           return
         }
       }
@@ -336,15 +329,25 @@ export class StateTreeStore implements TreeNodeReader {
       const tag = bytes[0]!
       size += bytes.length + (rel > 0 && tag === 0 ? 4 : 0)
       if ((tag & 1) === 0) return
-      // The replaced node at this place, followed only under new nodes (the ancestors of every rewritten page).
-      const replaced = fresh === undefined || repSrc === undefined || sameAt(repSrc, repAt, src, at) ? undefined : this.#cache.readAt(repSrc, repAt)
+      // The replaced node at this place (an internal node of the replaced page), followed only under new nodes (the
+      // ancestors of every rewritten page): its children's indexes there follow from the page's preorder.
+      const rBuf = fresh === undefined || repSlot < 0 || sameAsReplaced ? undefined : slots.buf(repSlot)
+      const rAt = rBuf === undefined ? 0 : slots.start(repSlot, repIdx)
+      const rTag = rBuf === undefined ? 0 : rBuf[rAt]!
+      const replaced = (rTag & 1) === 1
+      let childIdx = repIdx + 1
       for (let side = 0; side < 2; side++) {
         const h = 1 + 32 * side
-        const hasReplacedChild = replaced !== undefined && (replaced[0]! & 1) === 1 && (replaced[0]! & (2 << side)) === 0 && !isZeroAt(replaced, h)
+        // The replaced node's child on this side: in its page (at index childIdx), or the root of a page below it.
+        const rEmpty = !replaced || isZeroAt(rBuf!, rAt + h)
+        const rLeaf = (rTag & (2 << side)) !== 0
+        const rIn = !rEmpty && inPageAt(rLeaf, rel + 1)
+        const rIdx = childIdx
+        if (rIn) childIdx = slots.lastDescendant(repSlot, rIdx) + 1
         if (isZeroAt(bytes, h)) continue
-        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(bytes, h, rel + 1, hasReplacedChild ? replaced : undefined, h)
+        if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) visit(bytes, h, rel + 1, rIn ? repSlot : -1, rIdx)
         // Copies: the pages these bytes are in may be dropped before the pending page is encoded, and their slab reused.
-        else if (added.get(bytes, h) >= 0) pending.push({ hash: bytes.slice(h, h + 32), replaces: hasReplacedChild ? replaced.slice(h, h + 32) : undefined })
+        else if (added.get(bytes, h) >= 0) pending.push({ hash: bytes.slice(h, h + 32), replaces: rEmpty || rLeaf ? undefined : rBuf!.slice(rAt + h, rAt + h + 32) })
       }
       ends[index] = count - 1
     }
@@ -352,14 +355,15 @@ export class StateTreeStore implements TreeNodeReader {
       pieces = []
       count = 0
       size = 0
-      visit(page.hash, 0, 0, page.replaces, 0)
       const replacedSlot = page.replaces === undefined || equalBytes(page.replaces, page.hash) ? -1 : this.#pages.get(page.replaces, 0)
+      // A replaced page joined from single nodes (data dirs from before pages) has no preorder: not followed.
+      visit(page.hash, 0, 0, replacedSlot >= 0 && slots.isPreorder(replacedSlot) ? replacedSlot : -1, 0)
       const cachedSlot = this.#pages.get(page.hash, 0)
       if (cachedSlot >= 0) {
         // Content-addressed: the cached page holds these nodes (written again: harmless; joined from single nodes, it
         // is not in page bytes, so the page is encoded apart).
         this.#slots.touch(cachedSlot)
-        this.#putPage(ops, page.hash, this.#encodePieces(pieces, new Uint8Array(size), -1))
+        this.#putPage(ops, page.hash, encodePagePieces(this.#slots, pieces, new Uint8Array(size), -1))
         continue
       }
       // Encoded in place into its cache slot (one buffer a page); the batch op's value is a view of it (slots never change).
@@ -369,7 +373,7 @@ export class StateTreeStore implements TreeNodeReader {
       const endsAt = this.#slots.endAt(slot, 0)
       buf.set(ends.subarray(0, count), endsAt)
       const pageAt = this.#slots.pageStart(slot)
-      this.#putPage(ops, page.hash, this.#encodePieces(pieces, buf.subarray(pageAt, pageAt + size), slot))
+      this.#putPage(ops, page.hash, encodePagePieces(this.#slots, pieces, buf.subarray(pageAt, pageAt + size), slot))
       // In place of the version it replaces, which the next blocks no longer read (a read of an older root loads it
       // again): the nodes both hold move to the new page, and the cache is not filled with superseded versions (at 1M
       // keys a block rewrites ~3k pages of ~25 nodes).
@@ -378,40 +382,6 @@ export class StateTreeStore implements TreeNodeReader {
     }
     this.#lastStaged = root.slice()
     return ops
-  }
-
-  /** Writes a page's pieces (new nodes, copied ranges) into `bytes` from 0 and, for `slot` ≥ 0, each node's span into that slot; returns the page bytes. */
-  #encodePieces(pieces: readonly (Uint8Array | CopiedRange)[], bytes: Uint8Array, slot: number): Uint8Array {
-    let at = 0
-    let n = 0
-    for (const piece of pieces) {
-      if (piece instanceof Uint8Array) {
-        const length = piece.length
-        if (n > 0 && piece[0] === 0) {
-          bytes[at] = length >>> 24
-          bytes[at + 1] = (length >>> 16) & 0xff
-          bytes[at + 2] = (length >>> 8) & 0xff
-          bytes[at + 3] = length & 0xff
-          at += 4
-        }
-        bytes.set(piece, at)
-        if (slot >= 0) this.#slots.setSpan(slot, n, at, at + length)
-        at += length
-        n++
-        continue
-      }
-      // A range starts at its first node, or at that leaf's length prefix.
-      const { slot: from, first, last } = piece
-      const fromBytes = this.#slots.buf(from)
-      const first0 = this.#slots.start(from, first)
-      const start = first0 - (fromBytes[first0] === 0 ? 4 : 0)
-      const end = this.#slots.end(from, last)
-      bytes.set(fromBytes.subarray(start, end), at)
-      if (slot >= 0) for (let k = first; k <= last; k++) this.#slots.setSpan(slot, n + k - first, this.#slots.start(from, k) - start + at, this.#slots.end(from, k) - start + at)
-      n += last - first + 1
-      at += end - start
-    }
-    return bytes.subarray(0, at)
   }
 
   /** The batch op storing a page (given in page bytes) in its compact form. */

@@ -41,6 +41,12 @@ const CHUNK_BYTES = 64 * 1024
 let chunk = new Uint8Array(CHUNK_BYTES)
 let chunkAt = 0
 
+// The walk's state, module-level: a closure per page cost an allocation (and, under tsx, a __name call) per page.
+let src: Uint8Array = chunk
+let out: Uint8Array = chunk
+let at = 0
+let w = 0
+
 /** The compact form of a page given in page bytes (encodeTreePage's, or a cached page's). Pure (the result is a view: do not write to it). */
 export function compactTreePage(page: Uint8Array): Uint8Array {
   // A compact page is never longer than its page bytes.
@@ -48,58 +54,62 @@ export function compactTreePage(page: Uint8Array): Uint8Array {
     chunk = new Uint8Array(Math.max(CHUNK_BYTES, page.length))
     chunkAt = 0
   }
-  const out = chunk
+  src = page
+  out = chunk
   const from = chunkAt
-  let at = 0
-  let w = from
-  // A node at `at` (its bytes; a leaf below the root comes after its u32 length), `end` where it ends.
-  const node = (rel: number, end: number): void => {
-    const tag = page[at]!
-    if (tag === 0) {
-      const keyLength = (page[at + 65]! << 8) | page[at + 66]!
-      const valueLength = end - at - 67 - keyLength
-      out[w] = 0
-      out[w + 1] = keyLength >>> 8
-      out[w + 2] = keyLength & 0xff
-      out[w + 3] = valueLength >>> 24
-      out[w + 4] = (valueLength >>> 16) & 0xff
-      out[w + 5] = (valueLength >>> 8) & 0xff
-      out[w + 6] = valueLength & 0xff
-      // Byte loops, not set(subarray): a view per leaf and per hash was most of this function's garbage.
-      for (let i = at + 67, o = w + 7; i < end; i++, o++) out[o] = page[i]!
-      w += 7 + keyLength + valueLength
-      at = end
-      return
-    }
-    const start = at
-    let ctag = tag
-    // Bit `side` set: that child is inside the page.
-    let inside = 0
-    const tagAt = w++
-    for (let side = 0; side < 2; side++) {
-      const h = start + 1 + 32 * side
-      if (isZeroAt(page, h)) ctag |= side === 0 ? LEFT_EMPTY : RIGHT_EMPTY
-      else if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) inside |= 1 << side
-      else {
-        ctag |= side === 0 ? LEFT_OUT : RIGHT_OUT
-        for (let i = 0; i < 32; i++) out[w + i] = page[h + i]!
-        w += 32
-      }
-    }
-    out[tagAt] = ctag
-    at = start + 65
-    for (let side = 0; side < 2; side++) {
-      if ((inside & (1 << side)) === 0) continue
-      if ((tag & (2 << side)) !== 0) {
-        const length = ((page[at]! << 24) >>> 0) + (page[at + 1]! << 16) + (page[at + 2]! << 8) + page[at + 3]!
-        at += 4
-        node(rel + 1, at + length)
-      } else node(rel + 1, at + 65)
-    }
-  }
-  node(0, page.length)
+  at = 0
+  w = from
+  compactNode(0, page.length)
+  src = chunk
   chunkAt = w
   return out.subarray(from, w)
+}
+
+/** The node at `at` of `src` (its bytes; a leaf below the root comes after its u32 length), ending at `end`, written at `w` of `out`. */
+function compactNode(rel: number, end: number): void {
+  const page = src
+  const tag = page[at]!
+  if (tag === 0) {
+    const keyLength = (page[at + 65]! << 8) | page[at + 66]!
+    const valueLength = end - at - 67 - keyLength
+    out[w] = 0
+    out[w + 1] = keyLength >>> 8
+    out[w + 2] = keyLength & 0xff
+    out[w + 3] = valueLength >>> 24
+    out[w + 4] = (valueLength >>> 16) & 0xff
+    out[w + 5] = (valueLength >>> 8) & 0xff
+    out[w + 6] = valueLength & 0xff
+    // Byte loops, not set(subarray): a view per leaf and per hash was most of this function's garbage.
+    for (let i = at + 67, o = w + 7; i < end; i++, o++) out[o] = page[i]!
+    w += 7 + keyLength + valueLength
+    at = end
+    return
+  }
+  const start = at
+  let ctag = tag
+  // Bit `side` set: that child is inside the page.
+  let inside = 0
+  const tagAt = w++
+  for (let side = 0; side < 2; side++) {
+    const h = start + 1 + 32 * side
+    if (isZeroAt(page, h)) ctag |= side === 0 ? LEFT_EMPTY : RIGHT_EMPTY
+    else if (inPageAt((tag & (2 << side)) !== 0, rel + 1)) inside |= 1 << side
+    else {
+      ctag |= side === 0 ? LEFT_OUT : RIGHT_OUT
+      for (let i = 0; i < 32; i++) out[w + i] = page[h + i]!
+      w += 32
+    }
+  }
+  out[tagAt] = ctag
+  at = start + 65
+  for (let side = 0; side < 2; side++) {
+    if ((inside & (1 << side)) === 0) continue
+    if ((tag & (2 << side)) !== 0) {
+      const length = ((page[at]! << 24) >>> 0) + (page[at + 1]! << 16) + (page[at + 2]! << 8) + page[at + 3]!
+      at += 4
+      compactNode(rel + 1, at + length)
+    } else compactNode(rel + 1, at + 65)
+  }
 }
 
 /**
