@@ -20,6 +20,7 @@ import { createLogger } from '../../src/node/logger.ts'
 import { admitAndGossip } from '../../src/node/network/admitAndGossip.ts'
 import { createGossipHandlers, runGossipHandler } from '../../src/node/network/gossipHandlers.ts'
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../src/node/network/txGossipBatch.ts'
+import { txOnlyModules } from '../../test/support/txOnlyModules.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { median } from './support/stats.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
@@ -34,15 +35,7 @@ const { genesis, key, validator, senders } = buildBenchGenesis({ name: 'xsc-benc
 const dirs = benchTempDirs()
 const chain = await Chain.open({ dataDir: dirs.make(), genesis, validatorKey: validator, signatureWorkers: 0, mempoolSize: 10 * N })
 const log = createLogger({ level: 'silent' })
-const handlers = createGossipHandlers({
-  admitTx: async (tx) => void (await admitAndGossip({ chain, log }, tx, 'gossip')),
-  processBlock: async () => 'ignore',
-  handleConsensus: async () => 'ignore',
-  handleCommitted: async () => 'ignore',
-  withinVoteCap: () => true,
-  submitEvidence: () => false,
-  withinEvidenceCap: () => true,
-})
+const handlers = createGossipHandlers(txOnlyModules(async (tx) => void (await admitAndGossip({ chain, log }, tx, 'gossip'))))
 
 const signed = (k: KeyPair, nonce: number, amount: bigint, fee = FEE): SignedTx => {
   const body: TxBody = { chainId: genesis.chainId, from: k.publicKey, nonce, fee, payload: { type: 'transfer', to: senders[0]!.publicKey, amount } }

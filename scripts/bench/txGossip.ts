@@ -28,6 +28,7 @@ import { createGossipHandlers, runGossipHandler, subscribeGossipHandlers } from 
 import { TxGossipBatch, TxGossipBatcher } from '../../src/node/network/txGossipBatch.ts'
 import { ValidatorLinks } from '../../src/node/network/validatorLinks.ts'
 import { verifyTxSignature } from '../../src/state/checkTx.ts'
+import { txOnlyModules } from '../../test/support/txOnlyModules.ts'
 import { round } from './support/stats.ts'
 import { sleep, waitUntil } from './support/waitUntil.ts'
 
@@ -63,17 +64,7 @@ async function runMode(mode: Mode): Promise<Record<string, number>> {
       verifyTxSignature(tx, CHAIN, {})
       v.held.add(id)
     }
-    const handlers = createGossipHandlers({
-      admitTx: (tx) => {
-        admit(tx)
-      },
-      processBlock: async () => 'ignore',
-      handleConsensus: async () => 'ignore',
-      handleCommitted: async () => 'ignore',
-      withinVoteCap: () => true,
-      submitEvidence: () => false,
-      withinEvidenceCap: () => true,
-    })
+    const handlers = createGossipHandlers(txOnlyModules((tx) => admit(tx)))
     const counted = { ...handlers, transactions: { ...handlers.transactions, validate: (txs: SignedTx[], bytes: Uint8Array, from: string | undefined) => (v.messages++, handlers.transactions.validate(txs, bytes, from)) } }
     subscribeGossipHandlers(net, counted, { validator: true })
     let publish = (bytes: Uint8Array): Promise<unknown> => net.publish('transactions', bytes)

@@ -13,6 +13,7 @@ import { createGossipHandlers, runGossipHandler } from '../../../src/node/networ
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../src/node/network/txGossipBatch.ts'
 import { TX_REFUSALS_BURST, TxRefusalBudget } from '../../../src/node/network/TxRefusalBudget.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { txOnlyModules } from '../../support/txOnlyModules.ts'
 import { startNodes, stopAll, waitFor } from './helpers.ts'
 
 /**
@@ -55,16 +56,7 @@ const forge = (tx: SignedTx): SignedTx => ({ ...tx, signature: tx.signature.map(
 async function startPair(seed: number, txBudget?: TxRefusalBudget): Promise<{ victim: NetNode; attacker: NetNode; verdicts: ValidationResult[]; flood: (txs: SignedTx[]) => Promise<void> }> {
   nodes = await startNodes(2, {}, seed)
   const [victim, attacker] = nodes as [NetNode, NetNode]
-  const handlers = createGossipHandlers({
-    admitTx: async (tx) => void (await admitAndGossip({ chain, net: victim, log }, tx, 'gossip')),
-    processBlock: async () => 'ignore',
-    handleConsensus: async () => 'ignore',
-    handleCommitted: async () => 'ignore',
-    withinVoteCap: () => true,
-    submitEvidence: () => false,
-    withinEvidenceCap: () => true,
-    txBudget,
-  })
+  const handlers = createGossipHandlers(txOnlyModules(async (tx) => void (await admitAndGossip({ chain, net: victim, log }, tx, 'gossip')), { txBudget }))
   const verdicts: ValidationResult[] = []
   victim.subscribe('transactions', { validate: async (bytes, from) => {
     const verdict = await runGossipHandler(handlers, 'transactions', bytes, from)

@@ -16,6 +16,7 @@ import { createLinkReceive, LINK_TX_REFUSALS_BURST } from '../../../src/node/net
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../src/node/network/txGossipBatch.ts'
 import { LINK_GARBAGE_PENALTY, LINK_KIND, LINK_REJECT_PENALTY, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol, ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
 import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { txOnlyModules } from '../../support/txOnlyModules.ts'
 import { CHAIN, startNodes, stopAll, waitFor } from './helpers.ts'
 
 /**
@@ -56,15 +57,7 @@ const judgedFrom = new Map<string, number>()
 /** The victim's links, judged as a validator judges them (createLinkReceive); `gate` (when given) holds the judgement of a peer's messages until it resolves. */
 function victimLinks(net: NetNode, opts: { gate?: (from: string) => Promise<void>; now?: () => number } = {}): ValidatorLinks {
   const { gate } = opts
-  const receive = createLinkReceive({
-    admitTx: async (tx) => void (await admitAndGossip({ chain, net, log }, tx, 'gossip')),
-    processBlock: async () => 'ignore',
-    handleConsensus: async () => 'ignore',
-    handleCommitted: async () => 'ignore',
-    withinVoteCap: () => true,
-    submitEvidence: () => false,
-    withinEvidenceCap: () => true,
-  }, { now: opts.now })
+  const receive = createLinkReceive(txOnlyModules(async (tx) => void (await admitAndGossip({ chain, net, log }, tx, 'gossip'))), { now: opts.now })
   const l = new ValidatorLinks({
     net, log, chainId: CHAIN, validatorKey: victimKey, validators: members,
     receive: async (topic, bytes, from) => {
