@@ -51,7 +51,6 @@ function splitAt(paths: readonly Uint8Array[], depth: number, lo: number, hi: nu
   return lo
 }
 
-
 /**
  * The state tree's nodes on disk behind a bounded in-memory cache. Stored as pages (classic-level
  * bucket `treePage`, src/state/stateTree/treePage.ts: a page root's subtree four levels deep in

@@ -294,12 +294,12 @@ export class ValidatorNetwork {
     await this.#driver.stop()
   }
 
-  /** True while range sync is moving our head. */
   /** Tx batches dropped unread since start, their peer past its refused-tx budget: by gossip, by the validator links. */
   get txBatchesDropped(): { gossip: number; link: number } {
     return { gossip: this.#txBudgets.gossip.droppedBatches, link: this.#txBudgets.link.droppedBatches }
   }
 
+  /** True while range sync is moving our head. */
   get syncing(): boolean {
     return this.#sync.syncing
   }

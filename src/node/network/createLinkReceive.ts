@@ -1,11 +1,7 @@
 import type { ValidationResult } from '../../net/index.ts'
 import { createGossipHandlers, type GossipHandlerModules, runGossipHandler } from './gossipHandlers.ts'
-import { TX_REFUSALS_BURST, TX_REFUSALS_PER_SECOND, TxRefusalBudget } from './TxRefusalBudget.ts'
+import { TxRefusalBudget } from './TxRefusalBudget.ts'
 import type { LinkTopic } from './validatorLinks.ts'
-
-/** A linked validator's budget of refused txs (TxRefusalBudget.ts). */
-export const LINK_TX_REFUSALS_PER_SECOND = TX_REFUSALS_PER_SECOND
-export const LINK_TX_REFUSALS_BURST = TX_REFUSALS_BURST
 
 export interface LinkReceiveOpts {
   now?: () => number

@@ -12,8 +12,9 @@ import { encodeFrame, FRAME, MAX_FRAME_BYTES } from '../../../src/net/framing.ts
 import type { NetNode, ValidationResult } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { admitAndGossip } from '../../../src/node/network/admitAndGossip.ts'
-import { createLinkReceive, LINK_TX_REFUSALS_BURST } from '../../../src/node/network/createLinkReceive.ts'
+import { createLinkReceive } from '../../../src/node/network/createLinkReceive.ts'
 import { MAX_TXS_PER_GOSSIP, TxGossipBatch } from '../../../src/node/network/txGossipBatch.ts'
+import { TX_REFUSALS_BURST } from '../../../src/node/network/TxRefusalBudget.ts'
 import { LINK_GARBAGE_PENALTY, LINK_KIND, LINK_REJECT_PENALTY, LinkHello, linkHelloMessage, type LinkTopic, validatorLinkProtocol, ValidatorLinks } from '../../../src/node/network/validatorLinks.ts'
 import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { txOnlyModules } from '../../support/txOnlyModules.ts'
@@ -284,8 +285,8 @@ describe('a Byzantine linked validator sending tx batches (link kind 3, real lib
     for (const f of frames) link.send(f)
     await waitFor(() => judgedFrom.get(attacker.peerId) === BATCHES, 10_000, 'every batch judged or dropped')
     // The budget is four batches' worth: the other two are dropped before they are decoded.
-    expect(LINK_TX_REFUSALS_BURST).toBe(4 * MAX_TXS_PER_GOSSIP)
-    expect(refused() - before).toBe(LINK_TX_REFUSALS_BURST)
+    expect(TX_REFUSALS_BURST).toBe(4 * MAX_TXS_PER_GOSSIP)
+    expect(refused() - before).toBe(TX_REFUSALS_BURST)
     expect(sigChecks() - verifiedBefore).toBe(0)
     expect(victim.score(attacker.peerId)).toBeGreaterThan(0.5 * LINK_REJECT_PENALTY) // nothing it sent was invalid
     expect(victim.isBanned(attacker.peerId)).toBe(false)
