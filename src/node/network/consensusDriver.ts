@@ -11,6 +11,7 @@ import { equalBytes, type KeyPair, toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 import type { SignGuard } from '../signGuard.ts'
+import { HeightTimers } from './HeightTimers.ts'
 import { LostVote } from './LostVote.ts'
 import { OwnMessages } from './OwnMessages.ts'
 import { ProposalBlocks } from './ProposalBlocks.ts'
@@ -71,7 +72,7 @@ export class ConsensusDriver {
   readonly #machine: BftMachine
   /** Proposal values of the current and next height, what awaits its block, the rounds ids were proposed in. */
   readonly #blocks: ProposalBlocks
-  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #timers = new HeightTimers()
   readonly #scheduler: ProposalScheduler
   readonly #own: OwnMessages
   /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
@@ -119,7 +120,6 @@ export class ConsensusDriver {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     this.#scheduler.wakeAll()
     this.#chain.off('block', this.#onBlock)
@@ -244,7 +244,6 @@ export class ConsensusDriver {
     const current = this.#machine.height
     if (current !== undefined && current >= next) return
     this.#blocks.startHeight(next)
-    for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     this.#scheduler.wakeAll()
     // Every validator gathers the next block's audit answers now, whoever proposes it.
@@ -278,16 +277,11 @@ export class ConsensusDriver {
       switch (action.type) {
         case 'broadcast':
           break
-        case 'scheduleTimeout': {
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer)
-            void this.locked(() => {
-              if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
-            }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed'))
-          }, action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs)
-          this.#timers.add(timer)
+        case 'scheduleTimeout':
+          this.#timers.set(action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs, () => void this.locked(() => {
+            if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
+          }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed')))
           break
-        }
         case 'validate': {
           const held = this.#blocks.request(action.blockId)
           if (held !== undefined) this.#validate(held.block, action.blockId)
