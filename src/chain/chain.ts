@@ -26,7 +26,7 @@ import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
 import { BlockVerifier } from './BlockVerifier.ts'
-import { ChainStore } from './chainStore.ts'
+import { type ChainHead, ChainStore } from './chainStore.ts'
 import type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, SlowQueueJob, VerifiedWrites } from './chainTypes.ts'
 import { computeNextValidators } from './computeNextValidators.ts'
 import { computeSelfCommit } from './computeSelfCommit.ts'
@@ -81,7 +81,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
-  #validatorCache: { head: string; set: ValidatorStake[] } | undefined
+  #validatorCache: { head: ChainHead; set: ValidatorStake[] } | undefined
 
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   get signaturesCheckedAtImport(): number {
@@ -134,9 +134,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.store.head
   }
 
-  /** Bonded validators as of the head, in address order. */
+  /** Bonded validators as of the head, in address order; cached per head object (a new one per commit: no hex key per call). */
   validators(): ValidatorStake[] {
-    const head = toHex(this.store.head.hash)
+    const head = this.store.head
     if (this.#validatorCache?.head === head) return this.#validatorCache.set
     const set = scanRows(this.store.state, TABLES.validator).map((r) => ({ address: idOfKey(TABLES.validator, r.key), stake: r.row.stake }))
     this.#validatorCache = { head, set }

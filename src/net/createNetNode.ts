@@ -179,6 +179,12 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     return node
   }
   const pubsub = (): GossipSub & GossipSubExtras => started().services.pubsub as GossipSub & GossipSubExtras
+  /**
+   * The distinct peers of the open connections by id, from the connections' own PeerIds (strings
+   * cached): libp2p's getPeers() rebuilds each from its string, a base58 decode per peer per call
+   * (~175 µs for 9 peers against ~5, scripts/bench/heartbeatPeers.ts; once a heartbeat, per block).
+   */
+  const connectedPeers = (n: Libp2p): Map<string, PeerId> => new Map(n.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]))
 
   const onGossip = (evt: CustomEvent<GossipsubMessage>): void => {
     const { msgId, propagationSource, msg } = evt.detail
@@ -228,15 +234,15 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
   const onHeartbeat = (): void => {
     if (node === undefined) return
     const ps = pubsub()
-    for (const peer of node.getPeers()) {
-      const id = peer.toString()
-      if (ps.getScore(id) < SCORE_THRESHOLDS.graylistThreshold) ban(peer, 'graylisted', ps.getScore(id))
+    for (const [id, peer] of connectedPeers(node)) {
+      const score = ps.getScore(id)
+      if (score < SCORE_THRESHOLDS.graylistThreshold) ban(peer, 'graylisted', score)
     }
   }
 
   const redialBootstrap = (): void => {
     if (node === undefined) return
-    const connected = new Set(node.getPeers().map((p) => p.toString()))
+    const connected = connectedPeers(node)
     for (const b of bootstrap) {
       const id = b.addr.getComponents().find((c) => c.name === 'p2p')?.value
       if (id !== undefined && (connected.has(id) || id === peerIdText)) continue
@@ -329,8 +335,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
     },
 
     peers() {
-      // From the connections' own PeerIds (strings cached): getPeers() rebuilds each from its string, a base58 decode + encode per peer per call (per block here).
-      return [...new Set(started().getConnections().map((c) => c.remotePeer.toString()))]
+      return [...connectedPeers(started()).keys()]
     },
 
     async dial(addr) {

@@ -1,23 +1,21 @@
-import { decode, encode } from '../../../blocks/codec.ts'
-import { blockHash } from '../../../blocks/ids.ts'
-import { Block, type Hash } from '../../../blocks/schema.ts'
-import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
+import { encode } from '../../../blocks/codec.ts'
+import type { Block, Hash } from '../../../blocks/schema.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
 import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts'
 import { type Commit, CommittedBlock, ConsensusMessage, type Evidence } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
-import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
-import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, type KeyPair, toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
-import type { SignedPosition, SignGuard } from '../signGuard.ts'
+import type { SignGuard } from '../signGuard.ts'
+import { HeightTimers } from './HeightTimers.ts'
+import { LostVote } from './LostVote.ts'
 import { OwnMessages } from './OwnMessages.ts'
+import { ProposalBlocks } from './ProposalBlocks.ts'
 import { ProposalScheduler } from './ProposalScheduler.ts'
-import { computeSignedUpTo, lostVoteAt, recoverLostVote } from './restartPosition.ts'
 import { computeRoundStateAnswer } from './roundStateExchange.ts'
 
 /**
@@ -65,8 +63,6 @@ export interface ConsensusDriverModules {
  * until the timeout had grown enough (a 30 s gap at load 25). Longer timeouts never touch safety.
  */
 const AUDIT_PROPOSE_EXTRA_MS = 3_000
-/** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
-const MAX_PENDING_BLOCKS = 64
 
 export class ConsensusDriver {
   readonly #chain: Chain
@@ -74,24 +70,17 @@ export class ConsensusDriver {
   readonly #log: Logger
   readonly #opts: ConsensusDriverOpts
   readonly #machine: BftMachine
-  /** Proposed blocks of the current and next height, by hash. */
-  readonly #blocks = new Map<string, { block: Block; bytes: Uint8Array }>()
-  /** Values the machine asked us to validate whose block has not arrived. */
-  readonly #awaitingBlock = new Set<string>()
-  /** Per proposed block id (this height): the latest round a valid proposal named it in; bounds the block's own round (verifyBlockProposer). */
-  readonly #proposedInRound = new Map<string, number>()
-  readonly #timers = new Set<NodeJS.Timeout>()
+  /** Proposal values of the current and next height, what awaits its block, the rounds ids were proposed in. */
+  readonly #blocks: ProposalBlocks
+  readonly #timers = new HeightTimers()
   readonly #scheduler: ProposalScheduler
   readonly #own: OwnMessages
   /** Whether the current height's block is due to carry an audit (its propose timeout is longer). */
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
-  /**
-   * After a restart at a height whose last signed message was a vote: the guard's position and
-   * hash of it, until the vote is found again (#recoverLastVote).
-   */
-  #lostVote: SignedPosition | undefined
+  /** After a restart inside a height: our last vote, which may never have left. */
+  readonly #lostVote: LostVote
   #lock: Promise<unknown> = Promise.resolve()
   #started = false
   #stopped = false
@@ -105,13 +94,15 @@ export class ConsensusDriver {
     this.#log = modules.log
     this.#opts = opts
     this.#machine = new BftMachine({ chainId: modules.chain.genesis.chainId, secretKey: opts.validatorKey?.secretKey, timeouts: opts.timeouts })
+    this.#lostVote = new LostVote(opts.validatorKey, modules.chain.genesis.chainId, modules.log)
+    this.#blocks = new ProposalBlocks({ chain: modules.chain, onAwaited: (block, blockId) => this.#validate(block, blockId) })
     this.#scheduler = new ProposalScheduler({ chain: modules.chain, log: modules.log, now: opts.now })
     this.#own = new OwnMessages({
       log: modules.log,
       publish: (topic, data) => modules.publish(topic, data),
       signGuard: opts.signGuard,
       validatorKey: opts.validatorKey,
-      heldBlockBytes: (blockId) => this.#blocks.get(toHex(blockId))?.bytes,
+      heldBlockBytes: (blockId) => this.#blocks.get(blockId)?.bytes,
       isStopped: () => this.#stopped,
       twin: opts.twin === true,
     })
@@ -129,7 +120,6 @@ export class ConsensusDriver {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     this.#scheduler.wakeAll()
     this.#chain.off('block', this.#onBlock)
@@ -182,28 +172,11 @@ export class ConsensusDriver {
 
   /**
    * A commit from the `commits` topic with the block it decides (CommittedBlock): nodes off the
-   * `blocks` topic learn each block from it in one message. The carried block is held only once
-   * the commit proves it (a quorum of precommits for exactly its hash at this height), so a peer
-   * cannot fill the held blocks with blocks nobody committed.
+   * `blocks` topic learn each block from it in one message, held once the commit proves it
+   * (ProposalBlocks.holdCommitted).
    */
   handleCommittedBlock(committed: CommittedBlock, from: string | undefined): Promise<ValidationResult> {
     return this.locked(() => this.#handleMessage({ type: 'commit', commit: committed.commit }, from, committed.block))
-  }
-
-  #holdCommittedBlock(commit: Commit, bytes: Uint8Array): boolean {
-    const key = toHex(commit.blockId)
-    if (this.#blocks.has(key)) return true
-    verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
-    const block = decode(Block, bytes)
-    if (!equalBytes(blockHash(block.header), commit.blockId)) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(block.header)), expected: key })
-    validateBlockStructure(block, this.#chain.genesis.chainId)
-    this.#blocks.set(key, { block, bytes })
-    // The commit proves the round the block was decided in. A node off the vote topic saw no
-    // proposal, and checked against round 0 a block of a later round's proposer is refused
-    // (verifyBlockProposer): it would never decide and wait for range sync a height later.
-    this.#proposedInRound.set(key, Math.max(this.#proposedInRound.get(key) ?? 0, commit.round))
-    if (this.#awaitingBlock.delete(key)) this.#validate(block, commit.blockId)
-    return true
   }
 
   #handleMessage(message: ConsensusMessage, from: string | undefined, carriedBlock?: Uint8Array): ValidationResult {
@@ -218,35 +191,32 @@ export class ConsensusDriver {
     }
     if (message.type === 'commit') {
       this.#input({ type: 'commit', commit: message.commit })
-      const held = carriedBlock !== undefined ? this.#holdCommittedBlock(message.commit, carriedBlock) : this.#blocks.has(toHex(message.commit.blockId))
+      const held = carriedBlock !== undefined ? this.#blocks.holdCommitted(message.commit, carriedBlock) : this.#blocks.has(message.commit.blockId)
       if (!held && from !== undefined) this.#m.requestCommittedBlock(from, at)
       return 'accept'
     }
     if (message.type === 'vote') {
       const settled = at === height && this.#machine.isSettledVote(message.vote) // held unchecked (may be forged): not relayed
       this.#input({ type: 'vote', vote: message.vote })
-      if (this.#lostVote?.round === message.vote.body.round) this.#recoverLastVote(message.vote.body.blockId)
+      if (this.#lostVote.isLostIn(message.vote.body.round)) this.#recoverLastVote(message.vote.body.blockId)
       return settled ? 'ignore' : 'accept'
     }
     // Recorded before the machine sees it (it may ask for the verdict at once), undone if it refuses the proposal.
     const body = message.proposal.body
-    if (this.#lostVote?.round === body.round) this.#recoverLastVote(body.blockId)
-    const key = toHex(body.blockId)
-    const before = this.#proposedInRound.get(key)
-    this.#proposedInRound.set(key, Math.max(before ?? 0, body.round))
+    if (this.#lostVote.isLostIn(body.round)) this.#recoverLastVote(body.blockId)
+    const undo = this.#blocks.noteProposed(body.blockId, body.round)
     try {
       this.#input({ type: 'proposal', proposal: message.proposal })
     } catch (err) {
-      if (before === undefined) this.#proposedInRound.delete(key)
-      else this.#proposedInRound.set(key, before)
+      undo()
       throw err
     }
     return 'accept'
   }
 
   /**
-   * A gossiped block: a proposal value. Checked cheaply here (structure, a staked proposer's
-   * signature) and held; fully checked (`Chain.checkBlock`) when the machine asks for its verdict.
+   * A gossiped block: a proposal value. Checked cheaply and held (ProposalBlocks.holdGossiped);
+   * fully checked (`Chain.checkBlock`) when the machine asks for its verdict.
    */
   processBlock(block: Block, bytes: Uint8Array, from?: string): Promise<ValidationResult> {
     return this.locked(async () => {
@@ -258,18 +228,7 @@ export class ConsensusDriver {
         if (from !== undefined) this.#m.requestSync(from)
         return 'ignore'
       }
-      const hash = blockHash(block.header)
-      const key = toHex(hash)
-      if (this.#blocks.has(key)) return 'ignore'
-      validateBlockStructure(block, this.#chain.genesis.chainId)
-      // Our head is final: a block for the next height that does not extend it, or whose proofs
-      // fail, is invalid for every honest node (REJECT). One a height ahead is held unchecked.
-      if (h === height) this.#chain.verifyProposalHeader(block.header)
-      else verifyHeaderSignature(block.header)
-      if (this.#blocks.size >= MAX_PENDING_BLOCKS) return 'ignore'
-      this.#blocks.set(key, { block, bytes })
-      if (this.#awaitingBlock.delete(key)) this.#validate(block, hash)
-      return 'accept'
+      return this.#blocks.holdGossiped(block, bytes, height)
     })
   }
 
@@ -284,19 +243,14 @@ export class ConsensusDriver {
     const next = this.#chain.store.head.height + 1
     const current = this.#machine.height
     if (current !== undefined && current >= next) return
-    for (const [k, b] of this.#blocks) if (b.block.header.height < next) this.#blocks.delete(k)
-    this.#awaitingBlock.clear()
-    this.#proposedInRound.clear()
-    for (const t of this.#timers) clearTimeout(t)
+    this.#blocks.startHeight(next)
     this.#timers.clear()
     this.#scheduler.wakeAll()
     // Every validator gathers the next block's audit answers now, whoever proposes it.
     const nextSlot = Math.max(this.#chain.currentSlot(this.#opts.now()), this.#chain.store.head.header.slot + 1)
     this.#auditDue = this.#chain.isAuditDue(nextSlot)
     // After a restart inside this height: sign nothing at or below the guard's position, and look for our last vote.
-    const signed = computeSignedUpTo(this.#opts.signGuard?.last, next)
-    if (signed.signedUpTo !== undefined) this.#log.info({ height: next, ...signed.signedUpTo }, 'height signed before a restart: nothing signed again at or below that position')
-    this.#lostVote = lostVoteAt(this.#opts.signGuard?.last, next)
+    const signed = this.#lostVote.startHeight(this.#opts.signGuard?.last, next)
     const actions = this.#machine.startHeight({ height: next, validators: this.#chain.validatorSet(), priorities: this.#chain.priorities(), ...signed })
     this.#chain.prefetchAuditAnswers(nextSlot)
     // The round-0 proposer asks for storage acks now, so its block carries the answers without waiting for them.
@@ -307,21 +261,10 @@ export class ConsensusDriver {
     this.#recoverLastVote(undefined)
   }
 
-  /**
-   * The last vote we signed before a restart may never have left (killed between the guard's
-   * write and the send). If it completed a quorum the others wait for it forever (they locked and
-   * precommitted; without it nobody reaches a round's "any 2/3" and times out). We try each value
-   * it could have named (nil, or a block id seen in that round) until one matches the guard's
-   * hash, then count it and send it again.
-   */
+  /** Counts and sends again our vote lost in a restart, if it named `candidate` (LostVote). */
   #recoverLastVote(candidate: Hash | undefined): void {
-    const lost = this.#lostVote
-    const key = this.#opts.validatorKey
-    if (lost === undefined || key === undefined || this.#machine.height !== lost.height) return
-    const vote = recoverLostVote(lost, candidate, key, this.#chain.genesis.chainId)
+    const vote = this.#lostVote.find(this.#machine.height, candidate)
     if (vote === undefined) return
-    this.#lostVote = undefined
-    this.#log.info({ height: lost.height, round: lost.round, step: lost.step, blockId: candidate === undefined ? null : toHex(candidate) }, 'our last vote before the restart found again: counted and sent')
     this.#input({ type: 'vote', vote })
     this.#own.send([{ type: 'vote', vote }])
   }
@@ -334,21 +277,14 @@ export class ConsensusDriver {
       switch (action.type) {
         case 'broadcast':
           break
-        case 'scheduleTimeout': {
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer)
-            void this.locked(() => {
-              if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
-            }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed'))
-          }, action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs)
-          this.#timers.add(timer)
+        case 'scheduleTimeout':
+          this.#timers.set(action.step === 'propose' && this.#auditDue ? action.delayMs + AUDIT_PROPOSE_EXTRA_MS : action.delayMs, () => void this.locked(() => {
+            if (this.#machine.height === action.height) this.#input({ type: 'timeout', step: action.step, height: action.height, round: action.round })
+          }).catch((err: unknown) => this.#log.warn({ err: String(err) }, 'timeout handling failed')))
           break
-        }
         case 'validate': {
-          const key = toHex(action.blockId)
-          const held = this.#blocks.get(key)
-          if (held === undefined) this.#awaitingBlock.add(key)
-          else this.#validate(held.block, action.blockId)
+          const held = this.#blocks.request(action.blockId)
+          if (held !== undefined) this.#validate(held.block, action.blockId)
           break
         }
         case 'buildProposal':
@@ -368,7 +304,7 @@ export class ConsensusDriver {
   #validate(block: Block, blockId: Hash): void {
     const height = block.header.height
     // A block built for a later round than any it was proposed in (or than ours) is refused (verifyBlockProposer).
-    const round = Math.max(this.#machine.round, this.#proposedInRound.get(toHex(blockId)) ?? 0)
+    const round = this.#blocks.roundFor(blockId, this.#machine.round)
     // A node without a validator key casts no vote: it applies a block only with a commit, which vouches for its signatures.
     void this.#chain.checkBlock(block, round, { forCommitOnly: this.#opts.validatorKey === undefined }).then(
       () => true,
@@ -388,10 +324,9 @@ export class ConsensusDriver {
       if (built === undefined || this.#stopped) return
       await this.locked(() => {
         if (this.#machine.height !== height) return
-        this.#blocks.set(toHex(built.hash), { block: built.block, bytes: built.bytes })
+        this.#blocks.holdOwn(built.hash, { block: built.block, bytes: built.bytes }, round)
         // The block first, so peers hold the value when its proposal arrives.
         this.#m.publish('blocks', built.bytes)
-        this.#proposedInRound.set(toHex(built.hash), round)
         this.#input({ type: 'proposalValue', height, round, blockId: built.hash })
       })
     } catch (err) {
@@ -400,7 +335,7 @@ export class ConsensusDriver {
   }
 
   async #decide(height: number, blockId: Hash, commit: Commit): Promise<void> {
-    const held = this.#blocks.get(toHex(blockId))
+    const held = this.#blocks.get(blockId)
     if (held === undefined || this.#chain.store.head.height + 1 !== height) return
     const key = this.#opts.validatorKey
     const ourRound = key !== undefined && equalBytes(this.#chain.proposerOf(commit.round), key.publicKey)

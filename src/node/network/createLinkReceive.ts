@@ -1,3 +1,4 @@
+import { MempoolError } from '../../chain/errors.ts'
 import type { ValidationResult } from '../../net/index.ts'
 import { createGossipHandlers, type GossipHandlerModules, runGossipHandler } from './gossipHandlers.ts'
 import { TxRefusalBudget } from './TxRefusalBudget.ts'
@@ -19,7 +20,9 @@ export interface LinkReceiveOpts {
  * measured under load with the verify, about half that without). Past its budget a peer's tx
  * batches are dropped unread (IGNORE, no penalty), until it refills; its votes and blocks are
  * judged as ever. A linked validator sends only its own batches, so every refusal is charged to it
- * (on gossip, where `from` may be a relay, only batches nobody would forward are: gossipHandlers.ts).
+ * (on gossip, where `from` may be a relay, only batches nobody would forward are: gossipHandlers.ts),
+ * except a tx already known, free as on gossip: it costs a lookup, and two validators may forward
+ * the same tx (a client that sent it to both), so a duplicate is nobody's fault.
  */
 export function createLinkReceive(modules: GossipHandlerModules, opts: LinkReceiveOpts = {}): (topic: LinkTopic, bytes: Uint8Array, from: string) => Promise<ValidationResult> {
   const budget = opts.budget ?? new TxRefusalBudget({ now: opts.now })
@@ -31,7 +34,7 @@ export function createLinkReceive(modules: GossipHandlerModules, opts: LinkRecei
       try {
         await modules.admitTx(tx, from)
       } catch (e) {
-        if (from !== undefined) budget.charge(from, 1)
+        if (from !== undefined && !(e instanceof MempoolError && e.code === 'ALREADY_KNOWN')) budget.charge(from, 1)
         throw e
       }
     },

@@ -1,6 +1,6 @@
 import { type Codec, decode, encode, list } from '../../../blocks/codec.ts'
+import { ROUND_WINDOW } from '../../../consensus/bft/HeightMessages.ts'
 import { type Commit, ConsensusMessage, type SignedProposal, type SignedVote } from '../../../consensus/bft/messages.ts'
-import { ROUND_WINDOW } from '../../../consensus/bft/stateMachine.ts'
 import { equalBytes } from '../../crypto/index.ts'
 import { GOSSIP_MAX_BYTES, type NetNode } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
