@@ -69,7 +69,7 @@ function validatorsCpuMs(): number {
 const funder = devnetKey('account', 0)
 let nonce = await getNonce(clients[0]!, { address: funder.publicKey })
 let last: Uint8Array | undefined
-for (const s of senders) last = await transfer(clients[0]!, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: nonce++, chainId })
+for (const s of senders) last = await transfer(clients[0]!, { account: funder, to: s.publicKey, amount: 10_000_000_000n, nonce: nonce++, chainId })
 for (let i = 0; i < 600 && !(await getTransaction(clients[0]!, { id: last! })); i++) await sleep(100)
 /** JSON-RPC calls the validators answered so far (xsc_rpc_requests_total over GET /metrics). */
 async function rpcCalls(): Promise<number> {
