@@ -9,8 +9,8 @@ export interface Client {
   /** Typed call of any method in the table: domain values in, domain values out. */
   request<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>>
   /**
-   * Calls of one method in one round trip (a JSON-RPC batch on HTTP; one call after another on
-   * transports without batches), answered in order, each with its own result or typed error.
+   * Calls of one method in one round trip (a JSON-RPC batch: a POST on HTTP, a message on a
+   * WebSocket; one call after another on transports without batches), answered in order, each with its own result or typed error.
    * Rejects only when the batch as a whole failed (transport, refused batch).
    */
   requestBatch<M extends MethodName>(method: M, params: readonly MethodParams<M>[]): Promise<BatchAnswer<MethodResult<M>>[]>

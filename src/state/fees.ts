@@ -8,8 +8,8 @@ import { StateError } from './errors.ts'
  * proposer's tip. Each block's header carries its base fee, derived from the parent's and the
  * time since it: the target is `targetBlockTxBytes` per slot, so a block `Δ` ms after its parent
  * is measured against `target × min(Δ, slotMs) / slotMs` bytes, and the fee moves by 1/8 of the
- * parent's base fee per full target of difference (at most 1/8 a block), within
- * [minBaseFee, maxBaseFee]. A block a slot after its parent is EIP-1559 as written; four blocks a
+ * parent's base fee per full target of difference (at most 1/8 a block; at least 1 either way
+ * off the target, so a small base fee can rise and fall back), within [minBaseFee, maxBaseFee]. A block a slot after its parent is EIP-1559 as written; four blocks a
  * quarter slot apart move the fee as one block of their summed bytes would, so spreading txs over
  * many small blocks neither escapes the fee nor (empty early blocks) drains it faster. Blocks that
  * carry no txs by construction (genesis, completion, audit) leave it unchanged; an empty ledger
@@ -86,7 +86,9 @@ export function computeNextBaseFee(parent: Pick<BlockHeader, 'kind' | 'baseFee' 
     return clamp(base + (delta > 0n ? delta : 1n))
   }
   const delta = (base * (target - used)) / perSlot / CHANGE_DENOMINATOR
-  return clamp(base - delta)
+  // A base fee under 8 must still be able to fall, as it rises (its 1/8 rounds to 0): else it
+  // ratchets, and txs priced before a rise wait for ever (2 → 3 → stuck at 3 on idle blocks).
+  return clamp(base - (delta > 0n || used >= target ? delta : 1n))
 }
 
 /**

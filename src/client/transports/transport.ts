@@ -10,7 +10,7 @@ export interface Transport {
   /**
    * Several calls in one round trip (a JSON-RPC batch), answered in order, each with its own
    * result or typed error; rejects only when the batch as a whole failed (transport, a refused
-   * batch). HTTP transports only.
+   * batch). HTTP: one POST per batch; WebSocket: one message per batch.
    */
   requestBatch?(calls: readonly BatchCall[]): Promise<BatchAnswer<Json>[]>
   /** Only on WebSocket transports. */

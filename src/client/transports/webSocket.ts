@@ -2,15 +2,20 @@ import WebSocket from 'ws'
 
 import type { Json } from '../../rpc/wire.ts'
 import { fromRpcErrorObject, RpcClientError } from '../errors.ts'
-import type { SubscriptionHandle, SubscriptionSpec, Transport } from './transport.ts'
+import { DEFAULT_MAX_BATCH } from './http.ts'
+import type { BatchAnswer, BatchCall, SubscriptionHandle, SubscriptionSpec, Transport } from './transport.ts'
 
 export interface WebSocketTransportOpts {
   timeoutMs?: number
   /** First delay before reconnecting after a dropped connection (doubling up to 5 s); subscriptions are then resumed. */
   reconnectDelayMs?: number
+  /** Most calls one message of `requestBatch` carries (the node's cap, 100 by default); longer lists go as several, in order. */
+  maxBatch?: number
 }
 
-interface Pending { resolve(result: Json): void; reject(err: Error): void; timer: NodeJS.Timeout }
+type Answer = { id?: unknown; result?: Json; error?: unknown }
+/** A call waiting for its answer: `settle` gets the answer object, `reject` a transport failure. */
+interface Pending { settle(msg: Answer): void; reject(err: Error): void; timer: NodeJS.Timeout | undefined }
 interface ActiveSub { spec: SubscriptionSpec; serverId: string | undefined; active: boolean }
 
 /**
@@ -21,6 +26,7 @@ interface ActiveSub { spec: SubscriptionSpec; serverId: string | undefined; acti
 export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Transport {
   const timeoutMs = opts.timeoutMs ?? 30_000
   const reconnectDelayMs = opts.reconnectDelayMs ?? 250
+  const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH
   let nextId = 1
   let socket: WebSocket | undefined
   let connecting: Promise<WebSocket> | undefined
@@ -29,11 +35,25 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
   const pending = new Map<number, Pending>()
   const subs = new Set<ActiveSub>()
 
+  const answer = (msg: Answer): void => {
+    if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number') return
+    const p = pending.get(msg.id)
+    if (p === undefined) return
+    pending.delete(msg.id)
+    clearTimeout(p.timer)
+    p.settle(msg)
+  }
+
   const onMessage = (data: WebSocket.RawData): void => {
-    let msg: { id?: unknown; method?: unknown; params?: { subscription?: unknown; result?: Json; error?: unknown } }
+    let msg: Answer & { method?: unknown; params?: { subscription?: unknown; result?: Json; error?: unknown } }
     try {
       msg = JSON.parse(data.toString()) as typeof msg
     } catch {
+      return
+    }
+    // A batch's answers come as one array (docs/rpc.md), each matched to its call by id.
+    if (Array.isArray(msg)) {
+      for (const m of msg as Answer[]) answer(m)
       return
     }
     if (msg.method === 'xsc_subscription' && msg.params !== undefined) {
@@ -47,16 +67,7 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
       }
       return
     }
-    if (typeof msg.id !== 'number') return
-    const p = pending.get(msg.id)
-    if (p === undefined) return
-    pending.delete(msg.id)
-    clearTimeout(p.timer)
-    try {
-      p.resolve(unwrap(msg as { result?: Json; error?: unknown }))
-    } catch (err) {
-      p.reject(err as Error)
-    }
+    answer(msg)
   }
 
   const connect = (): Promise<WebSocket> => {
@@ -117,7 +128,14 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
         reject(new RpcClientError('TIMEOUT', `${method}: timed out`))
       }, timeoutMs)
       pending.set(id, {
-        resolve: (r) => {
+        settle: (msg) => {
+          let r: Json
+          try {
+            r = unwrap(msg)
+          } catch (err) {
+            reject(err as Error)
+            return
+          }
           onSync?.(r)
           resolve(r)
         },
@@ -125,6 +143,45 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
         timer,
       })
       ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    })
+  }
+
+  /**
+   * At most maxBatch calls as one JSON-RPC batch message: one round trip, run by the node in
+   * order. A dropped connection or the timeout fails the whole batch; each call's own error is its answer.
+   */
+  const sendBatch = async (calls: readonly BatchCall[]): Promise<BatchAnswer<Json>[]> => {
+    const ws = await connect()
+    const first = nextId
+    nextId += calls.length
+    const what = `batch of ${calls.length} (${calls[0]!.method}${calls.length > 1 ? ', ...' : ''})`
+    return new Promise<BatchAnswer<Json>[]>((resolve, reject) => {
+      const out: BatchAnswer<Json>[] = new Array<BatchAnswer<Json>>(calls.length)
+      let left = calls.length
+      const fail = (err: Error): void => {
+        clearTimeout(timer)
+        for (let i = 0; i < calls.length; i++) pending.delete(first + i)
+        reject(err)
+      }
+      const timer = setTimeout(() => fail(new RpcClientError('TIMEOUT', `${what}: timed out`)), timeoutMs)
+      calls.forEach((c, i) => {
+        pending.set(first + i, {
+          settle: (msg) => {
+            try {
+              out[i] = { ok: true, value: unwrap(msg) }
+            } catch (err) {
+              out[i] = { ok: false, error: err instanceof RpcClientError ? err : new RpcClientError('BAD_RESPONSE', `${c.method}: ${String(err)}`) }
+            }
+            if (--left === 0) {
+              clearTimeout(timer)
+              resolve(out)
+            }
+          },
+          reject: fail,
+          timer: undefined,
+        })
+      })
+      ws.send(JSON.stringify(calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params }))))
     })
   }
 
@@ -143,6 +200,11 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
     type: 'webSocket',
     url: url.replace(/^ws/, 'http').replace(/\/+$/, ''),
     request: (method, params) => send(method, params),
+    requestBatch: async (calls) => {
+      const out: BatchAnswer<Json>[] = []
+      for (let i = 0; i < calls.length; i += maxBatch) out.push(...(await sendBatch(calls.slice(i, i + maxBatch))))
+      return out
+    },
     subscribe: (spec): SubscriptionHandle => {
       const sub: ActiveSub = { spec, serverId: undefined, active: true }
       subs.add(sub)
@@ -170,7 +232,7 @@ export function webSocket(url: string, opts: WebSocketTransportOpts = {}): Trans
   }
 }
 
-function unwrap(msg: { result?: Json; error?: unknown }): Json {
+function unwrap(msg: Answer): Json {
   if (msg.error !== undefined) throw fromRpcErrorObject(msg.error)
   if (!Object.hasOwn(msg, 'result')) throw new RpcClientError('BAD_RESPONSE', 'response has neither result nor error')
   return msg.result as Json

@@ -107,6 +107,19 @@ describe('base fee in the header', () => {
     expect(computeNextBaseFee({ kind: 'execution', baseFee: 800n, txBytes: 10 * target, timestamp: 0n }, SLOT, params, SLOT_MS)).toBe(900n)
   })
 
+  it('a base fee under 8 (its 1/8 rounds to 0) rises by 1 above the target and falls back by 1 below it: no ratchet', () => {
+    const next = (baseFee: bigint, txBytes: number): bigint => computeNextBaseFee({ kind: 'ledger', baseFee, txBytes, timestamp: 0n }, SLOT, { ...params, minBaseFee: 1n }, SLOT_MS)
+    // Two full blocks take 1 to 3 (what a burst of transfers did on the devnet) ...
+    expect(next(1n, 2 * target)).toBe(2n)
+    expect(next(2n, 2 * target)).toBe(3n)
+    // ... and idle blocks bring it back (it stayed at 3 for ever, and txs priced at 1 with them).
+    expect(next(3n, 0)).toBe(2n)
+    expect(next(2n, target / 2)).toBe(1n)
+    expect(next(1n, 0)).toBe(1n)
+    expect(next(7n, target)).toBe(7n)
+    expect(next(7n, target - 1)).toBe(6n)
+  })
+
   it('a block a quarter slot after its parent is measured against a quarter of the target, the move scaled to the full target', () => {
     const at = (txBytes: number, afterMs: bigint): bigint => computeNextBaseFee({ kind: 'ledger', baseFee: 800n, txBytes, timestamp: 1_000n }, 1_000n + afterMs, params, SLOT_MS)
     // A quarter of the target a quarter slot later holds; a full target then is 3/4 over: +75.
