@@ -63,7 +63,7 @@ export class FrameSealer {
 
 export class FrameOpener {
   readonly #key: Buffer
-  readonly #maxBytes: number
+  #maxBytes: number
   #counter = 0
   #chunks: Buffer[] = []
   #buffered = 0
@@ -73,6 +73,11 @@ export class FrameOpener {
     if (key.length !== 32) throw new NetError('STREAM_FAILED', 'a sealed-frame key is 32 bytes')
     this.#key = Buffer.from(key)
     this.#maxBytes = maxBytes
+  }
+
+  /** Raises (or lowers) the largest payload accepted from here on: a first frame may be held to less than the rest. */
+  set maxBytes(n: number) {
+    this.#maxBytes = n
   }
 
   /** Frames opened so far. */
