@@ -16,6 +16,8 @@ import { type FastInbound, FastLinkServer } from './fastLinkServer.ts'
 export const LINK_CONTROL = { fastOffer: 4, fastAnswer: 5 } as const
 /** First and longest wait before a sender offers a fast link again after one failed or closed. */
 export const FAST_RETRY_MS = { first: 5_000, max: 60_000 } as const
+/** Offers from one peer answered at most this often (each answer is a key pair, a key agreement and a held session). */
+const OFFER_MIN_GAP_MS = 1_000
 
 /** Messages and bytes sent over validator links since start, by path: a fast link's socket or the libp2p stream. */
 export interface LinkTraffic {
@@ -67,6 +69,8 @@ export class FastLinks {
   readonly #m: FastLinksModules
   /** Fast links from each peer (their closers). */
   readonly #in = new Map<string, () => void>()
+  /** When each peer's last offer was answered (a peer's offers are answered at most once per OFFER_MIN_GAP_MS). */
+  readonly #answeredAt = new Map<string, number>()
   readonly #server: FastLinkServer
   #stopped = false
 
@@ -97,6 +101,7 @@ export class FastLinks {
   /** Closes the fast link from `peer` (its libp2p link or connection ended). */
   closeInbound(peer: string): void {
     this.#in.get(peer)?.()
+    this.#answeredAt.delete(peer)
   }
 
   /** Offers the receiver of `link` a fast link (fastLink.ts), unless one is up, offered, or waiting out a failure. */
@@ -160,6 +165,10 @@ export class FastLinks {
   /** A sender's offer on its link to us: a session on our fast port, answered on the same stream. */
   answerOffer(stream: Stream, peer: string, validator: string, bytes: Uint8Array): void {
     const server = this.#server
+    // An answer costs a key pair and a key agreement (~0.2 ms): a peer gets one a second at most.
+    const now = Date.now()
+    if (now - (this.#answeredAt.get(peer) ?? -Infinity) < OFFER_MIN_GAP_MS) return
+    this.#answeredAt.set(peer, now)
     let offer: FastOffer
     try {
       offer = decode(FastOffer, bytes)
