@@ -25,8 +25,8 @@ export interface FastInbound {
 }
 
 /**
- * The fast-link listener (fastLink.ts): one per node, on an OS-assigned port on every interface
- * (a validator dials the address its libp2p connection reached us on). A socket must present a
+ * The fast-link listener (fastLink.ts): one per node, on an OS-assigned port on every interface, or
+ * on loopback only when libp2p is (a validator dials the address its libp2p connection reached us on). A socket must present a
  * session issued here, then an empty frame that opens under that session's key; anything else —
  * garbage, an unknown or used session, a frame that does not open, a first frame that is not
  * empty, silence — is closed, with no penalty to anyone (an unauthenticated socket is nobody's).
@@ -44,10 +44,11 @@ export class FastLinkServer {
     this.#server.on('error', () => undefined)
   }
 
-  async start(): Promise<number> {
+  /** Listens on an OS-assigned port of `host` (undefined: every interface). */
+  async start(host?: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject)
-      this.#server.listen(0, () => (this.#server.off('error', reject), resolve()))
+      this.#server.listen(0, host, () => (this.#server.off('error', reject), resolve()))
     })
     this.#port = (this.#server.address() as { port: number }).port
     return this.#port

@@ -73,24 +73,36 @@ export class FastLinks {
   readonly #answeredAt = new Map<string, number>()
   readonly #server: FastLinkServer
   #stopped = false
+  #listening: Promise<void> | undefined
 
   constructor(modules: FastLinksModules) {
     this.#m = modules
     this.#server = new FastLinkServer((inbound) => this.#serve(inbound))
   }
 
-  async start(): Promise<void> {
-    await this.#server.start()
+  /**
+   * Listens from the first offer on (libp2p is started by then: a node may start its links
+   * before its libp2p). A node whose libp2p listens on loopback only (devnets, tests) keeps its
+   * fast port there too; otherwise every interface.
+   */
+  #listen(): Promise<void> {
+    this.#listening ??= (async () => {
+      const first = this.#m.net.multiaddrs()[0] ?? ''
+      await this.#server.start(/^\/ip4\/127\./.test(first) ? '127.0.0.1' : first.startsWith('/ip6/::1/') ? '::1' : undefined)
+    })()
+    return this.#listening
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     for (const close of [...this.#in.values()]) close()
+    await this.#listening?.catch(() => undefined)
     await this.#server.stop()
   }
 
-  get port(): number {
-    return this.#server.port
+  /** The fast port (undefined until the first offer came). */
+  get port(): number | undefined {
+    return this.#server.port === 0 ? undefined : this.#server.port
   }
 
   /** Peers whose fast link to us is up. */
@@ -163,7 +175,7 @@ export class FastLinks {
   }
 
   /** A sender's offer on its link to us: a session on our fast port, answered on the same stream. */
-  answerOffer(stream: Stream, peer: string, validator: string, bytes: Uint8Array): void {
+  async answerOffer(stream: Stream, peer: string, validator: string, bytes: Uint8Array): Promise<void> {
     const server = this.#server
     // An answer costs a key pair and a key agreement (~0.2 ms): a peer gets one a second at most.
     const now = Date.now()
@@ -183,6 +195,12 @@ export class FastLinks {
     } catch {
       return
     }
+    try {
+      await this.#listen()
+    } catch (err) {
+      return this.#m.log.warn({ err: String(err) }, 'validator fast-link listener failed')
+    }
+    if (this.#stopped || stream.writeStatus !== 'writable') return
     server.issue(session, { peer, validator, key })
     stream.send(encodeFrame(FRAME.data, concatBytes(Uint8Array.of(LINK_CONTROL.fastAnswer), encode(FastAnswer, { publicKey: own.publicKey, session, port: server.port }))))
   }

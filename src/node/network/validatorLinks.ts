@@ -134,7 +134,6 @@ export class ValidatorLinks {
         maxSealedBytes: LINK_QUEUE_BYTES,
         readHighWaterBytes: LINK_READ_HIGH_WATER_BYTES,
       })
-      await this.#fast.start()
     }
     await net.handleStream(validatorLinkProtocol(this.#m.chainId), (stream, peer) => void this.#serveInbound(stream, peer), { maxInboundStreams: 2 })
     this.#offConnect = net.onPeer('connect', (peer) => this.#open(peer))
@@ -413,7 +412,7 @@ export class ValidatorLinks {
         if (next.done === true) break
         const payload = next.value.payload
         if (next.value.type === FRAME.data && payload[0] === LINK_CONTROL.fastOffer) {
-          this.#fast?.answerOffer(stream, peer, validator, payload.subarray(1))
+          void this.#fast?.answerOffer(stream, peer, validator, payload.subarray(1))
           continue
         }
         const outcome = await this.#judge(next.value.type === FRAME.data ? payload : undefined, peer)
