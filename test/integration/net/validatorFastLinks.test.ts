@@ -14,6 +14,7 @@ let nodes: NetNode[] = []
 let links: ValidatorLinks[] = []
 afterEach(async () => {
   vi.restoreAllMocks()
+  gate = Promise.resolve()
   await Promise.all(links.map((l) => l.stop()))
   await stopAll(nodes)
   nodes = []
@@ -24,9 +25,16 @@ interface Received { topic: LinkTopic; bytes: number[]; from: string }
 const keys = [testKey('fast-0'), testKey('fast-1')]
 const members = (): string[] => keys.map((k) => toHex(k.publicKey))
 
+/** Judging waits while `gate` is held (a receiver that reads slower than its peer writes). */
+let gate: Promise<void> = Promise.resolve()
+
 function linkUp(net: NetNode, key: KeyPair, fastLinks = true): { links: ValidatorLinks; received: Received[] } {
   const received: Received[] = []
-  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, fastLinks, receive: async (topic, bytes, from) => (received.push({ topic, bytes: [...bytes], from }), 'accept') })
+  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, fastLinks, receive: async (topic, bytes, from) => {
+    await gate
+    received.push({ topic, bytes: [...bytes], from })
+    return 'accept'
+  } })
   links.push(l)
   return { links: l, received }
 }
@@ -130,6 +138,34 @@ describe('validator fast links (real sockets)', () => {
     await waitFor(() => a.links.fastLinkedValidators().size === 1, 5_000, 'a new fast link')
     expect(a.links.send('consensus', Uint8Array.of(7))).toBe(true)
     await waitFor(() => b.received.length === 3, 5_000, 'a message over the new fast link')
+  }, 30_000)
+
+  it('a receiver that stops reading: the fast link is cut at the queue bound, the message goes by gossip, the libp2p link stays', async () => {
+    const [a, b] = await pair(140)
+    let release: () => void = () => {}
+    gate = new Promise((r) => { release = r })
+    const block = (i: number): Uint8Array => new Uint8Array(900 * 1024).fill(i)
+    let sent = 0
+    let refused = false
+    for (let i = 0; i < 60 && !refused; i++) {
+      if (a.links.send('blocks', block(i))) sent++
+      else refused = true
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(refused).toBe(true)
+    expect(a.links.fastLinkedValidators().size).toBe(0)
+    expect(a.links.linkedValidators().size).toBe(1)
+    release()
+    gate = Promise.resolve()
+    // What the receiver took before the cut is judged in order; after it, messages go over libp2p.
+    await waitFor(() => b.received.length > 0, 5_000, 'the queued blocks judged')
+    const firsts = b.received.map((r) => r.bytes[0])
+    expect(firsts).toEqual(firsts.map((_, i) => i))
+    expect(firsts.length).toBeLessThanOrEqual(sent)
+    const before = b.received.length
+    expect(a.links.send('consensus', Uint8Array.of(42))).toBe(true)
+    await waitFor(() => b.received.some((r) => r.topic === 'consensus'), 5_000, 'a later message over libp2p')
+    expect(b.received.length).toBeGreaterThan(before)
   }, 30_000)
 
   it('a peer without fast links (or whose fast port does not answer) keeps working over libp2p', async () => {
