@@ -5,6 +5,7 @@ import type { Chain } from '../chain/chain.ts'
 import { equalBytes } from '../crypto/index.ts'
 import type { ShardStore } from '../storage/ShardStore.ts'
 import type { HostRole } from './hostRole.ts'
+import type { LinkTraffic } from './network/fastLinks.ts'
 
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 
@@ -14,7 +15,7 @@ const SHARD_COUNT_TTL_MS = 10_000
 export interface OperatorMetricsModules {
   chain: Chain
   /** The p2p side (ValidatorNetwork), for the tx batches its refused-tx budgets dropped. */
-  network?: { readonly txBatchesDropped: { gossip: number; link: number } } | undefined
+  network?: { readonly txBatchesDropped: { gossip: number; link: number }; readonly linkTraffic?: LinkTraffic | undefined } | undefined
   host?: HostRole | undefined
   store?: ShardStore | undefined
 }
@@ -43,6 +44,15 @@ export function registerOperatorMetrics(registry: Registry, m: OperatorMetricsMo
       this.inc({ via: 'gossip' }, dropped.gossip)
       this.inc({ via: 'link' }, dropped.link)
     } })
+    const traffic = (name: 'messages' | 'bytes') => ({ name: `xsc_validator_link_${name}_sent_total`, help: `${name === 'messages' ? 'Messages' : 'Bytes'} sent to other validators over direct links, by path: fast (raw TCP, fastLink.ts) or libp2p (the link's stream)`, labelNames: ['path'], registers, collect(this: Counter) {
+      this.reset()
+      const t = network.linkTraffic
+      if (t === undefined) return
+      this.inc({ path: 'fast' }, t.fast[name])
+      this.inc({ path: 'libp2p' }, t.libp2p[name])
+    } })
+    new Counter(traffic('messages'))
+    new Counter(traffic('bytes'))
   }
   const { host, store } = m
   if (host === undefined || store === undefined) return

@@ -12,6 +12,7 @@ import { admitAndGossip } from './network/admitAndGossip.ts'
 import { CommitFeedClient, CommitFeedServer } from './network/commitFeed.ts'
 import { ConsensusDriver } from './network/consensusDriver.ts'
 import { createLinkReceive } from './network/createLinkReceive.ts'
+import type { LinkTraffic } from './network/fastLinks.ts'
 import { createGossipHandlers, type GossipHandlerModules, type GossipHandlers, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
@@ -297,6 +298,11 @@ export class ValidatorNetwork {
   /** Tx batches dropped unread since start, their peer past its refused-tx budget: by gossip, by the validator links. */
   get txBatchesDropped(): { gossip: number; link: number } {
     return { gossip: this.#txBudgets.gossip.droppedBatches, link: this.#txBudgets.link.droppedBatches }
+  }
+
+  /** Messages and bytes sent over validator links since start, by path (a fast link's socket or libp2p); undefined without links. */
+  get linkTraffic(): LinkTraffic | undefined {
+    return this.#links?.traffic
   }
 
   /** True while range sync is moving our head. */

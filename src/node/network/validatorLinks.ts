@@ -8,6 +8,7 @@ import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net
 import { readStreamBounded } from '../../net/readStreamBounded.ts'
 import { waitForDrain } from '../../net/waitForDrain.ts'
 import type { Logger } from '../logger.ts'
+import { type FastLinkEnd, fastLinkEnd, FastLinks, LINK_CONTROL, type LinkTraffic } from './fastLinks.ts'
 
 /**
  * Direct links between validators for proposals, votes, proposal blocks and tx batches. Over gossipsub, in a
@@ -28,9 +29,12 @@ import type { Logger } from '../logger.ts'
  * and round bounds). A message that can never be valid (REJECT) scores the sender down as gossip
  * scoring would, and garbage (undecodable frames, unknown kinds) also ends the link.
  */
-/** Version 2 carries tx batches (LINK_KIND.transactions), which a version-1 peer would take for garbage: the builds do not link. */
+/**
+ * Version 2 carries tx batches (LINK_KIND.transactions), version 3 the fast-link handshake
+ * (LINK_CONTROL, fastLink.ts), which an older peer would take for garbage: the builds do not link.
+ */
 export function validatorLinkProtocol(chainId: string): string {
-  return `/xsc/${chainId}/validator-link/2`
+  return `/xsc/${chainId}/validator-link/3`
 }
 
 export const LinkHello = struct('LinkHello', { validator: bytes32, signature: bytes64 })
@@ -72,12 +76,12 @@ export interface ValidatorLinksModules {
   validators(): readonly string[]
   /** The same judgement gossip makes of a message of that topic (decode, caps, handler). */
   receive(topic: LinkTopic, bytes: Uint8Array, from: string): Promise<ValidationResult>
+  /** Moves links onto raw TCP sockets when both ends can (fastLink.ts). Default true. */
+  fastLinks?: boolean
 }
 
-interface Link {
-  peer: string
-  validator: string
-  stream: Stream
+
+interface Link extends FastLinkEnd {
   /** Frames waiting for the stream to drain (in order; nothing is written past them). */
   queue: Uint8Array[]
   queuedBytes: number
@@ -85,6 +89,8 @@ interface Link {
   /** Frames sent in this tick, written together at its end (one yamux frame, noise encryption and socket write). */
   tick: Uint8Array[]
   tickBytes: number
+  /** Messages in `tick` (for the traffic counts). */
+  tickMessages: number
 }
 
 /**
@@ -105,6 +111,9 @@ export class ValidatorLinks {
   readonly #notValidators = new Set<string>()
   /** Peers whose hello named a key outside our validator set: asked again at the next refresh (the set may have changed). */
   readonly #outsideSet = new Set<string>()
+  /** Raw-socket fast paths of the links (fastLinks.ts); undefined when off. */
+  #fast: FastLinks | undefined
+  readonly #traffic: LinkTraffic = { fast: { messages: 0, bytes: 0 }, libp2p: { messages: 0, bytes: 0 } }
   #offConnect: (() => void) | undefined
   #offDisconnect: (() => void) | undefined
   #stopped = false
@@ -115,11 +124,25 @@ export class ValidatorLinks {
 
   async start(): Promise<void> {
     const { net } = this.#m
+    if (this.#m.fastLinks !== false) {
+      this.#fast = new FastLinks({
+        net, log: this.#m.log, chainId: this.#m.chainId, self: toHex(this.#m.validatorKey.publicKey),
+        write: (link, frame) => void this.#write(link as Link, frame, 0),
+        current: (link) => this.#out.get(link.peer) === link,
+        judge: async (payload, peer) => (await this.#judge(payload, peer)) === 'ok',
+        garbage: (peer) => this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator fast link'),
+        maxSealedBytes: LINK_QUEUE_BYTES,
+        readHighWaterBytes: LINK_READ_HIGH_WATER_BYTES,
+      })
+    }
     await net.handleStream(validatorLinkProtocol(this.#m.chainId), (stream, peer) => void this.#serveInbound(stream, peer), { maxInboundStreams: 2 })
     this.#offConnect = net.onPeer('connect', (peer) => this.#open(peer))
     this.#offDisconnect = net.onPeer('disconnect', (peer) => {
       this.#notValidators.delete(peer)
+      const link = this.#out.get(peer)
+      if (link !== undefined) this.#fast?.close(link, false)
       this.#out.delete(peer)
+      this.#fast?.closeInbound(peer)
     })
     if (net.libp2p !== undefined) for (const peer of net.peers()) this.#open(peer)
   }
@@ -128,14 +151,38 @@ export class ValidatorLinks {
     this.#stopped = true
     this.#offConnect?.()
     this.#offDisconnect?.()
-    for (const link of this.#out.values()) link.stream.abort(new ValidatorLinkError('LINK_CLOSED', 'node stopping'))
+    for (const link of this.#out.values()) {
+      this.#fast?.close(link, false)
+      link.stream.abort(new ValidatorLinkError('LINK_CLOSED', 'node stopping'))
+    }
     this.#out.clear()
+    await this.#fast?.stop()
     await this.#m.net.unhandle(validatorLinkProtocol(this.#m.chainId)).catch(() => undefined)
   }
 
   /** Validators (hex addresses) we hold an outbound link to. */
   linkedValidators(): Set<string> {
     return new Set([...this.#out.values()].map((l) => l.validator))
+  }
+
+  /** Validators (hex addresses) our outbound link to runs over a fast link. */
+  fastLinkedValidators(): Set<string> {
+    return new Set([...this.#out.values()].filter((l) => l.fast !== undefined).map((l) => l.validator))
+  }
+
+  /** Peers whose fast link to us is up. */
+  fastInboundPeers(): string[] {
+    return this.#fast?.inboundPeers() ?? []
+  }
+
+  /** The port fast links are accepted on (undefined when they are off). */
+  get fastPort(): number | undefined {
+    return this.#fast?.port
+  }
+
+  /** Messages and bytes sent since start, by path. */
+  get traffic(): LinkTraffic {
+    return { fast: { ...this.#traffic.fast }, libp2p: { ...this.#traffic.libp2p } }
   }
 
   /** Bytes queued on our links for peers whose streams need to drain. */
@@ -150,6 +197,7 @@ export class ValidatorLinks {
     if (this.#m.net.libp2p === undefined) return
     this.#outsideSet.clear()
     for (const peer of this.#m.net.peers()) if (!this.#out.has(peer)) this.#open(peer)
+    for (const link of this.#out.values()) this.#fast?.offer(link)
   }
 
   /**
@@ -185,19 +233,22 @@ export class ValidatorLinks {
     if (link.stream.writeStatus !== 'writable') return (this.#drop(link, new ValidatorLinkError('LINK_CLOSED', 'link closed')), false)
     if (backedUp && link.queuedBytes + link.tickBytes + frame.length > LINK_QUEUE_BYTES) return (this.#drop(link, new ValidatorLinkError('LINK_CLOSED', 'peer does not read its validator link')), false)
     // A frame as large as a link allows goes alone: no copy of a big block into a merged buffer.
-    if (link.tick.length === 0 && frame.length >= MAX_LINK_MESSAGE_BYTES / 2) return this.#write(link, frame)
+    if (link.tick.length === 0 && frame.length >= MAX_LINK_MESSAGE_BYTES / 2) return this.#write(link, frame, 1)
     if (link.tick.length === 0) queueMicrotask(() => this.#endTick(link))
     link.tick.push(frame)
     link.tickBytes += frame.length
+    link.tickMessages++
     return true
   }
 
   #endTick(link: Link): void {
     const frames = link.tick
+    const messages = link.tickMessages
     link.tick = []
     link.tickBytes = 0
+    link.tickMessages = 0
     if (frames.length === 0 || this.#out.get(link.peer) !== link) return
-    this.#write(link, frames.length === 1 ? frames[0]! : concatBytes(...frames))
+    this.#write(link, frames.length === 1 ? frames[0]! : concatBytes(...frames), messages)
   }
 
   /**
@@ -205,7 +256,19 @@ export class ValidatorLinks {
    * false when the link failed or its queue overflowed: the link is closed, gossip carries the
    * message.
    */
-  #write(link: Link, frame: Uint8Array): boolean {
+  #write(link: Link, frame: Uint8Array, messages: number): boolean {
+    if (link.fast !== undefined) {
+      const { socket, sealer } = link.fast
+      // Node's socket buffers what the kernel does not take; a peer that stops reading is cut
+      // loose at the same bound as a libp2p link (and this message goes by gossip).
+      if (socket.writableLength + frame.length > LINK_QUEUE_BYTES) return (this.#fast?.close(link, true), false)
+      socket.write(sealer.seal(frame))
+      this.#traffic.fast.messages += messages
+      this.#traffic.fast.bytes += frame.length
+      return true
+    }
+    this.#traffic.libp2p.messages += messages
+    this.#traffic.libp2p.bytes += frame.length
     try {
       if (link.queue.length === 0 && !link.stream.writableNeedsDrain) {
         if (!link.stream.send(frame)) this.#flush(link)
@@ -251,6 +314,8 @@ export class ValidatorLinks {
     link.queuedBytes = 0
     link.tick = []
     link.tickBytes = 0
+    link.tickMessages = 0
+    this.#fast?.close(link, false)
     if (this.#out.get(link.peer) === link) this.#out.delete(link.peer)
     link.stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
   }
@@ -303,16 +368,22 @@ export class ValidatorLinks {
       if (first.value.type !== FRAME.data) throw new ValidatorLinkError('BAD_HELLO', 'not a hello', { peer })
       const validator = this.#checkHello(first.value.payload, peer)
       if (this.#stopped || this.#out.has(peer)) return void (await stream.close().catch(() => undefined))
-      const link: Link = { peer, validator, stream, queue: [], queuedBytes: 0, flushing: false, tick: [], tickBytes: 0 }
+      const link: Link = { peer, validator, stream, queue: [], queuedBytes: 0, flushing: false, tick: [], tickBytes: 0, tickMessages: 0, ...fastLinkEnd() }
       this.#out.set(peer, link)
       this.#m.log.debug({ peer, validator }, 'validator link open')
-      // Nothing more comes this way; its end (or an error) ends the link.
+      this.#fast?.offer(link)
+      // Nothing more comes this way than answers to our fast-link offers; its end (or an error) ends the link.
       void (async () => {
         try {
-          for (;;) if ((await frames.next()).done === true) break
+          for (;;) {
+            const next = await frames.next()
+            if (next.done === true) break
+            if (next.value.type === FRAME.data && next.value.payload[0] === LINK_CONTROL.fastAnswer) this.#fast?.answer(link, next.value.payload.subarray(1))
+          }
         } catch {
           // closed or aborted
         }
+        this.#fast?.close(link, false)
         if (this.#out.get(peer) === link) this.#out.delete(peer)
       })()
     } catch (err) {
@@ -332,7 +403,7 @@ export class ValidatorLinks {
       const first = await frames.next().finally(() => clearTimeout(timer))
       if (first.done === true) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'no hello'))
       if (first.value.type !== FRAME.data || first.value.payload.length > 256) throw new ValidatorLinkError('BAD_HELLO', 'not a hello', { peer })
-      this.#checkHello(first.value.payload, peer)
+      const validator = this.#checkHello(first.value.payload, peer)
       stream.send(encodeFrame(FRAME.data, this.#hello(peer)))
       // Our end is open too: a peer that needs a link back gets one.
       this.#open(peer)
@@ -340,17 +411,16 @@ export class ValidatorLinks {
         const next = await frames.next()
         if (next.done === true) break
         const payload = next.value.payload
-        const topic = next.value.type === FRAME.data ? topicOfKind(payload[0]) : undefined
-        if (topic === undefined || payload.length - 1 > GOSSIP_MAX_BYTES[topic]) {
-          this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
-          stream.abort(new ValidatorLinkError('BAD_LINK_MESSAGE', 'not a link message', { peer }))
-          return
+        if (next.value.type === FRAME.data && payload[0] === LINK_CONTROL.fastOffer) {
+          void this.#fast?.answerOffer(stream, peer, validator, payload.subarray(1))
+          continue
         }
-        const verdict = await this.#m.receive(topic, payload.subarray(1), peer)
-        if (verdict === 'reject') this.#m.net.penalize(peer, LINK_REJECT_PENALTY, `invalid ${topic} message on a validator link`)
+        const outcome = await this.#judge(next.value.type === FRAME.data ? payload : undefined, peer)
+        if (outcome === 'garbage') return void stream.abort(new ValidatorLinkError('BAD_LINK_MESSAGE', 'not a link message', { peer }))
         // Banned (and being hung up on): what it queued before is not judged.
-        if (this.#m.net.isBanned(peer)) return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'peer banned'))
+        if (outcome === 'banned') return void stream.abort(new ValidatorLinkError('LINK_CLOSED', 'peer banned'))
       }
+      this.#fast?.closeInbound(peer)
       await stream.close().catch(() => undefined)
     } catch (err) {
       if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
@@ -358,6 +428,19 @@ export class ValidatorLinks {
       stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
     }
   }
+
+  /** One message off a link (`[kind][bytes]`; undefined for a frame that is not data), judged as gossip would judge it. */
+  async #judge(payload: Uint8Array | undefined, peer: string): Promise<'ok' | 'garbage' | 'banned'> {
+    const topic = payload === undefined ? undefined : topicOfKind(payload[0])
+    if (payload === undefined || topic === undefined || payload.length - 1 > GOSSIP_MAX_BYTES[topic]) {
+      this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
+      return 'garbage'
+    }
+    const verdict = await this.#m.receive(topic, payload.subarray(1), peer)
+    if (verdict === 'reject') this.#m.net.penalize(peer, LINK_REJECT_PENALTY, `invalid ${topic} message on a validator link`)
+    return this.#m.net.isBanned(peer) ? 'banned' : 'ok'
+  }
+
 }
 
 function topicOfKind(kind: number | undefined): LinkTopic | undefined {

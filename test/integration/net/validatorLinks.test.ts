@@ -24,7 +24,8 @@ interface Received { topic: LinkTopic; bytes: Uint8Array; from: string }
 
 function linkUp(net: NetNode, key: KeyPair, members: () => string[], verdict: () => ValidationResult | Promise<ValidationResult> = () => 'accept'): { links: ValidatorLinks; received: Received[] } {
   const received: Received[] = []
-  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, receive: async (topic, bytes, from) => (received.push({ topic, bytes, from }), await verdict()) })
+  // The libp2p path (the fallback of fast links, validatorFastLinks.test.ts, which are off here).
+  const l = new ValidatorLinks({ net, log, chainId: CHAIN, validatorKey: key, validators: members, fastLinks: false, receive: async (topic, bytes, from) => (received.push({ topic, bytes, from }), await verdict()) })
   links.push(l)
   return { links: l, received }
 }

@@ -45,7 +45,7 @@ describe('operator metrics on /metrics', () => {
     const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5, refusals: () => [{ reason: 'INSUFFICIENT_FUNDS', stage: 'before_verify', count: 300 }, { reason: 'BAD_SIGNATURE', stage: 'after_verify', count: 2 }] }, signaturesCheckedAtImport: 2 })
     const host = { address: me, record: () => ({ reputation: 7300 }) }
     const registry = new Registry()
-    const network = { txBatchesDropped: { gossip: 4, link: 1 } }
+    const network = { txBatchesDropped: { gossip: 4, link: 1 }, linkTraffic: { fast: { messages: 90, bytes: 9000 }, libp2p: { messages: 3, bytes: 300 } } }
     registerOperatorMetrics(registry, { chain: chain as unknown as Chain, network, host: host as unknown as HostRole, store })
 
     const audit = (h: Uint8Array, outcome: number) => ({ asset, shardIndex: 0, host: h, chunkIndex: 0, outcome, chunk: new Uint8Array(0), path: [] })
@@ -62,9 +62,14 @@ describe('operator metrics on /metrics', () => {
     expect(value(text, 'xsc_mempool_txs_dropped_total{reason="BAD_SIGNATURE",stage="after_verify"}')).toBe(2)
     expect(value(text, 'xsc_tx_batches_dropped_total{via="gossip"}')).toBe(4)
     expect(value(text, 'xsc_tx_batches_dropped_total{via="link"}')).toBe(1)
+    expect(value(text, 'xsc_validator_link_messages_sent_total{path="fast"}')).toBe(90)
+    expect(value(text, 'xsc_validator_link_messages_sent_total{path="libp2p"}')).toBe(3)
+    expect(value(text, 'xsc_validator_link_bytes_sent_total{path="fast"}')).toBe(9000)
     // A second scrape reports the running totals again (not added to the first).
     network.txBatchesDropped.gossip = 6
+    network.linkTraffic.fast.messages = 95
     const again = await registry.metrics()
+    expect(value(again, 'xsc_validator_link_messages_sent_total{path="fast"}')).toBe(95)
     expect(value(again, 'xsc_tx_batches_dropped_total{via="gossip"}')).toBe(6)
     expect(value(again, 'xsc_mempool_txs_dropped_total{reason="INSUFFICIENT_FUNDS",stage="before_verify"}')).toBe(300)
     expect(value(text, 'xsc_host_stored_bytes')).toBe(Number(store.usage().usedBytes))
