@@ -158,8 +158,17 @@ export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
   return root
 }
 
+// A host signs its receipt's body and its own pool takes the same object at once (hostRole
+// `#sendReceipt`): bodies are values, so their signing hash is memoized on them.
+const receiptSigningHashes = new WeakMap<ReceiptBody, Hash>()
+
 export function receiptSigningHash(body: ReceiptBody): Hash {
-  return hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+  let h = receiptSigningHashes.get(body)
+  if (h === undefined) {
+    h = hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+    receiptSigningHashes.set(body, h)
+  }
+  return h
 }
 
 export function executionKeysSigningHash(body: ExecutionKeysBody): Hash {
