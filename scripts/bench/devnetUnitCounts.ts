@@ -11,7 +11,9 @@
  *   COUNT_DIR=/tmp/x NODE_OPTIONS="--import ./scripts/bench/support/idleCountsPreload.mjs --import ./scripts/bench/support/unitCountsPreload.mjs" \
  *     npx tsx scripts/devnet.ts --data /tmp/x-dn --rpc-port 44000
  * then: npx tsx scripts/bench/devnetUnitCounts.ts --data /tmp/x-dn --rpc-port 44000 --count-dir /tmp/x [--top 60]
- * Last line: one JSON object (per role, per unit: the `--top` largest keys).
+ * Last line: one JSON object (per role, per unit: the `--top` largest keys). `--profile-phase transfers|executions`:
+ * the nodes carry cpuProfilePreload.cjs with XSC_CPU_PROF_AFTER_MS=signal instead, and only that
+ * window's start is signalled (its profile window is XSC_CPU_PROF_MS).
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -27,7 +29,7 @@ import { devnetKey } from '../devnetKeys.ts'
 import { ChainWatcher } from './support/chainWatcher.ts'
 import { closedLoad } from './support/closedLoad.ts'
 
-const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, 'count-dir': { type: 'string' }, secs: { type: 'string', default: '15' }, 'exec-secs': { type: 'string', default: '15' }, 'idle-secs': { type: 'string', default: '10' }, tag: { type: 'string', default: 'a' }, top: { type: 'string', default: '60' }, skip: { type: 'string', default: '' } } })
+const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, 'count-dir': { type: 'string' }, secs: { type: 'string', default: '15' }, 'exec-secs': { type: 'string', default: '15' }, 'idle-secs': { type: 'string', default: '10' }, tag: { type: 'string', default: 'a' }, top: { type: 'string', default: '60' }, skip: { type: 'string', default: '' }, 'profile-phase': { type: 'string' } } })
 const countDir = resolve(values['count-dir'] ?? '')
 const dataDir = resolve(values.data)
 const base = Number(values['rpc-port'])
@@ -47,13 +49,15 @@ function nodes(): { pid: number; role: Role }[] {
 }
 const signalAll = (): void => { for (const n of nodes()) process.kill(n.pid, 'SIGUSR2') }
 /** Opens a window; its close returns the summed counts per role, the node count per role, blocks. */
-async function window(): Promise<() => Promise<{ perRole: Record<Role, Counts>; n: Record<Role, number>; blocks: number; secs: number }>> {
+async function window(phase: string): Promise<() => Promise<{ perRole: Record<Role, Counts>; n: Record<Role, number>; blocks: number; secs: number }>> {
   for (const f of readdirSync(countDir)) if (f.endsWith('.json')) rmSync(join(countDir, f))
   const h0 = (await getChainStatus(c0)).head.height
   const t0 = Date.now()
-  signalAll()
+  // --profile-phase: the nodes carry cpuProfilePreload.cjs (XSC_CPU_PROF_AFTER_MS=signal) instead: one signal starts its window.
+  const profiling = values['profile-phase'] !== undefined
+  if (!profiling || values['profile-phase'] === phase) signalAll()
   return async () => {
-    signalAll()
+    if (!profiling) signalAll()
     const blocks = (await getChainStatus(c0)).head.height - h0
     const secs = (Date.now() - t0) / 1000
     await sleep(1500)
@@ -101,7 +105,7 @@ let last: Uint8Array | undefined
 for (const s of [...senders, ...execSenders]) last = await transfer(c0, { account: funder, to: s.publicKey, amount: 10_000_000_000_000n, nonce: nonce++, chainId })
 for (let i = 0; i < 600 && !(await getTransaction(c0, { id: last! })); i++) await sleep(100)
 
-let close = await window()
+let close = await window('idle')
 await sleep(Number(values['idle-secs']) * 1000)
 const idle = await close()
 result.idle = { blocks: idle.blocks, secs: idle.secs, nodes: idle.n, perBlockPerNode: perUnit({ ...idle, perRole: idle.perRole, blocks: 0 }, { ...idle, perRole: { validator: {}, host: {} } }, idle.blocks), loadAvg1m: loadAvg() }
@@ -110,7 +114,7 @@ console.log(JSON.stringify({ phase: 'idle', blocks: idle.blocks, loadAvg1m: load
 if (!values.skip.includes('transfers')) {
   const sink = key('sink')
   const AMOUNT = 1000n
-  close = await window()
+  close = await window('transfers')
   const load = await closedLoad({ senders, clients, seconds: Number(values.secs), inflight: 200, isDone: () => false, send: (c, s, n) => transfer(c, { account: s, to: sink.publicKey, amount: AMOUNT, nonce: n, chainId }) })
   const expected = BigInt(load.ids.length) * AMOUNT
   let balance = -1n
@@ -123,7 +127,7 @@ if (!values.skip.includes('transfers')) {
   const w = await close()
   const included = Number(balance / AMOUNT)
   result.transfers = { included, blocks: w.blocks, secs: w.secs, loadAvg1m: loadAvg(), perTransferPerNode: perUnit(w, idle, included) }
-  console.log(JSON.stringify({ phase: 'transfers', included, blocks: w.blocks, loadAvg1m: loadAvg() }))
+  console.log(JSON.stringify({ phase: 'transfers', included, sendErrors: load.errors, blocks: w.blocks, loadAvg1m: loadAvg() }))
 }
 
 if (!values.skip.includes('executions')) {
@@ -138,14 +142,14 @@ if (!values.skip.includes('executions')) {
   watcher.start((await getChainStatus(c0)).head.height)
   const first = await execute(c0, { account: deployer, asset, ...execArgs, nonce: dn++, chainId })
   for (let i = 0; i < 300 && !watcher.settled.has(toHex(first)); i++) await sleep(100)
-  close = await window()
+  close = await window('executions')
   const load = await closedLoad({ senders: execSenders, clients, seconds: Number(values['exec-secs']), inflight: 16, isDone: (id) => watcher.settled.has(id), send: (c, s, n) => execute(c, { account: s, asset, ...execArgs, nonce: n, chainId }) })
   for (let i = 0; i < 200 && load.ids.some((id) => !watcher.settled.has(id)); i++) await sleep(100)
   const w = await close()
   const agreed = load.ids.filter((id) => watcher.settled.get(id)?.status === COMPLETION_STATUS.agreed).length
   await watcher.stop()
   result.executions = { sent: load.ids.length, agreed, blocks: w.blocks, secs: w.secs, loadAvg1m: loadAvg(), perExecutionPerNode: perUnit(w, idle, agreed) }
-  console.log(JSON.stringify({ phase: 'executions', sent: load.ids.length, agreed, blocks: w.blocks, loadAvg1m: loadAvg() }))
+  console.log(JSON.stringify({ phase: 'executions', sent: load.ids.length, sendErrors: load.errors, firstSettled: watcher.settled.has(toHex(first)), agreed, blocks: w.blocks, loadAvg1m: loadAvg() }))
 }
 for (const c of clients) await c.close()
 console.log(JSON.stringify(result))

@@ -1,6 +1,6 @@
 // Work per unit of work (docs/devnet.md, "Session 13: work per unit"): counts, in a devnet node
 // process, each codec encode / decode / decodeTrusted by codec name, each hash, ed25519 verify and
-// sign (the one `verify`, and records posted to the signature workers), each by the project
+// sign (the one `verify`, and records posted to the signature workers), socket writes, each by the project
 // functions that called it (the first COUNT_SITE_DEPTH frames, default 3, of .build/ code above it). Load beside
 // idleCountsPreload.mjs (LevelDB, sockets, gossip): COUNT_DIR=/tmp/counts NODE_OPTIONS="--import
 // ./scripts/bench/support/idleCountsPreload.mjs --import ./scripts/bench/support/unitCountsPreload.mjs".
@@ -43,6 +43,14 @@ if (dir && process.argv.some((a) => a.endsWith('xsc.js'))) {
     const k = name ? `${kind} ${name}` : kind
     inc(k, n)
     inc(`${k} <- ${site()}`, n)
+  }
+  // Socket writes by the project code that started them (empty: none of ours on the stack, e.g. a
+  // libp2p muxer's own queue or timer).
+  const netMod = (await import('node:module')).createRequire(import.meta.url)('node:net')
+  const write = netMod.Socket.prototype.write
+  netMod.Socket.prototype.write = function (...a) {
+    globalThis.__xscCount('socket write', 'by')
+    return write.apply(this, a)
   }
   process.on('SIGUSR2', () => {
     if (!on) { c = new Map(); t0 = Date.now(); on = true; return }
