@@ -144,12 +144,13 @@ if (!values.skip.includes('executions')) {
   for (let i = 0; i < 300 && !watcher.settled.has(toHex(first)); i++) await sleep(100)
   close = await window('executions')
   const load = await closedLoad({ senders: execSenders, clients, seconds: Number(values['exec-secs']), inflight: 16, isDone: (id) => watcher.settled.has(id), send: (c, s, n) => execute(c, { account: s, asset, ...execArgs, nonce: n, chainId }) })
-  for (let i = 0; i < 200 && load.ids.some((id) => !watcher.settled.has(id)); i++) await sleep(100)
+  for (let i = 0; i < 600 && load.ids.some((id) => !watcher.settled.has(id)); i++) await sleep(100)
   const w = await close()
   const agreed = load.ids.filter((id) => watcher.settled.get(id)?.status === COMPLETION_STATUS.agreed).length
+  const unsettled = load.ids.filter((id) => !watcher.settled.has(id)).length
   await watcher.stop()
-  result.executions = { sent: load.ids.length, agreed, blocks: w.blocks, secs: w.secs, loadAvg1m: loadAvg(), perExecutionPerNode: perUnit(w, idle, agreed) }
-  console.log(JSON.stringify({ phase: 'executions', sent: load.ids.length, sendErrors: load.errors, firstSettled: watcher.settled.has(toHex(first)), agreed, blocks: w.blocks, loadAvg1m: loadAvg() }))
+  result.executions = { sent: load.ids.length, agreed, unsettled, blocks: w.blocks, secs: w.secs, loadAvg1m: loadAvg(), perExecutionPerNode: perUnit(w, idle, agreed) }
+  console.log(JSON.stringify({ phase: 'executions', sent: load.ids.length, sendErrors: load.errors, firstSettled: watcher.settled.has(toHex(first)), agreed, unsettled, blocks: w.blocks, loadAvg1m: loadAvg() }))
 }
 for (const c of clients) await c.close()
 console.log(JSON.stringify(result))
