@@ -57,4 +57,23 @@ describe('MemoryState', () => {
     a[0] = 9
     expect(readRow(s, { key: k(0x2b, 1), codec: raw })).toEqual(v(5))
   })
+
+  it('a row a transition wrote is kept decoded when its write set is applied: its next reader gets that object, no decode', () => {
+    let decodes = 0
+    const codec: RowCodec<{ n: number }> = { name: 'counted', encode: (r) => v(r.n), decode: (b) => { decodes++; return { n: b[0]! } } }
+    const row = { key: k(0x2c, 2), codec }
+    const s = new MemoryState()
+    const overlay = new StateOverlay(s)
+    const written = { n: 4 }
+    overlay.write(row, written)
+    overlay.set(k(0x2c, 3), v(6)) // bytes only: nothing decoded to keep
+    s.apply(overlay.writeSet())
+    expect(readRow(s, row)).toBe(written)
+    expect(readRow(s, { key: k(0x2c, 3), codec })).toEqual({ n: 6 })
+    expect(decodes).toBe(1)
+    s.apply([{ key: row.key, value: v(5) }]) // a write without its row (a sync, a test): decoded from the bytes
+    expect(readRow(s, row)).toEqual({ n: 5 })
+    expect(decodes).toBe(2)
+  })
 })
+
