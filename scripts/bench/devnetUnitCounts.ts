@@ -138,6 +138,8 @@ if (!values.skip.includes('executions')) {
   const deployer = execSenders[0]!
   let dn = await getNonce(c0, { address: deployer.publicKey })
   const asset = await deploy(c0, { account: deployer, bytes: code, manifest, kind: 'module', deposit: 10_000_000n, bidPerByteEpoch: 10n, origin: execArgs.origin, nonce: dn++, chainId })
+  // The deploy is in a block before the first execute goes out (under load a deploy can wait in the pool while the execute, sent at once, is refused NONCE_TOO_HIGH).
+  for (let i = 0; i < 600 && !(await getTransaction(c0, { id: asset })); i++) await sleep(100)
   const watcher = new ChainWatcher(c0)
   watcher.start((await getChainStatus(c0)).head.height)
   const first = await execute(c0, { account: deployer, asset, ...execArgs, nonce: dn++, chainId })
