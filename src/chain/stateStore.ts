@@ -112,7 +112,7 @@ export class StateValueStore implements StateValueSource {
       this.#cache.set(id, raw)
       // The row the transition wrote, still decoded: its next reader (the pool's prune, the next admission) takes it.
       this.#decoded.delete(id)
-      if (raw !== null && w.row !== undefined) this.#decoded.set(id, { raw, codec: w.row.codec, value: w.row.value })
+      if (raw !== null && w.row !== undefined && !(w.row.value instanceof Uint8Array)) this.#decoded.set(id, { raw, codec: w.row.codec, value: w.row.value })
     }
     this.#commits++
   }
