@@ -128,19 +128,47 @@ export function blockHash(header: BlockHeader): Hash {
 /** A tx entry is `[1, tx]`: its encoding is these two bytes (a 2-array, tag 1) and the tx's own. */
 const TX_ENTRY_PREFIX = new Uint8Array([0x92, 0x01])
 
+// Entries, like txs, are values: never mutated once built or decoded. A block is checked for
+// structure when it arrives (consensusDriver) and again when it is imported (BlockVerifier), and a
+// proposer's body root is computed for its draft and again when its own block is checked: the
+// entry hashes and the root are memoized on the objects, so each is computed once per node.
+const entryHashes = new WeakMap<BlockEntry, Hash>()
+/** The root of an entries array, with the entries it was computed over (a reused array that changed is computed again). */
+const bodyRoots = new WeakMap<readonly BlockEntry[], { entries: readonly BlockEntry[]; root: Hash }>()
+
 export function entryHash(entry: BlockEntry): Hash {
-  if (entry.type !== 'tx') return leafHash(encode(BlockEntry, entry))
+  if (entry.type !== 'tx') {
+    let h = entryHashes.get(entry)
+    if (h === undefined) {
+      h = leafHash(encode(BlockEntry, entry))
+      entryHashes.set(entry, h)
+    }
+    return h
+  }
   const memo = txMemo(entry.tx)
   memo.entryHash ??= leafHash(concatBytes(TX_ENTRY_PREFIX, memo.bytes))
   return memo.entryHash
 }
 
 export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
-  return merkleRoot(entries.map(entryHash))
+  const memo = bodyRoots.get(entries)
+  if (memo !== undefined && memo.entries.length === entries.length && memo.entries.every((e, i) => e === entries[i])) return memo.root
+  const root = merkleRoot(entries.map(entryHash))
+  bodyRoots.set(entries, { entries: entries.slice(), root })
+  return root
 }
 
+// A host signs its receipt's body and its own pool takes the same object at once (hostRole
+// `#sendReceipt`): bodies are values, so their signing hash is memoized on them.
+const receiptSigningHashes = new WeakMap<ReceiptBody, Hash>()
+
 export function receiptSigningHash(body: ReceiptBody): Hash {
-  return hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+  let h = receiptSigningHashes.get(body)
+  if (h === undefined) {
+    h = hashParts(DOMAIN.receipt, encode(ReceiptBody, body))
+    receiptSigningHashes.set(body, h)
+  }
+  return h
 }
 
 export function executionKeysSigningHash(body: ExecutionKeysBody): Hash {

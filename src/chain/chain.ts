@@ -20,7 +20,7 @@ import { readAccount } from '../state/accounts.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
 import { computeQuotedBaseFee } from '../state/fees.ts'
-import type { Account } from '../state/records.ts'
+import type { Account, HostRecord } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
@@ -384,12 +384,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return imported
   }
 
-  #updateHostIndex(writes: readonly { key: Uint8Array; value: Uint8Array | undefined }[]): void {
+  #updateHostIndex(writes: readonly StateWrite[]): void {
     for (const w of writes) {
       if (w.key[0] !== TABLES.host.prefix[0]) continue
       const address = idOfKey(TABLES.host, w.key)
       if (w.value === undefined) this.hostIndex.remove(address)
-      else this.hostIndex.upsert(address, TABLES.host.codec.decode(w.value))
+      else this.hostIndex.upsert(address, w.row?.codec === TABLES.host.codec ? (w.row.value as HostRecord) : TABLES.host.codec.decode(w.value)) // the transition's own object when it has one
     }
   }
 

@@ -108,7 +108,11 @@ export class StateValueStore implements StateValueSource {
     for (const w of writes) {
       const id = idOf(w.key)
       this.#cache.delete(id)
-      this.#cache.set(id, w.value === undefined ? null : idOf(w.value))
+      const raw = w.value === undefined ? null : idOf(w.value)
+      this.#cache.set(id, raw)
+      // The row the transition wrote, still decoded: its next reader (the pool's prune, the next admission) takes it.
+      this.#decoded.delete(id)
+      if (raw !== null && w.row !== undefined && !(w.row.value instanceof Uint8Array)) this.#decoded.set(id, { raw, codec: w.row.codec, value: w.row.value })
     }
     this.#commits++
   }

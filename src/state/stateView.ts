@@ -16,11 +16,17 @@ export interface StateReader {
   read?<T>(row: Row<T>): T | undefined
 }
 
-/** One write of a block's write set: value undefined = delete. */
-export interface StateWrite { key: Uint8Array; value: Uint8Array | undefined }
+/**
+ * One write of a block's write set: value undefined = delete. `row`: the decoded row the value
+ * encodes, when the transition held it decoded (`StateOverlay.writeSet`): `MemoryState.apply`
+ * keeps it, so the committed row is not decoded again by its next reader.
+ */
+export interface StateWrite { key: Uint8Array; value: Uint8Array | undefined; row?: { codec: RowCodec<unknown>; value: unknown } }
 
 const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 const idKey = (id: string): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
+/** How many decoded rows of the in-memory tables `MemoryState` keeps (oldest dropped first). */
+const DECODED_ROWS = 16_384
 
 /**
  * The values of the state tables served from disk (accounts: they grow with users and no block
@@ -56,6 +62,8 @@ export class MemoryState implements StateReader {
   readonly treeNodes: TreeNodeReader
   readonly #ownTree: MemoryTreeNodes | undefined
   readonly #values: StateValueSource | undefined
+  /** Rows of the in-memory tables decoded, by key, each with the stored value it came from (`read`). */
+  readonly #decoded = new Map<string, { raw: string; codec: RowCodec<unknown>; value: unknown }>()
   #size = 0
   /** The state root of the values held (own tree only). */
   root: Uint8Array = EMPTY_TREE_ROOT
@@ -69,12 +77,35 @@ export class MemoryState implements StateReader {
     const value = this.#tables.get(key[0]!)?.get(keyId(key))
     return value === undefined ? undefined : idKey(value)
   }
-  /** A row decoded: kept decoded by the value source when it serves the row's table (accounts), else decoded from `get`. */
+  /**
+   * A row decoded: kept decoded by the value source when it serves the row's table (accounts);
+   * a row of an in-memory table is kept decoded here beside its stored value (an execution
+   * record is read by the receipt pool for each of its receipts, by the completion's transition
+   * and by the pool's prune): decoded once per value. Rows are never mutated (writers build new
+   * objects); a kept row whose stored value changed since is decoded again.
+   */
   read<T>(row: Row<T>): T | undefined {
     const values = this.#values
-    if (values?.read !== undefined && values.serves(row.key[0]!)) return values.read(row)
-    const bytes = this.get(row.key)
-    return bytes === undefined ? undefined : row.codec.decode(bytes)
+    const prefix = row.key[0]!
+    if (values?.serves(prefix)) {
+      if (values.read !== undefined) return values.read(row)
+      const bytes = values.get(row.key)
+      return bytes === undefined ? undefined : row.codec.decode(bytes)
+    }
+    const id = keyId(row.key)
+    const raw = this.#tables.get(prefix)?.get(id)
+    if (raw === undefined) return undefined
+    const kept = this.#decoded.get(id)
+    if (kept !== undefined && kept.raw === raw && kept.codec === row.codec) return kept.value as T
+    const value = row.codec.decode(idKey(raw))
+    if (value instanceof Uint8Array) return value // raw rows: nothing decoded, and a caller may own its copy
+    this.#keepDecoded(id, raw, row.codec as RowCodec<unknown>, value)
+    return value
+  }
+  #keepDecoded(id: string, raw: string, codec: RowCodec<unknown>, value: unknown): void {
+    this.#decoded.delete(id) // re-inserted last: the oldest go first
+    if (this.#decoded.size >= DECODED_ROWS) this.#decoded.delete(this.#decoded.keys().next().value!)
+    this.#decoded.set(id, { raw, codec, value })
   }
   apply(writes: readonly StateWrite[]): void {
     const served: StateWrite[] = []
@@ -86,8 +117,13 @@ export class MemoryState implements StateReader {
       let table = this.#tables.get(w.key[0]!)
       if (table === undefined) this.#tables.set(w.key[0]!, (table = new Map()))
       const before = table.size
-      if (w.value === undefined) table.delete(keyId(w.key))
-      else table.set(keyId(w.key), keyId(w.value))
+      const id = keyId(w.key)
+      if (w.value === undefined) table.delete(id)
+      else {
+        const raw = keyId(w.value)
+        table.set(id, raw)
+        if (w.row !== undefined && !(w.row.value instanceof Uint8Array)) this.#keepDecoded(id, raw, w.row.codec, w.row.value)
+      }
       this.#size += table.size - before
     }
     if (served.length > 0) this.#values!.apply(served)
@@ -186,7 +222,11 @@ export class StateOverlay implements StateReader {
     const ids: string[] = []
     for (const [id, slot] of this.#slots) if (slot.dirty) ids.push(id)
     ids.sort()
-    return ids.map((id) => ({ key: idKey(id), value: slotBytes(this.#slots.get(id)!) }))
+    return ids.map((id) => {
+      const slot = this.#slots.get(id)!
+      const value = slotBytes(slot)
+      return value !== undefined && slot.codec !== undefined ? { key: idKey(id), value, row: { codec: slot.codec, value: slot.value } } : { key: idKey(id), value }
+    })
   }
 }
 

@@ -1,18 +1,21 @@
 // Shares of a validator's busy CPU-profile samples by kind of work (the devnet.md "Session 12: CPU
 // per transfer" table): each busy sample goes to the first kind below with a frame on its stack
-// (admission before RPC, so the RPC row is HTTP, JSON and dispatch only).
+// (admission before RPC, so the RPC row is HTTP, JSON and dispatch only). Reads profiles of the
+// compiled build (.build/<stamp>/…js) as of the sources run through tsx (.ts).
 //   node scripts/bench/support/profileKinds.mjs DIR/*.cpuprofile   (profiles from cpuProfilePreload.cjs)
 import { readFileSync } from 'node:fs'
 const cats = [
   ['GC', (f) => f.functionName === '(garbage collector)'],
-  ['verify', (f) => /crypto\/ed25519\.ts/.test(f.url) && f.functionName === 'verify'],
-  ['sign', (f) => /crypto\/ed25519\.ts/.test(f.url) && f.functionName === 'sign'],
-  ['admission', (f) => /mempool\.ts|admitAndGossip|gossipHandlers|txGossipBatch|noteTxBytes/.test(f.url + ' ' + f.functionName)],
+  ['verify', (f) => /crypto\/ed25519\.[jt]s/.test(f.url) && f.functionName === 'verify'],
+  ['sign', (f) => /crypto\/ed25519\.[jt]s/.test(f.url) && f.functionName === 'sign'],
+  ['admission', (f) => /mempool\.[jt]s|admitAndGossip|gossipHandlers|txGossipBatch|noteTxBytes/.test(f.url + ' ' + f.functionName)],
   ['rpc', (f) => /src\/rpc\/|node:_http|llhttp|HTTPParser/.test(f.url + f.functionName)],
+  // Executions: a receipt's admission (gossip batch decode, pool checks besides the verify), the router.
+  ['receipts', (f) => /receiptPool|receiptGossip|storageCoordinator|acceptReceipts|submitReceipt/.test(f.url + ' ' + f.functionName)],
   ['build', (f) => /produceBlock\//.test(f.url)],
   ['consensus', (f) => /\/consensus\/|consensusDriver|signGuard|timeProof/i.test(f.url)],
   ['check/apply', (f) => /applyBlock|checkProposal|verifyProposal|state\/apply|#apply|stateTree/.test(f.url + ' ' + f.functionName)],
-  ['commit', (f) => /chainStore|db\.ts|commit/i.test(f.url + ' ' + f.functionName) && !/commitFeed/.test(f.url)],
+  ['commit', (f) => /chainStore|db\.[jt]s|commit/i.test(f.url + ' ' + f.functionName) && !/commitFeed/.test(f.url)],
   ['commitFeed', (f) => /commitFeed/.test(f.url)],
   ['network', (f) => /validatorLinks|coalesceSocketWrites|framing|libp2p|yamux|noise|it-|uint8arraylist|node:net|stream_base|writev/.test(f.url + ' ' + f.functionName)],
 ]

@@ -9,7 +9,7 @@ import { readAccount } from '../../../src/state/accounts.ts'
 import { Account } from '../../../src/state/records.ts'
 import { StateTreeError } from '../../../src/state/stateTree/index.ts'
 import { MemoryState } from '../../../src/state/stateView.ts'
-import { TABLES } from '../../../src/state/tables.ts'
+import { type RowCodec, TABLES } from '../../../src/state/tables.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { errorCodeOf } from '../../support/errorCode.ts'
 
@@ -47,6 +47,18 @@ describe('StateValueStore', () => {
     expect(readAccount(state, address)).toEqual({ balance: 9n, nonce: 3 })
     values.apply([{ key: key(1), value: undefined }])
     expect(readAccount(state, address)).toEqual({ balance: 0n, nonce: 0 })
+  })
+
+  it('a committed write that carries its decoded row hands that object to the next reader', async () => {
+    const values = new StateValueStore(await openDb())
+    const state = new MemoryState(undefined, values)
+    const address = testKey('svs-3').publicKey
+    const row = TABLES.account.at(address)
+    const account = { balance: 11n, nonce: 4 }
+    values.apply([{ key: row.key, value: encode(Account, account), row: { codec: row.codec as RowCodec<unknown>, value: account } }])
+    expect(readAccount(state, address)).toBe(account)
+    values.apply([{ key: row.key, value: value(12n) }])
+    expect(readAccount(state, address)).toEqual({ balance: 12n, nonce: 3 })
   })
 
   it('a value not loaded is NOT_LOADED, never absent; loaded it reads from disk (absent when absent); trimmed it is NOT_LOADED again', async () => {
