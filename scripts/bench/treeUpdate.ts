@@ -4,6 +4,7 @@
 // written key (medians over --blocks timed blocks after --warm-up), new nodes and hashes per written key.
 // `--root DIR` runs another checkout's computeTreeUpdate on the same blocks, alternating block by block with this one
 // (both trees follow the same writes: the roots must agree, the bench throws otherwise).
+// Run with `node --expose-gc --import tsx` for A/B runs: each timed update then starts after a full collection.
 // usage: npx tsx scripts/bench/treeUpdate.ts [--accounts 5000 --transfers 1000 --blocks 30 --warm-up 5 --root DIR --memory]
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -88,6 +89,8 @@ for (let b = 0; b < WARM + BLOCKS; b++) {
   const order = b % 2 === 0 ? trees : [...trees].reverse()
   let rootSeen: Uint8Array | undefined
   for (const t of order) {
+    // With --expose-gc each arm starts on an empty young generation: the collections it pays for are its own allocations'.
+    ;(globalThis as { gc?: () => void }).gc?.()
     const start = process.cpuUsage()
     const u = t.mod.computeTreeUpdate(t.nodes, t.root, writes)
     const used = process.cpuUsage(start)
