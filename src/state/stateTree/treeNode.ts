@@ -18,6 +18,7 @@ import { StateTreeError } from './errors.ts'
  */
 export const EMPTY_TREE_ROOT: Uint8Array = ZERO_HASH
 const LEAF_TAG = new Uint8Array([0])
+const LEAF_SCRATCH = new Uint8Array(65)
 const INTERNAL_TAG = new Uint8Array([1])
 
 /** A subtree as its parent sees it: its hash and whether it is a single leaf. */
@@ -92,8 +93,9 @@ export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array | undefined, 
   bytes[66] = key.length & 0xff
   bytes.set(key, 67)
   bytes.set(value, 67 + key.length)
-  // The stored bytes start with the hashed ones (0x00 ‖ path ‖ valueHash): no second buffer.
-  return { hash: hash(bytes.subarray(0, 65)), bytes }
+  // The stored bytes start with the hashed ones (0x00 ‖ path ‖ valueHash), hashed from a copy in scratch (no view per leaf).
+  for (let i = 0; i < 65; i++) LEAF_SCRATCH[i] = bytes[i]!
+  return { hash: hash(LEAF_SCRATCH), bytes }
 }
 
 export const encodeInternal = (left: TreeRef, right: TreeRef): TreeNodeWrite => encodeInternalAt(left.hash, 0, left.leaf, right.hash, 0, right.leaf)
