@@ -103,6 +103,20 @@ export class StateTreeStore implements TreeNodeReader {
     return bytes
   }
 
+  /** Where nodeIn last found a node in the buffer it returned. */
+  readonly found = { start: 0, end: 0 }
+  nodeIn(bytes: Uint8Array, at: number): Uint8Array | undefined {
+    const v = this.#nodes.get(bytes, at)
+    if (v < 0) {
+      this.#forgetLoadedKeys()
+      return undefined
+    }
+    const slot = v >>> 5
+    this.found.start = this.#slots.start(slot, v & 31)
+    this.found.end = this.#slots.end(slot, v & 31)
+    return this.#slots.buf(slot)
+  }
+
   /**
    * What is stored under a hash, without caching it (state-sync serving walks whole ranges): the
    * page it roots (which reads as its root node, and whose other nodes the walk keeps:

@@ -12,6 +12,12 @@ export function hash(data: Uint8Array): Uint8Array {
   return out
 }
 
+/** hash(data) written into `out[at..at+32)` (no array of its own: the state tree writes a hash where its node's bytes hold it). */
+export function hashInto(data: Uint8Array, out: Uint8Array, at: number): void {
+  const digest = hashOneShot('sha256', data, 'binary')
+  for (let i = 0; i < 32; i++) out[at + i] = digest.charCodeAt(i)
+}
+
 /** hash(a || b || ...); short inputs (tree nodes: 65 bytes) are concatenated and hashed one-shot (faster), long ones streamed. */
 export function hashParts(...parts: Uint8Array[]): Uint8Array {
   let total = 0

@@ -1,8 +1,8 @@
-import { compareBytes, equalBytes, hash } from '../../crypto/index.ts'
+import { compareBytes, equalBytes } from '../../crypto/index.ts'
 import type { StateWrite } from '../stateView.ts'
 import { StateTreeError } from './errors.ts'
 import {
-  computeKeyPath, decodeTreeNode, EMPTY_REF, encodeInternal, encodeLeaf, isEmptyRef, isZero,
+  computeKeyPath, decodeTreeNode, EMPTY_REF, encodeInternal, encodeInternalAt, encodeLeaf, isEmptyRef, isZeroAt,
   type LeafNode, pathBit, type TreeNodeReader, type TreeNodeWrite, type TreeRef,
 } from './treeNode.ts'
 
@@ -27,7 +27,7 @@ export function computeTreeUpdate(reader: TreeNodeReader, root: Uint8Array, writ
   const nodes: TreeNodeWrite[] = []
   const ctx: UpdateContext = { reader, nodes, writes, root }
   const live = dedupe(items)
-  const rootRef = live.length === 0 ? { hash: root, leaf: false } : update(ctx, root, 0, live, 0, live.length)
+  const rootRef = live.length === 0 ? { hash: root, leaf: false } : update(ctx, root, 0, 0, live, 0, live.length)
   return { root: rootRef.hash, nodes }
 }
 
@@ -48,26 +48,67 @@ function dedupe(items: Item[]): Item[] {
  * node's fields in place (no decoded objects): it runs once per new node per block.
  */
 
-/** The subtree at `hash` (not a leaf, or a leaf: read from its bytes) after the items in [lo, hi). */
-function update(ctx: UpdateContext, hash: Uint8Array, depth: number, items: Item[], lo: number, hi: number): TreeRef {
-  if (isZero(hash)) return build(ctx, depth, items, lo, hi)
-  const bytes = ctx.reader.node(hash)
-  if (bytes === undefined) throw new StateTreeError('NOT_LOADED', 'state tree nodes not loaded', { root: ctx.root, keys: ctx.writes.map((w) => w.key) })
-  const tag = bytes[0]
+/**
+ * The subtree whose hash is at `at` in `from` (the root, or a stored node's bytes: no view per child) after the items in
+ * [lo, hi).
+ */
+function update(ctx: UpdateContext, from: Uint8Array, at: number, depth: number, items: Item[], lo: number, hi: number): TreeRef {
+  if (isZeroAt(from, at)) return build(ctx, depth, items, lo, hi)
+  const reader = ctx.reader
+  let buf: Uint8Array | undefined
+  let start = 0
+  let end = 0
+  if (reader.nodeIn !== undefined) {
+    buf = reader.nodeIn(from, at)
+    start = reader.found!.start
+    end = reader.found!.end
+  } else {
+    buf = reader.node(from.subarray(at, at + 32))
+    end = buf?.length ?? 0
+  }
+  if (buf === undefined) throw new StateTreeError('NOT_LOADED', 'state tree nodes not loaded', { root: ctx.root, keys: ctx.writes.map((w) => w.key) })
+  const tag = buf[start]
   if (tag === 0) {
-    const leaf = decodeTreeNode(hash, bytes) as LeafNode
+    // A rewrite of the leaf's own key (the usual case) needs none of its fields.
+    for (let i = lo; i < hi; i++) if (equalAt(items[i]!.path, buf, start + 1)) return build(ctx, depth, items, lo, hi)
+    const leaf = decodeTreeNode(from.subarray(at, at + 32), buf.subarray(start, end)) as LeafNode
     return build(ctx, depth, ...mergeLeaf(leaf, items, lo, hi))
   }
-  if (tag === undefined || (tag & 1) !== 1 || tag > 7 || bytes.length < 65) decodeTreeNode(hash, bytes)
+  if (tag === undefined || (tag & 1) !== 1 || tag > 7 || end - start < 65) decodeTreeNode(from.subarray(at, at + 32), buf.subarray(start, end))
   const split = splitAt(items, depth, lo, hi)
-  const left = split === lo ? { hash: bytes.subarray(1, 33), leaf: (tag! & 2) !== 0 } : update(ctx, bytes.subarray(1, 33), depth + 1, items, lo, split)
-  const right = split === hi ? { hash: bytes.subarray(33, 65), leaf: (tag! & 4) !== 0 } : update(ctx, bytes.subarray(33, 65), depth + 1, items, split, hi)
-  return join(ctx, left, right)
+  const left = split === lo ? undefined : update(ctx, buf, start + 1, depth + 1, items, lo, split)
+  const right = split === hi ? undefined : update(ctx, buf, start + 33, depth + 1, items, split, hi)
+  return joinStored(ctx, buf, start, tag!, left, right)
 }
 
-/** The existing leaf joins the writes in [lo, hi) unless one of them rewrites or deletes its key. */
+/** Whether `path` equals the 32 bytes at `bytes[at..)`. */
+function equalAt(path: Uint8Array, bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (path[i] !== bytes[at + i]) return false
+  return true
+}
+
+/**
+ * join() of the new subtrees `left` and `right` where given, else the unchanged children of the stored node at
+ * `buf[start..)` (tag `tag`). Two non-empty children (the usual case) are encoded from the stored bytes in place.
+ */
+function joinStored(ctx: UpdateContext, buf: Uint8Array, start: number, tag: number, left: TreeRef | undefined, right: TreeRef | undefined): TreeRef {
+  const leftEmpty = left === undefined ? isZeroAt(buf, start + 1) : isEmptyRef(left)
+  const rightEmpty = right === undefined ? isZeroAt(buf, start + 33) : isEmptyRef(right)
+  if (leftEmpty || rightEmpty) {
+    const l = left ?? { hash: buf.subarray(start + 1, start + 33), leaf: (tag & 2) !== 0 }
+    const r = right ?? { hash: buf.subarray(start + 33, start + 65), leaf: (tag & 4) !== 0 }
+    return join(ctx, l, r)
+  }
+  const node = encodeInternalAt(
+    left?.hash ?? buf, left === undefined ? start + 1 : 0, left === undefined ? (tag & 2) !== 0 : left.leaf,
+    right?.hash ?? buf, right === undefined ? start + 33 : 0, right === undefined ? (tag & 4) !== 0 : right.leaf,
+  )
+  ctx.nodes.push(node)
+  return { hash: node.hash, leaf: false }
+}
+
+/** The existing leaf (none of the writes in [lo, hi) rewrites or deletes its key) joins them. */
 function mergeLeaf(leaf: LeafNode, items: Item[], lo: number, hi: number): [Item[], number, number] {
-  for (let i = lo; i < hi; i++) if (equalBytes(items[i]!.path, leaf.path)) return [items, lo, hi]
   const merged = items.slice(lo, hi)
   let at = 0
   while (at < merged.length && compareBytes(merged[at]!.path, leaf.path) < 0) at++
@@ -89,7 +130,7 @@ function buildLive(ctx: UpdateContext, depth: number, live: Item[], lo: number, 
   if (hi === lo) return EMPTY_REF
   if (hi - lo === 1) {
     const it = live[lo]!
-    const node = encodeLeaf(it.path, hash(it.value!), it.key, it.value!)
+    const node = encodeLeaf(it.path, undefined, it.key, it.value!)
     ctx.nodes.push(node)
     return { hash: node.hash, leaf: true }
   }

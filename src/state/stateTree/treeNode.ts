@@ -1,4 +1,4 @@
-import { hash, hashParts, ZERO_HASH } from '../../crypto/index.ts'
+import { hash, hashInto, hashParts, ZERO_HASH } from '../../crypto/index.ts'
 import { StateTreeError } from './errors.ts'
 
 /**
@@ -18,6 +18,7 @@ import { StateTreeError } from './errors.ts'
  */
 export const EMPTY_TREE_ROOT: Uint8Array = ZERO_HASH
 const LEAF_TAG = new Uint8Array([0])
+const LEAF_SCRATCH = new Uint8Array(65)
 const INTERNAL_TAG = new Uint8Array([1])
 
 /** A subtree as its parent sees it: its hash and whether it is a single leaf. */
@@ -34,12 +35,24 @@ export interface TreeNodeWrite { hash: Uint8Array; bytes: Uint8Array }
 /** Synchronous access to stored nodes by hash: undefined when not loaded (the caller loads and retries). */
 export interface TreeNodeReader {
   node(hash: Uint8Array): Uint8Array | undefined
+  /**
+   * node() of the hash at `bytes[at..at+32)`, found in place when the reader can (a block's update reads thousands of
+   * nodes: no view per lookup): the buffer holding the node, whose bytes are then `[found.start, found.end)` in it.
+   */
+  nodeIn?(bytes: Uint8Array, at: number): Uint8Array | undefined
+  readonly found?: { start: number; end: number }
 }
 
 export const isEmptyRef = (ref: TreeRef): boolean => isZero(ref.hash)
 
 export function isZero(h: Uint8Array): boolean {
   for (let i = 0; i < h.length; i++) if (h[i] !== 0) return false
+  return true
+}
+
+/** Whether the hash at `bytes[at..at+32)` is the empty subtree's. */
+export function isZeroAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (bytes[i] !== 0) return false
   return true
 }
 
@@ -69,27 +82,36 @@ function nodeBytes(length: number): Uint8Array {
   return out
 }
 
-export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array, key: Uint8Array, value: Uint8Array): TreeNodeWrite {
+export function encodeLeaf(path: Uint8Array, valueHash: Uint8Array | undefined, key: Uint8Array, value: Uint8Array): TreeNodeWrite {
   const bytes = nodeBytes(1 + 32 + 32 + 2 + key.length + value.length)
   bytes[0] = 0
-  bytes.set(path, 1)
-  bytes.set(valueHash, 33)
+  for (let i = 0; i < 32; i++) bytes[1 + i] = path[i]!
+  // Undefined: the value's hash is computed here, straight into the bytes.
+  if (valueHash === undefined) hashInto(value, bytes, 33)
+  else for (let i = 0; i < 32; i++) bytes[33 + i] = valueHash[i]!
   bytes[65] = key.length >> 8
   bytes[66] = key.length & 0xff
   bytes.set(key, 67)
   bytes.set(value, 67 + key.length)
-  // The stored bytes start with the hashed ones (0x00 ‖ path ‖ valueHash): no second buffer.
-  return { hash: hash(bytes.subarray(0, 65)), bytes }
+  // The stored bytes start with the hashed ones (0x00 ‖ path ‖ valueHash), hashed from a copy in scratch (no view per leaf).
+  for (let i = 0; i < 65; i++) LEAF_SCRATCH[i] = bytes[i]!
+  return { hash: hash(LEAF_SCRATCH), bytes }
 }
 
-export function encodeInternal(left: TreeRef, right: TreeRef): TreeNodeWrite {
+export const encodeInternal = (left: TreeRef, right: TreeRef): TreeNodeWrite => encodeInternalAt(left.hash, 0, left.leaf, right.hash, 0, right.leaf)
+
+/**
+ * An internal node over the child hashes at `left[leftAt..+32)` and `right[rightAt..+32)` (views of a stored node's
+ * bytes need no array of their own: a block rewrites thousands of nodes, most with one child unchanged).
+ */
+export function encodeInternalAt(left: Uint8Array, leftAt: number, leftLeaf: boolean, right: Uint8Array, rightAt: number, rightLeaf: boolean): TreeNodeWrite {
   const bytes = nodeBytes(65)
   // Hashed as 0x01 ‖ left ‖ right, then the tag takes the child flags (stored, not hashed).
   bytes[0] = 1
-  bytes.set(left.hash, 1)
-  bytes.set(right.hash, 33)
+  for (let i = 0; i < 32; i++) bytes[1 + i] = left[leftAt + i]!
+  for (let i = 0; i < 32; i++) bytes[33 + i] = right[rightAt + i]!
   const h = hash(bytes)
-  bytes[0] = 1 | (left.leaf ? 2 : 0) | (right.leaf ? 4 : 0)
+  bytes[0] = 1 | (leftLeaf ? 2 : 0) | (rightLeaf ? 4 : 0)
   return { hash: h, bytes }
 }
 
