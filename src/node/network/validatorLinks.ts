@@ -80,7 +80,6 @@ export interface ValidatorLinksModules {
   fastLinks?: boolean
 }
 
-
 interface Link extends FastLinkEnd {
   /** Frames waiting for the stream to drain (in order; nothing is written past them). */
   queue: Uint8Array[]
@@ -440,7 +439,6 @@ export class ValidatorLinks {
     if (verdict === 'reject') this.#m.net.penalize(peer, LINK_REJECT_PENALTY, `invalid ${topic} message on a validator link`)
     return this.#m.net.isBanned(peer) ? 'banned' : 'ok'
   }
-
 }
 
 function topicOfKind(kind: number | undefined): LinkTopic | undefined {
