@@ -59,7 +59,14 @@ if (dir) {
   }
   const netMod = cjs('node:net')
   const w = netMod.Socket.prototype.write
-  netMod.Socket.prototype.write = function (...a) { inc('socket write'); inc('socket write bytes', a[0]?.length ?? 0); return w.apply(this, a) }
+  // By path (session 14): a fast link's sealed frames (validatorLinks/fastLinks on the stack), libp2p's
+  // connections (@libp2p/tcp), anything else (RPC, shard HTTP).
+  const pathOf = (stack) => /validatorLinks|fastLink/.test(stack) ? 'fast link' : /@libp2p\/tcp/.test(stack) ? 'libp2p' : 'other'
+  netMod.Socket.prototype.write = function (...a) {
+    const path = pathOf(new Error().stack ?? '')
+    inc('socket write'); inc('socket write ' + path); inc('socket write bytes', a[0]?.length ?? 0)
+    return w.apply(this, a)
+  }
   // What reaches libuv: one per _write, one per _writev (several chunks: corked or queued writes).
   for (const name of ['_write', '_writev']) {
     const o = netMod.Socket.prototype[name]
