@@ -1,4 +1,4 @@
-import { bytes, bytes32, bytes64, type Codec, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
+import { bytes, bytes32, bytes64, type Codec, decodeCheckedBy, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
 import { PROTOCOL_VERSION } from '../../blocks/protocolVersion.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
 import { compareBytes, equalBytes, hashParts, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
@@ -121,10 +121,33 @@ function memoized<K extends object, V>(cache: WeakMap<K, V>, key: K, compute: ()
   return value
 }
 
+/** Canonical bytes of bodies decodeConsensusMessage proved in place: their signing hash needs no second encode. */
+const bodyBytes = new WeakMap<object, Uint8Array>()
+
 /** hash(domain || canonical bytes) of a body, memoized per body object. */
 function signingHasher<B extends object>(domain: Uint8Array, codec: Codec<B>): (body: B) => Hash {
   const hashes = new WeakMap<B, Hash>()
-  return (body) => memoized(hashes, body, () => hashParts(domain, encode(codec, body)))
+  return (body) => memoized(hashes, body, () => hashParts(domain, bodyBytes.get(body) ?? encode(codec, body)))
+}
+
+/**
+ * `decode(ConsensusMessage, bytes)` with the same refusals, cheaper for proposals and votes (most
+ * of what links carry): their layout is fixed around one variable part, `[tag, [body, signature]]`
+ * = `92 tag 92 <body> c4 40 <64 bytes>`, so only the body is re-encoded and compared in place (its
+ * bytes then serve the signing hash) instead of the whole message. Anything else, or a body that
+ * does not match, takes the whole re-encode, which refuses non-canonical bytes (NON_CANONICAL).
+ */
+export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
+  return decodeCheckedBy(ConsensusMessage, bytes, (m, b) => (m.type === 'vote' ? isBodyInPlace(VoteBody, m.vote.body, 1, b) : m.type === 'proposal' && isBodyInPlace(ProposalBody, m.proposal.body, 0, b)))
+}
+
+function isBodyInPlace<B extends object>(codec: Codec<B>, body: B, tag: number, b: Uint8Array): boolean {
+  const end = b.length - 66
+  if (end <= 3 || b[0] !== 0x92 || b[1] !== tag || b[2] !== 0x92 || b[end] !== 0xc4 || b[end + 1] !== 0x40) return false
+  const encoded = encode(codec, body)
+  if (encoded.length !== end - 3 || !equalBytes(encoded, b.subarray(3, end))) return false
+  bodyBytes.set(body, encoded)
+  return true
 }
 
 // The same vote reaches a node several times as different objects (gossip, relays, inside a

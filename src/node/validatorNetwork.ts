@@ -123,6 +123,8 @@ export class ValidatorNetwork {
   #offPeer: (() => void) | undefined
   #offDisconnect: (() => void) | undefined
   #stopped = false
+  /** The hex addresses of `Chain.validators()`, kept per array it returned (one per head): not hexed per link send. */
+  #hexes: { of: readonly unknown[]; hex: readonly string[] } | undefined
 
   /** Has a validator key: takes part in proposals and votes (the `consensus` topic). */
   readonly #isValidator: boolean
@@ -167,7 +169,7 @@ export class ValidatorNetwork {
         log: this.#log,
         chainId: this.chain.genesis.chainId,
         validatorKey: key,
-        validators: () => this.chain.validators().map((v) => toHex(v.address)),
+        validators: () => this.#validatorHexes(),
         // The same judgement, plus a budget of refused txs per linked validator (createLinkReceive.ts).
         receive: createLinkReceive(judge, { budget: this.#txBudgets.link }),
       })
@@ -193,6 +195,12 @@ export class ValidatorNetwork {
         // A stall of the whole chain (an audit block under load) also looks quiet: only a long one moves the feed.
         quietMs: Math.max(20 * slotMs, 10_000),
       })
+  }
+
+  #validatorHexes(): readonly string[] {
+    const of = this.chain.validators()
+    if (this.#hexes?.of !== of) this.#hexes = { of, hex: of.map((v) => toHex(v.address)) }
+    return this.#hexes.hex
   }
 
   /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */

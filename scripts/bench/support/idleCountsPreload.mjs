@@ -59,7 +59,14 @@ if (dir) {
   }
   const netMod = cjs('node:net')
   const w = netMod.Socket.prototype.write
-  netMod.Socket.prototype.write = function (...a) { inc('socket write'); inc('socket write bytes', a[0]?.length ?? 0); return w.apply(this, a) }
+  // By path (session 14): a fast link's sealed frames (validatorLinks/fastLinks on the stack), libp2p's
+  // connections (@libp2p/tcp), anything else (RPC, shard HTTP).
+  const pathOf = (stack) => /validatorLinks|fastLink/.test(stack) ? 'fast link' : /@libp2p\/tcp/.test(stack) ? 'libp2p' : 'other'
+  netMod.Socket.prototype.write = function (...a) {
+    const path = pathOf(new Error().stack ?? '')
+    inc('socket write'); inc('socket write ' + path); inc('socket write bytes', a[0]?.length ?? 0)
+    return w.apply(this, a)
+  }
   // What reaches libuv: one per _write, one per _writev (several chunks: corked or queued writes).
   for (const name of ['_write', '_writev']) {
     const o = netMod.Socket.prototype[name]
@@ -73,9 +80,44 @@ if (dir) {
     fsMod[name] = function (...a) { inc('fs ' + name); return o.apply(this, a) }
   }
   cjs('node:module').syncBuiltinESMExports() // ESM named imports of node:crypto/fs see the patches
+  // Consensus traffic by kind (session 14): our own modules, from the compiled build the node runs
+  // (bin/build.mjs; same URLs, so the same module instances), patched once at the first signal.
+  // 'link send' counts calls (each goes to every linked validator), 'recv' what reached the driver
+  // (links, gossip and round-state pulls alike).
+  let patched = false
+  const patchOurs = async () => {
+    if (patched) return
+    patched = true
+    const root = new URL('../../..', import.meta.url).pathname
+    const { ensureBuild } = await import(root + 'bin/build.mjs')
+    const d = await ensureBuild()
+    const { decode } = await import(d + '/blocks/codec.js')
+    const { ConsensusMessage } = await import(d + '/consensus/bft/messages.js')
+    const kindOf = (m) => m.type === 'vote' ? (m.vote.body.step === 1 ? 'prevote' : 'precommit') : m.type
+    const { ValidatorLinks } = await import(d + '/src/node/network/validatorLinks.js')
+    const ls = ValidatorLinks.prototype.send
+    ValidatorLinks.prototype.send = function (topic, bytes) {
+      let k = topic
+      if (topic === 'consensus') try { k = kindOf(decode(ConsensusMessage, bytes)) } catch { k = 'consensus ?' }
+      inc('link send ' + k)
+      const ok = ls.call(this, topic, bytes)
+      if (!ok) inc('link send not all linked ' + k)
+      return ok
+    }
+    const { ConsensusDriver } = await import(d + '/src/node/network/consensusDriver.js')
+    const hm = ConsensusDriver.prototype.handleMessage
+    ConsensusDriver.prototype.handleMessage = function (message, from) { inc('recv ' + kindOf(message) + (from === undefined ? ' (own)' : '')); return hm.call(this, message, from) }
+    const pb = ConsensusDriver.prototype.processBlock
+    ConsensusDriver.prototype.processBlock = function (...a) { inc('recv block'); return pb.apply(this, a) }
+    const hc = ConsensusDriver.prototype.handleCommittedBlock
+    ConsensusDriver.prototype.handleCommittedBlock = function (...a) { inc('recv committed block'); return hc.apply(this, a) }
+    const { CommitFeedServer } = await import(d + '/src/node/network/commitFeed.js')
+    const fp = CommitFeedServer.prototype.publish
+    CommitFeedServer.prototype.publish = function (bytes) { inc('commit feed publish'); inc('commit feed subscribers', this.subscriberCount); return fp.call(this, bytes) }
+  }
   let on = false, t0 = 0
   process.on('SIGUSR2', () => {
-    if (!on) { c = {}; t0 = Date.now(); on = true; return }
+    if (!on) { void patchOurs().catch((e) => { inc('patch failed: ' + String(e).slice(0, 80)) }); c = {}; t0 = Date.now(); on = true; return }
     const name = (process.argv.find((a) => a.includes('validator-') || a.includes('host-')) ?? 'x').split('/').pop()
     writeFileSync(`${dir}/${name}-${process.pid}.json`, JSON.stringify({ secs: (Date.now() - t0) / 1000, counts: c }))
     on = false

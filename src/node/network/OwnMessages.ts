@@ -10,7 +10,7 @@ export interface OwnMessagesModules {
   /** Required with a validator key: the double-sign state on disk. */
   signGuard: SignGuard | undefined
   validatorKey: KeyPair | undefined
-  /** A held proposal block's bytes (a re-proposal sends its block again). */
+  /** A held proposal block's bytes: sent just before the proposal that names it. */
   heldBlockBytes(blockId: Uint8Array): Uint8Array | undefined
   isStopped(): boolean
   /** TEST ONLY: every vote for a block leaves with a conflicting vote for another (see ConsensusDriverOpts.twin). */
@@ -48,9 +48,10 @@ export class OwnMessages {
     for (const message of messages) {
       if (message.type === 'proposal') {
         this.published.add(message.proposal)
-        // A re-proposed valid value (validRound >= 0): its block again, first, for a validator that
-        // missed it (it restarted, or was not linked when the block went out); nothing else sends it.
-        const held = message.proposal.body.validRound >= 0 ? this.#m.heldBlockBytes(message.proposal.body.blockId) : undefined
+        // Its block first, in the same tick: on a link the block, the proposal and our prevote leave
+        // as one write (one wake-up per peer, not two). A fresh value leaves only here; a re-proposed
+        // one (validRound >= 0) again, for a validator that missed it (restarted, or not linked then).
+        const held = this.#m.heldBlockBytes(message.proposal.body.blockId)
         if (held !== undefined) this.#m.publish('blocks', held)
       } else if (message.type === 'vote') this.published.add(message.vote)
       this.#m.publish('consensus', encode(ConsensusMessage, message))

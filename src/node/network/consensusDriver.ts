@@ -317,7 +317,7 @@ export class ConsensusDriver {
     }))
   }
 
-  /** Our turn: build when the block is due (ProposalScheduler.buildWhenDue), gossip the block, hand its id to the machine. */
+  /** Our turn: build when the block is due (ProposalScheduler.buildWhenDue), hold it, hand its id to the machine (the block leaves with the proposal: OwnMessages). */
   async #buildProposal(height: number, round: number): Promise<void> {
     try {
       const built = await this.#scheduler.buildWhenDue(round, () => this.#machine.height === height, () => this.#stopped)
@@ -325,8 +325,6 @@ export class ConsensusDriver {
       await this.locked(() => {
         if (this.#machine.height !== height) return
         this.#blocks.holdOwn(built.hash, { block: built.block, bytes: built.bytes }, round)
-        // The block first, so peers hold the value when its proposal arrives.
-        this.#m.publish('blocks', built.bytes)
         this.#input({ type: 'proposalValue', height, round, blockId: built.hash })
       })
     } catch (err) {

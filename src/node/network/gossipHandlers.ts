@@ -1,6 +1,6 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
-import { CommittedBlock, ConsensusMessage } from '../../../consensus/bft/messages.ts'
+import { CommittedBlock, ConsensusMessage, decodeConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { MempoolError } from '../../chain/errors.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
 import { decodeTxBatch, TxGossipBatch } from './txGossipBatch.ts'
@@ -81,6 +81,7 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
     blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },
     consensus: {
       codec: ConsensusMessage,
+      decode: decodeConsensusMessage,
       // Over its cap a neighbour's messages are dropped unchecked (no penalty: it may relay for many).
       validate: (message, _bytes, from) => (m.withinVoteCap(from) ? m.handleConsensus(message, from) : 'ignore'),
     },

@@ -29,10 +29,7 @@ import { type FastLinkEnd, fastLinkEnd, FastLinks, LINK_CONTROL, type LinkTraffi
  * and round bounds). A message that can never be valid (REJECT) scores the sender down as gossip
  * scoring would, and garbage (undecodable frames, unknown kinds) also ends the link.
  */
-/**
- * Version 2 carries tx batches (LINK_KIND.transactions), version 3 the fast-link handshake
- * (LINK_CONTROL, fastLink.ts), which an older peer would take for garbage: the builds do not link.
- */
+/** Version 2 carries tx batches (LINK_KIND.transactions), version 3 the fast-link handshake (LINK_CONTROL, fastLink.ts): older builds do not link. */
 export function validatorLinkProtocol(chainId: string): string {
   return `/xsc/${chainId}/validator-link/3`
 }
@@ -72,7 +69,7 @@ export interface ValidatorLinksModules {
   chainId: string
   /** This validator's key: the hello is signed with it. */
   validatorKey: { publicKey: Uint8Array; secretKey: Uint8Array }
-  /** Addresses (hex) of the current validator set. */
+  /** Addresses (hex) of the current validator set: the same array while the set is the same (a Set of it is kept per array). */
   validators(): readonly string[]
   /** The same judgement gossip makes of a message of that topic (decode, caps, handler). */
   receive(topic: LinkTopic, bytes: Uint8Array, from: string): Promise<ValidationResult>
@@ -116,16 +113,24 @@ export class ValidatorLinks {
   #offConnect: (() => void) | undefined
   #offDisconnect: (() => void) | undefined
   #stopped = false
+  /** Our own address (hex), and the set's addresses as a Set per array `validators()` returned (one per head). */
+  readonly #self: string
+  #memberSet: { of: readonly string[]; set: ReadonlySet<string> } | undefined
 
   constructor(modules: ValidatorLinksModules) {
     this.#m = modules
+    this.#self = toHex(modules.validatorKey.publicKey)
+  }
+  #members(): ReadonlySet<string> {
+    const of = this.#m.validators()
+    return (this.#memberSet?.of === of ? this.#memberSet : (this.#memberSet = { of, set: new Set(of) })).set
   }
 
   async start(): Promise<void> {
     const { net } = this.#m
     if (this.#m.fastLinks !== false) {
       this.#fast = new FastLinks({
-        net, log: this.#m.log, chainId: this.#m.chainId, self: toHex(this.#m.validatorKey.publicKey),
+        net, log: this.#m.log, chainId: this.#m.chainId, self: this.#self,
         write: (link, frame) => void this.#write(link as Link, frame, 0),
         current: (link) => this.#out.get(link.peer) === link,
         judge: async (payload, peer) => (await this.#judge(payload, peer)) === 'ok',
@@ -206,9 +211,8 @@ export class ValidatorLinks {
    */
   send(topic: LinkTopic, bytes: Uint8Array): boolean {
     if (bytes.length > MAX_LINK_MESSAGE_BYTES) return false
-    const members = new Set(this.#m.validators())
-    const self = toHex(this.#m.validatorKey.publicKey)
-    members.delete(self)
+    const members = new Set(this.#members())
+    members.delete(this.#self)
     const payload = new Uint8Array(1 + bytes.length)
     payload[0] = LINK_KIND[topic]
     payload.set(bytes, 1)
@@ -335,7 +339,7 @@ export class ValidatorLinks {
     if (!verify(hello.validator, linkHelloMessage(this.#m.chainId, peer, this.#m.net.peerId), hello.signature)) throw new ValidatorLinkError('BAD_HELLO', 'hello signature does not verify', { peer })
     const validator = toHex(hello.validator)
     if (equalBytes(hello.validator, this.#m.validatorKey.publicKey)) throw new ValidatorLinkError('BAD_HELLO', 'hello claims our own key', { peer })
-    if (!this.#m.validators().includes(validator)) throw new ValidatorLinkError('NOT_A_VALIDATOR', 'hello from a key outside the validator set', { peer, validator })
+    if (!this.#members().has(validator)) throw new ValidatorLinkError('NOT_A_VALIDATOR', 'hello from a key outside the validator set', { peer, validator })
     return validator
   }
 
