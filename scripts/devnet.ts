@@ -55,8 +55,10 @@ process.on('SIGINT', () => {
 })
 process.on('exit', stopAll)
 
+// Node/V8 flags for every node process (XSC_NODE_FLAGS, space-separated), e.g. heap sizes that NODE_OPTIONS refuses.
+const NODE_FLAGS = (process.env.XSC_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')
 function startNode(name: string, args: string[]): Promise<{ rpc: string; p2p: string[] }> {
-  const child = spawn(process.execPath, ['bin/xsc.js', 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: process.env.XSC_LOG_LEVEL ?? 'warn' } })
+  const child = spawn(process.execPath, [...NODE_FLAGS, 'bin/xsc.js', 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XSC_LOG_LEVEL: process.env.XSC_LOG_LEVEL ?? 'warn' } })
   children.push(child)
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`))
   return new Promise((resolve, reject) => {

@@ -81,7 +81,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
-  #validatorCache: { head: ChainHead; set: ValidatorStake[] } | undefined
+  #validatorCache: { head: ChainHead; set: ValidatorStake[]; normalized?: ValidatorSet } | undefined
 
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   get signaturesCheckedAtImport(): number {
@@ -157,9 +157,11 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return computeSlot(this.genesis.genesisTime, this.genesis.slotMs, BigInt(nowMs))
   }
 
-  /** The validator set of height head+1 (whose precommits commit it). */
+  /** The validator set of height head+1 (whose precommits commit it); normalized once per head, with the list it is made of. */
   validatorSet(): ValidatorSet {
-    return computeValidatorSet(this.validators())
+    const list = this.validators()
+    const cache = this.#validatorCache!
+    return (cache.normalized ??= computeValidatorSet(list))
   }
 
   /** Proposer priorities of height head+1 (consensus/proposerPriority.ts): depend on the validator-set history only. */

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs'
+import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import { encode } from '../../blocks/codec.ts'
@@ -133,11 +133,23 @@ export function readSignState(file: string): SignedPosition | undefined {
 }
 
 /**
- * The state file holds two fixed-size slots written alternately in place: one pwrite and one
- * fdatasync per signing step (the file's size never changes), instead of a temp file, a rename
- * and two fsyncs. A write torn by a crash spoils only the slot being written, whose message was
- * never sent; the other slot still holds the position before it. A file in the earlier format
- * (one JSON object) is read and rewritten in this one when opened.
+ * O_DSYNC: each write returns once its data is on stable storage (POSIX synchronized I/O data
+ * integrity completion: what a write followed by fdatasync gives). One trip through libuv's thread
+ * pool per signing step instead of two (scripts/bench/signGuardWrite.ts: wall 95 us against 254 per
+ * durable write, CPU 35 us against 45, load 57). Platforms without it (Windows) fdatasync after each write.
+ */
+const SYNCED_WRITES = typeof constants.O_DSYNC === 'number'
+function openForSlots(file: string): number {
+  return openSync(file, SYNCED_WRITES ? constants.O_RDWR | constants.O_DSYNC : constants.O_RDWR)
+}
+
+/**
+ * The state file holds two fixed-size slots written alternately in place: one synchronized pwrite
+ * per signing step (O_DSYNC; a pwrite and an fdatasync where the platform has none; the file's size
+ * never changes), instead of a temp file, a rename and two fsyncs. A write torn by a crash spoils
+ * only the slot being written, whose message was never sent; the other slot still holds the
+ * position before it. A file in the earlier format (one JSON object) is read and rewritten in this
+ * one when opened.
  */
 export class SignGuard {
   readonly #fd: number
@@ -158,7 +170,7 @@ export class SignGuard {
     const read = readSignStateFile(file)
     if (read === undefined) return SignGuard.#create(file, undefined)
     if (read.format === 'json') return SignGuard.#create(file, read.last)
-    return new SignGuard(openSync(file, 'r+'), read.last, read.seq)
+    return new SignGuard(openForSlots(file), read.last, read.seq)
   }
 
   /** A new state file (both slots written, then renamed into place and the directory synced), opened for in-place writes. */
@@ -180,7 +192,7 @@ export class SignGuard {
     } finally {
       closeSync(dir)
     }
-    return new SignGuard(openSync(file, 'r+'), last, 0)
+    return new SignGuard(openForSlots(file), last, 0)
   }
 
   get last(): SignedPosition | undefined {
@@ -266,20 +278,21 @@ export class SignGuard {
     return { admitted, refused, moved: moved ? last : undefined }
   }
 
-  /** The next slot in place, then fdatasync (the size never changes, so no metadata needs syncing). */
+  /** The next slot in place, durable when the write returns (the size never changes, so no metadata needs syncing). */
   #persist(position: SignedPosition): void {
     const seq = this.#seq + 1
     writeSync(this.#fd, encodeSlot(position, seq), 0, SLOT_BYTES, (seq % 2) * SLOT_BYTES)
-    fdatasyncSync(this.#fd)
+    if (!SYNCED_WRITES) fdatasyncSync(this.#fd)
     this.#seq = seq
   }
 }
 
-/** One slot written at `offset` and fdatasynced, on libuv's thread pool. */
+/** One slot written at `offset` and on disk, on libuv's thread pool. */
 function writeSlot(fd: number, bytes: Uint8Array, offset: number): Promise<void> {
   return new Promise((resolve, reject) => {
     write(fd, bytes, 0, bytes.length, offset, (err) => {
       if (err) return reject(err)
+      if (SYNCED_WRITES) return resolve()
       fdatasync(fd, (syncErr) => (syncErr ? reject(syncErr) : resolve()))
     })
   })

@@ -73,10 +73,13 @@ describe('historical validator sets', () => {
     try {
       let chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
       await chain.produceBlock(1, at(1))
+      expect([...chain.validatorSet().byAddress.keys()]).toEqual([toHex(lone.publicKey)])
       await chain.submitTx(signTx(joiner, 0, { type: 'stake', amount: genesis.params.minStake }))
       await chain.produceBlock(2, at(2))
       await chain.produceBlock(3, at(3))
       expect(chain.validators().map((v) => toHex(v.address)).sort()).toEqual([lone, joiner].map((k) => toHex(k.publicKey)).sort())
+      // The normalized set (cached per head) follows the change too.
+      expect([...chain.validatorSet().byAddress.keys()].sort()).toEqual([lone, joiner].map((k) => toHex(k.publicKey)).sort())
       await chain.close()
       chain = await Chain.open({ dataDir: tmp.dir, genesis, validatorKey: lone, signatureWorkers: 0 })
       const addresses = async (h: number): Promise<string[] | undefined> => (await chain.store.getValidatorSetAt(h))?.map((v) => toHex(v.address))

@@ -18,6 +18,22 @@ describe('work: nonce search', () => {
     const nonce = computeWorkNonce(seal, 10)
     expect(countLeadingZeroBits(computeWorkHash(seal, nonce))).toBeGreaterThanOrEqual(10)
   })
+
+  it('returns the first nonce from `start` upward that meets the target (the search order decides block bytes), carrying across bytes', () => {
+    const firstFrom = (seal: Uint8Array, bits: number, start: bigint): Uint8Array => {
+      for (let n = start; ; n++) if (countLeadingZeroBits(computeWorkHash(seal, u64be(n))) >= bits) return u64be(n)
+    }
+    for (const [fill, bits, start] of [[5, 6, 0n], [9, 7, 0xf0n], [3, 6, 0xffff_fff0n], [200, 5, 0x00ff_ffff_ffff_ff00n]] as const) {
+      const seal = new Uint8Array(32).fill(fill)
+      expect(computeWorkNonce(seal, bits, start)).toEqual(firstFrom(seal, bits, start))
+    }
+  })
+
+  it('gives up with PROVE_FAILED past the last 64-bit nonce', () => {
+    const seal = new Uint8Array(32).fill(1)
+    expect(() => computeWorkNonce(seal, 64, (1n << 64n) - 2n)).toThrow(expect.objectContaining({ code: 'PROVE_FAILED' }))
+    expect(() => computeWorkNonce(seal, 1, 1n << 64n)).toThrow(expect.objectContaining({ code: 'PROVE_FAILED' }))
+  })
 })
 
 describe('work: proofs', () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { constants, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
@@ -144,6 +144,31 @@ describe('SignGuard: the double-sign state on disk (CometBFT priv_validator_stat
       expect(reopened.last).toMatchObject({ height: 5, round: 0, step: VOTE_STEP.precommit })
       // After a crash here, the precommit cannot be signed differently.
       expect(() => reopened.admit(vote(5, 0, VOTE_STEP.precommit, blockB))).toThrow(expect.objectContaining({ code: 'CONFLICTING_SIGNATURE' }))
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it.runIf(process.platform === 'linux')('keeps its state file open for synchronized data writes (O_DSYNC): a slot is on disk when its write returns', () => {
+    const tmp = tempDir('xsc-sign-guard-')
+    try {
+      const file = join(tmp.dir, 'sign-state.json')
+      const flagsOf = (): number[] =>
+        readdirSync('/proc/self/fd').flatMap((fd) => {
+          try {
+            if (readlinkSync(`/proc/self/fd/${fd}`) !== file) return []
+            return [parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)]
+          } catch {
+            return []
+          }
+        })
+      const created = SignGuard.open(file)
+      created.admit(vote(2, 0, VOTE_STEP.prevote, blockA))
+      const reopened = SignGuard.open(file)
+      const flags = flagsOf()
+      expect(flags).toHaveLength(2)
+      for (const f of flags) expect(f & constants.O_DSYNC).toBe(constants.O_DSYNC)
+      expect(reopened.last).toMatchObject({ height: 2, step: VOTE_STEP.prevote })
     } finally {
       tmp.cleanup()
     }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+
+import { fromHex, toHex } from '../../../src/crypto/index.ts'
+
+const reference = (bytes: Uint8Array): string => '0x' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+
+describe('toHex', () => {
+  it('gives lowercase 0x-hex of every byte value, of empty and long inputs, and of views into larger buffers', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
+    expect(toHex(all)).toBe(reference(all))
+    expect(toHex(new Uint8Array(0))).toBe('0x')
+    const big = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + 7) & 0xff)
+    expect(toHex(big)).toBe(reference(big))
+    const view = big.subarray(33, 65)
+    expect(toHex(view)).toBe(reference(view))
+    // A short input after a long one: nothing of the longer one's digits is left over.
+    expect(toHex(new Uint8Array([0xab]))).toBe('0xab')
+    expect(fromHex(toHex(view))).toEqual(new Uint8Array(view))
+  })
+
+  it('returns a string that does not change when the next call reuses its buffer', () => {
+    const a = toHex(new Uint8Array(32).fill(0x11))
+    toHex(new Uint8Array(32).fill(0xee))
+    expect(a).toBe('0x' + '11'.repeat(32))
+  })
+})
