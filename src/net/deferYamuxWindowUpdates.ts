@@ -25,6 +25,14 @@ export function deferYamuxWindowUpdates(): void {
   const sendNow = proto.sendWindowUpdate
   proto.sendWindowUpdate = function (this: WindowFields): void {
     if (this.state === StreamState.Established && this.recvWindowCapacity * 2 >= this.recvWindow) return
-    sendNow.call(this)
+    try {
+      sendNow.call(this)
+    } catch (err) {
+      // A data frame can arrive as the connection closes: the library then sends the credit into a
+      // closed muxer, and its StreamStateError, thrown inside the connection's message handler,
+      // was uncaught and ended the process (session 14). Credit for a closed connection is moot.
+      if (err instanceof Error && err.name === 'StreamStateError') return
+      throw err
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
+import { StreamStateError } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 
 import { deferYamuxWindowUpdates } from '../../../src/net/deferYamuxWindowUpdates.ts'
@@ -47,5 +48,19 @@ describe('yamux window updates: granted at half the window, not after every data
     const opening = streamState(StreamState.SYNReceived, WINDOW - 300)
     send(opening.self)
     expect(opening.frames).toEqual([expect.objectContaining({ flag: 2, length: 300 })])
+  })
+
+  it('credit for a connection that closed under it is dropped, not thrown (it ended a host process); other errors still throw', () => {
+    deferYamuxWindowUpdates()
+    const closing = streamState(StreamState.Established, 0)
+    closing.self.sendFrame = () => {
+      throw new StreamStateError('Cannot write to a stream that is closed')
+    }
+    expect(() => send(closing.self)).not.toThrow()
+    const broken = streamState(StreamState.Established, 0)
+    broken.self.sendFrame = () => {
+      throw new TypeError('a bug')
+    }
+    expect(() => send(broken.self)).toThrow(TypeError)
   })
 })
