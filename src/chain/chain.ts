@@ -124,6 +124,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const store = await ChainStore.open(opts.dataDir, opts.genesis, {
       ...(opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes }),
       ...(opts.valueCacheEntries === undefined ? {} : { valueCacheEntries: opts.valueCacheEntries }),
+      ...(opts.activityIndex === undefined ? {} : { activityIndex: opts.activityIndex }),
     })
     const chain = new Chain(store, opts)
     await store.initValidatorSet(chain.validators())
