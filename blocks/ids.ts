@@ -1,6 +1,7 @@
 import { concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
+import { arrayHead, skipValue } from './msgpackSpans.ts'
+import { AttestationBody, type Block, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers
@@ -148,6 +149,31 @@ export function entryHash(entry: BlockEntry): Hash {
   const memo = txMemo(entry.tx)
   memo.entryHash ??= leafHash(concatBytes(TX_ENTRY_PREFIX, memo.bytes))
   return memo.entryHash
+}
+
+/**
+ * Takes note of the bytes a block was just decoded from (`decode(Block, bytes)` accepted them, so
+ * they are its canonical encoding, and each entry's encoding and each entry tx's is a slice of
+ * them): entry hashes and tx ids come from the slices, with no encode. A node that never saw a
+ * block's txs or entries before (a host taking a committed block) otherwise encodes each entry
+ * for the body root and each tx for its id. Bytes of another shape are ignored.
+ */
+export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
+  const top = arrayHead(bytes, 0)
+  if (top === undefined || top.length !== 2) return
+  const list = arrayHead(bytes, skipValue(bytes, top.first))
+  if (list === undefined || list.length !== block.entries.length) return
+  let at = list.first
+  for (const entry of block.entries) {
+    const end = skipValue(bytes, at)
+    const span = bytes.subarray(at, end)
+    at = end
+    if (entry.type !== 'tx' && !entryHashes.has(entry)) entryHashes.set(entry, leafHash(span))
+    if (!('tx' in entry)) continue
+    // [tag, tx, …]: a fixarray head and a fixint tag, then the tx.
+    if (span.length < 2 || span[0]! < 0x92 || span[0]! > 0x9f || span[1]! > 0x7f) continue
+    noteTxBytes(entry.tx, span.subarray(2, skipValue(span, 2)))
+  }
 }
 
 export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {

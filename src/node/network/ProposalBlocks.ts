@@ -1,5 +1,5 @@
 import { decode } from '../../../blocks/codec.ts'
-import { blockHash } from '../../../blocks/ids.ts'
+import { blockHash, noteBlockBytes } from '../../../blocks/ids.ts'
 import { Block, type Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
@@ -92,6 +92,8 @@ export class ProposalBlocks {
     if (this.#blocks.has(key)) return true
     verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
     const block = decode(Block, bytes)
+    // A follower never saw these entries or txs: their hashes come from the bytes just decoded.
+    noteBlockBytes(block, bytes)
     if (!equalBytes(blockHash(block.header), commit.blockId)) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(block.header)), expected: key })
     validateBlockStructure(block, this.#chain.genesis.chainId)
     this.#blocks.set(key, { block, bytes })
