@@ -25,8 +25,8 @@ export class ActivityIndex {
     this.kept = kept
   }
 
-  /** At open: a node without the index records where its gap starts; one with it fills a recorded gap. */
-  async open(head: number, blockAt: (height: number) => Promise<Block | undefined>): Promise<void> {
+  /** At open: a node without the index records where its gap starts; one with it fills a recorded gap (from `firstBody`: no body is stored below it). */
+  async open(head: number, blockAt: (height: number) => Promise<Block | undefined>, firstBody = 1): Promise<void> {
     const gap = await this.#db.get(Bucket.meta, META_ACTIVITY_GAP)
     if (!this.kept) {
       if (gap === undefined) await this.#db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_ACTIVITY_GAP), value: u32be(head + 1) }])
@@ -34,7 +34,7 @@ export class ActivityIndex {
     }
     if (gap === undefined) return
     const from = new DataView(gap.buffer, gap.byteOffset, 4).getUint32(0)
-    for (let h = from; h <= head; h++) {
+    for (let h = Math.max(from, firstBody); h <= head; h++) {
       const block = await blockAt(h)
       if (block !== undefined) await this.#db.batch(this.rowsOf(block))
     }

@@ -128,7 +128,7 @@ export class ChainStore {
       const pruned = await db.get(Bucket.meta, META_PRUNED_BELOW)
       if (pruned !== undefined) store.#prunedBelow = new DataView(pruned.buffer, pruned.byteOffset, 4).getUint32(0)
       store.#lastValidatorSet = (await db.rangeReverse(Bucket.validatorSet, u32be(0), u32be(0xffffffff), 1))[0]?.[1]
-      await store.activity.open(head.height, (h) => store.getBlockByHeight(h))
+      await store.activity.open(head.height, (h) => store.getBlockByHeight(h), store.#prunedBelow)
       return store
     } catch (e) {
       await db.close()
