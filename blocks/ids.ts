@@ -170,9 +170,10 @@ export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
     at = end
     if (entry.type !== 'tx' && !entryHashes.has(entry)) entryHashes.set(entry, leafHash(span))
     if (!('tx' in entry)) continue
-    // [tag, tx, …]: a fixarray head and a fixint tag, then the tx.
+    // [tag, tx, …]: a fixarray head and a fixint tag, then the tx. Copied: a memoized tx (kept
+    // while it is among the recent ones) must not hold the whole block's buffer.
     if (span.length < 2 || span[0]! < 0x92 || span[0]! > 0x9f || span[1]! > 0x7f) continue
-    noteTxBytes(entry.tx, span.subarray(2, skipValue(span, 2)))
+    noteTxBytes(entry.tx, span.slice(2, skipValue(span, 2)))
   }
 }
 
