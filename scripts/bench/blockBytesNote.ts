@@ -1,13 +1,14 @@
 // CPU of a follower's first look at a committed block it never saw (a host): decode, the body
 // root (an encode per entry) and each tx's id (an encode per tx), against the same with the entry
-// and tx hashes taken from slices of the block's bytes (blocks/ids.ts noteBlockBytes). Blocks like
-// bench:devnet's execution phase: E execution entries and E completions (3 receipts, 2 writes).
-// Decode (with its canonical re-encode) is timed apart: both sides pay it.
+// and tx hashes taken from slices of the block's bytes (blocks/ids.ts noteBlockBytes), and against
+// decodeCommittedBlock (canonical without re-encoding the whole block). Blocks like bench:devnet's
+// execution phase: E execution entries and E completions (3 receipts, 2 writes). Rounds alternate.
 // usage: npx tsx scripts/bench/blockBytesNote.ts [--executions 12 --blocks 200 --rounds 7]
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 
 import { decode, encode } from '../../blocks/codec.ts'
-import { computeBodyRoot, noteBlockBytes, txId, txSigningHash } from '../../blocks/ids.ts'
+import { blockHash, computeBodyRoot, decodeCommittedBlock, noteBlockBytes, txId, txSigningHash } from '../../blocks/ids.ts'
 import { Block, type BlockEntry } from '../../blocks/schema.ts'
 import { generateKeyPair, hash, sign, utf8, ZERO_HASH } from '../../src/crypto/index.ts'
 
@@ -26,29 +27,28 @@ const completion = (n: number): BlockEntry => {
 const entries = [...Array.from({ length: E }, (_, i) => execEntry(i)), ...Array.from({ length: E }, (_, i) => completion(i))]
 const block: Block = { header: { chainId: 'xsc-bench', height: 9, prevHash: ZERO_HASH, kind: 'execution', slot: 9, timestamp: 0n, proposer: ZERO_HASH, bodyRoot: computeBodyRoot(entries), stateRoot: ZERO_HASH, baseFee: 0n, txBytes: 0, round: 0, beaconReveal: ZERO_HASH, proofs: [], signature: new Uint8Array(64) }, entries }
 // Distinct blocks (fresh tx signatures), so no tx memo of an earlier copy is reused.
-const blocks = Array.from({ length: Number(values.blocks) }, (_, b) => encode(Block, { ...block, header: { ...block.header, height: b }, entries: entries.map((e) => ('tx' in e ? { ...e, tx: { ...e.tx, signature: sign(key.secretKey, hash(utf8(`${b} ${(e.tx.body.nonce)}`))) } } : e)) }))
+const blocks = Array.from({ length: Number(values.blocks) }, (_, b) => {
+  const own = entries.map((e) => ('tx' in e ? { ...e, tx: { ...e.tx, signature: sign(key.secretKey, hash(utf8(`${b} ${e.tx.body.nonce}`))) } } : e))
+  return encode(Block, { header: { ...block.header, height: b, bodyRoot: computeBodyRoot(own) }, entries: own })
+})
 const cpuUs = (): number => { const u = process.cpuUsage(); return u.user + u.system }
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const run = (note: boolean): { decodeUs: number; hashUs: number } => {
-  let decodeUs = 0
-  let hashUs = 0
-  for (const bytes of blocks) {
-    const t0 = cpuUs()
-    const b = decode(Block, bytes)
-    const t1 = cpuUs()
-    if (note) noteBlockBytes(b, bytes)
+const ids = blocks.map((bytes) => blockHash(decode(Block, bytes).header))
+type Way = 'encoded' | 'noted' | 'committed'
+/** CPU µs per block of decode + body root + tx ids: main's way (decode, encode each entry and tx), with the hashes from the slices, and decodeCommittedBlock (no whole-block re-encode). */
+const run = (way: Way): number => {
+  const t0 = cpuUs()
+  blocks.forEach((bytes, i) => {
+    const b = way === 'committed' ? decodeCommittedBlock(bytes, ids[i]!)! : decode(Block, bytes)
+    if (way === 'noted') noteBlockBytes(b, bytes)
     computeBodyRoot(b.entries)
     for (const e of b.entries) if ('tx' in e) txId(e.tx)
-    hashUs += cpuUs() - t1
-    decodeUs += t1 - t0
-  }
-  return { decodeUs: decodeUs / blocks.length, hashUs: hashUs / blocks.length }
+  })
+  return (cpuUs() - t0) / blocks.length
 }
-run(false); run(true) // warm-up
-const a: number[] = [], b: number[] = [], dec: number[] = []
-for (let r = 0; r < Number(values.rounds); r++) {
-  const x = run(false)
-  const y = run(true)
-  a.push(x.hashUs); b.push(y.hashUs); dec.push(x.decodeUs, y.decodeUs)
-}
-console.log(JSON.stringify({ entries: entries.length, blockBytes: blocks[0]!.length, rounds: a.length, decodeUsPerBlock: Math.round(median(dec)), encodedUsPerBlock: Math.round(median(a)), notedUsPerBlock: Math.round(median(b)), ratio: Number((median(b) / median(a)).toFixed(3)), loadAvg1m: Number(process.platform === 'linux' ? (await import('node:os')).loadavg()[0]!.toFixed(2) : 0) }))
+const ways: Way[] = ['encoded', 'noted', 'committed']
+for (const w of ways) run(w) // warm-up
+const us: Record<Way, number[]> = { encoded: [], noted: [], committed: [] }
+for (let r = 0; r < Number(values.rounds); r++) for (const w of ways) us[w].push(run(w))
+const m = (w: Way): number => Math.round(median(us[w]))
+console.log(JSON.stringify({ entries: entries.length, blockBytes: blocks[0]!.length, rounds: us.encoded.length, encodedUsPerBlock: m('encoded'), notedUsPerBlock: m('noted'), committedUsPerBlock: m('committed'), committedRatio: Number((m('committed') / m('encoded')).toFixed(3)), loadAvg1m: Number(loadavg()[0]!.toFixed(2)) }))

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 
 import { decode, encode } from '../../../blocks/codec.ts'
-import { computeBodyRoot, entryHash, noteBlockBytes, txId } from '../../../blocks/ids.ts'
+import { blockHash, computeBodyRoot, decodeCommittedBlock, entryHash, noteBlockBytes, txId } from '../../../blocks/ids.ts'
 import { arrayHead, skipValue } from '../../../blocks/msgpackSpans.ts'
 import { Block, BlockEntry, SignedTx } from '../../../blocks/schema.ts'
 import { generateKeyPair, hash, leafHash, toHex, utf8, ZERO_HASH } from '../../../src/crypto/index.ts'
@@ -69,5 +69,51 @@ describe('entry hashes and tx ids from a decoded block\'s bytes', () => {
     expect(arrayHead(packr.pack(Array(20).fill(1)), 0)).toEqual({ length: 20, first: 3 })
     expect(arrayHead(packr.pack(Array(70_000).fill(0)), 0)).toEqual({ length: 70_000, first: 5 })
     expect(() => skipValue(all.subarray(0, all.length - 1), 0)).toThrow(RangeError)
+  })
+})
+
+describe('decodeCommittedBlock', () => {
+  const committed = () => {
+    const entries = entriesOf(6)
+    const block = blockOf(entries)
+    const sealed = { ...block, header: { ...block.header, bodyRoot: computeBodyRoot(entries) } }
+    return { bytes: encode(Block, sealed), id: blockHash(sealed.header) }
+  }
+  const splice = (b: Uint8Array, at: number, remove: number, insert: number[]): Uint8Array => new Uint8Array([...b.subarray(0, at), ...insert, ...b.subarray(at + remove)])
+
+  it('gives decode\'s block for the committed bytes, with its hashes from the slices; another id gives undefined', () => {
+    const { bytes, id } = committed()
+    const got = decodeCommittedBlock(bytes, id)!
+    const want = decode(Block, bytes)
+    expect(got).toEqual(want)
+    expect(encodedHashes(got)).toEqual(encodedHashes(want))
+    expect(got.entries.map((e) => toHex(entryHash(e)))).toEqual(encodedHashes(want).entries)
+    expect(toHex(computeBodyRoot(got.entries))).toBe(toHex(want.header.bodyRoot))
+    expect(decodeCommittedBlock(bytes, hash(utf8('another block')))).toBeUndefined()
+  })
+
+  it('refuses every other spelling of the committed block, as decode does', () => {
+    const { bytes, id } = committed()
+    const top = arrayHead(bytes, 0)!
+    const headerEnd = skipValue(bytes, top.first)
+    const list = arrayHead(bytes, headerEnd)!
+    expect(bytes[headerEnd]).toBe(0xdc)
+    // The completion (third entry): [4, executionId (bin 8 of 32), status, …]; status 0 spelled as uint 8.
+    const third = skipValue(bytes, skipValue(bytes, list.first))
+    expect([bytes[third]! & 0xf0, bytes[third + 1], bytes[third + 2], bytes[third + 36]]).toEqual([0x90, 0x04, 0xc4, 0x00])
+    // The header: [version, chainId, height 5, …]; height spelled as uint 16.
+    const height = skipValue(bytes, skipValue(bytes, arrayHead(bytes, top.first)!.first))
+    expect(bytes[height]).toBe(5)
+    const variants = {
+      'a longer list head (array 32 for 23)': splice(bytes, headerEnd, 3, [0xdd, 0, 0, 0, list.length]),
+      'an entry field as uint 8': splice(bytes, third + 36, 1, [0xcc, 0x00]),
+      'a header field as uint 16': splice(bytes, height, 1, [0xcd, 0x00, 0x05]),
+      'a longer top head': splice(bytes, 0, 1, [0xdc, 0x00, 0x02]),
+    }
+    for (const [what, b] of Object.entries(variants)) {
+      expect(() => decode(Block, b), what).toThrow(/canonical/)
+      expect(() => decodeCommittedBlock(b, id), what).toThrow(expect.objectContaining({ code: 'NON_CANONICAL' }))
+    }
+    expect(() => decodeCommittedBlock(new Uint8Array([...bytes, 0xc0]), id)).toThrow(expect.objectContaining({ code: 'MALFORMED' }))
   })
 })
