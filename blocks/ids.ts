@@ -1,6 +1,8 @@
 import { concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
-import { encode } from './codec.ts'
-import { AttestationBody, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
+import { decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
+import { CodecError } from './errors.ts'
+import { arrayHead, skipValue } from './msgpackSpans.ts'
+import { AttestationBody, Block, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
 
 /**
  * Ids and signing messages. An id is hash(canonical bytes). A signature covers
@@ -148,6 +150,77 @@ export function entryHash(entry: BlockEntry): Hash {
   const memo = txMemo(entry.tx)
   memo.entryHash ??= leafHash(concatBytes(TX_ENTRY_PREFIX, memo.bytes))
   return memo.entryHash
+}
+
+/**
+ * Takes note of the bytes a block was just decoded from (`decode(Block, bytes)` accepted them, so
+ * they are its canonical encoding, and each entry's encoding and each entry tx's is a slice of
+ * them): entry hashes and tx ids come from the slices, with no encode. A node that never saw a
+ * block's txs or entries before (a host taking a committed block) otherwise encodes each entry
+ * for the body root and each tx for its id. Bytes of another shape are ignored.
+ */
+export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
+  const top = arrayHead(bytes, 0)
+  if (top === undefined || top.length !== 2) return
+  const list = arrayHead(bytes, skipValue(bytes, top.first))
+  if (list === undefined || list.length !== block.entries.length) return
+  let at = list.first
+  for (const entry of block.entries) {
+    const end = skipValue(bytes, at)
+    noteEntrySpan(entry, bytes.subarray(at, end))
+    at = end
+  }
+}
+
+/** An entry's canonical encoding (a slice of its block's bytes): its hash, and its tx's bytes. */
+function noteEntrySpan(entry: BlockEntry, span: Uint8Array, leaf?: Hash): void {
+  if (entry.type !== 'tx' && !entryHashes.has(entry)) entryHashes.set(entry, leaf ?? leafHash(span))
+  if ('tx' in entry) {
+    // [tag, tx, …]: a fixarray head and a fixint tag, then the tx. Copied: a memoized tx (kept
+    // while it is among the recent ones) must not hold the whole block's buffer.
+    if (span.length < 2 || span[0]! < 0x92 || span[0]! > 0x9f || span[1]! > 0x7f) return
+    noteTxBytes(entry.tx, span.slice(2, skipValue(span, 2)))
+  }
+}
+
+/**
+ * `decode(Block, bytes)` of a block a verified commit names (`blockId`), without re-encoding the
+ * whole block to check that `bytes` are its canonical encoding: the header's hash must be
+ * `blockId`, its bytes its encoding and the array heads minimal, and each entry's slice hashes
+ * into the header's body root, which the committing validators computed over the canonical
+ * encodings of the entries they checked; so the slices are those encodings (collision
+ * resistance) and `bytes` is `encode(Block, block)` exactly. Returns undefined when the header is
+ * not the committed one; throws CodecError NON_CANONICAL (or MALFORMED) otherwise. The entry
+ * hashes, tx ids and body root are memoized from the slices (`noteBlockBytes`).
+ */
+export function decodeCommittedBlock(bytes: Uint8Array, blockId: Hash): Block | undefined {
+  if (bytes.length > MAX_ENCODED_BYTES) throw new CodecError('TOO_LARGE', `Block: ${bytes.length} bytes exceeds ${MAX_ENCODED_BYTES}`)
+  const block = decodeTrusted(Block, bytes)
+  const headerBytes = encode(BlockHeader, block.header)
+  if (!equalBytes(hash(headerBytes), blockId)) return undefined
+  const nonCanonical = (): never => {
+    throw new CodecError('NON_CANONICAL', 'Block: not the canonical encoding')
+  }
+  const n = block.entries.length
+  const top = arrayHead(bytes, 0)
+  if (bytes[0] !== 0x92 || top === undefined) return nonCanonical()
+  const headerEnd = top.first + headerBytes.length
+  if (!equalBytes(bytes.subarray(top.first, headerEnd), headerBytes)) return nonCanonical()
+  const list = arrayHead(bytes, headerEnd)
+  const minimalHead = n <= 15 ? bytes[headerEnd] === (0x90 | n) : bytes[headerEnd] === (n <= 0xffff ? 0xdc : 0xdd)
+  if (list === undefined || list.length !== n || !minimalHead) return nonCanonical()
+  const spans: Uint8Array[] = []
+  let at = list.first
+  for (let i = 0; i < n; i++) {
+    const end = skipValue(bytes, at)
+    spans.push(bytes.subarray(at, end))
+    at = end
+  }
+  const leaves = spans.map((s) => leafHash(s))
+  if (at !== bytes.length || !equalBytes(merkleRoot(leaves), block.header.bodyRoot)) return nonCanonical()
+  block.entries.forEach((e, i) => noteEntrySpan(e, spans[i]!, leaves[i]))
+  bodyRoots.set(block.entries, { entries: block.entries.slice(), root: block.header.bodyRoot })
+  return block
 }
 
 export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 
 import { encode } from '../../blocks/codec.ts'
 import { BlockError, XscError } from '../../blocks/errors.ts'
-import { blockHash, txId } from '../../blocks/ids.ts'
+import { blockHash, noteBlockBytes, txId } from '../../blocks/ids.ts'
 import { type Address, Block, type GenesisConfig, type Hash, type KvWrite, type Offence, type Receipt, type SignedHeartbeat, type SignedTx } from '../../blocks/schema.ts'
 import { validateBlockParent } from '../../blocks/validateBlock.ts'
 import type { Commit, Evidence } from '../../consensus/bft/messages.ts'
@@ -124,6 +124,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const store = await ChainStore.open(opts.dataDir, opts.genesis, {
       ...(opts.treeCacheNodes === undefined ? {} : { treeCacheNodes: opts.treeCacheNodes }),
       ...(opts.valueCacheEntries === undefined ? {} : { valueCacheEntries: opts.valueCacheEntries }),
+      ...(opts.activityIndex === undefined ? {} : { activityIndex: opts.activityIndex }),
     })
     const chain = new Chain(store, opts)
     await store.initValidatorSet(chain.validators())
@@ -311,6 +312,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       }
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
       verifyBlockProposer(this.priorities(), block.header)
+      if (bytes !== undefined) noteBlockBytes(block, bytes) // the block's encoding (stored as is): entry hashes and tx ids from its slices
       const verified = await this.#blocks.verified(block, hash, undefined, this.#trustCommits)
       return this.#apply(block, hash, verified, { bytes, commit })
     })

@@ -8,7 +8,8 @@ import { equalBytes, toHex, u32be } from '../crypto/index.ts'
 import { computeGenesis } from '../state/genesis.ts'
 import { StateTreeError, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { computeStateRoot, MemoryState, type StateWrite } from '../state/stateView.ts'
-import { type ActivityCursor, type ActivityRow, ActivityValue, computeActivityKey, computeActivityRows } from './accountActivity.ts'
+import type { ActivityCursor, ActivityRow } from './accountActivity.ts'
+import { ActivityIndex } from './activityIndex.ts'
 import { decodePriorities, encodePriorities, encodeValidatorSet, HeadRef, StoredValidatorSet, TxLocation } from './chainStoreFormats.ts'
 import { type BatchOp, Bucket, bucketKey, Db } from './db.ts'
 import { ChainStoreError } from './errors.ts'
@@ -44,6 +45,8 @@ export interface ChainStoreOpts {
   treeCacheNodes?: number
   /** Values of the tables served from disk (accounts) kept in memory between blocks. */
   valueCacheEntries?: number
+  /** Keep the explorer's activity index (default true; activityIndex.ts). */
+  activityIndex?: boolean
 }
 
 export interface ChainHead { hash: Hash; height: number; header: BlockHeader }
@@ -63,6 +66,7 @@ export class ChainStore {
   readonly tree: StateTreeStore
   readonly values: StateValueStore
   readonly state: MemoryState
+  readonly activity: ActivityIndex
   /** Called with every change applied to `state` (commits and reverts), after it is durable. */
   onStateChange: ((writes: readonly StateWrite[]) => void) | undefined
   readonly genesis: GenesisConfig
@@ -82,6 +86,7 @@ export class ChainStore {
     this.tree = new StateTreeStore(db, opts.treeCacheNodes)
     this.values = new StateValueStore(db, opts.valueCacheEntries)
     this.state = new MemoryState(this.tree, this.values)
+    this.activity = new ActivityIndex(db, opts.activityIndex !== false)
     this.genesis = genesis
     this.genesisHash = genesisHash
   }
@@ -96,6 +101,7 @@ export class ChainStore {
         await store.#commit(g.block, g.hash, g.writes, { treeNodes: g.treeNodes })
         await db.batch([{ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash: g.hash, height: 0 }) }])
         store.#finalized = { hash: g.hash, height: 0 }
+        await store.activity.open(0, async () => undefined)
         return store
       }
       const stored0 = await db.get(Bucket.heightIndex, u32be(0))
@@ -122,6 +128,7 @@ export class ChainStore {
       const pruned = await db.get(Bucket.meta, META_PRUNED_BELOW)
       if (pruned !== undefined) store.#prunedBelow = new DataView(pruned.buffer, pruned.byteOffset, 4).getUint32(0)
       store.#lastValidatorSet = (await db.rangeReverse(Bucket.validatorSet, u32be(0), u32be(0xffffffff), 1))[0]?.[1]
+      await store.activity.open(head.height, (h) => store.getBlockByHeight(h), store.#prunedBelow)
       return store
     } catch (e) {
       await db.close()
@@ -163,7 +170,7 @@ export class ChainStore {
     block.entries.forEach((e, index) => {
       if ('tx' in e) ops.push({ type: 'put', key: bucketKey(Bucket.txIndex, txId(e.tx)), value: encode(TxLocation, { blockHash: hash, height: block.header.height, index }) })
     })
-    computeActivityRows(block).forEach((r, seq) => ops.push({ type: 'put', key: bucketKey(Bucket.activity, computeActivityKey(r.subject, r.height, seq)), value: encode(ActivityValue, r) }))
+    ops.push(...this.activity.rowsOf(block))
     if (extras.commit !== undefined) {
       ops.push({ type: 'put', key: bucketKey(Bucket.commit, u32be(height)), value: encode(Commit, extras.commit) })
       ops.push({ type: 'put', key: bucketKey(Bucket.meta, META_FINALIZED), value: encode(HeadRef, { hash, height }) })
@@ -413,30 +420,18 @@ export class ChainStore {
     return { tx: entry.tx, location }
   }
 
-  /** A subject's activity rows below `beforeHeight`, newest first, at most `limit` (one index range read). */
+  /** A subject's activity rows below `beforeHeight`, newest first, at most `limit` (ACTIVITY_INDEX_OFF on a node without the index). */
   async getActivity(subject: Hash, beforeHeight: number, limit: number): Promise<ActivityRow[]> {
-    const rows = await this.#db.rangeReverse(Bucket.activity, computeActivityKey(subject, 0, 0), computeActivityKey(subject, Math.min(beforeHeight, 0xffffffff), 0), limit)
-    return rows.map(([k, v]) => {
-      const value = decode(ActivityValue, v)
-      const height = new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(32)
-      return { subject, height, entry: value.entry, role: value.role as ActivityRow['role'], ref: value.ref, amount: value.amount, aux: value.aux, slot: value.slot }
-    })
+    return this.activity.rows(subject, beforeHeight, limit)
   }
 
   /**
    * One page of a subject's rows, newest first, strictly before `before` (a previous page's
    * cursor), each with its own cursor: the list RPCs page on (height, row) so rows of one block
-   * are never skipped or repeated.
+   * are never skipped or repeated. ACTIVITY_INDEX_OFF on a node without the index.
    */
   async getActivityPage(subject: Hash, before: ActivityCursor | undefined, limit: number): Promise<{ row: ActivityRow; cursor: ActivityCursor }[]> {
-    const end = before === undefined ? computeActivityKey(subject, 0xffffffff, 0xffffffff) : computeActivityKey(subject, before.height, before.seq)
-    const rows = await this.#db.rangeReverse(Bucket.activity, computeActivityKey(subject, 0, 0), end, limit)
-    return rows.map(([k, v]) => {
-      const value = decode(ActivityValue, v)
-      const view = new DataView(k.buffer, k.byteOffset, k.byteLength)
-      const cursor = { height: view.getUint32(32), seq: view.getUint32(36) }
-      return { row: { subject, height: cursor.height, entry: value.entry, role: value.role as ActivityRow['role'], ref: value.ref, amount: value.amount, aux: value.aux, slot: value.slot }, cursor }
-    })
+    return this.activity.page(subject, before, limit)
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,8 @@ export interface ChainOpts {
    * commit vouches for").
    */
   checkCommittedSignatures?: boolean
+  /** Keep the explorer's activity index (default true; src/chain/activityIndex.ts). */
+  activityIndex?: boolean
 }
 
 /** What checking a block against the head yields: its write set and the state tree nodes its root adds. */

@@ -5,7 +5,7 @@ export type DbErrorCode = 'LOCKED' | 'OPEN_FAILED' | 'CORRUPT'
 /** The database could not be opened (`dir` names it) or holds bytes it never wrote. */
 export class DbError extends XscError<{ LOCKED: { dir: string }; OPEN_FAILED: { dir: string }; CORRUPT: {} }> {}
 
-export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'CORRUPT' | 'PRUNED'
+export type ChainStoreErrorCode = 'WRONG_GENESIS' | 'NOT_HEAD_CHILD' | 'CORRUPT' | 'PRUNED' | 'ACTIVITY_INDEX_OFF'
 
 /** The chain store refuses a write that does not extend its head, or finds its own data broken. */
 export class ChainStoreError extends XscError<Record<ChainStoreErrorCode, {}>> {}

@@ -1,7 +1,6 @@
 import { encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
 import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
-import { ACTIVITY_ROLE } from '../chain/accountActivity.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
@@ -247,8 +246,7 @@ export class HostRole {
     const deleted = new Set<string>()
     for (const s of stored) {
       if (chain.store.state.get(TABLES.asset.key(s.asset)) !== undefined) continue
-      const [last] = await chain.store.getActivityPage(s.asset, undefined, 1)
-      if (last?.row.role === ACTIVITY_ROLE.deleted) deleted.add(toHex(s.asset))
+      if (await chain.store.activity.wasDeleted(s.asset)) deleted.add(toHex(s.asset))
     }
     const drop = computeShardsToDrop(stored, this.address, (asset): AssetFate => {
       const record = readRow(chain.store.state, TABLES.asset.at(asset))

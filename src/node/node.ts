@@ -86,6 +86,17 @@ export interface NodeOpts {
   stateSync?: StateSyncOpts
   /** Check every tx and receipt signature of committed blocks too (`xsc node --check-committed-signatures`; docs/consensus.md "What a commit vouches for"). */
   checkCommittedSignatures?: boolean
+  /**
+   * Keep the explorer's activity index (`xsc node --activity-index`; src/chain/activityIndex.ts).
+   * Default: kept, except on a host without a validator key (no explorer is served there; its RPC
+   * answers the index's reads with ACTIVITY_INDEX_OFF).
+   */
+  activityIndex?: boolean
+}
+
+/** The activity index is kept unless set off, or by default on a host without a validator key (NodeOpts.activityIndex). */
+export function keepsActivityIndex(opts: Pick<NodeOpts, 'activityIndex' | 'host' | 'validatorKey'>): boolean {
+  return opts.activityIndex ?? !(opts.host !== undefined && opts.validatorKey === undefined)
 }
 
 /** The fewest recent block bodies a pruning node keeps (range sync serves them to peers catching up). */
@@ -182,7 +193,7 @@ export class XscNode {
       throw new XscError('BAD_CONFIG', `prune keeps 0 (everything) or at least ${MIN_PRUNE_KEEP_BLOCKS} blocks, got ${opts.pruneKeepBlocks}`)
     }
     if (opts.stateSync !== undefined) await XscNode.#stateSync(opts, opts.stateSync, log)
-    const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}), checkCommittedSignatures: opts.checkCommittedSignatures === true })
+    const chain = await Chain.open({ dataDir: join(opts.dataDir, 'chain'), genesis: opts.genesis, ...(opts.validatorKey ? { validatorKey: opts.validatorKey } : {}), checkCommittedSignatures: opts.checkCommittedSignatures === true, activityIndex: keepsActivityIndex(opts) })
     const events = new ChainEvents(chain)
     let network: ValidatorNetwork | undefined
     let rpc: RpcServer
@@ -227,7 +238,7 @@ export class XscNode {
    * chain then opens on it as on any data dir. A store past genesis is used as it is.
    */
   static async #stateSync(opts: NodeOpts, sync: StateSyncOpts, log: Logger): Promise<void> {
-    const store = await ChainStore.open(join(opts.dataDir, 'chain'), opts.genesis)
+    const store = await ChainStore.open(join(opts.dataDir, 'chain'), opts.genesis, { activityIndex: keepsActivityIndex(opts) })
     if (store.head.height > 0) {
       log.info({ head: store.head.height }, 'the data dir already holds a chain: state sync skipped')
       await store.close()

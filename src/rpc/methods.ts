@@ -219,7 +219,7 @@ export const METHODS = {
   }),
   xsc_getActivity: method<[Uint8Array, number | undefined, number | undefined], B.ActivityEntry[]>({
     method: 'xsc_getActivity',
-    summary: `What blocks did to an account, host or asset, newest first, from the node's activity index: txs sent and received, shards placed, executions assigned, receipts (aux 1 = agreed), payouts, rent (aux = epoch), audits passed/failed and repairs (aux = shard), deployment and expiry. Roles: ${Object.entries(ACTIVITY_ROLE).map(([k, v]) => `${v} ${k}`).join(', ')}. Page with beforeHeight = the last row's height (rows of one block come together, limit at most ${MAX_ACTIVITY_PAGE}).`,
+    summary: `What blocks did to an account, host or asset, newest first, from the node's activity index: txs sent and received, shards placed, executions assigned, receipts (aux 1 = agreed), payouts, rent (aux = epoch), audits passed/failed and repairs (aux = shard), deployment and expiry. Roles: ${Object.entries(ACTIVITY_ROLE).map(([k, v]) => `${v} ${k}`).join(', ')}. Page with beforeHeight = the last row's height (rows of one block come together, limit at most ${MAX_ACTIVITY_PAGE}). A node without the index (a host, by default) answers REJECTED with reason ACTIVITY_INDEX_OFF.`,
     params: [param('subject', bytes32, 'Account or host address, or asset id.'), param('beforeHeight', optional(u32), 'Only rows of blocks below this height (default: all).'), param('limit', optional(u32), `Rows (default 50, max ${MAX_ACTIVITY_PAGE}).`)],
     result: { name: 'activity', wire: list(F.ActivityEntry, MAX_ACTIVITY_PAGE), description: 'Activity rows, newest first.' },
     call: (b, [subject, beforeHeight, limit]) => {

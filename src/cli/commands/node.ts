@@ -85,7 +85,7 @@ export function resolveNodeCommandSettings(argv: string[]): ResolvedNodeSettings
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a node (a validator with --key, a host with --host); settings from --config FILE',
-  usage: '[--config node.toml] [--data DIR] [--genesis genesis.json] [--key validator.json] [--passphrase-file FILE] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--prune BLOCKS] [--check-committed-signatures] [--state-sync [--trust-height H --trust-hash 0xBLOCK]] [--listen /ip4/0.0.0.0/tcp/4001 ...] [--announce /ip4/PUBLIC_IP/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]\n  flags override the config file (xsc init writes one, documenting every key); encrypted keys read their passphrase from --passphrase-file, $XSC_PASSPHRASE or a prompt',
+  usage: '[--config node.toml] [--data DIR] [--genesis genesis.json] [--key validator.json] [--passphrase-file FILE] [--rpc 127.0.0.1:8545] [--cors ORIGIN] [--log-level info] [--prune BLOCKS] [--check-committed-signatures] [--activity-index] [--state-sync [--trust-height H --trust-hash 0xBLOCK]] [--listen /ip4/0.0.0.0/tcp/4001 ...] [--announce /ip4/PUBLIC_IP/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--p2p-key p2p.json] [--host --host-key host.json --coord x,y,z --zone Z --capacity BYTES --asks FUEL,BYTE_EPOCH [--caps storage,compute] [--compute-workers 1]]\n  flags override the config file (xsc init writes one, documenting every key); encrypted keys read their passphrase from --passphrase-file, $XSC_PASSPHRASE or a prompt',
   async run(ctx) {
     const settings = resolveNodeCommandSettings(ctx.argv)
     const v = settings.values
@@ -103,6 +103,7 @@ export const nodeCommand: Command = {
       pruneKeepBlocks: Number(v.prune),
       validatorLinks: v['validator-links'],
       checkCommittedSignatures: v['check-committed-signatures'],
+      ...(v['activity-index'] === undefined ? {} : { activityIndex: v['activity-index'] }),
       ...(stateSync ? { stateSync } : {}),
       p2p: p2pOpts(settings),
       ...(v.host ? { host: await hostOpts(settings, passphrase) } : {}),

@@ -28,6 +28,7 @@ export const NODE_SETTINGS = {
   'trust-height': { kind: 'string', section: 'node', integer: true, doc: 'State sync: the height of the block to trust (default: the latest finalized peers offer).', example: '12345' },
   'trust-hash': { kind: 'string', section: 'node', doc: 'State sync: the hash (0x…) of the block at trust-height, from a source you trust (a block explorer, another operator).', example: '0x…' },
   'check-committed-signatures': { kind: 'boolean', section: 'node', doc: 'Also check the tx and receipt signatures of blocks that arrive with a commit (an auditing node). Off: a commit of more than 2/3 of the stake vouches for them, as its validators checked each before precommitting; transition and state root are recomputed either way (docs/consensus.md, "What a commit vouches for").', example: false },
+  'activity-index': { kind: 'boolean', section: 'node', doc: "Keep the explorer's activity index (an account's txs, a host's work, an asset's history; xsc_getActivity and the asset and execution lists read it). Default: kept, except on a host without a validator key, whose RPC then answers those reads with reason ACTIVITY_INDEX_OFF; turned on later, the rows missed are rebuilt from the stored blocks.", example: true },
   'validator-links': { kind: 'boolean', section: 'node', doc: 'Validators: send proposals, votes and proposal blocks over one direct stream per validator pair instead of gossip (each message received once; gossip stays the fallback). On by default; false (--no-validator-links) sends them by gossip only (docs/consensus.md, "Validator links").', example: true },
   validator: { kind: 'boolean', section: 'node', doc: 'Informational: a node validates when `key` is set.', example: true },
   'log-level': { kind: 'string', section: 'node', doc: 'trace, debug, info, warn, error or fatal (default: $XSC_LOG_LEVEL or info).', example: 'info' },
@@ -57,7 +58,7 @@ export type PartialNodeSettings = Partial<NodeSettings>
 export const SETTING_NAMES = Object.keys(NODE_SETTINGS) as SettingName[]
 
 /** Used when neither a flag nor the config file sets a value (data has none: it is required). */
-export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<NodeSettings, 'data' | 'key' | 'passphrase-file' | 'p2p-key' | 'host-key' | 'trust-height' | 'trust-hash'> {
+export function defaultNodeSettings(env: NodeJS.ProcessEnv = process.env): Omit<NodeSettings, 'data' | 'key' | 'passphrase-file' | 'p2p-key' | 'host-key' | 'trust-height' | 'trust-hash' | 'activity-index'> {
   return {
     genesis: 'genesis.json',
     prune: '0',

@@ -1,5 +1,5 @@
-import { decode } from '../../../blocks/codec.ts'
-import { blockHash } from '../../../blocks/ids.ts'
+import { decodeTrusted } from '../../../blocks/codec.ts'
+import { blockHash, decodeCommittedBlock } from '../../../blocks/ids.ts'
 import { Block, type Hash } from '../../../blocks/schema.ts'
 import { validateBlockStructure } from '../../../blocks/validateBlock.ts'
 import { BftError } from '../../../consensus/bft/errors.ts'
@@ -7,7 +7,7 @@ import type { Commit } from '../../../consensus/bft/messages.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
 import type { Chain } from '../../chain/chain.ts'
-import { equalBytes, toHex } from '../../crypto/index.ts'
+import { toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
@@ -91,8 +91,9 @@ export class ProposalBlocks {
     const key = toHex(commit.blockId)
     if (this.#blocks.has(key)) return true
     verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
-    const block = decode(Block, bytes)
-    if (!equalBytes(blockHash(block.header), commit.blockId)) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(block.header)), expected: key })
+    // Canonical without a re-encode of the whole block, its entry hashes and tx ids from its slices (a follower never saw them).
+    const block = decodeCommittedBlock(bytes, commit.blockId)
+    if (block === undefined) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(decodeTrusted(Block, bytes).header)), expected: key })
     validateBlockStructure(block, this.#chain.genesis.chainId)
     this.#blocks.set(key, { block, bytes })
     // The commit proves the round the block was decided in. A node off the vote topic saw no
