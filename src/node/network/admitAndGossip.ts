@@ -17,12 +17,12 @@ export interface AdmitAndGossipModules {
  * The one way a tx enters this node, whoever brings it (RPC, the host role, gossip): the mempool
  * admits it (a typed error says why not) and then it is gossiped, so the slot's proposer sees it
  * wherever it arrived. Local txs leave in batches (txGossipBatch.ts: a lone tx at once, a burst
- * as one message), over the validator links when this is a validator. A tx that came by gossip
+ * within a fifth of a slot as one message), over the validator links when this is a validator. A tx that came by gossip
  * is not published again: gossipsub forwards its batch itself once this validator accepts it
  * (and a batch that came over a link is relayed by nobody: it was sent to every validator).
  */
 export async function admitAndGossip(m: AdmitAndGossipModules, tx: SignedTx, source: 'local' | 'gossip' = 'local'): Promise<Hash> {
   const id = await m.chain.submitTx(tx)
-  if (source === 'local' && m.net !== undefined) txGossipBatcherOf(m.net, m.log, m.sendDirect).add(tx)
+  if (source === 'local' && m.net !== undefined) txGossipBatcherOf(m.net, m.log, m.chain.genesis.slotMs, m.sendDirect).add(tx)
   return id
 }

@@ -63,10 +63,26 @@ export class TxGossipBatcher extends GossipBatcher<SignedTx> {
 export type SendTxsDirect = (bytes: Uint8Array) => boolean
 
 /**
- * The batcher of one net node (one per node, made on first use). A validator passes `sendDirect`:
+ * How long a node's local txs wait to share one batch: a fifth of the slot, 25-200 ms. Every
+ * batch costs each other validator a wake-up, a frame and a handler (~0.1-0.25 ms in a devnet
+ * process, docs/devnet.md), so at 25 ms a validator taking ~70 transfers a second over RPC sent
+ * a batch of one or two txs to each peer every 25 ms: ~0.8 link messages per transfer per
+ * validator. A fifth of the slot still lets a tx reach the next proposer well before its slot
+ * (a tx waits at most the window, on average much less, and a lone tx after a quiet window leaves at once).
+ */
+export function txGossipWindowMs(slotMs: number): number {
+  return Math.min(200, Math.max(25, Math.floor(slotMs / 5)))
+}
+
+/**
+ * The batcher of one net node (one per node, made on first use; its window from the chain's slot,
+ * `txGossipWindowMs`). A validator passes `sendDirect`:
  * its batches go over the validator links, each received once by each validator and relayed by
  * nobody (over gossipsub each batch reached a validator ~3 times: the flood plus mesh relays);
  * gossip carries a batch only when some member is not linked. Other nodes (hosts, RPC nodes)
  * publish on gossip, which the validators' mesh relays.
  */
-export const txGossipBatcherOf = oneBatcherPerNet((net, log, sendDirect?: SendTxsDirect) => new TxGossipBatcher({ publish: (bytes) => (sendDirect?.(bytes) === true ? Promise.resolve() : net.publish('transactions', bytes)), log }))
+export const txGossipBatcherOf = oneBatcherPerNet(
+  (net, log, slotMs: number, sendDirect?: SendTxsDirect) =>
+    new TxGossipBatcher({ publish: (bytes) => (sendDirect?.(bytes) === true ? Promise.resolve() : net.publish('transactions', bytes)), log, windowMs: txGossipWindowMs(slotMs) }),
+)

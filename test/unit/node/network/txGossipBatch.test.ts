@@ -7,7 +7,7 @@ import { SignedTx } from '../../../../blocks/schema.ts'
 import { hash, toHex } from '../../../../src/crypto/index.ts'
 import type { NetNode } from '../../../../src/net/index.ts'
 import { createLogger } from '../../../../src/node/logger.ts'
-import { decodeTxBatch, MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher, txGossipBatcherOf } from '../../../../src/node/network/txGossipBatch.ts'
+import { decodeTxBatch, MAX_TXS_PER_GOSSIP, TxGossipBatch, TxGossipBatcher, txGossipBatcherOf, txGossipWindowMs } from '../../../../src/node/network/txGossipBatch.ts'
 import { signTx, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 const alice = testKey('tx-batch-alice')
@@ -72,7 +72,7 @@ describe('TxGossipBatcher: the txs a node gossips, coalesced', () => {
     const net = { publish: async (topic: string) => void published.push(topic) } as unknown as NetNode
     const direct: number[] = []
     let linked = true
-    const batcher = txGossipBatcherOf(net, createLogger({ level: 'silent' }), (bytes) => (direct.push(decode(TxGossipBatch, bytes).length), linked))
+    const batcher = txGossipBatcherOf(net, createLogger({ level: 'silent' }), 500, (bytes) => (direct.push(decode(TxGossipBatch, bytes).length), linked))
     batcher.add(transfer(alice, 0, alice.publicKey, 1n))
     expect(direct).toEqual([1])
     expect(published).toEqual([])
@@ -82,6 +82,24 @@ describe('TxGossipBatcher: the txs a node gossips, coalesced', () => {
     batcher.flush()
     expect(direct).toEqual([1, 1])
     expect(published).toEqual(['transactions'])
+    batcher.close()
+  })
+
+  it('a node\'s batcher waits a fifth of the slot (25-200 ms): a burst of local txs shares one message per window', async () => {
+    expect([100, 500, 2_000, 5_000].map(txGossipWindowMs)).toEqual([25, 100, 200, 200])
+    vi.useFakeTimers()
+    const direct: number[] = []
+    const net = { publish: async () => undefined } as unknown as NetNode
+    const batcher = txGossipBatcherOf(net, createLogger({ level: 'silent' }), 500, (bytes) => (direct.push(decode(TxGossipBatch, bytes).length), true))
+    batcher.add(transfer(alice, 0, alice.publicKey, 1n))
+    // A steady trickle, one tx every 10 ms: at 25 ms it left in four messages, here in one.
+    for (let n = 1; n <= 9; n++) {
+      await vi.advanceTimersByTimeAsync(10)
+      batcher.add(transfer(alice, n, alice.publicKey, 1n))
+    }
+    expect(direct).toEqual([1])
+    await vi.advanceTimersByTimeAsync(10)
+    expect(direct).toEqual([1, 9])
     batcher.close()
   })
 })
