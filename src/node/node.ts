@@ -28,9 +28,10 @@ import { ExecutionKeyIntake } from './executionKeyIntake.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { EarlyReceipts } from './network/earlyReceipts.ts'
 import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
 import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
-import { ReceiptPushClient, ReceiptPushServer } from './network/receiptPush.ts'
+import { PUSH_REJECT_PENALTY, ReceiptPushClient, ReceiptPushServer } from './network/receiptPush.ts'
 import { SlotTicker } from './network/slotTicker.ts'
 import { runStateSync, type StateSyncOpts,StateSyncServer } from './network/stateSync.ts'
 import { registerOperatorMetrics } from './operatorMetrics.ts'
@@ -289,7 +290,9 @@ export class XscNode {
     const push = opts.receiptPush ?? process.env.XSC_RECEIPT_PUSH !== '0'
     if (opts.validatorKey !== undefined && opts.produce !== false) {
       net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
-      roles.pushServer = new ReceiptPushServer({ net, log: log.child({ module: 'storage' }), chainId: opts.genesis.chainId, validatorKey: opts.validatorKey, accept: (bytes) => coordinator.acceptReceipts(bytes) })
+      const early = new EarlyReceipts((msg) => chain.submitReceipt(msg.receipt, msg.writeSet), (peer) => net.penalize(peer, PUSH_REJECT_PENALTY, 'invalid pushed receipt'))
+      chain.on('block', ({ block }) => early.onBlock(block.header.height))
+      roles.pushServer = new ReceiptPushServer({ net, log: log.child({ module: 'storage' }), chainId: opts.genesis.chainId, validatorKey: opts.validatorKey, accept: (bytes, from) => coordinator.acceptReceipts(bytes, (msg) => early.add(msg, from, chain.head.height)) })
       await roles.pushServer.start()
     }
     roles.keys = new ExecutionKeyIntake({ chain, net })
