@@ -147,7 +147,9 @@ async function runMode(validatorsOnly: boolean, batched: boolean, push = false):
         await sleep(1)
       }
     }
-    await waitUntil(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator')
+    await waitUntil(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator').catch((err: unknown) => {
+      throw new Error(`${run}: ${(err as Error).message}: held ${validators.map((v) => v.held).join('/')} of ${EXECUTIONS * REPLICAS}, fallbacks ${clients.map((c) => c.sent.gossipFallbacks).join('/')}`)
+    })
     const cpu = process.cpuUsage(cpu0)
     const wallMs = performance.now() - t0
     const messages = peers.reduce((s, p) => s + p.messages, 0)

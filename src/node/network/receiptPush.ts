@@ -206,7 +206,8 @@ export class ReceiptPushClient {
   /**
    * Writes one encoded ReceiptGossipBatch to every pushed-to member of the current set. True when
    * that reached every other member; false when the caller must also publish it on gossip (a
-   * member without a stream, a stream that failed or whose reader is behind).
+   * member without a stream, a stream that failed, or one whose reader is behind: at most one
+   * batch past the stream's high-water mark waits on it, and nothing queued is ever discarded).
    */
   send(batch: Uint8Array): boolean {
     const members = new Set(this.#m.validators())
@@ -216,9 +217,11 @@ export class ReceiptPushClient {
     const message = concatBytes(...dataFrames(batch, CHUNK_BYTES), encodeFrame(FRAME.end))
     for (const push of this.#pushes.values()) {
       if (!members.has(push.validator)) continue
+      // A validator behind on reading its stream gets this batch by gossip. Its stream is kept, not
+      // aborted: an abort would discard the batches still queued on it, already counted as delivered.
+      if (push.stream.writeStatus === 'writable' && push.stream.writableNeedsDrain) continue
       try {
         if (push.stream.writeStatus !== 'writable') throw new ReceiptPushError('PUSH_CLOSED', 'push stream closed')
-        if (push.stream.writableNeedsDrain) throw new ReceiptPushError('PUSH_CLOSED', 'validator does not read its push stream')
         push.stream.send(message)
         members.delete(push.validator)
         this.sent.pushes++
