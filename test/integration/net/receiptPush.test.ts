@@ -214,5 +214,30 @@ describe('receipt push (real libp2p)', () => {
     expect(verify(keys[0]!.publicKey, receiptPushHelloMessage(CHAIN, stranger.peerId, h.peerId), replayed)).toBe(false)
     expect(equalBytes(receiptPushHelloMessage(CHAIN, 'a', 'b'), receiptPushHelloMessage(CHAIN, 'b', 'a'))).toBe(false)
   }, 20_000)
+  it('a validator that reads nothing: pushes go on until its own libp2p resets the stream, then gossip carries the batches; nobody is scored', async () => {
+    nodes = await startNodes(2, {}, 150)
+    const [h, v] = nodes as [NetNode, NetNode]
+    const penalties = [...penaltiesOf(h), ...penaltiesOf(v)]
+    // A validator that answers the hello and then reads nothing.
+    await v.handleStream(receiptPushProtocol(CHAIN), (stream, peer) => {
+      stream.send(encodeFrame(FRAME.data, concatBytes(keys[0]!.publicKey, sign(keys[0]!.secretKey, receiptPushHelloMessage(CHAIN, v.peerId, peer)))))
+    }, { maxInboundStreams: 1 })
+    await connectAll(nodes)
+    const client = pushClient(h, [keys[0]!], () => [v.peerId])
+    client.poll()
+    await waitFor(() => client.validators.length === 1, 5_000, 'the push stream up')
+    const batch = new Uint8Array(60 * 1024).fill(9)
+    let pushed = 0
+    for (let i = 0; i < 400 && client.send(batch); i++) {
+      pushed++
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    // Bounded: the reader's buffer limit (a few MiB) ends it long before 400 batches.
+    expect(pushed).toBeGreaterThan(0)
+    expect(pushed).toBeLessThan(400)
+    expect(client.sent.gossipFallbacks).toBe(1)
+    await waitFor(() => client.validators.length === 0, 5_000, 'the dead stream dropped')
+    expect(client.send(batch)).toBe(false)
+    expect(penalties).toEqual([])
+  }, 30_000)
 })
-
