@@ -9,14 +9,18 @@
  * - before: every node subscribes to `receipts` and takes every receipt in; one message per receipt;
  * - validators only: only validators subscribe (hosts publish by fanout); one message per receipt;
  * - after: validators only, and a host's receipts signed within `--window-ms` share one message
- *   (ReceiptGossipBatcher).
+ *   (ReceiptGossipBatcher);
+ * - push (session 14): batched as after, but each host writes its batches straight to the 4
+ *   validators over receipt-push streams (receiptPush.ts); nothing on gossip, nobody relays.
+ * `--pairs N`: only after and push, alternated N times (median of each; the A/B of receipt push).
  * CPU is the process's (all threads) from the first receipt until every validator holds every
  * receipt, per execution over the whole network. Last line: one JSON object.
  *
- *   npx tsx scripts/bench/receiptGossip.ts [--executions 240] [--per-block 4] [--block-ms 250] [--window-ms 25]
+ *   npx tsx scripts/bench/receiptGossip.ts [--executions 240] [--per-block 4] [--block-ms 250] [--window-ms 25] [--pairs 0]
  */
 import '../../src/polyfill.ts'
 
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 
 import { decode, encode } from '../../blocks/codec.ts'
@@ -24,16 +28,18 @@ import { computeResultHash, computeWriteSetHash } from '../../blocks/executionHa
 import { receiptSigningHash } from '../../blocks/ids.ts'
 import { OUTCOME, type Receipt, type ReceiptBody, ReceiptGossip } from '../../blocks/schema.ts'
 import { ReceiptPool } from '../../src/chain/receiptPool.ts'
-import { hash, keyPairFromSecret, sign, utf8 } from '../../src/crypto/index.ts'
+import { hash, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { createNetNode, type NetNode, type ValidationResult } from '../../src/net/index.ts'
+import { createLogger } from '../../src/node/logger.ts'
 import { admitReceiptBatch, ReceiptGossipBatch, ReceiptGossipBatcher } from '../../src/node/network/receiptGossipBatch.ts'
+import { ReceiptPushClient, ReceiptPushServer } from '../../src/node/network/receiptPush.ts'
 import { EXECUTION_STATUS } from '../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../src/state/stateView.ts'
 import { TABLES } from '../../src/state/tables.ts'
-import { round } from './support/stats.ts'
+import { median, round } from './support/stats.ts'
 import { sleep, waitUntil } from './support/waitUntil.ts'
 
-const { values } = parseArgs({ options: { executions: { type: 'string', default: '240' }, 'per-block': { type: 'string', default: '4' }, 'block-ms': { type: 'string', default: '250' }, 'window-ms': { type: 'string', default: '25' } } })
+const { values } = parseArgs({ options: { executions: { type: 'string', default: '240' }, 'per-block': { type: 'string', default: '4' }, 'block-ms': { type: 'string', default: '250' }, 'window-ms': { type: 'string', default: '25' }, pairs: { type: 'string', default: '0' } } })
 const EXECUTIONS = Number(values.executions)
 const PER_BLOCK = Number(values['per-block'])
 const BLOCK_MS = Number(values['block-ms'])
@@ -43,6 +49,8 @@ const VALIDATORS = 4
 const HOSTS = 6
 const REPLICAS = 3
 
+const validatorKeys = Array.from({ length: VALIDATORS }, (_, i) => keyPairFromSecret(hash(utf8(`bench-receipt-gossip/validator/${i}`))))
+const silent = createLogger({ level: 'silent' })
 const hostKeys = Array.from({ length: HOSTS }, (_, i) => keyPairFromSecret(hash(utf8(`bench-receipt-gossip/host/${i}`))))
 
 /** The executions (records in a state every node reads) and, per host, its signed receipts in order. */
@@ -78,16 +86,17 @@ async function dialWithRetry(net: NetNode, addr: string): Promise<void> {
   }
 }
 
-interface Peer { net: NetNode; pool: ReceiptPool; messages: number; held: number }
+interface Peer { net: NetNode; pool: ReceiptPool; messages: number; held: number; validate(bytes: Uint8Array): ValidationResult }
 
-async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Record<string, number>> {
-  const run = `${validatorsOnly ? 'validators' : 'all'}/${batched ? 'batched' : 'single'}`
+let runs = 0
+async function runMode(validatorsOnly: boolean, batched: boolean, push = false): Promise<Record<string, number>> {
+  const run = `${validatorsOnly ? 'validators' : 'all'}/${batched ? 'batched' : 'single'}/${push ? 'push' : 'gossip'}/${runs++}`
   const { state, byHost } = makeWork(run)
   const after = batched
   const peers: Peer[] = []
   for (let i = 0; i < VALIDATORS + HOSTS; i++) {
     const net = createNetNode({ secretKey: hash(utf8(`${run}/node/${i}`)), chainId: CHAIN })
-    const peer: Peer = { net, pool: new ReceiptPool(CHAIN), messages: 0, held: 0 }
+    const peer: Peer = { net, pool: new ReceiptPool(CHAIN), messages: 0, held: 0, validate: () => 'ignore' }
     const take = (msg: ReceiptGossip): void => {
       peer.pool.add(msg.receipt, msg.writeSet, state)
       peer.held++
@@ -101,17 +110,23 @@ async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Recor
         return 'reject'
       }
     }
+    peer.validate = validate
     if (i < VALIDATORS || !validatorsOnly) net.subscribe('receipts', { validate, handle: () => undefined })
     peers.push(peer)
   }
   const validators = peers.slice(0, VALIDATORS)
   const hosts = peers.slice(VALIDATORS)
-  const batchers = hosts.map((h) => new ReceiptGossipBatcher({ publish: (bytes) => h.net.publish('receipts', bytes), windowMs: WINDOW_MS }))
+  const servers = push ? validators.map((v, i) => new ReceiptPushServer({ net: v.net, log: silent, chainId: CHAIN, validatorKey: validatorKeys[i]!, accept: (bytes) => v.validate(bytes) })) : []
+  const clients = push ? hosts.map((h) => new ReceiptPushClient({ net: h.net, log: silent, chainId: CHAIN, validators: () => validatorKeys.map((k) => toHex(k.publicKey)), candidates: () => validators.map((v) => v.net.peerId) })) : []
+  const batchers = hosts.map((h, i) => new ReceiptGossipBatcher({ publish: async (bytes) => (clients[i]?.send(bytes) === true ? undefined : h.net.publish('receipts', bytes)), windowMs: WINDOW_MS }))
   try {
+    for (const s of servers) await s.start()
     await Promise.all(peers.map((p) => p.net.start()))
     for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) await dialWithRetry(peers[i]!.net, peers[j]!.net.multiaddrs()[0]!)
     await waitUntil(() => hosts.every((h) => h.net.topicPeers('receipts').length >= VALIDATORS), 10_000, 'the hosts to see the validators\' subscriptions')
     await sleep(1500) // mesh grafts settle
+    for (const c of clients) c.poll()
+    await waitUntil(() => clients.every((c) => c.validators.length === VALIDATORS), 10_000, 'a push stream from every host to every validator')
     const next = hostKeys.map(() => 0)
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
@@ -132,17 +147,39 @@ async function runMode(validatorsOnly: boolean, batched: boolean): Promise<Recor
         await sleep(1)
       }
     }
-    await waitUntil(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator')
+    await waitUntil(() => validators.every((v) => v.held >= EXECUTIONS * REPLICAS), 60_000, 'every receipt at every validator').catch((err: unknown) => {
+      throw new Error(`${run}: ${(err as Error).message}: held ${validators.map((v) => v.held).join('/')} of ${EXECUTIONS * REPLICAS}, fallbacks ${clients.map((c) => c.sent.gossipFallbacks).join('/')}`)
+    })
     const cpu = process.cpuUsage(cpu0)
     const wallMs = performance.now() - t0
     const messages = peers.reduce((s, p) => s + p.messages, 0)
-    return { cpuMsPerExecution: round((cpu.user + cpu.system) / 1000 / EXECUTIONS, 3), messagesReceivedPerReceipt: round(messages / (EXECUTIONS * REPLICAS), 2), wallMs: Math.round(wallMs) }
+    const fallbacks = clients.reduce((s, c) => s + c.sent.gossipFallbacks, 0)
+    return { cpuMsPerExecution: round((cpu.user + cpu.system) / 1000 / EXECUTIONS, 3), messagesReceivedPerReceipt: round(messages / (EXECUTIONS * REPLICAS), 2), wallMs: Math.round(wallMs), ...(push ? { gossipFallbacks: fallbacks } : {}) }
   } finally {
     for (const b of batchers) b.close()
+    for (const c of clients) c.stop()
+    await Promise.all(servers.map((s) => s.stop()))
     await Promise.all(peers.map((p) => p.net.stop().catch(() => undefined)))
   }
 }
 
+const PAIRS = Number(values.pairs)
+if (PAIRS > 0) {
+  const load = (): number => Number(loadavg()[0]!.toFixed(1))
+  const gossip: number[] = []
+  const pushed: number[] = []
+  const loads: number[] = []
+  for (let i = 0; i < PAIRS; i++) {
+    const a = await runMode(true, true)
+    const b = await runMode(true, true, true)
+    gossip.push(a.cpuMsPerExecution!)
+    pushed.push(b.cpuMsPerExecution!)
+    loads.push(load())
+    console.log(JSON.stringify({ pair: i, gossip: a, push: b, loadAvg1m: loads.at(-1) }))
+  }
+  console.log(JSON.stringify({ executions: EXECUTIONS, perBlock: PER_BLOCK, blockMs: BLOCK_MS, windowMs: WINDOW_MS, pairs: PAIRS, cpuMsPerExecutionGossip: median(gossip), cpuMsPerExecutionPush: median(pushed), ratio: round(median(gossip) / median(pushed), 2), loadAvg1m: loads }))
+  process.exit(0)
+}
 const before = await runMode(false, false)
 console.log(JSON.stringify({ mode: 'before: every node subscribed, one message per receipt', ...before }))
 const validatorsOnly = await runMode(true, false)

@@ -1,6 +1,6 @@
 import { encode } from '../../blocks/codec.ts'
 import { receiptSigningHash, storageAckSigningHash, txId } from '../../blocks/ids.ts'
-import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
+import { type Address, type Block, type ExecutionKeys, type Hash, HostParams, type ReceiptBody, type ReceiptGossip, type SignedTx, type StorageAck, type TxPayload } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
 import { buildTx, computeFeeAt, signTx } from '../client/tx.ts'
 import type { ComputePool } from '../compute/computePool.ts'
@@ -11,7 +11,7 @@ import { equalBytes, type KeyPair, sign, toHex } from '../crypto/index.ts'
 import { deriveHostEncryptionKey, type X25519KeyPair } from '../crypto/x25519.ts'
 import { publishHeartbeat } from '../net/heartbeatGossip.ts'
 import { fetchShard, NetError, type NetNode, serveAudits, serveShardHttpUrl, serveShards, serveStorageAcks, streamShardByRanges } from '../net/index.ts'
-import { AssetRecord, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
+import { AssetRecord, EXECUTION_STATUS, ExecutionRecord, HOST_STATUS, HostRecord } from '../state/records.ts'
 import { computeHeartbeatSigningHash } from '../state/storage/livenessRules.ts'
 import { readLivenessEpoch, readLivenessHost } from '../state/storage/livenessState.ts'
 import { readRow, TABLES } from '../state/tables.ts'
@@ -21,7 +21,9 @@ import { streamRebuiltShard } from '../storage/streamRebuiltShard.ts'
 import { ExecutionThreads } from './executionThreads.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
-import { receiptGossipBatcherOf } from './network/receiptGossipBatch.ts'
+import { ReceiptGossipBatcher, receiptGossipBatcherOf } from './network/receiptGossipBatch.ts'
+import type { ReceiptPushClient } from './network/receiptPush.ts'
+import { UnsettledReceipts } from './network/unsettledReceipts.ts'
 import { advertisedShardHttpUrl, type ShardHttpServer, startShardHttpServer } from './shardHttpServer.ts'
 import { type AssetFate, computeShardsToDrop, HANDOFF_GRACE_BLOCKS } from './shardJanitor.ts'
 
@@ -37,6 +39,8 @@ export interface HostRoleModules {
   submitTx: (tx: SignedTx) => Promise<void>
   /** Where to serve shard windows over plain HTTP (readers find it over shard/http); false: not at all. */
   shardHttp?: { host: string; port: number } | false
+  /** Pushes receipt batches straight to the validators (receiptPush.ts); without it they go by gossip. */
+  receiptPush?: Pick<ReceiptPushClient, 'send' | 'poll'>
 }
 
 /**
@@ -56,6 +60,8 @@ export class HostRole {
   /** Delivered keys of pending private executions, by execution id: memory only, never on disk. */
   readonly #executionKeys = new Map<string, Uint8Array>()
   #http: ShardHttpServer | undefined
+  /** Receipts pushed to the validators, until their execution settles (published on gossip once if it does not soon). */
+  readonly #unsettled = new UnsettledReceipts()
 
   private constructor(modules: HostRoleModules) {
     this.#m = modules
@@ -217,6 +223,7 @@ export class HostRole {
 
   #onBlock(block: Block): void {
     this.#sendHeartbeat()
+    this.#regossipUnsettled(block)
     this.#onExecutionEntries(block)
     for (const entry of block.entries) {
       if (entry.type === 'audit') {
@@ -307,20 +314,38 @@ export class HostRole {
     for (const asset of touched.values()) this.#threads.poke(asset)
   }
 
+  /**
+   * Receipts pushed REGOSSIP_AFTER_BLOCKS blocks ago whose execution still waits: published on
+   * gossip once (a validator that dropped or censored the push gets it from the others' relays).
+   */
+  #regossipUnsettled(block: Block): void {
+    const { chain, net, log } = this.#m
+    this.#m.receiptPush?.poll()
+    const due = this.#unsettled.onBlock(block, (id) => readRow(chain.store.state, TABLES.execution.at(id))?.status === EXECUTION_STATUS.pending)
+    if (due.length === 0) return
+    const gossip = new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log })
+    for (const item of due) gossip.add(item)
+    gossip.flush()
+    log.info({ receipts: due.length }, 'unsettled receipts published on gossip')
+  }
+
   async #sendReceipt(executionId: Hash, preStateHash: Hash, result: ExecutionResult): Promise<void> {
     const { chain, key, net } = this.#m
     const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
     const receipt = { body, signature: sign(key.secretKey, receiptSigningHash(body)) }
     // Our own pool takes it directly (signed just above, so not verified again): a validator on
     // this node proposes from it, and block import skips the receipt's check when its completion
-    // comes; the network gets it by gossip.
+    // comes; the validators get it pushed (receiptPush.ts) or by gossip.
     try {
       chain.submitReceipt(receipt, result.writeSet, { signedHere: true })
     } catch {
       // not pending here, or already known: gossip still carries it to the proposers
     }
     // Receipts signed within a short window share one message (receiptGossipBatch.ts).
-    receiptGossipBatcherOf(net, this.#m.log).add({ receipt, writeSet: result.writeSet })
+    const item: ReceiptGossip = { receipt, writeSet: result.writeSet }
+    const push = this.#m.receiptPush
+    receiptGossipBatcherOf(net, this.#m.log, push ? (bytes) => push.send(bytes) : undefined).add(item)
+    if (push) this.#unsettled.sent(item, chain.head.height)
     this.#m.log.info({ execution: toHex(executionId), outcome: result.outcome, fuel: result.fuelUsed.toString() }, 'receipt sent')
   }
 

@@ -28,8 +28,10 @@ import { ExecutionKeyIntake } from './executionKeyIntake.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { EarlyReceipts } from './network/earlyReceipts.ts'
 import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
 import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
+import { PUSH_REJECT_PENALTY, ReceiptPushClient, ReceiptPushServer } from './network/receiptPush.ts'
 import { SlotTicker } from './network/slotTicker.ts'
 import { runStateSync, type StateSyncOpts,StateSyncServer } from './network/stateSync.ts'
 import { registerOperatorMetrics } from './operatorMetrics.ts'
@@ -38,7 +40,7 @@ import { SignGuard } from './signGuard.ts'
 import { StorageCoordinator } from './storageCoordinator.ts'
 import { ValidatorNetwork } from './validatorNetwork.ts'
 
-interface Roles { keys?: ExecutionKeyIntake; host?: HostRole; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
+interface Roles { keys?: ExecutionKeyIntake; host?: HostRole; pushServer?: ReceiptPushServer; pushClient?: ReceiptPushClient; store?: ShardStore; pool?: ComputePool; queries?: AssetQueries; assets?: AssetSource }
 
 const OUTCOME_NAMES = Object.fromEntries(Object.entries(OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
 const AUDIT_NAMES = Object.fromEntries(Object.entries(AUDIT_OUTCOME).map(([k, v]) => [v, k])) as Record<number, string>
@@ -80,6 +82,8 @@ export interface NodeOpts {
   validatorLinks?: boolean
   /** Followers: take committed blocks from one validator's commit feed, leaving the commits gossip topic while it is up (default on; false: gossip only). */
   commitFeed?: boolean
+  /** Hosts push receipt batches straight to the validators (receiptPush.ts), gossip only when that misses one (default on; false or XSC_RECEIPT_PUSH=0: gossip only). */
+  receiptPush?: boolean
   /** Keep the bodies of only the last this-many blocks (headers, commits and state stay; `xsc node --prune`). */
   pruneKeepBlocks?: number
   /** On an empty data dir, state-sync from peers before starting (`xsc node --state-sync`). */
@@ -293,7 +297,15 @@ export class XscNode {
     const coordinator = new StorageCoordinator({ chain, net, blobs, hosts, log: log.child({ module: 'storage' }), handoffDir: join(opts.dataDir, 'handoff') })
     // Receipts feed block building, which only validators do. Hosts and RPC nodes no longer take every
     // host's receipts in (decode, verify, relay); a host publishes its own to the validators (fanout).
-    if (opts.validatorKey !== undefined && opts.produce !== false) net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
+    // Validators also take the batches hosts push to them (receiptPush.ts): judged the same, relayed nowhere.
+    const push = opts.receiptPush ?? process.env.XSC_RECEIPT_PUSH !== '0'
+    if (opts.validatorKey !== undefined && opts.produce !== false) {
+      net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
+      const early = new EarlyReceipts((msg) => chain.submitReceipt(msg.receipt, msg.writeSet), (peer) => net.penalize(peer, PUSH_REJECT_PENALTY, 'invalid pushed receipt'))
+      chain.on('block', ({ block }) => early.onBlock(block.header.height))
+      roles.pushServer = new ReceiptPushServer({ net, log: log.child({ module: 'storage' }), chainId: opts.genesis.chainId, validatorKey: opts.validatorKey, accept: (bytes, from) => coordinator.acceptReceipts(bytes, (msg) => early.add(msg, from, chain.head.height)) })
+      await roles.pushServer.start()
+    }
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()
     subscribeHeartbeats(net, (h) => chain.submitHeartbeat(h))
@@ -302,6 +314,17 @@ export class XscNode {
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
     roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }), store: roles.store })
     roles.pool = modules.computePool ?? createComputePool({ workers: opts.host.computeWorkers ?? 1 })
+    if (push) {
+      roles.pushClient = new ReceiptPushClient({
+        net,
+        log: log.child({ module: 'host' }),
+        chainId: opts.genesis.chainId,
+        validators: () => chain.validators().map((v) => toHex(v.address)),
+        // Validators (on the vote topic) we are connected to; each proves its key in the stream's hello.
+        candidates: () => net.topicPeers('consensus'),
+        ...(opts.validatorKey !== undefined ? { self: toHex(opts.validatorKey.publicKey) } : {}),
+      })
+    }
     roles.host = await HostRole.start({
       chain,
       net,
@@ -312,12 +335,15 @@ export class XscNode {
       shardHttp: opts.host.shardHttp ?? { host: '127.0.0.1', port: 0 },
       log: log.child({ module: 'host' }),
       submitTx: async (tx) => void (await network.admitAndGossip(tx)),
+      ...(roles.pushClient ? { receiptPush: roles.pushClient } : {}),
     })
     const host = roles.host
     roles.keys.onKeys = (keys, rec) => host.takeExecutionKeys(keys, rec)
   }
 
   static async #stopRoles(roles: Roles): Promise<void> {
+    roles.pushClient?.stop()
+    await roles.pushServer?.stop()
     await roles.host?.stop()
     roles.assets?.close?.()
     await roles.queries?.close()

@@ -5,6 +5,7 @@ import { decode, encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { type Block, Manifest, Offence, type Receipt, type ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
+import { ReceiptError } from '../chain/errors.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { isNetError, type NetNode, putShard, requestAudit, requestStorageAck, type ValidationResult } from '../net/index.ts'
 import { ASSET_STATUS } from '../state/records.ts'
@@ -92,15 +93,27 @@ export class StorageCoordinator {
     })
   }
 
-  /** Validates a gossiped batch of receipts by admitting each to the pool (receiptGossipBatch.ts): duplicates and late ones are ignored, a forged one rejects the batch. */
-  acceptReceipts(bytes: Uint8Array): ValidationResult {
+  /**
+   * Validates a gossiped (or pushed) batch of receipts by admitting each to the pool
+   * (receiptGossipBatch.ts): duplicates and late ones are ignored, a forged one rejects the batch.
+   * `onUnknown` is offered each receipt whose execution this node does not know yet (pushed ones are held for the next blocks: earlyReceipts.ts).
+   */
+  acceptReceipts(bytes: Uint8Array, onUnknown?: (msg: ReceiptGossip) => void): ValidationResult {
     let batch: ReceiptGossip[]
     try {
       batch = decode(ReceiptGossipBatch, bytes)
     } catch {
       return 'reject'
     }
-    return admitReceiptBatch(batch, (msg) => this.#m.chain.submitReceipt(msg.receipt, msg.writeSet), (receipt) => this.#offerLateReceipt(receipt))
+    const submit = (msg: ReceiptGossip): void => {
+      try {
+        this.#m.chain.submitReceipt(msg.receipt, msg.writeSet)
+      } catch (err) {
+        if (err instanceof ReceiptError && err.code === 'UNKNOWN_EXECUTION') onUnknown?.(msg)
+        throw err
+      }
+    }
+    return admitReceiptBatch(batch, submit, (receipt) => this.#offerLateReceipt(receipt))
   }
 
   /**

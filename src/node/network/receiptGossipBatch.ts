@@ -22,8 +22,13 @@ export class ReceiptGossipBatcher extends GossipBatcher<ReceiptGossip> {
   }
 }
 
-/** The receipt batcher of one net node (one per node, made on first use). */
-export const receiptGossipBatcherOf = oneBatcherPerNet((net, log) => new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log }))
+/**
+ * The receipt batcher of one net node (one per node, made on first use). With `push` (a host's
+ * ReceiptPushClient.send, receiptPush.ts) each batch goes straight to the validators, and on gossip
+ * too only when `push` did not reach every member of the set.
+ */
+export const receiptGossipBatcherOf = oneBatcherPerNet((net, log, push?: (bytes: Uint8Array) => boolean) =>
+  new ReceiptGossipBatcher({ publish: async (bytes) => (push?.(bytes) === true ? undefined : net.publish('receipts', bytes)), log }))
 
 /**
  * Judges a gossiped batch by admitting each receipt to the pool (`submit`, Chain.submitReceipt,
