@@ -28,10 +28,10 @@ import { ExecutionKeyIntake } from './executionKeyIntake.ts'
 import { HostDirectory } from './hostDirectory.ts'
 import { HostRole } from './hostRole.ts'
 import { createLogger, type Logger } from './logger.ts'
-import { EarlyReceipts } from './network/earlyReceipts.ts'
 import { GossipingRpcBackend } from './network/gossipingRpcBackend.ts'
 import { resolveP2pSeed, toNetLogger } from './network/p2pIdentity.ts'
-import { PUSH_REJECT_PENALTY, ReceiptPushClient, ReceiptPushServer } from './network/receiptPush.ts'
+import type { ReceiptPushClient, ReceiptPushServer } from './network/receiptPush.ts'
+import { receiptPushClient, startReceiptPushServer } from './network/receiptPushRoles.ts'
 import { SlotTicker } from './network/slotTicker.ts'
 import { runStateSync, type StateSyncOpts,StateSyncServer } from './network/stateSync.ts'
 import { registerOperatorMetrics } from './operatorMetrics.ts'
@@ -301,10 +301,7 @@ export class XscNode {
     const push = opts.receiptPush ?? process.env.XSC_RECEIPT_PUSH !== '0'
     if (opts.validatorKey !== undefined && opts.produce !== false) {
       net.subscribe('receipts', { validate: (bytes) => coordinator.acceptReceipts(bytes), handle: () => undefined })
-      const early = new EarlyReceipts((msg) => chain.submitReceipt(msg.receipt, msg.writeSet), (peer) => net.penalize(peer, PUSH_REJECT_PENALTY, 'invalid pushed receipt'))
-      chain.on('block', ({ block }) => early.onBlock(block.header.height))
-      roles.pushServer = new ReceiptPushServer({ net, log: log.child({ module: 'storage' }), chainId: opts.genesis.chainId, validatorKey: opts.validatorKey, accept: (bytes, from) => coordinator.acceptReceipts(bytes, (msg) => early.add(msg, from, chain.head.height)) })
-      await roles.pushServer.start()
+      roles.pushServer = await startReceiptPushServer({ net, log: log.child({ module: 'storage' }), chain, coordinator, validatorKey: opts.validatorKey })
     }
     roles.keys = new ExecutionKeyIntake({ chain, net })
     roles.keys.subscribe()
@@ -314,17 +311,7 @@ export class XscNode {
     roles.store = await ShardStore.open(join(opts.dataDir, 'shards'), { capacityBytes: opts.host.capacityBytes })
     roles.assets = createAssetSource({ chain, net, hosts, log: log.child({ module: 'assets' }), store: roles.store })
     roles.pool = modules.computePool ?? createComputePool({ workers: opts.host.computeWorkers ?? 1 })
-    if (push) {
-      roles.pushClient = new ReceiptPushClient({
-        net,
-        log: log.child({ module: 'host' }),
-        chainId: opts.genesis.chainId,
-        validators: () => chain.validators().map((v) => toHex(v.address)),
-        // Validators (on the vote topic) we are connected to; each proves its key in the stream's hello.
-        candidates: () => net.topicPeers('consensus'),
-        ...(opts.validatorKey !== undefined ? { self: toHex(opts.validatorKey.publicKey) } : {}),
-      })
-    }
+    if (push) roles.pushClient = receiptPushClient({ net, log: log.child({ module: 'host' }), chain, self: opts.validatorKey?.publicKey })
     roles.host = await HostRole.start({
       chain,
       net,
