@@ -5,7 +5,7 @@ import { CHUNK_BYTES, encodeFrame, FRAME } from '../../../src/net/framing.ts'
 import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { CommitFeedClient, commitFeedProtocol, CommitFeedServer, FEED_GARBAGE_PENALTY, FEED_REJECT_PENALTY } from '../../../src/node/network/commitFeed.ts'
-import { CHAIN, startNodes, stopAll, waitFor } from './helpers.ts'
+import { CHAIN, connectAll, penaltiesOf, startNodes, stopAll, waitFor } from './helpers.ts'
 
 const log = createLogger({ level: 'silent' })
 let nodes: NetNode[] = []
@@ -20,22 +20,7 @@ afterEach(async () => {
   clients = []
 })
 
-async function connectAll(ns: NetNode[]): Promise<void> {
-  for (let i = 0; i < ns.length; i++) for (let j = i + 1; j < ns.length; j++) await ns[i]!.dial(ns[j]!.multiaddrs()[0]!)
-  // The dialled side's connection is open a moment after the dialler's.
-  await waitFor(() => ns.every((n) => n.peers().length === ns.length - 1), 5_000, 'every connection open on both sides')
-}
 
-/** Records the penalties `net` hands out (the real penalize still runs). */
-function penaltiesOf(net: NetNode): { peer: string; points: number }[] {
-  const seen: { peer: string; points: number }[] = []
-  const real = net.penalize.bind(net)
-  net.penalize = (peer, points, reason) => {
-    seen.push({ peer, points })
-    real(peer, points, reason)
-  }
-  return seen
-}
 
 function follower(net: NetNode, candidates: () => string[], verdict: () => ValidationResult = () => 'accept') {
   const received: { bytes: number[]; from: string }[] = []

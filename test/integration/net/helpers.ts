@@ -31,3 +31,20 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 export async function stopAll(nodes: NetNode[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.stop()))
 }
+
+/** Dials every pair once and waits until every connection is open on both sides (the dialled side's opens a moment after the dialler's). */
+export async function connectAll(ns: NetNode[]): Promise<void> {
+  for (let i = 0; i < ns.length; i++) for (let j = i + 1; j < ns.length; j++) await ns[i]!.dial(ns[j]!.multiaddrs()[0]!)
+  await waitFor(() => ns.every((n) => n.peers().length === ns.length - 1), 5_000, 'every connection open on both sides')
+}
+
+/** Records the penalties `net` hands out (the real penalize still runs). */
+export function penaltiesOf(net: NetNode): { peer: string; points: number }[] {
+  const seen: { peer: string; points: number }[] = []
+  const real = net.penalize.bind(net)
+  net.penalize = (peer, points, reason) => {
+    seen.push({ peer, points })
+    real(peer, points, reason)
+  }
+  return seen
+}

@@ -13,7 +13,7 @@ import { createLogger } from '../../../src/node/logger.ts'
 import { admitReceiptBatch, ReceiptGossipBatch, ReceiptGossipBatcher } from '../../../src/node/network/receiptGossipBatch.ts'
 import { PUSH_GARBAGE_PENALTY, PUSH_REJECT_PENALTY, ReceiptPushClient, receiptPushHelloMessage, receiptPushProtocol, ReceiptPushServer } from '../../../src/node/network/receiptPush.ts'
 import { testKey } from '../../support/chainFixtures.ts'
-import { CHAIN, startNodes, stopAll, waitFor } from './helpers.ts'
+import { CHAIN, connectAll, penaltiesOf, startNodes, stopAll, waitFor } from './helpers.ts'
 
 // Hosts push receipt batches straight to the validators over real libp2p streams; the validators
 // judge them with admitReceiptBatch over real signatures (a pool that knows each receipt once).
@@ -31,20 +31,7 @@ afterEach(async () => {
   clients = []
 })
 
-async function connectAll(ns: NetNode[]): Promise<void> {
-  for (let i = 0; i < ns.length; i++) for (let j = i + 1; j < ns.length; j++) await ns[i]!.dial(ns[j]!.multiaddrs()[0]!)
-  await waitFor(() => ns.every((n) => n.peers().length === ns.length - 1), 5_000, 'every connection open on both sides')
-}
 
-function penaltiesOf(net: NetNode): { peer: string; points: number }[] {
-  const seen: { peer: string; points: number }[] = []
-  const real = net.penalize.bind(net)
-  net.penalize = (peer, points, reason) => {
-    seen.push({ peer, points })
-    real(peer, points, reason)
-  }
-  return seen
-}
 
 function receipt(n: number, signer: KeyPair = host): ReceiptGossip {
   const output = utf8('out')
