@@ -164,12 +164,20 @@ export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
   if (top === undefined || top.length !== 2) return
   const list = arrayHead(bytes, skipValue(bytes, top.first))
   if (list === undefined || list.length !== block.entries.length) return
-  let at = list.first
-  for (const entry of block.entries) {
+  const { spans } = entrySpans(bytes, list.first, list.length)
+  block.entries.forEach((entry, i) => noteEntrySpan(entry, spans[i]!))
+}
+
+/** The byte slices of `n` msgpack values one after another from `first`, and the offset after the last. */
+function entrySpans(bytes: Uint8Array, first: number, n: number): { spans: Uint8Array[]; end: number } {
+  const spans: Uint8Array[] = []
+  let at = first
+  for (let i = 0; i < n; i++) {
     const end = skipValue(bytes, at)
-    noteEntrySpan(entry, bytes.subarray(at, end))
+    spans.push(bytes.subarray(at, end))
     at = end
   }
+  return { spans, end: at }
 }
 
 /** An entry's canonical encoding (a slice of its block's bytes): its hash, and its tx's bytes. */
@@ -209,15 +217,9 @@ export function decodeCommittedBlock(bytes: Uint8Array, blockId: Hash): Block | 
   const list = arrayHead(bytes, headerEnd)
   const minimalHead = n <= 15 ? bytes[headerEnd] === (0x90 | n) : bytes[headerEnd] === (n <= 0xffff ? 0xdc : 0xdd)
   if (list === undefined || list.length !== n || !minimalHead) return nonCanonical()
-  const spans: Uint8Array[] = []
-  let at = list.first
-  for (let i = 0; i < n; i++) {
-    const end = skipValue(bytes, at)
-    spans.push(bytes.subarray(at, end))
-    at = end
-  }
+  const { spans, end } = entrySpans(bytes, list.first, n)
   const leaves = spans.map((s) => leafHash(s))
-  if (at !== bytes.length || !equalBytes(merkleRoot(leaves), block.header.bodyRoot)) return nonCanonical()
+  if (end !== bytes.length || !equalBytes(merkleRoot(leaves), block.header.bodyRoot)) return nonCanonical()
   block.entries.forEach((e, i) => noteEntrySpan(e, spans[i]!, leaves[i]))
   bodyRoots.set(block.entries, { entries: block.entries.slice(), root: block.header.bodyRoot })
   return block

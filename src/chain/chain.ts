@@ -81,7 +81,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
-  #validatorCache: { head: ChainHead; set: ValidatorStake[]; normalized?: ValidatorSet } | undefined
+  #validatorCache: { head: ChainHead; set: ValidatorStake[]; normalized?: ValidatorSet; hexes?: readonly string[] } | undefined
 
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   get signaturesCheckedAtImport(): number {
@@ -161,8 +161,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   /** The validator set of height head+1 (whose precommits commit it); normalized once per head, with the list it is made of. */
   validatorSet(): ValidatorSet {
     const list = this.validators()
-    const cache = this.#validatorCache!
-    return (cache.normalized ??= computeValidatorSet(list))
+    return (this.#validatorCache!.normalized ??= computeValidatorSet(list))
+  }
+
+  /** The hex addresses of `validators()`, made once per head (links and the receipt push look members up by them on every send). */
+  validatorAddressesHex(): readonly string[] {
+    const list = this.validators()
+    return (this.#validatorCache!.hexes ??= list.map((v) => toHex(v.address)))
   }
 
   /** Proposer priorities of height head+1 (consensus/proposerPriority.ts): depend on the validator-set history only. */
@@ -190,10 +195,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.emit('work') // a proposer waiting for its slot may build early (pendingWorkKey)
   }
 
-  /**
-   * Checks an offence as the next block would apply it and holds it for a block. Returns false
-   * when the pool already holds it (or one against the same offender); throws why it does not apply.
-   */
+  /** Checks an offence as the next block would apply it and holds it for a block. Returns false when the pool already holds it (or one against the same offender); throws why it does not apply. */
   submitEvidence(value: Offence | Evidence): boolean {
     const offence = toOffence(value)
     // The state first: evidence against an offender already slashed is refused (ALREADY_SLASHED), even while the pool still holds it.
@@ -234,10 +236,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return computeProposalContext(this.genesis, head, this.store.state, head.header.slot + 1, head.header.timestamp + BigInt(this.genesis.slotMs), head.header.proposer, this.hostIndex)
   }
 
-  /**
-   * Drops held offences that can no longer apply: included (the offender is slashed), expired or
-   * invalid. Committed blocks are final, so a slashing is never undone.
-   */
+  /** Drops held offences that can no longer apply: included (the offender is slashed), expired or invalid. Committed blocks are final, so a slashing is never undone. */
   #pruneEvidence(): void {
     if (this.evidence.size === 0) return
     const ctx = this.#nextContext()

@@ -223,6 +223,7 @@ export class HostRole {
 
   #onBlock(block: Block): void {
     this.#sendHeartbeat()
+    this.#m.receiptPush?.poll()
     this.#regossipUnsettled(block)
     this.#onExecutionEntries(block)
     for (const entry of block.entries) {
@@ -320,7 +321,6 @@ export class HostRole {
    */
   #regossipUnsettled(block: Block): void {
     const { chain, net, log } = this.#m
-    this.#m.receiptPush?.poll()
     const due = this.#unsettled.onBlock(block, (id) => readRow(chain.store.state, TABLES.execution.at(id))?.status === EXECUTION_STATUS.pending)
     if (due.length === 0) return
     const gossip = new ReceiptGossipBatcher({ publish: (bytes) => net.publish('receipts', bytes), log })

@@ -5,7 +5,7 @@ import { CommittedBlock, type ConsensusMessage, type Evidence } from '../../cons
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
-import { type KeyPair, toHex } from '../crypto/index.ts'
+import type { KeyPair } from '../crypto/index.ts'
 import { type GossipTopic, gossipVerdictOf, NetError, type NetNode, PeerRateLimit, type ValidationResult } from '../net/index.ts'
 import type { Logger } from './logger.ts'
 import { admitAndGossip } from './network/admitAndGossip.ts'
@@ -123,8 +123,6 @@ export class ValidatorNetwork {
   #offPeer: (() => void) | undefined
   #offDisconnect: (() => void) | undefined
   #stopped = false
-  /** The hex addresses of `Chain.validators()`, kept per array it returned (one per head): not hexed per link send. */
-  #hexes: { of: readonly unknown[]; hex: readonly string[] } | undefined
 
   /** Has a validator key: takes part in proposals and votes (the `consensus` topic). */
   readonly #isValidator: boolean
@@ -169,7 +167,7 @@ export class ValidatorNetwork {
         log: this.#log,
         chainId: this.chain.genesis.chainId,
         validatorKey: key,
-        validators: () => this.#validatorHexes(),
+        validators: () => this.chain.validatorAddressesHex(),
         // The same judgement, plus a budget of refused txs per linked validator (createLinkReceive.ts).
         receive: createLinkReceive(judge, { budget: this.#txBudgets.link }),
       })
@@ -195,12 +193,6 @@ export class ValidatorNetwork {
         // A stall of the whole chain (an audit block under load) also looks quiet: only a long one moves the feed.
         quietMs: Math.max(20 * slotMs, 10_000),
       })
-  }
-
-  #validatorHexes(): readonly string[] {
-    const of = this.chain.validators()
-    if (this.#hexes?.of !== of) this.#hexes = { of, hex: of.map((v) => toHex(v.address)) }
-    return this.#hexes.hex
   }
 
   /** Subscribes the topics, serves sync and round state, starts consensus. Call before `net.start()` (or after: both work). */

@@ -33,7 +33,7 @@ export function receiptPushClient(m: PushRoleModules & { self?: Uint8Array | und
     net,
     log: m.log,
     chainId: chain.genesis.chainId,
-    validators: () => chain.validators().map((v) => toHex(v.address)),
+    validators: () => chain.validatorAddressesHex(),
     // Validators (on the vote topic) we are connected to.
     candidates: () => net.topicPeers('consensus'),
     ...(m.self !== undefined ? { self: toHex(m.self) } : {}),
