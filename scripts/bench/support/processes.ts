@@ -150,13 +150,34 @@ export function portFree(port: number): Promise<boolean> {
   })
 }
 
-/** A random base in 30000–59000 such that base + every offset is a free port now. */
+/** The kernel's ephemeral port range (where port-0 listeners such as a node's p2p socket land). */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!]
+  } catch {
+    // not Linux: assume its default range
+  }
+  return [32_768, 60_999]
+}
+
+/**
+ * A random base such that base + every offset is a free port now, all of them **below the
+ * ephemeral range**: a devnet's p2p sockets listen on port 0, so a fixed RPC port inside that range
+ * can be taken by one of its own nodes between this check and the RPC server's bind (seen:
+ * `EADDRINUSE` on a host's RPC port held by a validator's p2p socket).
+ */
 export async function pickBasePort(offsets: readonly number[]): Promise<number> {
+  const [ephemeralLow] = ephemeralPortRange()
+  const top = Math.max(...offsets)
+  const low = 10_000
+  const span = ephemeralLow - top - low
+  if (span <= 0) throw new Error(`no port range below the ephemeral range (${ephemeralLow}) fits offsets up to ${top}`)
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 29_000)
+    const base = low + Math.floor(Math.random() * span)
     if ((await Promise.all(offsets.map((o) => portFree(base + o)))).every(Boolean)) return base
   }
-  throw new Error('no free RPC port range found in 30000–60000')
+  throw new Error(`no free RPC port range found in ${low}–${ephemeralLow}`)
 }
 
 /**

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { describe, expect, test } from 'vitest'
 
-import { pickBasePort, portFree, ProcessGroup, spawnTracked, waitForLine } from '../../../scripts/bench/support/processes.ts'
+import { ephemeralPortRange, pickBasePort, portFree, ProcessGroup, spawnTracked, waitForLine } from '../../../scripts/bench/support/processes.ts'
 
 // Running = present in /proc and not a zombie (a killed grandchild may wait a while to be reaped).
 const isRunning = (pid: number): boolean => {
@@ -79,5 +79,7 @@ describe('bench process management', () => {
   test('a picked base port has every requested offset free', async () => {
     const base = await pickBasePort([0, 1, 100])
     for (const o of [0, 1, 100]) expect(await portFree(base + o)).toBe(true)
+    // below the kernel's ephemeral range, where the devnet's own port-0 listeners cannot take it
+    expect(base + 100).toBeLessThan(ephemeralPortRange()[0])
   })
 })
