@@ -30,7 +30,17 @@ import { ChainWatcher } from './support/chainWatcher.ts'
 import { closedLoad } from './support/closedLoad.ts'
 
 const { values } = parseArgs({ options: { 'rpc-port': { type: 'string', default: '8545' }, data: { type: 'string', default: '.devnet' }, 'count-dir': { type: 'string' }, secs: { type: 'string', default: '15' }, 'exec-secs': { type: 'string', default: '15' }, 'idle-secs': { type: 'string', default: '10' }, tag: { type: 'string', default: 'a' }, top: { type: 'string', default: '60' }, skip: { type: 'string', default: '' }, 'profile-phase': { type: 'string' } } })
-const countDir = resolve(values['count-dir'] ?? '')
+// The count files the preloads write: `<name>-<pid>.json`, `units-…` and `timers-…` likewise. Only
+// these are removed between windows (an earlier version removed every .json under the directory,
+// and with no --count-dir that was the working directory: package.json went with them).
+const COUNT_FILE = /^[\w.-]+-\d+\.json$/
+const profiling = values['profile-phase'] !== undefined
+if (!profiling && values['count-dir'] === undefined) {
+  console.error('devnetUnitCounts: --count-dir DIR is required (the COUNT_DIR the nodes write to), unless --profile-phase')
+  process.exit(2)
+}
+const countDir = values['count-dir'] === undefined ? undefined : resolve(values['count-dir'])
+const countFiles = (): string[] => (countDir === undefined ? [] : readdirSync(countDir).filter((f) => COUNT_FILE.test(f)))
 const dataDir = resolve(values.data)
 const base = Number(values['rpc-port'])
 const TOP = Number(values.top)
@@ -50,11 +60,10 @@ function nodes(): { pid: number; role: Role }[] {
 const signalAll = (): void => { for (const n of nodes()) process.kill(n.pid, 'SIGUSR2') }
 /** Opens a window; its close returns the summed counts per role, the node count per role, blocks. */
 async function window(phase: string): Promise<() => Promise<{ perRole: Record<Role, Counts>; n: Record<Role, number>; blocks: number; secs: number }>> {
-  for (const f of readdirSync(countDir)) if (f.endsWith('.json')) rmSync(join(countDir, f))
+  for (const f of countFiles()) rmSync(join(countDir!, f))
   const h0 = (await getChainStatus(c0)).head.height
   const t0 = Date.now()
   // --profile-phase: the nodes carry cpuProfilePreload.cjs (XSC_CPU_PROF_AFTER_MS=signal) instead: one signal starts its window.
-  const profiling = values['profile-phase'] !== undefined
   if (!profiling || values['profile-phase'] === phase) signalAll()
   return async () => {
     if (!profiling) signalAll()
@@ -64,13 +73,13 @@ async function window(phase: string): Promise<() => Promise<{ perRole: Record<Ro
     const role = new Map(nodes().map((x) => [x.pid, x.role]))
     const perRole: Record<Role, Counts> = { validator: {}, host: {} }
     const n: Record<Role, number> = { validator: 0, host: 0 }
-    for (const f of readdirSync(countDir)) {
-      if (!f.endsWith('.json') || f.startsWith('timers-')) continue
+    for (const f of countFiles()) {
+      if (f.startsWith('timers-')) continue
       const pid = Number(f.replace(/\.json$/, '').split('-').pop())
       const r = role.get(pid)
       if (!r) continue
       if (!f.startsWith('units-')) n[r]++
-      const { counts } = JSON.parse(readFileSync(join(countDir, f), 'utf8')) as { counts: Counts }
+      const { counts } = JSON.parse(readFileSync(join(countDir!, f), 'utf8')) as { counts: Counts }
       for (const [k, v] of Object.entries(counts)) perRole[r][k] = (perRole[r][k] ?? 0) + v
     }
     return { perRole, n, blocks, secs }
