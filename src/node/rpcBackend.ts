@@ -192,9 +192,14 @@ export class NodeRpcBackend implements RpcBackend {
     return { id, record, scheduled, completion }
   }
 
-  /** The completion entry of a settled execution, found through the activity index (one row per execution id). */
+  /**
+   * The completion entry of a settled execution, found through the activity index (one row per
+   * execution id). A node without the index (a host, by default) leaves it out rather than refuse
+   * the execution: the record is state, and `waitForExecution` finds the completion by its block scan.
+   */
   async #findCompletion(id: Hash): Promise<ExecutionInfo['completion']> {
     const store = this.#m.chain.store
+    if (!store.activity.kept) return undefined
     const [settled] = await store.getActivityPage(id, undefined, 1)
     if (settled === undefined || settled.row.role !== ACTIVITY_ROLE.completed) return undefined
     const hash = await store.getHashAtHeight(settled.row.height)

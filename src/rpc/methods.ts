@@ -172,7 +172,7 @@ export const METHODS = {
   }),
   xsc_getExecution: method<[Uint8Array], F.ExecutionView | undefined>({
     method: 'xsc_getExecution',
-    summary: 'An execution: request, assigned hosts, status, and once completed its result, fuel, payouts and receipts; or null.',
+    summary: 'An execution: request, assigned hosts, status, and once completed its result, fuel, payouts and receipts; or null. A node without the activity index (a host, by default) leaves the completion out: ask a validator or an RPC node, or scan the blocks after the scheduling one (as waitForExecution does).',
     params: [param('id', bytes32, 'Execution id (the execute tx id).')],
     result: { name: 'execution', wire: optional(F.ExecutionInfo), description: 'The execution, or null.' },
     call: async (b, [id]) => {

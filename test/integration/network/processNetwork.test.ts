@@ -99,6 +99,12 @@ describe('executions of one asset take effect in chain order (real node processe
     // And the order the chain settled them in is the order they count in.
     const bySettlement = [...done].sort((a, b) => a.completion.block.height - b.completion.block.height || u32le(a.completion.entry.output) - u32le(b.completion.entry.output))
     expect(bySettlement.map((d) => u32le(d.completion.entry.output))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    // A host keeps no activity index: its RPC still answers a settled execution (the record, and
+    // the completion through waitForExecution's block scan), it does not refuse it.
+    const hostRpc = createClient({ transport: http(net.hosts[0]!.rpc) })
+    const viaHost = await waitForExecution(hostRpc, { id: ids[0]!, timeoutMs: 30_000 })
+    expect(toHex(viaHost.completion.block.hash)).toBe(toHex(done[0]!.completion.block.hash))
+    await hostRpc.close()
     // A validator (no host role) answers queries and estimates: it fetches the module from the hosts and runs it itself.
     const read = await query(rpc, { asset, fn: 'run', input: new Uint8Array(4) })
     expect(u32le(read.output)).toBe(20)
