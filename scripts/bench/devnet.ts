@@ -18,7 +18,8 @@
  *   window after a 1 s ramp, per second. `--transfer-batch N` sends each sender's next N in one
  *   JSON-RPC batch (a wallet's or an exchange's way; default 1: one HTTP request per transfer).
  *   `--transport ws`: every client call over one WebSocket per validator instead of HTTP POSTs.
- * - idle: 10 s with nothing sent first; idleCpuMsPerBlockPerNode is a validator's CPU per block then.
+ * - idle: 10 s with nothing sent first (after `--warm-secs` more, default 0); idleCpuMsPerBlockPerNode
+ *   is a validator's CPU per block then.
  *   cpuMsPerTransferPerNode (validators, per included transfer, per validator) and cpuMsPerExecution
  *   (validators and hosts, per agreed execution, network-wide) are the loaded phases' CPU above
  *   what their blocks cost idle.
@@ -66,6 +67,12 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'http' },
     /** Run on a copy of genesis.json with this slot length (block interval), e.g. 250. */
     'slot-ms': { type: 'string' },
+    /**
+     * Seconds the devnet stays idle before the idle phase (default 0). A young node still compiles
+     * the code its idle rate makes hot (V8 warm-up, ~25 % of an idle block in a devnet's first
+     * minutes: docs/devnet.md, session 15); e.g. 480 prices the steady state of a validator.
+     */
+    'warm-secs': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'info' },
     keep: { type: 'boolean', default: false },
   },
@@ -75,6 +82,8 @@ const SAMPLES = Number(values.samples)
 const EXEC_SAMPLES = Number(values['exec-samples'])
 const EXEC_SECS = Number(values['exec-secs'])
 const TRANSFER_SECS = Number(values['transfer-secs'])
+const WARM_SECS = Number(values['warm-secs'])
+if (!Number.isInteger(WARM_SECS) || WARM_SECS < 0 || WARM_SECS > 3600) throw new BenchError(`--warm-secs must be a whole number of seconds in 0–3600, got ${values['warm-secs']}`)
 const SENDERS = Number(values.senders)
 const TRANSFER_BATCH = Number(values['transfer-batch'])
 if (values.transport !== 'http' && values.transport !== 'ws') {
@@ -91,7 +100,7 @@ for (const [name, v, min] of [['--hosts', HOSTS, 6], ['--samples', SAMPLES, 1], 
 const EXEC_INFLIGHT = 16
 const TRANSFER_INFLIGHT = 200
 /** The whole run is cut here, whatever phase it is in (the processes are still stopped). */
-const RUN_LIMIT_MS = 270_000
+const RUN_LIMIT_MS = 270_000 + WARM_SECS * 1000
 /** The idle phase: no load, to price an empty block (and the baseline the loaded phases subtract). */
 const IDLE_SECS = 10
 
@@ -239,7 +248,11 @@ async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < 200 && !(await getTransaction(c0, { id: lastFunding! })); i++) await sleep(100)
     if (!(await getTransaction(c0, { id: lastFunding! }))) throw new BenchError('the funding transfers were not included within 20 s')
 
-    // Idle: nothing sent for IDLE_SECS; what an empty block costs each node.
+    // Idle: nothing sent for IDLE_SECS (after --warm-secs of the same); what an empty block costs each node.
+    if (WARM_SECS > 0) {
+      progress({ phase: 'warm', secs: WARM_SECS })
+      await sleep(WARM_SECS * 1000)
+    }
     let cost = meter()
     await sleep(IDLE_SECS * 1000)
     costs.idle = await cost()
@@ -436,6 +449,8 @@ async function run(): Promise<Record<string, unknown>> {
       cpuMsPerExecution: round((marginal(costs.executions!, 'validators') + marginal(costs.executions!, 'hosts')) / Math.max(1, executionsSettledInPhase), 2),
       /** Validator CPU per block per validator with nothing sent (goal ≤ 5). */
       idleCpuMsPerBlockPerNode: round(idleValidatorMsPerBlock, 2),
+      /** Seconds the devnet idled before that window (--warm-secs). */
+      idleWarmSecs: WARM_SECS,
       idleHostCpuMsPerBlock: round(idleHostMsPerBlock, 2),
       finalityLagBlocks: median(watcher.lagBlocks),
       finalityLagP90Blocks: percentile(watcher.lagBlocks, 90),
