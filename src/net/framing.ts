@@ -169,3 +169,39 @@ export function* dataFrames(payload: Uint8Array, chunkBytes = CHUNK_BYTES): Gene
   }
   for (let o = 0; o < payload.length; o += chunkBytes) yield encodeFrame(FRAME.data, payload.subarray(o, Math.min(payload.length, o + chunkBytes)))
 }
+
+/**
+ * One message of a message stream (the commit feed, the receipt push): its DATA chunks then END,
+ * as one buffer, so the whole message leaves in one write.
+ */
+export function encodeChunkedMessage(payload: Uint8Array, chunkBytes = CHUNK_BYTES): Uint8Array {
+  return concatBytes(...dataFrames(payload, chunkBytes), encodeFrame(FRAME.end))
+}
+
+/**
+ * The messages of a message stream (`encodeChunkedMessage`'s), reassembled. A message past
+ * `maxBytes`, an empty one, or any frame but DATA and END throws `bad(why)` (the caller's own error,
+ * which it scores as garbage); so do malformed frames (NetError, `isFramingGarbage`).
+ */
+export async function* readChunkedMessages(source: AsyncIterable<StreamChunk>, maxBytes: number, bad: (why: 'oversize' | 'malformed') => Error): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = []
+  let size = 0
+  for await (const frame of readFrames(source, CHUNK_BYTES)) {
+    if (frame.type === FRAME.data) {
+      size += frame.payload.length
+      if (size > maxBytes) throw bad('oversize')
+      parts.push(frame.payload)
+      continue
+    }
+    if (frame.type !== FRAME.end || size === 0) throw bad('malformed')
+    const message = parts.length === 1 ? parts[0]! : concatBytes(...parts)
+    parts = []
+    size = 0
+    yield message
+  }
+}
+
+/** Whether `err` is a peer's malformed framing (an oversize or unknown frame): garbage, not a cut stream. */
+export function isFramingGarbage(err: unknown): boolean {
+  return err instanceof NetError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME')
+}

@@ -88,6 +88,17 @@ export const SYNC_PENALTY = {
   invalidBlock: -8_000,
 } as const
 
+/**
+ * Penalties on a direct stream (a validator link, a commit feed, a receipt push): a message that
+ * can never be valid (REJECT) costs `reject` (over gossip the n-th invalid message costs −100·n²:
+ * 17 in a short time ban the sender at the graylist's −16,000, while a rare honest race decays
+ * away); garbage (an undecodable or oversize frame, a flood) costs `garbage` and ends the stream.
+ */
+export const DIRECT_STREAM_PENALTY = {
+  reject: -1_000,
+  garbage: -5_000,
+} as const
+
 export class PeerPenalties {
   readonly #scores = new Map<string, { value: number; at: number }>()
   readonly #decayPerSecond: number

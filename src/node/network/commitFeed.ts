@@ -1,9 +1,8 @@
 import type { Stream } from '@libp2p/interface'
 
 import { XscError } from '../../../blocks/errors.ts'
-import { concatBytes } from '../../crypto/index.ts'
-import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, readFrames } from '../../net/framing.ts'
-import { GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
+import { encodeChunkedMessage, isFramingGarbage, readChunkedMessages } from '../../net/framing.ts'
+import { DIRECT_STREAM_PENALTY, GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -36,9 +35,9 @@ export class CommitFeedError extends XscError<{ BAD_FEED_MESSAGE: { peer: string
 /** Followers one validator feeds at most; more are refused (they keep gossip). */
 export const MAX_SUBSCRIBERS = 256
 /** Points a REJECTed message on a feed costs the validator (as on a validator link). */
-export const FEED_REJECT_PENALTY = -1_000
+export const FEED_REJECT_PENALTY = DIRECT_STREAM_PENALTY.reject
 /** Points garbage on a feed costs (malformed frames, a message over the cap, bytes from a follower). */
-export const FEED_GARBAGE_PENALTY = -5_000
+export const FEED_GARBAGE_PENALTY = DIRECT_STREAM_PENALTY.garbage
 /** Feed opens a peer may make, per second and in a burst: a follower reconnecting is fine, a loop is not. */
 const OPENS_PER_SECOND = 0.2
 const OPENS_BURST = 3
@@ -83,7 +82,7 @@ export class CommitFeedServer {
    */
   publish(committed: Uint8Array): void {
     if (this.#subscribers.size === 0 || committed.length > GOSSIP_MAX_BYTES.commits) return
-    const message = concatBytes(...dataFrames(committed, CHUNK_BYTES), encodeFrame(FRAME.end))
+    const message = encodeChunkedMessage(committed)
     for (const [peer, stream] of this.#subscribers) {
       try {
         if (stream.writableNeedsDrain) throw new CommitFeedError('FEED_CLOSED', 'follower does not read its feed')
@@ -205,20 +204,9 @@ export class CommitFeedClient {
   /** Reads CommittedBlocks (DATA chunks, END) and judges each; garbage or a rejected message ends the feed. */
   async #read(feed: Feed): Promise<void> {
     const { peer, stream } = feed
-    let parts: Uint8Array[] = []
-    let size = 0
     try {
-      for await (const frame of readFrames(stream, CHUNK_BYTES)) {
-        if (frame.type === FRAME.data) {
-          size += frame.payload.length
-          if (size > GOSSIP_MAX_BYTES.commits) throw new CommitFeedError('BAD_FEED_MESSAGE', 'feed message over the commits cap', { peer })
-          parts.push(frame.payload)
-          continue
-        }
-        if (frame.type !== FRAME.end || size === 0) throw new CommitFeedError('BAD_FEED_MESSAGE', 'not a feed message', { peer })
-        const bytes = parts.length === 1 ? parts[0]! : concatBytes(...parts)
-        parts = []
-        size = 0
+      const bad = (why: 'oversize' | 'malformed'): CommitFeedError => new CommitFeedError('BAD_FEED_MESSAGE', why === 'oversize' ? 'feed message over the commits cap' : 'not a feed message', { peer })
+      for await (const bytes of readChunkedMessages(stream, GOSSIP_MAX_BYTES.commits, bad)) {
         feed.lastAt = this.#m.now()
         const verdict = await this.#m.receive(bytes, peer)
         if (this.#feed !== feed) return
@@ -232,7 +220,7 @@ export class CommitFeedClient {
       this.#end(feed, new CommitFeedError('FEED_CLOSED', 'feed ended'))
     } catch (err) {
       // Garbage costs the sender; a stream cut mid-message (the validator crashed) does not.
-      const garbage = (err instanceof CommitFeedError && err.code === 'BAD_FEED_MESSAGE') || (err instanceof XscError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME'))
+      const garbage = (err instanceof CommitFeedError && err.code === 'BAD_FEED_MESSAGE') || isFramingGarbage(err)
       if (garbage) this.#m.net.penalize(peer, FEED_GARBAGE_PENALTY, 'garbage on a commit feed')
       this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
       this.#end(feed, err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'feed failed'))

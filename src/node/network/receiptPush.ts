@@ -2,8 +2,8 @@ import type { Stream } from '@libp2p/interface'
 
 import { XscError } from '../../../blocks/errors.ts'
 import { concatBytes, hashParts, sign, toHex, utf8, verify } from '../../crypto/index.ts'
-import { CHUNK_BYTES, dataFrames, encodeFrame, FRAME, readFrames } from '../../net/framing.ts'
-import { GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
+import { CHUNK_BYTES, encodeChunkedMessage, encodeFrame, FRAME, isFramingGarbage, readChunkedMessages, readFrames } from '../../net/framing.ts'
+import { DIRECT_STREAM_PENALTY, GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -46,9 +46,9 @@ export class ReceiptPushError extends XscError<{ BAD_PUSH_MESSAGE: { peer: strin
 /** Push streams one validator accepts at most (hosts and others); more are refused (they keep gossip). */
 export const MAX_PUSHERS = 1024
 /** Points a REJECTed batch costs its pusher (as on a validator link). */
-export const PUSH_REJECT_PENALTY = -1_000
+export const PUSH_REJECT_PENALTY = DIRECT_STREAM_PENALTY.reject
 /** Points garbage costs (malformed frames, a message over the cap, a flood, bytes from a validator after its hello). */
-export const PUSH_GARBAGE_PENALTY = -5_000
+export const PUSH_GARBAGE_PENALTY = DIRECT_STREAM_PENALTY.garbage
 /** Stream opens a peer may make, per second and in a burst (a host reconnecting is fine, a loop is not). */
 const OPENS_PER_SECOND = 0.2
 const OPENS_BURST = 3
@@ -108,24 +108,13 @@ export class ReceiptPushServer {
       return void stream.abort(new ReceiptPushError('PUSH_REFUSED', 'receipt push refused', { peer }))
     }
     this.#streams.set(peer, stream)
-    let parts: Uint8Array[] = []
-    let size = 0
     try {
       const key = this.#m.validatorKey
       const signature = sign(key.secretKey, receiptPushHelloMessage(this.#m.chainId, this.#m.net.peerId, peer))
       stream.send(encodeFrame(FRAME.data, concatBytes(key.publicKey, signature)))
-      for await (const frame of readFrames(stream, CHUNK_BYTES)) {
-        if (frame.type === FRAME.data) {
-          size += frame.payload.length
-          if (size > GOSSIP_MAX_BYTES.receipts) throw new ReceiptPushError('BAD_PUSH_MESSAGE', 'pushed message over the receipts cap', { peer })
-          parts.push(frame.payload)
-          continue
-        }
-        if (frame.type !== FRAME.end || size === 0) throw new ReceiptPushError('BAD_PUSH_MESSAGE', 'not a receipt push message', { peer })
+      const bad = (why: 'oversize' | 'malformed'): ReceiptPushError => new ReceiptPushError('BAD_PUSH_MESSAGE', why === 'oversize' ? 'pushed message over the receipts cap' : 'not a receipt push message', { peer })
+      for await (const bytes of readChunkedMessages(stream, GOSSIP_MAX_BYTES.receipts, bad)) {
         if (!this.#messages.take(peer)) throw new ReceiptPushError('BAD_PUSH_MESSAGE', 'receipt push over the message rate', { peer })
-        const bytes = parts.length === 1 ? parts[0]! : concatBytes(...parts)
-        parts = []
-        size = 0
         this.received++
         if ((await this.#m.accept(bytes, peer)) === 'reject') {
           this.#m.net.penalize(peer, PUSH_REJECT_PENALTY, 'invalid receipt batch on a receipt push')
@@ -143,7 +132,7 @@ export class ReceiptPushServer {
 }
 
 function isGarbage(err: unknown): boolean {
-  return (err instanceof ReceiptPushError && err.code === 'BAD_PUSH_MESSAGE') || (err instanceof XscError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME'))
+  return (err instanceof ReceiptPushError && err.code === 'BAD_PUSH_MESSAGE') || isFramingGarbage(err)
 }
 
 export interface ReceiptPushClientModules {
@@ -214,7 +203,7 @@ export class ReceiptPushClient {
     if (this.#m.self !== undefined) members.delete(this.#m.self)
     if (batch.length > GOSSIP_MAX_BYTES.receipts) return false
     if (members.size === 0) return true
-    const message = concatBytes(...dataFrames(batch, CHUNK_BYTES), encodeFrame(FRAME.end))
+    const message = encodeChunkedMessage(batch)
     for (const push of this.#pushes.values()) {
       if (!members.has(push.validator)) continue
       // A validator behind on reading its stream gets this batch by gossip. Its stream is kept, not

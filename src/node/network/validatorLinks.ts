@@ -3,8 +3,8 @@ import type { Stream } from '@libp2p/interface'
 import { bytes32, bytes64, decode, encode, type Infer, struct } from '../../../blocks/codec.ts'
 import { XscError } from '../../../blocks/errors.ts'
 import { concatBytes, equalBytes, hashParts, sign, toHex, utf8, verify } from '../../crypto/index.ts'
-import { encodeFrame, FRAME, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
-import { GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net/index.ts'
+import { encodeFrame, FRAME, isFramingGarbage, MAX_FRAME_BYTES, readFrames } from '../../net/framing.ts'
+import { DIRECT_STREAM_PENALTY, GOSSIP_MAX_BYTES, type NetNode, type ValidationResult } from '../../net/index.ts'
 import { readStreamBounded } from '../../net/readStreamBounded.ts'
 import { waitForDrain } from '../../net/waitForDrain.ts'
 import type { Logger } from '../logger.ts'
@@ -44,13 +44,10 @@ export type LinkTopic = keyof typeof LINK_KIND
 const HELLO_DOMAIN = utf8('XSC/validator-link/v1')
 /** Largest message sent over a link (one frame); bigger blocks go by gossip. */
 export const MAX_LINK_MESSAGE_BYTES = MAX_FRAME_BYTES - 1
-/**
- * Points a REJECTed direct message costs its sender (over gossip the n-th invalid message costs
- * −100·n²): 17 in a short time ban it (graylist −16,000), while a rare honest race decays away.
- */
-export const LINK_REJECT_PENALTY = -1_000
+/** Points a REJECTed link message costs its sender (DIRECT_STREAM_PENALTY). */
+export const LINK_REJECT_PENALTY = DIRECT_STREAM_PENALTY.reject
 /** Points garbage on a link costs (undecodable frame, unknown kind, oversize): the link is closed too. */
-export const LINK_GARBAGE_PENALTY = -5_000
+export const LINK_GARBAGE_PENALTY = DIRECT_STREAM_PENALTY.garbage
 const HELLO_TIMEOUT_MS = 5_000
 /** Bytes of received link messages waiting to be judged before the stream is paused. */
 const LINK_READ_HIGH_WATER_BYTES = 2 * 1024 * 1024
@@ -427,7 +424,7 @@ export class ValidatorLinks {
       await stream.close().catch(() => undefined)
     } catch (err) {
       if (err instanceof ValidatorLinkError && err.code === 'BAD_HELLO') this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'bad validator-link hello')
-      else if (err instanceof XscError && (err.code === 'FRAME_TOO_LARGE' || err.code === 'MALFORMED_FRAME')) this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
+      else if (isFramingGarbage(err)) this.#m.net.penalize(peer, LINK_GARBAGE_PENALTY, 'garbage on a validator link')
       stream.abort(err instanceof Error ? err : new ValidatorLinkError('LINK_CLOSED', 'link failed'))
     }
   }

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import { NetError } from '../../../src/net/errors.ts'
-import { dataFrames, encodeFrame, FRAME, type Frame, readFramePieces, readFrames } from '../../../src/net/framing.ts'
+import { CHUNK_BYTES, dataFrames, encodeChunkedMessage, encodeFrame, FRAME, type Frame, isFramingGarbage, readChunkedMessages, readFramePieces, readFrames } from '../../../src/net/framing.ts'
 
 async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
   let o = 0
@@ -98,5 +98,38 @@ describe('dataFrames', () => {
     const frames = await all(split(concat([...dataFrames(payload, 300)]), []))
     expect(frames.map((f) => f.payload.length)).toEqual([300, 300, 300, 100])
     expect(Buffer.from(concat(frames.map((f) => f.payload))).equals(Buffer.from(payload))).toBe(true)
+  })
+})
+
+describe('chunked messages (commit feed, receipt push)', () => {
+  const bad = (why: 'oversize' | 'malformed'): Error => new Error(why)
+  async function messages(bytes: Uint8Array, max: number, cuts: number[] = []): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for await (const m of readChunkedMessages(split(bytes, cuts), max, bad)) out.push(m)
+    return out
+  }
+
+  it('reads back what encodeChunkedMessage wrote, one or many chunks, however the bytes are split', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.uint8Array({ minLength: 1, maxLength: 700 }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.nat(4_000), { maxLength: 10 }),
+      async (payloads, cuts) => {
+        const bytes = concat(payloads.map((p) => encodeChunkedMessage(p, 256)))
+        expect((await messages(bytes, 10_000, cuts)).map((m) => Array.from(m))).toEqual(payloads.map((p) => Array.from(p)))
+      },
+    ))
+    const big = new Uint8Array(CHUNK_BYTES + 10).fill(7)
+    expect((await messages(encodeChunkedMessage(big), CHUNK_BYTES + 10))[0]).toEqual(big)
+  })
+
+  it('throws the caller\'s error for a message over the cap, an empty one, or an ERROR frame; malformed frames are framing garbage', async () => {
+    await expect(messages(encodeChunkedMessage(new Uint8Array(11)), 10)).rejects.toThrow('oversize')
+    await expect(messages(encodeFrame(FRAME.end), 10)).rejects.toThrow('malformed')
+    await expect(messages(concat([encodeFrame(FRAME.data, new Uint8Array(3)), encodeFrame(FRAME.error)]), 10)).rejects.toThrow('malformed')
+    const unknownType = encodeFrame(FRAME.data, new Uint8Array(1))
+    unknownType[0] = 9
+    const err = await messages(unknownType, 10).catch((e: unknown) => e)
+    expect(isFramingGarbage(err)).toBe(true)
+    expect(isFramingGarbage(new Error('cut'))).toBe(false)
   })
 })
