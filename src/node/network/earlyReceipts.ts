@@ -1,5 +1,6 @@
 import type { ReceiptGossip } from '../../../blocks/schema.ts'
 import { ReceiptError } from '../../chain/errors.ts'
+import { isNoFaultRefusal } from './receiptGossipBatch.ts'
 
 /**
  * Blocks a pushed receipt for an execution this validator does not know yet is retried for. A
@@ -57,9 +58,9 @@ export class EarlyReceipts {
         this.#submit(early.msg)
         admitted++
       } catch (err) {
-        const code = err instanceof ReceiptError ? err.code : undefined
-        if (code === 'UNKNOWN_EXECUTION' && height - early.height < EARLY_RECEIPT_BLOCKS) this.add(early.msg, early.from, early.height)
-        else if (code !== 'UNKNOWN_EXECUTION' && code !== 'DUPLICATE' && code !== 'SETTLED') this.#penalize(early.from)
+        if (err instanceof ReceiptError && err.code === 'UNKNOWN_EXECUTION') {
+          if (height - early.height < EARLY_RECEIPT_BLOCKS) this.add(early.msg, early.from, early.height)
+        } else if (!isNoFaultRefusal(err)) this.#penalize(early.from)
       }
     }
     return admitted

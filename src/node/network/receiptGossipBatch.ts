@@ -30,6 +30,11 @@ export class ReceiptGossipBatcher extends GossipBatcher<ReceiptGossip> {
 export const receiptGossipBatcherOf = oneBatcherPerNet((net, log, push?: (bytes: Uint8Array) => boolean) =>
   new ReceiptGossipBatcher({ publish: async (bytes) => (push?.(bytes) === true ? undefined : net.publish('receipts', bytes)), log }))
 
+/** A refusal that is no fault of the sender: a receipt already known, late, or for an execution this node has not imported yet. */
+export function isNoFaultRefusal(err: unknown): boolean {
+  return err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION')
+}
+
 /**
  * Judges a gossiped batch by admitting each receipt to the pool (`submit`, Chain.submitReceipt,
  * which verifies each signature once). A receipt that can never be valid (forged, not assigned,
@@ -48,7 +53,7 @@ export function admitReceiptBatch(batch: readonly ReceiptGossip[], submit: (msg:
       admitted++
     } catch (err) {
       if (err instanceof ReceiptError && err.code === 'SETTLED') onSettled(msg.receipt)
-      if (!(err instanceof ReceiptError && (err.code === 'DUPLICATE' || err.code === 'SETTLED' || err.code === 'UNKNOWN_EXECUTION'))) rejected = true
+      if (!isNoFaultRefusal(err)) rejected = true
     }
   }
   return rejected ? 'reject' : admitted > 0 ? 'accept' : 'ignore'
