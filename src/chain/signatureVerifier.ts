@@ -11,7 +11,7 @@ const MIN_PARALLEL = 64
 
 /**
  * Verifies many ed25519 signatures over 32-byte messages using every core: the batch is split
- * between the calling thread and worker threads (native node:crypto everywhere, same rule as
+ * between the calling thread and worker threads (libsodium everywhere, same rule as
  * `verify`). Block import is bounded by this; see scripts/bench/chain.ts.
  */
 export class SignatureVerifier {

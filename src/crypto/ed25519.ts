@@ -1,47 +1,44 @@
-import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 
 import { ed25519 } from '@noble/curves/ed25519.js'
+import sodium from 'sodium-native'
 
 /**
- * ed25519 for the whole project. Signing and verification go through node:crypto (OpenSSL),
- * ~10x faster than noble here; noble checks points. KeyObjects are cached because importing a
- * raw key costs about as much as a verify.
+ * ed25519 for the whole project. Signing and verification go through libsodium (sodium-native's
+ * prebuilt binding): on this machine a verify costs ~63 µs against ~140 through node:crypto
+ * (OpenSSL 3, a KeyObject and a crypto job per call) and a sign ~22 against ~47
+ * (`scripts/bench/signatures.ts`); noble is ~10× slower still and checks points.
+ *
+ * Consensus rules on signatures (libsodium's `crypto_sign_verify_detached`, pinned by
+ * test/unit/crypto/ed25519.test.ts): S must be canonical (< L), R must not be of small order,
+ * the key must be canonical and not of small order, and the check is the cofactorless
+ * `[S]B = R + [k]A` on the encodings. OpenSSL and RFC 8032 noble accept a signature whose R is
+ * of small order (a key owner can make one for any message: R = identity, S = k·a); here, as in
+ * libsodium and dalek's `verify_strict` (Solana), it is invalid, on every node alike.
  *
  * Consensus rule on keys: a public key must be a canonical encoding of a point that is not of
  * small order. It is checked when a key is first registered (tx sender, validator, host) by
- * `isValidPublicKey`, so the verifier never meets the small-order cases on which OpenSSL and
- * strict noble disagree.
+ * `isValidPublicKey`.
  */
 export const PUBLIC_KEY_BYTES = 32
 export const SECRET_KEY_BYTES = 32
 export const SIGNATURE_BYTES = 64
 
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-
 const MAX_CACHE = 65_536
-const publicKeyCache = new Map<string, KeyObject>()
-const secretKeyCache = new Map<string, KeyObject>()
+/** libsodium's 64-byte signing key (seed ‖ public key) per 32-byte seed: deriving it costs a scalar multiplication. */
+const expandedKeys = new Map<string, Buffer>()
 
-function cached(cache: Map<string, KeyObject>, raw: Uint8Array, make: () => KeyObject): KeyObject {
-  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
-  let key = cache.get(id)
-  if (key === undefined) {
-    key = make()
-    if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string)
-    cache.set(id, key)
+function expandedKey(secretKey: Uint8Array): Buffer {
+  if (secretKey.length !== SECRET_KEY_BYTES) throw new RangeError('ed25519 secret key must be 32 bytes')
+  const id = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength).toString('latin1')
+  let expanded = expandedKeys.get(id)
+  if (expanded === undefined) {
+    expanded = Buffer.alloc(64)
+    sodium.crypto_sign_seed_keypair(Buffer.alloc(PUBLIC_KEY_BYTES), expanded, Buffer.from(secretKey))
+    if (expandedKeys.size >= MAX_CACHE) expandedKeys.delete(expandedKeys.keys().next().value as string)
+    expandedKeys.set(id, expanded)
   }
-  return key
-}
-
-function publicKeyObject(pub: Uint8Array): KeyObject {
-  return cached(publicKeyCache, pub, () =>
-    createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' }))
-}
-
-function secretKeyObject(secret: Uint8Array): KeyObject {
-  return cached(secretKeyCache, secret, () =>
-    createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secret]), format: 'der', type: 'pkcs8' }))
+  return expanded
 }
 
 export interface KeyPair {
@@ -49,20 +46,9 @@ export interface KeyPair {
   publicKey: Uint8Array
 }
 
-/** Public keys derived from secret keys (a validator derives its own at every block it seals). */
-const publicOfSecret = new Map<string, Uint8Array>()
-
 export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
-  if (secretKey.length !== SECRET_KEY_BYTES) throw new RangeError('ed25519 secret key must be 32 bytes')
-  const id = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength).toString('latin1')
-  let publicKey = publicOfSecret.get(id)
-  if (publicKey === undefined) {
-    const der = createPublicKey(secretKeyObject(secretKey)).export({ format: 'der', type: 'spki' })
-    publicKey = new Uint8Array(der.subarray(SPKI_PREFIX.length))
-    if (publicOfSecret.size >= MAX_CACHE) publicOfSecret.delete(publicOfSecret.keys().next().value as string)
-    publicOfSecret.set(id, publicKey)
-  }
-  return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(publicKey) }
+  const expanded = expandedKey(secretKey)
+  return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(expanded.subarray(SECRET_KEY_BYTES)) }
 }
 
 export function generateKeyPair(): KeyPair {
@@ -70,17 +56,15 @@ export function generateKeyPair(): KeyPair {
 }
 
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeSign(null, message, secretKeyObject(secretKey)))
+  const signature = new Uint8Array(SIGNATURE_BYTES)
+  sodium.crypto_sign_detached(signature, message, expandedKey(secretKey))
+  return signature
 }
 
 /** The one signature verifier. Never throws on malformed input: returns false. */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false
-  try {
-    return nodeVerify(null, message, publicKeyObject(publicKey), signature)
-  } catch {
-    return false
-  }
+  return sodium.crypto_sign_verify_detached(signature, message, publicKey)
 }
 
 const validKeys = new Set<string>()

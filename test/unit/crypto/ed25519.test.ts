@@ -1,7 +1,10 @@
+import { createHash, createPublicKey, verify as opensslVerify } from 'node:crypto'
+
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { describe, expect, it } from 'vitest'
 
 import { fromHex, generateKeyPair, isValidPublicKey, keyPairFromSecret, sign, toHex, verify, verifyNoble } from '../../../src/crypto/index.ts'
+import { ED25519_ORDER, scalarBytes, scalarOf, smallOrderRSignature } from '../../support/smallOrderR.ts'
 
 // RFC 8032 §7.1, tests 1–3.
 const RFC8032 = [
@@ -80,5 +83,55 @@ describe('ed25519', () => {
     // Whatever the native verifier says, the key can never be registered, so it never signs anything that counts.
     expect(isValidPublicKey(identity)).toBe(false)
     expect(verifyNoble(identity, msg, sig)).toBe(false)
+  })
+
+  describe('the signature rules every node applies (libsodium), where OpenSSL differs', () => {
+    const opensslAccepts = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean =>
+      opensslVerify(null, msg, createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' }), sig)
+
+    it('a signature whose R is of small order is invalid (OpenSSL and RFC 8032 noble accept it; libsodium and dalek verify_strict do not)', () => {
+      for (let i = 0; i < 8; i++) {
+        const secret = generateKeyPair().secretKey
+        const msg = new Uint8Array([i, 1, 2, 3])
+        const { publicKey: pub, signature: sig } = smallOrderRSignature(secret, msg)
+        expect(isValidPublicKey(pub)).toBe(true)
+        expect(opensslAccepts(pub, msg, sig)).toBe(true)
+        expect(verifyNoble(pub, msg, sig)).toBe(true)
+        expect(verify(pub, msg, sig)).toBe(false)
+      }
+    })
+
+    it('a non-canonical S (S + L) is invalid, as in OpenSSL and noble', () => {
+      const kp = generateKeyPair()
+      const msg = new Uint8Array([9, 9])
+      const sig = sign(kp.secretKey, msg)
+      const bumped = sig.slice()
+      bumped.set(scalarBytes(scalarOf(sig.subarray(32)) + ED25519_ORDER), 32)
+      expect(verify(kp.publicKey, msg, bumped)).toBe(false)
+      expect(opensslAccepts(kp.publicKey, msg, bumped)).toBe(false)
+      expect(verifyNoble(kp.publicKey, msg, bumped)).toBe(false)
+    })
+
+    it('on honest signatures libsodium, OpenSSL and noble agree, signatures are byte-identical, and a flipped bit fails everywhere', () => {
+      for (let i = 0; i < 40; i++) {
+        const kp = generateKeyPair()
+        const msg = createHash('sha256').update(String(i)).digest().subarray(0, i % 33)
+        const sig = sign(kp.secretKey, msg)
+        expect(toHex(sig)).toBe(toHex(ed25519.sign(msg, kp.secretKey)))
+        expect([verify(kp.publicKey, msg, sig), opensslAccepts(kp.publicKey, msg, sig), verifyNoble(kp.publicKey, msg, sig)]).toEqual([true, true, true])
+        const bad = sig.slice()
+        bad[i % 64]! ^= 1 << (i % 8)
+        expect([verify(kp.publicKey, msg, bad), opensslAccepts(kp.publicKey, msg, bad), verifyNoble(kp.publicKey, msg, bad)]).toEqual([false, false, false])
+      }
+    })
+
+    it('a small-order or non-canonical key never verifies, even with the matching degenerate signature', () => {
+      const identity = new Uint8Array(32)
+      identity[0] = 1
+      const sig = new Uint8Array(64)
+      sig[0] = 1
+      expect(verify(identity, new Uint8Array([42]), sig)).toBe(false)
+      expect(verify(fromHex('0xedffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'), new Uint8Array([42]), sig)).toBe(false)
+    })
   })
 })
