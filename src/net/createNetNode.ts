@@ -12,6 +12,7 @@ import { createLibp2p } from 'libp2p'
 
 import { CodecError } from '../../blocks/errors.ts'
 import { hash } from '../crypto/hash.ts'
+import { noiseCrypto } from './aead.ts'
 import { coalesceSocketWritesOf } from './coalesceSocketWrites.ts'
 import { deferYamuxWindowUpdates } from './deferYamuxWindowUpdates.ts'
 import { NetError } from './errors.ts'
@@ -270,7 +271,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
         ...(process.env.DEBUG === undefined ? { logger: disabledComponentLogger } : {}),
         addresses: { listen, ...(opts.announce ? { announce: opts.announce } : {}) },
         transports: [tcp()],
-        connectionEncrypters: [noise()],
+        connectionEncrypters: [noise({ crypto: noiseCrypto })],
         streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES, maxReadBufferLength: MAX_STREAM_WINDOW_BYTES + 1024 * 1024 } })],
         connectionMonitor: { pingInterval: opts.pingIntervalMs ?? 30_000 },
         connectionGater: {
