@@ -37,14 +37,15 @@ if (dir) {
     for (const m of rpc.messages ?? []) inc('gs msg sent ' + short(m.topic))
     return send.call(this, id, rpc)
   }
-  // Per-block work outside libp2p: ed25519 signs and verifies (node:crypto), LevelDB calls,
-  // socket writes and reads, file syncs (the sign guard), hashes made.
+  // Per-block work outside libp2p: ed25519 signs and verifies (libsodium since session 16),
+  // LevelDB calls, socket writes and reads, file syncs (the sign guard), hashes made.
   const nodeCrypto = await import('node:crypto')
   const cjs = (await import('node:module')).createRequire(import.meta.url)
   const cryptoCjs = cjs('node:crypto')
-  for (const name of ['sign', 'verify']) {
-    const o = cryptoCjs[name]
-    cryptoCjs[name] = function (...a) { inc('crypto ' + name); return o.apply(this, a) }
+  const sodium = cjs(nm + '/sodium-native/index.js')
+  for (const [name, fn] of [['sign', 'crypto_sign_detached'], ['verify', 'crypto_sign_verify_detached']]) {
+    const o = sodium[fn]
+    sodium[fn] = function (...a) { inc('crypto ' + name); return o.apply(this, a) }
   }
   const oneShot = cryptoCjs.hash
   if (oneShot) cryptoCjs.hash = function (...a) { inc('crypto hash'); return oneShot.apply(this, a) }
