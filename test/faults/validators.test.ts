@@ -105,9 +105,11 @@ describe('validator faults (4 processes on 127.0.0.1)', () => {
         const id = blockHash(decode(Block, b).header)
         for (const c of procs.clients.filter((x) => x !== undefined)) expect(await getBlock(c, { hash: id })).toBeNull()
       }
-      // Banned: its bootstrap re-dials (every 5 s) are refused.
+      // Banned: its bootstrap re-dials (every 5 s) are refused. A refused dial can show here for a
+      // moment (the remote hangs up right after the handshake; seen once under load), so what
+      // counts is that none stays: an accepted one would.
       await sleep(6_000)
-      expect(p2p.peers().length).toBe(0)
+      await waitFor(async () => p2p.peers().length === 0, 3_000, 'every re-dial of the banned validator to be refused')
       // The honest validators carry on.
       const s0 = await statuses(procs)
       await waitFor(async () => running(await statuses(procs)).every((s) => s.finalized > Math.max(...s0.map((x) => x.finalized))), 20_000, 'finality after the attack')
