@@ -82,13 +82,14 @@ export class FrameOpener {
       const total = SEALED_HEADER_BYTES + length + SEALED_TAG_BYTES
       if (this.#buffered < total) break
       const frame = this.#take(total)
-      out.push(this.#open(frame, length))
+      out.push(this.#open(frame))
     }
     return out
   }
 
-  #open(frame: Buffer, length: number): Uint8Array {
-    const plain = open(this.#key, nonceOf(this.#counter), frame.subarray(0, SEALED_HEADER_BYTES), frame.subarray(SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + length + SEALED_TAG_BYTES))
+  /** `frame`: exactly one whole frame (header, ciphertext, tag). */
+  #open(frame: Buffer): Uint8Array {
+    const plain = open(this.#key, nonceOf(this.#counter), frame.subarray(0, SEALED_HEADER_BYTES), frame.subarray(SEALED_HEADER_BYTES))
     if (plain === undefined) throw new NetError('MALFORMED_FRAME', 'sealed frame does not open')
     this.#counter++
     return plain
