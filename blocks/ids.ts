@@ -1,4 +1,4 @@
-import { concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
+import { bytesKey, concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
 import { decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
 import { CodecError } from './errors.ts'
 import { arrayHead, skipValue } from './msgpackSpans.ts'
@@ -52,7 +52,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 function txMemo(tx: SignedTx): TxMemo {
   let memo = txMemos.get(tx)
   if (memo !== undefined) return memo
-  const key = Buffer.from(tx.signature.buffer, tx.signature.byteOffset, tx.signature.byteLength).toString('latin1')
+  const key = bytesKey(tx.signature)
   const twin = recentBySignature.get(key)
   const twinMemo = twin === undefined ? undefined : txMemos.get(twin)
   if (twin !== undefined && twinMemo !== undefined && sameValue(twin, tx)) {
@@ -93,7 +93,7 @@ export function noteTxBytes(tx: SignedTx, bytes: Uint8Array): void {
   if (n <= SIGNATURE_TAIL + 1 || bytes[0] !== 0x92 || bytes[n - SIGNATURE_TAIL] !== 0xc4 || bytes[n - SIGNATURE_TAIL + 1] !== 0x40) return
   txMemos.set(tx, { id: hash(bytes), bytes })
   if (!signingHashes.has(tx.body)) signingHashes.set(tx.body, hashParts(DOMAIN.tx, bytes.subarray(1, n - SIGNATURE_TAIL)))
-  rememberRecent(Buffer.from(tx.signature.buffer, tx.signature.byteOffset, tx.signature.byteLength).toString('latin1'), tx)
+  rememberRecent(bytesKey(tx.signature), tx)
 }
 
 export function txSigningHash(body: TxBody): Hash {

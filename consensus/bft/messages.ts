@@ -1,7 +1,7 @@
 import { bytes, bytes32, bytes64, type Codec, decodeCheckedBy, encode, i32, type Infer, list, optional, str, struct, u8, u32, union, versioned } from '../../blocks/codec.ts'
 import { PROTOCOL_VERSION } from '../../blocks/protocolVersion.ts'
 import type { Address, Hash } from '../../blocks/schema.ts'
-import { compareBytes, equalBytes, hashParts, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
+import { bytesKey, compareBytes, equalBytes, hashParts, keyPairFromSecret, sign, utf8, verify } from '../../src/crypto/index.ts'
 
 /**
  * Wire types of the BFT protocol (Tendermint family: propose → prevote → precommit), built with
@@ -156,12 +156,8 @@ function isBodyInPlace<B extends object>(codec: Codec<B>, body: B, tag: number, 
 const MAX_VERDICTS = 65_536
 const verdicts = new Map<string, boolean>()
 
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
-}
-
 function verdictId(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
-  return latin1(publicKey) + latin1(message) + latin1(signature)
+  return bytesKey(publicKey) + bytesKey(message) + bytesKey(signature)
 }
 
 function rememberVerdict(id: string, ok: boolean): void {

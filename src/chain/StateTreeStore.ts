@@ -1,4 +1,4 @@
-import { compareBytes, equalBytes } from '../crypto/index.ts'
+import { bytesKey, compareBytes, equalBytes } from '../crypto/index.ts'
 import { compactTreePage, expandTreePage } from '../state/stateTree/compactTreePage.ts'
 import { computeKeyPath, computeStateProof, decodeTreeNode, type StateProof, StateTreeError, type TreeNodeReader, type TreeNodeWrite } from '../state/stateTree/index.ts'
 import { isZero, pathBit } from '../state/stateTree/treeNode.ts'
@@ -139,7 +139,7 @@ export class StateTreeStore implements TreeNodeReader {
   async load(root: Uint8Array, keys: readonly Uint8Array[]): Promise<void> {
     if (isZero(root)) return
     const atHead = this.#lastStaged !== undefined && equalBytes(root, this.#lastStaged)
-    const ids = atHead ? keys.map((key) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')) : []
+    const ids = atHead ? keys.map(bytesKey) : []
     const walked = atHead ? keys.filter((_, i) => !this.#loadedKeys.has(ids[i]!)) : keys
     if (walked.length === 0) return
     const cleared = this.#loadedKeysCleared

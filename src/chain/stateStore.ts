@@ -1,11 +1,9 @@
+import { bytesKey, keyBytes } from '../crypto/index.ts'
 import { StateTreeError } from '../state/stateTree/index.ts'
 import type { StateValueSource, StateWrite } from '../state/stateView.ts'
 import { type Row, type RowCodec, TABLES } from '../state/tables.ts'
 import { Bucket, type Db } from './db.ts'
 
-// latin1Slice reads the bytes in place (no Buffer made per call).
-const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string
-const idOf = (hash: Uint8Array): string => latin1Slice.call(hash, 0, hash.length)
 
 /** Drops a map's oldest entries (insertion order) beyond `max`. */
 function trimOldest(cache: Map<string, unknown>, max: number): void {
@@ -71,8 +69,8 @@ export class StateValueStore implements StateValueSource {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const cached = this.#cache.get(idOf(key))
-    if (cached !== undefined) return cached === null ? undefined : new Uint8Array(Buffer.from(cached, 'latin1'))
+    const cached = this.#cache.get(bytesKey(key))
+    if (cached !== undefined) return cached === null ? undefined : keyBytes(cached)
     if (this.#missed === undefined) throw new StateTreeError('NOT_LOADED', 'state value not loaded', { root: undefined, keys: [key] })
     this.#missed.push(key)
     return undefined
@@ -85,7 +83,7 @@ export class StateValueStore implements StateValueSource {
    * build new objects), so one object serves every reader. A miss behaves as `get`.
    */
   read<T>(row: Row<T>): T | undefined {
-    const id = idOf(row.key)
+    const id = bytesKey(row.key)
     const cached = this.#cache.get(id)
     if (cached === null) return undefined
     if (cached === undefined) {
@@ -94,21 +92,21 @@ export class StateValueStore implements StateValueSource {
     }
     const decoded = this.#decoded.get(id)
     if (decoded !== undefined && decoded.raw === cached && decoded.codec === row.codec) return decoded.value as T
-    const value = row.codec.decode(new Uint8Array(Buffer.from(cached, 'latin1')))
+    const value = row.codec.decode(keyBytes(cached))
     this.#decoded.set(id, { raw: cached, codec: row.codec, value })
     return value
   }
 
   /** Whether `key`'s value is known here without a read (served tables only; other keys: true). */
   isLoaded(key: Uint8Array): boolean {
-    return !this.serves(key[0]!) || this.#cache.has(idOf(key))
+    return !this.serves(key[0]!) || this.#cache.has(bytesKey(key))
   }
 
   apply(writes: readonly StateWrite[]): void {
     for (const w of writes) {
-      const id = idOf(w.key)
+      const id = bytesKey(w.key)
       this.#cache.delete(id)
-      const raw = w.value === undefined ? null : idOf(w.value)
+      const raw = w.value === undefined ? null : bytesKey(w.value)
       this.#cache.set(id, raw)
       // The row the transition wrote, still decoded: its next reader (the pool's prune, the next admission) takes it.
       this.#decoded.delete(id)
@@ -121,7 +119,7 @@ export class StateValueStore implements StateValueSource {
   async load(keys: readonly Uint8Array[]): Promise<void> {
     for (;;) {
       const missing = new Map<string, Uint8Array>()
-      for (const key of keys) if (!this.isLoaded(key)) missing.set(idOf(key), key)
+      for (const key of keys) if (!this.isLoaded(key)) missing.set(bytesKey(key), key)
       if (missing.size === 0) return
       const commits = this.#commits
       const found = await this.#db.getMany(Bucket.state, [...missing.values()])
@@ -132,7 +130,7 @@ export class StateValueStore implements StateValueSource {
       let i = 0
       for (const id of missing.keys()) {
         const value = found[i++]
-        this.#cache.set(id, value === undefined ? null : idOf(value))
+        this.#cache.set(id, value === undefined ? null : bytesKey(value))
       }
       return
     }

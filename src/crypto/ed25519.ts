@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import sodium from 'sodium-native'
 
+import { bytesKey } from './bytes.ts'
+
 /**
  * ed25519 for the whole project. Signing and verification go through libsodium (sodium-native's
  * prebuilt binding): on this machine a verify costs ~63 µs against ~140 through node:crypto
@@ -30,7 +32,7 @@ const expandedKeys = new Map<string, Buffer>()
 
 function expandedKey(secretKey: Uint8Array): Buffer {
   if (secretKey.length !== SECRET_KEY_BYTES) throw new RangeError('ed25519 secret key must be 32 bytes')
-  const id = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength).toString('latin1')
+  const id = bytesKey(secretKey)
   let expanded = expandedKeys.get(id)
   if (expanded === undefined) {
     expanded = Buffer.alloc(64)
@@ -75,7 +77,7 @@ const validKeys = new Set<string>()
  */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES) return false
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('latin1')
+  const id = bytesKey(publicKey)
   if (validKeys.has(id)) return true
   let ok: boolean
   try {

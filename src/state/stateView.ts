@@ -1,4 +1,4 @@
-import { compareBytes } from '../crypto/index.ts'
+import { bytesKey, compareBytes, keyBytes } from '../crypto/index.ts'
 import { computeTreeUpdate } from './stateTree/computeTreeUpdate.ts'
 import { StateTreeError } from './stateTree/errors.ts'
 import { MemoryTreeNodes } from './stateTree/MemoryTreeNodes.ts'
@@ -23,8 +23,6 @@ export interface StateReader {
  */
 export interface StateWrite { key: Uint8Array; value: Uint8Array | undefined; row?: { codec: RowCodec<unknown>; value: unknown } }
 
-const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
-const idKey = (id: string): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
 /** How many decoded rows of the in-memory tables `MemoryState` keeps (oldest dropped first). */
 const DECODED_ROWS = 16_384
 
@@ -74,8 +72,8 @@ export class MemoryState implements StateReader {
   }
   get(key: Uint8Array): Uint8Array | undefined {
     if (this.#values?.serves(key[0]!)) return this.#values.get(key)
-    const value = this.#tables.get(key[0]!)?.get(keyId(key))
-    return value === undefined ? undefined : idKey(value)
+    const value = this.#tables.get(key[0]!)?.get(bytesKey(key))
+    return value === undefined ? undefined : keyBytes(value)
   }
   /**
    * A row decoded: kept decoded by the value source when it serves the row's table (accounts);
@@ -92,12 +90,12 @@ export class MemoryState implements StateReader {
       const bytes = values.get(row.key)
       return bytes === undefined ? undefined : row.codec.decode(bytes)
     }
-    const id = keyId(row.key)
+    const id = bytesKey(row.key)
     const raw = this.#tables.get(prefix)?.get(id)
     if (raw === undefined) return undefined
     const kept = this.#decoded.get(id)
     if (kept !== undefined && kept.raw === raw && kept.codec === row.codec) return kept.value as T
-    const value = row.codec.decode(idKey(raw))
+    const value = row.codec.decode(keyBytes(raw))
     if (value instanceof Uint8Array) return value // raw rows: nothing decoded, and a caller may own its copy
     this.#keepDecoded(id, raw, row.codec as RowCodec<unknown>, value)
     return value
@@ -117,10 +115,10 @@ export class MemoryState implements StateReader {
       let table = this.#tables.get(w.key[0]!)
       if (table === undefined) this.#tables.set(w.key[0]!, (table = new Map()))
       const before = table.size
-      const id = keyId(w.key)
+      const id = bytesKey(w.key)
       if (w.value === undefined) table.delete(id)
       else {
-        const raw = keyId(w.value)
+        const raw = bytesKey(w.value)
         table.set(id, raw)
         if (w.row !== undefined && !(w.row.value instanceof Uint8Array)) this.#keepDecoded(id, raw, w.row.codec, w.row.value)
       }
@@ -143,10 +141,10 @@ export class MemoryState implements StateReader {
    */
   scan(prefix: Uint8Array): StateWrite[] {
     if (prefix.length > 0 && this.#values?.serves(prefix[0]!)) throw new StateTreeError('NOT_SCANNABLE', `state table 0x${prefix[0]!.toString(16)} is served from disk and read by key only`, { prefix: prefix[0]! })
-    const p = keyId(prefix)
+    const p = bytesKey(prefix)
     const tables = prefix.length === 0 ? [...this.#tables.values()] : [this.#tables.get(prefix[0]!) ?? new Map<string, string>()]
     const out: StateWrite[] = []
-    for (const table of tables) for (const [k, v] of table) if (k.startsWith(p)) out.push({ key: idKey(k), value: idKey(v) })
+    for (const table of tables) for (const [k, v] of table) if (k.startsWith(p)) out.push({ key: keyBytes(k), value: keyBytes(v) })
     return out.sort((a, b) => compareBytes(a.key, b.key))
   }
 }
@@ -171,16 +169,16 @@ export class StateOverlay implements StateReader {
     this.#parent = base instanceof StateOverlay ? base : undefined
   }
   get(key: Uint8Array): Uint8Array | undefined {
-    const slot = this.#slots.get(keyId(key))
+    const slot = this.#slots.get(bytesKey(key))
     if (slot === undefined) return this.#base.get(key)
     return slotBytes(slot)
   }
   set(key: Uint8Array, value: Uint8Array | undefined): void {
-    this.#slots.set(keyId(key), { codec: undefined, value: undefined, bytes: value, dirty: true })
+    this.#slots.set(bytesKey(key), { codec: undefined, value: undefined, bytes: value, dirty: true })
   }
   read<T>(row: Row<T>): T | undefined {
     const { key, codec } = row
-    const id = keyId(key)
+    const id = bytesKey(key)
     const slot = this.#slots.get(id)
     if (slot !== undefined) {
       if (slot.codec === codec) return slot.value as T | undefined
@@ -197,17 +195,17 @@ export class StateOverlay implements StateReader {
     return value
   }
   write<T>(row: Row<T>, value: T | undefined): void {
-    this.#slots.set(keyId(row.key), { codec: row.codec as RowCodec<unknown>, value, bytes: undefined, dirty: true })
+    this.#slots.set(bytesKey(row.key), { codec: row.codec as RowCodec<unknown>, value, bytes: undefined, dirty: true })
   }
   scan(prefix: Uint8Array): StateWrite[] {
-    const p = keyId(prefix)
+    const p = bytesKey(prefix)
     const merged = new Map<string, Uint8Array | undefined>()
-    for (const w of this.#base.scan(prefix)) merged.set(keyId(w.key), w.value)
+    for (const w of this.#base.scan(prefix)) merged.set(bytesKey(w.key), w.value)
     for (const [id, slot] of this.#slots) if (slot.dirty && id.startsWith(p)) merged.set(id, slotBytes(slot))
     const out: StateWrite[] = []
     for (const id of [...merged.keys()].sort()) {
       const value = merged.get(id)
-      if (value !== undefined) out.push({ key: idKey(id), value })
+      if (value !== undefined) out.push({ key: keyBytes(id), value })
     }
     return out
   }
@@ -225,7 +223,7 @@ export class StateOverlay implements StateReader {
     return ids.map((id) => {
       const slot = this.#slots.get(id)!
       const value = slotBytes(slot)
-      return value !== undefined && slot.codec !== undefined ? { key: idKey(id), value, row: { codec: slot.codec, value: slot.value } } : { key: idKey(id), value }
+      return value !== undefined && slot.codec !== undefined ? { key: keyBytes(id), value, row: { codec: slot.codec, value: slot.value } } : { key: keyBytes(id), value }
     })
   }
 }

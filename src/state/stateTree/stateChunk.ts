@@ -1,5 +1,5 @@
 import { bool, bytes, bytes32, type Infer, list, struct, union } from '../../../blocks/codec.ts'
-import { equalBytes, hash, toHex } from '../../crypto/index.ts'
+import { bytesKey, equalBytes, hash, toHex } from '../../crypto/index.ts'
 import { StateTreeError } from './errors.ts'
 import {
   computeInternalHash, computeKeyPath, computeLeafHash, decodeTreeNode, EMPTY_REF, encodeInternal, encodeLeaf, isEmptyRef,
@@ -74,7 +74,6 @@ function positionRange(depth: number, prefix: bigint): [bigint, bigint] {
  */
 export type ReadTreeNode = (hash: Uint8Array) => Promise<Uint8Array | undefined>
 
-const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
 
 /**
  * A walk's reader: it keeps the nodes of every page it read, so the nodes below a page root (not
@@ -83,12 +82,12 @@ const idOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOff
 function walkReader(read: ReadTreeNode) {
   const known = new Map<string, Uint8Array>()
   return async (ref: TreeRef) => {
-    let bytes = known.get(idOf(ref.hash))
+    let bytes = known.get(bytesKey(ref.hash))
     if (bytes === undefined) {
       const stored = await read(ref.hash)
       if (stored === undefined) throw new StateTreeError('CORRUPT_NODE', 'a state tree node is missing', { hash: Buffer.from(ref.hash).toString('hex') })
-      for (const n of decodeTreePage(ref.hash, stored).nodes) known.set(idOf(n.hash), n.bytes)
-      bytes = known.get(idOf(ref.hash))!
+      for (const n of decodeTreePage(ref.hash, stored).nodes) known.set(bytesKey(n.hash), n.bytes)
+      bytes = known.get(bytesKey(ref.hash))!
     }
     return decodeTreeNode(ref.hash, bytes)
   }
