@@ -1,5 +1,5 @@
 import { bytesKey, concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
-import { decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
+import { decode, decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
 import { CodecError } from './errors.ts'
 import { arrayHead, skipValue } from './msgpackSpans.ts'
 import { AttestationBody, Block, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
@@ -91,9 +91,19 @@ export function noteTxBytes(tx: SignedTx, bytes: Uint8Array): void {
   if (txMemos.has(tx)) return
   const n = bytes.length
   if (n <= SIGNATURE_TAIL + 1 || bytes[0] !== 0x92 || bytes[n - SIGNATURE_TAIL] !== 0xc4 || bytes[n - SIGNATURE_TAIL + 1] !== 0x40) return
+  const key = bytesKey(tx.signature)
+  // A copy of a tx met before (a proposal's txs were in the pool): the same bytes, the same hashes.
+  const twin = recentBySignature.get(key)
+  const twinMemo = twin === undefined ? undefined : txMemos.get(twin)
+  const twinSigning = twin === undefined ? undefined : signingHashes.get(twin.body)
+  if (twinMemo !== undefined && twinSigning !== undefined && equalBytes(twinMemo.bytes, bytes)) {
+    txMemos.set(tx, twinMemo)
+    signingHashes.set(tx.body, twinSigning)
+    return
+  }
   txMemos.set(tx, { id: hash(bytes), bytes })
   if (!signingHashes.has(tx.body)) signingHashes.set(tx.body, hashParts(DOMAIN.tx, bytes.subarray(1, n - SIGNATURE_TAIL)))
-  rememberRecent(bytesKey(tx.signature), tx)
+  rememberRecent(key, tx)
 }
 
 export function txSigningHash(body: TxBody): Hash {
@@ -123,8 +133,17 @@ export function sealHash(header: Omit<BlockHeader, 'proofs' | 'signature'>): Has
   return hash(encode(SealFields, header))
 }
 
+// Headers are values too: a block's id is asked for at every stage of its way (held, checked,
+// voted on, committed, fed), each time of the same header object.
+const blockHashes = new WeakMap<BlockHeader, Hash>()
+
 export function blockHash(header: BlockHeader): Hash {
-  return hash(encode(BlockHeader, header))
+  let h = blockHashes.get(header)
+  if (h === undefined) {
+    h = hash(encode(BlockHeader, header))
+    blockHashes.set(header, h)
+  }
+  return h
 }
 
 /** A tx entry is `[1, tx]`: its encoding is these two bytes (a 2-array, tag 1) and the tx's own. */
@@ -162,7 +181,9 @@ export function entryHash(entry: BlockEntry): Hash {
 export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
   const top = arrayHead(bytes, 0)
   if (top === undefined || top.length !== 2) return
-  const list = arrayHead(bytes, skipValue(bytes, top.first))
+  const headerEnd = skipValue(bytes, top.first)
+  if (!blockHashes.has(block.header)) blockHashes.set(block.header, hash(bytes.subarray(top.first, headerEnd)))
+  const list = arrayHead(bytes, headerEnd)
   if (list === undefined || list.length !== block.entries.length) return
   const { spans } = entrySpans(bytes, list.first, list.length)
   block.entries.forEach((entry, i) => noteEntrySpan(entry, spans[i]!))
@@ -222,6 +243,19 @@ export function decodeCommittedBlock(bytes: Uint8Array, blockId: Hash): Block | 
   if (end !== bytes.length || !equalBytes(merkleRoot(leaves), block.header.bodyRoot)) return nonCanonical()
   block.entries.forEach((e, i) => noteEntrySpan(e, spans[i]!, leaves[i]))
   bodyRoots.set(block.entries, { entries: block.entries.slice(), root: block.header.bodyRoot })
+  return block
+}
+
+/**
+ * `decode(Block, bytes)` of a proposed block (the `blocks` topic, a validator link), with the
+ * block's id, entry hashes and tx ids then taken from the bytes just proved canonical
+ * (`noteBlockBytes`) before anything asks for them: the structure check's body root otherwise
+ * encoded every entry that is not a known tx once more (one msgpack pack per entry costs more
+ * than packing the whole block at once).
+ */
+export function decodeProposedBlock(bytes: Uint8Array): Block {
+  const block = decode(Block, bytes)
+  noteBlockBytes(block, bytes)
   return block
 }
 

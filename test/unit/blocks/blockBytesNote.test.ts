@@ -2,9 +2,9 @@ import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 
 import { decode, encode } from '../../../blocks/codec.ts'
-import { blockHash, computeBodyRoot, decodeCommittedBlock, entryHash, noteBlockBytes, txId } from '../../../blocks/ids.ts'
+import { blockHash, computeBodyRoot, decodeCommittedBlock, decodeProposedBlock, entryHash, noteBlockBytes, txId } from '../../../blocks/ids.ts'
 import { arrayHead, skipValue } from '../../../blocks/msgpackSpans.ts'
-import { Block, BlockEntry, SignedTx } from '../../../blocks/schema.ts'
+import { Block, BlockEntry, BlockHeader, SignedTx } from '../../../blocks/schema.ts'
 import { generateKeyPair, hash, leafHash, toHex, utf8, ZERO_HASH } from '../../../src/crypto/index.ts'
 import { signTx, transfer } from '../../support/chainFixtures.ts'
 
@@ -72,15 +72,73 @@ describe('entry hashes and tx ids from a decoded block\'s bytes', () => {
   })
 })
 
-describe('decodeCommittedBlock', () => {
-  const committed = () => {
+const committed = () => {
     const entries = entriesOf(6)
     const block = blockOf(entries)
     const sealed = { ...block, header: { ...block.header, bodyRoot: computeBodyRoot(entries) } }
     return { bytes: encode(Block, sealed), id: blockHash(sealed.header) }
-  }
-  const splice = (b: Uint8Array, at: number, remove: number, insert: number[]): Uint8Array => new Uint8Array([...b.subarray(0, at), ...insert, ...b.subarray(at + remove)])
+}
+const splice = (b: Uint8Array, at: number, remove: number, insert: number[]): Uint8Array => new Uint8Array([...b.subarray(0, at), ...insert, ...b.subarray(at + remove)])
 
+/** Non-canonical spellings of `committed()`'s bytes, each a single change. */
+function respellings(bytes: Uint8Array): Record<string, Uint8Array> {
+  const top = arrayHead(bytes, 0)!
+  const headerEnd = skipValue(bytes, top.first)
+  const list = arrayHead(bytes, headerEnd)!
+  expect(bytes[headerEnd]).toBe(0xdc)
+  // The completion (third entry): [4, executionId (bin 8 of 32), status, …]; status 0 spelled as uint 8.
+  const third = skipValue(bytes, skipValue(bytes, list.first))
+  expect([bytes[third]! & 0xf0, bytes[third + 1], bytes[third + 2], bytes[third + 36]]).toEqual([0x90, 0x04, 0xc4, 0x00])
+  // The header: [version, chainId, height 5, …]; height spelled as uint 16.
+  const height = skipValue(bytes, skipValue(bytes, arrayHead(bytes, top.first)!.first))
+  expect(bytes[height]).toBe(5)
+  return {
+    'a longer list head (array 32 for 23)': splice(bytes, headerEnd, 3, [0xdd, 0, 0, 0, list.length]),
+    'an entry field as uint 8': splice(bytes, third + 36, 1, [0xcc, 0x00]),
+    'a header field as uint 16': splice(bytes, height, 1, [0xcd, 0x00, 0x05]),
+    'a longer top head': splice(bytes, 0, 1, [0xdc, 0x00, 0x02]),
+  }
+}
+
+describe('decodeProposedBlock', () => {
+  it('gives decode\'s block, with its id, entry hashes, tx ids and body root those of the encoded values', () => {
+    for (const bytes of [committed().bytes, encode(Block, blockOf([])), encode(Block, blockOf(entriesOf(8).slice(0, 3)))]) {
+      const got = decodeProposedBlock(bytes)
+      const want = decode(Block, bytes)
+      expect(got).toEqual(want)
+      expect(encodedHashes(got)).toEqual(encodedHashes(want))
+      expect(toHex(blockHash(got.header))).toBe(toHex(hash(encode(BlockHeader, want.header))))
+      expect(toHex(computeBodyRoot(got.entries))).toBe(toHex(computeBodyRoot(decode(Block, bytes).entries)))
+    }
+  })
+
+  it('gives the block the hashes of the slices it proved canonical: its id, each entry\'s hash', () => {
+    const { bytes, id } = committed()
+    const got = decodeProposedBlock(bytes)
+    expect(toHex(blockHash(got.header))).toBe(toHex(id))
+    const list = arrayHead(bytes, skipValue(bytes, arrayHead(bytes, 0)!.first))!
+    let at = list.first
+    for (const entry of got.entries) {
+      const end = skipValue(bytes, at)
+      expect(toHex(entryHash(entry))).toBe(toHex(leafHash(bytes.subarray(at, end))))
+      at = end
+    }
+  })
+
+  it('refuses every other spelling with decode\'s error, and trailing bytes and truncation as decode does', () => {
+    const { bytes } = committed()
+    for (const [what, b] of Object.entries(respellings(bytes))) {
+      expect(() => decodeProposedBlock(b), what).toThrow(expect.objectContaining({ code: 'NON_CANONICAL' }))
+    }
+    const codeOf = (f: () => unknown): unknown => { try { f() } catch (e) { return (e as { code?: string }).code } }
+    for (const b of [new Uint8Array([...bytes, 0xc0]), bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 40), new Uint8Array([0xc1])]) {
+      expect(codeOf(() => decodeProposedBlock(b))).toBe(codeOf(() => decode(Block, b)))
+      expect(codeOf(() => decodeProposedBlock(b))).toBeDefined()
+    }
+  })
+})
+
+describe('decodeCommittedBlock', () => {
   it('gives decode\'s block for the committed bytes, with its hashes from the slices; another id gives undefined', () => {
     const { bytes, id } = committed()
     const got = decodeCommittedBlock(bytes, id)!
@@ -94,22 +152,7 @@ describe('decodeCommittedBlock', () => {
 
   it('refuses every other spelling of the committed block, as decode does', () => {
     const { bytes, id } = committed()
-    const top = arrayHead(bytes, 0)!
-    const headerEnd = skipValue(bytes, top.first)
-    const list = arrayHead(bytes, headerEnd)!
-    expect(bytes[headerEnd]).toBe(0xdc)
-    // The completion (third entry): [4, executionId (bin 8 of 32), status, …]; status 0 spelled as uint 8.
-    const third = skipValue(bytes, skipValue(bytes, list.first))
-    expect([bytes[third]! & 0xf0, bytes[third + 1], bytes[third + 2], bytes[third + 36]]).toEqual([0x90, 0x04, 0xc4, 0x00])
-    // The header: [version, chainId, height 5, …]; height spelled as uint 16.
-    const height = skipValue(bytes, skipValue(bytes, arrayHead(bytes, top.first)!.first))
-    expect(bytes[height]).toBe(5)
-    const variants = {
-      'a longer list head (array 32 for 23)': splice(bytes, headerEnd, 3, [0xdd, 0, 0, 0, list.length]),
-      'an entry field as uint 8': splice(bytes, third + 36, 1, [0xcc, 0x00]),
-      'a header field as uint 16': splice(bytes, height, 1, [0xcd, 0x00, 0x05]),
-      'a longer top head': splice(bytes, 0, 1, [0xdc, 0x00, 0x02]),
-    }
+    const variants = respellings(bytes)
     for (const [what, b] of Object.entries(variants)) {
       expect(() => decode(Block, b), what).toThrow(/canonical/)
       expect(() => decodeCommittedBlock(b, id), what).toThrow(expect.objectContaining({ code: 'NON_CANONICAL' }))

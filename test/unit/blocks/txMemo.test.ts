@@ -74,6 +74,25 @@ describe('tx ids from noted canonical bytes', () => {
     expect(toHex(txId(b))).toBe(toHex(hash(a)))
   })
 
+  it('of a copy of a tx met before give its twin\'s hashes without hashing again; attack: another body under the twin\'s signature gets its own', () => {
+    const key = generateKeyPair()
+    const to = generateKeyPair().publicKey
+    const held = transfer(key, 4, to, 10n)
+    const heldBytes = encode(SignedTx, held)
+    noteTxBytes(held, heldBytes)
+    const copy = decode(SignedTx, heldBytes)
+    noteTxBytes(copy, heldBytes.slice())
+    expect(txId(copy)).toBe(txId(held)) // the twin's memo itself
+    expect(txSigningHash(copy.body)).toBe(txSigningHash(held.body))
+    const forged: SignedTx = { ...held, body: { ...held.body, payload: { type: 'transfer', to, amount: 11n } } }
+    const forgedBytes = encode(SignedTx, forged)
+    const forgedCopy = decode(SignedTx, forgedBytes)
+    noteTxBytes(forgedCopy, forgedBytes)
+    expect(toHex(txId(forgedCopy))).toBe(toHex(hash(forgedBytes)))
+    expect(toHex(txSigningHash(forgedCopy.body))).toBe(toHex(txSigningHash(decode(SignedTx, forgedBytes).body)))
+    expect(toHex(txSigningHash(forgedCopy.body))).not.toBe(toHex(txSigningHash(held.body)))
+  })
+
   it('are ignored when they are not shaped as a signed tx (the tx is encoded as before)', () => {
     const tx = decode(SignedTx, encode(SignedTx, transfer(generateKeyPair(), 2, generateKeyPair().publicKey, 7n)))
     noteTxBytes(tx, new Uint8Array(100).fill(0x92))
