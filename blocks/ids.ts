@@ -271,6 +271,15 @@ export function computeBodyRoot(entries: readonly BlockEntry[]): Hash {
 // `#sendReceipt`): bodies are values, so their signing hash is memoized on them.
 const receiptSigningHashes = new WeakMap<ReceiptBody, Hash>()
 
+/**
+ * Takes note of a receipt body's canonical bytes (a slice of a message `decode` just accepted):
+ * its signing hash is hashed from them, with no encode. The caller vouches that `bytes` are the
+ * body's encoding.
+ */
+export function noteReceiptBodyBytes(body: ReceiptBody, bytes: Uint8Array): void {
+  if (!receiptSigningHashes.has(body)) receiptSigningHashes.set(body, hashParts(DOMAIN.receipt, bytes))
+}
+
 export function receiptSigningHash(body: ReceiptBody): Hash {
   let h = receiptSigningHashes.get(body)
   if (h === undefined) {

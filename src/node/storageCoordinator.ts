@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { decode, encode } from '../../blocks/codec.ts'
+import { encode } from '../../blocks/codec.ts'
 import { txId } from '../../blocks/ids.ts'
 import { type Block, Manifest, Offence, type Receipt, type ReceiptGossip, type StorageAck } from '../../blocks/schema.ts'
 import type { Chain } from '../chain/chain.ts'
@@ -15,7 +15,7 @@ import { encodeFileToShards, readFileReusing, type ShardFiles } from '../storage
 import type { BlobStore } from './blobStore.ts'
 import type { HostDirectory } from './hostDirectory.ts'
 import type { Logger } from './logger.ts'
-import { admitReceiptBatch, ReceiptGossipBatch } from './network/receiptGossipBatch.ts'
+import { admitReceiptBatch, decodeReceiptBatch } from './network/receiptGossipBatch.ts'
 
 export interface StorageCoordinatorModules {
   chain: Chain
@@ -101,7 +101,7 @@ export class StorageCoordinator {
   acceptReceipts(bytes: Uint8Array, onUnknown?: (msg: ReceiptGossip) => void): ValidationResult {
     let batch: ReceiptGossip[]
     try {
-      batch = decode(ReceiptGossipBatch, bytes)
+      batch = decodeReceiptBatch(bytes)
     } catch {
       return 'reject'
     }

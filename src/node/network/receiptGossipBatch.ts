@@ -1,4 +1,6 @@
-import { encode, list } from '../../../blocks/codec.ts'
+import { decode, encode, list } from '../../../blocks/codec.ts'
+import { noteReceiptBodyBytes } from '../../../blocks/ids.ts'
+import { arrayHead, skipValue } from '../../../blocks/msgpackSpans.ts'
 import { type Receipt, ReceiptGossip } from '../../../blocks/schema.ts'
 import { ReceiptError } from '../../chain/errors.ts'
 import type { ValidationResult } from '../../net/index.ts'
@@ -14,6 +16,22 @@ export const MAX_RECEIPTS_PER_GOSSIP = 64
  * validator.
  */
 export const ReceiptGossipBatch = list(ReceiptGossip, MAX_RECEIPTS_PER_GOSSIP)
+
+/**
+ * `decode(ReceiptGossipBatch, bytes)`, with each receipt body's signing hash then taken from its
+ * slice of the bytes just proved canonical (`noteReceiptBodyBytes`) instead of encoding the body
+ * again when the pool checks its signature. Each item is `[[body, signature], writeSet]`.
+ */
+export function decodeReceiptBatch(bytes: Uint8Array): ReceiptGossip[] {
+  const batch = decode(ReceiptGossipBatch, bytes)
+  let at = arrayHead(bytes, 0)!.first
+  for (const msg of batch) {
+    const body = arrayHead(bytes, arrayHead(bytes, at)!.first)!.first
+    noteReceiptBodyBytes(msg.receipt.body, bytes.subarray(body, skipValue(bytes, body)))
+    at = skipValue(bytes, at)
+  }
+  return batch
+}
 
 /** The receipts this host gossips, coalesced (gossipBatcher.ts): a lone receipt leaves at once. */
 export class ReceiptGossipBatcher extends GossipBatcher<ReceiptGossip> {

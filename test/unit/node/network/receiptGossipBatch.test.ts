@@ -1,16 +1,18 @@
+import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 
 import { decode, encode, list } from '../../../../blocks/codec.ts'
 import { CodecError } from '../../../../blocks/errors.ts'
 import { computeResultHash, computeWriteSetHash } from '../../../../blocks/executionHashes.ts'
-import { receiptSigningHash } from '../../../../blocks/ids.ts'
+import { noteReceiptBodyBytes, receiptSigningHash } from '../../../../blocks/ids.ts'
 import { type Hash, OUTCOME, type Receipt, type ReceiptBody, ReceiptGossip } from '../../../../blocks/schema.ts'
 import { ReceiptPool } from '../../../../src/chain/receiptPool.ts'
-import { hash, sign, utf8 } from '../../../../src/crypto/index.ts'
-import { admitReceiptBatch, MAX_RECEIPTS_PER_GOSSIP, ReceiptGossipBatch, ReceiptGossipBatcher } from '../../../../src/node/network/receiptGossipBatch.ts'
+import { hash, sign, toHex, utf8 } from '../../../../src/crypto/index.ts'
+import { admitReceiptBatch, decodeReceiptBatch, MAX_RECEIPTS_PER_GOSSIP, ReceiptGossipBatch, ReceiptGossipBatcher } from '../../../../src/node/network/receiptGossipBatch.ts'
 import { EXECUTION_STATUS } from '../../../../src/state/records.ts'
 import { MemoryState, StateOverlay } from '../../../../src/state/stateView.ts'
 import { TABLES } from '../../../../src/state/tables.ts'
+import { receipt as anyReceipt } from '../../../support/arbitraries.ts'
 import { testGenesis, testKey } from '../../../support/chainFixtures.ts'
 
 // A host's receipts gossiped as one message per window; validators judge the batch with the real
@@ -95,5 +97,32 @@ describe('receipt gossip batches', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('decodeReceiptBatch', () => {
+  const write = fc.record({ key: fc.uint8Array({ minLength: 1, maxLength: 40 }), value: fc.option(fc.uint8Array({ maxLength: 80 }), { nil: undefined }) })
+  const item = fc.record({ receipt: anyReceipt, writeSet: fc.array(write, { maxLength: 3 }) })
+
+  it('gives decode\'s batch, each body\'s signing hash the one its encoding gives (any batch, 1 to 20 receipts)', () => {
+    fc.assert(fc.property(fc.array(item, { minLength: 1, maxLength: 20 }), (batch) => {
+      const bytes = encode(ReceiptGossipBatch, batch)
+      const got = decodeReceiptBatch(bytes)
+      expect(got).toEqual(decode(ReceiptGossipBatch, bytes))
+      got.forEach((msg, i) => expect(toHex(receiptSigningHash(msg.receipt.body))).toBe(toHex(receiptSigningHash(decode(ReceiptGossipBatch, bytes)[i]!.receipt.body))))
+    }), { numRuns: 150 })
+  })
+
+  it('keeps the first hash noted for a body, and refuses non-canonical or cut bytes as decode does', () => {
+    const batch = fc.sample(fc.array(item, { minLength: 2, maxLength: 2 }), 1)[0]!
+    const bytes = encode(ReceiptGossipBatch, batch)
+    const got = decodeReceiptBatch(bytes)
+    // A body already noted keeps its first hash: noting other bytes later changes nothing.
+    const before = receiptSigningHash(got[0]!.receipt.body)
+    noteReceiptBodyBytes(got[0]!.receipt.body, utf8('other bytes'))
+    expect(receiptSigningHash(got[0]!.receipt.body)).toBe(before)
+    const longHead = new Uint8Array([0xdc, 0x00, 0x02, ...bytes.subarray(1)])
+    expect(() => decodeReceiptBatch(longHead)).toThrow(CodecError)
+    expect(() => decodeReceiptBatch(bytes.subarray(0, bytes.length - 1))).toThrow(CodecError)
   })
 })
