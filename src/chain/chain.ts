@@ -12,7 +12,7 @@ import { computeInitialPriorities, computeRoundProposer, type ProposerPrioritySt
 import type { BlockContext } from '../../consensus/sealBlock.ts'
 import { computeSlot } from '../../consensus/slot.ts'
 import { buildPlot } from '../../consensus/space.ts'
-import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
+import type { ValidatorSet, ValidatorStake } from '../../consensus/validatorSet.ts'
 import { verifyBlockProposer } from '../../consensus/verifyBlockProposer.ts'
 import { equalBytes, type KeyPair, toHex } from '../crypto/index.ts'
 import { HostIndex } from '../router/index.ts'
@@ -26,7 +26,7 @@ import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
 import { BlockVerifier } from './BlockVerifier.ts'
-import { type ChainHead, ChainStore } from './chainStore.ts'
+import { ChainStore } from './chainStore.ts'
 import type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, SlowQueueJob, VerifiedWrites } from './chainTypes.ts'
 import { computeNextValidators } from './computeNextValidators.ts'
 import { computeSelfCommit } from './computeSelfCommit.ts'
@@ -41,6 +41,7 @@ import { ProposerBeacon } from './produceBlock/ProposerBeacon.ts'
 import { ProposalInputs } from './ProposalInputs.ts'
 import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
+import { ValidatorTable } from './ValidatorTable.ts'
 
 export type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
@@ -81,7 +82,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
-  #validatorCache: { head: ChainHead; set: ValidatorStake[]; normalized?: ValidatorSet; hexes?: readonly string[] } | undefined
+  readonly #validators: ValidatorTable
 
   /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
   get signaturesCheckedAtImport(): number {
@@ -103,8 +104,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#key = opts.validatorKey
     this.#trustCommits = opts.checkCommittedSignatures !== true
     this.#inputs = new ProposalInputs({ store, genesis: opts.genesis, hostIndex: this.hostIndex, key: opts.validatorKey, onError: (err) => this.emit('buildError', err) })
-    // The router's index follows every state change.
-    store.onStateChange = (writes) => this.#updateHostIndex(writes)
+    // The router's index and the validator set follow every state change.
+    this.#validators = new ValidatorTable(store.state)
+    store.onStateChange = (writes) => {
+      this.#updateHostIndex(writes)
+      this.#validators.noteWrites(writes)
+    }
     const plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)
       : undefined
@@ -135,13 +140,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     return this.store.head
   }
 
-  /** Bonded validators as of the head, in address order; cached per head object (a new one per commit: no hex key per call). */
+  /** Bonded validators as of the head, in address order (ValidatorTable.ts: read again only after a block writes the table). */
   validators(): ValidatorStake[] {
-    const head = this.store.head
-    if (this.#validatorCache?.head === head) return this.#validatorCache.set
-    const set = scanRows(this.store.state, TABLES.validator).map((r) => ({ address: idOfKey(TABLES.validator, r.key), stake: r.row.stake }))
-    this.#validatorCache = { head, set }
-    return set
+    return this.#validators.list()
   }
 
   #blockContext(): BlockContext {
@@ -160,14 +161,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   /** The validator set of height head+1 (whose precommits commit it); normalized once per head, with the list it is made of. */
   validatorSet(): ValidatorSet {
-    const list = this.validators()
-    return (this.#validatorCache!.normalized ??= computeValidatorSet(list))
+    return this.#validators.set()
   }
 
   /** The hex addresses of `validators()`, made once per head (links and the receipt push look members up by them on every send). */
   validatorAddressesHex(): readonly string[] {
-    const list = this.validators()
-    return (this.#validatorCache!.hexes ??= list.map((v) => toHex(v.address)))
+    return this.#validators.hexes()
   }
 
   /** Proposer priorities of height head+1 (consensus/proposerPriority.ts): depend on the validator-set history only. */
