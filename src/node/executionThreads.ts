@@ -4,7 +4,7 @@ import { decryptPrivateInput } from '../compute/privateExecutionCipher.ts'
 import { sealPrivateResult } from '../compute/sealPrivateResult.ts'
 import { equalBytes, toHex } from '../crypto/index.ts'
 import { computeNextStateHash, pendingExecutionsOf, readExecutionQueue } from '../state/executionQueue.ts'
-import { AssetRecord } from '../state/records.ts'
+import type { AssetRecord, ExecutionRecord } from '../state/records.ts'
 import type { StateReader } from '../state/stateView.ts'
 import { readRow, TABLES } from '../state/tables.ts'
 
@@ -17,6 +17,11 @@ export interface ExecutionThreadsModules {
   loadModule: (asset: Hash, rec: AssetRecord, deadlineSlot: number) => Promise<Uint8Array>
   /** Signs and sends a receipt for an execution run on the state named by `preStateHash`. */
   sendReceipt: (executionId: Hash, preStateHash: Hash, result: ExecutionResult) => Promise<void>
+  /**
+   * Holds the receipts sent until the returned release (GossipBatcher.hold): a pass's receipts
+   * then leave in one message to each validator rather than one per batching window.
+   */
+  holdReceipts?: () => () => void
   onError: (asset: Hash, err: Error) => void
   /** A private execution's key K, once its client delivered it to this host (HostRole). */
   executionKey?: (executionId: Hash) => Uint8Array | undefined
@@ -90,7 +95,7 @@ export class ExecutionThreads {
   }
 
   async #pass(asset: Hash): Promise<void> {
-    const { address, pool } = this.#m
+    const { address } = this.#m
     const state = this.#m.state()
     const assetRec = readRow(state, TABLES.asset.at(asset))
     if (assetRec === undefined) return
@@ -103,8 +108,18 @@ export class ExecutionThreads {
     if (lastMine < 0) return
     // Read everything this pass needs now: the chain moves on while it runs.
     const threaded = new ThreadedState(state, asset)
-    let preStateHash = readExecutionQueue(state, asset).stateHash
-    for (const { executionId, rec } of pending.slice(0, lastMine + 1)) {
+    const release = this.#m.holdReceipts?.()
+    try {
+      await this.#run(asset, assetRec, pending.slice(0, lastMine + 1), threaded, readExecutionQueue(state, asset).stateHash, cache)
+    } finally {
+      release?.()
+    }
+  }
+
+  /** Runs the pass's entries in queue order, each on the state the ones before it leave; receipts for ours. */
+  async #run(asset: Hash, assetRec: AssetRecord, entries: readonly { executionId: Hash; rec: ExecutionRecord }[], threaded: ThreadedState, preStateHash: Hash, cache: Map<string, ExecutionResult>): Promise<void> {
+    const { address, pool } = this.#m
+    for (const { executionId, rec } of entries) {
       const key = `${toHex(executionId)}:${toHex(preStateHash)}`
       // A private entry writes nothing (its state hash passes through): run only our own, once the key is here.
       if (rec.private) {

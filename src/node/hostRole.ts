@@ -72,6 +72,7 @@ export class HostRole {
       address: modules.key.publicKey,
       loadModule: (asset, rec, deadlineSlot) => this.#moduleWithRetry(asset, rec, deadlineSlot),
       sendReceipt: (executionId, preStateHash, result) => this.#sendReceipt(executionId, preStateHash, result),
+      holdReceipts: () => this.#receiptBatcher().hold(),
       onError: (asset, err) => modules.log.warn({ asset: toHex(asset), err: err.message }, 'execution failed to run'),
       executionKey: (id) => this.#executionKeys.get(toHex(id)),
     })
@@ -329,8 +330,14 @@ export class HostRole {
     log.info({ receipts: due.length }, 'unsettled receipts published on gossip')
   }
 
+  /** This node's receipt batcher: pushed to the validators when a push client is given, else gossiped. */
+  #receiptBatcher(): ReceiptGossipBatcher {
+    const push = this.#m.receiptPush
+    return receiptGossipBatcherOf(this.#m.net, this.#m.log, push ? (bytes) => push.send(bytes) : undefined)
+  }
+
   async #sendReceipt(executionId: Hash, preStateHash: Hash, result: ExecutionResult): Promise<void> {
-    const { chain, key, net } = this.#m
+    const { chain, key } = this.#m
     const body: ReceiptBody = { chainId: chain.genesis.chainId, executionId, host: key.publicKey, outcome: result.outcome, resultHash: result.resultHash, fuelUsed: result.fuelUsed, writeSetHash: result.writeSetHash, output: result.output, preStateHash }
     const receipt = { body, signature: sign(key.secretKey, receiptSigningHash(body)) }
     // Our own pool takes it directly (signed just above, so not verified again): a validator on
@@ -341,11 +348,10 @@ export class HostRole {
     } catch {
       // not pending here, or already known: gossip still carries it to the proposers
     }
-    // Receipts signed within a short window share one message (receiptGossipBatch.ts).
+    // Receipts of one pass, or signed within a short window, share one message (receiptGossipBatch.ts).
     const item: ReceiptGossip = { receipt, writeSet: result.writeSet }
-    const push = this.#m.receiptPush
-    receiptGossipBatcherOf(net, this.#m.log, push ? (bytes) => push.send(bytes) : undefined).add(item)
-    if (push) this.#unsettled.sent(item, chain.head.height)
+    this.#receiptBatcher().add(item)
+    if (this.#m.receiptPush) this.#unsettled.sent(item, chain.head.height)
     this.#m.log.info({ execution: toHex(executionId), outcome: result.outcome, fuel: result.fuelUsed.toString() }, 'receipt sent')
   }
 

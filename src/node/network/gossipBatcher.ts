@@ -10,13 +10,16 @@ export interface GossipBatcherOpts {
   windowMs?: number
   /** A batch is sent at once when its items reach this many bytes. Default 64 KiB. */
   maxBytes?: number
+  /** Longest an item waits while the batcher is held (`hold`). Default 100 ms. */
+  maxHoldMs?: number
   now?: () => number
 }
 
 /**
  * Coalesces what a node gossips on one topic (Nagle-like): an item after a quiet window goes out
  * at once, so a lone tx or receipt is not delayed; items added within `windowMs` of the last
- * publish wait and leave together in one message (or earlier, at `maxItems` or `maxBytes`).
+ * publish wait and leave together in one message (or earlier, at `maxItems` or `maxBytes`); items
+ * added while the batcher is held (`hold`) leave together when it is released.
  * Every gossip message costs each receiver a noise decrypt, a yamux frame, a protobuf decode and
  * a content hash, and each is received about three times.
  */
@@ -30,13 +33,14 @@ export class GossipBatcher<T> {
   #pendingBytes = 0
   #lastPublish = Number.NEGATIVE_INFINITY
   #timer: ReturnType<typeof setTimeout> | undefined
+  #holds = 0
 
   constructor(kind: { topic: string; batch: Codec<T[]>; maxItems: number; sizeOf(item: T): number }, opts: GossipBatcherOpts) {
     this.#topic = kind.topic
     this.#batch = kind.batch
     this.#maxItems = kind.maxItems
     this.#sizeOf = kind.sizeOf
-    this.#opts = { windowMs: 25, maxBytes: 64 * 1024, now: () => performance.now(), ...opts }
+    this.#opts = { windowMs: 25, maxBytes: 64 * 1024, maxHoldMs: 100, now: () => performance.now(), ...opts }
   }
 
   /** Items waiting for the window to close. */
@@ -50,12 +54,34 @@ export class GossipBatcher<T> {
     if (this.#pending.length > 0 && this.#pendingBytes + size > this.#opts.maxBytes) this.flush()
     this.#pending.push(item)
     this.#pendingBytes += size
+    if (this.#pending.length >= this.#maxItems || this.#pendingBytes >= this.#opts.maxBytes) return this.flush()
+    if (this.#holds > 0) return this.#flushWithin(this.#opts.maxHoldMs)
     const quiet = this.#opts.now() - this.#lastPublish >= this.#opts.windowMs
-    if (quiet || this.#pending.length >= this.#maxItems || this.#pendingBytes >= this.#opts.maxBytes) this.flush()
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), Math.max(0, this.#lastPublish + this.#opts.windowMs - this.#opts.now()))
-      this.#timer.unref()
+    if (quiet) this.flush()
+    else this.#flushWithin(Math.max(0, this.#lastPublish + this.#opts.windowMs - this.#opts.now()))
+  }
+
+  /**
+   * Holds what is added until the returned release is called (by every holder, when several
+   * hold), then sends it as one message: for items that come in a known burst, such as the
+   * receipts of one pass over an asset's executions (executionThreads.ts), which would otherwise
+   * leave as a first lone message and then one per window. No item waits longer than `maxHoldMs`;
+   * a batch still leaves at once when full. Releasing twice is releasing once.
+   */
+  hold(): () => void {
+    this.#holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--this.#holds === 0) this.flush()
     }
+  }
+
+  #flushWithin(ms: number): void {
+    if (this.#timer !== undefined) return
+    this.#timer = setTimeout(() => this.flush(), ms)
+    this.#timer.unref()
   }
 
   /** Sends what waits now, as one message. */

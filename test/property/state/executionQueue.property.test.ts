@@ -78,12 +78,23 @@ async function run(ops: Op[]): Promise<void> {
   committed.apply(setup.writeSet())
   const pool = new ReceiptPool(genesis.chainId)
   const views = hosts.map(() => copyOf(committed))
+  // Receipts are sent inside a pass's hold (one message per pass), and every hold is released.
+  const holds = hosts.map(() => 0)
   const threads = hosts.map((key, h) => new ExecutionThreads({
     state: () => views[h]!,
     pool: counterPool,
     address: key.publicKey,
     loadModule: async () => new Uint8Array(0),
+    holdReceipts: () => {
+      holds[h]!++
+      let released = false
+      return () => {
+        if (!released) holds[h]!--
+        released = true
+      }
+    },
     sendReceipt: async (executionId, preStateHash, r) => {
+      expect(holds[h]).toBeGreaterThan(0)
       const body: ReceiptBody = { chainId: genesis.chainId, executionId, host: key.publicKey, outcome: r.outcome, resultHash: r.resultHash, fuelUsed: r.fuelUsed, writeSetHash: r.writeSetHash, output: r.output, preStateHash }
       try {
         pool.add({ body, signature: sign(key.secretKey, receiptSigningHash(body)) }, r.writeSet, committed)
@@ -105,6 +116,7 @@ async function run(ops: Op[]): Promise<void> {
     views[h] = copyOf(committed)
     threads[h]!.poke(asset)
     await threads[h]!.idle()
+    expect(holds[h]).toBe(0)
   }
   const block = (): void => {
     slot++

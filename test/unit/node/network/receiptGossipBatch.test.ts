@@ -100,6 +100,63 @@ describe('receipt gossip batches', () => {
   })
 })
 
+describe('a held batcher (a host\'s pass over an asset\'s executions)', () => {
+  const held = async (run: (b: ReceiptGossipBatcher, sent: ReceiptGossip[][], advance: (ms: number) => Promise<void>) => Promise<void>): Promise<void> => {
+    vi.useFakeTimers()
+    try {
+      let now = 1_000
+      const sent: ReceiptGossip[][] = []
+      const batcher = new ReceiptGossipBatcher({ publish: async (bytes) => void sent.push(decode(ReceiptGossipBatch, bytes)), now: () => now, windowMs: 25, maxHoldMs: 100 })
+      await run(batcher, sent, async (ms) => {
+        now += ms
+        await vi.advanceTimersByTimeAsync(ms)
+      })
+    } finally {
+      vi.useRealTimers()
+    }
+  }
+
+  it('sends what was added while held as one message when released, the first item included', () => held(async (batcher, sent, advance) => {
+    const release = batcher.hold()
+    for (const id of executions.slice(0, 4)) {
+      batcher.add(gossip(id))
+      await advance(10)
+    }
+    expect(sent).toEqual([])
+    release()
+    expect(sent.map((b) => b.length)).toEqual([4])
+    release() // twice is once: nothing more is sent, and the next hold works as the first
+    expect(sent.map((b) => b.length)).toEqual([4])
+  }))
+
+  it('waits for every holder, but no item waits longer than maxHoldMs', () => held(async (batcher, sent, advance) => {
+    const first = batcher.hold()
+    const second = batcher.hold()
+    batcher.add(gossip(executions[0]!))
+    first()
+    expect(sent).toEqual([])
+    await advance(99)
+    batcher.add(gossip(executions[1]!))
+    expect(sent).toEqual([])
+    await advance(1)
+    expect(sent.map((b) => b.length)).toEqual([2])
+    batcher.add(gossip(executions[2]!))
+    second()
+    expect(sent.map((b) => b.length)).toEqual([2, 1])
+  }))
+
+  it('still sends a full batch at once, and releasing with nothing held back sends nothing', () => held(async (batcher, sent) => {
+    const release = batcher.hold()
+    const many = Array.from({ length: MAX_RECEIPTS_PER_GOSSIP + 1 }, (_, i) => hash(utf8(`held ${i}`)))
+    for (const id of many) batcher.add(gossip(id))
+    expect(sent.map((b) => b.length)).toEqual([MAX_RECEIPTS_PER_GOSSIP])
+    release()
+    expect(sent.map((b) => b.length)).toEqual([MAX_RECEIPTS_PER_GOSSIP, 1])
+    batcher.hold()()
+    expect(sent).toHaveLength(2)
+  }))
+})
+
 describe('decodeReceiptBatch', () => {
   const write = fc.record({ key: fc.uint8Array({ minLength: 1, maxLength: 40 }), value: fc.option(fc.uint8Array({ maxLength: 80 }), { nil: undefined }) })
   const item = fc.record({ receipt: anyReceipt, writeSet: fc.array(write, { maxLength: 3 }) })
