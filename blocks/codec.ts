@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr'
 
 import { CodecError } from './errors.ts'
+import { writeWire } from './wireWriter.ts'
 
 /**
  * Canonical encoding: msgpack of fixed-order arrays, described by small schema combinators.
@@ -44,9 +45,9 @@ const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: fa
 /** Largest encoded object accepted by decode: a guard before any parsing work. */
 export const MAX_ENCODED_BYTES = 64 * 1024 * 1024
 
+/** The value's one byte form (wireWriter.ts writes the wire value; msgpackr reads it back in `decode`). */
 export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
-  // pack() returns a view into msgpackr's reused buffer: copy it out before the next call.
-  return new Uint8Array(packr.pack(codec.toWire(value)))
+  return writeWire(codec.toWire(value))
 }
 
 export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {

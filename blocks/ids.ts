@@ -1,5 +1,5 @@
 import { bytesKey, concatBytes, equalBytes, hash, hashParts, leafHash, merkleRoot, utf8 } from '../src/crypto/index.ts'
-import { decode, decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
+import { decodeTrusted, encode, MAX_ENCODED_BYTES } from './codec.ts'
 import { CodecError } from './errors.ts'
 import { arrayHead, skipValue } from './msgpackSpans.ts'
 import { AttestationBody, Block, BlockEntry, BlockHeader, ExecutionKeysBody, type Hash, ReceiptBody, SealFields, SignedTx, StorageAckBody, TxBody, UnsignedHeader } from './schema.ts'
@@ -243,19 +243,6 @@ export function decodeCommittedBlock(bytes: Uint8Array, blockId: Hash): Block | 
   if (end !== bytes.length || !equalBytes(merkleRoot(leaves), block.header.bodyRoot)) return nonCanonical()
   block.entries.forEach((e, i) => noteEntrySpan(e, spans[i]!, leaves[i]))
   bodyRoots.set(block.entries, { entries: block.entries.slice(), root: block.header.bodyRoot })
-  return block
-}
-
-/**
- * `decode(Block, bytes)` of a proposed block (the `blocks` topic, a validator link), with the
- * block's id, entry hashes and tx ids then taken from the bytes just proved canonical
- * (`noteBlockBytes`) before anything asks for them: the structure check's body root otherwise
- * encoded every entry that is not a known tx once more (one msgpack pack per entry costs more
- * than packing the whole block at once).
- */
-export function decodeProposedBlock(bytes: Uint8Array): Block {
-  const block = decode(Block, bytes)
-  noteBlockBytes(block, bytes)
   return block
 }
 

@@ -1,5 +1,4 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
-import { decodeProposedBlock } from '../../../blocks/ids.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { CommittedBlock, ConsensusMessage, decodeConsensusMessage } from '../../../consensus/bft/messages.ts'
 import { MempoolError } from '../../chain/errors.ts'
@@ -79,7 +78,7 @@ export function createGossipHandlers(m: GossipHandlerModules): GossipHandlers {
         return verdict
       },
     },
-    blocks: { codec: Block, decode: decodeProposedBlock, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },
+    blocks: { codec: Block, validate: (block, bytes, from) => m.processBlock(block, bytes, from) },
     consensus: {
       codec: ConsensusMessage,
       decode: decodeConsensusMessage,
