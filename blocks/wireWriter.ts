@@ -23,14 +23,18 @@ function room(n: number): void {
   view = new DataView(buf.buffer)
 }
 
-function head(small: number, big8: number, n: number): void {
-  if (n < 0x10 && small !== 0) buf[pos++] = small | n
+/**
+ * A length head: the fix form `fix | n` when there is one (`fix` 0: none) and n < 16, else the
+ * 16-bit form `format16` (array 16, bin 16, str 16) or the 32-bit form, whose format byte follows it.
+ */
+function head(fix: number, format16: number, n: number): void {
+  if (fix !== 0 && n < 0x10) buf[pos++] = fix | n
   else if (n < 0x10000) {
-    buf[pos++] = big8
+    buf[pos++] = format16
     buf[pos++] = n >> 8
     buf[pos++] = n & 0xff
   } else {
-    buf[pos++] = big8 + 1
+    buf[pos++] = format16 + 1
     view.setUint32(pos, n)
     pos += 4
   }
