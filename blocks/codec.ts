@@ -222,6 +222,8 @@ export const bytes64 = bytes({ exact: 64 })
 export function str(max: number, pattern?: RegExp): Codec<string> {
   const check = (v: string, path: string): void => {
     if (v.length > max) fail('TOO_LARGE', path, `string longer than ${max}`)
+    // A lone surrogate has no UTF-8 form: the writer would sign U+FFFD while this node kept the surrogate.
+    if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) fail('OUT_OF_RANGE', path, 'string has a lone surrogate (not well-formed UTF-16)')
     if (pattern && !pattern.test(v)) fail('OUT_OF_RANGE', path, `string does not match ${pattern}`)
   }
   return {

@@ -181,9 +181,7 @@ export function entryHash(entry: BlockEntry): Hash {
 export function noteBlockBytes(block: Block, bytes: Uint8Array): void {
   const top = arrayHead(bytes, 0)
   if (top === undefined || top.length !== 2) return
-  const headerEnd = skipValue(bytes, top.first)
-  if (!blockHashes.has(block.header)) blockHashes.set(block.header, hash(bytes.subarray(top.first, headerEnd)))
-  const list = arrayHead(bytes, headerEnd)
+  const list = arrayHead(bytes, skipValue(bytes, top.first))
   if (list === undefined || list.length !== block.entries.length) return
   const { spans } = entrySpans(bytes, list.first, list.length)
   block.entries.forEach((entry, i) => noteEntrySpan(entry, spans[i]!))

@@ -8,7 +8,7 @@
  * extension lookup and an allocation per byte array), and every id, signing hash, state row and
  * message is an encode.
  */
-/** The scratch buffer's size at rest: one large value (a big block) does not keep a large buffer. */
+/** The scratch buffer's size at rest: after a value that grew it past 16× this (a big block), it is made this size again. */
 const SCRATCH_BYTES = 64 * 1024
 let buf = new Uint8Array(SCRATCH_BYTES)
 let view = new DataView(buf.buffer)

@@ -107,8 +107,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     // The router's index and the validator set follow every state change.
     this.#validators = new ValidatorTable(store.state)
     store.onStateChange = (writes) => {
+      this.#validators.noteWrites(writes) // first: it cannot throw, and a stale set would be worse than a stale router index
       this.#updateHostIndex(writes)
-      this.#validators.noteWrites(writes)
     }
     const plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)

@@ -108,16 +108,19 @@ export class ExecutionThreads {
     if (lastMine < 0) return
     // Read everything this pass needs now: the chain moves on while it runs.
     const threaded = new ThreadedState(state, asset)
-    const release = this.#m.holdReceipts?.()
+    // The receipts are held from the pass's first result on, not while its module is fetched (a
+    // fetch retries up to the deadline: holding then would delay every other asset's receipts).
+    let release: (() => void) | undefined
+    const hold = (): void => void (release ??= this.#m.holdReceipts?.())
     try {
-      await this.#run(asset, assetRec, pending.slice(0, lastMine + 1), threaded, readExecutionQueue(state, asset).stateHash, cache)
+      await this.#run(asset, assetRec, pending.slice(0, lastMine + 1), threaded, readExecutionQueue(state, asset).stateHash, cache, hold)
     } finally {
       release?.()
     }
   }
 
-  /** Runs the pass's entries in queue order, each on the state the ones before it leave; receipts for ours. */
-  async #run(asset: Hash, assetRec: AssetRecord, entries: readonly { executionId: Hash; rec: ExecutionRecord }[], threaded: ThreadedState, preStateHash: Hash, cache: Map<string, ExecutionResult>): Promise<void> {
+  /** Runs the pass's entries in queue order, each on the state the ones before it leave; receipts for ours (`hold` before the first). */
+  async #run(asset: Hash, assetRec: AssetRecord, entries: readonly { executionId: Hash; rec: ExecutionRecord }[], threaded: ThreadedState, preStateHash: Hash, cache: Map<string, ExecutionResult>, hold: () => void): Promise<void> {
     const { address, pool } = this.#m
     for (const { executionId, rec } of entries) {
       const key = `${toHex(executionId)}:${toHex(preStateHash)}`
@@ -133,6 +136,7 @@ export class ExecutionThreads {
             result = sealPrivateResult(k, executionId, preStateHash, plain)
             cache.set(key, result)
           }
+          hold()
           await this.#m.sendReceipt(executionId, preStateHash, result)
           this.#sent.add(key)
         }
@@ -145,6 +149,7 @@ export class ExecutionThreads {
         cache.set(key, result)
       }
       if (rec.assignment.some((h) => equalBytes(h, address)) && !this.#sent.has(key)) {
+        hold()
         await this.#m.sendReceipt(executionId, preStateHash, result)
         this.#sent.add(key)
       }
