@@ -49,15 +49,21 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return true
 }
 
+/** The recent tx with this signature key and its memo, when both are held (a candidate twin: the caller checks equality). */
+function recentTwin(key: string): { twin: SignedTx; memo: TxMemo } | undefined {
+  const twin = recentBySignature.get(key)
+  const memo = twin === undefined ? undefined : txMemos.get(twin)
+  return twin === undefined || memo === undefined ? undefined : { twin, memo }
+}
+
 function txMemo(tx: SignedTx): TxMemo {
   let memo = txMemos.get(tx)
   if (memo !== undefined) return memo
   const key = bytesKey(tx.signature)
-  const twin = recentBySignature.get(key)
-  const twinMemo = twin === undefined ? undefined : txMemos.get(twin)
-  if (twin !== undefined && twinMemo !== undefined && sameValue(twin, tx)) {
-    memo = twinMemo
-    const signing = signingHashes.get(twin.body)
+  const known = recentTwin(key)
+  if (known !== undefined && sameValue(known.twin, tx)) {
+    memo = known.memo
+    const signing = signingHashes.get(known.twin.body)
     if (signing !== undefined) signingHashes.set(tx.body, signing)
   } else {
     const bytes = encode(SignedTx, tx)
@@ -92,12 +98,11 @@ export function noteTxBytes(tx: SignedTx, bytes: Uint8Array): void {
   const n = bytes.length
   if (n <= SIGNATURE_TAIL + 1 || bytes[0] !== 0x92 || bytes[n - SIGNATURE_TAIL] !== 0xc4 || bytes[n - SIGNATURE_TAIL + 1] !== 0x40) return
   const key = bytesKey(tx.signature)
-  // A copy of a tx met before (a proposal's txs were in the pool): the same bytes, the same hashes.
-  const twin = recentBySignature.get(key)
-  const twinMemo = twin === undefined ? undefined : txMemos.get(twin)
-  const twinSigning = twin === undefined ? undefined : signingHashes.get(twin.body)
-  if (twinMemo !== undefined && twinSigning !== undefined && equalBytes(twinMemo.bytes, bytes)) {
-    txMemos.set(tx, twinMemo)
+  // A copy of a tx met before: the same bytes, the same hashes.
+  const known = recentTwin(key)
+  const twinSigning = known === undefined ? undefined : signingHashes.get(known.twin.body)
+  if (known !== undefined && twinSigning !== undefined && equalBytes(known.memo.bytes, bytes)) {
+    txMemos.set(tx, known.memo)
     signingHashes.set(tx.body, twinSigning)
     return
   }

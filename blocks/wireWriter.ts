@@ -24,12 +24,16 @@ function room(n: number): void {
 }
 
 /**
- * A length head: the fix form `fix | n` when there is one (`fix` 0: none) and n < 16, else the
- * 16-bit form `format16` (array 16, bin 16, str 16) or the 32-bit form, whose format byte follows it.
+ * A length head in its shortest form: the fix form `fix | n` below `fixLimit` (0: none), else the
+ * 8-bit form `format8` (0: none), else the 16-bit form, else the 32-bit one whose format byte
+ * follows it (`format16 + 1`).
  */
-function head(fix: number, format16: number, n: number): void {
-  if (fix !== 0 && n < 0x10) buf[pos++] = fix | n
-  else if (n < 0x10000) {
+function head(n: number, fix: number, fixLimit: number, format8: number, format16: number): void {
+  if (n < fixLimit) buf[pos++] = fix | n
+  else if (format8 !== 0 && n < 0x100) {
+    buf[pos++] = format8
+    buf[pos++] = n
+  } else if (n < 0x10000) {
     buf[pos++] = format16
     buf[pos++] = n >> 8
     buf[pos++] = n & 0xff
@@ -75,25 +79,18 @@ function write(v: unknown): void {
   } else if (v instanceof Uint8Array) {
     const n = v.length
     room(5 + n)
-    if (n < 0x100) {
-      buf[pos++] = 0xc4
-      buf[pos++] = n
-    } else head(0, 0xc5, n)
+    head(n, 0, 0, 0xc4, 0xc5) // bin 8/16/32
     buf.set(v, pos)
     pos += n
   } else if (Array.isArray(v)) {
-    head(0x90, 0xdc, v.length)
+    head(v.length, 0x90, 0x10, 0, 0xdc) // fixarray, array 16/32
     for (const item of v) write(item)
   } else if (typeof v === 'string') {
     // Longest UTF-8 form is 3 bytes a UTF-16 unit; written after a 5-byte gap, then moved up to the shortest head.
     room(5 + 3 * v.length)
     const n = utf8.encodeInto(v, buf.subarray(pos + 5)).written
     const start = pos
-    if (n < 0x20) buf[pos++] = 0xa0 | n
-    else if (n < 0x100) {
-      buf[pos++] = 0xd9
-      buf[pos++] = n
-    } else head(0, 0xda, n)
+    head(n, 0xa0, 0x20, 0xd9, 0xda) // fixstr, str 8/16/32
     if (pos !== start + 5) buf.copyWithin(pos, start + 5, start + 5 + n)
     pos += n
   } else if (typeof v === 'boolean') buf[pos++] = v ? 0xc3 : 0xc2
