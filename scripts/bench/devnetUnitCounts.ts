@@ -58,6 +58,13 @@ function nodes(): { pid: number; role: Role }[] {
   return out.filter(Boolean).map((l) => ({ pid: Number(l.split(' ')[0]), role: l.includes(`${dataDir}/validator-`) ? 'validator' as const : 'host' as const }))
 }
 const signalAll = (): void => { for (const n of nodes()) process.kill(n.pid, 'SIGUSR2') }
+// SIGUSR2 ends a Node process that has no handler for it: refuse to run unless every node carries the preload that handles it.
+const preload = profiling ? 'cpuProfilePreload' : 'unitCountsPreload'
+const bare = nodes().filter((n) => !readFileSync(`/proc/${n.pid}/environ`, 'latin1').includes(preload))
+if (bare.length > 0) {
+  console.error(`devnetUnitCounts: node process(es) ${bare.map((n) => n.pid).join(', ')} under ${dataDir} were not started with ${preload} in NODE_OPTIONS (see the header): the window's SIGUSR2 would kill them`)
+  process.exit(2)
+}
 /** Opens a window; its close returns the summed counts per role, the node count per role, blocks. */
 async function window(phase: string): Promise<() => Promise<{ perRole: Record<Role, Counts>; n: Record<Role, number>; blocks: number; secs: number }>> {
   for (const f of countFiles()) rmSync(join(countDir!, f))

@@ -233,6 +233,7 @@ async function lockstep(sizes: readonly Prepared[], cold: boolean): Promise<Size
     cpSync(p.base, dir, { recursive: true })
     return dir
   })
+  if (values['profile-dir'] !== undefined) mkdirSync(values['profile-dir'], { recursive: true })
   const children = await Promise.all(sizes.map((p, i) => ImporterChild.start({
     root: ROOT,
     dataDir: dirs[i]!,

@@ -43,6 +43,12 @@ export interface RpcServerOpts {
   callTimeoutMs: number
   /** Whole-request deadline on HTTP (slow senders). */
   requestTimeoutMs: number
+  /**
+   * How long an idle HTTP keep-alive connection stays open. It must outlast the clients' own idle timeout, so that the
+   * client always closes first: a server that closes while a client reuses the socket cuts that request
+   * (ECONNRESET). fetch (undici) keeps idle sockets ~4 s, Go's net/http 90 s; node:http's default is 5 s.
+   */
+  idleTimeoutMs: number
   /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
   maxWsBufferedBytes: number
   /** Request bodies (JSON and blobs) held in memory at once, over all connections; past it, 503 UNAVAILABLE. */
@@ -71,6 +77,8 @@ export const DEFAULT_RPC_OPTS: RpcServerOpts = {
   maxPendingEvents: 10_000,
   callTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
+  // geth's HTTP IdleTimeout.
+  idleTimeoutMs: 120_000,
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnections: 1024,
   maxInFlightPerSocket: 256,
@@ -231,7 +239,7 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
 
   // requestTimeout 0: node's whole-request deadline would cut a 4 GiB upload; readBody and the
   // blob route set their own (a JSON body within requestTimeoutMs, a blob by its size).
-  const server: Server = createServer({ requestTimeout: 0, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
+  const server: Server = createServer({ requestTimeout: 0, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: opts.idleTimeoutMs }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, 'rpc http handler failed')
       send(res, 500, errorText(null, { code: -32603, message: 'Internal error' }))

@@ -1,4 +1,6 @@
+import { Agent, request } from 'node:http'
 import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -191,6 +193,27 @@ describe('JSON-RPC 2.0 protocol over HTTP', () => {
     })
     expect((await rpcPost(kit.server.url, call('xsc_getNonce', [addr]))).json).toMatchObject({ result: 0 })
   })
+
+  // A server that closes an idle keep-alive socket while the client reuses it cuts that request (ECONNRESET): clients
+  // keep idle sockets for seconds (fetch ~4 s) to minutes (Go's net/http 90 s); node:http's server closed them at 5 s.
+  it('keeps an idle keep-alive connection open longer than clients keep theirs, so the client closes first', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const post = (): Promise<{ status: number; reused: boolean }> => new Promise((resolve, reject) => {
+      const req = request(kit.server.url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }))
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify(call('xsc_getNonce', [addr])))
+    })
+    try {
+      expect(await post()).toEqual({ status: 200, reused: false })
+      await sleep(6_000)
+      expect(await post()).toEqual({ status: 200, reused: true })
+    } finally {
+      agent.destroy()
+    }
+  }, 20_000)
 })
 
 describe('JSON-RPC 2.0 protocol over WebSocket', () => {

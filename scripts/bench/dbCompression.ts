@@ -1,0 +1,77 @@
+// What LevelDB's Snappy compression buys and costs on a real chain database: every entry of a node's chain DB
+// (`<data>/chain`, or a bench:state fill's `fill-<n>/db`) is written into a fresh database with compression on and off
+// (alternated round by round), which is then compacted whole, and the table files' bytes and the process CPU of the
+// writes and compactions (LevelDB's compaction thread included) are compared. Session 18 measured it to decide whether
+// the chain DB should drop compression (docs/design.md "Session 18"): it stays on.
+//   npx tsx scripts/bench/dbCompression.ts --db DIR [--rounds 3]
+// Last line: one JSON object (table bytes on, off, bytesRatio = off / on; write-and-compact CPU ms on, off, cpuRatio).
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+import { ClassicLevel } from 'classic-level'
+
+import { BenchError } from './support/benchError.ts'
+import { median, round } from './support/stats.ts'
+
+const { values } = parseArgs({ options: { db: { type: 'string' }, rounds: { type: 'string', default: '3' } } })
+if (values.db === undefined) throw new BenchError('usage: dbCompression.ts --db DIR (a LevelDB directory: <data>/chain)')
+const source = values.db
+const ROUNDS = Number(values.rounds)
+
+function tableBytes(dir: string): number {
+  return readdirSync(dir).filter((f) => f.endsWith('.ldb') || f.endsWith('.sst')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0)
+}
+
+const BATCH_ENTRIES = 1000
+
+/** Every entry of the source written into a fresh database with `compression`, compacted whole: its table bytes, and the process CPU of writing and compacting. */
+async function writeCopy(compression: boolean): Promise<{ bytes: number; cpuMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'xsc-bench-dbcomp-'))
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', compression })
+  try {
+    await db.open()
+    let ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
+    let cpu = 0
+    for await (const [key, value] of sourceDb.iterator()) {
+      ops.push({ type: 'put', key, value })
+      if (ops.length < BATCH_ENTRIES) continue
+      const before = process.cpuUsage()
+      await db.batch(ops)
+      cpu += cpuMsSince(before)
+      ops = []
+    }
+    const before = process.cpuUsage()
+    if (ops.length > 0) await db.batch(ops)
+    // Every key of every bucket (keys start with their bucket byte): the memtable flushed and every level compacted.
+    await db.compactRange(new Uint8Array([0]), new Uint8Array(64).fill(0xff))
+    cpu += cpuMsSince(before)
+    await db.close()
+    return { bytes: tableBytes(dir), cpuMs: cpu }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / 1000
+}
+
+const sourceDb = new ClassicLevel<Uint8Array, Uint8Array>(source, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false })
+await sourceDb.open()
+
+const on: { bytes: number; cpuMs: number }[] = []
+const off: { bytes: number; cpuMs: number }[] = []
+for (let r = 0; r < ROUNDS; r++) {
+  // Which setting goes first alternates, so both see the same page cache and load.
+  for (const compression of r % 2 === 0 ? [true, false] : [false, true]) (compression ? on : off).push(await writeCopy(compression))
+  console.log(JSON.stringify({ round: r, on: on.at(-1), off: off.at(-1) }))
+}
+await sourceDb.close()
+const bytesOn = median(on.map((x) => x.bytes))
+const bytesOff = median(off.map((x) => x.bytes))
+const cpuOn = median(on.map((x) => x.cpuMs))
+const cpuOff = median(off.map((x) => x.cpuMs))
+console.log(JSON.stringify({ db: source, sourceTableBytes: tableBytes(source), rounds: ROUNDS, bytesOn, bytesOff, bytesRatio: round(bytesOff / bytesOn, 3), writeCpuMsOn: round(cpuOn, 1), writeCpuMsOff: round(cpuOff, 1), cpuRatio: round(cpuOff / cpuOn, 3) }))
