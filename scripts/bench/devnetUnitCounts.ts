@@ -58,11 +58,16 @@ function nodes(): { pid: number; role: Role }[] {
   return out.filter(Boolean).map((l) => ({ pid: Number(l.split(' ')[0]), role: l.includes(`${dataDir}/validator-`) ? 'validator' as const : 'host' as const }))
 }
 const signalAll = (): void => { for (const n of nodes()) process.kill(n.pid, 'SIGUSR2') }
-// SIGUSR2 ends a Node process that has no handler for it: refuse to run unless every node carries the preload that handles it.
-const preload = profiling ? 'cpuProfilePreload' : 'unitCountsPreload'
-const bare = nodes().filter((n) => !readFileSync(`/proc/${n.pid}/environ`, 'latin1').includes(preload))
+// SIGUSR2 ends a Node process that has no handler for it: refuse to run unless every node has one (the preload installs it
+// only when configured: XSC_CPU_PROF_AFTER_MS=signal, COUNT_DIR). SigCgt is the mask of caught signals; SIGUSR2 is 12.
+const catchesSigusr2 = (pid: number): boolean => {
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]
+  return mask !== undefined && ((BigInt(`0x${mask}`) >> 11n) & 1n) === 1n
+}
+const bare = nodes().filter((n) => !catchesSigusr2(n.pid))
 if (bare.length > 0) {
-  console.error(`devnetUnitCounts: node process(es) ${bare.map((n) => n.pid).join(', ')} under ${dataDir} were not started with ${preload} in NODE_OPTIONS (see the header): the window's SIGUSR2 would kill them`)
+  const preload = profiling ? 'cpuProfilePreload.cjs with XSC_CPU_PROF_AFTER_MS=signal' : 'the count preloads with COUNT_DIR'
+  console.error(`devnetUnitCounts: node process(es) ${bare.map((n) => n.pid).join(', ')} under ${dataDir} have no SIGUSR2 handler (start the devnet with ${preload}, see the header): the window's signal would kill them`)
   process.exit(2)
 }
 /** Opens a window; its close returns the summed counts per role, the node count per role, blocks. */

@@ -46,7 +46,9 @@ export interface RpcServerOpts {
   /**
    * How long an idle HTTP keep-alive connection stays open. It must outlast the clients' own idle timeout, so that the
    * client always closes first: a server that closes while a client reuses the socket cuts that request
-   * (ECONNRESET). fetch (undici) keeps idle sockets ~4 s, Go's net/http 90 s; node:http's default is 5 s.
+   * (ECONNRESET). fetch follows the server's `Keep-Alive: timeout` hint (minus 2 s); clients that ignore it keep their
+   * own idle timeout (Go's net/http 90 s). node:http's default is 5 s. At `maxConnections`, idle sockets are closed to
+   * make room.
    */
   idleTimeoutMs: number
   /** WebSocket connections whose unsent data exceeds this are closed (slow consumers). */
@@ -239,13 +241,20 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
 
   // requestTimeout 0: node's whole-request deadline would cut a 4 GiB upload; readBody and the
   // blob route set their own (a JSON body within requestTimeoutMs, a blob by its size).
-  const server: Server = createServer({ requestTimeout: 0, headersTimeout: Math.min(opts.requestTimeoutMs, 10_000), keepAliveTimeout: opts.idleTimeoutMs }, (req, res) => {
+  // node:http enforces headersTimeout only when it checks its connections, every 30 s by default: a slowloris sender
+  // would get up to 40 s, not 10. Checked at least every second (half the deadline when shorter), as the shard server.
+  const headersTimeout = Math.min(opts.requestTimeoutMs, 10_000)
+  const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 2)))
+  const server: Server = createServer({ requestTimeout: 0, headersTimeout, connectionsCheckingInterval, keepAliveTimeout: opts.idleTimeoutMs }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, 'rpc http handler failed')
       send(res, 500, errorText(null, { code: -32603, message: 'Internal error' }))
     })
   })
   server.maxConnections = opts.maxConnections
+  // At the cap a new connection is dropped; idle keep-alive sockets (kept for minutes: idleTimeoutMs) then give way, so
+  // the next one gets in instead of waiting for them to time out.
+  server.on('drop', () => server.closeIdleConnections())
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
     else socket.destroy()

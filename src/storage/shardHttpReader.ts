@@ -54,8 +54,10 @@ export class ShardHttpReader {
   readonly #timeoutMs: number
 
   constructor(opts: ShardHttpReaderOpts = {}) {
-    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.socketsPerHost ?? 8, scheduling: 'lifo' })
     this.#timeoutMs = opts.timeoutMs ?? 60_000
+    // With a timeout of its own the agent closes an idle socket by the server's `Keep-Alive: timeout` hint, before the
+    // server does (without one it keeps it until the server closes, and a request sent as it does is cut: ECONNRESET).
+    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.socketsPerHost ?? 8, scheduling: 'lifo', timeout: this.#timeoutMs })
   }
 
   /** `length` bytes at `offset` of shard `shardIndex` of `asset` from the host at `base` (http://host:port). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
+import { createServer } from 'node:http'
+import { type AddressInfo, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -211,6 +212,39 @@ describe('shard HTTP server: windows of held shards over plain HTTP', () => {
       setTimeout(() => sock.destroy(), 5_000)
     })
     expect(closedAfter).toBeLessThan(3_000)
+  })
+})
+
+describe('ShardHttpReader keep-alive', () => {
+  // A reader that kept an idle socket until the server closed it could send a request just as it did (ECONNRESET): it
+  // closes the socket by the server's Keep-Alive hint instead (node:http's agent applies a hint only with a timeout of
+  // its own), before the server's timer.
+  it('closes an idle kept-alive socket by the server\'s Keep-Alive hint, before the server does', async () => {
+    let connections = 0
+    const server = createServer({ keepAliveTimeout: 2_000 }, (_req, res) => {
+      res.writeHead(206, { 'content-length': '4' })
+      res.end(Buffer.from([1, 2, 3, 4]))
+    })
+    server.on('connection', () => connections++)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const reader = new ShardHttpReader()
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await reader.readRange(base, asset, 0, 0, 4)
+      // The socket goes back to the agent's free list just after the answer ends.
+      await new Promise((r) => setTimeout(r, 50))
+      await reader.readRange(base, asset, 0, 0, 4)
+      expect(connections).toBe(1)
+      // The hint says 2 s; node:http's agent closes 1 s before a hint, node:http's server at the hint: at 1.5 s the
+      // reader has closed its socket and the server not yet.
+      await new Promise((r) => setTimeout(r, 1_500))
+      expect([...(await reader.readRange(base, asset, 0, 0, 4))]).toEqual([1, 2, 3, 4])
+      expect(connections).toBe(2)
+    } finally {
+      reader.close()
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    }
   })
 })
 
