@@ -1,9 +1,7 @@
 import { computeValidatorSet, type ValidatorSet, type ValidatorStake } from '../../consensus/validatorSet.ts'
 import { toHex } from '../crypto/index.ts'
 import type { StateReader, StateWrite } from '../state/stateView.ts'
-import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
-
-const PREFIX = TABLES.validator.prefix
+import { idOfKey, isKeyOf, scanRows, TABLES } from '../state/tables.ts'
 
 /**
  * The bonded validators as of the head, read from the validator table again only after a
@@ -23,7 +21,7 @@ export class ValidatorTable {
 
   /** Called with every write set committed to the state this reads (ChainStore.onStateChange). */
   noteWrites(writes: readonly StateWrite[]): void {
-    if (writes.some((w) => PREFIX.every((b, i) => w.key[i] === b))) this.#version++
+    if (writes.some((w) => isKeyOf(TABLES.validator, w.key))) this.#version++
   }
 
   /** Bonded validators, in address order. */

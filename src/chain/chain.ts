@@ -23,7 +23,7 @@ import { computeQuotedBaseFee } from '../state/fees.ts'
 import type { Account, HostRecord } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { StateWrite } from '../state/stateView.ts'
-import { idOfKey, scanRows, TABLES } from '../state/tables.ts'
+import { idOfKey, isKeyOf, scanRows, TABLES } from '../state/tables.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
 import { BlockVerifier } from './BlockVerifier.ts'
 import { ChainStore } from './chainStore.ts'
@@ -51,7 +51,7 @@ function computePruneInfo(block: Block, writes: readonly StateWrite[]): { height
   const included = new Set<string>()
   for (const e of block.entries) if ('tx' in e) included.add(toHex(txId(e.tx)))
   const accountRows = new Map<string, Uint8Array>()
-  for (const w of writes) if (w.key[0] === TABLES.account.prefix[0]) accountRows.set(toHex(idOfKey(TABLES.account, w.key)), w.key)
+  for (const w of writes) if (isKeyOf(TABLES.account, w.key)) accountRows.set(toHex(idOfKey(TABLES.account, w.key)), w.key)
   return { height: block.header.height, kind: block.header.kind, included, accountRows }
 }
 
@@ -388,7 +388,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
 
   #updateHostIndex(writes: readonly StateWrite[]): void {
     for (const w of writes) {
-      if (w.key[0] !== TABLES.host.prefix[0]) continue
+      if (!isKeyOf(TABLES.host, w.key)) continue
       const address = idOfKey(TABLES.host, w.key)
       if (w.value === undefined) this.hostIndex.remove(address)
       else this.hostIndex.upsert(address, w.row?.codec === TABLES.host.codec ? (w.row.value as HostRecord) : TABLES.host.codec.decode(w.value)) // the transition's own object when it has one

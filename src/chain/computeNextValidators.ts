@@ -4,14 +4,14 @@ import type { ValidatorStake } from '../../consensus/validatorSet.ts'
 import { toHex } from '../crypto/index.ts'
 import { Validator } from '../state/records.ts'
 import type { StateWrite } from '../state/stateView.ts'
-import { TABLES } from '../state/tables.ts'
+import { idOfKey, isKeyOf, TABLES } from '../state/tables.ts'
 
 /** The validator set after a block's writes (the next height's) and its proposer priorities. */
 export function computeNextValidators(validators: readonly ValidatorStake[], priorities: ProposerPriorityState, writes: readonly StateWrite[]): { nextValidators: ValidatorStake[]; priorities: ProposerPriorityState } {
   const byAddress = new Map(validators.map((v) => [toHex(v.address), v]))
   for (const w of writes) {
-    if (w.key[0] !== TABLES.validator.prefix[0]) continue
-    const address = w.key.subarray(1)
+    if (!isKeyOf(TABLES.validator, w.key)) continue
+    const address = idOfKey(TABLES.validator, w.key)
     if (w.value === undefined) byAddress.delete(toHex(address))
     else byAddress.set(toHex(address), { address, stake: decode(Validator, w.value).stake })
   }

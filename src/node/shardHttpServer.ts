@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { XscError } from '../../blocks/errors.ts'
 import type { Hash } from '../../blocks/schema.ts'
 import { fromHex, toHex } from '../crypto/bytes.ts'
+import { computeConnectionsCheckingInterval } from '../rpc/httpServerTimeouts.ts'
 
 /**
  * Errors a shard HTTP server answers with: a status and a JSON body `{ error: { code, message } }`.
@@ -192,9 +193,7 @@ export async function startShardHttpServer(source: ShardHttpSource, listen: { ho
     res.end()
   }
 
-  // Header and request timeouts are enforced on connectionsCheckingInterval (Node's default 30 s is coarser than the timeouts).
-  const checkEveryMs = Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2)))
-  const server: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs }, (req, res) => {
+  const server: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: computeConnectionsCheckingInterval(limits.headersTimeoutMs) }, (req, res) => {
     req.resume()
     const ip = req.socket.remoteAddress ?? '?'
     let state = ips.get(ip)

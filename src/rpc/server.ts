@@ -13,6 +13,7 @@ import { type DispatchOpts, dispatchRpcText, errorText, type TakeTokens } from '
 import { RpcError, toRpcErrorObject } from './errors.ts'
 import { RpcEvent as RpcEventWire, toEventView } from './formats.ts'
 import { isProbePath, type ReadinessOpts, serveProbe } from './healthProbes.ts'
+import { computeConnectionsCheckingInterval } from './httpServerTimeouts.ts'
 import type { SubscriptionHost } from './methods.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createBodyReader } from './readRequestBody.ts'
@@ -241,10 +242,8 @@ export async function startRpcServer(partial: Partial<RpcServerOpts>, modules: R
 
   // requestTimeout 0: node's whole-request deadline would cut a 4 GiB upload; readBody and the
   // blob route set their own (a JSON body within requestTimeoutMs, a blob by its size).
-  // node:http enforces headersTimeout only when it checks its connections, every 30 s by default: a slowloris sender
-  // would get up to 40 s, not 10. Checked at least every second (half the deadline when shorter), as the shard server.
   const headersTimeout = Math.min(opts.requestTimeoutMs, 10_000)
-  const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 2)))
+  const connectionsCheckingInterval = computeConnectionsCheckingInterval(headersTimeout)
   const server: Server = createServer({ requestTimeout: 0, headersTimeout, connectionsCheckingInterval, keepAliveTimeout: opts.idleTimeoutMs }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, 'rpc http handler failed')

@@ -146,6 +146,14 @@ export function readRow<T>(state: StateReader, row: Row<T>): T | undefined {
   return bytes === undefined ? undefined : row.codec.decode(bytes)
 }
 
+/** Whether `key` is a key of `table` (starts with its prefix). */
+export function isKeyOf(table: { prefix: Uint8Array }, key: Uint8Array): boolean {
+  const p = table.prefix
+  if (key.length < p.length) return false
+  for (let i = 0; i < p.length; i++) if (key[i] !== p[i]) return false
+  return true
+}
+
 /** The id part of a key of `table` (what follows its prefix). */
 export function idOfKey(table: { prefix: Uint8Array }, key: Uint8Array): Uint8Array {
   return key.subarray(table.prefix.length)

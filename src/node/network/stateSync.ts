@@ -16,7 +16,7 @@ import {
   bigIntToPath, type BoundaryNode, computeStateChunk, decodeTreeNode, MAX_PATH, pathToBigInt, resolveBoundaryNodes, type StateChunk,
   unresolvedChildren, verifyStateChunk,
 } from '../../state/stateTree/index.ts'
-import { idOfKey, scanRows, TABLES } from '../../state/tables.ts'
+import { idOfKey, isKeyOf, scanRows, TABLES } from '../../state/tables.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -202,7 +202,7 @@ export async function runStateSync(m: StateSyncModules, opts: StateSyncOpts = {}
   const validators = new Map<string, ValidatorStake>()
   const boundary = await downloadState(m, opts, height, trusted.block.header.stateRoot, (leaves) => {
     for (const { key, value } of leaves) {
-      if (key[0] === TABLES.validator.prefix[0]) validators.set(toHex(key), { address: idOfKey(TABLES.validator, key), stake: TABLES.validator.codec.decode(value).stake })
+      if (isKeyOf(TABLES.validator, key)) validators.set(toHex(key), { address: idOfKey(TABLES.validator, key), stake: TABLES.validator.codec.decode(value).stake })
     }
   })
   const kinds = new Map<string, 'leaf' | 'internal'>()

@@ -8,6 +8,7 @@ import WebSocket from 'ws'
 import { signBlobUpload } from '../../../src/client/actions/uploadBlob.ts'
 import { hash, toHex } from '../../../src/crypto/index.ts'
 import { BLOB_AUTH_HEADER } from '../../../src/rpc/backend.ts'
+import { slowlorisClosedAfter } from '../../support/slowloris.ts'
 import { type Kit, rpcPost, startKit } from '../../unit/rpc/rpcTestKit.ts'
 
 let kit: Kit
@@ -197,22 +198,7 @@ describe('JSON-RPC 2.0 protocol over HTTP', () => {
   it('attack (slowloris): a connection that never finishes its headers is closed after the headers deadline', async () => {
     const slow = await startKit({ requestTimeoutMs: 400 })
     try {
-      const t = performance.now()
-      const closedAfter = await new Promise<number>((resolve) => {
-        const sock = connect(slow.server.port, '127.0.0.1', () => sock.write('POST / HTTP/1.1\r\nhost: x\r\n'))
-        // A header byte now and then, as slowloris does, so an idle timeout alone would not fire.
-        const trickle = setInterval(() => sock.write('a'), 100)
-        // The server's end of it: its FIN (after a 400), whether or not this side has closed yet (read to see it).
-        sock.resume()
-        const done = (): void => {
-          clearInterval(trickle)
-          resolve(performance.now() - t)
-        }
-        sock.on('end', done)
-        sock.on('close', done)
-        sock.on('error', () => undefined)
-        setTimeout(() => sock.destroy(), 5_000)
-      })
+      const closedAfter = await slowlorisClosedAfter(slow.server.port, 'POST / HTTP/1.1\r\nhost: x\r\n')
       // 400 ms deadline, checked every 200 ms (node:http's default check every 30 s let it run until the test's 5 s).
       expect(closedAfter).toBeLessThan(2_000)
     } finally {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { type AddressInfo, connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -14,6 +14,7 @@ import { encodeAsset } from '../../../src/storage/encodeAsset.ts'
 import { ShardFetchError, ShardHttpReader, urlMatchesMultiaddr } from '../../../src/storage/shardHttpReader.ts'
 import { ShardStore } from '../../../src/storage/ShardStore.ts'
 import { streamAsset } from '../../../src/storage/streamAsset.ts'
+import { slowlorisClosedAfter } from '../../support/slowloris.ts'
 
 const P = { k: 4, m: 2, segmentSize: 64 * 1024, chunkSize: 1024 }
 const asset = hash(utf8('http-asset'))
@@ -198,19 +199,7 @@ describe('shard HTTP server: windows of held shards over plain HTTP', () => {
 
   it('attack (slowloris): a connection that never finishes its headers is closed after headersTimeoutMs', async () => {
     const s = await start({ headersTimeoutMs: 400, requestTimeoutMs: 800 })
-    const port = s.port
-    const t = performance.now()
-    const closedAfter = await new Promise<number>((resolve) => {
-      const sock = connect(port, '127.0.0.1', () => sock.write('GET /shards/'))
-      // Trickle a byte now and then, as slowloris does, so an idle timeout alone would not fire.
-      const trickle = setInterval(() => sock.write('a'), 100)
-      sock.on('close', () => {
-        clearInterval(trickle)
-        resolve(performance.now() - t)
-      })
-      sock.on('error', () => undefined)
-      setTimeout(() => sock.destroy(), 5_000)
-    })
+    const closedAfter = await slowlorisClosedAfter(s.port, 'GET /shards/')
     expect(closedAfter).toBeLessThan(3_000)
   })
 })
