@@ -113,6 +113,8 @@ export type BlockErrorPayloads = {
   BAD_BODY_ROOT: Mismatch<string>
   DUPLICATE_TX: { txId: string }
   BAD_STATE_ROOT: Mismatch<string>
+  /** A committed block's write set, as a peer sent it, does not give the header's state root (the sender's fault, not the block's). */
+  BAD_WRITE_SET: Mismatch<string>
   ALREADY_KNOWN: { hash: string }
   FINALIZED_CONFLICT: {}
 }
@@ -124,6 +126,6 @@ export class BlockError extends XscError<BlockErrorPayloads> {
   static override readonly verdicts: Record<BlockErrorCode, GossipVerdict> = {
     WRONG_CHAIN: 'REJECT', PARENT_UNKNOWN: 'IGNORE', WRONG_HEIGHT: 'REJECT', WRONG_PARENT: 'REJECT',
     TIMESTAMP_NOT_AFTER_PARENT: 'REJECT', WRONG_ENTRY_KIND: 'REJECT', EMPTY_BLOCK: 'REJECT', BAD_BODY_ROOT: 'REJECT',
-    DUPLICATE_TX: 'REJECT', BAD_STATE_ROOT: 'REJECT', ALREADY_KNOWN: 'IGNORE', FINALIZED_CONFLICT: 'REJECT',
+    DUPLICATE_TX: 'REJECT', BAD_STATE_ROOT: 'REJECT', BAD_WRITE_SET: 'REJECT', ALREADY_KNOWN: 'IGNORE', FINALIZED_CONFLICT: 'REJECT',
   }
 }

@@ -5,14 +5,16 @@
 //     commits the completion block;
 //   - a validator: admits the same txs and receipts from their wire bytes, checks each block as
 //     a proposal and commits it with the proposer's commit (as the consensus driver does);
-//   - a host: commits each block with its commit (hosts take no tx or receipt gossip; the commit
-//     vouches for the blocks' tx and receipt signatures, all checked with --check-committed), and, as one of the three assigned hosts of
+//   - a host: commits each block with its commit from the commit feed's message (hosts take no tx or
+//     receipt gossip; the commit vouches for the blocks' tx and receipt signatures, and the block is
+//     applied by the write set the message carries: --host-runs runs it instead, --check-committed
+//     runs it and checks every signature), and, as one of the three assigned hosts of
 //     each execution it runs, signs its own receipt and puts it in its pool first (HostRole).
 // The guest is not run: the hosts' receipts agree on a made-up result (the chain never runs
 // guests, and a result's cost to the chain does not depend on it). Prints CPU ms per execution
 // for each class and the same in ed25519 verifies (one verify's CPU measured alongside), which
 // compare across runs at different loads, and the state rows the blocks write per execution. 3 replicas, quorum 2, 8 hosts, one asset.
-// usage: npx tsx scripts/bench/executionCpu.ts [--rounds 6 --executions 32 --check-committed --profile FILE --profile-role producer|validator|host]
+// usage: npx tsx scripts/bench/executionCpu.ts [--rounds 6 --executions 32 --host-runs --check-committed --profile FILE --profile-role producer|validator|host]
 import '../../src/polyfill.ts'
 
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -26,14 +28,14 @@ import { receiptSigningHash, txId, txSigningHash } from '../../blocks/ids.ts'
 import { Block, CAPABILITY, type Hash, OUTCOME, type ReceiptBody, ReceiptGossip, SignedTx, type TxPayload } from '../../blocks/schema.ts'
 import { Chain, type ImportedBlock } from '../../src/chain/chain.ts'
 import { equalBytes, type KeyPair, sign, toHex, verify } from '../../src/crypto/index.ts'
+import { decodeFeedMessage, encodeFeedMessage } from '../../src/node/network/commitFeedMessages.ts'
 import { computeNextStateHash, readExecutionQueue } from '../../src/state/executionQueue.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
-import { StateOverlay } from '../../src/state/stateView.ts'
 import { codingParamsOf, computeManifest } from '../../src/storage/encodeAsset.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, executions: { type: 'string', default: '32' }, profile: { type: 'string' }, 'profile-role': { type: 'string', default: 'host' }, 'check-committed': { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, executions: { type: 'string', default: '32' }, profile: { type: 'string' }, 'profile-role': { type: 'string', default: 'host' }, 'check-committed': { type: 'boolean', default: false }, 'host-runs': { type: 'boolean', default: false } } })
 // --profile FILE: a CPU profile of one role's part (the producer's includes signing the hosts' receipts, which it does not measure).
 const session = values.profile === undefined ? undefined : new Session()
 const profileStart = async (role: string): Promise<void> => {
@@ -104,7 +106,7 @@ await follow(deployed)
 const asset = txId(deployTx)
 
 // The rounds: every client sends one execute; the block schedules them; each assigned host signs a receipt; a completion settles them.
-interface Round { txs: Uint8Array[]; execution: ImportedBlock; executionBytes: Uint8Array; receipts: Uint8Array[]; own: { body: ReceiptBody }[]; completion: ImportedBlock; completionBytes: Uint8Array }
+interface Round { txs: Uint8Array[]; execution: ImportedBlock; executionBytes: Uint8Array; executionFeed: Uint8Array; receipts: Uint8Array[]; own: { body: ReceiptBody }[]; completion: ImportedBlock; completionBytes: Uint8Array; completionFeed: Uint8Array }
 const output = new Uint8Array(8)
 let producerMs = 0
 const rounds: Round[] = []
@@ -140,7 +142,15 @@ for (let r = 0; r < ROUNDS; r++) {
   producerMs += cpuMs() - t
   const settled = completion.block.entries.filter((e) => e.type === 'completion').length
   if (completion.block.header.kind !== 'completion' || settled !== PER_ROUND) throw new Error(`round ${r}: expected a completion block settling ${PER_ROUND}, got ${completion.block.header.kind} settling ${settled}`)
-  rounds.push({ txs, execution, executionBytes: encode(Block, execution.block), receipts, own, completion, completionBytes: encode(Block, completion.block) })
+  const executionBytes = encode(Block, execution.block)
+  const completionBytes = encode(Block, completion.block)
+  // What the validator sends its followers: each block once in the commit feed's version 2 (with its write set).
+  t = cpuMs()
+  const feedOf = (made: ImportedBlock, bytes: Uint8Array): Uint8Array => encodeFeedMessage(2, { block: bytes, commit: made.commit!, writes: made.writes })!
+  const executionFeed = feedOf(execution, executionBytes)
+  const completionFeed = feedOf(completion, completionBytes)
+  producerMs += cpuMs() - t
+  rounds.push({ txs, execution, executionBytes, executionFeed, receipts, own, completion, completionBytes, completionFeed })
 }
 await profileStop('producer')
 await producer.close()
@@ -179,25 +189,26 @@ await validatorFollower.close()
 await profileStart('host')
 let hostMs = 0
 // State rows each block's transition writes (a host applies each block once): a count, not a timing, so it compares across loads.
-let stateWrites = 0
-const writeSetOf = StateOverlay.prototype.writeSet
-StateOverlay.prototype.writeSet = function (this: StateOverlay) {
-  const writes = writeSetOf.call(this)
-  stateWrites += writes.length
-  return writes
+const stateWrites = rounds.reduce((sum, r) => sum + r.execution.writes.length + r.completion.writes.length, 0)
+// The host takes each block from its feed: by the write set (the node's default), or by running it (--host-runs, --check-committed).
+const hostByWrites = !values['host-runs'] && !values['check-committed']
+const hostCommit = async (feed: Uint8Array, commit: Round['execution']['commit']): Promise<void> => {
+  const message = decodeFeedMessage(feed)
+  const offered = hostByWrites && message.writes !== undefined ? { writes: message.writes, refused: () => { throw new Error('the producer\'s write set was refused') } } : undefined
+  await hostFollower.commitBlock(decode(Block, message.block), commit!, message.block, offered)
 }
 for (const round of rounds) {
   const t = cpuMs()
-  await hostFollower.commitBlock(decode(Block, round.executionBytes), round.execution.commit!, round.executionBytes)
+  await hostCommit(round.executionFeed, round.execution.commit)
   for (const { body } of round.own) {
     const receipt = { body, signature: sign(hostKey.secretKey, receiptSigningHash(body)) }
     hostFollower.submitReceipt(receipt, [], { signedHere: true })
   }
-  await hostFollower.commitBlock(decode(Block, round.completionBytes), round.completion.commit!, round.completionBytes)
+  await hostCommit(round.completionFeed, round.completion.commit)
   hostMs += cpuMs() - t
 }
+if (hostFollower.verificationCounts.appliedByWrites !== (hostByWrites ? 2 * rounds.length : 0)) throw new Error(`the host applied ${hostFollower.verificationCounts.appliedByWrites} blocks by write sets`)
 await profileStop('host')
-StateOverlay.prototype.writeSet = writeSetOf
 await hostFollower.close()
 const verifyMs = (verifyBefore + verifyCpuMs()) / 2
 dirs.removeAll()

@@ -12,8 +12,9 @@ import type { ApplyContext } from '../state/applyContext.ts'
 import { readBeaconMix } from '../state/beaconState.ts'
 import { verifyBlockFees } from '../state/fees.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
+import { computeStateRoot, type StateWrite } from '../state/stateView.ts'
 import type { ChainStore } from './chainStore.ts'
-import type { VerifiedWrites } from './chainTypes.ts'
+import type { OfferedWrites, VerifiedWrites } from './chainTypes.ts'
 import type { Mempool } from './mempool.ts'
 import type { ReceiptPool } from './receiptPool.ts'
 import type { SignatureVerifier } from './signatureVerifier.ts'
@@ -21,6 +22,15 @@ import { startTxSignatureCheck } from './startTxSignatureCheck.ts'
 
 /** A committed block's signature check: nothing to verify (its commit vouches for its signatures). */
 const NONE_TO_CHECK = { checked: 0, finish: (): Promise<void> => Promise.resolve() }
+
+export interface VerificationCounts {
+  /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
+  signaturesCheckedAtImport: number
+  /** Committed blocks verified by an offered write set instead of their transition. */
+  appliedByWrites: number
+  /** Offered write sets that did not give their block's state root (the block was run instead). */
+  writeSetsRefused: number
+}
 
 /** What the verification path reads: the chain's store, pools and head-derived consensus state. */
 export interface BlockVerifierModules {
@@ -48,8 +58,7 @@ export class BlockVerifier {
   readonly #checked = new Map<string, { head: string; signaturesTrusted: boolean } & VerifiedWrites>()
   /** Headers whose consensus proofs passed against the current head. */
   readonly #proofsPassed = new Set<string>()
-  /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
-  signaturesCheckedAtImport = 0
+  readonly counts: VerificationCounts = { signaturesCheckedAtImport: 0, appliedByWrites: 0, writeSetsRefused: 0 }
 
   constructor(modules: BlockVerifierModules) {
     this.#m = modules
@@ -79,30 +88,18 @@ export class BlockVerifier {
    * for"); structure, proposer, proofs, the transition and its state root are still checked.
    */
   async verified(block: Block, hash: Hash, built?: VerifiedWrites, committed = false): Promise<VerifiedWrites> {
-    const { store, genesis } = this.#m
+    const { store } = this.#m
     const head = store.head
-    const cached = this.#checked.get(toHex(hash))
-    // A check that took the signatures on a commit's word does not stand for a full one.
-    if (cached !== undefined && cached.head === toHex(head.hash) && (committed || !cached.signaturesTrusted)) return cached
-    // Every stored block is at or below the head, so a child of the head is never one: the store
-    // is read (a database get per checked block) only for a block that does not extend the head.
-    if (!equalBytes(block.header.prevHash, head.hash)) {
-      if (equalBytes(hash, head.hash) || (await store.getBlockBytes(hash)) !== undefined) {
-        throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
-      }
-      throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
-    }
+    const cached = this.#cached(hash, committed)
+    if (cached !== undefined) return cached
+    await this.#checkExtendsHead(block, hash)
     // Signature checks start first, on the workers, and run while this thread checks structure,
     // proofs and the transition; this thread then takes its own share. Nothing is written
     // before every check has passed.
     const signatures = committed ? NONE_TO_CHECK : startTxSignatureCheck(this.#m.signatures, this.#m.mempool, block.entries)
-    this.signaturesCheckedAtImport += signatures.checked
+    this.counts.signaturesCheckedAtImport += signatures.checked
     try {
-      validateBlockStructure(block, genesis.chainId)
-      validateBlockParent(block.header, head.header, head.hash)
-      verifyBlockFees(block.header, block.entries, head.header, genesis.params, genesis.slotMs)
-      verifyBlockProposer(this.#m.priorities(), block.header)
-      if (built === undefined) this.verifyProofsOnce(block.header)
+      this.#checkAgainstHead(block, built === undefined)
     } catch (e) {
       await signatures.finish().catch(() => undefined)
       throw e
@@ -128,6 +125,79 @@ export class BlockVerifier {
       throw new BlockError('BAD_STATE_ROOT', 'state root differs from the recomputed one', { got: toHex(block.header.stateRoot), expected: toHex(result.stateRoot) })
     }
     return this.#remember(hash, head.hash, { writes: result.writes, treeNodes: result.treeNodes }, committed)
+  }
+
+  /**
+   * Verifies a committed block against the head by its write set instead of its transition (the
+   * commit feed's offer, docs/consensus.md "What a commit vouches for"): every check of
+   * `verified(…, committed)` except the entries' run; the writes applied to the head's tree must
+   * give the header's state root (BlockError BAD_WRITE_SET otherwise: nothing is kept). Only for a
+   * block whose commit the caller verified; kept as a check on a commit's word.
+   */
+  async verifiedByWrites(block: Block, hash: Hash, writes: StateWrite[]): Promise<VerifiedWrites> {
+    const { store } = this.#m
+    const head = store.head
+    const cached = this.#cached(hash, true)
+    if (cached !== undefined) return cached
+    await this.#checkExtendsHead(block, hash)
+    this.#checkAgainstHead(block, true)
+    await store.load(writes.map((w) => w.key))
+    const update = await store.withLoaded(() => computeStateRoot(store.state.treeNodes, head.header.stateRoot, writes))
+    if (!equalBytes(update.stateRoot, block.header.stateRoot)) {
+      throw new BlockError('BAD_WRITE_SET', 'the offered write set does not give the header\'s state root', { got: toHex(update.stateRoot), expected: toHex(block.header.stateRoot) })
+    }
+    this.counts.appliedByWrites++
+    return this.#remember(hash, head.hash, { writes, treeNodes: update.treeNodes }, true)
+  }
+
+  /**
+   * A block with a commit (verified by the caller, or required before it is applied): by the write
+   * set a peer offered when that gives the header's state root, else by its transition; an offer
+   * refused while the transition gives the root is the offering peer's fault (`refused`).
+   */
+  async verifiedCommitted(block: Block, hash: Hash, offered: OfferedWrites | undefined): Promise<VerifiedWrites> {
+    if (offered !== undefined) {
+      try {
+        return await this.verifiedByWrites(block, hash, offered.writes)
+      } catch (e) {
+        if (!(e instanceof BlockError && e.code === 'BAD_WRITE_SET')) throw e
+        this.counts.writeSetsRefused++
+        const verified = await this.verified(block, hash, undefined, true)
+        offered.refused()
+        return verified
+      }
+    }
+    return this.verified(block, hash, undefined, true)
+  }
+
+  /** The write set of a block checked before on this head; a check that took the signatures on a commit's word does not stand for a full one. */
+  #cached(hash: Hash, committed: boolean): VerifiedWrites | undefined {
+    const cached = this.#checked.get(toHex(hash))
+    return cached !== undefined && cached.head === toHex(this.#m.store.head.hash) && (committed || !cached.signaturesTrusted) ? cached : undefined
+  }
+
+  /** Throws unless the block is the head's child. */
+  async #checkExtendsHead(block: Block, hash: Hash): Promise<void> {
+    const { store } = this.#m
+    const head = store.head
+    if (equalBytes(block.header.prevHash, head.hash)) return
+    // Every stored block is at or below the head, so a child of the head is never one: the store
+    // is read (a database get per checked block) only for a block that does not extend the head.
+    if (equalBytes(hash, head.hash) || (await store.getBlockBytes(hash)) !== undefined) {
+      throw new BlockError('ALREADY_KNOWN', `block ${toHex(hash)} is already known`, { hash: toHex(hash) })
+    }
+    throw new BlockError('PARENT_UNKNOWN', `block ${toHex(hash)} does not extend the head ${toHex(head.hash)}`, { hash: toHex(hash), parent: toHex(block.header.prevHash) })
+  }
+
+  /** Structure, parent, fees, proposer and (unless this node just made them) the consensus proofs. */
+  #checkAgainstHead(block: Block, proofs: boolean): void {
+    const { store, genesis } = this.#m
+    const head = store.head
+    validateBlockStructure(block, genesis.chainId)
+    validateBlockParent(block.header, head.header, head.hash)
+    verifyBlockFees(block.header, block.entries, head.header, genesis.params, genesis.slotMs)
+    verifyBlockProposer(this.#m.priorities(), block.header)
+    if (proofs) this.verifyProofsOnce(block.header)
   }
 
   /** Keeps a checked block's writes for its commit on this head. */

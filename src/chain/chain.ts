@@ -25,9 +25,9 @@ import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, isKeyOf, scanRows, TABLES } from '../state/tables.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
-import { BlockVerifier } from './BlockVerifier.ts'
+import { BlockVerifier, type VerificationCounts } from './BlockVerifier.ts'
 import { ChainStore } from './chainStore.ts'
-import type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, SlowQueueJob, VerifiedWrites } from './chainTypes.ts'
+import type { ChainOpts, CheckedBlock, ImportedBlock, OfferedWrites, PreparedProposal, SlowQueueJob, VerifiedWrites } from './chainTypes.ts'
 import { computeNextValidators } from './computeNextValidators.ts'
 import { computeSelfCommit } from './computeSelfCommit.ts'
 import { EvidencePool, toOffence } from './evidencePool.ts'
@@ -43,7 +43,7 @@ import { ReceiptPool } from './receiptPool.ts'
 import { SignatureVerifier } from './signatureVerifier.ts'
 import { ValidatorTable } from './ValidatorTable.ts'
 
-export type { ChainOpts, CheckedBlock, ImportedBlock, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
+export type { ChainOpts, CheckedBlock, ImportedBlock, OfferedWrites, PreparedProposal, QueueJob, SlowQueueJob } from './chainTypes.ts'
 export type { AuditResponder } from './produceBlock/buildAuditEntry.ts'
 
 /** What the mempool needs from a block it prunes against: its height, kind, included tx ids and the account rows it wrote (by hex address). */
@@ -77,16 +77,16 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   readonly #inputs: ProposalInputs
   readonly #verifier: SignatureVerifier
   readonly #key: KeyPair | undefined
-  /** A block taken with its verified commit skips its tx and receipt signature checks (ChainOpts.checkCommittedSignatures). */
-  readonly #trustCommits: boolean
+  /** A block taken with its verified commit skips its tx and receipt signature checks, and may be applied by an offered write set (ChainOpts.checkCommittedSignatures). */
+  readonly trustsCommits: boolean
   readonly #builder: BuildOnHeadModules
   readonly #jobs = new BlockJobQueue((slow) => this.emit('slowJob', { ...slow, height: this.store.head.height }))
   readonly #blocks: BlockVerifier
   readonly #validators: ValidatorTable
 
-  /** Tx signatures verified by block import (those the mempool had admitted are not verified again). */
-  get signaturesCheckedAtImport(): number {
-    return this.#blocks.signaturesCheckedAtImport
+  /** What block verification did since start (BlockVerifier.counts). */
+  get verificationCounts(): Readonly<VerificationCounts> {
+    return this.#blocks.counts
   }
 
   private constructor(store: ChainStore, opts: ChainOpts) {
@@ -102,7 +102,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     )
     this.#verifier = new SignatureVerifier(opts.signatureWorkers === undefined ? {} : { workers: opts.signatureWorkers })
     this.#key = opts.validatorKey
-    this.#trustCommits = opts.checkCommittedSignatures !== true
+    this.trustsCommits = opts.checkCommittedSignatures !== true
     this.#inputs = new ProposalInputs({ store, genesis: opts.genesis, hostIndex: this.hostIndex, key: opts.validatorKey, onError: (err) => this.emit('buildError', err) })
     // The router's index and the validator set follow every state change.
     this.#validators = new ValidatorTable(store.state)
@@ -284,22 +284,25 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
    * Checks a proposed block against the head without applying it (BFT's "valid(v)"); its write set
    * is kept for `commitBlock`. Throws the typed error that says why it is invalid.
    * `forCommitOnly`: the verdict only lets this node apply the block with a commit (it casts no
-   * vote: a follower's BFT machine), so the commit will vouch for its signatures (commitBlock).
+   * vote: a follower's BFT machine), so the commit will vouch for its signatures (commitBlock) and
+   * `writes`, when a peer offered them, may stand for its transition (BlockVerifier.verifiedCommitted).
    */
-  checkBlock(block: Block, currentRound?: number, opts: { forCommitOnly?: boolean } = {}): Promise<void> {
+  checkBlock(block: Block, currentRound?: number, opts: { forCommitOnly?: boolean; writes?: OfferedWrites | undefined } = {}): Promise<void> {
     return this.#jobs.run('check', async () => {
       // The bound first (cheap, not cached with the write set): a block for a later round than the one voted on is refused.
       verifyBlockProposer(this.priorities(), block.header, currentRound)
-      await this.#blocks.verified(block, blockHash(block.header), undefined, opts.forCommitOnly === true && this.#trustCommits)
+      const hash = blockHash(block.header)
+      if (opts.forCommitOnly === true && this.trustsCommits) await this.#blocks.verifiedCommitted(block, hash, opts.writes)
+      else await this.#blocks.verified(block, hash)
     })
   }
 
   /**
    * Applies a block with its commit: the commit must carry precommits of more than 2/3 of the
    * head's validator set for exactly this block (verifyCommit). The block becomes the head and is
-   * final in the same atomic write.
+   * final in the same atomic write. `writes`: the block's write set as a peer offered it (BlockVerifier.verifiedCommitted).
    */
-  commitBlock(block: Block, commit: Commit, bytes?: Uint8Array): Promise<ImportedBlock> {
+  commitBlock(block: Block, commit: Commit, bytes?: Uint8Array, writes?: OfferedWrites): Promise<ImportedBlock> {
     return this.#jobs.run('commit', async () => {
       const hash = blockHash(block.header)
       const head = this.store.head
@@ -311,7 +314,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
       verifyCommit(commit, { chainId: this.genesis.chainId, validators: this.validatorSet(), height: this.store.head.height + 1, blockId: hash })
       verifyBlockProposer(this.priorities(), block.header)
       if (bytes !== undefined) noteBlockBytes(block, bytes) // the block's encoding (stored as is): entry hashes and tx ids from its slices
-      const verified = await this.#blocks.verified(block, hash, undefined, this.#trustCommits)
+      const verified = this.trustsCommits ? await this.#blocks.verifiedCommitted(block, hash, writes) : await this.#blocks.verified(block, hash)
       return this.#apply(block, hash, verified, { bytes, commit })
     })
   }
@@ -381,7 +384,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     if (block.header.kind === 'completion') this.#offerLeftOutReceipts(block, this.receipts.prune(this.store.state))
     this.#pruneEvidence()
     this.heartbeats.prune(this.store.state)
-    const imported: ImportedBlock = { block, hash, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}), ...(extras.bytes ? { bytes: extras.bytes } : {}) }
+    const imported: ImportedBlock = { block, hash, writes, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}), ...(extras.bytes ? { bytes: extras.bytes } : {}) }
     this.emit('block', imported)
     return imported
   }

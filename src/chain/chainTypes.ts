@@ -21,9 +21,9 @@ export interface ChainOpts {
   /** Account values kept in memory (src/chain/stateStore.ts DEFAULT_VALUE_CACHE_ENTRIES). */
   valueCacheEntries?: number
   /**
-   * Verify every tx and receipt signature of a block that arrives with a commit, as of a proposal
-   * (an auditing node). Default: a verified commit vouches for them (docs/consensus.md "What a
-   * commit vouches for").
+   * Check a block that arrives with a commit as fully as a proposal (an auditing node): every tx
+   * and receipt signature, and its transition even when a peer sent its write set. Default: a
+   * verified commit vouches for them (docs/consensus.md "What a commit vouches for").
    */
   checkCommittedSignatures?: boolean
   /** Keep the explorer's activity index (default true; src/chain/activityIndex.ts). */
@@ -32,6 +32,13 @@ export interface ChainOpts {
 
 /** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
 export interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[] }
+
+/**
+ * A committed block's state write set as a peer sent it (the commit feed, docs/consensus.md "What a
+ * commit vouches for"), applied instead of the block's transition when it gives the header's state
+ * root. `refused` is called when it did not and the block's own transition then did: the sender's fault.
+ */
+export interface OfferedWrites { writes: StateWrite[]; refused(): void }
 
 /** A block built or checked against the head and not committed yet (a BFT proposal). */
 export interface CheckedBlock {
@@ -47,6 +54,8 @@ export interface ImportedBlock {
   commit?: Commit
   /** The block's encoding, when the importer was given it (a block from the network): never encoded again to pass it on. */
   bytes?: Uint8Array
+  /** The state writes the block made (sorted by key): what the commit feed offers followers. */
+  writes: readonly StateWrite[]
   /** Wall time the import took (verification to commit), for metrics. */
   seconds?: number
 }

@@ -108,8 +108,8 @@ export interface NetNode {
    * start when called before.
    */
   handleStream(protocol: string, handler: (stream: Stream, peer: string) => void, opts: { maxInboundStreams: number }): Promise<void>
-  /** Opens a stream of `protocol` on the open connection to `peer` (never dials); throws when there is none or the peer does not speak it. */
-  openStream(peer: string, protocol: string, opts: { signal: AbortSignal }): Promise<Stream>
+  /** Opens a stream of `protocol` (or the first of `protocols` the peer speaks: `stream.protocol` says which) on the open connection to `peer` (never dials); throws when there is none or the peer speaks none of them. */
+  openStream(peer: string, protocol: string | string[], opts: { signal: AbortSignal }): Promise<Stream>
   request(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): Promise<Uint8Array>
   requestStream(peer: string, protocol: string, data: Uint8Array, opts?: RequestOpts): AsyncIterable<Uint8Array>
   /** Called with the peer id whenever a peer connects or disconnects; returns an unsubscribe function. */
@@ -402,7 +402,7 @@ export function createNetNode(opts: NetNodeOpts): NetNode {
 
     async openStream(peer, protocol, sOpts) {
       const conn = started().getConnections(parsePeer(peer)).find((c) => c.status === 'open')
-      if (conn === undefined) throw new NetError('DIAL_FAILED', `no open connection to ${peer}`, { protocol })
+      if (conn === undefined) throw new NetError('DIAL_FAILED', `no open connection to ${peer}`, { protocol: typeof protocol === 'string' ? protocol : protocol.join(' ') })
       return conn.newStream(protocol, { signal: sOpts.signal })
     },
 

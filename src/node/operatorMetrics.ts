@@ -30,7 +30,12 @@ export function registerOperatorMetrics(registry: Registry, m: OperatorMetricsMo
   const registers = [registry]
   new Gauge({ name: 'xsc_head_height', help: 'Height of the chain head this node follows', registers, collect() { this.set(m.chain.head.height) } })
   new Gauge({ name: 'xsc_finalized_height', help: 'Height of the last finalized block', registers, collect() { this.set(m.chain.store.finalized.height) } })
-  new Gauge({ name: 'xsc_tx_signatures_checked', help: 'Tx signatures verified since start (admission and block import): about one per tx when each is checked once', registers, collect() { this.set(m.chain.mempool.signaturesChecked + m.chain.signaturesCheckedAtImport) } })
+  new Gauge({ name: 'xsc_tx_signatures_checked', help: 'Tx signatures verified since start (admission and block import): about one per tx when each is checked once', registers, collect() { this.set(m.chain.mempool.signaturesChecked + m.chain.verificationCounts.signaturesCheckedAtImport) } })
+  new Counter({ name: 'xsc_blocks_by_write_set_total', help: 'Committed blocks applied by the write set a commit feed offered (checked against the header\'s state root) instead of running them; refused: offers that did not give the root (the block was run, the validator scored down)', labelNames: ['outcome'], registers, collect() {
+    this.reset()
+    this.inc({ outcome: 'applied' }, m.chain.verificationCounts.appliedByWrites)
+    this.inc({ outcome: 'refused' }, m.chain.verificationCounts.writeSetsRefused)
+  } })
   // Counters kept by the pool and the network, read at scrape time (a counter set to its source's running total).
   new Counter({ name: 'xsc_mempool_txs_dropped_total', help: 'Txs refused at admission (RPC, gossip, validator links), by error code and by stage: before_verify (no signature check spent: checkTxAdmission.ts) or after_verify', labelNames: ['reason', 'stage'], registers, collect() {
     this.reset()

@@ -1,7 +1,7 @@
 import { encode } from '../../blocks/codec.ts'
 import { BlockError } from '../../blocks/errors.ts'
 import { Block, type Hash, Offence, type SignedTx } from '../../blocks/schema.ts'
-import { CommittedBlock, type ConsensusMessage, type Evidence } from '../../consensus/bft/messages.ts'
+import type { ConsensusMessage, Evidence } from '../../consensus/bft/messages.ts'
 import type { TimeoutParams } from '../../consensus/bft/timeouts.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import { type EvidenceSink, toOffence } from '../chain/evidencePool.ts'
@@ -13,7 +13,7 @@ import { CommitFeedClient, CommitFeedServer } from './network/commitFeed.ts'
 import { ConsensusDriver } from './network/consensusDriver.ts'
 import { createLinkReceive } from './network/createLinkReceive.ts'
 import type { LinkTraffic } from './network/fastLinks.ts'
-import { createGossipHandlers, type GossipHandlerModules, type GossipHandlers, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
+import { createGossipHandlers, type GossipHandlerModules, type GossipHandlers, runFeedBlockHandler, runGossipHandler, subscribeGossipHandlers, subscribeGossipTopic } from './network/gossipHandlers.ts'
 import { connectedPeers, exchangePeers, servePeerExchange } from './network/peerExchange.ts'
 import { RangeSync } from './network/rangeSync.ts'
 import { exchangeRoundState, serveRoundState } from './network/roundStateExchange.ts'
@@ -151,7 +151,7 @@ export class ValidatorNetwork {
       admitTx: async (tx) => void (await admitAndGossip({ chain: this.chain, net: this.net, log: this.#log }, tx, 'gossip')),
       processBlock: (block, bytes, from) => this.#driver.processBlock(block, bytes, from),
       handleConsensus: (message, from) => this.#driver.handleMessage(message, from),
-      handleCommitted: (committed, from) => this.#driver.handleCommittedBlock(committed, from),
+      handleCommitted: (committed, from, writes) => this.#driver.handleCommittedBlock(committed, from, writes),
       withinVoteCap: (from) => from === undefined || this.#messageCap.take(from),
       submitEvidence: (offence) => this.chain.submitEvidence(offence),
       withinEvidenceCap: (from) => from === undefined || this.#evidenceCap.take(from),
@@ -185,7 +185,11 @@ export class ValidatorNetwork {
           const start = Math.floor(Math.random() * voters.length)
           return [...voters.slice(start), ...voters.slice(0, start)]
         },
-        receive: (bytes, from) => runGossipHandler(this.#gossip, 'commits', bytes, from),
+        writes: this.chain.trustsCommits,
+        // Version 2 carries the block's write set, offered to consensus; a wrong one costs its sender (refuse).
+        receive: (bytes, from, version) => version === 1
+          ? runGossipHandler(this.#gossip, 'commits', bytes, from)
+          : runFeedBlockHandler(judge, bytes, from, () => this.#feedClient?.refuse(from, 'a write set that does not give its block\'s state root')),
         onChange: (up) => {
           if (up) this.net.unsubscribe('commits')
           else if (!this.#stopped) subscribeGossipTopic(this.net, this.#gossip, 'commits')
@@ -384,7 +388,7 @@ export class ValidatorNetwork {
   #feedCommitted(imported: ImportedBlock): void {
     const server = this.#feedServer
     if (server === undefined || server.subscriberCount === 0 || imported.commit === undefined) return
-    server.publish(encode(CommittedBlock, { block: imported.bytes ?? encode(Block, imported.block), commit: imported.commit }))
+    server.publish({ block: imported.bytes ?? encode(Block, imported.block), commit: imported.commit, writes: imported.writes })
   }
 
   /**

@@ -6,14 +6,15 @@ import { BftError } from '../../../consensus/bft/errors.ts'
 import type { Commit } from '../../../consensus/bft/messages.ts'
 import { verifyCommit } from '../../../consensus/bft/verifyCommit.ts'
 import { verifyHeaderSignature } from '../../../consensus/stake.ts'
-import type { Chain } from '../../chain/chain.ts'
+import type { Chain, OfferedWrites } from '../../chain/chain.ts'
 import { toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
 
 /** Proposal blocks held per height: a proposer may gossip a few (re-proposals, rounds); more is spam. */
 const MAX_PENDING_BLOCKS = 64
 
-export interface HeldBlock { block: Block; bytes: Uint8Array }
+/** `writes`: the block's write set, as the peer that sent it with its commit offered it (commit feed). */
+export interface HeldBlock { block: Block; bytes: Uint8Array; writes?: OfferedWrites }
 
 export interface ProposalBlocksModules {
   chain: Chain
@@ -85,17 +86,25 @@ export class ProposalBlocks {
   /**
    * The block a commit carries (CommittedBlock), held only once the commit proves it (a quorum of
    * precommits for exactly its hash at this height), so a peer cannot fill the held blocks with
-   * blocks nobody committed. Throws when it does not.
+   * blocks nobody committed. Throws when it does not. `writes`: its write set as the sender offered it.
    */
-  holdCommitted(commit: Commit, bytes: Uint8Array): true {
+  holdCommitted(commit: Commit, bytes: Uint8Array, writes?: OfferedWrites): true {
     const key = toHex(commit.blockId)
-    if (this.#blocks.has(key)) return true
+    const held = this.#blocks.get(key)
+    if (held !== undefined) {
+      // Held already (an earlier copy of the commit): an offer is taken only with the commit checked for it.
+      if (writes !== undefined && held.writes === undefined) {
+        verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
+        held.writes = writes
+      }
+      return true
+    }
     verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
     // Canonical without a re-encode of the whole block, its entry hashes and tx ids from its slices (a follower never saw them).
     const block = decodeCommittedBlock(bytes, commit.blockId)
     if (block === undefined) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(decodeTrusted(Block, bytes).header)), expected: key })
     validateBlockStructure(block, this.#chain.genesis.chainId)
-    this.#blocks.set(key, { block, bytes })
+    this.#blocks.set(key, writes === undefined ? { block, bytes } : { block, bytes, writes })
     // The commit proves the round the block was decided in. A node off the vote topic saw no
     // proposal, and checked against round 0 a block of a later round's proposer is refused
     // (verifyBlockProposer): it would never decide and wait for range sync a height later.

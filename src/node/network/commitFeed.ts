@@ -1,9 +1,11 @@
 import type { Stream } from '@libp2p/interface'
 
-import { XscError } from '../../../blocks/errors.ts'
 import { encodeChunkedMessage, isFramingGarbage, readChunkedMessages } from '../../net/framing.ts'
-import { DIRECT_STREAM_PENALTY, GOSSIP_MAX_BYTES, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
+import { DIRECT_STREAM_PENALTY, type NetNode, PeerRateLimit, type ValidationResult } from '../../net/index.ts'
 import type { Logger } from '../logger.ts'
+import { CommitFeedError, encodeFeedMessage, FEED_MAX_BYTES, type FeedBlock, type FeedVersion } from './commitFeedMessages.ts'
+
+export { CommitFeedError, type FeedBlock, type FeedVersion } from './commitFeedMessages.ts'
 
 /**
  * The commit feed: a follower (host, RPC node) receives each committed block once, straight from
@@ -11,26 +13,27 @@ import type { Logger } from '../logger.ts'
  * flood publish plus each mesh neighbour's relay, every copy decrypted, decoded and hashed, and
  * relayed again by the follower itself).
  *
- * A follower opens one stream (`/xsc/<chainId>/commit-feed/1`) to a validator it is connected to
- * and sends nothing on it; the validator writes every block it commits, with its commit (a
- * `CommittedBlock`: DATA chunks of at most 256 KiB, then END). While its feed is up the follower
+ * A follower opens one stream (`/xsc/<chainId>/commit-feed/<version>`) to a validator it is
+ * connected to and sends nothing on it; the validator writes every block it commits, with its
+ * commit (DATA chunks of at most 256 KiB, then END): version 2 with the block's write set too,
+ * which a follower that trusts commits applies instead of running the block (commitFeedMessages.ts;
+ * it asks for 2, then 1 from a validator that does not speak 2). While its feed is up the follower
  * leaves the `commits` gossip topic; when the feed ends or stays quiet it rejoins the topic and
  * opens a feed to another validator, and range sync fills any gap meanwhile.
  *
  * Every check of the gossip path stays: the same handler judges each message (`verifyCommit`
  * before the carried block is held, the per-neighbour message cap), a message above the topic's
  * cap or a malformed frame ends the feed and scores the validator down, a REJECTed message
- * (forged commit or block) scores it as over a validator link. A validator serves at most
+ * (forged commit or block) scores it as over a validator link, and so does a write set that does
+ * not give the block's state root when the block itself does (`refuse`). A validator serves at most
  * MAX_SUBSCRIBERS followers, one feed per peer, and a peer that opens feeds too often is refused;
  * a follower that does not read its feed is cut off (it falls back to gossip).
  */
-export function commitFeedProtocol(chainId: string): string {
-  return `/xsc/${chainId}/commit-feed/1`
+export function commitFeedProtocol(chainId: string, version: FeedVersion = 2): string {
+  return `/xsc/${chainId}/commit-feed/${version}`
 }
 
-export class CommitFeedError extends XscError<{ BAD_FEED_MESSAGE: { peer: string }; FEED_REFUSED: { peer: string }; FEED_CLOSED: {} }> {
-  static override readonly verdicts = { BAD_FEED_MESSAGE: 'REJECT', FEED_REFUSED: 'IGNORE', FEED_CLOSED: 'IGNORE' } as const
-}
+const VERSIONS: readonly FeedVersion[] = [1, 2]
 
 /** Followers one validator feeds at most; more are refused (they keep gossip). */
 export const MAX_SUBSCRIBERS = 256
@@ -53,7 +56,7 @@ export interface CommitFeedServerModules {
 /** A validator's side: serves followers' feeds and writes each committed block to all of them. */
 export class CommitFeedServer {
   readonly #m: CommitFeedServerModules
-  readonly #subscribers = new Map<string, Stream>()
+  readonly #subscribers = new Map<string, { stream: Stream; version: FeedVersion }>()
   readonly #opens: PeerRateLimit
 
   constructor(modules: CommitFeedServerModules) {
@@ -62,13 +65,15 @@ export class CommitFeedServer {
   }
 
   async start(): Promise<void> {
-    await this.#m.net.handleStream(commitFeedProtocol(this.#m.chainId), (stream, peer) => void this.#serve(stream, peer), { maxInboundStreams: 1 })
+    for (const version of VERSIONS) {
+      await this.#m.net.handleStream(commitFeedProtocol(this.#m.chainId, version), (stream, peer) => void this.#serve(stream, peer, version), { maxInboundStreams: 1 })
+    }
   }
 
   async stop(): Promise<void> {
-    for (const stream of this.#subscribers.values()) stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
+    for (const { stream } of this.#subscribers.values()) stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
     this.#subscribers.clear()
-    await this.#m.net.unhandle(commitFeedProtocol(this.#m.chainId)).catch(() => undefined)
+    for (const version of VERSIONS) await this.#m.net.unhandle(commitFeedProtocol(this.#m.chainId, version)).catch(() => undefined)
   }
 
   get subscriberCount(): number {
@@ -76,14 +81,23 @@ export class CommitFeedServer {
   }
 
   /**
-   * Writes one encoded CommittedBlock to every follower, its frames in one write (each write is a
-   * yamux frame, a noise encryption and a socket write on both ends); a follower whose buffer is
-   * still full is cut off.
+   * Writes one committed block to every follower in its feed's version (each encoded once), its
+   * frames in one write (each write is a yamux frame, a noise encryption and a socket write on both
+   * ends); a follower whose buffer is still full is cut off.
    */
-  publish(committed: Uint8Array): void {
-    if (this.#subscribers.size === 0 || committed.length > GOSSIP_MAX_BYTES.commits) return
-    const message = encodeChunkedMessage(committed)
-    for (const [peer, stream] of this.#subscribers) {
+  publish(committed: FeedBlock): void {
+    if (this.#subscribers.size === 0) return
+    const messages = new Map<FeedVersion, Uint8Array | undefined>()
+    const messageOf = (version: FeedVersion): Uint8Array | undefined => {
+      if (!messages.has(version)) {
+        const encoded = encodeFeedMessage(version, committed)
+        messages.set(version, encoded === undefined ? undefined : encodeChunkedMessage(encoded))
+      }
+      return messages.get(version)
+    }
+    for (const [peer, { stream, version }] of this.#subscribers) {
+      const message = messageOf(version)
+      if (message === undefined) continue
       try {
         if (stream.writableNeedsDrain) throw new CommitFeedError('FEED_CLOSED', 'follower does not read its feed')
         stream.send(message)
@@ -95,11 +109,11 @@ export class CommitFeedServer {
     }
   }
 
-  async #serve(stream: Stream, peer: string): Promise<void> {
+  async #serve(stream: Stream, peer: string, version: FeedVersion): Promise<void> {
     if (this.#subscribers.has(peer) || this.#subscribers.size >= MAX_SUBSCRIBERS || !this.#opens.take(peer)) {
       return void stream.abort(new CommitFeedError('FEED_REFUSED', 'feed refused', { peer }))
     }
-    this.#subscribers.set(peer, stream)
+    this.#subscribers.set(peer, { stream, version })
     try {
       // A follower sends nothing: any byte from it is garbage.
       for await (const chunk of stream) {
@@ -110,7 +124,7 @@ export class CommitFeedServer {
     } catch (err) {
       stream.abort(err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'feed failed'))
     } finally {
-      if (this.#subscribers.get(peer) === stream) this.#subscribers.delete(peer)
+      if (this.#subscribers.get(peer)?.stream === stream) this.#subscribers.delete(peer)
     }
   }
 }
@@ -122,8 +136,10 @@ export interface CommitFeedClientModules {
   now: () => number
   /** Peers that may serve a feed (validators we are connected to), best first. */
   candidates(): string[]
-  /** The judgement gossip makes of a `commits` message (decode, caps, handler). */
-  receive(bytes: Uint8Array, from: string): Promise<ValidationResult>
+  /** Ask for the write sets (version 2): this follower applies them (it trusts commits). */
+  writes: boolean
+  /** The judgement gossip makes of a `commits` message (decode, caps, handler), of the feed's version. */
+  receive(bytes: Uint8Array, from: string, version: FeedVersion): Promise<ValidationResult>
   /** The feed came up (leave the commits topic) or went down (rejoin it). */
   onChange(up: boolean): void
   /** A feed quiet this long is dropped for another validator's. */
@@ -133,6 +149,7 @@ export interface CommitFeedClientModules {
 interface Feed {
   peer: string
   stream: Stream
+  version: FeedVersion
   lastAt: number
 }
 
@@ -169,6 +186,18 @@ export class CommitFeedClient {
     if (peer !== undefined) void this.#open(peer)
   }
 
+  /**
+   * A message from `peer`'s feed proved wrong after it was taken (a write set that does not give
+   * its block's state root, which the block's own run did): scored as a REJECTed message, the feed
+   * ended and the validator left for another.
+   */
+  refuse(peer: string, reason: string): void {
+    this.#m.net.penalize(peer, FEED_REJECT_PENALTY, reason)
+    this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+    const feed = this.#feed
+    if (feed?.peer === peer) this.#end(feed, new CommitFeedError('BAD_FEED_MESSAGE', reason, { peer }))
+  }
+
   stop(): void {
     this.#stopped = true
     if (this.#feed !== undefined) this.#end(this.#feed, new CommitFeedError('FEED_CLOSED', 'node stopping'))
@@ -185,7 +214,8 @@ export class CommitFeedClient {
     this.#opening = true
     let stream: Stream
     try {
-      stream = await this.#m.net.openStream(peer, commitFeedProtocol(this.#m.chainId), { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) })
+      const protocols = this.#m.writes ? [commitFeedProtocol(this.#m.chainId, 2), commitFeedProtocol(this.#m.chainId, 1)] : [commitFeedProtocol(this.#m.chainId, 1)]
+      stream = await this.#m.net.openStream(peer, protocols, { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) })
     } catch (err) {
       this.#m.log.debug({ peer, err: String(err) }, 'commit feed open failed')
       this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
@@ -194,7 +224,7 @@ export class CommitFeedClient {
       this.#opening = false
     }
     if (this.#stopped) return void stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
-    const feed: Feed = { peer, stream, lastAt: this.#m.now() }
+    const feed: Feed = { peer, stream, version: stream.protocol === commitFeedProtocol(this.#m.chainId, 2) ? 2 : 1, lastAt: this.#m.now() }
     this.#feed = feed
     this.#m.onChange(true)
     this.#m.log.debug({ peer }, 'commit feed open')
@@ -203,12 +233,12 @@ export class CommitFeedClient {
 
   /** Reads CommittedBlocks (DATA chunks, END) and judges each; garbage or a rejected message ends the feed. */
   async #read(feed: Feed): Promise<void> {
-    const { peer, stream } = feed
+    const { peer, stream, version } = feed
     try {
-      const bad = (why: 'oversize' | 'malformed'): CommitFeedError => new CommitFeedError('BAD_FEED_MESSAGE', why === 'oversize' ? 'feed message over the commits cap' : 'not a feed message', { peer })
-      for await (const bytes of readChunkedMessages(stream, GOSSIP_MAX_BYTES.commits, bad)) {
+      const bad = (why: 'oversize' | 'malformed'): CommitFeedError => new CommitFeedError('BAD_FEED_MESSAGE', why === 'oversize' ? 'feed message over its cap' : 'not a feed message', { peer })
+      for await (const bytes of readChunkedMessages(stream, FEED_MAX_BYTES[version], bad)) {
         feed.lastAt = this.#m.now()
-        const verdict = await this.#m.receive(bytes, peer)
+        const verdict = await this.#m.receive(bytes, peer, version)
         if (this.#feed !== feed) return
         if (verdict === 'reject') {
           // A forged commit or block: what gossip scoring would charge, and another validator's feed.

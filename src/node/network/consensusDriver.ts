@@ -5,7 +5,7 @@ import type { BftAction, BftInput } from '../../../consensus/bft/machineTypes.ts
 import { type Commit, CommittedBlock, ConsensusMessage, type Evidence } from '../../../consensus/bft/messages.ts'
 import { BftMachine } from '../../../consensus/bft/stateMachine.ts'
 import type { TimeoutParams } from '../../../consensus/bft/timeouts.ts'
-import type { Chain, ImportedBlock, SlowQueueJob } from '../../chain/chain.ts'
+import type { Chain, ImportedBlock, OfferedWrites, SlowQueueJob } from '../../chain/chain.ts'
 import type { EvidenceSink } from '../../chain/evidencePool.ts'
 import { equalBytes, type KeyPair, toHex } from '../../crypto/index.ts'
 import type { ValidationResult } from '../../net/index.ts'
@@ -173,13 +173,13 @@ export class ConsensusDriver {
   /**
    * A commit from the `commits` topic with the block it decides (CommittedBlock): nodes off the
    * `blocks` topic learn each block from it in one message, held once the commit proves it
-   * (ProposalBlocks.holdCommitted).
+   * (ProposalBlocks.holdCommitted). `writes`: the block's write set as the sender offered it (commit feed).
    */
-  handleCommittedBlock(committed: CommittedBlock, from: string | undefined): Promise<ValidationResult> {
-    return this.locked(() => this.#handleMessage({ type: 'commit', commit: committed.commit }, from, committed.block))
+  handleCommittedBlock(committed: CommittedBlock, from: string | undefined, writes?: OfferedWrites): Promise<ValidationResult> {
+    return this.locked(() => this.#handleMessage({ type: 'commit', commit: committed.commit }, from, committed.block, writes))
   }
 
-  #handleMessage(message: ConsensusMessage, from: string | undefined, carriedBlock?: Uint8Array): ValidationResult {
+  #handleMessage(message: ConsensusMessage, from: string | undefined, carriedBlock?: Uint8Array, writes?: OfferedWrites): ValidationResult {
     const height = this.#machine.height
     if (height === undefined || this.#stopped) return 'ignore'
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
@@ -191,7 +191,7 @@ export class ConsensusDriver {
     }
     if (message.type === 'commit') {
       this.#input({ type: 'commit', commit: message.commit })
-      const held = carriedBlock !== undefined ? this.#blocks.holdCommitted(message.commit, carriedBlock) : this.#blocks.has(message.commit.blockId)
+      const held = carriedBlock !== undefined ? this.#blocks.holdCommitted(message.commit, carriedBlock, writes) : this.#blocks.has(message.commit.blockId)
       if (!held && from !== undefined) this.#m.requestCommittedBlock(from, at)
       return 'accept'
     }
@@ -305,8 +305,10 @@ export class ConsensusDriver {
     const height = block.header.height
     // A block built for a later round than any it was proposed in (or than ours) is refused (verifyBlockProposer).
     const round = this.#blocks.roundFor(blockId, this.#machine.round)
-    // A node without a validator key casts no vote: it applies a block only with a commit, which vouches for its signatures.
-    void this.#chain.checkBlock(block, round, { forCommitOnly: this.#opts.validatorKey === undefined }).then(
+    // A node without a validator key casts no vote: it applies a block only with a commit, which
+    // vouches for its signatures and lets an offered write set stand for its transition.
+    const forCommitOnly = this.#opts.validatorKey === undefined
+    void this.#chain.checkBlock(block, round, { forCommitOnly, writes: forCommitOnly ? this.#blocks.get(blockId)?.writes : undefined }).then(
       () => true,
       (err: unknown) => {
         this.#log.info({ height, hash: toHex(blockId), err: err instanceof Error ? err.message : String(err) }, 'proposal invalid')
@@ -338,7 +340,7 @@ export class ConsensusDriver {
     const key = this.#opts.validatorKey
     const ourRound = key !== undefined && equalBytes(this.#chain.proposerOf(commit.round), key.publicKey)
     try {
-      await this.#chain.commitBlock(held.block, commit, held.bytes)
+      await this.#chain.commitBlock(held.block, commit, held.bytes, held.writes)
     } catch (err) {
       this.#log.error({ err, height, hash: toHex(blockId) }, 'decided block could not be applied')
       return

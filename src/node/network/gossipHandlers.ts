@@ -1,8 +1,10 @@
 import { type Codec, decode } from '../../../blocks/codec.ts'
 import { Block, Offence, SignedTx } from '../../../blocks/schema.ts'
 import { CommittedBlock, ConsensusMessage, decodeConsensusMessage } from '../../../consensus/bft/messages.ts'
+import type { OfferedWrites } from '../../chain/chain.ts'
 import { MempoolError } from '../../chain/errors.ts'
 import { gossipVerdictOf, type NetNode, type ValidatedTopic, type ValidationResult } from '../../net/index.ts'
+import { decodeFeedMessage } from './commitFeedMessages.ts'
 import { decodeTxBatch, TxGossipBatch } from './txGossipBatch.ts'
 import type { TxRefusalBudget } from './TxRefusalBudget.ts'
 
@@ -34,8 +36,8 @@ export interface GossipHandlerModules {
   processBlock(block: Block, bytes: Uint8Array, from: string | undefined): Promise<ValidationResult>
   /** Feeds a proposal, vote, commit or evidence to consensus: 'accept' when it was news for it; throws why not. */
   handleConsensus(message: ConsensusMessage, from: string | undefined): Promise<ValidationResult>
-  /** Feeds a commit with the block it decides (the `commits` topic) to consensus; the verdict, or a throw. */
-  handleCommitted(committed: CommittedBlock, from: string | undefined): Promise<ValidationResult>
+  /** Feeds a commit with the block it decides (the `commits` topic, a commit feed) to consensus, with its write set when a feed offered one; the verdict, or a throw. */
+  handleCommitted(committed: CommittedBlock, from: string | undefined, writes?: OfferedWrites): Promise<ValidationResult>
   /** Per-neighbour cap on consensus messages (true: within it). */
   withinVoteCap(from: string | undefined): boolean
   /** Checks and holds an offence (Chain.submitEvidence): true when new; throws why it does not apply. */
@@ -104,6 +106,20 @@ export async function runGossipHandler<K extends ValidatedTopic>(handlers: Gossi
     return await handler.validate(handler.decode === undefined ? decode(handler.codec, bytes) : handler.decode(bytes), bytes, from)
   } catch (e) {
     return gossipVerdictOf(e, topic)
+  }
+}
+
+/**
+ * A commit feed's version-2 message (commitFeedMessages.ts): the `commits` judgement, with the
+ * block's write set offered to consensus; `refused` scores its sender when the set proves wrong.
+ */
+export async function runFeedBlockHandler(m: Pick<GossipHandlerModules, 'handleCommitted' | 'withinVoteCap'>, bytes: Uint8Array, from: string, refused: () => void): Promise<ValidationResult> {
+  try {
+    const { block, commit, writes } = decodeFeedMessage(bytes)
+    if (!m.withinVoteCap(from)) return 'ignore'
+    return await m.handleCommitted({ block, commit }, from, writes === undefined ? undefined : { writes, refused })
+  } catch (e) {
+    return gossipVerdictOf(e, 'commits')
   }
 }
 

@@ -30,9 +30,9 @@ describe('one signature check per tx per node', () => {
     for (let i = 0; i < 3; i++) await a.submitTx(transfer(payer, nonces.next(payer), testKey(`sig-once-to-${i}`).publicKey, 10n))
     const made = (await a.produceBlock(1, T0 + genesis.slotMs))!
     expect(made.block.entries).toHaveLength(3)
-    expect(a.signaturesCheckedAtImport).toBe(0)
+    expect(a.verificationCounts.signaturesCheckedAtImport).toBe(0)
     await b.importBlock(made.block)
-    expect(b.signaturesCheckedAtImport).toBe(3)
+    expect(b.verificationCounts.signaturesCheckedAtImport).toBe(3)
   })
 
   it('a tx that reaches a node in a block before its gossip copy is refused as stale without a second check; a forged tx on a live nonce is still BAD_SIGNATURE', async () => {
@@ -40,29 +40,29 @@ describe('one signature check per tx per node', () => {
     await a.submitTx(tx)
     const made = (await a.produceBlock(2, T0 + 2 * genesis.slotMs))!
     await b.importBlock(made.block)
-    const before = b.mempool.signaturesChecked + b.signaturesCheckedAtImport
+    const before = b.mempool.signaturesChecked + b.verificationCounts.signaturesCheckedAtImport
     // The gossip copy arrives late: same bytes, nonce now used.
     await expect(b.submitTx(tx)).rejects.toMatchObject({ code: 'NONCE_TOO_LOW' })
-    expect(b.mempool.signaturesChecked + b.signaturesCheckedAtImport - before).toBe(0)
+    expect(b.mempool.signaturesChecked + b.verificationCounts.signaturesCheckedAtImport - before).toBe(0)
     // A stale nonce is never a way around the check: a live nonce with a forged signature is refused for it.
     const live = transfer(payer, nonces.next(payer), testKey('sig-once-late').publicKey, 10n)
     const forged = { ...live, signature: live.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) }
     await expect(b.submitTx(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
-    expect(b.mempool.signaturesChecked + b.signaturesCheckedAtImport - before).toBe(1)
+    expect(b.mempool.signaturesChecked + b.verificationCounts.signaturesCheckedAtImport - before).toBe(1)
   })
 
   it('a gossip copy arriving after the proposal that carried it was checked is admitted without a second check; other bytes (same body, forged signature) are still checked and refused', async () => {
     const tx = transfer(payer, await a.nextNonce(payer.publicKey), testKey('sig-once-race').publicKey, 10n)
     await a.submitTx(tx)
     const proposal = (await a.buildProposal(T0 + 4 * genesis.slotMs))!
-    const before = b.mempool.signaturesChecked + b.signaturesCheckedAtImport
+    const before = b.mempool.signaturesChecked + b.verificationCounts.signaturesCheckedAtImport
     await b.checkBlock(proposal.block)
-    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(1)
+    expect(b.verificationCounts.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(1)
     const forged = { ...tx, signature: tx.signature.map((x, i) => (i === 5 ? x ^ 1 : x)) }
     await expect(b.submitTx(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' })
-    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
+    expect(b.verificationCounts.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
     await b.submitTx(structuredClone(tx))
-    expect(b.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
+    expect(b.verificationCounts.signaturesCheckedAtImport + b.mempool.signaturesChecked - before).toBe(2)
     expect(b.mempool.size).toBe(1)
   })
 
@@ -74,17 +74,17 @@ describe('one signature check per tx per node', () => {
       await a.submitTx(first)
       const second = transfer(payer, first.body.nonce + 1, testKey('sig-once-ahead').publicKey, 10n)
       await a.submitTx(second)
-      const before = c.mempool.signaturesChecked + c.signaturesCheckedAtImport
+      const before = c.mempool.signaturesChecked + c.verificationCounts.signaturesCheckedAtImport
       // The second arrives by gossip before the first: refused (nonce ahead) before its signature is looked at.
       await expect(c.submitTx(structuredClone(second))).rejects.toMatchObject({ code: 'NONCE_TOO_HIGH' })
-      expect(c.mempool.signaturesChecked + c.signaturesCheckedAtImport - before).toBe(0)
+      expect(c.mempool.signaturesChecked + c.verificationCounts.signaturesCheckedAtImport - before).toBe(0)
       const made = (await a.produceBlock(6, T0 + 6 * genesis.slotMs))!
       expect(made.block.entries.map((e) => 'tx' in e && e.tx.body.nonce)).toContain(second.body.nonce)
-      const importBefore = c.signaturesCheckedAtImport
+      const importBefore = c.verificationCounts.signaturesCheckedAtImport
       await c.importBlock(made.block)
       // Every tx of the block is verified at import (this node admitted none of them).
-      expect(c.signaturesCheckedAtImport - importBefore).toBe(made.block.entries.length)
-      expect(c.mempool.signaturesChecked + c.signaturesCheckedAtImport - before).toBe(made.block.entries.length)
+      expect(c.verificationCounts.signaturesCheckedAtImport - importBefore).toBe(made.block.entries.length)
+      expect(c.mempool.signaturesChecked + c.verificationCounts.signaturesCheckedAtImport - before).toBe(made.block.entries.length)
     } finally {
       await c.close()
     }

@@ -78,7 +78,7 @@ describe('signatures of a committed block', () => {
     await follower.commitBlock(block, commitFor(hash))
     expect(toHex(follower.store.head.hash)).toBe(toHex(hash))
     expect(readAccount(follower.store.state, bob.publicKey).balance).toBe(500n)
-    expect(follower.signaturesCheckedAtImport).toBe(0)
+    expect(follower.verificationCounts.signaturesCheckedAtImport).toBe(0)
   })
 
   it('the same block is refused for its bad signature without a commit, as a proposal, and by a node that checks committed blocks in full', async () => {

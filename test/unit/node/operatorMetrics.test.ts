@@ -42,7 +42,7 @@ describe('operator metrics on /metrics', () => {
     await store.put(manifest, asset, 0, shards[0]!)
     await store.put(manifest, asset, 3, shards[3]!)
 
-    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5, refusals: () => [{ reason: 'INSUFFICIENT_FUNDS', stage: 'before_verify', count: 300 }, { reason: 'BAD_SIGNATURE', stage: 'after_verify', count: 2 }] }, signaturesCheckedAtImport: 2 })
+    const chain = Object.assign(new EventEmitter(), { head: { height: 12 }, store: { finalized: { height: 10 } }, mempool: { signaturesChecked: 5, refusals: () => [{ reason: 'INSUFFICIENT_FUNDS', stage: 'before_verify', count: 300 }, { reason: 'BAD_SIGNATURE', stage: 'after_verify', count: 2 }] }, verificationCounts: { signaturesCheckedAtImport: 2, appliedByWrites: 40, writeSetsRefused: 1 } })
     const host = { address: me, record: () => ({ reputation: 7300 }) }
     const registry = new Registry()
     const network = { txBatchesDropped: { gossip: 4, link: 1 }, linkTraffic: { fast: { messages: 90, bytes: 9000 }, libp2p: { messages: 3, bytes: 300 } } }
@@ -58,6 +58,8 @@ describe('operator metrics on /metrics', () => {
     expect(value(text, 'xsc_head_height')).toBe(12)
     expect(value(text, 'xsc_finalized_height')).toBe(10)
     expect(value(text, 'xsc_tx_signatures_checked')).toBe(7)
+    expect(value(text, 'xsc_blocks_by_write_set_total{outcome="applied"}')).toBe(40)
+    expect(value(text, 'xsc_blocks_by_write_set_total{outcome="refused"}')).toBe(1)
     expect(value(text, 'xsc_mempool_txs_dropped_total{reason="INSUFFICIENT_FUNDS",stage="before_verify"}')).toBe(300)
     expect(value(text, 'xsc_mempool_txs_dropped_total{reason="BAD_SIGNATURE",stage="after_verify"}')).toBe(2)
     expect(value(text, 'xsc_tx_batches_dropped_total{via="gossip"}')).toBe(4)
