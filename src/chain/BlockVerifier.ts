@@ -28,7 +28,7 @@ export interface VerificationCounts {
   signaturesCheckedAtImport: number
   /** Committed blocks verified by an offered write set instead of their transition. */
   appliedByWrites: number
-  /** Offered write sets that did not give their block's state root (the block was run instead). */
+  /** Offered write sets refused (not the header's state root, or padded) while the block's own run gave the root: the offering peer's fault. */
   writeSetsRefused: number
 }
 
@@ -55,7 +55,7 @@ export interface BlockVerifierModules {
 export class BlockVerifier {
   readonly #m: BlockVerifierModules
   /** Write sets of blocks checked against the current head (proposals), by hash; cleared when the head moves. */
-  readonly #checked = new Map<string, { head: string; signaturesTrusted: boolean } & VerifiedWrites>()
+  readonly #checked = new Map<string, { head: string; onCommitsWord: boolean } & VerifiedWrites>()
   /** Headers whose consensus proofs passed against the current head. */
   readonly #proofsPassed = new Set<string>()
   readonly counts: VerificationCounts = { signaturesCheckedAtImport: 0, appliedByWrites: 0, writeSetsRefused: 0 }
@@ -72,9 +72,10 @@ export class BlockVerifier {
     this.#proofsPassed.add(key)
   }
 
-  /** The head moved: no write set checked on the old head applies. */
-  forgetChecked(): void {
+  /** `verified` was committed: the head moved, so no write set checked on the old head applies. */
+  committed(verified: VerifiedWrites): void {
     this.#checked.clear()
+    if (verified.byWrites === true) this.counts.appliedByWrites++
   }
 
   /**
@@ -129,10 +130,11 @@ export class BlockVerifier {
 
   /**
    * Verifies a committed block against the head by its write set instead of its transition (the
-   * commit feed's offer, docs/consensus.md "What a commit vouches for"): every check of
+   * commit feed's offer, docs/consensus.md "A committed block applied by its write set"): every check of
    * `verified(…, committed)` except the entries' run; the writes applied to the head's tree must
-   * give the header's state root (BlockError BAD_WRITE_SET otherwise: nothing is kept). Only for a
-   * block whose commit the caller verified; kept as a check on a commit's word.
+   * give the header's state root and each change something (BlockError BAD_WRITE_SET otherwise:
+   * nothing is kept). Only for a block whose commit the caller verified; kept as a check on a
+   * commit's word.
    */
   async verifiedByWrites(block: Block, hash: Hash, writes: StateWrite[]): Promise<VerifiedWrites> {
     const { store } = this.#m
@@ -146,8 +148,11 @@ export class BlockVerifier {
     if (!equalBytes(update.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_WRITE_SET', 'the offered write set does not give the header\'s state root', { got: toHex(update.stateRoot), expected: toHex(block.header.stateRoot) })
     }
-    this.counts.appliedByWrites++
-    return this.#remember(hash, head.hash, { writes, treeNodes: update.treeNodes }, true)
+    // A block's own write set holds no write that changes nothing (finishBlock): such rows are padding, work for nothing.
+    if (update.unchanged.length > 0) {
+      throw new BlockError('BAD_WRITE_SET', `the offered write set holds ${update.unchanged.length} writes that change nothing`, { got: toHex(update.unchanged[0]!), expected: 'a change' })
+    }
+    return this.#remember(hash, head.hash, { writes, treeNodes: update.treeNodes, byWrites: true }, true)
   }
 
   /**
@@ -161,8 +166,8 @@ export class BlockVerifier {
         return await this.verifiedByWrites(block, hash, offered.writes)
       } catch (e) {
         if (!(e instanceof BlockError && e.code === 'BAD_WRITE_SET')) throw e
-        this.counts.writeSetsRefused++
         const verified = await this.verified(block, hash, undefined, true)
+        this.counts.writeSetsRefused++
         offered.refused()
         return verified
       }
@@ -170,10 +175,10 @@ export class BlockVerifier {
     return this.verified(block, hash, undefined, true)
   }
 
-  /** The write set of a block checked before on this head; a check that took the signatures on a commit's word does not stand for a full one. */
+  /** The write set of a block checked before on this head; a check on a commit's word (signatures vouched for, or the run replaced by an offered write set) does not stand for a full one. */
   #cached(hash: Hash, committed: boolean): VerifiedWrites | undefined {
     const cached = this.#checked.get(toHex(hash))
-    return cached !== undefined && cached.head === toHex(this.#m.store.head.hash) && (committed || !cached.signaturesTrusted) ? cached : undefined
+    return cached !== undefined && cached.head === toHex(this.#m.store.head.hash) && (committed || !cached.onCommitsWord) ? cached : undefined
   }
 
   /** Throws unless the block is the head's child. */
@@ -201,9 +206,9 @@ export class BlockVerifier {
   }
 
   /** Keeps a checked block's writes for its commit on this head. */
-  #remember(hash: Hash, head: Hash, verified: VerifiedWrites, signaturesTrusted: boolean): VerifiedWrites {
+  #remember(hash: Hash, head: Hash, verified: VerifiedWrites, onCommitsWord: boolean): VerifiedWrites {
     if (this.#checked.size >= 64) this.#checked.clear()
-    this.#checked.set(toHex(hash), { head: toHex(head), signaturesTrusted, ...verified })
+    this.#checked.set(toHex(hash), { head: toHex(head), onCommitsWord, ...verified })
     return verified
   }
 

@@ -20,10 +20,11 @@ import { readAccount } from '../state/accounts.ts'
 import type { ApplyContext } from '../state/applyContext.ts'
 import { checkOffence } from '../state/applyEvidence.ts'
 import { computeQuotedBaseFee } from '../state/fees.ts'
-import type { Account, HostRecord } from '../state/records.ts'
+import type { Account } from '../state/records.ts'
 import { computeTouchedKeys } from '../state/stateTree/computeTouchedKeys.ts'
 import type { StateWrite } from '../state/stateView.ts'
 import { idOfKey, isKeyOf, scanRows, TABLES } from '../state/tables.ts'
+import { applyHostWrites } from './applyHostWrites.ts'
 import { BlockJobQueue } from './BlockJobQueue.ts'
 import { BlockVerifier, type VerificationCounts } from './BlockVerifier.ts'
 import { ChainStore } from './chainStore.ts'
@@ -108,7 +109,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     this.#validators = new ValidatorTable(store.state)
     store.onStateChange = (writes) => {
       this.#validators.noteWrites(writes) // first: it cannot throw, and a stale set would be worse than a stale router index
-      this.#updateHostIndex(writes)
+      applyHostWrites(this.hostIndex, writes)
     }
     const plot = opts.validatorKey && opts.genesis.consensus.schemes.includes('space')
       ? buildPlot(opts.validatorKey.publicKey, opts.genesis.consensus.spacePlotEntries)
@@ -376,7 +377,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
   async #apply(block: Block, hash: Hash, verified: VerifiedWrites, extras: { bytes?: Uint8Array | undefined; commit?: Commit }, started = performance.now()): Promise<ImportedBlock> {
     const { writes, treeNodes } = verified
     await this.store.commitBlock(block, hash, writes, { ...extras, treeNodes, ...computeNextValidators(this.validators(), this.priorities(), writes) })
-    this.#blocks.forgetChecked()
+    this.#blocks.committed(verified)
     // The pending senders whose accounts the block wrote are re-checked: loaded first (nothing evicts before the next commit).
     const prune = computePruneInfo(block, writes)
     const senders = [...prune.accountRows].filter(([address]) => this.mempool.hasSender(address)).map(([, key]) => key)
@@ -387,15 +388,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; buildError: [u
     const imported: ImportedBlock = { block, hash, writes, seconds: (performance.now() - started) / 1000, ...(extras.commit ? { commit: extras.commit } : {}), ...(extras.bytes ? { bytes: extras.bytes } : {}) }
     this.emit('block', imported)
     return imported
-  }
-
-  #updateHostIndex(writes: readonly StateWrite[]): void {
-    for (const w of writes) {
-      if (!isKeyOf(TABLES.host, w.key)) continue
-      const address = idOfKey(TABLES.host, w.key)
-      if (w.value === undefined) this.hostIndex.remove(address)
-      else this.hostIndex.upsert(address, w.row?.codec === TABLES.host.codec ? (w.row.value as HostRecord) : TABLES.host.codec.decode(w.value)) // the transition's own object when it has one
-    }
   }
 
   /**

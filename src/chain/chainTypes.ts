@@ -30,13 +30,14 @@ export interface ChainOpts {
   activityIndex?: boolean
 }
 
-/** What checking a block against the head yields: its write set and the state tree nodes its root adds. */
-export interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[] }
+/** What checking a block against the head yields: its write set and the state tree nodes its root adds; `byWrites`: from an offered write set, not a run. */
+export interface VerifiedWrites { writes: StateWrite[]; treeNodes: readonly TreeNodeWrite[]; byWrites?: boolean }
 
 /**
- * A committed block's state write set as a peer sent it (the commit feed, docs/consensus.md "What a
- * commit vouches for"), applied instead of the block's transition when it gives the header's state
- * root. `refused` is called when it did not and the block's own transition then did: the sender's fault.
+ * A committed block's state write set as a peer sent it (the commit feed, docs/consensus.md "A
+ * committed block applied by its write set"), applied instead of the block's transition when it
+ * gives the header's state root. `refused` is called when it did not (or held writes that change
+ * nothing) and the block's own transition then did: the sender's fault.
  */
 export interface OfferedWrites { writes: StateWrite[]; refused(): void }
 

@@ -1,4 +1,5 @@
 import type { Block, BlockEntry, BlockHeader, BlockKind } from '../../blocks/schema.ts'
+import { bytesKey } from '../crypto/index.ts'
 import { applyAudit } from './applyAudit.ts'
 import { applyCompletion } from './applyCompletion.ts'
 import type { ApplyContext } from './applyContext.ts'
@@ -86,5 +87,9 @@ export function finishBlock(state: StateReader, overlay: StateOverlay, prevState
   settlePlacementDeadlines(overlay, ctx)
   settleLivenessEpoch(overlay, ctx, kind)
   const writes = overlay.writeSet()
-  return { writes, ...computeStateRoot(state.treeNodes, prevStateRoot, writes) }
+  const { stateRoot, treeNodes, unchanged } = computeStateRoot(state.treeNodes, prevStateRoot, writes)
+  // Writes that change nothing leave the set: a follower offered a block's writes takes any such write as padding.
+  if (unchanged.length === 0) return { writes, stateRoot, treeNodes }
+  const dropped = new Set(unchanged.map(bytesKey))
+  return { writes: writes.filter((w) => !dropped.has(bytesKey(w.key))), stateRoot, treeNodes }
 }

@@ -233,8 +233,8 @@ function slotBytes(slot: Slot): Uint8Array | undefined {
   return slot.bytes
 }
 
-/** The new state root and the tree nodes it adds. */
-export interface StateRootUpdate { stateRoot: Uint8Array; treeNodes: TreeNodeWrite[] }
+/** The new state root, the tree nodes it adds and the keys of writes that change nothing (TreeUpdate.unchanged). */
+export interface StateRootUpdate { stateRoot: Uint8Array; treeNodes: TreeNodeWrite[]; unchanged: Uint8Array[] }
 
 /**
  * The state commitment (ARCHITECTURE.md §4): the root of the state tree after `writes`, from the
@@ -242,5 +242,5 @@ export interface StateRootUpdate { stateRoot: Uint8Array; treeNodes: TreeNodeWri
  */
 export function computeStateRoot(treeNodes: TreeNodeReader, prevStateRoot: Uint8Array, writes: readonly StateWrite[]): StateRootUpdate {
   const update = computeTreeUpdate(treeNodes, prevStateRoot, writes)
-  return { stateRoot: update.root, treeNodes: update.nodes }
+  return { stateRoot: update.root, treeNodes: update.nodes, unchanged: update.unchanged }
 }

@@ -90,16 +90,17 @@ export class ProposalBlocks {
    */
   holdCommitted(commit: Commit, bytes: Uint8Array, writes?: OfferedWrites): true {
     const key = toHex(commit.blockId)
+    const verify = (): void => void verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
     const held = this.#blocks.get(key)
     if (held !== undefined) {
       // Held already (an earlier copy of the commit): an offer is taken only with the commit checked for it.
       if (writes !== undefined && held.writes === undefined) {
-        verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
+        verify()
         held.writes = writes
       }
       return true
     }
-    verifyCommit(commit, { chainId: this.#chain.genesis.chainId, validators: this.#chain.validatorSet(), height: commit.height, blockId: commit.blockId })
+    verify()
     // Canonical without a re-encode of the whole block, its entry hashes and tx ids from its slices (a follower never saw them).
     const block = decodeCommittedBlock(bytes, commit.blockId)
     if (block === undefined) throw new BftError('COMMIT_MISMATCH', 'the carried block is not the one the commit decides', { got: toHex(blockHash(decodeTrusted(Block, bytes).header)), expected: key })

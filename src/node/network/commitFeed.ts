@@ -90,7 +90,13 @@ export class CommitFeedServer {
     const messages = new Map<FeedVersion, Uint8Array | undefined>()
     const messageOf = (version: FeedVersion): Uint8Array | undefined => {
       if (!messages.has(version)) {
-        const encoded = encodeFeedMessage(version, committed)
+        let encoded: Uint8Array | undefined
+        try {
+          encoded = encodeFeedMessage(version, committed)
+        } catch (err) {
+          // Never on a block this node committed; if it were, its followers take it from gossip or range sync.
+          this.#m.log.warn({ version, err: String(err) }, 'commit feed message not encodable')
+        }
         messages.set(version, encoded === undefined ? undefined : encodeChunkedMessage(encoded))
       }
       return messages.get(version)
@@ -177,7 +183,7 @@ export class CommitFeedClient {
     const feed = this.#feed
     if (feed !== undefined && now - feed.lastAt > this.#m.quietMs) {
       this.#m.log.info({ peer: feed.peer, quietMs: now - feed.lastAt }, 'commit feed quiet: trying another validator')
-      this.#avoid.set(feed.peer, now + 10 * this.#m.quietMs)
+      this.#avoidForAWhile(feed.peer)
       this.#end(feed, new CommitFeedError('FEED_CLOSED', 'feed quiet'))
     }
     if (this.#feed !== undefined || this.#opening) return
@@ -187,15 +193,21 @@ export class CommitFeedClient {
   }
 
   /**
-   * A message from `peer`'s feed proved wrong after it was taken (a write set that does not give
-   * its block's state root, which the block's own run did): scored as a REJECTed message, the feed
-   * ended and the validator left for another.
+   * A message from `peer`'s feed proved wrong: REJECTed when judged (a forged commit or block), or
+   * after it was taken (a write set that does not give its block's state root when the block's own
+   * run does): scored as a REJECTed gossip message would be, the feed ended and the validator left
+   * for another.
    */
   refuse(peer: string, reason: string): void {
     this.#m.net.penalize(peer, FEED_REJECT_PENALTY, reason)
-    this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+    this.#avoidForAWhile(peer)
     const feed = this.#feed
     if (feed?.peer === peer) this.#end(feed, new CommitFeedError('BAD_FEED_MESSAGE', reason, { peer }))
+  }
+
+  /** A peer whose feed failed, was refused, went quiet or lied is not asked again for ten quiet periods. */
+  #avoidForAWhile(peer: string): void {
+    this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
   }
 
   stop(): void {
@@ -213,18 +225,21 @@ export class CommitFeedClient {
   async #open(peer: string): Promise<void> {
     this.#opening = true
     let stream: Stream
+    // Most preferred first: one multistream negotiation picks the first the validator speaks.
+    const asked: readonly FeedVersion[] = this.#m.writes ? [2, 1] : [1]
     try {
-      const protocols = this.#m.writes ? [commitFeedProtocol(this.#m.chainId, 2), commitFeedProtocol(this.#m.chainId, 1)] : [commitFeedProtocol(this.#m.chainId, 1)]
-      stream = await this.#m.net.openStream(peer, protocols, { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) })
+      stream = await this.#m.net.openStream(peer, asked.map((v) => commitFeedProtocol(this.#m.chainId, v)), { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) })
     } catch (err) {
       this.#m.log.debug({ peer, err: String(err) }, 'commit feed open failed')
-      this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+      this.#avoidForAWhile(peer)
       return
     } finally {
       this.#opening = false
     }
     if (this.#stopped) return void stream.abort(new CommitFeedError('FEED_CLOSED', 'node stopping'))
-    const feed: Feed = { peer, stream, version: stream.protocol === commitFeedProtocol(this.#m.chainId, 2) ? 2 : 1, lastAt: this.#m.now() }
+    const version = asked.find((v) => commitFeedProtocol(this.#m.chainId, v) === stream.protocol)
+    if (version === undefined) return void stream.abort(new CommitFeedError('FEED_CLOSED', `negotiated a protocol not asked for: ${stream.protocol}`))
+    const feed: Feed = { peer, stream, version, lastAt: this.#m.now() }
     this.#feed = feed
     this.#m.onChange(true)
     this.#m.log.debug({ peer }, 'commit feed open')
@@ -240,19 +255,17 @@ export class CommitFeedClient {
         feed.lastAt = this.#m.now()
         const verdict = await this.#m.receive(bytes, peer, version)
         if (this.#feed !== feed) return
-        if (verdict === 'reject') {
-          // A forged commit or block: what gossip scoring would charge, and another validator's feed.
-          this.#m.net.penalize(peer, FEED_REJECT_PENALTY, 'invalid committed block on a commit feed')
-          this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
-          return this.#end(feed, new CommitFeedError('BAD_FEED_MESSAGE', 'the feed sent an invalid committed block', { peer }))
-        }
+        // A forged commit or block: what gossip scoring would charge, and another validator's feed.
+        if (verdict === 'reject') return this.refuse(peer, 'invalid committed block on a commit feed')
       }
       this.#end(feed, new CommitFeedError('FEED_CLOSED', 'feed ended'))
     } catch (err) {
+      // Ended from outside (quiet, refused, stopping): scored there, if at all.
+      if (this.#feed !== feed) return
       // Garbage costs the sender; a stream cut mid-message (the validator crashed) does not.
       const garbage = (err instanceof CommitFeedError && err.code === 'BAD_FEED_MESSAGE') || isFramingGarbage(err)
       if (garbage) this.#m.net.penalize(peer, FEED_GARBAGE_PENALTY, 'garbage on a commit feed')
-      this.#avoid.set(peer, this.#m.now() + 10 * this.#m.quietMs)
+      this.#avoidForAWhile(peer)
       this.#end(feed, err instanceof Error ? err : new CommitFeedError('FEED_CLOSED', 'feed failed'))
     }
   }

@@ -13,6 +13,12 @@ export interface TreeUpdate {
   root: Uint8Array
   /** The nodes the new root needs that the old one did not have (content-addressed: storing one twice is harmless). */
   nodes: TreeNodeWrite[]
+  /**
+   * Keys of writes that change nothing: a key set to the value it holds, or a deleted key that is
+   * absent. A block's write set drops them (applyBlock's finishBlock), so one offered by a peer
+   * that holds any is padding (BlockVerifier.verifiedByWrites).
+   */
+  unchanged: Uint8Array[]
 }
 
 /**
@@ -25,13 +31,13 @@ export function computeTreeUpdate(reader: TreeNodeReader, root: Uint8Array, writ
   const items: Item[] = writes.map((w) => ({ path: computeKeyPath(w.key), key: w.key, value: w.value }))
   items.sort((a, b) => compareBytes(a.path, b.path))
   const nodes: TreeNodeWrite[] = []
-  const ctx: UpdateContext = { reader, nodes, writes, root }
+  const ctx: UpdateContext = { reader, nodes, writes, root, unchanged: [] }
   const live = dedupe(items)
   const rootRef = live.length === 0 ? { hash: root, leaf: false } : update(ctx, root, 0, 0, live, 0, live.length)
-  return { root: rootRef.hash, nodes }
+  return { root: rootRef.hash, nodes, unchanged: ctx.unchanged }
 }
 
-interface UpdateContext { reader: TreeNodeReader; nodes: TreeNodeWrite[]; writes: readonly StateWrite[]; root: Uint8Array }
+interface UpdateContext { reader: TreeNodeReader; nodes: TreeNodeWrite[]; writes: readonly StateWrite[]; root: Uint8Array; unchanged: Uint8Array[] }
 
 // The last write of a key wins (a write set has one per key; this keeps the function total).
 function dedupe(items: Item[]): Item[] {
@@ -53,7 +59,7 @@ function dedupe(items: Item[]): Item[] {
  * [lo, hi).
  */
 function update(ctx: UpdateContext, from: Uint8Array, at: number, depth: number, items: Item[], lo: number, hi: number): TreeRef {
-  if (isZeroAt(from, at)) return build(ctx, depth, items, lo, hi)
+  if (isZeroAt(from, at)) return build(ctx, depth, items, lo, hi, -1)
   const reader = ctx.reader
   let buf: Uint8Array | undefined
   let start = 0
@@ -69,10 +75,18 @@ function update(ctx: UpdateContext, from: Uint8Array, at: number, depth: number,
   if (buf === undefined) throw new StateTreeError('NOT_LOADED', 'state tree nodes not loaded', { root: ctx.root, keys: ctx.writes.map((w) => w.key) })
   const tag = buf[start]
   if (tag === 0) {
-    // A rewrite of the leaf's own key (the usual case) needs none of its fields.
-    for (let i = lo; i < hi; i++) if (equalAt(items[i]!.path, buf, start + 1)) return build(ctx, depth, items, lo, hi)
+    // A rewrite of the leaf's own key (the usual case) needs none of its fields: alone, it changes
+    // nothing exactly when the leaf it makes is the stored one.
+    for (let i = lo; i < hi; i++) {
+      if (!equalAt(items[i]!.path, buf, start + 1)) continue
+      const it = items[i]!
+      if (hi - lo > 1 && it.value !== undefined && equalBytes((decodeTreeNode(from.subarray(at, at + 32), buf.subarray(start, end)) as LeafNode).value, it.value)) ctx.unchanged.push(it.key)
+      const ref = build(ctx, depth, items, lo, hi, i)
+      if (hi - lo === 1 && ref.leaf && equalAt(ref.hash, from, at)) ctx.unchanged.push(it.key)
+      return ref
+    }
     const leaf = decodeTreeNode(from.subarray(at, at + 32), buf.subarray(start, end)) as LeafNode
-    return build(ctx, depth, ...mergeLeaf(leaf, items, lo, hi))
+    return build(ctx, depth, ...mergeLeaf(leaf, items, lo, hi), -1)
   }
   if (tag === undefined || (tag & 1) !== 1 || tag > 7 || end - start < 65) decodeTreeNode(from.subarray(at, at + 32), buf.subarray(start, end))
   const split = splitAt(items, depth, lo, hi)
@@ -116,10 +130,14 @@ function mergeLeaf(leaf: LeafNode, items: Item[], lo: number, hi: number): [Item
   return [merged, 0, merged.length]
 }
 
-/** A subtree from scratch holding the live items of [lo, hi) (deletes drop out). */
-function build(ctx: UpdateContext, depth: number, items: Item[], lo: number, hi: number): TreeRef {
+/**
+ * A subtree from scratch holding the live items of [lo, hi) (deletes drop out). Every delete but
+ * the one of index `deletesStored` (the key of the leaf this subtree replaces) deletes an absent key.
+ */
+function build(ctx: UpdateContext, depth: number, items: Item[], lo: number, hi: number, deletesStored: number): TreeRef {
   for (let i = lo; i < hi; i++) {
     if (items[i]!.value !== undefined) continue
+    for (let j = i; j < hi; j++) if (items[j]!.value === undefined && j !== deletesStored) ctx.unchanged.push(items[j]!.key)
     const live = items.slice(lo, hi).filter((it) => it.value !== undefined)
     return buildLive(ctx, depth, live, 0, live.length)
   }

@@ -49,6 +49,32 @@ describe('state tree (property)', () => {
     }), { numRuns: 300 })
   })
 
+  it('names exactly the writes that change nothing: a key set to the value it holds, a deleted key that is absent', () => {
+    fc.assert(fc.property(arbBatches, (batches) => {
+      const nodes = new MemoryTreeNodes()
+      const state = new Map<string, Uint8Array>()
+      let root = EMPTY_TREE_ROOT
+      for (const batch of batches) {
+        const writes = toWriteSet(batch)
+        const expected = writes.filter((w) => {
+          const held = state.get(toHex(w.key))
+          return w.value === undefined ? held === undefined : held !== undefined && toHex(held) === toHex(w.value)
+        }).map((w) => toHex(w.key)).sort()
+        const update = computeTreeUpdate(nodes, root, writes)
+        expect(update.unchanged.map(toHex).sort()).toEqual(expected)
+        // Without them the same root: they are exactly the writes a write set can leave out.
+        const changing = writes.filter((w) => !expected.includes(toHex(w.key)))
+        expect(toHex(computeTreeUpdate(nodes, root, changing).root)).toBe(toHex(update.root))
+        nodes.add(update.nodes)
+        root = update.root
+        for (const w of writes) {
+          if (w.value === undefined) state.delete(toHex(w.key))
+          else state.set(toHex(w.key), w.value)
+        }
+      }
+    }), { numRuns: 300 })
+  })
+
   it('a reader that finds nodes in place (nodeIn, inside larger buffers) gives the same roots and nodes as node()', () => {
     fc.assert(fc.property(arbBatches, fc.nat(40), (batches, pad) => {
       const byHash = new MemoryTreeNodes()
