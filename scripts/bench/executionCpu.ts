@@ -229,6 +229,8 @@ console.log(JSON.stringify({
   validatorVerifiesPerExecution: inVerifies(validatorMs),
   hostVerifiesPerExecution: inVerifies(hostMs),
   stateWritesPerExecution: Number((stateWrites / n).toFixed(2)),
+  // What a follower's feed carries per execution: the blocks alone (version 1) and with their write sets (version 2).
+  feedBytesPerExecution: { v1: Math.round(rounds.reduce((sum, r) => sum + r.executionBytes.length + r.completionBytes.length, 0) / n), v2: Math.round(rounds.reduce((sum, r) => sum + r.executionFeed.length + r.completionFeed.length, 0) / n) },
   /** 4 validators (one proposes) and 6 hosts, as the devnet: the chain's part of cpuMsPerExecution, without network, guest or per-block idle cost. */
   devnetChainCpuMsPerExecution: Number(((producerMs + 3 * validatorMs + 6 * hostMs) / n).toFixed(3)),
 }))

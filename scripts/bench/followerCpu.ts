@@ -15,6 +15,7 @@ import { txSigningHash } from '../../blocks/ids.ts'
 import { Block, SignedTx, type TxBody } from '../../blocks/schema.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { sign, verify } from '../../src/crypto/index.ts'
+import { encodeFeedMessage } from '../../src/node/network/commitFeedMessages.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { buildBenchGenesis } from './support/benchGenesis.ts'
 import { benchTempDirs } from './support/tempDirs.ts'
@@ -35,6 +36,8 @@ const tmp = dirs.make
 const producer = await Chain.open({ dataDir: tmp(), genesis, validatorKey: validator, maxTxsPerBlock: TXS, mempoolSize: BLOCKS * TXS + 1 })
 const nonces = new Array<number>(SENDERS).fill(0)
 const made: { bytes: Uint8Array; txs: Uint8Array[]; commit: NonNullable<Awaited<ReturnType<Chain['produceBlock']>>>['commit'] }[] = []
+// What a follower's commit feed carries for these blocks: version 1 (block and commit) and version 2 (with the write set).
+const feedBytes = { v1: 0, v2: 0 }
 for (let b = 0; b < BLOCKS; b++) {
   const txs: Uint8Array[] = []
   for (let i = 0; i < TXS; i++) {
@@ -47,6 +50,9 @@ for (let b = 0; b < BLOCKS; b++) {
   const block = await producer.produceBlock(b + 1, Number(genesis.genesisTime) + (b + 1) * genesis.slotMs)
   if (!block || block.block.entries.length !== TXS) throw new Error(`block ${b + 1} has ${block?.block.entries.length} txs`)
   made.push({ bytes: encode(Block, block.block), txs, commit: block.commit })
+  const feedBlock = { block: made.at(-1)!.bytes, commit: block.commit!, writes: block.writes }
+  feedBytes.v1 += encodeFeedMessage(1, feedBlock)!.length
+  feedBytes.v2 += encodeFeedMessage(2, feedBlock)!.length
 }
 await producer.close()
 
@@ -102,4 +108,4 @@ const verifyMs = (verifyBefore + verifyCpuMs()) / 2
 dirs.removeAll()
 const n = BLOCKS * TXS
 const per = (ms: number) => Number((ms / n).toFixed(4))
-console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, signaturesCheckedAtImport: follower.verificationCounts.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs), verifyCpuMs: Number(verifyMs.toFixed(4)), followerVerifiesPerTx: Number(((admitMs + checkMs + commitMs) / n / verifyMs).toFixed(3)), admitVerifiesPerTx: Number((admitMs / n / verifyMs).toFixed(3)), checkVerifiesPerTx: Number((checkMs / n / verifyMs).toFixed(3)), commitVerifiesPerTx: Number((commitMs / n / verifyMs).toFixed(3)) }))
+console.log(JSON.stringify({ gossip: GOSSIP, blocks: BLOCKS, txsPerBlock: TXS, feedBytesPerTx: { v1: Math.round(feedBytes.v1 / n), v2: Math.round(feedBytes.v2 / n) }, signaturesCheckedAtImport: follower.verificationCounts.signaturesCheckedAtImport, admitCpuMsPerTx: per(admitMs), checkCpuMsPerTx: per(checkMs), commitCpuMsPerTx: per(commitMs), followerCpuMsPerTx: per(admitMs + checkMs + commitMs), verifyCpuMs: Number(verifyMs.toFixed(4)), followerVerifiesPerTx: Number(((admitMs + checkMs + commitMs) / n / verifyMs).toFixed(3)), admitVerifiesPerTx: Number((admitMs / n / verifyMs).toFixed(3)), checkVerifiesPerTx: Number((checkMs / n / verifyMs).toFixed(3)), commitVerifiesPerTx: Number((commitMs / n / verifyMs).toFixed(3)) }))
