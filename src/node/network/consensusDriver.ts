@@ -79,6 +79,12 @@ export class ConsensusDriver {
   #auditDue = false
   /** The commit of the last height we decided or synced: re-served so a peer one height behind can catch up. */
   #lastCommit: Commit | undefined
+  /**
+   * A committed block for the height after the machine's (a follower's feed runs ahead of its
+   * commits under load), taken up when the machine gets there instead of a range sync, which
+   * would fetch it again and run it without its offered write set.
+   */
+  #nextCommitted: { committed: CommittedBlock; from: string | undefined; writes: OfferedWrites | undefined } | undefined
   /** After a restart inside a height: our last vote, which may never have left. */
   readonly #lostVote: LostVote
   #lock: Promise<unknown> = Promise.resolve()
@@ -184,6 +190,11 @@ export class ConsensusDriver {
     if (height === undefined || this.#stopped) return 'ignore'
     const at = message.type === 'vote' ? message.vote.body.height : message.type === 'proposal' ? message.proposal.body.height : message.commit.height
     if (at < height) return 'ignore'
+    if (message.type === 'commit' && at === height + 1 && carriedBlock !== undefined && (this.#nextCommitted === undefined || (writes !== undefined && this.#nextCommitted.writes === undefined))) {
+      // Checked when its height starts (its validator set is known then); one kept, an offer of writes preferred.
+      this.#nextCommitted = { committed: { block: carriedBlock, commit: message.commit }, from, writes }
+      return 'accept'
+    }
     if (at > height + 1 || (message.type === 'commit' && at > height)) {
       // Peers are ahead: range sync brings the committed blocks.
       if (from !== undefined) this.#m.requestSync(from)
@@ -259,6 +270,21 @@ export class ConsensusDriver {
     this.#log.debug({ height: next, proposer: toHex(this.#chain.proposerOf(0)) }, 'height started')
     this.#perform(actions)
     this.#recoverLastVote(undefined)
+    this.#takeNextCommitted(next)
+  }
+
+  /** The committed block kept for `height` (#nextCommitted), now judged; one that fails leaves the block to range sync. */
+  #takeNextCommitted(height: number): void {
+    const kept = this.#nextCommitted
+    if (kept === undefined || kept.committed.commit.height > height) return
+    this.#nextCommitted = undefined
+    if (kept.committed.commit.height < height) return
+    try {
+      this.#handleMessage({ type: 'commit', commit: kept.committed.commit }, kept.from, kept.committed.block, kept.writes)
+    } catch (err) {
+      this.#log.debug({ height, err: String(err) }, 'kept committed block refused')
+      if (kept.from !== undefined) this.#m.requestSync(kept.from)
+    }
   }
 
   /** Counts and sends again our vote lost in a restart, if it named `candidate` (LostVote). */
