@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { txSigningHash } from '../../blocks/ids.ts'
-import type { ChainParams, GenesisConfig, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
+import type { ChainParams, GenesisConfig, Hash, SignedTx, TxBody, TxPayload } from '../../blocks/schema.ts'
 import { BeaconChain, computeBeaconSeed, computeValidatorBeaconCommitment } from '../../consensus/beacon.ts'
+import { type Commit, signVote, VOTE_STEP } from '../../consensus/bft/messages.ts'
 import { hash, type KeyPair, keyPairFromSecret, sign, toHex, utf8 } from '../../src/crypto/index.ts'
 import { FREE_FEE_PARAMS } from '../../src/state/fees.ts'
 import { DEFAULT_CONSENSUS, DEFAULT_PARAMS } from '../../src/state/genesisJson.ts'
@@ -87,4 +88,10 @@ export class NonceCounter {
   clear(): void {
     this.#next.clear()
   }
+}
+
+/** The precommit of the lone validator `key` for `blockId` at `height` (round 0), as a Commit: a quorum of a one-validator genesis. */
+export function soleValidatorCommit(genesis: GenesisConfig, key: KeyPair, blockId: Hash, height: number): Commit {
+  const vote = signVote({ chainId: genesis.chainId, step: VOTE_STEP.precommit, height, round: 0, blockId, validator: key.publicKey }, key.secretKey)
+  return { chainId: genesis.chainId, height, round: 0, blockId, signatures: [{ validator: key.publicKey, signature: vote.signature }] }
 }

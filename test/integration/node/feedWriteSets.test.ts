@@ -1,11 +1,11 @@
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 import { ChainStore } from '../../../src/chain/chainStore.ts'
 import { hash, toHex, utf8 } from '../../../src/crypto/index.ts'
 import { encodeChunkedMessage } from '../../../src/net/framing.ts'
-import { createNetNode, type NetNode } from '../../../src/net/index.ts'
+import { createNetNode } from '../../../src/net/index.ts'
 import { createLogger } from '../../../src/node/logger.ts'
 import { commitFeedProtocol, FEED_REJECT_PENALTY } from '../../../src/node/network/commitFeed.ts'
 import { encodeFeedMessage } from '../../../src/node/network/commitFeedMessages.ts'
@@ -14,6 +14,8 @@ import { MemoryState } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
 import { tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
+import { suiteCleanups } from '../../support/suiteCleanups.ts'
+import { penaltiesOf } from '../net/helpers.ts'
 
 /**
  * Followers apply committed blocks by the write sets their validator's commit feed offers
@@ -24,17 +26,8 @@ import { waitFor } from '../../support/nodeProcess.ts'
 
 const log = createLogger({ level: 'silent' })
 const tmp = tempDir('xsc-feed-writes-')
-const cleanups: (() => Promise<void> | void)[] = []
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c()
-    } catch {
-      // already stopped or closed
-    }
-  }
-  tmp.cleanup()
-})
+const cleanups = suiteCleanups()
+cleanups.push(tmp.cleanup) // last
 
 const keys = [testKey('feedwrites-v0'), testKey('feedwrites-v1')]
 const payer = testKey('feedwrites-payer')
@@ -131,13 +124,3 @@ describe('followers and offered write sets (two validators, real libp2p and clas
     expect(stored.root).toBe(stored.headRoot)
   }, 60_000)
 })
-
-function penaltiesOf(net: NetNode): { peer: string; points: number }[] {
-  const seen: { peer: string; points: number }[] = []
-  const real = net.penalize.bind(net)
-  net.penalize = (peer, points, reason) => {
-    seen.push({ peer, points })
-    real(peer, points, reason)
-  }
-  return seen
-}

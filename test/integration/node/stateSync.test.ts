@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 import { encode } from '../../../blocks/codec.ts'
 import { CommittedBlock } from '../../../consensus/bft/messages.ts'
@@ -16,6 +16,7 @@ import { MemoryState } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
 import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 import { waitFor } from '../../support/nodeProcess.ts'
+import { suiteCleanups } from '../../support/suiteCleanups.ts'
 
 /**
  * State sync over real libp2p and classic-level: two validators make a chain with transfers; a
@@ -25,17 +26,8 @@ import { waitFor } from '../../support/nodeProcess.ts'
 
 const log = createLogger({ level: 'silent' })
 const tmp = tempDir('xsc-statesync-')
-const cleanups: (() => Promise<void> | void)[] = []
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c()
-    } catch {
-      // already stopped or closed
-    }
-  }
-  tmp.cleanup()
-})
+const cleanups = suiteCleanups()
+cleanups.push(tmp.cleanup) // last
 
 const keys = [testKey('statesync-v0'), testKey('statesync-v1')]
 const payer = testKey('statesync-payer')

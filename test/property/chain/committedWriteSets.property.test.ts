@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { blockHash, computeBodyRoot } from '../../../blocks/ids.ts'
 import { type Block, CAPABILITY, type Hash, type SignedTx } from '../../../blocks/schema.ts'
-import { signVote, VOTE_STEP } from '../../../consensus/bft/messages.ts'
 import { createRegistry } from '../../../consensus/proofScheme.ts'
 import { sealBlock } from '../../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
@@ -12,7 +11,7 @@ import type { ChainOpts, ImportedBlock, OfferedWrites } from '../../../src/chain
 import { compareBytes, toHex } from '../../../src/crypto/index.ts'
 import { computeStateRoot, type StateWrite } from '../../../src/state/stateView.ts'
 import { TABLES } from '../../../src/state/tables.ts'
-import { signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { signTx, soleValidatorCommit, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 // docs/consensus.md "What a commit vouches for": a follower may apply a committed block by the
 // write set a validator offered (the commit feed) instead of running it, when those writes take
@@ -36,11 +35,7 @@ async function open(opts: Partial<ChainOpts> = {}): Promise<Chain> {
   return chain
 }
 
-/** The lone validator's precommit for `blockId` at `height`: a quorum. */
-function commitFor(blockId: Hash, height: number) {
-  const vote = signVote({ chainId: genesis.chainId, step: VOTE_STEP.precommit, height, round: 0, blockId, validator: proposer.publicKey }, proposer.secretKey)
-  return { chainId: genesis.chainId, height, round: 0, blockId, signatures: [{ validator: proposer.publicKey, signature: vote.signature }] }
-}
+const commitFor = (blockId: Hash, height: number) => soleValidatorCommit(genesis, proposer, blockId, height)
 
 function hostJoin(i: number): SignedTx {
   return signTx(hosts[i]!, 0, {

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { computeResultHash, computeWriteSetHash } from '../../../blocks/executionHashes.ts'
 import { blockHash, computeBodyRoot, receiptSigningHash, txId } from '../../../blocks/ids.ts'
 import { type Block, type BlockEntry, CAPABILITY, type Hash, OUTCOME, type ReceiptBody } from '../../../blocks/schema.ts'
-import { signVote, VOTE_STEP } from '../../../consensus/bft/messages.ts'
 import { createRegistry } from '../../../consensus/proofScheme.ts'
 import { sealBlock } from '../../../consensus/sealBlock.ts'
 import { computeSlotStart } from '../../../consensus/slot.ts'
@@ -13,7 +12,7 @@ import { equalBytes, sign, toHex } from '../../../src/crypto/index.ts'
 import { readAccount } from '../../../src/state/accounts.ts'
 import { readExecutionQueue } from '../../../src/state/executionQueue.ts'
 import { codingParamsOf, computeManifest } from '../../../src/storage/encodeAsset.ts'
-import { NonceCounter, signTx, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
+import { NonceCounter, signTx, soleValidatorCommit, tempDir, testGenesis, testKey, transfer } from '../../support/chainFixtures.ts'
 
 // docs/consensus.md "What a commit vouches for": a block taken with a verified commit is not
 // checked again for its tx and receipt signatures (the validators whose precommits make the
@@ -37,11 +36,7 @@ async function open(opts: Partial<ChainOpts> = {}): Promise<Chain> {
   return chain
 }
 
-/** The lone validator's precommit for `blockId` at `height`: a quorum. */
-function commitFor(blockId: Hash, height = 1) {
-  const vote = signVote({ chainId: genesis.chainId, step: VOTE_STEP.precommit, height, round: 0, blockId, validator: proposer.publicKey }, proposer.secretKey)
-  return { chainId: genesis.chainId, height, round: 0, blockId, signatures: [{ validator: proposer.publicKey, signature: vote.signature }] }
-}
+const commitFor = (blockId: Hash, height = 1) => soleValidatorCommit(genesis, proposer, blockId, height)
 
 /** `block` with `entries`, sealed again by the validator on `chain`'s head (its parent). */
 function resealed(chain: Chain, block: Block, entries: BlockEntry[]): { block: Block; hash: Hash } {

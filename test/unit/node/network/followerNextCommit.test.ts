@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import type { Hash } from '../../../../blocks/schema.ts'
-import { signVote, VOTE_STEP } from '../../../../consensus/bft/messages.ts'
 import { computeSlotStart } from '../../../../consensus/slot.ts'
 import { Chain, type ImportedBlock } from '../../../../src/chain/chain.ts'
 import { toHex } from '../../../../src/crypto/index.ts'
 import { createLogger } from '../../../../src/node/logger.ts'
 import { ConsensusDriver } from '../../../../src/node/network/consensusDriver.ts'
 import { computeDefaultTimeouts } from '../../../../src/node/node.ts'
-import { tempDir, testGenesis, testKey, transfer } from '../../../support/chainFixtures.ts'
+import { soleValidatorCommit, tempDir, testGenesis, testKey, transfer } from '../../../support/chainFixtures.ts'
 
 /**
  * A follower's commit feed runs ahead of its commits under load: the committed block of the next
@@ -33,10 +32,7 @@ async function open(opts: { validatorKey?: typeof validator } = {}): Promise<Cha
   return chain
 }
 
-function commitFor(blockId: Hash, height: number) {
-  const vote = signVote({ chainId: genesis.chainId, step: VOTE_STEP.precommit, height, round: 0, blockId, validator: validator.publicKey }, validator.secretKey)
-  return { chainId: genesis.chainId, height, round: 0, blockId, signatures: [{ validator: validator.publicKey, signature: vote.signature }] }
-}
+const commitFor = (blockId: Hash, height: number) => soleValidatorCommit(genesis, validator, blockId, height)
 
 describe('a follower\'s next committed block', () => {
   it('arriving before its parent is applied, is kept and applied by its write set when its height starts, with no range sync', async () => {
