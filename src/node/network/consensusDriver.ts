@@ -85,6 +85,8 @@ export class ConsensusDriver {
    * would fetch it again and run it without its offered write set.
    */
   #nextCommitted: { committed: CommittedBlock; from: string | undefined; writes: OfferedWrites | undefined } | undefined
+  /** The height whose committed block this node holds (its decision under way): a next one is then only kept, not synced. */
+  #committedHeldAt: number | undefined
   /** After a restart inside a height: our last vote, which may never have left. */
   readonly #lostVote: LostVote
   #lock: Promise<unknown> = Promise.resolve()
@@ -193,6 +195,8 @@ export class ConsensusDriver {
     if (message.type === 'commit' && at === height + 1 && carriedBlock !== undefined && (this.#nextCommitted === undefined || (writes !== undefined && this.#nextCommitted.writes === undefined))) {
       // Checked when its height starts (its validator set is known then); one kept, an offer of writes preferred.
       this.#nextCommitted = { committed: { block: carriedBlock, commit: message.commit }, from, writes }
+      // Without this height's block in hand (its commit missed), range sync brings it, as before.
+      if (this.#committedHeldAt !== height && from !== undefined) this.#m.requestSync(from)
       return 'accept'
     }
     if (at > height + 1 || (message.type === 'commit' && at > height)) {
@@ -203,7 +207,8 @@ export class ConsensusDriver {
     if (message.type === 'commit') {
       this.#input({ type: 'commit', commit: message.commit })
       const held = carriedBlock !== undefined ? this.#blocks.holdCommitted(message.commit, carriedBlock, writes) : this.#blocks.has(message.commit.blockId)
-      if (!held && from !== undefined) this.#m.requestCommittedBlock(from, at)
+      if (held) this.#committedHeldAt = at
+      else if (from !== undefined) this.#m.requestCommittedBlock(from, at)
       return 'accept'
     }
     if (message.type === 'vote') {

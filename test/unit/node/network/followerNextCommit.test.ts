@@ -34,33 +34,51 @@ async function open(opts: { validatorKey?: typeof validator } = {}): Promise<Cha
 
 const commitFor = (blockId: Hash, height: number) => soleValidatorCommit(genesis, validator, blockId, height)
 
-describe('a follower\'s next committed block', () => {
-  it('arriving before its parent is applied, is kept and applied by its write set when its height starts, with no range sync', async () => {
-    // Two committed blocks with transfers, as the validator made them.
-    const producer = await open({ validatorKey: validator })
-    const made: ImportedBlock[] = []
-    for (let h = 1; h <= 2; h++) {
-      await producer.submitTx(transfer(payer, h - 1, testKey(`next-commit-to-${h}`).publicKey, 10n))
-      const built = (await producer.buildProposal(at(h + 1)))!
-      made.push(await producer.commitBlock(built.block, commitFor(built.hash, h), built.bytes))
-    }
-    const follower = await open()
-    const syncs: string[] = []
-    const driver = new ConsensusDriver(
-      { now: Date.now, timeouts: computeDefaultTimeouts(genesis.slotMs) },
-      { chain: follower, log: createLogger({ level: 'silent' }), publish: () => {}, requestSync: (peer) => void syncs.push(peer), requestCommittedBlock: (peer) => void syncs.push(peer), evidence: { add: () => false } },
-    )
-    cleanups.push(() => driver.stop())
-    await driver.start()
-    const offer = (m: ImportedBlock) => ({ writes: [...m.writes], refused: () => { throw new Error('an honest write set refused') } })
-    // Height 2's message first (the feed ran ahead), then height 1's.
-    expect(await driver.handleCommittedBlock({ block: made[1]!.bytes!, commit: made[1]!.commit! }, 'feed', offer(made[1]!))).toBe('accept')
-    expect(await driver.handleCommittedBlock({ block: made[0]!.bytes!, commit: made[0]!.commit! }, 'feed', offer(made[0]!))).toBe('accept')
+async function setup() {
+  // Two committed blocks with transfers, as the validator made them.
+  const producer = await open({ validatorKey: validator })
+  const made: ImportedBlock[] = []
+  for (let h = 1; h <= 2; h++) {
+    await producer.submitTx(transfer(payer, h - 1, testKey(`next-commit-to-${h}`).publicKey, 10n))
+    const built = (await producer.buildProposal(at(h + 1)))!
+    made.push(await producer.commitBlock(built.block, commitFor(built.hash, h), built.bytes))
+  }
+  const follower = await open()
+  const syncs: string[] = []
+  const driver = new ConsensusDriver(
+    { now: Date.now, timeouts: computeDefaultTimeouts(genesis.slotMs) },
+    { chain: follower, log: createLogger({ level: 'silent' }), publish: () => {}, requestSync: (peer) => void syncs.push(peer), requestCommittedBlock: (peer) => void syncs.push(peer), evidence: { add: () => false } },
+  )
+  cleanups.push(() => driver.stop())
+  await driver.start()
+  const deliver = (m: ImportedBlock): Promise<unknown> => driver.handleCommittedBlock({ block: m.bytes!, commit: m.commit! }, 'feed', { writes: [...m.writes], refused: () => { throw new Error('an honest write set refused') } })
+  const reach = async (height: number): Promise<void> => {
     const until = Date.now() + 5_000
-    while (follower.head.height < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
-    expect(follower.head.height).toBe(2)
+    while (follower.head.height < height && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+  }
+  return { made, follower, syncs, deliver, reach }
+}
+
+describe('a follower\'s next committed block', () => {
+  it('arriving while its parent is still being applied, is kept and applied by its write set when its height starts, with no range sync', async () => {
+    const { made, follower, syncs, deliver, reach } = await setup()
+    // Both through the driver's lock back to back: height 1's check is under way (it reads the store) when height 2's arrives.
+    await Promise.all([deliver(made[0]!), deliver(made[1]!)])
+    expect(follower.head.height).toBeLessThan(2)
+    await reach(2)
     expect(toHex(follower.store.head.hash)).toBe(toHex(made[1]!.hash))
     expect(follower.verificationCounts.appliedByWrites).toBe(2)
     expect(syncs).toEqual([])
+  })
+
+  it('arriving when this height\'s commit was missed, asks for a range sync as before, and is still taken up once the parent comes', async () => {
+    const { made, follower, syncs, deliver, reach } = await setup()
+    await deliver(made[1]!)
+    expect(syncs).toEqual(['feed'])
+    // Range sync (here: the parent's commit arriving late) brings height 1; the kept block follows by its writes.
+    await deliver(made[0]!)
+    await reach(2)
+    expect(toHex(follower.store.head.hash)).toBe(toHex(made[1]!.hash))
+    expect(follower.verificationCounts.appliedByWrites).toBe(2)
   })
 })
