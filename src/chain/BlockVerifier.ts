@@ -143,7 +143,8 @@ export class BlockVerifier {
     if (cached !== undefined) return cached
     await this.#checkExtendsHead(block, hash)
     this.#checkAgainstHead(block, true)
-    await store.load(writes.map((w) => w.key))
+    // Only the tree paths: the values the writes replace are never read (the commit caches the new ones).
+    await store.tree.load(head.header.stateRoot, writes.map((w) => w.key))
     const update = await store.withLoaded(() => computeStateRoot(store.state.treeNodes, head.header.stateRoot, writes))
     if (!equalBytes(update.stateRoot, block.header.stateRoot)) {
       throw new BlockError('BAD_WRITE_SET', 'the offered write set does not give the header\'s state root', { got: toHex(update.stateRoot), expected: toHex(block.header.stateRoot) })

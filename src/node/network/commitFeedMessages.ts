@@ -50,10 +50,10 @@ export function encodeFeedMessage(version: FeedVersion, committed: FeedBlock): U
     const message = encode(CommittedBlock, { block, commit })
     return message.length <= FEED_MAX_BYTES[1] ? message : undefined
   }
-  const writes = committed.writes.map((w) => ({ key: w.key, value: w.value }))
-  if (!isStrictlyAscending(writes)) writes.sort((a, b) => compareBytes(a.key, b.key))
+  // A block's write set is sorted already (StateOverlay.writeSet); the codec reads only key and value.
+  const writes = isStrictlyAscending(committed.writes) ? committed.writes : [...committed.writes].sort((a, b) => compareBytes(a.key, b.key))
   try {
-    const message = encode(CommittedBlockWrites, { block, commit, writes })
+    const message = encode(CommittedBlockWrites, { block, commit, writes: writes as StateWrite[] }) // encode only reads it
     if (message.length <= FEED_MAX_BYTES[2]) return message
   } catch {
     // A row past the codec's bounds (never made by today's tables): the block goes without its writes.
